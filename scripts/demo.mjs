@@ -1,0 +1,92 @@
+// Loads the local demo data through the admin API once `wrangler dev` answers, then prints
+// what a new user needs. Idempotent: what it created is remembered in
+// .wrangler/state/otpedge-demo.json (beside the local D1 data, so wiping one wipes both).
+// Each file in scripts/demo/ adds its part: `export async function seed(demo)`.
+import { readFileSync, writeFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const BASE = process.argv[2] ?? "http://127.0.0.1:8787";
+const STATE_FILE = path.join(ROOT, ".wrangler/state/otpedge-demo.json");
+
+function devVar(name) {
+  const text = readFileSync(path.join(ROOT, ".dev.vars"), "utf8");
+  const m = text.match(new RegExp(`^${name}="?([^"\\n]*)"?$`, "m"));
+  if (!m) throw new Error(`${name} missing from .dev.vars`);
+  return m[1];
+}
+
+async function waitForServer(deadlineMs) {
+  while (Date.now() < deadlineMs) {
+    try {
+      const r = await fetch(`${BASE}/healthz`);
+      if (r.ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${BASE} did not answer within the time limit`);
+}
+
+const adminToken = devVar("ADMIN_TOKEN");
+const state = existsSync(STATE_FILE) ? JSON.parse(readFileSync(STATE_FILE, "utf8")) : {};
+const lines = [];
+
+const demo = {
+  base: BASE,
+  state,
+  /** Calls the API; throws on a non-2xx answer. */
+  async call(method, urlPath, { body, key, admin = true } = {}) {
+    const headers = { "Content-Type": "application/json" };
+    headers.Authorization = `Bearer ${key ?? (admin ? adminToken : "")}`;
+    const r = await fetch(`${BASE}${urlPath}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await r.text();
+    if (!r.ok) throw new Error(`${method} ${urlPath} → ${r.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  },
+  /** Whether `key` still opens the account (false after the local state was wiped). */
+  async keyWorks(key) {
+    const r = await fetch(`${BASE}/v1/balance`, { headers: { Authorization: `Bearer ${key}` } });
+    return r.status === 200;
+  },
+  print(line) {
+    lines.push(line);
+  },
+};
+
+async function seedAccount() {
+  if (!state.apiKey || !(await demo.keyWorks(state.apiKey))) {
+    const a = await demo.call("POST", "/admin/accounts", { body: { name: "Demo account" } });
+    Object.assign(state, { accountId: a.account_id, apiKey: a.api_key });
+    delete state.seeded;
+  }
+  // Idempotent on its reference: a second run does not add money.
+  await demo.call("POST", `/admin/accounts/${state.accountId}/topup`, { body: { amount: "25.00", reference: "demo-initial-credit" } });
+}
+
+try {
+  await waitForServer(Date.now() + 10 * 60 * 1000);
+  await seedAccount();
+  const parts = existsSync(path.join(ROOT, "scripts/demo")) ? readdirSync(path.join(ROOT, "scripts/demo")).filter((f) => f.endsWith(".mjs")).sort() : [];
+  for (const file of parts) {
+    const mod = await import(pathToFileURL(path.join(ROOT, "scripts/demo", file)));
+    await mod.seed(demo);
+  }
+  mkdirSync(path.dirname(STATE_FILE), { recursive: true });
+  writeFileSync(STATE_FILE, JSON.stringify(state, null, 2), { mode: 0o600 });
+  const out = [
+    "",
+    "================ otpedge demo ================",
+    `Serving:      ${BASE}`,
+    `Demo API key: ${state.apiKey}`,
+    `Admin token:  ${adminToken}`,
+    `Try:          curl -H "Authorization: Bearer ${state.apiKey}" ${BASE}/v1/balance`,
+    ...lines,
+    "==============================================",
+    "",
+  ];
+  console.log(out.join("\n"));
+} catch (e) {
+  console.error(`[demo] could not load the demo data: ${e.message}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,9 @@
+//! Pure domain logic: no `worker` types, unit-tested natively with `cargo test`.
+pub mod crypto;
+pub mod ids;
+pub mod idempotency;
+pub mod money;
+pub mod pagination;
+pub mod phone;
+pub mod ratelimit;
+pub mod time;

@@ -1,0 +1,181 @@
+//! Fixed-window rate limiting (60 s windows aligned to the epoch).
+//!
+//! Counting is approximate by design (SPEC: KV holds "the approximate rate counters"):
+//! each isolate counts its own hits in memory, seeded once per window from the KV value
+//! other isolates wrote, and writes its running total back at most once per second per
+//! key. No request waits on a KV write, and a refused write only makes the count
+//! approximate. In one isolate (local dev, tests) the count is exact.
+use std::collections::HashMap;
+
+pub const WINDOW_SECS: u64 = 60;
+/// An isolate writes one counter key back to KV at most this often.
+pub const FLUSH_INTERVAL_MS: i64 = 1_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// No key: `/api/public/*`, unknown routes. Keyed per IP.
+    Public,
+    /// API-key routes. Keyed per API-key hash + IP.
+    Product,
+    /// Dashboard login, `/api/v1/auth/*`. Keyed per IP.
+    Auth,
+    /// Operator routes, `/admin/*`. Keyed per IP.
+    Admin,
+}
+
+impl Group {
+    pub fn for_path(path: &str) -> Group {
+        if path.starts_with("/api/v1/auth/") || path == "/api/v1/auth" {
+            Group::Auth
+        } else if path.starts_with("/admin/") {
+            Group::Admin
+        } else if path.starts_with("/v1/") || path.starts_with("/api/internal/") || path.starts_with("/api/user/") || path.starts_with("/api/verify/") {
+            Group::Product
+        } else {
+            Group::Public
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Public => "public",
+            Group::Product => "product",
+            Group::Auth => "auth",
+            Group::Admin => "admin",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    pub limit: u32,
+    pub remaining: u32,
+    /// Unix seconds at which the window resets.
+    pub reset: u64,
+    /// Seconds until a refused client may try again (≥ 1).
+    pub retry_after: u64,
+}
+
+pub fn window_start(now_ms: i64) -> u64 {
+    let secs = u64::try_from(now_ms.max(0) / 1000).unwrap_or(0);
+    secs - secs % WINDOW_SECS
+}
+
+/// The KV key of one counter: group, subject (already hashed) and window.
+pub fn counter_key(group: Group, subject: &str, window: u64) -> String {
+    format!("rl:{}:{subject}:{window}", group.name())
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Counter {
+    /// What other isolates had counted when this isolate first saw the key.
+    base: u32,
+    /// Hits this isolate admitted.
+    local: u32,
+    last_flush_ms: Option<i64>,
+}
+
+/// One isolate's counters for the current window.
+#[derive(Debug, Default)]
+pub struct Counters {
+    window: u64,
+    map: HashMap<String, Counter>,
+}
+
+impl Counters {
+    /// Whether the KV value must be read before `hit` (first sight of the key in this window).
+    pub fn needs_base(&self, key: &str) -> bool {
+        !self.map.contains_key(key)
+    }
+
+    /// Records a hit against `limit`. Returns the decision and, when it is time to write the
+    /// counter back to KV, the value to write.
+    pub fn hit(&mut self, key: &str, base: u32, limit: u32, now_ms: i64) -> (Decision, Option<u32>) {
+        let window = window_start(now_ms);
+        if window != self.window {
+            // Old windows' keys can never be hit again: drop them so memory stays bounded.
+            self.map.clear();
+            self.window = window;
+        }
+        let counter = self.map.entry(key.to_owned()).or_insert(Counter { base, local: 0, last_flush_ms: None });
+        let reset = window + WINDOW_SECS;
+        let now_secs = u64::try_from(now_ms.max(0) / 1000).unwrap_or(0);
+        let used = counter.base.saturating_add(counter.local);
+        if used >= limit {
+            let decision = Decision { allowed: false, limit, remaining: 0, reset, retry_after: reset.saturating_sub(now_secs).max(1) };
+            return (decision, None);
+        }
+        counter.local += 1;
+        let used = used + 1;
+        let flush = match counter.last_flush_ms {
+            Some(t) if now_ms - t < FLUSH_INTERVAL_MS => None,
+            _ => {
+                counter.last_flush_ms = Some(now_ms);
+                Some(used)
+            }
+        };
+        (Decision { allowed: true, limit, remaining: limit - used, reset, retry_after: 0 }, flush)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: i64 = 1_700_000_020_000; // 40 s into a window
+
+    #[test]
+    fn groups_by_path() {
+        assert_eq!(Group::for_path("/v1/balance"), Group::Product);
+        assert_eq!(Group::for_path("/api/internal/rent"), Group::Product);
+        assert_eq!(Group::for_path("/api/verify/"), Group::Product);
+        assert_eq!(Group::for_path("/api/public/prices"), Group::Public);
+        assert_eq!(Group::for_path("/api/v1/auth/login"), Group::Auth);
+        assert_eq!(Group::for_path("/admin/accounts"), Group::Admin);
+        assert_eq!(Group::for_path("/nope"), Group::Public);
+    }
+
+    #[test]
+    fn counts_down_then_refuses_with_retry_after() {
+        let mut c = Counters::default();
+        let key = counter_key(Group::Product, "abc", window_start(T0));
+        for expected_remaining in (0..3).rev() {
+            let (d, _) = c.hit(&key, 0, 3, T0);
+            assert!(d.allowed);
+            assert_eq!(d.remaining, expected_remaining);
+        }
+        let (d, flush) = c.hit(&key, 0, 3, T0);
+        assert!(!d.allowed);
+        assert_eq!(flush, None);
+        assert_eq!(d.retry_after, 20);
+        assert_eq!(d.reset, 1_700_000_040);
+    }
+
+    #[test]
+    fn base_from_other_isolates_counts_and_flushes_are_spaced() {
+        let mut c = Counters::default();
+        let key = "k";
+        assert!(c.needs_base(key));
+        let (d, flush) = c.hit(key, 5, 10, T0);
+        assert_eq!((d.remaining, flush), (4, Some(6)));
+        assert!(!c.needs_base(key));
+        let (_, flush) = c.hit(key, 0, 10, T0 + 500);
+        assert_eq!(flush, None, "second write inside a second is skipped");
+        let (_, flush) = c.hit(key, 0, 10, T0 + 1_500);
+        assert_eq!(flush, Some(8));
+    }
+
+    #[test]
+    fn a_new_window_starts_from_zero() {
+        let mut c = Counters::default();
+        let (d, _) = c.hit("k1", 0, 1, T0);
+        assert!(d.allowed);
+        assert!(!c.hit("k1", 0, 1, T0).0.allowed);
+        let later = T0 + 60_000;
+        // A new window drops the old counters, so memory stays bounded.
+        assert!(c.hit("k2", 0, 1, later).0.allowed);
+        assert!(c.needs_base("k1"));
+        assert!(c.hit("k1", 0, 1, later).0.allowed);
+    }
+}

@@ -1,0 +1,2 @@
+//! Durable Objects, one file each.
+pub mod activation;

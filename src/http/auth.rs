@@ -1,0 +1,65 @@
+//! Who is calling. API keys come from `Authorization: Bearer` on every route, and also from
+//! `X-OTP-Key` or HTTP Basic (key as username) on GetOTP's `/api/verify/` routes. A key in
+//! a query string is never read.
+use super::error::ApiError;
+use super::server::Ctx;
+use crate::config::secret;
+use crate::domain::crypto::{constant_time_eq, sha256};
+use crate::domain::ids::looks_like_api_key;
+use crate::store::accounts::{find_by_key_hash, Principal};
+use base64::Engine;
+use worker::Headers;
+
+fn bearer(headers: &Headers) -> Option<String> {
+    let value = headers.get("Authorization").ok().flatten()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+}
+
+fn basic_username(headers: &Headers) -> Option<String> {
+    let value = headers.get("Authorization").ok().flatten()?;
+    let (scheme, encoded) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    Some(text.split_once(':').map_or(text.as_str(), |(user, _)| user).to_owned())
+}
+
+/// The API key a request presents, by the rules of its path's dialect.
+pub fn presented_key(headers: &Headers, path: &str) -> Option<String> {
+    if let Some(key) = bearer(headers) {
+        return Some(key);
+    }
+    if path.starts_with("/api/verify") {
+        if let Some(key) = headers.get("X-OTP-Key").ok().flatten() {
+            return Some(key.trim().to_owned());
+        }
+        return basic_username(headers);
+    }
+    None
+}
+
+/// The account behind the presented key, or 401 (missing, malformed, unknown or revoked
+/// key alike, so the answer reveals nothing about which).
+pub async fn account(ctx: &Ctx) -> Result<Principal, ApiError> {
+    let hash = ctx.key_hash.as_deref().ok_or_else(ApiError::unauthorized)?;
+    // Cheap shape check first: a malformed key never costs a D1 round trip.
+    let well_formed = presented_key(&ctx.headers, &ctx.path).is_some_and(|k| looks_like_api_key(&k));
+    if !well_formed {
+        return Err(ApiError::unauthorized());
+    }
+    find_by_key_hash(&ctx.db()?, hash).await?.ok_or_else(ApiError::unauthorized)
+}
+
+/// The operator: `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time.
+pub fn admin(ctx: &Ctx) -> Result<(), ApiError> {
+    let presented = bearer(&ctx.headers).ok_or_else(ApiError::unauthorized)?;
+    let expected = secret(&ctx.env, "ADMIN_TOKEN")?;
+    if constant_time_eq(&sha256(presented.as_bytes()), &sha256(expected.as_bytes())) {
+        Ok(())
+    } else {
+        Err(ApiError::unauthorized())
+    }
+}

@@ -1,0 +1,64 @@
+//! Rate-limit glue: per-isolate counters (`domain::ratelimit`) seeded from and written back
+//! to KV. The write happens after the response (`wait_until`) and its failure is ignored,
+//! so a throttled KV write never fails the request it counts.
+use super::server::Ctx;
+use crate::domain::crypto::sha256_hex;
+use crate::domain::ratelimit::{counter_key, window_start, Counters, Decision, Group};
+use std::cell::RefCell;
+use worker::console_warn;
+
+thread_local! {
+    static COUNTERS: RefCell<Counters> = RefCell::new(Counters::default());
+}
+
+/// Counters live for this long in KV: the window plus KV's minimum TTL margin.
+const COUNTER_TTL_SECS: u64 = 120;
+
+fn limit(ctx: &Ctx, group: Group) -> u32 {
+    let c = &ctx.config;
+    match group {
+        Group::Public => c.rate_limit_public,
+        Group::Product => c.rate_limit_product,
+        Group::Auth => c.rate_limit_auth,
+        Group::Admin => c.rate_limit_admin,
+    }
+}
+
+/// Whom a group counts: the key hash + IP for product routes, the IP otherwise. Hashed, so
+/// KV never holds an address or a key hash in the clear.
+fn subject(ctx: &Ctx, group: Group) -> String {
+    let raw = match (group, &ctx.key_hash) {
+        (Group::Product, Some(hash)) => format!("{hash}|{}", ctx.ip),
+        _ => ctx.ip.clone(),
+    };
+    let mut h = sha256_hex(raw.as_bytes());
+    h.truncate(32);
+    h
+}
+
+pub async fn check(ctx: &Ctx, group: Group) -> Decision {
+    let key = counter_key(group, &subject(ctx, group), window_start(ctx.now_ms));
+    let kv = ctx.env.kv("RATE_LIMITS").ok();
+    let mut base = 0;
+    if COUNTERS.with(|c| c.borrow().needs_base(&key)) {
+        if let Some(kv) = &kv {
+            match kv.get(&key).text().await {
+                Ok(v) => base = v.and_then(|v| v.parse().ok()).unwrap_or(0),
+                Err(e) => console_warn!("rate counter read failed: {e}"),
+            }
+        }
+    }
+    let (decision, flush) = COUNTERS.with(|c| c.borrow_mut().hit(&key, base, limit(ctx, group), ctx.now_ms));
+    if let (Some(value), Some(kv)) = (flush, kv) {
+        ctx.wctx.wait_until(async move {
+            let put = match kv.put(&key, value.to_string()) {
+                Ok(builder) => builder.expiration_ttl(COUNTER_TTL_SECS).execute().await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = put {
+                console_warn!("rate counter write skipped: {e}");
+            }
+        });
+    }
+    decision
+}

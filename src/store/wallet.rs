@@ -1,0 +1,146 @@
+//! The wallet and its ledger. Every balance change is one ledger row written in the same
+//! D1 batch as the wallet update; `CHECK (balance >= 0)` on the wallet is what refuses an
+//! overdraft (the batch then rolls back whole, and `DbError` → `ApiError` makes it a 402),
+//! so no read-then-write race can overspend.
+use super::{batch, first, int, opt_text, stmt, text};
+use crate::domain::ids::new_id;
+use crate::domain::pagination::Page;
+use crate::domain::time::rfc3339;
+use crate::http::error::ApiError;
+use serde::Deserialize;
+use worker::{D1Database, D1PreparedStatement};
+
+/// The kinds of ledger rows (the schema's CHECK lists the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Topup,
+    Purchase,
+    Refund,
+    Rent,
+    RentRefund,
+    OtpSend,
+    OtpRefund,
+    MessageSend,
+    MessageRefund,
+    Adjustment,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Topup => "topup",
+            Kind::Purchase => "purchase",
+            Kind::Refund => "refund",
+            Kind::Rent => "rent",
+            Kind::RentRefund => "rent_refund",
+            Kind::OtpSend => "otp_send",
+            Kind::OtpRefund => "otp_refund",
+            Kind::MessageSend => "message_send",
+            Kind::MessageRefund => "message_refund",
+            Kind::Adjustment => "adjustment",
+        }
+    }
+}
+
+/// One balance change. `amount` is signed: negative for a charge, positive for a credit.
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    pub account_id: &'a str,
+    pub kind: Kind,
+    pub amount: i64,
+    /// Caller's reference (top-ups: unique per account).
+    pub reference: Option<&'a str>,
+    /// The activation, session or message paid for (unique per kind: one charge, one refund).
+    pub object_id: Option<&'a str>,
+    pub description: &'a str,
+}
+
+/// The two statements of a balance change, to put in the same batch as whatever the money
+/// pays for. Returns them with the new ledger row's id.
+pub fn entry_statements(db: &D1Database, entry: &Entry<'_>, now_ms: i64) -> Result<(String, Vec<D1PreparedStatement>), ApiError> {
+    let tx_id = new_id("tx")?;
+    let now = rfc3339(now_ms);
+    let update = stmt(
+        db,
+        "UPDATE wallets SET balance = balance + ?2, updated_at = ?3 WHERE account_id = ?1",
+        &[text(entry.account_id), int(entry.amount), text(&now)],
+    )?;
+    // balance_after is read back inside the transaction; a missing wallet makes it NULL,
+    // which the NOT NULL constraint turns into a failed (rolled back) batch.
+    let insert = stmt(
+        db,
+        "INSERT INTO ledger (id, account_id, kind, amount, balance_after, reference, object_id, description, created_at) \
+         VALUES (?1, ?2, ?3, ?4, (SELECT balance FROM wallets WHERE account_id = ?2), ?5, ?6, ?7, ?8)",
+        &[
+            text(&tx_id),
+            text(entry.account_id),
+            text(entry.kind.as_str()),
+            int(entry.amount),
+            opt_text(entry.reference),
+            opt_text(entry.object_id),
+            text(entry.description),
+            text(&now),
+        ],
+    )?;
+    Ok((tx_id, vec![update, insert]))
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Wallet {
+    pub balance: i64,
+    pub currency: String,
+}
+
+pub async fn wallet(db: &D1Database, account_id: &str) -> Result<Wallet, ApiError> {
+    first::<Wallet>(stmt(db, "SELECT balance, currency FROM wallets WHERE account_id = ?1", &[text(account_id)])?)
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("account {account_id} has no wallet")))
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LedgerRow {
+    pub id: String,
+    pub kind: String,
+    pub amount: i64,
+    pub balance_after: i64,
+    pub reference: Option<String>,
+    pub object_id: Option<String>,
+    pub description: String,
+    pub created_at: String,
+}
+
+const LEDGER_COLUMNS: &str = "id, kind, amount, balance_after, reference, object_id, description, created_at";
+
+/// A top-up already recorded under this reference, if any.
+pub async fn topup_by_reference(db: &D1Database, account_id: &str, reference: &str) -> Result<Option<LedgerRow>, ApiError> {
+    first(stmt(
+        db,
+        &format!("SELECT {LEDGER_COLUMNS} FROM ledger WHERE account_id = ?1 AND kind = 'topup' AND reference = ?2"),
+        &[text(account_id), text(reference)],
+    )?)
+    .await
+}
+
+/// One page of the ledger, newest first, and the total row count.
+pub async fn transactions(db: &D1Database, account_id: &str, page: Page) -> Result<(Vec<LedgerRow>, u64), ApiError> {
+    let rows_stmt = stmt(
+        db,
+        &format!("SELECT {LEDGER_COLUMNS} FROM ledger WHERE account_id = ?1 ORDER BY seq DESC LIMIT ?2 OFFSET ?3"),
+        &[text(account_id), int(i64::from(page.limit)), int(page.offset() as i64)],
+    )?;
+    let count_stmt = stmt(db, "SELECT COUNT(*) AS total FROM ledger WHERE account_id = ?1", &[text(account_id)])?;
+    #[derive(Deserialize)]
+    struct Count {
+        total: u64,
+    }
+    let results = batch(db, vec![rows_stmt, count_stmt]).await.map_err(ApiError::from)?;
+    let rows = results.first().map(|r| r.results::<LedgerRow>()).transpose().map_err(|e| ApiError::internal(format!("ledger rows: {e}")))?.unwrap_or_default();
+    let total = results
+        .get(1)
+        .map(|r| r.results::<Count>())
+        .transpose()
+        .map_err(|e| ApiError::internal(format!("ledger count: {e}")))?
+        .and_then(|c| c.into_iter().next())
+        .map_or(0, |c| c.total);
+    Ok((rows, total))
+}

@@ -1,0 +1,113 @@
+// spawnApp(): the built Worker (build/index.js + wasm) in workerd through Miniflare, with
+// real D1 / KV / Durable Object bindings and the real migrations applied. Each call gets
+// fresh, isolated state.
+import { Miniflare } from "miniflare";
+import { readFileSync, readdirSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** `[vars]` of wrangler.toml, so tests run with the shipped defaults unless they override. */
+export function wranglerVars() {
+  const toml = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
+  const vars = {};
+  let inVars = false;
+  for (const line of toml.split("\n")) {
+    const t = line.trim();
+    if (t.startsWith("[")) inVars = t === "[vars]";
+    else if (inVars) {
+      const m = t.match(/^([A-Z0-9_]+)\s*=\s*"(.*)"$/);
+      if (m) vars[m[1]] = m[2];
+    }
+  }
+  return vars;
+}
+
+/** The statements of every migration, in order, as wrangler would apply them. */
+export function migrationStatements() {
+  const dir = path.join(ROOT, "migrations");
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort()
+    .flatMap((f) =>
+      readFileSync(path.join(dir, f), "utf8")
+        .split("\n")
+        .filter((l) => !l.trim().startsWith("--"))
+        .join("\n")
+        .split(/;\s*$/m)
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
+}
+
+export async function spawnApp({ vars = {}, log = () => {}, ...extra } = {}) {
+  const adminToken = randomBytes(24).toString("hex");
+  const mf = new Miniflare({
+    rootPath: ROOT,
+    scriptPath: "build/index.js",
+    modulesRoot: ROOT,
+    modules: true,
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
+    compatibilityDate: "2026-04-20",
+    cf: false,
+    d1Databases: { DB: "otpedge-test" },
+    kvNamespaces: ["OTP_SESSIONS", "RATE_LIMITS"],
+    durableObjects: { ACTIVATION: { className: "Activation", useSQLite: true } },
+    bindings: { ...wranglerVars(), ADMIN_TOKEN: adminToken, ...vars },
+    handleRuntimeStdio(stdout, stderr) {
+      stdout.on("data", (d) => log(String(d)));
+      stderr.on("data", (d) => log(String(d)));
+    },
+    ...extra,
+  });
+  await mf.ready;
+  const db = await mf.getD1Database("DB");
+  for (const sql of migrationStatements()) await db.prepare(sql).run();
+
+  /** A request; returns { status, headers, body } with the body parsed as JSON when it is JSON. */
+  async function request(method, urlPath, { key, admin, headers = {}, body, raw } = {}) {
+    const h = { ...headers };
+    if (key) h.Authorization = `Bearer ${key}`;
+    if (admin) h.Authorization = `Bearer ${adminToken}`;
+    let payload = raw;
+    if (body !== undefined) {
+      payload = JSON.stringify(body);
+      h["Content-Type"] ??= "application/json";
+    }
+    const res = await mf.dispatchFetch(`http://localhost${urlPath}`, { method, headers: h, body: payload });
+    const text = await res.text();
+    let parsed = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {}
+    return { status: res.status, headers: res.headers, body: parsed, text };
+  }
+
+  /** A new account with `balance` (decimal string) in its wallet. */
+  async function createAccount(name = "test", balance) {
+    const r = await request("POST", "/admin/accounts", { admin: true, body: { name } });
+    if (r.status !== 201) throw new Error(`create account: ${r.status} ${r.text}`);
+    if (balance !== undefined) {
+      const t = await request("POST", `/admin/accounts/${r.body.account_id}/topup`, { admin: true, body: { amount: balance, reference: `seed-${randomBytes(6).toString("hex")}` } });
+      if (t.status !== 200) throw new Error(`top-up: ${t.status} ${t.text}`);
+    }
+    return { accountId: r.body.account_id, key: r.body.api_key, keyId: r.body.key_id };
+  }
+
+  /** Wallet balance and ledger sum (minor units) straight from D1. */
+  async function money(accountId) {
+    const w = await db.prepare("SELECT balance FROM wallets WHERE account_id = ?").bind(accountId).first();
+    const l = await db.prepare("SELECT COALESCE(SUM(amount), 0) AS s, COUNT(*) AS n FROM ledger WHERE account_id = ?").bind(accountId).first();
+    return { balance: w?.balance, ledgerSum: l.s, ledgerRows: l.n };
+  }
+
+  return { mf, db, adminToken, request, createAccount, money, close: () => mf.dispose() };
+}
+
+/** Waits until at least `marginSecs` remain in the current 60 s rate-limit window. */
+export async function awayFromWindowEdge(marginSecs = 10) {
+  const into = (Date.now() / 1000) % 60;
+  if (into > 60 - marginSecs) await new Promise((r) => setTimeout(r, (60 - into + 0.2) * 1000));
+}
