@@ -11,6 +11,10 @@ pub struct Config {
     pub rate_limit_auth: u32,
     pub rate_limit_admin: u32,
     pub currency: String,
+    // --- activations ---
+
+    // --- OTP and messages ---
+
 }
 
 thread_local! {
@@ -43,6 +47,10 @@ impl Config {
             rate_limit_auth: number(env, "RATE_LIMIT_AUTH", 20),
             rate_limit_admin: number(env, "RATE_LIMIT_ADMIN", 1000),
             currency: var(env, "CURRENCY").unwrap_or_else(|| "USD".to_owned()),
+            // --- activations ---
+
+            // --- OTP and messages ---
+
         }
     }
 

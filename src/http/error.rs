@@ -42,6 +42,10 @@ pub enum Code {
     InvalidAmount,
     InvalidPagination,
     NotImplemented,
+    // --- activations (21xx) ---
+
+    // --- OTP and messages (22xx) ---
+
 }
 
 impl Code {
@@ -78,6 +82,10 @@ impl Code {
             Code::InvalidAmount => "2014",
             Code::InvalidPagination => "2015",
             Code::NotImplemented => "2016",
+            // --- activations (21xx) ---
+
+            // --- OTP and messages (22xx) ---
+
         }
     }
 
@@ -112,6 +120,10 @@ impl Code {
             Code::IdempotencyInProgress | Code::Conflict => 409,
             Code::Forbidden => 403,
             Code::NotImplemented => 501,
+            // --- activations (21xx) ---
+
+            // --- OTP and messages (22xx) ---
+
         }
     }
 
@@ -148,6 +160,10 @@ impl Code {
             Code::InvalidAmount => "Invalid amount",
             Code::InvalidPagination => "Invalid pagination",
             Code::NotImplemented => "Not implemented yet",
+            // --- activations (21xx) ---
+
+            // --- OTP and messages (22xx) ---
+
         }
     }
 }

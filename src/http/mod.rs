@@ -9,6 +9,8 @@ mod admin;
 #[cfg(target_arch = "wasm32")]
 mod auth;
 #[cfg(target_arch = "wasm32")]
+mod getotp;
+#[cfg(target_arch = "wasm32")]
 mod numberotp;
 #[cfg(target_arch = "wasm32")]
 mod otpwall;
@@ -16,6 +18,8 @@ mod otpwall;
 mod ratelimit;
 #[cfg(target_arch = "wasm32")]
 mod server;
+#[cfg(target_arch = "wasm32")]
+mod whatotp;
 
 #[cfg(target_arch = "wasm32")]
 pub use server::{handle, Ctx, Reply};

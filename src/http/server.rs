@@ -1,7 +1,8 @@
 //! The request pipeline: rate limit → route → body → handler → envelope.
 use super::error::{ApiError, Code, Dialect};
 use super::routes::{resolve, Route, RouteError};
-use super::{admin, auth, body, numberotp, otpwall, ratelimit};
+#[allow(unused_imports)]
+use super::{admin, auth, body, getotp, numberotp, otpwall, ratelimit, whatotp};
 use crate::config::Config;
 use crate::domain::ratelimit::{Decision, Group};
 use serde::de::DeserializeOwned;

@@ -1,6 +1,10 @@
 //! D1 and KV access. Statements are built here; handlers never write SQL.
 pub mod accounts;
+pub mod activations;
+pub mod catalog;
 pub mod idempotency;
+pub mod messages;
+pub mod otp;
 pub mod wallet;
 
 use crate::http::error::{ApiError, Code};

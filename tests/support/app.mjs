@@ -25,6 +25,18 @@ export function wranglerVars() {
   return vars;
 }
 
+/** Durable Object classes and KV namespaces declared in wrangler.toml, so a binding added
+ * there is bound here too. */
+export function wranglerBindings() {
+  const toml = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
+  const durableObjects = {};
+  for (const m of toml.matchAll(/\{\s*name\s*=\s*"(\w+)"\s*,\s*class_name\s*=\s*"(\w+)"\s*\}/g)) {
+    durableObjects[m[1]] = { className: m[2], useSQLite: true };
+  }
+  const kvNamespaces = [...toml.matchAll(/\[\[kv_namespaces\]\]\s*\nbinding\s*=\s*"(\w+)"/g)].map((m) => m[1]);
+  return { durableObjects, kvNamespaces };
+}
+
 /** The statements of every migration, in order, as wrangler would apply them. */
 export function migrationStatements() {
   const dir = path.join(ROOT, "migrations");
@@ -53,8 +65,7 @@ export async function spawnApp({ vars = {}, log = () => {}, ...extra } = {}) {
     compatibilityDate: "2026-04-20",
     cf: false,
     d1Databases: { DB: "otpedge-test" },
-    kvNamespaces: ["OTP_SESSIONS", "RATE_LIMITS"],
-    durableObjects: { ACTIVATION: { className: "Activation", useSQLite: true } },
+    ...wranglerBindings(),
     bindings: { ...wranglerVars(), ADMIN_TOKEN: adminToken, ...vars },
     handleRuntimeStdio(stdout, stderr) {
       stdout.on("data", (d) => log(String(d)));

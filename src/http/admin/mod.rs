@@ -1,4 +1,9 @@
-//! The operator's API (`/admin/*`, `Authorization: Bearer <ADMIN_TOKEN>`): accounts, keys, top-ups.
+//! The operator's API (`/admin/*`, `Authorization: Bearer <ADMIN_TOKEN>`): accounts, keys,
+//! top-ups here; catalog, numbers and suppliers in `inventory`; templates and the outbox in
+//! `messaging`.
+pub mod inventory;
+pub mod messaging;
+
 use super::auth;
 use super::error::{ApiError, Code};
 use super::server::{Ctx, Reply};

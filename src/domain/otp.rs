@@ -1,0 +1,1 @@
+//! OTP codes: generation, hashing, checking rules.

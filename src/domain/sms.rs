@@ -1,0 +1,1 @@
+//! Extracting the code from an incoming SMS.

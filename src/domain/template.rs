@@ -1,0 +1,1 @@
+//! Template rendering with {code} and {variables}.

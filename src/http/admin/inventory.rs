@@ -1,0 +1,1 @@
+//! Operator routes for the activation side: catalog, number inventory, suppliers.

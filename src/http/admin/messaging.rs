@@ -1,0 +1,1 @@
+//! Operator routes for the OTP side: templates, the sandbox outbox.

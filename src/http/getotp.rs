@@ -1,0 +1,1 @@
+//! The GetOTP dialect (`/api/verify/`).

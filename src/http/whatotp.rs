@@ -1,0 +1,1 @@
+//! The WhatOTP dialect (`/v1/otp/*`, `/v1/messages/*`).

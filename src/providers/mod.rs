@@ -1,0 +1,1 @@
+//! Outbound delivery: a provider trait; `sandbox` (the default) writes to the outbox.

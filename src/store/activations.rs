@@ -1,0 +1,1 @@
+//! Activations and rents in D1.

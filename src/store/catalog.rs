@@ -1,0 +1,1 @@
+//! Catalog (countries, services, operators, prices) and number inventory in D1.

@@ -1,0 +1,1 @@
+//! Templates, messages and the outbox in D1.

@@ -1,0 +1,1 @@
+//! OTP sessions (KV) and their serialized checks.
