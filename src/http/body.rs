@@ -1,6 +1,7 @@
 //! Request bodies: at most 64 KiB of JSON, parsed into a typed struct once.
 use super::error::{ApiError, Code};
 use serde::de::DeserializeOwned;
+use serde::Deserialize as _;
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
@@ -19,13 +20,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::new(Code::MalformedJson, "request body is empty; a JSON object is required"));
     }
-    serde_json::from_slice(bytes).map_err(|e| {
-        use serde_json::error::Category;
-        match e.classify() {
-            Category::Syntax | Category::Eof | Category::Io => ApiError::new(Code::MalformedJson, format!("malformed JSON: {e}")),
-            Category::Data => ApiError::new(Code::InvalidRequest, format!("invalid request body: {e}")),
-        }
-    })
+    // Two steps, so that a syntax error anywhere is reported as such even when a type
+    // error comes earlier in the text.
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| ApiError::new(Code::MalformedJson, format!("malformed JSON: {e}")))?;
+    T::deserialize(value).map_err(|e| ApiError::new(Code::InvalidRequest, format!("invalid request body: {e}")))
 }
 
 #[cfg(test)]
@@ -43,6 +41,7 @@ mod tests {
     fn classifies_failures() {
         assert_eq!(parse_json::<Topup>(b"").unwrap_err().code, Code::MalformedJson);
         assert_eq!(parse_json::<Topup>(b"{\"amount\":").unwrap_err().code, Code::MalformedJson);
+        assert_eq!(parse_json::<Topup>(b"[1,2").unwrap_err().code, Code::MalformedJson);
         let wrong_type = parse_json::<Topup>(b"{\"amount\":5}").unwrap_err();
         assert_eq!(wrong_type.code, Code::InvalidRequest);
         assert!(wrong_type.message.contains("invalid type"), "{}", wrong_type.message);
