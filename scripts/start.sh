@@ -17,7 +17,8 @@ if [ ! -f .dev.vars ]; then
 fi
 
 echo "[start] applying D1 migrations locally"
-npx wrangler d1 migrations apply otpedge --local
+# Non-interactive: wrangler would otherwise ask for confirmation in a terminal.
+CI=true npx wrangler d1 migrations apply otpedge --local < /dev/null
 
 PORT="${PORT:-8787}"
 node scripts/demo.mjs "http://127.0.0.1:$PORT" &
