@@ -1,6 +1,7 @@
 // Foundation: auth and keys, wallet and ledger, idempotency, pagination, rate limits, errors.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { spawnApp, awayFromWindowEdge } from "./support/app.mjs";
 
 /** Asserts GetOTP's house envelope with the given status and code. */
@@ -184,6 +185,18 @@ describe("foundation", () => {
       assertHouseError(mismatch, 422, "2009");
       assertHouseError(await app.request("POST", url, { admin: true, headers: { "Idempotency-Key": "x".repeat(256) }, body: { amount: "3", reference: "i-3" } }), 400, "2011");
       assert.deepEqual(await app.money(a.accountId), { balance: 20000, ledgerSum: 20000, ledgerRows: 1 });
+    });
+
+    test("a key whose first request is still running → 409", async () => {
+      const a = await app.createAccount("idem-running");
+      const path = `/admin/accounts/${a.accountId}/topup`;
+      const raw = JSON.stringify({ amount: "2", reference: "running" });
+      // A claimed key with no stored answer yet is what a request in flight leaves behind.
+      const fingerprint = createHash("sha256").update(`POST ${path}\n${raw}`).digest("hex");
+      await app.db.prepare("INSERT INTO idempotency (scope, idem_key, fingerprint, created_at) VALUES ('admin', 'in-flight', ?, ?)").bind(fingerprint, Date.now()).run();
+      const r = await app.request("POST", path, { admin: true, headers: { "Idempotency-Key": "in-flight", "Content-Type": "application/json" }, raw });
+      assertHouseError(r, 409, "2010");
+      assert.deepEqual(await app.money(a.accountId), { balance: 0, ledgerSum: 0, ledgerRows: 0 });
     });
 
     test("a request that failed releases its key for a retry", async () => {
