@@ -73,7 +73,7 @@ export async function spawnApp({ vars = {}, log = () => {}, ...extra } = {}) {
     },
     ...extra,
   });
-  await mf.ready;
+  const url = await mf.ready;
   const db = await mf.getD1Database("DB");
   for (const sql of migrationStatements()) await db.prepare(sql).run();
 
@@ -114,7 +114,7 @@ export async function spawnApp({ vars = {}, log = () => {}, ...extra } = {}) {
     return { balance: w?.balance, ledgerSum: l.s, ledgerRows: l.n };
   }
 
-  return { mf, db, adminToken, request, createAccount, money, close: () => mf.dispose() };
+  return { mf, url, db, adminToken, request, createAccount, money, close: () => mf.dispose() };
 }
 
 /** Waits until at least `marginSecs` remain in the current 60 s rate-limit window. */
