@@ -59,7 +59,7 @@ async function coldStart(runs = 5) {
 function microBenchmarks() {
   if (args.has("--no-micro")) return [];
   log("native micro-benchmarks (criterion)…");
-  const out = execSync("cargo bench --quiet --manifest-path bench/micro/Cargo.toml -- --noplot 2>&1", { cwd: ROOT, encoding: "utf8", maxBuffer: 1 << 26 });
+  const out = execSync("cargo bench --quiet --manifest-path bench/micro/Cargo.toml -- --noplot --warm-up-time 1 --measurement-time 2 2>&1", { cwd: ROOT, encoding: "utf8", maxBuffer: 1 << 26 });
   const rows = [];
   const re = /^(\S[^\n]*?)\s*\n?\s*time:\s+\[\S+ \S+ (\S+ \S+) \S+ \S+\]/gm;
   for (const m of out.matchAll(re)) rows.push({ name: m[1].trim(), median: m[2] });
