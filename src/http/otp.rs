@@ -15,7 +15,7 @@ use crate::store::messages::{self, TemplateRow};
 use crate::store::otp::{self as sessions, Counted, KvSession, NewSession, SessionRow, SEND_GUARD_COLUMN};
 use crate::store::wallet::{self, Entry, Kind};
 use crate::store::{self, batch};
-use worker::{console_error, D1Database};
+use worker::{console_error, console_log, D1Database};
 
 pub const CHANNELS: [&str; 3] = ["sms", "whatsapp", "voice"];
 
@@ -199,6 +199,8 @@ pub async fn send(ctx: &Ctx, db: &D1Database, account_id: &str, spec: SendSpec<'
         refund(db, account_id, Kind::OtpRefund, cost, &spec.session_id, now).await;
         return Err(ApiError { internal: e.internal.or(Some(e.message)), ..ApiError::of(Code::DeliveryFailed) });
     }
+    // Operational trace: ids and routing only, never the code or the text.
+    console_log!("otp sent session={} country={} channel={}", spec.session_id, spec.phone.country().unwrap_or("??"), spec.channel);
     times.push(now);
     let (resend_available_at, _) = next_send(&times, send_rules(&ctx.config), now);
     Ok(Sent { session_id: spec.session_id, cost, created_at: now, expires_at, resend_available_at: resend_available_at.max(now) })
@@ -267,6 +269,7 @@ pub async fn check(ctx: &Ctx, account_id: &str, session_id: &str, code: &str) ->
         .map_err(|e| ApiError::internal(format!("check rows: {e}")))?
         .and_then(|rows| rows.into_iter().next());
     let after = sessions::find(&db, account_id, session_id).await?.unwrap_or(row);
+    console_log!("otp check session={session_id} counted={}", counted.is_some());
     let outcome = match counted {
         Some(c) if c.verified_at.is_some() => Checked::Verified,
         Some(c) => Checked::Wrong { remaining: (c.max_attempts - c.attempts).max(0) },
