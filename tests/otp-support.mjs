@@ -9,7 +9,7 @@ export function spawnOtpApp({ vars = {}, ...rest } = {}) {
 }
 
 // TODO(merge): switch to PUT /admin/catalog
-export async function seedOtpPrices(app, prices = [["US", "sms", 75], ["US", "whatsapp", 50], ["US", "voice", 150], ["MY", "sms", 100], ["GB", "sms", 80]]) {
+export async function seedOtpPrices(app, prices = [["US", "sms", 75], ["US", "whatsapp", 50], ["US", "voice", 150], ["MY", "sms", 100], ["MY", "voice", 200], ["GB", "sms", 80]]) {
   const names = { US: "United States", MY: "Malaysia", GB: "United Kingdom" };
   for (const [country, channel, cost] of prices) {
     await app.db.prepare("INSERT OR IGNORE INTO countries (code, name) VALUES (?, ?)").bind(country, names[country] ?? country).run();
