@@ -132,3 +132,40 @@ test("GET /admin/outbox lists newest first, filters by phone, and needs the admi
   assert.equal((await app.request("GET", "/admin/outbox", { key: acct.key })).status, 401);
   assert.equal((await app.request("GET", "/admin/outbox?to=abc", { admin: true })).body.errors[0].code, "1523");
 });
+
+describe("a provider that refuses (OTP_PROVIDER set to one this build does not have)", () => {
+  let broken, who, tpl;
+  before(async () => {
+    broken = await spawnOtpApp({ vars: { OTP_PROVIDER: "nonexistent" } });
+    await seedOtpPrices(broken);
+    who = await broken.createAccount("refused", "1.00");
+    tpl = await createTemplate(broken, "Order {order} shipped");
+  });
+  after(() => broken?.close());
+
+  test("an OTP send → 502 (2205) and the charge is refunded", async () => {
+    const r = await broken.request("POST", "/v1/otp/send", { key: who.key, body: { to: freshPhone(), channel: "sms" } });
+    assert.equal(r.status, 502, r.text);
+    assert.equal(r.body.errors[0].code, "2205");
+    const m = await broken.money(who.accountId);
+    assert.equal(m.balance, 10_000);
+    assert.equal(m.ledgerSum, 10_000);
+    const kinds = (await broken.db.prepare("SELECT kind FROM ledger WHERE account_id = ? ORDER BY seq").bind(who.accountId).all()).results.map((r) => r.kind);
+    assert.deepEqual(kinds, ["topup", "otp_send", "otp_refund"]);
+  });
+
+  test("a template message → 202 queued, then failed, refunded", async () => {
+    const r = await broken.request("POST", "/v1/messages/send", { key: who.key, body: { phone_number: freshPhone(), template_id: tpl, variables: { order: 7 } } });
+    assert.equal(r.status, 202, r.text);
+    let state;
+    for (let i = 0; i < 50 && (!state || state.body.status === "queued"); i++) {
+      await new Promise((res) => setTimeout(res, 50));
+      state = await broken.request("GET", `/v1/messages/${r.body.message_id}`, { key: who.key });
+    }
+    assert.equal(state.body.status, "failed");
+    for (let i = 0; i < 20 && (await broken.money(who.accountId)).balance !== 10_000; i++) await new Promise((res) => setTimeout(res, 50));
+    const m = await broken.money(who.accountId);
+    assert.equal(m.balance, 10_000);
+    assert.equal(m.ledgerSum, 10_000);
+  });
+});

@@ -167,7 +167,7 @@ pub async fn send(ctx: &Ctx, db: &D1Database, account_id: &str, spec: SendSpec<'
     let mac = to_hex(&otp::code_mac(&hmac_secret, &spec.session_id, &code));
     drop(code);
     // KV first: if the batch below fails, the orphan entry has no D1 row and is never checked.
-    sessions::put_kv(&ctx.env, &spec.session_id, &KvSession { account_id: account_id.to_owned(), code_mac: mac, expires_at }, u64::from(spec.ttl_secs)).await?;
+    sessions::put_kv(&ctx.env, &spec.session_id, &KvSession { account_id: account_id.to_owned(), phone: spec.phone.e164().to_owned(), channel: spec.channel.to_owned(), code_mac: mac, expires_at }, u64::from(spec.ttl_secs)).await?;
     let session = NewSession {
         id: &spec.session_id,
         account_id,

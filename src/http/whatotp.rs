@@ -155,7 +155,7 @@ async fn queue(
         flow::precheck_resend(db, &ctx.config, account_id, phone.e164(), now).await?;
         let hmac_secret = crate::config::secret(&ctx.env, "OTP_HMAC_SECRET")?;
         let mac = crate::domain::crypto::to_hex(&otp::code_mac(&hmac_secret, message_id, &code));
-        sessions::put_kv(&ctx.env, message_id, &KvSession { account_id: account_id.to_owned(), code_mac: mac, expires_at }, u64::from(ttl_secs)).await?;
+        sessions::put_kv(&ctx.env, message_id, &KvSession { account_id: account_id.to_owned(), phone: phone.e164().to_owned(), channel: channel.to_owned(), code_mac: mac, expires_at }, u64::from(ttl_secs)).await?;
         let session = NewSession {
             id: message_id,
             account_id,

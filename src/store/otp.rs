@@ -16,6 +16,8 @@ const KV_MIN_TTL_SECS: u64 = 60;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct KvSession {
     pub account_id: String,
+    pub phone: String,
+    pub channel: String,
     pub code_mac: String,
     pub expires_at: i64,
 }
