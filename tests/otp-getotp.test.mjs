@@ -106,6 +106,18 @@ describe("every error code of the table, with the exact envelope", () => {
   });
 });
 
+test("a second send to one phone within 30 s → 429 (2201) in GetOTP's envelope, with resend_available_at", async () => {
+  const data = valid();
+  assert.equal((await getotp(data)).status, 200);
+  const again = await getotp({ ...data });
+  assert.equal(again.status, 429, again.text);
+  const e = again.body.errors[0];
+  assert.equal(e.code, "2201");
+  assert.equal(e.path, "/api/verify/");
+  assert.ok(Date.parse(e.resend_available_at) > Date.now() + 20_000);
+  assert.ok(Number(again.headers.get("Retry-After")) > 20);
+});
+
 describe("check and state", () => {
   test("check by message_id (nested and flat bodies), state, and the verified event with the payload", async () => {
     const payload = JSON.stringify({ order_id: "xfdu48sfdjsdf", agent_id: 2258 });

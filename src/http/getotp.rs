@@ -129,7 +129,7 @@ pub async fn send(ctx: &Ctx) -> Result<Reply, ApiError> {
         }))
     });
     flow::idempotency_finish(&db, claim, &result).await?;
-    result
+    flow::refusal_reply(ctx, result)
 }
 
 /// `POST /api/verify/check {"data":{"message_id","code"}}` (or the two fields at the top

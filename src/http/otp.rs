@@ -1,6 +1,6 @@
 //! The OTP send and check flow shared by the WhatOTP and GetOTP dialects. Handlers parse
 //! and render; this module generates, stores, charges, delivers and checks.
-use super::error::{ApiError, Code};
+use super::error::{ApiError, Code, Dialect};
 use super::server::{Ctx, Reply};
 use crate::config::{secret, Config};
 use crate::domain::crypto::{from_hex, to_hex};
@@ -53,7 +53,28 @@ fn send_refused(block: SendBlock, next_ms: i64, now_ms: i64) -> ApiError {
         SendBlock::WindowFull => Code::SendLimitReached,
     };
     let wait_secs = ((next_ms - now_ms).max(0) as u64).div_ceil(1000).max(1);
-    ApiError { retry_after: Some(wait_secs), ..ApiError::new(code, format!("{}; the next send to this number is allowed at {} (resend_available_at)", code.default_message(), rfc3339(next_ms))) }
+    ApiError { retry_after: Some(wait_secs), ..ApiError::new(code, format!("{}; the next send to this number is allowed at {} (resend_available_at)", code.default_message(), rfc3339(resend_at(now_ms, wait_secs)))) }
+}
+
+/// The instant a refusal's `Retry-After` points at (whole seconds from now).
+fn resend_at(now_ms: i64, wait_secs: u64) -> i64 {
+    now_ms + (wait_secs as i64) * 1000
+}
+
+/// A refused send as a reply: the dialect's error envelope with `resend_available_at` in the
+/// error object (as the send answer has it), and `Retry-After`. Other errors pass through.
+pub fn refusal_reply(ctx: &Ctx, result: Result<Reply, ApiError>) -> Result<Reply, ApiError> {
+    match result {
+        Err(e) if matches!(e.code, Code::ResendTooSoon | Code::SendLimitReached) => {
+            let wait_secs = e.retry_after.unwrap_or(1);
+            let mut body: serde_json::Value = serde_json::from_str(&e.body(Dialect::for_path(&ctx.path), &ctx.path, &ctx.method, ctx.now_ms)).map_err(|x| ApiError::internal(format!("error body: {x}")))?;
+            if let Some(first) = body.get_mut("errors").and_then(|v| v.get_mut(0)).and_then(|v| v.as_object_mut()) {
+                first.insert("resend_available_at".to_owned(), serde_json::Value::String(rfc3339(resend_at(ctx.now_ms, wait_secs))));
+            }
+            Ok(Reply::json(e.status(), &body).with_header("Retry-After", wait_secs.to_string()))
+        }
+        other => other,
+    }
 }
 
 /// Refuses early when the resend rules already forbid a send (the D1 guard in the send's

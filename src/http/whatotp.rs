@@ -71,7 +71,7 @@ pub async fn send(ctx: &Ctx) -> Result<Reply, ApiError> {
         }))
     });
     flow::idempotency_finish(&db, claim, &result).await?;
-    result
+    flow::refusal_reply(ctx, result)
 }
 
 #[derive(Deserialize)]
@@ -130,7 +130,7 @@ pub async fn message_send(ctx: &Ctx) -> Result<Reply, ApiError> {
     if result.is_ok() {
         deliver_later(ctx, who.account_id, message_id, phone.e164().to_owned(), channel, text, cost);
     }
-    result
+    flow::refusal_reply(ctx, result)
 }
 
 #[allow(clippy::too_many_arguments)]
