@@ -75,6 +75,7 @@ describe("every error code of the table, with the exact envelope", () => {
     ["1523", 400, "Invalid recipient number(s)", () => getotp(valid({ phone: "60-12ab" }))],
     ["1623", 400, "Invalid code length", () => getotp(valid({ code_length: 9 }))],
     ["1623", 400, "Invalid code length", () => getotp(valid({ code_length: undefined }))],
+    ["1623", 400, "Invalid code length", () => getotp(valid({ code_length: "three" }))],
     ["1629", 400, "Provide either 'data.code' or 'data.code_length' but not both", () => getotp(valid({ code: "1234" }))],
     ["1631", 400, "When 'data.channel' is not VOICE 'data.code' must be valid and 4 to 8 characters long", () => getotp(valid({ code_length: undefined, code: "123" }))],
     ["1632", 400, "'data.code' should be numeric if provided", () => getotp(valid({ code_length: undefined, code: "12ab" }))],

@@ -70,7 +70,9 @@ pub async fn send(ctx: &Ctx) -> Result<Reply, ApiError> {
     }
     let (given_code, length) = match (code, code_length) {
         (None, Some(n)) => {
-            let n = n.as_u64().filter(|n| (otp::MIN_LENGTH as u64..=otp::MAX_LENGTH as u64).contains(n));
+            // A number, as the doc types it; a numeric string is read the same way.
+            let n = n.as_u64().or_else(|| n.as_str().and_then(|s| s.trim().parse().ok()));
+            let n = n.filter(|n| (otp::MIN_LENGTH as u64..=otp::MAX_LENGTH as u64).contains(n));
             let n = n.ok_or_else(|| ApiError::new(Code::InvalidCodeLength, format!("Invalid code length: 'data.code_length' must be a number from {} to {}", otp::MIN_LENGTH, otp::MAX_LENGTH)))?;
             (None, n as usize)
         }

@@ -276,9 +276,12 @@ pub async fn check(ctx: &Ctx, account_id: &str, session_id: &str, code: &str) ->
         }
         return Ok((row, Checked::Refused(t)));
     }
-    // The KV entry outlives the session (TTL ≥ lifetime); if it is not visible yet, the
-    // session cannot be checked, so nothing is counted.
-    let stored = sessions::get_kv(&ctx.env, session_id).await?.filter(|s| s.account_id == account_id).ok_or_else(|| ApiError::not_found("session"))?;
+    // The KV entry outlives the session (TTL ≥ lifetime). If this location does not see it
+    // yet (KV takes up to 60 s to reach other locations), nothing is counted: retry shortly.
+    let stored = sessions::get_kv(&ctx.env, session_id).await?.filter(|s| s.account_id == account_id).ok_or_else(|| ApiError {
+        retry_after: Some(5),
+        ..ApiError::new(Code::Conflict, "the session is not visible at this location yet; retry in a few seconds (nothing was counted)")
+    })?;
     let matched = otp::matches(&hmac_secret, session_id, code, &from_hex(&stored.code_mac).unwrap_or_default());
     let results = batch(&db, vec![sessions::check_statement(&db, account_id, session_id, matched, now)?, sessions::result_event_statement(&db, session_id, now)?])
         .await
