@@ -14,7 +14,16 @@ pub struct Config {
     // --- activations ---
 
     // --- OTP and messages ---
-
+    /// Channels this deployment delivers on (`OTP_CHANNELS`, comma-separated).
+    pub otp_channels: Vec<String>,
+    /// Default session lifetime (`OTP_TTL_SECS`), capped at `OTP_MAX_TTL_SECS`.
+    pub otp_ttl_secs: u32,
+    pub otp_max_ttl_secs: u32,
+    pub otp_resend_interval_secs: u32,
+    pub otp_max_sends_per_window: u32,
+    pub otp_send_window_secs: u32,
+    /// Outbound delivery provider (`OTP_PROVIDER`): `sandbox` (the default).
+    pub otp_provider: String,
 }
 
 thread_local! {
@@ -50,7 +59,18 @@ impl Config {
             // --- activations ---
 
             // --- OTP and messages ---
-
+            otp_channels: var(env, "OTP_CHANNELS")
+                .unwrap_or_else(|| "sms,whatsapp,voice".to_owned())
+                .split(',')
+                .map(|c| c.trim().to_ascii_lowercase())
+                .filter(|c| !c.is_empty())
+                .collect(),
+            otp_max_ttl_secs: number(env, "OTP_MAX_TTL_SECS", 600).clamp(1, 600),
+            otp_ttl_secs: number(env, "OTP_TTL_SECS", 300).clamp(1, number(env, "OTP_MAX_TTL_SECS", 600).clamp(1, 600)),
+            otp_resend_interval_secs: number(env, "OTP_RESEND_INTERVAL_SECS", 30),
+            otp_max_sends_per_window: number(env, "OTP_MAX_SENDS_PER_WINDOW", 5),
+            otp_send_window_secs: number(env, "OTP_SEND_WINDOW_SECS", 600),
+            otp_provider: var(env, "OTP_PROVIDER").unwrap_or_else(|| "sandbox".to_owned()),
         }
     }
 

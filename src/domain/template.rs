@@ -1,1 +1,181 @@
-//! Template rendering with {code} and {variables}.
+//! Message templates: `{code}` and `{name}` placeholders. Names are `[A-Za-z0-9_]`, 1–64
+//! characters; `{{` and `}}` write a literal brace. A template is parsed when it is stored,
+//! so rendering only fails on variables that do not match it.
+use std::collections::BTreeSet;
+use std::fmt;
+
+pub const CODE: &str = "code";
+pub const MAX_BODY_CHARS: usize = 1000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    Text(String),
+    Var(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    pieces: Vec<Piece>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateError {
+    Empty,
+    TooLong,
+    /// A `{` or `}` that does not form a placeholder, at this character position.
+    BadBrace(usize),
+    Missing(Vec<String>),
+    Unknown(Vec<String>),
+    BadValue(String),
+}
+
+impl fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TemplateError::Empty => write!(f, "template body is empty"),
+            TemplateError::TooLong => write!(f, "template body is longer than {MAX_BODY_CHARS} characters"),
+            TemplateError::BadBrace(at) => write!(f, "template body has an unmatched brace at character {at}; placeholders look like {{name}}, literal braces are written {{{{ and }}}}"),
+            TemplateError::Missing(names) => write!(f, "missing template variable(s): {}", names.join(", ")),
+            TemplateError::Unknown(names) => write!(f, "unknown template variable(s): {}", names.join(", ")),
+            TemplateError::BadValue(name) => write!(f, "template variable '{name}' must be a string or a number"),
+        }
+    }
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+impl Template {
+    pub fn parse(body: &str) -> Result<Template, TemplateError> {
+        if body.trim().is_empty() {
+            return Err(TemplateError::Empty);
+        }
+        if body.chars().count() > MAX_BODY_CHARS {
+            return Err(TemplateError::TooLong);
+        }
+        let chars: Vec<char> = body.chars().collect();
+        let mut pieces = Vec::new();
+        let mut text = String::new();
+        let mut i = 0;
+        while let Some(&c) = chars.get(i) {
+            match c {
+                '{' if chars.get(i + 1) == Some(&'{') => {
+                    text.push('{');
+                    i += 2;
+                }
+                '}' if chars.get(i + 1) == Some(&'}') => {
+                    text.push('}');
+                    i += 2;
+                }
+                '{' => {
+                    let name: String = chars.iter().skip(i + 1).take_while(|c| is_name_char(**c)).collect();
+                    let close = i + 1 + name.chars().count();
+                    if name.is_empty() || name.len() > 64 || chars.get(close) != Some(&'}') {
+                        return Err(TemplateError::BadBrace(i));
+                    }
+                    if !text.is_empty() {
+                        pieces.push(Piece::Text(std::mem::take(&mut text)));
+                    }
+                    pieces.push(Piece::Var(name));
+                    i = close + 1;
+                }
+                '}' => return Err(TemplateError::BadBrace(i)),
+                _ => {
+                    text.push(c);
+                    i += 1;
+                }
+            }
+        }
+        if !text.is_empty() {
+            pieces.push(Piece::Text(text));
+        }
+        Ok(Template { pieces })
+    }
+
+    /// The placeholder names, sorted, each once.
+    pub fn variables(&self) -> BTreeSet<&str> {
+        self.pieces
+            .iter()
+            .filter_map(|p| match p {
+                Piece::Var(n) => Some(n.as_str()),
+                Piece::Text(_) => None,
+            })
+            .collect()
+    }
+
+    pub fn has_code(&self) -> bool {
+        self.variables().contains(CODE)
+    }
+
+    /// Fills every placeholder. `code` fills `{code}` (it is never a caller variable);
+    /// every other placeholder needs a variable, and every variable needs a placeholder.
+    pub fn render(&self, code: Option<&str>, variables: &serde_json::Map<String, serde_json::Value>) -> Result<String, TemplateError> {
+        let used = self.variables();
+        let mut unknown: Vec<String> = variables.keys().filter(|k| k.as_str() == CODE || !used.contains(k.as_str())).cloned().collect();
+        unknown.sort();
+        if !unknown.is_empty() {
+            return Err(TemplateError::Unknown(unknown));
+        }
+        let missing: Vec<String> = used
+            .iter()
+            .filter(|n| if **n == CODE { code.is_none() } else { !variables.contains_key(**n) })
+            .map(|n| (*n).to_owned())
+            .collect();
+        if !missing.is_empty() {
+            return Err(TemplateError::Missing(missing));
+        }
+        let mut out = String::new();
+        for piece in &self.pieces {
+            match piece {
+                Piece::Text(t) => out.push_str(t),
+                Piece::Var(n) if n == CODE => out.push_str(code.unwrap_or_default()),
+                Piece::Var(n) => match variables.get(n) {
+                    Some(serde_json::Value::String(s)) => out.push_str(s),
+                    Some(serde_json::Value::Number(x)) => out.push_str(&x.to_string()),
+                    _ => return Err(TemplateError::BadValue(n.clone())),
+                },
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn vars(v: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn renders_code_and_variables() {
+        let t = Template::parse("Hi {name}, your {app} code is {code}. {{not a var}}").unwrap();
+        assert!(t.has_code());
+        let text = t.render(Some("123456"), &vars(json!({"name": "Ana", "app": 7}))).unwrap();
+        assert_eq!(text, "Hi Ana, your 7 code is 123456. {not a var}");
+    }
+
+    #[test]
+    fn missing_and_unknown_variables_are_errors() {
+        let t = Template::parse("Hi {name}, code {code}").unwrap();
+        assert_eq!(t.render(Some("1"), &vars(json!({}))), Err(TemplateError::Missing(vec!["name".into()])));
+        assert_eq!(t.render(None, &vars(json!({"name": "A"}))), Err(TemplateError::Missing(vec!["code".into()])));
+        assert_eq!(t.render(Some("1"), &vars(json!({"name": "A", "extra": "x"}))), Err(TemplateError::Unknown(vec!["extra".into()])));
+        assert_eq!(t.render(Some("1"), &vars(json!({"name": "A", "code": "9"}))), Err(TemplateError::Unknown(vec!["code".into()])));
+        assert_eq!(t.render(Some("1"), &vars(json!({"name": {"x": 1}}))), Err(TemplateError::BadValue("name".into())));
+    }
+
+    #[test]
+    fn bad_templates_are_refused_when_stored() {
+        assert_eq!(Template::parse("  "), Err(TemplateError::Empty));
+        assert_eq!(Template::parse("code {code"), Err(TemplateError::BadBrace(5)));
+        assert_eq!(Template::parse("a } b"), Err(TemplateError::BadBrace(2)));
+        assert_eq!(Template::parse("{}"), Err(TemplateError::BadBrace(0)));
+        assert_eq!(Template::parse("{a b}"), Err(TemplateError::BadBrace(0)));
+        assert!(!Template::parse("no code here").unwrap().has_code());
+        assert!(Template::parse(&"x".repeat(MAX_BODY_CHARS + 1)).is_err());
+    }
+}

@@ -45,6 +45,12 @@ pub enum Code {
     // --- activations (21xx) ---
 
     // --- OTP and messages (22xx) ---
+    NoOtpPrice,
+    ResendTooSoon,
+    SendLimitReached,
+    TemplateVariables,
+    InvalidTemplate,
+    DeliveryFailed,
 
 }
 
@@ -85,6 +91,12 @@ impl Code {
             // --- activations (21xx) ---
 
             // --- OTP and messages (22xx) ---
+            Code::NoOtpPrice => "2200",
+            Code::ResendTooSoon => "2201",
+            Code::SendLimitReached => "2202",
+            Code::TemplateVariables => "2203",
+            Code::InvalidTemplate => "2204",
+            Code::DeliveryFailed => "2205",
 
         }
     }
@@ -123,6 +135,9 @@ impl Code {
             // --- activations (21xx) ---
 
             // --- OTP and messages (22xx) ---
+            Code::NoOtpPrice | Code::TemplateVariables | Code::InvalidTemplate => 400,
+            Code::ResendTooSoon | Code::SendLimitReached => 429,
+            Code::DeliveryFailed => 502,
 
         }
     }
@@ -163,6 +178,12 @@ impl Code {
             // --- activations (21xx) ---
 
             // --- OTP and messages (22xx) ---
+            Code::NoOtpPrice => "No OTP price for this destination country and channel",
+            Code::ResendTooSoon => "A code was sent to this number too recently",
+            Code::SendLimitReached => "Too many codes sent to this number in the window",
+            Code::TemplateVariables => "Template variables do not match the template",
+            Code::InvalidTemplate => "Invalid template body",
+            Code::DeliveryFailed => "The delivery provider refused the message",
 
         }
     }

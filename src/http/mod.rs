@@ -13,6 +13,8 @@ mod getotp;
 #[cfg(target_arch = "wasm32")]
 mod numberotp;
 #[cfg(target_arch = "wasm32")]
+mod otp;
+#[cfg(target_arch = "wasm32")]
 mod otpwall;
 #[cfg(target_arch = "wasm32")]
 mod ratelimit;

@@ -117,9 +117,15 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, ApiError> {
         AdminPutCatalog | AdminImportNumbers | AdminCreateSupplier | Countries | Services | BuyNumber | ActivationStatus { .. }
         | SetActivationStatus { .. } | InboundSms | PublicPrices | PublicRentPrices | Rent | RentStatus { .. } => Err(ApiError::of(Code::NotImplemented)),
         // OTP and messages (issue 4).
-        AdminCreateTemplate | AdminOutbox | OtpSend | OtpVerify | MessageSend | MessageStatus { .. } | GetOtpSend | GetOtpCheck | GetOtpStatus { .. } => {
-            Err(ApiError::of(Code::NotImplemented))
-        }
+        AdminCreateTemplate => admin::messaging::create_template(ctx).await,
+        AdminOutbox => admin::messaging::outbox(ctx).await,
+        OtpSend => whatotp::send(ctx).await,
+        OtpVerify => whatotp::verify(ctx).await,
+        MessageSend => whatotp::message_send(ctx).await,
+        MessageStatus { id } => whatotp::message_status(ctx, &id).await,
+        GetOtpSend => getotp::send(ctx).await,
+        GetOtpCheck => getotp::check(ctx).await,
+        GetOtpStatus { message_id } => getotp::status(ctx, &message_id).await,
     }
 }
 

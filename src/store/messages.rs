@@ -1,1 +1,146 @@
-//! Templates, messages and the outbox in D1.
+//! Templates, template messages and the sandbox outbox in D1.
+use super::{all, first, int, opt_text, run, stmt, text};
+use crate::http::error::ApiError;
+use serde::Deserialize;
+use worker::{D1Database, D1PreparedStatement};
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TemplateRow {
+    pub id: String,
+    pub name: String,
+    pub channel: String,
+    pub body: String,
+    pub created_at: i64,
+}
+
+pub async fn create_template(db: &D1Database, t: &TemplateRow) -> Result<(), ApiError> {
+    run(stmt(
+        db,
+        "INSERT INTO templates (id, name, channel, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        &[text(&t.id), text(&t.name), text(&t.channel), text(&t.body), int(t.created_at)],
+    )?)
+    .await
+    .map_err(ApiError::from)?;
+    Ok(())
+}
+
+pub async fn template(db: &D1Database, id: &str) -> Result<Option<TemplateRow>, ApiError> {
+    first(stmt(db, "SELECT id, name, channel, body, created_at FROM templates WHERE id = ?1", &[text(id)])?).await
+}
+
+pub struct NewMessage<'a> {
+    pub id: &'a str,
+    pub account_id: &'a str,
+    pub template_id: &'a str,
+    pub phone: &'a str,
+    pub channel: &'a str,
+    pub session_id: Option<&'a str>,
+    pub cost: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+pub fn insert_message(db: &D1Database, m: &NewMessage<'_>) -> Result<D1PreparedStatement, ApiError> {
+    stmt(
+        db,
+        "INSERT INTO messages (id, account_id, template_id, phone, channel, session_id, cost, created_at, expires_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        &[
+            text(m.id),
+            text(m.account_id),
+            text(m.template_id),
+            text(m.phone),
+            text(m.channel),
+            opt_text(m.session_id),
+            int(m.cost),
+            int(m.created_at),
+            int(m.expires_at),
+        ],
+    )
+}
+
+/// Moves a queued message to `sent` or `failed` (once).
+pub fn settle_message(db: &D1Database, id: &str, sent: bool, error: Option<&str>, now_ms: i64) -> Result<D1PreparedStatement, ApiError> {
+    stmt(
+        db,
+        "UPDATE messages SET status = ?2, sent_at = CASE WHEN ?2 = 'sent' THEN ?3 END, error = ?4 WHERE id = ?1 AND status = 'queued'",
+        &[text(id), text(if sent { "sent" } else { "failed" }), int(now_ms), opt_text(error)],
+    )
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MessageRow {
+    pub id: String,
+    pub template_id: String,
+    pub phone: String,
+    pub channel: String,
+    pub status: String,
+    pub session_id: Option<String>,
+    pub cost: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub sent_at: Option<i64>,
+    pub error: Option<String>,
+}
+
+pub async fn message(db: &D1Database, account_id: &str, id: &str) -> Result<Option<MessageRow>, ApiError> {
+    first(stmt(
+        db,
+        "SELECT id, template_id, phone, channel, status, session_id, cost, created_at, expires_at, sent_at, error FROM messages WHERE id = ?1 AND account_id = ?2",
+        &[text(id), text(account_id)],
+    )?)
+    .await
+}
+
+pub struct OutboxEntry<'a> {
+    pub id: &'a str,
+    pub to: &'a str,
+    pub channel: &'a str,
+    pub sender: Option<&'a str>,
+    pub text: &'a str,
+    pub object_id: &'a str,
+    pub created_at: i64,
+}
+
+pub async fn append_outbox(db: &D1Database, e: &OutboxEntry<'_>) -> Result<(), ApiError> {
+    run(stmt(
+        db,
+        "INSERT INTO outbox (id, to_phone, channel, sender, text, object_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        &[text(e.id), text(e.to), text(e.channel), opt_text(e.sender), text(e.text), text(e.object_id), int(e.created_at)],
+    )?)
+    .await
+    .map_err(ApiError::from)?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct OutboxRow {
+    pub id: String,
+    pub to_phone: String,
+    pub channel: String,
+    pub sender: Option<String>,
+    pub text: String,
+    pub status: String,
+    pub object_id: String,
+    pub created_at: i64,
+}
+
+/// The newest `limit` outbox entries, for one phone or all.
+pub async fn outbox(db: &D1Database, to: Option<&str>, limit: i64) -> Result<Vec<OutboxRow>, ApiError> {
+    all(stmt(
+        db,
+        "SELECT id, to_phone, channel, sender, text, status, object_id, created_at FROM outbox WHERE ?1 IS NULL OR to_phone = ?1 ORDER BY seq DESC LIMIT ?2",
+        &[opt_text(to), int(limit)],
+    )?)
+    .await
+}
+
+/// The price of one send to `country` on `channel`, if the catalog has one.
+pub async fn otp_price(db: &D1Database, country: &str, channel: &str) -> Result<Option<i64>, ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        cost: i64,
+    }
+    let row: Option<Row> = first(stmt(db, "SELECT cost FROM otp_prices WHERE country = ?1 AND channel = ?2", &[text(country), text(channel)])?).await?;
+    Ok(row.map(|r| r.cost))
+}

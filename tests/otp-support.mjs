@@ -1,0 +1,41 @@
+// Helpers shared by the OTP test files.
+import { spawnApp } from "./support/app.mjs";
+
+export const HMAC_SECRET = "test-otp-hmac-secret";
+
+/** An app with an OTP secret and product rate limits high enough for bursts of checks. */
+export function spawnOtpApp({ vars = {}, ...rest } = {}) {
+  return spawnApp({ vars: { OTP_HMAC_SECRET: HMAC_SECRET, RATE_LIMIT_PRODUCT: "100000", ...vars }, ...rest });
+}
+
+// TODO(merge): switch to PUT /admin/catalog
+export async function seedOtpPrices(app, prices = [["US", "sms", 75], ["US", "whatsapp", 50], ["US", "voice", 150], ["MY", "sms", 100], ["MY", "voice", 200], ["GB", "sms", 80]]) {
+  const names = { US: "United States", MY: "Malaysia", GB: "United Kingdom" };
+  for (const [country, channel, cost] of prices) {
+    await app.db.prepare("INSERT OR IGNORE INTO countries (code, name) VALUES (?, ?)").bind(country, names[country] ?? country).run();
+    await app.db.prepare("INSERT OR REPLACE INTO otp_prices (country, channel, cost) VALUES (?, ?, ?)").bind(country, channel, cost).run();
+  }
+}
+
+/** The newest outbox text for a phone, and the code in it. */
+export async function latestCode(app, phone) {
+  const r = await app.request("GET", `/admin/outbox?to=${encodeURIComponent(phone)}`, { admin: true });
+  if (r.status !== 200) throw new Error(`outbox: ${r.status} ${r.text}`);
+  const msg = r.body.messages[0];
+  if (!msg) throw new Error(`no outbox message for ${phone}`);
+  const m = msg.text.match(/\b(\d{4,12})\b/);
+  return { message: msg, code: m?.[1], all: r.body.messages };
+}
+
+export async function createTemplate(app, body, channel = "sms", name = "tpl") {
+  const r = await app.request("POST", "/admin/templates", { admin: true, body: { name, channel, body } });
+  if (r.status !== 201) throw new Error(`template: ${r.status} ${r.text}`);
+  return r.body.template_id;
+}
+
+let phoneSeq = 0;
+/** A distinct US number per call, so the resend rules of one test do not touch another. */
+export function freshPhone() {
+  phoneSeq += 1;
+  return `+1415555${String(1000 + phoneSeq).padStart(4, "0")}`;
+}

@@ -1,0 +1,203 @@
+// WhatOTP: send → outbox → verify, terminal reasons, parallel attacks, money, logs.
+import { test, before, after, describe } from "node:test";
+import assert from "node:assert/strict";
+import { spawnOtpApp, seedOtpPrices, latestCode, freshPhone } from "./otp-support.mjs";
+
+let app;
+let logs = "";
+let acct;
+
+before(async () => {
+  app = await spawnOtpApp({ log: (s) => (logs += s) });
+  await seedOtpPrices(app);
+  acct = await app.createAccount("otp", "10.00");
+});
+after(() => app?.close());
+
+async function send(to, extra = {}, key = acct.key) {
+  return app.request("POST", "/v1/otp/send", { key, body: { to, channel: "sms", ...extra } });
+}
+async function verify(session_id, code, key = acct.key) {
+  return app.request("POST", "/v1/otp/verify", { key, body: { session_id, code } });
+}
+
+describe("send and verify", () => {
+  test("send → read the code in the outbox → verify; the same code again is already_verified", async () => {
+    const to = freshPhone();
+    const before = await app.money(acct.accountId);
+    const s = await send(to, { length: 7 });
+    assert.equal(s.status, 200, s.text);
+    assert.equal(s.body.status, "sent");
+    assert.match(s.body.session_id, /^otp_/);
+    assert.ok(Date.parse(s.body.expires_at) > Date.now() + 250_000);
+    assert.ok(Date.parse(s.body.resend_available_at) >= Date.now() + 25_000);
+    assert.equal(s.body.cost, "0.0075");
+    const { code, message } = await latestCode(app, to);
+    assert.equal(code.length, 7);
+    assert.equal(message.to, to);
+    assert.equal(message.channel, "sms");
+    assert.ok(message.text.includes(code));
+    const after = await app.money(acct.accountId);
+    assert.equal(after.balance, before.balance - 75);
+    assert.equal(after.ledgerSum, after.balance);
+    // The code is stored only as a MAC: not in D1, not in KV.
+    const row = await app.db.prepare("SELECT * FROM otp_sessions WHERE id = ?").bind(s.body.session_id).first();
+    assert.ok(!JSON.stringify(row).includes(code));
+    const kv = await (await app.mf.getKVNamespace("OTP_SESSIONS")).get(`otp:${s.body.session_id}`);
+    assert.ok(kv && !kv.includes(code));
+
+    const ok = await verify(s.body.session_id, code);
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(ok.body.verified, true);
+    assert.equal(ok.body.status, "verified");
+    const again = await verify(s.body.session_id, code);
+    assert.equal(again.status, 200);
+    assert.equal(again.body.verified, false);
+    assert.equal(again.body.reason, "already_verified");
+  });
+
+  test("wrong codes count down attempts_remaining; after 5 the right code fails with max_attempts", async () => {
+    const to = freshPhone();
+    const s = await send(to);
+    const { code } = await latestCode(app, to);
+    const wrong = code === "000000" ? "111111" : "000000";
+    for (let left = 4; left >= 0; left--) {
+      const r = await verify(s.body.session_id, wrong);
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.body.verified, false);
+      assert.equal(r.body.reason, "invalid_code");
+      assert.equal(r.body.attempts_remaining, left);
+    }
+    const right = await verify(s.body.session_id, code);
+    assert.equal(right.body.verified, false);
+    assert.equal(right.body.reason, "max_attempts");
+    assert.equal(right.body.status, "failed");
+  });
+
+  test("unknown session and another account's session → 404; bad input → 400", async () => {
+    const to = freshPhone();
+    const s = await send(to);
+    const other = await app.createAccount("other", "1.00");
+    const r = await verify(s.body.session_id, "123456", other.key);
+    assert.equal(r.status, 404);
+    assert.equal((await verify("otp_nope", "123456")).status, 404);
+    const noCode = await app.request("POST", "/v1/otp/verify", { key: acct.key, body: { session_id: s.body.session_id } });
+    assert.equal(noCode.status, 400);
+    assert.equal(noCode.body.errors[0].code, "2004");
+    const badPhone = await send("14155550100");
+    assert.equal(badPhone.status, 400);
+    assert.equal(badPhone.body.errors[0].code, "1523");
+    const badLen = await send(freshPhone(), { length: 9 });
+    assert.equal(badLen.body.errors[0].code, "1623");
+    const badChannel = await send(freshPhone(), { channel: "pigeon" });
+    assert.equal(badChannel.body.errors[0].code, "1515");
+    const noPrice = await send("+4915123456789");
+    assert.equal(noPrice.status, 400);
+    assert.equal(noPrice.body.errors[0].code, "2200");
+    const unauth = await app.request("POST", "/v1/otp/send", { body: { to: freshPhone(), channel: "sms" } });
+    assert.equal(unauth.status, 401);
+  });
+});
+
+describe("parallel attacks", () => {
+  test("50 parallel wrong guesses → at most 5 evaluated, the rest refused", async () => {
+    const to = freshPhone();
+    const s = await send(to);
+    const { code } = await latestCode(app, to);
+    const wrong = code === "999999" ? "888888" : "999999";
+    const results = await Promise.all(Array.from({ length: 50 }, () => verify(s.body.session_id, wrong)));
+    assert.ok(results.every((r) => r.status === 200), results.find((r) => r.status !== 200)?.text);
+    const evaluated = results.filter((r) => r.body.reason === "invalid_code");
+    const refused = results.filter((r) => r.body.reason === "max_attempts");
+    assert.equal(evaluated.length, 5);
+    assert.equal(refused.length, 45);
+    assert.deepEqual(evaluated.map((r) => r.body.attempts_remaining).sort(), [0, 1, 2, 3, 4]);
+    const row = await app.db.prepare("SELECT attempts FROM otp_sessions WHERE id = ?").bind(s.body.session_id).first();
+    assert.equal(row.attempts, 5);
+    assert.equal((await verify(s.body.session_id, code)).body.reason, "max_attempts");
+  });
+
+  test("20 parallel correct verifies → exactly one success", async () => {
+    const to = freshPhone();
+    const s = await send(to);
+    const { code } = await latestCode(app, to);
+    const results = await Promise.all(Array.from({ length: 20 }, () => verify(s.body.session_id, code)));
+    assert.equal(results.filter((r) => r.body.verified === true).length, 1);
+    assert.equal(results.filter((r) => r.body.reason === "already_verified").length, 19);
+    const events = await app.db.prepare("SELECT event_type FROM webhook_events WHERE object_id = ?").bind(s.body.session_id).all();
+    assert.deepEqual(events.results.map((e) => e.event_type), ["otp.verified"]);
+  });
+
+  test("correct and wrong guesses racing: never more than 5 wrong counted, at most one success", async () => {
+    const to = freshPhone();
+    const s = await send(to);
+    const { code } = await latestCode(app, to);
+    const wrong = code === "123123" ? "321321" : "123123";
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => verify(s.body.session_id, i % 3 === 0 ? code : wrong)));
+    assert.ok(results.filter((r) => r.body.verified === true).length <= 1);
+    assert.ok(results.filter((r) => r.body.reason === "invalid_code").length <= 5);
+  });
+});
+
+describe("money", () => {
+  test("an empty wallet → 402 and nothing sent, nothing charged", async () => {
+    const poor = await app.createAccount("poor");
+    const to = freshPhone();
+    const r = await send(to, {}, poor.key);
+    assert.equal(r.status, 402, r.text);
+    assert.equal(r.body.errors[0].code, "2007");
+    const box = await app.request("GET", `/admin/outbox?to=${encodeURIComponent(to)}`, { admin: true });
+    assert.deepEqual(box.body.messages, []);
+    const m = await app.money(poor.accountId);
+    assert.equal(m.balance, 0);
+    assert.equal(m.ledgerRows, 0);
+    const sessions = await app.db.prepare("SELECT COUNT(*) AS n FROM otp_sessions WHERE account_id = ?").bind(poor.accountId).first();
+    assert.equal(sessions.n, 0);
+  });
+
+  test("Idempotency-Key: a repeated send replays the first answer and charges once", async () => {
+    const to = freshPhone();
+    const before = await app.money(acct.accountId);
+    const headers = { "Idempotency-Key": `send-${to}` };
+    const [a, b] = [
+      await app.request("POST", "/v1/otp/send", { key: acct.key, headers, body: { to, channel: "sms" } }),
+      await app.request("POST", "/v1/otp/send", { key: acct.key, headers, body: { to, channel: "sms" } }),
+    ];
+    assert.equal(a.status, 200);
+    assert.equal(b.status, 200);
+    assert.equal(b.headers.get("Idempotent-Replayed"), "true");
+    assert.equal(b.body.session_id, a.body.session_id);
+    assert.equal((await app.money(acct.accountId)).balance, before.balance - 75);
+    const { all } = await latestCode(app, to);
+    assert.equal(all.length, 1);
+    const other = await app.request("POST", "/v1/otp/send", { key: acct.key, headers, body: { to, channel: "whatsapp" } });
+    assert.equal(other.status, 422);
+  });
+
+  test("parallel sends from a wallet that can pay for 2 → exactly 2 charged, balance never negative", async () => {
+    const small = await app.createAccount("small", "0.0150");
+    const phones = Array.from({ length: 8 }, () => freshPhone());
+    const results = await Promise.all(phones.map((to) => send(to, {}, small.key)));
+    assert.equal(results.filter((r) => r.status === 200).length, 2);
+    assert.equal(results.filter((r) => r.status === 402).length, 6);
+    const m = await app.money(small.accountId);
+    assert.equal(m.balance, 0);
+    assert.equal(m.ledgerSum, 0);
+    const sent = await app.db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE to_phone IN (" + phones.map(() => "?").join(",") + ")").bind(...phones).first();
+    assert.equal(sent.n, 2);
+  });
+});
+
+test("codes never appear in the Worker's logs", async () => {
+  const to = freshPhone();
+  const s = await send(to);
+  const { code } = await latestCode(app, to);
+  await verify(s.body.session_id, "0000");
+  await verify(s.body.session_id, code);
+  await new Promise((r) => setTimeout(r, 200));
+  // The capture is live: sends and checks are traced by session id.
+  assert.ok(logs.includes(`session=${s.body.session_id}`), "the send was not traced in the captured logs");
+  const codes = (await app.db.prepare("SELECT text FROM outbox").all()).results.map((r) => r.text.match(/\d{4,12}/)?.[0]).filter(Boolean);
+  assert.ok(codes.length >= 5);
+  for (const c of codes) assert.ok(!logs.includes(c), `code ${c} appeared in the logs`);
+});
