@@ -43,6 +43,19 @@ pub enum Code {
     InvalidPagination,
     NotImplemented,
     // --- activations (21xx) ---
+    UnknownCountry,
+    UnknownService,
+    UnknownOperator,
+    NotOffered,
+    NoNumbers,
+    PriceAboveMax,
+    CancelTooEarly,
+    ActivationEnded,
+    SmsAlreadyReceived,
+    NoSmsYet,
+    InvalidSignature,
+    SupplierNotAllowed,
+    UnknownNumber,
 
     // --- OTP and messages (22xx) ---
 
@@ -83,6 +96,19 @@ impl Code {
             Code::InvalidPagination => "2015",
             Code::NotImplemented => "2016",
             // --- activations (21xx) ---
+            Code::UnknownCountry => "2100",
+            Code::UnknownService => "2101",
+            Code::UnknownOperator => "2102",
+            Code::NotOffered => "2103",
+            Code::NoNumbers => "2104",
+            Code::PriceAboveMax => "2105",
+            Code::CancelTooEarly => "2106",
+            Code::ActivationEnded => "2107",
+            Code::SmsAlreadyReceived => "2108",
+            Code::NoSmsYet => "2109",
+            Code::InvalidSignature => "2110",
+            Code::SupplierNotAllowed => "2111",
+            Code::UnknownNumber => "2112",
 
             // --- OTP and messages (22xx) ---
 
@@ -121,6 +147,11 @@ impl Code {
             Code::Forbidden => 403,
             Code::NotImplemented => 501,
             // --- activations (21xx) ---
+            Code::UnknownCountry | Code::UnknownService | Code::UnknownOperator => 400,
+            Code::NotOffered | Code::UnknownNumber => 404,
+            Code::NoNumbers | Code::PriceAboveMax | Code::CancelTooEarly | Code::ActivationEnded | Code::SmsAlreadyReceived | Code::NoSmsYet => 409,
+            Code::InvalidSignature => 401,
+            Code::SupplierNotAllowed => 403,
 
             // --- OTP and messages (22xx) ---
 
@@ -161,6 +192,19 @@ impl Code {
             Code::InvalidPagination => "Invalid pagination",
             Code::NotImplemented => "Not implemented yet",
             // --- activations (21xx) ---
+            Code::UnknownCountry => "Unknown country",
+            Code::UnknownService => "Unknown service",
+            Code::UnknownOperator => "Unknown operator for this country",
+            Code::NotOffered => "This service is not offered for this country and operator",
+            Code::NoNumbers => "No numbers available",
+            Code::PriceAboveMax => "The price is above max_price",
+            Code::CancelTooEarly => "Cancel is not allowed yet",
+            Code::ActivationEnded => "The activation has already ended",
+            Code::SmsAlreadyReceived => "An SMS was already received; complete or retry instead",
+            Code::NoSmsYet => "No SMS has been received yet",
+            Code::InvalidSignature => "Invalid or missing X-Signature",
+            Code::SupplierNotAllowed => "This supplier does not own the number",
+            Code::UnknownNumber => "Unknown number",
 
             // --- OTP and messages (22xx) ---
 
