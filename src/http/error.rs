@@ -55,7 +55,6 @@ pub enum Code {
     NoSmsYet,
     InvalidSignature,
     SupplierNotAllowed,
-    UnknownNumber,
 
     // --- OTP and messages (22xx) ---
 
@@ -108,7 +107,6 @@ impl Code {
             Code::NoSmsYet => "2109",
             Code::InvalidSignature => "2110",
             Code::SupplierNotAllowed => "2111",
-            Code::UnknownNumber => "2112",
 
             // --- OTP and messages (22xx) ---
 
@@ -148,7 +146,7 @@ impl Code {
             Code::NotImplemented => 501,
             // --- activations (21xx) ---
             Code::UnknownCountry | Code::UnknownService | Code::UnknownOperator => 400,
-            Code::NotOffered | Code::UnknownNumber => 404,
+            Code::NotOffered => 404,
             Code::NoNumbers | Code::PriceAboveMax | Code::CancelTooEarly | Code::ActivationEnded | Code::SmsAlreadyReceived | Code::NoSmsYet => 409,
             Code::InvalidSignature => 401,
             Code::SupplierNotAllowed => 403,
@@ -204,7 +202,6 @@ impl Code {
             Code::NoSmsYet => "No SMS has been received yet",
             Code::InvalidSignature => "Invalid or missing X-Signature",
             Code::SupplierNotAllowed => "This supplier does not own the number",
-            Code::UnknownNumber => "Unknown number",
 
             // --- OTP and messages (22xx) ---
 
