@@ -16,6 +16,9 @@ use worker::{console_error, durable_object, Date, DurableObject, Env, Method, Re
 /// How soon a failed D1 sync is tried again.
 const SYNC_RETRY_MS: i64 = 30_000;
 const STATE_KEY: &str = "state";
+/// SMS kept in the object's state (the newest; all stay in D1's inbound_sms). Bounds the
+/// stored value, which the storage API limits in size.
+const MAX_SMS_KEPT: usize = 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SmsEntry {
@@ -142,8 +145,9 @@ impl Activation {
         Ok(Some(s))
     }
 
-    /// Applies one command; persists before returning. `Ok(None)` when nothing changed.
-    async fn transition(&self, s: &mut Stored, command: Command, sms: Option<SmsEntry>, now: i64) -> Result<std::result::Result<bool, Refusal>> {
+    /// Applies one command and stores the result before returning; `Ok(Err(_))` when the
+    /// rules refuse it (nothing changes).
+    async fn transition(&self, s: &mut Stored, command: Command, sms: Option<SmsEntry>, now: i64) -> Result<std::result::Result<(), Refusal>> {
         let t = match apply(&s.facts(), command, now) {
             Ok(t) => t,
             Err(r) => return Ok(Err(r)),
@@ -152,11 +156,13 @@ impl Activation {
         if t.records_sms {
             if let Some(entry) = sms {
                 s.sms.push(entry);
+                let excess = s.sms.len().saturating_sub(MAX_SMS_KEPT);
+                s.sms.drain(..excess);
             }
         }
         s.version += 1;
         self.state.storage().put(STATE_KEY, &*s).await?;
-        Ok(Ok(true))
+        Ok(Ok(()))
     }
 
     /// Expires first if the lifetime is over (the alarm may be late).
@@ -216,24 +222,27 @@ impl Activation {
         let Some(mut s) = self.load(&call.id).await? else { return Ok(Outcome::NotFound) };
         self.catch_up(&mut s, now).await?;
         let result = match call.op {
-            Op::Init | Op::Get => Ok(false),
+            Op::Init | Op::Get => Ok(()),
             Op::Sms { sms } => {
                 if s.sms.iter().any(|e| e.id == sms.id) {
-                    Ok(false) // redelivery of an SMS the object already has
+                    Ok(()) // redelivery of an SMS the object already has
                 } else {
                     self.transition(&mut s, Command::Sms, Some(sms), now).await?
                 }
             }
-            Op::Set { command: Command::Sms | Command::Expire } => Ok(false),
+            // Not the customer's to send: only the supplier's SMS and the clock.
+            Op::Set { command: Command::Sms | Command::Expire } => Ok(()),
             Op::Set { command } => self.transition(&mut s, command, None, now).await?,
         };
         // The new state is stored; D1 follows.
         self.sync(&s).await?;
-        let latest = self.stored().await?.unwrap_or(s);
+        // The alarm follows whatever is stored now (other events may have run meanwhile);
+        // the answer describes the state this event produced.
+        let latest = self.stored().await?.unwrap_or_else(|| s.clone());
         self.schedule(&latest).await?;
         Ok(match result {
-            Ok(_) => Outcome::Ok { view: latest.view() },
-            Err(refusal) => Outcome::Refused { refusal, view: latest.view() },
+            Ok(()) => Outcome::Ok { view: s.view() },
+            Err(refusal) => Outcome::Refused { refusal, view: s.view() },
         })
     }
 }
