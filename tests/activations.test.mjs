@@ -324,6 +324,23 @@ test("100 parallel buys on a wallet funded for exactly k", async () => {
   assert.deepEqual(leases.results, []);
 });
 
+test("parallel buys competing for the last free numbers: each number sold once, the rest get 'no numbers' and pay nothing", async () => {
+  const { key, accountId } = await app.createAccount("race-stock", "5.00");
+  const free = Number((await app.request("GET", "/api/public/prices?service=telegram&country=IN")).body.data.IN.telegram.services["1"].count);
+  assert.equal(free, 3);
+  const results = await Promise.all(Array.from({ length: 10 }, () => buy(key, { service: "telegram", country: "IN", operator: "airtel" })));
+  const ok = results.filter((r) => r.status === 200);
+  assert.equal(ok.length, 3, results.map((r) => r.text).join("\n"));
+  assert.equal(new Set(ok.map((r) => r.body.number)).size, 3);
+  for (const r of results.filter((r) => r.status !== 200)) {
+    assert.equal(r.status, 409, r.text);
+    assert.equal(r.body.errors[0].code, "2104");
+  }
+  const m = await assertBooks(accountId);
+  assert.equal(m.balance, 50000 - 3 * 300);
+  assert.equal(m.ledgerRows, 1 + 3);
+});
+
 test("50 cancels + 50 completes + an SMS at once → one terminal state, ≤ 1 charge, ≤ 1 refund (20 activations)", async () => {
   const N = 20;
   const { key, accountId } = await app.createAccount("race-status", "10.00");
