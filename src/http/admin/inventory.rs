@@ -232,7 +232,7 @@ pub async fn import_numbers(ctx: &Ctx) -> Result<Reply, ApiError> {
     let results = store::batch(&db, statements).await.map_err(ApiError::from)?;
     let imported = results.iter().map(store::changes).sum::<usize>();
     super::super::numberotp::forget_prices();
-    Ok(Reply::ok(json!({"imported": imported, "skipped": body.numbers.len() - imported})))
+    Ok(Reply::ok(json!({"imported": imported, "skipped": body.numbers.len().saturating_sub(imported)})))
 }
 
 #[derive(Deserialize)]
