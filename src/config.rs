@@ -12,6 +12,12 @@ pub struct Config {
     pub rate_limit_admin: u32,
     pub currency: String,
     // --- activations ---
+    /// Lifetime of an activation (SPEC: 20 minutes).
+    pub activation_lifetime_ms: i64,
+    /// Early-cancel lock (SPEC: 2 minutes).
+    pub activation_cancel_lock_ms: i64,
+    /// How long an isolate reuses a public price list ("source":"cache"); 0 disables.
+    pub prices_cache_ms: i64,
 
     // --- OTP and messages ---
     /// Channels this deployment delivers on (`OTP_CHANNELS`, comma-separated).
@@ -57,6 +63,9 @@ impl Config {
             rate_limit_admin: number(env, "RATE_LIMIT_ADMIN", 1000),
             currency: var(env, "CURRENCY").unwrap_or_else(|| "USD".to_owned()),
             // --- activations ---
+            activation_lifetime_ms: i64::from(number(env, "ACTIVATION_LIFETIME_SECS", 1200)) * 1000,
+            activation_cancel_lock_ms: i64::from(number(env, "ACTIVATION_CANCEL_LOCK_SECS", 120)) * 1000,
+            prices_cache_ms: i64::from(number(env, "PRICES_CACHE_SECS", 10)) * 1000,
 
             // --- OTP and messages ---
             otp_channels: var(env, "OTP_CHANNELS")

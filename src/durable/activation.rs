@@ -1,13 +1,250 @@
-//! One Durable Object per activation: it alone changes that activation's status.
-//! (Filled in by the activations work; declared here so the binding and its migration exist.)
-use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
+//! One Durable Object per activation (`id_from_name(activation_id)`): it alone changes that
+//! activation's status. Every event (SMS, complete, cancel, retry, the expiry alarm) is a
+//! small JSON command. The object reads its state from its own storage, applies the pure
+//! rules (`domain::activation`), and WRITES the new state to storage before it awaits
+//! anything else; the runtime delivers no other event while the object awaits its own
+//! storage, so two events can never both act on the same old state. Only then does it bring
+//! D1 in line (status mirror, lease release, refund): idempotent, guarded by a transition
+//! counter, and retried from the alarm until it succeeds.
+use crate::domain::activation::{apply, is_due, Command, Facts, Refusal, Status};
+use crate::http::error::ApiError;
+use crate::store::activations::{self, ActivationSync};
+use serde::{Deserialize, Serialize};
+use worker::wasm_bindgen::JsValue;
+use worker::{console_error, durable_object, Date, DurableObject, Env, Method, Request, RequestInit, Response, Result, State};
+
+/// How soon a failed D1 sync is tried again.
+const SYNC_RETRY_MS: i64 = 30_000;
+const STATE_KEY: &str = "state";
+/// SMS kept in the object's state (the newest; all stay in D1's inbound_sms). Bounds the
+/// stored value, which the storage API limits in size.
+const MAX_SMS_KEPT: usize = 20;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsEntry {
+    /// Our inbound_sms row id (delivery is idempotent on it).
+    pub id: String,
+    pub from: String,
+    pub text: String,
+    pub code: Option<String>,
+    pub received_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Stored {
+    id: String,
+    account_id: String,
+    number: String,
+    cost: i64,
+    status: Status,
+    sms: Vec<SmsEntry>,
+    cancel_allowed_at_ms: i64,
+    expires_at_ms: i64,
+    /// Transitions so far, and the last one D1 is known to reflect.
+    version: i64,
+    synced_version: i64,
+}
+
+impl Stored {
+    fn facts(&self) -> Facts {
+        Facts { status: self.status, sms_count: self.sms.len(), cancel_allowed_at_ms: self.cancel_allowed_at_ms, expires_at_ms: self.expires_at_ms }
+    }
+
+    fn view(&self) -> View {
+        View {
+            id: self.id.clone(),
+            number: self.number.clone(),
+            cost: self.cost,
+            status: self.status,
+            sms: self.sms.clone(),
+            cancel_allowed_at_ms: self.cancel_allowed_at_ms,
+            expires_at_ms: self.expires_at_ms,
+        }
+    }
+}
+
+/// What the Worker asks of the object.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// Load the state (from D1 on first use) and arm the expiry alarm.
+    Init,
+    Get,
+    Sms { sms: SmsEntry },
+    /// complete, cancel or retry.
+    Set { command: Command },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Call {
+    id: String,
+    op: Op,
+}
+
+/// The activation as the object holds it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct View {
+    pub id: String,
+    pub number: String,
+    pub cost: i64,
+    pub status: Status,
+    pub sms: Vec<SmsEntry>,
+    pub cancel_allowed_at_ms: i64,
+    pub expires_at_ms: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Outcome {
+    Ok { view: View },
+    Refused { refusal: Refusal, view: View },
+    NotFound,
+}
 
 #[durable_object]
 pub struct Activation {
-    #[allow(dead_code)]
     state: State,
-    #[allow(dead_code)]
     env: Env,
+}
+
+fn now_ms() -> i64 {
+    Date::now().as_millis() as i64
+}
+
+impl Activation {
+    async fn stored(&self) -> Result<Option<Stored>> {
+        self.state.storage().get::<Stored>(STATE_KEY).await
+    }
+
+    /// The state, created from the D1 row on first use.
+    async fn load(&self, id: &str) -> Result<Option<Stored>> {
+        if let Some(s) = self.stored().await? {
+            return Ok(Some(s));
+        }
+        let db = self.env.d1("DB")?;
+        let row = activations::activation(&db, id).await.map_err(|e| worker::Error::RustError(e.to_string()))?;
+        let Some(row) = row else { return Ok(None) };
+        // Another event may have initialised the object while D1 answered.
+        if let Some(s) = self.stored().await? {
+            return Ok(Some(s));
+        }
+        let s = Stored {
+            id: row.id,
+            account_id: row.account_id,
+            number: row.number,
+            cost: row.cost,
+            status: Status::Waiting,
+            sms: Vec::new(),
+            cancel_allowed_at_ms: row.cancel_allowed_at,
+            expires_at_ms: row.expires_at,
+            version: 0,
+            synced_version: 0,
+        };
+        self.state.storage().put(STATE_KEY, &s).await?;
+        self.schedule(&s).await?;
+        Ok(Some(s))
+    }
+
+    /// Applies one command and stores the result before returning; `Ok(Err(_))` when the
+    /// rules refuse it (nothing changes).
+    async fn transition(&self, s: &mut Stored, command: Command, sms: Option<SmsEntry>, now: i64) -> Result<std::result::Result<(), Refusal>> {
+        let t = match apply(&s.facts(), command, now) {
+            Ok(t) => t,
+            Err(r) => return Ok(Err(r)),
+        };
+        s.status = t.to;
+        if t.records_sms {
+            if let Some(entry) = sms {
+                s.sms.push(entry);
+                let excess = s.sms.len().saturating_sub(MAX_SMS_KEPT);
+                s.sms.drain(..excess);
+            }
+        }
+        s.version += 1;
+        self.state.storage().put(STATE_KEY, &*s).await?;
+        Ok(Ok(()))
+    }
+
+    /// Expires first if the lifetime is over (the alarm may be late).
+    async fn catch_up(&self, s: &mut Stored, now: i64) -> Result<()> {
+        if is_due(&s.facts(), now) {
+            let _ = self.transition(s, Command::Expire, None, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Brings D1 in line with `s` (see `store::activations::sync_state`), then records it.
+    async fn sync(&self, s: &Stored) -> Result<()> {
+        if s.synced_version >= s.version {
+            return Ok(());
+        }
+        let db = self.env.d1("DB")?;
+        let sync = ActivationSync {
+            id: &s.id,
+            account_id: &s.account_id,
+            cost: s.cost,
+            status: s.status.as_str(),
+            terminal: s.status.is_terminal(),
+            refund: s.status.is_refunded(),
+            version: s.version,
+            now_ms: now_ms(),
+        };
+        if let Err(e) = activations::sync_state(&db, &sync).await {
+            console_error!("activation {} D1 sync failed (retried by alarm): {}", s.id, e.internal.as_deref().unwrap_or(&e.message));
+            return Ok(());
+        }
+        // Other events may have moved on meanwhile: record only what was synced.
+        if let Some(mut current) = self.stored().await? {
+            if current.synced_version < s.version {
+                current.synced_version = s.version;
+                self.state.storage().put(STATE_KEY, &current).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One alarm: at expiry while live, sooner while D1 lags behind.
+    async fn schedule(&self, s: &Stored) -> Result<()> {
+        let now = now_ms();
+        let mut at = if s.status.is_terminal() { None } else { Some(s.expires_at_ms) };
+        if s.synced_version < s.version {
+            let retry = now + SYNC_RETRY_MS;
+            at = Some(at.map_or(retry, |a| a.min(retry)));
+        }
+        match at {
+            Some(at) => self.state.storage().set_alarm((at - now).max(0)).await,
+            None => self.state.storage().delete_alarm().await,
+        }
+    }
+
+    async fn handle(&self, call: Call) -> Result<Outcome> {
+        let now = now_ms();
+        let Some(mut s) = self.load(&call.id).await? else { return Ok(Outcome::NotFound) };
+        self.catch_up(&mut s, now).await?;
+        let result = match call.op {
+            Op::Init | Op::Get => Ok(()),
+            Op::Sms { sms } => {
+                if s.sms.iter().any(|e| e.id == sms.id) {
+                    Ok(()) // redelivery of an SMS the object already has
+                } else {
+                    self.transition(&mut s, Command::Sms, Some(sms), now).await?
+                }
+            }
+            // Not the customer's to send: only the supplier's SMS and the clock.
+            Op::Set { command: Command::Sms | Command::Expire } => Ok(()),
+            Op::Set { command } => self.transition(&mut s, command, None, now).await?,
+        };
+        // The new state is stored; D1 follows.
+        self.sync(&s).await?;
+        // The alarm follows whatever is stored now (other events may have run meanwhile);
+        // the answer describes the state this event produced.
+        let latest = self.stored().await?.unwrap_or_else(|| s.clone());
+        self.schedule(&latest).await?;
+        Ok(match result {
+            Ok(()) => Outcome::Ok { view: s.view() },
+            Err(refusal) => Outcome::Refused { refusal, view: s.view() },
+        })
+    }
 }
 
 impl DurableObject for Activation {
@@ -15,7 +252,36 @@ impl DurableObject for Activation {
         Self { state, env }
     }
 
-    async fn fetch(&self, _req: Request) -> Result<Response> {
-        Response::error("not implemented", 501)
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let call: Call = match req.json().await {
+            Ok(c) => c,
+            Err(e) => return Response::error(format!("bad command: {e}"), 400),
+        };
+        Response::from_json(&self.handle(call).await?)
     }
+
+    async fn alarm(&self) -> Result<Response> {
+        let Some(mut s) = self.stored().await? else { return Response::ok("no state") };
+        self.catch_up(&mut s, now_ms()).await?;
+        self.sync(&s).await?;
+        let latest = self.stored().await?.unwrap_or(s);
+        self.schedule(&latest).await?;
+        Response::ok("ok")
+    }
+}
+
+/// Sends one command to an activation's object (Worker side).
+pub async fn call(env: &Env, activation_id: &str, op: Op) -> std::result::Result<Outcome, ApiError> {
+    let fail = |what: &str, e: worker::Error| ApiError::internal(format!("activation object {what}: {e}"));
+    let body = serde_json::to_string(&Call { id: activation_id.to_owned(), op }).map_err(|e| ApiError::internal(format!("encode command: {e}")))?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(JsValue::from_str(&body)));
+    let req = Request::new_with_init("https://activation.internal/command", &init).map_err(|e| fail("request", e))?;
+    let stub = env.durable_object("ACTIVATION").and_then(|ns| ns.id_from_name(activation_id)?.get_stub()).map_err(|e| fail("stub", e))?;
+    let mut res = stub.fetch_with_request(req).await.map_err(|e| fail("fetch", e))?;
+    if res.status_code() != 200 {
+        let text = res.text().await.unwrap_or_default();
+        return Err(ApiError::internal(format!("activation object answered {}: {text}", res.status_code())));
+    }
+    res.json::<Outcome>().await.map_err(|e| fail("answer", e))
 }

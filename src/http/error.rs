@@ -43,6 +43,18 @@ pub enum Code {
     InvalidPagination,
     NotImplemented,
     // --- activations (21xx) ---
+    UnknownCountry,
+    UnknownService,
+    UnknownOperator,
+    NotOffered,
+    NoNumbers,
+    PriceAboveMax,
+    CancelTooEarly,
+    ActivationEnded,
+    SmsAlreadyReceived,
+    NoSmsYet,
+    InvalidSignature,
+    SupplierNotAllowed,
 
     // --- OTP and messages (22xx) ---
     NoOtpPrice,
@@ -89,6 +101,18 @@ impl Code {
             Code::InvalidPagination => "2015",
             Code::NotImplemented => "2016",
             // --- activations (21xx) ---
+            Code::UnknownCountry => "2100",
+            Code::UnknownService => "2101",
+            Code::UnknownOperator => "2102",
+            Code::NotOffered => "2103",
+            Code::NoNumbers => "2104",
+            Code::PriceAboveMax => "2105",
+            Code::CancelTooEarly => "2106",
+            Code::ActivationEnded => "2107",
+            Code::SmsAlreadyReceived => "2108",
+            Code::NoSmsYet => "2109",
+            Code::InvalidSignature => "2110",
+            Code::SupplierNotAllowed => "2111",
 
             // --- OTP and messages (22xx) ---
             Code::NoOtpPrice => "2200",
@@ -133,6 +157,11 @@ impl Code {
             Code::Forbidden => 403,
             Code::NotImplemented => 501,
             // --- activations (21xx) ---
+            Code::UnknownCountry | Code::UnknownService | Code::UnknownOperator => 400,
+            Code::NotOffered => 404,
+            Code::NoNumbers | Code::PriceAboveMax | Code::CancelTooEarly | Code::ActivationEnded | Code::SmsAlreadyReceived | Code::NoSmsYet => 409,
+            Code::InvalidSignature => 401,
+            Code::SupplierNotAllowed => 403,
 
             // --- OTP and messages (22xx) ---
             Code::NoOtpPrice | Code::TemplateVariables | Code::InvalidTemplate => 400,
@@ -176,6 +205,18 @@ impl Code {
             Code::InvalidPagination => "Invalid pagination",
             Code::NotImplemented => "Not implemented yet",
             // --- activations (21xx) ---
+            Code::UnknownCountry => "Unknown country",
+            Code::UnknownService => "Unknown service",
+            Code::UnknownOperator => "Unknown operator for this country",
+            Code::NotOffered => "This service is not offered for this country and operator",
+            Code::NoNumbers => "No numbers available",
+            Code::PriceAboveMax => "The price is above max_price",
+            Code::CancelTooEarly => "Cancel is not allowed yet",
+            Code::ActivationEnded => "The activation has already ended",
+            Code::SmsAlreadyReceived => "An SMS was already received; complete or retry instead",
+            Code::NoSmsYet => "No SMS has been received yet",
+            Code::InvalidSignature => "Invalid or missing X-Signature",
+            Code::SupplierNotAllowed => "This supplier does not own the number",
 
             // --- OTP and messages (22xx) ---
             Code::NoOtpPrice => "No OTP price for this destination country and channel",

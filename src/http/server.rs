@@ -114,8 +114,19 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, ApiError> {
         Transactions => numberotp::transactions(ctx).await,
         Profile => numberotp::profile(ctx).await,
         // Activations (issue 3).
-        AdminPutCatalog | AdminImportNumbers | AdminCreateSupplier | Countries | Services | BuyNumber | ActivationStatus { .. }
-        | SetActivationStatus { .. } | InboundSms | PublicPrices | PublicRentPrices | Rent | RentStatus { .. } => Err(ApiError::of(Code::NotImplemented)),
+        AdminPutCatalog => admin::inventory::put_catalog(ctx).await,
+        AdminImportNumbers => admin::inventory::import_numbers(ctx).await,
+        AdminCreateSupplier => admin::inventory::create_supplier(ctx).await,
+        Countries => otpwall::countries(ctx).await,
+        Services => otpwall::services(ctx).await,
+        BuyNumber => otpwall::buy_number(ctx).await,
+        ActivationStatus { id } => otpwall::activation_status(ctx, &id).await,
+        SetActivationStatus { id } => otpwall::set_activation_status(ctx, &id).await,
+        InboundSms => otpwall::inbound_sms(ctx).await,
+        PublicPrices => numberotp::prices(ctx).await,
+        PublicRentPrices => numberotp::rent_prices(ctx).await,
+        Rent => numberotp::rent(ctx).await,
+        RentStatus { id } => numberotp::rent_status(ctx, &id).await,
         // OTP and messages (issue 4).
         AdminCreateTemplate => admin::messaging::create_template(ctx).await,
         AdminOutbox => admin::messaging::outbox(ctx).await,

@@ -1,1 +1,378 @@
-//! Activations and rents in D1.
+//! Activations, rents and inbound SMS in D1.
+use super::catalog::free_for_service;
+use super::{all, batch, first, int, opt_text, run, stmt, text, DbError};
+use crate::http::error::ApiError;
+use crate::store::wallet::{entry_statements, Entry, Kind};
+use serde::Deserialize;
+use worker::{D1Database, D1PreparedStatement};
+
+/// A free number and what it costs, for an activation or a rent.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Candidate {
+    pub number_id: String,
+    pub number: String,
+    pub operator: String,
+    pub cost: i64,
+}
+
+/// The cheapest free number for (country, service[, operator]); among equally cheap numbers
+/// one at random, so parallel buyers rarely reach for the same one.
+pub async fn pick_for_activation(db: &D1Database, country: &str, service: &str, operator: Option<&str>, now_ms: i64) -> Result<Option<Candidate>, ApiError> {
+    let sql = format!(
+        "SELECT n.id AS number_id, n.number, n.operator, p.cost FROM numbers n \
+         JOIN prices p ON p.country = n.country AND p.operator = n.operator AND p.service = ?2 \
+         WHERE n.country = ?1 AND (?3 IS NULL OR n.operator = ?3) AND {free} \
+         ORDER BY p.cost, random() LIMIT 1",
+        free = free_for_service("?2", "?4")
+    );
+    first(stmt(db, &sql, &[text(country), text(service), opt_text(operator), int(now_ms)])?).await
+}
+
+/// Whether any price exists for (country, service[, operator]) — "not offered" vs "sold out".
+pub async fn is_offered(db: &D1Database, country: &str, service: &str, operator: Option<&str>) -> Result<bool, ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        #[allow(dead_code)]
+        cost: i64,
+    }
+    let row: Option<Row> = first(stmt(
+        db,
+        "SELECT cost FROM prices WHERE country = ?1 AND service = ?2 AND (?3 IS NULL OR operator = ?3) LIMIT 1",
+        &[text(country), text(service), opt_text(operator)],
+    )?)
+    .await?;
+    Ok(row.is_some())
+}
+
+pub struct NewActivation<'a> {
+    pub id: &'a str,
+    pub account_id: &'a str,
+    pub candidate: &'a Candidate,
+    pub country: &'a str,
+    pub service: &'a str,
+    pub created_at_ms: i64,
+    pub cancel_allowed_at_ms: i64,
+    pub expires_at_ms: i64,
+}
+
+/// The purchase as statements for one batch: the charge first (so an empty wallet fails with
+/// the balance CHECK before anything else), then the lease (primary key: nobody else holds
+/// the number) and the activation (unique per number and service). A dead rent lease on the
+/// number is cleared first.
+pub fn buy_statements(db: &D1Database, a: &NewActivation<'_>) -> Result<Vec<D1PreparedStatement>, ApiError> {
+    let c = a.candidate;
+    let description = format!("{} number {} ({})", a.service, c.number, a.country);
+    let entry = Entry { account_id: a.account_id, kind: Kind::Purchase, amount: -c.cost, reference: None, object_id: Some(a.id), description: &description };
+    let (_, mut statements) = entry_statements(db, &entry, a.created_at_ms)?;
+    statements.push(stmt(
+        db,
+        "DELETE FROM number_leases WHERE number_id = ?1 AND kind = 'rent' AND expires_at <= ?2",
+        &[text(&c.number_id), int(a.created_at_ms)],
+    )?);
+    statements.push(stmt(
+        db,
+        "INSERT INTO number_leases (number_id, kind, object_id, expires_at) VALUES (?1, 'activation', ?2, ?3)",
+        &[text(&c.number_id), text(a.id), int(a.expires_at_ms)],
+    )?);
+    statements.push(stmt(
+        db,
+        "INSERT INTO activations (id, account_id, number_id, number, country, service, operator, cost, status, created_at, cancel_allowed_at, expires_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'waiting', ?9, ?10, ?11, ?9)",
+        &[
+            text(a.id),
+            text(a.account_id),
+            text(&c.number_id),
+            text(&c.number),
+            text(a.country),
+            text(a.service),
+            text(&c.operator),
+            int(c.cost),
+            int(a.created_at_ms),
+            int(a.cancel_allowed_at_ms),
+            int(a.expires_at_ms),
+        ],
+    )?);
+    Ok(statements)
+}
+
+/// Whether a failed purchase batch lost its number to a parallel buyer (try another one).
+pub fn lost_the_number(e: &DbError) -> bool {
+    matches!(e, DbError::Unique(_)) && (e.mentions("number_leases") || e.mentions("activations.number_id"))
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ActivationRow {
+    pub id: String,
+    pub account_id: String,
+    pub number: String,
+    pub cost: i64,
+    pub cancel_allowed_at: i64,
+    pub expires_at: i64,
+}
+
+pub async fn activation(db: &D1Database, id: &str) -> Result<Option<ActivationRow>, ApiError> {
+    first(stmt(
+        db,
+        "SELECT id, account_id, number, cost, cancel_allowed_at, expires_at FROM activations WHERE id = ?1",
+        &[text(id)],
+    )?)
+    .await
+}
+
+/// Brings D1 in line with the Durable Object's state after a transition: the status mirror,
+/// the lease released once the activation ended, and the refund for a cancelled or expired
+/// one. Idempotent, so the object may run it again after a failure: the ledger's unique
+/// (object_id, kind) refuses a second refund, and then the rest runs without it.
+pub async fn sync_state(db: &D1Database, a: &ActivationSync<'_>) -> Result<(), ApiError> {
+    let mirror = |db: &D1Database| -> Result<Vec<D1PreparedStatement>, ApiError> {
+        let mut s = vec![stmt(
+            db,
+            "UPDATE activations SET status = ?2, updated_at = ?3, version = ?4 WHERE id = ?1 AND version < ?4",
+            &[text(a.id), text(a.status), int(a.now_ms), int(a.version)],
+        )?];
+        if a.terminal {
+            s.push(stmt(db, "DELETE FROM number_leases WHERE object_id = ?1 AND kind = 'activation'", &[text(a.id)])?);
+        }
+        Ok(s)
+    };
+    if a.refund {
+        let description = format!("refund: activation {} {}", a.id, a.status);
+        let entry = Entry { account_id: a.account_id, kind: Kind::Refund, amount: a.cost, reference: None, object_id: Some(a.id), description: &description };
+        let (_, mut statements) = entry_statements(db, &entry, a.now_ms)?;
+        statements.extend(mirror(db)?);
+        match batch(db, statements).await {
+            Ok(_) => return Ok(()),
+            Err(DbError::Unique(m)) if m.contains("ledger") => {} // refunded already
+            Err(e) => return Err(e.into()),
+        }
+    }
+    batch(db, mirror(db)?).await.map_err(ApiError::from)?;
+    Ok(())
+}
+
+pub struct ActivationSync<'a> {
+    pub id: &'a str,
+    pub account_id: &'a str,
+    pub cost: i64,
+    pub status: &'a str,
+    pub terminal: bool,
+    pub refund: bool,
+    /// The object's transition counter for this state.
+    pub version: i64,
+    pub now_ms: i64,
+}
+
+// ---- rents ----
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RentOffer {
+    pub number_id: String,
+    pub number: String,
+    pub operator: String,
+    pub hours: i64,
+    pub cost: i64,
+}
+
+/// A free number with its rent price for `hours` (or the shortest duration offered).
+pub async fn pick_for_rent(db: &D1Database, country: &str, service: &str, operator: Option<&str>, hours: Option<i64>, now_ms: i64) -> Result<Option<RentOffer>, ApiError> {
+    let sql = format!(
+        "SELECT n.id AS number_id, n.number, n.operator, r.hours, r.cost FROM numbers n \
+         JOIN rent_prices r ON r.country = n.country AND r.operator = n.operator AND r.service = ?2 \
+         WHERE n.country = ?1 AND (?3 IS NULL OR n.operator = ?3) AND (?5 IS NULL OR r.hours = ?5) AND {free} \
+         ORDER BY r.hours, r.cost, random() LIMIT 1",
+        free = free_for_service("?2", "?4")
+    );
+    first(stmt(db, &sql, &[text(country), text(service), opt_text(operator), int(now_ms), hours.map_or(worker::wasm_bindgen::JsValue::NULL, int)])?).await
+}
+
+pub async fn is_rent_offered(db: &D1Database, country: &str, service: &str, operator: Option<&str>, hours: Option<i64>) -> Result<bool, ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        #[allow(dead_code)]
+        cost: i64,
+    }
+    let row: Option<Row> = first(stmt(
+        db,
+        "SELECT cost FROM rent_prices WHERE country = ?1 AND service = ?2 AND (?3 IS NULL OR operator = ?3) AND (?4 IS NULL OR hours = ?4) LIMIT 1",
+        &[text(country), text(service), opt_text(operator), hours.map_or(worker::wasm_bindgen::JsValue::NULL, int)],
+    )?)
+    .await?;
+    Ok(row.is_some())
+}
+
+pub struct NewRent<'a> {
+    pub id: &'a str,
+    pub account_id: &'a str,
+    pub offer: &'a RentOffer,
+    pub country: &'a str,
+    pub service: &'a str,
+    pub now_ms: i64,
+    pub expires_at_ms: i64,
+}
+
+/// Charge, lease and rent row for one batch (same order and guards as a purchase).
+pub fn rent_statements(db: &D1Database, r: &NewRent<'_>) -> Result<Vec<D1PreparedStatement>, ApiError> {
+    let o = r.offer;
+    let description = format!("rent {} number {} ({}) for {} h", r.service, o.number, r.country, o.hours);
+    let entry = Entry { account_id: r.account_id, kind: Kind::Rent, amount: -o.cost, reference: None, object_id: Some(r.id), description: &description };
+    let (_, mut statements) = entry_statements(db, &entry, r.now_ms)?;
+    statements.push(stmt(db, "DELETE FROM number_leases WHERE number_id = ?1 AND kind = 'rent' AND expires_at <= ?2", &[text(&o.number_id), int(r.now_ms)])?);
+    statements.push(stmt(
+        db,
+        "INSERT INTO number_leases (number_id, kind, object_id, expires_at) VALUES (?1, 'rent', ?2, ?3)",
+        &[text(&o.number_id), text(r.id), int(r.expires_at_ms)],
+    )?);
+    statements.push(stmt(
+        db,
+        "INSERT INTO rents (id, account_id, number_id, number, country, service, operator, hours, cost, created_at, expires_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        &[
+            text(r.id),
+            text(r.account_id),
+            text(&o.number_id),
+            text(&o.number),
+            text(r.country),
+            text(r.service),
+            text(&o.operator),
+            int(o.hours),
+            int(o.cost),
+            int(r.now_ms),
+            int(r.expires_at_ms),
+        ],
+    )?);
+    Ok(statements)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RentRow {
+    pub id: String,
+    pub account_id: String,
+    pub number: String,
+    pub country: String,
+    pub service: String,
+    pub operator: String,
+    pub hours: i64,
+    pub cost: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+pub async fn rent(db: &D1Database, id: &str) -> Result<Option<RentRow>, ApiError> {
+    first(stmt(
+        db,
+        "SELECT id, account_id, number, country, service, operator, hours, cost, created_at, expires_at FROM rents WHERE id = ?1",
+        &[text(id)],
+    )?)
+    .await
+}
+
+// ---- inbound SMS ----
+
+/// Who holds a number now, if anyone (a rent lease past its end holds nothing).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Holder {
+    pub supplier_id: Option<String>,
+    pub kind: Option<String>,
+    pub object_id: Option<String>,
+}
+
+pub async fn holder(db: &D1Database, number: &str, now_ms: i64) -> Result<Option<Holder>, ApiError> {
+    first(stmt(
+        db,
+        "SELECT n.supplier_id, l.kind, l.object_id FROM numbers n \
+         LEFT JOIN number_leases l ON l.number_id = n.id AND (l.kind = 'activation' OR l.expires_at > ?2) WHERE n.number = ?1",
+        &[text(number), int(now_ms)],
+    )?)
+    .await
+}
+
+pub struct NewSms<'a> {
+    pub id: &'a str,
+    pub supplier_id: &'a str,
+    pub sms_id: &'a str,
+    pub number: &'a str,
+    pub sender: &'a str,
+    pub text: &'a str,
+    pub code: Option<&'a str>,
+    pub received_at: &'a str,
+    pub target_kind: Option<&'a str>,
+    pub target_id: Option<&'a str>,
+    pub now_ms: i64,
+}
+
+/// Stores an SMS once per (supplier, sms_id); false when it was stored before.
+pub async fn insert_sms(db: &D1Database, s: &NewSms<'_>) -> Result<bool, ApiError> {
+    let delivered = i64::from(s.target_kind == Some("rent") || s.target_kind.is_none());
+    let inserted = run(stmt(
+        db,
+        "INSERT INTO inbound_sms (id, supplier_id, sms_id, number, sender, text, code, received_at, target_kind, target_id, delivered, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (supplier_id, sms_id) DO NOTHING",
+        &[
+            text(s.id),
+            text(s.supplier_id),
+            text(s.sms_id),
+            text(s.number),
+            text(s.sender),
+            text(s.text),
+            opt_text(s.code),
+            text(s.received_at),
+            opt_text(s.target_kind),
+            opt_text(s.target_id),
+            int(delivered),
+            int(s.now_ms),
+        ],
+    )?)
+    .await
+    .map_err(ApiError::from)?;
+    Ok(inserted == 1)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SmsRow {
+    pub id: String,
+    pub sms_id: String,
+    pub sender: String,
+    pub text: String,
+    pub code: Option<String>,
+    pub received_at: String,
+    pub target_kind: Option<String>,
+    pub target_id: Option<String>,
+    pub delivered: i64,
+}
+
+const SMS_COLUMNS: &str = "id, sms_id, sender, text, code, received_at, target_kind, target_id, delivered";
+
+pub async fn sms_by_supplier_id(db: &D1Database, supplier_id: &str, sms_id: &str) -> Result<Option<SmsRow>, ApiError> {
+    first(stmt(db, &format!("SELECT {SMS_COLUMNS} FROM inbound_sms WHERE supplier_id = ?1 AND sms_id = ?2"), &[text(supplier_id), text(sms_id)])?).await
+}
+
+/// Records the outcome of forwarding an SMS to its activation: delivered, or (the
+/// activation had already ended) unmatched.
+pub async fn mark_sms(db: &D1Database, id: &str, delivered: bool) -> Result<(), ApiError> {
+    let sql = if delivered {
+        "UPDATE inbound_sms SET delivered = 1 WHERE id = ?1"
+    } else {
+        "UPDATE inbound_sms SET delivered = 1, target_kind = NULL, target_id = NULL WHERE id = ?1"
+    };
+    run(stmt(db, sql, &[text(id)])?).await.map_err(ApiError::from)?;
+    Ok(())
+}
+
+pub async fn rent_sms(db: &D1Database, rent_id: &str) -> Result<Vec<SmsRow>, ApiError> {
+    all(stmt(
+        db,
+        &format!("SELECT {SMS_COLUMNS} FROM inbound_sms WHERE target_kind = 'rent' AND target_id = ?1 ORDER BY created_at, id"),
+        &[text(rent_id)],
+    )?)
+    .await
+}
+
+/// The wallet balance right after the rent's charge (from its ledger row).
+pub async fn rent_balance_after(db: &D1Database, rent_id: &str) -> Result<i64, ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        balance_after: i64,
+    }
+    let row: Option<Row> = first(stmt(db, "SELECT balance_after FROM ledger WHERE object_id = ?1 AND kind = 'rent'", &[text(rent_id)])?).await?;
+    row.map(|r| r.balance_after).ok_or_else(|| ApiError::internal("rent ledger row missing after commit"))
+}

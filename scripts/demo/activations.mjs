@@ -1,0 +1,61 @@
+// Demo data for activations (run by scripts/demo.mjs at `npm start`): a catalog of
+// US/PK/IN × telegram/whatsapp/facebook, OTP prices, a supplier and a pool of numbers.
+// Idempotent: the catalog is an upsert, numbers already imported are skipped, and the
+// supplier (with its secret) is remembered in demo.state.
+const COUNTRIES = [
+  { code: "US", name: "United States", operator: { id: "1", name: "verizon" }, prefix: "+1415555", digits: 4, base: 100 },
+  { code: "PK", name: "Pakistan", aliases: ["pkr"], operator: { id: "1", name: "jazz" }, prefix: "+92300555", digits: 4, base: 100 },
+  { code: "IN", name: "India", operator: { id: "1", name: "airtel" }, prefix: "+9198765", digits: 5, base: 43100 },
+];
+const SERVICES = [
+  { code: "telegram", name: "Telegram", cost: "0.05" },
+  { code: "whatsapp", name: "WhatsApp", cost: "0.10" },
+  { code: "facebook", name: "Facebook", cost: "0.03" },
+];
+const NUMBERS_PER_COUNTRY = 10;
+
+export async function seed(demo) {
+  await demo.call("PUT", "/admin/catalog", {
+    body: {
+      countries: COUNTRIES.map((c) => ({ code: c.code, name: c.name, aliases: c.aliases ?? [] })),
+      services: SERVICES.map(({ code, name }) => ({ code, name })),
+      operators: COUNTRIES.map((c) => ({ id: c.operator.id, country: c.code, name: c.operator.name })),
+      prices: COUNTRIES.flatMap((c) => SERVICES.map((s) => ({ country: c.code, service: s.code, operator: c.operator.id, cost: s.cost }))),
+      rent_prices: COUNTRIES.flatMap((c) =>
+        SERVICES.flatMap((s) => [
+          { country: c.code, service: s.code, operator: c.operator.id, hours: 4, cost: "0.50" },
+          { country: c.code, service: s.code, operator: c.operator.id, hours: 24, cost: "1.20" },
+        ]),
+      ),
+      otp_prices: COUNTRIES.flatMap((c) => ["sms", "whatsapp", "voice"].map((channel) => ({ country: c.code, channel, cost: channel === "voice" ? "0.0150" : "0.0075" }))),
+    },
+  });
+
+  if (!demo.state.supplierId || !demo.state.supplierSecret) {
+    const s = await demo.call("POST", "/admin/suppliers", { body: { name: "Demo SIM bank" } });
+    Object.assign(demo.state, { supplierId: s.supplier_id, supplierSecret: s.secret });
+  }
+  const numbers = COUNTRIES.flatMap((c) =>
+    Array.from({ length: NUMBERS_PER_COUNTRY }, (_, i) => ({ number: `${c.prefix}${String(c.base + i).padStart(c.digits, "0")}`, country: c.code, operator: c.operator.id })),
+  );
+  try {
+    await demo.call("POST", "/admin/numbers", { body: { numbers, supplier_id: demo.state.supplierId } });
+  } catch (e) {
+    // The local state was wiped but demo.state survived: make a new supplier and retry.
+    if (!String(e.message).includes("supplier not found")) throw e;
+    const s = await demo.call("POST", "/admin/suppliers", { body: { name: "Demo SIM bank" } });
+    Object.assign(demo.state, { supplierId: s.supplier_id, supplierSecret: s.secret });
+    await demo.call("POST", "/admin/numbers", { body: { numbers, supplier_id: demo.state.supplierId } });
+  }
+  demo.state.demoNumbers = numbers.length;
+
+  demo.print(`Catalog:      US/PK/IN × telegram/whatsapp/facebook, ${numbers.length} numbers`);
+  demo.print(`Supplier:     ${demo.state.supplierId}  secret ${demo.state.supplierSecret}`);
+  demo.print(`Buy:          curl -X POST ${demo.base}/v1/number -H "Authorization: Bearer ${demo.state.apiKey}" -H "Content-Type: application/json" -d '{"service":"telegram","country":"pkr"}'`);
+  demo.print(`Push an SMS:  node scripts/push-sms.mjs <number> "Your code is 123456"`);
+  demo.print(
+    `  (raw curl)  T=$(date +%s); B='{"sms_id":"demo-'$T'","number":"<number>","from":"Telegram","text":"Your code is 123456"}'; ` +
+      `curl -X POST ${demo.base}/v1/inbound/sms -H "Content-Type: application/json" ` +
+      `-H "X-Signature: t=$T,v1=$(printf '%s' "$T.$B" | openssl dgst -sha256 -hmac '${demo.state.supplierSecret}' | sed 's/^.* //')" -d "$B"`,
+  );
+}
