@@ -8,13 +8,13 @@ export function spawnOtpApp({ vars = {}, ...rest } = {}) {
   return spawnApp({ vars: { OTP_HMAC_SECRET: HMAC_SECRET, RATE_LIMIT_PRODUCT: "100000", ...vars }, ...rest });
 }
 
-// TODO(merge): switch to PUT /admin/catalog
+/** Loads OTP prices (minor units) through the operator's catalog route. */
 export async function seedOtpPrices(app, prices = [["US", "sms", 75], ["US", "whatsapp", 50], ["US", "voice", 150], ["MY", "sms", 100], ["MY", "voice", 200], ["GB", "sms", 80]]) {
   const names = { US: "United States", MY: "Malaysia", GB: "United Kingdom" };
-  for (const [country, channel, cost] of prices) {
-    await app.db.prepare("INSERT OR IGNORE INTO countries (code, name) VALUES (?, ?)").bind(country, names[country] ?? country).run();
-    await app.db.prepare("INSERT OR REPLACE INTO otp_prices (country, channel, cost) VALUES (?, ?, ?)").bind(country, channel, cost).run();
-  }
+  const countries = [...new Set(prices.map(([c]) => c))].map((code) => ({ code, name: names[code] ?? code }));
+  const otp_prices = prices.map(([country, channel, cost]) => ({ country, channel, cost: (cost / 10000).toFixed(4) }));
+  const r = await app.request("PUT", "/admin/catalog", { admin: true, body: { countries, otp_prices } });
+  if (r.status !== 200) throw new Error(`catalog: ${r.status} ${r.text}`);
 }
 
 /** The newest outbox text for a phone, and the code in it. */

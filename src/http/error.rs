@@ -41,7 +41,6 @@ pub enum Code {
     Conflict,
     InvalidAmount,
     InvalidPagination,
-    NotImplemented,
     // --- activations (21xx) ---
     UnknownCountry,
     UnknownService,
@@ -99,7 +98,6 @@ impl Code {
             Code::Conflict => "2013",
             Code::InvalidAmount => "2014",
             Code::InvalidPagination => "2015",
-            Code::NotImplemented => "2016",
             // --- activations (21xx) ---
             Code::UnknownCountry => "2100",
             Code::UnknownService => "2101",
@@ -155,7 +153,6 @@ impl Code {
             Code::IdempotencyKeyReused => 422,
             Code::IdempotencyInProgress | Code::Conflict => 409,
             Code::Forbidden => 403,
-            Code::NotImplemented => 501,
             // --- activations (21xx) ---
             Code::UnknownCountry | Code::UnknownService | Code::UnknownOperator => 400,
             Code::NotOffered => 404,
@@ -203,7 +200,6 @@ impl Code {
             Code::Conflict => "Conflict",
             Code::InvalidAmount => "Invalid amount",
             Code::InvalidPagination => "Invalid pagination",
-            Code::NotImplemented => "Not implemented yet",
             // --- activations (21xx) ---
             Code::UnknownCountry => "Unknown country",
             Code::UnknownService => "Unknown service",

@@ -12,7 +12,6 @@ use worker::D1Database;
 #[derive(Debug, Clone, Deserialize)]
 pub struct Principal {
     pub account_id: String,
-    pub key_id: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -86,7 +85,7 @@ pub async fn revoke_key(db: &D1Database, key_id: &str, now_ms: i64) -> Result<Re
 pub async fn find_by_key_hash(db: &D1Database, key_hash: &str) -> Result<Option<Principal>, ApiError> {
     first(stmt(
         db,
-        "SELECT k.account_id AS account_id, k.id AS key_id FROM api_keys k JOIN accounts a ON a.id = k.account_id \
+        "SELECT k.account_id AS account_id FROM api_keys k JOIN accounts a ON a.id = k.account_id \
          WHERE k.key_hash = ?1 AND k.revoked_at IS NULL AND a.status = 'active'",
         &[text(key_hash)],
     )?)

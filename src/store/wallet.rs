@@ -10,19 +10,18 @@ use crate::http::error::ApiError;
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
-/// The kinds of ledger rows (the schema's CHECK lists the same).
+/// The kinds of ledger rows this code writes (the schema's CHECK also admits `rent_refund`
+/// and `adjustment`, for operator corrections).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Topup,
     Purchase,
     Refund,
     Rent,
-    RentRefund,
     OtpSend,
     OtpRefund,
     MessageSend,
     MessageRefund,
-    Adjustment,
 }
 
 impl Kind {
@@ -32,12 +31,10 @@ impl Kind {
             Kind::Purchase => "purchase",
             Kind::Refund => "refund",
             Kind::Rent => "rent",
-            Kind::RentRefund => "rent_refund",
             Kind::OtpSend => "otp_send",
             Kind::OtpRefund => "otp_refund",
             Kind::MessageSend => "message_send",
             Kind::MessageRefund => "message_refund",
-            Kind::Adjustment => "adjustment",
         }
     }
 }
