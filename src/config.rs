@@ -15,6 +15,12 @@ pub struct Config {
 
     // --- OTP and messages ---
 
+    // --- webhooks ---
+    pub webhook_allow_local_http: bool,
+    pub webhook_max_attempts: u32,
+    pub webhook_retry_base_ms: i64,
+    pub webhook_retry_max_ms: i64,
+    pub webhook_timeout_ms: i64,
 }
 
 thread_local! {
@@ -51,6 +57,12 @@ impl Config {
 
             // --- OTP and messages ---
 
+            // --- webhooks ---
+            webhook_allow_local_http: var(env, "WEBHOOK_ALLOW_LOCAL_HTTP").is_some_and(|v| v == "true"),
+            webhook_max_attempts: number(env, "WEBHOOK_MAX_ATTEMPTS", 8).max(1),
+            webhook_retry_base_ms: i64::from(number(env, "WEBHOOK_RETRY_BASE_MS", 5_000)),
+            webhook_retry_max_ms: i64::from(number(env, "WEBHOOK_RETRY_MAX_MS", 3_600_000)),
+            webhook_timeout_ms: i64::from(number(env, "WEBHOOK_TIMEOUT_MS", 10_000)),
         }
     }
 

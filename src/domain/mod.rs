@@ -11,3 +11,4 @@ pub mod ratelimit;
 pub mod sms;
 pub mod template;
 pub mod time;
+pub mod webhook;

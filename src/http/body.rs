@@ -1,7 +1,6 @@
 //! Request bodies: at most 64 KiB of JSON, parsed into a typed struct once.
 use super::error::{ApiError, Code};
 use serde::de::DeserializeOwned;
-use serde::Deserialize as _;
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 

@@ -46,6 +46,9 @@ pub enum Code {
 
     // --- OTP and messages (22xx) ---
 
+    // --- webhooks (23xx) ---
+    InvalidWebhookUrl,
+    NoWebhookEndpoint,
 }
 
 impl Code {
@@ -86,6 +89,9 @@ impl Code {
 
             // --- OTP and messages (22xx) ---
 
+            // --- webhooks (23xx) ---
+            Code::InvalidWebhookUrl => "2300",
+            Code::NoWebhookEndpoint => "2301",
         }
     }
 
@@ -124,6 +130,9 @@ impl Code {
 
             // --- OTP and messages (22xx) ---
 
+            // --- webhooks (23xx) ---
+            Code::InvalidWebhookUrl => 400,
+            Code::NoWebhookEndpoint => 404,
         }
     }
 
@@ -164,6 +173,9 @@ impl Code {
 
             // --- OTP and messages (22xx) ---
 
+            // --- webhooks (23xx) ---
+            Code::InvalidWebhookUrl => "Invalid webhook URL",
+            Code::NoWebhookEndpoint => "No webhook endpoint is set",
         }
     }
 }
