@@ -30,6 +30,13 @@ pub struct Config {
     pub otp_send_window_secs: u32,
     /// Outbound delivery provider (`OTP_PROVIDER`): `sandbox` (the default).
     pub otp_provider: String,
+
+    // --- webhooks ---
+    pub webhook_allow_local_http: bool,
+    pub webhook_max_attempts: u32,
+    pub webhook_retry_base_ms: i64,
+    pub webhook_retry_max_ms: i64,
+    pub webhook_timeout_ms: i64,
 }
 
 thread_local! {
@@ -80,6 +87,13 @@ impl Config {
             otp_max_sends_per_window: number(env, "OTP_MAX_SENDS_PER_WINDOW", 5),
             otp_send_window_secs: number(env, "OTP_SEND_WINDOW_SECS", 600),
             otp_provider: var(env, "OTP_PROVIDER").unwrap_or_else(|| "sandbox".to_owned()),
+
+            // --- webhooks ---
+            webhook_allow_local_http: var(env, "WEBHOOK_ALLOW_LOCAL_HTTP").is_some_and(|v| v == "true"),
+            webhook_max_attempts: number(env, "WEBHOOK_MAX_ATTEMPTS", 8).max(1),
+            webhook_retry_base_ms: i64::from(number(env, "WEBHOOK_RETRY_BASE_MS", 5_000)),
+            webhook_retry_max_ms: i64::from(number(env, "WEBHOOK_RETRY_MAX_MS", 3_600_000)),
+            webhook_timeout_ms: i64::from(number(env, "WEBHOOK_TIMEOUT_MS", 10_000)),
         }
     }
 

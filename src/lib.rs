@@ -18,6 +18,8 @@ mod store;
 
 #[cfg(target_arch = "wasm32")]
 pub use durable::activation::Activation;
+#[cfg(target_arch = "wasm32")]
+pub use durable::webhook_dispatcher::WebhookDispatcher;
 
 #[cfg(target_arch = "wasm32")]
 #[worker::event(fetch)]

@@ -1,6 +1,7 @@
 //! Pure domain logic: no `worker` types, unit-tested natively with `cargo test`.
 pub mod activation;
 pub mod crypto;
+pub mod delivery;
 pub mod ids;
 pub mod idempotency;
 pub mod money;
@@ -11,3 +12,4 @@ pub mod ratelimit;
 pub mod sms;
 pub mod template;
 pub mod time;
+pub mod webhook;

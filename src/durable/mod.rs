@@ -1,2 +1,3 @@
 //! Durable Objects, one file each.
 pub mod activation;
+pub mod webhook_dispatcher;

@@ -63,6 +63,9 @@ pub enum Code {
     InvalidTemplate,
     DeliveryFailed,
 
+    // --- webhooks (23xx) ---
+    InvalidWebhookUrl,
+    NoWebhookEndpoint,
 }
 
 impl Code {
@@ -120,6 +123,9 @@ impl Code {
             Code::InvalidTemplate => "2204",
             Code::DeliveryFailed => "2205",
 
+            // --- webhooks (23xx) ---
+            Code::InvalidWebhookUrl => "2300",
+            Code::NoWebhookEndpoint => "2301",
         }
     }
 
@@ -165,6 +171,9 @@ impl Code {
             Code::ResendTooSoon | Code::SendLimitReached => 429,
             Code::DeliveryFailed => 502,
 
+            // --- webhooks (23xx) ---
+            Code::InvalidWebhookUrl => 400,
+            Code::NoWebhookEndpoint => 404,
         }
     }
 
@@ -222,6 +231,9 @@ impl Code {
             Code::InvalidTemplate => "Invalid template body",
             Code::DeliveryFailed => "The delivery provider refused the message",
 
+            // --- webhooks (23xx) ---
+            Code::InvalidWebhookUrl => "Invalid webhook URL",
+            Code::NoWebhookEndpoint => "No webhook endpoint is set",
         }
     }
 }

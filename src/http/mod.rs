@@ -21,6 +21,8 @@ mod ratelimit;
 #[cfg(target_arch = "wasm32")]
 mod server;
 #[cfg(target_arch = "wasm32")]
+mod webhooks;
+#[cfg(target_arch = "wasm32")]
 mod whatotp;
 
 #[cfg(target_arch = "wasm32")]

@@ -39,6 +39,11 @@ pub enum Route {
     RentStatus { id: String },
     Transactions,
     Profile,
+    // Outbound webhooks.
+    WebhookEndpoint,
+    WebhookDeliveries,
+    WebhookRedeliver { event_id: String },
+    AdminWebhookEndpoint { account_id: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +88,10 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, RouteError> {
             let key_id = id(k).ok_or(RouteError::NotFound)?;
             on(m, "DELETE", vec![("DELETE", AdminRevokeKey { key_id })])
         }
+        ["admin", "accounts", a, "webhook"] => {
+            let account_id = id(a).ok_or(RouteError::NotFound)?;
+            on(m, "PUT", vec![("PUT", AdminWebhookEndpoint { account_id })])
+        }
         ["admin", "catalog"] => on(m, "PUT", vec![("PUT", AdminPutCatalog)]),
         ["admin", "numbers"] => on(m, "POST", vec![("POST", AdminImportNumbers)]),
         ["admin", "suppliers"] => on(m, "POST", vec![("POST", AdminCreateSupplier)]),
@@ -98,6 +107,12 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, RouteError> {
             on(m, "GET, POST", vec![("GET", ActivationStatus { id: a.clone() }), ("POST", SetActivationStatus { id: a })])
         }
         ["v1", "inbound", "sms"] => on(m, "POST", vec![("POST", InboundSms)]),
+        ["v1", "webhook"] => on(m, "GET, PUT, DELETE", vec![("GET", WebhookEndpoint), ("PUT", WebhookEndpoint), ("DELETE", WebhookEndpoint)]),
+        ["v1", "webhook", "deliveries"] => on(m, "GET", vec![("GET", WebhookDeliveries)]),
+        ["v1", "webhook", "events", e, "redeliver"] => {
+            let event_id = id(e).ok_or(RouteError::NotFound)?;
+            on(m, "POST", vec![("POST", WebhookRedeliver { event_id })])
+        }
         ["v1", "otp", "send"] => on(m, "POST", vec![("POST", OtpSend)]),
         ["v1", "otp", "verify"] => on(m, "POST", vec![("POST", OtpVerify)]),
         ["v1", "messages", "send"] => on(m, "POST", vec![("POST", MessageSend)]),
@@ -140,6 +155,8 @@ mod tests {
         assert_eq!(resolve("POST", "/admin/accounts/a1/topup"), Ok(Route::AdminTopup { account_id: "a1".into() }));
         // GET and POST both, as numberotp.txt shows each for the balance.
         assert_eq!(resolve("POST", "/api/internal/balance"), Ok(Route::NumberOtpBalance));
+        assert_eq!(resolve("PUT", "/v1/webhook"), Ok(Route::WebhookEndpoint));
+        assert_eq!(resolve("POST", "/v1/webhook/events/evt_1/redeliver"), Ok(Route::WebhookRedeliver { event_id: "evt_1".into() }));
     }
 
     #[test]

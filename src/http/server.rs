@@ -2,7 +2,7 @@
 use super::error::{ApiError, Code, Dialect};
 use super::routes::{resolve, Route, RouteError};
 #[allow(unused_imports)]
-use super::{admin, auth, body, getotp, numberotp, otpwall, ratelimit, whatotp};
+use super::{admin, auth, body, getotp, numberotp, otpwall, ratelimit, webhooks, whatotp};
 use crate::config::Config;
 use crate::domain::ratelimit::{Decision, Group};
 use serde::de::DeserializeOwned;
@@ -113,6 +113,10 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, ApiError> {
         NumberOtpBalance => numberotp::balance(ctx).await,
         Transactions => numberotp::transactions(ctx).await,
         Profile => numberotp::profile(ctx).await,
+        WebhookEndpoint => webhooks::endpoint(ctx).await,
+        WebhookDeliveries => webhooks::deliveries(ctx).await,
+        WebhookRedeliver { event_id } => webhooks::redeliver(ctx, &event_id).await,
+        AdminWebhookEndpoint { account_id } => webhooks::admin_endpoint(ctx, &account_id).await,
         // Activations (issue 3).
         AdminPutCatalog => admin::inventory::put_catalog(ctx).await,
         AdminImportNumbers => admin::inventory::import_numbers(ctx).await,

@@ -6,6 +6,7 @@ pub mod idempotency;
 pub mod messages;
 pub mod otp;
 pub mod wallet;
+pub mod webhooks;
 
 use crate::http::error::{ApiError, Code};
 use serde::de::DeserializeOwned;

@@ -1,0 +1,150 @@
+//! One dispatcher per account delivers its webhook events one at a time, oldest first, so
+//! the receiver sees each object's events in order. A failed attempt is retried after an
+//! exponential, jittered delay (a Durable Object alarm); later events wait behind it.
+use crate::config::Config;
+use crate::domain::time::rfc3339;
+use crate::domain::webhook::{payload, retry_delay_ms, signature};
+use crate::store::webhooks::{self, Attempt, Outcome};
+use futures_util::future::{select, Either};
+use std::cell::{Cell, RefCell};
+use std::time::Duration;
+use worker::wasm_bindgen::JsValue;
+use worker::{console_error, durable_object, Date, Delay, DurableObject, Env, Fetch, Headers, Method, Request, RequestInit, Response, Result, State};
+
+const ACCOUNT_KEY: &str = "account_id";
+
+#[durable_object]
+pub struct WebhookDispatcher {
+    state: State,
+    env: Env,
+    /// A delivery loop is running in this instance; a kick meanwhile only asks it to look again.
+    running: Cell<bool>,
+    look_again: Cell<bool>,
+    account: RefCell<Option<String>>,
+}
+
+enum Step {
+    Continue,
+    WaitUntil(i64),
+    Idle,
+}
+
+impl DurableObject for WebhookDispatcher {
+    fn new(state: State, env: Env) -> Self {
+        Self { state, env, running: Cell::new(false), look_again: Cell::new(false), account: RefCell::new(None) }
+    }
+
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        let account = req.url()?.query_pairs().find(|(k, _)| k == "account").map(|(_, v)| v.into_owned());
+        let Some(account) = account else { return Response::error("account missing", 400) };
+        if self.account.borrow().is_none() {
+            // Remembered in storage so that an alarm (which has no request) knows the account.
+            self.state.storage().put(ACCOUNT_KEY, &account).await?;
+            *self.account.borrow_mut() = Some(account);
+        }
+        self.pump().await;
+        Response::ok("ok")
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        if self.account.borrow().is_none() {
+            *self.account.borrow_mut() = self.state.storage().get::<String>(ACCOUNT_KEY).await?;
+        }
+        self.pump().await;
+        Response::ok("ok")
+    }
+}
+
+impl WebhookDispatcher {
+    async fn pump(&self) {
+        if self.running.get() {
+            self.look_again.set(true);
+            return;
+        }
+        let Some(account) = self.account.borrow().clone() else { return };
+        self.running.set(true);
+        loop {
+            self.look_again.set(false);
+            match self.step(&account).await {
+                Ok(Step::Continue) => continue,
+                Ok(Step::WaitUntil(at)) => {
+                    if let Err(e) = self.state.storage().set_alarm(at).await {
+                        console_error!("webhook alarm: {e}");
+                    }
+                    break;
+                }
+                Ok(Step::Idle) if self.look_again.get() => continue,
+                Ok(Step::Idle) => break,
+                Err(e) => {
+                    console_error!("webhook dispatch failed: {e}");
+                    // Try again soon rather than dropping the queue.
+                    let _ = self.state.storage().set_alarm(Date::now().as_millis() as i64 + 5_000).await;
+                    break;
+                }
+            }
+        }
+        self.running.set(false);
+    }
+
+    async fn step(&self, account: &str) -> std::result::Result<Step, crate::http::error::ApiError> {
+        let db = crate::store::db(&self.env)?;
+        let Some(endpoint) = webhooks::endpoint(&db, account).await? else { return Ok(Step::Idle) };
+        let Some(event) = webhooks::next_pending(&db, account).await? else { return Ok(Step::Idle) };
+        let now = Date::now().as_millis() as i64;
+        if let Some(at) = event.next_attempt_at.filter(|at| *at > now) {
+            return Ok(Step::WaitUntil(at));
+        }
+        let config = Config::get(&self.env);
+        let data: serde_json::Value = serde_json::from_str(&event.data).unwrap_or(serde_json::Value::Null);
+        let body = payload(&event.event_type, &rfc3339(event.created_at), &data);
+        let started = Date::now().as_millis() as i64;
+        let result = post(&endpoint.url, &endpoint.secret, &event.id, started / 1000, &body, config.webhook_timeout_ms).await;
+        let finished = Date::now().as_millis() as i64;
+        let number = event.attempts + 1;
+        let (status_code, error) = match &result {
+            Ok(code) => (Some(*code), None),
+            Err(e) => (None, Some(e.as_str())),
+        };
+        let outcome = if matches!(status_code, Some(200..=299)) {
+            Outcome::Delivered
+        } else if number >= i64::from(config.webhook_max_attempts) {
+            Outcome::GaveUp
+        } else {
+            let jitter = crate::domain::ids::random_bytes::<4>().map(u32::from_le_bytes).unwrap_or(0);
+            let failures = u32::try_from(number).unwrap_or(u32::MAX);
+            Outcome::RetryAt(finished + retry_delay_ms(failures, config.webhook_retry_base_ms, config.webhook_retry_max_ms, jitter))
+        };
+        let attempt = Attempt { event_id: &event.id, account_id: account, number, url: &endpoint.url, status_code, error, duration_ms: finished - started, at_ms: finished };
+        webhooks::record_attempt(&db, &attempt, &outcome).await?;
+        Ok(match outcome {
+            Outcome::Delivered | Outcome::GaveUp => Step::Continue,
+            Outcome::RetryAt(at) => Step::WaitUntil(at),
+        })
+    }
+}
+
+/// POSTs one signed delivery; the status code, or why there was none.
+async fn post(url: &str, secret: &str, msg_id: &str, timestamp: i64, body: &str, timeout_ms: i64) -> std::result::Result<u16, String> {
+    let sig = signature(secret, msg_id, timestamp, body).ok_or("the endpoint secret is not a whsec_ secret")?;
+    let headers = Headers::new();
+    for (name, value) in [("Content-Type", "application/json"), ("webhook-id", msg_id), ("webhook-timestamp", &timestamp.to_string()), ("webhook-signature", &sig), ("User-Agent", "otpedge-webhooks/1")] {
+        headers.set(name, value).map_err(|e| e.to_string())?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_headers(headers).with_body(Some(JsValue::from_str(body)));
+    let request = Request::new_with_init(url, &init).map_err(|e| e.to_string())?;
+    let fetch = Fetch::Request(request);
+    let send = Box::pin(fetch.send());
+    let timeout = Delay::from(Duration::from_millis(u64::try_from(timeout_ms).unwrap_or(10_000)));
+    let raced = select(send, timeout).await;
+    let outcome = match raced {
+        Either::Left((Ok(mut response), _)) => {
+            // Drain the body so the connection is released; its content is not kept.
+            let _ = response.bytes().await;
+            Ok(response.status_code())
+        }
+        Either::Left((Err(e), _)) => Err(format!("request failed: {e}")),
+        Either::Right(_) => Err(format!("timed out after {timeout_ms} ms")),
+    };
+    outcome
+}

@@ -1,0 +1,182 @@
+//! Webhook endpoints, the event outbox (`webhook_events`, written in the same batch as the
+//! state change it reports) and the record of every delivery attempt.
+use super::{first, int, opt_text, run, stmt, text};
+use crate::domain::ids::new_id;
+use crate::domain::pagination::Page;
+use crate::http::error::ApiError;
+use serde::Deserialize;
+use worker::{D1Database, D1PreparedStatement, Env};
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Endpoint {
+    pub url: String,
+    pub secret: String,
+    pub updated_at: i64,
+}
+
+pub async fn endpoint(db: &D1Database, account_id: &str) -> Result<Option<Endpoint>, ApiError> {
+    first(stmt(db, "SELECT url, secret, updated_at FROM webhook_endpoints WHERE account_id = ?1", &[text(account_id)])?).await
+}
+
+pub async fn set_endpoint(db: &D1Database, account_id: &str, url: &str, secret: &str, now_ms: i64) -> Result<(), ApiError> {
+    run(stmt(
+        db,
+        "INSERT INTO webhook_endpoints (account_id, url, secret, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4) \
+         ON CONFLICT (account_id) DO UPDATE SET url = excluded.url, secret = excluded.secret, updated_at = excluded.updated_at",
+        &[text(account_id), text(url), text(secret), int(now_ms)],
+    )?)
+    .await
+    .map_err(ApiError::from)?;
+    Ok(())
+}
+
+pub async fn delete_endpoint(db: &D1Database, account_id: &str) -> Result<bool, ApiError> {
+    Ok(run(stmt(db, "DELETE FROM webhook_endpoints WHERE account_id = ?1", &[text(account_id)])?).await.map_err(ApiError::from)? == 1)
+}
+
+/// The statement that records an event for the account's webhook; put it in the batch that
+/// makes the change it reports. At most one event of a type per object.
+pub fn event_statement(db: &D1Database, account_id: &str, event_type: &str, object_id: &str, data: &serde_json::Value, now_ms: i64) -> Result<D1PreparedStatement, ApiError> {
+    stmt(
+        db,
+        "INSERT OR IGNORE INTO webhook_events (id, account_id, event_type, object_id, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        &[text(&new_id("evt")?), text(account_id), text(event_type), text(object_id), text(&data.to_string()), int(now_ms)],
+    )
+}
+
+/// Wakes the account's dispatcher so that new events go out now. Best effort: an event that
+/// is not kicked goes out with the next one, or at the dispatcher's next alarm.
+pub async fn kick(env: &Env, account_id: &str) -> Result<(), ApiError> {
+    let stub = env
+        .durable_object("WEBHOOKS")
+        .and_then(|ns| ns.id_from_name(account_id)?.get_stub())
+        .map_err(|e| ApiError::internal(format!("WEBHOOKS binding: {e}")))?;
+    let url = format!("https://webhooks/kick?account={account_id}");
+    stub.fetch_with_str(&url).await.map_err(|e| ApiError::internal(format!("webhook kick: {e}")))?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PendingEvent {
+    pub id: String,
+    pub event_type: String,
+    pub data: String,
+    pub created_at: i64,
+    pub attempts: i64,
+    pub next_attempt_at: Option<i64>,
+}
+
+/// The oldest event not yet delivered or given up on: events go out in order.
+pub async fn next_pending(db: &D1Database, account_id: &str) -> Result<Option<PendingEvent>, ApiError> {
+    first(stmt(
+        db,
+        "SELECT id, event_type, data, created_at, attempts, next_attempt_at FROM webhook_events \
+         WHERE account_id = ?1 AND delivered_at IS NULL AND failed_at IS NULL ORDER BY seq LIMIT 1",
+        &[text(account_id)],
+    )?)
+    .await
+}
+
+pub struct Attempt<'a> {
+    pub event_id: &'a str,
+    pub account_id: &'a str,
+    pub number: i64,
+    pub url: &'a str,
+    pub status_code: Option<u16>,
+    pub error: Option<&'a str>,
+    pub duration_ms: i64,
+    pub at_ms: i64,
+}
+
+pub enum Outcome {
+    Delivered,
+    RetryAt(i64),
+    GaveUp,
+}
+
+/// Records one attempt and its consequence for the event, in one batch.
+pub async fn record_attempt(db: &D1Database, a: &Attempt<'_>, outcome: &Outcome) -> Result<(), ApiError> {
+    let next_at = match outcome {
+        Outcome::RetryAt(t) => Some(*t),
+        _ => None,
+    };
+    let insert = stmt(
+        db,
+        "INSERT INTO webhook_attempts (id, event_id, account_id, attempt, url, status_code, error, duration_ms, succeeded, created_at, next_attempt_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        &[
+            text(&new_id("whatt")?),
+            text(a.event_id),
+            text(a.account_id),
+            int(a.number),
+            text(a.url),
+            a.status_code.map_or(worker::wasm_bindgen::JsValue::NULL, |s| int(i64::from(s))),
+            opt_text(a.error),
+            int(a.duration_ms),
+            int(i64::from(matches!(outcome, Outcome::Delivered))),
+            int(a.at_ms),
+            next_at.map_or(worker::wasm_bindgen::JsValue::NULL, int),
+        ],
+    )?;
+    let update = match outcome {
+        Outcome::Delivered => stmt(db, "UPDATE webhook_events SET attempts = ?2, delivered_at = ?3, next_attempt_at = NULL WHERE id = ?1", &[text(a.event_id), int(a.number), int(a.at_ms)])?,
+        Outcome::RetryAt(t) => stmt(db, "UPDATE webhook_events SET attempts = ?2, next_attempt_at = ?3 WHERE id = ?1", &[text(a.event_id), int(a.number), int(*t)])?,
+        Outcome::GaveUp => stmt(db, "UPDATE webhook_events SET attempts = ?2, failed_at = ?3, next_attempt_at = NULL WHERE id = ?1", &[text(a.event_id), int(a.number), int(a.at_ms)])?,
+    };
+    super::batch(db, vec![insert, update]).await.map_err(ApiError::from)?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DeliveryRow {
+    pub id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub object_id: String,
+    pub attempt: i64,
+    pub url: String,
+    pub status_code: Option<i64>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+    pub succeeded: i64,
+    pub created_at: i64,
+    pub next_attempt_at: Option<i64>,
+}
+
+/// Every attempt for the account, newest first, with the total.
+pub async fn deliveries(db: &D1Database, account_id: &str, page: Page) -> Result<(Vec<DeliveryRow>, u64), ApiError> {
+    let rows = stmt(
+        db,
+        "SELECT a.id, a.event_id, e.event_type, e.object_id, a.attempt, a.url, a.status_code, a.error, a.duration_ms, a.succeeded, a.created_at, a.next_attempt_at \
+         FROM webhook_attempts a JOIN webhook_events e ON e.id = a.event_id WHERE a.account_id = ?1 ORDER BY a.seq DESC LIMIT ?2 OFFSET ?3",
+        &[text(account_id), int(i64::from(page.limit)), int(page.offset() as i64)],
+    )?;
+    let count = stmt(db, "SELECT COUNT(*) AS total FROM webhook_attempts WHERE account_id = ?1", &[text(account_id)])?;
+    #[derive(Deserialize)]
+    struct Count {
+        total: u64,
+    }
+    let results = super::batch(db, vec![rows, count]).await.map_err(ApiError::from)?;
+    let rows = results.first().map(|r| r.results::<DeliveryRow>()).transpose().map_err(|e| ApiError::internal(format!("deliveries: {e}")))?.unwrap_or_default();
+    let total = results
+        .get(1)
+        .map(|r| r.results::<Count>())
+        .transpose()
+        .map_err(|e| ApiError::internal(format!("deliveries count: {e}")))?
+        .and_then(|c| c.into_iter().next())
+        .map_or(0, |c| c.total);
+    Ok((rows, total))
+}
+
+/// Puts an event of the account back in the queue (same `webhook-id`, attempts counted
+/// afresh); false when the account has no such event.
+pub async fn redeliver(db: &D1Database, account_id: &str, event_id: &str) -> Result<bool, ApiError> {
+    let changed = run(stmt(
+        db,
+        "UPDATE webhook_events SET delivered_at = NULL, failed_at = NULL, attempts = 0, next_attempt_at = NULL WHERE id = ?1 AND account_id = ?2",
+        &[text(event_id), text(account_id)],
+    )?)
+    .await
+    .map_err(ApiError::from)?;
+    Ok(changed == 1)
+}
