@@ -30,3 +30,9 @@ CREATE TABLE webhook_attempts (
   UNIQUE (event_id, attempt, created_at)
 );
 CREATE INDEX webhook_attempts_account ON webhook_attempts(account_id, seq);
+
+-- One event per (object, type, version): an activation reports every transition (its Durable
+-- Object's version counter), other objects use version 0 (once per type).
+ALTER TABLE webhook_events ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+DROP INDEX webhook_events_once;
+CREATE UNIQUE INDEX webhook_events_once ON webhook_events(object_id, event_type, version);

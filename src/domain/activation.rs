@@ -31,6 +31,17 @@ impl Status {
         }
     }
 
+    /// The webhook event that reports reaching this state (SPEC "Outbound webhooks").
+    pub fn event_type(self) -> Option<&'static str> {
+        match self {
+            Status::Waiting => None,
+            Status::Received => Some("activation.sms_received"),
+            Status::Complete => Some("activation.completed"),
+            Status::Cancelled => Some("activation.cancelled"),
+            Status::Expired => Some("activation.expired"),
+        }
+    }
+
     pub fn is_terminal(self) -> bool {
         matches!(self, Status::Complete | Status::Cancelled | Status::Expired)
     }

@@ -9,6 +9,7 @@
 use crate::domain::activation::{apply, is_due, Command, Facts, Refusal, Status};
 use crate::http::error::ApiError;
 use crate::store::activations::{self, ActivationSync};
+use crate::store::webhooks::{self, Event};
 use serde::{Deserialize, Serialize};
 use worker::wasm_bindgen::JsValue;
 use worker::{console_error, durable_object, Date, DurableObject, Env, Method, Request, RequestInit, Response, Result, State};
@@ -179,6 +180,21 @@ impl Activation {
             return Ok(());
         }
         let db = self.env.d1("DB")?;
+        let latest = s.sms.last();
+        let event = s.status.event_type().map(|event_type| Event {
+            account_id: &s.account_id,
+            event_type,
+            object_id: &s.id,
+            version: s.version,
+            data: serde_json::json!({
+                "activation_id": s.id,
+                "status": s.status.as_str(),
+                "number": s.number,
+                "sms": latest.map(|m| m.text.as_str()),
+                "code": latest.and_then(|m| m.code.as_deref()),
+            }),
+        });
+        let has_event = event.is_some();
         let sync = ActivationSync {
             id: &s.id,
             account_id: &s.account_id,
@@ -188,10 +204,16 @@ impl Activation {
             refund: s.status.is_refunded(),
             version: s.version,
             now_ms: now_ms(),
+            event,
         };
         if let Err(e) = activations::sync_state(&db, &sync).await {
             console_error!("activation {} D1 sync failed (retried by alarm): {}", s.id, e.internal.as_deref().unwrap_or(&e.message));
             return Ok(());
+        }
+        if has_event {
+            if let Err(e) = webhooks::kick(&self.env, &s.account_id).await {
+                console_error!("webhook kick: {}", e.internal.as_deref().unwrap_or(&e.message));
+            }
         }
         // Other events may have moved on meanwhile: record only what was synced.
         if let Some(mut current) = self.stored().await? {

@@ -10,7 +10,7 @@ use crate::domain::otp;
 use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::time::sql_datetime;
 use crate::store::otp as sessions;
-use crate::store::run;
+use crate::store::{run, webhooks};
 use serde_json::{json, Map, Value};
 
 /// Longest `payload` echoed to the webhook.
@@ -158,8 +158,8 @@ pub async fn status(ctx: &Ctx, message_id: &str) -> Result<Reply, ApiError> {
     let who = auth::account(ctx).await?;
     let db = ctx.db()?;
     let row = sessions::find(&db, &who.account_id, message_id).await?.ok_or_else(|| ApiError::not_found("message"))?;
-    if row.terminal(ctx.now_ms) == Some(otp::Terminal::Expired) {
-        run(sessions::result_event_statement(&db, &row.id, ctx.now_ms)?).await.map_err(ApiError::from)?;
+    if row.terminal(ctx.now_ms) == Some(otp::Terminal::Expired) && run(sessions::result_event_statement(&db, &row.id, ctx.now_ms)?).await.map_err(ApiError::from)? == 1 {
+        webhooks::kick_soon(&ctx.wctx, &ctx.env, &who.account_id);
     }
     Ok(Reply::ok(json!({
         "account_id": row.account_id,

@@ -14,7 +14,7 @@ use crate::store::idempotency::{self, Begin, Claim};
 use crate::store::messages::{self, TemplateRow};
 use crate::store::otp::{self as sessions, Counted, KvSession, NewSession, SessionRow, SEND_GUARD_COLUMN};
 use crate::store::wallet::{self, Entry, Kind};
-use crate::store::{self, batch};
+use crate::store::{self, batch, webhooks};
 use worker::{console_error, console_log, D1Database};
 
 pub const CHANNELS: [&str; 3] = ["sms", "whatsapp", "voice"];
@@ -271,8 +271,8 @@ pub async fn check(ctx: &Ctx, account_id: &str, session_id: &str, code: &str) ->
     let now = ctx.now_ms;
     let row = sessions::find(&db, account_id, session_id).await?.ok_or_else(|| ApiError::not_found("session"))?;
     if let Some(t) = row.terminal(now) {
-        if t == Terminal::Expired {
-            store::run(sessions::result_event_statement(&db, session_id, now)?).await.map_err(ApiError::from)?;
+        if t == Terminal::Expired && store::run(sessions::result_event_statement(&db, session_id, now)?).await.map_err(ApiError::from)? == 1 {
+            webhooks::kick_soon(&ctx.wctx, &ctx.env, account_id);
         }
         return Ok((row, Checked::Refused(t)));
     }
@@ -286,6 +286,9 @@ pub async fn check(ctx: &Ctx, account_id: &str, session_id: &str, code: &str) ->
     let results = batch(&db, vec![sessions::check_statement(&db, account_id, session_id, matched, now)?, sessions::result_event_statement(&db, session_id, now)?])
         .await
         .map_err(ApiError::from)?;
+    if results.get(1).map(store::changes) == Some(1) {
+        webhooks::kick_soon(&ctx.wctx, &ctx.env, account_id);
+    }
     let counted: Option<Counted> = results
         .first()
         .map(|r| r.results::<Counted>())

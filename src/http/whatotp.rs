@@ -12,7 +12,7 @@ use crate::providers::{self, Outgoing, Provider};
 use crate::store::messages::{self, NewMessage};
 use crate::store::otp::{self as sessions, KvSession, NewSession, SEND_GUARD_COLUMN};
 use crate::store::wallet::{self, Entry, Kind};
-use crate::store::{batch, run};
+use crate::store::{batch, webhooks};
 use serde::Deserialize;
 use serde_json::json;
 use worker::{console_error, Date};
@@ -196,23 +196,34 @@ fn deliver_later(ctx: &Ctx, account_id: String, message_id: String, to: String, 
             Err(e) => Err(e),
         };
         let Ok(db) = crate::store::db(&env) else { return };
-        let settled = match &delivered {
-            Ok(_) => match messages::settle_message(&db, &message_id, true, None, now) {
-                Ok(s) => run(s).await.map(|_| ()).map_err(ApiError::from),
-                Err(e) => Err(e),
-            },
-            Err(e) => {
-                console_error!("message {message_id} delivery failed: {e}");
-                let r = match messages::settle_message(&db, &message_id, false, Some(&e.message), now) {
-                    Ok(s) => run(s).await.map(|_| ()).map_err(ApiError::from),
-                    Err(e) => Err(e),
-                };
-                flow::refund(&db, &account_id, Kind::MessageRefund, cost, &message_id, now).await;
-                r
-            }
+        let sent = delivered.is_ok();
+        let error = delivered.err().map(|e| e.message);
+        if let Some(e) = &error {
+            console_error!("message {message_id} delivery failed: {e}");
+        }
+        let status = if sent { "sent" } else { "failed" };
+        let event = webhooks::Event {
+            account_id: &account_id,
+            event_type: if sent { "message.sent" } else { "message.failed" },
+            object_id: &message_id,
+            version: 0,
+            data: json!({"message_id": message_id, "status": status, "phone_number": to, "channel": channel, "error": error}),
         };
-        if let Err(e) = settled {
-            console_error!("message {message_id} state not recorded: {e}");
+        // The new state and its webhook event commit together.
+        let settled = match (messages::settle_message(&db, &message_id, sent, error.as_deref(), now), webhooks::event_statement(&db, &event, now)) {
+            (Ok(settle), Ok(record)) => batch(&db, vec![settle, record]).await.map_err(ApiError::from),
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        };
+        if !sent {
+            flow::refund(&db, &account_id, Kind::MessageRefund, cost, &message_id, now).await;
+        }
+        match settled {
+            Ok(_) => {
+                if let Err(e) = webhooks::kick(&env, &account_id).await {
+                    console_error!("webhook kick: {e}");
+                }
+            }
+            Err(e) => console_error!("message {message_id} state not recorded: {e}"),
         }
     });
 }

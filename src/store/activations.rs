@@ -1,6 +1,6 @@
 //! Activations, rents and inbound SMS in D1.
 use super::catalog::free_for_service;
-use super::{all, batch, first, int, opt_text, run, stmt, text, DbError};
+use super::{all, batch, first, int, opt_text, run, stmt, text, webhooks, DbError};
 use crate::http::error::ApiError;
 use crate::store::wallet::{entry_statements, Entry, Kind};
 use serde::Deserialize;
@@ -133,6 +133,9 @@ pub async fn sync_state(db: &D1Database, a: &ActivationSync<'_>) -> Result<(), A
         if a.terminal {
             s.push(stmt(db, "DELETE FROM number_leases WHERE object_id = ?1 AND kind = 'activation'", &[text(a.id)])?);
         }
+        if let Some(event) = &a.event {
+            s.push(webhooks::activation_event_statement(db, event, a.now_ms)?);
+        }
         Ok(s)
     };
     if a.refund {
@@ -160,6 +163,8 @@ pub struct ActivationSync<'a> {
     /// The object's transition counter for this state.
     pub version: i64,
     pub now_ms: i64,
+    /// The webhook event reporting this state, recorded with it.
+    pub event: Option<webhooks::Event<'a>>,
 }
 
 // ---- rents ----

@@ -34,14 +34,48 @@ pub async fn delete_endpoint(db: &D1Database, account_id: &str) -> Result<bool, 
     Ok(run(stmt(db, "DELETE FROM webhook_endpoints WHERE account_id = ?1", &[text(account_id)])?).await.map_err(ApiError::from)? == 1)
 }
 
-/// The statement that records an event for the account's webhook; put it in the batch that
-/// makes the change it reports. At most one event of a type per object.
-pub fn event_statement(db: &D1Database, account_id: &str, event_type: &str, object_id: &str, data: &serde_json::Value, now_ms: i64) -> Result<D1PreparedStatement, ApiError> {
+/// One event for the account's webhook.
+pub struct Event<'a> {
+    pub account_id: &'a str,
+    pub event_type: &'a str,
+    pub object_id: &'a str,
+    /// Distinguishes repeated events of one type on one object (0 when it happens once).
+    pub version: i64,
+    pub data: serde_json::Value,
+}
+
+const INSERT_EVENT: &str = "INSERT OR IGNORE INTO webhook_events (id, account_id, event_type, object_id, version, data, created_at)";
+
+/// Records an event; put it in the batch that makes the change it reports (at most one per
+/// object, type and version).
+pub fn event_statement(db: &D1Database, e: &Event<'_>, now_ms: i64) -> Result<D1PreparedStatement, ApiError> {
     stmt(
         db,
-        "INSERT OR IGNORE INTO webhook_events (id, account_id, event_type, object_id, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        &[text(&new_id("evt")?), text(account_id), text(event_type), text(object_id), text(&data.to_string()), int(now_ms)],
+        &format!("{INSERT_EVENT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+        &[text(&new_id("evt")?), text(e.account_id), text(e.event_type), text(e.object_id), int(e.version), text(&e.data.to_string()), int(now_ms)],
     )
+}
+
+/// As `event_statement`, but only while D1's copy of the activation is at `e.version`: an
+/// activation's transitions reach D1 in any order, and a transition already overtaken by a
+/// newer one is not reported after it, so the receiver sees each activation's events in order.
+pub fn activation_event_statement(db: &D1Database, e: &Event<'_>, now_ms: i64) -> Result<D1PreparedStatement, ApiError> {
+    stmt(
+        db,
+        &format!("{INSERT_EVENT} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE (SELECT version FROM activations WHERE id = ?4) = ?5"),
+        &[text(&new_id("evt")?), text(e.account_id), text(e.event_type), text(e.object_id), int(e.version), text(&e.data.to_string()), int(now_ms)],
+    )
+}
+
+/// Kicks the dispatcher after the response is sent (see `kick`).
+pub fn kick_soon(wctx: &worker::Context, env: &Env, account_id: &str) {
+    let env = env.clone();
+    let account_id = account_id.to_owned();
+    wctx.wait_until(async move {
+        if let Err(e) = kick(&env, &account_id).await {
+            worker::console_error!("webhook kick: {}", e.internal.as_deref().unwrap_or(&e.message));
+        }
+    });
 }
 
 /// Wakes the account's dispatcher so that new events go out now. Best effort: an event that
