@@ -43,8 +43,8 @@ impl DurableObject for WebhookDispatcher {
             *self.account.borrow_mut() = Some(account);
         }
         // Deliver from the alarm handler, not here: the kicker (a request, or an activation's
-        // object) must not wait for a slow endpoint. An alarm set for "now" runs at once.
-        self.state.storage().set_alarm(Date::now().as_millis() as i64).await?;
+        // object) must not wait for a slow endpoint. An alarm 0 ms from now runs at once.
+        self.state.storage().set_alarm(0).await?;
         Response::ok("ok")
     }
 
@@ -70,7 +70,9 @@ impl WebhookDispatcher {
             match self.step(&account).await {
                 Ok(Step::Continue) => continue,
                 Ok(Step::WaitUntil(at)) => {
-                    if let Err(e) = self.state.storage().set_alarm(at).await {
+                    // `set_alarm` takes an offset from now, in milliseconds.
+                    let offset = at - Date::now().as_millis() as i64;
+                    if let Err(e) = self.state.storage().set_alarm(offset.max(0)).await {
                         console_error!("webhook alarm: {e}");
                     }
                     break;
@@ -80,7 +82,7 @@ impl WebhookDispatcher {
                 Err(e) => {
                     console_error!("webhook dispatch failed: {e}");
                     // Try again soon rather than dropping the queue.
-                    let _ = self.state.storage().set_alarm(Date::now().as_millis() as i64 + 5_000).await;
+                    let _ = self.state.storage().set_alarm(5_000).await;
                     break;
                 }
             }
