@@ -28,8 +28,15 @@ pub struct Config {
     pub otp_resend_interval_secs: u32,
     pub otp_max_sends_per_window: u32,
     pub otp_send_window_secs: u32,
-    /// Outbound delivery provider (`OTP_PROVIDER`): `sandbox` (the default).
+    /// Outbound delivery provider (`OTP_PROVIDER`): `sandbox` (the default); per channel
+    /// `OTP_PROVIDER_SMS` / `_WHATSAPP` / `_VOICE` override it.
     pub otp_provider: String,
+    pub otp_provider_sms: Option<String>,
+    pub otp_provider_whatsapp: Option<String>,
+    pub otp_provider_voice: Option<String>,
+    /// Per provider request: deadline, and attempts when it times out or answers 429/5xx.
+    pub provider_timeout_ms: i64,
+    pub provider_max_attempts: u32,
 
     // --- webhooks ---
     pub webhook_allow_local_http: bool,
@@ -87,6 +94,11 @@ impl Config {
             otp_max_sends_per_window: number(env, "OTP_MAX_SENDS_PER_WINDOW", 5),
             otp_send_window_secs: number(env, "OTP_SEND_WINDOW_SECS", 600),
             otp_provider: var(env, "OTP_PROVIDER").unwrap_or_else(|| "sandbox".to_owned()),
+            otp_provider_sms: var(env, "OTP_PROVIDER_SMS"),
+            otp_provider_whatsapp: var(env, "OTP_PROVIDER_WHATSAPP"),
+            otp_provider_voice: var(env, "OTP_PROVIDER_VOICE"),
+            provider_timeout_ms: i64::from(number(env, "PROVIDER_TIMEOUT_MS", 10_000)),
+            provider_max_attempts: number(env, "PROVIDER_MAX_ATTEMPTS", 3).clamp(1, 10),
 
             // --- webhooks ---
             webhook_allow_local_http: var(env, "WEBHOOK_ALLOW_LOCAL_HTTP").is_some_and(|v| v == "true"),
@@ -110,5 +122,18 @@ impl Config {
                 }
             }
         })
+    }
+}
+
+impl Config {
+    /// The delivery provider's name for a channel.
+    pub fn provider_for(&self, channel: &str) -> &str {
+        let specific = match channel {
+            "sms" => &self.otp_provider_sms,
+            "whatsapp" => &self.otp_provider_whatsapp,
+            "voice" => &self.otp_provider_voice,
+            _ => &None,
+        };
+        specific.as_deref().unwrap_or(&self.otp_provider)
     }
 }

@@ -12,6 +12,8 @@ mod config;
 #[cfg(target_arch = "wasm32")]
 mod durable;
 #[cfg(target_arch = "wasm32")]
+mod outbound;
+#[cfg(target_arch = "wasm32")]
 mod providers;
 #[cfg(target_arch = "wasm32")]
 mod store;

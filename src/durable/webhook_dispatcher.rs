@@ -5,11 +5,9 @@ use crate::config::Config;
 use crate::domain::time::rfc3339;
 use crate::domain::webhook::{payload, retry_delay_ms, signature};
 use crate::store::webhooks::{self, Attempt, Outcome};
-use futures_util::future::{select, Either};
 use std::cell::{Cell, RefCell};
-use std::time::Duration;
-use worker::wasm_bindgen::JsValue;
-use worker::{console_error, durable_object, Date, Delay, DurableObject, Env, Fetch, Headers, Method, Request, RequestInit, Response, Result, State};
+use crate::outbound;
+use worker::{console_error, durable_object, Date, DurableObject, Env, Method, Request, Response, Result, State};
 
 const ACCOUNT_KEY: &str = "account_id";
 
@@ -130,25 +128,7 @@ impl WebhookDispatcher {
 /// POSTs one signed delivery; the status code, or why there was none.
 async fn post(url: &str, secret: &str, msg_id: &str, timestamp: i64, body: &str, timeout_ms: i64) -> std::result::Result<u16, String> {
     let sig = signature(secret, msg_id, timestamp, body).ok_or("the endpoint secret is not a whsec_ secret")?;
-    let headers = Headers::new();
-    for (name, value) in [("Content-Type", "application/json"), ("webhook-id", msg_id), ("webhook-timestamp", &timestamp.to_string()), ("webhook-signature", &sig), ("User-Agent", "otpedge-webhooks/1")] {
-        headers.set(name, value).map_err(|e| e.to_string())?;
-    }
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_headers(headers).with_body(Some(JsValue::from_str(body)));
-    let request = Request::new_with_init(url, &init).map_err(|e| e.to_string())?;
-    let fetch = Fetch::Request(request);
-    let send = Box::pin(fetch.send());
-    let timeout = Delay::from(Duration::from_millis(u64::try_from(timeout_ms).unwrap_or(10_000)));
-    let raced = select(send, timeout).await;
-    let outcome = match raced {
-        Either::Left((Ok(mut response), _)) => {
-            // Drain the body so the connection is released; its content is not kept.
-            let _ = response.bytes().await;
-            Ok(response.status_code())
-        }
-        Either::Left((Err(e), _)) => Err(format!("request failed: {e}")),
-        Either::Right(_) => Err(format!("timed out after {timeout_ms} ms")),
-    };
-    outcome
+    let timestamp = timestamp.to_string();
+    let headers = [("Content-Type", "application/json"), ("webhook-id", msg_id), ("webhook-timestamp", timestamp.as_str()), ("webhook-signature", sig.as_str()), ("User-Agent", "otpedge-webhooks/1")];
+    outbound::send(Method::Post, url, &headers, Some(body), timeout_ms).await.map(|answer| answer.status)
 }

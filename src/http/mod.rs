@@ -9,6 +9,8 @@ mod admin;
 #[cfg(target_arch = "wasm32")]
 mod auth;
 #[cfg(target_arch = "wasm32")]
+mod callbacks;
+#[cfg(target_arch = "wasm32")]
 mod getotp;
 #[cfg(target_arch = "wasm32")]
 mod numberotp;

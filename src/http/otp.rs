@@ -186,7 +186,6 @@ pub async fn send(ctx: &Ctx, db: &D1Database, account_id: &str, spec: SendSpec<'
     };
     let expires_at = now + i64::from(spec.ttl_secs) * 1000;
     let mac = to_hex(&otp::code_mac(&hmac_secret, &spec.session_id, &code));
-    drop(code);
     // KV first: if the batch below fails, the orphan entry has no D1 row and is never checked.
     sessions::put_kv(&ctx.env, &spec.session_id, &KvSession { account_id: account_id.to_owned(), phone: spec.phone.e164().to_owned(), channel: spec.channel.to_owned(), code_mac: mac, expires_at }, u64::from(spec.ttl_secs)).await?;
     let session = NewSession {
@@ -211,8 +210,8 @@ pub async fn send(ctx: &Ctx, db: &D1Database, account_id: &str, spec: SendSpec<'
         Err(e) if e.mentions(SEND_GUARD_COLUMN) => return Err(refused_after_race(db, &ctx.config, account_id, spec.phone.e164(), now).await),
         Err(e) => return Err(e.into()),
     }
-    let outgoing = Outgoing { to: spec.phone.e164(), channel: spec.channel, sender: spec.sender.as_deref(), text: &text, object_id: &spec.session_id };
-    let delivered = match providers::configured(&ctx.env, &ctx.config) {
+    let outgoing = Outgoing { to: spec.phone.e164(), channel: spec.channel, sender: spec.sender.as_deref(), text: &text, code: Some(&code), object_id: &spec.session_id };
+    let delivered = match providers::configured(&ctx.env, &ctx.config, spec.channel) {
         Ok(provider) => provider.deliver(&outgoing, now).await,
         Err(e) => Err(e),
     };

@@ -44,6 +44,8 @@ pub enum Route {
     WebhookDeliveries,
     WebhookRedeliver { event_id: String },
     AdminWebhookEndpoint { account_id: String },
+    // Delivery provider callbacks.
+    TwilioStatusCallback,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +108,7 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, RouteError> {
             let a = id(a).ok_or(RouteError::NotFound)?;
             on(m, "GET, POST", vec![("GET", ActivationStatus { id: a.clone() }), ("POST", SetActivationStatus { id: a })])
         }
+        ["v1", "providers", "twilio", "status"] => on(m, "POST", vec![("POST", TwilioStatusCallback)]),
         ["v1", "inbound", "sms"] => on(m, "POST", vec![("POST", InboundSms)]),
         ["v1", "webhook"] => on(m, "GET, PUT, DELETE", vec![("GET", WebhookEndpoint), ("PUT", WebhookEndpoint), ("DELETE", WebhookEndpoint)]),
         ["v1", "webhook", "deliveries"] => on(m, "GET", vec![("GET", WebhookDeliveries)]),

@@ -1,8 +1,7 @@
 //! The request pipeline: rate limit → route → body → handler → envelope.
 use super::error::{ApiError, Code, Dialect};
 use super::routes::{resolve, Route, RouteError};
-#[allow(unused_imports)]
-use super::{admin, auth, body, getotp, numberotp, otpwall, ratelimit, webhooks, whatotp};
+use super::{admin, auth, body, callbacks, getotp, numberotp, otpwall, ratelimit, webhooks, whatotp};
 use crate::config::Config;
 use crate::domain::ratelimit::{Decision, Group};
 use serde::de::DeserializeOwned;
@@ -113,6 +112,7 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, ApiError> {
         NumberOtpBalance => numberotp::balance(ctx).await,
         Transactions => numberotp::transactions(ctx).await,
         Profile => numberotp::profile(ctx).await,
+        TwilioStatusCallback => callbacks::twilio_status_callback(ctx).await,
         WebhookEndpoint => webhooks::endpoint(ctx).await,
         WebhookDeliveries => webhooks::deliveries(ctx).await,
         WebhookRedeliver { event_id } => webhooks::redeliver(ctx, &event_id).await,

@@ -125,10 +125,10 @@ pub async fn message_send(ctx: &Ctx) -> Result<Reply, ApiError> {
         Err(replay) => return Ok(replay),
     };
     let message_id = new_id("msg")?;
-    let result = queue(ctx, &db, &who.account_id, &message_id, &template.id, &phone, channel, code, ttl_secs, cost).await;
+    let result = queue(ctx, &db, &who.account_id, &message_id, &template.id, &phone, channel, code.clone(), ttl_secs, cost).await;
     flow::idempotency_finish(&db, claim, &result).await?;
     if result.is_ok() {
-        deliver_later(ctx, who.account_id, message_id, phone.e164().to_owned(), channel, text, cost);
+        deliver_later(ctx, who.account_id, message_id, phone.e164().to_owned(), channel, text, code, cost);
     }
     flow::refusal_reply(ctx, result)
 }
@@ -185,18 +185,20 @@ async fn queue(
 }
 
 /// Hands the text to the provider after the response; records `sent` or `failed` (refunded).
-fn deliver_later(ctx: &Ctx, account_id: String, message_id: String, to: String, channel: &'static str, text: String, cost: i64) {
+#[allow(clippy::too_many_arguments)]
+fn deliver_later(ctx: &Ctx, account_id: String, message_id: String, to: String, channel: &'static str, text: String, code: Option<String>, cost: i64) {
     let env = ctx.env.clone();
     let config = ctx.config.clone();
     ctx.wctx.wait_until(async move {
         let now = Date::now().as_millis() as i64;
-        let outgoing = Outgoing { to: &to, channel, sender: None, text: &text, object_id: &message_id };
-        let delivered = match providers::configured(&env, &config) {
+        let outgoing = Outgoing { to: &to, channel, sender: None, text: &text, code: code.as_deref(), object_id: &message_id };
+        let delivered = match providers::configured(&env, &config, channel) {
             Ok(p) => p.deliver(&outgoing, now).await,
             Err(e) => Err(e),
         };
         let Ok(db) = crate::store::db(&env) else { return };
         let sent = delivered.is_ok();
+        let provider_message_id = delivered.as_ref().ok().cloned();
         let error = delivered.err().map(|e| e.message);
         if let Some(e) = &error {
             console_error!("message {message_id} delivery failed: {e}");
@@ -210,7 +212,11 @@ fn deliver_later(ctx: &Ctx, account_id: String, message_id: String, to: String, 
             data: json!({"message_id": message_id, "status": status, "phone_number": to, "channel": channel, "error": error}),
         };
         // The new state and its webhook event commit together.
-        let settled = match (messages::settle_message(&db, &message_id, sent, error.as_deref(), now), webhooks::event_statement(&db, &event, now)) {
+        let outcome = match (&provider_message_id, &error) {
+            (Some(pid), _) => Ok(pid.as_str()),
+            (None, e) => Err(e.as_deref().unwrap_or("not delivered")),
+        };
+        let settled = match (messages::settle_message(&db, &message_id, outcome, now), webhooks::event_statement(&db, &event, now)) {
             (Ok(settle), Ok(record)) => batch(&db, vec![settle, record]).await.map_err(ApiError::from),
             (Err(e), _) | (_, Err(e)) => Err(e),
         };

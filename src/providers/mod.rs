@@ -1,11 +1,25 @@
-//! Outbound delivery: a `Provider` trait and the configured provider. `sandbox` (the
-//! default) "delivers" by appending the full text to the outbox table, which the operator
-//! reads at `GET /admin/outbox`; real HTTP adapters plug in beside it.
+//! Outbound delivery behind one `Provider` trait, chosen per channel by configuration
+//! (`OTP_PROVIDER_SMS`, `OTP_PROVIDER_WHATSAPP`, `OTP_PROVIDER_VOICE`, falling back to
+//! `OTP_PROVIDER`): `sandbox` (the default) appends the full text to the outbox the operator
+//! reads at `GET /admin/outbox`; `twilio` sends SMS through Twilio's Messages API and voice
+//! calls through its Calls API (TwiML that reads the code); `whatsapp` sends Meta WhatsApp
+//! Cloud API template messages. A timeout, 429 or 5xx is retried a bounded number of times;
+//! any other refusal fails at once with the provider's error code kept.
+mod twilio;
+mod whatsapp;
+
 use crate::config::Config;
+use crate::domain::delivery::Verdict;
 use crate::domain::ids::new_id;
 use crate::http::error::{ApiError, Code};
+use crate::outbound::Answer;
 use crate::store::messages::{append_outbox, OutboxEntry};
-use worker::Env;
+use std::future::Future;
+use std::time::Duration;
+use worker::{Delay, Env};
+
+pub use twilio::Twilio;
+pub use whatsapp::WhatsApp;
 
 /// One outgoing text.
 pub struct Outgoing<'a> {
@@ -14,6 +28,9 @@ pub struct Outgoing<'a> {
     pub channel: &'a str,
     pub sender: Option<&'a str>,
     pub text: &'a str,
+    /// The code the text carries, for providers that send it apart from the text
+    /// (WhatsApp authentication templates, voice).
+    pub code: Option<&'a str>,
     /// The session or message it belongs to.
     pub object_id: &'a str,
 }
@@ -37,15 +54,23 @@ impl Provider for Sandbox {
     }
 }
 
-/// The providers this build knows, picked by `OTP_PROVIDER`.
+/// The providers this build knows.
 pub enum Configured {
     Sandbox(Sandbox),
+    Twilio(Twilio),
+    WhatsApp(WhatsApp),
 }
 
-pub fn configured(env: &Env, config: &Config) -> Result<Configured, ApiError> {
-    match config.otp_provider.as_str() {
-        "sandbox" => Ok(Configured::Sandbox(Sandbox { env: env.clone() })),
-        other => Err(ApiError { internal: Some(format!("unknown OTP_PROVIDER '{other}'")), ..ApiError::of(Code::DeliveryFailed) }),
+/// The provider configured for `channel`. A misconfiguration is the operator's error:
+/// logged in full, answered as a delivery failure (and refunded by the caller).
+pub fn configured(env: &Env, config: &Config, channel: &str) -> Result<Configured, ApiError> {
+    let name = config.provider_for(channel);
+    let misconfigured = |detail: String| ApiError { internal: Some(detail), ..ApiError::of(Code::DeliveryFailed) };
+    match (name, channel) {
+        ("sandbox", _) => Ok(Configured::Sandbox(Sandbox { env: env.clone() })),
+        ("twilio", "sms" | "voice") => Twilio::from_env(env, config).map(Configured::Twilio).map_err(|e| misconfigured(e)),
+        ("whatsapp", "whatsapp") => WhatsApp::from_env(env, config).map(Configured::WhatsApp).map_err(|e| misconfigured(e)),
+        (other, channel) => Err(misconfigured(format!("provider '{other}' cannot deliver channel '{channel}'"))),
     }
 }
 
@@ -53,6 +78,34 @@ impl Provider for Configured {
     async fn deliver(&self, message: &Outgoing<'_>, now_ms: i64) -> Result<String, ApiError> {
         match self {
             Configured::Sandbox(p) => p.deliver(message, now_ms).await,
+            Configured::Twilio(p) => p.deliver(message, now_ms).await,
+            Configured::WhatsApp(p) => p.deliver(message, now_ms).await,
         }
     }
+}
+
+/// Sends with bounded retries: `Retry` verdicts and timeouts are tried again (after 100 ms,
+/// 200 ms, …), `Failed` ends at once, `Sent` returns the provider's message id.
+async fn with_retries<F, Fut>(attempts: u32, send: F, judge: fn(u16, &str) -> Verdict) -> Result<String, ApiError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<Answer, String>>,
+{
+    let mut last = String::new();
+    for attempt in 1..=attempts.max(1) {
+        match send().await {
+            Ok(answer) => match judge(answer.status, &answer.body) {
+                Verdict::Sent(id) => return Ok(id),
+                Verdict::Failed { code, message } => {
+                    return Err(ApiError::new(Code::DeliveryFailed, format!("the provider refused the message (error {code}): {message}")));
+                }
+                Verdict::Retry(why) => last = why,
+            },
+            Err(why) => last = why,
+        }
+        if attempt < attempts {
+            Delay::from(Duration::from_millis(100 * u64::from(attempt))).await;
+        }
+    }
+    Err(ApiError::new(Code::DeliveryFailed, format!("the provider did not accept the message after {attempts} attempts: {last}")))
 }

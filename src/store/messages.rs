@@ -59,13 +59,39 @@ pub fn insert_message(db: &D1Database, m: &NewMessage<'_>) -> Result<D1PreparedS
     )
 }
 
-/// Moves a queued message to `sent` or `failed` (once).
-pub fn settle_message(db: &D1Database, id: &str, sent: bool, error: Option<&str>, now_ms: i64) -> Result<D1PreparedStatement, ApiError> {
+/// Moves a queued message to `sent` (with the provider's id for it) or `failed` (once).
+pub fn settle_message(db: &D1Database, id: &str, provider_message_id: Result<&str, &str>, now_ms: i64) -> Result<D1PreparedStatement, ApiError> {
+    let (status, provider_id, error) = match provider_message_id {
+        Ok(pid) => ("sent", Some(pid), None),
+        Err(error) => ("failed", None, Some(error)),
+    };
     stmt(
         db,
-        "UPDATE messages SET status = ?2, sent_at = CASE WHEN ?2 = 'sent' THEN ?3 END, error = ?4 WHERE id = ?1 AND status = 'queued'",
-        &[text(id), text(if sent { "sent" } else { "failed" }), int(now_ms), opt_text(error)],
+        "UPDATE messages SET status = ?2, sent_at = CASE WHEN ?2 = 'sent' THEN ?3 END, error = ?4, provider_message_id = ?5 WHERE id = ?1 AND status = 'queued'",
+        &[text(id), text(status), int(now_ms), opt_text(error), opt_text(provider_id)],
     )
+}
+
+/// A message whose state a delivery receipt changed.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Receipted {
+    pub id: String,
+    pub account_id: String,
+    pub phone: String,
+    pub channel: String,
+}
+
+/// Applies a provider's delivery receipt: `queued` → `sent`/`failed`, `sent` → `failed`
+/// (undelivered after acceptance). Nothing else moves; `None` when nothing changed.
+pub async fn apply_receipt(db: &D1Database, provider_message_id: &str, status: &str, error: Option<&str>, now_ms: i64) -> Result<Option<Receipted>, ApiError> {
+    first(stmt(
+        db,
+        "UPDATE messages SET status = ?2, error = COALESCE(?3, error), sent_at = CASE WHEN ?2 = 'sent' THEN COALESCE(sent_at, ?4) ELSE sent_at END \
+         WHERE provider_message_id = ?1 AND (status = 'queued' OR (status = 'sent' AND ?2 = 'failed')) AND status <> ?2 \
+         RETURNING id, account_id, phone, channel",
+        &[text(provider_message_id), text(status), opt_text(error), int(now_ms)],
+    )?)
+    .await
 }
 
 #[derive(Debug, Clone, Deserialize)]
