@@ -94,3 +94,22 @@ pub async fn batch(db: &D1Database, statements: Vec<D1PreparedStatement>) -> Res
 pub fn changes(result: &D1Result) -> usize {
     result.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0)
 }
+
+/// One page of rows and the total count, read in one round trip (`count` must select
+/// `COUNT(*) AS total`).
+pub async fn page_of<T: DeserializeOwned>(db: &D1Database, rows: D1PreparedStatement, count: D1PreparedStatement) -> Result<(Vec<T>, u64), ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Count {
+        total: u64,
+    }
+    let results = batch(db, vec![rows, count]).await.map_err(ApiError::from)?;
+    let rows = results.first().map(|r| r.results::<T>()).transpose().map_err(|e| ApiError::internal(format!("page rows: {e}")))?.unwrap_or_default();
+    let total = results
+        .get(1)
+        .map(|r| r.results::<Count>())
+        .transpose()
+        .map_err(|e| ApiError::internal(format!("page count: {e}")))?
+        .and_then(|c| c.into_iter().next())
+        .map_or(0, |c| c.total);
+    Ok((rows, total))
+}

@@ -2,7 +2,7 @@
 //! D1 batch as the wallet update; `CHECK (balance >= 0)` on the wallet is what refuses an
 //! overdraft (the batch then rolls back whole, and `DbError` → `ApiError` makes it a 402),
 //! so no read-then-write race can overspend.
-use super::{batch, first, int, opt_text, stmt, text};
+use super::{first, int, opt_text, stmt, text};
 use crate::domain::ids::new_id;
 use crate::domain::pagination::Page;
 use crate::domain::time::rfc3339;
@@ -126,18 +126,5 @@ pub async fn transactions(db: &D1Database, account_id: &str, page: Page) -> Resu
         &[text(account_id), int(i64::from(page.limit)), int(page.offset() as i64)],
     )?;
     let count_stmt = stmt(db, "SELECT COUNT(*) AS total FROM ledger WHERE account_id = ?1", &[text(account_id)])?;
-    #[derive(Deserialize)]
-    struct Count {
-        total: u64,
-    }
-    let results = batch(db, vec![rows_stmt, count_stmt]).await.map_err(ApiError::from)?;
-    let rows = results.first().map(|r| r.results::<LedgerRow>()).transpose().map_err(|e| ApiError::internal(format!("ledger rows: {e}")))?.unwrap_or_default();
-    let total = results
-        .get(1)
-        .map(|r| r.results::<Count>())
-        .transpose()
-        .map_err(|e| ApiError::internal(format!("ledger count: {e}")))?
-        .and_then(|c| c.into_iter().next())
-        .map_or(0, |c| c.total);
-    Ok((rows, total))
+    super::page_of(db, rows_stmt, count_stmt).await
 }

@@ -186,20 +186,7 @@ pub async fn deliveries(db: &D1Database, account_id: &str, page: Page) -> Result
         &[text(account_id), int(i64::from(page.limit)), int(page.offset() as i64)],
     )?;
     let count = stmt(db, "SELECT COUNT(*) AS total FROM webhook_attempts WHERE account_id = ?1", &[text(account_id)])?;
-    #[derive(Deserialize)]
-    struct Count {
-        total: u64,
-    }
-    let results = super::batch(db, vec![rows, count]).await.map_err(ApiError::from)?;
-    let rows = results.first().map(|r| r.results::<DeliveryRow>()).transpose().map_err(|e| ApiError::internal(format!("deliveries: {e}")))?.unwrap_or_default();
-    let total = results
-        .get(1)
-        .map(|r| r.results::<Count>())
-        .transpose()
-        .map_err(|e| ApiError::internal(format!("deliveries count: {e}")))?
-        .and_then(|c| c.into_iter().next())
-        .map_or(0, |c| c.total);
-    Ok((rows, total))
+    super::page_of(db, rows, count).await
 }
 
 /// Puts an event of the account back in the queue (same `webhook-id`, attempts counted
