@@ -2,12 +2,12 @@
 -- "A number is never in two live activations/rents" is number_leases' primary key;
 -- "never sold twice for one service" is the unique index on activations(number_id, service).
 
--- A supplier's secret is the HMAC key it signs inbound SMS with, so it must be readable to
--- verify them: it is stored as issued (never logged, never returned after creation).
+-- A supplier's secret (the HMAC key it signs inbound SMS with) is never stored: it is
+-- derived from the SERVER_KEY secret, the supplier id and secret_version.
 CREATE TABLE suppliers (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 255),
-  secret TEXT NOT NULL,
+  secret_version INTEGER NOT NULL DEFAULT 1 CHECK (secret_version >= 1),
   created_at TEXT NOT NULL
 );
 

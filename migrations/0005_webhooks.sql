@@ -4,7 +4,8 @@
 CREATE TABLE webhook_endpoints (
   account_id TEXT PRIMARY KEY REFERENCES accounts(id),
   url TEXT NOT NULL CHECK (length(url) BETWEEN 9 AND 2048),
-  secret TEXT NOT NULL CHECK (secret LIKE 'whsec_%'),
+  -- The signing secret is derived from SERVER_KEY, the account id and this version.
+  secret_version INTEGER NOT NULL DEFAULT 1 CHECK (secret_version >= 1),
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL
 );

@@ -8,13 +8,14 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 bash scripts/setup.sh
 
-if [ ! -f .dev.vars ]; then
-  echo "[start] creating .dev.vars with a random ADMIN_TOKEN and server secrets"
-  node -e '
-    const r = () => require("crypto").randomBytes(32).toString("hex");
-    require("fs").writeFileSync(".dev.vars", `ADMIN_TOKEN="${r()}"\nOTP_HMAC_SECRET="${r()}"\n`, { mode: 0o600 });
-  '
-fi
+# Local secrets: each one that .dev.vars lacks is added with a random value.
+touch .dev.vars && chmod 600 .dev.vars
+for name in ADMIN_TOKEN OTP_HMAC_SECRET SERVER_KEY; do
+  if ! grep -q "^$name=" .dev.vars; then
+    echo "[start] adding a random $name to .dev.vars"
+    printf '%s="%s"\n' "$name" "$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("hex"))')" >> .dev.vars
+  fi
+done
 
 echo "[start] applying D1 migrations locally"
 # Non-interactive: wrangler would otherwise ask for confirmation in a terminal.

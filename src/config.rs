@@ -64,6 +64,12 @@ pub fn secret(env: &Env, name: &str) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::internal(format!("secret {name} is not set")))
 }
 
+/// The deployment's key for secrets that are derived rather than stored (supplier and
+/// webhook signing secrets; see `domain::crypto::derived_key`).
+pub fn server_key(env: &Env) -> Result<String, ApiError> {
+    secret(env, "SERVER_KEY")
+}
+
 fn number(env: &Env, name: &str, default: u32) -> u32 {
     var(env, name).and_then(|v| v.trim().parse().ok()).unwrap_or(default)
 }

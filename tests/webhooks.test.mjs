@@ -95,6 +95,21 @@ describe("outbound webhooks", () => {
     }
   });
 
+  test("signing secrets (webhook endpoints, suppliers) are derived, never stored in D1", async () => {
+    const a = await app.createAccount("no-secrets");
+    const set = await app.request("PUT", "/v1/webhook", { key: a.key, body: { url: "https://example.com/h" } });
+    const supplier = await app.request("POST", "/admin/suppliers", { admin: true, body: { name: "bank" } });
+    assert.equal(supplier.status, 201, supplier.text);
+    assert.match(supplier.body.secret, /^whsec_[0-9a-f]{64}$/);
+    const rows = JSON.stringify([
+      ...(await app.db.prepare("SELECT * FROM webhook_endpoints").all()).results,
+      ...(await app.db.prepare("SELECT * FROM suppliers").all()).results,
+    ]);
+    for (const secret of [set.body.secret, supplier.body.secret]) {
+      assert.ok(!rows.includes(secret) && !rows.includes(secret.slice(6)), "secret found in D1");
+    }
+  });
+
   test("a GetOTP verification result reaches the endpoint signed, with the payload echoed", async () => {
     const a = await app.createAccount("getotp-hook", "5.00");
     const set = await app.request("PUT", "/v1/webhook", { key: a.key, body: { url: receiver.url } });

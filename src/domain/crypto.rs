@@ -50,6 +50,13 @@ pub fn from_hex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// A secret for one object (a supplier, a webhook endpoint), derived from the deployment's
+/// `SERVER_KEY` instead of stored: D1 then holds nothing that could sign or forge anything.
+/// `version` lets a secret be rotated.
+pub fn derived_key(server_key: &str, purpose: &str, id: &str, version: i64) -> [u8; 32] {
+    hmac_sha256(server_key.as_bytes(), format!("otpedge:{purpose}:{id}:{version}").as_bytes())
+}
+
 /// Compares two byte strings in time that depends only on their lengths.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
@@ -78,6 +85,16 @@ mod tests {
         assert_eq!(from_hex(&to_hex(&[0, 1, 254, 255])), Some(vec![0, 1, 254, 255]));
         assert_eq!(from_hex("abc"), None);
         assert_eq!(from_hex("zz"), None);
+    }
+
+    #[test]
+    fn derived_keys_differ_by_every_input() {
+        let k = derived_key("server", "supplier", "sup_1", 1);
+        assert_eq!(k, derived_key("server", "supplier", "sup_1", 1));
+        assert_ne!(k, derived_key("server2", "supplier", "sup_1", 1));
+        assert_ne!(k, derived_key("server", "webhook", "sup_1", 1));
+        assert_ne!(k, derived_key("server", "supplier", "sup_2", 1));
+        assert_ne!(k, derived_key("server", "supplier", "sup_1", 2));
     }
 
     #[test]

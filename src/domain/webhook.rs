@@ -3,16 +3,15 @@
 //! `webhook-signature: v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")>`, where the
 //! key is the base64 part of the `whsec_…` secret.
 use super::crypto::hmac_sha256;
-use super::ids::{random_bytes, RandomUnavailable};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 
 pub const SECRET_PREFIX: &str = "whsec_";
 pub const MAX_URL_LEN: usize = 2048;
 
-/// A new endpoint secret: `whsec_` + base64 of 24 random bytes.
-pub fn new_secret() -> Result<String, RandomUnavailable> {
-    Ok(format!("{SECRET_PREFIX}{}", B64.encode(random_bytes::<24>()?)))
+/// An endpoint secret in Standard Webhooks form: `whsec_` + base64 of the key bytes.
+pub fn secret_from_key(key: &[u8]) -> String {
+    format!("{SECRET_PREFIX}{}", B64.encode(key))
 }
 
 /// The HMAC key of a `whsec_…` secret.
@@ -88,9 +87,9 @@ mod tests {
 
     #[test]
     fn secrets_round_trip() {
-        let s = new_secret().unwrap();
+        let s = secret_from_key(&[7u8; 24]);
         assert!(s.starts_with("whsec_"));
-        assert_eq!(secret_key(&s).map(|k| k.len()), Some(24));
+        assert_eq!(secret_key(&s), Some(vec![7u8; 24]));
         assert!(secret_key("nope").is_none());
         assert!(signature("whsec_!!", "m", 1, "").is_none());
     }

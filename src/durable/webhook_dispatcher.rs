@@ -100,7 +100,8 @@ impl WebhookDispatcher {
         let data: serde_json::Value = serde_json::from_str(&event.data).unwrap_or(serde_json::Value::Null);
         let body = payload(&event.event_type, &rfc3339(event.created_at), &data);
         let started = Date::now().as_millis() as i64;
-        let result = post(&endpoint.url, &endpoint.secret, &event.id, started / 1000, &body, config.webhook_timeout_ms).await;
+        let secret = endpoint.secret(&crate::config::server_key(&self.env)?);
+        let result = post(&endpoint.url, &secret, &event.id, started / 1000, &body, config.webhook_timeout_ms).await;
         let finished = Date::now().as_millis() as i64;
         let number = event.attempts + 1;
         let (status_code, error) = match &result {

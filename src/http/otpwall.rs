@@ -251,8 +251,9 @@ pub async fn inbound_sms(ctx: &Ctx) -> Result<Reply, ApiError> {
         return Err(bad(SignatureError::Stale));
     }
     let db = ctx.db()?;
-    let suppliers = catalog::supplier_secrets(&db, ctx.header("X-Supplier-Id").as_deref()).await?;
-    let supplier = suppliers.iter().find(|s| signed_by(&signature, s.secret.as_bytes(), &ctx.body)).ok_or_else(|| bad(SignatureError::Mismatch))?;
+    let server_key = crate::config::server_key(&ctx.env)?;
+    let suppliers = catalog::supplier_keys(&db, ctx.header("X-Supplier-Id").as_deref()).await?;
+    let supplier = suppliers.iter().find(|s| signed_by(&signature, s.secret(&server_key).as_bytes(), &ctx.body)).ok_or_else(|| bad(SignatureError::Mismatch))?;
 
     let body: InboundIn = ctx.json()?;
     let sms_id = match &body.sms_id {

@@ -4,7 +4,8 @@ use super::error::{ApiError, Code};
 use super::server::{Ctx, Reply};
 use crate::domain::pagination::Page;
 use crate::domain::time::rfc3339;
-use crate::domain::webhook::{new_secret, validate_url};
+use crate::config::server_key;
+use crate::domain::webhook::validate_url;
 use crate::store::{accounts, webhooks};
 use serde::Deserialize;
 use serde_json::json;
@@ -17,8 +18,8 @@ struct EndpointBody {
     rotate_secret: bool,
 }
 
-fn endpoint_json(url: &str, secret: &str, updated_at: i64) -> serde_json::Value {
-    json!({"url": url, "secret": secret, "updated_at": rfc3339(updated_at)})
+fn endpoint_json(ctx: &Ctx, e: &webhooks::Endpoint) -> Result<serde_json::Value, ApiError> {
+    Ok(json!({"url": e.url, "secret": e.secret(&server_key(&ctx.env)?), "updated_at": rfc3339(e.updated_at)}))
 }
 
 /// Sets the endpoint (keeping its secret unless asked to rotate) and wakes the dispatcher,
@@ -28,13 +29,14 @@ async fn put_endpoint(ctx: &Ctx, account_id: &str) -> Result<Reply, ApiError> {
     let url = body.url.trim();
     validate_url(url, ctx.config.webhook_allow_local_http).map_err(|m| ApiError::new(Code::InvalidWebhookUrl, m))?;
     let db = ctx.db()?;
-    let secret = match webhooks::endpoint(&db, account_id).await? {
-        Some(existing) if !body.rotate_secret => existing.secret,
-        _ => new_secret()?,
+    let secret_version = match webhooks::endpoint(&db, account_id).await? {
+        Some(existing) => existing.secret_version + i64::from(body.rotate_secret),
+        None => 1,
     };
-    webhooks::set_endpoint(&db, account_id, url, &secret, ctx.now_ms).await?;
+    let endpoint = webhooks::Endpoint { account_id: account_id.to_owned(), url: url.to_owned(), secret_version, updated_at: ctx.now_ms };
+    webhooks::set_endpoint(&db, &endpoint).await?;
     webhooks::kick(&ctx.env, account_id).await?;
-    Ok(Reply::ok(endpoint_json(url, &secret, ctx.now_ms)))
+    Ok(Reply::ok(endpoint_json(ctx, &endpoint)?))
 }
 
 /// `GET | PUT | DELETE /v1/webhook`
@@ -50,7 +52,7 @@ pub async fn endpoint(ctx: &Ctx) -> Result<Reply, ApiError> {
             }
         }
         _ => match webhooks::endpoint(&ctx.db()?, &who.account_id).await? {
-            Some(e) => Ok(Reply::ok(endpoint_json(&e.url, &e.secret, e.updated_at))),
+            Some(e) => Ok(Reply::ok(endpoint_json(ctx, &e)?)),
             None => Err(ApiError::of(Code::NoWebhookEndpoint)),
         },
     }

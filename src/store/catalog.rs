@@ -1,5 +1,6 @@
 //! Catalog (countries, services, operators, prices) and number inventory in D1.
 use super::{all, first, int, opt_text, stmt, text};
+use crate::domain::crypto::{derived_key, to_hex};
 use crate::http::error::ApiError;
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
@@ -197,21 +198,28 @@ pub async fn supplier_exists(db: &D1Database, supplier_id: &str) -> Result<bool,
     Ok(row.is_some())
 }
 
-pub async fn create_supplier(db: &D1Database, id: &str, name: &str, secret: &str, now: &str) -> Result<(), ApiError> {
-    super::run(stmt(db, "INSERT INTO suppliers (id, name, secret, created_at) VALUES (?1, ?2, ?3, ?4)", &[text(id), text(name), text(secret), text(now)])?)
+pub async fn create_supplier(db: &D1Database, id: &str, name: &str, now: &str) -> Result<(), ApiError> {
+    super::run(stmt(db, "INSERT INTO suppliers (id, name, secret_version, created_at) VALUES (?1, ?2, 1, ?3)", &[text(id), text(name), text(now)])?)
         .await
         .map_err(ApiError::from)?;
     Ok(())
 }
 
 #[derive(Deserialize)]
-pub struct SupplierSecret {
+pub struct SupplierKey {
     pub id: String,
-    pub secret: String,
+    pub secret_version: i64,
 }
 
-/// Suppliers whose secret may have signed a webhook: the named one, or all of them (an
-/// operator has a handful; each is tried in constant time).
-pub async fn supplier_secrets(db: &D1Database, only: Option<&str>) -> Result<Vec<SupplierSecret>, ApiError> {
-    all(stmt(db, "SELECT id, secret FROM suppliers WHERE ?1 IS NULL OR id = ?1 ORDER BY created_at LIMIT 100", &[opt_text(only)])?).await
+impl SupplierKey {
+    /// The supplier's signing secret, derived (never stored): `whsec_` + 64 hex digits.
+    pub fn secret(&self, server_key: &str) -> String {
+        format!("whsec_{}", to_hex(&derived_key(server_key, "supplier", &self.id, self.secret_version)))
+    }
+}
+
+/// Suppliers who may have signed an inbound SMS: the named one, or all of them (an operator
+/// has a handful; each is tried in constant time).
+pub async fn supplier_keys(db: &D1Database, only: Option<&str>) -> Result<Vec<SupplierKey>, ApiError> {
+    all(stmt(db, "SELECT id, secret_version FROM suppliers WHERE ?1 IS NULL OR id = ?1 ORDER BY created_at LIMIT 100", &[opt_text(only)])?).await
 }

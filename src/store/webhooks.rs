@@ -1,7 +1,9 @@
 //! Webhook endpoints, the event outbox (`webhook_events`, written in the same batch as the
 //! state change it reports) and the record of every delivery attempt.
 use super::{first, int, opt_text, run, stmt, text};
+use crate::domain::crypto::derived_key;
 use crate::domain::ids::new_id;
+use crate::domain::webhook::secret_from_key;
 use crate::domain::pagination::Page;
 use crate::http::error::ApiError;
 use serde::Deserialize;
@@ -9,21 +11,30 @@ use worker::{D1Database, D1PreparedStatement, Env};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Endpoint {
+    pub account_id: String,
     pub url: String,
-    pub secret: String,
+    pub secret_version: i64,
     pub updated_at: i64,
 }
 
-pub async fn endpoint(db: &D1Database, account_id: &str) -> Result<Option<Endpoint>, ApiError> {
-    first(stmt(db, "SELECT url, secret, updated_at FROM webhook_endpoints WHERE account_id = ?1", &[text(account_id)])?).await
+impl Endpoint {
+    /// The signing secret (`whsec_…`), derived from the server key: never stored.
+    pub fn secret(&self, server_key: &str) -> String {
+        let key = derived_key(server_key, "webhook", &self.account_id, self.secret_version);
+        secret_from_key(key.get(..24).unwrap_or(&key))
+    }
 }
 
-pub async fn set_endpoint(db: &D1Database, account_id: &str, url: &str, secret: &str, now_ms: i64) -> Result<(), ApiError> {
+pub async fn endpoint(db: &D1Database, account_id: &str) -> Result<Option<Endpoint>, ApiError> {
+    first(stmt(db, "SELECT account_id, url, secret_version, updated_at FROM webhook_endpoints WHERE account_id = ?1", &[text(account_id)])?).await
+}
+
+pub async fn set_endpoint(db: &D1Database, e: &Endpoint) -> Result<(), ApiError> {
     run(stmt(
         db,
-        "INSERT INTO webhook_endpoints (account_id, url, secret, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4) \
-         ON CONFLICT (account_id) DO UPDATE SET url = excluded.url, secret = excluded.secret, updated_at = excluded.updated_at",
-        &[text(account_id), text(url), text(secret), int(now_ms)],
+        "INSERT INTO webhook_endpoints (account_id, url, secret_version, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4) \
+         ON CONFLICT (account_id) DO UPDATE SET url = excluded.url, secret_version = excluded.secret_version, updated_at = excluded.updated_at",
+        &[text(&e.account_id), text(&e.url), int(e.secret_version), int(e.updated_at)],
     )?)
     .await
     .map_err(ApiError::from)?;

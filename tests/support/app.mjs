@@ -66,7 +66,7 @@ export async function spawnApp({ vars = {}, log = () => {}, ...extra } = {}) {
     cf: false,
     d1Databases: { DB: "otpedge-test" },
     ...wranglerBindings(),
-    bindings: { ...wranglerVars(), ADMIN_TOKEN: adminToken, ...vars },
+    bindings: { ...wranglerVars(), ADMIN_TOKEN: adminToken, SERVER_KEY: randomBytes(32).toString("hex"), ...vars },
     handleRuntimeStdio(stdout, stderr) {
       stdout.on("data", (d) => log(String(d)));
       stderr.on("data", (d) => log(String(d)));

@@ -1,7 +1,7 @@
 //! Operator routes for the activation side: catalog, number inventory, suppliers.
 use super::{auth, label};
-use crate::domain::crypto::to_hex;
-use crate::domain::ids::{new_id, random_bytes};
+use crate::config::server_key;
+use crate::domain::ids::new_id;
 use crate::domain::money::Money;
 use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::time::rfc3339;
@@ -247,7 +247,7 @@ pub async fn create_supplier(ctx: &Ctx) -> Result<Reply, ApiError> {
     let body: SupplierIn = ctx.json()?;
     let name = label("name", &body.name)?;
     let id = new_id("sup")?;
-    let secret = format!("whsec_{}", to_hex(&random_bytes::<32>()?));
-    catalog::create_supplier(&ctx.db()?, &id, &name, &secret, &rfc3339(ctx.now_ms)).await?;
+    catalog::create_supplier(&ctx.db()?, &id, &name, &rfc3339(ctx.now_ms)).await?;
+    let secret = catalog::SupplierKey { id: id.clone(), secret_version: 1 }.secret(&server_key(&ctx.env)?);
     Ok(Reply::json(201, &json!({"supplier_id": id, "name": name, "secret": secret})))
 }
