@@ -150,6 +150,19 @@ describe("delivery providers", () => {
     assert.equal(v.body.verified, true, v.text);
   });
 
+  test("WhatsApp: a 4xx keeps Meta's error code; a 5xx then success is retried", async () => {
+    fake.set(() => [400, { error: { message: "Message undeliverable", type: "OAuthException", code: 131026 } }]);
+    const refused = await send("whatsapp");
+    assert.equal(refused.r.status, 502, refused.r.text);
+    assert.match(refused.r.body.errors[0].message, /131026/);
+    assert.equal(refused.calls.length, 1);
+    let n = 0;
+    fake.set(() => (++n === 1 ? [500, { error: { code: 1, message: "unknown" } }] : [200, { messages: [{ id: "wamid.2" }] }]));
+    const retried = await send("whatsapp");
+    assert.equal(retried.r.status, 200, retried.r.text);
+    assert.equal(retried.calls.length, 2);
+  });
+
   test("voice: a Twilio call whose TwiML reads the code digit by digit", async () => {
     fake.set(() => [201, { sid: "CA0000000001" }]);
     const { r, phone, calls } = await send("voice");
