@@ -217,7 +217,9 @@ pub async fn send(ctx: &Ctx, db: &D1Database, account_id: &str, spec: SendSpec<'
     };
     if let Err(e) = delivered {
         refund(db, account_id, Kind::OtpRefund, cost, &spec.session_id, now).await;
-        return Err(ApiError { internal: e.internal.or(Some(e.message)), ..ApiError::of(Code::DeliveryFailed) });
+        // A provider's refusal keeps its message (with the provider's error code); anything
+        // else is ours: logged, answered as a plain delivery failure.
+        return Err(if e.code == Code::DeliveryFailed { e } else { ApiError { internal: e.internal.or(Some(e.message)), ..ApiError::of(Code::DeliveryFailed) } });
     }
     // Operational trace: ids and routing only, never the code or the text.
     console_log!("otp sent session={} country={} channel={}", spec.session_id, spec.phone.country().unwrap_or("??"), spec.channel);
