@@ -46,7 +46,7 @@ pub async fn create_account(db: &D1Database, name: &str, currency: &str, now_ms:
     let statements = vec![
         stmt(db, "INSERT INTO accounts (id, name, status, created_at) VALUES (?1, ?2, 'active', ?3)", &[text(&account_id), text(name), text(&now)])?,
         stmt(db, "INSERT INTO wallets (account_id, balance, currency, updated_at) VALUES (?1, 0, ?2, ?3)", &[text(&account_id), text(currency), text(&now)])?,
-        stmt(db, INSERT_KEY, &[text(&key.key_id), text(&account_id), text(&hash), text(&key.api_key[..4]), text(&now)])?,
+        stmt(db, INSERT_KEY, &[text(&key.key_id), text(&account_id), text(&hash), text(key.api_key.get(..4).unwrap_or_default()), text(&now)])?,
     ];
     batch(db, statements).await?;
     Ok((account_id, key))
@@ -55,7 +55,7 @@ pub async fn create_account(db: &D1Database, name: &str, currency: &str, now_ms:
 /// Adds a key to an existing account; `None` when the account does not exist.
 pub async fn create_key(db: &D1Database, account_id: &str, now_ms: i64) -> Result<Option<NewKey>, ApiError> {
     let (key, hash) = new_key()?;
-    let insert = stmt(db, INSERT_KEY, &[text(&key.key_id), text(account_id), text(&hash), text(&key.api_key[..4]), text(&rfc3339(now_ms))])?;
+    let insert = stmt(db, INSERT_KEY, &[text(&key.key_id), text(account_id), text(&hash), text(key.api_key.get(..4).unwrap_or_default()), text(&rfc3339(now_ms))])?;
     let inserted = run(insert).await.map_err(ApiError::from)?;
     Ok((inserted == 1).then_some(key))
 }
