@@ -23,11 +23,27 @@ function log(...a) {
 }
 
 async function drive(name, opts) {
-  const r = await autocannon({ connections: CONNECTIONS, duration: SECONDS, ...opts });
+  // Keep the first failed answer, so a row with failures says what they were.
+  let firstBad;
+  const noteBad = (status, body) => {
+    if (status >= 300 && !firstBad) firstBad = `${status} ${String(body).slice(0, 300)}`;
+  };
+  const requests = (opts.requests ?? [{}]).map((req) => ({
+    ...req,
+    onResponse: (status, body, context, headers) => {
+      noteBad(status, body);
+      req.onResponse?.(status, body, context, headers);
+    },
+  }));
+  const started = performance.now();
+  const r = await autocannon({ connections: CONNECTIONS, duration: SECONDS, ...opts, requests });
+  const seconds = (performance.now() - started) / 1000;
+  if (firstBad) log(`${name}: first failed answer: ${firstBad}`);
+  if (r.errors + r.timeouts) log(`${name}: ${r.errors} connection errors, ${r.timeouts} timeouts`);
   const bad = r.non2xx + r.errors + r.timeouts;
-  // Completed requests over the run's own duration: exact for the fixed-count routes too
-  // (autocannon's per-second average rounds a 3-second run into 3 buckets).
-  const rps = r.requests.total / Math.max(r.duration, 0.001);
+  // Completed requests over the run's wall time: exact for the fixed-count routes too
+  // (autocannon's own figures count whole seconds).
+  const rps = r.requests.total / seconds;
   log(`${name}: ${rps.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx/errors ${bad}`);
   return { name, rps, p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total, bad };
 }

@@ -137,11 +137,15 @@ pub async fn send(ctx: &Ctx) -> Result<Reply, ApiError> {
 /// `POST /api/verify/check {"data":{"message_id","code"}}` (or the two fields at the top
 /// level) → `{"message_id","verified","status","attempts_remaining"[,"reason"]}`
 pub async fn check(ctx: &Ctx) -> Result<Reply, ApiError> {
-    let who = auth::account(ctx).await?;
-    let data = data(ctx, true)?;
-    let message_id = text_field(&data, "message_id")?.ok_or_else(|| ApiError::invalid("'data.message_id' is required"))?;
-    let code = flow::code_input(data.get("code"), "data.code")?;
-    let (row, checked) = flow::check(ctx, &who.account_id, message_id, &code).await?;
+    // The key is checked inside `flow::check`, in the same D1 query as the session.
+    let input = (|| {
+        let data = data(ctx, true)?;
+        let message_id = text_field(&data, "message_id")?.ok_or_else(|| ApiError::invalid("'data.message_id' is required"))?;
+        let code = flow::code_input(data.get("code"), "data.code")?;
+        Ok((message_id.to_owned(), code))
+    })();
+    let (message_id, code) = auth::input_after_key(ctx, input).await?;
+    let (row, checked) = flow::check(ctx, &message_id, &code).await?;
     let answer = match checked {
         Checked::Verified => json!({"message_id": row.id, "verified": true, "status": "verified", "attempts_remaining": row.attempts_remaining()}),
         Checked::Wrong { remaining } => json!({

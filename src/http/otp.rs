@@ -1,5 +1,6 @@
 //! The OTP send and check flow shared by the WhatOTP and GetOTP dialects. Handlers parse
 //! and render; this module generates, stores, charges, delivers and checks.
+use super::auth;
 use super::error::{ApiError, Code, Dialect};
 use super::server::{Ctx, Reply};
 use crate::config::{secret, Config};
@@ -15,6 +16,7 @@ use crate::store::messages::{self, TemplateRow};
 use crate::store::otp::{self as sessions, Counted, KvSession, NewSession, SessionRow, SEND_GUARD_COLUMN};
 use crate::store::wallet::{self, Entry, Kind};
 use crate::store::{self, batch, webhooks};
+use futures_util::future::join;
 use worker::{console_error, console_log, D1Database};
 
 pub const CHANNELS: [&str; 3] = ["sms", "whatsapp", "voice"];
@@ -262,14 +264,25 @@ pub fn code_input(value: Option<&serde_json::Value>, field: &str) -> Result<Stri
     Ok(code)
 }
 
-/// Checks a code. The comparison (constant time, against the MAC in KV) decides what the
-/// ONE conditional D1 UPDATE records; its answer is only given when that UPDATE matched,
-/// so parallel checks are serialized by D1: ≤ max_attempts wrong ones counted, one success.
-pub async fn check(ctx: &Ctx, account_id: &str, session_id: &str, code: &str) -> Result<(SessionRow, Checked), ApiError> {
+/// Checks a code for the presented key. The comparison (constant time, against the MAC in
+/// KV) decides what the ONE conditional D1 UPDATE records; its answer is only given when
+/// that UPDATE matched, so parallel checks are serialized by D1: ≤ max_attempts wrong ones
+/// counted, one success.
+///
+/// Two round trips on the way to the answer: the key check folded into the session read
+/// (D1) in parallel with the MAC read (KV), then the check batch. The key is still checked
+/// against D1 on every request, so a revoked key stops working at once.
+pub async fn check(ctx: &Ctx, session_id: &str, code: &str) -> Result<(SessionRow, Checked), ApiError> {
+    let key_hash = auth::key_hash(ctx)?;
     let hmac_secret = secret(&ctx.env, "OTP_HMAC_SECRET")?;
     let db = ctx.db()?;
     let now = ctx.now_ms;
-    let row = sessions::find(&db, account_id, session_id).await?.ok_or_else(|| ApiError::not_found("session"))?;
+    let (found, stored) = join(sessions::find_for_key(&db, key_hash, session_id), sessions::get_kv(&ctx.env, session_id)).await;
+    let row = match found? {
+        Some(row) => row,
+        None => return Err(auth::unauthorized_or(ctx, ApiError::not_found("session")).await),
+    };
+    let account_id = row.account_id.as_str();
     if let Some(t) = row.terminal(now) {
         if t == Terminal::Expired && store::run(sessions::result_event_statement(&db, session_id, now)?).await.map_err(ApiError::from)? == 1 {
             webhooks::kick_soon(&ctx.wctx, &ctx.env, account_id);
@@ -278,7 +291,7 @@ pub async fn check(ctx: &Ctx, account_id: &str, session_id: &str, code: &str) ->
     }
     // The KV entry outlives the session (TTL ≥ lifetime). If this location does not see it
     // yet (KV takes up to 60 s to reach other locations), nothing is counted: retry shortly.
-    let stored = sessions::get_kv(&ctx.env, session_id).await?.filter(|s| s.account_id == account_id).ok_or_else(|| ApiError {
+    let stored = stored?.filter(|s| s.account_id == account_id).ok_or_else(|| ApiError {
         retry_after: Some(5),
         ..ApiError::new(Code::Conflict, "the session is not visible at this location yet; retry in a few seconds (nothing was counted)")
     })?;
@@ -295,12 +308,17 @@ pub async fn check(ctx: &Ctx, account_id: &str, session_id: &str, code: &str) ->
         .transpose()
         .map_err(|e| ApiError::internal(format!("check rows: {e}")))?
         .and_then(|rows| rows.into_iter().next());
-    let after = sessions::find(&db, account_id, session_id).await?.unwrap_or(row);
-    console_log!("otp check session={session_id} counted={}", counted.is_some());
-    let outcome = match counted {
-        Some(c) if c.verified_at.is_some() => Checked::Verified,
-        Some(c) => Checked::Wrong { remaining: (c.max_attempts - c.attempts).max(0) },
-        None => Checked::Refused(after.terminal(now).unwrap_or(Terminal::Expired)),
-    };
-    Ok((after, outcome))
+    match counted {
+        // The UPDATE's RETURNING is the row after the check: no second read.
+        Some(c) => {
+            let outcome = if c.verified_at.is_some() { Checked::Verified } else { Checked::Wrong { remaining: (c.max_attempts - c.attempts).max(0) } };
+            Ok((SessionRow { attempts: c.attempts, max_attempts: c.max_attempts, verified_at: c.verified_at, ..row }, outcome))
+        }
+        // Lost a race to another check: read the state that refused this one.
+        None => {
+            let after = sessions::find(&db, &row.account_id, session_id).await?.unwrap_or(row);
+            let terminal = after.terminal(now).unwrap_or(Terminal::Expired);
+            Ok((after, Checked::Refused(terminal)))
+        }
+    }
 }

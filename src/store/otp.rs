@@ -3,6 +3,7 @@
 //! D1 (a single SQLite writer) serializes parallel checks: at most `max_attempts` wrong
 //! checks are ever counted and `verified_at` is set at most once.
 use super::{all, first, int, opt_text, stmt, text};
+use super::accounts::LIVE_KEY_ACCOUNT;
 use crate::domain::ids::new_id;
 use crate::domain::otp::{terminal, SendRules, Terminal};
 use crate::http::error::ApiError;
@@ -144,6 +145,12 @@ const SESSION_COLUMNS: &str = "id, account_id, phone, channel, created_at, expir
 /// The session, if it exists and belongs to this account.
 pub async fn find(db: &D1Database, account_id: &str, id: &str) -> Result<Option<SessionRow>, ApiError> {
     first(stmt(db, &format!("SELECT {SESSION_COLUMNS} FROM otp_sessions WHERE id = ?1 AND account_id = ?2"), &[text(id), text(account_id)])?).await
+}
+
+/// The session, if it exists and belongs to the live key whose hash is given: the key check
+/// and the session read in one D1 round trip (`None` says neither which nor why).
+pub async fn find_for_key(db: &D1Database, key_hash: &str, id: &str) -> Result<Option<SessionRow>, ApiError> {
+    first(stmt(db, &format!("SELECT {SESSION_COLUMNS} FROM otp_sessions WHERE id = ?2 AND account_id = ({LIVE_KEY_ACCOUNT})"), &[text(key_hash), text(id)])?).await
 }
 
 /// What the serialized check statement returns when it counted the check.
