@@ -162,7 +162,7 @@ pub async fn status(ctx: &Ctx, message_id: &str) -> Result<Reply, ApiError> {
     let who = auth::account(ctx).await?;
     let db = ctx.db()?;
     let row = sessions::find(&db, &who.account_id, message_id).await?.ok_or_else(|| ApiError::not_found("message"))?;
-    if row.terminal(ctx.now_ms) == Some(otp::Terminal::Expired) && run(sessions::result_event_statement(&db, &row.id, ctx.now_ms)?).await.map_err(ApiError::from)? == 1 {
+    if row.terminal(ctx.now_ms) == Some(otp::Terminal::Expired) && run(sessions::result_event_statement(&db, &row.id, ctx.now_ms, sessions::ResultEvents::All)?).await.map_err(ApiError::from)? == 1 {
         webhooks::kick_soon(&ctx.wctx, &ctx.env, &who.account_id);
     }
     Ok(Reply::ok(json!({

@@ -13,10 +13,9 @@ use crate::domain::time::rfc3339;
 use crate::providers::{self, Outgoing, Provider};
 use crate::store::idempotency::{self, Begin, Claim};
 use crate::store::messages::{self, TemplateRow};
-use crate::store::otp::{self as sessions, Counted, KvSession, NewSession, SessionRow, SEND_GUARD_COLUMN};
+use crate::store::otp::{self as sessions, KvSession, NewSession, ResultEvents, SessionRow, SEND_GUARD_COLUMN};
 use crate::store::wallet::{self, Entry, Kind};
 use crate::store::{self, batch, webhooks};
-use futures_util::future::join;
 use worker::{console_error, console_log, D1Database};
 
 pub const CHANNELS: [&str; 3] = ["sms", "whatsapp", "voice"];
@@ -269,56 +268,48 @@ pub fn code_input(value: Option<&serde_json::Value>, field: &str) -> Result<Stri
 /// that UPDATE matched, so parallel checks are serialized by D1: ≤ max_attempts wrong ones
 /// counted, one success.
 ///
-/// Two round trips on the way to the answer: the key check folded into the session read
-/// (D1) in parallel with the MAC read (KV), then the check batch. The key is still checked
-/// against D1 on every request, so a revoked key stops working at once.
+/// A check of a live session costs two round trips: the MAC from KV, then the check batch,
+/// whose UPDATE also checks the key against D1 (so a revoked key stops working at once)
+/// and returns the row after the check. Only when it counted nothing does a second read
+/// say why (unknown key, no such session, already ended, lost a race, KV not caught up).
 pub async fn check(ctx: &Ctx, session_id: &str, code: &str) -> Result<(SessionRow, Checked), ApiError> {
     let key_hash = auth::key_hash(ctx)?;
     let hmac_secret = secret(&ctx.env, "OTP_HMAC_SECRET")?;
     let db = ctx.db()?;
     let now = ctx.now_ms;
-    let (found, stored) = join(sessions::find_for_key(&db, key_hash, session_id), sessions::get_kv(&ctx.env, session_id)).await;
-    let row = match found? {
+    let stored = sessions::get_kv(&ctx.env, session_id).await?;
+    if let Some(stored) = &stored {
+        let matched = otp::matches(&hmac_secret, session_id, code, &from_hex(&stored.code_mac).unwrap_or_default());
+        let statements = vec![
+            sessions::check_statement(&db, key_hash, &stored.account_id, session_id, matched, now)?,
+            sessions::result_event_statement(&db, session_id, now, ResultEvents::OfCheck)?,
+        ];
+        let results = batch(&db, statements).await.map_err(ApiError::from)?;
+        if results.get(1).map(store::changes) == Some(1) {
+            webhooks::kick_soon(&ctx.wctx, &ctx.env, &stored.account_id);
+        }
+        let after: Option<SessionRow> = results
+            .first()
+            .map(|r| r.results::<SessionRow>())
+            .transpose()
+            .map_err(|e| ApiError::internal(format!("check rows: {e}")))?
+            .and_then(|rows| rows.into_iter().next());
+        if let Some(after) = after {
+            let outcome = if after.verified_at.is_some() { Checked::Verified } else { Checked::Wrong { remaining: after.attempts_remaining() } };
+            return Ok((after, outcome));
+        }
+    }
+    let row = match sessions::find_for_key(&db, key_hash, session_id).await? {
         Some(row) => row,
         None => return Err(auth::unauthorized_or(ctx, ApiError::not_found("session")).await),
     };
-    let account_id = row.account_id.as_str();
     if let Some(t) = row.terminal(now) {
-        if t == Terminal::Expired && store::run(sessions::result_event_statement(&db, session_id, now)?).await.map_err(ApiError::from)? == 1 {
-            webhooks::kick_soon(&ctx.wctx, &ctx.env, account_id);
+        if t == Terminal::Expired && store::run(sessions::result_event_statement(&db, session_id, now, ResultEvents::All)?).await.map_err(ApiError::from)? == 1 {
+            webhooks::kick_soon(&ctx.wctx, &ctx.env, &row.account_id);
         }
         return Ok((row, Checked::Refused(t)));
     }
-    // The KV entry outlives the session (TTL ≥ lifetime). If this location does not see it
-    // yet (KV takes up to 60 s to reach other locations), nothing is counted: retry shortly.
-    let stored = stored?.filter(|s| s.account_id == account_id).ok_or_else(|| ApiError {
-        retry_after: Some(5),
-        ..ApiError::new(Code::Conflict, "the session is not visible at this location yet; retry in a few seconds (nothing was counted)")
-    })?;
-    let matched = otp::matches(&hmac_secret, session_id, code, &from_hex(&stored.code_mac).unwrap_or_default());
-    let results = batch(&db, vec![sessions::check_statement(&db, account_id, session_id, matched, now)?, sessions::result_event_statement(&db, session_id, now)?])
-        .await
-        .map_err(ApiError::from)?;
-    if results.get(1).map(store::changes) == Some(1) {
-        webhooks::kick_soon(&ctx.wctx, &ctx.env, account_id);
-    }
-    let counted: Option<Counted> = results
-        .first()
-        .map(|r| r.results::<Counted>())
-        .transpose()
-        .map_err(|e| ApiError::internal(format!("check rows: {e}")))?
-        .and_then(|rows| rows.into_iter().next());
-    match counted {
-        // The UPDATE's RETURNING is the row after the check: no second read.
-        Some(c) => {
-            let outcome = if c.verified_at.is_some() { Checked::Verified } else { Checked::Wrong { remaining: (c.max_attempts - c.attempts).max(0) } };
-            Ok((SessionRow { attempts: c.attempts, max_attempts: c.max_attempts, verified_at: c.verified_at, ..row }, outcome))
-        }
-        // Lost a race to another check: read the state that refused this one.
-        None => {
-            let after = sessions::find(&db, &row.account_id, session_id).await?.unwrap_or(row);
-            let terminal = after.terminal(now).unwrap_or(Terminal::Expired);
-            Ok((after, Checked::Refused(terminal)))
-        }
-    }
+    // Live, yours, and nothing counted: the KV entry (TTL ≥ lifetime) is not visible at this
+    // location yet (KV takes up to 60 s to reach other locations). Retry shortly.
+    Err(ApiError { retry_after: Some(5), ..ApiError::new(Code::Conflict, "the session is not visible at this location yet; retry in a few seconds (nothing was counted)") })
 }
