@@ -131,7 +131,7 @@ function render({ results, size, cold, micro }) {
   const last = results.find((r) => r.name === "GET /healthz (again, last)");
   const lines = [];
   lines.push(`Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString()}`);
-  lines.push(`Load: autocannon, ${CONNECTIONS} connections, ${SECONDS} s per route (fixed-count routes say so); workerd via Miniflare on 127.0.0.1.`);
+  lines.push(`Load: autocannon, ${CONNECTIONS} connections, ${SECONDS} s per GET route; OTP rows are fixed counts (${process.env.BENCH_SESSIONS ?? 3000} sends; verify: a third of those sessions × 4 wrong codes, the rest × 1 right code); workerd via Miniflare on 127.0.0.1.`);
   lines.push("");
   lines.push("| route | req/s | p50 ms | p99 ms | req/s vs /healthz | p99 vs /healthz | vs JS peer (req/s) | non-2xx |");
   lines.push("|---|---:|---:|---:|---:|---:|---:|---:|");
@@ -143,7 +143,7 @@ function render({ results, size, cold, micro }) {
   }
   if (floor && last) lines.push(`\n/healthz drift over the run: ${(((last.rps - floor.rps) / floor.rps) * 100).toFixed(0)} % req/s (first ${floor.rps.toFixed(0)}, last ${last.rps.toFixed(0)}); ratios use the first.`);
   lines.push("");
-  lines.push(`wasm: ${(size.raw / 1024).toFixed(0)} KiB raw, **${(size.gzip / 1024).toFixed(0)} KiB gzipped**; JS glue ${(size.js / 1024).toFixed(0)} KiB.`);
+  lines.push(`wasm: ${(size.raw / 1024).toFixed(0)} KiB raw, **${(size.gzip / 1024).toFixed(1)} KiB gzipped** (${size.gzip} B, gzip -9); JS glue ${(size.js / 1024).toFixed(0)} KiB.`);
   lines.push(`Cold start (median of 5 fresh workerd processes): script load + instantiate ${cold.loadMs.toFixed(0)} ms; **first response ${cold.firstResponseMs.toFixed(1)} ms** after the Worker is loaded.`);
   if (micro.length) {
     lines.push("");
