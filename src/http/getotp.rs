@@ -137,7 +137,7 @@ pub async fn send(ctx: &Ctx) -> Result<Reply, ApiError> {
 /// `POST /api/verify/check {"data":{"message_id","code"}}` (or the two fields at the top
 /// level) → `{"message_id","verified","status","attempts_remaining"[,"reason"]}`
 pub async fn check(ctx: &Ctx) -> Result<Reply, ApiError> {
-    // The key is checked inside `flow::check`, in the same D1 query as the session.
+    // The key is checked inside `flow::check`, in the same D1 statement as the check.
     let input = (|| {
         let data = data(ctx, true)?;
         let message_id = text_field(&data, "message_id")?.ok_or_else(|| ApiError::invalid("'data.message_id' is required"))?;

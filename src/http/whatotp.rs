@@ -82,7 +82,7 @@ struct VerifyBody {
 
 /// `POST /v1/otp/verify {code, session_id}` → `{"session_id","verified","status","attempts_remaining"[,"reason"]}`
 pub async fn verify(ctx: &Ctx) -> Result<Reply, ApiError> {
-    // The key is checked inside `flow::check`, in the same D1 query as the session.
+    // The key is checked inside `flow::check`, in the same D1 statement as the check.
     let input = (|| {
         let body: VerifyBody = ctx.json()?;
         let session_id = body.session_id.filter(|s| !s.trim().is_empty()).ok_or_else(|| ApiError::invalid("'session_id' is required"))?;
