@@ -264,6 +264,9 @@ test("bad input on every route → 4xx in the dialect's envelope", async () => {
   const other = await app.createAccount("other", "1.00");
   await house(await status(other.key, id), 404, "2008");
   await house(await setStatus(other.key, id, "cancel"), 404, "2008");
+  // The key is checked in the same query as the ownership: an unknown key is still a 401.
+  await house(await status("A".repeat(32), id), 401, "1136");
+  await house(await status("A".repeat(32), "act_doesnotexist"), 401, "1136");
 
   await numberotp(await app.request("GET", "/api/public/prices?service=nope"), 400, "2101");
   await numberotp(await app.request("GET", "/api/public/prices?country=XX"), 400, "2100");

@@ -97,6 +97,20 @@ describe("send and verify", () => {
     const unauth = await app.request("POST", "/v1/otp/send", { body: { to: freshPhone(), channel: "sms" } });
     assert.equal(unauth.status, 401);
   });
+
+  test("verify checks the key on every request: revoked → 401 at once, nothing counted; a bad key with a bad body → 401", async () => {
+    const extra = await app.request("POST", `/admin/accounts/${acct.accountId}/keys`, { admin: true });
+    assert.equal(extra.status, 201);
+    const s = await send(freshPhone());
+    assert.equal((await verify(s.body.session_id, "000000", extra.body.api_key)).body.attempts_remaining, 4);
+    assert.equal((await app.request("DELETE", `/admin/keys/${extra.body.key_id}`, { admin: true })).status, 200);
+    assert.equal((await verify(s.body.session_id, "000000", extra.body.api_key)).status, 401);
+    assert.equal((await verify(s.body.session_id, "000000", "A".repeat(32))).status, 401);
+    assert.equal((await app.request("POST", "/v1/otp/verify", { key: "A".repeat(32), body: { session_id: s.body.session_id } })).status, 401);
+    assert.equal((await app.request("POST", "/v1/otp/verify", { body: { session_id: s.body.session_id } })).status, 401);
+    const row = await app.db.prepare("SELECT attempts FROM otp_sessions WHERE id = ?").bind(s.body.session_id).first();
+    assert.equal(row.attempts, 1);
+  });
 });
 
 describe("parallel attacks", () => {
@@ -195,7 +209,7 @@ test("codes never appear in the Worker's logs", async () => {
   await verify(s.body.session_id, "0000");
   await verify(s.body.session_id, code);
   await new Promise((r) => setTimeout(r, 200));
-  // The capture is live: sends and checks are traced by session id.
+  // The capture is live: sends are traced by session id (checks are not: a hot path).
   assert.ok(logs.includes(`session=${s.body.session_id}`), "the send was not traced in the captured logs");
   const codes = (await app.db.prepare("SELECT text FROM outbox").all()).results.map((r) => r.text.match(/\d{4,12}/)?.[0]).filter(Boolean);
   assert.ok(codes.length >= 5);

@@ -41,16 +41,45 @@ pub fn presented_key(headers: &Headers, path: &str) -> Option<String> {
     None
 }
 
+/// The hash of the presented key if it is well formed, else 401. Cheap shape check: a
+/// malformed key never costs a D1 round trip.
+pub fn key_hash(ctx: &Ctx) -> Result<&str, ApiError> {
+    let hash = ctx.key_hash.as_deref().ok_or_else(ApiError::unauthorized)?;
+    let well_formed = presented_key(&ctx.headers, &ctx.path).is_some_and(|k| looks_like_api_key(&k));
+    if well_formed {
+        Ok(hash)
+    } else {
+        Err(ApiError::unauthorized())
+    }
+}
+
 /// The account behind the presented key, or 401 (missing, malformed, unknown or revoked
 /// key alike, so the answer reveals nothing about which).
 pub async fn account(ctx: &Ctx) -> Result<Principal, ApiError> {
-    let hash = ctx.key_hash.as_deref().ok_or_else(ApiError::unauthorized)?;
-    // Cheap shape check first: a malformed key never costs a D1 round trip.
-    let well_formed = presented_key(&ctx.headers, &ctx.path).is_some_and(|k| looks_like_api_key(&k));
-    if !well_formed {
-        return Err(ApiError::unauthorized());
-    }
+    let hash = key_hash(ctx)?;
     find_by_key_hash(&ctx.db()?, hash).await?.ok_or_else(ApiError::unauthorized)
+}
+
+/// Hot routes fold the key check into their first query (`accounts::LIVE_KEY_ACCOUNT`); when
+/// that query finds nothing, this tells why: 401 if the key is not live, else `missing`.
+/// Only the failure path pays the second round trip.
+pub async fn unauthorized_or(ctx: &Ctx, missing: ApiError) -> ApiError {
+    match account(ctx).await {
+        Ok(_) => missing,
+        Err(e) => e,
+    }
+}
+
+/// A request's parsed input, reported after the key: a bad body with a bad key is a 401,
+/// as on routes that check the key first.
+pub async fn input_after_key<T>(ctx: &Ctx, parsed: Result<T, ApiError>) -> Result<T, ApiError> {
+    match parsed {
+        Ok(value) => Ok(value),
+        Err(e) => Err(match account(ctx).await {
+            Ok(_) => e,
+            Err(unauthorized) => unauthorized,
+        }),
+    }
 }
 
 /// The operator: `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time.

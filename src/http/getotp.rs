@@ -137,11 +137,15 @@ pub async fn send(ctx: &Ctx) -> Result<Reply, ApiError> {
 /// `POST /api/verify/check {"data":{"message_id","code"}}` (or the two fields at the top
 /// level) → `{"message_id","verified","status","attempts_remaining"[,"reason"]}`
 pub async fn check(ctx: &Ctx) -> Result<Reply, ApiError> {
-    let who = auth::account(ctx).await?;
-    let data = data(ctx, true)?;
-    let message_id = text_field(&data, "message_id")?.ok_or_else(|| ApiError::invalid("'data.message_id' is required"))?;
-    let code = flow::code_input(data.get("code"), "data.code")?;
-    let (row, checked) = flow::check(ctx, &who.account_id, message_id, &code).await?;
+    // The key is checked inside `flow::check`, in the same D1 statement as the check.
+    let input = (|| {
+        let data = data(ctx, true)?;
+        let message_id = text_field(&data, "message_id")?.ok_or_else(|| ApiError::invalid("'data.message_id' is required"))?;
+        let code = flow::code_input(data.get("code"), "data.code")?;
+        Ok((message_id.to_owned(), code))
+    })();
+    let (message_id, code) = auth::input_after_key(ctx, input).await?;
+    let (row, checked) = flow::check(ctx, &message_id, &code).await?;
     let answer = match checked {
         Checked::Verified => json!({"message_id": row.id, "verified": true, "status": "verified", "attempts_remaining": row.attempts_remaining()}),
         Checked::Wrong { remaining } => json!({
@@ -158,7 +162,7 @@ pub async fn status(ctx: &Ctx, message_id: &str) -> Result<Reply, ApiError> {
     let who = auth::account(ctx).await?;
     let db = ctx.db()?;
     let row = sessions::find(&db, &who.account_id, message_id).await?.ok_or_else(|| ApiError::not_found("message"))?;
-    if row.terminal(ctx.now_ms) == Some(otp::Terminal::Expired) && run(sessions::result_event_statement(&db, &row.id, ctx.now_ms)?).await.map_err(ApiError::from)? == 1 {
+    if row.terminal(ctx.now_ms) == Some(otp::Terminal::Expired) && run(sessions::result_event_statement(&db, &row.id, ctx.now_ms, sessions::ResultEvents::All)?).await.map_err(ApiError::from)? == 1 {
         webhooks::kick_soon(&ctx.wctx, &ctx.env, &who.account_id);
     }
     Ok(Reply::ok(json!({

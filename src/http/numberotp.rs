@@ -11,8 +11,10 @@ use serde_json::json;
 /// `GET /api/internal/balance`. `credits` is the balance in whole cents (1 credit = 0.01
 /// of the currency, rounded down); `source` is "api" because it is read live from D1.
 pub async fn balance(ctx: &Ctx) -> Result<Reply, ApiError> {
-    let who = auth::account(ctx).await?;
-    let w = wallet::wallet(&ctx.db()?, &who.account_id).await?;
+    let w = match wallet::wallet_for_key(&ctx.db()?, auth::key_hash(ctx)?).await? {
+        Some(w) => w,
+        None => return Err(auth::unauthorized_or(ctx, ApiError::internal("a live key's account has no wallet")).await),
+    };
     let balance = Money::from_minor(w.balance);
     Ok(Reply::ok(json!({
         "success": true,
@@ -114,15 +116,18 @@ async fn service_param(db: &worker::D1Database, input: Option<&str>) -> Result<O
 /// {"services":{"<operator id>":{"cost":"0.05","count":"12"}}}}},"source":"api"|"cache"}`.
 /// `count` is the free stock; `source` says whether this isolate's cached copy answered.
 pub async fn prices(ctx: &Ctx) -> Result<Reply, ApiError> {
-    let db = ctx.db()?;
-    let service = service_param(&db, non_empty(ctx.query("service")).as_deref()).await?;
-    let country = country_param(&db, non_empty(ctx.query("country")).as_deref()).await?;
-    let cache_key = format!("{}|{}", service.as_deref().unwrap_or("*"), country.as_deref().unwrap_or("*"));
+    let (service_input, country_input) = (non_empty(ctx.query("service")), non_empty(ctx.query("country")));
+    // Keyed by the query as given, so a cached answer costs no D1 round trip at all (not even
+    // resolving the service and country names); an unknown name is never cached.
+    let cache_key = format!("{}|{}", service_input.as_deref().unwrap_or("*"), country_input.as_deref().unwrap_or("*"));
     let now = ctx.now_ms;
     let cached = PRICE_CACHE.with(|c| c.borrow().get(&cache_key).filter(|(until, _)| *until > now).map(|(_, v)| v.clone()));
     if let Some(data) = cached {
         return Ok(Reply::ok(json!({"success": true, "data": data, "source": "cache"})));
     }
+    let db = ctx.db()?;
+    let service = service_param(&db, service_input.as_deref()).await?;
+    let country = country_param(&db, country_input.as_deref()).await?;
     let rows = catalog::prices(&db, service.as_deref(), country.as_deref(), now).await?;
     let mut data = serde_json::Map::new();
     for r in rows {

@@ -1,5 +1,6 @@
 //! The OTP send and check flow shared by the WhatOTP and GetOTP dialects. Handlers parse
 //! and render; this module generates, stores, charges, delivers and checks.
+use super::auth;
 use super::error::{ApiError, Code, Dialect};
 use super::server::{Ctx, Reply};
 use crate::config::{secret, Config};
@@ -12,7 +13,7 @@ use crate::domain::time::rfc3339;
 use crate::providers::{self, Outgoing, Provider};
 use crate::store::idempotency::{self, Begin, Claim};
 use crate::store::messages::{self, TemplateRow};
-use crate::store::otp::{self as sessions, Counted, KvSession, NewSession, SessionRow, SEND_GUARD_COLUMN};
+use crate::store::otp::{self as sessions, KvSession, NewSession, ResultEvents, SessionRow, SEND_GUARD_COLUMN};
 use crate::store::wallet::{self, Entry, Kind};
 use crate::store::{self, batch, webhooks};
 use worker::{console_error, console_log, D1Database};
@@ -263,45 +264,53 @@ pub fn code_input(value: Option<&serde_json::Value>, field: &str) -> Result<Stri
     Ok(code)
 }
 
-/// Checks a code. The comparison (constant time, against the MAC in KV) decides what the
-/// ONE conditional D1 UPDATE records; its answer is only given when that UPDATE matched,
-/// so parallel checks are serialized by D1: ≤ max_attempts wrong ones counted, one success.
-pub async fn check(ctx: &Ctx, account_id: &str, session_id: &str, code: &str) -> Result<(SessionRow, Checked), ApiError> {
+/// Checks a code for the presented key. The comparison (constant time, against the MAC in
+/// KV) decides what the ONE conditional D1 UPDATE records; its answer is only given when
+/// that UPDATE matched, so parallel checks are serialized by D1: ≤ max_attempts wrong ones
+/// counted, one success.
+///
+/// A check of a live session costs two round trips: the MAC from KV, then the check batch,
+/// whose UPDATE also checks the key against D1 (so a revoked key stops working at once)
+/// and returns the row after the check. Only when it counted nothing does a second read
+/// say why (unknown key, no such session, already ended, lost a race, KV not caught up).
+pub async fn check(ctx: &Ctx, session_id: &str, code: &str) -> Result<(SessionRow, Checked), ApiError> {
+    let key_hash = auth::key_hash(ctx)?;
     let hmac_secret = secret(&ctx.env, "OTP_HMAC_SECRET")?;
     let db = ctx.db()?;
     let now = ctx.now_ms;
-    let row = sessions::find(&db, account_id, session_id).await?.ok_or_else(|| ApiError::not_found("session"))?;
+    let stored = sessions::get_kv(&ctx.env, session_id).await?;
+    if let Some(stored) = &stored {
+        let matched = otp::matches(&hmac_secret, session_id, code, &from_hex(&stored.code_mac).unwrap_or_default());
+        let statements = vec![
+            sessions::check_statement(&db, key_hash, &stored.account_id, session_id, matched, now)?,
+            sessions::result_event_statement(&db, session_id, now, ResultEvents::OfCheck)?,
+        ];
+        let results = batch(&db, statements).await.map_err(ApiError::from)?;
+        if results.get(1).map(store::changes) == Some(1) {
+            webhooks::kick_soon(&ctx.wctx, &ctx.env, &stored.account_id);
+        }
+        let after: Option<SessionRow> = results
+            .first()
+            .map(|r| r.results::<SessionRow>())
+            .transpose()
+            .map_err(|e| ApiError::internal(format!("check rows: {e}")))?
+            .and_then(|rows| rows.into_iter().next());
+        if let Some(after) = after {
+            let outcome = if after.verified_at.is_some() { Checked::Verified } else { Checked::Wrong { remaining: after.attempts_remaining() } };
+            return Ok((after, outcome));
+        }
+    }
+    let row = match sessions::find_for_key(&db, key_hash, session_id).await? {
+        Some(row) => row,
+        None => return Err(auth::unauthorized_or(ctx, ApiError::not_found("session")).await),
+    };
     if let Some(t) = row.terminal(now) {
-        if t == Terminal::Expired && store::run(sessions::result_event_statement(&db, session_id, now)?).await.map_err(ApiError::from)? == 1 {
-            webhooks::kick_soon(&ctx.wctx, &ctx.env, account_id);
+        if t == Terminal::Expired && store::run(sessions::result_event_statement(&db, session_id, now, ResultEvents::All)?).await.map_err(ApiError::from)? == 1 {
+            webhooks::kick_soon(&ctx.wctx, &ctx.env, &row.account_id);
         }
         return Ok((row, Checked::Refused(t)));
     }
-    // The KV entry outlives the session (TTL ≥ lifetime). If this location does not see it
-    // yet (KV takes up to 60 s to reach other locations), nothing is counted: retry shortly.
-    let stored = sessions::get_kv(&ctx.env, session_id).await?.filter(|s| s.account_id == account_id).ok_or_else(|| ApiError {
-        retry_after: Some(5),
-        ..ApiError::new(Code::Conflict, "the session is not visible at this location yet; retry in a few seconds (nothing was counted)")
-    })?;
-    let matched = otp::matches(&hmac_secret, session_id, code, &from_hex(&stored.code_mac).unwrap_or_default());
-    let results = batch(&db, vec![sessions::check_statement(&db, account_id, session_id, matched, now)?, sessions::result_event_statement(&db, session_id, now)?])
-        .await
-        .map_err(ApiError::from)?;
-    if results.get(1).map(store::changes) == Some(1) {
-        webhooks::kick_soon(&ctx.wctx, &ctx.env, account_id);
-    }
-    let counted: Option<Counted> = results
-        .first()
-        .map(|r| r.results::<Counted>())
-        .transpose()
-        .map_err(|e| ApiError::internal(format!("check rows: {e}")))?
-        .and_then(|rows| rows.into_iter().next());
-    let after = sessions::find(&db, account_id, session_id).await?.unwrap_or(row);
-    console_log!("otp check session={session_id} counted={}", counted.is_some());
-    let outcome = match counted {
-        Some(c) if c.verified_at.is_some() => Checked::Verified,
-        Some(c) => Checked::Wrong { remaining: (c.max_attempts - c.attempts).max(0) },
-        None => Checked::Refused(after.terminal(now).unwrap_or(Terminal::Expired)),
-    };
-    Ok((after, outcome))
+    // Live, yours, and nothing counted: the KV entry (TTL ≥ lifetime) is not visible at this
+    // location yet (KV takes up to 60 s to reach other locations). Retry shortly.
+    Err(ApiError { retry_after: Some(5), ..ApiError::new(Code::Conflict, "the session is not visible at this location yet; retry in a few seconds (nothing was counted)") })
 }

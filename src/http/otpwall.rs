@@ -8,8 +8,10 @@ use serde_json::json;
 
 /// `GET /v1/balance` → `{"balance":12.5,"currency":"USD"}`
 pub async fn balance(ctx: &Ctx) -> Result<Reply, ApiError> {
-    let who = auth::account(ctx).await?;
-    let w = wallet::wallet(&ctx.db()?, &who.account_id).await?;
+    let w = match wallet::wallet_for_key(&ctx.db()?, auth::key_hash(ctx)?).await? {
+        Some(w) => w,
+        None => return Err(auth::unauthorized_or(ctx, ApiError::internal("a live key's account has no wallet")).await),
+    };
     Ok(Reply::ok(json!({"balance": Money::from_minor(w.balance).as_f64(), "currency": w.currency})))
 }
 
@@ -168,10 +170,10 @@ fn status_body(v: &View) -> serde_json::Value {
 
 /// The caller's activation, or 404 (another account's id looks the same as no id).
 async fn owned(ctx: &Ctx, id: &str) -> Result<(), ApiError> {
-    let who = auth::account(ctx).await?;
-    match activations::activation(&ctx.db()?, id).await? {
-        Some(a) if a.account_id == who.account_id => Ok(()),
-        _ => Err(ApiError::not_found("activation")),
+    if activations::owned_by_key(&ctx.db()?, id, auth::key_hash(ctx)?).await? {
+        Ok(())
+    } else {
+        Err(auth::unauthorized_or(ctx, ApiError::not_found("activation")).await)
     }
 }
 

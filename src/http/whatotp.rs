@@ -82,11 +82,15 @@ struct VerifyBody {
 
 /// `POST /v1/otp/verify {code, session_id}` → `{"session_id","verified","status","attempts_remaining"[,"reason"]}`
 pub async fn verify(ctx: &Ctx) -> Result<Reply, ApiError> {
-    let who = auth::account(ctx).await?;
-    let body: VerifyBody = ctx.json()?;
-    let session_id = body.session_id.filter(|s| !s.trim().is_empty()).ok_or_else(|| ApiError::invalid("'session_id' is required"))?;
-    let code = flow::code_input(body.code.as_ref(), "code")?;
-    let (row, checked) = flow::check(ctx, &who.account_id, session_id.trim(), &code).await?;
+    // The key is checked inside `flow::check`, in the same D1 statement as the check.
+    let input = (|| {
+        let body: VerifyBody = ctx.json()?;
+        let session_id = body.session_id.filter(|s| !s.trim().is_empty()).ok_or_else(|| ApiError::invalid("'session_id' is required"))?;
+        let code = flow::code_input(body.code.as_ref(), "code")?;
+        Ok((session_id, code))
+    })();
+    let (session_id, code) = auth::input_after_key(ctx, input).await?;
+    let (row, checked) = flow::check(ctx, session_id.trim(), &code).await?;
     let answer = match checked {
         Checked::Verified => json!({"session_id": row.id, "verified": true, "status": "verified", "attempts_remaining": row.attempts_remaining()}),
         Checked::Wrong { remaining } => json!({

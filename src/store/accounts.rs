@@ -80,16 +80,16 @@ pub async fn revoke_key(db: &D1Database, key_id: &str, now_ms: i64) -> Result<Re
     Ok(if exists.is_some() { Revocation::AlreadyRevoked } else { Revocation::NoSuchKey })
 }
 
+/// The account of a live key (unrevoked, account active), by the key's hash bound as `?1`.
+/// Hot routes embed it as a subquery (`account_id = (…)`) so that the key check and the
+/// route's own read are ONE D1 round trip; it is still read from D1 on every request.
+pub const LIVE_KEY_ACCOUNT: &str = "SELECT k.account_id FROM api_keys k JOIN accounts a ON a.id = k.account_id \
+     WHERE k.key_hash = ?1 AND k.revoked_at IS NULL AND a.status = 'active'";
+
 /// The principal for a presented key's hash, if the key is live and its account active.
 /// Read from D1 (strongly consistent) on every request, so revocation takes effect at once.
 pub async fn find_by_key_hash(db: &D1Database, key_hash: &str) -> Result<Option<Principal>, ApiError> {
-    first(stmt(
-        db,
-        "SELECT k.account_id AS account_id FROM api_keys k JOIN accounts a ON a.id = k.account_id \
-         WHERE k.key_hash = ?1 AND k.revoked_at IS NULL AND a.status = 'active'",
-        &[text(key_hash)],
-    )?)
-    .await
+    first(stmt(db, &format!("SELECT account_id FROM ({LIVE_KEY_ACCOUNT})"), &[text(key_hash)])?).await
 }
 
 pub async fn exists(db: &D1Database, account_id: &str) -> Result<bool, ApiError> {

@@ -1,4 +1,5 @@
 //! Activations, rents and inbound SMS in D1.
+use super::accounts::LIVE_KEY_ACCOUNT;
 use super::catalog::free_for_service;
 use super::{all, batch, first, int, opt_text, run, stmt, text, webhooks, DbError};
 use crate::http::error::ApiError;
@@ -108,6 +109,18 @@ pub struct ActivationRow {
     pub cost: i64,
     pub cancel_allowed_at: i64,
     pub expires_at: i64,
+}
+
+/// Whether the activation exists and belongs to the live key whose hash is given: the key
+/// check and the ownership check in one D1 round trip.
+pub async fn owned_by_key(db: &D1Database, id: &str, key_hash: &str) -> Result<bool, ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        #[allow(dead_code)]
+        id: String,
+    }
+    let row: Option<Row> = first(stmt(db, &format!("SELECT id FROM activations WHERE id = ?2 AND account_id = ({LIVE_KEY_ACCOUNT})"), &[text(key_hash), text(id)])?).await?;
+    Ok(row.is_some())
 }
 
 pub async fn activation(db: &D1Database, id: &str) -> Result<Option<ActivationRow>, ApiError> {

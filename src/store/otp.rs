@@ -3,6 +3,7 @@
 //! D1 (a single SQLite writer) serializes parallel checks: at most `max_attempts` wrong
 //! checks are ever counted and `verified_at` is set at most once.
 use super::{all, first, int, opt_text, stmt, text};
+use super::accounts::LIVE_KEY_ACCOUNT;
 use crate::domain::ids::new_id;
 use crate::domain::otp::{terminal, SendRules, Terminal};
 use crate::http::error::ApiError;
@@ -146,31 +147,44 @@ pub async fn find(db: &D1Database, account_id: &str, id: &str) -> Result<Option<
     first(stmt(db, &format!("SELECT {SESSION_COLUMNS} FROM otp_sessions WHERE id = ?1 AND account_id = ?2"), &[text(id), text(account_id)])?).await
 }
 
-/// What the serialized check statement returns when it counted the check.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Counted {
-    pub attempts: i64,
-    pub max_attempts: i64,
-    pub verified_at: Option<i64>,
+/// The session, if it exists and belongs to the live key whose hash is given: the key check
+/// and the session read in one D1 round trip (`None` says neither which nor why).
+pub async fn find_for_key(db: &D1Database, key_hash: &str, id: &str) -> Result<Option<SessionRow>, ApiError> {
+    first(stmt(db, &format!("SELECT {SESSION_COLUMNS} FROM otp_sessions WHERE id = ?2 AND account_id = ({LIVE_KEY_ACCOUNT})"), &[text(key_hash), text(id)])?).await
 }
 
 /// The check itself: counts a wrong code or records the success, but only while the
-/// session is live (not verified, attempts left, not expired). Returns no row otherwise,
-/// so a check that lost a race to another is refused, never evaluated.
-pub fn check_statement(db: &D1Database, account_id: &str, id: &str, matched: bool, now_ms: i64) -> Result<D1PreparedStatement, ApiError> {
+/// session is live (not verified, attempts left, not expired), belongs to the live key whose
+/// hash is given (the key check rides in the same statement: no separate round trip) and
+/// to the account its KV entry names. Returns the row after the check, or no row when
+/// nothing was counted: a check that lost a race to another is refused, never evaluated.
+pub fn check_statement(db: &D1Database, key_hash: &str, kv_account_id: &str, id: &str, matched: bool, now_ms: i64) -> Result<D1PreparedStatement, ApiError> {
     stmt(
         db,
-        "UPDATE otp_sessions SET attempts = attempts + (1 - ?3), verified_at = CASE WHEN ?3 = 1 THEN ?4 ELSE NULL END \
-         WHERE id = ?1 AND account_id = ?2 AND verified_at IS NULL AND attempts < max_attempts AND expires_at > ?4 \
-         RETURNING attempts, max_attempts, verified_at",
-        &[text(id), text(account_id), int(i64::from(matched)), int(now_ms)],
+        &format!(
+            "UPDATE otp_sessions SET attempts = attempts + (1 - ?3), verified_at = CASE WHEN ?3 = 1 THEN ?4 ELSE NULL END \
+             WHERE id = ?2 AND account_id = ?5 AND account_id = ({LIVE_KEY_ACCOUNT}) \
+               AND verified_at IS NULL AND attempts < max_attempts AND expires_at > ?4 \
+             RETURNING {SESSION_COLUMNS}"
+        ),
+        &[text(key_hash), text(id), int(i64::from(matched)), int(now_ms), text(kv_account_id)],
     )
+}
+
+/// Which result events a statement may record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultEvents {
+    /// Any the session's state implies, expiry included (after the owner's key was checked).
+    All,
+    /// Only what a check can cause (verified, failed): the check batch runs before anyone
+    /// is known to own the session, and must have no effect when the key is not the owner's.
+    OfCheck,
 }
 
 /// Records the session's result event (`otp.verified`, `otp.failed`, `otp.expired`) for the
 /// account's webhook, once per type, if the session is in that state. The payload the
 /// client sent with the send is echoed in `data.payload`.
-pub fn result_event_statement(db: &D1Database, id: &str, now_ms: i64) -> Result<D1PreparedStatement, ApiError> {
+pub fn result_event_statement(db: &D1Database, id: &str, now_ms: i64, events: ResultEvents) -> Result<D1PreparedStatement, ApiError> {
     let event_id = new_id("evt")?;
     stmt(
         db,
@@ -178,8 +192,8 @@ pub fn result_event_statement(db: &D1Database, id: &str, now_ms: i64) -> Result<
          SELECT ?2, account_id, event_type, id, json_object('session_id', id, 'message_id', id, 'phone', phone, 'channel', channel, \
            'status', substr(event_type, 5), 'attempts', attempts, 'payload', payload, 'occurred_at', ?3), ?3 \
          FROM (SELECT *, CASE WHEN verified_at IS NOT NULL THEN 'otp.verified' WHEN attempts >= max_attempts THEN 'otp.failed' \
-           WHEN expires_at <= ?3 THEN 'otp.expired' END AS event_type FROM otp_sessions WHERE id = ?1) \
+           WHEN ?4 = 1 AND expires_at <= ?3 THEN 'otp.expired' END AS event_type FROM otp_sessions WHERE id = ?1) \
          WHERE event_type IS NOT NULL",
-        &[text(id), text(&event_id), int(now_ms)],
+        &[text(id), text(&event_id), int(now_ms), int(i64::from(events == ResultEvents::All))],
     )
 }

@@ -2,6 +2,7 @@
 //! D1 batch as the wallet update; `CHECK (balance >= 0)` on the wallet is what refuses an
 //! overdraft (the batch then rolls back whole, and `DbError` → `ApiError` makes it a 402),
 //! so no read-then-write race can overspend.
+use super::accounts::LIVE_KEY_ACCOUNT;
 use super::{first, int, opt_text, stmt, text};
 use crate::domain::ids::new_id;
 use crate::domain::pagination::Page;
@@ -88,10 +89,10 @@ pub struct Wallet {
     pub currency: String,
 }
 
-pub async fn wallet(db: &D1Database, account_id: &str) -> Result<Wallet, ApiError> {
-    first::<Wallet>(stmt(db, "SELECT balance, currency FROM wallets WHERE account_id = ?1", &[text(account_id)])?)
-        .await?
-        .ok_or_else(|| ApiError::internal(format!("account {account_id} has no wallet")))
+/// The wallet of the live key whose hash is given, in the same D1 round trip as the key
+/// check; `None` when the key is not live (see `auth::unauthorized_or`).
+pub async fn wallet_for_key(db: &D1Database, key_hash: &str) -> Result<Option<Wallet>, ApiError> {
+    first::<Wallet>(stmt(db, &format!("SELECT balance, currency FROM wallets WHERE account_id = ({LIVE_KEY_ACCOUNT})"), &[text(key_hash)])?).await
 }
 
 #[derive(Debug, Clone, Deserialize)]
