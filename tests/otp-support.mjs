@@ -3,9 +3,20 @@ import { spawnApp } from "./support/app.mjs";
 
 export const HMAC_SECRET = "test-otp-hmac-secret";
 
-/** An app with an OTP secret and product rate limits high enough for bursts of checks. */
-export function spawnOtpApp({ vars = {}, ...rest } = {}) {
-  return spawnApp({ vars: { OTP_HMAC_SECRET: HMAC_SECRET, RATE_LIMIT_PRODUCT: "100000", ...vars }, ...rest });
+/** An app with an OTP secret and product rate limits high enough for bursts of checks.
+ * Result events are recorded only for accounts with a webhook endpoint, so each account it
+ * creates gets one on this machine that refuses connections (nothing leaves the machine;
+ * the first retry would come after 10 minutes). */
+export async function spawnOtpApp({ vars = {}, ...rest } = {}) {
+  const app = await spawnApp({ vars: { OTP_HMAC_SECRET: HMAC_SECRET, RATE_LIMIT_PRODUCT: "100000", WEBHOOK_ALLOW_LOCAL_HTTP: "true", WEBHOOK_RETRY_BASE_MS: "600000", ...vars }, ...rest });
+  const createAccount = app.createAccount;
+  app.createAccount = async (...args) => {
+    const account = await createAccount(...args);
+    const r = await app.request("PUT", "/v1/webhook", { key: account.key, body: { url: "http://127.0.0.1:9/otpedge-test-hooks" } });
+    if (r.status !== 200) throw new Error(`webhook endpoint: ${r.status} ${r.text}`);
+    return account;
+  };
+  return app;
 }
 
 /** Loads OTP prices (minor units) through the operator's catalog route. */

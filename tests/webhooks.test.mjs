@@ -110,6 +110,17 @@ describe("outbound webhooks", () => {
     }
   });
 
+  test("an account without an endpoint records no events", async () => {
+    const a = await app.createAccount("no-endpoint", "1.00");
+    const phone = freshPhone();
+    const s = await app.request("POST", "/v1/otp/send", { key: a.key, body: { to: phone, channel: "sms" } });
+    assert.equal(s.status, 200, s.text);
+    const { code } = await latestCode(app, phone);
+    assert.equal((await app.request("POST", "/v1/otp/verify", { key: a.key, body: { session_id: s.body.session_id, code } })).body.verified, true);
+    const n = await app.db.prepare("SELECT COUNT(*) AS n FROM webhook_events WHERE account_id = ?").bind(a.accountId).first();
+    assert.equal(n.n, 0);
+  });
+
   test("a GetOTP verification result reaches the endpoint signed, with the payload echoed", async () => {
     const a = await app.createAccount("getotp-hook", "5.00");
     const set = await app.request("PUT", "/v1/webhook", { key: a.key, body: { url: receiver.url } });

@@ -182,7 +182,7 @@ pub enum ResultEvents {
 }
 
 /// Records the session's result event (`otp.verified`, `otp.failed`, `otp.expired`) for the
-/// account's webhook, once per type, if the session is in that state. The payload the
+/// account's webhook (if it has an endpoint), once per type, if the session is in that state. The payload the
 /// client sent with the send is echoed in `data.payload`.
 pub fn result_event_statement(db: &D1Database, id: &str, now_ms: i64, events: ResultEvents) -> Result<D1PreparedStatement, ApiError> {
     let event_id = new_id("evt")?;
@@ -192,8 +192,8 @@ pub fn result_event_statement(db: &D1Database, id: &str, now_ms: i64, events: Re
          SELECT ?2, account_id, event_type, id, json_object('session_id', id, 'message_id', id, 'phone', phone, 'channel', channel, \
            'status', substr(event_type, 5), 'attempts', attempts, 'payload', payload, 'occurred_at', ?3), ?3 \
          FROM (SELECT *, CASE WHEN verified_at IS NOT NULL THEN 'otp.verified' WHEN attempts >= max_attempts THEN 'otp.failed' \
-           WHEN ?4 = 1 AND expires_at <= ?3 THEN 'otp.expired' END AS event_type FROM otp_sessions WHERE id = ?1) \
-         WHERE event_type IS NOT NULL",
+           WHEN ?4 = 1 AND expires_at <= ?3 THEN 'otp.expired' END AS event_type FROM otp_sessions WHERE id = ?1) s \
+         WHERE s.event_type IS NOT NULL AND EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.account_id = s.account_id)",
         &[text(id), text(&event_id), int(now_ms), int(i64::from(events == ResultEvents::All))],
     )
 }

@@ -56,13 +56,16 @@ pub struct Event<'a> {
 }
 
 const INSERT_EVENT: &str = "INSERT OR IGNORE INTO webhook_events (id, account_id, event_type, object_id, version, data, created_at)";
+/// Events are recorded only for accounts with an endpoint: no queue grows for nobody, and an
+/// account without one costs no dispatcher wake-up.
+const HAS_ENDPOINT: &str = "EXISTS (SELECT 1 FROM webhook_endpoints WHERE account_id = ?2)";
 
-/// Records an event; put it in the batch that makes the change it reports (at most one per
-/// object, type and version).
+/// Records an event if the account has an endpoint; put it in the batch that makes the
+/// change it reports (at most one per object, type and version).
 pub fn event_statement(db: &D1Database, e: &Event<'_>, now_ms: i64) -> Result<D1PreparedStatement, ApiError> {
     stmt(
         db,
-        &format!("{INSERT_EVENT} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+        &format!("{INSERT_EVENT} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE {HAS_ENDPOINT}"),
         &[text(&new_id("evt")?), text(e.account_id), text(e.event_type), text(e.object_id), int(e.version), text(&e.data.to_string()), int(now_ms)],
     )
 }
@@ -73,7 +76,7 @@ pub fn event_statement(db: &D1Database, e: &Event<'_>, now_ms: i64) -> Result<D1
 pub fn activation_event_statement(db: &D1Database, e: &Event<'_>, now_ms: i64) -> Result<D1PreparedStatement, ApiError> {
     stmt(
         db,
-        &format!("{INSERT_EVENT} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE (SELECT version FROM activations WHERE id = ?4) = ?5"),
+        &format!("{INSERT_EVENT} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE {HAS_ENDPOINT} AND (SELECT version FROM activations WHERE id = ?4) = ?5"),
         &[text(&new_id("evt")?), text(e.account_id), text(e.event_type), text(e.object_id), int(e.version), text(&e.data.to_string()), int(now_ms)],
     )
 }
