@@ -33,7 +33,8 @@ impl DurableObject for WebhookDispatcher {
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
-        let account = req.url()?.query_pairs().find(|(k, _)| k == "account").map(|(_, v)| v.into_owned());
+        let url = req.inner().url();
+        let account = crate::http::routes::query_param(crate::http::routes::split_url(&url).1, "account");
         let Some(account) = account else { return Response::error("account missing", 400) };
         if self.account.borrow().is_none() {
             // Remembered in storage so that an alarm (which has no request) knows the account.

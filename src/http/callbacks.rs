@@ -16,7 +16,7 @@ pub async fn twilio_status_callback(ctx: &Ctx) -> Result<Reply, ApiError> {
     let token = secret(&ctx.env, "TWILIO_AUTH_TOKEN").map_err(|_| forbidden())?;
     let params = form_decode(&ctx.body);
     // Twilio signs the URL it called: the configured public URL, else the one we were reached at.
-    let url = var(&ctx.env, "TWILIO_STATUS_CALLBACK_URL").unwrap_or_else(|| ctx.url.to_string());
+    let url = var(&ctx.env, "TWILIO_STATUS_CALLBACK_URL").unwrap_or_else(|| ctx.url.clone());
     let presented = ctx.header("X-Twilio-Signature").ok_or_else(forbidden)?;
     if !constant_time_eq(presented.as_bytes(), twilio_signature(&token, &url, &params).as_bytes()) {
         return Err(forbidden());

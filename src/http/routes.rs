@@ -69,6 +69,24 @@ fn id(segment: &str) -> Option<String> {
     (!segment.is_empty()).then(|| segment.to_owned())
 }
 
+/// Splits the absolute URL the runtime hands us into (path, query), without a full URL
+/// parser (that would link IDNA tables worth tens of KB of wasm for nothing: the runtime
+/// has already normalized the URL).
+pub fn split_url(url: &str) -> (&str, &str) {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let from_path = after_scheme.find('/').map_or("/", |i| after_scheme.get(i..).unwrap_or("/"));
+    let without_fragment = from_path.split('#').next().unwrap_or(from_path);
+    match without_fragment.split_once('?') {
+        Some((path, query)) => (path, query),
+        None => (without_fragment, ""),
+    }
+}
+
+/// The first value of a query parameter, percent-decoded.
+pub fn query_param(query: &str, name: &str) -> Option<String> {
+    form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
 pub fn resolve(method: &str, path: &str) -> Result<Route, RouteError> {
     use Route::*;
     let trimmed = path.strip_suffix('/').unwrap_or(path);
@@ -160,6 +178,17 @@ mod tests {
         assert_eq!(resolve("POST", "/api/internal/balance"), Ok(Route::NumberOtpBalance));
         assert_eq!(resolve("PUT", "/v1/webhook"), Ok(Route::WebhookEndpoint));
         assert_eq!(resolve("POST", "/v1/webhook/events/evt_1/redeliver"), Ok(Route::WebhookRedeliver { event_id: "evt_1".into() }));
+    }
+
+    #[test]
+    fn splits_urls_and_reads_query_params() {
+        assert_eq!(split_url("http://localhost/v1/balance"), ("/v1/balance", ""));
+        assert_eq!(split_url("https://h.example:8443/api/internal/transactions?page=2&limit=5#x"), ("/api/internal/transactions", "page=2&limit=5"));
+        assert_eq!(split_url("http://localhost"), ("/", ""));
+        assert_eq!(split_url("http://localhost?x=1"), ("/", ""));
+        assert_eq!(query_param("service=tele%67ram&country=US&country=PK", "country").as_deref(), Some("US"));
+        assert_eq!(query_param("service=tele%67ram", "service").as_deref(), Some("telegram"));
+        assert_eq!(query_param("a=1", "b"), None);
     }
 
     #[test]

@@ -16,7 +16,9 @@ pub struct Ctx {
     pub now_ms: i64,
     pub method: String,
     pub path: String,
-    pub url: worker::Url,
+    /// The absolute URL as the runtime gave it.
+    pub url: String,
+    pub query_string: String,
     pub headers: Headers,
     pub ip: String,
     /// SHA-256 (hex) of the API key the request presented, if any.
@@ -30,7 +32,7 @@ impl Ctx {
     }
 
     pub fn query(&self, name: &str) -> Option<String> {
-        self.url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+        super::routes::query_param(&self.query_string, name)
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
@@ -66,12 +68,13 @@ impl Reply {
 
 pub async fn handle(req: Request, env: Env, wctx: Context) -> worker::Result<Response> {
     let now_ms = Date::now().as_millis() as i64;
-    let url = req.url()?;
+    let url = req.inner().url();
     let headers = req.headers().clone();
-    let path = url.path().to_owned();
+    let (path, query) = super::routes::split_url(&url);
+    let (path, query_string) = (path.to_owned(), query.to_owned());
     let ip = headers.get("CF-Connecting-IP").ok().flatten().unwrap_or_else(|| "0.0.0.0".to_owned());
     let key_hash = auth::presented_key(&headers, &path).map(|k| crate::domain::crypto::sha256_hex(k.as_bytes()));
-    let mut ctx = Ctx { config: Config::get(&env), env, wctx, now_ms, method: req.method().to_string(), path, url, headers, ip, key_hash, body: Vec::new() };
+    let mut ctx = Ctx { config: Config::get(&env), env, wctx, now_ms, method: req.method().to_string(), path, url, query_string, headers, ip, key_hash, body: Vec::new() };
 
     let decision = ratelimit::check(&ctx, Group::for_path(&ctx.path)).await;
     let result = if decision.allowed {
