@@ -71,13 +71,8 @@ pub async fn revoke_key(db: &D1Database, key_id: &str, now_ms: i64) -> Result<Re
     if run(update).await.map_err(ApiError::from)? == 1 {
         return Ok(Revocation::Revoked);
     }
-    #[derive(Deserialize)]
-    struct Row {
-        #[allow(dead_code)]
-        id: String,
-    }
-    let exists: Option<Row> = first(stmt(db, "SELECT id FROM api_keys WHERE id = ?1", &[text(key_id)])?).await?;
-    Ok(if exists.is_some() { Revocation::AlreadyRevoked } else { Revocation::NoSuchKey })
+    let known = super::exists(stmt(db, "SELECT id FROM api_keys WHERE id = ?1", &[text(key_id)])?).await?;
+    Ok(if known { Revocation::AlreadyRevoked } else { Revocation::NoSuchKey })
 }
 
 /// The account of a live key (unrevoked, account active), by the key's hash bound as `?1`.
@@ -93,13 +88,7 @@ pub async fn find_by_key_hash(db: &D1Database, key_hash: &str) -> Result<Option<
 }
 
 pub async fn exists(db: &D1Database, account_id: &str) -> Result<bool, ApiError> {
-    #[derive(Deserialize)]
-    struct Row {
-        #[allow(dead_code)]
-        id: String,
-    }
-    let row: Option<Row> = first(stmt(db, "SELECT id FROM accounts WHERE id = ?1", &[text(account_id)])?).await?;
-    Ok(row.is_some())
+    super::exists(stmt(db, "SELECT id FROM accounts WHERE id = ?1", &[text(account_id)])?).await
 }
 
 pub async fn profile(db: &D1Database, account_id: &str) -> Result<Option<Profile>, ApiError> {

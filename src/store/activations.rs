@@ -1,7 +1,7 @@
 //! Activations, rents and inbound SMS in D1.
 use super::accounts::LIVE_KEY_ACCOUNT;
 use super::catalog::free_for_service;
-use super::{all, batch, first, int, opt_text, run, stmt, text, webhooks, DbError};
+use super::{all, batch, exists, first, int, opt_int, opt_text, run, stmt, text, webhooks, DbError};
 use crate::http::error::ApiError;
 use crate::store::wallet::{entry_statements, Entry, Kind};
 use serde::Deserialize;
@@ -31,18 +31,11 @@ pub async fn pick_for_activation(db: &D1Database, country: &str, service: &str, 
 
 /// Whether any price exists for (country, service[, operator]) — "not offered" vs "sold out".
 pub async fn is_offered(db: &D1Database, country: &str, service: &str, operator: Option<&str>) -> Result<bool, ApiError> {
-    #[derive(Deserialize)]
-    struct Row {
-        #[allow(dead_code)]
-        cost: i64,
-    }
-    let row: Option<Row> = first(stmt(
+    exists(stmt(
         db,
         "SELECT cost FROM prices WHERE country = ?1 AND service = ?2 AND (?3 IS NULL OR operator = ?3) LIMIT 1",
         &[text(country), text(service), opt_text(operator)],
-    )?)
-    .await?;
-    Ok(row.is_some())
+    )?).await
 }
 
 pub struct NewActivation<'a> {
@@ -114,13 +107,7 @@ pub struct ActivationRow {
 /// Whether the activation exists and belongs to the live key whose hash is given: the key
 /// check and the ownership check in one D1 round trip.
 pub async fn owned_by_key(db: &D1Database, id: &str, key_hash: &str) -> Result<bool, ApiError> {
-    #[derive(Deserialize)]
-    struct Row {
-        #[allow(dead_code)]
-        id: String,
-    }
-    let row: Option<Row> = first(stmt(db, &format!("SELECT id FROM activations WHERE id = ?2 AND account_id = ({LIVE_KEY_ACCOUNT})"), &[text(key_hash), text(id)])?).await?;
-    Ok(row.is_some())
+    exists(stmt(db, &format!("SELECT id FROM activations WHERE id = ?2 AND account_id = ({LIVE_KEY_ACCOUNT})"), &[text(key_hash), text(id)])?).await
 }
 
 pub async fn activation(db: &D1Database, id: &str) -> Result<Option<ActivationRow>, ApiError> {
@@ -200,22 +187,15 @@ pub async fn pick_for_rent(db: &D1Database, country: &str, service: &str, operat
          ORDER BY r.hours, r.cost, random() LIMIT 1",
         free = free_for_service("?2", "?4")
     );
-    first(stmt(db, &sql, &[text(country), text(service), opt_text(operator), int(now_ms), hours.map_or(worker::wasm_bindgen::JsValue::NULL, int)])?).await
+    first(stmt(db, &sql, &[text(country), text(service), opt_text(operator), int(now_ms), opt_int(hours)])?).await
 }
 
 pub async fn is_rent_offered(db: &D1Database, country: &str, service: &str, operator: Option<&str>, hours: Option<i64>) -> Result<bool, ApiError> {
-    #[derive(Deserialize)]
-    struct Row {
-        #[allow(dead_code)]
-        cost: i64,
-    }
-    let row: Option<Row> = first(stmt(
+    exists(stmt(
         db,
         "SELECT cost FROM rent_prices WHERE country = ?1 AND service = ?2 AND (?3 IS NULL OR operator = ?3) AND (?4 IS NULL OR hours = ?4) LIMIT 1",
-        &[text(country), text(service), opt_text(operator), hours.map_or(worker::wasm_bindgen::JsValue::NULL, int)],
-    )?)
-    .await?;
-    Ok(row.is_some())
+        &[text(country), text(service), opt_text(operator), opt_int(hours)],
+    )?).await
 }
 
 pub struct NewRent<'a> {

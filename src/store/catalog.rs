@@ -1,5 +1,5 @@
 //! Catalog (countries, services, operators, prices) and number inventory in D1.
-use super::{all, first, int, opt_text, stmt, text};
+use super::{all, exists, first, int, opt_text, stmt, text};
 use crate::domain::crypto::{derived_key, to_hex};
 use crate::http::error::ApiError;
 use serde::Deserialize;
@@ -189,13 +189,7 @@ pub fn insert_number(db: &D1Database, id: &str, number: &str, country: &str, ope
 }
 
 pub async fn supplier_exists(db: &D1Database, supplier_id: &str) -> Result<bool, ApiError> {
-    #[derive(Deserialize)]
-    struct Row {
-        #[allow(dead_code)]
-        id: String,
-    }
-    let row: Option<Row> = first(stmt(db, "SELECT id FROM suppliers WHERE id = ?1", &[text(supplier_id)])?).await?;
-    Ok(row.is_some())
+    exists(stmt(db, "SELECT id FROM suppliers WHERE id = ?1", &[text(supplier_id)])?).await
 }
 
 pub async fn create_supplier(db: &D1Database, id: &str, name: &str, now: &str) -> Result<(), ApiError> {

@@ -80,6 +80,16 @@ pub async fn all<T: DeserializeOwned>(statement: D1PreparedStatement) -> Result<
     result.results::<T>().map_err(|e| ApiError::internal(format!("D1 rows: {e}")))
 }
 
+/// Whether a query returns any row.
+pub async fn exists(statement: D1PreparedStatement) -> Result<bool, ApiError> {
+    Ok(first::<serde_json::Value>(statement).await?.is_some())
+}
+
+/// An optional integer as a binding: NULL when absent.
+pub fn opt_int(n: Option<i64>) -> JsValue {
+    n.map_or(JsValue::NULL, int)
+}
+
 /// Runs one statement and returns how many rows it changed.
 pub async fn run(statement: D1PreparedStatement) -> Result<usize, DbError> {
     let result = statement.run().await.map_err(DbError::classify)?;

@@ -1,6 +1,6 @@
 //! Webhook endpoints, the event outbox (`webhook_events`, written in the same batch as the
 //! state change it reports) and the record of every delivery attempt.
-use super::{first, int, opt_text, run, stmt, text};
+use super::{first, int, opt_int, opt_text, run, stmt, text};
 use crate::domain::crypto::derived_key;
 use crate::domain::ids::new_id;
 use crate::domain::webhook::secret_from_key;
@@ -158,12 +158,12 @@ pub async fn record_attempt(db: &D1Database, a: &Attempt<'_>, outcome: &Outcome)
             text(a.account_id),
             int(a.number),
             text(a.url),
-            a.status_code.map_or(worker::wasm_bindgen::JsValue::NULL, |s| int(i64::from(s))),
+            opt_int(a.status_code.map(i64::from)),
             opt_text(a.error),
             int(a.duration_ms),
             int(i64::from(matches!(outcome, Outcome::Delivered))),
             int(a.at_ms),
-            next_at.map_or(worker::wasm_bindgen::JsValue::NULL, int),
+            opt_int(next_at),
         ],
     )?;
     let update = match outcome {
