@@ -4,7 +4,6 @@ use super::auth;
 use super::error::{ApiError, Code};
 use super::server::{Ctx, Reply};
 use crate::domain::money::Money;
-use crate::domain::pagination::Page;
 use crate::store::{accounts, wallet};
 use serde_json::json;
 
@@ -31,7 +30,7 @@ pub async fn balance(ctx: &Ctx) -> Result<Reply, ApiError> {
 /// `limit` above 100 (or below 1) is a 400, not clamped.
 pub async fn transactions(ctx: &Ctx) -> Result<Reply, ApiError> {
     let who = auth::account(ctx).await?;
-    let page = Page::parse(ctx.query("page").as_deref(), ctx.query("limit").as_deref()).map_err(|m| ApiError::new(Code::InvalidPagination, m))?;
+    let page = ctx.page()?;
     let (rows, total) = wallet::transactions(&ctx.db()?, &who.account_id, page).await?;
     let data: Vec<serde_json::Value> = rows
         .iter()

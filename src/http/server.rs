@@ -3,6 +3,7 @@ use super::error::{ApiError, Code, Dialect};
 use super::routes::{resolve, Route, RouteError};
 use super::{admin, auth, body, callbacks, getotp, numberotp, otpwall, ratelimit, webhooks, whatotp};
 use crate::config::Config;
+use crate::domain::pagination::Page;
 use crate::domain::ratelimit::{Decision, Group};
 use serde::de::DeserializeOwned;
 use std::rc::Rc;
@@ -33,6 +34,11 @@ impl Ctx {
 
     pub fn query(&self, name: &str) -> Option<String> {
         super::routes::query_param(&self.query_string, name)
+    }
+
+    /// `?page=&limit=` of a paginated list (out of range → 400, code 2015).
+    pub fn page(&self) -> Result<Page, ApiError> {
+        Page::parse(self.query("page").as_deref(), self.query("limit").as_deref()).map_err(|m| ApiError::new(Code::InvalidPagination, m))
     }
 
     pub fn header(&self, name: &str) -> Option<String> {

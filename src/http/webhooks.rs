@@ -2,7 +2,6 @@
 use super::auth;
 use super::error::{ApiError, Code};
 use super::server::{Ctx, Reply};
-use crate::domain::pagination::Page;
 use crate::domain::time::rfc3339;
 use crate::config::server_key;
 use crate::domain::webhook::validate_url;
@@ -70,7 +69,7 @@ pub async fn admin_endpoint(ctx: &Ctx, account_id: &str) -> Result<Reply, ApiErr
 /// `GET /v1/webhook/deliveries?page&limit`: every attempt, newest first.
 pub async fn deliveries(ctx: &Ctx) -> Result<Reply, ApiError> {
     let who = auth::account(ctx).await?;
-    let page = Page::parse(ctx.query("page").as_deref(), ctx.query("limit").as_deref()).map_err(|m| ApiError::new(Code::InvalidPagination, m))?;
+    let page = ctx.page()?;
     let (rows, total) = webhooks::deliveries(&ctx.db()?, &who.account_id, page).await?;
     let data: Vec<serde_json::Value> = rows
         .iter()

@@ -1,5 +1,5 @@
 //! Operator routes for the activation side: catalog, number inventory, suppliers.
-use super::{auth, label};
+use super::{auth, label, Named};
 use crate::config::server_key;
 use crate::domain::ids::new_id;
 use crate::domain::money::Money;
@@ -235,16 +235,11 @@ pub async fn import_numbers(ctx: &Ctx) -> Result<Reply, ApiError> {
     Ok(Reply::ok(json!({"imported": imported, "skipped": body.numbers.len().saturating_sub(imported)})))
 }
 
-#[derive(Deserialize)]
-struct SupplierIn {
-    name: String,
-}
-
 /// `POST /admin/suppliers` → `{"supplier_id","secret"}`. The secret is shown here only; the
 /// supplier signs every inbound SMS with it.
 pub async fn create_supplier(ctx: &Ctx) -> Result<Reply, ApiError> {
     auth::admin(ctx)?;
-    let body: SupplierIn = ctx.json()?;
+    let body: Named = ctx.json()?;
     let name = label("name", &body.name)?;
     let id = new_id("sup")?;
     catalog::create_supplier(&ctx.db()?, &id, &name, &rfc3339(ctx.now_ms)).await?;

@@ -26,14 +26,15 @@ fn label(field: &str, value: &str) -> Result<String, ApiError> {
     Ok(v.to_owned())
 }
 
+/// A body that only names something: `{"name"}` (accounts, suppliers).
 #[derive(Deserialize)]
-struct NewAccount {
+struct Named {
     name: String,
 }
 
 pub async fn create_account(ctx: &Ctx) -> Result<Reply, ApiError> {
     auth::admin(ctx)?;
-    let body: NewAccount = ctx.json()?;
+    let body: Named = ctx.json()?;
     let name = label("name", &body.name)?;
     let (account_id, key) = accounts::create_account(&ctx.db()?, &name, &ctx.config.currency, ctx.now_ms).await?;
     Ok(Reply::json(201, &json!({"account_id": account_id, "name": name, "key_id": key.key_id, "api_key": key.api_key})))
