@@ -422,3 +422,14 @@ test("a supplier may push only for its own numbers", async () => {
   assert.equal(r.body.errors[0].code, "2111");
   void pkNumber;
 });
+
+test("a JSON array in place of the buy object is refused; nothing is bought or charged", async () => {
+  const { key, accountId } = await app.createAccount("array-buy", "1.00");
+  const before = await app.money(accountId);
+  const r = await app.request("POST", "/v1/number", { key, body: ["telegram", "US", null, null] });
+  assert.equal(r.status, 400, r.text);
+  assert.equal(r.body.errors[0].code, "2004");
+  assert.deepEqual(await app.money(accountId), before);
+  const n = await app.db.prepare("SELECT COUNT(*) AS n FROM activations WHERE account_id = ?").bind(accountId).first();
+  assert.equal(n.n, 0);
+});

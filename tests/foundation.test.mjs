@@ -274,6 +274,9 @@ describe("foundation", () => {
         [{ body: { reference: "x" } }, 400, "2004"],
         [{ body: { amount: "5", reference: 7 } }, 400, "2004"],
         [{ body: [] }, 400, "2004"],
+        // An array is never read by position as the object's fields.
+        [{ body: ["2.00", "ref", null] }, 400, "2004"],
+        [{ raw: '{"amount":"1","amount":"50","reference":"dup-key"}' }, 400, "2003"],
         [{ body: { amount: true, reference: "x" } }, 400, "2014"],
         [{ body: { amount: "-5", reference: "x" } }, 400, "2014"],
         [{ body: { amount: "0", reference: "x" } }, 400, "2014"],

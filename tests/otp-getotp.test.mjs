@@ -73,6 +73,10 @@ describe("every error code of the table, with the exact envelope", () => {
     ["1513", 400, "Template is not found", () => getotp(valid({ template: randomUUID() }))],
     ["1515", 400, "Invalid channel specified", () => getotp(valid({ channel: "fax" }))],
     ["1523", 400, "Invalid recipient number(s)", () => getotp(valid({ phone: "60-12ab" }))],
+    // A phone sent as a JSON number is refused, never read through a float to another number.
+    ["1523", 400, "Invalid recipient number(s)", () => getotp(valid({ phone: 14155550100.0 }))],
+    ["1523", 400, "Invalid recipient number(s)", () => getotp(valid({ phone: 1e10 }))],
+    ["1523", 400, "Invalid recipient number(s)", () => getotp(valid({ phone: -14155550100 }))],
     ["1623", 400, "Invalid code length", () => getotp(valid({ code_length: 9 }))],
     ["1623", 400, "Invalid code length", () => getotp(valid({ code_length: undefined }))],
     ["1623", 400, "Invalid code length", () => getotp(valid({ code_length: "three" }))],

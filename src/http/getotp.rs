@@ -51,11 +51,9 @@ pub async fn send(ctx: &Ctx) -> Result<Reply, ApiError> {
     if sender.chars().count() > MAX_SENDER_CHARS {
         return Err(ApiError::invalid(format!("'data.sender' must be at most {MAX_SENDER_CHARS} characters")));
     }
-    // The doc's example sends the phone as a string; a JSON number is taken as its digits.
-    let phone_text = match data.get("phone") {
-        Some(Value::Number(n)) => Some(n.to_string()),
-        _ => text_field(&data, "phone").map_err(|_| ApiError::of(Code::InvalidRecipient))?.map(str::to_owned),
-    };
+    // A phone is a string of digits, as the doc's example sends it: a JSON number would be
+    // read through a float (14155550100.0, 1e10, -1…) and could reach someone else.
+    let phone_text = text_field(&data, "phone").map_err(|_| ApiError::new(Code::InvalidRecipient, "Invalid recipient number(s): 'data.phone' must be a string of digits"))?.map(str::to_owned);
     let phone_text = phone_text.ok_or_else(|| ApiError::of(Code::PhoneMissing))?;
     let template_id = text_field(&data, "template").map_err(|_| ApiError::of(Code::InvalidTemplateId))?.ok_or_else(|| ApiError::of(Code::TemplateMissing))?;
     let db = ctx.db()?;
