@@ -4,6 +4,8 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     Healthz,
+    /// `GET /openapi.json`: the published contract (openapi/openapi.json).
+    OpenApi,
     // Operator (admin) API.
     AdminCreateAccount,
     AdminCreateKey { account_id: String },
@@ -87,6 +89,56 @@ pub fn query_param(query: &str, name: &str) -> Option<String> {
     form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 
+/// The published contract, served at `GET /openapi.json`.
+pub const OPENAPI: &str = include_str!("../../openapi/openapi.json");
+
+/// Every (method, path template) that `resolve` routes, `{name}` standing for one segment.
+/// Kept next to `resolve`: a test checks that each entry resolves, that `resolve` routes
+/// nothing else, and that openapi/openapi.json documents exactly these operations. A route
+/// added to `resolve` goes here and into the OpenAPI document too.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/openapi.json"),
+    ("POST", "/admin/accounts"),
+    ("POST", "/admin/accounts/{account_id}/keys"),
+    ("POST", "/admin/accounts/{account_id}/topup"),
+    ("DELETE", "/admin/keys/{key_id}"),
+    ("PUT", "/admin/accounts/{account_id}/webhook"),
+    ("PUT", "/admin/catalog"),
+    ("POST", "/admin/numbers"),
+    ("POST", "/admin/suppliers"),
+    ("POST", "/admin/templates"),
+    ("GET", "/admin/outbox"),
+    ("GET", "/v1/balance"),
+    ("GET", "/v1/countries"),
+    ("GET", "/v1/services"),
+    ("POST", "/v1/number"),
+    ("GET", "/v1/activation/{id}/status"),
+    ("POST", "/v1/activation/{id}/status"),
+    ("POST", "/v1/providers/twilio/status"),
+    ("POST", "/v1/inbound/sms"),
+    ("GET", "/v1/webhook"),
+    ("PUT", "/v1/webhook"),
+    ("DELETE", "/v1/webhook"),
+    ("GET", "/v1/webhook/deliveries"),
+    ("POST", "/v1/webhook/events/{event_id}/redeliver"),
+    ("POST", "/v1/otp/send"),
+    ("POST", "/v1/otp/verify"),
+    ("POST", "/v1/messages/send"),
+    ("GET", "/v1/messages/{message_id}"),
+    ("POST", "/api/verify/"),
+    ("POST", "/api/verify/check"),
+    ("GET", "/api/verify/{message_id}"),
+    ("GET", "/api/public/prices"),
+    ("GET", "/api/public/rent-prices"),
+    ("GET", "/api/internal/balance"),
+    ("POST", "/api/internal/balance"),
+    ("POST", "/api/internal/rent"),
+    ("GET", "/api/internal/rent/{id}"),
+    ("GET", "/api/internal/transactions"),
+    ("GET", "/api/user/profile"),
+];
+
 pub fn resolve(method: &str, path: &str) -> Result<Route, RouteError> {
     use Route::*;
     let trimmed = path.strip_suffix('/').unwrap_or(path);
@@ -94,6 +146,7 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, RouteError> {
     let m = method;
     match segments.as_slice() {
         ["healthz"] => on(m, "GET", vec![("GET", Healthz)]),
+        ["openapi.json"] => on(m, "GET", vec![("GET", OpenApi)]),
 
         ["admin", "accounts"] => on(m, "POST", vec![("POST", AdminCreateAccount)]),
         ["admin", "accounts", a, "keys"] => {
@@ -198,5 +251,128 @@ mod tests {
         assert_eq!(resolve("GET", "/"), Err(RouteError::NotFound));
         assert_eq!(resolve("DELETE", "/v1/balance"), Err(RouteError::MethodNotAllowed("GET")));
         assert_eq!(resolve("PUT", "/v1/activation/x/status"), Err(RouteError::MethodNotAllowed("GET, POST")));
+    }
+
+    /// A template's path with a sample value in each `{param}`.
+    fn sample(template: &str) -> String {
+        template.split('/').map(|s| if s.starts_with('{') { "x1" } else { s }).collect::<Vec<_>>().join("/")
+    }
+
+    /// A path in a comparable shape: no trailing slash, every `{param}` as `{}`.
+    fn shape(path: &str) -> String {
+        let trimmed = path.strip_suffix('/').unwrap_or(path);
+        trimmed.split('/').map(|s| if s.starts_with('{') && s.ends_with('}') { "{}" } else { s }).collect::<Vec<_>>().join("/")
+    }
+
+    /// Whether a concrete path fits a template (one non-empty segment per `{param}`).
+    fn fits(template: &str, path: &str) -> bool {
+        let tpl = shape(template);
+        let tpl: Vec<&str> = tpl.trim_start_matches('/').split('/').collect();
+        let p = path.strip_suffix('/').unwrap_or(path);
+        let p: Vec<&str> = p.trim_start_matches('/').split('/').collect();
+        tpl.len() == p.len() && tpl.iter().zip(&p).all(|(t, s)| if *t == "{}" { !s.is_empty() } else { t == s })
+    }
+
+    #[test]
+    fn every_listed_route_resolves() {
+        for (method, template) in ROUTES {
+            let path = sample(template);
+            assert!(resolve(method, &path).is_ok(), "ROUTES lists {method} {template}, but resolve(\"{method}\", \"{path}\") does not route it");
+        }
+    }
+
+    #[test]
+    fn openapi_documents_exactly_the_route_table() {
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI).expect("openapi/openapi.json is JSON");
+        assert_eq!(doc["openapi"].as_str().map(|v| v.starts_with("3.1")), Some(true), "openapi/openapi.json must be OpenAPI 3.1");
+        let paths = doc["paths"].as_object().expect("openapi/openapi.json has paths");
+        let methods = ["get", "put", "post", "delete", "patch", "head", "options", "trace"];
+        let documented: std::collections::BTreeSet<(String, String)> = paths
+            .iter()
+            .flat_map(|(path, item)| {
+                methods.iter().filter(|m| item.get(**m).is_some()).map(move |m| (m.to_ascii_uppercase(), shape(path)))
+            })
+            .collect();
+        let routed: std::collections::BTreeSet<(String, String)> = ROUTES.iter().map(|(m, p)| (m.to_string(), shape(p))).collect();
+        let missing: Vec<String> = routed.difference(&documented).map(|(m, p)| format!("{m} {p}")).collect();
+        let extra: Vec<String> = documented.difference(&routed).map(|(m, p)| format!("{m} {p}")).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "openapi/openapi.json and the route table (ROUTES in src/http/routes.rs) disagree.\n\
+             Routed but not documented (add these operations to openapi/openapi.json): {missing:?}\n\
+             Documented but not routed (add them to ROUTES and resolve, or remove them from the document): {extra:?}"
+        );
+    }
+
+    use proptest::prelude::*;
+
+    /// Path segments drawn from the table's own words, ids and hostile strings.
+    fn segment() -> impl Strategy<Value = String> {
+        let words: Vec<String> = ROUTES.iter().flat_map(|(_, p)| p.split('/')).filter(|s| !s.is_empty() && !s.starts_with('{')).map(str::to_owned).collect();
+        prop_oneof![
+            4 => proptest::sample::select(words),
+            1 => Just(String::new()),
+            1 => "[a-z0-9_]{1,12}",
+            1 => ".{0,8}",
+        ]
+    }
+
+    fn method() -> impl Strategy<Value = String> {
+        let known = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"].map(str::to_owned).to_vec();
+        prop_oneof![4 => proptest::sample::select(known), 1 => "[A-Z]{1,7}"]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        /// `resolve` routes only what ROUTES lists, and a 405's `Allow` names exactly the
+        /// methods ROUTES lists for that path.
+        #[test]
+        fn resolve_routes_only_the_table(m in method(), segs in proptest::collection::vec(segment(), 1..6), slash in any::<bool>()) {
+            let path = format!("/{}{}", segs.join("/"), if slash { "/" } else { "" });
+            match resolve(&m, &path) {
+                Ok(_) => prop_assert!(ROUTES.iter().any(|(rm, t)| *rm == m && fits(t, &path)), "{m} {path} is routed but not in ROUTES"),
+                Err(RouteError::MethodNotAllowed(allow)) => {
+                    let listed: Vec<&str> = ROUTES.iter().filter(|(_, t)| fits(t, &path)).map(|(rm, _)| *rm).collect();
+                    prop_assert!(!listed.is_empty(), "{m} {path}: 405 for a path ROUTES does not list");
+                    let mut allowed: Vec<&str> = allow.split(", ").collect();
+                    allowed.sort_unstable();
+                    let mut listed = listed;
+                    listed.sort_unstable();
+                    listed.dedup();
+                    prop_assert_eq!(allowed, listed);
+                    prop_assert!(!ROUTES.iter().any(|(rm, t)| *rm == m && fits(t, &path)));
+                }
+                Err(RouteError::NotFound) => prop_assert!(
+                    !ROUTES.iter().any(|(_, t)| fits(t, &path)) || segs.iter().any(String::is_empty) || path.contains("//"),
+                    "{m} {path}: 404 for a path ROUTES lists"
+                ),
+            }
+        }
+
+        /// URL splitting never panics; the path starts with '/' and holds no '?' or '#', the
+        /// query no '#'; a URL built from a path and a query splits back into them.
+        #[test]
+        fn split_url_never_panics(url in ".{0,80}", host in "[a-z.:0-9]{0,10}", path in "(/[a-z0-9._%-]{0,8}){1,4}", query in "[a-z0-9=&%]{0,20}") {
+            for u in [url.clone(), format!("https://{host}{url}")] {
+                let (p, q) = split_url(&u);
+                prop_assert!(p.starts_with('/'), "{u} → {p}");
+                prop_assert!(!p.contains('?') && !p.contains('#') && !q.contains('#'), "{u} → {p} {q}");
+            }
+            let full = format!("https://{host}{path}?{query}#frag");
+            prop_assert_eq!(split_url(&full), (path.as_str(), query.as_str()));
+        }
+
+        #[test]
+        fn query_param_never_panics(q in ".{0,60}", name in "[a-z]{1,5}") {
+            let _ = query_param(&q, &name);
+        }
+
+        /// A value written with form encoding reads back as itself.
+        #[test]
+        fn query_param_round_trips(value in ".{0,40}") {
+            let q: String = form_urlencoded::Serializer::new(String::new()).append_pair("x", "1").append_pair("name", &value).finish();
+            prop_assert_eq!(query_param(&q, "name"), Some(value));
+        }
     }
 }

@@ -113,6 +113,7 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, ApiError> {
     use Route::*;
     match route {
         Healthz => Ok(Reply::ok(serde_json::json!({"ok": true}))),
+        OpenApi => Ok(Reply { status: 200, body: super::routes::OPENAPI.to_owned(), headers: Vec::new() }),
         AdminCreateAccount => admin::create_account(ctx).await,
         AdminCreateKey { account_id } => admin::create_key(ctx, &account_id).await,
         AdminRevokeKey { key_id } => admin::revoke_key(ctx, &key_id).await,
