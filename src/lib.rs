@@ -7,6 +7,9 @@
 pub mod domain;
 pub mod http;
 
+#[cfg(test)]
+mod proptests;
+
 #[cfg(target_arch = "wasm32")]
 mod config;
 #[cfg(target_arch = "wasm32")]

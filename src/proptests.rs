@@ -1,0 +1,372 @@
+//! Property tests (proptest, native `cargo test`) for every parser and rule that reads client
+//! input: no panic on any input, and the invariant each one promises. The route table and
+//! URL splitting have theirs next to `resolve` (src/http/routes.rs).
+use crate::domain::idempotency::{self, Decision, Record};
+use crate::domain::money::{Money, MAX_OPERATION};
+use crate::domain::pagination::Page;
+use crate::domain::phone::{Phone, PlusSign};
+use crate::domain::sms::{extract_code, is_fresh, parse_signature, signed_by};
+use crate::domain::template::Template;
+use crate::domain::{crypto, webhook};
+use crate::http::body::parse_json;
+use crate::http::error::Code;
+use proptest::prelude::*;
+use serde_json::{json, Map, Value};
+
+fn config() -> ProptestConfig {
+    ProptestConfig { cases: 1000, ..ProptestConfig::default() }
+}
+
+/// Strings that mix what parsers care about with anything at all.
+fn hostile() -> impl Strategy<Value = String> {
+    prop_oneof![
+        2 => any::<String>(),
+        2 => "[-+0-9 .()a-z{}_=,\u{0}\u{202e}]{0,40}",
+        1 => Just(String::new()),
+        1 => "\u{0}[a-z]{0,10}",
+    ]
+}
+
+// ---------------------------------------------------------------- phone numbers
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn phone_parse_never_panics(input in hostile()) {
+        for plus in [PlusSign::Required, PlusSign::Optional] {
+            if let Ok(p) = Phone::parse(&input, plus) {
+                let digits = p.digits();
+                prop_assert!(p.e164().starts_with('+'));
+                prop_assert!((8..=15).contains(&digits.len()) && !digits.starts_with('0'));
+                prop_assert!(digits.bytes().all(|b| b.is_ascii_digit()));
+                // Normal form is a fixed point, with or without the '+'.
+                prop_assert_eq!(Phone::parse(p.e164(), PlusSign::Required), Ok(p.clone()));
+                prop_assert_eq!(Phone::parse(digits, PlusSign::Optional), Ok(p.clone()));
+                if let Some(c) = p.country() {
+                    prop_assert!(c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()), "{}", c);
+                }
+            }
+        }
+    }
+
+    /// A valid number pasted with spaces, dashes, dots or parentheses reads as itself.
+    #[test]
+    fn phone_formatting_is_ignored(digits in "[1-9][0-9]{7,14}", seps in proptest::collection::vec(prop_oneof![Just(""), Just(" "), Just("-"), Just("."), Just("("), Just(")")], 16)) {
+        let mut pasted = String::from("+");
+        for (d, s) in digits.chars().zip(&seps) {
+            pasted.push(d);
+            pasted.push_str(s);
+        }
+        let p = Phone::parse(&pasted, PlusSign::Required).unwrap();
+        prop_assert_eq!(p.digits(), digits.as_str());
+        prop_assert_eq!(Phone::parse(&digits, PlusSign::Required), Err(crate::domain::phone::PhoneError::MissingPlus));
+    }
+
+    /// The country is the one of the longest calling code: every +1 number has one.
+    #[test]
+    fn phone_country(rest in "[2-9][0-9]{9}") {
+        let p = Phone::parse(&format!("+1{rest}"), PlusSign::Required).unwrap();
+        prop_assert!(p.country().is_some());
+    }
+}
+
+// ---------------------------------------------------------------- money
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn money_parse_never_panics(input in hostile()) {
+        if let Ok(m) = Money::parse_decimal(&input) {
+            prop_assert!(m.minor() >= 0 && m.minor() <= MAX_OPERATION.minor());
+        }
+        let _ = Money::parse_json(&Value::String(input));
+    }
+
+    /// `Money::parse(render(m)) == m`, for the decimal string and for the JSON number.
+    #[test]
+    fn money_round_trips(minor in 0..=MAX_OPERATION.minor()) {
+        let m = Money::from_minor(minor);
+        let text = m.to_decimal_string();
+        prop_assert_eq!(Money::parse_decimal(&text), Ok(m), "{}", text);
+        let number = serde_json::to_string(&m.as_f64()).unwrap();
+        let value: Value = serde_json::from_str(&number).unwrap();
+        prop_assert_eq!(Money::parse_json(&value), Ok(m), "{}", number);
+        prop_assert_eq!(Money::parse_json(&json!(text)), Ok(m));
+        prop_assert_eq!(m.credits(), minor / 100);
+    }
+
+    /// Negative amounts render with a sign (ledger debits) and never parse as a top-up.
+    #[test]
+    fn money_negative_renders_but_is_refused(minor in 1..=MAX_OPERATION.minor()) {
+        let text = Money::from_minor(-minor).to_decimal_string();
+        prop_assert!(text.starts_with('-'));
+        prop_assert!(Money::parse_decimal(&text).is_err());
+    }
+
+    /// More than 4 significant decimals, or more than the maximum, is refused, never rounded.
+    #[test]
+    fn money_refuses_precision_it_cannot_hold(whole in 0u32..1000, frac in "[0-9]{4}[1-9]") {
+        let precise = format!("{whole}.{frac}");
+        let huge = format!("{}.00", MAX_OPERATION.minor() / 10_000 + 1 + i64::from(whole));
+        prop_assert!(Money::parse_decimal(&precise).is_err());
+        prop_assert!(Money::parse_decimal(&huge).is_err());
+    }
+}
+
+// ---------------------------------------------------------------- SMS codes and signatures
+proptest! {
+    #![proptest_config(config())]
+
+    /// A found code is 4–8 digits that appear in the text in that order.
+    #[test]
+    fn sms_code_extraction_never_panics(text in hostile()) {
+        if let Some(code) = extract_code(&text) {
+            prop_assert!((4..=8).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit()), "{}", code);
+            let mut rest = text.chars().filter(char::is_ascii_digit);
+            prop_assert!(code.chars().all(|c| rest.any(|d| d == c)), "{} not in {}", code, text);
+        }
+    }
+
+    #[test]
+    fn sms_code_is_found_in_words(before in "[A-Za-z :]{0,30}", code in "[0-9]{4,8}", after in "[A-Za-z .]{0,30}") {
+        let text = format!("{before} {code} {after}");
+        prop_assert_eq!(extract_code(&text), Some(code));
+    }
+
+    #[test]
+    fn signature_header_never_panics(header in hostile(), now_ms in any::<i64>(), t in any::<i64>()) {
+        if let Ok(sig) = parse_signature(&header) {
+            prop_assert!(!sig.macs.is_empty() && sig.macs.iter().all(|m| m.len() == 32));
+            let _ = is_fresh(&sig, now_ms);
+        }
+        let sig = parse_signature(&format!("t={t},v1={}", "ab".repeat(32))).unwrap();
+        let _ = is_fresh(&sig, now_ms);
+    }
+
+    /// A header made the documented way verifies for that secret and body only, and only
+    /// within the tolerance.
+    #[test]
+    fn signature_round_trip(secret in "[ -~]{1,40}", body in any::<Vec<u8>>(), other in any::<Vec<u8>>(), t in 0i64..4_000_000_000, skew in -600i64..600) {
+        let mut message = format!("{t}.").into_bytes();
+        message.extend_from_slice(&body);
+        let mac = crypto::to_hex(&crypto::hmac_sha256(secret.as_bytes(), &message));
+        let header = format!("t={t}, v1={}, v0=ignored", mac);
+        let sig = parse_signature(&header).unwrap();
+        prop_assert_eq!(sig.timestamp, t);
+        prop_assert!(signed_by(&sig, secret.as_bytes(), &body));
+        prop_assert_eq!(signed_by(&sig, secret.as_bytes(), &other), other == body);
+        let wrong = format!("{secret}x");
+        prop_assert!(!signed_by(&sig, wrong.as_bytes(), &body));
+        prop_assert_eq!(is_fresh(&sig, (t + skew) * 1000), skew.abs() <= 300);
+    }
+}
+
+// ---------------------------------------------------------------- templates
+/// A template body built from literal text (braces escaped) and placeholders.
+#[derive(Debug, Clone)]
+enum Part {
+    Text(String),
+    Var(String),
+}
+
+fn parts() -> impl Strategy<Value = Vec<Part>> {
+    proptest::collection::vec(prop_oneof![".{1,12}".prop_map(Part::Text), "[A-Za-z0-9_]{1,10}".prop_map(Part::Var)], 1..8)
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn template_parse_and_render_never_panic(body in hostile(), vars in proptest::collection::btree_map("[a-z_]{1,6}", any::<String>(), 0..4), code in proptest::option::of("[0-9]{4,8}")) {
+        if let Ok(t) = Template::parse(&body) {
+            let vars: Map<String, Value> = vars.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+            let _ = t.render(code.as_deref(), &vars);
+        }
+    }
+
+    /// parse(render-able body) names exactly its placeholders, and rendering fills them in
+    /// order with the literal text (escaped braces come out single).
+    #[test]
+    fn template_round_trip(parts in parts(), code in "[0-9]{4,8}") {
+        let mut body = String::new();
+        let mut expected = String::new();
+        let mut names = std::collections::BTreeSet::new();
+        let value = |n: &str| if n == "code" { code.clone() } else { format!("<{n}>") };
+        for p in &parts {
+            match p {
+                Part::Text(t) => {
+                    body.push_str(&t.replace('{', "{{").replace('}', "}}"));
+                    expected.push_str(t);
+                }
+                Part::Var(n) => {
+                    body.push_str(&format!("{{{n}}}"));
+                    expected.push_str(&value(n));
+                    names.insert(n.clone());
+                }
+            }
+        }
+        prop_assume!(!body.trim().is_empty());
+        let t = Template::parse(&body).unwrap();
+        prop_assert_eq!(t.variables().into_iter().map(str::to_owned).collect::<std::collections::BTreeSet<_>>(), names.clone());
+        let vars: Map<String, Value> = names.iter().filter(|n| *n != "code").map(|n| (n.clone(), json!(value(n)))).collect();
+        prop_assert_eq!(t.render(t.has_code().then_some(code.as_str()), &vars), Ok(expected));
+        // A variable the template does not use is refused, never ignored.
+        let mut extra = vars.clone();
+        extra.insert("zz_not_used_zz".into(), json!("x"));
+        prop_assert!(t.render(Some(&code), &extra).is_err());
+    }
+}
+
+// ---------------------------------------------------------------- Idempotency-Key
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn idempotency_key_rule(key in hostile()) {
+        let valid = (1..=255).contains(&key.len()) && key.bytes().all(|b| (0x21..=0x7e).contains(&b));
+        prop_assert_eq!(idempotency::validate_key(&key).is_ok(), valid);
+    }
+
+    #[test]
+    fn idempotency_key_printable(key in "[!-~]{1,255}") {
+        prop_assert!(idempotency::validate_key(&key).is_ok());
+    }
+
+    /// Two requests share a fingerprint only when method, path and body are all equal; a
+    /// record replays only its own request.
+    #[test]
+    fn idempotency_fingerprint(a in ("GET|POST|PUT", "/[a-z/]{0,12}", any::<Vec<u8>>()), b in ("GET|POST|PUT", "/[a-z/]{0,12}", any::<Vec<u8>>())) {
+        let fa = idempotency::fingerprint(&a.0, &a.1, &a.2);
+        let fb = idempotency::fingerprint(&b.0, &b.1, &b.2);
+        prop_assert_eq!(fa == fb, a == b);
+        let record = Record { fingerprint: fa.clone(), created_at_ms: 0, response: Some((200, "{}".into())) };
+        let expected = if a == b { Decision::Replay { status: 200, body: "{}".into() } } else { Decision::Mismatch };
+        prop_assert_eq!(idempotency::decide(&record, &fb), expected);
+    }
+}
+
+// ---------------------------------------------------------------- pagination
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn pagination_never_panics(page in proptest::option::of(hostile()), limit in proptest::option::of(hostile()), total in any::<u32>()) {
+        if let Ok(p) = Page::parse(page.as_deref(), limit.as_deref()) {
+            prop_assert!(p.page >= 1 && (1..=100).contains(&p.limit));
+            let _ = p.offset();
+            let pages = p.total_pages(u64::from(total));
+            prop_assert!(pages * u64::from(p.limit) >= u64::from(total));
+            prop_assert!(total == 0 || (pages - 1) * u64::from(p.limit) < u64::from(total));
+        }
+    }
+
+    #[test]
+    fn pagination_round_trips(page in 1u32..=1_000_000, limit in 1u32..=100) {
+        let p = Page::parse(Some(&page.to_string()), Some(&limit.to_string())).unwrap();
+        prop_assert_eq!((p.page, p.limit), (page, limit));
+        prop_assert_eq!(p.offset(), u64::from(page - 1) * u64::from(limit));
+    }
+
+    /// Out of range is refused, not clamped.
+    #[test]
+    fn pagination_refuses_out_of_range(limit in 101u64..10_000_000_000, page in 1_000_001u64..10_000_000_000) {
+        prop_assert!(Page::parse(None, Some(&limit.to_string())).is_err());
+        prop_assert!(Page::parse(Some(&page.to_string()), None).is_err());
+        prop_assert!(Page::parse(Some("0"), None).is_err() && Page::parse(None, Some("0")).is_err());
+    }
+}
+
+// ---------------------------------------------------------------- JSON bodies
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        // Exact binary fractions: serde_json (without float_roundtrip) may read the last
+        // digit of an arbitrary float differently; money never goes through a float anyway.
+        any::<i32>().prop_map(|n| json!(f64::from(n) / 4.0)),
+        ".{0,10}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 32, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            proptest::collection::btree_map(".{0,6}", inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Any bytes: an object, or a 400/413 with a code; never a panic.
+    #[test]
+    fn body_parse_never_panics(bytes in any::<Vec<u8>>()) {
+        match parse_json::<Value>(&bytes) {
+            Ok(v) => prop_assert!(v.is_object()),
+            Err(e) => prop_assert!(matches!(e.code, Code::MalformedJson | Code::InvalidRequest | Code::PayloadTooLarge)),
+        }
+    }
+
+    /// Every JSON object reads back as itself; every other JSON value is refused (2004).
+    #[test]
+    fn body_objects_round_trip(v in json_value()) {
+        let bytes = serde_json::to_vec(&v).unwrap();
+        match parse_json::<Value>(&bytes) {
+            Ok(parsed) => {
+                prop_assert!(v.is_object());
+                prop_assert_eq!(parsed, v);
+            }
+            Err(e) => {
+                prop_assert!(!v.is_object());
+                prop_assert_eq!(e.code, Code::InvalidRequest);
+            }
+        }
+    }
+
+    /// A key given twice, at any depth, is refused (two parsers must never read one body
+    /// two ways).
+    #[test]
+    fn body_duplicate_keys_refused(key in "[a-z]{1,6}", a in json_value(), b in json_value(), nest in 0usize..4) {
+        let mut text = format!("{{{k}:{a},{k}:{b}}}", k = json!(key), a = a, b = b);
+        for _ in 0..nest {
+            text = format!("{{\"x\":[{text}]}}");
+        }
+        prop_assert_eq!(parse_json::<Value>(text.as_bytes()).unwrap_err().code, Code::MalformedJson);
+    }
+
+    /// Arrays are never read by position into a struct (GetOTP's, OTPWALL's bodies).
+    #[test]
+    fn body_arrays_refused(items in proptest::collection::vec(json_value(), 0..5)) {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Buy {
+            service: Value,
+            country: Value,
+        }
+        let bytes = serde_json::to_vec(&items).unwrap();
+        prop_assert_eq!(parse_json::<Buy>(&bytes).unwrap_err().code, Code::InvalidRequest);
+    }
+}
+
+#[test]
+fn body_deep_nesting_is_refused_without_overflow() {
+    for (open, times) in [("[", 60_000), ("{\"a\":", 12_000)] {
+        let text = open.repeat(times);
+        let e = parse_json::<Value>(text.as_bytes()).unwrap_err();
+        assert_eq!(e.code, Code::MalformedJson, "{}", e.message);
+    }
+}
+
+// ---------------------------------------------------------------- webhook URLs
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn webhook_url_never_panics(url in hostile(), allow in any::<bool>()) {
+        if webhook::validate_url(&url, allow).is_ok() {
+            prop_assert!(url.to_ascii_lowercase().starts_with("https://") || (allow && url.to_ascii_lowercase().starts_with("http://")));
+        }
+        let _ = webhook::validate_url(&format!("https://{url}"), allow);
+        let _ = webhook::validate_url(&format!("https://[{url}]:{url}/"), allow);
+    }
+}
