@@ -31,3 +31,20 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   say "installing npm packages"
   npm ci --no-audit --no-fund
 fi
+
+# Python tools for the tests (schemathesis, openapi-spec-validator), pinned in
+# tests/python/requirements.txt, in a virtualenv at .venv/ (git-ignored).
+python_tools_ok() {
+  [ -x .venv/bin/python ] || return 1
+  local installed
+  installed=$(.venv/bin/python -m pip freeze 2>/dev/null | tr 'A-Z_' 'a-z-')
+  while read -r req; do
+    req=$(printf '%s' "${req%%#*}" | tr -d ' ' | tr 'A-Z_' 'a-z-')
+    [ -z "$req" ] || grep -qxF "$req" <<<"$installed" || return 1
+  done < tests/python/requirements.txt
+}
+if ! python_tools_ok; then
+  say "installing the Python test tools into .venv (tests/python/requirements.txt)"
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+fi
