@@ -102,7 +102,12 @@ impl WebhookDispatcher {
         let body = payload(&event.event_type, &rfc3339(event.created_at), &data);
         let started = Date::now().as_millis() as i64;
         let secret = endpoint.secret(&crate::config::server_key(&self.env)?);
-        let result = post(&endpoint.url, &secret, &event.id, started / 1000, &body, config.webhook_timeout_ms).await;
+        // An endpoint stored before today's URL rules is checked again: never connect to an
+        // internal address (SSRF), record the refusal as a failed attempt instead.
+        let result = match crate::domain::webhook::validate_url(&endpoint.url, config.webhook_allow_local_http) {
+            Ok(()) => post(&endpoint.url, &secret, &event.id, started / 1000, &body, config.webhook_timeout_ms).await,
+            Err(why) => Err(format!("not delivered: {why}")),
+        };
         let finished = Date::now().as_millis() as i64;
         let number = event.attempts + 1;
         let (status_code, error) = match &result {
