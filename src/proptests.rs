@@ -7,7 +7,7 @@ use crate::domain::pagination::Page;
 use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::sms::{extract_code, is_fresh, parse_signature, signed_by};
 use crate::domain::template::Template;
-use crate::domain::{crypto, webhook};
+use crate::domain::{crypto, text, time, webhook};
 use crate::http::body::parse_json;
 use crate::http::error::Code;
 use proptest::prelude::*;
@@ -170,7 +170,7 @@ enum Part {
 }
 
 fn parts() -> impl Strategy<Value = Vec<Part>> {
-    proptest::collection::vec(prop_oneof![".{1,12}".prop_map(Part::Text), "[A-Za-z0-9_]{1,10}".prop_map(Part::Var)], 1..8)
+    proptest::collection::vec(prop_oneof!["\\PC{1,12}".prop_map(Part::Text), "[A-Za-z0-9_]{1,10}".prop_map(Part::Var)], 1..8)
 }
 
 proptest! {
@@ -368,5 +368,26 @@ proptest! {
         }
         let _ = webhook::validate_url(&format!("https://{url}"), allow);
         let _ = webhook::validate_url(&format!("https://[{url}]:{url}/"), allow);
+    }
+}
+
+// ---------------------------------------------------------------- times and labels
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn rfc3339_never_panics_and_round_trips(input in hostile(), ms in -62_000_000_000_000i64..253_000_000_000_000) {
+        let _ = time::parse_rfc3339(&input);
+        prop_assert_eq!(time::parse_rfc3339(&time::rfc3339(ms)), Some(ms.div_euclid(1000) * 1000));
+        prop_assert_eq!(time::parse_rfc3339(&time::rfc3339_millis(ms)), Some(ms));
+    }
+
+    /// A label is stored trimmed, 1..=max characters, without a control character.
+    #[test]
+    fn label_rule(input in hostile(), max in 1usize..300) {
+        if let Ok(l) = text::label("name", &input, max) {
+            prop_assert!(!l.is_empty() && l.chars().count() <= max && !l.chars().any(char::is_control));
+            prop_assert_eq!(l.trim(), l.as_str());
+        }
     }
 }

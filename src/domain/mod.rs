@@ -11,5 +11,6 @@ pub mod phone;
 pub mod ratelimit;
 pub mod sms;
 pub mod template;
+pub mod text;
 pub mod time;
 pub mod webhook;

@@ -6,6 +6,10 @@ use std::fmt;
 
 pub const CODE: &str = "code";
 pub const MAX_BODY_CHARS: usize = 1000;
+/// A caller's variable value may be at most this long…
+pub const MAX_VARIABLE_CHARS: usize = 256;
+/// …and the rendered text at most this long (10 SMS segments of 160 GSM characters).
+pub const MAX_RENDERED_CHARS: usize = 1600;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Piece {
@@ -22,6 +26,10 @@ pub struct Template {
 pub enum TemplateError {
     Empty,
     TooLong,
+    /// A control character other than a line break or a tab.
+    ControlCharacter,
+    VariableTooLong(String),
+    RenderedTooLong,
     /// A `{` or `}` that does not form a placeholder, at this character position.
     BadBrace(usize),
     Missing(Vec<String>),
@@ -34,6 +42,9 @@ impl fmt::Display for TemplateError {
         match self {
             TemplateError::Empty => write!(f, "template body is empty"),
             TemplateError::TooLong => write!(f, "template body is longer than {MAX_BODY_CHARS} characters"),
+            TemplateError::ControlCharacter => write!(f, "template body contains a control character (only line breaks and tabs are allowed)"),
+            TemplateError::VariableTooLong(name) => write!(f, "template variable '{name}' is longer than {MAX_VARIABLE_CHARS} characters"),
+            TemplateError::RenderedTooLong => write!(f, "the rendered message is longer than {MAX_RENDERED_CHARS} characters"),
             TemplateError::BadBrace(at) => write!(f, "template body has an unmatched brace at character {at}; placeholders look like {{name}}, literal braces are written {{{{ and }}}}"),
             TemplateError::Missing(names) => write!(f, "missing template variable(s): {}", names.join(", ")),
             TemplateError::Unknown(names) => write!(f, "unknown template variable(s): {}", names.join(", ")),
@@ -53,6 +64,9 @@ impl Template {
         }
         if body.chars().count() > MAX_BODY_CHARS {
             return Err(TemplateError::TooLong);
+        }
+        if body.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+            return Err(TemplateError::ControlCharacter);
         }
         let chars: Vec<char> = body.chars().collect();
         let mut pieces = Vec::new();
@@ -130,12 +144,21 @@ impl Template {
             match piece {
                 Piece::Text(t) => out.push_str(t),
                 Piece::Var(n) if n == CODE => out.push_str(code.unwrap_or_default()),
-                Piece::Var(n) => match variables.get(n) {
-                    Some(serde_json::Value::String(s)) => out.push_str(s),
-                    Some(serde_json::Value::Number(x)) => out.push_str(&x.to_string()),
-                    _ => return Err(TemplateError::BadValue(n.clone())),
-                },
+                Piece::Var(n) => {
+                    let value = match variables.get(n) {
+                        Some(serde_json::Value::String(s)) => s.clone(),
+                        Some(serde_json::Value::Number(x)) => x.to_string(),
+                        _ => return Err(TemplateError::BadValue(n.clone())),
+                    };
+                    if value.chars().count() > MAX_VARIABLE_CHARS {
+                        return Err(TemplateError::VariableTooLong(n.clone()));
+                    }
+                    out.push_str(&value);
+                }
             }
+        }
+        if out.chars().count() > MAX_RENDERED_CHARS {
+            return Err(TemplateError::RenderedTooLong);
         }
         Ok(out)
     }
@@ -177,5 +200,18 @@ mod tests {
         assert_eq!(Template::parse("{a b}"), Err(TemplateError::BadBrace(0)));
         assert!(!Template::parse("no code here").unwrap().has_code());
         assert!(Template::parse(&"x".repeat(MAX_BODY_CHARS + 1)).is_err());
+        assert_eq!(Template::parse("\u{0}code {code}"), Err(TemplateError::ControlCharacter));
+        assert!(Template::parse("line one\nline two\t{code}").is_ok());
+    }
+
+    #[test]
+    fn variables_and_the_text_are_bounded() {
+        let t = Template::parse("Hi {name}.").unwrap();
+        let long = "x".repeat(MAX_VARIABLE_CHARS + 1);
+        assert_eq!(t.render(None, &vars(json!({"name": long}))), Err(TemplateError::VariableTooLong("name".into())));
+        assert!(t.render(None, &vars(json!({"name": "x".repeat(MAX_VARIABLE_CHARS)}))).is_ok());
+        let many = Template::parse(&"{a}{b}{c}{d}{e}{f}{g}".repeat(2)).unwrap();
+        let v = json!({"a": long[1..], "b": long[1..], "c": long[1..], "d": long[1..], "e": long[1..], "f": long[1..], "g": long[1..]});
+        assert_eq!(many.render(None, &vars(v)), Err(TemplateError::RenderedTooLong));
     }
 }
