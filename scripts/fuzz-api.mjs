@@ -71,6 +71,8 @@ export async function fuzz({ seed = 1, maxExamples = 20, phases, workers = 1, lo
     const base = String(app.url).replace(/\/$/, "");
     const schema = `${base}/openapi.json`;
     const common = [
+      "--config-file",
+      path.join(ROOT, "tests/python/schemathesis.toml"),
       "run",
       schema,
       "--url",

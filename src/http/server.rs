@@ -80,7 +80,8 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> worker::Result<Res
     let (path, query_string) = (path.to_owned(), query.to_owned());
     let ip = headers.get("CF-Connecting-IP").ok().flatten().unwrap_or_else(|| "0.0.0.0".to_owned());
     let key_hash = auth::presented_key(&headers, &path).map(|k| crate::domain::crypto::sha256_hex(k.as_bytes()));
-    let mut ctx = Ctx { config: Config::get(&env), env, wctx, now_ms, method: req.method().to_string(), path, url, query_string, headers, ip, key_hash, body: Vec::new() };
+    // The method as sent: `worker::Method` maps methods it does not know (QUERY, …) to GET.
+    let mut ctx = Ctx { config: Config::get(&env), env, wctx, now_ms, method: req.inner().method(), path, url, query_string, headers, ip, key_hash, body: Vec::new() };
 
     let decision = ratelimit::check(&ctx, Group::for_path(&ctx.path)).await;
     let result = if decision.allowed {
