@@ -2,8 +2,8 @@
 pub mod activation;
 pub mod crypto;
 pub mod delivery;
-pub mod ids;
 pub mod idempotency;
+pub mod ids;
 pub mod money;
 pub mod otp;
 pub mod pagination;
