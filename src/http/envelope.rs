@@ -109,7 +109,9 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(
             v,
-            json!({"errors":[{"timestamp":"2025-08-18 00:00:00","path":"/api/verify/","method":"POST","status":401,"message":"User Not Authorized","code":"1136"}]})
+            json!({"errors":[{"timestamp":"2025-08-18 \
+                00:00:00","path":"/api/verify/","method":"POST","status":401,"message":"User Not \
+                Authorized","code":"1136"}]})
         );
     }
 
