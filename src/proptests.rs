@@ -9,7 +9,7 @@ use crate::domain::sms::{extract_code, is_fresh, parse_signature, signed_by};
 use crate::domain::template::Template;
 use crate::domain::{crypto, text, time, webhook};
 use crate::http::body::parse_json;
-use crate::http::error::Code;
+use crate::domain::error::Code;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 

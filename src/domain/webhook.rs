@@ -16,14 +16,19 @@ pub fn secret_from_key(key: &[u8]) -> String {
 
 /// The HMAC key of a `whsec_…` secret.
 pub fn secret_key(secret: &str) -> Option<Vec<u8>> {
-    B64.decode(secret.strip_prefix(SECRET_PREFIX)?).ok().filter(|k| !k.is_empty())
+    B64.decode(secret.strip_prefix(SECRET_PREFIX)?)
+        .ok()
+        .filter(|k| !k.is_empty())
 }
 
 /// The `webhook-signature` header value for one message.
 pub fn signature(secret: &str, msg_id: &str, timestamp_secs: i64, body: &str) -> Option<String> {
     let key = secret_key(secret)?;
     let signed = format!("{msg_id}.{timestamp_secs}.{body}");
-    Some(format!("v1,{}", B64.encode(hmac_sha256(&key, signed.as_bytes()))))
+    Some(format!(
+        "v1,{}",
+        B64.encode(hmac_sha256(&key, signed.as_bytes()))
+    ))
 }
 
 /// Where an endpoint may point (OWASP SSRF prevention): `https://` to a public host name or a
@@ -42,7 +47,9 @@ pub fn validate_url(url: &str, allow_local_http: bool) -> Result<(), String> {
     if !url.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
         return Err("url must be printable ASCII without spaces or control characters (write international names in punycode, other characters percent-encoded)".to_owned());
     }
-    let (scheme, rest) = url.split_once("://").ok_or("url must start with https://")?;
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or("url must start with https://")?;
     let scheme = scheme.to_ascii_lowercase();
     if scheme != "https" && scheme != "http" {
         return Err("url must start with https://".to_owned());
@@ -119,27 +126,54 @@ fn classify_host(host: &str) -> Result<Target, String> {
     if labels.last().is_some_and(|l| looks_numeric(l)) {
         return whatwg_ipv4(&labels).map(classify_v4).ok_or_else(invalid);
     }
-    let label_ok = |l: &&str| (1..=63).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') && !l.starts_with('-') && !l.ends_with('-');
+    let label_ok = |l: &&str| {
+        (1..=63).contains(&l.len())
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
     if !labels.iter().all(label_ok) {
         return Err(invalid());
     }
     if labels.len() < 2 {
         // `localhost`, `intranet`, `metadata`: names that only resolve inside a network.
-        return Ok(if name == "localhost" { Target::Loopback } else { Target::Internal });
+        return Ok(if name == "localhost" {
+            Target::Loopback
+        } else {
+            Target::Internal
+        });
     }
     let tld = labels.last().copied().unwrap_or_default();
     if tld == "localhost" {
         return Ok(Target::Loopback);
     }
-    let internal_suffixes = ["local", "internal", "intranet", "lan", "home", "corp", "private", "localdomain", "test", "invalid", "example"];
-    if internal_suffixes.contains(&tld) || name.ends_with(".home.arpa") || name == "home.arpa" || tld == "arpa" {
+    let internal_suffixes = [
+        "local",
+        "internal",
+        "intranet",
+        "lan",
+        "home",
+        "corp",
+        "private",
+        "localdomain",
+        "test",
+        "invalid",
+        "example",
+    ];
+    if internal_suffixes.contains(&tld)
+        || name.ends_with(".home.arpa")
+        || name == "home.arpa"
+        || tld == "arpa"
+    {
         return Ok(Target::Internal);
     }
     Ok(Target::Public)
 }
 
 fn looks_numeric(label: &str) -> bool {
-    let hex = label.strip_prefix("0x").or_else(|| label.strip_prefix("0X"));
+    let hex = label
+        .strip_prefix("0x")
+        .or_else(|| label.strip_prefix("0X"));
     match hex {
         Some(h) => h.bytes().all(|b| b.is_ascii_hexdigit()),
         None => !label.is_empty() && label.bytes().all(|b| b.is_ascii_digit()),
@@ -208,7 +242,9 @@ fn classify_v6(ip: std::net::Ipv6Addr) -> Target {
         return Target::Loopback;
     }
     let seg = ip.segments();
-    let embedded_v4 = |hi: u16, lo: u16| std::net::Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
+    let embedded_v4 = |hi: u16, lo: u16| {
+        std::net::Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8)
+    };
     // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::a.b.c.d):
     // judged by the IPv4 address they carry.
     if seg[..5] == [0, 0, 0, 0, 0] && (seg[5] == 0xffff || seg[5] == 0) {
@@ -243,7 +279,9 @@ fn classify_v6(ip: std::net::Ipv6Addr) -> Target {
 /// `base_ms`, capped at `max_ms`, with ±50 % jitter from `jitter` (any u32, uniformly drawn) so
 /// endpoints that fail together do not get retried in lockstep.
 pub fn retry_delay_ms(failures: u32, base_ms: i64, max_ms: i64, jitter: u32) -> i64 {
-    let exp = base_ms.saturating_mul(1i64 << failures.saturating_sub(1).min(30)).min(max_ms);
+    let exp = base_ms
+        .saturating_mul(1i64 << failures.saturating_sub(1).min(30))
+        .min(max_ms);
     // factor in [0.5, 1.5)
     let factor_milli = 500 + i64::from(jitter % 1000);
     (exp.saturating_mul(factor_milli) / 1000).max(1)
@@ -349,15 +387,36 @@ mod tests {
         for url in refused {
             assert!(validate_url(url, false).is_err(), "accepted {url:?}");
         }
-        for url in ["https://example.com/hooks", "https://8.8.8.8/h", "https://[2606:4700::1111]/h", "https://hooks.example.co.uk:8443/x?y=1#z", "https://xn--bcher-kva.de/"] {
+        for url in [
+            "https://example.com/hooks",
+            "https://8.8.8.8/h",
+            "https://[2606:4700::1111]/h",
+            "https://hooks.example.co.uk:8443/x?y=1#z",
+            "https://xn--bcher-kva.de/",
+        ] {
             assert!(validate_url(url, false).is_ok(), "refused {url:?}");
         }
         // Local development: loopback only, over http or https.
-        for url in ["http://127.0.0.1:9/h", "https://127.0.0.1/", "http://localhost:8080/", "http://[::1]:80/"] {
-            assert!(validate_url(url, true).is_ok(), "refused {url:?} in development");
+        for url in [
+            "http://127.0.0.1:9/h",
+            "https://127.0.0.1/",
+            "http://localhost:8080/",
+            "http://[::1]:80/",
+        ] {
+            assert!(
+                validate_url(url, true).is_ok(),
+                "refused {url:?} in development"
+            );
         }
-        for url in ["http://10.0.0.1/", "http://169.254.169.254/", "http://example.com/"] {
-            assert!(validate_url(url, true).is_err(), "accepted {url:?} in development");
+        for url in [
+            "http://10.0.0.1/",
+            "http://169.254.169.254/",
+            "http://example.com/",
+        ] {
+            assert!(
+                validate_url(url, true).is_err(),
+                "accepted {url:?} in development"
+            );
         }
     }
 
