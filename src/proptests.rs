@@ -1,6 +1,7 @@
 //! Property tests (proptest, native `cargo test`) for every parser and rule that reads client
 //! input: no panic on any input, and the invariant each one promises. The route table and
 //! URL splitting have theirs next to `resolve` (src/http/routes.rs).
+use crate::domain::error::Code;
 use crate::domain::idempotency::{self, Decision, Record};
 use crate::domain::money::{Money, MAX_OPERATION};
 use crate::domain::pagination::Page;
@@ -9,12 +10,14 @@ use crate::domain::sms::{extract_code, is_fresh, parse_signature, signed_by};
 use crate::domain::template::Template;
 use crate::domain::{crypto, text, time, webhook};
 use crate::http::body::parse_json;
-use crate::domain::error::Code;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
 fn config() -> ProptestConfig {
-    ProptestConfig { cases: 1000, ..ProptestConfig::default() }
+    ProptestConfig {
+        cases: 1000,
+        ..ProptestConfig::default()
+    }
 }
 
 /// Strings that mix what parsers care about with anything at all.
@@ -170,7 +173,13 @@ enum Part {
 }
 
 fn parts() -> impl Strategy<Value = Vec<Part>> {
-    proptest::collection::vec(prop_oneof!["\\PC{1,12}".prop_map(Part::Text), "[A-Za-z0-9_]{1,10}".prop_map(Part::Var)], 1..8)
+    proptest::collection::vec(
+        prop_oneof![
+            "\\PC{1,12}".prop_map(Part::Text),
+            "[A-Za-z0-9_]{1,10}".prop_map(Part::Var)
+        ],
+        1..8,
+    )
 }
 
 proptest! {
@@ -290,7 +299,8 @@ fn json_value() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(4, 32, 6, |inner| {
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            proptest::collection::btree_map(".{0,6}", inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
+            proptest::collection::btree_map(".{0,6}", inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }

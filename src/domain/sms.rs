@@ -136,7 +136,10 @@ pub fn parse_signature(header: &str) -> Result<Signature, SignatureError> {
 pub fn is_fresh(signature: &Signature, now_ms: i64) -> bool {
     // Checked: a hostile `t=` near i64's limits must not overflow (a panic in debug, a
     // wrapped "fresh" answer in release).
-    now_ms.div_euclid(1000).checked_sub(signature.timestamp).is_some_and(|d| d.unsigned_abs() <= SIGNATURE_TOLERANCE_SECS as u64)
+    now_ms
+        .div_euclid(1000)
+        .checked_sub(signature.timestamp)
+        .is_some_and(|d| d.unsigned_abs() <= SIGNATURE_TOLERANCE_SECS as u64)
 }
 
 /// Whether one of the header's MACs is `HMAC-SHA256(secret, "<t>.<raw body>")`, compared in

@@ -55,10 +55,16 @@ impl fmt::Display for TemplateError {
                 allowed)"
             ),
             TemplateError::VariableTooLong(name) => {
-                write!(f, "template variable '{name}' is longer than {MAX_VARIABLE_CHARS} characters")
+                write!(
+                    f,
+                    "template variable '{name}' is longer than {MAX_VARIABLE_CHARS} characters"
+                )
             }
             TemplateError::RenderedTooLong => {
-                write!(f, "the rendered message is longer than {MAX_RENDERED_CHARS} characters")
+                write!(
+                    f,
+                    "the rendered message is longer than {MAX_RENDERED_CHARS} characters"
+                )
             }
             TemplateError::BadBrace(at) => write!(
                 f,
@@ -99,7 +105,10 @@ impl Template {
         if body.chars().count() > MAX_BODY_CHARS {
             return Err(TemplateError::TooLong);
         }
-        if body.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        if body
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
             return Err(TemplateError::ControlCharacter);
         }
         let chars: Vec<char> = body.chars().collect();
@@ -272,7 +281,10 @@ mod tests {
         assert_eq!(Template::parse("{a b}"), Err(TemplateError::BadBrace(0)));
         assert!(!Template::parse("no code here").unwrap().has_code());
         assert!(Template::parse(&"x".repeat(MAX_BODY_CHARS + 1)).is_err());
-        assert_eq!(Template::parse("\u{0}code {code}"), Err(TemplateError::ControlCharacter));
+        assert_eq!(
+            Template::parse("\u{0}code {code}"),
+            Err(TemplateError::ControlCharacter)
+        );
         assert!(Template::parse("line one\nline two\t{code}").is_ok());
     }
 
@@ -280,10 +292,18 @@ mod tests {
     fn variables_and_the_text_are_bounded() {
         let t = Template::parse("Hi {name}.").unwrap();
         let long = "x".repeat(MAX_VARIABLE_CHARS + 1);
-        assert_eq!(t.render(None, &vars(json!({"name": long}))), Err(TemplateError::VariableTooLong("name".into())));
-        assert!(t.render(None, &vars(json!({"name": "x".repeat(MAX_VARIABLE_CHARS)}))).is_ok());
+        assert_eq!(
+            t.render(None, &vars(json!({"name": long}))),
+            Err(TemplateError::VariableTooLong("name".into()))
+        );
+        assert!(t
+            .render(None, &vars(json!({"name": "x".repeat(MAX_VARIABLE_CHARS)})))
+            .is_ok());
         let many = Template::parse(&"{a}{b}{c}{d}{e}{f}{g}".repeat(2)).unwrap();
         let v = json!({"a": long[1..], "b": long[1..], "c": long[1..], "d": long[1..], "e": long[1..], "f": long[1..], "g": long[1..]});
-        assert_eq!(many.render(None, &vars(v)), Err(TemplateError::RenderedTooLong));
+        assert_eq!(
+            many.render(None, &vars(v)),
+            Err(TemplateError::RenderedTooLong)
+        );
     }
 }

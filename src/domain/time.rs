@@ -62,7 +62,9 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     let b = text.as_bytes();
     let digits = |from: usize, len: usize| -> Option<u32> {
         let part = b.get(from..from + len)?;
-        part.iter().all(u8::is_ascii_digit).then(|| part.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')))
+        part.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| part.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')))
     };
     let at = |i: usize, c: u8| b.get(i).is_some_and(|x| x.eq_ignore_ascii_case(&c));
     let (year, month, day) = (digits(0, 4)?, digits(5, 2)?, digits(8, 2)?);
@@ -71,7 +73,20 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
         return None;
     }
     let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     let max_day = *month_days.get(month.checked_sub(1)? as usize)?;
     if day == 0 || day > max_day || hour > 23 || minute > 59 || second > 60 {
         return None;
@@ -80,11 +95,18 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     let mut millis = 0u32;
     if at(i, b'.') {
         let start = i + 1;
-        let n = b.iter().skip(start).take_while(|c| c.is_ascii_digit()).count();
+        let n = b
+            .iter()
+            .skip(start)
+            .take_while(|c| c.is_ascii_digit())
+            .count();
         if n == 0 || n > 9 {
             return None;
         }
-        let first3 = format!("{:0<3}", std::str::from_utf8(b.get(start..start + n.min(3))?).ok()?);
+        let first3 = format!(
+            "{:0<3}",
+            std::str::from_utf8(b.get(start..start + n.min(3))?).ok()?
+        );
         millis = first3.parse().ok()?;
         i = start + n;
     }
@@ -101,7 +123,8 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
         return None;
     };
     let days = days_from_civil(i64::from(year), month, day);
-    let secs = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second.min(59)) - offset_mins * 60;
+    let secs =
+        days * 86_400 + i64::from(hour * 3600 + minute * 60 + second.min(59)) - offset_mins * 60;
     Some(secs * 1000 + i64::from(millis))
 }
 
@@ -112,11 +135,35 @@ mod tests {
     #[test]
     fn parses_rfc3339() {
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_rfc3339("2025-08-18T06:28:58.962Z"), Some(1_755_498_538_962));
-        assert_eq!(parse_rfc3339("2025-08-18t06:28:58.9621234z"), Some(1_755_498_538_962));
-        assert_eq!(parse_rfc3339("2025-08-18T11:58:58+05:30"), Some(1_755_498_538_000));
-        assert_eq!(parse_rfc3339("2024-02-29T00:00:00Z"), Some(1_709_164_800_000));
-        for bad in ["", "yesterday", "2026-13-01T00:00:00Z", "2025-02-29T00:00:00Z", "2026-11-30 12:00:00", "2026-11-30T12:00:00", "2026-11-30T24:00:00Z", "2026-11-30T12:00:00+5:30", "2026-11-30T12:00:00Zjunk", "2026-11-30T12:00:00.Z", "２０２６-11-30T12:00:00Z"] {
+        assert_eq!(
+            parse_rfc3339("2025-08-18T06:28:58.962Z"),
+            Some(1_755_498_538_962)
+        );
+        assert_eq!(
+            parse_rfc3339("2025-08-18t06:28:58.9621234z"),
+            Some(1_755_498_538_962)
+        );
+        assert_eq!(
+            parse_rfc3339("2025-08-18T11:58:58+05:30"),
+            Some(1_755_498_538_000)
+        );
+        assert_eq!(
+            parse_rfc3339("2024-02-29T00:00:00Z"),
+            Some(1_709_164_800_000)
+        );
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01T00:00:00Z",
+            "2025-02-29T00:00:00Z",
+            "2026-11-30 12:00:00",
+            "2026-11-30T12:00:00",
+            "2026-11-30T24:00:00Z",
+            "2026-11-30T12:00:00+5:30",
+            "2026-11-30T12:00:00Zjunk",
+            "2026-11-30T12:00:00.Z",
+            "２０２６-11-30T12:00:00Z",
+        ] {
             assert_eq!(parse_rfc3339(bad), None, "{bad}");
         }
     }

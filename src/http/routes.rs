@@ -8,9 +8,15 @@ pub enum Route {
     OpenApi,
     // Operator (admin) API.
     AdminCreateAccount,
-    AdminCreateKey { account_id: String },
-    AdminRevokeKey { key_id: String },
-    AdminTopup { account_id: String },
+    AdminCreateKey {
+        account_id: String,
+    },
+    AdminRevokeKey {
+        key_id: String,
+    },
+    AdminTopup {
+        account_id: String,
+    },
     AdminPutCatalog,
     AdminImportNumbers,
     AdminCreateSupplier,
@@ -21,31 +27,45 @@ pub enum Route {
     Countries,
     Services,
     BuyNumber,
-    ActivationStatus { id: String },
-    SetActivationStatus { id: String },
+    ActivationStatus {
+        id: String,
+    },
+    SetActivationStatus {
+        id: String,
+    },
     InboundSms,
     // WhatOTP.
     OtpSend,
     OtpVerify,
     MessageSend,
-    MessageStatus { id: String },
+    MessageStatus {
+        id: String,
+    },
     // GetOTP.
     GetOtpSend,
     GetOtpCheck,
-    GetOtpStatus { message_id: String },
+    GetOtpStatus {
+        message_id: String,
+    },
     // NumberOTP.
     PublicPrices,
     PublicRentPrices,
     NumberOtpBalance,
     Rent,
-    RentStatus { id: String },
+    RentStatus {
+        id: String,
+    },
     Transactions,
     Profile,
     // Outbound webhooks.
     WebhookEndpoint,
     WebhookDeliveries,
-    WebhookRedeliver { event_id: String },
-    AdminWebhookEndpoint { account_id: String },
+    WebhookRedeliver {
+        event_id: String,
+    },
+    AdminWebhookEndpoint {
+        account_id: String,
+    },
     // Delivery provider callbacks.
     TwilioStatusCallback,
 }
@@ -301,13 +321,27 @@ mod tests {
 
     /// A template's path with a sample value in each `{param}`.
     fn sample(template: &str) -> String {
-        template.split('/').map(|s| if s.starts_with('{') { "x1" } else { s }).collect::<Vec<_>>().join("/")
+        template
+            .split('/')
+            .map(|s| if s.starts_with('{') { "x1" } else { s })
+            .collect::<Vec<_>>()
+            .join("/")
     }
 
     /// A path in a comparable shape: no trailing slash, every `{param}` as `{}`.
     fn shape(path: &str) -> String {
         let trimmed = path.strip_suffix('/').unwrap_or(path);
-        trimmed.split('/').map(|s| if s.starts_with('{') && s.ends_with('}') { "{}" } else { s }).collect::<Vec<_>>().join("/")
+        trimmed
+            .split('/')
+            .map(|s| {
+                if s.starts_with('{') && s.ends_with('}') {
+                    "{}"
+                } else {
+                    s
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/")
     }
 
     /// Whether a concrete path fits a template (one non-empty segment per `{param}`).
@@ -316,7 +350,11 @@ mod tests {
         let tpl: Vec<&str> = tpl.trim_start_matches('/').split('/').collect();
         let p = path.strip_suffix('/').unwrap_or(path);
         let p: Vec<&str> = p.trim_start_matches('/').split('/').collect();
-        tpl.len() == p.len() && tpl.iter().zip(&p).all(|(t, s)| if *t == "{}" { !s.is_empty() } else { t == s })
+        tpl.len() == p.len()
+            && tpl
+                .iter()
+                .zip(&p)
+                .all(|(t, s)| if *t == "{}" { !s.is_empty() } else { t == s })
     }
 
     #[test]
@@ -329,19 +367,40 @@ mod tests {
 
     #[test]
     fn openapi_documents_exactly_the_route_table() {
-        let doc: serde_json::Value = serde_json::from_str(OPENAPI).expect("openapi/openapi.json is JSON");
-        assert_eq!(doc["openapi"].as_str().map(|v| v.starts_with("3.1")), Some(true), "openapi/openapi.json must be OpenAPI 3.1");
-        let paths = doc["paths"].as_object().expect("openapi/openapi.json has paths");
-        let methods = ["get", "put", "post", "delete", "patch", "head", "options", "trace"];
+        let doc: serde_json::Value =
+            serde_json::from_str(OPENAPI).expect("openapi/openapi.json is JSON");
+        assert_eq!(
+            doc["openapi"].as_str().map(|v| v.starts_with("3.1")),
+            Some(true),
+            "openapi/openapi.json must be OpenAPI 3.1"
+        );
+        let paths = doc["paths"]
+            .as_object()
+            .expect("openapi/openapi.json has paths");
+        let methods = [
+            "get", "put", "post", "delete", "patch", "head", "options", "trace",
+        ];
         let documented: std::collections::BTreeSet<(String, String)> = paths
             .iter()
             .flat_map(|(path, item)| {
-                methods.iter().filter(|m| item.get(**m).is_some()).map(move |m| (m.to_ascii_uppercase(), shape(path)))
+                methods
+                    .iter()
+                    .filter(|m| item.get(**m).is_some())
+                    .map(move |m| (m.to_ascii_uppercase(), shape(path)))
             })
             .collect();
-        let routed: std::collections::BTreeSet<(String, String)> = ROUTES.iter().map(|(m, p)| (m.to_string(), shape(p))).collect();
-        let missing: Vec<String> = routed.difference(&documented).map(|(m, p)| format!("{m} {p}")).collect();
-        let extra: Vec<String> = documented.difference(&routed).map(|(m, p)| format!("{m} {p}")).collect();
+        let routed: std::collections::BTreeSet<(String, String)> = ROUTES
+            .iter()
+            .map(|(m, p)| (m.to_string(), shape(p)))
+            .collect();
+        let missing: Vec<String> = routed
+            .difference(&documented)
+            .map(|(m, p)| format!("{m} {p}"))
+            .collect();
+        let extra: Vec<String> = documented
+            .difference(&routed)
+            .map(|(m, p)| format!("{m} {p}"))
+            .collect();
         assert!(
             missing.is_empty() && extra.is_empty(),
             "openapi/openapi.json and the route table (ROUTES in src/http/routes.rs) disagree.\n\
@@ -354,7 +413,12 @@ mod tests {
 
     /// Path segments drawn from the table's own words, ids and hostile strings.
     fn segment() -> impl Strategy<Value = String> {
-        let words: Vec<String> = ROUTES.iter().flat_map(|(_, p)| p.split('/')).filter(|s| !s.is_empty() && !s.starts_with('{')).map(str::to_owned).collect();
+        let words: Vec<String> = ROUTES
+            .iter()
+            .flat_map(|(_, p)| p.split('/'))
+            .filter(|s| !s.is_empty() && !s.starts_with('{'))
+            .map(str::to_owned)
+            .collect();
         prop_oneof![
             4 => proptest::sample::select(words),
             1 => Just(String::new()),
@@ -364,7 +428,9 @@ mod tests {
     }
 
     fn method() -> impl Strategy<Value = String> {
-        let known = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"].map(str::to_owned).to_vec();
+        let known = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
+            .map(str::to_owned)
+            .to_vec();
         prop_oneof![4 => proptest::sample::select(known), 1 => "[A-Z]{1,7}"]
     }
 

@@ -184,7 +184,11 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
     use Route::*;
     match route {
         Healthz => Ok(Reply::ok(serde_json::json!({"ok": true}))),
-        OpenApi => Ok(Reply::raw(200, super::reply::JSON, super::routes::OPENAPI.to_owned())),
+        OpenApi => Ok(Reply::raw(
+            200,
+            super::reply::JSON,
+            super::routes::OPENAPI.to_owned(),
+        )),
         // Operator (admin) API.
         AdminCreateAccount => admin::create_account(ctx).await,
         AdminCreateKey { account_id } => admin::create_key(ctx, &account_id).await,
