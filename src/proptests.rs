@@ -401,3 +401,18 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Every id we issue could be a session id; nothing longer than a KV key can hold is.
+    #[test]
+    fn session_ids(input in hostile(), long in 65usize..2000) {
+        prop_assert!(crate::domain::otp::could_be_session_id(&crate::domain::ids::new_id("otp").unwrap()));
+        prop_assert!(crate::domain::otp::could_be_session_id(&crate::domain::ids::new_uuid().unwrap()));
+        prop_assert!(!crate::domain::otp::could_be_session_id(&"a".repeat(long)));
+        if crate::domain::otp::could_be_session_id(&input) {
+            prop_assert!(input.len() <= 64 && input.len() < 512);
+        }
+    }
+}

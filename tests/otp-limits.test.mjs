@@ -105,7 +105,7 @@ describe("expiry (OTP_TTL_SECS=1)", () => {
     assert.equal(r.status, 200);
     assert.equal(r.body.verified, false);
     assert.equal(r.body.reason, "expired");
-    assert.equal(r.body.status, "expired");
+    assert.equal(r.body.status, "rejected");
     await app.request("POST", "/v1/otp/verify", { key: acct.key, body: { session_id: s.body.session_id, code } });
     const events = await app.db.prepare("SELECT event_type FROM webhook_events WHERE object_id = ?").bind(s.body.session_id).all();
     assert.deepEqual(events.results.map((e) => e.event_type), ["otp.expired"]);

@@ -22,7 +22,7 @@ async function verify(session_id, code, key = acct.key) {
 }
 
 describe("send and verify", () => {
-  test("send → read the code in the outbox → verify; the same code again is already_verified", async () => {
+  test("send → read the code in the outbox → verify; the same code again is rejected (already_used)", async () => {
     const to = freshPhone();
     const before = await app.money(acct.accountId);
     const s = await send(to, { length: 7 });
@@ -53,7 +53,8 @@ describe("send and verify", () => {
     const again = await verify(s.body.session_id, code);
     assert.equal(again.status, 200);
     assert.equal(again.body.verified, false);
-    assert.equal(again.body.reason, "already_verified");
+    assert.equal(again.body.reason, "already_used");
+    assert.equal(again.body.status, "rejected");
   });
 
   test("wrong codes count down attempts_remaining; after 5 the right code fails with max_attempts", async () => {
@@ -71,7 +72,7 @@ describe("send and verify", () => {
     const right = await verify(s.body.session_id, code);
     assert.equal(right.body.verified, false);
     assert.equal(right.body.reason, "max_attempts");
-    assert.equal(right.body.status, "failed");
+    assert.equal(right.body.status, "rejected");
   });
 
   test("unknown session and another account's session → 404; bad input → 400", async () => {
@@ -137,7 +138,7 @@ describe("parallel attacks", () => {
     const { code } = await latestCode(app, to);
     const results = await Promise.all(Array.from({ length: 20 }, () => verify(s.body.session_id, code)));
     assert.equal(results.filter((r) => r.body.verified === true).length, 1);
-    assert.equal(results.filter((r) => r.body.reason === "already_verified").length, 19);
+    assert.equal(results.filter((r) => r.body.reason === "already_used").length, 19);
     const events = await app.db.prepare("SELECT event_type FROM webhook_events WHERE object_id = ?").bind(s.body.session_id).all();
     assert.deepEqual(events.results.map((e) => e.event_type), ["otp.verified"]);
   });

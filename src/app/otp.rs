@@ -21,8 +21,12 @@ use worker::{console_error, console_log, D1Database, D1PreparedStatement};
 /// A channel this deployment delivers on (case-insensitive), or 1515.
 pub fn channel(app: &App, input: Option<&str>) -> Result<&'static str, AppError> {
     let offered = &app.config.otp_channels;
-    input
-        .and_then(otp::known_channel)
+    let Some(input) = input.filter(|c| !c.trim().is_empty()) else {
+        // Required, as whatotp.txt marks it (`channel *`): say so rather than "invalid".
+        let m = format!("'channel' is required: one of {}", offered.join(", "));
+        return Err(AppError::new(Code::InvalidChannel, m));
+    };
+    otp::known_channel(input)
         .filter(|c| offered.iter().any(|allowed| allowed == c))
         .ok_or_else(|| {
             let m = format!(
@@ -391,7 +395,13 @@ pub async fn check(
     let hmac_secret = secret(&app.env, "OTP_HMAC_SECRET")?;
     let db = app.db()?;
     let now = app.now_ms;
-    let stored = sessions::get_kv(&app.env, session_id).await?;
+    // An id no session can have (too long for a KV key, or not printable) is not looked up
+    // in KV; D1 then finds nothing and the answer is 404 (or 401 for a bad key).
+    let stored = if otp::could_be_session_id(session_id) {
+        sessions::get_kv(&app.env, session_id).await?
+    } else {
+        None
+    };
     if let Some(stored) = &stored {
         let mac = from_hex(&stored.code_mac).unwrap_or_default();
         let matched = otp::matches(&hmac_secret, session_id, code, &mac);

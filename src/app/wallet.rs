@@ -89,6 +89,15 @@ pub async fn topup(
                 return Ok(answer);
             }
             Err(e) if e.on_constraint(ConstraintKind::Unique, "ledger.reference") => {}
+            // A credit fails the balance CHECK only at its upper bound: say so (not 402).
+            Err(e) if e.is_overdraft() => {
+                let message = format!(
+                    "the top-up of {} would take the balance past the wallet's maximum of {}",
+                    topup.amount,
+                    crate::domain::money::MAX_BALANCE
+                );
+                return Err(AppError::new(Code::WalletMaximum, message));
+            }
             Err(e) => return Err(e.into()),
         }
         // An earlier top-up with this reference: answer from its ledger row.

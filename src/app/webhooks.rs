@@ -64,17 +64,14 @@ pub async fn set_endpoint(
     validate_url(url, app.config.webhook_allow_local_http)
         .map_err(|m| AppError::new(Code::InvalidWebhookUrl, m))?;
     let db = app.db()?;
-    let secret_version = match store::endpoint(&db, account.as_str()).await? {
-        Some(existing) => existing.secret_version + i64::from(rotate_secret),
-        None => 1,
-    };
+    let secret_version =
+        store::set_endpoint(&db, account.as_str(), url, rotate_secret, app.now_ms).await?;
     let endpoint = store::Endpoint {
         account_id: account.0.clone(),
         url: url.to_owned(),
         secret_version,
         updated_at: app.now_ms,
     };
-    store::set_endpoint(&db, &endpoint).await?;
     kick_env(&app.env, account.as_str()).await?;
     view(app, &endpoint)
 }

@@ -41,6 +41,8 @@ pub enum Code {
     Conflict,
     InvalidAmount,
     InvalidPagination,
+    UnsupportedMediaType,
+    WalletMaximum,
     // --- activations (21xx) ---
     UnknownCountry,
     UnknownService,
@@ -101,6 +103,8 @@ impl Code {
             Code::Conflict => "2013",
             Code::InvalidAmount => "2014",
             Code::InvalidPagination => "2015",
+            Code::UnsupportedMediaType => "2016",
+            Code::WalletMaximum => "2017",
             // --- activations (21xx) ---
             Code::UnknownCountry => "2100",
             Code::UnknownService => "2101",
@@ -173,6 +177,8 @@ impl Code {
             Code::Conflict => "Conflict",
             Code::InvalidAmount => "Invalid amount",
             Code::InvalidPagination => "Invalid pagination",
+            Code::UnsupportedMediaType => "Content-Type must be application/json",
+            Code::WalletMaximum => "The balance would exceed the wallet's maximum",
             // --- activations (21xx) ---
             Code::UnknownCountry => "Unknown country",
             Code::UnknownService => "Unknown service",

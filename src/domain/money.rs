@@ -7,6 +7,8 @@ pub const SCALE: i64 = 10_000;
 const DECIMALS: usize = 4;
 /// The largest amount one operation may move: 1,000,000.0000 units.
 pub const MAX_OPERATION: Money = Money(1_000_000 * SCALE);
+/// The most a wallet may hold: 100,000,000,000.0000 units (the wallets table's CHECK).
+pub const MAX_BALANCE: Money = Money(100_000_000_000 * SCALE);
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Money(i64);

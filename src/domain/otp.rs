@@ -59,10 +59,26 @@ pub enum Terminal {
     Expired,
 }
 
+/// Session ids are ours (`otp_…`, `msg_…`, UUIDs): never longer than this. KV keys are at
+/// most 512 bytes, so a longer id is answered as an unknown session without a KV read.
+pub const MAX_SESSION_ID_LEN: usize = 64;
+
+/// Whether a client's session id could name a session at all (1 to 64 printable ASCII
+/// characters). Anything else is a session that does not exist.
+pub fn could_be_session_id(id: &str) -> bool {
+    (1..=MAX_SESSION_ID_LEN).contains(&id.len()) && id.bytes().all(|b| (0x21..=0x7e).contains(&b))
+}
+
+/// The `status` of a check the session refused (already used, attempts spent, expired): a
+/// word no client can read as a success, whatever field it looks at.
+pub const REFUSED_STATUS: &str = "rejected";
+
 impl Terminal {
+    /// Why a check was refused. Never a success word ("already_used", not
+    /// "already_verified"): a refused check must not read as a success in any field.
     pub fn reason(self) -> &'static str {
         match self {
-            Terminal::AlreadyVerified => "already_verified",
+            Terminal::AlreadyVerified => "already_used",
             Terminal::MaxAttempts => "max_attempts",
             Terminal::Expired => "expired",
         }

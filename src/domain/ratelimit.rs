@@ -25,14 +25,20 @@ pub enum Group {
 
 impl Group {
     pub fn for_path(path: &str) -> Group {
-        if path.starts_with("/api/v1/auth/") || path == "/api/v1/auth" {
+        // A prefix counts with or without its trailing slash (`/api/verify` is
+        // `/api/verify/`, as the route table reads it), never as part of a longer segment.
+        let under = |prefix: &str| {
+            path.strip_prefix(prefix)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        };
+        if under("/api/v1/auth") {
             Group::Auth
-        } else if path.starts_with("/admin/") {
+        } else if under("/admin") {
             Group::Admin
-        } else if path.starts_with("/v1/")
-            || path.starts_with("/api/internal/")
-            || path.starts_with("/api/user/")
-            || path.starts_with("/api/verify/")
+        } else if under("/v1")
+            || under("/api/internal")
+            || under("/api/user")
+            || under("/api/verify")
         {
             Group::Product
         } else {
@@ -151,6 +157,20 @@ impl Counters {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn groups_with_or_without_the_trailing_slash() {
+        assert_eq!(Group::for_path("/api/verify"), Group::Product);
+        assert_eq!(Group::for_path("/api/verify/"), Group::Product);
+        assert_eq!(Group::for_path("/api/verify/check"), Group::Product);
+        assert_eq!(Group::for_path("/api/verifyx"), Group::Public);
+        assert_eq!(Group::for_path("/admin"), Group::Admin);
+        assert_eq!(Group::for_path("/administrator"), Group::Public);
+        assert_eq!(Group::for_path("/api/v1/auth/login"), Group::Auth);
+        assert_eq!(Group::for_path("/v1"), Group::Product);
+        assert_eq!(Group::for_path("/api/public/prices"), Group::Public);
+        assert_eq!(Group::for_path("/healthz"), Group::Public);
+    }
 
     const T0: i64 = 1_700_000_020_000; // 40 s into a window
 

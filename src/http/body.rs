@@ -12,6 +12,34 @@ pub fn check_size(len: usize) -> Result<(), AppError> {
     }
 }
 
+/// A JSON route reads a body sent as JSON: `application/json` (any parameters) or a
+/// `+json` type; no `Content-Type` at all is read as JSON too. Anything else (a form, text)
+/// → 415 (2016) rather than a guess at what the client meant.
+pub fn check_content_type(header: Option<&str>) -> Result<(), AppError> {
+    let Some(value) = header.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(());
+    };
+    let media = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if media == "application/json"
+        || (media.starts_with("application/") && media.ends_with("+json"))
+    {
+        Ok(())
+    } else {
+        Err(AppError::new(
+            Code::UnsupportedMediaType,
+            format!(
+                "Content-Type must be application/json, got '{}'",
+                media.chars().take(100).collect::<String>()
+            ),
+        ))
+    }
+}
+
 /// Parses a JSON body. Syntax errors → 2003 (malformed JSON); a well-formed body with
 /// missing fields, wrong types or unknown enum values → 2004 with serde's explanation.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
@@ -106,6 +134,32 @@ mod tests {
     #[allow(dead_code)]
     struct Topup {
         amount: String,
+    }
+
+    #[test]
+    fn content_types() {
+        for ok in [
+            None,
+            Some(""),
+            Some("application/json"),
+            Some("Application/JSON; charset=UTF-8"),
+            Some("application/merge-patch+json"),
+        ] {
+            assert!(check_content_type(ok).is_ok(), "{ok:?}");
+        }
+        for bad in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "application/jsonp",
+            "text/json+x",
+        ] {
+            assert_eq!(
+                check_content_type(Some(bad)).unwrap_err().code,
+                Code::UnsupportedMediaType,
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub fn status(code: Code) -> u16 {
         Code::IdempotencyKeyReused => 422,
         Code::IdempotencyInProgress | Code::Conflict => 409,
         Code::Forbidden => 403,
+        Code::UnsupportedMediaType => 415,
+        Code::WalletMaximum => 409,
         // --- activations (21xx) ---
         Code::UnknownCountry | Code::UnknownService | Code::UnknownOperator => 400,
         Code::NotOffered => 404,

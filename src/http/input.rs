@@ -6,15 +6,9 @@ use crate::domain::otp;
 /// Bounds for operator-supplied labels (names, references).
 const MAX_LABEL: usize = 255;
 
-/// A trimmed label of 1 to 255 characters.
+/// A trimmed label of 1 to 255 characters without control characters (`domain::text`).
 pub fn label(field: &str, value: &str) -> Result<String, AppError> {
-    let v = value.trim();
-    if v.is_empty() || v.chars().count() > MAX_LABEL {
-        return Err(AppError::invalid(format!(
-            "'{field}' must be 1 to {MAX_LABEL} characters"
-        )));
-    }
-    Ok(v.to_owned())
+    crate::domain::text::label(field, value, MAX_LABEL).map_err(AppError::invalid)
 }
 
 /// The user input of an OTP check: 1–16 characters (a string, or a JSON number).

@@ -31,6 +31,7 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, AppError> {
+        body::check_content_type(self.header("Content-Type").as_deref())?;
         body::parse_json(&self.body)
     }
 

@@ -35,22 +35,37 @@ pub async fn endpoint(db: &D1Database, account_id: &str) -> Result<Option<Endpoi
     .await
 }
 
-pub async fn set_endpoint(db: &D1Database, e: &Endpoint) -> Result<(), StoreError> {
-    run(stmt(
+/// Sets the account's endpoint URL and returns the secret version now in force. A rotation
+/// is one atomic increment in the same statement, so parallel rotations each get a version
+/// of their own (never two answers for one version, nor an answer for a version overwritten).
+pub async fn set_endpoint(
+    db: &D1Database,
+    account_id: &str,
+    url: &str,
+    rotate_secret: bool,
+    now_ms: i64,
+) -> Result<i64, StoreError> {
+    #[derive(serde::Deserialize)]
+    struct Version {
+        secret_version: i64,
+    }
+    let row: Option<Version> = first(stmt(
         db,
         "INSERT INTO webhook_endpoints (account_id, url, secret_version, created_at, updated_at) \
-            VALUES (?1, ?2, ?3, ?4, ?4) \
-         ON CONFLICT (account_id) DO UPDATE SET url = excluded.url, secret_version = \
-         excluded.secret_version, updated_at = excluded.updated_at",
+            VALUES (?1, ?2, 1, ?4, ?4) \
+         ON CONFLICT (account_id) DO UPDATE SET url = excluded.url, \
+         secret_version = webhook_endpoints.secret_version + ?3, updated_at = excluded.updated_at \
+         RETURNING secret_version",
         &[
-            text(&e.account_id),
-            text(&e.url),
-            int(e.secret_version),
-            int(e.updated_at),
+            text(account_id),
+            text(url),
+            int(i64::from(rotate_secret)),
+            int(now_ms),
         ],
     )?)
     .await?;
-    Ok(())
+    row.map(|r| r.secret_version)
+        .ok_or_else(|| StoreError::other("webhook endpoint upsert returned no row"))
 }
 
 pub async fn delete_endpoint(db: &D1Database, account_id: &str) -> Result<bool, StoreError> {

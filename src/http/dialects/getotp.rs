@@ -5,7 +5,7 @@ use crate::app::idempotency::Idem;
 use crate::app::otp::{self, Checked, OtpSend, Sent};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::new_uuid;
-use crate::domain::otp::{is_numeric, MAX_LENGTH, MIN_LENGTH};
+use crate::domain::otp::{is_numeric, MAX_LENGTH, MIN_LENGTH, REFUSED_STATUS};
 use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::time::sql_datetime;
 use crate::http::input::code_input;
@@ -207,7 +207,7 @@ pub async fn check(ctx: &Ctx) -> Result<Reply, AppError> {
             "reason": "invalid_code", "attempts_remaining": remaining,
         }),
         Checked::Refused(t) => json!({
-            "message_id": row.id, "verified": false, "status": t.status(), "reason": t.reason(),
+            "message_id": row.id, "verified": false, "status": REFUSED_STATUS, "reason": t.reason(),
             "attempts_remaining": 0,
         }),
     };

@@ -127,13 +127,17 @@ struct SetStatusIn {
 /// `POST /v1/activation/{id}/status {"status":"complete"|"cancel"|"retry"}` → the new state,
 /// or 409 with the reason.
 pub async fn set_activation_status(ctx: &Ctx, id: &str) -> Result<Reply, AppError> {
-    let body: SetStatusIn = ctx.json()?;
+    // The key first, as everywhere: a bad body with a bad key is a 401. The key's shape is
+    // checked here; whether it is live, only when the body is bad (the good path folds the
+    // key check into the status change).
+    let key = auth::key_hash(ctx)?;
+    let body: SetStatusIn = auth::input_after_key(ctx, ctx.json()).await?;
     let command = match body.status {
         StatusChange::Complete => Command::Complete,
         StatusChange::Cancel => Command::Cancel,
         StatusChange::Retry => Command::Retry,
     };
-    let view = activations::set_status(&ctx.app, &auth::key_hash(ctx)?, id, command).await?;
+    let view = activations::set_status(&ctx.app, &key, id, command).await?;
     Ok(status_body(&view))
 }
 
@@ -171,13 +175,17 @@ fn incoming(ctx: &Ctx) -> Result<IncomingSms, AppError> {
     bounded("text", &body.text, 4096)?;
     let number = Phone::parse(&body.number, PlusSign::Optional)
         .map_err(|e| AppError::invalid(format!("'number': {e}")))?;
-    let received_at = body
-        .received_at
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map_or_else(|| rfc3339(ctx.app.now_ms), str::to_owned);
-    bounded("received_at", &received_at, 64)?;
+    // An RFC 3339 time (any offset), stored in UTC; absent → now.
+    let received_at = match body.received_at.as_deref().map(str::trim) {
+        None | Some("") => rfc3339(ctx.app.now_ms),
+        Some(t) => crate::domain::time::parse_rfc3339(t)
+            .map(rfc3339)
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "'received_at' must be an RFC 3339 time such as 2026-11-30T12:00:00Z",
+                )
+            })?,
+    };
     Ok(IncomingSms {
         sms_id,
         number,

@@ -5,7 +5,7 @@ use crate::app::otp::{self, Checked, OtpSend, Sent};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::new_id;
 use crate::domain::money::Money;
-use crate::domain::otp::{DEFAULT_LENGTH, MAX_LENGTH, MIN_LENGTH};
+use crate::domain::otp::{DEFAULT_LENGTH, MAX_LENGTH, MIN_LENGTH, REFUSED_STATUS};
 use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::time::rfc3339;
 use crate::http::input::code_input;
@@ -110,7 +110,7 @@ pub async fn verify(ctx: &Ctx) -> Result<Reply, AppError> {
             "reason": "invalid_code", "attempts_remaining": remaining,
         }),
         Checked::Refused(t) => json!({
-            "session_id": row.id, "verified": false, "status": t.status(), "reason": t.reason(),
+            "session_id": row.id, "verified": false, "status": REFUSED_STATUS, "reason": t.reason(),
             "attempts_remaining": 0,
         }),
     };
