@@ -203,7 +203,7 @@ test("inbound: unmatched SMS is stored; bad body → 400", async () => {
   const row = await app.db.prepare("SELECT target_id, code FROM inbound_sms WHERE number = '+447700900123'").first();
   assert.deepEqual({ ...row }, { target_id: null, code: "5555" });
   const raw = JSON.stringify({ sms_id: "bad", number: "not a phone", from: "x", text: "x" });
-  const bad = await app.request("POST", "/v1/inbound/sms", { raw, headers: { "X-Signature": signature(supplier.secret, raw) } });
+  const bad = await app.request("POST", "/v1/inbound/sms", { raw, headers: { "Content-Type": "application/json", "X-Signature": signature(supplier.secret, raw) } });
   assert.equal(bad.status, 400);
 });
 
