@@ -16,6 +16,14 @@ pub fn code_input(value: Option<&serde_json::Value>, field: &str) -> Result<Stri
     let code = match value {
         Some(serde_json::Value::String(s)) => s.trim().to_owned(),
         Some(serde_json::Value::Number(n)) if n.is_u64() => n.to_string(),
+        // JSON has one number type: `76946493.0` is the integer 76946493, as JSON Schema's
+        // `integer` reads it (a code has at most 16 digits). A fraction is not a code.
+        Some(serde_json::Value::Number(n))
+            if n.as_f64()
+                .is_some_and(|f| f >= 0.0 && f.fract() == 0.0 && f < 1.0e16) =>
+        {
+            format!("{}", n.as_f64().unwrap_or_default() as u64)
+        }
         _ => {
             let m = format!("'{field}' is required: the code the user typed, as a string");
             return Err(AppError::invalid(m));
