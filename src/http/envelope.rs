@@ -137,6 +137,18 @@ mod tests {
     }
 
     #[test]
+    fn refused_sends_say_when_the_next_is_allowed() {
+        let e = AppError::of(Code::ResendTooSoon).with_retry_after(30);
+        let v: serde_json::Value =
+            serde_json::from_str(&body(&e, "/v1/otp/send", "POST", 1_755_475_200_000)).unwrap();
+        assert_eq!(
+            v["errors"][0]["resend_available_at"],
+            "2025-08-18T00:00:30Z"
+        );
+        assert_eq!(v["errors"][0]["status"], 429);
+    }
+
+    #[test]
     fn dialect_by_path() {
         let is_numberotp =
             |p: &str| body(&AppError::unauthorized(), p, "GET", 0).contains("success");
