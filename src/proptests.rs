@@ -46,7 +46,11 @@ proptest! {
                 prop_assert_eq!(Phone::parse(p.e164(), PlusSign::Required), Ok(p.clone()));
                 prop_assert_eq!(Phone::parse(digits, PlusSign::Optional), Ok(p.clone()));
                 if let Some(c) = p.country() {
-                    prop_assert!(c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()), "{}", c);
+                    prop_assert!(
+                        c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()),
+                        "{}",
+                        c,
+                    );
                 }
             }
         }
@@ -54,7 +58,13 @@ proptest! {
 
     /// A valid number pasted with spaces, dashes, dots or parentheses reads as itself.
     #[test]
-    fn phone_formatting_is_ignored(digits in "[1-9][0-9]{7,14}", seps in proptest::collection::vec(prop_oneof![Just(""), Just(" "), Just("-"), Just("."), Just("("), Just(")")], 16)) {
+    fn phone_formatting_is_ignored(
+        digits in "[1-9][0-9]{7,14}",
+        seps in proptest::collection::vec(
+            prop_oneof![Just(""), Just(" "), Just("-"), Just("."), Just("("), Just(")")],
+            16,
+        ),
+    ) {
         let mut pasted = String::from("+");
         for (d, s) in digits.chars().zip(&seps) {
             pasted.push(d);
@@ -62,7 +72,10 @@ proptest! {
         }
         let p = Phone::parse(&pasted, PlusSign::Required).unwrap();
         prop_assert_eq!(p.digits(), digits.as_str());
-        prop_assert_eq!(Phone::parse(&digits, PlusSign::Required), Err(crate::domain::phone::PhoneError::MissingPlus));
+        prop_assert_eq!(
+            Phone::parse(&digits, PlusSign::Required),
+            Err(crate::domain::phone::PhoneError::MissingPlus),
+        );
     }
 
     /// The country is the one of the longest calling code: every +1 number has one.
@@ -124,20 +137,32 @@ proptest! {
     #[test]
     fn sms_code_extraction_never_panics(text in hostile()) {
         if let Some(code) = extract_code(&text) {
-            prop_assert!((4..=8).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit()), "{}", code);
+            prop_assert!(
+                (4..=8).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit()),
+                "{}",
+                code,
+            );
             let mut rest = text.chars().filter(char::is_ascii_digit);
             prop_assert!(code.chars().all(|c| rest.any(|d| d == c)), "{} not in {}", code, text);
         }
     }
 
     #[test]
-    fn sms_code_is_found_in_words(before in "[A-Za-z :]{0,30}", code in "[0-9]{4,8}", after in "[A-Za-z .]{0,30}") {
+    fn sms_code_is_found_in_words(
+        before in "[A-Za-z :]{0,30}",
+        code in "[0-9]{4,8}",
+        after in "[A-Za-z .]{0,30}",
+    ) {
         let text = format!("{before} {code} {after}");
         prop_assert_eq!(extract_code(&text), Some(code));
     }
 
     #[test]
-    fn signature_header_never_panics(header in hostile(), now_ms in any::<i64>(), t in any::<i64>()) {
+    fn signature_header_never_panics(
+        header in hostile(),
+        now_ms in any::<i64>(),
+        t in any::<i64>(),
+    ) {
         if let Ok(sig) = parse_signature(&header) {
             prop_assert!(!sig.macs.is_empty() && sig.macs.iter().all(|m| m.len() == 32));
             let _ = is_fresh(&sig, now_ms);
@@ -149,7 +174,13 @@ proptest! {
     /// A header made the documented way verifies for that secret and body only, and only
     /// within the tolerance.
     #[test]
-    fn signature_round_trip(secret in "[ -~]{1,40}", body in any::<Vec<u8>>(), other in any::<Vec<u8>>(), t in 0i64..4_000_000_000, skew in -600i64..600) {
+    fn signature_round_trip(
+        secret in "[ -~]{1,40}",
+        body in any::<Vec<u8>>(),
+        other in any::<Vec<u8>>(),
+        t in 0i64..4_000_000_000,
+        skew in -600i64..600,
+    ) {
         let mut message = format!("{t}.").into_bytes();
         message.extend_from_slice(&body);
         let mac = crypto::to_hex(&crypto::hmac_sha256(secret.as_bytes(), &message));
@@ -186,9 +217,14 @@ proptest! {
     #![proptest_config(config())]
 
     #[test]
-    fn template_parse_and_render_never_panic(body in hostile(), vars in proptest::collection::btree_map("[a-z_]{1,6}", any::<String>(), 0..4), code in proptest::option::of("[0-9]{4,8}")) {
+    fn template_parse_and_render_never_panic(
+        body in hostile(),
+        vars in proptest::collection::btree_map("[a-z_]{1,6}", any::<String>(), 0..4),
+        code in proptest::option::of("[0-9]{4,8}"),
+    ) {
         if let Ok(t) = Template::parse(&body) {
-            let vars: Map<String, Value> = vars.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+            let vars: Map<String, Value> =
+                vars.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
             let _ = t.render(code.as_deref(), &vars);
         }
     }
@@ -216,8 +252,12 @@ proptest! {
         }
         prop_assume!(!body.trim().is_empty());
         let t = Template::parse(&body).unwrap();
-        prop_assert_eq!(t.variables().into_iter().map(str::to_owned).collect::<std::collections::BTreeSet<_>>(), names.clone());
-        let vars: Map<String, Value> = names.iter().filter(|n| *n != "code").map(|n| (n.clone(), json!(value(n)))).collect();
+        prop_assert_eq!(
+            t.variables().into_iter().map(str::to_owned).collect::<std::collections::BTreeSet<_>>(),
+            names.clone(),
+        );
+        let vars: Map<String, Value> =
+            names.iter().filter(|n| *n != "code").map(|n| (n.clone(), json!(value(n)))).collect();
         prop_assert_eq!(t.render(t.has_code().then_some(code.as_str()), &vars), Ok(expected));
         // A variable the template does not use is refused, never ignored.
         let mut extra = vars.clone();
@@ -232,7 +272,8 @@ proptest! {
 
     #[test]
     fn idempotency_key_rule(key in hostile()) {
-        let valid = (1..=255).contains(&key.len()) && key.bytes().all(|b| (0x21..=0x7e).contains(&b));
+        let valid =
+            (1..=255).contains(&key.len()) && key.bytes().all(|b| (0x21..=0x7e).contains(&b));
         prop_assert_eq!(idempotency::validate_key(&key).is_ok(), valid);
     }
 
@@ -244,12 +285,25 @@ proptest! {
     /// Two requests share a fingerprint only when method, path and body are all equal; a
     /// record replays only its own request.
     #[test]
-    fn idempotency_fingerprint(a in ("GET|POST|PUT", "/[a-z/]{0,12}", any::<Vec<u8>>()), b in ("GET|POST|PUT", "/[a-z/]{0,12}", any::<Vec<u8>>())) {
+    fn idempotency_fingerprint(
+        a in ("GET|POST|PUT", "/[a-z/]{0,12}", any::<Vec<u8>>()),
+        b in ("GET|POST|PUT", "/[a-z/]{0,12}", any::<Vec<u8>>()),
+    ) {
         let fa = idempotency::fingerprint(&a.0, &a.1, &a.2);
         let fb = idempotency::fingerprint(&b.0, &b.1, &b.2);
         prop_assert_eq!(fa == fb, a == b);
-        let record = Record { fingerprint: fa.clone(), created_at_ms: 0, response: Some((200, "{}".into())) };
-        let expected = if a == b { Decision::Replay { status: 200, body: "{}".into() } } else { Decision::Mismatch };
+        let record =
+            Record {
+                fingerprint: fa.clone(),
+                created_at_ms: 0,
+                response: Some((200, "{}".into())),
+            };
+        let expected =
+            if a == b {
+                Decision::Replay { status: 200, body: "{}".into() }
+            } else {
+                Decision::Mismatch
+            };
         prop_assert_eq!(idempotency::decide(&record, &fb), expected);
     }
 }
@@ -259,7 +313,11 @@ proptest! {
     #![proptest_config(config())]
 
     #[test]
-    fn pagination_never_panics(page in proptest::option::of(hostile()), limit in proptest::option::of(hostile()), total in any::<u32>()) {
+    fn pagination_never_panics(
+        page in proptest::option::of(hostile()),
+        limit in proptest::option::of(hostile()),
+        total in any::<u32>(),
+    ) {
         if let Ok(p) = Page::parse(page.as_deref(), limit.as_deref()) {
             prop_assert!(p.page >= 1 && (1..=100).contains(&p.limit));
             let _ = p.offset();
@@ -278,10 +336,15 @@ proptest! {
 
     /// Out of range is refused, not clamped.
     #[test]
-    fn pagination_refuses_out_of_range(limit in 101u64..10_000_000_000, page in 1_000_001u64..10_000_000_000) {
+    fn pagination_refuses_out_of_range(
+        limit in 101u64..10_000_000_000,
+        page in 1_000_001u64..10_000_000_000,
+    ) {
         prop_assert!(Page::parse(None, Some(&limit.to_string())).is_err());
         prop_assert!(Page::parse(Some(&page.to_string()), None).is_err());
-        prop_assert!(Page::parse(Some("0"), None).is_err() && Page::parse(None, Some("0")).is_err());
+        prop_assert!(
+            Page::parse(Some("0"), None).is_err() && Page::parse(None, Some("0")).is_err(),
+        );
     }
 }
 
@@ -313,7 +376,12 @@ proptest! {
     fn body_parse_never_panics(bytes in any::<Vec<u8>>()) {
         match parse_json::<Value>(&bytes) {
             Ok(v) => prop_assert!(v.is_object()),
-            Err(e) => prop_assert!(matches!(e.code, Code::MalformedJson | Code::InvalidRequest | Code::PayloadTooLarge)),
+            Err(e) => prop_assert!(
+                matches!(
+                    e.code,
+                    Code::MalformedJson | Code::InvalidRequest | Code::PayloadTooLarge
+                ),
+            ),
         }
     }
 
@@ -336,12 +404,20 @@ proptest! {
     /// A key given twice, at any depth, is refused (two parsers must never read one body
     /// two ways).
     #[test]
-    fn body_duplicate_keys_refused(key in "[a-z]{1,6}", a in json_value(), b in json_value(), nest in 0usize..4) {
+    fn body_duplicate_keys_refused(
+        key in "[a-z]{1,6}",
+        a in json_value(),
+        b in json_value(),
+        nest in 0usize..4,
+    ) {
         let mut text = format!("{{{k}:{a},{k}:{b}}}", k = json!(key), a = a, b = b);
         for _ in 0..nest {
             text = format!("{{\"x\":[{text}]}}");
         }
-        prop_assert_eq!(parse_json::<Value>(text.as_bytes()).unwrap_err().code, Code::MalformedJson);
+        prop_assert_eq!(
+            parse_json::<Value>(text.as_bytes()).unwrap_err().code,
+            Code::MalformedJson,
+        );
     }
 
     /// Arrays are never read by position into a struct (GetOTP's, OTPWALL's bodies).
@@ -374,7 +450,10 @@ proptest! {
     #[test]
     fn webhook_url_never_panics(url in hostile(), allow in any::<bool>()) {
         if webhook::validate_url(&url, allow).is_ok() {
-            prop_assert!(url.to_ascii_lowercase().starts_with("https://") || (allow && url.to_ascii_lowercase().starts_with("http://")));
+            prop_assert!(
+                url.to_ascii_lowercase().starts_with("https://")
+                    || (allow && url.to_ascii_lowercase().starts_with("http://")),
+            );
         }
         let _ = webhook::validate_url(&format!("https://{url}"), allow);
         let _ = webhook::validate_url(&format!("https://[{url}]:{url}/"), allow);
@@ -386,7 +465,10 @@ proptest! {
     #![proptest_config(config())]
 
     #[test]
-    fn rfc3339_never_panics_and_round_trips(input in hostile(), ms in -62_000_000_000_000i64..253_000_000_000_000) {
+    fn rfc3339_never_panics_and_round_trips(
+        input in hostile(),
+        ms in -62_000_000_000_000i64..253_000_000_000_000,
+    ) {
         let _ = time::parse_rfc3339(&input);
         prop_assert_eq!(time::parse_rfc3339(&time::rfc3339(ms)), Some(ms.div_euclid(1000) * 1000));
         prop_assert_eq!(time::parse_rfc3339(&time::rfc3339_millis(ms)), Some(ms));
@@ -396,7 +478,9 @@ proptest! {
     #[test]
     fn label_rule(input in hostile(), max in 1usize..300) {
         if let Ok(l) = text::label("name", &input, max) {
-            prop_assert!(!l.is_empty() && l.chars().count() <= max && !l.chars().any(char::is_control));
+            prop_assert!(
+                !l.is_empty() && l.chars().count() <= max && !l.chars().any(char::is_control),
+            );
             prop_assert_eq!(l.trim(), l.as_str());
         }
     }
@@ -408,8 +492,12 @@ proptest! {
     /// Every id we issue could be a session id; nothing longer than a KV key can hold is.
     #[test]
     fn session_ids(input in hostile(), long in 65usize..2000) {
-        prop_assert!(crate::domain::otp::could_be_session_id(&crate::domain::ids::new_id("otp").unwrap()));
-        prop_assert!(crate::domain::otp::could_be_session_id(&crate::domain::ids::new_uuid().unwrap()));
+        prop_assert!(
+            crate::domain::otp::could_be_session_id(&crate::domain::ids::new_id("otp").unwrap()),
+        );
+        prop_assert!(
+            crate::domain::otp::could_be_session_id(&crate::domain::ids::new_uuid().unwrap()),
+        );
         prop_assert!(!crate::domain::otp::could_be_session_id(&"a".repeat(long)));
         if crate::domain::otp::could_be_session_id(&input) {
             prop_assert!(input.len() <= 64 && input.len() < 512);

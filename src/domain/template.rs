@@ -300,7 +300,8 @@ mod tests {
             .render(None, &vars(json!({"name": "x".repeat(MAX_VARIABLE_CHARS)})))
             .is_ok());
         let many = Template::parse(&"{a}{b}{c}{d}{e}{f}{g}".repeat(2)).unwrap();
-        let v = json!({"a": long[1..], "b": long[1..], "c": long[1..], "d": long[1..], "e": long[1..], "f": long[1..], "g": long[1..]});
+        let l = &long[1..];
+        let v = json!({"a": l, "b": l, "c": l, "d": l, "e": l, "f": l, "g": l});
         assert_eq!(
             many.render(None, &vars(v)),
             Err(TemplateError::RenderedTooLong)

@@ -45,7 +45,11 @@ pub fn validate_url(url: &str, allow_local_http: bool) -> Result<(), String> {
         return Err(format!("url must be at most {MAX_URL_LEN} characters"));
     }
     if !url.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
-        return Err("url must be printable ASCII without spaces or control characters (write international names in punycode, other characters percent-encoded)".to_owned());
+        return Err(
+            "url must be printable ASCII without spaces or control characters (write \
+                    international names in punycode, other characters percent-encoded)"
+                .to_owned(),
+        );
     }
     let (scheme, rest) = url
         .split_once("://")
@@ -72,8 +76,14 @@ pub fn validate_url(url: &str, allow_local_http: bool) -> Result<(), String> {
     match (target, scheme.as_str()) {
         (Target::Loopback, _) if allow_local_http => Ok(()),
         (Target::Public, "https") => Ok(()),
-        (Target::Public, _) => Err("url must use https (plain http is allowed only to 127.0.0.1 or localhost in development)".to_owned()),
-        (Target::Loopback, _) | (Target::Internal, _) => Err("url must point to a public host: loopback, private, link-local and other internal addresses are refused".to_owned()),
+        (Target::Public, _) => Err("url must use https (plain http is allowed only to \
+                                    127.0.0.1 or localhost in development)"
+            .to_owned()),
+        (Target::Loopback, _) | (Target::Internal, _) => Err("url must point to a public host: \
+                                                               loopback, private, link-local \
+                                                               and other internal addresses \
+                                                               are refused"
+            .to_owned()),
     }
 }
 

@@ -361,7 +361,11 @@ mod tests {
     fn every_listed_route_resolves() {
         for (method, template) in ROUTES {
             let path = sample(template);
-            assert!(resolve(method, &path).is_ok(), "ROUTES lists {method} {template}, but resolve(\"{method}\", \"{path}\") does not route it");
+            assert!(
+                resolve(method, &path).is_ok(),
+                "ROUTES lists {method} {template}, but resolve(\"{method}\", \"{path}\") \
+                 does not route it",
+            );
         }
     }
 
@@ -404,8 +408,10 @@ mod tests {
         assert!(
             missing.is_empty() && extra.is_empty(),
             "openapi/openapi.json and the route table (ROUTES in src/http/routes.rs) disagree.\n\
-             Routed but not documented (add these operations to openapi/openapi.json): {missing:?}\n\
-             Documented but not routed (add them to ROUTES and resolve, or remove them from the document): {extra:?}"
+             Routed but not documented (add these operations to openapi/openapi.json): \
+             {missing:?}\n\
+             Documented but not routed (add them to ROUTES and resolve, or remove them from \
+             the document): {extra:?}"
         );
     }
 
@@ -440,13 +446,24 @@ mod tests {
         /// `resolve` routes only what ROUTES lists, and a 405's `Allow` names exactly the
         /// methods ROUTES lists for that path.
         #[test]
-        fn resolve_routes_only_the_table(m in method(), segs in proptest::collection::vec(segment(), 1..6), slash in any::<bool>()) {
+        fn resolve_routes_only_the_table(
+            m in method(),
+            segs in proptest::collection::vec(segment(), 1..6),
+            slash in any::<bool>(),
+        ) {
             let path = format!("/{}{}", segs.join("/"), if slash { "/" } else { "" });
             match resolve(&m, &path) {
-                Ok(_) => prop_assert!(ROUTES.iter().any(|(rm, t)| *rm == m && fits(t, &path)), "{m} {path} is routed but not in ROUTES"),
+                Ok(_) => prop_assert!(
+                    ROUTES.iter().any(|(rm, t)| *rm == m && fits(t, &path)),
+                    "{m} {path} is routed but not in ROUTES",
+                ),
                 Err(RouteError::MethodNotAllowed(allow)) => {
-                    let listed: Vec<&str> = ROUTES.iter().filter(|(_, t)| fits(t, &path)).map(|(rm, _)| *rm).collect();
-                    prop_assert!(!listed.is_empty(), "{m} {path}: 405 for a path ROUTES does not list");
+                    let listed: Vec<&str> =
+                        ROUTES.iter().filter(|(_, t)| fits(t, &path)).map(|(rm, _)| *rm).collect();
+                    prop_assert!(
+                        !listed.is_empty(),
+                        "{m} {path}: 405 for a path ROUTES does not list",
+                    );
                     let mut allowed: Vec<&str> = allow.split(", ").collect();
                     allowed.sort_unstable();
                     let mut listed = listed;
@@ -456,7 +473,9 @@ mod tests {
                     prop_assert!(!ROUTES.iter().any(|(rm, t)| *rm == m && fits(t, &path)));
                 }
                 Err(RouteError::NotFound) => prop_assert!(
-                    !ROUTES.iter().any(|(_, t)| fits(t, &path)) || segs.iter().any(String::is_empty) || path.contains("//"),
+                    !ROUTES.iter().any(|(_, t)| fits(t, &path))
+                        || segs.iter().any(String::is_empty)
+                        || path.contains("//"),
                     "{m} {path}: 404 for a path ROUTES lists"
                 ),
             }
@@ -465,11 +484,19 @@ mod tests {
         /// URL splitting never panics; the path starts with '/' and holds no '?' or '#', the
         /// query no '#'; a URL built from a path and a query splits back into them.
         #[test]
-        fn split_url_never_panics(url in ".{0,80}", host in "[a-z.:0-9]{0,10}", path in "(/[a-z0-9._%-]{0,8}){1,4}", query in "[a-z0-9=&%]{0,20}") {
+        fn split_url_never_panics(
+            url in ".{0,80}",
+            host in "[a-z.:0-9]{0,10}",
+            path in "(/[a-z0-9._%-]{0,8}){1,4}",
+            query in "[a-z0-9=&%]{0,20}",
+        ) {
             for u in [url.clone(), format!("https://{host}{url}")] {
                 let (p, q) = split_url(&u);
                 prop_assert!(p.starts_with('/'), "{u} → {p}");
-                prop_assert!(!p.contains('?') && !p.contains('#') && !q.contains('#'), "{u} → {p} {q}");
+                prop_assert!(
+                    !p.contains('?') && !p.contains('#') && !q.contains('#'),
+                    "{u} → {p} {q}",
+                );
             }
             let full = format!("https://{host}{path}?{query}#frag");
             prop_assert_eq!(split_url(&full), (path.as_str(), query.as_str()));
@@ -483,7 +510,11 @@ mod tests {
         /// A value written with form encoding reads back as itself.
         #[test]
         fn query_param_round_trips(value in ".{0,40}") {
-            let q: String = form_urlencoded::Serializer::new(String::new()).append_pair("x", "1").append_pair("name", &value).finish();
+            let q: String =
+                form_urlencoded::Serializer::new(String::new())
+                    .append_pair("x", "1")
+                    .append_pair("name", &value)
+                    .finish();
             prop_assert_eq!(query_param(&q, "name"), Some(value));
         }
     }
