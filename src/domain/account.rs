@@ -7,6 +7,11 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const MAX_PASSWORD_CHARS: usize = 128;
 pub const MAX_EMAIL_CHARS: usize = 254;
 pub const MAX_NAME_CHARS: usize = 255;
+/// Unrevoked API keys an account may hold at once (so a leaked session cannot mint keys
+/// without bound, and a list stays short).
+pub const MAX_LIVE_KEYS: u32 = 20;
+/// A key's name: 1–100 characters (`api_keys.name`); "API key" when none is given.
+pub const MAX_KEY_NAME_CHARS: usize = 100;
 
 /// The 3000 most common passwords of 8 characters or more, most common first, lower-case,
 /// one a line: the head of the list Django ships (`django/contrib/auth/common-passwords.txt.gz`,
@@ -146,6 +151,20 @@ pub fn display_name(name: Option<&str>, email: &Email) -> Result<String, String>
     Ok(chosen.to_owned())
 }
 
+/// A key's name: trimmed, 1–100 characters, "API key" when absent or blank.
+pub fn key_name(name: Option<&str>) -> Result<String, String> {
+    let trimmed = name.map(str::trim).unwrap_or_default();
+    if trimmed.is_empty() {
+        return Ok("API key".to_owned());
+    }
+    if trimmed.chars().count() > MAX_KEY_NAME_CHARS || trimmed.chars().any(char::is_control) {
+        return Err(format!(
+            "'name' must be 1 to {MAX_KEY_NAME_CHARS} characters, without control characters"
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
 /// `SIGNUP_APPROVAL`: may a self-registered account move money at once (`auto`), or only
 /// after the operator approves it (`manual`)?
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -270,6 +289,15 @@ mod tests {
             "Bob's Shop"
         );
         assert!(display_name(Some(&"x".repeat(256)), &e).is_err());
+    }
+
+    #[test]
+    fn key_names() {
+        assert_eq!(key_name(None).unwrap(), "API key");
+        assert_eq!(key_name(Some("  ")).unwrap(), "API key");
+        assert_eq!(key_name(Some(" production ")).unwrap(), "production");
+        assert!(key_name(Some(&"x".repeat(101))).is_err());
+        assert!(key_name(Some("a\nb")).is_err());
     }
 
     #[test]

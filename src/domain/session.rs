@@ -7,6 +7,7 @@
 use super::crypto::sha256_hex;
 use super::ids::{random_bytes, RandomUnavailable};
 use base64::Engine;
+use std::collections::HashMap;
 
 pub const TOKEN_PREFIX: &str = "ots_";
 const TOKEN_RANDOM_BYTES: usize = 32;
@@ -70,6 +71,43 @@ impl Expiry {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Touch {
+    pub idle_expires_at: i64,
+    pub seen_before: i64,
+}
+
+/// Per isolate: when the use of a credential (session or API key hash) was last written, so
+/// a busy credential costs at most one D1 write a minute per isolate. Bounded: past 10 000
+/// entries the stale ones are dropped (and, if that is not enough, all of them).
+#[derive(Debug, Default)]
+pub struct TouchMemo {
+    last: HashMap<String, i64>,
+}
+
+const TOUCH_MEMO_MAX: usize = 10_000;
+
+impl TouchMemo {
+    /// Whether a write for `hash` is due at `now_ms`; if so, it is remembered as done.
+    pub fn due(&mut self, hash: &str, now_ms: i64) -> bool {
+        if self
+            .last
+            .get(hash)
+            .is_some_and(|t| now_ms - t < TOUCH_INTERVAL_MS)
+        {
+            return false;
+        }
+        if self.last.len() >= TOUCH_MEMO_MAX {
+            self.last.retain(|_, t| now_ms - *t < TOUCH_INTERVAL_MS);
+            if self.last.len() >= TOUCH_MEMO_MAX {
+                self.last.clear();
+            }
+        }
+        self.last.insert(hash.to_owned(), now_ms);
+        true
+    }
+}
+
 impl SessionPolicy {
     pub fn start(&self, now_ms: i64) -> Expiry {
         let expires_at = now_ms.saturating_add(self.absolute_ms);
@@ -79,13 +117,14 @@ impl SessionPolicy {
         }
     }
 
-    /// The new idle expiry when a live session is used at `now_ms`, if it is due to be
-    /// written (last written at least [`TOUCH_INTERVAL_MS`] ago); `None`: leave the row alone.
-    pub fn touch(&self, expiry: Expiry, last_seen_at: i64, now_ms: i64) -> Option<i64> {
-        if !expiry.is_live(now_ms) || now_ms - last_seen_at < TOUCH_INTERVAL_MS {
-            return None;
+    /// What a use of a session at `now_ms` writes: a new idle expiry (the store caps it at
+    /// the absolute one and never revives a dead session), only if the last write was at or
+    /// before `seen_before` (so at most one write a minute).
+    pub fn touch(&self, now_ms: i64) -> Touch {
+        Touch {
+            idle_expires_at: now_ms.saturating_add(self.idle_ms),
+            seen_before: now_ms - TOUCH_INTERVAL_MS,
         }
-        Some(now_ms.saturating_add(self.idle_ms).min(expiry.expires_at))
     }
 
     /// Max-Age of the cookie: the absolute lifetime (the server enforces the idle one).
@@ -245,17 +284,14 @@ mod tests {
         assert_eq!(e.effective(), 3_601_000);
         assert!(e.is_live(3_600_999));
         assert!(!e.is_live(3_601_000));
-        // Used 30 s after the last write: nothing to write.
-        assert_eq!(POLICY.touch(e, 1_000, 31_000), None);
-        // Used a minute later: the idle expiry moves, never past the absolute one.
-        assert_eq!(POLICY.touch(e, 1_000, 61_000), Some(3_661_000));
-        let late = Expiry {
-            idle_expires_at: 86_000_000,
-            expires_at: 86_401_000,
-        };
-        assert_eq!(POLICY.touch(late, 85_000_000, 85_900_000), Some(86_401_000));
-        // A dead session is never revived.
-        assert_eq!(POLICY.touch(e, 1_000, 4_000_000), None);
+        // A use writes a new idle expiry if the last write is a minute old.
+        assert_eq!(
+            POLICY.touch(61_000),
+            Touch {
+                idle_expires_at: 3_661_000,
+                seen_before: 1_000
+            }
+        );
         // An idle lifetime longer than the absolute one is capped by it.
         let odd = SessionPolicy {
             idle_ms: 10_000,
@@ -269,6 +305,19 @@ mod tests {
             }
         );
         assert_eq!(POLICY.cookie_max_age_secs(), 86_400);
+    }
+
+    #[test]
+    fn touches_are_written_at_most_once_a_minute_per_credential() {
+        let mut memo = TouchMemo::default();
+        assert!(memo.due("a", 0));
+        assert!(!memo.due("a", 59_999));
+        assert!(memo.due("b", 30_000));
+        assert!(memo.due("a", 60_000));
+        for i in 0..(TOUCH_MEMO_MAX + 5) {
+            assert!(memo.due(&i.to_string(), 200_000));
+        }
+        assert!(memo.last.len() <= TOUCH_MEMO_MAX);
     }
 
     #[test]
