@@ -25,6 +25,10 @@ pub use durable::webhook_dispatcher::WebhookDispatcher;
 
 #[cfg(target_arch = "wasm32")]
 #[worker::event(fetch)]
-async fn fetch(req: worker::Request, env: worker::Env, ctx: worker::Context) -> worker::Result<worker::Response> {
+async fn fetch(
+    req: worker::Request,
+    env: worker::Env,
+    ctx: worker::Context,
+) -> worker::Result<worker::Response> {
     http::handle(req, env, ctx).await
 }
