@@ -17,7 +17,9 @@ use crate::domain::session::{
     looks_like_session_token, new_token, token_hash, SessionPolicy, TouchMemo,
 };
 use crate::store::keys::{self as keys_store, CreatedKey, KeyRow, OwnRevocation};
-use crate::store::logins::{self as store, AccountSummary, NewLoginAccount, NewSession, Registered};
+use crate::store::logins::{
+    self as store, AccountSummary, NewLoginAccount, NewSession, Registered,
+};
 use std::cell::RefCell;
 
 pub use crate::store::logins::SessionRow;
@@ -63,7 +65,10 @@ pub struct Client<'a> {
 }
 
 fn session_policy(app: &App) -> SessionPolicy {
-    SessionPolicy { idle_ms: app.config.session_idle_ms, absolute_ms: app.config.session_max_ms }
+    SessionPolicy {
+        idle_ms: app.config.session_idle_ms,
+        absolute_ms: app.config.session_max_ms,
+    }
 }
 
 fn lockouts(app: &App) -> (LockoutPolicy, LockoutPolicy) {
@@ -186,13 +191,18 @@ async fn admit_attempt(app: &App, email: &str, ip: &str) -> Result<(String, Stri
         .map(|(row, policy)| policy.judge(*row, app.now_ms))
         .collect();
     for (verdict, subject) in verdicts.iter().zip([&subjects.0, &subjects.1]) {
-        if let Verdict::Locked { until, newly: true, .. } = verdict {
+        if let Verdict::Locked {
+            until, newly: true, ..
+        } = verdict
+        {
             store::lock(&db, subject, *until, app.now_ms).await?;
         }
     }
     match strictest(&verdicts) {
         Verdict::Proceed => Ok(subjects),
-        Verdict::Locked { retry_after_secs, .. } => Err(AppError::new(
+        Verdict::Locked {
+            retry_after_secs, ..
+        } => Err(AppError::new(
             Code::LoginLocked,
             format!(
                 "too many failed logins; try again in {} minute(s)",
@@ -209,7 +219,12 @@ fn bad_credentials() -> AppError {
 
 /// `POST /api/v1/auth/login`. An unknown email and a wrong password get the same answer
 /// (401, 2400) after the same work (one argon2id hash each).
-pub async fn login(app: &App, email: &str, password: &str, client: &Client<'_>) -> Result<Opened, AppError> {
+pub async fn login(
+    app: &App,
+    email: &str,
+    password: &str,
+    client: &Client<'_>,
+) -> Result<Opened, AppError> {
     // A malformed address cannot belong to any account: nothing to throttle or to hash.
     let Ok(email) = Email::parse(email) else {
         return Err(bad_credentials());
@@ -225,7 +240,11 @@ pub async fn login(app: &App, email: &str, password: &str, client: &Client<'_>) 
         return Err(bad_credentials());
     };
     store::attempt_succeeded(&db, &email_key, &ip_key, app.now_ms).await?;
-    if let Some(old) = login.password_hash.as_deref().filter(|h| password::needs_rehash(h)) {
+    if let Some(old) = login
+        .password_hash
+        .as_deref()
+        .filter(|h| password::needs_rehash(h))
+    {
         let new = password::hash(password).map_err(hash_failed)?;
         store::rehash(&db, &login.id, old, &new).await?;
     }
@@ -278,7 +297,9 @@ pub async fn change_password(
     client: &Client<'_>,
 ) -> Result<usize, AppError> {
     let db = app.db()?;
-    let login = store::by_id(&db, &who.account.id).await?.ok_or_else(AppError::unauthorized)?;
+    let login = store::by_id(&db, &who.account.id)
+        .await?
+        .ok_or_else(AppError::unauthorized)?;
     let email = login.email.as_deref().and_then(|e| Email::parse(e).ok());
     let subject_email = email.as_ref().map_or(login.id.as_str(), Email::as_str);
     let (email_key, ip_key) = admit_attempt(app, subject_email, client.ip).await?;
@@ -297,7 +318,11 @@ pub async fn sessions(app: &App, who: &SessionPrincipal) -> Result<Vec<SessionRo
 }
 
 /// Revokes one of the caller's own sessions (another account's: 404, as for no session).
-pub async fn revoke_session(app: &App, who: &SessionPrincipal, session_id: &str) -> Result<(), AppError> {
+pub async fn revoke_session(
+    app: &App,
+    who: &SessionPrincipal,
+    session_id: &str,
+) -> Result<(), AppError> {
     if store::revoke_session(&app.db()?, &who.account.id, session_id, app.now_ms).await? {
         Ok(())
     } else {
@@ -341,10 +366,20 @@ pub async fn list_keys(app: &App, account: &AccountId) -> Result<Vec<KeyRow>, Ap
 }
 
 /// A new key, shown once; 409 (2408) past 20 live keys.
-pub async fn create_key(app: &App, account: &AccountId, name: Option<&str>) -> Result<CreatedKey, AppError> {
+pub async fn create_key(
+    app: &App,
+    account: &AccountId,
+    name: Option<&str>,
+) -> Result<CreatedKey, AppError> {
     let name = key_name(name).map_err(AppError::invalid)?;
-    let created =
-        keys_store::create(&app.db()?, account.as_str(), &name, MAX_LIVE_KEYS, app.now_ms).await?;
+    let created = keys_store::create(
+        &app.db()?,
+        account.as_str(),
+        &name,
+        MAX_LIVE_KEYS,
+        app.now_ms,
+    )
+    .await?;
     created.ok_or_else(|| {
         AppError::new(
             Code::KeyLimit,

@@ -82,7 +82,12 @@ pub enum OwnRevocation {
     NotYours,
 }
 
-pub async fn revoke(db: &D1Database, account_id: &str, key_id: &str, now_ms: i64) -> Result<OwnRevocation, StoreError> {
+pub async fn revoke(
+    db: &D1Database,
+    account_id: &str,
+    key_id: &str,
+    now_ms: i64,
+) -> Result<OwnRevocation, StoreError> {
     let changed = run(stmt(
         db,
         "UPDATE api_keys SET revoked_at = ?3 WHERE id = ?1 AND account_id = ?2 AND revoked_at IS NULL",
@@ -98,16 +103,29 @@ pub async fn revoke(db: &D1Database, account_id: &str, key_id: &str, now_ms: i64
         &[text(key_id), text(account_id)],
     )?)
     .await?;
-    Ok(if mine { OwnRevocation::AlreadyRevoked } else { OwnRevocation::NotYours })
+    Ok(if mine {
+        OwnRevocation::AlreadyRevoked
+    } else {
+        OwnRevocation::NotYours
+    })
 }
 
 /// Records a use of a live key, unless one was recorded at or after `used_before`.
-pub async fn touch(db: &D1Database, key_hash: &str, now_ms: i64, used_before: i64) -> Result<(), StoreError> {
+pub async fn touch(
+    db: &D1Database,
+    key_hash: &str,
+    now_ms: i64,
+    used_before: i64,
+) -> Result<(), StoreError> {
     run(stmt(
         db,
         "UPDATE api_keys SET last_used_at = ?2 WHERE key_hash = ?1 AND revoked_at IS NULL \
          AND (last_used_at IS NULL OR last_used_at < ?3)",
-        &[text(key_hash), text(&rfc3339(now_ms)), text(&rfc3339(used_before))],
+        &[
+            text(key_hash),
+            text(&rfc3339(now_ms)),
+            text(&rfc3339(used_before)),
+        ],
     )?)
     .await?;
     Ok(())

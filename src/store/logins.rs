@@ -1,7 +1,9 @@
 //! Customer logins (issue 11): accounts that signed themselves up (email, argon2id PHC
 //! string, approval), their login sessions, the failed-login throttle, and the operator's
 //! account list. Session tokens are stored only as SHA-256.
-use super::{all, batch, first, int, opt_text, page_of, run, stmt, text, ConstraintKind, StoreError};
+use super::{
+    all, batch, first, int, opt_text, page_of, run, stmt, text, ConstraintKind, StoreError,
+};
 use crate::domain::lockout::Counted;
 use crate::domain::session::Expiry;
 use crate::domain::time::rfc3339;
@@ -83,7 +85,9 @@ pub async fn register(
     ];
     match batch(db, statements).await {
         Ok(_) => Ok(Registered::Created),
-        Err(e) if e.on_constraint(ConstraintKind::Unique, "accounts.email") => Ok(Registered::EmailTaken),
+        Err(e) if e.on_constraint(ConstraintKind::Unique, "accounts.email") => {
+            Ok(Registered::EmailTaken)
+        }
         Err(e) => Err(e),
     }
 }
@@ -118,7 +122,12 @@ pub async fn change_password(
 }
 
 /// Replaces a hash made with older parameters after a successful login.
-pub async fn rehash(db: &D1Database, account_id: &str, old: &str, new: &str) -> Result<(), StoreError> {
+pub async fn rehash(
+    db: &D1Database,
+    account_id: &str,
+    old: &str,
+    new: &str,
+) -> Result<(), StoreError> {
     run(stmt(
         db,
         "UPDATE accounts SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2",
@@ -168,14 +177,21 @@ pub struct AccountSummary {
 }
 
 /// Newest first (ties: the later insert first), one page and the total.
-pub async fn list(db: &D1Database, limit: u32, offset: u64) -> Result<(Vec<AccountSummary>, u64), StoreError> {
+pub async fn list(
+    db: &D1Database,
+    limit: u32,
+    offset: u64,
+) -> Result<(Vec<AccountSummary>, u64), StoreError> {
     let rows = stmt(
         db,
         "SELECT a.id AS account_id, a.email AS email, a.name AS name, a.approved AS approved, \
          a.status AS status, w.balance AS balance, w.currency AS currency, \
          a.created_at AS created_at FROM accounts a JOIN wallets w ON w.account_id = a.id \
          ORDER BY a.created_at DESC, a.rowid DESC LIMIT ?1 OFFSET ?2",
-        &[int(i64::from(limit)), int(i64::try_from(offset).unwrap_or(i64::MAX))],
+        &[
+            int(i64::from(limit)),
+            int(i64::try_from(offset).unwrap_or(i64::MAX)),
+        ],
     )?;
     let count = stmt(db, "SELECT COUNT(*) AS total FROM accounts", &[])?;
     page_of(db, rows, count).await
@@ -193,7 +209,10 @@ pub struct NewSession<'a> {
 }
 
 /// The statement that opens a session (batched with a sign-up, or run alone at login).
-pub fn insert_session(db: &D1Database, s: &NewSession<'_>) -> Result<D1PreparedStatement, StoreError> {
+pub fn insert_session(
+    db: &D1Database,
+    s: &NewSession<'_>,
+) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
         "INSERT INTO sessions (id, account_id, token_hash, created_at, last_seen_at, \
@@ -228,7 +247,11 @@ pub struct LiveSession {
 }
 
 /// The session behind a token hash, if it is live at `now_ms` and its account active.
-pub async fn live_session(db: &D1Database, token_hash: &str, now_ms: i64) -> Result<Option<LiveSession>, StoreError> {
+pub async fn live_session(
+    db: &D1Database,
+    token_hash: &str,
+    now_ms: i64,
+) -> Result<Option<LiveSession>, StoreError> {
     first(stmt(
         db,
         "SELECT s.id AS session_id, s.account_id AS account_id, a.email AS email, a.name AS name, \
@@ -255,14 +278,24 @@ pub async fn touch_session(
         "UPDATE sessions SET last_seen_at = ?2, idle_expires_at = MIN(?3, expires_at) \
          WHERE token_hash = ?1 AND revoked_at IS NULL AND idle_expires_at > ?2 \
          AND expires_at > ?2 AND last_seen_at <= ?4",
-        &[text(token_hash), int(now_ms), int(idle_expires_at), int(seen_before)],
+        &[
+            text(token_hash),
+            int(now_ms),
+            int(idle_expires_at),
+            int(seen_before),
+        ],
     )?)
     .await?;
     Ok(())
 }
 
 /// Revokes one of the account's sessions; `false` when it has no live session by that id.
-pub async fn revoke_session(db: &D1Database, account_id: &str, session_id: &str, now_ms: i64) -> Result<bool, StoreError> {
+pub async fn revoke_session(
+    db: &D1Database,
+    account_id: &str,
+    session_id: &str,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
     let changed = run(stmt(
         db,
         "UPDATE sessions SET revoked_at = ?3 WHERE id = ?2 AND account_id = ?1 AND revoked_at IS NULL",
@@ -283,7 +316,11 @@ pub struct SessionRow {
 }
 
 /// The account's live sessions, newest first.
-pub async fn live_sessions(db: &D1Database, account_id: &str, now_ms: i64) -> Result<Vec<SessionRow>, StoreError> {
+pub async fn live_sessions(
+    db: &D1Database,
+    account_id: &str,
+    now_ms: i64,
+) -> Result<Vec<SessionRow>, StoreError> {
     all(stmt(
         db,
         "SELECT id, created_at, last_seen_at, idle_expires_at, expires_at, user_agent FROM sessions \
@@ -311,7 +348,8 @@ pub async fn count_attempts(
         window_start: i64,
         locked_until: Option<i64>,
     }
-    const UPSERT: &str = "INSERT INTO login_throttle (subject, failures, window_start, locked_until) \
+    const UPSERT: &str =
+        "INSERT INTO login_throttle (subject, failures, window_start, locked_until) \
          VALUES (?1, 1, ?2, NULL) ON CONFLICT (subject) DO UPDATE SET \
          failures = CASE WHEN locked_until > ?2 THEN failures \
            WHEN locked_until IS NOT NULL OR window_start <= ?3 THEN 1 ELSE failures + 1 END, \
@@ -333,13 +371,22 @@ pub async fn count_attempts(
                 .into_iter()
                 .next()
                 .ok_or_else(|| StoreError::other("throttle upsert returned no row"))?;
-            Ok(Counted { failures: row.failures, window_start: row.window_start, locked_until: row.locked_until })
+            Ok(Counted {
+                failures: row.failures,
+                window_start: row.window_start,
+                locked_until: row.locked_until,
+            })
         })
         .collect()
 }
 
 /// Locks a subject until `until` (unless a lock already stands).
-pub async fn lock(db: &D1Database, subject: &str, until: i64, now_ms: i64) -> Result<(), StoreError> {
+pub async fn lock(
+    db: &D1Database,
+    subject: &str,
+    until: i64,
+    now_ms: i64,
+) -> Result<(), StoreError> {
     run(stmt(
         db,
         "UPDATE login_throttle SET locked_until = ?2 WHERE subject = ?1 \
@@ -352,7 +399,12 @@ pub async fn lock(db: &D1Database, subject: &str, until: i64, now_ms: i64) -> Re
 
 /// A successful login gives its attempt back: the email's count starts over, the IP's
 /// loses one (a standing lock is never lifted by this).
-pub async fn attempt_succeeded(db: &D1Database, email_subject: &str, ip_subject: &str, now_ms: i64) -> Result<(), StoreError> {
+pub async fn attempt_succeeded(
+    db: &D1Database,
+    email_subject: &str,
+    ip_subject: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
     batch(
         db,
         vec![
