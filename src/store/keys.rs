@@ -90,7 +90,8 @@ pub async fn revoke(
 ) -> Result<OwnRevocation, StoreError> {
     let changed = run(stmt(
         db,
-        "UPDATE api_keys SET revoked_at = ?3 WHERE id = ?1 AND account_id = ?2 AND revoked_at IS NULL",
+        "UPDATE api_keys SET revoked_at = ?3 WHERE id = ?1 AND account_id = ?2 \
+         AND revoked_at IS NULL",
         &[text(key_id), text(account_id), text(&rfc3339(now_ms))],
     )?)
     .await?;

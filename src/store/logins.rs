@@ -74,11 +74,19 @@ pub async fn register(
             db,
             "INSERT INTO accounts (id, name, status, created_at, email, password_hash, approved, \
              approved_at) VALUES (?1, ?2, 'active', ?3, ?4, ?5, ?6, CASE WHEN ?6 = 1 THEN ?3 END)",
-            &[text(a.account_id), text(a.name), text(&now), text(a.email), text(a.password_hash), approved],
+            &[
+                text(a.account_id),
+                text(a.name),
+                text(&now),
+                text(a.email),
+                text(a.password_hash),
+                approved,
+            ],
         )?,
         stmt(
             db,
-            "INSERT INTO wallets (account_id, balance, currency, updated_at) VALUES (?1, 0, ?2, ?3)",
+            "INSERT INTO wallets (account_id, balance, currency, updated_at) \
+             VALUES (?1, 0, ?2, ?3)",
             &[text(a.account_id), text(a.currency), text(&now)],
         )?,
         first_session,
@@ -298,7 +306,8 @@ pub async fn revoke_session(
 ) -> Result<bool, StoreError> {
     let changed = run(stmt(
         db,
-        "UPDATE sessions SET revoked_at = ?3 WHERE id = ?2 AND account_id = ?1 AND revoked_at IS NULL",
+        "UPDATE sessions SET revoked_at = ?3 WHERE id = ?2 AND account_id = ?1 \
+         AND revoked_at IS NULL",
         &[text(account_id), text(session_id), int(now_ms)],
     )?)
     .await?;
@@ -323,7 +332,8 @@ pub async fn live_sessions(
 ) -> Result<Vec<SessionRow>, StoreError> {
     all(stmt(
         db,
-        "SELECT id, created_at, last_seen_at, idle_expires_at, expires_at, user_agent FROM sessions \
+        "SELECT id, created_at, last_seen_at, idle_expires_at, expires_at, user_agent \
+         FROM sessions \
          WHERE account_id = ?1 AND revoked_at IS NULL AND idle_expires_at > ?2 AND expires_at > ?2 \
          ORDER BY created_at DESC, rowid DESC LIMIT 100",
         &[text(account_id), int(now_ms)],
@@ -410,7 +420,8 @@ pub async fn attempt_succeeded(
         vec![
             stmt(
                 db,
-                "DELETE FROM login_throttle WHERE subject = ?1 AND (locked_until IS NULL OR locked_until <= ?2)",
+                "DELETE FROM login_throttle WHERE subject = ?1 \
+                 AND (locked_until IS NULL OR locked_until <= ?2)",
                 &[text(email_subject), int(now_ms)],
             )?,
             stmt(
