@@ -13,6 +13,9 @@ enum Piece {
     Var(String),
 }
 
+/// A message's variables as the caller sent them (values are rendered as text).
+pub type Variables = serde_json::Map<String, serde_json::Value>;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
     pieces: Vec<Piece>,

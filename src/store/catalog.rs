@@ -1,7 +1,7 @@
 //! Catalog (countries, services, operators, prices) and number inventory in D1.
+use super::StoreError;
 use super::{all, exists, first, int, opt_text, stmt, text};
 use crate::domain::crypto::{derived_key, to_hex};
-use crate::http::error::ApiError;
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
@@ -20,7 +20,7 @@ pub struct Named {
     pub name: String,
 }
 
-pub async fn countries(db: &D1Database) -> Result<Vec<Named>, ApiError> {
+pub async fn countries(db: &D1Database) -> Result<Vec<Named>, StoreError> {
     all(stmt(
         db,
         "SELECT code, name FROM countries ORDER BY code",
@@ -29,7 +29,7 @@ pub async fn countries(db: &D1Database) -> Result<Vec<Named>, ApiError> {
     .await
 }
 
-pub async fn services(db: &D1Database) -> Result<Vec<Named>, ApiError> {
+pub async fn services(db: &D1Database) -> Result<Vec<Named>, StoreError> {
     all(stmt(
         db,
         "SELECT code, name FROM services ORDER BY code",
@@ -39,7 +39,7 @@ pub async fn services(db: &D1Database) -> Result<Vec<Named>, ApiError> {
 }
 
 /// An ISO code (any case) or an alias (`pkr`) → the country's code.
-pub async fn resolve_country(db: &D1Database, input: &str) -> Result<Option<String>, ApiError> {
+pub async fn resolve_country(db: &D1Database, input: &str) -> Result<Option<String>, StoreError> {
     #[derive(Deserialize)]
     struct Row {
         code: String,
@@ -54,7 +54,7 @@ pub async fn resolve_country(db: &D1Database, input: &str) -> Result<Option<Stri
     Ok(row.map(|r| r.code))
 }
 
-pub async fn resolve_service(db: &D1Database, input: &str) -> Result<Option<String>, ApiError> {
+pub async fn resolve_service(db: &D1Database, input: &str) -> Result<Option<String>, StoreError> {
     #[derive(Deserialize)]
     struct Row {
         code: String,
@@ -75,25 +75,16 @@ pub struct Operator {
     pub name: String,
 }
 
-/// An operator of `country` named by its id or its name (case-insensitive).
-pub async fn resolve_operator(
+/// The operators of one country, or of all.
+pub async fn operators(
     db: &D1Database,
-    country: &str,
-    input: &str,
-) -> Result<Option<Operator>, ApiError> {
-    first(stmt(
-        db,
-        "SELECT country, id, name FROM operators WHERE country = ?1 AND (id = ?2 OR lower(name) = lower(?2)) ORDER BY id = ?2 DESC LIMIT 1",
-        &[text(country), text(input.trim())],
-    )?)
-    .await
+    country: Option<&str>,
+) -> Result<Vec<Operator>, StoreError> {
+    let sql = "SELECT country, id, name FROM operators WHERE ?1 IS NULL OR country = ?1";
+    all(stmt(db, sql, &[opt_text(country)])?).await
 }
 
-pub async fn all_operators(db: &D1Database) -> Result<Vec<Operator>, ApiError> {
-    all(stmt(db, "SELECT country, id, name FROM operators", &[])?).await
-}
-
-pub async fn all_aliases(db: &D1Database) -> Result<Vec<(String, String)>, ApiError> {
+pub async fn all_aliases(db: &D1Database) -> Result<Vec<(String, String)>, StoreError> {
     #[derive(Deserialize)]
     struct Row {
         alias: String,
@@ -109,7 +100,7 @@ pub fn upsert_country(
     db: &D1Database,
     code: &str,
     name: &str,
-) -> Result<D1PreparedStatement, ApiError> {
+) -> Result<D1PreparedStatement, StoreError> {
     stmt(db, "INSERT INTO countries (code, name) VALUES (?1, ?2) ON CONFLICT (code) DO UPDATE SET name = excluded.name", &[text(code), text(name)])
 }
 
@@ -117,7 +108,7 @@ pub fn upsert_alias(
     db: &D1Database,
     alias: &str,
     country: &str,
-) -> Result<D1PreparedStatement, ApiError> {
+) -> Result<D1PreparedStatement, StoreError> {
     stmt(db, "INSERT INTO country_aliases (alias, country) VALUES (?1, ?2) ON CONFLICT (alias) DO UPDATE SET country = excluded.country", &[text(alias), text(country)])
 }
 
@@ -125,7 +116,7 @@ pub fn upsert_service(
     db: &D1Database,
     code: &str,
     name: &str,
-) -> Result<D1PreparedStatement, ApiError> {
+) -> Result<D1PreparedStatement, StoreError> {
     stmt(db, "INSERT INTO services (code, name) VALUES (?1, ?2) ON CONFLICT (code) DO UPDATE SET name = excluded.name", &[text(code), text(name)])
 }
 
@@ -134,7 +125,7 @@ pub fn upsert_operator(
     country: &str,
     id: &str,
     name: &str,
-) -> Result<D1PreparedStatement, ApiError> {
+) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
         "INSERT INTO operators (country, id, name) VALUES (?1, ?2, ?3) ON CONFLICT (country, id) DO UPDATE SET name = excluded.name",
@@ -148,7 +139,7 @@ pub fn upsert_price(
     service: &str,
     operator: &str,
     cost: i64,
-) -> Result<D1PreparedStatement, ApiError> {
+) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
         "INSERT INTO prices (country, service, operator, cost) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (country, service, operator) DO UPDATE SET cost = excluded.cost",
@@ -163,7 +154,7 @@ pub fn upsert_rent_price(
     operator: &str,
     hours: i64,
     cost: i64,
-) -> Result<D1PreparedStatement, ApiError> {
+) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
         "INSERT INTO rent_prices (country, service, operator, hours, cost) VALUES (?1, ?2, ?3, ?4, ?5) \
@@ -177,7 +168,7 @@ pub fn upsert_otp_price(
     country: &str,
     channel: &str,
     cost: i64,
-) -> Result<D1PreparedStatement, ApiError> {
+) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
         "INSERT INTO otp_prices (country, channel, cost) VALUES (?1, ?2, ?3) ON CONFLICT (country, channel) DO UPDATE SET cost = excluded.cost",
@@ -202,7 +193,7 @@ pub async fn prices(
     service: Option<&str>,
     country: Option<&str>,
     now_ms: i64,
-) -> Result<Vec<PriceRow>, ApiError> {
+) -> Result<Vec<PriceRow>, StoreError> {
     let sql = format!(
         "SELECT p.country, p.service, p.operator, o.name AS operator_name, p.cost, \
            (SELECT COUNT(*) FROM numbers n WHERE n.country = p.country AND n.operator = p.operator AND {free}) AS count \
@@ -236,7 +227,7 @@ pub async fn rent_prices(
     country: Option<&str>,
     operator: Option<&str>,
     now_ms: i64,
-) -> Result<Vec<RentPriceRow>, ApiError> {
+) -> Result<Vec<RentPriceRow>, StoreError> {
     let sql = format!(
         "SELECT r.country, r.service, r.operator, o.name AS operator_name, r.hours, r.cost, \
            (SELECT COUNT(*) FROM numbers n WHERE n.country = r.country AND n.operator = r.operator AND {free}) AS count \
@@ -268,7 +259,7 @@ pub fn insert_number(
     operator: &str,
     supplier_id: Option<&str>,
     now: &str,
-) -> Result<D1PreparedStatement, ApiError> {
+) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
         "INSERT INTO numbers (id, number, country, operator, supplier_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (number) DO NOTHING",
@@ -276,7 +267,7 @@ pub fn insert_number(
     )
 }
 
-pub async fn supplier_exists(db: &D1Database, supplier_id: &str) -> Result<bool, ApiError> {
+pub async fn supplier_exists(db: &D1Database, supplier_id: &str) -> Result<bool, StoreError> {
     exists(stmt(
         db,
         "SELECT id FROM suppliers WHERE id = ?1",
@@ -290,14 +281,13 @@ pub async fn create_supplier(
     id: &str,
     name: &str,
     now: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), StoreError> {
     super::run(stmt(
         db,
         "INSERT INTO suppliers (id, name, secret_version, created_at) VALUES (?1, ?2, 1, ?3)",
         &[text(id), text(name), text(now)],
     )?)
-    .await
-    .map_err(ApiError::from)?;
+    .await?;
     Ok(())
 }
 
@@ -327,6 +317,6 @@ impl SupplierKey {
 pub async fn supplier_keys(
     db: &D1Database,
     only: Option<&str>,
-) -> Result<Vec<SupplierKey>, ApiError> {
+) -> Result<Vec<SupplierKey>, StoreError> {
     all(stmt(db, "SELECT id, secret_version FROM suppliers WHERE ?1 IS NULL OR id = ?1 ORDER BY created_at LIMIT 100", &[opt_text(only)])?).await
 }

@@ -4,18 +4,19 @@ pub mod activations;
 pub mod catalog;
 pub mod idempotency;
 pub mod messages;
-pub mod otp;
+pub mod sessions;
 pub mod wallet;
 pub mod webhooks;
 
-use crate::http::error::{ApiError, Code};
+use crate::domain::ids::RandomUnavailable;
 use serde::de::DeserializeOwned;
+use std::fmt;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, D1Result, Env};
 
-pub fn db(env: &Env) -> Result<D1Database, ApiError> {
+pub fn db(env: &Env) -> Result<D1Database, StoreError> {
     env.d1("DB")
-        .map_err(|e| ApiError::internal(format!("D1 binding DB: {e}")))
+        .map_err(|e| StoreError::other(format!("D1 binding DB: {e}")))
 }
 
 pub fn text(s: &str) -> JsValue {
@@ -31,72 +32,133 @@ pub fn int(n: i64) -> JsValue {
     JsValue::from_f64(n as f64)
 }
 
-/// What went wrong with a D1 call: a schema constraint (the last line of defence, which
-/// callers map to a client error) or anything else (a 500, logged).
-#[derive(Debug)]
-pub enum DbError {
-    Check(String),
-    Unique(String),
+/// Which kind of schema constraint a statement violated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConstraintKind {
+    Unique,
+    Check,
+    NotNull,
+    ForeignKey,
+}
+
+/// A violated schema constraint, parsed once from SQLite's message: its kind and what it
+/// names (`number_leases.number_id`, `index 'operators_name'`, the CHECK's expression).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Constraint {
+    pub kind: ConstraintKind,
+    pub name: String,
+}
+
+/// What went wrong in the store: a schema constraint (the last line of defence, which the
+/// application maps to a client error) or anything else (a 500, logged).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    Constraint(Constraint),
     Other(String),
 }
 
-impl DbError {
-    fn classify(e: worker::Error) -> DbError {
+impl StoreError {
+    pub fn other(detail: impl Into<String>) -> StoreError {
+        StoreError::Other(detail.into())
+    }
+
+    /// Parses a D1 error message (`D1_ERROR: UNIQUE constraint failed: t.c: SQLITE_CONSTRAINT`).
+    fn classify(e: worker::Error) -> StoreError {
         let msg = e.to_string();
-        if msg.contains("CHECK constraint failed") {
-            DbError::Check(msg)
-        } else if msg.contains("UNIQUE constraint failed") {
-            DbError::Unique(msg)
-        } else {
-            DbError::Other(msg)
-        }
-    }
-
-    pub fn mentions(&self, needle: &str) -> bool {
-        match self {
-            DbError::Check(m) | DbError::Unique(m) | DbError::Other(m) => m.contains(needle),
-        }
-    }
-}
-
-impl From<DbError> for ApiError {
-    fn from(e: DbError) -> ApiError {
-        match e {
-            DbError::Check(m) if m.contains("balance") => ApiError::of(Code::InsufficientFunds),
-            DbError::Check(m) | DbError::Unique(m) | DbError::Other(m) => {
-                ApiError::internal(format!("D1: {m}"))
+        const KINDS: [(&str, ConstraintKind); 4] = [
+            ("UNIQUE constraint failed", ConstraintKind::Unique),
+            ("CHECK constraint failed", ConstraintKind::Check),
+            ("NOT NULL constraint failed", ConstraintKind::NotNull),
+            ("FOREIGN KEY constraint failed", ConstraintKind::ForeignKey),
+        ];
+        for (marker, kind) in KINDS {
+            if let Some(at) = msg.find(marker) {
+                let rest = msg.get(at + marker.len()..).unwrap_or_default();
+                let rest = rest.strip_prefix(':').unwrap_or(rest);
+                // The name ends where D1's suffix starts (`: SQLITE_CONSTRAINT`, ` (extended…)`).
+                let name = rest.split(": ").next().unwrap_or_default();
+                let name = match kind {
+                    ConstraintKind::Check => name,
+                    _ => name.split(" (").next().unwrap_or_default(),
+                };
+                let name = name.trim().to_owned();
+                return StoreError::Constraint(Constraint { kind, name });
             }
         }
+        StoreError::Other(msg)
+    }
+
+    /// Whether this is a violation of a constraint of `kind` on `target`: a table (`ledger`),
+    /// a column (`otp_sessions.send_allowed`) or a named index (`operators_name`).
+    pub fn on_constraint(&self, kind: ConstraintKind, target: &str) -> bool {
+        match self {
+            StoreError::Constraint(c) if c.kind == kind => {
+                c.name == target
+                    || c.name.starts_with(&format!("{target}."))
+                    || c.name.split(", ").any(|col| col == target)
+                    || c.name == format!("index '{target}'")
+            }
+            _ => false,
+        }
+    }
+
+    /// The wallet's `CHECK (balance >= 0 …)` (or the ledger's `balance_after >= 0`) refused
+    /// a charge: the whole batch rolled back.
+    pub fn is_overdraft(&self) -> bool {
+        matches!(self, StoreError::Constraint(c) if c.kind == ConstraintKind::Check && c.name.contains("balance"))
     }
 }
 
-pub fn stmt(db: &D1Database, sql: &str, args: &[JsValue]) -> Result<D1PreparedStatement, ApiError> {
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::Constraint(c) => {
+                write!(f, "D1: {:?} constraint failed: {}", c.kind, c.name)
+            }
+            StoreError::Other(m) => write!(f, "D1: {m}"),
+        }
+    }
+}
+
+impl From<RandomUnavailable> for StoreError {
+    fn from(e: RandomUnavailable) -> StoreError {
+        StoreError::Other(e.to_string())
+    }
+}
+
+pub fn stmt(
+    db: &D1Database,
+    sql: &str,
+    args: &[JsValue],
+) -> Result<D1PreparedStatement, StoreError> {
     db.prepare(sql)
         .bind(args)
-        .map_err(|e| ApiError::internal(format!("D1 bind: {e}")))
+        .map_err(|e| StoreError::other(format!("D1 bind: {e}")))
 }
 
 pub async fn first<T: DeserializeOwned>(
     statement: D1PreparedStatement,
-) -> Result<Option<T>, ApiError> {
+) -> Result<Option<T>, StoreError> {
     statement
         .first::<T>(None)
         .await
-        .map_err(|e| ApiError::internal(format!("D1 first: {e}")))
+        .map_err(|e| StoreError::other(format!("D1 first: {e}")))
 }
 
-pub async fn all<T: DeserializeOwned>(statement: D1PreparedStatement) -> Result<Vec<T>, ApiError> {
+pub async fn all<T: DeserializeOwned>(
+    statement: D1PreparedStatement,
+) -> Result<Vec<T>, StoreError> {
     let result = statement
         .all()
         .await
-        .map_err(|e| ApiError::internal(format!("D1 all: {e}")))?;
+        .map_err(|e| StoreError::other(format!("D1 all: {e}")))?;
     result
         .results::<T>()
-        .map_err(|e| ApiError::internal(format!("D1 rows: {e}")))
+        .map_err(|e| StoreError::other(format!("D1 rows: {e}")))
 }
 
 /// Whether a query returns any row.
-pub async fn exists(statement: D1PreparedStatement) -> Result<bool, ApiError> {
+pub async fn exists(statement: D1PreparedStatement) -> Result<bool, StoreError> {
     Ok(first::<serde_json::Value>(statement).await?.is_some())
 }
 
@@ -106,8 +168,8 @@ pub fn opt_int(n: Option<i64>) -> JsValue {
 }
 
 /// Runs one statement and returns how many rows it changed.
-pub async fn run(statement: D1PreparedStatement) -> Result<usize, DbError> {
-    let result = statement.run().await.map_err(DbError::classify)?;
+pub async fn run(statement: D1PreparedStatement) -> Result<usize, StoreError> {
+    let result = statement.run().await.map_err(StoreError::classify)?;
     Ok(changes(&result))
 }
 
@@ -115,8 +177,8 @@ pub async fn run(statement: D1PreparedStatement) -> Result<usize, DbError> {
 pub async fn batch(
     db: &D1Database,
     statements: Vec<D1PreparedStatement>,
-) -> Result<Vec<D1Result>, DbError> {
-    db.batch(statements).await.map_err(DbError::classify)
+) -> Result<Vec<D1Result>, StoreError> {
+    db.batch(statements).await.map_err(StoreError::classify)
 }
 
 pub fn changes(result: &D1Result) -> usize {
@@ -134,23 +196,23 @@ pub async fn page_of<T: DeserializeOwned>(
     db: &D1Database,
     rows: D1PreparedStatement,
     count: D1PreparedStatement,
-) -> Result<(Vec<T>, u64), ApiError> {
+) -> Result<(Vec<T>, u64), StoreError> {
     #[derive(serde::Deserialize)]
     struct Count {
         total: u64,
     }
-    let results = batch(db, vec![rows, count]).await.map_err(ApiError::from)?;
+    let results = batch(db, vec![rows, count]).await?;
     let rows = results
         .first()
         .map(|r| r.results::<T>())
         .transpose()
-        .map_err(|e| ApiError::internal(format!("page rows: {e}")))?
+        .map_err(|e| StoreError::other(format!("page rows: {e}")))?
         .unwrap_or_default();
     let total = results
         .get(1)
         .map(|r| r.results::<Count>())
         .transpose()
-        .map_err(|e| ApiError::internal(format!("page count: {e}")))?
+        .map_err(|e| StoreError::other(format!("page count: {e}")))?
         .and_then(|c| c.into_iter().next())
         .map_or(0, |c| c.total);
     Ok((rows, total))
