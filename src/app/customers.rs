@@ -5,9 +5,7 @@
 //! `password` (argon2id), `session` (tokens, lifetimes), `lockout` (failed-login throttle).
 //! SQL lives in `store::logins` and `store::keys`.
 use super::App;
-use crate::domain::account::{
-    check_password, display_name, key_name, Email, SignupApproval, MAX_LIVE_KEYS,
-};
+use crate::domain::account::{check_password, display_name, key_name, Email, MAX_LIVE_KEYS};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{new_id, new_uuid, AccountId};
 use crate::domain::lockout::{email_subject, ip_subject, strictest, LockoutPolicy, Verdict};
@@ -22,6 +20,7 @@ use crate::store::logins::{
 };
 use std::cell::RefCell;
 
+pub use crate::store::keys::KeyRow as KeyView;
 pub use crate::store::logins::SessionRow;
 
 /// An account as its owner sees it (`{"id","email","name","approved"}`).
@@ -419,13 +418,4 @@ pub async fn approve(app: &App, account_id: &str) -> Result<(), AppError> {
 /// `GET /admin/accounts?page&limit`: newest first, and the total.
 pub async fn list_accounts(app: &App, page: Page) -> Result<(Vec<AccountSummary>, u64), AppError> {
     Ok(store::list(&app.db()?, page.limit, page.offset()).await?)
-}
-
-/// The approval mode from `SIGNUP_APPROVAL` (`auto` when unset; a value that is neither
-/// `auto` nor `manual` is treated as `manual`, the safe reading of a typo).
-pub fn signup_approval(value: Option<&str>) -> SignupApproval {
-    match value {
-        None => SignupApproval::Auto,
-        Some(v) => SignupApproval::parse(v).unwrap_or(SignupApproval::Manual),
-    }
 }

@@ -156,21 +156,6 @@ pub async fn approve(db: &D1Database, account_id: &str, now_ms: i64) -> Result<b
     Ok(changed == 1)
 }
 
-/// Whether the account may move money.
-pub async fn is_approved(db: &D1Database, account_id: &str) -> Result<bool, StoreError> {
-    #[derive(Deserialize)]
-    struct Row {
-        approved: i64,
-    }
-    let row: Option<Row> = first(stmt(
-        db,
-        "SELECT approved FROM accounts WHERE id = ?1",
-        &[text(account_id)],
-    )?)
-    .await?;
-    Ok(row.is_some_and(|r| r.approved == 1))
-}
-
 /// One line of the operator's account list.
 #[derive(Debug, Clone, Deserialize)]
 pub struct AccountSummary {

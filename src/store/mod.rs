@@ -3,6 +3,8 @@ pub mod accounts;
 pub mod activations;
 pub mod catalog;
 pub mod idempotency;
+pub mod keys;
+pub mod logins;
 pub mod messages;
 pub mod sessions;
 pub mod wallet;

@@ -2,14 +2,15 @@
 //! `/v1/keys` (a session is required), `/v1/templates` (a session or an API key), and the
 //! operator's `GET /admin/accounts` and `POST /admin/accounts/{id}/approve`. Thin: parse,
 //! call `app::customers` / `app::messages`, render, set or clear the session cookie.
-use crate::app::customers::{self, AccountView, Client, Opened, SessionPrincipal};
-use crate::app::messages::{self, TemplateView};
+use crate::app::customers::{self, AccountView, Client, KeyView, Opened, SessionPrincipal};
+use crate::app::messages::{self, LoadedTemplate};
 use crate::domain::error::{AppError, Code};
 use crate::domain::money::Money;
 use crate::domain::session::{
     clear_cookie, cookie_secure, origin_allowed_without_cookie, set_cookie,
 };
 use crate::domain::time::rfc3339;
+use crate::http::input::template_fields;
 use crate::http::server::Ctx;
 use crate::http::{auth, Reply};
 use serde::Deserialize;
@@ -170,7 +171,7 @@ pub async fn revoke_session(ctx: &Ctx, session_id: &str) -> Result<Reply, AppErr
 
 // --- /v1/keys ---
 
-fn key_json(k: &crate::store::keys::KeyRow) -> Value {
+fn key_json(k: &KeyView) -> Value {
     json!({
         "key_id": k.id,
         "name": k.name,
@@ -218,16 +219,16 @@ pub async fn revoke_key(ctx: &Ctx, key_id: &str) -> Result<Reply, AppError> {
 
 // --- /v1/templates ---
 
-fn template_json(t: &TemplateView) -> Value {
+fn template_json(t: &LoadedTemplate) -> Value {
     json!({
-        "template_id": t.id,
-        "name": t.name,
-        "channel": t.channel,
-        "body": t.body,
-        "has_code": t.has_code,
-        "variables": t.variables,
-        "created_at": rfc3339(t.created_at),
-        "shared": t.shared,
+        "template_id": t.row.id,
+        "name": t.row.name,
+        "channel": t.row.channel,
+        "body": t.row.body,
+        "has_code": t.parsed.has_code(),
+        "variables": t.parsed.variables().into_iter().collect::<Vec<_>>(),
+        "created_at": rfc3339(t.row.created_at),
+        "shared": t.shared(),
     })
 }
 
@@ -243,7 +244,8 @@ pub async fn templates(ctx: &Ctx) -> Result<Reply, AppError> {
     let who = auth::account(ctx).await?;
     if ctx.method == "POST" {
         let b: TemplateBody = ctx.json()?;
-        let t = messages::create_own_template(&ctx.app, &who, b.name, &b.channel, b.body).await?;
+        let (name, channel) = template_fields(&b.name, &b.channel)?;
+        let t = messages::create_template(&ctx.app, Some(&who), name, channel, b.body).await?;
         return Ok(Reply::json(201, &template_json(&t)));
     }
     let list = messages::templates(&ctx.app, &who).await?;
