@@ -38,3 +38,8 @@ async fn fetch(
 ) -> worker::Result<worker::Response> {
     http::handle(req, env, ctx).await
 }
+
+// The store's constraint parser is pure: its unit tests run natively too.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+#[path = "store/constraint.rs"]
+mod store_constraint;

@@ -442,7 +442,8 @@ pub async fn check(
     }
     // Live, yours, and nothing counted: the KV entry (TTL ≥ lifetime) is not visible at this
     // location yet (KV takes up to 60 s to reach other locations). Retry shortly.
-    let m = "the session is not visible at this location yet; retry in a few seconds (nothing was counted)";
+    let m = "the session is not visible at this location yet; retry in a few seconds (nothing was \
+        counted)";
     Err(AppError::new(Code::Conflict, m).with_retry_after(5))
 }
 

@@ -2,6 +2,7 @@
 pub mod accounts;
 pub mod activations;
 pub mod catalog;
+pub mod constraint;
 pub mod idempotency;
 pub mod keys;
 pub mod logins;
@@ -11,6 +12,7 @@ pub mod wallet;
 pub mod webhooks;
 
 use crate::domain::ids::RandomUnavailable;
+pub use constraint::{Constraint, ConstraintKind};
 use serde::de::DeserializeOwned;
 use std::fmt;
 use worker::wasm_bindgen::JsValue;
@@ -34,23 +36,6 @@ pub fn int(n: i64) -> JsValue {
     JsValue::from_f64(n as f64)
 }
 
-/// Which kind of schema constraint a statement violated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConstraintKind {
-    Unique,
-    Check,
-    NotNull,
-    ForeignKey,
-}
-
-/// A violated schema constraint, parsed once from SQLite's message: its kind and what it
-/// names (`number_leases.number_id`, `index 'operators_name'`, the CHECK's expression).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Constraint {
-    pub kind: ConstraintKind,
-    pub name: String,
-}
-
 /// What went wrong in the store: a schema constraint (the last line of defence, which the
 /// application maps to a client error) or anything else (a 500, logged).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,53 +49,23 @@ impl StoreError {
         StoreError::Other(detail.into())
     }
 
-    /// Parses a D1 error message (`D1_ERROR: UNIQUE constraint failed: t.c: SQLITE_CONSTRAINT`).
     fn classify(e: worker::Error) -> StoreError {
         let msg = e.to_string();
-        const KINDS: [(&str, ConstraintKind); 4] = [
-            ("UNIQUE constraint failed", ConstraintKind::Unique),
-            ("CHECK constraint failed", ConstraintKind::Check),
-            ("NOT NULL constraint failed", ConstraintKind::NotNull),
-            ("FOREIGN KEY constraint failed", ConstraintKind::ForeignKey),
-        ];
-        for (marker, kind) in KINDS {
-            if let Some(at) = msg.find(marker) {
-                let rest = msg.get(at + marker.len()..).unwrap_or_default();
-                let rest = rest.strip_prefix(':').unwrap_or(rest);
-                // The name ends where D1's suffix starts (`: SQLITE_CONSTRAINT`, ` (extended…)`).
-                let name = rest.split(": ").next().unwrap_or_default();
-                let name = match kind {
-                    ConstraintKind::Check => name,
-                    _ => name.split(" (").next().unwrap_or_default(),
-                };
-                let name = name.trim().to_owned();
-                return StoreError::Constraint(Constraint { kind, name });
-            }
-        }
-        StoreError::Other(msg)
+        Constraint::parse(&msg).map_or(StoreError::Other(msg), StoreError::Constraint)
     }
 
-    /// Whether this is a violation of a constraint of `kind` on `target`: a table (`ledger`),
-    /// a column (`otp_sessions.send_allowed`) or a named index (`operators_name`).
+    /// Whether this is a violation of a constraint of `kind` on `target` (see
+    /// `Constraint::is`).
     pub fn on_constraint(&self, kind: ConstraintKind, target: &str) -> bool {
-        match self {
-            StoreError::Constraint(c) if c.kind == kind => {
-                c.name == target
-                    || c.name.starts_with(&format!("{target}."))
-                    || c.name.split(", ").any(|col| col == target)
-                    || c.name == format!("index '{target}'")
-            }
-            _ => false,
-        }
+        matches!(self, StoreError::Constraint(c) if c.is(kind, target))
     }
 
     /// The wallet's `CHECK (balance >= 0 …)` (or the ledger's `balance_after >= 0`) refused
     /// a charge: the whole batch rolled back.
     pub fn is_overdraft(&self) -> bool {
-        matches!(self, StoreError::Constraint(c) if c.kind == ConstraintKind::Check && c.name.contains("balance"))
+        matches!(self, StoreError::Constraint(c) if c.is_overdraft())
     }
 }
-
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

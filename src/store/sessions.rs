@@ -87,10 +87,13 @@ pub fn insert_statement(
     s: &NewSession<'_>,
     rules: SendRules,
 ) -> Result<D1PreparedStatement, StoreError> {
-    let sql = "INSERT INTO otp_sessions (id, account_id, phone, channel, dialect, sender, template_id, payload, cost, created_at, expires_at, max_attempts, send_allowed) \
+    let sql = "INSERT INTO otp_sessions (id, account_id, phone, channel, dialect, sender, \
+        template_id, payload, cost, created_at, expires_at, max_attempts, send_allowed) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
-           (SELECT 1 WHERE (SELECT COUNT(*) FROM otp_sessions WHERE account_id = ?2 AND phone = ?3 AND created_at > ?10 - ?13) < ?14 \
-             AND NOT EXISTS (SELECT 1 FROM otp_sessions WHERE account_id = ?2 AND phone = ?3 AND created_at > ?10 - ?15)))";
+           (SELECT 1 WHERE (SELECT COUNT(*) FROM otp_sessions WHERE account_id = ?2 AND phone = ?3 \
+           AND created_at > ?10 - ?13) < ?14 \
+             AND NOT EXISTS (SELECT 1 FROM otp_sessions WHERE account_id = ?2 AND phone = ?3 AND \
+             created_at > ?10 - ?15)))";
     stmt(
         db,
         sql,
@@ -127,7 +130,8 @@ pub async fn send_times(
     }
     let rows: Vec<Row> = all(stmt(
         db,
-        "SELECT created_at FROM otp_sessions WHERE account_id = ?1 AND phone = ?2 AND created_at > ?3 ORDER BY created_at",
+        "SELECT created_at FROM otp_sessions WHERE account_id = ?1 AND phone = ?2 AND created_at > \
+            ?3 ORDER BY created_at",
         &[text(account_id), text(phone), int(since_ms)],
     )?)
     .await?;
@@ -196,7 +200,15 @@ pub async fn find_for_key(
     key_hash: &str,
     id: &str,
 ) -> Result<Option<SessionRow>, StoreError> {
-    first(stmt(db, &format!("SELECT {SESSION_COLUMNS} FROM otp_sessions WHERE id = ?2 AND account_id = ({LIVE_KEY_ACCOUNT})"), &[text(key_hash), text(id)])?).await
+    first(stmt(
+        db,
+        &format!(
+            "SELECT {SESSION_COLUMNS} FROM otp_sessions WHERE id = ?2 AND \
+        account_id = ({LIVE_KEY_ACCOUNT})"
+        ),
+        &[text(key_hash), text(id)],
+    )?)
+    .await
 }
 
 /// The check itself: counts a wrong code or records the success, but only while the
@@ -215,12 +227,19 @@ pub fn check_statement(
     stmt(
         db,
         &format!(
-            "UPDATE otp_sessions SET attempts = attempts + (1 - ?3), verified_at = CASE WHEN ?3 = 1 THEN ?4 ELSE NULL END \
+            "UPDATE otp_sessions SET attempts = attempts + (1 - ?3), verified_at = CASE WHEN ?3 = \
+                1 THEN ?4 ELSE NULL END \
              WHERE id = ?2 AND account_id = ?5 AND account_id = ({LIVE_KEY_ACCOUNT}) \
                AND verified_at IS NULL AND attempts < max_attempts AND expires_at > ?4 \
              RETURNING {SESSION_COLUMNS}"
         ),
-        &[text(key_hash), text(id), int(i64::from(matched)), int(now_ms), text(kv_account_id)],
+        &[
+            text(key_hash),
+            text(id),
+            int(i64::from(matched)),
+            int(now_ms),
+            text(kv_account_id),
+        ],
     )
 }
 
@@ -235,8 +254,8 @@ pub enum ResultEvents {
 }
 
 /// Records the session's result event (`otp.verified`, `otp.failed`, `otp.expired`) for the
-/// account's webhook (if it has an endpoint), once per type, if the session is in that state. The payload the
-/// client sent with the send is echoed in `data.payload`.
+/// account's webhook (if it has an endpoint), once per type, if the session is in that state.
+/// The payload the client sent with the send is echoed in `data.payload`.
 pub fn result_event_statement(
     db: &D1Database,
     id: &str,
@@ -245,7 +264,8 @@ pub fn result_event_statement(
 ) -> Result<D1PreparedStatement, StoreError> {
     let event_id = new_id("evt")?;
     let sql = format!(
-        "INSERT OR IGNORE INTO webhook_events (id, account_id, event_type, object_id, data, created_at) \
+        "INSERT OR IGNORE INTO webhook_events (id, account_id, event_type, object_id, data, \
+            created_at) \
          SELECT ?2, account_id, event_type, id, {OTP_RESULT_SQL}, ?3 \
          FROM (SELECT *, CASE WHEN verified_at IS NOT NULL THEN 'otp.verified' \
            WHEN attempts >= max_attempts THEN 'otp.failed' \
