@@ -4,6 +4,8 @@ pub mod activations;
 pub mod catalog;
 pub mod constraint;
 pub mod idempotency;
+pub mod keys;
+pub mod logins;
 pub mod messages;
 pub mod sessions;
 pub mod wallet;
