@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, skipping whatever is already at the right
 # version: the wasm32 target, worker-build, the wasm-bindgen CLI matching Cargo.lock,
-# and the npm packages (wrangler, miniflare, binaryen's wasm-opt, esbuild).
+# and the npm packages (wrangler, miniflare, binaryen's wasm-opt, esbuild, playwright-core),
+# and Debian's chromium for the dashboard's browser test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -30,4 +31,12 @@ fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm packages"
   npm ci --no-audit --no-fund
+fi
+
+# The dashboard test drives Debian's Chromium through playwright-core (no browser download).
+if [ ! -x /usr/bin/chromium ]; then
+  say "installing Debian's chromium (for tests/dashboard.test.mjs)"
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y chromium
 fi
