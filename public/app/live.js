@@ -49,7 +49,7 @@ export function followActivation(id, onState) {
       onState(state);
       if (TERMINAL.has(state.status)) stop();
     };
-    for (const type of ["snapshot", "sms", "status", "expired", "message"]) es.addEventListener(type, handle);
+    for (const type of ["snapshot", "sms", "status", "expiry"]) es.addEventListener(type, handle);
     es.onerror = () => {
       // Reconnection (with Last-Event-ID) is the browser's job; only a stream that could not
       // be opened at all falls back to long-polling.

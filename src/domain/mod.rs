@@ -3,6 +3,7 @@ pub mod activation;
 pub mod crypto;
 pub mod delivery;
 pub mod ids;
+pub mod live;
 pub mod idempotency;
 pub mod money;
 pub mod otp;
