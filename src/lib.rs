@@ -21,12 +21,16 @@ mod store;
 #[cfg(target_arch = "wasm32")]
 pub use durable::activation::Activation;
 #[cfg(target_arch = "wasm32")]
-pub use durable::webhook_dispatcher::WebhookDispatcher;
-#[cfg(target_arch = "wasm32")]
 pub use durable::watch::ObjectWatch;
+#[cfg(target_arch = "wasm32")]
+pub use durable::webhook_dispatcher::WebhookDispatcher;
 
 #[cfg(target_arch = "wasm32")]
 #[worker::event(fetch)]
-async fn fetch(req: worker::Request, env: worker::Env, ctx: worker::Context) -> worker::Result<worker::Response> {
+async fn fetch(
+    req: worker::Request,
+    env: worker::Env,
+    ctx: worker::Context,
+) -> worker::Result<worker::Response> {
     http::handle(req, env, ctx).await
 }

@@ -65,7 +65,14 @@ pub fn new_uuid() -> Result<String, RandomUnavailable> {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = super::crypto::to_hex(&b);
-    Ok(format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]))
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    ))
 }
 
 pub fn is_uuid(text: &str) -> bool {
@@ -100,7 +107,10 @@ mod tests {
             counts[i] += 1;
         }
         // Expected 1000 each; chi-square with 61 d.o.f., 1 - 10^-6 quantile ≈ 129.
-        let chi: f64 = counts.iter().map(|&c| (f64::from(c) - 1000.0).powi(2) / 1000.0).sum();
+        let chi: f64 = counts
+            .iter()
+            .map(|&c| (f64::from(c) - 1000.0).powi(2) / 1000.0)
+            .sum();
         assert!(chi < 129.0, "chi-square {chi}");
     }
 

@@ -2,9 +2,9 @@
 pub mod activation;
 pub mod crypto;
 pub mod delivery;
+pub mod idempotency;
 pub mod ids;
 pub mod live;
-pub mod idempotency;
 pub mod money;
 pub mod otp;
 pub mod pagination;

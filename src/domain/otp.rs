@@ -71,7 +71,13 @@ impl Terminal {
 }
 
 /// A session's terminal state, if any: a success first, then spent attempts, then time.
-pub fn terminal(verified: bool, attempts: i64, max_attempts: i64, expires_at_ms: i64, now_ms: i64) -> Option<Terminal> {
+pub fn terminal(
+    verified: bool,
+    attempts: i64,
+    max_attempts: i64,
+    expires_at_ms: i64,
+    now_ms: i64,
+) -> Option<Terminal> {
     if verified {
         Some(Terminal::AlreadyVerified)
     } else if attempts >= max_attempts {
@@ -101,9 +107,15 @@ pub enum SendBlock {
 /// When the next send is allowed, given the send times (ms) to this phone, and which rule
 /// holds it back until then (`None` when a send is allowed now).
 pub fn next_send(sends: &[i64], rules: SendRules, now_ms: i64) -> (i64, Option<SendBlock>) {
-    let mut in_window: Vec<i64> = sends.iter().copied().filter(|t| *t > now_ms - rules.window_ms).collect();
+    let mut in_window: Vec<i64> = sends
+        .iter()
+        .copied()
+        .filter(|t| *t > now_ms - rules.window_ms)
+        .collect();
     in_window.sort_unstable();
-    let after_interval = in_window.last().map_or(now_ms, |last| last + rules.interval_ms);
+    let after_interval = in_window
+        .last()
+        .map_or(now_ms, |last| last + rules.interval_ms);
     let count = in_window.len() as i64;
     let after_window = if count >= rules.max_sends && rules.max_sends > 0 {
         // The send that must leave the window for the count to drop below the maximum.
@@ -153,7 +165,11 @@ mod tests {
                 counts[pos][usize::from(b - b'0')] += 1;
             }
         }
-        let chi_square = |row: &[u32; 10], n: f64| -> f64 { row.iter().map(|&c| (f64::from(c) - n / 10.0).powi(2) / (n / 10.0)).sum() };
+        let chi_square = |row: &[u32; 10], n: f64| -> f64 {
+            row.iter()
+                .map(|&c| (f64::from(c) - n / 10.0).powi(2) / (n / 10.0))
+                .sum()
+        };
         let mut pooled = [0u32; 10];
         for (pos, row) in counts.iter().enumerate() {
             let chi = chi_square(row, N as f64);
@@ -179,24 +195,55 @@ mod tests {
     fn terminal_states_in_order() {
         assert_eq!(terminal(false, 0, 5, 1000, 999), None);
         assert_eq!(terminal(false, 4, 5, 1000, 999), None);
-        assert_eq!(terminal(false, 5, 5, 1000, 999), Some(Terminal::MaxAttempts));
+        assert_eq!(
+            terminal(false, 5, 5, 1000, 999),
+            Some(Terminal::MaxAttempts)
+        );
         assert_eq!(terminal(false, 0, 5, 1000, 1000), Some(Terminal::Expired));
-        assert_eq!(terminal(true, 5, 5, 1000, 2000), Some(Terminal::AlreadyVerified));
+        assert_eq!(
+            terminal(true, 5, 5, 1000, 2000),
+            Some(Terminal::AlreadyVerified)
+        );
     }
 
     #[test]
     fn resend_rules() {
-        let rules = SendRules { max_sends: 5, window_ms: 600_000, interval_ms: 30_000 };
+        let rules = SendRules {
+            max_sends: 5,
+            window_ms: 600_000,
+            interval_ms: 30_000,
+        };
         let now = 10_000_000;
         assert_eq!(next_send(&[], rules, now), (now, None));
-        assert_eq!(next_send(&[now - 10_000], rules, now), (now + 20_000, Some(SendBlock::TooSoon)));
+        assert_eq!(
+            next_send(&[now - 10_000], rules, now),
+            (now + 20_000, Some(SendBlock::TooSoon))
+        );
         assert_eq!(next_send(&[now - 30_000], rules, now), (now, None));
-        let five = [now - 500_000, now - 400_000, now - 300_000, now - 200_000, now - 100_000];
-        assert_eq!(next_send(&five, rules, now), (now + 100_000, Some(SendBlock::WindowFull)));
+        let five = [
+            now - 500_000,
+            now - 400_000,
+            now - 300_000,
+            now - 200_000,
+            now - 100_000,
+        ];
+        assert_eq!(
+            next_send(&five, rules, now),
+            (now + 100_000, Some(SendBlock::WindowFull))
+        );
         // Older sends than the window do not count.
-        assert_eq!(next_send(&[now - 700_000, now - 100_000], rules, now), (now, None));
+        assert_eq!(
+            next_send(&[now - 700_000, now - 100_000], rules, now),
+            (now, None)
+        );
         let burst = [now - 4, now - 3, now - 2, now - 1, now];
-        let no_gap = SendRules { interval_ms: 0, ..rules };
-        assert_eq!(next_send(&burst, no_gap, now), (now - 4 + 600_000, Some(SendBlock::WindowFull)));
+        let no_gap = SendRules {
+            interval_ms: 0,
+            ..rules
+        };
+        assert_eq!(
+            next_send(&burst, no_gap, now),
+            (now - 4 + 600_000, Some(SendBlock::WindowFull))
+        );
     }
 }

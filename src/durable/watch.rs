@@ -7,7 +7,9 @@ use crate::domain::live::MAX_WAIT_SECS;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use worker::wasm_bindgen::JsValue;
-use worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, Result, State};
+use worker::{
+    durable_object, DurableObject, Env, Method, Request, RequestInit, Response, Result, State,
+};
 
 const SEQ_KEY: &str = "seq";
 
@@ -39,7 +41,10 @@ impl ObjectWatch {
 
 impl DurableObject for ObjectWatch {
     fn new(state: State, _env: Env) -> Self {
-        Self { state, waiters: Waiters::default() }
+        Self {
+            state,
+            waiters: Waiters::default(),
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -53,7 +58,9 @@ impl DurableObject for ObjectWatch {
                     self.state.storage().put(SEQ_KEY, seq).await?;
                     self.waiters.wake_all();
                 }
-                Response::from_json(&Seen { seq: self.seq().await? })
+                Response::from_json(&Seen {
+                    seq: self.seq().await?,
+                })
             }
             WatchOp::Wait { since, wait_ms } => {
                 let wake = self.waiters.next();
@@ -62,7 +69,9 @@ impl DurableObject for ObjectWatch {
                     let cap = u64::from(MAX_WAIT_SECS) * 1000;
                     wait_for(wake, Duration::from_millis(wait_ms.min(cap))).await;
                 }
-                Response::from_json(&Seen { seq: self.seq().await? })
+                Response::from_json(&Seen {
+                    seq: self.seq().await?,
+                })
             }
         }
     }
@@ -71,9 +80,13 @@ impl DurableObject for ObjectWatch {
 async fn send(env: &Env, name: &str, op: &WatchOp) -> Result<u64> {
     let body = serde_json::to_string(op).map_err(|e| worker::Error::RustError(e.to_string()))?;
     let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(JsValue::from_str(&body)));
+    init.with_method(Method::Post)
+        .with_body(Some(JsValue::from_str(&body)));
     let req = Request::new_with_init("https://watch.internal/", &init)?;
-    let stub = env.durable_object("WATCH")?.id_from_name(name)?.get_stub()?;
+    let stub = env
+        .durable_object("WATCH")?
+        .id_from_name(name)?
+        .get_stub()?;
     let mut res = stub.fetch_with_request(req).await?;
     Ok(res.json::<Seen>().await?.seq)
 }

@@ -13,7 +13,9 @@ use worker::Headers;
 fn bearer(headers: &Headers) -> Option<String> {
     let value = headers.get("Authorization").ok().flatten()?;
     let (scheme, token) = value.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
 }
 
 fn basic_username(headers: &Headers) -> Option<String> {
@@ -22,9 +24,15 @@ fn basic_username(headers: &Headers) -> Option<String> {
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
     let text = String::from_utf8(decoded).ok()?;
-    Some(text.split_once(':').map_or(text.as_str(), |(user, _)| user).to_owned())
+    Some(
+        text.split_once(':')
+            .map_or(text.as_str(), |(user, _)| user)
+            .to_owned(),
+    )
 }
 
 /// The API key a request presents, by the rules of its path's dialect.
@@ -45,7 +53,8 @@ pub fn presented_key(headers: &Headers, path: &str) -> Option<String> {
 /// malformed key never costs a D1 round trip.
 pub fn key_hash(ctx: &Ctx) -> Result<&str, ApiError> {
     let hash = ctx.key_hash.as_deref().ok_or_else(ApiError::unauthorized)?;
-    let well_formed = presented_key(&ctx.headers, &ctx.path).is_some_and(|k| looks_like_api_key(&k));
+    let well_formed =
+        presented_key(&ctx.headers, &ctx.path).is_some_and(|k| looks_like_api_key(&k));
     if well_formed {
         Ok(hash)
     } else {
@@ -57,7 +66,9 @@ pub fn key_hash(ctx: &Ctx) -> Result<&str, ApiError> {
 /// key alike, so the answer reveals nothing about which).
 pub async fn account(ctx: &Ctx) -> Result<Principal, ApiError> {
     let hash = key_hash(ctx)?;
-    find_by_key_hash(&ctx.db()?, hash).await?.ok_or_else(ApiError::unauthorized)
+    find_by_key_hash(&ctx.db()?, hash)
+        .await?
+        .ok_or_else(ApiError::unauthorized)
 }
 
 /// Hot routes fold the key check into their first query (`accounts::LIVE_KEY_ACCOUNT`); when

@@ -18,17 +18,33 @@ pub async fn twilio_status_callback(ctx: &Ctx) -> Result<Reply, ApiError> {
     // Twilio signs the URL it called: the configured public URL, else the one we were reached at.
     let url = var(&ctx.env, "TWILIO_STATUS_CALLBACK_URL").unwrap_or_else(|| ctx.url.clone());
     let presented = ctx.header("X-Twilio-Signature").ok_or_else(forbidden)?;
-    if !constant_time_eq(presented.as_bytes(), twilio_signature(&token, &url, &params).as_bytes()) {
+    if !constant_time_eq(
+        presented.as_bytes(),
+        twilio_signature(&token, &url, &params).as_bytes(),
+    ) {
         return Err(forbidden());
     }
-    let field = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-    let (Some(sid), Some(status)) = (field("MessageSid"), field("MessageStatus").or(field("SmsStatus"))) else {
-        return Err(ApiError::invalid("MessageSid and MessageStatus are required"));
+    let field = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     };
-    let Some(ours) = twilio_status(status) else { return Ok(Reply::ok(json!({"ok": true, "applied": false}))) };
+    let (Some(sid), Some(status)) = (
+        field("MessageSid"),
+        field("MessageStatus").or(field("SmsStatus")),
+    ) else {
+        return Err(ApiError::invalid(
+            "MessageSid and MessageStatus are required",
+        ));
+    };
+    let Some(ours) = twilio_status(status) else {
+        return Ok(Reply::ok(json!({"ok": true, "applied": false})));
+    };
     let error = field("ErrorCode").map(|code| format!("twilio error {code}"));
     let db = ctx.db()?;
-    let Some(m) = messages::apply_receipt(&db, sid, ours, error.as_deref(), ctx.now_ms).await? else {
+    let Some(m) = messages::apply_receipt(&db, sid, ours, error.as_deref(), ctx.now_ms).await?
+    else {
         return Ok(Reply::ok(json!({"ok": true, "applied": false})));
     };
     if ours == "failed" {
@@ -39,8 +55,15 @@ pub async fn twilio_status_callback(ctx: &Ctx) -> Result<Reply, ApiError> {
             version: 0,
             data: json!({"message_id": m.id, "status": "failed", "phone_number": m.phone, "channel": m.channel, "error": error}),
         };
-        batch(&db, vec![webhooks::event_statement(&db, &event, ctx.now_ms)?]).await.map_err(ApiError::from)?;
+        batch(
+            &db,
+            vec![webhooks::event_statement(&db, &event, ctx.now_ms)?],
+        )
+        .await
+        .map_err(ApiError::from)?;
         webhooks::kick_soon(&ctx.wctx, &ctx.env, &m.account_id);
     }
-    Ok(Reply::ok(json!({"ok": true, "applied": true, "message_id": m.id, "status": ours})))
+    Ok(Reply::ok(
+        json!({"ok": true, "applied": true, "message_id": m.id, "status": ours}),
+    ))
 }

@@ -162,7 +162,12 @@ impl Code {
             // --- activations (21xx) ---
             Code::UnknownCountry | Code::UnknownService | Code::UnknownOperator => 400,
             Code::NotOffered => 404,
-            Code::NoNumbers | Code::PriceAboveMax | Code::CancelTooEarly | Code::ActivationEnded | Code::SmsAlreadyReceived | Code::NoSmsYet => 409,
+            Code::NoNumbers
+            | Code::PriceAboveMax
+            | Code::CancelTooEarly
+            | Code::ActivationEnded
+            | Code::SmsAlreadyReceived
+            | Code::NoSmsYet => 409,
             Code::InvalidSignature => 401,
             Code::SupplierNotAllowed => 403,
 
@@ -249,7 +254,10 @@ pub enum Dialect {
 
 impl Dialect {
     pub fn for_path(path: &str) -> Dialect {
-        if path.starts_with("/api/public/") || path.starts_with("/api/internal/") || path.starts_with("/api/user/") {
+        if path.starts_with("/api/public/")
+            || path.starts_with("/api/internal/")
+            || path.starts_with("/api/user/")
+        {
             Dialect::NumberOtp
         } else {
             Dialect::House
@@ -271,7 +279,13 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: Code, message: impl Into<String>) -> ApiError {
-        ApiError { code, message: message.into(), retry_after: None, allow: None, internal: None }
+        ApiError {
+            code,
+            message: message.into(),
+            retry_after: None,
+            allow: None,
+            internal: None,
+        }
     }
 
     pub fn of(code: Code) -> ApiError {
@@ -292,7 +306,10 @@ impl ApiError {
 
     /// A failure that is ours, not the client's: the detail goes to the log only.
     pub fn internal(detail: impl Into<String>) -> ApiError {
-        ApiError { internal: Some(detail.into()), ..ApiError::of(Code::Internal) }
+        ApiError {
+            internal: Some(detail.into()),
+            ..ApiError::of(Code::Internal)
+        }
     }
 
     pub fn status(&self) -> u16 {
@@ -310,7 +327,9 @@ impl ApiError {
                 "message": self.message,
                 "code": self.code.number(),
             }]}),
-            Dialect::NumberOtp => json!({"success": false, "error": self.message, "code": self.code.number()}),
+            Dialect::NumberOtp => {
+                json!({"success": false, "error": self.message, "code": self.code.number()})
+            }
         };
         value.to_string()
     }
@@ -318,7 +337,13 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.status(), self.code.number(), self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status(),
+            self.code.number(),
+            self.message
+        )
     }
 }
 
@@ -334,7 +359,12 @@ mod tests {
 
     #[test]
     fn house_envelope_matches_getotp() {
-        let body = ApiError::unauthorized().body(Dialect::House, "/api/verify/", "POST", 1_755_475_200_000);
+        let body = ApiError::unauthorized().body(
+            Dialect::House,
+            "/api/verify/",
+            "POST",
+            1_755_475_200_000,
+        );
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(
             v,
@@ -344,8 +374,16 @@ mod tests {
 
     #[test]
     fn numberotp_envelope() {
-        let body = ApiError::of(Code::InsufficientFunds).body(Dialect::NumberOtp, "/api/internal/rent", "POST", 0);
-        assert_eq!(body, r#"{"code":"2007","error":"Insufficient balance","success":false}"#);
+        let body = ApiError::of(Code::InsufficientFunds).body(
+            Dialect::NumberOtp,
+            "/api/internal/rent",
+            "POST",
+            0,
+        );
+        assert_eq!(
+            body,
+            r#"{"code":"2007","error":"Insufficient balance","success":false}"#
+        );
     }
 
     #[test]
@@ -357,7 +395,10 @@ mod tests {
 
     #[test]
     fn dialect_by_path() {
-        assert_eq!(Dialect::for_path("/api/internal/balance"), Dialect::NumberOtp);
+        assert_eq!(
+            Dialect::for_path("/api/internal/balance"),
+            Dialect::NumberOtp
+        );
         assert_eq!(Dialect::for_path("/api/verify/"), Dialect::House);
         assert_eq!(Dialect::for_path("/v1/balance"), Dialect::House);
         assert_eq!(Dialect::for_path("/admin/accounts"), Dialect::House);

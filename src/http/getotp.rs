@@ -27,7 +27,9 @@ fn data(ctx: &Ctx, flat_allowed: bool) -> Result<Map<String, Value>, ApiError> {
         Value::Object(mut root) => match root.remove("data") {
             Some(Value::Object(data)) => Ok(data),
             None if flat_allowed => Ok(root),
-            _ => Err(ApiError::invalid("the body must be {\"data\":{…}} with the request fields inside 'data'")),
+            _ => Err(ApiError::invalid(
+                "the body must be {\"data\":{…}} with the request fields inside 'data'",
+            )),
         },
         _ => Err(ApiError::invalid("the body must be a JSON object")),
     }
@@ -49,18 +51,35 @@ pub async fn send(ctx: &Ctx) -> Result<Reply, ApiError> {
     let data = data(ctx, false)?;
     let sender = text_field(&data, "sender")?.ok_or_else(|| ApiError::of(Code::SenderMissing))?;
     if sender.chars().count() > MAX_SENDER_CHARS {
-        return Err(ApiError::invalid(format!("'data.sender' must be at most {MAX_SENDER_CHARS} characters")));
+        return Err(ApiError::invalid(format!(
+            "'data.sender' must be at most {MAX_SENDER_CHARS} characters"
+        )));
     }
     // A phone is a string of digits, as the doc's example sends it: a JSON number would be
     // read through a float (14155550100.0, 1e10, -1…) and could reach someone else.
-    let phone_text = text_field(&data, "phone").map_err(|_| ApiError::new(Code::InvalidRecipient, "Invalid recipient number(s): 'data.phone' must be a string of digits"))?.map(str::to_owned);
+    let phone_text = text_field(&data, "phone")
+        .map_err(|_| {
+            ApiError::new(
+                Code::InvalidRecipient,
+                "Invalid recipient number(s): 'data.phone' must be a string of digits",
+            )
+        })?
+        .map(str::to_owned);
     let phone_text = phone_text.ok_or_else(|| ApiError::of(Code::PhoneMissing))?;
-    let template_id = text_field(&data, "template").map_err(|_| ApiError::of(Code::InvalidTemplateId))?.ok_or_else(|| ApiError::of(Code::TemplateMissing))?;
+    let template_id = text_field(&data, "template")
+        .map_err(|_| ApiError::of(Code::InvalidTemplateId))?
+        .ok_or_else(|| ApiError::of(Code::TemplateMissing))?;
     let db = ctx.db()?;
     let (template_row, template) = flow::find_template(&db, template_id).await?;
-    let channel_text = text_field(&data, "channel").map_err(|_| ApiError::of(Code::InvalidChannel))?;
+    let channel_text =
+        text_field(&data, "channel").map_err(|_| ApiError::of(Code::InvalidChannel))?;
     let channel = flow::channel(&ctx.config, channel_text)?;
-    let phone = Phone::parse(&phone_text, PlusSign::Optional).map_err(|e| ApiError::new(Code::InvalidRecipient, format!("Invalid recipient number(s): {e}")))?;
+    let phone = Phone::parse(&phone_text, PlusSign::Optional).map_err(|e| {
+        ApiError::new(
+            Code::InvalidRecipient,
+            format!("Invalid recipient number(s): {e}"),
+        )
+    })?;
     let code = data.get("code").filter(|v| !v.is_null());
     let code_length = data.get("code_length").filter(|v| !v.is_null());
     if code.is_some() && code_length.is_some() {
@@ -69,9 +88,20 @@ pub async fn send(ctx: &Ctx) -> Result<Reply, ApiError> {
     let (given_code, length) = match (code, code_length) {
         (None, Some(n)) => {
             // A number, as the doc types it; a numeric string is read the same way.
-            let n = n.as_u64().or_else(|| n.as_str().and_then(|s| s.trim().parse().ok()));
+            let n = n
+                .as_u64()
+                .or_else(|| n.as_str().and_then(|s| s.trim().parse().ok()));
             let n = n.filter(|n| (otp::MIN_LENGTH as u64..=otp::MAX_LENGTH as u64).contains(n));
-            let n = n.ok_or_else(|| ApiError::new(Code::InvalidCodeLength, format!("Invalid code length: 'data.code_length' must be a number from {} to {}", otp::MIN_LENGTH, otp::MAX_LENGTH)))?;
+            let n = n.ok_or_else(|| {
+                ApiError::new(
+                    Code::InvalidCodeLength,
+                    format!(
+                        "Invalid code length: 'data.code_length' must be a number from {} to {}",
+                        otp::MIN_LENGTH,
+                        otp::MAX_LENGTH
+                    ),
+                )
+            })?;
             (None, n as usize)
         }
         (Some(c), None) => {
@@ -86,14 +116,25 @@ pub async fn send(ctx: &Ctx) -> Result<Reply, ApiError> {
             let len = c.len();
             if channel == "voice" {
                 if !(otp::MIN_LENGTH..=MAX_VOICE_CODE).contains(&len) {
-                    return Err(ApiError::new(Code::InvalidCodeLength, format!("Invalid code length: a voice code has {} to {MAX_VOICE_CODE} digits", otp::MIN_LENGTH)));
+                    return Err(ApiError::new(
+                        Code::InvalidCodeLength,
+                        format!(
+                            "Invalid code length: a voice code has {} to {MAX_VOICE_CODE} digits",
+                            otp::MIN_LENGTH
+                        ),
+                    ));
                 }
             } else if !(otp::MIN_LENGTH..=otp::MAX_LENGTH).contains(&len) {
                 return Err(ApiError::of(Code::CodeInvalid));
             }
             (Some(c), len)
         }
-        _ => return Err(ApiError::new(Code::InvalidCodeLength, "Invalid code length: provide 'data.code_length' (4 to 8) or 'data.code'")),
+        _ => {
+            return Err(ApiError::new(
+                Code::InvalidCodeLength,
+                "Invalid code length: provide 'data.code_length' (4 to 8) or 'data.code'",
+            ))
+        }
     };
     if !template.has_code() {
         return Err(ApiError::of(Code::TemplateWithoutCode));
@@ -119,15 +160,17 @@ pub async fn send(ctx: &Ctx) -> Result<Reply, ApiError> {
         payload,
         template: Some((&template_row, &template)),
     };
-    let result = flow::send(ctx, &db, &who.account_id, spec).await.map(|sent| {
-        Reply::ok(json!({
-            "account_id": who.account_id,
-            "message_id": sent.session_id,
-            "phone": phone.digits(),
-            "create_date": sql_datetime(sent.created_at),
-            "expire_date": sql_datetime(sent.expires_at),
-        }))
-    });
+    let result = flow::send(ctx, &db, &who.account_id, spec)
+        .await
+        .map(|sent| {
+            Reply::ok(json!({
+                "account_id": who.account_id,
+                "message_id": sent.session_id,
+                "phone": phone.digits(),
+                "create_date": sql_datetime(sent.created_at),
+                "expire_date": sql_datetime(sent.expires_at),
+            }))
+        });
     flow::idempotency_finish(&db, claim, &result).await?;
     flow::refusal_reply(ctx, result)
 }
@@ -138,19 +181,24 @@ pub async fn check(ctx: &Ctx) -> Result<Reply, ApiError> {
     // The key is checked inside `flow::check`, in the same D1 statement as the check.
     let input = (|| {
         let data = data(ctx, true)?;
-        let message_id = text_field(&data, "message_id")?.ok_or_else(|| ApiError::invalid("'data.message_id' is required"))?;
+        let message_id = text_field(&data, "message_id")?
+            .ok_or_else(|| ApiError::invalid("'data.message_id' is required"))?;
         let code = flow::code_input(data.get("code"), "data.code")?;
         Ok((message_id.to_owned(), code))
     })();
     let (message_id, code) = auth::input_after_key(ctx, input).await?;
     let (row, checked) = flow::check(ctx, &message_id, &code).await?;
     let answer = match checked {
-        Checked::Verified => json!({"message_id": row.id, "verified": true, "status": "verified", "attempts_remaining": row.attempts_remaining()}),
+        Checked::Verified => {
+            json!({"message_id": row.id, "verified": true, "status": "verified", "attempts_remaining": row.attempts_remaining()})
+        }
         Checked::Wrong { remaining } => json!({
             "message_id": row.id, "verified": false, "status": if remaining == 0 { "failed" } else { "pending" },
             "reason": "invalid_code", "attempts_remaining": remaining,
         }),
-        Checked::Refused(t) => json!({"message_id": row.id, "verified": false, "status": t.status(), "reason": t.reason(), "attempts_remaining": 0}),
+        Checked::Refused(t) => {
+            json!({"message_id": row.id, "verified": false, "status": t.status(), "reason": t.reason(), "attempts_remaining": 0})
+        }
     };
     Ok(Reply::ok(answer))
 }
@@ -159,8 +207,20 @@ pub async fn check(ctx: &Ctx) -> Result<Reply, ApiError> {
 pub async fn status(ctx: &Ctx, message_id: &str) -> Result<Reply, ApiError> {
     let who = auth::account(ctx).await?;
     let db = ctx.db()?;
-    let row = sessions::find(&db, &who.account_id, message_id).await?.ok_or_else(|| ApiError::not_found("message"))?;
-    if row.terminal(ctx.now_ms) == Some(otp::Terminal::Expired) && run(sessions::result_event_statement(&db, &row.id, ctx.now_ms, sessions::ResultEvents::All)?).await.map_err(ApiError::from)? == 1 {
+    let row = sessions::find(&db, &who.account_id, message_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("message"))?;
+    if row.terminal(ctx.now_ms) == Some(otp::Terminal::Expired)
+        && run(sessions::result_event_statement(
+            &db,
+            &row.id,
+            ctx.now_ms,
+            sessions::ResultEvents::All,
+        )?)
+        .await
+        .map_err(ApiError::from)?
+            == 1
+    {
         webhooks::kick_soon(&ctx.wctx, &ctx.env, &who.account_id);
     }
     Ok(Reply::ok(json!({

@@ -12,7 +12,13 @@ use serde_json::json;
 pub async fn balance(ctx: &Ctx) -> Result<Reply, ApiError> {
     let w = match wallet::wallet_for_key(&ctx.db()?, auth::key_hash(ctx)?).await? {
         Some(w) => w,
-        None => return Err(auth::unauthorized_or(ctx, ApiError::internal("a live key's account has no wallet")).await),
+        None => {
+            return Err(auth::unauthorized_or(
+                ctx,
+                ApiError::internal("a live key's account has no wallet"),
+            )
+            .await)
+        }
     };
     let balance = Money::from_minor(w.balance);
     Ok(Reply::ok(json!({
@@ -57,7 +63,9 @@ pub async fn transactions(ctx: &Ctx) -> Result<Reply, ApiError> {
 /// `GET /api/user/profile`
 pub async fn profile(ctx: &Ctx) -> Result<Reply, ApiError> {
     let who = auth::account(ctx).await?;
-    let p = accounts::profile(&ctx.db()?, &who.account_id).await?.ok_or_else(|| ApiError::not_found("account"))?;
+    let p = accounts::profile(&ctx.db()?, &who.account_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("account"))?;
     let balance = Money::from_minor(p.balance);
     Ok(Reply::ok(json!({
         "success": true,
@@ -97,17 +105,27 @@ fn non_empty(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
-async fn country_param(db: &worker::D1Database, input: Option<&str>) -> Result<Option<String>, ApiError> {
+async fn country_param(
+    db: &worker::D1Database,
+    input: Option<&str>,
+) -> Result<Option<String>, ApiError> {
     match input {
         None => Ok(None),
-        Some(c) => Ok(Some(catalog::resolve_country(db, c).await?.ok_or_else(|| ApiError::new(Code::UnknownCountry, format!("unknown country '{c}'")))?)),
+        Some(c) => Ok(Some(catalog::resolve_country(db, c).await?.ok_or_else(
+            || ApiError::new(Code::UnknownCountry, format!("unknown country '{c}'")),
+        )?)),
     }
 }
 
-async fn service_param(db: &worker::D1Database, input: Option<&str>) -> Result<Option<String>, ApiError> {
+async fn service_param(
+    db: &worker::D1Database,
+    input: Option<&str>,
+) -> Result<Option<String>, ApiError> {
     match input {
         None => Ok(None),
-        Some(s) => Ok(Some(catalog::resolve_service(db, s).await?.ok_or_else(|| ApiError::new(Code::UnknownService, format!("unknown service '{s}'")))?)),
+        Some(s) => Ok(Some(catalog::resolve_service(db, s).await?.ok_or_else(
+            || ApiError::new(Code::UnknownService, format!("unknown service '{s}'")),
+        )?)),
     }
 }
 
@@ -115,14 +133,28 @@ async fn service_param(db: &worker::D1Database, input: Option<&str>) -> Result<O
 /// {"services":{"<operator id>":{"cost":"0.05","count":"12"}}}}},"source":"api"|"cache"}`.
 /// `count` is the free stock; `source` says whether this isolate's cached copy answered.
 pub async fn prices(ctx: &Ctx) -> Result<Reply, ApiError> {
-    let (service_input, country_input) = (non_empty(ctx.query("service")), non_empty(ctx.query("country")));
+    let (service_input, country_input) = (
+        non_empty(ctx.query("service")),
+        non_empty(ctx.query("country")),
+    );
     // Keyed by the query as given, so a cached answer costs no D1 round trip at all (not even
     // resolving the service and country names); an unknown name is never cached.
-    let cache_key = format!("{}|{}", service_input.as_deref().unwrap_or("*"), country_input.as_deref().unwrap_or("*"));
+    let cache_key = format!(
+        "{}|{}",
+        service_input.as_deref().unwrap_or("*"),
+        country_input.as_deref().unwrap_or("*")
+    );
     let now = ctx.now_ms;
-    let cached = PRICE_CACHE.with(|c| c.borrow().get(&cache_key).filter(|(until, _)| *until > now).map(|(_, v)| v.clone()));
+    let cached = PRICE_CACHE.with(|c| {
+        c.borrow()
+            .get(&cache_key)
+            .filter(|(until, _)| *until > now)
+            .map(|(_, v)| v.clone())
+    });
     if let Some(data) = cached {
-        return Ok(Reply::ok(json!({"success": true, "data": data, "source": "cache"})));
+        return Ok(Reply::ok(
+            json!({"success": true, "data": data, "source": "cache"}),
+        ));
     }
     let db = ctx.db()?;
     let service = service_param(&db, service_input.as_deref()).await?;
@@ -131,16 +163,27 @@ pub async fn prices(ctx: &Ctx) -> Result<Reply, ApiError> {
     let mut data = serde_json::Map::new();
     for r in rows {
         let by_country = data.entry(r.country.clone()).or_insert_with(|| json!({}));
-        let by_service = by_country.as_object_mut().map(|m| m.entry(r.service.clone()).or_insert_with(|| json!({"services": {}})));
-        if let Some(ops) = by_service.and_then(|s| s.get_mut("services")).and_then(|s| s.as_object_mut()) {
+        let by_service = by_country.as_object_mut().map(|m| {
+            m.entry(r.service.clone())
+                .or_insert_with(|| json!({"services": {}}))
+        });
+        if let Some(ops) = by_service
+            .and_then(|s| s.get_mut("services"))
+            .and_then(|s| s.as_object_mut())
+        {
             ops.insert(r.operator.clone(), json!({"cost": Money::from_minor(r.cost).to_decimal_string(), "count": r.count.to_string(), "name": r.operator_name}));
         }
     }
     let data = serde_json::Value::Object(data);
     if ctx.config.prices_cache_ms > 0 {
-        PRICE_CACHE.with(|c| c.borrow_mut().insert(cache_key, (now + ctx.config.prices_cache_ms, data.clone())));
+        PRICE_CACHE.with(|c| {
+            c.borrow_mut()
+                .insert(cache_key, (now + ctx.config.prices_cache_ms, data.clone()))
+        });
     }
-    Ok(Reply::ok(json!({"success": true, "data": data, "source": "api"})))
+    Ok(Reply::ok(
+        json!({"success": true, "data": data, "source": "api"}),
+    ))
 }
 
 /// `GET /api/public/rent-prices?service(required)&country&operator` →
@@ -158,24 +201,42 @@ pub async fn rent_prices(ctx: &Ctx) -> Result<Reply, ApiError> {
         None => rows,
         Some(op) => {
             let known = catalog::all_operators(&db).await?;
-            if !known.iter().any(|o| (o.id == *op || o.name.eq_ignore_ascii_case(op)) && country.as_ref().is_none_or(|c| *c == o.country)) {
-                return Err(ApiError::new(Code::UnknownOperator, format!("unknown operator '{op}'")));
+            if !known.iter().any(|o| {
+                (o.id == *op || o.name.eq_ignore_ascii_case(op))
+                    && country.as_ref().is_none_or(|c| *c == o.country)
+            }) {
+                return Err(ApiError::new(
+                    Code::UnknownOperator,
+                    format!("unknown operator '{op}'"),
+                ));
             }
-            rows.into_iter().filter(|r| r.operator == *op || r.operator_name.eq_ignore_ascii_case(op)).collect()
+            rows.into_iter()
+                .filter(|r| r.operator == *op || r.operator_name.eq_ignore_ascii_case(op))
+                .collect()
         }
     };
     let mut data = serde_json::Map::new();
     for r in rows {
         let by_country = data.entry(r.country.clone()).or_insert_with(|| json!({}));
-        let by_service = by_country.as_object_mut().map(|m| m.entry(r.service.clone()).or_insert_with(|| json!({"services": {}})));
-        if let Some(ops) = by_service.and_then(|s| s.get_mut("services")).and_then(|s| s.as_object_mut()) {
-            let entry = ops.entry(r.operator.clone()).or_insert_with(|| json!({"name": r.operator_name, "count": r.count.to_string(), "prices": []}));
+        let by_service = by_country.as_object_mut().map(|m| {
+            m.entry(r.service.clone())
+                .or_insert_with(|| json!({"services": {}}))
+        });
+        if let Some(ops) = by_service
+            .and_then(|s| s.get_mut("services"))
+            .and_then(|s| s.as_object_mut())
+        {
+            let entry = ops.entry(r.operator.clone()).or_insert_with(
+                || json!({"name": r.operator_name, "count": r.count.to_string(), "prices": []}),
+            );
             if let Some(list) = entry.get_mut("prices").and_then(|p| p.as_array_mut()) {
                 list.push(json!({"hours": r.hours, "cost": Money::from_minor(r.cost).to_decimal_string()}));
             }
         }
     }
-    Ok(Reply::ok(json!({"success": true, "data": data, "source": "api"})))
+    Ok(Reply::ok(
+        json!({"success": true, "data": data, "source": "api"}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -201,8 +262,24 @@ pub async fn rent(ctx: &Ctx) -> Result<Reply, ApiError> {
     let db = ctx.db()?;
     let offer = resolve_offer(&db, &body.country, &body.service, body.operator.as_deref()).await?;
     let hours = body.hours.map(i64::from);
-    let claim = match idempotency::begin(&db, &who.account_id, ctx.header("Idempotency-Key").as_deref(), &ctx.method, &ctx.path, &ctx.body, ctx.now_ms).await? {
-        Begin::Replay { status, body } => return Ok(Reply { status, body, headers: vec![("Idempotent-Replayed", "true".to_owned())] }),
+    let claim = match idempotency::begin(
+        &db,
+        &who.account_id,
+        ctx.header("Idempotency-Key").as_deref(),
+        &ctx.method,
+        &ctx.path,
+        &ctx.body,
+        ctx.now_ms,
+    )
+    .await?
+    {
+        Begin::Replay { status, body } => {
+            return Ok(Reply {
+                status,
+                body,
+                headers: vec![("Idempotent-Replayed", "true".to_owned())],
+            })
+        }
         Begin::Proceed(claim) => claim,
     };
     let result = rent_number(ctx, &db, &who.account_id, &offer, hours).await;
@@ -215,17 +292,57 @@ pub async fn rent(ctx: &Ctx) -> Result<Reply, ApiError> {
     result
 }
 
-async fn rent_number(ctx: &Ctx, db: &worker::D1Database, account_id: &str, offer: &super::otpwall::Offer, hours: Option<i64>) -> Result<Reply, ApiError> {
-    if !activations::is_rent_offered(db, &offer.country, &offer.service, offer.operator.as_deref(), hours).await? {
-        return Err(ApiError::new(Code::NotOffered, "no rent price for this service, country, operator and duration"));
+async fn rent_number(
+    ctx: &Ctx,
+    db: &worker::D1Database,
+    account_id: &str,
+    offer: &super::otpwall::Offer,
+    hours: Option<i64>,
+) -> Result<Reply, ApiError> {
+    if !activations::is_rent_offered(
+        db,
+        &offer.country,
+        &offer.service,
+        offer.operator.as_deref(),
+        hours,
+    )
+    .await?
+    {
+        return Err(ApiError::new(
+            Code::NotOffered,
+            "no rent price for this service, country, operator and duration",
+        ));
     }
     for _ in 0..RENT_ATTEMPTS {
-        let chosen = activations::pick_for_rent(db, &offer.country, &offer.service, offer.operator.as_deref(), hours, ctx.now_ms)
-            .await?
-            .ok_or_else(|| ApiError::new(Code::NoNumbers, format!("no free {} numbers to rent in {} right now", offer.service, offer.country)))?;
+        let chosen = activations::pick_for_rent(
+            db,
+            &offer.country,
+            &offer.service,
+            offer.operator.as_deref(),
+            hours,
+            ctx.now_ms,
+        )
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                Code::NoNumbers,
+                format!(
+                    "no free {} numbers to rent in {} right now",
+                    offer.service, offer.country
+                ),
+            )
+        })?;
         let id = new_id("rent")?;
         let expires_at = ctx.now_ms + chosen.hours * 3_600_000;
-        let new = NewRent { id: &id, account_id, offer: &chosen, country: &offer.country, service: &offer.service, now_ms: ctx.now_ms, expires_at_ms: expires_at };
+        let new = NewRent {
+            id: &id,
+            account_id,
+            offer: &chosen,
+            country: &offer.country,
+            service: &offer.service,
+            now_ms: ctx.now_ms,
+            expires_at_ms: expires_at,
+        };
         match crate::store::batch(db, activations::rent_statements(db, &new)?).await {
             Ok(_) => {}
             Err(e) if activations::lost_the_number(&e) => continue,
@@ -247,14 +364,20 @@ async fn rent_number(ctx: &Ctx, db: &worker::D1Database, account_id: &str, offer
             "remainingCredits": Money::from_minor(balance).credits(),
         })));
     }
-    Err(ApiError::new(Code::NoNumbers, "the free numbers were taken by parallel rents; try again"))
+    Err(ApiError::new(
+        Code::NoNumbers,
+        "the free numbers were taken by parallel rents; try again",
+    ))
 }
 
 /// `GET /api/internal/rent/{id}`: the rent and every SMS its number received.
 pub async fn rent_status(ctx: &Ctx, id: &str) -> Result<Reply, ApiError> {
     let who = auth::account(ctx).await?;
     let db = ctx.db()?;
-    let r = activations::rent(&db, id).await?.filter(|r| r.account_id == who.account_id).ok_or_else(|| ApiError::not_found("rent"))?;
+    let r = activations::rent(&db, id)
+        .await?
+        .filter(|r| r.account_id == who.account_id)
+        .ok_or_else(|| ApiError::not_found("rent"))?;
     let sms = activations::rent_sms(&db, id).await?;
     Ok(Reply::ok(json!({
         "success": true,

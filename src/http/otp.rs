@@ -13,7 +13,9 @@ use crate::domain::time::rfc3339;
 use crate::providers::{self, Outgoing, Provider};
 use crate::store::idempotency::{self, Begin, Claim};
 use crate::store::messages::{self, TemplateRow};
-use crate::store::otp::{self as sessions, KvSession, NewSession, ResultEvents, SessionRow, SEND_GUARD_COLUMN};
+use crate::store::otp::{
+    self as sessions, KvSession, NewSession, ResultEvents, SessionRow, SEND_GUARD_COLUMN,
+};
 use crate::store::wallet::{self, Entry, Kind};
 use crate::store::{self, batch, webhooks};
 use worker::{console_error, console_log, D1Database};
@@ -22,12 +24,22 @@ pub const CHANNELS: [&str; 3] = ["sms", "whatsapp", "voice"];
 
 /// A channel this deployment delivers on (case-insensitive), or 1515.
 pub fn channel(config: &Config, input: Option<&str>) -> Result<&'static str, ApiError> {
-    let wanted = input.map(|c| c.trim().to_ascii_lowercase()).unwrap_or_default();
+    let wanted = input
+        .map(|c| c.trim().to_ascii_lowercase())
+        .unwrap_or_default();
     CHANNELS
         .iter()
         .find(|c| **c == wanted && config.otp_channels.iter().any(|allowed| allowed == *c))
         .copied()
-        .ok_or_else(|| ApiError::new(Code::InvalidChannel, format!("Invalid channel specified; this deployment delivers on: {}", config.otp_channels.join(", "))))
+        .ok_or_else(|| {
+            ApiError::new(
+                Code::InvalidChannel,
+                format!(
+                    "Invalid channel specified; this deployment delivers on: {}",
+                    config.otp_channels.join(", ")
+                ),
+            )
+        })
 }
 
 /// A session lifetime in seconds: the requested one (1 to the maximum) or the default.
@@ -35,7 +47,10 @@ pub fn lifetime(config: &Config, requested: Option<i64>, field: &str) -> Result<
     match requested {
         None => Ok(config.otp_ttl_secs),
         Some(s) if s >= 1 && s <= i64::from(config.otp_max_ttl_secs) => Ok(s as u32),
-        Some(_) => Err(ApiError::invalid(format!("'{field}' must be 1 to {} seconds", config.otp_max_ttl_secs))),
+        Some(_) => Err(ApiError::invalid(format!(
+            "'{field}' must be 1 to {} seconds",
+            config.otp_max_ttl_secs
+        ))),
     }
 }
 
@@ -54,7 +69,17 @@ fn send_refused(block: SendBlock, next_ms: i64, now_ms: i64) -> ApiError {
         SendBlock::WindowFull => Code::SendLimitReached,
     };
     let wait_secs = ((next_ms - now_ms).max(0) as u64).div_ceil(1000).max(1);
-    ApiError { retry_after: Some(wait_secs), ..ApiError::new(code, format!("{}; the next send to this number is allowed at {} (resend_available_at)", code.default_message(), rfc3339(resend_at(now_ms, wait_secs)))) }
+    ApiError {
+        retry_after: Some(wait_secs),
+        ..ApiError::new(
+            code,
+            format!(
+                "{}; the next send to this number is allowed at {} (resend_available_at)",
+                code.default_message(),
+                rfc3339(resend_at(now_ms, wait_secs))
+            ),
+        )
+    }
 }
 
 /// The instant a refusal's `Retry-After` points at (whole seconds from now).
@@ -68,9 +93,22 @@ pub fn refusal_reply(ctx: &Ctx, result: Result<Reply, ApiError>) -> Result<Reply
     match result {
         Err(e) if matches!(e.code, Code::ResendTooSoon | Code::SendLimitReached) => {
             let wait_secs = e.retry_after.unwrap_or(1);
-            let mut body: serde_json::Value = serde_json::from_str(&e.body(Dialect::for_path(&ctx.path), &ctx.path, &ctx.method, ctx.now_ms)).map_err(|x| ApiError::internal(format!("error body: {x}")))?;
-            if let Some(first) = body.get_mut("errors").and_then(|v| v.get_mut(0)).and_then(|v| v.as_object_mut()) {
-                first.insert("resend_available_at".to_owned(), serde_json::Value::String(rfc3339(resend_at(ctx.now_ms, wait_secs))));
+            let mut body: serde_json::Value = serde_json::from_str(&e.body(
+                Dialect::for_path(&ctx.path),
+                &ctx.path,
+                &ctx.method,
+                ctx.now_ms,
+            ))
+            .map_err(|x| ApiError::internal(format!("error body: {x}")))?;
+            if let Some(first) = body
+                .get_mut("errors")
+                .and_then(|v| v.get_mut(0))
+                .and_then(|v| v.as_object_mut())
+            {
+                first.insert(
+                    "resend_available_at".to_owned(),
+                    serde_json::Value::String(rfc3339(resend_at(ctx.now_ms, wait_secs))),
+                );
             }
             Ok(Reply::json(e.status(), &body).with_header("Retry-After", wait_secs.to_string()))
         }
@@ -80,7 +118,13 @@ pub fn refusal_reply(ctx: &Ctx, result: Result<Reply, ApiError>) -> Result<Reply
 
 /// Refuses early when the resend rules already forbid a send (the D1 guard in the send's
 /// batch is what holds under races); returns the send times seen.
-pub async fn precheck_resend(db: &D1Database, config: &Config, account_id: &str, phone: &str, now_ms: i64) -> Result<Vec<i64>, ApiError> {
+pub async fn precheck_resend(
+    db: &D1Database,
+    config: &Config,
+    account_id: &str,
+    phone: &str,
+    now_ms: i64,
+) -> Result<Vec<i64>, ApiError> {
     let rules = send_rules(config);
     let times = sessions::send_times(db, account_id, phone, now_ms - rules.window_ms).await?;
     match next_send(&times, rules, now_ms) {
@@ -90,12 +134,22 @@ pub async fn precheck_resend(db: &D1Database, config: &Config, account_id: &str,
 }
 
 /// After the D1 guard refused a send that raced another.
-pub async fn refused_after_race(db: &D1Database, config: &Config, account_id: &str, phone: &str, now_ms: i64) -> ApiError {
+pub async fn refused_after_race(
+    db: &D1Database,
+    config: &Config,
+    account_id: &str,
+    phone: &str,
+    now_ms: i64,
+) -> ApiError {
     let rules = send_rules(config);
     match sessions::send_times(db, account_id, phone, now_ms - rules.window_ms).await {
         Ok(times) => {
             let (next, block) = next_send(&times, rules, now_ms);
-            send_refused(block.unwrap_or(SendBlock::TooSoon), next.max(now_ms + 1000), now_ms)
+            send_refused(
+                block.unwrap_or(SendBlock::TooSoon),
+                next.max(now_ms + 1000),
+                now_ms,
+            )
         }
         Err(e) => e,
     }
@@ -110,28 +164,64 @@ pub async fn find_template(db: &D1Database, id: &str) -> Result<(TemplateRow, Te
     if !is_uuid(id) {
         return Err(ApiError::of(Code::InvalidTemplateId));
     }
-    let row = messages::template(db, &id.to_ascii_lowercase()).await?.ok_or_else(|| ApiError::of(Code::TemplateNotFound))?;
-    let parsed = Template::parse(&row.body).map_err(|e| ApiError::internal(format!("stored template {} does not parse: {e}", row.id)))?;
+    let row = messages::template(db, &id.to_ascii_lowercase())
+        .await?
+        .ok_or_else(|| ApiError::of(Code::TemplateNotFound))?;
+    let parsed = Template::parse(&row.body).map_err(|e| {
+        ApiError::internal(format!("stored template {} does not parse: {e}", row.id))
+    })?;
     Ok((row, parsed))
 }
 
 /// The price of one send to this phone on this channel (2200 when the catalog has none).
 pub async fn price(db: &D1Database, phone: &Phone, channel: &str) -> Result<i64, ApiError> {
-    let no_price = || ApiError::new(Code::NoOtpPrice, format!("No OTP price for {} on {channel}", phone.country().unwrap_or("this destination")));
+    let no_price = || {
+        ApiError::new(
+            Code::NoOtpPrice,
+            format!(
+                "No OTP price for {} on {channel}",
+                phone.country().unwrap_or("this destination")
+            ),
+        )
+    };
     let country = phone.country().ok_or_else(no_price)?;
-    messages::otp_price(db, country, channel).await?.ok_or_else(no_price)
+    messages::otp_price(db, country, channel)
+        .await?
+        .ok_or_else(no_price)
 }
 
 /// Claims the request's `Idempotency-Key`; `Err(reply)` is the stored answer to replay.
-pub async fn idempotency_begin(ctx: &Ctx, db: &D1Database, account_id: &str) -> Result<Result<Option<Claim>, Reply>, ApiError> {
-    match idempotency::begin(db, account_id, ctx.header("Idempotency-Key").as_deref(), &ctx.method, &ctx.path, &ctx.body, ctx.now_ms).await? {
-        Begin::Replay { status, body } => Ok(Err(Reply { status, body, headers: vec![("Idempotent-Replayed", "true".to_owned())] })),
+pub async fn idempotency_begin(
+    ctx: &Ctx,
+    db: &D1Database,
+    account_id: &str,
+) -> Result<Result<Option<Claim>, Reply>, ApiError> {
+    match idempotency::begin(
+        db,
+        account_id,
+        ctx.header("Idempotency-Key").as_deref(),
+        &ctx.method,
+        &ctx.path,
+        &ctx.body,
+        ctx.now_ms,
+    )
+    .await?
+    {
+        Begin::Replay { status, body } => Ok(Err(Reply {
+            status,
+            body,
+            headers: vec![("Idempotent-Replayed", "true".to_owned())],
+        })),
         Begin::Proceed(claim) => Ok(Ok(claim)),
     }
 }
 
 /// Stores the answer under the claimed key, or releases the key after a failure.
-pub async fn idempotency_finish(db: &D1Database, claim: Option<Claim>, result: &Result<Reply, ApiError>) -> Result<(), ApiError> {
+pub async fn idempotency_finish(
+    db: &D1Database,
+    claim: Option<Claim>,
+    result: &Result<Reply, ApiError>,
+) -> Result<(), ApiError> {
     if let Some(claim) = claim {
         match result {
             Ok(reply) => idempotency::complete(db, &claim, reply.status, &reply.body).await?,
@@ -166,13 +256,21 @@ pub struct Sent {
 
 fn default_text(code: &str, ttl_secs: u32) -> String {
     let minutes = ttl_secs.div_ceil(60);
-    format!("Your verification code is {code}. It expires in {minutes} minute{}.", if minutes == 1 { "" } else { "s" })
+    format!(
+        "Your verification code is {code}. It expires in {minutes} minute{}.",
+        if minutes == 1 { "" } else { "s" }
+    )
 }
 
 /// Sends a code: checks the resend rules, stores the code's MAC in KV, then in ONE D1 batch
 /// records the session (guarded by the resend rules) and charges the wallet, then
 /// delivers. 402 / 429 leave nothing sent; a provider refusal is refunded.
-pub async fn send(ctx: &Ctx, db: &D1Database, account_id: &str, spec: SendSpec<'_>) -> Result<Sent, ApiError> {
+pub async fn send(
+    ctx: &Ctx,
+    db: &D1Database,
+    account_id: &str,
+    spec: SendSpec<'_>,
+) -> Result<Sent, ApiError> {
     let hmac_secret = secret(&ctx.env, "OTP_HMAC_SECRET")?;
     let now = ctx.now_ms;
     let cost = price(db, &spec.phone, spec.channel).await?;
@@ -182,13 +280,27 @@ pub async fn send(ctx: &Ctx, db: &D1Database, account_id: &str, spec: SendSpec<'
         None => otp::generate(spec.length)?,
     };
     let text = match spec.template {
-        Some((_, template)) => template.render(Some(&code), &serde_json::Map::new()).map_err(template_error)?,
+        Some((_, template)) => template
+            .render(Some(&code), &serde_json::Map::new())
+            .map_err(template_error)?,
         None => default_text(&code, spec.ttl_secs),
     };
     let expires_at = now + i64::from(spec.ttl_secs) * 1000;
     let mac = to_hex(&otp::code_mac(&hmac_secret, &spec.session_id, &code));
     // KV first: if the batch below fails, the orphan entry has no D1 row and is never checked.
-    sessions::put_kv(&ctx.env, &spec.session_id, &KvSession { account_id: account_id.to_owned(), phone: spec.phone.e164().to_owned(), channel: spec.channel.to_owned(), code_mac: mac, expires_at }, u64::from(spec.ttl_secs)).await?;
+    sessions::put_kv(
+        &ctx.env,
+        &spec.session_id,
+        &KvSession {
+            account_id: account_id.to_owned(),
+            phone: spec.phone.e164().to_owned(),
+            channel: spec.channel.to_owned(),
+            code_mac: mac,
+            expires_at,
+        },
+        u64::from(spec.ttl_secs),
+    )
+    .await?;
     let session = NewSession {
         id: &spec.session_id,
         account_id,
@@ -203,15 +315,37 @@ pub async fn send(ctx: &Ctx, db: &D1Database, account_id: &str, spec: SendSpec<'
         expires_at,
         max_attempts: otp::MAX_ATTEMPTS,
     };
-    let mut statements = vec![sessions::insert_statement(db, &session, send_rules(&ctx.config))?];
-    let charge = Entry { account_id, kind: Kind::OtpSend, amount: -cost, reference: None, object_id: Some(&spec.session_id), description: "OTP send" };
+    let mut statements = vec![sessions::insert_statement(
+        db,
+        &session,
+        send_rules(&ctx.config),
+    )?];
+    let charge = Entry {
+        account_id,
+        kind: Kind::OtpSend,
+        amount: -cost,
+        reference: None,
+        object_id: Some(&spec.session_id),
+        description: "OTP send",
+    };
     statements.extend(wallet::entry_statements(db, &charge, now)?.1);
     match batch(db, statements).await {
         Ok(_) => {}
-        Err(e) if e.mentions(SEND_GUARD_COLUMN) => return Err(refused_after_race(db, &ctx.config, account_id, spec.phone.e164(), now).await),
+        Err(e) if e.mentions(SEND_GUARD_COLUMN) => {
+            return Err(
+                refused_after_race(db, &ctx.config, account_id, spec.phone.e164(), now).await,
+            )
+        }
         Err(e) => return Err(e.into()),
     }
-    let outgoing = Outgoing { to: spec.phone.e164(), channel: spec.channel, sender: spec.sender.as_deref(), text: &text, code: Some(&code), object_id: &spec.session_id };
+    let outgoing = Outgoing {
+        to: spec.phone.e164(),
+        channel: spec.channel,
+        sender: spec.sender.as_deref(),
+        text: &text,
+        code: Some(&code),
+        object_id: &spec.session_id,
+    };
     let delivered = match providers::configured(&ctx.env, &ctx.config, spec.channel) {
         Ok(provider) => provider.deliver(&outgoing, now).await,
         Err(e) => Err(e),
@@ -220,21 +354,56 @@ pub async fn send(ctx: &Ctx, db: &D1Database, account_id: &str, spec: SendSpec<'
         refund(db, account_id, Kind::OtpRefund, cost, &spec.session_id, now).await;
         // A provider's refusal keeps its message (with the provider's error code); anything
         // else is ours: logged, answered as a plain delivery failure.
-        return Err(if e.code == Code::DeliveryFailed { e } else { ApiError { internal: e.internal.or(Some(e.message)), ..ApiError::of(Code::DeliveryFailed) } });
+        return Err(if e.code == Code::DeliveryFailed {
+            e
+        } else {
+            ApiError {
+                internal: e.internal.or(Some(e.message)),
+                ..ApiError::of(Code::DeliveryFailed)
+            }
+        });
     }
     // Operational trace: ids and routing only, never the code or the text.
-    console_log!("otp sent session={} country={} channel={}", spec.session_id, spec.phone.country().unwrap_or("??"), spec.channel);
+    console_log!(
+        "otp sent session={} country={} channel={}",
+        spec.session_id,
+        spec.phone.country().unwrap_or("??"),
+        spec.channel
+    );
     times.push(now);
     let (resend_available_at, _) = next_send(&times, send_rules(&ctx.config), now);
-    Ok(Sent { session_id: spec.session_id, cost, created_at: now, expires_at, resend_available_at: resend_available_at.max(now) })
+    Ok(Sent {
+        session_id: spec.session_id,
+        cost,
+        created_at: now,
+        expires_at,
+        resend_available_at: resend_available_at.max(now),
+    })
 }
 
 /// Gives a charge back (a provider refused the text). At most once per object (unique
 /// index); a failure is logged, as the send already failed for the client.
-pub async fn refund(db: &D1Database, account_id: &str, kind: Kind, cost: i64, object_id: &str, now_ms: i64) {
-    let entry = Entry { account_id, kind, amount: cost, reference: None, object_id: Some(object_id), description: "refund: delivery failed" };
+pub async fn refund(
+    db: &D1Database,
+    account_id: &str,
+    kind: Kind,
+    cost: i64,
+    object_id: &str,
+    now_ms: i64,
+) {
+    let entry = Entry {
+        account_id,
+        kind,
+        amount: cost,
+        reference: None,
+        object_id: Some(object_id),
+        description: "refund: delivery failed",
+    };
     let result = match wallet::entry_statements(db, &entry, now_ms) {
-        Ok((_, statements)) => batch(db, statements).await.map(|_| ()).map_err(ApiError::from),
+        Ok((_, statements)) => batch(db, statements)
+            .await
+            .map(|_| ())
+            .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     if let Err(e) = result {
@@ -246,7 +415,9 @@ pub async fn refund(db: &D1Database, account_id: &str, kind: Kind, cost: i64, ob
 pub enum Checked {
     Verified,
     /// Counted as a wrong code; this many checks are left.
-    Wrong { remaining: i64 },
+    Wrong {
+        remaining: i64,
+    },
     /// Not evaluated: the session no longer accepts checks.
     Refused(Terminal),
 }
@@ -256,10 +427,17 @@ pub fn code_input(value: Option<&serde_json::Value>, field: &str) -> Result<Stri
     let code = match value {
         Some(serde_json::Value::String(s)) => s.trim().to_owned(),
         Some(serde_json::Value::Number(n)) if n.is_u64() => n.to_string(),
-        _ => return Err(ApiError::invalid(format!("'{field}' is required: the code the user typed, as a string"))),
+        _ => {
+            return Err(ApiError::invalid(format!(
+                "'{field}' is required: the code the user typed, as a string"
+            )))
+        }
     };
     if code.is_empty() || code.chars().count() > otp::MAX_INPUT_LENGTH {
-        return Err(ApiError::invalid(format!("'{field}' must be 1 to {} characters", otp::MAX_INPUT_LENGTH)));
+        return Err(ApiError::invalid(format!(
+            "'{field}' must be 1 to {} characters",
+            otp::MAX_INPUT_LENGTH
+        )));
     }
     Ok(code)
 }
@@ -273,14 +451,23 @@ pub fn code_input(value: Option<&serde_json::Value>, field: &str) -> Result<Stri
 /// whose UPDATE also checks the key against D1 (so a revoked key stops working at once)
 /// and returns the row after the check. Only when it counted nothing does a second read
 /// say why (unknown key, no such session, already ended, lost a race, KV not caught up).
-pub async fn check(ctx: &Ctx, session_id: &str, code: &str) -> Result<(SessionRow, Checked), ApiError> {
+pub async fn check(
+    ctx: &Ctx,
+    session_id: &str,
+    code: &str,
+) -> Result<(SessionRow, Checked), ApiError> {
     let key_hash = auth::key_hash(ctx)?;
     let hmac_secret = secret(&ctx.env, "OTP_HMAC_SECRET")?;
     let db = ctx.db()?;
     let now = ctx.now_ms;
     let stored = sessions::get_kv(&ctx.env, session_id).await?;
     if let Some(stored) = &stored {
-        let matched = otp::matches(&hmac_secret, session_id, code, &from_hex(&stored.code_mac).unwrap_or_default());
+        let matched = otp::matches(
+            &hmac_secret,
+            session_id,
+            code,
+            &from_hex(&stored.code_mac).unwrap_or_default(),
+        );
         let statements = vec![
             sessions::check_statement(&db, key_hash, &stored.account_id, session_id, matched, now)?,
             sessions::result_event_statement(&db, session_id, now, ResultEvents::OfCheck)?,
@@ -296,7 +483,13 @@ pub async fn check(ctx: &Ctx, session_id: &str, code: &str) -> Result<(SessionRo
             .map_err(|e| ApiError::internal(format!("check rows: {e}")))?
             .and_then(|rows| rows.into_iter().next());
         if let Some(after) = after {
-            let outcome = if after.verified_at.is_some() { Checked::Verified } else { Checked::Wrong { remaining: after.attempts_remaining() } };
+            let outcome = if after.verified_at.is_some() {
+                Checked::Verified
+            } else {
+                Checked::Wrong {
+                    remaining: after.attempts_remaining(),
+                }
+            };
             return Ok((after, outcome));
         }
     }
@@ -305,7 +498,17 @@ pub async fn check(ctx: &Ctx, session_id: &str, code: &str) -> Result<(SessionRo
         None => return Err(auth::unauthorized_or(ctx, ApiError::not_found("session")).await),
     };
     if let Some(t) = row.terminal(now) {
-        if t == Terminal::Expired && store::run(sessions::result_event_statement(&db, session_id, now, ResultEvents::All)?).await.map_err(ApiError::from)? == 1 {
+        if t == Terminal::Expired
+            && store::run(sessions::result_event_statement(
+                &db,
+                session_id,
+                now,
+                ResultEvents::All,
+            )?)
+            .await
+            .map_err(ApiError::from)?
+                == 1
+        {
             webhooks::kick_soon(&ctx.wctx, &ctx.env, &row.account_id);
         }
         return Ok((row, Checked::Refused(t)));

@@ -10,9 +10,17 @@ use serde_json::json;
 pub async fn balance(ctx: &Ctx) -> Result<Reply, ApiError> {
     let w = match wallet::wallet_for_key(&ctx.db()?, auth::key_hash(ctx)?).await? {
         Some(w) => w,
-        None => return Err(auth::unauthorized_or(ctx, ApiError::internal("a live key's account has no wallet")).await),
+        None => {
+            return Err(auth::unauthorized_or(
+                ctx,
+                ApiError::internal("a live key's account has no wallet"),
+            )
+            .await)
+        }
     };
-    Ok(Reply::ok(json!({"balance": Money::from_minor(w.balance).as_f64(), "currency": w.currency})))
+    Ok(Reply::ok(
+        json!({"balance": Money::from_minor(w.balance).as_f64(), "currency": w.currency}),
+    ))
 }
 
 use super::error::Code;
@@ -29,13 +37,19 @@ use serde::Deserialize;
 /// `GET /v1/countries` → `[{"code","name"}]` (no key needed: the catalog is public).
 pub async fn countries(ctx: &Ctx) -> Result<Reply, ApiError> {
     let list = catalog::countries(&ctx.db()?).await?;
-    Ok(Reply::ok(json!(list.iter().map(|c| json!({"code": c.code, "name": c.name})).collect::<Vec<_>>())))
+    Ok(Reply::ok(json!(list
+        .iter()
+        .map(|c| json!({"code": c.code, "name": c.name}))
+        .collect::<Vec<_>>())))
 }
 
 /// `GET /v1/services` → `[{"code","name"}]`
 pub async fn services(ctx: &Ctx) -> Result<Reply, ApiError> {
     let list = catalog::services(&ctx.db()?).await?;
-    Ok(Reply::ok(json!(list.iter().map(|c| json!({"code": c.code, "name": c.name})).collect::<Vec<_>>())))
+    Ok(Reply::ok(json!(list
+        .iter()
+        .map(|c| json!({"code": c.code, "name": c.name}))
+        .collect::<Vec<_>>())))
 }
 
 /// A request's (country, service[, operator]) resolved against the catalog.
@@ -46,19 +60,50 @@ pub struct Offer {
 }
 
 /// Country by ISO code (any case) or alias, service by code (any case), operator by id or name.
-pub async fn resolve_offer(db: &worker::D1Database, country: &str, service: &str, operator: Option<&str>) -> Result<Offer, ApiError> {
-    let country_code = catalog::resolve_country(db, country).await?.ok_or_else(|| ApiError::new(Code::UnknownCountry, format!("unknown country '{}'", country.trim())))?;
-    let service_code = catalog::resolve_service(db, service).await?.ok_or_else(|| ApiError::new(Code::UnknownService, format!("unknown service '{}'", service.trim())))?;
-    let operator_id = match operator.map(str::trim).filter(|o| !o.is_empty() && !o.eq_ignore_ascii_case("any")) {
+pub async fn resolve_offer(
+    db: &worker::D1Database,
+    country: &str,
+    service: &str,
+    operator: Option<&str>,
+) -> Result<Offer, ApiError> {
+    let country_code = catalog::resolve_country(db, country)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                Code::UnknownCountry,
+                format!("unknown country '{}'", country.trim()),
+            )
+        })?;
+    let service_code = catalog::resolve_service(db, service)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                Code::UnknownService,
+                format!("unknown service '{}'", service.trim()),
+            )
+        })?;
+    let operator_id = match operator
+        .map(str::trim)
+        .filter(|o| !o.is_empty() && !o.eq_ignore_ascii_case("any"))
+    {
         None => None,
         Some(o) => Some(
             catalog::resolve_operator(db, &country_code, o)
                 .await?
-                .ok_or_else(|| ApiError::new(Code::UnknownOperator, format!("no operator '{o}' in {country_code}")))?
+                .ok_or_else(|| {
+                    ApiError::new(
+                        Code::UnknownOperator,
+                        format!("no operator '{o}' in {country_code}"),
+                    )
+                })?
                 .id,
         ),
     };
-    Ok(Offer { country: country_code, service: service_code, operator: operator_id })
+    Ok(Offer {
+        country: country_code,
+        service: service_code,
+        operator: operator_id,
+    })
 }
 
 #[derive(Deserialize)]
@@ -79,12 +124,31 @@ pub async fn buy_number(ctx: &Ctx) -> Result<Reply, ApiError> {
     let body: BuyIn = ctx.json()?;
     let max_price = match &body.max_price {
         None | Some(serde_json::Value::Null) => None,
-        Some(v) => Some(Money::parse_json(v).map_err(|e| ApiError::new(Code::InvalidAmount, format!("'max_price': {e}")))?),
+        Some(v) => Some(
+            Money::parse_json(v)
+                .map_err(|e| ApiError::new(Code::InvalidAmount, format!("'max_price': {e}")))?,
+        ),
     };
     let db = ctx.db()?;
     let offer = resolve_offer(&db, &body.country, &body.service, body.operator.as_deref()).await?;
-    let claim = match idempotency::begin(&db, &who.account_id, ctx.header("Idempotency-Key").as_deref(), &ctx.method, &ctx.path, &ctx.body, ctx.now_ms).await? {
-        Begin::Replay { status, body } => return Ok(Reply { status, body, headers: vec![("Idempotent-Replayed", "true".to_owned())] }),
+    let claim = match idempotency::begin(
+        &db,
+        &who.account_id,
+        ctx.header("Idempotency-Key").as_deref(),
+        &ctx.method,
+        &ctx.path,
+        &ctx.body,
+        ctx.now_ms,
+    )
+    .await?
+    {
+        Begin::Replay { status, body } => {
+            return Ok(Reply {
+                status,
+                body,
+                headers: vec![("Idempotent-Replayed", "true".to_owned())],
+            })
+        }
         Begin::Proceed(claim) => claim,
     };
     let result = buy(ctx, &db, &who.account_id, &offer, max_price, claim.as_ref()).await;
@@ -94,24 +158,59 @@ pub async fn buy_number(ctx: &Ctx) -> Result<Reply, ApiError> {
     let (reply, activation_id) = result?;
     // Arms the expiry alarm now; if this fails the object initialises on its first event.
     if let Err(e) = object::call(&ctx.env, &activation_id, Op::Init).await {
-        worker::console_error!("activation {activation_id} init failed: {}", e.internal.as_deref().unwrap_or(&e.message));
+        worker::console_error!(
+            "activation {activation_id} init failed: {}",
+            e.internal.as_deref().unwrap_or(&e.message)
+        );
     }
     Ok(reply)
 }
 
-async fn buy(ctx: &Ctx, db: &worker::D1Database, account_id: &str, offer: &Offer, max_price: Option<Money>, claim: Option<&idempotency::Claim>) -> Result<(Reply, String), ApiError> {
-    if !activations::is_offered(db, &offer.country, &offer.service, offer.operator.as_deref()).await? {
+async fn buy(
+    ctx: &Ctx,
+    db: &worker::D1Database,
+    account_id: &str,
+    offer: &Offer,
+    max_price: Option<Money>,
+    claim: Option<&idempotency::Claim>,
+) -> Result<(Reply, String), ApiError> {
+    if !activations::is_offered(
+        db,
+        &offer.country,
+        &offer.service,
+        offer.operator.as_deref(),
+    )
+    .await?
+    {
         return Err(ApiError::of(Code::NotOffered));
     }
     for _ in 0..PICK_ATTEMPTS {
-        let candidate = activations::pick_for_activation(db, &offer.country, &offer.service, offer.operator.as_deref(), ctx.now_ms)
-            .await?
-            .ok_or_else(|| ApiError::new(Code::NoNumbers, format!("no free {} numbers in {} right now", offer.service, offer.country)))?;
+        let candidate = activations::pick_for_activation(
+            db,
+            &offer.country,
+            &offer.service,
+            offer.operator.as_deref(),
+            ctx.now_ms,
+        )
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                Code::NoNumbers,
+                format!(
+                    "no free {} numbers in {} right now",
+                    offer.service, offer.country
+                ),
+            )
+        })?;
         if let Some(max) = max_price {
             if candidate.cost > max.minor() {
                 return Err(ApiError::new(
                     Code::PriceAboveMax,
-                    format!("the cheapest available number costs {}, above max_price {}", Money::from_minor(candidate.cost), Money::from_minor(max.minor())),
+                    format!(
+                        "the cheapest available number costs {}, above max_price {}",
+                        Money::from_minor(candidate.cost),
+                        Money::from_minor(max.minor())
+                    ),
                 ));
             }
         }
@@ -142,7 +241,12 @@ async fn buy(ctx: &Ctx, db: &worker::D1Database, account_id: &str, offer: &Offer
         };
         let mut statements = activations::buy_statements(db, &new)?;
         if let Some(claim) = claim {
-            statements.push(idempotency::completion(db, claim, reply.status, &reply.body)?);
+            statements.push(idempotency::completion(
+                db,
+                claim,
+                reply.status,
+                &reply.body,
+            )?);
         }
         match store::batch(db, statements).await {
             Ok(_) => return Ok((reply, id)),
@@ -150,7 +254,10 @@ async fn buy(ctx: &Ctx, db: &worker::D1Database, account_id: &str, offer: &Offer
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::new(Code::NoNumbers, "the free numbers were taken by parallel purchases; try again"))
+    Err(ApiError::new(
+        Code::NoNumbers,
+        "the free numbers were taken by parallel purchases; try again",
+    ))
 }
 
 fn status_body(v: &View) -> serde_json::Value {
@@ -201,10 +308,22 @@ struct SetStatusIn {
 
 fn refusal_error(r: Refusal) -> ApiError {
     match r {
-        Refusal::AlreadyTerminal { status } => ApiError::new(Code::ActivationEnded, format!("the activation has already ended: it is {}", status.as_str())),
-        Refusal::CancelTooEarly { allowed_at_ms } => ApiError::new(Code::CancelTooEarly, format!("cancel is allowed from {}", rfc3339(allowed_at_ms))),
+        Refusal::AlreadyTerminal { status } => ApiError::new(
+            Code::ActivationEnded,
+            format!(
+                "the activation has already ended: it is {}",
+                status.as_str()
+            ),
+        ),
+        Refusal::CancelTooEarly { allowed_at_ms } => ApiError::new(
+            Code::CancelTooEarly,
+            format!("cancel is allowed from {}", rfc3339(allowed_at_ms)),
+        ),
         Refusal::SmsAlreadyReceived => ApiError::of(Code::SmsAlreadyReceived),
-        Refusal::NoSmsYet => ApiError::new(Code::NoSmsYet, "no SMS has been received yet: wait for one, or cancel"),
+        Refusal::NoSmsYet => ApiError::new(
+            Code::NoSmsYet,
+            "no SMS has been received yet: wait for one, or cancel",
+        ),
     }
 }
 
@@ -236,7 +355,9 @@ struct InboundIn {
 
 fn bounded(field: &str, v: &str, max: usize) -> Result<(), ApiError> {
     if v.chars().count() > max {
-        return Err(ApiError::invalid(format!("'{field}' is longer than {max} characters")));
+        return Err(ApiError::invalid(format!(
+            "'{field}' is longer than {max} characters"
+        )));
     }
     Ok(())
 }
@@ -247,7 +368,9 @@ fn bounded(field: &str, v: &str, max: usize) -> Result<(), ApiError> {
 /// forwarded again only if its activation never acknowledged it.
 pub async fn inbound_sms(ctx: &Ctx) -> Result<Reply, ApiError> {
     let bad = |e: SignatureError| ApiError::new(Code::InvalidSignature, e.to_string());
-    let header = ctx.header("X-Signature").ok_or_else(|| ApiError::new(Code::InvalidSignature, "X-Signature header is missing"))?;
+    let header = ctx
+        .header("X-Signature")
+        .ok_or_else(|| ApiError::new(Code::InvalidSignature, "X-Signature header is missing"))?;
     let signature = parse_signature(&header).map_err(bad)?;
     if !is_fresh(&signature, ctx.now_ms) {
         return Err(bad(SignatureError::Stale));
@@ -255,19 +378,32 @@ pub async fn inbound_sms(ctx: &Ctx) -> Result<Reply, ApiError> {
     let db = ctx.db()?;
     let server_key = crate::config::server_key(&ctx.env)?;
     let suppliers = catalog::supplier_keys(&db, ctx.header("X-Supplier-Id").as_deref()).await?;
-    let supplier = suppliers.iter().find(|s| signed_by(&signature, s.secret(&server_key).as_bytes(), &ctx.body)).ok_or_else(|| bad(SignatureError::Mismatch))?;
+    let supplier = suppliers
+        .iter()
+        .find(|s| signed_by(&signature, s.secret(&server_key).as_bytes(), &ctx.body))
+        .ok_or_else(|| bad(SignatureError::Mismatch))?;
 
     let body: InboundIn = ctx.json()?;
     let sms_id = match &body.sms_id {
         serde_json::Value::String(s) if !s.trim().is_empty() => s.trim().to_owned(),
         serde_json::Value::Number(n) => n.to_string(),
-        _ => return Err(ApiError::invalid("'sms_id' must be a non-empty string or a number")),
+        _ => {
+            return Err(ApiError::invalid(
+                "'sms_id' must be a non-empty string or a number",
+            ))
+        }
     };
     bounded("sms_id", &sms_id, 128)?;
     bounded("from", &body.from, 64)?;
     bounded("text", &body.text, 4096)?;
-    let number = Phone::parse(&body.number, PlusSign::Optional).map_err(|e| ApiError::invalid(format!("'number': {e}")))?;
-    let received_at = body.received_at.as_deref().map(str::trim).filter(|s| !s.is_empty()).map_or_else(|| rfc3339(ctx.now_ms), str::to_owned);
+    let number = Phone::parse(&body.number, PlusSign::Optional)
+        .map_err(|e| ApiError::invalid(format!("'number': {e}")))?;
+    let received_at = body
+        .received_at
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map_or_else(|| rfc3339(ctx.now_ms), str::to_owned);
     bounded("received_at", &received_at, 64)?;
 
     let holder = activations::holder(&db, number.e164(), ctx.now_ms).await?;
@@ -276,7 +412,10 @@ pub async fn inbound_sms(ctx: &Ctx) -> Result<Reply, ApiError> {
             return Err(ApiError::of(Code::SupplierNotAllowed));
         }
     }
-    let (target_kind, target_id) = match holder.as_ref().and_then(|h| h.kind.as_deref().zip(h.object_id.as_deref())) {
+    let (target_kind, target_id) = match holder
+        .as_ref()
+        .and_then(|h| h.kind.as_deref().zip(h.object_id.as_deref()))
+    {
         Some((kind, id)) => (Some(kind.to_owned()), Some(id.to_owned())),
         None => (None, None),
     };
@@ -299,13 +438,30 @@ pub async fn inbound_sms(ctx: &Ctx) -> Result<Reply, ApiError> {
         },
     )
     .await?;
-    let row = activations::sms_by_supplier_id(&db, &supplier.id, &sms_id).await?.ok_or_else(|| ApiError::internal("inbound SMS row missing after insert"))?;
-    if let (Some("activation"), Some(activation_id), 0) = (row.target_kind.as_deref(), row.target_id.as_deref(), row.delivered) {
-        let entry = SmsEntry { id: row.id.clone(), from: row.sender.clone(), text: row.text.clone(), code: row.code.clone(), received_at: row.received_at.clone() };
-        let accepted = matches!(object::call(&ctx.env, activation_id, Op::Sms { sms: entry }).await?, Outcome::Ok { .. });
+    let row = activations::sms_by_supplier_id(&db, &supplier.id, &sms_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("inbound SMS row missing after insert"))?;
+    if let (Some("activation"), Some(activation_id), 0) = (
+        row.target_kind.as_deref(),
+        row.target_id.as_deref(),
+        row.delivered,
+    ) {
+        let entry = SmsEntry {
+            id: row.id.clone(),
+            from: row.sender.clone(),
+            text: row.text.clone(),
+            code: row.code.clone(),
+            received_at: row.received_at.clone(),
+        };
+        let accepted = matches!(
+            object::call(&ctx.env, activation_id, Op::Sms { sms: entry }).await?,
+            Outcome::Ok { .. }
+        );
         activations::mark_sms(&db, &row.id, accepted).await?;
     }
-    let matched = activations::sms_by_supplier_id(&db, &supplier.id, &sms_id).await?.and_then(|r| r.target_kind);
+    let matched = activations::sms_by_supplier_id(&db, &supplier.id, &sms_id)
+        .await?
+        .and_then(|r| r.target_kind);
     Ok(Reply::ok(json!({
         "accepted": true,
         "duplicate": !inserted,
@@ -315,4 +471,3 @@ pub async fn inbound_sms(ctx: &Ctx) -> Result<Reply, ApiError> {
         "code": row.code,
     })))
 }
-

@@ -48,7 +48,10 @@ pub async fn check(ctx: &Ctx, group: Group) -> Decision {
             }
         }
     }
-    let (decision, flush) = COUNTERS.with(|c| c.borrow_mut().hit(&key, base, limit(ctx, group), ctx.now_ms));
+    let (decision, flush) = COUNTERS.with(|c| {
+        c.borrow_mut()
+            .hit(&key, base, limit(ctx, group), ctx.now_ms)
+    });
     if let (Some(value), Some(kv)) = (flush, kv) {
         ctx.wctx.wait_until(async move {
             let put = match kv.put(&key, value.to_string()) {

@@ -1,7 +1,9 @@
 //! The request pipeline: rate limit → route → body → handler → envelope.
 use super::error::{ApiError, Code, Dialect};
 use super::routes::{resolve, Route, RouteError};
-use super::{admin, auth, body, callbacks, getotp, numberotp, otpwall, ratelimit, webhooks, whatotp};
+use super::{
+    admin, auth, body, callbacks, getotp, numberotp, otpwall, ratelimit, webhooks, whatotp,
+};
 use crate::config::Config;
 use crate::domain::pagination::Page;
 use crate::domain::ratelimit::{Decision, Group};
@@ -38,7 +40,11 @@ impl Ctx {
 
     /// `?page=&limit=` of a paginated list (out of range → 400, code 2015).
     pub fn page(&self) -> Result<Page, ApiError> {
-        Page::parse(self.query("page").as_deref(), self.query("limit").as_deref()).map_err(|m| ApiError::new(Code::InvalidPagination, m))
+        Page::parse(
+            self.query("page").as_deref(),
+            self.query("limit").as_deref(),
+        )
+        .map_err(|m| ApiError::new(Code::InvalidPagination, m))
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
@@ -59,7 +65,11 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(status: u16, value: &serde_json::Value) -> Reply {
-        Reply { status, body: value.to_string(), headers: Vec::new() }
+        Reply {
+            status,
+            body: value.to_string(),
+            headers: Vec::new(),
+        }
     }
 
     pub fn ok(value: serde_json::Value) -> Reply {
@@ -78,15 +88,36 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> worker::Result<Res
     let headers = req.headers().clone();
     let (path, query) = super::routes::split_url(&url);
     let (path, query_string) = (path.to_owned(), query.to_owned());
-    let ip = headers.get("CF-Connecting-IP").ok().flatten().unwrap_or_else(|| "0.0.0.0".to_owned());
-    let key_hash = auth::presented_key(&headers, &path).map(|k| crate::domain::crypto::sha256_hex(k.as_bytes()));
-    let mut ctx = Ctx { config: Config::get(&env), env, wctx, now_ms, method: req.method().to_string(), path, url, query_string, headers, ip, key_hash, body: Vec::new() };
+    let ip = headers
+        .get("CF-Connecting-IP")
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "0.0.0.0".to_owned());
+    let key_hash = auth::presented_key(&headers, &path)
+        .map(|k| crate::domain::crypto::sha256_hex(k.as_bytes()));
+    let mut ctx = Ctx {
+        config: Config::get(&env),
+        env,
+        wctx,
+        now_ms,
+        method: req.method().to_string(),
+        path,
+        url,
+        query_string,
+        headers,
+        ip,
+        key_hash,
+        body: Vec::new(),
+    };
 
     let decision = ratelimit::check(&ctx, Group::for_path(&ctx.path)).await;
     let result = if decision.allowed {
         serve(&mut ctx, req).await
     } else {
-        Err(ApiError { retry_after: Some(decision.retry_after), ..ApiError::of(Code::RateLimited) })
+        Err(ApiError {
+            retry_after: Some(decision.retry_after),
+            ..ApiError::of(Code::RateLimited)
+        })
     };
     let reply = result.unwrap_or_else(|e| error_reply(&ctx, e));
     respond(reply, &decision)
@@ -94,16 +125,28 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> worker::Result<Res
 
 async fn serve(ctx: &mut Ctx, mut req: Request) -> Result<Reply, ApiError> {
     let route = resolve(&ctx.method, &ctx.path).map_err(|e| match e {
-        RouteError::NotFound => ApiError::new(Code::RouteNotFound, format!("no route for {} {}", ctx.method, ctx.path)),
+        RouteError::NotFound => ApiError::new(
+            Code::RouteNotFound,
+            format!("no route for {} {}", ctx.method, ctx.path),
+        ),
         RouteError::MethodNotAllowed(allow) => ApiError {
             allow: Some(allow.to_owned()),
-            ..ApiError::new(Code::MethodNotAllowed, format!("{} is not allowed on {}; use {allow}", ctx.method, ctx.path))
+            ..ApiError::new(
+                Code::MethodNotAllowed,
+                format!("{} is not allowed on {}; use {allow}", ctx.method, ctx.path),
+            )
         },
     })?;
     if matches!(ctx.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE") {
-        let declared = ctx.header("Content-Length").and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
+        let declared = ctx
+            .header("Content-Length")
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(0);
         body::check_size(declared)?;
-        ctx.body = req.bytes().await.map_err(|e| ApiError::invalid(format!("could not read the request body: {e}")))?;
+        ctx.body = req
+            .bytes()
+            .await
+            .map_err(|e| ApiError::invalid(format!("could not read the request body: {e}")))?;
         body::check_size(ctx.body.len())?;
     }
     dispatch(ctx, route).await
@@ -157,7 +200,16 @@ fn error_reply(ctx: &Ctx, e: ApiError) -> Reply {
     if let Some(detail) = &e.internal {
         console_error!("{} {} failed: {detail}", ctx.method, ctx.path);
     }
-    let mut reply = Reply { status: e.status(), body: e.body(Dialect::for_path(&ctx.path), &ctx.path, &ctx.method, ctx.now_ms), headers: Vec::new() };
+    let mut reply = Reply {
+        status: e.status(),
+        body: e.body(
+            Dialect::for_path(&ctx.path),
+            &ctx.path,
+            &ctx.method,
+            ctx.now_ms,
+        ),
+        headers: Vec::new(),
+    };
     if let Some(secs) = e.retry_after {
         reply.headers.push(("Retry-After", secs.to_string()));
     }
@@ -176,5 +228,7 @@ fn respond(reply: Reply, decision: &Decision) -> worker::Result<Response> {
     for (name, value) in &reply.headers {
         headers.set(name, value)?;
     }
-    Ok(Response::from_bytes(reply.body.into_bytes())?.with_status(reply.status).with_headers(headers))
+    Ok(Response::from_bytes(reply.body.into_bytes())?
+        .with_status(reply.status)
+        .with_headers(headers))
 }

@@ -2,8 +2,8 @@
 use super::auth;
 use super::error::{ApiError, Code};
 use super::server::{Ctx, Reply};
-use crate::domain::time::rfc3339;
 use crate::config::server_key;
+use crate::domain::time::rfc3339;
 use crate::domain::webhook::validate_url;
 use crate::store::{accounts, webhooks};
 use serde::Deserialize;
@@ -18,7 +18,9 @@ struct EndpointBody {
 }
 
 fn endpoint_json(ctx: &Ctx, e: &webhooks::Endpoint) -> Result<serde_json::Value, ApiError> {
-    Ok(json!({"url": e.url, "secret": e.secret(&server_key(&ctx.env)?), "updated_at": rfc3339(e.updated_at)}))
+    Ok(
+        json!({"url": e.url, "secret": e.secret(&server_key(&ctx.env)?), "updated_at": rfc3339(e.updated_at)}),
+    )
 }
 
 /// Sets the endpoint (keeping its secret unless asked to rotate) and wakes the dispatcher,
@@ -26,13 +28,19 @@ fn endpoint_json(ctx: &Ctx, e: &webhooks::Endpoint) -> Result<serde_json::Value,
 async fn put_endpoint(ctx: &Ctx, account_id: &str) -> Result<Reply, ApiError> {
     let body: EndpointBody = ctx.json()?;
     let url = body.url.trim();
-    validate_url(url, ctx.config.webhook_allow_local_http).map_err(|m| ApiError::new(Code::InvalidWebhookUrl, m))?;
+    validate_url(url, ctx.config.webhook_allow_local_http)
+        .map_err(|m| ApiError::new(Code::InvalidWebhookUrl, m))?;
     let db = ctx.db()?;
     let secret_version = match webhooks::endpoint(&db, account_id).await? {
         Some(existing) => existing.secret_version + i64::from(body.rotate_secret),
         None => 1,
     };
-    let endpoint = webhooks::Endpoint { account_id: account_id.to_owned(), url: url.to_owned(), secret_version, updated_at: ctx.now_ms };
+    let endpoint = webhooks::Endpoint {
+        account_id: account_id.to_owned(),
+        url: url.to_owned(),
+        secret_version,
+        updated_at: ctx.now_ms,
+    };
     webhooks::set_endpoint(&db, &endpoint).await?;
     webhooks::kick(&ctx.env, account_id).await?;
     Ok(Reply::ok(endpoint_json(ctx, &endpoint)?))
@@ -90,7 +98,9 @@ pub async fn deliveries(ctx: &Ctx) -> Result<Reply, ApiError> {
             })
         })
         .collect();
-    Ok(Reply::ok(json!({"data": data, "pagination": {"page": page.page, "limit": page.limit, "total": total, "total_pages": page.total_pages(total)}})))
+    Ok(Reply::ok(
+        json!({"data": data, "pagination": {"page": page.page, "limit": page.limit, "total": total, "total_pages": page.total_pages(total)}}),
+    ))
 }
 
 /// `POST /v1/webhook/events/{event_id}/redeliver`: sends the event again.
@@ -100,5 +110,8 @@ pub async fn redeliver(ctx: &Ctx, event_id: &str) -> Result<Reply, ApiError> {
         return Err(ApiError::not_found("event"));
     }
     webhooks::kick(&ctx.env, &who.account_id).await?;
-    Ok(Reply::json(202, &json!({"event_id": event_id, "status": "queued"})))
+    Ok(Reply::json(
+        202,
+        &json!({"event_id": event_id, "status": "queued"}),
+    ))
 }

@@ -18,7 +18,8 @@ use serde_json::json;
 use worker::{console_error, Date};
 
 fn recipient(field: &str, input: &str, plus: PlusSign) -> Result<Phone, ApiError> {
-    Phone::parse(input, plus).map_err(|e| ApiError::new(Code::InvalidRecipient, format!("'{field}': {e}")))
+    Phone::parse(input, plus)
+        .map_err(|e| ApiError::new(Code::InvalidRecipient, format!("'{field}': {e}")))
 }
 
 #[derive(Deserialize)]
@@ -38,7 +39,16 @@ pub async fn send(ctx: &Ctx) -> Result<Reply, ApiError> {
     let length = match body.length {
         None => otp::DEFAULT_LENGTH,
         Some(n) if (otp::MIN_LENGTH as i64..=otp::MAX_LENGTH as i64).contains(&n) => n as usize,
-        Some(_) => return Err(ApiError::new(Code::InvalidCodeLength, format!("'length' must be {} to {}", otp::MIN_LENGTH, otp::MAX_LENGTH))),
+        Some(_) => {
+            return Err(ApiError::new(
+                Code::InvalidCodeLength,
+                format!(
+                    "'length' must be {} to {}",
+                    otp::MIN_LENGTH,
+                    otp::MAX_LENGTH
+                ),
+            ))
+        }
     };
     let ttl_secs = flow::lifetime(&ctx.config, body.expires_in_seconds, "expires_in_seconds")?;
     let db = ctx.db()?;
@@ -58,18 +68,20 @@ pub async fn send(ctx: &Ctx) -> Result<Reply, ApiError> {
         payload: None,
         template: None,
     };
-    let result = flow::send(ctx, &db, &who.account_id, spec).await.map(|sent| {
-        Reply::ok(json!({
-            "session_id": sent.session_id,
-            "status": "sent",
-            "to": phone.e164(),
-            "channel": channel,
-            "length": length,
-            "expires_at": rfc3339(sent.expires_at),
-            "resend_available_at": rfc3339(sent.resend_available_at),
-            "cost": Money::from_minor(sent.cost).to_decimal_string(),
-        }))
-    });
+    let result = flow::send(ctx, &db, &who.account_id, spec)
+        .await
+        .map(|sent| {
+            Reply::ok(json!({
+                "session_id": sent.session_id,
+                "status": "sent",
+                "to": phone.e164(),
+                "channel": channel,
+                "length": length,
+                "expires_at": rfc3339(sent.expires_at),
+                "resend_available_at": rfc3339(sent.resend_available_at),
+                "cost": Money::from_minor(sent.cost).to_decimal_string(),
+            }))
+        });
     flow::idempotency_finish(&db, claim, &result).await?;
     flow::refusal_reply(ctx, result)
 }
@@ -85,19 +97,26 @@ pub async fn verify(ctx: &Ctx) -> Result<Reply, ApiError> {
     // The key is checked inside `flow::check`, in the same D1 statement as the check.
     let input = (|| {
         let body: VerifyBody = ctx.json()?;
-        let session_id = body.session_id.filter(|s| !s.trim().is_empty()).ok_or_else(|| ApiError::invalid("'session_id' is required"))?;
+        let session_id = body
+            .session_id
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| ApiError::invalid("'session_id' is required"))?;
         let code = flow::code_input(body.code.as_ref(), "code")?;
         Ok((session_id, code))
     })();
     let (session_id, code) = auth::input_after_key(ctx, input).await?;
     let (row, checked) = flow::check(ctx, session_id.trim(), &code).await?;
     let answer = match checked {
-        Checked::Verified => json!({"session_id": row.id, "verified": true, "status": "verified", "attempts_remaining": row.attempts_remaining()}),
+        Checked::Verified => {
+            json!({"session_id": row.id, "verified": true, "status": "verified", "attempts_remaining": row.attempts_remaining()})
+        }
         Checked::Wrong { remaining } => json!({
             "session_id": row.id, "verified": false, "status": if remaining == 0 { "failed" } else { "pending" },
             "reason": "invalid_code", "attempts_remaining": remaining,
         }),
-        Checked::Refused(t) => json!({"session_id": row.id, "verified": false, "status": t.status(), "reason": t.reason(), "attempts_remaining": 0}),
+        Checked::Refused(t) => {
+            json!({"session_id": row.id, "verified": false, "status": t.status(), "reason": t.reason(), "attempts_remaining": 0})
+        }
     };
     Ok(Reply::ok(answer))
 }
@@ -121,18 +140,45 @@ pub async fn message_send(ctx: &Ctx) -> Result<Reply, ApiError> {
     let (template, parsed) = flow::find_template(&db, body.template_id.trim()).await?;
     let channel = flow::channel(&ctx.config, Some(&template.channel))?;
     let ttl_secs = flow::lifetime(&ctx.config, body.expires_in_seconds, "expires_in_seconds")?;
-    let code = if parsed.has_code() { Some(otp::generate(otp::DEFAULT_LENGTH)?) } else { None };
-    let text = parsed.render(code.as_deref(), &body.variables.unwrap_or_default()).map_err(flow::template_error)?;
+    let code = if parsed.has_code() {
+        Some(otp::generate(otp::DEFAULT_LENGTH)?)
+    } else {
+        None
+    };
+    let text = parsed
+        .render(code.as_deref(), &body.variables.unwrap_or_default())
+        .map_err(flow::template_error)?;
     let cost = flow::price(&db, &phone, channel).await?;
     let claim = match flow::idempotency_begin(ctx, &db, &who.account_id).await? {
         Ok(claim) => claim,
         Err(replay) => return Ok(replay),
     };
     let message_id = new_id("msg")?;
-    let result = queue(ctx, &db, &who.account_id, &message_id, &template.id, &phone, channel, code.clone(), ttl_secs, cost).await;
+    let result = queue(
+        ctx,
+        &db,
+        &who.account_id,
+        &message_id,
+        &template.id,
+        &phone,
+        channel,
+        code.clone(),
+        ttl_secs,
+        cost,
+    )
+    .await;
     flow::idempotency_finish(&db, claim, &result).await?;
     if result.is_ok() {
-        deliver_later(ctx, who.account_id, message_id, phone.e164().to_owned(), channel, text, code, cost);
+        deliver_later(
+            ctx,
+            who.account_id,
+            message_id,
+            phone.e164().to_owned(),
+            channel,
+            text,
+            code,
+            cost,
+        );
     }
     flow::refusal_reply(ctx, result)
 }
@@ -159,7 +205,19 @@ async fn queue(
         flow::precheck_resend(db, &ctx.config, account_id, phone.e164(), now).await?;
         let hmac_secret = crate::config::secret(&ctx.env, "OTP_HMAC_SECRET")?;
         let mac = crate::domain::crypto::to_hex(&otp::code_mac(&hmac_secret, message_id, &code));
-        sessions::put_kv(&ctx.env, message_id, &KvSession { account_id: account_id.to_owned(), phone: phone.e164().to_owned(), channel: channel.to_owned(), code_mac: mac, expires_at }, u64::from(ttl_secs)).await?;
+        sessions::put_kv(
+            &ctx.env,
+            message_id,
+            &KvSession {
+                account_id: account_id.to_owned(),
+                phone: phone.e164().to_owned(),
+                channel: channel.to_owned(),
+                code_mac: mac,
+                expires_at,
+            },
+            u64::from(ttl_secs),
+        )
+        .await?;
         let session = NewSession {
             id: message_id,
             account_id,
@@ -174,23 +232,60 @@ async fn queue(
             expires_at,
             max_attempts: otp::MAX_ATTEMPTS,
         };
-        statements.push(sessions::insert_statement(db, &session, flow::send_rules(&ctx.config))?);
+        statements.push(sessions::insert_statement(
+            db,
+            &session,
+            flow::send_rules(&ctx.config),
+        )?);
     }
-    let message = NewMessage { id: message_id, account_id, template_id, phone: phone.e164(), channel, session_id, cost, created_at: now, expires_at };
+    let message = NewMessage {
+        id: message_id,
+        account_id,
+        template_id,
+        phone: phone.e164(),
+        channel,
+        session_id,
+        cost,
+        created_at: now,
+        expires_at,
+    };
     statements.insert(0, messages::insert_message(db, &message)?);
-    let charge = Entry { account_id, kind: Kind::MessageSend, amount: -cost, reference: None, object_id: Some(message_id), description: "template message" };
+    let charge = Entry {
+        account_id,
+        kind: Kind::MessageSend,
+        amount: -cost,
+        reference: None,
+        object_id: Some(message_id),
+        description: "template message",
+    };
     statements.extend(wallet::entry_statements(db, &charge, now)?.1);
     match batch(db, statements).await {
         Ok(_) => {}
-        Err(e) if e.mentions(SEND_GUARD_COLUMN) => return Err(flow::refused_after_race(db, &ctx.config, account_id, phone.e164(), now).await),
+        Err(e) if e.mentions(SEND_GUARD_COLUMN) => {
+            return Err(
+                flow::refused_after_race(db, &ctx.config, account_id, phone.e164(), now).await,
+            )
+        }
         Err(e) => return Err(e.into()),
     }
-    Ok(Reply::json(202, &json!({"message_id": message_id, "status": "queued", "expires_at": rfc3339(expires_at)})))
+    Ok(Reply::json(
+        202,
+        &json!({"message_id": message_id, "status": "queued", "expires_at": rfc3339(expires_at)}),
+    ))
 }
 
 /// Hands the text to the provider after the response; records `sent` or `failed` (refunded).
 #[allow(clippy::too_many_arguments)]
-fn deliver_later(ctx: &Ctx, account_id: String, message_id: String, to: String, channel: &'static str, text: String, code: Option<String>, cost: i64) {
+fn deliver_later(
+    ctx: &Ctx,
+    account_id: String,
+    message_id: String,
+    to: String,
+    channel: &'static str,
+    text: String,
+    code: Option<String>,
+    cost: i64,
+) {
     let env = ctx.env.clone();
     let config = ctx.config.clone();
     ctx.wctx.wait_until(async move {
@@ -241,7 +336,9 @@ fn deliver_later(ctx: &Ctx, account_id: String, message_id: String, to: String, 
 /// `GET /v1/messages/{id}` → the message's state: `queued`, `sent` or `failed`.
 pub async fn message_status(ctx: &Ctx, id: &str) -> Result<Reply, ApiError> {
     let who = auth::account(ctx).await?;
-    let m = messages::message(&ctx.db()?, &who.account_id, id).await?.ok_or_else(|| ApiError::not_found("message"))?;
+    let m = messages::message(&ctx.db()?, &who.account_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("message"))?;
     Ok(Reply::ok(json!({
         "message_id": m.id,
         "status": m.status,

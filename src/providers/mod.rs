@@ -48,7 +48,15 @@ pub struct Sandbox {
 impl Provider for Sandbox {
     async fn deliver(&self, m: &Outgoing<'_>, now_ms: i64) -> Result<String, ApiError> {
         let id = new_id("out")?;
-        let entry = OutboxEntry { id: &id, to: m.to, channel: m.channel, sender: m.sender, text: m.text, object_id: m.object_id, created_at: now_ms };
+        let entry = OutboxEntry {
+            id: &id,
+            to: m.to,
+            channel: m.channel,
+            sender: m.sender,
+            text: m.text,
+            object_id: m.object_id,
+            created_at: now_ms,
+        };
         append_outbox(&crate::store::db(&self.env)?, &entry).await?;
         Ok(id)
     }
@@ -65,12 +73,21 @@ pub enum Configured {
 /// logged in full, answered as a delivery failure (and refunded by the caller).
 pub fn configured(env: &Env, config: &Config, channel: &str) -> Result<Configured, ApiError> {
     let name = config.provider_for(channel);
-    let misconfigured = |detail: String| ApiError { internal: Some(detail), ..ApiError::of(Code::DeliveryFailed) };
+    let misconfigured = |detail: String| ApiError {
+        internal: Some(detail),
+        ..ApiError::of(Code::DeliveryFailed)
+    };
     match (name, channel) {
         ("sandbox", _) => Ok(Configured::Sandbox(Sandbox { env: env.clone() })),
-        ("twilio", "sms" | "voice") => Twilio::from_env(env, config).map(Configured::Twilio).map_err(|e| misconfigured(e)),
-        ("whatsapp", "whatsapp") => WhatsApp::from_env(env, config).map(Configured::WhatsApp).map_err(|e| misconfigured(e)),
-        (other, channel) => Err(misconfigured(format!("provider '{other}' cannot deliver channel '{channel}'"))),
+        ("twilio", "sms" | "voice") => Twilio::from_env(env, config)
+            .map(Configured::Twilio)
+            .map_err(|e| misconfigured(e)),
+        ("whatsapp", "whatsapp") => WhatsApp::from_env(env, config)
+            .map(Configured::WhatsApp)
+            .map_err(|e| misconfigured(e)),
+        (other, channel) => Err(misconfigured(format!(
+            "provider '{other}' cannot deliver channel '{channel}'"
+        ))),
     }
 }
 
@@ -86,7 +103,11 @@ impl Provider for Configured {
 
 /// Sends with bounded retries: `Retry` verdicts and timeouts are tried again (after 100 ms,
 /// 200 ms, …), `Failed` ends at once, `Sent` returns the provider's message id.
-async fn with_retries<F, Fut>(attempts: u32, send: F, judge: fn(u16, &str) -> Verdict) -> Result<String, ApiError>
+async fn with_retries<F, Fut>(
+    attempts: u32,
+    send: F,
+    judge: fn(u16, &str) -> Verdict,
+) -> Result<String, ApiError>
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<Answer, String>>,
@@ -97,7 +118,10 @@ where
             Ok(answer) => match judge(answer.status, &answer.body) {
                 Verdict::Sent(id) => return Ok(id),
                 Verdict::Failed { code, message } => {
-                    return Err(ApiError::new(Code::DeliveryFailed, format!("the provider refused the message (error {code}): {message}")));
+                    return Err(ApiError::new(
+                        Code::DeliveryFailed,
+                        format!("the provider refused the message (error {code}): {message}"),
+                    ));
                 }
                 Verdict::Retry(why) => last = why,
             },
@@ -107,5 +131,8 @@ where
             Delay::from(Duration::from_millis(100 * u64::from(attempt))).await;
         }
     }
-    Err(ApiError::new(Code::DeliveryFailed, format!("the provider did not accept the message after {attempts} attempts: {last}")))
+    Err(ApiError::new(
+        Code::DeliveryFailed,
+        format!("the provider did not accept the message after {attempts} attempts: {last}"),
+    ))
 }

@@ -17,7 +17,13 @@ pub async fn create_template(db: &D1Database, t: &TemplateRow) -> Result<(), Api
     run(stmt(
         db,
         "INSERT INTO templates (id, name, channel, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        &[text(&t.id), text(&t.name), text(&t.channel), text(&t.body), int(t.created_at)],
+        &[
+            text(&t.id),
+            text(&t.name),
+            text(&t.channel),
+            text(&t.body),
+            int(t.created_at),
+        ],
     )?)
     .await
     .map_err(ApiError::from)?;
@@ -25,7 +31,12 @@ pub async fn create_template(db: &D1Database, t: &TemplateRow) -> Result<(), Api
 }
 
 pub async fn template(db: &D1Database, id: &str) -> Result<Option<TemplateRow>, ApiError> {
-    first(stmt(db, "SELECT id, name, channel, body, created_at FROM templates WHERE id = ?1", &[text(id)])?).await
+    first(stmt(
+        db,
+        "SELECT id, name, channel, body, created_at FROM templates WHERE id = ?1",
+        &[text(id)],
+    )?)
+    .await
 }
 
 pub struct NewMessage<'a> {
@@ -40,7 +51,10 @@ pub struct NewMessage<'a> {
     pub expires_at: i64,
 }
 
-pub fn insert_message(db: &D1Database, m: &NewMessage<'_>) -> Result<D1PreparedStatement, ApiError> {
+pub fn insert_message(
+    db: &D1Database,
+    m: &NewMessage<'_>,
+) -> Result<D1PreparedStatement, ApiError> {
     stmt(
         db,
         "INSERT INTO messages (id, account_id, template_id, phone, channel, session_id, cost, created_at, expires_at) \
@@ -60,7 +74,12 @@ pub fn insert_message(db: &D1Database, m: &NewMessage<'_>) -> Result<D1PreparedS
 }
 
 /// Moves a queued message to `sent` (with the provider's id for it) or `failed` (once).
-pub fn settle_message(db: &D1Database, id: &str, provider_message_id: Result<&str, &str>, now_ms: i64) -> Result<D1PreparedStatement, ApiError> {
+pub fn settle_message(
+    db: &D1Database,
+    id: &str,
+    provider_message_id: Result<&str, &str>,
+    now_ms: i64,
+) -> Result<D1PreparedStatement, ApiError> {
     let (status, provider_id, error) = match provider_message_id {
         Ok(pid) => ("sent", Some(pid), None),
         Err(error) => ("failed", None, Some(error)),
@@ -83,7 +102,13 @@ pub struct Receipted {
 
 /// Applies a provider's delivery receipt: `queued` → `sent`/`failed`, `sent` → `failed`
 /// (undelivered after acceptance). Nothing else moves; `None` when nothing changed.
-pub async fn apply_receipt(db: &D1Database, provider_message_id: &str, status: &str, error: Option<&str>, now_ms: i64) -> Result<Option<Receipted>, ApiError> {
+pub async fn apply_receipt(
+    db: &D1Database,
+    provider_message_id: &str,
+    status: &str,
+    error: Option<&str>,
+    now_ms: i64,
+) -> Result<Option<Receipted>, ApiError> {
     first(stmt(
         db,
         "UPDATE messages SET status = ?2, error = COALESCE(?3, error), sent_at = CASE WHEN ?2 = 'sent' THEN COALESCE(sent_at, ?4) ELSE sent_at END \
@@ -109,7 +134,11 @@ pub struct MessageRow {
     pub error: Option<String>,
 }
 
-pub async fn message(db: &D1Database, account_id: &str, id: &str) -> Result<Option<MessageRow>, ApiError> {
+pub async fn message(
+    db: &D1Database,
+    account_id: &str,
+    id: &str,
+) -> Result<Option<MessageRow>, ApiError> {
     first(stmt(
         db,
         "SELECT id, template_id, phone, channel, status, session_id, cost, created_at, expires_at, sent_at, error FROM messages WHERE id = ?1 AND account_id = ?2",
@@ -152,7 +181,11 @@ pub struct OutboxRow {
 }
 
 /// The newest `limit` outbox entries, for one phone or all.
-pub async fn outbox(db: &D1Database, to: Option<&str>, limit: i64) -> Result<Vec<OutboxRow>, ApiError> {
+pub async fn outbox(
+    db: &D1Database,
+    to: Option<&str>,
+    limit: i64,
+) -> Result<Vec<OutboxRow>, ApiError> {
     all(stmt(
         db,
         "SELECT id, to_phone, channel, sender, text, status, object_id, created_at FROM outbox WHERE ?1 IS NULL OR to_phone = ?1 ORDER BY seq DESC LIMIT ?2",
@@ -162,11 +195,20 @@ pub async fn outbox(db: &D1Database, to: Option<&str>, limit: i64) -> Result<Vec
 }
 
 /// The price of one send to `country` on `channel`, if the catalog has one.
-pub async fn otp_price(db: &D1Database, country: &str, channel: &str) -> Result<Option<i64>, ApiError> {
+pub async fn otp_price(
+    db: &D1Database,
+    country: &str,
+    channel: &str,
+) -> Result<Option<i64>, ApiError> {
     #[derive(Deserialize)]
     struct Row {
         cost: i64,
     }
-    let row: Option<Row> = first(stmt(db, "SELECT cost FROM otp_prices WHERE country = ?1 AND channel = ?2", &[text(country), text(channel)])?).await?;
+    let row: Option<Row> = first(stmt(
+        db,
+        "SELECT cost FROM otp_prices WHERE country = ?1 AND channel = ?2",
+        &[text(country), text(channel)],
+    )?)
+    .await?;
     Ok(row.map(|r| r.cost))
 }

@@ -14,7 +14,8 @@ use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, D1Result, Env};
 
 pub fn db(env: &Env) -> Result<D1Database, ApiError> {
-    env.d1("DB").map_err(|e| ApiError::internal(format!("D1 binding DB: {e}")))
+    env.d1("DB")
+        .map_err(|e| ApiError::internal(format!("D1 binding DB: {e}")))
 }
 
 pub fn text(s: &str) -> JsValue {
@@ -62,22 +63,36 @@ impl From<DbError> for ApiError {
     fn from(e: DbError) -> ApiError {
         match e {
             DbError::Check(m) if m.contains("balance") => ApiError::of(Code::InsufficientFunds),
-            DbError::Check(m) | DbError::Unique(m) | DbError::Other(m) => ApiError::internal(format!("D1: {m}")),
+            DbError::Check(m) | DbError::Unique(m) | DbError::Other(m) => {
+                ApiError::internal(format!("D1: {m}"))
+            }
         }
     }
 }
 
 pub fn stmt(db: &D1Database, sql: &str, args: &[JsValue]) -> Result<D1PreparedStatement, ApiError> {
-    db.prepare(sql).bind(args).map_err(|e| ApiError::internal(format!("D1 bind: {e}")))
+    db.prepare(sql)
+        .bind(args)
+        .map_err(|e| ApiError::internal(format!("D1 bind: {e}")))
 }
 
-pub async fn first<T: DeserializeOwned>(statement: D1PreparedStatement) -> Result<Option<T>, ApiError> {
-    statement.first::<T>(None).await.map_err(|e| ApiError::internal(format!("D1 first: {e}")))
+pub async fn first<T: DeserializeOwned>(
+    statement: D1PreparedStatement,
+) -> Result<Option<T>, ApiError> {
+    statement
+        .first::<T>(None)
+        .await
+        .map_err(|e| ApiError::internal(format!("D1 first: {e}")))
 }
 
 pub async fn all<T: DeserializeOwned>(statement: D1PreparedStatement) -> Result<Vec<T>, ApiError> {
-    let result = statement.all().await.map_err(|e| ApiError::internal(format!("D1 all: {e}")))?;
-    result.results::<T>().map_err(|e| ApiError::internal(format!("D1 rows: {e}")))
+    let result = statement
+        .all()
+        .await
+        .map_err(|e| ApiError::internal(format!("D1 all: {e}")))?;
+    result
+        .results::<T>()
+        .map_err(|e| ApiError::internal(format!("D1 rows: {e}")))
 }
 
 /// Whether a query returns any row.
@@ -97,23 +112,40 @@ pub async fn run(statement: D1PreparedStatement) -> Result<usize, DbError> {
 }
 
 /// Runs statements as one transaction: all or nothing.
-pub async fn batch(db: &D1Database, statements: Vec<D1PreparedStatement>) -> Result<Vec<D1Result>, DbError> {
+pub async fn batch(
+    db: &D1Database,
+    statements: Vec<D1PreparedStatement>,
+) -> Result<Vec<D1Result>, DbError> {
     db.batch(statements).await.map_err(DbError::classify)
 }
 
 pub fn changes(result: &D1Result) -> usize {
-    result.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0)
+    result
+        .meta()
+        .ok()
+        .flatten()
+        .and_then(|m| m.changes)
+        .unwrap_or(0)
 }
 
 /// One page of rows and the total count, read in one round trip (`count` must select
 /// `COUNT(*) AS total`).
-pub async fn page_of<T: DeserializeOwned>(db: &D1Database, rows: D1PreparedStatement, count: D1PreparedStatement) -> Result<(Vec<T>, u64), ApiError> {
+pub async fn page_of<T: DeserializeOwned>(
+    db: &D1Database,
+    rows: D1PreparedStatement,
+    count: D1PreparedStatement,
+) -> Result<(Vec<T>, u64), ApiError> {
     #[derive(serde::Deserialize)]
     struct Count {
         total: u64,
     }
     let results = batch(db, vec![rows, count]).await.map_err(ApiError::from)?;
-    let rows = results.first().map(|r| r.results::<T>()).transpose().map_err(|e| ApiError::internal(format!("page rows: {e}")))?.unwrap_or_default();
+    let rows = results
+        .first()
+        .map(|r| r.results::<T>())
+        .transpose()
+        .map_err(|e| ApiError::internal(format!("page rows: {e}")))?
+        .unwrap_or_default();
     let total = results
         .get(1)
         .map(|r| r.results::<Count>())

@@ -55,7 +55,11 @@ pub struct Entry<'a> {
 
 /// The two statements of a balance change, to put in the same batch as whatever the money
 /// pays for. Returns them with the new ledger row's id.
-pub fn entry_statements(db: &D1Database, entry: &Entry<'_>, now_ms: i64) -> Result<(String, Vec<D1PreparedStatement>), ApiError> {
+pub fn entry_statements(
+    db: &D1Database,
+    entry: &Entry<'_>,
+    now_ms: i64,
+) -> Result<(String, Vec<D1PreparedStatement>), ApiError> {
     let tx_id = new_id("tx")?;
     let now = rfc3339(now_ms);
     let update = stmt(
@@ -92,7 +96,12 @@ pub struct Wallet {
 /// The wallet of the live key whose hash is given, in the same D1 round trip as the key
 /// check; `None` when the key is not live (see `auth::unauthorized_or`).
 pub async fn wallet_for_key(db: &D1Database, key_hash: &str) -> Result<Option<Wallet>, ApiError> {
-    first::<Wallet>(stmt(db, &format!("SELECT balance, currency FROM wallets WHERE account_id = ({LIVE_KEY_ACCOUNT})"), &[text(key_hash)])?).await
+    first::<Wallet>(stmt(
+        db,
+        &format!("SELECT balance, currency FROM wallets WHERE account_id = ({LIVE_KEY_ACCOUNT})"),
+        &[text(key_hash)],
+    )?)
+    .await
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -107,10 +116,15 @@ pub struct LedgerRow {
     pub created_at: String,
 }
 
-const LEDGER_COLUMNS: &str = "id, kind, amount, balance_after, reference, object_id, description, created_at";
+const LEDGER_COLUMNS: &str =
+    "id, kind, amount, balance_after, reference, object_id, description, created_at";
 
 /// A top-up already recorded under this reference, if any.
-pub async fn topup_by_reference(db: &D1Database, account_id: &str, reference: &str) -> Result<Option<LedgerRow>, ApiError> {
+pub async fn topup_by_reference(
+    db: &D1Database,
+    account_id: &str,
+    reference: &str,
+) -> Result<Option<LedgerRow>, ApiError> {
     first(stmt(
         db,
         &format!("SELECT {LEDGER_COLUMNS} FROM ledger WHERE account_id = ?1 AND kind = 'topup' AND reference = ?2"),
@@ -120,12 +134,20 @@ pub async fn topup_by_reference(db: &D1Database, account_id: &str, reference: &s
 }
 
 /// One page of the ledger, newest first, and the total row count.
-pub async fn transactions(db: &D1Database, account_id: &str, page: Page) -> Result<(Vec<LedgerRow>, u64), ApiError> {
+pub async fn transactions(
+    db: &D1Database,
+    account_id: &str,
+    page: Page,
+) -> Result<(Vec<LedgerRow>, u64), ApiError> {
     let rows_stmt = stmt(
         db,
         &format!("SELECT {LEDGER_COLUMNS} FROM ledger WHERE account_id = ?1 ORDER BY seq DESC LIMIT ?2 OFFSET ?3"),
         &[text(account_id), int(i64::from(page.limit)), int(page.offset() as i64)],
     )?;
-    let count_stmt = stmt(db, "SELECT COUNT(*) AS total FROM ledger WHERE account_id = ?1", &[text(account_id)])?;
+    let count_stmt = stmt(
+        db,
+        "SELECT COUNT(*) AS total FROM ledger WHERE account_id = ?1",
+        &[text(account_id)],
+    )?;
     super::page_of(db, rows_stmt, count_stmt).await
 }

@@ -3,8 +3,8 @@
 use super::{first, int, opt_int, opt_text, run, stmt, text};
 use crate::domain::crypto::derived_key;
 use crate::domain::ids::new_id;
-use crate::domain::webhook::secret_from_key;
 use crate::domain::pagination::Page;
+use crate::domain::webhook::secret_from_key;
 use crate::http::error::ApiError;
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement, Env};
@@ -42,7 +42,14 @@ pub async fn set_endpoint(db: &D1Database, e: &Endpoint) -> Result<(), ApiError>
 }
 
 pub async fn delete_endpoint(db: &D1Database, account_id: &str) -> Result<bool, ApiError> {
-    Ok(run(stmt(db, "DELETE FROM webhook_endpoints WHERE account_id = ?1", &[text(account_id)])?).await.map_err(ApiError::from)? == 1)
+    Ok(run(stmt(
+        db,
+        "DELETE FROM webhook_endpoints WHERE account_id = ?1",
+        &[text(account_id)],
+    )?)
+    .await
+    .map_err(ApiError::from)?
+        == 1)
 }
 
 /// One event for the account's webhook.
@@ -62,18 +69,34 @@ const HAS_ENDPOINT: &str = "EXISTS (SELECT 1 FROM webhook_endpoints WHERE accoun
 
 /// Records an event if the account has an endpoint; put it in the batch that makes the
 /// change it reports (at most one per object, type and version).
-pub fn event_statement(db: &D1Database, e: &Event<'_>, now_ms: i64) -> Result<D1PreparedStatement, ApiError> {
+pub fn event_statement(
+    db: &D1Database,
+    e: &Event<'_>,
+    now_ms: i64,
+) -> Result<D1PreparedStatement, ApiError> {
     stmt(
         db,
         &format!("{INSERT_EVENT} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE {HAS_ENDPOINT}"),
-        &[text(&new_id("evt")?), text(e.account_id), text(e.event_type), text(e.object_id), int(e.version), text(&e.data.to_string()), int(now_ms)],
+        &[
+            text(&new_id("evt")?),
+            text(e.account_id),
+            text(e.event_type),
+            text(e.object_id),
+            int(e.version),
+            text(&e.data.to_string()),
+            int(now_ms),
+        ],
     )
 }
 
 /// As `event_statement`, but only while D1's copy of the activation is at `e.version`: an
 /// activation's transitions reach D1 in any order, and a transition already overtaken by a
 /// newer one is not reported after it, so the receiver sees each activation's events in order.
-pub fn activation_event_statement(db: &D1Database, e: &Event<'_>, now_ms: i64) -> Result<D1PreparedStatement, ApiError> {
+pub fn activation_event_statement(
+    db: &D1Database,
+    e: &Event<'_>,
+    now_ms: i64,
+) -> Result<D1PreparedStatement, ApiError> {
     stmt(
         db,
         &format!("{INSERT_EVENT} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE {HAS_ENDPOINT} AND (SELECT version FROM activations WHERE id = ?4) = ?5"),
@@ -87,7 +110,10 @@ pub fn kick_soon(wctx: &worker::Context, env: &Env, account_id: &str) {
     let account_id = account_id.to_owned();
     wctx.wait_until(async move {
         if let Err(e) = kick(&env, &account_id).await {
-            worker::console_error!("webhook kick: {}", e.internal.as_deref().unwrap_or(&e.message));
+            worker::console_error!(
+                "webhook kick: {}",
+                e.internal.as_deref().unwrap_or(&e.message)
+            );
         }
     });
 }
@@ -100,7 +126,9 @@ pub async fn kick(env: &Env, account_id: &str) -> Result<(), ApiError> {
         .and_then(|ns| ns.id_from_name(account_id)?.get_stub())
         .map_err(|e| ApiError::internal(format!("WEBHOOKS binding: {e}")))?;
     let url = format!("https://webhooks/kick?account={account_id}");
-    stub.fetch_with_str(&url).await.map_err(|e| ApiError::internal(format!("webhook kick: {e}")))?;
+    stub.fetch_with_str(&url)
+        .await
+        .map_err(|e| ApiError::internal(format!("webhook kick: {e}")))?;
     Ok(())
 }
 
@@ -115,7 +143,10 @@ pub struct PendingEvent {
 }
 
 /// The oldest event not yet delivered or given up on: events go out in order.
-pub async fn next_pending(db: &D1Database, account_id: &str) -> Result<Option<PendingEvent>, ApiError> {
+pub async fn next_pending(
+    db: &D1Database,
+    account_id: &str,
+) -> Result<Option<PendingEvent>, ApiError> {
     first(stmt(
         db,
         "SELECT id, event_type, data, created_at, attempts, next_attempt_at FROM webhook_events \
@@ -143,7 +174,11 @@ pub enum Outcome {
 }
 
 /// Records one attempt and its consequence for the event, in one batch.
-pub async fn record_attempt(db: &D1Database, a: &Attempt<'_>, outcome: &Outcome) -> Result<(), ApiError> {
+pub async fn record_attempt(
+    db: &D1Database,
+    a: &Attempt<'_>,
+    outcome: &Outcome,
+) -> Result<(), ApiError> {
     let next_at = match outcome {
         Outcome::RetryAt(t) => Some(*t),
         _ => None,
@@ -171,7 +206,9 @@ pub async fn record_attempt(db: &D1Database, a: &Attempt<'_>, outcome: &Outcome)
         Outcome::RetryAt(t) => stmt(db, "UPDATE webhook_events SET attempts = ?2, next_attempt_at = ?3 WHERE id = ?1", &[text(a.event_id), int(a.number), int(*t)])?,
         Outcome::GaveUp => stmt(db, "UPDATE webhook_events SET attempts = ?2, failed_at = ?3, next_attempt_at = NULL WHERE id = ?1", &[text(a.event_id), int(a.number), int(a.at_ms)])?,
     };
-    super::batch(db, vec![insert, update]).await.map_err(ApiError::from)?;
+    super::batch(db, vec![insert, update])
+        .await
+        .map_err(ApiError::from)?;
     Ok(())
 }
 
@@ -192,20 +229,32 @@ pub struct DeliveryRow {
 }
 
 /// Every attempt for the account, newest first, with the total.
-pub async fn deliveries(db: &D1Database, account_id: &str, page: Page) -> Result<(Vec<DeliveryRow>, u64), ApiError> {
+pub async fn deliveries(
+    db: &D1Database,
+    account_id: &str,
+    page: Page,
+) -> Result<(Vec<DeliveryRow>, u64), ApiError> {
     let rows = stmt(
         db,
         "SELECT a.id, a.event_id, e.event_type, e.object_id, a.attempt, a.url, a.status_code, a.error, a.duration_ms, a.succeeded, a.created_at, a.next_attempt_at \
          FROM webhook_attempts a JOIN webhook_events e ON e.id = a.event_id WHERE a.account_id = ?1 ORDER BY a.seq DESC LIMIT ?2 OFFSET ?3",
         &[text(account_id), int(i64::from(page.limit)), int(page.offset() as i64)],
     )?;
-    let count = stmt(db, "SELECT COUNT(*) AS total FROM webhook_attempts WHERE account_id = ?1", &[text(account_id)])?;
+    let count = stmt(
+        db,
+        "SELECT COUNT(*) AS total FROM webhook_attempts WHERE account_id = ?1",
+        &[text(account_id)],
+    )?;
     super::page_of(db, rows, count).await
 }
 
 /// Puts an event of the account back in the queue (same `webhook-id`, attempts counted
 /// afresh); false when the account has no such event.
-pub async fn redeliver(db: &D1Database, account_id: &str, event_id: &str) -> Result<bool, ApiError> {
+pub async fn redeliver(
+    db: &D1Database,
+    account_id: &str,
+    event_id: &str,
+) -> Result<bool, ApiError> {
     let changed = run(stmt(
         db,
         "UPDATE webhook_events SET delivered_at = NULL, failed_at = NULL, attempts = 0, next_attempt_at = NULL WHERE id = ?1 AND account_id = ?2",

@@ -26,10 +26,20 @@ pub async fn create_template(ctx: &Ctx) -> Result<Reply, ApiError> {
     let name = label("name", &input.name)?;
     let channel = input.channel.trim().to_ascii_lowercase();
     if !CHANNELS.contains(&channel.as_str()) {
-        return Err(ApiError::new(Code::InvalidChannel, format!("'channel' must be one of: {}", CHANNELS.join(", "))));
+        return Err(ApiError::new(
+            Code::InvalidChannel,
+            format!("'channel' must be one of: {}", CHANNELS.join(", ")),
+        ));
     }
-    let parsed = Template::parse(&input.body).map_err(|e| ApiError::new(Code::InvalidTemplate, e.to_string()))?;
-    let row = TemplateRow { id: new_uuid()?, name, channel, body: input.body, created_at: ctx.now_ms };
+    let parsed = Template::parse(&input.body)
+        .map_err(|e| ApiError::new(Code::InvalidTemplate, e.to_string()))?;
+    let row = TemplateRow {
+        id: new_uuid()?,
+        name,
+        channel,
+        body: input.body,
+        created_at: ctx.now_ms,
+    };
     messages::create_template(&ctx.db()?, &row).await?;
     Ok(Reply::json(
         201,
@@ -51,11 +61,19 @@ pub async fn outbox(ctx: &Ctx) -> Result<Reply, ApiError> {
     let to = ctx
         .query("to")
         .filter(|t| !t.trim().is_empty())
-        .map(|t| Phone::parse(&t, PlusSign::Optional).map_err(|e| ApiError::new(Code::InvalidRecipient, format!("'to': {e}"))))
+        .map(|t| {
+            Phone::parse(&t, PlusSign::Optional)
+                .map_err(|e| ApiError::new(Code::InvalidRecipient, format!("'to': {e}")))
+        })
         .transpose()?;
     let limit = match ctx.query("limit") {
         None => 50,
-        Some(l) => l.trim().parse::<i64>().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| ApiError::new(Code::InvalidPagination, "'limit' must be 1 to 100"))?,
+        Some(l) => l
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| ApiError::new(Code::InvalidPagination, "'limit' must be 1 to 100"))?,
     };
     let rows = messages::outbox(&ctx.db()?, to.as_ref().map(Phone::e164), limit).await?;
     let list: Vec<_> = rows

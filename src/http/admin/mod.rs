@@ -21,7 +21,9 @@ const MAX_LABEL: usize = 255;
 fn label(field: &str, value: &str) -> Result<String, ApiError> {
     let v = value.trim();
     if v.is_empty() || v.chars().count() > MAX_LABEL {
-        return Err(ApiError::invalid(format!("'{field}' must be 1 to {MAX_LABEL} characters")));
+        return Err(ApiError::invalid(format!(
+            "'{field}' must be 1 to {MAX_LABEL} characters"
+        )));
     }
     Ok(v.to_owned())
 }
@@ -36,20 +38,31 @@ pub async fn create_account(ctx: &Ctx) -> Result<Reply, ApiError> {
     auth::admin(ctx)?;
     let body: Named = ctx.json()?;
     let name = label("name", &body.name)?;
-    let (account_id, key) = accounts::create_account(&ctx.db()?, &name, &ctx.config.currency, ctx.now_ms).await?;
-    Ok(Reply::json(201, &json!({"account_id": account_id, "name": name, "key_id": key.key_id, "api_key": key.api_key})))
+    let (account_id, key) =
+        accounts::create_account(&ctx.db()?, &name, &ctx.config.currency, ctx.now_ms).await?;
+    Ok(Reply::json(
+        201,
+        &json!({"account_id": account_id, "name": name, "key_id": key.key_id, "api_key": key.api_key}),
+    ))
 }
 
 pub async fn create_key(ctx: &Ctx, account_id: &str) -> Result<Reply, ApiError> {
     auth::admin(ctx)?;
-    let key = accounts::create_key(&ctx.db()?, account_id, ctx.now_ms).await?.ok_or_else(|| ApiError::not_found("account"))?;
-    Ok(Reply::json(201, &json!({"account_id": account_id, "key_id": key.key_id, "api_key": key.api_key})))
+    let key = accounts::create_key(&ctx.db()?, account_id, ctx.now_ms)
+        .await?
+        .ok_or_else(|| ApiError::not_found("account"))?;
+    Ok(Reply::json(
+        201,
+        &json!({"account_id": account_id, "key_id": key.key_id, "api_key": key.api_key}),
+    ))
 }
 
 pub async fn revoke_key(ctx: &Ctx, key_id: &str) -> Result<Reply, ApiError> {
     auth::admin(ctx)?;
     match accounts::revoke_key(&ctx.db()?, key_id, ctx.now_ms).await? {
-        Revocation::Revoked | Revocation::AlreadyRevoked => Ok(Reply::ok(json!({"key_id": key_id, "revoked": true}))),
+        Revocation::Revoked | Revocation::AlreadyRevoked => {
+            Ok(Reply::ok(json!({"key_id": key_id, "revoked": true})))
+        }
         Revocation::NoSuchKey => Err(ApiError::not_found("key")),
     }
 }
@@ -78,15 +91,40 @@ fn topup_body(account_id: &str, row: &LedgerRow, currency: &str) -> serde_json::
 pub async fn topup(ctx: &Ctx, account_id: &str) -> Result<Reply, ApiError> {
     auth::admin(ctx)?;
     let body: Topup = ctx.json()?;
-    let amount = Money::parse_json(&body.amount).map_err(|e| ApiError::new(Code::InvalidAmount, e.to_string()))?;
+    let amount = Money::parse_json(&body.amount)
+        .map_err(|e| ApiError::new(Code::InvalidAmount, e.to_string()))?;
     if !amount.is_positive() {
-        return Err(ApiError::new(Code::InvalidAmount, "amount must be greater than 0"));
+        return Err(ApiError::new(
+            Code::InvalidAmount,
+            "amount must be greater than 0",
+        ));
     }
     let reference = label("reference", &body.reference)?;
-    let description = body.description.as_deref().map(|d| label("description", d)).transpose()?.unwrap_or_else(|| "top-up".to_owned());
+    let description = body
+        .description
+        .as_deref()
+        .map(|d| label("description", d))
+        .transpose()?
+        .unwrap_or_else(|| "top-up".to_owned());
     let db = ctx.db()?;
-    let claim = match idempotency::begin(&db, "admin", ctx.header("Idempotency-Key").as_deref(), &ctx.method, &ctx.path, &ctx.body, ctx.now_ms).await? {
-        Begin::Replay { status, body } => return Ok(Reply { status, body, headers: vec![("Idempotent-Replayed", "true".to_owned())] }),
+    let claim = match idempotency::begin(
+        &db,
+        "admin",
+        ctx.header("Idempotency-Key").as_deref(),
+        &ctx.method,
+        &ctx.path,
+        &ctx.body,
+        ctx.now_ms,
+    )
+    .await?
+    {
+        Begin::Replay { status, body } => {
+            return Ok(Reply {
+                status,
+                body,
+                headers: vec![("Idempotent-Replayed", "true".to_owned())],
+            })
+        }
         Begin::Proceed(claim) => claim,
     };
     let result = credit(ctx, &db, account_id, amount, &reference, &description).await;
@@ -99,20 +137,46 @@ pub async fn topup(ctx: &Ctx, account_id: &str) -> Result<Reply, ApiError> {
     result
 }
 
-async fn credit(ctx: &Ctx, db: &worker::D1Database, account_id: &str, amount: Money, reference: &str, description: &str) -> Result<Reply, ApiError> {
+async fn credit(
+    ctx: &Ctx,
+    db: &worker::D1Database,
+    account_id: &str,
+    amount: Money,
+    reference: &str,
+    description: &str,
+) -> Result<Reply, ApiError> {
     if !accounts::exists(db, account_id).await? {
         return Err(ApiError::not_found("account"));
     }
-    let entry = Entry { account_id, kind: Kind::Topup, amount: amount.minor(), reference: Some(reference), object_id: None, description };
+    let entry = Entry {
+        account_id,
+        kind: Kind::Topup,
+        amount: amount.minor(),
+        reference: Some(reference),
+        object_id: None,
+        description,
+    };
     let (_, statements) = wallet::entry_statements(db, &entry, ctx.now_ms)?;
     match store::batch(db, statements).await {
         Ok(_) | Err(DbError::Unique(_)) => {}
         Err(e) => return Err(e.into()),
     }
     // Either ours or an earlier top-up with this reference: answer from the ledger row.
-    let row = wallet::topup_by_reference(db, account_id, reference).await?.ok_or_else(|| ApiError::internal("top-up row missing after commit"))?;
+    let row = wallet::topup_by_reference(db, account_id, reference)
+        .await?
+        .ok_or_else(|| ApiError::internal("top-up row missing after commit"))?;
     if row.amount != amount.minor() {
-        return Err(ApiError::new(Code::Conflict, format!("reference '{reference}' was already used for a top-up of {}", Money::from_minor(row.amount))));
+        return Err(ApiError::new(
+            Code::Conflict,
+            format!(
+                "reference '{reference}' was already used for a top-up of {}",
+                Money::from_minor(row.amount)
+            ),
+        ));
     }
-    Ok(Reply::ok(topup_body(account_id, &row, &ctx.config.currency)))
+    Ok(Reply::ok(topup_body(
+        account_id,
+        &row,
+        &ctx.config.currency,
+    )))
 }
