@@ -11,7 +11,11 @@ mod auth;
 #[cfg(target_arch = "wasm32")]
 mod callbacks;
 #[cfg(target_arch = "wasm32")]
+mod dashboard;
+#[cfg(target_arch = "wasm32")]
 mod getotp;
+#[cfg(target_arch = "wasm32")]
+mod live;
 #[cfg(target_arch = "wasm32")]
 mod numberotp;
 #[cfg(target_arch = "wasm32")]

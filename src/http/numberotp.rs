@@ -83,7 +83,9 @@ pub async fn profile(ctx: &Ctx) -> Result<Reply, ApiError> {
 
 use super::otpwall::resolve_offer;
 use crate::domain::ids::new_id;
+use crate::domain::live;
 use crate::domain::time::rfc3339;
+use crate::durable::watch;
 use crate::store::activations::{self, NewRent};
 use crate::store::catalog;
 use crate::store::idempotency::{self, Begin};
@@ -371,14 +373,30 @@ async fn rent_number(
 }
 
 /// `GET /api/internal/rent/{id}`: the rent and every SMS its number received.
+/// With `wait=N` (1–55 s) it is a long-poll on the rent's SMS: answered at once if `seq`
+/// (the number of SMS) is past `since` (default 0), else at the next SMS, else after N s.
 pub async fn rent_status(ctx: &Ctx, id: &str) -> Result<Reply, ApiError> {
+    let wait = live::parse_wait(ctx.query("wait").as_deref()).map_err(ApiError::invalid)?;
+    let since = live::parse_since(ctx.query("since").as_deref()).map_err(ApiError::invalid)?;
     let who = auth::account(ctx).await?;
     let db = ctx.db()?;
     let r = activations::rent(&db, id)
         .await?
         .filter(|r| r.account_id == who.account_id)
         .ok_or_else(|| ApiError::not_found("rent"))?;
-    let sms = activations::rent_sms(&db, id).await?;
+    let mut sms = activations::rent_sms(&db, id).await?;
+    let mut now_ms = ctx.now_ms;
+    if let Some(secs) = wait {
+        let left = u64::try_from(r.expires_at - ctx.now_ms).unwrap_or(0);
+        if sms.len() as u64 <= since && left > 0 {
+            let wait_ms = (u64::from(secs) * 1000).min(left);
+            watch::wait(&ctx.env, &format!("rent:{id}"), since, wait_ms)
+                .await
+                .map_err(|e| ApiError::internal(format!("rent watch: {e}")))?;
+            sms = activations::rent_sms(&db, id).await?;
+            now_ms = worker::Date::now().as_millis() as i64;
+        }
+    }
     Ok(Reply::ok(json!({
         "success": true,
         "data": {
@@ -389,9 +407,10 @@ pub async fn rent_status(ctx: &Ctx, id: &str) -> Result<Reply, ApiError> {
             "operator": r.operator,
             "hours": r.hours,
             "cost": Money::from_minor(r.cost).to_decimal_string(),
-            "status": if ctx.now_ms < r.expires_at { "active" } else { "expired" },
+            "status": if now_ms < r.expires_at { "active" } else { "expired" },
             "createdAt": rfc3339(r.created_at),
             "expiresAt": rfc3339(r.expires_at),
+            "seq": sms.len(),
             "sms": sms.iter().map(|s| json!({"from": s.sender, "text": s.text, "code": s.code, "receivedAt": s.received_at})).collect::<Vec<_>>(),
         },
     })))

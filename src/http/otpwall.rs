@@ -25,10 +25,12 @@ pub async fn balance(ctx: &Ctx) -> Result<Reply, ApiError> {
 
 use super::error::Code;
 use crate::domain::activation::{Command, Refusal};
+use crate::domain::live;
 use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::sms::{extract_code, is_fresh, parse_signature, signed_by, SignatureError};
 use crate::domain::time::rfc3339;
 use crate::durable::activation::{self as object, Op, Outcome, SmsEntry, View};
+use crate::durable::watch;
 use crate::store::activations::{self, NewActivation, NewSms};
 use crate::store::idempotency::{self, Begin};
 use crate::store::{self, catalog};
@@ -272,6 +274,7 @@ fn status_body(v: &View) -> serde_json::Value {
         "cost": Money::from_minor(v.cost).as_f64(),
         "expires_at": rfc3339(v.expires_at_ms),
         "cancel_allowed_at": rfc3339(v.cancel_allowed_at_ms),
+        "seq": v.seq,
     })
 }
 
@@ -285,12 +288,31 @@ async fn owned(ctx: &Ctx, id: &str) -> Result<(), ApiError> {
 }
 
 /// `GET /v1/activation/{id}/status`, read from the activation's object (authoritative).
+/// With `wait=N` (1–55 s) it is a long-poll: answered at once if the activation's `seq` is
+/// past `since` (default 0), else at its next change, else after N s unchanged.
 pub async fn activation_status(ctx: &Ctx, id: &str) -> Result<Reply, ApiError> {
+    let wait = live::parse_wait(ctx.query("wait").as_deref()).map_err(ApiError::invalid)?;
+    let since = live::parse_since(ctx.query("since").as_deref()).map_err(ApiError::invalid)?;
     owned(ctx, id).await?;
-    match object::call(&ctx.env, id, Op::Get).await? {
-        Outcome::Ok { view } | Outcome::Refused { view, .. } => Ok(Reply::ok(status_body(&view))),
+    let op = match wait {
+        None => Op::Get,
+        Some(secs) => Op::Changes {
+            since: Some(since),
+            wait_ms: u64::from(secs) * 1000,
+        },
+    };
+    match object::call(&ctx.env, id, op).await? {
+        Outcome::Ok { view } | Outcome::Refused { view, .. } | Outcome::Changes { view, .. } => {
+            Ok(Reply::ok(status_body(&view)))
+        }
         Outcome::NotFound => Err(ApiError::not_found("activation")),
     }
+}
+
+/// `GET /v1/activation/{id}/events`: Server-Sent Events (see `http::live`).
+pub async fn activation_events(ctx: &Ctx, id: &str) -> Result<worker::Response, ApiError> {
+    owned(ctx, id).await?;
+    super::live::activation_events(ctx, id, status_body).await
 }
 
 #[derive(Deserialize)]
@@ -338,7 +360,7 @@ pub async fn set_activation_status(ctx: &Ctx, id: &str) -> Result<Reply, ApiErro
         StatusChange::Retry => Command::Retry,
     };
     match object::call(&ctx.env, id, Op::Set { command }).await? {
-        Outcome::Ok { view } => Ok(Reply::ok(status_body(&view))),
+        Outcome::Ok { view } | Outcome::Changes { view, .. } => Ok(Reply::ok(status_body(&view))),
         Outcome::Refused { refusal, .. } => Err(refusal_error(refusal)),
         Outcome::NotFound => Err(ApiError::not_found("activation")),
     }
@@ -458,6 +480,17 @@ pub async fn inbound_sms(ctx: &Ctx) -> Result<Reply, ApiError> {
             Outcome::Ok { .. }
         );
         activations::mark_sms(&db, &row.id, accepted).await?;
+    }
+    // A rent has no object of its own: wake its long-polls through its watch.
+    if let (true, Some("rent"), Some(rent_id)) = (
+        inserted,
+        row.target_kind.as_deref(),
+        row.target_id.as_deref(),
+    ) {
+        let count = activations::rent_sms(&db, rent_id).await?.len() as u64;
+        if let Err(e) = watch::bump(&ctx.env, &format!("rent:{rent_id}"), count).await {
+            worker::console_error!("rent {rent_id} watch: {e}");
+        }
     }
     let matched = activations::sms_by_supplier_id(&db, &supplier.id, &sms_id)
         .await?

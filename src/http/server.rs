@@ -111,6 +111,21 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> worker::Result<Res
     };
 
     let decision = ratelimit::check(&ctx, Group::for_path(&ctx.path)).await;
+    // A streamed answer (Server-Sent Events) cannot be a `Reply`; errors still are.
+    if decision.allowed {
+        if let Ok(Route::ActivationEvents { id }) = resolve(&ctx.method, &ctx.path) {
+            return match otpwall::activation_events(&ctx, &id).await {
+                Ok(res) => {
+                    let headers = res.headers().clone();
+                    headers.set("X-RateLimit-Limit", &decision.limit.to_string())?;
+                    headers.set("X-RateLimit-Remaining", &decision.remaining.to_string())?;
+                    headers.set("X-RateLimit-Reset", &decision.reset.to_string())?;
+                    Ok(res.with_headers(headers))
+                }
+                Err(e) => respond(error_reply(&ctx, e), &decision),
+            };
+        }
+    }
     let result = if decision.allowed {
         serve(&mut ctx, req).await
     } else {
@@ -193,6 +208,12 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, ApiError> {
         GetOtpSend => getotp::send(ctx).await,
         GetOtpCheck => getotp::check(ctx).await,
         GetOtpStatus { message_id } => getotp::status(ctx, &message_id).await,
+        // Dashboard (issue 12). The event stream is answered in `handle` (a streamed body).
+        ActivationEvents { .. } => Err(ApiError::internal("event streams are served by handle")),
+        Activations => super::dashboard::activations(ctx).await,
+        Rents => super::dashboard::rents(ctx).await,
+        OtpSessions => super::dashboard::otp_sessions(ctx).await,
+        Outbox => super::dashboard::outbox(ctx).await,
     }
 }
 

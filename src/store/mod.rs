@@ -2,6 +2,7 @@
 pub mod accounts;
 pub mod activations;
 pub mod catalog;
+pub mod dashboard;
 pub mod idempotency;
 pub mod messages;
 pub mod otp;
