@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { chromium } from "playwright-core";
+
+const TITLES = { overview: "Overview", keys: "API keys", numbers: "Numbers", rents: "Rents", otp: "OTP", templates: "Templates", webhooks: "Webhooks", transactions: "Transactions", outbox: "Sandbox outbox", login: "Log in", signup: "Sign up" };
 import { spawnApp, ROOT } from "./support/app.mjs";
 import { seed, pushSms, sleep } from "./support/activations.mjs";
 
@@ -190,7 +192,7 @@ test("every page at 375 px and 1280 px: screenshots, no horizontal overflow, lab
     await page.setViewportSize({ width, height: 900 });
     for (const p of pages) {
       await page.goto(`${app.url}#/${p}`);
-      await page.locator("main h1").waitFor();
+      await page.locator("main[aria-busy=false] h1").filter({ hasText: TITLES[p] }).waitFor();
       await page.waitForLoadState("networkidle");
       await page.screenshot({ path: path.join(SHOTS, `${p}-${width}.png`), fullPage: true });
       const audit = await page.evaluate(() => {
@@ -214,7 +216,7 @@ test("every page at 375 px and 1280 px: screenshots, no horizontal overflow, lab
     await page.setViewportSize({ width, height: 900 });
     for (const p of ["login", "signup"]) {
       await page.goto(`${app.url}#/${p}`);
-      await page.locator("main h1").waitFor();
+      await page.locator("main[aria-busy=false] h1").filter({ hasText: TITLES[p] }).waitFor();
       await page.screenshot({ path: path.join(SHOTS, `${p}-${width}.png`), fullPage: true });
     }
   }

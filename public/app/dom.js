@@ -39,15 +39,27 @@ export function field(label, { tag = "input", options, hint, ...attrs } = {}) {
  * keyboard-focusable region so it stays usable at 375 px. */
 export function table(caption, columns, rows, empty = "Nothing yet.") {
   if (!rows.length) return h("p", { class: "empty" }, empty);
+  // Explicit roles: narrow screens lay rows out as cards (CSS display: block), which would
+  // otherwise drop the table semantics in some browsers.
   const t = h(
     "table",
-    {},
+    { role: "table" },
     h("caption", {}, caption),
-    h("thead", {}, h("tr", {}, columns.map(([head]) => h("th", { scope: "col" }, head)))),
+    h(
+      "thead",
+      { role: "rowgroup" },
+      h("tr", { role: "row" }, columns.map(([head]) => h("th", { scope: "col", role: "columnheader" }, head))),
+    ),
     h(
       "tbody",
-      {},
-      rows.map((row) => h("tr", {}, columns.map(([, cell]) => h("td", {}, cell(row) ?? "")))),
+      { role: "rowgroup" },
+      rows.map((row) =>
+        h(
+          "tr",
+          { role: "row" },
+          columns.map(([head, cell]) => h("td", { role: "cell", "data-label": head || undefined }, cell(row) ?? "")),
+        ),
+      ),
     ),
   );
   return h("div", { class: "scroll", role: "region", "aria-label": caption, tabindex: "0" }, t);

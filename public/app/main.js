@@ -60,6 +60,7 @@ async function render() {
   renderChrome(name);
   document.title = `${title} · otpedge`;
   const main = clear(document.getElementById("main"));
+  main.setAttribute("aria-busy", "true");
   const heading = h("h1", { tabindex: "-1" }, title);
   const body = h("div", { class: "page" });
   main.append(heading, body);
@@ -71,6 +72,9 @@ async function render() {
       return go("login");
     }
     showError(err);
+  } finally {
+    // Only the render that is still current marks the page as loaded.
+    if (main.contains(heading)) main.setAttribute("aria-busy", "false");
   }
 }
 

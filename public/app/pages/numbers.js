@@ -27,8 +27,9 @@ async function countryNames() {
 }
 
 /** The live view of one activation: number, countdowns, SMS as they arrive, actions. */
-function activationView(initial) {
+function activationView(initial, onEnd = () => {}) {
   let state = { sms_list: [], ...initial };
+  let ended = false;
   const box = h("section", { class: "activation", "aria-labelledby": "act-title" });
   const live = h("p", { class: "visually-hidden", "aria-live": "polite" });
   const expiry = h("span");
@@ -68,9 +69,14 @@ function activationView(initial) {
         h("li", {}, h("span", { class: "from" }, m.from ?? ""), " ", h("span", { class: "text" }, m.text ?? ""), m.code ? h("span", { class: "badge" }, `code ${m.code}`) : null),
       ),
     );
-    clear(codeBox).append(state.code ? ["Code: ", h("strong", { class: "mono" }, state.code)] : "Waiting for an SMS…");
+    if (state.code) clear(codeBox).append("Code: ", h("strong", { class: "mono" }, state.code));
+    else clear(codeBox).append(TERMINAL.has(state.status) ? "No code." : "Waiting for an SMS…");
     if (state.sms_list.length > before) live.textContent = state.code ? `SMS received. Code ${state.code}.` : "SMS received.";
     else if (TERMINAL.has(state.status)) live.textContent = `Activation ${state.status}.`;
+    if (TERMINAL.has(state.status) && !ended) {
+      ended = true;
+      onEnd();
+    }
     tick();
   }
 
@@ -125,10 +131,11 @@ export async function numbersPage(root) {
     stopShown = view.stop;
     clear(current).append(view);
   }
+  const refresh = () => loadRecent().catch(showError);
 
   async function open(a) {
     const s = await get(`/v1/activation/${encodeURIComponent(a.activation_id)}/status`);
-    show(activationView({ ...a, ...s }));
+    show(activationView({ ...a, ...s }, refresh));
   }
 
   const rows = priceRows(prices.data, names);
@@ -150,7 +157,7 @@ export async function numbersPage(root) {
               "Buy",
               async () => {
                 const a = await post("/v1/number", { service: r.service, country: r.country, operator: r.operator }, idempotencyKey());
-                show(activationView(a));
+                show(activationView(a, refresh));
                 announce(`Bought ${a.number}. Waiting for the SMS.`);
                 loadRecent().catch(showError);
               },
@@ -200,6 +207,12 @@ export async function rentsPage(root) {
   const names = await countryNames();
   const services = listOf(await get("/v1/services"));
   const service = field("Service", { tag: "select", options: services.map((s) => [s.code, s.name ?? s.code]) });
+  // Start on a service that has rent offers, if any does.
+  const offered = await Promise.all(
+    services.map((s) => get(`/api/public/rent-prices?service=${encodeURIComponent(s.code)}`).then((r) => Object.keys(r.data ?? {}).length > 0, () => false)),
+  );
+  const firstOffered = services[offered.indexOf(true)];
+  if (firstOffered) service.input.value = firstOffered.code;
   const offers = h("div");
   const current = h("div");
   const mine = h("div");
