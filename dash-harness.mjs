@@ -50,10 +50,14 @@ await page.getByRole("button", { name: /^Buy a telegram number in Pakistan/ }).c
 const title = page.getByRole("heading", { level: 2, name: /^Number \+92/ });
 await title.waitFor();
 const number = (await title.textContent()).replace("Number ", "");
-await pushSms(app, sup.secret, { number, text: "<b>hi</b> Your code is 482913" });
+await pushSms(app, sup.secret, { number, text: "Telegram code: 482913. Do not give this code to anyone." });
 page.on("request", r => console.log("req", r.method(), r.url()));
 try { await page.locator(".code strong").filter({ hasText: "482913" }).waitFor(); } catch (e) { await page.screenshot({ path: "/tmp/dash-fail.png", fullPage: true }); console.log(await page.locator("main").innerText()); throw e; }
 console.log("code shown live");
+await page.setViewportSize({ width: 1100, height: 700 });
+await page.evaluate(() => window.scrollTo(0, 0));
+await page.screenshot({ path: "docs/dashboard-numbers.png" });
+await page.setViewportSize({ width: 1280, height: 900 });
 await page.screenshot({ path: "/tmp/dash-numbers.png", fullPage: true });
 await page.getByRole("button", { name: "Complete" }).click();
 await page.getByRole("status").filter({ hasText: "Activation complete." }).waitFor();

@@ -27,9 +27,9 @@ async function countryNames() {
 }
 
 /** The live view of one activation: number, countdowns, SMS as they arrive, actions. */
-function activationView(initial, onEnd = () => {}) {
+function activationView(initial, onChange = () => {}) {
   let state = { sms_list: [], ...initial };
-  let ended = false;
+  let lastStatus = null;
   const box = h("section", { class: "activation", "aria-labelledby": "act-title" });
   const live = h("p", { class: "visually-hidden", "aria-live": "polite" });
   const expiry = h("span");
@@ -73,9 +73,9 @@ function activationView(initial, onEnd = () => {}) {
     else clear(codeBox).append(TERMINAL.has(state.status) ? "No code." : "Waiting for an SMS…");
     if (state.sms_list.length > before) live.textContent = state.code ? `SMS received. Code ${state.code}.` : "SMS received.";
     else if (TERMINAL.has(state.status)) live.textContent = `Activation ${state.status}.`;
-    if (TERMINAL.has(state.status) && !ended) {
-      ended = true;
-      onEnd();
+    if (state.status !== lastStatus) {
+      if (lastStatus !== null) onChange();
+      lastStatus = state.status;
     }
     tick();
   }
@@ -130,6 +130,9 @@ export async function numbersPage(root) {
     stopShown();
     stopShown = view.stop;
     clear(current).append(view);
+    const title = view.querySelector("h2");
+    title?.setAttribute("tabindex", "-1");
+    title?.focus();
   }
   const refresh = () => loadRecent().catch(showError);
 
@@ -140,6 +143,7 @@ export async function numbersPage(root) {
 
   const rows = priceRows(prices.data, names);
   root.append(
+    current,
     h("h2", {}, "Buy a number"),
     h("p", {}, "A number receives one service's SMS for 20 minutes. Cancel (after the first minutes) refunds it while no SMS has arrived."),
     table(
@@ -168,7 +172,6 @@ export async function numbersPage(root) {
       rows,
       "No numbers are for sale right now.",
     ),
-    current,
     h("h2", {}, "Recent activations"),
     recent,
   );
