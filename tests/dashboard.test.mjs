@@ -21,6 +21,7 @@ const PASSWORD = "violet-harbor-engine-42";
 
 let app, supplier, browser, context, page;
 const consoleErrors = [];
+const requests = [];
 const shared = {};
 
 /** Network answers the dashboard expects and handles (logged by Chromium as errors). */
@@ -56,6 +57,7 @@ before(async () => {
     if (m.type() === "error" && !expected(m)) consoleErrors.push(`${m.text()} (${m.location()?.url})`);
   });
   page.on("pageerror", (e) => consoleErrors.push(`page error: ${e.message}`));
+  page.on("request", (r) => requests.push(new URL(r.url()).pathname + new URL(r.url()).search));
   mkdirSync(SHOTS, { recursive: true });
 });
 
@@ -141,6 +143,8 @@ test("journey: sign up, log in, key, buy, live SMS, complete, transactions, log 
   assert.equal(push.status, 200, push.text);
   await page.locator(".code strong").filter({ hasText: "482913" }).waitFor({ timeout: 10_000 });
   assert.equal(await page.evaluate(() => window.__sameDocument), true, "no reload happened");
+  assert.ok(requests.some((u) => /^\/v1\/activation\/act_\w+\/events$/.test(u)), "the page follows the activation's event stream");
+  assert.ok(!requests.some((u) => u.includes("wait=")), "no long-poll fallback was needed");
   await page.getByRole("button", { name: "Complete" }).click();
   await page.getByRole("status").filter({ hasText: "Activation complete." }).waitFor();
   await page.getByText("complete", { exact: true }).first().waitFor();
