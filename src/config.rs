@@ -1,5 +1,5 @@
 //! Deployment settings from `wrangler.toml` `[vars]` and secrets, read once per isolate.
-use crate::http::error::ApiError;
+use crate::domain::error::AppError;
 use std::cell::RefCell;
 use std::rc::Rc;
 use worker::Env;
@@ -59,17 +59,17 @@ pub fn var(env: &Env, name: &str) -> Option<String> {
 }
 
 /// A secret (or var) that must be set; its absence is the operator's error, logged, not shown.
-pub fn secret(env: &Env, name: &str) -> Result<String, ApiError> {
+pub fn secret(env: &Env, name: &str) -> Result<String, AppError> {
     env.secret(name)
         .ok()
         .map(|v| v.to_string())
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| ApiError::internal(format!("secret {name} is not set")))
+        .ok_or_else(|| AppError::internal(format!("secret {name} is not set")))
 }
 
 /// The deployment's key for secrets that are derived rather than stored (supplier and
 /// webhook signing secrets; see `domain::crypto::derived_key`).
-pub fn server_key(env: &Env) -> Result<String, ApiError> {
+pub fn server_key(env: &Env) -> Result<String, AppError> {
     secret(env, "SERVER_KEY")
 }
 
@@ -95,7 +95,7 @@ impl Config {
 
             // --- OTP and messages ---
             otp_channels: var(env, "OTP_CHANNELS")
-                .unwrap_or_else(|| "sms,whatsapp,voice".to_owned())
+                .unwrap_or_else(|| crate::domain::otp::CHANNELS.join(","))
                 .split(',')
                 .map(|c| c.trim().to_ascii_lowercase())
                 .filter(|c| !c.is_empty())

@@ -2,6 +2,8 @@
 pub mod activation;
 pub mod crypto;
 pub mod delivery;
+pub mod error;
+pub mod events;
 pub mod idempotency;
 pub mod ids;
 pub mod live;
@@ -13,4 +15,5 @@ pub mod ratelimit;
 pub mod sms;
 pub mod template;
 pub mod time;
+pub mod url;
 pub mod webhook;

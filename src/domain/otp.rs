@@ -9,6 +9,14 @@ pub const DEFAULT_LENGTH: usize = 6;
 pub const MAX_ATTEMPTS: i64 = 5;
 /// Longest accepted user input for a check; anything longer cannot be a code.
 pub const MAX_INPUT_LENGTH: usize = 16;
+/// The delivery channels otpedge knows (a deployment may offer fewer: `OTP_CHANNELS`).
+pub const CHANNELS: [&str; 3] = ["sms", "whatsapp", "voice"];
+
+/// A known channel by name (case-insensitive, trimmed).
+pub fn known_channel(input: &str) -> Option<&'static str> {
+    let wanted = input.trim().to_ascii_lowercase();
+    CHANNELS.iter().find(|c| **c == wanted).copied()
+}
 
 /// `length` decimal digits, each uniform over 0–9: a random byte is used only when it is
 /// below 250 (the largest multiple of 10 in a byte), so no digit is favoured.

@@ -2,7 +2,9 @@
 //! the receiver sees each object's events in order. A failed attempt is retried after an
 //! exponential, jittered delay (a Durable Object alarm); later events wait behind it.
 use crate::config::Config;
+use crate::domain::error::AppError;
 use crate::domain::time::rfc3339;
+use crate::domain::url::{query_param, split_url};
 use crate::domain::webhook::{payload, retry_delay_ms, signature};
 use crate::outbound;
 use crate::store::webhooks::{self, Attempt, Outcome};
@@ -43,8 +45,7 @@ impl DurableObject for WebhookDispatcher {
 
     async fn fetch(&self, req: Request) -> Result<Response> {
         let url = req.inner().url();
-        let account =
-            crate::http::routes::query_param(crate::http::routes::split_url(&url).1, "account");
+        let account = query_param(split_url(&url).1, "account");
         let Some(account) = account else {
             return Response::error("account missing", 400);
         };
@@ -103,7 +104,7 @@ impl WebhookDispatcher {
         self.running.set(false);
     }
 
-    async fn step(&self, account: &str) -> std::result::Result<Step, crate::http::error::ApiError> {
+    async fn step(&self, account: &str) -> std::result::Result<Step, AppError> {
         let db = crate::store::db(&self.env)?;
         let Some(endpoint) = webhooks::endpoint(&db, account).await? else {
             return Ok(Step::Idle);
@@ -195,4 +196,18 @@ async fn post(
     outbound::send(Method::Post, url, &headers, Some(body), timeout_ms)
         .await
         .map(|answer| answer.status)
+}
+
+/// Wakes the account's dispatcher so that new events go out now. Best effort: an event that
+/// is not kicked goes out with the next one, or at the dispatcher's next alarm.
+pub async fn kick(env: &Env, account_id: &str) -> std::result::Result<(), AppError> {
+    let stub = env
+        .durable_object("WEBHOOKS")
+        .and_then(|ns| ns.id_from_name(account_id)?.get_stub())
+        .map_err(|e| AppError::internal(format!("WEBHOOKS binding: {e}")))?;
+    let url = format!("https://webhooks/kick?account={account_id}");
+    stub.fetch_with_str(&url)
+        .await
+        .map_err(|e| AppError::internal(format!("webhook kick: {e}")))?;
+    Ok(())
 }

@@ -1,12 +1,12 @@
 //! Request bodies: at most 64 KiB of JSON, parsed into a typed struct once.
-use super::error::{ApiError, Code};
+use crate::domain::error::{AppError, Code};
 use serde::de::DeserializeOwned;
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-pub fn check_size(len: usize) -> Result<(), ApiError> {
+pub fn check_size(len: usize) -> Result<(), AppError> {
     if len > MAX_BODY_BYTES {
-        Err(ApiError::of(Code::PayloadTooLarge))
+        Err(AppError::of(Code::PayloadTooLarge))
     } else {
         Ok(())
     }
@@ -14,10 +14,10 @@ pub fn check_size(len: usize) -> Result<(), ApiError> {
 
 /// Parses a JSON body. Syntax errors → 2003 (malformed JSON); a well-formed body with
 /// missing fields, wrong types or unknown enum values → 2004 with serde's explanation.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     check_size(bytes.len())?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::new(
+        return Err(AppError::new(
             Code::MalformedJson,
             "request body is empty; a JSON object is required",
         ));
@@ -25,17 +25,17 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // Two steps, so that a syntax error anywhere is reported as such even when a type
     // error comes earlier in the text.
     let value: StrictValue = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::new(Code::MalformedJson, format!("malformed JSON: {e}")))?;
+        .map_err(|e| AppError::new(Code::MalformedJson, format!("malformed JSON: {e}")))?;
     // Serde reads a struct from an array by position, and a map keeps the last of two equal
     // keys: a body is a JSON object with distinct keys, so no two readers see it two ways.
     if !value.0.is_object() {
-        return Err(ApiError::new(
+        return Err(AppError::new(
             Code::InvalidRequest,
             "invalid request body: the body must be a JSON object",
         ));
     }
     T::deserialize(value.0)
-        .map_err(|e| ApiError::new(Code::InvalidRequest, format!("invalid request body: {e}")))
+        .map_err(|e| AppError::new(Code::InvalidRequest, format!("invalid request body: {e}")))
 }
 
 /// A JSON value whose objects, at every depth, have distinct keys (a duplicate is a syntax

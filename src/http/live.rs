@@ -1,37 +1,39 @@
-//! `GET /v1/activation/{id}/events`: the activation's changes as Server-Sent Events. The
-//! waiting happens in the activation's Durable Object (`Op::Changes`); this module only frames
-//! what it answers. A stream replays what the client missed (`Last-Event-ID`), then follows
-//! live changes, and ends when the activation ends or after `live::STREAM_MS` (the browser
-//! then reconnects with `Last-Event-ID` and loses nothing).
-use super::error::ApiError;
+//! Server-Sent Events transport for an activation's change feed
+//! (`GET /v1/activation/{id}/events`). The waiting happens in the activation's Durable
+//! Object, reached through `app::activations::next_changes`; this module only frames what it
+//! answers. A stream starts with what the client is owed (`Last-Event-ID`, else a snapshot),
+//! follows live changes, and ends after the event that ends the activation, or after
+//! `live::STREAM_MS` (the browser reconnects with `Last-Event-ID` and loses nothing).
 use super::server::Ctx;
-use crate::domain::live::{frame, parse_last_event_id, preamble, STREAM_MS};
-use crate::durable::activation::{self as object, Change, Op, Outcome, View};
-use serde_json::json;
+use crate::app::activations::{self, Changes, View};
+use crate::domain::error::AppError;
+use crate::domain::live::{frame, preamble, STREAM_MS};
+use serde_json::{json, Value};
 use worker::{Date, Env, Headers, Response};
 
 /// How long one wait inside a stream lasts before a keep-alive comment is sent.
 const KEEPALIVE_MS: u64 = 25_000;
 
-/// The frames for one answer of the object; `render` is the dialect's state body.
-fn frames(
-    view: &View,
-    changes: &Option<Vec<Change>>,
-    render: fn(&View) -> serde_json::Value,
-) -> String {
+type Render = fn(&View) -> Value;
+
+fn seq_of(v: &View) -> u64 {
+    u64::try_from(v.seq).unwrap_or(0)
+}
+
+/// The frames for one answer: a snapshot, or each change with the state right after it.
+fn frames(c: &Changes, render: Render) -> String {
     let data = |kind: &str, v: &View| {
         json!({"seq": v.seq, "type": kind, "activation": render(v)}).to_string()
     };
-    let seq = |v: &View| u64::try_from(v.seq).unwrap_or(0);
-    match changes {
-        None => frame(seq(view), "snapshot", &data("snapshot", view)),
+    match &c.changes {
+        None => frame(seq_of(&c.view), "snapshot", &data("snapshot", &c.view)),
         Some(list) => list
             .iter()
-            .map(|c| {
+            .map(|ch| {
                 frame(
-                    seq(&c.view),
-                    c.kind.as_str(),
-                    &data(c.kind.as_str(), &c.view),
+                    seq_of(&ch.view),
+                    ch.kind.as_str(),
+                    &data(ch.kind.as_str(), &ch.view),
                 )
             })
             .collect(),
@@ -41,11 +43,11 @@ fn frames(
 struct Feed {
     env: Env,
     id: String,
-    since: Option<u64>,
+    since: u64,
     deadline_ms: i64,
     first: Option<String>,
     done: bool,
-    render: fn(&View) -> serde_json::Value,
+    render: Render,
 }
 
 async fn next(mut feed: Feed) -> Option<(worker::Result<Vec<u8>>, Feed)> {
@@ -60,60 +62,42 @@ async fn next(mut feed: Feed) -> Option<(worker::Result<Vec<u8>>, Feed)> {
         return None;
     }
     let wait_ms = u64::try_from(left - 500).unwrap_or(0).min(KEEPALIVE_MS);
-    let op = Op::Changes {
-        since: feed.since,
-        wait_ms,
-    };
-    let Ok(Outcome::Changes { view, changes }) = object::call(&feed.env, &feed.id, op).await else {
-        // The client reconnects and resumes from its last event.
-        return None;
-    };
-    let mut text = frames(&view, &changes, feed.render);
-    feed.since = Some(u64::try_from(view.seq).unwrap_or(0));
-    feed.done = view.status.is_terminal();
+    // On an error the stream ends; the client reconnects and resumes from its last event.
+    let changes = activations::next_changes(&feed.env, &feed.id, Some(feed.since), wait_ms)
+        .await
+        .ok()?;
+    let mut text = frames(&changes, feed.render);
+    feed.since = seq_of(&changes.view);
+    feed.done = changes.view.status.is_terminal();
     if text.is_empty() {
         text = ": keep-alive\n\n".to_owned();
     }
     Some((Ok(text.into_bytes()), feed))
 }
 
-/// The event stream of activation `id` (its ownership already checked by the caller).
-pub async fn activation_events(
+/// The event stream of an activation whose feed `app::activations::follow` opened.
+pub fn event_stream(
     ctx: &Ctx,
     id: &str,
-    render: fn(&View) -> serde_json::Value,
-) -> Result<Response, ApiError> {
-    let last = parse_last_event_id(ctx.header("Last-Event-ID").as_deref());
-    let (view, changes) = match object::call(
-        &ctx.env,
-        id,
-        Op::Changes {
-            since: last,
-            wait_ms: 0,
-        },
-    )
-    .await?
-    {
-        Outcome::Changes { view, changes } => (view, changes),
-        _ => return Err(ApiError::not_found("activation")),
-    };
-    let terminal = view.status.is_terminal();
-    let internal = |e: worker::Error| ApiError::internal(format!("event stream: {e}"));
-    if terminal && changes.as_ref().is_some_and(|c| c.is_empty()) {
+    opened: Changes,
+    render: Render,
+) -> Result<Response, AppError> {
+    let internal = |e: worker::Error| AppError::internal(format!("event stream: {e}"));
+    let terminal = opened.view.status.is_terminal();
+    if terminal && opened.changes.as_ref().is_some_and(|c| c.is_empty()) {
         // Nothing after the client's last event, and nothing will come: 204 tells an
         // EventSource to stop reconnecting.
         return Ok(Response::empty().map_err(internal)?.with_status(204));
     }
     let feed = Feed {
-        env: ctx.env.clone(),
+        env: ctx.app.env.clone(),
         id: id.to_owned(),
-        since: Some(u64::try_from(view.seq).unwrap_or(0)),
-        deadline_ms: ctx.now_ms + STREAM_MS as i64,
-        first: Some(preamble() + &frames(&view, &changes, render)),
+        since: seq_of(&opened.view),
+        deadline_ms: ctx.app.now_ms + STREAM_MS as i64,
+        first: Some(preamble() + &frames(&opened, render)),
         done: terminal,
         render,
     };
-    let stream = futures_util::stream::unfold(feed, next);
     let headers = Headers::new();
     for (name, value) in [
         ("Content-Type", "text/event-stream; charset=utf-8"),
@@ -122,6 +106,7 @@ pub async fn activation_events(
     ] {
         headers.set(name, value).map_err(internal)?;
     }
+    let stream = futures_util::stream::unfold(feed, next);
     Ok(Response::from_stream(stream)
         .map_err(internal)?
         .with_headers(headers))

@@ -79,27 +79,7 @@ fn id(segment: &str) -> Option<String> {
     (!segment.is_empty()).then(|| segment.to_owned())
 }
 
-/// Splits the absolute URL the runtime hands us into (path, query), without a full URL
-/// parser (that would link IDNA tables worth tens of KB of wasm for nothing: the runtime
-/// has already normalized the URL).
-pub fn split_url(url: &str) -> (&str, &str) {
-    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let from_path = after_scheme
-        .find('/')
-        .map_or("/", |i| after_scheme.get(i..).unwrap_or("/"));
-    let without_fragment = from_path.split('#').next().unwrap_or(from_path);
-    match without_fragment.split_once('?') {
-        Some((path, query)) => (path, query),
-        None => (without_fragment, ""),
-    }
-}
-
-/// The first value of a query parameter, percent-decoded.
-pub fn query_param(query: &str, name: &str) -> Option<String> {
-    form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
+pub use crate::domain::url::{query_param, split_url};
 
 pub fn resolve(method: &str, path: &str) -> Result<Route, RouteError> {
     use Route::*;
@@ -225,7 +205,7 @@ mod tests {
                 account_id: "a1".into()
             })
         );
-        // GET and POST both, as numberotp.txt shows each for the balance.
+        // GET and POST both, as NumberOTP's documentation shows each for the balance.
         assert_eq!(
             resolve("POST", "/api/internal/balance"),
             Ok(Route::NumberOtpBalance)

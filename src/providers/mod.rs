@@ -10,8 +10,8 @@ mod whatsapp;
 
 use crate::config::Config;
 use crate::domain::delivery::Verdict;
+use crate::domain::error::{AppError, Code};
 use crate::domain::ids::new_id;
-use crate::http::error::{ApiError, Code};
 use crate::outbound::Answer;
 use crate::store::messages::{append_outbox, OutboxEntry};
 use std::future::Future;
@@ -38,7 +38,7 @@ pub struct Outgoing<'a> {
 #[allow(async_fn_in_trait)]
 pub trait Provider {
     /// Hands the text over; returns the provider's id for it. A refusal is an error.
-    async fn deliver(&self, message: &Outgoing<'_>, now_ms: i64) -> Result<String, ApiError>;
+    async fn deliver(&self, message: &Outgoing<'_>, now_ms: i64) -> Result<String, AppError>;
 }
 
 pub struct Sandbox {
@@ -46,7 +46,7 @@ pub struct Sandbox {
 }
 
 impl Provider for Sandbox {
-    async fn deliver(&self, m: &Outgoing<'_>, now_ms: i64) -> Result<String, ApiError> {
+    async fn deliver(&self, m: &Outgoing<'_>, now_ms: i64) -> Result<String, AppError> {
         let id = new_id("out")?;
         let entry = OutboxEntry {
             id: &id,
@@ -71,20 +71,20 @@ pub enum Configured {
 
 /// The provider configured for `channel`. A misconfiguration is the operator's error:
 /// logged in full, answered as a delivery failure (and refunded by the caller).
-pub fn configured(env: &Env, config: &Config, channel: &str) -> Result<Configured, ApiError> {
+pub fn configured(env: &Env, config: &Config, channel: &str) -> Result<Configured, AppError> {
     let name = config.provider_for(channel);
-    let misconfigured = |detail: String| ApiError {
+    let misconfigured = |detail: String| AppError {
         internal: Some(detail),
-        ..ApiError::of(Code::DeliveryFailed)
+        ..AppError::of(Code::DeliveryFailed)
     };
     match (name, channel) {
         ("sandbox", _) => Ok(Configured::Sandbox(Sandbox { env: env.clone() })),
         ("twilio", "sms" | "voice") => Twilio::from_env(env, config)
             .map(Configured::Twilio)
-            .map_err(|e| misconfigured(e)),
+            .map_err(&misconfigured),
         ("whatsapp", "whatsapp") => WhatsApp::from_env(env, config)
             .map(Configured::WhatsApp)
-            .map_err(|e| misconfigured(e)),
+            .map_err(&misconfigured),
         (other, channel) => Err(misconfigured(format!(
             "provider '{other}' cannot deliver channel '{channel}'"
         ))),
@@ -92,7 +92,7 @@ pub fn configured(env: &Env, config: &Config, channel: &str) -> Result<Configure
 }
 
 impl Provider for Configured {
-    async fn deliver(&self, message: &Outgoing<'_>, now_ms: i64) -> Result<String, ApiError> {
+    async fn deliver(&self, message: &Outgoing<'_>, now_ms: i64) -> Result<String, AppError> {
         match self {
             Configured::Sandbox(p) => p.deliver(message, now_ms).await,
             Configured::Twilio(p) => p.deliver(message, now_ms).await,
@@ -107,7 +107,7 @@ async fn with_retries<F, Fut>(
     attempts: u32,
     send: F,
     judge: fn(u16, &str) -> Verdict,
-) -> Result<String, ApiError>
+) -> Result<String, AppError>
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<Answer, String>>,
@@ -118,7 +118,7 @@ where
             Ok(answer) => match judge(answer.status, &answer.body) {
                 Verdict::Sent(id) => return Ok(id),
                 Verdict::Failed { code, message } => {
-                    return Err(ApiError::new(
+                    return Err(AppError::new(
                         Code::DeliveryFailed,
                         format!("the provider refused the message (error {code}): {message}"),
                     ));
@@ -131,7 +131,7 @@ where
             Delay::from(Duration::from_millis(100 * u64::from(attempt))).await;
         }
     }
-    Err(ApiError::new(
+    Err(AppError::new(
         Code::DeliveryFailed,
         format!("the provider did not accept the message after {attempts} attempts: {last}"),
     ))

@@ -3,7 +3,7 @@
 use super::{with_retries, Outgoing, Provider};
 use crate::config::{secret, var, Config};
 use crate::domain::delivery::{form_encode, judge_twilio, twiml_say_digits};
-use crate::http::error::ApiError;
+use crate::domain::error::AppError;
 use crate::outbound;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -40,7 +40,7 @@ impl Twilio {
 }
 
 impl Provider for Twilio {
-    async fn deliver(&self, m: &Outgoing<'_>, _now_ms: i64) -> Result<String, ApiError> {
+    async fn deliver(&self, m: &Outgoing<'_>, _now_ms: i64) -> Result<String, AppError> {
         let from_field = if self.from.starts_with("MG") {
             "MessagingServiceSid"
         } else {

@@ -3,7 +3,7 @@
 use super::{with_retries, Outgoing, Provider};
 use crate::config::{secret, var, Config};
 use crate::domain::delivery::{judge_whatsapp, whatsapp_template};
-use crate::http::error::{ApiError, Code};
+use crate::domain::error::{AppError, Code};
 use crate::outbound;
 use worker::{Env, Method};
 
@@ -39,11 +39,11 @@ impl WhatsApp {
 }
 
 impl Provider for WhatsApp {
-    async fn deliver(&self, m: &Outgoing<'_>, _now_ms: i64) -> Result<String, ApiError> {
+    async fn deliver(&self, m: &Outgoing<'_>, _now_ms: i64) -> Result<String, AppError> {
         // Business-initiated WhatsApp messages must be approved templates: the code travels as
         // the template's parameter, not as free text.
         let code = m.code.ok_or_else(|| {
-            ApiError::new(
+            AppError::new(
                 Code::DeliveryFailed,
                 "WhatsApp delivers codes through an approved template: this message has no {code}",
             )

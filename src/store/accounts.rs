@@ -1,10 +1,10 @@
 //! Accounts and API keys. A key is stored only as its SHA-256; the plain key exists in the
 //! response that creates it and nowhere else.
+use super::StoreError;
 use super::{batch, first, run, stmt, text};
 use crate::domain::crypto::sha256_hex;
 use crate::domain::ids::{new_api_key, new_id, new_uuid};
 use crate::domain::time::rfc3339;
-use crate::http::error::ApiError;
 use serde::Deserialize;
 use worker::D1Database;
 
@@ -29,7 +29,7 @@ pub struct NewKey {
     pub api_key: String,
 }
 
-fn new_key() -> Result<(NewKey, String), ApiError> {
+fn new_key() -> Result<(NewKey, String), StoreError> {
     let api_key = new_api_key()?;
     let hash = sha256_hex(api_key.as_bytes());
     Ok((
@@ -50,14 +50,34 @@ pub async fn create_account(
     name: &str,
     currency: &str,
     now_ms: i64,
-) -> Result<(String, NewKey), ApiError> {
+) -> Result<(String, NewKey), StoreError> {
     let account_id = new_uuid()?;
     let (key, hash) = new_key()?;
     let now = rfc3339(now_ms);
     let statements = vec![
-        stmt(db, "INSERT INTO accounts (id, name, status, created_at) VALUES (?1, ?2, 'active', ?3)", &[text(&account_id), text(name), text(&now)])?,
-        stmt(db, "INSERT INTO wallets (account_id, balance, currency, updated_at) VALUES (?1, 0, ?2, ?3)", &[text(&account_id), text(currency), text(&now)])?,
-        stmt(db, INSERT_KEY, &[text(&key.key_id), text(&account_id), text(&hash), text(key.api_key.get(..4).unwrap_or_default()), text(&now)])?,
+        stmt(
+            db,
+            "INSERT INTO accounts (id, name, status, created_at) VALUES (?1, ?2, 'active', \
+            ?3)",
+            &[text(&account_id), text(name), text(&now)],
+        )?,
+        stmt(
+            db,
+            "INSERT INTO wallets (account_id, balance, currency, updated_at) VALUES (?1, 0, \
+            ?2, ?3)",
+            &[text(&account_id), text(currency), text(&now)],
+        )?,
+        stmt(
+            db,
+            INSERT_KEY,
+            &[
+                text(&key.key_id),
+                text(&account_id),
+                text(&hash),
+                text(key.api_key.get(..4).unwrap_or_default()),
+                text(&now),
+            ],
+        )?,
     ];
     batch(db, statements).await?;
     Ok((account_id, key))
@@ -68,7 +88,7 @@ pub async fn create_key(
     db: &D1Database,
     account_id: &str,
     now_ms: i64,
-) -> Result<Option<NewKey>, ApiError> {
+) -> Result<Option<NewKey>, StoreError> {
     let (key, hash) = new_key()?;
     let insert = stmt(
         db,
@@ -81,7 +101,7 @@ pub async fn create_key(
             text(&rfc3339(now_ms)),
         ],
     )?;
-    let inserted = run(insert).await.map_err(ApiError::from)?;
+    let inserted = run(insert).await?;
     Ok((inserted == 1).then_some(key))
 }
 
@@ -95,13 +115,13 @@ pub async fn revoke_key(
     db: &D1Database,
     key_id: &str,
     now_ms: i64,
-) -> Result<Revocation, ApiError> {
+) -> Result<Revocation, StoreError> {
     let update = stmt(
         db,
         "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
         &[text(key_id), text(&rfc3339(now_ms))],
     )?;
-    if run(update).await.map_err(ApiError::from)? == 1 {
+    if run(update).await? == 1 {
         return Ok(Revocation::Revoked);
     }
     let known = super::exists(stmt(
@@ -129,7 +149,7 @@ pub const LIVE_KEY_ACCOUNT: &str =
 pub async fn find_by_key_hash(
     db: &D1Database,
     key_hash: &str,
-) -> Result<Option<Principal>, ApiError> {
+) -> Result<Option<Principal>, StoreError> {
     first(stmt(
         db,
         &format!("SELECT account_id FROM ({LIVE_KEY_ACCOUNT})"),
@@ -138,7 +158,7 @@ pub async fn find_by_key_hash(
     .await
 }
 
-pub async fn exists(db: &D1Database, account_id: &str) -> Result<bool, ApiError> {
+pub async fn exists(db: &D1Database, account_id: &str) -> Result<bool, StoreError> {
     super::exists(stmt(
         db,
         "SELECT id FROM accounts WHERE id = ?1",
@@ -147,10 +167,11 @@ pub async fn exists(db: &D1Database, account_id: &str) -> Result<bool, ApiError>
     .await
 }
 
-pub async fn profile(db: &D1Database, account_id: &str) -> Result<Option<Profile>, ApiError> {
+pub async fn profile(db: &D1Database, account_id: &str) -> Result<Option<Profile>, StoreError> {
     first(stmt(
         db,
-        "SELECT a.id AS id, a.name AS name, a.status AS status, a.created_at AS created_at, w.balance AS balance, w.currency AS currency \
+        "SELECT a.id AS id, a.name AS name, a.status AS status, a.created_at AS created_at, \
+            w.balance AS balance, w.currency AS currency \
          FROM accounts a JOIN wallets w ON w.account_id = a.id WHERE a.id = ?1",
         &[text(account_id)],
     )?)

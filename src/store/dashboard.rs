@@ -1,8 +1,8 @@
 //! The customer's own lists that the dashboard shows: activations, rents, OTP sessions and
 //! (locally) the sandbox outbox. One page and its total in one round trip each.
+use super::StoreError;
 use super::{int, page_of, stmt, text};
 use crate::domain::pagination::Page;
-use crate::http::error::ApiError;
 use serde::Deserialize;
 use worker::D1Database;
 
@@ -24,7 +24,7 @@ pub async fn activations(
     db: &D1Database,
     account_id: &str,
     page: Page,
-) -> Result<(Vec<ActivationRow>, u64), ApiError> {
+) -> Result<(Vec<ActivationRow>, u64), StoreError> {
     let rows = stmt(
         db,
         "SELECT id, number, country, service, operator, cost, status, created_at, \
@@ -61,7 +61,7 @@ pub async fn rents(
     db: &D1Database,
     account_id: &str,
     page: Page,
-) -> Result<(Vec<RentRow>, u64), ApiError> {
+) -> Result<(Vec<RentRow>, u64), StoreError> {
     let rows = stmt(
         db,
         "SELECT id, number, country, service, operator, hours, cost, created_at, expires_at \
@@ -98,7 +98,7 @@ pub async fn otp_sessions(
     db: &D1Database,
     account_id: &str,
     page: Page,
-) -> Result<(Vec<OtpSessionRow>, u64), ApiError> {
+) -> Result<(Vec<OtpSessionRow>, u64), StoreError> {
     let rows = stmt(
         db,
         "SELECT id, phone, channel, dialect, cost, created_at, expires_at, attempts, \
@@ -135,7 +135,7 @@ pub async fn outbox(
     db: &D1Database,
     account_id: &str,
     page: Page,
-) -> Result<(Vec<OutboxRow>, u64), ApiError> {
+) -> Result<(Vec<OutboxRow>, u64), StoreError> {
     const MINE: &str = "(o.object_id IN (SELECT id FROM otp_sessions WHERE account_id = ?1) \
          OR o.object_id IN (SELECT id FROM messages WHERE account_id = ?1))";
     let rows = stmt(

@@ -7,11 +7,13 @@
 //! D1 in line (status mirror, lease release, refund): idempotent, guarded by a transition
 //! counter, and retried from the alarm until it succeeds.
 use super::signal::{wait_for, Waiters};
+use super::webhook_dispatcher;
 use crate::domain::activation::{apply, is_due, Command, Facts, Refusal, Status};
+use crate::domain::error::AppError;
+use crate::domain::events;
 use crate::domain::live::{self, Kind, Replay};
-use crate::http::error::ApiError;
 use crate::store::activations::{self, ActivationSync};
-use crate::store::webhooks::{self, Event};
+use crate::store::webhooks::Event;
 use serde::{Deserialize, Serialize};
 use worker::wasm_bindgen::JsValue;
 use worker::{
@@ -289,13 +291,13 @@ impl Activation {
             event_type,
             object_id: &s.id,
             version: s.version,
-            data: serde_json::json!({
-                "activation_id": s.id,
-                "status": s.status.as_str(),
-                "number": s.number,
-                "sms": latest.map(|m| m.text.as_str()),
-                "code": latest.and_then(|m| m.code.as_deref()),
-            }),
+            data: events::activation(
+                &s.id,
+                s.status.as_str(),
+                &s.number,
+                latest.map(|m| m.text.as_str()),
+                latest.and_then(|m| m.code.as_deref()),
+            ),
         });
         let has_event = event.is_some();
         let sync = ActivationSync {
@@ -310,19 +312,12 @@ impl Activation {
             event,
         };
         if let Err(e) = activations::sync_state(&db, &sync).await {
-            console_error!(
-                "activation {} D1 sync failed (retried by alarm): {}",
-                s.id,
-                e.internal.as_deref().unwrap_or(&e.message)
-            );
+            console_error!("activation {} D1 sync failed (retried by alarm): {e}", s.id);
             return Ok(());
         }
         if has_event {
-            if let Err(e) = webhooks::kick(&self.env, &s.account_id).await {
-                console_error!(
-                    "webhook kick: {}",
-                    e.internal.as_deref().unwrap_or(&e.message)
-                );
+            if let Err(e) = webhook_dispatcher::kick(&self.env, &s.account_id).await {
+                console_error!("webhook kick: {}", e.detail());
             }
         }
         // Other events may have moved on meanwhile: record only what was synced.
@@ -447,14 +442,14 @@ pub async fn call(
     env: &Env,
     activation_id: &str,
     op: Op,
-) -> std::result::Result<Outcome, ApiError> {
+) -> std::result::Result<Outcome, AppError> {
     let fail =
-        |what: &str, e: worker::Error| ApiError::internal(format!("activation object {what}: {e}"));
+        |what: &str, e: worker::Error| AppError::internal(format!("activation object {what}: {e}"));
     let body = serde_json::to_string(&Call {
         id: activation_id.to_owned(),
         op,
     })
-    .map_err(|e| ApiError::internal(format!("encode command: {e}")))?;
+    .map_err(|e| AppError::internal(format!("encode command: {e}")))?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
         .with_body(Some(JsValue::from_str(&body)));
@@ -470,7 +465,7 @@ pub async fn call(
         .map_err(|e| fail("fetch", e))?;
     if res.status_code() != 200 {
         let text = res.text().await.unwrap_or_default();
-        return Err(ApiError::internal(format!(
+        return Err(AppError::internal(format!(
             "activation object answered {}: {text}",
             res.status_code()
         )));

@@ -4,9 +4,10 @@
 //! checks are ever counted and `verified_at` is set at most once.
 use super::accounts::LIVE_KEY_ACCOUNT;
 use super::{all, first, int, opt_text, stmt, text};
+use super::{ConstraintKind, StoreError};
+use crate::domain::events::OTP_RESULT_SQL;
 use crate::domain::ids::new_id;
 use crate::domain::otp::{terminal, SendRules, Terminal};
-use crate::http::error::ApiError;
 use serde::{Deserialize, Serialize};
 use worker::{D1Database, D1PreparedStatement, Env};
 
@@ -32,28 +33,28 @@ pub async fn put_kv(
     session_id: &str,
     session: &KvSession,
     ttl_secs: u64,
-) -> Result<(), ApiError> {
+) -> Result<(), StoreError> {
     let kv = env
         .kv("OTP_SESSIONS")
-        .map_err(|e| ApiError::internal(format!("KV binding OTP_SESSIONS: {e}")))?;
+        .map_err(|e| StoreError::other(format!("KV binding OTP_SESSIONS: {e}")))?;
     let value = serde_json::to_string(session)
-        .map_err(|e| ApiError::internal(format!("session encode: {e}")))?;
+        .map_err(|e| StoreError::other(format!("session encode: {e}")))?;
     kv.put(&kv_key(session_id), value)
-        .map_err(|e| ApiError::internal(format!("KV put: {e}")))?
+        .map_err(|e| StoreError::other(format!("KV put: {e}")))?
         .expiration_ttl(ttl_secs.max(KV_MIN_TTL_SECS))
         .execute()
         .await
-        .map_err(|e| ApiError::internal(format!("KV put: {e}")))
+        .map_err(|e| StoreError::other(format!("KV put: {e}")))
 }
 
-pub async fn get_kv(env: &Env, session_id: &str) -> Result<Option<KvSession>, ApiError> {
+pub async fn get_kv(env: &Env, session_id: &str) -> Result<Option<KvSession>, StoreError> {
     let kv = env
         .kv("OTP_SESSIONS")
-        .map_err(|e| ApiError::internal(format!("KV binding OTP_SESSIONS: {e}")))?;
+        .map_err(|e| StoreError::other(format!("KV binding OTP_SESSIONS: {e}")))?;
     kv.get(&kv_key(session_id))
         .json::<KvSession>()
         .await
-        .map_err(|e| ApiError::internal(format!("KV get: {e}")))
+        .map_err(|e| StoreError::other(format!("KV get: {e}")))
 }
 
 /// A session to record with its send.
@@ -72,8 +73,11 @@ pub struct NewSession<'a> {
     pub max_attempts: i64,
 }
 
-/// The column the resend guard fills; a refused send fails the batch on its NOT NULL.
-pub const SEND_GUARD_COLUMN: &str = "send_allowed";
+/// Whether a send's batch failed on the resend guard (`send_allowed` is NOT NULL): a
+/// parallel send to the same phone passed it first.
+pub fn send_refused(e: &StoreError) -> bool {
+    e.on_constraint(ConstraintKind::NotNull, "otp_sessions.send_allowed")
+}
 
 /// Inserts the session only if the resend rules allow a send to this phone now: otherwise
 /// `send_allowed` is NULL and the whole batch (charge included) rolls back. D1 runs the
@@ -82,11 +86,14 @@ pub fn insert_statement(
     db: &D1Database,
     s: &NewSession<'_>,
     rules: SendRules,
-) -> Result<D1PreparedStatement, ApiError> {
-    let sql = "INSERT INTO otp_sessions (id, account_id, phone, channel, dialect, sender, template_id, payload, cost, created_at, expires_at, max_attempts, send_allowed) \
+) -> Result<D1PreparedStatement, StoreError> {
+    let sql = "INSERT INTO otp_sessions (id, account_id, phone, channel, dialect, sender, \
+        template_id, payload, cost, created_at, expires_at, max_attempts, send_allowed) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
-           (SELECT 1 WHERE (SELECT COUNT(*) FROM otp_sessions WHERE account_id = ?2 AND phone = ?3 AND created_at > ?10 - ?13) < ?14 \
-             AND NOT EXISTS (SELECT 1 FROM otp_sessions WHERE account_id = ?2 AND phone = ?3 AND created_at > ?10 - ?15)))";
+           (SELECT 1 WHERE (SELECT COUNT(*) FROM otp_sessions WHERE account_id = ?2 AND phone = ?3 \
+           AND created_at > ?10 - ?13) < ?14 \
+             AND NOT EXISTS (SELECT 1 FROM otp_sessions WHERE account_id = ?2 AND phone = ?3 AND \
+             created_at > ?10 - ?15)))";
     stmt(
         db,
         sql,
@@ -116,14 +123,15 @@ pub async fn send_times(
     account_id: &str,
     phone: &str,
     since_ms: i64,
-) -> Result<Vec<i64>, ApiError> {
+) -> Result<Vec<i64>, StoreError> {
     #[derive(Deserialize)]
     struct Row {
         created_at: i64,
     }
     let rows: Vec<Row> = all(stmt(
         db,
-        "SELECT created_at FROM otp_sessions WHERE account_id = ?1 AND phone = ?2 AND created_at > ?3 ORDER BY created_at",
+        "SELECT created_at FROM otp_sessions WHERE account_id = ?1 AND phone = ?2 AND created_at > \
+            ?3 ORDER BY created_at",
         &[text(account_id), text(phone), int(since_ms)],
     )?)
     .await?;
@@ -176,7 +184,7 @@ pub async fn find(
     db: &D1Database,
     account_id: &str,
     id: &str,
-) -> Result<Option<SessionRow>, ApiError> {
+) -> Result<Option<SessionRow>, StoreError> {
     first(stmt(
         db,
         &format!("SELECT {SESSION_COLUMNS} FROM otp_sessions WHERE id = ?1 AND account_id = ?2"),
@@ -191,8 +199,16 @@ pub async fn find_for_key(
     db: &D1Database,
     key_hash: &str,
     id: &str,
-) -> Result<Option<SessionRow>, ApiError> {
-    first(stmt(db, &format!("SELECT {SESSION_COLUMNS} FROM otp_sessions WHERE id = ?2 AND account_id = ({LIVE_KEY_ACCOUNT})"), &[text(key_hash), text(id)])?).await
+) -> Result<Option<SessionRow>, StoreError> {
+    first(stmt(
+        db,
+        &format!(
+            "SELECT {SESSION_COLUMNS} FROM otp_sessions WHERE id = ?2 AND \
+        account_id = ({LIVE_KEY_ACCOUNT})"
+        ),
+        &[text(key_hash), text(id)],
+    )?)
+    .await
 }
 
 /// The check itself: counts a wrong code or records the success, but only while the
@@ -207,16 +223,23 @@ pub fn check_statement(
     id: &str,
     matched: bool,
     now_ms: i64,
-) -> Result<D1PreparedStatement, ApiError> {
+) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
         &format!(
-            "UPDATE otp_sessions SET attempts = attempts + (1 - ?3), verified_at = CASE WHEN ?3 = 1 THEN ?4 ELSE NULL END \
+            "UPDATE otp_sessions SET attempts = attempts + (1 - ?3), verified_at = CASE WHEN ?3 = \
+                1 THEN ?4 ELSE NULL END \
              WHERE id = ?2 AND account_id = ?5 AND account_id = ({LIVE_KEY_ACCOUNT}) \
                AND verified_at IS NULL AND attempts < max_attempts AND expires_at > ?4 \
              RETURNING {SESSION_COLUMNS}"
         ),
-        &[text(key_hash), text(id), int(i64::from(matched)), int(now_ms), text(kv_account_id)],
+        &[
+            text(key_hash),
+            text(id),
+            int(i64::from(matched)),
+            int(now_ms),
+            text(kv_account_id),
+        ],
     )
 }
 
@@ -231,23 +254,30 @@ pub enum ResultEvents {
 }
 
 /// Records the session's result event (`otp.verified`, `otp.failed`, `otp.expired`) for the
-/// account's webhook (if it has an endpoint), once per type, if the session is in that state. The payload the
-/// client sent with the send is echoed in `data.payload`.
+/// account's webhook (if it has an endpoint), once per type, if the session is in that state.
+/// The payload the client sent with the send is echoed in `data.payload`.
 pub fn result_event_statement(
     db: &D1Database,
     id: &str,
     now_ms: i64,
     events: ResultEvents,
-) -> Result<D1PreparedStatement, ApiError> {
+) -> Result<D1PreparedStatement, StoreError> {
     let event_id = new_id("evt")?;
+    let sql = format!(
+        "INSERT OR IGNORE INTO webhook_events (id, account_id, event_type, object_id, data, \
+            created_at) \
+         SELECT ?2, account_id, event_type, id, {OTP_RESULT_SQL}, ?3 \
+         FROM (SELECT *, CASE WHEN verified_at IS NOT NULL THEN 'otp.verified' \
+           WHEN attempts >= max_attempts THEN 'otp.failed' \
+           WHEN ?4 = 1 AND expires_at <= ?3 THEN 'otp.expired' END AS event_type \
+           FROM otp_sessions WHERE id = ?1) s \
+         WHERE s.event_type IS NOT NULL \
+           AND EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.account_id = s.account_id)"
+    );
+    let all = i64::from(events == ResultEvents::All);
     stmt(
         db,
-        "INSERT OR IGNORE INTO webhook_events (id, account_id, event_type, object_id, data, created_at) \
-         SELECT ?2, account_id, event_type, id, json_object('session_id', id, 'message_id', id, 'phone', phone, 'channel', channel, \
-           'status', substr(event_type, 5), 'attempts', attempts, 'payload', payload, 'occurred_at', ?3), ?3 \
-         FROM (SELECT *, CASE WHEN verified_at IS NOT NULL THEN 'otp.verified' WHEN attempts >= max_attempts THEN 'otp.failed' \
-           WHEN ?4 = 1 AND expires_at <= ?3 THEN 'otp.expired' END AS event_type FROM otp_sessions WHERE id = ?1) s \
-         WHERE s.event_type IS NOT NULL AND EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.account_id = s.account_id)",
-        &[text(id), text(&event_id), int(now_ms), int(i64::from(events == ResultEvents::All))],
+        &sql,
+        &[text(id), text(&event_id), int(now_ms), int(all)],
     )
 }
