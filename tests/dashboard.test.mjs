@@ -73,6 +73,8 @@ test("the dashboard is served by the Worker; API routes still reach the Worker",
   const res = await fetch(app.url);
   assert.equal(res.status, 200);
   assert.match(res.headers.get("content-type"), /text\/html/);
+  assert.match(res.headers.get("content-security-policy"), /default-src 'self'; script-src 'self'/);
+  assert.equal((await fetch(new URL("/_headers", app.url))).status, 404, "config files are not served");
   const html = await res.text();
   assert.match(html, /<script type="module" src="\/app\/main\.js"><\/script>/);
   assert.doesNotMatch(html, /https?:\/\//, "nothing is loaded from another origin");
