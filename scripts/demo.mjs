@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { randomBytes } from "node:crypto";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BASE = process.argv[2] ?? "http://127.0.0.1:8787";
@@ -54,10 +55,27 @@ const demo = {
   },
 };
 
+/** Signs the demo account up like a customer (email + password, README "Accounts and
+ * keys"), then makes its API key with the new session. The password is random, kept in the
+ * state file (mode 0600) beside the local data. */
+async function registerDemoAccount() {
+  const email = "demo@example.com";
+  const password = `demo-${randomBytes(9).toString("base64url")}`;
+  const r = await fetch(`${BASE}/api/v1/auth/register`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ email, password, name: "Demo account" }),
+  });
+  const body = await r.json();
+  if (r.status !== 201) throw new Error(`POST /api/v1/auth/register → ${r.status} ${JSON.stringify(body)}`);
+  if (!body.account.approved) await demo.call("POST", `/admin/accounts/${body.account.id}/approve`);
+  const key = await demo.call("POST", "/v1/keys", { key: body.token, body: { name: "demo" } });
+  Object.assign(state, { accountId: body.account.id, apiKey: key.api_key, email, password });
+}
+
 async function seedAccount() {
-  if (!state.apiKey || !(await demo.keyWorks(state.apiKey))) {
-    const a = await demo.call("POST", "/admin/accounts", { body: { name: "Demo account" } });
-    Object.assign(state, { accountId: a.account_id, apiKey: a.api_key });
+  if (!state.apiKey || !state.password || !(await demo.keyWorks(state.apiKey))) {
+    await registerDemoAccount();
     delete state.seeded;
   }
   // Idempotent on its reference: a second run does not add money.
@@ -79,6 +97,7 @@ try {
     "================ otpedge demo ================",
     `Serving:      ${BASE}`,
     `Demo API key: ${state.apiKey}`,
+    `Demo login:   ${state.email} / ${state.password}   (POST ${BASE}/api/v1/auth/login)`,
     `Admin token:  ${adminToken}`,
     `Try:          curl -H "Authorization: Bearer ${state.apiKey}" ${BASE}/v1/balance`,
     ...lines,

@@ -1,4 +1,5 @@
 //! Deployment settings from `wrangler.toml` `[vars]` and secrets, read once per isolate.
+use crate::domain::account::SignupApproval;
 use crate::domain::error::AppError;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -44,6 +45,17 @@ pub struct Config {
     pub webhook_retry_base_ms: i64,
     pub webhook_retry_max_ms: i64,
     pub webhook_timeout_ms: i64,
+
+    // --- customer accounts (README "Accounts and keys") ---
+    /// `SIGNUP_APPROVAL`: `auto` (default) or `manual`; any other value reads as `manual`.
+    pub signup_approval: SignupApproval,
+    /// Login sessions: idle and absolute lifetimes.
+    pub session_idle_ms: i64,
+    pub session_max_ms: i64,
+    /// Failed-login throttle: attempts per email / per IP per window, and the lock.
+    pub login_max_failures: u32,
+    pub login_max_failures_per_ip: u32,
+    pub login_lock_ms: i64,
 }
 
 thread_local! {
@@ -120,6 +132,16 @@ impl Config {
             webhook_retry_base_ms: i64::from(number(env, "WEBHOOK_RETRY_BASE_MS", 5_000)),
             webhook_retry_max_ms: i64::from(number(env, "WEBHOOK_RETRY_MAX_MS", 3_600_000)),
             webhook_timeout_ms: i64::from(number(env, "WEBHOOK_TIMEOUT_MS", 10_000)),
+
+            // --- customer accounts ---
+            signup_approval: var(env, "SIGNUP_APPROVAL").map_or(SignupApproval::Auto, |v| {
+                SignupApproval::parse(&v).unwrap_or(SignupApproval::Manual)
+            }),
+            session_idle_ms: i64::from(number(env, "SESSION_IDLE_SECS", 28_800).max(1)) * 1000,
+            session_max_ms: i64::from(number(env, "SESSION_MAX_SECS", 604_800).max(1)) * 1000,
+            login_max_failures: number(env, "LOGIN_MAX_FAILURES", 10).max(1),
+            login_max_failures_per_ip: number(env, "LOGIN_MAX_FAILURES_PER_IP", 50).max(1),
+            login_lock_ms: i64::from(number(env, "LOGIN_LOCK_SECS", 900).max(1)) * 1000,
         }
     }
 

@@ -14,6 +14,16 @@ pub async fn authenticate(app: &App, key: &KeyHash) -> Result<AccountId, AppErro
         .ok_or_else(AppError::unauthorized)
 }
 
+/// The account behind a live key or session that may move money: 401 as `authenticate`,
+/// then 403 (2405) while it awaits the operator's approval (`SIGNUP_APPROVAL = "manual"`).
+/// The approval is read in the same query as the key.
+pub async fn authenticate_payer(app: &App, key: &KeyHash) -> Result<AccountId, AppError> {
+    let principal = store::find_by_key_hash(&app.db()?, key.as_str()).await?;
+    let principal = principal.ok_or_else(AppError::unauthorized)?;
+    super::customers::require_approved(principal.approved == 1)?;
+    Ok(AccountId(principal.account_id))
+}
+
 /// Hot routes fold the key check into their first query (`store::accounts::LIVE_KEY_ACCOUNT`);
 /// when that query finds nothing, this tells why: 401 if the key is not live, else
 /// `missing`. Only the failure path pays the second round trip.

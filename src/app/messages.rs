@@ -26,22 +26,74 @@ pub struct LoadedTemplate {
     pub parsed: Template,
 }
 
-/// A stored template by its UUID: 1512 when it is not one, 1513 when there is none.
-pub async fn find_template(app: &App, id: &str) -> Result<LoadedTemplate, AppError> {
+impl LoadedTemplate {
+    fn of(row: TemplateRow) -> Result<LoadedTemplate, AppError> {
+        let parsed = Template::parse(&row.body).map_err(|e| {
+            AppError::internal(format!("stored template {} does not parse: {e}", row.id))
+        })?;
+        Ok(LoadedTemplate { row, parsed })
+    }
+
+    /// The operator's template, which every account may use.
+    pub fn shared(&self) -> bool {
+        self.row.account_id.is_none()
+    }
+}
+
+/// A template `account` may send with (its own or a shared one) by its UUID: 1512 when it
+/// is not one, 1513 when there is none (another account's template is "none" too).
+pub async fn find_template(
+    app: &App,
+    account: &AccountId,
+    id: &str,
+) -> Result<LoadedTemplate, AppError> {
     if !is_uuid(id) {
         return Err(AppError::of(Code::InvalidTemplateId));
     }
-    let row = store::template(&app.db()?, &id.to_ascii_lowercase()).await?;
-    let row = row.ok_or_else(|| AppError::of(Code::TemplateNotFound))?;
-    let parsed = Template::parse(&row.body).map_err(|e| {
-        AppError::internal(format!("stored template {} does not parse: {e}", row.id))
-    })?;
-    Ok(LoadedTemplate { row, parsed })
+    let row = store::template(&app.db()?, &id.to_ascii_lowercase(), account.as_str()).await?;
+    LoadedTemplate::of(row.ok_or_else(|| AppError::of(Code::TemplateNotFound))?)
 }
 
-/// Creates a template (its channel already validated, its body checked here: 2204).
+/// `GET /v1/templates/{id}`: a template the account may see, else 404.
+pub async fn visible_template(
+    app: &App,
+    account: &AccountId,
+    id: &str,
+) -> Result<LoadedTemplate, AppError> {
+    find_template(app, account, id)
+        .await
+        .map_err(|e| match e.code {
+            Code::InvalidTemplateId | Code::TemplateNotFound => AppError::not_found("template"),
+            _ => e,
+        })
+}
+
+/// The account's own templates and the shared ones, newest first.
+pub async fn templates(app: &App, account: &AccountId) -> Result<Vec<LoadedTemplate>, AppError> {
+    let rows = store::visible_templates(&app.db()?, account.as_str()).await?;
+    rows.into_iter().map(LoadedTemplate::of).collect()
+}
+
+/// Deletes one of the account's own templates: a shared one is 403, another account's 404.
+pub async fn delete_own_template(app: &App, account: &AccountId, id: &str) -> Result<(), AppError> {
+    let id = id.to_ascii_lowercase();
+    let db = app.db()?;
+    if is_uuid(&id) && store::delete_own_template(&db, &id, account.as_str(), app.now_ms).await? {
+        return Ok(());
+    }
+    let visible = visible_template(app, account, &id).await?;
+    if visible.shared() {
+        let m = "this template is the operator's, shared with every account: it cannot be deleted";
+        return Err(AppError::new(Code::Forbidden, m));
+    }
+    Err(AppError::not_found("template"))
+}
+
+/// Creates a template (its channel already validated, its body checked here: 2204), owned
+/// by `owner`, or the operator's shared one when `None`.
 pub async fn create_template(
     app: &App,
+    owner: Option<&AccountId>,
     name: String,
     channel: String,
     body: String,
@@ -54,6 +106,7 @@ pub async fn create_template(
         channel,
         body,
         created_at: app.now_ms,
+        account_id: owner.map(|a| a.as_str().to_owned()),
     };
     store::create_template(&app.db()?, &row).await?;
     Ok(LoadedTemplate { row, parsed })
@@ -104,7 +157,7 @@ pub async fn send(
     idem: Idem<'_, Queued>,
 ) -> Result<Answer<Queued>, AppError> {
     let db = app.db()?;
-    let template = find_template(app, order.template_id.trim()).await?;
+    let template = find_template(app, account, order.template_id.trim()).await?;
     let channel = super::otp::channel(app, Some(&template.row.channel))?;
     let ttl_secs = super::otp::lifetime(app, order.expires_in_seconds, "expires_in_seconds")?;
     let code = if template.parsed.has_code() {

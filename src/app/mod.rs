@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod activations;
 pub mod catalog;
+pub mod customers;
 mod error;
 pub mod idempotency;
 pub mod inbound;

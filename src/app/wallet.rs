@@ -13,6 +13,8 @@ use crate::store::{batch, ConstraintKind};
 pub struct Balance {
     pub balance: Money,
     pub currency: String,
+    /// The account may move money (NumberOTP's `isApproved`).
+    pub approved: bool,
 }
 
 /// The wallet of the presented key's account, read in the same round trip as the key check.
@@ -21,6 +23,7 @@ pub async fn balance(app: &App, key: &KeyHash) -> Result<Balance, AppError> {
         Some(w) => Ok(Balance {
             balance: Money::from_minor(w.balance),
             currency: w.currency,
+            approved: w.approved == 1,
         }),
         None => {
             let missing = AppError::internal("a live key's account has no wallet");

@@ -66,6 +66,18 @@ pub enum Code {
     // --- webhooks (23xx) ---
     InvalidWebhookUrl,
     NoWebhookEndpoint,
+
+    // --- customer accounts and sessions (24xx) ---
+    BadCredentials,
+    EmailTaken,
+    PasswordRejected,
+    InvalidEmail,
+    LoginLocked,
+    NotApproved,
+    CrossOrigin,
+    SessionRequired,
+    KeyLimit,
+    WrongPassword,
 }
 
 impl Code {
@@ -126,6 +138,18 @@ impl Code {
             // --- webhooks (23xx) ---
             Code::InvalidWebhookUrl => "2300",
             Code::NoWebhookEndpoint => "2301",
+
+            // --- customer accounts and sessions (24xx) ---
+            Code::BadCredentials => "2400",
+            Code::EmailTaken => "2401",
+            Code::PasswordRejected => "2402",
+            Code::InvalidEmail => "2403",
+            Code::LoginLocked => "2404",
+            Code::NotApproved => "2405",
+            Code::CrossOrigin => "2406",
+            Code::SessionRequired => "2407",
+            Code::KeyLimit => "2408",
+            Code::WrongPassword => "2409",
         }
     }
 
@@ -198,6 +222,27 @@ impl Code {
             // --- webhooks (23xx) ---
             Code::InvalidWebhookUrl => "Invalid webhook URL",
             Code::NoWebhookEndpoint => "No webhook endpoint is set",
+
+            // --- customer accounts and sessions (24xx) ---
+            Code::BadCredentials => "Invalid email or password",
+            Code::EmailTaken => "An account with this email already exists",
+            Code::PasswordRejected => "The password does not meet the password policy",
+            Code::InvalidEmail => "Invalid email address",
+            Code::LoginLocked => "Too many failed logins; try again later",
+            Code::NotApproved => {
+                "This account is waiting for the operator's approval: \
+                 money-moving calls are refused until it is approved"
+            }
+            Code::CrossOrigin => {
+                "Cross-origin request refused: a request authenticated by the session cookie \
+                 must come from this site (Origin header)"
+            }
+            Code::SessionRequired => {
+                "This route needs a login session (Authorization: Bearer <session token> or \
+                 the session cookie); an API key cannot manage API keys"
+            }
+            Code::KeyLimit => "The account already has the maximum number of live API keys",
+            Code::WrongPassword => "'current_password' is wrong",
         }
     }
 }

@@ -59,10 +59,12 @@ pub fn looks_like_api_key(candidate: &str) -> bool {
 pub struct KeyHash(String);
 
 impl KeyHash {
-    /// The hash of `key`, if it has the shape of an API key (a malformed key never costs a
-    /// D1 round trip).
+    /// The hash of `key`, if it has the shape of an API key or of a login session token
+    /// (`domain::session`; a session is accepted wherever a key is). A malformed key never
+    /// costs a D1 round trip.
     pub fn of(key: &str) -> Option<KeyHash> {
-        looks_like_api_key(key).then(|| KeyHash(super::crypto::sha256_hex(key.as_bytes())))
+        (looks_like_api_key(key) || super::session::looks_like_session_token(key))
+            .then(|| KeyHash(super::crypto::sha256_hex(key.as_bytes())))
     }
 
     pub fn as_str(&self) -> &str {

@@ -1,4 +1,5 @@
 //! Pure domain logic: no `worker` types, unit-tested natively with `cargo test`.
+pub mod account;
 pub mod activation;
 pub mod crypto;
 pub mod delivery;
@@ -7,11 +8,14 @@ pub mod events;
 pub mod idempotency;
 pub mod ids;
 pub mod live;
+pub mod lockout;
 pub mod money;
 pub mod otp;
 pub mod pagination;
+pub mod password;
 pub mod phone;
 pub mod ratelimit;
+pub mod session;
 pub mod sms;
 pub mod template;
 pub mod time;

@@ -1,12 +1,17 @@
 //! Who is calling. API keys come from `Authorization: Bearer` on every route, and also from
 //! `X-OTP-Key` or HTTP Basic (key as username) on GetOTP's `/api/verify/` routes. A key in
-//! a query string is never read.
+//! a query string is never read. A login session token (`ots_…`) is accepted wherever a key
+//! is, as `Authorization: Bearer` or, when no such header is sent, as the session cookie
+//! (`otpedge_session`); the pipeline refuses a cookie-authenticated state change from
+//! another origin (`csrf`).
 use super::server::Ctx;
 use crate::app::accounts;
+use crate::app::customers::{self, SessionPrincipal};
 use crate::config::secret;
 use crate::domain::crypto::{constant_time_eq, sha256};
-use crate::domain::error::AppError;
-use crate::domain::ids::{AccountId, KeyHash};
+use crate::domain::error::{AppError, Code};
+use crate::domain::ids::{looks_like_api_key, AccountId, KeyHash};
+use crate::domain::session::{cookie_token, looks_like_session_token, same_origin};
 use base64::Engine;
 use worker::Headers;
 
@@ -49,11 +54,66 @@ pub fn presented_key(headers: &Headers, path: &str) -> Option<String> {
     None
 }
 
+/// The credential a request presents: a key or token by `presented_key`'s rules, else the
+/// session cookie (`true`: it came from the cookie).
+pub fn presented_credential(headers: &Headers, path: &str) -> Option<(String, bool)> {
+    if let Some(key) = presented_key(headers, path) {
+        return Some((key, false));
+    }
+    let cookie = headers.get("Cookie").ok().flatten()?;
+    cookie_token(&cookie).map(|t| (t.to_owned(), true))
+}
+
+/// CSRF: a state-changing request authenticated by the session cookie must carry an
+/// `Origin` naming this deployment's own origin (403, 2406), unless the route reads no
+/// session (sign-up and login check the Origin themselves).
+pub fn csrf(ctx: &Ctx, reads_session: bool) -> Result<(), AppError> {
+    let safe = matches!(ctx.method.as_str(), "GET" | "HEAD" | "OPTIONS");
+    if !ctx.via_cookie || safe || !reads_session {
+        return Ok(());
+    }
+    if same_origin(&ctx.url, ctx.header("Origin").as_deref()) {
+        Ok(())
+    } else {
+        Err(AppError::of(Code::CrossOrigin))
+    }
+}
+
+fn session_token(ctx: &Ctx) -> Option<String> {
+    presented_credential(&ctx.headers, &ctx.path)
+        .map(|(token, _)| token)
+        .filter(|t| looks_like_session_token(t))
+}
+
+/// The live login session of the request, or 401 (an API key is not a session).
+pub async fn session(ctx: &Ctx) -> Result<SessionPrincipal, AppError> {
+    let token = session_token(ctx).ok_or_else(AppError::unauthorized)?;
+    customers::session(&ctx.app, &token).await
+}
+
+/// A session that may manage API keys: an API key is refused with 403 (2407), so a leaked
+/// key cannot list or mint keys; no credential at all is 401.
+pub async fn key_manager(ctx: &Ctx) -> Result<SessionPrincipal, AppError> {
+    match session_token(ctx) {
+        Some(token) => customers::session(&ctx.app, &token).await,
+        None if presented_key(&ctx.headers, &ctx.path).is_some_and(|k| looks_like_api_key(&k)) => {
+            Err(AppError::of(Code::SessionRequired))
+        }
+        None => Err(AppError::unauthorized()),
+    }
+}
+
+/// The account behind the presented key or session, for a money-moving call: 401 as
+/// `account`, 403 (2405) while the account awaits the operator's approval.
+pub async fn payer(ctx: &Ctx) -> Result<AccountId, AppError> {
+    accounts::authenticate_payer(&ctx.app, &key_hash(ctx)?).await
+}
+
 /// The hash of the presented key if it is well formed, else 401. Cheap shape check: a
 /// malformed key never costs a D1 round trip.
 pub fn key_hash(ctx: &Ctx) -> Result<KeyHash, AppError> {
-    presented_key(&ctx.headers, &ctx.path)
-        .and_then(|k| KeyHash::of(&k))
+    presented_credential(&ctx.headers, &ctx.path)
+        .and_then(|(k, _)| KeyHash::of(&k))
         .ok_or_else(AppError::unauthorized)
 }
 

@@ -53,5 +53,12 @@ pub fn status(code: Code) -> u16 {
         // --- webhooks (23xx) ---
         Code::InvalidWebhookUrl => 400,
         Code::NoWebhookEndpoint => 404,
+
+        // --- customer accounts and sessions (24xx) ---
+        Code::BadCredentials => 401,
+        Code::EmailTaken | Code::KeyLimit => 409,
+        Code::PasswordRejected | Code::InvalidEmail | Code::WrongPassword => 400,
+        Code::LoginLocked => 429,
+        Code::NotApproved | Code::CrossOrigin | Code::SessionRequired => 403,
     }
 }

@@ -1,6 +1,6 @@
 //! Wire-input rules shared by several dialects (each dialect module stays independent of
 //! the others; what two of them parse alike lives here).
-use crate::domain::error::AppError;
+use crate::domain::error::{AppError, Code};
 use crate::domain::otp;
 
 /// Bounds for operator-supplied labels (names, references).
@@ -15,6 +15,17 @@ pub fn label(field: &str, value: &str) -> Result<String, AppError> {
         )));
     }
     Ok(v.to_owned())
+}
+
+/// A template's name (a label) and channel (one this product knows, 1515 otherwise), as the
+/// operator's and the customers' template routes read them.
+pub fn template_fields(name: &str, channel: &str) -> Result<(String, String), AppError> {
+    let name = label("name", name)?;
+    let channel = otp::known_channel(channel).ok_or_else(|| {
+        let m = format!("'channel' must be one of: {}", otp::CHANNELS.join(", "));
+        AppError::new(Code::InvalidChannel, m)
+    })?;
+    Ok((name, channel.to_owned()))
 }
 
 /// The user input of an OTP check: 1–16 characters (a string, or a JSON number).

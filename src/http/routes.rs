@@ -52,6 +52,20 @@ pub enum Route {
     Rents,
     OtpSessions,
     Outbox,
+    // Customer accounts (issue 11): sign-up, login sessions, own keys and templates.
+    AuthRegister,
+    AuthLogin,
+    AuthLogout,
+    AuthSession,
+    AuthPassword,
+    AuthSessions,
+    AuthRevokeSession { session_id: String },
+    Keys,
+    RevokeOwnKey { key_id: String },
+    Templates,
+    Template { id: String },
+    AdminListAccounts,
+    AdminApproveAccount { account_id: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,7 +103,19 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, RouteError> {
     match segments.as_slice() {
         ["healthz"] => on(m, "GET", vec![("GET", Healthz)]),
 
-        ["admin", "accounts"] => on(m, "POST", vec![("POST", AdminCreateAccount)]),
+        ["admin", "accounts"] => on(
+            m,
+            "GET, POST",
+            vec![("GET", AdminListAccounts), ("POST", AdminCreateAccount)],
+        ),
+        ["admin", "accounts", a, "approve"] => {
+            let account_id = id(a).ok_or(RouteError::NotFound)?;
+            on(
+                m,
+                "POST",
+                vec![("POST", AdminApproveAccount { account_id })],
+            )
+        }
         ["admin", "accounts", a, "keys"] => {
             let account_id = id(a).ok_or(RouteError::NotFound)?;
             on(m, "POST", vec![("POST", AdminCreateKey { account_id })])
@@ -182,6 +208,42 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, RouteError> {
         }
         ["api", "internal", "transactions"] => on(m, "GET", vec![("GET", Transactions)]),
         ["api", "user", "profile"] => on(m, "GET", vec![("GET", Profile)]),
+
+        ["api", "v1", "auth", "register"] => on(m, "POST", vec![("POST", AuthRegister)]),
+        ["api", "v1", "auth", "login"] => on(m, "POST", vec![("POST", AuthLogin)]),
+        ["api", "v1", "auth", "logout"] => on(m, "POST", vec![("POST", AuthLogout)]),
+        ["api", "v1", "auth", "session"] => on(m, "GET", vec![("GET", AuthSession)]),
+        ["api", "v1", "auth", "password"] => on(m, "POST", vec![("POST", AuthPassword)]),
+        ["api", "v1", "auth", "sessions"] => on(m, "GET", vec![("GET", AuthSessions)]),
+        ["api", "v1", "auth", "sessions", s] => {
+            let session_id = id(s).ok_or(RouteError::NotFound)?;
+            on(
+                m,
+                "DELETE",
+                vec![("DELETE", AuthRevokeSession { session_id })],
+            )
+        }
+        ["v1", "keys"] => on(m, "GET, POST", vec![("GET", Keys), ("POST", Keys)]),
+        ["v1", "keys", k] => {
+            let key_id = id(k).ok_or(RouteError::NotFound)?;
+            on(m, "DELETE", vec![("DELETE", RevokeOwnKey { key_id })])
+        }
+        ["v1", "templates"] => on(
+            m,
+            "GET, POST",
+            vec![("GET", Templates), ("POST", Templates)],
+        ),
+        ["v1", "templates", t] => {
+            let t = id(t).ok_or(RouteError::NotFound)?;
+            on(
+                m,
+                "GET, DELETE",
+                vec![
+                    ("GET", Template { id: t.clone() }),
+                    ("DELETE", Template { id: t }),
+                ],
+            )
+        }
         _ => Err(RouteError::NotFound),
     }
 }
@@ -260,6 +322,54 @@ mod tests {
             Some("telegram")
         );
         assert_eq!(query_param("a=1", "b"), None);
+    }
+
+    #[test]
+    fn customer_account_routes() {
+        assert_eq!(resolve("POST", "/api/v1/auth/login"), Ok(Route::AuthLogin));
+        assert_eq!(
+            resolve("GET", "/api/v1/auth/session/"),
+            Ok(Route::AuthSession)
+        );
+        assert_eq!(
+            resolve("DELETE", "/api/v1/auth/sessions/ses_1"),
+            Ok(Route::AuthRevokeSession {
+                session_id: "ses_1".into()
+            })
+        );
+        assert_eq!(resolve("GET", "/v1/keys"), Ok(Route::Keys));
+        assert_eq!(
+            resolve("DELETE", "/v1/keys/key_1"),
+            Ok(Route::RevokeOwnKey {
+                key_id: "key_1".into()
+            })
+        );
+        assert_eq!(
+            resolve("PUT", "/v1/keys"),
+            Err(RouteError::MethodNotAllowed("GET, POST"))
+        );
+        assert_eq!(
+            resolve("GET", "/v1/templates/t1"),
+            Ok(Route::Template { id: "t1".into() })
+        );
+        assert_eq!(
+            resolve("GET", "/admin/accounts"),
+            Ok(Route::AdminListAccounts)
+        );
+        assert_eq!(
+            resolve("POST", "/admin/accounts"),
+            Ok(Route::AdminCreateAccount)
+        );
+        assert_eq!(
+            resolve("POST", "/admin/accounts/a1/approve"),
+            Ok(Route::AdminApproveAccount {
+                account_id: "a1".into()
+            })
+        );
+        assert_eq!(
+            resolve("GET", "/api/v1/auth/login"),
+            Err(RouteError::MethodNotAllowed("POST"))
+        );
     }
 
     #[test]

@@ -8,8 +8,10 @@ use crate::app::{App, Fault};
 use crate::config::{var, Config};
 use crate::domain::error::{AppError, Code};
 use crate::domain::idempotency::fingerprint;
+use crate::domain::ids::KeyHash;
 use crate::domain::pagination::Page;
 use crate::domain::ratelimit::{Decision, Group};
+use crate::domain::session::looks_like_session_token;
 use serde::de::DeserializeOwned;
 use worker::{console_error, Context, Date, Env, Headers, Request, Response};
 
@@ -26,6 +28,9 @@ pub struct Ctx {
     pub ip: String,
     /// SHA-256 (hex) of the API key the request presented, if any (rate-limit subject).
     pub key_hash: Option<String>,
+    /// The credential came from the session cookie (no `Authorization`): state changes need
+    /// a same-origin `Origin` (`auth::csrf`).
+    pub via_cookie: bool,
     pub body: Vec<u8>,
 }
 
@@ -96,8 +101,15 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> worker::Result<Res
         .ok()
         .flatten()
         .unwrap_or_else(|| "0.0.0.0".to_owned());
-    let key_hash = auth::presented_key(&headers, &path)
-        .map(|k| crate::domain::crypto::sha256_hex(k.as_bytes()));
+    let credential = auth::presented_credential(&headers, &path);
+    let via_cookie = credential.as_ref().is_some_and(|(_, cookie)| *cookie);
+    let key_hash = credential
+        .as_ref()
+        .map(|(k, _)| crate::domain::crypto::sha256_hex(k.as_bytes()));
+    // A well-formed key or session token: its use is recorded after the response.
+    let in_use = credential
+        .as_ref()
+        .and_then(|(k, _)| KeyHash::of(k).map(|h| (h, looks_like_session_token(k))));
     // Test-only fault injection (see `app::Fault`): never honoured unless TEST_FAULTS=1.
     let fault = match var(&env, "TEST_FAULTS").as_deref() {
         Some("1") => headers
@@ -124,6 +136,7 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> worker::Result<Res
         headers,
         ip,
         key_hash,
+        via_cookie,
         body: Vec::new(),
     };
 
@@ -151,6 +164,9 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> worker::Result<Res
         ))
     };
     let reply = result.unwrap_or_else(|e| error_reply(&ctx, e));
+    if let Some((hash, is_session)) = in_use.filter(|_| !matches!(reply.status, 401 | 403 | 429)) {
+        crate::app::customers::note_use(&ctx.app, hash.as_str(), is_session);
+    }
     respond(reply, &decision)
 }
 
@@ -177,6 +193,10 @@ async fn serve(ctx: &mut Ctx, mut req: Request) -> Result<Reply, Failure> {
             Failure::MethodNotAllowed(AppError::new(Code::MethodNotAllowed, m), allow)
         }
     })?;
+    auth::csrf(
+        ctx,
+        !matches!(route, Route::AuthRegister | Route::AuthLogin),
+    )?;
     if matches!(ctx.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE") {
         let declared = ctx
             .header("Content-Length")
@@ -194,7 +214,7 @@ async fn serve(ctx: &mut Ctx, mut req: Request) -> Result<Reply, Failure> {
 
 /// Route → the dialect function that serves it.
 async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
-    use dialects::{admin, callbacks, getotp, numberotp, otpwall, webhooks, whatotp};
+    use dialects::{accounts, admin, callbacks, getotp, numberotp, otpwall, webhooks, whatotp};
     use Route::*;
     match route {
         Healthz => Ok(Reply::ok(serde_json::json!({"ok": true}))),
@@ -245,6 +265,20 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         Rents => numberotp::rent_list(ctx).await,
         OtpSessions => whatotp::session_list(ctx).await,
         Outbox => whatotp::account_outbox(ctx).await,
+        // Customer accounts: sign-up, login sessions, own keys and templates.
+        AuthRegister => accounts::register(ctx).await,
+        AuthLogin => accounts::login(ctx).await,
+        AuthLogout => accounts::logout(ctx).await,
+        AuthSession => accounts::session(ctx).await,
+        AuthPassword => accounts::password(ctx).await,
+        AuthSessions => accounts::sessions(ctx).await,
+        AuthRevokeSession { session_id } => accounts::revoke_session(ctx, &session_id).await,
+        Keys => accounts::keys(ctx).await,
+        RevokeOwnKey { key_id } => accounts::revoke_key(ctx, &key_id).await,
+        Templates => accounts::templates(ctx).await,
+        Template { id } => accounts::template(ctx, &id).await,
+        AdminListAccounts => accounts::admin_list(ctx).await,
+        AdminApproveAccount { account_id } => accounts::admin_approve(ctx, &account_id).await,
     }
 }
 

@@ -12,12 +12,17 @@ use worker::D1Database;
 #[derive(Debug, Clone, Deserialize)]
 pub struct Principal {
     pub account_id: String,
+    /// 1 when the account may move money (`SIGNUP_APPROVAL`).
+    #[serde(default)]
+    pub approved: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Profile {
     pub id: String,
     pub name: String,
+    pub email: Option<String>,
+    pub approved: i64,
     pub status: String,
     pub created_at: String,
     pub balance: i64,
@@ -140,9 +145,17 @@ pub async fn revoke_key(
 /// The account of a live key (unrevoked, account active), by the key's hash bound as `?1`.
 /// Hot routes embed it as a subquery (`account_id = (…)`) so that the key check and the
 /// route's own read are ONE D1 round trip; it is still read from D1 on every request.
+///
+/// A login session's token (hashed the same way) is accepted too, wherever a key is: a live
+/// session (not revoked, before its idle and absolute expiry, by D1's own clock in ms) of an
+/// active account. Keys and tokens have distinct shapes, so at most one branch matches.
 pub const LIVE_KEY_ACCOUNT: &str =
     "SELECT k.account_id FROM api_keys k JOIN accounts a ON a.id = k.account_id \
-     WHERE k.key_hash = ?1 AND k.revoked_at IS NULL AND a.status = 'active'";
+     WHERE k.key_hash = ?1 AND k.revoked_at IS NULL AND a.status = 'active' \
+     UNION ALL SELECT s.account_id FROM sessions s JOIN accounts a ON a.id = s.account_id \
+     WHERE s.token_hash = ?1 AND s.revoked_at IS NULL AND a.status = 'active' \
+     AND MIN(s.idle_expires_at, s.expires_at) > \
+     CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
 
 /// The principal for a presented key's hash, if the key is live and its account active.
 /// Read from D1 (strongly consistent) on every request, so revocation takes effect at once.
@@ -152,7 +165,10 @@ pub async fn find_by_key_hash(
 ) -> Result<Option<Principal>, StoreError> {
     first(stmt(
         db,
-        &format!("SELECT account_id FROM ({LIVE_KEY_ACCOUNT})"),
+        &format!(
+            "SELECT p.account_id AS account_id, a.approved AS approved \
+             FROM ({LIVE_KEY_ACCOUNT}) p JOIN accounts a ON a.id = p.account_id"
+        ),
         &[text(key_hash)],
     )?)
     .await
@@ -170,7 +186,8 @@ pub async fn exists(db: &D1Database, account_id: &str) -> Result<bool, StoreErro
 pub async fn profile(db: &D1Database, account_id: &str) -> Result<Option<Profile>, StoreError> {
     first(stmt(
         db,
-        "SELECT a.id AS id, a.name AS name, a.status AS status, a.created_at AS created_at, \
+        "SELECT a.id AS id, a.name AS name, a.email AS email, a.approved AS approved, \
+            a.status AS status, a.created_at AS created_at, \
             w.balance AS balance, w.currency AS currency \
          FROM accounts a JOIN wallets w ON w.account_id = a.id WHERE a.id = ?1",
         &[text(account_id)],

@@ -11,31 +11,81 @@ pub struct TemplateRow {
     pub channel: String,
     pub body: String,
     pub created_at: i64,
+    /// The customer that owns it; `None`: the operator's, shared with every account.
+    #[serde(default)]
+    pub account_id: Option<String>,
 }
 
 pub async fn create_template(db: &D1Database, t: &TemplateRow) -> Result<(), StoreError> {
     run(stmt(
         db,
-        "INSERT INTO templates (id, name, channel, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO templates (id, name, channel, body, created_at, account_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         &[
             text(&t.id),
             text(&t.name),
             text(&t.channel),
             text(&t.body),
             int(t.created_at),
+            opt_text(t.account_id.as_deref()),
         ],
     )?)
     .await?;
     Ok(())
 }
 
-pub async fn template(db: &D1Database, id: &str) -> Result<Option<TemplateRow>, StoreError> {
+const TEMPLATE_COLUMNS: &str = "id, name, channel, body, created_at, account_id";
+
+/// A template `account_id` may see and send with: its own or a shared one, not deleted.
+pub async fn template(
+    db: &D1Database,
+    id: &str,
+    account_id: &str,
+) -> Result<Option<TemplateRow>, StoreError> {
     first(stmt(
         db,
-        "SELECT id, name, channel, body, created_at FROM templates WHERE id = ?1",
-        &[text(id)],
+        &format!(
+            "SELECT {TEMPLATE_COLUMNS} FROM templates WHERE id = ?1 AND deleted_at IS NULL \
+             AND (account_id IS NULL OR account_id = ?2)"
+        ),
+        &[text(id), text(account_id)],
     )?)
     .await
+}
+
+/// Every template the account may see (its own and the shared ones), newest first.
+pub async fn visible_templates(
+    db: &D1Database,
+    account_id: &str,
+) -> Result<Vec<TemplateRow>, StoreError> {
+    all(stmt(
+        db,
+        &format!(
+            "SELECT {TEMPLATE_COLUMNS} FROM templates WHERE deleted_at IS NULL \
+             AND (account_id IS NULL OR account_id = ?1) ORDER BY created_at DESC, rowid DESC \
+             LIMIT 1000"
+        ),
+        &[text(account_id)],
+    )?)
+    .await
+}
+
+/// Deletes (softly) one of the account's own templates; `false` when it has no such live
+/// template (messages keep referencing a deleted one).
+pub async fn delete_own_template(
+    db: &D1Database,
+    id: &str,
+    account_id: &str,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
+    let changed = run(stmt(
+        db,
+        "UPDATE templates SET deleted_at = ?3 WHERE id = ?1 AND account_id = ?2 \
+         AND deleted_at IS NULL",
+        &[text(id), text(account_id), int(now_ms)],
+    )?)
+    .await?;
+    Ok(changed == 1)
 }
 
 pub struct NewMessage<'a> {

@@ -5,6 +5,8 @@ pub mod catalog;
 pub mod constraint;
 pub mod dashboard;
 pub mod idempotency;
+pub mod keys;
+pub mod logins;
 pub mod messages;
 pub mod sessions;
 pub mod wallet;

@@ -93,6 +93,9 @@ pub fn entry_statements(
 pub struct Wallet {
     pub balance: i64,
     pub currency: String,
+    /// The account may move money (`SIGNUP_APPROVAL`).
+    #[serde(default)]
+    pub approved: i64,
 }
 
 /// The wallet of the live key whose hash is given, in the same D1 round trip as the key
@@ -100,7 +103,11 @@ pub struct Wallet {
 pub async fn wallet_for_key(db: &D1Database, key_hash: &str) -> Result<Option<Wallet>, StoreError> {
     first::<Wallet>(stmt(
         db,
-        &format!("SELECT balance, currency FROM wallets WHERE account_id = ({LIVE_KEY_ACCOUNT})"),
+        &format!(
+            "SELECT w.balance AS balance, w.currency AS currency, a.approved AS approved \
+             FROM wallets w JOIN accounts a ON a.id = w.account_id \
+             WHERE w.account_id = ({LIVE_KEY_ACCOUNT})"
+        ),
         &[text(key_hash)],
     )?)
     .await

@@ -47,7 +47,7 @@ fn text_field<'a>(data: &'a Map<String, Value>, name: &str) -> Result<Option<&'a
 
 /// `POST /api/verify/` → `{"account_id","message_id","phone","create_date","expire_date"}`
 pub async fn send(ctx: &Ctx) -> Result<Reply, AppError> {
-    let who = auth::account(ctx).await?;
+    let who = auth::payer(ctx).await?;
     let data = data(ctx, false)?;
     let sender = text_field(&data, "sender")?.ok_or_else(|| AppError::of(Code::SenderMissing))?;
     if sender.chars().count() > MAX_SENDER_CHARS {
@@ -69,7 +69,7 @@ pub async fn send(ctx: &Ctx) -> Result<Reply, AppError> {
     let template_id = text_field(&data, "template")
         .map_err(|_| AppError::of(Code::InvalidTemplateId))?
         .ok_or_else(|| AppError::of(Code::TemplateMissing))?;
-    let template = otp::find_template(&ctx.app, template_id).await?;
+    let template = otp::find_template(&ctx.app, &who, template_id).await?;
     let channel_text =
         text_field(&data, "channel").map_err(|_| AppError::of(Code::InvalidChannel))?;
     let channel = otp::channel(&ctx.app, channel_text)?;

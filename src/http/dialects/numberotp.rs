@@ -22,7 +22,7 @@ pub async fn balance(ctx: &Ctx) -> Result<Reply, AppError> {
         "balance": w.balance.as_f64(),
         "credits": w.balance.credits(),
         "freeCreditsUsed": 0,
-        "isApproved": true,
+        "isApproved": w.approved,
         "currency": w.currency,
         "source": "api",
     })))
@@ -71,7 +71,8 @@ pub async fn profile(ctx: &Ctx) -> Result<Reply, AppError> {
         "data": {
             "id": p.id,
             "name": p.name,
-            "isApproved": p.status == "active",
+            "email": p.email,
+            "isApproved": p.status == "active" && p.approved == 1,
             "createdAt": p.created_at,
             "balance": balance.as_f64(),
             "credits": balance.credits(),
@@ -184,7 +185,7 @@ fn rented(r: &Rented) -> Reply {
 /// rent duration (`hours`, default the shortest offered); every SMS to it is kept.
 /// `remainingCredits` is the balance after the charge, in credits.
 pub async fn rent(ctx: &Ctx) -> Result<Reply, AppError> {
-    let who = auth::account(ctx).await?;
+    let who = auth::payer(ctx).await?;
     let body: RentIn = ctx.json()?;
     if body.hours == Some(0) {
         return Err(AppError::invalid("'hours' must be at least 1"));

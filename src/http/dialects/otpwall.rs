@@ -64,7 +64,7 @@ fn bought(b: &Bought) -> Reply {
 
 /// `POST /v1/number {service,country[,operator,max_price]}`
 pub async fn buy_number(ctx: &Ctx) -> Result<Reply, AppError> {
-    let who = auth::account(ctx).await?;
+    let who = auth::payer(ctx).await?;
     let body: BuyIn = ctx.json()?;
     let max_price = match &body.max_price {
         None | Some(serde_json::Value::Null) => None,

@@ -30,7 +30,7 @@ struct SendBody {
 /// `POST /v1/otp/send {to, channel, length}` →
 /// `{"session_id","status":"sent","expires_at","resend_available_at",…}`
 pub async fn send(ctx: &Ctx) -> Result<Reply, AppError> {
-    let who = auth::account(ctx).await?;
+    let who = auth::payer(ctx).await?;
     let body: SendBody = ctx.json()?;
     let phone = recipient("to", &body.to, PlusSign::Required)?;
     let channel = otp::channel(&ctx.app, body.channel.as_deref())?;
@@ -135,7 +135,7 @@ fn queued(q: &Queued) -> Reply {
 /// `202 {"message_id","status":"queued"}`; delivered after the response. A template with
 /// `{code}` gets a fresh code, checkable at `/v1/otp/verify` with `session_id` = message id.
 pub async fn message_send(ctx: &Ctx) -> Result<Reply, AppError> {
-    let who = auth::account(ctx).await?;
+    let who = auth::payer(ctx).await?;
     let body: MessageBody = ctx.json()?;
     let order = MessageOrder {
         phone: recipient("phone_number", &body.phone_number, PlusSign::Optional)?,

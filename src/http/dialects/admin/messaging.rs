@@ -1,10 +1,9 @@
 //! Operator routes for the OTP side: templates, the sandbox outbox.
 use crate::app::messages;
 use crate::domain::error::{AppError, Code};
-use crate::domain::otp::{known_channel, CHANNELS};
 use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::time::rfc3339;
-use crate::http::input::label;
+use crate::http::input::template_fields;
 use crate::http::server::Ctx;
 use crate::http::{auth, Reply};
 use serde::Deserialize;
@@ -21,12 +20,8 @@ struct NewTemplate {
 pub async fn create_template(ctx: &Ctx) -> Result<Reply, AppError> {
     auth::admin(ctx)?;
     let input: NewTemplate = ctx.json()?;
-    let name = label("name", &input.name)?;
-    let channel = known_channel(&input.channel).ok_or_else(|| {
-        let m = format!("'channel' must be one of: {}", CHANNELS.join(", "));
-        AppError::new(Code::InvalidChannel, m)
-    })?;
-    let t = messages::create_template(&ctx.app, name, channel.to_owned(), input.body).await?;
+    let (name, channel) = template_fields(&input.name, &input.channel)?;
+    let t = messages::create_template(&ctx.app, None, name, channel, input.body).await?;
     Ok(Reply::json(
         201,
         &json!({

@@ -1,0 +1,421 @@
+//! Customers sign themselves up (issue 11): registration, login sessions, password changes,
+//! their own API keys, approval for money moves, and the operator's account list.
+//!
+//! The rules live in `domain`: `account` (email, password policy, names, approval mode),
+//! `password` (argon2id), `session` (tokens, lifetimes), `lockout` (failed-login throttle).
+//! SQL lives in `store::logins` and `store::keys`.
+use super::App;
+use crate::domain::account::{check_password, display_name, key_name, Email, MAX_LIVE_KEYS};
+use crate::domain::error::{AppError, Code};
+use crate::domain::ids::{new_id, new_uuid, AccountId};
+use crate::domain::lockout::{email_subject, ip_subject, strictest, LockoutPolicy, Verdict};
+use crate::domain::pagination::Page;
+use crate::domain::password;
+use crate::domain::session::{
+    looks_like_session_token, new_token, token_hash, SessionPolicy, TouchMemo,
+};
+use crate::store::keys::{self as keys_store, CreatedKey, KeyRow, OwnRevocation};
+use crate::store::logins::{
+    self as store, AccountSummary, NewLoginAccount, NewSession, Registered,
+};
+use std::cell::RefCell;
+
+pub use crate::store::keys::KeyRow as KeyView;
+pub use crate::store::logins::SessionRow;
+
+/// An account as its owner sees it (`{"id","email","name","approved"}`).
+#[derive(Debug, Clone)]
+pub struct AccountView {
+    pub id: String,
+    pub email: Option<String>,
+    pub name: String,
+    pub approved: bool,
+}
+
+/// A session just opened: the token is in this answer (and the cookie) and nowhere else.
+pub struct Opened {
+    pub token: String,
+    pub session_id: String,
+    /// When the session ends if unused (the earlier of idle and absolute expiry), ms.
+    pub expires_at: i64,
+    /// The absolute lifetime, for the cookie's Max-Age.
+    pub max_age_secs: i64,
+    pub account: AccountView,
+}
+
+/// The caller behind a live session token.
+#[derive(Debug, Clone)]
+pub struct SessionPrincipal {
+    pub session_id: String,
+    pub account: AccountView,
+    pub expires_at: i64,
+}
+
+impl SessionPrincipal {
+    pub fn account_id(&self) -> AccountId {
+        AccountId(self.account.id.clone())
+    }
+}
+
+/// Where a login comes from: the throttle is per email and per client IP.
+pub struct Client<'a> {
+    pub ip: &'a str,
+    pub user_agent: Option<&'a str>,
+}
+
+fn session_policy(app: &App) -> SessionPolicy {
+    SessionPolicy {
+        idle_ms: app.config.session_idle_ms,
+        absolute_ms: app.config.session_max_ms,
+    }
+}
+
+fn lockouts(app: &App) -> (LockoutPolicy, LockoutPolicy) {
+    let c = &app.config;
+    let per = |max_failures| LockoutPolicy {
+        max_failures,
+        window_ms: c.login_lock_ms,
+        lock_ms: c.login_lock_ms,
+    };
+    (per(c.login_max_failures), per(c.login_max_failures_per_ip))
+}
+
+fn invalid_email(e: impl std::fmt::Display) -> AppError {
+    AppError::new(Code::InvalidEmail, e.to_string())
+}
+
+fn rejected(e: impl std::fmt::Display) -> AppError {
+    AppError::new(Code::PasswordRejected, e.to_string())
+}
+
+fn hash_failed(e: impl std::fmt::Display) -> AppError {
+    AppError::internal(format!("password hash: {e}"))
+}
+
+fn user_agent(ua: Option<&str>) -> Option<String> {
+    ua.map(|u| u.chars().filter(|c| !c.is_control()).take(255).collect())
+}
+
+async fn open(
+    app: &App,
+    account: AccountView,
+    client: &Client<'_>,
+    batch_with: Option<NewLoginAccount<'_>>,
+) -> Result<Result<Opened, Registered>, AppError> {
+    let policy = session_policy(app);
+    let token = new_token()?;
+    let session_id = new_id("ses")?;
+    let expiry = policy.start(app.now_ms);
+    let ua = user_agent(client.user_agent);
+    let session = NewSession {
+        id: &session_id,
+        account_id: &account.id,
+        token_hash: &token.hash,
+        expiry,
+        now_ms: app.now_ms,
+        user_agent: ua.as_deref(),
+    };
+    let db = app.db()?;
+    match batch_with {
+        Some(new_account) => {
+            let insert = store::insert_session(&db, &session)?;
+            if let Registered::EmailTaken = store::register(&db, &new_account, insert).await? {
+                return Ok(Err(Registered::EmailTaken));
+            }
+        }
+        None => store::open_session(&db, &session).await?,
+    }
+    Ok(Ok(Opened {
+        token: token.token,
+        session_id,
+        expires_at: expiry.effective(),
+        max_age_secs: policy.cookie_max_age_secs(),
+        account,
+    }))
+}
+
+/// `POST /api/v1/auth/register`: a new account (empty wallet, approved unless
+/// `SIGNUP_APPROVAL = "manual"`) and its first session. One account per email: a second
+/// registration, even in parallel, is 409 (2401).
+pub async fn register(
+    app: &App,
+    email: &str,
+    password: &str,
+    name: Option<&str>,
+    client: &Client<'_>,
+) -> Result<Opened, AppError> {
+    let email = Email::parse(email).map_err(invalid_email)?;
+    check_password(password, Some(&email)).map_err(rejected)?;
+    let name = display_name(name, &email).map_err(AppError::invalid)?;
+    let hash = password::hash(password).map_err(hash_failed)?;
+    let account_id = new_uuid()?;
+    let approved = app.config.signup_approval.starts_approved();
+    let view = AccountView {
+        id: account_id.clone(),
+        email: Some(email.as_str().to_owned()),
+        name: name.clone(),
+        approved,
+    };
+    let new_account = NewLoginAccount {
+        account_id: &account_id,
+        email: email.as_str(),
+        name: &name,
+        password_hash: &hash,
+        approved,
+        currency: &app.config.currency,
+        now_ms: app.now_ms,
+    };
+    match open(app, view, client, Some(new_account)).await? {
+        Ok(opened) => Ok(opened),
+        Err(_) => Err(AppError::of(Code::EmailTaken)),
+    }
+}
+
+/// Counts one password attempt for the email and the client IP (before the password is
+/// checked), and refuses (429, 2404) when either is locked.
+async fn admit_attempt(app: &App, email: &str, ip: &str) -> Result<(String, String), AppError> {
+    let (per_email, per_ip) = lockouts(app);
+    let subjects = (email_subject(email), ip_subject(ip));
+    let db = app.db()?;
+    let counted = store::count_attempts(
+        &db,
+        &[&subjects.0, &subjects.1],
+        app.now_ms,
+        per_email.stale_before(app.now_ms),
+    )
+    .await?;
+    let verdicts: Vec<Verdict> = counted
+        .iter()
+        .zip([per_email, per_ip])
+        .map(|(row, policy)| policy.judge(*row, app.now_ms))
+        .collect();
+    for (verdict, subject) in verdicts.iter().zip([&subjects.0, &subjects.1]) {
+        if let Verdict::Locked {
+            until, newly: true, ..
+        } = verdict
+        {
+            store::lock(&db, subject, *until, app.now_ms).await?;
+        }
+    }
+    match strictest(&verdicts) {
+        Verdict::Proceed => Ok(subjects),
+        Verdict::Locked {
+            retry_after_secs, ..
+        } => Err(AppError::new(
+            Code::LoginLocked,
+            format!(
+                "too many failed logins; try again in {} minute(s)",
+                retry_after_secs.div_ceil(60)
+            ),
+        )
+        .with_retry_after(retry_after_secs)),
+    }
+}
+
+fn bad_credentials() -> AppError {
+    AppError::of(Code::BadCredentials)
+}
+
+/// `POST /api/v1/auth/login`. An unknown email and a wrong password get the same answer
+/// (401, 2400) after the same work (one argon2id hash each).
+pub async fn login(
+    app: &App,
+    email: &str,
+    password: &str,
+    client: &Client<'_>,
+) -> Result<Opened, AppError> {
+    // A malformed address cannot belong to any account: nothing to throttle or to hash.
+    let Ok(email) = Email::parse(email) else {
+        return Err(bad_credentials());
+    };
+    let (email_key, ip_key) = admit_attempt(app, email.as_str(), client.ip).await?;
+    let db = app.db()?;
+    let found = store::by_email(&db, email.as_str()).await?;
+    let stored = found.as_ref().and_then(|l| l.password_hash.as_deref());
+    if !password::verify_or_dummy(password, stored) {
+        return Err(bad_credentials());
+    }
+    let Some(login) = found else {
+        return Err(bad_credentials());
+    };
+    store::attempt_succeeded(&db, &email_key, &ip_key, app.now_ms).await?;
+    if let Some(old) = login
+        .password_hash
+        .as_deref()
+        .filter(|h| password::needs_rehash(h))
+    {
+        let new = password::hash(password).map_err(hash_failed)?;
+        store::rehash(&db, &login.id, old, &new).await?;
+    }
+    let view = AccountView {
+        id: login.id,
+        email: login.email,
+        name: login.name,
+        approved: login.approved == 1,
+    };
+    match open(app, view, client, None).await? {
+        Ok(opened) => Ok(opened),
+        Err(_) => Err(AppError::internal("a login opened no session")),
+    }
+}
+
+/// The live session behind a presented token, or 401 (malformed, unknown, expired or
+/// revoked alike).
+pub async fn session(app: &App, token: &str) -> Result<SessionPrincipal, AppError> {
+    if !looks_like_session_token(token) {
+        return Err(AppError::unauthorized());
+    }
+    let live = store::live_session(&app.db()?, &token_hash(token), app.now_ms).await?;
+    let live = live.ok_or_else(AppError::unauthorized)?;
+    Ok(SessionPrincipal {
+        expires_at: live.idle_expires_at.min(live.expires_at),
+        session_id: live.session_id,
+        account: AccountView {
+            id: live.account_id,
+            email: live.email,
+            name: live.name,
+            approved: live.approved == 1,
+        },
+    })
+}
+
+/// `POST /api/v1/auth/logout`: the session is dead at once.
+pub async fn logout(app: &App, who: &SessionPrincipal) -> Result<(), AppError> {
+    store::revoke_session(&app.db()?, &who.account.id, &who.session_id, app.now_ms).await?;
+    Ok(())
+}
+
+/// `POST /api/v1/auth/password`: checks the current password (throttled like a login),
+/// applies the policy to the new one, stores its hash and revokes every other session.
+/// Returns how many sessions were revoked.
+pub async fn change_password(
+    app: &App,
+    who: &SessionPrincipal,
+    current: &str,
+    new: &str,
+    client: &Client<'_>,
+) -> Result<usize, AppError> {
+    let db = app.db()?;
+    let login = store::by_id(&db, &who.account.id)
+        .await?
+        .ok_or_else(AppError::unauthorized)?;
+    let email = login.email.as_deref().and_then(|e| Email::parse(e).ok());
+    let subject_email = email.as_ref().map_or(login.id.as_str(), Email::as_str);
+    let (email_key, ip_key) = admit_attempt(app, subject_email, client.ip).await?;
+    if !password::verify_or_dummy(current, login.password_hash.as_deref()) {
+        return Err(AppError::of(Code::WrongPassword));
+    }
+    store::attempt_succeeded(&db, &email_key, &ip_key, app.now_ms).await?;
+    check_password(new, email.as_ref()).map_err(rejected)?;
+    let hash = password::hash(new).map_err(hash_failed)?;
+    Ok(store::change_password(&db, &login.id, &hash, &who.session_id, app.now_ms).await?)
+}
+
+/// The account's live sessions, newest first.
+pub async fn sessions(app: &App, who: &SessionPrincipal) -> Result<Vec<SessionRow>, AppError> {
+    Ok(store::live_sessions(&app.db()?, &who.account.id, app.now_ms).await?)
+}
+
+/// Revokes one of the caller's own sessions (another account's: 404, as for no session).
+pub async fn revoke_session(
+    app: &App,
+    who: &SessionPrincipal,
+    session_id: &str,
+) -> Result<(), AppError> {
+    if store::revoke_session(&app.db()?, &who.account.id, session_id, app.now_ms).await? {
+        Ok(())
+    } else {
+        Err(AppError::not_found("session"))
+    }
+}
+
+thread_local! {
+    static TOUCHED: RefCell<TouchMemo> = RefCell::new(TouchMemo::default());
+}
+
+/// Records, after the response, that a session token or an API key (by its hash) was used:
+/// a session's idle expiry moves forward, a key's `last_used_at` is set. At most one D1
+/// write a minute per credential per isolate; a failed write is only logged.
+pub fn note_use(app: &App, credential_hash: &str, is_session: bool) {
+    let due = TOUCHED.with(|m| m.borrow_mut().due(credential_hash, app.now_ms));
+    if !due {
+        return;
+    }
+    let Ok(db) = app.db() else {
+        return;
+    };
+    let (hash, now) = (credential_hash.to_owned(), app.now_ms);
+    let touch = session_policy(app).touch(now);
+    app.later(async move {
+        let result = if is_session {
+            store::touch_session(&db, &hash, now, touch.idle_expires_at, touch.seen_before).await
+        } else {
+            keys_store::touch(&db, &hash, now, touch.seen_before).await
+        };
+        if let Err(e) = result {
+            worker::console_error!("recording a credential's use failed: {e}");
+        }
+    });
+}
+
+// --- API keys (a session is required: the dialect refuses an API key) ---
+
+pub async fn list_keys(app: &App, account: &AccountId) -> Result<Vec<KeyRow>, AppError> {
+    Ok(keys_store::list(&app.db()?, account.as_str()).await?)
+}
+
+/// A new key, shown once; 409 (2408) past 20 live keys.
+pub async fn create_key(
+    app: &App,
+    account: &AccountId,
+    name: Option<&str>,
+) -> Result<CreatedKey, AppError> {
+    let name = key_name(name).map_err(AppError::invalid)?;
+    let created = keys_store::create(
+        &app.db()?,
+        account.as_str(),
+        &name,
+        MAX_LIVE_KEYS,
+        app.now_ms,
+    )
+    .await?;
+    created.ok_or_else(|| {
+        AppError::new(
+            Code::KeyLimit,
+            format!("an account has at most {MAX_LIVE_KEYS} live keys; revoke one first"),
+        )
+    })
+}
+
+/// Revokes one of the account's keys at once (again: no error; another's: 404).
+pub async fn revoke_key(app: &App, account: &AccountId, key_id: &str) -> Result<(), AppError> {
+    match keys_store::revoke(&app.db()?, account.as_str(), key_id, app.now_ms).await? {
+        OwnRevocation::Revoked | OwnRevocation::AlreadyRevoked => Ok(()),
+        OwnRevocation::NotYours => Err(AppError::not_found("key")),
+    }
+}
+
+// --- approval and the operator ---
+
+/// Refuses a money move (403, 2405) while the account awaits the operator's approval.
+pub fn require_approved(approved: bool) -> Result<(), AppError> {
+    if approved {
+        Ok(())
+    } else {
+        Err(AppError::of(Code::NotApproved))
+    }
+}
+
+/// `POST /admin/accounts/{id}/approve` (404 when there is no such account).
+pub async fn approve(app: &App, account_id: &str) -> Result<(), AppError> {
+    if store::approve(&app.db()?, account_id, app.now_ms).await? {
+        Ok(())
+    } else {
+        Err(AppError::not_found("account"))
+    }
+}
+
+/// `GET /admin/accounts?page&limit`: newest first, and the total.
+pub async fn list_accounts(app: &App, page: Page) -> Result<(Vec<AccountSummary>, u64), AppError> {
+    Ok(store::list(&app.db()?, page.limit, page.offset()).await?)
+}

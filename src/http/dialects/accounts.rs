@@ -1,0 +1,310 @@
+//! Customer accounts (issue 11): `/api/v1/auth/*` (sign-up, login sessions, password),
+//! `/v1/keys` (a session is required), `/v1/templates` (a session or an API key), and the
+//! operator's `GET /admin/accounts` and `POST /admin/accounts/{id}/approve`. Thin: parse,
+//! call `app::customers` / `app::messages`, render, set or clear the session cookie.
+use crate::app::customers::{self, AccountView, Client, KeyView, Opened, SessionPrincipal};
+use crate::app::messages::{self, LoadedTemplate};
+use crate::domain::error::{AppError, Code};
+use crate::domain::money::Money;
+use crate::domain::session::{
+    clear_cookie, cookie_secure, origin_allowed_without_cookie, set_cookie,
+};
+use crate::domain::time::rfc3339;
+use crate::http::input::template_fields;
+use crate::http::server::Ctx;
+use crate::http::{auth, Reply};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+fn account_json(a: &AccountView) -> Value {
+    json!({"id": a.id, "email": a.email, "name": a.name, "approved": a.approved})
+}
+
+fn client(ctx: &Ctx) -> Client<'_> {
+    Client {
+        ip: &ctx.ip,
+        user_agent: None,
+    }
+}
+
+/// Login and sign-up carry no session yet, but a page of another origin must not log its
+/// visitor in (login CSRF): an `Origin` header, when present, must be ours.
+fn not_cross_origin(ctx: &Ctx) -> Result<(), AppError> {
+    if origin_allowed_without_cookie(&ctx.url, ctx.header("Origin").as_deref()) {
+        Ok(())
+    } else {
+        Err(AppError::of(Code::CrossOrigin))
+    }
+}
+
+fn opened_reply(ctx: &Ctx, status: u16, o: &Opened) -> Reply {
+    let cookie = set_cookie(&o.token, o.max_age_secs, cookie_secure(&ctx.url));
+    Reply::json(
+        status,
+        &json!({
+            "token": o.token,
+            "expires_at": rfc3339(o.expires_at),
+            "session_id": o.session_id,
+            "account": account_json(&o.account),
+        }),
+    )
+    .with_header("Set-Cookie", cookie)
+    .with_header("Cache-Control", "no-store".to_owned())
+}
+
+#[derive(Deserialize)]
+struct RegisterBody {
+    email: String,
+    password: String,
+    name: Option<String>,
+}
+
+/// `POST /api/v1/auth/register {"email","password"[,"name"]}` → 201, as a login.
+pub async fn register(ctx: &Ctx) -> Result<Reply, AppError> {
+    not_cross_origin(ctx)?;
+    let body: RegisterBody = ctx.json()?;
+    let ua = ctx.header("User-Agent");
+    let who = Client {
+        user_agent: ua.as_deref(),
+        ..client(ctx)
+    };
+    let opened = customers::register(
+        &ctx.app,
+        &body.email,
+        &body.password,
+        body.name.as_deref(),
+        &who,
+    )
+    .await?;
+    Ok(opened_reply(ctx, 201, &opened))
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    email: String,
+    password: String,
+}
+
+/// `POST /api/v1/auth/login {"email","password"}` → `{"token","expires_at","account"}`.
+pub async fn login(ctx: &Ctx) -> Result<Reply, AppError> {
+    not_cross_origin(ctx)?;
+    let body: LoginBody = ctx.json()?;
+    let ua = ctx.header("User-Agent");
+    let who = Client {
+        user_agent: ua.as_deref(),
+        ..client(ctx)
+    };
+    let opened = customers::login(&ctx.app, &body.email, &body.password, &who).await?;
+    Ok(opened_reply(ctx, 200, &opened))
+}
+
+/// `POST /api/v1/auth/logout`: the session is revoked at once, the cookie cleared.
+pub async fn logout(ctx: &Ctx) -> Result<Reply, AppError> {
+    let who = auth::session(ctx).await?;
+    customers::logout(&ctx.app, &who).await?;
+    Ok(Reply::ok(json!({"logged_out": true}))
+        .with_header("Set-Cookie", clear_cookie(cookie_secure(&ctx.url))))
+}
+
+fn session_json(who: &SessionPrincipal) -> Value {
+    json!({"account": account_json(&who.account), "expires_at": rfc3339(who.expires_at)})
+}
+
+/// `GET /api/v1/auth/session` → `{"account":{"id","email","name","approved"},"expires_at"}`.
+pub async fn session(ctx: &Ctx) -> Result<Reply, AppError> {
+    let who = auth::session(ctx).await?;
+    Ok(Reply::ok(session_json(&who)).with_header("Cache-Control", "no-store".to_owned()))
+}
+
+#[derive(Deserialize)]
+struct PasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+/// `POST /api/v1/auth/password {"current_password","new_password"}`: every other session
+/// of the account is revoked.
+pub async fn password(ctx: &Ctx) -> Result<Reply, AppError> {
+    let who = auth::session(ctx).await?;
+    let body: PasswordBody = ctx.json()?;
+    let revoked = customers::change_password(
+        &ctx.app,
+        &who,
+        &body.current_password,
+        &body.new_password,
+        &client(ctx),
+    )
+    .await?;
+    Ok(Reply::ok(
+        json!({"changed": true, "revoked_sessions": revoked}),
+    ))
+}
+
+/// `GET /api/v1/auth/sessions`: the account's live sessions, newest first.
+pub async fn sessions(ctx: &Ctx) -> Result<Reply, AppError> {
+    let who = auth::session(ctx).await?;
+    let rows = customers::sessions(&ctx.app, &who).await?;
+    let list: Vec<Value> = rows
+        .iter()
+        .map(|s| {
+            json!({
+                "session_id": s.id,
+                "created_at": rfc3339(s.created_at),
+                "last_seen_at": rfc3339(s.last_seen_at),
+                "expires_at": rfc3339(s.idle_expires_at.min(s.expires_at)),
+                "user_agent": s.user_agent,
+                "current": s.id == who.session_id,
+            })
+        })
+        .collect();
+    Ok(Reply::ok(json!({"sessions": list})))
+}
+
+/// `DELETE /api/v1/auth/sessions/{id}`: one of the caller's own sessions.
+pub async fn revoke_session(ctx: &Ctx, session_id: &str) -> Result<Reply, AppError> {
+    let who = auth::session(ctx).await?;
+    customers::revoke_session(&ctx.app, &who, session_id).await?;
+    Ok(Reply::ok(
+        json!({"session_id": session_id, "revoked": true}),
+    ))
+}
+
+// --- /v1/keys ---
+
+fn key_json(k: &KeyView) -> Value {
+    json!({
+        "key_id": k.id,
+        "name": k.name,
+        "prefix": k.prefix,
+        "created_at": k.created_at,
+        "last_used_at": k.last_used_at,
+        "revoked_at": k.revoked_at,
+    })
+}
+
+#[derive(Deserialize, Default)]
+struct KeyBody {
+    name: Option<String>,
+}
+
+/// `GET | POST /v1/keys`: a session only (an API key cannot list or mint keys: 403).
+pub async fn keys(ctx: &Ctx) -> Result<Reply, AppError> {
+    let who = auth::key_manager(ctx).await?;
+    let account = who.account_id();
+    if ctx.method == "POST" {
+        let body: KeyBody = if ctx.body.is_empty() {
+            KeyBody::default()
+        } else {
+            ctx.json()?
+        };
+        let created = customers::create_key(&ctx.app, &account, body.name.as_deref()).await?;
+        let mut v = key_json(&created.row);
+        if let Some(o) = v.as_object_mut() {
+            o.insert("api_key".to_owned(), Value::String(created.api_key));
+        }
+        return Ok(Reply::json(201, &v).with_header("Cache-Control", "no-store".to_owned()));
+    }
+    let rows = customers::list_keys(&ctx.app, &account).await?;
+    Ok(Reply::ok(
+        json!({"keys": rows.iter().map(key_json).collect::<Vec<_>>()}),
+    ))
+}
+
+/// `DELETE /v1/keys/{key_id}`: revoked at once (another account's key: 404).
+pub async fn revoke_key(ctx: &Ctx, key_id: &str) -> Result<Reply, AppError> {
+    let who = auth::key_manager(ctx).await?;
+    customers::revoke_key(&ctx.app, &who.account_id(), key_id).await?;
+    Ok(Reply::ok(json!({"key_id": key_id, "revoked": true})))
+}
+
+// --- /v1/templates ---
+
+fn template_json(t: &LoadedTemplate) -> Value {
+    json!({
+        "template_id": t.row.id,
+        "name": t.row.name,
+        "channel": t.row.channel,
+        "body": t.row.body,
+        "has_code": t.parsed.has_code(),
+        "variables": t.parsed.variables().into_iter().collect::<Vec<_>>(),
+        "created_at": rfc3339(t.row.created_at),
+        "shared": t.shared(),
+    })
+}
+
+#[derive(Deserialize)]
+struct TemplateBody {
+    name: String,
+    channel: String,
+    body: String,
+}
+
+/// `GET | POST /v1/templates`: the account's own templates and the operator's shared ones.
+pub async fn templates(ctx: &Ctx) -> Result<Reply, AppError> {
+    let who = auth::account(ctx).await?;
+    if ctx.method == "POST" {
+        let b: TemplateBody = ctx.json()?;
+        let (name, channel) = template_fields(&b.name, &b.channel)?;
+        let t = messages::create_template(&ctx.app, Some(&who), name, channel, b.body).await?;
+        return Ok(Reply::json(201, &template_json(&t)));
+    }
+    let list = messages::templates(&ctx.app, &who).await?;
+    Ok(Reply::ok(
+        json!({"templates": list.iter().map(template_json).collect::<Vec<_>>()}),
+    ))
+}
+
+/// `GET | DELETE /v1/templates/{id}`.
+pub async fn template(ctx: &Ctx, id: &str) -> Result<Reply, AppError> {
+    let who = auth::account(ctx).await?;
+    if ctx.method == "DELETE" {
+        messages::delete_own_template(&ctx.app, &who, id).await?;
+        return Ok(Reply::ok(json!({"template_id": id, "deleted": true})));
+    }
+    Ok(Reply::ok(template_json(
+        &messages::visible_template(&ctx.app, &who, id).await?,
+    )))
+}
+
+// --- operator ---
+
+/// `GET /admin/accounts?page&limit`: newest first.
+pub async fn admin_list(ctx: &Ctx) -> Result<Reply, AppError> {
+    auth::admin(ctx)?;
+    let page = ctx.page()?;
+    let (rows, total) = customers::list_accounts(&ctx.app, page).await?;
+    let accounts: Vec<Value> = rows
+        .iter()
+        .map(|a| {
+            json!({
+                "account_id": a.account_id,
+                "email": a.email,
+                "name": a.name,
+                "approved": a.approved == 1,
+                "status": a.status,
+                "balance": Money::from_minor(a.balance).to_decimal_string(),
+                "currency": a.currency,
+                "created_at": a.created_at,
+            })
+        })
+        .collect();
+    let limit = u64::from(page.limit);
+    Ok(Reply::ok(json!({
+        "accounts": accounts,
+        "pagination": {
+            "page": page.page,
+            "limit": page.limit,
+            "total": total,
+            "total_pages": total.div_ceil(limit),
+        },
+    })))
+}
+
+/// `POST /admin/accounts/{id}/approve`: money moves are allowed from now on.
+pub async fn admin_approve(ctx: &Ctx, account_id: &str) -> Result<Reply, AppError> {
+    auth::admin(ctx)?;
+    customers::approve(&ctx.app, account_id).await?;
+    Ok(Reply::ok(
+        json!({"account_id": account_id, "approved": true}),
+    ))
+}
