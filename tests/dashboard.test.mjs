@@ -88,7 +88,7 @@ test("the dashboard is served by the Worker; API routes still reach the Worker",
 });
 
 test("journey: sign up, log in, key, buy, live SMS, complete, transactions, log out", async () => {
-  await page.goto(app.url);
+  await page.goto(String(app.url));
   await heading("Log in").waitFor();
   await page.getByRole("link", { name: "Create an account" }).click();
   await heading("Sign up").waitFor();
@@ -124,7 +124,7 @@ test("journey: sign up, log in, key, buy, live SMS, complete, transactions, log 
   await page.getByRole("button", { name: "Copy key" }).click();
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), key, "the copy button copies the key");
   // The key's name is text, not markup.
-  await page.getByRole("cell", { name: "ci <b>bold</b>" }).waitFor();
+  await page.getByRole("cell", { name: "ci <b>bold</b>", exact: true }).waitFor();
   assert.equal(await page.locator("table b").count(), 0);
   const bal = await app.request("GET", "/v1/balance", { key });
   assert.equal(bal.status, 200, bal.text);
@@ -157,7 +157,7 @@ test("journey: sign up, log in, key, buy, live SMS, complete, transactions, log 
   await page.getByRole("cell", { name: "purchase", exact: true }).first().waitFor();
 
   // Log out: the old session token is refused from then on.
-  const cookies = await context.cookies(app.url);
+  const cookies = await context.cookies(String(app.url));
   const sessionCookie = cookies.find((c) => c.httpOnly);
   assert.ok(sessionCookie, "a HttpOnly session cookie was set");
   const cookieHeader = `${sessionCookie.name}=${sessionCookie.value}`;
