@@ -209,6 +209,8 @@ test("every page at 375 px and 1280 px: screenshots, no horizontal overflow, lab
         for (const b of document.querySelectorAll("button")) {
           if (!(b.getAttribute("aria-label") || b.textContent.trim())) problems.push("a button without a name");
         }
+        const stray = document.querySelector("main").innerText.match(/\b(null|undefined|NaN)\b|\[object /);
+        if (stray) problems.push(`stray "${stray[0]}" on the page`);
         return { problems, overflow: document.documentElement.scrollWidth - window.innerWidth };
       });
       assert.deepEqual(audit.problems, [], `${p} at ${width}px`);

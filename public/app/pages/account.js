@@ -25,7 +25,7 @@ export async function overviewPage(root) {
     ),
     bal.isApproved === false
       ? h("p", { class: "note" }, "Until the operator approves this account, buying numbers and sending codes is refused.")
-      : null,
+      : "",
     h("h2", {}, "Recent transactions"),
     table("Recent transactions", txColumns, tx.data ?? [], "No transactions yet."),
     h("p", {}, h("a", { href: "#/transactions" }, "All transactions")),
