@@ -105,6 +105,20 @@ test("SSE: snapshot, each SMS and status change with its sequence number; the st
   assert.equal(s.events.length, 4);
 });
 
+test("SSE: any number of clients follow one activation; each gets every event once", async () => {
+  const { key } = await app.createAccount("many", "2.00");
+  const a = await buy(key);
+  const streams = await Promise.all(Array.from({ length: 12 }, () => openStream(key, a.activation_id)));
+  await until(() => streams.every((s) => s.events.length === 1));
+  await pushSms(app, supplier.secret, { number: a.number, text: "Your code is 246810" });
+  await until(() => streams.every((s) => s.events.length === 2));
+  assert.equal((await setStatus(key, a.activation_id, "complete")).status, 200);
+  await Promise.all(streams.map((s) => s.done));
+  for (const s of streams) {
+    assert.deepEqual(s.events.map((e) => [e.id, e.event]), [[0, "snapshot"], [1, "sms"], [2, "status"]]);
+  }
+});
+
 test("SSE: Last-Event-ID resumes with exactly the missed events; after the end, 204", async () => {
   const { key } = await app.createAccount("resume", "2.00");
   const a = await buy(key);
