@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, skipping whatever is already at the right
 # version: the wasm32 target, worker-build, the wasm-bindgen CLI matching Cargo.lock,
-# and the npm packages (wrangler, miniflare, binaryen's wasm-opt, esbuild).
+# and the npm packages (wrangler, miniflare, binaryen's wasm-opt, esbuild, playwright-core),
+# and Debian's chromium for the dashboard's browser test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -55,4 +56,12 @@ if ! python_tools_ok; then
   say "installing the Python test tools into .venv (tests/python/requirements.txt)"
   [ -x .venv/bin/python ] || python3 -m venv .venv
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+fi
+
+# The dashboard test drives Debian's Chromium through playwright-core (no browser download).
+if [ ! -x /usr/bin/chromium ]; then
+  say "installing Debian's chromium (for tests/dashboard.test.mjs)"
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y chromium
 fi

@@ -17,6 +17,14 @@ for name in ADMIN_TOKEN OTP_HMAC_SECRET SERVER_KEY; do
   fi
 done
 
+# Local development only: a webhook receiver on http://localhost:<port> or
+# http://127.0.0.1:<port> may be registered (a deployment keeps wrangler.toml's "false",
+# https only). .dev.vars is read by `wrangler dev` alone, never deployed.
+if ! grep -q "^WEBHOOK_ALLOW_LOCAL_HTTP=" .dev.vars; then
+  echo "[start] allowing http://localhost webhook receivers locally (WEBHOOK_ALLOW_LOCAL_HTTP in .dev.vars)"
+  printf 'WEBHOOK_ALLOW_LOCAL_HTTP="true"\n' >> .dev.vars
+fi
+
 echo "[start] applying D1 migrations locally"
 # Non-interactive: wrangler would otherwise ask for confirmation in a terminal.
 CI=true npx wrangler d1 migrations apply otpedge --local < /dev/null

@@ -30,6 +30,8 @@ mod store;
 #[cfg(target_arch = "wasm32")]
 pub use durable::activation_object::Activation;
 #[cfg(target_arch = "wasm32")]
+pub use durable::watch::ObjectWatch;
+#[cfg(target_arch = "wasm32")]
 pub use durable::webhook_dispatcher::WebhookDispatcher;
 
 #[cfg(target_arch = "wasm32")]

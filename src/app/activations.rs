@@ -7,11 +7,13 @@ use crate::domain::activation::{Command, Refusal};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{new_id, AccountId, KeyHash};
 use crate::domain::money::Money;
+use crate::domain::pagination::Page;
 use crate::domain::time::rfc3339;
 pub use crate::durable::activation_object::View;
-use crate::durable::activation_object::{self, Op, Outcome};
+use crate::durable::activation_object::{self, Change, Op, Outcome};
 use crate::store::activations::{self as store, NewActivation};
 use crate::store::batch;
+use crate::store::dashboard::{self as lists, ActivationRow};
 use std::future::Future;
 use worker::console_error;
 
@@ -176,9 +178,74 @@ async fn owned(app: &App, key: &KeyHash, id: &str) -> Result<(), AppError> {
 pub async fn status(app: &App, key: &KeyHash, id: &str) -> Result<View, AppError> {
     owned(app, key, id).await?;
     match activation_object::call(&app.env, id, Op::Get).await? {
-        Outcome::Ok { view } | Outcome::Refused { view, .. } => Ok(view),
+        Outcome::Ok { view } | Outcome::Refused { view, .. } | Outcome::Changes { view, .. } => {
+            Ok(view)
+        }
         Outcome::NotFound => Err(AppError::not_found("activation")),
     }
+}
+
+/// Long-poll: the activation once its `seq` is past `since` — at once if it already is (or
+/// the activation has ended), else at its next change, else after `wait_secs` (≤ 55)
+/// unchanged. The waiting happens in the activation's object.
+pub async fn wait_status(
+    app: &App,
+    key: &KeyHash,
+    id: &str,
+    since: u64,
+    wait_secs: u32,
+) -> Result<View, AppError> {
+    owned(app, key, id).await?;
+    let wait_ms = u64::from(wait_secs) * 1000;
+    Ok(next_changes(&app.env, id, Some(since), wait_ms).await?.view)
+}
+
+/// What a change feed (an event stream) answers: the state now, and the changes the client
+/// is owed (None: it gets a snapshot of now).
+pub struct Changes {
+    pub view: View,
+    pub changes: Option<Vec<Change>>,
+}
+
+/// Opens a change feed on the caller's activation: the changes after `since` (the client's
+/// `Last-Event-ID`; None for a first connection), without waiting.
+pub async fn follow(
+    app: &App,
+    key: &KeyHash,
+    id: &str,
+    since: Option<u64>,
+) -> Result<Changes, AppError> {
+    owned(app, key, id).await?;
+    next_changes(&app.env, id, since, 0).await
+}
+
+/// The next changes of an activation whose feed `follow` opened (only the bindings are
+/// needed, so a stream can ask again after its request's context is gone): at once if there are any
+/// after `since` (or it has ended), else at its next change, else after `wait_ms` with none.
+pub async fn next_changes(
+    env: &worker::Env,
+    id: &str,
+    since: Option<u64>,
+    wait_ms: u64,
+) -> Result<Changes, AppError> {
+    let op = Op::Changes { since, wait_ms };
+    match activation_object::call(env, id, op).await? {
+        Outcome::Changes { view, changes } => Ok(Changes { view, changes }),
+        Outcome::Ok { view } | Outcome::Refused { view, .. } => Ok(Changes {
+            view,
+            changes: None,
+        }),
+        Outcome::NotFound => Err(AppError::not_found("activation")),
+    }
+}
+
+/// The account's activations, newest first (status as D1 mirrors it).
+pub async fn list(
+    app: &App,
+    account: &AccountId,
+    page: Page,
+) -> Result<(Vec<ActivationRow>, u64), AppError> {
+    Ok(lists::activations(&app.db()?, account.as_str(), page).await?)
 }
 
 fn refusal_error(r: Refusal) -> AppError {
@@ -211,7 +278,7 @@ pub async fn set_status(
 ) -> Result<View, AppError> {
     owned(app, key, id).await?;
     match activation_object::call(&app.env, id, Op::Set { command }).await? {
-        Outcome::Ok { view } => Ok(view),
+        Outcome::Ok { view } | Outcome::Changes { view, .. } => Ok(view),
         Outcome::Refused { refusal, .. } => Err(refusal_error(refusal)),
         Outcome::NotFound => Err(AppError::not_found("activation")),
     }

@@ -9,6 +9,7 @@ use crate::domain::sms::{extract_code, is_fresh, parse_signature, signed_by, Sig
 use crate::durable::activation_object::{self, Op, Outcome, SmsEntry};
 use crate::store::activations::{self as store, NewSms};
 use crate::store::catalog::supplier_keys;
+use worker::console_error;
 
 /// What vouches for an inbound SMS: the `X-Signature` header over the raw body, and the
 /// supplier the request names (if it does).
@@ -102,6 +103,16 @@ pub async fn receive(
         let outcome =
             activation_object::call(&app.env, activation_id, Op::Sms { sms: entry }).await?;
         store::mark_sms(&db, &row.id, matches!(outcome, Outcome::Ok { .. })).await?;
+    }
+    // A rent has no object of its own: its watch wakes the rent's long-polls.
+    if let (true, Some("rent"), Some(rent_id)) = (
+        inserted,
+        row.target_kind.as_deref(),
+        row.target_id.as_deref(),
+    ) {
+        if let Err(e) = super::rents::sms_arrived(app, rent_id).await {
+            console_error!("rent {rent_id}: {}", e.message);
+        }
     }
     let matched = store::sms_by_supplier_id(&db, &supplier.id, &sms.sms_id)
         .await?

@@ -117,6 +117,23 @@ pub async fn outbox(app: &App, to: Option<&Phone>, limit: i64) -> Result<Vec<Out
     Ok(store::outbox(&app.db()?, to.map(Phone::e164), limit).await?)
 }
 
+/// The account's own texts in the sandbox outbox (those of its OTP sessions and template
+/// messages), newest first; only while some channel delivers to the sandbox.
+pub async fn account_outbox(
+    app: &App,
+    account: &AccountId,
+    page: crate::domain::pagination::Page,
+) -> Result<(Vec<crate::store::dashboard::OutboxRow>, u64), AppError> {
+    let sandbox = ["sms", "whatsapp", "voice"]
+        .iter()
+        .any(|c| app.config.provider_for(c) == "sandbox");
+    if !sandbox {
+        let m = "no channel delivers to the sandbox outbox on this deployment";
+        return Err(AppError::new(Code::RouteNotFound, m));
+    }
+    Ok(crate::store::dashboard::outbox(&app.db()?, account.as_str(), page).await?)
+}
+
 pub struct MessageOrder {
     pub phone: Phone,
     pub template_id: String,

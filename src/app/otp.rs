@@ -479,3 +479,35 @@ pub async fn session(app: &App, account: &AccountId, id: &str) -> Result<Session
 
 // Template lookups are the messages module's; re-exported for the OTP front doors.
 pub use messages::find_template;
+
+/// One of the account's OTP sessions as its list shows it, with its state now.
+pub struct SessionSummary {
+    pub row: crate::store::dashboard::OtpSessionRow,
+    /// `pending`, `verified`, `failed` or `expired`.
+    pub status: &'static str,
+}
+
+/// The account's OTP sessions, newest first.
+pub async fn recent_sessions(
+    app: &App,
+    account: &AccountId,
+    page: crate::domain::pagination::Page,
+) -> Result<(Vec<SessionSummary>, u64), AppError> {
+    let db = app.db()?;
+    let (rows, total) = crate::store::dashboard::otp_sessions(&db, account.as_str(), page).await?;
+    let list = rows
+        .into_iter()
+        .map(|row| {
+            let terminal = otp::terminal(
+                row.verified_at.is_some(),
+                row.attempts,
+                row.max_attempts,
+                row.expires_at,
+                app.now_ms,
+            );
+            let status = terminal.map_or("pending", Terminal::status);
+            SessionSummary { row, status }
+        })
+        .collect();
+    Ok((list, total))
+}

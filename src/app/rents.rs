@@ -6,10 +6,14 @@ use super::App;
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{new_id, AccountId};
 use crate::domain::money::Money;
+use crate::domain::pagination::Page;
+use crate::durable::watch;
 use crate::store::activations::{self as store, NewRent};
 pub use crate::store::activations::{RentRow, SmsRow};
 use crate::store::batch;
+use crate::store::dashboard as lists;
 use crate::store::wallet::{balance_after_of, balance_after_statement};
+use worker::Date;
 
 pub struct RentOrder {
     pub country: String,
@@ -110,6 +114,58 @@ pub struct RentView {
     pub rent: RentRow,
     pub sms: Vec<SmsRow>,
     pub active: bool,
+}
+
+/// The rent's watch (`durable::watch`): its `seq` is the number of SMS received.
+fn watch_name(id: &str) -> String {
+    format!("rent:{id}")
+}
+
+/// Wakes the rent's long-polls after an SMS for it was written to D1.
+pub async fn sms_arrived(app: &App, id: &str) -> Result<(), AppError> {
+    let count = store::rent_sms(&app.db()?, id).await?.len() as u64;
+    watch::bump(&app.env, &watch_name(id), count)
+        .await
+        .map_err(|e| AppError::internal(format!("rent watch: {e}")))?;
+    Ok(())
+}
+
+/// Long-poll on a rent's SMS: at once if more than `since` SMS arrived (or the rent is
+/// over), else at the next SMS, else after `wait_secs` (≤ 55). The rent's watch holds the
+/// waiting request; D1 is read before it waits, so no SMS slips between the two.
+pub async fn wait_status(
+    app: &App,
+    account: &AccountId,
+    id: &str,
+    since: u64,
+    wait_secs: u32,
+) -> Result<RentView, AppError> {
+    let view = status(app, account, id).await?;
+    let left = u64::try_from(view.rent.expires_at - app.now_ms).unwrap_or(0);
+    if view.sms.len() as u64 > since || left == 0 {
+        return Ok(view);
+    }
+    let wait_ms = (u64::from(wait_secs) * 1000).min(left);
+    watch::wait(&app.env, &watch_name(id), since, wait_ms)
+        .await
+        .map_err(|e| AppError::internal(format!("rent watch: {e}")))?;
+    let db = app.db()?;
+    let sms = store::rent_sms(&db, id).await?;
+    let active = (Date::now().as_millis() as i64) < view.rent.expires_at;
+    Ok(RentView {
+        rent: view.rent,
+        sms,
+        active,
+    })
+}
+
+/// The account's rents, newest first.
+pub async fn list(
+    app: &App,
+    account: &AccountId,
+    page: Page,
+) -> Result<(Vec<lists::RentRow>, u64), AppError> {
+    Ok(lists::rents(&app.db()?, account.as_str(), page).await?)
 }
 
 pub async fn status(app: &App, account: &AccountId, id: &str) -> Result<RentView, AppError> {

@@ -7,6 +7,7 @@ pub mod error;
 pub mod events;
 pub mod idempotency;
 pub mod ids;
+pub mod live;
 pub mod lockout;
 pub mod money;
 pub mod otp;

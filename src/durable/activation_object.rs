@@ -6,10 +6,12 @@
 //! storage, so two events can never both act on the same old state. Only then does it bring
 //! D1 in line (status mirror, lease release, refund): idempotent, guarded by a transition
 //! counter, and retried from the alarm until it succeeds.
+use super::signal::{wait_for, Waiters};
 use super::webhook_dispatcher;
 use crate::domain::activation::{apply, is_due, Command, Facts, Refusal, Status};
 use crate::domain::error::AppError;
 use crate::domain::events;
+use crate::domain::live::{self, Kind, Replay};
 use crate::store::activations::{self, ActivationSync};
 use crate::store::webhooks::Event;
 use serde::{Deserialize, Serialize};
@@ -49,6 +51,10 @@ struct Stored {
     /// Transitions so far, and the last one D1 is known to reflect.
     version: i64,
     synced_version: i64,
+    /// The changes, newest `live::LOG_CAP` (seq = `version` after each): what event streams
+    /// and long-polls replay. Absent in objects stored before it existed.
+    #[serde(default)]
+    log: Vec<live::Entry>,
 }
 
 impl Stored {
@@ -70,6 +76,39 @@ impl Stored {
             sms: self.sms.clone(),
             cancel_allowed_at_ms: self.cancel_allowed_at_ms,
             expires_at_ms: self.expires_at_ms,
+            seq: self.version,
+        }
+    }
+
+    /// The state right after one logged change (its status and the SMS held then).
+    fn view_at(&self, e: &live::Entry) -> View {
+        let mut v = self.view();
+        v.status = match e.status.as_str() {
+            "waiting" => Status::Waiting,
+            "received" => Status::Received,
+            "complete" => Status::Complete,
+            "cancelled" => Status::Cancelled,
+            _ => Status::Expired,
+        };
+        v.sms.truncate(e.sms_count);
+        v.seq = i64::try_from(e.seq).unwrap_or(i64::MAX);
+        v
+    }
+
+    /// What a client that has seen `since` is owed (None: a snapshot of now).
+    fn changes_since(&self, since: Option<u64>) -> Option<Vec<Change>> {
+        let current = u64::try_from(self.version).unwrap_or(0);
+        match live::replay(&self.log, current, since) {
+            Replay::Snapshot => None,
+            Replay::Entries(entries) => Some(
+                entries
+                    .into_iter()
+                    .map(|e| Change {
+                        kind: e.kind,
+                        view: self.view_at(e),
+                    })
+                    .collect(),
+            ),
         }
     }
 }
@@ -88,6 +127,19 @@ pub enum Op {
     Set {
         command: Command,
     },
+    /// The changes after `since` (None: the state now, as a snapshot). When there are none
+    /// and the activation is live, waits up to `wait_ms` (at most 55 s) for the next one.
+    Changes {
+        since: Option<u64>,
+        wait_ms: u64,
+    },
+}
+
+/// One change as replayed to a client: what happened, and the state right after it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Change {
+    pub kind: Kind,
+    pub view: View,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -106,20 +158,35 @@ pub struct View {
     pub sms: Vec<SmsEntry>,
     pub cancel_allowed_at_ms: i64,
     pub expires_at_ms: i64,
+    /// The activation's sequence number: its transitions so far (0 at purchase).
+    #[serde(default)]
+    pub seq: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Outcome {
-    Ok { view: View },
-    Refused { refusal: Refusal, view: View },
+    Ok {
+        view: View,
+    },
+    Refused {
+        refusal: Refusal,
+        view: View,
+    },
     NotFound,
+    /// The answer to `Op::Changes`: the state now, and the changes owed (None: snapshot).
+    Changes {
+        view: View,
+        changes: Option<Vec<Change>>,
+    },
 }
 
 #[durable_object]
 pub struct Activation {
     state: State,
     env: Env,
+    /// Long-polls and event streams waiting for this activation's next change.
+    waiters: Waiters,
 }
 
 fn now_ms() -> i64 {
@@ -156,6 +223,7 @@ impl Activation {
             expires_at_ms: row.expires_at,
             version: 0,
             synced_version: 0,
+            log: Vec::new(),
         };
         self.state.storage().put(STATE_KEY, &s).await?;
         self.schedule(&s).await?;
@@ -184,7 +252,22 @@ impl Activation {
             }
         }
         s.version += 1;
+        let kind = match command {
+            Command::Sms => Kind::Sms,
+            Command::Expire => Kind::Expiry,
+            _ => Kind::Status,
+        };
+        let entry = live::Entry {
+            seq: u64::try_from(s.version).unwrap_or(0),
+            kind,
+            status: s.status.as_str().to_owned(),
+            sms_count: s.sms.len(),
+            at_ms: now,
+        };
+        live::record(&mut s.log, entry);
         self.state.storage().put(STATE_KEY, &*s).await?;
+        // Stored: whoever waits for a change may look now.
+        self.waiters.wake_all();
         Ok(Ok(()))
     }
 
@@ -267,12 +350,19 @@ impl Activation {
 
     async fn handle(&self, call: Call) -> Result<Outcome> {
         let now = now_ms();
+        // Registered before the state is read, so no change can slip between the read and
+        // the wait.
+        let wake = matches!(call.op, Op::Changes { .. }).then(|| self.waiters.next());
+        let changes = match call.op {
+            Op::Changes { since, wait_ms } => Some((since, wait_ms)),
+            _ => None,
+        };
         let Some(mut s) = self.load(&call.id).await? else {
             return Ok(Outcome::NotFound);
         };
         self.catch_up(&mut s, now).await?;
         let result = match call.op {
-            Op::Init | Op::Get => Ok(()),
+            Op::Init | Op::Get | Op::Changes { .. } => Ok(()),
             Op::Sms { sms } => {
                 if s.sms.iter().any(|e| e.id == sms.id) {
                     Ok(()) // redelivery of an SMS the object already has
@@ -293,6 +383,21 @@ impl Activation {
         // the answer describes the state this event produced.
         let latest = self.stored().await?.unwrap_or_else(|| s.clone());
         self.schedule(&latest).await?;
+        if let (Some((since, wait_ms)), Some(wake)) = (changes, wake) {
+            let mut latest = latest;
+            let seen = since.is_some_and(|v| v == u64::try_from(latest.version).unwrap_or(0));
+            if seen && !latest.status.is_terminal() && wait_ms > 0 {
+                let cap = u64::from(live::MAX_WAIT_SECS) * 1000;
+                wait_for(wake, std::time::Duration::from_millis(wait_ms.min(cap))).await;
+                if let Some(now_stored) = self.stored().await? {
+                    latest = now_stored;
+                }
+            }
+            return Ok(Outcome::Changes {
+                view: latest.view(),
+                changes: latest.changes_since(since),
+            });
+        }
         Ok(match result {
             Ok(()) => Outcome::Ok { view: s.view() },
             Err(refusal) => Outcome::Refused {
@@ -305,7 +410,11 @@ impl Activation {
 
 impl DurableObject for Activation {
     fn new(state: State, env: Env) -> Self {
-        Self { state, env }
+        Self {
+            state,
+            env,
+            waiters: Waiters::default(),
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {

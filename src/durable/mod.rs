@@ -1,3 +1,5 @@
 //! Durable Objects, one file each.
 pub mod activation_object;
+pub mod signal;
+pub mod watch;
 pub mod webhook_dispatcher;

@@ -68,6 +68,12 @@ pub enum Route {
     },
     // Delivery provider callbacks.
     TwilioStatusCallback,
+    // Dashboard (issue 12): live activation updates, the customer's own lists.
+    ActivationEvents { id: String },
+    Activations,
+    Rents,
+    OtpSessions,
+    Outbox,
     // Customer accounts (issue 11): sign-up, login sessions, own keys and templates.
     AuthRegister,
     AuthLogin,
@@ -238,6 +244,14 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, RouteError> {
             let event_id = id(e).ok_or(RouteError::NotFound)?;
             on(m, "POST", vec![("POST", WebhookRedeliver { event_id })])
         }
+        ["v1", "activation", a, "events"] => {
+            let id = id(a).ok_or(RouteError::NotFound)?;
+            on(m, "GET", vec![("GET", ActivationEvents { id })])
+        }
+        ["v1", "activations"] => on(m, "GET", vec![("GET", Activations)]),
+        ["v1", "otp", "sessions"] => on(m, "GET", vec![("GET", OtpSessions)]),
+        ["v1", "outbox"] => on(m, "GET", vec![("GET", Outbox)]),
+        ["api", "internal", "rents"] => on(m, "GET", vec![("GET", Rents)]),
         ["v1", "otp", "send"] => on(m, "POST", vec![("POST", OtpSend)]),
         ["v1", "otp", "verify"] => on(m, "POST", vec![("POST", OtpVerify)]),
         ["v1", "messages", "send"] => on(m, "POST", vec![("POST", MessageSend)]),
@@ -337,6 +351,26 @@ mod tests {
             Ok(Route::WebhookRedeliver {
                 event_id: "evt_1".into()
             })
+        );
+    }
+
+    #[test]
+    fn dashboard_routes() {
+        assert_eq!(
+            resolve("GET", "/v1/activation/act_1/events"),
+            Ok(Route::ActivationEvents { id: "act_1".into() })
+        );
+        assert_eq!(resolve("GET", "/v1/activations"), Ok(Route::Activations));
+        assert_eq!(resolve("GET", "/api/internal/rents"), Ok(Route::Rents));
+        assert_eq!(resolve("GET", "/v1/otp/sessions"), Ok(Route::OtpSessions));
+        assert_eq!(resolve("GET", "/v1/outbox"), Ok(Route::Outbox));
+        assert_eq!(
+            resolve("POST", "/v1/activation/a/events"),
+            Err(RouteError::MethodNotAllowed("GET"))
+        );
+        assert_eq!(
+            resolve("GET", "/v1/activation//events"),
+            Err(RouteError::NotFound)
         );
     }
 

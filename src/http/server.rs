@@ -143,6 +143,21 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> worker::Result<Res
     };
 
     let decision = ratelimit::check(&ctx, Group::for_path(&ctx.path)).await;
+    // A streamed answer (Server-Sent Events) cannot be a `Reply`; errors still are.
+    if decision.allowed {
+        if let Ok(Route::ActivationEvents { id }) = resolve(&ctx.method, &ctx.path) {
+            return match dialects::otpwall::activation_events(&ctx, &id).await {
+                Ok(res) => {
+                    let headers = res.headers().clone();
+                    headers.set("X-RateLimit-Limit", &decision.limit.to_string())?;
+                    headers.set("X-RateLimit-Remaining", &decision.remaining.to_string())?;
+                    headers.set("X-RateLimit-Reset", &decision.reset.to_string())?;
+                    Ok(res.with_headers(headers))
+                }
+                Err(e) => respond(error_reply(&ctx, Failure::App(e)), &decision),
+            };
+        }
+    }
     let result = if decision.allowed {
         serve(&mut ctx, req).await
     } else {
@@ -251,6 +266,12 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         WebhookDeliveries => webhooks::deliveries(ctx).await,
         WebhookRedeliver { event_id } => webhooks::redeliver(ctx, &event_id).await,
         TwilioStatusCallback => callbacks::twilio_status_callback(ctx).await,
+        // Dashboard (issue 12). The event stream is answered in `handle` (a streamed body).
+        ActivationEvents { .. } => Err(AppError::internal("event streams are served by handle")),
+        Activations => otpwall::activation_list(ctx).await,
+        Rents => numberotp::rent_list(ctx).await,
+        OtpSessions => whatotp::session_list(ctx).await,
+        Outbox => whatotp::account_outbox(ctx).await,
         // Customer accounts: sign-up, login sessions, own keys and templates.
         AuthRegister => accounts::register(ctx).await,
         AuthLogin => accounts::login(ctx).await,

@@ -3,6 +3,7 @@ pub mod accounts;
 pub mod activations;
 pub mod catalog;
 pub mod constraint;
+pub mod dashboard;
 pub mod idempotency;
 pub mod keys;
 pub mod logins;

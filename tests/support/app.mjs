@@ -37,6 +37,30 @@ export function wranglerBindings() {
   return { durableObjects, kvNamespaces };
 }
 
+/** `[assets]` of wrangler.toml as Miniflare's `assets` option, built the way `wrangler dev`
+ * builds it (a `run_worker_first` list becomes static routing: `/x/*` runs the Worker first,
+ * `!/x/*` goes to the assets), so tests serve the dashboard exactly as `npm start` does. */
+export function wranglerAssets() {
+  const toml = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
+  const section = toml.split(/^\[assets\]\s*$/m)[1]?.split(/^\[/m)[0];
+  if (section === undefined) return undefined;
+  const str = (k) => section.match(new RegExp(`^${k}\\s*=\\s*"([^"]*)"`, "m"))?.[1];
+  const routerConfig = { has_user_worker: true };
+  const first = section.match(/^run_worker_first\s*=\s*(.+)$/m)?.[1].trim();
+  if (first === "true" || first === "false") routerConfig.invoke_user_worker_ahead_of_assets = first === "true";
+  else if (first) {
+    const rules = JSON.parse(first);
+    routerConfig.static_routing = {
+      user_worker: rules.filter((r) => r.startsWith("/")),
+      asset_worker: rules.filter((r) => r.startsWith("!/")).map((r) => r.slice(1)),
+    };
+  }
+  const assetConfig = {};
+  if (str("html_handling")) assetConfig.html_handling = str("html_handling");
+  if (str("not_found_handling")) assetConfig.not_found_handling = str("not_found_handling");
+  return { directory: path.join(ROOT, str("directory") ?? "public"), routerConfig, assetConfig };
+}
+
 /** The statements of every migration, in order, as wrangler would apply them. */
 export function migrationStatements() {
   const dir = path.join(ROOT, "migrations");
@@ -66,6 +90,7 @@ export async function spawnApp({ vars = {}, log = () => {}, ...extra } = {}) {
     cf: false,
     d1Databases: { DB: "otpedge-test" },
     ...wranglerBindings(),
+    assets: wranglerAssets(),
     bindings: { ...wranglerVars(), ADMIN_TOKEN: adminToken, SERVER_KEY: randomBytes(32).toString("hex"), ...vars },
     handleRuntimeStdio(stdout, stderr) {
       stdout.on("data", (d) => log(String(d)));

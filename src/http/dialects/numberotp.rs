@@ -4,6 +4,7 @@ use crate::app::idempotency::{BalanceAs, Idem};
 use crate::app::rents::{self, RentOrder, Rented};
 use crate::app::{accounts, catalog, wallet};
 use crate::domain::error::AppError;
+use crate::domain::live;
 use crate::domain::money::Money;
 use crate::domain::time::rfc3339;
 use crate::http::auth;
@@ -209,10 +210,16 @@ pub async fn rent(ctx: &Ctx) -> Result<Reply, AppError> {
     Ok(ctx.answer(answer, rented))
 }
 
-/// `GET /api/internal/rent/{id}`: the rent and every SMS its number received.
+/// `GET /api/internal/rent/{id}`: the rent and every SMS its number received. `?wait=N`
+/// (1–55 s) makes it a long-poll on `seq` (the number of SMS) past `since` (default 0).
 pub async fn rent_status(ctx: &Ctx, id: &str) -> Result<Reply, AppError> {
+    let wait = live::parse_wait(ctx.query("wait").as_deref()).map_err(AppError::invalid)?;
+    let since = live::parse_since(ctx.query("since").as_deref()).map_err(AppError::invalid)?;
     let who = auth::account(ctx).await?;
-    let v = rents::status(&ctx.app, &who, id).await?;
+    let v = match wait {
+        None => rents::status(&ctx.app, &who, id).await?,
+        Some(secs) => rents::wait_status(&ctx.app, &who, id, since, secs).await?,
+    };
     let r = &v.rent;
     let sms: Vec<Value> = v
         .sms
@@ -234,7 +241,43 @@ pub async fn rent_status(ctx: &Ctx, id: &str) -> Result<Reply, AppError> {
             "status": if v.active { "active" } else { "expired" },
             "createdAt": rfc3339(r.created_at),
             "expiresAt": rfc3339(r.expires_at),
+            "seq": sms.len(),
             "sms": sms,
+        },
+    })))
+}
+
+/// `GET /api/internal/rents?page&limit`: the account's rents, newest first.
+pub async fn rent_list(ctx: &Ctx) -> Result<Reply, AppError> {
+    let who = auth::account(ctx).await?;
+    let page = ctx.page()?;
+    let (rows, total) = rents::list(&ctx.app, &who, page).await?;
+    let now = ctx.app.now_ms;
+    let data: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "number": r.number,
+                "service": r.service,
+                "country": r.country,
+                "operator": r.operator,
+                "hours": r.hours,
+                "cost": Money::from_minor(r.cost).to_decimal_string(),
+                "status": if now < r.expires_at { "active" } else { "expired" },
+                "createdAt": rfc3339(r.created_at),
+                "expiresAt": rfc3339(r.expires_at),
+            })
+        })
+        .collect();
+    Ok(Reply::ok(json!({
+        "success": true,
+        "data": data,
+        "pagination": {
+            "page": page.page,
+            "limit": page.limit,
+            "total": total,
+            "totalPages": page.total_pages(total),
         },
     })))
 }

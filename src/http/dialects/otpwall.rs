@@ -5,6 +5,7 @@ use crate::app::inbound::{self, IncomingSms, Signed};
 use crate::app::{catalog, wallet};
 use crate::domain::activation::Command;
 use crate::domain::error::{AppError, Code};
+use crate::domain::live;
 use crate::domain::money::Money;
 use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::time::rfc3339;
@@ -89,8 +90,13 @@ pub async fn buy_number(ctx: &Ctx) -> Result<Reply, AppError> {
 }
 
 fn status_body(v: &View) -> Reply {
+    Reply::ok(status_json(v))
+}
+
+/// The activation as `GET …/status` shows it (also each event's `activation`).
+fn status_json(v: &View) -> serde_json::Value {
     let latest = v.sms.last();
-    Reply::ok(json!({
+    json!({
         "activation_id": v.id,
         "status": v.status.as_str(),
         "sms": latest.map(|s| s.text.clone()),
@@ -102,13 +108,62 @@ fn status_body(v: &View) -> Reply {
         "cost": Money::from_minor(v.cost).as_f64(),
         "expires_at": rfc3339(v.expires_at_ms),
         "cancel_allowed_at": rfc3339(v.cancel_allowed_at_ms),
-    }))
+        "seq": v.seq,
+    })
 }
 
 /// `GET /v1/activation/{id}/status`, read from the activation's object (authoritative).
+/// `?wait=N` (1–55 s) makes it a long-poll on `seq` past `since` (default 0).
 pub async fn activation_status(ctx: &Ctx, id: &str) -> Result<Reply, AppError> {
-    let view = activations::status(&ctx.app, &auth::key_hash(ctx)?, id).await?;
+    let wait = live::parse_wait(ctx.query("wait").as_deref()).map_err(AppError::invalid)?;
+    let since = live::parse_since(ctx.query("since").as_deref()).map_err(AppError::invalid)?;
+    let key = auth::key_hash(ctx)?;
+    let view = match wait {
+        None => activations::status(&ctx.app, &key, id).await?,
+        Some(secs) => activations::wait_status(&ctx.app, &key, id, since, secs).await?,
+    };
     Ok(status_body(&view))
+}
+
+/// `GET /v1/activation/{id}/events`: the activation's changes as Server-Sent Events
+/// (`http::live` frames them; each event's `activation` is the status body).
+pub async fn activation_events(ctx: &Ctx, id: &str) -> Result<worker::Response, AppError> {
+    let last = live::parse_last_event_id(ctx.header("Last-Event-ID").as_deref());
+    let opened = activations::follow(&ctx.app, &auth::key_hash(ctx)?, id, last).await?;
+    crate::http::live::event_stream(ctx, id, opened, status_json)
+}
+
+/// `GET /v1/activations?page&limit`: the account's activations, newest first.
+pub async fn activation_list(ctx: &Ctx) -> Result<Reply, AppError> {
+    let who = auth::account(ctx).await?;
+    let page = ctx.page()?;
+    let (rows, total) = activations::list(&ctx.app, &who, page).await?;
+    let data: Vec<_> = rows
+        .iter()
+        .map(|a| {
+            json!({
+                "activation_id": a.id,
+                "number": a.number,
+                "country": a.country,
+                "service": a.service,
+                "operator": a.operator,
+                "cost": Money::from_minor(a.cost).as_f64(),
+                "status": a.status,
+                "created_at": rfc3339(a.created_at),
+                "cancel_allowed_at": rfc3339(a.cancel_allowed_at),
+                "expires_at": rfc3339(a.expires_at),
+            })
+        })
+        .collect();
+    Ok(Reply::ok(json!({
+        "data": data,
+        "pagination": {
+            "page": page.page,
+            "limit": page.limit,
+            "total": total,
+            "total_pages": page.total_pages(total),
+        },
+    })))
 }
 
 #[derive(Deserialize)]

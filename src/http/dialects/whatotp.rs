@@ -171,3 +171,67 @@ pub async fn message_status(ctx: &Ctx, id: &str) -> Result<Reply, AppError> {
         "error": m.error,
     })))
 }
+
+fn pagination(page: crate::domain::pagination::Page, total: u64) -> serde_json::Value {
+    json!({
+        "page": page.page,
+        "limit": page.limit,
+        "total": total,
+        "total_pages": page.total_pages(total),
+    })
+}
+
+/// `GET /v1/otp/sessions?page&limit`: the account's OTP sessions and their state now.
+pub async fn session_list(ctx: &Ctx) -> Result<Reply, AppError> {
+    let who = auth::account(ctx).await?;
+    let page = ctx.page()?;
+    let (rows, total) = otp::recent_sessions(&ctx.app, &who, page).await?;
+    let data: Vec<_> = rows
+        .iter()
+        .map(|s| {
+            let r = &s.row;
+            json!({
+                "session_id": r.id,
+                "phone": r.phone,
+                "channel": r.channel,
+                "api": r.dialect,
+                "status": s.status,
+                "attempts": r.attempts,
+                "max_attempts": r.max_attempts,
+                "cost": Money::from_minor(r.cost).to_decimal_string(),
+                "created_at": rfc3339(r.created_at),
+                "expires_at": rfc3339(r.expires_at),
+                "verified_at": r.verified_at.map(rfc3339),
+            })
+        })
+        .collect();
+    Ok(Reply::ok(
+        json!({"data": data, "pagination": pagination(page, total)}),
+    ))
+}
+
+/// `GET /v1/outbox?page&limit`: the sandbox outbox, this account's texts only (in full:
+/// they went nowhere else). 404 when no channel delivers to the sandbox.
+pub async fn account_outbox(ctx: &Ctx) -> Result<Reply, AppError> {
+    let who = auth::account(ctx).await?;
+    let page = ctx.page()?;
+    let (rows, total) = messages::account_outbox(&ctx.app, &who, page).await?;
+    let data: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "to": r.to_phone,
+                "channel": r.channel,
+                "sender": r.sender,
+                "text": r.text,
+                "status": r.status,
+                "object_id": r.object_id,
+                "created_at": rfc3339(r.created_at),
+            })
+        })
+        .collect();
+    Ok(Reply::ok(
+        json!({"messages": data, "pagination": pagination(page, total)}),
+    ))
+}

@@ -1,0 +1,92 @@
+import { api, get, put, post, del, listOf } from "../api.js";
+import { h, field, form, table, when, button, clear, announce } from "../dom.js";
+
+export async function webhooksPage(root) {
+  const url = field("Endpoint URL", { type: "url", required: true, placeholder: "https://example.com/hooks", hint: "https:// only (http://localhost too when developing locally)." });
+  const endpoint = h("div");
+  const deliveries = h("div");
+  let current = null;
+
+  function showEndpoint() {
+    if (!current) {
+      clear(endpoint).append(h("p", { class: "empty" }, "No endpoint yet: events are not recorded until you add one."));
+      return;
+    }
+    const secret = field("Signing secret", { readonly: true, type: "password", value: current.secret, class: "mono" });
+    const reveal = h("button", { type: "button", "aria-pressed": "false" }, "Reveal secret");
+    reveal.addEventListener("click", () => {
+      const shown = secret.input.type === "password";
+      secret.input.type = shown ? "text" : "password";
+      reveal.setAttribute("aria-pressed", String(shown));
+      reveal.textContent = shown ? "Hide secret" : "Reveal secret";
+    });
+    clear(endpoint).append(
+      h("p", {}, "Sending to ", h("span", { class: "mono" }, current.url), ` (since ${when(current.updated_at)})`),
+      secret.el,
+      h(
+        "div",
+        { class: "actions" },
+        reveal,
+        button("Rotate secret", async () => {
+          current = await put("/v1/webhook", { url: current.url, rotate_secret: true });
+          showEndpoint();
+          announce("Secret rotated. Update your receiver.");
+        }),
+        button("Remove endpoint", async () => {
+          await del("/v1/webhook");
+          current = null;
+          showEndpoint();
+          announce("Endpoint removed.");
+        }),
+      ),
+    );
+  }
+
+  async function loadDeliveries() {
+    const r = await get("/v1/webhook/deliveries?page=1&limit=20");
+    clear(deliveries).append(
+      table(
+        "Deliveries",
+        [
+          ["When", (d) => when(d.created_at)],
+          ["Event", (d) => d.event_type],
+          ["Object", (d) => d.object_id],
+          ["Attempt", (d) => String(d.attempt)],
+          ["Result", (d) => (d.succeeded ? `delivered (${d.status_code})` : d.error ?? `HTTP ${d.status_code}`)],
+          [
+            "",
+            (d) =>
+              button("Redeliver", async () => {
+                await post(`/v1/webhook/events/${encodeURIComponent(d.event_id)}/redeliver`);
+                announce("Sent again.");
+                await loadDeliveries();
+              }, { "aria-label": `Redeliver event ${d.event_type} ${d.event_id}` }),
+          ],
+        ],
+        listOf(r),
+        "No deliveries yet.",
+      ),
+    );
+  }
+
+  try {
+    current = await api("GET", "/v1/webhook");
+  } catch (err) {
+    if (err?.status !== 404) throw err;
+  }
+  if (current) url.input.value = current.url;
+  root.append(
+    form("Webhook endpoint", [url], "Save endpoint", async () => {
+      current = await put("/v1/webhook", { url: url.input.value.trim() });
+      showEndpoint();
+      announce("Endpoint saved.");
+      await loadDeliveries();
+    }),
+    endpoint,
+    h("h2", {}, "Deliveries"),
+    button("Refresh deliveries", () => loadDeliveries()),
+    deliveries,
+  );
+  showEndpoint();
+  await loadDeliveries();
+}
