@@ -31,3 +31,22 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   say "installing npm packages"
   npm ci --no-audit --no-fund
 fi
+
+# The Python clients the integration tests drive (tests/python/requirements.txt), in a
+# virtualenv in the repo (.venv/, git-ignored). Reinstalled whenever the requirements change.
+if [ -f tests/python/requirements.txt ]; then
+  REQ_HASH=$(sha256sum tests/python/requirements.txt | cut -d' ' -f1)
+  if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.requirements.sha256 2>/dev/null)" != "$REQ_HASH" ]; then
+    say "installing the Python test clients into .venv/"
+    if [ ! -x .venv/bin/python ] && ! python3 -m venv .venv; then
+      # No ensurepip (Debian without python3-venv): a bare venv, filled by the system pip.
+      rm -rf .venv && python3 -m venv --without-pip .venv
+    fi
+    if .venv/bin/python -m pip --version >/dev/null 2>&1; then
+      .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+    else
+      python3 -m pip --python .venv/bin/python install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+    fi
+    echo "$REQ_HASH" > .venv/.requirements.sha256
+  fi
+fi

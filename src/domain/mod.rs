@@ -10,6 +10,7 @@ pub mod pagination;
 pub mod phone;
 pub mod ratelimit;
 pub mod sms;
+pub mod smsactivate;
 pub mod template;
 pub mod time;
 pub mod webhook;

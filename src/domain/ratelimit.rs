@@ -15,7 +15,7 @@ pub const FLUSH_INTERVAL_MS: i64 = 1_000;
 pub enum Group {
     /// No key: `/api/public/*`, unknown routes. Keyed per IP.
     Public,
-    /// API-key routes. Keyed per API-key hash + IP.
+    /// API-key routes (and sms-activate's `/stubs/handler_api.php`). Keyed per API-key hash + IP.
     Product,
     /// Dashboard login, `/api/v1/auth/*`. Keyed per IP.
     Auth,
@@ -29,7 +29,10 @@ impl Group {
             Group::Auth
         } else if path.starts_with("/admin/") {
             Group::Admin
-        } else if path.starts_with("/v1/") || path.starts_with("/api/internal/") || path.starts_with("/api/user/") || path.starts_with("/api/verify/") {
+        } else if path.starts_with("/v1/") || path.starts_with("/api/internal/") || path.starts_with("/api/user/") || path.starts_with("/api/verify/")
+            // sms-activate's handler (the key is in its query string).
+            || path == "/stubs/handler_api.php"
+        {
             Group::Product
         } else {
             Group::Public
@@ -134,6 +137,7 @@ mod tests {
         assert_eq!(Group::for_path("/api/v1/auth/login"), Group::Auth);
         assert_eq!(Group::for_path("/admin/accounts"), Group::Admin);
         assert_eq!(Group::for_path("/nope"), Group::Public);
+        assert_eq!(Group::for_path("/stubs/handler_api.php"), Group::Product);
     }
 
     #[test]
