@@ -68,6 +68,7 @@
 //!   `{"status":"success","values":{"0":{"id","phone"}}}`.
 //!
 //! Times are UTC `YYYY-MM-DD HH:MM:SS` (sms-activate itself uses Moscow time).
+use super::error::Code;
 use super::money::Money;
 use super::time::sql_datetime;
 use serde_json::{json, Map, Value};
@@ -273,17 +274,22 @@ pub enum Action {
 /// The rent duration when `time` is absent (sms-activate's default).
 pub const DEFAULT_RENT_HOURS: i64 = 4;
 
+/// Rent actions answer their errors as JSON `{"status":"error","message":WORD}`.
+pub fn is_rent_action(action: &str) -> bool {
+    matches!(
+        action,
+        "getRentServicesAndCountries"
+            | "getRentNumber"
+            | "getRentStatus"
+            | "setRentStatus"
+            | "getRentList"
+    )
+}
+
 impl Action {
-    /// Rent actions answer their errors as JSON `{"status":"error","message":WORD}`.
+    /// Rent actions answer their errors as JSON (`is_rent_action`).
     pub fn json_errors(&self) -> bool {
-        matches!(
-            self,
-            Action::GetRentServicesAndCountries { .. }
-                | Action::GetRentNumber { .. }
-                | Action::GetRentStatus { .. }
-                | Action::SetRentStatus { .. }
-                | Action::GetRentList
-        )
+        is_rent_action(self.name())
     }
 
     /// The protocol name, for logs (a request is logged by its action, never its key).
@@ -441,6 +447,71 @@ pub fn parse(p: &Params) -> Result<Action, Word> {
         "getRentList" => Action::GetRentList,
         _ => return Err(Word::BadAction),
     })
+}
+
+/// The protocol word for an application error, where the protocol has one (`None`: not a
+/// reaction to the request — the front door answers it, e.g. a 500 `ERROR_SQL`). `rent`:
+/// the error of a rent action, where "not found" is `INVALID_PHONE`.
+pub fn word_for(code: Code, rent: bool) -> Option<Word> {
+    Some(match code {
+        Code::Unauthorized => Word::BadKey,
+        Code::InsufficientFunds => Word::NoBalance,
+        // sms-activate's country list is fixed: a country, operator or offer we do not
+        // serve simply has no numbers.
+        Code::NoNumbers | Code::NotOffered | Code::UnknownCountry | Code::UnknownOperator => {
+            Word::NoNumbers
+        }
+        Code::UnknownService => Word::BadService,
+        Code::NotFound if rent => Word::InvalidPhone,
+        Code::NotFound => Word::NoActivation,
+        Code::CancelTooEarly => Word::EarlyCancelDenied,
+        Code::SmsAlreadyReceived | Code::NoSmsYet | Code::ActivationEnded => Word::BadStatus,
+        _ => return None,
+    })
+}
+
+/// One price row (per operator) with its sms-activate country number and service code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriceLine {
+    pub country_id: i64,
+    pub service_code: String,
+    pub cost: Money,
+    /// Free numbers of this operator.
+    pub count: i64,
+}
+
+/// Per (country, service): the cheapest operator that has a free number (else the cheapest
+/// of all), and the free numbers of all operators. Sorted by country number, then code.
+pub fn aggregate(lines: &[PriceLine]) -> Vec<Offer> {
+    let mut offers: Vec<(Offer, bool)> = Vec::new();
+    for l in lines {
+        let in_stock = l.count > 0;
+        let found = offers
+            .iter_mut()
+            .find(|(o, _)| o.country_id == l.country_id && o.service_code == l.service_code);
+        match found {
+            None => offers.push((
+                Offer {
+                    country_id: l.country_id,
+                    service_code: l.service_code.clone(),
+                    cost: l.cost,
+                    count: l.count.max(0),
+                },
+                in_stock,
+            )),
+            Some((o, stocked)) => {
+                o.count += l.count.max(0);
+                // In stock beats out of stock; then the cheaper wins.
+                if (!in_stock, l.cost) < (!*stocked, o.cost) {
+                    o.cost = l.cost;
+                    *stocked = in_stock;
+                }
+            }
+        }
+    }
+    let mut out: Vec<Offer> = offers.into_iter().map(|(o, _)| o).collect();
+    out.sort_by(|a, b| (a.country_id, &a.service_code).cmp(&(b.country_id, &b.service_code)));
+    out
 }
 
 // ---------------------------------------------------------------------------------------
@@ -625,7 +696,8 @@ pub struct Active {
     pub currency: String,
     pub phase: Phase,
     pub latest: Option<Sms>,
-    pub country_id: i64,
+    /// `None` for a country without an sms-activate number (bought on another dialect).
+    pub country_id: Option<i64>,
     pub country_name: String,
     pub created_at_ms: i64,
 }
@@ -658,7 +730,7 @@ pub fn active_activations(list: &[Active]) -> Wire {
                 "activationTime": sql_datetime(a.created_at_ms),
                 "discount": "0.00",
                 "repeated": "0",
-                "countryCode": a.country_id.to_string(),
+                "countryCode": a.country_id.map(|c| c.to_string()),
                 "countryName": a.country_name,
                 "canGetAnotherSms": "1",
                 "currency": currency_number(&a.currency),
@@ -1128,7 +1200,7 @@ mod tests {
             currency: "USD".into(),
             phase: Phase::Received,
             latest: Some(sms(Some("999"))),
-            country_id: 66,
+            country_id: Some(66),
             country_name: "Pakistan".into(),
             created_at_ms: 0,
         };
@@ -1197,6 +1269,74 @@ mod tests {
         assert_eq!(
             json_of(services(&[("tg".into(), "Telegram".into())])),
             json!({"status": "success", "services": [{"code": "tg", "name": "Telegram"}]})
+        );
+    }
+
+    #[test]
+    fn app_errors_as_words() {
+        assert_eq!(
+            word_for(Code::InsufficientFunds, false),
+            Some(Word::NoBalance)
+        );
+        assert_eq!(word_for(Code::UnknownCountry, false), Some(Word::NoNumbers));
+        assert_eq!(word_for(Code::NotOffered, true), Some(Word::NoNumbers));
+        assert_eq!(
+            word_for(Code::UnknownService, false),
+            Some(Word::BadService)
+        );
+        assert_eq!(word_for(Code::NotFound, false), Some(Word::NoActivation));
+        assert_eq!(word_for(Code::NotFound, true), Some(Word::InvalidPhone));
+        assert_eq!(
+            word_for(Code::CancelTooEarly, false),
+            Some(Word::EarlyCancelDenied)
+        );
+        assert_eq!(word_for(Code::NoSmsYet, false), Some(Word::BadStatus));
+        assert_eq!(word_for(Code::Unauthorized, false), Some(Word::BadKey));
+        assert_eq!(word_for(Code::Internal, false), None);
+        assert_eq!(word_for(Code::RateLimited, false), None);
+    }
+
+    #[test]
+    fn aggregates_operators_into_one_offer() {
+        let m = |s: &str| Money::parse_decimal(s).unwrap();
+        let line = |c: i64, s: &str, cost: &str, count: i64| PriceLine {
+            country_id: c,
+            service_code: s.into(),
+            cost: m(cost),
+            count,
+        };
+        let offers = aggregate(&[
+            line(187, "tg", "0.05", 0),
+            line(187, "tg", "0.07", 2),
+            line(187, "tg", "0.06", 3),
+            line(66, "tg", "0.05", 0),
+            line(66, "tg", "0.04", 0),
+            line(22, "wa", "0.10", 1),
+        ]);
+        assert_eq!(
+            offers,
+            vec![
+                Offer {
+                    country_id: 22,
+                    service_code: "wa".into(),
+                    cost: m("0.10"),
+                    count: 1
+                },
+                // Nothing in stock: the cheapest price is shown.
+                Offer {
+                    country_id: 66,
+                    service_code: "tg".into(),
+                    cost: m("0.04"),
+                    count: 0
+                },
+                // The cheapest operator that has a number (0.05 has none).
+                Offer {
+                    country_id: 187,
+                    service_code: "tg".into(),
+                    cost: m("0.06"),
+                    count: 5
+                },
+            ]
         );
     }
 

@@ -1,6 +1,6 @@
 //! Who is calling. API keys come from `Authorization: Bearer` on every route, and also from
 //! `X-OTP-Key` or HTTP Basic (key as username) on GetOTP's `/api/verify/` routes. A key in
-//! a query string is never read.
+//! a query string is never read, except on sms-activate's `/stubs/handler_api.php`.
 use super::server::Ctx;
 use crate::app::accounts;
 use crate::config::secret;
@@ -47,6 +47,16 @@ pub fn presented_key(headers: &Headers, path: &str) -> Option<String> {
         return basic_username(headers);
     }
     None
+}
+
+/// sms-activate's handler takes the key as `api_key` in the query string: SPEC's one
+/// exception, on that path only (it is never logged). Used for the rate-limit subject; the
+/// dialect reads it (or a form body's) itself.
+pub fn query_key(path: &str, query: &str) -> Option<String> {
+    let on_path = path.trim_end_matches('/') == super::envelope::SMS_ACTIVATE_PATH;
+    on_path
+        .then(|| super::routes::query_param(query, "api_key"))
+        .flatten()
 }
 
 /// The hash of the presented key if it is well formed, else 401. Cheap shape check: a

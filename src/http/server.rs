@@ -97,6 +97,7 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> worker::Result<Res
         .flatten()
         .unwrap_or_else(|| "0.0.0.0".to_owned());
     let key_hash = auth::presented_key(&headers, &path)
+        .or_else(|| auth::query_key(&path, &query_string))
         .map(|k| crate::domain::crypto::sha256_hex(k.as_bytes()));
     // Test-only fault injection (see `app::Fault`): never honoured unless TEST_FAULTS=1.
     let fault = match var(&env, "TEST_FAULTS").as_deref() {
@@ -179,7 +180,7 @@ async fn serve(ctx: &mut Ctx, mut req: Request) -> Result<Reply, Failure> {
 
 /// Route → the dialect function that serves it.
 async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
-    use dialects::{admin, callbacks, getotp, numberotp, otpwall, webhooks, whatotp};
+    use dialects::{admin, callbacks, getotp, numberotp, otpwall, smsactivate, webhooks, whatotp};
     use Route::*;
     match route {
         Healthz => Ok(Reply::ok(serde_json::json!({"ok": true}))),
@@ -224,6 +225,8 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         WebhookDeliveries => webhooks::deliveries(ctx).await,
         WebhookRedeliver { event_id } => webhooks::redeliver(ctx, &event_id).await,
         TwilioStatusCallback => callbacks::twilio_status_callback(ctx).await,
+        // sms-activate (issue 13).
+        SmsActivate => smsactivate::handle(ctx).await,
     }
 }
 

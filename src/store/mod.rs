@@ -6,6 +6,7 @@ pub mod constraint;
 pub mod idempotency;
 pub mod messages;
 pub mod sessions;
+pub mod smsactivate;
 pub mod wallet;
 pub mod webhooks;
 
