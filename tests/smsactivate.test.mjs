@@ -430,3 +430,28 @@ test("the catalog takes sms-activate codes; a duplicate is refused", async () =>
   const c = await app.db.prepare("SELECT sms_activate_id FROM countries WHERE code = 'US'").first();
   assert.equal(c.sms_activate_id, 187);
 });
+
+test("expiry refunds as on the other dialects: getStatus says STATUS_CANCEL, the ledger has the refund", async () => {
+  const short = await spawnApp({ vars: { ACTIVATION_LIFETIME_SECS: "2", ACTIVATION_CANCEL_LOCK_SECS: "1" } });
+  try {
+    await seed(short, { us: 3, pk: 0 });
+    assert.equal((await short.request("PUT", "/admin/catalog", { admin: true, body: CODES })).status, 200);
+    const { key, accountId } = await short.createAccount("sa-expiry", "1.00");
+    const q = (params) => `${HANDLER}?${new URLSearchParams({ api_key: key, ...params })}`;
+    const bought = (await short.request("GET", q({ action: "getNumber", service: "tg", country: "187" }))).text;
+    const [, id] = bought.split(":");
+    assert.match(bought, /^ACCESS_NUMBER:\d+:\d+$/);
+    await sleep(3000);
+    assert.equal((await short.request("GET", q({ action: "getStatus", id }))).text, "STATUS_CANCEL");
+    assert.equal((await short.request("GET", q({ action: "setStatus", id, status: "8" }))).text, "STATUS_CANCEL");
+    const row = await short.db.prepare("SELECT object_id FROM numeric_ids WHERE num = ?").bind(Number(id)).first();
+    assert.deepEqual(await ledgerOf(short, row.object_id), [
+      { kind: "purchase", amount: -500 },
+      { kind: "refund", amount: 500 },
+    ]);
+    assert.equal((await short.money(accountId)).balance, 10000);
+    assert.equal((await short.request("GET", q({ action: "getBalance" }))).text, "ACCESS_BALANCE:1.00");
+  } finally {
+    await short.close();
+  }
+});
