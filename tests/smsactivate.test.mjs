@@ -74,10 +74,10 @@ async function assertBooks(accountId) {
   return m;
 }
 
-/** Runs tests/python/smsactivate_flow.py, answering its "need" events. */
-function runPython(env, onNeed) {
+/** Runs tests/python/<script>, answering its "need" events. */
+function runPython(script, env, onNeed) {
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [path.join(ROOT, "tests", "python", "smsactivate_flow.py")], { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(PYTHON, [path.join(ROOT, "tests", "python", script)], { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
     const events = [];
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
@@ -110,7 +110,7 @@ test("the official smsactivate module: balance → number → SMS → STATUS_OK 
   const main = await app.createAccount("sa-python", "1.00");
   const empty = await app.createAccount("sa-python-empty");
   const pushed = [];
-  const events = await runPython({ OTPEDGE_URL: String(app.url), KEY: main.key, EMPTY_KEY: empty.key, LOCK_SECS: String(LOCK_SECS) }, async (need) => {
+  const events = await runPython("smsactivate_flow.py", { OTPEDGE_URL: String(app.url), KEY: main.key, EMPTY_KEY: empty.key, LOCK_SECS: String(LOCK_SECS) }, async (need) => {
     assert.equal(need.need, "sms");
     const r = await pushSms(app, supplier.secret, { number: `+${need.phone}`, text: need.text });
     assert.equal(r.status, 200, r.text);
@@ -148,6 +148,23 @@ test("the official smsactivate module: balance → number → SMS → STATUS_OK 
   assert.equal(e.ledgerRows, 0);
   const none = await app.db.prepare("SELECT COUNT(*) AS n FROM activations WHERE account_id = ?").bind(empty.accountId).first();
   assert.equal(none.n, 0);
+});
+
+test("herosms and aiosmsactivate: their pydantic models accept every answer they read", async () => {
+  assert.ok(existsSync(PYTHON), "run `bash scripts/setup.sh` first: it creates .venv/ with tests/python/requirements.txt");
+  const { key, accountId } = await app.createAccount("sa-models", "5.00");
+  const events = await runPython("smsactivate_clients.py", { OTPEDGE_URL: String(app.url), KEY: key }, async (need) => {
+    const r = await pushSms(app, supplier.secret, { number: `+${need.phone}`, text: need.text });
+    assert.equal(r.status, 200, r.text);
+    return { ok: true };
+  });
+  assert.equal(events.at(-1)?.step, "done", JSON.stringify(events));
+  const hero = await objectId(events.find((e) => e.step === "herosms activation").id);
+  assert.equal((await app.request("GET", `/v1/activation/${hero}/status`, { key })).body.status, "complete");
+  const rentEvent = events.find((e) => e.step === "aiosmsactivate rent");
+  assert.match(String(await objectId(rentEvent?.id)), /^rent_/, JSON.stringify(events));
+  const m = await assertBooks(accountId);
+  assert.equal(m.balance, 50000 - 500 - 1000 - 5000);
 });
 
 test("key and action errors: NO_KEY, BAD_KEY (malformed, unknown, revoked), BAD_ACTION", async () => {
