@@ -41,8 +41,9 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 
-# Python tools for the tests (schemathesis, openapi-spec-validator), pinned in
-# tests/python/requirements.txt, in a virtualenv at .venv/ (git-ignored).
+# The Python packages the tests use (schemathesis and openapi-spec-validator for the contract,
+# the sms-activate and Twilio client libraries), pinned in tests/python/requirements.txt, in one
+# virtualenv at .venv/ in the repo (git-ignored). Reinstalled whenever a pin is not installed.
 python_tools_ok() {
   [ -x .venv/bin/python ] || return 1
   local installed
@@ -52,10 +53,17 @@ python_tools_ok() {
     [ -z "$req" ] || grep -qxF "$req" <<<"$installed" || return 1
   done < tests/python/requirements.txt
 }
-if ! python_tools_ok; then
-  say "installing the Python test tools into .venv (tests/python/requirements.txt)"
-  [ -x .venv/bin/python ] || python3 -m venv .venv
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+if [ -f tests/python/requirements.txt ] && ! python_tools_ok; then
+  say "installing the Python test packages into .venv/ (tests/python/requirements.txt)"
+  if [ ! -x .venv/bin/python ] && ! python3 -m venv .venv; then
+    # No ensurepip (Debian without python3-venv): a bare venv, filled by the system pip.
+    rm -rf .venv && python3 -m venv --without-pip .venv
+  fi
+  if .venv/bin/python -m pip --version >/dev/null 2>&1; then
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+  else
+    python3 -m pip --python .venv/bin/python install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+  fi
 fi
 
 # The dashboard test drives Debian's Chromium through playwright-core (no browser download).

@@ -3,22 +3,24 @@
 // Idempotent: the catalog is an upsert, numbers already imported are skipped, and the
 // supplier (with its secret) is remembered in demo.state.
 const COUNTRIES = [
-  { code: "US", name: "United States", operator: { id: "1", name: "verizon" }, prefix: "+1415555", digits: 4, base: 100 },
-  { code: "PK", name: "Pakistan", aliases: ["pkr"], operator: { id: "1", name: "jazz" }, prefix: "+92300555", digits: 4, base: 100 },
-  { code: "IN", name: "India", operator: { id: "1", name: "airtel" }, prefix: "+9198765", digits: 5, base: 43100 },
+  { code: "US", name: "United States", smsActivateId: 187, operator: { id: "1", name: "verizon" }, prefix: "+1415555", digits: 4, base: 100 },
+  { code: "PK", name: "Pakistan", aliases: ["pkr"], smsActivateId: 66, operator: { id: "1", name: "jazz" }, prefix: "+92300555", digits: 4, base: 100 },
+  { code: "IN", name: "India", smsActivateId: 22, operator: { id: "1", name: "airtel" }, prefix: "+9198765", digits: 5, base: 43100 },
 ];
 const SERVICES = [
-  { code: "telegram", name: "Telegram", cost: "0.05" },
-  { code: "whatsapp", name: "WhatsApp", cost: "0.10" },
-  { code: "facebook", name: "Facebook", cost: "0.03" },
+  { code: "telegram", name: "Telegram", smsActivateCode: "tg", cost: "0.05" },
+  { code: "whatsapp", name: "WhatsApp", smsActivateCode: "wa", cost: "0.10" },
+  { code: "facebook", name: "Facebook", smsActivateCode: "fb", cost: "0.03" },
 ];
 const NUMBERS_PER_COUNTRY = 10;
 
 export async function seed(demo) {
   await demo.call("PUT", "/admin/catalog", {
     body: {
-      countries: COUNTRIES.map((c) => ({ code: c.code, name: c.name, aliases: c.aliases ?? [] })),
-      services: SERVICES.map(({ code, name }) => ({ code, name })),
+      // sms_activate_id / sms_activate_code: sms-activate's public numbers and codes, for
+      // clients of its protocol (/stubs/handler_api.php).
+      countries: COUNTRIES.map((c) => ({ code: c.code, name: c.name, aliases: c.aliases ?? [], sms_activate_id: c.smsActivateId })),
+      services: SERVICES.map(({ code, name, smsActivateCode }) => ({ code, name, sms_activate_code: smsActivateCode })),
       operators: COUNTRIES.map((c) => ({ id: c.operator.id, country: c.code, name: c.operator.name })),
       prices: COUNTRIES.flatMap((c) => SERVICES.map((s) => ({ country: c.code, service: s.code, operator: c.operator.id, cost: s.cost }))),
       rent_prices: COUNTRIES.flatMap((c) =>
@@ -52,6 +54,7 @@ export async function seed(demo) {
   demo.print(`Catalog:      US/PK/IN × telegram/whatsapp/facebook, ${numbers.length} numbers`);
   demo.print(`Supplier:     ${demo.state.supplierId}  secret ${demo.state.supplierSecret}`);
   demo.print(`Buy:          curl -X POST ${demo.base}/v1/number -H "Authorization: Bearer ${demo.state.apiKey}" -H "Content-Type: application/json" -d '{"service":"telegram","country":"pkr"}'`);
+  demo.print(`sms-activate: curl '${demo.base}/stubs/handler_api.php?api_key=${demo.state.apiKey}&action=getNumber&service=tg&country=66'  (client base URL ${demo.base}/stubs/handler_api.php)`);
   demo.print(`Push an SMS:  node scripts/push-sms.mjs <number> "Your code is 123456"`);
   demo.print(
     `  (raw curl)  T=$(date +%s); B='{"sms_id":"demo-'$T'","number":"<number>","from":"Telegram","text":"Your code is 123456"}'; ` +

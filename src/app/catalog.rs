@@ -195,6 +195,8 @@ pub struct CountryIn {
     pub code: String,
     pub name: String,
     pub aliases: Vec<String>,
+    /// sms-activate's number for it; `None` keeps the stored one.
+    pub sms_activate_id: Option<i64>,
 }
 
 /// A price for (country, service, operator id), or for a rent of `hours`.
@@ -212,6 +214,8 @@ pub struct CatalogUpdate {
     pub countries: Vec<CountryIn>,
     /// (code, name)
     pub services: Vec<(String, String)>,
+    /// (service code, sms-activate code), set after the services' upserts.
+    pub service_codes: Vec<(String, String)>,
     /// (country, id, name)
     pub operators: Vec<(String, String, String)>,
     pub prices: Vec<PriceIn>,
@@ -227,6 +231,11 @@ pub async fn put_catalog(app: &App, update: &CatalogUpdate) -> Result<usize, App
     let mut aliases = 0;
     for c in &update.countries {
         statements.push(store::upsert_country(&db, &c.code, &c.name)?);
+        if let Some(sa_id) = c.sms_activate_id {
+            statements.push(crate::store::smsactivate::set_country_id(
+                &db, &c.code, sa_id,
+            )?);
+        }
         for a in &c.aliases {
             statements.push(store::upsert_alias(&db, a, &c.code)?);
             aliases += 1;
@@ -234,6 +243,11 @@ pub async fn put_catalog(app: &App, update: &CatalogUpdate) -> Result<usize, App
     }
     for (code, name) in &update.services {
         statements.push(store::upsert_service(&db, code, name)?);
+    }
+    for (code, sa_code) in &update.service_codes {
+        statements.push(crate::store::smsactivate::set_service_code(
+            &db, code, sa_code,
+        )?);
     }
     for (country, id, name) in &update.operators {
         statements.push(store::upsert_operator(&db, country, id, name)?);
@@ -278,6 +292,14 @@ fn catalog_refusal(e: StoreError) -> AppError {
         || e.on_constraint(ConstraintKind::Unique, "operators_name")
     {
         AppError::invalid("two operators of one country have the same name")
+    } else if e.on_constraint(ConstraintKind::Unique, "countries.sms_activate_id")
+        || e.on_constraint(ConstraintKind::Unique, "countries_sms_activate_id")
+    {
+        AppError::invalid("two countries have the same sms_activate_id")
+    } else if e.on_constraint(ConstraintKind::Unique, "services.sms_activate_code")
+        || e.on_constraint(ConstraintKind::Unique, "services_sms_activate_code")
+    {
+        AppError::invalid("two services have the same sms_activate_code")
     } else {
         e.into()
     }

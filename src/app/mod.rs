@@ -15,6 +15,7 @@ pub mod inbound;
 pub mod messages;
 pub mod otp;
 pub mod rents;
+pub mod smsactivate;
 pub mod wallet;
 pub mod webhooks;
 

@@ -17,6 +17,7 @@ pub mod phone;
 pub mod ratelimit;
 pub mod session;
 pub mod sms;
+pub mod smsactivate;
 pub mod template;
 pub mod text;
 pub mod time;

@@ -15,7 +15,7 @@ pub const FLUSH_INTERVAL_MS: i64 = 1_000;
 pub enum Group {
     /// No key: `/api/public/*`, unknown routes. Keyed per IP.
     Public,
-    /// API-key routes. Keyed per API-key hash + IP.
+    /// API-key routes (and sms-activate's `/stubs/handler_api.php`). Keyed per API-key hash + IP.
     Product,
     /// Dashboard login, `/api/v1/auth/*`. Keyed per IP.
     Auth,
@@ -39,6 +39,8 @@ impl Group {
             || under("/api/internal")
             || under("/api/user")
             || under("/api/verify")
+            // sms-activate's handler (the key is in its query string).
+            || path == "/stubs/handler_api.php"
         {
             Group::Product
         } else {
@@ -183,6 +185,7 @@ mod tests {
         assert_eq!(Group::for_path("/api/v1/auth/login"), Group::Auth);
         assert_eq!(Group::for_path("/admin/accounts"), Group::Admin);
         assert_eq!(Group::for_path("/nope"), Group::Public);
+        assert_eq!(Group::for_path("/stubs/handler_api.php"), Group::Product);
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! a query string is never read. A login session token (`ots_…`) is accepted wherever a key
 //! is, as `Authorization: Bearer` or, when no such header is sent, as the session cookie
 //! (`otpedge_session`); the pipeline refuses a cookie-authenticated state change from
-//! another origin (`csrf`).
+//! another origin (`csrf`). The one key read from a query string is sms-activate's, on
+//! `/stubs/handler_api.php` only (`query_key`).
 use super::server::Ctx;
 use crate::app::accounts;
 use crate::app::customers::{self, SessionPrincipal};
@@ -107,6 +108,16 @@ pub async fn key_manager(ctx: &Ctx) -> Result<SessionPrincipal, AppError> {
 /// `account`, 403 (2405) while the account awaits the operator's approval.
 pub async fn payer(ctx: &Ctx) -> Result<AccountId, AppError> {
     accounts::authenticate_payer(&ctx.app, &key_hash(ctx)?).await
+}
+
+/// sms-activate's handler takes the key as `api_key` in the query string: SPEC's one
+/// exception, on that path only (it is never logged). Used for the rate-limit subject; the
+/// dialect reads it (or a form body's) itself.
+pub fn query_key(path: &str, query: &str) -> Option<String> {
+    let on_path = path.trim_end_matches('/') == super::envelope::SMS_ACTIVATE_PATH;
+    on_path
+        .then(|| super::routes::query_param(query, "api_key"))
+        .flatten()
 }
 
 /// The hash of the presented key if it is well formed, else 401. Cheap shape check: a

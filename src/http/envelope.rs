@@ -7,7 +7,7 @@
 //! text protocol that answers every error with status 200 (sms-activate) or a JSON shape of
 //! its own (Twilio) needs nothing else here.
 use super::error::status;
-use super::reply::{Reply, JSON};
+use super::reply::{Reply, JSON, TEXT};
 use crate::domain::error::{AppError, Code};
 use crate::domain::time::{rfc3339, sql_datetime};
 use serde_json::json;
@@ -65,8 +65,44 @@ impl Envelope for NumberOtp {
     }
 }
 
+/// sms-activate's `handler_api.php` (issue 13). Its dialect answers protocol errors itself
+/// (HTTP 200 and the protocol's word, JSON for rent actions); what reaches the front door is
+/// plain text too, never a JSON envelope: a server-side failure is a 500 `ERROR_SQL` (clients
+/// retry 5xx), the rate limit a 429 `TOO_MANY_REQUESTS` (with `Retry-After`), another method
+/// a 405 `BAD_ACTION`, a body over 64 KiB a 413 `ERROR_SQL`; anything else a 200 with its
+/// protocol word, else `ERROR_SQL` (sms-activate's "a parameter has an invalid value").
+pub struct SmsActivate;
+
+impl Envelope for SmsActivate {
+    fn content_type(&self) -> &'static str {
+        TEXT
+    }
+
+    fn error(&self, e: &AppError, _cx: &ErrorContext<'_>) -> Reply {
+        use crate::domain::smsactivate::{word_for, Word};
+        let (code, text) = match e.code {
+            Code::RateLimited => (429, "TOO_MANY_REQUESTS".to_owned()),
+            Code::MethodNotAllowed | Code::RouteNotFound => {
+                (status(e.code), Word::BadAction.text())
+            }
+            Code::PayloadTooLarge => (413, Word::ErrorSql.text()),
+            Code::Internal => (500, Word::ErrorSql.text()),
+            _ => (
+                200,
+                word_for(e.code, false).unwrap_or(Word::ErrorSql).text(),
+            ),
+        };
+        Reply::text(code, text)
+    }
+}
+
+/// sms-activate's handler: its route, its front door, and the one path where an API key is
+/// read from the query string (`api_key`).
+pub const SMS_ACTIVATE_PATH: &str = "/stubs/handler_api.php";
+
 /// Path prefix → front door; the first match wins, `House` answers the rest.
 static FRONT_DOORS: &[(&str, &dyn Envelope)] = &[
+    (SMS_ACTIVATE_PATH, &SmsActivate),
     ("/api/public/", &NumberOtp),
     ("/api/internal/", &NumberOtp),
     ("/api/user/", &NumberOtp),
@@ -135,6 +171,41 @@ mod tests {
         let e = AppError::internal("D1_ERROR: secret detail");
         assert_eq!(status(e.code), 500);
         assert!(!body(&e, "/", "GET", 0).contains("secret"));
+    }
+
+    #[test]
+    fn sms_activate_front_door_answers_plain_text() {
+        let cx = |path| ErrorContext {
+            path,
+            method: "GET",
+            now_ms: 0,
+        };
+        let door = for_path("/stubs/handler_api.php");
+        let limited = door.error(
+            &AppError::of(Code::RateLimited),
+            &cx("/stubs/handler_api.php"),
+        );
+        assert_eq!(
+            (limited.status, limited.body.as_str()),
+            (429, "TOO_MANY_REQUESTS")
+        );
+        assert_eq!(limited.content_type, TEXT);
+        let failed = door.error(
+            &AppError::internal("D1 down"),
+            &cx("/stubs/handler_api.php"),
+        );
+        assert_eq!((failed.status, failed.body.as_str()), (500, "ERROR_SQL"));
+        let broke = door.error(
+            &AppError::of(Code::InsufficientFunds),
+            &cx("/stubs/handler_api.php"),
+        );
+        assert_eq!((broke.status, broke.body.as_str()), (200, "NO_BALANCE"));
+        let method = door.error(
+            &AppError::of(Code::MethodNotAllowed),
+            &cx("/stubs/handler_api.php"),
+        );
+        assert_eq!((method.status, method.body.as_str()), (405, "BAD_ACTION"));
+        assert_eq!(door.content_type(), TEXT);
     }
 
     #[test]

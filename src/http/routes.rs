@@ -88,6 +88,8 @@ pub enum Route {
     Template { id: String },
     AdminListAccounts,
     AdminApproveAccount { account_id: String },
+    // sms-activate's handler protocol (the action is in the query string).
+    SmsActivate,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,6 +228,11 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, RouteError> {
                 ],
             )
         }
+        ["stubs", "handler_api.php"] => on(
+            m,
+            "GET, POST",
+            vec![("GET", SmsActivate), ("POST", SmsActivate)],
+        ),
         ["v1", "providers", "twilio", "status"] => {
             on(m, "POST", vec![("POST", TwilioStatusCallback)])
         }
@@ -329,6 +336,18 @@ mod tests {
     fn resolves_with_params_and_optional_trailing_slash() {
         assert_eq!(resolve("GET", "/v1/balance"), Ok(Route::Balance));
         assert_eq!(resolve("GET", "/v1/balance/"), Ok(Route::Balance));
+        assert_eq!(
+            resolve("GET", "/stubs/handler_api.php"),
+            Ok(Route::SmsActivate)
+        );
+        assert_eq!(
+            resolve("POST", "/stubs/handler_api.php"),
+            Ok(Route::SmsActivate)
+        );
+        assert_eq!(
+            resolve("PUT", "/stubs/handler_api.php"),
+            Err(RouteError::MethodNotAllowed("GET, POST"))
+        );
         assert_eq!(resolve("POST", "/api/verify/"), Ok(Route::GetOtpSend));
         assert_eq!(
             resolve("GET", "/v1/activation/act_1/status"),

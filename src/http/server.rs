@@ -104,9 +104,12 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> worker::Result<Res
         .unwrap_or_else(|| "0.0.0.0".to_owned());
     let credential = auth::presented_credential(&headers, &path);
     let via_cookie = credential.as_ref().is_some_and(|(_, cookie)| *cookie);
+    // sms-activate's handler takes its key from the query string (`auth::query_key`).
     let key_hash = credential
         .as_ref()
-        .map(|(k, _)| crate::domain::crypto::sha256_hex(k.as_bytes()));
+        .map(|(k, _)| k.clone())
+        .or_else(|| auth::query_key(&path, &query_string))
+        .map(|k| crate::domain::crypto::sha256_hex(k.as_bytes()));
     // A well-formed key or session token: its use is recorded after the response.
     let in_use = credential
         .as_ref()
@@ -216,7 +219,9 @@ async fn serve(ctx: &mut Ctx, mut req: Request) -> Result<Reply, Failure> {
 
 /// Route → the dialect function that serves it.
 async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
-    use dialects::{accounts, admin, callbacks, getotp, numberotp, otpwall, webhooks, whatotp};
+    use dialects::{
+        accounts, admin, callbacks, getotp, numberotp, otpwall, smsactivate, webhooks, whatotp,
+    };
     use Route::*;
     match route {
         Healthz => Ok(Reply::ok(serde_json::json!({"ok": true}))),
@@ -286,6 +291,8 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         Template { id } => accounts::template(ctx, &id).await,
         AdminListAccounts => accounts::admin_list(ctx).await,
         AdminApproveAccount { account_id } => accounts::admin_approve(ctx, &account_id).await,
+        // sms-activate (issue 13).
+        SmsActivate => smsactivate::handle(ctx).await,
     }
 }
 

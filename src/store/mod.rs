@@ -9,6 +9,7 @@ pub mod keys;
 pub mod logins;
 pub mod messages;
 pub mod sessions;
+pub mod smsactivate;
 pub mod wallet;
 pub mod webhooks;
 

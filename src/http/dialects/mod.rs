@@ -7,5 +7,6 @@ pub mod callbacks;
 pub mod getotp;
 pub mod numberotp;
 pub mod otpwall;
+pub mod smsactivate;
 pub mod webhooks;
 pub mod whatotp;

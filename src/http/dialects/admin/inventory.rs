@@ -20,12 +20,16 @@ struct CountryIn {
     name: String,
     #[serde(default)]
     aliases: Vec<String>,
+    /// sms-activate's number for the country (its protocol's `country`).
+    sms_activate_id: Option<i64>,
 }
 
 #[derive(Deserialize)]
 struct ServiceIn {
     code: String,
     name: String,
+    /// sms-activate's short code for the service (its protocol's `service`).
+    sms_activate_code: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -102,6 +106,29 @@ fn slug(field: &str, v: &str) -> Result<String, AppError> {
     }
 }
 
+/// An sms-activate country number: 0 to 999999.
+fn sms_activate_id(field: &str, v: i64) -> Result<i64, AppError> {
+    if (0..=999_999).contains(&v) {
+        Ok(v)
+    } else {
+        Err(AppError::invalid(format!(
+            "'{field}' must be 0 to 999999, got {v}"
+        )))
+    }
+}
+
+/// An sms-activate service code: 1 to 16 of `[a-z0-9_]`, lower-cased.
+fn sms_activate_code(field: &str, v: &str) -> Result<String, AppError> {
+    let v = v.trim().to_ascii_lowercase();
+    if (1..=16).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        Ok(v)
+    } else {
+        Err(AppError::invalid(format!(
+            "'{field}' must be 1 to 16 characters of a-z, 0-9 or '_', got '{v}'"
+        )))
+    }
+}
+
 fn cost(field: &str, v: &serde_json::Value) -> Result<i64, AppError> {
     let m = Money::parse_json(v)
         .map_err(|e| AppError::new(Code::InvalidAmount, format!("'{field}': {e}")))?;
@@ -139,14 +166,23 @@ pub async fn put_catalog(ctx: &Ctx) -> Result<Reply, AppError> {
             .iter()
             .map(|a| slug(&format!("countries[{i}].aliases"), a))
             .collect::<Result<Vec<_>, _>>()?;
+        let sa_id = c
+            .sms_activate_id
+            .map(|v| sms_activate_id(&format!("countries[{i}].sms_activate_id"), v))
+            .transpose()?;
         update.countries.push(catalog::CountryIn {
             code,
             name,
             aliases,
+            sms_activate_id: sa_id,
         });
     }
     for (i, s) in body.services.iter().enumerate() {
         let code = slug(&format!("services[{i}].code"), &s.code)?;
+        if let Some(v) = &s.sms_activate_code {
+            let sa_code = sms_activate_code(&format!("services[{i}].sms_activate_code"), v)?;
+            update.service_codes.push((code.clone(), sa_code));
+        }
         update
             .services
             .push((code, label(&format!("services[{i}].name"), &s.name)?));

@@ -1,0 +1,220 @@
+//! What the sms-activate protocol needs beyond the other dialects (migration 0006): the
+//! countries' and services' sms-activate numbers and codes, the integer ids of activations
+//! and rents (`numeric_ids`), and the account's live activations and rents as lists.
+use super::catalog::free_for_service;
+use super::{all, first, int, opt_text, stmt, text, StoreError};
+use serde::Deserialize;
+use worker::{D1Database, D1PreparedStatement};
+
+/// A catalog country that has an sms-activate number.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SaCountry {
+    pub sa_id: i64,
+    pub code: String,
+    pub name: String,
+}
+
+/// A catalog service that has an sms-activate code.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SaService {
+    pub sa_code: String,
+    pub code: String,
+    pub name: String,
+}
+
+pub async fn countries(db: &D1Database) -> Result<Vec<SaCountry>, StoreError> {
+    all(stmt(
+        db,
+        "SELECT sms_activate_id AS sa_id, code, name FROM countries \
+         WHERE sms_activate_id IS NOT NULL ORDER BY sms_activate_id",
+        &[],
+    )?)
+    .await
+}
+
+pub async fn services(db: &D1Database) -> Result<Vec<SaService>, StoreError> {
+    all(stmt(
+        db,
+        "SELECT sms_activate_code AS sa_code, code, name FROM services \
+         WHERE sms_activate_code IS NOT NULL ORDER BY sms_activate_code",
+        &[],
+    )?)
+    .await
+}
+
+pub async fn country(db: &D1Database, sa_id: i64) -> Result<Option<SaCountry>, StoreError> {
+    first(stmt(
+        db,
+        "SELECT sms_activate_id AS sa_id, code, name FROM countries WHERE sms_activate_id = ?1",
+        &[int(sa_id)],
+    )?)
+    .await
+}
+
+pub async fn service(db: &D1Database, sa_code: &str) -> Result<Option<SaService>, StoreError> {
+    first(stmt(
+        db,
+        "SELECT sms_activate_code AS sa_code, code, name FROM services \
+         WHERE sms_activate_code = ?1",
+        &[text(sa_code)],
+    )?)
+    .await
+}
+
+/// Sets a country's sms-activate number (`PUT /admin/catalog`, after the country's upsert).
+pub fn set_country_id(
+    db: &D1Database,
+    code: &str,
+    sa_id: i64,
+) -> Result<D1PreparedStatement, StoreError> {
+    stmt(
+        db,
+        "UPDATE countries SET sms_activate_id = ?2 WHERE code = ?1",
+        &[text(code), int(sa_id)],
+    )
+}
+
+/// Sets a service's sms-activate code (`PUT /admin/catalog`, after the service's upsert).
+pub fn set_service_code(
+    db: &D1Database,
+    code: &str,
+    sa_code: &str,
+) -> Result<D1PreparedStatement, StoreError> {
+    stmt(
+        db,
+        "UPDATE services SET sms_activate_code = ?2 WHERE code = ?1",
+        &[text(code), text(sa_code)],
+    )
+}
+
+/// The activation or rent behind an integer id, if it is `kind`.
+pub async fn object_id(
+    db: &D1Database,
+    num: i64,
+    kind: &str,
+) -> Result<Option<String>, StoreError> {
+    #[derive(Deserialize)]
+    struct Row {
+        object_id: String,
+    }
+    let row: Option<Row> = first(stmt(
+        db,
+        "SELECT object_id FROM numeric_ids WHERE num = ?1 AND kind = ?2",
+        &[int(num), text(kind)],
+    )?)
+    .await?;
+    Ok(row.map(|r| r.object_id))
+}
+
+/// The integer id of an activation or rent (given by the trigger at its insert).
+pub async fn num(db: &D1Database, object_id: &str) -> Result<Option<i64>, StoreError> {
+    #[derive(Deserialize)]
+    struct Row {
+        num: i64,
+    }
+    let row: Option<Row> = first(stmt(
+        db,
+        "SELECT num FROM numeric_ids WHERE object_id = ?1",
+        &[text(object_id)],
+    )?)
+    .await?;
+    Ok(row.map(|r| r.num))
+}
+
+/// A live activation of the account, with the D1 mirror of its state.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ActiveRow {
+    pub num: i64,
+    pub service: String,
+    pub sa_service: Option<String>,
+    pub number: String,
+    pub cost: i64,
+    pub status: String,
+    pub sms_count: i64,
+    pub code: Option<String>,
+    pub text: Option<String>,
+    pub received_at: Option<String>,
+    pub sa_country: Option<i64>,
+    pub country_name: String,
+    pub created_at: i64,
+}
+
+/// The account's activations that are still live (waiting or received, not past their
+/// lifetime), oldest first, each with its latest SMS.
+pub async fn active_activations(
+    db: &D1Database,
+    account_id: &str,
+    now_ms: i64,
+) -> Result<Vec<ActiveRow>, StoreError> {
+    const LATEST: &str = "FROM inbound_sms m WHERE m.target_kind = 'activation' \
+        AND m.target_id = a.id ORDER BY m.created_at DESC, m.id DESC LIMIT 1";
+    let sql = format!(
+        "SELECT n.num, a.service, s.sms_activate_code AS sa_service, a.number, a.cost, a.status, \
+           (SELECT COUNT(*) FROM inbound_sms m WHERE m.target_kind = 'activation' \
+             AND m.target_id = a.id) AS sms_count, \
+           (SELECT m.code {LATEST}) AS code, (SELECT m.text {LATEST}) AS text, \
+           (SELECT m.received_at {LATEST}) AS received_at, \
+           c.sms_activate_id AS sa_country, c.name AS country_name, a.created_at \
+         FROM activations a JOIN numeric_ids n ON n.object_id = a.id \
+         JOIN services s ON s.code = a.service JOIN countries c ON c.code = a.country \
+         WHERE a.account_id = ?1 AND a.status IN ('waiting', 'received') AND a.expires_at > ?2 \
+         ORDER BY a.created_at, n.num LIMIT 500"
+    );
+    all(stmt(db, &sql, &[text(account_id), int(now_ms)])?).await
+}
+
+/// The account's rents that have not ended: (integer id, number).
+pub async fn live_rents(
+    db: &D1Database,
+    account_id: &str,
+    now_ms: i64,
+) -> Result<Vec<(i64, String)>, StoreError> {
+    #[derive(Deserialize)]
+    struct Row {
+        num: i64,
+        number: String,
+    }
+    let rows: Vec<Row> = all(stmt(
+        db,
+        "SELECT n.num, r.number FROM rents r JOIN numeric_ids n ON n.object_id = r.id \
+         WHERE r.account_id = ?1 AND r.expires_at > ?2 ORDER BY r.created_at, n.num LIMIT 500",
+        &[text(account_id), int(now_ms)],
+    )?)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.num, r.number)).collect())
+}
+
+/// A rent price of one country and duration, with the free stock of its operator.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RentOfferRow {
+    pub sa_service: String,
+    pub cost: i64,
+    pub count: i64,
+}
+
+/// Rent prices for `hours` in one country (and operator), for services that have an
+/// sms-activate code.
+pub async fn rent_offers(
+    db: &D1Database,
+    country: &str,
+    operator: Option<&str>,
+    hours: i64,
+    now_ms: i64,
+) -> Result<Vec<RentOfferRow>, StoreError> {
+    let sql = format!(
+        "SELECT s.sms_activate_code AS sa_service, r.cost, \
+           (SELECT COUNT(*) FROM numbers n WHERE n.country = r.country \
+             AND n.operator = r.operator AND {free}) AS count \
+         FROM rent_prices r JOIN services s ON s.code = r.service \
+         WHERE r.country = ?1 AND r.hours = ?2 AND (?4 IS NULL OR r.operator = ?4) \
+           AND s.sms_activate_code IS NOT NULL \
+         ORDER BY s.sms_activate_code, r.cost",
+        free = free_for_service("r.service", "?3")
+    );
+    all(stmt(
+        db,
+        &sql,
+        &[text(country), int(hours), int(now_ms), opt_text(operator)],
+    )?)
+    .await
+}
