@@ -12,4 +12,5 @@ pub mod ratelimit;
 pub mod sms;
 pub mod template;
 pub mod time;
+pub mod twilio_verify;
 pub mod webhook;
