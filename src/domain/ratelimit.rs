@@ -29,7 +29,7 @@ impl Group {
             Group::Auth
         } else if path.starts_with("/admin/") {
             Group::Admin
-        } else if path.starts_with("/v1/") || path.starts_with("/api/internal/") || path.starts_with("/api/user/") || path.starts_with("/api/verify/") {
+        } else if path.starts_with("/v1/") || path.starts_with("/api/internal/") || path.starts_with("/api/user/") || path.starts_with("/api/verify/") || path.starts_with("/v2/") {
             Group::Product
         } else {
             Group::Public

@@ -245,11 +245,15 @@ pub enum Dialect {
     House,
     /// `{"success":false,"error","code"}`: `/api/public`, `/api/internal`, `/api/user`.
     NumberOtp,
+    /// Twilio's `{"code","message","more_info","status"}`: `/v2/` (Twilio Verify).
+    Twilio,
 }
 
 impl Dialect {
     pub fn for_path(path: &str) -> Dialect {
-        if path.starts_with("/api/public/") || path.starts_with("/api/internal/") || path.starts_with("/api/user/") {
+        if path.starts_with("/v2/") {
+            Dialect::Twilio
+        } else if path.starts_with("/api/public/") || path.starts_with("/api/internal/") || path.starts_with("/api/user/") {
             Dialect::NumberOtp
         } else {
             Dialect::House
@@ -311,6 +315,15 @@ impl ApiError {
                 "code": self.code.number(),
             }]}),
             Dialect::NumberOtp => json!({"success": false, "error": self.message, "code": self.code.number()}),
+            Dialect::Twilio => {
+                // Twilio's code where it has one (same HTTP status), else otpedge's number.
+                use crate::domain::twilio_verify::{error_body, ErrorCode};
+                match ErrorCode::for_otpedge(self.code.number()) {
+                    Some(ErrorCode::Authenticate) => error_body(20003, 401, "Authenticate"),
+                    Some(code) => error_body(code.code(), self.status(), &self.message),
+                    None => error_body(self.code.number().parse().unwrap_or(2000), self.status(), &self.message),
+                }
+            }
         };
         value.to_string()
     }

@@ -23,6 +23,8 @@ mod ratelimit;
 #[cfg(target_arch = "wasm32")]
 mod server;
 #[cfg(target_arch = "wasm32")]
+mod twilio_verify;
+#[cfg(target_arch = "wasm32")]
 mod webhooks;
 #[cfg(target_arch = "wasm32")]
 mod whatotp;

@@ -69,6 +69,7 @@ pub async fn profile(ctx: &Ctx) -> Result<Reply, ApiError> {
             "balance": balance.as_f64(),
             "credits": balance.credits(),
             "currency": p.currency,
+            "twilio_account_sid": p.twilio_sid,
         },
     })))
 }

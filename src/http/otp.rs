@@ -314,3 +314,28 @@ pub async fn check(ctx: &Ctx, session_id: &str, code: &str) -> Result<(SessionRo
     // location yet (KV takes up to 60 s to reach other locations). Retry shortly.
     Err(ApiError { retry_after: Some(5), ..ApiError::new(Code::Conflict, "the session is not visible at this location yet; retry in a few seconds (nothing was counted)") })
 }
+
+/// Approves a live session without a code (Twilio Verify's `Status=approved`): the check's
+/// own guarded statement, as a check that matched, so it races with checks exactly as a
+/// check does (at most one success; nothing once the session has ended). The key is checked
+/// in the same statement. True when this call approved it.
+pub async fn approve(ctx: &Ctx, account_id: &str, session_id: &str) -> Result<bool, ApiError> {
+    let key_hash = auth::key_hash(ctx)?;
+    let db = ctx.db()?;
+    let now = ctx.now_ms;
+    let statements = vec![
+        sessions::check_statement(&db, key_hash, account_id, session_id, true, now)?,
+        sessions::result_event_statement(&db, session_id, now, ResultEvents::OfCheck)?,
+    ];
+    let results = batch(&db, statements).await.map_err(ApiError::from)?;
+    if results.get(1).map(store::changes) == Some(1) {
+        webhooks::kick_soon(&ctx.wctx, &ctx.env, account_id);
+    }
+    let rows = results
+        .first()
+        .map(|r| r.results::<SessionRow>())
+        .transpose()
+        .map_err(|e| ApiError::internal(format!("approve rows: {e}")))?
+        .unwrap_or_default();
+    Ok(rows.iter().any(|r| r.verified_at.is_some()))
+}

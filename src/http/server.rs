@@ -1,7 +1,7 @@
 //! The request pipeline: rate limit → route → body → handler → envelope.
 use super::error::{ApiError, Code, Dialect};
 use super::routes::{resolve, Route, RouteError};
-use super::{admin, auth, body, callbacks, getotp, numberotp, otpwall, ratelimit, webhooks, whatotp};
+use super::{admin, auth, body, callbacks, getotp, numberotp, otpwall, ratelimit, twilio_verify, webhooks, whatotp};
 use crate::config::Config;
 use crate::domain::pagination::Page;
 use crate::domain::ratelimit::{Decision, Group};
@@ -150,6 +150,8 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, ApiError> {
         GetOtpSend => getotp::send(ctx).await,
         GetOtpCheck => getotp::check(ctx).await,
         GetOtpStatus { message_id } => getotp::status(ctx, &message_id).await,
+        // Twilio Verify v2 (issue 14).
+        TwilioVerify(resource) => twilio_verify::serve(ctx, resource).await,
     }
 }
 
@@ -163,6 +165,9 @@ fn error_reply(ctx: &Ctx, e: ApiError) -> Reply {
     }
     if let Some(allow) = e.allow {
         reply.headers.push(("Allow", allow));
+    }
+    if e.code == Code::Unauthorized && Dialect::for_path(&ctx.path) == Dialect::Twilio {
+        reply.headers.push(("WWW-Authenticate", "Basic realm=\"Twilio API\"".to_owned()));
     }
     reply
 }

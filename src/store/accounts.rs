@@ -22,6 +22,8 @@ pub struct Profile {
     pub created_at: String,
     pub balance: i64,
     pub currency: String,
+    /// `AC…` (Twilio Verify's username); filled by migration 0007's trigger.
+    pub twilio_sid: Option<String>,
 }
 
 pub struct NewKey {
@@ -94,7 +96,7 @@ pub async fn exists(db: &D1Database, account_id: &str) -> Result<bool, ApiError>
 pub async fn profile(db: &D1Database, account_id: &str) -> Result<Option<Profile>, ApiError> {
     first(stmt(
         db,
-        "SELECT a.id AS id, a.name AS name, a.status AS status, a.created_at AS created_at, w.balance AS balance, w.currency AS currency \
+        "SELECT a.id AS id, a.name AS name, a.status AS status, a.created_at AS created_at, w.balance AS balance, w.currency AS currency, a.twilio_sid AS twilio_sid \
          FROM accounts a JOIN wallets w ON w.account_id = a.id WHERE a.id = ?1",
         &[text(account_id)],
     )?)

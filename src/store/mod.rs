@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod idempotency;
 pub mod messages;
 pub mod otp;
+pub mod verify;
 pub mod wallet;
 pub mod webhooks;
 

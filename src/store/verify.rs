@@ -146,7 +146,6 @@ pub async fn delete_service(
 pub struct VerificationRow {
     pub sid: String,
     pub service_sid: String,
-    pub account_id: String,
     pub to_phone: String,
     pub created_at: i64,
     pub canceled_at: Option<i64>,
@@ -161,7 +160,7 @@ pub struct VerificationRow {
 }
 
 const VERIFICATION_SELECT: &str = "SELECT v.sid AS sid, v.service_sid AS service_sid, \
-     v.account_id AS account_id, v.to_phone AS to_phone, v.created_at AS created_at, \
+     v.to_phone AS to_phone, v.created_at AS created_at, \
      v.canceled_at AS canceled_at, vs.channel AS channel, s.id AS session_id, \
      s.created_at AS sent_at, s.expires_at AS expires_at, s.attempts AS attempts, \
      s.max_attempts AS max_attempts, s.verified_at AS verified_at \
@@ -290,6 +289,24 @@ pub async fn cancel(
          WHERE sid = ?1 AND account_id = ?2 AND canceled_at IS NULL \
            AND NOT EXISTS (SELECT 1 FROM otp_sessions WHERE id = ?4 AND verified_at IS NOT NULL)",
         &[text(sid), text(account_id), int(now_ms), text(session_id)],
+    )?)
+    .await?;
+    Ok(changed == 1)
+}
+
+/// Stores a service's new name and code length; false when it is gone.
+pub async fn update_service(db: &D1Database, s: &ServiceRow) -> Result<bool, ApiError> {
+    let changed = run(stmt(
+        db,
+        "UPDATE verify_services SET friendly_name = ?3, code_length = ?4, updated_at = ?5 \
+         WHERE sid = ?1 AND account_id = ?2 AND deleted_at IS NULL",
+        &[
+            text(&s.sid),
+            text(&s.account_id),
+            text(&s.friendly_name),
+            int(s.code_length),
+            int(s.updated_at),
+        ],
     )?)
     .await?;
     Ok(changed == 1)

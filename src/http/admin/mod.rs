@@ -36,14 +36,20 @@ pub async fn create_account(ctx: &Ctx) -> Result<Reply, ApiError> {
     auth::admin(ctx)?;
     let body: Named = ctx.json()?;
     let name = label("name", &body.name)?;
-    let (account_id, key) = accounts::create_account(&ctx.db()?, &name, &ctx.config.currency, ctx.now_ms).await?;
-    Ok(Reply::json(201, &json!({"account_id": account_id, "name": name, "key_id": key.key_id, "api_key": key.api_key})))
+    let db = ctx.db()?;
+    let (account_id, key) = accounts::create_account(&db, &name, &ctx.config.currency, ctx.now_ms).await?;
+    // Twilio Verify's usernames: the account's AC sid and this key's SK sid.
+    let account_sid = crate::store::verify::account_sid(&db, &account_id).await?;
+    let key_sid = crate::store::verify::key_sid(&db, &key.key_id).await?;
+    Ok(Reply::json(201, &json!({"account_id": account_id, "name": name, "key_id": key.key_id, "api_key": key.api_key, "twilio_account_sid": account_sid, "twilio_key_sid": key_sid})))
 }
 
 pub async fn create_key(ctx: &Ctx, account_id: &str) -> Result<Reply, ApiError> {
     auth::admin(ctx)?;
-    let key = accounts::create_key(&ctx.db()?, account_id, ctx.now_ms).await?.ok_or_else(|| ApiError::not_found("account"))?;
-    Ok(Reply::json(201, &json!({"account_id": account_id, "key_id": key.key_id, "api_key": key.api_key})))
+    let db = ctx.db()?;
+    let key = accounts::create_key(&db, account_id, ctx.now_ms).await?.ok_or_else(|| ApiError::not_found("account"))?;
+    let key_sid = crate::store::verify::key_sid(&db, &key.key_id).await?;
+    Ok(Reply::json(201, &json!({"account_id": account_id, "key_id": key.key_id, "api_key": key.api_key, "twilio_key_sid": key_sid})))
 }
 
 pub async fn revoke_key(ctx: &Ctx, key_id: &str) -> Result<Reply, ApiError> {
