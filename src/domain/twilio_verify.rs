@@ -389,6 +389,7 @@ impl ErrorCode {
             "2002" => ErrorCode::MethodNotAllowed,
             "2006" => ErrorCode::TooManyRequests,
             "2201" | "2202" => ErrorCode::MaxSendAttempts,
+            "2206" => ErrorCode::MaxCheckAttempts,
             "1515" => ErrorCode::ChannelDisabled,
             "1523" | "1623" | "1631" | "1632" | "2003" | "2004" | "2015" => {
                 ErrorCode::InvalidParameter

@@ -1,3 +1,3 @@
 //! Durable Objects, one file each.
-pub mod activation;
+pub mod activation_object;
 pub mod webhook_dispatcher;

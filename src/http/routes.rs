@@ -73,7 +73,11 @@ pub enum RouteError {
 }
 
 /// Picks the route whose method matches among those a path allows.
-fn on(method: &str, allowed: &'static str, choices: Vec<(&str, Route)>) -> Result<Route, RouteError> {
+fn on(
+    method: &str,
+    allowed: &'static str,
+    choices: Vec<(&str, Route)>,
+) -> Result<Route, RouteError> {
     choices
         .into_iter()
         .find(|(m, _)| *m == method)
@@ -86,23 +90,7 @@ fn id(segment: &str) -> Option<String> {
     (!segment.is_empty()).then(|| segment.to_owned())
 }
 
-/// Splits the absolute URL the runtime hands us into (path, query), without a full URL
-/// parser (that would link IDNA tables worth tens of KB of wasm for nothing: the runtime
-/// has already normalized the URL).
-pub fn split_url(url: &str) -> (&str, &str) {
-    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let from_path = after_scheme.find('/').map_or("/", |i| after_scheme.get(i..).unwrap_or("/"));
-    let without_fragment = from_path.split('#').next().unwrap_or(from_path);
-    match without_fragment.split_once('?') {
-        Some((path, query)) => (path, query),
-        None => (without_fragment, ""),
-    }
-}
-
-/// The first value of a query parameter, percent-decoded.
-pub fn query_param(query: &str, name: &str) -> Option<String> {
-    form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
-}
+pub use crate::domain::url::{query_param, split_url};
 
 pub fn resolve(method: &str, path: &str) -> Result<Route, RouteError> {
     use Route::*;
@@ -141,11 +129,28 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, RouteError> {
         ["v1", "number"] => on(m, "POST", vec![("POST", BuyNumber)]),
         ["v1", "activation", a, "status"] => {
             let a = id(a).ok_or(RouteError::NotFound)?;
-            on(m, "GET, POST", vec![("GET", ActivationStatus { id: a.clone() }), ("POST", SetActivationStatus { id: a })])
+            on(
+                m,
+                "GET, POST",
+                vec![
+                    ("GET", ActivationStatus { id: a.clone() }),
+                    ("POST", SetActivationStatus { id: a }),
+                ],
+            )
         }
-        ["v1", "providers", "twilio", "status"] => on(m, "POST", vec![("POST", TwilioStatusCallback)]),
+        ["v1", "providers", "twilio", "status"] => {
+            on(m, "POST", vec![("POST", TwilioStatusCallback)])
+        }
         ["v1", "inbound", "sms"] => on(m, "POST", vec![("POST", InboundSms)]),
-        ["v1", "webhook"] => on(m, "GET, PUT, DELETE", vec![("GET", WebhookEndpoint), ("PUT", WebhookEndpoint), ("DELETE", WebhookEndpoint)]),
+        ["v1", "webhook"] => on(
+            m,
+            "GET, PUT, DELETE",
+            vec![
+                ("GET", WebhookEndpoint),
+                ("PUT", WebhookEndpoint),
+                ("DELETE", WebhookEndpoint),
+            ],
+        ),
         ["v1", "webhook", "deliveries"] => on(m, "GET", vec![("GET", WebhookDeliveries)]),
         ["v1", "webhook", "events", e, "redeliver"] => {
             let event_id = id(e).ok_or(RouteError::NotFound)?;
@@ -168,7 +173,11 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, RouteError> {
 
         ["api", "public", "prices"] => on(m, "GET", vec![("GET", PublicPrices)]),
         ["api", "public", "rent-prices"] => on(m, "GET", vec![("GET", PublicRentPrices)]),
-        ["api", "internal", "balance"] => on(m, "GET, POST", vec![("GET", NumberOtpBalance), ("POST", NumberOtpBalance)]),
+        ["api", "internal", "balance"] => on(
+            m,
+            "GET, POST",
+            vec![("GET", NumberOtpBalance), ("POST", NumberOtpBalance)],
+        ),
         ["api", "internal", "rent"] => on(m, "POST", vec![("POST", Rent)]),
         ["api", "internal", "rent", a] => {
             let a = id(a).ok_or(RouteError::NotFound)?;
@@ -184,20 +193,46 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, RouteError> {
         ["v2", "Services", s] => {
             let sid = id(s).ok_or(RouteError::NotFound)?;
             let r = || TwilioVerify(TwilioResource::Service { sid: sid.clone() });
-            on(m, "GET, POST, DELETE", vec![("GET", r()), ("POST", r()), ("DELETE", r())])
+            on(
+                m,
+                "GET, POST, DELETE",
+                vec![("GET", r()), ("POST", r()), ("DELETE", r())],
+            )
         }
         ["v2", "Services", s, "Verifications"] => {
             let service = id(s).ok_or(RouteError::NotFound)?;
-            on(m, "POST", vec![("POST", TwilioVerify(TwilioResource::Verifications { service }))])
+            on(
+                m,
+                "POST",
+                vec![(
+                    "POST",
+                    TwilioVerify(TwilioResource::Verifications { service }),
+                )],
+            )
         }
         ["v2", "Services", s, "Verifications", v] => {
-            let (service, sid) = (id(s).ok_or(RouteError::NotFound)?, id(v).ok_or(RouteError::NotFound)?);
-            let r = || TwilioVerify(TwilioResource::Verification { service: service.clone(), sid: sid.clone() });
+            let (service, sid) = (
+                id(s).ok_or(RouteError::NotFound)?,
+                id(v).ok_or(RouteError::NotFound)?,
+            );
+            let r = || {
+                TwilioVerify(TwilioResource::Verification {
+                    service: service.clone(),
+                    sid: sid.clone(),
+                })
+            };
             on(m, "GET, POST", vec![("GET", r()), ("POST", r())])
         }
         ["v2", "Services", s, "VerificationCheck"] => {
             let service = id(s).ok_or(RouteError::NotFound)?;
-            on(m, "POST", vec![("POST", TwilioVerify(TwilioResource::VerificationCheck { service }))])
+            on(
+                m,
+                "POST",
+                vec![(
+                    "POST",
+                    TwilioVerify(TwilioResource::VerificationCheck { service }),
+                )],
+            )
         }
         _ => Err(RouteError::NotFound),
     }
@@ -212,22 +247,50 @@ mod tests {
         assert_eq!(resolve("GET", "/v1/balance"), Ok(Route::Balance));
         assert_eq!(resolve("GET", "/v1/balance/"), Ok(Route::Balance));
         assert_eq!(resolve("POST", "/api/verify/"), Ok(Route::GetOtpSend));
-        assert_eq!(resolve("GET", "/v1/activation/act_1/status"), Ok(Route::ActivationStatus { id: "act_1".into() }));
-        assert_eq!(resolve("POST", "/admin/accounts/a1/topup"), Ok(Route::AdminTopup { account_id: "a1".into() }));
-        // GET and POST both, as numberotp.txt shows each for the balance.
-        assert_eq!(resolve("POST", "/api/internal/balance"), Ok(Route::NumberOtpBalance));
+        assert_eq!(
+            resolve("GET", "/v1/activation/act_1/status"),
+            Ok(Route::ActivationStatus { id: "act_1".into() })
+        );
+        assert_eq!(
+            resolve("POST", "/admin/accounts/a1/topup"),
+            Ok(Route::AdminTopup {
+                account_id: "a1".into()
+            })
+        );
+        // GET and POST both, as NumberOTP's documentation shows each for the balance.
+        assert_eq!(
+            resolve("POST", "/api/internal/balance"),
+            Ok(Route::NumberOtpBalance)
+        );
         assert_eq!(resolve("PUT", "/v1/webhook"), Ok(Route::WebhookEndpoint));
-        assert_eq!(resolve("POST", "/v1/webhook/events/evt_1/redeliver"), Ok(Route::WebhookRedeliver { event_id: "evt_1".into() }));
+        assert_eq!(
+            resolve("POST", "/v1/webhook/events/evt_1/redeliver"),
+            Ok(Route::WebhookRedeliver {
+                event_id: "evt_1".into()
+            })
+        );
     }
 
     #[test]
     fn splits_urls_and_reads_query_params() {
-        assert_eq!(split_url("http://localhost/v1/balance"), ("/v1/balance", ""));
-        assert_eq!(split_url("https://h.example:8443/api/internal/transactions?page=2&limit=5#x"), ("/api/internal/transactions", "page=2&limit=5"));
+        assert_eq!(
+            split_url("http://localhost/v1/balance"),
+            ("/v1/balance", "")
+        );
+        assert_eq!(
+            split_url("https://h.example:8443/api/internal/transactions?page=2&limit=5#x"),
+            ("/api/internal/transactions", "page=2&limit=5")
+        );
         assert_eq!(split_url("http://localhost"), ("/", ""));
         assert_eq!(split_url("http://localhost?x=1"), ("/", ""));
-        assert_eq!(query_param("service=tele%67ram&country=US&country=PK", "country").as_deref(), Some("US"));
-        assert_eq!(query_param("service=tele%67ram", "service").as_deref(), Some("telegram"));
+        assert_eq!(
+            query_param("service=tele%67ram&country=US&country=PK", "country").as_deref(),
+            Some("US")
+        );
+        assert_eq!(
+            query_param("service=tele%67ram", "service").as_deref(),
+            Some("telegram")
+        );
         assert_eq!(query_param("a=1", "b"), None);
     }
 
@@ -236,22 +299,63 @@ mod tests {
         use TwilioResource::*;
         let tv = |r| Ok(Route::TwilioVerify(r));
         assert_eq!(resolve("POST", "/v2/Services"), tv(Services));
-        assert_eq!(resolve("GET", "/v2/Services/VA1"), tv(Service { sid: "VA1".into() }));
-        assert_eq!(resolve("DELETE", "/v2/Services/VA1"), tv(Service { sid: "VA1".into() }));
-        assert_eq!(resolve("POST", "/v2/Services/VA1/Verifications"), tv(Verifications { service: "VA1".into() }));
-        assert_eq!(resolve("POST", "/v2/Services/VA1/Verifications/VE2"), tv(Verification { service: "VA1".into(), sid: "VE2".into() }));
-        assert_eq!(resolve("POST", "/v2/Services/VA1/VerificationCheck"), tv(VerificationCheck { service: "VA1".into() }));
-        assert_eq!(resolve("GET", "/v2/Services/VA1/VerificationCheck"), Err(RouteError::MethodNotAllowed("POST")));
-        assert_eq!(resolve("PUT", "/v2/Services"), Err(RouteError::MethodNotAllowed("GET, POST")));
-        assert_eq!(resolve("GET", "/v2/services"), Err(RouteError::NotFound), "Twilio's paths are case-sensitive");
+        assert_eq!(
+            resolve("GET", "/v2/Services/VA1"),
+            tv(Service { sid: "VA1".into() })
+        );
+        assert_eq!(
+            resolve("DELETE", "/v2/Services/VA1"),
+            tv(Service { sid: "VA1".into() })
+        );
+        assert_eq!(
+            resolve("POST", "/v2/Services/VA1/Verifications"),
+            tv(Verifications {
+                service: "VA1".into()
+            })
+        );
+        assert_eq!(
+            resolve("POST", "/v2/Services/VA1/Verifications/VE2"),
+            tv(Verification {
+                service: "VA1".into(),
+                sid: "VE2".into()
+            })
+        );
+        assert_eq!(
+            resolve("POST", "/v2/Services/VA1/VerificationCheck"),
+            tv(VerificationCheck {
+                service: "VA1".into()
+            })
+        );
+        assert_eq!(
+            resolve("GET", "/v2/Services/VA1/VerificationCheck"),
+            Err(RouteError::MethodNotAllowed("POST"))
+        );
+        assert_eq!(
+            resolve("PUT", "/v2/Services"),
+            Err(RouteError::MethodNotAllowed("GET, POST"))
+        );
+        assert_eq!(
+            resolve("GET", "/v2/services"),
+            Err(RouteError::NotFound),
+            "Twilio's paths are case-sensitive"
+        );
     }
 
     #[test]
     fn unknown_paths_and_wrong_methods() {
         assert_eq!(resolve("GET", "/v2/balance"), Err(RouteError::NotFound));
-        assert_eq!(resolve("GET", "/v1/activation//status"), Err(RouteError::NotFound));
+        assert_eq!(
+            resolve("GET", "/v1/activation//status"),
+            Err(RouteError::NotFound)
+        );
         assert_eq!(resolve("GET", "/"), Err(RouteError::NotFound));
-        assert_eq!(resolve("DELETE", "/v1/balance"), Err(RouteError::MethodNotAllowed("GET")));
-        assert_eq!(resolve("PUT", "/v1/activation/x/status"), Err(RouteError::MethodNotAllowed("GET, POST")));
+        assert_eq!(
+            resolve("DELETE", "/v1/balance"),
+            Err(RouteError::MethodNotAllowed("GET"))
+        );
+        assert_eq!(
+            resolve("PUT", "/v1/activation/x/status"),
+            Err(RouteError::MethodNotAllowed("GET, POST"))
+        );
     }
 }

@@ -1,8 +1,8 @@
 //! Twilio Verify v2 compatibility: Basic-auth principals (AC / SK sids), Verify services,
 //! verifications and their sends. A verification's state is read from the OTP session of its
 //! latest send (`otp_sessions`, where every check is counted); only a cancel is its own.
+use super::StoreError;
 use super::{all, batch, first, int, run, stmt, text};
-use crate::http::error::ApiError;
 use serde::Deserialize;
 use worker::D1Database;
 
@@ -19,7 +19,7 @@ pub async fn principal(
     db: &D1Database,
     key_hash: &str,
     username: &str,
-) -> Result<Option<Principal>, ApiError> {
+) -> Result<Option<Principal>, StoreError> {
     first(stmt(
         db,
         "SELECT k.account_id AS account_id, a.twilio_sid AS account_sid \
@@ -29,33 +29,6 @@ pub async fn principal(
         &[text(key_hash), text(username)],
     )?)
     .await
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct Sid {
-    sid: Option<String>,
-}
-
-/// An account's `AC…` sid.
-pub async fn account_sid(db: &D1Database, account_id: &str) -> Result<Option<String>, ApiError> {
-    let row: Option<Sid> = first(stmt(
-        db,
-        "SELECT twilio_sid AS sid FROM accounts WHERE id = ?1",
-        &[text(account_id)],
-    )?)
-    .await?;
-    Ok(row.and_then(|r| r.sid))
-}
-
-/// A key's `SK…` sid.
-pub async fn key_sid(db: &D1Database, key_id: &str) -> Result<Option<String>, ApiError> {
-    let row: Option<Sid> = first(stmt(
-        db,
-        "SELECT twilio_sid AS sid FROM api_keys WHERE id = ?1",
-        &[text(key_id)],
-    )?)
-    .await?;
-    Ok(row.and_then(|r| r.sid))
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -70,7 +43,7 @@ pub struct ServiceRow {
 
 const SERVICE_COLUMNS: &str = "sid, account_id, friendly_name, code_length, created_at, updated_at";
 
-pub async fn create_service(db: &D1Database, s: &ServiceRow) -> Result<(), ApiError> {
+pub async fn create_service(db: &D1Database, s: &ServiceRow) -> Result<(), StoreError> {
     run(stmt(
         db,
         "INSERT INTO verify_services (sid, account_id, friendly_name, code_length, created_at, \
@@ -93,7 +66,7 @@ pub async fn find_service(
     db: &D1Database,
     account_id: &str,
     sid: &str,
-) -> Result<Option<ServiceRow>, ApiError> {
+) -> Result<Option<ServiceRow>, StoreError> {
     first(stmt(
         db,
         &format!(
@@ -111,7 +84,7 @@ pub async fn list_services(
     account_id: &str,
     offset: i64,
     limit: i64,
-) -> Result<Vec<ServiceRow>, ApiError> {
+) -> Result<Vec<ServiceRow>, StoreError> {
     all(stmt(
         db,
         &format!(
@@ -130,7 +103,7 @@ pub async fn delete_service(
     account_id: &str,
     sid: &str,
     now_ms: i64,
-) -> Result<bool, ApiError> {
+) -> Result<bool, StoreError> {
     let changed = run(stmt(
         db,
         "UPDATE verify_services SET deleted_at = ?3, updated_at = ?3 \
@@ -174,7 +147,7 @@ pub async fn find_verification(
     account_id: &str,
     service_sid: &str,
     sid: &str,
-) -> Result<Option<VerificationRow>, ApiError> {
+) -> Result<Option<VerificationRow>, StoreError> {
     first(stmt(
         db,
         &format!(
@@ -192,7 +165,7 @@ pub async fn latest_for_phone(
     account_id: &str,
     service_sid: &str,
     phone: &str,
-) -> Result<Option<VerificationRow>, ApiError> {
+) -> Result<Option<VerificationRow>, StoreError> {
     first(stmt(
         db,
         &format!(
@@ -214,7 +187,7 @@ pub struct SendRow {
 }
 
 /// The recorded sends of a verification, oldest first.
-pub async fn sends(db: &D1Database, verification_sid: &str) -> Result<Vec<SendRow>, ApiError> {
+pub async fn sends(db: &D1Database, verification_sid: &str) -> Result<Vec<SendRow>, StoreError> {
     all(stmt(
         db,
         "SELECT vs.session_id AS session_id, vs.channel AS channel, s.created_at AS created_at \
@@ -243,7 +216,7 @@ pub struct NewSend<'a> {
 /// Records the verification (if new) and the send BEFORE the OTP engine sends: if the send
 /// is refused (resend rules, wallet, price) no OTP session appears, and the rows written here
 /// match nothing in the joins above: the verification and the send do not exist.
-pub async fn prepare_send(db: &D1Database, s: &NewSend<'_>) -> Result<(), ApiError> {
+pub async fn prepare_send(db: &D1Database, s: &NewSend<'_>) -> Result<(), StoreError> {
     let mut statements = Vec::new();
     if s.new_verification {
         statements.push(stmt(
@@ -282,7 +255,7 @@ pub async fn cancel(
     sid: &str,
     session_id: &str,
     now_ms: i64,
-) -> Result<bool, ApiError> {
+) -> Result<bool, StoreError> {
     let changed = run(stmt(
         db,
         "UPDATE verify_verifications SET canceled_at = ?3 \
@@ -295,7 +268,7 @@ pub async fn cancel(
 }
 
 /// Stores a service's new name and code length; false when it is gone.
-pub async fn update_service(db: &D1Database, s: &ServiceRow) -> Result<bool, ApiError> {
+pub async fn update_service(db: &D1Database, s: &ServiceRow) -> Result<bool, StoreError> {
     let changed = run(stmt(
         db,
         "UPDATE verify_services SET friendly_name = ?3, code_length = ?4, updated_at = ?5 \

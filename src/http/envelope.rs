@@ -1,0 +1,229 @@
+//! Front doors and their error envelopes. Each front door (a family of paths that one
+//! client protocol speaks) renders an `AppError` its own way: status, content type and
+//! body. The pipeline asks `for_path` which envelope a request's path answers in — before
+//! routing too, so a 404 or a 429 already speaks the protocol of its path.
+//!
+//! A new front door adds an `Envelope` implementation and one line in `FRONT_DOORS`; a
+//! text protocol that answers every error with status 200 (sms-activate) or a JSON shape of
+//! its own (Twilio) needs nothing else here.
+use super::error::status;
+use super::reply::{Reply, JSON};
+use crate::domain::error::{AppError, Code};
+use crate::domain::time::{rfc3339, sql_datetime};
+use serde_json::json;
+
+/// The request an error answers, as envelopes may quote it.
+pub struct ErrorContext<'a> {
+    pub path: &'a str,
+    pub method: &'a str,
+    pub now_ms: i64,
+}
+
+pub trait Envelope: Sync {
+    /// The content type of this front door's answers (replays use it too).
+    fn content_type(&self) -> &'static str {
+        JSON
+    }
+
+    /// The error answer. `Retry-After` (from `e.retry_after`) and `Allow` (405) are added
+    /// by the pipeline.
+    fn error(&self, e: &AppError, cx: &ErrorContext<'_>) -> Reply;
+}
+
+/// GetOTP's envelope, otpedge's default (`/v1`, `/admin`, `/api/verify/`, unknown paths):
+/// `{"errors":[{timestamp,path,method,status,message,code}]}`. A refused OTP send also
+/// says when the next one is allowed (`resend_available_at`).
+pub struct House;
+
+impl Envelope for House {
+    fn error(&self, e: &AppError, cx: &ErrorContext<'_>) -> Reply {
+        let mut error = json!({
+            "timestamp": sql_datetime(cx.now_ms),
+            "path": cx.path,
+            "method": cx.method,
+            "status": status(e.code),
+            "message": e.message,
+            "code": e.code.number(),
+        });
+        if matches!(e.code, Code::ResendTooSoon | Code::SendLimitReached) {
+            let wait_secs = e.retry_after.unwrap_or(1);
+            let at = cx.now_ms + i64::try_from(wait_secs).unwrap_or(0) * 1000;
+            error["resend_available_at"] = json!(rfc3339(at));
+        }
+        Reply::json(status(e.code), &json!({ "errors": [error] }))
+    }
+}
+
+/// NumberOTP's envelope (`/api/public`, `/api/internal`, `/api/user`):
+/// `{"success":false,"error","code"}`.
+pub struct NumberOtp;
+
+impl Envelope for NumberOtp {
+    fn error(&self, e: &AppError, _cx: &ErrorContext<'_>) -> Reply {
+        let body = json!({"success": false, "error": e.message, "code": e.code.number()});
+        Reply::json(status(e.code), &body)
+    }
+}
+
+/// Twilio's envelope (`/v2/`, Twilio Verify): `{"code","message","more_info","status"}`,
+/// which the Twilio SDKs raise as their own exception. Twilio's code where it has one (at
+/// the same HTTP status: 20003, 20404, 60202, 60203, …), else otpedge's number. A 401 also
+/// carries `WWW-Authenticate: Basic`, as Twilio's does.
+pub struct Twilio;
+
+impl Envelope for Twilio {
+    fn error(&self, e: &AppError, cx: &ErrorContext<'_>) -> Reply {
+        use crate::domain::twilio_verify::{error_body, ErrorCode};
+        let status = status(e.code);
+        let (code, message) = match ErrorCode::for_otpedge(e.code.number()) {
+            Some(ErrorCode::Authenticate) => (20003, "Authenticate".to_owned()),
+            Some(ErrorCode::NotFound) => {
+                let resource = cx.path.strip_prefix("/v2").unwrap_or(cx.path);
+                let m = format!("The requested resource {resource} was not found");
+                (ErrorCode::NotFound.code(), m)
+            }
+            Some(code) => (code.code(), e.message.clone()),
+            None => (e.code.number().parse().unwrap_or(2000), e.message.clone()),
+        };
+        let reply = Reply::json(status, &error_body(code, status, &message));
+        if status == 401 {
+            reply.with_header("WWW-Authenticate", "Basic realm=\"Twilio API\"".to_owned())
+        } else {
+            reply
+        }
+    }
+}
+
+/// Path prefix → front door; the first match wins, `House` answers the rest.
+static FRONT_DOORS: &[(&str, &dyn Envelope)] = &[
+    ("/v2/", &Twilio),
+    ("/api/public/", &NumberOtp),
+    ("/api/internal/", &NumberOtp),
+    ("/api/user/", &NumberOtp),
+];
+
+/// The envelope a path answers in.
+pub fn for_path(path: &str) -> &'static dyn Envelope {
+    FRONT_DOORS
+        .iter()
+        .find(|(prefix, _)| path.starts_with(prefix))
+        .map_or(&House, |(_, e)| *e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The body of `e` as the front door of `path` renders it.
+    fn body(e: &AppError, path: &str, method: &str, now_ms: i64) -> String {
+        for_path(path)
+            .error(
+                e,
+                &ErrorContext {
+                    path,
+                    method,
+                    now_ms,
+                },
+            )
+            .body
+    }
+
+    #[test]
+    fn house_envelope_matches_getotp() {
+        let body = body(
+            &AppError::unauthorized(),
+            "/api/verify/",
+            "POST",
+            1_755_475_200_000,
+        );
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            v,
+            json!({"errors":[{"timestamp":"2025-08-18 \
+                00:00:00","path":"/api/verify/","method":"POST","status":401,"message":"User Not \
+                Authorized","code":"1136"}]})
+        );
+    }
+
+    #[test]
+    fn numberotp_envelope() {
+        let body = body(
+            &AppError::of(Code::InsufficientFunds),
+            "/api/internal/rent",
+            "POST",
+            0,
+        );
+        assert_eq!(
+            body,
+            r#"{"code":"2007","error":"Insufficient balance","success":false}"#
+        );
+    }
+
+    #[test]
+    fn internal_detail_is_not_rendered() {
+        let e = AppError::internal("D1_ERROR: secret detail");
+        assert_eq!(status(e.code), 500);
+        assert!(!body(&e, "/", "GET", 0).contains("secret"));
+    }
+
+    #[test]
+    fn twilio_envelope() {
+        let v = |e: &AppError, path: &str| -> serde_json::Value {
+            serde_json::from_str(&body(e, path, "POST", 0)).unwrap()
+        };
+        let unauthorized = v(&AppError::unauthorized(), "/v2/Services");
+        assert_eq!(
+            unauthorized,
+            json!({"code": 20003, "message": "Authenticate", "status": 401,
+                   "more_info": "https://www.twilio.com/docs/errors/20003"})
+        );
+        let missing = v(
+            &AppError::not_found("verification"),
+            "/v2/Services/VA1/VerificationCheck",
+        );
+        assert_eq!(missing["code"], 20404);
+        assert_eq!(
+            missing["message"],
+            "The requested resource /Services/VA1/VerificationCheck was not found"
+        );
+        assert_eq!(
+            v(&AppError::of(Code::CheckAttemptsSpent), "/v2/x")["code"],
+            60202
+        );
+        assert_eq!(
+            v(&AppError::of(Code::SendLimitReached), "/v2/x")["status"],
+            429
+        );
+        assert_eq!(
+            v(&AppError::of(Code::SendLimitReached), "/v2/x")["code"],
+            60203
+        );
+        let poor = v(&AppError::of(Code::InsufficientFunds), "/v2/x");
+        assert_eq!(
+            (poor["code"].clone(), poor["status"].clone()),
+            (json!(2007), json!(402))
+        );
+        assert_eq!(poor["more_info"], serde_json::Value::Null);
+        let e = AppError::unauthorized();
+        let cx = ErrorContext {
+            path: "/v2/Services",
+            method: "GET",
+            now_ms: 0,
+        };
+        let reply = for_path("/v2/Services").error(&e, &cx);
+        assert!(reply
+            .headers
+            .iter()
+            .any(|(n, v)| *n == "WWW-Authenticate" && v.starts_with("Basic")));
+    }
+
+    #[test]
+    fn dialect_by_path() {
+        let is_numberotp =
+            |p: &str| body(&AppError::unauthorized(), p, "GET", 0).contains("success");
+        assert!(is_numberotp("/api/internal/balance"));
+        assert!(!is_numberotp("/api/verify/"));
+        assert!(!is_numberotp("/v1/balance"));
+        assert!(!is_numberotp("/admin/accounts"));
+    }
+}
