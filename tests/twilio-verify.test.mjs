@@ -411,3 +411,35 @@ describe("Twilio Verify v2 through the official SDK", () => {
     await rejectsWith(checks.create({ verificationSid: v2.sid, code: code2 }), 429, 60202);
   });
 });
+
+describe("Twilio Verify v2 with the shipped resend interval", () => {
+  let app;
+  before(async () => {
+    app = await spawnOtpApp();
+    await seedOtpPrices(app);
+  });
+  after(() => app.close());
+
+  test("a resend sooner than OTP_RESEND_INTERVAL_SECS is 60203 (429) with Retry-After; nothing charged for it", async () => {
+    const a = await app.createAccount("interval", "5.00");
+    const ac = (await app.request("GET", "/api/user/profile", { key: a.key })).body.data.twilio_account_sid;
+    const client = sdk(app, ac, a.key);
+    const svc = await client.verify.v2.services.create({ friendlyName: "Interval" });
+    const phone = freshPhone();
+    const first = await client.verify.v2.services(svc.sid).verifications.create({ to: phone, channel: "sms" });
+    await rejectsWith(client.verify.v2.services(svc.sid).verifications.create({ to: phone, channel: "sms" }), 429, 60203);
+    const auth = "Basic " + Buffer.from(`${ac}:${a.key}`).toString("base64");
+    const raw = await fetch(new URL(`/v2/Services/${svc.sid}/Verifications`, app.url), {
+      method: "POST",
+      headers: { Authorization: auth, "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ To: phone, Channel: "sms" }),
+    });
+    assert.equal(raw.status, 429);
+    assert.ok(Number(raw.headers.get("retry-after")) >= 1);
+    assert.equal((await raw.json()).code, 60203);
+    const fetched = await client.verify.v2.services(svc.sid).verifications(first.sid).fetch();
+    assert.equal(fetched.sendCodeAttempts.length, 1, "the refused resend is not an attempt");
+    const sends = await app.db.prepare("SELECT COUNT(*) AS n FROM ledger WHERE account_id = ? AND kind = 'otp_send'").bind(a.accountId).first();
+    assert.equal(sends.n, 1);
+  });
+});
