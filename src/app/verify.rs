@@ -136,6 +136,22 @@ pub struct Verification {
     pub updated_at: i64,
 }
 
+/// The verification with its latest session's state as the OTP engine holds it
+/// (`otp::session`: the authority for checks, wherever it keeps them), not as the join
+/// read it.
+async fn current(
+    app: &App,
+    caller: &Caller,
+    mut row: VerificationRow,
+) -> Result<VerificationRow, AppError> {
+    let session = otp::session(app, &caller.account, &row.session_id).await?;
+    row.expires_at = session.expires_at;
+    row.attempts = session.attempts;
+    row.max_attempts = session.max_attempts;
+    row.verified_at = session.verified_at;
+    Ok(row)
+}
+
 fn session_terminal(v: &VerificationRow, now_ms: i64) -> Option<Terminal> {
     terminal(
         v.verified_at.is_some(),
@@ -150,6 +166,7 @@ pub fn status_of(v: &VerificationRow, now_ms: i64) -> Status {
     tv::status(v.canceled_at.is_some(), session_terminal(v, now_ms))
 }
 
+/// The verification as the API shows it (`row` already `current`).
 async fn view(app: &App, db: &D1Database, row: VerificationRow) -> Result<Verification, AppError> {
     let sends = store::sends(db, &row.sid).await?;
     let updated_at = [Some(row.sent_at), row.canceled_at, row.verified_at]
@@ -166,6 +183,7 @@ async fn view(app: &App, db: &D1Database, row: VerificationRow) -> Result<Verifi
 }
 
 async fn find_verification(
+    app: &App,
     db: &D1Database,
     caller: &Caller,
     service_sid: &str,
@@ -176,7 +194,7 @@ async fn find_verification(
         return Err(no_such("verification"));
     }
     let row = store::find_verification(db, caller.account.as_str(), service_sid, sid).await?;
-    row.ok_or_else(|| no_such("verification"))
+    current(app, caller, row.ok_or_else(|| no_such("verification"))?).await
 }
 
 /// What to start: the number, the engine's channel, the caller's own code (if any).
@@ -200,9 +218,11 @@ pub async fn start(
     let channel = otp::channel(app, Some(start.channel))?;
     let account = caller.account.as_str();
     let phone = start.phone.e164().to_owned();
-    let pending = store::latest_for_phone(&db, account, &svc.sid, &phone)
-        .await?
-        .filter(|v| status_of(v, app.now_ms).is_pending());
+    let pending = match store::latest_for_phone(&db, account, &svc.sid, &phone).await? {
+        Some(v) => Some(current(app, caller, v).await?),
+        None => None,
+    }
+    .filter(|v| status_of(v, app.now_ms).is_pending());
     let (verification_sid, new_verification) = match &pending {
         Some(v) => (v.sid.clone(), false),
         None => (tv::new_sid(SidKind::Verification)?, true),
@@ -249,7 +269,7 @@ pub async fn start(
     otp::send(app, &caller.account, spec, idem).await?;
     let row = store::find_verification(&db, account, &svc.sid, &verification_sid).await?;
     let row = row.ok_or_else(|| AppError::internal("verification not readable after its send"))?;
-    view(app, &db, row).await
+    view(app, &db, current(app, caller, row).await?).await
 }
 
 /// A verification of the caller's service.
@@ -260,7 +280,7 @@ pub async fn verification(
     sid: &str,
 ) -> Result<Verification, AppError> {
     let db = app.db()?;
-    let row = find_verification(&db, caller, service_sid, sid).await?;
+    let row = find_verification(app, &db, caller, service_sid, sid).await?;
     view(app, &db, row).await
 }
 
@@ -294,7 +314,7 @@ pub async fn check(
             store::latest_for_phone(&db, account, &svc.sid, phone.e164()).await?
         }
     };
-    let v = found.ok_or_else(|| no_such("verification"))?;
+    let v = current(app, caller, found.ok_or_else(|| no_such("verification"))?).await?;
     match status_of(&v, app.now_ms) {
         Status::Pending => {}
         Status::MaxAttemptsReached => return Err(AppError::of(Code::CheckAttemptsSpent)),
@@ -323,14 +343,14 @@ pub async fn cancel(
     sid: &str,
 ) -> Result<Verification, AppError> {
     let db = app.db()?;
-    let v = find_verification(&db, caller, service_sid, sid).await?;
+    let v = find_verification(app, &db, caller, service_sid, sid).await?;
     let account = caller.account.as_str();
     let canceled = status_of(&v, app.now_ms).is_pending()
-        && store::cancel(&db, account, &v.sid, &v.session_id, app.now_ms).await?;
+        && store::cancel(&db, account, &v.sid, app.now_ms).await?;
     if !canceled {
         return Err(no_such("verification"));
     }
-    let row = find_verification(&db, caller, service_sid, sid).await?;
+    let row = find_verification(app, &db, caller, service_sid, sid).await?;
     view(app, &db, row).await
 }
 
@@ -343,12 +363,12 @@ pub async fn approve(
     sid: &str,
 ) -> Result<Verification, AppError> {
     let db = app.db()?;
-    let v = find_verification(&db, caller, service_sid, sid).await?;
+    let v = find_verification(app, &db, caller, service_sid, sid).await?;
     let approved = status_of(&v, app.now_ms).is_pending()
         && otp::approve(app, &caller.key, caller.account.as_str(), &v.session_id).await?;
     if !approved {
         return Err(no_such("verification"));
     }
-    let row = find_verification(&db, caller, service_sid, sid).await?;
+    let row = find_verification(app, &db, caller, service_sid, sid).await?;
     view(app, &db, row).await
 }

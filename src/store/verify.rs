@@ -247,21 +247,20 @@ pub async fn prepare_send(db: &D1Database, s: &NewSend<'_>) -> Result<(), StoreE
     Ok(())
 }
 
-/// Cancels the verification unless it is already canceled or its latest session was
-/// verified; false when nothing changed.
+/// Cancels the verification unless it is already canceled; false when nothing changed.
+/// (The caller has seen it pending; an approval that races with the cancel still wins, as
+/// the status puts an approval first.)
 pub async fn cancel(
     db: &D1Database,
     account_id: &str,
     sid: &str,
-    session_id: &str,
     now_ms: i64,
 ) -> Result<bool, StoreError> {
     let changed = run(stmt(
         db,
         "UPDATE verify_verifications SET canceled_at = ?3 \
-         WHERE sid = ?1 AND account_id = ?2 AND canceled_at IS NULL \
-           AND NOT EXISTS (SELECT 1 FROM otp_sessions WHERE id = ?4 AND verified_at IS NOT NULL)",
-        &[text(sid), text(account_id), int(now_ms), text(session_id)],
+         WHERE sid = ?1 AND account_id = ?2 AND canceled_at IS NULL",
+        &[text(sid), text(account_id), int(now_ms)],
     )?)
     .await?;
     Ok(changed == 1)
