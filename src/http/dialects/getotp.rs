@@ -157,7 +157,7 @@ pub async fn send(ctx: &Ctx) -> Result<Reply, AppError> {
         channel,
         code: given_code,
         length,
-        ttl_secs: ctx.app.config.otp_ttl_secs,
+        ttl_secs: otp::lifetime(&ctx.app, None, "ttl")?,
         dialect: "getotp",
         sender: Some(sender.to_owned()),
         payload,
