@@ -45,6 +45,8 @@ pub async fn existing(app: &App, account_id: &str) -> Result<AccountId, AppError
 
 pub struct CreatedAccount {
     pub account_id: String,
+    /// `AC…`: the Twilio Verify username.
+    pub account_sid: String,
     pub name: String,
     pub key: NewKey,
 }
@@ -52,10 +54,11 @@ pub struct CreatedAccount {
 /// Creates an account, its empty wallet (in the deployment's currency) and its first key.
 pub async fn create_account(app: &App, name: String) -> Result<CreatedAccount, AppError> {
     let db = app.db()?;
-    let (account_id, key) =
+    let (account_id, account_sid, key) =
         store::create_account(&db, &name, &app.config.currency, app.now_ms).await?;
     Ok(CreatedAccount {
         account_id,
+        account_sid,
         name,
         key,
     })

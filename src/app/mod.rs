@@ -16,6 +16,7 @@ pub mod messages;
 pub mod otp;
 pub mod rents;
 pub mod smsactivate;
+pub mod verify;
 pub mod wallet;
 pub mod webhooks;
 

@@ -457,6 +457,35 @@ pub async fn check(
     Err(AppError::new(Code::Conflict, m).with_retry_after(5))
 }
 
+/// Approves a live session without a code (Twilio Verify's `Status=approved`): the check's
+/// own guarded statement, as for a code that matched, so it races with checks exactly as a
+/// right code does (one success at most; nothing once the session has ended). The key is
+/// checked in the same statement. True when this call approved the session.
+pub async fn approve(
+    app: &App,
+    key: &KeyHash,
+    account_id: &str,
+    session_id: &str,
+) -> Result<bool, AppError> {
+    let db = app.db()?;
+    let now = app.now_ms;
+    let statements = vec![
+        sessions::check_statement(&db, key.as_str(), account_id, session_id, true, now)?,
+        sessions::result_event_statement(&db, session_id, now, ResultEvents::OfCheck)?,
+    ];
+    let results = batch(&db, statements).await?;
+    if results.get(1).map(store::changes) == Some(1) {
+        webhooks::kick_soon(app, account_id);
+    }
+    let rows = results
+        .first()
+        .map(|r| r.results::<SessionRow>())
+        .transpose()
+        .map_err(|e| AppError::internal(format!("approve rows: {e}")))?
+        .unwrap_or_default();
+    Ok(rows.iter().any(|r| r.verified_at.is_some()))
+}
+
 /// Records an expired session's `otp.expired` event (once) and wakes the dispatcher.
 async fn record_expiry(app: &App, db: &D1Database, row: &SessionRow) -> Result<(), AppError> {
     let statement = sessions::result_event_statement(db, &row.id, app.now_ms, ResultEvents::All)?;

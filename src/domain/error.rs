@@ -64,6 +64,8 @@ pub enum Code {
     TemplateVariables,
     InvalidTemplate,
     DeliveryFailed,
+    /// A check of a session (or Twilio verification) whose attempts are all spent.
+    CheckAttemptsSpent,
 
     // --- webhooks (23xx) ---
     InvalidWebhookUrl,
@@ -138,6 +140,7 @@ impl Code {
             Code::TemplateVariables => "2203",
             Code::InvalidTemplate => "2204",
             Code::DeliveryFailed => "2205",
+            Code::CheckAttemptsSpent => "2206",
 
             // --- webhooks (23xx) ---
             Code::InvalidWebhookUrl => "2300",
@@ -224,6 +227,7 @@ impl Code {
             Code::TemplateVariables => "Template variables do not match the template",
             Code::InvalidTemplate => "Invalid template body",
             Code::DeliveryFailed => "The delivery provider refused the message",
+            Code::CheckAttemptsSpent => "Max check attempts reached",
 
             // --- webhooks (23xx) ---
             Code::InvalidWebhookUrl => "Invalid webhook URL",

@@ -21,5 +21,6 @@ pub mod smsactivate;
 pub mod template;
 pub mod text;
 pub mod time;
+pub mod twilio_verify;
 pub mod url;
 pub mod webhook;

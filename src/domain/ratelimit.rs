@@ -41,6 +41,8 @@ impl Group {
             || under("/api/verify")
             // sms-activate's handler (the key is in its query string).
             || path == "/stubs/handler_api.php"
+            // Twilio Verify's v2 API.
+            || under("/v2")
         {
             Group::Product
         } else {

@@ -43,6 +43,12 @@ fn basic_username(headers: &Headers) -> Option<String> {
 
 /// The API key a request presents, by the rules of its path's dialect.
 pub fn presented_key(headers: &Headers, path: &str) -> Option<String> {
+    if path.starts_with("/v2/") {
+        // Twilio Verify: HTTP Basic, the key as the password (the username, an AC/SK sid,
+        // is checked by the dialect). Nothing else counts there.
+        let value = headers.get("Authorization").ok().flatten()?;
+        return crate::domain::twilio_verify::basic_credentials(&value).map(|(_, key)| key);
+    }
     if let Some(key) = bearer(headers) {
         return Some(key);
     }

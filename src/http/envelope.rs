@@ -100,9 +100,39 @@ impl Envelope for SmsActivate {
 /// read from the query string (`api_key`).
 pub const SMS_ACTIVATE_PATH: &str = "/stubs/handler_api.php";
 
+/// Twilio's envelope (`/v2/`, Twilio Verify): `{"code","message","more_info","status"}`,
+/// which the Twilio SDKs raise as their own exception. Twilio's code where it has one (at
+/// the same HTTP status: 20003, 20404, 60202, 60203, …), else otpedge's number. A 401 also
+/// carries `WWW-Authenticate: Basic`, as Twilio's does.
+pub struct Twilio;
+
+impl Envelope for Twilio {
+    fn error(&self, e: &AppError, cx: &ErrorContext<'_>) -> Reply {
+        use crate::domain::twilio_verify::{error_body, ErrorCode};
+        let status = status(e.code);
+        let (code, message) = match ErrorCode::for_otpedge(e.code.number()) {
+            Some(ErrorCode::Authenticate) => (20003, "Authenticate".to_owned()),
+            Some(ErrorCode::NotFound) => {
+                let resource = cx.path.strip_prefix("/v2").unwrap_or(cx.path);
+                let m = format!("The requested resource {resource} was not found");
+                (ErrorCode::NotFound.code(), m)
+            }
+            Some(code) => (code.code(), e.message.clone()),
+            None => (e.code.number().parse().unwrap_or(2000), e.message.clone()),
+        };
+        let reply = Reply::json(status, &error_body(code, status, &message));
+        if status == 401 {
+            reply.with_header("WWW-Authenticate", "Basic realm=\"Twilio API\"".to_owned())
+        } else {
+            reply
+        }
+    }
+}
+
 /// Path prefix → front door; the first match wins, `House` answers the rest.
 static FRONT_DOORS: &[(&str, &dyn Envelope)] = &[
     (SMS_ACTIVATE_PATH, &SmsActivate),
+    ("/v2/", &Twilio),
     ("/api/public/", &NumberOtp),
     ("/api/internal/", &NumberOtp),
     ("/api/user/", &NumberOtp),
@@ -206,6 +236,57 @@ mod tests {
         );
         assert_eq!((method.status, method.body.as_str()), (405, "BAD_ACTION"));
         assert_eq!(door.content_type(), TEXT);
+    }
+
+    #[test]
+    fn twilio_envelope() {
+        let v = |e: &AppError, path: &str| -> serde_json::Value {
+            serde_json::from_str(&body(e, path, "POST", 0)).unwrap()
+        };
+        let unauthorized = v(&AppError::unauthorized(), "/v2/Services");
+        assert_eq!(
+            unauthorized,
+            json!({"code": 20003, "message": "Authenticate", "status": 401,
+                   "more_info": "https://www.twilio.com/docs/errors/20003"})
+        );
+        let missing = v(
+            &AppError::not_found("verification"),
+            "/v2/Services/VA1/VerificationCheck",
+        );
+        assert_eq!(missing["code"], 20404);
+        assert_eq!(
+            missing["message"],
+            "The requested resource /Services/VA1/VerificationCheck was not found"
+        );
+        assert_eq!(
+            v(&AppError::of(Code::CheckAttemptsSpent), "/v2/x")["code"],
+            60202
+        );
+        assert_eq!(
+            v(&AppError::of(Code::SendLimitReached), "/v2/x")["status"],
+            429
+        );
+        assert_eq!(
+            v(&AppError::of(Code::SendLimitReached), "/v2/x")["code"],
+            60203
+        );
+        let poor = v(&AppError::of(Code::InsufficientFunds), "/v2/x");
+        assert_eq!(
+            (poor["code"].clone(), poor["status"].clone()),
+            (json!(2007), json!(402))
+        );
+        assert_eq!(poor["more_info"], serde_json::Value::Null);
+        let e = AppError::unauthorized();
+        let cx = ErrorContext {
+            path: "/v2/Services",
+            method: "GET",
+            now_ms: 0,
+        };
+        let reply = for_path("/v2/Services").error(&e, &cx);
+        assert!(reply
+            .headers
+            .iter()
+            .any(|(n, v)| *n == "WWW-Authenticate" && v.starts_with("Basic")));
     }
 
     #[test]

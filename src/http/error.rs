@@ -49,7 +49,7 @@ pub fn status(code: Code) -> u16 {
 
         // --- OTP and messages (22xx) ---
         Code::NoOtpPrice | Code::TemplateVariables | Code::InvalidTemplate => 400,
-        Code::ResendTooSoon | Code::SendLimitReached => 429,
+        Code::ResendTooSoon | Code::SendLimitReached | Code::CheckAttemptsSpent => 429,
         Code::DeliveryFailed => 502,
 
         // --- webhooks (23xx) ---

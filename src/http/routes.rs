@@ -90,6 +90,23 @@ pub enum Route {
     AdminApproveAccount { account_id: String },
     // sms-activate's handler protocol (the action is in the query string).
     SmsActivate,
+    // Twilio Verify v2 (`/v2/Services…`).
+    TwilioVerify(TwilioResource),
+}
+
+/// The resources of the Twilio Verify v2 dialect; the method picks the action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TwilioResource {
+    /// `GET` list, `POST` create.
+    Services,
+    /// `GET` fetch, `POST` update, `DELETE`.
+    Service { sid: String },
+    /// `POST` start (or resend).
+    Verifications { service: String },
+    /// `GET` fetch, `POST` update (`Status`).
+    Verification { service: String, sid: String },
+    /// `POST` check.
+    VerificationCheck { service: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -324,6 +341,54 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, RouteError> {
                 ],
             )
         }
+        ["v2", "Services"] => {
+            let r = || TwilioVerify(TwilioResource::Services);
+            on(m, "GET, POST", vec![("GET", r()), ("POST", r())])
+        }
+        ["v2", "Services", s] => {
+            let sid = id(s).ok_or(RouteError::NotFound)?;
+            let r = || TwilioVerify(TwilioResource::Service { sid: sid.clone() });
+            on(
+                m,
+                "GET, POST, DELETE",
+                vec![("GET", r()), ("POST", r()), ("DELETE", r())],
+            )
+        }
+        ["v2", "Services", s, "Verifications"] => {
+            let service = id(s).ok_or(RouteError::NotFound)?;
+            on(
+                m,
+                "POST",
+                vec![(
+                    "POST",
+                    TwilioVerify(TwilioResource::Verifications { service }),
+                )],
+            )
+        }
+        ["v2", "Services", s, "Verifications", v] => {
+            let (service, sid) = (
+                id(s).ok_or(RouteError::NotFound)?,
+                id(v).ok_or(RouteError::NotFound)?,
+            );
+            let r = || {
+                TwilioVerify(TwilioResource::Verification {
+                    service: service.clone(),
+                    sid: sid.clone(),
+                })
+            };
+            on(m, "GET, POST", vec![("GET", r()), ("POST", r())])
+        }
+        ["v2", "Services", s, "VerificationCheck"] => {
+            let service = id(s).ok_or(RouteError::NotFound)?;
+            on(
+                m,
+                "POST",
+                vec![(
+                    "POST",
+                    TwilioVerify(TwilioResource::VerificationCheck { service }),
+                )],
+            )
+        }
         _ => Err(RouteError::NotFound),
     }
 }
@@ -461,6 +526,53 @@ mod tests {
         assert_eq!(
             resolve("GET", "/api/v1/auth/login"),
             Err(RouteError::MethodNotAllowed("POST"))
+        );
+    }
+
+    #[test]
+    fn twilio_verify_routes() {
+        use TwilioResource::*;
+        let tv = |r| Ok(Route::TwilioVerify(r));
+        assert_eq!(resolve("POST", "/v2/Services"), tv(Services));
+        assert_eq!(
+            resolve("GET", "/v2/Services/VA1"),
+            tv(Service { sid: "VA1".into() })
+        );
+        assert_eq!(
+            resolve("DELETE", "/v2/Services/VA1"),
+            tv(Service { sid: "VA1".into() })
+        );
+        assert_eq!(
+            resolve("POST", "/v2/Services/VA1/Verifications"),
+            tv(Verifications {
+                service: "VA1".into()
+            })
+        );
+        assert_eq!(
+            resolve("POST", "/v2/Services/VA1/Verifications/VE2"),
+            tv(Verification {
+                service: "VA1".into(),
+                sid: "VE2".into()
+            })
+        );
+        assert_eq!(
+            resolve("POST", "/v2/Services/VA1/VerificationCheck"),
+            tv(VerificationCheck {
+                service: "VA1".into()
+            })
+        );
+        assert_eq!(
+            resolve("GET", "/v2/Services/VA1/VerificationCheck"),
+            Err(RouteError::MethodNotAllowed("POST"))
+        );
+        assert_eq!(
+            resolve("PUT", "/v2/Services"),
+            Err(RouteError::MethodNotAllowed("GET, POST"))
+        );
+        assert_eq!(
+            resolve("GET", "/v2/services"),
+            Err(RouteError::NotFound),
+            "Twilio's paths are case-sensitive"
         );
     }
 

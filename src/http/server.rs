@@ -220,7 +220,8 @@ async fn serve(ctx: &mut Ctx, mut req: Request) -> Result<Reply, Failure> {
 /// Route → the dialect function that serves it.
 async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
     use dialects::{
-        accounts, admin, callbacks, getotp, numberotp, otpwall, smsactivate, webhooks, whatotp,
+        accounts, admin, callbacks, getotp, numberotp, otpwall, smsactivate, twilio_verify,
+        webhooks, whatotp,
     };
     use Route::*;
     match route {
@@ -293,6 +294,8 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         AdminApproveAccount { account_id } => accounts::admin_approve(ctx, &account_id).await,
         // sms-activate (issue 13).
         SmsActivate => smsactivate::handle(ctx).await,
+        // Twilio Verify v2 (issue 14).
+        TwilioVerify(resource) => twilio_verify::serve(ctx, resource).await,
     }
 }
 

@@ -8,5 +8,6 @@ pub mod getotp;
 pub mod numberotp;
 pub mod otpwall;
 pub mod smsactivate;
+pub mod twilio_verify;
 pub mod webhooks;
 pub mod whatotp;

@@ -77,6 +77,7 @@ pub async fn profile(ctx: &Ctx) -> Result<Reply, AppError> {
             "balance": balance.as_f64(),
             "credits": balance.credits(),
             "currency": p.currency,
+            "twilio_account_sid": p.twilio_sid,
         },
     })))
 }

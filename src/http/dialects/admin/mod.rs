@@ -31,6 +31,8 @@ pub async fn create_account(ctx: &Ctx) -> Result<Reply, AppError> {
         "name": a.name,
         "key_id": a.key.key_id,
         "api_key": a.key.api_key,
+        "twilio_account_sid": a.account_sid,
+        "twilio_key_sid": a.key.twilio_sid,
     });
     Ok(Reply::json(201, &body))
 }
@@ -38,7 +40,12 @@ pub async fn create_account(ctx: &Ctx) -> Result<Reply, AppError> {
 pub async fn create_key(ctx: &Ctx, account_id: &str) -> Result<Reply, AppError> {
     auth::admin(ctx)?;
     let key = accounts::create_key(&ctx.app, account_id).await?;
-    let body = json!({"account_id": account_id, "key_id": key.key_id, "api_key": key.api_key});
+    let body = json!({
+        "account_id": account_id,
+        "key_id": key.key_id,
+        "api_key": key.api_key,
+        "twilio_key_sid": key.twilio_sid,
+    });
     Ok(Reply::json(201, &body))
 }
 
