@@ -129,3 +129,68 @@ export async function scenarios({ app, peer, peerUrl, drive }) {
   out.push(await drive("GET /healthz (again, last)", { url: `${base}/healthz` }));
   return out;
 }
+
+// The latency model's rows (bench/latency/entry.mjs): the hot routes at a few connections,
+// each with the round trips its requests made (counted by the binding proxies).
+const MODEL_SESSIONS = Number(process.env.BENCH_MODEL_SESSIONS ?? 200);
+const MODEL_SECONDS = Number(process.env.BENCH_MODEL_SECONDS ?? 5);
+
+export async function modelScenarios({ app, drive, roundTrips }) {
+  const out = [];
+  const base = app.url.href.replace(/\/$/, "");
+  await seed(app, { us: 10 });
+  const acct = await app.createAccount("bench-model", "100000");
+  const auth = { authorization: `Bearer ${acct.key}`, ...json };
+  const bought = await app.request("POST", "/v1/number", { key: acct.key, body: { service: "telegram", country: "US" } });
+  if (bought.status !== 200) throw new Error(`buy: ${bought.status} ${bought.text}`);
+  const activationId = bought.body.activation_id;
+
+  /** One row: counters reset before, read after (per request served). */
+  async function row(name, opts, extra = {}) {
+    await roundTrips(true);
+    const result = await drive(name, opts);
+    // Work after the answer (waitUntil) may still be running: give it a moment.
+    await new Promise((r) => setTimeout(r, 500));
+    const c = await roundTrips(true);
+    const per = (n) => (c.requests ? n / c.requests : undefined);
+    const trips = { far: per(c.far), near: per(c.near), afterFar: per(c.afterFar), afterNear: per(c.afterNear), objectFar: per(c.objectFar), objectNear: per(c.objectNear) };
+    return { ...result, ...extra, trips };
+  }
+
+  await drive("model warm-up (not reported)", { url: `${base}/healthz`, duration: 1 });
+  out.push(await row("GET /healthz", { url: `${base}/healthz`, duration: MODEL_SECONDS }));
+  const made = [];
+  let i = 0;
+  out.push(
+    await row("POST /v1/otp/send", {
+      url: `${base}/v1/otp/send`,
+      amount: MODEL_SESSIONS,
+      requests: [
+        {
+          method: "POST",
+          headers: auth,
+          setupRequest: (req, context) => {
+            context.phone = phone("415", i++);
+            return { ...req, body: JSON.stringify({ to: context.phone, channel: "sms" }) };
+          },
+          onResponse: (status, body, context) => status === 200 && made.push({ sessionId: JSON.parse(body).session_id, phone: context.phone }),
+        },
+      ],
+    }),
+  );
+  // The sandbox outbox may be written after the answer: wait until every code is there.
+  let texts = new Map();
+  for (let tries = 0; tries < 50 && texts.size < made.length; tries++) {
+    texts = new Map((await app.db.prepare("SELECT object_id, text FROM outbox").all()).results.map((r) => [r.object_id, r.text]));
+    if (texts.size < made.length) await new Promise((r) => setTimeout(r, 200));
+  }
+  const sessions = made.map((s) => ({ ...s, code: texts.get(s.sessionId)?.match(/\b(\d{4,8})\b/)?.[1] })).filter((s) => s.code);
+  const half = Math.floor(sessions.length / 2);
+  const wrong = sessions.slice(0, half).map((s) => ({ session_id: s.sessionId, code: wrongCode(s.code) }));
+  const right = sessions.slice(half).map((s) => ({ session_id: s.sessionId, code: s.code }));
+  out.push(await row("POST /v1/otp/verify (wrong code)", cycling(`${base}/v1/otp/verify`, auth, wrong)));
+  out.push(await row("POST /v1/otp/verify (right code)", cycling(`${base}/v1/otp/verify`, auth, right)));
+  out.push(await row("GET /v1/balance", { url: `${base}/v1/balance`, headers: auth, duration: MODEL_SECONDS }));
+  out.push(await row("GET /v1/activation/{id}/status", { url: `${base}/v1/activation/${activationId}/status`, headers: auth, duration: MODEL_SECONDS }));
+  return out;
+}

@@ -22,6 +22,8 @@ mod store;
 pub use durable::activation::Activation;
 #[cfg(target_arch = "wasm32")]
 pub use durable::webhook_dispatcher::WebhookDispatcher;
+#[cfg(target_arch = "wasm32")]
+pub use durable::{api_key::ApiKey, otp_session::OtpSession};
 
 #[cfg(target_arch = "wasm32")]
 #[worker::event(fetch)]

@@ -6,6 +6,7 @@ pub mod ids;
 pub mod idempotency;
 pub mod money;
 pub mod otp;
+pub mod otp_check;
 pub mod pagination;
 pub mod phone;
 pub mod ratelimit;

@@ -108,7 +108,7 @@ pub async fn send_times(db: &D1Database, account_id: &str, phone: &str, since_ms
     Ok(rows.into_iter().map(|r| r.created_at).collect())
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionRow {
     pub id: String,
     pub account_id: String,
@@ -168,6 +168,16 @@ pub fn check_statement(db: &D1Database, key_hash: &str, kv_account_id: &str, id:
              RETURNING {SESSION_COLUMNS}"
         ),
         &[text(key_hash), text(id), int(i64::from(matched)), int(now_ms), text(kv_account_id)],
+    )
+}
+
+/// The counters of the session's Durable Object (the authority) into its D1 row. Each only
+/// grows, so mirrors that arrive in any order, or twice, leave the row at the latest state.
+pub fn mirror_statement(db: &D1Database, id: &str, attempts: i64, verified_at: Option<i64>) -> Result<D1PreparedStatement, ApiError> {
+    stmt(
+        db,
+        "UPDATE otp_sessions SET attempts = MAX(attempts, ?2), verified_at = COALESCE(verified_at, ?3) WHERE id = ?1",
+        &[text(id), int(attempts), super::opt_int(verified_at)],
     )
 }
 
