@@ -165,7 +165,7 @@ async function main() {
   const modelled = [];
   if (runModel) {
     log(`latency model: D1 ${model.farMs} ms, KV and Durable Objects ${model.nearMs} ms per call, ${model.connections} connections`);
-    const app = await spawnApp({ vars: { ...vars, BENCH_FAR_MS: String(model.farMs), BENCH_NEAR_MS: String(model.nearMs) }, scriptPath: "bench/latency/entry.mjs", host: "127.0.0.1", port: 0 });
+    const app = await spawnApp({ vars: { ...vars, BENCH_FAR_MS: String(model.farMs), BENCH_NEAR_MS: String(model.nearMs) }, scriptPath: "bench/latency/entry.mjs", modulesRules: [{ type: "ESModule", include: ["**/*.js"] }, { type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }], host: "127.0.0.1", port: 0 });
     const roundTrips = async (reset = true) => (await fetch(new URL(`/__bench/round-trips${reset ? "?reset=1" : ""}`, app.url))).json();
     try {
       for (const s of await modelScenarios({ app, drive: (name, opts) => drive(name, opts, model.connections), roundTrips })) modelled.push(s);

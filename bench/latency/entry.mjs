@@ -28,7 +28,7 @@ async function hop(meter, kind) {
   await wait(kind === "far" ? farMs : nearMs);
 }
 
-const BINDINGS = { DB: "d1", OTP_SESSIONS: "kv", RATE_LIMITS: "kv", ACTIVATION: "do", WEBHOOKS: "do" };
+const BINDINGS = { DB: "d1", OTP_SESSIONS: "kv", RATE_LIMITS: "kv" };
 
 function configure(env) {
   farMs = Number(env.BENCH_FAR_MS ?? 0);
@@ -221,5 +221,8 @@ function objectClass(Inner) {
   };
 }
 
+// Every Durable Object class of wrangler.toml (a class missing here fails at startup).
 export const Activation = objectClass(worker.Activation);
 export const WebhookDispatcher = objectClass(worker.WebhookDispatcher);
+export const OtpSession = objectClass(worker.OtpSession);
+export const ApiKey = objectClass(worker.ApiKey);
