@@ -1,5 +1,5 @@
 //! Deployment settings from `wrangler.toml` `[vars]` and secrets, read once per isolate.
-use crate::http::error::ApiError;
+use crate::domain::error::AppError;
 use std::cell::RefCell;
 use std::rc::Rc;
 use worker::Env;
@@ -52,26 +52,31 @@ thread_local! {
 
 /// A `[vars]` value, or `None` when it is unset or empty.
 pub fn var(env: &Env, name: &str) -> Option<String> {
-    env.var(name).ok().map(|v| v.to_string()).filter(|v| !v.is_empty())
+    env.var(name)
+        .ok()
+        .map(|v| v.to_string())
+        .filter(|v| !v.is_empty())
 }
 
 /// A secret (or var) that must be set; its absence is the operator's error, logged, not shown.
-pub fn secret(env: &Env, name: &str) -> Result<String, ApiError> {
+pub fn secret(env: &Env, name: &str) -> Result<String, AppError> {
     env.secret(name)
         .ok()
         .map(|v| v.to_string())
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| ApiError::internal(format!("secret {name} is not set")))
+        .ok_or_else(|| AppError::internal(format!("secret {name} is not set")))
 }
 
 /// The deployment's key for secrets that are derived rather than stored (supplier and
 /// webhook signing secrets; see `domain::crypto::derived_key`).
-pub fn server_key(env: &Env) -> Result<String, ApiError> {
+pub fn server_key(env: &Env) -> Result<String, AppError> {
     secret(env, "SERVER_KEY")
 }
 
 fn number(env: &Env, name: &str, default: u32) -> u32 {
-    var(env, name).and_then(|v| v.trim().parse().ok()).unwrap_or(default)
+    var(env, name)
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
 }
 
 impl Config {
@@ -84,18 +89,20 @@ impl Config {
             currency: var(env, "CURRENCY").unwrap_or_else(|| "USD".to_owned()),
             // --- activations ---
             activation_lifetime_ms: i64::from(number(env, "ACTIVATION_LIFETIME_SECS", 1200)) * 1000,
-            activation_cancel_lock_ms: i64::from(number(env, "ACTIVATION_CANCEL_LOCK_SECS", 120)) * 1000,
+            activation_cancel_lock_ms: i64::from(number(env, "ACTIVATION_CANCEL_LOCK_SECS", 120))
+                * 1000,
             prices_cache_ms: i64::from(number(env, "PRICES_CACHE_SECS", 10)) * 1000,
 
             // --- OTP and messages ---
             otp_channels: var(env, "OTP_CHANNELS")
-                .unwrap_or_else(|| "sms,whatsapp,voice".to_owned())
+                .unwrap_or_else(|| crate::domain::otp::CHANNELS.join(","))
                 .split(',')
                 .map(|c| c.trim().to_ascii_lowercase())
                 .filter(|c| !c.is_empty())
                 .collect(),
             otp_max_ttl_secs: number(env, "OTP_MAX_TTL_SECS", 600).clamp(1, 600),
-            otp_ttl_secs: number(env, "OTP_TTL_SECS", 300).clamp(1, number(env, "OTP_MAX_TTL_SECS", 600).clamp(1, 600)),
+            otp_ttl_secs: number(env, "OTP_TTL_SECS", 300)
+                .clamp(1, number(env, "OTP_MAX_TTL_SECS", 600).clamp(1, 600)),
             otp_resend_interval_secs: number(env, "OTP_RESEND_INTERVAL_SECS", 30),
             otp_max_sends_per_window: number(env, "OTP_MAX_SENDS_PER_WINDOW", 5),
             otp_send_window_secs: number(env, "OTP_SEND_WINDOW_SECS", 600),
@@ -107,7 +114,8 @@ impl Config {
             provider_max_attempts: number(env, "PROVIDER_MAX_ATTEMPTS", 3).clamp(1, 10),
 
             // --- webhooks ---
-            webhook_allow_local_http: var(env, "WEBHOOK_ALLOW_LOCAL_HTTP").is_some_and(|v| v == "true"),
+            webhook_allow_local_http: var(env, "WEBHOOK_ALLOW_LOCAL_HTTP")
+                .is_some_and(|v| v == "true"),
             webhook_max_attempts: number(env, "WEBHOOK_MAX_ATTEMPTS", 8).max(1),
             webhook_retry_base_ms: i64::from(number(env, "WEBHOOK_RETRY_BASE_MS", 5_000)),
             webhook_retry_max_ms: i64::from(number(env, "WEBHOOK_RETRY_MAX_MS", 3_600_000)),

@@ -1,11 +1,17 @@
 //! otpedge: virtual-number activations and OTP dispatch/verification as a Cloudflare Worker.
 //!
-//! `domain` is pure Rust, unit-tested natively. Everything that touches the Workers runtime
-//! (`http` glue, `store`, `durable`) is compiled for wasm32 only.
+//! Layers, each using only those below it: `http` (the pipeline and one module per
+//! dialect) → `app` (one async fn per operation) → `store` (D1/KV), `durable` (Durable
+//! Objects), `providers` (delivery) → `domain` (pure rules and the error type). `domain`,
+//! the route table and the envelopes are pure Rust, unit-tested natively; everything that
+//! touches the Workers runtime is compiled for wasm32 only.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
 pub mod domain;
 pub mod http;
+
+#[cfg(target_arch = "wasm32")]
+mod app;
 
 #[cfg(target_arch = "wasm32")]
 mod config;
@@ -19,7 +25,7 @@ mod providers;
 mod store;
 
 #[cfg(target_arch = "wasm32")]
-pub use durable::activation::Activation;
+pub use durable::activation_object::Activation;
 #[cfg(target_arch = "wasm32")]
 pub use durable::webhook_dispatcher::WebhookDispatcher;
 #[cfg(target_arch = "wasm32")]
@@ -27,6 +33,15 @@ pub use durable::{api_key::ApiKey, otp_session::OtpSession};
 
 #[cfg(target_arch = "wasm32")]
 #[worker::event(fetch)]
-async fn fetch(req: worker::Request, env: worker::Env, ctx: worker::Context) -> worker::Result<worker::Response> {
+async fn fetch(
+    req: worker::Request,
+    env: worker::Env,
+    ctx: worker::Context,
+) -> worker::Result<worker::Response> {
     http::handle(req, env, ctx).await
 }
+
+// The store's constraint parser is pure: its unit tests run natively too.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+#[path = "store/constraint.rs"]
+mod store_constraint;

@@ -104,23 +104,39 @@ pub fn is_due(facts: &Facts, now_ms: i64) -> bool {
 
 pub fn apply(facts: &Facts, command: Command, now_ms: i64) -> Result<Transition, Refusal> {
     use Status::*;
-    let stay = |to| Ok(Transition { to, records_sms: false });
+    let stay = |to| {
+        Ok(Transition {
+            to,
+            records_sms: false,
+        })
+    };
     if facts.status.is_terminal() {
-        return Err(Refusal::AlreadyTerminal { status: facts.status });
+        return Err(Refusal::AlreadyTerminal {
+            status: facts.status,
+        });
     }
     match (command, facts.status) {
-        (Command::Sms, Waiting | Received) => Ok(Transition { to: Received, records_sms: true }),
+        (Command::Sms, Waiting | Received) => Ok(Transition {
+            to: Received,
+            records_sms: true,
+        }),
         (Command::Complete, Received) => stay(Complete),
         (Command::Complete, _) => Err(Refusal::NoSmsYet),
         (Command::Retry, Received) => stay(Waiting),
         (Command::Retry, _) => Err(Refusal::NoSmsYet),
         (Command::Cancel, _) if facts.sms_count > 0 => Err(Refusal::SmsAlreadyReceived),
-        (Command::Cancel, _) if now_ms < facts.cancel_allowed_at_ms => Err(Refusal::CancelTooEarly { allowed_at_ms: facts.cancel_allowed_at_ms }),
+        (Command::Cancel, _) if now_ms < facts.cancel_allowed_at_ms => {
+            Err(Refusal::CancelTooEarly {
+                allowed_at_ms: facts.cancel_allowed_at_ms,
+            })
+        }
         (Command::Cancel, _) => stay(Cancelled),
         // A customer who received a code pays for it, even if a retry was pending.
         (Command::Expire, _) if facts.sms_count > 0 => stay(Complete),
         (Command::Expire, _) => stay(Expired),
-        (_, Complete | Cancelled | Expired) => Err(Refusal::AlreadyTerminal { status: facts.status }),
+        (_, Complete | Cancelled | Expired) => Err(Refusal::AlreadyTerminal {
+            status: facts.status,
+        }),
     }
 }
 
@@ -134,7 +150,12 @@ mod tests {
     const LIFE: i64 = 1_200_000;
 
     fn facts(status: Status, sms_count: usize) -> Facts {
-        Facts { status, sms_count, cancel_allowed_at_ms: LOCK, expires_at_ms: LIFE }
+        Facts {
+            status,
+            sms_count,
+            cancel_allowed_at_ms: LOCK,
+            expires_at_ms: LIFE,
+        }
     }
 
     fn to(status: Status, cmd: Command, sms: usize, now: i64) -> Result<Status, Refusal> {
@@ -144,18 +165,36 @@ mod tests {
     #[test]
     fn happy_path_waiting_received_complete() {
         let t = apply(&facts(Waiting, 0), C::Sms, 1).unwrap();
-        assert_eq!(t, Transition { to: Received, records_sms: true });
+        assert_eq!(
+            t,
+            Transition {
+                to: Received,
+                records_sms: true
+            }
+        );
         assert_eq!(to(Received, C::Complete, 1, 2), Ok(Complete));
     }
 
     #[test]
     fn a_second_sms_while_received_is_recorded() {
-        assert_eq!(apply(&facts(Received, 1), C::Sms, 5).unwrap(), Transition { to: Received, records_sms: true });
+        assert_eq!(
+            apply(&facts(Received, 1), C::Sms, 5).unwrap(),
+            Transition {
+                to: Received,
+                records_sms: true
+            }
+        );
     }
 
     #[test]
     fn retry_goes_back_to_waiting_and_keeps_history() {
-        assert_eq!(apply(&facts(Received, 1), C::Retry, 5).unwrap(), Transition { to: Waiting, records_sms: false });
+        assert_eq!(
+            apply(&facts(Received, 1), C::Retry, 5).unwrap(),
+            Transition {
+                to: Waiting,
+                records_sms: false
+            }
+        );
         assert_eq!(to(Waiting, C::Retry, 0, 5), Err(Refusal::NoSmsYet));
         // After a retry the next SMS is received as usual.
         assert_eq!(to(Waiting, C::Sms, 1, 6), Ok(Received));
@@ -169,11 +208,22 @@ mod tests {
 
     #[test]
     fn cancel_rules() {
-        assert_eq!(to(Waiting, C::Cancel, 0, LOCK - 1), Err(Refusal::CancelTooEarly { allowed_at_ms: LOCK }));
+        assert_eq!(
+            to(Waiting, C::Cancel, 0, LOCK - 1),
+            Err(Refusal::CancelTooEarly {
+                allowed_at_ms: LOCK
+            })
+        );
         assert_eq!(to(Waiting, C::Cancel, 0, LOCK), Ok(Cancelled));
-        assert_eq!(to(Received, C::Cancel, 1, LOCK + 1), Err(Refusal::SmsAlreadyReceived));
+        assert_eq!(
+            to(Received, C::Cancel, 1, LOCK + 1),
+            Err(Refusal::SmsAlreadyReceived)
+        );
         // Back to waiting after a retry: an SMS has arrived, so no cancel (and no refund).
-        assert_eq!(to(Waiting, C::Cancel, 1, LOCK + 1), Err(Refusal::SmsAlreadyReceived));
+        assert_eq!(
+            to(Waiting, C::Cancel, 1, LOCK + 1),
+            Err(Refusal::SmsAlreadyReceived)
+        );
     }
 
     #[test]
@@ -190,8 +240,16 @@ mod tests {
     fn terminal_states_accept_nothing() {
         for s in [Complete, Cancelled, Expired] {
             for c in [C::Sms, C::Complete, C::Cancel, C::Retry, C::Expire] {
-                assert_eq!(to(s, c, 1, LOCK + 1), Err(Refusal::AlreadyTerminal { status: s }), "{s:?} {c:?}");
-                assert_eq!(to(s, c, 0, LIFE + 1), Err(Refusal::AlreadyTerminal { status: s }), "{s:?} {c:?}");
+                assert_eq!(
+                    to(s, c, 1, LOCK + 1),
+                    Err(Refusal::AlreadyTerminal { status: s }),
+                    "{s:?} {c:?}"
+                );
+                assert_eq!(
+                    to(s, c, 0, LIFE + 1),
+                    Err(Refusal::AlreadyTerminal { status: s }),
+                    "{s:?} {c:?}"
+                );
             }
         }
     }

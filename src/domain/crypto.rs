@@ -32,7 +32,7 @@ pub fn to_hex(bytes: &[u8]) -> String {
 }
 
 pub fn from_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     let nibble = |c: u8| match c {
@@ -54,7 +54,10 @@ pub fn from_hex(text: &str) -> Option<Vec<u8>> {
 /// `SERVER_KEY` instead of stored: D1 then holds nothing that could sign or forge anything.
 /// `version` lets a secret be rotated.
 pub fn derived_key(server_key: &str, purpose: &str, id: &str, version: i64) -> [u8; 32] {
-    hmac_sha256(server_key.as_bytes(), format!("otpedge:{purpose}:{id}:{version}").as_bytes())
+    hmac_sha256(
+        server_key.as_bytes(),
+        format!("otpedge:{purpose}:{id}:{version}").as_bytes(),
+    )
 }
 
 /// Compares two byte strings in time that depends only on their lengths.
@@ -71,18 +74,27 @@ mod tests {
 
     #[test]
     fn sha256_matches_known_vector() {
-        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]
     fn hmac_matches_rfc4231_case_2() {
         let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
-        assert_eq!(to_hex(&mac), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+        assert_eq!(
+            to_hex(&mac),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
     }
 
     #[test]
     fn hex_round_trips_and_rejects_junk() {
-        assert_eq!(from_hex(&to_hex(&[0, 1, 254, 255])), Some(vec![0, 1, 254, 255]));
+        assert_eq!(
+            from_hex(&to_hex(&[0, 1, 254, 255])),
+            Some(vec![0, 1, 254, 255])
+        );
         assert_eq!(from_hex("abc"), None);
         assert_eq!(from_hex("zz"), None);
     }

@@ -15,7 +15,9 @@ pub fn form_encode(pairs: &[(&str, &str)]) -> String {
 }
 
 pub fn form_decode(body: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+    form_urlencoded::parse(body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
 }
 
 /// `X-Twilio-Signature`: base64(HMAC-SHA1(auth token, URL + every POST parameter's name and
@@ -38,19 +40,32 @@ pub fn twilio_signature(auth_token: &str, url: &str, params: &[(String, String)]
 }
 
 fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
 }
 
 /// TwiML that reads `code` digit by digit, twice, so a listener can write it down.
 pub fn twiml_say_digits(intro: &str, code: &str) -> String {
-    let digits: Vec<String> = code.chars().filter(char::is_ascii_digit).map(String::from).collect();
+    let digits: Vec<String> = code
+        .chars()
+        .filter(char::is_ascii_digit)
+        .map(String::from)
+        .collect();
     let spoken = xml_escape(&format!("{intro} {}.", digits.join(", ")));
     format!("<Response><Say>{spoken}</Say><Pause length=\"1\"/><Say>{spoken}</Say></Response>")
 }
 
 /// A WhatsApp Cloud API authentication-template message carrying `code` (the body parameter
 /// and the copy-code button both need it).
-pub fn whatsapp_template(to_e164: &str, template: &str, language: &str, code: &str) -> serde_json::Value {
+pub fn whatsapp_template(
+    to_e164: &str,
+    template: &str,
+    language: &str,
+    code: &str,
+) -> serde_json::Value {
     serde_json::json!({
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
@@ -93,7 +108,13 @@ fn json_str(v: &serde_json::Value, path: &[&str]) -> Option<String> {
     }
 }
 
-fn judge(status: u16, body: &str, id_path: &[&str], code_path: &[&str], message_path: &[&str]) -> Verdict {
+fn judge(
+    status: u16,
+    body: &str,
+    id_path: &[&str],
+    code_path: &[&str],
+    message_path: &[&str],
+) -> Verdict {
     let v: serde_json::Value = serde_json::from_str(body).unwrap_or(serde_json::Value::Null);
     match status {
         200..=299 => match json_str(&v, id_path) {
@@ -115,7 +136,13 @@ pub fn judge_twilio(status: u16, body: &str) -> Verdict {
 
 /// Meta answers `{"messages":[{"id": …}]}` or `{"error":{"code": 131026, "message": …}}`.
 pub fn judge_whatsapp(status: u16, body: &str) -> Verdict {
-    judge(status, body, &["messages", "0", "id"], &["error", "code"], &["error", "message"])
+    judge(
+        status,
+        body,
+        &["messages", "0", "id"],
+        &["error", "code"],
+        &["error", "message"],
+    )
 }
 
 /// Twilio's message statuses (status callback `MessageStatus`) → ours.
@@ -134,18 +161,37 @@ mod tests {
 
     #[test]
     fn twilio_signature_matches_twilios_documented_example() {
-        let params: Vec<(String, String)> = [("CallSid", "CA1234567890ABCDE"), ("Caller", "+12349013030"), ("Digits", "1234"), ("From", "+12349013030"), ("To", "+18005551212")]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        assert_eq!(twilio_signature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", &params), "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
+        let params: Vec<(String, String)> = [
+            ("CallSid", "CA1234567890ABCDE"),
+            ("Caller", "+12349013030"),
+            ("Digits", "1234"),
+            ("From", "+12349013030"),
+            ("To", "+18005551212"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(
+            twilio_signature(
+                "12345",
+                "https://mycompany.com/myapp.php?foo=1&bar=2",
+                &params
+            ),
+            "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
+        );
     }
 
     #[test]
     fn forms_round_trip() {
-        let body = form_encode(&[("To", "+14155550100"), ("Body", "Your code is 123456 & more")]);
+        let body = form_encode(&[
+            ("To", "+14155550100"),
+            ("Body", "Your code is 123456 & more"),
+        ]);
         assert_eq!(body, "To=%2B14155550100&Body=Your+code+is+123456+%26+more");
-        assert_eq!(form_decode(body.as_bytes())[1], ("Body".to_string(), "Your code is 123456 & more".to_string()));
+        assert_eq!(
+            form_decode(body.as_bytes())[1],
+            ("Body".to_string(), "Your code is 123456 & more".to_string())
+        );
     }
 
     #[test]
@@ -158,19 +204,52 @@ mod tests {
     fn whatsapp_template_carries_the_code() {
         let v = whatsapp_template("+14155550100", "otp_code", "en_US", "123456");
         assert_eq!(v["to"], "14155550100");
-        assert_eq!(v["template"]["components"][0]["parameters"][0]["text"], "123456");
+        assert_eq!(
+            v["template"]["components"][0]["parameters"][0]["text"],
+            "123456"
+        );
         assert_eq!(v["template"]["language"]["code"], "en_US");
     }
 
     #[test]
     fn judges_provider_answers() {
-        assert_eq!(judge_twilio(201, r#"{"sid":"SM123","status":"queued"}"#), Verdict::Sent("SM123".into()));
-        assert_eq!(judge_twilio(400, r#"{"code":21211,"message":"Invalid 'To' Phone Number"}"#), Verdict::Failed { code: "21211".into(), message: "Invalid 'To' Phone Number".into() });
+        assert_eq!(
+            judge_twilio(201, r#"{"sid":"SM123","status":"queued"}"#),
+            Verdict::Sent("SM123".into())
+        );
+        assert_eq!(
+            judge_twilio(
+                400,
+                r#"{"code":21211,"message":"Invalid 'To' Phone Number"}"#
+            ),
+            Verdict::Failed {
+                code: "21211".into(),
+                message: "Invalid 'To' Phone Number".into()
+            }
+        );
         assert!(matches!(judge_twilio(503, ""), Verdict::Retry(_)));
         assert!(matches!(judge_twilio(429, "{}"), Verdict::Retry(_)));
-        assert_eq!(judge_twilio(401, "not json"), Verdict::Failed { code: "http_401".into(), message: "HTTP 401".into() });
-        assert_eq!(judge_whatsapp(200, r#"{"messages":[{"id":"wamid.X"}]}"#), Verdict::Sent("wamid.X".into()));
-        assert_eq!(judge_whatsapp(400, r#"{"error":{"code":131026,"message":"Message undeliverable"}}"#), Verdict::Failed { code: "131026".into(), message: "Message undeliverable".into() });
+        assert_eq!(
+            judge_twilio(401, "not json"),
+            Verdict::Failed {
+                code: "http_401".into(),
+                message: "HTTP 401".into()
+            }
+        );
+        assert_eq!(
+            judge_whatsapp(200, r#"{"messages":[{"id":"wamid.X"}]}"#),
+            Verdict::Sent("wamid.X".into())
+        );
+        assert_eq!(
+            judge_whatsapp(
+                400,
+                r#"{"error":{"code":131026,"message":"Message undeliverable"}}"#
+            ),
+            Verdict::Failed {
+                code: "131026".into(),
+                message: "Message undeliverable".into()
+            }
+        );
         assert_eq!(twilio_status("delivered"), Some("sent"));
         assert_eq!(twilio_status("undelivered"), Some("failed"));
         assert_eq!(twilio_status("weird"), None);

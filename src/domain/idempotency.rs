@@ -23,7 +23,9 @@ pub enum Decision {
 
 pub fn validate_key(key: &str) -> Result<(), String> {
     if key.is_empty() || key.len() > MAX_KEY_LEN {
-        return Err(format!("Idempotency-Key must be 1 to {MAX_KEY_LEN} characters"));
+        return Err(format!(
+            "Idempotency-Key must be 1 to {MAX_KEY_LEN} characters"
+        ));
     }
     if !key.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
         return Err("Idempotency-Key must be printable ASCII without spaces".to_owned());
@@ -52,7 +54,10 @@ pub fn decide(record: &Record, fingerprint: &str) -> Decision {
         return Decision::Mismatch;
     }
     match &record.response {
-        Some((status, body)) => Decision::Replay { status: *status, body: body.clone() },
+        Some((status, body)) => Decision::Replay {
+            status: *status,
+            body: body.clone(),
+        },
         None => Decision::InProgress,
     }
 }
@@ -62,16 +67,29 @@ mod tests {
     use super::*;
 
     fn record(fp: &str, response: Option<(u16, &str)>) -> Record {
-        Record { fingerprint: fp.into(), created_at_ms: 0, response: response.map(|(s, b)| (s, b.into())) }
+        Record {
+            fingerprint: fp.into(),
+            created_at_ms: 0,
+            response: response.map(|(s, b)| (s, b.into())),
+        }
     }
 
     #[test]
     fn replays_rejects_and_waits() {
         let fp = fingerprint("POST", "/v1/number", b"{}");
-        assert_eq!(decide(&record(&fp, Some((200, "{\"a\":1}"))), &fp), Decision::Replay { status: 200, body: "{\"a\":1}".into() });
+        assert_eq!(
+            decide(&record(&fp, Some((200, "{\"a\":1}"))), &fp),
+            Decision::Replay {
+                status: 200,
+                body: "{\"a\":1}".into()
+            }
+        );
         assert_eq!(decide(&record(&fp, None), &fp), Decision::InProgress);
         let other = fingerprint("POST", "/v1/number", b"{ }");
-        assert_eq!(decide(&record(&fp, Some((200, ""))), &other), Decision::Mismatch);
+        assert_eq!(
+            decide(&record(&fp, Some((200, ""))), &other),
+            Decision::Mismatch
+        );
     }
 
     #[test]
@@ -80,7 +98,11 @@ mod tests {
         assert!(validate_key("").is_err());
         assert!(validate_key(&"a".repeat(256)).is_err());
         assert!(validate_key("has space").is_err());
-        let r = Record { fingerprint: String::new(), created_at_ms: 0, response: None };
+        let r = Record {
+            fingerprint: String::new(),
+            created_at_ms: 0,
+            response: None,
+        };
         assert!(!is_expired(&r, RETENTION_MS - 1));
         assert!(is_expired(&r, RETENTION_MS));
     }

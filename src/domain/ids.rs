@@ -54,6 +54,32 @@ pub fn looks_like_api_key(candidate: &str) -> bool {
     candidate.len() == API_KEY_LEN && candidate.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
+/// The SHA-256 (hex) of a well-formed API key as presented: what D1 is asked about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyHash(String);
+
+impl KeyHash {
+    /// The hash of `key`, if it has the shape of an API key (a malformed key never costs a
+    /// D1 round trip).
+    pub fn of(key: &str) -> Option<KeyHash> {
+        looks_like_api_key(key).then(|| KeyHash(super::crypto::sha256_hex(key.as_bytes())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An account that presented a live key (or that the operator named and that exists).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountId(pub String);
+
+impl AccountId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// An opaque id such as `act_5Qk2…` (22 base62 characters ≈ 131 bits).
 pub fn new_id(prefix: &str) -> Result<String, RandomUnavailable> {
     Ok(format!("{prefix}_{}", random_string(BASE62, 22)?))
@@ -65,7 +91,14 @@ pub fn new_uuid() -> Result<String, RandomUnavailable> {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = super::crypto::to_hex(&b);
-    Ok(format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]))
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    ))
 }
 
 pub fn is_uuid(text: &str) -> bool {
@@ -100,7 +133,10 @@ mod tests {
             counts[i] += 1;
         }
         // Expected 1000 each; chi-square with 61 d.o.f., 1 - 10^-6 quantile ≈ 129.
-        let chi: f64 = counts.iter().map(|&c| (f64::from(c) - 1000.0).powi(2) / 1000.0).sum();
+        let chi: f64 = counts
+            .iter()
+            .map(|&c| (f64::from(c) - 1000.0).powi(2) / 1000.0)
+            .sum();
         assert!(chi < 129.0, "chi-square {chi}");
     }
 

@@ -2,8 +2,10 @@
 pub mod activation;
 pub mod crypto;
 pub mod delivery;
-pub mod ids;
+pub mod error;
+pub mod events;
 pub mod idempotency;
+pub mod ids;
 pub mod money;
 pub mod otp;
 pub mod otp_check;
@@ -13,4 +15,5 @@ pub mod ratelimit;
 pub mod sms;
 pub mod template;
 pub mod time;
+pub mod url;
 pub mod webhook;

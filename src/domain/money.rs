@@ -69,7 +69,11 @@ impl Money {
         if whole.len() > 7 {
             return Err(MoneyError::TooLarge);
         }
-        let whole_units: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| MoneyError::NotADecimal)? };
+        let whole_units: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| MoneyError::NotADecimal)?
+        };
         let mut frac_units: i64 = 0;
         for i in 0..DECIMALS {
             let digit = frac.as_bytes().get(i).map_or(0, |b| i64::from(b - b'0'));
@@ -150,18 +154,38 @@ mod tests {
 
     #[test]
     fn rejects_bad_amounts() {
-        for bad in ["", " ", "-1", "+1", "1e3", "abc", "1.", ".", "1.2.3", "0x10", "１"] {
-            assert!(Money::parse_decimal(bad).is_err(), "{bad:?} should be rejected");
+        for bad in [
+            "", " ", "-1", "+1", "1e3", "abc", "1.", ".", "1.2.3", "0x10", "１",
+        ] {
+            assert!(
+                Money::parse_decimal(bad).is_err(),
+                "{bad:?} should be rejected"
+            );
         }
-        assert_eq!(Money::parse_decimal("0.00001"), Err(MoneyError::TooManyDecimals));
-        assert_eq!(Money::parse_decimal("1000000.0001"), Err(MoneyError::TooLarge));
-        assert_eq!(Money::parse_decimal("99999999999999999999"), Err(MoneyError::TooLarge));
+        assert_eq!(
+            Money::parse_decimal("0.00001"),
+            Err(MoneyError::TooManyDecimals)
+        );
+        assert_eq!(
+            Money::parse_decimal("1000000.0001"),
+            Err(MoneyError::TooLarge)
+        );
+        assert_eq!(
+            Money::parse_decimal("99999999999999999999"),
+            Err(MoneyError::TooLarge)
+        );
     }
 
     #[test]
     fn json_numbers_go_through_their_text() {
-        assert_eq!(Money::parse_json(&serde_json::json!(12.5)), Ok(Money(125_000)));
-        assert_eq!(Money::parse_json(&serde_json::json!("0.05")), Ok(Money(500)));
+        assert_eq!(
+            Money::parse_json(&serde_json::json!(12.5)),
+            Ok(Money(125_000))
+        );
+        assert_eq!(
+            Money::parse_json(&serde_json::json!("0.05")),
+            Ok(Money(500))
+        );
         assert!(Money::parse_json(&serde_json::json!(true)).is_err());
         assert!(Money::parse_json(&serde_json::json!(-3)).is_err());
     }
@@ -172,8 +196,14 @@ mod tests {
         assert_eq!(Money(75).to_decimal_string(), "0.0075");
         assert_eq!(Money(250_000).to_decimal_string(), "25.00");
         assert_eq!(Money(-500).to_decimal_string(), "-0.05");
-        assert_eq!(serde_json::json!(Money(250_000).as_f64()).to_string(), "25.0");
-        assert_eq!(serde_json::json!(Money(125_000).as_f64()).to_string(), "12.5");
+        assert_eq!(
+            serde_json::json!(Money(250_000).as_f64()).to_string(),
+            "25.0"
+        );
+        assert_eq!(
+            serde_json::json!(Money(125_000).as_f64()).to_string(),
+            "12.5"
+        );
         assert_eq!(serde_json::json!(Money(3_000).as_f64()).to_string(), "0.3");
         assert_eq!(Money(1_005_000).credits(), 10_050);
         assert_eq!(Money(99).credits(), 0);
@@ -183,7 +213,11 @@ mod tests {
     fn every_four_decimal_value_round_trips_through_f64_text() {
         for minor in (0..2_000_000i64).step_by(7) {
             let text = serde_json::json!(Money(minor).as_f64()).to_string();
-            assert_eq!(Money::parse_decimal(&text), Ok(Money(minor)), "{minor} rendered as {text}");
+            assert_eq!(
+                Money::parse_decimal(&text),
+                Ok(Money(minor)),
+                "{minor} rendered as {text}"
+            );
         }
     }
 }

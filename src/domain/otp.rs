@@ -9,6 +9,14 @@ pub const DEFAULT_LENGTH: usize = 6;
 pub const MAX_ATTEMPTS: i64 = 5;
 /// Longest accepted user input for a check; anything longer cannot be a code.
 pub const MAX_INPUT_LENGTH: usize = 16;
+/// The delivery channels otpedge knows (a deployment may offer fewer: `OTP_CHANNELS`).
+pub const CHANNELS: [&str; 3] = ["sms", "whatsapp", "voice"];
+
+/// A known channel by name (case-insensitive, trimmed).
+pub fn known_channel(input: &str) -> Option<&'static str> {
+    let wanted = input.trim().to_ascii_lowercase();
+    CHANNELS.iter().find(|c| **c == wanted).copied()
+}
 
 /// `length` decimal digits, each uniform over 0–9: a random byte is used only when it is
 /// below 250 (the largest multiple of 10 in a byte), so no digit is favoured.
@@ -71,7 +79,13 @@ impl Terminal {
 }
 
 /// A session's terminal state, if any: a success first, then spent attempts, then time.
-pub fn terminal(verified: bool, attempts: i64, max_attempts: i64, expires_at_ms: i64, now_ms: i64) -> Option<Terminal> {
+pub fn terminal(
+    verified: bool,
+    attempts: i64,
+    max_attempts: i64,
+    expires_at_ms: i64,
+    now_ms: i64,
+) -> Option<Terminal> {
     if verified {
         Some(Terminal::AlreadyVerified)
     } else if attempts >= max_attempts {
@@ -101,9 +115,15 @@ pub enum SendBlock {
 /// When the next send is allowed, given the send times (ms) to this phone, and which rule
 /// holds it back until then (`None` when a send is allowed now).
 pub fn next_send(sends: &[i64], rules: SendRules, now_ms: i64) -> (i64, Option<SendBlock>) {
-    let mut in_window: Vec<i64> = sends.iter().copied().filter(|t| *t > now_ms - rules.window_ms).collect();
+    let mut in_window: Vec<i64> = sends
+        .iter()
+        .copied()
+        .filter(|t| *t > now_ms - rules.window_ms)
+        .collect();
     in_window.sort_unstable();
-    let after_interval = in_window.last().map_or(now_ms, |last| last + rules.interval_ms);
+    let after_interval = in_window
+        .last()
+        .map_or(now_ms, |last| last + rules.interval_ms);
     let count = in_window.len() as i64;
     let after_window = if count >= rules.max_sends && rules.max_sends > 0 {
         // The send that must leave the window for the count to drop below the maximum.
@@ -153,7 +173,11 @@ mod tests {
                 counts[pos][usize::from(b - b'0')] += 1;
             }
         }
-        let chi_square = |row: &[u32; 10], n: f64| -> f64 { row.iter().map(|&c| (f64::from(c) - n / 10.0).powi(2) / (n / 10.0)).sum() };
+        let chi_square = |row: &[u32; 10], n: f64| -> f64 {
+            row.iter()
+                .map(|&c| (f64::from(c) - n / 10.0).powi(2) / (n / 10.0))
+                .sum()
+        };
         let mut pooled = [0u32; 10];
         for (pos, row) in counts.iter().enumerate() {
             let chi = chi_square(row, N as f64);
@@ -179,24 +203,55 @@ mod tests {
     fn terminal_states_in_order() {
         assert_eq!(terminal(false, 0, 5, 1000, 999), None);
         assert_eq!(terminal(false, 4, 5, 1000, 999), None);
-        assert_eq!(terminal(false, 5, 5, 1000, 999), Some(Terminal::MaxAttempts));
+        assert_eq!(
+            terminal(false, 5, 5, 1000, 999),
+            Some(Terminal::MaxAttempts)
+        );
         assert_eq!(terminal(false, 0, 5, 1000, 1000), Some(Terminal::Expired));
-        assert_eq!(terminal(true, 5, 5, 1000, 2000), Some(Terminal::AlreadyVerified));
+        assert_eq!(
+            terminal(true, 5, 5, 1000, 2000),
+            Some(Terminal::AlreadyVerified)
+        );
     }
 
     #[test]
     fn resend_rules() {
-        let rules = SendRules { max_sends: 5, window_ms: 600_000, interval_ms: 30_000 };
+        let rules = SendRules {
+            max_sends: 5,
+            window_ms: 600_000,
+            interval_ms: 30_000,
+        };
         let now = 10_000_000;
         assert_eq!(next_send(&[], rules, now), (now, None));
-        assert_eq!(next_send(&[now - 10_000], rules, now), (now + 20_000, Some(SendBlock::TooSoon)));
+        assert_eq!(
+            next_send(&[now - 10_000], rules, now),
+            (now + 20_000, Some(SendBlock::TooSoon))
+        );
         assert_eq!(next_send(&[now - 30_000], rules, now), (now, None));
-        let five = [now - 500_000, now - 400_000, now - 300_000, now - 200_000, now - 100_000];
-        assert_eq!(next_send(&five, rules, now), (now + 100_000, Some(SendBlock::WindowFull)));
+        let five = [
+            now - 500_000,
+            now - 400_000,
+            now - 300_000,
+            now - 200_000,
+            now - 100_000,
+        ];
+        assert_eq!(
+            next_send(&five, rules, now),
+            (now + 100_000, Some(SendBlock::WindowFull))
+        );
         // Older sends than the window do not count.
-        assert_eq!(next_send(&[now - 700_000, now - 100_000], rules, now), (now, None));
+        assert_eq!(
+            next_send(&[now - 700_000, now - 100_000], rules, now),
+            (now, None)
+        );
         let burst = [now - 4, now - 3, now - 2, now - 1, now];
-        let no_gap = SendRules { interval_ms: 0, ..rules };
-        assert_eq!(next_send(&burst, no_gap, now), (now - 4 + 600_000, Some(SendBlock::WindowFull)));
+        let no_gap = SendRules {
+            interval_ms: 0,
+            ..rules
+        };
+        assert_eq!(
+            next_send(&burst, no_gap, now),
+            (now - 4 + 600_000, Some(SendBlock::WindowFull))
+        );
     }
 }

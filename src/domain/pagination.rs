@@ -25,7 +25,11 @@ impl Page {
             None => DEFAULT_LIMIT,
             Some(l) => match l.parse::<u32>() {
                 Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-                _ => return Err(format!("limit must be a whole number from 1 to {MAX_LIMIT}")),
+                _ => {
+                    return Err(format!(
+                        "limit must be a whole number from 1 to {MAX_LIMIT}"
+                    ))
+                }
             },
         };
         Ok(Page { page, limit })
@@ -47,7 +51,10 @@ mod tests {
     #[test]
     fn defaults_and_bounds() {
         assert_eq!(Page::parse(None, None), Ok(Page { page: 1, limit: 20 }));
-        assert_eq!(Page::parse(Some("3"), Some("100")).map(Page::offset), Ok(200));
+        assert_eq!(
+            Page::parse(Some("3"), Some("100")).map(Page::offset),
+            Ok(200)
+        );
         assert!(Page::parse(Some("0"), None).is_err());
         assert!(Page::parse(None, Some("101")).is_err());
         assert!(Page::parse(None, Some("0")).is_err());

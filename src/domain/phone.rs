@@ -16,7 +16,9 @@ impl fmt::Display for PhoneError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             PhoneError::Empty => "phone number is empty",
-            PhoneError::MissingPlus => "phone number must be in E.164 format, starting with + (e.g. +14155550100)",
+            PhoneError::MissingPlus => {
+                "phone number must be in E.164 format, starting with + (e.g. +14155550100)"
+            }
             PhoneError::NotDigits => "phone number may contain only digits after the +",
             PhoneError::WrongLength => "phone number must have 8 to 15 digits and not start with 0",
         })
@@ -34,7 +36,10 @@ impl Phone {
     /// Parses and normalises to `+digits`. Spaces, dashes, dots and parentheses are
     /// ignored, as people paste numbers in those shapes.
     pub fn parse(input: &str, plus: PlusSign) -> Result<Phone, PhoneError> {
-        let compact: String = input.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
+        let compact: String = input
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+            .collect();
         if compact.is_empty() {
             return Err(PhoneError::Empty);
         }
@@ -68,7 +73,10 @@ impl Phone {
         let digits = self.digits();
         (1..=4).rev().find_map(|len| {
             let prefix = digits.get(..len)?;
-            CALLING_CODES.iter().find(|(code, _)| *code == prefix).map(|(_, country)| *country)
+            CALLING_CODES
+                .iter()
+                .find(|(code, _)| *code == prefix)
+                .map(|(_, country)| *country)
         })
     }
 }
@@ -76,27 +84,159 @@ impl Phone {
 /// Calling code → country. Shared codes (+1, +7) go to their largest country; the
 /// Caribbean and Canadian area codes under +1 are listed where they differ.
 const CALLING_CODES: &[(&str, &str)] = &[
-    ("1", "US"), ("1204", "CA"), ("1236", "CA"), ("1250", "CA"), ("1289", "CA"), ("1306", "CA"), ("1343", "CA"), ("1365", "CA"),
-    ("1403", "CA"), ("1416", "CA"), ("1418", "CA"), ("1438", "CA"), ("1450", "CA"), ("1506", "CA"), ("1514", "CA"), ("1519", "CA"),
-    ("1579", "CA"), ("1581", "CA"), ("1587", "CA"), ("1604", "CA"), ("1613", "CA"), ("1639", "CA"), ("1647", "CA"), ("1705", "CA"),
-    ("1709", "CA"), ("1778", "CA"), ("1780", "CA"), ("1807", "CA"), ("1819", "CA"), ("1825", "CA"), ("1867", "CA"), ("1873", "CA"),
-    ("1902", "CA"), ("1905", "CA"), ("1876", "JM"), ("1787", "PR"), ("1939", "PR"), ("1868", "TT"), ("1246", "BB"), ("1242", "BS"),
-    ("7", "RU"), ("76", "KZ"), ("77", "KZ"),
-    ("20", "EG"), ("27", "ZA"), ("30", "GR"), ("31", "NL"), ("32", "BE"), ("33", "FR"), ("34", "ES"), ("36", "HU"), ("39", "IT"),
-    ("40", "RO"), ("41", "CH"), ("43", "AT"), ("44", "GB"), ("45", "DK"), ("46", "SE"), ("47", "NO"), ("48", "PL"), ("49", "DE"),
-    ("51", "PE"), ("52", "MX"), ("53", "CU"), ("54", "AR"), ("55", "BR"), ("56", "CL"), ("57", "CO"), ("58", "VE"),
-    ("60", "MY"), ("61", "AU"), ("62", "ID"), ("63", "PH"), ("64", "NZ"), ("65", "SG"), ("66", "TH"),
-    ("81", "JP"), ("82", "KR"), ("84", "VN"), ("86", "CN"), ("90", "TR"), ("91", "IN"), ("92", "PK"), ("93", "AF"), ("94", "LK"),
-    ("95", "MM"), ("98", "IR"),
-    ("212", "MA"), ("213", "DZ"), ("216", "TN"), ("218", "LY"), ("220", "GM"), ("221", "SN"), ("225", "CI"), ("233", "GH"),
-    ("234", "NG"), ("237", "CM"), ("243", "CD"), ("244", "AO"), ("251", "ET"), ("254", "KE"), ("255", "TZ"), ("256", "UG"),
-    ("260", "ZM"), ("263", "ZW"), ("351", "PT"), ("352", "LU"), ("353", "IE"), ("354", "IS"), ("358", "FI"), ("359", "BG"),
-    ("370", "LT"), ("371", "LV"), ("372", "EE"), ("373", "MD"), ("374", "AM"), ("375", "BY"), ("380", "UA"), ("381", "RS"),
-    ("385", "HR"), ("386", "SI"), ("387", "BA"), ("420", "CZ"), ("421", "SK"), ("852", "HK"), ("853", "MO"), ("855", "KH"),
-    ("856", "LA"), ("880", "BD"), ("886", "TW"), ("960", "MV"), ("961", "LB"), ("962", "JO"), ("963", "SY"), ("964", "IQ"),
-    ("965", "KW"), ("966", "SA"), ("967", "YE"), ("968", "OM"), ("970", "PS"), ("971", "AE"), ("972", "IL"), ("973", "BH"),
-    ("974", "QA"), ("975", "BT"), ("976", "MN"), ("977", "NP"), ("992", "TJ"), ("993", "TM"), ("994", "AZ"), ("995", "GE"),
-    ("996", "KG"), ("998", "UZ"),
+    ("1", "US"),
+    ("1204", "CA"),
+    ("1236", "CA"),
+    ("1250", "CA"),
+    ("1289", "CA"),
+    ("1306", "CA"),
+    ("1343", "CA"),
+    ("1365", "CA"),
+    ("1403", "CA"),
+    ("1416", "CA"),
+    ("1418", "CA"),
+    ("1438", "CA"),
+    ("1450", "CA"),
+    ("1506", "CA"),
+    ("1514", "CA"),
+    ("1519", "CA"),
+    ("1579", "CA"),
+    ("1581", "CA"),
+    ("1587", "CA"),
+    ("1604", "CA"),
+    ("1613", "CA"),
+    ("1639", "CA"),
+    ("1647", "CA"),
+    ("1705", "CA"),
+    ("1709", "CA"),
+    ("1778", "CA"),
+    ("1780", "CA"),
+    ("1807", "CA"),
+    ("1819", "CA"),
+    ("1825", "CA"),
+    ("1867", "CA"),
+    ("1873", "CA"),
+    ("1902", "CA"),
+    ("1905", "CA"),
+    ("1876", "JM"),
+    ("1787", "PR"),
+    ("1939", "PR"),
+    ("1868", "TT"),
+    ("1246", "BB"),
+    ("1242", "BS"),
+    ("7", "RU"),
+    ("76", "KZ"),
+    ("77", "KZ"),
+    ("20", "EG"),
+    ("27", "ZA"),
+    ("30", "GR"),
+    ("31", "NL"),
+    ("32", "BE"),
+    ("33", "FR"),
+    ("34", "ES"),
+    ("36", "HU"),
+    ("39", "IT"),
+    ("40", "RO"),
+    ("41", "CH"),
+    ("43", "AT"),
+    ("44", "GB"),
+    ("45", "DK"),
+    ("46", "SE"),
+    ("47", "NO"),
+    ("48", "PL"),
+    ("49", "DE"),
+    ("51", "PE"),
+    ("52", "MX"),
+    ("53", "CU"),
+    ("54", "AR"),
+    ("55", "BR"),
+    ("56", "CL"),
+    ("57", "CO"),
+    ("58", "VE"),
+    ("60", "MY"),
+    ("61", "AU"),
+    ("62", "ID"),
+    ("63", "PH"),
+    ("64", "NZ"),
+    ("65", "SG"),
+    ("66", "TH"),
+    ("81", "JP"),
+    ("82", "KR"),
+    ("84", "VN"),
+    ("86", "CN"),
+    ("90", "TR"),
+    ("91", "IN"),
+    ("92", "PK"),
+    ("93", "AF"),
+    ("94", "LK"),
+    ("95", "MM"),
+    ("98", "IR"),
+    ("212", "MA"),
+    ("213", "DZ"),
+    ("216", "TN"),
+    ("218", "LY"),
+    ("220", "GM"),
+    ("221", "SN"),
+    ("225", "CI"),
+    ("233", "GH"),
+    ("234", "NG"),
+    ("237", "CM"),
+    ("243", "CD"),
+    ("244", "AO"),
+    ("251", "ET"),
+    ("254", "KE"),
+    ("255", "TZ"),
+    ("256", "UG"),
+    ("260", "ZM"),
+    ("263", "ZW"),
+    ("351", "PT"),
+    ("352", "LU"),
+    ("353", "IE"),
+    ("354", "IS"),
+    ("358", "FI"),
+    ("359", "BG"),
+    ("370", "LT"),
+    ("371", "LV"),
+    ("372", "EE"),
+    ("373", "MD"),
+    ("374", "AM"),
+    ("375", "BY"),
+    ("380", "UA"),
+    ("381", "RS"),
+    ("385", "HR"),
+    ("386", "SI"),
+    ("387", "BA"),
+    ("420", "CZ"),
+    ("421", "SK"),
+    ("852", "HK"),
+    ("853", "MO"),
+    ("855", "KH"),
+    ("856", "LA"),
+    ("880", "BD"),
+    ("886", "TW"),
+    ("960", "MV"),
+    ("961", "LB"),
+    ("962", "JO"),
+    ("963", "SY"),
+    ("964", "IQ"),
+    ("965", "KW"),
+    ("966", "SA"),
+    ("967", "YE"),
+    ("968", "OM"),
+    ("970", "PS"),
+    ("971", "AE"),
+    ("972", "IL"),
+    ("973", "BH"),
+    ("974", "QA"),
+    ("975", "BT"),
+    ("976", "MN"),
+    ("977", "NP"),
+    ("992", "TJ"),
+    ("993", "TM"),
+    ("994", "AZ"),
+    ("995", "GE"),
+    ("996", "KG"),
+    ("998", "UZ"),
 ];
 
 impl fmt::Display for Phone {
@@ -111,9 +251,24 @@ mod tests {
 
     #[test]
     fn parses_e164_and_common_formatting() {
-        assert_eq!(Phone::parse("+14155550100", PlusSign::Required).unwrap().e164(), "+14155550100");
-        assert_eq!(Phone::parse("+1 (415) 555-0100", PlusSign::Required).unwrap().e164(), "+14155550100");
-        assert_eq!(Phone::parse("60123456789", PlusSign::Optional).unwrap().digits(), "60123456789");
+        assert_eq!(
+            Phone::parse("+14155550100", PlusSign::Required)
+                .unwrap()
+                .e164(),
+            "+14155550100"
+        );
+        assert_eq!(
+            Phone::parse("+1 (415) 555-0100", PlusSign::Required)
+                .unwrap()
+                .e164(),
+            "+14155550100"
+        );
+        assert_eq!(
+            Phone::parse("60123456789", PlusSign::Optional)
+                .unwrap()
+                .digits(),
+            "60123456789"
+        );
     }
 
     #[test]
@@ -138,11 +293,29 @@ mod tests {
     #[test]
     fn rejects_bad_numbers() {
         assert_eq!(Phone::parse("", PlusSign::Required), Err(PhoneError::Empty));
-        assert_eq!(Phone::parse("14155550100", PlusSign::Required), Err(PhoneError::MissingPlus));
-        assert_eq!(Phone::parse("+1415abc0100", PlusSign::Required), Err(PhoneError::NotDigits));
-        assert_eq!(Phone::parse("+1234567", PlusSign::Required), Err(PhoneError::WrongLength));
-        assert_eq!(Phone::parse("+1234567890123456", PlusSign::Required), Err(PhoneError::WrongLength));
-        assert_eq!(Phone::parse("+0123456789", PlusSign::Required), Err(PhoneError::WrongLength));
-        assert_eq!(Phone::parse("++14155550100", PlusSign::Required), Err(PhoneError::NotDigits));
+        assert_eq!(
+            Phone::parse("14155550100", PlusSign::Required),
+            Err(PhoneError::MissingPlus)
+        );
+        assert_eq!(
+            Phone::parse("+1415abc0100", PlusSign::Required),
+            Err(PhoneError::NotDigits)
+        );
+        assert_eq!(
+            Phone::parse("+1234567", PlusSign::Required),
+            Err(PhoneError::WrongLength)
+        );
+        assert_eq!(
+            Phone::parse("+1234567890123456", PlusSign::Required),
+            Err(PhoneError::WrongLength)
+        );
+        assert_eq!(
+            Phone::parse("+0123456789", PlusSign::Required),
+            Err(PhoneError::WrongLength)
+        );
+        assert_eq!(
+            Phone::parse("++14155550100", PlusSign::Required),
+            Err(PhoneError::NotDigits)
+        );
     }
 }

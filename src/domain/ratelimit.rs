@@ -29,7 +29,11 @@ impl Group {
             Group::Auth
         } else if path.starts_with("/admin/") {
             Group::Admin
-        } else if path.starts_with("/v1/") || path.starts_with("/api/internal/") || path.starts_with("/api/user/") || path.starts_with("/api/verify/") {
+        } else if path.starts_with("/v1/")
+            || path.starts_with("/api/internal/")
+            || path.starts_with("/api/user/")
+            || path.starts_with("/api/verify/")
+        {
             Group::Product
         } else {
             Group::Public
@@ -91,19 +95,35 @@ impl Counters {
 
     /// Records a hit against `limit`. Returns the decision and, when it is time to write the
     /// counter back to KV, the value to write.
-    pub fn hit(&mut self, key: &str, base: u32, limit: u32, now_ms: i64) -> (Decision, Option<u32>) {
+    pub fn hit(
+        &mut self,
+        key: &str,
+        base: u32,
+        limit: u32,
+        now_ms: i64,
+    ) -> (Decision, Option<u32>) {
         let window = window_start(now_ms);
         if window != self.window {
             // Old windows' keys can never be hit again: drop them so memory stays bounded.
             self.map.clear();
             self.window = window;
         }
-        let counter = self.map.entry(key.to_owned()).or_insert(Counter { base, local: 0, last_flush_ms: None });
+        let counter = self.map.entry(key.to_owned()).or_insert(Counter {
+            base,
+            local: 0,
+            last_flush_ms: None,
+        });
         let reset = window + WINDOW_SECS;
         let now_secs = u64::try_from(now_ms.max(0) / 1000).unwrap_or(0);
         let used = counter.base.saturating_add(counter.local);
         if used >= limit {
-            let decision = Decision { allowed: false, limit, remaining: 0, reset, retry_after: reset.saturating_sub(now_secs).max(1) };
+            let decision = Decision {
+                allowed: false,
+                limit,
+                remaining: 0,
+                reset,
+                retry_after: reset.saturating_sub(now_secs).max(1),
+            };
             return (decision, None);
         }
         counter.local += 1;
@@ -115,7 +135,16 @@ impl Counters {
                 Some(used)
             }
         };
-        (Decision { allowed: true, limit, remaining: limit - used, reset, retry_after: 0 }, flush)
+        (
+            Decision {
+                allowed: true,
+                limit,
+                remaining: limit - used,
+                reset,
+                retry_after: 0,
+            },
+            flush,
+        )
     }
 }
 

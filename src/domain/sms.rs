@@ -33,14 +33,27 @@ fn candidates(text: &str) -> Vec<Candidate> {
             // "123-456" / "123 456": a single separator between two short groups joins them.
             let sep = chars.get(i).copied();
             let next_is_digit = chars.get(i + 1).is_some_and(|d| d.is_ascii_digit());
-            let next_len = chars.iter().skip(i + 1).take_while(|d| d.is_ascii_digit()).count();
-            if matches!(sep, Some('-' | ' ')) && next_is_digit && (2..=4).contains(&group_len) && (2..=4).contains(&next_len) && digits.len() + next_len <= 8 {
+            let next_len = chars
+                .iter()
+                .skip(i + 1)
+                .take_while(|d| d.is_ascii_digit())
+                .count();
+            if matches!(sep, Some('-' | ' '))
+                && next_is_digit
+                && (2..=4).contains(&group_len)
+                && (2..=4).contains(&next_len)
+                && digits.len() + next_len <= 8
+            {
                 i += 1;
                 continue;
             }
             break;
         }
-        out.push(Candidate { digits, parts, after_plus });
+        out.push(Candidate {
+            digits,
+            parts,
+            after_plus,
+        });
     }
     out
 }
@@ -50,7 +63,12 @@ pub fn extract_code(text: &str) -> Option<String> {
     let found = candidates(text);
     let acceptable = |c: &&Candidate| (4..=8).contains(&c.digits.len()) && !c.after_plus;
     // A single unbroken group is the usual shape; a split one ("123-456") is the fallback.
-    found.iter().filter(acceptable).find(|c| c.parts == 1).or_else(|| found.iter().find(acceptable)).map(|c| c.digits.clone())
+    found
+        .iter()
+        .filter(acceptable)
+        .find(|c| c.parts == 1)
+        .or_else(|| found.iter().find(acceptable))
+        .map(|c| c.digits.clone())
 }
 
 /// Seconds a signed webhook may be older or newer than our clock (SPEC: 300 s).
@@ -74,7 +92,9 @@ pub enum SignatureError {
 impl std::fmt::Display for SignatureError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            SignatureError::Malformed => "X-Signature must be 't=<unix seconds>,v1=<hex HMAC-SHA256>'",
+            SignatureError::Malformed => {
+                "X-Signature must be 't=<unix seconds>,v1=<hex HMAC-SHA256>'"
+            }
             SignatureError::Stale => "X-Signature timestamp is outside the 300 s tolerance",
             SignatureError::Mismatch => "X-Signature does not match",
         })
@@ -85,10 +105,24 @@ pub fn parse_signature(header: &str) -> Result<Signature, SignatureError> {
     let mut timestamp = None;
     let mut macs = Vec::new();
     for part in header.split(',') {
-        let (name, value) = part.trim().split_once('=').ok_or(SignatureError::Malformed)?;
+        let (name, value) = part
+            .trim()
+            .split_once('=')
+            .ok_or(SignatureError::Malformed)?;
         match name.trim() {
-            "t" => timestamp = Some(value.trim().parse::<i64>().map_err(|_| SignatureError::Malformed)?),
-            "v1" => macs.push(crate::domain::crypto::from_hex(value.trim()).filter(|m| m.len() == 32).ok_or(SignatureError::Malformed)?),
+            "t" => {
+                timestamp = Some(
+                    value
+                        .trim()
+                        .parse::<i64>()
+                        .map_err(|_| SignatureError::Malformed)?,
+                )
+            }
+            "v1" => macs.push(
+                crate::domain::crypto::from_hex(value.trim())
+                    .filter(|m| m.len() == 32)
+                    .ok_or(SignatureError::Malformed)?,
+            ),
             _ => {} // unknown schemes are ignored, as in Stripe-style headers
         }
     }
@@ -109,7 +143,9 @@ pub fn signed_by(signature: &Signature, secret: &[u8], body: &[u8]) -> bool {
     let mut message = format!("{}.", signature.timestamp).into_bytes();
     message.extend_from_slice(body);
     let expected = crate::domain::crypto::hmac_sha256(secret, &message);
-    signature.macs.iter().fold(false, |ok, mac| ok | crate::domain::crypto::constant_time_eq(mac, &expected))
+    signature.macs.iter().fold(false, |ok, mac| {
+        ok | crate::domain::crypto::constant_time_eq(mac, &expected)
+    })
 }
 
 #[cfg(test)]
@@ -125,10 +161,22 @@ mod tests {
         assert_eq!(code("Your code is 985421"), Some("985421"));
         assert_eq!(code("123-456"), Some("123456"));
         assert_eq!(code("Your Telegram code is 123 456"), Some("123456"));
-        assert_eq!(code("G-123456 is your Google verification code."), Some("123456"));
-        assert_eq!(code("<#> Your WhatsApp code: 482-913\nYou can also tap this link"), Some("482913"));
-        assert_eq!(code("Facebook: 12345678 is your confirmation code"), Some("12345678"));
-        assert_eq!(code("Use 4821 to log in. Valid for 10 minutes."), Some("4821"));
+        assert_eq!(
+            code("G-123456 is your Google verification code."),
+            Some("123456")
+        );
+        assert_eq!(
+            code("<#> Your WhatsApp code: 482-913\nYou can also tap this link"),
+            Some("482913")
+        );
+        assert_eq!(
+            code("Facebook: 12345678 is your confirmation code"),
+            Some("12345678")
+        );
+        assert_eq!(
+            code("Use 4821 to log in. Valid for 10 minutes."),
+            Some("4821")
+        );
         assert_eq!(code("Код подтверждения: 55713"), Some("55713"));
     }
 
@@ -159,7 +207,8 @@ mod tests {
         let t = 1_700_000_000i64;
         let mut msg = format!("{t}.").into_bytes();
         msg.extend_from_slice(body);
-        let mac = crate::domain::crypto::to_hex(&crate::domain::crypto::hmac_sha256(b"s3cret", &msg));
+        let mac =
+            crate::domain::crypto::to_hex(&crate::domain::crypto::hmac_sha256(b"s3cret", &msg));
         let sig = parse_signature(&format!("t={t},v1={mac}")).unwrap();
         assert!(signed_by(&sig, b"s3cret", body));
         assert!(!signed_by(&sig, b"other", body));
@@ -174,7 +223,15 @@ mod tests {
 
     #[test]
     fn malformed_signatures() {
-        for h in ["", "t=1", "v1=00", "t=x,v1=00", "t=1,v1=zz", "t=1,v1=0011", "garbage"] {
+        for h in [
+            "",
+            "t=1",
+            "v1=00",
+            "t=x,v1=00",
+            "t=1,v1=zz",
+            "t=1,v1=0011",
+            "garbage",
+        ] {
             assert_eq!(parse_signature(h), Err(SignatureError::Malformed), "{h}");
         }
     }

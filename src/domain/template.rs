@@ -13,6 +13,9 @@ enum Piece {
     Var(String),
 }
 
+/// A message's variables as the caller sent them (values are rendered as text).
+pub type Variables = serde_json::Map<String, serde_json::Value>;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
     pieces: Vec<Piece>,
@@ -69,7 +72,11 @@ impl Template {
                     i += 2;
                 }
                 '{' => {
-                    let name: String = chars.iter().skip(i + 1).take_while(|c| is_name_char(**c)).collect();
+                    let name: String = chars
+                        .iter()
+                        .skip(i + 1)
+                        .take_while(|c| is_name_char(**c))
+                        .collect();
                     let close = i + 1 + name.chars().count();
                     if name.is_empty() || name.len() > 64 || chars.get(close) != Some(&'}') {
                         return Err(TemplateError::BadBrace(i));
@@ -110,16 +117,30 @@ impl Template {
 
     /// Fills every placeholder. `code` fills `{code}` (it is never a caller variable);
     /// every other placeholder needs a variable, and every variable needs a placeholder.
-    pub fn render(&self, code: Option<&str>, variables: &serde_json::Map<String, serde_json::Value>) -> Result<String, TemplateError> {
+    pub fn render(
+        &self,
+        code: Option<&str>,
+        variables: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<String, TemplateError> {
         let used = self.variables();
-        let mut unknown: Vec<String> = variables.keys().filter(|k| k.as_str() == CODE || !used.contains(k.as_str())).cloned().collect();
+        let mut unknown: Vec<String> = variables
+            .keys()
+            .filter(|k| k.as_str() == CODE || !used.contains(k.as_str()))
+            .cloned()
+            .collect();
         unknown.sort();
         if !unknown.is_empty() {
             return Err(TemplateError::Unknown(unknown));
         }
         let missing: Vec<String> = used
             .iter()
-            .filter(|n| if **n == CODE { code.is_none() } else { !variables.contains_key(**n) })
+            .filter(|n| {
+                if **n == CODE {
+                    code.is_none()
+                } else {
+                    !variables.contains_key(**n)
+                }
+            })
             .map(|n| (*n).to_owned())
             .collect();
         if !missing.is_empty() {
@@ -154,24 +175,44 @@ mod tests {
     fn renders_code_and_variables() {
         let t = Template::parse("Hi {name}, your {app} code is {code}. {{not a var}}").unwrap();
         assert!(t.has_code());
-        let text = t.render(Some("123456"), &vars(json!({"name": "Ana", "app": 7}))).unwrap();
+        let text = t
+            .render(Some("123456"), &vars(json!({"name": "Ana", "app": 7})))
+            .unwrap();
         assert_eq!(text, "Hi Ana, your 7 code is 123456. {not a var}");
     }
 
     #[test]
     fn missing_and_unknown_variables_are_errors() {
         let t = Template::parse("Hi {name}, code {code}").unwrap();
-        assert_eq!(t.render(Some("1"), &vars(json!({}))), Err(TemplateError::Missing(vec!["name".into()])));
-        assert_eq!(t.render(None, &vars(json!({"name": "A"}))), Err(TemplateError::Missing(vec!["code".into()])));
-        assert_eq!(t.render(Some("1"), &vars(json!({"name": "A", "extra": "x"}))), Err(TemplateError::Unknown(vec!["extra".into()])));
-        assert_eq!(t.render(Some("1"), &vars(json!({"name": "A", "code": "9"}))), Err(TemplateError::Unknown(vec!["code".into()])));
-        assert_eq!(t.render(Some("1"), &vars(json!({"name": {"x": 1}}))), Err(TemplateError::BadValue("name".into())));
+        assert_eq!(
+            t.render(Some("1"), &vars(json!({}))),
+            Err(TemplateError::Missing(vec!["name".into()]))
+        );
+        assert_eq!(
+            t.render(None, &vars(json!({"name": "A"}))),
+            Err(TemplateError::Missing(vec!["code".into()]))
+        );
+        assert_eq!(
+            t.render(Some("1"), &vars(json!({"name": "A", "extra": "x"}))),
+            Err(TemplateError::Unknown(vec!["extra".into()]))
+        );
+        assert_eq!(
+            t.render(Some("1"), &vars(json!({"name": "A", "code": "9"}))),
+            Err(TemplateError::Unknown(vec!["code".into()]))
+        );
+        assert_eq!(
+            t.render(Some("1"), &vars(json!({"name": {"x": 1}}))),
+            Err(TemplateError::BadValue("name".into()))
+        );
     }
 
     #[test]
     fn bad_templates_are_refused_when_stored() {
         assert_eq!(Template::parse("  "), Err(TemplateError::Empty));
-        assert_eq!(Template::parse("code {code"), Err(TemplateError::BadBrace(5)));
+        assert_eq!(
+            Template::parse("code {code"),
+            Err(TemplateError::BadBrace(5))
+        );
         assert_eq!(Template::parse("a } b"), Err(TemplateError::BadBrace(2)));
         assert_eq!(Template::parse("{}"), Err(TemplateError::BadBrace(0)));
         assert_eq!(Template::parse("{a b}"), Err(TemplateError::BadBrace(0)));

@@ -16,7 +16,15 @@ fn civil(unix_ms: i64) -> (i64, u32, u32, u32, u32, u32, u32) {
     let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day, sod / 3600, (sod / 60) % 60, sod % 60, millis)
+    (
+        year,
+        month,
+        day,
+        sod / 3600,
+        (sod / 60) % 60,
+        sod % 60,
+        millis,
+    )
 }
 
 /// `2025-08-18T06:28:58Z`
@@ -44,7 +52,10 @@ mod tests {
     #[test]
     fn formats_known_instants() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339_millis(1_755_498_538_962), "2025-08-18T06:28:58.962Z");
+        assert_eq!(
+            rfc3339_millis(1_755_498_538_962),
+            "2025-08-18T06:28:58.962Z"
+        );
         assert_eq!(sql_datetime(1_709_164_800_000), "2024-02-29 00:00:00");
         assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(4_102_444_799_000), "2099-12-31T23:59:59Z");

@@ -16,23 +16,32 @@ pub fn secret_from_key(key: &[u8]) -> String {
 
 /// The HMAC key of a `whsec_…` secret.
 pub fn secret_key(secret: &str) -> Option<Vec<u8>> {
-    B64.decode(secret.strip_prefix(SECRET_PREFIX)?).ok().filter(|k| !k.is_empty())
+    B64.decode(secret.strip_prefix(SECRET_PREFIX)?)
+        .ok()
+        .filter(|k| !k.is_empty())
 }
 
 /// The `webhook-signature` header value for one message.
 pub fn signature(secret: &str, msg_id: &str, timestamp_secs: i64, body: &str) -> Option<String> {
     let key = secret_key(secret)?;
     let signed = format!("{msg_id}.{timestamp_secs}.{body}");
-    Some(format!("v1,{}", B64.encode(hmac_sha256(&key, signed.as_bytes()))))
+    Some(format!(
+        "v1,{}",
+        B64.encode(hmac_sha256(&key, signed.as_bytes()))
+    ))
 }
 
 /// Where an endpoint may point: `https://` anywhere, or `http://` to this machine only when
 /// the deployment allows it (local development).
 pub fn validate_url(url: &str, allow_local_http: bool) -> Result<(), String> {
     if url.len() > MAX_URL_LEN || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("url must be at most {MAX_URL_LEN} characters without spaces"));
+        return Err(format!(
+            "url must be at most {MAX_URL_LEN} characters without spaces"
+        ));
     }
-    let (scheme, rest) = url.split_once("://").ok_or("url must start with https://")?;
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or("url must start with https://")?;
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     if authority.contains('@') {
         return Err("url must not contain credentials".to_owned());
@@ -61,7 +70,9 @@ pub fn validate_url(url: &str, allow_local_http: bool) -> Result<(), String> {
 /// `base_ms`, capped at `max_ms`, with ±50 % jitter from `jitter` (any u32, uniformly drawn) so
 /// endpoints that fail together do not get retried in lockstep.
 pub fn retry_delay_ms(failures: u32, base_ms: i64, max_ms: i64, jitter: u32) -> i64 {
-    let exp = base_ms.saturating_mul(1i64 << failures.saturating_sub(1).min(30)).min(max_ms);
+    let exp = base_ms
+        .saturating_mul(1i64 << failures.saturating_sub(1).min(30))
+        .min(max_ms);
     // factor in [0.5, 1.5)
     let factor_milli = 500 + i64::from(jitter % 1000);
     (exp.saturating_mul(factor_milli) / 1000).max(1)

@@ -5,7 +5,7 @@
 //! working at once; a revocation is final (a late D1 answer never brings the key back). As a
 //! backstop for changes that reach D1 by another path (an account deactivated), an answer
 //! older than `REVALIDATE_MS` is refreshed from D1 after it is given.
-use crate::http::error::ApiError;
+use crate::domain::error::AppError;
 use crate::store::accounts;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
@@ -68,7 +68,7 @@ impl ApiKey {
     }
 
     /// Reads the key from D1 and records the answer, unless a revocation arrived meanwhile.
-    async fn refresh(&self, key_hash: &str) -> std::result::Result<Known, ApiError> {
+    async fn refresh(&self, key_hash: &str) -> std::result::Result<Known, AppError> {
         let db = crate::store::db(&self.env)?;
         let account_id = accounts::find_by_key_hash(&db, key_hash).await?.map(|p| p.account_id);
         let fresh = Known { account_id, revoked: false, checked_at: now_ms() };
@@ -80,13 +80,13 @@ impl ApiKey {
         // Unknown keys are not stored: anyone can present one.
         if fresh.account_id.is_some() || self.cache.borrow().is_some() {
             *self.cache.borrow_mut() = Some(fresh.clone());
-            self.state.storage().put(STATE_KEY, &fresh).await.map_err(|e| ApiError::internal(format!("key object storage: {e}")))?;
+            self.state.storage().put(STATE_KEY, &fresh).await.map_err(|e| AppError::internal(format!("key object storage: {e}")))?;
         }
         Ok(fresh)
     }
 
-    async fn resolve(&self, key_hash: &str) -> std::result::Result<Answer, ApiError> {
-        let known = self.known().await.map_err(|e| ApiError::internal(format!("key object storage: {e}")))?;
+    async fn resolve(&self, key_hash: &str) -> std::result::Result<Answer, AppError> {
+        let known = self.known().await.map_err(|e| AppError::internal(format!("key object storage: {e}")))?;
         let Some(known) = known else {
             return Ok(Answer { account_id: self.refresh(key_hash).await?.account_id });
         };
@@ -104,7 +104,7 @@ impl ApiKey {
                 };
                 let account_id = match refreshed {
                     Ok(a) => a,
-                    Err(e) => return console_error!("key refresh: {}", e.internal.as_deref().unwrap_or(&e.message)),
+                    Err(e) => return console_error!("key refresh: {e}"),
                 };
                 let fresh = Known { account_id, revoked: false, checked_at: now_ms() };
                 if cache.borrow().as_ref().is_some_and(|k| k.revoked) {
@@ -149,9 +149,9 @@ impl DurableObject for ApiKey {
     }
 }
 
-async fn call(env: &Env, key_hash: &str, op: &Op) -> std::result::Result<Answer, ApiError> {
-    let fail = |what: &str, e: worker::Error| ApiError::internal(format!("api key object {what}: {e}"));
-    let body = serde_json::to_string(op).map_err(|e| ApiError::internal(format!("encode command: {e}")))?;
+async fn call(env: &Env, key_hash: &str, op: &Op) -> std::result::Result<Answer, AppError> {
+    let fail = |what: &str, e: worker::Error| AppError::internal(format!("api key object {what}: {e}"));
+    let body = serde_json::to_string(op).map_err(|e| AppError::internal(format!("encode command: {e}")))?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_body(Some(JsValue::from_str(&body)));
     let req = Request::new_with_init("https://api-key.internal/command", &init).map_err(|e| fail("request", e))?;
@@ -159,17 +159,17 @@ async fn call(env: &Env, key_hash: &str, op: &Op) -> std::result::Result<Answer,
     let mut res = stub.fetch_with_request(req).await.map_err(|e| fail("fetch", e))?;
     if res.status_code() != 200 {
         let text = res.text().await.unwrap_or_default();
-        return Err(ApiError::internal(format!("api key object answered {}: {text}", res.status_code())));
+        return Err(AppError::internal(format!("api key object answered {}: {text}", res.status_code())));
     }
     res.json::<Answer>().await.map_err(|e| fail("answer", e))
 }
 
 /// The account of a live key, asked of the key's object (no D1 round trip once it knows).
-pub async fn account(env: &Env, key_hash: &str) -> std::result::Result<Option<String>, ApiError> {
+pub async fn account(env: &Env, key_hash: &str) -> std::result::Result<Option<String>, AppError> {
     Ok(call(env, key_hash, &Op::Resolve { key_hash: key_hash.to_owned() }).await?.account_id)
 }
 
 /// Tells the key's object that the key was revoked (before the revocation is answered).
-pub async fn revoke(env: &Env, key_hash: &str) -> std::result::Result<(), ApiError> {
+pub async fn revoke(env: &Env, key_hash: &str) -> std::result::Result<(), AppError> {
     call(env, key_hash, &Op::Revoke).await.map(|_| ())
 }

@@ -1,5 +1,5 @@
 //! Durable Objects, one file each.
-pub mod activation;
+pub mod activation_object;
 pub mod api_key;
 pub mod otp_session;
 pub mod webhook_dispatcher;

@@ -19,9 +19,10 @@
 use crate::domain::crypto::{constant_time_eq, from_hex};
 use crate::domain::otp::Terminal;
 use crate::domain::otp_check::{apply, Counters, Decision};
-use crate::http::error::ApiError;
-use crate::store::otp::{self as sessions, ResultEvents, SessionRow};
-use crate::store::{self, batch, webhooks};
+use crate::domain::error::AppError;
+use super::webhook_dispatcher;
+use crate::store::sessions::{self, ResultEvents, SessionRow};
+use crate::store::{self, batch};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use worker::wasm_bindgen::JsValue;
@@ -207,7 +208,7 @@ impl OtpSession {
         let s = s.clone();
         self.state.wait_until(async move {
             if let Err(e) = mirror(&env, &s).await {
-                console_error!("otp session {} D1 mirror failed (retried by alarm): {}", s.session.id, e.internal.as_deref().unwrap_or(&e.message));
+                console_error!("otp session {} D1 mirror failed (retried by alarm): {}", s.session.id, e.detail());
                 if let Err(e) = storage.set_alarm(MIRROR_RETRY_MS).await {
                     console_error!("otp session {} alarm: {e}", s.session.id);
                 }
@@ -218,7 +219,7 @@ impl OtpSession {
 
 /// The session's counters into its D1 row, and its result event (once per type), in one
 /// batch; then the account's dispatcher is woken if an event was recorded.
-async fn mirror(env: &Env, s: &Stored) -> std::result::Result<(), ApiError> {
+async fn mirror(env: &Env, s: &Stored) -> std::result::Result<(), AppError> {
     let db = store::db(env)?;
     let now = now_ms();
     let events = if s.expiry_seen { ResultEvents::All } else { ResultEvents::OfCheck };
@@ -226,9 +227,9 @@ async fn mirror(env: &Env, s: &Stored) -> std::result::Result<(), ApiError> {
         sessions::mirror_statement(&db, &s.session.id, s.counters.attempts, s.counters.verified_at)?,
         sessions::result_event_statement(&db, &s.session.id, now, events)?,
     ];
-    let results = batch(&db, statements).await.map_err(ApiError::from)?;
+    let results = batch(&db, statements).await?;
     if results.get(1).map(store::changes) == Some(1) {
-        webhooks::kick(env, &s.session.account_id).await?;
+        webhook_dispatcher::kick(env, &s.session.account_id).await?;
     }
     Ok(())
 }
@@ -258,7 +259,7 @@ impl DurableObject for OtpSession {
     async fn alarm(&self) -> Result<Response> {
         let Some(s) = self.load().await? else { return Response::ok("empty") };
         if let Err(e) = mirror(&self.env, &s).await {
-            console_error!("otp session {} D1 mirror failed (retried by alarm): {}", s.session.id, e.internal.as_deref().unwrap_or(&e.message));
+            console_error!("otp session {} D1 mirror failed (retried by alarm): {}", s.session.id, e.detail());
             self.state.storage().set_alarm(MIRROR_RETRY_MS).await?;
             return Response::ok("retry");
         }
@@ -275,9 +276,9 @@ impl DurableObject for OtpSession {
 }
 
 /// Sends one command to a session's object (Worker side).
-pub async fn call(env: &Env, session_id: &str, op: &Op) -> std::result::Result<Outcome, ApiError> {
-    let fail = |what: &str, e: worker::Error| ApiError::internal(format!("otp session object {what}: {e}"));
-    let body = serde_json::to_string(op).map_err(|e| ApiError::internal(format!("encode command: {e}")))?;
+pub async fn call(env: &Env, session_id: &str, op: &Op) -> std::result::Result<Outcome, AppError> {
+    let fail = |what: &str, e: worker::Error| AppError::internal(format!("otp session object {what}: {e}"));
+    let body = serde_json::to_string(op).map_err(|e| AppError::internal(format!("encode command: {e}")))?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_body(Some(JsValue::from_str(&body)));
     let req = Request::new_with_init("https://otp-session.internal/command", &init).map_err(|e| fail("request", e))?;
@@ -285,7 +286,7 @@ pub async fn call(env: &Env, session_id: &str, op: &Op) -> std::result::Result<O
     let mut res = stub.fetch_with_request(req).await.map_err(|e| fail("fetch", e))?;
     if res.status_code() != 200 {
         let text = res.text().await.unwrap_or_default();
-        return Err(ApiError::internal(format!("otp session object answered {}: {text}", res.status_code())));
+        return Err(AppError::internal(format!("otp session object answered {}: {text}", res.status_code())));
     }
     res.json::<Outcome>().await.map_err(|e| fail("answer", e))
 }

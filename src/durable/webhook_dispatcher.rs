@@ -2,12 +2,17 @@
 //! the receiver sees each object's events in order. A failed attempt is retried after an
 //! exponential, jittered delay (a Durable Object alarm); later events wait behind it.
 use crate::config::Config;
+use crate::domain::error::AppError;
 use crate::domain::time::rfc3339;
+use crate::domain::url::{query_param, split_url};
 use crate::domain::webhook::{payload, retry_delay_ms, signature};
+use crate::outbound;
 use crate::store::webhooks::{self, Attempt, Outcome};
 use std::cell::{Cell, RefCell};
-use crate::outbound;
-use worker::{console_error, durable_object, Date, DurableObject, Env, Method, Request, Response, Result, State};
+use worker::{
+    console_error, durable_object, Date, DurableObject, Env, Method, Request, Response, Result,
+    State,
+};
 
 const ACCOUNT_KEY: &str = "account_id";
 
@@ -29,13 +34,21 @@ enum Step {
 
 impl DurableObject for WebhookDispatcher {
     fn new(state: State, env: Env) -> Self {
-        Self { state, env, running: Cell::new(false), look_again: Cell::new(false), account: RefCell::new(None) }
+        Self {
+            state,
+            env,
+            running: Cell::new(false),
+            look_again: Cell::new(false),
+            account: RefCell::new(None),
+        }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
         let url = req.inner().url();
-        let account = crate::http::routes::query_param(crate::http::routes::split_url(&url).1, "account");
-        let Some(account) = account else { return Response::error("account missing", 400) };
+        let account = query_param(split_url(&url).1, "account");
+        let Some(account) = account else {
+            return Response::error("account missing", 400);
+        };
         if self.account.borrow().is_none() {
             // Remembered in storage so that an alarm (which has no request) knows the account.
             self.state.storage().put(ACCOUNT_KEY, &account).await?;
@@ -62,7 +75,9 @@ impl WebhookDispatcher {
             self.look_again.set(true);
             return;
         }
-        let Some(account) = self.account.borrow().clone() else { return };
+        let Some(account) = self.account.borrow().clone() else {
+            return;
+        };
         self.running.set(true);
         loop {
             self.look_again.set(false);
@@ -89,20 +104,33 @@ impl WebhookDispatcher {
         self.running.set(false);
     }
 
-    async fn step(&self, account: &str) -> std::result::Result<Step, crate::http::error::ApiError> {
+    async fn step(&self, account: &str) -> std::result::Result<Step, AppError> {
         let db = crate::store::db(&self.env)?;
-        let Some(endpoint) = webhooks::endpoint(&db, account).await? else { return Ok(Step::Idle) };
-        let Some(event) = webhooks::next_pending(&db, account).await? else { return Ok(Step::Idle) };
+        let Some(endpoint) = webhooks::endpoint(&db, account).await? else {
+            return Ok(Step::Idle);
+        };
+        let Some(event) = webhooks::next_pending(&db, account).await? else {
+            return Ok(Step::Idle);
+        };
         let now = Date::now().as_millis() as i64;
         if let Some(at) = event.next_attempt_at.filter(|at| *at > now) {
             return Ok(Step::WaitUntil(at));
         }
         let config = Config::get(&self.env);
-        let data: serde_json::Value = serde_json::from_str(&event.data).unwrap_or(serde_json::Value::Null);
+        let data: serde_json::Value =
+            serde_json::from_str(&event.data).unwrap_or(serde_json::Value::Null);
         let body = payload(&event.event_type, &rfc3339(event.created_at), &data);
         let started = Date::now().as_millis() as i64;
         let secret = endpoint.secret(&crate::config::server_key(&self.env)?);
-        let result = post(&endpoint.url, &secret, &event.id, started / 1000, &body, config.webhook_timeout_ms).await;
+        let result = post(
+            &endpoint.url,
+            &secret,
+            &event.id,
+            started / 1000,
+            &body,
+            config.webhook_timeout_ms,
+        )
+        .await;
         let finished = Date::now().as_millis() as i64;
         let number = event.attempts + 1;
         let (status_code, error) = match &result {
@@ -114,11 +142,30 @@ impl WebhookDispatcher {
         } else if number >= i64::from(config.webhook_max_attempts) {
             Outcome::GaveUp
         } else {
-            let jitter = crate::domain::ids::random_bytes::<4>().map(u32::from_le_bytes).unwrap_or(0);
+            let jitter = crate::domain::ids::random_bytes::<4>()
+                .map(u32::from_le_bytes)
+                .unwrap_or(0);
             let failures = u32::try_from(number).unwrap_or(u32::MAX);
-            Outcome::RetryAt(finished + retry_delay_ms(failures, config.webhook_retry_base_ms, config.webhook_retry_max_ms, jitter))
+            Outcome::RetryAt(
+                finished
+                    + retry_delay_ms(
+                        failures,
+                        config.webhook_retry_base_ms,
+                        config.webhook_retry_max_ms,
+                        jitter,
+                    ),
+            )
         };
-        let attempt = Attempt { event_id: &event.id, account_id: account, number, url: &endpoint.url, status_code, error, duration_ms: finished - started, at_ms: finished };
+        let attempt = Attempt {
+            event_id: &event.id,
+            account_id: account,
+            number,
+            url: &endpoint.url,
+            status_code,
+            error,
+            duration_ms: finished - started,
+            at_ms: finished,
+        };
         webhooks::record_attempt(&db, &attempt, &outcome).await?;
         Ok(match outcome {
             Outcome::Delivered | Outcome::GaveUp => Step::Continue,
@@ -128,9 +175,39 @@ impl WebhookDispatcher {
 }
 
 /// POSTs one signed delivery; the status code, or why there was none.
-async fn post(url: &str, secret: &str, msg_id: &str, timestamp: i64, body: &str, timeout_ms: i64) -> std::result::Result<u16, String> {
-    let sig = signature(secret, msg_id, timestamp, body).ok_or("the endpoint secret is not a whsec_ secret")?;
+async fn post(
+    url: &str,
+    secret: &str,
+    msg_id: &str,
+    timestamp: i64,
+    body: &str,
+    timeout_ms: i64,
+) -> std::result::Result<u16, String> {
+    let sig = signature(secret, msg_id, timestamp, body)
+        .ok_or("the endpoint secret is not a whsec_ secret")?;
     let timestamp = timestamp.to_string();
-    let headers = [("Content-Type", "application/json"), ("webhook-id", msg_id), ("webhook-timestamp", timestamp.as_str()), ("webhook-signature", sig.as_str()), ("User-Agent", "otpedge-webhooks/1")];
-    outbound::send(Method::Post, url, &headers, Some(body), timeout_ms).await.map(|answer| answer.status)
+    let headers = [
+        ("Content-Type", "application/json"),
+        ("webhook-id", msg_id),
+        ("webhook-timestamp", timestamp.as_str()),
+        ("webhook-signature", sig.as_str()),
+        ("User-Agent", "otpedge-webhooks/1"),
+    ];
+    outbound::send(Method::Post, url, &headers, Some(body), timeout_ms)
+        .await
+        .map(|answer| answer.status)
+}
+
+/// Wakes the account's dispatcher so that new events go out now. Best effort: an event that
+/// is not kicked goes out with the next one, or at the dispatcher's next alarm.
+pub async fn kick(env: &Env, account_id: &str) -> std::result::Result<(), AppError> {
+    let stub = env
+        .durable_object("WEBHOOKS")
+        .and_then(|ns| ns.id_from_name(account_id)?.get_stub())
+        .map_err(|e| AppError::internal(format!("WEBHOOKS binding: {e}")))?;
+    let url = format!("https://webhooks/kick?account={account_id}");
+    stub.fetch_with_str(&url)
+        .await
+        .map_err(|e| AppError::internal(format!("webhook kick: {e}")))?;
+    Ok(())
 }

@@ -1,19 +1,21 @@
 //! Who is calling. API keys come from `Authorization: Bearer` on every route, and also from
 //! `X-OTP-Key` or HTTP Basic (key as username) on GetOTP's `/api/verify/` routes. A key in
 //! a query string is never read.
-use super::error::ApiError;
 use super::server::Ctx;
+use crate::app::accounts;
 use crate::config::secret;
 use crate::domain::crypto::{constant_time_eq, sha256};
-use crate::domain::ids::looks_like_api_key;
-use crate::store::accounts::{find_by_key_hash, Principal};
+use crate::domain::error::AppError;
+use crate::domain::ids::{AccountId, KeyHash};
 use base64::Engine;
 use worker::Headers;
 
 fn bearer(headers: &Headers) -> Option<String> {
     let value = headers.get("Authorization").ok().flatten()?;
     let (scheme, token) = value.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
 }
 
 fn basic_username(headers: &Headers) -> Option<String> {
@@ -22,9 +24,15 @@ fn basic_username(headers: &Headers) -> Option<String> {
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
     let text = String::from_utf8(decoded).ok()?;
-    Some(text.split_once(':').map_or(text.as_str(), |(user, _)| user).to_owned())
+    Some(
+        text.split_once(':')
+            .map_or(text.as_str(), |(user, _)| user)
+            .to_owned(),
+    )
 }
 
 /// The API key a request presents, by the rules of its path's dialect.
@@ -43,36 +51,21 @@ pub fn presented_key(headers: &Headers, path: &str) -> Option<String> {
 
 /// The hash of the presented key if it is well formed, else 401. Cheap shape check: a
 /// malformed key never costs a D1 round trip.
-pub fn key_hash(ctx: &Ctx) -> Result<&str, ApiError> {
-    let hash = ctx.key_hash.as_deref().ok_or_else(ApiError::unauthorized)?;
-    let well_formed = presented_key(&ctx.headers, &ctx.path).is_some_and(|k| looks_like_api_key(&k));
-    if well_formed {
-        Ok(hash)
-    } else {
-        Err(ApiError::unauthorized())
-    }
+pub fn key_hash(ctx: &Ctx) -> Result<KeyHash, AppError> {
+    presented_key(&ctx.headers, &ctx.path)
+        .and_then(|k| KeyHash::of(&k))
+        .ok_or_else(AppError::unauthorized)
 }
 
 /// The account behind the presented key, or 401 (missing, malformed, unknown or revoked
 /// key alike, so the answer reveals nothing about which).
-pub async fn account(ctx: &Ctx) -> Result<Principal, ApiError> {
-    let hash = key_hash(ctx)?;
-    find_by_key_hash(&ctx.db()?, hash).await?.ok_or_else(ApiError::unauthorized)
-}
-
-/// Hot routes fold the key check into their first query (`accounts::LIVE_KEY_ACCOUNT`); when
-/// that query finds nothing, this tells why: 401 if the key is not live, else `missing`.
-/// Only the failure path pays the second round trip.
-pub async fn unauthorized_or(ctx: &Ctx, missing: ApiError) -> ApiError {
-    match account(ctx).await {
-        Ok(_) => missing,
-        Err(e) => e,
-    }
+pub async fn account(ctx: &Ctx) -> Result<AccountId, AppError> {
+    accounts::authenticate(&ctx.app, &key_hash(ctx)?).await
 }
 
 /// A request's parsed input, reported after the key: a bad body with a bad key is a 401,
 /// as on routes that check the key first.
-pub async fn input_after_key<T>(ctx: &Ctx, parsed: Result<T, ApiError>) -> Result<T, ApiError> {
+pub async fn input_after_key<T>(ctx: &Ctx, parsed: Result<T, AppError>) -> Result<T, AppError> {
     match parsed {
         Ok(value) => Ok(value),
         Err(e) => Err(match account(ctx).await {
@@ -83,12 +76,12 @@ pub async fn input_after_key<T>(ctx: &Ctx, parsed: Result<T, ApiError>) -> Resul
 }
 
 /// The operator: `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time.
-pub fn admin(ctx: &Ctx) -> Result<(), ApiError> {
-    let presented = bearer(&ctx.headers).ok_or_else(ApiError::unauthorized)?;
-    let expected = secret(&ctx.env, "ADMIN_TOKEN")?;
+pub fn admin(ctx: &Ctx) -> Result<(), AppError> {
+    let presented = bearer(&ctx.headers).ok_or_else(AppError::unauthorized)?;
+    let expected = secret(&ctx.app.env, "ADMIN_TOKEN")?;
     if constant_time_eq(&sha256(presented.as_bytes()), &sha256(expected.as_bytes())) {
         Ok(())
     } else {
-        Err(ApiError::unauthorized())
+        Err(AppError::unauthorized())
     }
 }

@@ -1,31 +1,24 @@
-//! HTTP: routing, auth, rate limits, one module per dialect, error rendering.
-//! Handlers are thin: parse → domain → store → render.
+//! HTTP: the pipeline (rate limit → route → body → dialect → envelope), auth, and one thin
+//! module per dialect (`dialects/`). Dialects parse their wire request, call ONE operation
+//! of the application layer (`crate::app`), and render its answer; `envelope` renders
+//! errors per front door. Only this layer knows statuses, headers and envelopes.
 pub mod body;
+pub mod envelope;
 pub mod error;
+pub mod reply;
 pub mod routes;
 
 #[cfg(target_arch = "wasm32")]
-mod admin;
-#[cfg(target_arch = "wasm32")]
 mod auth;
 #[cfg(target_arch = "wasm32")]
-mod callbacks;
+mod dialects;
 #[cfg(target_arch = "wasm32")]
-mod getotp;
-#[cfg(target_arch = "wasm32")]
-mod numberotp;
-#[cfg(target_arch = "wasm32")]
-mod otp;
-#[cfg(target_arch = "wasm32")]
-mod otpwall;
+mod input;
 #[cfg(target_arch = "wasm32")]
 mod ratelimit;
 #[cfg(target_arch = "wasm32")]
 mod server;
-#[cfg(target_arch = "wasm32")]
-mod webhooks;
-#[cfg(target_arch = "wasm32")]
-mod whatotp;
 
+pub use reply::Reply;
 #[cfg(target_arch = "wasm32")]
-pub use server::{handle, Ctx, Reply};
+pub use server::{handle, Ctx};

@@ -15,7 +15,7 @@ thread_local! {
 const COUNTER_TTL_SECS: u64 = 120;
 
 fn limit(ctx: &Ctx, group: Group) -> u32 {
-    let c = &ctx.config;
+    let c = &ctx.app.config;
     match group {
         Group::Public => c.rate_limit_public,
         Group::Product => c.rate_limit_product,
@@ -37,8 +37,8 @@ fn subject(ctx: &Ctx, group: Group) -> String {
 }
 
 pub async fn check(ctx: &Ctx, group: Group) -> Decision {
-    let key = counter_key(group, &subject(ctx, group), window_start(ctx.now_ms));
-    let kv = ctx.env.kv("RATE_LIMITS").ok();
+    let key = counter_key(group, &subject(ctx, group), window_start(ctx.app.now_ms));
+    let kv = ctx.app.env.kv("RATE_LIMITS").ok();
     let mut base = 0;
     if COUNTERS.with(|c| c.borrow().needs_base(&key)) {
         if let Some(kv) = &kv {
@@ -48,9 +48,12 @@ pub async fn check(ctx: &Ctx, group: Group) -> Decision {
             }
         }
     }
-    let (decision, flush) = COUNTERS.with(|c| c.borrow_mut().hit(&key, base, limit(ctx, group), ctx.now_ms));
+    let (decision, flush) = COUNTERS.with(|c| {
+        c.borrow_mut()
+            .hit(&key, base, limit(ctx, group), ctx.app.now_ms)
+    });
     if let (Some(value), Some(kv)) = (flush, kv) {
-        ctx.wctx.wait_until(async move {
+        ctx.app.later(async move {
             let put = match kv.put(&key, value.to_string()) {
                 Ok(builder) => builder.expiration_ttl(COUNTER_TTL_SECS).execute().await,
                 Err(e) => Err(e),

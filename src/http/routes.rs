@@ -56,7 +56,11 @@ pub enum RouteError {
 }
 
 /// Picks the route whose method matches among those a path allows.
-fn on(method: &str, allowed: &'static str, choices: Vec<(&str, Route)>) -> Result<Route, RouteError> {
+fn on(
+    method: &str,
+    allowed: &'static str,
+    choices: Vec<(&str, Route)>,
+) -> Result<Route, RouteError> {
     choices
         .into_iter()
         .find(|(m, _)| *m == method)
@@ -69,23 +73,7 @@ fn id(segment: &str) -> Option<String> {
     (!segment.is_empty()).then(|| segment.to_owned())
 }
 
-/// Splits the absolute URL the runtime hands us into (path, query), without a full URL
-/// parser (that would link IDNA tables worth tens of KB of wasm for nothing: the runtime
-/// has already normalized the URL).
-pub fn split_url(url: &str) -> (&str, &str) {
-    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let from_path = after_scheme.find('/').map_or("/", |i| after_scheme.get(i..).unwrap_or("/"));
-    let without_fragment = from_path.split('#').next().unwrap_or(from_path);
-    match without_fragment.split_once('?') {
-        Some((path, query)) => (path, query),
-        None => (without_fragment, ""),
-    }
-}
-
-/// The first value of a query parameter, percent-decoded.
-pub fn query_param(query: &str, name: &str) -> Option<String> {
-    form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
-}
+pub use crate::domain::url::{query_param, split_url};
 
 pub fn resolve(method: &str, path: &str) -> Result<Route, RouteError> {
     use Route::*;
@@ -124,11 +112,28 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, RouteError> {
         ["v1", "number"] => on(m, "POST", vec![("POST", BuyNumber)]),
         ["v1", "activation", a, "status"] => {
             let a = id(a).ok_or(RouteError::NotFound)?;
-            on(m, "GET, POST", vec![("GET", ActivationStatus { id: a.clone() }), ("POST", SetActivationStatus { id: a })])
+            on(
+                m,
+                "GET, POST",
+                vec![
+                    ("GET", ActivationStatus { id: a.clone() }),
+                    ("POST", SetActivationStatus { id: a }),
+                ],
+            )
         }
-        ["v1", "providers", "twilio", "status"] => on(m, "POST", vec![("POST", TwilioStatusCallback)]),
+        ["v1", "providers", "twilio", "status"] => {
+            on(m, "POST", vec![("POST", TwilioStatusCallback)])
+        }
         ["v1", "inbound", "sms"] => on(m, "POST", vec![("POST", InboundSms)]),
-        ["v1", "webhook"] => on(m, "GET, PUT, DELETE", vec![("GET", WebhookEndpoint), ("PUT", WebhookEndpoint), ("DELETE", WebhookEndpoint)]),
+        ["v1", "webhook"] => on(
+            m,
+            "GET, PUT, DELETE",
+            vec![
+                ("GET", WebhookEndpoint),
+                ("PUT", WebhookEndpoint),
+                ("DELETE", WebhookEndpoint),
+            ],
+        ),
         ["v1", "webhook", "deliveries"] => on(m, "GET", vec![("GET", WebhookDeliveries)]),
         ["v1", "webhook", "events", e, "redeliver"] => {
             let event_id = id(e).ok_or(RouteError::NotFound)?;
@@ -151,7 +156,11 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, RouteError> {
 
         ["api", "public", "prices"] => on(m, "GET", vec![("GET", PublicPrices)]),
         ["api", "public", "rent-prices"] => on(m, "GET", vec![("GET", PublicRentPrices)]),
-        ["api", "internal", "balance"] => on(m, "GET, POST", vec![("GET", NumberOtpBalance), ("POST", NumberOtpBalance)]),
+        ["api", "internal", "balance"] => on(
+            m,
+            "GET, POST",
+            vec![("GET", NumberOtpBalance), ("POST", NumberOtpBalance)],
+        ),
         ["api", "internal", "rent"] => on(m, "POST", vec![("POST", Rent)]),
         ["api", "internal", "rent", a] => {
             let a = id(a).ok_or(RouteError::NotFound)?;
@@ -172,31 +181,68 @@ mod tests {
         assert_eq!(resolve("GET", "/v1/balance"), Ok(Route::Balance));
         assert_eq!(resolve("GET", "/v1/balance/"), Ok(Route::Balance));
         assert_eq!(resolve("POST", "/api/verify/"), Ok(Route::GetOtpSend));
-        assert_eq!(resolve("GET", "/v1/activation/act_1/status"), Ok(Route::ActivationStatus { id: "act_1".into() }));
-        assert_eq!(resolve("POST", "/admin/accounts/a1/topup"), Ok(Route::AdminTopup { account_id: "a1".into() }));
-        // GET and POST both, as numberotp.txt shows each for the balance.
-        assert_eq!(resolve("POST", "/api/internal/balance"), Ok(Route::NumberOtpBalance));
+        assert_eq!(
+            resolve("GET", "/v1/activation/act_1/status"),
+            Ok(Route::ActivationStatus { id: "act_1".into() })
+        );
+        assert_eq!(
+            resolve("POST", "/admin/accounts/a1/topup"),
+            Ok(Route::AdminTopup {
+                account_id: "a1".into()
+            })
+        );
+        // GET and POST both, as NumberOTP's documentation shows each for the balance.
+        assert_eq!(
+            resolve("POST", "/api/internal/balance"),
+            Ok(Route::NumberOtpBalance)
+        );
         assert_eq!(resolve("PUT", "/v1/webhook"), Ok(Route::WebhookEndpoint));
-        assert_eq!(resolve("POST", "/v1/webhook/events/evt_1/redeliver"), Ok(Route::WebhookRedeliver { event_id: "evt_1".into() }));
+        assert_eq!(
+            resolve("POST", "/v1/webhook/events/evt_1/redeliver"),
+            Ok(Route::WebhookRedeliver {
+                event_id: "evt_1".into()
+            })
+        );
     }
 
     #[test]
     fn splits_urls_and_reads_query_params() {
-        assert_eq!(split_url("http://localhost/v1/balance"), ("/v1/balance", ""));
-        assert_eq!(split_url("https://h.example:8443/api/internal/transactions?page=2&limit=5#x"), ("/api/internal/transactions", "page=2&limit=5"));
+        assert_eq!(
+            split_url("http://localhost/v1/balance"),
+            ("/v1/balance", "")
+        );
+        assert_eq!(
+            split_url("https://h.example:8443/api/internal/transactions?page=2&limit=5#x"),
+            ("/api/internal/transactions", "page=2&limit=5")
+        );
         assert_eq!(split_url("http://localhost"), ("/", ""));
         assert_eq!(split_url("http://localhost?x=1"), ("/", ""));
-        assert_eq!(query_param("service=tele%67ram&country=US&country=PK", "country").as_deref(), Some("US"));
-        assert_eq!(query_param("service=tele%67ram", "service").as_deref(), Some("telegram"));
+        assert_eq!(
+            query_param("service=tele%67ram&country=US&country=PK", "country").as_deref(),
+            Some("US")
+        );
+        assert_eq!(
+            query_param("service=tele%67ram", "service").as_deref(),
+            Some("telegram")
+        );
         assert_eq!(query_param("a=1", "b"), None);
     }
 
     #[test]
     fn unknown_paths_and_wrong_methods() {
         assert_eq!(resolve("GET", "/v2/balance"), Err(RouteError::NotFound));
-        assert_eq!(resolve("GET", "/v1/activation//status"), Err(RouteError::NotFound));
+        assert_eq!(
+            resolve("GET", "/v1/activation//status"),
+            Err(RouteError::NotFound)
+        );
         assert_eq!(resolve("GET", "/"), Err(RouteError::NotFound));
-        assert_eq!(resolve("DELETE", "/v1/balance"), Err(RouteError::MethodNotAllowed("GET")));
-        assert_eq!(resolve("PUT", "/v1/activation/x/status"), Err(RouteError::MethodNotAllowed("GET, POST")));
+        assert_eq!(
+            resolve("DELETE", "/v1/balance"),
+            Err(RouteError::MethodNotAllowed("GET"))
+        );
+        assert_eq!(
+            resolve("PUT", "/v1/activation/x/status"),
+            Err(RouteError::MethodNotAllowed("GET, POST"))
+        );
     }
 }

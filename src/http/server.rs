@@ -1,20 +1,22 @@
-//! The request pipeline: rate limit → route → body → handler → envelope.
-use super::error::{ApiError, Code, Dialect};
+//! The request pipeline: rate limit → route → body → dialect → envelope.
+use super::envelope::{self, ErrorContext};
+use super::reply::Reply;
 use super::routes::{resolve, Route, RouteError};
-use super::{admin, auth, body, callbacks, getotp, numberotp, otpwall, ratelimit, webhooks, whatotp};
-use crate::config::Config;
+use super::{auth, body, dialects, ratelimit};
+use crate::app::idempotency::{Answer, IdemRequest, Saved};
+use crate::app::{App, Fault};
+use crate::config::{var, Config};
+use crate::domain::error::{AppError, Code};
+use crate::domain::idempotency::fingerprint;
 use crate::domain::pagination::Page;
 use crate::domain::ratelimit::{Decision, Group};
 use serde::de::DeserializeOwned;
-use std::rc::Rc;
-use worker::{console_error, Context, D1Database, Date, Env, Headers, Request, Response};
+use worker::{console_error, Context, Date, Env, Headers, Request, Response};
 
-/// Everything a handler may use about the request it serves.
+/// Everything a dialect may use about the request it serves; `app` is what it hands to
+/// the operation it calls.
 pub struct Ctx {
-    pub env: Env,
-    pub wctx: Context,
-    pub config: Rc<Config>,
-    pub now_ms: i64,
+    pub app: App,
     pub method: String,
     pub path: String,
     /// The absolute URL as the runtime gave it.
@@ -22,13 +24,13 @@ pub struct Ctx {
     pub query_string: String,
     pub headers: Headers,
     pub ip: String,
-    /// SHA-256 (hex) of the API key the request presented, if any.
+    /// SHA-256 (hex) of the API key the request presented, if any (rate-limit subject).
     pub key_hash: Option<String>,
     pub body: Vec<u8>,
 }
 
 impl Ctx {
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, AppError> {
         body::parse_json(&self.body)
     }
 
@@ -37,38 +39,49 @@ impl Ctx {
     }
 
     /// `?page=&limit=` of a paginated list (out of range → 400, code 2015).
-    pub fn page(&self) -> Result<Page, ApiError> {
-        Page::parse(self.query("page").as_deref(), self.query("limit").as_deref()).map_err(|m| ApiError::new(Code::InvalidPagination, m))
+    pub fn page(&self) -> Result<Page, AppError> {
+        Page::parse(
+            self.query("page").as_deref(),
+            self.query("limit").as_deref(),
+        )
+        .map_err(|m| AppError::new(Code::InvalidPagination, m))
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
         self.headers.get(name).ok().flatten()
     }
 
-    pub fn db(&self) -> Result<D1Database, ApiError> {
-        crate::store::db(&self.env)
+    /// This request's idempotency identity, its keys living in `scope` (an account id, or
+    /// "admin"): same method, path and exact body = the same request.
+    pub fn idem_request(&self, scope: &str) -> IdemRequest {
+        IdemRequest {
+            scope: scope.to_owned(),
+            key: self.header("Idempotency-Key"),
+            fingerprint: fingerprint(&self.method, &self.path, &self.body),
+        }
+    }
+
+    /// A money-moving operation's answer as a reply: fresh results are rendered, a replay
+    /// answers the stored answer again (`Idempotent-Replayed: true`) in this front door's
+    /// content type.
+    pub fn answer<T>(&self, answer: Answer<T>, render: impl Fn(&T) -> Reply) -> Reply {
+        match answer {
+            Answer::Fresh(value) => render(&value),
+            Answer::Replay(saved) => {
+                let content_type = envelope::for_path(&self.path).content_type();
+                Reply::raw(saved.status, content_type, saved.body)
+                    .with_header("Idempotent-Replayed", "true".to_owned())
+            }
+        }
     }
 }
 
-/// A successful answer: status, JSON body, extra headers.
-pub struct Reply {
-    pub status: u16,
-    pub body: String,
-    pub headers: Vec<(&'static str, String)>,
-}
-
-impl Reply {
-    pub fn json(status: u16, value: &serde_json::Value) -> Reply {
-        Reply { status, body: value.to_string(), headers: Vec::new() }
-    }
-
-    pub fn ok(value: serde_json::Value) -> Reply {
-        Reply::json(200, &value)
-    }
-
-    pub fn with_header(mut self, name: &'static str, value: String) -> Reply {
-        self.headers.push((name, value));
-        self
+/// A reply as the idempotency record keeps it.
+pub fn saved(reply: Reply) -> Saved {
+    Saved {
+        status: reply.status,
+        body: reply.body,
+        balance_fill: None,
     }
 }
 
@@ -78,103 +91,176 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> worker::Result<Res
     let headers = req.headers().clone();
     let (path, query) = super::routes::split_url(&url);
     let (path, query_string) = (path.to_owned(), query.to_owned());
-    let ip = headers.get("CF-Connecting-IP").ok().flatten().unwrap_or_else(|| "0.0.0.0".to_owned());
-    let key_hash = auth::presented_key(&headers, &path).map(|k| crate::domain::crypto::sha256_hex(k.as_bytes()));
-    let mut ctx = Ctx { config: Config::get(&env), env, wctx, now_ms, method: req.method().to_string(), path, url, query_string, headers, ip, key_hash, body: Vec::new() };
+    let ip = headers
+        .get("CF-Connecting-IP")
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "0.0.0.0".to_owned());
+    let key_hash = auth::presented_key(&headers, &path)
+        .map(|k| crate::domain::crypto::sha256_hex(k.as_bytes()));
+    // Test-only fault injection (see `app::Fault`): never honoured unless TEST_FAULTS=1.
+    let fault = match var(&env, "TEST_FAULTS").as_deref() {
+        Some("1") => headers
+            .get("X-Test-Fault")
+            .ok()
+            .flatten()
+            .and_then(|f| Fault::parse(&f)),
+        _ => None,
+    };
+    let app = App {
+        config: Config::get(&env),
+        env,
+        wctx,
+        now_ms,
+        fault,
+    };
+    let method = req.method().to_string();
+    let mut ctx = Ctx {
+        app,
+        method,
+        path,
+        url,
+        query_string,
+        headers,
+        ip,
+        key_hash,
+        body: Vec::new(),
+    };
 
     let decision = ratelimit::check(&ctx, Group::for_path(&ctx.path)).await;
     let result = if decision.allowed {
         serve(&mut ctx, req).await
     } else {
-        Err(ApiError { retry_after: Some(decision.retry_after), ..ApiError::of(Code::RateLimited) })
+        Err(Failure::App(
+            AppError::of(Code::RateLimited).with_retry_after(decision.retry_after),
+        ))
     };
     let reply = result.unwrap_or_else(|e| error_reply(&ctx, e));
     respond(reply, &decision)
 }
 
-async fn serve(ctx: &mut Ctx, mut req: Request) -> Result<Reply, ApiError> {
-    let route = resolve(&ctx.method, &ctx.path).map_err(|e| match e {
-        RouteError::NotFound => ApiError::new(Code::RouteNotFound, format!("no route for {} {}", ctx.method, ctx.path)),
-        RouteError::MethodNotAllowed(allow) => ApiError {
-            allow: Some(allow.to_owned()),
-            ..ApiError::new(Code::MethodNotAllowed, format!("{} is not allowed on {}; use {allow}", ctx.method, ctx.path))
-        },
-    })?;
-    if matches!(ctx.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE") {
-        let declared = ctx.header("Content-Length").and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
-        body::check_size(declared)?;
-        ctx.body = req.bytes().await.map_err(|e| ApiError::invalid(format!("could not read the request body: {e}")))?;
-        body::check_size(ctx.body.len())?;
-    }
-    dispatch(ctx, route).await
+/// Why a request failed: an operation's error, or a method the route does not allow.
+enum Failure {
+    App(AppError),
+    MethodNotAllowed(AppError, &'static str),
 }
 
-async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, ApiError> {
+impl From<AppError> for Failure {
+    fn from(e: AppError) -> Failure {
+        Failure::App(e)
+    }
+}
+
+async fn serve(ctx: &mut Ctx, mut req: Request) -> Result<Reply, Failure> {
+    let route = resolve(&ctx.method, &ctx.path).map_err(|e| match e {
+        RouteError::NotFound => {
+            let m = format!("no route for {} {}", ctx.method, ctx.path);
+            Failure::App(AppError::new(Code::RouteNotFound, m))
+        }
+        RouteError::MethodNotAllowed(allow) => {
+            let m = format!("{} is not allowed on {}; use {allow}", ctx.method, ctx.path);
+            Failure::MethodNotAllowed(AppError::new(Code::MethodNotAllowed, m), allow)
+        }
+    })?;
+    if matches!(ctx.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE") {
+        let declared = ctx
+            .header("Content-Length")
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(0);
+        body::check_size(declared)?;
+        ctx.body = req
+            .bytes()
+            .await
+            .map_err(|e| AppError::invalid(format!("could not read the request body: {e}")))?;
+        body::check_size(ctx.body.len())?;
+    }
+    Ok(dispatch(ctx, route).await?)
+}
+
+/// Route → the dialect function that serves it.
+async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
+    use dialects::{admin, callbacks, getotp, numberotp, otpwall, webhooks, whatotp};
     use Route::*;
     match route {
         Healthz => Ok(Reply::ok(serde_json::json!({"ok": true}))),
+        // Operator (admin) API.
         AdminCreateAccount => admin::create_account(ctx).await,
         AdminCreateKey { account_id } => admin::create_key(ctx, &account_id).await,
         AdminRevokeKey { key_id } => admin::revoke_key(ctx, &key_id).await,
         AdminTopup { account_id } => admin::topup(ctx, &account_id).await,
-        Balance => otpwall::balance(ctx).await,
-        NumberOtpBalance => numberotp::balance(ctx).await,
-        Transactions => numberotp::transactions(ctx).await,
-        Profile => numberotp::profile(ctx).await,
-        TwilioStatusCallback => callbacks::twilio_status_callback(ctx).await,
-        WebhookEndpoint => webhooks::endpoint(ctx).await,
-        WebhookDeliveries => webhooks::deliveries(ctx).await,
-        WebhookRedeliver { event_id } => webhooks::redeliver(ctx, &event_id).await,
         AdminWebhookEndpoint { account_id } => webhooks::admin_endpoint(ctx, &account_id).await,
-        // Activations (issue 3).
         AdminPutCatalog => admin::inventory::put_catalog(ctx).await,
         AdminImportNumbers => admin::inventory::import_numbers(ctx).await,
         AdminCreateSupplier => admin::inventory::create_supplier(ctx).await,
+        AdminCreateTemplate => admin::messaging::create_template(ctx).await,
+        AdminOutbox => admin::messaging::outbox(ctx).await,
+        // OTPWALL.
+        Balance => otpwall::balance(ctx).await,
         Countries => otpwall::countries(ctx).await,
         Services => otpwall::services(ctx).await,
         BuyNumber => otpwall::buy_number(ctx).await,
         ActivationStatus { id } => otpwall::activation_status(ctx, &id).await,
         SetActivationStatus { id } => otpwall::set_activation_status(ctx, &id).await,
         InboundSms => otpwall::inbound_sms(ctx).await,
+        // NumberOTP.
+        NumberOtpBalance => numberotp::balance(ctx).await,
+        Transactions => numberotp::transactions(ctx).await,
+        Profile => numberotp::profile(ctx).await,
         PublicPrices => numberotp::prices(ctx).await,
         PublicRentPrices => numberotp::rent_prices(ctx).await,
         Rent => numberotp::rent(ctx).await,
         RentStatus { id } => numberotp::rent_status(ctx, &id).await,
-        // OTP and messages (issue 4).
-        AdminCreateTemplate => admin::messaging::create_template(ctx).await,
-        AdminOutbox => admin::messaging::outbox(ctx).await,
+        // WhatOTP.
         OtpSend => whatotp::send(ctx).await,
         OtpVerify => whatotp::verify(ctx).await,
         MessageSend => whatotp::message_send(ctx).await,
         MessageStatus { id } => whatotp::message_status(ctx, &id).await,
+        // GetOTP.
         GetOtpSend => getotp::send(ctx).await,
         GetOtpCheck => getotp::check(ctx).await,
         GetOtpStatus { message_id } => getotp::status(ctx, &message_id).await,
+        // Outbound webhooks and delivery provider callbacks.
+        WebhookEndpoint => webhooks::endpoint(ctx).await,
+        WebhookDeliveries => webhooks::deliveries(ctx).await,
+        WebhookRedeliver { event_id } => webhooks::redeliver(ctx, &event_id).await,
+        TwilioStatusCallback => callbacks::twilio_status_callback(ctx).await,
     }
 }
 
-fn error_reply(ctx: &Ctx, e: ApiError) -> Reply {
+/// An error in the envelope of the request's front door, with `Retry-After` / `Allow`.
+fn error_reply(ctx: &Ctx, failure: Failure) -> Reply {
+    let (e, allow) = match failure {
+        Failure::App(e) => (e, None),
+        Failure::MethodNotAllowed(e, allow) => (e, Some(allow)),
+    };
     if let Some(detail) = &e.internal {
         console_error!("{} {} failed: {detail}", ctx.method, ctx.path);
     }
-    let mut reply = Reply { status: e.status(), body: e.body(Dialect::for_path(&ctx.path), &ctx.path, &ctx.method, ctx.now_ms), headers: Vec::new() };
+    let cx = ErrorContext {
+        path: &ctx.path,
+        method: &ctx.method,
+        now_ms: ctx.app.now_ms,
+    };
+    let mut reply = envelope::for_path(&ctx.path).error(&e, &cx);
     if let Some(secs) = e.retry_after {
         reply.headers.push(("Retry-After", secs.to_string()));
     }
-    if let Some(allow) = e.allow {
-        reply.headers.push(("Allow", allow));
+    if let Some(allow) = allow {
+        reply.headers.push(("Allow", allow.to_owned()));
     }
     reply
 }
 
 fn respond(reply: Reply, decision: &Decision) -> worker::Result<Response> {
     let headers = Headers::new();
-    headers.set("Content-Type", "application/json; charset=utf-8")?;
+    headers.set("Content-Type", reply.content_type)?;
     headers.set("X-RateLimit-Limit", &decision.limit.to_string())?;
     headers.set("X-RateLimit-Remaining", &decision.remaining.to_string())?;
     headers.set("X-RateLimit-Reset", &decision.reset.to_string())?;
     for (name, value) in &reply.headers {
         headers.set(name, value)?;
     }
-    Ok(Response::from_bytes(reply.body.into_bytes())?.with_status(reply.status).with_headers(headers))
+    Ok(Response::from_bytes(reply.body.into_bytes())?
+        .with_status(reply.status)
+        .with_headers(headers))
 }

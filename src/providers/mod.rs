@@ -10,8 +10,8 @@ mod whatsapp;
 
 use crate::config::Config;
 use crate::domain::delivery::Verdict;
+use crate::domain::error::{AppError, Code};
 use crate::domain::ids::new_id;
-use crate::http::error::{ApiError, Code};
 use crate::outbound::Answer;
 use crate::store::messages::{append_outbox, OutboxEntry};
 use std::future::Future;
@@ -38,7 +38,7 @@ pub struct Outgoing<'a> {
 #[allow(async_fn_in_trait)]
 pub trait Provider {
     /// Hands the text over; returns the provider's id for it. A refusal is an error.
-    async fn deliver(&self, message: &Outgoing<'_>, now_ms: i64) -> Result<String, ApiError>;
+    async fn deliver(&self, message: &Outgoing<'_>, now_ms: i64) -> Result<String, AppError>;
 }
 
 pub struct Sandbox {
@@ -46,9 +46,17 @@ pub struct Sandbox {
 }
 
 impl Provider for Sandbox {
-    async fn deliver(&self, m: &Outgoing<'_>, now_ms: i64) -> Result<String, ApiError> {
+    async fn deliver(&self, m: &Outgoing<'_>, now_ms: i64) -> Result<String, AppError> {
         let id = new_id("out")?;
-        let entry = OutboxEntry { id: &id, to: m.to, channel: m.channel, sender: m.sender, text: m.text, object_id: m.object_id, created_at: now_ms };
+        let entry = OutboxEntry {
+            id: &id,
+            to: m.to,
+            channel: m.channel,
+            sender: m.sender,
+            text: m.text,
+            object_id: m.object_id,
+            created_at: now_ms,
+        };
         append_outbox(&crate::store::db(&self.env)?, &entry).await?;
         Ok(id)
     }
@@ -63,19 +71,28 @@ pub enum Configured {
 
 /// The provider configured for `channel`. A misconfiguration is the operator's error:
 /// logged in full, answered as a delivery failure (and refunded by the caller).
-pub fn configured(env: &Env, config: &Config, channel: &str) -> Result<Configured, ApiError> {
+pub fn configured(env: &Env, config: &Config, channel: &str) -> Result<Configured, AppError> {
     let name = config.provider_for(channel);
-    let misconfigured = |detail: String| ApiError { internal: Some(detail), ..ApiError::of(Code::DeliveryFailed) };
+    let misconfigured = |detail: String| AppError {
+        internal: Some(detail),
+        ..AppError::of(Code::DeliveryFailed)
+    };
     match (name, channel) {
         ("sandbox", _) => Ok(Configured::Sandbox(Sandbox { env: env.clone() })),
-        ("twilio", "sms" | "voice") => Twilio::from_env(env, config).map(Configured::Twilio).map_err(|e| misconfigured(e)),
-        ("whatsapp", "whatsapp") => WhatsApp::from_env(env, config).map(Configured::WhatsApp).map_err(|e| misconfigured(e)),
-        (other, channel) => Err(misconfigured(format!("provider '{other}' cannot deliver channel '{channel}'"))),
+        ("twilio", "sms" | "voice") => Twilio::from_env(env, config)
+            .map(Configured::Twilio)
+            .map_err(&misconfigured),
+        ("whatsapp", "whatsapp") => WhatsApp::from_env(env, config)
+            .map(Configured::WhatsApp)
+            .map_err(&misconfigured),
+        (other, channel) => Err(misconfigured(format!(
+            "provider '{other}' cannot deliver channel '{channel}'"
+        ))),
     }
 }
 
 impl Provider for Configured {
-    async fn deliver(&self, message: &Outgoing<'_>, now_ms: i64) -> Result<String, ApiError> {
+    async fn deliver(&self, message: &Outgoing<'_>, now_ms: i64) -> Result<String, AppError> {
         match self {
             Configured::Sandbox(p) => p.deliver(message, now_ms).await,
             Configured::Twilio(p) => p.deliver(message, now_ms).await,
@@ -86,7 +103,11 @@ impl Provider for Configured {
 
 /// Sends with bounded retries: `Retry` verdicts and timeouts are tried again (after 100 ms,
 /// 200 ms, …), `Failed` ends at once, `Sent` returns the provider's message id.
-async fn with_retries<F, Fut>(attempts: u32, send: F, judge: fn(u16, &str) -> Verdict) -> Result<String, ApiError>
+async fn with_retries<F, Fut>(
+    attempts: u32,
+    send: F,
+    judge: fn(u16, &str) -> Verdict,
+) -> Result<String, AppError>
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<Answer, String>>,
@@ -97,7 +118,10 @@ where
             Ok(answer) => match judge(answer.status, &answer.body) {
                 Verdict::Sent(id) => return Ok(id),
                 Verdict::Failed { code, message } => {
-                    return Err(ApiError::new(Code::DeliveryFailed, format!("the provider refused the message (error {code}): {message}")));
+                    return Err(AppError::new(
+                        Code::DeliveryFailed,
+                        format!("the provider refused the message (error {code}): {message}"),
+                    ));
                 }
                 Verdict::Retry(why) => last = why,
             },
@@ -107,5 +131,8 @@ where
             Delay::from(Duration::from_millis(100 * u64::from(attempt))).await;
         }
     }
-    Err(ApiError::new(Code::DeliveryFailed, format!("the provider did not accept the message after {attempts} attempts: {last}")))
+    Err(AppError::new(
+        Code::DeliveryFailed,
+        format!("the provider did not accept the message after {attempts} attempts: {last}"),
+    ))
 }

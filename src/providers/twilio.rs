@@ -3,7 +3,7 @@
 use super::{with_retries, Outgoing, Provider};
 use crate::config::{secret, var, Config};
 use crate::domain::delivery::{form_encode, judge_twilio, twiml_say_digits};
-use crate::http::error::ApiError;
+use crate::domain::error::AppError;
 use crate::outbound;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -25,9 +25,13 @@ impl Twilio {
         let required = |name: &str| var(env, name).ok_or_else(|| format!("{name} is not set"));
         Ok(Twilio {
             account_sid: required("TWILIO_ACCOUNT_SID")?,
-            auth_token: secret(env, "TWILIO_AUTH_TOKEN").map_err(|_| "TWILIO_AUTH_TOKEN is not set".to_owned())?,
+            auth_token: secret(env, "TWILIO_AUTH_TOKEN")
+                .map_err(|_| "TWILIO_AUTH_TOKEN is not set".to_owned())?,
             from: required("TWILIO_FROM")?,
-            base_url: var(env, "TWILIO_BASE_URL").unwrap_or_else(|| "https://api.twilio.com".to_owned()).trim_end_matches('/').to_owned(),
+            base_url: var(env, "TWILIO_BASE_URL")
+                .unwrap_or_else(|| "https://api.twilio.com".to_owned())
+                .trim_end_matches('/')
+                .to_owned(),
             status_callback: var(env, "TWILIO_STATUS_CALLBACK_URL"),
             timeout_ms: config.provider_timeout_ms,
             attempts: config.provider_max_attempts,
@@ -36,24 +40,50 @@ impl Twilio {
 }
 
 impl Provider for Twilio {
-    async fn deliver(&self, m: &Outgoing<'_>, _now_ms: i64) -> Result<String, ApiError> {
-        let from_field = if self.from.starts_with("MG") { "MessagingServiceSid" } else { "From" };
+    async fn deliver(&self, m: &Outgoing<'_>, _now_ms: i64) -> Result<String, AppError> {
+        let from_field = if self.from.starts_with("MG") {
+            "MessagingServiceSid"
+        } else {
+            "From"
+        };
         let (resource, body) = if m.channel == "voice" {
             let twiml = match m.code {
                 Some(code) => twiml_say_digits("Your verification code is", code),
                 None => twiml_say_digits(m.text, ""),
             };
-            ("Calls.json", form_encode(&[("To", m.to), ("From", &self.from), ("Twiml", &twiml)]))
+            (
+                "Calls.json",
+                form_encode(&[("To", m.to), ("From", &self.from), ("Twiml", &twiml)]),
+            )
         } else {
-            let mut fields = vec![("To", m.to), (from_field, self.from.as_str()), ("Body", m.text)];
+            let mut fields = vec![
+                ("To", m.to),
+                (from_field, self.from.as_str()),
+                ("Body", m.text),
+            ];
             if let Some(url) = &self.status_callback {
                 fields.push(("StatusCallback", url));
             }
             ("Messages.json", form_encode(&fields))
         };
-        let url = format!("{}/2010-04-01/Accounts/{}/{resource}", self.base_url, self.account_sid);
-        let auth = format!("Basic {}", B64.encode(format!("{}:{}", self.account_sid, self.auth_token)));
-        let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")];
-        with_retries(self.attempts, || outbound::send(Method::Post, &url, &headers, Some(&body), self.timeout_ms), judge_twilio).await
+        let url = format!(
+            "{}/2010-04-01/Accounts/{}/{resource}",
+            self.base_url, self.account_sid
+        );
+        let auth = format!(
+            "Basic {}",
+            B64.encode(format!("{}:{}", self.account_sid, self.auth_token))
+        );
+        let headers = [
+            ("Authorization", auth.as_str()),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Accept", "application/json"),
+        ];
+        with_retries(
+            self.attempts,
+            || outbound::send(Method::Post, &url, &headers, Some(&body), self.timeout_ms),
+            judge_twilio,
+        )
+        .await
     }
 }

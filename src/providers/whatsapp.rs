@@ -3,7 +3,7 @@
 use super::{with_retries, Outgoing, Provider};
 use crate::config::{secret, var, Config};
 use crate::domain::delivery::{judge_whatsapp, whatsapp_template};
-use crate::http::error::{ApiError, Code};
+use crate::domain::error::{AppError, Code};
 use crate::outbound;
 use worker::{Env, Method};
 
@@ -21,12 +21,17 @@ pub struct WhatsApp {
 impl WhatsApp {
     pub fn from_env(env: &Env, config: &Config) -> Result<WhatsApp, String> {
         Ok(WhatsApp {
-            phone_number_id: var(env, "WHATSAPP_PHONE_NUMBER_ID").ok_or("WHATSAPP_PHONE_NUMBER_ID is not set")?,
-            token: secret(env, "WHATSAPP_TOKEN").map_err(|_| "WHATSAPP_TOKEN is not set".to_owned())?,
+            phone_number_id: var(env, "WHATSAPP_PHONE_NUMBER_ID")
+                .ok_or("WHATSAPP_PHONE_NUMBER_ID is not set")?,
+            token: secret(env, "WHATSAPP_TOKEN")
+                .map_err(|_| "WHATSAPP_TOKEN is not set".to_owned())?,
             template: var(env, "WHATSAPP_TEMPLATE").unwrap_or_else(|| "otp_code".to_owned()),
             language: var(env, "WHATSAPP_LANGUAGE").unwrap_or_else(|| "en_US".to_owned()),
             version: var(env, "WHATSAPP_API_VERSION").unwrap_or_else(|| "v21.0".to_owned()),
-            base_url: var(env, "WHATSAPP_BASE_URL").unwrap_or_else(|| "https://graph.facebook.com".to_owned()).trim_end_matches('/').to_owned(),
+            base_url: var(env, "WHATSAPP_BASE_URL")
+                .unwrap_or_else(|| "https://graph.facebook.com".to_owned())
+                .trim_end_matches('/')
+                .to_owned(),
             timeout_ms: config.provider_timeout_ms,
             attempts: config.provider_max_attempts,
         })
@@ -34,14 +39,30 @@ impl WhatsApp {
 }
 
 impl Provider for WhatsApp {
-    async fn deliver(&self, m: &Outgoing<'_>, _now_ms: i64) -> Result<String, ApiError> {
+    async fn deliver(&self, m: &Outgoing<'_>, _now_ms: i64) -> Result<String, AppError> {
         // Business-initiated WhatsApp messages must be approved templates: the code travels as
         // the template's parameter, not as free text.
-        let code = m.code.ok_or_else(|| ApiError::new(Code::DeliveryFailed, "WhatsApp delivers codes through an approved template: this message has no {code}"))?;
+        let code = m.code.ok_or_else(|| {
+            AppError::new(
+                Code::DeliveryFailed,
+                "WhatsApp delivers codes through an approved template: this message has no {code}",
+            )
+        })?;
         let body = whatsapp_template(m.to, &self.template, &self.language, code).to_string();
-        let url = format!("{}/{}/{}/messages", self.base_url, self.version, self.phone_number_id);
+        let url = format!(
+            "{}/{}/{}/messages",
+            self.base_url, self.version, self.phone_number_id
+        );
         let auth = format!("Bearer {}", self.token);
-        let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
-        with_retries(self.attempts, || outbound::send(Method::Post, &url, &headers, Some(&body), self.timeout_ms), judge_whatsapp).await
+        let headers = [
+            ("Authorization", auth.as_str()),
+            ("Content-Type", "application/json"),
+        ];
+        with_retries(
+            self.attempts,
+            || outbound::send(Method::Post, &url, &headers, Some(&body), self.timeout_ms),
+            judge_whatsapp,
+        )
+        .await
     }
 }

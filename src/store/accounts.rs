@@ -1,10 +1,10 @@
 //! Accounts and API keys. A key is stored only as its SHA-256; the plain key exists in the
 //! response that creates it and nowhere else.
+use super::StoreError;
 use super::{batch, first, run, stmt, text};
 use crate::domain::crypto::sha256_hex;
 use crate::domain::ids::{new_api_key, new_id, new_uuid};
 use crate::domain::time::rfc3339;
-use crate::http::error::ApiError;
 use serde::Deserialize;
 use worker::D1Database;
 
@@ -29,17 +29,28 @@ pub struct NewKey {
     pub api_key: String,
 }
 
-fn new_key() -> Result<(NewKey, String), ApiError> {
+fn new_key() -> Result<(NewKey, String), StoreError> {
     let api_key = new_api_key()?;
     let hash = sha256_hex(api_key.as_bytes());
-    Ok((NewKey { key_id: new_id("key")?, api_key }, hash))
+    Ok((
+        NewKey {
+            key_id: new_id("key")?,
+            api_key,
+        },
+        hash,
+    ))
 }
 
 const INSERT_KEY: &str = "INSERT INTO api_keys (id, account_id, key_hash, prefix, created_at) \
      SELECT ?1, id, ?3, ?4, ?5 FROM accounts WHERE id = ?2";
 
 /// Creates an account, its empty wallet and its first key in one transaction.
-pub async fn create_account(db: &D1Database, name: &str, currency: &str, now_ms: i64) -> Result<(String, NewKey), ApiError> {
+pub async fn create_account(
+    db: &D1Database,
+    name: &str,
+    currency: &str,
+    now_ms: i64,
+) -> Result<(String, NewKey), StoreError> {
     let account_id = new_uuid()?;
     let (key, hash) = new_key()?;
     let now = rfc3339(now_ms);
@@ -53,10 +64,24 @@ pub async fn create_account(db: &D1Database, name: &str, currency: &str, now_ms:
 }
 
 /// Adds a key to an existing account; `None` when the account does not exist.
-pub async fn create_key(db: &D1Database, account_id: &str, now_ms: i64) -> Result<Option<NewKey>, ApiError> {
+pub async fn create_key(
+    db: &D1Database,
+    account_id: &str,
+    now_ms: i64,
+) -> Result<Option<NewKey>, StoreError> {
     let (key, hash) = new_key()?;
-    let insert = stmt(db, INSERT_KEY, &[text(&key.key_id), text(account_id), text(&hash), text(key.api_key.get(..4).unwrap_or_default()), text(&rfc3339(now_ms))])?;
-    let inserted = run(insert).await.map_err(ApiError::from)?;
+    let insert = stmt(
+        db,
+        INSERT_KEY,
+        &[
+            text(&key.key_id),
+            text(account_id),
+            text(&hash),
+            text(key.api_key.get(..4).unwrap_or_default()),
+            text(&rfc3339(now_ms)),
+        ],
+    )?;
+    let inserted = run(insert).await?;
     Ok((inserted == 1).then_some(key))
 }
 
@@ -66,32 +91,63 @@ pub enum Revocation {
     NoSuchKey,
 }
 
-pub async fn revoke_key(db: &D1Database, key_id: &str, now_ms: i64) -> Result<Revocation, ApiError> {
-    let update = stmt(db, "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", &[text(key_id), text(&rfc3339(now_ms))])?;
-    if run(update).await.map_err(ApiError::from)? == 1 {
+pub async fn revoke_key(
+    db: &D1Database,
+    key_id: &str,
+    now_ms: i64,
+) -> Result<Revocation, StoreError> {
+    let update = stmt(
+        db,
+        "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+        &[text(key_id), text(&rfc3339(now_ms))],
+    )?;
+    if run(update).await? == 1 {
         return Ok(Revocation::Revoked);
     }
-    let known = super::exists(stmt(db, "SELECT id FROM api_keys WHERE id = ?1", &[text(key_id)])?).await?;
-    Ok(if known { Revocation::AlreadyRevoked } else { Revocation::NoSuchKey })
+    let known = super::exists(stmt(
+        db,
+        "SELECT id FROM api_keys WHERE id = ?1",
+        &[text(key_id)],
+    )?)
+    .await?;
+    Ok(if known {
+        Revocation::AlreadyRevoked
+    } else {
+        Revocation::NoSuchKey
+    })
 }
 
 /// The account of a live key (unrevoked, account active), by the key's hash bound as `?1`.
 /// Hot routes embed it as a subquery (`account_id = (…)`) so that the key check and the
 /// route's own read are ONE D1 round trip; it is still read from D1 on every request.
-pub const LIVE_KEY_ACCOUNT: &str = "SELECT k.account_id FROM api_keys k JOIN accounts a ON a.id = k.account_id \
+pub const LIVE_KEY_ACCOUNT: &str =
+    "SELECT k.account_id FROM api_keys k JOIN accounts a ON a.id = k.account_id \
      WHERE k.key_hash = ?1 AND k.revoked_at IS NULL AND a.status = 'active'";
 
 /// The principal for a presented key's hash, if the key is live and its account active.
 /// Read from D1 (strongly consistent) on every request, so revocation takes effect at once.
-pub async fn find_by_key_hash(db: &D1Database, key_hash: &str) -> Result<Option<Principal>, ApiError> {
-    first(stmt(db, &format!("SELECT account_id FROM ({LIVE_KEY_ACCOUNT})"), &[text(key_hash)])?).await
+pub async fn find_by_key_hash(
+    db: &D1Database,
+    key_hash: &str,
+) -> Result<Option<Principal>, StoreError> {
+    first(stmt(
+        db,
+        &format!("SELECT account_id FROM ({LIVE_KEY_ACCOUNT})"),
+        &[text(key_hash)],
+    )?)
+    .await
 }
 
-pub async fn exists(db: &D1Database, account_id: &str) -> Result<bool, ApiError> {
-    super::exists(stmt(db, "SELECT id FROM accounts WHERE id = ?1", &[text(account_id)])?).await
+pub async fn exists(db: &D1Database, account_id: &str) -> Result<bool, StoreError> {
+    super::exists(stmt(
+        db,
+        "SELECT id FROM accounts WHERE id = ?1",
+        &[text(account_id)],
+    )?)
+    .await
 }
 
-pub async fn profile(db: &D1Database, account_id: &str) -> Result<Option<Profile>, ApiError> {
+pub async fn profile(db: &D1Database, account_id: &str) -> Result<Option<Profile>, StoreError> {
     first(stmt(
         db,
         "SELECT a.id AS id, a.name AS name, a.status AS status, a.created_at AS created_at, w.balance AS balance, w.currency AS currency \

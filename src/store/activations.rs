@@ -1,8 +1,10 @@
 //! Activations, rents and inbound SMS in D1.
 use super::accounts::LIVE_KEY_ACCOUNT;
 use super::catalog::free_for_service;
-use super::{all, batch, exists, first, int, opt_int, opt_text, run, stmt, text, webhooks, DbError};
-use crate::http::error::ApiError;
+use super::{
+    all, batch, exists, first, int, opt_int, opt_text, run, stmt, text, webhooks, ConstraintKind,
+    StoreError,
+};
 use crate::store::wallet::{entry_statements, Entry, Kind};
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
@@ -18,7 +20,13 @@ pub struct Candidate {
 
 /// The cheapest free number for (country, service[, operator]); among equally cheap numbers
 /// one at random, so parallel buyers rarely reach for the same one.
-pub async fn pick_for_activation(db: &D1Database, country: &str, service: &str, operator: Option<&str>, now_ms: i64) -> Result<Option<Candidate>, ApiError> {
+pub async fn pick_for_activation(
+    db: &D1Database,
+    country: &str,
+    service: &str,
+    operator: Option<&str>,
+    now_ms: i64,
+) -> Result<Option<Candidate>, StoreError> {
     let sql = format!(
         "SELECT n.id AS number_id, n.number, n.operator, p.cost FROM numbers n \
          JOIN prices p ON p.country = n.country AND p.operator = n.operator AND p.service = ?2 \
@@ -26,11 +34,26 @@ pub async fn pick_for_activation(db: &D1Database, country: &str, service: &str, 
          ORDER BY p.cost, random() LIMIT 1",
         free = free_for_service("?2", "?4")
     );
-    first(stmt(db, &sql, &[text(country), text(service), opt_text(operator), int(now_ms)])?).await
+    first(stmt(
+        db,
+        &sql,
+        &[
+            text(country),
+            text(service),
+            opt_text(operator),
+            int(now_ms),
+        ],
+    )?)
+    .await
 }
 
 /// Whether any price exists for (country, service[, operator]) — "not offered" vs "sold out".
-pub async fn is_offered(db: &D1Database, country: &str, service: &str, operator: Option<&str>) -> Result<bool, ApiError> {
+pub async fn is_offered(
+    db: &D1Database,
+    country: &str,
+    service: &str,
+    operator: Option<&str>,
+) -> Result<bool, StoreError> {
     exists(stmt(
         db,
         "SELECT cost FROM prices WHERE country = ?1 AND service = ?2 AND (?3 IS NULL OR operator = ?3) LIMIT 1",
@@ -53,10 +76,20 @@ pub struct NewActivation<'a> {
 /// the balance CHECK before anything else), then the lease (primary key: nobody else holds
 /// the number) and the activation (unique per number and service). A dead rent lease on the
 /// number is cleared first.
-pub fn buy_statements(db: &D1Database, a: &NewActivation<'_>) -> Result<Vec<D1PreparedStatement>, ApiError> {
+pub fn buy_statements(
+    db: &D1Database,
+    a: &NewActivation<'_>,
+) -> Result<Vec<D1PreparedStatement>, StoreError> {
     let c = a.candidate;
     let description = format!("{} number {} ({})", a.service, c.number, a.country);
-    let entry = Entry { account_id: a.account_id, kind: Kind::Purchase, amount: -c.cost, reference: None, object_id: Some(a.id), description: &description };
+    let entry = Entry {
+        account_id: a.account_id,
+        kind: Kind::Purchase,
+        amount: -c.cost,
+        reference: None,
+        object_id: Some(a.id),
+        description: &description,
+    };
     let (_, mut statements) = entry_statements(db, &entry, a.created_at_ms)?;
     statements.push(stmt(
         db,
@@ -90,8 +123,9 @@ pub fn buy_statements(db: &D1Database, a: &NewActivation<'_>) -> Result<Vec<D1Pr
 }
 
 /// Whether a failed purchase batch lost its number to a parallel buyer (try another one).
-pub fn lost_the_number(e: &DbError) -> bool {
-    matches!(e, DbError::Unique(_)) && (e.mentions("number_leases") || e.mentions("activations.number_id"))
+pub fn lost_the_number(e: &StoreError) -> bool {
+    e.on_constraint(ConstraintKind::Unique, "number_leases")
+        || e.on_constraint(ConstraintKind::Unique, "activations.number_id")
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -106,11 +140,16 @@ pub struct ActivationRow {
 
 /// Whether the activation exists and belongs to the live key whose hash is given: the key
 /// check and the ownership check in one D1 round trip.
-pub async fn owned_by_key(db: &D1Database, id: &str, key_hash: &str) -> Result<bool, ApiError> {
-    exists(stmt(db, &format!("SELECT id FROM activations WHERE id = ?2 AND account_id = ({LIVE_KEY_ACCOUNT})"), &[text(key_hash), text(id)])?).await
+pub async fn owned_by_key(db: &D1Database, id: &str, key_hash: &str) -> Result<bool, StoreError> {
+    exists(stmt(
+        db,
+        &format!("SELECT id FROM activations WHERE id = ?2 AND account_id = ({LIVE_KEY_ACCOUNT})"),
+        &[text(key_hash), text(id)],
+    )?)
+    .await
 }
 
-pub async fn activation(db: &D1Database, id: &str) -> Result<Option<ActivationRow>, ApiError> {
+pub async fn activation(db: &D1Database, id: &str) -> Result<Option<ActivationRow>, StoreError> {
     first(stmt(
         db,
         "SELECT id, account_id, number, cost, cancel_allowed_at, expires_at FROM activations WHERE id = ?1",
@@ -123,15 +162,19 @@ pub async fn activation(db: &D1Database, id: &str) -> Result<Option<ActivationRo
 /// the lease released once the activation ended, and the refund for a cancelled or expired
 /// one. Idempotent, so the object may run it again after a failure: the ledger's unique
 /// (object_id, kind) refuses a second refund, and then the rest runs without it.
-pub async fn sync_state(db: &D1Database, a: &ActivationSync<'_>) -> Result<(), ApiError> {
-    let mirror = |db: &D1Database| -> Result<Vec<D1PreparedStatement>, ApiError> {
+pub async fn sync_state(db: &D1Database, a: &ActivationSync<'_>) -> Result<(), StoreError> {
+    let mirror = |db: &D1Database| -> Result<Vec<D1PreparedStatement>, StoreError> {
         let mut s = vec![stmt(
             db,
             "UPDATE activations SET status = ?2, updated_at = ?3, version = ?4 WHERE id = ?1 AND version < ?4",
             &[text(a.id), text(a.status), int(a.now_ms), int(a.version)],
         )?];
         if a.terminal {
-            s.push(stmt(db, "DELETE FROM number_leases WHERE object_id = ?1 AND kind = 'activation'", &[text(a.id)])?);
+            s.push(stmt(
+                db,
+                "DELETE FROM number_leases WHERE object_id = ?1 AND kind = 'activation'",
+                &[text(a.id)],
+            )?);
         }
         if let Some(event) = &a.event {
             s.push(webhooks::activation_event_statement(db, event, a.now_ms)?);
@@ -140,16 +183,23 @@ pub async fn sync_state(db: &D1Database, a: &ActivationSync<'_>) -> Result<(), A
     };
     if a.refund {
         let description = format!("refund: activation {} {}", a.id, a.status);
-        let entry = Entry { account_id: a.account_id, kind: Kind::Refund, amount: a.cost, reference: None, object_id: Some(a.id), description: &description };
+        let entry = Entry {
+            account_id: a.account_id,
+            kind: Kind::Refund,
+            amount: a.cost,
+            reference: None,
+            object_id: Some(a.id),
+            description: &description,
+        };
         let (_, mut statements) = entry_statements(db, &entry, a.now_ms)?;
         statements.extend(mirror(db)?);
         match batch(db, statements).await {
             Ok(_) => return Ok(()),
-            Err(DbError::Unique(m)) if m.contains("ledger") => {} // refunded already
-            Err(e) => return Err(e.into()),
+            Err(e) if e.on_constraint(ConstraintKind::Unique, "ledger") => {} // refunded already
+            Err(e) => return Err(e),
         }
     }
-    batch(db, mirror(db)?).await.map_err(ApiError::from)?;
+    batch(db, mirror(db)?).await?;
     Ok(())
 }
 
@@ -179,7 +229,14 @@ pub struct RentOffer {
 }
 
 /// A free number with its rent price for `hours` (or the shortest duration offered).
-pub async fn pick_for_rent(db: &D1Database, country: &str, service: &str, operator: Option<&str>, hours: Option<i64>, now_ms: i64) -> Result<Option<RentOffer>, ApiError> {
+pub async fn pick_for_rent(
+    db: &D1Database,
+    country: &str,
+    service: &str,
+    operator: Option<&str>,
+    hours: Option<i64>,
+    now_ms: i64,
+) -> Result<Option<RentOffer>, StoreError> {
     let sql = format!(
         "SELECT n.id AS number_id, n.number, n.operator, r.hours, r.cost FROM numbers n \
          JOIN rent_prices r ON r.country = n.country AND r.operator = n.operator AND r.service = ?2 \
@@ -187,10 +244,27 @@ pub async fn pick_for_rent(db: &D1Database, country: &str, service: &str, operat
          ORDER BY r.hours, r.cost, random() LIMIT 1",
         free = free_for_service("?2", "?4")
     );
-    first(stmt(db, &sql, &[text(country), text(service), opt_text(operator), int(now_ms), opt_int(hours)])?).await
+    first(stmt(
+        db,
+        &sql,
+        &[
+            text(country),
+            text(service),
+            opt_text(operator),
+            int(now_ms),
+            opt_int(hours),
+        ],
+    )?)
+    .await
 }
 
-pub async fn is_rent_offered(db: &D1Database, country: &str, service: &str, operator: Option<&str>, hours: Option<i64>) -> Result<bool, ApiError> {
+pub async fn is_rent_offered(
+    db: &D1Database,
+    country: &str,
+    service: &str,
+    operator: Option<&str>,
+    hours: Option<i64>,
+) -> Result<bool, StoreError> {
     exists(stmt(
         db,
         "SELECT cost FROM rent_prices WHERE country = ?1 AND service = ?2 AND (?3 IS NULL OR operator = ?3) AND (?4 IS NULL OR hours = ?4) LIMIT 1",
@@ -209,12 +283,29 @@ pub struct NewRent<'a> {
 }
 
 /// Charge, lease and rent row for one batch (same order and guards as a purchase).
-pub fn rent_statements(db: &D1Database, r: &NewRent<'_>) -> Result<Vec<D1PreparedStatement>, ApiError> {
+pub fn rent_statements(
+    db: &D1Database,
+    r: &NewRent<'_>,
+) -> Result<(String, Vec<D1PreparedStatement>), StoreError> {
     let o = r.offer;
-    let description = format!("rent {} number {} ({}) for {} h", r.service, o.number, r.country, o.hours);
-    let entry = Entry { account_id: r.account_id, kind: Kind::Rent, amount: -o.cost, reference: None, object_id: Some(r.id), description: &description };
-    let (_, mut statements) = entry_statements(db, &entry, r.now_ms)?;
-    statements.push(stmt(db, "DELETE FROM number_leases WHERE number_id = ?1 AND kind = 'rent' AND expires_at <= ?2", &[text(&o.number_id), int(r.now_ms)])?);
+    let description = format!(
+        "rent {} number {} ({}) for {} h",
+        r.service, o.number, r.country, o.hours
+    );
+    let entry = Entry {
+        account_id: r.account_id,
+        kind: Kind::Rent,
+        amount: -o.cost,
+        reference: None,
+        object_id: Some(r.id),
+        description: &description,
+    };
+    let (tx_id, mut statements) = entry_statements(db, &entry, r.now_ms)?;
+    statements.push(stmt(
+        db,
+        "DELETE FROM number_leases WHERE number_id = ?1 AND kind = 'rent' AND expires_at <= ?2",
+        &[text(&o.number_id), int(r.now_ms)],
+    )?);
     statements.push(stmt(
         db,
         "INSERT INTO number_leases (number_id, kind, object_id, expires_at) VALUES (?1, 'rent', ?2, ?3)",
@@ -238,7 +329,7 @@ pub fn rent_statements(db: &D1Database, r: &NewRent<'_>) -> Result<Vec<D1Prepare
             int(r.expires_at_ms),
         ],
     )?);
-    Ok(statements)
+    Ok((tx_id, statements))
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -255,7 +346,7 @@ pub struct RentRow {
     pub expires_at: i64,
 }
 
-pub async fn rent(db: &D1Database, id: &str) -> Result<Option<RentRow>, ApiError> {
+pub async fn rent(db: &D1Database, id: &str) -> Result<Option<RentRow>, StoreError> {
     first(stmt(
         db,
         "SELECT id, account_id, number, country, service, operator, hours, cost, created_at, expires_at FROM rents WHERE id = ?1",
@@ -274,7 +365,11 @@ pub struct Holder {
     pub object_id: Option<String>,
 }
 
-pub async fn holder(db: &D1Database, number: &str, now_ms: i64) -> Result<Option<Holder>, ApiError> {
+pub async fn holder(
+    db: &D1Database,
+    number: &str,
+    now_ms: i64,
+) -> Result<Option<Holder>, StoreError> {
     first(stmt(
         db,
         "SELECT n.supplier_id, l.kind, l.object_id FROM numbers n \
@@ -299,7 +394,7 @@ pub struct NewSms<'a> {
 }
 
 /// Stores an SMS once per (supplier, sms_id); false when it was stored before.
-pub async fn insert_sms(db: &D1Database, s: &NewSms<'_>) -> Result<bool, ApiError> {
+pub async fn insert_sms(db: &D1Database, s: &NewSms<'_>) -> Result<bool, StoreError> {
     let delivered = i64::from(s.target_kind == Some("rent") || s.target_kind.is_none());
     let inserted = run(stmt(
         db,
@@ -320,8 +415,7 @@ pub async fn insert_sms(db: &D1Database, s: &NewSms<'_>) -> Result<bool, ApiErro
             int(s.now_ms),
         ],
     )?)
-    .await
-    .map_err(ApiError::from)?;
+    .await?;
     Ok(inserted == 1)
 }
 
@@ -338,39 +432,39 @@ pub struct SmsRow {
     pub delivered: i64,
 }
 
-const SMS_COLUMNS: &str = "id, sms_id, sender, text, code, received_at, target_kind, target_id, delivered";
+const SMS_COLUMNS: &str =
+    "id, sms_id, sender, text, code, received_at, target_kind, target_id, delivered";
 
-pub async fn sms_by_supplier_id(db: &D1Database, supplier_id: &str, sms_id: &str) -> Result<Option<SmsRow>, ApiError> {
-    first(stmt(db, &format!("SELECT {SMS_COLUMNS} FROM inbound_sms WHERE supplier_id = ?1 AND sms_id = ?2"), &[text(supplier_id), text(sms_id)])?).await
+pub async fn sms_by_supplier_id(
+    db: &D1Database,
+    supplier_id: &str,
+    sms_id: &str,
+) -> Result<Option<SmsRow>, StoreError> {
+    first(stmt(
+        db,
+        &format!("SELECT {SMS_COLUMNS} FROM inbound_sms WHERE supplier_id = ?1 AND sms_id = ?2"),
+        &[text(supplier_id), text(sms_id)],
+    )?)
+    .await
 }
 
 /// Records the outcome of forwarding an SMS to its activation: delivered, or (the
 /// activation had already ended) unmatched.
-pub async fn mark_sms(db: &D1Database, id: &str, delivered: bool) -> Result<(), ApiError> {
+pub async fn mark_sms(db: &D1Database, id: &str, delivered: bool) -> Result<(), StoreError> {
     let sql = if delivered {
         "UPDATE inbound_sms SET delivered = 1 WHERE id = ?1"
     } else {
         "UPDATE inbound_sms SET delivered = 1, target_kind = NULL, target_id = NULL WHERE id = ?1"
     };
-    run(stmt(db, sql, &[text(id)])?).await.map_err(ApiError::from)?;
+    run(stmt(db, sql, &[text(id)])?).await?;
     Ok(())
 }
 
-pub async fn rent_sms(db: &D1Database, rent_id: &str) -> Result<Vec<SmsRow>, ApiError> {
+pub async fn rent_sms(db: &D1Database, rent_id: &str) -> Result<Vec<SmsRow>, StoreError> {
     all(stmt(
         db,
         &format!("SELECT {SMS_COLUMNS} FROM inbound_sms WHERE target_kind = 'rent' AND target_id = ?1 ORDER BY created_at, id"),
         &[text(rent_id)],
     )?)
     .await
-}
-
-/// The wallet balance right after the rent's charge (from its ledger row).
-pub async fn rent_balance_after(db: &D1Database, rent_id: &str) -> Result<i64, ApiError> {
-    #[derive(Deserialize)]
-    struct Row {
-        balance_after: i64,
-    }
-    let row: Option<Row> = first(stmt(db, "SELECT balance_after FROM ledger WHERE object_id = ?1 AND kind = 'rent'", &[text(rent_id)])?).await?;
-    row.map(|r| r.balance_after).ok_or_else(|| ApiError::internal("rent ledger row missing after commit"))
 }

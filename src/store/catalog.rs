@@ -1,7 +1,7 @@
 //! Catalog (countries, services, operators, prices) and number inventory in D1.
+use super::StoreError;
 use super::{all, exists, first, int, opt_text, stmt, text};
 use crate::domain::crypto::{derived_key, to_hex};
-use crate::http::error::ApiError;
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
@@ -20,16 +20,26 @@ pub struct Named {
     pub name: String,
 }
 
-pub async fn countries(db: &D1Database) -> Result<Vec<Named>, ApiError> {
-    all(stmt(db, "SELECT code, name FROM countries ORDER BY code", &[])?).await
+pub async fn countries(db: &D1Database) -> Result<Vec<Named>, StoreError> {
+    all(stmt(
+        db,
+        "SELECT code, name FROM countries ORDER BY code",
+        &[],
+    )?)
+    .await
 }
 
-pub async fn services(db: &D1Database) -> Result<Vec<Named>, ApiError> {
-    all(stmt(db, "SELECT code, name FROM services ORDER BY code", &[])?).await
+pub async fn services(db: &D1Database) -> Result<Vec<Named>, StoreError> {
+    all(stmt(
+        db,
+        "SELECT code, name FROM services ORDER BY code",
+        &[],
+    )?)
+    .await
 }
 
 /// An ISO code (any case) or an alias (`pkr`) → the country's code.
-pub async fn resolve_country(db: &D1Database, input: &str) -> Result<Option<String>, ApiError> {
+pub async fn resolve_country(db: &D1Database, input: &str) -> Result<Option<String>, StoreError> {
     #[derive(Deserialize)]
     struct Row {
         code: String,
@@ -44,12 +54,17 @@ pub async fn resolve_country(db: &D1Database, input: &str) -> Result<Option<Stri
     Ok(row.map(|r| r.code))
 }
 
-pub async fn resolve_service(db: &D1Database, input: &str) -> Result<Option<String>, ApiError> {
+pub async fn resolve_service(db: &D1Database, input: &str) -> Result<Option<String>, StoreError> {
     #[derive(Deserialize)]
     struct Row {
         code: String,
     }
-    let row: Option<Row> = first(stmt(db, "SELECT code FROM services WHERE code = lower(?1)", &[text(input.trim())])?).await?;
+    let row: Option<Row> = first(stmt(
+        db,
+        "SELECT code FROM services WHERE code = lower(?1)",
+        &[text(input.trim())],
+    )?)
+    .await?;
     Ok(row.map(|r| r.code))
 }
 
@@ -60,21 +75,16 @@ pub struct Operator {
     pub name: String,
 }
 
-/// An operator of `country` named by its id or its name (case-insensitive).
-pub async fn resolve_operator(db: &D1Database, country: &str, input: &str) -> Result<Option<Operator>, ApiError> {
-    first(stmt(
-        db,
-        "SELECT country, id, name FROM operators WHERE country = ?1 AND (id = ?2 OR lower(name) = lower(?2)) ORDER BY id = ?2 DESC LIMIT 1",
-        &[text(country), text(input.trim())],
-    )?)
-    .await
+/// The operators of one country, or of all.
+pub async fn operators(
+    db: &D1Database,
+    country: Option<&str>,
+) -> Result<Vec<Operator>, StoreError> {
+    let sql = "SELECT country, id, name FROM operators WHERE ?1 IS NULL OR country = ?1";
+    all(stmt(db, sql, &[opt_text(country)])?).await
 }
 
-pub async fn all_operators(db: &D1Database) -> Result<Vec<Operator>, ApiError> {
-    all(stmt(db, "SELECT country, id, name FROM operators", &[])?).await
-}
-
-pub async fn all_aliases(db: &D1Database) -> Result<Vec<(String, String)>, ApiError> {
+pub async fn all_aliases(db: &D1Database) -> Result<Vec<(String, String)>, StoreError> {
     #[derive(Deserialize)]
     struct Row {
         alias: String,
@@ -86,19 +96,36 @@ pub async fn all_aliases(db: &D1Database) -> Result<Vec<(String, String)>, ApiEr
 
 // ---- PUT /admin/catalog upserts (validated by the handler) ----
 
-pub fn upsert_country(db: &D1Database, code: &str, name: &str) -> Result<D1PreparedStatement, ApiError> {
+pub fn upsert_country(
+    db: &D1Database,
+    code: &str,
+    name: &str,
+) -> Result<D1PreparedStatement, StoreError> {
     stmt(db, "INSERT INTO countries (code, name) VALUES (?1, ?2) ON CONFLICT (code) DO UPDATE SET name = excluded.name", &[text(code), text(name)])
 }
 
-pub fn upsert_alias(db: &D1Database, alias: &str, country: &str) -> Result<D1PreparedStatement, ApiError> {
+pub fn upsert_alias(
+    db: &D1Database,
+    alias: &str,
+    country: &str,
+) -> Result<D1PreparedStatement, StoreError> {
     stmt(db, "INSERT INTO country_aliases (alias, country) VALUES (?1, ?2) ON CONFLICT (alias) DO UPDATE SET country = excluded.country", &[text(alias), text(country)])
 }
 
-pub fn upsert_service(db: &D1Database, code: &str, name: &str) -> Result<D1PreparedStatement, ApiError> {
+pub fn upsert_service(
+    db: &D1Database,
+    code: &str,
+    name: &str,
+) -> Result<D1PreparedStatement, StoreError> {
     stmt(db, "INSERT INTO services (code, name) VALUES (?1, ?2) ON CONFLICT (code) DO UPDATE SET name = excluded.name", &[text(code), text(name)])
 }
 
-pub fn upsert_operator(db: &D1Database, country: &str, id: &str, name: &str) -> Result<D1PreparedStatement, ApiError> {
+pub fn upsert_operator(
+    db: &D1Database,
+    country: &str,
+    id: &str,
+    name: &str,
+) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
         "INSERT INTO operators (country, id, name) VALUES (?1, ?2, ?3) ON CONFLICT (country, id) DO UPDATE SET name = excluded.name",
@@ -106,7 +133,13 @@ pub fn upsert_operator(db: &D1Database, country: &str, id: &str, name: &str) -> 
     )
 }
 
-pub fn upsert_price(db: &D1Database, country: &str, service: &str, operator: &str, cost: i64) -> Result<D1PreparedStatement, ApiError> {
+pub fn upsert_price(
+    db: &D1Database,
+    country: &str,
+    service: &str,
+    operator: &str,
+    cost: i64,
+) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
         "INSERT INTO prices (country, service, operator, cost) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (country, service, operator) DO UPDATE SET cost = excluded.cost",
@@ -114,7 +147,14 @@ pub fn upsert_price(db: &D1Database, country: &str, service: &str, operator: &st
     )
 }
 
-pub fn upsert_rent_price(db: &D1Database, country: &str, service: &str, operator: &str, hours: i64, cost: i64) -> Result<D1PreparedStatement, ApiError> {
+pub fn upsert_rent_price(
+    db: &D1Database,
+    country: &str,
+    service: &str,
+    operator: &str,
+    hours: i64,
+    cost: i64,
+) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
         "INSERT INTO rent_prices (country, service, operator, hours, cost) VALUES (?1, ?2, ?3, ?4, ?5) \
@@ -123,7 +163,12 @@ pub fn upsert_rent_price(db: &D1Database, country: &str, service: &str, operator
     )
 }
 
-pub fn upsert_otp_price(db: &D1Database, country: &str, channel: &str, cost: i64) -> Result<D1PreparedStatement, ApiError> {
+pub fn upsert_otp_price(
+    db: &D1Database,
+    country: &str,
+    channel: &str,
+    cost: i64,
+) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
         "INSERT INTO otp_prices (country, channel, cost) VALUES (?1, ?2, ?3) ON CONFLICT (country, channel) DO UPDATE SET cost = excluded.cost",
@@ -143,7 +188,12 @@ pub struct PriceRow {
     pub count: i64,
 }
 
-pub async fn prices(db: &D1Database, service: Option<&str>, country: Option<&str>, now_ms: i64) -> Result<Vec<PriceRow>, ApiError> {
+pub async fn prices(
+    db: &D1Database,
+    service: Option<&str>,
+    country: Option<&str>,
+    now_ms: i64,
+) -> Result<Vec<PriceRow>, StoreError> {
     let sql = format!(
         "SELECT p.country, p.service, p.operator, o.name AS operator_name, p.cost, \
            (SELECT COUNT(*) FROM numbers n WHERE n.country = p.country AND n.operator = p.operator AND {free}) AS count \
@@ -152,7 +202,12 @@ pub async fn prices(db: &D1Database, service: Option<&str>, country: Option<&str
          ORDER BY p.country, p.service, p.operator",
         free = free_for_service("p.service", "?3")
     );
-    all(stmt(db, &sql, &[opt_text(service), opt_text(country), int(now_ms)])?).await
+    all(stmt(
+        db,
+        &sql,
+        &[opt_text(service), opt_text(country), int(now_ms)],
+    )?)
+    .await
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -166,7 +221,13 @@ pub struct RentPriceRow {
     pub count: i64,
 }
 
-pub async fn rent_prices(db: &D1Database, service: &str, country: Option<&str>, operator: Option<&str>, now_ms: i64) -> Result<Vec<RentPriceRow>, ApiError> {
+pub async fn rent_prices(
+    db: &D1Database,
+    service: &str,
+    country: Option<&str>,
+    operator: Option<&str>,
+    now_ms: i64,
+) -> Result<Vec<RentPriceRow>, StoreError> {
     let sql = format!(
         "SELECT r.country, r.service, r.operator, o.name AS operator_name, r.hours, r.cost, \
            (SELECT COUNT(*) FROM numbers n WHERE n.country = r.country AND n.operator = r.operator AND {free}) AS count \
@@ -175,12 +236,30 @@ pub async fn rent_prices(db: &D1Database, service: &str, country: Option<&str>, 
          ORDER BY r.country, r.operator, r.hours",
         free = free_for_service("r.service", "?3")
     );
-    all(stmt(db, &sql, &[text(service), opt_text(country), int(now_ms), opt_text(operator)])?).await
+    all(stmt(
+        db,
+        &sql,
+        &[
+            text(service),
+            opt_text(country),
+            int(now_ms),
+            opt_text(operator),
+        ],
+    )?)
+    .await
 }
 
 // ---- inventory and suppliers ----
 
-pub fn insert_number(db: &D1Database, id: &str, number: &str, country: &str, operator: &str, supplier_id: Option<&str>, now: &str) -> Result<D1PreparedStatement, ApiError> {
+pub fn insert_number(
+    db: &D1Database,
+    id: &str,
+    number: &str,
+    country: &str,
+    operator: &str,
+    supplier_id: Option<&str>,
+    now: &str,
+) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
         "INSERT INTO numbers (id, number, country, operator, supplier_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (number) DO NOTHING",
@@ -188,14 +267,27 @@ pub fn insert_number(db: &D1Database, id: &str, number: &str, country: &str, ope
     )
 }
 
-pub async fn supplier_exists(db: &D1Database, supplier_id: &str) -> Result<bool, ApiError> {
-    exists(stmt(db, "SELECT id FROM suppliers WHERE id = ?1", &[text(supplier_id)])?).await
+pub async fn supplier_exists(db: &D1Database, supplier_id: &str) -> Result<bool, StoreError> {
+    exists(stmt(
+        db,
+        "SELECT id FROM suppliers WHERE id = ?1",
+        &[text(supplier_id)],
+    )?)
+    .await
 }
 
-pub async fn create_supplier(db: &D1Database, id: &str, name: &str, now: &str) -> Result<(), ApiError> {
-    super::run(stmt(db, "INSERT INTO suppliers (id, name, secret_version, created_at) VALUES (?1, ?2, 1, ?3)", &[text(id), text(name), text(now)])?)
-        .await
-        .map_err(ApiError::from)?;
+pub async fn create_supplier(
+    db: &D1Database,
+    id: &str,
+    name: &str,
+    now: &str,
+) -> Result<(), StoreError> {
+    super::run(stmt(
+        db,
+        "INSERT INTO suppliers (id, name, secret_version, created_at) VALUES (?1, ?2, 1, ?3)",
+        &[text(id), text(name), text(now)],
+    )?)
+    .await?;
     Ok(())
 }
 
@@ -208,12 +300,23 @@ pub struct SupplierKey {
 impl SupplierKey {
     /// The supplier's signing secret, derived (never stored): `whsec_` + 64 hex digits.
     pub fn secret(&self, server_key: &str) -> String {
-        format!("whsec_{}", to_hex(&derived_key(server_key, "supplier", &self.id, self.secret_version)))
+        format!(
+            "whsec_{}",
+            to_hex(&derived_key(
+                server_key,
+                "supplier",
+                &self.id,
+                self.secret_version
+            ))
+        )
     }
 }
 
 /// Suppliers who may have signed an inbound SMS: the named one, or all of them (an operator
 /// has a handful; each is tried in constant time).
-pub async fn supplier_keys(db: &D1Database, only: Option<&str>) -> Result<Vec<SupplierKey>, ApiError> {
+pub async fn supplier_keys(
+    db: &D1Database,
+    only: Option<&str>,
+) -> Result<Vec<SupplierKey>, StoreError> {
     all(stmt(db, "SELECT id, secret_version FROM suppliers WHERE ?1 IS NULL OR id = ?1 ORDER BY created_at LIMIT 100", &[opt_text(only)])?).await
 }

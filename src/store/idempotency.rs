@@ -1,83 +1,117 @@
-//! `Idempotency-Key` records in D1 (rules in `domain::idempotency`). A handler that moves
-//! money puts `completion` in its own batch, so the stored response commits with the money.
-use super::{first, int, run, stmt, text};
-use crate::domain::idempotency::{decide, fingerprint, is_expired, validate_key, Decision, Record};
-use crate::http::error::{ApiError, Code};
+//! `Idempotency-Key` records in D1 (rules in `domain::idempotency`, the entry point in
+//! `app::idempotency`). A money-moving operation puts `completion` in its own batch, so the
+//! stored answer commits with the money.
+use super::{first, int, run, stmt, text, StoreError};
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
-/// A claimed key: the request runs, then records its response under it.
-#[derive(Debug, Clone)]
-pub struct Claim {
-    scope: String,
-    key: String,
-}
-
-pub enum Begin {
-    /// Run the request; `None` when the client sent no key.
-    Proceed(Option<Claim>),
-    Replay { status: u16, body: String },
-}
-
+/// A stored record of an earlier request with the same key.
 #[derive(Deserialize)]
-struct Row {
-    fingerprint: String,
-    created_at: i64,
-    status: Option<u16>,
-    body: Option<String>,
+pub struct Row {
+    pub fingerprint: String,
+    pub created_at: i64,
+    pub status: Option<u16>,
+    pub body: Option<String>,
 }
 
-/// Claims `key` for this request, or says to replay / refuse. `scope` is the account id
-/// (or "admin"), so two accounts' keys never meet.
-pub async fn begin(db: &D1Database, scope: &str, key: Option<&str>, method: &str, path: &str, body: &[u8], now_ms: i64) -> Result<Begin, ApiError> {
-    let Some(key) = key else { return Ok(Begin::Proceed(None)) };
-    validate_key(key).map_err(|m| ApiError::new(Code::InvalidIdempotencyKey, m))?;
-    let fp = fingerprint(method, path, body);
-    // Claim the key, or take over a record older than the retention period.
-    let claim_sql = "INSERT INTO idempotency (scope, idem_key, fingerprint, created_at) VALUES (?1, ?2, ?3, ?4) \
-         ON CONFLICT (scope, idem_key) DO UPDATE SET fingerprint = excluded.fingerprint, created_at = excluded.created_at, status = NULL, body = NULL \
+/// Claims `key` in `scope` for a request with this fingerprint, or takes over a record
+/// created at or before `stale_before`; false when a live record holds the key.
+pub async fn claim(
+    db: &D1Database,
+    scope: &str,
+    key: &str,
+    fingerprint: &str,
+    now_ms: i64,
+    stale_before: i64,
+) -> Result<bool, StoreError> {
+    let sql = "INSERT INTO idempotency (scope, idem_key, fingerprint, created_at) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (scope, idem_key) DO UPDATE SET fingerprint = excluded.fingerprint, \
+           created_at = excluded.created_at, status = NULL, body = NULL \
          WHERE idempotency.created_at <= ?5";
-    let cutoff = now_ms - crate::domain::idempotency::RETENTION_MS;
-    let claimed = run(stmt(db, claim_sql, &[text(scope), text(key), text(&fp), int(now_ms), int(cutoff)])?).await.map_err(ApiError::from)?;
-    let claim = Claim { scope: scope.to_owned(), key: key.to_owned() };
-    if claimed == 1 {
-        return Ok(Begin::Proceed(Some(claim)));
-    }
-    let row: Option<Row> = first(stmt(db, "SELECT fingerprint, created_at, status, body FROM idempotency WHERE scope = ?1 AND idem_key = ?2", &[text(scope), text(key)])?).await?;
-    let Some(row) = row else {
-        // Deleted between the two statements (the first request failed): ours to retry.
-        return Err(ApiError::of(Code::IdempotencyInProgress));
+    let args = [
+        text(scope),
+        text(key),
+        text(fingerprint),
+        int(now_ms),
+        int(stale_before),
+    ];
+    Ok(run(stmt(db, sql, &args)?).await? == 1)
+}
+
+pub async fn record(db: &D1Database, scope: &str, key: &str) -> Result<Option<Row>, StoreError> {
+    let sql = "SELECT fingerprint, created_at, status, body FROM idempotency \
+         WHERE scope = ?1 AND idem_key = ?2";
+    first(stmt(db, sql, &[text(scope), text(key)])?).await
+}
+
+/// How a value the batch itself computes is written into a stored answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BalanceAs {
+    /// Whole cents, rounded down (`Money::credits`), as a JSON number.
+    Credits,
+    /// Decimal text with 2 to 4 decimals (`Money::to_decimal_string`), as a JSON string.
+    Decimal,
+}
+
+/// A field of the stored answer (a JSON path) to set, in the batch, to the balance after
+/// the ledger row `tx_id` of the same batch.
+pub struct BalanceFill<'a> {
+    pub path: &'a str,
+    pub tx_id: &'a str,
+    pub format: BalanceAs,
+}
+
+/// The statement that stores the answer; put it in the batch that does the work.
+pub fn completion(
+    db: &D1Database,
+    scope: &str,
+    key: &str,
+    status: u16,
+    body: &str,
+    fill: Option<BalanceFill<'_>>,
+) -> Result<D1PreparedStatement, StoreError> {
+    let args = [text(scope), text(key), int(i64::from(status)), text(body)];
+    let Some(fill) = fill else {
+        let sql =
+            "UPDATE idempotency SET status = ?3, body = ?4 WHERE scope = ?1 AND idem_key = ?2";
+        return stmt(db, sql, &args);
     };
-    let record = Record { fingerprint: row.fingerprint, created_at_ms: row.created_at, response: row.status.zip(row.body) };
-    if is_expired(&record, now_ms) {
-        return Err(ApiError::of(Code::IdempotencyInProgress));
-    }
-    match decide(&record, &fp) {
-        Decision::Replay { status, body } => Ok(Begin::Replay { status, body }),
-        Decision::InProgress => Err(ApiError::of(Code::IdempotencyInProgress)),
-        Decision::Mismatch => Err(ApiError::of(Code::IdempotencyKeyReused)),
-    }
+    // `b` is the balance after the ledger row (never negative: CHECK balance_after >= 0).
+    let value = match fill.format {
+        BalanceAs::Credits => "b / 100",
+        BalanceAs::Decimal => {
+            "(b / 10000) || '.' || CASE WHEN length(rtrim(printf('%04d', b % 10000), '0')) < 2 \
+             THEN substr(printf('%04d', b % 10000), 1, 2) ELSE rtrim(printf('%04d', b % 10000), '0') END"
+        }
+    };
+    let sql = format!(
+        "UPDATE idempotency SET status = ?3, body = json_set(?4, ?5, \
+           (SELECT {value} FROM (SELECT balance_after AS b FROM ledger WHERE id = ?6))) \
+         WHERE scope = ?1 AND idem_key = ?2"
+    );
+    let [a, b, c, d] = args;
+    stmt(db, &sql, &[a, b, c, d, text(fill.path), text(fill.tx_id)])
 }
 
-/// The statement that stores the response; put it in the batch that does the work.
-pub fn completion(db: &D1Database, claim: &Claim, status: u16, body: &str) -> Result<D1PreparedStatement, ApiError> {
-    stmt(
-        db,
-        "UPDATE idempotency SET status = ?3, body = ?4 WHERE scope = ?1 AND idem_key = ?2",
-        &[text(&claim.scope), text(&claim.key), int(i64::from(status)), text(body)],
-    )
-}
-
-/// Stores the response after the fact (for handlers whose work is not one D1 batch).
-pub async fn complete(db: &D1Database, claim: &Claim, status: u16, body: &str) -> Result<(), ApiError> {
-    run(completion(db, claim, status, body)?).await.map_err(ApiError::from)?;
-    Ok(())
+/// A statement that fails its batch (test fault injection: the answer cannot be stored).
+pub fn failing(db: &D1Database, scope: &str) -> Result<D1PreparedStatement, StoreError> {
+    let sql = "INSERT INTO idempotency (scope, idem_key, fingerprint, created_at) \
+         VALUES (?1, NULL, NULL, NULL)";
+    stmt(db, sql, &[text(scope)])
 }
 
 /// Releases the key after a failure that changed nothing, so the client may retry with it.
-pub async fn release(db: &D1Database, claim: &Claim) -> Result<(), ApiError> {
-    run(stmt(db, "DELETE FROM idempotency WHERE scope = ?1 AND idem_key = ?2 AND status IS NULL", &[text(&claim.scope), text(&claim.key)])?)
-        .await
-        .map_err(ApiError::from)?;
+/// A record whose answer was stored (with the money) is kept.
+pub async fn release(db: &D1Database, scope: &str, key: &str) -> Result<(), StoreError> {
+    let sql = "DELETE FROM idempotency WHERE scope = ?1 AND idem_key = ?2 AND status IS NULL";
+    run(stmt(db, sql, &[text(scope), text(key)])?).await?;
+    Ok(())
+}
+
+/// Drops the record even if its answer was stored: the work it answered was undone (a
+/// refunded delivery failure), so a retry with the key runs again.
+pub async fn forget(db: &D1Database, scope: &str, key: &str) -> Result<(), StoreError> {
+    let sql = "DELETE FROM idempotency WHERE scope = ?1 AND idem_key = ?2";
+    run(stmt(db, sql, &[text(scope), text(key)])?).await?;
     Ok(())
 }

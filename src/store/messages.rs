@@ -1,6 +1,6 @@
 //! Templates, template messages and the sandbox outbox in D1.
+use super::StoreError;
 use super::{all, first, int, opt_text, run, stmt, text};
-use crate::http::error::ApiError;
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
@@ -13,19 +13,29 @@ pub struct TemplateRow {
     pub created_at: i64,
 }
 
-pub async fn create_template(db: &D1Database, t: &TemplateRow) -> Result<(), ApiError> {
+pub async fn create_template(db: &D1Database, t: &TemplateRow) -> Result<(), StoreError> {
     run(stmt(
         db,
         "INSERT INTO templates (id, name, channel, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        &[text(&t.id), text(&t.name), text(&t.channel), text(&t.body), int(t.created_at)],
+        &[
+            text(&t.id),
+            text(&t.name),
+            text(&t.channel),
+            text(&t.body),
+            int(t.created_at),
+        ],
     )?)
-    .await
-    .map_err(ApiError::from)?;
+    .await?;
     Ok(())
 }
 
-pub async fn template(db: &D1Database, id: &str) -> Result<Option<TemplateRow>, ApiError> {
-    first(stmt(db, "SELECT id, name, channel, body, created_at FROM templates WHERE id = ?1", &[text(id)])?).await
+pub async fn template(db: &D1Database, id: &str) -> Result<Option<TemplateRow>, StoreError> {
+    first(stmt(
+        db,
+        "SELECT id, name, channel, body, created_at FROM templates WHERE id = ?1",
+        &[text(id)],
+    )?)
+    .await
 }
 
 pub struct NewMessage<'a> {
@@ -40,7 +50,10 @@ pub struct NewMessage<'a> {
     pub expires_at: i64,
 }
 
-pub fn insert_message(db: &D1Database, m: &NewMessage<'_>) -> Result<D1PreparedStatement, ApiError> {
+pub fn insert_message(
+    db: &D1Database,
+    m: &NewMessage<'_>,
+) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
         "INSERT INTO messages (id, account_id, template_id, phone, channel, session_id, cost, created_at, expires_at) \
@@ -60,7 +73,12 @@ pub fn insert_message(db: &D1Database, m: &NewMessage<'_>) -> Result<D1PreparedS
 }
 
 /// Moves a queued message to `sent` (with the provider's id for it) or `failed` (once).
-pub fn settle_message(db: &D1Database, id: &str, provider_message_id: Result<&str, &str>, now_ms: i64) -> Result<D1PreparedStatement, ApiError> {
+pub fn settle_message(
+    db: &D1Database,
+    id: &str,
+    provider_message_id: Result<&str, &str>,
+    now_ms: i64,
+) -> Result<D1PreparedStatement, StoreError> {
     let (status, provider_id, error) = match provider_message_id {
         Ok(pid) => ("sent", Some(pid), None),
         Err(error) => ("failed", None, Some(error)),
@@ -83,7 +101,13 @@ pub struct Receipted {
 
 /// Applies a provider's delivery receipt: `queued` → `sent`/`failed`, `sent` → `failed`
 /// (undelivered after acceptance). Nothing else moves; `None` when nothing changed.
-pub async fn apply_receipt(db: &D1Database, provider_message_id: &str, status: &str, error: Option<&str>, now_ms: i64) -> Result<Option<Receipted>, ApiError> {
+pub async fn apply_receipt(
+    db: &D1Database,
+    provider_message_id: &str,
+    status: &str,
+    error: Option<&str>,
+    now_ms: i64,
+) -> Result<Option<Receipted>, StoreError> {
     first(stmt(
         db,
         "UPDATE messages SET status = ?2, error = COALESCE(?3, error), sent_at = CASE WHEN ?2 = 'sent' THEN COALESCE(sent_at, ?4) ELSE sent_at END \
@@ -109,7 +133,11 @@ pub struct MessageRow {
     pub error: Option<String>,
 }
 
-pub async fn message(db: &D1Database, account_id: &str, id: &str) -> Result<Option<MessageRow>, ApiError> {
+pub async fn message(
+    db: &D1Database,
+    account_id: &str,
+    id: &str,
+) -> Result<Option<MessageRow>, StoreError> {
     first(stmt(
         db,
         "SELECT id, template_id, phone, channel, status, session_id, cost, created_at, expires_at, sent_at, error FROM messages WHERE id = ?1 AND account_id = ?2",
@@ -128,14 +156,13 @@ pub struct OutboxEntry<'a> {
     pub created_at: i64,
 }
 
-pub async fn append_outbox(db: &D1Database, e: &OutboxEntry<'_>) -> Result<(), ApiError> {
+pub async fn append_outbox(db: &D1Database, e: &OutboxEntry<'_>) -> Result<(), StoreError> {
     run(stmt(
         db,
         "INSERT INTO outbox (id, to_phone, channel, sender, text, object_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         &[text(e.id), text(e.to), text(e.channel), opt_text(e.sender), text(e.text), text(e.object_id), int(e.created_at)],
     )?)
-    .await
-    .map_err(ApiError::from)?;
+    .await?;
     Ok(())
 }
 
@@ -152,7 +179,11 @@ pub struct OutboxRow {
 }
 
 /// The newest `limit` outbox entries, for one phone or all.
-pub async fn outbox(db: &D1Database, to: Option<&str>, limit: i64) -> Result<Vec<OutboxRow>, ApiError> {
+pub async fn outbox(
+    db: &D1Database,
+    to: Option<&str>,
+    limit: i64,
+) -> Result<Vec<OutboxRow>, StoreError> {
     all(stmt(
         db,
         "SELECT id, to_phone, channel, sender, text, status, object_id, created_at FROM outbox WHERE ?1 IS NULL OR to_phone = ?1 ORDER BY seq DESC LIMIT ?2",
@@ -162,11 +193,20 @@ pub async fn outbox(db: &D1Database, to: Option<&str>, limit: i64) -> Result<Vec
 }
 
 /// The price of one send to `country` on `channel`, if the catalog has one.
-pub async fn otp_price(db: &D1Database, country: &str, channel: &str) -> Result<Option<i64>, ApiError> {
+pub async fn otp_price(
+    db: &D1Database,
+    country: &str,
+    channel: &str,
+) -> Result<Option<i64>, StoreError> {
     #[derive(Deserialize)]
     struct Row {
         cost: i64,
     }
-    let row: Option<Row> = first(stmt(db, "SELECT cost FROM otp_prices WHERE country = ?1 AND channel = ?2", &[text(country), text(channel)])?).await?;
+    let row: Option<Row> = first(stmt(
+        db,
+        "SELECT cost FROM otp_prices WHERE country = ?1 AND channel = ?2",
+        &[text(country), text(channel)],
+    )?)
+    .await?;
     Ok(row.map(|r| r.cost))
 }

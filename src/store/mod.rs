@@ -2,19 +2,23 @@
 pub mod accounts;
 pub mod activations;
 pub mod catalog;
+pub mod constraint;
 pub mod idempotency;
 pub mod messages;
-pub mod otp;
+pub mod sessions;
 pub mod wallet;
 pub mod webhooks;
 
-use crate::http::error::{ApiError, Code};
+use crate::domain::ids::RandomUnavailable;
+pub use constraint::{Constraint, ConstraintKind};
 use serde::de::DeserializeOwned;
+use std::fmt;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, D1Result, Env};
 
-pub fn db(env: &Env) -> Result<D1Database, ApiError> {
-    env.d1("DB").map_err(|e| ApiError::internal(format!("D1 binding DB: {e}")))
+pub fn db(env: &Env) -> Result<D1Database, StoreError> {
+    env.d1("DB")
+        .map_err(|e| StoreError::other(format!("D1 binding DB: {e}")))
 }
 
 pub fn text(s: &str) -> JsValue {
@@ -30,58 +34,86 @@ pub fn int(n: i64) -> JsValue {
     JsValue::from_f64(n as f64)
 }
 
-/// What went wrong with a D1 call: a schema constraint (the last line of defence, which
-/// callers map to a client error) or anything else (a 500, logged).
-#[derive(Debug)]
-pub enum DbError {
-    Check(String),
-    Unique(String),
+/// What went wrong in the store: a schema constraint (the last line of defence, which the
+/// application maps to a client error) or anything else (a 500, logged).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    Constraint(Constraint),
     Other(String),
 }
 
-impl DbError {
-    fn classify(e: worker::Error) -> DbError {
+impl StoreError {
+    pub fn other(detail: impl Into<String>) -> StoreError {
+        StoreError::Other(detail.into())
+    }
+
+    fn classify(e: worker::Error) -> StoreError {
         let msg = e.to_string();
-        if msg.contains("CHECK constraint failed") {
-            DbError::Check(msg)
-        } else if msg.contains("UNIQUE constraint failed") {
-            DbError::Unique(msg)
-        } else {
-            DbError::Other(msg)
-        }
+        Constraint::parse(&msg).map_or(StoreError::Other(msg), StoreError::Constraint)
     }
 
-    pub fn mentions(&self, needle: &str) -> bool {
+    /// Whether this is a violation of a constraint of `kind` on `target` (see
+    /// `Constraint::is`).
+    pub fn on_constraint(&self, kind: ConstraintKind, target: &str) -> bool {
+        matches!(self, StoreError::Constraint(c) if c.is(kind, target))
+    }
+
+    /// The wallet's `CHECK (balance >= 0 …)` (or the ledger's `balance_after >= 0`) refused
+    /// a charge: the whole batch rolled back.
+    pub fn is_overdraft(&self) -> bool {
+        matches!(self, StoreError::Constraint(c) if c.is_overdraft())
+    }
+}
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DbError::Check(m) | DbError::Unique(m) | DbError::Other(m) => m.contains(needle),
+            StoreError::Constraint(c) => {
+                write!(f, "D1: {:?} constraint failed: {}", c.kind, c.name)
+            }
+            StoreError::Other(m) => write!(f, "D1: {m}"),
         }
     }
 }
 
-impl From<DbError> for ApiError {
-    fn from(e: DbError) -> ApiError {
-        match e {
-            DbError::Check(m) if m.contains("balance") => ApiError::of(Code::InsufficientFunds),
-            DbError::Check(m) | DbError::Unique(m) | DbError::Other(m) => ApiError::internal(format!("D1: {m}")),
-        }
+impl From<RandomUnavailable> for StoreError {
+    fn from(e: RandomUnavailable) -> StoreError {
+        StoreError::Other(e.to_string())
     }
 }
 
-pub fn stmt(db: &D1Database, sql: &str, args: &[JsValue]) -> Result<D1PreparedStatement, ApiError> {
-    db.prepare(sql).bind(args).map_err(|e| ApiError::internal(format!("D1 bind: {e}")))
+pub fn stmt(
+    db: &D1Database,
+    sql: &str,
+    args: &[JsValue],
+) -> Result<D1PreparedStatement, StoreError> {
+    db.prepare(sql)
+        .bind(args)
+        .map_err(|e| StoreError::other(format!("D1 bind: {e}")))
 }
 
-pub async fn first<T: DeserializeOwned>(statement: D1PreparedStatement) -> Result<Option<T>, ApiError> {
-    statement.first::<T>(None).await.map_err(|e| ApiError::internal(format!("D1 first: {e}")))
+pub async fn first<T: DeserializeOwned>(
+    statement: D1PreparedStatement,
+) -> Result<Option<T>, StoreError> {
+    statement
+        .first::<T>(None)
+        .await
+        .map_err(|e| StoreError::other(format!("D1 first: {e}")))
 }
 
-pub async fn all<T: DeserializeOwned>(statement: D1PreparedStatement) -> Result<Vec<T>, ApiError> {
-    let result = statement.all().await.map_err(|e| ApiError::internal(format!("D1 all: {e}")))?;
-    result.results::<T>().map_err(|e| ApiError::internal(format!("D1 rows: {e}")))
+pub async fn all<T: DeserializeOwned>(
+    statement: D1PreparedStatement,
+) -> Result<Vec<T>, StoreError> {
+    let result = statement
+        .all()
+        .await
+        .map_err(|e| StoreError::other(format!("D1 all: {e}")))?;
+    result
+        .results::<T>()
+        .map_err(|e| StoreError::other(format!("D1 rows: {e}")))
 }
 
 /// Whether a query returns any row.
-pub async fn exists(statement: D1PreparedStatement) -> Result<bool, ApiError> {
+pub async fn exists(statement: D1PreparedStatement) -> Result<bool, StoreError> {
     Ok(first::<serde_json::Value>(statement).await?.is_some())
 }
 
@@ -91,34 +123,51 @@ pub fn opt_int(n: Option<i64>) -> JsValue {
 }
 
 /// Runs one statement and returns how many rows it changed.
-pub async fn run(statement: D1PreparedStatement) -> Result<usize, DbError> {
-    let result = statement.run().await.map_err(DbError::classify)?;
+pub async fn run(statement: D1PreparedStatement) -> Result<usize, StoreError> {
+    let result = statement.run().await.map_err(StoreError::classify)?;
     Ok(changes(&result))
 }
 
 /// Runs statements as one transaction: all or nothing.
-pub async fn batch(db: &D1Database, statements: Vec<D1PreparedStatement>) -> Result<Vec<D1Result>, DbError> {
-    db.batch(statements).await.map_err(DbError::classify)
+pub async fn batch(
+    db: &D1Database,
+    statements: Vec<D1PreparedStatement>,
+) -> Result<Vec<D1Result>, StoreError> {
+    db.batch(statements).await.map_err(StoreError::classify)
 }
 
 pub fn changes(result: &D1Result) -> usize {
-    result.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0)
+    result
+        .meta()
+        .ok()
+        .flatten()
+        .and_then(|m| m.changes)
+        .unwrap_or(0)
 }
 
 /// One page of rows and the total count, read in one round trip (`count` must select
 /// `COUNT(*) AS total`).
-pub async fn page_of<T: DeserializeOwned>(db: &D1Database, rows: D1PreparedStatement, count: D1PreparedStatement) -> Result<(Vec<T>, u64), ApiError> {
+pub async fn page_of<T: DeserializeOwned>(
+    db: &D1Database,
+    rows: D1PreparedStatement,
+    count: D1PreparedStatement,
+) -> Result<(Vec<T>, u64), StoreError> {
     #[derive(serde::Deserialize)]
     struct Count {
         total: u64,
     }
-    let results = batch(db, vec![rows, count]).await.map_err(ApiError::from)?;
-    let rows = results.first().map(|r| r.results::<T>()).transpose().map_err(|e| ApiError::internal(format!("page rows: {e}")))?.unwrap_or_default();
+    let results = batch(db, vec![rows, count]).await?;
+    let rows = results
+        .first()
+        .map(|r| r.results::<T>())
+        .transpose()
+        .map_err(|e| StoreError::other(format!("page rows: {e}")))?
+        .unwrap_or_default();
     let total = results
         .get(1)
         .map(|r| r.results::<Count>())
         .transpose()
-        .map_err(|e| ApiError::internal(format!("page count: {e}")))?
+        .map_err(|e| StoreError::other(format!("page count: {e}")))?
         .and_then(|c| c.into_iter().next())
         .map_or(0, |c| c.total);
     Ok((rows, total))

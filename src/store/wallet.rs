@@ -1,13 +1,13 @@
 //! The wallet and its ledger. Every balance change is one ledger row written in the same
 //! D1 batch as the wallet update; `CHECK (balance >= 0)` on the wallet is what refuses an
-//! overdraft (the batch then rolls back whole, and `DbError` → `ApiError` makes it a 402),
+//! overdraft (the batch then rolls back whole, and `DbError` → `StoreError` makes it a 402),
 //! so no read-then-write race can overspend.
 use super::accounts::LIVE_KEY_ACCOUNT;
+use super::StoreError;
 use super::{first, int, opt_text, stmt, text};
 use crate::domain::ids::new_id;
 use crate::domain::pagination::Page;
 use crate::domain::time::rfc3339;
-use crate::http::error::ApiError;
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
@@ -55,7 +55,11 @@ pub struct Entry<'a> {
 
 /// The two statements of a balance change, to put in the same batch as whatever the money
 /// pays for. Returns them with the new ledger row's id.
-pub fn entry_statements(db: &D1Database, entry: &Entry<'_>, now_ms: i64) -> Result<(String, Vec<D1PreparedStatement>), ApiError> {
+pub fn entry_statements(
+    db: &D1Database,
+    entry: &Entry<'_>,
+    now_ms: i64,
+) -> Result<(String, Vec<D1PreparedStatement>), StoreError> {
     let tx_id = new_id("tx")?;
     let now = rfc3339(now_ms);
     let update = stmt(
@@ -91,8 +95,13 @@ pub struct Wallet {
 
 /// The wallet of the live key whose hash is given, in the same D1 round trip as the key
 /// check; `None` when the key is not live (see `auth::unauthorized_or`).
-pub async fn wallet_for_key(db: &D1Database, key_hash: &str) -> Result<Option<Wallet>, ApiError> {
-    first::<Wallet>(stmt(db, &format!("SELECT balance, currency FROM wallets WHERE account_id = ({LIVE_KEY_ACCOUNT})"), &[text(key_hash)])?).await
+pub async fn wallet_for_key(db: &D1Database, key_hash: &str) -> Result<Option<Wallet>, StoreError> {
+    first::<Wallet>(stmt(
+        db,
+        &format!("SELECT balance, currency FROM wallets WHERE account_id = ({LIVE_KEY_ACCOUNT})"),
+        &[text(key_hash)],
+    )?)
+    .await
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -107,10 +116,15 @@ pub struct LedgerRow {
     pub created_at: String,
 }
 
-const LEDGER_COLUMNS: &str = "id, kind, amount, balance_after, reference, object_id, description, created_at";
+const LEDGER_COLUMNS: &str =
+    "id, kind, amount, balance_after, reference, object_id, description, created_at";
 
 /// A top-up already recorded under this reference, if any.
-pub async fn topup_by_reference(db: &D1Database, account_id: &str, reference: &str) -> Result<Option<LedgerRow>, ApiError> {
+pub async fn topup_by_reference(
+    db: &D1Database,
+    account_id: &str,
+    reference: &str,
+) -> Result<Option<LedgerRow>, StoreError> {
     first(stmt(
         db,
         &format!("SELECT {LEDGER_COLUMNS} FROM ledger WHERE account_id = ?1 AND kind = 'topup' AND reference = ?2"),
@@ -120,12 +134,50 @@ pub async fn topup_by_reference(db: &D1Database, account_id: &str, reference: &s
 }
 
 /// One page of the ledger, newest first, and the total row count.
-pub async fn transactions(db: &D1Database, account_id: &str, page: Page) -> Result<(Vec<LedgerRow>, u64), ApiError> {
+pub async fn transactions(
+    db: &D1Database,
+    account_id: &str,
+    page: Page,
+) -> Result<(Vec<LedgerRow>, u64), StoreError> {
     let rows_stmt = stmt(
         db,
         &format!("SELECT {LEDGER_COLUMNS} FROM ledger WHERE account_id = ?1 ORDER BY seq DESC LIMIT ?2 OFFSET ?3"),
         &[text(account_id), int(i64::from(page.limit)), int(page.offset() as i64)],
     )?;
-    let count_stmt = stmt(db, "SELECT COUNT(*) AS total FROM ledger WHERE account_id = ?1", &[text(account_id)])?;
+    let count_stmt = stmt(
+        db,
+        "SELECT COUNT(*) AS total FROM ledger WHERE account_id = ?1",
+        &[text(account_id)],
+    )?;
     super::page_of(db, rows_stmt, count_stmt).await
+}
+
+/// Reads the balance after ledger row `tx_id`; put it LAST in the batch that writes the row
+/// and read it with `balance_after_of` (no round trip after the commit).
+pub fn balance_after_statement(
+    db: &D1Database,
+    tx_id: &str,
+) -> Result<D1PreparedStatement, StoreError> {
+    stmt(
+        db,
+        "SELECT balance_after FROM ledger WHERE id = ?1",
+        &[text(tx_id)],
+    )
+}
+
+/// The balance read by the batch's last statement (`balance_after_statement`).
+pub fn balance_after_of(results: &[worker::D1Result]) -> Result<i64, StoreError> {
+    #[derive(Deserialize)]
+    struct Row {
+        balance_after: i64,
+    }
+    let rows: Vec<Row> = results
+        .last()
+        .map(|r| r.results::<Row>())
+        .transpose()
+        .map_err(|e| StoreError::other(format!("balance after: {e}")))?
+        .unwrap_or_default();
+    rows.first()
+        .map(|r| r.balance_after)
+        .ok_or_else(|| StoreError::other("the batch's ledger row is missing"))
 }

@@ -1,13 +1,13 @@
 //! Webhook endpoints, the event outbox (`webhook_events`, written in the same batch as the
 //! state change it reports) and the record of every delivery attempt.
+use super::StoreError;
 use super::{first, int, opt_int, opt_text, run, stmt, text};
 use crate::domain::crypto::derived_key;
 use crate::domain::ids::new_id;
-use crate::domain::webhook::secret_from_key;
 use crate::domain::pagination::Page;
-use crate::http::error::ApiError;
+use crate::domain::webhook::secret_from_key;
 use serde::Deserialize;
-use worker::{D1Database, D1PreparedStatement, Env};
+use worker::{D1Database, D1PreparedStatement};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Endpoint {
@@ -25,24 +25,29 @@ impl Endpoint {
     }
 }
 
-pub async fn endpoint(db: &D1Database, account_id: &str) -> Result<Option<Endpoint>, ApiError> {
+pub async fn endpoint(db: &D1Database, account_id: &str) -> Result<Option<Endpoint>, StoreError> {
     first(stmt(db, "SELECT account_id, url, secret_version, updated_at FROM webhook_endpoints WHERE account_id = ?1", &[text(account_id)])?).await
 }
 
-pub async fn set_endpoint(db: &D1Database, e: &Endpoint) -> Result<(), ApiError> {
+pub async fn set_endpoint(db: &D1Database, e: &Endpoint) -> Result<(), StoreError> {
     run(stmt(
         db,
         "INSERT INTO webhook_endpoints (account_id, url, secret_version, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4) \
          ON CONFLICT (account_id) DO UPDATE SET url = excluded.url, secret_version = excluded.secret_version, updated_at = excluded.updated_at",
         &[text(&e.account_id), text(&e.url), int(e.secret_version), int(e.updated_at)],
     )?)
-    .await
-    .map_err(ApiError::from)?;
+    .await?;
     Ok(())
 }
 
-pub async fn delete_endpoint(db: &D1Database, account_id: &str) -> Result<bool, ApiError> {
-    Ok(run(stmt(db, "DELETE FROM webhook_endpoints WHERE account_id = ?1", &[text(account_id)])?).await.map_err(ApiError::from)? == 1)
+pub async fn delete_endpoint(db: &D1Database, account_id: &str) -> Result<bool, StoreError> {
+    Ok(run(stmt(
+        db,
+        "DELETE FROM webhook_endpoints WHERE account_id = ?1",
+        &[text(account_id)],
+    )?)
+    .await?
+        == 1)
 }
 
 /// One event for the account's webhook.
@@ -62,46 +67,39 @@ const HAS_ENDPOINT: &str = "EXISTS (SELECT 1 FROM webhook_endpoints WHERE accoun
 
 /// Records an event if the account has an endpoint; put it in the batch that makes the
 /// change it reports (at most one per object, type and version).
-pub fn event_statement(db: &D1Database, e: &Event<'_>, now_ms: i64) -> Result<D1PreparedStatement, ApiError> {
+pub fn event_statement(
+    db: &D1Database,
+    e: &Event<'_>,
+    now_ms: i64,
+) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
         &format!("{INSERT_EVENT} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE {HAS_ENDPOINT}"),
-        &[text(&new_id("evt")?), text(e.account_id), text(e.event_type), text(e.object_id), int(e.version), text(&e.data.to_string()), int(now_ms)],
+        &[
+            text(&new_id("evt")?),
+            text(e.account_id),
+            text(e.event_type),
+            text(e.object_id),
+            int(e.version),
+            text(&e.data.to_string()),
+            int(now_ms),
+        ],
     )
 }
 
 /// As `event_statement`, but only while D1's copy of the activation is at `e.version`: an
 /// activation's transitions reach D1 in any order, and a transition already overtaken by a
 /// newer one is not reported after it, so the receiver sees each activation's events in order.
-pub fn activation_event_statement(db: &D1Database, e: &Event<'_>, now_ms: i64) -> Result<D1PreparedStatement, ApiError> {
+pub fn activation_event_statement(
+    db: &D1Database,
+    e: &Event<'_>,
+    now_ms: i64,
+) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
         &format!("{INSERT_EVENT} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE {HAS_ENDPOINT} AND (SELECT version FROM activations WHERE id = ?4) = ?5"),
         &[text(&new_id("evt")?), text(e.account_id), text(e.event_type), text(e.object_id), int(e.version), text(&e.data.to_string()), int(now_ms)],
     )
-}
-
-/// Kicks the dispatcher after the response is sent (see `kick`).
-pub fn kick_soon(wctx: &worker::Context, env: &Env, account_id: &str) {
-    let env = env.clone();
-    let account_id = account_id.to_owned();
-    wctx.wait_until(async move {
-        if let Err(e) = kick(&env, &account_id).await {
-            worker::console_error!("webhook kick: {}", e.internal.as_deref().unwrap_or(&e.message));
-        }
-    });
-}
-
-/// Wakes the account's dispatcher so that new events go out now. Best effort: an event that
-/// is not kicked goes out with the next one, or at the dispatcher's next alarm.
-pub async fn kick(env: &Env, account_id: &str) -> Result<(), ApiError> {
-    let stub = env
-        .durable_object("WEBHOOKS")
-        .and_then(|ns| ns.id_from_name(account_id)?.get_stub())
-        .map_err(|e| ApiError::internal(format!("WEBHOOKS binding: {e}")))?;
-    let url = format!("https://webhooks/kick?account={account_id}");
-    stub.fetch_with_str(&url).await.map_err(|e| ApiError::internal(format!("webhook kick: {e}")))?;
-    Ok(())
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -115,7 +113,10 @@ pub struct PendingEvent {
 }
 
 /// The oldest event not yet delivered or given up on: events go out in order.
-pub async fn next_pending(db: &D1Database, account_id: &str) -> Result<Option<PendingEvent>, ApiError> {
+pub async fn next_pending(
+    db: &D1Database,
+    account_id: &str,
+) -> Result<Option<PendingEvent>, StoreError> {
     first(stmt(
         db,
         "SELECT id, event_type, data, created_at, attempts, next_attempt_at FROM webhook_events \
@@ -143,7 +144,11 @@ pub enum Outcome {
 }
 
 /// Records one attempt and its consequence for the event, in one batch.
-pub async fn record_attempt(db: &D1Database, a: &Attempt<'_>, outcome: &Outcome) -> Result<(), ApiError> {
+pub async fn record_attempt(
+    db: &D1Database,
+    a: &Attempt<'_>,
+    outcome: &Outcome,
+) -> Result<(), StoreError> {
     let next_at = match outcome {
         Outcome::RetryAt(t) => Some(*t),
         _ => None,
@@ -171,7 +176,7 @@ pub async fn record_attempt(db: &D1Database, a: &Attempt<'_>, outcome: &Outcome)
         Outcome::RetryAt(t) => stmt(db, "UPDATE webhook_events SET attempts = ?2, next_attempt_at = ?3 WHERE id = ?1", &[text(a.event_id), int(a.number), int(*t)])?,
         Outcome::GaveUp => stmt(db, "UPDATE webhook_events SET attempts = ?2, failed_at = ?3, next_attempt_at = NULL WHERE id = ?1", &[text(a.event_id), int(a.number), int(a.at_ms)])?,
     };
-    super::batch(db, vec![insert, update]).await.map_err(ApiError::from)?;
+    super::batch(db, vec![insert, update]).await?;
     Ok(())
 }
 
@@ -192,26 +197,37 @@ pub struct DeliveryRow {
 }
 
 /// Every attempt for the account, newest first, with the total.
-pub async fn deliveries(db: &D1Database, account_id: &str, page: Page) -> Result<(Vec<DeliveryRow>, u64), ApiError> {
+pub async fn deliveries(
+    db: &D1Database,
+    account_id: &str,
+    page: Page,
+) -> Result<(Vec<DeliveryRow>, u64), StoreError> {
     let rows = stmt(
         db,
         "SELECT a.id, a.event_id, e.event_type, e.object_id, a.attempt, a.url, a.status_code, a.error, a.duration_ms, a.succeeded, a.created_at, a.next_attempt_at \
          FROM webhook_attempts a JOIN webhook_events e ON e.id = a.event_id WHERE a.account_id = ?1 ORDER BY a.seq DESC LIMIT ?2 OFFSET ?3",
         &[text(account_id), int(i64::from(page.limit)), int(page.offset() as i64)],
     )?;
-    let count = stmt(db, "SELECT COUNT(*) AS total FROM webhook_attempts WHERE account_id = ?1", &[text(account_id)])?;
+    let count = stmt(
+        db,
+        "SELECT COUNT(*) AS total FROM webhook_attempts WHERE account_id = ?1",
+        &[text(account_id)],
+    )?;
     super::page_of(db, rows, count).await
 }
 
 /// Puts an event of the account back in the queue (same `webhook-id`, attempts counted
 /// afresh); false when the account has no such event.
-pub async fn redeliver(db: &D1Database, account_id: &str, event_id: &str) -> Result<bool, ApiError> {
+pub async fn redeliver(
+    db: &D1Database,
+    account_id: &str,
+    event_id: &str,
+) -> Result<bool, StoreError> {
     let changed = run(stmt(
         db,
         "UPDATE webhook_events SET delivered_at = NULL, failed_at = NULL, attempts = 0, next_attempt_at = NULL WHERE id = ?1 AND account_id = ?2",
         &[text(event_id), text(account_id)],
     )?)
-    .await
-    .map_err(ApiError::from)?;
+    .await?;
     Ok(changed == 1)
 }

@@ -2,11 +2,12 @@
 //! counters in D1 (`otp_sessions`). Every check is ONE conditional UPDATE of the D1 row, so
 //! D1 (a single SQLite writer) serializes parallel checks: at most `max_attempts` wrong
 //! checks are ever counted and `verified_at` is set at most once.
-use super::{all, first, int, opt_text, stmt, text};
 use super::accounts::LIVE_KEY_ACCOUNT;
+use super::{all, first, int, opt_text, stmt, text};
+use super::{ConstraintKind, StoreError};
+use crate::domain::events::OTP_RESULT_SQL;
 use crate::domain::ids::new_id;
 use crate::domain::otp::{terminal, SendRules, Terminal};
-use crate::http::error::ApiError;
 use serde::{Deserialize, Serialize};
 use worker::{D1Database, D1PreparedStatement, Env};
 
@@ -27,20 +28,33 @@ fn kv_key(session_id: &str) -> String {
     format!("otp:{session_id}")
 }
 
-pub async fn put_kv(env: &Env, session_id: &str, session: &KvSession, ttl_secs: u64) -> Result<(), ApiError> {
-    let kv = env.kv("OTP_SESSIONS").map_err(|e| ApiError::internal(format!("KV binding OTP_SESSIONS: {e}")))?;
-    let value = serde_json::to_string(session).map_err(|e| ApiError::internal(format!("session encode: {e}")))?;
+pub async fn put_kv(
+    env: &Env,
+    session_id: &str,
+    session: &KvSession,
+    ttl_secs: u64,
+) -> Result<(), StoreError> {
+    let kv = env
+        .kv("OTP_SESSIONS")
+        .map_err(|e| StoreError::other(format!("KV binding OTP_SESSIONS: {e}")))?;
+    let value = serde_json::to_string(session)
+        .map_err(|e| StoreError::other(format!("session encode: {e}")))?;
     kv.put(&kv_key(session_id), value)
-        .map_err(|e| ApiError::internal(format!("KV put: {e}")))?
+        .map_err(|e| StoreError::other(format!("KV put: {e}")))?
         .expiration_ttl(ttl_secs.max(KV_MIN_TTL_SECS))
         .execute()
         .await
-        .map_err(|e| ApiError::internal(format!("KV put: {e}")))
+        .map_err(|e| StoreError::other(format!("KV put: {e}")))
 }
 
-pub async fn get_kv(env: &Env, session_id: &str) -> Result<Option<KvSession>, ApiError> {
-    let kv = env.kv("OTP_SESSIONS").map_err(|e| ApiError::internal(format!("KV binding OTP_SESSIONS: {e}")))?;
-    kv.get(&kv_key(session_id)).json::<KvSession>().await.map_err(|e| ApiError::internal(format!("KV get: {e}")))
+pub async fn get_kv(env: &Env, session_id: &str) -> Result<Option<KvSession>, StoreError> {
+    let kv = env
+        .kv("OTP_SESSIONS")
+        .map_err(|e| StoreError::other(format!("KV binding OTP_SESSIONS: {e}")))?;
+    kv.get(&kv_key(session_id))
+        .json::<KvSession>()
+        .await
+        .map_err(|e| StoreError::other(format!("KV get: {e}")))
 }
 
 /// A session to record with its send.
@@ -59,13 +73,20 @@ pub struct NewSession<'a> {
     pub max_attempts: i64,
 }
 
-/// The column the resend guard fills; a refused send fails the batch on its NOT NULL.
-pub const SEND_GUARD_COLUMN: &str = "send_allowed";
+/// Whether a send's batch failed on the resend guard (`send_allowed` is NOT NULL): a
+/// parallel send to the same phone passed it first.
+pub fn send_refused(e: &StoreError) -> bool {
+    e.on_constraint(ConstraintKind::NotNull, "otp_sessions.send_allowed")
+}
 
 /// Inserts the session only if the resend rules allow a send to this phone now: otherwise
 /// `send_allowed` is NULL and the whole batch (charge included) rolls back. D1 runs the
 /// statement atomically, so parallel sends cannot both pass the guard.
-pub fn insert_statement(db: &D1Database, s: &NewSession<'_>, rules: SendRules) -> Result<D1PreparedStatement, ApiError> {
+pub fn insert_statement(
+    db: &D1Database,
+    s: &NewSession<'_>,
+    rules: SendRules,
+) -> Result<D1PreparedStatement, StoreError> {
     let sql = "INSERT INTO otp_sessions (id, account_id, phone, channel, dialect, sender, template_id, payload, cost, created_at, expires_at, max_attempts, send_allowed) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
            (SELECT 1 WHERE (SELECT COUNT(*) FROM otp_sessions WHERE account_id = ?2 AND phone = ?3 AND created_at > ?10 - ?13) < ?14 \
@@ -94,7 +115,12 @@ pub fn insert_statement(db: &D1Database, s: &NewSession<'_>, rules: SendRules) -
 }
 
 /// Send times (ms) to this phone from this account within the window.
-pub async fn send_times(db: &D1Database, account_id: &str, phone: &str, since_ms: i64) -> Result<Vec<i64>, ApiError> {
+pub async fn send_times(
+    db: &D1Database,
+    account_id: &str,
+    phone: &str,
+    since_ms: i64,
+) -> Result<Vec<i64>, StoreError> {
     #[derive(Deserialize)]
     struct Row {
         created_at: i64,
@@ -123,7 +149,13 @@ pub struct SessionRow {
 
 impl SessionRow {
     pub fn terminal(&self, now_ms: i64) -> Option<Terminal> {
-        terminal(self.verified_at.is_some(), self.attempts, self.max_attempts, self.expires_at, now_ms)
+        terminal(
+            self.verified_at.is_some(),
+            self.attempts,
+            self.max_attempts,
+            self.expires_at,
+            now_ms,
+        )
     }
 
     pub fn attempts_remaining(&self) -> i64 {
@@ -140,16 +172,30 @@ impl SessionRow {
     }
 }
 
-const SESSION_COLUMNS: &str = "id, account_id, phone, channel, created_at, expires_at, attempts, max_attempts, verified_at";
+const SESSION_COLUMNS: &str =
+    "id, account_id, phone, channel, created_at, expires_at, attempts, max_attempts, verified_at";
 
 /// The session, if it exists and belongs to this account.
-pub async fn find(db: &D1Database, account_id: &str, id: &str) -> Result<Option<SessionRow>, ApiError> {
-    first(stmt(db, &format!("SELECT {SESSION_COLUMNS} FROM otp_sessions WHERE id = ?1 AND account_id = ?2"), &[text(id), text(account_id)])?).await
+pub async fn find(
+    db: &D1Database,
+    account_id: &str,
+    id: &str,
+) -> Result<Option<SessionRow>, StoreError> {
+    first(stmt(
+        db,
+        &format!("SELECT {SESSION_COLUMNS} FROM otp_sessions WHERE id = ?1 AND account_id = ?2"),
+        &[text(id), text(account_id)],
+    )?)
+    .await
 }
 
 /// The session, if it exists and belongs to the live key whose hash is given: the key check
 /// and the session read in one D1 round trip (`None` says neither which nor why).
-pub async fn find_for_key(db: &D1Database, key_hash: &str, id: &str) -> Result<Option<SessionRow>, ApiError> {
+pub async fn find_for_key(
+    db: &D1Database,
+    key_hash: &str,
+    id: &str,
+) -> Result<Option<SessionRow>, StoreError> {
     first(stmt(db, &format!("SELECT {SESSION_COLUMNS} FROM otp_sessions WHERE id = ?2 AND account_id = ({LIVE_KEY_ACCOUNT})"), &[text(key_hash), text(id)])?).await
 }
 
@@ -158,7 +204,14 @@ pub async fn find_for_key(db: &D1Database, key_hash: &str, id: &str) -> Result<O
 /// hash is given (the key check rides in the same statement: no separate round trip) and
 /// to the account its KV entry names. Returns the row after the check, or no row when
 /// nothing was counted: a check that lost a race to another is refused, never evaluated.
-pub fn check_statement(db: &D1Database, key_hash: &str, kv_account_id: &str, id: &str, matched: bool, now_ms: i64) -> Result<D1PreparedStatement, ApiError> {
+pub fn check_statement(
+    db: &D1Database,
+    key_hash: &str,
+    kv_account_id: &str,
+    id: &str,
+    matched: bool,
+    now_ms: i64,
+) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
         &format!(
@@ -173,7 +226,7 @@ pub fn check_statement(db: &D1Database, key_hash: &str, kv_account_id: &str, id:
 
 /// The counters of the session's Durable Object (the authority) into its D1 row. Each only
 /// grows, so mirrors that arrive in any order, or twice, leave the row at the latest state.
-pub fn mirror_statement(db: &D1Database, id: &str, attempts: i64, verified_at: Option<i64>) -> Result<D1PreparedStatement, ApiError> {
+pub fn mirror_statement(db: &D1Database, id: &str, attempts: i64, verified_at: Option<i64>) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
         "UPDATE otp_sessions SET attempts = MAX(attempts, ?2), verified_at = COALESCE(verified_at, ?3) WHERE id = ?1",
@@ -194,16 +247,27 @@ pub enum ResultEvents {
 /// Records the session's result event (`otp.verified`, `otp.failed`, `otp.expired`) for the
 /// account's webhook (if it has an endpoint), once per type, if the session is in that state. The payload the
 /// client sent with the send is echoed in `data.payload`.
-pub fn result_event_statement(db: &D1Database, id: &str, now_ms: i64, events: ResultEvents) -> Result<D1PreparedStatement, ApiError> {
+pub fn result_event_statement(
+    db: &D1Database,
+    id: &str,
+    now_ms: i64,
+    events: ResultEvents,
+) -> Result<D1PreparedStatement, StoreError> {
     let event_id = new_id("evt")?;
+    let sql = format!(
+        "INSERT OR IGNORE INTO webhook_events (id, account_id, event_type, object_id, data, created_at) \
+         SELECT ?2, account_id, event_type, id, {OTP_RESULT_SQL}, ?3 \
+         FROM (SELECT *, CASE WHEN verified_at IS NOT NULL THEN 'otp.verified' \
+           WHEN attempts >= max_attempts THEN 'otp.failed' \
+           WHEN ?4 = 1 AND expires_at <= ?3 THEN 'otp.expired' END AS event_type \
+           FROM otp_sessions WHERE id = ?1) s \
+         WHERE s.event_type IS NOT NULL \
+           AND EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.account_id = s.account_id)"
+    );
+    let all = i64::from(events == ResultEvents::All);
     stmt(
         db,
-        "INSERT OR IGNORE INTO webhook_events (id, account_id, event_type, object_id, data, created_at) \
-         SELECT ?2, account_id, event_type, id, json_object('session_id', id, 'message_id', id, 'phone', phone, 'channel', channel, \
-           'status', substr(event_type, 5), 'attempts', attempts, 'payload', payload, 'occurred_at', ?3), ?3 \
-         FROM (SELECT *, CASE WHEN verified_at IS NOT NULL THEN 'otp.verified' WHEN attempts >= max_attempts THEN 'otp.failed' \
-           WHEN ?4 = 1 AND expires_at <= ?3 THEN 'otp.expired' END AS event_type FROM otp_sessions WHERE id = ?1) s \
-         WHERE s.event_type IS NOT NULL AND EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.account_id = s.account_id)",
-        &[text(id), text(&event_id), int(now_ms), int(i64::from(events == ResultEvents::All))],
+        &sql,
+        &[text(id), text(&event_id), int(now_ms), int(all)],
     )
 }

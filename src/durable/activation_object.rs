@@ -6,13 +6,18 @@
 //! storage, so two events can never both act on the same old state. Only then does it bring
 //! D1 in line (status mirror, lease release, refund): idempotent, guarded by a transition
 //! counter, and retried from the alarm until it succeeds.
+use super::webhook_dispatcher;
 use crate::domain::activation::{apply, is_due, Command, Facts, Refusal, Status};
-use crate::http::error::ApiError;
+use crate::domain::error::AppError;
+use crate::domain::events;
 use crate::store::activations::{self, ActivationSync};
-use crate::store::webhooks::{self, Event};
+use crate::store::webhooks::Event;
 use serde::{Deserialize, Serialize};
 use worker::wasm_bindgen::JsValue;
-use worker::{console_error, durable_object, Date, DurableObject, Env, Method, Request, RequestInit, Response, Result, State};
+use worker::{
+    console_error, durable_object, Date, DurableObject, Env, Method, Request, RequestInit,
+    Response, Result, State,
+};
 
 /// How soon a failed D1 sync is tried again.
 const SYNC_RETRY_MS: i64 = 30_000;
@@ -48,7 +53,12 @@ struct Stored {
 
 impl Stored {
     fn facts(&self) -> Facts {
-        Facts { status: self.status, sms_count: self.sms.len(), cancel_allowed_at_ms: self.cancel_allowed_at_ms, expires_at_ms: self.expires_at_ms }
+        Facts {
+            status: self.status,
+            sms_count: self.sms.len(),
+            cancel_allowed_at_ms: self.cancel_allowed_at_ms,
+            expires_at_ms: self.expires_at_ms,
+        }
     }
 
     fn view(&self) -> View {
@@ -71,9 +81,13 @@ pub enum Op {
     /// Load the state (from D1 on first use) and arm the expiry alarm.
     Init,
     Get,
-    Sms { sms: SmsEntry },
+    Sms {
+        sms: SmsEntry,
+    },
     /// complete, cancel or retry.
-    Set { command: Command },
+    Set {
+        command: Command,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -123,7 +137,9 @@ impl Activation {
             return Ok(Some(s));
         }
         let db = self.env.d1("DB")?;
-        let row = activations::activation(&db, id).await.map_err(|e| worker::Error::RustError(e.to_string()))?;
+        let row = activations::activation(&db, id)
+            .await
+            .map_err(|e| worker::Error::RustError(e.to_string()))?;
         let Some(row) = row else { return Ok(None) };
         // Another event may have initialised the object while D1 answered.
         if let Some(s) = self.stored().await? {
@@ -148,7 +164,13 @@ impl Activation {
 
     /// Applies one command and stores the result before returning; `Ok(Err(_))` when the
     /// rules refuse it (nothing changes).
-    async fn transition(&self, s: &mut Stored, command: Command, sms: Option<SmsEntry>, now: i64) -> Result<std::result::Result<(), Refusal>> {
+    async fn transition(
+        &self,
+        s: &mut Stored,
+        command: Command,
+        sms: Option<SmsEntry>,
+        now: i64,
+    ) -> Result<std::result::Result<(), Refusal>> {
         let t = match apply(&s.facts(), command, now) {
             Ok(t) => t,
             Err(r) => return Ok(Err(r)),
@@ -186,13 +208,13 @@ impl Activation {
             event_type,
             object_id: &s.id,
             version: s.version,
-            data: serde_json::json!({
-                "activation_id": s.id,
-                "status": s.status.as_str(),
-                "number": s.number,
-                "sms": latest.map(|m| m.text.as_str()),
-                "code": latest.and_then(|m| m.code.as_deref()),
-            }),
+            data: events::activation(
+                &s.id,
+                s.status.as_str(),
+                &s.number,
+                latest.map(|m| m.text.as_str()),
+                latest.and_then(|m| m.code.as_deref()),
+            ),
         });
         let has_event = event.is_some();
         let sync = ActivationSync {
@@ -207,12 +229,12 @@ impl Activation {
             event,
         };
         if let Err(e) = activations::sync_state(&db, &sync).await {
-            console_error!("activation {} D1 sync failed (retried by alarm): {}", s.id, e.internal.as_deref().unwrap_or(&e.message));
+            console_error!("activation {} D1 sync failed (retried by alarm): {e}", s.id);
             return Ok(());
         }
         if has_event {
-            if let Err(e) = webhooks::kick(&self.env, &s.account_id).await {
-                console_error!("webhook kick: {}", e.internal.as_deref().unwrap_or(&e.message));
+            if let Err(e) = webhook_dispatcher::kick(&self.env, &s.account_id).await {
+                console_error!("webhook kick: {}", e.detail());
             }
         }
         // Other events may have moved on meanwhile: record only what was synced.
@@ -228,7 +250,11 @@ impl Activation {
     /// One alarm: at expiry while live, sooner while D1 lags behind.
     async fn schedule(&self, s: &Stored) -> Result<()> {
         let now = now_ms();
-        let mut at = if s.status.is_terminal() { None } else { Some(s.expires_at_ms) };
+        let mut at = if s.status.is_terminal() {
+            None
+        } else {
+            Some(s.expires_at_ms)
+        };
         if s.synced_version < s.version {
             let retry = now + SYNC_RETRY_MS;
             at = Some(at.map_or(retry, |a| a.min(retry)));
@@ -241,7 +267,9 @@ impl Activation {
 
     async fn handle(&self, call: Call) -> Result<Outcome> {
         let now = now_ms();
-        let Some(mut s) = self.load(&call.id).await? else { return Ok(Outcome::NotFound) };
+        let Some(mut s) = self.load(&call.id).await? else {
+            return Ok(Outcome::NotFound);
+        };
         self.catch_up(&mut s, now).await?;
         let result = match call.op {
             Op::Init | Op::Get => Ok(()),
@@ -249,11 +277,14 @@ impl Activation {
                 if s.sms.iter().any(|e| e.id == sms.id) {
                     Ok(()) // redelivery of an SMS the object already has
                 } else {
-                    self.transition(&mut s, Command::Sms, Some(sms), now).await?
+                    self.transition(&mut s, Command::Sms, Some(sms), now)
+                        .await?
                 }
             }
             // Not the customer's to send: only the supplier's SMS and the clock.
-            Op::Set { command: Command::Sms | Command::Expire } => Ok(()),
+            Op::Set {
+                command: Command::Sms | Command::Expire,
+            } => Ok(()),
             Op::Set { command } => self.transition(&mut s, command, None, now).await?,
         };
         // The new state is stored; D1 follows.
@@ -264,7 +295,10 @@ impl Activation {
         self.schedule(&latest).await?;
         Ok(match result {
             Ok(()) => Outcome::Ok { view: s.view() },
-            Err(refusal) => Outcome::Refused { refusal, view: s.view() },
+            Err(refusal) => Outcome::Refused {
+                refusal,
+                view: s.view(),
+            },
         })
     }
 }
@@ -283,7 +317,9 @@ impl DurableObject for Activation {
     }
 
     async fn alarm(&self) -> Result<Response> {
-        let Some(mut s) = self.stored().await? else { return Response::ok("no state") };
+        let Some(mut s) = self.stored().await? else {
+            return Response::ok("no state");
+        };
         self.catch_up(&mut s, now_ms()).await?;
         self.sync(&s).await?;
         let latest = self.stored().await?.unwrap_or(s);
@@ -293,17 +329,37 @@ impl DurableObject for Activation {
 }
 
 /// Sends one command to an activation's object (Worker side).
-pub async fn call(env: &Env, activation_id: &str, op: Op) -> std::result::Result<Outcome, ApiError> {
-    let fail = |what: &str, e: worker::Error| ApiError::internal(format!("activation object {what}: {e}"));
-    let body = serde_json::to_string(&Call { id: activation_id.to_owned(), op }).map_err(|e| ApiError::internal(format!("encode command: {e}")))?;
+pub async fn call(
+    env: &Env,
+    activation_id: &str,
+    op: Op,
+) -> std::result::Result<Outcome, AppError> {
+    let fail =
+        |what: &str, e: worker::Error| AppError::internal(format!("activation object {what}: {e}"));
+    let body = serde_json::to_string(&Call {
+        id: activation_id.to_owned(),
+        op,
+    })
+    .map_err(|e| AppError::internal(format!("encode command: {e}")))?;
     let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(JsValue::from_str(&body)));
-    let req = Request::new_with_init("https://activation.internal/command", &init).map_err(|e| fail("request", e))?;
-    let stub = env.durable_object("ACTIVATION").and_then(|ns| ns.id_from_name(activation_id)?.get_stub()).map_err(|e| fail("stub", e))?;
-    let mut res = stub.fetch_with_request(req).await.map_err(|e| fail("fetch", e))?;
+    init.with_method(Method::Post)
+        .with_body(Some(JsValue::from_str(&body)));
+    let req = Request::new_with_init("https://activation.internal/command", &init)
+        .map_err(|e| fail("request", e))?;
+    let stub = env
+        .durable_object("ACTIVATION")
+        .and_then(|ns| ns.id_from_name(activation_id)?.get_stub())
+        .map_err(|e| fail("stub", e))?;
+    let mut res = stub
+        .fetch_with_request(req)
+        .await
+        .map_err(|e| fail("fetch", e))?;
     if res.status_code() != 200 {
         let text = res.text().await.unwrap_or_default();
-        return Err(ApiError::internal(format!("activation object answered {}: {text}", res.status_code())));
+        return Err(AppError::internal(format!(
+            "activation object answered {}: {text}",
+            res.status_code()
+        )));
     }
     res.json::<Outcome>().await.map_err(|e| fail("answer", e))
 }

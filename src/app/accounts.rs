@@ -1,0 +1,71 @@
+//! Accounts and API keys: who is calling, the operator's account and key management.
+use super::App;
+use crate::domain::error::AppError;
+use crate::domain::ids::{AccountId, KeyHash};
+use crate::store::accounts::{self as store, Revocation};
+pub use crate::store::accounts::{NewKey, Profile};
+
+/// The account behind a live key, or 401 (unknown and revoked keys alike, so the answer
+/// reveals nothing about which).
+pub async fn authenticate(app: &App, key: &KeyHash) -> Result<AccountId, AppError> {
+    let principal = store::find_by_key_hash(&app.db()?, key.as_str()).await?;
+    principal
+        .map(|p| AccountId(p.account_id))
+        .ok_or_else(AppError::unauthorized)
+}
+
+/// Hot routes fold the key check into their first query (`store::accounts::LIVE_KEY_ACCOUNT`);
+/// when that query finds nothing, this tells why: 401 if the key is not live, else
+/// `missing`. Only the failure path pays the second round trip.
+pub async fn unauthorized_or(app: &App, key: &KeyHash, missing: AppError) -> AppError {
+    match authenticate(app, key).await {
+        Ok(_) => missing,
+        Err(e) => e,
+    }
+}
+
+/// An account as the operator names it: 404 when there is none.
+pub async fn existing(app: &App, account_id: &str) -> Result<AccountId, AppError> {
+    if store::exists(&app.db()?, account_id).await? {
+        Ok(AccountId(account_id.to_owned()))
+    } else {
+        Err(AppError::not_found("account"))
+    }
+}
+
+pub struct CreatedAccount {
+    pub account_id: String,
+    pub name: String,
+    pub key: NewKey,
+}
+
+/// Creates an account, its empty wallet (in the deployment's currency) and its first key.
+pub async fn create_account(app: &App, name: String) -> Result<CreatedAccount, AppError> {
+    let db = app.db()?;
+    let (account_id, key) =
+        store::create_account(&db, &name, &app.config.currency, app.now_ms).await?;
+    Ok(CreatedAccount {
+        account_id,
+        name,
+        key,
+    })
+}
+
+/// A new key for an existing account (404 when there is none).
+pub async fn create_key(app: &App, account_id: &str) -> Result<NewKey, AppError> {
+    let key = store::create_key(&app.db()?, account_id, app.now_ms).await?;
+    key.ok_or_else(|| AppError::not_found("account"))
+}
+
+/// Revokes a key at once (revoking a revoked key is no error; an unknown key is 404).
+pub async fn revoke_key(app: &App, key_id: &str) -> Result<(), AppError> {
+    match store::revoke_key(&app.db()?, key_id, app.now_ms).await? {
+        Revocation::Revoked | Revocation::AlreadyRevoked => Ok(()),
+        Revocation::NoSuchKey => Err(AppError::not_found("key")),
+    }
+}
+
+pub async fn profile(app: &App, account: &AccountId) -> Result<Profile, AppError> {
+    let profile = store::profile(&app.db()?, account.as_str()).await?;
+    profile.ok_or_else(|| AppError::not_found("account"))
+}

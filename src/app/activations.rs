@@ -1,0 +1,219 @@
+//! Activations: buying a number for one service's SMS, its status, and the customer's
+//! status changes (complete, cancel, retry), which its Durable Object applies.
+use super::catalog::{self, Offer};
+use super::idempotency::{self, Answer, Idem};
+use super::{accounts, App};
+use crate::domain::activation::{Command, Refusal};
+use crate::domain::error::{AppError, Code};
+use crate::domain::ids::{new_id, AccountId, KeyHash};
+use crate::domain::money::Money;
+use crate::domain::time::rfc3339;
+pub use crate::durable::activation_object::View;
+use crate::durable::activation_object::{self, Op, Outcome};
+use crate::store::activations::{self as store, NewActivation};
+use crate::store::batch;
+use std::future::Future;
+use worker::console_error;
+
+/// A purchase (or a rent) tries this many free numbers when parallel buyers take the ones
+/// it picked.
+const PICK_ATTEMPTS: usize = 6;
+
+/// What one try at taking a picked number came to.
+pub(super) enum Took<T> {
+    Done(T),
+    /// A parallel buyer took the number first: pick another.
+    Lost,
+}
+
+/// The one pick-and-retry loop of buy and rent: picks a free number (`none` when there is
+/// none), tries to take it, and picks again when a parallel buyer was faster.
+pub(super) async fn take_a_free_number<C, T, P, PF, B, BF>(
+    mut pick: P,
+    mut take: B,
+    none: impl Fn() -> AppError,
+    raced: &str,
+) -> Result<T, AppError>
+where
+    P: FnMut() -> PF,
+    PF: Future<Output = Result<Option<C>, AppError>>,
+    B: FnMut(C) -> BF,
+    BF: Future<Output = Result<Took<T>, AppError>>,
+{
+    for _ in 0..PICK_ATTEMPTS {
+        let candidate = pick().await?.ok_or_else(&none)?;
+        if let Took::Done(t) = take(candidate).await? {
+            return Ok(t);
+        }
+    }
+    Err(AppError::new(Code::NoNumbers, raced))
+}
+
+pub struct BuyOrder {
+    pub country: String,
+    pub service: String,
+    pub operator: Option<String>,
+    pub max_price: Option<Money>,
+}
+
+/// A bought activation, as it starts.
+pub struct Bought {
+    pub activation_id: String,
+    pub number: String,
+    pub service: String,
+    pub country: String,
+    pub operator: String,
+    pub cost: Money,
+    pub expires_at_ms: i64,
+    pub cancel_allowed_at_ms: i64,
+}
+
+/// Buys the cheapest free number for (country, service[, operator]). The charge, the lease
+/// on the number, the activation row and the stored answer commit in one D1 batch.
+pub async fn buy(
+    app: &App,
+    account: &AccountId,
+    order: BuyOrder,
+    idem: Idem<'_, Bought>,
+) -> Result<Answer<Bought>, AppError> {
+    let offer = catalog::resolve_offer(
+        app,
+        &order.country,
+        &order.service,
+        order.operator.as_deref(),
+    )
+    .await?;
+    let answer = idempotency::run(app, idem, |done| async move {
+        let db = app.db()?;
+        let o = &offer;
+        if !store::is_offered(&db, &o.country, &o.service, o.operator.as_deref()).await? {
+            return Err(AppError::of(Code::NotOffered));
+        }
+        let (db, done) = (&db, &done);
+        take_a_free_number(
+            || async move {
+                Ok(store::pick_for_activation(
+                    db,
+                    &o.country,
+                    &o.service,
+                    o.operator.as_deref(),
+                    app.now_ms,
+                )
+                .await?)
+            },
+            |candidate| async move {
+                if let Some(max) = order.max_price {
+                    if candidate.cost > max.minor() {
+                        let m = format!(
+                            "the cheapest available number costs {}, above max_price {}",
+                            Money::from_minor(candidate.cost),
+                            max
+                        );
+                        return Err(AppError::new(Code::PriceAboveMax, m));
+                    }
+                }
+                let bought = Bought {
+                    activation_id: new_id("act")?,
+                    number: candidate.number.clone(),
+                    service: o.service.clone(),
+                    country: o.country.clone(),
+                    operator: candidate.operator.clone(),
+                    cost: Money::from_minor(candidate.cost),
+                    expires_at_ms: app.now_ms + app.config.activation_lifetime_ms,
+                    cancel_allowed_at_ms: app.now_ms + app.config.activation_cancel_lock_ms,
+                };
+                let new = NewActivation {
+                    id: &bought.activation_id,
+                    account_id: account.as_str(),
+                    candidate: &candidate,
+                    country: &o.country,
+                    service: &o.service,
+                    created_at_ms: app.now_ms,
+                    cancel_allowed_at_ms: bought.cancel_allowed_at_ms,
+                    expires_at_ms: bought.expires_at_ms,
+                };
+                let mut statements = store::buy_statements(db, &new)?;
+                statements.extend(done.statement(db, &bought, None)?);
+                match batch(db, statements).await {
+                    Ok(_) => Ok(Took::Done(bought)),
+                    Err(e) if store::lost_the_number(&e) => Ok(Took::Lost),
+                    Err(e) => Err(e.into()),
+                }
+            },
+            || no_numbers(&offer, "numbers"),
+            "the free numbers were taken by parallel purchases; try again",
+        )
+        .await
+    })
+    .await?;
+    if let Answer::Fresh(bought) = &answer {
+        // Arms the expiry alarm now; if this fails the object initialises on its first event.
+        let id = &bought.activation_id;
+        if let Err(e) = activation_object::call(&app.env, id, Op::Init).await {
+            console_error!("activation {id} init failed: {}", e.detail());
+        }
+    }
+    Ok(answer)
+}
+
+pub(super) fn no_numbers(offer: &Offer, what: &str) -> AppError {
+    let m = format!(
+        "no free {} {what} in {} right now",
+        offer.service, offer.country
+    );
+    AppError::new(Code::NoNumbers, m)
+}
+
+/// The caller's activation, or 404 (another account's id looks the same as no id).
+async fn owned(app: &App, key: &KeyHash, id: &str) -> Result<(), AppError> {
+    if store::owned_by_key(&app.db()?, id, key.as_str()).await? {
+        Ok(())
+    } else {
+        Err(accounts::unauthorized_or(app, key, AppError::not_found("activation")).await)
+    }
+}
+
+/// The activation as its object holds it (authoritative).
+pub async fn status(app: &App, key: &KeyHash, id: &str) -> Result<View, AppError> {
+    owned(app, key, id).await?;
+    match activation_object::call(&app.env, id, Op::Get).await? {
+        Outcome::Ok { view } | Outcome::Refused { view, .. } => Ok(view),
+        Outcome::NotFound => Err(AppError::not_found("activation")),
+    }
+}
+
+fn refusal_error(r: Refusal) -> AppError {
+    match r {
+        Refusal::AlreadyTerminal { status } => AppError::new(
+            Code::ActivationEnded,
+            format!(
+                "the activation has already ended: it is {}",
+                status.as_str()
+            ),
+        ),
+        Refusal::CancelTooEarly { allowed_at_ms } => AppError::new(
+            Code::CancelTooEarly,
+            format!("cancel is allowed from {}", rfc3339(allowed_at_ms)),
+        ),
+        Refusal::SmsAlreadyReceived => AppError::of(Code::SmsAlreadyReceived),
+        Refusal::NoSmsYet => AppError::new(
+            Code::NoSmsYet,
+            "no SMS has been received yet: wait for one, or cancel",
+        ),
+    }
+}
+
+/// Complete, cancel or retry: the new state, or the rule that refuses it.
+pub async fn set_status(
+    app: &App,
+    key: &KeyHash,
+    id: &str,
+    command: Command,
+) -> Result<View, AppError> {
+    owned(app, key, id).await?;
+    match activation_object::call(&app.env, id, Op::Set { command }).await? {
+        Outcome::Ok { view } => Ok(view),
+        Outcome::Refused { refusal, .. } => Err(refusal_error(refusal)),
+        Outcome::NotFound => Err(AppError::not_found("activation")),
+    }
+}

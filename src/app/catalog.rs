@@ -1,0 +1,362 @@
+//! The catalog (countries, services, operators, prices), the number inventory and the
+//! suppliers; price lists with stock, cached per isolate for `PRICES_CACHE_SECS`.
+use super::App;
+use crate::config::server_key;
+use crate::domain::error::{AppError, Code};
+use crate::domain::ids::new_id;
+use crate::domain::phone::{Phone, PlusSign};
+use crate::domain::time::rfc3339;
+use crate::store::catalog as store;
+pub use crate::store::catalog::{Named, Operator, PriceRow, RentPriceRow};
+use crate::store::{batch, changes, ConstraintKind, StoreError};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+pub async fn countries(app: &App) -> Result<Vec<Named>, AppError> {
+    Ok(store::countries(&app.db()?).await?)
+}
+
+pub async fn services(app: &App) -> Result<Vec<Named>, AppError> {
+    Ok(store::services(&app.db()?).await?)
+}
+
+/// Whether `input` names this operator: its id, or its name in any case.
+pub fn operator_matches(operator: &Operator, input: &str) -> bool {
+    operator.id == input || operator.name.eq_ignore_ascii_case(input)
+}
+
+/// The operator `input` names among `operators` (of `country`, if given): by id first,
+/// then by name. The one rule for "operator by id or name".
+pub fn find_operator<'a>(
+    operators: &'a [Operator],
+    country: Option<&str>,
+    input: &str,
+) -> Option<&'a Operator> {
+    let input = input.trim();
+    let candidates = || {
+        operators
+            .iter()
+            .filter(move |o| country.is_none_or(|c| o.country == c))
+    };
+    candidates()
+        .find(|o| o.id == input)
+        .or_else(|| candidates().find(|o| operator_matches(o, input)))
+}
+
+/// A request's (country, service[, operator]) resolved against the catalog.
+pub struct Offer {
+    pub country: String,
+    pub service: String,
+    pub operator: Option<String>,
+}
+
+/// Country by ISO code (any case) or alias, service by code (any case), operator by id or
+/// name ("any" or blank: every operator).
+pub async fn resolve_offer(
+    app: &App,
+    country: &str,
+    service: &str,
+    operator: Option<&str>,
+) -> Result<Offer, AppError> {
+    let db = app.db()?;
+    let country_code = store::resolve_country(&db, country).await?.ok_or_else(|| {
+        AppError::new(
+            Code::UnknownCountry,
+            format!("unknown country '{}'", country.trim()),
+        )
+    })?;
+    let service_code = store::resolve_service(&db, service).await?.ok_or_else(|| {
+        AppError::new(
+            Code::UnknownService,
+            format!("unknown service '{}'", service.trim()),
+        )
+    })?;
+    let wanted = operator
+        .map(str::trim)
+        .filter(|o| !o.is_empty() && !o.eq_ignore_ascii_case("any"));
+    let operator_id = match wanted {
+        None => None,
+        Some(o) => {
+            let operators = store::operators(&db, Some(&country_code)).await?;
+            let found = find_operator(&operators, Some(&country_code), o).ok_or_else(|| {
+                AppError::new(
+                    Code::UnknownOperator,
+                    format!("no operator '{o}' in {country_code}"),
+                )
+            })?;
+            Some(found.id.clone())
+        }
+    };
+    Ok(Offer {
+        country: country_code,
+        service: service_code,
+        operator: operator_id,
+    })
+}
+
+async fn country_param(app: &App, input: Option<&str>) -> Result<Option<String>, AppError> {
+    let Some(c) = input else { return Ok(None) };
+    let code = store::resolve_country(&app.db()?, c).await?;
+    let code =
+        code.ok_or_else(|| AppError::new(Code::UnknownCountry, format!("unknown country '{c}'")))?;
+    Ok(Some(code))
+}
+
+async fn service_param(app: &App, input: Option<&str>) -> Result<Option<String>, AppError> {
+    let Some(s) = input else { return Ok(None) };
+    let code = store::resolve_service(&app.db()?, s).await?;
+    let code =
+        code.ok_or_else(|| AppError::new(Code::UnknownService, format!("unknown service '{s}'")))?;
+    Ok(Some(code))
+}
+
+thread_local! {
+    /// Public price lists per query, reused for `PRICES_CACHE_SECS` by this isolate.
+    static PRICE_CACHE: RefCell<HashMap<String, (i64, Vec<PriceRow>)>> = RefCell::new(HashMap::new());
+}
+
+/// Drops this isolate's cached price lists (after the operator changes the catalog or stock).
+fn forget_prices() {
+    PRICE_CACHE.with(|c| c.borrow_mut().clear());
+}
+
+/// A price list with stock, and whether this isolate's cached copy answered.
+pub struct PriceList {
+    pub rows: Vec<PriceRow>,
+    pub cached: bool,
+}
+
+/// Prices with free stock, for a service and a country (each optional, as given).
+pub async fn prices(
+    app: &App,
+    service: Option<&str>,
+    country: Option<&str>,
+) -> Result<PriceList, AppError> {
+    // Keyed by the query as given, so a cached answer costs no D1 round trip at all (not
+    // even resolving the names); an unknown name is never cached.
+    let cache_key = format!("{}|{}", service.unwrap_or("*"), country.unwrap_or("*"));
+    let now = app.now_ms;
+    let cached = PRICE_CACHE.with(|c| {
+        c.borrow()
+            .get(&cache_key)
+            .filter(|(until, _)| *until > now)
+            .map(|(_, rows)| rows.clone())
+    });
+    if let Some(rows) = cached {
+        return Ok(PriceList { rows, cached: true });
+    }
+    let service = service_param(app, service).await?;
+    let country = country_param(app, country).await?;
+    let rows = store::prices(&app.db()?, service.as_deref(), country.as_deref(), now).await?;
+    if app.config.prices_cache_ms > 0 {
+        let until = now + app.config.prices_cache_ms;
+        PRICE_CACHE.with(|c| c.borrow_mut().insert(cache_key, (until, rows.clone())));
+    }
+    Ok(PriceList {
+        rows,
+        cached: false,
+    })
+}
+
+/// Rent prices with free stock for a service (required), a country and an operator.
+pub async fn rent_prices(
+    app: &App,
+    service: Option<&str>,
+    country: Option<&str>,
+    operator: Option<&str>,
+) -> Result<Vec<RentPriceRow>, AppError> {
+    let service = service_param(app, service)
+        .await?
+        .ok_or_else(|| AppError::invalid("query parameter 'service' is required"))?;
+    let country = country_param(app, country).await?;
+    let db = app.db()?;
+    let rows = store::rent_prices(&db, &service, country.as_deref(), None, app.now_ms).await?;
+    let Some(op) = operator else { return Ok(rows) };
+    let known = store::operators(&db, country.as_deref()).await?;
+    let matching: Vec<&Operator> = known.iter().filter(|o| operator_matches(o, op)).collect();
+    if matching.is_empty() {
+        return Err(AppError::new(
+            Code::UnknownOperator,
+            format!("unknown operator '{op}'"),
+        ));
+    }
+    let offered = |r: &RentPriceRow| {
+        matching
+            .iter()
+            .any(|o| o.country == r.country && o.id == r.operator)
+    };
+    Ok(rows.into_iter().filter(offered).collect())
+}
+
+pub struct CountryIn {
+    pub code: String,
+    pub name: String,
+    pub aliases: Vec<String>,
+}
+
+/// A price for (country, service, operator id), or for a rent of `hours`.
+pub struct PriceIn {
+    pub country: String,
+    pub service: String,
+    pub operator: String,
+    pub hours: Option<i64>,
+    pub cost: i64,
+}
+
+/// A validated catalog update (codes normalised: countries upper-case, services lower-case).
+#[derive(Default)]
+pub struct CatalogUpdate {
+    pub countries: Vec<CountryIn>,
+    /// (code, name)
+    pub services: Vec<(String, String)>,
+    /// (country, id, name)
+    pub operators: Vec<(String, String, String)>,
+    pub prices: Vec<PriceIn>,
+    pub rent_prices: Vec<PriceIn>,
+    /// (country, channel, cost)
+    pub otp_prices: Vec<(String, String, i64)>,
+}
+
+/// Upserts every list given, all or nothing (one D1 batch).
+pub async fn put_catalog(app: &App, update: &CatalogUpdate) -> Result<usize, AppError> {
+    let db = app.db()?;
+    let mut statements = Vec::new();
+    let mut aliases = 0;
+    for c in &update.countries {
+        statements.push(store::upsert_country(&db, &c.code, &c.name)?);
+        for a in &c.aliases {
+            statements.push(store::upsert_alias(&db, a, &c.code)?);
+            aliases += 1;
+        }
+    }
+    for (code, name) in &update.services {
+        statements.push(store::upsert_service(&db, code, name)?);
+    }
+    for (country, id, name) in &update.operators {
+        statements.push(store::upsert_operator(&db, country, id, name)?);
+    }
+    for p in &update.prices {
+        statements.push(store::upsert_price(
+            &db,
+            &p.country,
+            &p.service,
+            &p.operator,
+            p.cost,
+        )?);
+    }
+    for p in &update.rent_prices {
+        let hours = p.hours.unwrap_or(1);
+        statements.push(store::upsert_rent_price(
+            &db,
+            &p.country,
+            &p.service,
+            &p.operator,
+            hours,
+            p.cost,
+        )?);
+    }
+    for (country, channel, cost) in &update.otp_prices {
+        statements.push(store::upsert_otp_price(&db, country, channel, *cost)?);
+    }
+    if !statements.is_empty() {
+        batch(&db, statements).await.map_err(catalog_refusal)?;
+    }
+    forget_prices();
+    Ok(aliases)
+}
+
+fn catalog_refusal(e: StoreError) -> AppError {
+    if matches!(&e, StoreError::Constraint(c) if c.kind == ConstraintKind::ForeignKey) {
+        AppError::invalid(
+            "the catalog references a country, service or operator that does not exist (load it in this request or before)",
+        )
+    } else if e.on_constraint(ConstraintKind::Unique, "operators")
+        || e.on_constraint(ConstraintKind::Unique, "operators_name")
+    {
+        AppError::invalid("two operators of one country have the same name")
+    } else {
+        e.into()
+    }
+}
+
+/// A number to import: as given, resolved here.
+pub struct NumberIn {
+    pub number: String,
+    pub country: String,
+    pub operator: String,
+}
+
+/// Bulk import; a number already in the inventory is skipped (its country, operator and
+/// supplier stay as they were). Countries by code or alias, operators by id or name.
+/// Returns how many were imported.
+pub async fn import_numbers(
+    app: &App,
+    numbers: &[NumberIn],
+    supplier_id: Option<&str>,
+) -> Result<usize, AppError> {
+    let db = app.db()?;
+    if let Some(s) = supplier_id {
+        if !store::supplier_exists(&db, s).await? {
+            return Err(AppError::not_found("supplier"));
+        }
+    }
+    let countries: Vec<String> = store::countries(&db)
+        .await?
+        .into_iter()
+        .map(|c| c.code)
+        .collect();
+    let aliases: HashMap<String, String> = store::all_aliases(&db).await?.into_iter().collect();
+    let operators = store::operators(&db, None).await?;
+    let now = rfc3339(app.now_ms);
+    let mut statements = Vec::with_capacity(numbers.len());
+    for (i, n) in numbers.iter().enumerate() {
+        let phone = Phone::parse(&n.number, PlusSign::Required)
+            .map_err(|e| AppError::invalid(format!("numbers[{i}].number: {e}")))?;
+        let input = n.country.trim();
+        let country = countries
+            .iter()
+            .find(|c| c.eq_ignore_ascii_case(input))
+            .cloned()
+            .or_else(|| aliases.get(&input.to_ascii_lowercase()).cloned())
+            .ok_or_else(|| {
+                let m = format!("numbers[{i}].country: unknown country '{input}'");
+                AppError::new(Code::UnknownCountry, m)
+            })?;
+        let op = n.operator.trim();
+        let operator = find_operator(&operators, Some(&country), op).ok_or_else(|| {
+            let m = format!("numbers[{i}].operator: no operator '{op}' in {country}");
+            AppError::new(Code::UnknownOperator, m)
+        })?;
+        let id = new_id("num")?;
+        statements.push(store::insert_number(
+            &db,
+            &id,
+            phone.e164(),
+            &country,
+            &operator.id,
+            supplier_id,
+            &now,
+        )?);
+    }
+    let results = batch(&db, statements).await?;
+    forget_prices();
+    Ok(results.iter().map(changes).sum::<usize>())
+}
+
+pub struct NewSupplier {
+    pub id: String,
+    pub name: String,
+    /// Shown once: the supplier signs every inbound SMS with it.
+    pub secret: String,
+}
+
+pub async fn create_supplier(app: &App, name: String) -> Result<NewSupplier, AppError> {
+    let id = new_id("sup")?;
+    store::create_supplier(&app.db()?, &id, &name, &rfc3339(app.now_ms)).await?;
+    let key = store::SupplierKey {
+        id: id.clone(),
+        secret_version: 1,
+    };
+    let secret = key.secret(&server_key(&app.env)?);
+    Ok(NewSupplier { id, name, secret })
+}

@@ -1,0 +1,116 @@
+//! Inbound SMS from suppliers: verified, stored once per (supplier, sms_id), and forwarded
+//! to the activation or rent that holds the number.
+use super::App;
+use crate::config::server_key;
+use crate::domain::error::{AppError, Code};
+use crate::domain::ids::new_id;
+use crate::domain::phone::Phone;
+use crate::domain::sms::{extract_code, is_fresh, parse_signature, signed_by, SignatureError};
+use crate::durable::activation_object::{self, Op, Outcome, SmsEntry};
+use crate::store::activations::{self as store, NewSms};
+use crate::store::catalog::supplier_keys;
+
+/// What vouches for an inbound SMS: the `X-Signature` header over the raw body, and the
+/// supplier the request names (if it does).
+pub struct Signed<'a> {
+    pub signature: Option<&'a str>,
+    pub supplier_id: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+pub struct IncomingSms {
+    pub sms_id: String,
+    pub number: Phone,
+    pub from: String,
+    pub text: String,
+    pub received_at: String,
+}
+
+pub struct Received {
+    pub duplicate: bool,
+    pub id: String,
+    pub sms_id: String,
+    /// `activation`, `rent`, or `None` when nothing held the number.
+    pub matched: Option<String>,
+    pub code: Option<String>,
+}
+
+/// Checks the signature on the raw body BEFORE anything is parsed (`parse` runs only for a
+/// verified request) or stored. A redelivery answers `duplicate` and is forwarded again only
+/// if its activation never acknowledged it.
+pub async fn receive(
+    app: &App,
+    signed: Signed<'_>,
+    parse: impl FnOnce() -> Result<IncomingSms, AppError>,
+) -> Result<Received, AppError> {
+    let bad = |e: SignatureError| AppError::new(Code::InvalidSignature, e.to_string());
+    let header = signed
+        .signature
+        .ok_or_else(|| AppError::new(Code::InvalidSignature, "X-Signature header is missing"))?;
+    let signature = parse_signature(header).map_err(bad)?;
+    if !is_fresh(&signature, app.now_ms) {
+        return Err(bad(SignatureError::Stale));
+    }
+    let db = app.db()?;
+    let server_key = server_key(&app.env)?;
+    let suppliers = supplier_keys(&db, signed.supplier_id).await?;
+    let supplier = suppliers
+        .iter()
+        .find(|s| signed_by(&signature, s.secret(&server_key).as_bytes(), signed.body))
+        .ok_or_else(|| bad(SignatureError::Mismatch))?;
+
+    let sms = parse()?;
+    let holder = store::holder(&db, sms.number.e164(), app.now_ms).await?;
+    if let Some(owner) = holder.as_ref().and_then(|h| h.supplier_id.as_deref()) {
+        if owner != supplier.id {
+            return Err(AppError::of(Code::SupplierNotAllowed));
+        }
+    }
+    let target = holder
+        .as_ref()
+        .and_then(|h| h.kind.as_deref().zip(h.object_id.as_deref()));
+    let code = extract_code(&sms.text);
+    let row_id = new_id("sms")?;
+    let new = NewSms {
+        id: &row_id,
+        supplier_id: &supplier.id,
+        sms_id: &sms.sms_id,
+        number: sms.number.e164(),
+        sender: sms.from.trim(),
+        text: &sms.text,
+        code: code.as_deref(),
+        received_at: &sms.received_at,
+        target_kind: target.map(|(kind, _)| kind),
+        target_id: target.map(|(_, id)| id),
+        now_ms: app.now_ms,
+    };
+    let inserted = store::insert_sms(&db, &new).await?;
+    let row = store::sms_by_supplier_id(&db, &supplier.id, &sms.sms_id).await?;
+    let row = row.ok_or_else(|| AppError::internal("inbound SMS row missing after insert"))?;
+    if let (Some("activation"), Some(activation_id), 0) = (
+        row.target_kind.as_deref(),
+        row.target_id.as_deref(),
+        row.delivered,
+    ) {
+        let entry = SmsEntry {
+            id: row.id.clone(),
+            from: row.sender.clone(),
+            text: row.text.clone(),
+            code: row.code.clone(),
+            received_at: row.received_at.clone(),
+        };
+        let outcome =
+            activation_object::call(&app.env, activation_id, Op::Sms { sms: entry }).await?;
+        store::mark_sms(&db, &row.id, matches!(outcome, Outcome::Ok { .. })).await?;
+    }
+    let matched = store::sms_by_supplier_id(&db, &supplier.id, &sms.sms_id)
+        .await?
+        .and_then(|r| r.target_kind);
+    Ok(Received {
+        duplicate: !inserted,
+        id: row.id,
+        sms_id: row.sms_id,
+        matched,
+        code: row.code,
+    })
+}

@@ -1,0 +1,328 @@
+//! Templates, template messages (queued, delivered after the response) and their delivery
+//! receipts, and the sandbox outbox.
+use super::idempotency::{self, Answer, Idem};
+use super::otp::{commit_send, open_session, price, refund, template_error, NewCode};
+use super::{webhooks, App};
+use crate::config::{secret, var};
+use crate::domain::crypto::constant_time_eq;
+use crate::domain::delivery::{twilio_signature, twilio_status};
+use crate::domain::error::{AppError, Code};
+use crate::domain::events;
+use crate::domain::ids::{is_uuid, new_id, new_uuid, AccountId};
+use crate::domain::otp;
+use crate::domain::phone::Phone;
+use crate::domain::template::{Template, Variables};
+use crate::providers::{self, Outgoing, Provider};
+use crate::store::messages::{self as store, NewMessage};
+pub use crate::store::messages::{MessageRow, OutboxRow, TemplateRow};
+use crate::store::wallet::{self, Entry, Kind};
+use crate::store::webhooks::{event_statement, Event};
+use crate::store::{batch, db};
+use worker::{console_error, Date};
+
+/// A stored template and its parsed form.
+pub struct LoadedTemplate {
+    pub row: TemplateRow,
+    pub parsed: Template,
+}
+
+/// A stored template by its UUID: 1512 when it is not one, 1513 when there is none.
+pub async fn find_template(app: &App, id: &str) -> Result<LoadedTemplate, AppError> {
+    if !is_uuid(id) {
+        return Err(AppError::of(Code::InvalidTemplateId));
+    }
+    let row = store::template(&app.db()?, &id.to_ascii_lowercase()).await?;
+    let row = row.ok_or_else(|| AppError::of(Code::TemplateNotFound))?;
+    let parsed = Template::parse(&row.body).map_err(|e| {
+        AppError::internal(format!("stored template {} does not parse: {e}", row.id))
+    })?;
+    Ok(LoadedTemplate { row, parsed })
+}
+
+/// Creates a template (its channel already validated, its body checked here: 2204).
+pub async fn create_template(
+    app: &App,
+    name: String,
+    channel: String,
+    body: String,
+) -> Result<LoadedTemplate, AppError> {
+    let parsed =
+        Template::parse(&body).map_err(|e| AppError::new(Code::InvalidTemplate, e.to_string()))?;
+    let row = TemplateRow {
+        id: new_uuid()?,
+        name,
+        channel,
+        body,
+        created_at: app.now_ms,
+    };
+    store::create_template(&app.db()?, &row).await?;
+    Ok(LoadedTemplate { row, parsed })
+}
+
+/// The newest `limit` sandbox outbox entries, for one phone or all.
+pub async fn outbox(app: &App, to: Option<&Phone>, limit: i64) -> Result<Vec<OutboxRow>, AppError> {
+    Ok(store::outbox(&app.db()?, to.map(Phone::e164), limit).await?)
+}
+
+pub struct MessageOrder {
+    pub phone: Phone,
+    pub template_id: String,
+    pub variables: Variables,
+    /// As requested; checked against the deployment's bounds here.
+    pub expires_in_seconds: Option<i64>,
+}
+
+pub struct Queued {
+    pub message_id: String,
+    pub expires_at: i64,
+}
+
+/// Queues a template message: the message row, the charge, the stored answer and (for a
+/// template with `{code}`, which gets a fresh code checkable as an OTP session with the
+/// message's id) the session, in one batch; delivered after the response.
+pub async fn send(
+    app: &App,
+    account: &AccountId,
+    order: MessageOrder,
+    idem: Idem<'_, Queued>,
+) -> Result<Answer<Queued>, AppError> {
+    let db = app.db()?;
+    let template = find_template(app, order.template_id.trim()).await?;
+    let channel = super::otp::channel(app, Some(&template.row.channel))?;
+    let ttl_secs = super::otp::lifetime(app, order.expires_in_seconds, "expires_in_seconds")?;
+    let code = if template.parsed.has_code() {
+        Some(otp::generate(otp::DEFAULT_LENGTH)?)
+    } else {
+        None
+    };
+    let text = template
+        .parsed
+        .render(code.as_deref(), &order.variables)
+        .map_err(template_error)?;
+    let cost = price(&db, &order.phone, channel).await?;
+    let phone = &order.phone;
+    let (db, template, code_ref) = (&db, &template, &code);
+    let answer = idempotency::run(app, idem, |done| async move {
+        let now = app.now_ms;
+        let message_id = new_id("msg")?;
+        let account_id = account.as_str();
+        let mut statements = Vec::new();
+        let mut expires_at = now + i64::from(ttl_secs) * 1000;
+        if let Some(code) = code_ref {
+            // A code message is an OTP send too: same resend rules, same session checks.
+            let new = NewCode {
+                id: &message_id,
+                account_id,
+                phone,
+                channel,
+                dialect: "message",
+                sender: None,
+                template_id: Some(&template.row.id),
+                payload: None,
+                cost: 0,
+                ttl_secs,
+                code,
+            };
+            let opened = open_session(app, db, &new).await?;
+            expires_at = opened.expires_at;
+            statements.push(opened.insert);
+        }
+        let message = NewMessage {
+            id: &message_id,
+            account_id,
+            template_id: &template.row.id,
+            phone: phone.e164(),
+            channel,
+            session_id: code_ref.as_ref().map(|_| message_id.as_str()),
+            cost,
+            created_at: now,
+            expires_at,
+        };
+        statements.insert(0, store::insert_message(db, &message)?);
+        let charge = Entry {
+            account_id,
+            kind: Kind::MessageSend,
+            amount: -cost,
+            reference: None,
+            object_id: Some(&message_id),
+            description: "template message",
+        };
+        statements.extend(wallet::entry_statements(db, &charge, now)?.1);
+        let queued = Queued {
+            message_id,
+            expires_at,
+        };
+        statements.extend(done.statement(db, &queued, None)?);
+        commit_send(app, db, statements, account_id, phone).await?;
+        Ok(queued)
+    })
+    .await?;
+    if let Answer::Fresh(queued) = &answer {
+        let delivery = Delivery {
+            account_id: account.0.clone(),
+            message_id: queued.message_id.clone(),
+            to: order.phone.e164().to_owned(),
+            channel,
+            text,
+            code,
+            cost,
+        };
+        deliver_later(app, delivery);
+    }
+    Ok(answer)
+}
+
+struct Delivery {
+    account_id: String,
+    message_id: String,
+    to: String,
+    channel: &'static str,
+    text: String,
+    code: Option<String>,
+    cost: i64,
+}
+
+/// Hands the text to the provider after the response; records `sent` or `failed`
+/// (refunded), with its webhook event in the same batch.
+fn deliver_later(app: &App, d: Delivery) {
+    let env = app.env.clone();
+    let config = app.config.clone();
+    app.later(async move {
+        let now = Date::now().as_millis() as i64;
+        let outgoing = Outgoing {
+            to: &d.to,
+            channel: d.channel,
+            sender: None,
+            text: &d.text,
+            code: d.code.as_deref(),
+            object_id: &d.message_id,
+        };
+        let delivered = match providers::configured(&env, &config, d.channel) {
+            Ok(p) => p.deliver(&outgoing, now).await,
+            Err(e) => Err(e),
+        };
+        let Ok(db) = db(&env) else { return };
+        let error = delivered.as_ref().err().map(|e| e.message.clone());
+        if let Some(e) = &error {
+            console_error!("message {} delivery failed: {e}", d.message_id);
+        }
+        let status = if delivered.is_ok() { "sent" } else { "failed" };
+        let event = Event {
+            account_id: &d.account_id,
+            event_type: if delivered.is_ok() {
+                "message.sent"
+            } else {
+                "message.failed"
+            },
+            object_id: &d.message_id,
+            version: 0,
+            data: events::message(&d.message_id, status, &d.to, d.channel, error.as_deref()),
+        };
+        // The new state and its webhook event commit together.
+        let outcome = match &delivered {
+            Ok(pid) => Ok(pid.as_str()),
+            Err(_) => Err(error.as_deref().unwrap_or("not delivered")),
+        };
+        let settled = match (
+            store::settle_message(&db, &d.message_id, outcome, now),
+            event_statement(&db, &event, now),
+        ) {
+            (Ok(settle), Ok(record)) => batch(&db, vec![settle, record]).await,
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        };
+        if delivered.is_err() {
+            refund(
+                &db,
+                &d.account_id,
+                Kind::MessageRefund,
+                d.cost,
+                &d.message_id,
+                now,
+            )
+            .await;
+        }
+        match settled {
+            Ok(_) => {
+                if let Err(e) = webhooks::kick_env(&env, &d.account_id).await {
+                    console_error!("webhook kick: {e}");
+                }
+            }
+            Err(e) => console_error!("message {} state not recorded: {e}", d.message_id),
+        }
+    });
+}
+
+/// A message of the account.
+pub async fn message(app: &App, account: &AccountId, id: &str) -> Result<MessageRow, AppError> {
+    let m = store::message(&app.db()?, account.as_str(), id).await?;
+    m.ok_or_else(|| AppError::not_found("message"))
+}
+
+/// A delivery receipt as the provider sent it: the URL it called, its signature, its fields.
+pub struct TwilioReceipt<'a> {
+    pub url_called: &'a str,
+    pub signature: Option<&'a str>,
+    pub params: &'a [(String, String)],
+}
+
+/// What a receipt changed: nothing (`None`: unknown message, or a status we do not track),
+/// or the message's new status.
+pub struct Applied {
+    pub message_id: String,
+    pub status: &'static str,
+}
+
+/// Applies Twilio's message status callback, authenticated by `X-Twilio-Signature` over the
+/// configured callback URL and the form fields. A wrong or missing signature → 403 and
+/// nothing changes; a `failed` receipt records `message.failed` for the webhook.
+pub async fn twilio_receipt(app: &App, r: TwilioReceipt<'_>) -> Result<Option<Applied>, AppError> {
+    let forbidden = || AppError::new(Code::Forbidden, "invalid X-Twilio-Signature");
+    let token = secret(&app.env, "TWILIO_AUTH_TOKEN").map_err(|_| forbidden())?;
+    // Twilio signs the URL it called: the configured public URL, else the one we were reached at.
+    let url =
+        var(&app.env, "TWILIO_STATUS_CALLBACK_URL").unwrap_or_else(|| r.url_called.to_owned());
+    let presented = r.signature.ok_or_else(forbidden)?;
+    if !constant_time_eq(
+        presented.as_bytes(),
+        twilio_signature(&token, &url, r.params).as_bytes(),
+    ) {
+        return Err(forbidden());
+    }
+    let field = |name: &str| {
+        r.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let (Some(sid), Some(status)) = (
+        field("MessageSid"),
+        field("MessageStatus").or(field("SmsStatus")),
+    ) else {
+        return Err(AppError::invalid(
+            "MessageSid and MessageStatus are required",
+        ));
+    };
+    let Some(ours) = twilio_status(status) else {
+        return Ok(None);
+    };
+    let error = field("ErrorCode").map(|code| format!("twilio error {code}"));
+    let db = app.db()?;
+    let Some(m) = store::apply_receipt(&db, sid, ours, error.as_deref(), app.now_ms).await? else {
+        return Ok(None);
+    };
+    if ours == "failed" {
+        let event = Event {
+            account_id: &m.account_id,
+            event_type: "message.failed",
+            object_id: &m.id,
+            version: 0,
+            data: events::message(&m.id, "failed", &m.phone, &m.channel, error.as_deref()),
+        };
+        batch(&db, vec![event_statement(&db, &event, app.now_ms)?]).await?;
+        webhooks::kick_soon(app, &m.account_id);
+    }
+    Ok(Some(Applied {
+        message_id: m.id,
+        status: ours,
+    }))
+}

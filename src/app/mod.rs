@@ -1,0 +1,67 @@
+//! The application layer: one module per capability, one async function per operation.
+//! An operation takes typed, already-parsed input (domain newtypes) and the `App` context,
+//! and returns a typed result or an `AppError` (`domain::error`). It knows nothing of HTTP:
+//! no JSON values, headers, envelopes or status codes. The front doors (`http::dialects`)
+//! parse their wire format, call one operation and render its answer.
+//!
+//! Below it: `store` (D1/KV, all SQL), `durable` (Durable Objects), `providers` (delivery).
+pub mod accounts;
+pub mod activations;
+pub mod catalog;
+mod error;
+pub mod idempotency;
+pub mod inbound;
+pub mod messages;
+pub mod otp;
+pub mod rents;
+pub mod wallet;
+pub mod webhooks;
+
+use crate::config::Config;
+use crate::domain::error::AppError;
+use std::future::Future;
+use std::rc::Rc;
+use worker::{Context, D1Database, Env};
+
+/// What an operation may use: the bindings, the deployment's settings and the request's
+/// clock (one `now` per request, so every row it writes agrees).
+pub struct App {
+    pub env: Env,
+    pub wctx: Context,
+    pub config: Rc<Config>,
+    pub now_ms: i64,
+    /// A failure to inject, in tests only (see `Fault`).
+    pub fault: Option<Fault>,
+}
+
+/// Failures the integration tests inject into the idempotency entry point, to prove that a
+/// money-moving request is charged once and stays replayable. Honoured only when the
+/// `TEST_FAULTS` var is "1"; the request names one in `X-Test-Fault`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The work committed (money and stored answer), then the request failed.
+    AfterCommit,
+    /// Storing the answer fails inside the money batch (so the batch rolls back).
+    CompleteRecord,
+}
+
+impl Fault {
+    pub fn parse(name: &str) -> Option<Fault> {
+        match name {
+            "after_commit" => Some(Fault::AfterCommit),
+            "complete_record" => Some(Fault::CompleteRecord),
+            _ => None,
+        }
+    }
+}
+
+impl App {
+    pub fn db(&self) -> Result<D1Database, AppError> {
+        Ok(crate::store::db(&self.env)?)
+    }
+
+    /// Runs `work` after the response is sent.
+    pub fn later(&self, work: impl Future<Output = ()> + 'static) {
+        self.wctx.wait_until(work);
+    }
+}

@@ -1,0 +1,124 @@
+//! Rents: a number held for hours, every SMS to it kept; charged at once.
+use super::activations::{no_numbers, take_a_free_number, Took};
+use super::catalog;
+use super::idempotency::{self, Answer, Idem};
+use super::App;
+use crate::domain::error::{AppError, Code};
+use crate::domain::ids::{new_id, AccountId};
+use crate::domain::money::Money;
+use crate::store::activations::{self as store, NewRent};
+pub use crate::store::activations::{RentRow, SmsRow};
+use crate::store::batch;
+use crate::store::wallet::{balance_after_of, balance_after_statement};
+
+pub struct RentOrder {
+    pub country: String,
+    pub service: String,
+    pub operator: Option<String>,
+    /// The rent's duration; `None` for the shortest offered.
+    pub hours: Option<i64>,
+}
+
+pub struct Rented {
+    pub id: String,
+    pub number: String,
+    pub service: String,
+    pub country: String,
+    pub operator: String,
+    pub hours: i64,
+    pub cost: Money,
+    pub expires_at_ms: i64,
+    /// The wallet's balance right after the charge.
+    pub balance_after: Money,
+}
+
+/// Holds a free number for the rent's duration. The charge (ledger kind `rent`), the lease,
+/// the rent row and the stored answer commit in one batch, which also reads the balance
+/// after the charge (no round trip after the commit); 402 when the wallet cannot pay.
+pub async fn rent(
+    app: &App,
+    account: &AccountId,
+    order: RentOrder,
+    idem: Idem<'_, Rented>,
+) -> Result<Answer<Rented>, AppError> {
+    let offer = catalog::resolve_offer(
+        app,
+        &order.country,
+        &order.service,
+        order.operator.as_deref(),
+    )
+    .await?;
+    let hours = order.hours;
+    idempotency::run(app, idem, |done| async move {
+        let db = app.db()?;
+        let o = &offer;
+        if !store::is_rent_offered(&db, &o.country, &o.service, o.operator.as_deref(), hours)
+            .await?
+        {
+            let m = "no rent price for this service, country, operator and duration";
+            return Err(AppError::new(Code::NotOffered, m));
+        }
+        let (db, done) = (&db, &done);
+        take_a_free_number(
+            || async move {
+                let op = o.operator.as_deref();
+                Ok(store::pick_for_rent(db, &o.country, &o.service, op, hours, app.now_ms).await?)
+            },
+            |chosen| async move {
+                let mut rented = Rented {
+                    id: new_id("rent")?,
+                    number: chosen.number.clone(),
+                    service: o.service.clone(),
+                    country: o.country.clone(),
+                    operator: chosen.operator.clone(),
+                    hours: chosen.hours,
+                    cost: Money::from_minor(chosen.cost),
+                    expires_at_ms: app.now_ms + chosen.hours * 3_600_000,
+                    balance_after: Money::ZERO,
+                };
+                let new = NewRent {
+                    id: &rented.id,
+                    account_id: account.as_str(),
+                    offer: &chosen,
+                    country: &o.country,
+                    service: &o.service,
+                    now_ms: app.now_ms,
+                    expires_at_ms: rented.expires_at_ms,
+                };
+                let (tx_id, mut statements) = store::rent_statements(db, &new)?;
+                statements.extend(done.statement(db, &rented, Some(&tx_id))?);
+                statements.push(balance_after_statement(db, &tx_id)?);
+                match batch(db, statements).await {
+                    Ok(results) => {
+                        rented.balance_after = Money::from_minor(balance_after_of(&results)?);
+                        Ok(Took::Done(rented))
+                    }
+                    Err(e) if store::lost_the_number(&e) => Ok(Took::Lost),
+                    Err(e) => Err(e.into()),
+                }
+            },
+            || no_numbers(&offer, "numbers to rent"),
+            "the free numbers were taken by parallel rents; try again",
+        )
+        .await
+    })
+    .await
+}
+
+/// A rent of the account and every SMS its number received.
+pub struct RentView {
+    pub rent: RentRow,
+    pub sms: Vec<SmsRow>,
+    pub active: bool,
+}
+
+pub async fn status(app: &App, account: &AccountId, id: &str) -> Result<RentView, AppError> {
+    let db = app.db()?;
+    let rent = store::rent(&db, id)
+        .await?
+        .filter(|r| r.account_id == account.as_str());
+    let rent = rent.ok_or_else(|| AppError::not_found("rent"))?;
+    let sms = store::rent_sms(&db, id).await?;
+    let active = app.now_ms < rent.expires_at;
+    Ok(RentView { rent, sms, active })
+}

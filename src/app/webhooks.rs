@@ -1,0 +1,105 @@
+//! The account's webhook endpoint, its delivery log and redelivery; waking the account's
+//! dispatcher (a Durable Object) when events were recorded.
+use super::App;
+use crate::config::server_key;
+use crate::domain::error::{AppError, Code};
+use crate::domain::ids::AccountId;
+use crate::domain::pagination::Page;
+use crate::domain::webhook::validate_url;
+use crate::durable::webhook_dispatcher;
+use crate::store::webhooks as store;
+pub use crate::store::webhooks::DeliveryRow;
+use worker::{console_error, Env};
+
+/// Wakes the account's dispatcher after the response is sent.
+pub fn kick_soon(app: &App, account_id: &str) {
+    let env = app.env.clone();
+    let account_id = account_id.to_owned();
+    app.later(async move {
+        if let Err(e) = kick_env(&env, &account_id).await {
+            console_error!("webhook kick: {}", e.detail());
+        }
+    });
+}
+
+/// Wakes the account's dispatcher now (best effort: an event that is not kicked goes out
+/// with the next one, or at the dispatcher's next alarm).
+pub async fn kick_env(env: &Env, account_id: &str) -> Result<(), AppError> {
+    webhook_dispatcher::kick(env, account_id).await
+}
+
+/// An endpoint as shown to its account: the URL and its signing secret (derived, never
+/// stored).
+pub struct EndpointView {
+    pub url: String,
+    pub secret: String,
+    pub updated_at: i64,
+}
+
+fn view(app: &App, e: &store::Endpoint) -> Result<EndpointView, AppError> {
+    let secret = e.secret(&server_key(&app.env)?);
+    Ok(EndpointView {
+        url: e.url.clone(),
+        secret,
+        updated_at: e.updated_at,
+    })
+}
+
+pub async fn endpoint(app: &App, account: &AccountId) -> Result<EndpointView, AppError> {
+    match store::endpoint(&app.db()?, account.as_str()).await? {
+        Some(e) => view(app, &e),
+        None => Err(AppError::of(Code::NoWebhookEndpoint)),
+    }
+}
+
+/// Sets the endpoint (keeping its secret unless asked to rotate) and wakes the dispatcher,
+/// so events recorded while there was no endpoint go out now.
+pub async fn set_endpoint(
+    app: &App,
+    account: &AccountId,
+    url: &str,
+    rotate_secret: bool,
+) -> Result<EndpointView, AppError> {
+    let url = url.trim();
+    validate_url(url, app.config.webhook_allow_local_http)
+        .map_err(|m| AppError::new(Code::InvalidWebhookUrl, m))?;
+    let db = app.db()?;
+    let secret_version = match store::endpoint(&db, account.as_str()).await? {
+        Some(existing) => existing.secret_version + i64::from(rotate_secret),
+        None => 1,
+    };
+    let endpoint = store::Endpoint {
+        account_id: account.0.clone(),
+        url: url.to_owned(),
+        secret_version,
+        updated_at: app.now_ms,
+    };
+    store::set_endpoint(&db, &endpoint).await?;
+    kick_env(&app.env, account.as_str()).await?;
+    view(app, &endpoint)
+}
+
+pub async fn delete_endpoint(app: &App, account: &AccountId) -> Result<(), AppError> {
+    if store::delete_endpoint(&app.db()?, account.as_str()).await? {
+        Ok(())
+    } else {
+        Err(AppError::of(Code::NoWebhookEndpoint))
+    }
+}
+
+/// Every delivery attempt for the account, newest first, with the total.
+pub async fn deliveries(
+    app: &App,
+    account: &AccountId,
+    page: Page,
+) -> Result<(Vec<DeliveryRow>, u64), AppError> {
+    Ok(store::deliveries(&app.db()?, account.as_str(), page).await?)
+}
+
+/// Puts an event of the account back in the queue and wakes the dispatcher.
+pub async fn redeliver(app: &App, account: &AccountId, event_id: &str) -> Result<(), AppError> {
+    if !store::redeliver(&app.db()?, account.as_str(), event_id).await? {
+        return Err(AppError::not_found("event"));
+    }
+    kick_env(&app.env, account.as_str()).await
+}

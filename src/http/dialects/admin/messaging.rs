@@ -1,0 +1,78 @@
+//! Operator routes for the OTP side: templates, the sandbox outbox.
+use crate::app::messages;
+use crate::domain::error::{AppError, Code};
+use crate::domain::otp::{known_channel, CHANNELS};
+use crate::domain::phone::{Phone, PlusSign};
+use crate::domain::time::rfc3339;
+use crate::http::input::label;
+use crate::http::server::Ctx;
+use crate::http::{auth, Reply};
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Deserialize)]
+struct NewTemplate {
+    name: String,
+    channel: String,
+    body: String,
+}
+
+/// `POST /admin/templates {"name","channel","body"}` → 201 `{"template_id",…}`
+pub async fn create_template(ctx: &Ctx) -> Result<Reply, AppError> {
+    auth::admin(ctx)?;
+    let input: NewTemplate = ctx.json()?;
+    let name = label("name", &input.name)?;
+    let channel = known_channel(&input.channel).ok_or_else(|| {
+        let m = format!("'channel' must be one of: {}", CHANNELS.join(", "));
+        AppError::new(Code::InvalidChannel, m)
+    })?;
+    let t = messages::create_template(&ctx.app, name, channel.to_owned(), input.body).await?;
+    Ok(Reply::json(
+        201,
+        &json!({
+            "template_id": t.row.id,
+            "name": t.row.name,
+            "channel": t.row.channel,
+            "body": t.row.body,
+            "has_code": t.parsed.has_code(),
+            "variables": t.parsed.variables().into_iter().collect::<Vec<_>>(),
+            "created_at": rfc3339(t.row.created_at),
+        }),
+    ))
+}
+
+/// `GET /admin/outbox?to=<phone>&limit=50` →
+/// `{"messages":[{"id","to","channel","sender","text","status","object_id","created_at"}]}`,
+/// newest first.
+pub async fn outbox(ctx: &Ctx) -> Result<Reply, AppError> {
+    auth::admin(ctx)?;
+    let to = ctx
+        .query("to")
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| {
+            Phone::parse(&t, PlusSign::Optional)
+                .map_err(|e| AppError::new(Code::InvalidRecipient, format!("'to': {e}")))
+        })
+        .transpose()?;
+    let limit = match ctx.query("limit") {
+        None => 50,
+        Some(l) => l
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| AppError::new(Code::InvalidPagination, "'limit' must be 1 to 100"))?,
+    };
+    let rows = messages::outbox(&ctx.app, to.as_ref(), limit).await?;
+    let list: Vec<_> = rows
+        .into_iter()
+        .map(|r| {
+            json!({
+                "id": r.id, "to": r.to_phone, "channel": r.channel, "sender": r.sender,
+                "text": r.text, "status": r.status, "object_id": r.object_id,
+                "created_at": rfc3339(r.created_at),
+            })
+        })
+        .collect();
+    Ok(Reply::ok(json!({"messages": list})))
+}

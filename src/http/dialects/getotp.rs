@@ -1,0 +1,224 @@
+//! The GetOTP dialect (`/api/verify/`). Keys come as `X-OTP-Key`, Basic (key as username)
+//! or Bearer. Validation runs in a fixed order so that each code of GetOTP's error table
+//! answers exactly the condition it names (README "GetOTP").
+use crate::app::idempotency::Idem;
+use crate::app::otp::{self, Checked, OtpSend, Sent};
+use crate::domain::error::{AppError, Code};
+use crate::domain::ids::new_uuid;
+use crate::domain::otp::{is_numeric, MAX_LENGTH, MIN_LENGTH};
+use crate::domain::phone::{Phone, PlusSign};
+use crate::domain::time::sql_datetime;
+use crate::http::input::code_input;
+use crate::http::server::{saved, Ctx};
+use crate::http::{auth, Reply};
+use serde_json::{json, Map, Value};
+
+/// Longest `payload` echoed to the webhook.
+const MAX_PAYLOAD_CHARS: usize = 2048;
+/// Longest `sender` (an SMS sender name or number).
+const MAX_SENDER_CHARS: usize = 64;
+/// A caller-chosen code for a voice call may be longer than 8 digits, up to this.
+const MAX_VOICE_CODE: usize = 12;
+
+/// `{"data":{…}}`; the check route also takes the fields at the top level.
+fn data(ctx: &Ctx, flat_allowed: bool) -> Result<Map<String, Value>, AppError> {
+    let body: Value = ctx.json()?;
+    match body {
+        Value::Object(mut root) => match root.remove("data") {
+            Some(Value::Object(data)) => Ok(data),
+            None if flat_allowed => Ok(root),
+            _ => Err(AppError::invalid(
+                "the body must be {\"data\":{…}} with the request fields inside 'data'",
+            )),
+        },
+        _ => Err(AppError::invalid("the body must be a JSON object")),
+    }
+}
+
+/// A text field: `None` when absent, null or blank.
+fn text_field<'a>(data: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, AppError> {
+    match data.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.trim())),
+        Some(_) => Err(AppError::invalid(format!("'data.{name}' must be a string"))),
+    }
+}
+
+/// `POST /api/verify/` → `{"account_id","message_id","phone","create_date","expire_date"}`
+pub async fn send(ctx: &Ctx) -> Result<Reply, AppError> {
+    let who = auth::account(ctx).await?;
+    let data = data(ctx, false)?;
+    let sender = text_field(&data, "sender")?.ok_or_else(|| AppError::of(Code::SenderMissing))?;
+    if sender.chars().count() > MAX_SENDER_CHARS {
+        return Err(AppError::invalid(format!(
+            "'data.sender' must be at most {MAX_SENDER_CHARS} characters"
+        )));
+    }
+    // A phone is a string of digits, as the doc's example sends it: a JSON number would be
+    // read through a float (14155550100.0, 1e10, -1…) and could reach someone else.
+    let phone_text = text_field(&data, "phone")
+        .map_err(|_| {
+            AppError::new(
+                Code::InvalidRecipient,
+                "Invalid recipient number(s): 'data.phone' must be a string of digits",
+            )
+        })?
+        .map(str::to_owned);
+    let phone_text = phone_text.ok_or_else(|| AppError::of(Code::PhoneMissing))?;
+    let template_id = text_field(&data, "template")
+        .map_err(|_| AppError::of(Code::InvalidTemplateId))?
+        .ok_or_else(|| AppError::of(Code::TemplateMissing))?;
+    let template = otp::find_template(&ctx.app, template_id).await?;
+    let channel_text =
+        text_field(&data, "channel").map_err(|_| AppError::of(Code::InvalidChannel))?;
+    let channel = otp::channel(&ctx.app, channel_text)?;
+    let phone = Phone::parse(&phone_text, PlusSign::Optional).map_err(|e| {
+        AppError::new(
+            Code::InvalidRecipient,
+            format!("Invalid recipient number(s): {e}"),
+        )
+    })?;
+    let code = data.get("code").filter(|v| !v.is_null());
+    let code_length = data.get("code_length").filter(|v| !v.is_null());
+    if code.is_some() && code_length.is_some() {
+        return Err(AppError::of(Code::CodeAndCodeLength));
+    }
+    let (given_code, length) = match (code, code_length) {
+        (None, Some(n)) => {
+            // A number, as the doc types it; a numeric string is read the same way.
+            let n = n
+                .as_u64()
+                .or_else(|| n.as_str().and_then(|s| s.trim().parse().ok()));
+            let n = n.filter(|n| (MIN_LENGTH as u64..=MAX_LENGTH as u64).contains(n));
+            let n = n.ok_or_else(|| {
+                AppError::new(
+                    Code::InvalidCodeLength,
+                    format!(
+                        "Invalid code length: 'data.code_length' must be a number from {} to {}",
+                        MIN_LENGTH, MAX_LENGTH
+                    ),
+                )
+            })?;
+            (None, n as usize)
+        }
+        (Some(c), None) => {
+            let c = match c {
+                Value::String(s) => s.trim().to_owned(),
+                Value::Number(n) => n.to_string(),
+                _ => return Err(AppError::of(Code::CodeNotNumeric)),
+            };
+            if !is_numeric(&c) {
+                return Err(AppError::of(Code::CodeNotNumeric));
+            }
+            let len = c.len();
+            if channel == "voice" {
+                if !(MIN_LENGTH..=MAX_VOICE_CODE).contains(&len) {
+                    return Err(AppError::new(
+                        Code::InvalidCodeLength,
+                        format!(
+                            "Invalid code length: a voice code has {} to {MAX_VOICE_CODE} digits",
+                            MIN_LENGTH
+                        ),
+                    ));
+                }
+            } else if !(MIN_LENGTH..=MAX_LENGTH).contains(&len) {
+                return Err(AppError::of(Code::CodeInvalid));
+            }
+            (Some(c), len)
+        }
+        _ => {
+            return Err(AppError::new(
+                Code::InvalidCodeLength,
+                "Invalid code length: provide 'data.code_length' (4 to 8) or 'data.code'",
+            ))
+        }
+    };
+    if !template.parsed.has_code() {
+        return Err(AppError::of(Code::TemplateWithoutCode));
+    }
+    let payload = match data.get("payload") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.chars().count() <= MAX_PAYLOAD_CHARS => Some(s.clone()),
+        Some(_) => return Err(AppError::new(Code::InvalidPayload, format!("Invalid payload: 'data.payload' must be a string (JSON objects encoded as a JSON string) of at most {MAX_PAYLOAD_CHARS} characters"))),
+    };
+    let spec = OtpSend {
+        session_id: new_uuid()?,
+        phone: phone.clone(),
+        channel,
+        code: given_code,
+        length,
+        ttl_secs: ctx.app.config.otp_ttl_secs,
+        dialect: "getotp",
+        sender: Some(sender.to_owned()),
+        payload,
+        template: Some(&template),
+    };
+    let render = |sent: &Sent| {
+        Reply::ok(json!({
+            "account_id": who.as_str(),
+            "message_id": sent.session_id,
+            "phone": phone.digits(),
+            "create_date": sql_datetime(sent.created_at),
+            "expire_date": sql_datetime(sent.expires_at),
+        }))
+    };
+    let request = ctx.idem_request(who.as_str());
+    let record = |sent: &Sent| saved(render(sent));
+    let idem = Idem {
+        request: &request,
+        render: &record,
+    };
+    let answer = otp::send(&ctx.app, &who, spec, idem).await?;
+    Ok(ctx.answer(answer, render))
+}
+
+/// `POST /api/verify/check {"data":{"message_id","code"}}` (or the two fields at the top
+/// level) → `{"message_id","verified","status","attempts_remaining"[,"reason"]}`
+pub async fn check(ctx: &Ctx) -> Result<Reply, AppError> {
+    // The key is checked inside `otp::check`, in the same D1 statement as the check.
+    let input = (|| {
+        let data = data(ctx, true)?;
+        let message_id = text_field(&data, "message_id")?
+            .ok_or_else(|| AppError::invalid("'data.message_id' is required"))?;
+        let code = code_input(data.get("code"), "data.code")?;
+        Ok((message_id.to_owned(), code))
+    })();
+    let (message_id, code) = auth::input_after_key(ctx, input).await?;
+    let key = auth::key_hash(ctx)?;
+    let (row, checked) = otp::check(&ctx.app, &key, &message_id, &code).await?;
+    let answer = match checked {
+        Checked::Verified => json!({
+            "message_id": row.id, "verified": true, "status": "verified",
+            "attempts_remaining": row.attempts_remaining(),
+        }),
+        Checked::Wrong { remaining } => json!({
+            "message_id": row.id, "verified": false,
+            "status": if remaining == 0 { "failed" } else { "pending" },
+            "reason": "invalid_code", "attempts_remaining": remaining,
+        }),
+        Checked::Refused(t) => json!({
+            "message_id": row.id, "verified": false, "status": t.status(), "reason": t.reason(),
+            "attempts_remaining": 0,
+        }),
+    };
+    Ok(Reply::ok(answer))
+}
+
+/// `GET /api/verify/{message_id}` → the verification's state.
+pub async fn status(ctx: &Ctx, message_id: &str) -> Result<Reply, AppError> {
+    let who = auth::account(ctx).await?;
+    let row = otp::session(&ctx.app, &who, message_id).await?;
+    let now = ctx.app.now_ms;
+    Ok(Reply::ok(json!({
+        "account_id": row.account_id,
+        "message_id": row.id,
+        "phone": row.phone.trim_start_matches('+'),
+        "channel": row.channel,
+        "status": row.status(now),
+        "attempts_remaining": if row.terminal(now).is_some() { 0 } else { row.attempts_remaining() },
+        "create_date": sql_datetime(row.created_at),
+        "expire_date": sql_datetime(row.expires_at),
+        "verify_date": row.verified_at.map(sql_datetime),
+    })))
+}

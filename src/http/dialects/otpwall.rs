@@ -1,0 +1,208 @@
+//! The OTPWALL dialect (`/v1`): balance, catalog, numbers, activations, inbound SMS.
+use crate::app::activations::{self, Bought, BuyOrder, View};
+use crate::app::idempotency::Idem;
+use crate::app::inbound::{self, IncomingSms, Signed};
+use crate::app::{catalog, wallet};
+use crate::domain::activation::Command;
+use crate::domain::error::{AppError, Code};
+use crate::domain::money::Money;
+use crate::domain::phone::{Phone, PlusSign};
+use crate::domain::time::rfc3339;
+use crate::http::auth;
+use crate::http::server::{saved, Ctx};
+use crate::http::Reply;
+use serde::Deserialize;
+use serde_json::json;
+
+/// `GET /v1/balance` → `{"balance":12.5,"currency":"USD"}`
+pub async fn balance(ctx: &Ctx) -> Result<Reply, AppError> {
+    let w = wallet::balance(&ctx.app, &auth::key_hash(ctx)?).await?;
+    Ok(Reply::ok(
+        json!({"balance": w.balance.as_f64(), "currency": w.currency}),
+    ))
+}
+
+fn code_list(list: &[catalog::Named]) -> Reply {
+    Reply::ok(json!(list
+        .iter()
+        .map(|c| json!({"code": c.code, "name": c.name}))
+        .collect::<Vec<_>>()))
+}
+
+/// `GET /v1/countries` → `[{"code","name"}]` (no key needed: the catalog is public).
+pub async fn countries(ctx: &Ctx) -> Result<Reply, AppError> {
+    Ok(code_list(&catalog::countries(&ctx.app).await?))
+}
+
+/// `GET /v1/services` → `[{"code","name"}]`
+pub async fn services(ctx: &Ctx) -> Result<Reply, AppError> {
+    Ok(code_list(&catalog::services(&ctx.app).await?))
+}
+
+#[derive(Deserialize)]
+struct BuyIn {
+    service: String,
+    country: String,
+    operator: Option<String>,
+    max_price: Option<serde_json::Value>,
+}
+
+fn bought(b: &Bought) -> Reply {
+    Reply::ok(json!({
+        "activation_id": b.activation_id,
+        "number": b.number,
+        "status": "waiting",
+        "service": b.service,
+        "country": b.country,
+        "operator": b.operator,
+        "cost": b.cost.as_f64(),
+        "expires_at": rfc3339(b.expires_at_ms),
+        "cancel_allowed_at": rfc3339(b.cancel_allowed_at_ms),
+    }))
+}
+
+/// `POST /v1/number {service,country[,operator,max_price]}`
+pub async fn buy_number(ctx: &Ctx) -> Result<Reply, AppError> {
+    let who = auth::account(ctx).await?;
+    let body: BuyIn = ctx.json()?;
+    let max_price = match &body.max_price {
+        None | Some(serde_json::Value::Null) => None,
+        Some(v) => Some(
+            Money::parse_json(v)
+                .map_err(|e| AppError::new(Code::InvalidAmount, format!("'max_price': {e}")))?,
+        ),
+    };
+    let order = BuyOrder {
+        country: body.country,
+        service: body.service,
+        operator: body.operator,
+        max_price,
+    };
+    let request = ctx.idem_request(who.as_str());
+    let render = |b: &Bought| saved(bought(b));
+    let idem = Idem {
+        request: &request,
+        render: &render,
+    };
+    let answer = activations::buy(&ctx.app, &who, order, idem).await?;
+    Ok(ctx.answer(answer, bought))
+}
+
+fn status_body(v: &View) -> Reply {
+    let latest = v.sms.last();
+    Reply::ok(json!({
+        "activation_id": v.id,
+        "status": v.status.as_str(),
+        "sms": latest.map(|s| s.text.clone()),
+        "code": latest.and_then(|s| s.code.clone()),
+        "sms_list": v.sms.iter().map(|s| json!({
+            "text": s.text, "code": s.code, "from": s.from, "received_at": s.received_at,
+        })).collect::<Vec<_>>(),
+        "number": v.number,
+        "cost": Money::from_minor(v.cost).as_f64(),
+        "expires_at": rfc3339(v.expires_at_ms),
+        "cancel_allowed_at": rfc3339(v.cancel_allowed_at_ms),
+    }))
+}
+
+/// `GET /v1/activation/{id}/status`, read from the activation's object (authoritative).
+pub async fn activation_status(ctx: &Ctx, id: &str) -> Result<Reply, AppError> {
+    let view = activations::status(&ctx.app, &auth::key_hash(ctx)?, id).await?;
+    Ok(status_body(&view))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum StatusChange {
+    Complete,
+    Cancel,
+    Retry,
+}
+
+#[derive(Deserialize)]
+struct SetStatusIn {
+    status: StatusChange,
+}
+
+/// `POST /v1/activation/{id}/status {"status":"complete"|"cancel"|"retry"}` → the new state,
+/// or 409 with the reason.
+pub async fn set_activation_status(ctx: &Ctx, id: &str) -> Result<Reply, AppError> {
+    let body: SetStatusIn = ctx.json()?;
+    let command = match body.status {
+        StatusChange::Complete => Command::Complete,
+        StatusChange::Cancel => Command::Cancel,
+        StatusChange::Retry => Command::Retry,
+    };
+    let view = activations::set_status(&ctx.app, &auth::key_hash(ctx)?, id, command).await?;
+    Ok(status_body(&view))
+}
+
+#[derive(Deserialize)]
+struct InboundIn {
+    sms_id: serde_json::Value,
+    number: String,
+    from: String,
+    text: String,
+    received_at: Option<String>,
+}
+
+fn bounded(field: &str, v: &str, max: usize) -> Result<(), AppError> {
+    if v.chars().count() > max {
+        return Err(AppError::invalid(format!(
+            "'{field}' is longer than {max} characters"
+        )));
+    }
+    Ok(())
+}
+
+fn incoming(ctx: &Ctx) -> Result<IncomingSms, AppError> {
+    let body: InboundIn = ctx.json()?;
+    let sms_id = match &body.sms_id {
+        serde_json::Value::String(s) if !s.trim().is_empty() => s.trim().to_owned(),
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => {
+            return Err(AppError::invalid(
+                "'sms_id' must be a non-empty string or a number",
+            ))
+        }
+    };
+    bounded("sms_id", &sms_id, 128)?;
+    bounded("from", &body.from, 64)?;
+    bounded("text", &body.text, 4096)?;
+    let number = Phone::parse(&body.number, PlusSign::Optional)
+        .map_err(|e| AppError::invalid(format!("'number': {e}")))?;
+    let received_at = body
+        .received_at
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map_or_else(|| rfc3339(ctx.app.now_ms), str::to_owned);
+    bounded("received_at", &received_at, 64)?;
+    Ok(IncomingSms {
+        sms_id,
+        number,
+        from: body.from,
+        text: body.text,
+        received_at,
+    })
+}
+
+/// `POST /v1/inbound/sms` from a supplier, signed with `X-Signature` (see `domain::sms`)
+/// over the raw body, which is parsed only once the signature holds.
+pub async fn inbound_sms(ctx: &Ctx) -> Result<Reply, AppError> {
+    let (signature, supplier_id) = (ctx.header("X-Signature"), ctx.header("X-Supplier-Id"));
+    let signed = Signed {
+        signature: signature.as_deref(),
+        supplier_id: supplier_id.as_deref(),
+        body: &ctx.body,
+    };
+    let r = inbound::receive(&ctx.app, signed, || incoming(ctx)).await?;
+    Ok(Reply::ok(json!({
+        "accepted": true,
+        "duplicate": r.duplicate,
+        "id": r.id,
+        "sms_id": r.sms_id,
+        "matched": r.matched,
+        "code": r.code,
+    })))
+}

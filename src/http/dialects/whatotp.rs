@@ -1,0 +1,172 @@
+//! The WhatOTP dialect (`/v1/otp/*`, `/v1/messages/*`).
+use crate::app::idempotency::Idem;
+use crate::app::messages::{self, MessageOrder, Queued};
+use crate::app::otp::{self, Checked, OtpSend, Sent};
+use crate::domain::error::{AppError, Code};
+use crate::domain::ids::new_id;
+use crate::domain::money::Money;
+use crate::domain::otp::{DEFAULT_LENGTH, MAX_LENGTH, MIN_LENGTH};
+use crate::domain::phone::{Phone, PlusSign};
+use crate::domain::time::rfc3339;
+use crate::http::input::code_input;
+use crate::http::server::{saved, Ctx};
+use crate::http::{auth, Reply};
+use serde::Deserialize;
+use serde_json::json;
+
+fn recipient(field: &str, input: &str, plus: PlusSign) -> Result<Phone, AppError> {
+    Phone::parse(input, plus)
+        .map_err(|e| AppError::new(Code::InvalidRecipient, format!("'{field}': {e}")))
+}
+
+#[derive(Deserialize)]
+struct SendBody {
+    to: String,
+    channel: Option<String>,
+    length: Option<i64>,
+    expires_in_seconds: Option<i64>,
+}
+
+/// `POST /v1/otp/send {to, channel, length}` →
+/// `{"session_id","status":"sent","expires_at","resend_available_at",…}`
+pub async fn send(ctx: &Ctx) -> Result<Reply, AppError> {
+    let who = auth::account(ctx).await?;
+    let body: SendBody = ctx.json()?;
+    let phone = recipient("to", &body.to, PlusSign::Required)?;
+    let channel = otp::channel(&ctx.app, body.channel.as_deref())?;
+    let length = match body.length {
+        None => DEFAULT_LENGTH,
+        Some(n) if (MIN_LENGTH as i64..=MAX_LENGTH as i64).contains(&n) => n as usize,
+        Some(_) => {
+            let m = format!("'length' must be {MIN_LENGTH} to {MAX_LENGTH}");
+            return Err(AppError::new(Code::InvalidCodeLength, m));
+        }
+    };
+    let ttl_secs = otp::lifetime(&ctx.app, body.expires_in_seconds, "expires_in_seconds")?;
+    let spec = OtpSend {
+        session_id: new_id("otp")?,
+        phone: phone.clone(),
+        channel,
+        code: None,
+        length,
+        ttl_secs,
+        dialect: "whatotp",
+        sender: None,
+        payload: None,
+        template: None,
+    };
+    let render = |sent: &Sent| {
+        Reply::ok(json!({
+            "session_id": sent.session_id,
+            "status": "sent",
+            "to": phone.e164(),
+            "channel": channel,
+            "length": length,
+            "expires_at": rfc3339(sent.expires_at),
+            "resend_available_at": rfc3339(sent.resend_available_at),
+            "cost": Money::from_minor(sent.cost).to_decimal_string(),
+        }))
+    };
+    let request = ctx.idem_request(who.as_str());
+    let record = |sent: &Sent| saved(render(sent));
+    let idem = Idem {
+        request: &request,
+        render: &record,
+    };
+    let answer = otp::send(&ctx.app, &who, spec, idem).await?;
+    Ok(ctx.answer(answer, render))
+}
+
+#[derive(Deserialize)]
+struct VerifyBody {
+    code: Option<serde_json::Value>,
+    session_id: Option<String>,
+}
+
+/// `POST /v1/otp/verify {code, session_id}` →
+/// `{"session_id","verified","status","attempts_remaining"[,"reason"]}`
+pub async fn verify(ctx: &Ctx) -> Result<Reply, AppError> {
+    // The key is checked inside `otp::check`, in the same D1 statement as the check.
+    let input = (|| {
+        let body: VerifyBody = ctx.json()?;
+        let session_id = body
+            .session_id
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| AppError::invalid("'session_id' is required"))?;
+        let code = code_input(body.code.as_ref(), "code")?;
+        Ok((session_id, code))
+    })();
+    let (session_id, code) = auth::input_after_key(ctx, input).await?;
+    let key = auth::key_hash(ctx)?;
+    let (row, checked) = otp::check(&ctx.app, &key, session_id.trim(), &code).await?;
+    let answer = match checked {
+        Checked::Verified => json!({
+            "session_id": row.id, "verified": true, "status": "verified",
+            "attempts_remaining": row.attempts_remaining(),
+        }),
+        Checked::Wrong { remaining } => json!({
+            "session_id": row.id, "verified": false,
+            "status": if remaining == 0 { "failed" } else { "pending" },
+            "reason": "invalid_code", "attempts_remaining": remaining,
+        }),
+        Checked::Refused(t) => json!({
+            "session_id": row.id, "verified": false, "status": t.status(), "reason": t.reason(),
+            "attempts_remaining": 0,
+        }),
+    };
+    Ok(Reply::ok(answer))
+}
+
+#[derive(Deserialize)]
+struct MessageBody {
+    phone_number: String,
+    template_id: String,
+    variables: Option<serde_json::Map<String, serde_json::Value>>,
+    expires_in_seconds: Option<i64>,
+}
+
+fn queued(q: &Queued) -> Reply {
+    let body = json!({"message_id": q.message_id, "status": "queued", "expires_at": rfc3339(q.expires_at)});
+    Reply::json(202, &body)
+}
+
+/// `POST /v1/messages/send {phone_number, template_id, variables, expires_in_seconds}` →
+/// `202 {"message_id","status":"queued"}`; delivered after the response. A template with
+/// `{code}` gets a fresh code, checkable at `/v1/otp/verify` with `session_id` = message id.
+pub async fn message_send(ctx: &Ctx) -> Result<Reply, AppError> {
+    let who = auth::account(ctx).await?;
+    let body: MessageBody = ctx.json()?;
+    let order = MessageOrder {
+        phone: recipient("phone_number", &body.phone_number, PlusSign::Optional)?,
+        template_id: body.template_id,
+        variables: body.variables.unwrap_or_default(),
+        expires_in_seconds: body.expires_in_seconds,
+    };
+    let request = ctx.idem_request(who.as_str());
+    let render = |q: &Queued| saved(queued(q));
+    let idem = Idem {
+        request: &request,
+        render: &render,
+    };
+    let answer = messages::send(&ctx.app, &who, order, idem).await?;
+    Ok(ctx.answer(answer, queued))
+}
+
+/// `GET /v1/messages/{id}` → the message's state: `queued`, `sent` or `failed`.
+pub async fn message_status(ctx: &Ctx, id: &str) -> Result<Reply, AppError> {
+    let who = auth::account(ctx).await?;
+    let m = messages::message(&ctx.app, &who, id).await?;
+    Ok(Reply::ok(json!({
+        "message_id": m.id,
+        "status": m.status,
+        "phone_number": m.phone,
+        "template_id": m.template_id,
+        "channel": m.channel,
+        "session_id": m.session_id,
+        "cost": Money::from_minor(m.cost).to_decimal_string(),
+        "created_at": rfc3339(m.created_at),
+        "expires_at": rfc3339(m.expires_at),
+        "sent_at": m.sent_at.map(rfc3339),
+        "error": m.error,
+    })))
+}

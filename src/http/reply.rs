@@ -1,0 +1,41 @@
+//! A rendered answer: status, content type, body and extra headers. Every front door builds
+//! these; the pipeline adds the rate-limit headers and sends them.
+pub const JSON: &str = "application/json; charset=utf-8";
+pub const TEXT: &str = "text/plain; charset=utf-8";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: String,
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl Reply {
+    pub fn json(status: u16, value: &serde_json::Value) -> Reply {
+        Reply::raw(status, JSON, value.to_string())
+    }
+
+    pub fn ok(value: serde_json::Value) -> Reply {
+        Reply::json(200, &value)
+    }
+
+    /// A plain-text answer (text protocols such as sms-activate's `handler_api.php`).
+    pub fn text(status: u16, body: impl Into<String>) -> Reply {
+        Reply::raw(status, TEXT, body.into())
+    }
+
+    pub fn raw(status: u16, content_type: &'static str, body: String) -> Reply {
+        Reply {
+            status,
+            content_type,
+            body,
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: String) -> Reply {
+        self.headers.push((name, value));
+        self
+    }
+}

@@ -1,0 +1,134 @@
+// The one idempotency entry point (app::idempotency) under injected failures, for every
+// money-moving route: buy, rent, OTP send, template message, top-up.
+//
+// Faults are injected with the request header `X-Test-Fault`, honoured only because this
+// app runs with TEST_FAULTS=1 (never set in wrangler.toml):
+// - `after_commit`: the money and the stored answer committed, then the request failed (as
+//   a read after the commit, or storing the answer after it, used to). The client sees a
+//   500; a retry with the same key must replay the committed answer, never charge again.
+// - `complete_record`: storing the answer fails inside the money's batch, so the batch rolls
+//   back: nothing charged, the key released, and a retry runs once and is then replayable.
+import { test, before, after, describe } from "node:test";
+import assert from "node:assert/strict";
+import { seed } from "./support/activations.mjs";
+import { spawnOtpApp, seedOtpPrices, createTemplate, freshPhone } from "./otp-support.mjs";
+
+let app, supplier, template;
+
+before(async () => {
+  app = await spawnOtpApp({ vars: { TEST_FAULTS: "1", PRICES_CACHE_SECS: "0" } });
+  supplier = await seed(app, { us: 20 });
+  await seedOtpPrices(app);
+  template = await createTemplate(app, "Hi {name}, your order {order} has shipped.", "sms", "shipping");
+});
+after(() => app?.close());
+
+/** Each money-moving route: how to call it, and what its success looks like. */
+const ROUTES = {
+  buy: { method: "POST", path: () => "/v1/number", body: () => ({ service: "telegram", country: "US" }), ok: 200, cost: 500, kind: "purchase" },
+  rent: { method: "POST", path: () => "/api/internal/rent", body: () => ({ service: "telegram", country: "US", hours: 4 }), ok: 200, cost: 5000, kind: "rent" },
+  "OTP send": { method: "POST", path: () => "/v1/otp/send", body: () => ({ to: freshPhone(), channel: "sms" }), ok: 200, cost: 75, kind: "otp_send" },
+  "template message": {
+    method: "POST",
+    path: () => "/v1/messages/send",
+    body: () => ({ phone_number: freshPhone(), template_id: template, variables: { name: "Ana", order: 7 } }),
+    ok: 202,
+    cost: 75,
+    kind: "message_send",
+  },
+  "top-up": { method: "POST", path: (a) => `/admin/accounts/${a.accountId}/topup`, body: () => ({ amount: "2.50", reference: `ref-${Math.random()}` }), ok: 200, cost: -25000, kind: "topup", admin: true },
+};
+
+function call(route, account, body, key, fault) {
+  const headers = { "Idempotency-Key": key };
+  if (fault) headers["X-Test-Fault"] = fault;
+  const auth = route.admin ? { admin: true } : { key: account.key };
+  return app.request(route.method, route.path(account), { ...auth, headers, body });
+}
+
+async function rowsOfKind(accountId, kind) {
+  const r = await app.db.prepare("SELECT COUNT(*) AS n FROM ledger WHERE account_id = ? AND kind = ?").bind(accountId, kind).first();
+  return r.n;
+}
+
+for (const [name, route] of Object.entries(ROUTES)) {
+  describe(name, () => {
+    test("failure after the commit: 500, ONE charge, and the retry replays the committed answer", async () => {
+      const account = await app.createAccount(`${name}-after`, "10.00");
+      const body = route.body();
+      const before = await app.money(account.accountId);
+      const first = await call(route, account, body, `k-after-${name.replaceAll(" ", "-")}`, "after_commit");
+      assert.equal(first.status, 500, first.text);
+      const charged = await app.money(account.accountId);
+      assert.equal(charged.balance, before.balance - route.cost, "charged exactly once");
+      assert.equal(await rowsOfKind(account.accountId, route.kind), route.kind === "topup" ? 2 : 1);
+
+      const retry = await call(route, account, body, `k-after-${name.replaceAll(" ", "-")}`);
+      assert.equal(retry.status, route.ok, retry.text);
+      assert.equal(retry.headers.get("idempotent-replayed"), "true");
+      const again = await call(route, account, body, `k-after-${name.replaceAll(" ", "-")}`);
+      assert.equal(again.status, route.ok);
+      assert.deepEqual(again.body, retry.body);
+      const after = await app.money(account.accountId);
+      assert.equal(after.balance, charged.balance, "no second charge");
+      assert.equal(after.balance, after.ledgerSum);
+    });
+
+    test("storing the answer fails in the money's batch: nothing charged, the retry runs once", async () => {
+      const account = await app.createAccount(`${name}-record`, "10.00");
+      const body = route.body();
+      const before = await app.money(account.accountId);
+      const first = await call(route, account, body, `k-record-${name.replaceAll(" ", "-")}`, "complete_record");
+      assert.equal(first.status, 500, first.text);
+      assert.deepEqual(await app.money(account.accountId), before, "the batch rolled back whole");
+
+      const retry = await call(route, account, body, `k-record-${name.replaceAll(" ", "-")}`);
+      assert.equal(retry.status, route.ok, retry.text);
+      assert.equal(retry.headers.get("idempotent-replayed"), null);
+      const charged = await app.money(account.accountId);
+      assert.equal(charged.balance, before.balance - route.cost);
+
+      const replay = await call(route, account, body, `k-record-${name.replaceAll(" ", "-")}`);
+      assert.equal(replay.status, route.ok);
+      assert.equal(replay.headers.get("idempotent-replayed"), "true");
+      assert.deepEqual(replay.body, retry.body);
+      assert.deepEqual(await app.money(account.accountId), charged);
+    });
+  });
+}
+
+test("the replayed rent and top-up answers carry the balance their batch computed", async () => {
+  const account = await app.createAccount("fills", "10.00");
+  const rent = ROUTES.rent;
+  const body = rent.body();
+  const first = await call(rent, account, body, "fill-rent");
+  assert.equal(first.status, 200, first.text);
+  assert.equal(first.body.remainingCredits, 950);
+  const replay = await call(rent, account, body, "fill-rent");
+  assert.deepEqual(replay.body, first.body);
+
+  const topup = ROUTES["top-up"];
+  const tBody = { amount: "0.0075", reference: "fill-ref" };
+  const t1 = await call(topup, account, tBody, "fill-topup");
+  assert.equal(t1.status, 200, t1.text);
+  assert.equal(t1.body.balance, "9.5075");
+  const t2 = await call(topup, account, tBody, "fill-topup");
+  assert.equal(t2.headers.get("idempotent-replayed"), "true");
+  assert.deepEqual(t2.body, t1.body);
+});
+
+test("without TEST_FAULTS the fault header is ignored", async () => {
+  const plain = await spawnOtpApp();
+  try {
+    const account = await plain.createAccount("no-faults", "1.00");
+    const r = await plain.request("POST", `/admin/accounts/${account.accountId}/topup`, {
+      admin: true,
+      headers: { "X-Test-Fault": "after_commit" },
+      body: { amount: "1", reference: "x" },
+    });
+    assert.equal(r.status, 200, r.text);
+  } finally {
+    await plain.close();
+  }
+  void supplier;
+});
