@@ -44,6 +44,8 @@ pub struct Config {
     pub webhook_retry_base_ms: i64,
     pub webhook_retry_max_ms: i64,
     pub webhook_timeout_ms: i64,
+    /// `TEST_FAULTS` = "1": requests may inject failures (`app::Fault`); tests only.
+    pub test_faults: bool,
 }
 
 thread_local! {
@@ -120,6 +122,7 @@ impl Config {
             webhook_retry_base_ms: i64::from(number(env, "WEBHOOK_RETRY_BASE_MS", 5_000)),
             webhook_retry_max_ms: i64::from(number(env, "WEBHOOK_RETRY_MAX_MS", 3_600_000)),
             webhook_timeout_ms: i64::from(number(env, "WEBHOOK_TIMEOUT_MS", 10_000)),
+            test_faults: var(env, "TEST_FAULTS").as_deref() == Some("1"),
         }
     }
 

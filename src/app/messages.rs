@@ -1,7 +1,8 @@
 //! Templates, template messages (queued, delivered after the response) and their delivery
 //! receipts, and the sandbox outbox.
 use super::idempotency::{self, Answer, Idem};
-use super::otp::{commit_send, open_session, price, refund, template_error, NewCode};
+use super::otp::{commit_send, new_session, open_object, precheck_resend, price, refund, template_error, NewCode};
+use crate::store::sessions::Cost;
 use super::{webhooks, App};
 use crate::config::{secret, var};
 use crate::domain::crypto::constant_time_eq;
@@ -108,6 +109,7 @@ pub async fn send(
         let account_id = account.as_str();
         let mut statements = Vec::new();
         let mut expires_at = now + i64::from(ttl_secs) * 1000;
+        let mut opened = None;
         if let Some(code) = code_ref {
             // A code message is an OTP send too: same resend rules, same session checks.
             let new = NewCode {
@@ -119,13 +121,14 @@ pub async fn send(
                 sender: None,
                 template_id: Some(&template.row.id),
                 payload: None,
-                cost: 0,
                 ttl_secs,
                 code,
             };
-            let opened = open_session(app, db, &new).await?;
-            expires_at = opened.expires_at;
-            statements.push(opened.insert);
+            precheck_resend(app, db, account_id, phone).await?;
+            let session = new_session(app, db, &new, Cost::Fixed(0))?;
+            expires_at = session.expires_at;
+            statements.push(session.insert.clone());
+            opened = Some(session);
         }
         let message = NewMessage {
             id: &message_id,
@@ -153,7 +156,15 @@ pub async fn send(
             expires_at,
         };
         statements.extend(done.statement(db, &queued, None)?);
-        commit_send(app, db, statements, account_id, phone).await?;
+        match &opened {
+            Some(session) => {
+                commit_send(app, db, statements, session, phone, channel).await?;
+                open_object(app, &session.object).await?;
+            }
+            None => {
+                crate::store::batch(db, statements).await?;
+            }
+        }
         Ok(queued)
     })
     .await?;

@@ -201,6 +201,21 @@ impl OtpSession {
         })
     }
 
+    /// The state for its owner; seeing it expired records `otp.expired` (once), as a check
+    /// would.
+    async fn get(&self, account_id: &str) -> Result<Outcome> {
+        let Some(mut s) = self.load().await? else { return Ok(Outcome::Unknown) };
+        if s.session.account_id != account_id {
+            return Ok(Outcome::Unknown);
+        }
+        if s.counters.terminal(now_ms()) == Some(Terminal::Expired) && !s.expiry_seen {
+            s.expiry_seen = true;
+            self.save(&s).await?;
+            self.mirror_later(&s);
+        }
+        Ok(Outcome::State { session: s.row() })
+    }
+
     /// Brings D1 in line after the answer (a failure is retried by the alarm).
     fn mirror_later(&self, s: &Stored) {
         let env = self.env.clone();
@@ -247,10 +262,7 @@ impl DurableObject for OtpSession {
         let outcome = match op {
             Op::Open { session } => self.open(session).await?,
             Op::Check { account_id, mac } => self.check(&account_id, &mac).await?,
-            Op::Get { account_id } => match self.load().await? {
-                Some(s) if s.session.account_id == account_id => Outcome::State { session: s.row() },
-                _ => Outcome::Unknown,
-            },
+            Op::Get { account_id } => self.get(&account_id).await?,
         };
         Response::from_json(&outcome)
     }

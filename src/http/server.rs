@@ -5,12 +5,14 @@ use super::routes::{resolve, Route, RouteError};
 use super::{auth, body, dialects, ratelimit};
 use crate::app::idempotency::{Answer, IdemRequest, Saved};
 use crate::app::{App, Fault};
-use crate::config::{var, Config};
+use crate::config::Config;
 use crate::domain::error::{AppError, Code};
 use crate::domain::idempotency::fingerprint;
 use crate::domain::pagination::Page;
 use crate::domain::ratelimit::{Decision, Group};
 use serde::de::DeserializeOwned;
+use std::cell::OnceCell;
+use worker::worker_sys::web_sys;
 use worker::{console_error, Context, Date, Env, Headers, Request, Response};
 
 /// Everything a dialect may use about the request it serves; `app` is what it hands to
@@ -24,8 +26,9 @@ pub struct Ctx {
     pub query_string: String,
     pub headers: Headers,
     pub ip: String,
-    /// SHA-256 (hex) of the API key the request presented, if any (rate-limit subject).
-    pub key_hash: Option<String>,
+    /// SHA-256 (hex) of the API key the request presented, if any (rate-limit subject),
+    /// computed on first use: a route without a key (/healthz) hashes nothing.
+    key_hash: OnceCell<Option<String>>,
     pub body: Vec<u8>,
 }
 
@@ -45,6 +48,16 @@ impl Ctx {
             self.query("limit").as_deref(),
         )
         .map_err(|m| AppError::new(Code::InvalidPagination, m))
+    }
+
+    /// SHA-256 (hex) of the API key the request presented, if any.
+    pub fn key_hash(&self) -> Option<&str> {
+        self.key_hash
+            .get_or_init(|| {
+                auth::presented_key(&self.headers, &self.path)
+                    .map(|k| crate::domain::crypto::sha256_hex(k.as_bytes()))
+            })
+            .as_deref()
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
@@ -85,10 +98,11 @@ pub fn saved(reply: Reply) -> Saved {
     }
 }
 
-pub async fn handle(req: Request, env: Env, wctx: Context) -> worker::Result<Response> {
+pub async fn handle(req: web_sys::Request, env: Env, wctx: Context) -> worker::Result<Response> {
     let now_ms = Date::now().as_millis() as i64;
-    let url = req.inner().url();
-    let headers = req.headers().clone();
+    let url = req.url();
+    // The request's own Headers object (a handle), not a copy of every header.
+    let headers = Headers(req.headers());
     let (path, query) = super::routes::split_url(&url);
     let (path, query_string) = (path.to_owned(), query.to_owned());
     let ip = headers
@@ -96,34 +110,32 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> worker::Result<Res
         .ok()
         .flatten()
         .unwrap_or_else(|| "0.0.0.0".to_owned());
-    let key_hash = auth::presented_key(&headers, &path)
-        .map(|k| crate::domain::crypto::sha256_hex(k.as_bytes()));
+    let config = Config::get(&env);
     // Test-only fault injection (see `app::Fault`): never honoured unless TEST_FAULTS=1.
-    let fault = match var(&env, "TEST_FAULTS").as_deref() {
-        Some("1") => headers
+    let fault = match config.test_faults {
+        true => headers
             .get("X-Test-Fault")
             .ok()
             .flatten()
             .and_then(|f| Fault::parse(&f)),
-        _ => None,
+        false => None,
     };
     let app = App {
-        config: Config::get(&env),
+        config,
         env,
         wctx,
         now_ms,
         fault,
     };
-    let method = req.method().to_string();
     let mut ctx = Ctx {
         app,
-        method,
+        method: req.method(),
         path,
         url,
         query_string,
         headers,
         ip,
-        key_hash,
+        key_hash: OnceCell::new(),
         body: Vec::new(),
     };
 
@@ -151,7 +163,7 @@ impl From<AppError> for Failure {
     }
 }
 
-async fn serve(ctx: &mut Ctx, mut req: Request) -> Result<Reply, Failure> {
+async fn serve(ctx: &mut Ctx, req: web_sys::Request) -> Result<Reply, Failure> {
     let route = resolve(&ctx.method, &ctx.path).map_err(|e| match e {
         RouteError::NotFound => {
             let m = format!("no route for {} {}", ctx.method, ctx.path);
@@ -168,7 +180,7 @@ async fn serve(ctx: &mut Ctx, mut req: Request) -> Result<Reply, Failure> {
             .and_then(|v| v.parse::<usize>().ok())
             .unwrap_or(0);
         body::check_size(declared)?;
-        ctx.body = req
+        ctx.body = Request::from(req)
             .bytes()
             .await
             .map_err(|e| AppError::invalid(format!("could not read the request body: {e}")))?;
@@ -182,7 +194,7 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
     use dialects::{admin, callbacks, getotp, numberotp, otpwall, webhooks, whatotp};
     use Route::*;
     match route {
-        Healthz => Ok(Reply::ok(serde_json::json!({"ok": true}))),
+        Healthz => Ok(Reply::raw(200, super::reply::JSON, r#"{"ok":true}"#.to_owned())),
         // Operator (admin) API.
         AdminCreateAccount => admin::create_account(ctx).await,
         AdminCreateKey { account_id } => admin::create_key(ctx, &account_id).await,
