@@ -1,8 +1,9 @@
 //! Templates, template messages (queued, delivered after the response) and their delivery
 //! receipts, and the sandbox outbox.
 use super::idempotency::{self, Answer, Idem};
-use super::otp::{commit_send, new_session, open_object, precheck_resend, price, refund, template_error, NewCode};
-use crate::store::sessions::Cost;
+use super::otp::{
+    commit_send, new_session, open_object, precheck_resend, price, refund, template_error, NewCode,
+};
 use super::{webhooks, App};
 use crate::config::{secret, var};
 use crate::domain::crypto::constant_time_eq;
@@ -16,6 +17,7 @@ use crate::domain::template::{Template, Variables};
 use crate::providers::{self, Outgoing, Provider};
 use crate::store::messages::{self as store, NewMessage};
 pub use crate::store::messages::{MessageRow, OutboxRow, TemplateRow};
+use crate::store::sessions::Cost;
 use crate::store::wallet::{self, Entry, Kind};
 use crate::store::webhooks::{event_statement, Event};
 use crate::store::{batch, db};

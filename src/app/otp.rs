@@ -6,17 +6,17 @@ use super::{webhooks, App};
 use crate::config::secret;
 use crate::domain::crypto::to_hex;
 use crate::domain::error::{AppError, Code};
+use crate::domain::ids::new_id;
 use crate::domain::ids::{AccountId, KeyHash};
 use crate::domain::otp::{self, next_send, SendBlock, SendRules, Terminal};
 use crate::domain::phone::Phone;
 use crate::domain::template::{TemplateError, Variables};
 use crate::domain::time::rfc3339;
-use crate::providers::{self, Outgoing, Provider};
-pub use crate::store::sessions::SessionRow;
-use crate::domain::ids::new_id;
 use crate::durable::otp_session::{self, Op, Opening, Outcome};
 use crate::providers::Configured;
+use crate::providers::{self, Outgoing, Provider};
 use crate::store::messages::OutboxEntry;
+pub use crate::store::sessions::SessionRow;
 use crate::store::sessions::{self, Cost, KvSession, NewSession, ResultEvents, SentRow};
 use crate::store::wallet::{self, Entry, Kind};
 use crate::store::{self, batch};
@@ -110,7 +110,10 @@ pub(super) async fn price(db: &D1Database, phone: &Phone, channel: &str) -> Resu
 /// 2200: the catalog has no price for this destination on this channel.
 fn no_price(phone: &Phone, channel: &str) -> AppError {
     let to = phone.country().unwrap_or("this destination");
-    AppError::new(Code::NoOtpPrice, format!("No OTP price for {to} on {channel}"))
+    AppError::new(
+        Code::NoOtpPrice,
+        format!("No OTP price for {to} on {channel}"),
+    )
 }
 
 /// A session to open with a send: its code, who and what it is for.
@@ -139,7 +142,12 @@ pub(super) struct Opened {
 /// Builds a session (no I/O): the code's MAC, the guarded insert priced by `cost`, the KV
 /// record and the object's opening state. The one way a code is issued (OTP sends and
 /// template messages with `{code}`).
-pub(super) fn new_session(app: &App, db: &D1Database, s: &NewCode<'_>, cost: Cost<'_>) -> Result<Opened, AppError> {
+pub(super) fn new_session(
+    app: &App,
+    db: &D1Database,
+    s: &NewCode<'_>,
+    cost: Cost<'_>,
+) -> Result<Opened, AppError> {
     let now = app.now_ms;
     let hmac_secret = secret(&app.env, "OTP_HMAC_SECRET")?;
     let expires_at = now + i64::from(s.ttl_secs) * 1000;
@@ -175,13 +183,23 @@ pub(super) fn new_session(app: &App, db: &D1Database, s: &NewCode<'_>, cost: Cos
         expires_at,
         max_attempts: otp::MAX_ATTEMPTS,
     };
-    Ok(Opened { insert, kv, object, expires_at })
+    Ok(Opened {
+        insert,
+        kv,
+        object,
+        expires_at,
+    })
 }
 
 /// Send times to this phone within the window; refuses early (with when the next send is
 /// allowed) when the resend rules already forbid one. The guard in the insert is what holds
 /// under races; this read is for answers rendered before the batch (`Idempotency-Key`).
-pub(super) async fn precheck_resend(app: &App, db: &D1Database, account_id: &str, phone: &Phone) -> Result<Vec<i64>, AppError> {
+pub(super) async fn precheck_resend(
+    app: &App,
+    db: &D1Database,
+    account_id: &str,
+    phone: &Phone,
+) -> Result<Vec<i64>, AppError> {
     let rules = send_rules(app);
     let now = app.now_ms;
     let times = sessions::send_times(db, account_id, phone.e164(), now - rules.window_ms).await?;
@@ -214,12 +232,17 @@ pub(super) async fn commit_send(
     let kv = sessions::put_kv(&app.env, &opened.object.id, &opened.kv, ttl_secs);
     let (committed, kv) = join(batch(db, statements), kv).await;
     if let Err(e) = kv {
-        console_error!("otp session {} KV record not written: {e}", opened.object.id);
+        console_error!(
+            "otp session {} KV record not written: {e}",
+            opened.object.id
+        );
     }
     let account_id = opened.object.account_id.as_str();
     match committed {
         Ok(results) => Ok(results),
-        Err(e) if sessions::send_refused(&e) => Err(refused_after_race(app, db, account_id, phone.e164()).await),
+        Err(e) if sessions::send_refused(&e) => {
+            Err(refused_after_race(app, db, account_id, phone.e164()).await)
+        }
         Err(e) if sessions::account_inactive(&e) => Err(AppError::unauthorized()),
         Err(e) if sessions::no_price(&e) => Err(no_price(phone, channel)),
         Err(e) => Err(e.into()),
@@ -229,8 +252,12 @@ pub(super) async fn commit_send(
 /// Opens the session's Durable Object (after its batch committed): from then on the object
 /// answers its checks.
 pub(super) async fn open_object(app: &App, opening: &Opening) -> Result<(), AppError> {
-    let op = Op::Open { session: opening.clone() };
-    otp_session::call(&app.env, &opening.id, &op).await.map(|_| ())
+    let op = Op::Open {
+        session: opening.clone(),
+    };
+    otp_session::call(&app.env, &opening.id, &op)
+        .await
+        .map(|_| ())
 }
 
 /// What to send.
@@ -289,7 +316,10 @@ pub async fn send(
             None => otp::generate(spec.length)?,
         };
         let text = match spec.template {
-            Some(t) => t.parsed.render(Some(&code), &Variables::new()).map_err(template_error)?,
+            Some(t) => t
+                .parsed
+                .render(Some(&code), &Variables::new())
+                .map_err(template_error)?,
             None => default_text(&code, spec.ttl_secs),
         };
         let new = NewCode {
@@ -304,17 +334,28 @@ pub async fn send(
             ttl_secs: spec.ttl_secs,
             code: &code,
         };
-        let country = spec.phone.country().ok_or_else(|| no_price(&spec.phone, spec.channel))?;
+        let country = spec
+            .phone
+            .country()
+            .ok_or_else(|| no_price(&spec.phone, spec.channel))?;
         // An answer recorded with the money is rendered before the batch: read what it shows.
         let known = if done.claimed() {
             let cost = price(&db, &spec.phone, spec.channel).await?;
             let mut times = precheck_resend(app, &db, account_id, &spec.phone).await?;
             times.push(now);
-            Some(Sent { session_id: spec.session_id.clone(), cost, created_at: now, expires_at: 0, resend_available_at: resend_available_at(app, &times) })
+            Some(Sent {
+                session_id: spec.session_id.clone(),
+                cost,
+                created_at: now,
+                expires_at: 0,
+                resend_available_at: resend_available_at(app, &times),
+            })
         } else {
             None
         };
-        let cost = known.as_ref().map_or(Cost::Catalog { country }, |k| Cost::Fixed(k.cost));
+        let cost = known
+            .as_ref()
+            .map_or(Cost::Catalog { country }, |k| Cost::Fixed(k.cost));
         let opened = new_session(app, &db, &new, cost)?;
         let provider = providers::configured(&app.env, &app.config, spec.channel);
         let sandbox = matches!(provider, Ok(Configured::Sandbox(_)));
@@ -327,17 +368,33 @@ pub async fn send(
             description: "OTP send",
         };
         let mut statements = vec![opened.insert.clone()];
-        statements.extend(wallet::charge_statements(&db, &charge, sessions::COST_OF_SESSION, now)?.1);
+        statements
+            .extend(wallet::charge_statements(&db, &charge, sessions::COST_OF_SESSION, now)?.1);
         if sandbox {
             // The sandbox's delivery is its outbox row: it commits with the charge.
-            let entry = OutboxEntry { id: &new_id("out")?, to: spec.phone.e164(), channel: spec.channel, sender: spec.sender.as_deref(), text: &text, object_id: &spec.session_id, created_at: now };
+            let entry = OutboxEntry {
+                id: &new_id("out")?,
+                to: spec.phone.e164(),
+                channel: spec.channel,
+                sender: spec.sender.as_deref(),
+                text: &text,
+                object_id: &spec.session_id,
+                created_at: now,
+            };
             statements.push(store::messages::outbox_statement(&db, &entry)?);
         }
         if let Some(k) = &known {
-            let recorded = Sent { expires_at: opened.expires_at, ..k.clone() };
+            let recorded = Sent {
+                expires_at: opened.expires_at,
+                ..k.clone()
+            };
             statements.extend(done.statement(&db, &recorded, None)?);
         }
-        statements.push(sessions::sent_statement(&db, &spec.session_id, send_rules(app).window_ms)?);
+        statements.push(sessions::sent_statement(
+            &db,
+            &spec.session_id,
+            send_rules(app).window_ms,
+        )?);
         let results = commit_send(app, &db, statements, &opened, &spec.phone, spec.channel).await?;
         let read = results
             .last()
@@ -346,8 +403,15 @@ pub async fn send(
             .map_err(|e| AppError::internal(format!("send rows: {e}")))?
             .and_then(|rows| rows.into_iter().next())
             .ok_or_else(|| AppError::internal("the send's batch read back no session"))?;
-        let times: Vec<i64> = serde_json::from_str(&read.times).map_err(|e| AppError::internal(format!("send times: {e}")))?;
-        let sent = Sent { session_id: spec.session_id.clone(), cost: read.cost, created_at: now, expires_at: opened.expires_at, resend_available_at: resend_available_at(app, &times) };
+        let times: Vec<i64> = serde_json::from_str(&read.times)
+            .map_err(|e| AppError::internal(format!("send times: {e}")))?;
+        let sent = Sent {
+            session_id: spec.session_id.clone(),
+            cost: read.cost,
+            created_at: now,
+            expires_at: opened.expires_at,
+            resend_available_at: resend_available_at(app, &times),
+        };
         let delivered = match open_object(app, &opened.object).await {
             Err(e) => Err(e),
             Ok(()) if sandbox => Ok(()),
@@ -367,18 +431,33 @@ pub async fn send(
             }
         };
         if let Err(e) = delivered {
-            refund(&db, account_id, Kind::OtpRefund, sent.cost, &spec.session_id, now).await;
+            refund(
+                &db,
+                account_id,
+                Kind::OtpRefund,
+                sent.cost,
+                &spec.session_id,
+                now,
+            )
+            .await;
             done.forget(&db).await;
             // A provider's refusal keeps its message (with the provider's error code);
             // anything else is ours: logged, answered as a plain delivery failure.
             return Err(if e.code == Code::DeliveryFailed {
                 e
             } else {
-                AppError { internal: e.internal.or(Some(e.message)), ..AppError::of(Code::DeliveryFailed) }
+                AppError {
+                    internal: e.internal.or(Some(e.message)),
+                    ..AppError::of(Code::DeliveryFailed)
+                }
             });
         }
         // Operational trace: ids and routing only, never the code or the text.
-        console_log!("otp sent session={} country={country} channel={}", spec.session_id, spec.channel);
+        console_log!(
+            "otp sent session={} country={country} channel={}",
+            spec.session_id,
+            spec.channel
+        );
         Ok(sent)
     })
     .await
@@ -439,7 +518,10 @@ pub async fn check(
     let account = super::accounts::authenticate_near(app, key).await?;
     let hmac_secret = secret(&app.env, "OTP_HMAC_SECRET")?;
     let mac = to_hex(&otp::code_mac(&hmac_secret, session_id, code));
-    let op = Op::Check { account_id: account.0.clone(), mac };
+    let op = Op::Check {
+        account_id: account.0.clone(),
+        mac,
+    };
     match otp_session::call(&app.env, session_id, &op).await? {
         Outcome::Verified { session } => Ok((session, Checked::Verified)),
         Outcome::Wrong { session } => {
@@ -468,7 +550,8 @@ async fn from_d1(app: &App, account: &AccountId, id: &str) -> Result<SessionRow,
     let row = sessions::find(&db, account.as_str(), id).await?;
     let row = row.ok_or_else(|| AppError::not_found("session"))?;
     if row.terminal(app.now_ms) == Some(Terminal::Expired) {
-        let statement = sessions::result_event_statement(&db, &row.id, app.now_ms, ResultEvents::All)?;
+        let statement =
+            sessions::result_event_statement(&db, &row.id, app.now_ms, ResultEvents::All)?;
         if store::run(statement).await? == 1 {
             webhooks::kick_soon(app, &row.account_id);
         }
@@ -479,10 +562,18 @@ async fn from_d1(app: &App, account: &AccountId, id: &str) -> Result<SessionRow,
 /// A session of the account, by id, as its object (the authority) holds it, else as D1
 /// has it (an expired one records its event on the way, either way).
 pub async fn session(app: &App, account: &AccountId, id: &str) -> Result<SessionRow, AppError> {
-    let op = Op::Get { account_id: account.0.clone() };
+    let op = Op::Get {
+        account_id: account.0.clone(),
+    };
     match otp_session::call(&app.env, id, &op).await? {
         Outcome::State { session } => Ok(session),
-        _ => from_d1(app, account, id).await.map_err(|e| if e.code == Code::NotFound { AppError::not_found("message") } else { e }),
+        _ => from_d1(app, account, id).await.map_err(|e| {
+            if e.code == Code::NotFound {
+                AppError::not_found("message")
+            } else {
+                e
+            }
+        }),
     }
 }
 

@@ -15,11 +15,22 @@ pub struct Counters {
 
 impl Counters {
     pub fn new(max_attempts: i64, expires_at: i64) -> Counters {
-        Counters { attempts: 0, max_attempts, verified_at: None, expires_at }
+        Counters {
+            attempts: 0,
+            max_attempts,
+            verified_at: None,
+            expires_at,
+        }
     }
 
     pub fn terminal(&self, now_ms: i64) -> Option<Terminal> {
-        terminal(self.verified_at.is_some(), self.attempts, self.max_attempts, self.expires_at, now_ms)
+        terminal(
+            self.verified_at.is_some(),
+            self.attempts,
+            self.max_attempts,
+            self.expires_at,
+            now_ms,
+        )
     }
 
     pub fn remaining(&self) -> i64 {
@@ -78,12 +89,20 @@ mod tests {
     fn fifty_wrong_codes_count_five() {
         let mut c = live();
         let decisions: Vec<_> = (0..50).map(|_| apply(&mut c, false, NOW)).collect();
-        assert_eq!(decisions.iter().filter(|d| **d == Decision::Wrong).count(), 5);
-        assert!(decisions[5..].iter().all(|d| *d == Decision::Refused(Terminal::MaxAttempts)));
+        assert_eq!(
+            decisions.iter().filter(|d| **d == Decision::Wrong).count(),
+            5
+        );
+        assert!(decisions[5..]
+            .iter()
+            .all(|d| *d == Decision::Refused(Terminal::MaxAttempts)));
         assert_eq!(c.attempts, 5);
         assert_eq!(c.remaining(), 0);
         // The right code after that is refused too.
-        assert_eq!(apply(&mut c, true, NOW), Decision::Refused(Terminal::MaxAttempts));
+        assert_eq!(
+            apply(&mut c, true, NOW),
+            Decision::Refused(Terminal::MaxAttempts)
+        );
     }
 
     #[test]
@@ -91,7 +110,9 @@ mod tests {
         let mut c = live();
         let decisions: Vec<_> = (0..20).map(|i| apply(&mut c, true, NOW + i)).collect();
         assert_eq!(decisions[0], Decision::Verified);
-        assert!(decisions[1..].iter().all(|d| *d == Decision::Refused(Terminal::AlreadyVerified)));
+        assert!(decisions[1..]
+            .iter()
+            .all(|d| *d == Decision::Refused(Terminal::AlreadyVerified)));
         assert_eq!(c.verified_at, Some(NOW));
     }
 
@@ -108,8 +129,14 @@ mod tests {
     fn nothing_counts_after_expiry() {
         let mut c = live();
         let end = c.expires_at;
-        assert_eq!(apply(&mut c, true, end), Decision::Refused(Terminal::Expired));
-        assert_eq!(apply(&mut c, false, end + 1), Decision::Refused(Terminal::Expired));
+        assert_eq!(
+            apply(&mut c, true, end),
+            Decision::Refused(Terminal::Expired)
+        );
+        assert_eq!(
+            apply(&mut c, false, end + 1),
+            Decision::Refused(Terminal::Expired)
+        );
         assert_eq!(c, live());
         assert!(!Decision::Refused(Terminal::Expired).counted());
     }

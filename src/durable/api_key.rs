@@ -11,7 +11,10 @@ use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::rc::Rc;
 use worker::wasm_bindgen::JsValue;
-use worker::{console_error, durable_object, Date, DurableObject, Env, Method, Request, RequestInit, Response, Result, State};
+use worker::{
+    console_error, durable_object, Date, DurableObject, Env, Method, Request, RequestInit,
+    Response, Result, State,
+};
 
 /// The binding (wrangler.toml `[durable_objects]`).
 pub const BINDING: &str = "API_KEY";
@@ -70,8 +73,14 @@ impl ApiKey {
     /// Reads the key from D1 and records the answer, unless a revocation arrived meanwhile.
     async fn refresh(&self, key_hash: &str) -> std::result::Result<Known, AppError> {
         let db = crate::store::db(&self.env)?;
-        let account_id = accounts::find_by_key_hash(&db, key_hash).await?.map(|p| p.account_id);
-        let fresh = Known { account_id, revoked: false, checked_at: now_ms() };
+        let account_id = accounts::find_by_key_hash(&db, key_hash)
+            .await?
+            .map(|p| p.account_id);
+        let fresh = Known {
+            account_id,
+            revoked: false,
+            checked_at: now_ms(),
+        };
         if let Some(current) = self.cache.borrow().as_ref() {
             if current.revoked {
                 return Ok(current.clone());
@@ -80,33 +89,51 @@ impl ApiKey {
         // Unknown keys are not stored: anyone can present one.
         if fresh.account_id.is_some() || self.cache.borrow().is_some() {
             *self.cache.borrow_mut() = Some(fresh.clone());
-            self.state.storage().put(STATE_KEY, &fresh).await.map_err(|e| AppError::internal(format!("key object storage: {e}")))?;
+            self.state
+                .storage()
+                .put(STATE_KEY, &fresh)
+                .await
+                .map_err(|e| AppError::internal(format!("key object storage: {e}")))?;
         }
         Ok(fresh)
     }
 
     async fn resolve(&self, key_hash: &str) -> std::result::Result<Answer, AppError> {
-        let known = self.known().await.map_err(|e| AppError::internal(format!("key object storage: {e}")))?;
+        let known = self
+            .known()
+            .await
+            .map_err(|e| AppError::internal(format!("key object storage: {e}")))?;
         let Some(known) = known else {
-            return Ok(Answer { account_id: self.refresh(key_hash).await?.account_id });
+            return Ok(Answer {
+                account_id: self.refresh(key_hash).await?.account_id,
+            });
         };
         if !known.revoked && now_ms() - known.checked_at > REVALIDATE_MS {
             // Answer now; D1 refreshes the answer for the next requests.
-            *self.cache.borrow_mut() = Some(Known { checked_at: now_ms(), ..known.clone() });
+            *self.cache.borrow_mut() = Some(Known {
+                checked_at: now_ms(),
+                ..known.clone()
+            });
             let key_hash = key_hash.to_owned();
             let env = self.env.clone();
             let cache = Rc::clone(&self.cache);
             let storage = self.state.storage();
             self.state.wait_until(async move {
                 let refreshed = match crate::store::db(&env) {
-                    Ok(db) => accounts::find_by_key_hash(&db, &key_hash).await.map(|p| p.map(|p| p.account_id)),
+                    Ok(db) => accounts::find_by_key_hash(&db, &key_hash)
+                        .await
+                        .map(|p| p.map(|p| p.account_id)),
                     Err(e) => Err(e),
                 };
                 let account_id = match refreshed {
                     Ok(a) => a,
                     Err(e) => return console_error!("key refresh: {e}"),
                 };
-                let fresh = Known { account_id, revoked: false, checked_at: now_ms() };
+                let fresh = Known {
+                    account_id,
+                    revoked: false,
+                    checked_at: now_ms(),
+                };
                 if cache.borrow().as_ref().is_some_and(|k| k.revoked) {
                     return;
                 }
@@ -116,11 +143,21 @@ impl ApiKey {
                 }
             });
         }
-        Ok(Answer { account_id: if known.revoked { None } else { known.account_id } })
+        Ok(Answer {
+            account_id: if known.revoked {
+                None
+            } else {
+                known.account_id
+            },
+        })
     }
 
     async fn revoke(&self) -> Result<()> {
-        let revoked = Known { account_id: None, revoked: true, checked_at: now_ms() };
+        let revoked = Known {
+            account_id: None,
+            revoked: true,
+            checked_at: now_ms(),
+        };
         *self.cache.borrow_mut() = Some(revoked.clone());
         self.state.storage().put(STATE_KEY, &revoked).await
     }
@@ -128,7 +165,11 @@ impl ApiKey {
 
 impl DurableObject for ApiKey {
     fn new(state: State, env: Env) -> Self {
-        Self { state, env, cache: Rc::new(RefCell::new(None)) }
+        Self {
+            state,
+            env,
+            cache: Rc::new(RefCell::new(None)),
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -150,23 +191,44 @@ impl DurableObject for ApiKey {
 }
 
 async fn call(env: &Env, key_hash: &str, op: &Op) -> std::result::Result<Answer, AppError> {
-    let fail = |what: &str, e: worker::Error| AppError::internal(format!("api key object {what}: {e}"));
-    let body = serde_json::to_string(op).map_err(|e| AppError::internal(format!("encode command: {e}")))?;
+    let fail =
+        |what: &str, e: worker::Error| AppError::internal(format!("api key object {what}: {e}"));
+    let body = serde_json::to_string(op)
+        .map_err(|e| AppError::internal(format!("encode command: {e}")))?;
     let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(JsValue::from_str(&body)));
-    let req = Request::new_with_init("https://api-key.internal/command", &init).map_err(|e| fail("request", e))?;
-    let stub = env.durable_object(BINDING).and_then(|ns| ns.id_from_name(key_hash)?.get_stub()).map_err(|e| fail("stub", e))?;
-    let mut res = stub.fetch_with_request(req).await.map_err(|e| fail("fetch", e))?;
+    init.with_method(Method::Post)
+        .with_body(Some(JsValue::from_str(&body)));
+    let req = Request::new_with_init("https://api-key.internal/command", &init)
+        .map_err(|e| fail("request", e))?;
+    let stub = env
+        .durable_object(BINDING)
+        .and_then(|ns| ns.id_from_name(key_hash)?.get_stub())
+        .map_err(|e| fail("stub", e))?;
+    let mut res = stub
+        .fetch_with_request(req)
+        .await
+        .map_err(|e| fail("fetch", e))?;
     if res.status_code() != 200 {
         let text = res.text().await.unwrap_or_default();
-        return Err(AppError::internal(format!("api key object answered {}: {text}", res.status_code())));
+        return Err(AppError::internal(format!(
+            "api key object answered {}: {text}",
+            res.status_code()
+        )));
     }
     res.json::<Answer>().await.map_err(|e| fail("answer", e))
 }
 
 /// The account of a live key, asked of the key's object (no D1 round trip once it knows).
 pub async fn account(env: &Env, key_hash: &str) -> std::result::Result<Option<String>, AppError> {
-    Ok(call(env, key_hash, &Op::Resolve { key_hash: key_hash.to_owned() }).await?.account_id)
+    Ok(call(
+        env,
+        key_hash,
+        &Op::Resolve {
+            key_hash: key_hash.to_owned(),
+        },
+    )
+    .await?
+    .account_id)
 }
 
 /// Tells the key's object that the key was revoked (before the revocation is answered).

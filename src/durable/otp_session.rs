@@ -16,17 +16,20 @@
 //! The Worker never sends the code: it sends the candidate's MAC (HMAC under the server
 //! secret, bound to the session id), which the object compares with the stored one in
 //! constant time.
+use super::webhook_dispatcher;
 use crate::domain::crypto::{constant_time_eq, from_hex};
+use crate::domain::error::AppError;
 use crate::domain::otp::Terminal;
 use crate::domain::otp_check::{apply, Counters, Decision};
-use crate::domain::error::AppError;
-use super::webhook_dispatcher;
 use crate::store::sessions::{self, ResultEvents, SessionRow};
 use crate::store::{self, batch};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use worker::wasm_bindgen::JsValue;
-use worker::{console_error, durable_object, Date, DurableObject, Env, Method, Request, RequestInit, Response, Result, State};
+use worker::{
+    console_error, durable_object, Date, DurableObject, Env, Method, Request, RequestInit,
+    Response, Result, State,
+};
 
 /// The binding (wrangler.toml `[durable_objects]`).
 pub const BINDING: &str = "OTP_SESSION";
@@ -121,10 +124,19 @@ impl From<Ended> for Terminal {
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Outcome {
     Opened,
-    Verified { session: SessionRow },
-    Wrong { session: SessionRow },
-    Refused { ended: Ended, session: SessionRow },
-    State { session: SessionRow },
+    Verified {
+        session: SessionRow,
+    },
+    Wrong {
+        session: SessionRow,
+    },
+    Refused {
+        ended: Ended,
+        session: SessionRow,
+    },
+    State {
+        session: SessionRow,
+    },
     /// The object holds no session (never opened here, or cleared long after its end), or
     /// not one of this account: the caller looks in D1.
     Unknown,
@@ -167,14 +179,23 @@ impl OtpSession {
             return Ok(Outcome::Opened);
         }
         let cleanup_at = session.expires_at + KEEP_AFTER_END_MS;
-        let s = Stored { counters: Counters::new(session.max_attempts, session.expires_at), session, expiry_seen: false };
+        let s = Stored {
+            counters: Counters::new(session.max_attempts, session.expires_at),
+            session,
+            expiry_seen: false,
+        };
         self.save(&s).await?;
-        self.state.storage().set_alarm((cleanup_at - now_ms()).max(0)).await?;
+        self.state
+            .storage()
+            .set_alarm((cleanup_at - now_ms()).max(0))
+            .await?;
         Ok(Outcome::Opened)
     }
 
     async fn check(&self, account_id: &str, mac: &str) -> Result<Outcome> {
-        let Some(mut s) = self.load().await? else { return Ok(Outcome::Unknown) };
+        let Some(mut s) = self.load().await? else {
+            return Ok(Outcome::Unknown);
+        };
         if s.session.account_id != account_id {
             return Ok(Outcome::Unknown);
         }
@@ -197,14 +218,19 @@ impl OtpSession {
         Ok(match decision {
             Decision::Verified => Outcome::Verified { session },
             Decision::Wrong => Outcome::Wrong { session },
-            Decision::Refused(t) => Outcome::Refused { ended: t.into(), session },
+            Decision::Refused(t) => Outcome::Refused {
+                ended: t.into(),
+                session,
+            },
         })
     }
 
     /// The state for its owner; seeing it expired records `otp.expired` (once), as a check
     /// would.
     async fn get(&self, account_id: &str) -> Result<Outcome> {
-        let Some(mut s) = self.load().await? else { return Ok(Outcome::Unknown) };
+        let Some(mut s) = self.load().await? else {
+            return Ok(Outcome::Unknown);
+        };
         if s.session.account_id != account_id {
             return Ok(Outcome::Unknown);
         }
@@ -223,7 +249,11 @@ impl OtpSession {
         let s = s.clone();
         self.state.wait_until(async move {
             if let Err(e) = mirror(&env, &s).await {
-                console_error!("otp session {} D1 mirror failed (retried by alarm): {}", s.session.id, e.detail());
+                console_error!(
+                    "otp session {} D1 mirror failed (retried by alarm): {}",
+                    s.session.id,
+                    e.detail()
+                );
                 if let Err(e) = storage.set_alarm(MIRROR_RETRY_MS).await {
                     console_error!("otp session {} alarm: {e}", s.session.id);
                 }
@@ -237,9 +267,18 @@ impl OtpSession {
 async fn mirror(env: &Env, s: &Stored) -> std::result::Result<(), AppError> {
     let db = store::db(env)?;
     let now = now_ms();
-    let events = if s.expiry_seen { ResultEvents::All } else { ResultEvents::OfCheck };
+    let events = if s.expiry_seen {
+        ResultEvents::All
+    } else {
+        ResultEvents::OfCheck
+    };
     let statements = vec![
-        sessions::mirror_statement(&db, &s.session.id, s.counters.attempts, s.counters.verified_at)?,
+        sessions::mirror_statement(
+            &db,
+            &s.session.id,
+            s.counters.attempts,
+            s.counters.verified_at,
+        )?,
         sessions::result_event_statement(&db, &s.session.id, now, events)?,
     ];
     let results = batch(&db, statements).await?;
@@ -251,7 +290,11 @@ async fn mirror(env: &Env, s: &Stored) -> std::result::Result<(), AppError> {
 
 impl DurableObject for OtpSession {
     fn new(state: State, env: Env) -> Self {
-        Self { state, env, cache: RefCell::new(None) }
+        Self {
+            state,
+            env,
+            cache: RefCell::new(None),
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -269,9 +312,15 @@ impl DurableObject for OtpSession {
 
     /// Mirrors the state once more (idempotent), and clears it long after the end.
     async fn alarm(&self) -> Result<Response> {
-        let Some(s) = self.load().await? else { return Response::ok("empty") };
+        let Some(s) = self.load().await? else {
+            return Response::ok("empty");
+        };
         if let Err(e) = mirror(&self.env, &s).await {
-            console_error!("otp session {} D1 mirror failed (retried by alarm): {}", s.session.id, e.detail());
+            console_error!(
+                "otp session {} D1 mirror failed (retried by alarm): {}",
+                s.session.id,
+                e.detail()
+            );
             self.state.storage().set_alarm(MIRROR_RETRY_MS).await?;
             return Response::ok("retry");
         }
@@ -289,16 +338,30 @@ impl DurableObject for OtpSession {
 
 /// Sends one command to a session's object (Worker side).
 pub async fn call(env: &Env, session_id: &str, op: &Op) -> std::result::Result<Outcome, AppError> {
-    let fail = |what: &str, e: worker::Error| AppError::internal(format!("otp session object {what}: {e}"));
-    let body = serde_json::to_string(op).map_err(|e| AppError::internal(format!("encode command: {e}")))?;
+    let fail = |what: &str, e: worker::Error| {
+        AppError::internal(format!("otp session object {what}: {e}"))
+    };
+    let body = serde_json::to_string(op)
+        .map_err(|e| AppError::internal(format!("encode command: {e}")))?;
     let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(JsValue::from_str(&body)));
-    let req = Request::new_with_init("https://otp-session.internal/command", &init).map_err(|e| fail("request", e))?;
-    let stub = env.durable_object(BINDING).and_then(|ns| ns.id_from_name(session_id)?.get_stub()).map_err(|e| fail("stub", e))?;
-    let mut res = stub.fetch_with_request(req).await.map_err(|e| fail("fetch", e))?;
+    init.with_method(Method::Post)
+        .with_body(Some(JsValue::from_str(&body)));
+    let req = Request::new_with_init("https://otp-session.internal/command", &init)
+        .map_err(|e| fail("request", e))?;
+    let stub = env
+        .durable_object(BINDING)
+        .and_then(|ns| ns.id_from_name(session_id)?.get_stub())
+        .map_err(|e| fail("stub", e))?;
+    let mut res = stub
+        .fetch_with_request(req)
+        .await
+        .map_err(|e| fail("fetch", e))?;
     if res.status_code() != 200 {
         let text = res.text().await.unwrap_or_default();
-        return Err(AppError::internal(format!("otp session object answered {}: {text}", res.status_code())));
+        return Err(AppError::internal(format!(
+            "otp session object answered {}: {text}",
+            res.status_code()
+        )));
     }
     res.json::<Outcome>().await.map_err(|e| fail("answer", e))
 }

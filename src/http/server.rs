@@ -194,7 +194,11 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
     use dialects::{admin, callbacks, getotp, numberotp, otpwall, webhooks, whatotp};
     use Route::*;
     match route {
-        Healthz => Ok(Reply::raw(200, super::reply::JSON, r#"{"ok":true}"#.to_owned())),
+        Healthz => Ok(Reply::raw(
+            200,
+            super::reply::JSON,
+            r#"{"ok":true}"#.to_owned(),
+        )),
         // Operator (admin) API.
         AdminCreateAccount => admin::create_account(ctx).await,
         AdminCreateKey { account_id } => admin::create_key(ctx, &account_id).await,

@@ -123,8 +123,12 @@ pub async fn key_hash(db: &D1Database, key_id: &str) -> Result<Option<String>, S
     struct Row {
         key_hash: String,
     }
-    let row: Option<Row> =
-        first(stmt(db, "SELECT key_hash FROM api_keys WHERE id = ?1", &[text(key_id)])?).await?;
+    let row: Option<Row> = first(stmt(
+        db,
+        "SELECT key_hash FROM api_keys WHERE id = ?1",
+        &[text(key_id)],
+    )?)
+    .await?;
     Ok(row.map(|r| r.key_hash))
 }
 

@@ -240,7 +240,12 @@ pub async fn find(
 
 /// The counters of the session's Durable Object (the authority) into its D1 row. Each only
 /// grows, so mirrors that arrive in any order, or twice, leave the row at the latest state.
-pub fn mirror_statement(db: &D1Database, id: &str, attempts: i64, verified_at: Option<i64>) -> Result<D1PreparedStatement, StoreError> {
+pub fn mirror_statement(
+    db: &D1Database,
+    id: &str,
+    attempts: i64,
+    verified_at: Option<i64>,
+) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
         "UPDATE otp_sessions SET attempts = MAX(attempts, ?2), verified_at = COALESCE(verified_at, ?3) WHERE id = ?1",
