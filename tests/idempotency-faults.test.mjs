@@ -35,6 +35,15 @@ const ROUTES = {
     ok: 202,
     cost: 75,
     kind: "message_send",
+    // Delivery was due once the message committed, even though that request failed.
+    async committed(account, answer) {
+      for (let i = 0; i < 50; i++) {
+        const m = await app.request("GET", `/v1/messages/${answer.message_id}`, { key: account.key });
+        if (m.body.status !== "queued") return assert.equal(m.body.status, "sent");
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      assert.fail("the committed message was never delivered");
+    },
   },
   "top-up": { method: "POST", path: (a) => `/admin/accounts/${a.accountId}/topup`, body: () => ({ amount: "2.50", reference: `ref-${Math.random()}` }), ok: 200, cost: -25000, kind: "topup", admin: true },
 };
@@ -66,6 +75,7 @@ for (const [name, route] of Object.entries(ROUTES)) {
       const retry = await call(route, account, body, `k-after-${name.replaceAll(" ", "-")}`);
       assert.equal(retry.status, route.ok, retry.text);
       assert.equal(retry.headers.get("idempotent-replayed"), "true");
+      await route.committed?.(account, retry.body);
       const again = await call(route, account, body, `k-after-${name.replaceAll(" ", "-")}`);
       assert.equal(again.status, route.ok);
       assert.deepEqual(again.body, retry.body);

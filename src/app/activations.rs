@@ -83,14 +83,14 @@ pub async fn buy(
         order.operator.as_deref(),
     )
     .await?;
-    let answer = idempotency::run(app, idem, |done| async move {
+    idempotency::run(app, idem, |done| async move {
         let db = app.db()?;
         let o = &offer;
         if !store::is_offered(&db, &o.country, &o.service, o.operator.as_deref()).await? {
             return Err(AppError::of(Code::NotOffered));
         }
         let (db, done) = (&db, &done);
-        take_a_free_number(
+        let bought = take_a_free_number(
             || async move {
                 Ok(store::pick_for_activation(
                     db,
@@ -143,17 +143,16 @@ pub async fn buy(
             || no_numbers(&offer, "numbers"),
             "the free numbers were taken by parallel purchases; try again",
         )
-        .await
-    })
-    .await?;
-    if let Answer::Fresh(bought) = &answer {
-        // Arms the expiry alarm now; if this fails the object initialises on its first event.
+        .await?;
+        // Arms the expiry alarm as soon as the purchase committed (whatever happens to the
+        // request after it); if this fails the object initialises on its first event.
         let id = &bought.activation_id;
         if let Err(e) = activation_object::call(&app.env, id, Op::Init).await {
             console_error!("activation {id} init failed: {}", e.detail());
         }
-    }
-    Ok(answer)
+        Ok(bought)
+    })
+    .await
 }
 
 pub(super) fn no_numbers(offer: &Offer, what: &str) -> AppError {

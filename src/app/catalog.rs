@@ -110,9 +110,12 @@ async fn service_param(app: &App, input: Option<&str>) -> Result<Option<String>,
     Ok(Some(code))
 }
 
+/// A cached price list and until when it may answer.
+type CachedPrices = (i64, Vec<PriceRow>);
+
 thread_local! {
     /// Public price lists per query, reused for `PRICES_CACHE_SECS` by this isolate.
-    static PRICE_CACHE: RefCell<HashMap<String, (i64, Vec<PriceRow>)>> = RefCell::new(HashMap::new());
+    static PRICE_CACHE: RefCell<HashMap<String, CachedPrices>> = RefCell::new(HashMap::new());
 }
 
 /// Drops this isolate's cached price lists (after the operator changes the catalog or stock).
@@ -268,7 +271,8 @@ pub async fn put_catalog(app: &App, update: &CatalogUpdate) -> Result<usize, App
 fn catalog_refusal(e: StoreError) -> AppError {
     if matches!(&e, StoreError::Constraint(c) if c.kind == ConstraintKind::ForeignKey) {
         AppError::invalid(
-            "the catalog references a country, service or operator that does not exist (load it in this request or before)",
+            "the catalog references a country, service or operator that does not exist (load it in \
+                this request or before)",
         )
     } else if e.on_constraint(ConstraintKind::Unique, "operators")
         || e.on_constraint(ConstraintKind::Unique, "operators_name")

@@ -104,8 +104,8 @@ pub async fn send(
         .map_err(template_error)?;
     let cost = price(&db, &order.phone, channel).await?;
     let phone = &order.phone;
-    let (db, template, code_ref) = (&db, &template, &code);
-    let answer = idempotency::run(app, idem, |done| async move {
+    let (db, template, code_ref, text_ref) = (&db, &template, &code, &text);
+    idempotency::run(app, idem, |done| async move {
         let now = app.now_ms;
         let message_id = new_id("msg")?;
         let account_id = account.as_str();
@@ -159,30 +159,27 @@ pub async fn send(
         };
         statements.extend(done.statement(db, &queued, None)?);
         match &opened {
-            Some(session) => {
-                commit_send(app, db, statements, session, phone, channel).await?;
-                open_object(app, &session.object).await?;
-            }
-            None => {
-                crate::store::batch(db, statements).await?;
-            }
-        }
-        Ok(queued)
-    })
-    .await?;
-    if let Answer::Fresh(queued) = &answer {
+            Some(session) => commit_send(app, db, statements, session, phone, channel).await?,
+            None => crate::store::batch(db, statements).await?,
+        };
+        // Delivery is due as soon as the message committed (whatever happens to the request).
         let delivery = Delivery {
             account_id: account.0.clone(),
             message_id: queued.message_id.clone(),
-            to: order.phone.e164().to_owned(),
+            to: phone.e164().to_owned(),
             channel,
-            text,
-            code,
+            text: text_ref.clone(),
+            code: code_ref.clone(),
             cost,
         };
         deliver_later(app, delivery);
-    }
-    Ok(answer)
+        // Its code is checkable once the session's object is open.
+        if let Some(session) = &opened {
+            open_object(app, &session.object).await?;
+        }
+        Ok(queued)
+    })
+    .await
 }
 
 struct Delivery {

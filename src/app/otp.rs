@@ -535,7 +535,8 @@ pub async fn check(
                 Some(t) => Ok((row, Checked::Refused(t))),
                 // Live in D1, but its object holds nothing: the send has not opened it (yet).
                 None => {
-                    let m = "the session is not ready yet; retry in a few seconds (nothing was counted)";
+                    let m = "the session is not ready yet; retry in a few seconds (nothing was \
+                        counted)";
                     Err(AppError::new(Code::Conflict, m).with_retry_after(5))
                 }
             }

@@ -6,7 +6,8 @@
 //!    ▲                │
 //!    └─────retry──────┘          (earlier SMS stay in the list)
 //! waiting (no SMS ever, after the cancel lock) ──cancel──▶ cancelled  (+ refund)
-//! expiry: waiting without SMS ──▶ expired (+ refund); received, or waiting after a retry ──▶ complete
+//! expiry: waiting without SMS ──▶ expired (+ refund); received, or waiting after a retry
+//! ──▶ complete
 //! ```
 use serde::{Deserialize, Serialize};
 

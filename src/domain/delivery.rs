@@ -76,7 +76,10 @@ pub fn whatsapp_template(
             "language": {"code": language},
             "components": [
                 {"type": "body", "parameters": [{"type": "text", "text": code}]},
-                {"type": "button", "sub_type": "url", "index": "0", "parameters": [{"type": "text", "text": code}]}
+                {
+                    "type": "button", "sub_type": "url", "index": "0",
+                    "parameters": [{"type": "text", "text": code}],
+                }
             ]
         }
     })
@@ -197,7 +200,11 @@ mod tests {
     #[test]
     fn twiml_reads_digits_and_escapes() {
         let t = twiml_say_digits("Your <code> is", "4821");
-        assert_eq!(t, "<Response><Say>Your &lt;code&gt; is 4, 8, 2, 1.</Say><Pause length=\"1\"/><Say>Your &lt;code&gt; is 4, 8, 2, 1.</Say></Response>");
+        assert_eq!(
+            t,
+            "<Response><Say>Your &lt;code&gt; is 4, 8, 2, 1.</Say><Pause \
+            length=\"1\"/><Say>Your &lt;code&gt; is 4, 8, 2, 1.</Say></Response>"
+        );
     }
 
     #[test]

@@ -141,8 +141,14 @@ impl Code {
             Code::TemplateMissing => "'template' is missing",
             Code::InvalidCodeLength => "Invalid code length",
             Code::TemplateWithoutCode => "Template does not contain keyword {code}",
-            Code::CodeAndCodeLength => "Provide either 'data.code' or 'data.code_length' but not both",
-            Code::CodeInvalid => "When 'data.channel' is not VOICE 'data.code' must be valid and 4 to 8 characters long",
+            Code::CodeAndCodeLength => {
+                "Provide either 'data.code' or 'data.code_length' but not \
+                both"
+            }
+            Code::CodeInvalid => {
+                "When 'data.channel' is not VOICE 'data.code' must be valid and 4 \
+                to 8 characters long"
+            }
             Code::CodeNotNumeric => "'data.code' should be numeric if provided",
             Code::InvalidPayload => "Invalid payload",
             Code::Internal => "Internal error",
@@ -154,8 +160,14 @@ impl Code {
             Code::RateLimited => "Rate limit exceeded",
             Code::InsufficientFunds => "Insufficient balance",
             Code::NotFound => "Not found",
-            Code::IdempotencyKeyReused => "Idempotency-Key was already used with a different request",
-            Code::IdempotencyInProgress => "A request with this Idempotency-Key is still in progress",
+            Code::IdempotencyKeyReused => {
+                "Idempotency-Key was already used with a different \
+                request"
+            }
+            Code::IdempotencyInProgress => {
+                "A request with this Idempotency-Key is still in \
+                progress"
+            }
             Code::InvalidIdempotencyKey => "Invalid Idempotency-Key",
             Code::Forbidden => "Forbidden",
             Code::Conflict => "Conflict",

@@ -36,11 +36,34 @@ impl fmt::Display for TemplateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TemplateError::Empty => write!(f, "template body is empty"),
-            TemplateError::TooLong => write!(f, "template body is longer than {MAX_BODY_CHARS} characters"),
-            TemplateError::BadBrace(at) => write!(f, "template body has an unmatched brace at character {at}; placeholders look like {{name}}, literal braces are written {{{{ and }}}}"),
-            TemplateError::Missing(names) => write!(f, "missing template variable(s): {}", names.join(", ")),
-            TemplateError::Unknown(names) => write!(f, "unknown template variable(s): {}", names.join(", ")),
-            TemplateError::BadValue(name) => write!(f, "template variable '{name}' must be a string or a number"),
+            TemplateError::TooLong => write!(
+                f,
+                "template body is longer than {MAX_BODY_CHARS} \
+                characters"
+            ),
+            TemplateError::BadBrace(at) => write!(
+                f,
+                "template body has an unmatched brace at \
+                character {at}; placeholders look like {{name}}, literal braces are written {{{{ \
+                and }}}}"
+            ),
+            TemplateError::Missing(names) => write!(
+                f,
+                "missing template variable(s): \
+                {}",
+                names.join(", ")
+            ),
+            TemplateError::Unknown(names) => write!(
+                f,
+                "unknown template variable(s): \
+                {}",
+                names.join(", ")
+            ),
+            TemplateError::BadValue(name) => write!(
+                f,
+                "template variable '{name}' must be a \
+                string or a number"
+            ),
         }
     }
 }

@@ -60,8 +60,20 @@ pub fn validate_url(url: &str, allow_local_http: bool) -> Result<(), String> {
     }
     match scheme.to_ascii_lowercase().as_str() {
         "https" => Ok(()),
-        "http" if allow_local_http && matches!(host.to_ascii_lowercase().as_str(), "127.0.0.1" | "localhost" | "[::1]") => Ok(()),
-        "http" => Err("url must use https (plain http is allowed only to 127.0.0.1 or localhost in development)".to_owned()),
+        "http"
+            if allow_local_http
+                && matches!(
+                    host.to_ascii_lowercase().as_str(),
+                    "127.0.0.1" | "localhost" | "[::1]"
+                ) =>
+        {
+            Ok(())
+        }
+        "http" => Err(
+            "url must use https (plain http is allowed only to 127.0.0.1 or localhost in \
+            development)"
+                .to_owned(),
+        ),
         _ => Err("url must start with https://".to_owned()),
     }
 }

@@ -83,6 +83,7 @@ pub fn for_path(path: &str) -> &'static dyn Envelope {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::reply::TEXT;
 
     /// The body of `e` as the front door of `path` renders it.
     fn body(e: &AppError, path: &str, method: &str, now_ms: i64) -> String {
@@ -109,7 +110,9 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(
             v,
-            json!({"errors":[{"timestamp":"2025-08-18 00:00:00","path":"/api/verify/","method":"POST","status":401,"message":"User Not Authorized","code":"1136"}]})
+            json!({"errors":[{"timestamp":"2025-08-18 \
+                00:00:00","path":"/api/verify/","method":"POST","status":401,"message":"User Not \
+                Authorized","code":"1136"}]})
         );
     }
 
@@ -132,6 +135,52 @@ mod tests {
         let e = AppError::internal("D1_ERROR: secret detail");
         assert_eq!(status(e.code), 500);
         assert!(!body(&e, "/", "GET", 0).contains("secret"));
+    }
+
+    #[test]
+    fn refused_sends_say_when_the_next_is_allowed() {
+        let e = AppError::of(Code::ResendTooSoon).with_retry_after(30);
+        let v: serde_json::Value =
+            serde_json::from_str(&body(&e, "/v1/otp/send", "POST", 1_755_475_200_000)).unwrap();
+        assert_eq!(
+            v["errors"][0]["resend_available_at"],
+            "2025-08-18T00:00:30Z"
+        );
+        assert_eq!(v["errors"][0]["status"], 429);
+    }
+
+    /// A text protocol that answers every error with status 200 and a word (the shape of
+    /// sms-activate's `handler_api.php`) is one `Envelope` implementation.
+    struct Words;
+
+    impl Envelope for Words {
+        fn content_type(&self) -> &'static str {
+            TEXT
+        }
+
+        fn error(&self, e: &AppError, _cx: &ErrorContext<'_>) -> Reply {
+            let word = match e.code {
+                Code::InsufficientFunds => "NO_BALANCE",
+                Code::Unauthorized => "BAD_KEY",
+                _ => "ERROR_SQL",
+            };
+            Reply::text(200, word)
+        }
+    }
+
+    #[test]
+    fn a_front_door_chooses_status_content_type_and_body() {
+        let cx = ErrorContext {
+            path: "/stubs/handler_api.php",
+            method: "GET",
+            now_ms: 0,
+        };
+        let reply = Words.error(&AppError::of(Code::InsufficientFunds), &cx);
+        assert_eq!(
+            (reply.status, reply.content_type, reply.body.as_str()),
+            (200, TEXT, "NO_BALANCE")
+        );
+        assert_eq!(Words.content_type(), TEXT);
     }
 
     #[test]

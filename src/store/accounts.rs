@@ -55,9 +55,29 @@ pub async fn create_account(
     let (key, hash) = new_key()?;
     let now = rfc3339(now_ms);
     let statements = vec![
-        stmt(db, "INSERT INTO accounts (id, name, status, created_at) VALUES (?1, ?2, 'active', ?3)", &[text(&account_id), text(name), text(&now)])?,
-        stmt(db, "INSERT INTO wallets (account_id, balance, currency, updated_at) VALUES (?1, 0, ?2, ?3)", &[text(&account_id), text(currency), text(&now)])?,
-        stmt(db, INSERT_KEY, &[text(&key.key_id), text(&account_id), text(&hash), text(key.api_key.get(..4).unwrap_or_default()), text(&now)])?,
+        stmt(
+            db,
+            "INSERT INTO accounts (id, name, status, created_at) VALUES (?1, ?2, 'active', \
+            ?3)",
+            &[text(&account_id), text(name), text(&now)],
+        )?,
+        stmt(
+            db,
+            "INSERT INTO wallets (account_id, balance, currency, updated_at) VALUES (?1, 0, \
+            ?2, ?3)",
+            &[text(&account_id), text(currency), text(&now)],
+        )?,
+        stmt(
+            db,
+            INSERT_KEY,
+            &[
+                text(&key.key_id),
+                text(&account_id),
+                text(&hash),
+                text(key.api_key.get(..4).unwrap_or_default()),
+                text(&now),
+            ],
+        )?,
     ];
     batch(db, statements).await?;
     Ok((account_id, key))
@@ -165,7 +185,8 @@ pub async fn exists(db: &D1Database, account_id: &str) -> Result<bool, StoreErro
 pub async fn profile(db: &D1Database, account_id: &str) -> Result<Option<Profile>, StoreError> {
     first(stmt(
         db,
-        "SELECT a.id AS id, a.name AS name, a.status AS status, a.created_at AS created_at, w.balance AS balance, w.currency AS currency \
+        "SELECT a.id AS id, a.name AS name, a.status AS status, a.created_at AS created_at, \
+            w.balance AS balance, w.currency AS currency \
          FROM accounts a JOIN wallets w ON w.account_id = a.id WHERE a.id = ?1",
         &[text(account_id)],
     )?)

@@ -56,7 +56,8 @@ pub async fn is_offered(
 ) -> Result<bool, StoreError> {
     exists(stmt(
         db,
-        "SELECT cost FROM prices WHERE country = ?1 AND service = ?2 AND (?3 IS NULL OR operator = ?3) LIMIT 1",
+        "SELECT cost FROM prices WHERE country = ?1 AND service = ?2 AND (?3 IS NULL OR operator = \
+            ?3) LIMIT 1",
         &[text(country), text(service), opt_text(operator)],
     )?).await
 }
@@ -98,12 +99,14 @@ pub fn buy_statements(
     )?);
     statements.push(stmt(
         db,
-        "INSERT INTO number_leases (number_id, kind, object_id, expires_at) VALUES (?1, 'activation', ?2, ?3)",
+        "INSERT INTO number_leases (number_id, kind, object_id, expires_at) VALUES (?1, \
+            'activation', ?2, ?3)",
         &[text(&c.number_id), text(a.id), int(a.expires_at_ms)],
     )?);
     statements.push(stmt(
         db,
-        "INSERT INTO activations (id, account_id, number_id, number, country, service, operator, cost, status, created_at, cancel_allowed_at, expires_at, updated_at) \
+        "INSERT INTO activations (id, account_id, number_id, number, country, service, operator, \
+            cost, status, created_at, cancel_allowed_at, expires_at, updated_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'waiting', ?9, ?10, ?11, ?9)",
         &[
             text(a.id),
@@ -152,7 +155,8 @@ pub async fn owned_by_key(db: &D1Database, id: &str, key_hash: &str) -> Result<b
 pub async fn activation(db: &D1Database, id: &str) -> Result<Option<ActivationRow>, StoreError> {
     first(stmt(
         db,
-        "SELECT id, account_id, number, cost, cancel_allowed_at, expires_at FROM activations WHERE id = ?1",
+        "SELECT id, account_id, number, cost, cancel_allowed_at, expires_at FROM activations WHERE \
+            id = ?1",
         &[text(id)],
     )?)
     .await
@@ -166,7 +170,8 @@ pub async fn sync_state(db: &D1Database, a: &ActivationSync<'_>) -> Result<(), S
     let mirror = |db: &D1Database| -> Result<Vec<D1PreparedStatement>, StoreError> {
         let mut s = vec![stmt(
             db,
-            "UPDATE activations SET status = ?2, updated_at = ?3, version = ?4 WHERE id = ?1 AND version < ?4",
+            "UPDATE activations SET status = ?2, updated_at = ?3, version = ?4 WHERE id = ?1 AND \
+                version < ?4",
             &[text(a.id), text(a.status), int(a.now_ms), int(a.version)],
         )?];
         if a.terminal {
@@ -239,8 +244,10 @@ pub async fn pick_for_rent(
 ) -> Result<Option<RentOffer>, StoreError> {
     let sql = format!(
         "SELECT n.id AS number_id, n.number, n.operator, r.hours, r.cost FROM numbers n \
-         JOIN rent_prices r ON r.country = n.country AND r.operator = n.operator AND r.service = ?2 \
-         WHERE n.country = ?1 AND (?3 IS NULL OR n.operator = ?3) AND (?5 IS NULL OR r.hours = ?5) AND {free} \
+         JOIN rent_prices r ON r.country = n.country AND r.operator = n.operator AND r.service = \
+         ?2 \
+         WHERE n.country = ?1 AND (?3 IS NULL OR n.operator = ?3) AND (?5 IS NULL OR r.hours = ?5) \
+         AND {free} \
          ORDER BY r.hours, r.cost, random() LIMIT 1",
         free = free_for_service("?2", "?4")
     );
@@ -267,9 +274,16 @@ pub async fn is_rent_offered(
 ) -> Result<bool, StoreError> {
     exists(stmt(
         db,
-        "SELECT cost FROM rent_prices WHERE country = ?1 AND service = ?2 AND (?3 IS NULL OR operator = ?3) AND (?4 IS NULL OR hours = ?4) LIMIT 1",
-        &[text(country), text(service), opt_text(operator), opt_int(hours)],
-    )?).await
+        "SELECT cost FROM rent_prices WHERE country = ?1 AND service = ?2 AND (?3 IS NULL OR \
+            operator = ?3) AND (?4 IS NULL OR hours = ?4) LIMIT 1",
+        &[
+            text(country),
+            text(service),
+            opt_text(operator),
+            opt_int(hours),
+        ],
+    )?)
+    .await
 }
 
 pub struct NewRent<'a> {
@@ -308,12 +322,14 @@ pub fn rent_statements(
     )?);
     statements.push(stmt(
         db,
-        "INSERT INTO number_leases (number_id, kind, object_id, expires_at) VALUES (?1, 'rent', ?2, ?3)",
+        "INSERT INTO number_leases (number_id, kind, object_id, expires_at) VALUES (?1, 'rent', \
+            ?2, ?3)",
         &[text(&o.number_id), text(r.id), int(r.expires_at_ms)],
     )?);
     statements.push(stmt(
         db,
-        "INSERT INTO rents (id, account_id, number_id, number, country, service, operator, hours, cost, created_at, expires_at) \
+        "INSERT INTO rents (id, account_id, number_id, number, country, service, operator, hours, \
+            cost, created_at, expires_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         &[
             text(r.id),
@@ -349,7 +365,8 @@ pub struct RentRow {
 pub async fn rent(db: &D1Database, id: &str) -> Result<Option<RentRow>, StoreError> {
     first(stmt(
         db,
-        "SELECT id, account_id, number, country, service, operator, hours, cost, created_at, expires_at FROM rents WHERE id = ?1",
+        "SELECT id, account_id, number, country, service, operator, hours, cost, created_at, \
+            expires_at FROM rents WHERE id = ?1",
         &[text(id)],
     )?)
     .await
@@ -373,7 +390,8 @@ pub async fn holder(
     first(stmt(
         db,
         "SELECT n.supplier_id, l.kind, l.object_id FROM numbers n \
-         LEFT JOIN number_leases l ON l.number_id = n.id AND (l.kind = 'activation' OR l.expires_at > ?2) WHERE n.number = ?1",
+         LEFT JOIN number_leases l ON l.number_id = n.id AND (l.kind = 'activation' OR \
+         l.expires_at > ?2) WHERE n.number = ?1",
         &[text(number), int(now_ms)],
     )?)
     .await
@@ -398,8 +416,10 @@ pub async fn insert_sms(db: &D1Database, s: &NewSms<'_>) -> Result<bool, StoreEr
     let delivered = i64::from(s.target_kind == Some("rent") || s.target_kind.is_none());
     let inserted = run(stmt(
         db,
-        "INSERT INTO inbound_sms (id, supplier_id, sms_id, number, sender, text, code, received_at, target_kind, target_id, delivered, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (supplier_id, sms_id) DO NOTHING",
+        "INSERT INTO inbound_sms (id, supplier_id, sms_id, number, sender, text, code, \
+            received_at, target_kind, target_id, delivered, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (supplier_id, \
+         sms_id) DO NOTHING",
         &[
             text(s.id),
             text(s.supplier_id),
@@ -463,7 +483,10 @@ pub async fn mark_sms(db: &D1Database, id: &str, delivered: bool) -> Result<(), 
 pub async fn rent_sms(db: &D1Database, rent_id: &str) -> Result<Vec<SmsRow>, StoreError> {
     all(stmt(
         db,
-        &format!("SELECT {SMS_COLUMNS} FROM inbound_sms WHERE target_kind = 'rent' AND target_id = ?1 ORDER BY created_at, id"),
+        &format!(
+            "SELECT {SMS_COLUMNS} FROM inbound_sms WHERE target_kind = 'rent' AND target_id = \
+            ?1 ORDER BY created_at, id"
+        ),
         &[text(rent_id)],
     )?)
     .await

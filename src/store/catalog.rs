@@ -9,8 +9,10 @@ use worker::{D1Database, D1PreparedStatement};
 /// no live lease, and never sold for that service. Used for stock counts and for picking.
 pub fn free_for_service(svc: &str, now: &str) -> String {
     format!(
-        "NOT EXISTS (SELECT 1 FROM number_leases l WHERE l.number_id = n.id AND (l.kind = 'activation' OR l.expires_at > {now})) \
-         AND NOT EXISTS (SELECT 1 FROM activations a WHERE a.number_id = n.id AND a.service = {svc})"
+        "NOT EXISTS (SELECT 1 FROM number_leases l WHERE l.number_id = n.id AND (l.kind = \
+            'activation' OR l.expires_at > {now})) \
+         AND NOT EXISTS (SELECT 1 FROM activations a WHERE a.number_id = n.id AND a.service = \
+         {svc})"
     )
 }
 
@@ -47,7 +49,8 @@ pub async fn resolve_country(db: &D1Database, input: &str) -> Result<Option<Stri
     let input = input.trim();
     let row: Option<Row> = first(stmt(
         db,
-        "SELECT code FROM countries WHERE code = upper(?1) UNION ALL SELECT country AS code FROM country_aliases WHERE alias = lower(?1) LIMIT 1",
+        "SELECT code FROM countries WHERE code = upper(?1) UNION ALL SELECT country AS code FROM \
+            country_aliases WHERE alias = lower(?1) LIMIT 1",
         &[text(input)],
     )?)
     .await?;
@@ -101,7 +104,12 @@ pub fn upsert_country(
     code: &str,
     name: &str,
 ) -> Result<D1PreparedStatement, StoreError> {
-    stmt(db, "INSERT INTO countries (code, name) VALUES (?1, ?2) ON CONFLICT (code) DO UPDATE SET name = excluded.name", &[text(code), text(name)])
+    stmt(
+        db,
+        "INSERT INTO countries (code, name) VALUES (?1, ?2) ON CONFLICT (code) DO UPDATE SET \
+        name = excluded.name",
+        &[text(code), text(name)],
+    )
 }
 
 pub fn upsert_alias(
@@ -109,7 +117,12 @@ pub fn upsert_alias(
     alias: &str,
     country: &str,
 ) -> Result<D1PreparedStatement, StoreError> {
-    stmt(db, "INSERT INTO country_aliases (alias, country) VALUES (?1, ?2) ON CONFLICT (alias) DO UPDATE SET country = excluded.country", &[text(alias), text(country)])
+    stmt(
+        db,
+        "INSERT INTO country_aliases (alias, country) VALUES (?1, ?2) ON CONFLICT (alias) DO \
+        UPDATE SET country = excluded.country",
+        &[text(alias), text(country)],
+    )
 }
 
 pub fn upsert_service(
@@ -117,7 +130,12 @@ pub fn upsert_service(
     code: &str,
     name: &str,
 ) -> Result<D1PreparedStatement, StoreError> {
-    stmt(db, "INSERT INTO services (code, name) VALUES (?1, ?2) ON CONFLICT (code) DO UPDATE SET name = excluded.name", &[text(code), text(name)])
+    stmt(
+        db,
+        "INSERT INTO services (code, name) VALUES (?1, ?2) ON CONFLICT (code) DO UPDATE SET \
+        name = excluded.name",
+        &[text(code), text(name)],
+    )
 }
 
 pub fn upsert_operator(
@@ -128,7 +146,8 @@ pub fn upsert_operator(
 ) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
-        "INSERT INTO operators (country, id, name) VALUES (?1, ?2, ?3) ON CONFLICT (country, id) DO UPDATE SET name = excluded.name",
+        "INSERT INTO operators (country, id, name) VALUES (?1, ?2, ?3) ON CONFLICT (country, id) \
+            DO UPDATE SET name = excluded.name",
         &[text(country), text(id), text(name)],
     )
 }
@@ -142,7 +161,8 @@ pub fn upsert_price(
 ) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
-        "INSERT INTO prices (country, service, operator, cost) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (country, service, operator) DO UPDATE SET cost = excluded.cost",
+        "INSERT INTO prices (country, service, operator, cost) VALUES (?1, ?2, ?3, ?4) ON CONFLICT \
+            (country, service, operator) DO UPDATE SET cost = excluded.cost",
         &[text(country), text(service), text(operator), int(cost)],
     )
 }
@@ -157,7 +177,8 @@ pub fn upsert_rent_price(
 ) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
-        "INSERT INTO rent_prices (country, service, operator, hours, cost) VALUES (?1, ?2, ?3, ?4, ?5) \
+        "INSERT INTO rent_prices (country, service, operator, hours, cost) VALUES (?1, ?2, ?3, ?4, \
+            ?5) \
          ON CONFLICT (country, service, operator, hours) DO UPDATE SET cost = excluded.cost",
         &[text(country), text(service), text(operator), int(hours), int(cost)],
     )
@@ -171,7 +192,8 @@ pub fn upsert_otp_price(
 ) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
-        "INSERT INTO otp_prices (country, channel, cost) VALUES (?1, ?2, ?3) ON CONFLICT (country, channel) DO UPDATE SET cost = excluded.cost",
+        "INSERT INTO otp_prices (country, channel, cost) VALUES (?1, ?2, ?3) ON CONFLICT (country, \
+            channel) DO UPDATE SET cost = excluded.cost",
         &[text(country), text(channel), int(cost)],
     )
 }
@@ -196,7 +218,8 @@ pub async fn prices(
 ) -> Result<Vec<PriceRow>, StoreError> {
     let sql = format!(
         "SELECT p.country, p.service, p.operator, o.name AS operator_name, p.cost, \
-           (SELECT COUNT(*) FROM numbers n WHERE n.country = p.country AND n.operator = p.operator AND {free}) AS count \
+           (SELECT COUNT(*) FROM numbers n WHERE n.country = p.country AND n.operator = p.operator \
+           AND {free}) AS count \
          FROM prices p JOIN operators o ON o.country = p.country AND o.id = p.operator \
          WHERE (?1 IS NULL OR p.service = ?1) AND (?2 IS NULL OR p.country = ?2) \
          ORDER BY p.country, p.service, p.operator",
@@ -230,9 +253,11 @@ pub async fn rent_prices(
 ) -> Result<Vec<RentPriceRow>, StoreError> {
     let sql = format!(
         "SELECT r.country, r.service, r.operator, o.name AS operator_name, r.hours, r.cost, \
-           (SELECT COUNT(*) FROM numbers n WHERE n.country = r.country AND n.operator = r.operator AND {free}) AS count \
+           (SELECT COUNT(*) FROM numbers n WHERE n.country = r.country AND n.operator = r.operator \
+           AND {free}) AS count \
          FROM rent_prices r JOIN operators o ON o.country = r.country AND o.id = r.operator \
-         WHERE r.service = ?1 AND (?2 IS NULL OR r.country = ?2) AND (?4 IS NULL OR r.operator = ?4) \
+         WHERE r.service = ?1 AND (?2 IS NULL OR r.country = ?2) AND (?4 IS NULL OR r.operator = \
+         ?4) \
          ORDER BY r.country, r.operator, r.hours",
         free = free_for_service("r.service", "?3")
     );
@@ -262,8 +287,16 @@ pub fn insert_number(
 ) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
-        "INSERT INTO numbers (id, number, country, operator, supplier_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (number) DO NOTHING",
-        &[text(id), text(number), text(country), text(operator), opt_text(supplier_id), text(now)],
+        "INSERT INTO numbers (id, number, country, operator, supplier_id, created_at) VALUES (?1, \
+            ?2, ?3, ?4, ?5, ?6) ON CONFLICT (number) DO NOTHING",
+        &[
+            text(id),
+            text(number),
+            text(country),
+            text(operator),
+            opt_text(supplier_id),
+            text(now),
+        ],
     )
 }
 
@@ -318,5 +351,11 @@ pub async fn supplier_keys(
     db: &D1Database,
     only: Option<&str>,
 ) -> Result<Vec<SupplierKey>, StoreError> {
-    all(stmt(db, "SELECT id, secret_version FROM suppliers WHERE ?1 IS NULL OR id = ?1 ORDER BY created_at LIMIT 100", &[opt_text(only)])?).await
+    all(stmt(
+        db,
+        "SELECT id, secret_version FROM suppliers WHERE ?1 IS NULL OR id = ?1 ORDER BY \
+        created_at LIMIT 100",
+        &[opt_text(only)],
+    )?)
+    .await
 }

@@ -89,11 +89,17 @@ mod tests {
             parse("D1_ERROR: UNIQUE constraint failed: index 'operators_name': SQLITE_CONSTRAINT");
         assert!(index.is(ConstraintKind::Unique, "operators_name"));
 
-        let guard = parse("NOT NULL constraint failed: otp_sessions.send_allowed (extended: SQLITE_CONSTRAINT_NOTNULL)");
+        let guard = parse(
+            "NOT NULL constraint failed: otp_sessions.send_allowed (extended: \
+            SQLITE_CONSTRAINT_NOTNULL)",
+        );
         assert_eq!(guard.name, "otp_sessions.send_allowed");
         assert!(guard.is(ConstraintKind::NotNull, "otp_sessions.send_allowed"));
 
-        let overdraft = parse("D1_ERROR: CHECK constraint failed: balance >= 0 AND balance <= 1000000000000000: SQLITE_CONSTRAINT");
+        let overdraft = parse(
+            "D1_ERROR: CHECK constraint failed: balance >= 0 AND balance <= \
+            1000000000000000: SQLITE_CONSTRAINT",
+        );
         assert!(overdraft.is_overdraft());
         assert!(!lease.is_overdraft());
 

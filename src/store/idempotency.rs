@@ -24,7 +24,8 @@ pub async fn claim(
     now_ms: i64,
     stale_before: i64,
 ) -> Result<bool, StoreError> {
-    let sql = "INSERT INTO idempotency (scope, idem_key, fingerprint, created_at) VALUES (?1, ?2, ?3, ?4) \
+    let sql = "INSERT INTO idempotency (scope, idem_key, fingerprint, created_at) VALUES (?1, ?2, \
+        ?3, ?4) \
          ON CONFLICT (scope, idem_key) DO UPDATE SET fingerprint = excluded.fingerprint, \
            created_at = excluded.created_at, status = NULL, body = NULL \
          WHERE idempotency.created_at <= ?5";
@@ -81,7 +82,8 @@ pub fn completion(
         BalanceAs::Credits => "b / 100",
         BalanceAs::Decimal => {
             "(b / 10000) || '.' || CASE WHEN length(rtrim(printf('%04d', b % 10000), '0')) < 2 \
-             THEN substr(printf('%04d', b % 10000), 1, 2) ELSE rtrim(printf('%04d', b % 10000), '0') END"
+             THEN substr(printf('%04d', b % 10000), 1, 2) ELSE rtrim(printf('%04d', b % 10000), \
+             '0') END"
         }
     };
     let sql = format!(

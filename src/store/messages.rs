@@ -56,7 +56,8 @@ pub fn insert_message(
 ) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
-        "INSERT INTO messages (id, account_id, template_id, phone, channel, session_id, cost, created_at, expires_at) \
+        "INSERT INTO messages (id, account_id, template_id, phone, channel, session_id, cost, \
+            created_at, expires_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         &[
             text(m.id),
@@ -85,7 +86,8 @@ pub fn settle_message(
     };
     stmt(
         db,
-        "UPDATE messages SET status = ?2, sent_at = CASE WHEN ?2 = 'sent' THEN ?3 END, error = ?4, provider_message_id = ?5 WHERE id = ?1 AND status = 'queued'",
+        "UPDATE messages SET status = ?2, sent_at = CASE WHEN ?2 = 'sent' THEN ?3 END, error = ?4, \
+            provider_message_id = ?5 WHERE id = ?1 AND status = 'queued'",
         &[text(id), text(status), int(now_ms), opt_text(error), opt_text(provider_id)],
     )
 }
@@ -110,10 +112,17 @@ pub async fn apply_receipt(
 ) -> Result<Option<Receipted>, StoreError> {
     first(stmt(
         db,
-        "UPDATE messages SET status = ?2, error = COALESCE(?3, error), sent_at = CASE WHEN ?2 = 'sent' THEN COALESCE(sent_at, ?4) ELSE sent_at END \
-         WHERE provider_message_id = ?1 AND (status = 'queued' OR (status = 'sent' AND ?2 = 'failed')) AND status <> ?2 \
+        "UPDATE messages SET status = ?2, error = COALESCE(?3, error), sent_at = CASE WHEN ?2 = \
+            'sent' THEN COALESCE(sent_at, ?4) ELSE sent_at END \
+         WHERE provider_message_id = ?1 AND (status = 'queued' OR (status = 'sent' AND ?2 = \
+         'failed')) AND status <> ?2 \
          RETURNING id, account_id, phone, channel",
-        &[text(provider_message_id), text(status), opt_text(error), int(now_ms)],
+        &[
+            text(provider_message_id),
+            text(status),
+            opt_text(error),
+            int(now_ms),
+        ],
     )?)
     .await
 }
@@ -140,7 +149,8 @@ pub async fn message(
 ) -> Result<Option<MessageRow>, StoreError> {
     first(stmt(
         db,
-        "SELECT id, template_id, phone, channel, status, session_id, cost, created_at, expires_at, sent_at, error FROM messages WHERE id = ?1 AND account_id = ?2",
+        "SELECT id, template_id, phone, channel, status, session_id, cost, created_at, expires_at, \
+            sent_at, error FROM messages WHERE id = ?1 AND account_id = ?2",
         &[text(id), text(account_id)],
     )?)
     .await
@@ -169,8 +179,17 @@ pub fn outbox_statement(
 ) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
-        "INSERT INTO outbox (id, to_phone, channel, sender, text, object_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        &[text(e.id), text(e.to), text(e.channel), opt_text(e.sender), text(e.text), text(e.object_id), int(e.created_at)],
+        "INSERT INTO outbox (id, to_phone, channel, sender, text, object_id, created_at) VALUES \
+            (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        &[
+            text(e.id),
+            text(e.to),
+            text(e.channel),
+            opt_text(e.sender),
+            text(e.text),
+            text(e.object_id),
+            int(e.created_at),
+        ],
     )
 }
 
@@ -194,7 +213,8 @@ pub async fn outbox(
 ) -> Result<Vec<OutboxRow>, StoreError> {
     all(stmt(
         db,
-        "SELECT id, to_phone, channel, sender, text, status, object_id, created_at FROM outbox WHERE ?1 IS NULL OR to_phone = ?1 ORDER BY seq DESC LIMIT ?2",
+        "SELECT id, to_phone, channel, sender, text, status, object_id, created_at FROM outbox \
+            WHERE ?1 IS NULL OR to_phone = ?1 ORDER BY seq DESC LIMIT ?2",
         &[opt_text(to), int(limit)],
     )?)
     .await

@@ -106,10 +106,14 @@ pub fn insert_statement(
         ),
     };
     let sql = format!(
-        "INSERT INTO otp_sessions (id, account_id, phone, channel, dialect, sender, template_id, payload, cost, created_at, expires_at, max_attempts, send_allowed) \
-         VALUES (?1, (SELECT id FROM accounts WHERE id = ?2 AND status = 'active'), ?3, ?4, ?5, ?6, ?7, ?8, {cost_sql}, ?10, ?11, ?12, \
-           (SELECT 1 WHERE (SELECT COUNT(*) FROM otp_sessions WHERE account_id = ?2 AND phone = ?3 AND created_at > ?10 - ?13) < ?14 \
-             AND NOT EXISTS (SELECT 1 FROM otp_sessions WHERE account_id = ?2 AND phone = ?3 AND created_at > ?10 - ?15)))"
+        "INSERT INTO otp_sessions (id, account_id, phone, channel, dialect, sender, \
+        template_id, payload, cost, created_at, expires_at, max_attempts, send_allowed) \
+         VALUES (?1, (SELECT id FROM accounts WHERE id = ?2 AND status = 'active'), ?3, ?4, ?5, \
+           ?6, ?7, ?8, {cost_sql}, ?10, ?11, ?12, \
+           (SELECT 1 WHERE (SELECT COUNT(*) FROM otp_sessions WHERE account_id = ?2 AND phone = ?3 \
+           AND created_at > ?10 - ?13) < ?14 \
+             AND NOT EXISTS (SELECT 1 FROM otp_sessions WHERE account_id = ?2 AND phone = ?3 AND \
+             created_at > ?10 - ?15)))"
     );
     stmt(
         db,
@@ -147,9 +151,9 @@ pub fn sent_statement(
 ) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
-        "SELECT s.cost, (SELECT json_group_array(created_at) FROM (SELECT o.created_at FROM otp_sessions o \
-           WHERE o.account_id = s.account_id AND o.phone = s.phone AND o.created_at > s.created_at - ?2 \
-           ORDER BY o.created_at)) AS times \
+        "SELECT s.cost, (SELECT json_group_array(created_at) FROM (SELECT o.created_at \
+           FROM otp_sessions o WHERE o.account_id = s.account_id AND o.phone = s.phone \
+           AND o.created_at > s.created_at - ?2 ORDER BY o.created_at)) AS times \
          FROM otp_sessions s WHERE s.id = ?1",
         &[text(id), int(window_ms)],
     )
@@ -176,7 +180,8 @@ pub async fn send_times(
     }
     let rows: Vec<Row> = all(stmt(
         db,
-        "SELECT created_at FROM otp_sessions WHERE account_id = ?1 AND phone = ?2 AND created_at > ?3 ORDER BY created_at",
+        "SELECT created_at FROM otp_sessions WHERE account_id = ?1 AND phone = ?2 AND created_at > \
+            ?3 ORDER BY created_at",
         &[text(account_id), text(phone), int(since_ms)],
     )?)
     .await?;
@@ -248,7 +253,8 @@ pub fn mirror_statement(
 ) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
-        "UPDATE otp_sessions SET attempts = MAX(attempts, ?2), verified_at = COALESCE(verified_at, ?3) WHERE id = ?1",
+        "UPDATE otp_sessions SET attempts = MAX(attempts, ?2), \
+            verified_at = COALESCE(verified_at, ?3) WHERE id = ?1",
         &[text(id), int(attempts), super::opt_int(verified_at)],
     )
 }
@@ -264,8 +270,8 @@ pub enum ResultEvents {
 }
 
 /// Records the session's result event (`otp.verified`, `otp.failed`, `otp.expired`) for the
-/// account's webhook (if it has an endpoint), once per type, if the session is in that state. The payload the
-/// client sent with the send is echoed in `data.payload`.
+/// account's webhook (if it has an endpoint), once per type, if the session is in that state.
+/// The payload the client sent with the send is echoed in `data.payload`.
 pub fn result_event_statement(
     db: &D1Database,
     id: &str,
@@ -274,7 +280,8 @@ pub fn result_event_statement(
 ) -> Result<D1PreparedStatement, StoreError> {
     let event_id = new_id("evt")?;
     let sql = format!(
-        "INSERT OR IGNORE INTO webhook_events (id, account_id, event_type, object_id, data, created_at) \
+        "INSERT OR IGNORE INTO webhook_events (id, account_id, event_type, object_id, data, \
+            created_at) \
          SELECT ?2, account_id, event_type, id, {OTP_RESULT_SQL}, ?3 \
          FROM (SELECT *, CASE WHEN verified_at IS NOT NULL THEN 'otp.verified' \
            WHEN attempts >= max_attempts THEN 'otp.failed' \

@@ -71,8 +71,10 @@ pub fn entry_statements(
     // which the NOT NULL constraint turns into a failed (rolled back) batch.
     let insert = stmt(
         db,
-        "INSERT INTO ledger (id, account_id, kind, amount, balance_after, reference, object_id, description, created_at) \
-         VALUES (?1, ?2, ?3, ?4, (SELECT balance FROM wallets WHERE account_id = ?2), ?5, ?6, ?7, ?8)",
+        "INSERT INTO ledger (id, account_id, kind, amount, balance_after, reference, object_id, \
+            description, created_at) \
+         VALUES (?1, ?2, ?3, ?4, (SELECT balance FROM wallets WHERE account_id = ?2), ?5, ?6, ?7, \
+         ?8)",
         &[
             text(&tx_id),
             text(entry.account_id),
@@ -110,8 +112,10 @@ pub fn charge_statements(
     let insert = stmt(
         db,
         &format!(
-            "INSERT INTO ledger (id, account_id, kind, amount, balance_after, reference, object_id, description, created_at) \
-             VALUES (?3, ?1, ?4, -{amount_sql}, (SELECT balance FROM wallets WHERE account_id = ?1), ?5, ?2, ?6, ?7)"
+            "INSERT INTO ledger (id, account_id, kind, amount, balance_after, reference, \
+             object_id, description, created_at) \
+             VALUES (?3, ?1, ?4, -{amount_sql}, \
+             (SELECT balance FROM wallets WHERE account_id = ?1), ?5, ?2, ?6, ?7)"
         ),
         &[
             text(entry.account_id),
@@ -166,7 +170,10 @@ pub async fn topup_by_reference(
 ) -> Result<Option<LedgerRow>, StoreError> {
     first(stmt(
         db,
-        &format!("SELECT {LEDGER_COLUMNS} FROM ledger WHERE account_id = ?1 AND kind = 'topup' AND reference = ?2"),
+        &format!(
+            "SELECT {LEDGER_COLUMNS} FROM ledger WHERE account_id = ?1 AND kind = 'topup' AND \
+            reference = ?2"
+        ),
         &[text(account_id), text(reference)],
     )?)
     .await
@@ -180,8 +187,15 @@ pub async fn transactions(
 ) -> Result<(Vec<LedgerRow>, u64), StoreError> {
     let rows_stmt = stmt(
         db,
-        &format!("SELECT {LEDGER_COLUMNS} FROM ledger WHERE account_id = ?1 ORDER BY seq DESC LIMIT ?2 OFFSET ?3"),
-        &[text(account_id), int(i64::from(page.limit)), int(page.offset() as i64)],
+        &format!(
+            "SELECT {LEDGER_COLUMNS} FROM ledger WHERE account_id = ?1 ORDER BY seq DESC \
+            LIMIT ?2 OFFSET ?3"
+        ),
+        &[
+            text(account_id),
+            int(i64::from(page.limit)),
+            int(page.offset() as i64),
+        ],
     )?;
     let count_stmt = stmt(
         db,

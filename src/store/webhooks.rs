@@ -26,15 +26,28 @@ impl Endpoint {
 }
 
 pub async fn endpoint(db: &D1Database, account_id: &str) -> Result<Option<Endpoint>, StoreError> {
-    first(stmt(db, "SELECT account_id, url, secret_version, updated_at FROM webhook_endpoints WHERE account_id = ?1", &[text(account_id)])?).await
+    first(stmt(
+        db,
+        "SELECT account_id, url, secret_version, updated_at FROM webhook_endpoints \
+        WHERE account_id = ?1",
+        &[text(account_id)],
+    )?)
+    .await
 }
 
 pub async fn set_endpoint(db: &D1Database, e: &Endpoint) -> Result<(), StoreError> {
     run(stmt(
         db,
-        "INSERT INTO webhook_endpoints (account_id, url, secret_version, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4) \
-         ON CONFLICT (account_id) DO UPDATE SET url = excluded.url, secret_version = excluded.secret_version, updated_at = excluded.updated_at",
-        &[text(&e.account_id), text(&e.url), int(e.secret_version), int(e.updated_at)],
+        "INSERT INTO webhook_endpoints (account_id, url, secret_version, created_at, updated_at) \
+            VALUES (?1, ?2, ?3, ?4, ?4) \
+         ON CONFLICT (account_id) DO UPDATE SET url = excluded.url, secret_version = \
+         excluded.secret_version, updated_at = excluded.updated_at",
+        &[
+            text(&e.account_id),
+            text(&e.url),
+            int(e.secret_version),
+            int(e.updated_at),
+        ],
     )?)
     .await?;
     Ok(())
@@ -60,7 +73,8 @@ pub struct Event<'a> {
     pub data: serde_json::Value,
 }
 
-const INSERT_EVENT: &str = "INSERT OR IGNORE INTO webhook_events (id, account_id, event_type, object_id, version, data, created_at)";
+const INSERT_EVENT: &str = "INSERT OR IGNORE INTO webhook_events (id, account_id, event_type, \
+    object_id, version, data, created_at)";
 /// Events are recorded only for accounts with an endpoint: no queue grows for nobody, and an
 /// account without one costs no dispatcher wake-up.
 const HAS_ENDPOINT: &str = "EXISTS (SELECT 1 FROM webhook_endpoints WHERE account_id = ?2)";
@@ -97,8 +111,19 @@ pub fn activation_event_statement(
 ) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
-        &format!("{INSERT_EVENT} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE {HAS_ENDPOINT} AND (SELECT version FROM activations WHERE id = ?4) = ?5"),
-        &[text(&new_id("evt")?), text(e.account_id), text(e.event_type), text(e.object_id), int(e.version), text(&e.data.to_string()), int(now_ms)],
+        &format!(
+            "{INSERT_EVENT} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE {HAS_ENDPOINT} AND \
+            (SELECT version FROM activations WHERE id = ?4) = ?5"
+        ),
+        &[
+            text(&new_id("evt")?),
+            text(e.account_id),
+            text(e.event_type),
+            text(e.object_id),
+            int(e.version),
+            text(&e.data.to_string()),
+            int(now_ms),
+        ],
     )
 }
 
@@ -155,7 +180,8 @@ pub async fn record_attempt(
     };
     let insert = stmt(
         db,
-        "INSERT INTO webhook_attempts (id, event_id, account_id, attempt, url, status_code, error, duration_ms, succeeded, created_at, next_attempt_at) \
+        "INSERT INTO webhook_attempts (id, event_id, account_id, attempt, url, status_code, error, \
+            duration_ms, succeeded, created_at, next_attempt_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         &[
             text(&new_id("whatt")?),
@@ -172,9 +198,26 @@ pub async fn record_attempt(
         ],
     )?;
     let update = match outcome {
-        Outcome::Delivered => stmt(db, "UPDATE webhook_events SET attempts = ?2, delivered_at = ?3, next_attempt_at = NULL WHERE id = ?1", &[text(a.event_id), int(a.number), int(a.at_ms)])?,
-        Outcome::RetryAt(t) => stmt(db, "UPDATE webhook_events SET attempts = ?2, next_attempt_at = ?3 WHERE id = ?1", &[text(a.event_id), int(a.number), int(*t)])?,
-        Outcome::GaveUp => stmt(db, "UPDATE webhook_events SET attempts = ?2, failed_at = ?3, next_attempt_at = NULL WHERE id = ?1", &[text(a.event_id), int(a.number), int(a.at_ms)])?,
+        Outcome::Delivered => stmt(
+            db,
+            "UPDATE webhook_events SET attempts = ?2, delivered_at = \
+            ?3, next_attempt_at = NULL WHERE id = \
+            ?1",
+            &[text(a.event_id), int(a.number), int(a.at_ms)],
+        )?,
+        Outcome::RetryAt(t) => stmt(
+            db,
+            "UPDATE webhook_events SET attempts = ?2, next_attempt_at \
+            = ?3 WHERE id = ?1",
+            &[text(a.event_id), int(a.number), int(*t)],
+        )?,
+        Outcome::GaveUp => stmt(
+            db,
+            "UPDATE webhook_events SET attempts = ?2, failed_at = ?3, \
+            next_attempt_at = NULL WHERE id = \
+            ?1",
+            &[text(a.event_id), int(a.number), int(a.at_ms)],
+        )?,
     };
     super::batch(db, vec![insert, update]).await?;
     Ok(())
@@ -204,9 +247,15 @@ pub async fn deliveries(
 ) -> Result<(Vec<DeliveryRow>, u64), StoreError> {
     let rows = stmt(
         db,
-        "SELECT a.id, a.event_id, e.event_type, e.object_id, a.attempt, a.url, a.status_code, a.error, a.duration_ms, a.succeeded, a.created_at, a.next_attempt_at \
-         FROM webhook_attempts a JOIN webhook_events e ON e.id = a.event_id WHERE a.account_id = ?1 ORDER BY a.seq DESC LIMIT ?2 OFFSET ?3",
-        &[text(account_id), int(i64::from(page.limit)), int(page.offset() as i64)],
+        "SELECT a.id, a.event_id, e.event_type, e.object_id, a.attempt, a.url, a.status_code, \
+            a.error, a.duration_ms, a.succeeded, a.created_at, a.next_attempt_at \
+         FROM webhook_attempts a JOIN webhook_events e ON e.id = a.event_id WHERE a.account_id = \
+         ?1 ORDER BY a.seq DESC LIMIT ?2 OFFSET ?3",
+        &[
+            text(account_id),
+            int(i64::from(page.limit)),
+            int(page.offset() as i64),
+        ],
     )?;
     let count = stmt(
         db,
@@ -225,7 +274,8 @@ pub async fn redeliver(
 ) -> Result<bool, StoreError> {
     let changed = run(stmt(
         db,
-        "UPDATE webhook_events SET delivered_at = NULL, failed_at = NULL, attempts = 0, next_attempt_at = NULL WHERE id = ?1 AND account_id = ?2",
+        "UPDATE webhook_events SET delivered_at = NULL, failed_at = NULL, attempts = 0, \
+            next_attempt_at = NULL WHERE id = ?1 AND account_id = ?2",
         &[text(event_id), text(account_id)],
     )?)
     .await?;

@@ -140,7 +140,16 @@ pub async fn send(ctx: &Ctx) -> Result<Reply, AppError> {
     let payload = match data.get("payload") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.chars().count() <= MAX_PAYLOAD_CHARS => Some(s.clone()),
-        Some(_) => return Err(AppError::new(Code::InvalidPayload, format!("Invalid payload: 'data.payload' must be a string (JSON objects encoded as a JSON string) of at most {MAX_PAYLOAD_CHARS} characters"))),
+        Some(_) => {
+            return Err(AppError::new(
+                Code::InvalidPayload,
+                format!(
+                    "Invalid payload: \
+            'data.payload' must be a string (JSON objects encoded as a JSON string) of at most \
+            {MAX_PAYLOAD_CHARS} characters"
+                ),
+            ))
+        }
     };
     let spec = OtpSend {
         session_id: new_uuid()?,
@@ -148,7 +157,7 @@ pub async fn send(ctx: &Ctx) -> Result<Reply, AppError> {
         channel,
         code: given_code,
         length,
-        ttl_secs: ctx.app.config.otp_ttl_secs,
+        ttl_secs: otp::lifetime(&ctx.app, None, "ttl")?,
         dialect: "getotp",
         sender: Some(sender.to_owned()),
         payload,
@@ -210,13 +219,18 @@ pub async fn status(ctx: &Ctx, message_id: &str) -> Result<Reply, AppError> {
     let who = auth::account(ctx).await?;
     let row = otp::session(&ctx.app, &who, message_id).await?;
     let now = ctx.app.now_ms;
+    let attempts_remaining = if row.terminal(now).is_some() {
+        0
+    } else {
+        row.attempts_remaining()
+    };
     Ok(Reply::ok(json!({
         "account_id": row.account_id,
         "message_id": row.id,
         "phone": row.phone.trim_start_matches('+'),
         "channel": row.channel,
         "status": row.status(now),
-        "attempts_remaining": if row.terminal(now).is_some() { 0 } else { row.attempts_remaining() },
+        "attempts_remaining": attempts_remaining,
         "create_date": sql_datetime(row.created_at),
         "expire_date": sql_datetime(row.expires_at),
         "verify_date": row.verified_at.map(sql_datetime),

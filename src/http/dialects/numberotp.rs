@@ -216,7 +216,9 @@ pub async fn rent_status(ctx: &Ctx, id: &str) -> Result<Reply, AppError> {
     let sms: Vec<Value> = v
         .sms
         .iter()
-        .map(|s| json!({"from": s.sender, "text": s.text, "code": s.code, "receivedAt": s.received_at}))
+        .map(|s| {
+            json!({"from": s.sender, "text": s.text, "code": s.code, "receivedAt": s.received_at})
+        })
         .collect();
     Ok(Reply::ok(json!({
         "success": true,

@@ -126,7 +126,8 @@ struct MessageBody {
 }
 
 fn queued(q: &Queued) -> Reply {
-    let body = json!({"message_id": q.message_id, "status": "queued", "expires_at": rfc3339(q.expires_at)});
+    let expires_at = rfc3339(q.expires_at);
+    let body = json!({"message_id": q.message_id, "status": "queued", "expires_at": expires_at});
     Reply::json(202, &body)
 }
 

@@ -27,7 +27,10 @@ pub async fn create_account(ctx: &Ctx) -> Result<Reply, AppError> {
     let name = label("name", &body.name)?;
     let a = accounts::create_account(&ctx.app, name).await?;
     let body = json!({
-        "account_id": a.account_id, "name": a.name, "key_id": a.key.key_id, "api_key": a.key.api_key,
+        "account_id": a.account_id,
+        "name": a.name,
+        "key_id": a.key.key_id,
+        "api_key": a.key.api_key,
     });
     Ok(Reply::json(201, &body))
 }
