@@ -22,33 +22,68 @@ function log(...a) {
   console.error("[bench]", ...a);
 }
 
-async function drive(name, opts) {
-  // Keep the first failed answer, so a row with failures says what they were.
-  let firstBad;
+/** Numeric option `--name N` (or `--name=N`), else `fallback`. */
+function option(name, fallback) {
+  const argv = process.argv.slice(2);
+  const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (i < 0) return fallback;
+  const v = argv[i].includes("=") ? argv[i].split("=")[1] : argv[i + 1];
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} needs a number of milliseconds, got ${v}`);
+  return n;
+}
+
+/** The first few distinct failures of a row, with how often each happened. */
+class Failures {
+  constructor(keep = 5) {
+    this.keep = keep;
+    this.seen = new Map();
+    this.other = 0;
+  }
+  add(what) {
+    if (this.seen.has(what)) this.seen.set(what, this.seen.get(what) + 1);
+    else if (this.seen.size < this.keep) this.seen.set(what, 1);
+    else this.other++;
+  }
+  list() {
+    const out = [...this.seen].map(([what, n]) => `${n} × ${what}`);
+    if (this.other) out.push(`${this.other} × other failures`);
+    return out;
+  }
+}
+
+async function drive(name, opts, connections = CONNECTIONS) {
+  // Every failed answer (status + the start of its body) and every connection error or
+  // timeout (autocannon's reqError: code + message) is counted by kind, so a row with
+  // failures says what they were.
+  const failures = new Failures();
   let lastAnswerAt = 0;
-  const noteBad = (status, body) => {
+  const noteAnswer = (status, body) => {
     lastAnswerAt = performance.now();
-    if (status >= 300 && !firstBad) firstBad = `${status} ${String(body).slice(0, 300)}`;
+    if (status >= 300) failures.add(`HTTP ${status} ${String(body).replace(/\s+/g, " ").slice(0, 200)}`);
   };
   const requests = (opts.requests ?? [{}]).map((req) => ({
     ...req,
     onResponse: (status, body, context, headers) => {
-      noteBad(status, body);
+      noteAnswer(status, body);
       req.onResponse?.(status, body, context, headers);
     },
   }));
   const started = performance.now();
-  const r = await autocannon({ connections: CONNECTIONS, duration: SECONDS, ...opts, requests });
+  const instance = autocannon({ connections, duration: SECONDS, ...opts, requests });
+  instance.on("reqError", (err) => failures.add(`connection error ${err?.code ?? ""} ${err?.message ?? err}`.replace(/\s+/g, " ").trim()));
+  const r = await instance;
   // Up to the last answer: autocannon notices a fixed-count run is done only on its next
   // 1-second tick, which would understate req/s by up to a second.
   const seconds = ((lastAnswerAt || performance.now()) - started) / 1000;
-  if (firstBad) log(`${name}: first failed answer: ${firstBad}`);
-  if (r.errors + r.timeouts) log(`${name}: ${r.errors} connection errors, ${r.timeouts} timeouts`);
   const bad = r.non2xx + r.errors + r.timeouts;
+  const why = failures.list();
+  if (r.timeouts) why.push(`${r.timeouts} × timeout (no answer within autocannon's ${opts.timeout ?? 10} s)`);
+  for (const w of why) log(`${name}: ${w}`);
   // Completed requests over the time they took (autocannon's own figures count whole seconds).
   const rps = r.requests.total / seconds;
   log(`${name}: ${rps.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx/errors ${bad}`);
-  return { name, rps, p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total, bad };
+  return { name, rps, p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total, bad, why };
 }
 
 async function coldStart(runs = 5) {
@@ -89,6 +124,11 @@ function microBenchmarks() {
 }
 
 async function main() {
+  // The latency model (BENCHMARKS.md): D1 calls wait --far-ms, KV and Durable Object calls
+  // --near-ms, at --model-connections (4) so that queueing does not hide the hops.
+  const model = { farMs: option("far-ms", 100), nearMs: option("near-ms", 3), connections: option("model-connections", 4) };
+  const runLocal = !args.has("--model-only");
+  const runModel = !args.has("--no-model");
   if (!args.has("--no-build")) {
     log("building the release Worker…");
     execSync("bash scripts/build.sh", { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
@@ -96,55 +136,112 @@ async function main() {
   const wasm = readFileSync(path.join(ROOT, "build/index_bg.wasm"));
   const size = { raw: wasm.length, gzip: gzipSync(wasm, { level: 9 }).length, js: statSync(path.join(ROOT, "build/index.js")).size };
   log(`wasm ${size.raw} B raw, ${size.gzip} B gzipped`);
-  const cold = await coldStart();
-  log(`cold start: script load ${cold.loadMs.toFixed(1)} ms, first response ${cold.firstResponseMs.toFixed(1)} ms`);
+  const cold = runLocal ? await coldStart() : null;
+  if (cold) log(`cold start: script load ${cold.loadMs.toFixed(1)} ms, first response ${cold.firstResponseMs.toFixed(1)} ms`);
 
   const vars = { RATE_LIMIT_PUBLIC: HIGH, RATE_LIMIT_PRODUCT: HIGH, RATE_LIMIT_AUTH: HIGH, RATE_LIMIT_ADMIN: HIGH, OTP_HMAC_SECRET: "bench-secret", OTP_RESEND_INTERVAL_SECS: "0", OTP_MAX_SENDS_PER_WINDOW: HIGH };
-  const app = await spawnApp({ vars, host: "127.0.0.1", port: 0 });
-  const peer = new Miniflare({
-    scriptPath: path.join(ROOT, "bench/peer/worker.js"),
-    modules: true,
-    compatibilityDate: "2026-04-20",
-    cf: false,
-    kvNamespaces: ["OTP_SESSIONS"],
-    bindings: { API_KEY: "peer-key", OTP_HMAC_SECRET: "bench-secret" },
-    host: "127.0.0.1",
-    port: 0,
-  });
-  const peerUrl = await peer.ready;
-  const { scenarios } = await import("./scenarios.mjs");
+  const { scenarios, modelScenarios } = await import("./scenarios.mjs");
   const results = [];
-  try {
-    for (const s of await scenarios({ app, peer, peerUrl, drive })) results.push(s);
-  } finally {
-    await app.close();
-    await peer.dispose();
+  if (runLocal) {
+    const app = await spawnApp({ vars, host: "127.0.0.1", port: 0 });
+    const peer = new Miniflare({
+      scriptPath: path.join(ROOT, "bench/peer/worker.js"),
+      modules: true,
+      compatibilityDate: "2026-04-20",
+      cf: false,
+      kvNamespaces: ["OTP_SESSIONS"],
+      bindings: { API_KEY: "peer-key", OTP_HMAC_SECRET: "bench-secret" },
+      host: "127.0.0.1",
+      port: 0,
+    });
+    const peerUrl = await peer.ready;
+    try {
+      for (const s of await scenarios({ app, peer, peerUrl, drive })) results.push(s);
+    } finally {
+      await app.close();
+      await peer.dispose();
+    }
+  }
+  const modelled = [];
+  if (runModel) {
+    // The same rows twice: with the delays, and with the proxies but no delays (what this
+    // machine adds by itself; on a shared machine that is most of the latency).
+    const spawnModel = (farMs, nearMs) => spawnApp({ vars: { ...vars, BENCH_FAR_MS: String(farMs), BENCH_NEAR_MS: String(nearMs) }, scriptPath: "bench/latency/entry.mjs", modulesRules: [{ type: "ESModule", include: ["**/*.js"] }, { type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }], host: "127.0.0.1", port: 0 });
+    const runRows = async (farMs, nearMs) => {
+      const app = await spawnModel(farMs, nearMs);
+      const roundTrips = async (reset = true) => (await fetch(new URL(`/__bench/round-trips${reset ? "?reset=1" : ""}`, app.url))).json();
+      try {
+        return await modelScenarios({ app, drive: (name, opts) => drive(`${name} [model ${farMs}/${nearMs}]`, opts, model.connections), roundTrips });
+      } finally {
+        await app.close();
+      }
+    };
+    log(`latency model: D1 ${model.farMs} ms, KV and Durable Objects ${model.nearMs} ms per call, ${model.connections} connections`);
+    const withDelays = await runRows(model.farMs, model.nearMs);
+    const without = await runRows(0, 0);
+    for (const r of withDelays) {
+      const base = without.find((x) => x.name.replace(/ \[model .*\]$/, "") === r.name.replace(/ \[model .*\]$/, ""));
+      const name = r.name.replace(/ \[model .*\]$/, "");
+      modelled.push({ ...r, name, baseP50: base?.p50, baseP99: base?.p99 });
+    }
   }
   const micro = microBenchmarks();
-  const table = render({ results, size, cold, micro });
+  const table = render({ results, modelled, model, size, cold, micro });
   console.log(table);
   writeFileSync(path.join(ROOT, "bench/results.md"), table);
 }
 
-function render({ results, size, cold, micro }) {
+const fmt = (x, digits = 2) => (x === undefined || Number.isNaN(x) ? "" : Number(x).toFixed(digits));
+
+function render({ results, modelled, model, size, cold, micro }) {
   const floor = results.find((r) => r.name === "GET /healthz");
   const last = results.find((r) => r.name === "GET /healthz (again, last)");
+  const byName = (list, name) => list.find((r) => r.name === name);
   const lines = [];
   lines.push(`Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString()}`);
-  lines.push(`Load: autocannon, ${CONNECTIONS} connections, ${SECONDS} s per GET route; OTP rows are fixed counts (${process.env.BENCH_SESSIONS ?? 3000} sends; verify: a third of those sessions × 4 wrong codes, the rest × 1 right code); workerd via Miniflare on 127.0.0.1.`);
-  lines.push("");
-  lines.push("| route | req/s | p50 ms | p99 ms | req/s vs /healthz | p99 vs /healthz | vs JS peer (req/s) | non-2xx |");
-  lines.push("|---|---:|---:|---:|---:|---:|---:|---:|");
-  for (const r of results) {
-    const peer = r.peer ? results.find((p) => p.name === r.peer) : null;
-    lines.push(
-      `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${floor ? ((100 * r.rps) / floor.rps).toFixed(0) + " %" : ""} | ${floor ? (r.p99 / Math.max(floor.p99, 1)).toFixed(2) + "×" : ""} | ${peer ? (r.rps / peer.rps).toFixed(2) : ""} | ${r.bad} |`,
-    );
+  if (results.length) {
+    lines.push(`Load: autocannon, ${CONNECTIONS} connections, ${SECONDS} s per GET route; OTP rows are fixed counts (${process.env.BENCH_SESSIONS ?? 3000} sends; verify: a third of those sessions × 4 wrong codes, the rest × 1 right code); workerd via Miniflare on 127.0.0.1.`);
+    lines.push("");
+    lines.push("| route | req/s | p50 ms | p99 ms | req/s vs /healthz | p99 vs /healthz | vs JS peer (req/s) | non-2xx |");
+    lines.push("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (const r of results) {
+      const peer = r.peer ? results.find((p) => p.name === r.peer) : null;
+      lines.push(
+        `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${floor ? ((100 * r.rps) / floor.rps).toFixed(0) + " %" : ""} | ${floor ? (r.p99 / Math.max(floor.p99, 1)).toFixed(2) + "×" : ""} | ${peer ? (r.rps / peer.rps).toFixed(2) : ""} | ${r.bad} |`,
+      );
+    }
+    if (floor && last) lines.push(`\n/healthz drift over the run: ${(((last.rps - floor.rps) / floor.rps) * 100).toFixed(0)} % req/s (first ${floor.rps.toFixed(0)}, last ${last.rps.toFixed(0)}); ratios use the first.`);
   }
-  if (floor && last) lines.push(`\n/healthz drift over the run: ${(((last.rps - floor.rps) / floor.rps) * 100).toFixed(0)} % req/s (first ${floor.rps.toFixed(0)}, last ${last.rps.toFixed(0)}); ratios use the first.`);
+  if (modelled.length) {
+    lines.push("");
+    lines.push(`Latency model: every D1 call waits ${model.farMs} ms (far), every KV and Durable Object call ${model.nearMs} ms (near), counted per request by the binding proxies (bench/latency/entry.mjs); ${model.connections} connections. "Local" is the same route in the table above (${CONNECTIONS} connections, no model).`);
+    lines.push("");
+    lines.push("| route (model) | req/s | p50 ms | p99 ms | same, no delays: p50 / p99 ms | far / request | near / request | after the answer far / near | in objects far / near | local p50 / p99 ms | non-2xx |");
+    lines.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (const r of modelled) {
+      const local = byName(results, r.local ?? r.name);
+      const t = r.trips ?? {};
+      lines.push(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.baseP50 ?? ""} / ${r.baseP99 ?? ""} | ${fmt(t.far)} | ${fmt(t.near)} | ${fmt(t.afterFar)} / ${fmt(t.afterNear)} | ${fmt(t.objectFar)} / ${fmt(t.objectNear)} | ${local ? `${local.p50} / ${local.p99}` : ""} | ${r.bad} |`);
+    }
+    lines.push("");
+    lines.push(`"Same, no delays" is the same rows through the same proxies with both delays at 0 ms: what this machine adds by itself. "Local" is the route in the first table (${CONNECTIONS} connections, no proxies). "In objects" are the calls the Durable Objects make themselves (the OTP-session object's D1 mirror, after its answer).`);
+  }
+  const targets = checkTargets(results, modelled);
+  if (targets.length) {
+    lines.push("");
+    lines.push("| target (issue 15) | this run | met |");
+    lines.push("|---|---|:-:|");
+    for (const t of targets) lines.push(`| ${t.target} | ${t.value} | ${t.met ? "yes" : "**no**"} |`);
+  }
+  const failing = [...results, ...modelled].filter((r) => r.why?.length);
+  if (failing.length) {
+    lines.push("");
+    lines.push("Failed requests, by kind (the first 5 distinct kinds per row):");
+    for (const r of failing) for (const w of r.why) lines.push(`- ${r.name}: ${w}`);
+  }
   lines.push("");
   lines.push(`wasm: ${(size.raw / 1024).toFixed(0)} KiB raw, **${(size.gzip / 1024).toFixed(1)} KiB gzipped** (${size.gzip} B, gzip -9); JS glue ${(size.js / 1024).toFixed(0)} KiB.`);
-  lines.push(`Cold start (median of 5 fresh workerd processes): script load + instantiate ${cold.loadMs.toFixed(0)} ms; **first response ${cold.firstResponseMs.toFixed(1)} ms** after the Worker is loaded.`);
+  if (cold) lines.push(`Cold start (median of 5 fresh workerd processes): script load + instantiate ${cold.loadMs.toFixed(0)} ms; **first response ${cold.firstResponseMs.toFixed(1)} ms** after the Worker is loaded.`);
   if (micro.length) {
     lines.push("");
     lines.push("| micro-benchmark (native, criterion) | median |");
@@ -152,6 +249,35 @@ function render({ results, size, cold, micro }) {
     for (const m of micro) lines.push(`| ${m.name} | ${m.median} |`);
   }
   return lines.join("\n") + "\n";
+}
+
+/** The targets of issue 15, as ratios and counts of this run. */
+function checkTargets(results, modelled) {
+  const out = [];
+  const r = (name) => results.find((x) => x.name === name);
+  const m = (name) => modelled.find((x) => x.name === name);
+  const ratio = (name, peerName, min) => {
+    const a = r(name);
+    const b = r(peerName);
+    if (a && b) out.push({ target: `local: ${name} ≥ ${min}× ${peerName} (req/s)`, value: `${(a.rps / b.rps).toFixed(2)}×`, met: a.rps / b.rps >= min });
+  };
+  ratio("POST /v1/otp/verify (wrong code)", "JS peer POST /v1/otp/verify (wrong code)", 1.2);
+  ratio("POST /v1/otp/verify (right code)", "JS peer POST /v1/otp/verify (right code)", 1.2);
+  ratio("POST /v1/otp/send", "JS peer POST /v1/otp/send", 1.0);
+  ratio("GET /healthz", "JS peer GET /healthz", 0.9);
+  const modelRow = (name, maxFar, maxP50) => {
+    const x = m(name);
+    if (!x) return;
+    const far = x.trips?.far;
+    out.push({ target: `model: ${name} ≤ ${maxFar} far round trip${maxFar === 1 ? "" : "s"} per request`, value: fmt(far), met: far !== undefined && far <= maxFar + 1e-9 });
+    if (maxP50 !== undefined) out.push({ target: `model: ${name} p50 < ${maxP50} ms`, value: `${x.p50} ms (${x.baseP50 ?? "?"} ms with no delays)`, met: x.p50 < maxP50 });
+  };
+  modelRow("POST /v1/otp/verify (wrong code)", 0, 25);
+  modelRow("POST /v1/otp/verify (right code)", 0, 25);
+  modelRow("POST /v1/otp/send", 1, 130);
+  modelRow("GET /v1/balance", 1);
+  modelRow("GET /v1/activation/{id}/status", 1);
+  return out;
 }
 
 await main();

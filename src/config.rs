@@ -56,6 +56,8 @@ pub struct Config {
     pub login_max_failures: u32,
     pub login_max_failures_per_ip: u32,
     pub login_lock_ms: i64,
+    /// `TEST_FAULTS` = "1": requests may inject failures (`app::Fault`); tests only.
+    pub test_faults: bool,
 }
 
 thread_local! {
@@ -142,6 +144,7 @@ impl Config {
             login_max_failures: number(env, "LOGIN_MAX_FAILURES", 10).max(1),
             login_max_failures_per_ip: number(env, "LOGIN_MAX_FAILURES_PER_IP", 50).max(1),
             login_lock_ms: i64::from(number(env, "LOGIN_LOCK_SECS", 900).max(1)) * 1000,
+            test_faults: var(env, "TEST_FAULTS").as_deref() == Some("1"),
         }
     }
 

@@ -33,11 +33,15 @@ pub use durable::activation_object::Activation;
 pub use durable::watch::ObjectWatch;
 #[cfg(target_arch = "wasm32")]
 pub use durable::webhook_dispatcher::WebhookDispatcher;
+#[cfg(target_arch = "wasm32")]
+pub use durable::{api_key::ApiKey, otp_session::OtpSession};
 
 #[cfg(target_arch = "wasm32")]
 #[worker::event(fetch)]
 async fn fetch(
-    req: worker::Request,
+    // The runtime's request as is: `worker::Request` would read and parse its URL, method
+    // and `cf` object on every request, which the pipeline does not need.
+    req: worker::worker_sys::web_sys::Request,
     env: worker::Env,
     ctx: worker::Context,
 ) -> worker::Result<worker::Response> {

@@ -2,6 +2,7 @@
 use super::App;
 use crate::domain::error::AppError;
 use crate::domain::ids::{AccountId, KeyHash};
+use crate::durable::api_key;
 use crate::store::accounts::{self as store, Revocation};
 pub use crate::store::accounts::{NewKey, Profile};
 
@@ -22,6 +23,31 @@ pub async fn authenticate_payer(app: &App, key: &KeyHash) -> Result<AccountId, A
     let principal = principal.ok_or_else(AppError::unauthorized)?;
     super::customers::require_approved(principal.approved == 1)?;
     Ok(AccountId(principal.account_id))
+}
+
+/// The account behind a live key as the key's Durable Object knows it (near the caller; no
+/// D1 round trip once the object has read the key), or 401. Revocations reach the object
+/// before they are answered (`revoke_key`), so a revoked key is refused at once.
+pub async fn authenticate_near(app: &App, key: &KeyHash) -> Result<AccountId, AppError> {
+    if key.is_session() {
+        // A login session ends in D1 (logout, expiry): D1 answers for it.
+        return authenticate(app, key).await;
+    }
+    let answer = api_key::account(&app.env, key.as_str()).await?;
+    answer.account_id.map(AccountId).ok_or_else(AppError::unauthorized)
+}
+
+/// `authenticate_near` for a call that moves money: 401 as it, then 403 (2405) while the
+/// account awaits the operator's approval, as `authenticate_payer` (the key's object
+/// re-reads a pending account's approval from D1 on every call; an approval is final).
+pub async fn authenticate_payer_near(app: &App, key: &KeyHash) -> Result<AccountId, AppError> {
+    if key.is_session() {
+        return authenticate_payer(app, key).await;
+    }
+    let answer = api_key::account(&app.env, key.as_str()).await?;
+    let account = answer.account_id.ok_or_else(AppError::unauthorized)?;
+    super::customers::require_approved(answer.approved)?;
+    Ok(AccountId(account))
 }
 
 /// Hot routes fold the key check into their first query (`store::accounts::LIVE_KEY_ACCOUNT`);
@@ -70,10 +96,17 @@ pub async fn create_key(app: &App, account_id: &str) -> Result<NewKey, AppError>
     key.ok_or_else(|| AppError::not_found("account"))
 }
 
-/// Revokes a key at once (revoking a revoked key is no error; an unknown key is 404).
+/// Revokes a key at once (revoking a revoked key is no error; an unknown key is 404): in D1,
+/// then in the key's Durable Object before answering, so the OTP checks that ask the object
+/// refuse the key from now on. A revocation the object missed is told again by a repeat.
 pub async fn revoke_key(app: &App, key_id: &str) -> Result<(), AppError> {
-    match store::revoke_key(&app.db()?, key_id, app.now_ms).await? {
-        Revocation::Revoked | Revocation::AlreadyRevoked => Ok(()),
+    let db = app.db()?;
+    match store::revoke_key(&db, key_id, app.now_ms).await? {
+        Revocation::Revoked | Revocation::AlreadyRevoked => {
+            let hash = store::key_hash(&db, key_id).await?;
+            let hash = hash.ok_or_else(|| AppError::internal("revoked key without a hash"))?;
+            api_key::revoke(&app.env, &hash).await
+        }
         Revocation::NoSuchKey => Err(AppError::not_found("key")),
     }
 }

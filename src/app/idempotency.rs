@@ -54,6 +54,11 @@ pub struct Completion<'a, T> {
 }
 
 impl<T> Completion<'_, T> {
+    /// Whether the client sent a key (so the answer is to be stored with the money).
+    pub fn claimed(&self) -> bool {
+        self.claim.is_some()
+    }
+
     /// The statement that stores `value`'s rendered answer, to put in the batch that moves
     /// the money (`None` when the client sent no key). `tx_id` is the batch's ledger row,
     /// for an answer that shows the balance after it.

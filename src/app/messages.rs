@@ -1,7 +1,9 @@
 //! Templates, template messages (queued, delivered after the response) and their delivery
 //! receipts, and the sandbox outbox.
 use super::idempotency::{self, Answer, Idem};
-use super::otp::{commit_send, open_session, price, refund, template_error, NewCode};
+use super::otp::{
+    commit_send, new_session, open_object, precheck_resend, price, refund, template_error, NewCode,
+};
 use super::{webhooks, App};
 use crate::config::{secret, var};
 use crate::domain::crypto::constant_time_eq;
@@ -15,6 +17,7 @@ use crate::domain::template::{Template, Variables};
 use crate::providers::{self, Outgoing, Provider};
 use crate::store::messages::{self as store, NewMessage};
 pub use crate::store::messages::{MessageRow, OutboxRow, TemplateRow};
+use crate::store::sessions::Cost;
 use crate::store::wallet::{self, Entry, Kind};
 use crate::store::webhooks::{event_statement, Event};
 use crate::store::{batch, db};
@@ -178,6 +181,7 @@ pub async fn send(
         let account_id = account.as_str();
         let mut statements = Vec::new();
         let mut expires_at = now + i64::from(ttl_secs) * 1000;
+        let mut opened = None;
         if let Some(code) = code_ref {
             // A code message is an OTP send too: same resend rules, same session checks.
             let new = NewCode {
@@ -189,13 +193,14 @@ pub async fn send(
                 sender: None,
                 template_id: Some(&template.row.id),
                 payload: None,
-                cost: 0,
                 ttl_secs,
                 code,
             };
-            let opened = open_session(app, db, &new).await?;
-            expires_at = opened.expires_at;
-            statements.push(opened.insert);
+            precheck_resend(app, db, account_id, phone).await?;
+            let session = new_session(app, db, &new, Cost::Fixed(0))?;
+            expires_at = session.expires_at;
+            statements.push(session.insert.clone());
+            opened = Some(session);
         }
         let message = NewMessage {
             id: &message_id,
@@ -223,7 +228,10 @@ pub async fn send(
             expires_at,
         };
         statements.extend(done.statement(db, &queued, None)?);
-        commit_send(app, db, statements, account_id, phone).await?;
+        match &opened {
+            Some(session) => commit_send(app, db, statements, session, phone, channel).await?,
+            None => crate::store::batch(db, statements).await?,
+        };
         // Delivery is due as soon as the message committed (whatever happens to the request).
         let delivery = Delivery {
             account_id: account.0.clone(),
@@ -235,6 +243,10 @@ pub async fn send(
             cost,
         };
         deliver_later(app, delivery);
+        // Its code is checkable once the session's object is open.
+        if let Some(session) = &opened {
+            open_object(app, &session.object).await?;
+        }
         Ok(queued)
     })
     .await

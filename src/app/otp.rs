@@ -4,19 +4,24 @@ use super::idempotency::{self, Answer, Idem};
 use super::messages::{self, LoadedTemplate};
 use super::{webhooks, App};
 use crate::config::secret;
-use crate::domain::crypto::{from_hex, to_hex};
+use crate::domain::crypto::to_hex;
 use crate::domain::error::{AppError, Code};
+use crate::domain::ids::new_id;
 use crate::domain::ids::{AccountId, KeyHash};
 use crate::domain::otp::{self, next_send, SendBlock, SendRules, Terminal};
 use crate::domain::phone::Phone;
 use crate::domain::template::{TemplateError, Variables};
 use crate::domain::time::rfc3339;
+use crate::durable::otp_session::{self, Op, Opening, Outcome};
+use crate::providers::Configured;
 use crate::providers::{self, Outgoing, Provider};
+use crate::store::messages::OutboxEntry;
 pub use crate::store::sessions::SessionRow;
-use crate::store::sessions::{self, KvSession, NewSession, ResultEvents};
+use crate::store::sessions::{self, Cost, KvSession, NewSession, ResultEvents, SentRow};
 use crate::store::wallet::{self, Entry, Kind};
 use crate::store::{self, batch};
-use worker::{console_error, console_log, D1Database, D1PreparedStatement};
+use futures_util::future::join;
+use worker::{console_error, console_log, D1Database, D1PreparedStatement, D1Result};
 
 /// A channel this deployment delivers on (case-insensitive), or 1515.
 pub fn channel(app: &App, input: Option<&str>) -> Result<&'static str, AppError> {
@@ -100,17 +105,19 @@ pub fn template_error(e: TemplateError) -> AppError {
 
 /// The price of one send to this phone on this channel (2200 when the catalog has none).
 pub(super) async fn price(db: &D1Database, phone: &Phone, channel: &str) -> Result<i64, AppError> {
-    let no_price = || {
-        let to = phone.country().unwrap_or("this destination");
-        AppError::new(
-            Code::NoOtpPrice,
-            format!("No OTP price for {to} on {channel}"),
-        )
-    };
-    let country = phone.country().ok_or_else(no_price)?;
+    let country = phone.country().ok_or_else(|| no_price(phone, channel))?;
     store::messages::otp_price(db, country, channel)
         .await?
-        .ok_or_else(no_price)
+        .ok_or_else(|| no_price(phone, channel))
+}
+
+/// 2200: the catalog has no price for this destination on this channel.
+fn no_price(phone: &Phone, channel: &str) -> AppError {
+    let to = phone.country().unwrap_or("this destination");
+    AppError::new(
+        Code::NoOtpPrice,
+        format!("No OTP price for {to} on {channel}"),
+    )
 }
 
 /// A session to open with a send: its code, who and what it is for.
@@ -123,46 +130,32 @@ pub(super) struct NewCode<'a> {
     pub sender: Option<&'a str>,
     pub template_id: Option<&'a str>,
     pub payload: Option<&'a str>,
-    pub cost: i64,
     pub ttl_secs: u32,
     pub code: &'a str,
 }
 
-/// An opened session: the guarded insert for the send's batch, and when the next send to
-/// the phone will be allowed if this one goes through.
+/// An opened session: the guarded insert for the send's batch, its KV record, and what its
+/// Durable Object is opened with once the batch committed (`open_object`).
 pub(super) struct Opened {
     pub insert: D1PreparedStatement,
+    pub kv: KvSession,
+    pub object: Opening,
     pub expires_at: i64,
-    pub resend_available_at: i64,
 }
 
-/// The one way a code is issued (OTP sends and template messages with `{code}`): refuses
-/// early when the resend rules already forbid a send (the guard in the insert is what holds
-/// under races), stores the code's MAC in KV, and builds the session's guarded insert.
-pub(super) async fn open_session(
+/// Builds a session (no I/O): the code's MAC, the guarded insert priced by `cost`, the KV
+/// record and the object's opening state. The one way a code is issued (OTP sends and
+/// template messages with `{code}`).
+pub(super) fn new_session(
     app: &App,
     db: &D1Database,
     s: &NewCode<'_>,
+    cost: Cost<'_>,
 ) -> Result<Opened, AppError> {
     let now = app.now_ms;
-    let rules = send_rules(app);
-    let mut times =
-        sessions::send_times(db, s.account_id, s.phone.e164(), now - rules.window_ms).await?;
-    if let (next, Some(block)) = next_send(&times, rules, now) {
-        return Err(send_refused(block, next, now));
-    }
     let hmac_secret = secret(&app.env, "OTP_HMAC_SECRET")?;
     let expires_at = now + i64::from(s.ttl_secs) * 1000;
     let mac = to_hex(&otp::code_mac(&hmac_secret, s.id, s.code));
-    let kv = KvSession {
-        account_id: s.account_id.to_owned(),
-        phone: s.phone.e164().to_owned(),
-        channel: s.channel.to_owned(),
-        code_mac: mac,
-        expires_at,
-    };
-    // KV first: if the batch fails, the orphan entry has no D1 row and is never checked.
-    sessions::put_kv(&app.env, s.id, &kv, u64::from(s.ttl_secs)).await?;
     let session = NewSession {
         id: s.id,
         account_id: s.account_id,
@@ -172,36 +165,103 @@ pub(super) async fn open_session(
         sender: s.sender,
         template_id: s.template_id,
         payload: s.payload,
-        cost: s.cost,
         created_at: now,
         expires_at,
         max_attempts: otp::MAX_ATTEMPTS,
     };
-    let insert = sessions::insert_statement(db, &session, rules)?;
-    times.push(now);
-    let (resend_available_at, _) = next_send(&times, rules, now);
+    let insert = sessions::insert_statement(db, &session, send_rules(app), cost)?;
+    let kv = KvSession {
+        account_id: s.account_id.to_owned(),
+        phone: s.phone.e164().to_owned(),
+        channel: s.channel.to_owned(),
+        code_mac: mac.clone(),
+        expires_at,
+    };
+    let object = Opening {
+        id: s.id.to_owned(),
+        account_id: s.account_id.to_owned(),
+        phone: s.phone.e164().to_owned(),
+        channel: s.channel.to_owned(),
+        code_mac: mac,
+        created_at: now,
+        expires_at,
+        max_attempts: otp::MAX_ATTEMPTS,
+    };
     Ok(Opened {
         insert,
+        kv,
+        object,
         expires_at,
-        resend_available_at: resend_available_at.max(now),
     })
 }
 
-/// Runs a send's batch; a send that lost the resend guard to a parallel one is refused.
+/// Send times to this phone within the window; refuses early (with when the next send is
+/// allowed) when the resend rules already forbid one. The guard in the insert is what holds
+/// under races; this read is for answers rendered before the batch (`Idempotency-Key`).
+pub(super) async fn precheck_resend(
+    app: &App,
+    db: &D1Database,
+    account_id: &str,
+    phone: &Phone,
+) -> Result<Vec<i64>, AppError> {
+    let rules = send_rules(app);
+    let now = app.now_ms;
+    let times = sessions::send_times(db, account_id, phone.e164(), now - rules.window_ms).await?;
+    if let (next, Some(block)) = next_send(&times, rules, now) {
+        return Err(send_refused(block, next, now));
+    }
+    Ok(times)
+}
+
+/// When the next send to the phone is allowed, given the send times in the window (this
+/// one's included).
+fn resend_available_at(app: &App, times: &[i64]) -> i64 {
+    let now = app.now_ms;
+    next_send(times, send_rules(app), now).0.max(now)
+}
+
+/// Runs a send's batch, with the session's KV record written meanwhile (KV decides
+/// nothing: an orphan record of a refused send is never read). A send that lost the resend
+/// guard to a parallel one is refused with when the next is allowed; an inactive account
+/// is 401, a destination without a price 2200, an empty wallet 402.
 pub(super) async fn commit_send(
     app: &App,
     db: &D1Database,
     statements: Vec<D1PreparedStatement>,
-    account_id: &str,
+    opened: &Opened,
     phone: &Phone,
-) -> Result<(), AppError> {
-    match batch(db, statements).await {
-        Ok(_) => Ok(()),
+    channel: &str,
+) -> Result<Vec<D1Result>, AppError> {
+    let ttl_secs = u64::try_from((opened.expires_at - app.now_ms).max(0) / 1000).unwrap_or(0);
+    let kv = sessions::put_kv(&app.env, &opened.object.id, &opened.kv, ttl_secs);
+    let (committed, kv) = join(batch(db, statements), kv).await;
+    if let Err(e) = kv {
+        console_error!(
+            "otp session {} KV record not written: {e}",
+            opened.object.id
+        );
+    }
+    let account_id = opened.object.account_id.as_str();
+    match committed {
+        Ok(results) => Ok(results),
         Err(e) if sessions::send_refused(&e) => {
             Err(refused_after_race(app, db, account_id, phone.e164()).await)
         }
+        Err(e) if sessions::account_inactive(&e) => Err(AppError::unauthorized()),
+        Err(e) if sessions::no_price(&e) => Err(no_price(phone, channel)),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Opens the session's Durable Object (after its batch committed): from then on the object
+/// answers its checks.
+pub(super) async fn open_object(app: &App, opening: &Opening) -> Result<(), AppError> {
+    let op = Op::Open {
+        session: opening.clone(),
+    };
+    otp_session::call(&app.env, &opening.id, &op)
+        .await
+        .map(|_| ())
 }
 
 /// What to send.
@@ -221,6 +281,7 @@ pub struct OtpSend<'a> {
     pub template: Option<&'a LoadedTemplate>,
 }
 
+#[derive(Clone)]
 pub struct Sent {
     pub session_id: String,
     pub cost: i64,
@@ -235,9 +296,15 @@ fn default_text(code: &str, ttl_secs: u32) -> String {
     format!("Your verification code is {code}. It expires in {minutes} minute{plural}.")
 }
 
-/// Sends a code: in ONE D1 batch records the session (guarded by the resend rules), charges
-/// the wallet and stores the answer, then delivers. 402 / 429 leave nothing sent; a provider
-/// refusal is refunded (and the key released, so a retry sends again).
+/// Sends a code. Common case (no `Idempotency-Key`): ONE D1 round trip on the request
+/// path — a batch that inserts the session (account active, price from the catalog, resend
+/// rules as a guard), charges exactly that price with its ledger row, records the sandbox's
+/// outbox row, and reads back the cost and the send times — with the session's KV record
+/// written meanwhile; then the session's Durable Object is opened (near) and the answer
+/// goes out. A real provider is called before the answer (the answer says whether the text
+/// went out). With an `Idempotency-Key` the answer is rendered before the batch that stores
+/// it, so the price and the resend rules are read first. 402 / 429 leave nothing sent; a
+/// provider refusal is refunded (and the key released, so a retry sends again).
 pub async fn send(
     app: &App,
     account: &AccountId,
@@ -248,7 +315,6 @@ pub async fn send(
         let db = app.db()?;
         let now = app.now_ms;
         let account_id = account.as_str();
-        let cost = price(&db, &spec.phone, spec.channel).await?;
         let code = match spec.code {
             Some(c) => c,
             None => otp::generate(spec.length)?,
@@ -269,48 +335,111 @@ pub async fn send(
             sender: spec.sender.as_deref(),
             template_id: spec.template.map(|t| t.row.id.as_str()),
             payload: spec.payload.as_deref(),
-            cost,
             ttl_secs: spec.ttl_secs,
             code: &code,
         };
-        let opened = open_session(app, &db, &new).await?;
-        let sent = Sent {
-            session_id: spec.session_id.clone(),
-            cost,
-            created_at: now,
-            expires_at: opened.expires_at,
-            resend_available_at: opened.resend_available_at,
+        let country = spec
+            .phone
+            .country()
+            .ok_or_else(|| no_price(&spec.phone, spec.channel))?;
+        // An answer recorded with the money is rendered before the batch: read what it shows.
+        let known = if done.claimed() {
+            let cost = price(&db, &spec.phone, spec.channel).await?;
+            let mut times = precheck_resend(app, &db, account_id, &spec.phone).await?;
+            times.push(now);
+            Some(Sent {
+                session_id: spec.session_id.clone(),
+                cost,
+                created_at: now,
+                expires_at: 0,
+                resend_available_at: resend_available_at(app, &times),
+            })
+        } else {
+            None
         };
+        let cost = known
+            .as_ref()
+            .map_or(Cost::Catalog { country }, |k| Cost::Fixed(k.cost));
+        let opened = new_session(app, &db, &new, cost)?;
+        let provider = providers::configured(&app.env, &app.config, spec.channel);
+        let sandbox = matches!(provider, Ok(Configured::Sandbox(_)));
         let charge = Entry {
             account_id,
             kind: Kind::OtpSend,
-            amount: -cost,
+            amount: 0,
             reference: None,
             object_id: Some(&spec.session_id),
             description: "OTP send",
         };
-        let mut statements = vec![opened.insert];
-        statements.extend(wallet::entry_statements(&db, &charge, now)?.1);
-        statements.extend(done.statement(&db, &sent, None)?);
-        commit_send(app, &db, statements, account_id, &spec.phone).await?;
-        let outgoing = Outgoing {
-            to: spec.phone.e164(),
-            channel: spec.channel,
-            sender: spec.sender.as_deref(),
-            text: &text,
-            code: Some(&code),
-            object_id: &spec.session_id,
+        let mut statements = vec![opened.insert.clone()];
+        statements
+            .extend(wallet::charge_statements(&db, &charge, sessions::COST_OF_SESSION, now)?.1);
+        if sandbox {
+            // The sandbox's delivery is its outbox row: it commits with the charge.
+            let entry = OutboxEntry {
+                id: &new_id("out")?,
+                to: spec.phone.e164(),
+                channel: spec.channel,
+                sender: spec.sender.as_deref(),
+                text: &text,
+                object_id: &spec.session_id,
+                created_at: now,
+            };
+            statements.push(store::messages::outbox_statement(&db, &entry)?);
+        }
+        if let Some(k) = &known {
+            let recorded = Sent {
+                expires_at: opened.expires_at,
+                ..k.clone()
+            };
+            statements.extend(done.statement(&db, &recorded, None)?);
+        }
+        statements.push(sessions::sent_statement(
+            &db,
+            &spec.session_id,
+            send_rules(app).window_ms,
+        )?);
+        let results = commit_send(app, &db, statements, &opened, &spec.phone, spec.channel).await?;
+        let read = results
+            .last()
+            .map(|r| r.results::<SentRow>())
+            .transpose()
+            .map_err(|e| AppError::internal(format!("send rows: {e}")))?
+            .and_then(|rows| rows.into_iter().next())
+            .ok_or_else(|| AppError::internal("the send's batch read back no session"))?;
+        let times: Vec<i64> = serde_json::from_str(&read.times)
+            .map_err(|e| AppError::internal(format!("send times: {e}")))?;
+        let sent = Sent {
+            session_id: spec.session_id.clone(),
+            cost: read.cost,
+            created_at: now,
+            expires_at: opened.expires_at,
+            resend_available_at: resend_available_at(app, &times),
         };
-        let delivered = match providers::configured(&app.env, &app.config, spec.channel) {
-            Ok(provider) => provider.deliver(&outgoing, now).await,
+        let delivered = match open_object(app, &opened.object).await {
             Err(e) => Err(e),
+            Ok(()) if sandbox => Ok(()),
+            Ok(()) => {
+                let outgoing = Outgoing {
+                    to: spec.phone.e164(),
+                    channel: spec.channel,
+                    sender: spec.sender.as_deref(),
+                    text: &text,
+                    code: Some(&code),
+                    object_id: &spec.session_id,
+                };
+                match provider {
+                    Ok(provider) => provider.deliver(&outgoing, now).await.map(|_| ()),
+                    Err(e) => Err(e),
+                }
+            }
         };
         if let Err(e) = delivered {
             refund(
                 &db,
                 account_id,
                 Kind::OtpRefund,
-                cost,
+                sent.cost,
                 &spec.session_id,
                 now,
             )
@@ -329,9 +458,8 @@ pub async fn send(
         }
         // Operational trace: ids and routing only, never the code or the text.
         console_log!(
-            "otp sent session={} country={} channel={}",
+            "otp sent session={} country={country} channel={}",
             spec.session_id,
-            spec.phone.country().unwrap_or("??"),
             spec.channel
         );
         Ok(sent)
@@ -377,133 +505,126 @@ pub enum Checked {
     Refused(Terminal),
 }
 
-/// Checks a code for the presented key. The comparison (constant time, against the MAC in
-/// KV) decides what the ONE conditional D1 UPDATE records; its answer is only given when
-/// that UPDATE matched, so parallel checks are serialized by D1: ≤ max_attempts wrong ones
-/// counted, one success.
+/// Checks a code for the presented key, without D1: the key's object (near) says whose the
+/// key is (a revoked key is refused at once), then the session's object (near), the
+/// authority for its checks, compares the candidate's MAC with the stored one and counts
+/// the check before it answers, serializing parallel checks: ≤ max_attempts wrong ones
+/// counted, one success. D1's row and the result event follow after the answer.
 ///
-/// A check of a live session costs two round trips: the MAC from KV, then the check batch,
-/// whose UPDATE also checks the key against D1 (so a revoked key stops working at once)
-/// and returns the row after the check. Only when it counted nothing does a second read
-/// say why (unknown key, no such session, already ended, lost a race, KV not caught up).
+/// Only when the object holds no session of this account does D1 say why (no such
+/// session, another account's, or ended long ago), or that the session is not open yet.
 pub async fn check(
     app: &App,
     key: &KeyHash,
     session_id: &str,
     code: &str,
 ) -> Result<(SessionRow, Checked), AppError> {
+    let account = super::accounts::authenticate_near(app, key).await?;
     let hmac_secret = secret(&app.env, "OTP_HMAC_SECRET")?;
-    let db = app.db()?;
-    let now = app.now_ms;
-    // An id no session can have (too long for a KV key, or not printable) is not looked up
-    // in KV; D1 then finds nothing and the answer is 404 (or 401 for a bad key).
-    let stored = if otp::could_be_session_id(session_id) {
-        sessions::get_kv(&app.env, session_id).await?
-    } else {
-        None
+    let mac = to_hex(&otp::code_mac(&hmac_secret, session_id, code));
+    let op = Op::Check {
+        account_id: account.0.clone(),
+        mac,
     };
-    if let Some(stored) = &stored {
-        let mac = from_hex(&stored.code_mac).unwrap_or_default();
-        let matched = otp::matches(&hmac_secret, session_id, code, &mac);
-        let statements = vec![
-            sessions::check_statement(
-                &db,
-                key.as_str(),
-                &stored.account_id,
-                session_id,
-                matched,
-                now,
-            )?,
-            sessions::result_event_statement(&db, session_id, now, ResultEvents::OfCheck)?,
-        ];
-        let results = batch(&db, statements).await?;
-        if results.get(1).map(store::changes) == Some(1) {
-            webhooks::kick_soon(app, &stored.account_id);
-        }
-        let after: Option<SessionRow> = results
-            .first()
-            .map(|r| r.results::<SessionRow>())
-            .transpose()
-            .map_err(|e| AppError::internal(format!("check rows: {e}")))?
-            .and_then(|rows| rows.into_iter().next());
-        if let Some(after) = after {
-            let outcome = if after.verified_at.is_some() {
-                Checked::Verified
-            } else {
-                Checked::Wrong {
-                    remaining: after.attempts_remaining(),
-                }
-            };
-            return Ok((after, outcome));
-        }
-    }
-    let row = match sessions::find_for_key(&db, key.as_str(), session_id).await? {
-        Some(row) => row,
-        None => {
-            let missing = AppError::not_found("session");
-            return Err(super::accounts::unauthorized_or(app, key, missing).await);
-        }
-    };
-    if let Some(t) = row.terminal(now) {
-        if t == Terminal::Expired {
-            record_expiry(app, &db, &row).await?;
-        }
-        return Ok((row, Checked::Refused(t)));
-    }
-    // Live, yours, and nothing counted: the KV entry (TTL ≥ lifetime) is not visible at this
-    // location yet (KV takes up to 60 s to reach other locations). Retry shortly.
-    let m = "the session is not visible at this location yet; retry in a few seconds (nothing was \
-        counted)";
-    Err(AppError::new(Code::Conflict, m).with_retry_after(5))
+    decide(app, &account, session_id, &op).await
 }
 
-/// Approves a live session without a code (Twilio Verify's `Status=approved`): the check's
-/// own guarded statement, as for a code that matched, so it races with checks exactly as a
-/// right code does (one success at most; nothing once the session has ended). The key is
-/// checked in the same statement. True when this call approved the session.
+/// Approves a live session without a code (Twilio Verify's `Status=approved`): the session's
+/// object applies it as a check whose code matched, so it is serialized with the checks
+/// exactly as a right code is (one success at most; nothing once the session has ended).
+/// The key is the caller's, asked of its object as `check` does, and must be `account_id`'s.
+/// True when this call approved the session.
 pub async fn approve(
     app: &App,
     key: &KeyHash,
     account_id: &str,
     session_id: &str,
 ) -> Result<bool, AppError> {
-    let db = app.db()?;
-    let now = app.now_ms;
-    let statements = vec![
-        sessions::check_statement(&db, key.as_str(), account_id, session_id, true, now)?,
-        sessions::result_event_statement(&db, session_id, now, ResultEvents::OfCheck)?,
-    ];
-    let results = batch(&db, statements).await?;
-    if results.get(1).map(store::changes) == Some(1) {
-        webhooks::kick_soon(app, account_id);
+    let account = super::accounts::authenticate_near(app, key).await?;
+    if account.as_str() != account_id {
+        return Err(AppError::not_found("session"));
     }
-    let rows = results
-        .first()
-        .map(|r| r.results::<SessionRow>())
-        .transpose()
-        .map_err(|e| AppError::internal(format!("approve rows: {e}")))?
-        .unwrap_or_default();
-    Ok(rows.iter().any(|r| r.verified_at.is_some()))
+    let op = Op::Approve {
+        account_id: account.0.clone(),
+    };
+    let (_, checked) = decide(app, &account, session_id, &op).await?;
+    Ok(matches!(checked, Checked::Verified))
 }
 
-/// Records an expired session's `otp.expired` event (once) and wakes the dispatcher.
-async fn record_expiry(app: &App, db: &D1Database, row: &SessionRow) -> Result<(), AppError> {
-    let statement = sessions::result_event_statement(db, &row.id, app.now_ms, ResultEvents::All)?;
-    if store::run(statement).await? == 1 {
-        webhooks::kick_soon(app, &row.account_id);
+/// One check (or approval) decided by the session's object; D1 says why only when the
+/// object holds no session of this account.
+async fn decide(
+    app: &App,
+    account: &AccountId,
+    session_id: &str,
+    op: &Op,
+) -> Result<(SessionRow, Checked), AppError> {
+    // An id no session can have (too long, or not printable) is not sent to an object: D1
+    // finds nothing and the answer is 404.
+    let outcome = if otp::could_be_session_id(session_id) {
+        otp_session::call(&app.env, session_id, op).await?
+    } else {
+        Outcome::Unknown
+    };
+    match outcome {
+        Outcome::Verified { session } => Ok((session, Checked::Verified)),
+        Outcome::Wrong { session } => {
+            let remaining = session.attempts_remaining();
+            Ok((session, Checked::Wrong { remaining }))
+        }
+        Outcome::Refused { ended, session } => Ok((session, Checked::Refused(ended.into()))),
+        Outcome::Opened | Outcome::State { .. } | Outcome::Unknown => {
+            let row = from_d1(app, account, session_id).await?;
+            match row.terminal(app.now_ms) {
+                Some(t) => Ok((row, Checked::Refused(t))),
+                // Live in D1, but its object holds nothing: the send has not opened it (yet).
+                None => {
+                    let m = "the session is not ready yet; retry in a few seconds (nothing was \
+                        counted)";
+                    Err(AppError::new(Code::Conflict, m).with_retry_after(5))
+                }
+            }
+        }
     }
-    Ok(())
 }
 
-/// A session of the account, by id (an expired one records its event on the way).
-pub async fn session(app: &App, account: &AccountId, id: &str) -> Result<SessionRow, AppError> {
+/// The session's D1 row, for its account (404 otherwise); an expired one records its
+/// `otp.expired` event (once) on the way.
+async fn from_d1(app: &App, account: &AccountId, id: &str) -> Result<SessionRow, AppError> {
     let db = app.db()?;
     let row = sessions::find(&db, account.as_str(), id).await?;
-    let row = row.ok_or_else(|| AppError::not_found("message"))?;
+    let row = row.ok_or_else(|| AppError::not_found("session"))?;
     if row.terminal(app.now_ms) == Some(Terminal::Expired) {
-        record_expiry(app, &db, &row).await?;
+        let statement =
+            sessions::result_event_statement(&db, &row.id, app.now_ms, ResultEvents::All)?;
+        if store::run(statement).await? == 1 {
+            webhooks::kick_soon(app, &row.account_id);
+        }
     }
     Ok(row)
+}
+
+/// A session of the account, by id, as its object (the authority) holds it, else as D1
+/// has it (an expired one records its event on the way, either way).
+pub async fn session(app: &App, account: &AccountId, id: &str) -> Result<SessionRow, AppError> {
+    let op = Op::Get {
+        account_id: account.0.clone(),
+    };
+    let outcome = if otp::could_be_session_id(id) {
+        otp_session::call(&app.env, id, &op).await?
+    } else {
+        Outcome::Unknown
+    };
+    match outcome {
+        Outcome::State { session } => Ok(session),
+        _ => from_d1(app, account, id).await.map_err(|e| {
+            if e.code == Code::NotFound {
+                AppError::not_found("message")
+            } else {
+                e
+            }
+        }),
+    }
 }
 
 // Template lookups are the messages module's; re-exported for the OTP front doors.

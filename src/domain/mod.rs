@@ -11,6 +11,7 @@ pub mod live;
 pub mod lockout;
 pub mod money;
 pub mod otp;
+pub mod otp_check;
 pub mod pagination;
 pub mod password;
 pub mod phone;

@@ -360,7 +360,13 @@ impl Activation {
         let Some(mut s) = self.load(&call.id).await? else {
             return Ok(Outcome::NotFound);
         };
+        let version = s.version;
         self.catch_up(&mut s, now).await?;
+        // A read that changed nothing has nothing to sync or schedule (the alarm was set
+        // when the state last changed): no storage write, so reads do not queue on writes.
+        if matches!(call.op, Op::Get) && s.version == version && s.synced_version >= s.version {
+            return Ok(Outcome::Ok { view: s.view() });
+        }
         let result = match call.op {
             Op::Init | Op::Get | Op::Changes { .. } => Ok(()),
             Op::Sms { sms } => {

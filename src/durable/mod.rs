@@ -2,4 +2,6 @@
 pub mod activation_object;
 pub mod signal;
 pub mod watch;
+pub mod api_key;
+pub mod otp_session;
 pub mod webhook_dispatcher;

@@ -140,6 +140,13 @@ pub async fn account(ctx: &Ctx) -> Result<AccountId, AppError> {
     accounts::authenticate(&ctx.app, &key_hash(ctx)?).await
 }
 
+/// The account behind the presented key as the key's Durable Object knows it (near the
+/// caller, no D1 round trip; revocations reach it at once), or 401. For the OTP routes
+/// that keep D1 off their request path (`app::accounts::authenticate_near`).
+pub async fn account_near(ctx: &Ctx) -> Result<AccountId, AppError> {
+    accounts::authenticate_near(&ctx.app, &key_hash(ctx)?).await
+}
+
 /// A request's parsed input, reported after the key: a bad body with a bad key is a 401,
 /// as on routes that check the key first.
 pub async fn input_after_key<T>(ctx: &Ctx, parsed: Result<T, AppError>) -> Result<T, AppError> {

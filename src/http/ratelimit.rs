@@ -5,11 +5,17 @@ use super::server::Ctx;
 use crate::domain::crypto::sha256_hex;
 use crate::domain::ratelimit::{counter_key, window_start, Counters, Decision, Group};
 use std::cell::RefCell;
+use std::collections::HashMap;
 use worker::console_warn;
 
 thread_local! {
     static COUNTERS: RefCell<Counters> = RefCell::new(Counters::default());
+    /// Subjects this isolate has hashed (most requests come from a few callers).
+    static SUBJECTS: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
 }
+
+/// Subjects remembered per isolate before the memo starts over.
+const SUBJECTS_KEPT: usize = 4096;
 
 /// Counters live for this long in KV: the window plus KV's minimum TTL margin.
 const COUNTER_TTL_SECS: u64 = 120;
@@ -27,21 +33,31 @@ fn limit(ctx: &Ctx, group: Group) -> u32 {
 /// Whom a group counts: the key hash + IP for product routes, the IP otherwise. Hashed, so
 /// KV never holds an address or a key hash in the clear.
 fn subject(ctx: &Ctx, group: Group) -> String {
-    let raw = match (group, &ctx.key_hash) {
+    let raw = match (group, ctx.key_hash()) {
         (Group::Product, Some(hash)) => format!("{hash}|{}", ctx.ip),
         _ => ctx.ip.clone(),
     };
-    let mut h = sha256_hex(raw.as_bytes());
-    h.truncate(32);
-    h
+    SUBJECTS.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        if let Some(h) = memo.get(&raw) {
+            return h.clone();
+        }
+        let mut h = sha256_hex(raw.as_bytes());
+        h.truncate(32);
+        if memo.len() >= SUBJECTS_KEPT {
+            memo.clear();
+        }
+        memo.insert(raw, h.clone());
+        h
+    })
 }
 
 pub async fn check(ctx: &Ctx, group: Group) -> Decision {
     let key = counter_key(group, &subject(ctx, group), window_start(ctx.app.now_ms));
-    let kv = ctx.app.env.kv("RATE_LIMITS").ok();
+    // The KV binding is looked up only when KV is used (once per window, ≤ 1/s per key).
     let mut base = 0;
     if COUNTERS.with(|c| c.borrow().needs_base(&key)) {
-        if let Some(kv) = &kv {
+        if let Ok(kv) = ctx.app.env.kv("RATE_LIMITS") {
             match kv.get(&key).text().await {
                 Ok(v) => base = v.and_then(|v| v.parse().ok()).unwrap_or(0),
                 Err(e) => console_warn!("rate counter read failed: {e}"),
@@ -52,7 +68,7 @@ pub async fn check(ctx: &Ctx, group: Group) -> Decision {
         c.borrow_mut()
             .hit(&key, base, limit(ctx, group), ctx.app.now_ms)
     });
-    if let (Some(value), Some(kv)) = (flush, kv) {
+    if let (Some(value), Ok(kv)) = (flush, ctx.app.env.kv("RATE_LIMITS")) {
         ctx.app.later(async move {
             let put = match kv.put(&key, value.to_string()) {
                 Ok(builder) => builder.expiration_ttl(COUNTER_TTL_SECS).execute().await,

@@ -5,7 +5,7 @@ use super::routes::{resolve, Route, RouteError};
 use super::{auth, body, dialects, ratelimit};
 use crate::app::idempotency::{Answer, IdemRequest, Saved};
 use crate::app::{App, Fault};
-use crate::config::{var, Config};
+use crate::config::Config;
 use crate::domain::error::{AppError, Code};
 use crate::domain::idempotency::fingerprint;
 use crate::domain::ids::KeyHash;
@@ -13,6 +13,8 @@ use crate::domain::pagination::Page;
 use crate::domain::ratelimit::{Decision, Group};
 use crate::domain::session::looks_like_session_token;
 use serde::de::DeserializeOwned;
+use std::cell::OnceCell;
+use worker::worker_sys::web_sys;
 use worker::{console_error, Context, Date, Env, Headers, Request, Response};
 
 /// Everything a dialect may use about the request it serves; `app` is what it hands to
@@ -26,8 +28,9 @@ pub struct Ctx {
     pub query_string: String,
     pub headers: Headers,
     pub ip: String,
-    /// SHA-256 (hex) of the API key the request presented, if any (rate-limit subject).
-    pub key_hash: Option<String>,
+    /// SHA-256 (hex) of the API key the request presented, if any (rate-limit subject),
+    /// computed on first use: a route without a key (/healthz) hashes nothing.
+    key_hash: OnceCell<Option<String>>,
     /// The credential came from the session cookie (no `Authorization`): state changes need
     /// a same-origin `Origin` (`auth::csrf`).
     pub via_cookie: bool,
@@ -51,6 +54,20 @@ impl Ctx {
             self.query("limit").as_deref(),
         )
         .map_err(|m| AppError::new(Code::InvalidPagination, m))
+    }
+
+    /// SHA-256 (hex) of the API key the request presented, if any.
+    pub fn key_hash(&self) -> Option<&str> {
+        self.key_hash
+            .get_or_init(|| {
+                // A key or session token by `auth::presented_credential`'s rules, else
+                // sms-activate's query-string key (`auth::query_key`).
+                auth::presented_credential(&self.headers, &self.path)
+                    .map(|(k, _)| k)
+                    .or_else(|| auth::query_key(&self.path, &self.query_string))
+                    .map(|k| crate::domain::crypto::sha256_hex(k.as_bytes()))
+            })
+            .as_deref()
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
@@ -91,10 +108,11 @@ pub fn saved(reply: Reply) -> Saved {
     }
 }
 
-pub async fn handle(req: Request, env: Env, wctx: Context) -> worker::Result<Response> {
+pub async fn handle(req: web_sys::Request, env: Env, wctx: Context) -> worker::Result<Response> {
     let now_ms = Date::now().as_millis() as i64;
-    let url = req.inner().url();
-    let headers = req.headers().clone();
+    let url = req.url();
+    // The request's own Headers object (a handle), not a copy of every header.
+    let headers = Headers(req.headers());
     let (path, query) = super::routes::split_url(&url);
     let (path, query_string) = (path.to_owned(), query.to_owned());
     let ip = headers
@@ -102,45 +120,38 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> worker::Result<Res
         .ok()
         .flatten()
         .unwrap_or_else(|| "0.0.0.0".to_owned());
+    let config = Config::get(&env);
     let credential = auth::presented_credential(&headers, &path);
     let via_cookie = credential.as_ref().is_some_and(|(_, cookie)| *cookie);
-    // sms-activate's handler takes its key from the query string (`auth::query_key`).
-    let key_hash = credential
-        .as_ref()
-        .map(|(k, _)| k.clone())
-        .or_else(|| auth::query_key(&path, &query_string))
-        .map(|k| crate::domain::crypto::sha256_hex(k.as_bytes()));
     // A well-formed key or session token: its use is recorded after the response.
     let in_use = credential
         .as_ref()
         .and_then(|(k, _)| KeyHash::of(k).map(|h| (h, looks_like_session_token(k))));
     // Test-only fault injection (see `app::Fault`): never honoured unless TEST_FAULTS=1.
-    let fault = match var(&env, "TEST_FAULTS").as_deref() {
-        Some("1") => headers
+    let fault = match config.test_faults {
+        true => headers
             .get("X-Test-Fault")
             .ok()
             .flatten()
             .and_then(|f| Fault::parse(&f)),
-        _ => None,
+        false => None,
     };
     let app = App {
-        config: Config::get(&env),
+        config,
         env,
         wctx,
         now_ms,
         fault,
     };
-    // The method as sent: `worker::Method` maps methods it does not know (QUERY, …) to GET.
-    let method = req.inner().method();
     let mut ctx = Ctx {
         app,
-        method,
+        method: req.method(),
         path,
         url,
         query_string,
         headers,
         ip,
-        key_hash,
+        key_hash: OnceCell::new(),
         via_cookie,
         body: Vec::new(),
     };
@@ -187,7 +198,7 @@ impl From<AppError> for Failure {
     }
 }
 
-async fn serve(ctx: &mut Ctx, mut req: Request) -> Result<Reply, Failure> {
+async fn serve(ctx: &mut Ctx, req: web_sys::Request) -> Result<Reply, Failure> {
     let route = resolve(&ctx.method, &ctx.path).map_err(|e| match e {
         RouteError::NotFound => {
             let m = format!("no route for {} {}", ctx.method, ctx.path);
@@ -208,7 +219,7 @@ async fn serve(ctx: &mut Ctx, mut req: Request) -> Result<Reply, Failure> {
             .and_then(|v| v.parse::<usize>().ok())
             .unwrap_or(0);
         body::check_size(declared)?;
-        ctx.body = req
+        ctx.body = Request::from(req)
             .bytes()
             .await
             .map_err(|e| AppError::invalid(format!("could not read the request body: {e}")))?;
@@ -225,7 +236,11 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
     };
     use Route::*;
     match route {
-        Healthz => Ok(Reply::ok(serde_json::json!({"ok": true}))),
+        Healthz => Ok(Reply::raw(
+            200,
+            super::reply::JSON,
+            r#"{"ok":true}"#.to_owned(),
+        )),
         OpenApi => Ok(Reply::raw(
             200,
             super::reply::JSON,

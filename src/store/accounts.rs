@@ -159,6 +159,21 @@ pub async fn revoke_key(
     })
 }
 
+/// The hash of a key, by its id (to tell the key's Durable Object it was revoked).
+pub async fn key_hash(db: &D1Database, key_id: &str) -> Result<Option<String>, StoreError> {
+    #[derive(Deserialize)]
+    struct Row {
+        key_hash: String,
+    }
+    let row: Option<Row> = first(stmt(
+        db,
+        "SELECT key_hash FROM api_keys WHERE id = ?1",
+        &[text(key_id)],
+    )?)
+    .await?;
+    Ok(row.map(|r| r.key_hash))
+}
+
 /// The account of a live key (unrevoked, account active), by the key's hash bound as `?1`.
 /// Hot routes embed it as a subquery (`account_id = (…)`) so that the key check and the
 /// route's own read are ONE D1 round trip; it is still read from D1 on every request.

@@ -217,7 +217,17 @@ pub struct OutboxEntry<'a> {
 }
 
 pub async fn append_outbox(db: &D1Database, e: &OutboxEntry<'_>) -> Result<(), StoreError> {
-    run(stmt(
+    run(outbox_statement(db, e)?).await?;
+    Ok(())
+}
+
+/// The outbox row of one text, for a batch (the sandbox's delivery of an OTP send commits
+/// with its session and charge).
+pub fn outbox_statement(
+    db: &D1Database,
+    e: &OutboxEntry<'_>,
+) -> Result<D1PreparedStatement, StoreError> {
+    stmt(
         db,
         "INSERT INTO outbox (id, to_phone, channel, sender, text, object_id, created_at) VALUES \
             (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -230,9 +240,7 @@ pub async fn append_outbox(db: &D1Database, e: &OutboxEntry<'_>) -> Result<(), S
             text(e.object_id),
             int(e.created_at),
         ],
-    )?)
-    .await?;
-    Ok(())
+    )
 }
 
 #[derive(Debug, Clone, Deserialize)]

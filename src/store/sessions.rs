@@ -1,8 +1,6 @@
-//! OTP sessions: the code's MAC in KV (`OTP_SESSIONS`, TTL = lifetime), and the session's
-//! counters in D1 (`otp_sessions`). Every check is ONE conditional UPDATE of the D1 row, so
-//! D1 (a single SQLite writer) serializes parallel checks: at most `max_attempts` wrong
-//! checks are ever counted and `verified_at` is set at most once.
-use super::accounts::LIVE_KEY_ACCOUNT;
+//! OTP sessions in D1 (`otp_sessions`, the durable record: the send's guarded insert, and
+//! the counters mirrored from the session's Durable Object, which decides the checks) and
+//! their records in KV (`OTP_SESSIONS`, TTL = lifetime; the code only as its MAC).
 use super::{all, first, int, opt_text, stmt, text};
 use super::{ConstraintKind, StoreError};
 use crate::domain::events::OTP_RESULT_SQL;
@@ -47,16 +45,6 @@ pub async fn put_kv(
         .map_err(|e| StoreError::other(format!("KV put: {e}")))
 }
 
-pub async fn get_kv(env: &Env, session_id: &str) -> Result<Option<KvSession>, StoreError> {
-    let kv = env
-        .kv("OTP_SESSIONS")
-        .map_err(|e| StoreError::other(format!("KV binding OTP_SESSIONS: {e}")))?;
-    kv.get(&kv_key(session_id))
-        .json::<KvSession>()
-        .await
-        .map_err(|e| StoreError::other(format!("KV get: {e}")))
-}
-
 /// A session to record with its send.
 pub struct NewSession<'a> {
     pub id: &'a str,
@@ -67,7 +55,6 @@ pub struct NewSession<'a> {
     pub sender: Option<&'a str>,
     pub template_id: Option<&'a str>,
     pub payload: Option<&'a str>,
-    pub cost: i64,
     pub created_at: i64,
     pub expires_at: i64,
     pub max_attempts: i64,
@@ -79,24 +66,58 @@ pub fn send_refused(e: &StoreError) -> bool {
     e.on_constraint(ConstraintKind::NotNull, "otp_sessions.send_allowed")
 }
 
-/// Inserts the session only if the resend rules allow a send to this phone now: otherwise
-/// `send_allowed` is NULL and the whole batch (charge included) rolls back. D1 runs the
-/// statement atomically, so parallel sends cannot both pass the guard.
+/// Whether a send's batch failed because its account is not active (the insert's account
+/// is read inside the batch, NULL then).
+pub fn account_inactive(e: &StoreError) -> bool {
+    e.on_constraint(ConstraintKind::NotNull, "otp_sessions.account_id")
+}
+
+/// Whether a send priced from the catalog found no price (`cost` NULL).
+pub fn no_price(e: &StoreError) -> bool {
+    e.on_constraint(ConstraintKind::NotNull, "otp_sessions.cost")
+}
+
+/// Where a new session's cost comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum Cost<'a> {
+    /// Already known (read before the batch, or free).
+    Fixed(i64),
+    /// The catalog's price for this country on the session's channel, read inside the batch
+    /// (NULL when there is none: the batch fails, see `no_price`).
+    Catalog { country: &'a str },
+}
+
+/// Inserts the session only if its account is active and the resend rules allow a send to
+/// this phone now: otherwise `account_id` or `send_allowed` is NULL and the whole batch
+/// (charge included) rolls back. D1 runs the statement atomically, so parallel sends cannot
+/// both pass the guard. With `Cost::Catalog` the price is read in the same statement, so a
+/// send is ONE round trip: account, price, resend rules and the session together.
 pub fn insert_statement(
     db: &D1Database,
     s: &NewSession<'_>,
     rules: SendRules,
+    cost: Cost<'_>,
 ) -> Result<D1PreparedStatement, StoreError> {
-    let sql = "INSERT INTO otp_sessions (id, account_id, phone, channel, dialect, sender, \
+    let (cost_sql, cost_arg) = match cost {
+        Cost::Fixed(c) => ("?9", int(c)),
+        Cost::Catalog { country } => (
+            "(SELECT cost FROM otp_prices WHERE country = ?9 AND channel = ?4)",
+            text(country),
+        ),
+    };
+    let sql = format!(
+        "INSERT INTO otp_sessions (id, account_id, phone, channel, dialect, sender, \
         template_id, payload, cost, created_at, expires_at, max_attempts, send_allowed) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
+         VALUES (?1, (SELECT id FROM accounts WHERE id = ?2 AND status = 'active'), ?3, ?4, ?5, \
+           ?6, ?7, ?8, {cost_sql}, ?10, ?11, ?12, \
            (SELECT 1 WHERE (SELECT COUNT(*) FROM otp_sessions WHERE account_id = ?2 AND phone = ?3 \
            AND created_at > ?10 - ?13) < ?14 \
              AND NOT EXISTS (SELECT 1 FROM otp_sessions WHERE account_id = ?2 AND phone = ?3 AND \
-             created_at > ?10 - ?15)))";
+             created_at > ?10 - ?15)))"
+    );
     stmt(
         db,
-        sql,
+        &sql,
         &[
             text(s.id),
             text(s.account_id),
@@ -106,7 +127,7 @@ pub fn insert_statement(
             opt_text(s.sender),
             opt_text(s.template_id),
             opt_text(s.payload),
-            int(s.cost),
+            cost_arg,
             int(s.created_at),
             int(s.expires_at),
             int(s.max_attempts),
@@ -115,6 +136,35 @@ pub fn insert_statement(
             int(rules.interval_ms),
         ],
     )
+}
+
+/// What a new session costs, as recorded by its insert: an SQL expression over the session
+/// id bound as `?2` (for `wallet::charge_statements`, so the charge is exactly that).
+pub const COST_OF_SESSION: &str = "(SELECT cost FROM otp_sessions WHERE id = ?2)";
+
+/// What a send's batch reads back after it wrote: the session's cost and the send times to
+/// its phone within the window (its own included), for `resend_available_at`.
+pub fn sent_statement(
+    db: &D1Database,
+    id: &str,
+    window_ms: i64,
+) -> Result<D1PreparedStatement, StoreError> {
+    stmt(
+        db,
+        "SELECT s.cost, (SELECT json_group_array(created_at) FROM (SELECT o.created_at \
+           FROM otp_sessions o WHERE o.account_id = s.account_id AND o.phone = s.phone \
+           AND o.created_at > s.created_at - ?2 ORDER BY o.created_at)) AS times \
+         FROM otp_sessions s WHERE s.id = ?1",
+        &[text(id), int(window_ms)],
+    )
+}
+
+/// The row `sent_statement` reads.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SentRow {
+    pub cost: i64,
+    /// A JSON array of Unix milliseconds.
+    pub times: String,
 }
 
 /// Send times (ms) to this phone from this account within the window.
@@ -138,7 +188,7 @@ pub async fn send_times(
     Ok(rows.into_iter().map(|r| r.created_at).collect())
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionRow {
     pub id: String,
     pub account_id: String,
@@ -193,53 +243,19 @@ pub async fn find(
     .await
 }
 
-/// The session, if it exists and belongs to the live key whose hash is given: the key check
-/// and the session read in one D1 round trip (`None` says neither which nor why).
-pub async fn find_for_key(
+/// The counters of the session's Durable Object (the authority) into its D1 row. Each only
+/// grows, so mirrors that arrive in any order, or twice, leave the row at the latest state.
+pub fn mirror_statement(
     db: &D1Database,
-    key_hash: &str,
     id: &str,
-) -> Result<Option<SessionRow>, StoreError> {
-    first(stmt(
-        db,
-        &format!(
-            "SELECT {SESSION_COLUMNS} FROM otp_sessions WHERE id = ?2 AND \
-        account_id = ({LIVE_KEY_ACCOUNT})"
-        ),
-        &[text(key_hash), text(id)],
-    )?)
-    .await
-}
-
-/// The check itself: counts a wrong code or records the success, but only while the
-/// session is live (not verified, attempts left, not expired), belongs to the live key whose
-/// hash is given (the key check rides in the same statement: no separate round trip) and
-/// to the account its KV entry names. Returns the row after the check, or no row when
-/// nothing was counted: a check that lost a race to another is refused, never evaluated.
-pub fn check_statement(
-    db: &D1Database,
-    key_hash: &str,
-    kv_account_id: &str,
-    id: &str,
-    matched: bool,
-    now_ms: i64,
+    attempts: i64,
+    verified_at: Option<i64>,
 ) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
-        &format!(
-            "UPDATE otp_sessions SET attempts = attempts + (1 - ?3), verified_at = CASE WHEN ?3 = \
-                1 THEN ?4 ELSE NULL END \
-             WHERE id = ?2 AND account_id = ?5 AND account_id = ({LIVE_KEY_ACCOUNT}) \
-               AND verified_at IS NULL AND attempts < max_attempts AND expires_at > ?4 \
-             RETURNING {SESSION_COLUMNS}"
-        ),
-        &[
-            text(key_hash),
-            text(id),
-            int(i64::from(matched)),
-            int(now_ms),
-            text(kv_account_id),
-        ],
+        "UPDATE otp_sessions SET attempts = MAX(attempts, ?2), \
+            verified_at = COALESCE(verified_at, ?3) WHERE id = ?1",
+        &[text(id), int(attempts), super::opt_int(verified_at)],
     )
 }
 

@@ -89,6 +89,47 @@ pub fn entry_statements(
     Ok((tx_id, vec![update, insert]))
 }
 
+/// The two statements of a charge whose amount is read inside the batch: `amount_sql` is an
+/// SQL expression over the entry's `object_id` bound as `?2` (such as what the row just
+/// inserted for that object costs), charged as its negative. `entry.amount` is not used.
+pub fn charge_statements(
+    db: &D1Database,
+    entry: &Entry<'_>,
+    amount_sql: &str,
+    now_ms: i64,
+) -> Result<(String, Vec<D1PreparedStatement>), StoreError> {
+    let tx_id = new_id("tx")?;
+    let now = rfc3339(now_ms);
+    let object_id = opt_text(entry.object_id);
+    let update = stmt(
+        db,
+        &format!(
+            "UPDATE wallets SET balance = balance - {amount_sql}, updated_at = ?3 \
+             WHERE account_id = ?1"
+        ),
+        &[text(entry.account_id), object_id.clone(), text(&now)],
+    )?;
+    let insert = stmt(
+        db,
+        &format!(
+            "INSERT INTO ledger (id, account_id, kind, amount, balance_after, reference, \
+             object_id, description, created_at) \
+             VALUES (?3, ?1, ?4, -{amount_sql}, \
+             (SELECT balance FROM wallets WHERE account_id = ?1), ?5, ?2, ?6, ?7)"
+        ),
+        &[
+            text(entry.account_id),
+            object_id,
+            text(&tx_id),
+            text(entry.kind.as_str()),
+            opt_text(entry.reference),
+            text(entry.description),
+            text(&now),
+        ],
+    )?;
+    Ok((tx_id, vec![update, insert]))
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Wallet {
     pub balance: i64,

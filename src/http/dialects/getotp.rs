@@ -47,7 +47,7 @@ fn text_field<'a>(data: &'a Map<String, Value>, name: &str) -> Result<Option<&'a
 
 /// `POST /api/verify/` → `{"account_id","message_id","phone","create_date","expire_date"}`
 pub async fn send(ctx: &Ctx) -> Result<Reply, AppError> {
-    let who = auth::payer(ctx).await?;
+    let who = auth::payer_near(ctx).await?;
     let data = data(ctx, false)?;
     let sender = text_field(&data, "sender")?.ok_or_else(|| AppError::of(Code::SenderMissing))?;
     if sender.chars().count() > MAX_SENDER_CHARS {
@@ -185,7 +185,7 @@ pub async fn send(ctx: &Ctx) -> Result<Reply, AppError> {
 /// `POST /api/verify/check {"data":{"message_id","code"}}` (or the two fields at the top
 /// level) → `{"message_id","verified","status","attempts_remaining"[,"reason"]}`
 pub async fn check(ctx: &Ctx) -> Result<Reply, AppError> {
-    // The key is checked inside `otp::check`, in the same D1 statement as the check.
+    // The key is checked inside `otp::check`, by the key's object, before anything counts.
     let input = (|| {
         let data = data(ctx, true)?;
         let message_id = text_field(&data, "message_id")?

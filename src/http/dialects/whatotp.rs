@@ -30,7 +30,7 @@ struct SendBody {
 /// `POST /v1/otp/send {to, channel, length}` →
 /// `{"session_id","status":"sent","expires_at","resend_available_at",…}`
 pub async fn send(ctx: &Ctx) -> Result<Reply, AppError> {
-    let who = auth::payer(ctx).await?;
+    let who = auth::payer_near(ctx).await?;
     let body: SendBody = ctx.json()?;
     let phone = recipient("to", &body.to, PlusSign::Required)?;
     let channel = otp::channel(&ctx.app, body.channel.as_deref())?;
@@ -86,7 +86,7 @@ struct VerifyBody {
 /// `POST /v1/otp/verify {code, session_id}` →
 /// `{"session_id","verified","status","attempts_remaining"[,"reason"]}`
 pub async fn verify(ctx: &Ctx) -> Result<Reply, AppError> {
-    // The key is checked inside `otp::check`, in the same D1 statement as the check.
+    // The key is checked inside `otp::check`, by the key's object, before anything counts.
     let input = (|| {
         let body: VerifyBody = ctx.json()?;
         let session_id = body

@@ -1,0 +1,228 @@
+// The latency model of `npm run bench` (BENCHMARKS.md "Latency model"): the built Worker
+// (build/index.js, unchanged) behind an entry module that hands it proxies of its bindings
+// instead of the bindings themselves. Every D1 call waits BENCH_FAR_MS before it is
+// forwarded (D1's primary is far from the caller), every KV and Durable Object call
+// BENCH_NEAR_MS (a KV read of a key written in the same location, an object created near
+// the caller). The proxies count the round trips of each request: those made before its
+// response (the request path) and those made after it (waitUntil), and the D1/KV calls the
+// Durable Objects make themselves. `GET /__bench/round-trips` returns the counts since the
+// last `?reset=1` (this route never reaches the Worker).
+//
+// Why not Miniflare's `wrappedBindings`: a wrapped binding's inner bindings can only be JSON
+// or text in Miniflare 4 (its `buildBindings` turns each into a `json`/`text` binding), so a
+// wrapper script has no D1, KV or Durable Object binding to forward to. workerd itself would
+// allow it; Miniflare does not expose that. An entry module that wraps `env` is the
+// equivalent proxy: outside the Worker's code, per binding, per call.
+import Worker, * as worker from "../../build/index.js";
+
+let farMs = 0;
+let nearMs = 0;
+const fresh = () => ({ requests: 0, far: 0, near: 0, afterFar: 0, afterNear: 0, objectFar: 0, objectNear: 0 });
+let totals = fresh();
+
+const wait = (ms) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
+
+/** Counts one call of `kind` ("far" | "near") for the request (or object) behind `meter`. */
+async function hop(meter, kind) {
+  meter(kind);
+  await wait(kind === "far" ? farMs : nearMs);
+}
+
+const BINDINGS = { DB: "d1", OTP_SESSIONS: "kv", RATE_LIMITS: "kv" };
+
+function configure(env) {
+  farMs = Number(env.BENCH_FAR_MS ?? 0);
+  nearMs = Number(env.BENCH_NEAR_MS ?? 0);
+}
+
+function isNamespace(value) {
+  return value && typeof value.idFromName === "function" && typeof value.get === "function";
+}
+
+/** `env` with every D1, KV and Durable Object binding behind a counting, delaying proxy. */
+function wrapEnv(env, meter) {
+  const out = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (name.startsWith("BENCH_")) continue;
+    const kind = BINDINGS[name] ?? (isNamespace(value) ? "do" : undefined);
+    if (kind === "d1") out[name] = wrapD1(value, meter);
+    else if (kind === "kv") out[name] = wrapKv(value, meter);
+    else if (kind === "do") out[name] = wrapNamespace(value, meter);
+    else out[name] = value;
+  }
+  return out;
+}
+
+// workers-rs checks a D1 binding's constructor name, so the proxy's class has the same one.
+class D1Database {
+  constructor(inner, meter) {
+    this.inner = inner;
+    this.meter = meter;
+  }
+  prepare(sql) {
+    return new D1PreparedStatement(this.inner.prepare(sql), this.meter);
+  }
+  async batch(statements) {
+    await hop(this.meter, "far");
+    return this.inner.batch(statements.map((s) => s.inner ?? s));
+  }
+  async exec(sql) {
+    await hop(this.meter, "far");
+    return this.inner.exec(sql);
+  }
+  async dump() {
+    await hop(this.meter, "far");
+    return this.inner.dump();
+  }
+  withSession(...args) {
+    return wrapD1(this.inner.withSession(...args), this.meter);
+  }
+}
+
+class D1PreparedStatement {
+  constructor(inner, meter) {
+    this.inner = inner;
+    this.meter = meter;
+  }
+  bind(...values) {
+    return new D1PreparedStatement(this.inner.bind(...values), this.meter);
+  }
+  async first(column) {
+    await hop(this.meter, "far");
+    return column === undefined ? this.inner.first() : this.inner.first(column);
+  }
+  async all() {
+    await hop(this.meter, "far");
+    return this.inner.all();
+  }
+  async run() {
+    await hop(this.meter, "far");
+    return this.inner.run();
+  }
+  async raw(options) {
+    await hop(this.meter, "far");
+    return this.inner.raw(options);
+  }
+}
+
+function wrapD1(inner, meter) {
+  return new D1Database(inner, meter);
+}
+
+class KvNamespace {
+  constructor(inner, meter) {
+    this.inner = inner;
+    this.meter = meter;
+  }
+  async get(...args) {
+    await hop(this.meter, "near");
+    return this.inner.get(...args);
+  }
+  async getWithMetadata(...args) {
+    await hop(this.meter, "near");
+    return this.inner.getWithMetadata(...args);
+  }
+  async put(...args) {
+    await hop(this.meter, "near");
+    return this.inner.put(...args);
+  }
+  async delete(...args) {
+    await hop(this.meter, "near");
+    return this.inner.delete(...args);
+  }
+  async list(...args) {
+    await hop(this.meter, "near");
+    return this.inner.list(...args);
+  }
+}
+
+function wrapKv(inner, meter) {
+  return new KvNamespace(inner, meter);
+}
+
+// workers-rs checks this constructor name too.
+class DurableObjectNamespace {
+  constructor(inner, meter) {
+    this.inner = inner;
+    this.meter = meter;
+  }
+  idFromName(name) {
+    return this.inner.idFromName(name);
+  }
+  idFromString(id) {
+    return this.inner.idFromString(id);
+  }
+  newUniqueId(options) {
+    return this.inner.newUniqueId(options);
+  }
+  jurisdiction(j) {
+    return new DurableObjectNamespace(this.inner.jurisdiction(j), this.meter);
+  }
+  get(id, options) {
+    return stub(this.inner.get(id, options), this.meter);
+  }
+  getByName(name, options) {
+    return stub(this.inner.getByName(name, options), this.meter);
+  }
+}
+
+function stub(inner, meter) {
+  return {
+    id: inner.id,
+    name: inner.name,
+    async fetch(...args) {
+      await hop(meter, "near");
+      return inner.fetch(...args);
+    },
+  };
+}
+
+function wrapNamespace(inner, meter) {
+  return new DurableObjectNamespace(inner, meter);
+}
+
+function roundTrips(url) {
+  const body = JSON.stringify({ farMs, nearMs, ...totals });
+  if (url.searchParams.get("reset") === "1") totals = fresh();
+  return new Response(body, { headers: { "content-type": "application/json" } });
+}
+
+/** The Worker's default export, but each request sees proxied bindings and is metered. */
+class Bench extends Worker {
+  async fetch(request) {
+    const url = new URL(request.url);
+    configure(this.env);
+    if (url.pathname === "/__bench/round-trips") return roundTrips(url);
+    let answered = false;
+    totals.requests++;
+    const meter = (kind) => {
+      if (kind === "far") answered ? totals.afterFar++ : totals.far++;
+      else answered ? totals.afterNear++ : totals.near++;
+    };
+    const env = wrapEnv(this.env, meter);
+    try {
+      return await super.fetch.call(new Proxy(this, { get: (t, p) => (p === "env" ? env : Reflect.get(t, p)) }), request);
+    } finally {
+      answered = true;
+    }
+  }
+}
+
+export default Bench;
+
+/** A Durable Object class whose D1/KV/DO calls are metered as the objects' own. */
+function objectClass(Inner) {
+  return class extends Inner {
+    constructor(state, env) {
+      configure(env);
+      const meter = (kind) => (kind === "far" ? totals.objectFar++ : totals.objectNear++);
+      super(state, wrapEnv(env, meter));
+    }
+  };
+}
+
+// Every Durable Object class of wrangler.toml (a class missing here fails at startup).
+export const Activation = objectClass(worker.Activation);
+export const WebhookDispatcher = objectClass(worker.WebhookDispatcher);
+export const OtpSession = objectClass(worker.OtpSession);
+export const ApiKey = objectClass(worker.ApiKey);

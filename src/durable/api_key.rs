@@ -1,0 +1,237 @@
+//! One Durable Object per API key (`id_from_name(key hash)`): whether the key is live and
+//! whose it is, answered near the caller, for the routes that decide without D1 (OTP checks).
+//! The object learns the key from D1 on first use and keeps it in its storage. Revoking a key
+//! tells its object before the revocation is answered (`revoke`), so a revoked key stops
+//! working at once; a revocation is final (a late D1 answer never brings the key back). As a
+//! backstop for changes that reach D1 by another path (an account deactivated), an answer
+//! older than `REVALIDATE_MS` is refreshed from D1 after it is given.
+use crate::domain::error::AppError;
+use crate::store::accounts;
+use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::rc::Rc;
+use worker::wasm_bindgen::JsValue;
+use worker::{
+    console_error, durable_object, Date, DurableObject, Env, Method, Request, RequestInit,
+    Response, Result, State,
+};
+
+/// The binding (wrangler.toml `[durable_objects]`).
+pub const BINDING: &str = "API_KEY";
+const STATE_KEY: &str = "key";
+/// How old a known answer may be before it is refreshed from D1 (after being given).
+const REVALIDATE_MS: i64 = 60_000;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Known {
+    /// The key's account while the key is live; `None` once it is not.
+    account_id: Option<String>,
+    /// Revoked keys stay revoked.
+    revoked: bool,
+    checked_at: i64,
+}
+
+/// What the Worker asks of the object.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// The key's account if it is live.
+    Resolve { key_hash: String },
+    /// The key was revoked in D1.
+    Revoke,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Answer {
+    pub account_id: Option<String>,
+}
+
+#[durable_object]
+pub struct ApiKey {
+    state: State,
+    env: Env,
+    cache: Rc<RefCell<Option<Known>>>,
+}
+
+fn now_ms() -> i64 {
+    Date::now().as_millis() as i64
+}
+
+impl ApiKey {
+    async fn known(&self) -> Result<Option<Known>> {
+        if let Some(k) = self.cache.borrow().as_ref() {
+            return Ok(Some(k.clone()));
+        }
+        let stored = self.state.storage().get::<Known>(STATE_KEY).await?;
+        let mut cache = self.cache.borrow_mut();
+        if cache.is_none() {
+            cache.clone_from(&stored);
+        }
+        Ok(cache.clone())
+    }
+
+    /// Reads the key from D1 and records the answer, unless a revocation arrived meanwhile.
+    async fn refresh(&self, key_hash: &str) -> std::result::Result<Known, AppError> {
+        let db = crate::store::db(&self.env)?;
+        let account_id = accounts::find_by_key_hash(&db, key_hash)
+            .await?
+            .map(|p| p.account_id);
+        let fresh = Known {
+            account_id,
+            revoked: false,
+            checked_at: now_ms(),
+        };
+        if let Some(current) = self.cache.borrow().as_ref() {
+            if current.revoked {
+                return Ok(current.clone());
+            }
+        }
+        // Unknown keys are not stored: anyone can present one.
+        if fresh.account_id.is_some() || self.cache.borrow().is_some() {
+            *self.cache.borrow_mut() = Some(fresh.clone());
+            self.state
+                .storage()
+                .put(STATE_KEY, &fresh)
+                .await
+                .map_err(|e| AppError::internal(format!("key object storage: {e}")))?;
+        }
+        Ok(fresh)
+    }
+
+    async fn resolve(&self, key_hash: &str) -> std::result::Result<Answer, AppError> {
+        let known = self
+            .known()
+            .await
+            .map_err(|e| AppError::internal(format!("key object storage: {e}")))?;
+        let Some(known) = known else {
+            return Ok(Answer {
+                account_id: self.refresh(key_hash).await?.account_id,
+            });
+        };
+        if !known.revoked && now_ms() - known.checked_at > REVALIDATE_MS {
+            // Answer now; D1 refreshes the answer for the next requests.
+            *self.cache.borrow_mut() = Some(Known {
+                checked_at: now_ms(),
+                ..known.clone()
+            });
+            let key_hash = key_hash.to_owned();
+            let env = self.env.clone();
+            let cache = Rc::clone(&self.cache);
+            let storage = self.state.storage();
+            self.state.wait_until(async move {
+                let refreshed = match crate::store::db(&env) {
+                    Ok(db) => accounts::find_by_key_hash(&db, &key_hash)
+                        .await
+                        .map(|p| p.map(|p| p.account_id)),
+                    Err(e) => Err(e),
+                };
+                let account_id = match refreshed {
+                    Ok(a) => a,
+                    Err(e) => return console_error!("key refresh: {e}"),
+                };
+                let fresh = Known {
+                    account_id,
+                    revoked: false,
+                    checked_at: now_ms(),
+                };
+                if cache.borrow().as_ref().is_some_and(|k| k.revoked) {
+                    return;
+                }
+                *cache.borrow_mut() = Some(fresh.clone());
+                if let Err(e) = storage.put(STATE_KEY, &fresh).await {
+                    console_error!("key object storage: {e}");
+                }
+            });
+        }
+        Ok(Answer {
+            account_id: if known.revoked {
+                None
+            } else {
+                known.account_id
+            },
+        })
+    }
+
+    async fn revoke(&self) -> Result<()> {
+        let revoked = Known {
+            account_id: None,
+            revoked: true,
+            checked_at: now_ms(),
+        };
+        *self.cache.borrow_mut() = Some(revoked.clone());
+        self.state.storage().put(STATE_KEY, &revoked).await
+    }
+}
+
+impl DurableObject for ApiKey {
+    fn new(state: State, env: Env) -> Self {
+        Self {
+            state,
+            env,
+            cache: Rc::new(RefCell::new(None)),
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let op: Op = match req.json().await {
+            Ok(op) => op,
+            Err(e) => return Response::error(format!("bad command: {e}"), 400),
+        };
+        match op {
+            Op::Resolve { key_hash } => match self.resolve(&key_hash).await {
+                Ok(answer) => Response::from_json(&answer),
+                Err(e) => Response::error(e.internal.unwrap_or(e.message), 500),
+            },
+            Op::Revoke => {
+                self.revoke().await?;
+                Response::from_json(&Answer { account_id: None })
+            }
+        }
+    }
+}
+
+async fn call(env: &Env, key_hash: &str, op: &Op) -> std::result::Result<Answer, AppError> {
+    let fail =
+        |what: &str, e: worker::Error| AppError::internal(format!("api key object {what}: {e}"));
+    let body = serde_json::to_string(op)
+        .map_err(|e| AppError::internal(format!("encode command: {e}")))?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_body(Some(JsValue::from_str(&body)));
+    let req = Request::new_with_init("https://api-key.internal/command", &init)
+        .map_err(|e| fail("request", e))?;
+    let stub = env
+        .durable_object(BINDING)
+        .and_then(|ns| ns.id_from_name(key_hash)?.get_stub())
+        .map_err(|e| fail("stub", e))?;
+    let mut res = stub
+        .fetch_with_request(req)
+        .await
+        .map_err(|e| fail("fetch", e))?;
+    if res.status_code() != 200 {
+        let text = res.text().await.unwrap_or_default();
+        return Err(AppError::internal(format!(
+            "api key object answered {}: {text}",
+            res.status_code()
+        )));
+    }
+    res.json::<Answer>().await.map_err(|e| fail("answer", e))
+}
+
+/// The account of a live key, asked of the key's object (no D1 round trip once it knows).
+pub async fn account(env: &Env, key_hash: &str) -> std::result::Result<Option<String>, AppError> {
+    Ok(call(
+        env,
+        key_hash,
+        &Op::Resolve {
+            key_hash: key_hash.to_owned(),
+        },
+    )
+    .await?
+    .account_id)
+}
+
+/// Tells the key's object that the key was revoked (before the revocation is answered).
+pub async fn revoke(env: &Env, key_hash: &str) -> std::result::Result<(), AppError> {
+    call(env, key_hash, &Op::Revoke).await.map(|_| ())
+}
