@@ -387,10 +387,17 @@ pub async fn create_key(
     })
 }
 
-/// Revokes one of the account's keys at once (again: no error; another's: 404).
+/// Revokes one of the account's keys at once (again: no error; another's: 404): in D1, then
+/// in the key's Durable Object before answering, as the operator's revocation does
+/// (`accounts::revoke_key`), so the routes that ask the object refuse it from now on.
 pub async fn revoke_key(app: &App, account: &AccountId, key_id: &str) -> Result<(), AppError> {
-    match keys_store::revoke(&app.db()?, account.as_str(), key_id, app.now_ms).await? {
-        OwnRevocation::Revoked | OwnRevocation::AlreadyRevoked => Ok(()),
+    let db = app.db()?;
+    match keys_store::revoke(&db, account.as_str(), key_id, app.now_ms).await? {
+        OwnRevocation::Revoked | OwnRevocation::AlreadyRevoked => {
+            let hash = crate::store::accounts::key_hash(&db, key_id).await?;
+            let hash = hash.ok_or_else(|| AppError::internal("revoked key without a hash"))?;
+            crate::durable::api_key::revoke(&app.env, &hash).await
+        }
         OwnRevocation::NotYours => Err(AppError::not_found("key")),
     }
 }

@@ -56,15 +56,22 @@ pub fn looks_like_api_key(candidate: &str) -> bool {
 
 /// The SHA-256 (hex) of a well-formed API key as presented: what D1 is asked about.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyHash(String);
+pub struct KeyHash(String, bool);
 
 impl KeyHash {
     /// The hash of `key`, if it has the shape of an API key or of a login session token
     /// (`domain::session`; a session is accepted wherever a key is). A malformed key never
     /// costs a D1 round trip.
     pub fn of(key: &str) -> Option<KeyHash> {
-        (looks_like_api_key(key) || super::session::looks_like_session_token(key))
-            .then(|| KeyHash(super::crypto::sha256_hex(key.as_bytes())))
+        let session = super::session::looks_like_session_token(key);
+        (looks_like_api_key(key) || session)
+            .then(|| KeyHash(super::crypto::sha256_hex(key.as_bytes()), session))
+    }
+
+    /// The credential is a login session token (not an API key): its logout and expiry
+    /// live in D1 only, so it is never answered from a key's Durable Object.
+    pub fn is_session(&self) -> bool {
+        self.1
     }
 
     pub fn as_str(&self) -> &str {

@@ -28,6 +28,10 @@ struct Known {
     account_id: Option<String>,
     /// Revoked keys stay revoked.
     revoked: bool,
+    /// The account may move money (`SIGNUP_APPROVAL`); an approval is final, so only a
+    /// pending account's answer is re-read from D1 on every call.
+    #[serde(default)]
+    approved: bool,
     checked_at: i64,
 }
 
@@ -44,6 +48,9 @@ pub enum Op {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Answer {
     pub account_id: Option<String>,
+    /// Whether the account may move money (meaningful with an `account_id`).
+    #[serde(default)]
+    pub approved: bool,
 }
 
 #[durable_object]
@@ -73,12 +80,12 @@ impl ApiKey {
     /// Reads the key from D1 and records the answer, unless a revocation arrived meanwhile.
     async fn refresh(&self, key_hash: &str) -> std::result::Result<Known, AppError> {
         let db = crate::store::db(&self.env)?;
-        let account_id = accounts::find_by_key_hash(&db, key_hash)
-            .await?
-            .map(|p| p.account_id);
+        let principal = accounts::find_by_key_hash(&db, key_hash).await?;
+        let approved = principal.as_ref().is_some_and(|p| p.approved == 1);
         let fresh = Known {
-            account_id,
+            account_id: principal.map(|p| p.account_id),
             revoked: false,
+            approved,
             checked_at: now_ms(),
         };
         if let Some(current) = self.cache.borrow().as_ref() {
@@ -103,9 +110,13 @@ impl ApiKey {
             .known()
             .await
             .map_err(|e| AppError::internal(format!("key object storage: {e}")))?;
-        let Some(known) = known else {
+        // Unknown here, or a live key of an account still awaiting approval: ask D1 now.
+        let Some(known) = known.filter(|k| k.revoked || k.account_id.is_none() || k.approved)
+        else {
+            let fresh = self.refresh(key_hash).await?;
             return Ok(Answer {
-                account_id: self.refresh(key_hash).await?.account_id,
+                account_id: fresh.account_id,
+                approved: fresh.approved,
             });
         };
         if !known.revoked && now_ms() - known.checked_at > REVALIDATE_MS {
@@ -120,17 +131,16 @@ impl ApiKey {
             let storage = self.state.storage();
             self.state.wait_until(async move {
                 let refreshed = match crate::store::db(&env) {
-                    Ok(db) => accounts::find_by_key_hash(&db, &key_hash)
-                        .await
-                        .map(|p| p.map(|p| p.account_id)),
+                    Ok(db) => accounts::find_by_key_hash(&db, &key_hash).await,
                     Err(e) => Err(e),
                 };
-                let account_id = match refreshed {
-                    Ok(a) => a,
+                let principal = match refreshed {
+                    Ok(p) => p,
                     Err(e) => return console_error!("key refresh: {e}"),
                 };
                 let fresh = Known {
-                    account_id,
+                    approved: principal.as_ref().is_some_and(|p| p.approved == 1),
+                    account_id: principal.map(|p| p.account_id),
                     revoked: false,
                     checked_at: now_ms(),
                 };
@@ -149,6 +159,7 @@ impl ApiKey {
             } else {
                 known.account_id
             },
+            approved: known.approved,
         })
     }
 
@@ -156,6 +167,7 @@ impl ApiKey {
         let revoked = Known {
             account_id: None,
             revoked: true,
+            approved: false,
             checked_at: now_ms(),
         };
         *self.cache.borrow_mut() = Some(revoked.clone());
@@ -184,7 +196,10 @@ impl DurableObject for ApiKey {
             },
             Op::Revoke => {
                 self.revoke().await?;
-                Response::from_json(&Answer { account_id: None })
+                Response::from_json(&Answer {
+                    account_id: None,
+                    approved: false,
+                })
             }
         }
     }
@@ -218,17 +233,17 @@ async fn call(env: &Env, key_hash: &str, op: &Op) -> std::result::Result<Answer,
     res.json::<Answer>().await.map_err(|e| fail("answer", e))
 }
 
-/// The account of a live key, asked of the key's object (no D1 round trip once it knows).
-pub async fn account(env: &Env, key_hash: &str) -> std::result::Result<Option<String>, AppError> {
-    Ok(call(
+/// The account of a live key (and whether it may move money), asked of the key's object
+/// (no D1 round trip once it knows).
+pub async fn account(env: &Env, key_hash: &str) -> std::result::Result<Answer, AppError> {
+    call(
         env,
         key_hash,
         &Op::Resolve {
             key_hash: key_hash.to_owned(),
         },
     )
-    .await?
-    .account_id)
+    .await
 }
 
 /// Tells the key's object that the key was revoked (before the revocation is answered).

@@ -88,6 +88,9 @@ pub enum Op {
     Check { account_id: String, mac: String },
     /// The session's state, for its owner.
     Get { account_id: String },
+    /// Approve without a code (Twilio Verify's `Status=approved`): a check whose code
+    /// matched, under the same rules.
+    Approve { account_id: String },
 }
 
 /// Why a check was not evaluated (`domain::otp::Terminal`, as it travels).
@@ -192,7 +195,7 @@ impl OtpSession {
         Ok(Outcome::Opened)
     }
 
-    async fn check(&self, account_id: &str, mac: &str) -> Result<Outcome> {
+    async fn check(&self, account_id: &str, mac: Option<&str>) -> Result<Outcome> {
         let Some(mut s) = self.load().await? else {
             return Ok(Outcome::Unknown);
         };
@@ -202,9 +205,15 @@ impl OtpSession {
         // From `load` (which answers from memory once the state was read) to the storage
         // write nothing is awaited: this check sees the state every earlier check left, and
         // the next sees this one's.
-        let stored_mac = from_hex(&s.session.code_mac).unwrap_or_default();
-        let candidate = from_hex(mac).unwrap_or_default();
-        let matched = !stored_mac.is_empty() && constant_time_eq(&stored_mac, &candidate);
+        // `None`: an approval, which counts as the right code.
+        let matched = match mac {
+            Some(mac) => {
+                let stored_mac = from_hex(&s.session.code_mac).unwrap_or_default();
+                let candidate = from_hex(mac).unwrap_or_default();
+                !stored_mac.is_empty() && constant_time_eq(&stored_mac, &candidate)
+            }
+            None => true,
+        };
         let decision = apply(&mut s.counters, matched, now_ms());
         let newly_expired = decision == Decision::Refused(Terminal::Expired) && !s.expiry_seen;
         if newly_expired {
@@ -304,7 +313,8 @@ impl DurableObject for OtpSession {
         };
         let outcome = match op {
             Op::Open { session } => self.open(session).await?,
-            Op::Check { account_id, mac } => self.check(&account_id, &mac).await?,
+            Op::Check { account_id, mac } => self.check(&account_id, Some(&mac)).await?,
+            Op::Approve { account_id } => self.check(&account_id, None).await?,
             Op::Get { account_id } => self.get(&account_id).await?,
         };
         Response::from_json(&outcome)

@@ -140,11 +140,12 @@ pub async fn account(ctx: &Ctx) -> Result<AccountId, AppError> {
     accounts::authenticate(&ctx.app, &key_hash(ctx)?).await
 }
 
-/// The account behind the presented key as the key's Durable Object knows it (near the
-/// caller, no D1 round trip; revocations reach it at once), or 401. For the OTP routes
-/// that keep D1 off their request path (`app::accounts::authenticate_near`).
-pub async fn account_near(ctx: &Ctx) -> Result<AccountId, AppError> {
-    accounts::authenticate_near(&ctx.app, &key_hash(ctx)?).await
+/// The paying account behind the presented key as the key's Durable Object knows it (near
+/// the caller, no D1 round trip; revocations reach it at once), for the OTP sends that keep
+/// D1 off their request path: 401, then 403 (2405) while the account awaits the operator's
+/// approval, as `payer`. A login session is checked in D1 (`authenticate_payer_near`).
+pub async fn payer_near(ctx: &Ctx) -> Result<AccountId, AppError> {
+    accounts::authenticate_payer_near(&ctx.app, &key_hash(ctx)?).await
 }
 
 /// A request's parsed input, reported after the key: a bad body with a bad key is a 401,
