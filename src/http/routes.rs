@@ -184,6 +184,42 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/internal/rent/{id}"),
     ("GET", "/api/internal/transactions"),
     ("GET", "/api/user/profile"),
+    // Customer accounts (issue 11).
+    ("GET", "/admin/accounts"),
+    ("POST", "/admin/accounts/{account_id}/approve"),
+    ("POST", "/api/v1/auth/register"),
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/logout"),
+    ("GET", "/api/v1/auth/session"),
+    ("POST", "/api/v1/auth/password"),
+    ("GET", "/api/v1/auth/sessions"),
+    ("DELETE", "/api/v1/auth/sessions/{session_id}"),
+    ("GET", "/v1/keys"),
+    ("POST", "/v1/keys"),
+    ("DELETE", "/v1/keys/{key_id}"),
+    ("GET", "/v1/templates"),
+    ("POST", "/v1/templates"),
+    ("GET", "/v1/templates/{id}"),
+    ("DELETE", "/v1/templates/{id}"),
+    // Dashboard (issue 12): live updates and the customer's own lists.
+    ("GET", "/v1/activation/{id}/events"),
+    ("GET", "/v1/activations"),
+    ("GET", "/v1/otp/sessions"),
+    ("GET", "/v1/outbox"),
+    ("GET", "/api/internal/rents"),
+    // sms-activate's handler protocol (issue 13).
+    ("GET", "/stubs/handler_api.php"),
+    ("POST", "/stubs/handler_api.php"),
+    // Twilio Verify v2 (issue 14).
+    ("GET", "/v2/Services"),
+    ("POST", "/v2/Services"),
+    ("GET", "/v2/Services/{sid}"),
+    ("POST", "/v2/Services/{sid}"),
+    ("DELETE", "/v2/Services/{sid}"),
+    ("POST", "/v2/Services/{service_sid}/Verifications"),
+    ("GET", "/v2/Services/{service_sid}/Verifications/{sid}"),
+    ("POST", "/v2/Services/{service_sid}/Verifications/{sid}"),
+    ("POST", "/v2/Services/{service_sid}/VerificationCheck"),
 ];
 
 pub fn resolve(method: &str, path: &str) -> Result<Route, RouteError> {
