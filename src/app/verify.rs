@@ -213,6 +213,8 @@ pub async fn start(
     service_sid: &str,
     start: Start,
 ) -> Result<Verification, AppError> {
+    // A send is charged: refused while the account awaits the operator's approval (2405).
+    super::accounts::authenticate_payer(app, &caller.key).await?;
     let db = app.db()?;
     let svc = find_service(&db, caller, service_sid).await?;
     let channel = otp::channel(app, Some(start.channel))?;

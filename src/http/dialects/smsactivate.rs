@@ -60,6 +60,13 @@ async fn run(
     action: &Action,
 ) -> Result<Wire, AppError> {
     let app = &ctx.app;
+    if matches!(
+        action,
+        Action::GetNumber { .. } | Action::GetNumberV2 { .. } | Action::GetRentNumber { .. }
+    ) {
+        // Money moves: refused while the account awaits the operator's approval (2405).
+        crate::app::accounts::authenticate_payer(app, key).await?;
+    }
     Ok(match action {
         Action::GetBalance => wire::balance(wallet::balance(app, key).await?.balance),
         Action::GetNumber {
