@@ -48,7 +48,9 @@ describe("enumeration", () => {
     const [f, u, w] = [median(floor), median(unknownT), median(wrongT)];
     console.log(`login timing (median of 5): no hash ${f.toFixed(1)} ms, unknown email ${u.toFixed(1)} ms, wrong password ${w.toFixed(1)} ms`);
     assert.ok(u > f + 10 && w > f + 10, "both paths run the hash");
-    assert.ok(u / w > 0.5 && u / w < 2, `same time class: ${u.toFixed(1)} vs ${w.toFixed(1)} ms`);
+    // Generous bounds: the machine may be busy. Without the dummy hash, an unknown email
+    // would answer near the floor, an order of magnitude faster.
+    assert.ok(u / w > 0.4 && u / w < 2.5, `same time class: ${u.toFixed(1)} vs ${w.toFixed(1)} ms`);
   });
 });
 
