@@ -34,7 +34,10 @@ pub async fn authenticate_near(app: &App, key: &KeyHash) -> Result<AccountId, Ap
         return authenticate(app, key).await;
     }
     let answer = api_key::account(&app.env, key.as_str()).await?;
-    answer.account_id.map(AccountId).ok_or_else(AppError::unauthorized)
+    answer
+        .account_id
+        .map(AccountId)
+        .ok_or_else(AppError::unauthorized)
 }
 
 /// `authenticate_near` for a call that moves money: 401 as it, then 403 (2405) while the

@@ -1,7 +1,7 @@
 //! Durable Objects, one file each.
 pub mod activation_object;
-pub mod signal;
-pub mod watch;
 pub mod api_key;
 pub mod otp_session;
+pub mod signal;
+pub mod watch;
 pub mod webhook_dispatcher;

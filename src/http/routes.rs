@@ -69,7 +69,9 @@ pub enum Route {
     // Delivery provider callbacks.
     TwilioStatusCallback,
     // Dashboard (issue 12): live activation updates, the customer's own lists.
-    ActivationEvents { id: String },
+    ActivationEvents {
+        id: String,
+    },
     Activations,
     Rents,
     OtpSessions,
@@ -81,13 +83,21 @@ pub enum Route {
     AuthSession,
     AuthPassword,
     AuthSessions,
-    AuthRevokeSession { session_id: String },
+    AuthRevokeSession {
+        session_id: String,
+    },
     Keys,
-    RevokeOwnKey { key_id: String },
+    RevokeOwnKey {
+        key_id: String,
+    },
     Templates,
-    Template { id: String },
+    Template {
+        id: String,
+    },
     AdminListAccounts,
-    AdminApproveAccount { account_id: String },
+    AdminApproveAccount {
+        account_id: String,
+    },
     // sms-activate's handler protocol (the action is in the query string).
     SmsActivate,
     // Twilio Verify v2 (`/v2/Services…`).
