@@ -72,7 +72,9 @@ pub async fn create(
         ],
     )?)
     .await?;
-    Ok((inserted == 1).then_some(CreatedKey { row, api_key }))
+    // D1 counts the rows a trigger changes too (0007's `api_keys_twilio_sid_new` sets the new
+    // key's `SK…` sid): any change means the guarded INSERT added the key.
+    Ok((inserted > 0).then_some(CreatedKey { row, api_key }))
 }
 
 pub enum OwnRevocation {
