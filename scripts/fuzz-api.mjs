@@ -88,8 +88,10 @@ export async function fuzz({ seed = 1, maxExamples = 20, phases, workers = 1, lo
       "off",
       "--suppress-health-check",
       "all",
+      // A long-poll (`?wait=` up to 55 s on an activation's or rent's status, found through the
+      // inferred links) may hold its answer that long: the timeout is above it.
       "--request-timeout",
-      "30",
+      "70",
       ...(phases ? ["--phases", phases] : []),
       ...extraArgs,
     ];
