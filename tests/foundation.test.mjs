@@ -255,7 +255,8 @@ describe("foundation", () => {
     test("unknown route → 404 and wrong method → 405 with Allow, in the path's envelope", async () => {
       const a = await app.createAccount("routes");
       assertHouseError(await app.request("GET", "/v1/nope", { key: a.key }), 404, "2001");
-      assertHouseError(await app.request("GET", "/"), 404, "2001");
+      // "/" is the dashboard (Workers static assets); any other unknown path is the Worker's 404.
+      assertHouseError(await app.request("GET", "/nope"), 404, "2001");
       assertNumberOtpError(await app.request("GET", "/api/internal/nope", { key: a.key }), 404, "2001");
       const wrong = await app.request("DELETE", "/v1/balance", { key: a.key });
       assertHouseError(wrong, 405, "2002");
