@@ -58,8 +58,10 @@ async function drive(name, opts, connections = CONNECTIONS) {
   // failures says what they were.
   const failures = new Failures();
   let lastAnswerAt = 0;
+  let ok = 0;
   const noteAnswer = (status, body) => {
     lastAnswerAt = performance.now();
+    if (status >= 200 && status < 300) ok++;
     if (status >= 300) failures.add(`HTTP ${status} ${String(body).replace(/\s+/g, " ").slice(0, 200)}`);
   };
   const requests = (opts.requests ?? [{}]).map((req) => ({
@@ -83,7 +85,7 @@ async function drive(name, opts, connections = CONNECTIONS) {
   // Completed requests over the time they took (autocannon's own figures count whole seconds).
   const rps = r.requests.total / seconds;
   log(`${name}: ${rps.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx/errors ${bad}`);
-  return { name, rps, p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total, bad, why };
+  return { name, rps, p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total, ok, bad, why };
 }
 
 async function coldStart(runs = 5) {

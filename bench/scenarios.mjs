@@ -127,15 +127,19 @@ export async function scenarios({ app, peer, peerUrl, drive }) {
   out.push({ ...(await drive("POST /v1/otp/verify (right code)", cycling(`${base}/v1/otp/verify`, auth, ours.right))), peer: "JS peer POST /v1/otp/verify (right code)" });
   out.push(await drive("JS peer POST /v1/otp/verify (right code)", cycling(`${peerBase}/v1/otp/verify`, peerAuth, theirs.right)));
 
-  // The answers were what the rows claim: every wrong check counted, every right one verified
-  // (D1's rows follow the session objects after the answers: wait a little for them).
+  // The answers were what the rows claim: every answered wrong check counted, every answered
+  // right one verified, nothing more (D1's rows follow the session objects after the
+  // answers: wait a little for them). A request that got no answer (a timeout or a reset on
+  // a saturated machine) may or may not have been counted.
+  const [wrongRow, rightRow] = out.slice(-4).filter((r) => !r.name.startsWith("JS peer"));
+  const within = (c) => c.wrong >= wrongRow.ok && c.wrong <= ours.wrong.length && c.verified >= rightRow.ok && c.verified <= ours.right.length;
   let check;
   for (let tries = 0; tries < 50; tries++) {
     check = await app.db.prepare("SELECT SUM(attempts) AS wrong, COUNT(verified_at) AS verified FROM otp_sessions").first();
-    if (check.wrong === ours.wrong.length && check.verified === ours.right.length) break;
+    if (within(check) && (check.wrong === ours.wrong.length || wrongRow.ok < ours.wrong.length) && (check.verified === ours.right.length || rightRow.ok < ours.right.length)) break;
     await new Promise((r) => setTimeout(r, 200));
   }
-  if (check.wrong !== ours.wrong.length || check.verified !== ours.right.length) throw new Error(`verify counts: ${JSON.stringify(check)} vs ${ours.wrong.length} wrong, ${ours.right.length} right`);
+  if (!within(check)) throw new Error(`verify counts: ${JSON.stringify(check)} vs ${wrongRow.ok} of ${ours.wrong.length} wrong and ${rightRow.ok} of ${ours.right.length} right answered`);
 
   out.push(await drive("GET /v1/activation/{id}/status", { url: `${base}/v1/activation/${activationId}/status`, headers: auth }));
   out.push(await drive("GET /v1/balance", { url: `${base}/v1/balance`, headers: auth }));
