@@ -269,15 +269,17 @@ describe("foundation", () => {
       const url = `/admin/accounts/${a.accountId}/topup`;
       const cases = [
         [{ raw: "{not json", headers: { "Content-Type": "application/json" } }, 400, "2003"],
-        [{ raw: "" }, 400, "2003"],
-        [{ raw: "[1,2" }, 400, "2003"],
+        [{ raw: "", headers: { "Content-Type": "application/json" } }, 400, "2003"],
+        [{ raw: "[1,2", headers: { "Content-Type": "application/json" } }, 400, "2003"],
+        // A body that does not say it is JSON is not read as JSON (issue 10).
+        [{ raw: '{"amount":"1","reference":"text"}', headers: { "Content-Type": "text/plain" } }, 415, "2016"],
         [{ body: { amount: "5" } }, 400, "2004"],
         [{ body: { reference: "x" } }, 400, "2004"],
         [{ body: { amount: "5", reference: 7 } }, 400, "2004"],
         [{ body: [] }, 400, "2004"],
         // An array is never read by position as the object's fields.
         [{ body: ["2.00", "ref", null] }, 400, "2004"],
-        [{ raw: '{"amount":"1","amount":"50","reference":"dup-key"}' }, 400, "2003"],
+        [{ raw: '{"amount":"1","amount":"50","reference":"dup-key"}', headers: { "Content-Type": "application/json" } }, 400, "2003"],
         [{ body: { amount: true, reference: "x" } }, 400, "2014"],
         [{ body: { amount: "-5", reference: "x" } }, 400, "2014"],
         [{ body: { amount: "0", reference: "x" } }, 400, "2014"],
