@@ -784,7 +784,8 @@ pub fn countries(list: &[CountryInfo]) -> Wire {
     for c in list {
         m.insert(
             c.id.to_string(),
-            json!({"id": c.id, "rus": c.name, "eng": c.name, "chn": c.name, "iso": c.iso, "visible": 1, "retry": 1, "rent": 1, "multiService": 0}),
+            json!({"id": c.id, "rus": c.name, "eng": c.name, "chn": c.name,
+                "iso": c.iso, "visible": 1, "retry": 1, "rent": 1, "multiService": 0}),
         );
     }
     Wire::Json(Value::Object(m))
@@ -845,7 +846,8 @@ pub fn rent_services_and_countries(
 pub fn rent_number(num: i64, number: &str, expires_at_ms: i64) -> Wire {
     Wire::Json(json!({
         "status": "success",
-        "phone": {"id": num, "endDate": sql_datetime(expires_at_ms).replacen(' ', "T", 1), "number": phone_digits(number)},
+        "phone": {"id": num, "endDate": sql_datetime(expires_at_ms).replacen(' ', "T", 1),
+            "number": phone_digits(number)},
     }))
 }
 
@@ -871,7 +873,8 @@ pub fn rent_status(ended: bool, sms: &[RentSms]) -> Wire {
     for (i, s) in sms.iter().enumerate() {
         values.insert(
             i.to_string(),
-            json!({"phoneFrom": s.from, "text": s.text, "service": s.service_code, "date": protocol_time(&s.received_at)}),
+            json!({"phoneFrom": s.from, "text": s.text, "service": s.service_code,
+                "date": protocol_time(&s.received_at)}),
         );
     }
     Wire::Json(json!({"status": "success", "quantity": sms.len(), "values": values}))
@@ -1170,7 +1173,10 @@ mod tests {
         let v = json_of(super::status_v2(Phase::Received, Some(&sms(Some("12345")))));
         assert_eq!(
             v,
-            json!({"verificationType": 0, "sms": {"dateTime": "2025-11-30 19:41:02", "code": "12345", "text": "Telegram code 12345"}, "call": null})
+            json!({"verificationType": 0,
+                "sms": {"dateTime": "2025-11-30 19:41:02", "code": "12345",
+                    "text": "Telegram code 12345"},
+                "call": null})
         );
         let v = json_of(super::status_v2(Phase::Waiting, None));
         assert_eq!(v["sms"], Value::Null);
@@ -1249,7 +1255,8 @@ mod tests {
         ];
         assert_eq!(
             json_of(prices(&offers)),
-            json!({"187": {"tg": {"cost": 0.05, "count": 12}, "wa": {"cost": 0.1, "count": 0}}, "22": {"tg": {"cost": 0.03, "count": 3}}})
+            json!({"187": {"tg": {"cost": 0.05, "count": 12}, "wa": {"cost": 0.1, "count": 0}},
+                "22": {"tg": {"cost": 0.03, "count": 3}}})
         );
         let c = json_of(countries(&[CountryInfo {
             id: 187,
@@ -1347,7 +1354,8 @@ mod tests {
     fn rent_answers() {
         assert_eq!(
             json_of(rent_number(9, "+14155551000", 1_764_546_000_000)),
-            json!({"status": "success", "phone": {"id": 9, "endDate": "2025-11-30T23:40:00", "number": "14155551000"}})
+            json!({"status": "success",
+                "phone": {"id": 9, "endDate": "2025-11-30T23:40:00", "number": "14155551000"}})
         );
         assert_eq!(
             json_of(rent_status(false, &[])),
@@ -1365,7 +1373,9 @@ mod tests {
         };
         assert_eq!(
             json_of(rent_status(false, &[one])),
-            json!({"status": "success", "quantity": 1, "values": {"0": {"phoneFrom": "Telegram", "text": "code 1", "service": "tg", "date": "2025-11-30 19:41:02"}}})
+            json!({"status": "success", "quantity": 1,
+                "values": {"0": {"phoneFrom": "Telegram", "text": "code 1", "service": "tg",
+                    "date": "2025-11-30 19:41:02"}}})
         );
         assert_eq!(
             json_of(rent_list(&[(9, "+14155551000".into())])),
@@ -1383,7 +1393,8 @@ mod tests {
         ));
         assert_eq!(
             r,
-            json!({"countries": {"0": 187}, "operators": {"0": "any", "1": "verizon"}, "services": {"tg": {"cost": 0.5, "quant": 4}}})
+            json!({"countries": {"0": 187}, "operators": {"0": "any", "1": "verizon"},
+                "services": {"tg": {"cost": 0.5, "quant": 4}}})
         );
         assert_eq!(currency_number("usd"), 840);
         assert_eq!(currency_number("EUR"), 978);
