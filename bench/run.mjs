@@ -33,6 +33,14 @@ function option(name, fallback) {
   return n;
 }
 
+/** Text option `--name VALUE` (or `--name=VALUE`), else `fallback`. */
+function textOption(name, fallback) {
+  const argv = process.argv.slice(2);
+  const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (i < 0) return fallback;
+  return argv[i].includes("=") ? argv[i].slice(argv[i].indexOf("=") + 1) : argv[i + 1];
+}
+
 /** The first few distinct failures of a row, with how often each happened. */
 class Failures {
   constructor(keep = 5) {
@@ -144,8 +152,15 @@ async function main() {
   const vars = { RATE_LIMIT_PUBLIC: HIGH, RATE_LIMIT_PRODUCT: HIGH, RATE_LIMIT_AUTH: HIGH, RATE_LIMIT_ADMIN: HIGH, OTP_HMAC_SECRET: "bench-secret", OTP_RESEND_INTERVAL_SECS: "0", OTP_MAX_SENDS_PER_WINDOW: HIGH };
   const { scenarios, modelScenarios } = await import("./scenarios.mjs");
   const results = [];
+  // `--baseline DIR`: an earlier build (a copy of its build/ inside the repo, e.g. builds/x)
+  // served the same way, its local rows run right after ours against the same peer, so
+  // that "no route slower than before" is one run's ratios.
+  const baselineDir = textOption("baseline");
+  const before = [];
   if (runLocal) {
-    const app = await spawnApp({ vars, host: "127.0.0.1", port: 0 });
+    // Without the static-assets router (the dashboard's files): the peer has none, and
+    // Miniflare's router is one more worker in front of every request (BENCHMARKS.md).
+    const app = await spawnApp({ vars, host: "127.0.0.1", port: 0, assets: undefined });
     const peer = new Miniflare({
       scriptPath: path.join(ROOT, "bench/peer/worker.js"),
       modules: true,
@@ -159,8 +174,21 @@ async function main() {
     const peerUrl = await peer.ready;
     try {
       for (const s of await scenarios({ app, peer, peerUrl, drive })) results.push(s);
-    } finally {
       await app.close();
+      if (baselineDir) {
+        const scriptPath = path.join(path.relative(ROOT, path.resolve(baselineDir)), "index.js");
+        log(`baseline: ${scriptPath}`);
+        const old = await spawnApp({ vars, host: "127.0.0.1", port: 0, scriptPath, assets: undefined });
+        const label = (name) => `${name} [baseline]`;
+        const tagged = (name, opts, c) => drive(label(name), opts, c);
+        try {
+          for (const s of await scenarios({ app: old, peer, peerUrl, drive: tagged })) before.push(s);
+        } finally {
+          await old.close();
+        }
+      }
+    } finally {
+      await app.close().catch(() => {});
       await peer.dispose();
     }
   }
@@ -168,7 +196,7 @@ async function main() {
   if (runModel) {
     // The same rows twice: with the delays, and with the proxies but no delays (what this
     // machine adds by itself; on a shared machine that is most of the latency).
-    const spawnModel = (farMs, nearMs) => spawnApp({ vars: { ...vars, BENCH_FAR_MS: String(farMs), BENCH_NEAR_MS: String(nearMs) }, scriptPath: "bench/latency/entry.mjs", modulesRules: [{ type: "ESModule", include: ["**/*.js"] }, { type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }], host: "127.0.0.1", port: 0 });
+    const spawnModel = (farMs, nearMs) => spawnApp({ vars: { ...vars, BENCH_FAR_MS: String(farMs), BENCH_NEAR_MS: String(nearMs) }, scriptPath: "bench/latency/entry.mjs", modulesRules: [{ type: "ESModule", include: ["**/*.js"] }, { type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }], host: "127.0.0.1", port: 0, assets: undefined });
     const runRows = async (farMs, nearMs) => {
       const app = await spawnModel(farMs, nearMs);
       const roundTrips = async (reset = true) => (await fetch(new URL(`/__bench/round-trips${reset ? "?reset=1" : ""}`, app.url))).json();
@@ -188,14 +216,14 @@ async function main() {
     }
   }
   const micro = microBenchmarks();
-  const table = render({ results, modelled, model, size, cold, micro });
+  const table = render({ results, before, baselineDir, modelled, model, size, cold, micro });
   console.log(table);
   writeFileSync(path.join(ROOT, "bench/results.md"), table);
 }
 
 const fmt = (x, digits = 2) => (x === undefined || Number.isNaN(x) ? "" : Number(x).toFixed(digits));
 
-function render({ results, modelled, model, size, cold, micro }) {
+function render({ results, before, baselineDir, modelled, model, size, cold, micro }) {
   const floor = results.find((r) => r.name === "GET /healthz");
   const last = results.find((r) => r.name === "GET /healthz (again, last)");
   const byName = (list, name) => list.find((r) => r.name === name);
@@ -213,6 +241,24 @@ function render({ results, modelled, model, size, cold, micro }) {
       );
     }
     if (floor && last) lines.push(`\n/healthz drift over the run: ${(((last.rps - floor.rps) / floor.rps) * 100).toFixed(0)} % req/s (first ${floor.rps.toFixed(0)}, last ${last.rps.toFixed(0)}); ratios use the first.`);
+  }
+  const ours = results.filter((r) => !r.name.startsWith("JS peer"));
+  const old = (name) => before.find((b) => b.name === `${name} [baseline]`);
+  if (before.length) {
+    lines.push("");
+    lines.push(`Against the baseline build \`${baselineDir}\` (same harness, same peer, right after this build's rows; its own JS-peer rows are in the log). Ratio = this build / baseline (req/s: higher is better; p99: lower is better).`);
+    lines.push("");
+    lines.push("| route | req/s | baseline req/s | req/s ratio | p99 ms | baseline p99 ms | vs JS peer | baseline vs its JS peer | non-2xx (baseline) |");
+    lines.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    const vsPeer = (list, r, tag = "") => {
+      const p = r.peer ? list.find((x) => x.name === `${r.peer}${tag}`) : null;
+      return p ? (r.rps / p.rps).toFixed(2) : "";
+    };
+    for (const r of ours) {
+      const b = old(r.name);
+      if (!b) continue;
+      lines.push(`| ${r.name} | ${r.rps.toFixed(0)} | ${b.rps.toFixed(0)} | **${(r.rps / b.rps).toFixed(2)}** | ${r.p99} | ${b.p99} | ${vsPeer(results, r)} | ${vsPeer(before, b, " [baseline]")} | ${r.bad} (${b.bad}) |`);
+    }
   }
   if (modelled.length) {
     lines.push("");

@@ -2,9 +2,11 @@
 use super::App;
 use crate::domain::error::AppError;
 use crate::domain::ids::{AccountId, KeyHash};
-use crate::durable::api_key;
+use crate::durable::{api_key, otp_session};
 use crate::store::accounts::{self as store, Revocation};
 pub use crate::store::accounts::{NewKey, Profile};
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 /// The account behind a live key, or 401 (unknown and revoked keys alike, so the answer
 /// reveals nothing about which).
@@ -25,6 +27,40 @@ pub async fn authenticate_payer(app: &App, key: &KeyHash) -> Result<AccountId, A
     Ok(AccountId(principal.account_id))
 }
 
+/// Tells the objects that answer for a key without D1 that it was revoked, before the
+/// revocation is answered: the key's own object, and each of the account's OTP-session
+/// objects (which keep the keys they have checked in memory).
+pub async fn tell_revoked(app: &App, owner: &store::KeyOwner) -> Result<(), AppError> {
+    api_key::revoke(&app.env, &owner.key_hash).await?;
+    otp_session::revoke_key(&app.env, &owner.account_id, &owner.key_hash).await
+}
+
+thread_local! {
+    /// Whose each API key is, as this isolate has learnt it. A key never changes account, so
+    /// the memo is never stale; whether the key is still live is asked elsewhere (the key's
+    /// object, or the OTP-session object that keeps it current).
+    static OWNERS: RefCell<HashMap<String, AccountId>> = RefCell::new(HashMap::new());
+}
+
+/// Keys remembered per isolate before the memo starts over.
+const OWNERS_KEPT: usize = 4096;
+
+/// The account a key belongs to, if this isolate has seen the key live before. Says
+/// nothing about whether the key is live now.
+pub fn known_owner(key: &KeyHash) -> Option<AccountId> {
+    OWNERS.with(|m| m.borrow().get(key.as_str()).cloned())
+}
+
+fn remember_owner(key: &KeyHash, account: &AccountId) {
+    OWNERS.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= OWNERS_KEPT {
+            m.clear();
+        }
+        m.insert(key.as_str().to_owned(), account.clone());
+    });
+}
+
 /// The account behind a live key as the key's Durable Object knows it (near the caller; no
 /// D1 round trip once the object has read the key), or 401. Revocations reach the object
 /// before they are answered (`revoke_key`), so a revoked key is refused at once.
@@ -34,10 +70,12 @@ pub async fn authenticate_near(app: &App, key: &KeyHash) -> Result<AccountId, Ap
         return authenticate(app, key).await;
     }
     let answer = api_key::account(&app.env, key.as_str()).await?;
-    answer
+    let account = answer
         .account_id
         .map(AccountId)
-        .ok_or_else(AppError::unauthorized)
+        .ok_or_else(AppError::unauthorized)?;
+    remember_owner(key, &account);
+    Ok(account)
 }
 
 /// `authenticate_near` for a call that moves money: 401 as it, then 403 (2405) while the
@@ -106,9 +144,9 @@ pub async fn revoke_key(app: &App, key_id: &str) -> Result<(), AppError> {
     let db = app.db()?;
     match store::revoke_key(&db, key_id, app.now_ms).await? {
         Revocation::Revoked | Revocation::AlreadyRevoked => {
-            let hash = store::key_hash(&db, key_id).await?;
-            let hash = hash.ok_or_else(|| AppError::internal("revoked key without a hash"))?;
-            api_key::revoke(&app.env, &hash).await
+            let owner = store::key_owner(&db, key_id).await?;
+            let owner = owner.ok_or_else(|| AppError::internal("revoked key without a hash"))?;
+            tell_revoked(app, &owner).await
         }
         Revocation::NoSuchKey => Err(AppError::not_found("key")),
     }

@@ -394,9 +394,9 @@ pub async fn revoke_key(app: &App, account: &AccountId, key_id: &str) -> Result<
     let db = app.db()?;
     match keys_store::revoke(&db, account.as_str(), key_id, app.now_ms).await? {
         OwnRevocation::Revoked | OwnRevocation::AlreadyRevoked => {
-            let hash = crate::store::accounts::key_hash(&db, key_id).await?;
-            let hash = hash.ok_or_else(|| AppError::internal("revoked key without a hash"))?;
-            crate::durable::api_key::revoke(&app.env, &hash).await
+            let owner = crate::store::accounts::key_owner(&db, key_id).await?;
+            let owner = owner.ok_or_else(|| AppError::internal("revoked key without a hash"))?;
+            super::accounts::tell_revoked(app, &owner).await
         }
         OwnRevocation::NotYours => Err(AppError::not_found("key")),
     }

@@ -259,9 +259,8 @@ pub(super) async fn open_object(app: &App, opening: &Opening) -> Result<(), AppE
     let op = Op::Open {
         session: opening.clone(),
     };
-    otp_session::call(&app.env, &opening.id, &op)
-        .await
-        .map(|_| ())
+    let object = otp::session_object(&opening.account_id, &opening.id);
+    otp_session::call(&app.env, &object, &op).await.map(|_| ())
 }
 
 /// What to send.
@@ -519,14 +518,36 @@ pub async fn check(
     session_id: &str,
     code: &str,
 ) -> Result<(SessionRow, Checked), AppError> {
-    let account = super::accounts::authenticate_near(app, key).await?;
+    let (account, key_hash) = checker(app, key, session_id).await?;
     let hmac_secret = secret(&app.env, "OTP_HMAC_SECRET")?;
     let mac = to_hex(&otp::code_mac(&hmac_secret, session_id, code));
     let op = Op::Check {
+        id: session_id.to_owned(),
         account_id: account.0.clone(),
+        key_hash,
         mac,
     };
     decide(app, &account, session_id, &op).await
+}
+
+/// Whose session a check may look at, and the key the session's object is to check: an API
+/// key this isolate has seen is known to be the account's (a key never changes account), so
+/// only the session's object, which keeps the key's liveness current, is asked; a key seen
+/// for the first time is asked of its own object first. A login session is checked in D1,
+/// and so is the key of a check no object is asked about (an id no session can have).
+async fn checker(
+    app: &App,
+    key: &KeyHash,
+    session_id: &str,
+) -> Result<(AccountId, Option<String>), AppError> {
+    if key.is_session() || !otp::could_be_session_id(session_id) {
+        return Ok((super::accounts::authenticate_near(app, key).await?, None));
+    }
+    let account = match super::accounts::known_owner(key) {
+        Some(account) => account,
+        None => super::accounts::authenticate_near(app, key).await?,
+    };
+    Ok((account, Some(key.as_str().to_owned())))
 }
 
 /// Approves a live session without a code (Twilio Verify's `Status=approved`): the session's
@@ -540,12 +561,14 @@ pub async fn approve(
     account_id: &str,
     session_id: &str,
 ) -> Result<bool, AppError> {
-    let account = super::accounts::authenticate_near(app, key).await?;
+    let (account, key_hash) = checker(app, key, session_id).await?;
     if account.as_str() != account_id {
         return Err(AppError::not_found("session"));
     }
     let op = Op::Approve {
+        id: session_id.to_owned(),
         account_id: account.0.clone(),
+        key_hash,
     };
     let (_, checked) = decide(app, &account, session_id, &op).await?;
     Ok(matches!(checked, Checked::Verified))
@@ -562,7 +585,8 @@ async fn decide(
     // An id no session can have (too long, or not printable) is not sent to an object: D1
     // finds nothing and the answer is 404.
     let outcome = if otp::could_be_session_id(session_id) {
-        otp_session::call(&app.env, session_id, op).await?
+        let object = otp::session_object(account.as_str(), session_id);
+        otp_session::call(&app.env, &object, op).await?
     } else {
         Outcome::Unknown
     };
@@ -573,7 +597,8 @@ async fn decide(
             Ok((session, Checked::Wrong { remaining }))
         }
         Outcome::Refused { ended, session } => Ok((session, Checked::Refused(ended.into()))),
-        Outcome::Opened | Outcome::State { .. } | Outcome::Unknown => {
+        Outcome::KeyRefused => Err(AppError::unauthorized()),
+        Outcome::Opened | Outcome::State { .. } | Outcome::Unknown | Outcome::Revoked => {
             let row = from_d1(app, account, session_id).await?;
             match row.terminal(app.now_ms) {
                 Some(t) => Ok((row, Checked::Refused(t))),
@@ -608,10 +633,12 @@ async fn from_d1(app: &App, account: &AccountId, id: &str) -> Result<SessionRow,
 /// has it (an expired one records its event on the way, either way).
 pub async fn session(app: &App, account: &AccountId, id: &str) -> Result<SessionRow, AppError> {
     let op = Op::Get {
+        id: id.to_owned(),
         account_id: account.0.clone(),
     };
     let outcome = if otp::could_be_session_id(id) {
-        otp_session::call(&app.env, id, &op).await?
+        let object = otp::session_object(account.as_str(), id);
+        otp_session::call(&app.env, &object, &op).await?
     } else {
         Outcome::Unknown
     };

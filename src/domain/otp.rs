@@ -69,6 +69,26 @@ pub fn could_be_session_id(id: &str) -> bool {
     (1..=MAX_SESSION_ID_LEN).contains(&id.len()) && id.bytes().all(|b| (0x21..=0x7e).contains(&b))
 }
 
+/// An account's OTP sessions are spread over this many Durable Objects (`session_object`).
+pub const SESSION_SHARDS: u32 = 16;
+
+/// The name of the Durable Object that holds session `session_id` of `account_id`: one of the
+/// account's `SESSION_SHARDS` objects, chosen by the session id (FNV-1a). An account's
+/// objects are created by its first sends, so they live near the account's servers, and a
+/// send opens a session in an object that already exists (no new object per session).
+pub fn session_object(account_id: &str, session_id: &str) -> String {
+    let mut hash: u32 = 0x811c_9dc5;
+    for b in session_id.bytes() {
+        hash = (hash ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    shard_object(account_id, hash % SESSION_SHARDS)
+}
+
+/// The name of the account's OTP-session object number `shard` (< `SESSION_SHARDS`).
+pub fn shard_object(account_id: &str, shard: u32) -> String {
+    format!("{account_id}/{shard}")
+}
+
 /// The `status` of a check the session refused (already used, attempts spent, expired): a
 /// word no client can read as a success, whatever field it looks at.
 pub const REFUSED_STATUS: &str = "rejected";
@@ -269,5 +289,19 @@ mod tests {
             next_send(&burst, no_gap, now),
             (now - 4 + 600_000, Some(SendBlock::WindowFull))
         );
+    }
+
+    #[test]
+    fn a_session_always_lives_in_the_same_object_of_its_account() {
+        let a = session_object("acc_1", "otp_abc");
+        assert_eq!(a, session_object("acc_1", "otp_abc"));
+        assert!(a.starts_with("acc_1/"));
+        assert_ne!(a, session_object("acc_2", "otp_abc"));
+        // Spread over every shard.
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..2000 {
+            seen.insert(session_object("acc_1", &format!("otp_{i:08x}")));
+        }
+        assert_eq!(seen.len(), SESSION_SHARDS as usize);
     }
 }

@@ -160,18 +160,20 @@ pub async fn revoke_key(
 }
 
 /// The hash of a key, by its id (to tell the key's Durable Object it was revoked).
-pub async fn key_hash(db: &D1Database, key_id: &str) -> Result<Option<String>, StoreError> {
-    #[derive(Deserialize)]
-    struct Row {
-        key_hash: String,
-    }
-    let row: Option<Row> = first(stmt(
+pub async fn key_owner(db: &D1Database, key_id: &str) -> Result<Option<KeyOwner>, StoreError> {
+    first(stmt(
         db,
-        "SELECT key_hash FROM api_keys WHERE id = ?1",
+        "SELECT key_hash, account_id FROM api_keys WHERE id = ?1",
         &[text(key_id)],
     )?)
-    .await?;
-    Ok(row.map(|r| r.key_hash))
+    .await
+}
+
+/// A key's hash and its account (which never changes).
+#[derive(Debug, Deserialize)]
+pub struct KeyOwner {
+    pub key_hash: String,
+    pub account_id: String,
 }
 
 /// The account of a live key (unrevoked, account active), by the key's hash bound as `?1`.
