@@ -39,8 +39,6 @@ use worker::{
 
 /// The binding (wrangler.toml `[durable_objects]`).
 pub const BINDING: &str = "OTP_SESSION";
-/// Sessions cleared per storage call (Durable Object storage deletes ≤ 128 keys at once).
-const DELETE_CHUNK: usize = 128;
 /// How soon a failed D1 mirror is tried again.
 const MIRROR_RETRY_MS: i64 = 30_000;
 /// How long after its end the object keeps the session (D1 has it for good).
@@ -467,7 +465,8 @@ async fn note_retries(storage: &Storage, alarm_at: &Cell<Option<i64>>, due: &[St
     }
 }
 
-/// Sessions mirrored into D1 per batch (two statements each).
+/// Sessions mirrored into D1 per batch (two statements each); also the sessions cleared per
+/// storage call (Durable Object storage deletes ≤ 128 keys at once).
 const MIRROR_BATCH: usize = 50;
 /// Sessions kept in memory per object before the memory starts over (storage has them all).
 const CACHE_SESSIONS: usize = 4096;
@@ -600,7 +599,7 @@ impl DurableObject for OtpSession {
                 next = Some(next.map_or(cleanup_at, |n| n.min(cleanup_at)));
             }
         }
-        for chunk in ended.chunks(DELETE_CHUNK) {
+        for chunk in ended.chunks(MIRROR_BATCH) {
             let touched: Vec<&Stored> = chunk
                 .iter()
                 .filter(|s| {
