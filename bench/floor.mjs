@@ -54,7 +54,7 @@ async function rps(url, pid) {
 
 const apps = [];
 for (const dir of builds) {
-  const { value: app, pid } = await withPid(() => spawnApp({ scriptPath: `${dir}/index.js`, host: "127.0.0.1", port: 0, vars: { RATE_LIMIT_PUBLIC: "1000000000" } }));
+  const { value: app, pid } = await withPid(() => spawnApp({ scriptPath: `${dir}/index.js`, host: "127.0.0.1", port: 0, assets: undefined, vars: { RATE_LIMIT_PUBLIC: "1000000000" } }));
   apps.push({ dir, app, pid });
 }
 const { value: peer, pid: peerPid } = await withPid(async () => {

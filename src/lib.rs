@@ -44,7 +44,7 @@ async fn fetch(
     req: worker::worker_sys::web_sys::Request,
     env: worker::Env,
     ctx: worker::Context,
-) -> worker::Result<worker::Response> {
+) -> worker::Result<worker::worker_sys::web_sys::Response> {
     http::handle(req, env, ctx).await
 }
 

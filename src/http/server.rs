@@ -15,7 +15,7 @@ use crate::domain::session::looks_like_session_token;
 use serde::de::DeserializeOwned;
 use std::cell::OnceCell;
 use worker::worker_sys::web_sys;
-use worker::{console_error, Context, Date, Env, Headers, Request, Response};
+use worker::{console_error, Context, Date, Env, Headers, Request};
 
 /// Everything a dialect may use about the request it serves; `app` is what it hands to
 /// the operation it calls.
@@ -108,7 +108,11 @@ pub fn saved(reply: Reply) -> Saved {
     }
 }
 
-pub async fn handle(req: web_sys::Request, env: Env, wctx: Context) -> worker::Result<Response> {
+pub async fn handle(
+    req: web_sys::Request,
+    env: Env,
+    wctx: Context,
+) -> worker::Result<web_sys::Response> {
     let now_ms = Date::now().as_millis() as i64;
     let url = req.url();
     // The request's own Headers object (a handle), not a copy of every header.
@@ -166,7 +170,7 @@ pub async fn handle(req: web_sys::Request, env: Env, wctx: Context) -> worker::R
                     headers.set("X-RateLimit-Limit", &decision.limit.to_string())?;
                     headers.set("X-RateLimit-Remaining", &decision.remaining.to_string())?;
                     headers.set("X-RateLimit-Reset", &decision.reset.to_string())?;
-                    Ok(res.with_headers(headers))
+                    Ok(res.with_headers(headers).into())
                 }
                 Err(e) => respond(error_reply(&ctx, Failure::App(e)), &decision),
             };
@@ -338,8 +342,10 @@ fn error_reply(ctx: &Ctx, failure: Failure) -> Reply {
     reply
 }
 
-fn respond(reply: Reply, decision: &Decision) -> worker::Result<Response> {
-    let headers = Headers::new();
+/// The runtime's response, built directly: one `Headers`, one init, the body as a string
+/// (no byte copy through `worker::Response`).
+fn respond(reply: Reply, decision: &Decision) -> worker::Result<web_sys::Response> {
+    let headers = web_sys::Headers::new()?;
     headers.set("Content-Type", reply.content_type)?;
     headers.set("X-RateLimit-Limit", &decision.limit.to_string())?;
     headers.set("X-RateLimit-Remaining", &decision.remaining.to_string())?;
@@ -347,7 +353,10 @@ fn respond(reply: Reply, decision: &Decision) -> worker::Result<Response> {
     for (name, value) in &reply.headers {
         headers.set(name, value)?;
     }
-    Ok(Response::from_bytes(reply.body.into_bytes())?
-        .with_status(reply.status)
-        .with_headers(headers))
+    let init = web_sys::ResponseInit::new();
+    init.set_status(reply.status);
+    init.set_headers(&headers);
+    // A status without a body (204, 304) must not be given one, not even an empty one.
+    let body = Some(reply.body.as_str()).filter(|b| !b.is_empty());
+    Ok(web_sys::Response::new_with_opt_str_and_init(body, &init)?)
 }
