@@ -13,6 +13,12 @@ use crate::http::body::parse_json;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
+/// A result a property expects to be `Ok`; an error fails the case (with its value) instead
+/// of panicking.
+fn ok<T, E: std::fmt::Debug>(result: Result<T, E>) -> Result<T, TestCaseError> {
+    result.map_err(|e| TestCaseError::fail(format!("unexpected error: {e:?}")))
+}
+
 fn config() -> ProptestConfig {
     ProptestConfig {
         cases: 1000,
@@ -70,7 +76,7 @@ proptest! {
             pasted.push(d);
             pasted.push_str(s);
         }
-        let p = Phone::parse(&pasted, PlusSign::Required).unwrap();
+        let p = ok(Phone::parse(&pasted, PlusSign::Required))?;
         prop_assert_eq!(p.digits(), digits.as_str());
         prop_assert_eq!(
             Phone::parse(&digits, PlusSign::Required),
@@ -81,7 +87,7 @@ proptest! {
     /// The country is the one of the longest calling code: every +1 number has one.
     #[test]
     fn phone_country(rest in "[2-9][0-9]{9}") {
-        let p = Phone::parse(&format!("+1{rest}"), PlusSign::Required).unwrap();
+        let p = ok(Phone::parse(&format!("+1{rest}"), PlusSign::Required))?;
         prop_assert!(p.country().is_some());
     }
 }
@@ -104,8 +110,8 @@ proptest! {
         let m = Money::from_minor(minor);
         let text = m.to_decimal_string();
         prop_assert_eq!(Money::parse_decimal(&text), Ok(m), "{}", text);
-        let number = serde_json::to_string(&m.as_f64()).unwrap();
-        let value: Value = serde_json::from_str(&number).unwrap();
+        let number = ok(serde_json::to_string(&m.as_f64()))?;
+        let value: Value = ok(serde_json::from_str(&number))?;
         prop_assert_eq!(Money::parse_json(&value), Ok(m), "{}", number);
         prop_assert_eq!(Money::parse_json(&json!(text)), Ok(m));
         prop_assert_eq!(m.credits(), minor / 100);
@@ -167,7 +173,7 @@ proptest! {
             prop_assert!(!sig.macs.is_empty() && sig.macs.iter().all(|m| m.len() == 32));
             let _ = is_fresh(&sig, now_ms);
         }
-        let sig = parse_signature(&format!("t={t},v1={}", "ab".repeat(32))).unwrap();
+        let sig = ok(parse_signature(&format!("t={t},v1={}", "ab".repeat(32))))?;
         let _ = is_fresh(&sig, now_ms);
     }
 
@@ -185,7 +191,7 @@ proptest! {
         message.extend_from_slice(&body);
         let mac = crypto::to_hex(&crypto::hmac_sha256(secret.as_bytes(), &message));
         let header = format!("t={t}, v1={}, v0=ignored", mac);
-        let sig = parse_signature(&header).unwrap();
+        let sig = ok(parse_signature(&header))?;
         prop_assert_eq!(sig.timestamp, t);
         prop_assert!(signed_by(&sig, secret.as_bytes(), &body));
         prop_assert_eq!(signed_by(&sig, secret.as_bytes(), &other), other == body);
@@ -251,7 +257,7 @@ proptest! {
             }
         }
         prop_assume!(!body.trim().is_empty());
-        let t = Template::parse(&body).unwrap();
+        let t = ok(Template::parse(&body))?;
         prop_assert_eq!(
             t.variables().into_iter().map(str::to_owned).collect::<std::collections::BTreeSet<_>>(),
             names.clone(),
@@ -329,7 +335,7 @@ proptest! {
 
     #[test]
     fn pagination_round_trips(page in 1u32..=1_000_000, limit in 1u32..=100) {
-        let p = Page::parse(Some(&page.to_string()), Some(&limit.to_string())).unwrap();
+        let p = ok(Page::parse(Some(&page.to_string()), Some(&limit.to_string())))?;
         prop_assert_eq!((p.page, p.limit), (page, limit));
         prop_assert_eq!(p.offset(), u64::from(page - 1) * u64::from(limit));
     }
@@ -388,7 +394,7 @@ proptest! {
     /// Every JSON object reads back as itself; every other JSON value is refused (2004).
     #[test]
     fn body_objects_round_trip(v in json_value()) {
-        let bytes = serde_json::to_vec(&v).unwrap();
+        let bytes = ok(serde_json::to_vec(&v))?;
         match parse_json::<Value>(&bytes) {
             Ok(parsed) => {
                 prop_assert!(v.is_object());
@@ -429,7 +435,7 @@ proptest! {
             service: Value,
             country: Value,
         }
-        let bytes = serde_json::to_vec(&items).unwrap();
+        let bytes = ok(serde_json::to_vec(&items))?;
         prop_assert_eq!(parse_json::<Buy>(&bytes).unwrap_err().code, Code::InvalidRequest);
     }
 }
@@ -493,10 +499,10 @@ proptest! {
     #[test]
     fn session_ids(input in hostile(), long in 65usize..2000) {
         prop_assert!(
-            crate::domain::otp::could_be_session_id(&crate::domain::ids::new_id("otp").unwrap()),
+            crate::domain::otp::could_be_session_id(&ok(crate::domain::ids::new_id("otp"))?),
         );
         prop_assert!(
-            crate::domain::otp::could_be_session_id(&crate::domain::ids::new_uuid().unwrap()),
+            crate::domain::otp::could_be_session_id(&ok(crate::domain::ids::new_uuid())?),
         );
         prop_assert!(!crate::domain::otp::could_be_session_id(&"a".repeat(long)));
         if crate::domain::otp::could_be_session_id(&input) {
