@@ -15,10 +15,8 @@ use crate::domain::live::{self, Kind, Replay};
 use crate::store::activations::{self, ActivationSync};
 use crate::store::webhooks::Event;
 use serde::{Deserialize, Serialize};
-use worker::wasm_bindgen::JsValue;
 use worker::{
-    console_error, durable_object, Date, DurableObject, Env, Method, Request, RequestInit,
-    Response, Result, State,
+    console_error, durable_object, Date, DurableObject, Env, Request, Response, Result, State,
 };
 
 /// How soon a failed D1 sync is tried again.
@@ -449,32 +447,9 @@ pub async fn call(
     activation_id: &str,
     op: Op,
 ) -> std::result::Result<Outcome, AppError> {
-    let fail =
-        |what: &str, e: worker::Error| AppError::internal(format!("activation object {what}: {e}"));
-    let body = serde_json::to_string(&Call {
+    let call = Call {
         id: activation_id.to_owned(),
         op,
-    })
-    .map_err(|e| AppError::internal(format!("encode command: {e}")))?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_body(Some(JsValue::from_str(&body)));
-    let req = Request::new_with_init("https://activation.internal/command", &init)
-        .map_err(|e| fail("request", e))?;
-    let stub = env
-        .durable_object("ACTIVATION")
-        .and_then(|ns| ns.id_from_name(activation_id)?.get_stub())
-        .map_err(|e| fail("stub", e))?;
-    let mut res = stub
-        .fetch_with_request(req)
-        .await
-        .map_err(|e| fail("fetch", e))?;
-    if res.status_code() != 200 {
-        let text = res.text().await.unwrap_or_default();
-        return Err(AppError::internal(format!(
-            "activation object answered {}: {text}",
-            res.status_code()
-        )));
-    }
-    res.json::<Outcome>().await.map_err(|e| fail("answer", e))
+    };
+    super::command::send(env, "ACTIVATION", "activation object", activation_id, &call).await
 }

@@ -10,10 +10,8 @@ use crate::store::accounts;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::rc::Rc;
-use worker::wasm_bindgen::JsValue;
 use worker::{
-    console_error, durable_object, Date, DurableObject, Env, Method, Request, RequestInit,
-    Response, Result, State,
+    console_error, durable_object, Date, DurableObject, Env, Request, Response, Result, State,
 };
 
 /// The binding (wrangler.toml `[durable_objects]`).
@@ -206,31 +204,7 @@ impl DurableObject for ApiKey {
 }
 
 async fn call(env: &Env, key_hash: &str, op: &Op) -> std::result::Result<Answer, AppError> {
-    let fail =
-        |what: &str, e: worker::Error| AppError::internal(format!("api key object {what}: {e}"));
-    let body = serde_json::to_string(op)
-        .map_err(|e| AppError::internal(format!("encode command: {e}")))?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_body(Some(JsValue::from_str(&body)));
-    let req = Request::new_with_init("https://api-key.internal/command", &init)
-        .map_err(|e| fail("request", e))?;
-    let stub = env
-        .durable_object(BINDING)
-        .and_then(|ns| ns.id_from_name(key_hash)?.get_stub())
-        .map_err(|e| fail("stub", e))?;
-    let mut res = stub
-        .fetch_with_request(req)
-        .await
-        .map_err(|e| fail("fetch", e))?;
-    if res.status_code() != 200 {
-        let text = res.text().await.unwrap_or_default();
-        return Err(AppError::internal(format!(
-            "api key object answered {}: {text}",
-            res.status_code()
-        )));
-    }
-    res.json::<Answer>().await.map_err(|e| fail("answer", e))
+    super::command::send(env, BINDING, "api key object", key_hash, op).await
 }
 
 /// The account of a live key (and whether it may move money), asked of the key's object

@@ -1,6 +1,7 @@
 //! Durable Objects, one file each.
 pub mod activation_object;
 pub mod api_key;
+pub mod command;
 pub mod otp_session;
 pub mod signal;
 pub mod watch;

@@ -33,8 +33,8 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use worker::wasm_bindgen::JsValue;
 use worker::{
-    console_error, durable_object, Date, DurableObject, Env, ListOptions, Method, Request,
-    RequestInit, Response, Result, State, Storage,
+    console_error, durable_object, Date, DurableObject, Env, ListOptions, Request, Response,
+    Result, State, Storage,
 };
 
 /// The binding (wrangler.toml `[durable_objects]`).
@@ -634,32 +634,7 @@ impl DurableObject for OtpSession {
 /// Sends one command to a session's object (Worker side).
 /// `object` is the session's object's name (`domain::otp::session_object`).
 pub async fn call(env: &Env, object: &str, op: &Op) -> std::result::Result<Outcome, AppError> {
-    let fail = |what: &str, e: worker::Error| {
-        AppError::internal(format!("otp session object {what}: {e}"))
-    };
-    let body = serde_json::to_string(op)
-        .map_err(|e| AppError::internal(format!("encode command: {e}")))?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_body(Some(JsValue::from_str(&body)));
-    let req = Request::new_with_init("https://otp-session.internal/command", &init)
-        .map_err(|e| fail("request", e))?;
-    let stub = env
-        .durable_object(BINDING)
-        .and_then(|ns| ns.id_from_name(object)?.get_stub())
-        .map_err(|e| fail("stub", e))?;
-    let mut res = stub
-        .fetch_with_request(req)
-        .await
-        .map_err(|e| fail("fetch", e))?;
-    if res.status_code() != 200 {
-        let text = res.text().await.unwrap_or_default();
-        return Err(AppError::internal(format!(
-            "otp session object answered {}: {text}",
-            res.status_code()
-        )));
-    }
-    res.json::<Outcome>().await.map_err(|e| fail("answer", e))
+    super::command::send(env, BINDING, "otp session object", object, op).await
 }
 
 /// Tells each of the account's objects that the key was revoked (they keep the keys they

@@ -219,3 +219,107 @@ mod tests {
         );
     }
 }
+
+/// Property tests of the body parser (the crate's other properties: src/proptests.rs).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod properties {
+    use super::parse_json;
+    use crate::domain::error::Code;
+    use crate::proptests::{config, ok};
+    use proptest::prelude::*;
+    use serde_json::{json, Value};
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            // Exact binary fractions: serde_json (without float_roundtrip) may read the last
+            // digit of an arbitrary float differently; money never goes through a float anyway.
+            any::<i32>().prop_map(|n| json!(f64::from(n) / 4.0)),
+            ".{0,10}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::btree_map(".{0,6}", inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Any bytes: an object, or a 400/413 with a code; never a panic.
+        #[test]
+        fn body_parse_never_panics(bytes in any::<Vec<u8>>()) {
+            match parse_json::<Value>(&bytes) {
+                Ok(v) => prop_assert!(v.is_object()),
+                Err(e) => prop_assert!(
+                    matches!(
+                        e.code,
+                        Code::MalformedJson | Code::InvalidRequest | Code::PayloadTooLarge
+                    ),
+                ),
+            }
+        }
+
+        /// Every JSON object reads back as itself; every other JSON value is refused (2004).
+        #[test]
+        fn body_objects_round_trip(v in json_value()) {
+            let bytes = ok(serde_json::to_vec(&v))?;
+            match parse_json::<Value>(&bytes) {
+                Ok(parsed) => {
+                    prop_assert!(v.is_object());
+                    prop_assert_eq!(parsed, v);
+                }
+                Err(e) => {
+                    prop_assert!(!v.is_object());
+                    prop_assert_eq!(e.code, Code::InvalidRequest);
+                }
+            }
+        }
+
+        /// A key given twice, at any depth, is refused (two parsers must never read one body
+        /// two ways).
+        #[test]
+        fn body_duplicate_keys_refused(
+            key in "[a-z]{1,6}",
+            a in json_value(),
+            b in json_value(),
+            nest in 0usize..4,
+        ) {
+            let mut text = format!("{{{k}:{a},{k}:{b}}}", k = json!(key), a = a, b = b);
+            for _ in 0..nest {
+                text = format!("{{\"x\":[{text}]}}");
+            }
+            prop_assert_eq!(
+                parse_json::<Value>(text.as_bytes()).unwrap_err().code,
+                Code::MalformedJson,
+            );
+        }
+
+        /// Arrays are never read by position into a struct (GetOTP's, OTPWALL's bodies).
+        #[test]
+        fn body_arrays_refused(items in proptest::collection::vec(json_value(), 0..5)) {
+            #[derive(serde::Deserialize, Debug)]
+            #[allow(dead_code)]
+            struct Buy {
+                service: Value,
+                country: Value,
+            }
+            let bytes = ok(serde_json::to_vec(&items))?;
+            prop_assert_eq!(parse_json::<Buy>(&bytes).unwrap_err().code, Code::InvalidRequest);
+        }
+    }
+
+    #[test]
+    fn body_deep_nesting_is_refused_without_overflow() {
+        for (open, times) in [("[", 60_000), ("{\"a\":", 12_000)] {
+            let text = open.repeat(times);
+            let e = parse_json::<Value>(text.as_bytes()).unwrap_err();
+            assert_eq!(e.code, Code::MalformedJson, "{}", e.message);
+        }
+    }
+}
