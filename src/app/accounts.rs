@@ -86,9 +86,62 @@ pub async fn authenticate_payer_near(app: &App, key: &KeyHash) -> Result<Account
         return authenticate_payer(app, key).await;
     }
     let answer = api_key::account(&app.env, key.as_str()).await?;
-    let account = answer.account_id.ok_or_else(AppError::unauthorized)?;
+    let account = answer
+        .account_id
+        .map(AccountId)
+        .ok_or_else(AppError::unauthorized)?;
+    remember_owner(key, &account);
     super::customers::require_approved(answer.approved)?;
-    Ok(AccountId(account))
+    Ok(account)
+}
+
+/// Who pays for an OTP send.
+pub struct Payer {
+    pub account: AccountId,
+    /// The key, when nothing has confirmed it live for this request yet: the isolate knew
+    /// whose it is, so the send's own D1 batch confirms it (the key live, its account
+    /// active and approved) instead of a call to the key's object.
+    pub unconfirmed: Option<KeyHash>,
+}
+
+impl Payer {
+    /// A payer already authenticated by the caller.
+    pub fn confirmed(account: AccountId) -> Payer {
+        Payer {
+            account,
+            unconfirmed: None,
+        }
+    }
+
+    /// The error to answer for this payer: an unconfirmed key is confirmed first, so a key
+    /// that is not live is refused (401, or 403 while awaiting approval) before anything
+    /// else about the request is reported.
+    pub async fn error(&self, app: &App, e: AppError) -> AppError {
+        match &self.unconfirmed {
+            Some(key) => match authenticate_payer_near(app, key).await {
+                Ok(_) => e,
+                Err(refused) => refused,
+            },
+            None => e,
+        }
+    }
+}
+
+/// The payer of an OTP send. A key whose owner this isolate knows is confirmed by the
+/// send's D1 batch (no near round trip); otherwise, and for a request with an
+/// `Idempotency-Key` (a replay is answered before any batch), as `authenticate_payer_near`.
+pub async fn payer_for_send(app: &App, key: &KeyHash, idempotent: bool) -> Result<Payer, AppError> {
+    if !key.is_session() && !idempotent {
+        if let Some(account) = known_owner(key) {
+            return Ok(Payer {
+                account,
+                unconfirmed: Some(key.clone()),
+            });
+        }
+    }
+    authenticate_payer_near(app, key)
+        .await
+        .map(Payer::confirmed)
 }
 
 /// Hot routes fold the key check into their first query (`store::accounts::LIVE_KEY_ACCOUNT`);

@@ -195,6 +195,7 @@ pub async fn send(
                 payload: None,
                 ttl_secs,
                 code,
+                key_hash: None,
             };
             precheck_resend(app, db, account_id, phone).await?;
             let session = new_session(app, db, &new, Cost::Fixed(0))?;

@@ -1,5 +1,6 @@
 //! OTP dispatch and verification: sending a code (resend rules, charge, delivery, refund)
 //! and checking what the user typed. Shared by every front door that sends codes.
+use super::accounts::Payer;
 use super::idempotency::{self, Answer, Idem};
 use super::messages::{self, LoadedTemplate};
 use super::{webhooks, App};
@@ -132,6 +133,8 @@ pub(super) struct NewCode<'a> {
     pub payload: Option<&'a str>,
     pub ttl_secs: u32,
     pub code: &'a str,
+    /// A key the send's batch is to confirm (`accounts::Payer::unconfirmed`).
+    pub key_hash: Option<&'a str>,
 }
 
 /// An opened session: the guarded insert for the send's batch, its KV record, and what its
@@ -168,6 +171,7 @@ pub(super) fn new_session(
         created_at: now,
         expires_at,
         max_attempts: otp::MAX_ATTEMPTS,
+        key_hash: s.key_hash,
     };
     let insert = sessions::insert_statement(db, &session, send_rules(app), cost)?;
     let kv = KvSession {
@@ -296,8 +300,8 @@ fn default_text(code: &str, ttl_secs: u32) -> String {
 }
 
 /// Sends a code. Common case (no `Idempotency-Key`): ONE D1 round trip on the request
-/// path — a batch that inserts the session (account active, price from the catalog, resend
-/// rules as a guard), charges exactly that price with its ledger row, records the sandbox's
+/// path — a batch that inserts the session (account active, the payer's key live when
+/// nothing confirmed it yet, price from the catalog, resend rules as a guard), charges exactly that price with its ledger row, records the sandbox's
 /// outbox row, and reads back the cost and the send times — with the session's KV record
 /// written meanwhile; then the session's Durable Object is opened (near) and the answer
 /// goes out. A real provider is called before the answer (the answer says whether the text
@@ -306,14 +310,14 @@ fn default_text(code: &str, ttl_secs: u32) -> String {
 /// provider refusal is refunded (and the key released, so a retry sends again).
 pub async fn send(
     app: &App,
-    account: &AccountId,
+    payer: &Payer,
     spec: OtpSend<'_>,
     idem: Idem<'_, Sent>,
 ) -> Result<Answer<Sent>, AppError> {
     idempotency::run(app, idem, |done| async move {
         let db = app.db()?;
         let now = app.now_ms;
-        let account_id = account.as_str();
+        let account_id = payer.account.as_str();
         let code = match spec.code {
             Some(c) => c,
             None => otp::generate(spec.length)?,
@@ -336,6 +340,7 @@ pub async fn send(
             payload: spec.payload.as_deref(),
             ttl_secs: spec.ttl_secs,
             code: &code,
+            key_hash: payer.unconfirmed.as_ref().map(|k| k.as_str()),
         };
         let country = spec
             .phone

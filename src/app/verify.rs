@@ -268,7 +268,8 @@ pub async fn start(
         request: &request,
         render: &unused,
     };
-    otp::send(app, &caller.account, spec, idem).await?;
+    let payer = super::accounts::Payer::confirmed(caller.account.clone());
+    otp::send(app, &payer, spec, idem).await?;
     let row = store::find_verification(&db, account, &svc.sid, &verification_sid).await?;
     let row = row.ok_or_else(|| AppError::internal("verification not readable after its send"))?;
     view(app, &db, current(app, caller, row).await?).await

@@ -158,8 +158,46 @@ impl Counters {
     }
 }
 
+/// Paces a recurring write: up to `burst` may start at once, then one per `every_ms` while
+/// the demand lasts (a token bucket as a "theoretical arrival time"). An OTP-session object
+/// paces its D1 mirrors with it: an idle object mirrors at once, a busy one writes a batch
+/// at most every `every_ms`, so the database's write load per object is bounded whatever the
+/// check rate.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Pacer {
+    /// When the next write would be due if all earlier ones kept the pace.
+    due_at: i64,
+}
+
+impl Pacer {
+    /// How long the next write waits, from `now_ms` (0: at once); counts the write.
+    pub fn wait_ms(&mut self, now_ms: i64, every_ms: i64, burst: i64) -> i64 {
+        let due = self.due_at.max(now_ms);
+        let go_at = (due - (burst - 1).max(0) * every_ms).max(now_ms);
+        self.due_at = due + every_ms;
+        go_at - now_ms
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_pacer_lets_a_burst_through_then_spaces_writes_and_recovers_when_idle() {
+        let mut p = super::Pacer::default();
+        let waits: Vec<i64> = (0..10).map(|_| p.wait_ms(1_000, 250, 8)).collect();
+        assert_eq!(waits, [0, 0, 0, 0, 0, 0, 0, 0, 250, 500]);
+        // Writes that kept the pace go at once, one per interval.
+        assert_eq!(p.wait_ms(1_500, 250, 8), 250);
+        // After a quiet spell the whole burst is available again.
+        let later: Vec<i64> = (0..9).map(|_| p.wait_ms(60_000, 250, 8)).collect();
+        assert_eq!(later, [0, 0, 0, 0, 0, 0, 0, 0, 250]);
+        // A burst of one spaces every write.
+        let mut single = super::Pacer::default();
+        assert_eq!(single.wait_ms(5, 100, 1), 0);
+        assert_eq!(single.wait_ms(5, 100, 1), 100);
+        assert_eq!(single.wait_ms(50, 100, 1), 155);
+    }
+
     use super::*;
 
     #[test]

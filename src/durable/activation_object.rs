@@ -422,7 +422,7 @@ impl DurableObject for Activation {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let call: Call = match req.json().await {
+        let call: Call = match super::command::receive(&mut req).await {
             Ok(c) => c,
             Err(e) => return Response::error(format!("bad command: {e}"), 400),
         };

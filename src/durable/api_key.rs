@@ -183,7 +183,7 @@ impl DurableObject for ApiKey {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let op: Op = match req.json().await {
+        let op: Op = match super::command::receive(&mut req).await {
             Ok(op) => op,
             Err(e) => return Response::error(format!("bad command: {e}"), 400),
         };

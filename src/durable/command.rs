@@ -1,10 +1,17 @@
-//! The Worker side of the objects' command protocol: one JSON command posted to a named
-//! object, one JSON answer back (200), anything else an internal error.
+//! The objects' command protocol: one JSON command posted to a named object, one JSON
+//! answer back (200), anything else an internal error.
+//!
+//! Both ends use the runtime's own objects: the stub by name (`getByName`), the command as a
+//! string body, the answer read whole with `text()`. `worker::Response` would read the
+//! answer through a stream reader, and releasing that reader makes the runtime build an
+//! error with a stack trace on every call (seen in a profile of the verify route).
 use crate::domain::error::AppError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use worker::wasm_bindgen::JsValue;
-use worker::{Env, Method, Request, RequestInit};
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::worker_sys::{web_sys, DurableObjectNamespace};
+use worker::{Env, Request};
 
 /// Sends `command` to the object `name` of the namespace `binding`; `what` names the object
 /// in errors (the log only).
@@ -15,28 +22,45 @@ pub async fn send<C: Serialize, A: DeserializeOwned>(
     name: &str,
     command: &C,
 ) -> Result<A, AppError> {
-    let fail = |step: &str, e: worker::Error| AppError::internal(format!("{what} {step}: {e}"));
+    let fail = |step: &str, e: JsValue| {
+        let e = worker::Error::from(e);
+        AppError::internal(format!("{what} {step}: {e}"))
+    };
     let body = serde_json::to_string(command)
         .map_err(|e| AppError::internal(format!("encode command: {e}")))?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_body(Some(JsValue::from_str(&body)));
-    let req = Request::new_with_init("https://object.internal/command", &init)
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(&body));
+    let req = web_sys::Request::new_with_str_and_init("https://object.internal/command", &init)
         .map_err(|e| fail("request", e))?;
-    let stub = env
+    let namespace = env
         .durable_object(binding)
-        .and_then(|ns| ns.id_from_name(name)?.get_stub())
-        .map_err(|e| fail("stub", e))?;
-    let mut res = stub
-        .fetch_with_request(req)
-        .await
+        .map_err(|e| AppError::internal(format!("{what} binding: {e}")))?;
+    let namespace: &DurableObjectNamespace = namespace.as_ref().unchecked_ref();
+    let stub = namespace.get_by_name(name).map_err(|e| fail("stub", e))?;
+    let promise = stub
+        .fetch_with_request(&req)
         .map_err(|e| fail("fetch", e))?;
-    if res.status_code() != 200 {
-        let text = res.text().await.unwrap_or_default();
+    let res: web_sys::Response = JsFuture::from(promise)
+        .await
+        .map_err(|e| fail("fetch", e))?
+        .unchecked_into();
+    let text = JsFuture::from(res.text().map_err(|e| fail("answer", e))?)
+        .await
+        .map_err(|e| fail("answer", e))?
+        .as_string()
+        .unwrap_or_default();
+    if res.status() != 200 {
         return Err(AppError::internal(format!(
             "{what} answered {}: {text}",
-            res.status_code()
+            res.status()
         )));
     }
-    res.json::<A>().await.map_err(|e| fail("answer", e))
+    serde_json::from_str(&text).map_err(|e| AppError::internal(format!("{what} answer: {e}")))
+}
+
+/// The object side: the command a request carries (its body read whole, then parsed).
+pub async fn receive<C: DeserializeOwned>(req: &mut Request) -> Result<C, String> {
+    let text = req.text().await.map_err(|e| e.to_string())?;
+    serde_json::from_str(&text).map_err(|e| e.to_string())
 }

@@ -25,15 +25,17 @@ use crate::domain::crypto::{constant_time_eq, from_hex};
 use crate::domain::error::AppError;
 use crate::domain::otp::{self, Terminal, SESSION_SHARDS};
 use crate::domain::otp_check::{apply, Counters, Decision};
+use crate::domain::ratelimit::Pacer;
 use crate::store::sessions::{self, ResultEvents, SessionRow};
 use crate::store::{self, batch};
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::time::Duration;
 use worker::wasm_bindgen::JsValue;
 use worker::{
-    console_error, durable_object, Date, DurableObject, Env, ListOptions, Request, Response,
+    console_error, durable_object, Date, Delay, DurableObject, Env, ListOptions, Request, Response,
     Result, State, Storage,
 };
 
@@ -201,6 +203,8 @@ struct Pending {
     states: HashMap<String, Stored>,
     /// A mirror is on its way; it takes these when it is done.
     flushing: bool,
+    /// Paces the batches (`MIRROR_BURST`, `MIRROR_EVERY_MS`).
+    pacer: Pacer,
 }
 
 fn now_ms() -> i64 {
@@ -382,8 +386,11 @@ impl OtpSession {
 
     /// Brings D1 in line after the answer. Mirrors are coalesced: while one D1 batch is
     /// on its way, the sessions checked meanwhile wait and go in the next batch together
-    /// (each with its latest state; copies converge in D1). A failure is noted in storage
-    /// and retried by the alarm.
+    /// (each with its latest state; copies converge in D1). Batches are paced: an object
+    /// starts up to `MIRROR_BURST` at once, then one per `MIRROR_EVERY_MS` while checks keep
+    /// coming, so a busy object (an attack, a load test) writes to D1 at a bounded rate and
+    /// each batch carries every session checked meanwhile. A failure is noted in storage and
+    /// retried by the alarm.
     fn mirror_later(&self, s: &Stored) {
         let start = {
             let mut p = self.pending.borrow_mut();
@@ -399,12 +406,20 @@ impl OtpSession {
         let pending = Rc::clone(&self.pending);
         self.state.wait_until(async move {
             loop {
-                let due: Vec<Stored> = {
+                let wait = {
                     let mut p = pending.borrow_mut();
                     if p.states.is_empty() {
                         p.flushing = false;
                         return;
                     }
+                    p.pacer.wait_ms(now_ms(), MIRROR_EVERY_MS, MIRROR_BURST)
+                };
+                if wait > 0 {
+                    // Sessions checked meanwhile join this batch.
+                    Delay::from(Duration::from_millis(wait.unsigned_abs())).await;
+                }
+                let due: Vec<Stored> = {
+                    let mut p = pending.borrow_mut();
                     let ids: Vec<String> = p.states.keys().take(MIRROR_BATCH).cloned().collect();
                     ids.iter().filter_map(|id| p.states.remove(id)).collect()
                 };
@@ -465,6 +480,9 @@ async fn note_retries(storage: &Storage, alarm_at: &Cell<Option<i64>>, due: &[St
     }
 }
 
+/// D1 mirror batches an object starts at once before they are paced, and the pace then.
+const MIRROR_BURST: i64 = 8;
+const MIRROR_EVERY_MS: i64 = 250;
 /// Sessions mirrored into D1 per batch (two statements each); also the sessions cleared per
 /// storage call (Durable Object storage deletes ≤ 128 keys at once).
 const MIRROR_BATCH: usize = 50;
@@ -531,7 +549,7 @@ impl DurableObject for OtpSession {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let op: Op = match req.json().await {
+        let op: Op = match super::command::receive(&mut req).await {
             Ok(op) => op,
             Err(e) => return Response::error(format!("bad command: {e}"), 400),
         };

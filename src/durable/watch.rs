@@ -6,10 +6,7 @@ use super::signal::{wait_for, Waiters};
 use crate::domain::live::MAX_WAIT_SECS;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
-use worker::wasm_bindgen::JsValue;
-use worker::{
-    durable_object, DurableObject, Env, Method, Request, RequestInit, Response, Result, State,
-};
+use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 const SEQ_KEY: &str = "seq";
 
@@ -48,7 +45,7 @@ impl DurableObject for ObjectWatch {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let op: WatchOp = match req.json().await {
+        let op: WatchOp = match super::command::receive(&mut req).await {
             Ok(op) => op,
             Err(e) => return Response::error(format!("bad command: {e}"), 400),
         };
@@ -78,17 +75,10 @@ impl DurableObject for ObjectWatch {
 }
 
 async fn send(env: &Env, name: &str, op: &WatchOp) -> Result<u64> {
-    let body = serde_json::to_string(op).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_body(Some(JsValue::from_str(&body)));
-    let req = Request::new_with_init("https://watch.internal/", &init)?;
-    let stub = env
-        .durable_object("WATCH")?
-        .id_from_name(name)?
-        .get_stub()?;
-    let mut res = stub.fetch_with_request(req).await?;
-    Ok(res.json::<Seen>().await?.seq)
+    super::command::send::<_, Seen>(env, "WATCH", "watch object", name, op)
+        .await
+        .map(|seen| seen.seq)
+        .map_err(|e| worker::Error::RustError(e.detail().to_owned()))
 }
 
 /// Tells the waiters of `name` that it reached `seq`.

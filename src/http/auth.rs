@@ -140,12 +140,14 @@ pub async fn account(ctx: &Ctx) -> Result<AccountId, AppError> {
     accounts::authenticate(&ctx.app, &key_hash(ctx)?).await
 }
 
-/// The paying account behind the presented key as the key's Durable Object knows it (near
-/// the caller, no D1 round trip; revocations reach it at once), for the OTP sends that keep
-/// D1 off their request path: 401, then 403 (2405) while the account awaits the operator's
-/// approval, as `payer`. A login session is checked in D1 (`authenticate_payer_near`).
-pub async fn payer_near(ctx: &Ctx) -> Result<AccountId, AppError> {
-    accounts::authenticate_payer_near(&ctx.app, &key_hash(ctx)?).await
+/// The payer of an OTP send (`accounts::payer_for_send`): no D1 round trip, and no call to
+/// the key's object once this isolate knows whose the key is (the send's batch confirms
+/// it). 401, then 403 (2405) while the account awaits the operator's approval, as `payer`;
+/// a login session is checked in D1. The dialect answers its errors through
+/// `Payer::error`, so a key that is not live is refused before its input is judged.
+pub async fn payer_near(ctx: &Ctx) -> Result<accounts::Payer, AppError> {
+    let idempotent = ctx.header("Idempotency-Key").is_some();
+    accounts::payer_for_send(&ctx.app, &key_hash(ctx)?, idempotent).await
 }
 
 /// A request's parsed input, reported after the key: a bad body with a bad key is a 401,

@@ -58,6 +58,10 @@ pub struct NewSession<'a> {
     pub created_at: i64,
     pub expires_at: i64,
     pub max_attempts: i64,
+    /// The hash of an API key that must be live (its account approved) for the insert to
+    /// happen: the send's batch confirms a key nothing else confirmed (`account_id` NULL
+    /// otherwise, so the batch fails as for an inactive account).
+    pub key_hash: Option<&'a str>,
 }
 
 /// Whether a send's batch failed on the resend guard (`send_allowed` is NOT NULL): a
@@ -108,7 +112,9 @@ pub fn insert_statement(
     let sql = format!(
         "INSERT INTO otp_sessions (id, account_id, phone, channel, dialect, sender, \
         template_id, payload, cost, created_at, expires_at, max_attempts, send_allowed) \
-         VALUES (?1, (SELECT id FROM accounts WHERE id = ?2 AND status = 'active'), ?3, ?4, ?5, \
+         VALUES (?1, (SELECT id FROM accounts WHERE id = ?2 AND status = 'active' AND (?16 IS NULL \
+           OR (approved = 1 AND EXISTS (SELECT 1 FROM api_keys WHERE key_hash = ?16 \
+           AND account_id = ?2 AND revoked_at IS NULL)))), ?3, ?4, ?5, \
            ?6, ?7, ?8, {cost_sql}, ?10, ?11, ?12, \
            (SELECT 1 WHERE (SELECT COUNT(*) FROM otp_sessions WHERE account_id = ?2 AND phone = ?3 \
            AND created_at > ?10 - ?13) < ?14 \
@@ -134,6 +140,7 @@ pub fn insert_statement(
             int(rules.window_ms),
             int(rules.max_sends),
             int(rules.interval_ms),
+            opt_text(s.key_hash),
         ],
     )
 }

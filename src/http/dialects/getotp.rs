@@ -1,6 +1,7 @@
 //! The GetOTP dialect (`/api/verify/`). Keys come as `X-OTP-Key`, Basic (key as username)
 //! or Bearer. Validation runs in a fixed order so that each code of GetOTP's error table
 //! answers exactly the condition it names (README "GetOTP").
+use crate::app::accounts::Payer;
 use crate::app::idempotency::Idem;
 use crate::app::otp::{self, Checked, OtpSend, Sent};
 use crate::domain::error::{AppError, Code};
@@ -48,6 +49,14 @@ fn text_field<'a>(data: &'a Map<String, Value>, name: &str) -> Result<Option<&'a
 /// `POST /api/verify/` → `{"account_id","message_id","phone","create_date","expire_date"}`
 pub async fn send(ctx: &Ctx) -> Result<Reply, AppError> {
     let who = auth::payer_near(ctx).await?;
+    match send_as(ctx, &who).await {
+        Ok(reply) => Ok(reply),
+        Err(e) => Err(who.error(&ctx.app, e).await),
+    }
+}
+
+async fn send_as(ctx: &Ctx, payer: &Payer) -> Result<Reply, AppError> {
+    let who = &payer.account;
     let data = data(ctx, false)?;
     let sender = text_field(&data, "sender")?.ok_or_else(|| AppError::of(Code::SenderMissing))?;
     if sender.chars().count() > MAX_SENDER_CHARS {
@@ -69,7 +78,7 @@ pub async fn send(ctx: &Ctx) -> Result<Reply, AppError> {
     let template_id = text_field(&data, "template")
         .map_err(|_| AppError::of(Code::InvalidTemplateId))?
         .ok_or_else(|| AppError::of(Code::TemplateMissing))?;
-    let template = otp::find_template(&ctx.app, &who, template_id).await?;
+    let template = otp::find_template(&ctx.app, who, template_id).await?;
     let channel_text =
         text_field(&data, "channel").map_err(|_| AppError::of(Code::InvalidChannel))?;
     let channel = otp::channel(&ctx.app, channel_text)?;
@@ -178,7 +187,7 @@ pub async fn send(ctx: &Ctx) -> Result<Reply, AppError> {
         request: &request,
         render: &record,
     };
-    let answer = otp::send(&ctx.app, &who, spec, idem).await?;
+    let answer = otp::send(&ctx.app, payer, spec, idem).await?;
     Ok(ctx.answer(answer, render))
 }
 

@@ -1,4 +1,5 @@
 //! The WhatOTP dialect (`/v1/otp/*`, `/v1/messages/*`).
+use crate::app::accounts::Payer;
 use crate::app::idempotency::Idem;
 use crate::app::messages::{self, MessageOrder, Queued};
 use crate::app::otp::{self, Checked, OtpSend, Sent};
@@ -31,6 +32,14 @@ struct SendBody {
 /// `{"session_id","status":"sent","expires_at","resend_available_at",…}`
 pub async fn send(ctx: &Ctx) -> Result<Reply, AppError> {
     let who = auth::payer_near(ctx).await?;
+    match send_as(ctx, &who).await {
+        Ok(reply) => Ok(reply),
+        Err(e) => Err(who.error(&ctx.app, e).await),
+    }
+}
+
+async fn send_as(ctx: &Ctx, payer: &Payer) -> Result<Reply, AppError> {
+    let who = &payer.account;
     let body: SendBody = ctx.json()?;
     let phone = recipient("to", &body.to, PlusSign::Required)?;
     let channel = otp::channel(&ctx.app, body.channel.as_deref())?;
@@ -73,7 +82,7 @@ pub async fn send(ctx: &Ctx) -> Result<Reply, AppError> {
         request: &request,
         render: &record,
     };
-    let answer = otp::send(&ctx.app, &who, spec, idem).await?;
+    let answer = otp::send(&ctx.app, payer, spec, idem).await?;
     Ok(ctx.answer(answer, render))
 }
 
