@@ -99,6 +99,28 @@ describe("send and verify", () => {
     assert.equal(unauth.status, 401);
   });
 
+  test("send refuses a key revoked after it sent, at once: 401, nothing charged or sent; a bad body with it → 401", async () => {
+    // The first send teaches this isolate whose key it is; later sends confirm the key in
+    // their own D1 batch instead of asking the key's object.
+    const extra = await app.request("POST", `/admin/accounts/${acct.accountId}/keys`, { admin: true });
+    assert.equal(extra.status, 201);
+    const first = await send(freshPhone(), {}, extra.body.api_key);
+    assert.equal(first.status, 200, first.text);
+    const second = await send(freshPhone(), {}, extra.body.api_key);
+    assert.equal(second.status, 200, second.text);
+    assert.equal((await app.request("DELETE", `/admin/keys/${extra.body.key_id}`, { admin: true })).status, 200);
+    const before = await app.money(acct.accountId);
+    const to = freshPhone();
+    const refused = await send(to, {}, extra.body.api_key);
+    assert.equal(refused.status, 401, refused.text);
+    assert.equal((await send("not a phone", {}, extra.body.api_key)).status, 401);
+    assert.equal((await send(to, { length: 99 }, extra.body.api_key)).status, 401);
+    assert.deepEqual(await app.money(acct.accountId), before, "nothing charged");
+    const row = await app.db.prepare("SELECT COUNT(*) AS n FROM otp_sessions WHERE phone = ?").bind(to).first();
+    assert.equal(row.n, 0);
+    assert.equal((await send(to)).status, 200, "the account's other key still sends");
+  });
+
   test("verify checks the key on every request: revoked → 401 at once, nothing counted; a bad key with a bad body → 401", async () => {
     const extra = await app.request("POST", `/admin/accounts/${acct.accountId}/keys`, { admin: true });
     assert.equal(extra.status, 201);
