@@ -246,7 +246,7 @@ pub async fn send(
         deliver_later(app, delivery);
         // Its code is checkable once the session's object is open.
         if let Some(session) = &opened {
-            open_object(app, &session.object).await?;
+            open_object(app, session).await?;
         }
         Ok(queued)
     })

@@ -46,6 +46,9 @@ pub enum Fault {
     AfterCommit,
     /// Storing the answer fails inside the money batch (so the batch rolls back).
     CompleteRecord,
+    /// An OTP send does not open its session's object, as if the object restarted after
+    /// the send and before the first check (the check restores the session from KV).
+    ObjectRestarted,
 }
 
 impl Fault {
@@ -53,6 +56,7 @@ impl Fault {
         match name {
             "after_commit" => Some(Fault::AfterCommit),
             "complete_record" => Some(Fault::CompleteRecord),
+            "object_restarted" => Some(Fault::ObjectRestarted),
             _ => None,
         }
     }

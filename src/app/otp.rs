@@ -3,7 +3,7 @@
 use super::accounts::Payer;
 use super::idempotency::{self, Answer, Idem};
 use super::messages::{self, LoadedTemplate};
-use super::{webhooks, App};
+use super::{webhooks, App, Fault};
 use crate::config::secret;
 use crate::domain::crypto::to_hex;
 use crate::domain::error::{AppError, Code};
@@ -22,6 +22,7 @@ use crate::store::sessions::{self, Cost, KvSession, NewSession, ResultEvents, Se
 use crate::store::wallet::{self, Entry, Kind};
 use crate::store::{self, batch};
 use futures_util::future::join;
+use std::cell::Cell;
 use worker::{console_error, console_log, D1Database, D1PreparedStatement, D1Result};
 
 /// A channel this deployment delivers on (case-insensitive), or 1515.
@@ -144,6 +145,9 @@ pub(super) struct Opened {
     pub kv: KvSession,
     pub object: Opening,
     pub expires_at: i64,
+    /// Its KV record was written (`commit_send`): KV can restore the session, so its object
+    /// keeps it in memory until a check changes it.
+    pub kv_written: Cell<bool>,
 }
 
 /// Builds a session (no I/O): the code's MAC, the guarded insert priced by `cost`, the KV
@@ -180,6 +184,7 @@ pub(super) fn new_session(
         channel: s.channel.to_owned(),
         code_mac: mac.clone(),
         expires_at,
+        created_at: Some(now),
     };
     let object = Opening {
         id: s.id.to_owned(),
@@ -196,6 +201,7 @@ pub(super) fn new_session(
         kv,
         object,
         expires_at,
+        kv_written: Cell::new(false),
     })
 }
 
@@ -239,11 +245,13 @@ pub(super) async fn commit_send(
     let ttl_secs = u64::try_from((opened.expires_at - app.now_ms).max(0) / 1000).unwrap_or(0);
     let kv = sessions::put_kv(&app.env, &opened.object.id, &opened.kv, ttl_secs);
     let (committed, kv) = join(batch(db, statements), kv).await;
-    if let Err(e) = kv {
-        console_error!(
+    match kv {
+        Ok(()) => opened.kv_written.set(true),
+        // The object then stores the session itself when it is opened.
+        Err(e) => console_error!(
             "otp session {} KV record not written: {e}",
             opened.object.id
-        );
+        ),
     }
     let account_id = opened.object.account_id.as_str();
     match committed {
@@ -258,12 +266,17 @@ pub(super) async fn commit_send(
 }
 
 /// Opens the session's Durable Object (after its batch committed): from then on the object
-/// answers its checks.
-pub(super) async fn open_object(app: &App, opening: &Opening) -> Result<(), AppError> {
+/// answers its checks. With its KV record written, the object keeps the new session in
+/// memory (no storage write: KV restores it if the object restarts before a check).
+pub(super) async fn open_object(app: &App, opened: &Opened) -> Result<(), AppError> {
+    if app.fault == Some(Fault::ObjectRestarted) && opened.kv_written.get() {
+        return Ok(());
+    }
     let op = Op::Open {
-        session: opening.clone(),
+        session: opened.object.clone(),
+        store: !opened.kv_written.get(),
     };
-    let object = otp::session_object(&opening.account_id, &opening.id);
+    let object = otp::session_object(&opened.object.account_id, &opened.object.id);
     otp_session::call(&app.env, &object, &op).await.map(|_| ())
 }
 
@@ -420,7 +433,7 @@ pub async fn send(
             expires_at: opened.expires_at,
             resend_available_at: resend_available_at(app, &times),
         };
-        let delivered = match open_object(app, &opened.object).await {
+        let delivered = match open_object(app, &opened).await {
             Err(e) => Err(e),
             Ok(()) if sandbox => Ok(()),
             Ok(()) => {

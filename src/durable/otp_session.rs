@@ -89,8 +89,14 @@ impl Stored {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
-    /// Store a new session (a repeated open of the same session changes nothing).
-    Open { session: Opening },
+    /// A new session (a repeated open of the same session changes nothing). `store`: write
+    /// it to storage now, because its KV record was not written; otherwise the object keeps
+    /// it in memory until a check changes it, and restores it from KV if it restarted.
+    Open {
+        session: Opening,
+        #[serde(default)]
+        store: bool,
+    },
     /// Check a candidate for `account_id`: `mac` is the candidate's hex MAC.
     /// `key_hash`: the API key presented, which must be a live key of `account_id` (the
     /// object asks the key's object once and keeps the answer); `None` when the caller
@@ -183,6 +189,24 @@ pub struct OtpSession {
     pending: Rc<RefCell<Pending>>,
     /// The API keys this object has checked: whose each is while live, and revocations.
     keys: RefCell<HashMap<String, KeyMemo>>,
+    /// Loads on their way (`Loading`).
+    loads: Cell<u32>,
+}
+
+/// A load on its way, counted while it lives (see `OtpSession::remember`).
+struct Loading<'a>(&'a Cell<u32>);
+
+impl<'a> Loading<'a> {
+    fn start(loads: &'a Cell<u32>) -> Loading<'a> {
+        loads.set(loads.get() + 1);
+        Loading(loads)
+    }
+}
+
+impl Drop for Loading<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.0.get().saturating_sub(1));
+    }
 }
 
 struct KeyMemo {
@@ -221,36 +245,82 @@ impl OtpSession {
         if let Some(s) = self.cache.borrow().get(id) {
             return Ok(Some(s.clone()));
         }
+        let _loading = Loading::start(&self.loads);
         let stored = match self.state.storage().get::<String>(&session_key(id)).await? {
             Some(json) => Some(serde_json::from_str::<Stored>(&json)?),
             None => None,
         };
-        // Another event may have filled the cache while storage answered; it is newer.
-        let mut cache = self.cache.borrow_mut();
-        if let Some(s) = cache.get(id) {
+        // Another event may have filled the cache while storage answered; it is newer (and
+        // still there: memory does not start over while a load is on its way).
+        if let Some(s) = self.cache.borrow().get(id) {
             return Ok(Some(s.clone()));
         }
         if let Some(s) = &stored {
-            if cache.len() >= CACHE_SESSIONS {
-                cache.clear();
-            }
-            cache.insert(id.to_owned(), s.clone());
+            self.remember(s);
         }
         Ok(stored)
     }
 
-    /// Remembers `s` and writes it to storage: nothing else is awaited before this.
-    async fn save(&self, s: &Stored) -> Result<()> {
-        let id = s.session.id.clone();
-        let json = serde_json::to_string(s)?;
-        {
-            let mut cache = self.cache.borrow_mut();
-            if cache.len() >= CACHE_SESSIONS && !cache.contains_key(&id) {
-                cache.clear();
-            }
-            cache.insert(id.clone(), s.clone());
+    /// `load`, and for a session this object has neither in memory nor in storage, its KV
+    /// record: a session opened in memory (`Op::Open` without `store`) that this instance
+    /// no longer holds (the object restarted, or its memory started over) is restored from
+    /// the facts its send wrote (nothing was counted: a counted session is in storage).
+    async fn load_or_restore(&self, id: &str) -> Result<Option<Stored>> {
+        let _loading = Loading::start(&self.loads);
+        if let Some(s) = self.load(id).await? {
+            return Ok(Some(s));
         }
-        self.state.storage().put(&session_key(&id), json).await
+        let record = sessions::get_kv(&self.env, id)
+            .await
+            .map_err(|e| worker::Error::RustError(e.to_string()))?;
+        let Some((kv, created_at)) = record.and_then(|r| r.created_at.map(|at| (r, at))) else {
+            return Ok(None);
+        };
+        // Another event may have restored or changed the session while KV answered.
+        if let Some(s) = self.cache.borrow().get(id) {
+            return Ok(Some(s.clone()));
+        }
+        let s = Stored {
+            counters: Counters::new(otp::MAX_ATTEMPTS, kv.expires_at),
+            session: Opening {
+                id: id.to_owned(),
+                account_id: kv.account_id,
+                phone: kv.phone,
+                channel: kv.channel,
+                code_mac: kv.code_mac,
+                created_at,
+                expires_at: kv.expires_at,
+                max_attempts: otp::MAX_ATTEMPTS,
+            },
+            expiry_seen: false,
+        };
+        self.remember(&s);
+        Ok(Some(s))
+    }
+
+    /// Keeps `s` in memory (the object is its only writer). Past `CACHE_SESSIONS` the
+    /// memory starts over, but never while a load is on its way: a load that finds nothing
+    /// in storage relies on a state saved meanwhile still being in memory.
+    fn remember(&self, s: &Stored) {
+        let mut cache = self.cache.borrow_mut();
+        let full = cache.len() >= CACHE_SESSIONS && !cache.contains_key(&s.session.id);
+        if full && self.loads.get() == 0 {
+            cache.clear();
+        }
+        cache.insert(s.session.id.clone(), s.clone());
+    }
+
+    /// Remembers `s` and writes it to storage: nothing else is awaited before this. Then
+    /// the alarm that clears it after its end is due no later than that.
+    async fn save(&self, s: &Stored) -> Result<()> {
+        let json = serde_json::to_string(s)?;
+        self.remember(s);
+        self.state
+            .storage()
+            .put(&session_key(&s.session.id), json)
+            .await?;
+        self.alarm_by(s.session.expires_at + KEEP_AFTER_END_MS)
+            .await
     }
 
     /// Makes the alarm due no later than `at` (one alarm per object: the earliest wanted).
@@ -313,23 +383,25 @@ impl OtpSession {
         Outcome::Revoked
     }
 
-    async fn open(&self, session: Opening) -> Result<Outcome> {
+    async fn open(&self, session: Opening, store: bool) -> Result<Outcome> {
         if self.load(&session.id).await?.is_some() {
             return Ok(Outcome::Opened);
         }
-        let cleanup_at = session.expires_at + KEEP_AFTER_END_MS;
         let s = Stored {
             counters: Counters::new(session.max_attempts, session.expires_at),
             session,
             expiry_seen: false,
         };
-        self.save(&s).await?;
-        self.alarm_by(cleanup_at).await?;
+        if store {
+            self.save(&s).await?;
+        } else {
+            self.remember(&s);
+        }
         Ok(Outcome::Opened)
     }
 
     async fn check(&self, id: &str, account_id: &str, mac: Option<&str>) -> Result<Outcome> {
-        let Some(mut s) = self.load(id).await? else {
+        let Some(mut s) = self.load_or_restore(id).await? else {
             return Ok(Outcome::Unknown);
         };
         if s.session.account_id != account_id {
@@ -370,7 +442,7 @@ impl OtpSession {
     /// The state for its owner; seeing it expired records `otp.expired` (once), as a check
     /// would.
     async fn get(&self, id: &str, account_id: &str) -> Result<Outcome> {
-        let Some(mut s) = self.load(id).await? else {
+        let Some(mut s) = self.load_or_restore(id).await? else {
             return Ok(Outcome::Unknown);
         };
         if s.session.account_id != account_id {
@@ -545,6 +617,7 @@ impl DurableObject for OtpSession {
             alarm_at: Rc::new(Cell::new(None)),
             pending: Rc::new(RefCell::new(Pending::default())),
             keys: RefCell::new(HashMap::new()),
+            loads: Cell::new(0),
         }
     }
 
@@ -554,7 +627,7 @@ impl DurableObject for OtpSession {
             Err(e) => return Response::error(format!("bad command: {e}"), 400),
         };
         let outcome = match op {
-            Op::Open { session } => self.open(session).await?,
+            Op::Open { session, store } => self.open(session, store).await?,
             Op::Check {
                 id,
                 account_id,

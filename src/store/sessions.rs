@@ -20,6 +20,10 @@ pub struct KvSession {
     pub channel: String,
     pub code_mac: String,
     pub expires_at: i64,
+    /// Absent in records written before the session's object could restore a session from
+    /// KV; such a record is not used for that.
+    #[serde(default)]
+    pub created_at: Option<i64>,
 }
 
 fn kv_key(session_id: &str) -> String {
@@ -43,6 +47,25 @@ pub async fn put_kv(
         .execute()
         .await
         .map_err(|e| StoreError::other(format!("KV put: {e}")))
+}
+
+/// A session's KV record, if KV has it here (`None`: never written, expired, or not yet
+/// visible in this location).
+pub async fn get_kv(env: &Env, session_id: &str) -> Result<Option<KvSession>, StoreError> {
+    let kv = env
+        .kv("OTP_SESSIONS")
+        .map_err(|e| StoreError::other(format!("KV binding OTP_SESSIONS: {e}")))?;
+    let value = kv
+        .get(&kv_key(session_id))
+        .text()
+        .await
+        .map_err(|e| StoreError::other(format!("KV get: {e}")))?;
+    match value {
+        Some(json) => serde_json::from_str(&json)
+            .map(Some)
+            .map_err(|e| StoreError::other(format!("session decode: {e}"))),
+        None => Ok(None),
+    }
 }
 
 /// A session to record with its send.
