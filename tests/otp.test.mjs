@@ -1,22 +1,25 @@
 // WhatOTP: send → outbox → verify, terminal reasons, parallel attacks, money, logs.
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
-import { spawnOtpApp, seedOtpPrices, latestCode, freshPhone } from "./otp-support.mjs";
+import { spawnOtpApp, seedOtpPrices, latestCode, freshPhone, createTemplate } from "./otp-support.mjs";
 
 let app;
 let logs = "";
 let acct;
 
 before(async () => {
-  app = await spawnOtpApp({ log: (s) => (logs += s) });
+  // TEST_FAULTS: a send may skip opening its session's object (`X-Test-Fault:
+  // object_restarted`), as if the object restarted before the first check.
+  app = await spawnOtpApp({ vars: { TEST_FAULTS: "1" }, log: (s) => (logs += s) });
   await seedOtpPrices(app);
   acct = await app.createAccount("otp", "10.00");
 });
 after(() => app?.close());
 
-async function send(to, extra = {}, key = acct.key) {
-  return app.request("POST", "/v1/otp/send", { key, body: { to, channel: "sms", ...extra } });
+async function send(to, extra = {}, key = acct.key, headers = {}) {
+  return app.request("POST", "/v1/otp/send", { key, headers, body: { to, channel: "sms", ...extra } });
 }
+const restarted = { "X-Test-Fault": "object_restarted" };
 async function verify(session_id, code, key = acct.key) {
   return app.request("POST", "/v1/otp/verify", { key, body: { session_id, code } });
 }
@@ -136,34 +139,70 @@ describe("send and verify", () => {
   });
 });
 
-describe("parallel attacks", () => {
-  test("50 parallel wrong guesses → at most 5 evaluated, the rest refused", async () => {
+describe("a session restored from KV (its object restarted between the send and the first check)", () => {
+  // A send keeps its new session in the object's memory only; its KV record is the durable
+  // copy until a check changes it.
+  test("its first check restores it: wrong, right, then already used; D1 follows", async () => {
     const to = freshPhone();
-    const s = await send(to);
+    const s = await send(to, {}, acct.key, restarted);
+    assert.equal(s.status, 200, s.text);
     const { code } = await latestCode(app, to);
-    const wrong = code === "999999" ? "888888" : "999999";
-    const results = await Promise.all(Array.from({ length: 50 }, () => verify(s.body.session_id, wrong)));
-    assert.ok(results.every((r) => r.status === 200), results.find((r) => r.status !== 200)?.text);
-    const evaluated = results.filter((r) => r.body.reason === "invalid_code");
-    const refused = results.filter((r) => r.body.reason === "max_attempts");
-    assert.equal(evaluated.length, 5);
-    assert.equal(refused.length, 45);
-    assert.deepEqual(evaluated.map((r) => r.body.attempts_remaining).sort(), [0, 1, 2, 3, 4]);
-    const row = await app.db.prepare("SELECT attempts FROM otp_sessions WHERE id = ?").bind(s.body.session_id).first();
-    assert.equal(row.attempts, 5);
-    assert.equal((await verify(s.body.session_id, code)).body.reason, "max_attempts");
+    const wrong = await verify(s.body.session_id, code === "000000" ? "111111" : "000000");
+    assert.equal(wrong.status, 200, wrong.text);
+    assert.equal(wrong.body.attempts_remaining, 4);
+    assert.equal((await verify(s.body.session_id, code)).body.verified, true);
+    assert.equal((await verify(s.body.session_id, code)).body.reason, "already_used");
+    const row = await app.db.prepare("SELECT attempts, verified_at FROM otp_sessions WHERE id = ?").bind(s.body.session_id).first();
+    assert.equal(row.attempts, 1);
+    assert.ok(row.verified_at > 0);
   });
 
-  test("20 parallel correct verifies → exactly one success", async () => {
-    const to = freshPhone();
-    const s = await send(to);
-    const { code } = await latestCode(app, to);
-    const results = await Promise.all(Array.from({ length: 20 }, () => verify(s.body.session_id, code)));
-    assert.equal(results.filter((r) => r.body.verified === true).length, 1);
-    assert.equal(results.filter((r) => r.body.reason === "already_used").length, 19);
-    const events = await app.db.prepare("SELECT event_type FROM webhook_events WHERE object_id = ?").bind(s.body.session_id).all();
-    assert.deepEqual(events.results.map((e) => e.event_type), ["otp.verified"]);
+  test("GetOTP's state of it, and another account's key finds nothing", async () => {
+    const template = await createTemplate(app, "Code {code}", "sms", "restore");
+    const phone = `6012345${String(7000 + Math.floor(Math.random() * 2000))}`;
+    const data = { channel: "sms", sender: "Shop", phone, template, code_length: 6 };
+    const s = await app.request("POST", "/api/verify/", { headers: { "X-OTP-Key": acct.key, ...restarted }, body: { data } });
+    assert.equal(s.status, 200, s.text);
+    const state = await app.request("GET", `/api/verify/${s.body.message_id}`, { headers: { "X-OTP-Key": acct.key } });
+    assert.equal(state.status, 200, state.text);
+    assert.equal(state.body.status, "pending");
+    assert.equal(state.body.attempts_remaining, 5);
+    const other = await app.createAccount("other", "1.00");
+    const theirs = await verify(s.body.message_id, "123456", other.key);
+    assert.equal(theirs.status, 404, theirs.text);
   });
+});
+
+describe("parallel attacks", () => {
+  for (const [restored, headers] of [["", {}], [" (the session restored from KV by the checks)", restarted]]) {
+    test(`50 parallel wrong guesses → at most 5 evaluated, the rest refused${restored}`, async () => {
+      const to = freshPhone();
+      const s = await send(to, {}, acct.key, headers);
+      const { code } = await latestCode(app, to);
+      const wrong = code === "999999" ? "888888" : "999999";
+      const results = await Promise.all(Array.from({ length: 50 }, () => verify(s.body.session_id, wrong)));
+      assert.ok(results.every((r) => r.status === 200), results.find((r) => r.status !== 200)?.text);
+      const evaluated = results.filter((r) => r.body.reason === "invalid_code");
+      const refused = results.filter((r) => r.body.reason === "max_attempts");
+      assert.equal(evaluated.length, 5);
+      assert.equal(refused.length, 45);
+      assert.deepEqual(evaluated.map((r) => r.body.attempts_remaining).sort(), [0, 1, 2, 3, 4]);
+      const row = await app.db.prepare("SELECT attempts FROM otp_sessions WHERE id = ?").bind(s.body.session_id).first();
+      assert.equal(row.attempts, 5);
+      assert.equal((await verify(s.body.session_id, code)).body.reason, "max_attempts");
+    });
+
+    test(`20 parallel correct verifies → exactly one success${restored}`, async () => {
+      const to = freshPhone();
+      const s = await send(to, {}, acct.key, headers);
+      const { code } = await latestCode(app, to);
+      const results = await Promise.all(Array.from({ length: 20 }, () => verify(s.body.session_id, code)));
+      assert.equal(results.filter((r) => r.body.verified === true).length, 1);
+      assert.equal(results.filter((r) => r.body.reason === "already_used").length, 19);
+      const events = await app.db.prepare("SELECT event_type FROM webhook_events WHERE object_id = ?").bind(s.body.session_id).all();
+      assert.deepEqual(events.results.map((e) => e.event_type), ["otp.verified"]);
+    });
+  }
 
   test("correct and wrong guesses racing: never more than 5 wrong counted, at most one success", async () => {
     const to = freshPhone();
