@@ -8,7 +8,9 @@ WASM_BINDGEN_BIN="$(command -v wasm-bindgen)"
 export WASM_BINDGEN_BIN
 export WASM_OPT_BIN="$PWD/node_modules/.bin/wasm-opt"
 export ESBUILD_BIN="$PWD/node_modules/.bin/esbuild"
-worker-build --release
+# Unminified, so that scripts/entry.mjs can specialize the entry (it minifies afterwards).
+NO_MINIFY=1 worker-build --release
+node scripts/entry.mjs
 # worker-build keeps the wasm name section (it passes --debuginfo to wasm-opt). Dropping it
 # and the producers section takes ~45 KB off the gzipped Worker (BENCHMARKS.md); a panic's
 # stack trace then shows function indices instead of Rust names. Same feature set as

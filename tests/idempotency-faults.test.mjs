@@ -127,6 +127,21 @@ test("the replayed rent and top-up answers carry the balance their batch compute
   assert.deepEqual(t2.body, t1.body);
 });
 
+test("a request that crashes the Wasm instance fails alone: the next requests are served by a fresh instance, nothing lost", async () => {
+  const account = await app.createAccount("crash", "2.00");
+  const before = await app.money(account.accountId);
+  const crashed = await app.request("GET", "/v1/balance", { key: account.key, headers: { "X-Test-Fault": "crash" } });
+  assert.equal(crashed.status, 500);
+  for (let i = 0; i < 3; i++) {
+    const ok = await app.request("GET", "/v1/balance", { key: account.key });
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(ok.body.balance, 2);
+  }
+  const s = await app.request("POST", "/v1/otp/send", { key: account.key, body: { to: freshPhone(), channel: "sms" } });
+  assert.equal(s.status, 200, s.text);
+  assert.equal((await app.money(account.accountId)).balance, before.balance - 75);
+});
+
 test("without TEST_FAULTS the fault header is ignored", async () => {
   const plain = await spawnOtpApp();
   try {

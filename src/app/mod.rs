@@ -49,6 +49,9 @@ pub enum Fault {
     /// An OTP send does not open its session's object, as if the object restarted after
     /// the send and before the first check (the check restores the session from KV).
     ObjectRestarted,
+    /// The request crashes the Wasm instance (a Rust panic traps it): the next request must
+    /// be served by a reinitialized instance.
+    Crash,
 }
 
 impl Fault {
@@ -57,6 +60,7 @@ impl Fault {
             "after_commit" => Some(Fault::AfterCommit),
             "complete_record" => Some(Fault::CompleteRecord),
             "object_restarted" => Some(Fault::ObjectRestarted),
+            "crash" => Some(Fault::Crash),
             _ => None,
         }
     }

@@ -140,6 +140,10 @@ pub async fn handle(
             .and_then(|f| Fault::parse(&f)),
         false => None,
     };
+    if fault == Some(Fault::Crash) {
+        // Test-only (TEST_FAULTS=1): the one deliberate panic, to test the recovery.
+        panic!("X-Test-Fault: crash");
+    }
     let app = App {
         config,
         env,
