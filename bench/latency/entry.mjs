@@ -187,26 +187,36 @@ function roundTrips(url) {
   return new Response(body, { headers: { "content-type": "application/json" } });
 }
 
-/** The Worker's default export, but each request sees proxied bindings and is metered. */
-class Bench extends Worker {
-  async fetch(request) {
-    const url = new URL(request.url);
-    configure(this.env);
-    if (url.pathname === "/__bench/round-trips") return roundTrips(url);
-    let answered = false;
-    totals.requests++;
-    const meter = (kind) => {
-      if (kind === "far") answered ? totals.afterFar++ : totals.far++;
-      else answered ? totals.afterNear++ : totals.near++;
-    };
-    const env = wrapEnv(this.env, meter);
-    try {
-      return await super.fetch.call(new Proxy(this, { get: (t, p) => (p === "env" ? env : Reflect.get(t, p)) }), request);
-    } finally {
-      answered = true;
-    }
+/** The Worker's `fetch` for `env`, metered: each request sees proxied bindings. */
+async function metered(request, env, serve) {
+  const url = new URL(request.url);
+  configure(env);
+  if (url.pathname === "/__bench/round-trips") return roundTrips(url);
+  let answered = false;
+  totals.requests++;
+  const meter = (kind) => {
+    if (kind === "far") answered ? totals.afterFar++ : totals.far++;
+    else answered ? totals.afterNear++ : totals.near++;
+  };
+  try {
+    return await serve(wrapEnv(env, meter));
+  } finally {
+    answered = true;
   }
 }
+
+// The Worker's default export is a module object (`scripts/entry.mjs`); a build made before
+// that exported an entry class, which is extended instead.
+const Bench =
+  typeof Worker === "function"
+    ? class extends Worker {
+        async fetch(request) {
+          return metered(request, this.env, (env) =>
+            super.fetch.call(new Proxy(this, { get: (t, p) => (p === "env" ? env : Reflect.get(t, p)) }), request),
+          );
+        }
+      }
+    : { fetch: (request, env, ctx) => metered(request, env, (wrapped) => Worker.fetch(request, wrapped, ctx)) };
 
 export default Bench;
 
