@@ -229,7 +229,7 @@ pub async fn send(
             expires_at,
         };
         statements.extend(done.statement(db, &queued, None)?);
-        match &opened {
+        match &mut opened {
             Some(session) => commit_send(app, db, statements, session, phone, channel).await?,
             None => crate::store::batch(db, statements).await?,
         };

@@ -22,7 +22,6 @@ use crate::store::sessions::{self, Cost, KvSession, NewSession, ResultEvents, Se
 use crate::store::wallet::{self, Entry, Kind};
 use crate::store::{self, batch};
 use futures_util::future::join;
-use std::cell::Cell;
 use worker::{console_error, console_log, D1Database, D1PreparedStatement, D1Result};
 
 /// A channel this deployment delivers on (case-insensitive), or 1515.
@@ -147,7 +146,7 @@ pub(super) struct Opened {
     pub expires_at: i64,
     /// Its KV record was written (`commit_send`): KV can restore the session, so its object
     /// keeps it in memory until a check changes it.
-    pub kv_written: Cell<bool>,
+    pub kv_written: bool,
 }
 
 /// Builds a session (no I/O): the code's MAC, the guarded insert priced by `cost`, the KV
@@ -201,7 +200,7 @@ pub(super) fn new_session(
         kv,
         object,
         expires_at,
-        kv_written: Cell::new(false),
+        kv_written: false,
     })
 }
 
@@ -238,7 +237,7 @@ pub(super) async fn commit_send(
     app: &App,
     db: &D1Database,
     statements: Vec<D1PreparedStatement>,
-    opened: &Opened,
+    opened: &mut Opened,
     phone: &Phone,
     channel: &str,
 ) -> Result<Vec<D1Result>, AppError> {
@@ -246,7 +245,7 @@ pub(super) async fn commit_send(
     let kv = sessions::put_kv(&app.env, &opened.object.id, &opened.kv, ttl_secs);
     let (committed, kv) = join(batch(db, statements), kv).await;
     match kv {
-        Ok(()) => opened.kv_written.set(true),
+        Ok(()) => opened.kv_written = true,
         // The object then stores the session itself when it is opened.
         Err(e) => console_error!(
             "otp session {} KV record not written: {e}",
@@ -269,12 +268,12 @@ pub(super) async fn commit_send(
 /// answers its checks. With its KV record written, the object keeps the new session in
 /// memory (no storage write: KV restores it if the object restarts before a check).
 pub(super) async fn open_object(app: &App, opened: &Opened) -> Result<(), AppError> {
-    if app.fault == Some(Fault::ObjectRestarted) && opened.kv_written.get() {
+    if app.fault == Some(Fault::ObjectRestarted) && opened.kv_written {
         return Ok(());
     }
     let op = Op::Open {
         session: opened.object.clone(),
-        store: !opened.kv_written.get(),
+        store: !opened.kv_written,
     };
     let object = otp::session_object(&opened.object.account_id, &opened.object.id);
     otp_session::call(&app.env, &object, &op).await.map(|_| ())
@@ -314,9 +313,10 @@ fn default_text(code: &str, ttl_secs: u32) -> String {
 
 /// Sends a code. Common case (no `Idempotency-Key`): ONE D1 round trip on the request
 /// path — a batch that inserts the session (account active, the payer's key live when
-/// nothing confirmed it yet, price from the catalog, resend rules as a guard), charges exactly that price with its ledger row, records the sandbox's
-/// outbox row, and reads back the cost and the send times — with the session's KV record
-/// written meanwhile; then the session's Durable Object is opened (near) and the answer
+/// nothing confirmed it yet, price from the catalog, resend rules as a guard), charges
+/// exactly that price with its ledger row, records the sandbox's outbox row, and reads
+/// back the cost and the send times — with the session's KV record written meanwhile;
+/// then the session's Durable Object is opened (near, in memory) and the answer
 /// goes out. A real provider is called before the answer (the answer says whether the text
 /// went out). With an `Idempotency-Key` the answer is rendered before the batch that stores
 /// it, so the price and the resend rules are read first. 402 / 429 leave nothing sent; a
@@ -377,7 +377,7 @@ pub async fn send(
         let cost = known
             .as_ref()
             .map_or(Cost::Catalog { country }, |k| Cost::Fixed(k.cost));
-        let opened = new_session(app, &db, &new, cost)?;
+        let mut opened = new_session(app, &db, &new, cost)?;
         let provider = providers::configured(&app.env, &app.config, spec.channel);
         let sandbox = matches!(provider, Ok(Configured::Sandbox(_)));
         let charge = Entry {
@@ -416,7 +416,8 @@ pub async fn send(
             &spec.session_id,
             send_rules(app).window_ms,
         )?);
-        let results = commit_send(app, &db, statements, &opened, &spec.phone, spec.channel).await?;
+        let results =
+            commit_send(app, &db, statements, &mut opened, &spec.phone, spec.channel).await?;
         let read = results
             .last()
             .map(|r| r.results::<SentRow>())

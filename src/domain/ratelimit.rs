@@ -181,23 +181,6 @@ impl Pacer {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn a_pacer_lets_a_burst_through_then_spaces_writes_and_recovers_when_idle() {
-        let mut p = super::Pacer::default();
-        let waits: Vec<i64> = (0..10).map(|_| p.wait_ms(1_000, 250, 8)).collect();
-        assert_eq!(waits, [0, 0, 0, 0, 0, 0, 0, 0, 250, 500]);
-        // Writes that kept the pace go at once, one per interval.
-        assert_eq!(p.wait_ms(1_500, 250, 8), 250);
-        // After a quiet spell the whole burst is available again.
-        let later: Vec<i64> = (0..9).map(|_| p.wait_ms(60_000, 250, 8)).collect();
-        assert_eq!(later, [0, 0, 0, 0, 0, 0, 0, 0, 250]);
-        // A burst of one spaces every write.
-        let mut single = super::Pacer::default();
-        assert_eq!(single.wait_ms(5, 100, 1), 0);
-        assert_eq!(single.wait_ms(5, 100, 1), 100);
-        assert_eq!(single.wait_ms(50, 100, 1), 155);
-    }
-
     use super::*;
 
     #[test]
@@ -269,5 +252,22 @@ mod tests {
         assert!(c.hit("k2", 0, 1, later).0.allowed);
         assert!(c.needs_base("k1"));
         assert!(c.hit("k1", 0, 1, later).0.allowed);
+    }
+
+    #[test]
+    fn a_pacer_lets_a_burst_through_then_spaces_writes_and_recovers_when_idle() {
+        let mut p = Pacer::default();
+        let waits: Vec<i64> = (0..10).map(|_| p.wait_ms(1_000, 250, 8)).collect();
+        assert_eq!(waits, [0, 0, 0, 0, 0, 0, 0, 0, 250, 500]);
+        // Writes that kept the pace go at once, one per interval.
+        assert_eq!(p.wait_ms(1_500, 250, 8), 250);
+        // After a quiet spell the whole burst is available again.
+        let later: Vec<i64> = (0..9).map(|_| p.wait_ms(60_000, 250, 8)).collect();
+        assert_eq!(later, [0, 0, 0, 0, 0, 0, 0, 0, 250]);
+        // A burst of one spaces every write.
+        let mut single = Pacer::default();
+        assert_eq!(single.wait_ms(5, 100, 1), 0);
+        assert_eq!(single.wait_ms(5, 100, 1), 100);
+        assert_eq!(single.wait_ms(50, 100, 1), 155);
     }
 }
