@@ -36,16 +36,34 @@ pub use durable::webhook_dispatcher::WebhookDispatcher;
 #[cfg(target_arch = "wasm32")]
 pub use durable::{api_key::ApiKey, otp_session::OtpSession};
 
+/// The Worker's fetch handler (the entry `scripts/entry.mjs` calls). The pipeline runs at
+/// once, as far as it can without waiting: a request that awaits nothing (`/healthz`, a
+/// rate-limit refusal, most bad requests) is answered right here, with no Promise and no
+/// task on the executor; one that awaits I/O goes on from where it stopped as a Promise.
 #[cfg(target_arch = "wasm32")]
-#[worker::event(fetch)]
-async fn fetch(
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = fetch)]
+pub fn fetch(
     // The runtime's request as is: `worker::Request` would read and parse its URL, method
     // and `cf` object on every request, which the pipeline does not need.
     req: worker::worker_sys::web_sys::Request,
     env: worker::Env,
-    ctx: worker::Context,
-) -> worker::Result<worker::worker_sys::web_sys::Response> {
-    http::handle(req, env, ctx).await
+    ctx: worker::worker_sys::Context,
+) -> wasm_bindgen::JsValue {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+    let mut answer = Box::pin(http::handle(req, env, worker::Context::new(ctx)));
+    // A future left pending here keeps running under the executor's waker: each poll
+    // registers the waker it is given.
+    match answer
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(result) => http::finish(result),
+        Poll::Pending => worker::wasm_bindgen_futures::future_to_promise(async move {
+            Ok(http::finish(answer.await))
+        })
+        .into(),
+    }
 }
 
 // The store's constraint parser is pure: its unit tests run natively too.

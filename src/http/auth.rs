@@ -5,6 +5,7 @@
 //! (`otpedge_session`); the pipeline refuses a cookie-authenticated state change from
 //! another origin (`csrf`). The one key read from a query string is sms-activate's, on
 //! `/stubs/handler_api.php` only (`query_key`).
+use super::head::Head;
 use super::server::Ctx;
 use crate::app::accounts;
 use crate::app::customers::{self, SessionPrincipal};
@@ -14,18 +15,17 @@ use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{looks_like_api_key, AccountId, KeyHash};
 use crate::domain::session::{cookie_token, looks_like_session_token, same_origin};
 use base64::Engine;
-use worker::Headers;
 
-fn bearer(headers: &Headers) -> Option<String> {
-    let value = headers.get("Authorization").ok().flatten()?;
+fn bearer(headers: &Head) -> Option<String> {
+    let value = headers.get("Authorization")?;
     let (scheme, token) = value.trim().split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
         .then(|| token.trim().to_owned())
 }
 
-fn basic_username(headers: &Headers) -> Option<String> {
-    let value = headers.get("Authorization").ok().flatten()?;
+fn basic_username(headers: &Head) -> Option<String> {
+    let value = headers.get("Authorization")?;
     let (scheme, encoded) = value.trim().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
@@ -42,18 +42,18 @@ fn basic_username(headers: &Headers) -> Option<String> {
 }
 
 /// The API key a request presents, by the rules of its path's dialect.
-pub fn presented_key(headers: &Headers, path: &str) -> Option<String> {
+pub fn presented_key(headers: &Head, path: &str) -> Option<String> {
     if path.starts_with("/v2/") {
         // Twilio Verify: HTTP Basic, the key as the password (the username, an AC/SK sid,
         // is checked by the dialect). Nothing else counts there.
-        let value = headers.get("Authorization").ok().flatten()?;
+        let value = headers.get("Authorization")?;
         return crate::domain::twilio_verify::basic_credentials(&value).map(|(_, key)| key);
     }
     if let Some(key) = bearer(headers) {
         return Some(key);
     }
     if path.starts_with("/api/verify") {
-        if let Some(key) = headers.get("X-OTP-Key").ok().flatten() {
+        if let Some(key) = headers.get("X-OTP-Key") {
             return Some(key.trim().to_owned());
         }
         return basic_username(headers);
@@ -63,11 +63,11 @@ pub fn presented_key(headers: &Headers, path: &str) -> Option<String> {
 
 /// The credential a request presents: a key or token by `presented_key`'s rules, else the
 /// session cookie (`true`: it came from the cookie).
-pub fn presented_credential(headers: &Headers, path: &str) -> Option<(String, bool)> {
+pub fn presented_credential(headers: &Head, path: &str) -> Option<(String, bool)> {
     if let Some(key) = presented_key(headers, path) {
         return Some((key, false));
     }
-    let cookie = headers.get("Cookie").ok().flatten()?;
+    let cookie = headers.get("Cookie")?;
     cookie_token(&cookie).map(|t| (t.to_owned(), true))
 }
 

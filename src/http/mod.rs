@@ -13,6 +13,8 @@ mod auth;
 #[cfg(target_arch = "wasm32")]
 mod dialects;
 #[cfg(target_arch = "wasm32")]
+mod head;
+#[cfg(target_arch = "wasm32")]
 mod input;
 #[cfg(target_arch = "wasm32")]
 mod live;
@@ -23,4 +25,4 @@ mod server;
 
 pub use reply::Reply;
 #[cfg(target_arch = "wasm32")]
-pub use server::{handle, Ctx};
+pub use server::{finish, handle, Ctx};

@@ -1,5 +1,6 @@
 //! The request pipeline: rate limit → route → body → dialect → envelope.
 use super::envelope::{self, ErrorContext};
+use super::head::Head;
 use super::reply::Reply;
 use super::routes::{resolve, Route, RouteError};
 use super::{auth, body, dialects, ratelimit};
@@ -15,7 +16,7 @@ use crate::domain::session::looks_like_session_token;
 use serde::de::DeserializeOwned;
 use std::cell::OnceCell;
 use worker::worker_sys::web_sys;
-use worker::{console_error, Context, Date, Env, Headers, Request};
+use worker::{console_error, Context, Date, Env, Request};
 
 /// Everything a dialect may use about the request it serves; `app` is what it hands to
 /// the operation it calls.
@@ -26,7 +27,7 @@ pub struct Ctx {
     /// The absolute URL as the runtime gave it.
     pub url: String,
     pub query_string: String,
-    pub headers: Headers,
+    pub headers: Head,
     pub ip: String,
     /// SHA-256 (hex) of the API key the request presented, if any (rate-limit subject),
     /// computed on first use: a route without a key (/healthz) hashes nothing.
@@ -71,7 +72,7 @@ impl Ctx {
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).ok().flatten()
+        self.headers.get(name)
     }
 
     /// This request's idempotency identity, its keys living in `scope` (an account id, or
@@ -114,18 +115,14 @@ pub async fn handle(
     wctx: Context,
 ) -> worker::Result<web_sys::Response> {
     let now_ms = Date::now().as_millis() as i64;
-    let url = req.url();
-    // The request's own Headers object (a handle), not a copy of every header.
-    let headers = Headers(req.headers());
+    let (method, url, head) = Head::read(&req);
     let (path, query) = super::routes::split_url(&url);
     let (path, query_string) = (path.to_owned(), query.to_owned());
-    let ip = headers
+    let ip = head
         .get("CF-Connecting-IP")
-        .ok()
-        .flatten()
         .unwrap_or_else(|| "0.0.0.0".to_owned());
     let config = Config::get(&env);
-    let credential = auth::presented_credential(&headers, &path);
+    let credential = auth::presented_credential(&head, &path);
     let via_cookie = credential.as_ref().is_some_and(|(_, cookie)| *cookie);
     // A well-formed key or session token: its use is recorded after the response.
     let in_use = credential
@@ -133,11 +130,7 @@ pub async fn handle(
         .and_then(|(k, _)| KeyHash::of(k).map(|h| (h, looks_like_session_token(k))));
     // Test-only fault injection (see `app::Fault`): never honoured unless TEST_FAULTS=1.
     let fault = match config.test_faults {
-        true => headers
-            .get("X-Test-Fault")
-            .ok()
-            .flatten()
-            .and_then(|f| Fault::parse(&f)),
+        true => head.get("X-Test-Fault").and_then(|f| Fault::parse(&f)),
         false => None,
     };
     if fault == Some(Fault::Crash) {
@@ -153,11 +146,11 @@ pub async fn handle(
     };
     let mut ctx = Ctx {
         app,
-        method: req.method(),
+        method,
         path,
         url,
         query_string,
-        headers,
+        headers: head,
         ip,
         key_hash: OnceCell::new(),
         via_cookie,
@@ -346,21 +339,60 @@ fn error_reply(ctx: &Ctx, failure: Failure) -> Reply {
     reply
 }
 
-/// The runtime's response, built directly: one `Headers`, one init, the body as a string
-/// (no byte copy through `worker::Response`).
-fn respond(reply: Reply, decision: &Decision) -> worker::Result<web_sys::Response> {
-    let headers = web_sys::Headers::new()?;
-    headers.set("Content-Type", reply.content_type)?;
-    headers.set("X-RateLimit-Limit", &decision.limit.to_string())?;
-    headers.set("X-RateLimit-Remaining", &decision.remaining.to_string())?;
-    headers.set("X-RateLimit-Reset", &decision.reset.to_string())?;
-    for (name, value) in &reply.headers {
-        headers.set(name, value)?;
+/// The handler's outcome as the value the runtime takes: the response, or a plain 500 for
+/// an error of the runtime's own calls (logged; operations' errors are replies already).
+pub fn finish(result: worker::Result<web_sys::Response>) -> wasm_bindgen::JsValue {
+    match result {
+        Ok(res) => res.into(),
+        Err(e) => {
+            console_error!("request failed: {e}");
+            let answer = response(
+                500,
+                Some("INTERNAL SERVER ERROR"),
+                "Content-Type\ntext/plain",
+            );
+            answer.map_or_else(|e| e, Into::into)
+        }
     }
-    let init = web_sys::ResponseInit::new();
-    init.set_status(reply.status);
-    init.set_headers(&headers);
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
+export function response(status, body, head) {
+  const lines = head.split("\n"), headers = {};
+  for (let i = 0; i + 1 < lines.length; i += 2) headers[lines[i]] = lines[i + 1];
+  return new Response(body, { status, headers });
+}"#)]
+extern "C" {
+    /// `new Response(body, { status, headers })`, the headers given as `name\nvalue\n…`:
+    /// one call across the boundary instead of one per header.
+    #[wasm_bindgen(catch)]
+    fn response(
+        status: u16,
+        body: Option<&str>,
+        head: &str,
+    ) -> Result<web_sys::Response, wasm_bindgen::JsValue>;
+}
+
+/// The runtime's response, built in one call (`response`): the headers travel as one
+/// string, the body as a string (no byte copy through `worker::Response`).
+fn respond(reply: Reply, decision: &Decision) -> worker::Result<web_sys::Response> {
+    let mut head = format!(
+        "Content-Type\n{}\nX-RateLimit-Limit\n{}\nX-RateLimit-Remaining\n{}\nX-RateLimit-Reset\n{}",
+        reply.content_type, decision.limit, decision.remaining, decision.reset
+    );
+    for (name, value) in &reply.headers {
+        // Our own values only; a line break would split them (the runtime refuses it too).
+        if value.contains(['\n', '\r']) {
+            return Err(worker::Error::RustError(format!(
+                "header {name}: line break"
+            )));
+        }
+        head.push('\n');
+        head.push_str(name);
+        head.push('\n');
+        head.push_str(value);
+    }
     // A status without a body (204, 304) must not be given one, not even an empty one.
     let body = Some(reply.body.as_str()).filter(|b| !b.is_empty());
-    Ok(web_sys::Response::new_with_opt_str_and_init(body, &init)?)
+    Ok(response(reply.status, body, &head)?)
 }
