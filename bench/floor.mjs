@@ -6,6 +6,7 @@
 //
 //   node bench/floor.mjs [build-dir …]        # default: build
 //   BENCH_SECONDS=3 BENCH_ROUNDS=3 BENCH_CONNECTIONS=32 node bench/floor.mjs build-base build
+//   PEER_RATE_HEADERS=1 node bench/floor.mjs   # the peer answers our three X-RateLimit headers too
 import autocannon from "autocannon";
 import { Miniflare } from "miniflare";
 import path from "node:path";
@@ -58,7 +59,7 @@ for (const dir of builds) {
   apps.push({ dir, app, pid });
 }
 const { value: peer, pid: peerPid } = await withPid(async () => {
-  const mf = new Miniflare({ scriptPath: path.join(ROOT, "bench/peer/worker.js"), modules: true, compatibilityDate: "2026-04-20", cf: false, kvNamespaces: ["OTP_SESSIONS"], bindings: { API_KEY: "k", OTP_HMAC_SECRET: "s" }, host: "127.0.0.1", port: 0 });
+  const mf = new Miniflare({ scriptPath: path.join(ROOT, "bench/peer/worker.js"), modules: true, compatibilityDate: "2026-04-20", cf: false, kvNamespaces: ["OTP_SESSIONS"], bindings: { API_KEY: "k", OTP_HMAC_SECRET: "s", RATE_HEADERS: process.env.PEER_RATE_HEADERS ?? "0" }, host: "127.0.0.1", port: 0 });
   await mf.ready;
   return mf;
 });

@@ -31,6 +31,14 @@ function json(status, body) {
   return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
 }
 
+// `node bench/floor.mjs` with PEER_RATE_HEADERS=1: the no-op answering the three rate-limit
+// headers otpedge's SPEC puts on every response, to compare like with like.
+function healthzWithRateHeaders() {
+  const reset = String(Math.floor(Date.now() / 60_000) * 60 + 60);
+  const headers = { "Content-Type": "application/json; charset=utf-8", "X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "99", "X-RateLimit-Reset": reset };
+  return new Response(JSON.stringify({ ok: true }), { status: 200, headers });
+}
+
 function equal(a, b) {
   if (a.length !== b.length) return false;
   let d = 0;
@@ -41,7 +49,7 @@ function equal(a, b) {
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
-    if (url.pathname === "/healthz") return json(200, { ok: true });
+    if (url.pathname === "/healthz") return env.RATE_HEADERS === "1" ? healthzWithRateHeaders() : json(200, { ok: true });
     if (request.headers.get("Authorization") !== `Bearer ${env.API_KEY}`) return json(401, { error: "unauthorized" });
     let body;
     try {
