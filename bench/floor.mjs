@@ -10,35 +10,7 @@
 import autocannon from "autocannon";
 import { Miniflare } from "miniflare";
 import path from "node:path";
-import { readFileSync, readdirSync } from "node:fs";
-
-/** workerd processes that are children of this process. */
-function workerds() {
-  const out = new Set();
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (stat.includes("(workerd)") && Number(fields[1]) === process.pid) out.add(Number(pid));
-    } catch {}
-  }
-  return out;
-}
-
-/** CPU seconds (user + system) a process has used so far. */
-function cpu(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-
-/** Spawns with `start` and returns its result with the workerd process it added. */
-async function withPid(start) {
-  const before = workerds();
-  const value = await start();
-  const added = [...workerds()].filter((p) => !before.has(p));
-  return { value, pid: added[0] };
-}
+import { cpu, withPid } from "./workerd.mjs";
 import { spawnApp, ROOT } from "../tests/support/app.mjs";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);

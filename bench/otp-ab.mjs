@@ -10,7 +10,7 @@
 import autocannon from "autocannon";
 import { Miniflare } from "miniflare";
 import path from "node:path";
-import { readFileSync, readdirSync } from "node:fs";
+import { cpu, withPid } from "./workerd.mjs";
 import { spawnApp, ROOT } from "../tests/support/app.mjs";
 import { seed } from "../tests/support/activations.mjs";
 
@@ -21,37 +21,6 @@ const ROUTES = (process.env.ROUTES ?? "send,wrong,right").split(",");
 const HIGH = "1000000000";
 const builds = process.argv.slice(2);
 if (!builds.length) throw new Error("usage: node bench/otp-ab.mjs build-dir [build-dir …]");
-
-/** The stat fields of a process after its name. */
-function stat(pid) {
-  const s = readFileSync(`/proc/${pid}/stat`, "utf8");
-  return { name: s.slice(s.indexOf("(") + 1, s.lastIndexOf(")")), f: s.slice(s.lastIndexOf(")") + 2).split(" ") };
-}
-
-/** workerd processes that are children of this process. */
-function workerds() {
-  const out = new Set();
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      const { name, f } = stat(pid);
-      if (name === "workerd" && Number(f[1]) === process.pid) out.add(Number(pid));
-    } catch {}
-  }
-  return out;
-}
-
-/** CPU seconds (user + system) a process has used so far. */
-function cpu(pid) {
-  const { f } = stat(pid);
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-
-/** Runs `start` and returns its result with the workerd process it added. */
-async function withPid(start) {
-  const before = workerds();
-  const value = await start();
-  return { value, pid: [...workerds()].find((p) => !before.has(p)) };
-}
 
 const json = { "content-type": "application/json" };
 let phones = 0;
