@@ -8,10 +8,8 @@
 //   BENCH_SECONDS=3 BENCH_ROUNDS=3 BENCH_CONNECTIONS=32 node bench/floor.mjs build-base build
 //   PEER_RATE_HEADERS=1 node bench/floor.mjs   # the peer answers our three X-RateLimit headers too
 import autocannon from "autocannon";
-import { Miniflare } from "miniflare";
-import path from "node:path";
-import { cpu, withPid } from "./workerd.mjs";
-import { spawnApp, ROOT } from "../tests/support/app.mjs";
+import { cpu, spawnPeer, withPid } from "./workerd.mjs";
+import { spawnApp } from "../tests/support/app.mjs";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -30,11 +28,7 @@ for (const dir of builds) {
   const { value: app, pid } = await withPid(() => spawnApp({ scriptPath: `${dir}/index.js`, host: "127.0.0.1", port: 0, assets: undefined, vars: { RATE_LIMIT_PUBLIC: "1000000000" } }));
   apps.push({ dir, app, pid });
 }
-const { value: peer, pid: peerPid } = await withPid(async () => {
-  const mf = new Miniflare({ scriptPath: path.join(ROOT, "bench/peer/worker.js"), modules: true, compatibilityDate: "2026-04-20", cf: false, kvNamespaces: ["OTP_SESSIONS"], bindings: { API_KEY: "k", OTP_HMAC_SECRET: "s", RATE_HEADERS: process.env.PEER_RATE_HEADERS ?? "0" }, host: "127.0.0.1", port: 0 });
-  await mf.ready;
-  return mf;
-});
+const { value: peer, pid: peerPid } = await spawnPeer({ API_KEY: "k", OTP_HMAC_SECRET: "s", RATE_HEADERS: process.env.PEER_RATE_HEADERS ?? "0" });
 const peerUrl = new URL("/healthz", await peer.ready).href;
 const sums = new Map(builds.map((b) => [b, []]));
 const cpus = new Map(builds.map((b) => [b, []]));

@@ -8,10 +8,8 @@
 //   node bench/otp-ab.mjs build-a [build-b …]
 //   N=1500 ROUNDS=3 CONN=32 ROUTES=send,wrong,right node bench/otp-ab.mjs builds/before build
 import autocannon from "autocannon";
-import { Miniflare } from "miniflare";
-import path from "node:path";
-import { cpu, withPid } from "./workerd.mjs";
-import { spawnApp, ROOT } from "../tests/support/app.mjs";
+import { cpu, spawnPeer, withPid } from "./workerd.mjs";
+import { spawnApp } from "../tests/support/app.mjs";
 import { seed } from "../tests/support/activations.mjs";
 
 const N = Number(process.env.N ?? 1500);
@@ -80,11 +78,7 @@ for (const dir of builds) {
   });
 }
 {
-  const { value: peer, pid } = await withPid(async () => {
-    const mf = new Miniflare({ scriptPath: path.join(ROOT, "bench/peer/worker.js"), modules: true, compatibilityDate: "2026-04-20", cf: false, kvNamespaces: ["OTP_SESSIONS"], bindings: { API_KEY: "k", OTP_HMAC_SECRET: "s" }, host: "127.0.0.1", port: 0 });
-    await mf.ready;
-    return mf;
-  });
+  const { value: peer, pid } = await spawnPeer({ API_KEY: "k", OTP_HMAC_SECRET: "s" });
   const kv = await peer.getKVNamespace("OTP_SESSIONS");
   targets.push({
     name: "JS peer",

@@ -12,7 +12,7 @@ import { gzipSync } from "node:zlib";
 import os from "node:os";
 import path from "node:path";
 import { spawnApp, ROOT, wranglerBindings } from "../tests/support/app.mjs";
-import { cpu, withPid } from "./workerd.mjs";
+import { cpu, spawnPeer, withPid } from "./workerd.mjs";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -176,21 +176,8 @@ async function main() {
     // Without the static-assets router (the dashboard's files): the peer has none, and
     // Miniflare's router is one more worker in front of every request (BENCHMARKS.md).
     const app = await serve(() => spawnApp({ vars, host: "127.0.0.1", port: 0, assets: undefined }), (a) => a.url);
-    const peerOptions = {
-      scriptPath: path.join(ROOT, "bench/peer/worker.js"),
-      modules: true,
-      compatibilityDate: "2026-04-20",
-      cf: false,
-      kvNamespaces: ["OTP_SESSIONS"],
-      bindings: { API_KEY: "peer-key", OTP_HMAC_SECRET: "bench-secret" },
-      host: "127.0.0.1",
-      port: 0,
-    };
-    const peer = await serve(async () => {
-      const mf = new Miniflare(peerOptions);
-      await mf.ready;
-      return mf;
-    }, (mf) => mf.ready);
+    const { value: peer, pid: peerPid } = await spawnPeer({ API_KEY: "peer-key", OTP_HMAC_SECRET: "bench-secret" });
+    servers.set(new URL(await peer.ready).origin, peerPid);
     const peerUrl = await peer.ready;
     try {
       for (const s of await scenarios({ app, peer, peerUrl, drive })) results.push(s);

@@ -2,7 +2,12 @@
 // each has used, from /proc: a request's cost to the one process that serves the Worker,
 // its objects and Miniflare's D1/KV simulators, which other programs on the machine barely
 // disturb (unlike requests/s).
+import { Miniflare } from "miniflare";
 import { readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const PEER = path.join(path.dirname(fileURLToPath(import.meta.url)), "peer/worker.js");
 
 /** The stat fields of a process after its name. */
 function stat(pid) {
@@ -33,4 +38,14 @@ export async function withPid(start) {
   const before = workerds();
   const value = await start();
   return { value, pid: [...workerds()].find((p) => !before.has(p)) };
+}
+
+/** The JS peer (bench/peer/worker.js) served by its own workerd, ready: `{ value, pid }`. */
+export function spawnPeer(bindings) {
+  return withPid(async () => {
+    const options = { scriptPath: PEER, modules: true, compatibilityDate: "2026-04-20", cf: false };
+    const mf = new Miniflare({ ...options, kvNamespaces: ["OTP_SESSIONS"], bindings, host: "127.0.0.1", port: 0 });
+    await mf.ready;
+    return mf;
+  });
 }

@@ -9,7 +9,7 @@
 // handler, and nothing else. The handler (`fetch` in src/lib.rs) answers a request that awaits
 // nothing with a Response and any other with a Promise, so this `fetch` is not `async`: it
 // passes either on as it is. `/healthz` went from 0.82× to 0.90× of the JS peer's no-op in
-// alternating runs with the plain object, then to about 0.9× of its CPU per request with the
+// alternating runs with the plain object, then to 0.86–0.89× of its CPU per request with the
 // answer given at once (BENCHMARKS.md); `tests/idempotency-faults.test.mjs` checks that a
 // crash still fails only its own request. The Durable Object classes keep worker-build's
 // wrappers.
