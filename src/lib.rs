@@ -7,6 +7,7 @@
 //! touches the Workers runtime is compiled for wasm32 only.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
+pub mod clock;
 pub mod domain;
 pub mod http;
 

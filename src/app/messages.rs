@@ -21,7 +21,7 @@ use crate::store::sessions::Cost;
 use crate::store::wallet::{self, Entry, Kind};
 use crate::store::webhooks::{event_statement, Event};
 use crate::store::{batch, db};
-use worker::{console_error, Date};
+use worker::console_error;
 
 /// A stored template and its parsed form.
 pub struct LoadedTemplate {
@@ -269,7 +269,7 @@ fn deliver_later(app: &App, d: Delivery) {
     let env = app.env.clone();
     let config = app.config.clone();
     app.later(async move {
-        let now = Date::now().as_millis() as i64;
+        let now = crate::clock::now_ms();
         let outgoing = Outgoing {
             to: &d.to,
             channel: d.channel,

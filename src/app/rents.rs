@@ -13,7 +13,6 @@ pub use crate::store::activations::{RentRow, SmsRow};
 use crate::store::batch;
 use crate::store::dashboard as lists;
 use crate::store::wallet::{balance_after_of, balance_after_statement};
-use worker::Date;
 
 pub struct RentOrder {
     pub country: String,
@@ -151,7 +150,7 @@ pub async fn wait_status(
         .map_err(|e| AppError::internal(format!("rent watch: {e}")))?;
     let db = app.db()?;
     let sms = store::rent_sms(&db, id).await?;
-    let active = (Date::now().as_millis() as i64) < view.rent.expires_at;
+    let active = crate::clock::now_ms() < view.rent.expires_at;
     Ok(RentView {
         rent: view.rent,
         sms,

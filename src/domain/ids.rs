@@ -68,6 +68,13 @@ impl KeyHash {
             .then(|| KeyHash(super::crypto::sha256_hex(key.as_bytes()), session))
     }
 
+    /// The hash of `key` if it has the shape of an API key, never of a session token: for a
+    /// key taken from anywhere but `Authorization: Bearer` or the session cookie (a URL, a
+    /// form, `X-OTP-Key`, HTTP Basic). Session tokens authenticate the dashboard API only.
+    pub fn of_api_key(key: &str) -> Option<KeyHash> {
+        looks_like_api_key(key).then(|| KeyHash(super::crypto::sha256_hex(key.as_bytes()), false))
+    }
+
     /// The credential is a login session token (not an API key): its logout and expiry
     /// live in D1 only, so it is never answered from a key's Durable Object.
     pub fn is_session(&self) -> bool {

@@ -19,7 +19,10 @@ impl fmt::Display for PhoneError {
             PhoneError::MissingPlus => {
                 "phone number must be in E.164 format, starting with + (e.g. +14155550100)"
             }
-            PhoneError::NotDigits => "phone number may contain only digits after the +",
+            PhoneError::NotDigits => {
+                "phone number may contain only digits after an optional leading + \
+                 (no spaces, dashes, dots or other characters)"
+            }
             PhoneError::WrongLength => "phone number must have 8 to 15 digits and not start with 0",
         })
     }
@@ -33,19 +36,16 @@ pub enum PlusSign {
 }
 
 impl Phone {
-    /// Parses and normalises to `+digits`. Spaces, dashes, dots and parentheses are
-    /// ignored, as people paste numbers in those shapes.
+    /// Parses to `+digits`. A phone is ASCII digits with an optional leading `+`, nothing
+    /// else: a separator, a decimal point or an exponent is refused, never dropped, so
+    /// `14155550180.0` can never reach `141555501800`.
     pub fn parse(input: &str, plus: PlusSign) -> Result<Phone, PhoneError> {
-        let compact: String = input
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
-            .collect();
-        if compact.is_empty() {
+        if input.is_empty() {
             return Err(PhoneError::Empty);
         }
-        let digits = match compact.strip_prefix('+') {
+        let digits = match input.strip_prefix('+') {
             Some(rest) => rest,
-            None if plus == PlusSign::Optional => compact.as_str(),
+            None if plus == PlusSign::Optional => input,
             None => return Err(PhoneError::MissingPlus),
         };
         if !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -250,15 +250,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_e164_and_common_formatting() {
+    fn parses_e164() {
         assert_eq!(
             Phone::parse("+14155550100", PlusSign::Required)
-                .unwrap()
-                .e164(),
-            "+14155550100"
-        );
-        assert_eq!(
-            Phone::parse("+1 (415) 555-0100", PlusSign::Required)
                 .unwrap()
                 .e164(),
             "+14155550100"
@@ -269,6 +263,30 @@ mod tests {
                 .digits(),
             "60123456789"
         );
+    }
+
+    /// A float-like or formatted string is refused, never read as another number.
+    #[test]
+    fn only_digits_after_an_optional_plus() {
+        for input in [
+            "14155550180.0",
+            "+14155550196.0",
+            "1.4155550180e10",
+            "+1 (415) 555-0100",
+            "+1-415-555-0100",
+            "+1 4155550100",
+            "14155550100 ",
+            " 14155550100",
+            "１4155550100",
+        ] {
+            for plus in [PlusSign::Required, PlusSign::Optional] {
+                let got = Phone::parse(input, plus);
+                assert!(
+                    matches!(got, Err(PhoneError::NotDigits | PhoneError::MissingPlus)),
+                    "{input:?} gave {got:?}"
+                );
+            }
+        }
     }
 
     #[test]

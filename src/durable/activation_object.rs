@@ -8,6 +8,7 @@
 //! counter, and retried from the alarm until it succeeds.
 use super::signal::{wait_for, Waiters};
 use super::webhook_dispatcher;
+use crate::clock::now_ms;
 use crate::domain::activation::{apply, is_due, Command, Facts, Refusal, Status};
 use crate::domain::error::AppError;
 use crate::domain::events;
@@ -15,9 +16,7 @@ use crate::domain::live::{self, Kind, Replay};
 use crate::store::activations::{self, ActivationSync};
 use crate::store::webhooks::Event;
 use serde::{Deserialize, Serialize};
-use worker::{
-    console_error, durable_object, Date, DurableObject, Env, Request, Response, Result, State,
-};
+use worker::{console_error, durable_object, DurableObject, Env, Request, Response, Result, State};
 
 /// How soon a failed D1 sync is tried again.
 const SYNC_RETRY_MS: i64 = 30_000;
@@ -185,10 +184,6 @@ pub struct Activation {
     env: Env,
     /// Long-polls and event streams waiting for this activation's next change.
     waiters: Waiters,
-}
-
-fn now_ms() -> i64 {
-    Date::now().as_millis() as i64
 }
 
 impl Activation {

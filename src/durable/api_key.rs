@@ -5,14 +5,13 @@
 //! working at once; a revocation is final (a late D1 answer never brings the key back). As a
 //! backstop for changes that reach D1 by another path (an account deactivated), an answer
 //! older than `REVALIDATE_MS` is refreshed from D1 after it is given.
+use crate::clock::now_ms;
 use crate::domain::error::AppError;
 use crate::store::accounts;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::rc::Rc;
-use worker::{
-    console_error, durable_object, Date, DurableObject, Env, Request, Response, Result, State,
-};
+use worker::{console_error, durable_object, DurableObject, Env, Request, Response, Result, State};
 
 /// The binding (wrangler.toml `[durable_objects]`).
 pub const BINDING: &str = "API_KEY";
@@ -56,10 +55,6 @@ pub struct ApiKey {
     state: State,
     env: Env,
     cache: Rc<RefCell<Option<Known>>>,
-}
-
-fn now_ms() -> i64 {
-    Date::now().as_millis() as i64
 }
 
 impl ApiKey {

@@ -21,6 +21,7 @@
 //! secret, bound to the session id), which the object compares with the stored one in
 //! constant time.
 use super::{api_key, webhook_dispatcher};
+use crate::clock::now_ms;
 use crate::domain::crypto::{constant_time_eq, from_hex};
 use crate::domain::error::AppError;
 use crate::domain::otp::{self, Terminal, SESSION_SHARDS};
@@ -35,7 +36,7 @@ use std::rc::Rc;
 use std::time::Duration;
 use worker::wasm_bindgen::JsValue;
 use worker::{
-    console_error, durable_object, Date, Delay, DurableObject, Env, ListOptions, Request, Response,
+    console_error, durable_object, Delay, DurableObject, Env, ListOptions, Request, Response,
     Result, State, Storage,
 };
 
@@ -229,10 +230,6 @@ struct Pending {
     flushing: bool,
     /// Paces the batches (`MIRROR_BURST`, `MIRROR_EVERY_MS`).
     pacer: Pacer,
-}
-
-fn now_ms() -> i64 {
-    Date::now().as_millis() as i64
 }
 
 /// A session's storage key.

@@ -10,8 +10,7 @@ use crate::outbound;
 use crate::store::webhooks::{self, Attempt, Outcome};
 use std::cell::{Cell, RefCell};
 use worker::{
-    console_error, durable_object, Date, DurableObject, Env, Method, Request, Response, Result,
-    State,
+    console_error, durable_object, DurableObject, Env, Method, Request, Response, Result, State,
 };
 
 const ACCOUNT_KEY: &str = "account_id";
@@ -85,7 +84,7 @@ impl WebhookDispatcher {
                 Ok(Step::Continue) => continue,
                 Ok(Step::WaitUntil(at)) => {
                     // `set_alarm` takes an offset from now, in milliseconds.
-                    let offset = at - Date::now().as_millis() as i64;
+                    let offset = at - crate::clock::now_ms();
                     if let Err(e) = self.state.storage().set_alarm(offset.max(0)).await {
                         console_error!("webhook alarm: {e}");
                     }
@@ -112,7 +111,7 @@ impl WebhookDispatcher {
         let Some(event) = webhooks::next_pending(&db, account).await? else {
             return Ok(Step::Idle);
         };
-        let now = Date::now().as_millis() as i64;
+        let now = crate::clock::now_ms();
         if let Some(at) = event.next_attempt_at.filter(|at| *at > now) {
             return Ok(Step::WaitUntil(at));
         }
@@ -120,7 +119,7 @@ impl WebhookDispatcher {
         let data: serde_json::Value =
             serde_json::from_str(&event.data).unwrap_or(serde_json::Value::Null);
         let body = payload(&event.event_type, &rfc3339(event.created_at), &data);
-        let started = Date::now().as_millis() as i64;
+        let started = crate::clock::now_ms();
         let secret = endpoint.secret(&crate::config::server_key(&self.env)?);
         // An endpoint stored before today's URL rules is checked again: never connect to an
         // internal address (SSRF), record the refusal as a failed attempt instead.
@@ -139,7 +138,7 @@ impl WebhookDispatcher {
             }
             Err(why) => Err(format!("not delivered: {why}")),
         };
-        let finished = Date::now().as_millis() as i64;
+        let finished = crate::clock::now_ms();
         let number = event.attempts + 1;
         let (status_code, error) = match &result {
             Ok(code) => (Some(*code), None),

@@ -1,10 +1,11 @@
 //! Who is calling. API keys come from `Authorization: Bearer` on every route, and also from
 //! `X-OTP-Key` or HTTP Basic (key as username) on GetOTP's `/api/verify/` routes. A key in
-//! a query string is never read. A login session token (`ots_…`) is accepted wherever a key
-//! is, as `Authorization: Bearer` or, when no such header is sent, as the session cookie
-//! (`otpedge_session`); the pipeline refuses a cookie-authenticated state change from
-//! another origin (`csrf`). The one key read from a query string is sms-activate's, on
-//! `/stubs/handler_api.php` only (`query_key`).
+//! a query string is never read. A login session token (`ots_…`) is accepted only as
+//! `Authorization: Bearer` or, when no such header is sent, as the session cookie
+//! (`otpedge_session`): never from `X-OTP-Key`, HTTP Basic, a form or a URL. The pipeline
+//! refuses a cookie-authenticated state change from another origin (`csrf`). The one key
+//! read from a query string is sms-activate's, on `/stubs/handler_api.php` only
+//! (`query_key`), and it is an API key or nothing.
 use super::head::Head;
 use super::server::Ctx;
 use crate::app::accounts;
@@ -47,16 +48,19 @@ pub fn presented_key(headers: &Head, path: &str) -> Option<String> {
         // Twilio Verify: HTTP Basic, the key as the password (the username, an AC/SK sid,
         // is checked by the dialect). Nothing else counts there.
         let value = headers.get("Authorization")?;
-        return crate::domain::twilio_verify::basic_credentials(&value).map(|(_, key)| key);
+        return crate::domain::twilio_verify::basic_credentials(&value)
+            .map(|(_, key)| key)
+            .filter(|key| !looks_like_session_token(key));
     }
     if let Some(key) = bearer(headers) {
         return Some(key);
     }
     if path.starts_with("/api/verify") {
-        if let Some(key) = headers.get("X-OTP-Key") {
-            return Some(key.trim().to_owned());
-        }
-        return basic_username(headers);
+        let key = match headers.get("X-OTP-Key") {
+            Some(key) => key.trim().to_owned(),
+            None => basic_username(headers)?,
+        };
+        return (!looks_like_session_token(&key)).then_some(key);
     }
     None
 }
@@ -124,6 +128,7 @@ pub fn query_key(path: &str, query: &str) -> Option<String> {
     on_path
         .then(|| super::routes::query_param(query, "api_key"))
         .flatten()
+        .filter(|key| looks_like_api_key(key))
 }
 
 /// The hash of the presented key if it is well formed, else 401. Cheap shape check: a

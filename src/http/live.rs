@@ -9,7 +9,7 @@ use crate::app::activations::{self, Changes, View};
 use crate::domain::error::AppError;
 use crate::domain::live::{frame, preamble, STREAM_MS};
 use serde_json::{json, Value};
-use worker::{Date, Env, Headers, Response};
+use worker::{Env, Headers, Response};
 
 /// How long one wait inside a stream lasts before a keep-alive comment is sent.
 const KEEPALIVE_MS: u64 = 25_000;
@@ -57,7 +57,7 @@ async fn next(mut feed: Feed) -> Option<(worker::Result<Vec<u8>>, Feed)> {
     if feed.done {
         return None;
     }
-    let left = feed.deadline_ms - Date::now().as_millis() as i64;
+    let left = feed.deadline_ms - crate::clock::now_ms();
     if left < 1_000 {
         return None;
     }

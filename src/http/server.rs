@@ -16,7 +16,7 @@ use crate::domain::session::looks_like_session_token;
 use serde::de::DeserializeOwned;
 use std::cell::OnceCell;
 use worker::worker_sys::web_sys;
-use worker::{console_error, Context, Date, Env, Request};
+use worker::{console_error, Context, Env, Request};
 
 /// Everything a dialect may use about the request it serves; `app` is what it hands to
 /// the operation it calls.
@@ -114,7 +114,7 @@ pub async fn handle(
     env: Env,
     wctx: Context,
 ) -> worker::Result<web_sys::Response> {
-    let now_ms = Date::now().as_millis() as i64;
+    let now_ms = crate::clock::now_ms();
     let (method, url, head) = Head::read(&req);
     let (path, query) = super::routes::split_url(&url);
     let (path, query_string) = (path.to_owned(), query.to_owned());

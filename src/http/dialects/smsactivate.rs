@@ -31,7 +31,7 @@ pub async fn handle(ctx: &Ctx) -> Result<Reply, AppError> {
     let Some(key) = params.api_key() else {
         return Ok(word(Word::NoKey, false));
     };
-    let Some(hash) = KeyHash::of(key) else {
+    let Some(hash) = KeyHash::of_api_key(key) else {
         return Ok(word(Word::BadKey, false));
     };
     let account = match accounts::authenticate(&ctx.app, &hash).await {

@@ -88,7 +88,7 @@ async fn caller(ctx: &Ctx) -> Result<Caller, AppError> {
         .header("Authorization")
         .ok_or_else(AppError::unauthorized)?;
     let (user, password) = tv::basic_credentials(&header).ok_or_else(AppError::unauthorized)?;
-    let key = KeyHash::of(&password).ok_or_else(AppError::unauthorized)?;
+    let key = KeyHash::of_api_key(&password).ok_or_else(AppError::unauthorized)?;
     verify::authenticate(&ctx.app, &user, key).await
 }
 
