@@ -1,4 +1,4 @@
-// Customer accounts, the attacker's side (issue 11): enumeration, failed-login lockout,
+// Customer accounts, the attacker's side: enumeration, failed-login lockout,
 // CSRF, isolation between accounts, manual approval, parallel sign-ups, and secrets that are
 // never logged nor stored in the clear.
 import { test, describe, before, after } from "node:test";
