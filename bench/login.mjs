@@ -2,7 +2,8 @@
 // Miniflare, one request at a time; the CPU the workerd process spends (utime + stime from
 // /proc, Linux) over N logins, minus the same over N requests that hash nothing
 // (GET /api/v1/auth/session without a session → 401), divided by N. Also an unknown email
-// (which hashes a dummy) and a sign-up. `node bench/login.mjs [N]` (BENCHMARKS.md "Login").
+// (which hashes a dummy) and a sign-up. `node bench/login.mjs [N]`
+// (docs/benchmarks-history.md "Login").
 import { readFileSync, readdirSync } from "node:fs";
 import { spawnAccountsApp, signUp, login, freshEmail, freshIp } from "../tests/accounts-support.mjs";
 

@@ -284,7 +284,7 @@ function render({ results, before, baselineDir, modelled, model, size, cold, mic
   const targets = checkTargets(results, modelled);
   if (targets.length) {
     lines.push("");
-    lines.push("| target (issue 15) | this run | met |");
+    lines.push("| target | this run | met |");
     lines.push("|---|---|:-:|");
     for (const t of targets) lines.push(`| ${t.target} | ${t.value} | ${t.met ? "yes" : "**no**"} |`);
   }
@@ -306,7 +306,7 @@ function render({ results, before, baselineDir, modelled, model, size, cold, mic
   return lines.join("\n") + "\n";
 }
 
-/** The targets of issue 15, as ratios and counts of this run. */
+/** The performance targets, as ratios and counts of this run. */
 function checkTargets(results, modelled) {
   const out = [];
   const r = (name) => results.find((x) => x.name === name);

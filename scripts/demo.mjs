@@ -36,6 +36,7 @@ const lines = [];
 const demo = {
   base: BASE,
   state,
+  adminToken,
   /** Calls the API; throws on a non-2xx answer. */
   async call(method, urlPath, { body, key, admin = true } = {}) {
     const headers = { "Content-Type": "application/json" };
@@ -55,8 +56,7 @@ const demo = {
   },
 };
 
-/** Signs the demo account up like a customer (email + password, README "Accounts and
- * keys"), then makes its API key with the new session. The password is random, kept in the
+/** Signs the demo account up like a customer (email + password, docs/accounts.md), then makes its API key with the new session. The password is random, kept in the
  * state file (mode 0600) beside the local data. */
 async function registerDemoAccount() {
   const email = "demo@example.com";
@@ -90,6 +90,9 @@ try {
     const mod = await import(pathToFileURL(path.join(ROOT, "scripts/demo", file)));
     await mod.seed(demo);
   }
+  // The countries exactly as GET /v1/countries answers them, once every part has seeded.
+  const countries = await (await fetch(`${BASE}/v1/countries`)).json();
+  lines.unshift(`Countries:    ${countries.map((c) => c.code).join(", ")}  (GET ${BASE}/v1/countries)`);
   mkdirSync(path.dirname(STATE_FILE), { recursive: true });
   writeFileSync(STATE_FILE, JSON.stringify(state, null, 2), { mode: 0o600 });
   const out = [

@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 // Pushes a signed test SMS to the local server as the demo supplier would:
 //   node scripts/push-sms.mjs <number> "Your code is 123456" [base-url]
-// Reads the supplier id/secret that `npm start` stored in .wrangler/state/otpedge-demo.json
-// and signs per SPEC: X-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>.
+// base-url defaults to http://127.0.0.1:$PORT when PORT is set (as for `PORT=… npm start`),
+// else http://127.0.0.1:8787. Reads the supplier secret that `npm start` stored in
+// .wrangler/state/otpedge-demo.json and signs as every supplier push is signed:
+// X-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>.
 import { createHmac, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const [number, text, base = "http://127.0.0.1:8787"] = process.argv.slice(2);
+const [number, text, base = `http://127.0.0.1:${process.env.PORT || 8787}`] = process.argv.slice(2);
 if (!number || !text) {
   console.error('usage: node scripts/push-sms.mjs <number> "<text>" [base-url]');
   process.exit(2);

@@ -1,4 +1,4 @@
-// Customer accounts, the attacker's side (issue 11): enumeration, failed-login lockout,
+// Customer accounts, the attacker's side: enumeration, failed-login lockout,
 // CSRF, isolation between accounts, manual approval, parallel sign-ups, and secrets that are
 // never logged nor stored in the clear.
 import { test, describe, before, after } from "node:test";
@@ -18,13 +18,8 @@ function withoutTimestamp(body) {
   return { errors: body.errors.map(({ timestamp, ...rest }) => rest) };
 }
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 describe("enumeration", () => {
-  test("an unknown email and a wrong password get the same status and body, in the same time class", async () => {
+  test("an unknown email and a wrong password get the same status, body and cookie", async () => {
     const s = await signUp(app);
     const unknown = await login(app, { email: freshEmail("nobody"), password: "a wrong passphrase" });
     const wrong = await login(app, { email: s.email, password: "a wrong passphrase" });
@@ -33,24 +28,8 @@ describe("enumeration", () => {
     assert.deepEqual(withoutTimestamp(unknown.r.body), withoutTimestamp(wrong.r.body));
     assert.equal(unknown.r.headers.get("set-cookie"), wrong.r.headers.get("set-cookie"));
 
-    // Timing: both run one password hash. A request that hashes nothing is the floor.
-    const time = async (fn) => {
-      const t0 = performance.now();
-      await fn();
-      return performance.now() - t0;
-    };
-    const floor = [], unknownT = [], wrongT = [];
-    for (let i = 0; i < 5; i++) {
-      floor.push(await time(() => app.request("GET", "/api/v1/auth/session", { headers: { "CF-Connecting-IP": freshIp() } })));
-      unknownT.push(await time(() => login(app, { email: freshEmail("nobody"), password: "a wrong passphrase" })));
-      wrongT.push(await time(() => login(app, { email: s.email, password: `a wrong passphrase ${i}` })));
-    }
-    const [f, u, w] = [median(floor), median(unknownT), median(wrongT)];
-    console.log(`login timing (median of 5): no hash ${f.toFixed(1)} ms, unknown email ${u.toFixed(1)} ms, wrong password ${w.toFixed(1)} ms`);
-    assert.ok(u > f + 10 && w > f + 10, "both paths run the hash");
-    // Generous bounds: the machine may be busy. Without the dummy hash, an unknown email
-    // would answer near the floor, an order of magnitude faster.
-    assert.ok(u / w > 0.4 && u / w < 2.5, `same time class: ${u.toFixed(1)} vs ${w.toFixed(1)} ms`);
+    // Both run one argon2id hash (an unknown email against a dummy): how long each takes is
+    // measured by the bench (`node bench/login.mjs`, "unknown email"), not asserted here.
   });
 });
 

@@ -1,4 +1,4 @@
-// Helpers shared by the accounts test files (issue 11): self-registration, login sessions
+// Helpers shared by the accounts test files: self-registration, login sessions
 // carried as a Bearer token or as the session cookie.
 import { spawnApp } from "./support/app.mjs";
 

@@ -1,4 +1,4 @@
-// Customer accounts (issue 11): register, login, sessions (Bearer and cookie), logout,
+// Customer accounts: register, login, sessions (Bearer and cookie), logout,
 // password change, self-service API keys and templates, the operator's account list.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -133,7 +133,7 @@ describe("sessions on NumberOTP's routes", () => {
     assert.equal(balance.body.balance, 12.5);
     assert.equal(balance.body.credits, 1250);
     assert.equal(balance.body.isApproved, true);
-    // numberotp.txt shows POST too.
+    // NumberOTP's docs show POST too.
     assert.equal((await app.request("POST", "/api/internal/balance", { key: s.token })).body.balance, 12.5);
 
     const k = await createKey(app, s.token);

@@ -1,4 +1,4 @@
-// The defects a hostile-input run found (issue 10), each pinned by a test: every constraint a
+// The defects a hostile-input run (schemathesis) found, each pinned by a test: every constraint a
 // client can trip is a 4xx in the route's envelope, never a 500; webhook URLs cannot reach
 // internal addresses; secret rotation is atomic; a refused check never reads as a success.
 import { test, before, after, describe } from "node:test";
@@ -209,7 +209,7 @@ test("template variables are bounded", async () => {
   assert.equal(ok.status, 202, ok.text);
 });
 
-test("channel on /v1/otp/send is required (whatotp.txt: `channel *`)", async () => {
+test("channel on /v1/otp/send is required (WhatOTP marks it required)", async () => {
   const r = await app.request("POST", "/v1/otp/send", { key: acct.key, body: { to: freshPhone() } });
   assert.equal(r.status, 400, r.text);
   assert.match(r.body.errors[0].message, /'channel' is required/);

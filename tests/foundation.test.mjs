@@ -271,7 +271,7 @@ describe("foundation", () => {
         [{ raw: "{not json", headers: { "Content-Type": "application/json" } }, 400, "2003"],
         [{ raw: "", headers: { "Content-Type": "application/json" } }, 400, "2003"],
         [{ raw: "[1,2", headers: { "Content-Type": "application/json" } }, 400, "2003"],
-        // A body that does not say it is JSON is not read as JSON (issue 10).
+        // A body that does not say it is JSON is not read as JSON (415).
         [{ raw: '{"amount":"1","reference":"text"}', headers: { "Content-Type": "text/plain" } }, 415, "2016"],
         [{ body: { amount: "5" } }, 400, "2004"],
         [{ body: { reference: "x" } }, 400, "2004"],

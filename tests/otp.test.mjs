@@ -204,14 +204,29 @@ describe("parallel attacks", () => {
     });
   }
 
-  test("correct and wrong guesses racing: never more than 5 wrong counted, at most one success", async () => {
-    const to = freshPhone();
-    const s = await send(to);
-    const { code } = await latestCode(app, to);
-    const wrong = code === "123123" ? "321321" : "123123";
-    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => verify(s.body.session_id, i % 3 === 0 ? code : wrong)));
-    assert.ok(results.filter((r) => r.body.verified === true).length <= 1);
-    assert.ok(results.filter((r) => r.body.reason === "invalid_code").length <= 5);
+  test("correct and wrong guesses racing: exactly one success; never more than 5 wrong counted", async () => {
+    const race = async (isRight) => {
+      const to = freshPhone();
+      const s = await send(to);
+      const { code } = await latestCode(app, to);
+      const wrong = code === "123123" ? "321321" : "123123";
+      const guesses = Array.from({ length: 30 }, (_, i) => (isRight(i) ? code : wrong));
+      return Promise.all(guesses.map((g) => verify(s.body.session_id, g)));
+    };
+    const count = (results, f) => results.filter(f).length;
+    // Fewer wrong guesses than attempts: whatever the order, the session cannot be spent
+    // before a right code arrives, so exactly one right code verifies and every other
+    // check is refused as already used (or counted as wrong, before the success).
+    const few = await race((i) => i % 8 !== 1);
+    assert.equal(count(few, (r) => r.body.verified === true), 1);
+    assert.ok(count(few, (r) => r.body.reason === "invalid_code") <= 4);
+    assert.equal(count(few, (r) => r.body.verified === true || ["invalid_code", "already_used"].includes(r.body.reason)), 30);
+    // Twenty wrong and ten right: the wrong ones may spend the session first; never more
+    // than 5 counted, and exactly one success unless five wrong ones came first.
+    const many = await race((i) => i % 3 === 0);
+    const wrongCounted = count(many, (r) => r.body.reason === "invalid_code");
+    assert.ok(wrongCounted <= 5);
+    assert.equal(count(many, (r) => r.body.verified === true), wrongCounted < 5 ? 1 : 0);
   });
 });
 

@@ -122,11 +122,12 @@ describe("delivery providers", () => {
   test("a provider that never answers times out after the bounded attempts; the charge is refunded", async () => {
     fake.set(() => null);
     const before = await app.money(acct.accountId);
-    const started = Date.now();
     const { r, calls } = await send("sms");
     assert.equal(r.status, 502, r.text);
-    assert.equal(calls.length, 3);
-    assert.ok(Date.now() - started >= 900, "three attempts of 300 ms each");
+    // Answered only after the third attempt went unanswered (how long each waited is the
+    // provider timeout's business, not asserted here); each attempt is the same request.
+    assert.equal(calls.length, 3, "three attempts, then the refusal");
+    assert.ok(calls.every((c) => c.body === calls[0].body), "the same request each time");
     assert.equal((await app.money(acct.accountId)).balance, before.balance);
   });
 

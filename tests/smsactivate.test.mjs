@@ -1,4 +1,4 @@
-// The sms-activate handler protocol (/stubs/handler_api.php, issue 13): the official
+// The sms-activate handler protocol (/stubs/handler_api.php): the official
 // `smsactivate` module from PyPI (installed into .venv/ by scripts/setup.sh) drives the
 // Worker unchanged but for its base URL; then raw HTTP checks every action and error word,
 // the content types, and that money holds under parallel getNumber.

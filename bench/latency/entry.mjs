@@ -1,6 +1,6 @@
-// The latency model of `npm run bench` (BENCHMARKS.md "Latency model"): the built Worker
-// (build/index.js, unchanged) behind an entry module that hands it proxies of its bindings
-// instead of the bindings themselves. Every D1 call waits BENCH_FAR_MS before it is
+// The latency model of `npm run bench` (docs/benchmarks-history.md "Latency model"): the
+// built Worker (build/index.js, unchanged) behind an entry module that hands it proxies of
+// its bindings instead of the bindings themselves. Every D1 call waits BENCH_FAR_MS before it is
 // forwarded (D1's primary is far from the caller), every KV and Durable Object call
 // BENCH_NEAR_MS (a KV read of a key written in the same location, an object created near
 // the caller). The proxies count the round trips of each request: those made before its

@@ -32,7 +32,7 @@ function json(status, body) {
 }
 
 // `node bench/floor.mjs` with PEER_RATE_HEADERS=1: the no-op answering the three rate-limit
-// headers otpedge's SPEC puts on every response, to compare like with like.
+// headers otpedge puts on every response, to compare like with like.
 function healthzWithRateHeaders() {
   const reset = String(Math.floor(Date.now() / 60_000) * 60 + 60);
   const headers = { "Content-Type": "application/json; charset=utf-8", "X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "99", "X-RateLimit-Reset": reset };

@@ -51,14 +51,19 @@ export async function seed(demo) {
   }
   demo.state.demoNumbers = numbers.length;
 
-  demo.print(`Catalog:      US/PK/IN × telegram/whatsapp/facebook, ${numbers.length} numbers`);
+  const codes = (xs) => xs.map((x) => x.code).join("/");
+  demo.print(`Numbers:      ${codes(COUNTRIES)} × ${codes(SERVICES)}, ${numbers.length} numbers`);
   demo.print(`Supplier:     ${demo.state.supplierId}  secret ${demo.state.supplierSecret}`);
-  demo.print(`Buy:          curl -X POST ${demo.base}/v1/number -H "Authorization: Bearer ${demo.state.apiKey}" -H "Content-Type: application/json" -d '{"service":"telegram","country":"pkr"}'`);
-  demo.print(`sms-activate: curl '${demo.base}/stubs/handler_api.php?api_key=${demo.state.apiKey}&action=getNumber&service=tg&country=66'  (client base URL ${demo.base}/stubs/handler_api.php)`);
-  demo.print(`Push an SMS:  node scripts/push-sms.mjs <number> "Your code is 123456"`);
+  const json = (field) => `node -pe 'JSON.parse(require("fs").readFileSync(0)).${field}'`;
+  demo.print("Buy a number, then push it a signed SMS (paste the lines in one shell):");
+  demo.print(`  BUY=$(curl -s -X POST ${demo.base}/v1/number -H "Authorization: Bearer ${demo.state.apiKey}" -H "Content-Type: application/json" -d '{"service":"telegram","country":"pkr"}'); echo "$BUY"`);
+  demo.print(`  N=$(echo "$BUY" | ${json("number")}); A=$(echo "$BUY" | ${json("activation_id")})`);
+  demo.print(`  node scripts/push-sms.mjs "$N" "Your code is 123456" ${demo.base}`);
+  demo.print(`  curl -H "Authorization: Bearer ${demo.state.apiKey}" ${demo.base}/v1/activation/$A/status`);
   demo.print(
-    `  (raw curl)  T=$(date +%s); B='{"sms_id":"demo-'$T'","number":"<number>","from":"Telegram","text":"Your code is 123456"}'; ` +
+    `  (raw curl, what a supplier does)  T=$(date +%s); B='{"sms_id":"demo-'$T'","number":"'$N'","from":"Telegram","text":"Your code is 123456"}'; ` +
       `curl -X POST ${demo.base}/v1/inbound/sms -H "Content-Type: application/json" ` +
       `-H "X-Signature: t=$T,v1=$(printf '%s' "$T.$B" | openssl dgst -sha256 -hmac '${demo.state.supplierSecret}' | sed 's/^.* //')" -d "$B"`,
   );
+  demo.print(`sms-activate: curl '${demo.base}/stubs/handler_api.php?api_key=${demo.state.apiKey}&action=getNumber&service=tg&country=66'  (client base URL ${demo.base}/stubs/handler_api.php)`);
 }

@@ -28,7 +28,7 @@ export async function seed(demo) {
   }
   const { base, state } = demo;
   const key = state.apiKey;
-  const admin = "<admin token>";
+  const admin = demo.adminToken;
   demo.print(`OTP template: ${state.otpTemplateId}`);
   demo.print("OTP, WhatOTP dialect (send → read the code in the outbox → verify):");
   demo.print(`  curl -X POST ${base}/v1/otp/send -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" -d '{"to":"${DEMO_PHONE}","channel":"sms","length":6}'`);

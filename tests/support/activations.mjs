@@ -1,5 +1,6 @@
 // Shared fixtures for the activation tests: a catalog, a supplier, a number pool, and a
-// supplier-side signer written from SPEC ("X-Signature: t=<unix>,v1=<hex hmac>") with node:crypto.
+// supplier-side signer written from the signing rule ("X-Signature: t=<unix>,v1=<hex
+// HMAC-SHA256(secret, "<t>.<raw body>")>") with node:crypto.
 import { createHmac, randomBytes } from "node:crypto";
 
 export const CATALOG = {
