@@ -2,15 +2,16 @@
 //! module per dialect (`dialects/`). Dialects parse their wire request, call ONE operation
 //! of the application layer (`crate::app`), and render its answer; `envelope` renders
 //! errors per front door. Only this layer knows statuses, headers and envelopes.
+pub mod basic;
 pub mod body;
 pub mod envelope;
 pub mod error;
+pub mod form;
 pub mod reply;
 pub mod routes;
 
 #[cfg(target_arch = "wasm32")]
 mod auth;
-#[cfg(target_arch = "wasm32")]
 mod dialects;
 #[cfg(target_arch = "wasm32")]
 mod head;
