@@ -4,6 +4,7 @@
 use super::crypto::to_hex;
 use super::ids::{random_bytes, RandomUnavailable};
 use super::otp::Terminal;
+use serde::Deserialize;
 
 /// Hex digits after the two-letter prefix of every SID.
 pub const SID_HEX_LEN: usize = 32;
@@ -93,6 +94,13 @@ pub fn status(canceled: bool, session: Option<Terminal>) -> Status {
     }
 }
 
+/// What an update asks of a pending verification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Update {
+    Cancel,
+    Approve,
+}
+
 /// The Twilio name of an engine channel (`voice` is `call`).
 pub fn twilio_channel(engine: &str) -> &'static str {
     match engine {
@@ -113,6 +121,43 @@ impl Paging {
     pub fn offset(self) -> i64 {
         i64::from(self.page) * i64::from(self.size)
     }
+}
+
+/// A Verify service of an account.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Service {
+    pub sid: String,
+    pub account_id: String,
+    pub friendly_name: String,
+    pub code_length: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A verification with the OTP session of its latest recorded send.
+#[derive(Debug, Clone, Deserialize)]
+pub struct VerificationRecord {
+    pub sid: String,
+    pub service_sid: String,
+    pub to_phone: String,
+    pub created_at: i64,
+    pub canceled_at: Option<i64>,
+    /// Twilio's channel name of the latest send.
+    pub channel: String,
+    pub session_id: String,
+    pub sent_at: i64,
+    pub expires_at: i64,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub verified_at: Option<i64>,
+}
+
+/// One recorded send of a verification.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Send {
+    pub session_id: String,
+    pub channel: String,
+    pub created_at: i64,
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! latest send (`otp_sessions`, where every check is counted); only a cancel is its own.
 use super::StoreError;
 use super::{all, batch, first, int, run, stmt, text};
+use crate::domain::twilio_verify::{Send, Service, VerificationRecord};
 use serde::Deserialize;
 use worker::D1Database;
 
@@ -31,19 +32,9 @@ pub async fn principal(
     .await
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct ServiceRow {
-    pub sid: String,
-    pub account_id: String,
-    pub friendly_name: String,
-    pub code_length: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
 const SERVICE_COLUMNS: &str = "sid, account_id, friendly_name, code_length, created_at, updated_at";
 
-pub async fn create_service(db: &D1Database, s: &ServiceRow) -> Result<(), StoreError> {
+pub async fn create_service(db: &D1Database, s: &Service) -> Result<(), StoreError> {
     run(stmt(
         db,
         "INSERT INTO verify_services (sid, account_id, friendly_name, code_length, created_at, \
@@ -66,7 +57,7 @@ pub async fn find_service(
     db: &D1Database,
     account_id: &str,
     sid: &str,
-) -> Result<Option<ServiceRow>, StoreError> {
+) -> Result<Option<Service>, StoreError> {
     first(stmt(
         db,
         &format!(
@@ -84,7 +75,7 @@ pub async fn list_services(
     account_id: &str,
     offset: i64,
     limit: i64,
-) -> Result<Vec<ServiceRow>, StoreError> {
+) -> Result<Vec<Service>, StoreError> {
     all(stmt(
         db,
         &format!(
@@ -114,24 +105,6 @@ pub async fn delete_service(
     Ok(changed == 1)
 }
 
-/// A verification with the OTP session of its latest recorded send.
-#[derive(Debug, Clone, Deserialize)]
-pub struct VerificationRow {
-    pub sid: String,
-    pub service_sid: String,
-    pub to_phone: String,
-    pub created_at: i64,
-    pub canceled_at: Option<i64>,
-    /// Twilio's channel name of the latest send.
-    pub channel: String,
-    pub session_id: String,
-    pub sent_at: i64,
-    pub expires_at: i64,
-    pub attempts: i64,
-    pub max_attempts: i64,
-    pub verified_at: Option<i64>,
-}
-
 const VERIFICATION_SELECT: &str = "SELECT v.sid AS sid, v.service_sid AS service_sid, \
      v.to_phone AS to_phone, v.created_at AS created_at, \
      v.canceled_at AS canceled_at, vs.channel AS channel, s.id AS session_id, \
@@ -147,7 +120,7 @@ pub async fn find_verification(
     account_id: &str,
     service_sid: &str,
     sid: &str,
-) -> Result<Option<VerificationRow>, StoreError> {
+) -> Result<Option<VerificationRecord>, StoreError> {
     first(stmt(
         db,
         &format!(
@@ -165,7 +138,7 @@ pub async fn latest_for_phone(
     account_id: &str,
     service_sid: &str,
     phone: &str,
-) -> Result<Option<VerificationRow>, StoreError> {
+) -> Result<Option<VerificationRecord>, StoreError> {
     first(stmt(
         db,
         &format!(
@@ -178,16 +151,8 @@ pub async fn latest_for_phone(
     .await
 }
 
-/// One recorded send of a verification.
-#[derive(Debug, Clone, Deserialize)]
-pub struct SendRow {
-    pub session_id: String,
-    pub channel: String,
-    pub created_at: i64,
-}
-
 /// The recorded sends of a verification, oldest first.
-pub async fn sends(db: &D1Database, verification_sid: &str) -> Result<Vec<SendRow>, StoreError> {
+pub async fn sends(db: &D1Database, verification_sid: &str) -> Result<Vec<Send>, StoreError> {
     all(stmt(
         db,
         "SELECT vs.session_id AS session_id, vs.channel AS channel, s.created_at AS created_at \
@@ -267,7 +232,7 @@ pub async fn cancel(
 }
 
 /// Stores a service's new name and code length; false when it is gone.
-pub async fn update_service(db: &D1Database, s: &ServiceRow) -> Result<bool, StoreError> {
+pub async fn update_service(db: &D1Database, s: &Service) -> Result<bool, StoreError> {
     let changed = run(stmt(
         db,
         "UPDATE verify_services SET friendly_name = ?3, code_length = ?4, updated_at = ?5 \

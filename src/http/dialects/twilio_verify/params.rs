@@ -1,6 +1,6 @@
 //! The parameters Twilio's SDKs send, read from their form fields: each is parsed here, or
 //! refused with the reason Twilio would give (20001 missing, 60200 invalid).
-use crate::domain::twilio_verify::Paging;
+use crate::domain::twilio_verify::{Paging, Update};
 
 /// A `Channel` value: the OTP engine's channel for it, or why not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,13 +97,7 @@ pub fn custom_code(input: Option<&str>) -> Result<Option<String>, ParamError> {
     }
 }
 
-/// `Status` of a verification update: what the caller asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Update {
-    Cancel,
-    Approve,
-}
-
+/// `Status` of a verification update: `canceled` or `approved`.
 pub fn update(input: Option<&str>) -> Result<Update, ParamError> {
     match input {
         None => Err(ParamError::Missing("Status")),

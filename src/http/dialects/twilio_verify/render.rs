@@ -1,12 +1,12 @@
 //! Twilio's JSON shapes of a service, a verification and a check, as the SDKs read them.
 use super::shapes::{date, origin};
-use crate::app::verify::{Caller, ServiceRow, Verification, VerificationRow};
+use crate::app::verify::{Caller, Verification};
 use crate::domain::time::rfc3339_millis;
-use crate::domain::twilio_verify::Status;
+use crate::domain::twilio_verify::{Service, Status, VerificationRecord};
 use crate::http::server::Ctx;
 use serde_json::{json, Value};
 
-pub fn service_json(ctx: &Ctx, caller: &Caller, s: &ServiceRow) -> Value {
+pub fn service_json(ctx: &Ctx, caller: &Caller, s: &Service) -> Value {
     let url = format!("{}/v2/Services/{}", origin(ctx.url.as_str()), s.sid);
     json!({
         "sid": s.sid,
@@ -74,7 +74,7 @@ pub fn verification_json(ctx: &Ctx, caller: &Caller, v: &Verification) -> Value 
 }
 
 /// The answer to a check: the verification and its status after the check.
-pub fn check_json(ctx: &Ctx, caller: &Caller, v: &VerificationRow, status: Status) -> Value {
+pub fn check_json(ctx: &Ctx, caller: &Caller, v: &VerificationRecord, status: Status) -> Value {
     json!({
         "sid": v.sid,
         "service_sid": v.service_sid,

@@ -3,7 +3,7 @@
 //! render Twilio's answer. Errors from the application are rendered by `envelope::Twilio`;
 //! parameter errors, which are this dialect's own, answer Twilio's 20001 / 60200 here.
 use super::errors::{error_body, ErrorCode};
-use super::params::{self, ChannelChoice, ParamError, Update};
+use super::params::{self, ChannelChoice, ParamError};
 use super::render::{check_json, service_json, verification_json};
 use super::shapes::{meta, origin};
 use crate::app::verify::{self, Caller, Start, Target};
@@ -175,10 +175,8 @@ async fn update_verification(
     service: &str,
     sid: &str,
 ) -> Result<Reply, Failure> {
-    let v = match params::update(form(ctx).get("Status"))? {
-        Update::Cancel => verify::cancel(&ctx.app, caller, service, sid).await?,
-        Update::Approve => verify::approve(&ctx.app, caller, service, sid).await?,
-    };
+    let update = params::update(form(ctx).get("Status"))?;
+    let v = verify::update(&ctx.app, caller, service, sid, update).await?;
     Ok(Reply::ok(verification_json(ctx, caller, &v)))
 }
 
