@@ -121,15 +121,9 @@ pub async fn find_verification(
     service_sid: &str,
     sid: &str,
 ) -> Result<Option<VerificationRecord>, StoreError> {
-    first(stmt(
-        db,
-        &format!(
-            "{VERIFICATION_SELECT} WHERE v.sid = ?1 AND v.service_sid = ?2 AND v.account_id = ?3 \
-             ORDER BY s.created_at DESC, vs.rowid DESC LIMIT 1"
-        ),
-        &[text(sid), text(service_sid), text(account_id)],
-    )?)
-    .await
+    let filter = "v.sid = ?1 AND v.service_sid = ?2 AND v.account_id = ?3 \
+                  ORDER BY s.created_at DESC, vs.rowid DESC";
+    one_verification(db, filter, [sid, service_sid, account_id]).await
 }
 
 /// The latest verification of this number within the account's service.
@@ -139,14 +133,22 @@ pub async fn latest_for_phone(
     service_sid: &str,
     phone: &str,
 ) -> Result<Option<VerificationRecord>, StoreError> {
+    let filter = "v.to_phone = ?1 AND v.service_sid = ?2 AND v.account_id = ?3 \
+                  ORDER BY v.created_at DESC, v.rowid DESC, s.created_at DESC, vs.rowid DESC";
+    one_verification(db, filter, [phone, service_sid, account_id]).await
+}
+
+/// The first verification (with its send) that `filter` (a WHERE … ORDER BY over ?1–?3)
+/// selects.
+async fn one_verification(
+    db: &D1Database,
+    filter: &str,
+    [key, service_sid, account_id]: [&str; 3],
+) -> Result<Option<VerificationRecord>, StoreError> {
     first(stmt(
         db,
-        &format!(
-            "{VERIFICATION_SELECT} WHERE v.to_phone = ?1 AND v.service_sid = ?2 \
-               AND v.account_id = ?3 \
-             ORDER BY v.created_at DESC, v.rowid DESC, s.created_at DESC, vs.rowid DESC LIMIT 1"
-        ),
-        &[text(phone), text(service_sid), text(account_id)],
+        &format!("{VERIFICATION_SELECT} WHERE {filter} LIMIT 1"),
+        &[text(key), text(service_sid), text(account_id)],
     )?)
     .await
 }

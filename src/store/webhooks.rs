@@ -109,19 +109,7 @@ pub fn event_statement(
     e: &Event<'_>,
     now_ms: i64,
 ) -> Result<D1PreparedStatement, StoreError> {
-    stmt(
-        db,
-        &format!("{INSERT_EVENT} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE {HAS_ENDPOINT}"),
-        &[
-            text(&new_id("evt")?),
-            text(e.account_id),
-            text(e.event_type),
-            text(e.object_id),
-            int(e.version),
-            text(&e.data.to_string()),
-            int(now_ms),
-        ],
-    )
+    insert_event(db, e, now_ms, "")
 }
 
 /// As `event_statement`, but only while D1's copy of the activation is at `e.version`: an
@@ -132,12 +120,25 @@ pub fn activation_event_statement(
     e: &Event<'_>,
     now_ms: i64,
 ) -> Result<D1PreparedStatement, StoreError> {
+    insert_event(
+        db,
+        e,
+        now_ms,
+        " AND (SELECT version FROM activations WHERE id = ?4) = ?5",
+    )
+}
+
+/// The insert of an event, recorded when the account has an endpoint and `and_also` (SQL
+/// over ?1 = id, ?2 = account, ?3 = type, ?4 = object, ?5 = version) holds.
+fn insert_event(
+    db: &D1Database,
+    e: &Event<'_>,
+    now_ms: i64,
+    and_also: &str,
+) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
-        &format!(
-            "{INSERT_EVENT} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE {HAS_ENDPOINT} AND \
-            (SELECT version FROM activations WHERE id = ?4) = ?5"
-        ),
+        &format!("{INSERT_EVENT} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE {HAS_ENDPOINT}{and_also}"),
         &[
             text(&new_id("evt")?),
             text(e.account_id),

@@ -85,51 +85,23 @@ mod tests {
 
     #[test]
     fn error_codes_and_envelope() {
-        assert_eq!(
-            (
-                ErrorCode::Authenticate.code(),
-                ErrorCode::Authenticate.status()
-            ),
-            (20003, 401)
-        );
-        assert_eq!(
-            (ErrorCode::NotFound.code(), ErrorCode::NotFound.status()),
-            (20404, 404)
-        );
-        assert_eq!(
-            (
-                ErrorCode::MaxCheckAttempts.code(),
-                ErrorCode::MaxCheckAttempts.status()
-            ),
-            (60202, 429)
-        );
-        assert_eq!(
-            (
-                ErrorCode::MaxSendAttempts.code(),
-                ErrorCode::MaxSendAttempts.status()
-            ),
-            (60203, 429)
-        );
-        assert_eq!(
-            (
-                ErrorCode::InvalidParameter.code(),
-                ErrorCode::InvalidParameter.status()
-            ),
-            (60200, 400)
-        );
-        assert_eq!(
-            ErrorCode::for_otpedge("1136"),
-            Some(ErrorCode::Authenticate)
-        );
-        assert_eq!(
-            ErrorCode::for_otpedge("2201"),
-            Some(ErrorCode::MaxSendAttempts)
-        );
-        assert_eq!(
-            ErrorCode::for_otpedge("2202"),
-            Some(ErrorCode::MaxSendAttempts)
-        );
-        assert_eq!(ErrorCode::for_otpedge("2008"), Some(ErrorCode::NotFound));
+        for (code, number, status) in [
+            (ErrorCode::Authenticate, 20003, 401),
+            (ErrorCode::NotFound, 20404, 404),
+            (ErrorCode::MaxCheckAttempts, 60202, 429),
+            (ErrorCode::MaxSendAttempts, 60203, 429),
+            (ErrorCode::InvalidParameter, 60200, 400),
+        ] {
+            assert_eq!((code.code(), code.status()), (number, status), "{code:?}");
+        }
+        for (otpedge, twilio) in [
+            ("1136", ErrorCode::Authenticate),
+            ("2201", ErrorCode::MaxSendAttempts),
+            ("2202", ErrorCode::MaxSendAttempts),
+            ("2008", ErrorCode::NotFound),
+        ] {
+            assert_eq!(ErrorCode::for_otpedge(otpedge), Some(twilio), "{otpedge}");
+        }
         assert_eq!(
             ErrorCode::for_otpedge("2007"),
             None,
