@@ -14,7 +14,7 @@ use crate::domain::phone::Phone;
 use crate::domain::twilio_verify::{
     self as tv, Paging, Send, Service, SidKind, Status, Update, VerificationRecord,
 };
-use crate::store::verify::{self as store, NewSend};
+use crate::store::verify::{self as store, NewSend, Which};
 use worker::D1Database;
 
 /// Who calls: the account behind an HTTP Basic pair, its `AC…` sid, and the key presented.
@@ -198,7 +198,8 @@ async fn find_verification(
     if !tv::is_sid(SidKind::Verification, sid) {
         return Err(no_such("verification"));
     }
-    let row = store::find_verification(db, caller.account.as_str(), service_sid, sid).await?;
+    let row =
+        store::verification(db, caller.account.as_str(), service_sid, Which::Sid(sid)).await?;
     current(app, caller, row.ok_or_else(|| no_such("verification"))?).await
 }
 
@@ -225,11 +226,12 @@ pub async fn start(
     let channel = otp::channel(app, Some(start.channel))?;
     let account = caller.account.as_str();
     let phone = start.phone.e164().to_owned();
-    let pending = match store::latest_for_phone(&db, account, &svc.sid, &phone).await? {
-        Some(v) => Some(current(app, caller, v).await?),
-        None => None,
-    }
-    .filter(|v| status_of(v, app.now_ms).is_pending());
+    let pending =
+        match store::verification(&db, account, &svc.sid, Which::LatestFor(&phone)).await? {
+            Some(v) => Some(current(app, caller, v).await?),
+            None => None,
+        }
+        .filter(|v| status_of(v, app.now_ms).is_pending());
     let (verification_sid, new_verification) = match &pending {
         Some(v) => (v.sid.clone(), false),
         None => (tv::new_sid(SidKind::Verification)?, true),
@@ -275,7 +277,7 @@ pub async fn start(
     };
     let payer = super::accounts::Payer::confirmed(caller.account.clone());
     otp::send(app, &payer, spec, idem).await?;
-    let row = store::find_verification(&db, account, &svc.sid, &verification_sid).await?;
+    let row = store::verification(&db, account, &svc.sid, Which::Sid(&verification_sid)).await?;
     let row = row.ok_or_else(|| AppError::internal("verification not readable after its send"))?;
     view(app, &db, current(app, caller, row).await?).await
 }
@@ -315,11 +317,11 @@ pub async fn check(
     let account = caller.account.as_str();
     let found = match target {
         Target::Sid(sid) if tv::is_sid(SidKind::Verification, &sid) => {
-            store::find_verification(&db, account, &svc.sid, &sid).await?
+            store::verification(&db, account, &svc.sid, Which::Sid(&sid)).await?
         }
         Target::Sid(_) => None,
         Target::Phone(phone) => {
-            store::latest_for_phone(&db, account, &svc.sid, phone.e164()).await?
+            store::verification(&db, account, &svc.sid, Which::LatestFor(phone.e164())).await?
         }
     };
     let v = current(app, caller, found.ok_or_else(|| no_such("verification"))?).await?;

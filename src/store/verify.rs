@@ -95,13 +95,21 @@ pub async fn delete_service(
     sid: &str,
     now_ms: i64,
 ) -> Result<bool, StoreError> {
-    let changed = run(stmt(
-        db,
-        "UPDATE verify_services SET deleted_at = ?3, updated_at = ?3 \
-         WHERE sid = ?1 AND account_id = ?2 AND deleted_at IS NULL",
-        &[text(sid), text(account_id), int(now_ms)],
-    )?)
-    .await?;
+    let sql = "UPDATE verify_services SET deleted_at = ?3, updated_at = ?3 \
+               WHERE sid = ?1 AND account_id = ?2 AND deleted_at IS NULL";
+    stamp(db, sql, account_id, sid, now_ms).await
+}
+
+/// Runs `sql`, an UPDATE of the row ?1 (a sid) of account ?2 at ?3 (now); whether it
+/// changed that row.
+async fn stamp(
+    db: &D1Database,
+    sql: &str,
+    account_id: &str,
+    sid: &str,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
+    let changed = run(stmt(db, sql, &[text(sid), text(account_id), int(now_ms)])?).await?;
     Ok(changed == 1)
 }
 
@@ -114,40 +122,35 @@ const VERIFICATION_SELECT: &str = "SELECT v.sid AS sid, v.service_sid AS service
      JOIN verify_sends vs ON vs.verification_sid = v.sid \
      JOIN otp_sessions s ON s.id = vs.session_id";
 
-/// The verification by its sid, within the account's service.
-pub async fn find_verification(
+/// Which verification of a service to read.
+pub enum Which<'a> {
+    /// The one with this sid.
+    Sid(&'a str),
+    /// The latest one of this number.
+    LatestFor(&'a str),
+}
+
+/// The verification, within the account's service, with its latest send.
+pub async fn verification(
     db: &D1Database,
     account_id: &str,
     service_sid: &str,
-    sid: &str,
+    which: Which<'_>,
 ) -> Result<Option<VerificationRecord>, StoreError> {
-    let filter = "v.sid = ?1 AND v.service_sid = ?2 AND v.account_id = ?3 \
-                  ORDER BY s.created_at DESC, vs.rowid DESC";
-    one_verification(db, filter, [sid, service_sid, account_id]).await
-}
-
-/// The latest verification of this number within the account's service.
-pub async fn latest_for_phone(
-    db: &D1Database,
-    account_id: &str,
-    service_sid: &str,
-    phone: &str,
-) -> Result<Option<VerificationRecord>, StoreError> {
-    let filter = "v.to_phone = ?1 AND v.service_sid = ?2 AND v.account_id = ?3 \
-                  ORDER BY v.created_at DESC, v.rowid DESC, s.created_at DESC, vs.rowid DESC";
-    one_verification(db, filter, [phone, service_sid, account_id]).await
-}
-
-/// The first verification (with its send) that `filter` (a WHERE … ORDER BY over ?1–?3)
-/// selects.
-async fn one_verification(
-    db: &D1Database,
-    filter: &str,
-    [key, service_sid, account_id]: [&str; 3],
-) -> Result<Option<VerificationRecord>, StoreError> {
+    let (key, filter) = match which {
+        Which::Sid(sid) => (sid, "v.sid = ?1 ORDER BY s.created_at DESC, vs.rowid DESC"),
+        Which::LatestFor(phone) => (
+            phone,
+            "v.to_phone = ?1 \
+             ORDER BY v.created_at DESC, v.rowid DESC, s.created_at DESC, vs.rowid DESC",
+        ),
+    };
     first(stmt(
         db,
-        &format!("{VERIFICATION_SELECT} WHERE {filter} LIMIT 1"),
+        &format!(
+            "{VERIFICATION_SELECT} WHERE v.service_sid = ?2 AND v.account_id = ?3 AND {filter} \
+             LIMIT 1"
+        ),
         &[text(key), text(service_sid), text(account_id)],
     )?)
     .await
@@ -223,14 +226,9 @@ pub async fn cancel(
     sid: &str,
     now_ms: i64,
 ) -> Result<bool, StoreError> {
-    let changed = run(stmt(
-        db,
-        "UPDATE verify_verifications SET canceled_at = ?3 \
-         WHERE sid = ?1 AND account_id = ?2 AND canceled_at IS NULL",
-        &[text(sid), text(account_id), int(now_ms)],
-    )?)
-    .await?;
-    Ok(changed == 1)
+    let sql = "UPDATE verify_verifications SET canceled_at = ?3 \
+               WHERE sid = ?1 AND account_id = ?2 AND canceled_at IS NULL";
+    stamp(db, sql, account_id, sid, now_ms).await
 }
 
 /// Stores a service's new name and code length; false when it is gone.
