@@ -248,7 +248,7 @@ pub async fn start(
         now_ms: app.now_ms,
     };
     store::prepare_send(&db, &send).await?;
-    let spec = OtpSend {
+    let send_request = OtpSend {
         session_id,
         phone: start.phone,
         channel,
@@ -276,7 +276,7 @@ pub async fn start(
         render: &unused,
     };
     let payer = super::accounts::Payer::confirmed(caller.account.clone());
-    otp::send(app, &payer, spec, idem).await?;
+    otp::send(app, &payer, send_request, idem).await?;
     let row = store::verification(&db, account, &svc.sid, Which::Sid(&verification_sid)).await?;
     let row = row.ok_or_else(|| AppError::internal("verification not readable after its send"))?;
     view(app, &db, current(app, caller, row).await?).await

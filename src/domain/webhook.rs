@@ -423,7 +423,10 @@ mod tests {
         ] {
             assert!(validate_url(url, false).is_ok(), "refused {url:?}");
         }
-        // Local development: loopback only, over http or https.
+    }
+
+    #[test]
+    fn local_development_takes_loopback_only() {
         for url in [
             "http://127.0.0.1:9/h",
             "https://127.0.0.1/",
