@@ -11,9 +11,10 @@ use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{AccountId, KeyHash};
 use crate::domain::otp::{terminal, Terminal};
 use crate::domain::phone::Phone;
-use crate::domain::twilio_verify::{self as tv, Paging, SidKind, Status};
-use crate::store::verify::{self as store, NewSend};
-pub use crate::store::verify::{SendRow, ServiceRow, VerificationRow};
+use crate::domain::twilio_verify::{
+    self as tv, Paging, Send, Service, SidKind, Status, Update, VerificationRecord,
+};
+use crate::store::verify::{self as store, NewSend, Which};
 use worker::D1Database;
 
 /// Who calls: the account behind an HTTP Basic pair, its `AC…` sid, and the key presented.
@@ -52,8 +53,8 @@ pub async fn create_service(
     caller: &Caller,
     friendly_name: String,
     code_length: u32,
-) -> Result<ServiceRow, AppError> {
-    let row = ServiceRow {
+) -> Result<Service, AppError> {
+    let row = Service {
         sid: tv::new_sid(SidKind::Service)?,
         account_id: caller.account.as_str().to_owned(),
         friendly_name,
@@ -65,7 +66,7 @@ pub async fn create_service(
     Ok(row)
 }
 
-async fn find_service(db: &D1Database, caller: &Caller, sid: &str) -> Result<ServiceRow, AppError> {
+async fn find_service(db: &D1Database, caller: &Caller, sid: &str) -> Result<Service, AppError> {
     if !tv::is_sid(SidKind::Service, sid) {
         return Err(no_such("service"));
     }
@@ -74,7 +75,7 @@ async fn find_service(db: &D1Database, caller: &Caller, sid: &str) -> Result<Ser
 }
 
 /// A service of the caller's account (404 for another's, a deleted one, or none).
-pub async fn service(app: &App, caller: &Caller, sid: &str) -> Result<ServiceRow, AppError> {
+pub async fn service(app: &App, caller: &Caller, sid: &str) -> Result<Service, AppError> {
     find_service(&app.db()?, caller, sid).await
 }
 
@@ -85,7 +86,7 @@ pub async fn update_service(
     sid: &str,
     friendly_name: Option<String>,
     code_length: Option<u32>,
-) -> Result<ServiceRow, AppError> {
+) -> Result<Service, AppError> {
     let db = app.db()?;
     let mut row = find_service(&db, caller, sid).await?;
     if let Some(name) = friendly_name {
@@ -116,7 +117,7 @@ pub async fn list_services(
     app: &App,
     caller: &Caller,
     paging: Paging,
-) -> Result<(Vec<ServiceRow>, bool), AppError> {
+) -> Result<(Vec<Service>, bool), AppError> {
     let account = caller.account.as_str();
     let size = i64::from(paging.size);
     let mut rows = store::list_services(&app.db()?, account, paging.offset(), size + 1).await?;
@@ -129,9 +130,9 @@ pub async fn list_services(
 
 /// A verification as the API shows it.
 pub struct Verification {
-    pub row: VerificationRow,
+    pub row: VerificationRecord,
     pub status: Status,
-    pub sends: Vec<SendRow>,
+    pub sends: Vec<Send>,
     /// When it last changed (latest send, cancel or approval).
     pub updated_at: i64,
 }
@@ -142,8 +143,8 @@ pub struct Verification {
 async fn current(
     app: &App,
     caller: &Caller,
-    mut row: VerificationRow,
-) -> Result<VerificationRow, AppError> {
+    mut row: VerificationRecord,
+) -> Result<VerificationRecord, AppError> {
     let session = otp::session(app, &caller.account, &row.session_id).await?;
     row.expires_at = session.expires_at;
     row.attempts = session.attempts;
@@ -152,7 +153,7 @@ async fn current(
     Ok(row)
 }
 
-fn session_terminal(v: &VerificationRow, now_ms: i64) -> Option<Terminal> {
+fn session_terminal(v: &VerificationRecord, now_ms: i64) -> Option<Terminal> {
     terminal(
         v.verified_at.is_some(),
         v.attempts,
@@ -162,12 +163,16 @@ fn session_terminal(v: &VerificationRow, now_ms: i64) -> Option<Terminal> {
     )
 }
 
-pub fn status_of(v: &VerificationRow, now_ms: i64) -> Status {
+pub fn status_of(v: &VerificationRecord, now_ms: i64) -> Status {
     tv::status(v.canceled_at.is_some(), session_terminal(v, now_ms))
 }
 
 /// The verification as the API shows it (`row` already `current`).
-async fn view(app: &App, db: &D1Database, row: VerificationRow) -> Result<Verification, AppError> {
+async fn view(
+    app: &App,
+    db: &D1Database,
+    row: VerificationRecord,
+) -> Result<Verification, AppError> {
     let sends = store::sends(db, &row.sid).await?;
     let updated_at = [Some(row.sent_at), row.canceled_at, row.verified_at]
         .into_iter()
@@ -188,12 +193,13 @@ async fn find_verification(
     caller: &Caller,
     service_sid: &str,
     sid: &str,
-) -> Result<VerificationRow, AppError> {
+) -> Result<VerificationRecord, AppError> {
     find_service(db, caller, service_sid).await?;
     if !tv::is_sid(SidKind::Verification, sid) {
         return Err(no_such("verification"));
     }
-    let row = store::find_verification(db, caller.account.as_str(), service_sid, sid).await?;
+    let row =
+        store::verification(db, caller.account.as_str(), service_sid, Which::Sid(sid)).await?;
     current(app, caller, row.ok_or_else(|| no_such("verification"))?).await
 }
 
@@ -220,11 +226,12 @@ pub async fn start(
     let channel = otp::channel(app, Some(start.channel))?;
     let account = caller.account.as_str();
     let phone = start.phone.e164().to_owned();
-    let pending = match store::latest_for_phone(&db, account, &svc.sid, &phone).await? {
-        Some(v) => Some(current(app, caller, v).await?),
-        None => None,
-    }
-    .filter(|v| status_of(v, app.now_ms).is_pending());
+    let pending =
+        match store::verification(&db, account, &svc.sid, Which::LatestFor(&phone)).await? {
+            Some(v) => Some(current(app, caller, v).await?),
+            None => None,
+        }
+        .filter(|v| status_of(v, app.now_ms).is_pending());
     let (verification_sid, new_verification) = match &pending {
         Some(v) => (v.sid.clone(), false),
         None => (tv::new_sid(SidKind::Verification)?, true),
@@ -241,7 +248,7 @@ pub async fn start(
         now_ms: app.now_ms,
     };
     store::prepare_send(&db, &send).await?;
-    let spec = OtpSend {
+    let send_request = OtpSend {
         session_id,
         phone: start.phone,
         channel,
@@ -269,8 +276,8 @@ pub async fn start(
         render: &unused,
     };
     let payer = super::accounts::Payer::confirmed(caller.account.clone());
-    otp::send(app, &payer, spec, idem).await?;
-    let row = store::find_verification(&db, account, &svc.sid, &verification_sid).await?;
+    otp::send(app, &payer, send_request, idem).await?;
+    let row = store::verification(&db, account, &svc.sid, Which::Sid(&verification_sid)).await?;
     let row = row.ok_or_else(|| AppError::internal("verification not readable after its send"))?;
     view(app, &db, current(app, caller, row).await?).await
 }
@@ -304,17 +311,17 @@ pub async fn check(
     service_sid: &str,
     target: Target,
     code: &str,
-) -> Result<(VerificationRow, Status), AppError> {
+) -> Result<(VerificationRecord, Status), AppError> {
     let db = app.db()?;
     let svc = find_service(&db, caller, service_sid).await?;
     let account = caller.account.as_str();
     let found = match target {
         Target::Sid(sid) if tv::is_sid(SidKind::Verification, &sid) => {
-            store::find_verification(&db, account, &svc.sid, &sid).await?
+            store::verification(&db, account, &svc.sid, Which::Sid(&sid)).await?
         }
         Target::Sid(_) => None,
         Target::Phone(phone) => {
-            store::latest_for_phone(&db, account, &svc.sid, phone.e164()).await?
+            store::verification(&db, account, &svc.sid, Which::LatestFor(phone.e164())).await?
         }
     };
     let v = current(app, caller, found.ok_or_else(|| no_such("verification"))?).await?;
@@ -338,38 +345,25 @@ pub async fn check(
     Ok((v, status))
 }
 
-/// Cancels a pending verification (404 for any other): it takes no more checks or resends.
-pub async fn cancel(
+/// Cancels a pending verification (it takes no more checks or resends) or approves it
+/// without a code (`otp::approve` of the latest send's session, racing with checks as a
+/// right check would); 404 for one that is not pending.
+pub async fn update(
     app: &App,
     caller: &Caller,
     service_sid: &str,
     sid: &str,
+    update: Update,
 ) -> Result<Verification, AppError> {
     let db = app.db()?;
     let v = find_verification(app, &db, caller, service_sid, sid).await?;
     let account = caller.account.as_str();
-    let canceled = status_of(&v, app.now_ms).is_pending()
-        && store::cancel(&db, account, &v.sid, app.now_ms).await?;
-    if !canceled {
-        return Err(no_such("verification"));
-    }
-    let row = find_verification(app, &db, caller, service_sid, sid).await?;
-    view(app, &db, row).await
-}
-
-/// Approves a pending verification without a code (404 for any other): `otp::approve` of
-/// the latest send's session, racing with checks as a right check would.
-pub async fn approve(
-    app: &App,
-    caller: &Caller,
-    service_sid: &str,
-    sid: &str,
-) -> Result<Verification, AppError> {
-    let db = app.db()?;
-    let v = find_verification(app, &db, caller, service_sid, sid).await?;
-    let approved = status_of(&v, app.now_ms).is_pending()
-        && otp::approve(app, &caller.key, caller.account.as_str(), &v.session_id).await?;
-    if !approved {
+    let done = status_of(&v, app.now_ms).is_pending()
+        && match update {
+            Update::Cancel => store::cancel(&db, account, &v.sid, app.now_ms).await?,
+            Update::Approve => otp::approve(app, &caller.key, account, &v.session_id).await?,
+        };
+    if !done {
         return Err(no_such("verification"));
     }
     let row = find_verification(app, &db, caller, service_sid, sid).await?;

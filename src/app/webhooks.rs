@@ -5,10 +5,9 @@ use crate::config::server_key;
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::AccountId;
 use crate::domain::pagination::Page;
-use crate::domain::webhook::validate_url;
+use crate::domain::webhook::{validate_url, Delivery};
 use crate::durable::webhook_dispatcher;
 use crate::store::webhooks as store;
-pub use crate::store::webhooks::DeliveryRow;
 use worker::{console_error, Env};
 
 /// Wakes the account's dispatcher after the response is sent.
@@ -89,7 +88,7 @@ pub async fn deliveries(
     app: &App,
     account: &AccountId,
     page: Page,
-) -> Result<(Vec<DeliveryRow>, u64), AppError> {
+) -> Result<(Vec<Delivery>, u64), AppError> {
     Ok(store::deliveries(&app.db()?, account.as_str(), page).await?)
 }
 

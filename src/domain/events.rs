@@ -1,6 +1,7 @@
 //! Every webhook event's `data`, built here and nowhere else (the envelope around it is
-//! `webhook::payload`). OTP result events are recorded by SQL in the same statement that
-//! decides them, so their shape is given here as the SQL expression that builds it.
+//! `webhook::payload`). The one exception: OTP result events (`otp.verified`, `otp.failed`,
+//! `otp.expired`) are recorded by SQL in the same statement that decides them, so their
+//! shape is the SQL expression `store::webhooks::OTP_RESULT_SQL`.
 use serde_json::{json, Value};
 
 /// `activation.*`: the activation's new state and its latest SMS.
@@ -37,13 +38,6 @@ pub fn message(
     })
 }
 
-/// `otp.verified` / `otp.failed` / `otp.expired`, as a SQL expression over an
-/// `otp_sessions` row with its `event_type` (and `?3` = the time it occurred, in ms). The
-/// payload the client sent with the send is echoed in `payload`.
-pub const OTP_RESULT_SQL: &str = "json_object('session_id', id, 'message_id', id, \
-     'phone', phone, 'channel', channel, 'status', substr(event_type, 5), 'attempts', attempts, \
-     'payload', payload, 'occurred_at', ?3)";
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +54,5 @@ mod tests {
         assert_eq!(a["code"], "1234");
         let m = message("msg_1", "failed", "+15550100", "sms", None);
         assert_eq!(m["error"], Value::Null);
-        assert!(OTP_RESULT_SQL.contains("'session_id'"));
     }
 }

@@ -285,6 +285,23 @@ fn classify_v6(ip: std::net::Ipv6Addr) -> Target {
     }
 }
 
+/// One recorded delivery attempt of an event, as its account sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub object_id: String,
+    pub attempt: i64,
+    pub url: String,
+    pub status_code: Option<i64>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+    pub succeeded: bool,
+    pub created_at: i64,
+    pub next_attempt_at: Option<i64>,
+}
+
 /// Delay before retry number `failures` (1 after the first failed attempt): exponential from
 /// `base_ms`, capped at `max_ms`, with ±50 % jitter from `jitter` (any u32, uniformly drawn) so
 /// endpoints that fail together do not get retried in lockstep.
@@ -406,7 +423,10 @@ mod tests {
         ] {
             assert!(validate_url(url, false).is_ok(), "refused {url:?}");
         }
-        // Local development: loopback only, over http or https.
+    }
+
+    #[test]
+    fn local_development_takes_loopback_only() {
         for url in [
             "http://127.0.0.1:9/h",
             "https://127.0.0.1/",

@@ -48,7 +48,7 @@ pub fn presented_key(headers: &Head, path: &str) -> Option<String> {
         // Twilio Verify: HTTP Basic, the key as the password (the username, an AC/SK sid,
         // is checked by the dialect). Nothing else counts there.
         let value = headers.get("Authorization")?;
-        return crate::domain::twilio_verify::basic_credentials(&value)
+        return super::basic::credentials(&value)
             .map(|(_, key)| key)
             .filter(|key| !looks_like_session_token(key));
     }

@@ -108,7 +108,7 @@ pub struct Twilio;
 
 impl Envelope for Twilio {
     fn error(&self, e: &AppError, cx: &ErrorContext<'_>) -> Reply {
-        use crate::domain::twilio_verify::{error_body, ErrorCode};
+        use super::dialects::twilio_verify::{error_body, ErrorCode};
         let status = status(e.code);
         let (code, message) = match ErrorCode::for_otpedge(e.code.number()) {
             Some(ErrorCode::Authenticate) => (20003, "Authenticate".to_owned()),

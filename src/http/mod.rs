@@ -2,9 +2,11 @@
 //! module per dialect (`dialects/`). Dialects parse their wire request, call ONE operation
 //! of the application layer (`crate::app`), and render its answer; `envelope` renders
 //! errors per front door. Only this layer knows statuses, headers and envelopes.
+pub mod basic;
 pub mod body;
 pub mod envelope;
 pub mod error;
+pub mod form;
 pub mod reply;
 pub mod routes;
 
@@ -12,6 +14,11 @@ pub mod routes;
 mod auth;
 #[cfg(target_arch = "wasm32")]
 mod dialects;
+/// Natively, the dialects' pure wire formats only (for `envelope` and their unit tests).
+#[cfg(not(target_arch = "wasm32"))]
+mod dialects {
+    pub mod twilio_verify;
+}
 #[cfg(target_arch = "wasm32")]
 mod head;
 #[cfg(target_arch = "wasm32")]

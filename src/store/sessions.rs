@@ -1,9 +1,9 @@
 //! OTP sessions in D1 (`otp_sessions`, the durable record: the send's guarded insert, and
 //! the counters mirrored from the session's Durable Object, which decides the checks) and
 //! their records in KV (`OTP_SESSIONS`, TTL = lifetime; the code only as its MAC).
+use super::webhooks::OTP_RESULT_SQL;
 use super::{all, first, int, opt_text, stmt, text};
 use super::{ConstraintKind, StoreError};
-use crate::domain::events::OTP_RESULT_SQL;
 use crate::domain::ids::new_id;
 use crate::domain::otp::{terminal, SendRules, Terminal};
 use serde::{Deserialize, Serialize};

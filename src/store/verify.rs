@@ -3,6 +3,7 @@
 //! latest send (`otp_sessions`, where every check is counted); only a cancel is its own.
 use super::StoreError;
 use super::{all, batch, first, int, run, stmt, text};
+use crate::domain::twilio_verify::{Send, Service, VerificationRecord};
 use serde::Deserialize;
 use worker::D1Database;
 
@@ -31,19 +32,9 @@ pub async fn principal(
     .await
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct ServiceRow {
-    pub sid: String,
-    pub account_id: String,
-    pub friendly_name: String,
-    pub code_length: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
 const SERVICE_COLUMNS: &str = "sid, account_id, friendly_name, code_length, created_at, updated_at";
 
-pub async fn create_service(db: &D1Database, s: &ServiceRow) -> Result<(), StoreError> {
+pub async fn create_service(db: &D1Database, s: &Service) -> Result<(), StoreError> {
     run(stmt(
         db,
         "INSERT INTO verify_services (sid, account_id, friendly_name, code_length, created_at, \
@@ -66,7 +57,7 @@ pub async fn find_service(
     db: &D1Database,
     account_id: &str,
     sid: &str,
-) -> Result<Option<ServiceRow>, StoreError> {
+) -> Result<Option<Service>, StoreError> {
     first(stmt(
         db,
         &format!(
@@ -84,7 +75,7 @@ pub async fn list_services(
     account_id: &str,
     offset: i64,
     limit: i64,
-) -> Result<Vec<ServiceRow>, StoreError> {
+) -> Result<Vec<Service>, StoreError> {
     all(stmt(
         db,
         &format!(
@@ -104,32 +95,22 @@ pub async fn delete_service(
     sid: &str,
     now_ms: i64,
 ) -> Result<bool, StoreError> {
-    let changed = run(stmt(
-        db,
-        "UPDATE verify_services SET deleted_at = ?3, updated_at = ?3 \
-         WHERE sid = ?1 AND account_id = ?2 AND deleted_at IS NULL",
-        &[text(sid), text(account_id), int(now_ms)],
-    )?)
-    .await?;
-    Ok(changed == 1)
+    let sql = "UPDATE verify_services SET deleted_at = ?3, updated_at = ?3 \
+               WHERE sid = ?1 AND account_id = ?2 AND deleted_at IS NULL";
+    stamp(db, sql, account_id, sid, now_ms).await
 }
 
-/// A verification with the OTP session of its latest recorded send.
-#[derive(Debug, Clone, Deserialize)]
-pub struct VerificationRow {
-    pub sid: String,
-    pub service_sid: String,
-    pub to_phone: String,
-    pub created_at: i64,
-    pub canceled_at: Option<i64>,
-    /// Twilio's channel name of the latest send.
-    pub channel: String,
-    pub session_id: String,
-    pub sent_at: i64,
-    pub expires_at: i64,
-    pub attempts: i64,
-    pub max_attempts: i64,
-    pub verified_at: Option<i64>,
+/// Runs `sql`, an UPDATE of the row ?1 (a sid) of account ?2 at ?3 (now); whether it
+/// changed that row.
+async fn stamp(
+    db: &D1Database,
+    sql: &str,
+    account_id: &str,
+    sid: &str,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
+    let changed = run(stmt(db, sql, &[text(sid), text(account_id), int(now_ms)])?).await?;
+    Ok(changed == 1)
 }
 
 const VERIFICATION_SELECT: &str = "SELECT v.sid AS sid, v.service_sid AS service_sid, \
@@ -141,53 +122,42 @@ const VERIFICATION_SELECT: &str = "SELECT v.sid AS sid, v.service_sid AS service
      JOIN verify_sends vs ON vs.verification_sid = v.sid \
      JOIN otp_sessions s ON s.id = vs.session_id";
 
-/// The verification by its sid, within the account's service.
-pub async fn find_verification(
+/// Which verification of a service to read.
+pub enum Which<'a> {
+    /// The one with this sid.
+    Sid(&'a str),
+    /// The latest one of this number.
+    LatestFor(&'a str),
+}
+
+/// The verification, within the account's service, with its latest send.
+pub async fn verification(
     db: &D1Database,
     account_id: &str,
     service_sid: &str,
-    sid: &str,
-) -> Result<Option<VerificationRow>, StoreError> {
+    which: Which<'_>,
+) -> Result<Option<VerificationRecord>, StoreError> {
+    let (key, filter) = match which {
+        Which::Sid(sid) => (sid, "v.sid = ?1 ORDER BY s.created_at DESC, vs.rowid DESC"),
+        Which::LatestFor(phone) => (
+            phone,
+            "v.to_phone = ?1 \
+             ORDER BY v.created_at DESC, v.rowid DESC, s.created_at DESC, vs.rowid DESC",
+        ),
+    };
     first(stmt(
         db,
         &format!(
-            "{VERIFICATION_SELECT} WHERE v.sid = ?1 AND v.service_sid = ?2 AND v.account_id = ?3 \
-             ORDER BY s.created_at DESC, vs.rowid DESC LIMIT 1"
+            "{VERIFICATION_SELECT} WHERE v.service_sid = ?2 AND v.account_id = ?3 AND {filter} \
+             LIMIT 1"
         ),
-        &[text(sid), text(service_sid), text(account_id)],
+        &[text(key), text(service_sid), text(account_id)],
     )?)
     .await
-}
-
-/// The latest verification of this number within the account's service.
-pub async fn latest_for_phone(
-    db: &D1Database,
-    account_id: &str,
-    service_sid: &str,
-    phone: &str,
-) -> Result<Option<VerificationRow>, StoreError> {
-    first(stmt(
-        db,
-        &format!(
-            "{VERIFICATION_SELECT} WHERE v.to_phone = ?1 AND v.service_sid = ?2 \
-               AND v.account_id = ?3 \
-             ORDER BY v.created_at DESC, v.rowid DESC, s.created_at DESC, vs.rowid DESC LIMIT 1"
-        ),
-        &[text(phone), text(service_sid), text(account_id)],
-    )?)
-    .await
-}
-
-/// One recorded send of a verification.
-#[derive(Debug, Clone, Deserialize)]
-pub struct SendRow {
-    pub session_id: String,
-    pub channel: String,
-    pub created_at: i64,
 }
 
 /// The recorded sends of a verification, oldest first.
-pub async fn sends(db: &D1Database, verification_sid: &str) -> Result<Vec<SendRow>, StoreError> {
+pub async fn sends(db: &D1Database, verification_sid: &str) -> Result<Vec<Send>, StoreError> {
     all(stmt(
         db,
         "SELECT vs.session_id AS session_id, vs.channel AS channel, s.created_at AS created_at \
@@ -256,18 +226,13 @@ pub async fn cancel(
     sid: &str,
     now_ms: i64,
 ) -> Result<bool, StoreError> {
-    let changed = run(stmt(
-        db,
-        "UPDATE verify_verifications SET canceled_at = ?3 \
-         WHERE sid = ?1 AND account_id = ?2 AND canceled_at IS NULL",
-        &[text(sid), text(account_id), int(now_ms)],
-    )?)
-    .await?;
-    Ok(changed == 1)
+    let sql = "UPDATE verify_verifications SET canceled_at = ?3 \
+               WHERE sid = ?1 AND account_id = ?2 AND canceled_at IS NULL";
+    stamp(db, sql, account_id, sid, now_ms).await
 }
 
 /// Stores a service's new name and code length; false when it is gone.
-pub async fn update_service(db: &D1Database, s: &ServiceRow) -> Result<bool, StoreError> {
+pub async fn update_service(db: &D1Database, s: &Service) -> Result<bool, StoreError> {
     let changed = run(stmt(
         db,
         "UPDATE verify_services SET friendly_name = ?3, code_length = ?4, updated_at = ?5 \

@@ -5,9 +5,17 @@ use super::{first, int, opt_int, opt_text, run, stmt, text};
 use crate::domain::crypto::derived_key;
 use crate::domain::ids::new_id;
 use crate::domain::pagination::Page;
-use crate::domain::webhook::secret_from_key;
+use crate::domain::webhook::{secret_from_key, Delivery};
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
+
+/// The `data` of `otp.verified` / `otp.failed` / `otp.expired`, as a SQL expression over an
+/// `otp_sessions` row with its `event_type` (and `?3` = the time it occurred, in ms): the
+/// event is recorded in the statement that decides it. The payload the client sent with the
+/// send is echoed in `payload`.
+pub const OTP_RESULT_SQL: &str = "json_object('session_id', id, 'message_id', id, \
+     'phone', phone, 'channel', channel, 'status', substr(event_type, 5), 'attempts', attempts, \
+     'payload', payload, 'occurred_at', ?3)";
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Endpoint {
@@ -101,19 +109,7 @@ pub fn event_statement(
     e: &Event<'_>,
     now_ms: i64,
 ) -> Result<D1PreparedStatement, StoreError> {
-    stmt(
-        db,
-        &format!("{INSERT_EVENT} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE {HAS_ENDPOINT}"),
-        &[
-            text(&new_id("evt")?),
-            text(e.account_id),
-            text(e.event_type),
-            text(e.object_id),
-            int(e.version),
-            text(&e.data.to_string()),
-            int(now_ms),
-        ],
-    )
+    insert_event(db, e, now_ms, "")
 }
 
 /// As `event_statement`, but only while D1's copy of the activation is at `e.version`: an
@@ -124,12 +120,25 @@ pub fn activation_event_statement(
     e: &Event<'_>,
     now_ms: i64,
 ) -> Result<D1PreparedStatement, StoreError> {
+    insert_event(
+        db,
+        e,
+        now_ms,
+        " AND (SELECT version FROM activations WHERE id = ?4) = ?5",
+    )
+}
+
+/// The insert of an event, recorded when the account has an endpoint and `and_also` (SQL
+/// over ?1 = id, ?2 = account, ?3 = type, ?4 = object, ?5 = version) holds.
+fn insert_event(
+    db: &D1Database,
+    e: &Event<'_>,
+    now_ms: i64,
+    and_also: &str,
+) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
-        &format!(
-            "{INSERT_EVENT} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE {HAS_ENDPOINT} AND \
-            (SELECT version FROM activations WHERE id = ?4) = ?5"
-        ),
+        &format!("{INSERT_EVENT} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE {HAS_ENDPOINT}{and_also}"),
         &[
             text(&new_id("evt")?),
             text(e.account_id),
@@ -239,19 +248,38 @@ pub async fn record_attempt(
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct DeliveryRow {
-    pub id: String,
-    pub event_id: String,
-    pub event_type: String,
-    pub object_id: String,
-    pub attempt: i64,
-    pub url: String,
-    pub status_code: Option<i64>,
-    pub error: Option<String>,
-    pub duration_ms: i64,
-    pub succeeded: i64,
-    pub created_at: i64,
-    pub next_attempt_at: Option<i64>,
+struct DeliveryRow {
+    id: String,
+    event_id: String,
+    event_type: String,
+    object_id: String,
+    attempt: i64,
+    url: String,
+    status_code: Option<i64>,
+    error: Option<String>,
+    duration_ms: i64,
+    succeeded: i64,
+    created_at: i64,
+    next_attempt_at: Option<i64>,
+}
+
+impl From<DeliveryRow> for Delivery {
+    fn from(r: DeliveryRow) -> Delivery {
+        Delivery {
+            id: r.id,
+            event_id: r.event_id,
+            event_type: r.event_type,
+            object_id: r.object_id,
+            attempt: r.attempt,
+            url: r.url,
+            status_code: r.status_code,
+            error: r.error,
+            duration_ms: r.duration_ms,
+            succeeded: r.succeeded == 1,
+            created_at: r.created_at,
+            next_attempt_at: r.next_attempt_at,
+        }
+    }
 }
 
 /// Every attempt for the account, newest first, with the total.
@@ -259,7 +287,7 @@ pub async fn deliveries(
     db: &D1Database,
     account_id: &str,
     page: Page,
-) -> Result<(Vec<DeliveryRow>, u64), StoreError> {
+) -> Result<(Vec<Delivery>, u64), StoreError> {
     let rows = stmt(
         db,
         "SELECT a.id, a.event_id, e.event_type, e.object_id, a.attempt, a.url, a.status_code, \
@@ -277,7 +305,8 @@ pub async fn deliveries(
         "SELECT COUNT(*) AS total FROM webhook_attempts WHERE account_id = ?1",
         &[text(account_id)],
     )?;
-    super::page_of(db, rows, count).await
+    let (rows, total) = super::page_of::<DeliveryRow>(db, rows, count).await?;
+    Ok((rows.into_iter().map(Delivery::from).collect(), total))
 }
 
 /// Puts an event of the account back in the queue (same `webhook-id`, attempts counted

@@ -66,7 +66,7 @@ pub async fn deliveries(ctx: &Ctx) -> Result<Reply, AppError> {
                 "status_code": r.status_code,
                 "error": r.error,
                 "duration_ms": r.duration_ms,
-                "succeeded": r.succeeded == 1,
+                "succeeded": r.succeeded,
                 "created_at": rfc3339(r.created_at),
                 "next_attempt_at": r.next_attempt_at.map(rfc3339),
             })

@@ -1,18 +1,17 @@
-//! The Twilio Verify v2 dialect (`/v2/Services…`): HTTP Basic with an `AC…` or `SK…` sid
-//! and an otpedge API key, form-urlencoded bodies with Twilio's PascalCase fields, Twilio's
-//! JSON shapes. Each route parses its form, calls ONE operation of `app::verify` (which
-//! runs the OTP engine's own send / check / approve) and renders Twilio's answer. Errors
-//! from the application are rendered by `envelope::Twilio`; parameter errors, which are
-//! this dialect's own, answer Twilio's 20001 / 60200 here.
-use crate::app::verify::{self, Caller, ServiceRow, Start, Target, Verification};
+//! Each route of the Twilio Verify dialect: authenticate, parse its form, call ONE
+//! operation of `app::verify` (which runs the OTP engine's own send / check / approve) and
+//! render Twilio's answer. Errors from the application are rendered by `envelope::Twilio`;
+//! parameter errors, which are this dialect's own, answer Twilio's 20001 / 60200 here.
+use super::errors::{error_body, ErrorCode};
+use super::params::{self, ChannelChoice, ParamError};
+use super::render::{check_json, service_json, verification_json};
+use super::shapes::{meta, origin};
+use crate::app::verify::{self, Caller, Start, Target};
 use crate::domain::error::AppError;
 use crate::domain::ids::KeyHash;
 use crate::domain::phone::{Phone, PlusSign};
-use crate::domain::time::rfc3339_millis;
-use crate::domain::twilio_verify::{
-    self as tv, date, error_body, ChannelChoice, ErrorCode, Form, Paging, ParamError, Status,
-    Update,
-};
+use crate::http::basic;
+use crate::http::form::Form;
 use crate::http::input::code_input;
 use crate::http::routes::TwilioResource as Resource;
 use crate::http::server::Ctx;
@@ -87,7 +86,7 @@ async fn caller(ctx: &Ctx) -> Result<Caller, AppError> {
     let header = ctx
         .header("Authorization")
         .ok_or_else(AppError::unauthorized)?;
-    let (user, password) = tv::basic_credentials(&header).ok_or_else(AppError::unauthorized)?;
+    let (user, password) = basic::credentials(&header).ok_or_else(AppError::unauthorized)?;
     let key = KeyHash::of_api_key(&password).ok_or_else(AppError::unauthorized)?;
     verify::authenticate(&ctx.app, &user, key).await
 }
@@ -96,59 +95,13 @@ fn form(ctx: &Ctx) -> Form {
     Form::parse(&ctx.body)
 }
 
-/// `scheme://host` of the request, so `url` and `links` point back at this deployment.
-fn origin(ctx: &Ctx) -> &str {
-    let url = ctx.url.as_str();
-    let start = url.find("://").map_or(0, |i| i + 3);
-    let end = url
-        .get(start..)
-        .and_then(|rest| rest.find('/'))
-        .map_or(url.len(), |i| start + i);
-    url.get(..end).unwrap_or(url)
-}
-
 // --- Services ---
-
-fn service_json(ctx: &Ctx, caller: &Caller, s: &ServiceRow) -> Value {
-    let url = format!("{}/v2/Services/{}", origin(ctx), s.sid);
-    json!({
-        "sid": s.sid,
-        "account_sid": caller.account_sid,
-        "friendly_name": s.friendly_name,
-        "code_length": s.code_length,
-        "lookup_enabled": false,
-        "psd2_enabled": false,
-        "skip_sms_to_landlines": false,
-        "dtmf_input_required": false,
-        "tts_name": null,
-        "do_not_share_warning_enabled": false,
-        "custom_code_enabled": true,
-        "push": {"include_date": false, "apn_credential_sid": null, "fcm_credential_sid": null},
-        "totp": {"issuer": null, "time_step": 30, "code_length": 6, "skew": 1},
-        "default_template_sid": null,
-        "whatsapp": {"msg_service_sid": null, "from": null},
-        "passkeys": null,
-        "verify_event_subscription_enabled": false,
-        "date_created": date(s.created_at),
-        "date_updated": date(s.updated_at),
-        "url": url,
-        "links": {
-            "verification_checks": format!("{url}/VerificationCheck"),
-            "verifications": format!("{url}/Verifications"),
-            "rate_limits": format!("{url}/RateLimits"),
-            "messaging_configurations": format!("{url}/MessagingConfigurations"),
-            "entities": format!("{url}/Entities"),
-            "webhooks": format!("{url}/Webhooks"),
-            "access_tokens": format!("{url}/AccessTokens"),
-        },
-    })
-}
 
 /// `POST /v2/Services` (`FriendlyName`, `CodeLength`) → 201, the service.
 async fn create_service(ctx: &Ctx, caller: &Caller) -> Result<Reply, Failure> {
     let f = form(ctx);
-    let name = tv::friendly_name(f.get("FriendlyName"))?;
-    let length = tv::code_length(f.get("CodeLength"))?;
+    let name = params::friendly_name(f.get("FriendlyName"))?;
+    let length = params::code_length(f.get("CodeLength"))?;
     let row = verify::create_service(&ctx.app, caller, name, length).await?;
     Ok(Reply::json(201, &service_json(ctx, caller, &row)))
 }
@@ -157,11 +110,11 @@ async fn create_service(ctx: &Ctx, caller: &Caller) -> Result<Reply, Failure> {
 async fn update_service(ctx: &Ctx, caller: &Caller, sid: &str) -> Result<Reply, Failure> {
     let f = form(ctx);
     let name = match f.get("FriendlyName") {
-        Some(_) => Some(tv::friendly_name(f.get("FriendlyName"))?),
+        Some(_) => Some(params::friendly_name(f.get("FriendlyName"))?),
         None => None,
     };
     let length = match f.get("CodeLength") {
-        Some(_) => Some(tv::code_length(f.get("CodeLength"))?),
+        Some(_) => Some(params::code_length(f.get("CodeLength"))?),
         None => None,
     };
     let row = verify::update_service(&ctx.app, caller, sid, name, length).await?;
@@ -172,49 +125,17 @@ async fn update_service(ctx: &Ctx, caller: &Caller, sid: &str) -> Result<Reply, 
 async fn list_services(ctx: &Ctx, caller: &Caller) -> Result<Reply, Failure> {
     let page = ctx.query("Page");
     let size = ctx.query("PageSize");
-    let paging = Paging::parse(page.as_deref(), size.as_deref())?;
+    let paging = params::paging(page.as_deref(), size.as_deref())?;
     let (rows, has_next) = verify::list_services(&ctx.app, caller, paging).await?;
-    let list_url = format!("{}/v2/Services", origin(ctx));
+    let list_url = format!("{}/v2/Services", origin(ctx.url.as_str()));
     let services: Vec<Value> = rows.iter().map(|s| service_json(ctx, caller, s)).collect();
     Ok(Reply::ok(json!({
         "services": services,
-        "meta": paging.meta(&list_url, "services", has_next),
+        "meta": meta(paging, &list_url, "services", has_next),
     })))
 }
 
 // --- Verifications ---
-
-fn verification_json(ctx: &Ctx, caller: &Caller, v: &Verification) -> Value {
-    let attempts: Vec<Value> = v
-        .sends
-        .iter()
-        .map(|s| {
-            json!({
-                "attempt_sid": s.session_id,
-                "channel": s.channel,
-                "time": rfc3339_millis(s.created_at),
-            })
-        })
-        .collect();
-    let r = &v.row;
-    json!({
-        "sid": r.sid,
-        "service_sid": r.service_sid,
-        "account_sid": caller.account_sid,
-        "to": r.to_phone,
-        "channel": r.channel,
-        "status": v.status.as_str(),
-        "valid": v.status == Status::Approved,
-        "lookup": {},
-        "amount": null,
-        "payee": null,
-        "send_code_attempts": attempts,
-        "date_created": date(r.created_at),
-        "date_updated": date(v.updated_at),
-        "sna": null,
-        "url": format!("{}/v2/Services/{}/Verifications/{}", origin(ctx), r.service_sid, r.sid),
-    })
-}
 
 fn phone(to: &str) -> Result<Phone, ParamError> {
     Phone::parse(to, PlusSign::Required)
@@ -227,7 +148,7 @@ async fn start(ctx: &Ctx, caller: &Caller, service: &str) -> Result<Reply, Failu
     let f = form(ctx);
     let to = phone(f.get("To").ok_or(ParamError::Missing("To"))?)?;
     let name = f.get("Channel").ok_or(ParamError::Missing("Channel"))?;
-    let channel = match tv::channel(name) {
+    let channel = match params::channel(name) {
         ChannelChoice::Supported(c) => c,
         ChannelChoice::Unsupported => {
             let why = format!("{name} is not supported here (sms, call, whatsapp)");
@@ -241,7 +162,7 @@ async fn start(ctx: &Ctx, caller: &Caller, service: &str) -> Result<Reply, Failu
     let start = Start {
         phone: to,
         channel,
-        code: tv::custom_code(f.get("CustomCode"))?,
+        code: params::custom_code(f.get("CustomCode"))?,
     };
     let v = verify::start(&ctx.app, caller, service, start).await?;
     Ok(Reply::json(201, &verification_json(ctx, caller, &v)))
@@ -254,10 +175,8 @@ async fn update_verification(
     service: &str,
     sid: &str,
 ) -> Result<Reply, Failure> {
-    let v = match tv::update(form(ctx).get("Status"))? {
-        Update::Cancel => verify::cancel(&ctx.app, caller, service, sid).await?,
-        Update::Approve => verify::approve(&ctx.app, caller, service, sid).await?,
-    };
+    let update = params::update(form(ctx).get("Status"))?;
+    let v = verify::update(&ctx.app, caller, service, sid, update).await?;
     Ok(Reply::ok(verification_json(ctx, caller, &v)))
 }
 
@@ -273,18 +192,5 @@ async fn check(ctx: &Ctx, caller: &Caller, service: &str) -> Result<Reply, Failu
         (None, None) => return Err(ParamError::Missing("To").into()),
     };
     let (v, status) = verify::check(&ctx.app, caller, service, target, &code).await?;
-    Ok(Reply::ok(json!({
-        "sid": v.sid,
-        "service_sid": v.service_sid,
-        "account_sid": caller.account_sid,
-        "to": v.to_phone,
-        "channel": v.channel,
-        "status": status.as_str(),
-        "valid": status == Status::Approved,
-        "amount": null,
-        "payee": null,
-        "sna_attempts_error_codes": [],
-        "date_created": date(v.created_at),
-        "date_updated": date(ctx.app.now_ms),
-    })))
+    Ok(Reply::ok(check_json(ctx, caller, &v, status)))
 }

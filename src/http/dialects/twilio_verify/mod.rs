@@ -1,0 +1,17 @@
+//! The Twilio Verify v2 dialect (`/v2/Services…`): HTTP Basic with an `AC…` or `SK…` sid
+//! and an otpedge API key, form-urlencoded bodies with Twilio's PascalCase fields, Twilio's
+//! JSON shapes and error envelope. `resources` serves each route (parse its form, call ONE
+//! operation of `app::verify`, render Twilio's answer with `render`); `params`, `shapes`
+//! and `errors` are the pure wire format, unit-tested natively.
+pub mod errors;
+pub mod params;
+pub mod shapes;
+
+#[cfg(target_arch = "wasm32")]
+mod render;
+#[cfg(target_arch = "wasm32")]
+mod resources;
+
+pub use errors::{error_body, ErrorCode};
+#[cfg(target_arch = "wasm32")]
+pub use resources::serve;
