@@ -10,7 +10,6 @@ pub mod routes;
 
 #[cfg(target_arch = "wasm32")]
 mod auth;
-#[cfg(target_arch = "wasm32")]
 mod dialects;
 #[cfg(target_arch = "wasm32")]
 mod head;

@@ -1,13 +1,23 @@
 //! One module per front door's dialect. Each parses its wire request, calls ONE operation
 //! of `crate::app`, and renders the answer; none imports `store`, `durable` or another
-//! dialect. Error envelopes are chosen per path in `http::envelope`.
+//! dialect. Error envelopes are chosen per path in `http::envelope`. A dialect's pure parts
+//! (parsing, rendering) compile natively too, for their unit tests.
+#[cfg(target_arch = "wasm32")]
 pub mod accounts;
+#[cfg(target_arch = "wasm32")]
 pub mod admin;
+#[cfg(target_arch = "wasm32")]
 pub mod callbacks;
+#[cfg(target_arch = "wasm32")]
 pub mod getotp;
+#[cfg(target_arch = "wasm32")]
 pub mod numberotp;
+#[cfg(target_arch = "wasm32")]
 pub mod otpwall;
 pub mod smsactivate;
+#[cfg(target_arch = "wasm32")]
 pub mod twilio_verify;
+#[cfg(target_arch = "wasm32")]
 pub mod webhooks;
+#[cfg(target_arch = "wasm32")]
 pub mod whatotp;
