@@ -2,6 +2,10 @@
 //! suppliers; price lists with stock, cached per isolate for `PRICES_CACHE_SECS`.
 use super::App;
 use crate::config::server_key;
+use crate::domain::catalog::check;
+pub use crate::domain::catalog::{
+    CatalogInput, CountryInput, OperatorInput, OtpPriceInput, PriceInput, ServiceInput,
+};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::new_id;
 use crate::domain::phone::{Phone, PlusSign};
@@ -191,41 +195,10 @@ pub async fn rent_prices(
     Ok(rows.into_iter().filter(offered).collect())
 }
 
-pub struct CountryIn {
-    pub code: String,
-    pub name: String,
-    pub aliases: Vec<String>,
-    /// sms-activate's number for it; `None` keeps the stored one.
-    pub sms_activate_id: Option<i64>,
-}
-
-/// A price for (country, service, operator id), or for a rent of `hours`.
-pub struct PriceIn {
-    pub country: String,
-    pub service: String,
-    pub operator: String,
-    pub hours: Option<i64>,
-    pub cost: i64,
-}
-
-/// A validated catalog update (codes normalised: countries upper-case, services lower-case).
-#[derive(Default)]
-pub struct CatalogUpdate {
-    pub countries: Vec<CountryIn>,
-    /// (code, name)
-    pub services: Vec<(String, String)>,
-    /// (service code, sms-activate code), set after the services' upserts.
-    pub service_codes: Vec<(String, String)>,
-    /// (country, id, name)
-    pub operators: Vec<(String, String, String)>,
-    pub prices: Vec<PriceIn>,
-    pub rent_prices: Vec<PriceIn>,
-    /// (country, channel, cost)
-    pub otp_prices: Vec<(String, String, i64)>,
-}
-
-/// Upserts every list given, all or nothing (one D1 batch).
-pub async fn put_catalog(app: &App, update: &CatalogUpdate) -> Result<usize, AppError> {
+/// Checks the update against the catalog's rules (`domain::catalog::check`), then upserts
+/// every list given, all or nothing (one D1 batch).
+pub async fn put_catalog(app: &App, input: &CatalogInput) -> Result<usize, AppError> {
+    let update = &check(input)?;
     let db = app.db()?;
     let mut statements = Vec::new();
     let mut aliases = 0;

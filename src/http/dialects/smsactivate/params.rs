@@ -1,6 +1,7 @@
 //! Parsing a handler request: its parameters (query string, then a form body) into a typed
 //! `Action`. Key checks come first and are the handler's.
 use super::words::Word;
+use crate::domain::catalog::{sms_activate_code_of, RENT_HOURS};
 use crate::domain::money::Money;
 use crate::domain::smsactivate::{Country, RentStatus, Selection, SetStatus};
 
@@ -160,14 +161,9 @@ fn parse_operator(v: Option<&str>) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// A service code: 1 to 16 of `[a-z0-9_]` (case-insensitive on input).
+/// A service code, in the catalog's shape (`sms_activate_code_of`).
 fn parse_service(v: Option<&str>) -> Result<String, Word> {
-    let v = v.ok_or(Word::BadService)?.to_ascii_lowercase();
-    if (1..=16).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        Ok(v)
-    } else {
-        Err(Word::BadService)
-    }
+    v.and_then(sms_activate_code_of).ok_or(Word::BadService)
 }
 
 fn selection(p: &Params) -> Result<Selection, Word> {
@@ -184,14 +180,14 @@ fn parse_max_price(v: Option<&str>) -> Option<Money> {
     v.map(|s| Money::parse_decimal(s).unwrap_or_default())
 }
 
-/// `time` of a rent, in hours: 1 to 8760 (the catalog's bounds); default 4.
+/// `time` of a rent, in hours, within the catalog's `RENT_HOURS`; default 4.
 fn parse_hours(v: Option<&str>) -> Result<i64, Word> {
     match v {
         None => Ok(DEFAULT_RENT_HOURS),
         Some(s) => s
             .parse::<i64>()
             .ok()
-            .filter(|h| (1..=8760).contains(h))
+            .filter(|h| RENT_HOURS.contains(h))
             .ok_or(Word::InvalidTime),
     }
 }
