@@ -4,14 +4,14 @@ use super::App;
 use crate::config::server_key;
 use crate::domain::catalog::check;
 pub use crate::domain::catalog::{
-    CatalogInput, CountryInput, OperatorInput, OtpPriceInput, PriceInput, ServiceInput,
+    CatalogInput, CountryInput, Named, Operator, OperatorInput, OtpPriceInput, Price, PriceInput,
+    RentPrice, ServiceInput,
 };
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::new_id;
 use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::time::rfc3339;
 use crate::store::catalog as store;
-pub use crate::store::catalog::{Named, Operator, PriceRow, RentPriceRow};
 use crate::store::{batch, changes, ConstraintKind, StoreError};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -115,7 +115,7 @@ async fn service_param(app: &App, input: Option<&str>) -> Result<Option<String>,
 }
 
 /// A cached price list and until when it may answer.
-type CachedPrices = (i64, Vec<PriceRow>);
+type CachedPrices = (i64, Vec<Price>);
 
 thread_local! {
     /// Public price lists per query, reused for `PRICES_CACHE_SECS` by this isolate.
@@ -129,7 +129,7 @@ fn forget_prices() {
 
 /// A price list with stock, and whether this isolate's cached copy answered.
 pub struct PriceList {
-    pub rows: Vec<PriceRow>,
+    pub rows: Vec<Price>,
     pub cached: bool,
 }
 
@@ -171,7 +171,7 @@ pub async fn rent_prices(
     service: Option<&str>,
     country: Option<&str>,
     operator: Option<&str>,
-) -> Result<Vec<RentPriceRow>, AppError> {
+) -> Result<Vec<RentPrice>, AppError> {
     let service = service_param(app, service)
         .await?
         .ok_or_else(|| AppError::invalid("query parameter 'service' is required"))?;
@@ -187,7 +187,7 @@ pub async fn rent_prices(
             format!("unknown operator '{op}'"),
         ));
     }
-    let offered = |r: &RentPriceRow| {
+    let offered = |r: &RentPrice| {
         matching
             .iter()
             .any(|o| o.country == r.country && o.id == r.operator)

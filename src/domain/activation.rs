@@ -141,6 +141,22 @@ pub fn apply(facts: &Facts, command: Command, now_ms: i64) -> Result<Transition,
     }
 }
 
+/// A rent: a number leased to an account for `hours`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rent {
+    pub id: String,
+    pub account_id: String,
+    pub number: String,
+    pub country: String,
+    pub service: String,
+    pub operator: String,
+    pub hours: i64,
+    /// Minor units.
+    pub cost: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

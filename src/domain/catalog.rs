@@ -13,6 +13,46 @@ pub const RENT_HOURS: RangeInclusive<i64> = 1..=8760;
 /// A catalog entry's name: a label of at most this many characters.
 const NAME_MAX: usize = 255;
 
+/// A country or a service: its code and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Named {
+    pub code: String,
+    pub name: String,
+}
+
+/// An operator of a country.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operator {
+    pub country: String,
+    pub id: String,
+    pub name: String,
+}
+
+/// An activation's price for (country, service, operator), with the free numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Price {
+    pub country: String,
+    pub service: String,
+    pub operator: String,
+    pub operator_name: String,
+    /// Minor units.
+    pub cost: i64,
+    pub count: i64,
+}
+
+/// A rent's price for (country, service, operator, hours), with the free numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RentPrice {
+    pub country: String,
+    pub service: String,
+    pub operator: String,
+    pub operator_name: String,
+    pub hours: i64,
+    /// Minor units.
+    pub cost: i64,
+    pub count: i64,
+}
+
 /// A country, as given.
 pub struct CountryInput {
     pub code: String,

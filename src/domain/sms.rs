@@ -153,6 +153,22 @@ pub fn signed_by(signature: &Signature, secret: &[u8], body: &[u8]) -> bool {
     })
 }
 
+/// An SMS a supplier delivered, and where it went (an activation or a rent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundSms {
+    pub id: String,
+    /// The supplier's id for it (a redelivery carries the same).
+    pub sms_id: String,
+    pub sender: String,
+    pub text: String,
+    pub code: Option<String>,
+    pub received_at: String,
+    pub target_kind: Option<String>,
+    pub target_id: Option<String>,
+    /// 1 once forwarded to its target.
+    pub delivered: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
