@@ -2,22 +2,26 @@
 //! of `crate::app`, and renders the answer; none imports `store`, `durable` or another
 //! dialect. Error envelopes are chosen per path in `http::envelope`. A dialect's pure parts
 //! (parsing, rendering) compile natively too, for their unit tests.
-#[cfg(target_arch = "wasm32")]
-pub mod accounts;
-#[cfg(target_arch = "wasm32")]
-pub mod admin;
-#[cfg(target_arch = "wasm32")]
-pub mod callbacks;
-#[cfg(target_arch = "wasm32")]
-pub mod getotp;
-#[cfg(target_arch = "wasm32")]
-pub mod numberotp;
-#[cfg(target_arch = "wasm32")]
-pub mod otpwall;
 pub mod smsactivate;
-#[cfg(target_arch = "wasm32")]
-pub mod twilio_verify;
-#[cfg(target_arch = "wasm32")]
-pub mod webhooks;
-#[cfg(target_arch = "wasm32")]
-pub mod whatotp;
+
+/// The dialects that call operations only (they build for the Worker alone).
+macro_rules! worker_only {
+    ($($name:ident),*) => {
+        $(
+            #[cfg(target_arch = "wasm32")]
+            pub mod $name;
+        )*
+    };
+}
+
+worker_only!(
+    accounts,
+    admin,
+    callbacks,
+    getotp,
+    numberotp,
+    otpwall,
+    twilio_verify,
+    webhooks,
+    whatotp
+);
