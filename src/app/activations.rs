@@ -3,13 +3,13 @@
 use super::catalog::{self, Offer};
 use super::idempotency::{self, Answer, Idem};
 use super::{accounts, App};
+pub use crate::domain::activation::View;
 use crate::domain::activation::{Command, Refusal};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{new_id, AccountId, KeyHash};
 use crate::domain::money::Money;
 use crate::domain::pagination::Page;
 use crate::domain::time::rfc3339;
-pub use crate::durable::activation_object::View;
 use crate::durable::activation_object::{self, Change, Op, Outcome};
 use crate::store::activations::{self as store, NewActivation};
 use crate::store::batch;

@@ -2,11 +2,12 @@
 //! to the activation or rent that holds the number.
 use super::App;
 use crate::config::server_key;
+use crate::domain::activation::SmsEntry;
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::new_id;
 use crate::domain::phone::Phone;
 use crate::domain::sms::{extract_code, is_fresh, parse_signature, signed_by, SignatureError};
-use crate::durable::activation_object::{self, Op, Outcome, SmsEntry};
+use crate::durable::activation_object::{self, Op, Outcome};
 use crate::store::activations::{self as store, NewSms};
 use crate::store::catalog::supplier_keys;
 use worker::console_error;

@@ -141,6 +141,32 @@ pub fn apply(facts: &Facts, command: Command, now_ms: i64) -> Result<Transition,
     }
 }
 
+/// One SMS an activation received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsEntry {
+    /// Our inbound_sms row id (delivery is idempotent on it).
+    pub id: String,
+    pub from: String,
+    pub text: String,
+    pub code: Option<String>,
+    pub received_at: String,
+}
+
+/// The activation as its object holds it (and answers every change with).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct View {
+    pub id: String,
+    pub number: String,
+    pub cost: i64,
+    pub status: Status,
+    pub sms: Vec<SmsEntry>,
+    pub cancel_allowed_at_ms: i64,
+    pub expires_at_ms: i64,
+    /// The activation's sequence number: its transitions so far (0 at purchase).
+    #[serde(default)]
+    pub seq: i64,
+}
+
 /// A rent: a number leased to an account for `hours`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rent {
