@@ -119,17 +119,26 @@ pub async fn all_aliases(db: &D1Database) -> Result<Vec<(String, String)>, Store
 
 // ---- PUT /admin/catalog upserts (validated by the handler) ----
 
+/// `table`'s row keyed by `key` (column `key_col`): inserted, or its `value_col` updated.
+fn upsert_keyed(
+    db: &D1Database,
+    (table, key_col, value_col): (&str, &str, &str),
+    key: &str,
+    value: &str,
+) -> Result<D1PreparedStatement, StoreError> {
+    let sql = format!(
+        "INSERT INTO {table} ({key_col}, {value_col}) VALUES (?1, ?2) ON CONFLICT ({key_col}) \
+         DO UPDATE SET {value_col} = excluded.{value_col}"
+    );
+    stmt(db, &sql, &[text(key), text(value)])
+}
+
 pub fn upsert_country(
     db: &D1Database,
     code: &str,
     name: &str,
 ) -> Result<D1PreparedStatement, StoreError> {
-    stmt(
-        db,
-        "INSERT INTO countries (code, name) VALUES (?1, ?2) ON CONFLICT (code) DO UPDATE SET \
-        name = excluded.name",
-        &[text(code), text(name)],
-    )
+    upsert_keyed(db, ("countries", "code", "name"), code, name)
 }
 
 pub fn upsert_alias(
@@ -137,12 +146,7 @@ pub fn upsert_alias(
     alias: &str,
     country: &str,
 ) -> Result<D1PreparedStatement, StoreError> {
-    stmt(
-        db,
-        "INSERT INTO country_aliases (alias, country) VALUES (?1, ?2) ON CONFLICT (alias) DO \
-        UPDATE SET country = excluded.country",
-        &[text(alias), text(country)],
-    )
+    upsert_keyed(db, ("country_aliases", "alias", "country"), alias, country)
 }
 
 pub fn upsert_service(
@@ -150,12 +154,7 @@ pub fn upsert_service(
     code: &str,
     name: &str,
 ) -> Result<D1PreparedStatement, StoreError> {
-    stmt(
-        db,
-        "INSERT INTO services (code, name) VALUES (?1, ?2) ON CONFLICT (code) DO UPDATE SET \
-        name = excluded.name",
-        &[text(code), text(name)],
-    )
+    upsert_keyed(db, ("services", "code", "name"), code, name)
 }
 
 pub fn upsert_operator(
