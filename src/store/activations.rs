@@ -64,6 +64,43 @@ pub async fn is_offered(
     )?).await
 }
 
+/// A number held by an activation or a rent (`kind`) until `expires_at_ms`.
+struct Lease<'a> {
+    number_id: &'a str,
+    kind: &'a str,
+    object_id: &'a str,
+    expires_at_ms: i64,
+}
+
+/// The charge first (so an empty wallet fails with the balance CHECK before anything else),
+/// then the lease (primary key: nobody else holds the number), a dead rent lease on the
+/// number cleared before it. Returns the charge's transaction id with the statements.
+fn charge_and_lease(
+    db: &D1Database,
+    charge: &Entry<'_>,
+    lease: &Lease<'_>,
+    now_ms: i64,
+) -> Result<(String, Vec<D1PreparedStatement>), StoreError> {
+    let (tx_id, mut statements) = entry_statements(db, charge, now_ms)?;
+    statements.push(stmt(
+        db,
+        "DELETE FROM number_leases WHERE number_id = ?1 AND kind = 'rent' AND expires_at <= ?2",
+        &[text(lease.number_id), int(now_ms)],
+    )?);
+    statements.push(stmt(
+        db,
+        "INSERT INTO number_leases (number_id, kind, object_id, expires_at) VALUES (?1, ?2, ?3, \
+            ?4)",
+        &[
+            text(lease.number_id),
+            text(lease.kind),
+            text(lease.object_id),
+            int(lease.expires_at_ms),
+        ],
+    )?);
+    Ok((tx_id, statements))
+}
+
 pub struct NewActivation<'a> {
     pub id: &'a str,
     pub account_id: &'a str,
@@ -93,18 +130,13 @@ pub fn buy_statements(
         object_id: Some(a.id),
         description: &description,
     };
-    let (_, mut statements) = entry_statements(db, &entry, a.created_at_ms)?;
-    statements.push(stmt(
-        db,
-        "DELETE FROM number_leases WHERE number_id = ?1 AND kind = 'rent' AND expires_at <= ?2",
-        &[text(&c.number_id), int(a.created_at_ms)],
-    )?);
-    statements.push(stmt(
-        db,
-        "INSERT INTO number_leases (number_id, kind, object_id, expires_at) VALUES (?1, \
-            'activation', ?2, ?3)",
-        &[text(&c.number_id), text(a.id), int(a.expires_at_ms)],
-    )?);
+    let lease = Lease {
+        number_id: &c.number_id,
+        kind: "activation",
+        object_id: a.id,
+        expires_at_ms: a.expires_at_ms,
+    };
+    let (_, mut statements) = charge_and_lease(db, &entry, &lease, a.created_at_ms)?;
     statements.push(stmt(
         db,
         "INSERT INTO activations (id, account_id, number_id, number, country, service, operator, \
@@ -316,18 +348,13 @@ pub fn rent_statements(
         object_id: Some(r.id),
         description: &description,
     };
-    let (tx_id, mut statements) = entry_statements(db, &entry, r.now_ms)?;
-    statements.push(stmt(
-        db,
-        "DELETE FROM number_leases WHERE number_id = ?1 AND kind = 'rent' AND expires_at <= ?2",
-        &[text(&o.number_id), int(r.now_ms)],
-    )?);
-    statements.push(stmt(
-        db,
-        "INSERT INTO number_leases (number_id, kind, object_id, expires_at) VALUES (?1, 'rent', \
-            ?2, ?3)",
-        &[text(&o.number_id), text(r.id), int(r.expires_at_ms)],
-    )?);
+    let lease = Lease {
+        number_id: &o.number_id,
+        kind: "rent",
+        object_id: r.id,
+        expires_at_ms: r.expires_at_ms,
+    };
+    let (tx_id, mut statements) = charge_and_lease(db, &entry, &lease, r.now_ms)?;
     statements.push(stmt(
         db,
         "INSERT INTO rents (id, account_id, number_id, number, country, service, operator, hours, \
