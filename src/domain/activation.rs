@@ -1,4 +1,4 @@
-//! The activation state machine (SPEC "Activation rules"). Pure: the Durable Object feeds it
+//! The activation state machine. Pure: the Durable Object feeds it
 //! the stored state, a command and the clock, and persists what it returns.
 //!
 //! ```text
@@ -32,7 +32,7 @@ impl Status {
         }
     }
 
-    /// The webhook event that reports reaching this state (SPEC "Outbound webhooks").
+    /// The webhook event that reports reaching this state.
     pub fn event_type(self) -> Option<&'static str> {
         match self {
             Status::Waiting => None,
