@@ -3,13 +3,13 @@
 use super::catalog::{self, Offer};
 use super::idempotency::{self, Answer, Idem};
 use super::{accounts, App};
+pub use crate::domain::activation::View;
 use crate::domain::activation::{Command, Refusal};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{new_id, AccountId, KeyHash};
 use crate::domain::money::Money;
 use crate::domain::pagination::Page;
 use crate::domain::time::rfc3339;
-pub use crate::durable::activation_object::View;
 use crate::durable::activation_object::{self, Change, Op, Outcome};
 use crate::store::activations::{self as store, NewActivation};
 use crate::store::batch;
@@ -104,16 +104,7 @@ pub async fn buy(
                 .await?)
             },
             |candidate| async move {
-                if let Some(max) = order.max_price {
-                    if candidate.cost > max.minor() {
-                        let m = format!(
-                            "the cheapest available number costs {}, above max_price {}",
-                            Money::from_minor(candidate.cost),
-                            max
-                        );
-                        return Err(AppError::new(Code::PriceAboveMax, m));
-                    }
-                }
+                within_max_price(candidate.cost, order.max_price)?;
                 let bought = Bought {
                     activation_id: new_id("act")?,
                     number: candidate.number.clone(),
@@ -155,6 +146,21 @@ pub async fn buy(
         Ok(bought)
     })
     .await
+}
+
+/// A number costing `cost` (minor units) may be bought under `max_price`, if one is set.
+fn within_max_price(cost: i64, max_price: Option<Money>) -> Result<(), AppError> {
+    match max_price {
+        Some(max) if cost > max.minor() => {
+            let m = format!(
+                "the cheapest available number costs {}, above max_price {}",
+                Money::from_minor(cost),
+                max
+            );
+            Err(AppError::new(Code::PriceAboveMax, m))
+        }
+        _ => Ok(()),
+    }
 }
 
 pub(super) fn no_numbers(offer: &Offer, what: &str) -> AppError {

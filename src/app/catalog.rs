@@ -2,12 +2,16 @@
 //! suppliers; price lists with stock, cached per isolate for `PRICES_CACHE_SECS`.
 use super::App;
 use crate::config::server_key;
+use crate::domain::catalog::check;
+pub use crate::domain::catalog::{
+    CatalogInput, CountryInput, Named, Operator, OperatorInput, OtpPriceInput, Price, PriceInput,
+    RentPrice, ServiceInput,
+};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::new_id;
 use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::time::rfc3339;
 use crate::store::catalog as store;
-pub use crate::store::catalog::{Named, Operator, PriceRow, RentPriceRow};
 use crate::store::{batch, changes, ConstraintKind, StoreError};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -111,7 +115,7 @@ async fn service_param(app: &App, input: Option<&str>) -> Result<Option<String>,
 }
 
 /// A cached price list and until when it may answer.
-type CachedPrices = (i64, Vec<PriceRow>);
+type CachedPrices = (i64, Vec<Price>);
 
 thread_local! {
     /// Public price lists per query, reused for `PRICES_CACHE_SECS` by this isolate.
@@ -125,7 +129,7 @@ fn forget_prices() {
 
 /// A price list with stock, and whether this isolate's cached copy answered.
 pub struct PriceList {
-    pub rows: Vec<PriceRow>,
+    pub rows: Vec<Price>,
     pub cached: bool,
 }
 
@@ -167,7 +171,7 @@ pub async fn rent_prices(
     service: Option<&str>,
     country: Option<&str>,
     operator: Option<&str>,
-) -> Result<Vec<RentPriceRow>, AppError> {
+) -> Result<Vec<RentPrice>, AppError> {
     let service = service_param(app, service)
         .await?
         .ok_or_else(|| AppError::invalid("query parameter 'service' is required"))?;
@@ -183,7 +187,7 @@ pub async fn rent_prices(
             format!("unknown operator '{op}'"),
         ));
     }
-    let offered = |r: &RentPriceRow| {
+    let offered = |r: &RentPrice| {
         matching
             .iter()
             .any(|o| o.country == r.country && o.id == r.operator)
@@ -191,41 +195,10 @@ pub async fn rent_prices(
     Ok(rows.into_iter().filter(offered).collect())
 }
 
-pub struct CountryIn {
-    pub code: String,
-    pub name: String,
-    pub aliases: Vec<String>,
-    /// sms-activate's number for it; `None` keeps the stored one.
-    pub sms_activate_id: Option<i64>,
-}
-
-/// A price for (country, service, operator id), or for a rent of `hours`.
-pub struct PriceIn {
-    pub country: String,
-    pub service: String,
-    pub operator: String,
-    pub hours: Option<i64>,
-    pub cost: i64,
-}
-
-/// A validated catalog update (codes normalised: countries upper-case, services lower-case).
-#[derive(Default)]
-pub struct CatalogUpdate {
-    pub countries: Vec<CountryIn>,
-    /// (code, name)
-    pub services: Vec<(String, String)>,
-    /// (service code, sms-activate code), set after the services' upserts.
-    pub service_codes: Vec<(String, String)>,
-    /// (country, id, name)
-    pub operators: Vec<(String, String, String)>,
-    pub prices: Vec<PriceIn>,
-    pub rent_prices: Vec<PriceIn>,
-    /// (country, channel, cost)
-    pub otp_prices: Vec<(String, String, i64)>,
-}
-
-/// Upserts every list given, all or nothing (one D1 batch).
-pub async fn put_catalog(app: &App, update: &CatalogUpdate) -> Result<usize, AppError> {
+/// Checks the update against the catalog's rules (`domain::catalog::check`), then upserts
+/// every list given, all or nothing (one D1 batch).
+pub async fn put_catalog(app: &App, input: &CatalogInput) -> Result<usize, AppError> {
+    let update = &check(input)?;
     let db = app.db()?;
     let mut statements = Vec::new();
     let mut aliases = 0;

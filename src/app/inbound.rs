@@ -2,14 +2,15 @@
 //! to the activation or rent that holds the number.
 use super::App;
 use crate::config::server_key;
+use crate::domain::activation::SmsEntry;
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::new_id;
 use crate::domain::phone::Phone;
 use crate::domain::sms::{extract_code, is_fresh, parse_signature, signed_by, SignatureError};
-use crate::durable::activation_object::{self, Op, Outcome, SmsEntry};
+use crate::durable::activation_object::{self, Op, Outcome};
 use crate::store::activations::{self as store, NewSms};
 use crate::store::catalog::supplier_keys;
-use worker::console_error;
+use worker::{console_error, D1Database};
 
 /// What vouches for an inbound SMS: the `X-Signature` header over the raw body, and the
 /// supplier the request names (if it does).
@@ -36,14 +37,8 @@ pub struct Received {
     pub code: Option<String>,
 }
 
-/// Checks the signature on the raw body BEFORE anything is parsed (`parse` runs only for a
-/// verified request) or stored. A redelivery answers `duplicate` and is forwarded again only
-/// if its activation never acknowledged it.
-pub async fn receive(
-    app: &App,
-    signed: Signed<'_>,
-    parse: impl FnOnce() -> Result<IncomingSms, AppError>,
-) -> Result<Received, AppError> {
+/// The supplier whose secret signed the raw body, within the clock's tolerance.
+async fn signer(app: &App, db: &D1Database, signed: &Signed<'_>) -> Result<String, AppError> {
     let bad = |e: SignatureError| AppError::new(Code::InvalidSignature, e.to_string());
     let header = signed
         .signature
@@ -52,18 +47,29 @@ pub async fn receive(
     if !is_fresh(&signature, app.now_ms) {
         return Err(bad(SignatureError::Stale));
     }
-    let db = app.db()?;
     let server_key = server_key(&app.env)?;
-    let suppliers = supplier_keys(&db, signed.supplier_id).await?;
+    let suppliers = supplier_keys(db, signed.supplier_id).await?;
     let supplier = suppliers
         .iter()
         .find(|s| signed_by(&signature, s.secret(&server_key).as_bytes(), signed.body))
         .ok_or_else(|| bad(SignatureError::Mismatch))?;
+    Ok(supplier.id.clone())
+}
 
+/// Checks the signature on the raw body BEFORE anything is parsed (`parse` runs only for a
+/// verified request) or stored. A redelivery answers `duplicate` and is forwarded again only
+/// if its activation never acknowledged it.
+pub async fn receive(
+    app: &App,
+    signed: Signed<'_>,
+    parse: impl FnOnce() -> Result<IncomingSms, AppError>,
+) -> Result<Received, AppError> {
+    let db = app.db()?;
+    let supplier_id = signer(app, &db, &signed).await?;
     let sms = parse()?;
     let holder = store::holder(&db, sms.number.e164(), app.now_ms).await?;
     if let Some(owner) = holder.as_ref().and_then(|h| h.supplier_id.as_deref()) {
-        if owner != supplier.id {
+        if owner != supplier_id {
             return Err(AppError::of(Code::SupplierNotAllowed));
         }
     }
@@ -74,7 +80,7 @@ pub async fn receive(
     let row_id = new_id("sms")?;
     let new = NewSms {
         id: &row_id,
-        supplier_id: &supplier.id,
+        supplier_id: &supplier_id,
         sms_id: &sms.sms_id,
         number: sms.number.e164(),
         sender: sms.from.trim(),
@@ -86,7 +92,7 @@ pub async fn receive(
         now_ms: app.now_ms,
     };
     let inserted = store::insert_sms(&db, &new).await?;
-    let row = store::sms_by_supplier_id(&db, &supplier.id, &sms.sms_id).await?;
+    let row = store::sms_by_supplier_id(&db, &supplier_id, &sms.sms_id).await?;
     let row = row.ok_or_else(|| AppError::internal("inbound SMS row missing after insert"))?;
     if let (Some("activation"), Some(activation_id), 0) = (
         row.target_kind.as_deref(),
@@ -114,7 +120,7 @@ pub async fn receive(
             console_error!("rent {rent_id}: {}", e.message);
         }
     }
-    let matched = store::sms_by_supplier_id(&db, &supplier.id, &sms.sms_id)
+    let matched = store::sms_by_supplier_id(&db, &supplier_id, &sms.sms_id)
         .await?
         .and_then(|r| r.target_kind);
     Ok(Received {

@@ -3,13 +3,14 @@ use super::activations::{no_numbers, take_a_free_number, Took};
 use super::catalog;
 use super::idempotency::{self, Answer, Idem};
 use super::App;
+use crate::domain::activation::Rent;
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{new_id, AccountId};
 use crate::domain::money::Money;
 use crate::domain::pagination::Page;
+use crate::domain::sms::InboundSms;
 use crate::durable::watch;
 use crate::store::activations::{self as store, NewRent};
-pub use crate::store::activations::{RentRow, SmsRow};
 use crate::store::batch;
 use crate::store::dashboard as lists;
 use crate::store::wallet::{balance_after_of, balance_after_statement};
@@ -110,8 +111,8 @@ pub async fn rent(
 
 /// A rent of the account and every SMS its number received.
 pub struct RentView {
-    pub rent: RentRow,
-    pub sms: Vec<SmsRow>,
+    pub rent: Rent,
+    pub sms: Vec<InboundSms>,
     pub active: bool,
 }
 

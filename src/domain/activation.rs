@@ -1,4 +1,4 @@
-//! The activation state machine (SPEC "Activation rules"). Pure: the Durable Object feeds it
+//! The activation state machine. Pure: the Durable Object feeds it
 //! the stored state, a command and the clock, and persists what it returns.
 //!
 //! ```text
@@ -32,7 +32,7 @@ impl Status {
         }
     }
 
-    /// The webhook event that reports reaching this state (SPEC "Outbound webhooks").
+    /// The webhook event that reports reaching this state.
     pub fn event_type(self) -> Option<&'static str> {
         match self {
             Status::Waiting => None,
@@ -139,6 +139,48 @@ pub fn apply(facts: &Facts, command: Command, now_ms: i64) -> Result<Transition,
             status: facts.status,
         }),
     }
+}
+
+/// One SMS an activation received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsEntry {
+    /// Our inbound_sms row id (delivery is idempotent on it).
+    pub id: String,
+    pub from: String,
+    pub text: String,
+    pub code: Option<String>,
+    pub received_at: String,
+}
+
+/// The activation as its object holds it (and answers every change with).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct View {
+    pub id: String,
+    pub number: String,
+    pub cost: i64,
+    pub status: Status,
+    pub sms: Vec<SmsEntry>,
+    pub cancel_allowed_at_ms: i64,
+    pub expires_at_ms: i64,
+    /// The activation's sequence number: its transitions so far (0 at purchase).
+    #[serde(default)]
+    pub seq: i64,
+}
+
+/// A rent: a number leased to an account for `hours`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rent {
+    pub id: String,
+    pub account_id: String,
+    pub number: String,
+    pub country: String,
+    pub service: String,
+    pub operator: String,
+    pub hours: i64,
+    /// Minor units.
+    pub cost: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
 }
 
 #[cfg(test)]

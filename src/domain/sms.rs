@@ -71,7 +71,7 @@ pub fn extract_code(text: &str) -> Option<String> {
         .map(|c| c.digits.clone())
 }
 
-/// Seconds a signed webhook may be older or newer than our clock (SPEC: 300 s).
+/// Seconds a signed webhook may be older or newer than our clock.
 pub const SIGNATURE_TOLERANCE_SECS: i64 = 300;
 
 /// A parsed `X-Signature: t=<unix seconds>,v1=<hex>` header (several `v1` are allowed, so
@@ -151,6 +151,22 @@ pub fn signed_by(signature: &Signature, secret: &[u8], body: &[u8]) -> bool {
     signature.macs.iter().fold(false, |ok, mac| {
         ok | crate::domain::crypto::constant_time_eq(mac, &expected)
     })
+}
+
+/// An SMS a supplier delivered, and where it went (an activation or a rent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundSms {
+    pub id: String,
+    /// The supplier's id for it (a redelivery carries the same).
+    pub sms_id: String,
+    pub sender: String,
+    pub text: String,
+    pub code: Option<String>,
+    pub received_at: String,
+    pub target_kind: Option<String>,
+    pub target_id: Option<String>,
+    /// 1 once forwarded to its target.
+    pub delivered: i64,
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 use super::signal::{wait_for, Waiters};
 use super::webhook_dispatcher;
 use crate::clock::now_ms;
-use crate::domain::activation::{apply, is_due, Command, Facts, Refusal, Status};
+use crate::domain::activation::{apply, is_due, Command, Facts, Refusal, SmsEntry, Status, View};
 use crate::domain::error::AppError;
 use crate::domain::events;
 use crate::domain::live::{self, Kind, Replay};
@@ -24,16 +24,6 @@ const STATE_KEY: &str = "state";
 /// SMS kept in the object's state (the newest; all stay in D1's inbound_sms). Bounds the
 /// stored value, which the storage API limits in size.
 const MAX_SMS_KEPT: usize = 20;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SmsEntry {
-    /// Our inbound_sms row id (delivery is idempotent on it).
-    pub id: String,
-    pub from: String,
-    pub text: String,
-    pub code: Option<String>,
-    pub received_at: String,
-}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Stored {
@@ -143,21 +133,6 @@ pub struct Change {
 struct Call {
     id: String,
     op: Op,
-}
-
-/// The activation as the object holds it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct View {
-    pub id: String,
-    pub number: String,
-    pub cost: i64,
-    pub status: Status,
-    pub sms: Vec<SmsEntry>,
-    pub cancel_allowed_at_ms: i64,
-    pub expires_at_ms: i64,
-    /// The activation's sequence number: its transitions so far (0 at purchase).
-    #[serde(default)]
-    pub seq: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

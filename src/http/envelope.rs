@@ -79,7 +79,7 @@ impl Envelope for SmsActivate {
     }
 
     fn error(&self, e: &AppError, _cx: &ErrorContext<'_>) -> Reply {
-        use crate::domain::smsactivate::{word_for, Word};
+        use crate::http::dialects::smsactivate::words::{word_for, Word};
         let (code, text) = match e.code {
             Code::RateLimited => (429, "TOO_MANY_REQUESTS".to_owned()),
             Code::MethodNotAllowed | Code::RouteNotFound => {

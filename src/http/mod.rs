@@ -12,7 +12,6 @@ pub mod routes;
 
 #[cfg(target_arch = "wasm32")]
 mod auth;
-#[cfg(target_arch = "wasm32")]
 mod dialects;
 /// Natively, the dialects' pure wire formats only (for `envelope` and their unit tests).
 #[cfg(not(target_arch = "wasm32"))]

@@ -2,9 +2,11 @@
 use super::accounts::LIVE_KEY_ACCOUNT;
 use super::catalog::free_for_service;
 use super::{
-    all, batch, exists, first, int, opt_int, opt_text, run, stmt, text, webhooks, ConstraintKind,
-    StoreError,
+    all_as, batch, exists, first, first_as, int, opt_int, opt_text, run, stmt, text, webhooks,
+    ConstraintKind, StoreError,
 };
+use crate::domain::activation::Rent;
+use crate::domain::sms::InboundSms;
 use crate::store::wallet::{entry_statements, Entry, Kind};
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
@@ -62,6 +64,43 @@ pub async fn is_offered(
     )?).await
 }
 
+/// A number held by an activation or a rent (`kind`) until `expires_at_ms`.
+struct Lease<'a> {
+    number_id: &'a str,
+    kind: &'a str,
+    object_id: &'a str,
+    expires_at_ms: i64,
+}
+
+/// The charge first (so an empty wallet fails with the balance CHECK before anything else),
+/// then the lease (primary key: nobody else holds the number), a dead rent lease on the
+/// number cleared before it. Returns the charge's transaction id with the statements.
+fn charge_and_lease(
+    db: &D1Database,
+    charge: &Entry<'_>,
+    lease: &Lease<'_>,
+    now_ms: i64,
+) -> Result<(String, Vec<D1PreparedStatement>), StoreError> {
+    let (tx_id, mut statements) = entry_statements(db, charge, now_ms)?;
+    statements.push(stmt(
+        db,
+        "DELETE FROM number_leases WHERE number_id = ?1 AND kind = 'rent' AND expires_at <= ?2",
+        &[text(lease.number_id), int(now_ms)],
+    )?);
+    statements.push(stmt(
+        db,
+        "INSERT INTO number_leases (number_id, kind, object_id, expires_at) VALUES (?1, ?2, ?3, \
+            ?4)",
+        &[
+            text(lease.number_id),
+            text(lease.kind),
+            text(lease.object_id),
+            int(lease.expires_at_ms),
+        ],
+    )?);
+    Ok((tx_id, statements))
+}
+
 pub struct NewActivation<'a> {
     pub id: &'a str,
     pub account_id: &'a str,
@@ -91,18 +130,13 @@ pub fn buy_statements(
         object_id: Some(a.id),
         description: &description,
     };
-    let (_, mut statements) = entry_statements(db, &entry, a.created_at_ms)?;
-    statements.push(stmt(
-        db,
-        "DELETE FROM number_leases WHERE number_id = ?1 AND kind = 'rent' AND expires_at <= ?2",
-        &[text(&c.number_id), int(a.created_at_ms)],
-    )?);
-    statements.push(stmt(
-        db,
-        "INSERT INTO number_leases (number_id, kind, object_id, expires_at) VALUES (?1, \
-            'activation', ?2, ?3)",
-        &[text(&c.number_id), text(a.id), int(a.expires_at_ms)],
-    )?);
+    let lease = Lease {
+        number_id: &c.number_id,
+        kind: "activation",
+        object_id: a.id,
+        expires_at_ms: a.expires_at_ms,
+    };
+    let (_, mut statements) = charge_and_lease(db, &entry, &lease, a.created_at_ms)?;
     statements.push(stmt(
         db,
         "INSERT INTO activations (id, account_id, number_id, number, country, service, operator, \
@@ -314,18 +348,13 @@ pub fn rent_statements(
         object_id: Some(r.id),
         description: &description,
     };
-    let (tx_id, mut statements) = entry_statements(db, &entry, r.now_ms)?;
-    statements.push(stmt(
-        db,
-        "DELETE FROM number_leases WHERE number_id = ?1 AND kind = 'rent' AND expires_at <= ?2",
-        &[text(&o.number_id), int(r.now_ms)],
-    )?);
-    statements.push(stmt(
-        db,
-        "INSERT INTO number_leases (number_id, kind, object_id, expires_at) VALUES (?1, 'rent', \
-            ?2, ?3)",
-        &[text(&o.number_id), text(r.id), int(r.expires_at_ms)],
-    )?);
+    let lease = Lease {
+        number_id: &o.number_id,
+        kind: "rent",
+        object_id: r.id,
+        expires_at_ms: r.expires_at_ms,
+    };
+    let (tx_id, mut statements) = charge_and_lease(db, &entry, &lease, r.now_ms)?;
     statements.push(stmt(
         db,
         "INSERT INTO rents (id, account_id, number_id, number, country, service, operator, hours, \
@@ -349,21 +378,38 @@ pub fn rent_statements(
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct RentRow {
-    pub id: String,
-    pub account_id: String,
-    pub number: String,
-    pub country: String,
-    pub service: String,
-    pub operator: String,
-    pub hours: i64,
-    pub cost: i64,
-    pub created_at: i64,
-    pub expires_at: i64,
+struct RentLine {
+    id: String,
+    account_id: String,
+    number: String,
+    country: String,
+    service: String,
+    operator: String,
+    hours: i64,
+    cost: i64,
+    created_at: i64,
+    expires_at: i64,
 }
 
-pub async fn rent(db: &D1Database, id: &str) -> Result<Option<RentRow>, StoreError> {
-    first(stmt(
+impl From<RentLine> for Rent {
+    fn from(r: RentLine) -> Rent {
+        Rent {
+            id: r.id,
+            account_id: r.account_id,
+            number: r.number,
+            country: r.country,
+            service: r.service,
+            operator: r.operator,
+            hours: r.hours,
+            cost: r.cost,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+        }
+    }
+}
+
+pub async fn rent(db: &D1Database, id: &str) -> Result<Option<Rent>, StoreError> {
+    first_as::<RentLine, _>(stmt(
         db,
         "SELECT id, account_id, number, country, service, operator, hours, cost, created_at, \
             expires_at FROM rents WHERE id = ?1",
@@ -440,16 +486,32 @@ pub async fn insert_sms(db: &D1Database, s: &NewSms<'_>) -> Result<bool, StoreEr
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct SmsRow {
-    pub id: String,
-    pub sms_id: String,
-    pub sender: String,
-    pub text: String,
-    pub code: Option<String>,
-    pub received_at: String,
-    pub target_kind: Option<String>,
-    pub target_id: Option<String>,
-    pub delivered: i64,
+struct SmsLine {
+    id: String,
+    sms_id: String,
+    sender: String,
+    text: String,
+    code: Option<String>,
+    received_at: String,
+    target_kind: Option<String>,
+    target_id: Option<String>,
+    delivered: i64,
+}
+
+impl From<SmsLine> for InboundSms {
+    fn from(r: SmsLine) -> InboundSms {
+        InboundSms {
+            id: r.id,
+            sms_id: r.sms_id,
+            sender: r.sender,
+            text: r.text,
+            code: r.code,
+            received_at: r.received_at,
+            target_kind: r.target_kind,
+            target_id: r.target_id,
+            delivered: r.delivered,
+        }
+    }
 }
 
 const SMS_COLUMNS: &str =
@@ -459,8 +521,8 @@ pub async fn sms_by_supplier_id(
     db: &D1Database,
     supplier_id: &str,
     sms_id: &str,
-) -> Result<Option<SmsRow>, StoreError> {
-    first(stmt(
+) -> Result<Option<InboundSms>, StoreError> {
+    first_as::<SmsLine, _>(stmt(
         db,
         &format!("SELECT {SMS_COLUMNS} FROM inbound_sms WHERE supplier_id = ?1 AND sms_id = ?2"),
         &[text(supplier_id), text(sms_id)],
@@ -480,8 +542,8 @@ pub async fn mark_sms(db: &D1Database, id: &str, delivered: bool) -> Result<(), 
     Ok(())
 }
 
-pub async fn rent_sms(db: &D1Database, rent_id: &str) -> Result<Vec<SmsRow>, StoreError> {
-    all(stmt(
+pub async fn rent_sms(db: &D1Database, rent_id: &str) -> Result<Vec<InboundSms>, StoreError> {
+    all_as::<SmsLine, _>(stmt(
         db,
         &format!(
             "SELECT {SMS_COLUMNS} FROM inbound_sms WHERE target_kind = 'rent' AND target_id = \

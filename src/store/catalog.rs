@@ -1,6 +1,7 @@
 //! Catalog (countries, services, operators, prices) and number inventory in D1.
 use super::StoreError;
-use super::{all, exists, first, int, opt_text, stmt, text};
+use super::{all, all_as, exists, first, int, opt_text, stmt, text};
+use crate::domain::catalog::{Named, Operator, Price, RentPrice};
 use crate::domain::crypto::{derived_key, to_hex};
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
@@ -17,13 +18,22 @@ pub fn free_for_service(svc: &str, now: &str) -> String {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct Named {
-    pub code: String,
-    pub name: String,
+struct NamedRow {
+    code: String,
+    name: String,
+}
+
+impl From<NamedRow> for Named {
+    fn from(r: NamedRow) -> Named {
+        Named {
+            code: r.code,
+            name: r.name,
+        }
+    }
 }
 
 pub async fn countries(db: &D1Database) -> Result<Vec<Named>, StoreError> {
-    all(stmt(
+    all_as::<NamedRow, _>(stmt(
         db,
         "SELECT code, name FROM countries ORDER BY code",
         &[],
@@ -32,7 +42,7 @@ pub async fn countries(db: &D1Database) -> Result<Vec<Named>, StoreError> {
 }
 
 pub async fn services(db: &D1Database) -> Result<Vec<Named>, StoreError> {
-    all(stmt(
+    all_as::<NamedRow, _>(stmt(
         db,
         "SELECT code, name FROM services ORDER BY code",
         &[],
@@ -72,10 +82,20 @@ pub async fn resolve_service(db: &D1Database, input: &str) -> Result<Option<Stri
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct Operator {
-    pub country: String,
-    pub id: String,
-    pub name: String,
+struct OperatorRow {
+    country: String,
+    id: String,
+    name: String,
+}
+
+impl From<OperatorRow> for Operator {
+    fn from(r: OperatorRow) -> Operator {
+        Operator {
+            country: r.country,
+            id: r.id,
+            name: r.name,
+        }
+    }
 }
 
 /// The operators of one country, or of all.
@@ -84,7 +104,7 @@ pub async fn operators(
     country: Option<&str>,
 ) -> Result<Vec<Operator>, StoreError> {
     let sql = "SELECT country, id, name FROM operators WHERE ?1 IS NULL OR country = ?1";
-    all(stmt(db, sql, &[opt_text(country)])?).await
+    all_as::<OperatorRow, _>(stmt(db, sql, &[opt_text(country)])?).await
 }
 
 pub async fn all_aliases(db: &D1Database) -> Result<Vec<(String, String)>, StoreError> {
@@ -99,17 +119,26 @@ pub async fn all_aliases(db: &D1Database) -> Result<Vec<(String, String)>, Store
 
 // ---- PUT /admin/catalog upserts (validated by the handler) ----
 
+/// `table`'s row keyed by `key` (column `key_col`): inserted, or its `value_col` updated.
+fn upsert_keyed(
+    db: &D1Database,
+    (table, key_col, value_col): (&str, &str, &str),
+    key: &str,
+    value: &str,
+) -> Result<D1PreparedStatement, StoreError> {
+    let sql = format!(
+        "INSERT INTO {table} ({key_col}, {value_col}) VALUES (?1, ?2) ON CONFLICT ({key_col}) \
+         DO UPDATE SET {value_col} = excluded.{value_col}"
+    );
+    stmt(db, &sql, &[text(key), text(value)])
+}
+
 pub fn upsert_country(
     db: &D1Database,
     code: &str,
     name: &str,
 ) -> Result<D1PreparedStatement, StoreError> {
-    stmt(
-        db,
-        "INSERT INTO countries (code, name) VALUES (?1, ?2) ON CONFLICT (code) DO UPDATE SET \
-        name = excluded.name",
-        &[text(code), text(name)],
-    )
+    upsert_keyed(db, ("countries", "code", "name"), code, name)
 }
 
 pub fn upsert_alias(
@@ -117,12 +146,7 @@ pub fn upsert_alias(
     alias: &str,
     country: &str,
 ) -> Result<D1PreparedStatement, StoreError> {
-    stmt(
-        db,
-        "INSERT INTO country_aliases (alias, country) VALUES (?1, ?2) ON CONFLICT (alias) DO \
-        UPDATE SET country = excluded.country",
-        &[text(alias), text(country)],
-    )
+    upsert_keyed(db, ("country_aliases", "alias", "country"), alias, country)
 }
 
 pub fn upsert_service(
@@ -130,12 +154,7 @@ pub fn upsert_service(
     code: &str,
     name: &str,
 ) -> Result<D1PreparedStatement, StoreError> {
-    stmt(
-        db,
-        "INSERT INTO services (code, name) VALUES (?1, ?2) ON CONFLICT (code) DO UPDATE SET \
-        name = excluded.name",
-        &[text(code), text(name)],
-    )
+    upsert_keyed(db, ("services", "code", "name"), code, name)
 }
 
 pub fn upsert_operator(
@@ -201,13 +220,26 @@ pub fn upsert_otp_price(
 // ---- price lists with stock ----
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct PriceRow {
-    pub country: String,
-    pub service: String,
-    pub operator: String,
-    pub operator_name: String,
-    pub cost: i64,
-    pub count: i64,
+struct PriceLine {
+    country: String,
+    service: String,
+    operator: String,
+    operator_name: String,
+    cost: i64,
+    count: i64,
+}
+
+impl From<PriceLine> for Price {
+    fn from(r: PriceLine) -> Price {
+        Price {
+            country: r.country,
+            service: r.service,
+            operator: r.operator,
+            operator_name: r.operator_name,
+            cost: r.cost,
+            count: r.count,
+        }
+    }
 }
 
 pub async fn prices(
@@ -215,7 +247,7 @@ pub async fn prices(
     service: Option<&str>,
     country: Option<&str>,
     now_ms: i64,
-) -> Result<Vec<PriceRow>, StoreError> {
+) -> Result<Vec<Price>, StoreError> {
     let sql = format!(
         "SELECT p.country, p.service, p.operator, o.name AS operator_name, p.cost, \
            (SELECT COUNT(*) FROM numbers n WHERE n.country = p.country AND n.operator = p.operator \
@@ -225,7 +257,7 @@ pub async fn prices(
          ORDER BY p.country, p.service, p.operator",
         free = free_for_service("p.service", "?3")
     );
-    all(stmt(
+    all_as::<PriceLine, _>(stmt(
         db,
         &sql,
         &[opt_text(service), opt_text(country), int(now_ms)],
@@ -234,14 +266,28 @@ pub async fn prices(
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct RentPriceRow {
-    pub country: String,
-    pub service: String,
-    pub operator: String,
-    pub operator_name: String,
-    pub hours: i64,
-    pub cost: i64,
-    pub count: i64,
+struct RentPriceLine {
+    country: String,
+    service: String,
+    operator: String,
+    operator_name: String,
+    hours: i64,
+    cost: i64,
+    count: i64,
+}
+
+impl From<RentPriceLine> for RentPrice {
+    fn from(r: RentPriceLine) -> RentPrice {
+        RentPrice {
+            country: r.country,
+            service: r.service,
+            operator: r.operator,
+            operator_name: r.operator_name,
+            hours: r.hours,
+            cost: r.cost,
+            count: r.count,
+        }
+    }
 }
 
 pub async fn rent_prices(
@@ -250,7 +296,7 @@ pub async fn rent_prices(
     country: Option<&str>,
     operator: Option<&str>,
     now_ms: i64,
-) -> Result<Vec<RentPriceRow>, StoreError> {
+) -> Result<Vec<RentPrice>, StoreError> {
     let sql = format!(
         "SELECT r.country, r.service, r.operator, o.name AS operator_name, r.hours, r.cost, \
            (SELECT COUNT(*) FROM numbers n WHERE n.country = r.country AND n.operator = r.operator \
@@ -261,7 +307,7 @@ pub async fn rent_prices(
          ORDER BY r.country, r.operator, r.hours",
         free = free_for_service("r.service", "?3")
     );
-    all(stmt(
+    all_as::<RentPriceLine, _>(stmt(
         db,
         &sql,
         &[

@@ -117,6 +117,24 @@ pub async fn all<T: DeserializeOwned>(
         .map_err(|e| StoreError::other(format!("D1 rows: {e}")))
 }
 
+/// The first row, as a type of the layers above (the columns stay in the store).
+pub async fn first_as<R: DeserializeOwned + Into<T>, T>(
+    statement: D1PreparedStatement,
+) -> Result<Option<T>, StoreError> {
+    Ok(first::<R>(statement).await?.map(Into::into))
+}
+
+/// The rows, as a type of the layers above (the columns stay in the store).
+pub async fn all_as<R: DeserializeOwned + Into<T>, T>(
+    statement: D1PreparedStatement,
+) -> Result<Vec<T>, StoreError> {
+    Ok(all::<R>(statement)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}
+
 /// Whether a query returns any row.
 pub async fn exists(statement: D1PreparedStatement) -> Result<bool, StoreError> {
     Ok(first::<serde_json::Value>(statement).await?.is_some())

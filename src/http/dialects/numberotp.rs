@@ -6,6 +6,7 @@ use crate::app::{accounts, catalog, wallet};
 use crate::domain::error::AppError;
 use crate::domain::live;
 use crate::domain::money::Money;
+use crate::domain::pagination::Page;
 use crate::domain::time::rfc3339;
 use crate::http::auth;
 use crate::http::server::{saved, Ctx};
@@ -49,16 +50,7 @@ pub async fn transactions(ctx: &Ctx) -> Result<Reply, AppError> {
             })
         })
         .collect();
-    Ok(Reply::ok(json!({
-        "success": true,
-        "data": data,
-        "pagination": {
-            "page": page.page,
-            "limit": page.limit,
-            "total": total,
-            "totalPages": page.total_pages(total),
-        },
-    })))
+    Ok(paged(data, page, total))
 }
 
 /// `GET /api/user/profile`
@@ -271,7 +263,12 @@ pub async fn rent_list(ctx: &Ctx) -> Result<Reply, AppError> {
             })
         })
         .collect();
-    Ok(Reply::ok(json!({
+    Ok(paged(data, page, total))
+}
+
+/// A page of a list, in NumberOTP's envelope.
+fn paged(data: Vec<Value>, page: Page, total: u64) -> Reply {
+    Reply::ok(json!({
         "success": true,
         "data": data,
         "pagination": {
@@ -280,5 +277,5 @@ pub async fn rent_list(ctx: &Ctx) -> Result<Reply, AppError> {
             "total": total,
             "totalPages": page.total_pages(total),
         },
-    })))
+    }))
 }

@@ -1,14 +1,15 @@
 //! Operator routes for the activation side: catalog, number inventory, suppliers.
 use super::Named;
-use crate::app::catalog::{self, CatalogUpdate, NumberIn};
-use crate::domain::error::{AppError, Code};
-use crate::domain::money::Money;
-use crate::domain::otp::known_channel;
+use crate::app::catalog::{
+    self, CatalogInput, CountryInput, NumberIn, OperatorInput, OtpPriceInput, PriceInput,
+    ServiceInput,
+};
+use crate::domain::error::AppError;
 use crate::http::input::label;
 use crate::http::server::Ctx;
 use crate::http::{auth, Reply};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// Bounds per request, so one call stays one reasonable D1 batch.
 const MAX_CATALOG_ROWS: usize = 2000;
@@ -44,7 +45,7 @@ struct PriceIn {
     country: String,
     service: String,
     operator: String,
-    cost: serde_json::Value,
+    cost: Value,
 }
 
 #[derive(Deserialize)]
@@ -53,14 +54,14 @@ struct RentPriceIn {
     service: String,
     operator: String,
     hours: u32,
-    cost: serde_json::Value,
+    cost: Value,
 }
 
 #[derive(Deserialize)]
 struct OtpPriceIn {
     country: String,
     channel: String,
-    cost: serde_json::Value,
+    cost: Value,
 }
 
 #[derive(Deserialize)]
@@ -79,66 +80,55 @@ struct CatalogIn {
     otp_prices: Vec<OtpPriceIn>,
 }
 
-/// ISO 3166-1 alpha-2, upper-cased.
-fn country_code(field: &str, v: &str) -> Result<String, AppError> {
-    let v = v.trim();
-    if v.len() == 2 && v.bytes().all(|b| b.is_ascii_alphabetic()) {
-        Ok(v.to_ascii_uppercase())
-    } else {
-        Err(AppError::invalid(format!(
-            "'{field}' must be a 2-letter ISO 3166-1 country code, got '{v}'"
-        )))
+/// The body as the catalog's input (checked by the operation).
+fn input(body: &CatalogIn) -> CatalogInput {
+    let price = |country: &str, service: &str, operator: &str, hours, cost: &Value| PriceInput {
+        country: country.to_owned(),
+        service: service.to_owned(),
+        operator: operator.to_owned(),
+        hours,
+        cost: cost.clone(),
+    };
+    CatalogInput {
+        countries: (body.countries.iter())
+            .map(|c| CountryInput {
+                code: c.code.clone(),
+                name: c.name.clone(),
+                aliases: c.aliases.clone(),
+                sms_activate_id: c.sms_activate_id,
+            })
+            .collect(),
+        services: (body.services.iter())
+            .map(|s| ServiceInput {
+                code: s.code.clone(),
+                name: s.name.clone(),
+                sms_activate_code: s.sms_activate_code.clone(),
+            })
+            .collect(),
+        operators: (body.operators.iter())
+            .map(|o| OperatorInput {
+                id: o.id.clone(),
+                country: o.country.clone(),
+                name: o.name.clone(),
+            })
+            .collect(),
+        prices: (body.prices.iter())
+            .map(|p| price(&p.country, &p.service, &p.operator, None, &p.cost))
+            .collect(),
+        rent_prices: (body.rent_prices.iter())
+            .map(|p| {
+                let hours = Some(i64::from(p.hours));
+                price(&p.country, &p.service, &p.operator, hours, &p.cost)
+            })
+            .collect(),
+        otp_prices: (body.otp_prices.iter())
+            .map(|p| OtpPriceInput {
+                country: p.country.clone(),
+                channel: p.channel.clone(),
+                cost: p.cost.clone(),
+            })
+            .collect(),
     }
-}
-
-/// Lower-case `[a-z0-9_-]`, 1 to 32 characters (service codes, aliases).
-fn slug(field: &str, v: &str) -> Result<String, AppError> {
-    let v = v.trim().to_ascii_lowercase();
-    if (1..=32).contains(&v.len())
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
-        Ok(v)
-    } else {
-        Err(AppError::invalid(format!(
-            "'{field}' must be 1 to 32 characters of a-z, 0-9, '_' or '-', got '{v}'"
-        )))
-    }
-}
-
-/// An sms-activate country number: 0 to 999999.
-fn sms_activate_id(field: &str, v: i64) -> Result<i64, AppError> {
-    if (0..=999_999).contains(&v) {
-        Ok(v)
-    } else {
-        Err(AppError::invalid(format!(
-            "'{field}' must be 0 to 999999, got {v}"
-        )))
-    }
-}
-
-/// An sms-activate service code: 1 to 16 of `[a-z0-9_]`, lower-cased.
-fn sms_activate_code(field: &str, v: &str) -> Result<String, AppError> {
-    let v = v.trim().to_ascii_lowercase();
-    if (1..=16).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        Ok(v)
-    } else {
-        Err(AppError::invalid(format!(
-            "'{field}' must be 1 to 16 characters of a-z, 0-9 or '_', got '{v}'"
-        )))
-    }
-}
-
-fn cost(field: &str, v: &serde_json::Value) -> Result<i64, AppError> {
-    let m = Money::parse_json(v)
-        .map_err(|e| AppError::new(Code::InvalidAmount, format!("'{field}': {e}")))?;
-    if !m.is_positive() {
-        return Err(AppError::new(
-            Code::InvalidAmount,
-            format!("'{field}' must be greater than 0"),
-        ));
-    }
-    Ok(m.minor())
 }
 
 /// `PUT /admin/catalog`: upserts every list given, all or nothing. Prices name operators
@@ -157,83 +147,7 @@ pub async fn put_catalog(ctx: &Ctx) -> Result<Reply, AppError> {
             "at most {MAX_CATALOG_ROWS} catalog rows per request"
         )));
     }
-    let mut update = CatalogUpdate::default();
-    for (i, c) in body.countries.iter().enumerate() {
-        let code = country_code(&format!("countries[{i}].code"), &c.code)?;
-        let name = label(&format!("countries[{i}].name"), &c.name)?;
-        let aliases = c
-            .aliases
-            .iter()
-            .map(|a| slug(&format!("countries[{i}].aliases"), a))
-            .collect::<Result<Vec<_>, _>>()?;
-        let sa_id = c
-            .sms_activate_id
-            .map(|v| sms_activate_id(&format!("countries[{i}].sms_activate_id"), v))
-            .transpose()?;
-        update.countries.push(catalog::CountryIn {
-            code,
-            name,
-            aliases,
-            sms_activate_id: sa_id,
-        });
-    }
-    for (i, s) in body.services.iter().enumerate() {
-        let code = slug(&format!("services[{i}].code"), &s.code)?;
-        if let Some(v) = &s.sms_activate_code {
-            let sa_code = sms_activate_code(&format!("services[{i}].sms_activate_code"), v)?;
-            update.service_codes.push((code.clone(), sa_code));
-        }
-        update
-            .services
-            .push((code, label(&format!("services[{i}].name"), &s.name)?));
-    }
-    for (i, o) in body.operators.iter().enumerate() {
-        let country = country_code(&format!("operators[{i}].country"), &o.country)?;
-        let id = label(&format!("operators[{i}].id"), &o.id)?;
-        update.operators.push((
-            country,
-            id,
-            label(&format!("operators[{i}].name"), &o.name)?,
-        ));
-    }
-    for (i, p) in body.prices.iter().enumerate() {
-        let f = |n: &str| format!("prices[{i}].{n}");
-        update.prices.push(catalog::PriceIn {
-            country: country_code(&f("country"), &p.country)?,
-            service: slug(&f("service"), &p.service)?,
-            operator: label(&f("operator"), &p.operator)?,
-            hours: None,
-            cost: cost(&f("cost"), &p.cost)?,
-        });
-    }
-    for (i, p) in body.rent_prices.iter().enumerate() {
-        let f = |n: &str| format!("rent_prices[{i}].{n}");
-        if !(1..=8760).contains(&p.hours) {
-            return Err(AppError::invalid(format!(
-                "'{}' must be 1 to 8760",
-                f("hours")
-            )));
-        }
-        update.rent_prices.push(catalog::PriceIn {
-            country: country_code(&f("country"), &p.country)?,
-            service: slug(&f("service"), &p.service)?,
-            operator: label(&f("operator"), &p.operator)?,
-            hours: Some(i64::from(p.hours)),
-            cost: cost(&f("cost"), &p.cost)?,
-        });
-    }
-    for (i, p) in body.otp_prices.iter().enumerate() {
-        let f = |n: &str| format!("otp_prices[{i}].{n}");
-        let channel = known_channel(&p.channel).ok_or_else(|| {
-            let m = format!("'{}' must be sms, whatsapp or voice", f("channel"));
-            AppError::new(Code::InvalidChannel, m)
-        })?;
-        let country = country_code(&f("country"), &p.country)?;
-        update
-            .otp_prices
-            .push((country, channel.to_owned(), cost(&f("cost"), &p.cost)?));
-    }
-    let aliases = catalog::put_catalog(&ctx.app, &update).await?;
+    let aliases = catalog::put_catalog(&ctx.app, &input(&body)).await?;
     Ok(Reply::ok(json!({
         "countries": body.countries.len(),
         "aliases": aliases,

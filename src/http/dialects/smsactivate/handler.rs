@@ -1,18 +1,14 @@
-//! The sms-activate dialect: `GET`/`POST /stubs/handler_api.php?api_key=…&action=…`. The
-//! wire protocol (as the published clients speak it) is parsed and rendered by the pure
-//! `domain::smsactivate`; each action calls one operation of `app::smsactivate`, which maps
+//! The handler: the key, then one operation of `app::smsactivate` per action, which maps
 //! the protocol's ids and codes onto the same operations as the other dialects.
-//!
-//! Protocol errors are answers, not failures: HTTP 200 and the protocol's word (JSON
-//! `{"status":"error","message"}` for rent actions). What the protocol has no word for (a
-//! server-side failure, the rate limit, a wrong method) is rendered by `SmsActivateEnvelope`.
-//! The key (`api_key`, query string or form body) is never logged.
+use super::answers::{self as wire, Wire};
+use super::params::{is_rent_action, parse, Action, Params};
+use super::words::{word_for, Word};
 use crate::app::accounts;
 use crate::app::smsactivate::{self as ops, NotBought, RentSet, SetOutcome};
 use crate::app::wallet;
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::KeyHash;
-use crate::domain::smsactivate::{self as wire, Action, Params, Phase, Wire, Word};
+use crate::domain::smsactivate::Phase;
 use crate::http::server::Ctx;
 use crate::http::Reply;
 
@@ -39,14 +35,14 @@ pub async fn handle(ctx: &Ctx) -> Result<Reply, AppError> {
         Err(e) if e.code == Code::Unauthorized => return Ok(word(Word::BadKey, false)),
         Err(e) => return Err(e),
     };
-    let json_style = params.get("action").is_some_and(wire::is_rent_action);
-    let action = match wire::parse(&params) {
+    let action = match parse(&params) {
         Ok(action) => action,
-        Err(w) => return Ok(word(w, json_style)),
+        Err(w) => return Ok(word(w, params.get("action").is_some_and(is_rent_action))),
     };
+    let json_style = action.json_errors();
     match run(ctx, &account, &hash, &action).await {
         Ok(w) => Ok(reply(w)),
-        Err(e) => match wire::word_for(e.code, json_style) {
+        Err(e) => match word_for(e.code, json_style) {
             Some(w) => Ok(word(w, json_style)),
             None => Err(e),
         },
