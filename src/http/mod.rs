@@ -13,11 +13,6 @@ pub mod routes;
 #[cfg(target_arch = "wasm32")]
 mod auth;
 mod dialects;
-/// Natively, the dialects' pure wire formats only (for `envelope` and their unit tests).
-#[cfg(not(target_arch = "wasm32"))]
-mod dialects {
-    pub mod twilio_verify;
-}
 #[cfg(target_arch = "wasm32")]
 mod head;
 #[cfg(target_arch = "wasm32")]

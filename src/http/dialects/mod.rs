@@ -3,6 +3,7 @@
 //! dialect. Error envelopes are chosen per path in `http::envelope`. A dialect's pure parts
 //! (parsing, rendering) compile natively too, for their unit tests.
 pub mod smsactivate;
+pub mod twilio_verify;
 
 /// The dialects that call operations only (they build for the Worker alone).
 macro_rules! worker_only {
@@ -21,7 +22,6 @@ worker_only!(
     getotp,
     numberotp,
     otpwall,
-    twilio_verify,
     webhooks,
     whatotp
 );
