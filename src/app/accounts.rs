@@ -1,10 +1,11 @@
-//! Accounts and API keys: who is calling, the operator's account and key management.
+//! Accounts: who is calling (by key or session), the operator's accounts, the profile.
+use super::keys::NewKey;
 use super::App;
+use crate::domain::account::require_approved;
 use crate::domain::error::AppError;
 use crate::domain::ids::{AccountId, KeyHash};
-use crate::durable::{api_key, otp_session};
-use crate::store::accounts::{self as store, Revocation};
-pub use crate::store::accounts::{NewKey, Profile};
+use crate::durable::api_key;
+use crate::store::accounts as store;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
@@ -23,16 +24,8 @@ pub async fn authenticate(app: &App, key: &KeyHash) -> Result<AccountId, AppErro
 pub async fn authenticate_payer(app: &App, key: &KeyHash) -> Result<AccountId, AppError> {
     let principal = store::find_by_key_hash(&app.db()?, key.as_str()).await?;
     let principal = principal.ok_or_else(AppError::unauthorized)?;
-    super::customers::require_approved(principal.approved == 1)?;
+    require_approved(principal.approved == 1)?;
     Ok(AccountId(principal.account_id))
-}
-
-/// Tells the objects that answer for a key without D1 that it was revoked, before the
-/// revocation is answered: the key's own object, and each of the account's OTP-session
-/// objects (which keep the keys they have checked in memory).
-pub async fn tell_revoked(app: &App, owner: &store::KeyOwner) -> Result<(), AppError> {
-    api_key::revoke(&app.env, &owner.key_hash).await?;
-    otp_session::revoke_key(&app.env, &owner.account_id, &owner.key_hash).await
 }
 
 thread_local! {
@@ -91,7 +84,7 @@ pub async fn authenticate_payer_near(app: &App, key: &KeyHash) -> Result<Account
         .map(AccountId)
         .ok_or_else(AppError::unauthorized)?;
     remember_owner(key, &account);
-    super::customers::require_approved(answer.approved)?;
+    require_approved(answer.approved)?;
     Ok(account)
 }
 
@@ -180,32 +173,44 @@ pub async fn create_account(app: &App, name: String) -> Result<CreatedAccount, A
         account_id,
         account_sid,
         name,
-        key,
+        key: key.into(),
     })
 }
 
-/// A new key for an existing account (404 when there is none).
-pub async fn create_key(app: &App, account_id: &str) -> Result<NewKey, AppError> {
-    let key = store::create_key(&app.db()?, account_id, app.now_ms).await?;
-    key.ok_or_else(|| AppError::not_found("account"))
+/// An account as its owner sees it, with its wallet.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub approved: bool,
+    pub status: String,
+    pub created_at: String,
+    pub balance: i64,
+    pub currency: String,
+    /// The `AC…` sid (Twilio Verify's username).
+    pub twilio_sid: Option<String>,
 }
 
-/// Revokes a key at once (revoking a revoked key is no error; an unknown key is 404): in D1,
-/// then in the key's Durable Object before answering, so the OTP checks that ask the object
-/// refuse the key from now on. A revocation the object missed is told again by a repeat.
-pub async fn revoke_key(app: &App, key_id: &str) -> Result<(), AppError> {
-    let db = app.db()?;
-    match store::revoke_key(&db, key_id, app.now_ms).await? {
-        Revocation::Revoked | Revocation::AlreadyRevoked => {
-            let owner = store::key_owner(&db, key_id).await?;
-            let owner = owner.ok_or_else(|| AppError::internal("revoked key without a hash"))?;
-            tell_revoked(app, &owner).await
+impl From<store::Profile> for Profile {
+    fn from(p: store::Profile) -> Profile {
+        Profile {
+            id: p.id,
+            name: p.name,
+            email: p.email,
+            approved: p.approved == 1,
+            status: p.status,
+            created_at: p.created_at,
+            balance: p.balance,
+            currency: p.currency,
+            twilio_sid: p.twilio_sid,
         }
-        Revocation::NoSuchKey => Err(AppError::not_found("key")),
     }
 }
 
 pub async fn profile(app: &App, account: &AccountId) -> Result<Profile, AppError> {
     let profile = store::profile(&app.db()?, account.as_str()).await?;
-    profile.ok_or_else(|| AppError::not_found("account"))
+    profile
+        .map(Profile::from)
+        .ok_or_else(|| AppError::not_found("account"))
 }

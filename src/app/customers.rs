@@ -1,11 +1,11 @@
-//! Customers sign themselves up (issue 11): registration, login sessions, password changes,
-//! their own API keys, approval for money moves, and the operator's account list.
+//! Customers sign themselves up: registration, login sessions, password changes, the
+//! approval of accounts and the operator's account list. Their API keys: `keys`.
 //!
 //! The rules live in `domain`: `account` (email, password policy, names, approval mode),
 //! `password` (argon2id), `session` (tokens, lifetimes), `lockout` (failed-login throttle).
-//! SQL lives in `store::logins` and `store::keys`.
+//! SQL lives in `store::logins`.
 use super::App;
-use crate::domain::account::{check_password, display_name, key_name, Email, MAX_LIVE_KEYS};
+use crate::domain::account::{check_password, display_name, Email};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{new_id, new_uuid, AccountId};
 use crate::domain::lockout::{email_subject, ip_subject, strictest, LockoutPolicy, Verdict};
@@ -14,14 +14,12 @@ use crate::domain::password;
 use crate::domain::session::{
     looks_like_session_token, new_token, token_hash, SessionPolicy, TouchMemo,
 };
-use crate::store::keys::{self as keys_store, CreatedKey, KeyRow, OwnRevocation};
+use crate::store::keys as keys_store;
 use crate::store::logins::{
-    self as store, AccountSummary, NewLoginAccount, NewSession, Registered,
+    self as store, AccountSummary as SummaryRow, NewLoginAccount, NewSession, Registered,
+    SessionRow,
 };
 use std::cell::RefCell;
-
-pub use crate::store::keys::KeyRow as KeyView;
-pub use crate::store::logins::SessionRow;
 
 /// An account as its owner sees it (`{"id","email","name","approved"}`).
 #[derive(Debug, Clone)]
@@ -311,9 +309,33 @@ pub async fn change_password(
     Ok(store::change_password(&db, &login.id, &hash, &who.session_id, app.now_ms).await?)
 }
 
+/// A live login session as its account sees it (times in ms).
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub id: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    /// When the session ends if unused (the earlier of idle and absolute expiry).
+    pub expires_at: i64,
+    pub user_agent: Option<String>,
+}
+
+impl From<SessionRow> for SessionInfo {
+    fn from(s: SessionRow) -> SessionInfo {
+        SessionInfo {
+            expires_at: s.idle_expires_at.min(s.expires_at),
+            id: s.id,
+            created_at: s.created_at,
+            last_seen_at: s.last_seen_at,
+            user_agent: s.user_agent,
+        }
+    }
+}
+
 /// The account's live sessions, newest first.
-pub async fn sessions(app: &App, who: &SessionPrincipal) -> Result<Vec<SessionRow>, AppError> {
-    Ok(store::live_sessions(&app.db()?, &who.account.id, app.now_ms).await?)
+pub async fn sessions(app: &App, who: &SessionPrincipal) -> Result<Vec<SessionInfo>, AppError> {
+    let rows = store::live_sessions(&app.db()?, &who.account.id, app.now_ms).await?;
+    Ok(rows.into_iter().map(SessionInfo::from).collect())
 }
 
 /// Revokes one of the caller's own sessions (another account's: 404, as for no session).
@@ -358,60 +380,7 @@ pub fn note_use(app: &App, credential_hash: &str, is_session: bool) {
     });
 }
 
-// --- API keys (a session is required: the dialect refuses an API key) ---
-
-pub async fn list_keys(app: &App, account: &AccountId) -> Result<Vec<KeyRow>, AppError> {
-    Ok(keys_store::list(&app.db()?, account.as_str()).await?)
-}
-
-/// A new key, shown once; 409 (2408) past 20 live keys.
-pub async fn create_key(
-    app: &App,
-    account: &AccountId,
-    name: Option<&str>,
-) -> Result<CreatedKey, AppError> {
-    let name = key_name(name).map_err(AppError::invalid)?;
-    let created = keys_store::create(
-        &app.db()?,
-        account.as_str(),
-        &name,
-        MAX_LIVE_KEYS,
-        app.now_ms,
-    )
-    .await?;
-    created.ok_or_else(|| {
-        AppError::new(
-            Code::KeyLimit,
-            format!("an account has at most {MAX_LIVE_KEYS} live keys; revoke one first"),
-        )
-    })
-}
-
-/// Revokes one of the account's keys at once (again: no error; another's: 404): in D1, then
-/// in the key's Durable Object before answering, as the operator's revocation does
-/// (`accounts::revoke_key`), so the routes that ask the object refuse it from now on.
-pub async fn revoke_key(app: &App, account: &AccountId, key_id: &str) -> Result<(), AppError> {
-    let db = app.db()?;
-    match keys_store::revoke(&db, account.as_str(), key_id, app.now_ms).await? {
-        OwnRevocation::Revoked | OwnRevocation::AlreadyRevoked => {
-            let owner = crate::store::accounts::key_owner(&db, key_id).await?;
-            let owner = owner.ok_or_else(|| AppError::internal("revoked key without a hash"))?;
-            super::accounts::tell_revoked(app, &owner).await
-        }
-        OwnRevocation::NotYours => Err(AppError::not_found("key")),
-    }
-}
-
-// --- approval and the operator ---
-
-/// Refuses a money move (403, 2405) while the account awaits the operator's approval.
-pub fn require_approved(approved: bool) -> Result<(), AppError> {
-    if approved {
-        Ok(())
-    } else {
-        Err(AppError::of(Code::NotApproved))
-    }
-}
+// --- the operator ---
 
 /// `POST /admin/accounts/{id}/approve` (404 when there is no such account).
 pub async fn approve(app: &App, account_id: &str) -> Result<(), AppError> {
@@ -422,7 +391,36 @@ pub async fn approve(app: &App, account_id: &str) -> Result<(), AppError> {
     }
 }
 
+/// An account in the operator's list, with its wallet.
+#[derive(Debug, Clone)]
+pub struct AccountSummary {
+    pub account_id: String,
+    pub email: Option<String>,
+    pub name: String,
+    pub approved: bool,
+    pub status: String,
+    pub balance: i64,
+    pub currency: String,
+    pub created_at: String,
+}
+
+impl From<SummaryRow> for AccountSummary {
+    fn from(a: SummaryRow) -> AccountSummary {
+        AccountSummary {
+            account_id: a.account_id,
+            email: a.email,
+            name: a.name,
+            approved: a.approved == 1,
+            status: a.status,
+            balance: a.balance,
+            currency: a.currency,
+            created_at: a.created_at,
+        }
+    }
+}
+
 /// `GET /admin/accounts?page&limit`: newest first, and the total.
 pub async fn list_accounts(app: &App, page: Page) -> Result<(Vec<AccountSummary>, u64), AppError> {
-    Ok(store::list(&app.db()?, page.limit, page.offset()).await?)
+    let (rows, total) = store::list(&app.db()?, page.limit, page.offset()).await?;
+    Ok((rows.into_iter().map(AccountSummary::from).collect(), total))
 }

@@ -1,6 +1,7 @@
 //! Customer sign-up rules: email normalisation, the password policy (NIST SP 800-63B:
 //! 8–128 characters, not a common password, not the account's own email), the display
 //! name, and whether new accounts need the operator's approval.
+use super::error::{AppError, Code};
 use std::fmt;
 
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -14,9 +15,9 @@ pub const MAX_LIVE_KEYS: u32 = 20;
 pub const MAX_KEY_NAME_CHARS: usize = 100;
 
 /// The 3000 most common passwords of 8 characters or more, most common first, lower-case,
-/// one a line: the head of the list Django ships (`django/contrib/auth/common-passwords.txt.gz`,
-/// BSD licence; compiled by Royce Williams from breach corpora), shorter ones dropped since
-/// the length rule already refuses them.
+/// one a line: the head of the list Django ships with its password validator (BSD licence;
+/// compiled by Royce Williams from breach corpora), shorter ones dropped since the length
+/// rule already refuses them.
 const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
 
 /// A trimmed, lower-cased email address that passed [`Email::parse`].
@@ -163,6 +164,15 @@ pub fn key_name(name: Option<&str>) -> Result<String, String> {
         ));
     }
     Ok(trimmed.to_owned())
+}
+
+/// Refuses a money move (403, 2405) while the account awaits the operator's approval.
+pub fn require_approved(approved: bool) -> Result<(), AppError> {
+    if approved {
+        Ok(())
+    } else {
+        Err(AppError::of(Code::NotApproved))
+    }
 }
 
 /// `SIGNUP_APPROVAL`: may a self-registered account move money at once (`auto`), or only

@@ -72,7 +72,7 @@ pub async fn profile(ctx: &Ctx) -> Result<Reply, AppError> {
             "id": p.id,
             "name": p.name,
             "email": p.email,
-            "isApproved": p.status == "active" && p.approved == 1,
+            "isApproved": p.status == "active" && p.approved,
             "createdAt": p.created_at,
             "balance": balance.as_f64(),
             "credits": balance.credits(),
