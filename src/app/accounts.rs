@@ -1,7 +1,6 @@
 //! Accounts: who is calling (by key or session), the operator's accounts, the profile.
-use super::keys::NewKey;
 use super::App;
-use crate::domain::account::require_approved;
+use crate::domain::account::{require_approved, NewKey, Profile};
 use crate::domain::error::AppError;
 use crate::domain::ids::{AccountId, KeyHash};
 use crate::durable::api_key;
@@ -56,27 +55,26 @@ fn remember_owner(key: &KeyHash, account: &AccountId) {
 
 /// The account behind a live key as the key's Durable Object knows it (near the caller; no
 /// D1 round trip once the object has read the key), or 401. Revocations reach the object
-/// before they are answered (`revoke_key`), so a revoked key is refused at once.
+/// before they are answered (`keys::revoke`), so a revoked key is refused at once.
 pub async fn authenticate_near(app: &App, key: &KeyHash) -> Result<AccountId, AppError> {
-    if key.is_session() {
-        // A login session ends in D1 (logout, expiry): D1 answers for it.
-        return authenticate(app, key).await;
-    }
-    let answer = api_key::account(&app.env, key.as_str()).await?;
-    let account = answer
-        .account_id
-        .map(AccountId)
-        .ok_or_else(AppError::unauthorized)?;
-    remember_owner(key, &account);
-    Ok(account)
+    near(app, key, false).await
 }
 
 /// `authenticate_near` for a call that moves money: 401 as it, then 403 (2405) while the
 /// account awaits the operator's approval, as `authenticate_payer` (the key's object
 /// re-reads a pending account's approval from D1 on every call; an approval is final).
 pub async fn authenticate_payer_near(app: &App, key: &KeyHash) -> Result<AccountId, AppError> {
+    near(app, key, true).await
+}
+
+async fn near(app: &App, key: &KeyHash, pays: bool) -> Result<AccountId, AppError> {
     if key.is_session() {
-        return authenticate_payer(app, key).await;
+        // A login session ends in D1 (logout, expiry): D1 answers for it.
+        return if pays {
+            authenticate_payer(app, key).await
+        } else {
+            authenticate(app, key).await
+        };
     }
     let answer = api_key::account(&app.env, key.as_str()).await?;
     let account = answer
@@ -84,7 +82,9 @@ pub async fn authenticate_payer_near(app: &App, key: &KeyHash) -> Result<Account
         .map(AccountId)
         .ok_or_else(AppError::unauthorized)?;
     remember_owner(key, &account);
-    require_approved(answer.approved)?;
+    if pays {
+        require_approved(answer.approved)?;
+    }
     Ok(account)
 }
 
@@ -173,44 +173,11 @@ pub async fn create_account(app: &App, name: String) -> Result<CreatedAccount, A
         account_id,
         account_sid,
         name,
-        key: key.into(),
+        key,
     })
-}
-
-/// An account as its owner sees it, with its wallet.
-#[derive(Debug, Clone)]
-pub struct Profile {
-    pub id: String,
-    pub name: String,
-    pub email: Option<String>,
-    pub approved: bool,
-    pub status: String,
-    pub created_at: String,
-    pub balance: i64,
-    pub currency: String,
-    /// The `AC…` sid (Twilio Verify's username).
-    pub twilio_sid: Option<String>,
-}
-
-impl From<store::Profile> for Profile {
-    fn from(p: store::Profile) -> Profile {
-        Profile {
-            id: p.id,
-            name: p.name,
-            email: p.email,
-            approved: p.approved == 1,
-            status: p.status,
-            created_at: p.created_at,
-            balance: p.balance,
-            currency: p.currency,
-            twilio_sid: p.twilio_sid,
-        }
-    }
 }
 
 pub async fn profile(app: &App, account: &AccountId) -> Result<Profile, AppError> {
     let profile = store::profile(&app.db()?, account.as_str()).await?;
-    profile
-        .map(Profile::from)
-        .ok_or_else(|| AppError::not_found("account"))
+    profile.ok_or_else(|| AppError::not_found("account"))
 }

@@ -5,20 +5,17 @@
 //! `password` (argon2id), `session` (tokens, lifetimes), `lockout` (failed-login throttle).
 //! SQL lives in `store::logins`.
 use super::App;
-use crate::domain::account::{check_password, display_name, Email};
+use crate::domain::account::{check_password, display_name, AccountSummary, Email};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{new_id, new_uuid, AccountId};
 use crate::domain::lockout::{email_subject, ip_subject, strictest, LockoutPolicy, Verdict};
 use crate::domain::pagination::Page;
 use crate::domain::password;
 use crate::domain::session::{
-    looks_like_session_token, new_token, token_hash, SessionPolicy, TouchMemo,
+    looks_like_session_token, new_token, token_hash, SessionInfo, SessionPolicy, TouchMemo,
 };
 use crate::store::keys as keys_store;
-use crate::store::logins::{
-    self as store, AccountSummary as SummaryRow, NewLoginAccount, NewSession, Registered,
-    SessionRow,
-};
+use crate::store::logins::{self as store, NewLoginAccount, NewSession, Registered};
 use std::cell::RefCell;
 
 /// An account as its owner sees it (`{"id","email","name","approved"}`).
@@ -309,33 +306,9 @@ pub async fn change_password(
     Ok(store::change_password(&db, &login.id, &hash, &who.session_id, app.now_ms).await?)
 }
 
-/// A live login session as its account sees it (times in ms).
-#[derive(Debug, Clone)]
-pub struct SessionInfo {
-    pub id: String,
-    pub created_at: i64,
-    pub last_seen_at: i64,
-    /// When the session ends if unused (the earlier of idle and absolute expiry).
-    pub expires_at: i64,
-    pub user_agent: Option<String>,
-}
-
-impl From<SessionRow> for SessionInfo {
-    fn from(s: SessionRow) -> SessionInfo {
-        SessionInfo {
-            expires_at: s.idle_expires_at.min(s.expires_at),
-            id: s.id,
-            created_at: s.created_at,
-            last_seen_at: s.last_seen_at,
-            user_agent: s.user_agent,
-        }
-    }
-}
-
 /// The account's live sessions, newest first.
 pub async fn sessions(app: &App, who: &SessionPrincipal) -> Result<Vec<SessionInfo>, AppError> {
-    let rows = store::live_sessions(&app.db()?, &who.account.id, app.now_ms).await?;
-    Ok(rows.into_iter().map(SessionInfo::from).collect())
+    Ok(store::live_sessions(&app.db()?, &who.account.id, app.now_ms).await?)
 }
 
 /// Revokes one of the caller's own sessions (another account's: 404, as for no session).
@@ -391,36 +364,7 @@ pub async fn approve(app: &App, account_id: &str) -> Result<(), AppError> {
     }
 }
 
-/// An account in the operator's list, with its wallet.
-#[derive(Debug, Clone)]
-pub struct AccountSummary {
-    pub account_id: String,
-    pub email: Option<String>,
-    pub name: String,
-    pub approved: bool,
-    pub status: String,
-    pub balance: i64,
-    pub currency: String,
-    pub created_at: String,
-}
-
-impl From<SummaryRow> for AccountSummary {
-    fn from(a: SummaryRow) -> AccountSummary {
-        AccountSummary {
-            account_id: a.account_id,
-            email: a.email,
-            name: a.name,
-            approved: a.approved == 1,
-            status: a.status,
-            balance: a.balance,
-            currency: a.currency,
-            created_at: a.created_at,
-        }
-    }
-}
-
 /// `GET /admin/accounts?page&limit`: newest first, and the total.
 pub async fn list_accounts(app: &App, page: Page) -> Result<(Vec<AccountSummary>, u64), AppError> {
-    let (rows, total) = store::list(&app.db()?, page.limit, page.offset()).await?;
-    Ok((rows.into_iter().map(AccountSummary::from).collect(), total))
+    Ok(store::list(&app.db()?, page.limit, page.offset()).await?)
 }

@@ -2,58 +2,15 @@
 //! listed, created, and revoked at once (the objects that answer for a key without D1 are
 //! told before the revocation is answered).
 use super::App;
-use crate::domain::account::{key_name, MAX_LIVE_KEYS};
+use crate::domain::account::{key_name, ApiKey, NewKey, MAX_LIVE_KEYS};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::AccountId;
 use crate::durable::{api_key, otp_session};
-use crate::store::keys::{self as store, CreatedKey, KeyRow, KeySpec};
-
-/// A key as its holder sees it (never the secret).
-#[derive(Debug, Clone)]
-pub struct KeyView {
-    pub id: String,
-    pub name: Option<String>,
-    pub prefix: String,
-    pub created_at: String,
-    pub last_used_at: Option<String>,
-    pub revoked_at: Option<String>,
-}
-
-impl From<KeyRow> for KeyView {
-    fn from(r: KeyRow) -> KeyView {
-        KeyView {
-            id: r.id,
-            name: r.name,
-            prefix: r.prefix,
-            created_at: r.created_at,
-            last_used_at: r.last_used_at,
-            revoked_at: r.revoked_at,
-        }
-    }
-}
-
-/// A key just created: the plain key is in this answer and nowhere else.
-pub struct NewKey {
-    pub view: KeyView,
-    pub api_key: String,
-    /// The key's `SK…` sid (Twilio Verify's other username).
-    pub twilio_sid: String,
-}
-
-impl From<CreatedKey> for NewKey {
-    fn from(k: CreatedKey) -> NewKey {
-        NewKey {
-            view: k.row.into(),
-            api_key: k.api_key,
-            twilio_sid: k.twilio_sid,
-        }
-    }
-}
+use crate::store::keys::{self as store, KeySpec};
 
 /// Every key of the account, revoked ones included, newest first.
-pub async fn list(app: &App, account: &AccountId) -> Result<Vec<KeyView>, AppError> {
-    let rows = store::list(&app.db()?, account.as_str()).await?;
-    Ok(rows.into_iter().map(KeyView::from).collect())
+pub async fn list(app: &App, account: &AccountId) -> Result<Vec<ApiKey>, AppError> {
+    Ok(store::list(&app.db()?, account.as_str()).await?)
 }
 
 /// The operator's new key for an existing account (404 when there is none); no limit.
@@ -64,8 +21,7 @@ pub async fn create_for_operator(app: &App, account_id: &str) -> Result<NewKey, 
         max_live: None,
     };
     let key = store::create(&app.db()?, &spec, app.now_ms).await?;
-    key.map(NewKey::from)
-        .ok_or_else(|| AppError::not_found("account"))
+    key.ok_or_else(|| AppError::not_found("account"))
 }
 
 /// An owner's new named key, shown once; 409 (2408) past `MAX_LIVE_KEYS` live keys.
@@ -81,7 +37,7 @@ pub async fn create_own(
         max_live: Some(MAX_LIVE_KEYS),
     };
     let key = store::create(&app.db()?, &spec, app.now_ms).await?;
-    key.map(NewKey::from).ok_or_else(|| {
+    key.ok_or_else(|| {
         AppError::new(
             Code::KeyLimit,
             format!("an account has at most {MAX_LIVE_KEYS} live keys; revoke one first"),

@@ -6,8 +6,8 @@ use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{AccountId, KeyHash};
 use crate::domain::money::Money;
 use crate::domain::pagination::Page;
-use crate::domain::wallet::check_topup;
-use crate::store::wallet::{self as store, Entry, Kind, LedgerRow};
+use crate::domain::wallet::{check_topup, LedgerEntry};
+use crate::store::wallet::{self as store, Entry, Kind};
 use crate::store::{batch, ConstraintKind};
 
 pub struct Balance {
@@ -32,42 +32,13 @@ pub async fn balance(app: &App, key: &KeyHash) -> Result<Balance, AppError> {
     }
 }
 
-/// One change of a wallet's balance, as its ledger records it (amounts in minor units).
-#[derive(Debug, Clone)]
-pub struct LedgerEntry {
-    pub id: String,
-    pub kind: String,
-    pub amount: i64,
-    pub balance_after: i64,
-    pub reference: Option<String>,
-    pub object_id: Option<String>,
-    pub description: String,
-    pub created_at: String,
-}
-
-impl From<LedgerRow> for LedgerEntry {
-    fn from(r: LedgerRow) -> LedgerEntry {
-        LedgerEntry {
-            id: r.id,
-            kind: r.kind,
-            amount: r.amount,
-            balance_after: r.balance_after,
-            reference: r.reference,
-            object_id: r.object_id,
-            description: r.description,
-            created_at: r.created_at,
-        }
-    }
-}
-
 /// One page of the ledger, newest first, and the total row count.
 pub async fn transactions(
     app: &App,
     account: &AccountId,
     page: Page,
 ) -> Result<(Vec<LedgerEntry>, u64), AppError> {
-    let (rows, total) = store::transactions(&app.db()?, account.as_str(), page).await?;
-    Ok((rows.into_iter().map(LedgerEntry::from).collect(), total))
+    Ok(store::transactions(&app.db()?, account.as_str(), page).await?)
 }
 
 pub struct TopUp {

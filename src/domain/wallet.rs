@@ -1,6 +1,20 @@
 //! Wallet rules.
 use super::error::{AppError, Code};
 use super::money::Money;
+use serde::Deserialize;
+
+/// One change of a wallet's balance, as its ledger records it (amounts in minor units).
+#[derive(Debug, Clone, Deserialize)]
+pub struct LedgerEntry {
+    pub id: String,
+    pub kind: String,
+    pub amount: i64,
+    pub balance_after: i64,
+    pub reference: Option<String>,
+    pub object_id: Option<String>,
+    pub description: String,
+    pub created_at: String,
+}
 
 /// A top-up credits a positive amount: 0 or less is 400 (`InvalidAmount`).
 pub fn check_topup(amount: Money) -> Result<(), AppError> {

@@ -1,7 +1,8 @@
 //! Accounts: creation (with the wallet and the first key), who is calling, the profile.
-use super::keys::{self, CreatedKey, KeySpec};
+use super::keys::{self, KeySpec};
 use super::StoreError;
 use super::{batch, first, stmt, text};
+use crate::domain::account::{NewKey, Profile};
 use crate::domain::ids::new_uuid;
 use crate::domain::time::rfc3339;
 use crate::domain::twilio_verify::{new_sid, SidKind};
@@ -17,20 +18,6 @@ pub struct Principal {
     pub approved: i64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct Profile {
-    pub id: String,
-    pub name: String,
-    pub email: Option<String>,
-    pub approved: i64,
-    pub status: String,
-    pub created_at: String,
-    pub balance: i64,
-    pub currency: String,
-    /// The `AC…` sid (Twilio Verify's username).
-    pub twilio_sid: Option<String>,
-}
-
 /// Creates an account, its empty wallet and its first key in one transaction; returns the
 /// account's id and `AC…` sid, and the key.
 pub async fn create_account(
@@ -38,7 +25,7 @@ pub async fn create_account(
     name: &str,
     currency: &str,
     now_ms: i64,
-) -> Result<(String, String, CreatedKey), StoreError> {
+) -> Result<(String, String, NewKey), StoreError> {
     let account_id = new_uuid()?;
     let account_sid = new_sid(SidKind::Account)?;
     let now = rfc3339(now_ms);

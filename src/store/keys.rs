@@ -4,6 +4,7 @@
 //! last use. A key is stored only as its SHA-256; the plain key exists in the response that
 //! creates it and nowhere else.
 use super::{all, first, int, opt_text, run, stmt, text, StoreError};
+use crate::domain::account::{ApiKey, NewKey};
 use crate::domain::crypto::sha256_hex;
 use crate::domain::ids::{new_api_key, new_id};
 use crate::domain::time::rfc3339;
@@ -15,18 +16,8 @@ use worker::{D1Database, D1PreparedStatement};
 /// How many leading characters of a key are kept (and shown) to tell keys apart.
 pub const PREFIX_CHARS: usize = 4;
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct KeyRow {
-    pub id: String,
-    pub name: Option<String>,
-    pub prefix: String,
-    pub created_at: String,
-    pub last_used_at: Option<String>,
-    pub revoked_at: Option<String>,
-}
-
 /// Every key of the account, revoked ones included, newest first.
-pub async fn list(db: &D1Database, account_id: &str) -> Result<Vec<KeyRow>, StoreError> {
+pub async fn list(db: &D1Database, account_id: &str) -> Result<Vec<ApiKey>, StoreError> {
     all(stmt(
         db,
         "SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM api_keys \
@@ -34,15 +25,6 @@ pub async fn list(db: &D1Database, account_id: &str) -> Result<Vec<KeyRow>, Stor
         &[text(account_id)],
     )?)
     .await
-}
-
-/// A key about to be inserted (or just inserted).
-pub struct CreatedKey {
-    pub row: KeyRow,
-    /// Shown once, in the answer that creates it.
-    pub api_key: String,
-    /// The key's `SK…` sid (Twilio Verify's other username).
-    pub twilio_sid: String,
 }
 
 /// What a new key is: its account, its name and the most live keys the account may hold
@@ -60,10 +42,10 @@ pub fn insert(
     db: &D1Database,
     spec: &KeySpec<'_>,
     now_ms: i64,
-) -> Result<(CreatedKey, D1PreparedStatement), StoreError> {
+) -> Result<(NewKey, D1PreparedStatement), StoreError> {
     let api_key = new_api_key()?;
-    let key = CreatedKey {
-        row: KeyRow {
+    let key = NewKey {
+        key: ApiKey {
             id: new_id("key")?,
             name: spec.name.map(str::to_owned),
             prefix: api_key.get(..PREFIX_CHARS).unwrap_or_default().to_owned(),
@@ -80,11 +62,11 @@ pub fn insert(
          SELECT ?1, id, ?3, ?4, ?5, ?6, ?7 FROM accounts WHERE id = ?2 AND (?8 IS NULL OR \
          (SELECT COUNT(*) FROM api_keys WHERE account_id = ?2 AND revoked_at IS NULL) < ?8)",
         &[
-            text(&key.row.id),
+            text(&key.key.id),
             text(spec.account_id),
             text(&sha256_hex(key.api_key.as_bytes())),
-            text(&key.row.prefix),
-            text(&key.row.created_at),
+            text(&key.key.prefix),
+            text(&key.key.created_at),
             text(&key.twilio_sid),
             opt_text(spec.name),
             spec.max_live.map_or(JsValue::NULL, |n| int(i64::from(n))),
@@ -98,7 +80,7 @@ pub async fn create(
     db: &D1Database,
     spec: &KeySpec<'_>,
     now_ms: i64,
-) -> Result<Option<CreatedKey>, StoreError> {
+) -> Result<Option<NewKey>, StoreError> {
     let (key, statement) = insert(db, spec, now_ms)?;
     Ok((run(statement).await? > 0).then_some(key))
 }

@@ -8,6 +8,7 @@ use super::{first, int, opt_text, stmt, text};
 use crate::domain::ids::new_id;
 use crate::domain::pagination::Page;
 use crate::domain::time::rfc3339;
+use crate::domain::wallet::LedgerEntry;
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
@@ -154,18 +155,6 @@ pub async fn wallet_for_key(db: &D1Database, key_hash: &str) -> Result<Option<Wa
     .await
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct LedgerRow {
-    pub id: String,
-    pub kind: String,
-    pub amount: i64,
-    pub balance_after: i64,
-    pub reference: Option<String>,
-    pub object_id: Option<String>,
-    pub description: String,
-    pub created_at: String,
-}
-
 const LEDGER_COLUMNS: &str =
     "id, kind, amount, balance_after, reference, object_id, description, created_at";
 
@@ -174,7 +163,7 @@ pub async fn topup_by_reference(
     db: &D1Database,
     account_id: &str,
     reference: &str,
-) -> Result<Option<LedgerRow>, StoreError> {
+) -> Result<Option<LedgerEntry>, StoreError> {
     first(stmt(
         db,
         &format!(
@@ -191,25 +180,14 @@ pub async fn transactions(
     db: &D1Database,
     account_id: &str,
     page: Page,
-) -> Result<(Vec<LedgerRow>, u64), StoreError> {
-    let rows_stmt = stmt(
-        db,
-        &format!(
-            "SELECT {LEDGER_COLUMNS} FROM ledger WHERE account_id = ?1 ORDER BY seq DESC \
-            LIMIT ?2 OFFSET ?3"
-        ),
-        &[
-            text(account_id),
-            int(i64::from(page.limit)),
-            int(page.offset() as i64),
-        ],
-    )?;
-    let count_stmt = stmt(
-        db,
-        "SELECT COUNT(*) AS total FROM ledger WHERE account_id = ?1",
-        &[text(account_id)],
-    )?;
-    super::page_of(db, rows_stmt, count_stmt).await
+) -> Result<(Vec<LedgerEntry>, u64), StoreError> {
+    let listing = super::Listing {
+        columns: LEDGER_COLUMNS,
+        from: "ledger",
+        mine: "account_id = ?1",
+        order: "seq DESC",
+    };
+    super::account_page(db, &listing, account_id, page).await
 }
 
 /// Reads the balance after ledger row `tx_id`; put it LAST in the batch that writes the row

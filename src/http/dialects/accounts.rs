@@ -3,8 +3,9 @@
 //! operator's `GET /admin/accounts` and `POST /admin/accounts/{id}/approve`. Thin: parse,
 //! call `app::customers` / `app::messages`, render, set or clear the session cookie.
 use crate::app::customers::{self, AccountView, Client, Opened, SessionPrincipal};
-use crate::app::keys::{self, KeyView};
+use crate::app::keys;
 use crate::app::messages::{self, LoadedTemplate};
+use crate::domain::account::ApiKey;
 use crate::domain::error::{AppError, Code};
 use crate::domain::money::Money;
 use crate::domain::session::{
@@ -172,7 +173,7 @@ pub async fn revoke_session(ctx: &Ctx, session_id: &str) -> Result<Reply, AppErr
 
 // --- /v1/keys ---
 
-fn key_json(k: &KeyView) -> Value {
+fn key_json(k: &ApiKey) -> Value {
     json!({
         "key_id": k.id,
         "name": k.name,
@@ -199,7 +200,7 @@ pub async fn keys(ctx: &Ctx) -> Result<Reply, AppError> {
             ctx.json()?
         };
         let created = keys::create_own(&ctx.app, &account, body.name.as_deref()).await?;
-        let mut v = key_json(&created.view);
+        let mut v = key_json(&created.key);
         if let Some(o) = v.as_object_mut() {
             o.insert("api_key".to_owned(), Value::String(created.api_key));
         }

@@ -29,7 +29,7 @@ pub async fn create_account(ctx: &Ctx) -> Result<Reply, AppError> {
     let body = json!({
         "account_id": a.account_id,
         "name": a.name,
-        "key_id": a.key.view.id,
+        "key_id": a.key.key.id,
         "api_key": a.key.api_key,
         "twilio_account_sid": a.account_sid,
         "twilio_key_sid": a.key.twilio_sid,
@@ -42,7 +42,7 @@ pub async fn create_key(ctx: &Ctx, account_id: &str) -> Result<Reply, AppError> 
     let key = keys::create_for_operator(&ctx.app, account_id).await?;
     let body = json!({
         "account_id": account_id,
-        "key_id": key.view.id,
+        "key_id": key.key.id,
         "api_key": key.api_key,
         "twilio_key_sid": key.twilio_sid,
     });
