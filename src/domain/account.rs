@@ -174,9 +174,10 @@ pub struct ApiKey {
     pub name: Option<String>,
     /// The key's first characters, to tell keys apart.
     pub prefix: String,
-    pub created_at: String,
-    pub last_used_at: Option<String>,
-    pub revoked_at: Option<String>,
+    /// Times in ms.
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
 }
 
 /// A key just created: the plain key is in this answer and nowhere else.

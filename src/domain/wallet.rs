@@ -13,7 +13,8 @@ pub struct LedgerEntry {
     pub reference: Option<String>,
     pub object_id: Option<String>,
     pub description: String,
-    pub created_at: String,
+    /// ms.
+    pub created_at: i64,
 }
 
 /// A top-up credits a positive amount: 0 or less is 400 (`InvalidAmount`).

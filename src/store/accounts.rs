@@ -1,7 +1,7 @@
 //! Accounts: creation (with the wallet and the first key), who is calling, the profile.
 use super::keys::{self, KeySpec};
 use super::StoreError;
-use super::{batch, first, stmt, text};
+use super::{batch, first, int, stmt, text};
 use crate::domain::account::{NewKey, Profile};
 use crate::domain::ids::new_uuid;
 use crate::domain::time::rfc3339;
@@ -51,7 +51,7 @@ pub async fn create_account(
             db,
             "INSERT INTO wallets (account_id, balance, currency, updated_at) VALUES (?1, 0, \
             ?2, ?3)",
-            &[text(&account_id), text(currency), text(&now)],
+            &[text(&account_id), text(currency), int(now_ms)],
         )?,
         insert_key,
     ];

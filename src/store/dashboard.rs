@@ -7,6 +7,16 @@ use crate::domain::pagination::Page;
 use serde::Deserialize;
 use worker::D1Database;
 
+/// An account's rows of `from`, newest first (ties: the greater id first).
+const fn newest(from: &'static str, columns: &'static str) -> Listing<'static> {
+    Listing {
+        columns,
+        from,
+        mine: "account_id = ?1",
+        order: "created_at DESC, id DESC",
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub struct ActivationRow {
     pub id: String,
@@ -21,13 +31,11 @@ pub struct ActivationRow {
     pub expires_at: i64,
 }
 
-const ACTIVATIONS: Listing = Listing {
-    columns: "id, number, country, service, operator, cost, status, created_at, \
-              cancel_allowed_at, expires_at",
-    from: "activations",
-    mine: "account_id = ?1",
-    order: "created_at DESC, id DESC",
-};
+const ACTIVATIONS: Listing = newest(
+    "activations",
+    "id, number, country, service, operator, cost, status, created_at, \
+     cancel_allowed_at, expires_at",
+);
 
 pub async fn activations(
     db: &D1Database,
@@ -37,13 +45,11 @@ pub async fn activations(
     account_page(db, &ACTIVATIONS, account_id, page).await
 }
 
-const RENTS: Listing = Listing {
-    columns: "id, account_id, number, country, service, operator, hours, cost, created_at, \
-              expires_at",
-    from: "rents",
-    mine: "account_id = ?1",
-    order: "created_at DESC, id DESC",
-};
+const RENTS: Listing = newest(
+    "rents",
+    "id, account_id, number, country, service, operator, hours, cost, created_at, \
+     expires_at",
+);
 
 pub async fn rents(
     db: &D1Database,
@@ -67,13 +73,11 @@ pub struct OtpSessionRow {
     pub verified_at: Option<i64>,
 }
 
-const OTP_SESSIONS: Listing = Listing {
-    columns: "id, phone, channel, dialect, cost, created_at, expires_at, attempts, \
-              max_attempts, verified_at",
-    from: "otp_sessions",
-    mine: "account_id = ?1",
-    order: "created_at DESC, id DESC",
-};
+const OTP_SESSIONS: Listing = newest(
+    "otp_sessions",
+    "id, phone, channel, dialect, cost, created_at, expires_at, attempts, \
+     max_attempts, verified_at",
+);
 
 pub async fn otp_sessions(
     db: &D1Database,

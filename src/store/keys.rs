@@ -7,7 +7,6 @@ use super::{all, first, int, opt_text, run, stmt, text, StoreError};
 use crate::domain::account::{ApiKey, NewKey};
 use crate::domain::crypto::sha256_hex;
 use crate::domain::ids::{new_api_key, new_id};
-use crate::domain::time::rfc3339;
 use crate::domain::twilio_verify::{new_sid, SidKind};
 use serde::Deserialize;
 use worker::wasm_bindgen::JsValue;
@@ -49,7 +48,7 @@ pub fn insert(
             id: new_id("key")?,
             name: spec.name.map(str::to_owned),
             prefix: api_key.get(..PREFIX_CHARS).unwrap_or_default().to_owned(),
-            created_at: rfc3339(now_ms),
+            created_at: now_ms,
             last_used_at: None,
             revoked_at: None,
         },
@@ -66,7 +65,7 @@ pub fn insert(
             text(spec.account_id),
             text(&sha256_hex(key.api_key.as_bytes())),
             text(&key.key.prefix),
-            text(&key.key.created_at),
+            int(key.key.created_at),
             text(&key.twilio_sid),
             opt_text(spec.name),
             spec.max_live.map_or(JsValue::NULL, |n| int(i64::from(n))),
@@ -106,7 +105,7 @@ pub async fn revoke(
         db,
         "UPDATE api_keys SET revoked_at = ?3 WHERE id = ?1 AND (?2 IS NULL OR account_id = ?2) \
          AND revoked_at IS NULL",
-        &[text(key_id), owner.clone(), text(&rfc3339(now_ms))],
+        &[text(key_id), owner.clone(), int(now_ms)],
     )?)
     .await?;
     first(stmt(
@@ -129,11 +128,7 @@ pub async fn touch(
         db,
         "UPDATE api_keys SET last_used_at = ?2 WHERE key_hash = ?1 AND revoked_at IS NULL \
          AND (last_used_at IS NULL OR last_used_at < ?3)",
-        &[
-            text(key_hash),
-            text(&rfc3339(now_ms)),
-            text(&rfc3339(used_before)),
-        ],
+        &[text(key_hash), int(now_ms), int(used_before)],
     )?)
     .await?;
     Ok(())

@@ -1,4 +1,4 @@
-//! Customer logins (issue 11): accounts that signed themselves up (email, argon2id PHC
+//! Customer logins: accounts that signed themselves up (email, argon2id PHC
 //! string, approval), their login sessions, the failed-login throttle, and the operator's
 //! account list. Session tokens are stored only as SHA-256.
 use super::{
@@ -88,7 +88,7 @@ pub async fn register(
             db,
             "INSERT INTO wallets (account_id, balance, currency, updated_at) \
              VALUES (?1, 0, ?2, ?3)",
-            &[text(a.account_id), text(a.currency), text(&now)],
+            &[text(a.account_id), text(a.currency), int(a.now_ms)],
         )?,
         first_session,
     ];

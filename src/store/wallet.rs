@@ -7,7 +7,6 @@ use super::StoreError;
 use super::{first, int, opt_text, stmt, text};
 use crate::domain::ids::new_id;
 use crate::domain::pagination::Page;
-use crate::domain::time::rfc3339;
 use crate::domain::wallet::LedgerEntry;
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
@@ -62,11 +61,10 @@ pub fn entry_statements(
     now_ms: i64,
 ) -> Result<(String, Vec<D1PreparedStatement>), StoreError> {
     let tx_id = new_id("tx")?;
-    let now = rfc3339(now_ms);
     let update = stmt(
         db,
         "UPDATE wallets SET balance = balance + ?2, updated_at = ?3 WHERE account_id = ?1",
-        &[text(entry.account_id), int(entry.amount), text(&now)],
+        &[text(entry.account_id), int(entry.amount), int(now_ms)],
     )?;
     // balance_after is read back inside the transaction; a missing wallet makes it NULL,
     // which the NOT NULL constraint turns into a failed (rolled back) batch.
@@ -84,7 +82,7 @@ pub fn entry_statements(
             opt_text(entry.reference),
             opt_text(entry.object_id),
             text(entry.description),
-            text(&now),
+            int(now_ms),
         ],
     )?;
     Ok((tx_id, vec![update, insert]))
@@ -100,7 +98,6 @@ pub fn charge_statements(
     now_ms: i64,
 ) -> Result<(String, Vec<D1PreparedStatement>), StoreError> {
     let tx_id = new_id("tx")?;
-    let now = rfc3339(now_ms);
     let object_id = opt_text(entry.object_id);
     let update = stmt(
         db,
@@ -108,7 +105,7 @@ pub fn charge_statements(
             "UPDATE wallets SET balance = balance - {amount_sql}, updated_at = ?3 \
              WHERE account_id = ?1"
         ),
-        &[text(entry.account_id), object_id.clone(), text(&now)],
+        &[text(entry.account_id), object_id.clone(), int(now_ms)],
     )?;
     let insert = stmt(
         db,
@@ -125,7 +122,7 @@ pub fn charge_statements(
             text(entry.kind.as_str()),
             opt_text(entry.reference),
             text(entry.description),
-            text(&now),
+            int(now_ms),
         ],
     )?;
     Ok((tx_id, vec![update, insert]))

@@ -1,4 +1,4 @@
-//! Customer accounts (issue 11): `/api/v1/auth/*` (sign-up, login sessions, password),
+//! Customer accounts: `/api/v1/auth/*` (sign-up, login sessions, password),
 //! `/v1/keys` (a session is required), `/v1/templates` (a session or an API key), and the
 //! operator's `GET /admin/accounts` and `POST /admin/accounts/{id}/approve`. Thin: parse,
 //! call `app::customers` / `app::messages`, render, set or clear the session cookie.
@@ -178,9 +178,9 @@ fn key_json(k: &ApiKey) -> Value {
         "key_id": k.id,
         "name": k.name,
         "prefix": k.prefix,
-        "created_at": k.created_at,
-        "last_used_at": k.last_used_at,
-        "revoked_at": k.revoked_at,
+        "created_at": rfc3339(k.created_at),
+        "last_used_at": k.last_used_at.map(rfc3339),
+        "revoked_at": k.revoked_at.map(rfc3339),
     })
 }
 

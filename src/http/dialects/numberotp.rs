@@ -45,7 +45,7 @@ pub async fn transactions(ctx: &Ctx) -> Result<Reply, AppError> {
                 "reference": r.reference,
                 "objectId": r.object_id,
                 "description": r.description,
-                "createdAt": r.created_at,
+                "createdAt": rfc3339(r.created_at),
             })
         })
         .collect();
