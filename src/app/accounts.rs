@@ -1,10 +1,10 @@
-//! Accounts and API keys: who is calling, the operator's account and key management.
+//! Accounts: who is calling (by key or session), the operator's accounts, the profile.
 use super::App;
+use crate::domain::account::{require_approved, NewKey, Profile};
 use crate::domain::error::AppError;
 use crate::domain::ids::{AccountId, KeyHash};
-use crate::durable::{api_key, otp_session};
-use crate::store::accounts::{self as store, Revocation};
-pub use crate::store::accounts::{NewKey, Profile};
+use crate::durable::api_key;
+use crate::store::accounts as store;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
@@ -23,16 +23,8 @@ pub async fn authenticate(app: &App, key: &KeyHash) -> Result<AccountId, AppErro
 pub async fn authenticate_payer(app: &App, key: &KeyHash) -> Result<AccountId, AppError> {
     let principal = store::find_by_key_hash(&app.db()?, key.as_str()).await?;
     let principal = principal.ok_or_else(AppError::unauthorized)?;
-    super::customers::require_approved(principal.approved == 1)?;
+    require_approved(principal.approved == 1)?;
     Ok(AccountId(principal.account_id))
-}
-
-/// Tells the objects that answer for a key without D1 that it was revoked, before the
-/// revocation is answered: the key's own object, and each of the account's OTP-session
-/// objects (which keep the keys they have checked in memory).
-pub async fn tell_revoked(app: &App, owner: &store::KeyOwner) -> Result<(), AppError> {
-    api_key::revoke(&app.env, &owner.key_hash).await?;
-    otp_session::revoke_key(&app.env, &owner.account_id, &owner.key_hash).await
 }
 
 thread_local! {
@@ -63,27 +55,26 @@ fn remember_owner(key: &KeyHash, account: &AccountId) {
 
 /// The account behind a live key as the key's Durable Object knows it (near the caller; no
 /// D1 round trip once the object has read the key), or 401. Revocations reach the object
-/// before they are answered (`revoke_key`), so a revoked key is refused at once.
+/// before they are answered (`keys::revoke`), so a revoked key is refused at once.
 pub async fn authenticate_near(app: &App, key: &KeyHash) -> Result<AccountId, AppError> {
-    if key.is_session() {
-        // A login session ends in D1 (logout, expiry): D1 answers for it.
-        return authenticate(app, key).await;
-    }
-    let answer = api_key::account(&app.env, key.as_str()).await?;
-    let account = answer
-        .account_id
-        .map(AccountId)
-        .ok_or_else(AppError::unauthorized)?;
-    remember_owner(key, &account);
-    Ok(account)
+    near(app, key, false).await
 }
 
 /// `authenticate_near` for a call that moves money: 401 as it, then 403 (2405) while the
 /// account awaits the operator's approval, as `authenticate_payer` (the key's object
 /// re-reads a pending account's approval from D1 on every call; an approval is final).
 pub async fn authenticate_payer_near(app: &App, key: &KeyHash) -> Result<AccountId, AppError> {
+    near(app, key, true).await
+}
+
+async fn near(app: &App, key: &KeyHash, pays: bool) -> Result<AccountId, AppError> {
     if key.is_session() {
-        return authenticate_payer(app, key).await;
+        // A login session ends in D1 (logout, expiry): D1 answers for it.
+        return if pays {
+            authenticate_payer(app, key).await
+        } else {
+            authenticate(app, key).await
+        };
     }
     let answer = api_key::account(&app.env, key.as_str()).await?;
     let account = answer
@@ -91,7 +82,9 @@ pub async fn authenticate_payer_near(app: &App, key: &KeyHash) -> Result<Account
         .map(AccountId)
         .ok_or_else(AppError::unauthorized)?;
     remember_owner(key, &account);
-    super::customers::require_approved(answer.approved)?;
+    if pays {
+        require_approved(answer.approved)?;
+    }
     Ok(account)
 }
 
@@ -182,27 +175,6 @@ pub async fn create_account(app: &App, name: String) -> Result<CreatedAccount, A
         name,
         key,
     })
-}
-
-/// A new key for an existing account (404 when there is none).
-pub async fn create_key(app: &App, account_id: &str) -> Result<NewKey, AppError> {
-    let key = store::create_key(&app.db()?, account_id, app.now_ms).await?;
-    key.ok_or_else(|| AppError::not_found("account"))
-}
-
-/// Revokes a key at once (revoking a revoked key is no error; an unknown key is 404): in D1,
-/// then in the key's Durable Object before answering, so the OTP checks that ask the object
-/// refuse the key from now on. A revocation the object missed is told again by a repeat.
-pub async fn revoke_key(app: &App, key_id: &str) -> Result<(), AppError> {
-    let db = app.db()?;
-    match store::revoke_key(&db, key_id, app.now_ms).await? {
-        Revocation::Revoked | Revocation::AlreadyRevoked => {
-            let owner = store::key_owner(&db, key_id).await?;
-            let owner = owner.ok_or_else(|| AppError::internal("revoked key without a hash"))?;
-            tell_revoked(app, &owner).await
-        }
-        Revocation::NoSuchKey => Err(AppError::not_found("key")),
-    }
 }
 
 pub async fn profile(app: &App, account: &AccountId) -> Result<Profile, AppError> {

@@ -1,27 +1,22 @@
-//! Customers sign themselves up (issue 11): registration, login sessions, password changes,
-//! their own API keys, approval for money moves, and the operator's account list.
+//! Customers sign themselves up: registration, login sessions, password changes, the
+//! approval of accounts and the operator's account list. Their API keys: `keys`.
 //!
 //! The rules live in `domain`: `account` (email, password policy, names, approval mode),
 //! `password` (argon2id), `session` (tokens, lifetimes), `lockout` (failed-login throttle).
-//! SQL lives in `store::logins` and `store::keys`.
+//! SQL lives in `store::logins`.
 use super::App;
-use crate::domain::account::{check_password, display_name, key_name, Email, MAX_LIVE_KEYS};
+use crate::domain::account::{check_password, display_name, AccountSummary, Email};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{new_id, new_uuid, AccountId};
 use crate::domain::lockout::{email_subject, ip_subject, strictest, LockoutPolicy, Verdict};
 use crate::domain::pagination::Page;
 use crate::domain::password;
 use crate::domain::session::{
-    looks_like_session_token, new_token, token_hash, SessionPolicy, TouchMemo,
+    looks_like_session_token, new_token, token_hash, SessionInfo, SessionPolicy, TouchMemo,
 };
-use crate::store::keys::{self as keys_store, CreatedKey, KeyRow, OwnRevocation};
-use crate::store::logins::{
-    self as store, AccountSummary, NewLoginAccount, NewSession, Registered,
-};
+use crate::store::keys as keys_store;
+use crate::store::logins::{self as store, NewLoginAccount, NewSession, Registered};
 use std::cell::RefCell;
-
-pub use crate::store::keys::KeyRow as KeyView;
-pub use crate::store::logins::SessionRow;
 
 /// An account as its owner sees it (`{"id","email","name","approved"}`).
 #[derive(Debug, Clone)]
@@ -312,7 +307,7 @@ pub async fn change_password(
 }
 
 /// The account's live sessions, newest first.
-pub async fn sessions(app: &App, who: &SessionPrincipal) -> Result<Vec<SessionRow>, AppError> {
+pub async fn sessions(app: &App, who: &SessionPrincipal) -> Result<Vec<SessionInfo>, AppError> {
     Ok(store::live_sessions(&app.db()?, &who.account.id, app.now_ms).await?)
 }
 
@@ -358,60 +353,7 @@ pub fn note_use(app: &App, credential_hash: &str, is_session: bool) {
     });
 }
 
-// --- API keys (a session is required: the dialect refuses an API key) ---
-
-pub async fn list_keys(app: &App, account: &AccountId) -> Result<Vec<KeyRow>, AppError> {
-    Ok(keys_store::list(&app.db()?, account.as_str()).await?)
-}
-
-/// A new key, shown once; 409 (2408) past 20 live keys.
-pub async fn create_key(
-    app: &App,
-    account: &AccountId,
-    name: Option<&str>,
-) -> Result<CreatedKey, AppError> {
-    let name = key_name(name).map_err(AppError::invalid)?;
-    let created = keys_store::create(
-        &app.db()?,
-        account.as_str(),
-        &name,
-        MAX_LIVE_KEYS,
-        app.now_ms,
-    )
-    .await?;
-    created.ok_or_else(|| {
-        AppError::new(
-            Code::KeyLimit,
-            format!("an account has at most {MAX_LIVE_KEYS} live keys; revoke one first"),
-        )
-    })
-}
-
-/// Revokes one of the account's keys at once (again: no error; another's: 404): in D1, then
-/// in the key's Durable Object before answering, as the operator's revocation does
-/// (`accounts::revoke_key`), so the routes that ask the object refuse it from now on.
-pub async fn revoke_key(app: &App, account: &AccountId, key_id: &str) -> Result<(), AppError> {
-    let db = app.db()?;
-    match keys_store::revoke(&db, account.as_str(), key_id, app.now_ms).await? {
-        OwnRevocation::Revoked | OwnRevocation::AlreadyRevoked => {
-            let owner = crate::store::accounts::key_owner(&db, key_id).await?;
-            let owner = owner.ok_or_else(|| AppError::internal("revoked key without a hash"))?;
-            super::accounts::tell_revoked(app, &owner).await
-        }
-        OwnRevocation::NotYours => Err(AppError::not_found("key")),
-    }
-}
-
-// --- approval and the operator ---
-
-/// Refuses a money move (403, 2405) while the account awaits the operator's approval.
-pub fn require_approved(approved: bool) -> Result<(), AppError> {
-    if approved {
-        Ok(())
-    } else {
-        Err(AppError::of(Code::NotApproved))
-    }
-}
+// --- the operator ---
 
 /// `POST /admin/accounts/{id}/approve` (404 when there is no such account).
 pub async fn approve(app: &App, account_id: &str) -> Result<(), AppError> {

@@ -10,8 +10,8 @@ use crate::domain::error::{AppError, Code};
 use crate::domain::idempotency::{
     decide, is_expired, validate_key, Decision, Record, RETENTION_MS,
 };
+pub use crate::domain::money::BalanceAs;
 use crate::store::idempotency as records;
-pub use crate::store::idempotency::BalanceAs;
 use std::future::Future;
 use worker::{console_error, D1Database, D1PreparedStatement};
 

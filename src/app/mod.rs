@@ -12,6 +12,7 @@ pub mod customers;
 mod error;
 pub mod idempotency;
 pub mod inbound;
+pub mod keys;
 pub mod messages;
 pub mod otp;
 pub mod rents;

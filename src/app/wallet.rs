@@ -6,7 +6,7 @@ use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{AccountId, KeyHash};
 use crate::domain::money::Money;
 use crate::domain::pagination::Page;
-pub use crate::store::wallet::LedgerRow;
+use crate::domain::wallet::{check_topup, LedgerEntry};
 use crate::store::wallet::{self as store, Entry, Kind};
 use crate::store::{batch, ConstraintKind};
 
@@ -37,7 +37,7 @@ pub async fn transactions(
     app: &App,
     account: &AccountId,
     page: Page,
-) -> Result<(Vec<LedgerRow>, u64), AppError> {
+) -> Result<(Vec<LedgerEntry>, u64), AppError> {
     Ok(store::transactions(&app.db()?, account.as_str(), page).await?)
 }
 
@@ -64,6 +64,7 @@ pub async fn topup(
     topup: TopUp,
     idem: Idem<'_, ToppedUp>,
 ) -> Result<Answer<ToppedUp>, AppError> {
+    check_topup(topup.amount)?;
     idempotency::run(app, idem, |done| async move {
         let account = accounts::existing(app, account_id).await?;
         let db = app.db()?;

@@ -1,6 +1,8 @@
 //! Customer sign-up rules: email normalisation, the password policy (NIST SP 800-63B:
 //! 8–128 characters, not a common password, not the account's own email), the display
 //! name, and whether new accounts need the operator's approval.
+use super::error::{AppError, Code};
+use serde::{Deserialize, Deserializer};
 use std::fmt;
 
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -14,9 +16,9 @@ pub const MAX_LIVE_KEYS: u32 = 20;
 pub const MAX_KEY_NAME_CHARS: usize = 100;
 
 /// The 3000 most common passwords of 8 characters or more, most common first, lower-case,
-/// one a line: the head of the list Django ships (`django/contrib/auth/common-passwords.txt.gz`,
-/// BSD licence; compiled by Royce Williams from breach corpora), shorter ones dropped since
-/// the length rule already refuses them.
+/// one a line: the head of the list Django ships with its password validator (BSD licence;
+/// compiled by Royce Williams from breach corpora), shorter ones dropped since the length
+/// rule already refuses them.
 const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
 
 /// A trimmed, lower-cased email address that passed [`Email::parse`].
@@ -163,6 +165,72 @@ pub fn key_name(name: Option<&str>) -> Result<String, String> {
         ));
     }
     Ok(trimmed.to_owned())
+}
+
+/// An API key as its holder sees it (never the secret).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiKey {
+    pub id: String,
+    pub name: Option<String>,
+    /// The key's first characters, to tell keys apart.
+    pub prefix: String,
+    /// Times in ms.
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// A key just created: the plain key is in this answer and nowhere else.
+pub struct NewKey {
+    pub key: ApiKey,
+    pub api_key: String,
+    /// The key's `SK…` sid (Twilio Verify's other username).
+    pub twilio_sid: String,
+}
+
+/// An account as its owner sees it, with its wallet.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Profile {
+    pub id: String,
+    pub name: String,
+    pub email: Option<String>,
+    /// The account may move money.
+    #[serde(deserialize_with = "flag")]
+    pub approved: bool,
+    pub status: String,
+    pub created_at: String,
+    pub balance: i64,
+    pub currency: String,
+    /// The `AC…` sid (Twilio Verify's username).
+    pub twilio_sid: Option<String>,
+}
+
+/// One line of the operator's account list.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AccountSummary {
+    pub account_id: String,
+    pub email: Option<String>,
+    pub name: String,
+    #[serde(deserialize_with = "flag")]
+    pub approved: bool,
+    pub status: String,
+    pub balance: i64,
+    pub currency: String,
+    pub created_at: String,
+}
+
+/// A yes/no stored as an integer: yes is exactly 1.
+fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(i64::deserialize(d)? == 1)
+}
+
+/// Refuses a money move (403, 2405) while the account awaits the operator's approval.
+pub fn require_approved(approved: bool) -> Result<(), AppError> {
+    if approved {
+        Ok(())
+    } else {
+        Err(AppError::of(Code::NotApproved))
+    }
 }
 
 /// `SIGNUP_APPROVAL`: may a self-registered account move money at once (`auto`), or only

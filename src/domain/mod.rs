@@ -25,4 +25,5 @@ pub mod text;
 pub mod time;
 pub mod twilio_verify;
 pub mod url;
+pub mod wallet;
 pub mod webhook;

@@ -140,6 +140,15 @@ impl fmt::Display for Money {
     }
 }
 
+/// How a value the batch itself computes is written into a stored answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BalanceAs {
+    /// Whole cents, rounded down (`Money::credits`), as a JSON number.
+    Credits,
+    /// Decimal text with 2 to 4 decimals (`Money::to_decimal_string`), as a JSON string.
+    Decimal,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

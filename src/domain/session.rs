@@ -7,6 +7,7 @@
 use super::crypto::sha256_hex;
 use super::ids::{random_bytes, RandomUnavailable};
 use base64::Engine;
+use serde::Deserialize;
 use std::collections::HashMap;
 
 pub const TOKEN_PREFIX: &str = "ots_";
@@ -16,6 +17,17 @@ pub const TOKEN_LEN: usize = 4 + 43;
 pub const COOKIE_NAME: &str = "otpedge_session";
 /// A used session's idle expiry (and `last_seen_at`) is written at most this often.
 pub const TOUCH_INTERVAL_MS: i64 = 60_000;
+
+/// A live login session as its account sees it (times in ms).
+#[derive(Debug, Clone, Deserialize)]
+pub struct SessionInfo {
+    pub id: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    /// When the session ends if unused: the earlier of its idle and absolute expiry.
+    pub expires_at: i64,
+    pub user_agent: Option<String>,
+}
 
 pub struct NewToken {
     /// Shown once (login answer, cookie); never stored or logged.

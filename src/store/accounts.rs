@@ -1,9 +1,9 @@
-//! Accounts and API keys. A key is stored only as its SHA-256; the plain key exists in the
-//! response that creates it and nowhere else.
+//! Accounts: creation (with the wallet and the first key), who is calling, the profile.
+use super::keys::{self, KeySpec};
 use super::StoreError;
-use super::{batch, first, run, stmt, text};
-use crate::domain::crypto::sha256_hex;
-use crate::domain::ids::{new_api_key, new_id, new_uuid};
+use super::{batch, first, int, stmt, text};
+use crate::domain::account::{NewKey, Profile};
+use crate::domain::ids::new_uuid;
 use crate::domain::time::rfc3339;
 use crate::domain::twilio_verify::{new_sid, SidKind};
 use serde::Deserialize;
@@ -18,45 +18,6 @@ pub struct Principal {
     pub approved: i64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct Profile {
-    pub id: String,
-    pub name: String,
-    pub email: Option<String>,
-    pub approved: i64,
-    pub status: String,
-    pub created_at: String,
-    pub balance: i64,
-    pub currency: String,
-    /// The `AC…` sid (Twilio Verify's username).
-    pub twilio_sid: Option<String>,
-}
-
-pub struct NewKey {
-    pub key_id: String,
-    pub api_key: String,
-    /// The key's `SK…` sid (Twilio Verify's other username).
-    pub twilio_sid: String,
-}
-
-fn new_key() -> Result<(NewKey, String), StoreError> {
-    let api_key = new_api_key()?;
-    let hash = sha256_hex(api_key.as_bytes());
-    Ok((
-        NewKey {
-            key_id: new_id("key")?,
-            api_key,
-            twilio_sid: new_sid(SidKind::ApiKey)?,
-        },
-        hash,
-    ))
-}
-
-/// `?6` is the key's `SK…` sid. (Migration 0007's trigger fills it for an insert that leaves
-/// it out, but D1 then counts the trigger's write as a second change.)
-const INSERT_KEY: &str = "INSERT INTO api_keys (id, account_id, key_hash, prefix, created_at, \
-     twilio_sid) SELECT ?1, id, ?3, ?4, ?5, ?6 FROM accounts WHERE id = ?2";
-
 /// Creates an account, its empty wallet and its first key in one transaction; returns the
 /// account's id and `AC…` sid, and the key.
 pub async fn create_account(
@@ -67,8 +28,13 @@ pub async fn create_account(
 ) -> Result<(String, String, NewKey), StoreError> {
     let account_id = new_uuid()?;
     let account_sid = new_sid(SidKind::Account)?;
-    let (key, hash) = new_key()?;
     let now = rfc3339(now_ms);
+    let spec = KeySpec {
+        account_id: &account_id,
+        name: None,
+        max_live: None,
+    };
+    let (key, insert_key) = keys::insert(db, &spec, now_ms)?;
     let statements = vec![
         stmt(
             db,
@@ -85,95 +51,12 @@ pub async fn create_account(
             db,
             "INSERT INTO wallets (account_id, balance, currency, updated_at) VALUES (?1, 0, \
             ?2, ?3)",
-            &[text(&account_id), text(currency), text(&now)],
+            &[text(&account_id), text(currency), int(now_ms)],
         )?,
-        stmt(
-            db,
-            INSERT_KEY,
-            &[
-                text(&key.key_id),
-                text(&account_id),
-                text(&hash),
-                text(key.api_key.get(..4).unwrap_or_default()),
-                text(&now),
-                text(&key.twilio_sid),
-            ],
-        )?,
+        insert_key,
     ];
     batch(db, statements).await?;
     Ok((account_id, account_sid, key))
-}
-
-/// Adds a key to an existing account; `None` when the account does not exist.
-pub async fn create_key(
-    db: &D1Database,
-    account_id: &str,
-    now_ms: i64,
-) -> Result<Option<NewKey>, StoreError> {
-    let (key, hash) = new_key()?;
-    let insert = stmt(
-        db,
-        INSERT_KEY,
-        &[
-            text(&key.key_id),
-            text(account_id),
-            text(&hash),
-            text(key.api_key.get(..4).unwrap_or_default()),
-            text(&rfc3339(now_ms)),
-            text(&key.twilio_sid),
-        ],
-    )?;
-    let inserted = run(insert).await?;
-    Ok((inserted == 1).then_some(key))
-}
-
-pub enum Revocation {
-    Revoked,
-    AlreadyRevoked,
-    NoSuchKey,
-}
-
-pub async fn revoke_key(
-    db: &D1Database,
-    key_id: &str,
-    now_ms: i64,
-) -> Result<Revocation, StoreError> {
-    let update = stmt(
-        db,
-        "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-        &[text(key_id), text(&rfc3339(now_ms))],
-    )?;
-    if run(update).await? == 1 {
-        return Ok(Revocation::Revoked);
-    }
-    let known = super::exists(stmt(
-        db,
-        "SELECT id FROM api_keys WHERE id = ?1",
-        &[text(key_id)],
-    )?)
-    .await?;
-    Ok(if known {
-        Revocation::AlreadyRevoked
-    } else {
-        Revocation::NoSuchKey
-    })
-}
-
-/// The hash of a key, by its id (to tell the key's Durable Object it was revoked).
-pub async fn key_owner(db: &D1Database, key_id: &str) -> Result<Option<KeyOwner>, StoreError> {
-    first(stmt(
-        db,
-        "SELECT key_hash, account_id FROM api_keys WHERE id = ?1",
-        &[text(key_id)],
-    )?)
-    .await
-}
-
-/// A key's hash and its account (which never changes).
-#[derive(Debug, Deserialize)]
-pub struct KeyOwner {
-    pub key_hash: String,
-    pub account_id: String,
 }
 
 /// The account of a live key (unrevoked, account active), by the key's hash bound as `?1`.

@@ -1,10 +1,21 @@
 //! The customer's own lists that the dashboard shows: activations, rents, OTP sessions and
 //! (locally) the sandbox outbox. One page and its total in one round trip each.
-use super::StoreError;
-use super::{int, page_of, stmt, text};
+pub use super::activations::RentRow;
+pub use super::messages::OutboxRow;
+use super::{account_page, Listing, StoreError};
 use crate::domain::pagination::Page;
 use serde::Deserialize;
 use worker::D1Database;
+
+/// An account's rows of `from`, newest first (ties: the greater id first).
+const fn newest(from: &'static str, columns: &'static str) -> Listing<'static> {
+    Listing {
+        columns,
+        from,
+        mine: "account_id = ?1",
+        order: "created_at DESC, id DESC",
+    }
+}
 
 #[derive(Debug, Deserialize)]
 pub struct ActivationRow {
@@ -20,64 +31,32 @@ pub struct ActivationRow {
     pub expires_at: i64,
 }
 
+const ACTIVATIONS: Listing = newest(
+    "activations",
+    "id, number, country, service, operator, cost, status, created_at, \
+     cancel_allowed_at, expires_at",
+);
+
 pub async fn activations(
     db: &D1Database,
     account_id: &str,
     page: Page,
 ) -> Result<(Vec<ActivationRow>, u64), StoreError> {
-    let rows = stmt(
-        db,
-        "SELECT id, number, country, service, operator, cost, status, created_at, \
-         cancel_allowed_at, expires_at FROM activations WHERE account_id = ?1 \
-         ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3",
-        &[
-            text(account_id),
-            int(i64::from(page.limit)),
-            int(page.offset() as i64),
-        ],
-    )?;
-    let count = stmt(
-        db,
-        "SELECT COUNT(*) AS total FROM activations WHERE account_id = ?1",
-        &[text(account_id)],
-    )?;
-    page_of(db, rows, count).await
+    account_page(db, &ACTIVATIONS, account_id, page).await
 }
 
-#[derive(Debug, Deserialize)]
-pub struct RentRow {
-    pub id: String,
-    pub number: String,
-    pub country: String,
-    pub service: String,
-    pub operator: String,
-    pub hours: i64,
-    pub cost: i64,
-    pub created_at: i64,
-    pub expires_at: i64,
-}
+const RENTS: Listing = newest(
+    "rents",
+    "id, account_id, number, country, service, operator, hours, cost, created_at, \
+     expires_at",
+);
 
 pub async fn rents(
     db: &D1Database,
     account_id: &str,
     page: Page,
 ) -> Result<(Vec<RentRow>, u64), StoreError> {
-    let rows = stmt(
-        db,
-        "SELECT id, number, country, service, operator, hours, cost, created_at, expires_at \
-         FROM rents WHERE account_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3",
-        &[
-            text(account_id),
-            int(i64::from(page.limit)),
-            int(page.offset() as i64),
-        ],
-    )?;
-    let count = stmt(
-        db,
-        "SELECT COUNT(*) AS total FROM rents WHERE account_id = ?1",
-        &[text(account_id)],
-    )?;
-    page_of(db, rows, count).await
+    account_page(db, &RENTS, account_id, page).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -94,41 +73,28 @@ pub struct OtpSessionRow {
     pub verified_at: Option<i64>,
 }
 
+const OTP_SESSIONS: Listing = newest(
+    "otp_sessions",
+    "id, phone, channel, dialect, cost, created_at, expires_at, attempts, \
+     max_attempts, verified_at",
+);
+
 pub async fn otp_sessions(
     db: &D1Database,
     account_id: &str,
     page: Page,
 ) -> Result<(Vec<OtpSessionRow>, u64), StoreError> {
-    let rows = stmt(
-        db,
-        "SELECT id, phone, channel, dialect, cost, created_at, expires_at, attempts, \
-         max_attempts, verified_at FROM otp_sessions WHERE account_id = ?1 \
-         ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3",
-        &[
-            text(account_id),
-            int(i64::from(page.limit)),
-            int(page.offset() as i64),
-        ],
-    )?;
-    let count = stmt(
-        db,
-        "SELECT COUNT(*) AS total FROM otp_sessions WHERE account_id = ?1",
-        &[text(account_id)],
-    )?;
-    page_of(db, rows, count).await
+    account_page(db, &OTP_SESSIONS, account_id, page).await
 }
 
-#[derive(Debug, Deserialize)]
-pub struct OutboxRow {
-    pub id: String,
-    pub to_phone: String,
-    pub channel: String,
-    pub sender: Option<String>,
-    pub text: String,
-    pub status: String,
-    pub object_id: String,
-    pub created_at: i64,
-}
+const OUTBOX: Listing = Listing {
+    columns: "o.id, o.to_phone, o.channel, o.sender, o.text, o.status, o.object_id, \
+              o.created_at",
+    from: "outbox o",
+    mine: "(o.object_id IN (SELECT id FROM otp_sessions WHERE account_id = ?1) \
+           OR o.object_id IN (SELECT id FROM messages WHERE account_id = ?1))",
+    order: "o.seq DESC",
+};
 
 /// The sandbox outbox entries sent for this account's OTP sessions and template messages.
 pub async fn outbox(
@@ -136,24 +102,5 @@ pub async fn outbox(
     account_id: &str,
     page: Page,
 ) -> Result<(Vec<OutboxRow>, u64), StoreError> {
-    const MINE: &str = "(o.object_id IN (SELECT id FROM otp_sessions WHERE account_id = ?1) \
-         OR o.object_id IN (SELECT id FROM messages WHERE account_id = ?1))";
-    let rows = stmt(
-        db,
-        &format!(
-            "SELECT o.id, o.to_phone, o.channel, o.sender, o.text, o.status, o.object_id, \
-             o.created_at FROM outbox o WHERE {MINE} ORDER BY o.seq DESC LIMIT ?2 OFFSET ?3"
-        ),
-        &[
-            text(account_id),
-            int(i64::from(page.limit)),
-            int(page.offset() as i64),
-        ],
-    )?;
-    let count = stmt(
-        db,
-        &format!("SELECT COUNT(*) AS total FROM outbox o WHERE {MINE}"),
-        &[text(account_id)],
-    )?;
-    page_of(db, rows, count).await
+    account_page(db, &OUTBOX, account_id, page).await
 }

@@ -2,6 +2,7 @@
 //! `app::idempotency`). A money-moving operation puts `completion` in its own batch, so the
 //! stored answer commits with the money.
 use super::{first, int, run, stmt, text, StoreError};
+use crate::domain::money::BalanceAs;
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
@@ -43,15 +44,6 @@ pub async fn record(db: &D1Database, scope: &str, key: &str) -> Result<Option<Ro
     let sql = "SELECT fingerprint, created_at, status, body FROM idempotency \
          WHERE scope = ?1 AND idem_key = ?2";
     first(stmt(db, sql, &[text(scope), text(key)])?).await
-}
-
-/// How a value the batch itself computes is written into a stored answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BalanceAs {
-    /// Whole cents, rounded down (`Money::credits`), as a JSON number.
-    Credits,
-    /// Decimal text with 2 to 4 decimals (`Money::to_decimal_string`), as a JSON string.
-    Decimal,
 }
 
 /// A field of the stored answer (a JSON path) to set, in the batch, to the balance after

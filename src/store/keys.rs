@@ -1,29 +1,22 @@
-//! A customer's own API keys (issue 11): named, listed without the secret, at most N live
-//! per account (checked inside the INSERT itself, so parallel creations cannot overrun it),
-//! revoked by their owner only, with an approximate last use.
-use super::{all, exists, run, stmt, text, StoreError};
+//! API keys, the operator's and a customer's alike: named or not, listed without the secret,
+//! at most N live per account when the caller sets a limit (checked inside the INSERT
+//! itself, so parallel creations cannot overrun it), revoked at once, with an approximate
+//! last use. A key is stored only as its SHA-256; the plain key exists in the response that
+//! creates it and nowhere else.
+use super::{all, first, int, opt_text, run, stmt, text, StoreError};
+use crate::domain::account::{ApiKey, NewKey};
 use crate::domain::crypto::sha256_hex;
 use crate::domain::ids::{new_api_key, new_id};
-use crate::domain::time::rfc3339;
+use crate::domain::twilio_verify::{new_sid, SidKind};
 use serde::Deserialize;
-use worker::D1Database;
+use worker::wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement};
 
-/// How many leading characters of a key are kept (and shown) to tell keys apart: the same
-/// as the operator's keys (`store::accounts`).
+/// How many leading characters of a key are kept (and shown) to tell keys apart.
 pub const PREFIX_CHARS: usize = 4;
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct KeyRow {
-    pub id: String,
-    pub name: Option<String>,
-    pub prefix: String,
-    pub created_at: String,
-    pub last_used_at: Option<String>,
-    pub revoked_at: Option<String>,
-}
-
 /// Every key of the account, revoked ones included, newest first.
-pub async fn list(db: &D1Database, account_id: &str) -> Result<Vec<KeyRow>, StoreError> {
+pub async fn list(db: &D1Database, account_id: &str) -> Result<Vec<ApiKey>, StoreError> {
     all(stmt(
         db,
         "SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM api_keys \
@@ -33,84 +26,95 @@ pub async fn list(db: &D1Database, account_id: &str) -> Result<Vec<KeyRow>, Stor
     .await
 }
 
-pub struct CreatedKey {
-    pub row: KeyRow,
-    /// Shown once, in the answer that creates it.
-    pub api_key: String,
+/// What a new key is: its account, its name and the most live keys the account may hold
+/// (`None`: no limit).
+pub struct KeySpec<'a> {
+    pub account_id: &'a str,
+    pub name: Option<&'a str>,
+    pub max_live: Option<u32>,
 }
 
-/// A new named key, unless the account already has `max_live` unrevoked keys (`None`).
+/// The INSERT of a new key: it adds nothing when the account does not exist or already
+/// holds `max_live` unrevoked keys. The sid is bound, not left to migration 0007's trigger
+/// (D1 would count the trigger's write as a second change).
+pub fn insert(
+    db: &D1Database,
+    spec: &KeySpec<'_>,
+    now_ms: i64,
+) -> Result<(NewKey, D1PreparedStatement), StoreError> {
+    let api_key = new_api_key()?;
+    let key = NewKey {
+        key: ApiKey {
+            id: new_id("key")?,
+            name: spec.name.map(str::to_owned),
+            prefix: api_key.get(..PREFIX_CHARS).unwrap_or_default().to_owned(),
+            created_at: now_ms,
+            last_used_at: None,
+            revoked_at: None,
+        },
+        twilio_sid: new_sid(SidKind::ApiKey)?,
+        api_key,
+    };
+    let statement = stmt(
+        db,
+        "INSERT INTO api_keys (id, account_id, key_hash, prefix, created_at, twilio_sid, name) \
+         SELECT ?1, id, ?3, ?4, ?5, ?6, ?7 FROM accounts WHERE id = ?2 AND (?8 IS NULL OR \
+         (SELECT COUNT(*) FROM api_keys WHERE account_id = ?2 AND revoked_at IS NULL) < ?8)",
+        &[
+            text(&key.key.id),
+            text(spec.account_id),
+            text(&sha256_hex(key.api_key.as_bytes())),
+            text(&key.key.prefix),
+            int(key.key.created_at),
+            text(&key.twilio_sid),
+            opt_text(spec.name),
+            spec.max_live.map_or(JsValue::NULL, |n| int(i64::from(n))),
+        ],
+    )?;
+    Ok((key, statement))
+}
+
+/// A new key; `None` when the account does not exist or is at its limit.
 pub async fn create(
     db: &D1Database,
-    account_id: &str,
-    name: &str,
-    max_live: u32,
+    spec: &KeySpec<'_>,
     now_ms: i64,
-) -> Result<Option<CreatedKey>, StoreError> {
-    let api_key = new_api_key()?;
-    let row = KeyRow {
-        id: new_id("key")?,
-        name: Some(name.to_owned()),
-        prefix: api_key.get(..PREFIX_CHARS).unwrap_or_default().to_owned(),
-        created_at: rfc3339(now_ms),
-        last_used_at: None,
-        revoked_at: None,
-    };
-    let inserted = run(stmt(
-        db,
-        "INSERT INTO api_keys (id, account_id, key_hash, prefix, created_at, name) \
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE (SELECT COUNT(*) FROM api_keys \
-         WHERE account_id = ?2 AND revoked_at IS NULL) < ?7",
-        &[
-            text(&row.id),
-            text(account_id),
-            text(&sha256_hex(api_key.as_bytes())),
-            text(&row.prefix),
-            text(&row.created_at),
-            text(name),
-            super::int(i64::from(max_live)),
-        ],
-    )?)
-    .await?;
-    // D1 counts the rows a trigger changes too (0007's `api_keys_twilio_sid_new` sets the new
-    // key's `SK…` sid): any change means the guarded INSERT added the key.
-    Ok((inserted > 0).then_some(CreatedKey { row, api_key }))
+) -> Result<Option<NewKey>, StoreError> {
+    let (key, statement) = insert(db, spec, now_ms)?;
+    Ok((run(statement).await? > 0).then_some(key))
 }
 
-pub enum OwnRevocation {
-    Revoked,
-    AlreadyRevoked,
-    /// No such key, or another account's: the same answer (404).
-    NotYours,
+/// A key's hash and its account (which never changes).
+#[derive(Debug, Deserialize)]
+pub struct KeyOwner {
+    pub key_hash: String,
+    pub account_id: String,
 }
 
+/// Revokes a key (of `account_id` only, when given) unless it already is; the key's hash
+/// and account when such a key exists, revoked now or before (to tell the objects that
+/// answer for it), `None` when there is none (or it is another account's).
 pub async fn revoke(
     db: &D1Database,
-    account_id: &str,
     key_id: &str,
+    account_id: Option<&str>,
     now_ms: i64,
-) -> Result<OwnRevocation, StoreError> {
-    let changed = run(stmt(
+) -> Result<Option<KeyOwner>, StoreError> {
+    let owner = opt_text(account_id);
+    run(stmt(
         db,
-        "UPDATE api_keys SET revoked_at = ?3 WHERE id = ?1 AND account_id = ?2 \
+        "UPDATE api_keys SET revoked_at = ?3 WHERE id = ?1 AND (?2 IS NULL OR account_id = ?2) \
          AND revoked_at IS NULL",
-        &[text(key_id), text(account_id), text(&rfc3339(now_ms))],
+        &[text(key_id), owner.clone(), int(now_ms)],
     )?)
     .await?;
-    if changed == 1 {
-        return Ok(OwnRevocation::Revoked);
-    }
-    let mine = exists(stmt(
+    first(stmt(
         db,
-        "SELECT id FROM api_keys WHERE id = ?1 AND account_id = ?2",
-        &[text(key_id), text(account_id)],
+        "SELECT key_hash, account_id FROM api_keys WHERE id = ?1 \
+         AND (?2 IS NULL OR account_id = ?2)",
+        &[text(key_id), owner],
     )?)
-    .await?;
-    Ok(if mine {
-        OwnRevocation::AlreadyRevoked
-    } else {
-        OwnRevocation::NotYours
-    })
+    .await
 }
 
 /// Records a use of a live key, unless one was recorded at or after `used_before`.
@@ -124,11 +128,7 @@ pub async fn touch(
         db,
         "UPDATE api_keys SET last_used_at = ?2 WHERE key_hash = ?1 AND revoked_at IS NULL \
          AND (last_used_at IS NULL OR last_used_at < ?3)",
-        &[
-            text(key_hash),
-            text(&rfc3339(now_ms)),
-            text(&rfc3339(used_before)),
-        ],
+        &[text(key_hash), int(now_ms), int(used_before)],
     )?)
     .await?;
     Ok(())

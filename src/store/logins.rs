@@ -1,11 +1,12 @@
-//! Customer logins (issue 11): accounts that signed themselves up (email, argon2id PHC
+//! Customer logins: accounts that signed themselves up (email, argon2id PHC
 //! string, approval), their login sessions, the failed-login throttle, and the operator's
 //! account list. Session tokens are stored only as SHA-256.
 use super::{
     all, batch, first, int, opt_text, page_of, run, stmt, text, ConstraintKind, StoreError,
 };
+use crate::domain::account::AccountSummary;
 use crate::domain::lockout::Counted;
-use crate::domain::session::Expiry;
+use crate::domain::session::{Expiry, SessionInfo};
 use crate::domain::time::rfc3339;
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
@@ -87,7 +88,7 @@ pub async fn register(
             db,
             "INSERT INTO wallets (account_id, balance, currency, updated_at) \
              VALUES (?1, 0, ?2, ?3)",
-            &[text(a.account_id), text(a.currency), text(&now)],
+            &[text(a.account_id), text(a.currency), int(a.now_ms)],
         )?,
         first_session,
     ];
@@ -154,19 +155,6 @@ pub async fn approve(db: &D1Database, account_id: &str, now_ms: i64) -> Result<b
     )?)
     .await?;
     Ok(changed == 1)
-}
-
-/// One line of the operator's account list.
-#[derive(Debug, Clone, Deserialize)]
-pub struct AccountSummary {
-    pub account_id: String,
-    pub email: Option<String>,
-    pub name: String,
-    pub approved: i64,
-    pub status: String,
-    pub balance: i64,
-    pub currency: String,
-    pub created_at: String,
 }
 
 /// Newest first (ties: the later insert first), one page and the total.
@@ -299,26 +287,16 @@ pub async fn revoke_session(
     Ok(changed == 1)
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct SessionRow {
-    pub id: String,
-    pub created_at: i64,
-    pub last_seen_at: i64,
-    pub idle_expires_at: i64,
-    pub expires_at: i64,
-    pub user_agent: Option<String>,
-}
-
 /// The account's live sessions, newest first.
 pub async fn live_sessions(
     db: &D1Database,
     account_id: &str,
     now_ms: i64,
-) -> Result<Vec<SessionRow>, StoreError> {
+) -> Result<Vec<SessionInfo>, StoreError> {
     all(stmt(
         db,
-        "SELECT id, created_at, last_seen_at, idle_expires_at, expires_at, user_agent \
-         FROM sessions \
+        "SELECT id, created_at, last_seen_at, MIN(idle_expires_at, expires_at) AS expires_at, \
+         user_agent FROM sessions \
          WHERE account_id = ?1 AND revoked_at IS NULL AND idle_expires_at > ?2 AND expires_at > ?2 \
          ORDER BY created_at DESC, rowid DESC LIMIT 100",
         &[text(account_id), int(now_ms)],

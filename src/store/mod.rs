@@ -15,6 +15,7 @@ pub mod wallet;
 pub mod webhooks;
 
 use crate::domain::ids::RandomUnavailable;
+use crate::domain::pagination::Page;
 pub use constraint::{Constraint, ConstraintKind};
 use serde::de::DeserializeOwned;
 use std::fmt;
@@ -194,4 +195,43 @@ pub async fn page_of<T: DeserializeOwned>(
         .and_then(|c| c.into_iter().next())
         .map_or(0, |c| c.total);
     Ok((rows, total))
+}
+
+/// Which of an account's rows a list shows: `SELECT {columns} FROM {from} WHERE {mine}
+/// ORDER BY {order}`, with the account's id bound as `?1`.
+pub struct Listing<'a> {
+    pub columns: &'a str,
+    pub from: &'a str,
+    pub mine: &'a str,
+    pub order: &'a str,
+}
+
+/// One page of an account's rows and their total, in one round trip.
+pub async fn account_page<T: DeserializeOwned>(
+    db: &D1Database,
+    listing: &Listing<'_>,
+    account_id: &str,
+    page: Page,
+) -> Result<(Vec<T>, u64), StoreError> {
+    let Listing {
+        columns,
+        from,
+        mine,
+        order,
+    } = listing;
+    let rows = stmt(
+        db,
+        &format!("SELECT {columns} FROM {from} WHERE {mine} ORDER BY {order} LIMIT ?2 OFFSET ?3"),
+        &[
+            text(account_id),
+            int(i64::from(page.limit)),
+            int(i64::try_from(page.offset()).unwrap_or(i64::MAX)),
+        ],
+    )?;
+    let count = stmt(
+        db,
+        &format!("SELECT COUNT(*) AS total FROM {from} WHERE {mine}"),
+        &[text(account_id)],
+    )?;
+    page_of(db, rows, count).await
 }

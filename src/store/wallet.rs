@@ -7,7 +7,7 @@ use super::StoreError;
 use super::{first, int, opt_text, stmt, text};
 use crate::domain::ids::new_id;
 use crate::domain::pagination::Page;
-use crate::domain::time::rfc3339;
+use crate::domain::wallet::LedgerEntry;
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
@@ -61,11 +61,10 @@ pub fn entry_statements(
     now_ms: i64,
 ) -> Result<(String, Vec<D1PreparedStatement>), StoreError> {
     let tx_id = new_id("tx")?;
-    let now = rfc3339(now_ms);
     let update = stmt(
         db,
         "UPDATE wallets SET balance = balance + ?2, updated_at = ?3 WHERE account_id = ?1",
-        &[text(entry.account_id), int(entry.amount), text(&now)],
+        &[text(entry.account_id), int(entry.amount), int(now_ms)],
     )?;
     // balance_after is read back inside the transaction; a missing wallet makes it NULL,
     // which the NOT NULL constraint turns into a failed (rolled back) batch.
@@ -83,7 +82,7 @@ pub fn entry_statements(
             opt_text(entry.reference),
             opt_text(entry.object_id),
             text(entry.description),
-            text(&now),
+            int(now_ms),
         ],
     )?;
     Ok((tx_id, vec![update, insert]))
@@ -99,7 +98,6 @@ pub fn charge_statements(
     now_ms: i64,
 ) -> Result<(String, Vec<D1PreparedStatement>), StoreError> {
     let tx_id = new_id("tx")?;
-    let now = rfc3339(now_ms);
     let object_id = opt_text(entry.object_id);
     let update = stmt(
         db,
@@ -107,7 +105,7 @@ pub fn charge_statements(
             "UPDATE wallets SET balance = balance - {amount_sql}, updated_at = ?3 \
              WHERE account_id = ?1"
         ),
-        &[text(entry.account_id), object_id.clone(), text(&now)],
+        &[text(entry.account_id), object_id.clone(), int(now_ms)],
     )?;
     let insert = stmt(
         db,
@@ -124,7 +122,7 @@ pub fn charge_statements(
             text(entry.kind.as_str()),
             opt_text(entry.reference),
             text(entry.description),
-            text(&now),
+            int(now_ms),
         ],
     )?;
     Ok((tx_id, vec![update, insert]))
@@ -154,18 +152,6 @@ pub async fn wallet_for_key(db: &D1Database, key_hash: &str) -> Result<Option<Wa
     .await
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct LedgerRow {
-    pub id: String,
-    pub kind: String,
-    pub amount: i64,
-    pub balance_after: i64,
-    pub reference: Option<String>,
-    pub object_id: Option<String>,
-    pub description: String,
-    pub created_at: String,
-}
-
 const LEDGER_COLUMNS: &str =
     "id, kind, amount, balance_after, reference, object_id, description, created_at";
 
@@ -174,7 +160,7 @@ pub async fn topup_by_reference(
     db: &D1Database,
     account_id: &str,
     reference: &str,
-) -> Result<Option<LedgerRow>, StoreError> {
+) -> Result<Option<LedgerEntry>, StoreError> {
     first(stmt(
         db,
         &format!(
@@ -191,25 +177,14 @@ pub async fn transactions(
     db: &D1Database,
     account_id: &str,
     page: Page,
-) -> Result<(Vec<LedgerRow>, u64), StoreError> {
-    let rows_stmt = stmt(
-        db,
-        &format!(
-            "SELECT {LEDGER_COLUMNS} FROM ledger WHERE account_id = ?1 ORDER BY seq DESC \
-            LIMIT ?2 OFFSET ?3"
-        ),
-        &[
-            text(account_id),
-            int(i64::from(page.limit)),
-            int(page.offset() as i64),
-        ],
-    )?;
-    let count_stmt = stmt(
-        db,
-        "SELECT COUNT(*) AS total FROM ledger WHERE account_id = ?1",
-        &[text(account_id)],
-    )?;
-    super::page_of(db, rows_stmt, count_stmt).await
+) -> Result<(Vec<LedgerEntry>, u64), StoreError> {
+    let listing = super::Listing {
+        columns: LEDGER_COLUMNS,
+        from: "ledger",
+        mine: "account_id = ?1",
+        order: "seq DESC",
+    };
+    super::account_page(db, &listing, account_id, page).await
 }
 
 /// Reads the balance after ledger row `tx_id`; put it LAST in the batch that writes the row

@@ -61,11 +61,12 @@ export function wranglerAssets() {
   return { directory: path.join(ROOT, str("directory") ?? "public"), routerConfig, assetConfig };
 }
 
-/** The statements of every migration, in order, as wrangler would apply them. */
-export function migrationStatements() {
+/** The statements of every migration (or of those whose file name `only` keeps), in order,
+ * as wrangler would apply them. */
+export function migrationStatements(only = () => true) {
   const dir = path.join(ROOT, "migrations");
   return readdirSync(dir)
-    .filter((f) => f.endsWith(".sql"))
+    .filter((f) => f.endsWith(".sql") && only(f))
     .sort()
     .flatMap((f) =>
       readFileSync(path.join(dir, f), "utf8")

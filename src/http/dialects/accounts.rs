@@ -1,9 +1,11 @@
-//! Customer accounts (issue 11): `/api/v1/auth/*` (sign-up, login sessions, password),
+//! Customer accounts: `/api/v1/auth/*` (sign-up, login sessions, password),
 //! `/v1/keys` (a session is required), `/v1/templates` (a session or an API key), and the
 //! operator's `GET /admin/accounts` and `POST /admin/accounts/{id}/approve`. Thin: parse,
 //! call `app::customers` / `app::messages`, render, set or clear the session cookie.
-use crate::app::customers::{self, AccountView, Client, KeyView, Opened, SessionPrincipal};
+use crate::app::customers::{self, AccountView, Client, Opened, SessionPrincipal};
+use crate::app::keys;
 use crate::app::messages::{self, LoadedTemplate};
+use crate::domain::account::ApiKey;
 use crate::domain::error::{AppError, Code};
 use crate::domain::money::Money;
 use crate::domain::session::{
@@ -151,7 +153,7 @@ pub async fn sessions(ctx: &Ctx) -> Result<Reply, AppError> {
                 "session_id": s.id,
                 "created_at": rfc3339(s.created_at),
                 "last_seen_at": rfc3339(s.last_seen_at),
-                "expires_at": rfc3339(s.idle_expires_at.min(s.expires_at)),
+                "expires_at": rfc3339(s.expires_at),
                 "user_agent": s.user_agent,
                 "current": s.id == who.session_id,
             })
@@ -171,14 +173,14 @@ pub async fn revoke_session(ctx: &Ctx, session_id: &str) -> Result<Reply, AppErr
 
 // --- /v1/keys ---
 
-fn key_json(k: &KeyView) -> Value {
+fn key_json(k: &ApiKey) -> Value {
     json!({
         "key_id": k.id,
         "name": k.name,
         "prefix": k.prefix,
-        "created_at": k.created_at,
-        "last_used_at": k.last_used_at,
-        "revoked_at": k.revoked_at,
+        "created_at": rfc3339(k.created_at),
+        "last_used_at": k.last_used_at.map(rfc3339),
+        "revoked_at": k.revoked_at.map(rfc3339),
     })
 }
 
@@ -197,14 +199,14 @@ pub async fn keys(ctx: &Ctx) -> Result<Reply, AppError> {
         } else {
             ctx.json()?
         };
-        let created = customers::create_key(&ctx.app, &account, body.name.as_deref()).await?;
-        let mut v = key_json(&created.row);
+        let created = keys::create_own(&ctx.app, &account, body.name.as_deref()).await?;
+        let mut v = key_json(&created.key);
         if let Some(o) = v.as_object_mut() {
             o.insert("api_key".to_owned(), Value::String(created.api_key));
         }
         return Ok(Reply::json(201, &v).with_header("Cache-Control", "no-store".to_owned()));
     }
-    let rows = customers::list_keys(&ctx.app, &account).await?;
+    let rows = keys::list(&ctx.app, &account).await?;
     Ok(Reply::ok(
         json!({"keys": rows.iter().map(key_json).collect::<Vec<_>>()}),
     ))
@@ -213,7 +215,7 @@ pub async fn keys(ctx: &Ctx) -> Result<Reply, AppError> {
 /// `DELETE /v1/keys/{key_id}`: revoked at once (another account's key: 404).
 pub async fn revoke_key(ctx: &Ctx, key_id: &str) -> Result<Reply, AppError> {
     let who = auth::key_manager(ctx).await?;
-    customers::revoke_key(&ctx.app, &who.account_id(), key_id).await?;
+    keys::revoke(&ctx.app, key_id, Some(&who.account_id())).await?;
     Ok(Reply::ok(json!({"key_id": key_id, "revoked": true})))
 }
 
@@ -280,7 +282,7 @@ pub async fn admin_list(ctx: &Ctx) -> Result<Reply, AppError> {
                 "account_id": a.account_id,
                 "email": a.email,
                 "name": a.name,
-                "approved": a.approved == 1,
+                "approved": a.approved,
                 "status": a.status,
                 "balance": Money::from_minor(a.balance).to_decimal_string(),
                 "currency": a.currency,

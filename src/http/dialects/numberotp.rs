@@ -46,7 +46,7 @@ pub async fn transactions(ctx: &Ctx) -> Result<Reply, AppError> {
                 "reference": r.reference,
                 "objectId": r.object_id,
                 "description": r.description,
-                "createdAt": r.created_at,
+                "createdAt": rfc3339(r.created_at),
             })
         })
         .collect();
@@ -64,7 +64,7 @@ pub async fn profile(ctx: &Ctx) -> Result<Reply, AppError> {
             "id": p.id,
             "name": p.name,
             "email": p.email,
-            "isApproved": p.status == "active" && p.approved == 1,
+            "isApproved": p.status == "active" && p.approved,
             "createdAt": p.created_at,
             "balance": balance.as_f64(),
             "credits": balance.credits(),

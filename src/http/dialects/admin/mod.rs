@@ -4,9 +4,9 @@
 pub mod inventory;
 pub mod messaging;
 
-use crate::app::accounts;
 use crate::app::idempotency::{BalanceAs, Idem};
 use crate::app::wallet::{self, TopUp, ToppedUp};
+use crate::app::{accounts, keys};
 use crate::domain::error::{AppError, Code};
 use crate::domain::money::Money;
 use crate::http::input::label;
@@ -29,7 +29,7 @@ pub async fn create_account(ctx: &Ctx) -> Result<Reply, AppError> {
     let body = json!({
         "account_id": a.account_id,
         "name": a.name,
-        "key_id": a.key.key_id,
+        "key_id": a.key.key.id,
         "api_key": a.key.api_key,
         "twilio_account_sid": a.account_sid,
         "twilio_key_sid": a.key.twilio_sid,
@@ -39,10 +39,10 @@ pub async fn create_account(ctx: &Ctx) -> Result<Reply, AppError> {
 
 pub async fn create_key(ctx: &Ctx, account_id: &str) -> Result<Reply, AppError> {
     auth::admin(ctx)?;
-    let key = accounts::create_key(&ctx.app, account_id).await?;
+    let key = keys::create_for_operator(&ctx.app, account_id).await?;
     let body = json!({
         "account_id": account_id,
-        "key_id": key.key_id,
+        "key_id": key.key.id,
         "api_key": key.api_key,
         "twilio_key_sid": key.twilio_sid,
     });
@@ -51,7 +51,7 @@ pub async fn create_key(ctx: &Ctx, account_id: &str) -> Result<Reply, AppError> 
 
 pub async fn revoke_key(ctx: &Ctx, key_id: &str) -> Result<Reply, AppError> {
     auth::admin(ctx)?;
-    accounts::revoke_key(&ctx.app, key_id).await?;
+    keys::revoke(&ctx.app, key_id, None).await?;
     Ok(Reply::ok(json!({"key_id": key_id, "revoked": true})))
 }
 
@@ -80,12 +80,6 @@ pub async fn topup(ctx: &Ctx, account_id: &str) -> Result<Reply, AppError> {
     let body: Topup = ctx.json()?;
     let amount = Money::parse_json(&body.amount)
         .map_err(|e| AppError::new(Code::InvalidAmount, e.to_string()))?;
-    if !amount.is_positive() {
-        return Err(AppError::new(
-            Code::InvalidAmount,
-            "amount must be greater than 0",
-        ));
-    }
     let reference = label("reference", &body.reference)?;
     let description = match body.description.as_deref() {
         Some(d) => label("description", d)?,

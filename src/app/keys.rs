@@ -1,0 +1,61 @@
+//! API keys, for the operator (any account's) and for an account's owner (their own) alike:
+//! listed, created, and revoked at once (the objects that answer for a key without D1 are
+//! told before the revocation is answered).
+use super::App;
+use crate::domain::account::{key_name, ApiKey, NewKey, MAX_LIVE_KEYS};
+use crate::domain::error::{AppError, Code};
+use crate::domain::ids::AccountId;
+use crate::durable::{api_key, otp_session};
+use crate::store::keys::{self as store, KeySpec};
+
+/// Every key of the account, revoked ones included, newest first.
+pub async fn list(app: &App, account: &AccountId) -> Result<Vec<ApiKey>, AppError> {
+    Ok(store::list(&app.db()?, account.as_str()).await?)
+}
+
+/// The operator's new key for an existing account (404 when there is none); no limit.
+pub async fn create_for_operator(app: &App, account_id: &str) -> Result<NewKey, AppError> {
+    let spec = KeySpec {
+        account_id,
+        name: None,
+        max_live: None,
+    };
+    let key = store::create(&app.db()?, &spec, app.now_ms).await?;
+    key.ok_or_else(|| AppError::not_found("account"))
+}
+
+/// An owner's new named key, shown once; 409 (2408) past `MAX_LIVE_KEYS` live keys.
+pub async fn create_own(
+    app: &App,
+    account: &AccountId,
+    name: Option<&str>,
+) -> Result<NewKey, AppError> {
+    let name = key_name(name).map_err(AppError::invalid)?;
+    let spec = KeySpec {
+        account_id: account.as_str(),
+        name: Some(&name),
+        max_live: Some(MAX_LIVE_KEYS),
+    };
+    let key = store::create(&app.db()?, &spec, app.now_ms).await?;
+    key.ok_or_else(|| {
+        AppError::new(
+            Code::KeyLimit,
+            format!("an account has at most {MAX_LIVE_KEYS} live keys; revoke one first"),
+        )
+    })
+}
+
+/// Revokes a key at once: any account's for the operator (`owner` `None`), else only the
+/// owner's own (another's: 404, as for no key). Revoking a revoked key is no error. The key
+/// is revoked in D1, then in its Durable Object and in each of the account's OTP-session
+/// objects (which keep the keys they have checked in memory) before answering, so the
+/// routes that ask the objects refuse it from now on; a revocation an object missed is
+/// told again by a repeat.
+pub async fn revoke(app: &App, key_id: &str, owner: Option<&AccountId>) -> Result<(), AppError> {
+    let db = app.db()?;
+    let owner = owner.map(AccountId::as_str);
+    let found = store::revoke(&db, key_id, owner, app.now_ms).await?;
+    let key = found.ok_or_else(|| AppError::not_found("key"))?;
+    api_key::revoke(&app.env, &key.key_hash).await?;
+    otp_session::revoke_key(&app.env, &key.account_id, &key.key_hash).await
+}

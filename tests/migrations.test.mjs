@@ -1,0 +1,73 @@
+// Migrations that rewrite existing rows: applied to a database in the shape before them,
+// every row is kept and reads back as it was, in its new representation.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Miniflare } from "miniflare";
+import { migrationStatements } from "./support/app.mjs";
+
+const TIMES_MS = "0010_times_ms.sql";
+
+async function database() {
+  const mf = new Miniflare({
+    modules: true,
+    script: "export default { fetch() { return new Response(''); } };",
+    compatibilityDate: "2026-04-20",
+    d1Databases: { DB: "migrations-test" },
+  });
+  const db = await mf.getD1Database("DB");
+  const apply = async (only) => {
+    for (const sql of migrationStatements(only)) await db.prepare(sql).run();
+  };
+  return { mf, db, apply };
+}
+
+test("times of api_keys, wallets and ledger become integer ms, every row kept", async () => {
+  const { mf, db, apply } = await database();
+  try {
+    await apply((f) => f < TIMES_MS);
+    const hash = (c) => c.repeat(64);
+    await db.batch([
+      db.prepare("INSERT INTO accounts (id, name, created_at) VALUES ('acc', 'A', '2025-01-02T03:04:05Z')"),
+      db.prepare(
+        "INSERT INTO api_keys (id, account_id, key_hash, prefix, created_at, revoked_at, last_used_at, name, twilio_sid) " +
+          "VALUES ('key_old', 'acc', ?1, 'ab12', '2025-08-18T06:28:58Z', '2025-08-19T00:00:01Z', '2025-08-18T07:00:00Z', 'old', 'SK0'), " +
+          "('key_new', 'acc', ?2, 'cd34', '2025-08-20T10:00:00Z', NULL, NULL, NULL, 'SK1')",
+      ).bind(hash("a"), hash("b")),
+      db.prepare("INSERT INTO wallets (account_id, balance, currency, updated_at) VALUES ('acc', 15000, 'USD', '2025-08-21T12:30:00Z')"),
+      db.prepare(
+        "INSERT INTO ledger (id, account_id, kind, amount, balance_after, reference, object_id, description, created_at) " +
+          "VALUES ('tx1', 'acc', 'topup', 20000, 20000, 'ref-1', NULL, 'top-up', '2025-08-21T12:00:00Z'), " +
+          "('tx2', 'acc', 'purchase', -5000, 15000, NULL, 'act1', 'buy', '2025-08-21T12:30:00Z')",
+      ),
+    ]);
+    await apply((f) => f === TIMES_MS);
+
+    const ms = (t) => Date.parse(t);
+    const keys = (await db.prepare("SELECT id, key_hash, prefix, name, twilio_sid, created_at, revoked_at, last_used_at FROM api_keys ORDER BY created_at DESC, rowid DESC").all()).results;
+    assert.deepEqual(keys, [
+      { id: "key_new", key_hash: hash("b"), prefix: "cd34", name: null, twilio_sid: "SK1", created_at: ms("2025-08-20T10:00:00Z"), revoked_at: null, last_used_at: null },
+      { id: "key_old", key_hash: hash("a"), prefix: "ab12", name: "old", twilio_sid: "SK0", created_at: ms("2025-08-18T06:28:58Z"), revoked_at: ms("2025-08-19T00:00:01Z"), last_used_at: ms("2025-08-18T07:00:00Z") },
+    ]);
+    const wallet = await db.prepare("SELECT account_id, balance, currency, updated_at FROM wallets").first();
+    assert.deepEqual(wallet, { account_id: "acc", balance: 15000, currency: "USD", updated_at: ms("2025-08-21T12:30:00Z") });
+    const ledger = (await db.prepare("SELECT seq, id, kind, amount, balance_after, reference, object_id, description, created_at FROM ledger ORDER BY seq").all()).results;
+    assert.deepEqual(ledger, [
+      { seq: 1, id: "tx1", kind: "topup", amount: 20000, balance_after: 20000, reference: "ref-1", object_id: null, description: "top-up", created_at: ms("2025-08-21T12:00:00Z") },
+      { seq: 2, id: "tx2", kind: "purchase", amount: -5000, balance_after: 15000, reference: null, object_id: "act1", description: "buy", created_at: ms("2025-08-21T12:30:00Z") },
+    ]);
+
+    // The constraints and indexes of the tables still hold.
+    const insertLedger = (id, kind, amount, reference) =>
+      db.prepare("INSERT INTO ledger (id, account_id, kind, amount, balance_after, reference, description, created_at) VALUES (?1, 'acc', ?2, ?3, 0, ?4, 'x', 1)").bind(id, kind, amount, reference).run();
+    await assert.rejects(insertLedger("tx3", "purchase", 100, null), /CHECK constraint failed/);
+    await assert.rejects(insertLedger("tx4", "topup", 100, "ref-1"), /UNIQUE constraint failed/);
+    await assert.rejects(db.prepare("UPDATE wallets SET balance = -1").run(), /CHECK constraint failed/);
+    const next = await db.prepare("INSERT INTO ledger (id, account_id, kind, amount, balance_after, description, created_at) VALUES ('tx5', 'acc', 'topup', 1, 15001, 'x', 2) RETURNING seq").first();
+    assert.equal(next.seq, 3);
+    await db.prepare("INSERT INTO api_keys (id, account_id, key_hash, prefix, created_at) VALUES ('key_sid', 'acc', ?1, 'ef56', 3)").bind(hash("c")).run();
+    const sid = await db.prepare("SELECT twilio_sid FROM api_keys WHERE id = 'key_sid'").first();
+    assert.match(sid.twilio_sid, /^SK[0-9a-f]{32}$/);
+  } finally {
+    await mf.dispose();
+  }
+});
