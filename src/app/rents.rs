@@ -164,7 +164,7 @@ pub async fn list(
     app: &App,
     account: &AccountId,
     page: Page,
-) -> Result<(Vec<lists::RentRow>, u64), AppError> {
+) -> Result<(Vec<Rent>, u64), AppError> {
     Ok(lists::rents(&app.db()?, account.as_str(), page).await?)
 }
 

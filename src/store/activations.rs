@@ -378,7 +378,7 @@ pub fn rent_statements(
 }
 
 #[derive(Debug, Clone, Deserialize)]
-struct RentLine {
+pub(super) struct RentLine {
     id: String,
     account_id: String,
     number: String,

@@ -1,8 +1,9 @@
 //! The customer's own lists that the dashboard shows: activations, rents, OTP sessions and
 //! (locally) the sandbox outbox. One page and its total in one round trip each.
-pub use super::activations::RentRow;
+use super::activations::RentLine;
 pub use super::messages::OutboxRow;
 use super::{account_page, Listing, StoreError};
+use crate::domain::activation::Rent;
 use crate::domain::pagination::Page;
 use serde::Deserialize;
 use worker::D1Database;
@@ -55,8 +56,9 @@ pub async fn rents(
     db: &D1Database,
     account_id: &str,
     page: Page,
-) -> Result<(Vec<RentRow>, u64), StoreError> {
-    account_page(db, &RENTS, account_id, page).await
+) -> Result<(Vec<Rent>, u64), StoreError> {
+    let (rows, total) = account_page::<RentLine>(db, &RENTS, account_id, page).await?;
+    Ok((rows.into_iter().map(Rent::from).collect(), total))
 }
 
 #[derive(Debug, Deserialize)]
