@@ -1,20 +1,54 @@
 #!/usr/bin/env bash
-# Builds the release Worker into build/ (wrangler.toml's [build] command runs this too).
+# Builds the release Worker into build/: index.js (the entry, one minified ES module) and
+# index_bg.wasm; and copies openapi/openapi.json to public/openapi.json, where the Workers
+# static assets serve it (openapi/openapi.json is the one source; the copy is git-ignored).
+#
+#   cargo build (wasm32, release)  ->  wasm-bindgen (the CLI pinned by Cargo.lock, installed
+#   by scripts/setup.sh)  ->  wasm-opt -Oz  ->  scripts/entry.mjs (the entry module, esbuild)
+#
+# `--if-stale` (wrangler.toml's [build] command) does nothing when build/ was made from the
+# current sources: `wrangler dev` runs its build command once at start and once more when its
+# file watcher is ready, and `npm start` must not build the wasm twice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-# Local tools instead of worker-build's downloads (this network reaches only the registries).
-WASM_BINDGEN_BIN="$(command -v wasm-bindgen)"
-export WASM_BINDGEN_BIN
-export WASM_OPT_BIN="$PWD/node_modules/.bin/wasm-opt"
-export ESBUILD_BIN="$PWD/node_modules/.bin/esbuild"
-# Unminified, so that scripts/entry.mjs can specialize the entry (it minifies afterwards).
-NO_MINIFY=1 worker-build --release
+
+cp openapi/openapi.json public/openapi.json
+
+# Everything build/ depends on, as one hash (written to build/.inputs after a build).
+inputs_hash() {
+  {
+    rustc --version
+    sha256sum Cargo.toml Cargo.lock scripts/build.sh scripts/entry.mjs
+    find src -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+  } | sha256sum | cut -d' ' -f1
+}
+hash=$(inputs_hash)
+if [ "${1:-}" = "--if-stale" ] && [ -f build/index.js ] && [ -f build/index_bg.wasm ] \
+  && [ "$(cat build/.inputs 2>/dev/null)" = "$hash" ]; then
+  echo "[build] build/ is up to date"
+  exit 0
+fi
+
+# The wasm-bindgen proc-macro reads WASM_BINDGEN_USE_JS_SYS (js_sys::futures instead of
+# wasm_bindgen_futures), as worker-build 0.8 sets it.
+WASM_BINDGEN_USE_JS_SYS=1 cargo build --release --lib --target wasm32-unknown-unknown
+
+rm -rf build && mkdir build
+# --target module: `import source` of the wasm (scripts/entry.mjs turns it into the plain
+# import workerd expects). The reset-state function and abort handler let the entry
+# reinitialize the instance after a trap (scripts/entry.mjs).
+wasm-bindgen target/wasm32-unknown-unknown/release/otpedge.wasm --out-dir build --out-name index \
+  --target module --no-typescript --experimental-reset-state-function --force-enable-abort-handler
+
+# Size over speed (BENCHMARKS.md). No --debuginfo: the name section goes (~45 KB gzipped; a
+# panic's stack trace then shows function indices instead of Rust names), and so does the
+# producers section. An explicit feature set, so that no newer encoding is emitted than
+# workerd accepts.
+node_modules/.bin/wasm-opt build/index_bg.wasm -o build/index_bg.wasm -Oz \
+  --strip-debug --strip-producers \
+  --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
+  --enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling
+
 node scripts/entry.mjs
-# worker-build keeps the wasm name section (it passes --debuginfo to wasm-opt). Dropping it
-# and the producers section takes ~45 KB off the gzipped Worker (BENCHMARKS.md); a panic's
-# stack trace then shows function indices instead of Rust names. Same feature set as
-# worker-build's own wasm-opt run, so no newer encoding is emitted than workerd accepts.
-"$WASM_OPT_BIN" build/index_bg.wasm -o build/index_bg.wasm --strip-debug --strip-producers \
-  --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory \
-  --enable-multivalue --enable-reference-types --enable-exception-handling
+echo "$hash" > build/.inputs

@@ -1,62 +1,175 @@
-// The Worker's entry, specialized after worker-build (scripts/build.sh runs this on its
-// unminified output, then minifies it).
+// The Worker's entry module: scripts/build.sh runs this on wasm-bindgen's output
+// (build/index.js, build/snippets/) and replaces it with one minified ES module that
+// esbuild bundles from the entry below, importing build/index_bg.wasm.
 //
-// worker-build 0.8 exports the entry as a class wrapped in a Proxy whose traps, on EVERY
-// request, construct the instance behind a second Proxy and wrap its `fetch` in a third, new
-// each time, only to run two checks around the call: reinitialize the Wasm instance if an
-// earlier call crashed it (`checkReinitialize`), and note a crash (`handleMaybeCritical`).
-// This exports a plain module object whose `fetch` runs the same two checks around the same
-// handler, and nothing else. The handler (`fetch` in src/lib.rs) answers a request that awaits
-// nothing with a Response and any other with a Promise, so this `fetch` is not `async`: it
-// passes either on as it is. `/healthz` went from 0.82× to 0.90× of the JS peer's no-op in
-// alternating runs with the plain object, then to 0.86–0.89× of its CPU per request with the
-// answer given at once (BENCHMARKS.md); `tests/idempotency-faults.test.mjs` checks that a
-// crash still fails only its own request. The Durable Object classes keep worker-build's
-// wrappers.
-//
-// Every piece of text this relies on must appear exactly once, else the build fails here
-// (a worker-build whose output differs must be looked at, not patched blindly).
+// It keeps the two checks that make a trap fail only its own request (as worker-build 0.8's
+// shim does): reinitialize the Wasm instance if an earlier call trapped (`checkReinitialize`,
+// through wasm-bindgen's reset-state function), and note a trap (`handleMaybeCritical`).
+// The default export is a plain module object whose `fetch` runs those two checks around the
+// handler, and nothing else: worker-build's entry, a class behind a Proxy whose traps build a
+// second Proxy and a third around `fetch` on every request, cost `/healthz` about a tenth of
+// its CPU per request (BENCHMARKS.md). The handler (`fetch` in src/lib.rs) answers a request
+// that awaits nothing with a Response and any other with a Promise, so this `fetch` is not
+// `async`: it passes either on as it is. `tests/idempotency-faults.test.mjs` checks that a
+// trap still fails only its own request. Each exported class (the Durable Objects) is
+// wrapped as worker-build wraps it: its instance is rebuilt after a reinitialization and each
+// method call runs the same two checks.
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
-const file = path.join(root, "build/index.js");
-let js = readFileSync(file, "utf8");
+const dir = path.join(root, "build");
+const file = path.join(dir, "index.js");
+const bindings = readFileSync(file, "utf8");
 
-const required = [
-  "function checkReinitialize() {",
-  "function handleMaybeCritical(e) {",
-  "var Entrypoint = class extends WorkerEntrypoint {",
-  "Entrypoint.prototype.fetch = function",
-];
-const entry = "var shim_default = new Proxy(Entrypoint, classProxyHooks);";
-for (const text of [...required, entry]) {
-  const n = js.split(text).length - 1;
-  if (n !== 1) {
-    console.error(`scripts/entry.mjs: expected "${text}" once in build/index.js, found ${n}`);
-    process.exit(1);
+/** Fails the build: wasm-bindgen's output must be looked at, not patched blindly. */
+function fail(message) {
+  console.error(`scripts/entry.mjs: ${message} in build/index.js (wasm-bindgen's output)`);
+  process.exit(1);
+}
+for (const name of ["fetch", "__wbg_reset_state", "__worker_init_state"]) {
+  if (!new RegExp(`^export function ${name}\\s*\\(`, "m").test(bindings)) {
+    fail(`no exported function ${name}`);
   }
 }
-js = js.replace(
-  entry,
-  `var shim_default = {
+if (bindings.split('import source wasmModule from "./index_bg.wasm";').length !== 2) {
+  fail("no single `import source` of index_bg.wasm");
+}
+const classes = [...bindings.matchAll(/^export class (\w+) \{/gm)].map((m) => m[1]);
+
+const entry = `import * as exports from "./index.js";
+
+Error.stackTraceLimit = 100;
+const initState = exports.__worker_init_state();
+
+function checkReinitialize() {
+  if (initState.criticalError) {
+    console.log("Reinitializing Wasm application");
+    exports.__wbg_reset_state();
+    initState.criticalError = false;
+    initState.instanceId++;
+  }
+}
+
+addEventListener("error", (e) => {
+  handleMaybeCritical(e.error);
+});
+
+function handleMaybeCritical(e) {
+  if (e instanceof WebAssembly.RuntimeError) {
+    console.error("Critical", e);
+    initState.criticalError = true;
+  }
+}
+
+function critical(e) {
+  handleMaybeCritical(e);
+  throw e;
+}
+
+export default {
   fetch(request, env, ctx) {
     checkReinitialize();
     try {
-      const answer = Entrypoint.prototype.fetch.call({ env, ctx }, request);
+      const answer = exports.fetch(request, env, ctx);
       return answer instanceof Promise ? answer.catch(critical) : answer;
     } catch (e) {
       return critical(e);
     }
-  }
+  },
 };
-function critical(e) {
-  handleMaybeCritical(e);
-  throw e;
-}`,
-);
-writeFileSync(file, js);
+
+const instanceProxyHooks = {
+  set: (target, prop, value, receiver) => Reflect.set(target.instance, prop, value, receiver),
+  has: (target, prop) => Reflect.has(target.instance, prop),
+  deleteProperty: (target, prop) => Reflect.deleteProperty(target.instance, prop),
+  apply: (target, thisArg, args) => Reflect.apply(target.instance, thisArg, args),
+  construct: (target, args, newTarget) => Reflect.construct(target.instance, args, newTarget),
+  getPrototypeOf: (target) => Reflect.getPrototypeOf(target.instance),
+  setPrototypeOf: (target, proto) => Reflect.setPrototypeOf(target.instance, proto),
+  isExtensible: (target) => Reflect.isExtensible(target.instance),
+  preventExtensions: (target) => Reflect.preventExtensions(target.instance),
+  getOwnPropertyDescriptor: (target, prop) => Reflect.getOwnPropertyDescriptor(target.instance, prop),
+  defineProperty: (target, prop, descriptor) => Reflect.defineProperty(target.instance, prop, descriptor),
+  ownKeys: (target) => Reflect.ownKeys(target.instance),
+};
+
+function guarded(method) {
+  if (method.constructor === Function) {
+    return new Proxy(method, {
+      apply(target, thisArg, argArray) {
+        checkReinitialize();
+        try {
+          return target.apply(thisArg, argArray);
+        } catch (e) {
+          return critical(e);
+        }
+      },
+    });
+  }
+  return new Proxy(method, {
+    async apply(target, thisArg, argArray) {
+      checkReinitialize();
+      try {
+        return await target.apply(thisArg, argArray);
+      } catch (e) {
+        return critical(e);
+      }
+    },
+  });
+}
+
+const classProxyHooks = {
+  construct(ctor, args, newTarget) {
+    try {
+      checkReinitialize();
+      const instance = {
+        instance: Reflect.construct(ctor, args, newTarget),
+        instanceId: initState.instanceId,
+        ctor,
+        args,
+        newTarget,
+      };
+      return new Proxy(instance, {
+        ...instanceProxyHooks,
+        get(target, prop, receiver) {
+          if (target.instanceId !== initState.instanceId) {
+            target.instance = Reflect.construct(target.ctor, target.args, target.newTarget);
+            target.instanceId = initState.instanceId;
+          }
+          const original = Reflect.get(target.instance, prop, receiver);
+          return typeof original === "function" ? guarded(original) : original;
+        },
+      });
+    } catch (e) {
+      initState.criticalError = true;
+      throw e;
+    }
+  },
+};
+
+${classes.map((c) => `export const ${c} = new Proxy(exports.${c}, classProxyHooks);`).join("\n")}
+`;
+
 const esbuild = path.join(root, "node_modules/.bin/esbuild");
-execFileSync(esbuild, [file, "--minify", "--format=esm", `--outfile=${file}`, "--allow-overwrite", "--log-level=warning"], { stdio: "inherit" });
+execFileSync(
+  esbuild,
+  [
+    "--bundle",
+    "--minify",
+    "--format=esm",
+    "--external:./index_bg.wasm",
+    "--external:cloudflare:*",
+    "--outfile=index.js",
+    "--allow-overwrite",
+    "--log-level=warning",
+  ],
+  { cwd: dir, input: entry, stdio: ["pipe", "inherit", "inherit"] },
+);
+// workerd takes the compiled module through a plain import of the .wasm file.
+const bundle = readFileSync(file, "utf8");
+if (bundle.split("import source ").length !== 2) fail("the bundle has no single `import source`");
+writeFileSync(file, bundle.replace("import source ", "import "));
+rmSync(path.join(dir, "snippets"), { recursive: true, force: true });

@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, skipping whatever is already at the right
-# version: the wasm32 target, worker-build, the wasm-bindgen CLI matching Cargo.lock,
+# version: the wasm32 target, the wasm-bindgen CLI matching Cargo.lock,
 # and the npm packages (wrangler, miniflare, binaryen's wasm-opt, esbuild, playwright-core),
 # and Debian's chromium for the dashboard's browser test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
-WORKER_BUILD_VERSION=0.8.7
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3 }' Cargo.lock)
 
 say() { printf '[setup] %s\n' "$*"; }
@@ -25,12 +24,7 @@ for component in rustfmt clippy; do
   fi
 done
 
-if [ "$(worker-build --version 2>/dev/null)" != "$WORKER_BUILD_VERSION" ]; then
-  say "installing worker-build $WORKER_BUILD_VERSION (a few minutes, once)"
-  cargo install --locked worker-build --version "$WORKER_BUILD_VERSION"
-fi
-
-# worker-build would download wasm-bindgen from GitHub; build the exact version instead.
+# scripts/build.sh runs wasm-bindgen itself; its CLI must be the version Cargo.lock pins.
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
   say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
   cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --force

@@ -25,6 +25,11 @@ if ! grep -q "^WEBHOOK_ALLOW_LOCAL_HTTP=" .dev.vars; then
   printf 'WEBHOOK_ALLOW_LOCAL_HTTP="true"\n' >> .dev.vars
 fi
 
+# Built once here; `wrangler dev` runs wrangler.toml's build command again at start and when
+# its watcher is ready, and finds build/ fresh (scripts/build.sh --if-stale).
+echo "[start] building the Worker"
+bash scripts/build.sh --if-stale
+
 echo "[start] applying D1 migrations locally"
 # Non-interactive: wrangler would otherwise ask for confirmation in a terminal.
 CI=true npx wrangler d1 migrations apply otpedge --local < /dev/null

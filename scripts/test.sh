@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `npm test`: install what is missing, check formatting and lints (native and wasm32: the
 # Worker's logic is wasm32-only code), run the native unit tests of the pure modules, build
-# the release Worker, then drive it in workerd (Miniflare) with the integration tests.
+# the release Worker, check that what was built would deploy (`wrangler deploy --dry-run`:
+# every binding, within the size limits; offline), then drive it in workerd (Miniflare) with
+# the integration tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -16,5 +18,7 @@ echo "== cargo test (native unit tests)"
 cargo test --quiet
 echo "== build the Worker"
 bash scripts/build.sh
+echo "== deploy check (wrangler deploy --dry-run, bindings, size limits)"
+node scripts/deploy-check.mjs
 echo "== integration tests (node --test, Miniflare)"
 node --test tests/

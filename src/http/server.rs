@@ -242,11 +242,6 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
             super::reply::JSON,
             r#"{"ok":true}"#.to_owned(),
         )),
-        OpenApi => Ok(Reply::raw(
-            200,
-            super::reply::JSON,
-            super::routes::OPENAPI.to_owned(),
-        )),
         // Operator (admin) API.
         AdminCreateAccount => admin::create_account(ctx).await,
         AdminCreateKey { account_id } => admin::create_key(ctx, &account_id).await,

@@ -1,0 +1,87 @@
+// `npm test`'s deploy check, on what scripts/build.sh built: `wrangler deploy --dry-run`
+// bundles the Worker with every binding of wrangler.toml (D1, KV, Durable Objects, vars,
+// static assets) without an account or the network, each Durable Object class is exported by
+// the bundle and created by a migration, and the upload fits the Workers size limits.
+//
+//   node scripts/deploy-check.mjs [outdir]     (default: a fresh temporary directory)
+//
+// Size limits: since 2026-09 a Worker may be up to 64 MiB uncompressed on every plan; before,
+// 3 MiB gzipped on the free plan and 10 MiB on the paid one, which wrangler 4.86 still reports
+// against. Both are checked (the uncompressed limit and the free plan's former one), so the
+// bundle deploys on any account, under either rule.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { gzipSync } from "node:zlib";
+import { ROOT, wranglerBindings, wranglerVars } from "../tests/support/app.mjs";
+
+const MIB = 1024 * 1024;
+const LIMITS = { uncompressed: 64 * MIB, gzip: 3 * MIB };
+
+const outdir = path.resolve(process.argv[2] ?? mkdtempSync(path.join(tmpdir(), "otpedge-deploy-")));
+const wrangler = path.join(ROOT, "node_modules/.bin/wrangler");
+let output;
+try {
+  output = execFileSync(wrangler, ["deploy", "--dry-run", "--outdir", outdir], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+} catch (e) {
+  console.error(`${e.stdout ?? ""}${e.stderr ?? ""}`);
+  console.error("deploy check: `wrangler deploy --dry-run` failed");
+  process.exit(1);
+}
+
+const problems = [];
+if (!output.includes("--dry-run: exiting now.")) problems.push("wrangler did not finish its dry run");
+const toml = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
+const { durableObjects } = wranglerBindings();
+const bindings = [
+  ...[...toml.matchAll(/^binding\s*=\s*"(\w+)"/gm)].map((m) => m[1]),
+  ...Object.keys(durableObjects),
+  ...Object.keys(wranglerVars()),
+];
+for (const name of bindings) {
+  if (!new RegExp(`env\\.${name}\\s`).test(output)) problems.push(`binding ${name} is not in the bundle`);
+}
+const assets = output.match(/Read (\d+) files? from the assets directory/);
+if (!assets || Number(assets[1]) === 0) problems.push("no static assets were read");
+
+// Each Durable Object class: exported by the bundle, and created by exactly one migration.
+const files = readdirSync(outdir).filter((f) => f.endsWith(".js") || f.endsWith(".wasm"));
+const entry = readFileSync(path.join(outdir, "index.js"), "utf8");
+const exported = new Set(
+  [...entry.matchAll(/export\s*\{([^}]*)\}/g)].flatMap((m) =>
+    m[1].split(",").map((s) => s.trim().split(/\s+as\s+/).pop()),
+  ),
+);
+const migrated = [...toml.matchAll(/^new_(?:sqlite_)?classes\s*=\s*\[([^\]]*)\]/gm)].flatMap((m) =>
+  [...m[1].matchAll(/"(\w+)"/g)].map((c) => c[1]),
+);
+for (const { className } of Object.values(durableObjects)) {
+  if (!exported.has(className)) problems.push(`Durable Object class ${className} is not exported`);
+  const n = migrated.filter((c) => c === className).length;
+  if (n !== 1) problems.push(`Durable Object class ${className} is created by ${n} migrations`);
+}
+
+// The upload as wrangler measures it: every module, one after the other, gzipped at once.
+const upload = Buffer.concat(files.map((f) => readFileSync(path.join(outdir, f))));
+const size = { uncompressed: upload.length, gzip: gzipSync(upload).length };
+const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
+for (const [kind, limit] of Object.entries(LIMITS)) {
+  if (size[kind] > limit) problems.push(`the upload is ${kib(size[kind])} ${kind}, over ${kib(limit)}`);
+}
+
+console.log(
+  `deploy check: ${files.join(", ")} in ${outdir}: ${kib(size.uncompressed)} ` +
+    `(limit ${kib(LIMITS.uncompressed)}), gzip ${kib(size.gzip)} (limit ${kib(LIMITS.gzip)}); ` +
+    `${bindings.length} bindings, ${Object.keys(durableObjects).length} Durable Object classes, ` +
+    `${assets?.[1] ?? 0} asset files`,
+);
+if (problems.length) {
+  console.error(`deploy check failed:\n- ${problems.join("\n- ")}\n\n${output}`);
+  process.exit(1);
+}
