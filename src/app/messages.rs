@@ -1,122 +1,36 @@
-//! Templates, template messages (queued, delivered after the response) and their delivery
-//! receipts, and the sandbox outbox.
-use super::idempotency::{self, Answer, Idem};
-use super::otp::{
-    commit_send, new_session, open_object, precheck_resend, price, refund, template_error, NewCode,
+//! Template messages (queued, delivered after the response) and their delivery receipts,
+//! and the sandbox outbox.
+use super::codes::{
+    self, commit_send, new_session, open_object, precheck_resend, price, refund, NewCode, Opened,
+    Origin,
 };
+use super::idempotency::{self, Answer, Idem};
+use super::templates::{find_template, template_error};
 use super::{webhooks, App};
 use crate::config::{secret, var};
 use crate::domain::crypto::constant_time_eq;
 use crate::domain::delivery::{twilio_signature, twilio_status};
 use crate::domain::error::{AppError, Code};
 use crate::domain::events;
-use crate::domain::ids::{is_uuid, new_id, new_uuid, AccountId};
+use crate::domain::ids::{new_id, AccountId};
+use crate::domain::message::{Message, OutboxText};
 use crate::domain::otp;
 use crate::domain::phone::Phone;
-use crate::domain::template::{Template, Variables};
+use crate::domain::template::Variables;
 use crate::providers::{self, Outgoing, Provider};
 use crate::store::messages::{self as store, NewMessage};
-pub use crate::store::messages::{MessageRow, OutboxRow, TemplateRow};
 use crate::store::sessions::Cost;
 use crate::store::wallet::{self, Entry, Kind};
 use crate::store::webhooks::{event_statement, Event};
 use crate::store::{batch, db};
-use worker::console_error;
-
-/// A stored template and its parsed form.
-pub struct LoadedTemplate {
-    pub row: TemplateRow,
-    pub parsed: Template,
-}
-
-impl LoadedTemplate {
-    fn of(row: TemplateRow) -> Result<LoadedTemplate, AppError> {
-        let parsed = Template::parse(&row.body).map_err(|e| {
-            AppError::internal(format!("stored template {} does not parse: {e}", row.id))
-        })?;
-        Ok(LoadedTemplate { row, parsed })
-    }
-
-    /// The operator's template, which every account may use.
-    pub fn shared(&self) -> bool {
-        self.row.account_id.is_none()
-    }
-}
-
-/// A template `account` may send with (its own or a shared one) by its UUID: 1512 when it
-/// is not one, 1513 when there is none (another account's template is "none" too).
-pub async fn find_template(
-    app: &App,
-    account: &AccountId,
-    id: &str,
-) -> Result<LoadedTemplate, AppError> {
-    if !is_uuid(id) {
-        return Err(AppError::of(Code::InvalidTemplateId));
-    }
-    let row = store::template(&app.db()?, &id.to_ascii_lowercase(), account.as_str()).await?;
-    LoadedTemplate::of(row.ok_or_else(|| AppError::of(Code::TemplateNotFound))?)
-}
-
-/// `GET /v1/templates/{id}`: a template the account may see, else 404.
-pub async fn visible_template(
-    app: &App,
-    account: &AccountId,
-    id: &str,
-) -> Result<LoadedTemplate, AppError> {
-    find_template(app, account, id)
-        .await
-        .map_err(|e| match e.code {
-            Code::InvalidTemplateId | Code::TemplateNotFound => AppError::not_found("template"),
-            _ => e,
-        })
-}
-
-/// The account's own templates and the shared ones, newest first.
-pub async fn templates(app: &App, account: &AccountId) -> Result<Vec<LoadedTemplate>, AppError> {
-    let rows = store::visible_templates(&app.db()?, account.as_str()).await?;
-    rows.into_iter().map(LoadedTemplate::of).collect()
-}
-
-/// Deletes one of the account's own templates: a shared one is 403, another account's 404.
-pub async fn delete_own_template(app: &App, account: &AccountId, id: &str) -> Result<(), AppError> {
-    let id = id.to_ascii_lowercase();
-    let db = app.db()?;
-    if is_uuid(&id) && store::delete_own_template(&db, &id, account.as_str(), app.now_ms).await? {
-        return Ok(());
-    }
-    let visible = visible_template(app, account, &id).await?;
-    if visible.shared() {
-        let m = "this template is the operator's, shared with every account: it cannot be deleted";
-        return Err(AppError::new(Code::Forbidden, m));
-    }
-    Err(AppError::not_found("template"))
-}
-
-/// Creates a template (its channel already validated, its body checked here: 2204), owned
-/// by `owner`, or the operator's shared one when `None`.
-pub async fn create_template(
-    app: &App,
-    owner: Option<&AccountId>,
-    name: String,
-    channel: String,
-    body: String,
-) -> Result<LoadedTemplate, AppError> {
-    let parsed =
-        Template::parse(&body).map_err(|e| AppError::new(Code::InvalidTemplate, e.to_string()))?;
-    let row = TemplateRow {
-        id: new_uuid()?,
-        name,
-        channel,
-        body,
-        created_at: app.now_ms,
-        account_id: owner.map(|a| a.as_str().to_owned()),
-    };
-    store::create_template(&app.db()?, &row).await?;
-    Ok(LoadedTemplate { row, parsed })
-}
+use worker::{console_error, D1Database};
 
 /// The newest `limit` sandbox outbox entries, for one phone or all.
-pub async fn outbox(app: &App, to: Option<&Phone>, limit: i64) -> Result<Vec<OutboxRow>, AppError> {
+pub async fn outbox(
+    app: &App,
+    to: Option<&Phone>,
+    limit: i64,
+) -> Result<Vec<OutboxText>, AppError> {
     Ok(store::outbox(&app.db()?, to.map(Phone::e164), limit).await?)
 }
 
@@ -161,8 +75,8 @@ pub async fn send(
 ) -> Result<Answer<Queued>, AppError> {
     let db = app.db()?;
     let template = find_template(app, account, order.template_id.trim()).await?;
-    let channel = super::otp::channel(app, Some(&template.row.channel))?;
-    let ttl_secs = super::otp::lifetime(app, order.expires_in_seconds, "expires_in_seconds")?;
+    let channel = codes::channel(app, Some(&template.row.channel))?;
+    let ttl_secs = codes::lifetime(app, order.expires_in_seconds, "expires_in_seconds")?;
     let code = if template.parsed.has_code() {
         Some(otp::generate(otp::DEFAULT_LENGTH)?)
     } else {
@@ -183,22 +97,22 @@ pub async fn send(
         let mut expires_at = now + i64::from(ttl_secs) * 1000;
         let mut opened = None;
         if let Some(code) = code_ref {
-            // A code message is an OTP send too: same resend rules, same session checks.
             let new = NewCode {
                 id: &message_id,
                 account_id,
                 phone,
                 channel,
-                dialect: "message",
-                sender: None,
-                template_id: Some(&template.row.id),
-                payload: None,
+                origin: Origin {
+                    dialect: "message",
+                    sender: None,
+                    template_id: Some(&template.row.id),
+                    payload: None,
+                },
                 ttl_secs,
                 code,
                 key_hash: None,
             };
-            precheck_resend(app, db, account_id, phone).await?;
-            let session = new_session(app, db, &new, Cost::Fixed(0))?;
+            let session = code_session(app, db, &new).await?;
             expires_at = session.expires_at;
             statements.push(session.insert.clone());
             opened = Some(session);
@@ -251,6 +165,13 @@ pub async fn send(
         Ok(queued)
     })
     .await
+}
+
+/// The session of a message whose template has `{code}`: a code message is an OTP send
+/// too (same resend rules, same session checks), free (the message carries the charge).
+async fn code_session(app: &App, db: &D1Database, new: &NewCode<'_>) -> Result<Opened, AppError> {
+    precheck_resend(app, db, new.account_id, new.phone).await?;
+    new_session(app, db, new, Cost::Fixed(0))
 }
 
 struct Delivery {
@@ -334,7 +255,7 @@ fn deliver_later(app: &App, d: Delivery) {
 }
 
 /// A message of the account.
-pub async fn message(app: &App, account: &AccountId, id: &str) -> Result<MessageRow, AppError> {
+pub async fn message(app: &App, account: &AccountId, id: &str) -> Result<Message, AppError> {
     let m = store::message(&app.db()?, account.as_str(), id).await?;
     m.ok_or_else(|| AppError::not_found("message"))
 }

@@ -25,9 +25,10 @@ use crate::clock::now_ms;
 use crate::domain::crypto::{constant_time_eq, from_hex};
 use crate::domain::error::AppError;
 use crate::domain::otp::{self, Terminal, SESSION_SHARDS};
+use crate::domain::otp_check::Session;
 use crate::domain::otp_check::{apply, Counters, Decision};
 use crate::domain::ratelimit::Pacer;
-use crate::store::sessions::{self, ResultEvents, SessionRow};
+use crate::store::sessions::{self, ResultEvents};
 use crate::store::{self, batch};
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
@@ -70,9 +71,9 @@ struct Stored {
 }
 
 impl Stored {
-    fn row(&self) -> SessionRow {
+    fn row(&self) -> Session {
         let s = &self.session;
-        SessionRow {
+        Session {
             id: s.id.clone(),
             account_id: s.account_id.clone(),
             phone: s.phone.clone(),
@@ -156,17 +157,17 @@ impl From<Ended> for Terminal {
 pub enum Outcome {
     Opened,
     Verified {
-        session: SessionRow,
+        session: Session,
     },
     Wrong {
-        session: SessionRow,
+        session: Session,
     },
     Refused {
         ended: Ended,
-        session: SessionRow,
+        session: Session,
     },
     State {
-        session: SessionRow,
+        session: Session,
     },
     /// The object holds no session (never opened here, or cleared long after its end), or
     /// not one of this account: the caller looks in D1.

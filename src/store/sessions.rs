@@ -5,7 +5,8 @@ use super::{all, first, int, opt_text, stmt, text};
 use super::{ConstraintKind, StoreError};
 use crate::domain::events::OTP_RESULT_SQL;
 use crate::domain::ids::new_id;
-use crate::domain::otp::{terminal, SendRules, Terminal};
+use crate::domain::otp::SendRules;
+use crate::domain::otp_check::Session;
 use serde::{Deserialize, Serialize};
 use worker::{D1Database, D1PreparedStatement, Env};
 
@@ -68,16 +69,24 @@ pub async fn get_kv(env: &Env, session_id: &str) -> Result<Option<KvSession>, St
     }
 }
 
+/// Where a session comes from: the front door and what the send carried.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    /// Which front door opened it (`whatotp`, `getotp`, `message`, …).
+    pub dialect: &'a str,
+    pub sender: Option<&'a str>,
+    pub template_id: Option<&'a str>,
+    /// Echoed to the webhook with the session's result event.
+    pub payload: Option<&'a str>,
+}
+
 /// A session to record with its send.
 pub struct NewSession<'a> {
     pub id: &'a str,
     pub account_id: &'a str,
     pub phone: &'a str,
     pub channel: &'a str,
-    pub dialect: &'a str,
-    pub sender: Option<&'a str>,
-    pub template_id: Option<&'a str>,
-    pub payload: Option<&'a str>,
+    pub origin: Origin<'a>,
     pub created_at: i64,
     pub expires_at: i64,
     pub max_attempts: i64,
@@ -152,10 +161,10 @@ pub fn insert_statement(
             text(s.account_id),
             text(s.phone),
             text(s.channel),
-            text(s.dialect),
-            opt_text(s.sender),
-            opt_text(s.template_id),
-            opt_text(s.payload),
+            text(s.origin.dialect),
+            opt_text(s.origin.sender),
+            opt_text(s.origin.template_id),
+            opt_text(s.origin.payload),
             cost_arg,
             int(s.created_at),
             int(s.expires_at),
@@ -218,44 +227,6 @@ pub async fn send_times(
     Ok(rows.into_iter().map(|r| r.created_at).collect())
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SessionRow {
-    pub id: String,
-    pub account_id: String,
-    pub phone: String,
-    pub channel: String,
-    pub created_at: i64,
-    pub expires_at: i64,
-    pub attempts: i64,
-    pub max_attempts: i64,
-    pub verified_at: Option<i64>,
-}
-
-impl SessionRow {
-    pub fn terminal(&self, now_ms: i64) -> Option<Terminal> {
-        terminal(
-            self.verified_at.is_some(),
-            self.attempts,
-            self.max_attempts,
-            self.expires_at,
-            now_ms,
-        )
-    }
-
-    pub fn attempts_remaining(&self) -> i64 {
-        if self.verified_at.is_some() {
-            0
-        } else {
-            (self.max_attempts - self.attempts).max(0)
-        }
-    }
-
-    /// `pending`, `verified`, `failed` or `expired`.
-    pub fn status(&self, now_ms: i64) -> &'static str {
-        self.terminal(now_ms).map_or("pending", Terminal::status)
-    }
-}
-
 const SESSION_COLUMNS: &str =
     "id, account_id, phone, channel, created_at, expires_at, attempts, max_attempts, verified_at";
 
@@ -264,7 +235,7 @@ pub async fn find(
     db: &D1Database,
     account_id: &str,
     id: &str,
-) -> Result<Option<SessionRow>, StoreError> {
+) -> Result<Option<Session>, StoreError> {
     first(stmt(
         db,
         &format!("SELECT {SESSION_COLUMNS} FROM otp_sessions WHERE id = ?1 AND account_id = ?2"),

@@ -1,12 +1,14 @@
 //! The GetOTP dialect (`/api/verify/`). Keys come as `X-OTP-Key`, Basic (key as username)
 //! or Bearer. Validation runs in a fixed order so that each code of GetOTP's error table
 //! answers exactly the condition it names (README "GetOTP").
+use super::whatotp::check_answer;
 use crate::app::accounts::Payer;
 use crate::app::idempotency::Idem;
-use crate::app::otp::{self, Checked, OtpSend, Sent};
+use crate::app::otp::{self, OtpSend, Sent};
+use crate::app::templates;
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::new_uuid;
-use crate::domain::otp::{is_numeric, MAX_LENGTH, MIN_LENGTH, REFUSED_STATUS};
+use crate::domain::otp::{is_numeric, MAX_LENGTH, MIN_LENGTH};
 use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::time::sql_datetime;
 use crate::http::input::code_input;
@@ -78,7 +80,7 @@ async fn send_as(ctx: &Ctx, payer: &Payer) -> Result<Reply, AppError> {
     let template_id = text_field(&data, "template")
         .map_err(|_| AppError::of(Code::InvalidTemplateId))?
         .ok_or_else(|| AppError::of(Code::TemplateMissing))?;
-    let template = otp::find_template(&ctx.app, who, template_id).await?;
+    let template = templates::find_template(&ctx.app, who, template_id).await?;
     let channel_text =
         text_field(&data, "channel").map_err(|_| AppError::of(Code::InvalidChannel))?;
     let channel = otp::channel(&ctx.app, channel_text)?;
@@ -205,22 +207,7 @@ pub async fn check(ctx: &Ctx) -> Result<Reply, AppError> {
     let (message_id, code) = auth::input_after_key(ctx, input).await?;
     let key = auth::key_hash(ctx)?;
     let (row, checked) = otp::check(&ctx.app, &key, &message_id, &code).await?;
-    let answer = match checked {
-        Checked::Verified => json!({
-            "message_id": row.id, "verified": true, "status": "verified",
-            "attempts_remaining": row.attempts_remaining(),
-        }),
-        Checked::Wrong { remaining } => json!({
-            "message_id": row.id, "verified": false,
-            "status": if remaining == 0 { "failed" } else { "pending" },
-            "reason": "invalid_code", "attempts_remaining": remaining,
-        }),
-        Checked::Refused(t) => json!({
-            "message_id": row.id, "verified": false, "status": REFUSED_STATUS, "reason": t.reason(),
-            "attempts_remaining": 0,
-        }),
-    };
-    Ok(Reply::ok(answer))
+    Ok(Reply::ok(check_answer("message_id", &row, &checked)))
 }
 
 /// `GET /api/verify/{message_id}` → the verification's state.
@@ -228,18 +215,13 @@ pub async fn status(ctx: &Ctx, message_id: &str) -> Result<Reply, AppError> {
     let who = auth::account(ctx).await?;
     let row = otp::session(&ctx.app, &who, message_id).await?;
     let now = ctx.app.now_ms;
-    let attempts_remaining = if row.terminal(now).is_some() {
-        0
-    } else {
-        row.attempts_remaining()
-    };
     Ok(Reply::ok(json!({
         "account_id": row.account_id,
         "message_id": row.id,
         "phone": row.phone.trim_start_matches('+'),
         "channel": row.channel,
         "status": row.status(now),
-        "attempts_remaining": attempts_remaining,
+        "attempts_remaining": row.attempts_remaining_at(now),
         "create_date": sql_datetime(row.created_at),
         "expire_date": sql_datetime(row.expires_at),
         "verify_date": row.verified_at.map(sql_datetime),

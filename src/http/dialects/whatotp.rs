@@ -7,13 +7,14 @@ use crate::domain::error::{AppError, Code};
 use crate::domain::ids::new_id;
 use crate::domain::money::Money;
 use crate::domain::otp::{DEFAULT_LENGTH, MAX_LENGTH, MIN_LENGTH, REFUSED_STATUS};
+use crate::domain::otp_check::Session;
 use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::time::rfc3339;
 use crate::http::input::code_input;
 use crate::http::server::{saved, Ctx};
 use crate::http::{auth, Reply};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn recipient(field: &str, input: &str, plus: PlusSign) -> Result<Phone, AppError> {
     Phone::parse(input, plus)
@@ -108,22 +109,29 @@ pub async fn verify(ctx: &Ctx) -> Result<Reply, AppError> {
     let (session_id, code) = auth::input_after_key(ctx, input).await?;
     let key = auth::key_hash(ctx)?;
     let (row, checked) = otp::check(&ctx.app, &key, session_id.trim(), &code).await?;
-    let answer = match checked {
+    Ok(Reply::ok(check_answer("session_id", &row, &checked)))
+}
+
+/// The answer to a check, the session's id under `id_field` (GetOTP answers the same way,
+/// with `message_id`).
+pub(super) fn check_answer(id_field: &str, row: &Session, checked: &Checked) -> Value {
+    let mut answer = match checked {
         Checked::Verified => json!({
-            "session_id": row.id, "verified": true, "status": "verified",
+            "verified": true, "status": "verified",
             "attempts_remaining": row.attempts_remaining(),
         }),
         Checked::Wrong { remaining } => json!({
-            "session_id": row.id, "verified": false,
-            "status": if remaining == 0 { "failed" } else { "pending" },
+            "verified": false,
+            "status": if *remaining == 0 { "failed" } else { "pending" },
             "reason": "invalid_code", "attempts_remaining": remaining,
         }),
         Checked::Refused(t) => json!({
-            "session_id": row.id, "verified": false, "status": REFUSED_STATUS, "reason": t.reason(),
+            "verified": false, "status": REFUSED_STATUS, "reason": t.reason(),
             "attempts_remaining": 0,
         }),
     };
-    Ok(Reply::ok(answer))
+    answer[id_field] = Value::from(row.id.as_str());
+    answer
 }
 
 #[derive(Deserialize)]
