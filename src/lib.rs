@@ -19,7 +19,6 @@ mod app;
 
 #[cfg(target_arch = "wasm32")]
 mod config;
-#[cfg(target_arch = "wasm32")]
 mod durable;
 #[cfg(target_arch = "wasm32")]
 mod outbound;
