@@ -19,7 +19,13 @@ mod app;
 
 #[cfg(target_arch = "wasm32")]
 mod config;
+#[cfg(target_arch = "wasm32")]
 mod durable;
+/// The objects' pure parts, tested natively.
+#[cfg(not(target_arch = "wasm32"))]
+mod durable {
+    pub mod otp_session;
+}
 #[cfg(target_arch = "wasm32")]
 mod outbound;
 #[cfg(target_arch = "wasm32")]

@@ -10,8 +10,7 @@ use crate::domain::otp::{self, next_send, SendBlock, SendRules};
 use crate::domain::phone::Phone;
 use crate::domain::time::rfc3339;
 use crate::durable::otp_session::{self, Op, Opening};
-pub use crate::store::sessions::Origin;
-use crate::store::sessions::{self, Cost, KvSession, NewSession};
+use crate::store::sessions::{self, Cost, Issue, KvSession, NewSession};
 use crate::store::wallet::{self, Entry, Kind};
 use crate::store::{self, batch};
 use futures_util::future::join;
@@ -110,17 +109,12 @@ pub(super) fn no_price(phone: &Phone, channel: &str) -> AppError {
     )
 }
 
-/// A session to open with a send: its code, who and what it is for.
+/// A session to open with a send: what it is for, its code and lifetime. Its `key_hash`
+/// is a key the send's batch is to confirm (`accounts::Payer::unconfirmed`).
 pub(super) struct NewCode<'a> {
-    pub id: &'a str,
-    pub account_id: &'a str,
-    pub phone: &'a Phone,
-    pub channel: &'static str,
-    pub origin: Origin<'a>,
-    pub ttl_secs: u32,
+    pub issue: Issue<'a>,
     pub code: &'a str,
-    /// A key the send's batch is to confirm (`accounts::Payer::unconfirmed`).
-    pub key_hash: Option<&'a str>,
+    pub ttl_secs: u32,
 }
 
 /// An opened session: the guarded insert for the send's batch, its KV record, and what its
@@ -147,32 +141,28 @@ pub(super) fn new_session(
     let now = app.now_ms;
     let hmac_secret = secret(&app.env, "OTP_HMAC_SECRET")?;
     let expires_at = now + i64::from(s.ttl_secs) * 1000;
-    let mac = to_hex(&otp::code_mac(&hmac_secret, s.id, s.code));
+    let i = &s.issue;
+    let mac = to_hex(&otp::code_mac(&hmac_secret, i.id, s.code));
     let session = NewSession {
-        id: s.id,
-        account_id: s.account_id,
-        phone: s.phone.e164(),
-        channel: s.channel,
-        origin: s.origin,
+        issue: s.issue,
         created_at: now,
         expires_at,
         max_attempts: otp::MAX_ATTEMPTS,
-        key_hash: s.key_hash,
     };
     let insert = sessions::insert_statement(db, &session, send_rules(app), cost)?;
     let kv = KvSession {
-        account_id: s.account_id.to_owned(),
-        phone: s.phone.e164().to_owned(),
-        channel: s.channel.to_owned(),
+        account_id: i.account_id.to_owned(),
+        phone: i.phone.to_owned(),
+        channel: i.channel.to_owned(),
         code_mac: mac.clone(),
         expires_at,
         created_at: Some(now),
     };
     let object = Opening {
-        id: s.id.to_owned(),
-        account_id: s.account_id.to_owned(),
-        phone: s.phone.e164().to_owned(),
-        channel: s.channel.to_owned(),
+        id: i.id.to_owned(),
+        account_id: i.account_id.to_owned(),
+        phone: i.phone.to_owned(),
+        channel: i.channel.to_owned(),
         code_mac: mac,
         created_at: now,
         expires_at,

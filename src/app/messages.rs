@@ -2,7 +2,6 @@
 //! and the sandbox outbox.
 use super::codes::{
     self, commit_send, new_session, open_object, precheck_resend, price, refund, NewCode, Opened,
-    Origin,
 };
 use super::idempotency::{self, Answer, Idem};
 use super::templates::{find_template, template_error};
@@ -19,7 +18,7 @@ use crate::domain::phone::Phone;
 use crate::domain::template::Variables;
 use crate::providers::{self, Outgoing, Provider};
 use crate::store::messages::{self as store, NewMessage};
-use crate::store::sessions::Cost;
+use crate::store::sessions::{Cost, Issue};
 use crate::store::wallet::{self, Entry, Kind};
 use crate::store::webhooks::{event_statement, Event};
 use crate::store::{batch, db};
@@ -40,7 +39,7 @@ pub async fn account_outbox(
     app: &App,
     account: &AccountId,
     page: crate::domain::pagination::Page,
-) -> Result<(Vec<crate::store::dashboard::OutboxRow>, u64), AppError> {
+) -> Result<(Vec<OutboxText>, u64), AppError> {
     let sandbox = ["sms", "whatsapp", "voice"]
         .iter()
         .any(|c| app.config.provider_for(c) == "sandbox");
@@ -98,21 +97,21 @@ pub async fn send(
         let mut opened = None;
         if let Some(code) = code_ref {
             let new = NewCode {
-                id: &message_id,
-                account_id,
-                phone,
-                channel,
-                origin: Origin {
+                issue: Issue {
+                    id: &message_id,
+                    account_id,
+                    phone: phone.e164(),
+                    channel,
                     dialect: "message",
                     sender: None,
                     template_id: Some(&template.row.id),
                     payload: None,
+                    key_hash: None,
                 },
-                ttl_secs,
                 code,
-                key_hash: None,
+                ttl_secs,
             };
-            let session = code_session(app, db, &new).await?;
+            let session = code_session(app, db, phone, &new).await?;
             expires_at = session.expires_at;
             statements.push(session.insert.clone());
             opened = Some(session);
@@ -169,8 +168,13 @@ pub async fn send(
 
 /// The session of a message whose template has `{code}`: a code message is an OTP send
 /// too (same resend rules, same session checks), free (the message carries the charge).
-async fn code_session(app: &App, db: &D1Database, new: &NewCode<'_>) -> Result<Opened, AppError> {
-    precheck_resend(app, db, new.account_id, new.phone).await?;
+async fn code_session(
+    app: &App,
+    db: &D1Database,
+    phone: &Phone,
+    new: &NewCode<'_>,
+) -> Result<Opened, AppError> {
+    precheck_resend(app, db, new.issue.account_id, phone).await?;
     new_session(app, db, new, Cost::Fixed(0))
 }
 

@@ -3,7 +3,7 @@
 use super::accounts::Payer;
 use super::codes::{
     commit_send, new_session, no_price, open_object, precheck_resend, price, refund,
-    resend_available_at, send_rules, NewCode, Opened, Origin,
+    resend_available_at, send_rules, NewCode, Opened,
 };
 use super::idempotency::{self, Answer, Completion, Idem};
 use super::templates::{template_error, LoadedTemplate};
@@ -21,7 +21,7 @@ use crate::durable::otp_session::{self, Op, Outcome};
 use crate::providers::{self, Configured, Outgoing, Provider};
 use crate::store;
 use crate::store::messages::OutboxEntry;
-use crate::store::sessions::{self, Cost, ResultEvents, SentRow};
+use crate::store::sessions::{self, Cost, Issue, ResultEvents, SentRow};
 use crate::store::wallet::{self, Entry, Kind};
 use worker::{console_log, D1Database, D1PreparedStatement, D1Result};
 
@@ -73,19 +73,19 @@ fn text_of(spec: &OtpSend<'_>, code: &str) -> Result<String, AppError> {
 
 fn new_code<'a>(payer: &'a Payer, spec: &'a OtpSend<'_>, code: &'a str) -> NewCode<'a> {
     NewCode {
-        id: &spec.session_id,
-        account_id: payer.account.as_str(),
-        phone: &spec.phone,
-        channel: spec.channel,
-        origin: Origin {
+        issue: Issue {
+            id: &spec.session_id,
+            account_id: payer.account.as_str(),
+            phone: spec.phone.e164(),
+            channel: spec.channel,
             dialect: spec.dialect,
             sender: spec.sender.as_deref(),
             template_id: spec.template.map(|t| t.row.id.as_str()),
             payload: spec.payload.as_deref(),
+            key_hash: payer.unconfirmed.as_ref().map(|k| k.as_str()),
         },
-        ttl_secs: spec.ttl_secs,
         code,
-        key_hash: payer.unconfirmed.as_ref().map(|k| k.as_str()),
+        ttl_secs: spec.ttl_secs,
     }
 }
 

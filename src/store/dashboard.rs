@@ -118,24 +118,12 @@ pub async fn otp_sessions(
     page_of(db, rows, count).await
 }
 
-#[derive(Debug, Deserialize)]
-pub struct OutboxRow {
-    pub id: String,
-    pub to_phone: String,
-    pub channel: String,
-    pub sender: Option<String>,
-    pub text: String,
-    pub status: String,
-    pub object_id: String,
-    pub created_at: i64,
-}
-
 /// The sandbox outbox entries sent for this account's OTP sessions and template messages.
 pub async fn outbox(
     db: &D1Database,
     account_id: &str,
     page: Page,
-) -> Result<(Vec<OutboxRow>, u64), StoreError> {
+) -> Result<(Vec<crate::domain::message::OutboxText>, u64), StoreError> {
     const MINE: &str = "(o.object_id IN (SELECT id FROM otp_sessions WHERE account_id = ?1) \
          OR o.object_id IN (SELECT id FROM messages WHERE account_id = ?1))";
     let rows = stmt(

@@ -69,31 +69,31 @@ pub async fn get_kv(env: &Env, session_id: &str) -> Result<Option<KvSession>, St
     }
 }
 
-/// Where a session comes from: the front door and what the send carried.
+/// What a session is for: who, to which phone on which channel, where it comes from.
 #[derive(Debug, Clone, Copy)]
-pub struct Origin<'a> {
+pub struct Issue<'a> {
+    pub id: &'a str,
+    pub account_id: &'a str,
+    pub phone: &'a str,
+    pub channel: &'a str,
     /// Which front door opened it (`whatotp`, `getotp`, `message`, …).
     pub dialect: &'a str,
     pub sender: Option<&'a str>,
     pub template_id: Option<&'a str>,
     /// Echoed to the webhook with the session's result event.
     pub payload: Option<&'a str>,
-}
-
-/// A session to record with its send.
-pub struct NewSession<'a> {
-    pub id: &'a str,
-    pub account_id: &'a str,
-    pub phone: &'a str,
-    pub channel: &'a str,
-    pub origin: Origin<'a>,
-    pub created_at: i64,
-    pub expires_at: i64,
-    pub max_attempts: i64,
     /// The hash of an API key that must be live (its account approved) for the insert to
     /// happen: the send's batch confirms a key nothing else confirmed (`account_id` NULL
     /// otherwise, so the batch fails as for an inactive account).
     pub key_hash: Option<&'a str>,
+}
+
+/// A session to record with its send.
+pub struct NewSession<'a> {
+    pub issue: Issue<'a>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub max_attempts: i64,
 }
 
 /// Whether a send's batch failed on the resend guard (`send_allowed` is NOT NULL): a
@@ -153,18 +153,19 @@ pub fn insert_statement(
              AND NOT EXISTS (SELECT 1 FROM otp_sessions WHERE account_id = ?2 AND phone = ?3 AND \
              created_at > ?10 - ?15)))"
     );
+    let i = &s.issue;
     stmt(
         db,
         &sql,
         &[
-            text(s.id),
-            text(s.account_id),
-            text(s.phone),
-            text(s.channel),
-            text(s.origin.dialect),
-            opt_text(s.origin.sender),
-            opt_text(s.origin.template_id),
-            opt_text(s.origin.payload),
+            text(i.id),
+            text(i.account_id),
+            text(i.phone),
+            text(i.channel),
+            text(i.dialect),
+            opt_text(i.sender),
+            opt_text(i.template_id),
+            opt_text(i.payload),
             cost_arg,
             int(s.created_at),
             int(s.expires_at),
@@ -172,7 +173,7 @@ pub fn insert_statement(
             int(rules.window_ms),
             int(rules.max_sends),
             int(rules.interval_ms),
-            opt_text(s.key_hash),
+            opt_text(i.key_hash),
         ],
     )
 }

@@ -1,5 +1,6 @@
 //! The Worker's side: one command to a session's object, and a key's revocation told to
 //! each of an account's objects.
+#![cfg(target_arch = "wasm32")]
 use super::protocol::{Op, Outcome};
 use crate::domain::error::AppError;
 use crate::domain::otp::{self, SESSION_SHARDS};

@@ -1,6 +1,7 @@
 //! Bringing D1 in line after the answer: each checked session's counters into its
 //! `otp_sessions` row and its result event, coalesced and paced; a failure is noted in
 //! storage and retried by the alarm.
+#![cfg(target_arch = "wasm32")]
 use super::object::OtpSession;
 use super::state::{retry_key, Stored};
 use crate::clock::now_ms;

@@ -25,20 +25,15 @@
 //! holds it and the pure rules it applies), `keys` (the API keys it has checked), `object`
 //! (the commands it answers), `storage` (memory, storage, restore from KV, the alarm),
 //! `mirror` (D1 after the answer), `sweep` (the alarm's work) and `client` (the Worker's
-//! side). The pure ones compile and are tested natively.
+//! side). `protocol`, `state` and `keys` are pure, compiled and tested natively; the others
+//! touch the runtime and compile for wasm32 only.
+mod client;
 mod keys;
+mod mirror;
+mod object;
 mod protocol;
 mod state;
-
-#[cfg(target_arch = "wasm32")]
-mod client;
-#[cfg(target_arch = "wasm32")]
-mod mirror;
-#[cfg(target_arch = "wasm32")]
-mod object;
-#[cfg(target_arch = "wasm32")]
 mod storage;
-#[cfg(target_arch = "wasm32")]
 mod sweep;
 
 #[cfg(target_arch = "wasm32")]

@@ -1,5 +1,6 @@
 //! The object itself: its memory, and the commands it answers (open, check, approve, get,
 //! revoke a key).
+#![cfg(target_arch = "wasm32")]
 use super::keys::Keys;
 use super::mirror::Pending;
 use super::protocol::{Op, Opening, Outcome};

@@ -1,5 +1,6 @@
 //! The object's storage and memory: loading a session (from memory, storage, or restored
 //! from its KV record), saving it before anything else is awaited, and the alarm.
+#![cfg(target_arch = "wasm32")]
 use super::object::OtpSession;
 use super::protocol::Opening;
 use super::state::{self, session_key, Stored};

@@ -1,5 +1,6 @@
 //! The object's alarm: retries the D1 mirrors that failed, and clears sessions long after
 //! their end (each mirrored once more first, in case a mirror after an answer was lost).
+#![cfg(target_arch = "wasm32")]
 use super::mirror::{mirror, MIRROR_BATCH, MIRROR_RETRY_MS};
 use super::object::OtpSession;
 use super::state::{self, session_key, Stored, RETRY_PREFIX, SESSION_PREFIX};

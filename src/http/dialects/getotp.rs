@@ -1,9 +1,8 @@
 //! The GetOTP dialect (`/api/verify/`). Keys come as `X-OTP-Key`, Basic (key as username)
 //! or Bearer. Validation runs in a fixed order so that each code of GetOTP's error table
 //! answers exactly the condition it names (README "GetOTP").
-use super::whatotp::check_answer;
+use super::whatotp::{as_payer, check_answer, send_code};
 use crate::app::accounts::Payer;
-use crate::app::idempotency::Idem;
 use crate::app::otp::{self, OtpSend, Sent};
 use crate::app::templates;
 use crate::domain::error::{AppError, Code};
@@ -12,7 +11,7 @@ use crate::domain::otp::{is_numeric, MAX_LENGTH, MIN_LENGTH};
 use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::time::sql_datetime;
 use crate::http::input::code_input;
-use crate::http::server::{saved, Ctx};
+use crate::http::server::Ctx;
 use crate::http::{auth, Reply};
 use serde_json::{json, Map, Value};
 
@@ -50,11 +49,7 @@ fn text_field<'a>(data: &'a Map<String, Value>, name: &str) -> Result<Option<&'a
 
 /// `POST /api/verify/` → `{"account_id","message_id","phone","create_date","expire_date"}`
 pub async fn send(ctx: &Ctx) -> Result<Reply, AppError> {
-    let who = auth::payer_near(ctx).await?;
-    match send_as(ctx, &who).await {
-        Ok(reply) => Ok(reply),
-        Err(e) => Err(who.error(&ctx.app, e).await),
-    }
+    as_payer(ctx, async |payer| send_as(ctx, payer).await).await
 }
 
 async fn send_as(ctx: &Ctx, payer: &Payer) -> Result<Reply, AppError> {
@@ -183,14 +178,7 @@ async fn send_as(ctx: &Ctx, payer: &Payer) -> Result<Reply, AppError> {
             "expire_date": sql_datetime(sent.expires_at),
         }))
     };
-    let request = ctx.idem_request(who.as_str());
-    let record = |sent: &Sent| saved(render(sent));
-    let idem = Idem {
-        request: &request,
-        render: &record,
-    };
-    let answer = otp::send(&ctx.app, payer, spec, idem).await?;
-    Ok(ctx.answer(answer, render))
+    send_code(ctx, payer, spec, &render).await
 }
 
 /// `POST /api/verify/check {"data":{"message_id","code"}}` (or the two fields at the top

@@ -32,15 +32,41 @@ struct SendBody {
 /// `POST /v1/otp/send {to, channel, length}` →
 /// `{"session_id","status":"sent","expires_at","resend_available_at",…}`
 pub async fn send(ctx: &Ctx) -> Result<Reply, AppError> {
+    as_payer(ctx, async |payer| send_as(ctx, payer).await).await
+}
+
+/// A send for the request's payer: an error is reported after the payer's key (a key
+/// refused by the send's batch answers 401 whatever else failed).
+pub(super) async fn as_payer(
+    ctx: &Ctx,
+    send: impl AsyncFnOnce(&Payer) -> Result<Reply, AppError>,
+) -> Result<Reply, AppError> {
     let who = auth::payer_near(ctx).await?;
-    match send_as(ctx, &who).await {
+    match send(&who).await {
         Ok(reply) => Ok(reply),
         Err(e) => Err(who.error(&ctx.app, e).await),
     }
 }
 
+/// Sends `spec`'s code for `payer`, answering `render` of what was sent (recorded with the
+/// money under an `Idempotency-Key`, replayed as it was).
+pub(super) async fn send_code(
+    ctx: &Ctx,
+    payer: &Payer,
+    spec: OtpSend<'_>,
+    render: &dyn Fn(&Sent) -> Reply,
+) -> Result<Reply, AppError> {
+    let request = ctx.idem_request(payer.account.as_str());
+    let record = |sent: &Sent| saved(render(sent));
+    let idem = Idem {
+        request: &request,
+        render: &record,
+    };
+    let answer = otp::send(&ctx.app, payer, spec, idem).await?;
+    Ok(ctx.answer(answer, render))
+}
+
 async fn send_as(ctx: &Ctx, payer: &Payer) -> Result<Reply, AppError> {
-    let who = &payer.account;
     let body: SendBody = ctx.json()?;
     let phone = recipient("to", &body.to, PlusSign::Required)?;
     let channel = otp::channel(&ctx.app, body.channel.as_deref())?;
@@ -77,14 +103,7 @@ async fn send_as(ctx: &Ctx, payer: &Payer) -> Result<Reply, AppError> {
             "cost": Money::from_minor(sent.cost).to_decimal_string(),
         }))
     };
-    let request = ctx.idem_request(who.as_str());
-    let record = |sent: &Sent| saved(render(sent));
-    let idem = Idem {
-        request: &request,
-        render: &record,
-    };
-    let answer = otp::send(&ctx.app, payer, spec, idem).await?;
-    Ok(ctx.answer(answer, render))
+    send_code(ctx, payer, spec, &render).await
 }
 
 #[derive(Deserialize)]
