@@ -22,7 +22,7 @@ use crate::store::sessions::{Cost, Issue};
 use crate::store::wallet::{self, Entry, Kind};
 use crate::store::webhooks::{event_statement, Event};
 use crate::store::{batch, db};
-use worker::{console_error, D1Database};
+use worker::{console_error, D1Database, D1PreparedStatement};
 
 /// The newest `limit` sandbox outbox entries, for one phone or all.
 pub async fn outbox(
@@ -92,30 +92,6 @@ pub async fn send(
         let now = app.now_ms;
         let message_id = new_id("msg")?;
         let account_id = account.as_str();
-        let mut statements = Vec::new();
-        let mut expires_at = now + i64::from(ttl_secs) * 1000;
-        let mut opened = None;
-        if let Some(code) = code_ref {
-            let new = NewCode {
-                issue: Issue {
-                    id: &message_id,
-                    account_id,
-                    phone: phone.e164(),
-                    channel,
-                    dialect: "message",
-                    sender: None,
-                    template_id: Some(&template.row.id),
-                    payload: None,
-                    key_hash: None,
-                },
-                code,
-                ttl_secs,
-            };
-            let session = code_session(app, db, phone, &new).await?;
-            expires_at = session.expires_at;
-            statements.push(session.insert.clone());
-            opened = Some(session);
-        }
         let message = NewMessage {
             id: &message_id,
             account_id,
@@ -125,20 +101,16 @@ pub async fn send(
             session_id: code_ref.as_ref().map(|_| message_id.as_str()),
             cost,
             created_at: now,
-            expires_at,
+            expires_at: now + i64::from(ttl_secs) * 1000,
         };
-        statements.insert(0, store::insert_message(db, &message)?);
-        let charge = Entry {
-            account_id,
-            kind: Kind::MessageSend,
-            amount: -cost,
-            reference: None,
-            object_id: Some(&message_id),
-            description: "template message",
+        let mut opened = match code_ref {
+            Some(code) => Some(code_session(app, db, phone, &message, code, ttl_secs).await?),
+            None => None,
         };
-        statements.extend(wallet::entry_statements(db, &charge, now)?.1);
+        let expires_at = message.expires_at;
+        let mut statements = message_statements(db, &message, opened.as_ref())?;
         let queued = Queued {
-            message_id,
+            message_id: message_id.clone(),
             expires_at,
         };
         statements.extend(done.statement(db, &queued, None)?);
@@ -149,7 +121,7 @@ pub async fn send(
         // Delivery is due as soon as the message committed (whatever happens to the request).
         let delivery = Delivery {
             account_id: account.0.clone(),
-            message_id: queued.message_id.clone(),
+            message_id,
             to: phone.e164().to_owned(),
             channel,
             text: text_ref.clone(),
@@ -166,16 +138,56 @@ pub async fn send(
     .await
 }
 
-/// The session of a message whose template has `{code}`: a code message is an OTP send
-/// too (same resend rules, same session checks), free (the message carries the charge).
+/// A message's batch: its row, its session's guarded insert (a template with `{code}`),
+/// and its charge with the ledger row.
+fn message_statements(
+    db: &D1Database,
+    m: &NewMessage<'_>,
+    session: Option<&Opened>,
+) -> Result<Vec<D1PreparedStatement>, AppError> {
+    let mut statements = vec![store::insert_message(db, m)?];
+    statements.extend(session.map(|s| s.insert.clone()));
+    let charge = Entry {
+        account_id: m.account_id,
+        kind: Kind::MessageSend,
+        amount: -m.cost,
+        reference: None,
+        object_id: Some(m.id),
+        description: "template message",
+    };
+    statements.extend(wallet::entry_statements(db, &charge, m.created_at)?.1);
+    Ok(statements)
+}
+
+/// The session of a message whose template has `{code}` (the message's id is its id): a
+/// code message is an OTP send too (same resend rules, same session checks), free (the
+/// message carries the charge).
 async fn code_session(
     app: &App,
     db: &D1Database,
     phone: &Phone,
-    new: &NewCode<'_>,
+    m: &NewMessage<'_>,
+    code: &str,
+    ttl_secs: u32,
 ) -> Result<Opened, AppError> {
-    precheck_resend(app, db, new.issue.account_id, phone).await?;
-    new_session(app, db, new, Cost::Fixed(0))
+    let issue = Issue {
+        id: m.id,
+        account_id: m.account_id,
+        phone: m.phone,
+        channel: m.channel,
+        dialect: "message",
+        sender: None,
+        template_id: Some(m.template_id),
+        payload: None,
+        key_hash: None,
+    };
+    precheck_resend(app, db, m.account_id, phone).await?;
+    let new = NewCode {
+        issue,
+        code,
+        ttl_secs,
+    };
+    new_session(app, db, &new, Cost::Fixed(0))
 }
 
 struct Delivery {

@@ -71,7 +71,7 @@ pub fn extract_code(text: &str) -> Option<String> {
         .map(|c| c.digits.clone())
 }
 
-/// Seconds a signed webhook may be older or newer than our clock (SPEC: 300 s).
+/// Seconds a signed webhook may be older or newer than our clock (300 s).
 pub const SIGNATURE_TOLERANCE_SECS: i64 = 300;
 
 /// A parsed `X-Signature: t=<unix seconds>,v1=<hex>` header (several `v1` are allowed, so

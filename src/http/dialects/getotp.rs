@@ -85,12 +85,47 @@ async fn send_as(ctx: &Ctx, payer: &Payer) -> Result<Reply, AppError> {
             format!("Invalid recipient number(s): {e}"),
         )
     })?;
+    let (given_code, length) = code_or_length(&data, channel)?;
+    if !template.parsed.has_code() {
+        return Err(AppError::of(Code::TemplateWithoutCode));
+    }
+    let payload = payload(&data)?;
+    let spec = OtpSend {
+        session_id: new_uuid()?,
+        phone: phone.clone(),
+        channel,
+        code: given_code,
+        length,
+        ttl_secs: otp::lifetime(&ctx.app, None, "ttl")?,
+        dialect: "getotp",
+        sender: Some(sender.to_owned()),
+        payload,
+        template: Some(&template),
+    };
+    let render = |sent: &Sent| {
+        Reply::ok(json!({
+            "account_id": who.as_str(),
+            "message_id": sent.session_id,
+            "phone": phone.digits(),
+            "create_date": sql_datetime(sent.created_at),
+            "expire_date": sql_datetime(sent.expires_at),
+        }))
+    };
+    send_code(ctx, payer, spec, &render).await
+}
+
+/// The caller's own code (`data.code`), or the length of one to generate
+/// (`data.code_length`): exactly one of the two.
+fn code_or_length(
+    data: &Map<String, Value>,
+    channel: &str,
+) -> Result<(Option<String>, usize), AppError> {
     let code = data.get("code").filter(|v| !v.is_null());
     let code_length = data.get("code_length").filter(|v| !v.is_null());
     if code.is_some() && code_length.is_some() {
         return Err(AppError::of(Code::CodeAndCodeLength));
     }
-    let (given_code, length) = match (code, code_length) {
+    match (code, code_length) {
         (None, Some(n)) => {
             // A number, as the doc types it; a numeric string is read the same way.
             let n = n
@@ -106,7 +141,7 @@ async fn send_as(ctx: &Ctx, payer: &Payer) -> Result<Reply, AppError> {
                     ),
                 )
             })?;
-            (None, n as usize)
+            Ok((None, n as usize))
         }
         (Some(c), None) => {
             let c = match c {
@@ -131,54 +166,30 @@ async fn send_as(ctx: &Ctx, payer: &Payer) -> Result<Reply, AppError> {
             } else if !(MIN_LENGTH..=MAX_LENGTH).contains(&len) {
                 return Err(AppError::of(Code::CodeInvalid));
             }
-            (Some(c), len)
+            Ok((Some(c), len))
         }
-        _ => {
-            return Err(AppError::new(
-                Code::InvalidCodeLength,
-                "Invalid code length: provide 'data.code_length' (4 to 8) or 'data.code'",
-            ))
-        }
-    };
-    if !template.parsed.has_code() {
-        return Err(AppError::of(Code::TemplateWithoutCode));
+        _ => Err(AppError::new(
+            Code::InvalidCodeLength,
+            "Invalid code length: provide 'data.code_length' (4 to 8) or 'data.code'",
+        )),
     }
-    let payload = match data.get("payload") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.chars().count() <= MAX_PAYLOAD_CHARS => Some(s.clone()),
-        Some(_) => {
-            return Err(AppError::new(
-                Code::InvalidPayload,
-                format!(
-                    "Invalid payload: \
+}
+
+/// `data.payload`, echoed to the webhook: a string (JSON encoded as one), at most
+/// `MAX_PAYLOAD_CHARS`.
+fn payload(data: &Map<String, Value>) -> Result<Option<String>, AppError> {
+    match data.get("payload") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.chars().count() <= MAX_PAYLOAD_CHARS => Ok(Some(s.clone())),
+        Some(_) => Err(AppError::new(
+            Code::InvalidPayload,
+            format!(
+                "Invalid payload: \
             'data.payload' must be a string (JSON objects encoded as a JSON string) of at most \
             {MAX_PAYLOAD_CHARS} characters"
-                ),
-            ))
-        }
-    };
-    let spec = OtpSend {
-        session_id: new_uuid()?,
-        phone: phone.clone(),
-        channel,
-        code: given_code,
-        length,
-        ttl_secs: otp::lifetime(&ctx.app, None, "ttl")?,
-        dialect: "getotp",
-        sender: Some(sender.to_owned()),
-        payload,
-        template: Some(&template),
-    };
-    let render = |sent: &Sent| {
-        Reply::ok(json!({
-            "account_id": who.as_str(),
-            "message_id": sent.session_id,
-            "phone": phone.digits(),
-            "create_date": sql_datetime(sent.created_at),
-            "expire_date": sql_datetime(sent.expires_at),
-        }))
-    };
-    send_code(ctx, payer, spec, &render).await
+            ),
+        )),
+    }
 }
 
 /// `POST /api/verify/check {"data":{"message_id","code"}}` (or the two fields at the top
