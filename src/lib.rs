@@ -21,6 +21,11 @@ mod app;
 mod config;
 #[cfg(target_arch = "wasm32")]
 mod durable;
+/// The objects' pure parts, tested natively.
+#[cfg(not(target_arch = "wasm32"))]
+mod durable {
+    pub mod otp_session;
+}
 #[cfg(target_arch = "wasm32")]
 mod outbound;
 #[cfg(target_arch = "wasm32")]

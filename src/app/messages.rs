@@ -1,122 +1,35 @@
-//! Templates, template messages (queued, delivered after the response) and their delivery
-//! receipts, and the sandbox outbox.
-use super::idempotency::{self, Answer, Idem};
-use super::otp::{
-    commit_send, new_session, open_object, precheck_resend, price, refund, template_error, NewCode,
+//! Template messages (queued, delivered after the response) and their delivery receipts,
+//! and the sandbox outbox.
+use super::codes::{
+    self, commit_send, new_session, open_object, precheck_resend, price, refund, NewCode, Opened,
 };
+use super::idempotency::{self, Answer, Idem};
+use super::templates::{find_template, template_error};
 use super::{webhooks, App};
 use crate::config::{secret, var};
 use crate::domain::crypto::constant_time_eq;
 use crate::domain::delivery::{twilio_signature, twilio_status};
 use crate::domain::error::{AppError, Code};
 use crate::domain::events;
-use crate::domain::ids::{is_uuid, new_id, new_uuid, AccountId};
+use crate::domain::ids::{new_id, AccountId};
+use crate::domain::message::{Message, OutboxText};
 use crate::domain::otp;
 use crate::domain::phone::Phone;
-use crate::domain::template::{Template, Variables};
+use crate::domain::template::Variables;
 use crate::providers::{self, Outgoing, Provider};
 use crate::store::messages::{self as store, NewMessage};
-pub use crate::store::messages::{MessageRow, OutboxRow, TemplateRow};
-use crate::store::sessions::Cost;
+use crate::store::sessions::{Cost, Issue};
 use crate::store::wallet::{self, Entry, Kind};
 use crate::store::webhooks::{event_statement, Event};
 use crate::store::{batch, db};
-use worker::console_error;
-
-/// A stored template and its parsed form.
-pub struct LoadedTemplate {
-    pub row: TemplateRow,
-    pub parsed: Template,
-}
-
-impl LoadedTemplate {
-    fn of(row: TemplateRow) -> Result<LoadedTemplate, AppError> {
-        let parsed = Template::parse(&row.body).map_err(|e| {
-            AppError::internal(format!("stored template {} does not parse: {e}", row.id))
-        })?;
-        Ok(LoadedTemplate { row, parsed })
-    }
-
-    /// The operator's template, which every account may use.
-    pub fn shared(&self) -> bool {
-        self.row.account_id.is_none()
-    }
-}
-
-/// A template `account` may send with (its own or a shared one) by its UUID: 1512 when it
-/// is not one, 1513 when there is none (another account's template is "none" too).
-pub async fn find_template(
-    app: &App,
-    account: &AccountId,
-    id: &str,
-) -> Result<LoadedTemplate, AppError> {
-    if !is_uuid(id) {
-        return Err(AppError::of(Code::InvalidTemplateId));
-    }
-    let row = store::template(&app.db()?, &id.to_ascii_lowercase(), account.as_str()).await?;
-    LoadedTemplate::of(row.ok_or_else(|| AppError::of(Code::TemplateNotFound))?)
-}
-
-/// `GET /v1/templates/{id}`: a template the account may see, else 404.
-pub async fn visible_template(
-    app: &App,
-    account: &AccountId,
-    id: &str,
-) -> Result<LoadedTemplate, AppError> {
-    find_template(app, account, id)
-        .await
-        .map_err(|e| match e.code {
-            Code::InvalidTemplateId | Code::TemplateNotFound => AppError::not_found("template"),
-            _ => e,
-        })
-}
-
-/// The account's own templates and the shared ones, newest first.
-pub async fn templates(app: &App, account: &AccountId) -> Result<Vec<LoadedTemplate>, AppError> {
-    let rows = store::visible_templates(&app.db()?, account.as_str()).await?;
-    rows.into_iter().map(LoadedTemplate::of).collect()
-}
-
-/// Deletes one of the account's own templates: a shared one is 403, another account's 404.
-pub async fn delete_own_template(app: &App, account: &AccountId, id: &str) -> Result<(), AppError> {
-    let id = id.to_ascii_lowercase();
-    let db = app.db()?;
-    if is_uuid(&id) && store::delete_own_template(&db, &id, account.as_str(), app.now_ms).await? {
-        return Ok(());
-    }
-    let visible = visible_template(app, account, &id).await?;
-    if visible.shared() {
-        let m = "this template is the operator's, shared with every account: it cannot be deleted";
-        return Err(AppError::new(Code::Forbidden, m));
-    }
-    Err(AppError::not_found("template"))
-}
-
-/// Creates a template (its channel already validated, its body checked here: 2204), owned
-/// by `owner`, or the operator's shared one when `None`.
-pub async fn create_template(
-    app: &App,
-    owner: Option<&AccountId>,
-    name: String,
-    channel: String,
-    body: String,
-) -> Result<LoadedTemplate, AppError> {
-    let parsed =
-        Template::parse(&body).map_err(|e| AppError::new(Code::InvalidTemplate, e.to_string()))?;
-    let row = TemplateRow {
-        id: new_uuid()?,
-        name,
-        channel,
-        body,
-        created_at: app.now_ms,
-        account_id: owner.map(|a| a.as_str().to_owned()),
-    };
-    store::create_template(&app.db()?, &row).await?;
-    Ok(LoadedTemplate { row, parsed })
-}
+use worker::{console_error, D1Database, D1PreparedStatement};
 
 /// The newest `limit` sandbox outbox entries, for one phone or all.
-pub async fn outbox(app: &App, to: Option<&Phone>, limit: i64) -> Result<Vec<OutboxRow>, AppError> {
+pub async fn outbox(
+    app: &App,
+    to: Option<&Phone>,
+    limit: i64,
+) -> Result<Vec<OutboxText>, AppError> {
     Ok(store::outbox(&app.db()?, to.map(Phone::e164), limit).await?)
 }
 
@@ -126,7 +39,7 @@ pub async fn account_outbox(
     app: &App,
     account: &AccountId,
     page: crate::domain::pagination::Page,
-) -> Result<(Vec<crate::store::dashboard::OutboxRow>, u64), AppError> {
+) -> Result<(Vec<OutboxText>, u64), AppError> {
     let sandbox = ["sms", "whatsapp", "voice"]
         .iter()
         .any(|c| app.config.provider_for(c) == "sandbox");
@@ -161,8 +74,8 @@ pub async fn send(
 ) -> Result<Answer<Queued>, AppError> {
     let db = app.db()?;
     let template = find_template(app, account, order.template_id.trim()).await?;
-    let channel = super::otp::channel(app, Some(&template.row.channel))?;
-    let ttl_secs = super::otp::lifetime(app, order.expires_in_seconds, "expires_in_seconds")?;
+    let channel = codes::channel(app, Some(&template.row.channel))?;
+    let ttl_secs = codes::lifetime(app, order.expires_in_seconds, "expires_in_seconds")?;
     let code = if template.parsed.has_code() {
         Some(otp::generate(otp::DEFAULT_LENGTH)?)
     } else {
@@ -179,30 +92,6 @@ pub async fn send(
         let now = app.now_ms;
         let message_id = new_id("msg")?;
         let account_id = account.as_str();
-        let mut statements = Vec::new();
-        let mut expires_at = now + i64::from(ttl_secs) * 1000;
-        let mut opened = None;
-        if let Some(code) = code_ref {
-            // A code message is an OTP send too: same resend rules, same session checks.
-            let new = NewCode {
-                id: &message_id,
-                account_id,
-                phone,
-                channel,
-                dialect: "message",
-                sender: None,
-                template_id: Some(&template.row.id),
-                payload: None,
-                ttl_secs,
-                code,
-                key_hash: None,
-            };
-            precheck_resend(app, db, account_id, phone).await?;
-            let session = new_session(app, db, &new, Cost::Fixed(0))?;
-            expires_at = session.expires_at;
-            statements.push(session.insert.clone());
-            opened = Some(session);
-        }
         let message = NewMessage {
             id: &message_id,
             account_id,
@@ -212,20 +101,16 @@ pub async fn send(
             session_id: code_ref.as_ref().map(|_| message_id.as_str()),
             cost,
             created_at: now,
-            expires_at,
+            expires_at: now + i64::from(ttl_secs) * 1000,
         };
-        statements.insert(0, store::insert_message(db, &message)?);
-        let charge = Entry {
-            account_id,
-            kind: Kind::MessageSend,
-            amount: -cost,
-            reference: None,
-            object_id: Some(&message_id),
-            description: "template message",
+        let mut opened = match code_ref {
+            Some(code) => Some(code_session(app, db, phone, &message, code, ttl_secs).await?),
+            None => None,
         };
-        statements.extend(wallet::entry_statements(db, &charge, now)?.1);
+        let expires_at = message.expires_at;
+        let mut statements = message_statements(db, &message, opened.as_ref())?;
         let queued = Queued {
-            message_id,
+            message_id: message_id.clone(),
             expires_at,
         };
         statements.extend(done.statement(db, &queued, None)?);
@@ -236,7 +121,7 @@ pub async fn send(
         // Delivery is due as soon as the message committed (whatever happens to the request).
         let delivery = Delivery {
             account_id: account.0.clone(),
-            message_id: queued.message_id.clone(),
+            message_id,
             to: phone.e164().to_owned(),
             channel,
             text: text_ref.clone(),
@@ -251,6 +136,58 @@ pub async fn send(
         Ok(queued)
     })
     .await
+}
+
+/// A message's batch: its row, its session's guarded insert (a template with `{code}`),
+/// and its charge with the ledger row.
+fn message_statements(
+    db: &D1Database,
+    m: &NewMessage<'_>,
+    session: Option<&Opened>,
+) -> Result<Vec<D1PreparedStatement>, AppError> {
+    let mut statements = vec![store::insert_message(db, m)?];
+    statements.extend(session.map(|s| s.insert.clone()));
+    let charge = Entry {
+        account_id: m.account_id,
+        kind: Kind::MessageSend,
+        amount: -m.cost,
+        reference: None,
+        object_id: Some(m.id),
+        description: "template message",
+    };
+    statements.extend(wallet::entry_statements(db, &charge, m.created_at)?.1);
+    Ok(statements)
+}
+
+/// The session of a message whose template has `{code}` (the message's id is its id): a
+/// code message is an OTP send too (same resend rules, same session checks), free (the
+/// message carries the charge).
+async fn code_session(
+    app: &App,
+    db: &D1Database,
+    phone: &Phone,
+    m: &NewMessage<'_>,
+    code: &str,
+    ttl_secs: u32,
+) -> Result<Opened, AppError> {
+    let issue = Issue {
+        id: m.id,
+        account_id: m.account_id,
+        phone: m.phone,
+        channel: m.channel,
+        dialect: "message",
+        sender: None,
+        template_id: Some(m.template_id),
+        payload: None,
+        key_hash: None,
+    };
+    precheck_resend(app, db, m.account_id, phone).await?;
+    let new = NewCode {
+        issue,
+        code,
+        ttl_secs,
+    };
+    new_session(app, db, &new, Cost::Fixed(0))
 }
 
 struct Delivery {
@@ -334,7 +271,7 @@ fn deliver_later(app: &App, d: Delivery) {
 }
 
 /// A message of the account.
-pub async fn message(app: &App, account: &AccountId, id: &str) -> Result<MessageRow, AppError> {
+pub async fn message(app: &App, account: &AccountId, id: &str) -> Result<Message, AppError> {
     let m = store::message(&app.db()?, account.as_str(), id).await?;
     m.ok_or_else(|| AppError::not_found("message"))
 }

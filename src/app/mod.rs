@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod activations;
 pub mod catalog;
+pub mod codes;
 pub mod customers;
 mod error;
 pub mod idempotency;
@@ -17,6 +18,7 @@ pub mod messages;
 pub mod otp;
 pub mod rents;
 pub mod smsactivate;
+pub mod templates;
 pub mod verify;
 pub mod wallet;
 pub mod webhooks;

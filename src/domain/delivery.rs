@@ -218,45 +218,53 @@ mod tests {
         assert_eq!(v["template"]["language"]["code"], "en_US");
     }
 
+    fn failed(code: &str, message: &str) -> Verdict {
+        Verdict::Failed {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
     #[test]
     fn judges_provider_answers() {
-        assert_eq!(
-            judge_twilio(201, r#"{"sid":"SM123","status":"queued"}"#),
-            Verdict::Sent("SM123".into())
-        );
-        assert_eq!(
-            judge_twilio(
-                400,
-                r#"{"code":21211,"message":"Invalid 'To' Phone Number"}"#
+        type Judge = fn(u16, &str) -> Verdict;
+        let cases: [(Judge, u16, &str, Verdict); 5] = [
+            (
+                judge_twilio,
+                201,
+                r#"{"sid":"SM123","status":"queued"}"#,
+                Verdict::Sent("SM123".into()),
             ),
-            Verdict::Failed {
-                code: "21211".into(),
-                message: "Invalid 'To' Phone Number".into()
-            }
-        );
+            (
+                judge_twilio,
+                400,
+                r#"{"code":21211,"message":"Invalid 'To' Phone Number"}"#,
+                failed("21211", "Invalid 'To' Phone Number"),
+            ),
+            (
+                judge_twilio,
+                401,
+                "not json",
+                failed("http_401", "HTTP 401"),
+            ),
+            (
+                judge_whatsapp,
+                200,
+                r#"{"messages":[{"id":"wamid.X"}]}"#,
+                Verdict::Sent("wamid.X".into()),
+            ),
+            (
+                judge_whatsapp,
+                400,
+                r#"{"error":{"code":131026,"message":"Message undeliverable"}}"#,
+                failed("131026", "Message undeliverable"),
+            ),
+        ];
+        for (judge, status, body, verdict) in cases {
+            assert_eq!(judge(status, body), verdict, "{status} {body}");
+        }
         assert!(matches!(judge_twilio(503, ""), Verdict::Retry(_)));
         assert!(matches!(judge_twilio(429, "{}"), Verdict::Retry(_)));
-        assert_eq!(
-            judge_twilio(401, "not json"),
-            Verdict::Failed {
-                code: "http_401".into(),
-                message: "HTTP 401".into()
-            }
-        );
-        assert_eq!(
-            judge_whatsapp(200, r#"{"messages":[{"id":"wamid.X"}]}"#),
-            Verdict::Sent("wamid.X".into())
-        );
-        assert_eq!(
-            judge_whatsapp(
-                400,
-                r#"{"error":{"code":131026,"message":"Message undeliverable"}}"#
-            ),
-            Verdict::Failed {
-                code: "131026".into(),
-                message: "Message undeliverable".into()
-            }
-        );
         assert_eq!(twilio_status("delivered"), Some("sent"));
         assert_eq!(twilio_status("undelivered"), Some("failed"));
         assert_eq!(twilio_status("weird"), None);

@@ -10,6 +10,7 @@ pub mod idempotency;
 pub mod ids;
 pub mod live;
 pub mod lockout;
+pub mod message;
 pub mod money;
 pub mod otp;
 pub mod otp_check;

@@ -42,6 +42,54 @@ impl Counters {
     }
 }
 
+/// One session as its checks see it: who and what it is for, and its counters. Read from
+/// D1 or from the session's object; the rules of its state are the counters'.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub id: String,
+    pub account_id: String,
+    pub phone: String,
+    pub channel: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub verified_at: Option<i64>,
+}
+
+impl Session {
+    pub fn counters(&self) -> Counters {
+        Counters {
+            attempts: self.attempts,
+            max_attempts: self.max_attempts,
+            verified_at: self.verified_at,
+            expires_at: self.expires_at,
+        }
+    }
+
+    pub fn terminal(&self, now_ms: i64) -> Option<Terminal> {
+        self.counters().terminal(now_ms)
+    }
+
+    /// Checks left (0 once verified).
+    pub fn attempts_remaining(&self) -> i64 {
+        self.counters().remaining()
+    }
+
+    /// Checks left now: 0 once the session has ended, expiry included.
+    pub fn attempts_remaining_at(&self, now_ms: i64) -> i64 {
+        match self.terminal(now_ms) {
+            Some(_) => 0,
+            None => self.attempts_remaining(),
+        }
+    }
+
+    /// `pending`, `verified`, `failed` or `expired`.
+    pub fn status(&self, now_ms: i64) -> &'static str {
+        self.terminal(now_ms).map_or("pending", Terminal::status)
+    }
+}
+
 /// What one check did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
@@ -123,6 +171,36 @@ mod tests {
         assert_eq!(c.remaining(), 4);
         assert_eq!(apply(&mut c, true, NOW), Decision::Verified);
         assert_eq!((c.attempts, c.remaining()), (1, 0));
+    }
+
+    fn session(c: Counters) -> Session {
+        Session {
+            id: "otp_1".into(),
+            account_id: "a".into(),
+            phone: "+14155550100".into(),
+            channel: "sms".into(),
+            created_at: NOW - 1,
+            expires_at: c.expires_at,
+            attempts: c.attempts,
+            max_attempts: c.max_attempts,
+            verified_at: c.verified_at,
+        }
+    }
+
+    #[test]
+    fn a_session_states_its_counters_rules() {
+        let mut c = live();
+        assert_eq!(session(c).status(NOW), "pending");
+        assert_eq!(session(c).attempts_remaining_at(NOW), 5);
+        let end = c.expires_at;
+        assert_eq!(session(c).status(end), "expired");
+        assert_eq!(session(c).attempts_remaining(), 5);
+        assert_eq!(session(c).attempts_remaining_at(end), 0);
+        apply(&mut c, false, NOW);
+        assert_eq!(session(c).counters(), c);
+        apply(&mut c, true, NOW);
+        assert_eq!(session(c).status(NOW), "verified");
+        assert_eq!(session(c).attempts_remaining(), 0);
     }
 
     #[test]

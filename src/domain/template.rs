@@ -1,6 +1,7 @@
 //! Message templates: `{code}` and `{name}` placeholders. Names are `[A-Za-z0-9_]`, 1–64
 //! characters; `{{` and `}}` write a literal brace. A template is parsed when it is stored,
 //! so rendering only fails on variables that do not match it.
+use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -10,6 +11,19 @@ pub const MAX_BODY_CHARS: usize = 1000;
 pub const MAX_VARIABLE_CHARS: usize = 256;
 /// …and the rendered text at most this long (10 SMS segments of 160 GSM characters).
 pub const MAX_RENDERED_CHARS: usize = 1600;
+
+/// A stored template: its body as written (parsed when it was stored).
+#[derive(Debug, Clone, Deserialize)]
+pub struct TemplateRecord {
+    pub id: String,
+    pub name: String,
+    pub channel: String,
+    pub body: String,
+    pub created_at: i64,
+    /// The customer that owns it; `None`: the operator's, shared with every account.
+    #[serde(default)]
+    pub account_id: Option<String>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Piece {

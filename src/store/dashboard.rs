@@ -1,9 +1,9 @@
 //! The customer's own lists that the dashboard shows: activations, rents, OTP sessions and
 //! (locally) the sandbox outbox. One page and its total in one round trip each.
 use super::activations::RentLine;
-pub use super::messages::OutboxRow;
 use super::{account_page, Listing, StoreError};
 use crate::domain::activation::Rent;
+use crate::domain::message::OutboxText;
 use crate::domain::pagination::Page;
 use serde::Deserialize;
 use worker::D1Database;
@@ -103,6 +103,6 @@ pub async fn outbox(
     db: &D1Database,
     account_id: &str,
     page: Page,
-) -> Result<(Vec<OutboxRow>, u64), StoreError> {
+) -> Result<(Vec<OutboxText>, u64), StoreError> {
     account_page(db, &OUTBOX, account_id, page).await
 }

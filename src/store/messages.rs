@@ -1,22 +1,12 @@
 //! Templates, template messages and the sandbox outbox in D1.
 use super::StoreError;
 use super::{all, first, int, opt_text, run, stmt, text};
+use crate::domain::message::{Message, OutboxText};
+use crate::domain::template::TemplateRecord;
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct TemplateRow {
-    pub id: String,
-    pub name: String,
-    pub channel: String,
-    pub body: String,
-    pub created_at: i64,
-    /// The customer that owns it; `None`: the operator's, shared with every account.
-    #[serde(default)]
-    pub account_id: Option<String>,
-}
-
-pub async fn create_template(db: &D1Database, t: &TemplateRow) -> Result<(), StoreError> {
+pub async fn create_template(db: &D1Database, t: &TemplateRecord) -> Result<(), StoreError> {
     run(stmt(
         db,
         "INSERT INTO templates (id, name, channel, body, created_at, account_id) \
@@ -41,7 +31,7 @@ pub async fn template(
     db: &D1Database,
     id: &str,
     account_id: &str,
-) -> Result<Option<TemplateRow>, StoreError> {
+) -> Result<Option<TemplateRecord>, StoreError> {
     first(stmt(
         db,
         &format!(
@@ -57,7 +47,7 @@ pub async fn template(
 pub async fn visible_templates(
     db: &D1Database,
     account_id: &str,
-) -> Result<Vec<TemplateRow>, StoreError> {
+) -> Result<Vec<TemplateRecord>, StoreError> {
     all(stmt(
         db,
         &format!(
@@ -177,26 +167,11 @@ pub async fn apply_receipt(
     .await
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct MessageRow {
-    pub id: String,
-    pub template_id: String,
-    pub phone: String,
-    pub channel: String,
-    pub status: String,
-    pub session_id: Option<String>,
-    pub cost: i64,
-    pub created_at: i64,
-    pub expires_at: i64,
-    pub sent_at: Option<i64>,
-    pub error: Option<String>,
-}
-
 pub async fn message(
     db: &D1Database,
     account_id: &str,
     id: &str,
-) -> Result<Option<MessageRow>, StoreError> {
+) -> Result<Option<Message>, StoreError> {
     first(stmt(
         db,
         "SELECT id, template_id, phone, channel, status, session_id, cost, created_at, expires_at, \
@@ -243,24 +218,12 @@ pub fn outbox_statement(
     )
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct OutboxRow {
-    pub id: String,
-    pub to_phone: String,
-    pub channel: String,
-    pub sender: Option<String>,
-    pub text: String,
-    pub status: String,
-    pub object_id: String,
-    pub created_at: i64,
-}
-
 /// The newest `limit` outbox entries, for one phone or all.
 pub async fn outbox(
     db: &D1Database,
     to: Option<&str>,
     limit: i64,
-) -> Result<Vec<OutboxRow>, StoreError> {
+) -> Result<Vec<OutboxText>, StoreError> {
     all(stmt(
         db,
         "SELECT id, to_phone, channel, sender, text, status, object_id, created_at FROM outbox \

@@ -5,7 +5,8 @@ use super::webhooks::OTP_RESULT_SQL;
 use super::{all, first, int, opt_text, stmt, text};
 use super::{ConstraintKind, StoreError};
 use crate::domain::ids::new_id;
-use crate::domain::otp::{terminal, SendRules, Terminal};
+use crate::domain::otp::SendRules;
+use crate::domain::otp_check::Session;
 use serde::{Deserialize, Serialize};
 use worker::{D1Database, D1PreparedStatement, Env};
 
@@ -68,23 +69,31 @@ pub async fn get_kv(env: &Env, session_id: &str) -> Result<Option<KvSession>, St
     }
 }
 
-/// A session to record with its send.
-pub struct NewSession<'a> {
+/// What a session is for: who, to which phone on which channel, where it comes from.
+#[derive(Debug, Clone, Copy)]
+pub struct Issue<'a> {
     pub id: &'a str,
     pub account_id: &'a str,
     pub phone: &'a str,
     pub channel: &'a str,
+    /// Which front door opened it (`whatotp`, `getotp`, `message`, …).
     pub dialect: &'a str,
     pub sender: Option<&'a str>,
     pub template_id: Option<&'a str>,
+    /// Echoed to the webhook with the session's result event.
     pub payload: Option<&'a str>,
-    pub created_at: i64,
-    pub expires_at: i64,
-    pub max_attempts: i64,
     /// The hash of an API key that must be live (its account approved) for the insert to
     /// happen: the send's batch confirms a key nothing else confirmed (`account_id` NULL
     /// otherwise, so the batch fails as for an inactive account).
     pub key_hash: Option<&'a str>,
+}
+
+/// A session to record with its send.
+pub struct NewSession<'a> {
+    pub issue: Issue<'a>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub max_attempts: i64,
 }
 
 /// Whether a send's batch failed on the resend guard (`send_allowed` is NOT NULL): a
@@ -144,18 +153,19 @@ pub fn insert_statement(
              AND NOT EXISTS (SELECT 1 FROM otp_sessions WHERE account_id = ?2 AND phone = ?3 AND \
              created_at > ?10 - ?15)))"
     );
+    let i = &s.issue;
     stmt(
         db,
         &sql,
         &[
-            text(s.id),
-            text(s.account_id),
-            text(s.phone),
-            text(s.channel),
-            text(s.dialect),
-            opt_text(s.sender),
-            opt_text(s.template_id),
-            opt_text(s.payload),
+            text(i.id),
+            text(i.account_id),
+            text(i.phone),
+            text(i.channel),
+            text(i.dialect),
+            opt_text(i.sender),
+            opt_text(i.template_id),
+            opt_text(i.payload),
             cost_arg,
             int(s.created_at),
             int(s.expires_at),
@@ -163,7 +173,7 @@ pub fn insert_statement(
             int(rules.window_ms),
             int(rules.max_sends),
             int(rules.interval_ms),
-            opt_text(s.key_hash),
+            opt_text(i.key_hash),
         ],
     )
 }
@@ -218,44 +228,6 @@ pub async fn send_times(
     Ok(rows.into_iter().map(|r| r.created_at).collect())
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SessionRow {
-    pub id: String,
-    pub account_id: String,
-    pub phone: String,
-    pub channel: String,
-    pub created_at: i64,
-    pub expires_at: i64,
-    pub attempts: i64,
-    pub max_attempts: i64,
-    pub verified_at: Option<i64>,
-}
-
-impl SessionRow {
-    pub fn terminal(&self, now_ms: i64) -> Option<Terminal> {
-        terminal(
-            self.verified_at.is_some(),
-            self.attempts,
-            self.max_attempts,
-            self.expires_at,
-            now_ms,
-        )
-    }
-
-    pub fn attempts_remaining(&self) -> i64 {
-        if self.verified_at.is_some() {
-            0
-        } else {
-            (self.max_attempts - self.attempts).max(0)
-        }
-    }
-
-    /// `pending`, `verified`, `failed` or `expired`.
-    pub fn status(&self, now_ms: i64) -> &'static str {
-        self.terminal(now_ms).map_or("pending", Terminal::status)
-    }
-}
-
 const SESSION_COLUMNS: &str =
     "id, account_id, phone, channel, created_at, expires_at, attempts, max_attempts, verified_at";
 
@@ -264,7 +236,7 @@ pub async fn find(
     db: &D1Database,
     account_id: &str,
     id: &str,
-) -> Result<Option<SessionRow>, StoreError> {
+) -> Result<Option<Session>, StoreError> {
     first(stmt(
         db,
         &format!("SELECT {SESSION_COLUMNS} FROM otp_sessions WHERE id = ?1 AND account_id = ?2"),

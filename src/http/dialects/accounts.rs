@@ -4,7 +4,7 @@
 //! call `app::customers` / `app::messages`, render, set or clear the session cookie.
 use crate::app::customers::{self, AccountView, Client, Opened, SessionPrincipal};
 use crate::app::keys;
-use crate::app::messages::{self, LoadedTemplate};
+use crate::app::templates::{self, LoadedTemplate};
 use crate::domain::account::ApiKey;
 use crate::domain::error::{AppError, Code};
 use crate::domain::money::Money;
@@ -247,10 +247,10 @@ pub async fn templates(ctx: &Ctx) -> Result<Reply, AppError> {
     if ctx.method == "POST" {
         let b: TemplateBody = ctx.json()?;
         let (name, channel) = template_fields(&b.name, &b.channel)?;
-        let t = messages::create_template(&ctx.app, Some(&who), name, channel, b.body).await?;
+        let t = templates::create_template(&ctx.app, Some(&who), name, channel, b.body).await?;
         return Ok(Reply::json(201, &template_json(&t)));
     }
-    let list = messages::templates(&ctx.app, &who).await?;
+    let list = templates::templates(&ctx.app, &who).await?;
     Ok(Reply::ok(
         json!({"templates": list.iter().map(template_json).collect::<Vec<_>>()}),
     ))
@@ -260,11 +260,11 @@ pub async fn templates(ctx: &Ctx) -> Result<Reply, AppError> {
 pub async fn template(ctx: &Ctx, id: &str) -> Result<Reply, AppError> {
     let who = auth::account(ctx).await?;
     if ctx.method == "DELETE" {
-        messages::delete_own_template(&ctx.app, &who, id).await?;
+        templates::delete_own_template(&ctx.app, &who, id).await?;
         return Ok(Reply::ok(json!({"template_id": id, "deleted": true})));
     }
     Ok(Reply::ok(template_json(
-        &messages::visible_template(&ctx.app, &who, id).await?,
+        &templates::visible_template(&ctx.app, &who, id).await?,
     )))
 }
 

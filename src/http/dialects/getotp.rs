@@ -1,16 +1,17 @@
 //! The GetOTP dialect (`/api/verify/`). Keys come as `X-OTP-Key`, Basic (key as username)
 //! or Bearer. Validation runs in a fixed order so that each code of GetOTP's error table
 //! answers exactly the condition it names (README "GetOTP").
+use super::whatotp::{as_payer, check_answer, send_code};
 use crate::app::accounts::Payer;
-use crate::app::idempotency::Idem;
-use crate::app::otp::{self, Checked, OtpSend, Sent};
+use crate::app::otp::{self, OtpSend, Sent};
+use crate::app::templates;
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::new_uuid;
-use crate::domain::otp::{is_numeric, MAX_LENGTH, MIN_LENGTH, REFUSED_STATUS};
+use crate::domain::otp::{is_numeric, MAX_LENGTH, MIN_LENGTH};
 use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::time::sql_datetime;
 use crate::http::input::code_input;
-use crate::http::server::{saved, Ctx};
+use crate::http::server::Ctx;
 use crate::http::{auth, Reply};
 use serde_json::{json, Map, Value};
 
@@ -48,11 +49,7 @@ fn text_field<'a>(data: &'a Map<String, Value>, name: &str) -> Result<Option<&'a
 
 /// `POST /api/verify/` → `{"account_id","message_id","phone","create_date","expire_date"}`
 pub async fn send(ctx: &Ctx) -> Result<Reply, AppError> {
-    let who = auth::payer_near(ctx).await?;
-    match send_as(ctx, &who).await {
-        Ok(reply) => Ok(reply),
-        Err(e) => Err(who.error(&ctx.app, e).await),
-    }
+    as_payer(ctx, async |payer| send_as(ctx, payer).await).await
 }
 
 async fn send_as(ctx: &Ctx, payer: &Payer) -> Result<Reply, AppError> {
@@ -78,7 +75,7 @@ async fn send_as(ctx: &Ctx, payer: &Payer) -> Result<Reply, AppError> {
     let template_id = text_field(&data, "template")
         .map_err(|_| AppError::of(Code::InvalidTemplateId))?
         .ok_or_else(|| AppError::of(Code::TemplateMissing))?;
-    let template = otp::find_template(&ctx.app, who, template_id).await?;
+    let template = templates::find_template(&ctx.app, who, template_id).await?;
     let channel_text =
         text_field(&data, "channel").map_err(|_| AppError::of(Code::InvalidChannel))?;
     let channel = otp::channel(&ctx.app, channel_text)?;
@@ -88,12 +85,47 @@ async fn send_as(ctx: &Ctx, payer: &Payer) -> Result<Reply, AppError> {
             format!("Invalid recipient number(s): {e}"),
         )
     })?;
+    let (given_code, length) = code_or_length(&data, channel)?;
+    if !template.parsed.has_code() {
+        return Err(AppError::of(Code::TemplateWithoutCode));
+    }
+    let payload = payload(&data)?;
+    let spec = OtpSend {
+        session_id: new_uuid()?,
+        phone: phone.clone(),
+        channel,
+        code: given_code,
+        length,
+        ttl_secs: otp::lifetime(&ctx.app, None, "ttl")?,
+        dialect: "getotp",
+        sender: Some(sender.to_owned()),
+        payload,
+        template: Some(&template),
+    };
+    let render = |sent: &Sent| {
+        Reply::ok(json!({
+            "account_id": who.as_str(),
+            "message_id": sent.session_id,
+            "phone": phone.digits(),
+            "create_date": sql_datetime(sent.created_at),
+            "expire_date": sql_datetime(sent.expires_at),
+        }))
+    };
+    send_code(ctx, payer, spec, &render).await
+}
+
+/// The caller's own code (`data.code`), or the length of one to generate
+/// (`data.code_length`): exactly one of the two.
+fn code_or_length(
+    data: &Map<String, Value>,
+    channel: &str,
+) -> Result<(Option<String>, usize), AppError> {
     let code = data.get("code").filter(|v| !v.is_null());
     let code_length = data.get("code_length").filter(|v| !v.is_null());
     if code.is_some() && code_length.is_some() {
         return Err(AppError::of(Code::CodeAndCodeLength));
     }
-    let (given_code, length) = match (code, code_length) {
+    match (code, code_length) {
         (None, Some(n)) => {
             // A number, as the doc types it; a numeric string is read the same way.
             let n = n
@@ -109,7 +141,7 @@ async fn send_as(ctx: &Ctx, payer: &Payer) -> Result<Reply, AppError> {
                     ),
                 )
             })?;
-            (None, n as usize)
+            Ok((None, n as usize))
         }
         (Some(c), None) => {
             let c = match c {
@@ -134,61 +166,30 @@ async fn send_as(ctx: &Ctx, payer: &Payer) -> Result<Reply, AppError> {
             } else if !(MIN_LENGTH..=MAX_LENGTH).contains(&len) {
                 return Err(AppError::of(Code::CodeInvalid));
             }
-            (Some(c), len)
+            Ok((Some(c), len))
         }
-        _ => {
-            return Err(AppError::new(
-                Code::InvalidCodeLength,
-                "Invalid code length: provide 'data.code_length' (4 to 8) or 'data.code'",
-            ))
-        }
-    };
-    if !template.parsed.has_code() {
-        return Err(AppError::of(Code::TemplateWithoutCode));
+        _ => Err(AppError::new(
+            Code::InvalidCodeLength,
+            "Invalid code length: provide 'data.code_length' (4 to 8) or 'data.code'",
+        )),
     }
-    let payload = match data.get("payload") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.chars().count() <= MAX_PAYLOAD_CHARS => Some(s.clone()),
-        Some(_) => {
-            return Err(AppError::new(
-                Code::InvalidPayload,
-                format!(
-                    "Invalid payload: \
+}
+
+/// `data.payload`, echoed to the webhook: a string (JSON encoded as one), at most
+/// `MAX_PAYLOAD_CHARS`.
+fn payload(data: &Map<String, Value>) -> Result<Option<String>, AppError> {
+    match data.get("payload") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.chars().count() <= MAX_PAYLOAD_CHARS => Ok(Some(s.clone())),
+        Some(_) => Err(AppError::new(
+            Code::InvalidPayload,
+            format!(
+                "Invalid payload: \
             'data.payload' must be a string (JSON objects encoded as a JSON string) of at most \
             {MAX_PAYLOAD_CHARS} characters"
-                ),
-            ))
-        }
-    };
-    let spec = OtpSend {
-        session_id: new_uuid()?,
-        phone: phone.clone(),
-        channel,
-        code: given_code,
-        length,
-        ttl_secs: otp::lifetime(&ctx.app, None, "ttl")?,
-        dialect: "getotp",
-        sender: Some(sender.to_owned()),
-        payload,
-        template: Some(&template),
-    };
-    let render = |sent: &Sent| {
-        Reply::ok(json!({
-            "account_id": who.as_str(),
-            "message_id": sent.session_id,
-            "phone": phone.digits(),
-            "create_date": sql_datetime(sent.created_at),
-            "expire_date": sql_datetime(sent.expires_at),
-        }))
-    };
-    let request = ctx.idem_request(who.as_str());
-    let record = |sent: &Sent| saved(render(sent));
-    let idem = Idem {
-        request: &request,
-        render: &record,
-    };
-    let answer = otp::send(&ctx.app, payer, spec, idem).await?;
-    Ok(ctx.answer(answer, render))
+            ),
+        )),
+    }
 }
 
 /// `POST /api/verify/check {"data":{"message_id","code"}}` (or the two fields at the top
@@ -205,22 +206,7 @@ pub async fn check(ctx: &Ctx) -> Result<Reply, AppError> {
     let (message_id, code) = auth::input_after_key(ctx, input).await?;
     let key = auth::key_hash(ctx)?;
     let (row, checked) = otp::check(&ctx.app, &key, &message_id, &code).await?;
-    let answer = match checked {
-        Checked::Verified => json!({
-            "message_id": row.id, "verified": true, "status": "verified",
-            "attempts_remaining": row.attempts_remaining(),
-        }),
-        Checked::Wrong { remaining } => json!({
-            "message_id": row.id, "verified": false,
-            "status": if remaining == 0 { "failed" } else { "pending" },
-            "reason": "invalid_code", "attempts_remaining": remaining,
-        }),
-        Checked::Refused(t) => json!({
-            "message_id": row.id, "verified": false, "status": REFUSED_STATUS, "reason": t.reason(),
-            "attempts_remaining": 0,
-        }),
-    };
-    Ok(Reply::ok(answer))
+    Ok(Reply::ok(check_answer("message_id", &row, &checked)))
 }
 
 /// `GET /api/verify/{message_id}` → the verification's state.
@@ -228,18 +214,13 @@ pub async fn status(ctx: &Ctx, message_id: &str) -> Result<Reply, AppError> {
     let who = auth::account(ctx).await?;
     let row = otp::session(&ctx.app, &who, message_id).await?;
     let now = ctx.app.now_ms;
-    let attempts_remaining = if row.terminal(now).is_some() {
-        0
-    } else {
-        row.attempts_remaining()
-    };
     Ok(Reply::ok(json!({
         "account_id": row.account_id,
         "message_id": row.id,
         "phone": row.phone.trim_start_matches('+'),
         "channel": row.channel,
         "status": row.status(now),
-        "attempts_remaining": attempts_remaining,
+        "attempts_remaining": row.attempts_remaining_at(now),
         "create_date": sql_datetime(row.created_at),
         "expire_date": sql_datetime(row.expires_at),
         "verify_date": row.verified_at.map(sql_datetime),

@@ -7,13 +7,14 @@ use crate::domain::error::{AppError, Code};
 use crate::domain::ids::new_id;
 use crate::domain::money::Money;
 use crate::domain::otp::{DEFAULT_LENGTH, MAX_LENGTH, MIN_LENGTH, REFUSED_STATUS};
+use crate::domain::otp_check::Session;
 use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::time::rfc3339;
 use crate::http::input::code_input;
 use crate::http::server::{saved, Ctx};
 use crate::http::{auth, Reply};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn recipient(field: &str, input: &str, plus: PlusSign) -> Result<Phone, AppError> {
     Phone::parse(input, plus)
@@ -31,15 +32,41 @@ struct SendBody {
 /// `POST /v1/otp/send {to, channel, length}` →
 /// `{"session_id","status":"sent","expires_at","resend_available_at",…}`
 pub async fn send(ctx: &Ctx) -> Result<Reply, AppError> {
+    as_payer(ctx, async |payer| send_as(ctx, payer).await).await
+}
+
+/// A send for the request's payer: an error is reported after the payer's key (a key
+/// refused by the send's batch answers 401 whatever else failed).
+pub(super) async fn as_payer(
+    ctx: &Ctx,
+    send: impl AsyncFnOnce(&Payer) -> Result<Reply, AppError>,
+) -> Result<Reply, AppError> {
     let who = auth::payer_near(ctx).await?;
-    match send_as(ctx, &who).await {
+    match send(&who).await {
         Ok(reply) => Ok(reply),
         Err(e) => Err(who.error(&ctx.app, e).await),
     }
 }
 
+/// Sends `spec`'s code for `payer`, answering `render` of what was sent (recorded with the
+/// money under an `Idempotency-Key`, replayed as it was).
+pub(super) async fn send_code(
+    ctx: &Ctx,
+    payer: &Payer,
+    spec: OtpSend<'_>,
+    render: &dyn Fn(&Sent) -> Reply,
+) -> Result<Reply, AppError> {
+    let request = ctx.idem_request(payer.account.as_str());
+    let record = |sent: &Sent| saved(render(sent));
+    let idem = Idem {
+        request: &request,
+        render: &record,
+    };
+    let answer = otp::send(&ctx.app, payer, spec, idem).await?;
+    Ok(ctx.answer(answer, render))
+}
+
 async fn send_as(ctx: &Ctx, payer: &Payer) -> Result<Reply, AppError> {
-    let who = &payer.account;
     let body: SendBody = ctx.json()?;
     let phone = recipient("to", &body.to, PlusSign::Required)?;
     let channel = otp::channel(&ctx.app, body.channel.as_deref())?;
@@ -76,14 +103,7 @@ async fn send_as(ctx: &Ctx, payer: &Payer) -> Result<Reply, AppError> {
             "cost": Money::from_minor(sent.cost).to_decimal_string(),
         }))
     };
-    let request = ctx.idem_request(who.as_str());
-    let record = |sent: &Sent| saved(render(sent));
-    let idem = Idem {
-        request: &request,
-        render: &record,
-    };
-    let answer = otp::send(&ctx.app, payer, spec, idem).await?;
-    Ok(ctx.answer(answer, render))
+    send_code(ctx, payer, spec, &render).await
 }
 
 #[derive(Deserialize)]
@@ -108,22 +128,29 @@ pub async fn verify(ctx: &Ctx) -> Result<Reply, AppError> {
     let (session_id, code) = auth::input_after_key(ctx, input).await?;
     let key = auth::key_hash(ctx)?;
     let (row, checked) = otp::check(&ctx.app, &key, session_id.trim(), &code).await?;
-    let answer = match checked {
+    Ok(Reply::ok(check_answer("session_id", &row, &checked)))
+}
+
+/// The answer to a check, the session's id under `id_field` (GetOTP answers the same way,
+/// with `message_id`).
+pub(super) fn check_answer(id_field: &str, row: &Session, checked: &Checked) -> Value {
+    let mut answer = match checked {
         Checked::Verified => json!({
-            "session_id": row.id, "verified": true, "status": "verified",
+            "verified": true, "status": "verified",
             "attempts_remaining": row.attempts_remaining(),
         }),
         Checked::Wrong { remaining } => json!({
-            "session_id": row.id, "verified": false,
-            "status": if remaining == 0 { "failed" } else { "pending" },
+            "verified": false,
+            "status": if *remaining == 0 { "failed" } else { "pending" },
             "reason": "invalid_code", "attempts_remaining": remaining,
         }),
         Checked::Refused(t) => json!({
-            "session_id": row.id, "verified": false, "status": REFUSED_STATUS, "reason": t.reason(),
+            "verified": false, "status": REFUSED_STATUS, "reason": t.reason(),
             "attempts_remaining": 0,
         }),
     };
-    Ok(Reply::ok(answer))
+    answer[id_field] = Value::from(row.id.as_str());
+    answer
 }
 
 #[derive(Deserialize)]

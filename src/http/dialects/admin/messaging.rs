@@ -1,5 +1,5 @@
 //! Operator routes for the OTP side: templates, the sandbox outbox.
-use crate::app::messages;
+use crate::app::{messages, templates};
 use crate::domain::error::{AppError, Code};
 use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::time::rfc3339;
@@ -21,7 +21,7 @@ pub async fn create_template(ctx: &Ctx) -> Result<Reply, AppError> {
     auth::admin(ctx)?;
     let input: NewTemplate = ctx.json()?;
     let (name, channel) = template_fields(&input.name, &input.channel)?;
-    let t = messages::create_template(&ctx.app, None, name, channel, input.body).await?;
+    let t = templates::create_template(&ctx.app, None, name, channel, input.body).await?;
     Ok(Reply::json(
         201,
         &json!({

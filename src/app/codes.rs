@@ -1,0 +1,280 @@
+//! Issuing a code: the channel and lifetime asked for, the resend rules, the price, the
+//! session (its guarded insert, KV record and Durable Object), the send's batch and the
+//! refund of a delivery that failed. Used by OTP sends and by template messages with
+//! `{code}`, which are OTP sends too (same resend rules, same checks).
+use super::{App, Fault};
+use crate::config::secret;
+use crate::domain::crypto::to_hex;
+use crate::domain::error::{AppError, Code};
+use crate::domain::otp::{self, next_send, SendBlock, SendRules};
+use crate::domain::phone::Phone;
+use crate::domain::time::rfc3339;
+use crate::durable::otp_session::{self, Op, Opening};
+use crate::store::sessions::{self, Cost, Issue, KvSession, NewSession};
+use crate::store::wallet::{self, Entry, Kind};
+use crate::store::{self, batch};
+use futures_util::future::join;
+use worker::{console_error, D1Database, D1PreparedStatement, D1Result};
+
+/// A channel this deployment delivers on (case-insensitive), or 1515.
+pub fn channel(app: &App, input: Option<&str>) -> Result<&'static str, AppError> {
+    let offered = &app.config.otp_channels;
+    let Some(input) = input.filter(|c| !c.trim().is_empty()) else {
+        // The channel is required: say so rather than "invalid".
+        let m = format!("'channel' is required: one of {}", offered.join(", "));
+        return Err(AppError::new(Code::InvalidChannel, m));
+    };
+    otp::known_channel(input)
+        .filter(|c| offered.iter().any(|allowed| allowed == c))
+        .ok_or_else(|| {
+            let m = format!(
+                "Invalid channel specified; this deployment delivers on: {}",
+                offered.join(", ")
+            );
+            AppError::new(Code::InvalidChannel, m)
+        })
+}
+
+/// A session lifetime in seconds: the requested one (1 to the maximum) or the default.
+pub fn lifetime(app: &App, requested: Option<i64>, field: &str) -> Result<u32, AppError> {
+    let max = app.config.otp_max_ttl_secs;
+    match requested {
+        None => Ok(app.config.otp_ttl_secs),
+        Some(s) if s >= 1 && s <= i64::from(max) => Ok(u32::try_from(s).unwrap_or(max)),
+        Some(_) => Err(AppError::invalid(format!(
+            "'{field}' must be 1 to {max} seconds"
+        ))),
+    }
+}
+
+pub(super) fn send_rules(app: &App) -> SendRules {
+    let c = &app.config;
+    SendRules {
+        max_sends: i64::from(c.otp_max_sends_per_window),
+        window_ms: i64::from(c.otp_send_window_secs) * 1000,
+        interval_ms: i64::from(c.otp_resend_interval_secs) * 1000,
+    }
+}
+
+/// A refused send says when the next one is allowed (message and `retry_after`).
+fn send_refused(block: SendBlock, next_ms: i64, now_ms: i64) -> AppError {
+    let code = match block {
+        SendBlock::TooSoon => Code::ResendTooSoon,
+        SendBlock::WindowFull => Code::SendLimitReached,
+    };
+    let wait_secs = u64::try_from((next_ms - now_ms).max(0))
+        .unwrap_or(0)
+        .div_ceil(1000)
+        .max(1);
+    let at = now_ms + i64::try_from(wait_secs).unwrap_or(0) * 1000;
+    let message = format!(
+        "{}; the next send to this number is allowed at {} (resend_available_at)",
+        code.default_message(),
+        rfc3339(at)
+    );
+    AppError::new(code, message).with_retry_after(wait_secs)
+}
+
+/// After the D1 guard refused a send that raced another.
+async fn refused_after_race(app: &App, db: &D1Database, account_id: &str, phone: &str) -> AppError {
+    let rules = send_rules(app);
+    let now = app.now_ms;
+    match sessions::send_times(db, account_id, phone, now - rules.window_ms).await {
+        Ok(times) => {
+            let (next, block) = next_send(&times, rules, now);
+            send_refused(
+                block.unwrap_or(SendBlock::TooSoon),
+                next.max(now + 1000),
+                now,
+            )
+        }
+        Err(e) => e.into(),
+    }
+}
+
+/// The price of one send to this phone on this channel (2200 when the catalog has none).
+pub(super) async fn price(db: &D1Database, phone: &Phone, channel: &str) -> Result<i64, AppError> {
+    let country = phone.country().ok_or_else(|| no_price(phone, channel))?;
+    store::messages::otp_price(db, country, channel)
+        .await?
+        .ok_or_else(|| no_price(phone, channel))
+}
+
+/// 2200: the catalog has no price for this destination on this channel.
+pub(super) fn no_price(phone: &Phone, channel: &str) -> AppError {
+    let to = phone.country().unwrap_or("this destination");
+    AppError::new(
+        Code::NoOtpPrice,
+        format!("No OTP price for {to} on {channel}"),
+    )
+}
+
+/// A session to open with a send: what it is for, its code and lifetime. Its `key_hash`
+/// is a key the send's batch is to confirm (`accounts::Payer::unconfirmed`).
+pub(super) struct NewCode<'a> {
+    pub issue: Issue<'a>,
+    pub code: &'a str,
+    pub ttl_secs: u32,
+}
+
+/// An opened session: the guarded insert for the send's batch, its KV record, and what its
+/// Durable Object is opened with once the batch committed (`open_object`).
+pub(super) struct Opened {
+    pub insert: D1PreparedStatement,
+    pub kv: KvSession,
+    pub object: Opening,
+    pub expires_at: i64,
+    /// Its KV record was written (`commit_send`): KV can restore the session, so its object
+    /// keeps it in memory until a check changes it.
+    pub kv_written: bool,
+}
+
+/// Builds a session (no I/O): the code's MAC, the guarded insert priced by `cost`, the KV
+/// record and the object's opening state. The one way a code is issued (OTP sends and
+/// template messages with `{code}`).
+pub(super) fn new_session(
+    app: &App,
+    db: &D1Database,
+    s: &NewCode<'_>,
+    cost: Cost<'_>,
+) -> Result<Opened, AppError> {
+    let now = app.now_ms;
+    let hmac_secret = secret(&app.env, "OTP_HMAC_SECRET")?;
+    let expires_at = now + i64::from(s.ttl_secs) * 1000;
+    let i = &s.issue;
+    let mac = to_hex(&otp::code_mac(&hmac_secret, i.id, s.code));
+    let session = NewSession {
+        issue: s.issue,
+        created_at: now,
+        expires_at,
+        max_attempts: otp::MAX_ATTEMPTS,
+    };
+    let insert = sessions::insert_statement(db, &session, send_rules(app), cost)?;
+    let kv = KvSession {
+        account_id: i.account_id.to_owned(),
+        phone: i.phone.to_owned(),
+        channel: i.channel.to_owned(),
+        code_mac: mac.clone(),
+        expires_at,
+        created_at: Some(now),
+    };
+    let object = Opening {
+        id: i.id.to_owned(),
+        account_id: i.account_id.to_owned(),
+        phone: i.phone.to_owned(),
+        channel: i.channel.to_owned(),
+        code_mac: mac,
+        created_at: now,
+        expires_at,
+        max_attempts: otp::MAX_ATTEMPTS,
+    };
+    Ok(Opened {
+        insert,
+        kv,
+        object,
+        expires_at,
+        kv_written: false,
+    })
+}
+
+/// Send times to this phone within the window; refuses early (with when the next send is
+/// allowed) when the resend rules already forbid one. The guard in the insert is what holds
+/// under races; this read is for answers rendered before the batch (`Idempotency-Key`).
+pub(super) async fn precheck_resend(
+    app: &App,
+    db: &D1Database,
+    account_id: &str,
+    phone: &Phone,
+) -> Result<Vec<i64>, AppError> {
+    let rules = send_rules(app);
+    let now = app.now_ms;
+    let times = sessions::send_times(db, account_id, phone.e164(), now - rules.window_ms).await?;
+    if let (next, Some(block)) = next_send(&times, rules, now) {
+        return Err(send_refused(block, next, now));
+    }
+    Ok(times)
+}
+
+/// When the next send to the phone is allowed, given the send times in the window (this
+/// one's included).
+pub(super) fn resend_available_at(app: &App, times: &[i64]) -> i64 {
+    let now = app.now_ms;
+    next_send(times, send_rules(app), now).0.max(now)
+}
+
+/// Runs a send's batch, with the session's KV record written meanwhile (KV decides
+/// nothing: an orphan record of a refused send is never read). A send that lost the resend
+/// guard to a parallel one is refused with when the next is allowed; an inactive account
+/// is 401, a destination without a price 2200, an empty wallet 402.
+pub(super) async fn commit_send(
+    app: &App,
+    db: &D1Database,
+    statements: Vec<D1PreparedStatement>,
+    opened: &mut Opened,
+    phone: &Phone,
+    channel: &str,
+) -> Result<Vec<D1Result>, AppError> {
+    let ttl_secs = u64::try_from((opened.expires_at - app.now_ms).max(0) / 1000).unwrap_or(0);
+    let kv = sessions::put_kv(&app.env, &opened.object.id, &opened.kv, ttl_secs);
+    let (committed, kv) = join(batch(db, statements), kv).await;
+    match kv {
+        Ok(()) => opened.kv_written = true,
+        // The object then stores the session itself when it is opened.
+        Err(e) => console_error!(
+            "otp session {} KV record not written: {e}",
+            opened.object.id
+        ),
+    }
+    let account_id = opened.object.account_id.as_str();
+    match committed {
+        Ok(results) => Ok(results),
+        Err(e) if sessions::send_refused(&e) => {
+            Err(refused_after_race(app, db, account_id, phone.e164()).await)
+        }
+        Err(e) if sessions::account_inactive(&e) => Err(AppError::unauthorized()),
+        Err(e) if sessions::no_price(&e) => Err(no_price(phone, channel)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Opens the session's Durable Object (after its batch committed): from then on the object
+/// answers its checks. With its KV record written, the object keeps the new session in
+/// memory (no storage write: KV restores it if the object restarts before a check).
+pub(super) async fn open_object(app: &App, opened: &Opened) -> Result<(), AppError> {
+    if app.fault == Some(Fault::ObjectRestarted) && opened.kv_written {
+        return Ok(());
+    }
+    let op = Op::Open {
+        session: opened.object.clone(),
+        store: !opened.kv_written,
+    };
+    let object = otp::session_object(&opened.object.account_id, &opened.object.id);
+    otp_session::call(&app.env, &object, &op).await.map(|_| ())
+}
+
+/// Gives a charge back (a provider refused the text). At most once per object (unique
+/// index); a failure is logged, as the send already failed for the client.
+pub(super) async fn refund(
+    db: &D1Database,
+    account_id: &str,
+    kind: Kind,
+    cost: i64,
+    object_id: &str,
+    now_ms: i64,
+) {
+    let entry = Entry {
+        account_id,
+        kind,
+        amount: cost,
+        reference: None,
+        object_id: Some(object_id),
+        description: "refund: delivery failed",
+    };
+    let result = match wallet::entry_statements(db, &entry, now_ms) {
+        Ok((_, statements)) => batch(db, statements).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = result {
+        console_error!("refund for {object_id} failed: {e}");
+    }
+}

@@ -1,0 +1,158 @@
+//! The object itself: its memory, and the commands it answers (open, check, approve, get,
+//! revoke a key).
+#![cfg(target_arch = "wasm32")]
+use super::keys::Keys;
+use super::mirror::Pending;
+use super::protocol::{Op, Opening, Outcome};
+use super::state::Stored;
+use crate::clock::now_ms;
+use crate::durable::api_key;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
+
+#[durable_object]
+pub struct OtpSession {
+    pub(super) state: State,
+    pub(super) env: Env,
+    /// Sessions once read, by id: the object is their only writer, so these are current.
+    pub(super) cache: RefCell<HashMap<String, Stored>>,
+    /// When the object's alarm is due, as this instance last set or read it (`None`: not
+    /// known since the object started; `i64::MAX`: no alarm).
+    pub(super) alarm_at: Rc<Cell<Option<i64>>>,
+    /// Sessions whose D1 mirror is due (`mirror_later`).
+    pub(super) pending: Rc<RefCell<Pending>>,
+    /// The API keys this object has checked.
+    pub(super) keys: RefCell<Keys>,
+    /// Loads on their way (`storage::Loading`).
+    pub(super) loads: Cell<u32>,
+}
+
+impl OtpSession {
+    /// Whether `key_hash` is a live key of `account_id`: from memory, else (first use, or
+    /// an answer too old) from the key's object.
+    async fn key_live(&self, key_hash: &str, account_id: &str) -> Result<bool> {
+        let now = now_ms();
+        if let Some(live) = self.keys.borrow().known(key_hash, account_id, now) {
+            return Ok(live);
+        }
+        let answer = api_key::account(&self.env, key_hash)
+            .await
+            .map_err(|e| worker::Error::RustError(e.detail().to_owned()))?;
+        let live = (self.keys.borrow_mut()).learn(key_hash, answer.account_id, account_id, now);
+        Ok(live)
+    }
+
+    async fn open(&self, session: Opening, store: bool) -> Result<Outcome> {
+        if self.load(&session.id).await?.is_some() {
+            return Ok(Outcome::Opened);
+        }
+        let s = Stored::opened(session);
+        if store {
+            self.save(&s).await?;
+        } else {
+            self.remember(&s);
+        }
+        Ok(Outcome::Opened)
+    }
+
+    /// One check (`mac`: the candidate's; `None`: an approval).
+    async fn check(&self, id: &str, account_id: &str, mac: Option<&str>) -> Result<Outcome> {
+        let Some(mut s) = self.load_or_restore(id).await? else {
+            return Ok(Outcome::Unknown);
+        };
+        if s.session.account_id != account_id {
+            return Ok(Outcome::Unknown);
+        }
+        // From `load` (which answers from memory once the state was read) to the storage
+        // write nothing is awaited: this check sees the state every earlier check left, and
+        // the next sees this one's.
+        let (decision, changed) = s.check(mac, now_ms());
+        if changed {
+            self.save(&s).await?;
+            self.mirror_later(&s);
+        }
+        Ok(Outcome::of_check(decision, s.row()))
+    }
+
+    /// The state for its owner; seeing it expired records `otp.expired` (once), as a check
+    /// would.
+    async fn get(&self, id: &str, account_id: &str) -> Result<Outcome> {
+        let Some(mut s) = self.load_or_restore(id).await? else {
+            return Ok(Outcome::Unknown);
+        };
+        if s.session.account_id != account_id {
+            return Ok(Outcome::Unknown);
+        }
+        if s.look(now_ms()) {
+            self.save(&s).await?;
+            self.mirror_later(&s);
+        }
+        Ok(Outcome::State { session: s.row() })
+    }
+
+    /// A check or approval by a presented key, which must be a live key of `account_id`.
+    async fn check_by(
+        &self,
+        id: &str,
+        account_id: &str,
+        key_hash: Option<String>,
+        mac: Option<&str>,
+    ) -> Result<Outcome> {
+        match key_hash {
+            Some(k) if !self.key_live(&k, account_id).await? => Ok(Outcome::KeyRefused),
+            _ => self.check(id, account_id, mac).await,
+        }
+    }
+}
+
+impl DurableObject for OtpSession {
+    fn new(state: State, env: Env) -> Self {
+        Self {
+            state,
+            env,
+            cache: RefCell::new(HashMap::new()),
+            alarm_at: Rc::new(Cell::new(None)),
+            pending: Rc::new(RefCell::new(Pending::default())),
+            keys: RefCell::new(Keys::default()),
+            loads: Cell::new(0),
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let op: Op = match crate::durable::command::receive(&mut req).await {
+            Ok(op) => op,
+            Err(e) => return Response::error(format!("bad command: {e}"), 400),
+        };
+        let outcome = match op {
+            Op::Open { session, store } => self.open(session, store).await?,
+            Op::Check {
+                id,
+                account_id,
+                key_hash,
+                mac,
+            } => {
+                self.check_by(&id, &account_id, key_hash, Some(&mac))
+                    .await?
+            }
+            Op::Approve {
+                id,
+                account_id,
+                key_hash,
+            } => self.check_by(&id, &account_id, key_hash, None).await?,
+            Op::RevokeKey { key_hash } => {
+                self.keys.borrow_mut().revoke(&key_hash, now_ms());
+                Outcome::Revoked
+            }
+            Op::Get { id, account_id } => self.get(&id, &account_id).await?,
+        };
+        Response::from_json(&outcome)
+    }
+
+    /// Retries the D1 mirrors that failed, and clears sessions long after their end.
+    async fn alarm(&self) -> Result<Response> {
+        self.sweep().await?;
+        Response::ok("ok")
+    }
+}
