@@ -158,10 +158,11 @@ pub async fn handle(
     };
 
     let decision = ratelimit::check(&ctx, Group::for_path(&ctx.path)).await;
-    // A streamed answer (Server-Sent Events) cannot be a `Reply`; errors still are.
-    if decision.allowed {
-        if let Ok(Route::ActivationEvents { id }) = resolve(&ctx.method, &ctx.path) {
-            return match dialects::otpwall::activation_events(&ctx, &id).await {
+    let result = if decision.allowed {
+        let route = resolve(&ctx.method, &ctx.path);
+        // A streamed answer (Server-Sent Events) cannot be a `Reply`; errors still are.
+        if let Ok(Route::ActivationEvents { id }) = &route {
+            return match dialects::otpwall::activation_events(&ctx, id).await {
                 Ok(res) => {
                     let headers = res.headers().clone();
                     headers.set("X-RateLimit-Limit", &decision.limit.to_string())?;
@@ -172,9 +173,7 @@ pub async fn handle(
                 Err(e) => respond(error_reply(&ctx, Failure::App(e)), &decision),
             };
         }
-    }
-    let result = if decision.allowed {
-        serve(&mut ctx, req).await
+        serve(&mut ctx, req, route).await
     } else {
         Err(Failure::App(
             AppError::of(Code::RateLimited).with_retry_after(decision.retry_after),
@@ -199,8 +198,12 @@ impl From<AppError> for Failure {
     }
 }
 
-async fn serve(ctx: &mut Ctx, req: web_sys::Request) -> Result<Reply, Failure> {
-    let route = resolve(&ctx.method, &ctx.path).map_err(|e| match e {
+async fn serve(
+    ctx: &mut Ctx,
+    req: web_sys::Request,
+    route: Result<Route, RouteError>,
+) -> Result<Reply, Failure> {
+    let route = route.map_err(|e| match e {
         RouteError::NotFound => {
             let m = format!("no route for {} {}", ctx.method, ctx.path);
             Failure::App(AppError::new(Code::RouteNotFound, m))
