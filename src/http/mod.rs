@@ -8,21 +8,16 @@ pub mod error;
 pub mod reply;
 pub mod routes;
 
-#[cfg(target_arch = "wasm32")]
-mod auth;
-#[cfg(target_arch = "wasm32")]
-mod dialects;
-#[cfg(target_arch = "wasm32")]
-mod head;
-#[cfg(target_arch = "wasm32")]
-mod input;
-#[cfg(target_arch = "wasm32")]
-mod live;
-#[cfg(target_arch = "wasm32")]
-mod ratelimit;
-#[cfg(target_arch = "wasm32")]
-mod server;
-
 pub use reply::Reply;
-#[cfg(target_arch = "wasm32")]
-pub use server::{finish, handle, Ctx};
+
+wasm_only! {
+    mod auth;
+    mod dialects;
+    mod head;
+    mod input;
+    mod live;
+    mod ratelimit;
+    mod server;
+
+    pub use server::{finish, handle, Ctx};
+}

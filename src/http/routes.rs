@@ -68,7 +68,7 @@ pub enum Route {
     },
     // Delivery provider callbacks.
     TwilioStatusCallback,
-    // Dashboard (issue 12): live activation updates, the customer's own lists.
+    // Dashboard: live activation updates, the customer's own lists.
     ActivationEvents {
         id: String,
     },
@@ -76,7 +76,7 @@ pub enum Route {
     Rents,
     OtpSessions,
     Outbox,
-    // Customer accounts (issue 11): sign-up, login sessions, own keys and templates.
+    // Customer accounts: sign-up, login sessions, own keys and templates.
     AuthRegister,
     AuthLogin,
     AuthLogout,

@@ -238,18 +238,11 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         accounts, admin, callbacks, getotp, numberotp, otpwall, smsactivate, twilio_verify,
         webhooks, whatotp,
     };
+    use super::reply::JSON;
     use Route::*;
     match route {
-        Healthz => Ok(Reply::raw(
-            200,
-            super::reply::JSON,
-            r#"{"ok":true}"#.to_owned(),
-        )),
-        OpenApi => Ok(Reply::raw(
-            200,
-            super::reply::JSON,
-            super::routes::OPENAPI.to_owned(),
-        )),
+        Healthz => Ok(Reply::raw(200, JSON, r#"{"ok":true}"#.to_owned())),
+        OpenApi => Ok(Reply::raw(200, JSON, super::routes::OPENAPI.to_owned())),
         // Operator (admin) API.
         AdminCreateAccount => admin::create_account(ctx).await,
         AdminCreateKey { account_id } => admin::create_key(ctx, &account_id).await,
@@ -291,7 +284,7 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         WebhookDeliveries => webhooks::deliveries(ctx).await,
         WebhookRedeliver { event_id } => webhooks::redeliver(ctx, &event_id).await,
         TwilioStatusCallback => callbacks::twilio_status_callback(ctx).await,
-        // Dashboard (issue 12). The event stream is answered in `handle` (a streamed body).
+        // Dashboard lists. The event stream is answered in `handle` (a streamed body).
         ActivationEvents { .. } => Err(AppError::internal("event streams are served by handle")),
         Activations => otpwall::activation_list(ctx).await,
         Rents => numberotp::rent_list(ctx).await,
@@ -311,9 +304,9 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         Template { id } => accounts::template(ctx, &id).await,
         AdminListAccounts => accounts::admin_list(ctx).await,
         AdminApproveAccount { account_id } => accounts::admin_approve(ctx, &account_id).await,
-        // sms-activate (issue 13).
+        // sms-activate's handler protocol.
         SmsActivate => smsactivate::handle(ctx).await,
-        // Twilio Verify v2 (issue 14).
+        // Twilio Verify v2.
         TwilioVerify(resource) => twilio_verify::serve(ctx, resource).await,
     }
 }
