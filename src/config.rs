@@ -13,9 +13,10 @@ pub struct Config {
     pub rate_limit_admin: u32,
     pub currency: String,
     // --- activations ---
-    /// Lifetime of an activation (SPEC: 20 minutes).
+    /// Lifetime of an activation (default 20 minutes).
     pub activation_lifetime_ms: i64,
-    /// Early-cancel lock (SPEC: 2 minutes).
+    /// Early-cancel lock: no cancel before this much of an activation has passed (default 2
+    /// minutes).
     pub activation_cancel_lock_ms: i64,
     /// How long an isolate reuses a public price list ("source":"cache"); 0 disables.
     pub prices_cache_ms: i64,
@@ -167,12 +168,12 @@ impl Config {
 impl Config {
     /// The delivery provider's name for a channel.
     pub fn provider_for(&self, channel: &str) -> &str {
-        let specific = match channel {
+        let per_channel = match channel {
             "sms" => &self.otp_provider_sms,
             "whatsapp" => &self.otp_provider_whatsapp,
             "voice" => &self.otp_provider_voice,
             _ => &None,
         };
-        specific.as_deref().unwrap_or(&self.otp_provider)
+        per_channel.as_deref().unwrap_or(&self.otp_provider)
     }
 }

@@ -7,6 +7,16 @@
 //! touches the Workers runtime is compiled for wasm32 only.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
+/// Items compiled for the Workers runtime (wasm32) only.
+macro_rules! wasm_only {
+    ($($item:item)*) => {
+        $(
+            #[cfg(target_arch = "wasm32")]
+            $item
+        )*
+    };
+}
+
 pub mod clock;
 pub mod domain;
 pub mod http;
@@ -14,33 +24,25 @@ pub mod http;
 #[cfg(test)]
 mod proptests;
 
-#[cfg(target_arch = "wasm32")]
-mod app;
+wasm_only! {
+    mod app;
+    mod config;
+    mod durable;
+    mod outbound;
+    mod providers;
+    mod store;
 
-#[cfg(target_arch = "wasm32")]
-mod config;
-#[cfg(target_arch = "wasm32")]
-mod durable;
+    pub use durable::activation_object::Activation;
+    pub use durable::watch::ObjectWatch;
+    pub use durable::webhook_dispatcher::WebhookDispatcher;
+    pub use durable::{api_key::ApiKey, otp_session::OtpSession};
+}
+
 /// The objects' pure parts, tested natively.
 #[cfg(not(target_arch = "wasm32"))]
 mod durable {
     pub mod otp_session;
 }
-#[cfg(target_arch = "wasm32")]
-mod outbound;
-#[cfg(target_arch = "wasm32")]
-mod providers;
-#[cfg(target_arch = "wasm32")]
-mod store;
-
-#[cfg(target_arch = "wasm32")]
-pub use durable::activation_object::Activation;
-#[cfg(target_arch = "wasm32")]
-pub use durable::watch::ObjectWatch;
-#[cfg(target_arch = "wasm32")]
-pub use durable::webhook_dispatcher::WebhookDispatcher;
-#[cfg(target_arch = "wasm32")]
-pub use durable::{api_key::ApiKey, otp_session::OtpSession};
 
 /// The Worker's fetch handler (the entry `scripts/entry.mjs` calls). The pipeline runs at
 /// once, as far as it can without waiting: a request that awaits nothing (`/healthz`, a

@@ -5,256 +5,120 @@
 //! the HTTP layer and never sent to a client.
 use std::fmt;
 
-/// The error catalog (README "Error codes"). GetOTP's numeric codes keep the meaning of
-/// its table; otpedge's own conditions are numbered from 2000.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Code {
-    // GetOTP's table.
-    Unauthorized,
-    InvalidTemplateId,
-    TemplateNotFound,
-    InvalidChannel,
-    InvalidRecipient,
-    SenderMissing,
-    PhoneMissing,
-    TemplateMissing,
-    InvalidCodeLength,
-    TemplateWithoutCode,
-    CodeAndCodeLength,
-    CodeInvalid,
-    CodeNotNumeric,
-    InvalidPayload,
-    // otpedge, general.
-    Internal,
-    RouteNotFound,
-    MethodNotAllowed,
-    MalformedJson,
-    InvalidRequest,
-    PayloadTooLarge,
-    RateLimited,
-    InsufficientFunds,
-    NotFound,
-    IdempotencyKeyReused,
-    IdempotencyInProgress,
-    InvalidIdempotencyKey,
-    Forbidden,
-    Conflict,
-    InvalidAmount,
-    InvalidPagination,
-    UnsupportedMediaType,
-    WalletMaximum,
-    // --- activations (21xx) ---
-    UnknownCountry,
-    UnknownService,
-    UnknownOperator,
-    NotOffered,
-    NoNumbers,
-    PriceAboveMax,
-    CancelTooEarly,
-    ActivationEnded,
-    SmsAlreadyReceived,
-    NoSmsYet,
-    InvalidSignature,
-    SupplierNotAllowed,
+/// Declares `Code` from one table: each kind with its stable number and default message.
+macro_rules! codes {
+    ($($(#[$doc:meta])* $name:ident => $number:literal, $message:literal;)*) => {
+        /// The error catalog (README "Error codes"). GetOTP's numeric codes keep the meaning of
+        /// its table; otpedge's own conditions are numbered from 2000.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Code {
+            $($(#[$doc])* $name,)*
+        }
 
-    // --- OTP and messages (22xx) ---
-    NoOtpPrice,
-    ResendTooSoon,
-    SendLimitReached,
-    TemplateVariables,
-    InvalidTemplate,
-    DeliveryFailed,
-    /// A check of a session (or Twilio verification) whose attempts are all spent.
-    CheckAttemptsSpent,
+        impl Code {
+            pub fn number(self) -> &'static str {
+                match self {
+                    $(Code::$name => $number,)*
+                }
+            }
 
-    // --- webhooks (23xx) ---
-    InvalidWebhookUrl,
-    NoWebhookEndpoint,
-
-    // --- customer accounts and sessions (24xx) ---
-    BadCredentials,
-    EmailTaken,
-    PasswordRejected,
-    InvalidEmail,
-    LoginLocked,
-    NotApproved,
-    CrossOrigin,
-    SessionRequired,
-    KeyLimit,
-    WrongPassword,
+            pub fn default_message(self) -> &'static str {
+                match self {
+                    $(Code::$name => $message,)*
+                }
+            }
+        }
+    };
 }
 
-impl Code {
-    pub fn number(self) -> &'static str {
-        match self {
-            Code::Unauthorized => "1136",
-            Code::InvalidTemplateId => "1512",
-            Code::TemplateNotFound => "1513",
-            Code::InvalidChannel => "1515",
-            Code::InvalidRecipient => "1523",
-            Code::SenderMissing => "1620",
-            Code::PhoneMissing => "1621",
-            Code::TemplateMissing => "1622",
-            Code::InvalidCodeLength => "1623",
-            Code::TemplateWithoutCode => "1624",
-            Code::CodeAndCodeLength => "1629",
-            Code::CodeInvalid => "1631",
-            Code::CodeNotNumeric => "1632",
-            Code::InvalidPayload => "1705",
-            Code::Internal => "2000",
-            Code::RouteNotFound => "2001",
-            Code::MethodNotAllowed => "2002",
-            Code::MalformedJson => "2003",
-            Code::InvalidRequest => "2004",
-            Code::PayloadTooLarge => "2005",
-            Code::RateLimited => "2006",
-            Code::InsufficientFunds => "2007",
-            Code::NotFound => "2008",
-            Code::IdempotencyKeyReused => "2009",
-            Code::IdempotencyInProgress => "2010",
-            Code::InvalidIdempotencyKey => "2011",
-            Code::Forbidden => "2012",
-            Code::Conflict => "2013",
-            Code::InvalidAmount => "2014",
-            Code::InvalidPagination => "2015",
-            Code::UnsupportedMediaType => "2016",
-            Code::WalletMaximum => "2017",
-            // --- activations (21xx) ---
-            Code::UnknownCountry => "2100",
-            Code::UnknownService => "2101",
-            Code::UnknownOperator => "2102",
-            Code::NotOffered => "2103",
-            Code::NoNumbers => "2104",
-            Code::PriceAboveMax => "2105",
-            Code::CancelTooEarly => "2106",
-            Code::ActivationEnded => "2107",
-            Code::SmsAlreadyReceived => "2108",
-            Code::NoSmsYet => "2109",
-            Code::InvalidSignature => "2110",
-            Code::SupplierNotAllowed => "2111",
+codes! {
+    // GetOTP's table.
+    Unauthorized => "1136", "User Not Authorized";
+    InvalidTemplateId => "1512", "Invalid template id";
+    TemplateNotFound => "1513", "Template is not found";
+    InvalidChannel => "1515", "Invalid channel specified";
+    InvalidRecipient => "1523", "Invalid recipient number(s)";
+    SenderMissing => "1620", "'sender' is missing";
+    PhoneMissing => "1621", "'phone' is missing";
+    TemplateMissing => "1622", "'template' is missing";
+    InvalidCodeLength => "1623", "Invalid code length";
+    TemplateWithoutCode => "1624", "Template does not contain keyword {code}";
+    CodeAndCodeLength => "1629",
+        "Provide either 'data.code' or 'data.code_length' but not \
+         both";
+    CodeInvalid => "1631",
+        "When 'data.channel' is not VOICE 'data.code' must be valid and 4 \
+         to 8 characters long";
+    CodeNotNumeric => "1632", "'data.code' should be numeric if provided";
+    InvalidPayload => "1705", "Invalid payload";
+    // otpedge, general.
+    Internal => "2000", "Internal error";
+    RouteNotFound => "2001", "No such route";
+    MethodNotAllowed => "2002", "Method not allowed on this route";
+    MalformedJson => "2003", "Malformed JSON body";
+    InvalidRequest => "2004", "Invalid request";
+    PayloadTooLarge => "2005", "Request body is larger than 64 KiB";
+    RateLimited => "2006", "Rate limit exceeded";
+    InsufficientFunds => "2007", "Insufficient balance";
+    NotFound => "2008", "Not found";
+    IdempotencyKeyReused => "2009",
+        "Idempotency-Key was already used with a different \
+         request";
+    IdempotencyInProgress => "2010",
+        "A request with this Idempotency-Key is still in \
+         progress";
+    InvalidIdempotencyKey => "2011", "Invalid Idempotency-Key";
+    Forbidden => "2012", "Forbidden";
+    Conflict => "2013", "Conflict";
+    InvalidAmount => "2014", "Invalid amount";
+    InvalidPagination => "2015", "Invalid pagination";
+    UnsupportedMediaType => "2016", "Content-Type must be application/json";
+    WalletMaximum => "2017", "The balance would exceed the wallet's maximum";
+    // --- activations (21xx) ---
+    UnknownCountry => "2100", "Unknown country";
+    UnknownService => "2101", "Unknown service";
+    UnknownOperator => "2102", "Unknown operator for this country";
+    NotOffered => "2103", "This service is not offered for this country and operator";
+    NoNumbers => "2104", "No numbers available";
+    PriceAboveMax => "2105", "The price is above max_price";
+    CancelTooEarly => "2106", "Cancel is not allowed yet";
+    ActivationEnded => "2107", "The activation has already ended";
+    SmsAlreadyReceived => "2108", "An SMS was already received; complete or retry instead";
+    NoSmsYet => "2109", "No SMS has been received yet";
+    InvalidSignature => "2110", "Invalid or missing X-Signature";
+    SupplierNotAllowed => "2111", "This supplier does not own the number";
 
-            // --- OTP and messages (22xx) ---
-            Code::NoOtpPrice => "2200",
-            Code::ResendTooSoon => "2201",
-            Code::SendLimitReached => "2202",
-            Code::TemplateVariables => "2203",
-            Code::InvalidTemplate => "2204",
-            Code::DeliveryFailed => "2205",
-            Code::CheckAttemptsSpent => "2206",
+    // --- OTP and messages (22xx) ---
+    NoOtpPrice => "2200", "No OTP price for this destination country and channel";
+    ResendTooSoon => "2201", "A code was sent to this number too recently";
+    SendLimitReached => "2202", "Too many codes sent to this number in the window";
+    TemplateVariables => "2203", "Template variables do not match the template";
+    InvalidTemplate => "2204", "Invalid template body";
+    DeliveryFailed => "2205", "The delivery provider refused the message";
+    /// A check of a session (or Twilio verification) whose attempts are all spent.
+    CheckAttemptsSpent => "2206", "Max check attempts reached";
 
-            // --- webhooks (23xx) ---
-            Code::InvalidWebhookUrl => "2300",
-            Code::NoWebhookEndpoint => "2301",
+    // --- webhooks (23xx) ---
+    InvalidWebhookUrl => "2300", "Invalid webhook URL";
+    NoWebhookEndpoint => "2301", "No webhook endpoint is set";
 
-            // --- customer accounts and sessions (24xx) ---
-            Code::BadCredentials => "2400",
-            Code::EmailTaken => "2401",
-            Code::PasswordRejected => "2402",
-            Code::InvalidEmail => "2403",
-            Code::LoginLocked => "2404",
-            Code::NotApproved => "2405",
-            Code::CrossOrigin => "2406",
-            Code::SessionRequired => "2407",
-            Code::KeyLimit => "2408",
-            Code::WrongPassword => "2409",
-        }
-    }
-
-    pub fn default_message(self) -> &'static str {
-        match self {
-            Code::Unauthorized => "User Not Authorized",
-            Code::InvalidTemplateId => "Invalid template id",
-            Code::TemplateNotFound => "Template is not found",
-            Code::InvalidChannel => "Invalid channel specified",
-            Code::InvalidRecipient => "Invalid recipient number(s)",
-            Code::SenderMissing => "'sender' is missing",
-            Code::PhoneMissing => "'phone' is missing",
-            Code::TemplateMissing => "'template' is missing",
-            Code::InvalidCodeLength => "Invalid code length",
-            Code::TemplateWithoutCode => "Template does not contain keyword {code}",
-            Code::CodeAndCodeLength => {
-                "Provide either 'data.code' or 'data.code_length' but not \
-                both"
-            }
-            Code::CodeInvalid => {
-                "When 'data.channel' is not VOICE 'data.code' must be valid and 4 \
-                to 8 characters long"
-            }
-            Code::CodeNotNumeric => "'data.code' should be numeric if provided",
-            Code::InvalidPayload => "Invalid payload",
-            Code::Internal => "Internal error",
-            Code::RouteNotFound => "No such route",
-            Code::MethodNotAllowed => "Method not allowed on this route",
-            Code::MalformedJson => "Malformed JSON body",
-            Code::InvalidRequest => "Invalid request",
-            Code::PayloadTooLarge => "Request body is larger than 64 KiB",
-            Code::RateLimited => "Rate limit exceeded",
-            Code::InsufficientFunds => "Insufficient balance",
-            Code::NotFound => "Not found",
-            Code::IdempotencyKeyReused => {
-                "Idempotency-Key was already used with a different \
-                request"
-            }
-            Code::IdempotencyInProgress => {
-                "A request with this Idempotency-Key is still in \
-                progress"
-            }
-            Code::InvalidIdempotencyKey => "Invalid Idempotency-Key",
-            Code::Forbidden => "Forbidden",
-            Code::Conflict => "Conflict",
-            Code::InvalidAmount => "Invalid amount",
-            Code::InvalidPagination => "Invalid pagination",
-            Code::UnsupportedMediaType => "Content-Type must be application/json",
-            Code::WalletMaximum => "The balance would exceed the wallet's maximum",
-            // --- activations (21xx) ---
-            Code::UnknownCountry => "Unknown country",
-            Code::UnknownService => "Unknown service",
-            Code::UnknownOperator => "Unknown operator for this country",
-            Code::NotOffered => "This service is not offered for this country and operator",
-            Code::NoNumbers => "No numbers available",
-            Code::PriceAboveMax => "The price is above max_price",
-            Code::CancelTooEarly => "Cancel is not allowed yet",
-            Code::ActivationEnded => "The activation has already ended",
-            Code::SmsAlreadyReceived => "An SMS was already received; complete or retry instead",
-            Code::NoSmsYet => "No SMS has been received yet",
-            Code::InvalidSignature => "Invalid or missing X-Signature",
-            Code::SupplierNotAllowed => "This supplier does not own the number",
-
-            // --- OTP and messages (22xx) ---
-            Code::NoOtpPrice => "No OTP price for this destination country and channel",
-            Code::ResendTooSoon => "A code was sent to this number too recently",
-            Code::SendLimitReached => "Too many codes sent to this number in the window",
-            Code::TemplateVariables => "Template variables do not match the template",
-            Code::InvalidTemplate => "Invalid template body",
-            Code::DeliveryFailed => "The delivery provider refused the message",
-            Code::CheckAttemptsSpent => "Max check attempts reached",
-
-            // --- webhooks (23xx) ---
-            Code::InvalidWebhookUrl => "Invalid webhook URL",
-            Code::NoWebhookEndpoint => "No webhook endpoint is set",
-
-            // --- customer accounts and sessions (24xx) ---
-            Code::BadCredentials => "Invalid email or password",
-            Code::EmailTaken => "An account with this email already exists",
-            Code::PasswordRejected => "The password does not meet the password policy",
-            Code::InvalidEmail => "Invalid email address",
-            Code::LoginLocked => "Too many failed logins; try again later",
-            Code::NotApproved => {
-                "This account is waiting for the operator's approval: \
-                 money-moving calls are refused until it is approved"
-            }
-            Code::CrossOrigin => {
-                "Cross-origin request refused: a request authenticated by the session cookie \
-                 must come from this site (Origin header)"
-            }
-            Code::SessionRequired => {
-                "This route needs a login session (Authorization: Bearer <session token> or \
-                 the session cookie); an API key cannot manage API keys"
-            }
-            Code::KeyLimit => "The account already has the maximum number of live API keys",
-            Code::WrongPassword => "'current_password' is wrong",
-        }
-    }
+    // --- customer accounts and sessions (24xx) ---
+    BadCredentials => "2400", "Invalid email or password";
+    EmailTaken => "2401", "An account with this email already exists";
+    PasswordRejected => "2402", "The password does not meet the password policy";
+    InvalidEmail => "2403", "Invalid email address";
+    LoginLocked => "2404", "Too many failed logins; try again later";
+    NotApproved => "2405",
+        "This account is waiting for the operator's approval: \
+         money-moving calls are refused until it is approved";
+    CrossOrigin => "2406",
+        "Cross-origin request refused: a request authenticated by the session cookie \
+         must come from this site (Origin header)";
+    SessionRequired => "2407",
+        "This route needs a login session (Authorization: Bearer <session token> or \
+         the session cookie); an API key cannot manage API keys";
+    KeyLimit => "2408", "The account already has the maximum number of live API keys";
+    WrongPassword => "2409", "'current_password' is wrong";
 }
 
 /// A failed operation: what went wrong (`code`), the client-facing message, and for

@@ -291,49 +291,43 @@ mod tests {
 
     #[test]
     fn country_by_longest_calling_code() {
-        let c = |s: &str| Phone::parse(s, PlusSign::Required).unwrap().country();
-        assert_eq!(c("+14155550100"), Some("US"));
-        assert_eq!(c("+14165550100"), Some("CA"));
-        assert_eq!(c("+447700900123"), Some("GB"));
-        assert_eq!(c("+919812345678"), Some("IN"));
-        assert_eq!(c("+923001234567"), Some("PK"));
-        assert_eq!(c("+60123456789"), Some("MY"));
-        assert_eq!(c("+6281234567890"), Some("ID"));
-        assert_eq!(c("+4915123456789"), Some("DE"));
-        assert_eq!(c("+33612345678"), Some("FR"));
-        assert_eq!(c("+2348012345678"), Some("NG"));
-        assert_eq!(c("+5511912345678"), Some("BR"));
-        assert_eq!(c("+79161234567"), Some("RU"));
-        assert_eq!(c("+77011234567"), Some("KZ"));
-        assert_eq!(c("+2991234567"), None);
+        for (number, country) in [
+            ("+14155550100", Some("US")),
+            ("+14165550100", Some("CA")),
+            ("+447700900123", Some("GB")),
+            ("+919812345678", Some("IN")),
+            ("+923001234567", Some("PK")),
+            ("+60123456789", Some("MY")),
+            ("+6281234567890", Some("ID")),
+            ("+4915123456789", Some("DE")),
+            ("+33612345678", Some("FR")),
+            ("+2348012345678", Some("NG")),
+            ("+5511912345678", Some("BR")),
+            ("+79161234567", Some("RU")),
+            ("+77011234567", Some("KZ")),
+            ("+2991234567", None),
+        ] {
+            let phone = Phone::parse(number, PlusSign::Required).unwrap();
+            assert_eq!(phone.country(), country, "{number}");
+        }
     }
 
     #[test]
     fn rejects_bad_numbers() {
-        assert_eq!(Phone::parse("", PlusSign::Required), Err(PhoneError::Empty));
-        assert_eq!(
-            Phone::parse("14155550100", PlusSign::Required),
-            Err(PhoneError::MissingPlus)
-        );
-        assert_eq!(
-            Phone::parse("+1415abc0100", PlusSign::Required),
-            Err(PhoneError::NotDigits)
-        );
-        assert_eq!(
-            Phone::parse("+1234567", PlusSign::Required),
-            Err(PhoneError::WrongLength)
-        );
-        assert_eq!(
-            Phone::parse("+1234567890123456", PlusSign::Required),
-            Err(PhoneError::WrongLength)
-        );
-        assert_eq!(
-            Phone::parse("+0123456789", PlusSign::Required),
-            Err(PhoneError::WrongLength)
-        );
-        assert_eq!(
-            Phone::parse("++14155550100", PlusSign::Required),
-            Err(PhoneError::NotDigits)
-        );
+        for (input, error) in [
+            ("", PhoneError::Empty),
+            ("14155550100", PhoneError::MissingPlus),
+            ("+1415abc0100", PhoneError::NotDigits),
+            ("+1234567", PhoneError::WrongLength),
+            ("+1234567890123456", PhoneError::WrongLength),
+            ("+0123456789", PhoneError::WrongLength),
+            ("++14155550100", PhoneError::NotDigits),
+        ] {
+            assert_eq!(
+                Phone::parse(input, PlusSign::Required),
+                Err(error),
+                "{input:?}"
+            );
+        }
     }
 }

@@ -65,7 +65,7 @@ impl Envelope for NumberOtp {
     }
 }
 
-/// sms-activate's `handler_api.php` (issue 13). Its dialect answers protocol errors itself
+/// sms-activate's `handler_api.php`. Its dialect answers protocol errors itself
 /// (HTTP 200 and the protocol's word, JSON for rent actions); what reaches the front door is
 /// plain text too, never a JSON envelope: a server-side failure is a 500 `ERROR_SQL` (clients
 /// retry 5xx), the rate limit a 429 `TOO_MANY_REQUESTS` (with `Retry-After`), another method

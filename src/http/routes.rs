@@ -67,7 +67,7 @@ pub enum Route {
     },
     // Delivery provider callbacks.
     TwilioStatusCallback,
-    // Dashboard (issue 12): live activation updates, the customer's own lists.
+    // Dashboard: live activation updates, the customer's own lists.
     ActivationEvents {
         id: String,
     },
@@ -75,7 +75,7 @@ pub enum Route {
     Rents,
     OtpSessions,
     Outbox,
-    // Customer accounts (issue 11): sign-up, login sessions, own keys and templates.
+    // Customer accounts: sign-up, login sessions, own keys and templates.
     AuthRegister,
     AuthLogin,
     AuthLogout,
@@ -125,312 +125,260 @@ pub enum RouteError {
     MethodNotAllowed(&'static str),
 }
 
-/// Picks the route whose method matches among those a path allows.
-fn on(
-    method: &str,
-    allowed: &'static str,
-    choices: Vec<(&str, Route)>,
-) -> Result<Route, RouteError> {
-    choices
-        .into_iter()
-        .find(|(m, _)| *m == method)
-        .map(|(_, r)| r)
-        .ok_or(RouteError::MethodNotAllowed(allowed))
-}
-
-/// Path segments must be non-empty ids: no `//`, no empty `{id}`.
-fn id(segment: &str) -> Option<String> {
-    (!segment.is_empty()).then(|| segment.to_owned())
-}
-
 pub use crate::domain::url::{query_param, split_url};
 
-/// Every (method, path template) that `resolve` routes, `{name}` standing for one segment.
-/// Kept next to `resolve`: a test checks that each entry resolves, that `resolve` routes
-/// nothing else, and that openapi/openapi.json documents exactly these operations. A route
-/// added to `resolve` goes here and into the OpenAPI document too.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("GET", "/healthz"),
-    ("POST", "/admin/accounts"),
-    ("POST", "/admin/accounts/{account_id}/keys"),
-    ("POST", "/admin/accounts/{account_id}/topup"),
-    ("DELETE", "/admin/keys/{key_id}"),
-    ("PUT", "/admin/accounts/{account_id}/webhook"),
-    ("PUT", "/admin/catalog"),
-    ("POST", "/admin/numbers"),
-    ("POST", "/admin/suppliers"),
-    ("POST", "/admin/templates"),
-    ("GET", "/admin/outbox"),
-    ("GET", "/v1/balance"),
-    ("GET", "/v1/countries"),
-    ("GET", "/v1/services"),
-    ("POST", "/v1/number"),
-    ("GET", "/v1/activation/{id}/status"),
-    ("POST", "/v1/activation/{id}/status"),
-    ("POST", "/v1/providers/twilio/status"),
-    ("POST", "/v1/inbound/sms"),
-    ("GET", "/v1/webhook"),
-    ("PUT", "/v1/webhook"),
-    ("DELETE", "/v1/webhook"),
-    ("GET", "/v1/webhook/deliveries"),
-    ("POST", "/v1/webhook/events/{event_id}/redeliver"),
-    ("POST", "/v1/otp/send"),
-    ("POST", "/v1/otp/verify"),
-    ("POST", "/v1/messages/send"),
-    ("GET", "/v1/messages/{message_id}"),
-    ("POST", "/api/verify/"),
-    ("POST", "/api/verify/check"),
-    ("GET", "/api/verify/{message_id}"),
-    ("GET", "/api/public/prices"),
-    ("GET", "/api/public/rent-prices"),
-    ("GET", "/api/internal/balance"),
-    ("POST", "/api/internal/balance"),
-    ("POST", "/api/internal/rent"),
-    ("GET", "/api/internal/rent/{id}"),
-    ("GET", "/api/internal/transactions"),
-    ("GET", "/api/user/profile"),
-    // Customer accounts (issue 11).
-    ("GET", "/admin/accounts"),
-    ("POST", "/admin/accounts/{account_id}/approve"),
-    ("POST", "/api/v1/auth/register"),
-    ("POST", "/api/v1/auth/login"),
-    ("POST", "/api/v1/auth/logout"),
-    ("GET", "/api/v1/auth/session"),
-    ("POST", "/api/v1/auth/password"),
-    ("GET", "/api/v1/auth/sessions"),
-    ("DELETE", "/api/v1/auth/sessions/{session_id}"),
-    ("GET", "/v1/keys"),
-    ("POST", "/v1/keys"),
-    ("DELETE", "/v1/keys/{key_id}"),
-    ("GET", "/v1/templates"),
-    ("POST", "/v1/templates"),
-    ("GET", "/v1/templates/{id}"),
-    ("DELETE", "/v1/templates/{id}"),
-    // Dashboard (issue 12): live updates and the customer's own lists.
-    ("GET", "/v1/activation/{id}/events"),
-    ("GET", "/v1/activations"),
-    ("GET", "/v1/otp/sessions"),
-    ("GET", "/v1/outbox"),
-    ("GET", "/api/internal/rents"),
-    // sms-activate's handler protocol (issue 13).
-    ("GET", "/stubs/handler_api.php"),
-    ("POST", "/stubs/handler_api.php"),
-    // Twilio Verify v2 (issue 14).
-    ("GET", "/v2/Services"),
-    ("POST", "/v2/Services"),
-    ("GET", "/v2/Services/{sid}"),
-    ("POST", "/v2/Services/{sid}"),
-    ("DELETE", "/v2/Services/{sid}"),
-    ("POST", "/v2/Services/{service_sid}/Verifications"),
-    ("GET", "/v2/Services/{service_sid}/Verifications/{sid}"),
-    ("POST", "/v2/Services/{service_sid}/Verifications/{sid}"),
-    ("POST", "/v2/Services/{service_sid}/VerificationCheck"),
-];
+/// The most `{param}` segments a template holds.
+const MAX_PARAMS: usize = 2;
 
-pub fn resolve(method: &str, path: &str) -> Result<Route, RouteError> {
-    use Route::*;
-    let trimmed = path.strip_suffix('/').unwrap_or(path);
-    let segments: Vec<&str> = trimmed.trim_start_matches('/').split('/').collect();
-    let m = method;
-    match segments.as_slice() {
-        ["healthz"] => on(m, "GET", vec![("GET", Healthz)]),
+/// The values of a matched path's `{param}` segments, read in the template's order.
+#[derive(Default)]
+pub struct Params<'a> {
+    values: [&'a str; MAX_PARAMS],
+    len: usize,
+    read: usize,
+}
 
-        ["admin", "accounts"] => on(
-            m,
-            "GET, POST",
-            vec![("GET", AdminListAccounts), ("POST", AdminCreateAccount)],
-        ),
-        ["admin", "accounts", a, "approve"] => {
-            let account_id = id(a).ok_or(RouteError::NotFound)?;
-            on(
-                m,
-                "POST",
-                vec![("POST", AdminApproveAccount { account_id })],
-            )
-        }
-        ["admin", "accounts", a, "keys"] => {
-            let account_id = id(a).ok_or(RouteError::NotFound)?;
-            on(m, "POST", vec![("POST", AdminCreateKey { account_id })])
-        }
-        ["admin", "accounts", a, "topup"] => {
-            let account_id = id(a).ok_or(RouteError::NotFound)?;
-            on(m, "POST", vec![("POST", AdminTopup { account_id })])
-        }
-        ["admin", "keys", k] => {
-            let key_id = id(k).ok_or(RouteError::NotFound)?;
-            on(m, "DELETE", vec![("DELETE", AdminRevokeKey { key_id })])
-        }
-        ["admin", "accounts", a, "webhook"] => {
-            let account_id = id(a).ok_or(RouteError::NotFound)?;
-            on(m, "PUT", vec![("PUT", AdminWebhookEndpoint { account_id })])
-        }
-        ["admin", "catalog"] => on(m, "PUT", vec![("PUT", AdminPutCatalog)]),
-        ["admin", "numbers"] => on(m, "POST", vec![("POST", AdminImportNumbers)]),
-        ["admin", "suppliers"] => on(m, "POST", vec![("POST", AdminCreateSupplier)]),
-        ["admin", "templates"] => on(m, "POST", vec![("POST", AdminCreateTemplate)]),
-        ["admin", "outbox"] => on(m, "GET", vec![("GET", AdminOutbox)]),
-
-        ["v1", "balance"] => on(m, "GET", vec![("GET", Balance)]),
-        ["v1", "countries"] => on(m, "GET", vec![("GET", Countries)]),
-        ["v1", "services"] => on(m, "GET", vec![("GET", Services)]),
-        ["v1", "number"] => on(m, "POST", vec![("POST", BuyNumber)]),
-        ["v1", "activation", a, "status"] => {
-            let a = id(a).ok_or(RouteError::NotFound)?;
-            on(
-                m,
-                "GET, POST",
-                vec![
-                    ("GET", ActivationStatus { id: a.clone() }),
-                    ("POST", SetActivationStatus { id: a }),
-                ],
-            )
-        }
-        ["stubs", "handler_api.php"] => on(
-            m,
-            "GET, POST",
-            vec![("GET", SmsActivate), ("POST", SmsActivate)],
-        ),
-        ["v1", "providers", "twilio", "status"] => {
-            on(m, "POST", vec![("POST", TwilioStatusCallback)])
-        }
-        ["v1", "inbound", "sms"] => on(m, "POST", vec![("POST", InboundSms)]),
-        ["v1", "webhook"] => on(
-            m,
-            "GET, PUT, DELETE",
-            vec![
-                ("GET", WebhookEndpoint),
-                ("PUT", WebhookEndpoint),
-                ("DELETE", WebhookEndpoint),
-            ],
-        ),
-        ["v1", "webhook", "deliveries"] => on(m, "GET", vec![("GET", WebhookDeliveries)]),
-        ["v1", "webhook", "events", e, "redeliver"] => {
-            let event_id = id(e).ok_or(RouteError::NotFound)?;
-            on(m, "POST", vec![("POST", WebhookRedeliver { event_id })])
-        }
-        ["v1", "activation", a, "events"] => {
-            let id = id(a).ok_or(RouteError::NotFound)?;
-            on(m, "GET", vec![("GET", ActivationEvents { id })])
-        }
-        ["v1", "activations"] => on(m, "GET", vec![("GET", Activations)]),
-        ["v1", "otp", "sessions"] => on(m, "GET", vec![("GET", OtpSessions)]),
-        ["v1", "outbox"] => on(m, "GET", vec![("GET", Outbox)]),
-        ["api", "internal", "rents"] => on(m, "GET", vec![("GET", Rents)]),
-        ["v1", "otp", "send"] => on(m, "POST", vec![("POST", OtpSend)]),
-        ["v1", "otp", "verify"] => on(m, "POST", vec![("POST", OtpVerify)]),
-        ["v1", "messages", "send"] => on(m, "POST", vec![("POST", MessageSend)]),
-        ["v1", "messages", a] => {
-            let a = id(a).ok_or(RouteError::NotFound)?;
-            on(m, "GET", vec![("GET", MessageStatus { id: a })])
-        }
-
-        ["api", "verify"] => on(m, "POST", vec![("POST", GetOtpSend)]),
-        ["api", "verify", "check"] => on(m, "POST", vec![("POST", GetOtpCheck)]),
-        ["api", "verify", a] => {
-            let message_id = id(a).ok_or(RouteError::NotFound)?;
-            on(m, "GET", vec![("GET", GetOtpStatus { message_id })])
-        }
-
-        ["api", "public", "prices"] => on(m, "GET", vec![("GET", PublicPrices)]),
-        ["api", "public", "rent-prices"] => on(m, "GET", vec![("GET", PublicRentPrices)]),
-        ["api", "internal", "balance"] => on(
-            m,
-            "GET, POST",
-            vec![("GET", NumberOtpBalance), ("POST", NumberOtpBalance)],
-        ),
-        ["api", "internal", "rent"] => on(m, "POST", vec![("POST", Rent)]),
-        ["api", "internal", "rent", a] => {
-            let a = id(a).ok_or(RouteError::NotFound)?;
-            on(m, "GET", vec![("GET", RentStatus { id: a })])
-        }
-        ["api", "internal", "transactions"] => on(m, "GET", vec![("GET", Transactions)]),
-        ["api", "user", "profile"] => on(m, "GET", vec![("GET", Profile)]),
-
-        ["api", "v1", "auth", "register"] => on(m, "POST", vec![("POST", AuthRegister)]),
-        ["api", "v1", "auth", "login"] => on(m, "POST", vec![("POST", AuthLogin)]),
-        ["api", "v1", "auth", "logout"] => on(m, "POST", vec![("POST", AuthLogout)]),
-        ["api", "v1", "auth", "session"] => on(m, "GET", vec![("GET", AuthSession)]),
-        ["api", "v1", "auth", "password"] => on(m, "POST", vec![("POST", AuthPassword)]),
-        ["api", "v1", "auth", "sessions"] => on(m, "GET", vec![("GET", AuthSessions)]),
-        ["api", "v1", "auth", "sessions", s] => {
-            let session_id = id(s).ok_or(RouteError::NotFound)?;
-            on(
-                m,
-                "DELETE",
-                vec![("DELETE", AuthRevokeSession { session_id })],
-            )
-        }
-        ["v1", "keys"] => on(m, "GET, POST", vec![("GET", Keys), ("POST", Keys)]),
-        ["v1", "keys", k] => {
-            let key_id = id(k).ok_or(RouteError::NotFound)?;
-            on(m, "DELETE", vec![("DELETE", RevokeOwnKey { key_id })])
-        }
-        ["v1", "templates"] => on(
-            m,
-            "GET, POST",
-            vec![("GET", Templates), ("POST", Templates)],
-        ),
-        ["v1", "templates", t] => {
-            let t = id(t).ok_or(RouteError::NotFound)?;
-            on(
-                m,
-                "GET, DELETE",
-                vec![
-                    ("GET", Template { id: t.clone() }),
-                    ("DELETE", Template { id: t }),
-                ],
-            )
-        }
-        ["v2", "Services"] => {
-            let r = || TwilioVerify(TwilioResource::Services);
-            on(m, "GET, POST", vec![("GET", r()), ("POST", r())])
-        }
-        ["v2", "Services", s] => {
-            let sid = id(s).ok_or(RouteError::NotFound)?;
-            let r = || TwilioVerify(TwilioResource::Service { sid: sid.clone() });
-            on(
-                m,
-                "GET, POST, DELETE",
-                vec![("GET", r()), ("POST", r()), ("DELETE", r())],
-            )
-        }
-        ["v2", "Services", s, "Verifications"] => {
-            let service = id(s).ok_or(RouteError::NotFound)?;
-            on(
-                m,
-                "POST",
-                vec![(
-                    "POST",
-                    TwilioVerify(TwilioResource::Verifications { service }),
-                )],
-            )
-        }
-        ["v2", "Services", s, "Verifications", v] => {
-            let (service, sid) = (
-                id(s).ok_or(RouteError::NotFound)?,
-                id(v).ok_or(RouteError::NotFound)?,
-            );
-            let r = || {
-                TwilioVerify(TwilioResource::Verification {
-                    service: service.clone(),
-                    sid: sid.clone(),
-                })
-            };
-            on(m, "GET, POST", vec![("GET", r()), ("POST", r())])
-        }
-        ["v2", "Services", s, "VerificationCheck"] => {
-            let service = id(s).ok_or(RouteError::NotFound)?;
-            on(
-                m,
-                "POST",
-                vec![(
-                    "POST",
-                    TwilioVerify(TwilioResource::VerificationCheck { service }),
-                )],
-            )
-        }
-        _ => Err(RouteError::NotFound),
+impl<'a> Params<'a> {
+    fn push(&mut self, value: &'a str) -> Option<()> {
+        *self.values.get_mut(self.len)? = value;
+        self.len += 1;
+        Some(())
     }
+
+    /// The next `{param}`'s value (each template's constructor reads exactly its own).
+    fn next(&mut self) -> String {
+        let value = self.values.get(self.read).copied().unwrap_or_default();
+        self.read += 1;
+        value.to_owned()
+    }
+}
+
+/// Builds a route from the values of its path's `{param}` segments.
+type Make = fn(&mut Params) -> Route;
+
+/// One path of the table: its template, the `Allow` answer of a 405 (its methods in order),
+/// and the route each method takes.
+struct Path {
+    template: &'static str,
+    /// How many segments the template holds (a quick refusal of most paths).
+    segments: usize,
+    allow: &'static str,
+    methods: &'static [(&'static str, Make)],
+}
+
+impl Path {
+    /// The `{param}` values if the path's segments fit the template: a literal segment
+    /// equal, a `{param}` one non-empty segment. Compares bytes, splitting nothing.
+    fn fit<'p>(&self, segments: &[&'p str]) -> Option<Params<'p>> {
+        if segments.len() != self.segments {
+            return None;
+        }
+        let mut params = Params::default();
+        let template = self.template.as_bytes();
+        let mut rest = template.strip_suffix(b"/").unwrap_or(template);
+        for segment in segments {
+            let after = rest.strip_prefix(b"/")?;
+            let end = if after.first() == Some(&b'{') {
+                (!segment.is_empty()).then_some(())?;
+                params.push(segment)?;
+                after.iter().position(|&b| b == b'/').unwrap_or(after.len())
+            } else {
+                // A literal: the segment's bytes, then a slash or the end.
+                let end = segment.len();
+                (after.get(..end) == Some(segment.as_bytes())).then_some(())?;
+                matches!(after.get(end), None | Some(b'/')).then_some(end)?
+            };
+            rest = after.get(end..)?;
+        }
+        rest.is_empty().then_some(params)
+    }
+}
+
+/// How many segments a template holds: its slashes, a trailing one aside.
+const fn segment_count(template: &str) -> usize {
+    let bytes = template.as_bytes();
+    let (mut i, mut count) = (0, 0);
+    while i < bytes.len() {
+        if bytes[i] == b'/' && i + 1 < bytes.len() {
+            count += 1;
+        }
+        i += 1;
+    }
+    count
+}
+
+/// The one route table. Each path lists its methods (comma-separated methods share a
+/// route); from it come `TABLE` (what `resolve` reads, including each path's `Allow`) and
+/// `ROUTES` (every method + template, which the OpenAPI check reads).
+macro_rules! route_table {
+    ($(
+        $template:literal => {
+            $m0:ident $(, $m:ident)* => $make:expr
+            $(; $n0:ident $(, $n:ident)* => $nmake:expr)*
+        }
+    )*) => {
+        pub(super) const TABLE: &[Path] = &[$(
+            Path {
+                template: $template,
+                segments: segment_count($template),
+                allow: concat!(
+                    stringify!($m0) $(, ", ", stringify!($m))*
+                    $(, ", ", stringify!($n0) $(, ", ", stringify!($n))*)*
+                ),
+                methods: &[
+                    (stringify!($m0), $make) $(, (stringify!($m), $make))*
+                    $(, (stringify!($n0), $nmake) $(, (stringify!($n), $nmake))*)*
+                ],
+            },
+        )*];
+
+        /// Every (method, path template) that `resolve` routes, `{name}` standing for one
+        /// segment. A test checks that openapi/openapi.json documents exactly these.
+        pub const ROUTES: &[(&str, &str)] = &[$(
+            (stringify!($m0), $template) $(, (stringify!($m), $template))*
+            $(, (stringify!($n0), $template) $(, (stringify!($n), $template))*)*,
+        )*];
+    };
+}
+
+mod table {
+    use super::Route::*;
+    use super::TwilioResource as Tw;
+    use super::{segment_count, Path};
+
+    // The first path that fits wins: a literal path comes before a `{param}` one of the same
+    // shape (`/api/verify/check` before `/api/verify/{message_id}`).
+    route_table! {
+        "/healthz" => { GET => |_| Healthz }
+
+        // Operator (admin) API.
+        "/admin/accounts" => { GET => |_| AdminListAccounts; POST => |_| AdminCreateAccount }
+        "/admin/accounts/{account_id}/approve" => {
+            POST => |p| AdminApproveAccount { account_id: p.next() }
+        }
+        "/admin/accounts/{account_id}/keys" => {
+            POST => |p| AdminCreateKey { account_id: p.next() }
+        }
+        "/admin/accounts/{account_id}/topup" => {
+            POST => |p| AdminTopup { account_id: p.next() }
+        }
+        "/admin/keys/{key_id}" => { DELETE => |p| AdminRevokeKey { key_id: p.next() } }
+        "/admin/accounts/{account_id}/webhook" => {
+            PUT => |p| AdminWebhookEndpoint { account_id: p.next() }
+        }
+        "/admin/catalog" => { PUT => |_| AdminPutCatalog }
+        "/admin/numbers" => { POST => |_| AdminImportNumbers }
+        "/admin/suppliers" => { POST => |_| AdminCreateSupplier }
+        "/admin/templates" => { POST => |_| AdminCreateTemplate }
+        "/admin/outbox" => { GET => |_| AdminOutbox }
+
+        // OTPWALL.
+        "/v1/balance" => { GET => |_| Balance }
+        "/v1/countries" => { GET => |_| Countries }
+        "/v1/services" => { GET => |_| Services }
+        "/v1/number" => { POST => |_| BuyNumber }
+        "/v1/activation/{id}/status" => {
+            GET => |p| ActivationStatus { id: p.next() };
+            POST => |p| SetActivationStatus { id: p.next() }
+        }
+        "/v1/activation/{id}/events" => { GET => |p| ActivationEvents { id: p.next() } }
+        "/v1/activations" => { GET => |_| Activations }
+        "/v1/inbound/sms" => { POST => |_| InboundSms }
+
+        // Delivery provider callbacks and outbound webhooks.
+        "/v1/providers/twilio/status" => { POST => |_| TwilioStatusCallback }
+        "/v1/webhook" => { GET, PUT, DELETE => |_| WebhookEndpoint }
+        "/v1/webhook/deliveries" => { GET => |_| WebhookDeliveries }
+        "/v1/webhook/events/{event_id}/redeliver" => {
+            POST => |p| WebhookRedeliver { event_id: p.next() }
+        }
+
+        // WhatOTP.
+        "/v1/otp/send" => { POST => |_| OtpSend }
+        "/v1/otp/verify" => { POST => |_| OtpVerify }
+        "/v1/otp/sessions" => { GET => |_| OtpSessions }
+        "/v1/outbox" => { GET => |_| Outbox }
+        "/v1/messages/send" => { POST => |_| MessageSend }
+        "/v1/messages/{message_id}" => { GET => |p| MessageStatus { id: p.next() } }
+
+        // GetOTP.
+        "/api/verify/" => { POST => |_| GetOtpSend }
+        "/api/verify/check" => { POST => |_| GetOtpCheck }
+        "/api/verify/{message_id}" => { GET => |p| GetOtpStatus { message_id: p.next() } }
+
+        // NumberOTP.
+        "/api/public/prices" => { GET => |_| PublicPrices }
+        "/api/public/rent-prices" => { GET => |_| PublicRentPrices }
+        "/api/internal/balance" => { GET, POST => |_| NumberOtpBalance }
+        "/api/internal/rent" => { POST => |_| Rent }
+        "/api/internal/rent/{id}" => { GET => |p| RentStatus { id: p.next() } }
+        "/api/internal/rents" => { GET => |_| Rents }
+        "/api/internal/transactions" => { GET => |_| Transactions }
+        "/api/user/profile" => { GET => |_| Profile }
+
+        // Customer accounts: sign-up, login sessions, own keys and templates.
+        "/api/v1/auth/register" => { POST => |_| AuthRegister }
+        "/api/v1/auth/login" => { POST => |_| AuthLogin }
+        "/api/v1/auth/logout" => { POST => |_| AuthLogout }
+        "/api/v1/auth/session" => { GET => |_| AuthSession }
+        "/api/v1/auth/password" => { POST => |_| AuthPassword }
+        "/api/v1/auth/sessions" => { GET => |_| AuthSessions }
+        "/api/v1/auth/sessions/{session_id}" => {
+            DELETE => |p| AuthRevokeSession { session_id: p.next() }
+        }
+        "/v1/keys" => { GET, POST => |_| Keys }
+        "/v1/keys/{key_id}" => { DELETE => |p| RevokeOwnKey { key_id: p.next() } }
+        "/v1/templates" => { GET, POST => |_| Templates }
+        "/v1/templates/{id}" => { GET, DELETE => |p| Template { id: p.next() } }
+
+        // sms-activate's handler protocol (the action is in the query string).
+        "/stubs/handler_api.php" => { GET, POST => |_| SmsActivate }
+
+        // Twilio Verify v2.
+        "/v2/Services" => { GET, POST => |_| TwilioVerify(Tw::Services) }
+        "/v2/Services/{sid}" => {
+            GET, POST, DELETE => |p| TwilioVerify(Tw::Service { sid: p.next() })
+        }
+        "/v2/Services/{service_sid}/Verifications" => {
+            POST => |p| TwilioVerify(Tw::Verifications { service: p.next() })
+        }
+        "/v2/Services/{service_sid}/Verifications/{sid}" => {
+            GET, POST => |p| {
+                let service = p.next();
+                TwilioVerify(Tw::Verification { service, sid: p.next() })
+            }
+        }
+        "/v2/Services/{service_sid}/VerificationCheck" => {
+            POST => |p| TwilioVerify(Tw::VerificationCheck { service: p.next() })
+        }
+    }
+}
+
+pub use table::ROUTES;
+
+/// The most segments a template holds.
+const MAX_SEGMENTS: usize = 6;
+
+/// Method + path → the route, by the first path of the table that fits; a single trailing
+/// slash is optional. A path that fits with another method → 405 with the path's methods.
+pub fn resolve(method: &str, path: &str) -> Result<Route, RouteError> {
+    let trimmed = path.strip_suffix('/').unwrap_or(path);
+    let mut segments = [""; MAX_SEGMENTS];
+    let mut len = 0;
+    for segment in trimmed.trim_start_matches('/').split('/') {
+        *segments.get_mut(len).ok_or(RouteError::NotFound)? = segment;
+        len += 1;
+    }
+    let segments = segments.get(..len).unwrap_or_default();
+    for entry in table::TABLE {
+        if let Some(mut params) = entry.fit(segments) {
+            return match entry.methods.iter().find(|(m, _)| *m == method) {
+                Some((_, make)) => Ok(make(&mut params)),
+                None => Err(RouteError::MethodNotAllowed(entry.allow)),
+            };
+        }
+    }
+    Err(RouteError::NotFound)
 }
 
 #[cfg(test)]

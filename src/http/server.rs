@@ -158,10 +158,11 @@ pub async fn handle(
     };
 
     let decision = ratelimit::check(&ctx, Group::for_path(&ctx.path)).await;
-    // A streamed answer (Server-Sent Events) cannot be a `Reply`; errors still are.
-    if decision.allowed {
-        if let Ok(Route::ActivationEvents { id }) = resolve(&ctx.method, &ctx.path) {
-            return match dialects::otpwall::activation_events(&ctx, &id).await {
+    let result = if decision.allowed {
+        let route = resolve(&ctx.method, &ctx.path);
+        // A streamed answer (Server-Sent Events) cannot be a `Reply`; errors still are.
+        if let Ok(Route::ActivationEvents { id }) = &route {
+            return match dialects::otpwall::activation_events(&ctx, id).await {
                 Ok(res) => {
                     let headers = res.headers().clone();
                     headers.set("X-RateLimit-Limit", &decision.limit.to_string())?;
@@ -172,9 +173,7 @@ pub async fn handle(
                 Err(e) => respond(error_reply(&ctx, Failure::App(e)), &decision),
             };
         }
-    }
-    let result = if decision.allowed {
-        serve(&mut ctx, req).await
+        serve(&mut ctx, req, route).await
     } else {
         Err(Failure::App(
             AppError::of(Code::RateLimited).with_retry_after(decision.retry_after),
@@ -199,8 +198,12 @@ impl From<AppError> for Failure {
     }
 }
 
-async fn serve(ctx: &mut Ctx, req: web_sys::Request) -> Result<Reply, Failure> {
-    let route = resolve(&ctx.method, &ctx.path).map_err(|e| match e {
+async fn serve(
+    ctx: &mut Ctx,
+    req: web_sys::Request,
+    route: Result<Route, RouteError>,
+) -> Result<Reply, Failure> {
+    let route = route.map_err(|e| match e {
         RouteError::NotFound => {
             let m = format!("no route for {} {}", ctx.method, ctx.path);
             Failure::App(AppError::new(Code::RouteNotFound, m))
@@ -235,13 +238,10 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         accounts, admin, callbacks, getotp, numberotp, otpwall, smsactivate, twilio_verify,
         webhooks, whatotp,
     };
+    use super::reply::JSON;
     use Route::*;
     match route {
-        Healthz => Ok(Reply::raw(
-            200,
-            super::reply::JSON,
-            r#"{"ok":true}"#.to_owned(),
-        )),
+        Healthz => Ok(Reply::raw(200, JSON, r#"{"ok":true}"#.to_owned())),
         // Operator (admin) API.
         AdminCreateAccount => admin::create_account(ctx).await,
         AdminCreateKey { account_id } => admin::create_key(ctx, &account_id).await,
@@ -283,7 +283,7 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         WebhookDeliveries => webhooks::deliveries(ctx).await,
         WebhookRedeliver { event_id } => webhooks::redeliver(ctx, &event_id).await,
         TwilioStatusCallback => callbacks::twilio_status_callback(ctx).await,
-        // Dashboard (issue 12). The event stream is answered in `handle` (a streamed body).
+        // Dashboard lists. The event stream is answered in `handle` (a streamed body).
         ActivationEvents { .. } => Err(AppError::internal("event streams are served by handle")),
         Activations => otpwall::activation_list(ctx).await,
         Rents => numberotp::rent_list(ctx).await,
@@ -303,9 +303,9 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         Template { id } => accounts::template(ctx, &id).await,
         AdminListAccounts => accounts::admin_list(ctx).await,
         AdminApproveAccount { account_id } => accounts::admin_approve(ctx, &account_id).await,
-        // sms-activate (issue 13).
+        // sms-activate's handler protocol.
         SmsActivate => smsactivate::handle(ctx).await,
-        // Twilio Verify v2 (issue 14).
+        // Twilio Verify v2.
         TwilioVerify(resource) => twilio_verify::serve(ctx, resource).await,
     }
 }
