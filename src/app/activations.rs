@@ -13,7 +13,7 @@ use crate::domain::time::rfc3339;
 use crate::durable::activation_object::{self, Change, Op, Outcome};
 use crate::store::activations::{self as store, NewActivation};
 use crate::store::batch;
-use crate::store::dashboard::{self as lists, ActivationRow};
+use crate::store::dashboard as lists;
 use std::future::Future;
 use worker::console_error;
 
@@ -250,7 +250,7 @@ pub async fn list(
     app: &App,
     account: &AccountId,
     page: Page,
-) -> Result<(Vec<ActivationRow>, u64), AppError> {
+) -> Result<(Vec<crate::domain::activation::Activation>, u64), AppError> {
     Ok(lists::activations(&app.db()?, account.as_str(), page).await?)
 }
 
