@@ -20,8 +20,89 @@ pub struct Candidate {
     pub cost: i64,
 }
 
-/// The cheapest free number for (country, service[, operator]); among equally cheap numbers
-/// one at random, so parallel buyers rarely reach for the same one.
+/// A price list numbers are sold from: activation prices, or rent prices per duration
+/// (`by_hours`: the pick and the offer may ask for one duration).
+struct PriceList {
+    table: &'static str,
+    columns: &'static str,
+    order: &'static str,
+    by_hours: bool,
+}
+
+const ACTIVATION_PRICES: PriceList = PriceList {
+    table: "prices",
+    columns: "p.cost",
+    order: "p.cost",
+    by_hours: false,
+};
+
+const RENT_PRICES: PriceList = PriceList {
+    table: "rent_prices",
+    columns: "p.hours, p.cost",
+    order: "p.hours, p.cost",
+    by_hours: true,
+};
+
+/// What a buyer asks for: (country, service[, operator]) and, on a rent, the duration.
+struct Wanted<'a> {
+    country: &'a str,
+    service: &'a str,
+    operator: Option<&'a str>,
+    hours: Option<i64>,
+}
+
+impl Wanted<'_> {
+    /// The bind values `?1` country, `?2` service, `?3` operator, then `extra`, then (on a
+    /// list by hours) the duration.
+    fn binds(&self, list: &PriceList, extra: Option<i64>) -> Vec<worker::wasm_bindgen::JsValue> {
+        let mut binds = vec![
+            text(self.country),
+            text(self.service),
+            opt_text(self.operator),
+        ];
+        binds.extend(extra.map(int));
+        if list.by_hours {
+            binds.push(opt_int(self.hours));
+        }
+        binds
+    }
+}
+
+/// The cheapest free number of `list` for what is `wanted` (on a rent, the shortest duration
+/// first); among equally cheap numbers one at random, so parallel buyers rarely reach for
+/// the same one.
+async fn pick<T: serde::de::DeserializeOwned>(
+    db: &D1Database,
+    list: &PriceList,
+    wanted: &Wanted<'_>,
+    now_ms: i64,
+) -> Result<Option<T>, StoreError> {
+    let hours = if list.by_hours { "AND (?5 IS NULL OR p.hours = ?5) " } else { "" };
+    let sql = format!(
+        "SELECT n.id AS number_id, n.number, n.operator, {columns} FROM numbers n \
+         JOIN {table} p ON p.country = n.country AND p.operator = n.operator AND p.service = ?2 \
+         WHERE n.country = ?1 AND (?3 IS NULL OR n.operator = ?3) {hours}AND {free} \
+         ORDER BY {order}, random() LIMIT 1",
+        columns = list.columns,
+        table = list.table,
+        order = list.order,
+        free = free_for_service("?2", "?4")
+    );
+    first(stmt(db, &sql, &wanted.binds(list, Some(now_ms)))?).await
+}
+
+/// Whether `list` prices what is `wanted` at all: "not offered" vs "sold out".
+async fn offered(db: &D1Database, list: &PriceList, wanted: &Wanted<'_>) -> Result<bool, StoreError> {
+    let hours = if list.by_hours { " AND (?4 IS NULL OR hours = ?4)" } else { "" };
+    let sql = format!(
+        "SELECT cost FROM {table} WHERE country = ?1 AND service = ?2 AND (?3 IS NULL OR \
+         operator = ?3){hours} LIMIT 1",
+        table = list.table
+    );
+    exists(stmt(db, &sql, &wanted.binds(list, None))?).await
+}
+
+/// The cheapest free number for (country, service[, operator]).
 pub async fn pick_for_activation(
     db: &D1Database,
     country: &str,
@@ -29,24 +110,8 @@ pub async fn pick_for_activation(
     operator: Option<&str>,
     now_ms: i64,
 ) -> Result<Option<Candidate>, StoreError> {
-    let sql = format!(
-        "SELECT n.id AS number_id, n.number, n.operator, p.cost FROM numbers n \
-         JOIN prices p ON p.country = n.country AND p.operator = n.operator AND p.service = ?2 \
-         WHERE n.country = ?1 AND (?3 IS NULL OR n.operator = ?3) AND {free} \
-         ORDER BY p.cost, random() LIMIT 1",
-        free = free_for_service("?2", "?4")
-    );
-    first(stmt(
-        db,
-        &sql,
-        &[
-            text(country),
-            text(service),
-            opt_text(operator),
-            int(now_ms),
-        ],
-    )?)
-    .await
+    let wanted = Wanted { country, service, operator, hours: None };
+    pick(db, &ACTIVATION_PRICES, &wanted, now_ms).await
 }
 
 /// Whether any price exists for (country, service[, operator]) — "not offered" vs "sold out".
@@ -56,12 +121,8 @@ pub async fn is_offered(
     service: &str,
     operator: Option<&str>,
 ) -> Result<bool, StoreError> {
-    exists(stmt(
-        db,
-        "SELECT cost FROM prices WHERE country = ?1 AND service = ?2 AND (?3 IS NULL OR operator = \
-            ?3) LIMIT 1",
-        &[text(country), text(service), opt_text(operator)],
-    )?).await
+    let wanted = Wanted { country, service, operator, hours: None };
+    offered(db, &ACTIVATION_PRICES, &wanted).await
 }
 
 /// A number held by an activation or a rent (`kind`) until `expires_at_ms`.
@@ -276,29 +337,11 @@ pub async fn pick_for_rent(
     hours: Option<i64>,
     now_ms: i64,
 ) -> Result<Option<RentOffer>, StoreError> {
-    let sql = format!(
-        "SELECT n.id AS number_id, n.number, n.operator, r.hours, r.cost FROM numbers n \
-         JOIN rent_prices r ON r.country = n.country AND r.operator = n.operator AND r.service = \
-         ?2 \
-         WHERE n.country = ?1 AND (?3 IS NULL OR n.operator = ?3) AND (?5 IS NULL OR r.hours = ?5) \
-         AND {free} \
-         ORDER BY r.hours, r.cost, random() LIMIT 1",
-        free = free_for_service("?2", "?4")
-    );
-    first(stmt(
-        db,
-        &sql,
-        &[
-            text(country),
-            text(service),
-            opt_text(operator),
-            int(now_ms),
-            opt_int(hours),
-        ],
-    )?)
-    .await
+    let wanted = Wanted { country, service, operator, hours };
+    pick(db, &RENT_PRICES, &wanted, now_ms).await
 }
 
+/// Whether any rent price exists for (country, service[, operator][, hours]).
 pub async fn is_rent_offered(
     db: &D1Database,
     country: &str,
@@ -306,18 +349,8 @@ pub async fn is_rent_offered(
     operator: Option<&str>,
     hours: Option<i64>,
 ) -> Result<bool, StoreError> {
-    exists(stmt(
-        db,
-        "SELECT cost FROM rent_prices WHERE country = ?1 AND service = ?2 AND (?3 IS NULL OR \
-            operator = ?3) AND (?4 IS NULL OR hours = ?4) LIMIT 1",
-        &[
-            text(country),
-            text(service),
-            opt_text(operator),
-            opt_int(hours),
-        ],
-    )?)
-    .await
+    let wanted = Wanted { country, service, operator, hours };
+    offered(db, &RENT_PRICES, &wanted).await
 }
 
 pub struct NewRent<'a> {
