@@ -15,7 +15,7 @@ use crate::store::activations::{self as store, NewActivation};
 use crate::store::batch;
 use crate::store::dashboard as lists;
 use std::future::Future;
-use worker::console_error;
+use worker::{console_error, D1Database, D1PreparedStatement, D1Result};
 
 /// A purchase (or a rent) tries this many free numbers when parallel buyers take the ones
 /// it picked.
@@ -26,6 +26,18 @@ pub(super) enum Took<T> {
     Done(T),
     /// A parallel buyer took the number first: pick another.
     Lost,
+}
+
+/// Commits a purchase (or a rent) batch; `Lost` when a parallel buyer took the number first.
+pub(super) async fn commit_unless_lost(
+    db: &D1Database,
+    statements: Vec<D1PreparedStatement>,
+) -> Result<Took<Vec<D1Result>>, AppError> {
+    match batch(db, statements).await {
+        Ok(results) => Ok(Took::Done(results)),
+        Err(e) if store::lost_the_number(&e) => Ok(Took::Lost),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The one pick-and-retry loop of buy and rent: picks a free number (`none` when there is
@@ -127,11 +139,10 @@ pub async fn buy(
                 };
                 let mut statements = store::buy_statements(db, &new)?;
                 statements.extend(done.statement(db, &bought, None)?);
-                match batch(db, statements).await {
-                    Ok(_) => Ok(Took::Done(bought)),
-                    Err(e) if store::lost_the_number(&e) => Ok(Took::Lost),
-                    Err(e) => Err(e.into()),
-                }
+                Ok(match commit_unless_lost(db, statements).await? {
+                    Took::Done(_) => Took::Done(bought),
+                    Took::Lost => Took::Lost,
+                })
             },
             || no_numbers(&offer, "numbers"),
             "the free numbers were taken by parallel purchases; try again",
