@@ -162,9 +162,12 @@ fn charge_and_lease(
     Ok((tx_id, statements))
 }
 
+/// An activation about to be bought (times in ms).
 pub struct NewActivation<'a> {
     pub id: &'a str,
+    /// The buyer.
     pub account_id: &'a str,
+    /// The free number picked for it, and its price.
     pub candidate: &'a Candidate,
     pub country: &'a str,
     pub service: &'a str,
@@ -476,8 +479,10 @@ pub async fn holder(
     .await
 }
 
+/// An SMS a supplier delivered, with the activation or rent it is for (if any).
 pub struct NewSms<'a> {
     pub id: &'a str,
+    /// With `sms_id`, the supplier's own id of the SMS: stored once.
     pub supplier_id: &'a str,
     pub sms_id: &'a str,
     pub number: &'a str,
