@@ -11,7 +11,7 @@ use crate::domain::money::Money;
 use crate::domain::pagination::Page;
 use crate::domain::time::rfc3339;
 use crate::durable::activation_object::{self, Change, Op, Outcome};
-use crate::store::activations::{self as store, NewActivation};
+use crate::store::activations::{self as store, NewActivation, Sale};
 use crate::store::batch;
 use crate::store::dashboard as lists;
 use std::future::Future;
@@ -128,14 +128,16 @@ pub async fn buy(
                     cancel_allowed_at_ms: app.now_ms + app.config.activation_cancel_lock_ms,
                 };
                 let new = NewActivation {
-                    id: &bought.activation_id,
-                    account_id: account.as_str(),
+                    sale: Sale {
+                        id: &bought.activation_id,
+                        account_id: account.as_str(),
+                        country: &o.country,
+                        service: &o.service,
+                        now_ms: app.now_ms,
+                        expires_at_ms: bought.expires_at_ms,
+                    },
                     candidate: &candidate,
-                    country: &o.country,
-                    service: &o.service,
-                    created_at_ms: app.now_ms,
                     cancel_allowed_at_ms: bought.cancel_allowed_at_ms,
-                    expires_at_ms: bought.expires_at_ms,
                 };
                 let mut statements = store::buy_statements(db, &new)?;
                 statements.extend(done.statement(db, &bought, None)?);

@@ -10,7 +10,7 @@ use crate::domain::money::Money;
 use crate::domain::pagination::Page;
 use crate::domain::sms::InboundSms;
 use crate::durable::watch;
-use crate::store::activations::{self as store, NewRent};
+use crate::store::activations::{self as store, NewRent, Sale};
 use crate::store::dashboard as lists;
 use crate::store::wallet::{balance_after_of, balance_after_statement};
 
@@ -74,13 +74,15 @@ pub async fn rent(
                     balance_after: Money::ZERO,
                 };
                 let new = NewRent {
-                    id: &rented.id,
-                    account_id: account.as_str(),
+                    sale: Sale {
+                        id: &rented.id,
+                        account_id: account.as_str(),
+                        country: &o.country,
+                        service: &o.service,
+                        now_ms: app.now_ms,
+                        expires_at_ms: rented.expires_at_ms,
+                    },
                     offer: &chosen,
-                    country: &o.country,
-                    service: &o.service,
-                    now_ms: app.now_ms,
-                    expires_at_ms: rented.expires_at_ms,
                 };
                 let (tx_id, mut statements) = store::rent_statements(db, &new)?;
                 statements.extend(done.statement(db, &rented, Some(&tx_id))?);

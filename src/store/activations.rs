@@ -125,55 +125,63 @@ pub async fn is_offered(
     offered(db, &ACTIVATION_PRICES, &wanted).await
 }
 
-/// A number held by an activation or a rent (`kind`) until `expires_at_ms`.
-struct Lease<'a> {
-    number_id: &'a str,
-    kind: &'a str,
-    object_id: &'a str,
-    expires_at_ms: i64,
+/// A number sold to an account, as an activation or a rent: its id, the buyer, what it is
+/// for, and when (ms): sold at `now_ms`, the number held until `expires_at_ms`.
+pub struct Sale<'a> {
+    pub id: &'a str,
+    pub account_id: &'a str,
+    pub country: &'a str,
+    pub service: &'a str,
+    pub now_ms: i64,
+    pub expires_at_ms: i64,
 }
 
 /// The charge first (so an empty wallet fails with the balance CHECK before anything else),
-/// then the lease (primary key: nobody else holds the number), a dead rent lease on the
-/// number cleared before it. Returns the charge's transaction id with the statements.
+/// then the lease of `number_id` as `lease_kind` (primary key: nobody else holds the number),
+/// a dead rent lease on the number cleared before it. Returns the charge's transaction id
+/// with the statements.
 fn charge_and_lease(
     db: &D1Database,
-    charge: &Entry<'_>,
-    lease: &Lease<'_>,
-    now_ms: i64,
+    sale: &Sale<'_>,
+    (kind, lease_kind): (Kind, &str),
+    number_id: &str,
+    cost: i64,
+    description: &str,
 ) -> Result<(String, Vec<D1PreparedStatement>), StoreError> {
-    let (tx_id, mut statements) = entry_statements(db, charge, now_ms)?;
+    let charge = Entry {
+        account_id: sale.account_id,
+        kind,
+        amount: -cost,
+        reference: None,
+        object_id: Some(sale.id),
+        description,
+    };
+    let (tx_id, mut statements) = entry_statements(db, &charge, sale.now_ms)?;
     statements.push(stmt(
         db,
         "DELETE FROM number_leases WHERE number_id = ?1 AND kind = 'rent' AND expires_at <= ?2",
-        &[text(lease.number_id), int(now_ms)],
+        &[text(number_id), int(sale.now_ms)],
     )?);
     statements.push(stmt(
         db,
         "INSERT INTO number_leases (number_id, kind, object_id, expires_at) VALUES (?1, ?2, ?3, \
             ?4)",
         &[
-            text(lease.number_id),
-            text(lease.kind),
-            text(lease.object_id),
-            int(lease.expires_at_ms),
+            text(number_id),
+            text(lease_kind),
+            text(sale.id),
+            int(sale.expires_at_ms),
         ],
     )?);
     Ok((tx_id, statements))
 }
 
-/// An activation about to be bought (times in ms).
+/// An activation about to be bought: the sale, the free number picked for it, and when it
+/// may be cancelled (ms).
 pub struct NewActivation<'a> {
-    pub id: &'a str,
-    /// The buyer.
-    pub account_id: &'a str,
-    /// The free number picked for it, and its price.
+    pub sale: Sale<'a>,
     pub candidate: &'a Candidate,
-    pub country: &'a str,
-    pub service: &'a str,
-    pub created_at_ms: i64,
     pub cancel_allowed_at_ms: i64,
-    pub expires_at_ms: i64,
 }
 
 /// The purchase as statements for one batch: the charge first (so an empty wallet fails with
@@ -184,40 +192,28 @@ pub fn buy_statements(
     db: &D1Database,
     a: &NewActivation<'_>,
 ) -> Result<Vec<D1PreparedStatement>, StoreError> {
-    let c = a.candidate;
-    let description = format!("{} number {} ({})", a.service, c.number, a.country);
-    let entry = Entry {
-        account_id: a.account_id,
-        kind: Kind::Purchase,
-        amount: -c.cost,
-        reference: None,
-        object_id: Some(a.id),
-        description: &description,
-    };
-    let lease = Lease {
-        number_id: &c.number_id,
-        kind: "activation",
-        object_id: a.id,
-        expires_at_ms: a.expires_at_ms,
-    };
-    let (_, mut statements) = charge_and_lease(db, &entry, &lease, a.created_at_ms)?;
+    let (c, sale) = (a.candidate, &a.sale);
+    let description = format!("{} number {} ({})", sale.service, c.number, sale.country);
+    let kinds = (Kind::Purchase, "activation");
+    let (_, mut statements) =
+        charge_and_lease(db, sale, kinds, &c.number_id, c.cost, &description)?;
     statements.push(stmt(
         db,
         "INSERT INTO activations (id, account_id, number_id, number, country, service, operator, \
             cost, status, created_at, cancel_allowed_at, expires_at, updated_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'waiting', ?9, ?10, ?11, ?9)",
         &[
-            text(a.id),
-            text(a.account_id),
+            text(sale.id),
+            text(sale.account_id),
             text(&c.number_id),
             text(&c.number),
-            text(a.country),
-            text(a.service),
+            text(sale.country),
+            text(sale.service),
             text(&c.operator),
             int(c.cost),
-            int(a.created_at_ms),
+            int(sale.now_ms),
             int(a.cancel_allowed_at_ms),
-            int(a.expires_at_ms),
+            int(sale.expires_at_ms),
         ],
     )?);
     Ok(statements)
@@ -356,14 +352,10 @@ pub async fn is_rent_offered(
     offered(db, &RENT_PRICES, &wanted).await
 }
 
+/// A rent about to start: the sale and the free number offered for it.
 pub struct NewRent<'a> {
-    pub id: &'a str,
-    pub account_id: &'a str,
+    pub sale: Sale<'a>,
     pub offer: &'a RentOffer,
-    pub country: &'a str,
-    pub service: &'a str,
-    pub now_ms: i64,
-    pub expires_at_ms: i64,
 }
 
 /// Charge, lease and rent row for one batch (same order and guards as a purchase).
@@ -371,43 +363,31 @@ pub fn rent_statements(
     db: &D1Database,
     r: &NewRent<'_>,
 ) -> Result<(String, Vec<D1PreparedStatement>), StoreError> {
-    let o = r.offer;
+    let (o, sale) = (r.offer, &r.sale);
     let description = format!(
         "rent {} number {} ({}) for {} h",
-        r.service, o.number, r.country, o.hours
+        sale.service, o.number, sale.country, o.hours
     );
-    let entry = Entry {
-        account_id: r.account_id,
-        kind: Kind::Rent,
-        amount: -o.cost,
-        reference: None,
-        object_id: Some(r.id),
-        description: &description,
-    };
-    let lease = Lease {
-        number_id: &o.number_id,
-        kind: "rent",
-        object_id: r.id,
-        expires_at_ms: r.expires_at_ms,
-    };
-    let (tx_id, mut statements) = charge_and_lease(db, &entry, &lease, r.now_ms)?;
+    let kinds = (Kind::Rent, "rent");
+    let (tx_id, mut statements) =
+        charge_and_lease(db, sale, kinds, &o.number_id, o.cost, &description)?;
     statements.push(stmt(
         db,
         "INSERT INTO rents (id, account_id, number_id, number, country, service, operator, hours, \
             cost, created_at, expires_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         &[
-            text(r.id),
-            text(r.account_id),
+            text(sale.id),
+            text(sale.account_id),
             text(&o.number_id),
             text(&o.number),
-            text(r.country),
-            text(r.service),
+            text(sale.country),
+            text(sale.service),
             text(&o.operator),
             int(o.hours),
             int(o.cost),
-            int(r.now_ms),
-            int(r.expires_at_ms),
+            int(sale.now_ms),
+            int(sale.expires_at_ms),
         ],
     )?);
     Ok((tx_id, statements))
