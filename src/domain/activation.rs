@@ -182,6 +182,13 @@ pub struct Activation {
     pub expires_at: i64,
 }
 
+/// One change as replayed to a client: what happened, and the state right after it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Change {
+    pub kind: super::live::Kind,
+    pub view: View,
+}
+
 /// A rent: a number leased to an account for `hours`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rent {
