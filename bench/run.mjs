@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync, statSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import os from "node:os";
 import path from "node:path";
-import { spawnApp, ROOT, wranglerBindings } from "../tests/support/app.mjs";
+import { spawnApp, ROOT, builtWorker, wranglerBindings } from "../tests/support/app.mjs";
 import { cpu, spawnPeer, withPid } from "./workerd.mjs";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -116,13 +116,7 @@ async function coldStart(runs = 5) {
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     const mf = new Miniflare({
-      rootPath: ROOT,
-      modulesRoot: ROOT,
-      scriptPath: "build/index.js",
-      modules: true,
-      modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
-      compatibilityDate: "2026-04-20",
-      cf: false,
+      ...builtWorker(),
       d1Databases: { DB: "cold" },
       ...wranglerBindings(),
     });

@@ -60,23 +60,30 @@ async function rowsOfKind(accountId, kind) {
   return r.n;
 }
 
+/** A fresh account's first call of `route` with `fault` injected: it must answer 500. */
+async function failOnce(route, name, phase, fault) {
+  const account = await app.createAccount(`${name}-${phase}`, "10.00");
+  const body = route.body();
+  const key = `k-${phase}-${name.replaceAll(" ", "-")}`;
+  const before = await app.money(account.accountId);
+  const first = await call(route, account, body, key, fault);
+  assert.equal(first.status, 500, first.text);
+  return { account, body, key, before };
+}
+
 for (const [name, route] of Object.entries(ROUTES)) {
   describe(name, () => {
     test("failure after the commit: 500, ONE charge, and the retry replays the committed answer", async () => {
-      const account = await app.createAccount(`${name}-after`, "10.00");
-      const body = route.body();
-      const before = await app.money(account.accountId);
-      const first = await call(route, account, body, `k-after-${name.replaceAll(" ", "-")}`, "after_commit");
-      assert.equal(first.status, 500, first.text);
+      const { account, body, key, before } = await failOnce(route, name, "after", "after_commit");
       const charged = await app.money(account.accountId);
       assert.equal(charged.balance, before.balance - route.cost, "charged exactly once");
       assert.equal(await rowsOfKind(account.accountId, route.kind), route.kind === "topup" ? 2 : 1);
 
-      const retry = await call(route, account, body, `k-after-${name.replaceAll(" ", "-")}`);
+      const retry = await call(route, account, body, key);
       assert.equal(retry.status, route.ok, retry.text);
       assert.equal(retry.headers.get("idempotent-replayed"), "true");
       await route.committed?.(account, retry.body);
-      const again = await call(route, account, body, `k-after-${name.replaceAll(" ", "-")}`);
+      const again = await call(route, account, body, key);
       assert.equal(again.status, route.ok);
       assert.deepEqual(again.body, retry.body);
       const after = await app.money(account.accountId);
@@ -85,20 +92,16 @@ for (const [name, route] of Object.entries(ROUTES)) {
     });
 
     test("storing the answer fails in the money's batch: nothing charged, the retry runs once", async () => {
-      const account = await app.createAccount(`${name}-record`, "10.00");
-      const body = route.body();
-      const before = await app.money(account.accountId);
-      const first = await call(route, account, body, `k-record-${name.replaceAll(" ", "-")}`, "complete_record");
-      assert.equal(first.status, 500, first.text);
+      const { account, body, key, before } = await failOnce(route, name, "record", "complete_record");
       assert.deepEqual(await app.money(account.accountId), before, "the batch rolled back whole");
 
-      const retry = await call(route, account, body, `k-record-${name.replaceAll(" ", "-")}`);
+      const retry = await call(route, account, body, key);
       assert.equal(retry.status, route.ok, retry.text);
       assert.equal(retry.headers.get("idempotent-replayed"), null);
       const charged = await app.money(account.accountId);
       assert.equal(charged.balance, before.balance - route.cost);
 
-      const replay = await call(route, account, body, `k-record-${name.replaceAll(" ", "-")}`);
+      const replay = await call(route, account, body, key);
       assert.equal(replay.status, route.ok);
       assert.equal(replay.headers.get("idempotent-replayed"), "true");
       assert.deepEqual(replay.body, retry.body);

@@ -3,14 +3,21 @@ import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import { spawnOtpApp, seedOtpPrices, latestCode, freshPhone } from "./otp-support.mjs";
 
-describe("resend interval (default 30 s)", () => {
-  let app, acct;
+/** For one describe block: a Worker with `vars`, its OTP prices seeded, and an account with
+ * 10.00 named `name`, handed to `set`. */
+function withOtpApp(name, vars, set) {
+  let app;
   before(async () => {
-    app = await spawnOtpApp();
+    app = await spawnOtpApp({ vars });
     await seedOtpPrices(app);
-    acct = await app.createAccount("limits", "10.00");
+    set(app, await app.createAccount(name, "10.00"));
   });
   after(() => app?.close());
+}
+
+describe("resend interval (default 30 s)", () => {
+  let app, acct;
+  withOtpApp("limits", {}, (a, k) => ([app, acct] = [a, k]));
 
   test("a second send inside 30 s is refused with when the next is allowed, and not charged", async () => {
     const to = freshPhone();
@@ -47,12 +54,7 @@ describe("resend interval (default 30 s)", () => {
 
 describe("sends per window (5 per 10 min, interval 0 here)", () => {
   let app, acct;
-  before(async () => {
-    app = await spawnOtpApp({ vars: { OTP_RESEND_INTERVAL_SECS: "0" } });
-    await seedOtpPrices(app);
-    acct = await app.createAccount("window", "10.00");
-  });
-  after(() => app?.close());
+  withOtpApp("window", { OTP_RESEND_INTERVAL_SECS: "0" }, (a, k) => ([app, acct] = [a, k]));
 
   test("the 6th send in 10 minutes is refused with when-next-allowed", async () => {
     const to = freshPhone();
@@ -88,12 +90,7 @@ describe("sends per window (5 per 10 min, interval 0 here)", () => {
 
 describe("expiry (OTP_TTL_SECS=1)", () => {
   let app, acct;
-  before(async () => {
-    app = await spawnOtpApp({ vars: { OTP_TTL_SECS: "1" } });
-    await seedOtpPrices(app);
-    acct = await app.createAccount("expiry", "10.00");
-  });
-  after(() => app?.close());
+  withOtpApp("expiry", { OTP_TTL_SECS: "1" }, (a, k) => ([app, acct] = [a, k]));
 
   test("the right code after the lifetime → expired, and the event is recorded once", async () => {
     const to = freshPhone();
@@ -120,12 +117,7 @@ describe("expiry (OTP_TTL_SECS=1)", () => {
 
 describe("configurable channels (OTP_CHANNELS=whatsapp, as WhatOTP's doc deployment)", () => {
   let app, acct;
-  before(async () => {
-    app = await spawnOtpApp({ vars: { OTP_CHANNELS: "whatsapp" } });
-    await seedOtpPrices(app);
-    acct = await app.createAccount("wa", "10.00");
-  });
-  after(() => app?.close());
+  withOtpApp("wa", { OTP_CHANNELS: "whatsapp" }, (a, k) => ([app, acct] = [a, k]));
 
   test("sms is refused with 1515, whatsapp goes out", async () => {
     const sms = await app.request("POST", "/v1/otp/send", { key: acct.key, body: { to: freshPhone(), channel: "sms" } });

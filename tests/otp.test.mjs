@@ -20,6 +20,12 @@ async function send(to, extra = {}, key = acct.key, headers = {}) {
   return app.request("POST", "/v1/otp/send", { key, headers, body: { to, channel: "sms", ...extra } });
 }
 const restarted = { "X-Test-Fault": "object_restarted" };
+/** A check that failed for `reason` and closed the session. */
+function assertRejected(r, reason) {
+  assert.equal(r.body.verified, false);
+  assert.equal(r.body.reason, reason);
+  assert.equal(r.body.status, "rejected");
+}
 async function verify(session_id, code, key = acct.key) {
   return app.request("POST", "/v1/otp/verify", { key, body: { session_id, code } });
 }
@@ -55,9 +61,7 @@ describe("send and verify", () => {
     assert.equal(ok.body.status, "verified");
     const again = await verify(s.body.session_id, code);
     assert.equal(again.status, 200);
-    assert.equal(again.body.verified, false);
-    assert.equal(again.body.reason, "already_used");
-    assert.equal(again.body.status, "rejected");
+    assertRejected(again, "already_used");
   });
 
   test("wrong codes count down attempts_remaining; after 5 the right code fails with max_attempts", async () => {
@@ -73,9 +77,7 @@ describe("send and verify", () => {
       assert.equal(r.body.attempts_remaining, left);
     }
     const right = await verify(s.body.session_id, code);
-    assert.equal(right.body.verified, false);
-    assert.equal(right.body.reason, "max_attempts");
-    assert.equal(right.body.status, "rejected");
+    assertRejected(right, "max_attempts");
   });
 
   test("unknown session and another account's session → 404; bad input → 400", async () => {

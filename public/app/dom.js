@@ -103,21 +103,27 @@ export function countdown(until) {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
+/** Runs `action` with `control` disabled meanwhile (enabled again after, while `keep()`
+ * says so); errors are announced. */
+async function whileDisabled(control, action, keep = () => true) {
+  control.disabled = true;
+  try {
+    await action();
+  } catch (err) {
+    showError(err);
+  } finally {
+    if (keep()) control.disabled = false;
+  }
+}
+
 /** A form whose submit runs `action` with the submit button disabled meanwhile; errors are
  * announced. */
 export function form(label, fields, submitText, action) {
   const button = h("button", { type: "submit" }, submitText);
   const f = h("form", { "aria-label": label, novalidate: false }, fields.map((x) => x.el ?? x), button);
-  f.addEventListener("submit", async (e) => {
+  f.addEventListener("submit", (e) => {
     e.preventDefault();
-    button.disabled = true;
-    try {
-      await action();
-    } catch (err) {
-      showError(err);
-    } finally {
-      button.disabled = false;
-    }
+    return whileDisabled(button, action);
   });
   return f;
 }
@@ -125,15 +131,6 @@ export function form(label, fields, submitText, action) {
 /** A button that runs `action`, disabled while it runs; errors are announced. */
 export function button(text, action, attrs = {}) {
   const b = h("button", { type: "button", ...attrs }, text);
-  b.addEventListener("click", async () => {
-    b.disabled = true;
-    try {
-      await action();
-    } catch (err) {
-      showError(err);
-    } finally {
-      if (b.isConnected) b.disabled = false;
-    }
-  });
+  b.addEventListener("click", () => whileDisabled(b, action, () => b.isConnected));
   return b;
 }

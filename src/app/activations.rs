@@ -4,18 +4,18 @@ use super::catalog::{self, Offer};
 use super::idempotency::{self, Answer, Idem};
 use super::{accounts, App};
 pub use crate::domain::activation::View;
-use crate::domain::activation::{Command, Refusal};
+use crate::domain::activation::{Change, Command, Refusal};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{new_id, AccountId, KeyHash};
 use crate::domain::money::Money;
 use crate::domain::pagination::Page;
 use crate::domain::time::rfc3339;
-use crate::durable::activation_object::{self, Change, Op, Outcome};
-use crate::store::activations::{self as store, NewActivation};
+use crate::durable::activation_object::{self, Op, Outcome};
+use crate::store::activations::{self as store, NewActivation, Sale};
 use crate::store::batch;
-use crate::store::dashboard::{self as lists, ActivationRow};
+use crate::store::dashboard as lists;
 use std::future::Future;
-use worker::console_error;
+use worker::{console_error, D1Database, D1PreparedStatement, D1Result};
 
 /// A purchase (or a rent) tries this many free numbers when parallel buyers take the ones
 /// it picked.
@@ -26,6 +26,18 @@ pub(super) enum Took<T> {
     Done(T),
     /// A parallel buyer took the number first: pick another.
     Lost,
+}
+
+/// Commits a purchase (or a rent) batch; `Lost` when a parallel buyer took the number first.
+pub(super) async fn commit_unless_lost(
+    db: &D1Database,
+    statements: Vec<D1PreparedStatement>,
+) -> Result<Took<Vec<D1Result>>, AppError> {
+    match batch(db, statements).await {
+        Ok(results) => Ok(Took::Done(results)),
+        Err(e) if store::lost_the_number(&e) => Ok(Took::Lost),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The one pick-and-retry loop of buy and rent: picks a free number (`none` when there is
@@ -116,22 +128,23 @@ pub async fn buy(
                     cancel_allowed_at_ms: app.now_ms + app.config.activation_cancel_lock_ms,
                 };
                 let new = NewActivation {
-                    id: &bought.activation_id,
-                    account_id: account.as_str(),
+                    sale: Sale {
+                        id: &bought.activation_id,
+                        account_id: account.as_str(),
+                        country: &o.country,
+                        service: &o.service,
+                        now_ms: app.now_ms,
+                        expires_at_ms: bought.expires_at_ms,
+                    },
                     candidate: &candidate,
-                    country: &o.country,
-                    service: &o.service,
-                    created_at_ms: app.now_ms,
                     cancel_allowed_at_ms: bought.cancel_allowed_at_ms,
-                    expires_at_ms: bought.expires_at_ms,
                 };
                 let mut statements = store::buy_statements(db, &new)?;
                 statements.extend(done.statement(db, &bought, None)?);
-                match batch(db, statements).await {
-                    Ok(_) => Ok(Took::Done(bought)),
-                    Err(e) if store::lost_the_number(&e) => Ok(Took::Lost),
-                    Err(e) => Err(e.into()),
-                }
+                Ok(match commit_unless_lost(db, statements).await? {
+                    Took::Done(_) => Took::Done(bought),
+                    Took::Lost => Took::Lost,
+                })
             },
             || no_numbers(&offer, "numbers"),
             "the free numbers were taken by parallel purchases; try again",
@@ -250,7 +263,7 @@ pub async fn list(
     app: &App,
     account: &AccountId,
     page: Page,
-) -> Result<(Vec<ActivationRow>, u64), AppError> {
+) -> Result<(Vec<crate::domain::activation::Activation>, u64), AppError> {
     Ok(lists::activations(&app.db()?, account.as_str(), page).await?)
 }
 

@@ -63,18 +63,16 @@ pub async fn resolve_offer(
     operator: Option<&str>,
 ) -> Result<Offer, AppError> {
     let db = app.db()?;
-    let country_code = store::resolve_country(&db, country).await?.ok_or_else(|| {
-        AppError::new(
-            Code::UnknownCountry,
-            format!("unknown country '{}'", country.trim()),
-        )
-    })?;
-    let service_code = store::resolve_service(&db, service).await?.ok_or_else(|| {
-        AppError::new(
-            Code::UnknownService,
-            format!("unknown service '{}'", service.trim()),
-        )
-    })?;
+    let country_code = known(
+        COUNTRY,
+        country.trim(),
+        store::resolve_country(&db, country).await?,
+    )?;
+    let service_code = known(
+        SERVICE,
+        service.trim(),
+        store::resolve_service(&db, service).await?,
+    )?;
     let wanted = operator
         .map(str::trim)
         .filter(|o| !o.is_empty() && !o.eq_ignore_ascii_case("any"));
@@ -98,20 +96,28 @@ pub async fn resolve_offer(
     })
 }
 
+/// The code the catalog resolved `given` to; `unknown` (naming the `what`) when none.
+fn known(
+    (what, unknown): (&str, Code),
+    given: &str,
+    resolved: Option<String>,
+) -> Result<String, AppError> {
+    resolved.ok_or_else(|| AppError::new(unknown, format!("unknown {what} '{given}'")))
+}
+
+const COUNTRY: (&str, Code) = ("country", Code::UnknownCountry);
+const SERVICE: (&str, Code) = ("service", Code::UnknownService);
+
 async fn country_param(app: &App, input: Option<&str>) -> Result<Option<String>, AppError> {
     let Some(c) = input else { return Ok(None) };
     let code = store::resolve_country(&app.db()?, c).await?;
-    let code =
-        code.ok_or_else(|| AppError::new(Code::UnknownCountry, format!("unknown country '{c}'")))?;
-    Ok(Some(code))
+    known(COUNTRY, c, code).map(Some)
 }
 
 async fn service_param(app: &App, input: Option<&str>) -> Result<Option<String>, AppError> {
     let Some(s) = input else { return Ok(None) };
     let code = store::resolve_service(&app.db()?, s).await?;
-    let code =
-        code.ok_or_else(|| AppError::new(Code::UnknownService, format!("unknown service '{s}'")))?;
-    Ok(Some(code))
+    known(SERVICE, s, code).map(Some)
 }
 
 /// A cached price list and until when it may answer.

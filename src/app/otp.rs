@@ -451,7 +451,7 @@ pub async fn session(app: &App, account: &AccountId, id: &str) -> Result<Session
 
 /// One of the account's OTP sessions as its list shows it, with its state now.
 pub struct SessionSummary {
-    pub row: crate::store::dashboard::OtpSessionRow,
+    pub row: crate::domain::otp::SessionRecord,
     /// `pending`, `verified`, `failed` or `expired`.
     pub status: &'static str,
 }

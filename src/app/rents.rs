@@ -1,5 +1,5 @@
 //! Rents: a number held for hours, every SMS to it kept; charged at once.
-use super::activations::{no_numbers, take_a_free_number, Took};
+use super::activations::{commit_unless_lost, no_numbers, take_a_free_number, Took};
 use super::catalog;
 use super::idempotency::{self, Answer, Idem};
 use super::App;
@@ -10,8 +10,7 @@ use crate::domain::money::Money;
 use crate::domain::pagination::Page;
 use crate::domain::sms::InboundSms;
 use crate::durable::watch;
-use crate::store::activations::{self as store, NewRent};
-use crate::store::batch;
+use crate::store::activations::{self as store, NewRent, Sale};
 use crate::store::dashboard as lists;
 use crate::store::wallet::{balance_after_of, balance_after_statement};
 
@@ -45,14 +44,8 @@ pub async fn rent(
     order: RentOrder,
     idem: Idem<'_, Rented>,
 ) -> Result<Answer<Rented>, AppError> {
-    let offer = catalog::resolve_offer(
-        app,
-        &order.country,
-        &order.service,
-        order.operator.as_deref(),
-    )
-    .await?;
-    let hours = order.hours;
+    let (operator, hours) = (order.operator.as_deref(), order.hours);
+    let offer = catalog::resolve_offer(app, &order.country, &order.service, operator).await?;
     idempotency::run(app, idem, |done| async move {
         let db = app.db()?;
         let o = &offer;
@@ -81,25 +74,26 @@ pub async fn rent(
                     balance_after: Money::ZERO,
                 };
                 let new = NewRent {
-                    id: &rented.id,
-                    account_id: account.as_str(),
+                    sale: Sale {
+                        id: &rented.id,
+                        account_id: account.as_str(),
+                        country: &o.country,
+                        service: &o.service,
+                        now_ms: app.now_ms,
+                        expires_at_ms: rented.expires_at_ms,
+                    },
                     offer: &chosen,
-                    country: &o.country,
-                    service: &o.service,
-                    now_ms: app.now_ms,
-                    expires_at_ms: rented.expires_at_ms,
                 };
                 let (tx_id, mut statements) = store::rent_statements(db, &new)?;
                 statements.extend(done.statement(db, &rented, Some(&tx_id))?);
                 statements.push(balance_after_statement(db, &tx_id)?);
-                match batch(db, statements).await {
-                    Ok(results) => {
+                Ok(match commit_unless_lost(db, statements).await? {
+                    Took::Done(results) => {
                         rented.balance_after = Money::from_minor(balance_after_of(&results)?);
-                        Ok(Took::Done(rented))
+                        Took::Done(rented)
                     }
-                    Err(e) if store::lost_the_number(&e) => Ok(Took::Lost),
-                    Err(e) => Err(e.into()),
-                }
+                    Took::Lost => Took::Lost,
+                })
             },
             || no_numbers(&offer, "numbers to rent"),
             "the free numbers were taken by parallel rents; try again",

@@ -167,6 +167,28 @@ pub struct View {
     pub seq: i64,
 }
 
+#[derive(Debug, Deserialize)]
+/// An activation as the account's list shows it (times in ms).
+pub struct Activation {
+    pub id: String,
+    pub number: String,
+    pub country: String,
+    pub service: String,
+    pub operator: String,
+    pub cost: i64,
+    pub status: String,
+    pub created_at: i64,
+    pub cancel_allowed_at: i64,
+    pub expires_at: i64,
+}
+
+/// One change as replayed to a client: what happened, and the state right after it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Change {
+    pub kind: super::live::Kind,
+    pub view: View,
+}
+
 /// A rent: a number leased to an account for `hours`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rent {

@@ -5,6 +5,7 @@
 use super::error::{AppError, Code};
 use super::money::Money;
 use super::otp::known_channel;
+use serde::Deserialize;
 use std::ops::RangeInclusive;
 
 /// A rent lasts 1 hour to a year.
@@ -53,22 +54,29 @@ pub struct RentPrice {
     pub count: i64,
 }
 
-/// A country, as given.
+/// A country, as given (and, in a `CatalogUpdate`, as checked).
+#[derive(Deserialize)]
 pub struct CountryInput {
     pub code: String,
     pub name: String,
+    #[serde(default)]
     pub aliases: Vec<String>,
+    /// sms-activate's number for the country (its protocol's `country`); `None` keeps the
+    /// stored one.
     pub sms_activate_id: Option<i64>,
 }
 
 /// A service, as given.
+#[derive(Deserialize)]
 pub struct ServiceInput {
     pub code: String,
     pub name: String,
+    /// sms-activate's short code for the service (its protocol's `service`).
     pub sms_activate_code: Option<String>,
 }
 
 /// An operator of a country, as given.
+#[derive(Deserialize)]
 pub struct OperatorInput {
     pub id: String,
     pub country: String,
@@ -85,6 +93,7 @@ pub struct PriceInput {
 }
 
 /// An OTP price for (country, channel), as given.
+#[derive(Deserialize)]
 pub struct OtpPriceInput {
     pub country: String,
     pub channel: String,
@@ -102,14 +111,6 @@ pub struct CatalogInput {
     pub otp_prices: Vec<OtpPriceInput>,
 }
 
-pub struct CountryIn {
-    pub code: String,
-    pub name: String,
-    pub aliases: Vec<String>,
-    /// sms-activate's number for it; `None` keeps the stored one.
-    pub sms_activate_id: Option<i64>,
-}
-
 /// A price for (country, service, operator id), or for a rent of `hours`.
 pub struct PriceIn {
     pub country: String,
@@ -122,7 +123,7 @@ pub struct PriceIn {
 /// A checked catalog update (codes normalised: countries upper-case, services lower-case).
 #[derive(Default)]
 pub struct CatalogUpdate {
-    pub countries: Vec<CountryIn>,
+    pub countries: Vec<CountryInput>,
     /// (code, name)
     pub services: Vec<(String, String)>,
     /// (service code, sms-activate code), set after the services' upserts.
@@ -262,7 +263,7 @@ pub fn check(input: &CatalogInput) -> Result<CatalogUpdate, AppError> {
     Ok(update)
 }
 
-fn check_country(i: usize, c: &CountryInput) -> Result<CountryIn, AppError> {
+fn check_country(i: usize, c: &CountryInput) -> Result<CountryInput, AppError> {
     let code = country_code(&format!("countries[{i}].code"), &c.code)?;
     let name = name(&format!("countries[{i}].name"), &c.name)?;
     let aliases = c
@@ -274,7 +275,7 @@ fn check_country(i: usize, c: &CountryInput) -> Result<CountryIn, AppError> {
         .sms_activate_id
         .map(|v| sms_activate_id(&format!("countries[{i}].sms_activate_id"), v))
         .transpose()?;
-    Ok(CountryIn {
+    Ok(CountryInput {
         code,
         name,
         aliases,

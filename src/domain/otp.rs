@@ -1,6 +1,7 @@
 //! OTP codes: generation, hashing, checking rules. Pure; the glue stores and serializes.
 use super::crypto::{constant_time_eq, hmac_sha256};
 use super::ids::{random_bytes, RandomUnavailable};
+use serde::Deserialize;
 
 pub const MIN_LENGTH: usize = 4;
 pub const MAX_LENGTH: usize = 8;
@@ -179,6 +180,21 @@ pub fn next_send(sends: &[i64], rules: SendRules, now_ms: i64) -> (i64, Option<S
         Some(SendBlock::TooSoon)
     };
     (next, block)
+}
+
+#[derive(Debug, Deserialize)]
+/// An OTP session as the account's list shows it (times in ms).
+pub struct SessionRecord {
+    pub id: String,
+    pub phone: String,
+    pub channel: String,
+    pub dialect: String,
+    pub cost: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub verified_at: Option<i64>,
 }
 
 #[cfg(test)]

@@ -184,26 +184,15 @@ mod tests {
             SidKind::Service,
             "VA0123456789abcdef0123456789abcdef"
         ));
-        assert!(
-            !is_sid(SidKind::Service, "VE0123456789abcdef0123456789abcdef"),
-            "wrong prefix"
-        );
-        assert!(
-            !is_sid(SidKind::Service, "VA0123456789ABCDEF0123456789abcdef"),
-            "upper-case hex"
-        );
-        assert!(
-            !is_sid(SidKind::Service, "VA0123456789abcdef0123456789abcde"),
-            "short"
-        );
-        assert!(
-            !is_sid(SidKind::Service, "VA0123456789abcdef0123456789abcdef0"),
-            "long"
-        );
-        assert!(
-            !is_sid(SidKind::Service, "VA0123456789abcdef0123456789abcdeg"),
-            "not hex"
-        );
+        for (sid, why) in [
+            ("VE0123456789abcdef0123456789abcdef", "wrong prefix"),
+            ("VA0123456789ABCDEF0123456789abcdef", "upper-case hex"),
+            ("VA0123456789abcdef0123456789abcde", "short"),
+            ("VA0123456789abcdef0123456789abcdef0", "long"),
+            ("VA0123456789abcdef0123456789abcdeg", "not hex"),
+        ] {
+            assert!(!is_sid(SidKind::Service, sid), "{why}");
+        }
         assert!(!is_sid(SidKind::Account, ""));
         assert!(!is_sid(
             SidKind::Account,

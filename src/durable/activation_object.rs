@@ -9,7 +9,9 @@
 use super::signal::{wait_for, Waiters};
 use super::webhook_dispatcher;
 use crate::clock::now_ms;
-use crate::domain::activation::{apply, is_due, Command, Facts, Refusal, SmsEntry, Status, View};
+use crate::domain::activation::{
+    apply, is_due, Change, Command, Facts, Refusal, SmsEntry, Status, View,
+};
 use crate::domain::error::AppError;
 use crate::domain::events;
 use crate::domain::live::{self, Kind, Replay};
@@ -120,13 +122,6 @@ pub enum Op {
         since: Option<u64>,
         wait_ms: u64,
     },
-}
-
-/// One change as replayed to a client: what happened, and the state right after it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Change {
-    pub kind: Kind,
-    pub view: View,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -15,7 +15,6 @@ use crate::domain::crypto::{constant_time_eq, sha256};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{looks_like_api_key, AccountId, KeyHash};
 use crate::domain::session::{cookie_token, looks_like_session_token, same_origin};
-use base64::Engine;
 
 fn bearer(headers: &Head) -> Option<String> {
     let value = headers.get("Authorization")?;
@@ -26,20 +25,7 @@ fn bearer(headers: &Head) -> Option<String> {
 }
 
 fn basic_username(headers: &Head) -> Option<String> {
-    let value = headers.get("Authorization")?;
-    let (scheme, encoded) = value.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    Some(
-        text.split_once(':')
-            .map_or(text.as_str(), |(user, _)| user)
-            .to_owned(),
-    )
+    crate::http::basic::username(&headers.get("Authorization")?)
 }
 
 /// The API key a request presents, by the rules of its path's dialect.

@@ -12,6 +12,11 @@ impl Form {
         Form(form_decode(bytes))
     }
 
+    /// A form of fields already decoded (in order).
+    pub fn from_fields(fields: Vec<(String, String)>) -> Form {
+        Form(fields)
+    }
+
     /// The first value of `name`, trimmed; an empty value counts as absent.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0

@@ -20,8 +20,89 @@ pub struct Candidate {
     pub cost: i64,
 }
 
-/// The cheapest free number for (country, service[, operator]); among equally cheap numbers
-/// one at random, so parallel buyers rarely reach for the same one.
+/// A price list numbers are sold from: activation prices, or rent prices per duration
+/// (`by_hours`: the pick and the offer may ask for one duration).
+struct PriceList {
+    table: &'static str,
+    columns: &'static str,
+    order: &'static str,
+    by_hours: bool,
+}
+
+const ACTIVATION_PRICES: PriceList = PriceList {
+    table: "prices",
+    columns: "p.cost",
+    order: "p.cost",
+    by_hours: false,
+};
+
+const RENT_PRICES: PriceList = PriceList {
+    table: "rent_prices",
+    columns: "p.hours, p.cost",
+    order: "p.hours, p.cost",
+    by_hours: true,
+};
+
+/// What a buyer asks for: (country, service[, operator]) and, on a rent, the duration.
+struct Wanted<'a> {
+    country: &'a str,
+    service: &'a str,
+    operator: Option<&'a str>,
+    hours: Option<i64>,
+}
+
+impl Wanted<'_> {
+    /// The bind values `?1` country, `?2` service, `?3` operator, then `extra`, then (on a
+    /// list by hours) the duration.
+    fn binds(&self, list: &PriceList, extra: Option<i64>) -> Vec<worker::wasm_bindgen::JsValue> {
+        let mut binds = vec![
+            text(self.country),
+            text(self.service),
+            opt_text(self.operator),
+        ];
+        binds.extend(extra.map(int));
+        if list.by_hours {
+            binds.push(opt_int(self.hours));
+        }
+        binds
+    }
+}
+
+/// The cheapest free number of `list` for what is `wanted` (on a rent, the shortest duration
+/// first); among equally cheap numbers one at random, so parallel buyers rarely reach for
+/// the same one.
+async fn pick<T: serde::de::DeserializeOwned>(
+    db: &D1Database,
+    list: &PriceList,
+    wanted: &Wanted<'_>,
+    now_ms: i64,
+) -> Result<Option<T>, StoreError> {
+    let hours = if list.by_hours { "AND (?5 IS NULL OR p.hours = ?5) " } else { "" };
+    let sql = format!(
+        "SELECT n.id AS number_id, n.number, n.operator, {columns} FROM numbers n \
+         JOIN {table} p ON p.country = n.country AND p.operator = n.operator AND p.service = ?2 \
+         WHERE n.country = ?1 AND (?3 IS NULL OR n.operator = ?3) {hours}AND {free} \
+         ORDER BY {order}, random() LIMIT 1",
+        columns = list.columns,
+        table = list.table,
+        order = list.order,
+        free = free_for_service("?2", "?4")
+    );
+    first(stmt(db, &sql, &wanted.binds(list, Some(now_ms)))?).await
+}
+
+/// Whether `list` prices what is `wanted` at all: "not offered" vs "sold out".
+async fn offered(db: &D1Database, list: &PriceList, wanted: &Wanted<'_>) -> Result<bool, StoreError> {
+    let hours = if list.by_hours { " AND (?4 IS NULL OR hours = ?4)" } else { "" };
+    let sql = format!(
+        "SELECT cost FROM {table} WHERE country = ?1 AND service = ?2 AND (?3 IS NULL OR \
+         operator = ?3){hours} LIMIT 1",
+        table = list.table
+    );
+    exists(stmt(db, &sql, &wanted.binds(list, None))?).await
+}
+
+/// The cheapest free number for (country, service[, operator]).
 pub async fn pick_for_activation(
     db: &D1Database,
     country: &str,
@@ -29,24 +110,8 @@ pub async fn pick_for_activation(
     operator: Option<&str>,
     now_ms: i64,
 ) -> Result<Option<Candidate>, StoreError> {
-    let sql = format!(
-        "SELECT n.id AS number_id, n.number, n.operator, p.cost FROM numbers n \
-         JOIN prices p ON p.country = n.country AND p.operator = n.operator AND p.service = ?2 \
-         WHERE n.country = ?1 AND (?3 IS NULL OR n.operator = ?3) AND {free} \
-         ORDER BY p.cost, random() LIMIT 1",
-        free = free_for_service("?2", "?4")
-    );
-    first(stmt(
-        db,
-        &sql,
-        &[
-            text(country),
-            text(service),
-            opt_text(operator),
-            int(now_ms),
-        ],
-    )?)
-    .await
+    let wanted = Wanted { country, service, operator, hours: None };
+    pick(db, &ACTIVATION_PRICES, &wanted, now_ms).await
 }
 
 /// Whether any price exists for (country, service[, operator]) — "not offered" vs "sold out".
@@ -56,60 +121,67 @@ pub async fn is_offered(
     service: &str,
     operator: Option<&str>,
 ) -> Result<bool, StoreError> {
-    exists(stmt(
-        db,
-        "SELECT cost FROM prices WHERE country = ?1 AND service = ?2 AND (?3 IS NULL OR operator = \
-            ?3) LIMIT 1",
-        &[text(country), text(service), opt_text(operator)],
-    )?).await
+    let wanted = Wanted { country, service, operator, hours: None };
+    offered(db, &ACTIVATION_PRICES, &wanted).await
 }
 
-/// A number held by an activation or a rent (`kind`) until `expires_at_ms`.
-struct Lease<'a> {
-    number_id: &'a str,
-    kind: &'a str,
-    object_id: &'a str,
-    expires_at_ms: i64,
+/// A number sold to an account, as an activation or a rent: its id, the buyer, what it is
+/// for, and when (ms): sold at `now_ms`, the number held until `expires_at_ms`.
+pub struct Sale<'a> {
+    pub id: &'a str,
+    pub account_id: &'a str,
+    pub country: &'a str,
+    pub service: &'a str,
+    pub now_ms: i64,
+    pub expires_at_ms: i64,
 }
 
 /// The charge first (so an empty wallet fails with the balance CHECK before anything else),
-/// then the lease (primary key: nobody else holds the number), a dead rent lease on the
-/// number cleared before it. Returns the charge's transaction id with the statements.
+/// then the lease of `number_id` as `lease_kind` (primary key: nobody else holds the number),
+/// a dead rent lease on the number cleared before it. Returns the charge's transaction id
+/// with the statements.
 fn charge_and_lease(
     db: &D1Database,
-    charge: &Entry<'_>,
-    lease: &Lease<'_>,
-    now_ms: i64,
+    sale: &Sale<'_>,
+    (kind, lease_kind): (Kind, &str),
+    number_id: &str,
+    cost: i64,
+    description: &str,
 ) -> Result<(String, Vec<D1PreparedStatement>), StoreError> {
-    let (tx_id, mut statements) = entry_statements(db, charge, now_ms)?;
+    let charge = Entry {
+        account_id: sale.account_id,
+        kind,
+        amount: -cost,
+        reference: None,
+        object_id: Some(sale.id),
+        description,
+    };
+    let (tx_id, mut statements) = entry_statements(db, &charge, sale.now_ms)?;
     statements.push(stmt(
         db,
         "DELETE FROM number_leases WHERE number_id = ?1 AND kind = 'rent' AND expires_at <= ?2",
-        &[text(lease.number_id), int(now_ms)],
+        &[text(number_id), int(sale.now_ms)],
     )?);
     statements.push(stmt(
         db,
         "INSERT INTO number_leases (number_id, kind, object_id, expires_at) VALUES (?1, ?2, ?3, \
             ?4)",
         &[
-            text(lease.number_id),
-            text(lease.kind),
-            text(lease.object_id),
-            int(lease.expires_at_ms),
+            text(number_id),
+            text(lease_kind),
+            text(sale.id),
+            int(sale.expires_at_ms),
         ],
     )?);
     Ok((tx_id, statements))
 }
 
+/// An activation about to be bought: the sale, the free number picked for it, and when it
+/// may be cancelled (ms).
 pub struct NewActivation<'a> {
-    pub id: &'a str,
-    pub account_id: &'a str,
+    pub sale: Sale<'a>,
     pub candidate: &'a Candidate,
-    pub country: &'a str,
-    pub service: &'a str,
-    pub created_at_ms: i64,
     pub cancel_allowed_at_ms: i64,
-    pub expires_at_ms: i64,
 }
 
 /// The purchase as statements for one batch: the charge first (so an empty wallet fails with
@@ -120,40 +192,28 @@ pub fn buy_statements(
     db: &D1Database,
     a: &NewActivation<'_>,
 ) -> Result<Vec<D1PreparedStatement>, StoreError> {
-    let c = a.candidate;
-    let description = format!("{} number {} ({})", a.service, c.number, a.country);
-    let entry = Entry {
-        account_id: a.account_id,
-        kind: Kind::Purchase,
-        amount: -c.cost,
-        reference: None,
-        object_id: Some(a.id),
-        description: &description,
-    };
-    let lease = Lease {
-        number_id: &c.number_id,
-        kind: "activation",
-        object_id: a.id,
-        expires_at_ms: a.expires_at_ms,
-    };
-    let (_, mut statements) = charge_and_lease(db, &entry, &lease, a.created_at_ms)?;
+    let (c, sale) = (a.candidate, &a.sale);
+    let description = format!("{} number {} ({})", sale.service, c.number, sale.country);
+    let kinds = (Kind::Purchase, "activation");
+    let (_, mut statements) =
+        charge_and_lease(db, sale, kinds, &c.number_id, c.cost, &description)?;
     statements.push(stmt(
         db,
         "INSERT INTO activations (id, account_id, number_id, number, country, service, operator, \
             cost, status, created_at, cancel_allowed_at, expires_at, updated_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'waiting', ?9, ?10, ?11, ?9)",
         &[
-            text(a.id),
-            text(a.account_id),
+            text(sale.id),
+            text(sale.account_id),
             text(&c.number_id),
             text(&c.number),
-            text(a.country),
-            text(a.service),
+            text(sale.country),
+            text(sale.service),
             text(&c.operator),
             int(c.cost),
-            int(a.created_at_ms),
+            int(sale.now_ms),
             int(a.cancel_allowed_at_ms),
-            int(a.expires_at_ms),
+            int(sale.expires_at_ms),
         ],
     )?);
     Ok(statements)
@@ -276,29 +336,11 @@ pub async fn pick_for_rent(
     hours: Option<i64>,
     now_ms: i64,
 ) -> Result<Option<RentOffer>, StoreError> {
-    let sql = format!(
-        "SELECT n.id AS number_id, n.number, n.operator, r.hours, r.cost FROM numbers n \
-         JOIN rent_prices r ON r.country = n.country AND r.operator = n.operator AND r.service = \
-         ?2 \
-         WHERE n.country = ?1 AND (?3 IS NULL OR n.operator = ?3) AND (?5 IS NULL OR r.hours = ?5) \
-         AND {free} \
-         ORDER BY r.hours, r.cost, random() LIMIT 1",
-        free = free_for_service("?2", "?4")
-    );
-    first(stmt(
-        db,
-        &sql,
-        &[
-            text(country),
-            text(service),
-            opt_text(operator),
-            int(now_ms),
-            opt_int(hours),
-        ],
-    )?)
-    .await
+    let wanted = Wanted { country, service, operator, hours };
+    pick(db, &RENT_PRICES, &wanted, now_ms).await
 }
 
+/// Whether any rent price exists for (country, service[, operator][, hours]).
 pub async fn is_rent_offered(
     db: &D1Database,
     country: &str,
@@ -306,28 +348,14 @@ pub async fn is_rent_offered(
     operator: Option<&str>,
     hours: Option<i64>,
 ) -> Result<bool, StoreError> {
-    exists(stmt(
-        db,
-        "SELECT cost FROM rent_prices WHERE country = ?1 AND service = ?2 AND (?3 IS NULL OR \
-            operator = ?3) AND (?4 IS NULL OR hours = ?4) LIMIT 1",
-        &[
-            text(country),
-            text(service),
-            opt_text(operator),
-            opt_int(hours),
-        ],
-    )?)
-    .await
+    let wanted = Wanted { country, service, operator, hours };
+    offered(db, &RENT_PRICES, &wanted).await
 }
 
+/// A rent about to start: the sale and the free number offered for it.
 pub struct NewRent<'a> {
-    pub id: &'a str,
-    pub account_id: &'a str,
+    pub sale: Sale<'a>,
     pub offer: &'a RentOffer,
-    pub country: &'a str,
-    pub service: &'a str,
-    pub now_ms: i64,
-    pub expires_at_ms: i64,
 }
 
 /// Charge, lease and rent row for one batch (same order and guards as a purchase).
@@ -335,43 +363,31 @@ pub fn rent_statements(
     db: &D1Database,
     r: &NewRent<'_>,
 ) -> Result<(String, Vec<D1PreparedStatement>), StoreError> {
-    let o = r.offer;
+    let (o, sale) = (r.offer, &r.sale);
     let description = format!(
         "rent {} number {} ({}) for {} h",
-        r.service, o.number, r.country, o.hours
+        sale.service, o.number, sale.country, o.hours
     );
-    let entry = Entry {
-        account_id: r.account_id,
-        kind: Kind::Rent,
-        amount: -o.cost,
-        reference: None,
-        object_id: Some(r.id),
-        description: &description,
-    };
-    let lease = Lease {
-        number_id: &o.number_id,
-        kind: "rent",
-        object_id: r.id,
-        expires_at_ms: r.expires_at_ms,
-    };
-    let (tx_id, mut statements) = charge_and_lease(db, &entry, &lease, r.now_ms)?;
+    let kinds = (Kind::Rent, "rent");
+    let (tx_id, mut statements) =
+        charge_and_lease(db, sale, kinds, &o.number_id, o.cost, &description)?;
     statements.push(stmt(
         db,
         "INSERT INTO rents (id, account_id, number_id, number, country, service, operator, hours, \
             cost, created_at, expires_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         &[
-            text(r.id),
-            text(r.account_id),
+            text(sale.id),
+            text(sale.account_id),
             text(&o.number_id),
             text(&o.number),
-            text(r.country),
-            text(r.service),
+            text(sale.country),
+            text(sale.service),
             text(&o.operator),
             int(o.hours),
             int(o.cost),
-            int(r.now_ms),
-            int(r.expires_at_ms),
+            int(sale.now_ms),
+            int(sale.expires_at_ms),
         ],
     )?);
     Ok((tx_id, statements))
@@ -443,8 +459,10 @@ pub async fn holder(
     .await
 }
 
+/// An SMS a supplier delivered, with the activation or rent it is for (if any).
 pub struct NewSms<'a> {
     pub id: &'a str,
+    /// With `sms_id`, the supplier's own id of the SMS: stored once.
     pub supplier_id: &'a str,
     pub sms_id: &'a str,
     pub number: &'a str,

@@ -2,10 +2,10 @@
 //! (locally) the sandbox outbox. One page and its total in one round trip each.
 use super::activations::RentLine;
 use super::{account_page, Listing, StoreError};
-use crate::domain::activation::Rent;
+use crate::domain::activation::{Activation, Rent};
 use crate::domain::message::OutboxText;
+use crate::domain::otp::SessionRecord;
 use crate::domain::pagination::Page;
-use serde::Deserialize;
 use worker::D1Database;
 
 /// An account's rows of `from`, newest first (ties: the greater id first).
@@ -18,20 +18,6 @@ const fn newest(from: &'static str, columns: &'static str) -> Listing<'static> {
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct ActivationRow {
-    pub id: String,
-    pub number: String,
-    pub country: String,
-    pub service: String,
-    pub operator: String,
-    pub cost: i64,
-    pub status: String,
-    pub created_at: i64,
-    pub cancel_allowed_at: i64,
-    pub expires_at: i64,
-}
-
 const ACTIVATIONS: Listing = newest(
     "activations",
     "id, number, country, service, operator, cost, status, created_at, \
@@ -42,7 +28,7 @@ pub async fn activations(
     db: &D1Database,
     account_id: &str,
     page: Page,
-) -> Result<(Vec<ActivationRow>, u64), StoreError> {
+) -> Result<(Vec<Activation>, u64), StoreError> {
     account_page(db, &ACTIVATIONS, account_id, page).await
 }
 
@@ -61,20 +47,6 @@ pub async fn rents(
     Ok((rows.into_iter().map(Rent::from).collect(), total))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct OtpSessionRow {
-    pub id: String,
-    pub phone: String,
-    pub channel: String,
-    pub dialect: String,
-    pub cost: i64,
-    pub created_at: i64,
-    pub expires_at: i64,
-    pub attempts: i64,
-    pub max_attempts: i64,
-    pub verified_at: Option<i64>,
-}
-
 const OTP_SESSIONS: Listing = newest(
     "otp_sessions",
     "id, phone, channel, dialect, cost, created_at, expires_at, attempts, \
@@ -85,7 +57,7 @@ pub async fn otp_sessions(
     db: &D1Database,
     account_id: &str,
     page: Page,
-) -> Result<(Vec<OtpSessionRow>, u64), StoreError> {
+) -> Result<(Vec<SessionRecord>, u64), StoreError> {
     account_page(db, &OTP_SESSIONS, account_id, page).await
 }
 

@@ -3,7 +3,9 @@
 //! and rents (`numeric_ids`), and the account's live activations and rents as lists.
 use super::catalog::free_for_service;
 use super::{all, first, int, opt_text, stmt, text, StoreError};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
 /// A catalog country that has an sms-activate number.
@@ -22,43 +24,61 @@ pub struct SaService {
     pub name: String,
 }
 
+/// Where a catalog table keeps its sms-activate name: `column`, read back as `alias`.
+struct SaNames {
+    table: &'static str,
+    column: &'static str,
+    alias: &'static str,
+}
+
+const COUNTRY_IDS: SaNames = SaNames {
+    table: "countries",
+    column: "sms_activate_id",
+    alias: "sa_id",
+};
+
+const SERVICE_CODES: SaNames = SaNames {
+    table: "services",
+    column: "sms_activate_code",
+    alias: "sa_code",
+};
+
+impl SaNames {
+    fn select(&self, filter: &str) -> String {
+        let SaNames { table, column, alias } = self;
+        format!("SELECT {column} AS {alias}, code, name FROM {table} WHERE {column} {filter}")
+    }
+
+    /// Every row that has an sms-activate name, by that name.
+    async fn listed<T: DeserializeOwned>(&self, db: &D1Database) -> Result<Vec<T>, StoreError> {
+        let sql = self.select(&format!("IS NOT NULL ORDER BY {}", self.column));
+        all(stmt(db, &sql, &[])?).await
+    }
+
+    /// The row whose sms-activate name is `name`.
+    async fn named<T: DeserializeOwned>(
+        &self,
+        db: &D1Database,
+        name: JsValue,
+    ) -> Result<Option<T>, StoreError> {
+        first(stmt(db, &self.select("= ?1"), &[name])?).await
+    }
+}
+
 pub async fn countries(db: &D1Database) -> Result<Vec<SaCountry>, StoreError> {
-    all(stmt(
-        db,
-        "SELECT sms_activate_id AS sa_id, code, name FROM countries \
-         WHERE sms_activate_id IS NOT NULL ORDER BY sms_activate_id",
-        &[],
-    )?)
-    .await
+    COUNTRY_IDS.listed(db).await
 }
 
 pub async fn services(db: &D1Database) -> Result<Vec<SaService>, StoreError> {
-    all(stmt(
-        db,
-        "SELECT sms_activate_code AS sa_code, code, name FROM services \
-         WHERE sms_activate_code IS NOT NULL ORDER BY sms_activate_code",
-        &[],
-    )?)
-    .await
+    SERVICE_CODES.listed(db).await
 }
 
 pub async fn country(db: &D1Database, sa_id: i64) -> Result<Option<SaCountry>, StoreError> {
-    first(stmt(
-        db,
-        "SELECT sms_activate_id AS sa_id, code, name FROM countries WHERE sms_activate_id = ?1",
-        &[int(sa_id)],
-    )?)
-    .await
+    COUNTRY_IDS.named(db, int(sa_id)).await
 }
 
 pub async fn service(db: &D1Database, sa_code: &str) -> Result<Option<SaService>, StoreError> {
-    first(stmt(
-        db,
-        "SELECT sms_activate_code AS sa_code, code, name FROM services \
-         WHERE sms_activate_code = ?1",
-        &[text(sa_code)],
-    )?)
-    .await
+    SERVICE_CODES.named(db, text(sa_code)).await
 }
 
 /// Sets a country's sms-activate number (`PUT /admin/catalog`, after the country's upsert).

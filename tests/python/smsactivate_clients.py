@@ -7,34 +7,16 @@ same JSON-lines protocol as smsactivate_flow.py ("need" events wait for a line o
 """
 
 import asyncio
-import json
 import os
-import sys
 
 from aiosmsactivate import SmsActivate
 from aiosmsactivate.types import ActivationStatus
 from herosms import HeroSMSClient
 
+from node_link import ask, check, emit
+
 BASE_URL = os.environ["OTPEDGE_URL"].rstrip("/") + "/stubs/handler_api.php"
 KEY = os.environ["KEY"]
-
-
-def emit(**event):
-    print(json.dumps(event, default=str), flush=True)
-
-
-def ask(**event):
-    emit(**event)
-    line = sys.stdin.readline()
-    if not line:
-        raise RuntimeError("the node side closed stdin")
-    return json.loads(line)
-
-
-def check(label, got, want):
-    if got != want:
-        raise AssertionError(f"{label}: got {got!r}, want {want!r}")
-    emit(step=label, got=got)
 
 
 async def hero():

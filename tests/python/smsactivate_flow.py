@@ -11,12 +11,12 @@ event with "need" it waits for one line on stdin (the node side's answer). Any f
 raises, so the exit status is non-zero and stderr says which.
 """
 
-import json
 import os
-import sys
 import time
 
 from smsactivate.api import SMSActivateAPI
+
+from node_link import ask, check, emit
 
 BASE_URL = os.environ["OTPEDGE_URL"].rstrip("/") + "/stubs/handler_api.php"
 
@@ -27,24 +27,6 @@ def client(key):
     # (name-mangled). Setting it is the one change; the module's code runs as published.
     sa._SMSActivateAPI__api_url = BASE_URL
     return sa
-
-
-def emit(**event):
-    print(json.dumps(event), flush=True)
-
-
-def ask(**event):
-    emit(**event)
-    line = sys.stdin.readline()
-    if not line:
-        raise RuntimeError("the node side closed stdin")
-    return json.loads(line)
-
-
-def check(label, got, want):
-    if got != want:
-        raise AssertionError(f"{label}: got {got!r}, want {want!r}")
-    emit(step=label, got=got)
 
 
 sa = client(os.environ["KEY"])

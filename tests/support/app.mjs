@@ -25,6 +25,19 @@ export function wranglerVars() {
   return vars;
 }
 
+/** The built Worker (build/index.js and its wasm) as Miniflare loads it. */
+export function builtWorker() {
+  return {
+    rootPath: ROOT,
+    scriptPath: "build/index.js",
+    modulesRoot: ROOT,
+    modules: true,
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
+    compatibilityDate: "2026-04-20",
+    cf: false,
+  };
+}
+
 /** Durable Object classes and KV namespaces declared in wrangler.toml, so a binding added
  * there is bound here too. */
 export function wranglerBindings() {
@@ -96,13 +109,7 @@ async function proxied(call, tries = 3) {
 export async function spawnApp({ vars = {}, log = () => {}, ...extra } = {}) {
   const adminToken = randomBytes(24).toString("hex");
   const mf = new Miniflare({
-    rootPath: ROOT,
-    scriptPath: "build/index.js",
-    modulesRoot: ROOT,
-    modules: true,
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
-    compatibilityDate: "2026-04-20",
-    cf: false,
+    ...builtWorker(),
     d1Databases: { DB: "otpedge-test" },
     ...wranglerBindings(),
     assets: wranglerAssets(),

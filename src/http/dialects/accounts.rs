@@ -221,7 +221,8 @@ pub async fn revoke_key(ctx: &Ctx, key_id: &str) -> Result<Reply, AppError> {
 
 // --- /v1/templates ---
 
-fn template_json(t: &LoadedTemplate) -> Value {
+/// A template as the API shows it (the admin door's answer is this without `shared`).
+pub(crate) fn template_json(t: &LoadedTemplate) -> Value {
     json!({
         "template_id": t.row.id,
         "name": t.row.name,

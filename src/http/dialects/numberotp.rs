@@ -157,19 +157,26 @@ struct RentIn {
     hours: Option<u32>,
 }
 
+/// A rent's own fields, as both rent answers give them (`$r` has the rent's field names).
+macro_rules! rent_data {
+    ($r:expr, $cost:expr, $expires_at_ms:expr) => {
+        json!({
+            "id": $r.id,
+            "number": $r.number,
+            "service": $r.service,
+            "country": $r.country,
+            "operator": $r.operator,
+            "hours": $r.hours,
+            "cost": $cost.to_decimal_string(),
+            "expiresAt": rfc3339($expires_at_ms),
+        })
+    };
+}
+
 fn rented(r: &Rented) -> Reply {
     Reply::ok(json!({
         "success": true,
-        "data": {
-            "id": r.id,
-            "number": r.number,
-            "service": r.service,
-            "country": r.country,
-            "operator": r.operator,
-            "hours": r.hours,
-            "cost": r.cost.to_decimal_string(),
-            "expiresAt": rfc3339(r.expires_at_ms),
-        },
+        "data": rent_data!(r, r.cost, r.expires_at_ms),
         "remainingCredits": r.balance_after.credits(),
     }))
 }
@@ -221,23 +228,15 @@ pub async fn rent_status(ctx: &Ctx, id: &str) -> Result<Reply, AppError> {
             json!({"from": s.sender, "text": s.text, "code": s.code, "receivedAt": s.received_at})
         })
         .collect();
-    Ok(Reply::ok(json!({
-        "success": true,
-        "data": {
-            "id": r.id,
-            "number": r.number,
-            "service": r.service,
-            "country": r.country,
-            "operator": r.operator,
-            "hours": r.hours,
-            "cost": Money::from_minor(r.cost).to_decimal_string(),
-            "status": if v.active { "active" } else { "expired" },
-            "createdAt": rfc3339(r.created_at),
-            "expiresAt": rfc3339(r.expires_at),
-            "seq": sms.len(),
-            "sms": sms,
-        },
-    })))
+    let mut data = rent_data!(r, Money::from_minor(r.cost), r.expires_at);
+    if let Some(fields) = data.as_object_mut() {
+        let status = if v.active { "active" } else { "expired" };
+        fields.insert("status".into(), json!(status));
+        fields.insert("createdAt".into(), json!(rfc3339(r.created_at)));
+        fields.insert("seq".into(), json!(sms.len()));
+        fields.insert("sms".into(), Value::Array(sms));
+    }
+    Ok(Reply::ok(json!({"success": true, "data": data})))
 }
 
 /// `GET /api/internal/rents?page&limit`: the account's rents, newest first.

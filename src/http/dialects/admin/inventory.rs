@@ -16,31 +16,6 @@ const MAX_CATALOG_ROWS: usize = 2000;
 const MAX_NUMBERS: usize = 1000;
 
 #[derive(Deserialize)]
-struct CountryIn {
-    code: String,
-    name: String,
-    #[serde(default)]
-    aliases: Vec<String>,
-    /// sms-activate's number for the country (its protocol's `country`).
-    sms_activate_id: Option<i64>,
-}
-
-#[derive(Deserialize)]
-struct ServiceIn {
-    code: String,
-    name: String,
-    /// sms-activate's short code for the service (its protocol's `service`).
-    sms_activate_code: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct OperatorIn {
-    id: String,
-    country: String,
-    name: String,
-}
-
-#[derive(Deserialize)]
 struct PriceIn {
     country: String,
     service: String,
@@ -58,76 +33,48 @@ struct RentPriceIn {
 }
 
 #[derive(Deserialize)]
-struct OtpPriceIn {
-    country: String,
-    channel: String,
-    cost: Value,
-}
-
-#[derive(Deserialize)]
 struct CatalogIn {
     #[serde(default)]
-    countries: Vec<CountryIn>,
+    countries: Vec<CountryInput>,
     #[serde(default)]
-    services: Vec<ServiceIn>,
+    services: Vec<ServiceInput>,
     #[serde(default)]
-    operators: Vec<OperatorIn>,
+    operators: Vec<OperatorInput>,
     #[serde(default)]
     prices: Vec<PriceIn>,
     #[serde(default)]
     rent_prices: Vec<RentPriceIn>,
     #[serde(default)]
-    otp_prices: Vec<OtpPriceIn>,
+    otp_prices: Vec<OtpPriceInput>,
 }
 
 /// The body as the catalog's input (checked by the operation).
-fn input(body: &CatalogIn) -> CatalogInput {
-    let price = |country: &str, service: &str, operator: &str, hours, cost: &Value| PriceInput {
-        country: country.to_owned(),
-        service: service.to_owned(),
-        operator: operator.to_owned(),
+fn input(body: CatalogIn) -> CatalogInput {
+    let price = |p: PriceIn, hours| PriceInput {
+        country: p.country,
+        service: p.service,
+        operator: p.operator,
         hours,
-        cost: cost.clone(),
+        cost: p.cost,
     };
     CatalogInput {
-        countries: (body.countries.iter())
-            .map(|c| CountryInput {
-                code: c.code.clone(),
-                name: c.name.clone(),
-                aliases: c.aliases.clone(),
-                sms_activate_id: c.sms_activate_id,
+        countries: body.countries,
+        services: body.services,
+        operators: body.operators,
+        prices: body.prices.into_iter().map(|p| price(p, None)).collect(),
+        rent_prices: (body.rent_prices.into_iter())
+            .map(|r| {
+                let hours = Some(i64::from(r.hours));
+                let p = PriceIn {
+                    country: r.country,
+                    service: r.service,
+                    operator: r.operator,
+                    cost: r.cost,
+                };
+                price(p, hours)
             })
             .collect(),
-        services: (body.services.iter())
-            .map(|s| ServiceInput {
-                code: s.code.clone(),
-                name: s.name.clone(),
-                sms_activate_code: s.sms_activate_code.clone(),
-            })
-            .collect(),
-        operators: (body.operators.iter())
-            .map(|o| OperatorInput {
-                id: o.id.clone(),
-                country: o.country.clone(),
-                name: o.name.clone(),
-            })
-            .collect(),
-        prices: (body.prices.iter())
-            .map(|p| price(&p.country, &p.service, &p.operator, None, &p.cost))
-            .collect(),
-        rent_prices: (body.rent_prices.iter())
-            .map(|p| {
-                let hours = Some(i64::from(p.hours));
-                price(&p.country, &p.service, &p.operator, hours, &p.cost)
-            })
-            .collect(),
-        otp_prices: (body.otp_prices.iter())
-            .map(|p| OtpPriceInput {
-                country: p.country.clone(),
-                channel: p.channel.clone(),
-                cost: p.cost.clone(),
-            })
-            .collect(),
+        otp_prices: body.otp_prices,
     }
 }
 
@@ -136,26 +83,30 @@ fn input(body: &CatalogIn) -> CatalogInput {
 pub async fn put_catalog(ctx: &Ctx) -> Result<Reply, AppError> {
     auth::admin(ctx)?;
     let body: CatalogIn = ctx.json()?;
-    let rows = body.countries.len()
-        + body.services.len()
-        + body.operators.len()
-        + body.prices.len()
-        + body.rent_prices.len()
-        + body.otp_prices.len();
-    if rows > MAX_CATALOG_ROWS {
+    let input = input(body);
+    let counts = [
+        input.countries.len(),
+        input.services.len(),
+        input.operators.len(),
+        input.prices.len(),
+        input.rent_prices.len(),
+        input.otp_prices.len(),
+    ];
+    if counts.iter().sum::<usize>() > MAX_CATALOG_ROWS {
         return Err(AppError::invalid(format!(
             "at most {MAX_CATALOG_ROWS} catalog rows per request"
         )));
     }
-    let aliases = catalog::put_catalog(&ctx.app, &input(&body)).await?;
+    let aliases = catalog::put_catalog(&ctx.app, &input).await?;
+    let [countries, services, operators, prices, rent_prices, otp_prices] = counts;
     Ok(Reply::ok(json!({
-        "countries": body.countries.len(),
+        "countries": countries,
         "aliases": aliases,
-        "services": body.services.len(),
-        "operators": body.operators.len(),
-        "prices": body.prices.len(),
-        "rent_prices": body.rent_prices.len(),
-        "otp_prices": body.otp_prices.len(),
+        "services": services,
+        "operators": operators,
+        "prices": prices,
+        "rent_prices": rent_prices,
+        "otp_prices": otp_prices,
     })))
 }
 

@@ -3,6 +3,7 @@ use crate::app::{messages, templates};
 use crate::domain::error::{AppError, Code};
 use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::time::rfc3339;
+use crate::http::dialects::accounts::template_json;
 use crate::http::input::template_fields;
 use crate::http::server::Ctx;
 use crate::http::{auth, Reply};
@@ -22,18 +23,11 @@ pub async fn create_template(ctx: &Ctx) -> Result<Reply, AppError> {
     let input: NewTemplate = ctx.json()?;
     let (name, channel) = template_fields(&input.name, &input.channel)?;
     let t = templates::create_template(&ctx.app, None, name, channel, input.body).await?;
-    Ok(Reply::json(
-        201,
-        &json!({
-            "template_id": t.row.id,
-            "name": t.row.name,
-            "channel": t.row.channel,
-            "body": t.row.body,
-            "has_code": t.parsed.has_code(),
-            "variables": t.parsed.variables().into_iter().collect::<Vec<_>>(),
-            "created_at": rfc3339(t.row.created_at),
-        }),
-    ))
+    let mut answer = template_json(&t);
+    if let Some(fields) = answer.as_object_mut() {
+        fields.remove("shared");
+    }
+    Ok(Reply::json(201, &answer))
 }
 
 /// `GET /admin/outbox?to=<phone>&limit=50` →

@@ -4,11 +4,12 @@ use super::words::Word;
 use crate::domain::catalog::{sms_activate_code_of, RENT_HOURS};
 use crate::domain::money::Money;
 use crate::domain::smsactivate::{Country, RentStatus, Selection, SetStatus};
+use crate::http::form::Form;
 
 /// The request's parameters: the query string first, then a form body's fields. Names are
 /// trimmed; the first occurrence of a name wins.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Params(Vec<(String, String)>);
+pub struct Params(Form);
 
 impl Params {
     pub fn parse(query: &str, form_body: Option<&[u8]>) -> Params {
@@ -20,16 +21,12 @@ impl Params {
                 form_urlencoded::parse(body).map(|(k, v)| (k.trim().to_owned(), v.into_owned())),
             );
         }
-        Params(pairs)
+        Params(Form::from_fields(pairs))
     }
 
     /// The first value of `name`, trimmed; `None` when absent or blank.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty())
+        self.0.get(name)
     }
 
     /// The key, as given (its shape is checked by the caller).
