@@ -19,6 +19,7 @@ pub mod otp;
 pub mod rents;
 pub mod smsactivate;
 pub mod templates;
+pub mod upkeep;
 pub mod verify;
 pub mod wallet;
 pub mod webhooks;
@@ -55,6 +56,9 @@ pub enum Fault {
     /// The request crashes the Wasm instance (a Rust panic traps it): the next request must
     /// be served by a reinitialized instance.
     Crash,
+    /// A purchase does not arm its activation's object, as if the object's init failed
+    /// after the purchase committed (only the scheduled pass ends the activation then).
+    ActivationUnarmed,
 }
 
 impl Fault {
@@ -64,6 +68,7 @@ impl Fault {
             "complete_record" => Some(Fault::CompleteRecord),
             "object_restarted" => Some(Fault::ObjectRestarted),
             "crash" => Some(Fault::Crash),
+            "activation_unarmed" => Some(Fault::ActivationUnarmed),
             _ => None,
         }
     }
