@@ -13,6 +13,7 @@ pub mod customers;
 mod error;
 pub mod idempotency;
 pub mod inbound;
+pub mod jobs;
 pub mod keys;
 pub mod messages;
 pub mod otp;
@@ -59,6 +60,9 @@ pub enum Fault {
     /// A purchase does not arm its activation's object, as if the object's init failed
     /// after the purchase committed (only the scheduled pass ends the activation then).
     ActivationUnarmed,
+    /// The refund of a failed OTP delivery fails on the request path, so the queued job
+    /// must make it.
+    RefundFails,
 }
 
 impl Fault {
@@ -69,6 +73,7 @@ impl Fault {
             "object_restarted" => Some(Fault::ObjectRestarted),
             "crash" => Some(Fault::Crash),
             "activation_unarmed" => Some(Fault::ActivationUnarmed),
+            "refund_fails" => Some(Fault::RefundFails),
             _ => None,
         }
     }
