@@ -2,6 +2,8 @@
 -- reads only the rows it acts on.
 -- Activations D1 still shows live, by the end of their lifetime.
 CREATE INDEX activations_live_expiry ON activations(expires_at) WHERE status IN ('waiting', 'received');
+-- Template messages whose delivery failed (no provider took them), by age: refunds owed.
+CREATE INDEX messages_failed_undelivered ON messages(created_at) WHERE status = 'failed' AND provider_message_id IS NULL;
 -- Retention: idempotency records and outbox rows by age, login sessions by idle expiry and
 -- revocation, throttle rows by window, OTP sessions by their end.
 CREATE INDEX idempotency_created ON idempotency(created_at);

@@ -1,9 +1,10 @@
 // Jobs after the answer on the JOBS queue (Miniflare runs the producer and the consumer from
 // wrangler.toml): a refund that fails on the request path is made by its queued job, once,
-// even when the job is delivered twice; a job that keeps failing is retried, not lost.
+// even when the job is delivered twice; a job that keeps failing is retried, not lost. The
+// scheduled pass makes a refund a failed template message still owes.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnOtpApp, seedOtpPrices, freshPhone } from "./otp-support.mjs";
+import { spawnOtpApp, seedOtpPrices, freshPhone, createTemplate } from "./otp-support.mjs";
 
 let app, logs = "";
 
@@ -48,4 +49,30 @@ test("a refund that fails on the request path is made once by its queued job, ev
   assert.equal(m.balance, 10_000);
   assert.equal(m.ledgerSum, 10_000);
   assert.deepEqual(await kinds(who.accountId), ["topup", "otp_send", "otp_refund"]);
+});
+
+test("the scheduled pass refunds a failed template message whose refund never committed, once", async () => {
+  const who = await app.createAccount("owed", "1.00");
+  const tpl = await createTemplate(app, "Order {order} shipped");
+  const r = await app.request("POST", "/v1/messages/send", { key: who.key, body: { phone_number: freshPhone(), template_id: tpl, variables: { order: 7 } } });
+  assert.equal(r.status, 202, r.text);
+  const id = r.body.message_id;
+  assert.ok(await until(async () => (await app.money(who.accountId)).balance === 10_000), "refunded after the failure");
+  // As if the request's waitUntil was cut off after the failure was recorded, before the
+  // refund: the refund row and its credit are taken back out.
+  const refund = await app.db.prepare("SELECT amount FROM ledger WHERE object_id = ? AND kind = 'message_refund'").bind(id).first();
+  await app.db.batch([
+    app.db.prepare("DELETE FROM ledger WHERE object_id = ? AND kind = 'message_refund'").bind(id),
+    app.db.prepare("UPDATE wallets SET balance = balance - ? WHERE account_id = ?").bind(refund.amount, who.accountId),
+  ]);
+  assert.equal((await app.money(who.accountId)).balance, 10_000 - refund.amount);
+
+  const worker = await app.mf.getWorker();
+  for (let pass = 0; pass < 2; pass++) {
+    assert.equal((await worker.scheduled({ cron: "* * * * *" })).outcome, "ok");
+    const m = await app.money(who.accountId);
+    assert.equal(m.balance, 10_000);
+    assert.equal(m.ledgerSum, 10_000);
+    assert.deepEqual(await kinds(who.accountId), ["topup", "message_send", "message_refund"]);
+  }
 });

@@ -5,15 +5,21 @@
 //!   D1 in line: status, lease release and refund, guarded by the ledger's one refund per
 //!   object. So an activation whose object never took over ends like any other, and a refund
 //!   or release still owed is made, once.
+//! - Template messages whose delivery failed and whose refund never committed (the request's
+//!   `waitUntil` was cut off between the two): refunded, once (`jobs::Refund`).
 //! - Retention: rows no longer needed are deleted (`store::upkeep::Retained`).
 use super::App;
 use crate::domain::idempotency::RETENTION_MS;
+use super::jobs::{Refund, RefundKind};
 use crate::durable::activation_object::{self, Op};
 use crate::store::upkeep::{self as store, Retained};
 use worker::{console_error, console_log};
 
 /// Overdue activations handed to their objects per pass (one object call each).
 pub const ACTIVATIONS_PER_PASS: u32 = 50;
+/// Refunds still owed made per pass, and how far back they are looked for.
+pub const REFUNDS_PER_PASS: u32 = 50;
+pub const REFUNDS_LOOK_BACK_MS: i64 = 2 * 86_400_000;
 /// Rows deleted per kind per pass.
 pub const ROWS_PER_PASS: u32 = 500;
 
@@ -22,6 +28,7 @@ pub const ROWS_PER_PASS: u32 = 500;
 pub struct Pass {
     pub activations_ended: usize,
     pub activations_failed: usize,
+    pub refunds_made: usize,
     pub deleted: Vec<(&'static str, usize)>,
 }
 
@@ -44,6 +51,7 @@ pub async fn run(app: &App) -> Pass {
                 }
                 Err(e) => console_error!("upkeep: overdue activations: {e}"),
             }
+            pass.refunds_made = refunds_owed(app, &db).await;
             for kind in Retained::ALL {
                 let Some(cutoff) = cutoff(app, kind) else {
                     continue;
@@ -58,6 +66,32 @@ pub async fn run(app: &App) -> Pass {
     }
     console_log!("upkeep: {pass:?}");
     pass
+}
+
+/// Makes the refunds failed template messages still owe; returns how many it made.
+async fn refunds_owed(app: &App, db: &worker::D1Database) -> usize {
+    let since = app.now_ms - REFUNDS_LOOK_BACK_MS;
+    let owed = match store::unrefunded_messages(db, since, REFUNDS_PER_PASS).await {
+        Ok(owed) => owed,
+        Err(e) => {
+            console_error!("upkeep: refunds owed: {e}");
+            return 0;
+        }
+    };
+    let mut made = 0;
+    for o in owed {
+        let refund = Refund {
+            account_id: o.account_id,
+            kind: RefundKind::MessageRefund,
+            cost: o.cost,
+            object_id: o.id,
+        };
+        match refund.apply(db, app.now_ms).await {
+            Ok(()) => made += 1,
+            Err(e) => console_error!("upkeep: refund {}: {}", refund.object_id, e.detail()),
+        }
+    }
+    made
 }
 
 /// The rows of `kind` written (or ended) at or before this time are due; None keeps them.

@@ -24,6 +24,30 @@ pub async fn overdue_activations(
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
+/// A charge a failed delivery still owes back.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Owed {
+    pub id: String,
+    pub account_id: String,
+    pub cost: i64,
+}
+
+/// Up to `limit` template messages created since `since_ms` whose delivery failed (no
+/// provider ever took them: a failure by receipt is not refunded) and whose charge has no
+/// refund in the ledger.
+pub async fn unrefunded_messages(
+    db: &D1Database,
+    since_ms: i64,
+    limit: u32,
+) -> Result<Vec<Owed>, StoreError> {
+    let sql = "SELECT m.id, m.account_id, m.cost FROM messages m \
+               WHERE m.status = 'failed' AND m.provider_message_id IS NULL AND m.cost > 0 \
+               AND m.created_at >= ?1 AND NOT EXISTS (SELECT 1 FROM ledger l \
+                 WHERE l.object_id = m.id AND l.kind = 'message_refund') \
+               ORDER BY m.created_at LIMIT ?2";
+    all(stmt(db, sql, &[int(since_ms), int(i64::from(limit))])?).await
+}
+
 /// A kind of row the scheduled pass deletes once it is no longer needed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Retained {
