@@ -8,7 +8,11 @@
 // The default export is a plain module object whose `fetch` runs those two checks around the
 // handler, and nothing else: worker-build's entry, a class behind a Proxy whose traps build a
 // second Proxy and a third around `fetch` on every request, cost `/healthz` about a tenth of
-// its CPU per request (BENCHMARKS.md). The handler (`fetch` in src/lib.rs) answers a request
+// its CPU per request (BENCHMARKS.md). Its `scheduled` (the Cron Trigger) runs the same
+// two checks around the Rust handler, whose Promise the runtime awaits. Its `queue` runs each
+// message of a batch as one job (`job` in src/lib.rs): acknowledged when done, else retried
+// with an exponential backoff; after `max_retries` the queue moves it to the dead-letter
+// queue (its name ends in "-dead"), whose consumer runs it again with a longer backoff. The handler (`fetch` in src/lib.rs) answers a request
 // that awaits nothing with a Response and any other with a Promise, so this `fetch` is not
 // `async`: it passes either on as it is. `tests/idempotency-faults.test.mjs` checks that a
 // trap still fails only its own request. Each exported class (the Durable Objects) is
@@ -29,7 +33,7 @@ function fail(message) {
   console.error(`scripts/entry.mjs: ${message} in build/index.js (wasm-bindgen's output)`);
   process.exit(1);
 }
-for (const name of ["fetch", "__wbg_reset_state", "__worker_init_state"]) {
+for (const name of ["fetch", "scheduled", "job", "__wbg_reset_state", "__worker_init_state"]) {
   if (!new RegExp(`^export function ${name}\\s*\\(`, "m").test(bindings)) {
     fail(`no exported function ${name}`);
   }
@@ -75,6 +79,30 @@ export default {
     try {
       const answer = exports.fetch(request, env, ctx);
       return answer instanceof Promise ? answer.catch(critical) : answer;
+    } catch (e) {
+      return critical(e);
+    }
+  },
+  async queue(batch, env) {
+    const dead = batch.queue.endsWith("-dead");
+    for (const message of batch.messages) {
+      checkReinitialize();
+      try {
+        const body = typeof message.body === "string" ? message.body : JSON.stringify(message.body);
+        await exports.job(body, env);
+        message.ack();
+      } catch (e) {
+        handleMaybeCritical(e);
+        console.error("job " + message.id + " on " + batch.queue + ", try " + message.attempts + ", failed: " + e);
+        const base = dead ? 60 : 2;
+        message.retry({ delaySeconds: Math.min(base * 2 ** (message.attempts - 1), 3600) });
+      }
+    }
+  },
+  scheduled(controller, env, ctx) {
+    checkReinitialize();
+    try {
+      return exports.scheduled(env, ctx).catch(critical);
     } catch (e) {
       return critical(e);
     }

@@ -36,4 +36,6 @@ CI=true npx wrangler d1 migrations apply otpedge --local < /dev/null
 
 PORT="${PORT:-8787}"
 node scripts/demo.mjs "http://127.0.0.1:$PORT" &
-exec npx wrangler dev --ip 127.0.0.1 --port "$PORT"
+# The Cron Trigger, once a minute (wrangler dev never runs it by itself): /__scheduled.
+node scripts/cron-local.mjs "http://127.0.0.1:$PORT" &
+exec npx wrangler dev --ip 127.0.0.1 --port "$PORT" --test-scheduled

@@ -57,6 +57,9 @@ pub struct Config {
     pub login_max_failures: u32,
     pub login_max_failures_per_ip: u32,
     pub login_lock_ms: i64,
+    /// `RETENTION_DAYS`: the sandbox outbox and ended OTP sessions are deleted this long
+    /// after they were written or ended (default 30 days); "0" keeps them (None).
+    pub retention_ms: Option<i64>,
     /// `TEST_FAULTS` = "1": requests may inject failures (`app::Fault`); tests only.
     pub test_faults: bool,
 }
@@ -145,6 +148,10 @@ impl Config {
             login_max_failures: number(env, "LOGIN_MAX_FAILURES", 10).max(1),
             login_max_failures_per_ip: number(env, "LOGIN_MAX_FAILURES_PER_IP", 50).max(1),
             login_lock_ms: i64::from(number(env, "LOGIN_LOCK_SECS", 900).max(1)) * 1000,
+            retention_ms: match number(env, "RETENTION_DAYS", 30) {
+                0 => None,
+                days => Some(i64::from(days) * 86_400_000),
+            },
             test_faults: var(env, "TEST_FAULTS").as_deref() == Some("1"),
         }
     }

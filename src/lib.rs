@@ -74,6 +74,33 @@ pub fn fetch(
     }
 }
 
+/// The Worker's scheduled handler (the Cron Trigger of wrangler.toml; `scripts/entry.mjs`
+/// calls it): one bounded upkeep pass (`app::upkeep`), awaited by the returned Promise.
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = scheduled)]
+pub fn scheduled(env: worker::Env, ctx: worker::worker_sys::Context) -> wasm_bindgen::JsValue {
+    worker::wasm_bindgen_futures::future_to_promise(async move {
+        app::upkeep::scheduled(env, worker::Context::new(ctx)).await;
+        Ok(wasm_bindgen::JsValue::UNDEFINED)
+    })
+    .into()
+}
+
+/// Runs one queued job (`app::jobs`; `scripts/entry.mjs`'s `queue` handler calls it per
+/// message): the Promise resolves when the job is done (acknowledge it) and rejects when it
+/// failed (retry it).
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = job)]
+pub fn job(body: String, env: worker::Env) -> wasm_bindgen::JsValue {
+    worker::wasm_bindgen_futures::future_to_promise(async move {
+        match app::jobs::run(&env, &body).await {
+            Ok(()) => Ok(wasm_bindgen::JsValue::UNDEFINED),
+            Err(e) => Err(wasm_bindgen::JsValue::from_str(e.detail())),
+        }
+    })
+    .into()
+}
+
 // The store's constraint parser is pure: its unit tests run natively too.
 #[cfg(all(test, not(target_arch = "wasm32")))]
 #[path = "store/constraint.rs"]

@@ -1,7 +1,7 @@
 //! Issuing a code: the channel and lifetime asked for, the resend rules, the price, the
-//! session (its guarded insert, KV record and Durable Object), the send's batch and the
-//! refund of a delivery that failed. Used by OTP sends and by template messages with
-//! `{code}`, which are OTP sends too (same resend rules, same checks).
+//! session (its guarded insert, KV record and Durable Object) and the send's batch (the
+//! refund of a delivery that failed is `jobs::refund`). Used by OTP sends and by template
+//! messages with `{code}`, which are OTP sends too (same resend rules, same checks).
 use super::{App, Fault};
 use crate::config::secret;
 use crate::domain::crypto::to_hex;
@@ -11,7 +11,6 @@ use crate::domain::phone::Phone;
 use crate::domain::time::rfc3339;
 use crate::durable::otp_session::{self, Op, Opening};
 use crate::store::sessions::{self, Cost, Issue, KvSession, NewSession};
-use crate::store::wallet::{self, Entry, Kind};
 use crate::store::{self, batch};
 use futures_util::future::join;
 use worker::{console_error, D1Database, D1PreparedStatement, D1Result};
@@ -250,31 +249,4 @@ pub(super) async fn open_object(app: &App, opened: &Opened) -> Result<(), AppErr
     };
     let object = otp::session_object(&opened.object.account_id, &opened.object.id);
     otp_session::call(&app.env, &object, &op).await.map(|_| ())
-}
-
-/// Gives a charge back (a provider refused the text). At most once per object (unique
-/// index); a failure is logged, as the send already failed for the client.
-pub(super) async fn refund(
-    db: &D1Database,
-    account_id: &str,
-    kind: Kind,
-    cost: i64,
-    object_id: &str,
-    now_ms: i64,
-) {
-    let entry = Entry {
-        account_id,
-        kind,
-        amount: cost,
-        reference: None,
-        object_id: Some(object_id),
-        description: "refund: delivery failed",
-    };
-    let result = match wallet::entry_statements(db, &entry, now_ms) {
-        Ok((_, statements)) => batch(db, statements).await.map(|_| ()),
-        Err(e) => Err(e),
-    };
-    if let Err(e) = result {
-        console_error!("refund for {object_id} failed: {e}");
-    }
 }

@@ -1,9 +1,10 @@
 //! Template messages (queued, delivered after the response) and their delivery receipts,
 //! and the sandbox outbox.
 use super::codes::{
-    self, commit_send, new_session, open_object, precheck_resend, price, refund, NewCode, Opened,
+    self, commit_send, new_session, open_object, precheck_resend, price, NewCode, Opened,
 };
 use super::idempotency::{self, Answer, Idem};
+use super::jobs::{self, Refund, RefundKind};
 use super::templates::{find_template, template_error};
 use super::{webhooks, App};
 use crate::config::{secret, var};
@@ -249,15 +250,15 @@ fn deliver_later(app: &App, d: Delivery) {
             (Err(e), _) | (_, Err(e)) => Err(e),
         };
         if delivered.is_err() {
-            refund(
-                &db,
-                &d.account_id,
-                Kind::MessageRefund,
-                d.cost,
-                &d.message_id,
-                now,
-            )
-            .await;
+            let owed = Refund {
+                account_id: d.account_id.clone(),
+                kind: RefundKind::MessageRefund,
+                cost: d.cost,
+                object_id: d.message_id.clone(),
+            };
+            if let Err(e) = jobs::refund(&env, &db, owed, now, false).await {
+                console_error!("refund for {} not made nor queued: {e}", d.message_id);
+            }
         }
         match settled {
             Ok(_) => {

@@ -13,12 +13,14 @@ pub mod customers;
 mod error;
 pub mod idempotency;
 pub mod inbound;
+pub mod jobs;
 pub mod keys;
 pub mod messages;
 pub mod otp;
 pub mod rents;
 pub mod smsactivate;
 pub mod templates;
+pub mod upkeep;
 pub mod verify;
 pub mod wallet;
 pub mod webhooks;
@@ -55,6 +57,12 @@ pub enum Fault {
     /// The request crashes the Wasm instance (a Rust panic traps it): the next request must
     /// be served by a reinitialized instance.
     Crash,
+    /// A purchase does not arm its activation's object, as if the object's init failed
+    /// after the purchase committed (only the scheduled pass ends the activation then).
+    ActivationUnarmed,
+    /// The refund of a failed OTP delivery fails on the request path, so the queued job
+    /// must make it.
+    RefundFails,
 }
 
 impl Fault {
@@ -64,6 +72,8 @@ impl Fault {
             "complete_record" => Some(Fault::CompleteRecord),
             "object_restarted" => Some(Fault::ObjectRestarted),
             "crash" => Some(Fault::Crash),
+            "activation_unarmed" => Some(Fault::ActivationUnarmed),
+            "refund_fails" => Some(Fault::RefundFails),
             _ => None,
         }
     }

@@ -2,10 +2,11 @@
 //! checking what the user typed. Shared by every front door that sends codes.
 use super::accounts::Payer;
 use super::codes::{
-    commit_send, new_session, no_price, open_object, precheck_resend, price, refund,
+    commit_send, new_session, no_price, open_object, precheck_resend, price,
     resend_available_at, send_rules, NewCode, Opened,
 };
 use super::idempotency::{self, Answer, Completion, Idem};
+use super::jobs::{self, Refund, RefundKind};
 use super::templates::{template_error, LoadedTemplate};
 use super::{webhooks, App};
 use crate::config::secret;
@@ -23,7 +24,7 @@ use crate::store;
 use crate::store::messages::OutboxEntry;
 use crate::store::sessions::{self, Cost, Issue, ResultEvents, SentRow};
 use crate::store::wallet::{self, Entry, Kind};
-use worker::{console_log, D1Database, D1PreparedStatement, D1Result};
+use worker::{console_error, console_log, D1Database, D1PreparedStatement, D1Result};
 
 // The front doors validate a send's channel and lifetime as codes are issued.
 pub use super::codes::{channel, lifetime};
@@ -201,8 +202,8 @@ async fn deliver(
     provider.deliver(&outgoing, app.now_ms).await.map(|_| ())
 }
 
-/// A delivery that failed: the charge is refunded and the key released (a retry sends
-/// again). A provider's refusal keeps its message (with the provider's error code);
+/// A delivery that failed: the charge is refunded (now, or by a queued job when that fails)
+/// and the key released (a retry sends again). A provider's refusal keeps its message (with the provider's error code);
 /// anything else is ours: logged, answered as a plain delivery failure.
 async fn undo_send(
     app: &App,
@@ -213,7 +214,16 @@ async fn undo_send(
     e: AppError,
 ) -> AppError {
     let id = &sent.session_id;
-    refund(db, account_id, Kind::OtpRefund, sent.cost, id, app.now_ms).await;
+    let owed = Refund {
+        account_id: account_id.to_owned(),
+        kind: RefundKind::OtpRefund,
+        cost: sent.cost,
+        object_id: id.clone(),
+    };
+    let fail_now = app.fault == Some(super::Fault::RefundFails);
+    if let Err(e) = jobs::refund(&app.env, db, owed, app.now_ms, fail_now).await {
+        console_error!("refund for {id} not made nor queued: {}", e.detail());
+    }
     done.forget(db).await;
     if e.code == Code::DeliveryFailed {
         e

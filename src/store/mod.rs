@@ -10,6 +10,7 @@ pub mod logins;
 pub mod messages;
 pub mod sessions;
 pub mod smsactivate;
+pub mod upkeep;
 pub mod verify;
 pub mod wallet;
 pub mod webhooks;

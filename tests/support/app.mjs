@@ -38,8 +38,22 @@ export function builtWorker() {
   };
 }
 
-/** Durable Object classes and KV namespaces declared in wrangler.toml, so a binding added
- * there is bound here too. */
+
+/** The key = value lines of each `[[name]]` section of wrangler.toml (strings and numbers). */
+function tomlSections(toml, name) {
+  const header = new RegExp(`^\\[\\[${name.replace(".", "\\.")}\\]\\]\\s*$`, "m");
+  return toml.split(header).slice(1).map((body) => {
+    const fields = {};
+    for (const line of body.split(/^\[/m)[0].split("\n")) {
+      const m = line.trim().match(/^(\w+)\s*=\s*(?:"([^"]*)"|(\d+))$/);
+      if (m) fields[m[1]] = m[2] ?? Number(m[3]);
+    }
+    return fields;
+  });
+}
+
+/** Durable Object classes, KV namespaces and queues (producers and consumers) declared in
+ * wrangler.toml, so a binding added there is bound here too. */
 export function wranglerBindings() {
   const toml = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
   const durableObjects = {};
@@ -47,7 +61,18 @@ export function wranglerBindings() {
     durableObjects[m[1]] = { className: m[2], useSQLite: true };
   }
   const kvNamespaces = [...toml.matchAll(/\[\[kv_namespaces\]\]\s*\nbinding\s*=\s*"(\w+)"/g)].map((m) => m[1]);
-  return { durableObjects, kvNamespaces };
+  const queueProducers = {};
+  for (const p of tomlSections(toml, "queues.producers")) queueProducers[p.binding] = { queueName: p.queue };
+  const queueConsumers = {};
+  for (const c of tomlSections(toml, "queues.consumers")) {
+    queueConsumers[c.queue] = {
+      maxBatchSize: c.max_batch_size,
+      maxBatchTimeout: c.max_batch_timeout,
+      maxRetries: c.max_retries,
+      deadLetterQueue: c.dead_letter_queue,
+    };
+  }
+  return { durableObjects, kvNamespaces, queueProducers, queueConsumers };
 }
 
 /** `[assets]` of wrangler.toml as Miniflare's `assets` option, built the way `wrangler dev`

@@ -1,0 +1,119 @@
+//! What the scheduled pass (`app::upkeep`) reads and deletes: activations whose object may
+//! never have taken over, and rows past their retention. Every statement is bounded by a
+//! `LIMIT`, so one pass does a bounded amount of work however much is due.
+use super::{all, int, run, stmt, StoreError};
+use serde::Deserialize;
+use worker::D1Database;
+
+#[derive(Deserialize)]
+struct Id {
+    id: String,
+}
+
+/// Up to `limit` activations D1 still shows live (waiting or received) whose lifetime ended
+/// at or before `now_ms`, the longest overdue first: their object either never armed its
+/// expiry or has not yet brought D1 in line (a refund or lease release still owed).
+pub async fn overdue_activations(
+    db: &D1Database,
+    now_ms: i64,
+    limit: u32,
+) -> Result<Vec<String>, StoreError> {
+    let sql = "SELECT id FROM activations WHERE status IN ('waiting', 'received') \
+               AND expires_at <= ?1 ORDER BY expires_at LIMIT ?2";
+    let rows: Vec<Id> = all(stmt(db, sql, &[int(now_ms), int(i64::from(limit))])?).await?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// A charge a failed delivery still owes back.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Owed {
+    pub id: String,
+    pub account_id: String,
+    pub cost: i64,
+}
+
+/// Up to `limit` template messages created since `since_ms` whose delivery failed (no
+/// provider ever took them: a failure by receipt is not refunded) and whose charge has no
+/// refund in the ledger.
+pub async fn unrefunded_messages(
+    db: &D1Database,
+    since_ms: i64,
+    limit: u32,
+) -> Result<Vec<Owed>, StoreError> {
+    let sql = "SELECT m.id, m.account_id, m.cost FROM messages m \
+               WHERE m.status = 'failed' AND m.provider_message_id IS NULL AND m.cost > 0 \
+               AND m.created_at >= ?1 AND NOT EXISTS (SELECT 1 FROM ledger l \
+                 WHERE l.object_id = m.id AND l.kind = 'message_refund') \
+               ORDER BY m.created_at LIMIT ?2";
+    all(stmt(db, sql, &[int(since_ms), int(i64::from(limit))])?).await
+}
+
+/// A kind of row the scheduled pass deletes once it is no longer needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retained {
+    /// Idempotency records created at or before the cutoff (their retention is over).
+    Idempotency,
+    /// Login sessions revoked, or idle-expired (always at or before the absolute expiry), at
+    /// or before the cutoff.
+    LoginSessions,
+    /// Failed-login throttle rows whose window started at or before the cutoff and whose
+    /// lock (if any) is over by `now`.
+    LoginThrottle,
+    /// Sandbox outbox rows written at or before the cutoff.
+    Outbox,
+    /// OTP sessions that ended (expired) at or before the cutoff.
+    OtpSessions,
+}
+
+impl Retained {
+    pub const ALL: [Retained; 5] = [
+        Retained::Idempotency,
+        Retained::LoginSessions,
+        Retained::LoginThrottle,
+        Retained::Outbox,
+        Retained::OtpSessions,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Retained::Idempotency => "idempotency",
+            Retained::LoginSessions => "login_sessions",
+            Retained::LoginThrottle => "login_throttle",
+            Retained::Outbox => "outbox",
+            Retained::OtpSessions => "otp_sessions",
+        }
+    }
+
+    /// The rows due (?1: the cutoff, ?2: now), as `table` and the condition on them.
+    fn due(self) -> (&'static str, &'static str) {
+        match self {
+            Retained::Idempotency => ("idempotency", "created_at <= ?1"),
+            Retained::LoginSessions => (
+                "sessions",
+                "idle_expires_at <= ?1 OR revoked_at <= ?1",
+            ),
+            Retained::LoginThrottle => (
+                "login_throttle",
+                "window_start <= ?1 AND (locked_until IS NULL OR locked_until <= ?2)",
+            ),
+            Retained::Outbox => ("outbox", "created_at <= ?1"),
+            Retained::OtpSessions => ("otp_sessions", "expires_at <= ?1"),
+        }
+    }
+}
+
+/// Deletes up to `limit` rows of `kind` that are due at `cutoff_ms`; returns how many.
+pub async fn delete_due(
+    db: &D1Database,
+    kind: Retained,
+    cutoff_ms: i64,
+    now_ms: i64,
+    limit: u32,
+) -> Result<usize, StoreError> {
+    let (table, due) = kind.due();
+    let sql = format!(
+        "DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE {due} LIMIT ?3)"
+    );
+    let args = [int(cutoff_ms), int(now_ms), int(i64::from(limit))];
+    run(stmt(db, &sql, &args)?).await
+}
