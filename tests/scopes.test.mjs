@@ -109,8 +109,8 @@ test("bad scopes are 400 naming the field", async () => {
 
 test("the official smsactivate module sees BAD_KEY for a key without the action's scope", async () => {
   const verifier = await newKey({ name: "sa-verifier", scopes: ["otp:verify"] });
-  const { stdout } = await promisify(execFile)(PYTHON, [path.join(ROOT, "tests", "python", "smsactivate_scopes.py")], {
-    env: { ...process.env, OTPEDGE_URL: String(app.url), VERIFY_ONLY_KEY: verifier.api_key },
+  const { stdout } = await promisify(execFile)(PYTHON, [path.join(ROOT, "tests", "python", "smsactivate_refusals.py")], {
+    env: { ...process.env, OTPEDGE_URL: String(app.url), KEY: verifier.api_key },
   });
   assert.deepEqual(JSON.parse(stdout.trim().split("\n").at(-1)), { balance: "BAD_KEY", number: "BAD_KEY" });
   const reader = await newKey({ name: "sa-reader", scopes: ["wallet:read"] });

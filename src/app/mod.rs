@@ -14,6 +14,7 @@ mod error;
 pub mod idempotency;
 pub mod inbound;
 pub mod keys;
+pub mod limits;
 pub mod messages;
 pub mod otp;
 pub mod rents;

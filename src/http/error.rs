@@ -29,7 +29,7 @@ pub fn status(code: Code) -> u16 {
         Code::MethodNotAllowed => 405,
         Code::PayloadTooLarge => 413,
         Code::RateLimited => 429,
-        Code::InsufficientFunds => 402,
+        Code::InsufficientFunds | Code::SpendCapReached => 402,
         Code::IdempotencyKeyReused => 422,
         Code::IdempotencyInProgress | Code::Conflict => 409,
         Code::Forbidden => 403,

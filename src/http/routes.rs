@@ -94,6 +94,7 @@ pub enum Route {
     UpdateOwnKey {
         key_id: String,
     },
+    AccountLimits,
     Templates,
     Template {
         id: String,
@@ -336,6 +337,7 @@ mod table {
             DELETE => |p| RevokeOwnKey { key_id: p.next() };
             PATCH => |p| UpdateOwnKey { key_id: p.next() }
         }
+        "/v1/account/limits" => { GET, PUT => |_| AccountLimits }
         "/v1/templates" => { GET, POST => |_| Templates }
         "/v1/templates/{id}" => { GET, DELETE => |p| Template { id: p.next() } }
 

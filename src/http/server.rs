@@ -308,6 +308,7 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         Keys => accounts::keys(ctx).await,
         RevokeOwnKey { key_id } => accounts::revoke_key(ctx, &key_id).await,
         UpdateOwnKey { key_id } => accounts::update_key(ctx, &key_id).await,
+        AccountLimits => accounts::limits(ctx).await,
         Templates => accounts::templates(ctx).await,
         Template { id } => accounts::template(ctx, &id).await,
         AdminListAccounts => accounts::admin_list(ctx).await,

@@ -3,7 +3,7 @@
 //! operator's `GET /admin/accounts` and `POST /admin/accounts/{id}/approve`. Thin: parse,
 //! call `app::customers` / `app::messages`, render, set or clear the session cookie.
 use crate::app::customers::{self, AccountView, Client, Opened, SessionPrincipal};
-use crate::app::keys;
+use crate::app::{keys, limits};
 use crate::app::templates::{self, LoadedTemplate};
 use crate::domain::account::ApiKey;
 use crate::domain::error::{AppError, Code};
@@ -12,7 +12,7 @@ use crate::domain::scope;
 use crate::domain::session::{
     clear_cookie, cookie_secure, origin_allowed_without_cookie, set_cookie,
 };
-use crate::domain::time::rfc3339;
+use crate::domain::time::{next_utc_day, next_utc_month, rfc3339};
 use crate::http::input::template_fields;
 use crate::http::server::Ctx;
 use crate::http::{auth, Reply};
@@ -254,6 +254,45 @@ pub async fn update_key(ctx: &Ctx, key_id: &str) -> Result<Reply, AppError> {
     let stored = keys::set_scopes(&ctx.app, key_id, &account, scopes.as_deref()).await?;
     let listed = scope::listed(stored.as_deref());
     Ok(Reply::ok(json!({"key_id": key_id, "scopes": listed})))
+}
+
+// --- /v1/account/limits ---
+
+/// A cap as given: a decimal in the API's money format (string or number), or `null` (no
+/// cap); anything else is a 400 naming the field.
+fn cap(body: &serde_json::Map<String, Value>, field: &str) -> Result<Option<Money>, AppError> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => Money::parse_json(v)
+            .map(Some)
+            .map_err(|e| AppError::invalid(format!("'{field}': {e}"))),
+    }
+}
+
+/// `GET | PUT /v1/account/limits` (a session only): the account's spend caps per UTC day and
+/// month and what it spent in each; `PUT {"spend_cap_daily","spend_cap_monthly"}` sets both
+/// (absent or `null`: no cap).
+pub async fn limits(ctx: &Ctx) -> Result<Reply, AppError> {
+    let account = auth::key_manager(ctx).await?.account_id();
+    let limits = if ctx.method == "PUT" {
+        let body: serde_json::Map<String, Value> = ctx.json()?;
+        let daily = cap(&body, "spend_cap_daily")?;
+        let monthly = cap(&body, "spend_cap_monthly")?;
+        limits::put(&ctx.app, &account, daily, monthly).await?
+    } else {
+        limits::get(&ctx.app, &account).await?
+    };
+    let money = |minor: i64| Money::from_minor(minor).to_decimal_string();
+    let now = ctx.app.now_ms;
+    Ok(Reply::ok(json!({
+        "spend_cap_daily": limits.spend_cap_daily.map(money),
+        "spend_cap_monthly": limits.spend_cap_monthly.map(money),
+        "spent_today": money(limits.spent_today),
+        "spent_this_month": money(limits.spent_this_month),
+        "currency": ctx.app.config.currency,
+        "daily_resets_at": rfc3339(next_utc_day(now)),
+        "monthly_resets_at": rfc3339(next_utc_month(now)),
+    })))
 }
 
 // --- /v1/templates ---
