@@ -10,12 +10,13 @@ CREATE TABLE account_limits (
   updated_at INTEGER NOT NULL
 );
 
--- What an account has spent in each UTC day ('d:YYYY-MM-DD') and month ('m:YYYY-MM'): charges
+-- What was spent in each UTC day ('d:YYYY-MM-DD') and month ('m:YYYY-MM') by a scope: a
+-- whole account ('account', its id) or one key ('key', its id; room for per-key caps). Charges
 -- add, refunds give back to the period of the charge they return. Written in the same batch
 -- as the ledger row (store::limits::spend_statement), with the cap in force copied in: the
 -- named CHECKs refuse a charge past a cap, and so roll the whole batch back.
 CREATE TABLE spend (
-  scope_kind TEXT NOT NULL CHECK (scope_kind IN ('account')),
+  scope_kind TEXT NOT NULL CHECK (scope_kind IN ('account', 'key')),
   scope_id TEXT NOT NULL,
   period TEXT NOT NULL,
   amount INTEGER NOT NULL,

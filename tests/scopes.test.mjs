@@ -11,7 +11,7 @@ import twilio from "twilio";
 import { ROOT } from "./support/app.mjs";
 import { seed } from "./support/activations.mjs";
 import { spawnOtpApp, seedOtpPrices, latestCode, freshPhone } from "./otp-support.mjs";
-import { signUp, houseError } from "./accounts-support.mjs";
+import { fundedCustomer, houseError } from "./accounts-support.mjs";
 
 const PYTHON = path.join(ROOT, ".venv", "bin", "python");
 let app, session, accountId;
@@ -20,16 +20,7 @@ before(async () => {
   app = await spawnOtpApp({ vars: { RATE_LIMIT_AUTH: "100000" } });
   await seed(app, { us: 10 });
   await seedOtpPrices(app);
-  const codes = {
-    countries: [{ code: "US", name: "United States", sms_activate_id: 187 }],
-    services: [{ code: "telegram", name: "Telegram", sms_activate_code: "tg" }],
-  };
-  assert.equal((await app.request("PUT", "/admin/catalog", { admin: true, body: codes })).status, 200);
-  const s = await signUp(app);
-  session = s.token;
-  accountId = s.accountId;
-  const t = await app.request("POST", `/admin/accounts/${accountId}/topup`, { admin: true, body: { amount: "10.00", reference: "scopes-seed" } });
-  assert.equal(t.status, 200, t.text);
+  ({ token: session, accountId } = await fundedCustomer(app));
 });
 after(() => app?.close());
 

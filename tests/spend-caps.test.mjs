@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import path from "node:path";
 import { spawnApp, ROOT } from "./support/app.mjs";
 import { seed, sleep } from "./support/activations.mjs";
-import { signUp, houseError } from "./accounts-support.mjs";
+import { fundedCustomer, houseError } from "./accounts-support.mjs";
 
 const PYTHON = path.join(ROOT, ".venv", "bin", "python");
 let app, session, accountId, key;
@@ -17,16 +17,7 @@ let app, session, accountId, key;
 before(async () => {
   app = await spawnApp({ vars: { ACTIVATION_CANCEL_LOCK_SECS: "1", RATE_LIMIT_PRODUCT: "100000", RATE_LIMIT_AUTH: "100000", PRICES_CACHE_SECS: "0" } });
   await seed(app, { us: 60 });
-  const codes = {
-    countries: [{ code: "US", name: "United States", sms_activate_id: 187 }],
-    services: [{ code: "telegram", name: "Telegram", sms_activate_code: "tg" }],
-  };
-  assert.equal((await app.request("PUT", "/admin/catalog", { admin: true, body: codes })).status, 200);
-  const s = await signUp(app);
-  session = s.token;
-  accountId = s.accountId;
-  const t = await app.request("POST", `/admin/accounts/${accountId}/topup`, { admin: true, body: { amount: "10.00", reference: "caps-seed" } });
-  assert.equal(t.status, 200, t.text);
+  ({ token: session, accountId } = await fundedCustomer(app));
   const k = await app.request("POST", "/v1/keys", { key: session, body: { name: "buyer" } });
   assert.equal(k.status, 201, k.text);
   key = k.body.api_key;
