@@ -74,3 +74,19 @@ export function houseError(r, status, code) {
   }
   return r.body.errors[0];
 }
+
+/** A signed-up customer with `amount` in the wallet, and sms-activate's codes for the US and
+ * Telegram in the catalog (so its clients can buy): { token, accountId }. */
+export async function fundedCustomer(app, amount = "10.00") {
+  const codes = {
+    countries: [{ code: "US", name: "United States", sms_activate_id: 187 }],
+    services: [{ code: "telegram", name: "Telegram", sms_activate_code: "tg" }],
+  };
+  const c = await app.request("PUT", "/admin/catalog", { admin: true, body: codes });
+  if (c.status !== 200) throw new Error(`catalog: ${c.status} ${c.text}`);
+  const s = await signUp(app);
+  const reference = `seed-${s.accountId}`;
+  const t = await app.request("POST", `/admin/accounts/${s.accountId}/topup`, { admin: true, body: { amount, reference } });
+  if (t.status !== 200) throw new Error(`top-up: ${t.status} ${t.text}`);
+  return { token: s.token, accountId: s.accountId };
+}

@@ -1,7 +1,8 @@
 //! Accounts: who is calling (by key or session), the operator's accounts, the profile.
 use super::App;
 use crate::domain::account::{require_approved, NewKey, Profile};
-use crate::domain::error::AppError;
+use crate::domain::error::{AppError, Code};
+use crate::domain::scope::{self, Scope};
 use crate::domain::ids::{AccountId, KeyHash};
 use crate::durable::api_key;
 use crate::store::accounts as store;
@@ -86,6 +87,25 @@ async fn near(app: &App, key: &KeyHash, pays: bool) -> Result<AccountId, AppErro
         require_approved(answer.approved)?;
     }
     Ok(account)
+}
+
+/// Refuses (403, `insufficient_scope`, naming it) a live API key that lacks `needed`, as
+/// the key's object knows its scopes now (a change of scopes reaches the object before it
+/// is answered). A login session holds every scope; a key that is not live passes, for the
+/// route to refuse it as it always has (401).
+pub async fn require_scope(app: &App, key: &KeyHash, needed: Scope) -> Result<(), AppError> {
+    if key.is_session() {
+        return Ok(());
+    }
+    let answer = api_key::account(&app.env, key.as_str()).await?;
+    if answer.account_id.is_none() || scope::allows(answer.scopes.as_deref(), needed) {
+        return Ok(());
+    }
+    let name = needed.as_str();
+    Err(AppError::new(
+        Code::InsufficientScope,
+        format!("insufficient_scope: this API key lacks the scope '{name}'"),
+    ))
 }
 
 /// Who pays for an OTP send.

@@ -1,10 +1,11 @@
 //! API keys, for the operator (any account's) and for an account's owner (their own) alike:
-//! listed, created, and revoked at once (the objects that answer for a key without D1 are
-//! told before the revocation is answered).
+//! listed, created, their scopes changed, and revoked at once (the objects that answer for a
+//! key without D1 are told before the change or revocation is answered).
 use super::App;
 use crate::domain::account::{key_name, ApiKey, NewKey, MAX_LIVE_KEYS};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::AccountId;
+use crate::domain::scope;
 use crate::durable::{api_key, otp_session};
 use crate::store::keys::{self as store, KeySpec};
 
@@ -19,22 +20,28 @@ pub async fn create_for_operator(app: &App, account_id: &str) -> Result<NewKey, 
         account_id,
         name: None,
         max_live: None,
+        scopes: None,
     };
     let key = store::create(&app.db()?, &spec, app.now_ms).await?;
     key.ok_or_else(|| AppError::not_found("account"))
 }
 
-/// An owner's new named key, shown once; 409 (2408) past `MAX_LIVE_KEYS` live keys.
+/// An owner's new named key, shown once, with the given scopes (`None`: every scope; an
+/// unknown scope: 400 naming it); 409 (2408) past `MAX_LIVE_KEYS` live keys.
 pub async fn create_own(
     app: &App,
     account: &AccountId,
     name: Option<&str>,
+    scopes: Option<&[String]>,
 ) -> Result<NewKey, AppError> {
     let name = key_name(name).map_err(AppError::invalid)?;
+    let scopes = scopes.map(scope::normalize).transpose();
+    let scopes = scopes.map_err(AppError::invalid)?;
     let spec = KeySpec {
         account_id: account.as_str(),
         name: Some(&name),
         max_live: Some(MAX_LIVE_KEYS),
+        scopes: scopes.as_deref(),
     };
     let key = store::create(&app.db()?, &spec, app.now_ms).await?;
     key.ok_or_else(|| {
@@ -58,4 +65,23 @@ pub async fn revoke(app: &App, key_id: &str, owner: Option<&AccountId>) -> Resul
     let key = found.ok_or_else(|| AppError::not_found("key"))?;
     api_key::revoke(&app.env, &key.key_hash).await?;
     otp_session::revoke_key(&app.env, &key.account_id, &key.key_hash).await
+}
+
+/// Sets the scopes of one of the owner's live keys (`None`: every scope; an unknown scope:
+/// 400 naming it; no such live key: 404). D1 first, then the key's object, before answering:
+/// every request by the key from now on, anywhere, is checked against the new scopes.
+/// Returns the scopes as stored.
+pub async fn set_scopes(
+    app: &App,
+    key_id: &str,
+    owner: &AccountId,
+    scopes: Option<&[String]>,
+) -> Result<Option<String>, AppError> {
+    let scopes = scopes.map(scope::normalize).transpose();
+    let scopes = scopes.map_err(AppError::invalid)?;
+    let db = app.db()?;
+    let found = store::set_scopes(&db, key_id, owner.as_str(), scopes.as_deref()).await?;
+    let key = found.ok_or_else(|| AppError::not_found("key"))?;
+    api_key::refresh(&app.env, &key.key_hash).await?;
+    Ok(scopes)
 }

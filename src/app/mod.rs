@@ -15,6 +15,7 @@ pub mod idempotency;
 pub mod inbound;
 pub mod jobs;
 pub mod keys;
+pub mod limits;
 pub mod messages;
 pub mod otp;
 pub mod rents;

@@ -178,6 +178,9 @@ pub struct ApiKey {
     pub created_at: i64,
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    /// Its scopes as stored (`domain::scope`); `None`: every scope.
+    #[serde(default)]
+    pub scopes: Option<String>,
 }
 
 /// A key just created: the plain key is in this answer and nowhere else.

@@ -119,6 +119,11 @@ codes! {
          the session cookie); an API key cannot manage API keys";
     KeyLimit => "2408", "The account already has the maximum number of live API keys";
     WrongPassword => "2409", "'current_password' is wrong";
+    /// The API key does not hold the scope the route or action needs (the message names it).
+    InsufficientScope => "2410", "insufficient_scope: this API key lacks the scope it needs";
+    /// A charge would take the spend of a UTC day or month past its cap (the message says
+    /// which cap and when it resets).
+    SpendCapReached => "2411", "spend_cap_reached: a spend cap would be exceeded";
 }
 
 /// A failed operation: what went wrong (`code`), the client-facing message, and for

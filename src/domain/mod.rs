@@ -18,6 +18,7 @@ pub mod pagination;
 pub mod password;
 pub mod phone;
 pub mod ratelimit;
+pub mod scope;
 pub mod session;
 pub mod sms;
 pub mod smsactivate;

@@ -45,6 +45,18 @@ pub fn sql_datetime(unix_ms: i64) -> String {
     format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
 }
 
+/// The start (Unix ms) of the UTC day after the one of `unix_ms`.
+pub fn next_utc_day(unix_ms: i64) -> i64 {
+    (unix_ms.div_euclid(86_400_000) + 1) * 86_400_000
+}
+
+/// The start (Unix ms) of the UTC month after the one of `unix_ms`.
+pub fn next_utc_month(unix_ms: i64) -> i64 {
+    let (y, mo, ..) = civil(unix_ms);
+    let (y, mo) = if mo == 12 { (y + 1, 1) } else { (y, mo + 1) };
+    days_from_civil(y, mo, 1) * 86_400_000
+}
+
 /// Days from 1970-01-01 to a civil date (Howard Hinnant's days-from-civil).
 fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
@@ -178,5 +190,17 @@ mod tests {
         assert_eq!(sql_datetime(1_709_164_800_000), "2024-02-29 00:00:00");
         assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(4_102_444_799_000), "2099-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn next_utc_day_and_month() {
+        let t = parse_rfc3339("2026-12-31T23:59:59Z").unwrap();
+        assert_eq!(rfc3339(next_utc_day(t)), "2027-01-01T00:00:00Z");
+        assert_eq!(rfc3339(next_utc_month(t)), "2027-01-01T00:00:00Z");
+        let t = parse_rfc3339("2028-02-29T00:00:00Z").unwrap();
+        assert_eq!(rfc3339(next_utc_day(t)), "2028-03-01T00:00:00Z");
+        assert_eq!(rfc3339(next_utc_month(t)), "2028-03-01T00:00:00Z");
+        let t = parse_rfc3339("2026-06-15T08:00:00Z").unwrap();
+        assert_eq!(rfc3339(next_utc_month(t)), "2026-07-01T00:00:00Z");
     }
 }

@@ -4,7 +4,9 @@
 //! tells its object before the revocation is answered (`revoke`), so a revoked key stops
 //! working at once; a revocation is final (a late D1 answer never brings the key back). As a
 //! backstop for changes that reach D1 by another path (an account deactivated), an answer
-//! older than `REVALIDATE_MS` is refreshed from D1 after it is given.
+//! older than `REVALIDATE_MS` is refreshed from D1 after it is given. The object also keeps the
+//! key's scopes, which every request by the key is checked against; a change of scopes tells
+//! the object before it is answered (`refresh`), so it holds from the next request on.
 use crate::clock::now_ms;
 use crate::domain::error::AppError;
 use crate::store::accounts;
@@ -29,6 +31,9 @@ struct Known {
     /// pending account's answer is re-read from D1 on every call.
     #[serde(default)]
     approved: bool,
+    /// The key's scopes as stored (`domain::scope`; `None`: every scope).
+    #[serde(default)]
+    scopes: Option<String>,
     checked_at: i64,
 }
 
@@ -40,6 +45,8 @@ pub enum Op {
     Resolve { key_hash: String },
     /// The key was revoked in D1.
     Revoke,
+    /// The key was changed in D1 (its scopes): read it again now.
+    Refresh { key_hash: String },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -48,6 +55,30 @@ pub struct Answer {
     /// Whether the account may move money (meaningful with an `account_id`).
     #[serde(default)]
     pub approved: bool,
+    /// The key's scopes (`None`: every scope).
+    #[serde(default)]
+    pub scopes: Option<String>,
+}
+
+/// What D1 says of a key now (`None`: not live).
+fn known_from(principal: Option<accounts::Principal>) -> Known {
+    Known {
+        approved: principal.as_ref().is_some_and(|p| p.approved == 1),
+        scopes: principal.as_ref().and_then(|p| p.scopes.clone()),
+        account_id: principal.map(|p| p.account_id),
+        revoked: false,
+        checked_at: now_ms(),
+    }
+}
+
+impl Known {
+    fn answer(&self) -> Answer {
+        Answer {
+            account_id: self.account_id.clone().filter(|_| !self.revoked),
+            approved: self.approved,
+            scopes: self.scopes.clone(),
+        }
+    }
 }
 
 #[durable_object]
@@ -74,13 +105,7 @@ impl ApiKey {
     async fn refresh(&self, key_hash: &str) -> std::result::Result<Known, AppError> {
         let db = crate::store::db(&self.env)?;
         let principal = accounts::find_by_key_hash(&db, key_hash).await?;
-        let approved = principal.as_ref().is_some_and(|p| p.approved == 1);
-        let fresh = Known {
-            account_id: principal.map(|p| p.account_id),
-            revoked: false,
-            approved,
-            checked_at: now_ms(),
-        };
+        let fresh = known_from(principal);
         if let Some(current) = self.cache.borrow().as_ref() {
             if current.revoked {
                 return Ok(current.clone());
@@ -107,10 +132,7 @@ impl ApiKey {
         let Some(known) = known.filter(|k| k.revoked || k.account_id.is_none() || k.approved)
         else {
             let fresh = self.refresh(key_hash).await?;
-            return Ok(Answer {
-                account_id: fresh.account_id,
-                approved: fresh.approved,
-            });
+            return Ok(fresh.answer());
         };
         if !known.revoked && now_ms() - known.checked_at > REVALIDATE_MS {
             // Answer now; D1 refreshes the answer for the next requests.
@@ -131,12 +153,7 @@ impl ApiKey {
                     Ok(p) => p,
                     Err(e) => return console_error!("key refresh: {e}"),
                 };
-                let fresh = Known {
-                    approved: principal.as_ref().is_some_and(|p| p.approved == 1),
-                    account_id: principal.map(|p| p.account_id),
-                    revoked: false,
-                    checked_at: now_ms(),
-                };
+                let fresh = known_from(principal);
                 if cache.borrow().as_ref().is_some_and(|k| k.revoked) {
                     return;
                 }
@@ -146,14 +163,7 @@ impl ApiKey {
                 }
             });
         }
-        Ok(Answer {
-            account_id: if known.revoked {
-                None
-            } else {
-                known.account_id
-            },
-            approved: known.approved,
-        })
+        Ok(known.answer())
     }
 
     async fn revoke(&self) -> Result<()> {
@@ -161,6 +171,7 @@ impl ApiKey {
             account_id: None,
             revoked: true,
             approved: false,
+            scopes: None,
             checked_at: now_ms(),
         };
         *self.cache.borrow_mut() = Some(revoked.clone());
@@ -187,11 +198,16 @@ impl DurableObject for ApiKey {
                 Ok(answer) => Response::from_json(&answer),
                 Err(e) => Response::error(e.internal.unwrap_or(e.message), 500),
             },
+            Op::Refresh { key_hash } => match self.refresh(&key_hash).await {
+                Ok(known) => Response::from_json(&known.answer()),
+                Err(e) => Response::error(e.internal.unwrap_or(e.message), 500),
+            },
             Op::Revoke => {
                 self.revoke().await?;
                 Response::from_json(&Answer {
                     account_id: None,
                     approved: false,
+                    scopes: None,
                 })
             }
         }
@@ -213,6 +229,15 @@ pub async fn account(env: &Env, key_hash: &str) -> std::result::Result<Answer, A
         },
     )
     .await
+}
+
+/// Tells the key's object that the key changed in D1 (before the change is answered), so
+/// the next request anywhere sees it.
+pub async fn refresh(env: &Env, key_hash: &str) -> std::result::Result<(), AppError> {
+    let op = Op::Refresh {
+        key_hash: key_hash.to_owned(),
+    };
+    call(env, key_hash, &op).await.map(|_| ())
 }
 
 /// Tells the key's object that the key was revoked (before the revocation is answered).

@@ -14,6 +14,7 @@ use crate::config::secret;
 use crate::domain::crypto::{constant_time_eq, sha256};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{looks_like_api_key, AccountId, KeyHash};
+use crate::domain::scope::Scope;
 use crate::domain::session::{cookie_token, looks_like_session_token, same_origin};
 
 fn bearer(headers: &Head) -> Option<String> {
@@ -139,6 +140,15 @@ pub async fn account(ctx: &Ctx) -> Result<AccountId, AppError> {
 pub async fn payer_near(ctx: &Ctx) -> Result<accounts::Payer, AppError> {
     let idempotent = ctx.header("Idempotency-Key").is_some();
     accounts::payer_for_send(&ctx.app, &key_hash(ctx)?, idempotent).await
+}
+
+/// Refuses (403, `insufficient_scope`) a live API key without the `needed` scope; a request
+/// without a well-formed key passes, for its route to answer as before.
+pub async fn require_scope(ctx: &Ctx, needed: Scope) -> Result<(), AppError> {
+    match key_hash(ctx) {
+        Ok(hash) => accounts::require_scope(&ctx.app, &hash, needed).await,
+        Err(_) => Ok(()),
+    }
 }
 
 /// A request's parsed input, reported after the key: a bad body with a bad key is a 401,

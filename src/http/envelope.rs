@@ -111,7 +111,9 @@ impl Envelope for Twilio {
         use super::dialects::twilio_verify::{error_body, ErrorCode};
         let status = status(e.code);
         let (code, message) = match ErrorCode::for_otpedge(e.code.number()) {
-            Some(ErrorCode::Authenticate) => (20003, "Authenticate".to_owned()),
+            Some(ErrorCode::Authenticate) if e.code == Code::Unauthorized => {
+                (20003, "Authenticate".to_owned())
+            }
             Some(ErrorCode::NotFound) => {
                 let resource = cx.path.strip_prefix("/v2").unwrap_or(cx.path);
                 let m = format!("The requested resource {resource} was not found");

@@ -29,7 +29,7 @@ pub fn status(code: Code) -> u16 {
         Code::MethodNotAllowed => 405,
         Code::PayloadTooLarge => 413,
         Code::RateLimited => 429,
-        Code::InsufficientFunds => 402,
+        Code::InsufficientFunds | Code::SpendCapReached => 402,
         Code::IdempotencyKeyReused => 422,
         Code::IdempotencyInProgress | Code::Conflict => 409,
         Code::Forbidden => 403,
@@ -62,5 +62,6 @@ pub fn status(code: Code) -> u16 {
         Code::PasswordRejected | Code::InvalidEmail | Code::WrongPassword => 400,
         Code::LoginLocked => 429,
         Code::NotApproved | Code::CrossOrigin | Code::SessionRequired => 403,
+        Code::InsufficientScope => 403,
     }
 }

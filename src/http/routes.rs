@@ -1,6 +1,8 @@
 //! The route table: method + path → `Route`, or 404 / 405. Pure, so it is unit-tested natively.
 //! A single trailing slash is optional everywhere (GetOTP's `/api/verify/` has one).
 
+use crate::domain::scope::Scope;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     /// `GET /healthz`. (`GET /openapi.json` is a static asset: wrangler.toml `[assets]`.)
@@ -89,6 +91,10 @@ pub enum Route {
     RevokeOwnKey {
         key_id: String,
     },
+    UpdateOwnKey {
+        key_id: String,
+    },
+    AccountLimits,
     Templates,
     Template {
         id: String,
@@ -327,7 +333,11 @@ mod table {
             DELETE => |p| AuthRevokeSession { session_id: p.next() }
         }
         "/v1/keys" => { GET, POST => |_| Keys }
-        "/v1/keys/{key_id}" => { DELETE => |p| RevokeOwnKey { key_id: p.next() } }
+        "/v1/keys/{key_id}" => {
+            DELETE => |p| RevokeOwnKey { key_id: p.next() };
+            PATCH => |p| UpdateOwnKey { key_id: p.next() }
+        }
+        "/v1/account/limits" => { GET, PUT => |_| AccountLimits }
         "/v1/templates" => { GET, POST => |_| Templates }
         "/v1/templates/{id}" => { GET, DELETE => |p| Template { id: p.next() } }
 
@@ -355,6 +365,37 @@ mod table {
 }
 
 pub use table::ROUTES;
+
+impl Route {
+    /// The scope an API key needs for this route (`domain::scope`); `None`: no key scope
+    /// (public routes, the operator's, sign-in, the session-only key management, provider
+    /// callbacks, and sms-activate, whose every action names its own: `Action::scope`).
+    /// A login session holds every scope. `method` tells a path's actions apart.
+    pub fn scope(&self, method: &str) -> Option<Scope> {
+        use Route::*;
+        use Scope as S;
+        let read = matches!(method, "GET" | "HEAD");
+        Some(match self {
+            Balance | NumberOtpBalance | Transactions | Profile => S::WalletRead,
+            ActivationStatus { .. } | ActivationEvents { .. } | Activations => S::ActivationsRead,
+            RentStatus { .. } | Rents => S::ActivationsRead,
+            BuyNumber | SetActivationStatus { .. } => S::ActivationsWrite,
+            Rent => S::RentWrite,
+            OtpSend | GetOtpSend | GetOtpStatus { .. } | OtpSessions => S::OtpSend,
+            OtpVerify | GetOtpCheck => S::OtpVerify,
+            MessageSend | MessageStatus { .. } | Outbox | Templates | Template { .. } => {
+                S::MessagesSend
+            }
+            WebhookEndpoint | WebhookDeliveries | WebhookRedeliver { .. } => S::WebhooksManage,
+            TwilioVerify(TwilioResource::Verification { .. }) if read => S::OtpSend,
+            TwilioVerify(
+                TwilioResource::Verification { .. } | TwilioResource::VerificationCheck { .. },
+            ) => S::OtpVerify,
+            TwilioVerify(_) => S::OtpSend,
+            _ => return None,
+        })
+    }
+}
 
 /// The most segments a template holds.
 const MAX_SEGMENTS: usize = 6;
@@ -422,6 +463,35 @@ mod tests {
             resolve("POST", "/v1/webhook/events/evt_1/redeliver"),
             Ok(Route::WebhookRedeliver {
                 event_id: "evt_1".into()
+            })
+        );
+    }
+
+    #[test]
+    fn routes_name_their_scopes() {
+        use crate::domain::scope::Scope;
+        let scope = |m: &str, p: &str| resolve(m, p).ok().and_then(|r| r.scope(m));
+        assert_eq!(scope("POST", "/v1/number"), Some(Scope::ActivationsWrite));
+        assert_eq!(scope("POST", "/api/internal/rent"), Some(Scope::RentWrite));
+        assert_eq!(scope("POST", "/v1/otp/send"), Some(Scope::OtpSend));
+        assert_eq!(scope("POST", "/api/verify/check"), Some(Scope::OtpVerify));
+        assert_eq!(
+            scope("POST", "/v2/Services/VA1/VerificationCheck"),
+            Some(Scope::OtpVerify)
+        );
+        assert_eq!(
+            scope("POST", "/v2/Services/VA1/Verifications"),
+            Some(Scope::OtpSend)
+        );
+        assert_eq!(scope("GET", "/v1/balance"), Some(Scope::WalletRead));
+        assert_eq!(scope("PUT", "/v1/webhook"), Some(Scope::WebhooksManage));
+        assert_eq!(scope("GET", "/v1/keys"), None);
+        assert_eq!(scope("GET", "/stubs/handler_api.php"), None);
+        assert_eq!(scope("GET", "/v1/countries"), None);
+        assert_eq!(
+            resolve("PATCH", "/v1/keys/key_1"),
+            Ok(Route::UpdateOwnKey {
+                key_id: "key_1".into()
             })
         );
     }

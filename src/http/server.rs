@@ -162,7 +162,12 @@ pub async fn handle(
         let route = resolve(&ctx.method, &ctx.path);
         // A streamed answer (Server-Sent Events) cannot be a `Reply`; errors still are.
         if let Ok(Route::ActivationEvents { id }) = &route {
-            return match dialects::otpwall::activation_events(&ctx, id).await {
+            let scoped = auth::require_scope(&ctx, crate::domain::scope::Scope::ActivationsRead);
+            let events = match scoped.await {
+                Ok(()) => dialects::otpwall::activation_events(&ctx, id).await,
+                Err(e) => Err(e),
+            };
+            return match events {
                 Ok(res) => {
                     let headers = res.headers().clone();
                     headers.set("X-RateLimit-Limit", &decision.limit.to_string())?;
@@ -217,6 +222,9 @@ async fn serve(
         ctx,
         !matches!(route, Route::AuthRegister | Route::AuthLogin),
     )?;
+    if let Some(needed) = route.scope(&ctx.method) {
+        auth::require_scope(ctx, needed).await?;
+    }
     if matches!(ctx.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE") {
         let declared = ctx
             .header("Content-Length")
@@ -299,6 +307,8 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         AuthRevokeSession { session_id } => accounts::revoke_session(ctx, &session_id).await,
         Keys => accounts::keys(ctx).await,
         RevokeOwnKey { key_id } => accounts::revoke_key(ctx, &key_id).await,
+        UpdateOwnKey { key_id } => accounts::update_key(ctx, &key_id).await,
+        AccountLimits => accounts::limits(ctx).await,
         Templates => accounts::templates(ctx).await,
         Template { id } => accounts::template(ctx, &id).await,
         AdminListAccounts => accounts::admin_list(ctx).await,

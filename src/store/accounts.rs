@@ -16,6 +16,9 @@ pub struct Principal {
     /// 1 when the account may move money (`SIGNUP_APPROVAL`).
     #[serde(default)]
     pub approved: i64,
+    /// The key's scopes as stored (`domain::scope`); `None`: every scope (and any session).
+    #[serde(default)]
+    pub scopes: Option<String>,
 }
 
 /// Creates an account, its empty wallet and its first key in one transaction; returns the
@@ -33,6 +36,7 @@ pub async fn create_account(
         account_id: &account_id,
         name: None,
         max_live: None,
+        scopes: None,
     };
     let (key, insert_key) = keys::insert(db, &spec, now_ms)?;
     let statements = vec![
@@ -83,7 +87,8 @@ pub async fn find_by_key_hash(
     first(stmt(
         db,
         &format!(
-            "SELECT p.account_id AS account_id, a.approved AS approved \
+            "SELECT p.account_id AS account_id, a.approved AS approved, \
+             (SELECT scopes FROM api_keys WHERE key_hash = ?1) AS scopes \
              FROM ({LIVE_KEY_ACCOUNT}) p JOIN accounts a ON a.id = p.account_id"
         ),
         &[text(key_hash)],

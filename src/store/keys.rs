@@ -19,19 +19,20 @@ pub const PREFIX_CHARS: usize = 4;
 pub async fn list(db: &D1Database, account_id: &str) -> Result<Vec<ApiKey>, StoreError> {
     all(stmt(
         db,
-        "SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM api_keys \
+        "SELECT id, name, prefix, created_at, last_used_at, revoked_at, scopes FROM api_keys \
          WHERE account_id = ?1 ORDER BY created_at DESC, rowid DESC",
         &[text(account_id)],
     )?)
     .await
 }
 
-/// What a new key is: its account, its name and the most live keys the account may hold
-/// (`None`: no limit).
+/// What a new key is: its account, its name, the most live keys the account may hold
+/// (`None`: no limit) and its scopes as stored (`None`: every scope).
 pub struct KeySpec<'a> {
     pub account_id: &'a str,
     pub name: Option<&'a str>,
     pub max_live: Option<u32>,
+    pub scopes: Option<&'a str>,
 }
 
 /// The INSERT of a new key: it adds nothing when the account does not exist or already
@@ -51,14 +52,15 @@ pub fn insert(
             created_at: now_ms,
             last_used_at: None,
             revoked_at: None,
+            scopes: spec.scopes.map(str::to_owned),
         },
         twilio_sid: new_sid(SidKind::ApiKey)?,
         api_key,
     };
     let statement = stmt(
         db,
-        "INSERT INTO api_keys (id, account_id, key_hash, prefix, created_at, twilio_sid, name) \
-         SELECT ?1, id, ?3, ?4, ?5, ?6, ?7 FROM accounts WHERE id = ?2 AND (?8 IS NULL OR \
+        "INSERT INTO api_keys (id, account_id, key_hash, prefix, created_at, twilio_sid, name, \
+         scopes) SELECT ?1, id, ?3, ?4, ?5, ?6, ?7, ?9 FROM accounts WHERE id = ?2 AND (?8 IS NULL OR \
          (SELECT COUNT(*) FROM api_keys WHERE account_id = ?2 AND revoked_at IS NULL) < ?8)",
         &[
             text(&key.key.id),
@@ -69,6 +71,7 @@ pub fn insert(
             text(&key.twilio_sid),
             opt_text(spec.name),
             spec.max_live.map_or(JsValue::NULL, |n| int(i64::from(n))),
+            opt_text(spec.scopes),
         ],
     )?;
     Ok((key, statement))
@@ -113,6 +116,23 @@ pub async fn revoke(
         "SELECT key_hash, account_id FROM api_keys WHERE id = ?1 \
          AND (?2 IS NULL OR account_id = ?2)",
         &[text(key_id), owner],
+    )?)
+    .await
+}
+
+/// Sets the scopes of a live key of `account_id`; the key's hash when there is such a key
+/// (`None`: no live key of that account has this id).
+pub async fn set_scopes(
+    db: &D1Database,
+    key_id: &str,
+    account_id: &str,
+    scopes: Option<&str>,
+) -> Result<Option<KeyOwner>, StoreError> {
+    first(stmt(
+        db,
+        "UPDATE api_keys SET scopes = ?3 WHERE id = ?1 AND account_id = ?2 \
+         AND revoked_at IS NULL RETURNING key_hash, account_id",
+        &[text(key_id), text(account_id), opt_text(scopes)],
     )?)
     .await
 }

@@ -6,6 +6,7 @@ pub mod constraint;
 pub mod dashboard;
 pub mod idempotency;
 pub mod keys;
+pub mod limits;
 pub mod logins;
 pub mod messages;
 pub mod sessions;
@@ -69,6 +70,20 @@ impl StoreError {
     /// a charge: the whole batch rolled back.
     pub fn is_overdraft(&self) -> bool {
         matches!(self, StoreError::Constraint(c) if c.is_overdraft())
+    }
+
+    /// A spend cap refused a charge (`spend` CHECKs): `Some(true)` the daily cap,
+    /// `Some(false)` the monthly one; the whole batch rolled back.
+    pub fn spend_cap(&self) -> Option<bool> {
+        match self {
+            StoreError::Constraint(c) if c.is(ConstraintKind::Check, "spend_cap_daily") => {
+                Some(true)
+            }
+            StoreError::Constraint(c) if c.is(ConstraintKind::Check, "spend_cap_monthly") => {
+                Some(false)
+            }
+            _ => None,
+        }
     }
 }
 impl fmt::Display for StoreError {

@@ -53,7 +53,8 @@ pub struct Entry<'a> {
     pub description: &'a str,
 }
 
-/// The two statements of a balance change, to put in the same batch as whatever the money
+/// The statements of a balance change (the wallet, the ledger row, the spend counted against
+/// the caps: `limits::spend_statement`), to put in the same batch as whatever the money
 /// pays for. Returns them with the new ledger row's id.
 pub fn entry_statements(
     db: &D1Database,
@@ -85,10 +86,11 @@ pub fn entry_statements(
             int(now_ms),
         ],
     )?;
-    Ok((tx_id, vec![update, insert]))
+    let spend = super::limits::spend_statement(db, &tx_id)?;
+    Ok((tx_id, vec![update, insert, spend]))
 }
 
-/// The two statements of a charge whose amount is read inside the batch: `amount_sql` is an
+/// The statements of a charge (as `entry_statements`) whose amount is read inside the batch: `amount_sql` is an
 /// SQL expression over the entry's `object_id` bound as `?2` (such as what the row just
 /// inserted for that object costs), charged as its negative. `entry.amount` is not used.
 pub fn charge_statements(
@@ -125,7 +127,8 @@ pub fn charge_statements(
             int(now_ms),
         ],
     )?;
-    Ok((tx_id, vec![update, insert]))
+    let spend = super::limits::spend_statement(db, &tx_id)?;
+    Ok((tx_id, vec![update, insert, spend]))
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -3,15 +3,16 @@
 //! operator's `GET /admin/accounts` and `POST /admin/accounts/{id}/approve`. Thin: parse,
 //! call `app::customers` / `app::messages`, render, set or clear the session cookie.
 use crate::app::customers::{self, AccountView, Client, Opened, SessionPrincipal};
-use crate::app::keys;
+use crate::app::{keys, limits};
 use crate::app::templates::{self, LoadedTemplate};
 use crate::domain::account::ApiKey;
 use crate::domain::error::{AppError, Code};
 use crate::domain::money::Money;
+use crate::domain::scope;
 use crate::domain::session::{
     clear_cookie, cookie_secure, origin_allowed_without_cookie, set_cookie,
 };
-use crate::domain::time::rfc3339;
+use crate::domain::time::{next_utc_day, next_utc_month, rfc3339};
 use crate::http::input::template_fields;
 use crate::http::server::Ctx;
 use crate::http::{auth, Reply};
@@ -181,12 +182,31 @@ fn key_json(k: &ApiKey) -> Value {
         "created_at": rfc3339(k.created_at),
         "last_used_at": k.last_used_at.map(rfc3339),
         "revoked_at": k.revoked_at.map(rfc3339),
+        "scopes": scope::listed(k.scopes.as_deref()),
     })
 }
 
 #[derive(Deserialize, Default)]
 struct KeyBody {
     name: Option<String>,
+    /// Absent or `null`: every scope.
+    #[serde(default)]
+    scopes: Option<Value>,
+}
+
+/// `scopes` as given: a list of scope names, or `null` (every scope); anything else is a
+/// 400 naming the field (an unknown name is refused by `app::keys`).
+fn scope_names(value: Option<&Value>) -> Result<Option<Vec<String>>, AppError> {
+    let invalid = || AppError::invalid("'scopes' must be a list of scope names, or null");
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned).ok_or_else(invalid))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(_) => Err(invalid()),
+    }
 }
 
 /// `GET | POST /v1/keys`: a session only (an API key cannot list or mint keys: 403).
@@ -199,7 +219,9 @@ pub async fn keys(ctx: &Ctx) -> Result<Reply, AppError> {
         } else {
             ctx.json()?
         };
-        let created = keys::create_own(&ctx.app, &account, body.name.as_deref()).await?;
+        let scopes = scope_names(body.scopes.as_ref())?;
+        let name = body.name.as_deref();
+        let created = keys::create_own(&ctx.app, &account, name, scopes.as_deref()).await?;
         let mut v = key_json(&created.key);
         if let Some(o) = v.as_object_mut() {
             o.insert("api_key".to_owned(), Value::String(created.api_key));
@@ -217,6 +239,60 @@ pub async fn revoke_key(ctx: &Ctx, key_id: &str) -> Result<Reply, AppError> {
     let who = auth::key_manager(ctx).await?;
     keys::revoke(&ctx.app, key_id, Some(&who.account_id())).await?;
     Ok(Reply::ok(json!({"key_id": key_id, "revoked": true})))
+}
+
+/// `PATCH /v1/keys/{key_id}` `{"scopes": [...] | null}`: the key's new scopes, in force
+/// from the next request (another account's key, or a revoked one: 404).
+pub async fn update_key(ctx: &Ctx, key_id: &str) -> Result<Reply, AppError> {
+    let who = auth::key_manager(ctx).await?;
+    let body: serde_json::Map<String, Value> = ctx.json()?;
+    if !body.contains_key("scopes") {
+        return Err(AppError::invalid("'scopes' is required"));
+    }
+    let scopes = scope_names(body.get("scopes"))?;
+    let account = who.account_id();
+    let stored = keys::set_scopes(&ctx.app, key_id, &account, scopes.as_deref()).await?;
+    let listed = scope::listed(stored.as_deref());
+    Ok(Reply::ok(json!({"key_id": key_id, "scopes": listed})))
+}
+
+// --- /v1/account/limits ---
+
+/// A cap as given: a decimal in the API's money format (string or number), or `null` (no
+/// cap); anything else is a 400 naming the field.
+fn cap(body: &serde_json::Map<String, Value>, field: &str) -> Result<Option<Money>, AppError> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => Money::parse_json(v)
+            .map(Some)
+            .map_err(|e| AppError::invalid(format!("'{field}': {e}"))),
+    }
+}
+
+/// `GET | PUT /v1/account/limits` (a session only): the account's spend caps per UTC day and
+/// month and what it spent in each; `PUT {"spend_cap_daily","spend_cap_monthly"}` sets both
+/// (absent or `null`: no cap).
+pub async fn limits(ctx: &Ctx) -> Result<Reply, AppError> {
+    let account = auth::key_manager(ctx).await?.account_id();
+    let limits = if ctx.method == "PUT" {
+        let body: serde_json::Map<String, Value> = ctx.json()?;
+        let daily = cap(&body, "spend_cap_daily")?;
+        let monthly = cap(&body, "spend_cap_monthly")?;
+        limits::put(&ctx.app, &account, daily, monthly).await?
+    } else {
+        limits::get(&ctx.app, &account).await?
+    };
+    let money = |minor: i64| Money::from_minor(minor).to_decimal_string();
+    let now = ctx.app.now_ms;
+    Ok(Reply::ok(json!({
+        "spend_cap_daily": limits.spend_cap_daily.map(money),
+        "spend_cap_monthly": limits.spend_cap_monthly.map(money),
+        "spent_today": money(limits.spent_today),
+        "spent_this_month": money(limits.spent_this_month),
+        "currency": ctx.app.config.currency,
+        "daily_resets_at": rfc3339(next_utc_day(now)),
+        "monthly_resets_at": rfc3339(next_utc_month(now)),
+    })))
 }
 
 // --- /v1/templates ---

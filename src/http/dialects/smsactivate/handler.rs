@@ -40,7 +40,12 @@ pub async fn handle(ctx: &Ctx) -> Result<Reply, AppError> {
         Err(w) => return Ok(word(w, params.get("action").is_some_and(is_rent_action))),
     };
     let json_style = action.json_errors();
-    match run(ctx, &account, &hash, &action).await {
+    let scoped = accounts::require_scope(&ctx.app, &hash, action.scope()).await;
+    let outcome = match scoped {
+        Ok(()) => run(ctx, &account, &hash, &action).await,
+        Err(e) => Err(e),
+    };
+    match outcome {
         Ok(w) => Ok(reply(w)),
         Err(e) => match word_for(e.code, json_style) {
             Some(w) => Ok(word(w, json_style)),

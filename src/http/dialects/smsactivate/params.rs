@@ -3,6 +3,7 @@
 use super::words::Word;
 use crate::domain::catalog::{sms_activate_code_of, RENT_HOURS};
 use crate::domain::money::Money;
+use crate::domain::scope::Scope;
 use crate::domain::smsactivate::{Country, RentStatus, Selection, SetStatus};
 use crate::http::form::Form;
 
@@ -108,6 +109,28 @@ impl Action {
     /// Rent actions answer their errors as JSON (`is_rent_action`).
     pub fn json_errors(&self) -> bool {
         is_rent_action(self.name())
+    }
+
+    /// The scope an API key needs for this action (`domain::scope`).
+    pub fn scope(&self) -> Scope {
+        match self {
+            Action::GetBalance => Scope::WalletRead,
+            Action::GetNumber { .. } | Action::GetNumberV2 { .. } | Action::SetStatus { .. } => {
+                Scope::ActivationsWrite
+            }
+            Action::GetRentNumber { .. } | Action::SetRentStatus { .. } => Scope::RentWrite,
+            Action::GetStatus { .. }
+            | Action::GetStatusV2 { .. }
+            | Action::GetActiveActivations
+            | Action::GetPrices { .. }
+            | Action::GetCountries
+            | Action::GetServicesList
+            | Action::GetOperators { .. }
+            | Action::GetNumbersStatus { .. }
+            | Action::GetRentServicesAndCountries { .. }
+            | Action::GetRentStatus { .. }
+            | Action::GetRentList => Scope::ActivationsRead,
+        }
     }
 
     /// The protocol name, for logs (a request is logged by its action, never its key).

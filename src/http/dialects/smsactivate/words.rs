@@ -66,11 +66,14 @@ impl Word {
 /// the error of a rent action, where "not found" is `INVALID_PHONE`.
 pub fn word_for(code: Code, rent: bool) -> Option<Word> {
     Some(match code {
-        Code::Unauthorized => Word::BadKey,
+        // A key without the action's scope: the protocol's word for a key that may not act.
+        Code::Unauthorized | Code::InsufficientScope => Word::BadKey,
         Code::InsufficientFunds => Word::NoBalance,
         // An account awaiting the operator's approval may not pay yet (README "Accounts and
         // keys"); the protocol has no word for it, and `NO_BALANCE` is what a client shows.
         Code::NotApproved => Word::NoBalance,
+        // A spend cap refused the charge: to the client, as good as an empty wallet.
+        Code::SpendCapReached => Word::NoBalance,
         // sms-activate's country list is fixed: a country, operator or offer we do not
         // serve simply has no numbers.
         Code::NoNumbers | Code::NotOffered | Code::UnknownCountry | Code::UnknownOperator => {

@@ -57,7 +57,8 @@ impl ErrorCode {
     /// otpedge's number (README "Error codes") and HTTP status in Twilio's envelope.
     pub fn for_otpedge(code: &str) -> Option<ErrorCode> {
         Some(match code {
-            "1136" => ErrorCode::Authenticate,
+            // A restricted key without the needed scope: 20003 at HTTP 403, as Twilio does.
+            "1136" | "2410" => ErrorCode::Authenticate,
             "2001" | "2008" => ErrorCode::NotFound,
             "2002" => ErrorCode::MethodNotAllowed,
             "2006" => ErrorCode::TooManyRequests,

@@ -1,0 +1,85 @@
+//! Spend caps and what has been spent against them. An account's caps live in
+//! `account_limits`; what it spent, per UTC day and UTC month, in `spend`, which every ledger
+//! row that charges or refunds updates in its own batch (`spend_statement`, added by
+//! `wallet::entry_statements` and `wallet::charge_statements`). The cap in force is copied
+//! into the spend row by that same statement, so the table's CHECKs (`spend_cap_daily`,
+//! `spend_cap_monthly`) refuse a charge past a cap inside the debit's transaction: parallel
+//! charges cannot overrun it.
+use super::{first, int, opt_int, run, stmt, text, StoreError};
+use serde::Deserialize;
+use worker::{D1Database, D1PreparedStatement};
+
+/// Updates the spend of the account of ledger row `tx_id`: a charge adds to the day and the
+/// month it was made in (refused by the spend CHECKs past a cap); a refund gives back to the
+/// day and month of the charge of the same object. Other rows (top-ups) change nothing.
+pub fn spend_statement(db: &D1Database, tx_id: &str) -> Result<D1PreparedStatement, StoreError> {
+    stmt(
+        db,
+        "INSERT INTO spend (scope_kind, scope_id, period, amount, cap) \
+         SELECT 'account', l.account_id, \
+           p.kind || ':' || strftime(p.fmt, l.charged_at / 1000, 'unixepoch'), -l.amount, \
+           CASE p.kind WHEN 'd' THEN lim.spend_cap_daily ELSE lim.spend_cap_monthly END \
+         FROM (SELECT account_id, amount, CASE WHEN amount < 0 THEN created_at ELSE \
+             (SELECT c.created_at FROM ledger c WHERE c.object_id = r.object_id \
+              AND c.account_id = r.account_id AND c.amount < 0) END AS charged_at \
+           FROM ledger r WHERE r.id = ?1 AND r.kind NOT IN ('topup', 'adjustment')) l \
+         JOIN (SELECT 'd' AS kind, '%Y-%m-%d' AS fmt UNION ALL SELECT 'm', '%Y-%m') p \
+         LEFT JOIN account_limits lim ON lim.account_id = l.account_id \
+         WHERE l.charged_at IS NOT NULL \
+         ON CONFLICT (scope_kind, scope_id, period) DO UPDATE SET \
+           amount = amount + excluded.amount, \
+           cap = CASE WHEN excluded.amount > 0 THEN excluded.cap ELSE cap END",
+        &[text(tx_id)],
+    )
+}
+
+/// An account's caps and what it spent today and this month (UTC), in minor units.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Limits {
+    pub spend_cap_daily: Option<i64>,
+    pub spend_cap_monthly: Option<i64>,
+    #[serde(default)]
+    pub spent_today: i64,
+    #[serde(default)]
+    pub spent_this_month: i64,
+}
+
+/// The account's caps and spend in the periods of `now_ms`.
+pub async fn get(db: &D1Database, account_id: &str, now_ms: i64) -> Result<Limits, StoreError> {
+    let found = first::<Limits>(stmt(
+        db,
+        "SELECT (SELECT spend_cap_daily FROM account_limits WHERE account_id = ?1) \
+           AS spend_cap_daily, \
+         (SELECT spend_cap_monthly FROM account_limits WHERE account_id = ?1) \
+           AS spend_cap_monthly, \
+         COALESCE((SELECT amount FROM spend WHERE scope_kind = 'account' AND scope_id = ?1 \
+           AND period = 'd:' || strftime('%Y-%m-%d', ?2 / 1000, 'unixepoch')), 0) \
+           AS spent_today, \
+         COALESCE((SELECT amount FROM spend WHERE scope_kind = 'account' AND scope_id = ?1 \
+           AND period = 'm:' || strftime('%Y-%m', ?2 / 1000, 'unixepoch')), 0) \
+           AS spent_this_month",
+        &[text(account_id), int(now_ms)],
+    )?)
+    .await?;
+    Ok(found.unwrap_or_default())
+}
+
+/// Sets the account's caps (`None`: no cap); they hold from the next charge.
+pub async fn put(
+    db: &D1Database,
+    account_id: &str,
+    daily: Option<i64>,
+    monthly: Option<i64>,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    run(stmt(
+        db,
+        "INSERT INTO account_limits (account_id, spend_cap_daily, spend_cap_monthly, \
+         updated_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account_id) DO UPDATE SET \
+         spend_cap_daily = excluded.spend_cap_daily, \
+         spend_cap_monthly = excluded.spend_cap_monthly, updated_at = excluded.updated_at",
+        &[text(account_id), opt_int(daily), opt_int(monthly), int(now_ms)],
+    )?)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,137 @@
+// Scoped API keys: a key made with `scopes` may do only what they name, on every front door
+// (403 insufficient_scope on /v1 and NumberOTP, BAD_KEY on sms-activate, 20003 at 403 on
+// Twilio Verify, through the official clients); a change of scopes holds from the next
+// request; keys made without scopes keep every scope.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import path from "node:path";
+import twilio from "twilio";
+import { ROOT } from "./support/app.mjs";
+import { seed } from "./support/activations.mjs";
+import { spawnOtpApp, seedOtpPrices, latestCode, freshPhone } from "./otp-support.mjs";
+import { fundedCustomer, houseError } from "./accounts-support.mjs";
+
+const PYTHON = path.join(ROOT, ".venv", "bin", "python");
+let app, session, accountId;
+
+before(async () => {
+  app = await spawnOtpApp({ vars: { RATE_LIMIT_AUTH: "100000" } });
+  await seed(app, { us: 10 });
+  await seedOtpPrices(app);
+  ({ token: session, accountId } = await fundedCustomer(app));
+});
+after(() => app?.close());
+
+async function newKey(body) {
+  const r = await app.request("POST", "/v1/keys", { key: session, body });
+  assert.equal(r.status, 201, r.text);
+  return r.body;
+}
+
+const send = (key, to = freshPhone()) => app.request("POST", "/v1/otp/send", { key, body: { to, channel: "sms" } });
+
+function scopeError(r, scope) {
+  const e = houseError(r, 403, "2410");
+  assert.match(e.message, /insufficient_scope/);
+  assert.ok(e.message.includes(`'${scope}'`), e.message);
+}
+
+test("a verify-only key cannot buy, rent or send (403 naming the scope) and can verify", async () => {
+  const full = await newKey({ name: "full" });
+  assert.equal(full.scopes.length, 8, "a key made without scopes holds every scope");
+  const verifier = await newKey({ name: "verifier", scopes: ["otp:verify"] });
+  assert.deepEqual(verifier.scopes, ["otp:verify"]);
+
+  const before = await app.money(accountId);
+  scopeError(await app.request("POST", "/v1/number", { key: verifier.api_key, body: { service: "telegram", country: "US" } }), "activations:write");
+  const rent = await app.request("POST", "/api/internal/rent", { key: verifier.api_key, body: { service: "telegram", country: "US" } });
+  assert.equal(rent.status, 403, rent.text);
+  assert.equal(rent.body.code, "2410");
+  assert.match(rent.body.error, /'rent:write'/);
+  scopeError(await send(verifier.api_key), "otp:send");
+  scopeError(await app.request("POST", "/api/verify/", { headers: { "X-OTP-Key": verifier.api_key }, body: { data: { channel: "SMS", sender: "x", phone: "+14155550100", template: "t" } } }), "otp:send");
+  scopeError(await app.request("GET", "/v1/balance", { key: verifier.api_key }), "wallet:read");
+  assert.deepEqual(await app.money(accountId), before, "nothing was charged");
+
+  const to = freshPhone();
+  const sent = await send(full.api_key, to);
+  assert.equal(sent.status, 200, sent.text);
+  const { code } = await latestCode(app, to);
+  const ok = await app.request("POST", "/v1/otp/verify", { key: verifier.api_key, body: { session_id: sent.body.session_id, code } });
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal(ok.body.verified, true, ok.text);
+
+  const list = await app.request("GET", "/v1/keys", { key: session });
+  const listed = list.body.keys.find((k) => k.key_id === verifier.key_id);
+  assert.deepEqual(listed.scopes, ["otp:verify"]);
+});
+
+test("PATCH /v1/keys/{id}: new scopes hold from the next request; null restores every scope", async () => {
+  const k = await newKey({ name: "patched" });
+  assert.equal((await send(k.api_key)).status, 200, "a full key sends (and the key is now known)");
+  const patch = (scopes) => app.request("PATCH", `/v1/keys/${k.key_id}`, { key: session, body: { scopes } });
+  const p = await patch(["wallet:read", "wallet:read"]);
+  assert.equal(p.status, 200, p.text);
+  assert.deepEqual(p.body.scopes, ["wallet:read"]);
+  scopeError(await send(k.api_key), "otp:send");
+  assert.equal((await app.request("GET", "/v1/balance", { key: k.api_key })).status, 200);
+  assert.equal((await patch(null)).status, 200);
+  assert.equal((await send(k.api_key)).status, 200, "every scope again");
+  // An API key cannot change scopes (key management needs a session).
+  const byKey = await app.request("PATCH", `/v1/keys/${k.key_id}`, { key: k.api_key, body: { scopes: null } });
+  assert.equal(byKey.status, 403, byKey.text);
+  assert.equal((await app.request("PATCH", "/v1/keys/key_nope", { key: session, body: { scopes: [] } })).status, 404);
+});
+
+test("bad scopes are 400 naming the field", async () => {
+  for (const scopes of [["otp:verify", "root"], "otp:verify", [1]]) {
+    const r = await app.request("POST", "/v1/keys", { key: session, body: { name: "bad", scopes } });
+    const e = houseError(r, 400, "2004");
+    assert.match(e.message, /'scopes'/, e.message);
+  }
+  const k = await newKey({ name: "to-patch" });
+  const r = await app.request("PATCH", `/v1/keys/${k.key_id}`, { key: session, body: { scopes: ["nope"] } });
+  assert.match(houseError(r, 400, "2004").message, /'scopes'.*'nope'/);
+  const missing = await app.request("PATCH", `/v1/keys/${k.key_id}`, { key: session, body: {} });
+  assert.match(houseError(missing, 400, "2004").message, /'scopes'/);
+});
+
+test("the official smsactivate module sees BAD_KEY for a key without the action's scope", async () => {
+  const verifier = await newKey({ name: "sa-verifier", scopes: ["otp:verify"] });
+  const { stdout } = await promisify(execFile)(PYTHON, [path.join(ROOT, "tests", "python", "smsactivate_refusals.py")], {
+    env: { ...process.env, OTPEDGE_URL: String(app.url), KEY: verifier.api_key },
+  });
+  assert.deepEqual(JSON.parse(stdout.trim().split("\n").at(-1)), { balance: "BAD_KEY", number: "BAD_KEY" });
+  const reader = await newKey({ name: "sa-reader", scopes: ["wallet:read"] });
+  const r = await app.request("GET", `/stubs/handler_api.php?api_key=${reader.api_key}&action=getBalance`);
+  assert.match(r.text, /^ACCESS_BALANCE:/);
+});
+
+test("the Twilio SDK sees 403 (20003) for a key without otp:send", async () => {
+  const profile = await app.request("GET", "/api/user/profile", { key: session });
+  const ac = profile.body.data.twilio_account_sid;
+  const full = await newKey({ name: "tw-full" });
+  const service = await twilio(ac, full.api_key, { httpClient: localClient() }).verify.v2.services.create({ friendlyName: "Scopes" });
+  const verifier = await newKey({ name: "tw-verifier", scopes: ["otp:verify"] });
+  const client = twilio(ac, verifier.api_key, { httpClient: localClient() });
+  await assert.rejects(client.verify.v2.services(service.sid).verifications.create({ to: freshPhone(), channel: "sms" }), (e) => {
+    assert.ok(e instanceof twilio.RestException, e?.message);
+    assert.equal(e.status, 403);
+    assert.equal(e.code, 20003);
+    assert.match(e.message, /otp:send/);
+    return true;
+  });
+});
+
+/** The SDK's RequestClient, pointed at the Worker: same requests, same auth, other host. */
+function localClient() {
+  const client = new twilio.RequestClient({ timeout: 30_000 });
+  const request = client.request.bind(client);
+  client.request = (opts) => {
+    const original = new URL(opts.uri);
+    return request({ ...opts, uri: new URL(original.pathname + original.search, app.url).href });
+  };
+  return client;
+}
