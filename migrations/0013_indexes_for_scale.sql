@@ -35,3 +35,6 @@ CREATE TRIGGER rents_counted AFTER INSERT ON rents BEGIN INSERT INTO list_counts
 CREATE TRIGGER rents_uncounted AFTER DELETE ON rents BEGIN UPDATE list_counts SET n = n - 1 WHERE account_id = OLD.account_id AND list = 'rents'; END;
 CREATE TRIGGER otp_sessions_counted AFTER INSERT ON otp_sessions BEGIN INSERT INTO list_counts (account_id, list, n) VALUES (NEW.account_id, 'otp_sessions', 1) ON CONFLICT (account_id, list) DO UPDATE SET n = n + 1; END;
 CREATE TRIGGER otp_sessions_uncounted AFTER DELETE ON otp_sessions BEGIN UPDATE list_counts SET n = n - 1 WHERE account_id = OLD.account_id AND list = 'otp_sessions'; END;
+INSERT INTO list_counts (account_id, list, n) SELECT account_id, 'webhook_attempts', COUNT(*) FROM webhook_attempts GROUP BY account_id;
+CREATE TRIGGER webhook_attempts_counted AFTER INSERT ON webhook_attempts BEGIN INSERT INTO list_counts (account_id, list, n) VALUES (NEW.account_id, 'webhook_attempts', 1) ON CONFLICT (account_id, list) DO UPDATE SET n = n + 1; END;
+CREATE TRIGGER webhook_attempts_uncounted AFTER DELETE ON webhook_attempts BEGIN UPDATE list_counts SET n = n - 1 WHERE account_id = OLD.account_id AND list = 'webhook_attempts'; END;

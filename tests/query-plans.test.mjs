@@ -17,14 +17,18 @@ const SMALL = new Set([
 ]);
 
 /** Statements that walk a growing table in the order of an index and stop at their LIMIT:
- * they read the page, not the table. Each with the reason it stays bounded. */
+ * they read the page, not the table. Each with the reason it stays bounded and the walk its
+ * plan must show. */
 const WALKS = [
   // The sandbox outbox, newest first, all phones: the newest LIMIT rows of the table.
-  /^SELECT [^;]* FROM outbox WHERE \?1 IS NULL ORDER BY seq DESC LIMIT \?2$/,
-  // The admin account list, newest first: walks the accounts_newest index to its page.
-  /FROM accounts a JOIN wallets w ON w\.account_id = a\.id ORDER BY a\.created_at DESC, a\.rowid DESC LIMIT/,
+  [/^SELECT [^;]* FROM outbox WHERE \?1 IS NULL ORDER BY seq DESC LIMIT \?2$/, /^SCAN outbox$/],
+  // The admin account list, newest first: steps over the accounts_newest index to its page.
+  [
+    /SELECT rowid FROM accounts ORDER BY created_at DESC, rowid DESC LIMIT \?1 OFFSET \?2\)/,
+    /^SCAN accounts USING COVERING INDEX accounts_newest$/,
+  ],
   // The admin list's total: one index entry per account (accounts grow by sign-up, not use).
-  /^SELECT COUNT\(\*\) AS total FROM accounts$/,
+  [/^SELECT COUNT\(\*\) AS total FROM accounts$/, /^SCAN accounts USING COVERING INDEX \w+$/],
 ];
 
 /** Every table name an alias (or the table's own name) stands for in `sql`. */
@@ -86,8 +90,9 @@ test("no statement the store prepares scans a growing table", async () => {
     for (const { file, sql } of storeStatements()) {
       const p = await plan(db, sql);
       const flat = sql.replace(/\s+/g, " ");
-      if (WALKS.some((w) => w.test(flat)) && !p.some((r) => /TEMP B-TREE/.test(r.detail))) continue;
-      const tables = growingScans(sql, p);
+      const walk = WALKS.find(([statement]) => statement.test(flat))?.[1];
+      const rows = walk ? p.filter((r) => !walk.test(r.detail)) : p;
+      const tables = growingScans(sql, rows);
       if (tables.length > 0) scans.push(`${file}: SCAN ${tables.join(", ")} in ${sql.replace(/\s+/g, " ")}`);
     }
     assert.deepEqual(scans, []);
