@@ -114,3 +114,31 @@ test("the check itself sees a scan of a growing table, through an alias too", as
     await mf.dispose();
   }
 });
+
+test("the list totals kept in list_counts follow inserts and deletes, per account", async () => {
+  const { mf, db } = await database();
+  try {
+    await db.batch([
+      db.prepare("INSERT INTO accounts (id, name, status, created_at) VALUES ('a1', 'A', 'active', 1), ('a2', 'B', 'active', 2)"),
+      db.prepare("INSERT INTO wallets (account_id, balance, currency, updated_at) VALUES ('a1', 100, 'USD', 1), ('a2', 100, 'USD', 1)"),
+    ]);
+    const ledger = (id, account) =>
+      db.prepare(
+        "INSERT INTO ledger (id, account_id, kind, amount, balance_after, description, created_at) " +
+          "VALUES (?1, ?2, 'topup', 5, 105, 'top-up', 3)",
+      ).bind(id, account);
+    await db.batch([ledger("t1", "a1"), ledger("t2", "a1"), ledger("t3", "a2")]);
+    await db.prepare("DELETE FROM ledger WHERE id = 't1'").run();
+    const totals = (await db.prepare("SELECT account_id, list, n FROM list_counts ORDER BY account_id").all()).results;
+    assert.deepEqual(totals, [
+      { account_id: "a1", list: "ledger", n: 1 },
+      { account_id: "a2", list: "ledger", n: 1 },
+    ]);
+    // A refused insert (its batch rolled back) counts nothing.
+    await assert.rejects(db.batch([ledger("t4", "a1"), ledger("t4", "a1")]));
+    const a1 = await db.prepare("SELECT n FROM list_counts WHERE account_id = 'a1'").first("n");
+    assert.equal(a1, 1);
+  } finally {
+    await mf.dispose();
+  }
+});
