@@ -5,9 +5,8 @@
 // (taken from src/store by tests/support/store-sql.mjs) on that account and on a fresh one,
 // and prints the database size per row kind. D1 only: the Worker's own time per request is
 // the same for both accounts and is measured by `npm run bench`.
-import { Miniflare } from "miniflare";
 import { performance } from "node:perf_hooks";
-import { migrationStatements } from "../tests/support/app.mjs";
+import { migratedDatabase } from "../tests/support/app.mjs";
 import { storeStatements } from "../tests/support/store-sql.mjs";
 
 const argv = process.argv.slice(2);
@@ -20,14 +19,7 @@ const FRESH = "acc_fresh";
 const NOW = Date.UTC(2026, 0, 1);
 const YEAR_MS = 365 * 24 * 3600 * 1000;
 
-const mf = new Miniflare({
-  modules: true,
-  script: "export default { fetch() { return new Response(''); } };",
-  compatibilityDate: "2026-04-20",
-  d1Databases: { DB: "scale" },
-});
-const db = await mf.getD1Database("DB");
-for (const sql of migrationStatements()) await db.prepare(sql).run();
+const { mf, db } = await migratedDatabase("scale");
 
 const size = async () => (await db.prepare("SELECT 1").run()).meta.size_after;
 const sizes = {};

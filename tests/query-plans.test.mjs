@@ -6,8 +6,7 @@
 // operator-managed tables (catalog, suppliers) may be scanned.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Miniflare } from "miniflare";
-import { migrationStatements } from "./support/app.mjs";
+import { migratedDatabase } from "./support/app.mjs";
 import { storeStatements } from "./support/store-sql.mjs";
 
 /** Tables whose size is fixed by the operator, not by traffic. */
@@ -55,17 +54,7 @@ export function growingScans(sql, plan) {
     .filter((table) => !SMALL.has(table) && !/^\(|^CONSTANT|subquery/i.test(table));
 }
 
-async function database() {
-  const mf = new Miniflare({
-    modules: true,
-    script: "export default { fetch() { return new Response(''); } };",
-    compatibilityDate: "2026-04-20",
-    d1Databases: { DB: "query-plans" },
-  });
-  const db = await mf.getD1Database("DB");
-  for (const sql of migrationStatements()) await db.prepare(sql).run();
-  return { mf, db };
-}
+const database = () => migratedDatabase("query-plans");
 
 /** `sql`'s plan, its `?N` parameters bound to dummy values. */
 async function plan(db, sql) {
