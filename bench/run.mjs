@@ -17,6 +17,11 @@ import { cpu, spawnPeer, withPid } from "./workerd.mjs";
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const args = new Set(process.argv.slice(2));
+if (args.has("--scale")) {
+  // Cost as data grows: a year of history on one account against a fresh one (bench/scale.mjs).
+  await import("./scale.mjs");
+  process.exit(0);
+}
 const HIGH = "1000000000";
 
 /** The workerd process serving each origin (http://127.0.0.1:port), for CPU per request. */

@@ -8,13 +8,15 @@ use crate::domain::otp::SessionRecord;
 use crate::domain::pagination::Page;
 use worker::D1Database;
 
-/// An account's rows of `from`, newest first (ties: the greater id first).
+/// An account's rows of `from`, newest first (ties: the greater id first), its total kept
+/// in `list_counts` under the table's name.
 const fn newest(from: &'static str, columns: &'static str) -> Listing<'static> {
     Listing {
         columns,
         from,
         mine: "account_id = ?1",
         order: "created_at DESC, id DESC",
+        counted: Some(from),
     }
 }
 
@@ -68,6 +70,7 @@ const OUTBOX: Listing = Listing {
     mine: "(o.object_id IN (SELECT id FROM otp_sessions WHERE account_id = ?1) \
            OR o.object_id IN (SELECT id FROM messages WHERE account_id = ?1))",
     order: "o.seq DESC",
+    counted: None,
 };
 
 /// The sandbox outbox entries sent for this account's OTP sessions and template messages.

@@ -157,7 +157,8 @@ pub async fn approve(db: &D1Database, account_id: &str, now_ms: i64) -> Result<b
     Ok(changed == 1)
 }
 
-/// Newest first (ties: the later insert first), one page and the total.
+/// Newest first (ties: the later insert first), one page and the total. The page is found
+/// over the `accounts_newest` index's entries and only its rows are read.
 pub async fn list(
     db: &D1Database,
     limit: u32,
@@ -168,7 +169,9 @@ pub async fn list(
         "SELECT a.id AS account_id, a.email AS email, a.name AS name, a.approved AS approved, \
          a.status AS status, w.balance AS balance, w.currency AS currency, \
          a.created_at AS created_at FROM accounts a JOIN wallets w ON w.account_id = a.id \
-         ORDER BY a.created_at DESC, a.rowid DESC LIMIT ?1 OFFSET ?2",
+         WHERE a.rowid IN (SELECT rowid FROM accounts \
+           ORDER BY created_at DESC, rowid DESC LIMIT ?1 OFFSET ?2) \
+         ORDER BY a.created_at DESC, a.rowid DESC",
         &[
             int(i64::from(limit)),
             int(i64::try_from(offset).unwrap_or(i64::MAX)),

@@ -224,13 +224,15 @@ pub async fn outbox(
     to: Option<&str>,
     limit: i64,
 ) -> Result<Vec<OutboxText>, StoreError> {
-    all(stmt(
-        db,
+    // One phone's entries come from its index; all entries, from the newest end of the table.
+    let sql = if to.is_some() {
         "SELECT id, to_phone, channel, sender, text, status, object_id, created_at FROM outbox \
-            WHERE ?1 IS NULL OR to_phone = ?1 ORDER BY seq DESC LIMIT ?2",
-        &[opt_text(to), int(limit)],
-    )?)
-    .await
+            WHERE to_phone = ?1 ORDER BY seq DESC LIMIT ?2"
+    } else {
+        "SELECT id, to_phone, channel, sender, text, status, object_id, created_at FROM outbox \
+            WHERE ?1 IS NULL ORDER BY seq DESC LIMIT ?2"
+    };
+    all(stmt(db, sql, &[opt_text(to), int(limit)])?).await
 }
 
 /// The price of one send to `country` on `channel`, if the catalog has one.

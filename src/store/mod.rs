@@ -214,15 +214,19 @@ pub async fn page_of<T: DeserializeOwned>(
 }
 
 /// Which of an account's rows a list shows: `SELECT {columns} FROM {from} WHERE {mine}
-/// ORDER BY {order}`, with the account's id bound as `?1`.
+/// ORDER BY {order}`, with the account's id bound as `?1`. `counted` names the list in
+/// `list_counts` when triggers keep its total there (else the total is counted).
 pub struct Listing<'a> {
     pub columns: &'a str,
     pub from: &'a str,
     pub mine: &'a str,
     pub order: &'a str,
+    pub counted: Option<&'a str>,
 }
 
-/// One page of an account's rows and their total, in one round trip.
+/// One page of an account's rows and their total, in one round trip. The page is found
+/// by stepping over the rowids of `{mine}` in order (index entries alone when an index
+/// holds the order's columns), and only its rows are read whole.
 pub async fn account_page<T: DeserializeOwned>(
     db: &D1Database,
     listing: &Listing<'_>,
@@ -234,20 +238,32 @@ pub async fn account_page<T: DeserializeOwned>(
         from,
         mine,
         order,
+        counted,
     } = listing;
     let rows = stmt(
         db,
-        &format!("SELECT {columns} FROM {from} WHERE {mine} ORDER BY {order} LIMIT ?2 OFFSET ?3"),
+        &format!(
+            "SELECT {columns} FROM {from} WHERE rowid IN (SELECT rowid FROM {from} \
+             WHERE {mine} ORDER BY {order} LIMIT ?2 OFFSET ?3) ORDER BY {order}"
+        ),
         &[
             text(account_id),
             int(i64::from(page.limit)),
             int(i64::try_from(page.offset()).unwrap_or(i64::MAX)),
         ],
     )?;
-    let count = stmt(
-        db,
-        &format!("SELECT COUNT(*) AS total FROM {from} WHERE {mine}"),
-        &[text(account_id)],
-    )?;
+    let count = match counted {
+        Some(list) => stmt(
+            db,
+            "SELECT COALESCE((SELECT n FROM list_counts WHERE account_id = ?1 AND list = ?2), \
+             0) AS total",
+            &[text(account_id), text(list)],
+        )?,
+        None => stmt(
+            db,
+            &format!("SELECT COUNT(*) AS total FROM {from} WHERE {mine}"),
+            &[text(account_id)],
+        )?,
+    };
     page_of(db, rows, count).await
 }

@@ -186,6 +186,7 @@ pub async fn transactions(
         from: "ledger",
         mine: "account_id = ?1",
         order: "seq DESC",
+        counted: Some("ledger"),
     };
     super::account_page(db, &listing, account_id, page).await
 }

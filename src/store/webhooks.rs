@@ -282,7 +282,8 @@ impl From<DeliveryRow> for Delivery {
     }
 }
 
-/// Every attempt for the account, newest first, with the total.
+/// Every attempt for the account, newest first, with the total (kept in `list_counts`); the
+/// page is found over the account's index entries and only its rows are read.
 pub async fn deliveries(
     db: &D1Database,
     account_id: &str,
@@ -292,8 +293,10 @@ pub async fn deliveries(
         db,
         "SELECT a.id, a.event_id, e.event_type, e.object_id, a.attempt, a.url, a.status_code, \
             a.error, a.duration_ms, a.succeeded, a.created_at, a.next_attempt_at \
-         FROM webhook_attempts a JOIN webhook_events e ON e.id = a.event_id WHERE a.account_id = \
-         ?1 ORDER BY a.seq DESC LIMIT ?2 OFFSET ?3",
+         FROM webhook_attempts a JOIN webhook_events e ON e.id = a.event_id \
+         WHERE a.seq IN (SELECT seq FROM webhook_attempts WHERE account_id = ?1 \
+           ORDER BY seq DESC LIMIT ?2 OFFSET ?3) \
+         ORDER BY a.seq DESC",
         &[
             text(account_id),
             int(i64::from(page.limit)),
@@ -302,8 +305,9 @@ pub async fn deliveries(
     )?;
     let count = stmt(
         db,
-        "SELECT COUNT(*) AS total FROM webhook_attempts WHERE account_id = ?1",
-        &[text(account_id)],
+        "SELECT COALESCE((SELECT n FROM list_counts WHERE account_id = ?1 AND list = ?2), \
+         0) AS total",
+        &[text(account_id), text("webhook_attempts")],
     )?;
     let (rows, total) = super::page_of::<DeliveryRow>(db, rows, count).await?;
     Ok((rows.into_iter().map(Delivery::from).collect(), total))

@@ -99,6 +99,20 @@ export function wranglerAssets() {
   return { directory: path.join(ROOT, str("directory") ?? "public"), routerConfig, assetConfig };
 }
 
+/** A bare D1 database (Miniflare, no Worker) with every migration applied: `{ mf, db }`
+ * (dispose `mf` when done). */
+export async function migratedDatabase(name) {
+  const mf = new Miniflare({
+    modules: true,
+    script: "export default { fetch() { return new Response(''); } };",
+    compatibilityDate: "2026-04-20",
+    d1Databases: { DB: name },
+  });
+  const db = await mf.getD1Database("DB");
+  for (const sql of migrationStatements()) await db.prepare(sql).run();
+  return { mf, db };
+}
+
 /** The statements of every migration (or of those whose file name `only` keeps), in order,
  * as wrangler would apply them. */
 export function migrationStatements(only = () => true) {

@@ -1,0 +1,157 @@
+// Every SQL statement the store can prepare, read from its source (src/store/*.rs): the Rust
+// string literals that start with SELECT/INSERT/UPDATE/DELETE/WITH, with `{NAME}` format
+// placeholders resolved from the store's `const NAME: &str` literals, from the literal
+// arguments of `free_for_service(..)`, from the `Listing`s that `account_page` expands, and
+// from the few run-time fragments listed in DYNAMIC (each a value the code really passes).
+// A placeholder it cannot resolve is reported, never skipped, so a new statement shape
+// makes the test that uses this fail until it is taught here.
+import { readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { ROOT } from "./app.mjs";
+
+/** Run-time SQL fragments, by placeholder name: a value the code passes, or (a list) every
+ * value it passes when they differ in shape. */
+export const DYNAMIC = {
+  amount_sql: "(SELECT cost FROM otp_sessions WHERE id = ?2)",
+  cost_sql: "(SELECT cost FROM otp_prices WHERE country = ?9 AND channel = ?4)",
+  value: "b",
+  table: "countries",
+  key_col: "code",
+  value_col: "name",
+  filter: [
+    "v.sid = ?1 ORDER BY s.created_at DESC, vs.rowid DESC",
+    "v.to_phone = ?1 ORDER BY v.created_at DESC, v.rowid DESC, s.created_at DESC, vs.rowid DESC",
+  ],
+  and_also: " AND (SELECT version FROM activations WHERE id = ?4) = ?5",
+};
+
+/** The string literals of a Rust source: `{ value, start, end }` (escapes decoded). */
+export function rustStrings(src) {
+  const out = [];
+  let i = 0;
+  while (i < src.length) {
+    const c = src[i];
+    if (c === "/" && src[i + 1] === "/") i = src.indexOf("\n", i) === -1 ? src.length : src.indexOf("\n", i);
+    else if (c === "/" && src[i + 1] === "*") i = src.indexOf("*/", i + 2) + 2;
+    else if (c === "'") {
+      // A char literal ('x', '\n', '\'') or a lifetime ('a, 'static).
+      if (src[i + 1] === "\\") i = src.indexOf("'", i + 3) + 1;
+      else if (src[i + 2] === "'") i += 3;
+      else i += 1;
+    } else if (c === "r" && /^r#*"/.test(src.slice(i, i + 8)) && !/\w/.test(src[i - 1] ?? "")) {
+      const hashes = src.slice(i + 1).match(/^#*/)[0];
+      const open = i + 2 + hashes.length;
+      const close = src.indexOf(`"${hashes}`, open);
+      out.push({ value: src.slice(open, close), start: i, end: close + 1 + hashes.length });
+      i = close + 1 + hashes.length;
+    } else if (c === '"') {
+      let value = "";
+      let j = i + 1;
+      for (; src[j] !== '"'; j++) {
+        if (src[j] !== "\\") {
+          value += src[j];
+          continue;
+        }
+        const e = src[++j];
+        if (e === "\n") {
+          while (/\s/.test(src[j + 1])) j++;
+        } else value += { n: "\n", t: "\t", r: "\r", 0: "\0" }[e] ?? e;
+      }
+      out.push({ value, start: i, end: j + 1 });
+      i = j + 1;
+    } else i += 1;
+  }
+  return out;
+}
+
+const SQL_START = /^\s*\(?\s*(SELECT|INSERT|UPDATE|DELETE|WITH|REPLACE)\b/i;
+
+function storeSources() {
+  const dir = path.join(ROOT, "src/store");
+  return readdirSync(dir, { recursive: true })
+    .filter((f) => f.endsWith(".rs"))
+    .sort()
+    .map((f) => ({ file: `src/store/${f}`, src: readFileSync(path.join(dir, f), "utf8") }));
+}
+
+/** `{ file, sql, unresolved }` for every statement the store prepares. */
+export function storeStatements() {
+  const sources = storeSources().map((s) => ({ ...s, strings: rustStrings(s.src) }));
+  const consts = {};
+  const constLiterals = new Map();
+  let freeTemplate;
+  for (const { src, strings } of sources) {
+    for (const s of strings) {
+      const before = src.slice(Math.max(0, s.start - 120), s.start);
+      const m = before.match(/const\s+(\w+)\s*:\s*&(?:'static\s+)?str\s*=\s*$/);
+      if (m) {
+        consts[m[1]] = s.value;
+        constLiterals.set(s, m[1]);
+      }
+      if (/fn free_for_service\([^)]*\)[^{]*\{\s*format!\(\s*$/.test(before)) freeTemplate = s.value;
+    }
+  }
+  const listings = [];
+  for (const { src, strings } of sources) {
+    const field = (name, from) => {
+      const m = src.slice(from).match(new RegExp(`\\b${name}\\s*(?::\\s*)?([A-Z_]+|")`));
+      if (!m) return undefined;
+      if (m[1] !== '"') return consts[m[1]];
+      const at = from + m.index + m[0].length - 1;
+      return strings.find((s) => s.start === at)?.value;
+    };
+    for (const m of src.matchAll(/const fn (\w+)\(from: &'static str, columns: &'static str\)[\s\S]*?Listing \{([\s\S]*?)\}/g)) {
+      const mine = field("mine", m.index + m[0].indexOf("Listing {"));
+      const order = field("order", m.index + m[0].indexOf("Listing {"));
+      for (const call of src.matchAll(new RegExp(`\\b${m[1]}\\(\\s*"`, "g"))) {
+        const first = strings.find((s) => s.start === call.index + call[0].length - 1);
+        const second = strings.find((s) => s.start > first.end);
+        listings.push({ from: first.value, columns: second.value, mine, order });
+      }
+    }
+    for (const m of src.matchAll(/Listing(?:<'\w+>)? = Listing \{|let listing = super::Listing \{/g)) {
+      const at = m.index + m[0].length;
+      listings.push({ columns: field("columns", at), from: field("from", at), mine: field("mine", at), order: field("order", at) });
+    }
+  }
+  // A constant spliced into other literals is a fragment, not a statement of its own.
+  const spliced = new Set();
+  for (const { strings } of sources) {
+    for (const s of strings) for (const m of s.value.matchAll(/\{(\w+)\}/g)) spliced.add(m[1]);
+  }
+  const out = [];
+  for (const { file, src, strings } of sources) {
+    for (const s of strings) {
+      if (s.value === freeTemplate || spliced.has(constLiterals.get(s))) continue;
+      const head = s.value.replace(/^\{(\w+)\}/, (all, name) => consts[name] ?? all);
+      if (!SQL_START.test(head)) continue;
+      const after = src.slice(s.end, s.end + 200);
+      const free = after.match(/^\s*,\s*free\s*=\s*free_for_service\(\s*"([^"]*)"\s*,\s*"([^"]*)"\s*\)/);
+      const expand = (sql, extra = {}) => {
+        const unresolved = [];
+        const done = sql.replace(/\{(\w+)\}/g, (all, name) => {
+          if (name in extra) return extra[name];
+          if (name === "free" && free && freeTemplate) {
+            return freeTemplate.replace("{svc}", free[1]).replace("{now}", free[2]);
+          }
+          if (name in consts) return consts[name];
+          if (name in DYNAMIC) return DYNAMIC[name];
+          unresolved.push(name);
+          return all;
+        });
+        // A subquery fragment is planned as the expression it is.
+        const text = done.trim();
+        return { file, sql: text.startsWith("(") ? `SELECT ${text}` : text, unresolved };
+      };
+      const variants = [...s.value.matchAll(/\{(\w+)\}/g)]
+        .map((m) => m[1])
+        .find((name) => Array.isArray(DYNAMIC[name]));
+      if (/\{(columns|from|mine|order)\}/.test(s.value)) {
+        for (const l of listings) out.push(expand(s.value, l));
+      } else if (variants) {
+        for (const v of DYNAMIC[variants]) out.push(expand(s.value, { [variants]: v }));
+      } else out.push(expand(s.value));
+    }
+  }
+  return out;
+}
