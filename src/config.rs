@@ -62,6 +62,9 @@ pub struct Config {
     pub retention_ms: Option<i64>,
     /// `TEST_FAULTS` = "1": requests may inject failures (`app::Fault`); tests only.
     pub test_faults: bool,
+    /// `PUBLIC_ORIGIN`: the origin of the absolute URLs in answers (Twilio's `url` fields);
+    /// unset, the request's own origin (local development).
+    pub public_origin: Option<String>,
 }
 
 thread_local! {
@@ -91,15 +94,58 @@ pub fn server_key(env: &Env) -> Result<String, AppError> {
     secret(env, "SERVER_KEY")
 }
 
+/// A whole-number var; a value that is not one is the operator's error: the default is used
+/// and the var named in the log (once: vars are read once per isolate, see `Config::get`).
 fn number(env: &Env, name: &str, default: u32) -> u32 {
-    var(env, name)
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(default)
+    let Some(v) = var(env, name) else {
+        return default;
+    };
+    v.trim().parse().unwrap_or_else(|_| {
+        ignored(name, &v, &default.to_string());
+        default
+    })
+}
+
+/// Logs that a var's value was not understood and what is used instead.
+fn ignored(name: &str, value: &str, used: &str) {
+    worker::console_error!(
+        "config: {name}={value:?} is not a valid value; using {used} instead"
+    );
+}
+
+/// `PUBLIC_ORIGIN`: `http(s)://host[:port]`, the address clients reach this deployment at
+/// (the origin of the absolute URLs in answers; never taken from a request's Host header).
+fn public_origin(env: &Env) -> Option<String> {
+    let v = var(env, "PUBLIC_ORIGIN")?;
+    let origin = v.trim().trim_end_matches('/');
+    let host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .unwrap_or_default();
+    if host.is_empty() || host.contains(['/', '?', '#', '@', ' ']) {
+        ignored("PUBLIC_ORIGIN", &v, "the request's origin");
+        return None;
+    }
+    Some(origin.to_owned())
+}
+
+/// A `true` / `false` var (unset is `false`).
+fn flag(env: &Env, name: &str) -> bool {
+    match var(env, name).as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            ignored(name, other, "false");
+            false
+        }
+    }
 }
 
 impl Config {
     fn load(env: &Env) -> Config {
+        let otp_max_ttl_secs = number(env, "OTP_MAX_TTL_SECS", 600).clamp(1, 600);
         Config {
+            public_origin: public_origin(env),
             rate_limit_public: number(env, "RATE_LIMIT_PUBLIC", 100),
             rate_limit_product: number(env, "RATE_LIMIT_PRODUCT", 120),
             rate_limit_auth: number(env, "RATE_LIMIT_AUTH", 20),
@@ -118,9 +164,8 @@ impl Config {
                 .map(|c| c.trim().to_ascii_lowercase())
                 .filter(|c| !c.is_empty())
                 .collect(),
-            otp_max_ttl_secs: number(env, "OTP_MAX_TTL_SECS", 600).clamp(1, 600),
-            otp_ttl_secs: number(env, "OTP_TTL_SECS", 300)
-                .clamp(1, number(env, "OTP_MAX_TTL_SECS", 600).clamp(1, 600)),
+            otp_max_ttl_secs,
+            otp_ttl_secs: number(env, "OTP_TTL_SECS", 300).clamp(1, otp_max_ttl_secs),
             otp_resend_interval_secs: number(env, "OTP_RESEND_INTERVAL_SECS", 30),
             otp_max_sends_per_window: number(env, "OTP_MAX_SENDS_PER_WINDOW", 5),
             otp_send_window_secs: number(env, "OTP_SEND_WINDOW_SECS", 600),
@@ -132,8 +177,7 @@ impl Config {
             provider_max_attempts: number(env, "PROVIDER_MAX_ATTEMPTS", 3).clamp(1, 10),
 
             // --- webhooks ---
-            webhook_allow_local_http: var(env, "WEBHOOK_ALLOW_LOCAL_HTTP")
-                .is_some_and(|v| v == "true"),
+            webhook_allow_local_http: flag(env, "WEBHOOK_ALLOW_LOCAL_HTTP"),
             webhook_max_attempts: number(env, "WEBHOOK_MAX_ATTEMPTS", 8).max(1),
             webhook_retry_base_ms: i64::from(number(env, "WEBHOOK_RETRY_BASE_MS", 5_000)),
             webhook_retry_max_ms: i64::from(number(env, "WEBHOOK_RETRY_MAX_MS", 3_600_000)),
@@ -141,7 +185,10 @@ impl Config {
 
             // --- customer accounts ---
             signup_approval: var(env, "SIGNUP_APPROVAL").map_or(SignupApproval::Auto, |v| {
-                SignupApproval::parse(&v).unwrap_or(SignupApproval::Manual)
+                SignupApproval::parse(&v).unwrap_or_else(|| {
+                    ignored("SIGNUP_APPROVAL", &v, "manual");
+                    SignupApproval::Manual
+                })
             }),
             session_idle_ms: i64::from(number(env, "SESSION_IDLE_SECS", 28_800).max(1)) * 1000,
             session_max_ms: i64::from(number(env, "SESSION_MAX_SECS", 604_800).max(1)) * 1000,

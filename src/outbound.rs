@@ -1,8 +1,14 @@
 //! Outbound HTTP with a deadline, shared by the delivery providers and the webhook dispatcher.
+//! Redirects are never followed (a 3xx is the answer: an address the URL rules refuse must not
+//! get the request through one), and at most `MAX_BODY_BYTES` of an answer's body are read.
 use futures_util::future::{select, Either};
+use futures_util::StreamExt;
 use std::time::Duration;
 use worker::wasm_bindgen::JsValue;
-use worker::{Delay, Fetch, Headers, Method, Request, RequestInit};
+use worker::{Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response};
+
+/// The most of an answer's body that is read; the rest is dropped unread.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// An answer: status code and body text.
 pub struct Answer {
@@ -25,12 +31,13 @@ pub async fn send(
     let mut init = RequestInit::new();
     init.with_method(method)
         .with_headers(h)
-        .with_body(body.map(JsValue::from_str));
+        .with_body(body.map(JsValue::from_str))
+        .with_redirect(RequestRedirect::Manual);
     let request = Request::new_with_init(url, &init).map_err(|e| e.to_string())?;
     let fetch = Fetch::Request(request);
     let sending = Box::pin(async {
         let mut response = fetch.send().await?;
-        let text = response.text().await.unwrap_or_default();
+        let text = bounded_text(&mut response).await;
         Ok::<Answer, worker::Error>(Answer {
             status: response.status_code(),
             body: text,
@@ -46,4 +53,20 @@ pub async fn send(
         Either::Right(_) => Err(format!("timed out after {timeout_ms} ms")),
     };
     outcome
+}
+
+/// The first `MAX_BODY_BYTES` of a response's body as text (lossy), without reading the rest.
+async fn bounded_text(response: &mut Response) -> String {
+    let Ok(mut stream) = response.stream() else {
+        return response.text().await.unwrap_or_default();
+    };
+    let mut bytes = Vec::new();
+    while let Some(Ok(chunk)) = stream.next().await {
+        let room = MAX_BODY_BYTES - bytes.len();
+        bytes.extend_from_slice(chunk.get(..room).unwrap_or(&chunk));
+        if bytes.len() >= MAX_BODY_BYTES {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
 }

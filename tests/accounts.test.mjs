@@ -65,6 +65,10 @@ describe("register and login", () => {
       [{ email: freshEmail(), password: "x".repeat(129) }, 400, "2402"],
       [{ email: freshEmail(), password: "password1" }, 400, "2402"],
       [{ email: freshEmail(), password: "Qwertyuiop" }, 400, "2402"],
+      // A name is validated like every other name: no control characters, NUL first included.
+      [{ email: freshEmail(), password: PASSWORD, name: "\u0000acme" }, 400, "2004"],
+      [{ email: freshEmail(), password: PASSWORD, name: "ac\u0007me" }, 400, "2004"],
+      [{ email: freshEmail(), password: PASSWORD, name: "line\nbreak" }, 400, "2004"],
     ];
     for (const [body, status, code] of cases) {
       const r = await app.request("POST", "/api/v1/auth/register", { headers: { "CF-Connecting-IP": freshIp() }, body });

@@ -165,6 +165,46 @@ test("received → retry → second SMS: both in the history", async () => {
   assert.deepEqual(s.body.sms_list.map((x) => x.code), ["111111", "222222"]);
 });
 
+test("received → retry → complete with the SMS already received; cancel stays refused (no refund after an SMS)", async () => {
+  const { key, accountId } = await app.createAccount("retry-complete", "1.00");
+  const b = await buy(key, { service: "telegram", country: "US" });
+  const id = b.body.activation_id;
+  await pushSms(app, supplier.secret, { number: b.body.number, text: "Your code is 333333" });
+  assert.equal((await setStatus(key, id, "retry")).body.status, "waiting");
+  await sleep(LOCK_SECS * 1000 + 200);
+  const cancel = await setStatus(key, id, "cancel");
+  assert.equal(cancel.status, 409, cancel.text);
+  const done = await setStatus(key, id, "complete");
+  assert.equal(done.status, 200, done.text);
+  assert.equal(done.body.status, "complete");
+  assert.deepEqual(done.body.sms_list.map((x) => x.code), ["333333"]);
+  assert.equal((await status(key, id)).body.status, "complete");
+  assert.equal(cancel.body.errors[0].code, "2108");
+  assert.deepEqual((await ledgerOf(app, id)).map((r) => r.kind), ["purchase"], "charged once, no refund");
+  await assertBooks(accountId);
+});
+
+test("inbound: control characters in text / from / sms_id and a received_at in the future are 400, nothing stored", async () => {
+  const { key } = await app.createAccount("inbound-bad", "1.00");
+  const b = await buy(key, { service: "telegram", country: "US" });
+  const count = async () => (await app.db.prepare("SELECT COUNT(*) AS n FROM inbound_sms").first()).n;
+  const n0 = await count();
+  const push = (fields) => {
+    const raw = JSON.stringify({ sms_id: `bad-${Math.random()}`, number: b.body.number, from: "Telegram", text: "Your code is 123456", ...fields });
+    return app.request("POST", "/v1/inbound/sms", { raw, headers: { "Content-Type": "application/json", "X-Signature": signature(supplier.secret, raw) } });
+  };
+  const inFuture = new Date(Date.now() + 3 * 365 * 86_400_000).toISOString();
+  for (const fields of [{ text: "code 123456\u0000" }, { text: "\u001b[2Jcode 123456" }, { from: "Tele\ngram" }, { from: "\u0007" }, { sms_id: "id\u0000x" }, { received_at: inFuture }]) {
+    const r = await push(fields);
+    assert.equal(r.status, 400, `${JSON.stringify(fields)}: ${r.text}`);
+    assert.equal(r.body.errors[0].code, "2004");
+  }
+  assert.equal(await count(), n0, "nothing stored");
+  const ok = await push({ text: "Your code\r\nis\t654321", received_at: new Date(Date.now() - 60_000).toISOString() });
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal(ok.body.code, "654321");
+});
+
 test("inbound: bad signature and stale timestamp → 401, nothing stored; a replayed sms_id is stored once", async () => {
   const { key } = await app.createAccount("sig", "1.00");
   const b = await buy(key, { service: "facebook", country: "US" });

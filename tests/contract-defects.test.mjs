@@ -255,3 +255,25 @@ test("a GetOTP phone sent as a JSON number, and a body sent as an array, are ref
   assert.equal(arr.status, 400, arr.text);
   assert.deepEqual(await app.money(acct.accountId), before);
 });
+
+describe("bad configuration values", () => {
+  test("a var that is not understood is named in the log once, with the value used instead", async () => {
+    const logs = [];
+    const bad = await spawnOtpApp({
+      vars: { RATE_LIMIT_PUBLIC: "lots", WEBHOOK_ALLOW_LOCAL_HTTP: "yes", SIGNUP_APPROVAL: "sometimes", PUBLIC_ORIGIN: "otp.example.com/x" },
+      log: (line) => logs.push(line),
+    });
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await bad.request("GET", "/api/public/prices")).status, 200);
+      await new Promise((r) => setTimeout(r, 200));
+      const text = logs.join("");
+      for (const [name, used] of [["RATE_LIMIT_PUBLIC", "100"], ["WEBHOOK_ALLOW_LOCAL_HTTP", "false"], ["SIGNUP_APPROVAL", "manual"], ["PUBLIC_ORIGIN", "the request's origin"]]) {
+        const said = text.split("\n").filter((l) => l.includes(`config: ${name}=`));
+        assert.equal(said.length, 1, `${name} logged once: ${text}`);
+        assert.ok(said[0].includes(`using ${used} instead`), said[0]);
+      }
+    } finally {
+      await bad.close();
+    }
+  });
+});

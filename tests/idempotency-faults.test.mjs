@@ -8,6 +8,7 @@
 //   500; a retry with the same key must replay the committed answer, never charge again.
 // - `complete_record`: storing the answer fails inside the money's batch, so the batch rolls
 //   back: nothing charged, the key released, and a retry runs once and is then replayable.
+// - `release_fails`: as `complete_record`, and releasing the key fails too.
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import { seed } from "./support/activations.mjs";
@@ -109,6 +110,27 @@ for (const [name, route] of Object.entries(ROUTES)) {
     });
   });
 }
+
+test("a failed release answers the work's own error; the claim it left is taken over once abandoned, not after 24 h", async () => {
+  const route = ROUTES.buy;
+  const account = await app.createAccount("release-fails", "10.00");
+  const body = route.body();
+  const before = await app.money(account.accountId);
+  const first = await call(route, account, body, "k-release", "release_fails");
+  assert.equal(first.status, 500, first.text);
+  assert.doesNotMatch(first.text, /releas/i, "the work's error, not the release's");
+  assert.deepEqual(await app.money(account.accountId), before, "nothing charged");
+  const held = await call(route, account, body, "k-release");
+  assert.equal(held.status, 409, "the claim left behind may still be a running request");
+  // Five minutes on, no request is still running: the key is free again.
+  await app.db.prepare("UPDATE idempotency SET created_at = created_at - 300000 WHERE idem_key = 'k-release'").run();
+  const retry = await call(route, account, body, "k-release");
+  assert.equal(retry.status, route.ok, retry.text);
+  assert.equal(retry.headers.get("idempotent-replayed"), null);
+  const replay = await call(route, account, body, "k-release");
+  assert.equal(replay.headers.get("idempotent-replayed"), "true");
+  assert.equal((await app.money(account.accountId)).balance, before.balance - route.cost, "charged once");
+});
 
 test("the replayed rent and top-up answers carry the balance their batch computed", async () => {
   const account = await app.createAccount("fills", "10.00");

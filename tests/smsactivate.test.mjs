@@ -34,7 +34,8 @@ const CODES = {
 
 before(async () => {
   app = await spawnApp({
-    vars: { ACTIVATION_CANCEL_LOCK_SECS: String(LOCK_SECS), RATE_LIMIT_PRODUCT: PRODUCT_LIMIT, PRICES_CACHE_SECS: "0" },
+    // TEST_FAULTS: requests may inject failures with `X-Test-Fault` (see app::Fault).
+    vars: { ACTIVATION_CANCEL_LOCK_SECS: String(LOCK_SECS), RATE_LIMIT_PRODUCT: PRODUCT_LIMIT, PRICES_CACHE_SECS: "0", TEST_FAULTS: "1" },
     log: (line) => logs.push(line),
   });
   supplier = await seed(app, { us: 40, pk: 0 });
@@ -378,6 +379,45 @@ test("rent: services and countries, getRentNumber, status, SMS, setRentStatus, l
   assert.deepEqual((await rent({ action: "getRentStatus" })).body, { status: "error", message: "NO_ID_RENT" });
   assert.equal(await word({ api_key: "C".repeat(32), action: "getRentList" }), "BAD_KEY");
   assert.equal((await assertBooks(accountId)).balance, 20000 - 5000);
+});
+
+test("after setStatus 3 the SMS already received completes the activation (setStatus 6)", async () => {
+  const { key } = await app.createAccount("sa-retry-complete", "1.00");
+  const [, id, phone] = (await word({ api_key: key, action: "getNumber", service: "tg", country: "187" })).split(":");
+  assert.equal((await pushSms(app, supplier.secret, { number: `+${phone}`, text: "Telegram code 33333" })).status, 200);
+  assert.equal(await word({ api_key: key, action: "setStatus", id, status: "3" }), "ACCESS_RETRY_GET");
+  assert.equal(await word({ api_key: key, action: "setStatus", id, status: "6" }), "ACCESS_ACTIVATION");
+  assert.equal(await word({ api_key: key, action: "getStatus", id }), "STATUS_OK:33333");
+});
+
+test("nothing fails once the money committed: getNumber and getRentNumber answer with D1 lost after the batch", async () => {
+  // The protocol has no idempotency key and its clients retry a 5xx with a new purchase: an
+  // answer that needed a D1 read after the commit would be a 500 and a second charge.
+  const { key, accountId } = await app.createAccount("sa-after-commit", "1.00");
+  const lost = (params) =>
+    app.request("GET", `${HANDLER}?${new URLSearchParams({ api_key: key, ...params })}`, { headers: { "X-Test-Fault": "db_lost_after_commit" } });
+  const bought = await lost({ action: "getNumber", service: "tg", country: "187" });
+  assert.equal(bought.status, 200, bought.text);
+  const m = bought.text.match(/^ACCESS_NUMBER:(\d+):(\d+)$/);
+  assert.ok(m, bought.text);
+  const act = await objectId(m[1]);
+  assert.match(act, /^act_/);
+  const charges = await ledgerOf(app, act);
+  assert.equal(charges.length, 1, "one charge");
+  assert.equal(charges[0].kind, "purchase");
+  const v2 = await lost({ action: "getNumberV2", service: "tg", country: "187" });
+  assert.equal(v2.status, 200, v2.text);
+  assert.match(await objectId(v2.body.activationId), /^act_/);
+  assert.equal(typeof v2.body.activationOperator, "string");
+
+  const rented = await lost({ action: "getRentNumber", service: "tg", country: "187", time: "4" });
+  assert.equal(rented.status, 200, rented.text);
+  assert.equal(rented.body.status, "success", rented.text);
+  const rentId = await objectId(rented.body.phone.id);
+  assert.match(rentId, /^rent_/);
+  assert.deepEqual(await ledgerOf(app, rentId), [{ kind: "rent", amount: -5000 }]);
+  const books = await assertBooks(accountId);
+  assert.equal(books.ledgerRows, 4, "the top-up and exactly three charges");
 });
 
 test("money holds: parallel getNumber on a wallet funded for 3 → exactly 3 numbers", async () => {

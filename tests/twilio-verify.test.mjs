@@ -443,3 +443,31 @@ describe("Twilio Verify v2 with the shipped resend interval", () => {
     assert.equal(sends.n, 1);
   });
 });
+
+describe("Twilio url fields with PUBLIC_ORIGIN", () => {
+  let app;
+  before(async () => {
+    app = await spawnOtpApp({ vars: { PUBLIC_ORIGIN: "https://otp.example.com/" } });
+  });
+  after(() => app.close());
+
+  test("every url points at the configured origin, never at the request's Host", async () => {
+    const a = await app.createAccount("origin", "1.00");
+    const p = await app.request("GET", "/api/user/profile", { key: a.key });
+    const auth = `Basic ${Buffer.from(`${p.body.data.twilio_account_sid}:${a.key}`).toString("base64")}`;
+    const call = (method, path, form) =>
+      app.mf.dispatchFetch(`http://evil.test${path}`, {
+        method,
+        headers: { Authorization: auth, Host: "evil.test", ...(form ? { "Content-Type": "application/x-www-form-urlencoded" } : {}) },
+        body: form ? new URLSearchParams(form).toString() : undefined,
+      });
+    const created = await call("POST", "/v2/Services", { FriendlyName: "Origin" });
+    assert.equal(created.status, 201);
+    const service = await created.json();
+    assert.equal(service.url, `https://otp.example.com/v2/Services/${service.sid}`);
+    for (const link of Object.values(service.links)) assert.ok(link.startsWith("https://otp.example.com/v2/"), link);
+    const list = await (await call("GET", "/v2/Services?PageSize=1")).json();
+    assert.equal(list.meta.url, "https://otp.example.com/v2/Services?PageSize=1&Page=0");
+    assert.ok(!JSON.stringify(list).includes("evil.test"));
+  });
+});

@@ -67,7 +67,7 @@ describe("outbound webhooks", () => {
 
   test("endpoint URLs: https, or http to this machine only with the dev flag; the secret is kept unless rotated", async () => {
     const a = await app.createAccount("urls");
-    for (const url of ["ftp://example.com/x", "example.com", "https://", "http://example.com/hooks", "http://127.0.0.1.evil.test/h", "https://user@evil.test/h"]) {
+    for (const url of ["ftp://example.com/x", "example.com", "https://", "http://example.com/hooks", "http://127.0.0.1.evil.test/h", "https://user@evil.test/h", "https://example.com:+443/h"]) {
       const r = await app.request("PUT", "/v1/webhook", { key: a.key, body: { url } });
       assert.equal(r.status, 400, `${url}: ${r.text}`);
       assert.equal(r.body.errors[0].code, "2300");
@@ -171,6 +171,36 @@ describe("outbound webhooks", () => {
     assert.ok(attempts[0].next_attempt_at && !attempts[2].next_attempt_at);
     await sleep(300);
     assert.equal(mine().length, 3, "no attempt after the success");
+  });
+
+  test("a redirect is never followed: the 3xx is a failed attempt, the redirect's target gets nothing", async () => {
+    const target = await startReceiver();
+    const redirector = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () => res.writeHead(302, { Location: target.url }).end());
+    });
+    await new Promise((r) => redirector.listen(0, "127.0.0.1", r));
+    try {
+      const a = await app.createAccount("redirects", "5.00");
+      const url = `http://127.0.0.1:${redirector.address().port}/hooks`;
+      assert.equal((await app.request("PUT", "/v1/webhook", { key: a.key, body: { url } })).status, 200);
+      const template = await createTemplate(app, "Hello {name}, {code}");
+      const sent = await app.request("POST", "/v1/messages/send", { key: a.key, body: { phone_number: freshPhone(), template_id: template, variables: { name: "Ana" } } });
+      assert.equal(sent.status, 202, sent.text);
+      const id = sent.body.message_id;
+      const log = await waitFor(async () => {
+        const r = await app.request("GET", "/v1/webhook/deliveries", { key: a.key });
+        return r.body.data.some((x) => x.object_id === id) ? r : null;
+      });
+      const first = log.body.data.filter((x) => x.object_id === id).at(-1);
+      assert.deepEqual([first.attempt, first.status_code, first.succeeded], [1, 302, false]);
+      assert.ok(first.next_attempt_at, "retried like any failed attempt");
+      await sleep(300);
+      assert.equal(target.received.length, 0, "the redirect's target never got the signed request");
+    } finally {
+      await new Promise((r) => redirector.close(r));
+      await target.close();
+    }
   });
 
   test("an activation's events arrive in order; redelivery sends one again; other accounts see nothing", async () => {

@@ -14,6 +14,7 @@ use crate::durable::activation_object::{self, Op, Outcome};
 use crate::store::activations::{self as store, NewActivation, Sale};
 use crate::store::batch;
 use crate::store::dashboard as lists;
+use crate::store::smsactivate::{num_of, num_statement};
 use std::future::Future;
 use worker::{console_error, D1Database, D1PreparedStatement, D1Result};
 
@@ -73,6 +74,8 @@ pub struct BuyOrder {
 /// A bought activation, as it starts.
 pub struct Bought {
     pub activation_id: String,
+    /// The activation's integer id (the sms-activate protocol's), read in the buy's batch.
+    pub num: i64,
     pub number: String,
     pub service: String,
     pub country: String,
@@ -117,8 +120,9 @@ pub async fn buy(
             },
             |candidate| async move {
                 within_max_price(candidate.cost, order.max_price)?;
-                let bought = Bought {
+                let mut bought = Bought {
                     activation_id: new_id("act")?,
+                    num: 0,
                     number: candidate.number.clone(),
                     service: o.service.clone(),
                     country: o.country.clone(),
@@ -141,8 +145,12 @@ pub async fn buy(
                 };
                 let mut statements = store::buy_statements(db, &new)?;
                 statements.extend(done.statement(db, &bought, None)?);
+                statements.push(num_statement(db, &bought.activation_id)?);
                 Ok(match commit_unless_lost(db, statements).await? {
-                    Took::Done(_) => Took::Done(bought),
+                    Took::Done(mut results) => {
+                        bought.num = num_of(results.pop().as_ref())?;
+                        Took::Done(bought)
+                    }
                     Took::Lost => Took::Lost,
                 })
             },

@@ -8,7 +8,7 @@
 use super::{App, Fault};
 use crate::domain::error::{AppError, Code};
 use crate::domain::idempotency::{
-    decide, is_expired, validate_key, Decision, Record, RETENTION_MS,
+    decide, is_expired, validate_key, Decision, Record, ABANDONED_MS, RETENTION_MS,
 };
 pub use crate::domain::money::BalanceAs;
 use crate::store::idempotency as records;
@@ -71,7 +71,7 @@ impl<T> Completion<'_, T> {
         let Some((scope, key)) = self.claim else {
             return Ok(None);
         };
-        if self.fault == Some(Fault::CompleteRecord) {
+        if matches!(self.fault, Some(Fault::CompleteRecord | Fault::ReleaseFails)) {
             return Ok(Some(records::failing(db, scope)?));
         }
         let saved = (self.render)(value);
@@ -139,14 +139,25 @@ where
         render: idem.render,
     };
     let mut result = work(completion).await;
+    if result.is_ok() && app.fault == Some(Fault::DbLostAfterCommit) {
+        app.db_lost.set(true);
+    }
     if result.is_ok() && app.fault == Some(Fault::AfterCommit) {
         result = Err(AppError::internal(
             "injected fault: the request failed after its commit",
         ));
     }
     if let (Err(_), Some((scope, key))) = (&result, claim) {
-        // Keeps a record whose answer committed with the money: a retry replays it.
-        records::release(&db, scope, key).await?;
+        // Keeps a record whose answer committed with the money: a retry replays it. A failed
+        // release is logged and the work's own error answered; the claim left behind is
+        // taken over once abandoned (`ABANDONED_MS`).
+        let released = match app.fault {
+            Some(Fault::ReleaseFails) => Err(AppError::internal("injected fault: release")),
+            _ => records::release(&db, scope, key).await.map_err(AppError::from),
+        };
+        if let Err(e) = released {
+            console_error!("idempotency key not released after a failure: {}", e.detail());
+        }
     }
     result.map(Answer::Fresh)
 }
@@ -160,7 +171,8 @@ async fn begin(
 ) -> Result<Option<Saved>, AppError> {
     validate_key(key).map_err(|m| AppError::new(Code::InvalidIdempotencyKey, m))?;
     let (scope, fp, now) = (&request.scope, &request.fingerprint, app.now_ms);
-    if records::claim(db, scope, key, fp, now, now - RETENTION_MS).await? {
+    let (expired, abandoned) = (now - RETENTION_MS, now - ABANDONED_MS);
+    if records::claim(db, scope, key, fp, now, expired, abandoned).await? {
         return Ok(None);
     }
     let Some(row) = records::record(db, scope, key).await? else {

@@ -28,6 +28,7 @@ pub mod webhooks;
 
 use crate::config::Config;
 use crate::domain::error::AppError;
+use std::cell::Cell;
 use std::future::Future;
 use std::rc::Rc;
 use worker::{Context, D1Database, Env};
@@ -41,6 +42,8 @@ pub struct App {
     pub now_ms: i64,
     /// A failure to inject, in tests only (see `Fault`).
     pub fault: Option<Fault>,
+    /// Set by `Fault::DbLostAfterCommit` once the money committed: `db()` fails from then on.
+    pub db_lost: Cell<bool>,
 }
 
 /// Failures the integration tests inject into the idempotency entry point, to prove that a
@@ -55,6 +58,11 @@ pub enum Fault {
     /// An OTP send does not open its session's object, as if the object restarted after
     /// the send and before the first check (the check restores the session from KV).
     ObjectRestarted,
+    /// As `CompleteRecord`, and then releasing the key fails too (the claim is left behind).
+    ReleaseFails,
+    /// Once the money committed, every later D1 access of the request fails (as a read after
+    /// the commit may): an operation must have read what its answer needs inside its batch.
+    DbLostAfterCommit,
     /// The request crashes the Wasm instance (a Rust panic traps it): the next request must
     /// be served by a reinitialized instance.
     Crash,
@@ -72,6 +80,8 @@ impl Fault {
             "after_commit" => Some(Fault::AfterCommit),
             "complete_record" => Some(Fault::CompleteRecord),
             "object_restarted" => Some(Fault::ObjectRestarted),
+            "release_fails" => Some(Fault::ReleaseFails),
+            "db_lost_after_commit" => Some(Fault::DbLostAfterCommit),
             "crash" => Some(Fault::Crash),
             "activation_unarmed" => Some(Fault::ActivationUnarmed),
             "refund_fails" => Some(Fault::RefundFails),
@@ -82,6 +92,9 @@ impl Fault {
 
 impl App {
     pub fn db(&self) -> Result<D1Database, AppError> {
+        if self.db_lost.get() {
+            return Err(AppError::internal("injected fault: D1 lost after the commit"));
+        }
         Ok(crate::store::db(&self.env)?)
     }
 

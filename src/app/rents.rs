@@ -12,6 +12,7 @@ use crate::domain::sms::InboundSms;
 use crate::durable::watch;
 use crate::store::activations::{self as store, NewRent, Sale};
 use crate::store::dashboard as lists;
+use crate::store::smsactivate::{num_of, num_statement};
 use crate::store::wallet::{balance_after_of, balance_after_statement};
 
 pub struct RentOrder {
@@ -24,6 +25,8 @@ pub struct RentOrder {
 
 pub struct Rented {
     pub id: String,
+    /// The rent's integer id (the sms-activate protocol's), read in the rent's batch.
+    pub num: i64,
     pub number: String,
     pub service: String,
     pub country: String,
@@ -64,6 +67,7 @@ pub async fn rent(
             |chosen| async move {
                 let mut rented = Rented {
                     id: new_id("rent")?,
+                    num: 0,
                     number: chosen.number.clone(),
                     service: o.service.clone(),
                     country: o.country.clone(),
@@ -87,8 +91,10 @@ pub async fn rent(
                 let (tx_id, mut statements) = store::rent_statements(db, &new)?;
                 statements.extend(done.statement(db, &rented, Some(&tx_id))?);
                 statements.push(balance_after_statement(db, &tx_id)?);
+                statements.push(num_statement(db, &rented.id)?);
                 Ok(match commit_unless_lost(db, statements).await? {
-                    Took::Done(results) => {
+                    Took::Done(mut results) => {
+                        rented.num = num_of(results.pop().as_ref())?;
                         rented.balance_after = Money::from_minor(balance_after_of(&results)?);
                         Took::Done(rented)
                     }

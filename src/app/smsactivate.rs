@@ -60,12 +60,6 @@ fn fresh<T>(answer: Answer<T>) -> Result<T, AppError> {
     }
 }
 
-/// The integer id given to an object at its insert.
-async fn num(app: &App, object_id: &str) -> Result<i64, AppError> {
-    let found = store::num(&app.db()?, object_id).await?;
-    found.ok_or_else(|| AppError::internal(format!("{object_id} has no integer id")))
-}
-
 /// Why `get_number` bought nothing.
 pub enum NotBought {
     /// The cheapest free number costs this much, above `maxPrice`.
@@ -100,6 +94,9 @@ pub async fn get_number(
         operator: selection.operator.clone(),
         max_price,
     };
+    // Read before the purchase: nothing may fail once the money committed (the protocol has
+    // no idempotency key, and its clients retry a 5xx with a new purchase).
+    let operators = catalog_store::operators(&app.db()?, Some(&country.code)).await?;
     let request = no_key(account);
     let idem = Idem {
         request: &request,
@@ -119,10 +116,9 @@ pub async fn get_number(
         }
         Err(e) => return Err(e.into()),
     };
-    let operators = catalog_store::operators(&app.db()?, Some(&country.code)).await?;
     let operator = operators.iter().find(|o| o.id == bought.operator);
     Ok(Bought {
-        num: num(app, &bought.activation_id).await?,
+        num: bought.num,
         number: bought.number,
         cost: bought.cost,
         currency: app.config.currency.clone(),
@@ -479,7 +475,7 @@ pub async fn get_rent_number(
     };
     let rented = fresh(rents::rent(app, account, order, idem).await?)?;
     Ok(RentedNumber {
-        num: num(app, &rented.id).await?,
+        num: rented.num,
         number: rented.number,
         expires_at_ms: rented.expires_at_ms,
     })

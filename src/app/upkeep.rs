@@ -113,6 +113,7 @@ pub async fn scheduled(env: worker::Env, wctx: worker::Context) {
         wctx,
         now_ms: crate::clock::now_ms(),
         fault: None,
+        db_lost: Default::default(),
     };
     run(&app).await;
 }

@@ -146,11 +146,7 @@ pub fn display_name(name: Option<&str>, email: &Email) -> Result<String, String>
     } else {
         trimmed
     };
-    let n = chosen.chars().count();
-    if n == 0 || n > MAX_NAME_CHARS {
-        return Err(format!("'name' must be 1 to {MAX_NAME_CHARS} characters"));
-    }
-    Ok(chosen.to_owned())
+    super::text::label("name", chosen, MAX_NAME_CHARS)
 }
 
 /// A key's name: trimmed, 1–100 characters, "API key" when absent or blank.
@@ -360,6 +356,8 @@ mod tests {
             "Bob's Shop"
         );
         assert!(display_name(Some(&"x".repeat(256)), &e).is_err());
+        assert!(display_name(Some("\u{0}acme"), &e).is_err());
+        assert!(display_name(Some("ac\u{7}me"), &e).is_err());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! waiting ──sms──▶ received ──complete──▶ complete
 //!    ▲                │
 //!    └─────retry──────┘          (earlier SMS stay in the list)
+//! waiting after a retry (an SMS received) ──complete──▶ complete
 //! waiting (no SMS ever, after the cancel lock) ──cancel──▶ cancelled  (+ refund)
 //! expiry: waiting without SMS ──▶ expired (+ refund); received, or waiting after a retry
 //! ──▶ complete
@@ -121,7 +122,8 @@ pub fn apply(facts: &Facts, command: Command, now_ms: i64) -> Result<Transition,
             to: Received,
             records_sms: true,
         }),
-        (Command::Complete, Received) => stay(Complete),
+        // An SMS received before a retry is still there to complete the activation with.
+        (Command::Complete, _) if facts.sms_count > 0 => stay(Complete),
         (Command::Complete, _) => Err(Refusal::NoSmsYet),
         (Command::Retry, Received) => stay(Waiting),
         (Command::Retry, _) => Err(Refusal::NoSmsYet),
@@ -268,7 +270,8 @@ mod tests {
     #[test]
     fn complete_needs_an_sms() {
         assert_eq!(to(Waiting, C::Complete, 0, 5), Err(Refusal::NoSmsYet));
-        assert_eq!(to(Waiting, C::Complete, 1, 5), Err(Refusal::NoSmsYet));
+        // Waiting again after a retry: the SMS received before it completes the activation.
+        assert_eq!(to(Waiting, C::Complete, 1, 5), Ok(Complete));
     }
 
     #[test]

@@ -4,6 +4,9 @@ use super::crypto::sha256_hex;
 
 pub const MAX_KEY_LEN: usize = 255;
 pub const RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
+/// A claim still without an answer after this long was left by a request that ended without
+/// releasing it (far longer than any request runs): a request with the key takes it over.
+pub const ABANDONED_MS: i64 = 5 * 60 * 1000;
 
 /// A stored record of an earlier request with the same key.
 #[derive(Debug, Clone, PartialEq, Eq)]

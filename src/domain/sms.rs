@@ -169,9 +169,39 @@ pub struct InboundSms {
     pub delivered: i64,
 }
 
+/// An inbound SMS field is free of control characters; an SMS's `text` may break lines
+/// (`\n`, `\r`) and hold tabs, an id or a sender may not.
+pub fn clean_field(field: &str, value: &str, line_breaks: bool) -> Result<(), String> {
+    let allowed = |c: char| line_breaks && matches!(c, '\n' | '\r' | '\t');
+    if value.chars().any(|c| c.is_control() && !allowed(c)) {
+        return Err(format!("'{field}' must not contain control characters"));
+    }
+    Ok(())
+}
+
+/// A supplier's `received_at` may run ahead of our clock by the signature's tolerance (clock
+/// skew), never more: an SMS is not received in the future.
+pub fn received_by(received_at_ms: i64, now_ms: i64) -> bool {
+    received_at_ms <= now_ms.saturating_add(SIGNATURE_TOLERANCE_SECS * 1000)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inbound_fields() {
+        assert!(clean_field("text", "line one\r\nline\ttwo", true).is_ok());
+        assert!(clean_field("text", "a\u{0}b", true).is_err());
+        assert!(clean_field("text", "a\u{1b}[2Jb", true).is_err());
+        assert!(clean_field("from", "Tele\ngram", false).is_err());
+        assert!(clean_field("sms_id", "id\u{7f}", false).is_err());
+        assert!(clean_field("from", "Telegram", false).is_ok());
+        assert!(received_by(1_000 + 300_000, 1_000));
+        assert!(!received_by(1_000 + 300_001, 1_000));
+        assert!(received_by(0, 1_000));
+        assert!(received_by(i64::MAX - 1, i64::MAX));
+    }
 
     fn code(text: &str) -> Option<&'static str> {
         extract_code(text).map(|c| Box::leak(c.into_boxed_str()) as &'static str)

@@ -68,7 +68,11 @@ pub fn validate_url(url: &str, allow_local_http: bool) -> Result<(), String> {
     let (host, port) = split_host_port(authority)?;
     if let Some(port) = port {
         match port.parse::<u32>() {
-            Ok(p) if (1..=65535).contains(&p) && port.len() <= 5 => {}
+            // Digits only: `parse` would take a sign (`+443`), which no fetch accepts.
+            Ok(p)
+                if (1..=65535).contains(&p)
+                    && port.len() <= 5
+                    && port.bytes().all(|b| b.is_ascii_digit()) => {}
             _ => return Err("url has an invalid port (1 to 65535)".to_owned()),
         }
     }
@@ -397,6 +401,7 @@ mod tests {
             "https://[::1]x/",
             "https://example.com:99999999/",
             "https://example.com:0/",
+            "https://example.com:+443/",
             "https://example.com:/",
             "https://example.com:-1/",
             "https://exa%6dple.com/",

@@ -143,6 +143,7 @@ pub async fn handle(
         wctx,
         now_ms,
         fault,
+        db_lost: Default::default(),
     };
     let mut ctx = Ctx {
         app,

@@ -16,7 +16,8 @@ pub struct Row {
 }
 
 /// Claims `key` in `scope` for a request with this fingerprint, or takes over a record
-/// created at or before `stale_before`; false when a live record holds the key.
+/// created at or before `stale_before`, or a claim without an answer created at or before
+/// `abandoned_before`; false when a live record holds the key.
 pub async fn claim(
     db: &D1Database,
     scope: &str,
@@ -24,18 +25,21 @@ pub async fn claim(
     fingerprint: &str,
     now_ms: i64,
     stale_before: i64,
+    abandoned_before: i64,
 ) -> Result<bool, StoreError> {
     let sql = "INSERT INTO idempotency (scope, idem_key, fingerprint, created_at) VALUES (?1, ?2, \
         ?3, ?4) \
          ON CONFLICT (scope, idem_key) DO UPDATE SET fingerprint = excluded.fingerprint, \
            created_at = excluded.created_at, status = NULL, body = NULL \
-         WHERE idempotency.created_at <= ?5";
+         WHERE idempotency.created_at <= ?5 \
+            OR (idempotency.status IS NULL AND idempotency.created_at <= ?6)";
     let args = [
         text(scope),
         text(key),
         text(fingerprint),
         int(now_ms),
         int(stale_before),
+        int(abandoned_before),
     ];
     Ok(run(stmt(db, sql, &args)?).await? == 1)
 }

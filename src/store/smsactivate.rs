@@ -126,19 +126,30 @@ pub async fn object_id(
     Ok(row.map(|r| r.object_id))
 }
 
-/// The integer id of an activation or rent (given by the trigger at its insert).
-pub async fn num(db: &D1Database, object_id: &str) -> Result<Option<i64>, StoreError> {
+/// Reads the integer id of an activation or rent (given by the trigger at its insert): the
+/// last statement of the batch that inserts it, so the answer needs no read after the commit.
+pub fn num_statement(db: &D1Database, object_id: &str) -> Result<D1PreparedStatement, StoreError> {
+    stmt(
+        db,
+        "SELECT num FROM numeric_ids WHERE object_id = ?1",
+        &[text(object_id)],
+    )
+}
+
+/// The integer id read by `num_statement`.
+pub fn num_of(result: Option<&worker::D1Result>) -> Result<i64, StoreError> {
     #[derive(Deserialize)]
     struct Row {
         num: i64,
     }
-    let row: Option<Row> = first(stmt(
-        db,
-        "SELECT num FROM numeric_ids WHERE object_id = ?1",
-        &[text(object_id)],
-    )?)
-    .await?;
-    Ok(row.map(|r| r.num))
+    let rows: Vec<Row> = result
+        .map(|r| r.results::<Row>())
+        .transpose()
+        .map_err(|e| StoreError::other(format!("integer id: {e}")))?
+        .unwrap_or_default();
+    rows.first()
+        .map(|r| r.num)
+        .ok_or_else(|| StoreError::other("the batch's integer id is missing"))
 }
 
 /// A live activation of the account, with the D1 mirror of its state.

@@ -8,6 +8,7 @@ use crate::domain::error::{AppError, Code};
 use crate::domain::live;
 use crate::domain::money::Money;
 use crate::domain::phone::{Phone, PlusSign};
+use crate::domain::sms::{clean_field, received_by};
 use crate::domain::time::rfc3339;
 use crate::http::auth;
 use crate::http::server::{saved, Ctx};
@@ -205,13 +206,15 @@ struct InboundIn {
     received_at: Option<String>,
 }
 
-fn bounded(field: &str, v: &str, max: usize) -> Result<(), AppError> {
+/// At most `max` characters, no control characters (but line breaks and tabs when
+/// `line_breaks`).
+fn bounded(field: &str, v: &str, max: usize, line_breaks: bool) -> Result<(), AppError> {
     if v.chars().count() > max {
         return Err(AppError::invalid(format!(
             "'{field}' is longer than {max} characters"
         )));
     }
-    Ok(())
+    clean_field(field, v, line_breaks).map_err(AppError::invalid)
 }
 
 fn incoming(ctx: &Ctx) -> Result<IncomingSms, AppError> {
@@ -225,21 +228,25 @@ fn incoming(ctx: &Ctx) -> Result<IncomingSms, AppError> {
             ))
         }
     };
-    bounded("sms_id", &sms_id, 128)?;
-    bounded("from", &body.from, 64)?;
-    bounded("text", &body.text, 4096)?;
+    bounded("sms_id", &sms_id, 128, false)?;
+    bounded("from", &body.from, 64, false)?;
+    bounded("text", &body.text, 4096, true)?;
     let number = Phone::parse(&body.number, PlusSign::Optional)
         .map_err(|e| AppError::invalid(format!("'number': {e}")))?;
     // An RFC 3339 time (any offset), stored in UTC; absent → now.
     let received_at = match body.received_at.as_deref().map(str::trim) {
         None | Some("") => rfc3339(ctx.app.now_ms),
-        Some(t) => crate::domain::time::parse_rfc3339(t)
-            .map(rfc3339)
-            .ok_or_else(|| {
+        Some(t) => {
+            let at = crate::domain::time::parse_rfc3339(t).ok_or_else(|| {
                 AppError::invalid(
                     "'received_at' must be an RFC 3339 time such as 2026-11-30T12:00:00Z",
                 )
-            })?,
+            })?;
+            if !received_by(at, ctx.app.now_ms) {
+                return Err(AppError::invalid("'received_at' is in the future"));
+            }
+            rfc3339(at)
+        }
     };
     Ok(IncomingSms {
         sms_id,

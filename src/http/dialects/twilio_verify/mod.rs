@@ -15,3 +15,13 @@ mod resources;
 pub use errors::{error_body, ErrorCode};
 #[cfg(target_arch = "wasm32")]
 pub use resources::serve;
+
+/// The origin every `url` and `links` entry points at: the configured `PUBLIC_ORIGIN`, never
+/// a Host header a client chose; unset (local development), the request's own origin.
+#[cfg(target_arch = "wasm32")]
+fn origin(ctx: &crate::http::server::Ctx) -> String {
+    match &ctx.app.config.public_origin {
+        Some(o) => o.clone(),
+        None => shapes::origin(ctx.url.as_str()).to_owned(),
+    }
+}

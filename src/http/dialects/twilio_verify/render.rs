@@ -1,5 +1,6 @@
 //! Twilio's JSON shapes of a service, a verification and a check, as the SDKs read them.
-use super::shapes::{date, origin};
+use super::origin;
+use super::shapes::date;
 use crate::app::verify::{Caller, Verification};
 use crate::domain::time::rfc3339_millis;
 use crate::domain::twilio_verify::{Service, Status, VerificationRecord};
@@ -7,7 +8,7 @@ use crate::http::server::Ctx;
 use serde_json::{json, Value};
 
 pub fn service_json(ctx: &Ctx, caller: &Caller, s: &Service) -> Value {
-    let url = format!("{}/v2/Services/{}", origin(ctx.url.as_str()), s.sid);
+    let url = format!("{}/v2/Services/{}", origin(ctx), s.sid);
     json!({
         "sid": s.sid,
         "account_sid": caller.account_sid,
@@ -69,7 +70,7 @@ pub fn verification_json(ctx: &Ctx, caller: &Caller, v: &Verification) -> Value 
         "date_created": date(r.created_at),
         "date_updated": date(v.updated_at),
         "sna": null,
-        "url": format!("{}/v2/Services/{}/Verifications/{}", origin(ctx.url.as_str()), r.service_sid, r.sid),
+        "url": format!("{}/v2/Services/{}/Verifications/{}", origin(ctx), r.service_sid, r.sid),
     })
 }
 

@@ -3,9 +3,10 @@
 //! render Twilio's answer. Errors from the application are rendered by `envelope::Twilio`;
 //! parameter errors, which are this dialect's own, answer Twilio's 20001 / 60200 here.
 use super::errors::{error_body, ErrorCode};
+use super::origin;
 use super::params::{self, ChannelChoice, ParamError};
 use super::render::{check_json, service_json, verification_json};
-use super::shapes::{meta, origin};
+use super::shapes::meta;
 use crate::app::verify::{self, Caller, Start, Target};
 use crate::domain::error::AppError;
 use crate::domain::ids::KeyHash;
@@ -127,7 +128,7 @@ async fn list_services(ctx: &Ctx, caller: &Caller) -> Result<Reply, Failure> {
     let size = ctx.query("PageSize");
     let paging = params::paging(page.as_deref(), size.as_deref())?;
     let (rows, has_next) = verify::list_services(&ctx.app, caller, paging).await?;
-    let list_url = format!("{}/v2/Services", origin(ctx.url.as_str()));
+    let list_url = format!("{}/v2/Services", origin(ctx));
     let services: Vec<Value> = rows.iter().map(|s| service_json(ctx, caller, s)).collect();
     Ok(Reply::ok(json!({
         "services": services,
