@@ -162,6 +162,8 @@ async function main() {
   log(`wasm ${size.raw} B raw, ${size.gzip} B gzipped`);
   const cold = runLocal ? await coldStart() : null;
   if (cold) log(`cold start: script load ${cold.loadMs.toFixed(1)} ms, first response ${cold.firstResponseMs.toFixed(1)} ms`);
+  // `--size-only`: the wasm size and the cold start, nothing else (about a minute).
+  if (args.has("--size-only")) return console.log(budgets(size, cold).join("\n"));
 
   const vars = { RATE_LIMIT_PUBLIC: HIGH, RATE_LIMIT_PRODUCT: HIGH, RATE_LIMIT_AUTH: HIGH, RATE_LIMIT_ADMIN: HIGH, OTP_HMAC_SECRET: "bench-secret", OTP_RESEND_INTERVAL_SECS: "0", OTP_MAX_SENDS_PER_WINDOW: HIGH };
   const { scenarios, modelScenarios } = await import("./scenarios.mjs");
@@ -225,6 +227,15 @@ async function main() {
   const table = render({ results, before, baselineDir, modelled, model, size, cold, micro });
   console.log(table);
   writeFileSync(path.join(ROOT, "bench/results.md"), table);
+}
+
+/** The size and cold-start budgets (BENCHMARKS.md), so that a change that grows either shows. */
+const BUDGET = { gzipKiB: 400, firstResponseMs: 50 };
+function budgets(size, cold) {
+  const over = (v, max, unit) => `${v.toFixed(1)} ${unit} of ${max} ${unit}: ${v <= max ? "within" : `**over by ${(v - max).toFixed(1)} ${unit}**`}`;
+  const out = [`Budget: wasm gzipped ${over(size.gzip / 1024, BUDGET.gzipKiB, "KiB")}.`];
+  if (cold) out.push(`Budget: first response after a cold load ${over(cold.firstResponseMs, BUDGET.firstResponseMs, "ms")}.`);
+  return out;
 }
 
 const fmt = (x, digits = 2) => (x === undefined || Number.isNaN(x) ? "" : Number(x).toFixed(digits));
@@ -296,6 +307,7 @@ function render({ results, before, baselineDir, modelled, model, size, cold, mic
   lines.push("");
   lines.push(`wasm: ${(size.raw / 1024).toFixed(0)} KiB raw, **${(size.gzip / 1024).toFixed(1)} KiB gzipped** (${size.gzip} B, gzip -9); JS glue ${(size.js / 1024).toFixed(0)} KiB.`);
   if (cold) lines.push(`Cold start (median of 5 fresh workerd processes): script load + instantiate ${cold.loadMs.toFixed(0)} ms; **first response ${cold.firstResponseMs.toFixed(1)} ms** after the Worker is loaded.`);
+  lines.push(...budgets(size, cold));
   if (micro.length) {
     lines.push("");
     lines.push("| micro-benchmark (native, criterion) | median |");

@@ -401,7 +401,7 @@ pub async fn operators(
         .into_iter()
         .filter_map(|o| Some((codes.country_id(&o.country)?, o.name)))
         .collect();
-    list.sort();
+    list.sort_unstable();
     Ok(list)
 }
 
@@ -431,7 +431,7 @@ pub async fn rent_offers(
         },
     };
     let mut names: Vec<String> = operators.iter().map(|o| o.name.clone()).collect();
-    names.sort();
+    names.sort_unstable();
     let rows =
         store::rent_offers(&db, &found.code, operator_id.as_deref(), hours, app.now_ms).await?;
     let lines: Vec<PriceLine> = rows

@@ -24,7 +24,7 @@ pub fn form_decode(body: &[u8]) -> Vec<(String, String)> {
 /// value, sorted by name)).
 pub fn twilio_signature(auth_token: &str, url: &str, params: &[(String, String)]) -> String {
     let mut sorted: Vec<&(String, String)> = params.iter().collect();
-    sorted.sort();
+    sorted.sort_unstable();
     let mut data = String::from(url);
     for (k, v) in sorted {
         data.push_str(k);

@@ -85,7 +85,10 @@ pub fn aggregate(lines: &[PriceLine]) -> Vec<Offer> {
         }
     }
     let mut out: Vec<Offer> = offers.into_iter().map(|(o, _)| o).collect();
-    out.sort_by(|a, b| (a.country_id, &a.service_code).cmp(&(b.country_id, &b.service_code)));
+    // One offer per (country, service): no ties, so the unstable sort's order is the same.
+    out.sort_unstable_by(|a, b| {
+        (a.country_id, &a.service_code).cmp(&(b.country_id, &b.service_code))
+    });
     out
 }
 

@@ -196,7 +196,7 @@ impl Template {
             .filter(|k| k.as_str() == CODE || !used.contains(k.as_str()))
             .cloned()
             .collect();
-        unknown.sort();
+        unknown.sort_unstable();
         if !unknown.is_empty() {
             return Err(TemplateError::Unknown(unknown));
         }

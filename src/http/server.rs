@@ -243,82 +243,95 @@ async fn serve(
 
 /// Route → the dialect function that serves it.
 async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
+    use super::reply::JSON;
     use dialects::{
         accounts, admin, callbacks, getotp, numberotp, otpwall, smsactivate, twilio_verify,
         webhooks, whatotp,
     };
-    use super::reply::JSON;
     use Route::*;
     match route {
         Healthz => Ok(Reply::raw(200, JSON, r#"{"ok":true}"#.to_owned())),
         // Operator (admin) API.
-        AdminCreateAccount => admin::create_account(ctx).await,
-        AdminCreateKey { account_id } => admin::create_key(ctx, &account_id).await,
-        AdminRevokeKey { key_id } => admin::revoke_key(ctx, &key_id).await,
-        AdminTopup { account_id } => admin::topup(ctx, &account_id).await,
-        AdminWebhookEndpoint { account_id } => webhooks::admin_endpoint(ctx, &account_id).await,
-        AdminPutCatalog => admin::inventory::put_catalog(ctx).await,
-        AdminImportNumbers => admin::inventory::import_numbers(ctx).await,
-        AdminCreateSupplier => admin::inventory::create_supplier(ctx).await,
-        AdminCreateTemplate => admin::messaging::create_template(ctx).await,
-        AdminOutbox => admin::messaging::outbox(ctx).await,
+        AdminCreateAccount => boxed(admin::create_account(ctx)).await,
+        AdminCreateKey { account_id } => boxed(admin::create_key(ctx, &account_id)).await,
+        AdminRevokeKey { key_id } => boxed(admin::revoke_key(ctx, &key_id)).await,
+        AdminTopup { account_id } => boxed(admin::topup(ctx, &account_id)).await,
+        AdminWebhookEndpoint { account_id } => {
+            boxed(webhooks::admin_endpoint(ctx, &account_id)).await
+        }
+        AdminPutCatalog => boxed(admin::inventory::put_catalog(ctx)).await,
+        AdminImportNumbers => boxed(admin::inventory::import_numbers(ctx)).await,
+        AdminCreateSupplier => boxed(admin::inventory::create_supplier(ctx)).await,
+        AdminCreateTemplate => boxed(admin::messaging::create_template(ctx)).await,
+        AdminOutbox => boxed(admin::messaging::outbox(ctx)).await,
         // OTPWALL.
-        Balance => otpwall::balance(ctx).await,
-        Countries => otpwall::countries(ctx).await,
-        Services => otpwall::services(ctx).await,
-        BuyNumber => otpwall::buy_number(ctx).await,
-        ActivationStatus { id } => otpwall::activation_status(ctx, &id).await,
-        SetActivationStatus { id } => otpwall::set_activation_status(ctx, &id).await,
-        InboundSms => otpwall::inbound_sms(ctx).await,
+        Balance => boxed(otpwall::balance(ctx)).await,
+        Countries => boxed(otpwall::countries(ctx)).await,
+        Services => boxed(otpwall::services(ctx)).await,
+        BuyNumber => boxed(otpwall::buy_number(ctx)).await,
+        ActivationStatus { id } => boxed(otpwall::activation_status(ctx, &id)).await,
+        SetActivationStatus { id } => boxed(otpwall::set_activation_status(ctx, &id)).await,
+        InboundSms => boxed(otpwall::inbound_sms(ctx)).await,
         // NumberOTP.
-        NumberOtpBalance => numberotp::balance(ctx).await,
-        Transactions => numberotp::transactions(ctx).await,
-        Profile => numberotp::profile(ctx).await,
-        PublicPrices => numberotp::prices(ctx).await,
-        PublicRentPrices => numberotp::rent_prices(ctx).await,
-        Rent => numberotp::rent(ctx).await,
-        RentStatus { id } => numberotp::rent_status(ctx, &id).await,
+        NumberOtpBalance => boxed(numberotp::balance(ctx)).await,
+        Transactions => boxed(numberotp::transactions(ctx)).await,
+        Profile => boxed(numberotp::profile(ctx)).await,
+        PublicPrices => boxed(numberotp::prices(ctx)).await,
+        PublicRentPrices => boxed(numberotp::rent_prices(ctx)).await,
+        Rent => boxed(numberotp::rent(ctx)).await,
+        RentStatus { id } => boxed(numberotp::rent_status(ctx, &id)).await,
         // WhatOTP.
-        OtpSend => whatotp::send(ctx).await,
-        OtpVerify => whatotp::verify(ctx).await,
-        MessageSend => whatotp::message_send(ctx).await,
-        MessageStatus { id } => whatotp::message_status(ctx, &id).await,
+        OtpSend => boxed(whatotp::send(ctx)).await,
+        OtpVerify => boxed(whatotp::verify(ctx)).await,
+        MessageSend => boxed(whatotp::message_send(ctx)).await,
+        MessageStatus { id } => boxed(whatotp::message_status(ctx, &id)).await,
         // GetOTP.
-        GetOtpSend => getotp::send(ctx).await,
-        GetOtpCheck => getotp::check(ctx).await,
-        GetOtpStatus { message_id } => getotp::status(ctx, &message_id).await,
+        GetOtpSend => boxed(getotp::send(ctx)).await,
+        GetOtpCheck => boxed(getotp::check(ctx)).await,
+        GetOtpStatus { message_id } => boxed(getotp::status(ctx, &message_id)).await,
         // Outbound webhooks and delivery provider callbacks.
-        WebhookEndpoint => webhooks::endpoint(ctx).await,
-        WebhookDeliveries => webhooks::deliveries(ctx).await,
-        WebhookRedeliver { event_id } => webhooks::redeliver(ctx, &event_id).await,
-        TwilioStatusCallback => callbacks::twilio_status_callback(ctx).await,
+        WebhookEndpoint => boxed(webhooks::endpoint(ctx)).await,
+        WebhookDeliveries => boxed(webhooks::deliveries(ctx)).await,
+        WebhookRedeliver { event_id } => boxed(webhooks::redeliver(ctx, &event_id)).await,
+        TwilioStatusCallback => boxed(callbacks::twilio_status_callback(ctx)).await,
         // Dashboard lists. The event stream is answered in `handle` (a streamed body).
         ActivationEvents { .. } => Err(AppError::internal("event streams are served by handle")),
-        Activations => otpwall::activation_list(ctx).await,
-        Rents => numberotp::rent_list(ctx).await,
-        OtpSessions => whatotp::session_list(ctx).await,
-        Outbox => whatotp::account_outbox(ctx).await,
+        Activations => boxed(otpwall::activation_list(ctx)).await,
+        Rents => boxed(numberotp::rent_list(ctx)).await,
+        OtpSessions => boxed(whatotp::session_list(ctx)).await,
+        Outbox => boxed(whatotp::account_outbox(ctx)).await,
         // Customer accounts: sign-up, login sessions, own keys and templates.
-        AuthRegister => accounts::register(ctx).await,
-        AuthLogin => accounts::login(ctx).await,
-        AuthLogout => accounts::logout(ctx).await,
-        AuthSession => accounts::session(ctx).await,
-        AuthPassword => accounts::password(ctx).await,
-        AuthSessions => accounts::sessions(ctx).await,
-        AuthRevokeSession { session_id } => accounts::revoke_session(ctx, &session_id).await,
-        Keys => accounts::keys(ctx).await,
-        RevokeOwnKey { key_id } => accounts::revoke_key(ctx, &key_id).await,
-        UpdateOwnKey { key_id } => accounts::update_key(ctx, &key_id).await,
-        AccountLimits => accounts::limits(ctx).await,
-        Templates => accounts::templates(ctx).await,
-        Template { id } => accounts::template(ctx, &id).await,
-        AdminListAccounts => accounts::admin_list(ctx).await,
-        AdminApproveAccount { account_id } => accounts::admin_approve(ctx, &account_id).await,
+        AuthRegister => boxed(accounts::register(ctx)).await,
+        AuthLogin => boxed(accounts::login(ctx)).await,
+        AuthLogout => boxed(accounts::logout(ctx)).await,
+        AuthSession => boxed(accounts::session(ctx)).await,
+        AuthPassword => boxed(accounts::password(ctx)).await,
+        AuthSessions => boxed(accounts::sessions(ctx)).await,
+        AuthRevokeSession { session_id } => boxed(accounts::revoke_session(ctx, &session_id)).await,
+        Keys => boxed(accounts::keys(ctx)).await,
+        RevokeOwnKey { key_id } => boxed(accounts::revoke_key(ctx, &key_id)).await,
+        UpdateOwnKey { key_id } => boxed(accounts::update_key(ctx, &key_id)).await,
+        AccountLimits => boxed(accounts::limits(ctx)).await,
+        Templates => boxed(accounts::templates(ctx)).await,
+        Template { id } => boxed(accounts::template(ctx, &id)).await,
+        AdminListAccounts => boxed(accounts::admin_list(ctx)).await,
+        AdminApproveAccount { account_id } => {
+            boxed(accounts::admin_approve(ctx, &account_id)).await
+        }
         // sms-activate's handler protocol.
-        SmsActivate => smsactivate::handle(ctx).await,
+        SmsActivate => boxed(smsactivate::handle(ctx)).await,
         // Twilio Verify v2.
-        TwilioVerify(resource) => twilio_verify::serve(ctx, resource).await,
+        TwilioVerify(resource) => boxed(twilio_verify::serve(ctx, resource)).await,
     }
+}
+
+/// One route's future on the heap: each handler's state machine stays a function of its own,
+/// which the runtime compiles on its first call, instead of all of them inlined into one poll
+/// function that every request, `/healthz` included, has to compile after a cold load.
+fn boxed<'a>(
+    answer: impl std::future::Future<Output = Result<Reply, AppError>> + 'a,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Reply, AppError>> + 'a>> {
+    Box::pin(answer)
 }
 
 /// An error in the envelope of the request's front door, with `Retry-After` / `Allow`.
