@@ -101,6 +101,11 @@ impl Reason {
     }
 }
 
+/// What a send's answer says in monitor mode when the rules would have refused it.
+pub fn monitor_note(reason: Reason) -> Value {
+    serde_json::json!({"mode": "monitor", "decision": "blocked", "reason": reason.as_str()})
+}
+
 /// The prefix of a number: its E.164 form without the last 4 digits.
 pub fn prefix(e164: &str) -> &str {
     e164.get(..e164.len().saturating_sub(4)).unwrap_or(e164)
@@ -281,7 +286,8 @@ pub struct Send<'a> {
     pub block_id: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "verdict", content = "reason", rename_all = "snake_case")]
 pub enum Verdict {
     Allow,
     Refuse(Reason),

@@ -45,6 +45,9 @@ impl Envelope for House {
             "message": e.message,
             "code": e.code.number(),
         });
+        if let Some(reason) = e.reason {
+            error["reason"] = json!(reason);
+        }
         if matches!(e.code, Code::ResendTooSoon | Code::SendLimitReached) {
             let wait_secs = e.retry_after.unwrap_or(1);
             let at = cx.now_ms + i64::try_from(wait_secs).unwrap_or(0) * 1000;
@@ -110,7 +113,7 @@ impl Envelope for Twilio {
     fn error(&self, e: &AppError, cx: &ErrorContext<'_>) -> Reply {
         use super::dialects::twilio_verify::{error_body, ErrorCode};
         let status = status(e.code);
-        let (code, message) = match ErrorCode::for_otpedge(e.code.number()) {
+        let (code, message) = match ErrorCode::for_error(e.code.number(), e.reason) {
             Some(ErrorCode::Authenticate) => (20003, "Authenticate".to_owned()),
             Some(ErrorCode::NotFound) => {
                 let resource = cx.path.strip_prefix("/v2").unwrap_or(cx.path);

@@ -62,5 +62,6 @@ pub fn status(code: Code) -> u16 {
         Code::PasswordRejected | Code::InvalidEmail | Code::WrongPassword => 400,
         Code::LoginLocked => 429,
         Code::NotApproved | Code::CrossOrigin | Code::SessionRequired => 403,
+        Code::SendBlocked => 403,
     }
 }

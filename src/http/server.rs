@@ -235,7 +235,7 @@ async fn serve(
 /// Route → the dialect function that serves it.
 async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
     use dialects::{
-        accounts, admin, callbacks, getotp, numberotp, otpwall, smsactivate, twilio_verify,
+        accounts, admin, callbacks, fraud, getotp, numberotp, otpwall, smsactivate, twilio_verify,
         webhooks, whatotp,
     };
     use super::reply::JSON;
@@ -283,6 +283,12 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         WebhookDeliveries => webhooks::deliveries(ctx).await,
         WebhookRedeliver { event_id } => webhooks::redeliver(ctx, &event_id).await,
         TwilioStatusCallback => callbacks::twilio_status_callback(ctx).await,
+        // The fraud guard.
+        FraudPolicy => fraud::policy(ctx).await,
+        FraudBlocks => fraud::blocks(ctx).await,
+        FraudBlock { id } => fraud::lift(ctx, &id).await,
+        FraudSafeList => fraud::safe_list(ctx).await,
+        FraudSafeNumber { phone } => fraud::safe_remove(ctx, &phone).await,
         // Dashboard lists. The event stream is answered in `handle` (a streamed body).
         ActivationEvents { .. } => Err(AppError::internal("event streams are served by handle")),
         Activations => otpwall::activation_list(ctx).await,
