@@ -116,18 +116,25 @@ impl FraudGuard {
                 _ => {}
             }
         });
-        let policy = match policy {
-            Some(p) => p,
+        // The policy is read from D1 once in the object's life, then kept in its storage.
+        let (policy, from_d1) = match policy {
+            Some(p) => (p, false),
             None => {
                 let db = crate::store::db(&self.env)?;
                 let json = crate::store::fraud::policy(&db, account_id).await?;
-                json.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default()
+                let p = json.and_then(|j| serde_json::from_str(&j).ok());
+                (p.unwrap_or_default(), true)
             }
         };
-        if !self.loaded.get() {
-            self.loaded.set(true);
-            *self.guard.borrow_mut() = guard;
-            *self.policy.borrow_mut() = Some(policy);
+        if self.loaded.get() {
+            return Ok(());
+        }
+        self.loaded.set(true);
+        *self.guard.borrow_mut() = guard;
+        *self.policy.borrow_mut() = Some(policy.clone());
+        if from_d1 {
+            let put = self.state.storage().put(POLICY_KEY, json(&policy)).await;
+            put.map_err(fail)?;
         }
         Ok(())
     }

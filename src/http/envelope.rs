@@ -304,6 +304,30 @@ mod tests {
         assert_eq!(v["errors"][0]["status"], 429);
     }
 
+    #[test]
+    fn fraud_refusals_carry_their_reason_and_twilio_codes() {
+        let e = AppError::blocked("low_conversion", "blocked");
+        let v: serde_json::Value =
+            serde_json::from_str(&body(&e, "/v1/otp/send", "POST", 0)).unwrap();
+        assert_eq!(v["errors"][0]["reason"], "low_conversion");
+        assert_eq!(
+            (
+                v["errors"][0]["code"].clone(),
+                v["errors"][0]["status"].clone()
+            ),
+            ("2207".into(), 403.into())
+        );
+        let twilio = |reason| {
+            let e = AppError::blocked(reason, "blocked");
+            let v: serde_json::Value =
+                serde_json::from_str(&body(&e, "/v2/Services/VA1/Verifications", "POST", 0))
+                    .unwrap();
+            (v["code"].as_u64(), v["status"].as_u64())
+        };
+        assert_eq!(twilio("geo"), (Some(60605), Some(403)));
+        assert_eq!(twilio("velocity"), (Some(60410), Some(403)));
+    }
+
     /// A text protocol that answers every error with status 200 and a word (the shape of
     /// sms-activate's `handler_api.php`) is one `Envelope` implementation.
     struct Words;
