@@ -137,8 +137,11 @@ fn country(field: &str, v: &str) -> Result<String, String> {
     }
 }
 
+/// A whole number in `min..=max`; JSON has one number type, so `16.0` is the integer 16.
 fn int(field: &str, v: &Value, min: i64, max: i64) -> Result<i64, String> {
+    let whole = v.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15);
     v.as_i64()
+        .or(whole.map(|f| f as i64))
         .filter(|n| (min..=max).contains(n))
         .ok_or_else(|| {
             field_error(
@@ -562,6 +565,15 @@ mod tests {
             "country_hourly_cap.NG",
         );
         bad(json!({"colour": 1}), "colour");
+        let caps = parse_policy(&json!({"country_hourly_cap": {"MV": 16.0}}));
+        assert_eq!(
+            caps.map(|p| p.country_hourly_cap.get("MV").copied()),
+            Ok(Some(16))
+        );
+        bad(
+            json!({"country_hourly_cap": {"MV": 1.5}}),
+            "country_hourly_cap.MV",
+        );
     }
 
     #[test]
