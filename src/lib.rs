@@ -33,6 +33,7 @@ wasm_only! {
     mod store;
 
     pub use durable::activation_object::Activation;
+    pub use durable::fraud_guard::FraudGuard;
     pub use durable::watch::ObjectWatch;
     pub use durable::webhook_dispatcher::WebhookDispatcher;
     pub use durable::{api_key::ApiKey, otp_session::OtpSession};

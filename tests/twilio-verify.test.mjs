@@ -410,6 +410,49 @@ describe("Twilio Verify v2 through the official SDK", () => {
     assert.equal(row.verified_at, null);
     await rejectsWith(checks.create({ verificationSid: v2.sid, code: code2 }), 429, 60202);
   });
+
+  test("fraud guard: a geo refusal is 60605 (403), RiskCheck=disable skips the guard, nothing charged for the refused", async () => {
+    const a = await account("fraud-geo");
+    const r = await app.request("PUT", "/v1/fraud/policy", { key: a.key, body: { allowed_countries: ["GB"] } });
+    assert.equal(r.status, 200, r.text);
+    const svc = await a.client.verify.v2.services.create({ friendlyName: "Geo" });
+    const refused = freshPhone();
+    await rejectsWith(a.client.verify.v2.services(svc.sid).verifications.create({ to: refused, channel: "sms" }), 403, 60605);
+    const box = await app.request("GET", `/admin/outbox?to=${encodeURIComponent(refused)}`, { admin: true });
+    assert.deepEqual(box.body.messages, []);
+    assert.deepEqual(await ledger(a.accountId), []);
+    const bypass = freshPhone();
+    const v = await a.client.verify.v2.services(svc.sid).verifications.create({ to: bypass, channel: "sms", riskCheck: "disable" });
+    assert.equal(v.status, "pending");
+    assert.equal(a.client.httpClient.seen.at(-1).data.RiskCheck, "disable");
+    assert.equal((await ledger(a.accountId)).length, 1);
+    // A prefix block is 60410.
+    const p = await app.request("PUT", "/v1/fraud/policy", { key: a.key, body: { prefix_rule: { max_sends_per_window: 1 } } });
+    assert.equal(p.status, 200, p.text);
+    const range = "+1650800";
+    await a.client.verify.v2.services(svc.sid).verifications.create({ to: `${range}0001`, channel: "sms" });
+    await rejectsWith(a.client.verify.v2.services(svc.sid).verifications.create({ to: `${range}0002`, channel: "sms" }), 403, 60410);
+  });
+
+  test("safe list: create, fetch, delete through the SDK (GN… sids); a safe-listed number is never blocked", async () => {
+    const a = await account("fraud-safe");
+    const phone = freshPhone();
+    const created = await a.client.verify.v2.safelist.create({ phoneNumber: phone });
+    assert.match(created.sid, SID("GN"));
+    assert.equal(created.phoneNumber, phone);
+    assert.ok(created.url.endsWith(`/v2/SafeList/Numbers/${phone}`), created.url);
+    const fetched = await a.client.verify.v2.safelist(phone).fetch();
+    assert.deepEqual(fetched.toJSON(), created.toJSON());
+    const r = await app.request("PUT", "/v1/fraud/policy", { key: a.key, body: { blocked_countries: ["US"] } });
+    assert.equal(r.status, 200, r.text);
+    const svc = await a.client.verify.v2.services.create({ friendlyName: "Safe" });
+    const v = await a.client.verify.v2.services(svc.sid).verifications.create({ to: phone, channel: "sms" });
+    assert.equal(v.status, "pending");
+    assert.equal(await a.client.verify.v2.safelist(phone).remove(), true);
+    await rejectsWith(a.client.verify.v2.safelist(phone).fetch(), 404, 20404);
+    await rejectsWith(a.client.verify.v2.services(svc.sid).verifications.create({ to: phone, channel: "sms" }), 403, 60605);
+    await rejectsWith(a.client.verify.v2.safelist.create({ phoneNumber: "not a number" }), 400, 60200);
+  });
 });
 
 describe("Twilio Verify v2 with the shipped resend interval", () => {

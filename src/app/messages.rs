@@ -6,7 +6,7 @@ use super::codes::{
 use super::idempotency::{self, Answer, Idem};
 use super::jobs::{self, Refund, RefundKind};
 use super::templates::{find_template, template_error};
-use super::{webhooks, App};
+use super::{fraud, webhooks, App};
 use crate::config::{secret, var};
 use crate::domain::crypto::constant_time_eq;
 use crate::domain::delivery::{twilio_signature, twilio_status};
@@ -91,8 +91,15 @@ pub async fn send(
     let (db, template, code_ref, text_ref) = (&db, &template, &code, &text);
     idempotency::run(app, idem, |done| async move {
         let now = app.now_ms;
-        let message_id = new_id("msg")?;
         let account_id = account.as_str();
+        let attempt = fraud::Attempt {
+            account_id,
+            phone,
+            channel,
+            dialect: "message",
+        };
+        fraud::guard(app, &attempt).await?;
+        let message_id = new_id("msg")?;
         let message = NewMessage {
             id: &message_id,
             account_id,

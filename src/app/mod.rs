@@ -10,6 +10,7 @@ pub mod activations;
 pub mod catalog;
 pub mod codes;
 pub mod customers;
+pub mod fraud;
 mod error;
 pub mod idempotency;
 pub mod inbound;

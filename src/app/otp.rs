@@ -8,10 +8,11 @@ use super::codes::{
 use super::idempotency::{self, Answer, Completion, Idem};
 use super::jobs::{self, Refund, RefundKind};
 use super::templates::{template_error, LoadedTemplate};
-use super::{webhooks, App};
+use super::{fraud, webhooks, App};
 use crate::config::secret;
 use crate::domain::crypto::to_hex;
 use crate::domain::error::{AppError, Code};
+use crate::domain::fraud::Reason;
 use crate::domain::ids::new_id;
 use crate::domain::ids::{AccountId, KeyHash};
 use crate::domain::otp::{self, Terminal};
@@ -44,6 +45,8 @@ pub struct OtpSend<'a> {
     pub sender: Option<String>,
     pub payload: Option<String>,
     pub template: Option<&'a LoadedTemplate>,
+    /// Whether the fraud guard decides this send (Twilio's `RiskCheck=disable` skips it).
+    pub risk_check: bool,
 }
 
 #[derive(Clone)]
@@ -53,6 +56,8 @@ pub struct Sent {
     pub created_at: i64,
     pub expires_at: i64,
     pub resend_available_at: i64,
+    /// Monitor mode: the reason the fraud guard would have refused this send.
+    pub flagged: Option<Reason>,
 }
 
 fn default_text(code: &str, ttl_secs: u32) -> String {
@@ -107,6 +112,7 @@ async fn answer_before(
         created_at: app.now_ms,
         expires_at: 0,
         resend_available_at: resend_available_at(app, &times),
+        flagged: None,
     })
 }
 
@@ -172,6 +178,7 @@ fn sent_of(
         created_at: app.now_ms,
         expires_at: opened.expires_at,
         resend_available_at: resend_available_at(app, &times),
+        flagged: None,
     })
 }
 
@@ -254,6 +261,7 @@ pub async fn send(
     idempotency::run(app, idem, |done| async move {
         let db = app.db()?;
         let account_id = payer.account.as_str();
+        let flagged = guard(app, account_id, &spec).await?;
         let code = match &spec.code {
             Some(c) => c.clone(),
             None => otp::generate(spec.length)?,
@@ -262,7 +270,10 @@ pub async fn send(
         let country = (spec.phone.country()).ok_or_else(|| no_price(&spec.phone, spec.channel))?;
         // An answer recorded with the money is rendered before the batch: read what it shows.
         let known = match done.claimed() {
-            true => Some(answer_before(app, &db, account_id, &spec).await?),
+            true => Some(Sent {
+                flagged,
+                ..answer_before(app, &db, account_id, &spec).await?
+            }),
             false => None,
         };
         let cost = (known.as_ref()).map_or(Cost::Catalog { country }, |k| Cost::Fixed(k.cost));
@@ -283,7 +294,10 @@ pub async fn send(
         let statements = send_statements(app, &db, &spec, &opened, sandbox_text, recorded)?;
         let results =
             commit_send(app, &db, statements, &mut opened, &spec.phone, spec.channel).await?;
-        let sent = sent_of(app, &spec, &opened, &results)?;
+        let sent = Sent {
+            flagged,
+            ..sent_of(app, &spec, &opened, &results)?
+        };
         if let Err(e) = deliver(app, &spec, &opened, provider, &text, &code).await {
             return Err(undo_send(app, &db, &done, &sent, account_id, e).await);
         }
@@ -296,6 +310,20 @@ pub async fn send(
         Ok(sent)
     })
     .await
+}
+
+/// The fraud guard's decision on a send (`app::fraud::guard`), unless the caller skipped it.
+async fn guard(app: &App, account_id: &str, spec: &OtpSend<'_>) -> Result<Option<Reason>, AppError> {
+    if !spec.risk_check {
+        return Ok(None);
+    }
+    let attempt = fraud::Attempt {
+        account_id,
+        phone: &spec.phone,
+        channel: spec.channel,
+        dialect: spec.dialect,
+    };
+    fraud::guard(app, &attempt).await
 }
 
 /// The outcome of one check.

@@ -208,6 +208,8 @@ pub struct Start {
     pub phone: Phone,
     pub channel: &'static str,
     pub code: Option<String>,
+    /// `RiskCheck` (Twilio): `false` (`disable`) skips the fraud guard, on SMS only.
+    pub risk_check: bool,
 }
 
 /// Starts a verification, or — while one is pending for this number in this service —
@@ -259,6 +261,7 @@ pub async fn start(
         sender: None,
         payload: None,
         template: None,
+        risk_check: start.risk_check,
     };
     // Twilio Verify has no Idempotency-Key: every start is a send.
     let request = IdemRequest {

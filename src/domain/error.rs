@@ -97,6 +97,8 @@ codes! {
     DeliveryFailed => "2205", "The delivery provider refused the message";
     /// A check of a session (or Twilio verification) whose attempts are all spent.
     CheckAttemptsSpent => "2206", "Max check attempts reached";
+    /// The account's fraud guard refused a send (the error's `reason` says which rule).
+    SendBlocked => "2207", "The fraud guard refused this send";
 
     // --- webhooks (23xx) ---
     InvalidWebhookUrl => "2300", "Invalid webhook URL";
@@ -136,6 +138,8 @@ pub struct AppError {
     pub retry_after: Option<u64>,
     /// Logged, never rendered.
     pub internal: Option<String>,
+    /// Why a send was refused (`SendBlocked`): `domain::fraud::Reason::as_str`.
+    pub reason: Option<&'static str>,
 }
 
 impl AppError {
@@ -145,6 +149,7 @@ impl AppError {
             message: message.into(),
             retry_after: None,
             internal: None,
+            reason: None,
         }
     }
 
@@ -169,6 +174,14 @@ impl AppError {
         AppError {
             internal: Some(detail.into()),
             ..AppError::of(Code::Internal)
+        }
+    }
+
+    /// A send the fraud guard refused, and why.
+    pub fn blocked(reason: &'static str, message: &str) -> AppError {
+        AppError {
+            reason: Some(reason),
+            ..AppError::new(Code::SendBlocked, message)
         }
     }
 

@@ -38,6 +38,16 @@ pub fn message(
     })
 }
 
+/// `otp.blocked`: a send the fraud guard refused (nothing sent, nothing charged).
+pub fn otp_blocked(phone_number: &str, channel: &str, reason: &str, dialect: &str) -> Value {
+    json!({
+        "phone_number": phone_number,
+        "channel": channel,
+        "reason": reason,
+        "front_door": dialect,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -81,6 +81,11 @@ impl Phone {
     }
 }
 
+/// Whether `country` (ISO 3166-1 alpha-2, upper-cased) is one `Phone::country` can answer.
+pub fn is_known_country(country: &str) -> bool {
+    CALLING_CODES.iter().any(|(_, c)| *c == country)
+}
+
 /// Calling code → country. Shared codes (+1, +7) go to their largest country; the
 /// Caribbean and Canadian area codes under +1 are listed where they differ.
 const CALLING_CODES: &[(&str, &str)] = &[

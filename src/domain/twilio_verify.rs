@@ -22,6 +22,8 @@ pub enum SidKind {
     Verification,
     /// One send of a verification (`VL…`, `attempt_sid`); also its OTP session's id.
     Attempt,
+    /// A safe-listed number (`GN…`).
+    SafeList,
 }
 
 impl SidKind {
@@ -32,6 +34,7 @@ impl SidKind {
             SidKind::Service => "VA",
             SidKind::Verification => "VE",
             SidKind::Attempt => "VL",
+            SidKind::SafeList => "GN",
         }
     }
 }

@@ -2,6 +2,7 @@
 pub mod activation_object;
 pub mod api_key;
 pub mod command;
+pub mod fraud_guard;
 pub mod otp_session;
 pub mod signal;
 pub mod watch;

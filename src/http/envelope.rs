@@ -45,6 +45,9 @@ impl Envelope for House {
             "message": e.message,
             "code": e.code.number(),
         });
+        if let Some(reason) = e.reason {
+            error["reason"] = json!(reason);
+        }
         if matches!(e.code, Code::ResendTooSoon | Code::SendLimitReached) {
             let wait_secs = e.retry_after.unwrap_or(1);
             let at = cx.now_ms + i64::try_from(wait_secs).unwrap_or(0) * 1000;
@@ -110,7 +113,7 @@ impl Envelope for Twilio {
     fn error(&self, e: &AppError, cx: &ErrorContext<'_>) -> Reply {
         use super::dialects::twilio_verify::{error_body, ErrorCode};
         let status = status(e.code);
-        let (code, message) = match ErrorCode::for_otpedge(e.code.number()) {
+        let (code, message) = match ErrorCode::for_error(e.code.number(), e.reason) {
             Some(ErrorCode::Authenticate) if e.code == Code::Unauthorized => {
                 (20003, "Authenticate".to_owned())
             }
@@ -301,6 +304,30 @@ mod tests {
             "2025-08-18T00:00:30Z"
         );
         assert_eq!(v["errors"][0]["status"], 429);
+    }
+
+    #[test]
+    fn fraud_refusals_carry_their_reason_and_twilio_codes() {
+        let e = AppError::blocked("low_conversion", "blocked");
+        let v: serde_json::Value =
+            serde_json::from_str(&body(&e, "/v1/otp/send", "POST", 0)).unwrap();
+        assert_eq!(v["errors"][0]["reason"], "low_conversion");
+        assert_eq!(
+            (
+                v["errors"][0]["code"].clone(),
+                v["errors"][0]["status"].clone()
+            ),
+            ("2207".into(), 403.into())
+        );
+        let twilio = |reason| {
+            let e = AppError::blocked(reason, "blocked");
+            let v: serde_json::Value =
+                serde_json::from_str(&body(&e, "/v2/Services/VA1/Verifications", "POST", 0))
+                    .unwrap();
+            (v["code"].as_u64(), v["status"].as_u64())
+        };
+        assert_eq!(twilio("geo"), (Some(60605), Some(403)));
+        assert_eq!(twilio("velocity"), (Some(60410), Some(403)));
     }
 
     /// A text protocol that answers every error with status 200 and a word (the shape of

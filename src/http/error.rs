@@ -63,5 +63,6 @@ pub fn status(code: Code) -> u16 {
         Code::LoginLocked => 429,
         Code::NotApproved | Code::CrossOrigin | Code::SessionRequired => 403,
         Code::InsufficientScope => 403,
+        Code::SendBlocked => 403,
     }
 }

@@ -49,3 +49,11 @@ pub fn code_input(value: Option<&serde_json::Value>, field: &str) -> Result<Stri
     }
     Ok(code)
 }
+
+/// A phone number given as a path segment: `%2B` (an encoded `+`) decoded.
+pub fn path_phone(segment: &str) -> String {
+    match segment.get(..3) {
+        Some(p) if p.eq_ignore_ascii_case("%2B") => format!("+{}", segment.get(3..).unwrap_or("")),
+        _ => segment.to_owned(),
+    }
+}

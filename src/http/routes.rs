@@ -69,6 +69,16 @@ pub enum Route {
     },
     // Delivery provider callbacks.
     TwilioStatusCallback,
+    // The fraud guard.
+    FraudPolicy,
+    FraudBlocks,
+    FraudBlock {
+        id: String,
+    },
+    FraudSafeList,
+    FraudSafeNumber {
+        phone: String,
+    },
     // Dashboard: live activation updates, the customer's own lists.
     ActivationEvents {
         id: String,
@@ -122,6 +132,10 @@ pub enum TwilioResource {
     Verification { service: String, sid: String },
     /// `POST` check.
     VerificationCheck { service: String },
+    /// `POST` add a number to the safe list.
+    SafeListNumbers,
+    /// `GET` fetch, `DELETE` remove.
+    SafeListNumber { phone: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -299,6 +313,13 @@ mod table {
             POST => |p| WebhookRedeliver { event_id: p.next() }
         }
 
+        // The fraud guard.
+        "/v1/fraud/policy" => { GET, PUT => |_| FraudPolicy }
+        "/v1/fraud/blocks" => { GET => |_| FraudBlocks }
+        "/v1/fraud/blocks/{id}" => { DELETE => |p| FraudBlock { id: p.next() } }
+        "/v1/fraud/safe-list" => { GET, POST => |_| FraudSafeList }
+        "/v1/fraud/safe-list/{phone}" => { DELETE => |p| FraudSafeNumber { phone: p.next() } }
+
         // WhatOTP.
         "/v1/otp/send" => { POST => |_| OtpSend }
         "/v1/otp/verify" => { POST => |_| OtpVerify }
@@ -360,6 +381,10 @@ mod table {
         }
         "/v2/Services/{service_sid}/VerificationCheck" => {
             POST => |p| TwilioVerify(Tw::VerificationCheck { service: p.next() })
+        }
+        "/v2/SafeList/Numbers" => { POST => |_| TwilioVerify(Tw::SafeListNumbers) }
+        "/v2/SafeList/Numbers/{phone_number}" => {
+            GET, DELETE => |p| TwilioVerify(Tw::SafeListNumber { phone: p.next() })
         }
     }
 }

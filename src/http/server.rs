@@ -245,7 +245,7 @@ async fn serve(
 async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
     use super::reply::JSON;
     use dialects::{
-        accounts, admin, callbacks, getotp, numberotp, otpwall, smsactivate, twilio_verify,
+        accounts, admin, callbacks, fraud, getotp, numberotp, otpwall, smsactivate, twilio_verify,
         webhooks, whatotp,
     };
     use Route::*;
@@ -294,6 +294,12 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         WebhookDeliveries => boxed(webhooks::deliveries(ctx)).await,
         WebhookRedeliver { event_id } => boxed(webhooks::redeliver(ctx, &event_id)).await,
         TwilioStatusCallback => boxed(callbacks::twilio_status_callback(ctx)).await,
+        // The fraud guard.
+        FraudPolicy => boxed(fraud::policy(ctx)).await,
+        FraudBlocks => boxed(fraud::blocks(ctx)).await,
+        FraudBlock { id } => boxed(fraud::lift(ctx, &id)).await,
+        FraudSafeList => boxed(fraud::safe_list(ctx)).await,
+        FraudSafeNumber { phone } => boxed(fraud::safe_remove(ctx, &phone)).await,
         // Dashboard lists. The event stream is answered in `handle` (a streamed body).
         ActivationEvents { .. } => Err(AppError::internal("event streams are served by handle")),
         Activations => boxed(otpwall::activation_list(ctx)).await,

@@ -5,6 +5,7 @@ use super::whatotp::{as_payer, check_answer, send_code};
 use crate::app::accounts::Payer;
 use crate::app::otp::{self, OtpSend, Sent};
 use crate::app::templates;
+use crate::domain::fraud::monitor_note;
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::new_uuid;
 use crate::domain::otp::{is_numeric, MAX_LENGTH, MIN_LENGTH};
@@ -101,15 +102,20 @@ async fn send_as(ctx: &Ctx, payer: &Payer) -> Result<Reply, AppError> {
         sender: Some(sender.to_owned()),
         payload,
         template: Some(&template),
+        risk_check: true,
     };
     let render = |sent: &Sent| {
-        Reply::ok(json!({
+        let mut body = json!({
             "account_id": who.as_str(),
             "message_id": sent.session_id,
             "phone": phone.digits(),
             "create_date": sql_datetime(sent.created_at),
             "expire_date": sql_datetime(sent.expires_at),
-        }))
+        });
+        if let Some(reason) = sent.flagged {
+            body["fraud_check"] = monitor_note(reason);
+        }
+        Reply::ok(body)
     };
     send_code(ctx, payer, spec, &render).await
 }

@@ -15,4 +15,4 @@ macro_rules! worker_only {
     };
 }
 
-worker_only!(accounts, admin, callbacks, getotp, numberotp, otpwall, webhooks, whatotp);
+worker_only!(accounts, admin, callbacks, fraud, getotp, numberotp, otpwall, webhooks, whatotp);

@@ -4,6 +4,7 @@ use crate::app::idempotency::Idem;
 use crate::app::messages::{self, MessageOrder, Queued};
 use crate::app::otp::{self, Checked, OtpSend, Sent};
 use crate::domain::error::{AppError, Code};
+use crate::domain::fraud::monitor_note;
 use crate::domain::ids::new_id;
 use crate::domain::money::Money;
 use crate::domain::otp::{DEFAULT_LENGTH, MAX_LENGTH, MIN_LENGTH, REFUSED_STATUS};
@@ -90,9 +91,10 @@ async fn send_as(ctx: &Ctx, payer: &Payer) -> Result<Reply, AppError> {
         sender: None,
         payload: None,
         template: None,
+        risk_check: true,
     };
     let render = |sent: &Sent| {
-        Reply::ok(json!({
+        let mut body = json!({
             "session_id": sent.session_id,
             "status": "sent",
             "to": phone.e164(),
@@ -101,7 +103,11 @@ async fn send_as(ctx: &Ctx, payer: &Payer) -> Result<Reply, AppError> {
             "expires_at": rfc3339(sent.expires_at),
             "resend_available_at": rfc3339(sent.resend_available_at),
             "cost": Money::from_minor(sent.cost).to_decimal_string(),
-        }))
+        });
+        if let Some(reason) = sent.flagged {
+            body["fraud_check"] = monitor_note(reason);
+        }
+        Reply::ok(body)
     };
     send_code(ctx, payer, spec, &render).await
 }

@@ -22,6 +22,10 @@ pub enum ErrorCode {
     MaxSendAttempts,
     /// 60223, 400: the delivery channel is disabled on this deployment.
     ChannelDisabled,
+    /// 60410, 403: the fraud guard blocked the number's prefix, its country's cap or rate.
+    FraudBlocked,
+    /// 60605, 403: the account's geo permissions do not allow the number's country.
+    GeoPermission,
 }
 
 impl ErrorCode {
@@ -36,6 +40,8 @@ impl ErrorCode {
             ErrorCode::MaxCheckAttempts => 60202,
             ErrorCode::MaxSendAttempts => 60203,
             ErrorCode::ChannelDisabled => 60223,
+            ErrorCode::FraudBlocked => 60410,
+            ErrorCode::GeoPermission => 60605,
         }
     }
 
@@ -46,10 +52,21 @@ impl ErrorCode {
             | ErrorCode::ChannelDisabled => 400,
             ErrorCode::Authenticate => 401,
             ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::FraudBlocked | ErrorCode::GeoPermission => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::TooManyRequests
             | ErrorCode::MaxCheckAttempts
             | ErrorCode::MaxSendAttempts => 429,
+        }
+    }
+
+    /// The Twilio code for an otpedge error: a fraud guard refusal by its reason (60605 for
+    /// `geo`, 60410 for the others), else `for_otpedge`.
+    pub fn for_error(code: &str, reason: Option<&str>) -> Option<ErrorCode> {
+        match (code, reason) {
+            ("2207", Some("geo")) => Some(ErrorCode::GeoPermission),
+            ("2207", _) => Some(ErrorCode::FraudBlocked),
+            _ => ErrorCode::for_otpedge(code),
         }
     }
 
@@ -92,6 +109,8 @@ mod tests {
             (ErrorCode::MaxCheckAttempts, 60202, 429),
             (ErrorCode::MaxSendAttempts, 60203, 429),
             (ErrorCode::InvalidParameter, 60200, 400),
+            (ErrorCode::GeoPermission, 60605, 403),
+            (ErrorCode::FraudBlocked, 60410, 403),
         ] {
             assert_eq!((code.code(), code.status()), (number, status), "{code:?}");
         }
@@ -103,6 +122,14 @@ mod tests {
         ] {
             assert_eq!(ErrorCode::for_otpedge(otpedge), Some(twilio), "{otpedge}");
         }
+        assert_eq!(
+            ErrorCode::for_error("2207", Some("geo")),
+            Some(ErrorCode::GeoPermission)
+        );
+        assert_eq!(
+            ErrorCode::for_error("2207", Some("velocity")),
+            Some(ErrorCode::FraudBlocked)
+        );
         assert_eq!(
             ErrorCode::for_otpedge("2007"),
             None,

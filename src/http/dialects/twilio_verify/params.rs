@@ -80,6 +80,19 @@ pub fn code_length(input: Option<&str>) -> Result<u32, ParamError> {
     }
 }
 
+/// `RiskCheck` (`enable`, the default, or `disable`): whether the fraud guard decides the
+/// send. Twilio honours `disable` on SMS only, so on other channels the guard still decides.
+pub fn risk_check(input: Option<&str>, channel: &str) -> Result<bool, ParamError> {
+    match input.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("enable") => Ok(true),
+        Some("disable") => Ok(channel != "sms"),
+        Some(_) => Err(ParamError::Invalid(
+            "RiskCheck",
+            "enable or disable".to_owned(),
+        )),
+    }
+}
+
 /// `CustomCode`: the caller's own code, 4–10 digits.
 pub fn custom_code(input: Option<&str>) -> Result<Option<String>, ParamError> {
     match input {

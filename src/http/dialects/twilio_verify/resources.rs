@@ -7,13 +7,14 @@ use super::origin;
 use super::params::{self, ChannelChoice, ParamError};
 use super::render::{check_json, service_json, verification_json};
 use super::shapes::meta;
+use crate::app::fraud::{self, SafeNumber};
 use crate::app::verify::{self, Caller, Start, Target};
 use crate::domain::error::AppError;
 use crate::domain::ids::KeyHash;
 use crate::domain::phone::{Phone, PlusSign};
 use crate::http::basic;
 use crate::http::form::Form;
-use crate::http::input::code_input;
+use crate::http::input::{code_input, path_phone};
 use crate::http::routes::TwilioResource as Resource;
 use crate::http::server::Ctx;
 use crate::http::Reply;
@@ -64,6 +65,25 @@ pub async fn serve(ctx: &Ctx, resource: Resource) -> Result<Reply, AppError> {
                 update_verification(ctx, c, &service, &sid).await
             }
             (Resource::VerificationCheck { service }, _) => check(ctx, c, &service).await,
+            (Resource::SafeListNumbers, _) => {
+                let f = form(ctx);
+                let number = f
+                    .get("PhoneNumber")
+                    .ok_or(ParamError::Missing("PhoneNumber"))?;
+                let added = fraud::safe_add(&ctx.app, &c.account, &safe_phone(number)?).await?;
+                Ok(Reply::json(201, &safe_json(ctx, &added)))
+            }
+            (Resource::SafeListNumber { phone }, method) => {
+                let phone = safe_phone(&path_phone(&phone))?;
+                let number = match method {
+                    "DELETE" => fraud::safe_remove(&ctx.app, &c.account, &phone).await?,
+                    _ => fraud::safe_get(&ctx.app, &c.account, &phone).await?,
+                };
+                Ok(match method {
+                    "DELETE" => Reply::text(204, ""),
+                    _ => Reply::ok(safe_json(ctx, &number)),
+                })
+            }
         }
     }
     .await;
@@ -138,6 +158,19 @@ async fn list_services(ctx: &Ctx, caller: &Caller) -> Result<Reply, Failure> {
 
 // --- Verifications ---
 
+// --- Safe list ---
+
+fn safe_phone(number: &str) -> Result<Phone, ParamError> {
+    Phone::parse(number, PlusSign::Required)
+        .map_err(|e| ParamError::Invalid("PhoneNumber", format!("{number}: {e}")))
+}
+
+/// A safe-listed number as Twilio shapes it: `{sid "GN…", phone_number, url}`.
+fn safe_json(ctx: &Ctx, n: &SafeNumber) -> Value {
+    let url = format!("{}/v2/SafeList/Numbers/{}", origin(ctx), n.phone);
+    json!({"sid": n.sid, "phone_number": n.phone, "url": url})
+}
+
 fn phone(to: &str) -> Result<Phone, ParamError> {
     Phone::parse(to, PlusSign::Required)
         .map_err(|e| ParamError::Invalid("To", format!("{to}: {e}")))
@@ -164,6 +197,7 @@ async fn start(ctx: &Ctx, caller: &Caller, service: &str) -> Result<Reply, Failu
         phone: to,
         channel,
         code: params::custom_code(f.get("CustomCode"))?,
+        risk_check: params::risk_check(f.get("RiskCheck"), channel)?,
     };
     let v = verify::start(&ctx.app, caller, service, start).await?;
     Ok(Reply::json(201, &verification_json(ctx, caller, &v)))

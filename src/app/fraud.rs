@@ -1,0 +1,200 @@
+//! The fraud guard: an account's policy (in D1, copied into its guard object), the decision
+//! on each send (`guard`, called by every send path before anything is charged or sent),
+//! the live blocks and the safe list. The rules are `domain::fraud`; the counters live in
+//! the account's `FraudGuard` object, near the caller.
+use super::{webhooks, App};
+use crate::domain::error::AppError;
+use crate::domain::events;
+use crate::domain::fraud::{parse_policy, Block, Policy, Reason, Safe, Verdict};
+use crate::domain::ids::{new_id, AccountId};
+use crate::domain::phone::Phone;
+use crate::domain::twilio_verify::{new_sid, SidKind};
+use crate::durable::fraud_guard::{call, Answer, Op};
+use crate::store::webhooks::{event_statement, Event};
+use crate::store::{self, fraud as stored};
+use serde_json::Value;
+use worker::console_error;
+
+/// Blocks per page of `GET /v1/fraud/blocks`.
+pub const BLOCKS_PAGE: usize = 50;
+
+fn unexpected(what: &str) -> AppError {
+    AppError::internal(format!("fraud guard: unexpected answer to {what}"))
+}
+
+/// The account's policy (its guard's copy).
+pub async fn policy(app: &App, account: &AccountId) -> Result<Policy, AppError> {
+    match call(&app.env, account.as_str(), Op::Policy).await? {
+        Answer::Policy { policy } => Ok(policy),
+        _ => Err(unexpected("policy")),
+    }
+}
+
+/// Replaces the account's policy (400 naming the field at fault): D1 first, then its guard,
+/// before the answer, so the next send is judged by it.
+pub async fn set_policy(app: &App, account: &AccountId, body: &Value) -> Result<Policy, AppError> {
+    let policy = parse_policy(body).map_err(AppError::invalid)?;
+    let json = serde_json::to_string(&policy)
+        .map_err(|e| AppError::internal(format!("policy encode: {e}")))?;
+    stored::set_policy(&app.db()?, account.as_str(), &json, app.now_ms).await?;
+    let op = Op::SetPolicy {
+        policy: policy.clone(),
+    };
+    call(&app.env, account.as_str(), op).await?;
+    Ok(policy)
+}
+
+/// A send about to be made: who sends what, from which front door.
+pub struct Attempt<'a> {
+    pub account_id: &'a str,
+    pub phone: &'a Phone,
+    pub channel: &'a str,
+    pub dialect: &'a str,
+}
+
+/// Decides a send before anything is charged or sent (one call to the account's guard,
+/// near). A refusal records `otp.blocked` after the answer and is the error to answer
+/// (`SendBlocked` with its reason); in monitor mode the reason a refusal would have had is
+/// returned and the send goes on.
+pub async fn guard(app: &App, a: &Attempt<'_>) -> Result<Option<Reason>, AppError> {
+    let op = Op::Decide {
+        phone: a.phone.e164().to_owned(),
+        country: a.phone.country().map(str::to_owned),
+    };
+    let verdict = match call(&app.env, a.account_id, op).await? {
+        Answer::Decided { verdict } => verdict,
+        _ => return Err(unexpected("decide")),
+    };
+    match verdict {
+        Verdict::Allow => Ok(None),
+        Verdict::Flag(reason) => Ok(Some(reason)),
+        Verdict::Refuse(reason) => {
+            record_blocked(app, a, reason);
+            Err(AppError::blocked(reason.as_str(), reason.message()))
+        }
+    }
+}
+
+/// Records `otp.blocked` after the answer (the refusal waits on nothing far).
+fn record_blocked(app: &App, a: &Attempt<'_>, reason: Reason) {
+    let data = events::otp_blocked(a.phone.e164(), a.channel, reason.as_str(), a.dialect);
+    let (env, account_id, now) = (app.env.clone(), a.account_id.to_owned(), app.now_ms);
+    let Ok(object_id) = new_id("blocked") else {
+        return;
+    };
+    let work = async move {
+        let event = Event {
+            account_id: &account_id,
+            event_type: "otp.blocked",
+            object_id: &object_id,
+            version: 0,
+            data,
+        };
+        let recorded = match store::db(&env) {
+            Ok(db) => match event_statement(&db, &event, now) {
+                Ok(s) => store::run(s).await.map(|_| ()),
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
+        match recorded {
+            Ok(()) => {
+                if let Err(e) = webhooks::kick_env(&env, &account_id).await {
+                    console_error!("otp.blocked kick: {}", e.detail());
+                }
+            }
+            Err(e) => console_error!("otp.blocked not recorded: {e}"),
+        }
+    };
+    app.later(work);
+}
+
+/// The account's live blocks after `cursor`, and the cursor of the next page.
+pub async fn blocks(
+    app: &App,
+    account: &AccountId,
+    cursor: Option<String>,
+) -> Result<(Vec<Block>, Option<String>), AppError> {
+    let op = Op::Blocks {
+        cursor,
+        limit: BLOCKS_PAGE,
+    };
+    match call(&app.env, account.as_str(), op).await? {
+        Answer::Blocks {
+            blocks,
+            next_cursor,
+        } => Ok((blocks, next_cursor)),
+        _ => Err(unexpected("blocks")),
+    }
+}
+
+/// Lifts a block (404 when there is none by that id); its range starts counting afresh.
+pub async fn lift(app: &App, account: &AccountId, id: &str) -> Result<Block, AppError> {
+    let op = Op::Lift { id: id.to_owned() };
+    match call(&app.env, account.as_str(), op).await? {
+        Answer::Lifted { block: Some(b) } => Ok(b),
+        Answer::Lifted { block: None } => Err(AppError::not_found("Block")),
+        _ => Err(unexpected("lift")),
+    }
+}
+
+/// A safe-listed number.
+pub struct SafeNumber {
+    pub phone: String,
+    pub sid: String,
+    pub created_at: i64,
+}
+
+fn safe_number((phone, s): (String, Safe)) -> SafeNumber {
+    SafeNumber {
+        phone,
+        sid: s.sid,
+        created_at: s.created_at,
+    }
+}
+
+async fn safe_call(app: &App, account: &AccountId, op: Op) -> Result<Option<SafeNumber>, AppError> {
+    match call(&app.env, account.as_str(), op).await? {
+        Answer::SafeOne { entry } => Ok(entry.map(safe_number)),
+        _ => Err(unexpected("safe list")),
+    }
+}
+
+/// The account's safe list, by number.
+pub async fn safe_list(app: &App, account: &AccountId) -> Result<Vec<SafeNumber>, AppError> {
+    match call(&app.env, account.as_str(), Op::SafeList).await? {
+        Answer::Safe { entries } => Ok(entries.into_iter().map(safe_number).collect()),
+        _ => Err(unexpected("safe list")),
+    }
+}
+
+/// Adds a number to the safe list (adding one already there answers its entry).
+pub async fn safe_add(app: &App, account: &AccountId, phone: &Phone) -> Result<SafeNumber, AppError> {
+    let op = Op::SafeAdd {
+        phone: phone.e164().to_owned(),
+        sid: new_sid(SidKind::SafeList)?,
+    };
+    safe_call(app, account, op)
+        .await?
+        .ok_or_else(|| unexpected("safe add"))
+}
+
+/// A safe-listed number (404 when it is not on the list).
+pub async fn safe_get(app: &App, account: &AccountId, phone: &Phone) -> Result<SafeNumber, AppError> {
+    let op = Op::SafeGet {
+        phone: phone.e164().to_owned(),
+    };
+    (safe_call(app, account, op).await?).ok_or_else(|| AppError::not_found("Safe list number"))
+}
+
+/// Removes a number from the safe list (404 when it is not on it).
+pub async fn safe_remove(
+    app: &App,
+    account: &AccountId,
+    phone: &Phone,
+) -> Result<SafeNumber, AppError> {
+    let op = Op::SafeRemove {
+        phone: phone.e164().to_owned(),
+    };
+    (safe_call(app, account, op).await?).ok_or_else(|| AppError::not_found("Safe list number"))
+}

@@ -1,0 +1,270 @@
+//! One Durable Object per account (`FraudGuard`, named by the account id): the fraud guard's
+//! counters, blocks and safe list, and a copy of the account's policy (D1 holds the policy;
+//! `PUT /v1/fraud/policy` tells the object before it answers). The account's first send
+//! creates it, so it lives near the account's callers like the OTP-session objects, and a
+//! send's decision is one near round trip. Each decision is made on the state in memory with
+//! nothing awaited between reading and changing it (`domain::fraud::Guard::decide`), so a
+//! parallel burst is counted one by one; what changed is then written to the object's
+//! storage before it answers.
+use crate::clock::now_ms;
+use crate::domain::error::AppError;
+use crate::domain::fraud::{Block, Decision, Guard, Policy, Safe, Send, Verdict, Window};
+use crate::domain::ids::new_id;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::cell::{Cell, RefCell};
+use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
+
+/// The binding (wrangler.toml `[durable_objects]`).
+pub const BINDING: &str = "FRAUD_GUARD";
+const POLICY_KEY: &str = "policy";
+
+/// A command, with the account the object serves (its name).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Command {
+    pub account_id: String,
+    pub op: Op,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// Decide one send and count it.
+    Decide {
+        phone: String,
+        country: Option<String>,
+    },
+    /// A check of a code sent to `phone` was approved.
+    Converted { phone: String },
+    Policy,
+    SetPolicy { policy: Policy },
+    Blocks { cursor: Option<String>, limit: usize },
+    Lift { id: String },
+    SafeList,
+    SafeGet { phone: String },
+    /// Adds the number (keeping the entry it has, if any).
+    SafeAdd { phone: String, sid: String },
+    SafeRemove { phone: String },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "answer", rename_all = "snake_case")]
+pub enum Answer {
+    Decided {
+        #[serde(flatten)]
+        verdict: Verdict,
+    },
+    Done,
+    Policy { policy: Policy },
+    Blocks {
+        blocks: Vec<Block>,
+        next_cursor: Option<String>,
+    },
+    Lifted { block: Option<Block> },
+    Safe { entries: Vec<(String, Safe)> },
+    SafeOne { entry: Option<(String, Safe)> },
+}
+
+/// Sends one command to the account's guard (Worker side).
+pub async fn call(env: &Env, account_id: &str, op: Op) -> std::result::Result<Answer, AppError> {
+    let command = Command {
+        account_id: account_id.to_owned(),
+        op,
+    };
+    super::command::send(env, BINDING, "fraud guard", account_id, &command).await
+}
+
+#[durable_object]
+pub struct FraudGuard {
+    state: State,
+    env: Env,
+    guard: RefCell<Guard>,
+    policy: RefCell<Option<Policy>>,
+    loaded: Cell<bool>,
+}
+
+fn key(kind: char, name: &str) -> String {
+    format!("{kind}:{name}")
+}
+
+fn json<T: Serialize>(v: &T) -> Value {
+    Value::String(serde_json::to_string(v).unwrap_or_default())
+}
+
+impl FraudGuard {
+    /// Reads the stored state once per instance (the policy from D1 the first time ever).
+    async fn load(&self, account_id: &str) -> std::result::Result<(), AppError> {
+        if self.loaded.get() {
+            return Ok(());
+        }
+        let fail = |e: worker::Error| AppError::internal(format!("fraud guard storage: {e}"));
+        let stored = self.state.storage().list().await.map_err(fail)?;
+        let mut guard = Guard::default();
+        let mut policy: Option<Policy> = None;
+        stored.for_each(&mut |value, k| {
+            let (Some(k), Some(v)) = (k.as_string(), value.as_string()) else {
+                return;
+            };
+            let (kind, name) = k.split_once(':').unwrap_or((k.as_str(), ""));
+            let name = name.to_owned();
+            match kind {
+                "p" => _ = serde_json::from_str(&v).map(|w| guard.prefixes.insert(name, w)),
+                "c" => _ = serde_json::from_str(&v).map(|w| guard.countries.insert(name, w)),
+                "b" => _ = serde_json::from_str(&v).map(|b| guard.blocks.insert(name, b)),
+                "s" => _ = serde_json::from_str(&v).map(|s| guard.safe.insert(name, s)),
+                POLICY_KEY => policy = serde_json::from_str(&v).ok(),
+                _ => {}
+            }
+        });
+        // The policy is read from D1 once in the object's life, then kept in its storage.
+        let (policy, from_d1) = match policy {
+            Some(p) => (p, false),
+            None => {
+                let db = crate::store::db(&self.env)?;
+                let json = crate::store::fraud::policy(&db, account_id).await?;
+                let p = json.and_then(|j| serde_json::from_str(&j).ok());
+                (p.unwrap_or_default(), true)
+            }
+        };
+        if self.loaded.get() {
+            return Ok(());
+        }
+        self.loaded.set(true);
+        *self.guard.borrow_mut() = guard;
+        *self.policy.borrow_mut() = Some(policy.clone());
+        if from_d1 {
+            let put = self.state.storage().put(POLICY_KEY, json(&policy)).await;
+            put.map_err(fail)?;
+        }
+        Ok(())
+    }
+
+    fn policy(&self) -> Policy {
+        self.policy.borrow().clone().unwrap_or_default()
+    }
+
+    async fn write(&self, values: Map<String, Value>, gone: Vec<String>) -> Result<()> {
+        let storage = self.state.storage();
+        if !values.is_empty() {
+            storage.put_multiple(Value::Object(values)).await?;
+        }
+        if !gone.is_empty() {
+            storage.delete_multiple(gone).await?;
+        }
+        Ok(())
+    }
+
+    async fn decide(&self, phone: &str, country: Option<&str>) -> Result<Answer> {
+        let now = now_ms();
+        let block_id = format!("blk_{now:013}{}", new_id("").unwrap_or_default());
+        let send = Send {
+            phone,
+            country,
+            now_ms: now,
+            block_id,
+        };
+        // From here to the storage write nothing is awaited: the next decision sees this one.
+        let d: Decision = self.guard.borrow_mut().decide(&self.policy(), send);
+        let mut values = Map::new();
+        for (k, w) in [('p', &d.prefix), ('c', &d.country)] {
+            if let Some((name, w)) = w {
+                values.insert(key(k, name), json::<Window>(w));
+            }
+        }
+        if let Some(b) = &d.block {
+            values.insert(key('b', &b.id), json(b));
+        }
+        let gone = d.expired.iter().map(|id| key('b', id)).collect();
+        self.write(values, gone).await?;
+        Ok(Answer::Decided { verdict: d.verdict })
+    }
+
+    async fn run(&self, op: Op) -> Result<Answer> {
+        let now = now_ms();
+        Ok(match op {
+            Op::Decide { phone, country } => self.decide(&phone, country.as_deref()).await?,
+            Op::Converted { phone } => {
+                let (name, w) = self.guard.borrow_mut().converted(&self.policy(), &phone, now);
+                self.state.storage().put(&key('p', &name), json(&w)).await?;
+                Answer::Done
+            }
+            Op::Policy => Answer::Policy {
+                policy: self.policy(),
+            },
+            Op::SetPolicy { policy } => {
+                *self.policy.borrow_mut() = Some(policy.clone());
+                self.state.storage().put(POLICY_KEY, json(&policy)).await?;
+                Answer::Done
+            }
+            Op::Blocks { cursor, limit } => {
+                let gone = self.guard.borrow_mut().drop_expired(now);
+                let (blocks, next_cursor) = self.guard.borrow().page(cursor.as_deref(), limit);
+                self.write(Map::new(), gone.iter().map(|id| key('b', id)).collect()).await?;
+                Answer::Blocks {
+                    blocks,
+                    next_cursor,
+                }
+            }
+            Op::Lift { id } => {
+                let lifted = self.guard.borrow_mut().lift(&id, now);
+                let mut values = Map::new();
+                if let Some((_, Some((name, w)))) = &lifted {
+                    values.insert(key('p', name), json(w));
+                }
+                self.write(values, vec![key('b', &id)]).await?;
+                Answer::Lifted {
+                    block: lifted.map(|(b, _)| b),
+                }
+            }
+            Op::SafeList => Answer::Safe {
+                entries: self.guard.borrow().safe.clone().into_iter().collect(),
+            },
+            Op::SafeGet { phone } => Answer::SafeOne {
+                entry: self.guard.borrow().safe.get(&phone).map(|s| (phone, s.clone())),
+            },
+            Op::SafeAdd { phone, sid } => {
+                let entry = Safe {
+                    sid,
+                    created_at: now,
+                };
+                let entry = (self.guard.borrow_mut().safe.entry(phone.clone()))
+                    .or_insert(entry)
+                    .clone();
+                self.state.storage().put(&key('s', &phone), json(&entry)).await?;
+                Answer::SafeOne {
+                    entry: Some((phone, entry)),
+                }
+            }
+            Op::SafeRemove { phone } => {
+                let entry = self.guard.borrow_mut().safe.remove(&phone);
+                self.state.storage().delete(&key('s', &phone)).await?;
+                Answer::SafeOne {
+                    entry: entry.map(|e| (phone, e)),
+                }
+            }
+        })
+    }
+}
+
+impl DurableObject for FraudGuard {
+    fn new(state: State, env: Env) -> Self {
+        Self {
+            state,
+            env,
+            guard: RefCell::new(Guard::default()),
+            policy: RefCell::new(None),
+            loaded: Cell::new(false),
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let command: Command = match super::command::receive(&mut req).await {
+            Ok(c) => c,
+            Err(e) => return Response::error(format!("bad command: {e}"), 400),
+        };
+        if let Err(e) = self.load(&command.account_id).await {
+            return Response::error(e.detail().to_owned(), 500);
+        }
+        Response::from_json(&self.run(command.op).await?)
+    }
+}
