@@ -50,8 +50,10 @@ export function growingScans(sql, plan) {
   return plan
     .map((row) => row.detail.match(/^SCAN (\w+)/))
     .filter(Boolean)
-    .map((m) => names[m[1]] ?? m[1])
-    .filter((table) => !SMALL.has(table) && !/^\(|^CONSTANT|subquery/i.test(table));
+    // A name no FROM/JOIN/INTO/UPDATE names is a subquery's alias (its rows are the
+    // subquery's, planned on their own lines), not a table.
+    .map((m) => names[m[1]])
+    .filter((table) => table && !SMALL.has(table) && !/^\(|^CONSTANT|subquery/i.test(table));
 }
 
 const database = () => migratedDatabase("query-plans");

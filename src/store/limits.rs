@@ -17,13 +17,13 @@ pub fn spend_statement(db: &D1Database, tx_id: &str) -> Result<D1PreparedStateme
         db,
         "INSERT INTO spend (scope_kind, scope_id, period, amount, cap) \
          SELECT 'account', l.account_id, \
-           p.kind || ':' || strftime(p.fmt, l.charged_at / 1000, 'unixepoch'), -l.amount, \
-           CASE p.kind WHEN 'd' THEN lim.spend_cap_daily ELSE lim.spend_cap_monthly END \
+           period.kind || ':' || strftime(period.fmt, l.charged_at / 1000, 'unixepoch'), -l.amount, \
+           CASE period.kind WHEN 'd' THEN lim.spend_cap_daily ELSE lim.spend_cap_monthly END \
          FROM (SELECT account_id, amount, CASE WHEN amount < 0 THEN created_at ELSE \
              (SELECT c.created_at FROM ledger c WHERE c.object_id = r.object_id \
               AND c.account_id = r.account_id AND c.amount < 0) END AS charged_at \
            FROM ledger r WHERE r.id = ?1 AND r.kind NOT IN ('topup', 'adjustment')) l \
-         JOIN (SELECT 'd' AS kind, '%Y-%m-%d' AS fmt UNION ALL SELECT 'm', '%Y-%m') p \
+         JOIN (SELECT 'd' AS kind, '%Y-%m-%d' AS fmt UNION ALL SELECT 'm', '%Y-%m') period \
          LEFT JOIN account_limits lim ON lim.account_id = l.account_id \
          WHERE l.charged_at IS NOT NULL \
          ON CONFLICT (scope_kind, scope_id, period) DO UPDATE SET \

@@ -25,6 +25,34 @@ export const DYNAMIC = {
   and_also: " AND (SELECT version FROM activations WHERE id = ?4) = ?5",
 };
 
+/** Statements built from a struct of fragments rather than one literal: every value the
+ * code passes, read from the source next to the statement (the fragment structs, and the
+ * `let hours = if list.by_hours { … }` and `fn due` tables). `undefined`: not such a shape. */
+function shapeVariants(file, src, s, free) {
+  const structs = (type) =>
+    [...src.matchAll(new RegExp(`const \\w+: ${type} = ${type} \\{([\\s\\S]*?)\\};`, "g"))].map((m) => {
+      const fields = {};
+      for (const f of m[1].matchAll(/(\w+):\s*(?:"([^"]*)"|(true|false))/g)) fields[f[1]] = f[2] ?? f[3] === "true";
+      return fields;
+    });
+  if (file.endsWith("store/activations.rs") && /\{table\}/.test(s.value)) {
+    const hm = [...src.slice(0, s.start).matchAll(/let hours = if list\.by_hours \{ "([^"]*)" \}/g)].pop();
+    return structs("PriceList").map((l) => ({
+      table: l.table, columns: l.columns, order: l.order, free, hours: l.by_hours ? hm?.[1] ?? "" : "",
+    }));
+  }
+  if (file.endsWith("store/smsactivate.rs") && /\{alias\}/.test(s.value)) {
+    return structs("SaNames").flatMap((n) =>
+      [`IS NOT NULL ORDER BY ${n.column}`, "= ?1"].map((filter) => ({ ...n, filter })));
+  }
+  if (file.endsWith("store/upkeep.rs") && /\{due\}/.test(s.value)) {
+    const due = src.slice(src.indexOf("fn due("), src.indexOf("fn due(") + 2000);
+    const body = due.slice(0, due.indexOf("\n    }\n"));
+    return [...body.matchAll(/\(\s*"(\w+)",\s*"([^"]+)",?\s*\)/g)].map((m) => ({ table: m[1], due: m[2] }));
+  }
+  return undefined;
+}
+
 /** The string literals of a Rust source: `{ value, start, end }` (escapes decoded). */
 export function rustStrings(src) {
   const out = [];
@@ -126,7 +154,7 @@ export function storeStatements() {
       const head = s.value.replace(/^\{(\w+)\}/, (all, name) => consts[name] ?? all);
       if (!SQL_START.test(head)) continue;
       const after = src.slice(s.end, s.end + 200);
-      const free = after.match(/^\s*,\s*free\s*=\s*free_for_service\(\s*"([^"]*)"\s*,\s*"([^"]*)"\s*\)/);
+      const free = after.match(/^[^;]*?\bfree\s*=\s*free_for_service\(\s*"([^"]*)"\s*,\s*"([^"]*)"\s*\)/);
       const expand = (sql, extra = {}) => {
         const unresolved = [];
         const done = sql.replace(/\{(\w+)\}/g, (all, name) => {
@@ -143,6 +171,12 @@ export function storeStatements() {
         const text = done.trim();
         return { file, sql: text.startsWith("(") ? `SELECT ${text}` : text, unresolved };
       };
+      const shaped = shapeVariants(file, src, s, free && freeTemplate
+        ? freeTemplate.replace("{svc}", free[1]).replace("{now}", free[2]) : undefined);
+      if (shaped) {
+        for (const v of shaped) out.push(expand(s.value, v));
+        continue;
+      }
       const variants = [...s.value.matchAll(/\{(\w+)\}/g)]
         .map((m) => m[1])
         .find((name) => Array.isArray(DYNAMIC[name]));
