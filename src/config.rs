@@ -108,9 +108,7 @@ fn number(env: &Env, name: &str, default: u32) -> u32 {
 
 /// Logs that a var's value was not understood and what is used instead.
 fn ignored(name: &str, value: &str, used: &str) {
-    worker::console_error!(
-        "config: {name}={value:?} is not a valid value; using {used} instead"
-    );
+    worker::console_error!("config: {name}={value:?} is not a valid value; using {used} instead");
 }
 
 /// `PUBLIC_ORIGIN`: `http(s)://host[:port]`, the address clients reach this deployment at

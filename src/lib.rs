@@ -7,16 +7,6 @@
 //! touches the Workers runtime is compiled for wasm32 only.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
-/// Items compiled for the Workers runtime (wasm32) only.
-macro_rules! wasm_only {
-    ($($item:item)*) => {
-        $(
-            #[cfg(target_arch = "wasm32")]
-            $item
-        )*
-    };
-}
-
 pub mod clock;
 pub mod domain;
 pub mod http;
@@ -24,20 +14,29 @@ pub mod http;
 #[cfg(test)]
 mod proptests;
 
-wasm_only! {
-    mod app;
-    mod config;
-    mod durable;
-    mod outbound;
-    mod providers;
-    mod store;
+#[cfg(target_arch = "wasm32")]
+mod app;
+#[cfg(target_arch = "wasm32")]
+mod config;
+#[cfg(target_arch = "wasm32")]
+mod durable;
+#[cfg(target_arch = "wasm32")]
+mod outbound;
+#[cfg(target_arch = "wasm32")]
+mod providers;
+#[cfg(target_arch = "wasm32")]
+mod store;
 
-    pub use durable::activation_object::Activation;
-    pub use durable::fraud_guard::FraudGuard;
-    pub use durable::watch::ObjectWatch;
-    pub use durable::webhook_dispatcher::WebhookDispatcher;
-    pub use durable::{api_key::ApiKey, otp_session::OtpSession};
-}
+#[cfg(target_arch = "wasm32")]
+pub use durable::activation_object::Activation;
+#[cfg(target_arch = "wasm32")]
+pub use durable::fraud_guard::FraudGuard;
+#[cfg(target_arch = "wasm32")]
+pub use durable::watch::ObjectWatch;
+#[cfg(target_arch = "wasm32")]
+pub use durable::webhook_dispatcher::WebhookDispatcher;
+#[cfg(target_arch = "wasm32")]
+pub use durable::{api_key::ApiKey, otp_session::OtpSession};
 
 /// The objects' pure parts, tested natively.
 #[cfg(not(target_arch = "wasm32"))]

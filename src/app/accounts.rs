@@ -2,8 +2,8 @@
 use super::App;
 use crate::domain::account::{require_approved, NewKey, Profile};
 use crate::domain::error::{AppError, Code};
-use crate::domain::scope::{self, Scope};
 use crate::domain::ids::{AccountId, KeyHash};
+use crate::domain::scope::{self, Scope};
 use crate::durable::api_key;
 use crate::store::accounts as store;
 use std::cell::RefCell;

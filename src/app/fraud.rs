@@ -169,7 +169,11 @@ pub async fn safe_list(app: &App, account: &AccountId) -> Result<Vec<SafeNumber>
 }
 
 /// Adds a number to the safe list (adding one already there answers its entry).
-pub async fn safe_add(app: &App, account: &AccountId, phone: &Phone) -> Result<SafeNumber, AppError> {
+pub async fn safe_add(
+    app: &App,
+    account: &AccountId,
+    phone: &Phone,
+) -> Result<SafeNumber, AppError> {
     let op = Op::SafeAdd {
         phone: phone.e164().to_owned(),
         sid: new_sid(SidKind::SafeList)?,
@@ -180,7 +184,11 @@ pub async fn safe_add(app: &App, account: &AccountId, phone: &Phone) -> Result<S
 }
 
 /// A safe-listed number (404 when it is not on the list).
-pub async fn safe_get(app: &App, account: &AccountId, phone: &Phone) -> Result<SafeNumber, AppError> {
+pub async fn safe_get(
+    app: &App,
+    account: &AccountId,
+    phone: &Phone,
+) -> Result<SafeNumber, AppError> {
     let op = Op::SafeGet {
         phone: phone.e164().to_owned(),
     };

@@ -71,7 +71,10 @@ impl<T> Completion<'_, T> {
         let Some((scope, key)) = self.claim else {
             return Ok(None);
         };
-        if matches!(self.fault, Some(Fault::CompleteRecord | Fault::ReleaseFails)) {
+        if matches!(
+            self.fault,
+            Some(Fault::CompleteRecord | Fault::ReleaseFails)
+        ) {
             return Ok(Some(records::failing(db, scope)?));
         }
         let saved = (self.render)(value);
@@ -153,10 +156,15 @@ where
         // taken over once abandoned (`ABANDONED_MS`).
         let released = match app.fault {
             Some(Fault::ReleaseFails) => Err(AppError::internal("injected fault: release")),
-            _ => records::release(&db, scope, key).await.map_err(AppError::from),
+            _ => records::release(&db, scope, key)
+                .await
+                .map_err(AppError::from),
         };
         if let Err(e) = released {
-            console_error!("idempotency key not released after a failure: {}", e.detail());
+            console_error!(
+                "idempotency key not released after a failure: {}",
+                e.detail()
+            );
         }
     }
     result.map(Answer::Fresh)

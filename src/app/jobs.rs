@@ -84,7 +84,11 @@ pub async fn refund(
     let Err(e) = now else {
         return Ok(Refunded::Now);
     };
-    console_error!("refund for {} failed, queued: {}", refund.object_id, e.detail());
+    console_error!(
+        "refund for {} failed, queued: {}",
+        refund.object_id,
+        e.detail()
+    );
     enqueue(env, &Job::Refund(refund)).await?;
     Ok(Refunded::Queued)
 }

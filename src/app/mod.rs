@@ -10,8 +10,8 @@ pub mod activations;
 pub mod catalog;
 pub mod codes;
 pub mod customers;
-pub mod fraud;
 mod error;
+pub mod fraud;
 pub mod idempotency;
 pub mod inbound;
 pub mod jobs;
@@ -94,7 +94,9 @@ impl Fault {
 impl App {
     pub fn db(&self) -> Result<D1Database, AppError> {
         if self.db_lost.get() {
-            return Err(AppError::internal("injected fault: D1 lost after the commit"));
+            return Err(AppError::internal(
+                "injected fault: D1 lost after the commit",
+            ));
         }
         Ok(crate::store::db(&self.env)?)
     }

@@ -2,8 +2,8 @@
 //! checking what the user typed. Shared by every front door that sends codes.
 use super::accounts::Payer;
 use super::codes::{
-    commit_send, new_session, no_price, open_object, precheck_resend, price,
-    resend_available_at, send_rules, NewCode, Opened,
+    commit_send, new_session, no_price, open_object, precheck_resend, price, resend_available_at,
+    send_rules, NewCode, Opened,
 };
 use super::idempotency::{self, Answer, Completion, Idem};
 use super::jobs::{self, Refund, RefundKind};
@@ -210,8 +210,8 @@ async fn deliver(
 }
 
 /// A delivery that failed: the charge is refunded (now, or by a queued job when that fails)
-/// and the key released (a retry sends again). A provider's refusal keeps its message (with the provider's error code);
-/// anything else is ours: logged, answered as a plain delivery failure.
+/// and the key released (a retry sends again). A provider's refusal keeps its message (with
+/// the provider's error code); anything else is ours: logged, answered as a plain delivery failure.
 async fn undo_send(
     app: &App,
     db: &D1Database,
@@ -313,7 +313,11 @@ pub async fn send(
 }
 
 /// The fraud guard's decision on a send (`app::fraud::guard`), unless the caller skipped it.
-async fn guard(app: &App, account_id: &str, spec: &OtpSend<'_>) -> Result<Option<Reason>, AppError> {
+async fn guard(
+    app: &App,
+    account_id: &str,
+    spec: &OtpSend<'_>,
+) -> Result<Option<Reason>, AppError> {
     if !spec.risk_check {
         return Ok(None);
     }

@@ -8,9 +8,9 @@
 //! - Template messages whose delivery failed and whose refund never committed (the request's
 //!   `waitUntil` was cut off between the two): refunded, once (`jobs::Refund`).
 //! - Retention: rows no longer needed are deleted (`store::upkeep::Retained`).
+use super::jobs::{Refund, RefundKind};
 use super::App;
 use crate::domain::idempotency::RETENTION_MS;
-use super::jobs::{Refund, RefundKind};
 use crate::durable::activation_object::{self, Op};
 use crate::store::upkeep::{self as store, Retained};
 use worker::{console_error, console_log};

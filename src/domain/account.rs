@@ -16,9 +16,10 @@ pub const MAX_LIVE_KEYS: u32 = 20;
 pub const MAX_KEY_NAME_CHARS: usize = 100;
 
 /// The 3000 most common passwords of 8 characters or more, lower-case, one a line, in byte
-/// order (sorted, the list compresses to 2 KB less in the Worker's gzipped wasm): the head of the list Django ships with its password validator (BSD licence;
-/// compiled by Royce Williams from breach corpora), shorter ones dropped since the length
-/// rule already refuses them.
+/// order (sorted, the list compresses to 2 KB less in the Worker's gzipped wasm): the head
+/// of the list Django ships with its password validator (BSD licence; compiled by Royce
+/// Williams from breach corpora), shorter ones dropped since the length rule already
+/// refuses them.
 const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
 
 /// A trimmed, lower-cased email address that passed [`Email::parse`].

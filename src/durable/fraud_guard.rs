@@ -35,16 +35,32 @@ pub enum Op {
         country: Option<String>,
     },
     /// A check of a code sent to `phone` was approved.
-    Converted { phone: String },
+    Converted {
+        phone: String,
+    },
     Policy,
-    SetPolicy { policy: Policy },
-    Blocks { cursor: Option<String>, limit: usize },
-    Lift { id: String },
+    SetPolicy {
+        policy: Policy,
+    },
+    Blocks {
+        cursor: Option<String>,
+        limit: usize,
+    },
+    Lift {
+        id: String,
+    },
     SafeList,
-    SafeGet { phone: String },
+    SafeGet {
+        phone: String,
+    },
     /// Adds the number (keeping the entry it has, if any).
-    SafeAdd { phone: String, sid: String },
-    SafeRemove { phone: String },
+    SafeAdd {
+        phone: String,
+        sid: String,
+    },
+    SafeRemove {
+        phone: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -55,14 +71,22 @@ pub enum Answer {
         verdict: Verdict,
     },
     Done,
-    Policy { policy: Policy },
+    Policy {
+        policy: Policy,
+    },
     Blocks {
         blocks: Vec<Block>,
         next_cursor: Option<String>,
     },
-    Lifted { block: Option<Block> },
-    Safe { entries: Vec<(String, Safe)> },
-    SafeOne { entry: Option<(String, Safe)> },
+    Lifted {
+        block: Option<Block>,
+    },
+    Safe {
+        entries: Vec<(String, Safe)>,
+    },
+    SafeOne {
+        entry: Option<(String, Safe)>,
+    },
 }
 
 /// Sends one command to the account's guard (Worker side).
@@ -184,7 +208,10 @@ impl FraudGuard {
         Ok(match op {
             Op::Decide { phone, country } => self.decide(&phone, country.as_deref()).await?,
             Op::Converted { phone } => {
-                let (name, w) = self.guard.borrow_mut().converted(&self.policy(), &phone, now);
+                let (name, w) = self
+                    .guard
+                    .borrow_mut()
+                    .converted(&self.policy(), &phone, now);
                 self.state.storage().put(&key('p', &name), json(&w)).await?;
                 Answer::Done
             }
@@ -199,7 +226,8 @@ impl FraudGuard {
             Op::Blocks { cursor, limit } => {
                 let gone = self.guard.borrow_mut().drop_expired(now);
                 let (blocks, next_cursor) = self.guard.borrow().page(cursor.as_deref(), limit);
-                self.write(Map::new(), gone.iter().map(|id| key('b', id)).collect()).await?;
+                self.write(Map::new(), gone.iter().map(|id| key('b', id)).collect())
+                    .await?;
                 Answer::Blocks {
                     blocks,
                     next_cursor,
@@ -220,7 +248,12 @@ impl FraudGuard {
                 entries: self.guard.borrow().safe.clone().into_iter().collect(),
             },
             Op::SafeGet { phone } => Answer::SafeOne {
-                entry: self.guard.borrow().safe.get(&phone).map(|s| (phone, s.clone())),
+                entry: self
+                    .guard
+                    .borrow()
+                    .safe
+                    .get(&phone)
+                    .map(|s| (phone, s.clone())),
             },
             Op::SafeAdd { phone, sid } => {
                 let entry = Safe {
@@ -230,7 +263,10 @@ impl FraudGuard {
                 let entry = (self.guard.borrow_mut().safe.entry(phone.clone()))
                     .or_insert(entry)
                     .clone();
-                self.state.storage().put(&key('s', &phone), json(&entry)).await?;
+                self.state
+                    .storage()
+                    .put(&key('s', &phone), json(&entry))
+                    .await?;
                 Answer::SafeOne {
                     entry: Some((phone, entry)),
                 }

@@ -108,8 +108,8 @@ pub async fn payer(ctx: &Ctx) -> Result<AccountId, AppError> {
 }
 
 /// sms-activate's handler takes the key as `api_key` in the query string: the one exception
-/// to keys travelling in headers, on that path only (it is never logged). Used for the rate-limit subject; the
-/// dialect reads it (or a form body's) itself.
+/// to keys travelling in headers, on that path only (it is never logged). Used for the
+/// rate-limit subject; the dialect reads it (or a form body's) itself.
 pub fn query_key(path: &str, query: &str) -> Option<String> {
     let on_path = path.trim_end_matches('/') == super::envelope::SMS_ACTIVATE_PATH;
     on_path

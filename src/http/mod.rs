@@ -15,13 +15,18 @@ pub use reply::Reply;
 /// The dialects: natively, their pure wire formats only (for `envelope` and unit tests).
 mod dialects;
 
-wasm_only! {
-    mod auth;
-    mod head;
-    mod input;
-    mod live;
-    mod ratelimit;
-    mod server;
+#[cfg(target_arch = "wasm32")]
+mod auth;
+#[cfg(target_arch = "wasm32")]
+mod head;
+#[cfg(target_arch = "wasm32")]
+mod input;
+#[cfg(target_arch = "wasm32")]
+mod live;
+#[cfg(target_arch = "wasm32")]
+mod ratelimit;
+#[cfg(target_arch = "wasm32")]
+mod server;
 
-    pub use server::{finish, handle, Ctx};
-}
+#[cfg(target_arch = "wasm32")]
+pub use server::{finish, handle, Ctx};

@@ -77,7 +77,11 @@ async fn pick<T: serde::de::DeserializeOwned>(
     wanted: &Wanted<'_>,
     now_ms: i64,
 ) -> Result<Option<T>, StoreError> {
-    let hours = if list.by_hours { "AND (?5 IS NULL OR p.hours = ?5) " } else { "" };
+    let hours = if list.by_hours {
+        "AND (?5 IS NULL OR p.hours = ?5) "
+    } else {
+        ""
+    };
     let sql = format!(
         "SELECT n.id AS number_id, n.number, n.operator, {columns} FROM numbers n \
          JOIN {table} p ON p.country = n.country AND p.operator = n.operator AND p.service = ?2 \
@@ -92,8 +96,16 @@ async fn pick<T: serde::de::DeserializeOwned>(
 }
 
 /// Whether `list` prices what is `wanted` at all: "not offered" vs "sold out".
-async fn offered(db: &D1Database, list: &PriceList, wanted: &Wanted<'_>) -> Result<bool, StoreError> {
-    let hours = if list.by_hours { " AND (?4 IS NULL OR hours = ?4)" } else { "" };
+async fn offered(
+    db: &D1Database,
+    list: &PriceList,
+    wanted: &Wanted<'_>,
+) -> Result<bool, StoreError> {
+    let hours = if list.by_hours {
+        " AND (?4 IS NULL OR hours = ?4)"
+    } else {
+        ""
+    };
     let sql = format!(
         "SELECT cost FROM {table} WHERE country = ?1 AND service = ?2 AND (?3 IS NULL OR \
          operator = ?3){hours} LIMIT 1",
@@ -110,7 +122,12 @@ pub async fn pick_for_activation(
     operator: Option<&str>,
     now_ms: i64,
 ) -> Result<Option<Candidate>, StoreError> {
-    let wanted = Wanted { country, service, operator, hours: None };
+    let wanted = Wanted {
+        country,
+        service,
+        operator,
+        hours: None,
+    };
     pick(db, &ACTIVATION_PRICES, &wanted, now_ms).await
 }
 
@@ -121,7 +138,12 @@ pub async fn is_offered(
     service: &str,
     operator: Option<&str>,
 ) -> Result<bool, StoreError> {
-    let wanted = Wanted { country, service, operator, hours: None };
+    let wanted = Wanted {
+        country,
+        service,
+        operator,
+        hours: None,
+    };
     offered(db, &ACTIVATION_PRICES, &wanted).await
 }
 
@@ -336,7 +358,12 @@ pub async fn pick_for_rent(
     hours: Option<i64>,
     now_ms: i64,
 ) -> Result<Option<RentOffer>, StoreError> {
-    let wanted = Wanted { country, service, operator, hours };
+    let wanted = Wanted {
+        country,
+        service,
+        operator,
+        hours,
+    };
     pick(db, &RENT_PRICES, &wanted, now_ms).await
 }
 
@@ -348,7 +375,12 @@ pub async fn is_rent_offered(
     operator: Option<&str>,
     hours: Option<i64>,
 ) -> Result<bool, StoreError> {
-    let wanted = Wanted { country, service, operator, hours };
+    let wanted = Wanted {
+        country,
+        service,
+        operator,
+        hours,
+    };
     offered(db, &RENT_PRICES, &wanted).await
 }
 

@@ -23,6 +23,11 @@ pub async fn set_policy(
     let sql = "INSERT INTO fraud_policies (account_id, policy, updated_at) VALUES (?1, ?2, ?3) \
         ON CONFLICT (account_id) DO UPDATE SET policy = excluded.policy, \
         updated_at = excluded.updated_at";
-    run(stmt(db, sql, &[text(account_id), text(policy), int(now_ms)])?).await?;
+    run(stmt(
+        db,
+        sql,
+        &[text(account_id), text(policy), int(now_ms)],
+    )?)
+    .await?;
     Ok(())
 }

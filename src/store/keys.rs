@@ -60,8 +60,9 @@ pub fn insert(
     let statement = stmt(
         db,
         "INSERT INTO api_keys (id, account_id, key_hash, prefix, created_at, twilio_sid, name, \
-         scopes) SELECT ?1, id, ?3, ?4, ?5, ?6, ?7, ?9 FROM accounts WHERE id = ?2 AND (?8 IS NULL OR \
-         (SELECT COUNT(*) FROM api_keys WHERE account_id = ?2 AND revoked_at IS NULL) < ?8)",
+         scopes) SELECT ?1, id, ?3, ?4, ?5, ?6, ?7, ?9 FROM accounts WHERE id = ?2 \
+         AND (?8 IS NULL OR (SELECT COUNT(*) FROM api_keys WHERE account_id = ?2 \
+         AND revoked_at IS NULL) < ?8)",
         &[
             text(&key.key.id),
             text(spec.account_id),

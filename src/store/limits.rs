@@ -17,7 +17,8 @@ pub fn spend_statement(db: &D1Database, tx_id: &str) -> Result<D1PreparedStateme
         db,
         "INSERT INTO spend (scope_kind, scope_id, period, amount, cap) \
          SELECT 'account', l.account_id, \
-           period.kind || ':' || strftime(period.fmt, l.charged_at / 1000, 'unixepoch'), -l.amount, \
+           period.kind || ':' || strftime(period.fmt, l.charged_at / 1000, 'unixepoch'), \
+           -l.amount, \
            CASE period.kind WHEN 'd' THEN lim.spend_cap_daily ELSE lim.spend_cap_monthly END \
          FROM (SELECT account_id, amount, CASE WHEN amount < 0 THEN created_at ELSE \
              (SELECT c.created_at FROM ledger c WHERE c.object_id = r.object_id \
@@ -78,7 +79,12 @@ pub async fn put(
          updated_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account_id) DO UPDATE SET \
          spend_cap_daily = excluded.spend_cap_daily, \
          spend_cap_monthly = excluded.spend_cap_monthly, updated_at = excluded.updated_at",
-        &[text(account_id), opt_int(daily), opt_int(monthly), int(now_ms)],
+        &[
+            text(account_id),
+            opt_int(daily),
+            opt_int(monthly),
+            int(now_ms),
+        ],
     )?)
     .await?;
     Ok(())

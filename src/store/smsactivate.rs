@@ -45,7 +45,11 @@ const SERVICE_CODES: SaNames = SaNames {
 
 impl SaNames {
     fn select(&self, filter: &str) -> String {
-        let SaNames { table, column, alias } = self;
+        let SaNames {
+            table,
+            column,
+            alias,
+        } = self;
         format!("SELECT {column} AS {alias}, code, name FROM {table} WHERE {column} {filter}")
     }
 

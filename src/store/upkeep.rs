@@ -88,10 +88,7 @@ impl Retained {
     fn due(self) -> (&'static str, &'static str) {
         match self {
             Retained::Idempotency => ("idempotency", "created_at <= ?1"),
-            Retained::LoginSessions => (
-                "sessions",
-                "idle_expires_at <= ?1 OR revoked_at <= ?1",
-            ),
+            Retained::LoginSessions => ("sessions", "idle_expires_at <= ?1 OR revoked_at <= ?1"),
             Retained::LoginThrottle => (
                 "login_throttle",
                 "window_start <= ?1 AND (locked_until IS NULL OR locked_until <= ?2)",

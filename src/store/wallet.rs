@@ -90,9 +90,10 @@ pub fn entry_statements(
     Ok((tx_id, vec![update, insert, spend]))
 }
 
-/// The statements of a charge (as `entry_statements`) whose amount is read inside the batch: `amount_sql` is an
-/// SQL expression over the entry's `object_id` bound as `?2` (such as what the row just
-/// inserted for that object costs), charged as its negative. `entry.amount` is not used.
+/// The statements of a charge (as `entry_statements`) whose amount is read inside the batch:
+/// `amount_sql` is an SQL expression over the entry's `object_id` bound as `?2` (such as
+/// what the row just inserted for that object costs), charged as its negative.
+/// `entry.amount` is not used.
 pub fn charge_statements(
     db: &D1Database,
     entry: &Entry<'_>,

@@ -14,19 +14,10 @@ raises, so the exit status is non-zero and stderr says which.
 import os
 import time
 
-from smsactivate.api import SMSActivateAPI
+from sa_official import client
 
 from node_link import ask, check, emit
 
-BASE_URL = os.environ["OTPEDGE_URL"].rstrip("/") + "/stubs/handler_api.php"
-
-
-def client(key):
-    sa = SMSActivateAPI(key)
-    # The module has no base-URL option: its URL is a private attribute set in __init__
-    # (name-mangled). Setting it is the one change; the module's code runs as published.
-    sa._SMSActivateAPI__api_url = BASE_URL
-    return sa
 
 
 sa = client(os.environ["KEY"])

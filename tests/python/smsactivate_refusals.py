@@ -5,16 +5,8 @@ Run by tests/scopes.test.mjs and tests/spend-caps.test.mjs with OTPEDGE_URL and 
 import json
 import os
 
-from smsactivate.api import SMSActivateAPI
+from sa_official import client
 
-BASE_URL = os.environ["OTPEDGE_URL"].rstrip("/") + "/stubs/handler_api.php"
-
-
-def client(key):
-    sa = SMSActivateAPI(key)
-    # The module has no base-URL option; its private URL attribute is the one change.
-    sa._SMSActivateAPI__api_url = BASE_URL
-    return sa
 
 
 sa = client(os.environ["KEY"])

@@ -3,8 +3,8 @@
 //! operator's `GET /admin/accounts` and `POST /admin/accounts/{id}/approve`. Thin: parse,
 //! call `app::customers` / `app::messages`, render, set or clear the session cookie.
 use crate::app::customers::{self, AccountView, Client, Opened, SessionPrincipal};
-use crate::app::{keys, limits};
 use crate::app::templates::{self, LoadedTemplate};
+use crate::app::{keys, limits};
 use crate::domain::account::ApiKey;
 use crate::domain::error::{AppError, Code};
 use crate::domain::money::Money;

@@ -50,7 +50,9 @@ pub async fn blocks(ctx: &Ctx) -> Result<Reply, AppError> {
 pub async fn lift(ctx: &Ctx, id: &str) -> Result<Reply, AppError> {
     let who = auth::account(ctx).await?;
     let block = fraud::lift(&ctx.app, &who, id).await?;
-    Ok(Reply::ok(json!({"lifted": true, "block": block_json(&block)})))
+    Ok(Reply::ok(
+        json!({"lifted": true, "block": block_json(&block)}),
+    ))
 }
 
 /// A number given in a path or a body (`+` optional).
@@ -89,5 +91,7 @@ pub async fn safe_remove(ctx: &Ctx, phone: &str) -> Result<Reply, AppError> {
     let who = auth::account(ctx).await?;
     let phone = safe_phone("phone", phone)?;
     let removed = fraud::safe_remove(&ctx.app, &who, &phone).await?;
-    Ok(Reply::ok(json!({"deleted": true, "number": safe_json(&removed)})))
+    Ok(Reply::ok(
+        json!({"deleted": true, "number": safe_json(&removed)}),
+    ))
 }

@@ -6,13 +6,21 @@ pub mod smsactivate;
 pub mod twilio_verify;
 
 /// The dialects that call operations only (they build for the Worker alone).
-macro_rules! worker_only {
-    ($($name:ident),*) => {
-        $(
-            #[cfg(target_arch = "wasm32")]
-            pub mod $name;
-        )*
-    };
-}
-
-worker_only!(accounts, admin, callbacks, fraud, getotp, numberotp, otpwall, webhooks, whatotp);
+#[cfg(target_arch = "wasm32")]
+pub mod accounts;
+#[cfg(target_arch = "wasm32")]
+pub mod admin;
+#[cfg(target_arch = "wasm32")]
+pub mod callbacks;
+#[cfg(target_arch = "wasm32")]
+pub mod fraud;
+#[cfg(target_arch = "wasm32")]
+pub mod getotp;
+#[cfg(target_arch = "wasm32")]
+pub mod numberotp;
+#[cfg(target_arch = "wasm32")]
+pub mod otpwall;
+#[cfg(target_arch = "wasm32")]
+pub mod webhooks;
+#[cfg(target_arch = "wasm32")]
+pub mod whatotp;
