@@ -4,16 +4,24 @@
 // scheduled pass makes a refund a failed template message still owes.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { createHmac, randomBytes } from "node:crypto";
 import { spawnOtpApp, seedOtpPrices, freshPhone, createTemplate } from "./otp-support.mjs";
 
-let app, logs = "";
+const SERVER_KEY = randomBytes(32).toString("hex");
+let app, sandbox, logs = "";
 
 before(async () => {
   // A provider that refuses every text: each OTP send fails and is refunded.
   app = await spawnOtpApp({ vars: { TEST_FAULTS: "1", OTP_PROVIDER: "nonexistent" }, log: (s) => (logs += s) });
   await seedOtpPrices(app);
+  // The sandbox delivers every text; its SERVER_KEY is known here, to seal jobs as it does.
+  sandbox = await spawnOtpApp({ vars: { TEST_FAULTS: "1", SERVER_KEY } });
+  await seedOtpPrices(sandbox);
 });
-after(() => app?.close());
+after(async () => {
+  await app?.close();
+  await sandbox?.close();
+});
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const kinds = async (accountId) =>
@@ -33,6 +41,8 @@ test("a refund that fails on the request path is made once by its queued job, ev
   const r = await app.request("POST", "/v1/otp/send", { key: who.key, headers: { "X-Test-Fault": "refund_fails" }, body: { to: freshPhone(), channel: "sms" } });
   assert.equal(r.status, 502, r.text);
   assert.equal(r.body.errors[0].code, "2205");
+  // The answer says what is true when it is read: the refund is owed, not made.
+  assert.match(r.body.errors[0].message, /the charge is owed back: its refund is queued$/);
   assert.ok(await until(async () => (await app.money(who.accountId)).balance === 10_000), "the queued job refunded the charge");
   assert.deepEqual(await kinds(who.accountId), ["topup", "otp_send", "otp_refund"]);
   const session = (await app.db.prepare("SELECT id, cost FROM otp_sessions WHERE account_id = ?").bind(who.accountId).first());
@@ -75,4 +85,78 @@ test("the scheduled pass refunds a failed template message whose refund never co
     assert.equal(m.ledgerSum, 10_000);
     assert.deepEqual(await kinds(who.accountId), ["topup", "message_send", "message_refund"]);
   }
+});
+
+/** A message's text sealed as `jobs::Deliver` seals it: HMAC-SHA256 counter-mode stream
+ * under the key derived from SERVER_KEY and the message id, then the tag. */
+function seal(messageId, plain) {
+  const key = createHmac("sha256", SERVER_KEY).update(`otpedge:message-text:${messageId}:0`).digest();
+  const data = Buffer.from(plain);
+  const out = Buffer.alloc(data.length);
+  for (let i = 0; i < data.length; i += 32) {
+    const n = Buffer.alloc(8);
+    n.writeBigUInt64BE(BigInt(i / 32));
+    const block = createHmac("sha256", key).update(Buffer.concat([Buffer.from("ks:"), n])).digest();
+    for (let j = 0; j < 32 && i + j < data.length; j++) out[i + j] = data[i + j] ^ block[j];
+  }
+  const tag = createHmac("sha256", key).update(Buffer.concat([Buffer.from("tag:"), out])).digest();
+  return Buffer.concat([out, tag]).toString("hex");
+}
+
+const outboxOf = async (phone) =>
+  (await sandbox.db.prepare("SELECT text FROM outbox WHERE to_phone = ?").bind(phone).all()).results.map((r) => r.text);
+const statusOf = async (db, id) => (await db.prepare("SELECT status, error FROM messages WHERE id = ?").bind(id).first());
+
+test("a template message is delivered by its job on the queue, once however often the job comes", async () => {
+  const who = await sandbox.createAccount("delivered", "1.00");
+  const tpl = await createTemplate(sandbox, "Parcel {order} is on its way");
+  const phone = freshPhone();
+  // The request's own job is dropped: the test hands the queue the job itself, twice.
+  const r = await sandbox.request("POST", "/v1/messages/send", { key: who.key, headers: { "X-Test-Fault": "delivery_dropped" }, body: { phone_number: phone, template_id: tpl, variables: { order: 42 } } });
+  assert.equal(r.status, 202, r.text);
+  const id = r.body.message_id;
+  assert.equal((await statusOf(sandbox.db, id)).status, "queued");
+  const m = await sandbox.db.prepare("SELECT cost FROM messages WHERE id = ?").bind(id).first();
+  const job = { job: "deliver", account_id: who.accountId, message_id: id, to: phone, channel: "sms", cost: m.cost, sealed: seal(id, JSON.stringify({ text: "Parcel 42 is on its way", code: null })) };
+  const queue = await sandbox.mf.getQueueProducer("JOBS");
+  await queue.send(JSON.stringify(job));
+  await queue.send(JSON.stringify(job));
+  assert.ok(await until(async () => (await statusOf(sandbox.db, id)).status === "sent"), "the job delivered it");
+  await sleep(2_500); // the second copy has run by now
+  assert.deepEqual(await outboxOf(phone), ["Parcel 42 is on its way"]);
+  assert.deepEqual((await sandbox.db.prepare("SELECT kind FROM ledger WHERE account_id = ? ORDER BY seq").bind(who.accountId).all()).results.map((x) => x.kind), ["topup", "message_send"]);
+
+  // A job whose text does not open under this deployment's key fails the message, refunded.
+  const bad = await sandbox.request("POST", "/v1/messages/send", { key: who.key, headers: { "X-Test-Fault": "delivery_dropped" }, body: { phone_number: freshPhone(), template_id: tpl, variables: { order: 43 } } });
+  const badId = bad.body.message_id;
+  await queue.send(JSON.stringify({ ...job, message_id: badId, to: freshPhone(), sealed: seal(id, "{}") }));
+  assert.ok(await until(async () => (await statusOf(sandbox.db, badId)).status === "failed"), "the message failed");
+  assert.ok(await until(async () => (await sandbox.money(who.accountId)).balance === 10_000 - m.cost), "the failed one was refunded");
+  const money = await sandbox.money(who.accountId);
+  assert.equal(money.balance, money.ledgerSum);
+});
+
+test("a message whose delivery job was lost is failed and refunded by the scheduled pass, once", async () => {
+  const who = await app.createAccount("stranded", "1.00");
+  const tpl = await createTemplate(app, "Order {order} packed");
+  const r = await app.request("POST", "/v1/messages/send", { key: who.key, headers: { "X-Test-Fault": "delivery_dropped" }, body: { phone_number: freshPhone(), template_id: tpl, variables: { order: 9 } } });
+  assert.equal(r.status, 202, r.text);
+  const id = r.body.message_id;
+  const worker = await app.mf.getWorker();
+  // Not yet long past its expiry: the pass leaves it to its job.
+  assert.equal((await worker.scheduled({ cron: "* * * * *" })).outcome, "ok");
+  assert.equal((await statusOf(app.db, id)).status, "queued");
+  assert.ok((await app.money(who.accountId)).balance < 10_000);
+  // As if it expired 11 minutes ago.
+  await app.db.prepare("UPDATE messages SET expires_at = ? WHERE id = ?").bind(Date.now() - 11 * 60_000, id).run();
+  for (let pass = 0; pass < 2; pass++) {
+    assert.equal((await worker.scheduled({ cron: "* * * * *" })).outcome, "ok");
+    assert.deepEqual({ ...(await statusOf(app.db, id)) }, { status: "failed", error: "not delivered before it expired" });
+    const m = await app.money(who.accountId);
+    assert.equal(m.balance, 10_000);
+    assert.equal(m.ledgerSum, 10_000);
+    assert.deepEqual(await kinds(who.accountId), ["topup", "message_send", "message_refund"]);
+  }
+  const events = await app.db.prepare("SELECT event_type FROM webhook_events WHERE object_id = ?").bind(id).all();
+  assert.deepEqual(events.results.map((e) => e.event_type), ["message.failed"]);
 });

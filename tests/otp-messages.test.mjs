@@ -147,6 +147,7 @@ describe("a provider that refuses (OTP_PROVIDER set to one this build does not h
     const r = await broken.request("POST", "/v1/otp/send", { key: who.key, body: { to: freshPhone(), channel: "sms" } });
     assert.equal(r.status, 502, r.text);
     assert.equal(r.body.errors[0].code, "2205");
+    assert.match(r.body.errors[0].message, /; the charge was refunded$/);
     const m = await broken.money(who.accountId);
     assert.equal(m.balance, 10_000);
     assert.equal(m.ledgerSum, 10_000);

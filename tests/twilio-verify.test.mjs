@@ -380,6 +380,37 @@ describe("Twilio Verify v2 through the official SDK", () => {
     await rejectsWith(sdk(app, a.ac, a.key2).verify.v2.services(svc.sid).fetch(), 401, 20003);
   });
 
+  test("a cancel goes through the session's object: no door approves the code after it, and a check racing it resolves one way", async () => {
+    const a = await account("cancel-races", "10.00");
+    const svc = await a.client.verify.v2.services.create({ friendlyName: "Cancel races" });
+    const verifications = a.client.verify.v2.services(svc.sid).verifications;
+    const checks = a.client.verify.v2.services(svc.sid).verificationChecks;
+    // After a cancel, the session's object itself refuses the code, whichever door asks.
+    const phone = freshPhone();
+    const v = await verifications.create({ to: phone, channel: "sms" });
+    const { code } = await latestCode(app, phone);
+    assert.equal((await verifications(v.sid).update({ status: "canceled" })).status, "canceled");
+    const session = v.sendCodeAttempts.at(-1).attempt_sid;
+    const other = await app.request("POST", "/v1/otp/verify", { key: a.key, body: { session_id: session, code } });
+    assert.notEqual(other.body?.verified, true, other.text);
+    assert.equal((await verifications(v.sid).fetch()).status, "canceled");
+
+    // A right check and a cancel at once: exactly one of them wins, and the state says which.
+    for (let i = 0; i < 6; i++) {
+      const to = freshPhone();
+      const race = await verifications.create({ to, channel: "sms" });
+      const right = (await latestCode(app, to)).code;
+      const [checked, canceled] = await Promise.allSettled([
+        checks.create({ verificationSid: race.sid, code: right }),
+        verifications(race.sid).update({ status: "canceled" }),
+      ]);
+      const approved = checked.status === "fulfilled" && checked.value.status === "approved";
+      const cancelled = canceled.status === "fulfilled" && canceled.value.status === "canceled";
+      assert.ok(approved !== cancelled, `one winner: check ${checked.value?.status ?? checked.reason?.code}, cancel ${canceled.value?.status ?? canceled.reason?.code}`);
+      assert.equal((await verifications(race.sid).fetch()).status, approved ? "approved" : "canceled");
+    }
+  });
+
   test("20 parallel right checks → exactly one approved; 50 parallel wrong → at most 5 counted", async () => {
     const a = await account("races");
     const svc = await a.client.verify.v2.services.create({ friendlyName: "Races" });

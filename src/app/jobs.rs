@@ -5,9 +5,17 @@
 //! letter queue, whose consumer runs it again with a longer backoff and logs each failure.
 //!
 //! Jobs: `refund` (a charge given back after a delivery failed, when the inline refund did
-//! not commit): the ledger's one-refund-per-object index makes it happen once.
-use crate::domain::error::AppError;
+//! not commit): the ledger's one-refund-per-object index makes it happen once. `deliver` (a
+//! template message handed to its provider): it acts only while the message is `queued`,
+//! records `sent` or `failed` with its webhook event, and refunds a failure (once).
+use crate::config::{server_key, Config};
+use crate::domain::crypto::{derived_key, from_hex, open, seal, to_hex};
+use crate::domain::error::{AppError, Code};
+use crate::domain::events;
+use crate::providers::{self, Outgoing, Provider};
+use crate::store::messages as messages_store;
 use crate::store::wallet::{self, Entry, Kind};
+use crate::store::webhooks::{message_event_statement, Event, MessageStatus};
 use crate::store::{batch, ConstraintKind};
 use serde::{Deserialize, Serialize};
 use worker::{console_error, D1Database, Env};
@@ -19,6 +27,7 @@ const QUEUE: &str = "JOBS";
 #[serde(tag = "job", rename_all = "snake_case")]
 pub enum Job {
     Refund(Refund),
+    Deliver(Deliver),
 }
 
 /// A charge to give back: `cost` (minor units) to `account_id`, for `object_id`.
@@ -118,5 +127,163 @@ pub async fn run(env: &Env, body: &str) -> Result<(), AppError> {
     let db = crate::store::db(env)?;
     match job {
         Job::Refund(r) => r.apply(&db, crate::clock::now_ms()).await,
+        Job::Deliver(d) => d.run(env, &db).await,
+    }
+}
+
+/// A template message to settle: whose, to whom, on which channel, and what it cost.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MessageRef {
+    pub account_id: String,
+    pub message_id: String,
+    pub to: String,
+    pub channel: String,
+    pub cost: i64,
+}
+
+/// A template message to hand to its provider. Its text (which may hold a code) travels
+/// sealed under a key derived from `SERVER_KEY` and the message's id: the queue never
+/// holds it in the clear.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Deliver {
+    #[serde(flatten)]
+    pub message: MessageRef,
+    pub sealed: String,
+}
+
+/// What is sealed in a delivery job.
+#[derive(Serialize, Deserialize)]
+struct Text {
+    text: String,
+    code: Option<String>,
+}
+
+fn text_key(env: &Env, message_id: &str) -> Result<[u8; 32], AppError> {
+    Ok(derived_key(
+        &server_key(env)?,
+        "message-text",
+        message_id,
+        0,
+    ))
+}
+
+impl Deliver {
+    pub fn new(
+        env: &Env,
+        message: MessageRef,
+        text: String,
+        code: Option<String>,
+    ) -> Result<Deliver, AppError> {
+        let plain = serde_json::to_vec(&Text { text, code })
+            .map_err(|e| AppError::internal(e.to_string()))?;
+        let sealed = to_hex(&seal(&text_key(env, &message.message_id)?, &plain));
+        Ok(Deliver { message, sealed })
+    }
+
+    /// Delivers the message once: nothing while it is already settled (a failure settled
+    /// without its refund gets the refund), a `failed` past its expiry, else the provider's
+    /// answer. Err (retried) only while something is left to do.
+    pub async fn run(&self, env: &Env, db: &D1Database) -> Result<(), AppError> {
+        let m = &self.message;
+        let Some(state) = messages_store::delivery_state(db, &m.message_id).await? else {
+            console_error!("job dropped: message {} not found", m.message_id);
+            return Ok(());
+        };
+        let now = crate::clock::now_ms();
+        match state.status.as_str() {
+            "queued" => {}
+            "failed" if state.provider_message_id.is_none() => {
+                return m.refund().apply(db, now).await
+            }
+            _ => return Ok(()),
+        }
+        let delivered = match now > state.expires_at {
+            true => Err(not_delivered_in_time()),
+            false => self.deliver(env, now).await,
+        };
+        m.settle(env, db, delivered, now).await
+    }
+
+    async fn deliver(&self, env: &Env, now: i64) -> Result<String, AppError> {
+        let m = &self.message;
+        let opened = from_hex(&self.sealed)
+            .and_then(|sealed| open(&text_key(env, &m.message_id).ok()?, &sealed))
+            .and_then(|plain| serde_json::from_slice::<Text>(&plain).ok())
+            .ok_or_else(|| AppError {
+                internal: Some("the sealed text does not open (SERVER_KEY changed?)".into()),
+                ..AppError::of(Code::DeliveryFailed)
+            })?;
+        let outgoing = Outgoing {
+            to: &m.to,
+            channel: &m.channel,
+            sender: None,
+            text: &opened.text,
+            code: opened.code.as_deref(),
+            object_id: &m.message_id,
+        };
+        let config = Config::get(env);
+        providers::configured(env, &config, &m.channel)?
+            .deliver(&outgoing, now)
+            .await
+    }
+}
+
+/// The failure recorded for a message not handed to a provider before its expiry.
+pub fn not_delivered_in_time() -> AppError {
+    AppError::new(Code::DeliveryFailed, "not delivered before it expired")
+}
+
+impl MessageRef {
+    fn refund(&self) -> Refund {
+        Refund {
+            account_id: self.account_id.clone(),
+            kind: RefundKind::MessageRefund,
+            cost: self.cost,
+            object_id: self.message_id.clone(),
+        }
+    }
+
+    /// Records `sent` (with the provider's id) or `failed`, with its webhook event in the
+    /// same batch (only if this settle is the one that moved it), then refunds a failure
+    /// (once, by the ledger's index) and wakes the account's webhook dispatcher.
+    pub async fn settle(
+        &self,
+        env: &Env,
+        db: &D1Database,
+        delivered: Result<String, AppError>,
+        now: i64,
+    ) -> Result<(), AppError> {
+        let id = self.message_id.as_str();
+        let error = delivered.as_ref().err().map(|e| e.message.clone());
+        if let Some(e) = &error {
+            console_error!("message {id} delivery failed: {e}");
+        }
+        let (status, event_type) = match &delivered {
+            Ok(_) => (MessageStatus::Sent, "message.sent"),
+            Err(_) => (MessageStatus::Failed, "message.failed"),
+        };
+        let status_word = if delivered.is_ok() { "sent" } else { "failed" };
+        let data = events::message(id, status_word, &self.to, &self.channel, error.as_deref());
+        let event = Event {
+            account_id: &self.account_id,
+            event_type,
+            object_id: id,
+            version: 0,
+            data,
+        };
+        let outcome = match &delivered {
+            Ok(pid) => Ok(pid.as_str()),
+            Err(_) => Err(error.as_deref().unwrap_or("not delivered")),
+        };
+        let settle = messages_store::settle_message(db, id, outcome, now)?;
+        let record = message_event_statement(db, &event, status, now)?;
+        batch(db, vec![settle, record]).await?;
+        if delivered.is_err() {
+            self.refund().apply(db, now).await?;
+        }
+        if let Err(e) = super::webhooks::kick_env(env, &self.account_id).await {
+            console_error!("webhook kick: {}", e.detail());
+        }
+        Ok(())
     }
 }

@@ -4,7 +4,7 @@ use super::codes::{
     self, commit_send, new_session, open_object, precheck_resend, price, NewCode, Opened,
 };
 use super::idempotency::{self, Answer, Idem};
-use super::jobs::{self, Refund, RefundKind};
+use super::jobs::{self, Deliver, Job, MessageRef};
 use super::templates::{find_template, template_error};
 use super::{fraud, webhooks, App};
 use crate::config::{secret, var};
@@ -17,7 +17,6 @@ use crate::domain::message::{Message, OutboxText};
 use crate::domain::otp;
 use crate::domain::phone::Phone;
 use crate::domain::template::Variables;
-use crate::providers::{self, Outgoing, Provider};
 use crate::store::messages::{self as store, NewMessage};
 use crate::store::sessions::{Cost, Issue};
 use crate::store::wallet::{self, Entry, Kind};
@@ -122,21 +121,20 @@ pub async fn send(
             expires_at,
         };
         statements.extend(done.statement(db, &queued, None)?);
+        let message = MessageRef {
+            account_id: account.0.clone(),
+            message_id,
+            to: phone.e164().to_owned(),
+            channel: channel.to_owned(),
+            cost,
+        };
+        let job = Deliver::new(&app.env, message, text_ref.clone(), code_ref.clone())?;
         match &mut opened {
             Some(session) => commit_send(app, db, statements, session, phone, channel).await?,
             None => crate::store::batch(db, statements).await?,
         };
         // Delivery is due as soon as the message committed (whatever happens to the request).
-        let delivery = Delivery {
-            account_id: account.0.clone(),
-            message_id,
-            to: phone.e164().to_owned(),
-            channel,
-            text: text_ref.clone(),
-            code: code_ref.clone(),
-            cost,
-        };
-        deliver_later(app, delivery);
+        queue_delivery(app, job).await;
         // Its code is checkable once the session's object is open.
         if let Some(session) = &opened {
             open_object(app, session).await?;
@@ -198,82 +196,30 @@ async fn code_session(
     new_session(app, db, &new, Cost::Fixed(0))
 }
 
-struct Delivery {
-    account_id: String,
-    message_id: String,
-    to: String,
-    channel: &'static str,
-    text: String,
-    code: Option<String>,
-    cost: i64,
-}
-
-/// Hands the text to the provider after the response; records `sent` or `failed`
-/// (refunded), with its webhook event in the same batch.
-fn deliver_later(app: &App, d: Delivery) {
+/// Hands the message to the `deliver` job (`jobs::Deliver`) on the JOBS queue; when the
+/// queue refuses it, the job runs after the response instead, and the scheduled pass fails
+/// and refunds a message still queued long after its expiry (`upkeep`).
+async fn queue_delivery(app: &App, job: Deliver) {
+    if app.fault == Some(super::Fault::DeliveryDropped) {
+        return;
+    }
+    let job = Job::Deliver(job);
+    let Err(e) = jobs::enqueue(&app.env, &job).await else {
+        return;
+    };
+    console_error!(
+        "delivery job not queued, run after the answer: {}",
+        e.detail()
+    );
+    let Job::Deliver(d) = job else { return };
     let env = app.env.clone();
-    let config = app.config.clone();
     app.later(async move {
-        let now = crate::clock::now_ms();
-        let outgoing = Outgoing {
-            to: &d.to,
-            channel: d.channel,
-            sender: None,
-            text: &d.text,
-            code: d.code.as_deref(),
-            object_id: &d.message_id,
+        let run = match db(&env) {
+            Ok(db) => d.run(&env, &db).await,
+            Err(e) => Err(e.into()),
         };
-        let delivered = match providers::configured(&env, &config, d.channel) {
-            Ok(p) => p.deliver(&outgoing, now).await,
-            Err(e) => Err(e),
-        };
-        let Ok(db) = db(&env) else { return };
-        let error = delivered.as_ref().err().map(|e| e.message.clone());
-        if let Some(e) = &error {
-            console_error!("message {} delivery failed: {e}", d.message_id);
-        }
-        let status = if delivered.is_ok() { "sent" } else { "failed" };
-        let event = Event {
-            account_id: &d.account_id,
-            event_type: if delivered.is_ok() {
-                "message.sent"
-            } else {
-                "message.failed"
-            },
-            object_id: &d.message_id,
-            version: 0,
-            data: events::message(&d.message_id, status, &d.to, d.channel, error.as_deref()),
-        };
-        // The new state and its webhook event commit together.
-        let outcome = match &delivered {
-            Ok(pid) => Ok(pid.as_str()),
-            Err(_) => Err(error.as_deref().unwrap_or("not delivered")),
-        };
-        let settled = match (
-            store::settle_message(&db, &d.message_id, outcome, now),
-            event_statement(&db, &event, now),
-        ) {
-            (Ok(settle), Ok(record)) => batch(&db, vec![settle, record]).await,
-            (Err(e), _) | (_, Err(e)) => Err(e),
-        };
-        if delivered.is_err() {
-            let owed = Refund {
-                account_id: d.account_id.clone(),
-                kind: RefundKind::MessageRefund,
-                cost: d.cost,
-                object_id: d.message_id.clone(),
-            };
-            if let Err(e) = jobs::refund(&env, &db, owed, now, false).await {
-                console_error!("refund for {} not made nor queued: {e}", d.message_id);
-            }
-        }
-        match settled {
-            Ok(_) => {
-                if let Err(e) = webhooks::kick_env(&env, &d.account_id).await {
-                    console_error!("webhook kick: {e}");
-                }
-            }
-            Err(e) => console_error!("message {} state not recorded: {e}", d.message_id),
+        if let Err(e) = run {
+            console_error!("message {} delivery: {}", d.message.message_id, e.detail());
         }
     });
 }

@@ -73,6 +73,9 @@ pub enum Fault {
     /// The refund of a failed OTP delivery fails on the request path, so the queued job
     /// must make it.
     RefundFails,
+    /// A template message's delivery job is neither queued nor run, as if the queue refused
+    /// it and the request's fallback was cut off (only the scheduled pass settles it then).
+    DeliveryDropped,
 }
 
 impl Fault {
@@ -86,6 +89,7 @@ impl Fault {
             "crash" => Some(Fault::Crash),
             "activation_unarmed" => Some(Fault::ActivationUnarmed),
             "refund_fails" => Some(Fault::RefundFails),
+            "delivery_dropped" => Some(Fault::DeliveryDropped),
             _ => None,
         }
     }

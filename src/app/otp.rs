@@ -6,7 +6,7 @@ use super::codes::{
     send_rules, NewCode, Opened,
 };
 use super::idempotency::{self, Answer, Completion, Idem};
-use super::jobs::{self, Refund, RefundKind};
+use super::jobs::{self, Refund, RefundKind, Refunded};
 use super::templates::{template_error, LoadedTemplate};
 use super::{fraud, webhooks, App};
 use crate::config::secret;
@@ -228,17 +228,26 @@ async fn undo_send(
         object_id: id.clone(),
     };
     let fail_now = app.fault == Some(super::Fault::RefundFails);
-    if let Err(e) = jobs::refund(&app.env, db, owed, app.now_ms, fail_now).await {
-        console_error!("refund for {id} not made nor queued: {}", e.detail());
-    }
+    let refund = match jobs::refund(&app.env, db, owed, app.now_ms, fail_now).await {
+        Ok(Refunded::Now) => "the charge was refunded",
+        Ok(Refunded::Queued) => "the charge is owed back: its refund is queued",
+        Err(e) => {
+            console_error!("refund for {id} not made nor queued: {}", e.detail());
+            "the charge is owed back: its refund failed and is logged for the operator"
+        }
+    };
     done.forget(db).await;
-    if e.code == Code::DeliveryFailed {
+    let e = if e.code == Code::DeliveryFailed {
         e
     } else {
         AppError {
             internal: e.internal.or(Some(e.message)),
             ..AppError::of(Code::DeliveryFailed)
         }
+    };
+    AppError {
+        message: format!("{}; {refund}", e.message),
+        ..e
     }
 }
 
@@ -411,6 +420,33 @@ pub async fn approve(
     Ok(matches!(checked, Checked::Verified))
 }
 
+/// Cancels a live session through its object (Twilio Verify's `Status=canceled`), so a
+/// check racing the cancel resolves one way: approved before it (the cancel is refused:
+/// false) or refused after it. True when the session is cancelled, or when its object holds
+/// nothing of it (D1 alone then records the cancel). The key is asked as `approve` asks it.
+pub async fn cancel(
+    app: &App,
+    key: &KeyHash,
+    account_id: &str,
+    session_id: &str,
+) -> Result<bool, AppError> {
+    let (account, key_hash) = checker(app, key, session_id).await?;
+    if account.as_str() != account_id || !otp::could_be_session_id(session_id) {
+        return Err(AppError::not_found("session"));
+    }
+    let op = Op::Cancel {
+        id: session_id.to_owned(),
+        account_id: account.0.clone(),
+        key_hash,
+    };
+    let object = otp::session_object(account.as_str(), session_id);
+    match otp_session::call(&app.env, &object, &op).await? {
+        Outcome::Cancelled { .. } | Outcome::Unknown => Ok(true),
+        Outcome::KeyRefused => Err(AppError::unauthorized()),
+        _ => Ok(false),
+    }
+}
+
 /// One check (or approval) decided by the session's object; D1 says why only when the
 /// object holds no session of this account.
 async fn decide(
@@ -435,7 +471,11 @@ async fn decide(
         }
         Outcome::Refused { ended, session } => Ok((session, Checked::Refused(ended.into()))),
         Outcome::KeyRefused => Err(AppError::unauthorized()),
-        Outcome::Opened | Outcome::State { .. } | Outcome::Unknown | Outcome::Revoked => {
+        Outcome::Opened
+        | Outcome::State { .. }
+        | Outcome::Cancelled { .. }
+        | Outcome::Unknown
+        | Outcome::Revoked => {
             let row = from_d1(app, account, session_id).await?;
             match row.terminal(app.now_ms) {
                 Some(t) => Ok((row, Checked::Refused(t))),

@@ -7,8 +7,11 @@
 //!   or release still owed is made, once.
 //! - Template messages whose delivery failed and whose refund never committed (the request's
 //!   `waitUntil` was cut off between the two): refunded, once (`jobs::Refund`).
+//! - Template messages still `queued` well after their expiry (their delivery job was never
+//!   queued and the request's fallback was cut off): failed and refunded, once, as their
+//!   job would have (`jobs::MessageRef::settle`).
 //! - Retention: rows no longer needed are deleted (`store::upkeep::Retained`).
-use super::jobs::{Refund, RefundKind};
+use super::jobs::{not_delivered_in_time, MessageRef, Refund, RefundKind};
 use super::App;
 use crate::domain::idempotency::RETENTION_MS;
 use crate::durable::activation_object::{self, Op};
@@ -20,6 +23,9 @@ pub const ACTIVATIONS_PER_PASS: u32 = 50;
 /// Refunds still owed made per pass, and how far back they are looked for.
 pub const REFUNDS_PER_PASS: u32 = 50;
 pub const REFUNDS_LOOK_BACK_MS: i64 = 2 * 86_400_000;
+/// How long after its expiry a still-queued message is given up on: more than a delivery
+/// job's provider attempts take, so a job that passed its expiry check has settled by then.
+pub const STRANDED_AFTER_MS: i64 = 10 * 60_000;
 /// Rows deleted per kind per pass.
 pub const ROWS_PER_PASS: u32 = 500;
 
@@ -29,6 +35,7 @@ pub struct Pass {
     pub activations_ended: usize,
     pub activations_failed: usize,
     pub refunds_made: usize,
+    pub messages_failed: usize,
     pub deleted: Vec<(&'static str, usize)>,
 }
 
@@ -52,6 +59,7 @@ pub async fn run(app: &App) -> Pass {
                 Err(e) => console_error!("upkeep: overdue activations: {e}"),
             }
             pass.refunds_made = refunds_owed(app, &db).await;
+            pass.messages_failed = stranded_messages(app, &db).await;
             for kind in Retained::ALL {
                 let Some(cutoff) = cutoff(app, kind) else {
                     continue;
@@ -92,6 +100,35 @@ async fn refunds_owed(app: &App, db: &worker::D1Database) -> usize {
         }
     }
     made
+}
+
+/// Fails and refunds the messages still queued `STRANDED_AFTER_MS` past their expiry;
+/// returns how many it settled.
+async fn stranded_messages(app: &App, db: &worker::D1Database) -> usize {
+    let before = app.now_ms - STRANDED_AFTER_MS;
+    let stranded = match store::stranded_messages(db, before, REFUNDS_PER_PASS).await {
+        Ok(stranded) => stranded,
+        Err(e) => {
+            console_error!("upkeep: stranded messages: {e}");
+            return 0;
+        }
+    };
+    let mut settled = 0;
+    for m in stranded {
+        let message = MessageRef {
+            account_id: m.account_id,
+            message_id: m.id,
+            to: m.phone,
+            channel: m.channel,
+            cost: m.cost,
+        };
+        let expired = Err(not_delivered_in_time());
+        match message.settle(&app.env, db, expired, app.now_ms).await {
+            Ok(()) => settled += 1,
+            Err(e) => console_error!("upkeep: message {}: {}", message.message_id, e.detail()),
+        }
+    }
+    settled
 }
 
 /// The rows of `kind` written (or ended) at or before this time are due; None keeps them.

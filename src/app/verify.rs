@@ -348,9 +348,10 @@ pub async fn check(
     Ok((v, status))
 }
 
-/// Cancels a pending verification (it takes no more checks or resends) or approves it
-/// without a code (`otp::approve` of the latest send's session, racing with checks as a
-/// right check would); 404 for one that is not pending.
+/// Cancels a pending verification (it takes no more checks or resends: its latest send's
+/// session is cancelled by its object first, `otp::cancel`, so a racing check resolves one
+/// way) or approves it without a code (`otp::approve`, racing with checks as a right check
+/// would); 404 for one that is not pending.
 pub async fn update(
     app: &App,
     caller: &Caller,
@@ -363,7 +364,10 @@ pub async fn update(
     let account = caller.account.as_str();
     let done = status_of(&v, app.now_ms).is_pending()
         && match update {
-            Update::Cancel => store::cancel(&db, account, &v.sid, app.now_ms).await?,
+            Update::Cancel => {
+                otp::cancel(app, &caller.key, account, &v.session_id).await?
+                    && store::cancel(&db, account, &v.sid, app.now_ms).await?
+            }
             Update::Approve => otp::approve(app, &caller.key, account, &v.session_id).await?,
         };
     if !done {

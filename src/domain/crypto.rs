@@ -60,6 +60,43 @@ pub fn derived_key(server_key: &str, purpose: &str, id: &str, version: i64) -> [
     )
 }
 
+/// Encrypts and authenticates `plain` under `key` (a key used for one message only, such
+/// as `derived_key` of the object's id): HMAC-SHA256 in counter mode as the key stream,
+/// then an HMAC tag over the cipher text (encrypt-then-MAC). Output: cipher text ‖ tag.
+pub fn seal(key: &[u8; 32], plain: &[u8]) -> Vec<u8> {
+    let mut out: Vec<u8> = plain
+        .iter()
+        .zip(key_stream(key))
+        .map(|(p, k)| p ^ k)
+        .collect();
+    let tag = hmac_sha256(key, &[b"tag:".as_slice(), &out].concat());
+    out.extend_from_slice(&tag);
+    out
+}
+
+/// The plain text `seal` sealed under `key`; None when the tag does not match (another key,
+/// or altered bytes).
+pub fn open(key: &[u8; 32], sealed: &[u8]) -> Option<Vec<u8>> {
+    let cut = sealed.len().checked_sub(32)?;
+    let (cipher, tag) = sealed.split_at(cut);
+    let expected = hmac_sha256(key, &[b"tag:".as_slice(), cipher].concat());
+    if !constant_time_eq(tag, &expected) {
+        return None;
+    }
+    Some(
+        cipher
+            .iter()
+            .zip(key_stream(key))
+            .map(|(c, k)| c ^ k)
+            .collect(),
+    )
+}
+
+/// HMAC-SHA256(key, "ks:" ‖ block number), block after block.
+fn key_stream(key: &[u8; 32]) -> impl Iterator<Item = u8> + '_ {
+    (0u64..).flat_map(move |n| hmac_sha256(key, &[b"ks:".as_slice(), &n.to_be_bytes()].concat()))
+}
+
 /// Compares two byte strings in time that depends only on their lengths.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
@@ -71,6 +108,26 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sealed_text_opens_only_under_its_key_and_unaltered() {
+        let key = derived_key("server", "job", "msg_1", 0);
+        let plain = "Your code is 123456. ".repeat(5);
+        let sealed = seal(&key, plain.as_bytes());
+        assert_eq!(sealed.len(), plain.len() + 32);
+        assert!(
+            !sealed.windows(6).any(|w| w == b"123456"),
+            "the code is not in the clear"
+        );
+        assert_eq!(open(&key, &sealed).as_deref(), Some(plain.as_bytes()));
+        let other = derived_key("server", "job", "msg_2", 0);
+        assert_eq!(open(&other, &sealed), None);
+        let mut altered = sealed.clone();
+        altered[3] ^= 1;
+        assert_eq!(open(&key, &altered), None);
+        assert_eq!(open(&key, &sealed[..20]), None);
+        assert_eq!(open(&key, &seal(&key, b"")).as_deref(), Some(&b""[..]));
+    }
 
     #[test]
     fn sha256_matches_known_vector() {

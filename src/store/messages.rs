@@ -132,6 +132,24 @@ pub fn settle_message(
     )
 }
 
+/// Where a template message's delivery stands, as its delivery job reads it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DeliveryState {
+    pub status: String,
+    pub expires_at: i64,
+    /// Set once a provider accepted it (a later failure by receipt is not refunded).
+    pub provider_message_id: Option<String>,
+}
+
+/// The delivery state of a message, by id.
+pub async fn delivery_state(
+    db: &D1Database,
+    id: &str,
+) -> Result<Option<DeliveryState>, StoreError> {
+    let sql = "SELECT status, expires_at, provider_message_id FROM messages WHERE id = ?1";
+    first(stmt(db, sql, &[text(id)])?).await
+}
+
 /// A message whose state a delivery receipt changed.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Receipted {

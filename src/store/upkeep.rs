@@ -48,6 +48,29 @@ pub async fn unrefunded_messages(
     all(stmt(db, sql, &[int(since_ms), int(i64::from(limit))])?).await
 }
 
+/// A template message still `queued` long after its expiry: its delivery job never
+/// settled it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Stranded {
+    pub id: String,
+    pub account_id: String,
+    pub phone: String,
+    pub channel: String,
+    pub cost: i64,
+}
+
+/// Up to `limit` template messages still `queued` whose expiry is at or before `before_ms`,
+/// the longest expired first.
+pub async fn stranded_messages(
+    db: &D1Database,
+    before_ms: i64,
+    limit: u32,
+) -> Result<Vec<Stranded>, StoreError> {
+    let sql = "SELECT id, account_id, phone, channel, cost FROM messages \
+               WHERE status = 'queued' AND expires_at <= ?1 ORDER BY expires_at LIMIT ?2";
+    all(stmt(db, sql, &[int(before_ms), int(i64::from(limit))])?).await
+}
+
 /// A kind of row the scheduled pass deletes once it is no longer needed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Retained {

@@ -128,6 +128,29 @@ pub fn activation_event_statement(
     )
 }
 
+/// As `event_statement`, for a template message's delivery outcome: only while the message
+/// is in the `status` the event reports (after the batch's own settle), so a settle that
+/// found the message already settled the other way reports nothing.
+pub fn message_event_statement(
+    db: &D1Database,
+    e: &Event<'_>,
+    status: MessageStatus,
+    now_ms: i64,
+) -> Result<D1PreparedStatement, StoreError> {
+    let and_also = match status {
+        MessageStatus::Sent => " AND (SELECT status FROM messages WHERE id = ?4) = 'sent'",
+        MessageStatus::Failed => " AND (SELECT status FROM messages WHERE id = ?4) = 'failed'",
+    };
+    insert_event(db, e, now_ms, and_also)
+}
+
+/// A delivery outcome a message event reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageStatus {
+    Sent,
+    Failed,
+}
+
 /// The insert of an event, recorded when the account has an endpoint and `and_also` (SQL
 /// over ?1 = id, ?2 = account, ?3 = type, ?4 = object, ?5 = version) holds.
 fn insert_event(

@@ -1,5 +1,5 @@
-//! The object itself: its memory, and the commands it answers (open, check, approve, get,
-//! revoke a key).
+//! The object itself: its memory, and the commands it answers (open, check, approve, cancel,
+//! get, revoke a key).
 #![cfg(target_arch = "wasm32")]
 use super::keys::Keys;
 use super::mirror::Pending;
@@ -110,6 +110,28 @@ impl OtpSession {
         Ok(Outcome::State { session: s.row() })
     }
 
+    /// A cancel (`Op::Cancel`), serialized with the checks as a check is.
+    async fn cancel(&self, id: &str, account_id: &str) -> Result<Outcome> {
+        let Some(mut s) = self.load_or_restore(id).await? else {
+            return Ok(Outcome::Unknown);
+        };
+        if s.session.account_id != account_id {
+            return Ok(Outcome::Unknown);
+        }
+        match s.cancel(now_ms()) {
+            Ok(changed) => {
+                if changed {
+                    self.save(&s).await?;
+                }
+                Ok(Outcome::Cancelled { session: s.row() })
+            }
+            Err(ended) => Ok(Outcome::Refused {
+                ended: ended.into(),
+                session: s.row(),
+            }),
+        }
+    }
+
     /// A check or approval by a presented key, which must be a live key of `account_id`.
     async fn check_by(
         &self,
@@ -159,6 +181,14 @@ impl DurableObject for OtpSession {
                 account_id,
                 key_hash,
             } => self.check_by(&id, &account_id, key_hash, None).await?,
+            Op::Cancel {
+                id,
+                account_id,
+                key_hash,
+            } => match key_hash {
+                Some(k) if !self.key_live(&k, &account_id).await? => Outcome::KeyRefused,
+                _ => self.cancel(&id, &account_id).await?,
+            },
             Op::RevokeKey { key_hash } => {
                 self.keys.borrow_mut().revoke(&key_hash, now_ms());
                 Outcome::Revoked

@@ -49,6 +49,14 @@ pub enum Op {
         account_id: String,
         key_hash: Option<String>,
     },
+    /// Cancel a live session (Twilio Verify's `Status=canceled`): it takes no check after
+    /// this, serialized with the checks, so a check racing it either approved it first (the
+    /// cancel is refused) or is refused. A repeated cancel answers `Cancelled` again.
+    Cancel {
+        id: String,
+        account_id: String,
+        key_hash: Option<String>,
+    },
     /// The key was revoked: refuse it from now on (final).
     RevokeKey { key_hash: String },
 }
@@ -98,6 +106,10 @@ pub enum Outcome {
         session: Session,
     },
     State {
+        session: Session,
+    },
+    /// The session is cancelled (by this command or an earlier one).
+    Cancelled {
         session: Session,
     },
     /// The object holds no session (never opened here, or cleared long after its end), or

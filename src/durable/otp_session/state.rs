@@ -32,6 +32,9 @@ pub struct Stored {
     pub counters: Counters,
     /// A check by the owner found the session expired: `otp.expired` is to be recorded.
     pub expiry_seen: bool,
+    /// Cancelled by its owner: it ended then (`cancel`).
+    #[serde(default)]
+    pub cancelled: bool,
 }
 
 impl Stored {
@@ -41,6 +44,7 @@ impl Stored {
             counters: Counters::new(session.max_attempts, session.expires_at),
             session,
             expiry_seen: false,
+            cancelled: false,
         }
     }
 
@@ -88,9 +92,26 @@ impl Stored {
     }
 
     /// The owner looked at it: an expiry seen for the first time records `otp.expired`
-    /// (once). True when that changed the state.
+    /// (once; a cancelled session did not expire). True when that changed the state.
     pub fn look(&mut self, now_ms: i64) -> bool {
-        self.counters.terminal(now_ms) == Some(Terminal::Expired) && self.see_expiry()
+        !self.cancelled
+            && self.counters.terminal(now_ms) == Some(Terminal::Expired)
+            && self.see_expiry()
+    }
+
+    /// Cancels a live session: it ends now, so no later check is evaluated. Ok(true) when
+    /// this changed it (to be stored before the answer), Ok(false) when it was cancelled
+    /// already, Err when it had ended otherwise (verified, attempts spent, expired).
+    pub fn cancel(&mut self, now_ms: i64) -> Result<bool, Terminal> {
+        if self.cancelled {
+            return Ok(false);
+        }
+        if let Some(ended) = self.counters.terminal(now_ms) {
+            return Err(ended);
+        }
+        self.cancelled = true;
+        self.counters.expires_at = now_ms;
+        Ok(true)
     }
 
     fn see_expiry(&mut self) -> bool {
@@ -196,6 +217,23 @@ mod tests {
         assert!(!looked.look(end - 1));
         assert!(looked.look(end));
         assert!(!looked.look(end));
+    }
+
+    #[test]
+    fn a_cancel_ends_a_live_session_once_and_never_a_verified_one() {
+        let mut s = opened("s1", NOW + 60_000);
+        assert_eq!(s.cancel(NOW), Ok(true));
+        assert_eq!(s.cancel(NOW + 1), Ok(false));
+        let late = s.check(Some(&mac("s1", "123456")), NOW + 1).0;
+        assert_eq!(late, Decision::Refused(Terminal::Expired));
+        assert_eq!(
+            s.check(None, NOW + 1).0,
+            Decision::Refused(Terminal::Expired)
+        );
+        assert!(!s.look(NOW + 2), "a cancelled session records no expiry");
+        let mut verified = opened("s2", NOW + 60_000);
+        assert_eq!(verified.check(None, NOW).0, Decision::Verified);
+        assert_eq!(verified.cancel(NOW), Err(Terminal::AlreadyVerified));
     }
 
     #[test]
