@@ -1,7 +1,7 @@
 // Foundation: auth and keys, wallet and ledger, idempotency, pagination, rate limits, errors.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { spawnApp, awayFromWindowEdge } from "./support/app.mjs";
 
 /** Asserts GetOTP's house envelope with the given status and code. */
@@ -345,6 +345,34 @@ describe("rate limits", () => {
     const other = await app.request("GET", "/v1/balance", { key: b.key });
     assert.equal(other.status, 200);
     assert.equal(other.headers.get("x-ratelimit-remaining"), "4");
+  });
+
+  test("tokens nobody knows count against their IP (a key found live keeps its own bucket); a token only seen is not recorded as used", async () => {
+    const a = await app.createAccount("rl-known", "1.00");
+    await awayFromWindowEdge();
+    const ip = { "CF-Connecting-IP": "203.0.113.50" };
+    assert.equal((await app.request("GET", "/v1/balance", { key: a.key, headers: ip })).status, 200);
+    const unknown = () => a.key.slice(0, -8) + randomBytes(4).toString("hex");
+    for (let i = 0; i < 5; i++) {
+      assertHouseError(await app.request("GET", "/v1/balance", { key: unknown(), headers: ip }), 401, "1136");
+    }
+    // A sixth token nobody knows: refused at once, without a bucket of its own.
+    assertHouseError(await app.request("GET", "/v1/balance", { key: unknown(), headers: ip }), 429, "2006");
+    // The live key from the same IP is unaffected.
+    const known = await app.request("GET", "/v1/balance", { key: a.key, headers: ip });
+    assert.equal(known.status, 200, known.text);
+    assert.equal(known.headers.get("x-ratelimit-remaining"), "3");
+
+    // A second key, presented on a route that never checks it: its use is not recorded.
+    const k = await app.request("POST", `/admin/accounts/${a.accountId}/keys`, { admin: true });
+    assert.equal(k.status, 201, k.text);
+    const lastUsed = async () => (await app.db.prepare("SELECT last_used_at FROM api_keys WHERE id = ?").bind(k.body.key_id).first()).last_used_at;
+    assert.equal((await app.request("GET", "/healthz", { key: k.body.api_key })).status, 200);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(await lastUsed(), null);
+    assert.equal((await app.request("GET", "/v1/balance", { key: k.body.api_key })).status, 200);
+    for (let i = 0; i < 50 && (await lastUsed()) === null; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok((await lastUsed()) > 0, "the use of a live key is recorded");
   });
 
   test("public and auth groups count per IP", async () => {

@@ -13,9 +13,11 @@ use std::collections::HashMap;
 /// reveals nothing about which).
 pub async fn authenticate(app: &App, key: &KeyHash) -> Result<AccountId, AppError> {
     let principal = store::find_by_key_hash(&app.db()?, key.as_str()).await?;
-    principal
+    let account = principal
         .map(|p| AccountId(p.account_id))
-        .ok_or_else(AppError::unauthorized)
+        .ok_or_else(AppError::unauthorized)?;
+    remember_owner(key.as_str(), &account);
+    Ok(account)
 }
 
 /// The account behind a live key or session that may move money: 401 as `authenticate`,
@@ -24,14 +26,18 @@ pub async fn authenticate(app: &App, key: &KeyHash) -> Result<AccountId, AppErro
 pub async fn authenticate_payer(app: &App, key: &KeyHash) -> Result<AccountId, AppError> {
     let principal = store::find_by_key_hash(&app.db()?, key.as_str()).await?;
     let principal = principal.ok_or_else(AppError::unauthorized)?;
+    let account = AccountId(principal.account_id);
+    remember_owner(key.as_str(), &account);
     require_approved(principal.approved == 1)?;
-    Ok(AccountId(principal.account_id))
+    Ok(account)
 }
 
 thread_local! {
-    /// Whose each API key is, as this isolate has learnt it. A key never changes account, so
-    /// the memo is never stale; whether the key is still live is asked elsewhere (the key's
-    /// object, or the OTP-session object that keeps it current).
+    /// Whose each API key (or login session) is, as this isolate has learnt it from an answer
+    /// that found it live. A key never changes account, so the memo is never stale; whether
+    /// the key is still live is asked elsewhere (the key's object, or the OTP-session object
+    /// that keeps it current). A credential in it has a rate-limit bucket of its own, and its
+    /// use is recorded (`proven`); any other counts against its IP.
     static OWNERS: RefCell<HashMap<String, AccountId>> = RefCell::new(HashMap::new());
 }
 
@@ -44,13 +50,19 @@ pub fn known_owner(key: &KeyHash) -> Option<AccountId> {
     OWNERS.with(|m| m.borrow().get(key.as_str()).cloned())
 }
 
-fn remember_owner(key: &KeyHash, account: &AccountId) {
+/// Whether this isolate has found the credential of this hash (SHA-256 hex) live.
+pub fn proven(hash: &str) -> bool {
+    OWNERS.with(|m| m.borrow().contains_key(hash))
+}
+
+/// Notes that the credential of this hash was found live, as `account`'s.
+pub fn remember_owner(hash: &str, account: &AccountId) {
     OWNERS.with(|m| {
         let mut m = m.borrow_mut();
         if m.len() >= OWNERS_KEPT {
             m.clear();
         }
-        m.insert(key.as_str().to_owned(), account.clone());
+        m.insert(hash.to_owned(), account.clone());
     });
 }
 
@@ -82,7 +94,7 @@ async fn near(app: &App, key: &KeyHash, pays: bool) -> Result<AccountId, AppErro
         .account_id
         .map(AccountId)
         .ok_or_else(AppError::unauthorized)?;
-    remember_owner(key, &account);
+    remember_owner(key.as_str(), &account);
     if pays {
         require_approved(answer.approved)?;
     }
@@ -98,7 +110,11 @@ pub async fn require_scope(app: &App, key: &KeyHash, needed: Scope) -> Result<()
         return Ok(());
     }
     let answer = api_key::account(&app.env, key.as_str()).await?;
-    if answer.account_id.is_none() || scope::allows(answer.scopes.as_deref(), needed) {
+    let Some(account) = answer.account_id else {
+        return Ok(());
+    };
+    remember_owner(key.as_str(), &AccountId(account));
+    if scope::allows(answer.scopes.as_deref(), needed) {
         return Ok(());
     }
     let name = needed.as_str();

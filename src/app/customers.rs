@@ -260,8 +260,10 @@ pub async fn session(app: &App, token: &str) -> Result<SessionPrincipal, AppErro
     if !looks_like_session_token(token) {
         return Err(AppError::unauthorized());
     }
-    let live = store::live_session(&app.db()?, &token_hash(token), app.now_ms).await?;
+    let hash = token_hash(token);
+    let live = store::live_session(&app.db()?, &hash, app.now_ms).await?;
     let live = live.ok_or_else(AppError::unauthorized)?;
+    super::accounts::remember_owner(&hash, &AccountId(live.account_id.clone()));
     Ok(SessionPrincipal {
         expires_at: live.idle_expires_at.min(live.expires_at),
         session_id: live.session_id,

@@ -81,6 +81,19 @@ pub fn counter_key(group: Group, subject: &str, window: u64) -> String {
     format!("rl:{}:{subject}:{window}", group.name())
 }
 
+/// The answer to a hit past the limit: none left until the window's end.
+fn refusal(limit: u32, now_ms: i64) -> Decision {
+    let reset = window_start(now_ms) + WINDOW_SECS;
+    let now_secs = u64::try_from(now_ms.max(0) / 1000).unwrap_or(0);
+    Decision {
+        allowed: false,
+        limit,
+        remaining: 0,
+        reset,
+        retry_after: reset.saturating_sub(now_secs).max(1),
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Counter {
     /// What other isolates had counted when this isolate first saw the key.
@@ -105,6 +118,14 @@ impl Counters {
 
     /// Records a hit against `limit`. Returns the decision and, when it is time to write the
     /// counter back to KV, the value to write.
+    /// The refusal a hit on `key` would answer now, without counting anything (None: a hit
+    /// would be allowed).
+    pub fn exhausted(&self, key: &str, limit: u32, now_ms: i64) -> Option<Decision> {
+        let window = window_start(now_ms);
+        let counter = self.map.get(key).filter(|_| window == self.window)?;
+        (counter.base.saturating_add(counter.local) >= limit).then(|| refusal(limit, now_ms))
+    }
+
     pub fn hit(
         &mut self,
         key: &str,
@@ -124,17 +145,9 @@ impl Counters {
             last_flush_ms: None,
         });
         let reset = window + WINDOW_SECS;
-        let now_secs = u64::try_from(now_ms.max(0) / 1000).unwrap_or(0);
         let used = counter.base.saturating_add(counter.local);
         if used >= limit {
-            let decision = Decision {
-                allowed: false,
-                limit,
-                remaining: 0,
-                reset,
-                retry_after: reset.saturating_sub(now_secs).max(1),
-            };
-            return (decision, None);
+            return (refusal(limit, now_ms), None);
         }
         counter.local += 1;
         let used = used + 1;
@@ -182,6 +195,20 @@ impl Pacer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exhausted_tells_a_refusal_without_counting() {
+        let mut c = Counters::default();
+        let now = 1_000_000;
+        assert_eq!(c.exhausted("k", 2, now), None);
+        c.hit("k", 0, 2, now);
+        assert_eq!(c.exhausted("k", 2, now), None);
+        c.hit("k", 0, 2, now);
+        let refused = c.exhausted("k", 2, now).map(|d| d.allowed);
+        assert_eq!(refused, Some(false));
+        assert_eq!(c.exhausted("k", 2, now + 60_000), None, "a new window");
+        assert_eq!(c.hit("k", 0, 2, now).0.allowed, false);
+    }
 
     #[test]
     fn groups_by_path_with_or_without_the_trailing_slash() {

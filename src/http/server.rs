@@ -124,7 +124,7 @@ pub async fn handle(
     let config = Config::get(&env);
     let credential = auth::presented_credential(&head, &path);
     let via_cookie = credential.as_ref().is_some_and(|(_, cookie)| *cookie);
-    // A well-formed key or session token: its use is recorded after the response.
+    // A well-formed key or session token: its use is recorded after the response, if live.
     let in_use = credential
         .as_ref()
         .and_then(|(k, _)| KeyHash::of(k).map(|h| (h, looks_like_session_token(k))));
@@ -186,10 +186,20 @@ pub async fn handle(
         ))
     };
     let reply = result.unwrap_or_else(|e| error_reply(&ctx, e));
-    if let Some((hash, is_session)) = in_use.filter(|_| !matches!(reply.status, 401 | 403 | 429)) {
+    credential_outcome(&ctx, reply.status, in_use);
+    respond(reply, &decision)
+}
+
+/// After the answer: a refused credential (401) counts against its IP's rate limit; the
+/// use of a credential found live is recorded (never that of a token only seen).
+fn credential_outcome(ctx: &Ctx, status: u16, in_use: Option<(KeyHash, bool)>) {
+    if status == 401 && ctx.key_hash().is_some() {
+        ratelimit::count_refused(ctx);
+    }
+    let in_use = in_use.filter(|(hash, _)| crate::app::accounts::proven(hash.as_str()));
+    if let Some((hash, is_session)) = in_use.filter(|_| !matches!(status, 401 | 403 | 429)) {
         crate::app::customers::note_use(&ctx.app, hash.as_str(), is_session);
     }
-    respond(reply, &decision)
 }
 
 /// Why a request failed: an operation's error, or a method the route does not allow.
