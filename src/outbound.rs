@@ -1,11 +1,14 @@
 //! Outbound HTTP with a deadline, shared by the delivery providers and the webhook dispatcher.
 //! Redirects are never followed (a 3xx is the answer: an address the URL rules refuse must not
-//! get the request through one), and at most `MAX_BODY_BYTES` of an answer's body are read.
+//! get the request through one), and at most `MAX_BODY_BYTES` of an answer's body are read
+//! (`read_at_most`, which also reads the Worker's own request bodies).
 use futures_util::future::{select, Either};
 use futures_util::StreamExt;
 use std::time::Duration;
 use worker::wasm_bindgen::JsValue;
-use worker::{Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response};
+use worker::{
+    ByteStream, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response,
+};
 
 /// The most of an answer's body that is read; the rest is dropped unread.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -60,13 +63,25 @@ async fn bounded_text(response: &mut Response) -> String {
     let Ok(mut stream) = response.stream() else {
         return response.text().await.unwrap_or_default();
     };
-    let mut bytes = Vec::new();
-    while let Some(Ok(chunk)) = stream.next().await {
-        let room = MAX_BODY_BYTES - bytes.len();
-        bytes.extend_from_slice(chunk.get(..room).unwrap_or(&chunk));
-        if bytes.len() >= MAX_BODY_BYTES {
-            break;
-        }
-    }
+    let (bytes, _) = read_at_most(&mut stream, MAX_BODY_BYTES).await;
     String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Reads a body up to `max` bytes, chunk by chunk, never more: the bytes read, and whether
+/// there was more (left unread) or a read failed (`Err`, with what was read before it).
+pub async fn read_at_most(stream: &mut ByteStream, max: usize) -> (Vec<u8>, Result<bool, String>) {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(e) => return (bytes, Err(e.to_string())),
+        };
+        let room = max.saturating_sub(bytes.len());
+        if chunk.len() > room {
+            bytes.extend_from_slice(chunk.get(..room).unwrap_or_default());
+            return (bytes, Ok(true));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    (bytes, Ok(false))
 }

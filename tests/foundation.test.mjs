@@ -2,6 +2,7 @@
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
+import http from "node:http";
 import { spawnApp, awayFromWindowEdge } from "./support/app.mjs";
 
 /** Asserts GetOTP's house envelope with the given status and code. */
@@ -298,6 +299,35 @@ describe("foundation", () => {
       assert.deepEqual(await app.money(a.accountId), { balance: 10000, ledgerSum: 10000, ledgerRows: 1 });
       // The worker is still healthy after all of that.
       assert.equal((await app.request("GET", "/healthz")).status, 200);
+    });
+
+    test("a body without Content-Length (chunked) is read with the same 64 KiB cap and parsed", { timeout: 30_000 }, async () => {
+      const a = await app.createAccount("chunked", "1.00");
+      /** A request through a real socket, its body sent chunked; `end`: close the body. */
+      const chunked = (chunks, end = true) =>
+        new Promise((resolve, reject) => {
+          const url = new URL(`/admin/accounts/${a.accountId}/topup`, app.url);
+          const req = http.request(url, { method: "POST", headers: { Authorization: `Bearer ${app.adminToken}`, "Content-Type": "application/json" } }, (res) => {
+            let text = "";
+            res.on("data", (c) => (text += c));
+            res.on("end", () => {
+              req.destroy();
+              resolve({ status: res.statusCode, text, chunked: req.getHeader("content-length") === undefined });
+            });
+          });
+          req.on("error", reject);
+          for (const c of chunks) req.write(c);
+          if (end) req.end();
+        });
+      const ok = await chunked(['{"amount":"2.00",', '"reference":"chunked-1"}']);
+      assert.equal(ok.status, 200, ok.text);
+      assert.ok(ok.chunked);
+      assert.equal((await app.money(a.accountId)).balance, 30_000);
+      // Past 64 KiB, with the body still open: refused as soon as that much arrived.
+      const big = await chunked(['{"amount":"1","reference":"big","pad":"', "x".repeat(40 * 1024), "x".repeat(40 * 1024)], false);
+      assert.equal(big.status, 413, big.text);
+      assert.equal(JSON.parse(big.text).errors[0].code, "2005");
+      assert.equal((await app.money(a.accountId)).balance, 30_000);
     });
 
     test("bad account bodies → 4xx; nothing is created", async () => {

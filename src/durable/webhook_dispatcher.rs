@@ -116,8 +116,12 @@ impl WebhookDispatcher {
             return Ok(Step::WaitUntil(at));
         }
         let config = Config::get(&self.env);
-        let data: serde_json::Value =
-            serde_json::from_str(&event.data).unwrap_or(serde_json::Value::Null);
+        // Stored data that does not parse goes out as `"data": null` (said in the log), so one
+        // bad row never holds up the account's queue.
+        let data: serde_json::Value = serde_json::from_str(&event.data).unwrap_or_else(|e| {
+            worker::console_error!("event {} data unreadable, sent as null: {e}", event.id);
+            serde_json::Value::Null
+        });
         let body = payload(&event.event_type, &rfc3339(event.created_at), &data);
         let started = crate::clock::now_ms();
         let secret = endpoint.secret(&crate::config::server_key(&self.env)?);

@@ -202,6 +202,23 @@ fn credential_outcome(ctx: &Ctx, status: u16, in_use: Option<(KeyHash, bool)>) {
     }
 }
 
+/// The request's body, at most `body::MAX_BODY_BYTES` of it: a larger one (declared or not:
+/// a chunked body has no `Content-Length`) is refused (413) once that much arrived.
+async fn read_body(req: web_sys::Request) -> Result<Vec<u8>, AppError> {
+    let unreadable = |e: String| AppError::invalid(format!("could not read the request body: {e}"));
+    if req.body().is_none() {
+        return Ok(Vec::new());
+    }
+    let mut stream = Request::from(req)
+        .stream()
+        .map_err(|e| unreadable(e.to_string()))?;
+    let (bytes, more) = crate::outbound::read_at_most(&mut stream, body::MAX_BODY_BYTES).await;
+    if more.map_err(unreadable)? {
+        body::check_size(body::MAX_BODY_BYTES + 1)?;
+    }
+    Ok(bytes)
+}
+
 /// Why a request failed: an operation's error, or a method the route does not allow.
 enum Failure {
     App(AppError),
@@ -242,11 +259,7 @@ async fn serve(
             .and_then(|v| v.parse::<usize>().ok())
             .unwrap_or(0);
         body::check_size(declared)?;
-        ctx.body = Request::from(req)
-            .bytes()
-            .await
-            .map_err(|e| AppError::invalid(format!("could not read the request body: {e}")))?;
-        body::check_size(ctx.body.len())?;
+        ctx.body = read_body(req).await?;
     }
     Ok(dispatch(ctx, route).await?)
 }
