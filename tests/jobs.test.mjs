@@ -160,3 +160,25 @@ test("a message whose delivery job was lost is failed and refunded by the schedu
   const events = await app.db.prepare("SELECT event_type FROM webhook_events WHERE object_id = ?").bind(id).all();
   assert.deepEqual(events.results.map((e) => e.event_type), ["message.failed"]);
 });
+
+test("the scheduled pass settles each ended OTP session once: a mirror D1 lost is made again by its object", async () => {
+  const who = await sandbox.createAccount("settle", "1.00");
+  const sent = await sandbox.request("POST", "/v1/otp/send", { key: who.key, body: { to: freshPhone(), channel: "sms" } });
+  assert.equal(sent.status, 200, sent.text);
+  const id = sent.body.session_id;
+  const wrong = await sandbox.request("POST", "/v1/otp/verify", { key: who.key, body: { session_id: id, code: "000000" } });
+  assert.equal(wrong.status, 200, wrong.text);
+  const row = () => sandbox.db.prepare("SELECT attempts, settled_at FROM otp_sessions WHERE id = ?").bind(id).first();
+  assert.ok(await until(async () => (await row()).attempts === 1), "mirrored after the answer");
+  // As if that mirror was lost with an evicted object, and the session has ended since.
+  await sandbox.db.prepare("UPDATE otp_sessions SET attempts = 0, expires_at = ? WHERE id = ?").bind(Date.now() - 1000, id).run();
+  const worker = await sandbox.mf.getWorker();
+  assert.equal((await worker.scheduled({ cron: "* * * * *" })).outcome, "ok");
+  const settled = await row();
+  assert.equal(settled.attempts, 1, "the object mirrored its state again");
+  assert.ok(settled.settled_at > 0);
+  // Settled: the next pass leaves it alone (D1 changed meanwhile stays as it is).
+  await sandbox.db.prepare("UPDATE otp_sessions SET attempts = 0 WHERE id = ?").bind(id).run();
+  assert.equal((await worker.scheduled({ cron: "* * * * *" })).outcome, "ok");
+  assert.deepEqual({ ...(await row()) }, { attempts: 0, settled_at: settled.settled_at });
+});

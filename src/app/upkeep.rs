@@ -10,11 +10,15 @@
 //! - Template messages still `queued` well after their expiry (their delivery job was never
 //!   queued and the request's fallback was cut off): failed and refunded, once, as their
 //!   job would have (`jobs::MessageRef::settle`).
+//! - OTP sessions ended and not yet settled (earliest first): each session's object mirrors
+//!   its last state into D1 (a mirror lost when the object was evicted reaches D1 and the
+//!   webhook this way), then the session is marked settled and never asked again.
 //! - Retention: rows no longer needed are deleted (`store::upkeep::Retained`).
 use super::jobs::{not_delivered_in_time, MessageRef, Refund, RefundKind};
 use super::App;
 use crate::domain::idempotency::RETENTION_MS;
 use crate::durable::activation_object::{self, Op};
+use crate::durable::otp_session;
 use crate::store::upkeep::{self as store, Retained};
 use worker::{console_error, console_log};
 
@@ -26,6 +30,8 @@ pub const REFUNDS_LOOK_BACK_MS: i64 = 2 * 86_400_000;
 /// How long after its expiry a still-queued message is given up on: more than a delivery
 /// job's provider attempts take, so a job that passed its expiry check has settled by then.
 pub const STRANDED_AFTER_MS: i64 = 10 * 60_000;
+/// Ended OTP sessions settled per pass (one object call each).
+pub const SESSIONS_PER_PASS: u32 = 100;
 /// Rows deleted per kind per pass.
 pub const ROWS_PER_PASS: u32 = 500;
 
@@ -36,6 +42,7 @@ pub struct Pass {
     pub activations_failed: usize,
     pub refunds_made: usize,
     pub messages_failed: usize,
+    pub sessions_settled: usize,
     pub deleted: Vec<(&'static str, usize)>,
 }
 
@@ -60,6 +67,7 @@ pub async fn run(app: &App) -> Pass {
             }
             pass.refunds_made = refunds_owed(app, &db).await;
             pass.messages_failed = stranded_messages(app, &db).await;
+            pass.sessions_settled = settle_sessions(app, &db).await;
             for kind in Retained::ALL {
                 let Some(cutoff) = cutoff(app, kind) else {
                     continue;
@@ -129,6 +137,37 @@ async fn stranded_messages(app: &App, db: &worker::D1Database) -> usize {
         }
     }
     settled
+}
+
+/// Has each ended, unsettled OTP session's object mirror its last state, then marks those
+/// that answered settled; returns how many.
+async fn settle_sessions(app: &App, db: &worker::D1Database) -> usize {
+    let due = match store::unsettled_sessions(db, app.now_ms, SESSIONS_PER_PASS).await {
+        Ok(due) => due,
+        Err(e) => {
+            console_error!("upkeep: unsettled sessions: {e}");
+            return 0;
+        }
+    };
+    let mut settled = Vec::with_capacity(due.len());
+    for s in due {
+        let object = crate::domain::otp::session_object(&s.account_id, &s.id);
+        let op = otp_session::Op::Settle {
+            id: s.id.clone(),
+            account_id: s.account_id,
+        };
+        match otp_session::call(&app.env, &object, &op).await {
+            Ok(_) => settled.push(s.id),
+            Err(e) => console_error!("upkeep: otp session {}: {}", s.id, e.detail()),
+        }
+    }
+    match store::settle_sessions(db, &settled, app.now_ms).await {
+        Ok(()) => settled.len(),
+        Err(e) => {
+            console_error!("upkeep: settling sessions: {e}");
+            0
+        }
+    }
 }
 
 /// The rows of `kind` written (or ended) at or before this time are due; None keeps them.

@@ -1,7 +1,7 @@
 //! What the scheduled pass (`app::upkeep`) reads and deletes: activations whose object may
 //! never have taken over, and rows past their retention. Every statement is bounded by a
 //! `LIMIT`, so one pass does a bounded amount of work however much is due.
-use super::{all, int, run, stmt, StoreError};
+use super::{all, int, run, stmt, text, StoreError};
 use serde::Deserialize;
 use worker::D1Database;
 
@@ -69,6 +69,42 @@ pub async fn stranded_messages(
     let sql = "SELECT id, account_id, phone, channel, cost FROM messages \
                WHERE status = 'queued' AND expires_at <= ?1 ORDER BY expires_at LIMIT ?2";
     all(stmt(db, sql, &[int(before_ms), int(i64::from(limit))])?).await
+}
+
+/// An ended OTP session not yet settled: its object is asked to mirror its last state.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Unsettled {
+    pub id: String,
+    pub account_id: String,
+}
+
+/// Up to `limit` OTP sessions ended (by their lifetime) at or before `now_ms` and not yet
+/// settled, the earliest ended first.
+pub async fn unsettled_sessions(
+    db: &D1Database,
+    now_ms: i64,
+    limit: u32,
+) -> Result<Vec<Unsettled>, StoreError> {
+    let sql = "SELECT id, account_id FROM otp_sessions WHERE settled_at IS NULL \
+               AND expires_at <= ?1 ORDER BY expires_at LIMIT ?2";
+    all(stmt(db, sql, &[int(now_ms), int(i64::from(limit))])?).await
+}
+
+/// Marks these OTP sessions settled, in one batch.
+pub async fn settle_sessions(
+    db: &D1Database,
+    ids: &[String],
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let sql = "UPDATE otp_sessions SET settled_at = ?2 WHERE id = ?1";
+    let statements = ids
+        .iter()
+        .map(|id| stmt(db, sql, &[text(id), int(now_ms)]))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !statements.is_empty() {
+        super::batch(db, statements).await?;
+    }
+    Ok(())
 }
 
 /// A kind of row the scheduled pass deletes once it is no longer needed.

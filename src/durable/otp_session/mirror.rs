@@ -3,6 +3,7 @@
 //! storage and retried by the alarm.
 #![cfg(target_arch = "wasm32")]
 use super::object::OtpSession;
+use super::protocol::Outcome;
 use super::state::{retry_key, Stored};
 use crate::clock::now_ms;
 use crate::domain::error::AppError;
@@ -85,6 +86,25 @@ impl OtpSession {
                 }
             }
         });
+    }
+}
+
+impl OtpSession {
+    /// `Op::Settle`: mirrors an ended session's state now (a state never changed by a check
+    /// is already D1's). Err when the mirror failed (asked again by the next pass).
+    pub(super) async fn settle(&self, id: &str, account_id: &str) -> worker::Result<Outcome> {
+        let Some(s) = self.load(id).await? else {
+            return Ok(Outcome::Unknown);
+        };
+        if s.session.account_id != account_id {
+            return Ok(Outcome::Unknown);
+        }
+        if s.touched() {
+            mirror(&self.env, &[&s])
+                .await
+                .map_err(|e| worker::Error::RustError(e.detail().to_owned()))?;
+        }
+        Ok(Outcome::State { session: s.row() })
     }
 }
 

@@ -189,6 +189,7 @@ impl DurableObject for OtpSession {
                 Some(k) if !self.key_live(&k, &account_id).await? => Outcome::KeyRefused,
                 _ => self.cancel(&id, &account_id).await?,
             },
+            Op::Settle { id, account_id } => self.settle(&id, &account_id).await?,
             Op::RevokeKey { key_hash } => {
                 self.keys.borrow_mut().revoke(&key_hash, now_ms());
                 Outcome::Revoked

@@ -57,6 +57,10 @@ pub enum Op {
         account_id: String,
         key_hash: Option<String>,
     },
+    /// The session ended: mirror its last state into D1 now (awaited), whatever was
+    /// mirrored before (the scheduled pass asks once per ended session). `State` when the
+    /// object holds it, `Unknown` when it does not (D1 then has all there is).
+    Settle { id: String, account_id: String },
     /// The key was revoked: refuse it from now on (final).
     RevokeKey { key_hash: String },
 }
