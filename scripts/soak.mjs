@@ -1,13 +1,25 @@
 // `npm run soak`: load on the local Worker (workerd through Miniflare, loopback only), then every
 // money and state invariant checked in D1. Bounded in time and in requests; stops by itself.
 //
-//   node scripts/soak.mjs [--seconds 150] [--max-requests 300000] [--concurrency 24] [--accounts 6]
+//   node scripts/soak.mjs [--faults] [--seconds 150] [--max-requests 300000] [--concurrency 24]
+//                         [--accounts 6] [--fault-rate 0.15]
 //
 // Mix, from several accounts at once: activation buys, supplier SMS pushes, cancels, completes,
 // retries, rents, WhatOTP sends and verifies (right, wrong and replayed codes), GetOTP sends and
 // checks, template messages, balance reads. Then, in D1: balance == ledger sum per account, no
 // negative balance, ≤ 1 charge and ≤ 1 refund per object, a refund iff the activation ended
 // cancelled or expired, one final state per activation, no OTP session verified twice.
+//
+// --faults (RELIABILITY.md): the Worker runs with TEST_FAULTS=1 and a voice provider that
+// refuses every text, and a share of the money requests (--fault-rate) carry an injected
+// failure (`X-Test-Fault`: the money batch committed then the request failed, D1 lost after
+// the commit, the idempotency release failing, an activation whose object never armed, an OTP
+// session's object restarted, the refund of a failed delivery failing on the request path),
+// each retried once with the same Idempotency-Key as a client would; refund jobs are put on
+// the queue a second time (a queue delivers at least once); the Cron Trigger's pass runs every
+// 5 s. A 5xx is counted as injected when its request carried a fault, else as ours (the goal
+// is 0). Extra invariants: every failed delivery refunded (template messages and OTP sends),
+// no message left queued, no number held by an ended activation.
 import { randomBytes } from "node:crypto";
 import { spawnApp } from "../tests/support/app.mjs";
 import { seed as seedInventory, pushSms, usNumber } from "../tests/support/activations.mjs";
@@ -16,7 +28,9 @@ const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
-const SECONDS = Math.min(arg("--seconds", 150), 180);
+const FAULTS = process.argv.includes("--faults");
+const SECONDS = Math.min(arg("--seconds", FAULTS ? 600 : 150), 1800);
+const FAULT_RATE = FAULTS ? Math.min(arg("--fault-rate", 0.15), 1) : 0;
 const MAX_REQUESTS = Math.min(arg("--max-requests", 300_000), 1_000_000);
 const CONCURRENCY = Math.min(arg("--concurrency", 24), 128);
 const ACCOUNTS = Math.min(arg("--accounts", 6), 50);
@@ -25,8 +39,13 @@ const NUMBERS = 900;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pick = (list) => list[Math.floor(Math.random() * list.length)];
 
+let jobRetries = 0;
 const app = await spawnApp({
+  log: (text) => {
+    jobRetries += (text.match(/job \S+ on otpedge-jobs(-dead)?, try \d+, failed/g) ?? []).length;
+  },
   vars: {
+    ...(FAULTS ? { TEST_FAULTS: "1", OTP_PROVIDER_VOICE: "nonexistent" } : {}),
     OTP_HMAC_SECRET: "soak-otp-hmac-secret",
     RATE_LIMIT_PUBLIC: "100000000",
     RATE_LIMIT_PRODUCT: "100000000",
@@ -40,7 +59,7 @@ const app = await spawnApp({
     PRICES_CACHE_SECS: "0",
   },
 });
-console.log(`[soak] Worker at ${app.url}; ${SECONDS} s, ≤ ${MAX_REQUESTS} requests, ${CONCURRENCY} in flight, ${ACCOUNTS} accounts`);
+console.log(`[soak] Worker at ${app.url}; ${SECONDS} s, ≤ ${MAX_REQUESTS} requests, ${CONCURRENCY} in flight, ${ACCOUNTS} accounts${FAULTS ? `, faults on ${FAULT_RATE * 100} % of money requests` : ""}`);
 
 const inv = await seedInventory(app, { us: NUMBERS, pk: 0, tmobile: 0 });
 const catalog = await app.request("PUT", "/admin/catalog", {
@@ -50,19 +69,26 @@ const catalog = await app.request("PUT", "/admin/catalog", {
 if (catalog.status !== 200) throw new Error(`otp prices: ${catalog.status} ${catalog.text}`);
 const tpl = await app.request("POST", "/admin/templates", { admin: true, body: { name: "soak", channel: "sms", body: "Your code is {code}." } });
 const hello = await app.request("POST", "/admin/templates", { admin: true, body: { name: "hello", channel: "sms", body: "Hi {name}." } });
+// With --faults, voice deliveries all fail: their charges must all come back.
+const helloVoice = await app.request("POST", "/admin/templates", { admin: true, body: { name: "hello-voice", channel: "voice", body: "Hi {name}." } });
 // Small wallets, so some accounts run dry and the 402 path is part of the load.
 const accounts = [];
 for (let i = 0; i < ACCOUNTS; i++) accounts.push(await app.createAccount(`soak-${i}`, i % 2 ? "40.00" : "8.00"));
 
-const stats = { requests: 0, byStatus: {}, byOp: {}, networkErrors: 0, serverErrors: [], verifiedTwice: [] };
+const stats = { requests: 0, byStatus: {}, byOp: {}, networkErrors: 0, serverErrors: [], verifiedTwice: [], faults: {}, injected5xx: 0, ours5xx: 0, retries: {}, cronPasses: 0 };
 const activations = []; // { id, key, number }
 const sessions = []; // { id, key, phone, dialect }
 const verifiedOk = new Map(); // session id → successful verifications seen
 let phoneSeq = 0;
 const freshPhone = () => `+1202555${String(++phoneSeq % 10000).padStart(4, "0")}`;
 
-async function call(op, method, path, opts) {
+async function call(op, method, path, opts = {}) {
   stats.requests++;
+  // A voice send under --faults meets a provider that refuses every text: a fault too.
+  const fault = opts.headers?.["X-Test-Fault"] ?? (opts.providerRefuses ? "provider_refuses" : undefined);
+  for (const f of new Set([opts.headers?.["X-Test-Fault"], opts.providerRefuses && "provider_refuses"])) {
+    if (f) stats.faults[f] = (stats.faults[f] ?? 0) + 1;
+  }
   let r;
   try {
     r = await app.request(method, path, opts);
@@ -76,10 +102,29 @@ async function call(op, method, path, opts) {
   o.n++;
   if (r.status >= 500) {
     o.errors++;
-    if (stats.serverErrors.length < 20) stats.serverErrors.push(`${op} ${method} ${path} → ${r.status} ${r.text.slice(0, 300)}`);
+    if (fault) stats.injected5xx++;
+    else {
+      stats.ours5xx++;
+      if (stats.serverErrors.length < 20) stats.serverErrors.push(`${op} ${method} ${path} → ${r.status} ${r.text.slice(0, 300)}`);
+    }
   } else if (r.status >= 400) o.refused++;
   else o.ok++;
   return r;
+}
+
+/** A money request: with --faults it carries an Idempotency-Key, and at FAULT_RATE one of
+ * `faults`; a 5xx it caused is retried once with the same key and no fault (as a client). */
+async function money(op, method, path, opts, faults) {
+  if (!FAULTS) return call(op, method, path, opts);
+  const headers = { ...opts.headers, "Idempotency-Key": `soak-${randomBytes(8).toString("hex")}` };
+  const fault = Math.random() < FAULT_RATE ? pick(faults) : undefined;
+  const first = await call(op, method, path, { ...opts, headers: fault ? { ...headers, "X-Test-Fault": fault } : headers });
+  if (!fault || first.status < 500) return first;
+  await sleep(50);
+  const retry = await call(op, method, path, { ...opts, headers });
+  const key = `${fault} → ${retry.status}${retry.headers?.get?.("idempotent-replayed") ? " replayed" : ""}`;
+  stats.retries[key] = (stats.retries[key] ?? 0) + 1;
+  return retry;
 }
 
 function verified(id, body) {
@@ -97,7 +142,7 @@ async function codeFor(phone) {
 
 const ops = [
   [14, async (a) => {
-    const r = await call("buy", "POST", "/v1/number", { key: a.key, body: { service: "telegram", country: "US" } });
+    const r = await money("buy", "POST", "/v1/number", { key: a.key, body: { service: "telegram", country: "US" } }, ["after_commit", "db_lost_after_commit", "activation_unarmed", "release_fails"]);
     if (r.status === 200) activations.push({ id: r.body.activation_id, key: a.key, number: r.body.number });
   }],
   [10, null], // supplier SMS push: set below (it signs its own request)
@@ -112,16 +157,19 @@ const ops = [
     await call("activation-status", "GET", `/v1/activation/${act.id}/status`, { key: act.key });
   }],
   [3, async (a) => {
-    await call("rent", "POST", "/api/internal/rent", { key: a.key, body: { service: "telegram", country: "US", hours: 4 } });
+    await money("rent", "POST", "/api/internal/rent", { key: a.key, body: { service: "telegram", country: "US", hours: 4 } }, ["after_commit", "release_fails"]);
   }],
   [12, async (a) => {
     const phone = freshPhone();
-    const r = await call("otp-send", "POST", "/v1/otp/send", { key: a.key, body: { to: phone, channel: "sms" } });
+    // With --faults, a fifth go by voice, whose provider refuses every text (refunded).
+    const voice = FAULTS && Math.random() < 0.2;
+    const faults = voice ? ["refund_fails", "refund_fails", "after_commit"] : ["after_commit", "object_restarted", "release_fails"];
+    const r = await money("otp-send", "POST", "/v1/otp/send", { key: a.key, providerRefuses: voice, body: { to: phone, channel: voice ? "voice" : "sms" } }, faults);
     if (r.status === 200) sessions.push({ id: r.body.session_id, key: a.key, phone, dialect: "whatotp" });
   }],
   [8, async (a) => {
     const phone = freshPhone();
-    const r = await call("getotp-send", "POST", "/api/verify/", { headers: { "X-OTP-Key": a.key }, body: { data: { channel: "sms", sender: "soak", phone: phone.slice(1), template: tpl.body.template_id, code_length: 6 } } });
+    const r = await money("getotp-send", "POST", "/api/verify/", { headers: { "X-OTP-Key": a.key }, body: { data: { channel: "sms", sender: "soak", phone: phone.slice(1), template: tpl.body.template_id, code_length: 6 } } }, ["after_commit", "object_restarted"]);
     if (r.status === 200) sessions.push({ id: r.body.message_id, key: a.key, phone, dialect: "getotp" });
   }],
   [14, async () => {
@@ -142,12 +190,28 @@ const ops = [
     );
   }],
   [4, async (a) => {
-    await call("message", "POST", "/v1/messages/send", { key: a.key, body: { phone_number: freshPhone(), template_id: hello.body.template_id, variables: { name: "soak" } } });
+    const template = FAULTS && Math.random() < 0.2 ? helloVoice : hello;
+    await money("message", "POST", "/v1/messages/send", { key: a.key, providerRefuses: template === helloVoice, body: { phone_number: freshPhone(), template_id: template.body.template_id, variables: { name: "soak" } } }, ["after_commit"]);
   }],
   [5, async (a) => {
     await call("balance", "GET", pick(["/v1/balance", "/api/internal/balance"]), { key: a.key });
   }],
+  // A refund job delivered again (a queue delivers at least once): it must change nothing.
+  [FAULTS ? 2 : 0, async () => {
+    const done = await app.db.prepare("SELECT account_id, object_id, amount FROM ledger WHERE kind = 'otp_refund' ORDER BY RANDOM() LIMIT 1").first();
+    if (!done) return;
+    stats.faults.queue_duplicate = (stats.faults.queue_duplicate ?? 0) + 1;
+    await jobs.send(JSON.stringify({ job: "refund", account_id: done.account_id, kind: "otp_refund", cost: done.amount, object_id: done.object_id }));
+  }],
 ];
+const jobs = FAULTS ? await app.mf.getQueueProducer("JOBS") : null;
+const worker = await app.mf.getWorker();
+/** One pass of the Cron Trigger's handler (what `wrangler dev --test-scheduled` runs). */
+async function cron() {
+  const r = await worker.scheduled({ cron: "* * * * *" });
+  stats.cronPasses++;
+  if (r.outcome !== "ok") stats.serverErrors.push(`scheduled → ${r.outcome}`);
+}
 const weights = ops.reduce((s, [w]) => s + w, 0);
 function chooseOp() {
   let x = Math.random() * weights;
@@ -181,13 +245,19 @@ ops[1][1] = async () => {
 
 const started = Date.now();
 const deadline = started + SECONDS * 1000;
-await Promise.all(
-  Array.from({ length: CONCURRENCY }, async () => {
+await Promise.all([
+  ...Array.from({ length: CONCURRENCY }, async () => {
     while (Date.now() < deadline && stats.requests < MAX_REQUESTS) {
       await chooseOp()(pick(accounts));
     }
   }),
-);
+  (async () => {
+    while (FAULTS && Date.now() < deadline && stats.requests < MAX_REQUESTS) {
+      await sleep(5_000);
+      await cron();
+    }
+  })(),
+]);
 const elapsed = (Date.now() - started) / 1000;
 console.log(`[soak] load done: ${stats.requests} requests in ${elapsed.toFixed(1)} s (${(stats.requests / elapsed).toFixed(0)} req/s); settling…`);
 
@@ -195,6 +265,15 @@ console.log(`[soak] load done: ${stats.requests} requests in ${elapsed.toFixed(1
 await sleep(25_000);
 for (const act of activations) await app.request("GET", `/v1/activation/${act.id}/status`, { key: act.key });
 await sleep(3_000);
+if (FAULTS) {
+  // Activations whose object never armed end by the scheduled pass; queued jobs drain.
+  for (let pass = 0; pass < 3; pass++) {
+    await cron();
+    await sleep(2_000);
+  }
+  const owed = async () => (await app.db.prepare("SELECT (SELECT COUNT(*) FROM messages WHERE status = 'queued') + (SELECT COUNT(*) FROM otp_sessions s WHERE s.channel = 'voice' AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.object_id = s.id AND l.kind = 'otp_refund')) AS n").first()).n;
+  for (let i = 0; i < 60 && (await owed()) > 0; i++) await sleep(1_000);
+}
 
 const q = async (sql, ...binds) => (await app.db.prepare(sql).bind(...binds).all()).results;
 const violations = [];
@@ -212,6 +291,10 @@ v("activation still live after its expiry", await q("SELECT id, status FROM acti
 v("number held by two live activations", await q("SELECT number_id, COUNT(*) AS n FROM activations WHERE status IN ('waiting', 'received') GROUP BY number_id HAVING n > 1"));
 v("OTP session with more attempts than allowed", await q("SELECT id, attempts, max_attempts FROM otp_sessions WHERE attempts > max_attempts"));
 v("OTP session without exactly one charge", await q("SELECT s.id FROM otp_sessions s WHERE s.dialect != 'message' AND (SELECT COUNT(*) FROM ledger l WHERE l.object_id = s.id AND l.kind = 'otp_send') != 1"));
+v("number held by an ended activation", await q("SELECT l.number_id, a.id, a.status FROM number_leases l JOIN activations a ON a.id = l.object_id WHERE a.status NOT IN ('waiting', 'received')"));
+v("template message failed without its refund", await q("SELECT m.id FROM messages m WHERE m.status = 'failed' AND m.provider_message_id IS NULL AND m.cost > 0 AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.object_id = m.id AND l.kind = 'message_refund')"));
+v("template message still queued (charged, neither delivered nor refunded)", await q("SELECT id FROM messages WHERE status = 'queued'"));
+v("OTP send whose delivery failed without its refund", await q("SELECT s.id FROM otp_sessions s WHERE s.channel = 'voice' AND s.dialect != 'message' AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.object_id = s.id AND l.kind = 'otp_refund')"));
 if (stats.verifiedTwice.length) violations.push({ what: "OTP session verified twice (200 verified:true more than once)", count: stats.verifiedTwice.length, sample: stats.verifiedTwice.slice(0, 5) });
 
 const counts = {
@@ -230,6 +313,12 @@ const report = {
   byStatus: stats.byStatus,
   byOp: stats.byOp,
   errorRate: `${(((serverErrors + stats.networkErrors) / Math.max(1, stats.requests)) * 100).toFixed(3)} % (5xx ${serverErrors}, network ${stats.networkErrors})`,
+  faultsInjected: stats.faults,
+  serverErrorsInjected: stats.injected5xx,
+  serverErrorsOurs: stats.ours5xx,
+  retriesAfterInjected5xx: stats.retries,
+  cronPasses: stats.cronPasses,
+  jobRetriesLogged: jobRetries,
   sessionsVerified: verifiedOk.size,
   counts,
   serverErrorSamples: stats.serverErrors,
@@ -238,4 +327,4 @@ const report = {
 console.log(JSON.stringify(report, null, 2));
 await app.close();
 console.log(violations.length ? `[soak] ${violations.length} invariant(s) VIOLATED` : "[soak] every invariant held");
-process.exit(violations.length || serverErrors || stats.networkErrors ? 1 : 0);
+process.exit(violations.length || stats.ours5xx || stats.networkErrors ? 1 : 0);
