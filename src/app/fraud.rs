@@ -3,6 +3,7 @@
 //! the live blocks and the safe list. The rules are `domain::fraud`; the counters live in
 //! the account's `FraudGuard` object, near the caller.
 use super::{webhooks, App};
+use crate::domain::audit::{Actor, Change};
 use crate::domain::error::AppError;
 use crate::domain::events;
 use crate::domain::fraud::{parse_policy, Block, Policy, Reason, Safe, Verdict};
@@ -11,7 +12,7 @@ use crate::domain::phone::Phone;
 use crate::domain::twilio_verify::{new_sid, SidKind};
 use crate::durable::fraud_guard::{call, Answer, Op};
 use crate::store::webhooks::{event_statement, Event};
-use crate::store::{self, fraud as stored};
+use crate::store::{self, audit, fraud as stored};
 use serde_json::Value;
 use worker::console_error;
 
@@ -30,13 +31,34 @@ pub async fn policy(app: &App, account: &AccountId) -> Result<Policy, AppError> 
     }
 }
 
-/// Replaces the account's policy (400 naming the field at fault): D1 first, then its guard,
-/// before the answer, so the next send is judged by it.
-pub async fn set_policy(app: &App, account: &AccountId, body: &Value) -> Result<Policy, AppError> {
+/// Replaces the account's policy (400 naming the field at fault): D1 first (in one batch
+/// with the audit row, `fraud.policy`, the policy before and after), then its guard, before
+/// the answer, so the next send is judged by it.
+pub async fn set_policy(
+    app: &App,
+    account: &AccountId,
+    body: &Value,
+    actor: &Actor,
+) -> Result<Policy, AppError> {
     let policy = parse_policy(body).map_err(AppError::invalid)?;
-    let json = serde_json::to_string(&policy)
-        .map_err(|e| AppError::internal(format!("policy encode: {e}")))?;
-    stored::set_policy(&app.db()?, account.as_str(), &json, app.now_ms).await?;
+    let encode = |p: &Policy| {
+        serde_json::to_value(p).map_err(|e| AppError::internal(format!("policy encode: {e}")))
+    };
+    let after = encode(&policy)?;
+    let before = encode(&self::policy(app, account).await?)?;
+    let json = after.to_string();
+    let change = Change {
+        account_id: Some(account.as_str()),
+        action: "fraud.policy",
+        resource_type: "fraud_policy",
+        resource_id: Some(account.as_str()),
+        before: Some(before),
+        after: Some(after),
+        reason: None,
+    };
+    let db = app.db()?;
+    let row = audit::append(&db, actor, &change, app.now_ms)?;
+    stored::set_policy(&db, account.as_str(), &json, app.now_ms, row).await?;
     let op = Op::SetPolicy {
         policy: policy.clone(),
     };

@@ -355,18 +355,19 @@ pub async fn supplier_exists(db: &D1Database, supplier_id: &str) -> Result<bool,
     .await
 }
 
+/// A new supplier, in one transaction with its audit row.
 pub async fn create_supplier(
     db: &D1Database,
-    id: &str,
-    name: &str,
+    (id, name): (&str, &str),
     now: &str,
+    audit: worker::D1PreparedStatement,
 ) -> Result<(), StoreError> {
-    super::run(stmt(
+    let insert = stmt(
         db,
         "INSERT INTO suppliers (id, name, secret_version, created_at) VALUES (?1, ?2, 1, ?3)",
         &[text(id), text(name), text(now)],
-    )?)
-    .await?;
+    )?;
+    super::batch(db, vec![insert, audit]).await?;
     Ok(())
 }
 

@@ -16,7 +16,10 @@ use serde_json::{json, Value};
 pub async fn policy(ctx: &Ctx) -> Result<Reply, AppError> {
     let who = auth::account(ctx).await?;
     let policy = match ctx.method.as_str() {
-        "PUT" => fraud::set_policy(&ctx.app, &who, &ctx.json::<Value>()?).await?,
+        "PUT" => {
+            let actor = auth::customer(ctx, &who);
+            fraud::set_policy(&ctx.app, &who, &ctx.json::<Value>()?, &actor).await?
+        }
         _ => fraud::policy(&ctx.app, &who).await?,
     };
     let body = serde_json::to_value(&policy)
