@@ -38,3 +38,5 @@ CREATE TABLE admin_sessions (
 
 -- The console's account search: by id, by email prefix (accounts_email) and by name prefix.
 CREATE INDEX accounts_name ON accounts(name);
+-- The console's inventory page counts each supplier's numbers.
+CREATE INDEX numbers_supplier ON numbers(supplier_id);

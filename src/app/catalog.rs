@@ -5,8 +5,8 @@ use crate::config::server_key;
 use crate::domain::audit::{Actor, Change};
 use crate::domain::catalog::check;
 pub use crate::domain::catalog::{
-    CatalogInput, CountryInput, Named, Operator, OperatorInput, OtpPriceInput, Price, PriceInput,
-    RentPrice, ServiceInput,
+    CatalogInput, CountryInput, ListedPrice, Named, Operator, OperatorInput, OperatorStock,
+    OtpPriceInput, Price, PriceInput, RentPrice, ServiceInput, SupplierStock,
 };
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::new_id;
@@ -427,4 +427,28 @@ pub async fn create_supplier(
     };
     let secret = key.secret(&server_key(&app.env)?);
     Ok(NewSupplier { id, name, secret })
+}
+
+/// The catalog as the operator's console lists it.
+pub struct CatalogView {
+    pub countries: Vec<Named>,
+    pub services: Vec<Named>,
+    pub operators: Vec<OperatorStock>,
+    pub prices: Vec<ListedPrice>,
+}
+
+/// Countries, services, operators (with their numbers in stock) and every price.
+pub async fn catalog_view(app: &App) -> Result<CatalogView, AppError> {
+    let db = app.db()?;
+    Ok(CatalogView {
+        countries: store::countries(&db).await?,
+        services: store::services(&db).await?,
+        operators: store::operator_stock(&db).await?,
+        prices: store::listed_prices(&db).await?,
+    })
+}
+
+/// Every supplier, newest first, with how many numbers it holds.
+pub async fn suppliers(app: &App) -> Result<Vec<SupplierStock>, AppError> {
+    Ok(store::supplier_stock(&app.db()?).await?)
 }

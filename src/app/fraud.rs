@@ -228,3 +228,20 @@ pub async fn safe_remove(
     };
     (safe_call(app, account, op).await?).ok_or_else(|| AppError::not_found("Safe list number"))
 }
+
+/// An account's fraud guard as the operator sees it: the policy, the first page of live
+/// blocks and the safe list.
+pub struct Overview {
+    pub policy: Policy,
+    pub blocks: Vec<Block>,
+    pub safe_list: Vec<SafeNumber>,
+}
+
+/// The operator's view of an account's guard (three calls to the account's guard object).
+pub async fn overview(app: &App, account: &AccountId) -> Result<Overview, AppError> {
+    Ok(Overview {
+        policy: policy(app, account).await?,
+        blocks: blocks(app, account, None).await?.0,
+        safe_list: safe_list(app, account).await?,
+    })
+}

@@ -148,6 +148,11 @@ pub enum ConsoleRoute {
     Reinstate {
         account_id: String,
     },
+    Fraud {
+        account_id: String,
+    },
+    Catalog,
+    Suppliers,
 }
 
 /// The resources of the Twilio Verify v2 dialect; the method picks the action.
@@ -319,9 +324,12 @@ mod table {
         "/admin/accounts/{account_id}/webhook" => {
             PUT => |p| AdminWebhookEndpoint { account_id: p.next() }
         }
-        "/admin/catalog" => { PUT => |_| AdminPutCatalog }
+        "/admin/catalog" => { GET => |_| Console(Cr::Catalog); PUT => |_| AdminPutCatalog }
         "/admin/numbers" => { POST => |_| AdminImportNumbers }
-        "/admin/suppliers" => { POST => |_| AdminCreateSupplier }
+        "/admin/suppliers" => {
+            GET => |_| Console(Cr::Suppliers);
+            POST => |_| AdminCreateSupplier
+        }
         "/admin/templates" => { POST => |_| AdminCreateTemplate }
         "/admin/outbox" => { GET => |_| AdminOutbox }
 
@@ -341,6 +349,9 @@ mod table {
         }
         "/admin/accounts/{account_id}/reinstate" => {
             POST => |p| Console(Cr::Reinstate { account_id: p.next() })
+        }
+        "/admin/accounts/{account_id}/fraud" => {
+            GET => |p| Console(Cr::Fraud { account_id: p.next() })
         }
         "/admin/audit" => { GET => |_| Audit { admin: true } }
         "/v1/audit" => { GET => |_| Audit { admin: false } }

@@ -26,6 +26,9 @@ pub async fn serve(ctx: &Ctx, route: ConsoleRoute) -> Result<Reply, AppError> {
         R::Adjust { account_id } => super::adjust(ctx, &account_id).await,
         R::Suspend { account_id } => standing(ctx, &account_id, true).await,
         R::Reinstate { account_id } => standing(ctx, &account_id, false).await,
+        R::Fraud { account_id } => fraud(ctx, &account_id).await,
+        R::Catalog => super::inventory::catalog(ctx).await,
+        R::Suppliers => super::inventory::suppliers(ctx).await,
     }
 }
 
@@ -139,4 +142,29 @@ async fn standing(ctx: &Ctx, account_id: &str, suspend: bool) -> Result<Reply, A
     };
     let a = customers::set_standing(&ctx.app, account_id, to, reason.as_deref(), &actor).await?;
     Ok(Reply::ok(summary_json(&a)))
+}
+
+/// `GET /admin/accounts/{id}/fraud`: the account's fraud policy, live blocks (the first page)
+/// and safe list, as the account itself reads them under `/v1/fraud/*`.
+async fn fraud(ctx: &Ctx, account_id: &str) -> Result<Reply, AppError> {
+    auth::admin(ctx)?;
+    let account = accounts::existing(&ctx.app, account_id).await?;
+    let o = crate::app::fraud::overview(&ctx.app, &account).await?;
+    let policy = serde_json::to_value(&o.policy)
+        .map_err(|e| AppError::internal(format!("policy render: {e}")))?;
+    let blocks: Vec<Value> = (o.blocks.iter())
+        .map(|b| {
+            json!({
+                "id": b.id, "scope": b.scope, "value": b.value, "reason": b.reason,
+                "sends": b.sends, "conversions": b.conversions,
+                "created_at": rfc3339(b.created_at), "expires_at": rfc3339(b.expires_at),
+            })
+        })
+        .collect();
+    let safe: Vec<Value> = (o.safe_list.iter())
+        .map(|s| json!({"phone": s.phone, "sid": s.sid, "created_at": rfc3339(s.created_at)}))
+        .collect();
+    Ok(Reply::ok(json!({
+        "account_id": account_id, "policy": policy, "blocks": blocks, "safe_list": safe,
+    })))
 }

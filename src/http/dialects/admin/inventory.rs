@@ -5,6 +5,7 @@ use crate::app::catalog::{
     ServiceInput,
 };
 use crate::domain::error::AppError;
+use crate::domain::money::Money;
 use crate::http::input::label;
 use crate::http::server::Ctx;
 use crate::http::{auth, Reply};
@@ -159,4 +160,47 @@ pub async fn create_supplier(ctx: &Ctx) -> Result<Reply, AppError> {
         201,
         &json!({"supplier_id": s.id, "name": s.name, "secret": s.secret}),
     ))
+}
+
+/// `GET /admin/catalog`: countries, services, operators (with their numbers in stock) and
+/// every price (activation, rent, OTP), costs as decimals.
+pub async fn catalog(ctx: &Ctx) -> Result<Reply, AppError> {
+    auth::admin(ctx)?;
+    let c = catalog::catalog_view(&ctx.app).await?;
+    let named = |n: &[catalog::Named]| -> Vec<Value> {
+        n.iter()
+            .map(|x| json!({"code": x.code, "name": x.name}))
+            .collect()
+    };
+    let operators: Vec<Value> = (c.operators.iter())
+        .map(|o| json!({"country": o.country, "id": o.operator, "name": o.name, "numbers": o.numbers}))
+        .collect();
+    let prices: Vec<Value> = (c.prices.iter())
+        .map(|p| {
+            json!({
+                "kind": p.kind, "country": p.country, "service": p.service,
+                "operator": p.operator, "hours": p.hours,
+                "cost": Money::from_minor(p.cost).to_decimal_string(),
+            })
+        })
+        .collect();
+    Ok(Reply::ok(json!({
+        "countries": named(&c.countries),
+        "services": named(&c.services),
+        "operators": operators,
+        "prices": prices,
+    })))
+}
+
+/// `GET /admin/suppliers`: every supplier (newest first) and how many numbers it holds; the
+/// secret is never shown again.
+pub async fn suppliers(ctx: &Ctx) -> Result<Reply, AppError> {
+    auth::admin(ctx)?;
+    let list: Vec<Value> = (catalog::suppliers(&ctx.app).await?.iter())
+        .map(|s| {
+            json!({"supplier_id": s.id, "name": s.name, "created_at": s.created_at,
+                   "numbers": s.numbers})
+        })
+        .collect();
+    Ok(Reply::ok(json!({ "suppliers": list })))
 }
