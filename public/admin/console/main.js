@@ -3,8 +3,9 @@
 // with the admin token once; from then on the otpedge_admin cookie (HttpOnly, SameSite=Strict,
 // Path=/admin) authenticates every /admin call, and the browser's same-origin Origin header
 // lets its changes through.
-import { get, post, del } from "/app/api.js";
-import { h, clear, clearMessages, showError, announce, field, form } from "/app/dom.js";
+import { get, post } from "/app/api.js";
+import { h, clear, clearMessages, announce, field, form } from "/app/dom.js";
+import { navList, showPage, signOut } from "/app/shell.js";
 import { accountsPage, accountPage } from "./accounts.js";
 import { inventoryPage, catalogPage } from "./inventory.js";
 import { fraudPage, statsPage, auditPage } from "./oversight.js";
@@ -30,16 +31,7 @@ function renderChrome(current) {
   nav.hidden = !state.signedIn;
   document.getElementById("who").hidden = !state.signedIn;
   clear(nav);
-  if (!state.signedIn) return;
-  nav.append(
-    h(
-      "ul",
-      {},
-      Object.entries(PAGES).map(([id, [title]]) =>
-        h("li", {}, h("a", { href: `#/${id}`, "aria-current": id === current ? "page" : undefined }, title)),
-      ),
-    ),
-  );
+  if (state.signedIn) nav.append(navList(PAGES, current));
 }
 
 function signInPage(root) {
@@ -75,34 +67,19 @@ async function render() {
   const [name, [title, page], arg] = found;
   renderChrome(name);
   document.title = `${title} · otpedge console`;
-  const main = clear(document.getElementById("main"));
-  main.setAttribute("aria-busy", "true");
-  const heading = h("h1", { tabindex: "-1" }, title);
-  const body = h("div", { class: "page" });
-  main.append(heading, body);
-  try {
-    await page(body, arg, heading);
-  } catch (err) {
-    if (err?.status === 401) {
-      state.signedIn = false;
-      return go("signin");
-    }
-    showError(err);
-  } finally {
-    if (main.contains(heading)) main.setAttribute("aria-busy", "false");
-  }
+  await showPage(title, (body, heading) => page(body, arg, heading), () => {
+    state.signedIn = false;
+    go("signin");
+  });
 }
 
-document.getElementById("logout").addEventListener("click", async () => {
-  try {
-    await del("/admin/session");
-  } catch (err) {
-    if (err?.status !== 401) return showError(err);
-  }
-  state.signedIn = false;
-  flash = "You are signed out.";
-  go("signin");
-});
+document.getElementById("logout").addEventListener("click", () =>
+  signOut("DELETE", "/admin/session", () => {
+    state.signedIn = false;
+    flash = "You are signed out.";
+    go("signin");
+  }),
+);
 
 try {
   state.signedIn = Boolean((await get("/admin/session"))?.signed_in);
