@@ -161,6 +161,32 @@ test("the operator's key and catalog changes are audited", async () => {
   assert.deepEqual(JSON.parse(platform[0].after).otp_price_rows, [["DE", "sms", 500]]);
 });
 
+test("templates, webhook endpoints and the safe list are audited", async () => {
+  const a = await app.createAccount("hooks");
+  const t = await admin("POST", "/admin/templates", { name: "shared", channel: "sms", body: "Code {code}" });
+  assert.equal(t.status, 201, t.text);
+  const own = await app.request("POST", "/v1/templates", { key: a.key, body: { name: "mine", channel: "sms", body: "Hi {code}" } });
+  assert.equal(own.status, 201, own.text);
+  const hook = await app.request("PUT", "/v1/webhook", { key: a.key, body: { url: "https://hooks.example.com/in" } });
+  assert.equal(hook.status, 200, hook.text);
+  assert.equal((await app.request("DELETE", "/v1/webhook", { key: a.key })).status, 200);
+  assert.equal((await app.request("DELETE", "/v1/webhook", { key: a.key })).status, 404, "no endpoint left: no row either");
+  assert.equal((await app.request("POST", "/v1/fraud/safe-list", { key: a.key, body: { phone: "+14155550123" } })).status, 201);
+  assert.equal((await app.request("DELETE", "/v1/fraud/safe-list/+14155550123", { key: a.key })).status, 200);
+  const mine = (await rows(a.accountId)).map((r) => [r.action, r.actor_type, r.resource_id]);
+  assert.deepEqual(mine, [
+    ["account.create", "admin", a.accountId],
+    ["template.create", "api_key", own.body.template_id],
+    ["webhook.set", "api_key", a.accountId],
+    ["webhook.delete", "api_key", a.accountId],
+    ["fraud.safe_list_add", "api_key", "+14155550123"],
+    ["fraud.safe_list_remove", "api_key", "+14155550123"],
+  ]);
+  const shared = (await rows()).find((r) => r.resource_id === t.body.template_id);
+  assert.deepEqual([shared.action, shared.account_id, shared.actor_type], ["template.create", null, "admin"]);
+  assert.equal(JSON.parse((await rows(a.accountId))[2].after).url, "https://hooks.example.com/in");
+});
+
 test("GET /admin/audit filters and pages newest first; bad filters are 400 naming the field", async () => {
   const a = await app.createAccount("paged", "100.00");
   for (let i = 0; i < 55; i++) {

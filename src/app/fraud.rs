@@ -150,11 +150,39 @@ pub async fn blocks(
     }
 }
 
+/// Records a change the account's guard object has made (its state lives in the object, so
+/// there is no D1 batch to share: the row is written once the object confirmed the change).
+async fn record(
+    app: &App,
+    actor: &Actor,
+    account: &AccountId,
+    (action, resource_type, resource_id): (&str, &str, &str),
+) -> Result<(), AppError> {
+    let change = Change {
+        account_id: Some(account.as_str()),
+        action,
+        resource_type,
+        resource_id: Some(resource_id),
+        ..Change::default()
+    };
+    let db = app.db()?;
+    store::run(audit::append(&db, actor, &change, app.now_ms)?).await?;
+    Ok(())
+}
+
 /// Lifts a block (404 when there is none by that id); its range starts counting afresh.
-pub async fn lift(app: &App, account: &AccountId, id: &str) -> Result<Block, AppError> {
+pub async fn lift(
+    app: &App,
+    account: &AccountId,
+    id: &str,
+    actor: &Actor,
+) -> Result<Block, AppError> {
     let op = Op::Lift { id: id.to_owned() };
     match call(&app.env, account.as_str(), op).await? {
-        Answer::Lifted { block: Some(b) } => Ok(b),
+        Answer::Lifted { block: Some(b) } => {
+            record(app, actor, account, ("fraud.block_lift", "fraud_block", id)).await?;
+            Ok(b)
+        }
         Answer::Lifted { block: None } => Err(AppError::not_found("Block")),
         _ => Err(unexpected("lift")),
     }
@@ -195,14 +223,17 @@ pub async fn safe_add(
     app: &App,
     account: &AccountId,
     phone: &Phone,
+    actor: &Actor,
 ) -> Result<SafeNumber, AppError> {
     let op = Op::SafeAdd {
         phone: phone.e164().to_owned(),
         sid: new_sid(SidKind::SafeList)?,
     };
-    safe_call(app, account, op)
-        .await?
-        .ok_or_else(|| unexpected("safe add"))
+    let added = safe_call(app, account, op).await?;
+    let added = added.ok_or_else(|| unexpected("safe add"))?;
+    let what = ("fraud.safe_list_add", "safe_list_number", phone.e164());
+    record(app, actor, account, what).await?;
+    Ok(added)
 }
 
 /// A safe-listed number (404 when it is not on the list).
@@ -222,11 +253,16 @@ pub async fn safe_remove(
     app: &App,
     account: &AccountId,
     phone: &Phone,
+    actor: &Actor,
 ) -> Result<SafeNumber, AppError> {
     let op = Op::SafeRemove {
         phone: phone.e164().to_owned(),
     };
-    (safe_call(app, account, op).await?).ok_or_else(|| AppError::not_found("Safe list number"))
+    let removed = safe_call(app, account, op).await?;
+    let removed = removed.ok_or_else(|| AppError::not_found("Safe list number"))?;
+    let what = ("fraud.safe_list_remove", "safe_list_number", phone.e164());
+    record(app, actor, account, what).await?;
+    Ok(removed)
 }
 
 /// An account's fraud guard as the operator sees it: the policy, the first page of live

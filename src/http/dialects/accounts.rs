@@ -333,7 +333,8 @@ pub async fn templates(ctx: &Ctx) -> Result<Reply, AppError> {
     if ctx.method == "POST" {
         let b: TemplateBody = ctx.json()?;
         let (name, channel) = template_fields(&b.name, &b.channel)?;
-        let t = templates::create_template(&ctx.app, Some(&who), name, channel, b.body).await?;
+        let (fields, actor) = ((name, channel, b.body), auth::customer(ctx, &who));
+        let t = templates::create_template(&ctx.app, Some(&who), fields, &actor).await?;
         return Ok(Reply::json(201, &template_json(&t)));
     }
     let list = templates::templates(&ctx.app, &who).await?;

@@ -52,7 +52,7 @@ pub async fn blocks(ctx: &Ctx) -> Result<Reply, AppError> {
 /// `DELETE /v1/fraud/blocks/{id}`: lifts a block; its range starts counting afresh.
 pub async fn lift(ctx: &Ctx, id: &str) -> Result<Reply, AppError> {
     let who = auth::account(ctx).await?;
-    let block = fraud::lift(&ctx.app, &who, id).await?;
+    let block = fraud::lift(&ctx.app, &who, id, &auth::customer(ctx, &who)).await?;
     Ok(Reply::ok(
         json!({"lifted": true, "block": block_json(&block)}),
     ))
@@ -79,7 +79,8 @@ pub async fn safe_list(ctx: &Ctx) -> Result<Reply, AppError> {
     if ctx.method == "POST" {
         let body: SafeBody = ctx.json()?;
         let phone = safe_phone("phone", &body.phone)?;
-        let added = fraud::safe_add(&ctx.app, &who, &phone).await?;
+        let actor = auth::customer(ctx, &who);
+        let added = fraud::safe_add(&ctx.app, &who, &phone, &actor).await?;
         return Ok(Reply::json(201, &safe_json(&added)));
     }
     let numbers: Vec<Value> = (fraud::safe_list(&ctx.app, &who).await?)
@@ -93,7 +94,7 @@ pub async fn safe_list(ctx: &Ctx) -> Result<Reply, AppError> {
 pub async fn safe_remove(ctx: &Ctx, phone: &str) -> Result<Reply, AppError> {
     let who = auth::account(ctx).await?;
     let phone = safe_phone("phone", phone)?;
-    let removed = fraud::safe_remove(&ctx.app, &who, &phone).await?;
+    let removed = fraud::safe_remove(&ctx.app, &who, &phone, &auth::customer(ctx, &who)).await?;
     Ok(Reply::ok(
         json!({"deleted": true, "number": safe_json(&removed)}),
     ))
