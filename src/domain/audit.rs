@@ -122,9 +122,10 @@ pub struct Filter {
     pub before_id: Option<i64>,
 }
 
-/// A time filter: RFC 3339 or Unix milliseconds (400 naming the field otherwise).
+/// A time filter, when given: RFC 3339 or Unix milliseconds, exactly (400 naming the field
+/// otherwise, an empty value too).
 pub fn parse_time(field: &str, value: Option<&str>) -> Result<Option<i64>, String> {
-    let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+    let Some(v) = value else {
         return Ok(None);
     };
     let parsed = parse_rfc3339(v).or_else(|| v.parse::<i64>().ok().filter(|n| *n >= 0));
@@ -133,24 +134,27 @@ pub fn parse_time(field: &str, value: Option<&str>) -> Result<Option<i64>, Strin
         .ok_or_else(|| format!("'{field}' must be an RFC 3339 time or Unix milliseconds"))
 }
 
-/// The keyset cursor a page answered (`next_cursor`): the id of its last row.
+/// The keyset cursor a page answered (`next_cursor`): the id of its last row, digits only.
 pub fn parse_cursor(value: Option<&str>) -> Result<Option<i64>, String> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n > 0)
-            .map(Some)
-            .ok_or_else(|| "'cursor' must be the next_cursor of an earlier page".to_owned()),
-    }
+    let Some(v) = value else {
+        return Ok(None);
+    };
+    let digits = !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+    (digits.then(|| v.parse::<i64>().ok()).flatten())
+        .filter(|n| *n > 0)
+        .map(Some)
+        .ok_or_else(|| "'cursor' must be the next_cursor of an earlier page".to_owned())
 }
 
-/// A filter's text value: trimmed, at most 200 characters (400 naming the field otherwise).
+/// The longest text filter (characters).
+pub const MAX_FILTER: usize = 200;
+
+/// A filter's text value: at most `MAX_FILTER` characters (400 naming the field otherwise),
+/// trimmed; blank is no filter.
 pub fn parse_text(field: &str, value: Option<String>) -> Result<Option<String>, String> {
-    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
-        Some(v) if v.chars().count() > 200 => Err(format!("'{field}' is too long")),
-        other => Ok(other),
+    match value {
+        Some(v) if v.chars().count() > MAX_FILTER => Err(format!("'{field}' is too long")),
+        other => Ok(other.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())),
     }
 }
 
@@ -208,6 +212,11 @@ mod tests {
         assert_eq!(parse_cursor(Some("42")), Ok(Some(42)));
         assert!(parse_cursor(Some("-1")).is_err());
         assert!(parse_cursor(Some("abc")).is_err());
+        assert!(parse_cursor(Some(" 4")).is_err());
+        assert!(parse_cursor(Some("")).is_err());
+        assert!(parse_time("from", Some("")).is_err());
+        assert!(parse_time("from", Some(" 17")).is_err());
+        assert!(parse_time("from", Some("-5")).is_err());
         assert_eq!(parse_text("action", Some("  ".into())), Ok(None));
         assert!(parse_text("action", Some("a".repeat(201))).is_err());
         let backwards = Filter {

@@ -375,14 +375,8 @@ pub(crate) fn summary_json(a: &AccountSummary) -> Value {
 /// or whose email or name starts with it (at most 50, newest first, no pagination).
 pub async fn admin_list(ctx: &Ctx) -> Result<Reply, AppError> {
     auth::admin(ctx)?;
-    if let Some(q) = ctx
-        .query("q")
-        .map(|q| q.trim().to_owned())
-        .filter(|q| !q.is_empty())
-    {
-        if q.chars().count() > 200 {
-            return Err(AppError::invalid("'q' must be at most 200 characters"));
-        }
+    let q = crate::domain::audit::parse_text("q", ctx.query("q")).map_err(AppError::invalid)?;
+    if let Some(q) = q {
         let found = customers::search_accounts(&ctx.app, &q).await?;
         let accounts: Vec<Value> = found.iter().map(summary_json).collect();
         return Ok(Reply::ok(json!({ "accounts": accounts })));
