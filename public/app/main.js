@@ -1,7 +1,7 @@
 // The dashboard: a hash router over plain ES modules, no build step, nothing from a CDN.
-import { post } from "./api.js";
+import { navList, showPage, signOut } from "./shell.js";
 import { session, cleanup, flash, go, loadSession } from "./state.js";
-import { h, clear, clearMessages, showError, announce } from "./dom.js";
+import { clear, clearMessages, announce } from "./dom.js";
 import { signupPage, loginPage } from "./pages/auth.js";
 import { overviewPage, transactionsPage } from "./pages/account.js";
 import { keysPage } from "./pages/keys.js";
@@ -34,15 +34,7 @@ function renderChrome(current) {
   nav.hidden = false;
   who.hidden = false;
   document.getElementById("who-email").textContent = session.account.email ?? session.account.name ?? "";
-  clear(nav).append(
-    h(
-      "ul",
-      {},
-      Object.entries(PAGES).map(([id, [title]]) =>
-        h("li", {}, h("a", { href: `#/${id}`, "aria-current": id === current ? "page" : undefined }, title)),
-      ),
-    ),
-  );
+  clear(nav).append(navList(PAGES, current));
 }
 
 async function render() {
@@ -59,35 +51,19 @@ async function render() {
   const [title, page] = entry;
   renderChrome(name);
   document.title = `${title} · otpedge`;
-  const main = clear(document.getElementById("main"));
-  main.setAttribute("aria-busy", "true");
-  const heading = h("h1", { tabindex: "-1" }, title);
-  const body = h("div", { class: "page" });
-  main.append(heading, body);
-  try {
-    await page(body);
-  } catch (err) {
-    if (err?.status === 401) {
-      session.account = null;
-      return go("login");
-    }
-    showError(err);
-  } finally {
-    // Only the render that is still current marks the page as loaded.
-    if (main.contains(heading)) main.setAttribute("aria-busy", "false");
-  }
+  await showPage(title, (body) => page(body), () => {
+    session.account = null;
+    go("login");
+  });
 }
 
-document.getElementById("logout").addEventListener("click", async () => {
-  try {
-    await post("/api/v1/auth/logout");
-  } catch (err) {
-    if (err?.status !== 401) return showError(err);
-  }
-  session.account = null;
-  flash.message = "You are logged out.";
-  go("login");
-});
+document.getElementById("logout").addEventListener("click", () =>
+  signOut("POST", "/api/v1/auth/logout", () => {
+    session.account = null;
+    flash.message = "You are logged out.";
+    go("login");
+  }),
+);
 
 window.addEventListener("hashchange", render);
 await loadSession();

@@ -1,6 +1,7 @@
 //! Accounts: who is calling (by key or session), the operator's accounts, the profile.
 use super::App;
 use crate::domain::account::{require_approved, NewKey, Profile};
+use crate::domain::audit::{Actor, Change};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{AccountId, KeyHash};
 use crate::domain::scope::{self, Scope};
@@ -200,11 +201,28 @@ pub struct CreatedAccount {
     pub key: NewKey,
 }
 
-/// Creates an account, its empty wallet (in the deployment's currency) and its first key.
-pub async fn create_account(app: &App, name: String) -> Result<CreatedAccount, AppError> {
+/// Creates an account, its empty wallet (in the deployment's currency) and its first key,
+/// in one batch with the audit row (`account.create`).
+pub async fn create_account(
+    app: &App,
+    name: String,
+    actor: &Actor,
+) -> Result<CreatedAccount, AppError> {
     let db = app.db()?;
+    let row = |account_id: &str| {
+        let change = Change {
+            account_id: Some(account_id),
+            action: "account.create",
+            resource_type: "account",
+            resource_id: Some(account_id),
+            after: Some(serde_json::json!({"name": name})),
+            ..Change::default()
+        };
+        crate::store::audit::append(&db, actor, &change, app.now_ms)
+    };
+    let currency = &app.config.currency;
     let (account_id, account_sid, key) =
-        store::create_account(&db, &name, &app.config.currency, app.now_ms).await?;
+        store::create_account(&db, &name, currency, app.now_ms, row).await?;
     Ok(CreatedAccount {
         account_id,
         account_sid,

@@ -2,17 +2,18 @@
 //! suppliers; price lists with stock, cached per isolate for `PRICES_CACHE_SECS`.
 use super::App;
 use crate::config::server_key;
+use crate::domain::audit::{Actor, Change};
 use crate::domain::catalog::check;
 pub use crate::domain::catalog::{
-    CatalogInput, CountryInput, Named, Operator, OperatorInput, OtpPriceInput, Price, PriceInput,
-    RentPrice, ServiceInput,
+    CatalogInput, CountryInput, ListedPrice, Named, Operator, OperatorInput, OperatorStock,
+    OtpPriceInput, Price, PriceInput, RentPrice, ServiceInput, SupplierStock,
 };
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::new_id;
 use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::time::rfc3339;
 use crate::store::catalog as store;
-use crate::store::{batch, changes, ConstraintKind, StoreError};
+use crate::store::{audit, batch, changes, ConstraintKind, StoreError};
 use std::cell::RefCell;
 use std::collections::HashMap;
 
@@ -201,9 +202,24 @@ pub async fn rent_prices(
     Ok(rows.into_iter().filter(offered).collect())
 }
 
+/// An operator's change to the platform's own data (no account), as the audit log keeps it.
+fn platform_change<'a>(action: &'a str, kind: &'a str, id: Option<&'a str>) -> Change<'a> {
+    Change {
+        action,
+        resource_type: kind,
+        resource_id: id,
+        ..Change::default()
+    }
+}
+
 /// Checks the update against the catalog's rules (`domain::catalog::check`), then upserts
-/// every list given, all or nothing (one D1 batch).
-pub async fn put_catalog(app: &App, input: &CatalogInput) -> Result<usize, AppError> {
+/// every list given, all or nothing (one D1 batch, with the audit row: `catalog.put` and
+/// the rows given).
+pub async fn put_catalog(
+    app: &App,
+    input: &CatalogInput,
+    actor: &Actor,
+) -> Result<usize, AppError> {
     let update = &check(input)?;
     let db = app.db()?;
     let mut statements = Vec::new();
@@ -255,10 +271,40 @@ pub async fn put_catalog(app: &App, input: &CatalogInput) -> Result<usize, AppEr
         statements.push(store::upsert_otp_price(&db, country, channel, *cost)?);
     }
     if !statements.is_empty() {
+        let change = Change {
+            after: Some(catalog_summary(update)),
+            ..platform_change("catalog.put", "catalog", None)
+        };
+        statements.push(audit::append(&db, actor, &change, app.now_ms)?);
         batch(&db, statements).await.map_err(catalog_refusal)?;
     }
     forget_prices();
     Ok(aliases)
+}
+
+/// Price rows an audit row lists one by one (beyond: counted only).
+const AUDITED_PRICES: usize = 100;
+
+/// A catalog change as the audit log keeps it: how many rows of each list, and the prices
+/// set (country, service, operator, hours, cost in minor units) up to `AUDITED_PRICES`.
+fn catalog_summary(u: &crate::domain::catalog::CatalogUpdate) -> serde_json::Value {
+    let prices: Vec<serde_json::Value> = (u.prices.iter().chain(&u.rent_prices))
+        .take(AUDITED_PRICES)
+        .map(|p| serde_json::json!([p.country, p.service, p.operator, p.hours, p.cost]))
+        .collect();
+    let otp: Vec<serde_json::Value> = (u.otp_prices.iter().take(AUDITED_PRICES))
+        .map(|(country, channel, cost)| serde_json::json!([country, channel, cost]))
+        .collect();
+    serde_json::json!({
+        "countries": u.countries.len(),
+        "services": u.services.len(),
+        "operators": u.operators.len(),
+        "prices": u.prices.len(),
+        "rent_prices": u.rent_prices.len(),
+        "otp_prices": u.otp_prices.len(),
+        "price_rows": prices,
+        "otp_price_rows": otp,
+    })
 }
 
 fn catalog_refusal(e: StoreError) -> AppError {
@@ -298,6 +344,7 @@ pub async fn import_numbers(
     app: &App,
     numbers: &[NumberIn],
     supplier_id: Option<&str>,
+    actor: &Actor,
 ) -> Result<usize, AppError> {
     let db = app.db()?;
     if let Some(s) = supplier_id {
@@ -343,9 +390,15 @@ pub async fn import_numbers(
             &now,
         )?);
     }
+    let given = statements.len();
+    let change = Change {
+        after: Some(serde_json::json!({"numbers": given, "supplier_id": supplier_id})),
+        ..platform_change("numbers.import", "inventory", supplier_id)
+    };
+    statements.push(audit::append(&db, actor, &change, app.now_ms)?);
     let results = batch(&db, statements).await?;
     forget_prices();
-    Ok(results.iter().map(changes).sum::<usize>())
+    Ok(results.iter().take(given).map(changes).sum::<usize>())
 }
 
 pub struct NewSupplier {
@@ -355,13 +408,47 @@ pub struct NewSupplier {
     pub secret: String,
 }
 
-pub async fn create_supplier(app: &App, name: String) -> Result<NewSupplier, AppError> {
+pub async fn create_supplier(
+    app: &App,
+    name: String,
+    actor: &Actor,
+) -> Result<NewSupplier, AppError> {
     let id = new_id("sup")?;
-    store::create_supplier(&app.db()?, &id, &name, &rfc3339(app.now_ms)).await?;
+    let db = app.db()?;
+    let change = Change {
+        after: Some(serde_json::json!({"name": name})),
+        ..platform_change("supplier.create", "supplier", Some(&id))
+    };
+    let row = audit::append(&db, actor, &change, app.now_ms)?;
+    store::create_supplier(&db, (&id, &name), &rfc3339(app.now_ms), row).await?;
     let key = store::SupplierKey {
         id: id.clone(),
         secret_version: 1,
     };
     let secret = key.secret(&server_key(&app.env)?);
     Ok(NewSupplier { id, name, secret })
+}
+
+/// The catalog as the operator's console lists it.
+pub struct CatalogView {
+    pub countries: Vec<Named>,
+    pub services: Vec<Named>,
+    pub operators: Vec<OperatorStock>,
+    pub prices: Vec<ListedPrice>,
+}
+
+/// Countries, services, operators (with their numbers in stock) and every price.
+pub async fn catalog_view(app: &App) -> Result<CatalogView, AppError> {
+    let db = app.db()?;
+    Ok(CatalogView {
+        countries: store::countries(&db).await?,
+        services: store::services(&db).await?,
+        operators: store::operator_stock(&db).await?,
+        prices: store::listed_prices(&db).await?,
+    })
+}
+
+/// Every supplier, newest first, with how many numbers it holds.
+pub async fn suppliers(app: &App) -> Result<Vec<SupplierStock>, AppError> {
+    Ok(store::supplier_stock(&app.db()?).await?)
 }

@@ -6,6 +6,7 @@
 //! SQL lives in `store::logins`.
 use super::App;
 use crate::domain::account::{check_password, display_name, AccountSummary, Email};
+use crate::domain::audit::{Actor, Change};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{new_id, new_uuid, AccountId};
 use crate::domain::lockout::{email_subject, ip_subject, strictest, LockoutPolicy, Verdict};
@@ -14,6 +15,7 @@ use crate::domain::password;
 use crate::domain::session::{
     looks_like_session_token, new_token, token_hash, SessionInfo, SessionPolicy, TouchMemo,
 };
+use crate::store::audit;
 use crate::store::keys as keys_store;
 use crate::store::logins::{self as store, NewLoginAccount, NewSession, Registered};
 use std::cell::RefCell;
@@ -52,10 +54,41 @@ impl SessionPrincipal {
     }
 }
 
-/// Where a login comes from: the throttle is per email and per client IP.
+/// Where a login comes from: the throttle is per email and per client IP; the audit log
+/// records the request (`actor`, its id set to the account here).
 pub struct Client<'a> {
     pub ip: &'a str,
     pub user_agent: Option<&'a str>,
+    pub actor: Actor,
+}
+
+/// The audit row of a sign-in event of `account_id` (`auth.login`, `auth.logout`, …),
+/// recorded only if the statement before it in the batch changed a row (every one does,
+/// but a revocation of a session that is no longer live).
+fn auth_event(
+    app: &App,
+    actor: &Actor,
+    account_id: &str,
+    action: &str,
+    session_id: &str,
+) -> Result<worker::D1PreparedStatement, AppError> {
+    let actor = Actor {
+        id: Some(account_id.to_owned()),
+        ..actor.clone()
+    };
+    let change = Change {
+        account_id: Some(account_id),
+        action,
+        resource_type: "session",
+        resource_id: Some(session_id),
+        ..Change::default()
+    };
+    Ok(audit::append_if_changed(
+        &app.db()?,
+        &actor,
+        &change,
+        app.now_ms,
+    )?)
 }
 
 fn session_policy(app: &App) -> SessionPolicy {
@@ -111,14 +144,24 @@ async fn open(
         user_agent: ua.as_deref(),
     };
     let db = app.db()?;
+    let action = if batch_with.is_some() {
+        "auth.register"
+    } else {
+        "auth.login"
+    };
+    let insert = vec![
+        store::insert_session(&db, &session)?,
+        auth_event(app, &client.actor, &account.id, action, &session_id)?,
+    ];
     match batch_with {
         Some(new_account) => {
-            let insert = store::insert_session(&db, &session)?;
             if let Registered::EmailTaken = store::register(&db, &new_account, insert).await? {
                 return Ok(Err(Registered::EmailTaken));
             }
         }
-        None => store::open_session(&db, &session).await?,
+        None => {
+            crate::store::batch(&db, insert).await?;
+        }
     }
     Ok(Ok(Opened {
         token: token.token,
@@ -277,8 +320,10 @@ pub async fn session(app: &App, token: &str) -> Result<SessionPrincipal, AppErro
 }
 
 /// `POST /api/v1/auth/logout`: the session is dead at once.
-pub async fn logout(app: &App, who: &SessionPrincipal) -> Result<(), AppError> {
-    store::revoke_session(&app.db()?, &who.account.id, &who.session_id, app.now_ms).await?;
+pub async fn logout(app: &App, who: &SessionPrincipal, actor: &Actor) -> Result<(), AppError> {
+    let (account, session) = (&who.account.id, &who.session_id);
+    let audit = auth_event(app, actor, account, "auth.logout", session)?;
+    store::revoke_session(&app.db()?, account, session, app.now_ms, audit).await?;
     Ok(())
 }
 
@@ -305,7 +350,15 @@ pub async fn change_password(
     store::attempt_succeeded(&db, &email_key, &ip_key, app.now_ms).await?;
     check_password(new, email.as_ref()).map_err(rejected)?;
     let hash = password::hash(new).map_err(hash_failed)?;
-    Ok(store::change_password(&db, &login.id, &hash, &who.session_id, app.now_ms).await?)
+    let audit = auth_event(
+        app,
+        &client.actor,
+        &login.id,
+        "auth.password",
+        &who.session_id,
+    )?;
+    let keep = &who.session_id;
+    Ok(store::change_password(&db, &login.id, &hash, keep, app.now_ms, audit).await?)
 }
 
 /// The account's live sessions, newest first.
@@ -318,8 +371,11 @@ pub async fn revoke_session(
     app: &App,
     who: &SessionPrincipal,
     session_id: &str,
+    actor: &Actor,
 ) -> Result<(), AppError> {
-    if store::revoke_session(&app.db()?, &who.account.id, session_id, app.now_ms).await? {
+    let account = &who.account.id;
+    let audit = auth_event(app, actor, account, "auth.session_revoke", session_id)?;
+    if store::revoke_session(&app.db()?, account, session_id, app.now_ms, audit).await? {
         Ok(())
     } else {
         Err(AppError::not_found("session"))
@@ -357,16 +413,87 @@ pub fn note_use(app: &App, credential_hash: &str, is_session: bool) {
 
 // --- the operator ---
 
-/// `POST /admin/accounts/{id}/approve` (404 when there is no such account).
-pub async fn approve(app: &App, account_id: &str) -> Result<(), AppError> {
-    if store::approve(&app.db()?, account_id, app.now_ms).await? {
-        Ok(())
-    } else {
-        Err(AppError::not_found("account"))
+/// What the operator does to an account's standing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Money may move (`SIGNUP_APPROVAL = "manual"`).
+    Approve,
+    /// Every key, session and login of the account is refused from now on.
+    Suspend,
+    /// A suspended account is active again.
+    Reinstate,
+}
+
+impl Standing {
+    fn action(self) -> &'static str {
+        match self {
+            Standing::Approve => "account.approve",
+            Standing::Suspend => "account.suspend",
+            Standing::Reinstate => "account.reinstate",
+        }
     }
+}
+
+fn standing_json(a: &AccountSummary) -> serde_json::Value {
+    serde_json::json!({"approved": a.approved, "status": a.status})
+}
+
+/// Changes an account's standing (404 when there is no such account), in one batch with its
+/// audit row; answers the account as it is now. A suspension or reinstatement reaches every
+/// key's object before the answer, so the keys are refused (or served) from the next request.
+pub async fn set_standing(
+    app: &App,
+    account_id: &str,
+    standing: Standing,
+    reason: Option<&str>,
+    actor: &Actor,
+) -> Result<AccountSummary, AppError> {
+    let db = app.db()?;
+    let before = store::summary(&db, account_id).await?;
+    let mut account = before.ok_or_else(|| AppError::not_found("account"))?;
+    let was = standing_json(&account);
+    match standing {
+        Standing::Approve => account.approved = true,
+        Standing::Suspend => account.status = "suspended".to_owned(),
+        Standing::Reinstate => account.status = "active".to_owned(),
+    }
+    let change = Change {
+        account_id: Some(account_id),
+        action: standing.action(),
+        resource_type: "account",
+        resource_id: Some(account_id),
+        before: Some(was),
+        after: Some(standing_json(&account)),
+        reason,
+    };
+    let row = audit::append(&db, actor, &change, app.now_ms)?;
+    if standing == Standing::Approve {
+        store::approve(&db, account_id, app.now_ms, row).await?;
+        return Ok(account);
+    }
+    store::set_status(&db, account_id, &account.status, row).await?;
+    for hash in keys_store::hashes(&db, account_id).await? {
+        crate::durable::api_key::refresh(&app.env, &hash).await?;
+    }
+    Ok(account)
 }
 
 /// `GET /admin/accounts?page&limit`: newest first, and the total.
 pub async fn list_accounts(app: &App, page: Page) -> Result<(Vec<AccountSummary>, u64), AppError> {
     Ok(store::list(&app.db()?, page.limit, page.offset()).await?)
+}
+
+/// Accounts found by id, email prefix or name prefix, at most this many.
+pub const SEARCH_LIMIT: u32 = 50;
+
+/// The operator's search: the account with this id, or those whose email or name starts
+/// with `query` (newest first).
+pub async fn search_accounts(app: &App, query: &str) -> Result<Vec<AccountSummary>, AppError> {
+    Ok(store::search(&app.db()?, query, SEARCH_LIMIT).await?)
+}
+
+/// One account as the operator sees it (404 when there is none).
+pub async fn account(app: &App, account_id: &str) -> Result<AccountSummary, AppError> {
+    let found = store::summary(&app.db()?, account_id).await?;
+    found.ok_or_else(|| AppError::not_found("account"))
 }

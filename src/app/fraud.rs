@@ -3,6 +3,7 @@
 //! the live blocks and the safe list. The rules are `domain::fraud`; the counters live in
 //! the account's `FraudGuard` object, near the caller.
 use super::{webhooks, App};
+use crate::domain::audit::{Actor, Change};
 use crate::domain::error::AppError;
 use crate::domain::events;
 use crate::domain::fraud::{parse_policy, Block, Policy, Reason, Safe, Verdict};
@@ -11,7 +12,7 @@ use crate::domain::phone::Phone;
 use crate::domain::twilio_verify::{new_sid, SidKind};
 use crate::durable::fraud_guard::{call, Answer, Op};
 use crate::store::webhooks::{event_statement, Event};
-use crate::store::{self, fraud as stored};
+use crate::store::{self, audit, fraud as stored};
 use serde_json::Value;
 use worker::console_error;
 
@@ -30,13 +31,34 @@ pub async fn policy(app: &App, account: &AccountId) -> Result<Policy, AppError> 
     }
 }
 
-/// Replaces the account's policy (400 naming the field at fault): D1 first, then its guard,
-/// before the answer, so the next send is judged by it.
-pub async fn set_policy(app: &App, account: &AccountId, body: &Value) -> Result<Policy, AppError> {
+/// Replaces the account's policy (400 naming the field at fault): D1 first (in one batch
+/// with the audit row, `fraud.policy`, the policy before and after), then its guard, before
+/// the answer, so the next send is judged by it.
+pub async fn set_policy(
+    app: &App,
+    account: &AccountId,
+    body: &Value,
+    actor: &Actor,
+) -> Result<Policy, AppError> {
     let policy = parse_policy(body).map_err(AppError::invalid)?;
-    let json = serde_json::to_string(&policy)
-        .map_err(|e| AppError::internal(format!("policy encode: {e}")))?;
-    stored::set_policy(&app.db()?, account.as_str(), &json, app.now_ms).await?;
+    let encode = |p: &Policy| {
+        serde_json::to_value(p).map_err(|e| AppError::internal(format!("policy encode: {e}")))
+    };
+    let after = encode(&policy)?;
+    let before = encode(&self::policy(app, account).await?)?;
+    let json = after.to_string();
+    let change = Change {
+        account_id: Some(account.as_str()),
+        action: "fraud.policy",
+        resource_type: "fraud_policy",
+        resource_id: Some(account.as_str()),
+        before: Some(before),
+        after: Some(after),
+        reason: None,
+    };
+    let db = app.db()?;
+    let row = audit::append(&db, actor, &change, app.now_ms)?;
+    stored::set_policy(&db, account.as_str(), &json, app.now_ms, row).await?;
     let op = Op::SetPolicy {
         policy: policy.clone(),
     };
@@ -128,11 +150,39 @@ pub async fn blocks(
     }
 }
 
+/// Records a change the account's guard object has made (its state lives in the object, so
+/// there is no D1 batch to share: the row is written once the object confirmed the change).
+async fn record(
+    app: &App,
+    actor: &Actor,
+    account: &AccountId,
+    (action, resource_type, resource_id): (&str, &str, &str),
+) -> Result<(), AppError> {
+    let change = Change {
+        account_id: Some(account.as_str()),
+        action,
+        resource_type,
+        resource_id: Some(resource_id),
+        ..Change::default()
+    };
+    let db = app.db()?;
+    store::run(audit::append(&db, actor, &change, app.now_ms)?).await?;
+    Ok(())
+}
+
 /// Lifts a block (404 when there is none by that id); its range starts counting afresh.
-pub async fn lift(app: &App, account: &AccountId, id: &str) -> Result<Block, AppError> {
+pub async fn lift(
+    app: &App,
+    account: &AccountId,
+    id: &str,
+    actor: &Actor,
+) -> Result<Block, AppError> {
     let op = Op::Lift { id: id.to_owned() };
     match call(&app.env, account.as_str(), op).await? {
-        Answer::Lifted { block: Some(b) } => Ok(b),
+        Answer::Lifted { block: Some(b) } => {
+            record(app, actor, account, ("fraud.block_lift", "fraud_block", id)).await?;
+            Ok(b)
+        }
         Answer::Lifted { block: None } => Err(AppError::not_found("Block")),
         _ => Err(unexpected("lift")),
     }
@@ -173,14 +223,17 @@ pub async fn safe_add(
     app: &App,
     account: &AccountId,
     phone: &Phone,
+    actor: &Actor,
 ) -> Result<SafeNumber, AppError> {
     let op = Op::SafeAdd {
         phone: phone.e164().to_owned(),
         sid: new_sid(SidKind::SafeList)?,
     };
-    safe_call(app, account, op)
-        .await?
-        .ok_or_else(|| unexpected("safe add"))
+    let added = safe_call(app, account, op).await?;
+    let added = added.ok_or_else(|| unexpected("safe add"))?;
+    let what = ("fraud.safe_list_add", "safe_list_number", phone.e164());
+    record(app, actor, account, what).await?;
+    Ok(added)
 }
 
 /// A safe-listed number (404 when it is not on the list).
@@ -200,9 +253,31 @@ pub async fn safe_remove(
     app: &App,
     account: &AccountId,
     phone: &Phone,
+    actor: &Actor,
 ) -> Result<SafeNumber, AppError> {
     let op = Op::SafeRemove {
         phone: phone.e164().to_owned(),
     };
-    (safe_call(app, account, op).await?).ok_or_else(|| AppError::not_found("Safe list number"))
+    let removed = safe_call(app, account, op).await?;
+    let removed = removed.ok_or_else(|| AppError::not_found("Safe list number"))?;
+    let what = ("fraud.safe_list_remove", "safe_list_number", phone.e164());
+    record(app, actor, account, what).await?;
+    Ok(removed)
+}
+
+/// An account's fraud guard as the operator sees it: the policy, the first page of live
+/// blocks and the safe list.
+pub struct Overview {
+    pub policy: Policy,
+    pub blocks: Vec<Block>,
+    pub safe_list: Vec<SafeNumber>,
+}
+
+/// The operator's view of an account's guard (three calls to the account's guard object).
+pub async fn overview(app: &App, account: &AccountId) -> Result<Overview, AppError> {
+    Ok(Overview {
+        policy: policy(app, account).await?,
+        blocks: blocks(app, account, None).await?.0,
+        safe_list: safe_list(app, account).await?,
+    })
 }

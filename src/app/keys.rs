@@ -3,11 +3,39 @@
 //! key without D1 are told before the change or revocation is answered).
 use super::App;
 use crate::domain::account::{key_name, ApiKey, NewKey, MAX_LIVE_KEYS};
+use crate::domain::audit::{Actor, Change};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::AccountId;
 use crate::domain::scope;
 use crate::durable::{api_key, otp_session};
+use crate::store::audit;
 use crate::store::keys::{self as store, KeySpec};
+use serde_json::json;
+
+/// A change to a key, as the audit log records it.
+fn key_change<'a>(account_id: Option<&'a str>, action: &'a str, key_id: &'a str) -> Change<'a> {
+    Change {
+        account_id,
+        action,
+        resource_type: "api_key",
+        resource_id: Some(key_id),
+        ..Change::default()
+    }
+}
+
+/// Creates a key, in one batch with its audit row (`key.create`, its name and scopes).
+async fn create(app: &App, spec: &KeySpec<'_>, actor: &Actor) -> Result<Option<NewKey>, AppError> {
+    let db = app.db()?;
+    let row = |key: &NewKey| {
+        let after = json!({"name": key.key.name, "scopes": scope::listed(spec.scopes)});
+        let change = Change {
+            after: Some(after),
+            ..key_change(Some(spec.account_id), "key.create", &key.key.id)
+        };
+        audit::append_if_changed(&db, actor, &change, app.now_ms)
+    };
+    Ok(store::create(&db, spec, app.now_ms, row).await?)
+}
 
 /// Every key of the account, revoked ones included, newest first.
 pub async fn list(app: &App, account: &AccountId) -> Result<Vec<ApiKey>, AppError> {
@@ -15,14 +43,18 @@ pub async fn list(app: &App, account: &AccountId) -> Result<Vec<ApiKey>, AppErro
 }
 
 /// The operator's new key for an existing account (404 when there is none); no limit.
-pub async fn create_for_operator(app: &App, account_id: &str) -> Result<NewKey, AppError> {
+pub async fn create_for_operator(
+    app: &App,
+    account_id: &str,
+    actor: &Actor,
+) -> Result<NewKey, AppError> {
     let spec = KeySpec {
         account_id,
         name: None,
         max_live: None,
         scopes: None,
     };
-    let key = store::create(&app.db()?, &spec, app.now_ms).await?;
+    let key = create(app, &spec, actor).await?;
     key.ok_or_else(|| AppError::not_found("account"))
 }
 
@@ -33,6 +65,7 @@ pub async fn create_own(
     account: &AccountId,
     name: Option<&str>,
     scopes: Option<&[String]>,
+    actor: &Actor,
 ) -> Result<NewKey, AppError> {
     let name = key_name(name).map_err(AppError::invalid)?;
     let scopes = scopes.map(scope::normalize).transpose();
@@ -43,7 +76,7 @@ pub async fn create_own(
         max_live: Some(MAX_LIVE_KEYS),
         scopes: scopes.as_deref(),
     };
-    let key = store::create(&app.db()?, &spec, app.now_ms).await?;
+    let key = create(app, &spec, actor).await?;
     key.ok_or_else(|| {
         AppError::new(
             Code::KeyLimit,
@@ -58,10 +91,18 @@ pub async fn create_own(
 /// objects (which keep the keys they have checked in memory) before answering, so the
 /// routes that ask the objects refuse it from now on; a revocation an object missed is
 /// told again by a repeat.
-pub async fn revoke(app: &App, key_id: &str, owner: Option<&AccountId>) -> Result<(), AppError> {
+pub async fn revoke(
+    app: &App,
+    key_id: &str,
+    owner: Option<&AccountId>,
+    actor: &Actor,
+) -> Result<(), AppError> {
     let db = app.db()?;
     let owner = owner.map(AccountId::as_str);
-    let found = store::revoke(&db, key_id, owner, app.now_ms).await?;
+    // The account of a key the operator revokes is read inside the audit row itself.
+    let change = key_change(owner, "key.revoke", key_id);
+    let row = audit::append_if_changed(&db, actor, &change, app.now_ms)?;
+    let found = store::revoke(&db, key_id, owner, app.now_ms, row).await?;
     let key = found.ok_or_else(|| AppError::not_found("key"))?;
     api_key::revoke(&app.env, &key.key_hash).await?;
     otp_session::revoke_key(&app.env, &key.account_id, &key.key_hash).await
@@ -76,11 +117,17 @@ pub async fn set_scopes(
     key_id: &str,
     owner: &AccountId,
     scopes: Option<&[String]>,
+    actor: &Actor,
 ) -> Result<Option<String>, AppError> {
     let scopes = scopes.map(scope::normalize).transpose();
     let scopes = scopes.map_err(AppError::invalid)?;
     let db = app.db()?;
-    let found = store::set_scopes(&db, key_id, owner.as_str(), scopes.as_deref()).await?;
+    let change = Change {
+        after: Some(json!({"scopes": scope::listed(scopes.as_deref())})),
+        ..key_change(Some(owner.as_str()), "key.scopes", key_id)
+    };
+    let row = audit::append_if_changed(&db, actor, &change, app.now_ms)?;
+    let found = store::set_scopes(&db, key_id, owner.as_str(), scopes.as_deref(), row).await?;
     let key = found.ok_or_else(|| AppError::not_found("key"))?;
     api_key::refresh(&app.env, &key.key_hash).await?;
     Ok(scopes)

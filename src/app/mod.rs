@@ -7,8 +7,10 @@
 //! Below it: `store` (D1/KV, all SQL), `durable` (Durable Objects), `providers` (delivery).
 pub mod accounts;
 pub mod activations;
+pub mod audit;
 pub mod catalog;
 pub mod codes;
+pub mod console;
 pub mod customers;
 mod error;
 pub mod fraud;

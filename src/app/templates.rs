@@ -1,6 +1,7 @@
 //! Message templates: an account's own and the operator's shared ones, looked up for OTP
 //! sends and template messages.
 use super::App;
+use crate::domain::audit::{Actor, Change};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{is_uuid, new_uuid, AccountId};
 use crate::domain::template::{Template, TemplateError, TemplateRecord};
@@ -85,9 +86,8 @@ pub async fn delete_own_template(app: &App, account: &AccountId, id: &str) -> Re
 pub async fn create_template(
     app: &App,
     owner: Option<&AccountId>,
-    name: String,
-    channel: String,
-    body: String,
+    (name, channel, body): (String, String, String),
+    actor: &Actor,
 ) -> Result<LoadedTemplate, AppError> {
     let parsed =
         Template::parse(&body).map_err(|e| AppError::new(Code::InvalidTemplate, e.to_string()))?;
@@ -99,6 +99,17 @@ pub async fn create_template(
         created_at: app.now_ms,
         account_id: owner.map(|a| a.as_str().to_owned()),
     };
-    store::create_template(&app.db()?, &row).await?;
+    let db = app.db()?;
+    let change = Change {
+        account_id: row.account_id.as_deref(),
+        action: "template.create",
+        resource_type: "template",
+        resource_id: Some(&row.id),
+        before: None,
+        after: Some(serde_json::json!({"name": row.name, "channel": row.channel})),
+        reason: None,
+    };
+    let audit = crate::store::audit::append(&db, actor, &change, app.now_ms)?;
+    store::create_template(&db, &row, audit).await?;
     Ok(LoadedTemplate { row, parsed })
 }

@@ -2,13 +2,14 @@
 use super::accounts;
 use super::idempotency::{self, Answer, Idem};
 use super::App;
+use crate::domain::audit::{Actor, Change};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{AccountId, KeyHash};
 use crate::domain::money::Money;
 use crate::domain::pagination::Page;
 use crate::domain::wallet::{check_topup, LedgerEntry};
 use crate::store::wallet::{self as store, Entry, Kind};
-use crate::store::{batch, ConstraintKind};
+use crate::store::{audit, batch, ConstraintKind};
 
 pub struct Balance {
     pub balance: Money,
@@ -41,10 +42,14 @@ pub async fn transactions(
     Ok(store::transactions(&app.db()?, account.as_str(), page).await?)
 }
 
+/// A credit by the operator: a top-up (positive, idempotent on its reference) or an
+/// adjustment (a correction of either sign, which must say why).
 pub struct TopUp {
     pub amount: Money,
-    pub reference: String,
+    /// `None`: an adjustment (ledger kind `adjustment`).
+    pub reference: Option<String>,
     pub description: String,
+    pub reason: Option<String>,
 }
 
 pub struct ToppedUp {
@@ -56,23 +61,34 @@ pub struct ToppedUp {
     pub currency: String,
 }
 
-/// Credits a wallet. Idempotent on `reference` (per account): a repeat with the same amount
-/// answers exactly as the first did; with another amount, 409 (2013).
+/// Credits a wallet (a top-up), or corrects it (an adjustment: any sign, a reason required),
+/// in one batch with the ledger row and the audit row. A top-up is idempotent on
+/// `reference` (per account): a repeat with the same amount answers exactly as the first
+/// did; with another amount, 409 (2013). An adjustment that would overdraw is 402.
 pub async fn topup(
     app: &App,
     account_id: &str,
     topup: TopUp,
-    idem: Idem<'_, ToppedUp>,
+    (idem, actor): (Idem<'_, ToppedUp>, &Actor),
 ) -> Result<Answer<ToppedUp>, AppError> {
-    check_topup(topup.amount)?;
+    let kind = match &topup.reference {
+        Some(_) => Kind::Topup,
+        None => Kind::Adjustment,
+    };
+    if kind == Kind::Topup {
+        check_topup(topup.amount)?;
+    } else if topup.amount.minor() == 0 || topup.reason.is_none() {
+        let m = "an adjustment needs an amount other than 0 and a reason";
+        return Err(AppError::new(Code::InvalidAmount, m));
+    }
     idempotency::run(app, idem, |done| async move {
         let account = accounts::existing(app, account_id).await?;
         let db = app.db()?;
         let entry = Entry {
             account_id: account.as_str(),
-            kind: Kind::Topup,
+            kind,
             amount: topup.amount.minor(),
-            reference: Some(&topup.reference),
+            reference: topup.reference.as_deref(),
             object_id: None,
             description: &topup.description,
         };
@@ -80,11 +96,15 @@ pub async fn topup(
         let mut answer = ToppedUp {
             account_id: account.0.clone(),
             transaction_id: tx_id.clone(),
-            reference: Some(topup.reference.clone()),
+            reference: topup.reference.clone(),
             amount: topup.amount,
             balance: Money::from_minor(0),
             currency: app.config.currency.clone(),
         };
+        let change = credit_change(&topup, account.as_str(), &tx_id);
+        statements.push(audit::append_money(
+            &db, actor, &change, &tx_id, app.now_ms,
+        )?);
         statements.extend(done.statement(&db, &answer, Some(&tx_id))?);
         statements.push(store::balance_after_statement(&db, &tx_id)?);
         match batch(&db, statements).await {
@@ -93,6 +113,9 @@ pub async fn topup(
                 return Ok(answer);
             }
             Err(e) if e.on_constraint(ConstraintKind::Unique, "ledger.reference") => {}
+            Err(e) if e.is_overdraft() && topup.amount.minor() < 0 => {
+                return Err(AppError::of(Code::InsufficientFunds));
+            }
             // A credit fails the balance CHECK only at its upper bound: say so (not 402).
             Err(e) if e.is_overdraft() => {
                 let message = format!(
@@ -104,27 +127,57 @@ pub async fn topup(
             }
             Err(e) => return Err(e.into()),
         }
-        // An earlier top-up with this reference: answer from its ledger row.
-        let row = store::topup_by_reference(&db, account.as_str(), &topup.reference).await?;
-        let row = row.ok_or_else(|| AppError::internal("top-up row missing after conflict"))?;
-        if row.amount != topup.amount.minor() {
-            let message = format!(
-                "reference '{}' was already used for a top-up of {}",
-                topup.reference,
-                Money::from_minor(row.amount)
-            );
-            return Err(AppError::new(Code::Conflict, message));
-        }
-        let answer = ToppedUp {
-            account_id: account.0,
-            transaction_id: row.id,
-            reference: row.reference,
-            amount: Money::from_minor(row.amount),
-            balance: Money::from_minor(row.balance_after),
-            currency: app.config.currency.clone(),
-        };
+        let answer = earlier_topup(app, &db, account, &topup).await?;
         done.store_now(&db, &answer).await?;
         Ok(answer)
     })
     .await
+}
+
+/// A credit as the audit log records it (`wallet.topup` or `wallet.adjust`).
+fn credit_change<'a>(topup: &'a TopUp, account_id: &'a str, tx_id: &'a str) -> Change<'a> {
+    Change {
+        account_id: Some(account_id),
+        action: match topup.reference {
+            Some(_) => "wallet.topup",
+            None => "wallet.adjust",
+        },
+        resource_type: "ledger",
+        resource_id: Some(tx_id),
+        after: Some(serde_json::json!({
+            "amount_minor": topup.amount.minor(),
+            "reference": topup.reference,
+            "description": topup.description,
+        })),
+        reason: topup.reason.as_deref(),
+        ..Change::default()
+    }
+}
+
+/// The answer of an earlier top-up with this reference, from its ledger row (409 when it
+/// was for another amount).
+async fn earlier_topup(
+    app: &App,
+    db: &worker::D1Database,
+    account: AccountId,
+    topup: &TopUp,
+) -> Result<ToppedUp, AppError> {
+    let reference = topup.reference.as_deref().unwrap_or_default();
+    let row = store::topup_by_reference(db, account.as_str(), reference).await?;
+    let row = row.ok_or_else(|| AppError::internal("top-up row missing after conflict"))?;
+    if row.amount != topup.amount.minor() {
+        let message = format!(
+            "reference '{reference}' was already used for a top-up of {}",
+            Money::from_minor(row.amount)
+        );
+        return Err(AppError::new(Code::Conflict, message));
+    }
+    Ok(ToppedUp {
+        account_id: account.0,
+        transaction_id: row.id,
+        reference: row.reference,
+        amount: Money::from_minor(row.amount),
+        balance: Money::from_minor(row.balance_after),
+        currency: app.config.currency.clone(),
+    })
 }

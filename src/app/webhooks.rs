@@ -2,11 +2,13 @@
 //! dispatcher (a Durable Object) when events were recorded.
 use super::App;
 use crate::config::server_key;
+use crate::domain::audit::{Actor, Change};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::AccountId;
 use crate::domain::pagination::Page;
 use crate::domain::webhook::{validate_url, Delivery};
 use crate::durable::webhook_dispatcher;
+use crate::store::audit;
 use crate::store::webhooks as store;
 use worker::{console_error, Env};
 
@@ -56,15 +58,20 @@ pub async fn endpoint(app: &App, account: &AccountId) -> Result<EndpointView, Ap
 pub async fn set_endpoint(
     app: &App,
     account: &AccountId,
-    url: &str,
-    rotate_secret: bool,
+    (url, rotate_secret): (&str, bool),
+    actor: &Actor,
 ) -> Result<EndpointView, AppError> {
     let url = url.trim();
     validate_url(url, app.config.webhook_allow_local_http)
         .map_err(|m| AppError::new(Code::InvalidWebhookUrl, m))?;
     let db = app.db()?;
-    let secret_version =
-        store::set_endpoint(&db, account.as_str(), url, rotate_secret, app.now_ms).await?;
+    let change = Change {
+        after: Some(serde_json::json!({"url": url, "secret_rotated": rotate_secret})),
+        ..endpoint_change(account, "webhook.set")
+    };
+    let row = audit::append(&db, actor, &change, app.now_ms)?;
+    let set = (url, rotate_secret);
+    let secret_version = store::set_endpoint(&db, account.as_str(), set, app.now_ms, row).await?;
     let endpoint = store::Endpoint {
         account_id: account.0.clone(),
         url: url.to_owned(),
@@ -75,8 +82,26 @@ pub async fn set_endpoint(
     view(app, &endpoint)
 }
 
-pub async fn delete_endpoint(app: &App, account: &AccountId) -> Result<(), AppError> {
-    if store::delete_endpoint(&app.db()?, account.as_str()).await? {
+/// A change to the account's endpoint, as the audit log records it.
+fn endpoint_change<'a>(account: &'a AccountId, action: &'a str) -> Change<'a> {
+    Change {
+        account_id: Some(account.as_str()),
+        action,
+        resource_type: "webhook_endpoint",
+        resource_id: Some(account.as_str()),
+        ..Change::default()
+    }
+}
+
+pub async fn delete_endpoint(
+    app: &App,
+    account: &AccountId,
+    actor: &Actor,
+) -> Result<(), AppError> {
+    let db = app.db()?;
+    let change = endpoint_change(account, "webhook.delete");
+    let row = audit::append_if_changed(&db, actor, &change, app.now_ms)?;
+    if store::delete_endpoint(&db, account.as_str(), row).await? {
         Ok(())
     } else {
         Err(AppError::of(Code::NoWebhookEndpoint))

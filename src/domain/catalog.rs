@@ -296,6 +296,36 @@ fn check_price(at: &str, p: &PriceInput) -> Result<PriceIn, AppError> {
     })
 }
 
+/// A price as the operator's catalog lists it: an activation's (`hours` none), a rent's, or
+/// an OTP send's (`service` the channel, `operator` empty); cost in minor units.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ListedPrice {
+    pub kind: String,
+    pub country: String,
+    pub service: String,
+    pub operator: String,
+    pub hours: Option<i64>,
+    pub cost: i64,
+}
+
+/// A supplier and how many numbers of the inventory it pushes SMS for.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SupplierStock {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+    pub numbers: i64,
+}
+
+/// An operator of a country and how many numbers the inventory holds for it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OperatorStock {
+    pub country: String,
+    pub operator: String,
+    pub name: String,
+    pub numbers: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! Pure domain logic: no `worker` types, unit-tested natively with `cargo test`.
 pub mod account;
 pub mod activation;
+pub mod audit;
 pub mod catalog;
 pub mod crypto;
 pub mod delivery;

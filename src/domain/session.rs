@@ -177,12 +177,34 @@ pub fn clear_cookie(secure: bool) -> String {
 
 /// The session token in a `Cookie` header, if any (the first `otpedge_session=`).
 pub fn cookie_token(cookie_header: &str) -> Option<&str> {
+    named_cookie(cookie_header, COOKIE_NAME)
+}
+
+fn named_cookie<'h>(cookie_header: &'h str, wanted: &str) -> Option<&'h str> {
     cookie_header.split(';').find_map(|pair| {
         let (name, value) = pair.split_once('=')?;
-        (name.trim() == COOKIE_NAME)
+        (name.trim() == wanted)
             .then(|| value.trim().trim_matches('"'))
             .filter(|v| !v.is_empty())
     })
+}
+
+/// The operator console's cookie: sent to `/admin/` only, never on a request another site
+/// starts (`SameSite=Strict`), unreadable by scripts.
+pub const CONSOLE_COOKIE: &str = "otpedge_admin";
+
+/// The console session's token in a `Cookie` header, if any.
+pub fn console_cookie_token(cookie_header: &str) -> Option<&str> {
+    named_cookie(cookie_header, CONSOLE_COOKIE)
+}
+
+/// `Set-Cookie` for a console session (`max_age_secs` 0: removes it, at logout).
+pub fn set_console_cookie(token: &str, max_age_secs: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!(
+        "{CONSOLE_COOKIE}={token}; Path=/admin; Max-Age={max_age_secs}; HttpOnly; \
+         SameSite=Strict{secure}"
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -354,6 +376,19 @@ mod tests {
         assert_eq!(cookie_token("xotpedge_session=ots_x"), None);
         assert_eq!(cookie_token("otpedge_session="), None);
         assert_eq!(cookie_token(""), None);
+    }
+
+    #[test]
+    fn the_console_cookie_is_strict_and_its_own() {
+        assert_eq!(
+            set_console_cookie("ots_a", 60, true),
+            "otpedge_admin=ots_a; Path=/admin; Max-Age=60; HttpOnly; SameSite=Strict; Secure"
+        );
+        assert!(!set_console_cookie("ots_a", 0, false).contains("Secure"));
+        let both = "otpedge_session=ots_c; otpedge_admin=ots_o";
+        assert_eq!(console_cookie_token(both), Some("ots_o"));
+        assert_eq!(cookie_token(both), Some("ots_c"));
+        assert_eq!(console_cookie_token("otpedge_session=ots_c"), None);
     }
 
     #[test]

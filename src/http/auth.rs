@@ -11,11 +11,14 @@ use super::server::Ctx;
 use crate::app::accounts;
 use crate::app::customers::{self, SessionPrincipal};
 use crate::config::secret;
+use crate::domain::audit::{Actor, ActorType};
 use crate::domain::crypto::{constant_time_eq, sha256};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{looks_like_api_key, AccountId, KeyHash};
 use crate::domain::scope::Scope;
-use crate::domain::session::{cookie_token, looks_like_session_token, same_origin};
+use crate::domain::session::{
+    console_cookie_token, cookie_token, looks_like_session_token, same_origin,
+};
 
 fn bearer(headers: &Head) -> Option<String> {
     let value = headers.get("Authorization")?;
@@ -163,13 +166,70 @@ pub async fn input_after_key<T>(ctx: &Ctx, parsed: Result<T, AppError>) -> Resul
     }
 }
 
-/// The operator: `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time.
-pub fn admin(ctx: &Ctx) -> Result<(), AppError> {
-    let presented = bearer(&ctx.headers).ok_or_else(AppError::unauthorized)?;
+/// Whether `presented` is the admin token, compared in constant time.
+pub fn is_admin_token(ctx: &Ctx, presented: &str) -> Result<bool, AppError> {
     let expected = secret(&ctx.app.env, "ADMIN_TOKEN")?;
-    if constant_time_eq(&sha256(presented.as_bytes()), &sha256(expected.as_bytes())) {
-        Ok(())
+    Ok(constant_time_eq(
+        &sha256(presented.as_bytes()),
+        &sha256(expected.as_bytes()),
+    ))
+}
+
+/// The operator: `Authorization: Bearer <ADMIN_TOKEN>`, or the console's session cookie
+/// (checked, with its CSRF rule, by the pipeline: `Ctx::console`). Answers the operator as
+/// the audit log records it.
+pub fn admin(ctx: &Ctx) -> Result<Actor, AppError> {
+    if let Some(session_id) = &ctx.console {
+        return Ok(actor(ctx, ActorType::Admin, Some(session_id.clone())));
+    }
+    let presented = bearer(&ctx.headers).ok_or_else(AppError::unauthorized)?;
+    if is_admin_token(ctx, &presented)? {
+        Ok(actor(ctx, ActorType::Admin, Some("token".to_owned())))
     } else {
         Err(AppError::unauthorized())
     }
+}
+
+/// The request as the audit log records it: who (`kind`, `id`), its client IP and its id
+/// (the edge's `CF-Ray`, else a new random one).
+pub fn actor(ctx: &Ctx, kind: ActorType, id: Option<String>) -> Actor {
+    let request_id = ctx
+        .header("CF-Ray")
+        .or_else(|| crate::domain::ids::new_id("req").ok());
+    Actor {
+        kind,
+        id,
+        ip: Some(ctx.ip.clone()),
+        request_id,
+    }
+}
+
+/// A customer acting on `account`: the user when a login session authenticated the request,
+/// else the API key it presented (recorded by the key's id).
+pub fn customer(ctx: &Ctx, account: &AccountId) -> Actor {
+    match session_token(ctx) {
+        Some(_) => actor(ctx, ActorType::User, Some(account.0.clone())),
+        None => actor(ctx, ActorType::ApiKey, ctx.key_hash().map(str::to_owned)),
+    }
+}
+
+/// The console's sign-in session named by the `otpedge_admin` cookie on an `/admin/` path
+/// without an `Authorization` header: its id when it is live, after the CSRF rule for a
+/// state change (a same-origin `Origin`, 403 otherwise). `None` without such a cookie, or
+/// when its session is unknown or ended (the route then asks for the token: 401).
+pub async fn console_session(ctx: &Ctx) -> Result<Option<String>, AppError> {
+    if !ctx.path.starts_with("/admin/") || ctx.header("Authorization").is_some() {
+        return Ok(None);
+    }
+    let Some(token) = ctx
+        .header("Cookie")
+        .and_then(|c| console_cookie_token(&c).map(str::to_owned))
+    else {
+        return Ok(None);
+    };
+    let safe = matches!(ctx.method.as_str(), "GET" | "HEAD" | "OPTIONS");
+    if !safe && !same_origin(&ctx.url, ctx.header("Origin").as_deref()) {
+        return Err(AppError::of(Code::CrossOrigin));
+    }
+    crate::app::console::session(&ctx.app, &token).await
 }

@@ -57,3 +57,23 @@ pub fn path_phone(segment: &str) -> String {
         _ => segment.to_owned(),
     }
 }
+
+/// An operator's reason, from the body's `reason` field (`{"reason": "…"}`; an empty body
+/// has none): 400 naming the field when it is blank or too long, or `required` and absent.
+pub fn reason(ctx: &super::Ctx, required: bool) -> Result<Option<String>, AppError> {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        reason: Option<String>,
+    }
+    let given = match ctx.body.is_empty() {
+        true => None,
+        false => ctx.json::<Body>()?.reason,
+    };
+    match given {
+        Some(r) => crate::domain::audit::reason(&r)
+            .map(Some)
+            .map_err(AppError::invalid),
+        None if required => Err(AppError::invalid("'reason' is required: say why")),
+        None => Ok(None),
+    }
+}

@@ -113,10 +113,46 @@ pub enum Route {
     AdminApproveAccount {
         account_id: String,
     },
+    // The operator console and the audit log.
+    Console(ConsoleRoute),
+    /// The audit log: the operator's (`GET /admin/audit`) or a customer's (`GET /v1/audit`).
+    Audit {
+        admin: bool,
+    },
     // sms-activate's handler protocol (the action is in the query string).
     SmsActivate,
     // Twilio Verify v2 (`/v2/Services…`).
     TwilioVerify(TwilioResource),
+}
+
+/// The operator console's routes (`/admin/session` and one account's pages and actions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsoleRoute {
+    /// `GET` who is signed in, `POST` sign in, `DELETE` sign out.
+    Session,
+    Account {
+        account_id: String,
+    },
+    Ledger {
+        account_id: String,
+    },
+    Keys {
+        account_id: String,
+    },
+    Adjust {
+        account_id: String,
+    },
+    Suspend {
+        account_id: String,
+    },
+    Reinstate {
+        account_id: String,
+    },
+    Fraud {
+        account_id: String,
+    },
+    Catalog,
+    Suppliers,
 }
 
 /// The resources of the Twilio Verify v2 dialect; the method picks the action.
@@ -262,6 +298,7 @@ macro_rules! route_table {
 }
 
 mod table {
+    use super::ConsoleRoute as Cr;
     use super::Route::*;
     use super::TwilioResource as Tw;
     use super::{segment_count, Path};
@@ -277,6 +314,7 @@ mod table {
             POST => |p| AdminApproveAccount { account_id: p.next() }
         }
         "/admin/accounts/{account_id}/keys" => {
+            GET => |p| Console(Cr::Keys { account_id: p.next() });
             POST => |p| AdminCreateKey { account_id: p.next() }
         }
         "/admin/accounts/{account_id}/topup" => {
@@ -286,11 +324,37 @@ mod table {
         "/admin/accounts/{account_id}/webhook" => {
             PUT => |p| AdminWebhookEndpoint { account_id: p.next() }
         }
-        "/admin/catalog" => { PUT => |_| AdminPutCatalog }
+        "/admin/catalog" => { GET => |_| Console(Cr::Catalog); PUT => |_| AdminPutCatalog }
         "/admin/numbers" => { POST => |_| AdminImportNumbers }
-        "/admin/suppliers" => { POST => |_| AdminCreateSupplier }
+        "/admin/suppliers" => {
+            GET => |_| Console(Cr::Suppliers);
+            POST => |_| AdminCreateSupplier
+        }
         "/admin/templates" => { POST => |_| AdminCreateTemplate }
         "/admin/outbox" => { GET => |_| AdminOutbox }
+
+        // The operator console and the audit log.
+        "/admin/session" => { GET, POST, DELETE => |_| Console(Cr::Session) }
+        "/admin/accounts/{account_id}" => {
+            GET => |p| Console(Cr::Account { account_id: p.next() })
+        }
+        "/admin/accounts/{account_id}/ledger" => {
+            GET => |p| Console(Cr::Ledger { account_id: p.next() })
+        }
+        "/admin/accounts/{account_id}/adjust" => {
+            POST => |p| Console(Cr::Adjust { account_id: p.next() })
+        }
+        "/admin/accounts/{account_id}/suspend" => {
+            POST => |p| Console(Cr::Suspend { account_id: p.next() })
+        }
+        "/admin/accounts/{account_id}/reinstate" => {
+            POST => |p| Console(Cr::Reinstate { account_id: p.next() })
+        }
+        "/admin/accounts/{account_id}/fraud" => {
+            GET => |p| Console(Cr::Fraud { account_id: p.next() })
+        }
+        "/admin/audit" => { GET => |_| Audit { admin: true } }
+        "/v1/audit" => { GET => |_| Audit { admin: false } }
 
         // OTPWALL.
         "/v1/balance" => { GET => |_| Balance }

@@ -35,6 +35,8 @@ pub struct Ctx {
     /// The credential came from the session cookie (no `Authorization`): state changes need
     /// a same-origin `Origin` (`auth::csrf`).
     pub via_cookie: bool,
+    /// The operator console's live session on an `/admin/` path (`auth::console_session`).
+    pub console: Option<String>,
     pub body: Vec<u8>,
 }
 
@@ -155,6 +157,7 @@ pub async fn handle(
         ip,
         key_hash: OnceCell::new(),
         via_cookie,
+        console: None,
         body: Vec::new(),
     };
 
@@ -253,6 +256,7 @@ async fn serve(
     if let Some(needed) = route.scope(&ctx.method) {
         auth::require_scope(ctx, needed).await?;
     }
+    ctx.console = auth::console_session(ctx).await?;
     if matches!(ctx.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE") {
         let declared = ctx
             .header("Content-Length")
@@ -268,8 +272,8 @@ async fn serve(
 async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
     use super::reply::JSON;
     use dialects::{
-        accounts, admin, callbacks, fraud, getotp, numberotp, otpwall, smsactivate, twilio_verify,
-        webhooks, whatotp,
+        accounts, admin, audit, callbacks, fraud, getotp, numberotp, otpwall, smsactivate,
+        twilio_verify, webhooks, whatotp,
     };
     use Route::*;
     match route {
@@ -347,6 +351,8 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         AdminApproveAccount { account_id } => {
             boxed(accounts::admin_approve(ctx, &account_id)).await
         }
+        Audit { admin } => boxed(audit::serve(ctx, admin)).await,
+        Console(route) => boxed(admin::console::serve(ctx, route)).await,
         // sms-activate's handler protocol.
         SmsActivate => boxed(smsactivate::handle(ctx)).await,
         // Twilio Verify v2.

@@ -7,7 +7,7 @@ use crate::domain::ids::new_uuid;
 use crate::domain::time::rfc3339;
 use crate::domain::twilio_verify::{new_sid, SidKind};
 use serde::Deserialize;
-use worker::D1Database;
+use worker::{D1Database, D1PreparedStatement};
 
 /// Who is calling: the account behind a valid, unrevoked key.
 #[derive(Debug, Clone, Deserialize)]
@@ -21,13 +21,15 @@ pub struct Principal {
     pub scopes: Option<String>,
 }
 
-/// Creates an account, its empty wallet and its first key in one transaction; returns the
-/// account's id and `AC…` sid, and the key.
+/// Creates an account, its empty wallet and its first key in one transaction with its audit
+/// row (`audit`, given the new account's id); returns the account's id and `AC…` sid, and
+/// the key.
 pub async fn create_account(
     db: &D1Database,
     name: &str,
     currency: &str,
     now_ms: i64,
+    audit: impl FnOnce(&str) -> Result<D1PreparedStatement, StoreError>,
 ) -> Result<(String, String, NewKey), StoreError> {
     let account_id = new_uuid()?;
     let account_sid = new_sid(SidKind::Account)?;
@@ -58,6 +60,7 @@ pub async fn create_account(
             &[text(&account_id), text(currency), int(now_ms)],
         )?,
         insert_key,
+        audit(&account_id)?,
     ];
     batch(db, statements).await?;
     Ok((account_id, account_sid, key))

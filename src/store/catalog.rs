@@ -1,7 +1,9 @@
 //! Catalog (countries, services, operators, prices) and number inventory in D1.
 use super::StoreError;
 use super::{all, all_as, exists, first, int, opt_text, stmt, text};
-use crate::domain::catalog::{Named, Operator, Price, RentPrice};
+use crate::domain::catalog::{
+    ListedPrice, Named, Operator, OperatorStock, Price, RentPrice, SupplierStock,
+};
 use crate::domain::crypto::{derived_key, to_hex};
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
@@ -115,6 +117,45 @@ pub async fn all_aliases(db: &D1Database) -> Result<Vec<(String, String)>, Store
     }
     let rows: Vec<Row> = all(stmt(db, "SELECT alias, country FROM country_aliases", &[])?).await?;
     Ok(rows.into_iter().map(|r| (r.alias, r.country)).collect())
+}
+
+// ---- the operator's reads (the console) ----
+
+/// Every price: activations, rents (with their hours) and OTP sends (by channel), in order.
+pub async fn listed_prices(db: &D1Database) -> Result<Vec<ListedPrice>, StoreError> {
+    all(stmt(
+        db,
+        "SELECT 'activation' AS kind, country, service, operator, NULL AS hours, cost \
+         FROM prices UNION ALL SELECT 'rent', country, service, operator, hours, cost \
+         FROM rent_prices UNION ALL SELECT 'otp', country, channel, '', NULL, cost \
+         FROM otp_prices ORDER BY 1, 2, 3, 4, 5",
+        &[],
+    )?)
+    .await
+}
+
+/// Every supplier and how many numbers it holds (an index search per supplier).
+pub async fn supplier_stock(db: &D1Database) -> Result<Vec<SupplierStock>, StoreError> {
+    all(stmt(
+        db,
+        "SELECT s.id AS id, s.name AS name, s.created_at AS created_at, \
+         (SELECT COUNT(*) FROM numbers n WHERE n.supplier_id = s.id) AS numbers \
+         FROM suppliers s ORDER BY s.created_at DESC",
+        &[],
+    )?)
+    .await
+}
+
+/// Every operator and how many numbers the inventory holds for it.
+pub async fn operator_stock(db: &D1Database) -> Result<Vec<OperatorStock>, StoreError> {
+    all(stmt(
+        db,
+        "SELECT o.country AS country, o.id AS operator, o.name AS name, \
+         (SELECT COUNT(*) FROM numbers n WHERE n.country = o.country AND n.operator = o.id) \
+         AS numbers FROM operators o ORDER BY o.country, o.id",
+        &[],
+    )?)
+    .await
 }
 
 // ---- PUT /admin/catalog upserts (validated by the handler) ----
@@ -355,18 +396,19 @@ pub async fn supplier_exists(db: &D1Database, supplier_id: &str) -> Result<bool,
     .await
 }
 
+/// A new supplier, in one transaction with its audit row.
 pub async fn create_supplier(
     db: &D1Database,
-    id: &str,
-    name: &str,
+    (id, name): (&str, &str),
     now: &str,
+    audit: worker::D1PreparedStatement,
 ) -> Result<(), StoreError> {
-    super::run(stmt(
+    let insert = stmt(
         db,
         "INSERT INTO suppliers (id, name, secret_version, created_at) VALUES (?1, ?2, 1, ?3)",
         &[text(id), text(name), text(now)],
-    )?)
-    .await?;
+    )?;
+    super::batch(db, vec![insert, audit]).await?;
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 //! The fraud guard's policy per account (`fraud_policies`).
-use super::{first, int, run, stmt, text, StoreError};
-use worker::D1Database;
+use super::{batch, first, int, stmt, text, StoreError};
+use worker::{D1Database, D1PreparedStatement};
 
 /// The account's stored policy (JSON), if it set one.
 pub async fn policy(db: &D1Database, account_id: &str) -> Result<Option<String>, StoreError> {
@@ -13,21 +13,19 @@ pub async fn policy(db: &D1Database, account_id: &str) -> Result<Option<String>,
     Ok(row.map(|r| r.policy))
 }
 
-/// Stores the account's policy (JSON), replacing the one before.
+/// Stores the account's policy (JSON), replacing the one before, in one transaction with its
+/// audit row.
 pub async fn set_policy(
     db: &D1Database,
     account_id: &str,
     policy: &str,
     now_ms: i64,
+    audit: D1PreparedStatement,
 ) -> Result<(), StoreError> {
     let sql = "INSERT INTO fraud_policies (account_id, policy, updated_at) VALUES (?1, ?2, ?3) \
         ON CONFLICT (account_id) DO UPDATE SET policy = excluded.policy, \
         updated_at = excluded.updated_at";
-    run(stmt(
-        db,
-        sql,
-        &[text(account_id), text(policy), int(now_ms)],
-    )?)
-    .await?;
+    let upsert = stmt(db, sql, &[text(account_id), text(policy), int(now_ms)])?;
+    batch(db, vec![upsert, audit]).await?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! itself, so parallel creations cannot overrun it), revoked at once, with an approximate
 //! last use. A key is stored only as its SHA-256; the plain key exists in the response that
 //! creates it and nowhere else.
-use super::{all, first, int, opt_text, run, stmt, text, StoreError};
+use super::{all, batch, changes, int, opt_text, run, stmt, text, StoreError};
 use crate::domain::account::{ApiKey, NewKey};
 use crate::domain::crypto::sha256_hex;
 use crate::domain::ids::{new_api_key, new_id};
@@ -78,14 +78,33 @@ pub fn insert(
     Ok((key, statement))
 }
 
-/// A new key; `None` when the account does not exist or is at its limit.
+/// A new key, in one transaction with its audit row (`audit`: an `append_if_changed`
+/// statement for the key); `None` when the account does not exist or is at its limit.
 pub async fn create(
     db: &D1Database,
     spec: &KeySpec<'_>,
     now_ms: i64,
+    audit: impl FnOnce(&NewKey) -> Result<D1PreparedStatement, StoreError>,
 ) -> Result<Option<NewKey>, StoreError> {
     let (key, statement) = insert(db, spec, now_ms)?;
-    Ok((run(statement).await? > 0).then_some(key))
+    let row = audit(&key)?;
+    let results = batch(db, vec![statement, row]).await?;
+    Ok((results.first().map(changes) > Some(0)).then_some(key))
+}
+
+/// The hashes of every live key of the account (to tell their objects of a change).
+pub async fn hashes(db: &D1Database, account_id: &str) -> Result<Vec<String>, StoreError> {
+    #[derive(Deserialize)]
+    struct Row {
+        key_hash: String,
+    }
+    let rows: Vec<Row> = all(stmt(
+        db,
+        "SELECT key_hash FROM api_keys WHERE account_id = ?1 AND revoked_at IS NULL",
+        &[text(account_id)],
+    )?)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.key_hash).collect())
 }
 
 /// A key's hash and its account (which never changes).
@@ -95,47 +114,59 @@ pub struct KeyOwner {
     pub account_id: String,
 }
 
-/// Revokes a key (of `account_id` only, when given) unless it already is; the key's hash
-/// and account when such a key exists, revoked now or before (to tell the objects that
-/// answer for it), `None` when there is none (or it is another account's).
+/// Revokes a key (of `account_id` only, when given) unless it already is, in one
+/// transaction with its audit row (an `append_if_changed` statement); the key's hash and
+/// account when such a key exists, revoked now or before (to tell the objects that answer
+/// for it), `None` when there is none (or it is another account's).
 pub async fn revoke(
     db: &D1Database,
     key_id: &str,
     account_id: Option<&str>,
     now_ms: i64,
+    audit: D1PreparedStatement,
 ) -> Result<Option<KeyOwner>, StoreError> {
     let owner = opt_text(account_id);
-    run(stmt(
+    let revoke = stmt(
         db,
         "UPDATE api_keys SET revoked_at = ?3 WHERE id = ?1 AND (?2 IS NULL OR account_id = ?2) \
          AND revoked_at IS NULL",
         &[text(key_id), owner.clone(), int(now_ms)],
-    )?)
-    .await?;
-    first(stmt(
+    )?;
+    let read = stmt(
         db,
         "SELECT key_hash, account_id FROM api_keys WHERE id = ?1 \
          AND (?2 IS NULL OR account_id = ?2)",
         &[text(key_id), owner],
-    )?)
-    .await
+    )?;
+    let results = batch(db, vec![revoke, audit, read]).await?;
+    first_row(results.get(2))
 }
 
-/// Sets the scopes of a live key of `account_id`; the key's hash when there is such a key
-/// (`None`: no live key of that account has this id).
+/// The first row a batch's statement returned, if any.
+fn first_row(result: Option<&worker::D1Result>) -> Result<Option<KeyOwner>, StoreError> {
+    let rows = result.map(|r| r.results::<KeyOwner>()).transpose();
+    let rows = rows.map_err(|e| StoreError::other(format!("key row: {e}")))?;
+    Ok(rows.and_then(|r| r.into_iter().next()))
+}
+
+/// Sets the scopes of a live key of `account_id`, in one transaction with its audit row (an
+/// `append_if_changed` statement); the key's hash when there is such a key (`None`: no live
+/// key of that account has this id).
 pub async fn set_scopes(
     db: &D1Database,
     key_id: &str,
     account_id: &str,
     scopes: Option<&str>,
+    audit: D1PreparedStatement,
 ) -> Result<Option<KeyOwner>, StoreError> {
-    first(stmt(
+    let update = stmt(
         db,
         "UPDATE api_keys SET scopes = ?3 WHERE id = ?1 AND account_id = ?2 \
          AND revoked_at IS NULL RETURNING key_hash, account_id",
         &[text(key_id), text(account_id), opt_text(scopes)],
-    )?)
-    .await
+    )?;
+    let results = batch(db, vec![update, audit]).await?;
+    first_row(results.first())
 }
 
 /// Records a use of a live key, unless one was recorded at or after `used_before`.

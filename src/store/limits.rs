@@ -5,7 +5,7 @@
 //! into the spend row by that same statement, so the table's CHECKs (`spend_cap_daily`,
 //! `spend_cap_monthly`) refuse a charge past a cap inside the debit's transaction: parallel
 //! charges cannot overrun it.
-use super::{first, int, opt_int, run, stmt, text, StoreError};
+use super::{batch, first, int, opt_int, stmt, text, StoreError};
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
@@ -65,15 +65,17 @@ pub async fn get(db: &D1Database, account_id: &str, now_ms: i64) -> Result<Limit
     Ok(found.unwrap_or_default())
 }
 
-/// Sets the account's caps (`None`: no cap); they hold from the next charge.
+/// Sets the account's caps (`None`: no cap), in one transaction with its audit row; they
+/// hold from the next charge.
 pub async fn put(
     db: &D1Database,
     account_id: &str,
     daily: Option<i64>,
     monthly: Option<i64>,
     now_ms: i64,
+    audit: D1PreparedStatement,
 ) -> Result<(), StoreError> {
-    run(stmt(
+    let upsert = stmt(
         db,
         "INSERT INTO account_limits (account_id, spend_cap_daily, spend_cap_monthly, \
          updated_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account_id) DO UPDATE SET \
@@ -85,7 +87,7 @@ pub async fn put(
             opt_int(monthly),
             int(now_ms),
         ],
-    )?)
-    .await?;
+    )?;
+    batch(db, vec![upsert, audit]).await?;
     Ok(())
 }

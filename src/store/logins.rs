@@ -62,15 +62,16 @@ pub enum Registered {
     EmailTaken,
 }
 
-/// The account, its empty wallet and its first session, in one transaction.
+/// The account, its empty wallet and its first session (with its audit row), in one
+/// transaction.
 pub async fn register(
     db: &D1Database,
     a: &NewLoginAccount<'_>,
-    first_session: D1PreparedStatement,
+    first_session: Vec<D1PreparedStatement>,
 ) -> Result<Registered, StoreError> {
     let now = rfc3339(a.now_ms);
     let approved = int(i64::from(a.approved));
-    let statements = vec![
+    let mut statements = vec![
         stmt(
             db,
             "INSERT INTO accounts (id, name, status, created_at, email, password_hash, approved, \
@@ -90,8 +91,8 @@ pub async fn register(
              VALUES (?1, 0, ?2, ?3)",
             &[text(a.account_id), text(a.currency), int(a.now_ms)],
         )?,
-        first_session,
     ];
+    statements.extend(first_session);
     match batch(db, statements).await {
         Ok(_) => Ok(Registered::Created),
         Err(e) if e.on_constraint(ConstraintKind::Unique, "accounts.email") => {
@@ -102,13 +103,14 @@ pub async fn register(
 }
 
 /// Stores a new password hash and revokes every session of the account but `keep`, in one
-/// transaction. Returns how many sessions were revoked.
+/// transaction with its audit row. Returns how many sessions were revoked.
 pub async fn change_password(
     db: &D1Database,
     account_id: &str,
     password_hash: &str,
     keep_session: &str,
     now_ms: i64,
+    audit: D1PreparedStatement,
 ) -> Result<usize, StoreError> {
     let results = batch(
         db,
@@ -118,6 +120,7 @@ pub async fn change_password(
                 "UPDATE accounts SET password_hash = ?2 WHERE id = ?1",
                 &[text(account_id), text(password_hash)],
             )?,
+            audit,
             stmt(
                 db,
                 "UPDATE sessions SET revoked_at = ?3 WHERE account_id = ?1 AND id <> ?2 \
@@ -127,7 +130,7 @@ pub async fn change_password(
         ],
     )
     .await?;
-    Ok(results.get(1).map_or(0, super::changes))
+    Ok(results.get(2).map_or(0, super::changes))
 }
 
 /// Replaces a hash made with older parameters after a successful login.
@@ -146,15 +149,84 @@ pub async fn rehash(
     Ok(())
 }
 
-/// Approves an account; `false` when there is no such account. Approving twice is no error.
-pub async fn approve(db: &D1Database, account_id: &str, now_ms: i64) -> Result<bool, StoreError> {
-    let changed = run(stmt(
+/// Approves an account, in one transaction with its audit row; `false` when there is no
+/// such account. Approving twice is no error.
+pub async fn approve(
+    db: &D1Database,
+    account_id: &str,
+    now_ms: i64,
+    audit: D1PreparedStatement,
+) -> Result<bool, StoreError> {
+    let approve = stmt(
         db,
         "UPDATE accounts SET approved = 1, approved_at = COALESCE(approved_at, ?2) WHERE id = ?1",
         &[text(account_id), text(&rfc3339(now_ms))],
+    )?;
+    let results = batch(db, vec![approve, audit]).await?;
+    Ok(results.first().map(super::changes) == Some(1))
+}
+
+/// Sets an account's status (`active` or `suspended`), in one transaction with its audit row.
+pub async fn set_status(
+    db: &D1Database,
+    account_id: &str,
+    status: &str,
+    audit: D1PreparedStatement,
+) -> Result<(), StoreError> {
+    let update = stmt(
+        db,
+        "UPDATE accounts SET status = ?2 WHERE id = ?1",
+        &[text(account_id), text(status)],
+    )?;
+    batch(db, vec![update, audit]).await?;
+    Ok(())
+}
+
+const SUMMARY_COLUMNS: &str = "a.id AS account_id, a.email AS email, a.name AS name, \
+    a.approved AS approved, a.status AS status, w.balance AS balance, w.currency AS currency, \
+    a.created_at AS created_at";
+
+/// One account as the operator's list shows it.
+pub async fn summary(
+    db: &D1Database,
+    account_id: &str,
+) -> Result<Option<AccountSummary>, StoreError> {
+    first(stmt(
+        db,
+        &format!(
+            "SELECT {SUMMARY_COLUMNS} FROM accounts a JOIN wallets w ON w.account_id = a.id \
+             WHERE a.id = ?1"
+        ),
+        &[text(account_id)],
     )?)
-    .await?;
-    Ok(changed == 1)
+    .await
+}
+
+/// The accounts whose id is `query`, or whose email (lower-cased) or name starts with it:
+/// newest first, at most `limit`. Each match is an index search (id, email, name).
+pub async fn search(
+    db: &D1Database,
+    query: &str,
+    limit: u32,
+) -> Result<Vec<AccountSummary>, StoreError> {
+    let email = query.to_lowercase();
+    let end = |prefix: &str| format!("{prefix}\u{10ffff}");
+    all(stmt(
+        db,
+        &format!(
+            "SELECT {SUMMARY_COLUMNS} FROM accounts a JOIN wallets w ON w.account_id = a.id \
+             WHERE a.id = ?1 OR (a.email >= ?2 AND a.email < ?3) \
+             OR (a.name >= ?1 AND a.name < ?4) ORDER BY a.created_at DESC LIMIT ?5"
+        ),
+        &[
+            text(query),
+            text(&email),
+            text(&end(&email)),
+            text(&end(query)),
+            int(i64::from(limit)),
+        ],
+    )?)
+    .await
 }
 
 /// Newest first (ties: the later insert first), one page and the total. The page is found
@@ -166,12 +238,12 @@ pub async fn list(
 ) -> Result<(Vec<AccountSummary>, u64), StoreError> {
     let rows = stmt(
         db,
-        "SELECT a.id AS account_id, a.email AS email, a.name AS name, a.approved AS approved, \
-         a.status AS status, w.balance AS balance, w.currency AS currency, \
-         a.created_at AS created_at FROM accounts a JOIN wallets w ON w.account_id = a.id \
-         WHERE a.rowid IN (SELECT rowid FROM accounts \
-           ORDER BY created_at DESC, rowid DESC LIMIT ?1 OFFSET ?2) \
-         ORDER BY a.created_at DESC, a.rowid DESC",
+        &format!(
+            "SELECT {SUMMARY_COLUMNS} FROM accounts a JOIN wallets w ON w.account_id = a.id \
+             WHERE a.rowid IN (SELECT rowid FROM accounts \
+             ORDER BY created_at DESC, rowid DESC LIMIT ?1 OFFSET ?2) \
+             ORDER BY a.created_at DESC, a.rowid DESC"
+        ),
         &[
             int(i64::from(limit)),
             int(i64::try_from(offset).unwrap_or(i64::MAX)),
@@ -211,11 +283,6 @@ pub fn insert_session(
             opt_text(s.user_agent),
         ],
     )
-}
-
-pub async fn open_session(db: &D1Database, s: &NewSession<'_>) -> Result<(), StoreError> {
-    run(insert_session(db, s)?).await?;
-    Ok(())
 }
 
 /// A live session and its account.
@@ -273,21 +340,23 @@ pub async fn touch_session(
     Ok(())
 }
 
-/// Revokes one of the account's sessions; `false` when it has no live session by that id.
+/// Revokes one of the account's sessions, with its audit row (an `append_if_changed`
+/// statement); `false` when it has no live session by that id.
 pub async fn revoke_session(
     db: &D1Database,
     account_id: &str,
     session_id: &str,
     now_ms: i64,
+    audit: D1PreparedStatement,
 ) -> Result<bool, StoreError> {
-    let changed = run(stmt(
+    let revoke = stmt(
         db,
         "UPDATE sessions SET revoked_at = ?3 WHERE id = ?2 AND account_id = ?1 \
          AND revoked_at IS NULL",
         &[text(account_id), text(session_id), int(now_ms)],
-    )?)
-    .await?;
-    Ok(changed == 1)
+    )?;
+    let results = batch(db, vec![revoke, audit]).await?;
+    Ok(results.first().map(super::changes) == Some(1))
 }
 
 /// The account's live sessions, newest first.

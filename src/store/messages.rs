@@ -6,8 +6,13 @@ use crate::domain::template::TemplateRecord;
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
-pub async fn create_template(db: &D1Database, t: &TemplateRecord) -> Result<(), StoreError> {
-    run(stmt(
+/// A new template, in one transaction with its audit row.
+pub async fn create_template(
+    db: &D1Database,
+    t: &TemplateRecord,
+    audit: D1PreparedStatement,
+) -> Result<(), StoreError> {
+    let insert = stmt(
         db,
         "INSERT INTO templates (id, name, channel, body, created_at, account_id) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -19,8 +24,8 @@ pub async fn create_template(db: &D1Database, t: &TemplateRecord) -> Result<(), 
             int(t.created_at),
             opt_text(t.account_id.as_deref()),
         ],
-    )?)
-    .await?;
+    )?;
+    super::batch(db, vec![insert, audit]).await?;
     Ok(())
 }
 

@@ -1,7 +1,9 @@
 //! D1 and KV access. Statements are built here; handlers never write SQL.
 pub mod accounts;
 pub mod activations;
+pub mod audit;
 pub mod catalog;
+pub mod console;
 pub mod constraint;
 pub mod dashboard;
 pub mod fraud;

@@ -107,7 +107,8 @@ pub async fn settle_sessions(
     Ok(())
 }
 
-/// A kind of row the scheduled pass deletes once it is no longer needed.
+/// A kind of row the scheduled pass deletes once it is no longer needed. The audit log
+/// (`audit_events`) is never one: it is kept, and its triggers refuse every DELETE.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Retained {
     /// Idempotency records created at or before the cutoff (their retention is over).

@@ -11,8 +11,8 @@ use crate::domain::wallet::LedgerEntry;
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
-/// The kinds of ledger rows this code writes (the schema's CHECK also admits `rent_refund`
-/// and `adjustment`, for operator corrections).
+/// The kinds of ledger rows this code writes (the schema's CHECK also admits `rent_refund`).
+/// An `adjustment` is the operator's correction, of either sign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Topup,
@@ -23,6 +23,7 @@ pub enum Kind {
     OtpRefund,
     MessageSend,
     MessageRefund,
+    Adjustment,
 }
 
 impl Kind {
@@ -36,6 +37,7 @@ impl Kind {
             Kind::OtpRefund => "otp_refund",
             Kind::MessageSend => "message_send",
             Kind::MessageRefund => "message_refund",
+            Kind::Adjustment => "adjustment",
         }
     }
 }

@@ -49,15 +49,15 @@ pub async fn endpoint(db: &D1Database, account_id: &str) -> Result<Option<Endpoi
 pub async fn set_endpoint(
     db: &D1Database,
     account_id: &str,
-    url: &str,
-    rotate_secret: bool,
+    (url, rotate_secret): (&str, bool),
     now_ms: i64,
+    audit: D1PreparedStatement,
 ) -> Result<i64, StoreError> {
     #[derive(serde::Deserialize)]
     struct Version {
         secret_version: i64,
     }
-    let row: Option<Version> = first(stmt(
+    let upsert = stmt(
         db,
         "INSERT INTO webhook_endpoints (account_id, url, secret_version, created_at, updated_at) \
             VALUES (?1, ?2, 1, ?4, ?4) \
@@ -70,20 +70,29 @@ pub async fn set_endpoint(
             int(i64::from(rotate_secret)),
             int(now_ms),
         ],
-    )?)
-    .await?;
-    row.map(|r| r.secret_version)
+    )?;
+    let results = super::batch(db, vec![upsert, audit]).await?;
+    let rows = results.first().map(|r| r.results::<Version>()).transpose();
+    let rows = rows.map_err(|e| StoreError::other(format!("webhook endpoint row: {e}")))?;
+    rows.and_then(|r| r.into_iter().next())
+        .map(|r| r.secret_version)
         .ok_or_else(|| StoreError::other("webhook endpoint upsert returned no row"))
 }
 
-pub async fn delete_endpoint(db: &D1Database, account_id: &str) -> Result<bool, StoreError> {
-    Ok(run(stmt(
+/// Deletes the account's endpoint, with its audit row (an `append_if_changed` statement);
+/// `false` when it had none.
+pub async fn delete_endpoint(
+    db: &D1Database,
+    account_id: &str,
+    audit: D1PreparedStatement,
+) -> Result<bool, StoreError> {
+    let delete = stmt(
         db,
         "DELETE FROM webhook_endpoints WHERE account_id = ?1",
         &[text(account_id)],
-    )?)
-    .await?
-        == 1)
+    )?;
+    let results = super::batch(db, vec![delete, audit]).await?;
+    Ok(results.first().map(super::changes) == Some(1))
 }
 
 /// One event for the account's webhook.

@@ -5,7 +5,8 @@
 use crate::app::customers::{self, AccountView, Client, Opened, SessionPrincipal};
 use crate::app::templates::{self, LoadedTemplate};
 use crate::app::{keys, limits};
-use crate::domain::account::ApiKey;
+use crate::domain::account::{AccountSummary, ApiKey};
+use crate::domain::audit::ActorType;
 use crate::domain::error::{AppError, Code};
 use crate::domain::money::Money;
 use crate::domain::scope;
@@ -27,6 +28,7 @@ fn client(ctx: &Ctx) -> Client<'_> {
     Client {
         ip: &ctx.ip,
         user_agent: None,
+        actor: auth::actor(ctx, ActorType::User, None),
     }
 }
 
@@ -104,7 +106,7 @@ pub async fn login(ctx: &Ctx) -> Result<Reply, AppError> {
 /// `POST /api/v1/auth/logout`: the session is revoked at once, the cookie cleared.
 pub async fn logout(ctx: &Ctx) -> Result<Reply, AppError> {
     let who = auth::session(ctx).await?;
-    customers::logout(&ctx.app, &who).await?;
+    customers::logout(&ctx.app, &who, &auth::customer(ctx, &who.account_id())).await?;
     Ok(Reply::ok(json!({"logged_out": true}))
         .with_header("Set-Cookie", clear_cookie(cookie_secure(&ctx.url))))
 }
@@ -166,7 +168,8 @@ pub async fn sessions(ctx: &Ctx) -> Result<Reply, AppError> {
 /// `DELETE /api/v1/auth/sessions/{id}`: one of the caller's own sessions.
 pub async fn revoke_session(ctx: &Ctx, session_id: &str) -> Result<Reply, AppError> {
     let who = auth::session(ctx).await?;
-    customers::revoke_session(&ctx.app, &who, session_id).await?;
+    let actor = auth::customer(ctx, &who.account_id());
+    customers::revoke_session(&ctx.app, &who, session_id, &actor).await?;
     Ok(Reply::ok(
         json!({"session_id": session_id, "revoked": true}),
     ))
@@ -174,7 +177,7 @@ pub async fn revoke_session(ctx: &Ctx, session_id: &str) -> Result<Reply, AppErr
 
 // --- /v1/keys ---
 
-fn key_json(k: &ApiKey) -> Value {
+pub(crate) fn key_json(k: &ApiKey) -> Value {
     json!({
         "key_id": k.id,
         "name": k.name,
@@ -221,7 +224,9 @@ pub async fn keys(ctx: &Ctx) -> Result<Reply, AppError> {
         };
         let scopes = scope_names(body.scopes.as_ref())?;
         let name = body.name.as_deref();
-        let created = keys::create_own(&ctx.app, &account, name, scopes.as_deref()).await?;
+        let actor = auth::customer(ctx, &account);
+        let scopes = scopes.as_deref();
+        let created = keys::create_own(&ctx.app, &account, name, scopes, &actor).await?;
         let mut v = key_json(&created.key);
         if let Some(o) = v.as_object_mut() {
             o.insert("api_key".to_owned(), Value::String(created.api_key));
@@ -237,7 +242,9 @@ pub async fn keys(ctx: &Ctx) -> Result<Reply, AppError> {
 /// `DELETE /v1/keys/{key_id}`: revoked at once (another account's key: 404).
 pub async fn revoke_key(ctx: &Ctx, key_id: &str) -> Result<Reply, AppError> {
     let who = auth::key_manager(ctx).await?;
-    keys::revoke(&ctx.app, key_id, Some(&who.account_id())).await?;
+    let account = who.account_id();
+    let actor = auth::customer(ctx, &account);
+    keys::revoke(&ctx.app, key_id, Some(&account), &actor).await?;
     Ok(Reply::ok(json!({"key_id": key_id, "revoked": true})))
 }
 
@@ -251,7 +258,8 @@ pub async fn update_key(ctx: &Ctx, key_id: &str) -> Result<Reply, AppError> {
     }
     let scopes = scope_names(body.get("scopes"))?;
     let account = who.account_id();
-    let stored = keys::set_scopes(&ctx.app, key_id, &account, scopes.as_deref()).await?;
+    let actor = auth::customer(ctx, &account);
+    let stored = keys::set_scopes(&ctx.app, key_id, &account, scopes.as_deref(), &actor).await?;
     let listed = scope::listed(stored.as_deref());
     Ok(Reply::ok(json!({"key_id": key_id, "scopes": listed})))
 }
@@ -278,7 +286,8 @@ pub async fn limits(ctx: &Ctx) -> Result<Reply, AppError> {
         let body: serde_json::Map<String, Value> = ctx.json()?;
         let daily = cap(&body, "spend_cap_daily")?;
         let monthly = cap(&body, "spend_cap_monthly")?;
-        limits::put(&ctx.app, &account, daily, monthly).await?
+        let actor = auth::customer(ctx, &account);
+        limits::put(&ctx.app, &account, (daily, monthly), &actor).await?
     } else {
         limits::get(&ctx.app, &account).await?
     };
@@ -324,7 +333,8 @@ pub async fn templates(ctx: &Ctx) -> Result<Reply, AppError> {
     if ctx.method == "POST" {
         let b: TemplateBody = ctx.json()?;
         let (name, channel) = template_fields(&b.name, &b.channel)?;
-        let t = templates::create_template(&ctx.app, Some(&who), name, channel, b.body).await?;
+        let (fields, actor) = ((name, channel, b.body), auth::customer(ctx, &who));
+        let t = templates::create_template(&ctx.app, Some(&who), fields, &actor).await?;
         return Ok(Reply::json(201, &template_json(&t)));
     }
     let list = templates::templates(&ctx.app, &who).await?;
@@ -347,26 +357,33 @@ pub async fn template(ctx: &Ctx, id: &str) -> Result<Reply, AppError> {
 
 // --- operator ---
 
-/// `GET /admin/accounts?page&limit`: newest first.
+/// An account as the operator's list shows it.
+pub(crate) fn summary_json(a: &AccountSummary) -> Value {
+    json!({
+        "account_id": a.account_id,
+        "email": a.email,
+        "name": a.name,
+        "approved": a.approved,
+        "status": a.status,
+        "balance": Money::from_minor(a.balance).to_decimal_string(),
+        "currency": a.currency,
+        "created_at": a.created_at,
+    })
+}
+
+/// `GET /admin/accounts?page&limit`: newest first. With `q`: the accounts whose id is `q`
+/// or whose email or name starts with it (at most 50, newest first, no pagination).
 pub async fn admin_list(ctx: &Ctx) -> Result<Reply, AppError> {
     auth::admin(ctx)?;
+    let q = crate::domain::audit::parse_text("q", ctx.query("q")).map_err(AppError::invalid)?;
+    if let Some(q) = q {
+        let found = customers::search_accounts(&ctx.app, &q).await?;
+        let accounts: Vec<Value> = found.iter().map(summary_json).collect();
+        return Ok(Reply::ok(json!({ "accounts": accounts })));
+    }
     let page = ctx.page()?;
     let (rows, total) = customers::list_accounts(&ctx.app, page).await?;
-    let accounts: Vec<Value> = rows
-        .iter()
-        .map(|a| {
-            json!({
-                "account_id": a.account_id,
-                "email": a.email,
-                "name": a.name,
-                "approved": a.approved,
-                "status": a.status,
-                "balance": Money::from_minor(a.balance).to_decimal_string(),
-                "currency": a.currency,
-                "created_at": a.created_at,
-            })
-        })
-        .collect();
+    let accounts: Vec<Value> = rows.iter().map(summary_json).collect();
     let limit = u64::from(page.limit);
     Ok(Reply::ok(json!({
         "accounts": accounts,
@@ -381,8 +398,10 @@ pub async fn admin_list(ctx: &Ctx) -> Result<Reply, AppError> {
 
 /// `POST /admin/accounts/{id}/approve`: money moves are allowed from now on.
 pub async fn admin_approve(ctx: &Ctx, account_id: &str) -> Result<Reply, AppError> {
-    auth::admin(ctx)?;
-    customers::approve(&ctx.app, account_id).await?;
+    let actor = auth::admin(ctx)?;
+    let reason = crate::http::input::reason(ctx, false)?;
+    let approve = customers::Standing::Approve;
+    customers::set_standing(&ctx.app, account_id, approve, reason.as_deref(), &actor).await?;
     Ok(Reply::ok(
         json!({"account_id": account_id, "approved": true}),
     ))

@@ -16,7 +16,10 @@ use serde_json::{json, Value};
 pub async fn policy(ctx: &Ctx) -> Result<Reply, AppError> {
     let who = auth::account(ctx).await?;
     let policy = match ctx.method.as_str() {
-        "PUT" => fraud::set_policy(&ctx.app, &who, &ctx.json::<Value>()?).await?,
+        "PUT" => {
+            let actor = auth::customer(ctx, &who);
+            fraud::set_policy(&ctx.app, &who, &ctx.json::<Value>()?, &actor).await?
+        }
         _ => fraud::policy(&ctx.app, &who).await?,
     };
     let body = serde_json::to_value(&policy)
@@ -49,7 +52,7 @@ pub async fn blocks(ctx: &Ctx) -> Result<Reply, AppError> {
 /// `DELETE /v1/fraud/blocks/{id}`: lifts a block; its range starts counting afresh.
 pub async fn lift(ctx: &Ctx, id: &str) -> Result<Reply, AppError> {
     let who = auth::account(ctx).await?;
-    let block = fraud::lift(&ctx.app, &who, id).await?;
+    let block = fraud::lift(&ctx.app, &who, id, &auth::customer(ctx, &who)).await?;
     Ok(Reply::ok(
         json!({"lifted": true, "block": block_json(&block)}),
     ))
@@ -76,7 +79,8 @@ pub async fn safe_list(ctx: &Ctx) -> Result<Reply, AppError> {
     if ctx.method == "POST" {
         let body: SafeBody = ctx.json()?;
         let phone = safe_phone("phone", &body.phone)?;
-        let added = fraud::safe_add(&ctx.app, &who, &phone).await?;
+        let actor = auth::customer(ctx, &who);
+        let added = fraud::safe_add(&ctx.app, &who, &phone, &actor).await?;
         return Ok(Reply::json(201, &safe_json(&added)));
     }
     let numbers: Vec<Value> = (fraud::safe_list(&ctx.app, &who).await?)
@@ -90,7 +94,7 @@ pub async fn safe_list(ctx: &Ctx) -> Result<Reply, AppError> {
 pub async fn safe_remove(ctx: &Ctx, phone: &str) -> Result<Reply, AppError> {
     let who = auth::account(ctx).await?;
     let phone = safe_phone("phone", phone)?;
-    let removed = fraud::safe_remove(&ctx.app, &who, &phone).await?;
+    let removed = fraud::safe_remove(&ctx.app, &who, &phone, &auth::customer(ctx, &who)).await?;
     Ok(Reply::ok(
         json!({"deleted": true, "number": safe_json(&removed)}),
     ))

@@ -11,6 +11,8 @@ pub mod accounts;
 #[cfg(target_arch = "wasm32")]
 pub mod admin;
 #[cfg(target_arch = "wasm32")]
+pub mod audit;
+#[cfg(target_arch = "wasm32")]
 pub mod callbacks;
 #[cfg(target_arch = "wasm32")]
 pub mod fraud;

@@ -2,6 +2,7 @@
 //! operator's `PUT /admin/accounts/{id}/webhook`.
 use crate::app::accounts;
 use crate::app::webhooks::{self, EndpointView};
+use crate::domain::audit::Actor;
 use crate::domain::error::AppError;
 use crate::domain::ids::AccountId;
 use crate::domain::time::rfc3339;
@@ -22,9 +23,10 @@ fn endpoint_reply(e: &EndpointView) -> Reply {
     Reply::ok(json!({"url": e.url, "secret": e.secret, "updated_at": rfc3339(e.updated_at)}))
 }
 
-async fn put_endpoint(ctx: &Ctx, account: &AccountId) -> Result<Reply, AppError> {
+async fn put_endpoint(ctx: &Ctx, account: &AccountId, actor: &Actor) -> Result<Reply, AppError> {
     let body: EndpointBody = ctx.json()?;
-    let e = webhooks::set_endpoint(&ctx.app, account, &body.url, body.rotate_secret).await?;
+    let set = (body.url.as_str(), body.rotate_secret);
+    let e = webhooks::set_endpoint(&ctx.app, account, set, actor).await?;
     Ok(endpoint_reply(&e))
 }
 
@@ -32,9 +34,9 @@ async fn put_endpoint(ctx: &Ctx, account: &AccountId) -> Result<Reply, AppError>
 pub async fn endpoint(ctx: &Ctx) -> Result<Reply, AppError> {
     let who = auth::account(ctx).await?;
     match ctx.method.as_str() {
-        "PUT" => put_endpoint(ctx, &who).await,
+        "PUT" => put_endpoint(ctx, &who, &auth::customer(ctx, &who)).await,
         "DELETE" => {
-            webhooks::delete_endpoint(&ctx.app, &who).await?;
+            webhooks::delete_endpoint(&ctx.app, &who, &auth::customer(ctx, &who)).await?;
             Ok(Reply::ok(json!({"deleted": true})))
         }
         _ => Ok(endpoint_reply(&webhooks::endpoint(&ctx.app, &who).await?)),
@@ -43,9 +45,9 @@ pub async fn endpoint(ctx: &Ctx) -> Result<Reply, AppError> {
 
 /// `PUT /admin/accounts/{id}/webhook`: the operator sets an account's endpoint.
 pub async fn admin_endpoint(ctx: &Ctx, account_id: &str) -> Result<Reply, AppError> {
-    auth::admin(ctx)?;
+    let actor = auth::admin(ctx)?;
     let account = accounts::existing(&ctx.app, account_id).await?;
-    put_endpoint(ctx, &account).await
+    put_endpoint(ctx, &account, &actor).await
 }
 
 /// `GET /v1/webhook/deliveries?page&limit`: every attempt, newest first.

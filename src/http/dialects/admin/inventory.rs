@@ -5,6 +5,7 @@ use crate::app::catalog::{
     ServiceInput,
 };
 use crate::domain::error::AppError;
+use crate::domain::money::Money;
 use crate::http::input::label;
 use crate::http::server::Ctx;
 use crate::http::{auth, Reply};
@@ -81,7 +82,7 @@ fn input(body: CatalogIn) -> CatalogInput {
 /// `PUT /admin/catalog`: upserts every list given, all or nothing. Prices name operators
 /// by id. Codes are normalised (countries upper-case, services and aliases lower-case).
 pub async fn put_catalog(ctx: &Ctx) -> Result<Reply, AppError> {
-    auth::admin(ctx)?;
+    let actor = auth::admin(ctx)?;
     let body: CatalogIn = ctx.json()?;
     let input = input(body);
     let counts = [
@@ -97,7 +98,7 @@ pub async fn put_catalog(ctx: &Ctx) -> Result<Reply, AppError> {
             "at most {MAX_CATALOG_ROWS} catalog rows per request"
         )));
     }
-    let aliases = catalog::put_catalog(&ctx.app, &input).await?;
+    let aliases = catalog::put_catalog(&ctx.app, &input, &actor).await?;
     let [countries, services, operators, prices, rent_prices, otp_prices] = counts;
     Ok(Reply::ok(json!({
         "countries": countries,
@@ -127,7 +128,7 @@ struct NumbersIn {
 /// country, operator and supplier stay as they were). Countries by code or alias,
 /// operators by id or name.
 pub async fn import_numbers(ctx: &Ctx) -> Result<Reply, AppError> {
-    auth::admin(ctx)?;
+    let actor = auth::admin(ctx)?;
     let body: NumbersIn = ctx.json()?;
     if body.numbers.is_empty() || body.numbers.len() > MAX_NUMBERS {
         return Err(AppError::invalid(format!(
@@ -143,7 +144,8 @@ pub async fn import_numbers(ctx: &Ctx) -> Result<Reply, AppError> {
             operator: n.operator,
         })
         .collect();
-    let imported = catalog::import_numbers(&ctx.app, &numbers, body.supplier_id.as_deref()).await?;
+    let supplier = body.supplier_id.as_deref();
+    let imported = catalog::import_numbers(&ctx.app, &numbers, supplier, &actor).await?;
     let skipped = numbers.len().saturating_sub(imported);
     Ok(Reply::ok(json!({"imported": imported, "skipped": skipped})))
 }
@@ -151,11 +153,54 @@ pub async fn import_numbers(ctx: &Ctx) -> Result<Reply, AppError> {
 /// `POST /admin/suppliers` → `{"supplier_id","secret"}`. The secret is shown here only; the
 /// supplier signs every inbound SMS with it.
 pub async fn create_supplier(ctx: &Ctx) -> Result<Reply, AppError> {
-    auth::admin(ctx)?;
+    let actor = auth::admin(ctx)?;
     let body: Named = ctx.json()?;
-    let s = catalog::create_supplier(&ctx.app, label("name", &body.name)?).await?;
+    let s = catalog::create_supplier(&ctx.app, label("name", &body.name)?, &actor).await?;
     Ok(Reply::json(
         201,
         &json!({"supplier_id": s.id, "name": s.name, "secret": s.secret}),
     ))
+}
+
+/// `GET /admin/catalog`: countries, services, operators (with their numbers in stock) and
+/// every price (activation, rent, OTP), costs as decimals.
+pub async fn catalog(ctx: &Ctx) -> Result<Reply, AppError> {
+    auth::admin(ctx)?;
+    let c = catalog::catalog_view(&ctx.app).await?;
+    let named = |n: &[catalog::Named]| -> Vec<Value> {
+        n.iter()
+            .map(|x| json!({"code": x.code, "name": x.name}))
+            .collect()
+    };
+    let operators: Vec<Value> = (c.operators.iter())
+        .map(|o| json!({"country": o.country, "id": o.operator, "name": o.name, "numbers": o.numbers}))
+        .collect();
+    let prices: Vec<Value> = (c.prices.iter())
+        .map(|p| {
+            json!({
+                "kind": p.kind, "country": p.country, "service": p.service,
+                "operator": p.operator, "hours": p.hours,
+                "cost": Money::from_minor(p.cost).to_decimal_string(),
+            })
+        })
+        .collect();
+    Ok(Reply::ok(json!({
+        "countries": named(&c.countries),
+        "services": named(&c.services),
+        "operators": operators,
+        "prices": prices,
+    })))
+}
+
+/// `GET /admin/suppliers`: every supplier (newest first) and how many numbers it holds; the
+/// secret is never shown again.
+pub async fn suppliers(ctx: &Ctx) -> Result<Reply, AppError> {
+    auth::admin(ctx)?;
+    let list: Vec<Value> = (catalog::suppliers(&ctx.app).await?.iter())
+        .map(|s| {
+            json!({"supplier_id": s.id, "name": s.name, "created_at": s.created_at,
+                   "numbers": s.numbers})
+        })
+        .collect();
+    Ok(Reply::ok(json!({ "suppliers": list })))
 }

@@ -19,10 +19,11 @@ struct NewTemplate {
 
 /// `POST /admin/templates {"name","channel","body"}` → 201 `{"template_id",…}`
 pub async fn create_template(ctx: &Ctx) -> Result<Reply, AppError> {
-    auth::admin(ctx)?;
+    let actor = auth::admin(ctx)?;
     let input: NewTemplate = ctx.json()?;
     let (name, channel) = template_fields(&input.name, &input.channel)?;
-    let t = templates::create_template(&ctx.app, None, name, channel, input.body).await?;
+    let fields = (name, channel, input.body);
+    let t = templates::create_template(&ctx.app, None, fields, &actor).await?;
     let mut answer = template_json(&t);
     if let Some(fields) = answer.as_object_mut() {
         fields.remove("shared");

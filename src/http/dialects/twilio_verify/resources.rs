@@ -12,12 +12,12 @@ use crate::app::verify::{self, Caller, Start, Target};
 use crate::domain::error::AppError;
 use crate::domain::ids::KeyHash;
 use crate::domain::phone::{Phone, PlusSign};
-use crate::http::basic;
 use crate::http::form::Form;
 use crate::http::input::{code_input, path_phone};
 use crate::http::routes::TwilioResource as Resource;
 use crate::http::server::Ctx;
 use crate::http::Reply;
+use crate::http::{auth, basic};
 use serde_json::{json, Value};
 
 /// A failure of this dialect: a parameter Twilio would refuse (answered here), or an
@@ -70,13 +70,18 @@ pub async fn serve(ctx: &Ctx, resource: Resource) -> Result<Reply, AppError> {
                 let number = f
                     .get("PhoneNumber")
                     .ok_or(ParamError::Missing("PhoneNumber"))?;
-                let added = fraud::safe_add(&ctx.app, &c.account, &safe_phone(number)?).await?;
+                let actor = auth::customer(ctx, &c.account);
+                let phone = safe_phone(number)?;
+                let added = fraud::safe_add(&ctx.app, &c.account, &phone, &actor).await?;
                 Ok(Reply::json(201, &safe_json(ctx, &added)))
             }
             (Resource::SafeListNumber { phone }, method) => {
                 let phone = safe_phone(&path_phone(&phone))?;
                 let number = match method {
-                    "DELETE" => fraud::safe_remove(&ctx.app, &c.account, &phone).await?,
+                    "DELETE" => {
+                        let actor = auth::customer(ctx, &c.account);
+                        fraud::safe_remove(&ctx.app, &c.account, &phone, &actor).await?
+                    }
                     _ => fraud::safe_get(&ctx.app, &c.account, &phone).await?,
                 };
                 Ok(match method {
