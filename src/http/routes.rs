@@ -117,6 +117,11 @@ pub enum Route {
     SmsActivate,
     // Twilio Verify v2 (`/v2/Services…`).
     TwilioVerify(TwilioResource),
+    // Statistics: the caller's account, or the operator's across accounts.
+    StatsOtp,
+    StatsActivations,
+    AdminStatsOtp,
+    AdminStatsActivations,
 }
 
 /// The resources of the Twilio Verify v2 dialect; the method picks the action.
@@ -386,6 +391,12 @@ mod table {
         "/v2/SafeList/Numbers/{phone_number}" => {
             GET, DELETE => |p| TwilioVerify(Tw::SafeListNumber { phone: p.next() })
         }
+
+        // Statistics.
+        "/v1/stats/otp" => { GET => |_| StatsOtp }
+        "/v1/stats/activations" => { GET => |_| StatsActivations }
+        "/admin/stats/otp" => { GET => |_| AdminStatsOtp }
+        "/admin/stats/activations" => { GET => |_| AdminStatsActivations }
     }
 }
 
@@ -403,10 +414,10 @@ impl Route {
         Some(match self {
             Balance | NumberOtpBalance | Transactions | Profile => S::WalletRead,
             ActivationStatus { .. } | ActivationEvents { .. } | Activations => S::ActivationsRead,
-            RentStatus { .. } | Rents => S::ActivationsRead,
+            RentStatus { .. } | Rents | StatsActivations => S::ActivationsRead,
             BuyNumber | SetActivationStatus { .. } => S::ActivationsWrite,
             Rent => S::RentWrite,
-            OtpSend | GetOtpSend | GetOtpStatus { .. } | OtpSessions => S::OtpSend,
+            OtpSend | GetOtpSend | GetOtpStatus { .. } | OtpSessions | StatsOtp => S::OtpSend,
             OtpVerify | GetOtpCheck => S::OtpVerify,
             MessageSend | MessageStatus { .. } | Outbox | Templates | Template { .. } => {
                 S::MessagesSend

@@ -12,6 +12,7 @@ pub mod logins;
 pub mod messages;
 pub mod sessions;
 pub mod smsactivate;
+pub mod stats;
 pub mod upkeep;
 pub mod verify;
 pub mod wallet;
