@@ -166,6 +166,106 @@ pub struct ActivationStats {
     pub spend: i64,
 }
 
+/// A Twilio Verify send, as its Verification Attempts resource shows it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Attempt {
+    pub sid: String,
+    pub service_sid: String,
+    pub verification_sid: String,
+    /// Twilio's name of the channel (`sms`, `call`, `whatsapp`).
+    pub channel: String,
+    pub to_phone: String,
+    pub country: Option<String>,
+    pub cost: i64,
+    pub created_at: i64,
+    pub verified_at: Option<i64>,
+}
+
+/// Which Twilio Verify sends a list or summary covers: created in `[after_ms, before_ms)`,
+/// and each filter given.
+#[derive(Debug, Clone, Default)]
+pub struct AttemptFilter {
+    pub after_ms: i64,
+    pub before_ms: i64,
+    pub to: Option<String>,
+    pub country: Option<String>,
+    /// The engine's channel (`sms`, `voice`, `whatsapp`).
+    pub channel: Option<String>,
+    /// The destination's leading characters (`+44`; summaries only).
+    pub prefix: Option<String>,
+    pub service_sid: Option<String>,
+    pub verification_sid: Option<String>,
+    /// `Some(true)`: verified sends only; `Some(false)`: the others.
+    pub converted: Option<bool>,
+}
+
+/// Twilio Verify sends and how many of them were verified.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub struct Conversion {
+    pub attempts: i64,
+    pub converted: i64,
+}
+
+/// Where a list page starts: after the send created at `created_at` with id `sid` (newest
+/// first), written `PT<created_at>_<sid>` in Twilio's `PageToken`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageToken {
+    pub created_at: i64,
+    pub sid: String,
+}
+
+impl PageToken {
+    pub fn parse(text: &str) -> Option<PageToken> {
+        let (at, sid) = text.strip_prefix("PT")?.split_once('_')?;
+        let created_at = at.parse::<i64>().ok().filter(|n| *n >= 0)?;
+        let valid = !sid.is_empty() && sid.len() <= 64;
+        valid.then(|| PageToken {
+            created_at,
+            sid: sid.to_owned(),
+        })
+    }
+
+    pub fn text(&self) -> String {
+        format!("PT{}_{}", self.created_at, self.sid)
+    }
+}
+
+/// How a summary over `[after_ms, before_ms)` is counted: the whole UTC days inside it from
+/// the rollups, and the parts of days at its edges (at most two spans) from the sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    pub days: Option<Range>,
+    pub spans: Vec<(i64, i64)>,
+}
+
+pub fn split(after_ms: i64, before_ms: i64) -> Split {
+    let first = (after_ms + DAY_MS - 1).div_euclid(DAY_MS) * DAY_MS;
+    let end = before_ms.div_euclid(DAY_MS) * DAY_MS;
+    if after_ms >= before_ms {
+        return Split {
+            days: None,
+            spans: Vec::new(),
+        };
+    }
+    if first >= end {
+        return Split {
+            days: None,
+            spans: vec![(after_ms, before_ms)],
+        };
+    }
+    let spans = [(after_ms, first), (end, before_ms)]
+        .into_iter()
+        .filter(|(a, b)| a < b)
+        .collect();
+    Split {
+        days: Some(Range {
+            from: day_text(first),
+            to: day_text(end - DAY_MS),
+        }),
+        spans,
+    }
+}
+
 /// `part / whole` rounded to 4 decimals (0 when `whole` is 0).
 pub fn rate(part: i64, whole: i64) -> f64 {
     if whole <= 0 {
@@ -209,6 +309,36 @@ mod tests {
         // 400 days, both included, is the most.
         assert!(range(Some("2025-01-01"), Some("2026-02-04"), NOW).is_ok());
         assert_eq!(err(Some("2025-01-01"), Some("2026-02-05")), "from");
+    }
+
+    #[test]
+    fn summaries_split_into_whole_days_and_edges() {
+        let day = |d: i64| 1_767_225_600_000 + d * DAY_MS; // 2026-01-01 + d days
+        let s = split(day(0) + 5, day(3) + 7);
+        let days = s.days.unwrap();
+        assert_eq!(
+            (days.from.as_str(), days.to.as_str()),
+            ("2026-01-02", "2026-01-03")
+        );
+        assert_eq!(s.spans, vec![(day(0) + 5, day(1)), (day(3), day(3) + 7)]);
+        let whole = split(day(0), day(2));
+        assert_eq!(whole.days.unwrap().to, "2026-01-02");
+        assert!(whole.spans.is_empty());
+        assert_eq!(
+            split(day(0) + 1, day(1) - 1).spans,
+            vec![(day(0) + 1, day(1) - 1)]
+        );
+        assert_eq!(split(day(1), day(0)).spans, vec![]);
+    }
+
+    #[test]
+    fn page_tokens() {
+        let t = PageToken::parse("PT1767225600000_VLabc").unwrap();
+        assert_eq!((t.created_at, t.sid.as_str()), (1_767_225_600_000, "VLabc"));
+        assert_eq!(t.text(), "PT1767225600000_VLabc");
+        for bad in ["", "PT", "PT12", "PTx_VL", "PT-1_VL", "1_VL", "PT1_"] {
+            assert_eq!(PageToken::parse(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -328,11 +328,7 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         SmsActivate => boxed(smsactivate::handle(ctx)).await,
         // Twilio Verify v2.
         TwilioVerify(resource) => boxed(twilio_verify::serve(ctx, resource)).await,
-        // Statistics.
-        StatsOtp => boxed(stats::otp(ctx)).await,
-        StatsActivations => boxed(stats::activations(ctx)).await,
-        AdminStatsOtp => boxed(stats::admin_otp(ctx)).await,
-        AdminStatsActivations => boxed(stats::admin_activations(ctx)).await,
+        Stats(which) => boxed(stats::serve(ctx, which)).await,
     }
 }
 

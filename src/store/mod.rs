@@ -1,6 +1,7 @@
 //! D1 and KV access. Statements are built here; handlers never write SQL.
 pub mod accounts;
 pub mod activations;
+pub mod attempts;
 pub mod catalog;
 pub mod constraint;
 pub mod dashboard;

@@ -4,8 +4,8 @@
 //! (`blocked_statement`) with the refusal's own record. Every read covers a range of days
 //! of the rollups, never the sessions or activations themselves.
 use super::{all, first, int, opt_text, stmt, text, StoreError};
-use crate::domain::stats::{ActivationGroup, ActivationStats, OtpGroup, OtpStats, Range};
-use serde::Deserialize;
+use crate::domain::stats::{ActivationGroup, ActivationStats, AttemptFilter, Conversion};
+use crate::domain::stats::{OtpGroup, OtpStats, Range};
 use worker::{D1Database, D1PreparedStatement};
 
 /// Whose rollup rows a query reads: `account_id = ?1`, or every account's (the operator).
@@ -86,27 +86,13 @@ pub fn blocked_statement(
     )
 }
 
-/// Which Twilio Verify sends a summary counts (`None`: any).
-pub struct SummaryFilter<'a> {
-    pub country: Option<&'a str>,
-    pub channel: Option<&'a str>,
-    /// The destination's leading characters (`+44`).
-    pub prefix: Option<&'a str>,
-}
-
-/// Twilio Verify sends and how many of them were verified.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct Conversion {
-    pub attempts: i64,
-    pub converted: i64,
-}
-
-/// The account's Twilio Verify sends and conversions over whole UTC days, from the rollups.
+/// The account's Twilio Verify sends and conversions over whole UTC days, from the rollups
+/// (`f`'s country, channel and prefix; its other filters are not in the rollups).
 pub async fn twilio_conversion(
     db: &D1Database,
     account_id: &str,
     range: &Range,
-    f: &SummaryFilter<'_>,
+    f: &AttemptFilter,
 ) -> Result<Conversion, StoreError> {
     let found = first::<Conversion>(stmt(
         db,
@@ -118,9 +104,9 @@ pub async fn twilio_conversion(
             text(account_id),
             text(&range.from),
             text(&range.to),
-            opt_text(f.country),
-            opt_text(f.channel),
-            opt_text(f.prefix),
+            opt_text(f.country.as_deref()),
+            opt_text(f.channel.as_deref()),
+            opt_text(f.prefix.as_deref()),
         ],
     )?)
     .await?;

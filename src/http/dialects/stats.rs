@@ -9,6 +9,7 @@ use crate::domain::ids::AccountId;
 use crate::domain::money::Money;
 use crate::domain::stats::{self as rules, rate, ActivationGroup, ActivationStats, OtpGroup};
 use crate::domain::stats::{OtpStats, Range};
+use crate::http::routes::StatsResource;
 use crate::http::server::Ctx;
 use crate::http::{auth, Reply};
 use serde_json::{json, Value};
@@ -97,9 +98,19 @@ async fn activations_reply(ctx: &Ctx, account: Option<&AccountId>) -> Result<Rep
     Ok(Reply::ok(activations_json(&rows)))
 }
 
+/// The statistics routes.
+pub async fn serve(ctx: &Ctx, which: StatsResource) -> Result<Reply, AppError> {
+    match which {
+        StatsResource::Otp => otp(ctx).await,
+        StatsResource::Activations => activations(ctx).await,
+        StatsResource::AdminOtp => admin_otp(ctx).await,
+        StatsResource::AdminActivations => admin_activations(ctx).await,
+    }
+}
+
 /// `GET /v1/stats/otp?from&to&group_by=day|country|channel|prefix|api_key` →
 /// `{"rows":[{key, sends, verified, conversion_rate, spend, blocked}]}`.
-pub async fn otp(ctx: &Ctx) -> Result<Reply, AppError> {
+async fn otp(ctx: &Ctx) -> Result<Reply, AppError> {
     let who = auth::account(ctx).await?;
     otp_reply(ctx, Some(&who)).await
 }
@@ -107,19 +118,19 @@ pub async fn otp(ctx: &Ctx) -> Result<Reply, AppError> {
 /// `GET /v1/stats/activations?from&to&group_by=day|service|country|operator` →
 /// `{"rows":[{key, orders, sms_received, completed, cancelled, expired, refunded,
 /// success_rate, spend}]}`.
-pub async fn activations(ctx: &Ctx) -> Result<Reply, AppError> {
+async fn activations(ctx: &Ctx) -> Result<Reply, AppError> {
     let who = auth::account(ctx).await?;
     activations_reply(ctx, Some(&who)).await
 }
 
 /// `GET /admin/stats/otp?account&from&to&group_by`: as `/v1/stats/otp`, across accounts.
-pub async fn admin_otp(ctx: &Ctx) -> Result<Reply, AppError> {
+async fn admin_otp(ctx: &Ctx) -> Result<Reply, AppError> {
     let account = admin_account(ctx).await?;
     otp_reply(ctx, account.as_ref()).await
 }
 
 /// `GET /admin/stats/activations?account&from&to&group_by`.
-pub async fn admin_activations(ctx: &Ctx) -> Result<Reply, AppError> {
+async fn admin_activations(ctx: &Ctx) -> Result<Reply, AppError> {
     let account = admin_account(ctx).await?;
     activations_reply(ctx, account.as_ref()).await
 }
