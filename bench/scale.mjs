@@ -3,6 +3,7 @@
 // in the shapes the store writes: 1,000 accounts, one of them with N ledger rows (default
 // 1,000,000), N/5 activations and N OTP sessions. Then times the store's own read statements
 // (taken from src/store by tests/support/store-sql.mjs) on that account and on a fresh one,
+// the statistics over its last 30 days among them,
 // and prints the database size per row kind. D1 only: the Worker's own time per request is
 // the same for both accounts and is measured by `npm run bench`.
 import { performance } from "node:perf_hooks";
@@ -72,6 +73,12 @@ for (const table of ["ledger", "activations", "otp_sessions"]) {
   if (kept !== counted) throw new Error(`list_counts ${table}: ${kept} kept, ${counted} rows`);
 }
 
+// The statistics rollups the triggers kept agree with the rows (every send, every order).
+const rolled = await db.prepare("SELECT (SELECT SUM(sends) FROM otp_stats WHERE account_id = ?1) AS sends, (SELECT SUM(orders) FROM activation_stats WHERE account_id = ?1) AS orders").bind(BIG).first();
+if (rolled.sends !== SESSIONS || rolled.orders !== ACTIVATIONS) throw new Error(`rollups: ${JSON.stringify(rolled)}`);
+const DAY_MS = 24 * 3600 * 1000;
+const day = (ms) => new Date(ms).toISOString().slice(0, 10);
+
 // The store's statements, by what they do.
 const all = storeStatements().map((s) => s.sql.replace(/\s+/g, " "));
 const find = (re) => {
@@ -90,6 +97,10 @@ const cases = [
   ["send: per-phone rate window", find(/^SELECT created_at FROM otp_sessions WHERE account_id = \?1 AND phone = \?2/), (a) => [a, "+447700912345", NOW - 3600000]],
   ["verify: session by id", find(/FROM otp_sessions WHERE id = \?1 AND account_id = \?2$/), (a) => [`otp_x`, a]],
   ["admin account search", find(/FROM accounts a JOIN wallets w .* LIMIT \?1 OFFSET \?2/), () => [20, 0]],
+  // The statistics over the last 30 days, from the rollups the triggers kept while loading.
+  ["stats: OTP, 30 days by day", find(/^SELECT day AS key, SUM\(sends\) .* FROM otp_stats WHERE account_id = \?1 AND day BETWEEN/), (a) => [a, day(NOW - 29 * DAY_MS), day(NOW)]],
+  ["stats: OTP, 30 days by country", find(/^SELECT country AS key, SUM\(sends\) .* FROM otp_stats WHERE account_id = \?1 AND day BETWEEN/), (a) => [a, day(NOW - 29 * DAY_MS), day(NOW)]],
+  ["stats: activations, 30 days by service", find(/^SELECT service AS key, SUM\(orders\) .* FROM activation_stats WHERE account_id = \?1 AND day BETWEEN/), (a) => [a, day(NOW - 29 * DAY_MS), day(NOW)]],
 ];
 
 /** Fastest of `n` runs of a statement (or a batch), in ms: on a shared machine the
