@@ -40,10 +40,14 @@ await db.prepare(`INSERT INTO wallets (account_id, balance, currency, updated_at
   SELECT id, 100000000, 'USD', ${NOW} FROM accounts`).run();
 await db.prepare(`INSERT INTO countries (code, name) VALUES ('GB', 'United Kingdom')`).run();
 await db.prepare(`INSERT INTO operators (country, id, name) VALUES ('GB', 'any', 'Any')`).run();
-await db.prepare(`INSERT INTO services (code, name) SELECT 'svc' || i, 'S' || i FROM (${seq(ACTIVATIONS)} SELECT i FROM s)`).run();
+// A catalog of 50 services; each number is sold once per service (the unique index on
+// activations(number_id, service)), so the activations spread over ACTIVATIONS / 50 numbers.
+const SERVICES = 50;
+const NUMBERS = Math.ceil(ACTIVATIONS / SERVICES);
+await db.prepare(`INSERT INTO services (code, name) SELECT 'svc' || i, 'S' || i FROM (${seq(SERVICES)} SELECT i FROM s)`).run();
 await db.prepare(`INSERT INTO suppliers (id, name, secret_version, created_at) VALUES ('sup', 'S', 1, 0)`).run();
 await db.prepare(`INSERT INTO numbers (id, number, country, operator, supplier_id, created_at)
-  VALUES ('num_1', '+447700900001', 'GB', 'any', 'sup', 0)`).run();
+  SELECT 'num_' || i, '+4477' || (10000000 + i), 'GB', 'any', 'sup', 0 FROM (${seq(NUMBERS)} SELECT i FROM s)`).run();
 // One year of history on the large account, spread evenly, newest last.
 const step = (n) => Math.floor(YEAR_MS / n);
 await load("ledger", `${seq(LEDGER)} INSERT INTO ledger (id, account_id, kind, amount,
@@ -54,8 +58,8 @@ await load("ledger", `${seq(LEDGER)} INSERT INTO ledger (id, account_id, kind, a
 await load("activations", `${seq(ACTIVATIONS)} INSERT INTO activations (id, account_id,
   number_id, number, country, service, operator, cost, status, created_at, cancel_allowed_at,
   expires_at, updated_at)
-  SELECT 'act_' || lower(hex(randomblob(10))), '${BIG}', 'num_1', '+447700900001', 'GB',
-    'svc' || i, 'any', 2500, 'complete', ${NOW - YEAR_MS} + i * ${step(ACTIVATIONS)},
+  SELECT 'act_' || lower(hex(randomblob(10))), '${BIG}', 'num_' || ((i - 1) / ${SERVICES} + 1),
+    '+4477' || (10000000 + (i - 1) / ${SERVICES} + 1), 'GB', 'svc' || ((i - 1) % ${SERVICES} + 1), 'any', 2500, 'complete', ${NOW - YEAR_MS} + i * ${step(ACTIVATIONS)},
     ${NOW - YEAR_MS} + i * ${step(ACTIVATIONS)} + 120000,
     ${NOW - YEAR_MS} + i * ${step(ACTIVATIONS)} + 1200000, ${NOW} FROM s`);
 await load("otp_sessions", `${seq(SESSIONS)} INSERT INTO otp_sessions (id, account_id, phone,
