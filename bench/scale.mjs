@@ -3,6 +3,7 @@
 // in the shapes the store writes: 1,000 accounts, one of them with N ledger rows (default
 // 1,000,000), N/5 activations and N OTP sessions. Then times the store's own read statements
 // (taken from src/store by tests/support/store-sql.mjs) on that account and on a fresh one,
+// the statistics over its last 30 days among them,
 // and prints the database size per row kind. D1 only: the Worker's own time per request is
 // the same for both accounts and is measured by `npm run bench`.
 import { performance } from "node:perf_hooks";
@@ -39,10 +40,14 @@ await db.prepare(`INSERT INTO wallets (account_id, balance, currency, updated_at
   SELECT id, 100000000, 'USD', ${NOW} FROM accounts`).run();
 await db.prepare(`INSERT INTO countries (code, name) VALUES ('GB', 'United Kingdom')`).run();
 await db.prepare(`INSERT INTO operators (country, id, name) VALUES ('GB', 'any', 'Any')`).run();
-await db.prepare(`INSERT INTO services (code, name) SELECT 'svc' || i, 'S' || i FROM (${seq(ACTIVATIONS)} SELECT i FROM s)`).run();
+// A catalog of 50 services; each number is sold once per service (the unique index on
+// activations(number_id, service)), so the activations spread over ACTIVATIONS / 50 numbers.
+const SERVICES = 50;
+const NUMBERS = Math.ceil(ACTIVATIONS / SERVICES);
+await db.prepare(`INSERT INTO services (code, name) SELECT 'svc' || i, 'S' || i FROM (${seq(SERVICES)} SELECT i FROM s)`).run();
 await db.prepare(`INSERT INTO suppliers (id, name, secret_version, created_at) VALUES ('sup', 'S', 1, 0)`).run();
 await db.prepare(`INSERT INTO numbers (id, number, country, operator, supplier_id, created_at)
-  VALUES ('num_1', '+447700900001', 'GB', 'any', 'sup', 0)`).run();
+  SELECT 'num_' || i, '+4477' || (10000000 + i), 'GB', 'any', 'sup', 0 FROM (${seq(NUMBERS)} SELECT i FROM s)`).run();
 // One year of history on the large account, spread evenly, newest last.
 const step = (n) => Math.floor(YEAR_MS / n);
 await load("ledger", `${seq(LEDGER)} INSERT INTO ledger (id, account_id, kind, amount,
@@ -53,8 +58,8 @@ await load("ledger", `${seq(LEDGER)} INSERT INTO ledger (id, account_id, kind, a
 await load("activations", `${seq(ACTIVATIONS)} INSERT INTO activations (id, account_id,
   number_id, number, country, service, operator, cost, status, created_at, cancel_allowed_at,
   expires_at, updated_at)
-  SELECT 'act_' || lower(hex(randomblob(10))), '${BIG}', 'num_1', '+447700900001', 'GB',
-    'svc' || i, 'any', 2500, 'complete', ${NOW - YEAR_MS} + i * ${step(ACTIVATIONS)},
+  SELECT 'act_' || lower(hex(randomblob(10))), '${BIG}', 'num_' || ((i - 1) / ${SERVICES} + 1),
+    '+4477' || (10000000 + (i - 1) / ${SERVICES} + 1), 'GB', 'svc' || ((i - 1) % ${SERVICES} + 1), 'any', 2500, 'complete', ${NOW - YEAR_MS} + i * ${step(ACTIVATIONS)},
     ${NOW - YEAR_MS} + i * ${step(ACTIVATIONS)} + 120000,
     ${NOW - YEAR_MS} + i * ${step(ACTIVATIONS)} + 1200000, ${NOW} FROM s`);
 await load("otp_sessions", `${seq(SESSIONS)} INSERT INTO otp_sessions (id, account_id, phone,
@@ -71,6 +76,12 @@ for (const table of ["ledger", "activations", "otp_sessions"]) {
   const counted = await db.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE account_id = ?1`).bind(BIG).first("n");
   if (kept !== counted) throw new Error(`list_counts ${table}: ${kept} kept, ${counted} rows`);
 }
+
+// The statistics rollups the triggers kept agree with the rows (every send, every order).
+const rolled = await db.prepare("SELECT (SELECT SUM(sends) FROM otp_stats WHERE account_id = ?1) AS sends, (SELECT SUM(orders) FROM activation_stats WHERE account_id = ?1) AS orders").bind(BIG).first();
+if (rolled.sends !== SESSIONS || rolled.orders !== ACTIVATIONS) throw new Error(`rollups: ${JSON.stringify(rolled)}`);
+const DAY_MS = 24 * 3600 * 1000;
+const day = (ms) => new Date(ms).toISOString().slice(0, 10);
 
 // The store's statements, by what they do.
 const all = storeStatements().map((s) => s.sql.replace(/\s+/g, " "));
@@ -90,6 +101,10 @@ const cases = [
   ["send: per-phone rate window", find(/^SELECT created_at FROM otp_sessions WHERE account_id = \?1 AND phone = \?2/), (a) => [a, "+447700912345", NOW - 3600000]],
   ["verify: session by id", find(/FROM otp_sessions WHERE id = \?1 AND account_id = \?2$/), (a) => [`otp_x`, a]],
   ["admin account search", find(/FROM accounts a JOIN wallets w .* LIMIT \?1 OFFSET \?2/), () => [20, 0]],
+  // The statistics over the last 30 days, from the rollups the triggers kept while loading.
+  ["stats: OTP, 30 days by day", find(/^SELECT day AS key, SUM\(sends\) .* FROM otp_stats WHERE account_id = \?1 AND day BETWEEN/), (a) => [a, day(NOW - 29 * DAY_MS), day(NOW)]],
+  ["stats: OTP, 30 days by country", find(/^SELECT country AS key, SUM\(sends\) .* FROM otp_stats WHERE account_id = \?1 AND day BETWEEN/), (a) => [a, day(NOW - 29 * DAY_MS), day(NOW)]],
+  ["stats: activations, 30 days by service", find(/^SELECT service AS key, SUM\(orders\) .* FROM activation_stats WHERE account_id = \?1 AND day BETWEEN/), (a) => [a, day(NOW - 29 * DAY_MS), day(NOW)]],
 ];
 
 /** Fastest of `n` runs of a statement (or a batch), in ms: on a shared machine the

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the release Worker into build/: index.js (the entry, one minified ES module) and
 # index_bg.wasm; and copies openapi/openapi.json to public/openapi.json, where the Workers
-# static assets serve it (openapi/openapi.json is the one source; the copy is git-ignored).
+# static assets serve it (openapi/openapi.json is the one source; the copy is git-ignored),
+# and the dashboard's chart library (uPlot, pinned in package.json) to public/vendor/.
 #
 #   cargo build (wasm32, release)  ->  wasm-bindgen (the CLI pinned by Cargo.lock, installed
 #   by scripts/setup.sh)  ->  wasm-opt -Oz  ->  scripts/entry.mjs (the entry module, esbuild)
@@ -14,6 +15,8 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
 cp openapi/openapi.json public/openapi.json
+mkdir -p public/vendor
+cp node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css public/vendor/
 
 # Everything build/ depends on, as one hash (written to build/.inputs after a build).
 inputs_hash() {

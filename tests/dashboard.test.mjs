@@ -7,7 +7,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { chromium } from "playwright-core";
 
-const TITLES = { overview: "Overview", keys: "API keys", numbers: "Numbers", rents: "Rents", otp: "OTP", templates: "Templates", webhooks: "Webhooks", transactions: "Transactions", outbox: "Sandbox outbox", login: "Log in", signup: "Sign up" };
+const TITLES = { overview: "Overview", keys: "API keys", numbers: "Numbers", rents: "Rents", otp: "OTP", templates: "Templates", webhooks: "Webhooks", transactions: "Transactions", outbox: "Sandbox outbox", stats: "Statistics", login: "Log in", signup: "Sign up" };
 import { spawnApp, ROOT } from "./support/app.mjs";
 import { seed, pushSms, sleep } from "./support/activations.mjs";
 
@@ -45,6 +45,7 @@ before(async () => {
       PRICES_CACHE_SECS: "0",
       ACTIVATION_CANCEL_LOCK_SECS: "3",
       SIGNUP_APPROVAL: "auto",
+      OTP_HMAC_SECRET: "dashboard-test-otp-secret",
     },
   });
   supplier = await seed(app, { us: 6, pk: 6 });
@@ -192,8 +193,44 @@ test("an SMS holding markup is shown as text and runs nothing", async () => {
   assert.equal(await page.evaluate(() => window.__xss), undefined);
 });
 
+test("statistics: each chart drawn, with the API's numbers in the table beside it", async () => {
+  const key = shared.key;
+  const phones = ["+14155550111", "+14155550122"];
+  const sent = [];
+  for (const to of phones) {
+    const r = await app.request("POST", "/v1/otp/send", { key, body: { to, channel: "sms" } });
+    assert.equal(r.status, 200, r.text);
+    sent.push(r.body.session_id);
+  }
+  const outbox = await app.request("GET", `/admin/outbox?to=${encodeURIComponent(phones[0])}`, { admin: true });
+  const code = outbox.body.messages[0].text.match(/\b(\d{4,12})\b/)[1];
+  assert.equal((await app.request("POST", "/v1/otp/verify", { key, body: { session_id: sent[0], code } })).status, 200);
+  const api = async (q) => (await app.request("GET", `/v1/stats/${q}`, { key })).body.rows;
+  const [day] = await api("otp?group_by=day");
+  assert.deepEqual([day.sends, day.verified, day.conversion_rate], [2, 1, 0.5]);
+  const [actDay] = await api("activations?group_by=day");
+  const telegram = (await api("activations?group_by=service")).find((r) => r.key === "telegram");
+  assert.deepEqual([telegram.orders, telegram.completed, telegram.success_rate], [2, 1, 0.5]);
+
+  await nav("Statistics").click();
+  await page.locator("main[aria-busy=false] h1").filter({ hasText: "Statistics" }).waitFor();
+  const rowOf = (caption, first) =>
+    page.getByRole("table", { name: caption }).getByRole("row").filter({ has: page.getByRole("cell", { name: first, exact: true }) });
+  const cells = async (caption, first) => (await rowOf(caption, first).getByRole("cell").allTextContents()).map((t) => t.trim());
+  assert.deepEqual(await cells("Sends and verified codes per day", day.key), [day.key, "2", "1", "50.0%", "0"]);
+  assert.deepEqual(await cells("Conversion by country", "US"), ["US", "2", "1", "50.0%"]);
+  const money = (n) => n.toFixed(4).replace(/(\.\d\d\d*?)0+$/, "$1");
+  assert.deepEqual(await cells("Spend per day", day.key), [day.key, money(day.spend), money(actDay.spend), money(day.spend + actDay.spend)]);
+  assert.deepEqual(await cells("Activation success rate by service", "telegram"), ["telegram", "2", "1", "0", "0", "50.0%"]);
+  assert.equal(day.spend, 0.015);
+  // Each of the four charts is drawn (uPlot's canvas), beside its table.
+  assert.equal(await page.locator(".chart-pair .chart canvas").count(), 4);
+  assert.equal(await page.locator('.chart[aria-hidden="true"]').count(), 4);
+  assert.ok(requests.includes("/vendor/uPlot.esm.js"), "the chart library is served from this origin");
+});
+
 test("every page at 375 px and 1280 px: screenshots, no horizontal overflow, labelled controls", async () => {
-  const pages = ["overview", "keys", "numbers", "rents", "otp", "templates", "webhooks", "transactions", "outbox"];
+  const pages = ["overview", "keys", "numbers", "rents", "otp", "templates", "webhooks", "transactions", "outbox", "stats"];
   for (const width of WIDTHS) {
     await page.setViewportSize({ width, height: 900 });
     for (const p of pages) {

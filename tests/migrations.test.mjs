@@ -71,3 +71,52 @@ test("times of api_keys, wallets and ledger become integer ms, every row kept", 
     await mf.dispose();
   }
 });
+
+test("the statistics rollups start from the history already there, then the triggers keep them", async () => {
+  const { mf, db, apply } = await database();
+  try {
+    await apply((f) => f < "0015_stats_rollups.sql");
+    const day = Date.UTC(2026, 10, 30, 12);
+    await db.batch([
+      db.prepare("INSERT INTO accounts (id, name, created_at) VALUES ('acc', 'A', '2026-01-01T00:00:00Z')"),
+      db.prepare("INSERT INTO countries (code, name) VALUES ('US', 'United States')"),
+      db.prepare("INSERT INTO operators (country, id, name) VALUES ('US', '1', 'any')"),
+      db.prepare("INSERT INTO services (code, name) VALUES ('telegram', 'Telegram')"),
+      db.prepare("INSERT INTO suppliers (id, name, created_at) VALUES ('sup', 'S', '2026-01-01')"),
+      db.prepare("INSERT INTO numbers (id, number, country, operator, created_at) VALUES ('n1', '+14155550100', 'US', '1', '2026-01-01'), ('n2', '+14155550101', 'US', '1', '2026-01-01')"),
+      db.prepare(
+        "INSERT INTO otp_sessions (id, account_id, phone, channel, dialect, cost, created_at, expires_at, max_attempts, verified_at, send_allowed) " +
+          "VALUES ('otp_1', 'acc', '+14155550199', 'sms', 'whatotp', 75, ?1, ?1, 5, ?1, 1), ('otp_2', 'acc', '+14155550199', 'sms', 'whatotp', 75, ?1, ?1, 5, NULL, 1)",
+      ).bind(day),
+      db.prepare(
+        "INSERT INTO activations (id, account_id, number_id, number, country, service, operator, cost, status, created_at, cancel_allowed_at, expires_at, updated_at) " +
+          "VALUES ('act_1', 'acc', 'n1', '+14155550100', 'US', 'telegram', '1', 500, 'complete', ?1, ?1, ?1, ?1), ('act_2', 'acc', 'n2', '+14155550101', 'US', 'telegram', '1', 500, 'cancelled', ?1, ?1, ?1, ?1)",
+      ).bind(day),
+      db.prepare("INSERT INTO inbound_sms (id, supplier_id, sms_id, number, sender, text, received_at, target_kind, target_id, created_at) VALUES ('sms_1', 'sup', 's1', '+14155550100', 'T', 'code 1', 'x', 'activation', 'act_1', ?1)").bind(day),
+      db.prepare(
+        "INSERT INTO ledger (id, account_id, kind, amount, balance_after, object_id, description, created_at) VALUES " +
+          "('tx1', 'acc', 'topup', 10000, 10000, NULL, 't', ?1), ('tx2', 'acc', 'otp_send', -75, 9925, 'otp_1', 's', ?1), ('tx3', 'acc', 'otp_send', -75, 9850, 'otp_2', 's', ?1), " +
+          "('tx4', 'acc', 'otp_refund', 75, 9925, 'otp_2', 'r', ?1), ('tx5', 'acc', 'purchase', -500, 9425, 'act_1', 'p', ?1), ('tx6', 'acc', 'purchase', -500, 8925, 'act_2', 'p', ?1), ('tx7', 'acc', 'refund', 500, 9425, 'act_2', 'r', ?1)",
+      ).bind(day),
+    ]);
+    await apply((f) => f === "0015_stats_rollups.sql");
+    const otp = await db.prepare("SELECT day, country, channel, prefix, api_key, door, sends, verified, blocked, spend FROM otp_stats").all();
+    assert.deepEqual(otp.results, [{ day: "2026-11-30", country: "", channel: "sms", prefix: "+1415555", api_key: "", door: "whatotp", sends: 2, verified: 1, blocked: 0, spend: 75 }]);
+    const acts = await db.prepare("SELECT day, service, country, operator, orders, sms_received, completed, cancelled, expired, refunded, spend FROM activation_stats").all();
+    assert.deepEqual(acts.results, [{ day: "2026-11-30", service: "telegram", country: "US", operator: "1", orders: 2, sms_received: 1, completed: 1, cancelled: 1, expired: 0, refunded: 1, spend: 500 }]);
+
+    // From here the triggers count: the second session verified, a new order expired and refunded.
+    await db.prepare("UPDATE otp_sessions SET verified_at = ?1 WHERE id = 'otp_2'").bind(day).run();
+    await db.batch([
+      db.prepare("INSERT INTO activations (id, account_id, number_id, number, country, service, operator, cost, status, created_at, cancel_allowed_at, expires_at, updated_at) VALUES ('act_3', 'acc', 'n1', '+14155550100', 'US', 'whatsapp', '1', 700, 'waiting', ?1, ?1, ?1, ?1)").bind(day),
+      db.prepare("INSERT INTO services (code, name) VALUES ('whatsapp', 'WhatsApp')"),
+    ].reverse());
+    await db.prepare("UPDATE activations SET status = 'expired' WHERE id = 'act_3'").run();
+    await db.prepare("INSERT INTO ledger (id, account_id, kind, amount, balance_after, object_id, description, created_at) VALUES ('tx8', 'acc', 'refund', 700, 10125, 'act_3', 'r', ?1)").bind(day).run();
+    assert.equal((await db.prepare("SELECT verified FROM otp_stats").first()).verified, 2);
+    const wa = await db.prepare("SELECT orders, expired, refunded, spend FROM activation_stats WHERE service = 'whatsapp'").first();
+    assert.deepEqual(wa, { orders: 1, expired: 1, refunded: 1, spend: 0 });
+  } finally {
+    await mf.dispose();
+  }
+});

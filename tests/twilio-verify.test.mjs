@@ -545,3 +545,80 @@ describe("Twilio url fields with PUBLIC_ORIGIN", () => {
     assert.ok(!JSON.stringify(list).includes("evil.test"));
   });
 });
+
+describe("Verification Attempts and their Summary through the SDK", () => {
+  let app;
+  before(async () => {
+    app = await spawnOtpApp();
+    await seedOtpPrices(app);
+  });
+  after(() => app.close());
+
+  test("3 sends, 1 approved: the Summary says 3 / 1 / 2 / \"33.33\"; the list filters and pages; one attempt fetches; another account sees none", async () => {
+    const a = await app.createAccount("attempts", "5.00");
+    const ac = (await app.request("GET", "/api/user/profile", { key: a.key })).body.data.twilio_account_sid;
+    const client = sdk(app, ac, a.key);
+    const svc = await client.verify.v2.services.create({ friendlyName: "Attempts" });
+    const phones = [freshPhone(), freshPhone(), freshPhone()];
+    const sent = [];
+    for (const to of phones) sent.push(await client.verify.v2.services(svc.sid).verifications.create({ to, channel: "sms" }));
+    const check = await client.verify.v2.services(svc.sid).verificationChecks.create({ to: phones[1], code: (await latestCode(app, phones[1])).code });
+    assert.equal(check.status, "approved");
+    const approvedSid = sent[1].sendCodeAttempts[0].attempt_sid;
+
+    const summary = await client.verify.v2.verificationAttemptsSummary().fetch();
+    assert.equal(summary.totalAttempts, 3);
+    assert.equal(summary.totalConverted, 1);
+    assert.equal(summary.totalUnconverted, 2);
+    assert.equal(summary.conversionRatePercentage, "33.33");
+    assert.ok(summary.url.endsWith("/v2/Attempts/Summary"), summary.url);
+    // Bounds inside a day (counted from the sends), a service (not in the rollups), a
+    // country, a destination prefix: the same three; another country none.
+    const hourAgo = new Date(Date.now() - 3600_000);
+    const soon = new Date(Date.now() + 60_000);
+    for (const filter of [{ dateCreatedAfter: hourAgo, dateCreatedBefore: soon }, { verifyServiceSid: svc.sid }, { country: "US" }, { destinationPrefix: "+1415" }, { channel: "sms" }]) {
+      const s = await client.verify.v2.verificationAttemptsSummary().fetch(filter);
+      assert.deepEqual([s.totalAttempts, s.totalConverted], [3, 1], JSON.stringify(filter));
+    }
+    const none = await client.verify.v2.verificationAttemptsSummary().fetch({ country: "GB" });
+    assert.deepEqual([none.totalAttempts, none.conversionRatePercentage], [0, "0.00"]);
+    const before = await client.verify.v2.verificationAttemptsSummary().fetch({ dateCreatedBefore: hourAgo });
+    assert.equal(before.totalAttempts, 0);
+
+    const all = await client.verify.v2.verificationAttempts.list();
+    assert.deepEqual(all.map((x) => x.sid), sent.map((v) => v.sendCodeAttempts[0].attempt_sid).reverse(), "newest first");
+    const paged = await client.verify.v2.verificationAttempts.list({ pageSize: 2 });
+    assert.deepEqual(paged.map((x) => x.sid), all.map((x) => x.sid), "pages followed through meta.next_page_url");
+    const page = await client.verify.v2.verificationAttempts.page({ pageSize: 2, status: "unconverted" });
+    assert.equal(page.instances.length, 2);
+    assert.equal(page.nextPageUrl, undefined, "two unconverted attempts fit one page");
+    const first = await client.verify.v2.verificationAttempts.page({ pageSize: 1, verifyServiceSid: svc.sid });
+    assert.match(first.nextPageUrl, /VerifyServiceSid=VA[0-9a-f]{32}&PageSize=1&Page=1&PageToken=PT/);
+    const converted = await client.verify.v2.verificationAttempts.list({ status: "converted" });
+    assert.deepEqual(converted.map((x) => x.sid), [approvedSid]);
+    const toOne = await client.verify.v2.verificationAttempts.list({ "channelData.to": phones[2], verificationSid: sent[2].sid });
+    assert.deepEqual(toOne.map((x) => x.verificationSid), [sent[2].sid]);
+    assert.deepEqual(await client.verify.v2.verificationAttempts.list({ channel: "call" }), []);
+
+    const one = await client.verify.v2.verificationAttempts(approvedSid).fetch();
+    assert.equal(one.sid, approvedSid);
+    assert.equal(one.accountSid, ac);
+    assert.equal(one.serviceSid, svc.sid);
+    assert.equal(one.verificationSid, sent[1].sid);
+    assert.equal(one.conversionStatus, "converted");
+    assert.equal(one.channel, "sms");
+    assert.deepEqual(one.price, { value: "0.0075", currency: "usd" });
+    assert.equal(one.channelData.to, phones[1]);
+    assert.equal(one.channelData.country, "US");
+    assert.ok(one.dateCreated instanceof Date && !isNaN(one.dateCreated));
+    assert.ok(one.url.endsWith(`/v2/Attempts/${approvedSid}`));
+
+    await rejectsWith(client.verify.v2.verificationAttempts.list({ status: "maybe" }), 400, 60200);
+    const b = await app.createAccount("attempts-other", "1.00");
+    const bAc = (await app.request("GET", "/api/user/profile", { key: b.key })).body.data.twilio_account_sid;
+    const other = sdk(app, bAc, b.key);
+    assert.deepEqual(await other.verify.v2.verificationAttempts.list(), []);
+    await rejectsWith(other.verify.v2.verificationAttempts(approvedSid).fetch(), 404, 20404);
+    assert.equal((await other.verify.v2.verificationAttemptsSummary().fetch()).totalAttempts, 0);
+  });
+});

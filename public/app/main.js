@@ -8,6 +8,7 @@ import { keysPage } from "./pages/keys.js";
 import { numbersPage, rentsPage } from "./pages/numbers.js";
 import { otpPage, templatesPage, outboxPage } from "./pages/otp.js";
 import { webhooksPage } from "./pages/webhooks.js";
+import { statsPage } from "./pages/stats.js";
 
 const PAGES = {
   overview: ["Overview", overviewPage],
@@ -18,6 +19,7 @@ const PAGES = {
   templates: ["Templates", templatesPage],
   webhooks: ["Webhooks", webhooksPage],
   transactions: ["Transactions", transactionsPage],
+  stats: ["Statistics", statsPage],
   outbox: ["Sandbox outbox", outboxPage],
 };
 const PUBLIC = { login: ["Log in", loginPage], signup: ["Sign up", signupPage] };

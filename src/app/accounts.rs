@@ -132,6 +132,8 @@ pub struct Payer {
     /// whose it is, so the send's own D1 batch confirms it (the key live, its account
     /// active and approved) instead of a call to the key's object.
     pub unconfirmed: Option<KeyHash>,
+    /// The key that sends, for the statistics by key (`None`: not known).
+    pub key: Option<KeyHash>,
 }
 
 impl Payer {
@@ -140,6 +142,15 @@ impl Payer {
         Payer {
             account,
             unconfirmed: None,
+            key: None,
+        }
+    }
+
+    /// A payer already authenticated by the caller with this key.
+    pub fn confirmed_key(account: AccountId, key: KeyHash) -> Payer {
+        Payer {
+            key: Some(key),
+            ..Payer::confirmed(account)
         }
     }
 
@@ -166,12 +177,12 @@ pub async fn payer_for_send(app: &App, key: &KeyHash, idempotent: bool) -> Resul
             return Ok(Payer {
                 account,
                 unconfirmed: Some(key.clone()),
+                key: Some(key.clone()),
             });
         }
     }
-    authenticate_payer_near(app, key)
-        .await
-        .map(Payer::confirmed)
+    let account = authenticate_payer_near(app, key).await?;
+    Ok(Payer::confirmed_key(account, key.clone()))
 }
 
 /// Hot routes fold the key check into their first query (`store::accounts::LIVE_KEY_ACCOUNT`);

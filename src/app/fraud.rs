@@ -6,11 +6,12 @@ use super::{webhooks, App};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::error::AppError;
 use crate::domain::events;
-use crate::domain::fraud::{parse_policy, Block, Policy, Reason, Safe, Verdict};
+use crate::domain::fraud::{parse_policy, prefix, Block, Policy, Reason, Safe, Verdict};
 use crate::domain::ids::{new_id, AccountId};
 use crate::domain::phone::Phone;
 use crate::domain::twilio_verify::{new_sid, SidKind};
 use crate::durable::fraud_guard::{call, Answer, Op};
+use crate::store::stats::{blocked_statement, Blocked};
 use crate::store::webhooks::{event_statement, Event};
 use crate::store::{self, audit, fraud as stored};
 use serde_json::Value;
@@ -97,10 +98,13 @@ pub async fn guard(app: &App, a: &Attempt<'_>) -> Result<Option<Reason>, AppErro
     }
 }
 
-/// Records `otp.blocked` after the answer (the refusal waits on nothing far).
+/// Records `otp.blocked` after the answer (the refusal waits on nothing far), with its
+/// count in the statistics (`store::stats`) in the same batch.
 fn record_blocked(app: &App, a: &Attempt<'_>, reason: Reason) {
     let data = events::otp_blocked(a.phone.e164(), a.channel, reason.as_str(), a.dialect);
     let (env, account_id, now) = (app.env.clone(), a.account_id.to_owned(), app.now_ms);
+    let (country, channel) = (a.phone.country(), a.channel.to_owned());
+    let (prefix, door) = (prefix(a.phone.e164()).to_owned(), a.dialect.to_owned());
     let Ok(object_id) = new_id("blocked") else {
         return;
     };
@@ -112,9 +116,23 @@ fn record_blocked(app: &App, a: &Attempt<'_>, reason: Reason) {
             version: 0,
             data,
         };
+        let counted = Blocked {
+            account_id: &account_id,
+            country,
+            channel: &channel,
+            prefix: &prefix,
+            door: &door,
+            at_ms: now,
+        };
+        let statements = |db: &worker::D1Database| {
+            Ok::<_, store::StoreError>(vec![
+                event_statement(db, &event, now)?,
+                blocked_statement(db, &counted)?,
+            ])
+        };
         let recorded = match store::db(&env) {
-            Ok(db) => match event_statement(&db, &event, now) {
-                Ok(s) => store::run(s).await.map(|_| ()),
+            Ok(db) => match statements(&db) {
+                Ok(s) => store::batch(&db, s).await.map(|_| ()),
                 Err(e) => Err(e),
             },
             Err(e) => Err(e),

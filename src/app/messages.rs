@@ -186,6 +186,7 @@ async fn code_session(
         template_id: Some(m.template_id),
         payload: None,
         key_hash: None,
+        api_key: None,
     };
     precheck_resend(app, db, m.account_id, phone).await?;
     let new = NewCode {

@@ -23,6 +23,7 @@ pub mod messages;
 pub mod otp;
 pub mod rents;
 pub mod smsactivate;
+pub mod stats;
 pub mod templates;
 pub mod upkeep;
 pub mod verify;

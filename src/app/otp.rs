@@ -89,6 +89,7 @@ fn new_code<'a>(payer: &'a Payer, spec: &'a OtpSend<'_>, code: &'a str) -> NewCo
             template_id: spec.template.map(|t| t.row.id.as_str()),
             payload: spec.payload.as_deref(),
             key_hash: payer.unconfirmed.as_ref().map(|k| k.as_str()),
+            api_key: payer.key.as_ref().map(|k| k.as_str()),
         },
         code,
         ttl_secs: spec.ttl_secs,

@@ -278,7 +278,7 @@ pub async fn start(
         request: &request,
         render: &unused,
     };
-    let payer = super::accounts::Payer::confirmed(caller.account.clone());
+    let payer = super::accounts::Payer::confirmed_key(caller.account.clone(), caller.key.clone());
     otp::send(app, &payer, send_request, idem).await?;
     let row = store::verification(&db, account, &svc.sid, Which::Sid(&verification_sid)).await?;
     let row = row.ok_or_else(|| AppError::internal("verification not readable after its send"))?;

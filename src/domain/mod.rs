@@ -24,6 +24,7 @@ pub mod scope;
 pub mod session;
 pub mod sms;
 pub mod smsactivate;
+pub mod stats;
 pub mod template;
 pub mod text;
 pub mod time;

@@ -207,7 +207,7 @@ mod tests {
         let refused = c.exhausted("k", 2, now).map(|d| d.allowed);
         assert_eq!(refused, Some(false));
         assert_eq!(c.exhausted("k", 2, now + 60_000), None, "a new window");
-        assert_eq!(c.hit("k", 0, 2, now).0.allowed, false);
+        assert!(!c.hit("k", 0, 2, now).0.allowed);
     }
 
     #[test]

@@ -123,6 +123,17 @@ pub enum Route {
     SmsActivate,
     // Twilio Verify v2 (`/v2/Services…`).
     TwilioVerify(TwilioResource),
+    // Statistics: the caller's account, or the operator's across accounts.
+    Stats(StatsResource),
+}
+
+/// The statistics routes (`/v1/stats/*` for the caller, `/admin/stats/*` for the operator).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatsResource {
+    Otp,
+    Activations,
+    AdminOtp,
+    AdminActivations,
 }
 
 /// The operator console's routes (`/admin/session` and one account's pages and actions).
@@ -172,6 +183,12 @@ pub enum TwilioResource {
     SafeListNumbers,
     /// `GET` fetch, `DELETE` remove.
     SafeListNumber { phone: String },
+    /// `GET` list the Verification Attempts.
+    Attempts,
+    /// `GET` their summary.
+    AttemptsSummary,
+    /// `GET` fetch one.
+    Attempt { sid: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -300,6 +317,7 @@ macro_rules! route_table {
 mod table {
     use super::ConsoleRoute as Cr;
     use super::Route::*;
+    use super::StatsResource as St;
     use super::TwilioResource as Tw;
     use super::{segment_count, Path};
 
@@ -450,6 +468,15 @@ mod table {
         "/v2/SafeList/Numbers/{phone_number}" => {
             GET, DELETE => |p| TwilioVerify(Tw::SafeListNumber { phone: p.next() })
         }
+        "/v2/Attempts" => { GET => |_| TwilioVerify(Tw::Attempts) }
+        "/v2/Attempts/Summary" => { GET => |_| TwilioVerify(Tw::AttemptsSummary) }
+        "/v2/Attempts/{sid}" => { GET => |p| TwilioVerify(Tw::Attempt { sid: p.next() }) }
+
+        // Statistics.
+        "/v1/stats/otp" => { GET => |_| Stats(St::Otp) }
+        "/v1/stats/activations" => { GET => |_| Stats(St::Activations) }
+        "/admin/stats/otp" => { GET => |_| Stats(St::AdminOtp) }
+        "/admin/stats/activations" => { GET => |_| Stats(St::AdminActivations) }
     }
 }
 
@@ -467,10 +494,14 @@ impl Route {
         Some(match self {
             Balance | NumberOtpBalance | Transactions | Profile => S::WalletRead,
             ActivationStatus { .. } | ActivationEvents { .. } | Activations => S::ActivationsRead,
-            RentStatus { .. } | Rents => S::ActivationsRead,
+            RentStatus { .. } | Rents | Stats(StatsResource::Activations) => S::ActivationsRead,
             BuyNumber | SetActivationStatus { .. } => S::ActivationsWrite,
             Rent => S::RentWrite,
-            OtpSend | GetOtpSend | GetOtpStatus { .. } | OtpSessions => S::OtpSend,
+            OtpSend
+            | GetOtpSend
+            | GetOtpStatus { .. }
+            | OtpSessions
+            | Stats(StatsResource::Otp) => S::OtpSend,
             OtpVerify | GetOtpCheck => S::OtpVerify,
             MessageSend | MessageStatus { .. } | Outbox | Templates | Template { .. } => {
                 S::MessagesSend

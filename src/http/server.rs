@@ -273,6 +273,7 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
     use super::reply::JSON;
     use dialects::{
         accounts, admin, audit, callbacks, fraud, getotp, numberotp, otpwall, smsactivate,
+        stats,
         twilio_verify, webhooks, whatotp,
     };
     use Route::*;
@@ -357,6 +358,7 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         SmsActivate => boxed(smsactivate::handle(ctx)).await,
         // Twilio Verify v2.
         TwilioVerify(resource) => boxed(twilio_verify::serve(ctx, resource)).await,
+        Stats(which) => boxed(stats::serve(ctx, which)).await,
     }
 }
 

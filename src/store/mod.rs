@@ -2,6 +2,7 @@
 pub mod accounts;
 pub mod activations;
 pub mod audit;
+pub mod attempts;
 pub mod catalog;
 pub mod console;
 pub mod constraint;
@@ -14,6 +15,7 @@ pub mod logins;
 pub mod messages;
 pub mod sessions;
 pub mod smsactivate;
+pub mod stats;
 pub mod upkeep;
 pub mod verify;
 pub mod wallet;

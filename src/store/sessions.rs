@@ -7,6 +7,7 @@ use super::{ConstraintKind, StoreError};
 use crate::domain::ids::new_id;
 use crate::domain::otp::SendRules;
 use crate::domain::otp_check::Session;
+use crate::domain::phone::{Phone, PlusSign};
 use serde::{Deserialize, Serialize};
 use worker::{D1Database, D1PreparedStatement, Env};
 
@@ -86,6 +87,8 @@ pub struct Issue<'a> {
     /// happen: the send's batch confirms a key nothing else confirmed (`account_id` NULL
     /// otherwise, so the batch fails as for an inactive account).
     pub key_hash: Option<&'a str>,
+    /// The hash of the API key that sends, recorded (as the key's id) for the statistics.
+    pub api_key: Option<&'a str>,
 }
 
 /// A session to record with its send.
@@ -143,7 +146,8 @@ pub fn insert_statement(
     };
     let sql = format!(
         "INSERT INTO otp_sessions (id, account_id, phone, channel, dialect, sender, \
-        template_id, payload, cost, created_at, expires_at, max_attempts, send_allowed) \
+        template_id, payload, cost, created_at, expires_at, max_attempts, send_allowed, country, \
+        api_key_id) \
          VALUES (?1, (SELECT id FROM accounts WHERE id = ?2 AND status = 'active' AND (?16 IS NULL \
            OR (approved = 1 AND EXISTS (SELECT 1 FROM api_keys WHERE key_hash = ?16 \
            AND account_id = ?2 AND revoked_at IS NULL)))), ?3, ?4, ?5, \
@@ -151,9 +155,12 @@ pub fn insert_statement(
            (SELECT 1 WHERE (SELECT COUNT(*) FROM otp_sessions WHERE account_id = ?2 AND phone = ?3 \
            AND created_at > ?10 - ?13) < ?14 \
              AND NOT EXISTS (SELECT 1 FROM otp_sessions WHERE account_id = ?2 AND phone = ?3 AND \
-             created_at > ?10 - ?15)))"
+             created_at > ?10 - ?15)), ?17, (SELECT id FROM api_keys WHERE key_hash = ?18))"
     );
     let i = &s.issue;
+    let country = Phone::parse(i.phone, PlusSign::Required)
+        .ok()
+        .and_then(|p| p.country());
     stmt(
         db,
         &sql,
@@ -174,6 +181,8 @@ pub fn insert_statement(
             int(rules.max_sends),
             int(rules.interval_ms),
             opt_text(i.key_hash),
+            opt_text(country),
+            opt_text(i.api_key),
         ],
     )
 }

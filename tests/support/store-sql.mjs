@@ -23,6 +23,10 @@ export const DYNAMIC = {
     "v.to_phone = ?1 ORDER BY v.created_at DESC, v.rowid DESC, s.created_at DESC, vs.rowid DESC",
   ],
   and_also: " AND (SELECT version FROM activations WHERE id = ?4) = ?5",
+  // The statistics: one account's rollup rows, or every account's; the column grouped by.
+  scope: ["account_id = ?1 AND ", ""],
+  otp_key: ["day", "country", "channel", "prefix", "api_key"],
+  activation_key: ["day", "service", "country", "operator"],
 };
 
 /** Statements built from a struct of fragments rather than one literal: every value the
@@ -177,14 +181,15 @@ export function storeStatements() {
         for (const v of shaped) out.push(expand(s.value, v));
         continue;
       }
-      const variants = [...s.value.matchAll(/\{(\w+)\}/g)]
-        .map((m) => m[1])
-        .find((name) => Array.isArray(DYNAMIC[name]));
+      // Every combination of the statement's placeholders that take several values.
+      const variants = [...new Set([...s.value.matchAll(/\{(\w+)\}/g)].map((m) => m[1]))]
+        .filter((name) => Array.isArray(DYNAMIC[name]))
+        .reduce((combos, name) => combos.flatMap((c) => DYNAMIC[name].map((v) => ({ ...c, [name]: v }))), [{}]);
       if (/\{(columns|from|mine|order)\}/.test(s.value)) {
         for (const l of listings) out.push(expand(s.value, l));
-      } else if (variants) {
-        for (const v of DYNAMIC[variants]) out.push(expand(s.value, { [variants]: v }));
-      } else out.push(expand(s.value));
+      } else {
+        for (const v of variants) out.push(expand(s.value, v));
+      }
     }
   }
   return out;

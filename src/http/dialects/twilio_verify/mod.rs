@@ -3,10 +3,13 @@
 //! JSON shapes and error envelope. `resources` serves each route (parse its form, call ONE
 //! operation of `app::verify`, render Twilio's answer with `render`); `params`, `shapes`
 //! and `errors` are the pure wire format, unit-tested natively.
+pub mod attempt_params;
 pub mod errors;
 pub mod params;
 pub mod shapes;
 
+#[cfg(target_arch = "wasm32")]
+mod attempts;
 #[cfg(target_arch = "wasm32")]
 mod render;
 #[cfg(target_arch = "wasm32")]

@@ -2,6 +2,7 @@
 //! operation of `app::verify` (which runs the OTP engine's own send / check / approve) and
 //! render Twilio's answer. Errors from the application are rendered by `envelope::Twilio`;
 //! parameter errors, which are this dialect's own, answer Twilio's 20001 / 60200 here.
+use super::attempts;
 use super::errors::{error_body, ErrorCode};
 use super::origin;
 use super::params::{self, ChannelChoice, ParamError};
@@ -22,7 +23,7 @@ use serde_json::{json, Value};
 
 /// A failure of this dialect: a parameter Twilio would refuse (answered here), or an
 /// application error (answered in Twilio's envelope by the pipeline).
-enum Failure {
+pub(super) enum Failure {
     Param(ParamError),
     App(AppError),
 }
@@ -75,6 +76,9 @@ pub async fn serve(ctx: &Ctx, resource: Resource) -> Result<Reply, AppError> {
                 let added = fraud::safe_add(&ctx.app, &c.account, &phone, &actor).await?;
                 Ok(Reply::json(201, &safe_json(ctx, &added)))
             }
+            (Resource::Attempts, _) => attempts::list(ctx, c).await,
+            (Resource::AttemptsSummary, _) => attempts::summary(ctx, c).await,
+            (Resource::Attempt { sid }, _) => attempts::fetch(ctx, c, &sid).await,
             (Resource::SafeListNumber { phone }, method) => {
                 let phone = safe_phone(&path_phone(&phone))?;
                 let number = match method {
