@@ -500,7 +500,7 @@ async fn from_d1(app: &App, account: &AccountId, id: &str) -> Result<Session, Ap
     if row.terminal(app.now_ms) == Some(Terminal::Expired) {
         let statement =
             sessions::result_event_statement(&db, &row.id, app.now_ms, ResultEvents::All)?;
-        if store::run(statement).await? == 1 {
+        if store::run(statement).await? > 0 {
             webhooks::kick_soon(app, &row.account_id);
         }
     }

@@ -272,8 +272,7 @@ async fn serve(
 async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
     use super::reply::JSON;
     use dialects::{
-        accounts, admin, audit, callbacks, fraud, getotp, numberotp, otpwall, smsactivate,
-        stats,
+        accounts, admin, audit, callbacks, fraud, getotp, numberotp, otpwall, smsactivate, stats,
         twilio_verify, webhooks, whatotp,
     };
     use Route::*;

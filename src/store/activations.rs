@@ -532,7 +532,7 @@ pub async fn insert_sms(db: &D1Database, s: &NewSms<'_>) -> Result<bool, StoreEr
         ],
     )?)
     .await?;
-    Ok(inserted == 1)
+    Ok(inserted > 0)
 }
 
 #[derive(Debug, Clone, Deserialize)]

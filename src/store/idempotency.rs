@@ -41,7 +41,7 @@ pub async fn claim(
         int(stale_before),
         int(abandoned_before),
     ];
-    Ok(run(stmt(db, sql, &args)?).await? == 1)
+    Ok(run(stmt(db, sql, &args)?).await? > 0)
 }
 
 pub async fn record(db: &D1Database, scope: &str, key: &str) -> Result<Option<Row>, StoreError> {

@@ -80,7 +80,7 @@ pub async fn delete_own_template(
         &[text(id), text(account_id), int(now_ms)],
     )?)
     .await?;
-    Ok(changed == 1)
+    Ok(changed > 0)
 }
 
 pub struct NewMessage<'a> {

@@ -1,8 +1,8 @@
 //! D1 and KV access. Statements are built here; handlers never write SQL.
 pub mod accounts;
 pub mod activations;
-pub mod audit;
 pub mod attempts;
+pub mod audit;
 pub mod catalog;
 pub mod console;
 pub mod constraint;

@@ -110,7 +110,7 @@ async fn stamp(
     now_ms: i64,
 ) -> Result<bool, StoreError> {
     let changed = run(stmt(db, sql, &[text(sid), text(account_id), int(now_ms)])?).await?;
-    Ok(changed == 1)
+    Ok(changed > 0)
 }
 
 const VERIFICATION_SELECT: &str = "SELECT v.sid AS sid, v.service_sid AS service_sid, \
@@ -246,5 +246,5 @@ pub async fn update_service(db: &D1Database, s: &Service) -> Result<bool, StoreE
         ],
     )?)
     .await?;
-    Ok(changed == 1)
+    Ok(changed > 0)
 }

@@ -359,5 +359,5 @@ pub async fn redeliver(
         &[text(event_id), text(account_id)],
     )?)
     .await?;
-    Ok(changed == 1)
+    Ok(changed > 0)
 }
