@@ -25,7 +25,16 @@ pub async fn authenticate_payer(app: &App, key: &KeyHash) -> Result<AccountId, A
     let principal = store::find_by_key_hash(&app.db()?, key.as_str()).await?;
     let principal = principal.ok_or_else(AppError::unauthorized)?;
     require_approved(principal.approved == 1)?;
+    spends(app, key);
     Ok(AccountId(principal.account_id))
+}
+
+/// The key pays this request's charges: they count against its spend caps too (a login
+/// session has none).
+fn spends(app: &App, key: &KeyHash) {
+    if !key.is_session() {
+        let _ = app.spender.set(key.clone());
+    }
 }
 
 thread_local! {
@@ -85,6 +94,7 @@ async fn near(app: &App, key: &KeyHash, pays: bool) -> Result<AccountId, AppErro
     remember_owner(key, &account);
     if pays {
         require_approved(answer.approved)?;
+        spends(app, key);
     }
     Ok(account)
 }
@@ -146,6 +156,7 @@ impl Payer {
 pub async fn payer_for_send(app: &App, key: &KeyHash, idempotent: bool) -> Result<Payer, AppError> {
     if !key.is_session() && !idempotent {
         if let Some(account) = known_owner(key) {
+            spends(app, key);
             return Ok(Payer {
                 account,
                 unconfirmed: Some(key.clone()),

@@ -135,6 +135,7 @@ fn send_statements(
         reference: None,
         object_id: Some(&spec.session_id),
         description: "OTP send",
+        key_hash: app.spender(),
     };
     let mut statements = vec![opened.insert.clone()];
     statements.extend(wallet::charge_statements(db, &charge, sessions::COST_OF_SESSION, now)?.1);

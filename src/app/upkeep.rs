@@ -114,6 +114,7 @@ pub async fn scheduled(env: worker::Env, wctx: worker::Context) {
         now_ms: crate::clock::now_ms(),
         fault: None,
         db_lost: Default::default(),
+        spender: Default::default(),
     };
     run(&app).await;
 }

@@ -75,6 +75,7 @@ pub async fn topup(
             reference: Some(&topup.reference),
             object_id: None,
             description: &topup.description,
+            key_hash: None,
         };
         let (tx_id, mut statements) = store::entry_statements(&db, &entry, app.now_ms)?;
         let mut answer = ToppedUp {

@@ -144,6 +144,7 @@ pub async fn handle(
         now_ms,
         fault,
         db_lost: Default::default(),
+        spender: Default::default(),
     };
     let mut ctx = Ctx {
         app,
