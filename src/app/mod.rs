@@ -23,6 +23,7 @@ pub mod rents;
 pub mod smsactivate;
 pub mod templates;
 pub mod upkeep;
+pub mod usage;
 pub mod verify;
 pub mod wallet;
 pub mod webhooks;

@@ -7,6 +7,7 @@
 //!   or release still owed is made, once.
 //! - Template messages whose delivery failed and whose refund never committed (the request's
 //!   `waitUntil` was cut off between the two): refunded, once (`jobs::Refund`).
+//! - Usage alerts crossed since the last pass: sent as webhook events (`usage`).
 //! - Retention: rows no longer needed are deleted (`store::upkeep::Retained`).
 use super::jobs::{Refund, RefundKind};
 use super::App;
@@ -29,6 +30,7 @@ pub struct Pass {
     pub activations_ended: usize,
     pub activations_failed: usize,
     pub refunds_made: usize,
+    pub usage_alerts_sent: usize,
     pub deleted: Vec<(&'static str, usize)>,
 }
 
@@ -52,6 +54,7 @@ pub async fn run(app: &App) -> Pass {
                 Err(e) => console_error!("upkeep: overdue activations: {e}"),
             }
             pass.refunds_made = refunds_owed(app, &db).await;
+            pass.usage_alerts_sent = super::usage::notify_crossings(app).await;
             for kind in Retained::ALL {
                 let Some(cutoff) = cutoff(app, kind) else {
                     continue;

@@ -105,6 +105,10 @@ pub enum Route {
         key_id: String,
     },
     AccountLimits,
+    UsageAlerts,
+    UsageAlert {
+        id: String,
+    },
     Templates,
     Template {
         id: String,
@@ -359,6 +363,8 @@ mod table {
             PATCH => |p| UpdateOwnKey { key_id: p.next() }
         }
         "/v1/account/limits" => { GET, PUT => |_| AccountLimits }
+        "/v1/usage/alerts" => { GET, POST => |_| UsageAlerts }
+        "/v1/usage/alerts/{id}" => { DELETE => |p| UsageAlert { id: p.next() } }
         "/v1/templates" => { GET, POST => |_| Templates }
         "/v1/templates/{id}" => { GET, DELETE => |p| Template { id: p.next() } }
 

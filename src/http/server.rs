@@ -247,7 +247,7 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
     use super::reply::JSON;
     use dialects::{
         accounts, admin, callbacks, fraud, getotp, numberotp, otpwall, smsactivate, twilio_verify,
-        webhooks, whatotp,
+        usage, webhooks, whatotp,
     };
     use Route::*;
     match route {
@@ -319,6 +319,8 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         RevokeOwnKey { key_id } => boxed(accounts::revoke_key(ctx, &key_id)).await,
         UpdateOwnKey { key_id } => boxed(accounts::update_key(ctx, &key_id)).await,
         AccountLimits => boxed(accounts::limits(ctx)).await,
+        UsageAlerts => boxed(usage::alerts(ctx)).await,
+        UsageAlert { id } => boxed(usage::delete(ctx, &id)).await,
         Templates => boxed(accounts::templates(ctx)).await,
         Template { id } => boxed(accounts::template(ctx, &id)).await,
         AdminListAccounts => boxed(accounts::admin_list(ctx)).await,

@@ -13,6 +13,7 @@ pub mod messages;
 pub mod sessions;
 pub mod smsactivate;
 pub mod upkeep;
+pub mod usage;
 pub mod verify;
 pub mod wallet;
 pub mod webhooks;

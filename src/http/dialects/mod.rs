@@ -21,6 +21,8 @@ pub mod numberotp;
 #[cfg(target_arch = "wasm32")]
 pub mod otpwall;
 #[cfg(target_arch = "wasm32")]
+pub mod usage;
+#[cfg(target_arch = "wasm32")]
 pub mod webhooks;
 #[cfg(target_arch = "wasm32")]
 pub mod whatotp;
