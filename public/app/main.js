@@ -5,6 +5,7 @@ import { h, clear, clearMessages, showError, announce } from "./dom.js";
 import { signupPage, loginPage } from "./pages/auth.js";
 import { overviewPage, transactionsPage } from "./pages/account.js";
 import { keysPage } from "./pages/keys.js";
+import { limitsPage, usageBanner } from "./pages/limits.js";
 import { numbersPage, rentsPage } from "./pages/numbers.js";
 import { otpPage, templatesPage, outboxPage } from "./pages/otp.js";
 import { webhooksPage } from "./pages/webhooks.js";
@@ -12,6 +13,7 @@ import { webhooksPage } from "./pages/webhooks.js";
 const PAGES = {
   overview: ["Overview", overviewPage],
   keys: ["API keys", keysPage],
+  limits: ["Limits", limitsPage],
   numbers: ["Numbers", numbersPage],
   rents: ["Rents", rentsPage],
   otp: ["OTP", otpPage],
@@ -66,6 +68,10 @@ async function render() {
   main.append(heading, body);
   try {
     await page(body);
+    // Usage alerts crossed this period, above every page (the limits page shows its own).
+    if (session.account && name !== "limits") {
+      usageBanner().then((b) => b && main.contains(heading) && heading.after(b), () => {});
+    }
   } catch (err) {
     if (err?.status === 401) {
       session.account = null;
