@@ -54,7 +54,7 @@ test("key page: create with scopes and caps, see spend and last use, change, rev
   await nav("API keys").click();
   await heading("API keys").waitFor();
   await page.getByLabel("Key name").fill("verifier");
-  for (const s of ["wallet:read", "activations:read", "activations:write", "rent:write", "otp:send", "messages:send", "webhooks:manage"]) {
+  for (const s of ["wallet:read", "activations:read", "activations:write", "rent:write", "otp:send", "messages:send", "webhooks:manage", "fraud:read", "fraud:manage"]) {
     await page.getByRole("checkbox", { name: s, exact: true }).uncheck();
   }
   await page.getByLabel("Daily spend cap", { exact: true }).fill("0.10");

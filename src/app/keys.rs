@@ -104,6 +104,7 @@ pub async fn update(
     let found = store::update(&db, key_id, owner.as_str(), &stored).await?;
     let key = found.ok_or_else(|| AppError::not_found("key"))?;
     api_key::refresh(&app.env, &key.key_hash).await?;
+    otp_session::key_changed(&app.env, &key.account_id, &key.key_hash).await?;
     let keys = store::list(&db, owner.as_str(), app.now_ms).await?;
     keys.into_iter()
         .find(|k| k.id == key_id)

@@ -18,6 +18,7 @@ use crate::domain::ids::{AccountId, KeyHash};
 use crate::domain::otp::{self, Terminal};
 use crate::domain::otp_check::Session;
 use crate::domain::phone::Phone;
+use crate::domain::scope::Scope;
 use crate::domain::template::Variables;
 use crate::durable::otp_session::{self, Op, Outcome};
 use crate::providers::{self, Configured, Outgoing, Provider};
@@ -378,12 +379,13 @@ async fn checker(
     key: &KeyHash,
     session_id: &str,
 ) -> Result<(AccountId, Option<String>), AppError> {
+    let near = || super::accounts::authenticate_near_for(app, key, Scope::OtpVerify);
     if key.is_session() || !otp::could_be_session_id(session_id) {
-        return Ok((super::accounts::authenticate_near(app, key).await?, None));
+        return Ok((near().await?, None));
     }
     let account = match super::accounts::known_owner(key) {
         Some(account) => account,
-        None => super::accounts::authenticate_near(app, key).await?,
+        None => near().await?,
     };
     Ok((account, Some(key.as_str().to_owned())))
 }
@@ -436,7 +438,12 @@ async fn decide(
         }
         Outcome::Refused { ended, session } => Ok((session, Checked::Refused(ended.into()))),
         Outcome::KeyRefused => Err(AppError::unauthorized()),
-        Outcome::Opened | Outcome::State { .. } | Outcome::Unknown | Outcome::Revoked => {
+        Outcome::ScopeRefused => Err(crate::domain::scope::refused(Scope::OtpVerify)),
+        Outcome::Opened
+        | Outcome::State { .. }
+        | Outcome::Unknown
+        | Outcome::Revoked
+        | Outcome::KeyForgotten => {
             let row = from_d1(app, account, session_id).await?;
             match row.terminal(app.now_ms) {
                 Some(t) => Ok((row, Checked::Refused(t))),

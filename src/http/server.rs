@@ -224,7 +224,10 @@ async fn serve(
         ctx,
         !matches!(route, Route::AuthRegister | Route::AuthLogin),
     )?;
-    if let Some(needed) = route.scope(&ctx.method) {
+    if let Some(needed) = route
+        .scope(&ctx.method)
+        .filter(|_| !route.checks_own_scope())
+    {
         auth::require_scope(ctx, needed).await?;
     }
     if matches!(ctx.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE") {

@@ -1,7 +1,7 @@
 // Spend caps and scopes as form controls, shared by the key and limits pages.
 import { h, field } from "../dom.js";
 
-export const SCOPES = ["wallet:read", "activations:read", "activations:write", "rent:write", "otp:send", "otp:verify", "messages:send", "webhooks:manage"];
+export const SCOPES = ["wallet:read", "activations:read", "activations:write", "rent:write", "otp:send", "otp:verify", "messages:send", "webhooks:manage", "fraud:read", "fraud:manage"];
 
 /** A cap field ("Daily cap (USD)"): empty means no cap. */
 export function capField(label, value, hint = "Empty: no cap.") {
