@@ -249,7 +249,7 @@ describe("API keys (session required)", () => {
     const list = await app.request("GET", "/v1/keys", { key: l.token });
     assert.equal(list.status, 200, list.text);
     const row = list.body.keys.find((x) => x.key_id === k.key_id);
-    assert.deepEqual(Object.keys(row).sort(), ["created_at", "key_id", "last_used_at", "name", "prefix", "revoked_at", "scopes"]);
+    assert.deepEqual(Object.keys(row).sort(), ["created_at", "key_id", "last_used_at", "name", "prefix", "revoked_at", "scopes", "spend_cap_daily", "spend_cap_monthly", "spent_this_month", "spent_today"]);
     assert.equal(row.name, "production");
     assert.equal(JSON.stringify(list.body).includes(k.api_key), false, "the key is shown only once");
     assert.ok(row.last_used_at === null || RFC3339.test(row.last_used_at));

@@ -124,7 +124,7 @@ test("keys, logins, passwords, spend caps and the fraud policy are audited with 
 
   const list = await rows(s.accountId);
   assert.deepEqual(list.map((r) => r.action), [
-    "auth.register", "key.create", "key.scopes", "limits.spend_caps", "key.create", "fraud.policy",
+    "auth.register", "key.create", "key.update", "limits.spend_caps", "key.create", "fraud.policy",
     "key.revoke", "auth.password", "auth.login", "auth.logout",
   ]);
   const byAction = Object.fromEntries(list.map((r) => [r.action, r]));
@@ -134,7 +134,7 @@ test("keys, logins, passwords, spend caps and the fraud policy are audited with 
   assert.equal(created.ip, "203.0.113.7");
   assert.equal(created.request_id, "ray-123");
   assert.deepEqual(JSON.parse(created.after), { name: "ci", scopes: ["otp:send"] });
-  assert.deepEqual(JSON.parse(byAction["key.scopes"].after).scopes, ["otp:send", "otp:verify"]);
+  assert.deepEqual(JSON.parse(byAction["key.update"].after).scopes, ["otp:send", "otp:verify"]);
   assert.deepEqual(JSON.parse(byAction["limits.spend_caps"].after), { daily_minor: 50000, monthly_minor: null });
   const policy = byAction["fraud.policy"];
   assert.equal(policy.actor_type, "api_key");

@@ -28,6 +28,9 @@ const WALKS = [
   ],
   // The admin list's total: one index entry per account (accounts grow by sign-up, not use).
   [/^SELECT COUNT\(\*\) AS total FROM accounts$/, /^SCAN accounts USING COVERING INDEX \w+$/],
+  // Usage-alert crossings not sent yet, oldest first: the partial index holds only those (each
+  // scheduled pass sends them and so empties it), walked to its LIMIT.
+  [/FROM usage_notices WHERE notified_at IS NULL ORDER BY created_at LIMIT \?1$/, /^SCAN usage_notices USING INDEX usage_notices_pending$/],
 ];
 
 /** Every table name an alias (or the table's own name) stands for in `sql`. */

@@ -40,7 +40,7 @@ function scopeError(r, scope) {
 
 test("a verify-only key cannot buy, rent or send (403 naming the scope) and can verify", async () => {
   const full = await newKey({ name: "full" });
-  assert.equal(full.scopes.length, 8, "a key made without scopes holds every scope");
+  assert.equal(full.scopes.length, 10, "a key made without scopes holds every scope");
   const verifier = await newKey({ name: "verifier", scopes: ["otp:verify"] });
   assert.deepEqual(verifier.scopes, ["otp:verify"]);
 
@@ -123,6 +123,54 @@ test("the Twilio SDK sees 403 (20003) for a key without otp:send", async () => {
     assert.match(e.message, /otp:send/);
     return true;
   });
+});
+
+test("a check by a key whose object already knows it: a change of scopes holds at its next check", async () => {
+  const k = await newKey({ name: "checker" });
+  const verify = (session_id, code) => app.request("POST", "/v1/otp/verify", { key: k.api_key, body: { session_id, code } });
+  const to = freshPhone();
+  const sent = await send(k.api_key, to);
+  assert.equal(sent.status, 200, sent.text);
+  const wrong = await verify(sent.body.session_id, "000000");
+  assert.equal(wrong.status, 200, wrong.text);
+  assert.equal(wrong.body.verified, false, "the session's object has checked the key");
+  const patch = (scopes) => app.request("PATCH", `/v1/keys/${k.key_id}`, { key: session, body: { scopes } });
+  assert.equal((await patch(["otp:send"])).status, 200);
+  const { code } = await latestCode(app, to);
+  scopeError(await verify(sent.body.session_id, code), "otp:verify");
+  const getotp = await app.request("POST", "/api/verify/check", { headers: { "X-OTP-Key": k.api_key }, body: { data: { message_id: sent.body.session_id, code } } });
+  scopeError(getotp, "otp:verify");
+  assert.equal((await patch(null)).status, 200);
+  const ok = await verify(sent.body.session_id, code);
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal(ok.body.verified, true, "nothing was counted while refused");
+});
+
+test("the fraud guard's routes: fraud:read reads, fraud:manage changes; Twilio's SafeList too", async () => {
+  const sender = await newKey({ name: "fraud-none", scopes: ["otp:send"] });
+  scopeError(await app.request("GET", "/v1/fraud/policy", { key: sender.api_key }), "fraud:read");
+  scopeError(await app.request("GET", "/v1/fraud/blocks", { key: sender.api_key }), "fraud:read");
+  const reader = await newKey({ name: "fraud-reader", scopes: ["fraud:read"] });
+  const policy = await app.request("GET", "/v1/fraud/policy", { key: reader.api_key });
+  assert.equal(policy.status, 200, policy.text);
+  assert.equal((await app.request("GET", "/v1/fraud/safe-list", { key: reader.api_key })).status, 200);
+  scopeError(await app.request("PUT", "/v1/fraud/policy", { key: reader.api_key, body: { mode: "off" } }), "fraud:manage");
+  scopeError(await app.request("POST", "/v1/fraud/safe-list", { key: reader.api_key, body: { phone: "+14155550199" } }), "fraud:manage");
+  const manager = await newKey({ name: "fraud-manager", scopes: ["fraud:manage"] });
+  const put = await app.request("PUT", "/v1/fraud/policy", { key: manager.api_key, body: { mode: "monitor" } });
+  assert.equal(put.status, 200, put.text);
+  assert.equal(put.body.mode, "monitor");
+  assert.equal((await app.request("PUT", "/v1/fraud/policy", { key: session, body: { mode: "enforce" } })).status, 200, "a session holds every scope");
+
+  const ac = (await app.request("GET", "/api/user/profile", { key: session })).body.data.twilio_account_sid;
+  await assert.rejects(twilio(ac, reader.api_key, { httpClient: localClient() }).verify.v2.safelist.create({ phoneNumber: "+14155550198" }), (e) => {
+    assert.equal(e.status, 403);
+    assert.equal(e.code, 20003);
+    assert.match(e.message, /fraud:manage/);
+    return true;
+  });
+  const created = await twilio(ac, manager.api_key, { httpClient: localClient() }).verify.v2.safelist.create({ phoneNumber: "+14155550198" });
+  assert.equal(created.phoneNumber, "+14155550198");
 });
 
 /** The SDK's RequestClient, pointed at the Worker: same requests, same auth, other host. */

@@ -236,3 +236,5 @@ export const Activation = objectClass(worker.Activation);
 export const WebhookDispatcher = objectClass(worker.WebhookDispatcher);
 export const OtpSession = objectClass(worker.OtpSession);
 export const ApiKey = objectClass(worker.ApiKey);
+export const FraudGuard = objectClass(worker.FraudGuard);
+export const ObjectWatch = objectClass(worker.ObjectWatch);

@@ -5,6 +5,7 @@ import { clear, clearMessages, announce } from "./dom.js";
 import { signupPage, loginPage } from "./pages/auth.js";
 import { overviewPage, transactionsPage } from "./pages/account.js";
 import { keysPage } from "./pages/keys.js";
+import { limitsPage, usageBanner } from "./pages/limits.js";
 import { numbersPage, rentsPage } from "./pages/numbers.js";
 import { otpPage, templatesPage, outboxPage } from "./pages/otp.js";
 import { webhooksPage } from "./pages/webhooks.js";
@@ -13,6 +14,7 @@ import { statsPage } from "./pages/stats.js";
 const PAGES = {
   overview: ["Overview", overviewPage],
   keys: ["API keys", keysPage],
+  limits: ["Limits", limitsPage],
   numbers: ["Numbers", numbersPage],
   rents: ["Rents", rentsPage],
   otp: ["OTP", otpPage],
@@ -53,7 +55,14 @@ async function render() {
   const [title, page] = entry;
   renderChrome(name);
   document.title = `${title} · otpedge`;
-  await showPage(title, (body) => page(body), () => {
+  await showPage(title, async (body, heading) => {
+    await page(body);
+    // Usage alerts crossed this period, above every page (the limits page shows its own).
+    if (session.account && name !== "limits") {
+      const main = document.getElementById("main");
+      usageBanner().then((b) => b && main.contains(heading) && heading.after(b), () => {});
+    }
+  }, () => {
     session.account = null;
     go("login");
   });

@@ -2,7 +2,7 @@
 use super::App;
 use crate::domain::account::{require_approved, NewKey, Profile};
 use crate::domain::audit::{Actor, Change};
-use crate::domain::error::{AppError, Code};
+use crate::domain::error::AppError;
 use crate::domain::ids::{AccountId, KeyHash};
 use crate::domain::scope::{self, Scope};
 use crate::durable::api_key;
@@ -30,7 +30,16 @@ pub async fn authenticate_payer(app: &App, key: &KeyHash) -> Result<AccountId, A
     let account = AccountId(principal.account_id);
     remember_owner(key.as_str(), &account);
     require_approved(principal.approved == 1)?;
+    spends(app, key);
     Ok(account)
+}
+
+/// The key pays this request's charges: they count against its spend caps too (a login
+/// session has none).
+fn spends(app: &App, key: &KeyHash) {
+    if !key.is_session() {
+        let _ = app.spender.set(key.clone());
+    }
 }
 
 thread_local! {
@@ -68,20 +77,27 @@ pub fn remember_owner(hash: &str, account: &AccountId) {
 }
 
 /// The account behind a live key as the key's Durable Object knows it (near the caller; no
-/// D1 round trip once the object has read the key), or 401. Revocations reach the object
-/// before they are answered (`keys::revoke`), so a revoked key is refused at once.
-pub async fn authenticate_near(app: &App, key: &KeyHash) -> Result<AccountId, AppError> {
-    near(app, key, false).await
+/// D1 round trip once the object has read the key), or 401; then 403 (2410) when the key
+/// lacks `needed`, read from the same answer. Revocations and changes of scopes reach the
+/// object before they are answered (`keys`), so they hold at once.
+pub async fn authenticate_near_for(
+    app: &App,
+    key: &KeyHash,
+    needed: Scope,
+) -> Result<AccountId, AppError> {
+    near(app, key, false, Some(needed)).await
 }
 
-/// `authenticate_near` for a call that moves money: 401 as it, then 403 (2405) while the
-/// account awaits the operator's approval, as `authenticate_payer` (the key's object
-/// re-reads a pending account's approval from D1 on every call; an approval is final).
-pub async fn authenticate_payer_near(app: &App, key: &KeyHash) -> Result<AccountId, AppError> {
-    near(app, key, true).await
-}
-
-async fn near(app: &App, key: &KeyHash, pays: bool) -> Result<AccountId, AppError> {
+/// As `authenticate_near_for`; for a call that moves money (`pays`), then 403 (2405) while the
+/// account awaits the operator's approval, as `authenticate_payer` (the key's object re-reads
+/// a pending account's approval from D1 on every call; an approval is final); and 403 (2410)
+/// when the key lacks the `needed` scope, read from the same answer (no call of its own).
+async fn near(
+    app: &App,
+    key: &KeyHash,
+    pays: bool,
+    needed: Option<Scope>,
+) -> Result<AccountId, AppError> {
     if key.is_session() {
         // A login session ends in D1 (logout, expiry): D1 answers for it.
         return if pays {
@@ -98,6 +114,12 @@ async fn near(app: &App, key: &KeyHash, pays: bool) -> Result<AccountId, AppErro
     remember_owner(key.as_str(), &account);
     if pays {
         require_approved(answer.approved)?;
+    }
+    if let Some(needed) = needed.filter(|n| !scope::allows(answer.scopes.as_deref(), *n)) {
+        return Err(scope::refused(needed));
+    }
+    if pays {
+        spends(app, key);
     }
     Ok(account)
 }
@@ -118,19 +140,16 @@ pub async fn require_scope(app: &App, key: &KeyHash, needed: Scope) -> Result<()
     if scope::allows(answer.scopes.as_deref(), needed) {
         return Ok(());
     }
-    let name = needed.as_str();
-    Err(AppError::new(
-        Code::InsufficientScope,
-        format!("insufficient_scope: this API key lacks the scope '{name}'"),
-    ))
+    Err(scope::refused(needed))
 }
 
 /// Who pays for an OTP send.
 pub struct Payer {
     pub account: AccountId,
     /// The key, when nothing has confirmed it live for this request yet: the isolate knew
-    /// whose it is, so the send's own D1 batch confirms it (the key live, its account
-    /// active and approved) instead of a call to the key's object.
+    /// whose it is, so the send's own D1 batch confirms it (the key live with the
+    /// `otp:send` scope, its account active and approved) instead of a call to the key's
+    /// object.
     pub unconfirmed: Option<KeyHash>,
     /// The key that sends, for the statistics by key (`None`: not known).
     pub key: Option<KeyHash>,
@@ -155,11 +174,11 @@ impl Payer {
     }
 
     /// The error to answer for this payer: an unconfirmed key is confirmed first, so a key
-    /// that is not live is refused (401, or 403 while awaiting approval) before anything
-    /// else about the request is reported.
+    /// that is not live is refused (401, or 403 while awaiting approval, or 403 without the
+    /// `otp:send` scope) before anything else about the request is reported.
     pub async fn error(&self, app: &App, e: AppError) -> AppError {
         match &self.unconfirmed {
-            Some(key) => match authenticate_payer_near(app, key).await {
+            Some(key) => match near(app, key, true, Some(Scope::OtpSend)).await {
                 Ok(_) => e,
                 Err(refused) => refused,
             },
@@ -168,12 +187,14 @@ impl Payer {
     }
 }
 
-/// The payer of an OTP send. A key whose owner this isolate knows is confirmed by the
-/// send's D1 batch (no near round trip); otherwise, and for a request with an
-/// `Idempotency-Key` (a replay is answered before any batch), as `authenticate_payer_near`.
+/// The payer of an OTP send, whose key needs the `otp:send` scope. A key whose owner this
+/// isolate knows is confirmed, scope included, by the send's D1 batch (no near round
+/// trip); otherwise, and for a request with an `Idempotency-Key` (a replay is answered
+/// before any batch), from the key's object, the scope read from the same answer.
 pub async fn payer_for_send(app: &App, key: &KeyHash, idempotent: bool) -> Result<Payer, AppError> {
     if !key.is_session() && !idempotent {
         if let Some(account) = known_owner(key) {
+            spends(app, key);
             return Ok(Payer {
                 account,
                 unconfirmed: Some(key.clone()),
@@ -181,7 +202,7 @@ pub async fn payer_for_send(app: &App, key: &KeyHash, idempotent: bool) -> Resul
             });
         }
     }
-    let account = authenticate_payer_near(app, key).await?;
+    let account = near(app, key, true, Some(Scope::OtpSend)).await?;
     Ok(Payer::confirmed_key(account, key.clone()))
 }
 

@@ -139,6 +139,7 @@ pub async fn buy(
                         service: &o.service,
                         now_ms: app.now_ms,
                         expires_at_ms: bought.expires_at_ms,
+                        key_hash: app.spender(),
                     },
                     candidate: &candidate,
                     cancel_allowed_at_ms: bought.cancel_allowed_at_ms,

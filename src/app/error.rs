@@ -3,14 +3,14 @@
 //! answered as 2000).
 use crate::domain::error::{AppError, Code};
 use crate::domain::time::{next_utc_day, next_utc_month, rfc3339};
-use crate::store::StoreError;
+use crate::store::{CapHit, StoreError};
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> AppError {
         if e.is_overdraft() {
             AppError::of(Code::InsufficientFunds)
-        } else if let Some(daily) = e.spend_cap() {
-            spend_cap_reached(daily, crate::clock::now_ms())
+        } else if let Some(hit) = e.spend_cap() {
+            spend_cap_reached(hit, crate::clock::now_ms())
         } else {
             AppError::internal(e.to_string())
         }
@@ -19,14 +19,15 @@ impl From<StoreError> for AppError {
 
 /// 402 `spend_cap_reached`: which cap refused the charge and when it resets (the next UTC
 /// day or month), with `Retry-After` until then.
-pub fn spend_cap_reached(daily: bool, now_ms: i64) -> AppError {
-    let (cap, resets) = if daily {
+pub fn spend_cap_reached(hit: CapHit, now_ms: i64) -> AppError {
+    let whose = if hit.key { "API key" } else { "account" };
+    let (cap, resets) = if hit.daily {
         ("daily", next_utc_day(now_ms))
     } else {
         ("monthly", next_utc_month(now_ms))
     };
     let message = format!(
-        "spend_cap_reached: the account's {cap} spend cap would be exceeded; it resets at {}",
+        "spend_cap_reached: the {whose}'s {cap} spend cap would be exceeded; it resets at {}",
         rfc3339(resets)
     );
     let wait = u64::try_from((resets - now_ms).div_euclid(1000) + 1).unwrap_or(1);

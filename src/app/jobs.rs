@@ -67,6 +67,7 @@ impl Refund {
             reference: None,
             object_id: Some(&self.object_id),
             description: "refund: delivery failed",
+            key_hash: None,
         };
         let (_, statements) = wallet::entry_statements(db, &entry, now_ms)?;
         match batch(db, statements).await {

@@ -2,10 +2,11 @@
 //! listed, created, their scopes changed, and revoked at once (the objects that answer for a
 //! key without D1 are told before the change or revocation is answered).
 use super::App;
-use crate::domain::account::{key_name, ApiKey, NewKey, MAX_LIVE_KEYS};
+use crate::domain::account::{key_name, ApiKey, NewKey, SpendCaps, MAX_LIVE_KEYS};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::AccountId;
+use crate::domain::money::Money;
 use crate::domain::scope;
 use crate::durable::{api_key, otp_session};
 use crate::store::audit;
@@ -38,8 +39,9 @@ async fn create(app: &App, spec: &KeySpec<'_>, actor: &Actor) -> Result<Option<N
 }
 
 /// Every key of the account, revoked ones included, newest first.
+/// Each with its caps and what it spent today and this month (UTC).
 pub async fn list(app: &App, account: &AccountId) -> Result<Vec<ApiKey>, AppError> {
-    Ok(store::list(&app.db()?, account.as_str()).await?)
+    Ok(store::list(&app.db()?, account.as_str(), app.now_ms).await?)
 }
 
 /// The operator's new key for an existing account (404 when there is none); no limit.
@@ -53,18 +55,20 @@ pub async fn create_for_operator(
         name: None,
         max_live: None,
         scopes: None,
+        caps: SpendCaps::default(),
     };
     let key = create(app, &spec, actor).await?;
     key.ok_or_else(|| AppError::not_found("account"))
 }
 
 /// An owner's new named key, shown once, with the given scopes (`None`: every scope; an
-/// unknown scope: 400 naming it); 409 (2408) past `MAX_LIVE_KEYS` live keys.
+/// unknown scope: 400 naming it) and spend caps; 409 (2408) past `MAX_LIVE_KEYS` live keys.
 pub async fn create_own(
     app: &App,
     account: &AccountId,
     name: Option<&str>,
     scopes: Option<&[String]>,
+    caps: SpendCaps,
     actor: &Actor,
 ) -> Result<NewKey, AppError> {
     let name = key_name(name).map_err(AppError::invalid)?;
@@ -75,6 +79,7 @@ pub async fn create_own(
         name: Some(&name),
         max_live: Some(MAX_LIVE_KEYS),
         scopes: scopes.as_deref(),
+        caps,
     };
     let key = create(app, &spec, actor).await?;
     key.ok_or_else(|| {
@@ -108,27 +113,57 @@ pub async fn revoke(
     otp_session::revoke_key(&app.env, &key.account_id, &key.key_hash).await
 }
 
-/// Sets the scopes of one of the owner's live keys (`None`: every scope; an unknown scope:
-/// 400 naming it; no such live key: 404). D1 first, then the key's object, before answering:
-/// every request by the key from now on, anywhere, is checked against the new scopes.
-/// Returns the scopes as stored.
-pub async fn set_scopes(
+/// A change of a key: each `Some` is set (the inner `None`: every scope, no cap).
+#[derive(Default)]
+pub struct KeyUpdate {
+    pub scopes: Option<Option<Vec<String>>>,
+    pub spend_cap_daily: Option<Option<Money>>,
+    pub spend_cap_monthly: Option<Option<Money>>,
+}
+
+/// Changes the scopes and caps of one of the owner's live keys (an unknown scope: 400
+/// naming it; no such live key: 404), and answers the key as listed. D1 first, then the
+/// key's object, before answering: every request by the key from now on, anywhere, is
+/// checked against the new scopes, and its next charge against the new caps.
+pub async fn update(
     app: &App,
     key_id: &str,
     owner: &AccountId,
-    scopes: Option<&[String]>,
+    update: KeyUpdate,
     actor: &Actor,
-) -> Result<Option<String>, AppError> {
-    let scopes = scopes.map(scope::normalize).transpose();
-    let scopes = scopes.map_err(AppError::invalid)?;
+) -> Result<ApiKey, AppError> {
+    let scopes = update
+        .scopes
+        .map(|s| s.as_deref().map(scope::normalize).transpose());
+    let scopes = scopes.transpose().map_err(AppError::invalid)?;
+    let minor = |cap: Option<Option<Money>>| cap.map(|c| c.map(Money::minor));
+    let stored = store::KeyChange {
+        scopes: scopes.as_ref().map(Option::as_deref),
+        spend_cap_daily: minor(update.spend_cap_daily),
+        spend_cap_monthly: minor(update.spend_cap_monthly),
+    };
     let db = app.db()?;
+    let mut after = serde_json::Map::new();
+    if let Some(s) = &scopes {
+        after.insert("scopes".into(), json!(scope::listed(s.as_deref())));
+    }
+    if let Some(cap) = stored.spend_cap_daily {
+        after.insert("spend_cap_daily_minor".into(), json!(cap));
+    }
+    if let Some(cap) = stored.spend_cap_monthly {
+        after.insert("spend_cap_monthly_minor".into(), json!(cap));
+    }
     let change = Change {
-        after: Some(json!({"scopes": scope::listed(scopes.as_deref())})),
-        ..key_change(Some(owner.as_str()), "key.scopes", key_id)
+        after: Some(serde_json::Value::Object(after)),
+        ..key_change(Some(owner.as_str()), "key.update", key_id)
     };
     let row = audit::append_if_changed(&db, actor, &change, app.now_ms)?;
-    let found = store::set_scopes(&db, key_id, owner.as_str(), scopes.as_deref(), row).await?;
+    let found = store::update(&db, key_id, owner.as_str(), &stored, row).await?;
     let key = found.ok_or_else(|| AppError::not_found("key"))?;
     api_key::refresh(&app.env, &key.key_hash).await?;
-    Ok(scopes)
+    otp_session::key_changed(&app.env, &key.account_id, &key.key_hash).await?;
+    let keys = store::list(&db, owner.as_str(), app.now_ms).await?;
+    keys.into_iter()
+        .find(|k| k.id == key_id)
+        .ok_or_else(|| AppError::not_found("key"))
 }

@@ -115,7 +115,7 @@ pub async fn send(
             None => None,
         };
         let expires_at = message.expires_at;
-        let mut statements = message_statements(db, &message, opened.as_ref())?;
+        let mut statements = message_statements(db, &message, opened.as_ref(), app.spender())?;
         let queued = Queued {
             message_id: message_id.clone(),
             expires_at,
@@ -145,11 +145,12 @@ pub async fn send(
 }
 
 /// A message's batch: its row, its session's guarded insert (a template with `{code}`),
-/// and its charge with the ledger row.
+/// and its charge with the ledger row (counted against the paying key's caps: `spender`).
 fn message_statements(
     db: &D1Database,
     m: &NewMessage<'_>,
     session: Option<&Opened>,
+    spender: Option<&str>,
 ) -> Result<Vec<D1PreparedStatement>, AppError> {
     let mut statements = vec![store::insert_message(db, m)?];
     statements.extend(session.map(|s| s.insert.clone()));
@@ -160,6 +161,7 @@ fn message_statements(
         reference: None,
         object_id: Some(m.id),
         description: "template message",
+        key_hash: spender,
     };
     statements.extend(wallet::entry_statements(db, &charge, m.created_at)?.1);
     Ok(statements)

@@ -26,13 +26,15 @@ pub mod smsactivate;
 pub mod stats;
 pub mod templates;
 pub mod upkeep;
+pub mod usage;
 pub mod verify;
 pub mod wallet;
 pub mod webhooks;
 
 use crate::config::Config;
 use crate::domain::error::AppError;
-use std::cell::Cell;
+use crate::domain::ids::KeyHash;
+use std::cell::{Cell, OnceCell};
 use std::future::Future;
 use std::rc::Rc;
 use worker::{Context, D1Database, Env};
@@ -48,6 +50,9 @@ pub struct App {
     pub fault: Option<Fault>,
     /// Set by `Fault::DbLostAfterCommit` once the money committed: `db()` fails from then on.
     pub db_lost: Cell<bool>,
+    /// The API key that pays this request's charges, set when a payer is authenticated by
+    /// an API key (`accounts`): each charge counts against its spend caps too.
+    pub spender: OnceCell<KeyHash>,
 }
 
 /// Failures the integration tests inject into the idempotency entry point, to prove that a
@@ -106,6 +111,11 @@ impl App {
             ));
         }
         Ok(crate::store::db(&self.env)?)
+    }
+
+    /// The hash of the API key that pays this request's charges (`spender`), if any.
+    pub fn spender(&self) -> Option<&str> {
+        self.spender.get().map(KeyHash::as_str)
     }
 
     /// Runs `work` after the response is sent.

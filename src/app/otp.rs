@@ -18,6 +18,7 @@ use crate::domain::ids::{AccountId, KeyHash};
 use crate::domain::otp::{self, Terminal};
 use crate::domain::otp_check::Session;
 use crate::domain::phone::Phone;
+use crate::domain::scope::Scope;
 use crate::domain::template::Variables;
 use crate::durable::otp_session::{self, Op, Outcome};
 use crate::providers::{self, Configured, Outgoing, Provider};
@@ -136,6 +137,7 @@ fn send_statements(
         reference: None,
         object_id: Some(&spec.session_id),
         description: "OTP send",
+        key_hash: app.spender(),
     };
     let mut statements = vec![opened.insert.clone()];
     statements.extend(wallet::charge_statements(db, &charge, sessions::COST_OF_SESSION, now)?.1);
@@ -387,12 +389,13 @@ async fn checker(
     key: &KeyHash,
     session_id: &str,
 ) -> Result<(AccountId, Option<String>), AppError> {
+    let near = || super::accounts::authenticate_near_for(app, key, Scope::OtpVerify);
     if key.is_session() || !otp::could_be_session_id(session_id) {
-        return Ok((super::accounts::authenticate_near(app, key).await?, None));
+        return Ok((near().await?, None));
     }
     let account = match super::accounts::known_owner(key) {
         Some(account) => account,
-        None => super::accounts::authenticate_near(app, key).await?,
+        None => near().await?,
     };
     Ok((account, Some(key.as_str().to_owned())))
 }
@@ -472,11 +475,13 @@ async fn decide(
         }
         Outcome::Refused { ended, session } => Ok((session, Checked::Refused(ended.into()))),
         Outcome::KeyRefused => Err(AppError::unauthorized()),
+        Outcome::ScopeRefused => Err(crate::domain::scope::refused(Scope::OtpVerify)),
         Outcome::Opened
         | Outcome::State { .. }
         | Outcome::Cancelled { .. }
         | Outcome::Unknown
-        | Outcome::Revoked => {
+        | Outcome::Revoked
+        | Outcome::KeyForgotten => {
             let row = from_d1(app, account, session_id).await?;
             match row.terminal(app.now_ms) {
                 Some(t) => Ok((row, Checked::Refused(t))),

@@ -85,6 +85,7 @@ pub async fn rent(
                         service: &o.service,
                         now_ms: app.now_ms,
                         expires_at_ms: rented.expires_at_ms,
+                        key_hash: app.spender(),
                     },
                     offer: &chosen,
                 };

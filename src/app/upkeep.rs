@@ -13,6 +13,7 @@
 //! - OTP sessions ended and not yet settled (earliest first): each session's object mirrors
 //!   its last state into D1 (a mirror lost when the object was evicted reaches D1 and the
 //!   webhook this way), then the session is marked settled and never asked again.
+//! - Usage alerts crossed since the last pass: sent as webhook events (`usage`).
 //! - Retention: rows no longer needed are deleted (`store::upkeep::Retained`).
 use super::jobs::{not_delivered_in_time, MessageRef, Refund, RefundKind};
 use super::App;
@@ -43,6 +44,7 @@ pub struct Pass {
     pub refunds_made: usize,
     pub messages_failed: usize,
     pub sessions_settled: usize,
+    pub usage_alerts_sent: usize,
     pub deleted: Vec<(&'static str, usize)>,
 }
 
@@ -68,6 +70,7 @@ pub async fn run(app: &App) -> Pass {
             pass.refunds_made = refunds_owed(app, &db).await;
             pass.messages_failed = stranded_messages(app, &db).await;
             pass.sessions_settled = settle_sessions(app, &db).await;
+            pass.usage_alerts_sent = super::usage::notify_crossings(app).await;
             for kind in Retained::ALL {
                 let Some(cutoff) = cutoff(app, kind) else {
                     continue;
@@ -190,6 +193,7 @@ pub async fn scheduled(env: worker::Env, wctx: worker::Context) {
         now_ms: crate::clock::now_ms(),
         fault: None,
         db_lost: Default::default(),
+        spender: Default::default(),
     };
     run(&app).await;
 }

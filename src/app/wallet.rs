@@ -91,6 +91,7 @@ pub async fn topup(
             reference: topup.reference.as_deref(),
             object_id: None,
             description: &topup.description,
+            key_hash: None,
         };
         let (tx_id, mut statements) = store::entry_statements(&db, &entry, app.now_ms)?;
         let mut answer = ToppedUp {

@@ -178,6 +178,23 @@ pub struct ApiKey {
     /// Its scopes as stored (`domain::scope`); `None`: every scope.
     #[serde(default)]
     pub scopes: Option<String>,
+    /// Its own spend caps, minor units per UTC day and month (`None`: no cap).
+    #[serde(default)]
+    pub spend_cap_daily: Option<i64>,
+    #[serde(default)]
+    pub spend_cap_monthly: Option<i64>,
+    /// What it paid today and this month (UTC), refunds given back, in minor units.
+    #[serde(default)]
+    pub spent_today: i64,
+    #[serde(default)]
+    pub spent_this_month: i64,
+}
+
+/// Spend caps in minor units per UTC day and per UTC month (`None`: no cap).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SpendCaps {
+    pub daily: Option<i64>,
+    pub monthly: Option<i64>,
 }
 
 /// A key just created: the plain key is in this answer and nowhere else.

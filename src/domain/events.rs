@@ -48,6 +48,32 @@ pub fn otp_blocked(phone_number: &str, channel: &str, reason: &str, dialect: &st
     })
 }
 
+/// `usage.threshold_crossed`: the account's spend in a UTC day or month reached an alert's
+/// threshold (amounts in the API's money format).
+pub struct Crossed<'a> {
+    pub alert_id: &'a str,
+    /// `daily` or `monthly`.
+    pub period: &'a str,
+    /// The day (`2026-12-03`) or month (`2026-12`) it crossed in.
+    pub period_start: &'a str,
+    pub threshold: &'a str,
+    pub spent: &'a str,
+    pub currency: &'a str,
+    pub crossed_at: &'a str,
+}
+
+pub fn usage_threshold_crossed(c: &Crossed<'_>) -> Value {
+    json!({
+        "alert_id": c.alert_id,
+        "period": c.period,
+        "period_start": c.period_start,
+        "threshold": c.threshold,
+        "spent": c.spent,
+        "currency": c.currency,
+        "crossed_at": c.crossed_at,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,5 +30,6 @@ pub mod text;
 pub mod time;
 pub mod twilio_verify;
 pub mod url;
+pub mod usage;
 pub mod wallet;
 pub mod webhook;

@@ -3,6 +3,8 @@
 //! sms-activate's `Action::scope`). A key without a recorded set (`None`: keys made before
 //! scopes existed, or made without `scopes`) and a login session hold every scope.
 
+use super::error::{AppError, Code};
+
 /// The scopes a key may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -14,11 +16,13 @@ pub enum Scope {
     OtpVerify,
     MessagesSend,
     WebhooksManage,
+    FraudRead,
+    FraudManage,
 }
 
 impl Scope {
     /// Every scope, in the order the API lists them.
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 10] = [
         Scope::WalletRead,
         Scope::ActivationsRead,
         Scope::ActivationsWrite,
@@ -27,6 +31,8 @@ impl Scope {
         Scope::OtpVerify,
         Scope::MessagesSend,
         Scope::WebhooksManage,
+        Scope::FraudRead,
+        Scope::FraudManage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -39,6 +45,8 @@ impl Scope {
             Scope::OtpVerify => "otp:verify",
             Scope::MessagesSend => "messages:send",
             Scope::WebhooksManage => "webhooks:manage",
+            Scope::FraudRead => "fraud:read",
+            Scope::FraudManage => "fraud:manage",
         }
     }
 
@@ -70,6 +78,15 @@ pub fn normalize<S: AsRef<str>>(names: &[S]) -> Result<String, String> {
         .map(Scope::as_str)
         .collect::<Vec<_>>()
         .join(" "))
+}
+
+/// 403 `insufficient_scope`, naming the scope the key lacks.
+pub fn refused(needed: Scope) -> AppError {
+    let name = needed.as_str();
+    AppError::new(
+        Code::InsufficientScope,
+        format!("insufficient_scope: this API key lacks the scope '{name}'"),
+    )
 }
 
 /// The scopes a stored set names (`None`: every scope).
@@ -116,6 +133,6 @@ mod tests {
         assert!(allows(Some("wallet:read otp:verify"), Scope::OtpVerify));
         assert!(!allows(Some("wallet:read otp:verify"), Scope::OtpSend));
         assert_eq!(listed(Some("otp:verify")), vec!["otp:verify"]);
-        assert_eq!(listed(None).len(), 8);
+        assert_eq!(listed(None).len(), 10);
     }
 }

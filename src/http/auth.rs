@@ -137,9 +137,10 @@ pub async fn account(ctx: &Ctx) -> Result<AccountId, AppError> {
 
 /// The payer of an OTP send (`accounts::payer_for_send`): no D1 round trip, and no call to
 /// the key's object once this isolate knows whose the key is (the send's batch confirms
-/// it). 401, then 403 (2405) while the account awaits the operator's approval, as `payer`;
-/// a login session is checked in D1. The dialect answers its errors through
-/// `Payer::error`, so a key that is not live is refused before its input is judged.
+/// it, and its `otp:send` scope). 401, then 403 (2405) while the account awaits the
+/// operator's approval, as `payer`, then 403 (2410) without the scope; a login session is
+/// checked in D1. The dialect answers its errors through `Payer::error`, so a key that is
+/// not live, or may not send, is refused before its input is judged.
 pub async fn payer_near(ctx: &Ctx) -> Result<accounts::Payer, AppError> {
     let idempotent = ctx.header("Idempotency-Key").is_some();
     accounts::payer_for_send(&ctx.app, &key_hash(ctx)?, idempotent).await

@@ -105,6 +105,10 @@ pub enum Route {
         key_id: String,
     },
     AccountLimits,
+    UsageAlerts,
+    UsageAlert {
+        id: String,
+    },
     Templates,
     Template {
         id: String,
@@ -441,6 +445,8 @@ mod table {
             PATCH => |p| UpdateOwnKey { key_id: p.next() }
         }
         "/v1/account/limits" => { GET, PUT => |_| AccountLimits }
+        "/v1/usage/alerts" => { GET, POST => |_| UsageAlerts }
+        "/v1/usage/alerts/{id}" => { DELETE => |p| UsageAlert { id: p.next() } }
         "/v1/templates" => { GET, POST => |_| Templates }
         "/v1/templates/{id}" => { GET, DELETE => |p| Template { id: p.next() } }
 
@@ -483,6 +489,15 @@ mod table {
 pub use table::ROUTES;
 
 impl Route {
+    /// Whether the route's operation checks the key's scope itself, with the key's liveness
+    /// (an OTP send: the send's own D1 batch, or the key object's one answer; a check: the
+    /// session's object, which keeps the key's scopes with its liveness), so the pipeline
+    /// makes no call of its own for it.
+    pub fn checks_own_scope(&self) -> bool {
+        use Route::*;
+        matches!(self, OtpSend | GetOtpSend | OtpVerify | GetOtpCheck)
+    }
+
     /// The scope an API key needs for this route (`domain::scope`); `None`: no key scope
     /// (public routes, the operator's, sign-in, the session-only key management, provider
     /// callbacks, and sms-activate, whose every action names its own: `Action::scope`).
@@ -511,6 +526,13 @@ impl Route {
             TwilioVerify(
                 TwilioResource::Verification { .. } | TwilioResource::VerificationCheck { .. },
             ) => S::OtpVerify,
+            FraudPolicy | FraudBlocks | FraudSafeList if read => S::FraudRead,
+            TwilioVerify(TwilioResource::SafeListNumber { .. }) if read => S::FraudRead,
+            FraudPolicy | FraudBlocks | FraudBlock { .. } | FraudSafeList => S::FraudManage,
+            FraudSafeNumber { .. } => S::FraudManage,
+            TwilioVerify(
+                TwilioResource::SafeListNumbers | TwilioResource::SafeListNumber { .. },
+            ) => S::FraudManage,
             TwilioVerify(_) => S::OtpSend,
             _ => return None,
         })

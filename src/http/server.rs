@@ -146,6 +146,7 @@ pub async fn handle(
         now_ms,
         fault,
         db_lost: Default::default(),
+        spender: Default::default(),
     };
     let mut ctx = Ctx {
         app,
@@ -253,7 +254,10 @@ async fn serve(
         ctx,
         !matches!(route, Route::AuthRegister | Route::AuthLogin),
     )?;
-    if let Some(needed) = route.scope(&ctx.method) {
+    if let Some(needed) = route
+        .scope(&ctx.method)
+        .filter(|_| !route.checks_own_scope())
+    {
         auth::require_scope(ctx, needed).await?;
     }
     ctx.console = auth::console_session(ctx).await?;
@@ -273,7 +277,7 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
     use super::reply::JSON;
     use dialects::{
         accounts, admin, audit, callbacks, fraud, getotp, numberotp, otpwall, smsactivate, stats,
-        twilio_verify, webhooks, whatotp,
+        twilio_verify, usage, webhooks, whatotp,
     };
     use Route::*;
     match route {
@@ -345,6 +349,8 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         RevokeOwnKey { key_id } => boxed(accounts::revoke_key(ctx, &key_id)).await,
         UpdateOwnKey { key_id } => boxed(accounts::update_key(ctx, &key_id)).await,
         AccountLimits => boxed(accounts::limits(ctx)).await,
+        UsageAlerts => boxed(usage::alerts(ctx)).await,
+        UsageAlert { id } => boxed(usage::delete(ctx, &id)).await,
         Templates => boxed(accounts::templates(ctx)).await,
         Template { id } => boxed(accounts::template(ctx, &id)).await,
         AdminListAccounts => boxed(accounts::admin_list(ctx)).await,

@@ -39,6 +39,7 @@ pub async fn create_account(
         name: None,
         max_live: None,
         scopes: None,
+        caps: Default::default(),
     };
     let (key, insert_key) = keys::insert(db, &spec, now_ms)?;
     let statements = vec![

@@ -156,6 +156,9 @@ pub struct Sale<'a> {
     pub service: &'a str,
     pub now_ms: i64,
     pub expires_at_ms: i64,
+    /// The hash of the API key that pays (`App::spender`), whose caps the charge counts
+    /// against too.
+    pub key_hash: Option<&'a str>,
 }
 
 /// The charge first (so an empty wallet fails with the balance CHECK before anything else),
@@ -177,6 +180,7 @@ fn charge_and_lease(
         reference: None,
         object_id: Some(sale.id),
         description,
+        key_hash: sale.key_hash,
     };
     let (tx_id, mut statements) = entry_statements(db, &charge, sale.now_ms)?;
     statements.push(stmt(
@@ -311,6 +315,7 @@ pub async fn sync_state(db: &D1Database, a: &ActivationSync<'_>) -> Result<(), S
             reference: None,
             object_id: Some(a.id),
             description: &description,
+            key_hash: None,
         };
         let (_, mut statements) = entry_statements(db, &entry, a.now_ms)?;
         statements.extend(mirror(db)?);

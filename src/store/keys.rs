@@ -3,8 +3,8 @@
 //! itself, so parallel creations cannot overrun it), revoked at once, with an approximate
 //! last use. A key is stored only as its SHA-256; the plain key exists in the response that
 //! creates it and nowhere else.
-use super::{all, batch, changes, int, opt_text, run, stmt, text, StoreError};
-use crate::domain::account::{ApiKey, NewKey};
+use super::{all, batch, changes, int, opt_int, opt_text, run, stmt, text, StoreError};
+use crate::domain::account::{ApiKey, NewKey, SpendCaps};
 use crate::domain::crypto::sha256_hex;
 use crate::domain::ids::{new_api_key, new_id};
 use crate::domain::twilio_verify::{new_sid, SidKind};
@@ -15,24 +15,37 @@ use worker::{D1Database, D1PreparedStatement};
 /// How many leading characters of a key are kept (and shown) to tell keys apart.
 pub const PREFIX_CHARS: usize = 4;
 
-/// Every key of the account, revoked ones included, newest first.
-pub async fn list(db: &D1Database, account_id: &str) -> Result<Vec<ApiKey>, StoreError> {
+/// Every key of the account, revoked ones included, newest first, with its caps and what
+/// it spent in the UTC day and month of `now_ms`.
+pub async fn list(
+    db: &D1Database,
+    account_id: &str,
+    now_ms: i64,
+) -> Result<Vec<ApiKey>, StoreError> {
     all(stmt(
         db,
-        "SELECT id, name, prefix, created_at, last_used_at, revoked_at, scopes FROM api_keys \
-         WHERE account_id = ?1 ORDER BY created_at DESC, rowid DESC",
-        &[text(account_id)],
+        "SELECT id, name, prefix, created_at, last_used_at, revoked_at, scopes, \
+         spend_cap_daily, spend_cap_monthly, \
+         COALESCE((SELECT amount FROM spend WHERE scope_kind = 'key' AND scope_id = k.id \
+           AND period = 'd:' || strftime('%Y-%m-%d', ?2 / 1000, 'unixepoch')), 0) \
+           AS spent_today, \
+         COALESCE((SELECT amount FROM spend WHERE scope_kind = 'key' AND scope_id = k.id \
+           AND period = 'm:' || strftime('%Y-%m', ?2 / 1000, 'unixepoch')), 0) \
+           AS spent_this_month \
+         FROM api_keys k WHERE account_id = ?1 ORDER BY created_at DESC, rowid DESC",
+        &[text(account_id), int(now_ms)],
     )?)
     .await
 }
 
 /// What a new key is: its account, its name, the most live keys the account may hold
-/// (`None`: no limit) and its scopes as stored (`None`: every scope).
+/// (`None`: no limit), its scopes as stored (`None`: every scope) and its spend caps.
 pub struct KeySpec<'a> {
     pub account_id: &'a str,
     pub name: Option<&'a str>,
     pub max_live: Option<u32>,
     pub scopes: Option<&'a str>,
+    pub caps: SpendCaps,
 }
 
 /// The INSERT of a new key: it adds nothing when the account does not exist or already
@@ -53,6 +66,10 @@ pub fn insert(
             last_used_at: None,
             revoked_at: None,
             scopes: spec.scopes.map(str::to_owned),
+            spend_cap_daily: spec.caps.daily,
+            spend_cap_monthly: spec.caps.monthly,
+            spent_today: 0,
+            spent_this_month: 0,
         },
         twilio_sid: new_sid(SidKind::ApiKey)?,
         api_key,
@@ -60,7 +77,8 @@ pub fn insert(
     let statement = stmt(
         db,
         "INSERT INTO api_keys (id, account_id, key_hash, prefix, created_at, twilio_sid, name, \
-         scopes) SELECT ?1, id, ?3, ?4, ?5, ?6, ?7, ?9 FROM accounts WHERE id = ?2 \
+         scopes, spend_cap_daily, spend_cap_monthly) \
+         SELECT ?1, id, ?3, ?4, ?5, ?6, ?7, ?9, ?10, ?11 FROM accounts WHERE id = ?2 \
          AND (?8 IS NULL OR (SELECT COUNT(*) FROM api_keys WHERE account_id = ?2 \
          AND revoked_at IS NULL) < ?8)",
         &[
@@ -73,6 +91,8 @@ pub fn insert(
             opt_text(spec.name),
             spec.max_live.map_or(JsValue::NULL, |n| int(i64::from(n))),
             opt_text(spec.scopes),
+            opt_int(spec.caps.daily),
+            opt_int(spec.caps.monthly),
         ],
     )?;
     Ok((key, statement))
@@ -149,21 +169,42 @@ fn first_row(result: Option<&worker::D1Result>) -> Result<Option<KeyOwner>, Stor
     Ok(rows.and_then(|r| r.into_iter().next()))
 }
 
-/// Sets the scopes of a live key of `account_id`, in one transaction with its audit row (an
-/// `append_if_changed` statement); the key's hash when there is such a key (`None`: no live
-/// key of that account has this id).
-pub async fn set_scopes(
+/// What a change of a key sets: each `Some` is set (its inner `None`: every scope, no cap).
+#[derive(Debug, Default)]
+pub struct KeyChange<'a> {
+    pub scopes: Option<Option<&'a str>>,
+    pub spend_cap_daily: Option<Option<i64>>,
+    pub spend_cap_monthly: Option<Option<i64>>,
+}
+
+/// Changes a live key of `account_id`; the key's hash when there is such a key (`None`: no
+/// live key of that account has this id), in one transaction with its audit row (an
+/// `append_if_changed` statement). New caps hold from the key's next charge.
+pub async fn update(
     db: &D1Database,
     key_id: &str,
     account_id: &str,
-    scopes: Option<&str>,
+    change: &KeyChange<'_>,
     audit: D1PreparedStatement,
 ) -> Result<Option<KeyOwner>, StoreError> {
+    let flag = |set: bool| int(i64::from(set));
     let update = stmt(
         db,
-        "UPDATE api_keys SET scopes = ?3 WHERE id = ?1 AND account_id = ?2 \
-         AND revoked_at IS NULL RETURNING key_hash, account_id",
-        &[text(key_id), text(account_id), opt_text(scopes)],
+        "UPDATE api_keys SET scopes = CASE WHEN ?4 THEN ?3 ELSE scopes END, \
+         spend_cap_daily = CASE WHEN ?6 THEN ?5 ELSE spend_cap_daily END, \
+         spend_cap_monthly = CASE WHEN ?8 THEN ?7 ELSE spend_cap_monthly END \
+         WHERE id = ?1 AND account_id = ?2 AND revoked_at IS NULL \
+         RETURNING key_hash, account_id",
+        &[
+            text(key_id),
+            text(account_id),
+            opt_text(change.scopes.flatten()),
+            flag(change.scopes.is_some()),
+            opt_int(change.spend_cap_daily.flatten()),
+            flag(change.spend_cap_daily.is_some()),
+            opt_int(change.spend_cap_monthly.flatten()),
+            flag(change.spend_cap_monthly.is_some()),
+        ],
     )?;
     let results = batch(db, vec![update, audit]).await?;
     first_row(results.first())

@@ -9,24 +9,31 @@ use super::{batch, first, int, opt_int, stmt, text, StoreError};
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
-/// Updates the spend of the account of ledger row `tx_id`: a charge adds to the day and the
-/// month it was made in (refused by the spend CHECKs past a cap); a refund gives back to the
-/// day and month of the charge of the same object. Other rows (top-ups) change nothing.
+/// Updates the spend of ledger row `tx_id`'s account, and of the API key that paid it when
+/// one did (`ledger.key_id`): a charge adds to the day and the month it was made in, with
+/// the cap in force for each (the account's, the key's) copied in, so the spend CHECKs
+/// refuse it past either cap; a refund gives back to the day and month of the charge of the
+/// same object, to the charge's key too. Other rows (top-ups) change nothing.
 pub fn spend_statement(db: &D1Database, tx_id: &str) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
         "INSERT INTO spend (scope_kind, scope_id, period, amount, cap) \
-         SELECT 'account', l.account_id, \
+         SELECT scope.kind, CASE scope.kind WHEN 'key' THEN l.key_id ELSE l.account_id END, \
            period.kind || ':' || strftime(period.fmt, l.charged_at / 1000, 'unixepoch'), \
            -l.amount, \
-           CASE period.kind WHEN 'd' THEN lim.spend_cap_daily ELSE lim.spend_cap_monthly END \
-         FROM (SELECT account_id, amount, CASE WHEN amount < 0 THEN created_at ELSE \
-             (SELECT c.created_at FROM ledger c WHERE c.object_id = r.object_id \
-              AND c.account_id = r.account_id AND c.amount < 0) END AS charged_at \
-           FROM ledger r WHERE r.id = ?1 AND r.kind NOT IN ('topup', 'adjustment')) l \
+           CASE period.kind WHEN 'd' THEN COALESCE(lim.spend_cap_daily, k.spend_cap_daily) \
+             ELSE COALESCE(lim.spend_cap_monthly, k.spend_cap_monthly) END \
+         FROM (SELECT r.account_id, r.amount, c.created_at AS charged_at, c.key_id \
+           FROM ledger r JOIN ledger c ON c.id = CASE WHEN r.amount < 0 THEN r.id ELSE \
+             (SELECT p.id FROM ledger p WHERE p.object_id = r.object_id \
+              AND p.account_id = r.account_id AND p.amount < 0) END \
+           WHERE r.id = ?1 AND r.kind NOT IN ('topup', 'adjustment')) l \
          JOIN (SELECT 'd' AS kind, '%Y-%m-%d' AS fmt UNION ALL SELECT 'm', '%Y-%m') period \
-         LEFT JOIN account_limits lim ON lim.account_id = l.account_id \
-         WHERE l.charged_at IS NOT NULL \
+         JOIN (SELECT 'account' AS kind UNION ALL SELECT 'key') scope \
+         LEFT JOIN account_limits lim ON scope.kind = 'account' \
+           AND lim.account_id = l.account_id \
+         LEFT JOIN api_keys k ON scope.kind = 'key' AND k.id = l.key_id \
+         WHERE scope.kind = 'account' OR l.key_id IS NOT NULL \
          ON CONFLICT (scope_kind, scope_id, period) DO UPDATE SET \
            amount = amount + excluded.amount, \
            cap = CASE WHEN excluded.amount > 0 THEN excluded.cap ELSE cap END",

@@ -17,6 +17,7 @@ pub mod sessions;
 pub mod smsactivate;
 pub mod stats;
 pub mod upkeep;
+pub mod usage;
 pub mod verify;
 pub mod wallet;
 pub mod webhooks;
@@ -77,19 +78,31 @@ impl StoreError {
         matches!(self, StoreError::Constraint(c) if c.is_overdraft())
     }
 
-    /// A spend cap refused a charge (`spend` CHECKs): `Some(true)` the daily cap,
-    /// `Some(false)` the monthly one; the whole batch rolled back.
-    pub fn spend_cap(&self) -> Option<bool> {
-        match self {
-            StoreError::Constraint(c) if c.is(ConstraintKind::Check, "spend_cap_daily") => {
-                Some(true)
-            }
-            StoreError::Constraint(c) if c.is(ConstraintKind::Check, "spend_cap_monthly") => {
-                Some(false)
-            }
-            _ => None,
-        }
+    /// A spend cap refused a charge (`spend` CHECKs): which one (the account's or the paying
+    /// key's, daily or monthly); the whole batch rolled back.
+    pub fn spend_cap(&self) -> Option<CapHit> {
+        let StoreError::Constraint(c) = self else {
+            return None;
+        };
+        [
+            ("spend_cap_daily", false, true),
+            ("spend_cap_monthly", false, false),
+            ("key_spend_cap_daily", true, true),
+            ("key_spend_cap_monthly", true, false),
+        ]
+        .into_iter()
+        .find(|(name, _, _)| c.is(ConstraintKind::Check, name))
+        .map(|(_, key, daily)| CapHit { key, daily })
     }
+}
+
+/// Which spend cap refused a charge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CapHit {
+    /// The paying API key's cap (else the account's).
+    pub key: bool,
+    /// The daily cap (else the monthly one).
+    pub daily: bool,
 }
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

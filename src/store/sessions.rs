@@ -83,9 +83,9 @@ pub struct Issue<'a> {
     pub template_id: Option<&'a str>,
     /// Echoed to the webhook with the session's result event.
     pub payload: Option<&'a str>,
-    /// The hash of an API key that must be live (its account approved) for the insert to
-    /// happen: the send's batch confirms a key nothing else confirmed (`account_id` NULL
-    /// otherwise, so the batch fails as for an inactive account).
+    /// The hash of an API key that must be live, with the `otp:send` scope (its account
+    /// approved), for the insert to happen: the send's batch confirms a key nothing else
+    /// confirmed (`account_id` NULL otherwise, so the batch fails as for an inactive account).
     pub key_hash: Option<&'a str>,
     /// The hash of the API key that sends, recorded (as the key's id) for the statistics.
     pub api_key: Option<&'a str>,
@@ -150,7 +150,9 @@ pub fn insert_statement(
         api_key_id) \
          VALUES (?1, (SELECT id FROM accounts WHERE id = ?2 AND status = 'active' AND (?16 IS NULL \
            OR (approved = 1 AND EXISTS (SELECT 1 FROM api_keys WHERE key_hash = ?16 \
-           AND account_id = ?2 AND revoked_at IS NULL)))), ?3, ?4, ?5, \
+           AND account_id = ?2 AND revoked_at IS NULL \
+           AND (scopes IS NULL OR instr(' ' || scopes || ' ', ' otp:send ') > 0))))), \
+           ?3, ?4, ?5, \
            ?6, ?7, ?8, {cost_sql}, ?10, ?11, ?12, \
            (SELECT 1 WHERE (SELECT COUNT(*) FROM otp_sessions WHERE account_id = ?2 AND phone = ?3 \
            AND created_at > ?10 - ?13) < ?14 \

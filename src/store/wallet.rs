@@ -53,6 +53,9 @@ pub struct Entry<'a> {
     /// The activation, session or message paid for (unique per kind: one charge, one refund).
     pub object_id: Option<&'a str>,
     pub description: &'a str,
+    /// The hash of the API key that pays a charge (`App::spender`): the charge counts against
+    /// that key's caps too (`None`: a credit, or a payer that is not an API key).
+    pub key_hash: Option<&'a str>,
 }
 
 /// The statements of a balance change (the wallet, the ledger row, the spend counted against
@@ -74,9 +77,9 @@ pub fn entry_statements(
     let insert = stmt(
         db,
         "INSERT INTO ledger (id, account_id, kind, amount, balance_after, reference, object_id, \
-            description, created_at) \
+            description, created_at, key_id) \
          VALUES (?1, ?2, ?3, ?4, (SELECT balance FROM wallets WHERE account_id = ?2), ?5, ?6, ?7, \
-         ?8)",
+         ?8, (SELECT id FROM api_keys WHERE key_hash = ?9))",
         &[
             text(&tx_id),
             text(entry.account_id),
@@ -86,6 +89,7 @@ pub fn entry_statements(
             opt_text(entry.object_id),
             text(entry.description),
             int(now_ms),
+            opt_text(entry.key_hash),
         ],
     )?;
     let spend = super::limits::spend_statement(db, &tx_id)?;
@@ -116,9 +120,10 @@ pub fn charge_statements(
         db,
         &format!(
             "INSERT INTO ledger (id, account_id, kind, amount, balance_after, reference, \
-             object_id, description, created_at) \
+             object_id, description, created_at, key_id) \
              VALUES (?3, ?1, ?4, -{amount_sql}, \
-             (SELECT balance FROM wallets WHERE account_id = ?1), ?5, ?2, ?6, ?7)"
+             (SELECT balance FROM wallets WHERE account_id = ?1), ?5, ?2, ?6, ?7, \
+             (SELECT id FROM api_keys WHERE key_hash = ?8))"
         ),
         &[
             text(entry.account_id),
@@ -128,6 +133,7 @@ pub fn charge_statements(
             opt_text(entry.reference),
             text(entry.description),
             int(now_ms),
+            opt_text(entry.key_hash),
         ],
     )?;
     let spend = super::limits::spend_statement(db, &tx_id)?;

@@ -1,5 +1,5 @@
-//! The Worker's side: one command to a session's object, and a key's revocation told to
-//! each of an account's objects.
+//! The Worker's side: one command to a session's object, and a key's revocation or change
+//! told to each of an account's objects.
 #![cfg(target_arch = "wasm32")]
 use super::protocol::{Op, Outcome};
 use crate::domain::error::AppError;
@@ -21,9 +21,21 @@ pub async fn revoke_key(env: &Env, account_id: &str, key_hash: &str) -> Result<(
     let op = Op::RevokeKey {
         key_hash: key_hash.to_owned(),
     };
+    tell_each(env, account_id, &op).await
+}
+
+/// Tells each of the account's objects that the key's scopes changed (they ask the key's
+/// object again on its next use), before the change is answered.
+pub async fn key_changed(env: &Env, account_id: &str, key_hash: &str) -> Result<(), AppError> {
+    let op = Op::KeyChanged {
+        key_hash: key_hash.to_owned(),
+    };
+    tell_each(env, account_id, &op).await
+}
+
+async fn tell_each(env: &Env, account_id: &str, op: &Op) -> Result<(), AppError> {
     let calls = (0..SESSION_SHARDS).map(|shard| {
         let object = otp::shard_object(account_id, shard);
-        let op = &op;
         async move { call(env, &object, op).await }
     });
     for answer in futures_util::future::join_all(calls).await {

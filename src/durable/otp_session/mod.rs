@@ -37,7 +37,7 @@ mod storage;
 mod sweep;
 
 #[cfg(target_arch = "wasm32")]
-pub use client::{call, revoke_key};
+pub use client::{call, key_changed, revoke_key};
 #[cfg(target_arch = "wasm32")]
 pub use object::OtpSession;
 #[cfg(target_arch = "wasm32")]

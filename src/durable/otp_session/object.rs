@@ -7,6 +7,7 @@ use super::protocol::{Op, Opening, Outcome};
 use super::state::Stored;
 use crate::clock::now_ms;
 use crate::domain::otp_check::Decision;
+use crate::domain::scope::Scope;
 use crate::durable::{api_key, fraud_guard};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -41,7 +42,8 @@ impl OtpSession {
         let answer = api_key::account(&self.env, key_hash)
             .await
             .map_err(|e| worker::Error::RustError(e.detail().to_owned()))?;
-        let live = (self.keys.borrow_mut()).learn(key_hash, answer.account_id, account_id, now);
+        let known = (answer.account_id, answer.scopes);
+        let live = (self.keys.borrow_mut()).learn(key_hash, known, account_id, now);
         Ok(live)
     }
 
@@ -132,7 +134,8 @@ impl OtpSession {
         }
     }
 
-    /// A check or approval by a presented key, which must be a live key of `account_id`.
+    /// A check or approval by a presented key, which must be a live key of `account_id`
+    /// holding the `otp:verify` scope.
     async fn check_by(
         &self,
         id: &str,
@@ -142,6 +145,7 @@ impl OtpSession {
     ) -> Result<Outcome> {
         match key_hash {
             Some(k) if !self.key_live(&k, account_id).await? => Ok(Outcome::KeyRefused),
+            Some(k) if !self.keys.borrow().holds(&k, Scope::OtpVerify) => Ok(Outcome::ScopeRefused),
             _ => self.check(id, account_id, mac).await,
         }
     }
@@ -193,6 +197,10 @@ impl DurableObject for OtpSession {
             Op::RevokeKey { key_hash } => {
                 self.keys.borrow_mut().revoke(&key_hash, now_ms());
                 Outcome::Revoked
+            }
+            Op::KeyChanged { key_hash } => {
+                self.keys.borrow_mut().forget(&key_hash);
+                Outcome::KeyForgotten
             }
             Op::Get { id, account_id } => self.get(&id, &account_id).await?,
         };

@@ -63,6 +63,8 @@ pub enum Op {
     Settle { id: String, account_id: String },
     /// The key was revoked: refuse it from now on (final).
     RevokeKey { key_hash: String },
+    /// The key's scopes changed: ask its object again on its next use.
+    KeyChanged { key_hash: String },
 }
 
 /// Why a check was not evaluated (`domain::otp::Terminal`, as it travels).
@@ -121,8 +123,12 @@ pub enum Outcome {
     Unknown,
     /// The key presented is not a live key of the account: nothing was looked at.
     KeyRefused,
+    /// The key presented is live but lacks the `otp:verify` scope: nothing was looked at.
+    ScopeRefused,
     /// A revocation was recorded.
     Revoked,
+    /// A change of a key was recorded.
+    KeyForgotten,
 }
 
 impl Outcome {

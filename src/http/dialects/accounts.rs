@@ -5,7 +5,7 @@
 use crate::app::customers::{self, AccountView, Client, Opened, SessionPrincipal};
 use crate::app::templates::{self, LoadedTemplate};
 use crate::app::{keys, limits};
-use crate::domain::account::{AccountSummary, ApiKey};
+use crate::domain::account::{AccountSummary, ApiKey, SpendCaps};
 use crate::domain::audit::ActorType;
 use crate::domain::error::{AppError, Code};
 use crate::domain::money::Money;
@@ -178,6 +178,7 @@ pub async fn revoke_session(ctx: &Ctx, session_id: &str) -> Result<Reply, AppErr
 // --- /v1/keys ---
 
 pub(crate) fn key_json(k: &ApiKey) -> Value {
+    let money = |minor: i64| Money::from_minor(minor).to_decimal_string();
     json!({
         "key_id": k.id,
         "name": k.name,
@@ -186,15 +187,11 @@ pub(crate) fn key_json(k: &ApiKey) -> Value {
         "last_used_at": k.last_used_at.map(rfc3339),
         "revoked_at": k.revoked_at.map(rfc3339),
         "scopes": scope::listed(k.scopes.as_deref()),
+        "spend_cap_daily": k.spend_cap_daily.map(money),
+        "spend_cap_monthly": k.spend_cap_monthly.map(money),
+        "spent_today": money(k.spent_today),
+        "spent_this_month": money(k.spent_this_month),
     })
-}
-
-#[derive(Deserialize, Default)]
-struct KeyBody {
-    name: Option<String>,
-    /// Absent or `null`: every scope.
-    #[serde(default)]
-    scopes: Option<Value>,
 }
 
 /// `scopes` as given: a list of scope names, or `null` (every scope); anything else is a
@@ -212,21 +209,34 @@ fn scope_names(value: Option<&Value>) -> Result<Option<Vec<String>>, AppError> {
     }
 }
 
+/// A new key's fields: `name`, `scopes`, `spend_cap_daily`, `spend_cap_monthly` (each
+/// optional; an empty body is a key with every scope and no cap).
+type Fields = serde_json::Map<String, Value>;
+
 /// `GET | POST /v1/keys`: a session only (an API key cannot list or mint keys: 403).
 pub async fn keys(ctx: &Ctx) -> Result<Reply, AppError> {
     let who = auth::key_manager(ctx).await?;
     let account = who.account_id();
     if ctx.method == "POST" {
-        let body: KeyBody = if ctx.body.is_empty() {
-            KeyBody::default()
+        let body: Fields = if ctx.body.is_empty() {
+            Fields::new()
         } else {
             ctx.json()?
         };
-        let scopes = scope_names(body.scopes.as_ref())?;
-        let name = body.name.as_deref();
+        let name = match body.get("name") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(name)) => Some(name.as_str()),
+            Some(_) => return Err(AppError::invalid("'name' must be a string")),
+        };
+        let scopes = scope_names(body.get("scopes"))?;
+        let caps = SpendCaps {
+            daily: cap(&body, "spend_cap_daily")?.map(Money::minor),
+            monthly: cap(&body, "spend_cap_monthly")?.map(Money::minor),
+        };
+        let app = &ctx.app;
         let actor = auth::customer(ctx, &account);
         let scopes = scopes.as_deref();
-        let created = keys::create_own(&ctx.app, &account, name, scopes, &actor).await?;
+        let created = keys::create_own(app, &account, name, scopes, caps, &actor).await?;
         let mut v = key_json(&created.key);
         if let Some(o) = v.as_object_mut() {
             o.insert("api_key".to_owned(), Value::String(created.api_key));
@@ -248,20 +258,31 @@ pub async fn revoke_key(ctx: &Ctx, key_id: &str) -> Result<Reply, AppError> {
     Ok(Reply::ok(json!({"key_id": key_id, "revoked": true})))
 }
 
-/// `PATCH /v1/keys/{key_id}` `{"scopes": [...] | null}`: the key's new scopes, in force
-/// from the next request (another account's key, or a revoked one: 404).
+/// `PATCH /v1/keys/{key_id}` with any of `scopes` (`null`: every scope), `spend_cap_daily`
+/// and `spend_cap_monthly` (`null`: no cap): the key as listed, its new scopes in force
+/// from the next request and its caps from the next charge (another account's key, or a
+/// revoked one: 404).
 pub async fn update_key(ctx: &Ctx, key_id: &str) -> Result<Reply, AppError> {
     let who = auth::key_manager(ctx).await?;
-    let body: serde_json::Map<String, Value> = ctx.json()?;
-    if !body.contains_key("scopes") {
-        return Err(AppError::invalid("'scopes' is required"));
+    let body: Fields = ctx.json()?;
+    let fields = ["scopes", "spend_cap_daily", "spend_cap_monthly"];
+    if !fields.iter().any(|f| body.contains_key(*f)) {
+        let m = "one of 'scopes', 'spend_cap_daily', 'spend_cap_monthly' is required";
+        return Err(AppError::invalid(m));
     }
-    let scopes = scope_names(body.get("scopes"))?;
+    let given = |field: &str| body.contains_key(field).then(|| cap(&body, field));
+    let update = keys::KeyUpdate {
+        scopes: match body.contains_key("scopes") {
+            true => Some(scope_names(body.get("scopes"))?),
+            false => None,
+        },
+        spend_cap_daily: given("spend_cap_daily").transpose()?,
+        spend_cap_monthly: given("spend_cap_monthly").transpose()?,
+    };
     let account = who.account_id();
     let actor = auth::customer(ctx, &account);
-    let stored = keys::set_scopes(&ctx.app, key_id, &account, scopes.as_deref(), &actor).await?;
-    let listed = scope::listed(stored.as_deref());
-    Ok(Reply::ok(json!({"key_id": key_id, "scopes": listed})))
+    let key = keys::update(&ctx.app, key_id, &account, update, &actor).await?;
+    Ok(Reply::ok(key_json(&key)))
 }
 
 // --- /v1/account/limits ---
