@@ -24,6 +24,7 @@ pub mod numberotp;
 pub mod otpwall;
 #[cfg(target_arch = "wasm32")]
 pub mod stats;
+#[cfg(target_arch = "wasm32")]
 pub mod usage;
 #[cfg(target_arch = "wasm32")]
 pub mod webhooks;
