@@ -5,8 +5,10 @@
 //! letter queue, whose consumer runs it again with a longer backoff and logs each failure.
 //!
 //! Jobs: `refund` (a charge given back after a delivery failed, when the inline refund did
-//! not commit): the ledger's one-refund-per-object index makes it happen once.
+//! not commit): the ledger's one-refund-per-object index makes it happen once;
+//! `workflow_step` (a session's fallback step fell due): its object lets it go out once.
 use crate::domain::error::AppError;
+use crate::durable::otp_session::StepDue;
 use crate::store::wallet::{self, Entry, Kind};
 use crate::store::{batch, ConstraintKind};
 use serde::{Deserialize, Serialize};
@@ -19,6 +21,9 @@ const QUEUE: &str = "JOBS";
 #[serde(tag = "job", rename_all = "snake_case")]
 pub enum Job {
     Refund(Refund),
+    /// A workflow step fell due (queued by its session's object; run by
+    /// `app::workflow::run`, which the entry calls: this module does not know workflows).
+    WorkflowStep(StepDue),
 }
 
 /// A charge to give back: `cost` (minor units) to `account_id`, for `object_id`.
@@ -105,18 +110,20 @@ pub async fn enqueue(env: &Env, job: &Job) -> Result<(), AppError> {
         .map_err(|e| AppError::internal(format!("queue {QUEUE}: {e}")))
 }
 
-/// Runs one job from the queue (the consumer acknowledges it on Ok, retries it on Err).
-pub async fn run(env: &Env, body: &str) -> Result<(), AppError> {
-    let job: Job = match serde_json::from_str(body) {
-        Ok(job) => job,
+/// A job from the queue; `None` (logged) for a body that is not one: never runnable,
+/// retrying cannot help, so it is dropped.
+pub fn parse(body: &str) -> Option<Job> {
+    match serde_json::from_str(body) {
+        Ok(job) => Some(job),
         Err(e) => {
-            // Never runnable: retrying cannot help, so it is dropped (and logged).
             console_error!("job dropped, not a job ({e}): {} bytes", body.len());
-            return Ok(());
+            None
         }
-    };
-    let db = crate::store::db(env)?;
-    match job {
-        Job::Refund(r) => r.apply(&db, crate::clock::now_ms()).await,
     }
+}
+
+/// Runs one refund job (the consumer acknowledges it on Ok, retries it on Err).
+pub async fn run(env: &Env, refund: &Refund) -> Result<(), AppError> {
+    let db = crate::store::db(env)?;
+    refund.apply(&db, crate::clock::now_ms()).await
 }

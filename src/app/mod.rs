@@ -26,6 +26,7 @@ pub mod upkeep;
 pub mod verify;
 pub mod wallet;
 pub mod webhooks;
+pub mod workflow;
 
 use crate::config::Config;
 use crate::domain::error::AppError;

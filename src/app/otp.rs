@@ -2,8 +2,8 @@
 //! checking what the user typed. Shared by every front door that sends codes.
 use super::accounts::Payer;
 use super::codes::{
-    commit_send, new_session, no_price, open_object, precheck_resend, price, resend_available_at,
-    send_rules, NewCode, Opened,
+    charge, commit_send, new_session, no_price, open_object, precheck_resend, price,
+    resend_available_at, send_rules, NewCode, Opened,
 };
 use super::idempotency::{self, Answer, Completion, Idem};
 use super::jobs::{self, Refund, RefundKind};
@@ -19,12 +19,12 @@ use crate::domain::otp::{self, Terminal};
 use crate::domain::otp_check::Session;
 use crate::domain::phone::Phone;
 use crate::domain::template::Variables;
+use crate::domain::workflow::Step;
 use crate::durable::otp_session::{self, Op, Outcome};
 use crate::providers::{self, Configured, Outgoing, Provider};
 use crate::store;
 use crate::store::messages::OutboxEntry;
 use crate::store::sessions::{self, Cost, Issue, ResultEvents, SentRow};
-use crate::store::wallet::{self, Entry, Kind};
 use worker::{console_error, console_log, D1Database, D1PreparedStatement, D1Result};
 
 // The front doors validate a send's channel and lifetime as codes are issued.
@@ -47,6 +47,9 @@ pub struct OtpSend<'a> {
     pub template: Option<&'a LoadedTemplate>,
     /// Whether the fraud guard decides this send (Twilio's `RiskCheck=disable` skips it).
     pub risk_check: bool,
+    /// The channel fallback: steps sent after this first message while the code stays
+    /// unverified (`app::workflow::steps` checks them; empty: none).
+    pub fallback: Vec<Step>,
 }
 
 #[derive(Clone)]
@@ -60,7 +63,7 @@ pub struct Sent {
     pub flagged: Option<Reason>,
 }
 
-fn default_text(code: &str, ttl_secs: u32) -> String {
+pub(super) fn default_text(code: &str, ttl_secs: u32) -> String {
     let minutes = ttl_secs.div_ceil(60);
     let plural = if minutes == 1 { "" } else { "s" };
     format!("Your verification code is {code}. It expires in {minutes} minute{plural}.")
@@ -92,6 +95,7 @@ fn new_code<'a>(payer: &'a Payer, spec: &'a OtpSend<'_>, code: &'a str) -> NewCo
         },
         code,
         ttl_secs: spec.ttl_secs,
+        fallback: &spec.fallback,
     }
 }
 
@@ -128,16 +132,15 @@ fn send_statements(
     recorded: Option<D1PreparedStatement>,
 ) -> Result<Vec<D1PreparedStatement>, AppError> {
     let now = app.now_ms;
-    let charge = Entry {
-        account_id: &opened.object.account_id,
-        kind: Kind::OtpSend,
-        amount: 0,
-        reference: None,
-        object_id: Some(&spec.session_id),
-        description: "OTP send",
-    };
+    let account_id = &opened.object.account_id;
     let mut statements = vec![opened.insert.clone()];
-    statements.extend(wallet::charge_statements(db, &charge, sessions::COST_OF_SESSION, now)?.1);
+    statements.extend(charge(
+        app,
+        db,
+        account_id,
+        &spec.session_id,
+        sessions::COST_OF_SESSION,
+    )?);
     if let Some(text) = sandbox_text {
         let entry = OutboxEntry {
             id: &new_id("out")?,
@@ -435,7 +438,13 @@ async fn decide(
         }
         Outcome::Refused { ended, session } => Ok((session, Checked::Refused(ended.into()))),
         Outcome::KeyRefused => Err(AppError::unauthorized()),
-        Outcome::Opened | Outcome::State { .. } | Outcome::Unknown | Outcome::Revoked => {
+        Outcome::Opened
+        | Outcome::State { .. }
+        | Outcome::Unknown
+        | Outcome::Revoked
+        | Outcome::Step { .. }
+        | Outcome::NoStep { .. }
+        | Outcome::Cancelled { .. } => {
             let row = from_d1(app, account, session_id).await?;
             match row.terminal(app.now_ms) {
                 Some(t) => Ok((row, Checked::Refused(t))),

@@ -48,6 +48,24 @@ pub fn otp_blocked(phone_number: &str, channel: &str, reason: &str, dialect: &st
     })
 }
 
+/// `otp.step`: a workflow step of a session (`domain::workflow`): `sent` (and charged), or
+/// `failed` with why (nothing charged).
+pub fn otp_step(
+    session_id: &str,
+    step: usize,
+    channel: &str,
+    status: &str,
+    error: Option<&str>,
+) -> Value {
+    json!({
+        "session_id": session_id,
+        "step": step + 1,
+        "channel": channel,
+        "status": status,
+        "error": error,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

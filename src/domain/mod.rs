@@ -30,3 +30,4 @@ pub mod twilio_verify;
 pub mod url;
 pub mod wallet;
 pub mod webhook;
+pub mod workflow;

@@ -16,6 +16,7 @@ pub mod upkeep;
 pub mod verify;
 pub mod wallet;
 pub mod webhooks;
+pub mod workflow;
 
 use crate::domain::ids::RandomUnavailable;
 use crate::domain::pagination::Page;

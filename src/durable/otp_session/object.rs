@@ -50,10 +50,15 @@ impl OtpSession {
             return Ok(Outcome::Opened);
         }
         let s = Stored::opened(session);
-        if store {
+        // A workflow is stored at once: KV's record knows nothing of it.
+        let workflow = super::workflow::pending_at(&s, now_ms());
+        if store || workflow.is_some() {
             self.save(&s).await?;
         } else {
             self.remember(&s);
+        }
+        if workflow.is_some() {
+            self.schedule(&s.session.id, workflow).await?;
         }
         Ok(Outcome::Opened)
     }
@@ -164,13 +169,21 @@ impl DurableObject for OtpSession {
                 Outcome::Revoked
             }
             Op::Get { id, account_id } => self.get(&id, &account_id).await?,
+            Op::Advance {
+                id,
+                account_id,
+                asked,
+            } => self.advance(&id, &account_id, asked).await?,
+            Op::Cancel { id, account_id } => self.cancel(&id, &account_id).await?,
         };
         Response::from_json(&outcome)
     }
 
-    /// Retries the D1 mirrors that failed, and clears sessions long after their end.
+    /// Retries the D1 mirrors that failed, clears sessions long after their end, and runs
+    /// the workflows whose next step fell due.
     async fn alarm(&self) -> Result<Response> {
         self.sweep().await?;
+        self.run_workflows().await?;
         Response::ok("ok")
     }
 }

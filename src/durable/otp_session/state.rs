@@ -142,6 +142,7 @@ mod tests {
             created_at: NOW,
             expires_at,
             max_attempts: 5,
+            workflow: None,
         })
     }
 
