@@ -26,13 +26,3 @@ CREATE TABLE vonage_applications (
   created_at INTEGER NOT NULL
 );
 CREATE INDEX vonage_applications_account ON vonage_applications(account_id);
-
--- JWT ids seen, until their token expires: a second use of the same `jti` is refused.
--- The upkeep pass deletes the rows past `expires_at`.
-CREATE TABLE vonage_jtis (
-  application_id TEXT NOT NULL,
-  jti TEXT NOT NULL CHECK (length(jti) BETWEEN 1 AND 255),
-  expires_at INTEGER NOT NULL,
-  PRIMARY KEY (application_id, jti)
-);
-CREATE INDEX vonage_jtis_expiry ON vonage_jtis(expires_at);

@@ -24,6 +24,7 @@ pub mod smsactivate;
 pub mod templates;
 pub mod upkeep;
 pub mod verify;
+pub mod vonage;
 pub mod wallet;
 pub mod webhooks;
 pub mod workflow;

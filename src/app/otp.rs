@@ -359,6 +359,27 @@ pub async fn check(
     code: &str,
 ) -> Result<(Session, Checked), AppError> {
     let (account, key_hash) = checker(app, key, session_id).await?;
+    check_by(app, &account, key_hash, session_id, code).await
+}
+
+/// `check` for a caller the front door authenticated itself (a Vonage application's JWT):
+/// the same one call to the session's object.
+pub async fn check_as(
+    app: &App,
+    account: &AccountId,
+    session_id: &str,
+    code: &str,
+) -> Result<(Session, Checked), AppError> {
+    check_by(app, account, None, session_id, code).await
+}
+
+async fn check_by(
+    app: &App,
+    account: &AccountId,
+    key_hash: Option<String>,
+    session_id: &str,
+    code: &str,
+) -> Result<(Session, Checked), AppError> {
     let hmac_secret = secret(&app.env, "OTP_HMAC_SECRET")?;
     let mac = to_hex(&otp::code_mac(&hmac_secret, session_id, code));
     let op = Op::Check {
@@ -367,7 +388,7 @@ pub async fn check(
         key_hash,
         mac,
     };
-    decide(app, &account, session_id, &op).await
+    decide(app, account, session_id, &op).await
 }
 
 /// Whose session a check may look at, and the key the session's object is to check: an API
@@ -444,7 +465,8 @@ async fn decide(
         | Outcome::Revoked
         | Outcome::Step { .. }
         | Outcome::NoStep { .. }
-        | Outcome::Cancelled { .. } => {
+        | Outcome::Cancelled { .. }
+        | Outcome::Jti { .. } => {
             let row = from_d1(app, account, session_id).await?;
             match row.terminal(app.now_ms) {
                 Some(t) => Ok((row, Checked::Refused(t))),

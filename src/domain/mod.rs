@@ -28,6 +28,7 @@ pub mod text;
 pub mod time;
 pub mod twilio_verify;
 pub mod url;
+pub mod vonage_jwt;
 pub mod wallet;
 pub mod webhook;
 pub mod workflow;

@@ -134,9 +134,28 @@ impl Envelope for Twilio {
     }
 }
 
-/// Path prefix → front door; the first match wins, `House` answers the rest.
+/// Vonage's envelope (`/v2/verify`): RFC 7807 problems with Vonage's types and titles
+/// (`dialects::vonage::problems`).
+pub struct Vonage;
+
+impl Envelope for Vonage {
+    fn content_type(&self) -> &'static str {
+        super::dialects::vonage::problems::PROBLEM_JSON
+    }
+
+    fn error(&self, e: &AppError, _cx: &ErrorContext<'_>) -> Reply {
+        use super::dialects::vonage::problems::{error_body, problem_reply};
+        let instance = crate::domain::ids::new_uuid().unwrap_or_default();
+        let (status, body) = error_body(e, &instance);
+        problem_reply(status, &body)
+    }
+}
+
+/// Path prefix → front door; the first match wins, `House` answers the rest. A prefix
+/// ending in `/` takes every path under it; another takes itself and the paths under it.
 static FRONT_DOORS: &[(&str, &dyn Envelope)] = &[
     (SMS_ACTIVATE_PATH, &SmsActivate),
+    ("/v2/verify", &Vonage),
     ("/v2/", &Twilio),
     ("/api/public/", &NumberOtp),
     ("/api/internal/", &NumberOtp),
@@ -145,9 +164,13 @@ static FRONT_DOORS: &[(&str, &dyn Envelope)] = &[
 
 /// The envelope a path answers in.
 pub fn for_path(path: &str) -> &'static dyn Envelope {
+    let fits = |prefix: &str| match path.strip_prefix(prefix) {
+        Some(rest) => prefix.ends_with('/') || rest.is_empty() || rest.starts_with('/'),
+        None => false,
+    };
     FRONT_DOORS
         .iter()
-        .find(|(prefix, _)| path.starts_with(prefix))
+        .find(|(prefix, _)| fits(prefix))
         .map_or(&House, |(_, e)| *e)
 }
 

@@ -117,6 +117,21 @@ pub enum Route {
     SmsActivate,
     // Twilio Verify v2 (`/v2/Services…`).
     TwilioVerify(TwilioResource),
+    // Vonage Verify v2 (`/v2/verify…`, and its applications' public keys).
+    Vonage(VonageResource),
+}
+
+/// The resources of the Vonage Verify v2 dialect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VonageResource {
+    /// `POST` start a request.
+    Requests,
+    /// `POST` check a code, `DELETE` cancel.
+    Request { id: String },
+    /// `POST` the next workflow step now.
+    NextWorkflow { id: String },
+    /// `POST /v1/vonage/applications`: register an application's public key (our API key).
+    Applications,
 }
 
 /// The resources of the Twilio Verify v2 dialect; the method picks the action.
@@ -264,6 +279,7 @@ macro_rules! route_table {
 mod table {
     use super::Route::*;
     use super::TwilioResource as Tw;
+    use super::VonageResource as Vg;
     use super::{segment_count, Path};
 
     // The first path that fits wins: a literal path comes before a `{param}` one of the same
@@ -386,6 +402,14 @@ mod table {
         "/v2/SafeList/Numbers/{phone_number}" => {
             GET, DELETE => |p| TwilioVerify(Tw::SafeListNumber { phone: p.next() })
         }
+
+        // Vonage Verify v2 (its own literal segment: no Twilio path fits it).
+        "/v2/verify" => { POST => |_| Vonage(Vg::Requests) }
+        "/v2/verify/{request_id}" => { POST, DELETE => |p| Vonage(Vg::Request { id: p.next() }) }
+        "/v2/verify/{request_id}/next_workflow" => {
+            POST => |p| Vonage(Vg::NextWorkflow { id: p.next() })
+        }
+        "/v1/vonage/applications" => { POST => |_| Vonage(Vg::Applications) }
     }
 }
 
@@ -417,6 +441,8 @@ impl Route {
                 TwilioResource::Verification { .. } | TwilioResource::VerificationCheck { .. },
             ) => S::OtpVerify,
             TwilioVerify(_) => S::OtpSend,
+            Vonage(VonageResource::Request { .. }) if method == "POST" => S::OtpVerify,
+            Vonage(_) => S::OtpSend,
             _ => return None,
         })
     }

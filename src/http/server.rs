@@ -246,7 +246,7 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
     use super::reply::JSON;
     use dialects::{
         accounts, admin, callbacks, fraud, getotp, numberotp, otpwall, smsactivate, twilio_verify,
-        webhooks, whatotp,
+        vonage, webhooks, whatotp,
     };
     use Route::*;
     match route {
@@ -326,8 +326,8 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         }
         // sms-activate's handler protocol.
         SmsActivate => boxed(smsactivate::handle(ctx)).await,
-        // Twilio Verify v2.
         TwilioVerify(resource) => boxed(twilio_verify::serve(ctx, resource)).await,
+        Vonage(resource) => boxed(vonage::serve(ctx, resource)).await,
     }
 }
 

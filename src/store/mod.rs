@@ -14,6 +14,7 @@ pub mod sessions;
 pub mod smsactivate;
 pub mod upkeep;
 pub mod verify;
+pub mod vonage;
 pub mod wallet;
 pub mod webhooks;
 pub mod workflow;

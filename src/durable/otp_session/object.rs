@@ -175,15 +175,19 @@ impl DurableObject for OtpSession {
                 asked,
             } => self.advance(&id, &account_id, asked).await?,
             Op::Cancel { id, account_id } => self.cancel(&id, &account_id).await?,
+            Op::SeeJti { id, expires_at } => self.see_jti(&id, expires_at).await?,
         };
         Response::from_json(&outcome)
     }
 
-    /// Retries the D1 mirrors that failed, clears sessions long after their end, and runs
-    /// the workflows whose next step fell due.
+    /// Retries the D1 mirrors that failed, clears sessions long after their end, runs the
+    /// workflows whose next step fell due and forgets expired JWT ids.
     async fn alarm(&self) -> Result<Response> {
         self.sweep().await?;
         self.run_workflows().await?;
+        if let Some(at) = self.forget_jtis().await? {
+            self.alarm_by(at).await?;
+        }
         Response::ok("ok")
     }
 }

@@ -85,6 +85,8 @@ pub enum Op {
     },
     /// End the session now (no check is accepted after it) and stop its workflow.
     Cancel { id: String, account_id: String },
+    /// A JWT id presented until `expires_at` (Unix ms): fresh, or seen before.
+    SeeJti { id: String, expires_at: i64 },
 }
 
 /// Why a check was not evaluated (`domain::otp::Terminal`, as it travels).
@@ -152,6 +154,10 @@ pub enum Outcome {
     /// The session was cancelled by this call.
     Cancelled {
         session: Session,
+    },
+    /// Whether a JWT id was seen for the first time.
+    Jti {
+        fresh: bool,
     },
 }
 
