@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { generateKeyPairSync, createSign } from "node:crypto";
 import { Verify2 } from "@vonage/verify2";
 import { Auth } from "@vonage/auth";
-import { spawnOtpApp, seedOtpPrices, freshPhone } from "./otp-support.mjs";
+import { spawnOtpApp, seedOtpPrices, freshPhone, outboxTo, until, ledgerOfObject } from "./otp-support.mjs";
 
 let app;
 let acct;
@@ -43,14 +43,9 @@ const smsThenVoice = (to, channelTimeout) => ({
   channelTimeout,
 });
 
-async function outbox(to) {
-  const r = await app.request("GET", `/admin/outbox?to=${encodeURIComponent(`+${to}`)}`, { admin: true });
-  assert.equal(r.status, 200, r.text);
-  return r.body.messages;
-}
+const outbox = (to) => outboxTo(app, `+${to}`);
 const codeOf = (message) => message.text.match(/\b(\d{4,10})\b/)[1];
-const ledger = (object_id) =>
-  app.db.prepare("SELECT kind, amount FROM ledger WHERE object_id = ?").bind(object_id).all().then((r) => r.results);
+const ledger = (objectId) => ledgerOfObject(app, objectId);
 
 /** The SDK's error for a refused call: its HTTP status and Vonage's problem body. */
 async function refusal(call) {
@@ -64,15 +59,6 @@ async function refusal(call) {
   assert.fail("the call succeeded");
 }
 
-async function until(what, check, ms = 45_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 test("sms → voice after the timeout with the same code; a cancelled or verified request sends no step", async () => {
   const vonage = client();

@@ -4,7 +4,7 @@
 // charges nothing more; bad steps are refused before anything is charged.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnOtpApp, seedOtpPrices, latestCode, freshPhone } from "./otp-support.mjs";
+import { spawnOtpApp, seedOtpPrices, latestCode, freshPhone, outboxTo, until, ledgerOfObject } from "./otp-support.mjs";
 
 let app;
 let acct;
@@ -19,24 +19,10 @@ after(() => app?.close());
 const send = (to, fallback, extra = {}) =>
   app.request("POST", "/v1/otp/send", { key: acct.key, body: { to, channel: "sms", fallback, ...extra } });
 
-async function outbox(to) {
-  const r = await app.request("GET", `/admin/outbox?to=${encodeURIComponent(to)}`, { admin: true });
-  assert.equal(r.status, 200, r.text);
-  return r.body.messages;
-}
+const outbox = (to) => outboxTo(app, to);
 
-async function until(what, check, ms = 40_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
-const ledger = (object_id) =>
-  app.db.prepare("SELECT kind, amount FROM ledger WHERE object_id = ? ORDER BY seq").bind(object_id).all().then((r) => r.results);
+const ledger = (objectId) => ledgerOfObject(app, objectId);
 
 test("sms, then voice after 15 s unverified: the same code, charged at voice's price; a session verified first sends nothing more", async () => {
   const [late, early] = [freshPhone(), freshPhone()];

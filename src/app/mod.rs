@@ -94,6 +94,19 @@ impl Fault {
 }
 
 impl App {
+    /// The context of work no request started (the scheduled pass, a queued job): the
+    /// clock read now, no fault injected.
+    pub fn background(env: Env, wctx: Context) -> App {
+        App {
+            config: crate::config::Config::get(&env),
+            env,
+            wctx,
+            now_ms: crate::clock::now_ms(),
+            fault: None,
+            db_lost: Default::default(),
+        }
+    }
+
     pub fn db(&self) -> Result<D1Database, AppError> {
         if self.db_lost.get() {
             return Err(AppError::internal(

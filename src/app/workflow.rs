@@ -55,14 +55,7 @@ pub fn steps(
 
 /// The queued job of a step that fell due (`durable::otp_session`'s alarm queues it).
 pub async fn run(env: Env, wctx: Context, due: StepDue) -> Result<(), AppError> {
-    let app = App {
-        config: crate::config::Config::get(&env),
-        env,
-        wctx,
-        now_ms: crate::clock::now_ms(),
-        fault: None,
-        db_lost: Default::default(),
-    };
+    let app = App::background(env, wctx);
     match advance(&app, &due.account_id, &due.session_id, Asked::Due(due.n)).await? {
         Ok(go) => send_step(&app, &go).await,
         // Sent already, not due yet, or the session ended: nothing to do.
