@@ -267,6 +267,28 @@ mod tests {
     }
 
     #[test]
+    fn vonage_answers_under_v2_verify_only() {
+        let cx = ErrorContext {
+            path: "/v2/verify/x",
+            method: "POST",
+            now_ms: 0,
+        };
+        for path in [
+            "/v2/verify",
+            "/v2/verify/abc",
+            "/v2/verify/abc/next_workflow",
+        ] {
+            let reply = for_path(path).error(&AppError::unauthorized(), &cx);
+            assert_eq!(reply.content_type, "application/problem+json", "{path}");
+            assert_eq!(reply.status, 401);
+        }
+        for path in ["/v2/verification", "/v2/verifyx", "/v2/Services"] {
+            let reply = for_path(path).error(&AppError::unauthorized(), &cx);
+            assert_ne!(reply.content_type, "application/problem+json", "{path}");
+        }
+    }
+
+    #[test]
     fn twilio_envelope() {
         let v = |e: &AppError, path: &str| -> serde_json::Value {
             serde_json::from_str(&body(e, path, "POST", 0)).unwrap()

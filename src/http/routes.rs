@@ -519,6 +519,33 @@ mod tests {
     }
 
     #[test]
+    fn vonage_paths_sit_beside_twilios() {
+        let vg = |m: &str, p: &str| resolve(m, p);
+        assert_eq!(
+            vg("POST", "/v2/verify"),
+            Ok(Route::Vonage(VonageResource::Requests))
+        );
+        let id = || "3f1c0a9e-0000-4000-8000-000000000000".to_owned();
+        let one = Ok(Route::Vonage(VonageResource::Request { id: id() }));
+        assert_eq!(vg("DELETE", &format!("/v2/verify/{}", id())), one);
+        assert_eq!(
+            vg("POST", &format!("/v2/verify/{}/next_workflow", id())),
+            Ok(Route::Vonage(VonageResource::NextWorkflow { id: id() }))
+        );
+        assert_eq!(
+            vg("GET", "/v2/verify"),
+            Err(RouteError::MethodNotAllowed("POST"))
+        );
+        assert!(matches!(
+            vg("POST", "/v2/Services/VA1/Verifications"),
+            Ok(Route::TwilioVerify(_))
+        ));
+        let scope = |m: &str, p: &str| resolve(m, p).ok().and_then(|r| r.scope(m));
+        assert_eq!(scope("POST", "/v2/verify/x"), Some(Scope::OtpVerify));
+        assert_eq!(scope("DELETE", "/v2/verify/x"), Some(Scope::OtpSend));
+    }
+
+    #[test]
     fn routes_name_their_scopes() {
         use crate::domain::scope::Scope;
         let scope = |m: &str, p: &str| resolve(m, p).ok().and_then(|r| r.scope(m));

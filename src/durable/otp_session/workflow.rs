@@ -225,3 +225,78 @@ mod object {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::protocol::Opening;
+    use super::*;
+    use crate::domain::workflow::{Step, Workflow};
+
+    const NOW: i64 = 1_000_000;
+
+    fn session(steps: Vec<Step>) -> Stored {
+        Stored::opened(Opening {
+            id: "s1".into(),
+            account_id: "acc".into(),
+            phone: "+14155550100".into(),
+            channel: "sms".into(),
+            code_mac: "00".into(),
+            created_at: NOW,
+            expires_at: NOW + 600_000,
+            max_attempts: 5,
+            workflow: Workflow::new(steps, "ab".into(), NOW),
+        })
+    }
+
+    fn voice() -> Vec<Step> {
+        vec![Step {
+            channel: "voice".into(),
+            timeout_s: 30,
+        }]
+    }
+
+    #[test]
+    fn a_due_step_goes_out_with_the_sessions_phone_and_sealed_code() {
+        let mut s = session(voice());
+        assert_eq!(pending_at(&s, NOW), Some(NOW + 30_000));
+        let go = advance(&mut s, Asked::Due(0), NOW + 30_000).unwrap();
+        assert_eq!(
+            (go.n, go.channel.as_str(), go.phone.as_str()),
+            (0, "voice", "+14155550100")
+        );
+        assert_eq!(
+            (go.sealed_code.as_str(), go.expires_at),
+            ("ab", NOW + 600_000)
+        );
+        assert_eq!(pending_at(&s, NOW + 30_000), None);
+        assert_eq!(
+            advance(&mut s, Asked::Now, NOW + 31_000),
+            Err(NoStep::NoneLeft)
+        );
+    }
+
+    #[test]
+    fn a_verified_or_cancelled_session_sends_nothing_more() {
+        let mut verified = session(voice());
+        verified.counters.verified_at = Some(NOW + 1);
+        assert_eq!(
+            advance(&mut verified, Asked::Due(0), NOW + 30_000),
+            Err(NoStep::Ended)
+        );
+        assert_eq!(pending_at(&verified, NOW), None);
+        let mut cancelled = session(voice());
+        assert!(cancel(&mut cancelled, NOW + 5));
+        assert!(!cancel(&mut cancelled, NOW + 6));
+        assert_eq!(
+            cancelled.counters.terminal(NOW + 5),
+            Some(crate::domain::otp::Terminal::Expired)
+        );
+        assert_eq!(
+            advance(&mut cancelled, Asked::Now, NOW + 6),
+            Err(NoStep::Ended)
+        );
+        let mut plain = session(Vec::new());
+        assert_eq!(advance(&mut plain, Asked::Now, NOW), Err(NoStep::NoneLeft));
+        assert_eq!(workflow_key("s1"), "wf:s1");
+    }
+}
