@@ -87,8 +87,8 @@ pub fn scheduled(env: worker::Env, ctx: worker::worker_sys::Context) -> wasm_bin
 }
 
 /// Runs one queued job (`app::jobs`, and `app::workflow` for a workflow step;
-/// `scripts/entry.mjs`'s `queue` handler calls it per message): the Promise resolves when the job is done (acknowledge it) and rejects when it
-/// failed (retry it).
+/// `scripts/entry.mjs`'s `queue` handler calls it per message): the Promise resolves when
+/// the job is done (acknowledge it) and rejects when it failed (retry it).
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen(js_name = job)]
 pub fn job(

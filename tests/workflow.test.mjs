@@ -74,3 +74,22 @@ test("bad fallback steps are refused before anything is charged", async () => {
   }
   assert.equal((await app.money(acct.accountId)).balance, before.balance);
 });
+
+test("a step the wallet cannot pay is not sent nor charged, and says so in its otp.step event", async () => {
+  // 0.0100 pays the sms (75) and leaves 25: the voice step (150) is refused by the wallet.
+  const poor = await app.createAccount("poor", "0.0100");
+  const to = freshPhone();
+  const s = await app.request("POST", "/v1/otp/send", { key: poor.key, body: { to, channel: "sms", fallback: [{ channel: "voice", timeout_s: 15 }] } });
+  assert.equal(s.status, 200, s.text);
+  const stepId = `${s.body.session_id}:step1`;
+  const event = await until("the step's event", async () => {
+    const r = await app.db.prepare("SELECT data FROM webhook_events WHERE event_type = 'otp.step' AND object_id = ?").bind(stepId).first();
+    return r && JSON.parse(r.data);
+  });
+  assert.deepEqual(event, { session_id: s.body.session_id, step: 1, channel: "voice", status: "failed", error: "insufficient_funds" });
+  assert.deepEqual((await outbox(to)).map((m) => m.channel), ["sms"]);
+  assert.deepEqual(await ledger(stepId), []);
+  const money = await app.money(poor.accountId);
+  assert.equal(money.balance, 25);
+  assert.equal(money.ledgerSum, money.balance);
+});

@@ -136,13 +136,18 @@ impl Workflow {
             return Err(NoStep::Ended);
         }
         let n = self.next;
-        if n >= self.steps.len() {
-            return Err(NoStep::NoneLeft);
-        }
         if let Asked::Due(asked) = asked {
+            // The step just let out, asked again (its job retried): the same answer, nothing
+            // moves; the step's ledger row makes its charge happen once.
+            if asked + 1 == n {
+                return Ok(asked);
+            }
             if asked != n || now_ms < self.due_at {
                 return Err(NoStep::NotDue);
             }
+        }
+        if n >= self.steps.len() {
+            return Err(NoStep::NoneLeft);
         }
         self.next = n + 1;
         if let Some(after) = self.steps.get(self.next) {
@@ -234,12 +239,14 @@ mod tests {
         assert_eq!(w.pending_at(), Some(15_000));
         assert_eq!(w.advance(Asked::Due(0), true, 14_999), Err(NoStep::NotDue));
         assert_eq!(w.advance(Asked::Due(0), true, 15_000), Ok(0));
-        // A repeated alarm for the same step sends nothing.
-        assert_eq!(w.advance(Asked::Due(0), true, 16_000), Err(NoStep::NotDue));
+        // The step's job retried: the same step again, nothing moves.
+        assert_eq!(w.advance(Asked::Due(0), true, 16_000), Ok(0));
         assert_eq!(w.pending_at(), Some(45_000));
+        assert_eq!(w.advance(Asked::Due(1), true, 44_999), Err(NoStep::NotDue));
         assert_eq!(w.advance(Asked::Due(1), true, 45_000), Ok(1));
         assert_eq!(w.pending_at(), None);
         assert_eq!(w.advance(Asked::Now, true, 50_000), Err(NoStep::NoneLeft));
+        assert_eq!(w.advance(Asked::Due(0), true, 50_000), Err(NoStep::NotDue));
     }
 
     #[test]

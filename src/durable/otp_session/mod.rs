@@ -25,7 +25,8 @@
 //! holds it and the pure rules it applies), `keys` (the API keys it has checked), `object`
 //! (the commands it answers), `storage` (memory, storage, restore from KV, the alarm),
 //! `mirror` (D1 after the answer), `sweep` (the alarm's work), `workflow` (the channel
-//! fallback engine: its API is documented there), `replay` (JWT ids seen) and `client` (the Worker's side).
+//! fallback engine: its API is documented there), `replay` (JWT ids seen) and `client`
+//! (the Worker's side).
 //! `protocol`, `state`, `keys` and `workflow`'s rules are pure, compiled and tested
 //! natively; the others touch the runtime and compile for wasm32 only.
 mod client;

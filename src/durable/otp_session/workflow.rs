@@ -11,7 +11,8 @@
 //!   the session is still open and `n` is its next step (`Workflow::advance`, decided with no
 //!   await before the new state is stored, in order with the checks: a step that lost the
 //!   race to a right code never goes out), and answers `Outcome::Step` with what to send;
-//!   the job then charges the step and sends it (`app::workflow::send_step`);
+//!   the job then charges the step and sends it (`app::workflow`); a retried job asking for
+//!   the step just let out gets the same answer (the step's ledger row charges it once);
 //! - `Op::Advance { asked: Now }` sends the next step at once (Vonage's `next_workflow`);
 //! - `Op::Cancel` ends the session and its workflow; a check is answered as before (0 far
 //!   round trips: the check never waits on the workflow).
