@@ -32,7 +32,10 @@ enum Caller {
 async fn caller(ctx: &Ctx) -> Result<Result<Caller, Reply>, AppError> {
     let header = ctx.header("Authorization").unwrap_or_default();
     let instance = instance();
-    if let Some(token) = header.trim().strip_prefix("Bearer ") {
+    let bearer = (header.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    if let Some(token) = bearer {
         return match vonage::authenticate(&ctx.app, token).await {
             Ok(app) => Ok(Ok(Caller::App(AccountId(app.account_id)))),
             Err(JwtAuthError::Refused(e)) => {
