@@ -83,13 +83,13 @@ export default {
       return critical(e);
     }
   },
-  async queue(batch, env) {
+  async queue(batch, env, ctx) {
     const dead = batch.queue.endsWith("-dead");
     for (const message of batch.messages) {
       checkReinitialize();
       try {
         const body = typeof message.body === "string" ? message.body : JSON.stringify(message.body);
-        await exports.job(body, env);
+        await exports.job(body, env, ctx);
         message.ack();
       } catch (e) {
         handleMaybeCritical(e);

@@ -86,14 +86,26 @@ pub fn scheduled(env: worker::Env, ctx: worker::worker_sys::Context) -> wasm_bin
     .into()
 }
 
-/// Runs one queued job (`app::jobs`; `scripts/entry.mjs`'s `queue` handler calls it per
-/// message): the Promise resolves when the job is done (acknowledge it) and rejects when it
-/// failed (retry it).
+/// Runs one queued job (`app::jobs`, and `app::workflow` for a workflow step;
+/// `scripts/entry.mjs`'s `queue` handler calls it per message): the Promise resolves when
+/// the job is done (acknowledge it) and rejects when it failed (retry it).
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen(js_name = job)]
-pub fn job(body: String, env: worker::Env) -> wasm_bindgen::JsValue {
+pub fn job(
+    body: String,
+    env: worker::Env,
+    ctx: worker::worker_sys::Context,
+) -> wasm_bindgen::JsValue {
+    use app::jobs::Job;
     worker::wasm_bindgen_futures::future_to_promise(async move {
-        match app::jobs::run(&env, &body).await {
+        let done = match app::jobs::parse(&body) {
+            Some(Job::WorkflowStep(due)) => {
+                app::workflow::run(env, worker::Context::new(ctx), due).await
+            }
+            Some(job) => app::jobs::run(&env, job).await,
+            None => Ok(()),
+        };
+        match done {
             Ok(()) => Ok(wasm_bindgen::JsValue::UNDEFINED),
             Err(e) => Err(wasm_bindgen::JsValue::from_str(e.detail())),
         }

@@ -53,3 +53,27 @@ export function freshPhone() {
   const range = String(phoneSeq % 1000).padStart(3, "0");
   return `+1415${range}${String(1000 + Math.floor(phoneSeq / 1000)).padStart(4, "0")}`;
 }
+
+/** Every outbox message to a phone, newest first. */
+export async function outboxTo(app, phone) {
+  const r = await app.request("GET", `/admin/outbox?to=${encodeURIComponent(phone)}`, { admin: true });
+  if (r.status !== 200) throw new Error(`outbox: ${r.status} ${r.text}`);
+  return r.body.messages;
+}
+
+/** Polls `check` until it returns something truthy (returned), or fails after `ms`. */
+export async function until(what, check, ms = 45_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** The ledger rows of an object (a session, a workflow step), oldest first. */
+export async function ledgerOfObject(app, objectId) {
+  const rows = await app.db.prepare("SELECT kind, amount FROM ledger WHERE object_id = ? ORDER BY seq").bind(objectId).all();
+  return rows.results;
+}

@@ -3,14 +3,16 @@
 //! refund of a delivery that failed is `jobs::refund`). Used by OTP sends and by template
 //! messages with `{code}`, which are OTP sends too (same resend rules, same checks).
 use super::{App, Fault};
-use crate::config::secret;
+use crate::config::{secret, server_key};
 use crate::domain::crypto::to_hex;
 use crate::domain::error::{AppError, Code};
 use crate::domain::otp::{self, next_send, SendBlock, SendRules};
 use crate::domain::phone::Phone;
 use crate::domain::time::rfc3339;
+use crate::domain::workflow::{self, Step, Workflow};
 use crate::durable::otp_session::{self, Op, Opening};
 use crate::store::sessions::{self, Cost, Issue, KvSession, NewSession};
+use crate::store::wallet::{self, Entry, Kind};
 use crate::store::{self, batch};
 use futures_util::future::join;
 use worker::{console_error, D1Database, D1PreparedStatement, D1Result};
@@ -114,6 +116,8 @@ pub(super) struct NewCode<'a> {
     pub issue: Issue<'a>,
     pub code: &'a str,
     pub ttl_secs: u32,
+    /// The workflow's steps after the first message (`durable::otp_session` runs them).
+    pub fallback: &'a [Step],
 }
 
 /// An opened session: the guarded insert for the send's batch, its KV record, and what its
@@ -166,6 +170,7 @@ pub(super) fn new_session(
         created_at: now,
         expires_at,
         max_attempts: otp::MAX_ATTEMPTS,
+        workflow: workflow_of(app, s)?,
     };
     Ok(Opened {
         insert,
@@ -174,6 +179,39 @@ pub(super) fn new_session(
         expires_at,
         kv_written: false,
     })
+}
+
+/// The session's workflow: its steps, with the code sealed for them (`None`: no fallback).
+fn workflow_of(app: &App, s: &NewCode<'_>) -> Result<Option<Workflow>, AppError> {
+    if s.fallback.is_empty() {
+        return Ok(None);
+    }
+    let sealed = workflow::seal(&server_key(&app.env)?, s.issue.id, s.code)
+        .ok_or_else(|| AppError::invalid("the code is too long for a fallback"))?;
+    Ok(Workflow::new(s.fallback.to_vec(), sealed, app.now_ms))
+}
+
+/// The charge of one send, the session's or a workflow step's: exactly the amount
+/// `amount_sql` reads for `object_id` inside the batch (`wallet::charge_statements`), one
+/// ledger row, and the spend against the caps, which refuse a charge past a cap in the same
+/// batch. The one charge step of every OTP send.
+pub(super) fn charge(
+    app: &App,
+    db: &D1Database,
+    account_id: &str,
+    object_id: &str,
+    amount_sql: &str,
+) -> Result<Vec<D1PreparedStatement>, AppError> {
+    let charge = Entry {
+        account_id,
+        kind: Kind::OtpSend,
+        amount: 0,
+        reference: None,
+        object_id: Some(object_id),
+        description: "OTP send",
+        key_hash: app.spender(),
+    };
+    Ok(wallet::charge_statements(db, &charge, amount_sql, app.now_ms)?.1)
 }
 
 /// Send times to this phone within the window; refuses early (with when the next send is

@@ -8,10 +8,12 @@
 //! not commit): the ledger's one-refund-per-object index makes it happen once. `deliver` (a
 //! template message handed to its provider): it acts only while the message is `queued`,
 //! records `sent` or `failed` with its webhook event, and refunds a failure (once).
+//! `workflow_step` (a session's fallback step fell due): its object lets it go out once.
 use crate::config::{server_key, Config};
 use crate::domain::crypto::{derived_key, from_hex, open, seal, to_hex};
 use crate::domain::error::{AppError, Code};
 use crate::domain::events;
+use crate::durable::otp_session::StepDue;
 use crate::providers::{self, Outgoing, Provider};
 use crate::store::messages as messages_store;
 use crate::store::wallet::{self, Entry, Kind};
@@ -28,6 +30,9 @@ const QUEUE: &str = "JOBS";
 pub enum Job {
     Refund(Refund),
     Deliver(Deliver),
+    /// A workflow step fell due (queued by its session's object; run by
+    /// `app::workflow::run`, which the entry calls: this module does not know workflows).
+    WorkflowStep(StepDue),
 }
 
 /// A charge to give back: `cost` (minor units) to `account_id`, for `object_id`.
@@ -115,20 +120,15 @@ pub async fn enqueue(env: &Env, job: &Job) -> Result<(), AppError> {
         .map_err(|e| AppError::internal(format!("queue {QUEUE}: {e}")))
 }
 
-/// Runs one job from the queue (the consumer acknowledges it on Ok, retries it on Err).
-pub async fn run(env: &Env, body: &str) -> Result<(), AppError> {
-    let job: Job = match serde_json::from_str(body) {
-        Ok(job) => job,
+/// A job from the queue; `None` (logged) for a body that is not one: never runnable,
+/// retrying cannot help, so it is dropped.
+pub fn parse(body: &str) -> Option<Job> {
+    match serde_json::from_str(body) {
+        Ok(job) => Some(job),
         Err(e) => {
-            // Never runnable: retrying cannot help, so it is dropped (and logged).
             console_error!("job dropped, not a job ({e}): {} bytes", body.len());
-            return Ok(());
+            None
         }
-    };
-    let db = crate::store::db(env)?;
-    match job {
-        Job::Refund(r) => r.apply(&db, crate::clock::now_ms()).await,
-        Job::Deliver(d) => d.run(env, &db).await,
     }
 }
 
@@ -286,5 +286,16 @@ impl MessageRef {
             console_error!("webhook kick: {}", e.detail());
         }
         Ok(())
+    }
+}
+
+/// Runs one refund or delivery job (the consumer acknowledges it on Ok, retries it on Err).
+/// A workflow step is run by `app::workflow::run`, which the entry calls.
+pub async fn run(env: &Env, job: Job) -> Result<(), AppError> {
+    let db = crate::store::db(env)?;
+    match job {
+        Job::Refund(r) => r.apply(&db, crate::clock::now_ms()).await,
+        Job::Deliver(d) => d.run(env, &db).await,
+        Job::WorkflowStep(_) => Err(AppError::internal("a workflow step is not run here")),
     }
 }

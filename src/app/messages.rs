@@ -195,6 +195,7 @@ async fn code_session(
         issue,
         code,
         ttl_secs,
+        fallback: &[],
     };
     new_session(app, db, &new, Cost::Fixed(0))
 }

@@ -28,8 +28,10 @@ pub mod templates;
 pub mod upkeep;
 pub mod usage;
 pub mod verify;
+pub mod vonage;
 pub mod wallet;
 pub mod webhooks;
+pub mod workflow;
 
 use crate::config::Config;
 use crate::domain::error::AppError;
@@ -104,6 +106,20 @@ impl Fault {
 }
 
 impl App {
+    /// The context of work no request started (the scheduled pass, a queued job): the
+    /// clock read now, no fault injected.
+    pub fn background(env: Env, wctx: Context) -> App {
+        App {
+            config: crate::config::Config::get(&env),
+            env,
+            wctx,
+            now_ms: crate::clock::now_ms(),
+            fault: None,
+            db_lost: Default::default(),
+            spender: Default::default(),
+        }
+    }
+
     pub fn db(&self) -> Result<D1Database, AppError> {
         if self.db_lost.get() {
             return Err(AppError::internal(

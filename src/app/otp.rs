@@ -2,8 +2,8 @@
 //! checking what the user typed. Shared by every front door that sends codes.
 use super::accounts::Payer;
 use super::codes::{
-    commit_send, new_session, no_price, open_object, precheck_resend, price, resend_available_at,
-    send_rules, NewCode, Opened,
+    charge, commit_send, new_session, no_price, open_object, precheck_resend, price,
+    resend_available_at, send_rules, NewCode, Opened,
 };
 use super::idempotency::{self, Answer, Completion, Idem};
 use super::jobs::{self, Refund, RefundKind, Refunded};
@@ -20,12 +20,12 @@ use crate::domain::otp_check::Session;
 use crate::domain::phone::Phone;
 use crate::domain::scope::Scope;
 use crate::domain::template::Variables;
+use crate::domain::workflow::Step;
 use crate::durable::otp_session::{self, Op, Outcome};
 use crate::providers::{self, Configured, Outgoing, Provider};
 use crate::store;
 use crate::store::messages::OutboxEntry;
 use crate::store::sessions::{self, Cost, Issue, ResultEvents, SentRow};
-use crate::store::wallet::{self, Entry, Kind};
 use worker::{console_error, console_log, D1Database, D1PreparedStatement, D1Result};
 
 // The front doors validate a send's channel and lifetime as codes are issued.
@@ -48,6 +48,9 @@ pub struct OtpSend<'a> {
     pub template: Option<&'a LoadedTemplate>,
     /// Whether the fraud guard decides this send (Twilio's `RiskCheck=disable` skips it).
     pub risk_check: bool,
+    /// The channel fallback: steps sent after this first message while the code stays
+    /// unverified (`app::workflow::steps` checks them; empty: none).
+    pub fallback: Vec<Step>,
 }
 
 #[derive(Clone)]
@@ -61,7 +64,7 @@ pub struct Sent {
     pub flagged: Option<Reason>,
 }
 
-fn default_text(code: &str, ttl_secs: u32) -> String {
+pub(super) fn default_text(code: &str, ttl_secs: u32) -> String {
     let minutes = ttl_secs.div_ceil(60);
     let plural = if minutes == 1 { "" } else { "s" };
     format!("Your verification code is {code}. It expires in {minutes} minute{plural}.")
@@ -94,6 +97,7 @@ fn new_code<'a>(payer: &'a Payer, spec: &'a OtpSend<'_>, code: &'a str) -> NewCo
         },
         code,
         ttl_secs: spec.ttl_secs,
+        fallback: &spec.fallback,
     }
 }
 
@@ -130,17 +134,15 @@ fn send_statements(
     recorded: Option<D1PreparedStatement>,
 ) -> Result<Vec<D1PreparedStatement>, AppError> {
     let now = app.now_ms;
-    let charge = Entry {
-        account_id: &opened.object.account_id,
-        kind: Kind::OtpSend,
-        amount: 0,
-        reference: None,
-        object_id: Some(&spec.session_id),
-        description: "OTP send",
-        key_hash: app.spender(),
-    };
+    let account_id = &opened.object.account_id;
     let mut statements = vec![opened.insert.clone()];
-    statements.extend(wallet::charge_statements(db, &charge, sessions::COST_OF_SESSION, now)?.1);
+    statements.extend(charge(
+        app,
+        db,
+        account_id,
+        &spec.session_id,
+        sessions::COST_OF_SESSION,
+    )?);
     if let Some(text) = sandbox_text {
         let entry = OutboxEntry {
             id: &new_id("out")?,
@@ -368,6 +370,27 @@ pub async fn check(
     code: &str,
 ) -> Result<(Session, Checked), AppError> {
     let (account, key_hash) = checker(app, key, session_id).await?;
+    check_by(app, &account, key_hash, session_id, code).await
+}
+
+/// `check` for a caller the front door authenticated itself (a Vonage application's JWT):
+/// the same one call to the session's object.
+pub async fn check_as(
+    app: &App,
+    account: &AccountId,
+    session_id: &str,
+    code: &str,
+) -> Result<(Session, Checked), AppError> {
+    check_by(app, account, None, session_id, code).await
+}
+
+async fn check_by(
+    app: &App,
+    account: &AccountId,
+    key_hash: Option<String>,
+    session_id: &str,
+    code: &str,
+) -> Result<(Session, Checked), AppError> {
     let hmac_secret = secret(&app.env, "OTP_HMAC_SECRET")?;
     let mac = to_hex(&otp::code_mac(&hmac_secret, session_id, code));
     let op = Op::Check {
@@ -376,7 +399,7 @@ pub async fn check(
         key_hash,
         mac,
     };
-    decide(app, &account, session_id, &op).await
+    decide(app, account, session_id, &op).await
 }
 
 /// Whose session a check may look at, and the key the session's object is to check: an API
@@ -478,10 +501,13 @@ async fn decide(
         Outcome::ScopeRefused => Err(crate::domain::scope::refused(Scope::OtpVerify)),
         Outcome::Opened
         | Outcome::State { .. }
-        | Outcome::Cancelled { .. }
         | Outcome::Unknown
         | Outcome::Revoked
-        | Outcome::KeyForgotten => {
+        | Outcome::KeyForgotten
+        | Outcome::Step { .. }
+        | Outcome::NoStep { .. }
+        | Outcome::Cancelled { .. }
+        | Outcome::Jti { .. } => {
             let row = from_d1(app, account, session_id).await?;
             match row.terminal(app.now_ms) {
                 Some(t) => Ok((row, Checked::Refused(t))),

@@ -186,14 +186,5 @@ fn cutoff(app: &App, kind: Retained) -> Option<i64> {
 
 /// The scheduled handler: one pass with the deployment's settings and the clock now.
 pub async fn scheduled(env: worker::Env, wctx: worker::Context) {
-    let app = App {
-        config: crate::config::Config::get(&env),
-        env,
-        wctx,
-        now_ms: crate::clock::now_ms(),
-        fault: None,
-        db_lost: Default::default(),
-        spender: Default::default(),
-    };
-    run(&app).await;
+    run(&App::background(env, wctx)).await;
 }

@@ -262,6 +262,7 @@ pub async fn start(
         payload: None,
         template: None,
         risk_check: start.risk_check,
+        fallback: Vec::new(),
     };
     // Twilio Verify has no Idempotency-Key: every start is a send.
     let request = IdemRequest {

@@ -74,6 +74,24 @@ pub fn usage_threshold_crossed(c: &Crossed<'_>) -> Value {
     })
 }
 
+/// `otp.step`: a workflow step of a session (`domain::workflow`): `sent` (and charged), or
+/// `failed` with why (nothing charged).
+pub fn otp_step(
+    session_id: &str,
+    step: usize,
+    channel: &str,
+    status: &str,
+    error: Option<&str>,
+) -> Value {
+    json!({
+        "session_id": session_id,
+        "step": step + 1,
+        "channel": channel,
+        "status": status,
+        "error": error,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,5 +31,7 @@ pub mod time;
 pub mod twilio_verify;
 pub mod url;
 pub mod usage;
+pub mod vonage_jwt;
 pub mod wallet;
 pub mod webhook;
+pub mod workflow;

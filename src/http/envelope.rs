@@ -134,9 +134,28 @@ impl Envelope for Twilio {
     }
 }
 
-/// Path prefix → front door; the first match wins, `House` answers the rest.
+/// Vonage's envelope (`/v2/verify`): RFC 7807 problems with Vonage's types and titles
+/// (`dialects::vonage::problems`).
+pub struct Vonage;
+
+impl Envelope for Vonage {
+    fn content_type(&self) -> &'static str {
+        super::dialects::vonage::problems::PROBLEM_JSON
+    }
+
+    fn error(&self, e: &AppError, _cx: &ErrorContext<'_>) -> Reply {
+        use super::dialects::vonage::problems::{error_body, problem_reply};
+        let instance = crate::domain::ids::new_uuid().unwrap_or_default();
+        let (status, body) = error_body(e, &instance);
+        problem_reply(status, &body)
+    }
+}
+
+/// Path prefix → front door; the first match wins, `House` answers the rest. A prefix
+/// ending in `/` takes every path under it; another takes itself and the paths under it.
 static FRONT_DOORS: &[(&str, &dyn Envelope)] = &[
     (SMS_ACTIVATE_PATH, &SmsActivate),
+    ("/v2/verify", &Vonage),
     ("/v2/", &Twilio),
     ("/api/public/", &NumberOtp),
     ("/api/internal/", &NumberOtp),
@@ -145,9 +164,13 @@ static FRONT_DOORS: &[(&str, &dyn Envelope)] = &[
 
 /// The envelope a path answers in.
 pub fn for_path(path: &str) -> &'static dyn Envelope {
+    let fits = |prefix: &str| match path.strip_prefix(prefix) {
+        Some(rest) => prefix.ends_with('/') || rest.is_empty() || rest.starts_with('/'),
+        None => false,
+    };
     FRONT_DOORS
         .iter()
-        .find(|(prefix, _)| path.starts_with(prefix))
+        .find(|(prefix, _)| fits(prefix))
         .map_or(&House, |(_, e)| *e)
 }
 
@@ -241,6 +264,28 @@ mod tests {
         );
         assert_eq!((method.status, method.body.as_str()), (405, "BAD_ACTION"));
         assert_eq!(door.content_type(), TEXT);
+    }
+
+    #[test]
+    fn vonage_answers_under_v2_verify_only() {
+        let cx = ErrorContext {
+            path: "/v2/verify/x",
+            method: "POST",
+            now_ms: 0,
+        };
+        for path in [
+            "/v2/verify",
+            "/v2/verify/abc",
+            "/v2/verify/abc/next_workflow",
+        ] {
+            let reply = for_path(path).error(&AppError::unauthorized(), &cx);
+            assert_eq!(reply.content_type, "application/problem+json", "{path}");
+            assert_eq!(reply.status, 401);
+        }
+        for path in ["/v2/verification", "/v2/verifyx", "/v2/Services"] {
+            let reply = for_path(path).error(&AppError::unauthorized(), &cx);
+            assert_ne!(reply.content_type, "application/problem+json", "{path}");
+        }
     }
 
     #[test]

@@ -129,6 +129,8 @@ pub enum Route {
     TwilioVerify(TwilioResource),
     // Statistics: the caller's account, or the operator's across accounts.
     Stats(StatsResource),
+    // Vonage Verify v2 (`/v2/verify…`, and its applications' public keys).
+    Vonage(VonageResource),
 }
 
 /// The statistics routes (`/v1/stats/*` for the caller, `/admin/stats/*` for the operator).
@@ -168,6 +170,19 @@ pub enum ConsoleRoute {
     },
     Catalog,
     Suppliers,
+}
+
+/// The resources of the Vonage Verify v2 dialect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VonageResource {
+    /// `POST` start a request.
+    Requests,
+    /// `POST` check a code, `DELETE` cancel.
+    Request { id: String },
+    /// `POST` the next workflow step now.
+    NextWorkflow { id: String },
+    /// `POST /v1/vonage/applications`: register an application's public key (our API key).
+    Applications,
 }
 
 /// The resources of the Twilio Verify v2 dialect; the method picks the action.
@@ -323,6 +338,7 @@ mod table {
     use super::Route::*;
     use super::StatsResource as St;
     use super::TwilioResource as Tw;
+    use super::VonageResource as Vg;
     use super::{segment_count, Path};
 
     // The first path that fits wins: a literal path comes before a `{param}` one of the same
@@ -483,6 +499,14 @@ mod table {
         "/v1/stats/activations" => { GET => |_| Stats(St::Activations) }
         "/admin/stats/otp" => { GET => |_| Stats(St::AdminOtp) }
         "/admin/stats/activations" => { GET => |_| Stats(St::AdminActivations) }
+
+        // Vonage Verify v2 (its own literal segment: no Twilio path fits it).
+        "/v2/verify" => { POST => |_| Vonage(Vg::Requests) }
+        "/v2/verify/{request_id}" => { POST, DELETE => |p| Vonage(Vg::Request { id: p.next() }) }
+        "/v2/verify/{request_id}/next_workflow" => {
+            POST => |p| Vonage(Vg::NextWorkflow { id: p.next() })
+        }
+        "/v1/vonage/applications" => { POST => |_| Vonage(Vg::Applications) }
     }
 }
 
@@ -534,6 +558,8 @@ impl Route {
                 TwilioResource::SafeListNumbers | TwilioResource::SafeListNumber { .. },
             ) => S::FraudManage,
             TwilioVerify(_) => S::OtpSend,
+            Vonage(VonageResource::Request { .. }) if method == "POST" => S::OtpVerify,
+            Vonage(_) => S::OtpSend,
             _ => return None,
         })
     }
@@ -607,6 +633,33 @@ mod tests {
                 event_id: "evt_1".into()
             })
         );
+    }
+
+    #[test]
+    fn vonage_paths_sit_beside_twilios() {
+        let vg = |m: &str, p: &str| resolve(m, p);
+        assert_eq!(
+            vg("POST", "/v2/verify"),
+            Ok(Route::Vonage(VonageResource::Requests))
+        );
+        let id = || "3f1c0a9e-0000-4000-8000-000000000000".to_owned();
+        let one = Ok(Route::Vonage(VonageResource::Request { id: id() }));
+        assert_eq!(vg("DELETE", &format!("/v2/verify/{}", id())), one);
+        assert_eq!(
+            vg("POST", &format!("/v2/verify/{}/next_workflow", id())),
+            Ok(Route::Vonage(VonageResource::NextWorkflow { id: id() }))
+        );
+        assert_eq!(
+            vg("GET", "/v2/verify"),
+            Err(RouteError::MethodNotAllowed("POST"))
+        );
+        assert!(matches!(
+            vg("POST", "/v2/Services/VA1/Verifications"),
+            Ok(Route::TwilioVerify(_))
+        ));
+        let scope = |m: &str, p: &str| resolve(m, p).ok().and_then(|r| r.scope(m));
+        assert_eq!(scope("POST", "/v2/verify/x"), Some(Scope::OtpVerify));
+        assert_eq!(scope("DELETE", "/v2/verify/x"), Some(Scope::OtpSend));
     }
 
     #[test]

@@ -277,7 +277,7 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
     use super::reply::JSON;
     use dialects::{
         accounts, admin, audit, callbacks, fraud, getotp, numberotp, otpwall, smsactivate, stats,
-        twilio_verify, usage, webhooks, whatotp,
+        twilio_verify, usage, vonage, webhooks, whatotp,
     };
     use Route::*;
     match route {
@@ -361,9 +361,9 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         Console(route) => boxed(admin::console::serve(ctx, route)).await,
         // sms-activate's handler protocol.
         SmsActivate => boxed(smsactivate::handle(ctx)).await,
-        // Twilio Verify v2.
         TwilioVerify(resource) => boxed(twilio_verify::serve(ctx, resource)).await,
         Stats(which) => boxed(stats::serve(ctx, which)).await,
+        Vonage(resource) => boxed(vonage::serve(ctx, resource)).await,
     }
 }
 

@@ -19,8 +19,10 @@ pub mod stats;
 pub mod upkeep;
 pub mod usage;
 pub mod verify;
+pub mod vonage;
 pub mod wallet;
 pub mod webhooks;
+pub mod workflow;
 
 use crate::domain::ids::RandomUnavailable;
 use crate::domain::pagination::Page;

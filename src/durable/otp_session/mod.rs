@@ -24,21 +24,25 @@
 //! One file per job: `protocol` (the commands and answers), `state` (a session as the object
 //! holds it and the pure rules it applies), `keys` (the API keys it has checked), `object`
 //! (the commands it answers), `storage` (memory, storage, restore from KV, the alarm),
-//! `mirror` (D1 after the answer), `sweep` (the alarm's work) and `client` (the Worker's
-//! side). `protocol`, `state` and `keys` are pure, compiled and tested natively; the others
-//! touch the runtime and compile for wasm32 only.
+//! `mirror` (D1 after the answer), `sweep` (the alarm's work), `workflow` (the channel
+//! fallback engine: its API is documented there), `replay` (JWT ids seen) and `client`
+//! (the Worker's side).
+//! `protocol`, `state`, `keys` and `workflow`'s rules are pure, compiled and tested
+//! natively; the others touch the runtime and compile for wasm32 only.
 mod client;
 mod keys;
 mod mirror;
 mod object;
 mod protocol;
+mod replay;
 mod state;
 mod storage;
 mod sweep;
+mod workflow;
 
 #[cfg(target_arch = "wasm32")]
 pub use client::{call, key_changed, revoke_key};
 #[cfg(target_arch = "wasm32")]
 pub use object::OtpSession;
 #[cfg(target_arch = "wasm32")]
-pub use protocol::{Op, Opening, Outcome};
+pub use protocol::{Op, Opening, Outcome, StepDue, StepGo};

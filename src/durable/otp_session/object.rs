@@ -52,10 +52,15 @@ impl OtpSession {
             return Ok(Outcome::Opened);
         }
         let s = Stored::opened(session);
-        if store {
+        // A workflow is stored at once: KV's record knows nothing of it.
+        let workflow = super::workflow::pending_at(&s, now_ms());
+        if store || workflow.is_some() {
             self.save(&s).await?;
         } else {
             self.remember(&s);
+        }
+        if workflow.is_some() {
+            self.schedule(&s.session.id, workflow).await?;
         }
         Ok(Outcome::Opened)
     }
@@ -124,6 +129,8 @@ impl OtpSession {
             Ok(changed) => {
                 if changed {
                     self.save(&s).await?;
+                    // The workflow stops: no later step goes out.
+                    self.schedule(id, None).await?;
                 }
                 Ok(Outcome::Cancelled { session: s.row() })
             }
@@ -203,13 +210,24 @@ impl DurableObject for OtpSession {
                 Outcome::KeyForgotten
             }
             Op::Get { id, account_id } => self.get(&id, &account_id).await?,
+            Op::Advance {
+                id,
+                account_id,
+                asked,
+            } => self.advance(&id, &account_id, asked).await?,
+            Op::SeeJti { id, expires_at } => self.see_jti(&id, expires_at).await?,
         };
         Response::from_json(&outcome)
     }
 
-    /// Retries the D1 mirrors that failed, and clears sessions long after their end.
+    /// Retries the D1 mirrors that failed, clears sessions long after their end, runs the
+    /// workflows whose next step fell due and forgets expired JWT ids.
     async fn alarm(&self) -> Result<Response> {
         self.sweep().await?;
+        self.run_workflows().await?;
+        if let Some(at) = self.forget_jtis().await? {
+            self.alarm_by(at).await?;
+        }
         Response::ok("ok")
     }
 }

@@ -2,6 +2,7 @@
 //! answers (`Outcome`), JSON both ways.
 use crate::domain::otp::Terminal;
 use crate::domain::otp_check::{Decision, Session};
+use crate::domain::workflow::{Asked, NoStep, Workflow};
 use serde::{Deserialize, Serialize};
 
 /// A new session, as the send opens it.
@@ -16,6 +17,31 @@ pub struct Opening {
     pub created_at: i64,
     pub expires_at: i64,
     pub max_attempts: i64,
+    /// The channel fallback, if the send asked for one (`domain::workflow`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflow: Option<Workflow>,
+}
+
+/// A workflow step the object let go out: what to send, where (the code still sealed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepGo {
+    pub session_id: String,
+    pub account_id: String,
+    /// The step's index in the workflow.
+    pub n: usize,
+    pub channel: String,
+    pub phone: String,
+    pub sealed_code: String,
+    pub expires_at: i64,
+}
+
+/// The job the object's alarm queues when a step falls due (`app::jobs`): the job asks the
+/// object to let step `n` go out (`Op::Advance`), then charges and sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepDue {
+    pub account_id: String,
+    pub session_id: String,
+    pub n: usize,
 }
 
 /// What the Worker asks of the object.
@@ -65,6 +91,14 @@ pub enum Op {
     RevokeKey { key_hash: String },
     /// The key's scopes changed: ask its object again on its next use.
     KeyChanged { key_hash: String },
+    /// Let a workflow step go out (`Workflow::advance`), decided in order with the checks.
+    Advance {
+        id: String,
+        account_id: String,
+        asked: Asked,
+    },
+    /// A JWT id presented until `expires_at` (Unix ms): fresh, or seen before.
+    SeeJti { id: String, expires_at: i64 },
 }
 
 /// Why a check was not evaluated (`domain::otp::Terminal`, as it travels).
@@ -129,6 +163,18 @@ pub enum Outcome {
     Revoked,
     /// A change of a key was recorded.
     KeyForgotten,
+    /// A workflow step may go out: the caller charges and sends it.
+    Step {
+        go: StepGo,
+    },
+    /// No workflow step goes out, and why.
+    NoStep {
+        why: NoStep,
+    },
+    /// Whether a JWT id was seen for the first time.
+    Jti {
+        fresh: bool,
+    },
 }
 
 impl Outcome {
@@ -161,6 +207,25 @@ mod tests {
             max_attempts: 5,
             verified_at: None,
         }
+    }
+
+    #[test]
+    fn a_workflow_travels_with_its_opening_and_an_advance_names_its_step() {
+        let op = Op::Advance {
+            id: "s".into(),
+            account_id: "a".into(),
+            asked: Asked::Due(1),
+        };
+        let text = serde_json::to_string(&op).unwrap();
+        assert_eq!(
+            text,
+            r#"{"op":"advance","id":"s","account_id":"a","asked":{"due":1}}"#
+        );
+        let none = Outcome::NoStep {
+            why: NoStep::NoneLeft,
+        };
+        let text = serde_json::to_string(&none).unwrap();
+        assert_eq!(text, r#"{"result":"no_step","why":"none_left"}"#);
     }
 
     #[test]

@@ -111,6 +111,10 @@ impl Stored {
         }
         self.cancelled = true;
         self.counters.expires_at = now_ms;
+        self.session.expires_at = now_ms;
+        if let Some(w) = self.session.workflow.as_mut() {
+            w.cancelled = true;
+        }
         Ok(true)
     }
 
@@ -163,6 +167,7 @@ mod tests {
             created_at: NOW,
             expires_at,
             max_attempts: 5,
+            workflow: None,
         })
     }
 

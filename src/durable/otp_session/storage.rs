@@ -79,6 +79,7 @@ impl OtpSession {
             created_at,
             expires_at: kv.expires_at,
             max_attempts: otp::MAX_ATTEMPTS,
+            workflow: None,
         });
         self.remember(&s);
         Ok(Some(s))

@@ -4,6 +4,7 @@
 //! (parsing, rendering) compile natively too, for their unit tests.
 pub mod smsactivate;
 pub mod twilio_verify;
+pub mod vonage;
 
 /// The dialects that call operations only (they build for the Worker alone).
 #[cfg(target_arch = "wasm32")]

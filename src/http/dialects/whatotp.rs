@@ -3,6 +3,7 @@ use crate::app::accounts::Payer;
 use crate::app::idempotency::Idem;
 use crate::app::messages::{self, MessageOrder, Queued};
 use crate::app::otp::{self, Checked, OtpSend, Sent};
+use crate::app::workflow;
 use crate::domain::error::{AppError, Code};
 use crate::domain::fraud::monitor_note;
 use crate::domain::ids::new_id;
@@ -28,6 +29,15 @@ struct SendBody {
     channel: Option<String>,
     length: Option<i64>,
     expires_in_seconds: Option<i64>,
+    /// Our extension: channels to fall back on while the code stays unverified.
+    #[serde(default)]
+    fallback: Vec<FallbackStep>,
+}
+
+#[derive(Deserialize)]
+struct FallbackStep {
+    channel: Option<String>,
+    timeout_s: Option<i64>,
 }
 
 /// `POST /v1/otp/send {to, channel, length}` →
@@ -80,6 +90,10 @@ async fn send_as(ctx: &Ctx, payer: &Payer) -> Result<Reply, AppError> {
         }
     };
     let ttl_secs = otp::lifetime(&ctx.app, body.expires_in_seconds, "expires_in_seconds")?;
+    let asked: Vec<_> = (body.fallback.iter())
+        .map(|s| (s.channel.as_deref(), s.timeout_s))
+        .collect();
+    let fallback = workflow::steps(&ctx.app, &asked, None, ttl_secs)?;
     let spec = OtpSend {
         session_id: new_id("otp")?,
         phone: phone.clone(),
@@ -92,6 +106,7 @@ async fn send_as(ctx: &Ctx, payer: &Payer) -> Result<Reply, AppError> {
         payload: None,
         template: None,
         risk_check: true,
+        fallback,
     };
     let render = |sent: &Sent| {
         let mut body = json!({
