@@ -34,15 +34,18 @@ const FAULT_RATE = FAULTS ? Math.min(arg("--fault-rate", 0.15), 1) : 0;
 const MAX_REQUESTS = Math.min(arg("--max-requests", 300_000), 1_000_000);
 const CONCURRENCY = Math.min(arg("--concurrency", 24), 128);
 const ACCOUNTS = Math.min(arg("--accounts", 6), 50);
-const NUMBERS = 900;
+// A number serves a service once: a 10-minute run with faults needs more stock.
+const NUMBERS = FAULTS ? 3000 : 900;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pick = (list) => list[Math.floor(Math.random() * list.length)];
 
 let jobRetries = 0;
+const workerLog = [];
 const app = await spawnApp({
   log: (text) => {
     jobRetries += (text.match(/job \S+ on otpedge-jobs(-dead)?, try \d+, failed/g) ?? []).length;
+    if (/uncaught|panicked|RuntimeError|workerd\/|segfault/i.test(text) && workerLog.length < 20) workerLog.push(text.slice(0, 500));
   },
   vars: {
     ...(FAULTS ? { TEST_FAULTS: "1", OTP_PROVIDER_VOICE: "nonexistent" } : {}),
@@ -61,7 +64,13 @@ const app = await spawnApp({
 });
 console.log(`[soak] Worker at ${app.url}; ${SECONDS} s, ≤ ${MAX_REQUESTS} requests, ${CONCURRENCY} in flight, ${ACCOUNTS} accounts${FAULTS ? `, faults on ${FAULT_RATE * 100} % of money requests` : ""}`);
 
-const inv = await seedInventory(app, { us: NUMBERS, pk: 0, tmobile: 0 });
+const inv = await seedInventory(app, { us: Math.min(NUMBERS, 900), pk: 0, tmobile: 0 });
+// More stock in imports of 700 (a request body is at most 64 KiB).
+for (let from = 900; from < NUMBERS; from += 700) {
+  const numbers = Array.from({ length: Math.min(700, NUMBERS - from) }, (_, i) => ({ number: usNumber(from + i), country: "US", operator: "1" }));
+  const r = await app.request("POST", "/admin/numbers", { admin: true, body: { numbers, supplier_id: inv.supplierId } });
+  if (r.status !== 200) throw new Error(`numbers: ${r.status} ${r.text}`);
+}
 const catalog = await app.request("PUT", "/admin/catalog", {
   admin: true,
   body: { otp_prices: ["sms", "whatsapp", "voice"].map((channel) => ({ country: "US", channel, cost: "0.0075" })) },
@@ -73,9 +82,19 @@ const hello = await app.request("POST", "/admin/templates", { admin: true, body:
 const helloVoice = await app.request("POST", "/admin/templates", { admin: true, body: { name: "hello-voice", channel: "voice", body: "Hi {name}." } });
 // Small wallets, so some accounts run dry and the 402 path is part of the load.
 const accounts = [];
-for (let i = 0; i < ACCOUNTS; i++) accounts.push(await app.createAccount(`soak-${i}`, i % 2 ? "40.00" : "8.00"));
+// With --faults, the larger wallets last the whole run, so faults keep meeting money.
+const large = FAULTS ? "2000.00" : "40.00";
+for (let i = 0; i < ACCOUNTS; i++) accounts.push(await app.createAccount(`soak-${i}`, i % 2 ? large : "8.00"));
+if (FAULTS) {
+  // The fraud guard decides and counts every send but lets it through (its refusals are not
+  // the faults under test; `tests/fraud.test.mjs` covers them).
+  for (const a of accounts) {
+    const r = await app.request("PUT", "/v1/fraud/policy", { key: a.key, body: { mode: "monitor" } });
+    if (r.status !== 200) throw new Error(`fraud policy: ${r.status} ${r.text}`);
+  }
+}
 
-const stats = { requests: 0, byStatus: {}, byOp: {}, networkErrors: 0, serverErrors: [], verifiedTwice: [], faults: {}, injected5xx: 0, ours5xx: 0, retries: {}, cronPasses: 0 };
+const stats = { requests: 0, byStatus: {}, byOp: {}, networkErrors: 0, serverErrors: [], verifiedTwice: [], faults: {}, injected5xx: 0, ours5xx: 0, retries: {}, cronPasses: 0, harnessErrors: [] };
 const activations = []; // { id, key, number }
 const sessions = []; // { id, key, phone, dialect }
 const verifiedOk = new Map(); // session id → successful verifications seen
@@ -197,20 +216,33 @@ const ops = [
     await call("balance", "GET", pick(["/v1/balance", "/api/internal/balance"]), { key: a.key });
   }],
   // A refund job delivered again (a queue delivers at least once): it must change nothing.
-  [FAULTS ? 2 : 0, async () => {
-    const done = await app.db.prepare("SELECT account_id, object_id, amount FROM ledger WHERE kind = 'otp_refund' ORDER BY RANDOM() LIMIT 1").first();
-    if (!done) return;
-    stats.faults.queue_duplicate = (stats.faults.queue_duplicate ?? 0) + 1;
-    await jobs.send(JSON.stringify({ job: "refund", account_id: done.account_id, kind: "otp_refund", cost: done.amount, object_id: done.object_id }));
-  }],
+  [FAULTS ? 2 : 0, () =>
+    harness("queue_duplicate", async () => {
+      const done = await app.db.prepare("SELECT account_id, object_id, amount FROM ledger WHERE kind = 'otp_refund' ORDER BY RANDOM() LIMIT 1").first();
+      if (!done) return;
+      stats.faults.queue_duplicate = (stats.faults.queue_duplicate ?? 0) + 1;
+      await jobs.send(JSON.stringify({ job: "refund", account_id: done.account_id, kind: "otp_refund", cost: done.amount, object_id: done.object_id }));
+    }),
+  ],
 ];
 const jobs = FAULTS ? await app.mf.getQueueProducer("JOBS") : null;
 const worker = await app.mf.getWorker();
 /** One pass of the Cron Trigger's handler (what `wrangler dev --test-scheduled` runs). */
 async function cron() {
-  const r = await worker.scheduled({ cron: "* * * * *" });
-  stats.cronPasses++;
-  if (r.outcome !== "ok") stats.serverErrors.push(`scheduled → ${r.outcome}`);
+  await harness("cron", async () => {
+    const r = await worker.scheduled({ cron: "* * * * *" });
+    stats.cronPasses++;
+    if (r.outcome !== "ok") stats.serverErrors.push(`scheduled → ${r.outcome}`);
+  });
+}
+/** A call of the harness itself (D1 read, queue send, scheduled pass): a failure is counted
+ * and shown, never fatal to the run. */
+async function harness(what, f) {
+  try {
+    await f();
+  } catch (e) {
+    stats.harnessErrors.push(`${new Date().toISOString()} ${what}: ${String(e).slice(0, 200)}`);
+  }
 }
 const weights = ops.reduce((s, [w]) => s + w, 0);
 function chooseOp() {
@@ -251,6 +283,13 @@ await Promise.all([
       await chooseOp()(pick(accounts));
     }
   }),
+  (async () => {
+    while (Date.now() < deadline && stats.requests < MAX_REQUESTS) {
+      await sleep(60_000);
+      const t = (Date.now() - started) / 1000;
+      console.log(`[soak] ${t.toFixed(0)} s: ${stats.requests} requests (${(stats.requests / t).toFixed(1)}/s), 5xx injected ${stats.injected5xx}, ours ${stats.ours5xx}, network ${stats.networkErrors}`);
+    }
+  })(),
   (async () => {
     while (FAULTS && Date.now() < deadline && stats.requests < MAX_REQUESTS) {
       await sleep(5_000);
@@ -319,6 +358,9 @@ const report = {
   retriesAfterInjected5xx: stats.retries,
   cronPasses: stats.cronPasses,
   jobRetriesLogged: jobRetries,
+  harnessErrors: stats.harnessErrors.slice(0, 10),
+  harnessErrorCount: stats.harnessErrors.length,
+  workerLog,
   sessionsVerified: verifiedOk.size,
   counts,
   serverErrorSamples: stats.serverErrors,
@@ -327,4 +369,4 @@ const report = {
 console.log(JSON.stringify(report, null, 2));
 await app.close();
 console.log(violations.length ? `[soak] ${violations.length} invariant(s) VIOLATED` : "[soak] every invariant held");
-process.exit(violations.length || stats.ours5xx || stats.networkErrors ? 1 : 0);
+process.exit(violations.length || stats.ours5xx || stats.networkErrors || stats.harnessErrors.length ? 1 : 0);

@@ -136,6 +136,23 @@ test("a template message is delivered by its job on the queue, once however ofte
   assert.equal(money.balance, money.ledgerSum);
 });
 
+test("a delivery job that runs after its message expired records it failed and refunds it, without delivering", async () => {
+  const who = await sandbox.createAccount("late", "1.00");
+  const tpl = await createTemplate(sandbox, "Sale ends {day}");
+  const phone = freshPhone();
+  const r = await sandbox.request("POST", "/v1/messages/send", { key: who.key, headers: { "X-Test-Fault": "delivery_dropped" }, body: { phone_number: phone, template_id: tpl, variables: { day: "today" } } });
+  assert.equal(r.status, 202, r.text);
+  const id = r.body.message_id;
+  const m = await sandbox.db.prepare("SELECT cost FROM messages WHERE id = ?").bind(id).first();
+  await sandbox.db.prepare("UPDATE messages SET expires_at = ? WHERE id = ?").bind(Date.now() - 60_000, id).run();
+  const queue = await sandbox.mf.getQueueProducer("JOBS");
+  await queue.send(JSON.stringify({ job: "deliver", account_id: who.accountId, message_id: id, to: phone, channel: "sms", cost: m.cost, sealed: seal(id, JSON.stringify({ text: "Sale ends today", code: null })) }));
+  assert.ok(await until(async () => (await statusOf(sandbox.db, id)).status !== "queued"), "settled by its job");
+  assert.deepEqual({ ...(await statusOf(sandbox.db, id)) }, { status: "failed", error: "not delivered before it expired" });
+  assert.ok(await until(async () => (await sandbox.money(who.accountId)).balance === 10_000), "refunded");
+  assert.deepEqual(await outboxOf(phone), []);
+});
+
 test("a message whose delivery job was lost is failed and refunded by the scheduled pass, once", async () => {
   const who = await app.createAccount("stranded", "1.00");
   const tpl = await createTemplate(app, "Order {order} packed");

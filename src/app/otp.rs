@@ -423,6 +423,21 @@ async fn checker(
     Ok((account, Some(key.as_str().to_owned())))
 }
 
+/// `checker`, for a change the account makes to its own session: 404 when the key is
+/// another account's.
+async fn owners_checker(
+    app: &App,
+    key: &KeyHash,
+    account_id: &str,
+    session_id: &str,
+) -> Result<(AccountId, Option<String>), AppError> {
+    let (account, key_hash) = checker(app, key, session_id).await?;
+    if account.as_str() != account_id {
+        return Err(AppError::not_found("session"));
+    }
+    Ok((account, key_hash))
+}
+
 /// Approves a live session without a code (Twilio Verify's `Status=approved`): the session's
 /// object applies it as a check whose code matched, so it is serialized with the checks
 /// exactly as a right code is (one success at most; nothing once the session has ended).
@@ -434,10 +449,7 @@ pub async fn approve(
     account_id: &str,
     session_id: &str,
 ) -> Result<bool, AppError> {
-    let (account, key_hash) = checker(app, key, session_id).await?;
-    if account.as_str() != account_id {
-        return Err(AppError::not_found("session"));
-    }
+    let (account, key_hash) = owners_checker(app, key, account_id, session_id).await?;
     let op = Op::Approve {
         id: session_id.to_owned(),
         account_id: account.0.clone(),
@@ -457,10 +469,7 @@ pub async fn cancel(
     account_id: &str,
     session_id: &str,
 ) -> Result<bool, AppError> {
-    let (account, key_hash) = checker(app, key, session_id).await?;
-    if account.as_str() != account_id || !otp::could_be_session_id(session_id) {
-        return Err(AppError::not_found("session"));
-    }
+    let (account, key_hash) = owners_checker(app, key, account_id, session_id).await?;
     let op = Op::Cancel {
         id: session_id.to_owned(),
         account_id: account.0.clone(),
