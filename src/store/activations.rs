@@ -537,6 +537,8 @@ pub async fn insert_sms(db: &D1Database, s: &NewSms<'_>) -> Result<bool, StoreEr
         ],
     )?)
     .await?;
+    // Triggers on the insert (statistics) add their own changes to the count; a stored
+    // duplicate changes nothing at all.
     Ok(inserted > 0)
 }
 

@@ -157,7 +157,8 @@ pub fn insert_statement(
            (SELECT 1 WHERE (SELECT COUNT(*) FROM otp_sessions WHERE account_id = ?2 AND phone = ?3 \
            AND created_at > ?10 - ?13) < ?14 \
              AND NOT EXISTS (SELECT 1 FROM otp_sessions WHERE account_id = ?2 AND phone = ?3 AND \
-             created_at > ?10 - ?15)), ?17, (SELECT id FROM api_keys WHERE key_hash = ?18))"
+             created_at > ?10 - ?15)), ?17, \
+           (SELECT id FROM api_keys WHERE key_hash = ?18 AND account_id = ?2))"
     );
     let i = &s.issue;
     let country = Phone::parse(i.phone, PlusSign::Required)
