@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod codes;
 pub mod customers;
 mod error;
+pub mod fivesim;
 pub mod fraud;
 pub mod idempotency;
 pub mod inbound;

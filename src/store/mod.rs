@@ -4,6 +4,7 @@ pub mod activations;
 pub mod catalog;
 pub mod constraint;
 pub mod dashboard;
+pub mod fivesim;
 pub mod fraud;
 pub mod idempotency;
 pub mod keys;

@@ -24,11 +24,12 @@ pub struct SaService {
     pub name: String,
 }
 
-/// Where a catalog table keeps its sms-activate name: `column`, read back as `alias`.
-struct SaNames {
-    table: &'static str,
-    column: &'static str,
-    alias: &'static str,
+/// Where a catalog table keeps a protocol's name for its rows (sms-activate's, 5sim's):
+/// `column`, read back as `alias`.
+pub(super) struct SaNames {
+    pub(super) table: &'static str,
+    pub(super) column: &'static str,
+    pub(super) alias: &'static str,
 }
 
 const COUNTRY_IDS: SaNames = SaNames {
@@ -53,14 +54,17 @@ impl SaNames {
         format!("SELECT {column} AS {alias}, code, name FROM {table} WHERE {column} {filter}")
     }
 
-    /// Every row that has an sms-activate name, by that name.
-    async fn listed<T: DeserializeOwned>(&self, db: &D1Database) -> Result<Vec<T>, StoreError> {
+    /// Every row that has a name on the protocol, by that name.
+    pub(super) async fn listed<T: DeserializeOwned>(
+        &self,
+        db: &D1Database,
+    ) -> Result<Vec<T>, StoreError> {
         let sql = self.select(&format!("IS NOT NULL ORDER BY {}", self.column));
         all(stmt(db, &sql, &[])?).await
     }
 
-    /// The row whose sms-activate name is `name`.
-    async fn named<T: DeserializeOwned>(
+    /// The row whose name on the protocol is `name`.
+    pub(super) async fn named<T: DeserializeOwned>(
         &self,
         db: &D1Database,
         name: JsValue,
