@@ -351,10 +351,14 @@ pub async fn countries(app: &App) -> Result<Vec<CountryEntry>, AppError> {
         .map(|c| CountryEntry {
             iso: c.code.to_ascii_lowercase(),
             prefix: calling_code(&c.code).map_or_else(String::new, |p| format!("+{p}")),
-            operators: (operators.iter())
-                .filter(|o| o.country == c.code)
-                .map(|o| o.id.clone())
-                .collect(),
+            operators: {
+                let mut ids: Vec<String> = (operators.iter())
+                    .filter(|o| o.country == c.code)
+                    .map(|o| o.id.clone())
+                    .collect();
+                ids.sort_unstable();
+                ids
+            },
             name: c.fs_name,
             text: c.name,
         })
