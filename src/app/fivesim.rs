@@ -5,7 +5,6 @@
 //! ceiling for the product) holds for purchases on any operator only, and a ban is a cancel
 //! recorded as banned.
 use super::activations::{self, BuyOrder, View};
-use super::idempotency::{fresh, keyless, unsaved, Idem};
 use super::{accounts, catalog, App};
 use crate::domain::activation::{Command, Status};
 use crate::domain::error::{AppError, Code};
@@ -67,13 +66,8 @@ pub async fn buy(app: &App, account: &AccountId, p: Purchase) -> Result<Order, A
         operator,
         max_price,
     };
-    let request = keyless(account.as_str());
-    let idem = Idem {
-        request: &request,
-        render: &unsaved,
-    };
-    let bought = match activations::buy(app, account, order, idem).await {
-        Ok(answer) => fresh(answer)?,
+    let bought = match activations::buy_keyless(app, account, order).await {
+        Ok(bought) => bought,
         Err(e) if e.code == Code::PriceAboveMax => {
             return Err(AppError::new(Code::NoNumbers, e.message))
         }
@@ -299,14 +293,11 @@ pub async fn set_max_price(
     Ok(())
 }
 
-/// Removes the account's ceiling for a product (404 when it had none).
+/// Removes the account's ceiling for a product, if it had one.
 pub async fn delete_max_price(app: &App, account: &AccountId, name: &str) -> Result<(), AppError> {
     let product = product(app, name).await?;
-    if store::delete_max_price(&app.db()?, account.as_str(), &product.code).await? {
-        Ok(())
-    } else {
-        Err(AppError::not_found("price limit"))
-    }
+    store::delete_max_price(&app.db()?, account.as_str(), &product.code).await?;
+    Ok(())
 }
 
 /// `profile`: the account, its wallet, the charges of live orders still refundable

@@ -73,13 +73,8 @@ pub async fn get_number(
     // Read before the purchase: nothing may fail once the money committed (the protocol has
     // no idempotency key, and its clients retry a 5xx with a new purchase).
     let operators = catalog_store::operators(&app.db()?, Some(&country.code)).await?;
-    let request = keyless(account.as_str());
-    let idem = Idem {
-        request: &request,
-        render: &unsaved,
-    };
-    let bought = match activations::buy(app, account, order, idem).await {
-        Ok(answer) => fresh(answer)?,
+    let bought = match activations::buy_keyless(app, account, order).await {
+        Ok(bought) => bought,
         Err(e) if e.code == Code::PriceAboveMax => {
             let min = cheapest(
                 app,

@@ -328,7 +328,6 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         SmsActivate => boxed(smsactivate::handle(ctx)).await,
         // Twilio Verify v2.
         TwilioVerify(resource) => boxed(twilio_verify::serve(ctx, resource)).await,
-        // 5sim.
         FiveSim(resource) => boxed(fivesim::serve(ctx, resource)).await,
     }
 }

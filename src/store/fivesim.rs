@@ -49,11 +49,7 @@ pub fn set_country_name(
     code: &str,
     name: &str,
 ) -> Result<D1PreparedStatement, StoreError> {
-    stmt(
-        db,
-        "UPDATE countries SET fivesim_name = ?2 WHERE code = ?1",
-        &[text(code), text(name)],
-    )
+    COUNTRY_NAMES.set(db, code, text(name))
 }
 
 /// Sets a service's 5sim product name (`PUT /admin/catalog`, after the service's upsert).
@@ -62,11 +58,7 @@ pub fn set_service_product(
     code: &str,
     name: &str,
 ) -> Result<D1PreparedStatement, StoreError> {
-    stmt(
-        db,
-        "UPDATE services SET fivesim_product = ?2 WHERE code = ?1",
-        &[text(code), text(name)],
-    )
+    PRODUCT_NAMES.set(db, code, text(name))
 }
 
 /// An activation as an order, as D1 holds it: its SMS as a JSON array
@@ -215,19 +207,19 @@ pub async fn set_max_price(
     Ok(())
 }
 
-/// Removes the account's price ceiling for a service; false when there was none.
+/// Removes the account's price ceiling for a service, if there is one.
 pub async fn delete_max_price(
     db: &D1Database,
     account_id: &str,
     service: &str,
-) -> Result<bool, StoreError> {
-    let deleted = run(stmt(
+) -> Result<(), StoreError> {
+    run(stmt(
         db,
         "DELETE FROM fivesim_max_prices WHERE account_id = ?1 AND service = ?2",
         &[text(account_id), text(service)],
     )?)
     .await?;
-    Ok(deleted == 1)
+    Ok(())
 }
 
 /// Records that a cancelled activation was cancelled as banned (once).

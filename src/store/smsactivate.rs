@@ -63,6 +63,21 @@ impl SaNames {
         all(stmt(db, &sql, &[])?).await
     }
 
+    /// Sets the name on the protocol of the row `code` (`PUT /admin/catalog`, after the
+    /// row's upsert).
+    pub(super) fn set(
+        &self,
+        db: &D1Database,
+        code: &str,
+        name: JsValue,
+    ) -> Result<D1PreparedStatement, StoreError> {
+        let sql = format!(
+            "UPDATE {} SET {} = ?2 WHERE code = ?1",
+            self.table, self.column
+        );
+        stmt(db, &sql, &[text(code), name])
+    }
+
     /// The row whose name on the protocol is `name`.
     pub(super) async fn named<T: DeserializeOwned>(
         &self,
@@ -95,11 +110,7 @@ pub fn set_country_id(
     code: &str,
     sa_id: i64,
 ) -> Result<D1PreparedStatement, StoreError> {
-    stmt(
-        db,
-        "UPDATE countries SET sms_activate_id = ?2 WHERE code = ?1",
-        &[text(code), int(sa_id)],
-    )
+    COUNTRY_IDS.set(db, code, int(sa_id))
 }
 
 /// Sets a service's sms-activate code (`PUT /admin/catalog`, after the service's upsert).
@@ -108,11 +119,7 @@ pub fn set_service_code(
     code: &str,
     sa_code: &str,
 ) -> Result<D1PreparedStatement, StoreError> {
-    stmt(
-        db,
-        "UPDATE services SET sms_activate_code = ?2 WHERE code = ?1",
-        &[text(code), text(sa_code)],
-    )
+    SERVICE_CODES.set(db, code, text(sa_code))
 }
 
 /// The activation or rent behind an integer id, if it is `kind`.
