@@ -26,3 +26,13 @@ CREATE TABLE activation_bans (
   activation_id TEXT PRIMARY KEY REFERENCES activations(id),
   created_at INTEGER NOT NULL
 );
+
+-- An account's sms-activate webhook (PUT|GET|DELETE /v1/webhook/sms-activate): every SMS of
+-- its activations and rents is POSTed there in sms-activate's shape, through the same
+-- outbox (webhook_events, event types 'sms_activate.*') and dispatcher as its other events.
+CREATE TABLE sms_activate_webhooks (
+  account_id TEXT PRIMARY KEY REFERENCES accounts(id),
+  url TEXT NOT NULL CHECK (length(url) BETWEEN 9 AND 2048),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);

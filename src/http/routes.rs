@@ -61,6 +61,8 @@ pub enum Route {
     // Outbound webhooks.
     WebhookEndpoint,
     WebhookDeliveries,
+    /// The sms-activate webhook URL (`GET`, `PUT`, `DELETE`).
+    SmsActivateWebhook,
     WebhookRedeliver {
         event_id: String,
     },
@@ -348,6 +350,7 @@ mod table {
         "/v1/providers/twilio/status" => { POST => |_| TwilioStatusCallback }
         "/v1/webhook" => { GET, PUT, DELETE => |_| WebhookEndpoint }
         "/v1/webhook/deliveries" => { GET => |_| WebhookDeliveries }
+        "/v1/webhook/sms-activate" => { GET, PUT, DELETE => |_| SmsActivateWebhook }
         "/v1/webhook/events/{event_id}/redeliver" => {
             POST => |p| WebhookRedeliver { event_id: p.next() }
         }
@@ -475,7 +478,9 @@ impl Route {
             MessageSend | MessageStatus { .. } | Outbox | Templates | Template { .. } => {
                 S::MessagesSend
             }
-            WebhookEndpoint | WebhookDeliveries | WebhookRedeliver { .. } => S::WebhooksManage,
+            WebhookEndpoint | WebhookDeliveries | SmsActivateWebhook | WebhookRedeliver { .. } => {
+                S::WebhooksManage
+            }
             TwilioVerify(TwilioResource::Verification { .. }) if read => S::OtpSend,
             TwilioVerify(
                 TwilioResource::Verification { .. } | TwilioResource::VerificationCheck { .. },

@@ -292,6 +292,7 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         // Outbound webhooks and delivery provider callbacks.
         WebhookEndpoint => boxed(webhooks::endpoint(ctx)).await,
         WebhookDeliveries => boxed(webhooks::deliveries(ctx)).await,
+        SmsActivateWebhook => boxed(webhooks::sms_activate_hook(ctx)).await,
         WebhookRedeliver { event_id } => boxed(webhooks::redeliver(ctx, &event_id)).await,
         TwilioStatusCallback => boxed(callbacks::twilio_status_callback(ctx)).await,
         // The fraud guard.

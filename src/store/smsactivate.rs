@@ -167,6 +167,42 @@ pub fn num_of(result: Option<&worker::D1Result>) -> Result<i64, StoreError> {
         .ok_or_else(|| StoreError::other("the batch's integer id is missing"))
 }
 
+/// An SMS delivered to an activation or a rent whose account has an sms-activate webhook,
+/// with the protocol's ids for it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HookedSms {
+    pub account_id: String,
+    /// `activation` or `rent`.
+    pub kind: String,
+    pub num: i64,
+    pub sa_service: String,
+    pub sa_country: Option<i64>,
+    pub sender: String,
+    pub text: String,
+    pub code: Option<String>,
+    pub received_at: String,
+}
+
+/// The SMS `sms_id` (an `inbound_sms` row) if it reached an activation or rent of an account
+/// that has an sms-activate webhook.
+pub async fn hooked_sms(db: &D1Database, sms_id: &str) -> Result<Option<HookedSms>, StoreError> {
+    first(stmt(
+        db,
+        "SELECT COALESCE(a.account_id, r.account_id) AS account_id, m.target_kind AS kind, n.num, \
+           COALESCE(s.sms_activate_code, s.code) AS sa_service, c.sms_activate_id AS sa_country, \
+           m.sender, m.text, m.code, m.received_at \
+         FROM inbound_sms m JOIN numeric_ids n ON n.object_id = m.target_id \
+         LEFT JOIN activations a ON m.target_kind = 'activation' AND a.id = m.target_id \
+         LEFT JOIN rents r ON m.target_kind = 'rent' AND r.id = m.target_id \
+         JOIN services s ON s.code = COALESCE(a.service, r.service) \
+         JOIN countries c ON c.code = COALESCE(a.country, r.country) \
+         WHERE m.id = ?1 AND EXISTS (SELECT 1 FROM sms_activate_webhooks w \
+           WHERE w.account_id = COALESCE(a.account_id, r.account_id))",
+        &[text(sms_id)],
+    )?)
+    .await
+}
+
 /// A live activation of the account, with the D1 mirror of its state.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ActiveRow {
