@@ -87,9 +87,8 @@ const ORDER_COLUMNS: &str = "(SELECT n.num FROM numeric_ids n WHERE n.object_id 
      COALESCE((SELECT s.fivesim_product FROM services s WHERE s.code = activations.service), \
        service) AS service, \
      (SELECT json_group_array(json_object('sender', m.sender, 'text', m.text, 'code', m.code, \
-       'received_at', m.received_at)) FROM (SELECT * FROM inbound_sms m \
-       WHERE m.target_kind = 'activation' AND m.target_id = activations.id \
-       ORDER BY m.created_at, m.id) m) AS sms, \
+       'received_at', m.received_at) ORDER BY m.created_at, m.id) FROM inbound_sms m \
+       WHERE m.target_kind = 'activation' AND m.target_id = activations.id) AS sms, \
      EXISTS (SELECT 1 FROM activation_bans b WHERE b.activation_id = activations.id) AS banned";
 
 /// The activation behind an order id, if there is one.
@@ -101,6 +100,22 @@ pub async fn order(db: &D1Database, num: i64) -> Result<Option<OrderRow>, StoreE
     first(stmt(db, &sql, &[int(num)])?).await
 }
 
+const NEWEST_ORDERS: Listing<'static> = Listing {
+    columns: ORDER_COLUMNS,
+    from: "activations",
+    mine: "account_id = ?1",
+    order: "created_at DESC, id DESC",
+    counted: Some("activations"),
+};
+
+const OLDEST_ORDERS: Listing<'static> = Listing {
+    columns: ORDER_COLUMNS,
+    from: "activations",
+    mine: "account_id = ?1",
+    order: "created_at, id",
+    counted: Some("activations"),
+};
+
 /// One page of the account's orders (newest first, or oldest first) and their total.
 pub async fn orders(
     db: &D1Database,
@@ -108,18 +123,12 @@ pub async fn orders(
     page: Page,
     newest_first: bool,
 ) -> Result<(Vec<OrderRow>, u64), StoreError> {
-    let listing = Listing {
-        columns: ORDER_COLUMNS,
-        from: "activations",
-        mine: "account_id = ?1",
-        order: if newest_first {
-            "created_at DESC, id DESC"
-        } else {
-            "created_at, id"
-        },
-        counted: Some("activations"),
+    let listing = if newest_first {
+        &NEWEST_ORDERS
+    } else {
+        &OLDEST_ORDERS
     };
-    account_page(db, &listing, account_id, page).await
+    account_page(db, listing, account_id, page).await
 }
 
 /// A ledger row as a payment.
@@ -138,7 +147,7 @@ pub async fn payments(
     account_id: &str,
     page: Page,
 ) -> Result<(Vec<PaymentRow>, u64), StoreError> {
-    let listing = Listing {
+    let listing = super::Listing {
         columns: "seq, kind, amount, balance_after, CAST(created_at AS INTEGER) AS created_at",
         from: "ledger",
         mine: "account_id = ?1",

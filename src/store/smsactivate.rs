@@ -71,10 +71,8 @@ impl SaNames {
         code: &str,
         name: JsValue,
     ) -> Result<D1PreparedStatement, StoreError> {
-        let sql = format!(
-            "UPDATE {} SET {} = ?2 WHERE code = ?1",
-            self.table, self.column
-        );
+        let SaNames { table, column, .. } = self;
+        let sql = format!("UPDATE {table} SET {column} = ?2 WHERE code = ?1");
         stmt(db, &sql, &[text(code), name])
     }
 

@@ -7,6 +7,7 @@ use crate::domain::ids::new_id;
 use crate::domain::pagination::Page;
 use crate::domain::webhook::{secret_from_key, Delivery};
 use serde::Deserialize;
+use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
 /// The `data` of `otp.verified` / `otp.failed` / `otp.expired`, as a SQL expression over an
@@ -101,6 +102,8 @@ const INSERT_EVENT: &str = "INSERT OR IGNORE INTO webhook_events (id, account_id
 /// Events are recorded only for accounts with an endpoint: no queue grows for nobody, and an
 /// account without one costs no dispatcher wake-up.
 const HAS_ENDPOINT: &str = "EXISTS (SELECT 1 FROM webhook_endpoints WHERE account_id = ?2)";
+/// The same for the sms-activate webhook's events.
+const HAS_HOOK: &str = "EXISTS (SELECT 1 FROM sms_activate_webhooks WHERE account_id = ?2)";
 
 /// Records an event if the account has an endpoint; put it in the batch that makes the
 /// change it reports (at most one per object, type and version).
@@ -109,7 +112,7 @@ pub fn event_statement(
     e: &Event<'_>,
     now_ms: i64,
 ) -> Result<D1PreparedStatement, StoreError> {
-    insert_event(db, e, now_ms, HAS_ENDPOINT)
+    insert_event(db, e, now_ms, "")
 }
 
 /// The event types delivered to the account's sms-activate webhook (in sms-activate's
@@ -123,8 +126,8 @@ pub async fn record_sms_activate_event(
     e: &Event<'_>,
     now_ms: i64,
 ) -> Result<(), StoreError> {
-    let has_url = "EXISTS (SELECT 1 FROM sms_activate_webhooks WHERE account_id = ?2)";
-    run(insert_event(db, e, now_ms, has_url)?).await?;
+    let sql = format!("{INSERT_EVENT} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE {HAS_HOOK}");
+    run(stmt(db, &sql, &event_binds(e, now_ms)?)?).await?;
     Ok(())
 }
 
@@ -193,32 +196,41 @@ pub fn activation_event_statement(
     e: &Event<'_>,
     now_ms: i64,
 ) -> Result<D1PreparedStatement, StoreError> {
-    let condition =
-        format!("{HAS_ENDPOINT} AND (SELECT version FROM activations WHERE id = ?4) = ?5");
-    insert_event(db, e, now_ms, &condition)
+    insert_event(
+        db,
+        e,
+        now_ms,
+        " AND (SELECT version FROM activations WHERE id = ?4) = ?5",
+    )
 }
 
-/// The insert of an event, recorded when `condition` (SQL over ?1 = id, ?2 = account, ?3 =
-/// type, ?4 = object, ?5 = version) holds.
+/// The insert of an event, recorded when the account has an endpoint and `and_also` (SQL
+/// over ?1 = id, ?2 = account, ?3 = type, ?4 = object, ?5 = version) holds.
 fn insert_event(
     db: &D1Database,
     e: &Event<'_>,
     now_ms: i64,
-    condition: &str,
+    and_also: &str,
 ) -> Result<D1PreparedStatement, StoreError> {
     stmt(
         db,
-        &format!("{INSERT_EVENT} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE {condition}"),
-        &[
-            text(&new_id("evt")?),
-            text(e.account_id),
-            text(e.event_type),
-            text(e.object_id),
-            int(e.version),
-            text(&e.data.to_string()),
-            int(now_ms),
-        ],
+        &format!("{INSERT_EVENT} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE {HAS_ENDPOINT}{and_also}"),
+        &event_binds(e, now_ms)?,
     )
+}
+
+/// An event's values, bound as ?1 = a new id, ?2 account, ?3 type, ?4 object, ?5 version,
+/// ?6 data, ?7 the time.
+fn event_binds(e: &Event<'_>, now_ms: i64) -> Result<Vec<JsValue>, StoreError> {
+    Ok(vec![
+        text(&new_id("evt")?),
+        text(e.account_id),
+        text(e.event_type),
+        text(e.object_id),
+        int(e.version),
+        text(&e.data.to_string()),
+        int(now_ms),
+    ])
 }
 
 #[derive(Debug, Clone, Deserialize)]
