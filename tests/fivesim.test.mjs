@@ -5,7 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { spawnApp, awayFromWindowEdge } from "./support/app.mjs";
-import { seed, pushSms } from "./support/activations.mjs";
+import { seed, pushSms, sleep } from "./support/activations.mjs";
 import { PYTHON, runPython } from "./support/python.mjs";
 import { signUp, createKey } from "./accounts-support.mjs";
 
@@ -102,7 +102,7 @@ test("JSON answers carry a bare application/json; errors are plain lower-case wo
   assert.deepEqual([(await get(`/v1/user/finish/${bought.body.id}`, key)).text], ["order no sms"]);
   assert.deepEqual([(await get(`/v1/user/cancel/${bought.body.id}`, key)).text], ["you need to wait time"]);
   await pushSms(app, supplier.secret, { number: bought.body.phone, text: "code 777123" });
-  await new Promise((r) => setTimeout(r, LOCK_SECS * 1000 + 200));
+  await sleep(LOCK_SECS * 1000 + 200);
   assert.deepEqual([(await get(`/v1/user/cancel/${bought.body.id}`, key)).text], ["order has sms"]);
   const inbox = await get(`/v1/user/sms/inbox/${bought.body.id}`, key);
   assert.deepEqual([inbox.body.Total, inbox.body.Data[0].code], [1, "777123"]);
@@ -146,5 +146,25 @@ test("a small product limit answers 429 in plain text", async () => {
     assert.ok(Number(r.headers.get("retry-after")) >= 1);
   } finally {
     await small.close();
+  }
+});
+
+test("an order that outlives its lifetime without an SMS is TIMEOUT, refunded; the list says so", async () => {
+  const short = await spawnApp({ vars: { ACTIVATION_LIFETIME_SECS: "2", ACTIVATION_CANCEL_LOCK_SECS: "1" } });
+  try {
+    await seed(short, { us: 3 });
+    assert.equal((await short.request("PUT", "/admin/catalog", { admin: true, body: NAMES })).status, 200);
+    const { key, accountId } = await short.createAccount("fs-expiry", "1.00");
+    const bought = await short.request("GET", "/v1/user/buy/activation/usa/any/telegram", { key });
+    assert.equal(bought.status, 200, bought.text);
+    await sleep(3000);
+    const seen = await short.request("GET", `/v1/user/check/${bought.body.id}`, { key });
+    assert.equal(seen.body.status, "TIMEOUT");
+    assert.equal((await short.request("GET", `/v1/user/cancel/${bought.body.id}`, { key })).text, "order expired");
+    const listed = await short.request("GET", "/v1/user/orders?category=activation", { key });
+    assert.deepEqual(listed.body.Data.map((o) => o.status), ["TIMEOUT"]);
+    assert.equal((await short.money(accountId)).balance, 10000);
+  } finally {
+    await short.close();
   }
 });

@@ -5,7 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { spawnApp } from "./support/app.mjs";
-import { seed, pushSms, sleep } from "./support/activations.mjs";
+import { seed, pushSms, sleep, waitFor } from "./support/activations.mjs";
 
 const HANDLER = "/stubs/handler_api.php";
 let app, supplier, receiver;
@@ -39,16 +39,6 @@ function assertActivationSms(m) {
   assert.ok(Number.isInteger(m.activationId) && Number.isInteger(m.country), JSON.stringify(m));
   assert.ok([m.service, m.text, m.code].every((v) => typeof v === "string"));
   assert.match(m.receivedAt, DATE);
-}
-
-async function waitFor(predicate, ms = 10_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = await predicate();
-    if (v) return v;
-    await sleep(50);
-  }
-  throw new Error("timed out waiting");
 }
 
 before(async () => {
