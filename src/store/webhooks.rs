@@ -168,7 +168,8 @@ pub async fn set_sms_activate_hook(
         db,
         "INSERT INTO sms_activate_webhooks (account_id, url, created_at, updated_at) \
             VALUES (?1, ?2, ?3, ?3) \
-         ON CONFLICT (account_id) DO UPDATE SET url = excluded.url, updated_at = excluded.updated_at",
+         ON CONFLICT (account_id) DO UPDATE SET url = excluded.url, \
+           updated_at = excluded.updated_at",
         &[text(account_id), text(url), int(now_ms)],
     )?)
     .await?;

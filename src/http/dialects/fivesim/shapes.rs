@@ -281,10 +281,11 @@ mod tests {
             operators: vec!["1".into(), "2".into()],
         };
         let text = countries(&[c]);
-        assert_eq!(
-            text,
-            r#"{"usa":{"iso":{"us":1},"prefix":{"+1":1},"text_en":"United States","text_ru":"United States","1":{"activation":1},"2":{"activation":1}}}"#
+        let want = concat!(
+            r#"{"usa":{"iso":{"us":1},"prefix":{"+1":1},"text_en":"United States","#,
+            r#""text_ru":"United States","1":{"activation":1},"2":{"activation":1}}}"#
         );
+        assert_eq!(text, want);
         assert!(serde_json::from_str::<Value>(&text).is_ok());
     }
 
