@@ -7,7 +7,8 @@ use crate::domain::money::Money;
 use crate::http::server::Ctx;
 use crate::http::{auth, Reply};
 
-/// An order id: a positive integer; anything else names no order.
+/// An order id: a positive integer; anything else names no order (after the key: with a bad
+/// key, 401 first).
 fn order_id(segment: &str) -> Result<i64, AppError> {
     segment
         .parse::<i64>()
@@ -48,24 +49,24 @@ pub async fn buy(
 /// `GET /v1/user/check/{id}`.
 pub async fn check(ctx: &Ctx, id: &str) -> Result<Reply, AppError> {
     let key = auth::key_hash(ctx)?;
-    auth::account(ctx).await?;
-    let order = ops::order(&ctx.app, &key, order_id(id)?).await?;
+    let id = auth::input_after_key(ctx, order_id(id)).await?;
+    let order = ops::order(&ctx.app, &key, id).await?;
     Ok(reply(&shapes::order(&order, false)))
 }
 
 /// `GET /v1/user/finish/{id}`, `…/cancel/{id}`, `…/ban/{id}`.
 pub async fn act(ctx: &Ctx, id: &str, action: Action) -> Result<Reply, AppError> {
     let key = auth::key_hash(ctx)?;
-    auth::account(ctx).await?;
-    let order = ops::act(&ctx.app, &key, order_id(id)?, action).await?;
+    let id = auth::input_after_key(ctx, order_id(id)).await?;
+    let order = ops::act(&ctx.app, &key, id, action).await?;
     Ok(reply(&shapes::order(&order, false)))
 }
 
 /// `GET /v1/user/sms/inbox/{id}`: the order's SMS.
 pub async fn inbox(ctx: &Ctx, id: &str) -> Result<Reply, AppError> {
     let key = auth::key_hash(ctx)?;
-    auth::account(ctx).await?;
-    let order = ops::order(&ctx.app, &key, order_id(id)?).await?;
+    let id = auth::input_after_key(ctx, order_id(id)).await?;
+    let order = ops::order(&ctx.app, &key, id).await?;
     Ok(reply(&shapes::inbox(&order)))
 }
 
