@@ -32,7 +32,7 @@ function expected(msg) {
   return (
     (url.endsWith("/api/v1/auth/session") && text.includes("401")) ||
     (url.endsWith("/api/v1/auth/login") && text.includes("401")) ||
-    (url.endsWith("/v1/webhook") && text.includes("404"))
+    ((url.endsWith("/v1/webhook") || url.endsWith("/v1/webhook/sms-activate")) && text.includes("404"))
   );
 }
 
@@ -227,6 +227,18 @@ test("statistics: each chart drawn, with the API's numbers in the table beside i
   assert.equal(await page.locator(".chart-pair .chart canvas").count(), 4);
   assert.equal(await page.locator('.chart[aria-hidden="true"]').count(), 4);
   assert.ok(requests.includes("/vendor/uPlot.esm.js"), "the chart library is served from this origin");
+});
+
+test("the Webhooks page sets and removes the sms-activate webhook URL", async () => {
+  await page.goto(`${app.url}#/webhooks`);
+  await page.locator("main[aria-busy=false] h1").filter({ hasText: "Webhooks" }).waitFor();
+  await page.getByText("No sms-activate webhook.").waitFor();
+  await page.getByLabel("sms-activate webhook URL").fill("https://example.com/sms");
+  await page.getByRole("button", { name: "Save sms-activate webhook" }).click();
+  await page.getByText("SMS go to").waitFor();
+  assert.match(await page.getByText("SMS go to").textContent(), /https:\/\/example\.com\/sms/);
+  await page.getByRole("button", { name: "Remove sms-activate webhook" }).click();
+  await page.getByText("No sms-activate webhook.").waitFor();
 });
 
 test("every page at 375 px and 1280 px: screenshots, no horizontal overflow, labelled controls", async () => {

@@ -4,16 +4,13 @@
 // the content types, and that money holds under parallel getNumber.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createInterface } from "node:readline";
-import path from "node:path";
-import { spawnApp, ROOT, awayFromWindowEdge } from "./support/app.mjs";
+import { spawnApp, awayFromWindowEdge } from "./support/app.mjs";
 import { seed, pushSms, sleep, ledgerOf } from "./support/activations.mjs";
+import { PYTHON, runPython } from "./support/python.mjs";
 
 const LOCK_SECS = 2;
 const PRODUCT_LIMIT = "5000";
-const PYTHON = path.join(ROOT, ".venv", "bin", "python");
 const HANDLER = "/stubs/handler_api.php";
 let app, supplier;
 const logs = [];
@@ -73,37 +70,6 @@ async function assertBooks(accountId) {
   assert.ok(m.balance >= 0);
   assert.equal(m.balance, m.ledgerSum, "balance equals the ledger sum");
   return m;
-}
-
-/** Runs tests/python/<script>, answering its "need" events. */
-function runPython(script, env, onNeed) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [path.join(ROOT, "tests", "python", script)], { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
-    const events = [];
-    let stderr = "";
-    child.stderr.on("data", (d) => (stderr += d));
-    const lines = createInterface({ input: child.stdout });
-    lines.on("line", async (line) => {
-      let event;
-      try {
-        event = JSON.parse(line);
-      } catch {
-        events.push({ raw: line });
-        return;
-      }
-      events.push(event);
-      if (event.need) {
-        try {
-          child.stdin.write(`${JSON.stringify(await onNeed(event))}\n`);
-        } catch (e) {
-          child.kill();
-          reject(e);
-        }
-      }
-    });
-    child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(events) : reject(new Error(`python exited ${code}\n${stderr}\nevents: ${JSON.stringify(events)}`))));
-  });
 }
 
 test("the official smsactivate module: balance → number → SMS → STATUS_OK → complete; cancel after the lock; errors", async () => {

@@ -3,9 +3,9 @@
 // Idempotent: the catalog is an upsert, numbers already imported are skipped, and the
 // supplier (with its secret) is remembered in demo.state.
 const COUNTRIES = [
-  { code: "US", name: "United States", smsActivateId: 187, operator: { id: "1", name: "verizon" }, prefix: "+1415555", digits: 4, base: 100 },
-  { code: "PK", name: "Pakistan", aliases: ["pkr"], smsActivateId: 66, operator: { id: "1", name: "jazz" }, prefix: "+92300555", digits: 4, base: 100 },
-  { code: "IN", name: "India", smsActivateId: 22, operator: { id: "1", name: "airtel" }, prefix: "+9198765", digits: 5, base: 43100 },
+  { code: "US", name: "United States", smsActivateId: 187, fivesimName: "usa", operator: { id: "1", name: "verizon" }, prefix: "+1415555", digits: 4, base: 100 },
+  { code: "PK", name: "Pakistan", aliases: ["pkr"], smsActivateId: 66, fivesimName: "pakistan", operator: { id: "1", name: "jazz" }, prefix: "+92300555", digits: 4, base: 100 },
+  { code: "IN", name: "India", smsActivateId: 22, fivesimName: "india", operator: { id: "1", name: "airtel" }, prefix: "+9198765", digits: 5, base: 43100 },
 ];
 const SERVICES = [
   { code: "telegram", name: "Telegram", smsActivateCode: "tg", cost: "0.05" },
@@ -18,9 +18,10 @@ export async function seed(demo) {
   await demo.call("PUT", "/admin/catalog", {
     body: {
       // sms_activate_id / sms_activate_code: sms-activate's public numbers and codes, for
-      // clients of its protocol (/stubs/handler_api.php).
-      countries: COUNTRIES.map((c) => ({ code: c.code, name: c.name, aliases: c.aliases ?? [], sms_activate_id: c.smsActivateId })),
-      services: SERVICES.map(({ code, name, smsActivateCode }) => ({ code, name, sms_activate_code: smsActivateCode })),
+      // clients of its protocol (/stubs/handler_api.php); fivesim_name / fivesim_product:
+      // 5sim's names, for clients of its protocol (/v1/user/*, /v1/guest/*).
+      countries: COUNTRIES.map((c) => ({ code: c.code, name: c.name, aliases: c.aliases ?? [], sms_activate_id: c.smsActivateId, fivesim_name: c.fivesimName })),
+      services: SERVICES.map(({ code, name, smsActivateCode }) => ({ code, name, sms_activate_code: smsActivateCode, fivesim_product: code })),
       operators: COUNTRIES.map((c) => ({ id: c.operator.id, country: c.code, name: c.operator.name })),
       prices: COUNTRIES.flatMap((c) => SERVICES.map((s) => ({ country: c.code, service: s.code, operator: c.operator.id, cost: s.cost }))),
       rent_prices: COUNTRIES.flatMap((c) =>
@@ -65,5 +66,6 @@ export async function seed(demo) {
       `curl -X POST ${demo.base}/v1/inbound/sms -H "Content-Type: application/json" ` +
       `-H "X-Signature: t=$T,v1=$(printf '%s' "$T.$B" | openssl dgst -sha256 -hmac '${demo.state.supplierSecret}' | sed 's/^.* //')" -d "$B"`,
   );
+  demo.print(`5sim:         curl -H "Authorization: Bearer ${demo.state.apiKey}" ${demo.base}/v1/user/buy/activation/pakistan/any/telegram  (client base URL ${demo.base}/v1)`);
   demo.print(`sms-activate: curl '${demo.base}/stubs/handler_api.php?api_key=${demo.state.apiKey}&action=getNumber&service=tg&country=66'  (client base URL ${demo.base}/stubs/handler_api.php)`);
 }

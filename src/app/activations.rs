@@ -173,6 +173,21 @@ pub async fn buy(
     .await
 }
 
+/// A purchase through a protocol without idempotency keys (sms-activate's, 5sim's): a
+/// client's retry is a new purchase.
+pub async fn buy_keyless(
+    app: &App,
+    account: &AccountId,
+    order: BuyOrder,
+) -> Result<Bought, AppError> {
+    let request = idempotency::keyless(account.as_str());
+    let idem = Idem {
+        request: &request,
+        render: &idempotency::unsaved,
+    };
+    idempotency::fresh(buy(app, account, order, idem).await?)
+}
+
 /// A number costing `cost` (minor units) may be bought under `max_price`, if one is set.
 fn within_max_price(cost: i64, max_price: Option<Money>) -> Result<(), AppError> {
     match max_price {

@@ -231,6 +231,9 @@ pub async fn put_catalog(
                 &db, &c.code, sa_id,
             )?);
         }
+        if let Some(name) = &c.fivesim_name {
+            statements.push(crate::store::fivesim::set_country_name(&db, &c.code, name)?);
+        }
         for a in &c.aliases {
             statements.push(store::upsert_alias(&db, a, &c.code)?);
             aliases += 1;
@@ -242,6 +245,11 @@ pub async fn put_catalog(
     for (code, sa_code) in &update.service_codes {
         statements.push(crate::store::smsactivate::set_service_code(
             &db, code, sa_code,
+        )?);
+    }
+    for (code, product) in &update.fivesim_products {
+        statements.push(crate::store::fivesim::set_service_product(
+            &db, code, product,
         )?);
     }
     for (country, id, name) in &update.operators {
@@ -325,6 +333,10 @@ fn catalog_refusal(e: StoreError) -> AppError {
         || e.on_constraint(ConstraintKind::Unique, "services_sms_activate_code")
     {
         AppError::invalid("two services have the same sms_activate_code")
+    } else if e.on_constraint(ConstraintKind::Unique, "countries.fivesim_name") {
+        AppError::invalid("two countries have the same fivesim_name")
+    } else if e.on_constraint(ConstraintKind::Unique, "services.fivesim_product") {
+        AppError::invalid("two services have the same fivesim_product")
     } else {
         e.into()
     }

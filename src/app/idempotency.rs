@@ -40,6 +40,33 @@ pub enum Answer<T> {
     Replay(Saved),
 }
 
+/// The identity of a request in a protocol that has no idempotency key (sms-activate's,
+/// 5sim's): a client's retry is a new request.
+pub fn keyless(scope: &str) -> IdemRequest {
+    IdemRequest {
+        scope: scope.to_owned(),
+        key: None,
+        fingerprint: String::new(),
+    }
+}
+
+/// The render of a keyless request: nothing is stored.
+pub fn unsaved<T>(_: &T) -> Saved {
+    Saved {
+        status: 200,
+        body: String::new(),
+        balance_fill: None,
+    }
+}
+
+/// A keyless request's result (there is no replay without a key).
+pub fn fresh<T>(answer: Answer<T>) -> Result<T, AppError> {
+    match answer {
+        Answer::Fresh(value) => Ok(value),
+        Answer::Replay(_) => Err(AppError::internal("a replay for a request without a key")),
+    }
+}
+
 /// The request's idempotency identity and how its fresh result is rendered for the record.
 pub struct Idem<'a, T> {
     pub request: &'a IdemRequest,

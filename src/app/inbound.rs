@@ -123,6 +123,11 @@ pub async fn receive(
     let matched = store::sms_by_supplier_id(&db, &supplier_id, &sms.sms_id)
         .await?
         .and_then(|r| r.target_kind);
+    // Once per SMS (a redelivery queues nothing new); a failure here fails the request, so
+    // the supplier's retry queues it.
+    if matched.is_some() {
+        super::webhooks::sms_to_sms_activate_hook(app, &row.id).await?;
+    }
     Ok(Received {
         duplicate: !inserted,
         id: row.id,

@@ -4,7 +4,7 @@
 //! rule lives here: what a status change may do, what a number costs, when a rent ends is
 //! decided by `activations`, `rents`, `catalog` and the activation's Durable Object.
 use super::activations::{self, BuyOrder, View};
-use super::idempotency::{Answer, Idem, IdemRequest, Saved};
+use super::idempotency::{fresh, keyless, unsaved, Idem};
 use super::rents::{self, RentOrder};
 use super::{catalog, App};
 use crate::domain::activation::{Command, Status};
@@ -34,30 +34,6 @@ async fn country(app: &App, c: Country) -> Result<SaCountry, AppError> {
 async fn service(app: &App, code: &str) -> Result<SaService, AppError> {
     let found = store::service(&app.db()?, code).await?;
     found.ok_or_else(|| AppError::new(Code::UnknownService, format!("unknown service '{code}'")))
-}
-
-/// A buy with no `Idempotency-Key`: the protocol has none (a client's retry is a new buy).
-fn no_key(account: &AccountId) -> IdemRequest {
-    IdemRequest {
-        scope: account.as_str().to_owned(),
-        key: None,
-        fingerprint: String::new(),
-    }
-}
-
-fn unsaved<T>(_: &T) -> Saved {
-    Saved {
-        status: 200,
-        body: String::new(),
-        balance_fill: None,
-    }
-}
-
-fn fresh<T>(answer: Answer<T>) -> Result<T, AppError> {
-    match answer {
-        Answer::Fresh(value) => Ok(value),
-        Answer::Replay(_) => Err(AppError::internal("a replay for a request without a key")),
-    }
 }
 
 /// Why `get_number` bought nothing.
@@ -97,13 +73,8 @@ pub async fn get_number(
     // Read before the purchase: nothing may fail once the money committed (the protocol has
     // no idempotency key, and its clients retry a 5xx with a new purchase).
     let operators = catalog_store::operators(&app.db()?, Some(&country.code)).await?;
-    let request = no_key(account);
-    let idem = Idem {
-        request: &request,
-        render: &unsaved,
-    };
-    let bought = match activations::buy(app, account, order, idem).await {
-        Ok(answer) => fresh(answer)?,
+    let bought = match activations::buy_keyless(app, account, order).await {
+        Ok(bought) => bought,
         Err(e) if e.code == Code::PriceAboveMax => {
             let min = cheapest(
                 app,
@@ -468,7 +439,7 @@ pub async fn get_rent_number(
         operator: selection.operator.clone(),
         hours: Some(hours),
     };
-    let request = no_key(account);
+    let request = keyless(account.as_str());
     let idem = Idem {
         request: &request,
         render: &unsaved,

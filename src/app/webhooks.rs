@@ -4,8 +4,10 @@ use super::App;
 use crate::config::server_key;
 use crate::domain::audit::{Actor, Change};
 use crate::domain::error::{AppError, Code};
+use crate::domain::events::{self, SmsActivateSms};
 use crate::domain::ids::AccountId;
 use crate::domain::pagination::Page;
+use crate::domain::time::{parse_rfc3339, sql_datetime};
 use crate::domain::webhook::{validate_url, Delivery};
 use crate::durable::webhook_dispatcher;
 use crate::store::audit;
@@ -106,6 +108,82 @@ pub async fn delete_endpoint(
     } else {
         Err(AppError::of(Code::NoWebhookEndpoint))
     }
+}
+
+/// The account's sms-activate webhook as shown to it: the URL and the secret its deliveries
+/// are signed with (derived, never stored).
+pub struct HookView {
+    pub url: String,
+    pub secret: String,
+    pub updated_at: i64,
+}
+
+pub async fn sms_activate_hook(app: &App, account: &AccountId) -> Result<HookView, AppError> {
+    let hook = store::sms_activate_hook(&app.db()?, account.as_str()).await?;
+    let hook = hook.ok_or_else(|| AppError::of(Code::NoWebhookEndpoint))?;
+    Ok(HookView {
+        url: hook.url,
+        secret: store::SmsActivateHook::secret(&server_key(&app.env)?, account.as_str()),
+        updated_at: hook.updated_at,
+    })
+}
+
+/// Sets the sms-activate webhook URL (the endpoint's URL rules: https, no internal address).
+pub async fn set_sms_activate_hook(
+    app: &App,
+    account: &AccountId,
+    url: &str,
+) -> Result<HookView, AppError> {
+    let url = url.trim();
+    validate_url(url, app.config.webhook_allow_local_http)
+        .map_err(|m| AppError::new(Code::InvalidWebhookUrl, m))?;
+    store::set_sms_activate_hook(&app.db()?, account.as_str(), url, app.now_ms).await?;
+    kick_env(&app.env, account.as_str()).await?;
+    sms_activate_hook(app, account).await
+}
+
+pub async fn delete_sms_activate_hook(app: &App, account: &AccountId) -> Result<(), AppError> {
+    if store::delete_sms_activate_hook(&app.db()?, account.as_str()).await? {
+        Ok(())
+    } else {
+        Err(AppError::of(Code::NoWebhookEndpoint))
+    }
+}
+
+/// Queues an SMS that reached an activation or rent for its account's sms-activate webhook,
+/// once per SMS, if the account has one, and wakes the dispatcher.
+pub async fn sms_to_sms_activate_hook(app: &App, sms_id: &str) -> Result<(), AppError> {
+    let db = app.db()?;
+    let Some(sms) = crate::store::smsactivate::hooked_sms(&db, sms_id).await? else {
+        return Ok(());
+    };
+    let received_at = parse_rfc3339(&sms.received_at).map_or(sms.received_at.clone(), sql_datetime);
+    let shaped = SmsActivateSms {
+        from: &sms.sender,
+        text: &sms.text,
+        code: sms.code.as_deref(),
+        received_at: &received_at,
+    };
+    let (event_type, data) = if sms.kind == "rent" {
+        (
+            "sms_activate.rent_sms",
+            events::sms_activate_rent(sms.num, &shaped),
+        )
+    } else {
+        let country = sms.sa_country.unwrap_or(0);
+        let data = events::sms_activate_activation(sms.num, &sms.sa_service, country, &shaped);
+        ("sms_activate.sms", data)
+    };
+    let event = store::Event {
+        account_id: &sms.account_id,
+        event_type,
+        object_id: sms_id,
+        version: 0,
+        data,
+    };
+    store::record_sms_activate_event(&db, &event, app.now_ms).await?;
+    kick_soon(app, &sms.account_id);
+    Ok(())
 }
 
 /// Every delivery attempt for the account, newest first, with the total.

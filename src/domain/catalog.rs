@@ -1,7 +1,7 @@
 //! The catalog's rules: the shape of each code (countries ISO 3166-1 alpha-2 upper-cased,
-//! services and aliases lower-case slugs, sms-activate's numbers and short codes), a rent's
-//! duration, and a price above zero. `check` turns an operator's catalog update, as given,
-//! into a normalised one, or names the first field that breaks a rule.
+//! services, aliases and 5sim names lower-case slugs, sms-activate's numbers and short
+//! codes), a rent's duration, and a price above zero. `check` turns an operator's catalog
+//! update, as given, into a normalised one, or names the first field that breaks a rule.
 use super::error::{AppError, Code};
 use super::money::Money;
 use super::otp::known_channel;
@@ -64,6 +64,9 @@ pub struct CountryInput {
     /// sms-activate's number for the country (its protocol's `country`); `None` keeps the
     /// stored one.
     pub sms_activate_id: Option<i64>,
+    /// 5sim's name for the country (`england`); `None` keeps the stored one.
+    #[serde(default)]
+    pub fivesim_name: Option<String>,
 }
 
 /// A service, as given.
@@ -73,6 +76,9 @@ pub struct ServiceInput {
     pub name: String,
     /// sms-activate's short code for the service (its protocol's `service`).
     pub sms_activate_code: Option<String>,
+    /// 5sim's product name for the service (`telegram`).
+    #[serde(default)]
+    pub fivesim_product: Option<String>,
 }
 
 /// An operator of a country, as given.
@@ -128,6 +134,8 @@ pub struct CatalogUpdate {
     pub services: Vec<(String, String)>,
     /// (service code, sms-activate code), set after the services' upserts.
     pub service_codes: Vec<(String, String)>,
+    /// (service code, 5sim product name), set after the services' upserts.
+    pub fivesim_products: Vec<(String, String)>,
     /// (country, id, name)
     pub operators: Vec<(String, String, String)>,
     pub prices: Vec<PriceIn>,
@@ -233,6 +241,10 @@ pub fn check(input: &CatalogInput) -> Result<CatalogUpdate, AppError> {
             let sa_code = sms_activate_code(&format!("services[{i}].sms_activate_code"), v)?;
             update.service_codes.push((code.clone(), sa_code));
         }
+        if let Some(v) = &s.fivesim_product {
+            let product = slug(&format!("services[{i}].fivesim_product"), v)?;
+            update.fivesim_products.push((code.clone(), product));
+        }
         let name = name(&format!("services[{i}].name"), &s.name)?;
         update.services.push((code, name));
     }
@@ -275,11 +287,17 @@ fn check_country(i: usize, c: &CountryInput) -> Result<CountryInput, AppError> {
         .sms_activate_id
         .map(|v| sms_activate_id(&format!("countries[{i}].sms_activate_id"), v))
         .transpose()?;
+    let fivesim_name = c
+        .fivesim_name
+        .as_deref()
+        .map(|v| slug(&format!("countries[{i}].fivesim_name"), v))
+        .transpose()?;
     Ok(CountryInput {
         code,
         name,
         aliases,
         sms_activate_id,
+        fivesim_name,
     })
 }
 
@@ -349,11 +367,13 @@ mod tests {
                 name: " United States ".into(),
                 aliases: vec!["USA".into()],
                 sms_activate_id: Some(187),
+                fivesim_name: Some("USA".into()),
             }],
             services: vec![ServiceInput {
                 code: "Telegram".into(),
                 name: "Telegram".into(),
                 sms_activate_code: Some("TG".into()),
+                fivesim_product: Some(" Telegram".into()),
             }],
             rent_prices: vec![price(Some(24), json!("0.50"))],
             ..CatalogInput::default()
@@ -363,6 +383,11 @@ mod tests {
         assert_eq!(u.countries[0].name, "United States");
         assert_eq!(u.countries[0].aliases, vec!["usa".to_owned()]);
         assert_eq!(u.service_codes, vec![("telegram".into(), "tg".into())]);
+        assert_eq!(u.countries[0].fivesim_name.as_deref(), Some("usa"));
+        assert_eq!(
+            u.fivesim_products,
+            vec![("telegram".into(), "telegram".into())]
+        );
         assert_eq!(u.rent_prices[0].country, "US");
         assert_eq!(u.rent_prices[0].service, "tg");
         assert_eq!(u.rent_prices[0].hours, Some(24));

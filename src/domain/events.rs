@@ -21,6 +21,42 @@ pub fn activation(
     })
 }
 
+/// An SMS of an activation, as sms-activate's webhook sends it: its integer id, service
+/// code and country number, the text, the code (the text when none was found, as
+/// `getStatus` answers) and `receivedAt` as `YYYY-MM-DD HH:MM:SS` (UTC).
+pub fn sms_activate_activation(
+    activation_id: i64,
+    service: &str,
+    country: i64,
+    sms: &SmsActivateSms<'_>,
+) -> Value {
+    json!({
+        "activationId": activation_id,
+        "service": service,
+        "text": sms.text,
+        "code": sms.code.unwrap_or(sms.text),
+        "country": country,
+        "receivedAt": sms.received_at,
+    })
+}
+
+/// An SMS of a rent, as sms-activate's webhook sends it (`rentId` a string, as its
+/// documentation shows it).
+pub fn sms_activate_rent(rent_id: i64, sms: &SmsActivateSms<'_>) -> Value {
+    json!({
+        "rentId": rent_id.to_string(),
+        "sms": {"phoneFrom": sms.from, "text": sms.text, "date": sms.received_at},
+    })
+}
+
+/// One SMS for sms-activate's webhook; `received_at` already `YYYY-MM-DD HH:MM:SS`.
+pub struct SmsActivateSms<'a> {
+    pub from: &'a str,
+    pub text: &'a str,
+    pub code: Option<&'a str>,
+    pub received_at: &'a str,
+}
+
 /// `message.sent` / `message.failed`.
 pub fn message(
     message_id: &str,
@@ -106,6 +142,19 @@ mod tests {
             Some("1234"),
         );
         assert_eq!(a["code"], "1234");
+        let sms = SmsActivateSms {
+            from: "Telegram",
+            text: "code 1234",
+            code: None,
+            received_at: "2026-12-03 10:00:00",
+        };
+        let a = sms_activate_activation(17, "tg", 187, &sms);
+        assert_eq!(
+            (a["activationId"].clone(), a["code"].clone()),
+            (json!(17), json!("code 1234"))
+        );
+        assert_eq!(sms_activate_rent(9, &sms)["rentId"], "9");
+        assert_eq!(sms_activate_rent(9, &sms)["sms"]["phoneFrom"], "Telegram");
         let m = message("msg_1", "failed", "+15550100", "sms", None);
         assert_eq!(m["error"], Value::Null);
     }

@@ -7,6 +7,7 @@ pub mod crypto;
 pub mod delivery;
 pub mod error;
 pub mod events;
+pub mod fivesim;
 pub mod fraud;
 pub mod idempotency;
 pub mod ids;

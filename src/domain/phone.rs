@@ -86,6 +86,17 @@ pub fn is_known_country(country: &str) -> bool {
     CALLING_CODES.iter().any(|(_, c)| *c == country)
 }
 
+/// The calling code of a country (`US` → "1"): the shortest code listed for it, a North
+/// American area code standing for its "1".
+pub fn calling_code(country: &str) -> Option<&'static str> {
+    let code = CALLING_CODES
+        .iter()
+        .filter(|(_, c)| *c == country)
+        .map(|(code, _)| *code)
+        .min_by_key(|code| code.len())?;
+    Some(if code.starts_with('1') { "1" } else { code })
+}
+
 /// Calling code → country. Shared codes (+1, +7) go to their largest country; the
 /// Caribbean and Canadian area codes under +1 are listed where they differ.
 const CALLING_CODES: &[(&str, &str)] = &[
@@ -296,6 +307,10 @@ mod tests {
 
     #[test]
     fn country_by_longest_calling_code() {
+        assert_eq!(calling_code("US"), Some("1"));
+        assert_eq!(calling_code("CA"), Some("1"));
+        assert_eq!(calling_code("PK"), Some("92"));
+        assert_eq!(calling_code("XX"), None);
         for (number, country) in [
             ("+14155550100", Some("US")),
             ("+14165550100", Some("CA")),

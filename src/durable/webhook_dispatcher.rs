@@ -1,13 +1,14 @@
 //! One dispatcher per account delivers its webhook events one at a time, oldest first, so
 //! the receiver sees each object's events in order. A failed attempt is retried after an
-//! exponential, jittered delay (a Durable Object alarm); later events wait behind it.
+//! exponential, jittered delay (a Durable Object alarm); later events wait behind it. The
+//! sms-activate webhook's events (`sms_activate.*`) go to that URL instead, as they are.
 use crate::config::Config;
 use crate::domain::error::AppError;
 use crate::domain::time::rfc3339;
 use crate::domain::url::{query_param, split_url};
 use crate::domain::webhook::{payload, retry_delay_ms, signature};
 use crate::outbound;
-use crate::store::webhooks::{self, Attempt, Outcome};
+use crate::store::webhooks::{self, Attempt, Outcome, SmsActivateHook, SMS_ACTIVATE_EVENTS};
 use std::cell::{Cell, RefCell};
 use worker::{
     console_error, durable_object, DurableObject, Env, Method, Request, Response, Result, State,
@@ -105,10 +106,17 @@ impl WebhookDispatcher {
 
     async fn step(&self, account: &str) -> std::result::Result<Step, AppError> {
         let db = crate::store::db(&self.env)?;
-        let Some(endpoint) = webhooks::endpoint(&db, account).await? else {
-            return Ok(Step::Idle);
+        let targets = Targets {
+            endpoint: webhooks::endpoint(&db, account).await?,
+            hook: webhooks::sms_activate_hook(&db, account).await?,
         };
-        let Some(event) = webhooks::next_pending(&db, account).await? else {
+        let only = match (&targets.endpoint, &targets.hook) {
+            (None, None) => return Ok(Step::Idle),
+            (Some(_), None) => Some(false),
+            (None, Some(_)) => Some(true),
+            (Some(_), Some(_)) => None,
+        };
+        let Some(event) = webhooks::next_pending(&db, account, only).await? else {
             return Ok(Step::Idle);
         };
         let now = crate::clock::now_ms();
@@ -116,29 +124,18 @@ impl WebhookDispatcher {
             return Ok(Step::WaitUntil(at));
         }
         let config = Config::get(&self.env);
-        // Stored data that does not parse goes out as `"data": null` (said in the log), so one
-        // bad row never holds up the account's queue.
-        let data: serde_json::Value = serde_json::from_str(&event.data).unwrap_or_else(|e| {
-            worker::console_error!("event {} data unreadable, sent as null: {e}", event.id);
-            serde_json::Value::Null
-        });
-        let body = payload(&event.event_type, &rfc3339(event.created_at), &data);
+        let server_key = crate::config::server_key(&self.env)?;
+        let Some((url, secret, body)) = targets.delivery(&event, account, &server_key) else {
+            return Ok(Step::Idle);
+        };
         let started = crate::clock::now_ms();
-        let secret = endpoint.secret(&crate::config::server_key(&self.env)?);
         // An endpoint stored before today's URL rules is checked again: never connect to an
         // internal address (SSRF), record the refusal as a failed attempt instead.
         let allow_local = config.webhook_allow_local_http;
-        let result = match crate::domain::webhook::validate_url(&endpoint.url, allow_local) {
+        let result = match crate::domain::webhook::validate_url(&url, allow_local) {
             Ok(()) => {
-                post(
-                    &endpoint.url,
-                    &secret,
-                    &event.id,
-                    started / 1000,
-                    &body,
-                    config.webhook_timeout_ms,
-                )
-                .await
+                let timeout = config.webhook_timeout_ms;
+                post(&url, &secret, &event.id, started / 1000, &body, timeout).await
             }
             Err(why) => Err(format!("not delivered: {why}")),
         };
@@ -171,7 +168,7 @@ impl WebhookDispatcher {
             event_id: &event.id,
             account_id: account,
             number,
-            url: &endpoint.url,
+            url: &url,
             status_code,
             error,
             duration_ms: finished - started,
@@ -182,6 +179,38 @@ impl WebhookDispatcher {
             Outcome::Delivered | Outcome::GaveUp => Step::Continue,
             Outcome::RetryAt(at) => Step::WaitUntil(at),
         })
+    }
+}
+
+/// Where an account's events go: its endpoint (our envelope around the event's `data`) and
+/// its sms-activate webhook (the `data` alone, in sms-activate's shape).
+struct Targets {
+    endpoint: Option<webhooks::Endpoint>,
+    hook: Option<SmsActivateHook>,
+}
+
+impl Targets {
+    /// The URL, signing secret and body of the event's delivery (`None`: its target is gone).
+    fn delivery(
+        &self,
+        event: &webhooks::PendingEvent,
+        account: &str,
+        server_key: &str,
+    ) -> Option<(String, String, String)> {
+        if event.event_type.starts_with(SMS_ACTIVATE_EVENTS) {
+            let hook = self.hook.as_ref()?;
+            let secret = SmsActivateHook::secret(server_key, account);
+            return Some((hook.url.clone(), secret, event.data.clone()));
+        }
+        let endpoint = self.endpoint.as_ref()?;
+        // Stored data that does not parse goes out as `"data": null` (said in the log), so one
+        // bad row never holds up the account's queue.
+        let data: serde_json::Value = serde_json::from_str(&event.data).unwrap_or_else(|e| {
+            worker::console_error!("event {} data unreadable, sent as null: {e}", event.id);
+            serde_json::Value::Null
+        });
+        let body = payload(&event.event_type, &rfc3339(event.created_at), &data);
+        Some((endpoint.url.clone(), endpoint.secret(server_key), body))
     }
 }
 

@@ -151,6 +151,22 @@ impl Envelope for Vonage {
     }
 }
 
+/// 5sim's `/v1/user/*` and `/v1/guest/*`: errors are lower-case plain text, with 5sim's
+/// words and statuses (`http::dialects::fivesim::errors`); JSON answers carry a bare
+/// `application/json`.
+pub struct FiveSim;
+
+impl Envelope for FiveSim {
+    fn content_type(&self) -> &'static str {
+        super::reply::JSON_BARE
+    }
+
+    fn error(&self, e: &AppError, _cx: &ErrorContext<'_>) -> Reply {
+        let (status, word) = super::dialects::fivesim::errors::word_for(e.code);
+        Reply::text(status, word)
+    }
+}
+
 /// Path prefix → front door; the first match wins, `House` answers the rest. A prefix
 /// ending in `/` takes every path under it; another takes itself and the paths under it.
 static FRONT_DOORS: &[(&str, &dyn Envelope)] = &[
@@ -160,6 +176,8 @@ static FRONT_DOORS: &[(&str, &dyn Envelope)] = &[
     ("/api/public/", &NumberOtp),
     ("/api/internal/", &NumberOtp),
     ("/api/user/", &NumberOtp),
+    ("/v1/user/", &FiveSim),
+    ("/v1/guest/", &FiveSim),
 ];
 
 /// The envelope a path answers in.
@@ -286,6 +304,32 @@ mod tests {
             let reply = for_path(path).error(&AppError::unauthorized(), &cx);
             assert_ne!(reply.content_type, "application/problem+json", "{path}");
         }
+    }
+
+    #[test]
+    fn fivesim_envelope_speaks_plain_lower_case_words() {
+        let cx = ErrorContext {
+            path: "/v1/user/buy/activation/usa/any/telegram",
+            method: "GET",
+            now_ms: 0,
+        };
+        let door = for_path(cx.path);
+        let answer = |code| {
+            let r = door.error(&AppError::of(code), &cx);
+            (r.status, r.content_type, r.body)
+        };
+        assert_eq!(
+            answer(Code::NoNumbers),
+            (200, TEXT, "no free phones".into())
+        );
+        assert_eq!(answer(Code::Unauthorized).0, 401);
+        assert_eq!(answer(Code::RateLimited).0, 429);
+        assert_eq!(door.content_type(), "application/json");
+        assert_eq!(
+            for_path("/v1/guest/prices").content_type(),
+            "application/json"
+        );
+        assert_eq!(for_path("/v1/balance").content_type(), JSON);
     }
 
     #[test]

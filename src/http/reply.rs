@@ -2,6 +2,8 @@
 //! these; the pipeline adds the rate-limit headers and sends them.
 pub const JSON: &str = "application/json; charset=utf-8";
 pub const TEXT: &str = "text/plain; charset=utf-8";
+/// JSON without parameters, for a protocol whose clients compare the whole header (5sim's).
+pub const JSON_BARE: &str = "application/json";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {

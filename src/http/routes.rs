@@ -61,6 +61,8 @@ pub enum Route {
     // Outbound webhooks.
     WebhookEndpoint,
     WebhookDeliveries,
+    /// The sms-activate webhook URL (`GET`, `PUT`, `DELETE`).
+    SmsActivateWebhook,
     WebhookRedeliver {
         event_id: String,
     },
@@ -131,6 +133,8 @@ pub enum Route {
     Stats(StatsResource),
     // Vonage Verify v2 (`/v2/verify…`, and its applications' public keys).
     Vonage(VonageResource),
+    // 5sim's `/v1/user/*` and `/v1/guest/*`.
+    FiveSim(FiveSimResource),
 }
 
 /// The statistics routes (`/v1/stats/*` for the caller, `/admin/stats/*` for the operator).
@@ -185,6 +189,42 @@ pub enum VonageResource {
     Applications,
 }
 
+/// The resources of the 5sim dialect (every one `GET`, but the price ceilings').
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FiveSimResource {
+    Profile,
+    Buy {
+        country: String,
+        operator: String,
+        product: String,
+    },
+    Check {
+        id: String,
+    },
+    Finish {
+        id: String,
+    },
+    Cancel {
+        id: String,
+    },
+    Ban {
+        id: String,
+    },
+    Inbox {
+        id: String,
+    },
+    Orders,
+    Payments,
+    /// `GET` list, `POST` set, `DELETE` remove.
+    MaxPrices,
+    Products {
+        country: String,
+        operator: String,
+    },
+    Prices,
+    Countries,
+}
+
 /// The resources of the Twilio Verify v2 dialect; the method picks the action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TwilioResource {
@@ -220,7 +260,7 @@ pub enum RouteError {
 pub use crate::domain::url::{query_param, split_url};
 
 /// The most `{param}` segments a template holds.
-const MAX_PARAMS: usize = 2;
+const MAX_PARAMS: usize = 3;
 
 /// The values of a matched path's `{param}` segments, read in the template's order.
 #[derive(Default)]
@@ -335,6 +375,7 @@ macro_rules! route_table {
 
 mod table {
     use super::ConsoleRoute as Cr;
+    use super::FiveSimResource as Fs;
     use super::Route::*;
     use super::StatsResource as St;
     use super::TwilioResource as Tw;
@@ -411,6 +452,7 @@ mod table {
         "/v1/providers/twilio/status" => { POST => |_| TwilioStatusCallback }
         "/v1/webhook" => { GET, PUT, DELETE => |_| WebhookEndpoint }
         "/v1/webhook/deliveries" => { GET => |_| WebhookDeliveries }
+        "/v1/webhook/sms-activate" => { GET, PUT, DELETE => |_| SmsActivateWebhook }
         "/v1/webhook/events/{event_id}/redeliver" => {
             POST => |p| WebhookRedeliver { event_id: p.next() }
         }
@@ -507,6 +549,31 @@ mod table {
             POST => |p| Vonage(Vg::NextWorkflow { id: p.next() })
         }
         "/v1/vonage/applications" => { POST => |_| Vonage(Vg::Applications) }
+
+        // 5sim (no path of ours lives under /v1/user or /v1/guest).
+        "/v1/user/profile" => { GET => |_| FiveSim(Fs::Profile) }
+        "/v1/user/buy/activation/{country}/{operator}/{product}" => {
+            GET => |p| {
+                let (country, operator) = (p.next(), p.next());
+                FiveSim(Fs::Buy { country, operator, product: p.next() })
+            }
+        }
+        "/v1/user/check/{id}" => { GET => |p| FiveSim(Fs::Check { id: p.next() }) }
+        "/v1/user/finish/{id}" => { GET => |p| FiveSim(Fs::Finish { id: p.next() }) }
+        "/v1/user/cancel/{id}" => { GET => |p| FiveSim(Fs::Cancel { id: p.next() }) }
+        "/v1/user/ban/{id}" => { GET => |p| FiveSim(Fs::Ban { id: p.next() }) }
+        "/v1/user/sms/inbox/{id}" => { GET => |p| FiveSim(Fs::Inbox { id: p.next() }) }
+        "/v1/user/orders" => { GET => |_| FiveSim(Fs::Orders) }
+        "/v1/user/payments" => { GET => |_| FiveSim(Fs::Payments) }
+        "/v1/user/max-prices" => { GET, POST, DELETE => |_| FiveSim(Fs::MaxPrices) }
+        "/v1/guest/products/{country}/{operator}" => {
+            GET => |p| {
+                let country = p.next();
+                FiveSim(Fs::Products { country, operator: p.next() })
+            }
+        }
+        "/v1/guest/prices" => { GET => |_| FiveSim(Fs::Prices) }
+        "/v1/guest/countries" => { GET => |_| FiveSim(Fs::Countries) }
     }
 }
 
@@ -545,7 +612,9 @@ impl Route {
             MessageSend | MessageStatus { .. } | Outbox | Templates | Template { .. } => {
                 S::MessagesSend
             }
-            WebhookEndpoint | WebhookDeliveries | WebhookRedeliver { .. } => S::WebhooksManage,
+            WebhookEndpoint | WebhookDeliveries | SmsActivateWebhook | WebhookRedeliver { .. } => {
+                S::WebhooksManage
+            }
             TwilioVerify(TwilioResource::Verification { .. }) if read => S::OtpSend,
             TwilioVerify(
                 TwilioResource::Verification { .. } | TwilioResource::VerificationCheck { .. },
@@ -560,13 +629,31 @@ impl Route {
             TwilioVerify(_) => S::OtpSend,
             Vonage(VonageResource::Request { .. }) if method == "POST" => S::OtpVerify,
             Vonage(_) => S::OtpSend,
+            FiveSim(r) => return r.scope(read),
             _ => return None,
         })
     }
 }
 
+impl FiveSimResource {
+    /// Its key scope: the wallet's reads, the activations' reads and writes; none for the
+    /// guest lists.
+    fn scope(&self, read: bool) -> Option<Scope> {
+        use FiveSimResource::*;
+        Some(match self {
+            Profile | Payments => Scope::WalletRead,
+            Check { .. } | Inbox { .. } | Orders => Scope::ActivationsRead,
+            MaxPrices if read => Scope::ActivationsRead,
+            Buy { .. } | Finish { .. } | Cancel { .. } | Ban { .. } | MaxPrices => {
+                Scope::ActivationsWrite
+            }
+            Products { .. } | Prices | Countries => return None,
+        })
+    }
+}
+
 /// The most segments a template holds.
-const MAX_SEGMENTS: usize = 6;
+const MAX_SEGMENTS: usize = 7;
 
 /// Method + path → the route, by the first path of the table that fits; a single trailing
 /// slash is optional. A path that fits with another method → 405 with the path's methods.
@@ -827,6 +914,56 @@ mod tests {
             Err(RouteError::NotFound),
             "Twilio's paths are case-sensitive"
         );
+    }
+
+    #[test]
+    fn fivesim_routes() {
+        use FiveSimResource::*;
+        let fs = |r| Ok(Route::FiveSim(r));
+        assert_eq!(
+            resolve("GET", "/v1/user/buy/activation/usa/any/telegram"),
+            fs(Buy {
+                country: "usa".into(),
+                operator: "any".into(),
+                product: "telegram".into()
+            })
+        );
+        assert_eq!(
+            resolve("GET", "/v1/user/check/17"),
+            fs(Check { id: "17".into() })
+        );
+        assert_eq!(resolve("DELETE", "/v1/user/max-prices"), fs(MaxPrices));
+        assert_eq!(
+            resolve("GET", "/v1/guest/products/usa/any"),
+            fs(Products {
+                country: "usa".into(),
+                operator: "any".into()
+            })
+        );
+        assert_eq!(
+            resolve("POST", "/v1/user/profile"),
+            Err(RouteError::MethodNotAllowed("GET"))
+        );
+        let scope = |m: &str, p: &str| resolve(m, p).ok().and_then(|r| r.scope(m));
+        assert_eq!(
+            scope("GET", "/v1/user/max-prices"),
+            Some(Scope::ActivationsRead)
+        );
+        assert_eq!(
+            scope("POST", "/v1/user/max-prices"),
+            Some(Scope::ActivationsWrite)
+        );
+        assert_eq!(
+            scope("GET", "/v1/user/ban/1"),
+            Some(Scope::ActivationsWrite)
+        );
+        assert_eq!(scope("GET", "/v1/guest/prices"), None);
+        // No route of ours shares a path with 5sim's.
+        for (_, template) in ROUTES {
+            let fivesim = template.starts_with("/v1/user/") || template.starts_with("/v1/guest/");
+            let is_5sim_route = matches!(resolve("GET", template), Ok(Route::FiveSim(_)));
+            assert_eq!(fivesim, is_5sim_route, "{template}");
+        }
     }
 
     #[test]

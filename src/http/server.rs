@@ -276,8 +276,8 @@ async fn serve(
 async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
     use super::reply::JSON;
     use dialects::{
-        accounts, admin, audit, callbacks, fraud, getotp, numberotp, otpwall, smsactivate, stats,
-        twilio_verify, usage, vonage, webhooks, whatotp,
+        accounts, admin, audit, callbacks, fivesim, fraud, getotp, numberotp, otpwall, smsactivate,
+        stats, twilio_verify, usage, vonage, webhooks, whatotp,
     };
     use Route::*;
     match route {
@@ -323,6 +323,7 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         // Outbound webhooks and delivery provider callbacks.
         WebhookEndpoint => boxed(webhooks::endpoint(ctx)).await,
         WebhookDeliveries => boxed(webhooks::deliveries(ctx)).await,
+        SmsActivateWebhook => boxed(webhooks::sms_activate_hook(ctx)).await,
         WebhookRedeliver { event_id } => boxed(webhooks::redeliver(ctx, &event_id)).await,
         TwilioStatusCallback => boxed(callbacks::twilio_status_callback(ctx)).await,
         // The fraud guard.
@@ -364,6 +365,7 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         TwilioVerify(resource) => boxed(twilio_verify::serve(ctx, resource)).await,
         Stats(which) => boxed(stats::serve(ctx, which)).await,
         Vonage(resource) => boxed(vonage::serve(ctx, resource)).await,
+        FiveSim(resource) => boxed(fivesim::serve(ctx, resource)).await,
     }
 }
 

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod console;
 pub mod constraint;
 pub mod dashboard;
+pub mod fivesim;
 pub mod fraud;
 pub mod idempotency;
 pub mod keys;

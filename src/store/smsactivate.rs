@@ -24,11 +24,12 @@ pub struct SaService {
     pub name: String,
 }
 
-/// Where a catalog table keeps its sms-activate name: `column`, read back as `alias`.
-struct SaNames {
-    table: &'static str,
-    column: &'static str,
-    alias: &'static str,
+/// Where a catalog table keeps a protocol's name for its rows (sms-activate's, 5sim's):
+/// `column`, read back as `alias`.
+pub(super) struct SaNames {
+    pub(super) table: &'static str,
+    pub(super) column: &'static str,
+    pub(super) alias: &'static str,
 }
 
 const COUNTRY_IDS: SaNames = SaNames {
@@ -53,14 +54,30 @@ impl SaNames {
         format!("SELECT {column} AS {alias}, code, name FROM {table} WHERE {column} {filter}")
     }
 
-    /// Every row that has an sms-activate name, by that name.
-    async fn listed<T: DeserializeOwned>(&self, db: &D1Database) -> Result<Vec<T>, StoreError> {
+    /// Every row that has a name on the protocol, by that name.
+    pub(super) async fn listed<T: DeserializeOwned>(
+        &self,
+        db: &D1Database,
+    ) -> Result<Vec<T>, StoreError> {
         let sql = self.select(&format!("IS NOT NULL ORDER BY {}", self.column));
         all(stmt(db, &sql, &[])?).await
     }
 
-    /// The row whose sms-activate name is `name`.
-    async fn named<T: DeserializeOwned>(
+    /// Sets the name on the protocol of the row `code` (`PUT /admin/catalog`, after the
+    /// row's upsert).
+    pub(super) fn set(
+        &self,
+        db: &D1Database,
+        code: &str,
+        name: JsValue,
+    ) -> Result<D1PreparedStatement, StoreError> {
+        let SaNames { table, column, .. } = self;
+        let sql = format!("UPDATE {table} SET {column} = ?2 WHERE code = ?1");
+        stmt(db, &sql, &[text(code), name])
+    }
+
+    /// The row whose name on the protocol is `name`.
+    pub(super) async fn named<T: DeserializeOwned>(
         &self,
         db: &D1Database,
         name: JsValue,
@@ -91,11 +108,7 @@ pub fn set_country_id(
     code: &str,
     sa_id: i64,
 ) -> Result<D1PreparedStatement, StoreError> {
-    stmt(
-        db,
-        "UPDATE countries SET sms_activate_id = ?2 WHERE code = ?1",
-        &[text(code), int(sa_id)],
-    )
+    COUNTRY_IDS.set(db, code, int(sa_id))
 }
 
 /// Sets a service's sms-activate code (`PUT /admin/catalog`, after the service's upsert).
@@ -104,11 +117,7 @@ pub fn set_service_code(
     code: &str,
     sa_code: &str,
 ) -> Result<D1PreparedStatement, StoreError> {
-    stmt(
-        db,
-        "UPDATE services SET sms_activate_code = ?2 WHERE code = ?1",
-        &[text(code), text(sa_code)],
-    )
+    SERVICE_CODES.set(db, code, text(sa_code))
 }
 
 /// The activation or rent behind an integer id, if it is `kind`.
@@ -154,6 +163,42 @@ pub fn num_of(result: Option<&worker::D1Result>) -> Result<i64, StoreError> {
     rows.first()
         .map(|r| r.num)
         .ok_or_else(|| StoreError::other("the batch's integer id is missing"))
+}
+
+/// An SMS delivered to an activation or a rent whose account has an sms-activate webhook,
+/// with the protocol's ids for it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HookedSms {
+    pub account_id: String,
+    /// `activation` or `rent`.
+    pub kind: String,
+    pub num: i64,
+    pub sa_service: String,
+    pub sa_country: Option<i64>,
+    pub sender: String,
+    pub text: String,
+    pub code: Option<String>,
+    pub received_at: String,
+}
+
+/// The SMS `sms_id` (an `inbound_sms` row) if it reached an activation or rent of an account
+/// that has an sms-activate webhook.
+pub async fn hooked_sms(db: &D1Database, sms_id: &str) -> Result<Option<HookedSms>, StoreError> {
+    first(stmt(
+        db,
+        "SELECT COALESCE(a.account_id, r.account_id) AS account_id, m.target_kind AS kind, n.num, \
+           COALESCE(s.sms_activate_code, s.code) AS sa_service, c.sms_activate_id AS sa_country, \
+           m.sender, m.text, m.code, m.received_at \
+         FROM inbound_sms m JOIN numeric_ids n ON n.object_id = m.target_id \
+         LEFT JOIN activations a ON m.target_kind = 'activation' AND a.id = m.target_id \
+         LEFT JOIN rents r ON m.target_kind = 'rent' AND r.id = m.target_id \
+         JOIN services s ON s.code = COALESCE(a.service, r.service) \
+         JOIN countries c ON c.code = COALESCE(a.country, r.country) \
+         WHERE m.id = ?1 AND EXISTS (SELECT 1 FROM sms_activate_webhooks w \
+           WHERE w.account_id = COALESCE(a.account_id, r.account_id))",
+        &[text(sms_id)],
+    )?)
+    .await
 }
 
 /// A live activation of the account, with the D1 mirror of its state.

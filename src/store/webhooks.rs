@@ -7,6 +7,7 @@ use crate::domain::ids::new_id;
 use crate::domain::pagination::Page;
 use crate::domain::webhook::{secret_from_key, Delivery};
 use serde::Deserialize;
+use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
 /// The `data` of `otp.verified` / `otp.failed` / `otp.expired`, as a SQL expression over an
@@ -110,6 +111,8 @@ const INSERT_EVENT: &str = "INSERT OR IGNORE INTO webhook_events (id, account_id
 /// Events are recorded only for accounts with an endpoint: no queue grows for nobody, and an
 /// account without one costs no dispatcher wake-up.
 const HAS_ENDPOINT: &str = "EXISTS (SELECT 1 FROM webhook_endpoints WHERE account_id = ?2)";
+/// The same for the sms-activate webhook's events.
+const HAS_HOOK: &str = "EXISTS (SELECT 1 FROM sms_activate_webhooks WHERE account_id = ?2)";
 
 /// Records an event if the account has an endpoint; put it in the batch that makes the
 /// change it reports (at most one per object, type and version).
@@ -119,6 +122,80 @@ pub fn event_statement(
     now_ms: i64,
 ) -> Result<D1PreparedStatement, StoreError> {
     insert_event(db, e, now_ms, "")
+}
+
+/// The event types delivered to the account's sms-activate webhook (in sms-activate's
+/// shape, the `data` itself as the body) rather than to its endpoint.
+pub const SMS_ACTIVATE_EVENTS: &str = "sms_activate.";
+
+/// Records an sms-activate webhook event (`SMS_ACTIVATE_EVENTS`) once per object and type,
+/// if the account has an sms-activate webhook.
+pub async fn record_sms_activate_event(
+    db: &D1Database,
+    e: &Event<'_>,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let sql = format!("{INSERT_EVENT} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE {HAS_HOOK}");
+    run(stmt(db, &sql, &event_binds(e, now_ms)?)?).await?;
+    Ok(())
+}
+
+/// The account's sms-activate webhook URL.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SmsActivateHook {
+    pub url: String,
+    pub updated_at: i64,
+}
+
+impl SmsActivateHook {
+    /// The signing secret of its deliveries (`whsec_…`), derived from the server key.
+    pub fn secret(server_key: &str, account_id: &str) -> String {
+        let key = derived_key(server_key, "webhook-sms-activate", account_id, 1);
+        secret_from_key(key.get(..24).unwrap_or(&key))
+    }
+}
+
+pub async fn sms_activate_hook(
+    db: &D1Database,
+    account_id: &str,
+) -> Result<Option<SmsActivateHook>, StoreError> {
+    first(stmt(
+        db,
+        "SELECT url, updated_at FROM sms_activate_webhooks WHERE account_id = ?1",
+        &[text(account_id)],
+    )?)
+    .await
+}
+
+pub async fn set_sms_activate_hook(
+    db: &D1Database,
+    account_id: &str,
+    url: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    run(stmt(
+        db,
+        "INSERT INTO sms_activate_webhooks (account_id, url, created_at, updated_at) \
+            VALUES (?1, ?2, ?3, ?3) \
+         ON CONFLICT (account_id) DO UPDATE SET url = excluded.url, \
+           updated_at = excluded.updated_at",
+        &[text(account_id), text(url), int(now_ms)],
+    )?)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_sms_activate_hook(
+    db: &D1Database,
+    account_id: &str,
+) -> Result<bool, StoreError> {
+    Ok(run(stmt(
+        db,
+        "DELETE FROM sms_activate_webhooks WHERE account_id = ?1",
+        &[text(account_id)],
+    )?)
+    .await?
+        == 1)
 }
 
 /// As `event_statement`, but only while D1's copy of the activation is at `e.version`: an
@@ -171,16 +248,22 @@ fn insert_event(
     stmt(
         db,
         &format!("{INSERT_EVENT} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE {HAS_ENDPOINT}{and_also}"),
-        &[
-            text(&new_id("evt")?),
-            text(e.account_id),
-            text(e.event_type),
-            text(e.object_id),
-            int(e.version),
-            text(&e.data.to_string()),
-            int(now_ms),
-        ],
+        &event_binds(e, now_ms)?,
     )
+}
+
+/// An event's values, bound as ?1 = a new id, ?2 account, ?3 type, ?4 object, ?5 version,
+/// ?6 data, ?7 the time.
+fn event_binds(e: &Event<'_>, now_ms: i64) -> Result<Vec<JsValue>, StoreError> {
+    Ok(vec![
+        text(&new_id("evt")?),
+        text(e.account_id),
+        text(e.event_type),
+        text(e.object_id),
+        int(e.version),
+        text(&e.data.to_string()),
+        int(now_ms),
+    ])
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -193,16 +276,21 @@ pub struct PendingEvent {
     pub next_attempt_at: Option<i64>,
 }
 
-/// The oldest event not yet delivered or given up on: events go out in order.
+/// The oldest event not yet delivered or given up on: events go out in order. `sms_activate`:
+/// only the sms-activate webhook's events (true) or only the others (false), for an account
+/// with one of the two targets; `None`: all.
 pub async fn next_pending(
     db: &D1Database,
     account_id: &str,
+    sms_activate: Option<bool>,
 ) -> Result<Option<PendingEvent>, StoreError> {
+    let only = sms_activate.map(i64::from);
     first(stmt(
         db,
         "SELECT id, event_type, data, created_at, attempts, next_attempt_at FROM webhook_events \
-         WHERE account_id = ?1 AND delivered_at IS NULL AND failed_at IS NULL ORDER BY seq LIMIT 1",
-        &[text(account_id)],
+         WHERE account_id = ?1 AND delivered_at IS NULL AND failed_at IS NULL \
+         AND (?2 IS NULL OR (substr(event_type, 1, 13) = ?3) = ?2) ORDER BY seq LIMIT 1",
+        &[text(account_id), opt_int(only), text(SMS_ACTIVATE_EVENTS)],
     )?)
     .await
 }

@@ -70,6 +70,15 @@ export async function pushSms(app, secret, { number, text, smsId = randomBytes(8
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** The first truthy value of `predicate`, polled every 50 ms for up to `ms`. */
+export async function waitFor(predicate, ms = 10_000) {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) {
+    const v = await predicate();
+    if (v) return v;
+  }
+  throw new Error("timed out waiting");
+}
+
 /** Ledger rows of one object (activation or rent). */
 export async function ledgerOf(app, objectId) {
   const r = await app.db.prepare("SELECT kind, amount FROM ledger WHERE object_id = ? ORDER BY seq").bind(objectId).all();

@@ -16,6 +16,7 @@ export const DYNAMIC = {
   cost_sql: "(SELECT cost FROM otp_prices WHERE country = ?9 AND channel = ?4)",
   value: "b",
   table: "countries",
+  column: "sms_activate_id",
   key_col: "code",
   value_col: "name",
   filter: [

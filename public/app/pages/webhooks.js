@@ -1,5 +1,6 @@
 import { api, get, put, post, del, listOf } from "../api.js";
 import { h, field, form, table, when, button, clear, announce } from "../dom.js";
+import { smsActivateHookSection } from "./sa-webhook.js";
 
 export async function webhooksPage(root) {
   const url = field("Endpoint URL", { type: "url", required: true, placeholder: "https://example.com/hooks", hint: "https:// only (http://localhost too when developing locally)." });
@@ -83,6 +84,7 @@ export async function webhooksPage(root) {
       await loadDeliveries();
     }),
     endpoint,
+    await smsActivateHookSection(),
     h("h2", {}, "Deliveries"),
     button("Refresh deliveries", () => loadDeliveries()),
     deliveries,

@@ -43,6 +43,31 @@ pub async fn endpoint(ctx: &Ctx) -> Result<Reply, AppError> {
     }
 }
 
+#[derive(Deserialize)]
+struct HookBody {
+    url: String,
+}
+
+/// `GET | PUT | DELETE /v1/webhook/sms-activate` (`{"url"}`): where the account's SMS go in
+/// sms-activate's webhook shape.
+pub async fn sms_activate_hook(ctx: &Ctx) -> Result<Reply, AppError> {
+    let who = auth::account(ctx).await?;
+    let hook = match ctx.method.as_str() {
+        "PUT" => {
+            let body: HookBody = ctx.json()?;
+            webhooks::set_sms_activate_hook(&ctx.app, &who, &body.url).await?
+        }
+        "DELETE" => {
+            webhooks::delete_sms_activate_hook(&ctx.app, &who).await?;
+            return Ok(Reply::ok(json!({"deleted": true})));
+        }
+        _ => webhooks::sms_activate_hook(&ctx.app, &who).await?,
+    };
+    Ok(Reply::ok(
+        json!({"url": hook.url, "secret": hook.secret, "updated_at": rfc3339(hook.updated_at)}),
+    ))
+}
+
 /// `PUT /admin/accounts/{id}/webhook`: the operator sets an account's endpoint.
 pub async fn admin_endpoint(ctx: &Ctx, account_id: &str) -> Result<Reply, AppError> {
     let actor = auth::admin(ctx)?;
