@@ -215,7 +215,7 @@ pub fn customer(ctx: &Ctx, account: &AccountId) -> Actor {
 }
 
 /// The console's sign-in session named by the `otpedge_admin` cookie on an `/admin/` path
-/// without an `Authorization` header: its id when it is live, after the CSRF rule for a
+/// without an `Authorization` header: its id when it is live, under the CSRF rule for a
 /// state change (a same-origin `Origin`, 403 otherwise). `None` without such a cookie, or
 /// when its session is unknown or ended (the route then asks for the token: 401).
 pub async fn console_session(ctx: &Ctx) -> Result<Option<String>, AppError> {
@@ -228,9 +228,10 @@ pub async fn console_session(ctx: &Ctx) -> Result<Option<String>, AppError> {
     else {
         return Ok(None);
     };
+    let live = crate::app::console::session(&ctx.app, &token).await?;
     let safe = matches!(ctx.method.as_str(), "GET" | "HEAD" | "OPTIONS");
-    if !safe && !same_origin(&ctx.url, ctx.header("Origin").as_deref()) {
+    if live.is_some() && !safe && !same_origin(&ctx.url, ctx.header("Origin").as_deref()) {
         return Err(AppError::of(Code::CrossOrigin));
     }
-    crate::app::console::session(&ctx.app, &token).await
+    Ok(live)
 }

@@ -397,12 +397,12 @@ pub(crate) fn summary_json(a: &AccountSummary) -> Value {
 pub async fn admin_list(ctx: &Ctx) -> Result<Reply, AppError> {
     auth::admin(ctx)?;
     let q = crate::domain::audit::parse_text("q", ctx.query("q")).map_err(AppError::invalid)?;
+    let page = ctx.page()?;
     if let Some(q) = q {
         let found = customers::search_accounts(&ctx.app, &q).await?;
         let accounts: Vec<Value> = found.iter().map(summary_json).collect();
         return Ok(Reply::ok(json!({ "accounts": accounts })));
     }
-    let page = ctx.page()?;
     let (rows, total) = customers::list_accounts(&ctx.app, page).await?;
     let accounts: Vec<Value> = rows.iter().map(summary_json).collect();
     let limit = u64::from(page.limit);
