@@ -26,6 +26,7 @@ pub mod upkeep;
 pub mod verify;
 pub mod wallet;
 pub mod webhooks;
+pub mod windows;
 
 use crate::config::Config;
 use crate::domain::error::AppError;

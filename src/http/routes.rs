@@ -117,6 +117,19 @@ pub enum Route {
     SmsActivate,
     // Twilio Verify v2 (`/v2/Services…`).
     TwilioVerify(TwilioResource),
+    // Prelude Verify v2 (`/v2/verification…`).
+    Prelude(PreludeResource),
+}
+
+/// The resources of the Prelude Verify v2 dialect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PreludeResource {
+    /// `POST` create or retry.
+    Verification,
+    /// `POST` check a code.
+    Check,
+    /// `GET` list, `POST` add, `DELETE` remove; `action` is `allow` or `block`.
+    PhoneNumbers { action: String },
 }
 
 /// The resources of the Twilio Verify v2 dialect; the method picks the action.
@@ -262,6 +275,7 @@ macro_rules! route_table {
 }
 
 mod table {
+    use super::PreludeResource as Pr;
     use super::Route::*;
     use super::TwilioResource as Tw;
     use super::{segment_count, Path};
@@ -386,6 +400,13 @@ mod table {
         "/v2/SafeList/Numbers/{phone_number}" => {
             GET, DELETE => |p| TwilioVerify(Tw::SafeListNumber { phone: p.next() })
         }
+
+        // Prelude Verify v2.
+        "/v2/verification" => { POST => |_| Prelude(Pr::Verification) }
+        "/v2/verification/check" => { POST => |_| Prelude(Pr::Check) }
+        "/v2/verification/management/phone-numbers/{action}" => {
+            GET, POST, DELETE => |p| Prelude(Pr::PhoneNumbers { action: p.next() })
+        }
     }
 }
 
@@ -417,6 +438,8 @@ impl Route {
                 TwilioResource::Verification { .. } | TwilioResource::VerificationCheck { .. },
             ) => S::OtpVerify,
             TwilioVerify(_) => S::OtpSend,
+            Prelude(PreludeResource::Check) => S::OtpVerify,
+            Prelude(_) => S::OtpSend,
             _ => return None,
         })
     }

@@ -245,8 +245,8 @@ async fn serve(
 async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
     use super::reply::JSON;
     use dialects::{
-        accounts, admin, callbacks, fraud, getotp, numberotp, otpwall, smsactivate, twilio_verify,
-        webhooks, whatotp,
+        accounts, admin, callbacks, fraud, getotp, numberotp, otpwall, prelude, smsactivate,
+        twilio_verify, webhooks, whatotp,
     };
     use Route::*;
     match route {
@@ -328,6 +328,7 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         SmsActivate => boxed(smsactivate::handle(ctx)).await,
         // Twilio Verify v2.
         TwilioVerify(resource) => boxed(twilio_verify::serve(ctx, resource)).await,
+        Prelude(resource) => boxed(prelude::serve(ctx, resource)).await,
     }
 }
 

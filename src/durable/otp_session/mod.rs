@@ -24,8 +24,9 @@
 //! One file per job: `protocol` (the commands and answers), `state` (a session as the object
 //! holds it and the pure rules it applies), `keys` (the API keys it has checked), `object`
 //! (the commands it answers), `storage` (memory, storage, restore from KV, the alarm),
-//! `mirror` (D1 after the answer), `sweep` (the alarm's work) and `client` (the Worker's
-//! side). `protocol`, `state` and `keys` are pure, compiled and tested natively; the others
+//! `mirror` (D1 after the answer), `sweep` (the alarm's work), `window` and `window_object`
+//! (a number's verification window: several live codes, one set of counters) and `client`
+//! (the Worker's side). `protocol`, `state` and `keys` are pure, compiled and tested natively; the others
 //! touch the runtime and compile for wasm32 only.
 mod client;
 mod keys;
@@ -35,6 +36,8 @@ mod protocol;
 mod state;
 mod storage;
 mod sweep;
+mod window;
+mod window_object;
 
 #[cfg(target_arch = "wasm32")]
 pub use client::{call, revoke_key};
@@ -42,3 +45,5 @@ pub use client::{call, revoke_key};
 pub use object::OtpSession;
 #[cfg(target_arch = "wasm32")]
 pub use protocol::{Op, Opening, Outcome};
+#[cfg(target_arch = "wasm32")]
+pub use window::anchor as window_anchor;

@@ -51,6 +51,18 @@ pub enum Op {
     },
     /// The key was revoked: refuse it from now on (final).
     RevokeKey { key_hash: String },
+    /// A send to a number's verification window (`window`): the send's session, its code's
+    /// MAC bound to the number's window (`window::anchor`). Opens a window with `window_id`
+    /// when the number has none open, else adds the fresh code to the open one.
+    WindowSend { window_id: String, send: Opening },
+    /// Check a candidate against every unexpired code of the number's open window, as
+    /// `Check` does (same key rule, same counters, one success).
+    WindowCheck {
+        account_id: String,
+        phone: String,
+        key_hash: Option<String>,
+        mac: String,
+    },
 }
 
 /// Why a check was not evaluated (`domain::otp::Terminal`, as it travels).
@@ -107,6 +119,11 @@ pub enum Outcome {
     KeyRefused,
     /// A revocation was recorded.
     Revoked,
+    /// The send joined the window `id`: a fresh window, or (`retry`) the number's open one.
+    WindowOpened {
+        id: String,
+        retry: bool,
+    },
 }
 
 impl Outcome {

@@ -2,6 +2,7 @@
 //! of `crate::app`, and renders the answer; none imports `store`, `durable` or another
 //! dialect. Error envelopes are chosen per path in `http::envelope`. A dialect's pure parts
 //! (parsing, rendering) compile natively too, for their unit tests.
+pub mod prelude;
 pub mod smsactivate;
 pub mod twilio_verify;
 

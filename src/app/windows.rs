@@ -1,0 +1,127 @@
+//! Verification windows by number (Prelude's model): a send to a number opens its window,
+//! and a send while the window is open is a retry that issues a FRESH code, every unexpired
+//! code of the window verifying; a check names the number, not a session. Each send is one
+//! `otp::send` (charged, counted by the resend rules, decided by the fraud guard, its own
+//! session in D1); the window itself lives in the object its number names
+//! (`durable::otp_session::window_anchor`), which decides every check without D1.
+use super::accounts::Payer;
+use super::otp::{self, checker, OtpSend, Sent};
+use super::templates::LoadedTemplate;
+use super::App;
+use crate::config::secret;
+use crate::domain::crypto::to_hex;
+use crate::domain::error::AppError;
+use crate::domain::ids::{new_id, KeyHash};
+use crate::domain::otp::{code_mac, generate, session_object, Terminal, MAX_ATTEMPTS};
+use crate::domain::otp_check::Session;
+use crate::domain::phone::Phone;
+use crate::durable::otp_session::{self, window_anchor, Op, Opening, Outcome};
+
+/// A send to a number's window.
+pub struct WindowSend<'a> {
+    pub phone: Phone,
+    pub channel: &'static str,
+    /// The caller's own code, or `None` to generate one of `length` digits.
+    pub code: Option<String>,
+    pub length: usize,
+    pub template: Option<&'a LoadedTemplate>,
+    /// The channels to fall back to, in order, if the code is not verified in time: handed
+    /// to the session's workflow once the OTP session runs one (not sent today).
+    pub fallbacks: Vec<&'static str>,
+}
+
+/// A send that went out: the window it joined, whether that was a retry, and the send.
+pub struct WindowSent {
+    pub id: String,
+    pub retry: bool,
+    pub sent: Sent,
+}
+
+/// Sends a fresh code to the number and adds it to the number's open window, or opens a
+/// new one. 402 / 429 (resend rules) / a fraud-guard refusal leave the window as it was.
+pub async fn send(app: &App, payer: &Payer, w: WindowSend<'_>) -> Result<WindowSent, AppError> {
+    let code = match w.code {
+        Some(code) => code,
+        None => generate(w.length)?,
+    };
+    let session_id = new_id("otp")?;
+    let spec = OtpSend {
+        session_id: session_id.clone(),
+        phone: w.phone.clone(),
+        channel: w.channel,
+        code: Some(code.clone()),
+        length: w.length,
+        ttl_secs: app.config.otp_ttl_secs,
+        dialect: "whatotp",
+        sender: None,
+        payload: None,
+        template: w.template,
+        risk_check: true,
+    };
+    let sent = otp::send_unkeyed(app, payer, spec).await?;
+    // FALLBACK STEPS: the OTP session's workflow engine takes `w.fallbacks` (each step sent
+    // when the one before times out unverified) here, for the session `session_id`.
+    let _fallbacks = w.fallbacks;
+    let account_id = payer.account.as_str();
+    let anchor = window_anchor(w.phone.e164());
+    let hmac_secret = secret(&app.env, "OTP_HMAC_SECRET")?;
+    let send = Opening {
+        id: session_id,
+        account_id: account_id.to_owned(),
+        phone: w.phone.e164().to_owned(),
+        channel: w.channel.to_owned(),
+        code_mac: to_hex(&code_mac(&hmac_secret, &anchor, &code)),
+        created_at: sent.created_at,
+        expires_at: sent.expires_at,
+        max_attempts: MAX_ATTEMPTS,
+    };
+    let op = Op::WindowSend {
+        window_id: new_id("vrf")?,
+        send,
+    };
+    let object = session_object(account_id, &anchor);
+    match otp_session::call(&app.env, &object, &op).await? {
+        Outcome::WindowOpened { id, retry } => Ok(WindowSent { id, retry, sent }),
+        _ => Err(AppError::internal("window: unexpected answer to a send")),
+    }
+}
+
+/// The outcome of a check by number.
+pub enum WindowChecked {
+    Verified(Session),
+    Wrong(Session),
+    /// The window's attempts are spent (nothing was counted).
+    AttemptsSpent,
+    /// No open window for the number: none, verified already, or expired.
+    NotFound,
+}
+
+/// Checks a code against the number's window, without D1: the key's object when this
+/// isolate does not know the key yet, then the window's object (near), which decides.
+pub async fn check(
+    app: &App,
+    key: &KeyHash,
+    phone: &Phone,
+    code: &str,
+) -> Result<WindowChecked, AppError> {
+    let anchor = window_anchor(phone.e164());
+    let (account, key_hash) = checker(app, key, &anchor).await?;
+    let hmac_secret = secret(&app.env, "OTP_HMAC_SECRET")?;
+    let op = Op::WindowCheck {
+        account_id: account.as_str().to_owned(),
+        phone: phone.e164().to_owned(),
+        key_hash,
+        mac: to_hex(&code_mac(&hmac_secret, &anchor, code)),
+    };
+    let object = session_object(account.as_str(), &anchor);
+    Ok(match otp_session::call(&app.env, &object, &op).await? {
+        Outcome::Verified { session } => WindowChecked::Verified(session),
+        Outcome::Wrong { session } => WindowChecked::Wrong(session),
+        Outcome::Refused { ended, .. } => match Terminal::from(ended) {
+            Terminal::MaxAttempts => WindowChecked::AttemptsSpent,
+            Terminal::AlreadyVerified | Terminal::Expired => WindowChecked::NotFound,
+        },
+        Outcome::KeyRefused => return Err(AppError::unauthorized()),
+        _ => WindowChecked::NotFound,
+    })
+}
