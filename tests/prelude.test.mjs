@@ -3,6 +3,7 @@
 // local Worker instead of https://api.prelude.dev.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
+import http from "node:http";
 import Prelude from "@prelude.so/sdk";
 import { spawnOtpApp, seedOtpPrices, latestCode, freshPhone } from "./otp-support.mjs";
 
@@ -28,6 +29,30 @@ async function rejectsWith(promise, status, code, param) {
 }
 
 const phoneTarget = (value) => ({ type: "phone_number", value });
+
+/** A local receiver for status callbacks: every POST's headers and JSON body. */
+async function startReceiver() {
+  const received = [];
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      received.push({ headers: req.headers, body: JSON.parse(body) });
+      res.writeHead(200).end("ok");
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${server.address().port}/prelude-hooks`, received, close: () => new Promise((r) => server.close(r)) };
+}
+
+async function waitFor(predicate, ms = 10_000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (predicate()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("timed out waiting");
+}
 
 /** An OTP app with prices; retries may follow each other at once (the resend interval is
  * the engine's rule, tested with WhatOTP), the sends-per-window limit stays as shipped. */
@@ -236,6 +261,42 @@ describe("Prelude Verify v2 through the official SDK", () => {
     await rejectsWith(m.listPhoneNumbers("other"), 404, "not_found");
   });
 
+  test("callback_url: verify.authentication and verify.attempt for the window, verify.attempt for a retry", async () => {
+    const a = await account("callbacks");
+    // No webhook endpoint: a callback goes to its own URL all the same.
+    assert.equal((await app.request("DELETE", "/v1/webhook", { key: a.key })).status, 200);
+    const receiver = await startReceiver();
+    try {
+      const phone = freshPhone();
+      const options = { callback_url: receiver.url };
+      const v = await a.client.verification.create({ target: phoneTarget(phone), options, metadata: { correlation_id: "cb-1" } });
+      await waitFor(() => receiver.received.length === 2);
+      const [auth, attempt] = receiver.received.map((r) => r.body);
+      assert.equal(auth.type, "verify.authentication");
+      assert.equal(attempt.type, "verify.attempt");
+      for (const e of [auth, attempt]) {
+        assert.match(e.id, /^evt_/);
+        assert.equal(e.payload.verification_id, v.id);
+        assert.deepEqual(e.payload.target, phoneTarget(phone));
+        assert.deepEqual(e.payload.price, { amount: 0.0075, currency: "USD" });
+        assert.deepEqual(e.payload.metadata, { correlation_id: "cb-1" });
+        assert.ok(!isNaN(Date.parse(e.created_at)));
+      }
+      assert.equal(attempt.payload.channel, "sms");
+      const h = receiver.received[0].headers;
+      assert.equal(h["webhook-id"], auth.id);
+      assert.match(h["webhook-signature"], /^v1,/);
+      const retry = await a.client.verification.create({ target: phoneTarget(phone), options });
+      assert.equal(retry.status, "retry");
+      await waitFor(() => receiver.received.length === 3);
+      const third = receiver.received[2].body;
+      assert.deepEqual([third.type, third.payload.verification_id], ["verify.attempt", v.id]);
+      assert.notEqual(third.id, attempt.id);
+    } finally {
+      await receiver.close();
+    }
+  });
+
   test("bad input → Prelude's 4xx in its envelope; a bad key → 401 first", async () => {
     const a = await account("input");
     const c = sdk(app, a.key, { maxRetries: 0 });
@@ -245,6 +306,8 @@ describe("Prelude Verify v2 through the official SDK", () => {
     await rejectsWith(c.verification.create({ target: phoneTarget(freshPhone()), options: { code_size: 9 } }), 400, "invalid_code_size", "options.code_size");
     await rejectsWith(c.verification.check({ target: { type: "email_address", value: "a@b.c" }, code: "1234" }), 400, "email_verification_not_allowed", "target.type");
     await rejectsWith(c.verification.check({ target: phoneTarget("+1"), code: "1234" }), 400, "invalid_phone_number");
+    // A callback URL follows the webhook rules (https, no internal address).
+    await rejectsWith(c.verification.create({ target: phoneTarget(freshPhone()), options: { callback_url: "http://169.254.169.254/latest" } }), 400, "invalid_callback_url", "options.callback_url");
     const nokey = sdk(app, "0".repeat(32), { maxRetries: 0 });
     await rejectsWith(nokey.verification.create({ target: { type: "ip_address", value: "x" } }), 401, "invalid_api_key");
     await rejectsWith(nokey.verification.check({ target: phoneTarget(freshPhone()), code: "1234" }), 401, "invalid_api_key");

@@ -11,11 +11,16 @@ use super::App;
 use crate::config::secret;
 use crate::domain::crypto::to_hex;
 use crate::domain::error::AppError;
+use crate::domain::events::{self, PreludeCallback};
 use crate::domain::ids::{new_id, KeyHash};
+use crate::domain::money::Money;
 use crate::domain::otp::{code_mac, generate, session_object, Terminal, MAX_ATTEMPTS};
 use crate::domain::otp_check::Session;
 use crate::domain::phone::Phone;
+use crate::domain::time::rfc3339;
 use crate::durable::otp_session::{self, window_anchor, Op, Opening, Outcome};
+use crate::store::{self, webhooks::callback_event_statement, webhooks::Event};
+use worker::{console_error, Env};
 
 /// A send to a number's window.
 pub struct WindowSend<'a> {
@@ -28,6 +33,15 @@ pub struct WindowSend<'a> {
     /// The channels to fall back to, in order, if the code is not verified in time: handed
     /// to the session's workflow once the OTP session runs one (not sent today).
     pub fallbacks: Vec<&'static str>,
+    /// Where to report the verification and its sends (Prelude's status callbacks).
+    pub callback: Option<Callback>,
+}
+
+/// A status-callback URL (already checked by the webhook URL rules) and the caller's
+/// correlation id, echoed in each callback.
+pub struct Callback {
+    pub url: String,
+    pub correlation_id: Option<String>,
 }
 
 /// A send that went out: the window it joined, whether that was a retry, and the send.
@@ -80,10 +94,90 @@ pub async fn send(app: &App, payer: &Payer, w: WindowSend<'_>) -> Result<WindowS
         send,
     };
     let object = session_object(account_id, &anchor);
-    match otp_session::call(&app.env, &object, &op).await? {
-        Outcome::WindowOpened { id, retry } => Ok(WindowSent { id, retry, sent }),
-        _ => Err(AppError::internal("window: unexpected answer to a send")),
+    let done = match otp_session::call(&app.env, &object, &op).await? {
+        Outcome::WindowOpened { id, retry } => WindowSent { id, retry, sent },
+        _ => return Err(AppError::internal("window: unexpected answer to a send")),
+    };
+    if let Some(callback) = w.callback {
+        report(app, account_id, &w.phone, w.channel, &done, callback);
     }
+    Ok(done)
+}
+
+/// Records the send's status callbacks after the answer (`verify.authentication` for a new
+/// window, `verify.attempt` for every send) and wakes the account's dispatcher, which
+/// delivers them to the callback's URL in order, with its retries.
+fn report(
+    app: &App,
+    account_id: &str,
+    phone: &Phone,
+    channel: &str,
+    done: &WindowSent,
+    callback: Callback,
+) {
+    let kinds: &[(&str, &str)] = match done.retry {
+        false => &[
+            ("verify.authentication", "window"),
+            ("verify.attempt", "send"),
+        ],
+        true => &[("verify.attempt", "send")],
+    };
+    let mut events = Vec::new();
+    for (event_type, object) in kinds {
+        let Ok(event_id) = new_id("evt") else {
+            return;
+        };
+        let object_id = match *object {
+            "window" => done.id.clone(),
+            _ => done.sent.session_id.clone(),
+        };
+        let body = events::prelude_callback(&PreludeCallback {
+            event_id: &event_id,
+            event_type,
+            verification_id: &done.id,
+            phone_number: phone.e164(),
+            channel,
+            price: &Money::from_minor(done.sent.cost).to_decimal_string(),
+            currency: &app.config.currency,
+            correlation_id: callback.correlation_id.as_deref(),
+            time: &rfc3339(app.now_ms),
+        });
+        events.push((event_id, event_type.to_string(), object_id, body));
+    }
+    let (env, account_id, url, now) = (
+        app.env.clone(),
+        account_id.to_owned(),
+        callback.url,
+        app.now_ms,
+    );
+    app.later(async move {
+        if let Err(e) = record(&env, &account_id, &url, events, now).await {
+            console_error!("prelude callbacks not recorded: {}", e.detail());
+        }
+    });
+}
+
+async fn record(
+    env: &Env,
+    account_id: &str,
+    url: &str,
+    events: Vec<(String, String, String, serde_json::Value)>,
+    now_ms: i64,
+) -> Result<(), AppError> {
+    let db = store::db(env)?;
+    let mut statements = Vec::with_capacity(events.len());
+    for (id, event_type, object_id, data) in events {
+        let event = Event {
+            account_id,
+            event_type: &event_type,
+            object_id: &object_id,
+            version: 0,
+            data,
+        };
+        statements.push(callback_event_statement(&db, &id, &event, url, now_ms)?);
+    }
+    store::batch(&db, statements).await?;
+    super::webhooks::kick_env(env, account_id).await
 }
 
 /// The outcome of a check by number.

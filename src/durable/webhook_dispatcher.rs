@@ -103,12 +103,39 @@ impl WebhookDispatcher {
         self.running.set(false);
     }
 
+    /// Where an event goes and the secret that signs it: a callback's own URL, else the
+    /// account's endpoint (`None`: no endpoint). Both are signed with the account's
+    /// endpoint secret (the first one's when it has none).
+    async fn target(
+        &self,
+        db: &worker::D1Database,
+        account: &str,
+        callback: Option<&str>,
+    ) -> std::result::Result<Option<(String, String)>, AppError> {
+        let endpoint = webhooks::endpoint(db, account).await?;
+        let key = crate::config::server_key(&self.env)?;
+        Ok(match (callback, endpoint) {
+            (Some(url), endpoint) => {
+                let e = endpoint.unwrap_or(webhooks::Endpoint {
+                    account_id: account.to_owned(),
+                    url: url.to_owned(),
+                    secret_version: 1,
+                    updated_at: 0,
+                });
+                Some((url.to_owned(), e.secret(&key)))
+            }
+            (None, Some(e)) => Some((e.url.clone(), e.secret(&key))),
+            (None, None) => None,
+        })
+    }
+
     async fn step(&self, account: &str) -> std::result::Result<Step, AppError> {
         let db = crate::store::db(&self.env)?;
-        let Some(endpoint) = webhooks::endpoint(&db, account).await? else {
+        let Some(event) = webhooks::next_pending(&db, account).await? else {
             return Ok(Step::Idle);
         };
-        let Some(event) = webhooks::next_pending(&db, account).await? else {
+        // A callback goes to its own URL, else the event goes to the account's endpoint.
+        let Some((target, secret)) = self.target(&db, account, event.url.as_deref()).await? else {
             return Ok(Step::Idle);
         };
         let now = crate::clock::now_ms();
@@ -116,18 +143,15 @@ impl WebhookDispatcher {
             return Ok(Step::WaitUntil(at));
         }
         let config = Config::get(&self.env);
-        let data: serde_json::Value =
-            serde_json::from_str(&event.data).unwrap_or(serde_json::Value::Null);
-        let body = payload(&event.event_type, &rfc3339(event.created_at), &data);
+        let body = body_of(&event);
         let started = crate::clock::now_ms();
-        let secret = endpoint.secret(&crate::config::server_key(&self.env)?);
-        // An endpoint stored before today's URL rules is checked again: never connect to an
-        // internal address (SSRF), record the refusal as a failed attempt instead.
+        // A URL stored before today's rules is checked again: never connect to an internal
+        // address (SSRF), record the refusal as a failed attempt instead.
         let allow_local = config.webhook_allow_local_http;
-        let result = match crate::domain::webhook::validate_url(&endpoint.url, allow_local) {
+        let result = match crate::domain::webhook::validate_url(&target, allow_local) {
             Ok(()) => {
                 post(
-                    &endpoint.url,
+                    &target,
                     &secret,
                     &event.id,
                     started / 1000,
@@ -167,7 +191,7 @@ impl WebhookDispatcher {
             event_id: &event.id,
             account_id: account,
             number,
-            url: &endpoint.url,
+            url: &target,
             status_code,
             error,
             duration_ms: finished - started,
@@ -179,6 +203,17 @@ impl WebhookDispatcher {
             Outcome::RetryAt(at) => Step::WaitUntil(at),
         })
     }
+}
+
+/// What a delivery posts: a callback's body as recorded, else the event in the webhook
+/// envelope (`payload`).
+fn body_of(event: &webhooks::PendingEvent) -> String {
+    if event.url.is_some() {
+        return event.data.clone();
+    }
+    let data: serde_json::Value =
+        serde_json::from_str(&event.data).unwrap_or(serde_json::Value::Null);
+    payload(&event.event_type, &rfc3339(event.created_at), &data)
 }
 
 /// POSTs one signed delivery; the status code, or why there was none.

@@ -151,6 +151,33 @@ fn insert_event(
     )
 }
 
+/// Records an event for a URL of its own (`url`, a callback), whether or not the account
+/// has an endpoint; `data` is the whole body to deliver, under the event's id `id`.
+pub fn callback_event_statement(
+    db: &D1Database,
+    id: &str,
+    e: &Event<'_>,
+    url: &str,
+    now_ms: i64,
+) -> Result<D1PreparedStatement, StoreError> {
+    let sql = "INSERT OR IGNORE INTO webhook_events (id, account_id, event_type, object_id, \
+        version, data, created_at, url) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    stmt(
+        db,
+        sql,
+        &[
+            text(id),
+            text(e.account_id),
+            text(e.event_type),
+            text(e.object_id),
+            int(e.version),
+            text(&e.data.to_string()),
+            int(now_ms),
+            text(url),
+        ],
+    )
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct PendingEvent {
     pub id: String,
@@ -159,6 +186,9 @@ pub struct PendingEvent {
     pub created_at: i64,
     pub attempts: i64,
     pub next_attempt_at: Option<i64>,
+    /// A callback's own URL (its `data` is then the whole body); `None`: the endpoint.
+    #[serde(default)]
+    pub url: Option<String>,
 }
 
 /// The oldest event not yet delivered or given up on: events go out in order.
@@ -168,8 +198,8 @@ pub async fn next_pending(
 ) -> Result<Option<PendingEvent>, StoreError> {
     first(stmt(
         db,
-        "SELECT id, event_type, data, created_at, attempts, next_attempt_at FROM webhook_events \
-         WHERE account_id = ?1 AND delivered_at IS NULL AND failed_at IS NULL ORDER BY seq LIMIT 1",
+        "SELECT id, event_type, data, created_at, attempts, next_attempt_at, url \
+         FROM webhook_events WHERE account_id = ?1 AND delivered_at IS NULL AND failed_at IS NULL ORDER BY seq LIMIT 1",
         &[text(account_id)],
     )?)
     .await

@@ -84,10 +84,15 @@ pub fn target(body: &Map<String, Value>) -> Result<Phone, ParamError> {
         }
         _ => return Err(invalid("target.type", "must be \"phone_number\"")),
     }
-    let value = text(t, "value", "target.value")?.unwrap_or_default();
-    Phone::parse(&value, PlusSign::Required).map_err(|e| {
+    e164(t, "value", "target.value")
+}
+
+/// A phone number in E.164, exactly as sent (no spaces around it).
+fn e164(o: &Map<String, Value>, name: &str, param: &'static str) -> Result<Phone, ParamError> {
+    let value = member(o, name).and_then(Value::as_str).unwrap_or_default();
+    Phone::parse(value, PlusSign::Required).map_err(|e| {
         let m = format!("The provided phone number is invalid ({e}); provide it in E.164");
-        bad("invalid_phone_number", "target.value", m)
+        bad("invalid_phone_number", param, m)
     })
 }
 
@@ -171,6 +176,11 @@ pub fn create(body: &Value) -> Result<Create, ParamError> {
     if let Some(variables) = member(options, "variables") {
         object(variables, "options.variables")?;
     }
+    if let Some(signals) = member(body, "signals") {
+        object(signals, "signals")?;
+    }
+    text(options, "locale", "options.locale")?;
+    text(body, "dispatch_id", "dispatch_id")?;
     Ok(Create {
         phone,
         code_size,
@@ -202,12 +212,7 @@ pub fn check(body: &Value) -> Result<Check, ParamError> {
 
 /// `POST|DELETE /v2/verification/management/phone-numbers/{action}`: the number.
 pub fn phone_number(body: &Value) -> Result<Phone, ParamError> {
-    let body = object(body, "body")?;
-    let value = text(body, "phone_number", "phone_number")?.unwrap_or_default();
-    Phone::parse(&value, PlusSign::Required).map_err(|e| {
-        let m = format!("The provided phone number is invalid ({e}); provide it in E.164");
-        bad("invalid_phone_number", "phone_number", m)
-    })
+    e164(object(body, "body")?, "phone_number", "phone_number")
 }
 
 #[cfg(test)]

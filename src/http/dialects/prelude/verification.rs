@@ -1,13 +1,14 @@
 //! `POST /v2/verification` (create or retry) and `POST /v2/verification/check`.
 use super::errors::error_body;
 use super::params::{self, Create, ParamError};
+use super::reason_word;
 use crate::app::accounts::Payer;
-use crate::app::windows::{self, WindowChecked, WindowSend, WindowSent};
+use crate::app::windows::{self, Callback, WindowChecked, WindowSend, WindowSent};
 use crate::app::{otp, templates};
 use crate::domain::error::{AppError, Code};
-use crate::domain::fraud::Reason;
 use crate::domain::ids::new_id;
 use crate::domain::otp::DEFAULT_LENGTH;
+use crate::domain::webhook::validate_url;
 use crate::http::server::Ctx;
 use crate::http::{auth, Reply};
 use serde_json::{json, Value};
@@ -23,15 +24,6 @@ fn bad_request(p: &ParamError) -> Reply {
         400,
         &error_body(400, p.code, &p.message, Some(p.param), &request_id()),
     )
-}
-
-/// Prelude's word for why the fraud guard refused (or, monitoring, would refuse) a send.
-fn reason_word(reason: &str) -> &'static str {
-    match reason {
-        r if r == Reason::Manual.as_str() => "in_block_list",
-        r if r == Reason::Velocity.as_str() => "repeated_attempts",
-        _ => "suspicious",
-    }
 }
 
 /// The channel to send on, and the channels to fall back to after it (`max_auto_fallbacks`
@@ -95,6 +87,17 @@ async fn create_as(ctx: &Ctx, payer: &Payer) -> Result<Reply, AppError> {
         Ok(c) => c,
         Err(p) => return refuse_input(ctx, payer, &p).await,
     };
+    if let Some(url) = &c.callback_url {
+        let allow_local = ctx.app.config.webhook_allow_local_http;
+        if let Err(why) = validate_url(url, allow_local) {
+            let p = ParamError {
+                code: "invalid_callback_url",
+                param: "options.callback_url",
+                message: format!("The provided callback URL is invalid: {why}"),
+            };
+            return refuse_input(ctx, payer, &p).await;
+        }
+    }
     let (channel, fallbacks) = channels(ctx, &c)?;
     let template = match &c.template_id {
         Some(id) => Some(templates::find_template(&ctx.app, &payer.account, id).await?),
@@ -107,6 +110,10 @@ async fn create_as(ctx: &Ctx, payer: &Payer) -> Result<Reply, AppError> {
         length: c.code_size.unwrap_or(DEFAULT_LENGTH),
         template: template.as_ref(),
         fallbacks,
+        callback: c.callback_url.clone().map(|url| Callback {
+            url,
+            correlation_id: c.correlation_id.clone(),
+        }),
     };
     match windows::send(&ctx.app, payer, send).await {
         Ok(WindowSent { id, retry, sent }) => {
