@@ -1,4 +1,5 @@
 // Helpers shared by the OTP test files.
+import http from "node:http";
 import { spawnApp } from "./support/app.mjs";
 
 export const HMAC_SECRET = "test-otp-hmac-secret";
@@ -52,4 +53,30 @@ export function freshPhone() {
   phoneSeq += 1;
   const range = String(phoneSeq % 1000).padStart(3, "0");
   return `+1415${range}${String(1000 + Math.floor(phoneSeq / 1000)).padStart(4, "0")}`;
+}
+
+/** A local webhook receiver that records every delivery: `{headers, body}` (JSON). */
+export async function startReceiver() {
+  const received = [];
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      received.push({ headers: req.headers, body: JSON.parse(body) });
+      res.writeHead(200).end("ok");
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${server.address().port}/hooks`, received, close: () => new Promise((r) => server.close(r)) };
+}
+
+/** Polls `predicate` until it returns a truthy value (returned), for up to `ms`. */
+export async function waitFor(predicate, ms = 10_000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const v = await predicate();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("timed out waiting");
 }

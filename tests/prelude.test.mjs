@@ -3,9 +3,8 @@
 // local Worker instead of https://api.prelude.dev.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
 import Prelude from "@prelude.so/sdk";
-import { spawnOtpApp, seedOtpPrices, latestCode, freshPhone } from "./otp-support.mjs";
+import { spawnOtpApp, seedOtpPrices, latestCode, freshPhone, startReceiver, waitFor } from "./otp-support.mjs";
 
 const VRF = /^vrf_[A-Za-z0-9]{22}$/;
 
@@ -29,30 +28,6 @@ async function rejectsWith(promise, status, code, param) {
 }
 
 const phoneTarget = (value) => ({ type: "phone_number", value });
-
-/** A local receiver for status callbacks: every POST's headers and JSON body. */
-async function startReceiver() {
-  const received = [];
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.on("data", (c) => (body += c));
-    req.on("end", () => {
-      received.push({ headers: req.headers, body: JSON.parse(body) });
-      res.writeHead(200).end("ok");
-    });
-  });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${server.address().port}/prelude-hooks`, received, close: () => new Promise((r) => server.close(r)) };
-}
-
-async function waitFor(predicate, ms = 10_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (predicate()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("timed out waiting");
-}
 
 /** An OTP app with prices; retries may follow each other at once (the resend interval is
  * the engine's rule, tested with WhatOTP), the sends-per-window limit stays as shipped. */

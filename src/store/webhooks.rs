@@ -7,6 +7,7 @@ use crate::domain::ids::new_id;
 use crate::domain::pagination::Page;
 use crate::domain::webhook::{secret_from_key, Delivery};
 use serde::Deserialize;
+use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
 /// The `data` of `otp.verified` / `otp.failed` / `otp.expired`, as a SQL expression over an
@@ -139,16 +140,21 @@ fn insert_event(
     stmt(
         db,
         &format!("{INSERT_EVENT} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE {HAS_ENDPOINT}{and_also}"),
-        &[
-            text(&new_id("evt")?),
-            text(e.account_id),
-            text(e.event_type),
-            text(e.object_id),
-            int(e.version),
-            text(&e.data.to_string()),
-            int(now_ms),
-        ],
+        &event_values(&new_id("evt")?, e, now_ms),
     )
+}
+
+/// An event's insert values ?1–?7: id, account, type, object, version, data, time.
+fn event_values(id: &str, e: &Event<'_>, now_ms: i64) -> Vec<JsValue> {
+    vec![
+        text(id),
+        text(e.account_id),
+        text(e.event_type),
+        text(e.object_id),
+        int(e.version),
+        text(&e.data.to_string()),
+        int(now_ms),
+    ]
 }
 
 /// Records an event for a URL of its own (`url`, a callback), whether or not the account
@@ -162,20 +168,9 @@ pub fn callback_event_statement(
 ) -> Result<D1PreparedStatement, StoreError> {
     let sql = "INSERT OR IGNORE INTO webhook_events (id, account_id, event_type, object_id, \
         version, data, created_at, url) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-    stmt(
-        db,
-        sql,
-        &[
-            text(id),
-            text(e.account_id),
-            text(e.event_type),
-            text(e.object_id),
-            int(e.version),
-            text(&e.data.to_string()),
-            int(now_ms),
-            text(url),
-        ],
-    )
+    let mut values = event_values(id, e, now_ms);
+    values.push(text(url));
+    stmt(db, sql, &values)
 }
 
 #[derive(Debug, Clone, Deserialize)]
