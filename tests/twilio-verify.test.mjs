@@ -5,9 +5,8 @@
 // request to the local Worker instead of https://verify.twilio.com.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
 import twilio from "twilio";
-import { spawnOtpApp, seedOtpPrices, latestCode, freshPhone } from "./otp-support.mjs";
+import { spawnOtpApp, seedOtpPrices, latestCode, freshPhone, startReceiver, until } from "./otp-support.mjs";
 
 const { RequestClient, RestException } = twilio;
 const SID = (prefix) => new RegExp(`^${prefix}[0-9a-f]{32}$`);
@@ -41,31 +40,6 @@ async function rejectsWith(promise, status, code) {
     assert.equal(typeof e.message, "string");
     return true;
   });
-}
-
-/** A local webhook receiver that records every delivery. */
-async function startReceiver() {
-  const received = [];
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.on("data", (c) => (body += c));
-    req.on("end", () => {
-      received.push(JSON.parse(body));
-      res.writeHead(200).end("ok");
-    });
-  });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${server.address().port}/hooks`, received, close: () => new Promise((r) => server.close(r)) };
-}
-
-async function waitFor(predicate, ms = 10_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = await predicate();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("timed out waiting");
 }
 
 describe("Twilio Verify v2 through the official SDK", () => {
@@ -220,7 +194,7 @@ describe("Twilio Verify v2 through the official SDK", () => {
       const v = await a.client.verify.v2.services(svc.sid).verifications.create({ to: phone, channel: "sms" });
       const approved = await a.client.verify.v2.services(svc.sid).verificationChecks.create({ verificationSid: v.sid, code: (await latestCode(app, phone)).code });
       assert.equal(approved.status, "approved");
-      const event = await waitFor(() => receiver.received.find((e) => e.data?.session_id === v.sendCodeAttempts[0].attempt_sid));
+      const event = await until("the otp event", () => receiver.received.map((r) => r.body).find((e) => e.data?.session_id === v.sendCodeAttempts[0].attempt_sid));
       assert.equal(event.type, "otp.verified");
       assert.equal(event.data.phone, phone);
     } finally {

@@ -5,26 +5,12 @@
 // banner); a new period crosses again.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
 import { spawnApp } from "./support/app.mjs";
 import { seed, sleep } from "./support/activations.mjs";
 import { fundedCustomer, houseError } from "./accounts-support.mjs";
+import { startReceiver } from "./otp-support.mjs";
 
 let app, session, key, receiver;
-
-async function startReceiver() {
-  const received = [];
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.on("data", (c) => (body += c));
-    req.on("end", () => {
-      received.push({ headers: req.headers, body: JSON.parse(body) });
-      res.writeHead(200).end("ok");
-    });
-  });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${server.address().port}/hooks`, received, close: () => new Promise((r) => server.close(r)) };
-}
 
 before(async () => {
   app = await spawnApp({ vars: { RATE_LIMIT_PRODUCT: "100000", RATE_LIMIT_AUTH: "100000", PRICES_CACHE_SECS: "0", WEBHOOK_ALLOW_LOCAL_HTTP: "true" } });

@@ -6,7 +6,7 @@ use super::{webhooks, App};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::error::AppError;
 use crate::domain::events;
-use crate::domain::fraud::{parse_policy, prefix, Block, Policy, Reason, Safe, Verdict};
+use crate::domain::fraud::{parse_policy, prefix, Block, Policy, Reason, Safe, Scope, Verdict};
 use crate::domain::ids::{new_id, AccountId};
 use crate::domain::phone::Phone;
 use crate::domain::twilio_verify::{new_sid, SidKind};
@@ -298,4 +298,63 @@ pub async fn overview(app: &App, account: &AccountId) -> Result<Overview, AppErr
         blocks: blocks(app, account, None).await?.0,
         safe_list: safe_list(app, account).await?,
     })
+}
+
+/// The numbers blocked by hand (`block_phone`), oldest first.
+pub async fn phone_blocks(app: &App, account: &AccountId) -> Result<Vec<Block>, AppError> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let (page, next) = blocks(app, account, cursor).await?;
+        out.extend(page.into_iter().filter(is_phone_block));
+        match next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(out),
+        }
+    }
+}
+
+fn is_phone_block(b: &Block) -> bool {
+    b.scope == Scope::Phone && b.reason == Reason::Manual
+}
+
+/// Blocks a number by hand, until lifted: every send to it is refused (`manual`). Blocking
+/// a number already blocked so answers its block.
+pub async fn block_phone(
+    app: &App,
+    account: &AccountId,
+    phone: &Phone,
+    actor: &Actor,
+) -> Result<Block, AppError> {
+    let op = Op::BlockPhone {
+        phone: phone.e164().to_owned(),
+        id: format!("blk_{:013}{}", app.now_ms, new_id("")?),
+    };
+    match call(&app.env, account.as_str(), op).await? {
+        Answer::Lifted { block: Some(b) } => {
+            record(
+                app,
+                actor,
+                account,
+                ("fraud.block_phone", "fraud_block", &b.id),
+            )
+            .await?;
+            Ok(b)
+        }
+        _ => Err(unexpected("block phone")),
+    }
+}
+
+/// Lifts the number's block by hand, if it has one (true when it had).
+pub async fn unblock_phone(
+    app: &App,
+    account: &AccountId,
+    phone: &Phone,
+    actor: &Actor,
+) -> Result<bool, AppError> {
+    let blocks = phone_blocks(app, account).await?;
+    match blocks.into_iter().find(|b| b.value == phone.e164()) {
+        Some(b) => lift(app, account, &b.id, actor).await.map(|_| true),
+        None => Ok(false),
+    }
 }

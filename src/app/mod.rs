@@ -32,6 +32,7 @@ pub mod verify;
 pub mod vonage;
 pub mod wallet;
 pub mod webhooks;
+pub mod windows;
 pub mod workflow;
 
 use crate::config::Config;

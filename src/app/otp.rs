@@ -5,7 +5,7 @@ use super::codes::{
     charge, commit_send, new_session, no_price, open_object, precheck_resend, price,
     resend_available_at, send_rules, NewCode, Opened,
 };
-use super::idempotency::{self, Answer, Completion, Idem};
+use super::idempotency::{self, Answer, Completion, Idem, IdemRequest, Saved};
 use super::jobs::{self, Refund, RefundKind, Refunded};
 use super::templates::{template_error, LoadedTemplate};
 use super::{fraud, webhooks, App};
@@ -326,6 +326,29 @@ pub async fn send(
     .await
 }
 
+/// `send` for a front door whose protocol has no `Idempotency-Key` (every request is a
+/// send): the fresh result.
+pub async fn send_unkeyed(app: &App, payer: &Payer, spec: OtpSend<'_>) -> Result<Sent, AppError> {
+    let request = IdemRequest {
+        scope: payer.account.as_str().to_owned(),
+        key: None,
+        fingerprint: String::new(),
+    };
+    let unused = |_: &Sent| Saved {
+        status: 0,
+        body: String::new(),
+        balance_fill: None,
+    };
+    let idem = Idem {
+        request: &request,
+        render: &unused,
+    };
+    match send(app, payer, spec, idem).await? {
+        Answer::Fresh(sent) => Ok(sent),
+        Answer::Replay(_) => Err(AppError::internal("a send without a key was replayed")),
+    }
+}
+
 /// The fraud guard's decision on a send (`app::fraud::guard`), unless the caller skipped it.
 async fn guard(
     app: &App,
@@ -407,7 +430,7 @@ async fn check_by(
 /// only the session's object, which keeps the key's liveness current, is asked; a key seen
 /// for the first time is asked of its own object first. A login session is checked in D1,
 /// and so is the key of a check no object is asked about (an id no session can have).
-async fn checker(
+pub(super) async fn checker(
     app: &App,
     key: &KeyHash,
     session_id: &str,
@@ -516,7 +539,8 @@ async fn decide(
         | Outcome::Step { .. }
         | Outcome::NoStep { .. }
         | Outcome::Cancelled { .. }
-        | Outcome::Jti { .. } => {
+        | Outcome::Jti { .. }
+        | Outcome::WindowOpened { .. } => {
             let row = from_d1(app, account, session_id).await?;
             match row.terminal(app.now_ms) {
                 Some(t) => Ok((row, Checked::Refused(t))),

@@ -4,8 +4,7 @@
 //! is the send's `VL…` sid), every check is `otp::check` of the latest send's session, and
 //! an approval is `otp::approve`: no rule of the engine is restated here. A verification's
 //! state is that latest session's (approved, attempts spent, expired), or its own cancel.
-use super::idempotency::{Idem, IdemRequest, Saved};
-use super::otp::{self, Checked, OtpSend, Sent};
+use super::otp::{self, Checked, OtpSend};
 use super::App;
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{AccountId, KeyHash};
@@ -265,22 +264,8 @@ pub async fn start(
         fallback: Vec::new(),
     };
     // Twilio Verify has no Idempotency-Key: every start is a send.
-    let request = IdemRequest {
-        scope: account.to_owned(),
-        key: None,
-        fingerprint: String::new(),
-    };
-    let unused = |_: &Sent| Saved {
-        status: 0,
-        body: String::new(),
-        balance_fill: None,
-    };
-    let idem = Idem {
-        request: &request,
-        render: &unused,
-    };
     let payer = super::accounts::Payer::confirmed_key(caller.account.clone(), caller.key.clone());
-    otp::send(app, &payer, send_request, idem).await?;
+    otp::send_unkeyed(app, &payer, send_request).await?;
     let row = store::verification(&db, account, &svc.sid, Which::Sid(&verification_sid)).await?;
     let row = row.ok_or_else(|| AppError::internal("verification not readable after its send"))?;
     view(app, &db, current(app, caller, row).await?).await

@@ -128,6 +128,40 @@ pub fn otp_step(
     })
 }
 
+/// A Prelude Verify status callback (`verify.authentication`: a verification was created
+/// and billed; `verify.attempt`: a code was sent), the whole body as Prelude sends it: the
+/// event's `id`, `type`, `payload` (the verification, its target, the send's price, the
+/// caller's `metadata`) and `created_at`.
+pub struct PreludeCallback<'a> {
+    pub event_id: &'a str,
+    pub event_type: &'a str,
+    pub verification_id: &'a str,
+    pub phone_number: &'a str,
+    pub channel: &'a str,
+    /// The send's price, as a decimal amount of `currency`.
+    pub price: &'a str,
+    pub currency: &'a str,
+    pub correlation_id: Option<&'a str>,
+    pub time: &'a str,
+}
+
+pub fn prelude_callback(c: &PreludeCallback<'_>) -> Value {
+    let amount: f64 = c.price.parse().unwrap_or(0.0);
+    let mut payload = json!({
+        "verification_id": c.verification_id,
+        "target": {"type": "phone_number", "value": c.phone_number},
+        "price": {"amount": amount, "currency": c.currency},
+        "time": c.time,
+    });
+    if c.event_type == "verify.attempt" {
+        payload["channel"] = json!(c.channel);
+    }
+    if let Some(id) = c.correlation_id {
+        payload["metadata"] = json!({ "correlation_id": id });
+    }
+    json!({"id": c.event_id, "type": c.event_type, "payload": payload, "created_at": c.time})
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +191,28 @@ mod tests {
         assert_eq!(sms_activate_rent(9, &sms)["sms"]["phoneFrom"], "Telegram");
         let m = message("msg_1", "failed", "+15550100", "sms", None);
         assert_eq!(m["error"], Value::Null);
+    }
+
+    #[test]
+    fn a_prelude_callback_is_prelude_s_whole_body() {
+        let c = PreludeCallback {
+            event_id: "evt_1",
+            event_type: "verify.attempt",
+            verification_id: "vrf_1",
+            phone_number: "+14155550100",
+            channel: "sms",
+            price: "0.0075",
+            currency: "USD",
+            correlation_id: Some("c-1"),
+            time: "2026-01-01T00:00:00Z",
+        };
+        assert_eq!(
+            prelude_callback(&c),
+            json!({"id": "evt_1", "type": "verify.attempt", "created_at": "2026-01-01T00:00:00Z",
+                "payload": {"verification_id": "vrf_1", "channel": "sms",
+                    "target": {"type": "phone_number", "value": "+14155550100"},
+                    "price": {"amount": 0.0075, "currency": "USD"},
+                    "time": "2026-01-01T00:00:00Z", "metadata": {"correlation_id": "c-1"}}})
+        );
     }
 }

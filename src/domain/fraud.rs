@@ -260,6 +260,9 @@ pub enum Scope {
     Phone,
 }
 
+/// How long a block made by hand lasts: until lifted, in practice (100 years).
+pub const MANUAL_BLOCK_MS: i64 = 100 * 365 * 24 * 60 * 60 * 1000;
+
 /// A live block (`GET /v1/fraud/blocks`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Block {
@@ -483,6 +486,26 @@ impl Guard {
             Scope::Country | Scope::Phone => None,
         };
         Some((b, reset))
+    }
+
+    /// Blocks `phone` by hand until lifted (a manual block of it that exists is kept).
+    pub fn block_phone(&mut self, phone: &str, id: String, now_ms: i64) -> Block {
+        let manual = |b: &&Block| b.scope == Scope::Phone && b.value == phone;
+        if let Some(b) = self.blocks.values().find(manual) {
+            return b.clone();
+        }
+        let block = Block {
+            id: id.clone(),
+            scope: Scope::Phone,
+            value: phone.to_owned(),
+            reason: Reason::Manual,
+            sends: 0,
+            conversions: 0,
+            created_at: now_ms,
+            expires_at: now_ms.saturating_add(MANUAL_BLOCK_MS),
+        };
+        self.blocks.insert(id, block.clone());
+        block
     }
 
     /// Removes the blocks that ended; their ids.

@@ -61,6 +61,12 @@ pub enum Op {
     SafeRemove {
         phone: String,
     },
+    /// Blocks the number by hand (`manual`, until lifted); a number already blocked so
+    /// keeps its block.
+    BlockPhone {
+        phone: String,
+        id: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -203,6 +209,14 @@ impl FraudGuard {
         Ok(Answer::Decided { verdict: d.verdict })
     }
 
+    async fn block_phone(&self, phone: &str, id: String, now: i64) -> Result<Answer> {
+        let block = self.guard.borrow_mut().block_phone(phone, id, now);
+        let mut values = Map::new();
+        values.insert(key('b', &block.id), json(&block));
+        self.write(values, Vec::new()).await?;
+        Ok(Answer::Lifted { block: Some(block) })
+    }
+
     async fn run(&self, op: Op) -> Result<Answer> {
         let now = now_ms();
         Ok(match op {
@@ -271,6 +285,7 @@ impl FraudGuard {
                     entry: Some((phone, entry)),
                 }
             }
+            Op::BlockPhone { phone, id } => self.block_phone(&phone, id, now).await?,
             Op::SafeRemove { phone } => {
                 let entry = self.guard.borrow_mut().safe.remove(&phone);
                 self.state.storage().delete(&key('s', &phone)).await?;

@@ -110,13 +110,8 @@ impl WebhookDispatcher {
             endpoint: webhooks::endpoint(&db, account).await?,
             hook: webhooks::sms_activate_hook(&db, account).await?,
         };
-        let only = match (&targets.endpoint, &targets.hook) {
-            (None, None) => return Ok(Step::Idle),
-            (Some(_), None) => Some(false),
-            (None, Some(_)) => Some(true),
-            (Some(_), Some(_)) => None,
-        };
-        let Some(event) = webhooks::next_pending(&db, account, only).await? else {
+        let deliverable = (targets.endpoint.is_some(), targets.hook.is_some());
+        let Some(event) = webhooks::next_pending(&db, account, deliverable).await? else {
             return Ok(Step::Idle);
         };
         let now = crate::clock::now_ms();
@@ -182,8 +177,9 @@ impl WebhookDispatcher {
     }
 }
 
-/// Where an account's events go: its endpoint (our envelope around the event's `data`) and
-/// its sms-activate webhook (the `data` alone, in sms-activate's shape).
+/// Where an account's events go: its endpoint (our envelope around the event's `data`), its
+/// sms-activate webhook (the `data` alone, in sms-activate's shape) and a callback's own URL
+/// (its recorded body as is).
 struct Targets {
     endpoint: Option<webhooks::Endpoint>,
     hook: Option<SmsActivateHook>,
@@ -197,6 +193,13 @@ impl Targets {
         account: &str,
         server_key: &str,
     ) -> Option<(String, String, String)> {
+        if let Some(url) = &event.url {
+            return Some((
+                url.clone(),
+                self.callback_secret(account, server_key),
+                event.data.clone(),
+            ));
+        }
         if event.event_type.starts_with(SMS_ACTIVATE_EVENTS) {
             let hook = self.hook.as_ref()?;
             let secret = SmsActivateHook::secret(server_key, account);
@@ -211,6 +214,18 @@ impl Targets {
         });
         let body = payload(&event.event_type, &rfc3339(event.created_at), &data);
         Some((endpoint.url.clone(), endpoint.secret(server_key), body))
+    }
+
+    /// A callback's signing secret: the account's endpoint secret (the first one's when it
+    /// has none).
+    fn callback_secret(&self, account: &str, server_key: &str) -> String {
+        let first = webhooks::Endpoint {
+            account_id: account.to_owned(),
+            url: String::new(),
+            secret_version: 1,
+            updated_at: 0,
+        };
+        self.endpoint.as_ref().unwrap_or(&first).secret(server_key)
     }
 }
 

@@ -34,7 +34,8 @@ fn basic_username(headers: &Head) -> Option<String> {
 
 /// The API key a request presents, by the rules of its path's dialect.
 pub fn presented_key(headers: &Head, path: &str) -> Option<String> {
-    if path.starts_with("/v2/") {
+    let prelude = path.starts_with(super::dialects::prelude::PATH_PREFIX);
+    if path.starts_with("/v2/") && !prelude {
         // Twilio Verify: HTTP Basic, the key as the password (the username, an AC/SK sid,
         // is checked by the dialect). Nothing else counts there.
         let value = headers.get("Authorization")?;

@@ -167,10 +167,25 @@ impl Envelope for FiveSim {
     }
 }
 
+/// Prelude's envelope (`/v2/verification…`): `{"code","message","type","request_id"}`,
+/// Prelude's code for the condition where it has one (`dialects::prelude::errors`).
+pub struct Prelude;
+
+impl Envelope for Prelude {
+    fn error(&self, e: &AppError, _cx: &ErrorContext<'_>) -> Reply {
+        use super::dialects::prelude::errors::{error_body, prelude_code};
+        let status = status(e.code);
+        let request_id = crate::domain::ids::new_uuid().unwrap_or_default();
+        let body = error_body(status, prelude_code(e.code), &e.message, None, &request_id);
+        Reply::json(status, &body)
+    }
+}
+
 /// Path prefix → front door; the first match wins, `House` answers the rest. A prefix
 /// ending in `/` takes every path under it; another takes itself and the paths under it.
 static FRONT_DOORS: &[(&str, &dyn Envelope)] = &[
     (SMS_ACTIVATE_PATH, &SmsActivate),
+    (super::dialects::prelude::PATH_PREFIX, &Prelude),
     ("/v2/verify", &Vonage),
     ("/v2/", &Twilio),
     ("/api/public/", &NumberOtp),

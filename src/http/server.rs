@@ -276,8 +276,8 @@ async fn serve(
 async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
     use super::reply::JSON;
     use dialects::{
-        accounts, admin, audit, callbacks, fivesim, fraud, getotp, numberotp, otpwall, smsactivate,
-        stats, twilio_verify, usage, vonage, webhooks, whatotp,
+        accounts, admin, audit, callbacks, fivesim, fraud, getotp, numberotp, otpwall, prelude,
+        smsactivate, stats, twilio_verify, usage, vonage, webhooks, whatotp,
     };
     use Route::*;
     match route {
@@ -366,6 +366,7 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         Stats(which) => boxed(stats::serve(ctx, which)).await,
         Vonage(resource) => boxed(vonage::serve(ctx, resource)).await,
         FiveSim(resource) => boxed(fivesim::serve(ctx, resource)).await,
+        Prelude(resource) => boxed(prelude::serve(ctx, resource)).await,
     }
 }
 

@@ -136,7 +136,7 @@ pub async fn record_sms_activate_event(
     now_ms: i64,
 ) -> Result<(), StoreError> {
     let sql = format!("{INSERT_EVENT} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE {HAS_HOOK}");
-    run(stmt(db, &sql, &event_binds(e, now_ms)?)?).await?;
+    run(stmt(db, &sql, &event_values(&new_id("evt")?, e, now_ms))?).await?;
     Ok(())
 }
 
@@ -248,22 +248,37 @@ fn insert_event(
     stmt(
         db,
         &format!("{INSERT_EVENT} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE {HAS_ENDPOINT}{and_also}"),
-        &event_binds(e, now_ms)?,
+        &event_values(&new_id("evt")?, e, now_ms),
     )
 }
 
-/// An event's values, bound as ?1 = a new id, ?2 account, ?3 type, ?4 object, ?5 version,
-/// ?6 data, ?7 the time.
-fn event_binds(e: &Event<'_>, now_ms: i64) -> Result<Vec<JsValue>, StoreError> {
-    Ok(vec![
-        text(&new_id("evt")?),
+/// An event's insert values ?1–?7: id, account, type, object, version, data, time.
+fn event_values(id: &str, e: &Event<'_>, now_ms: i64) -> Vec<JsValue> {
+    vec![
+        text(id),
         text(e.account_id),
         text(e.event_type),
         text(e.object_id),
         int(e.version),
         text(&e.data.to_string()),
         int(now_ms),
-    ])
+    ]
+}
+
+/// Records an event for a URL of its own (`url`, a callback), whether or not the account
+/// has an endpoint; `data` is the whole body to deliver, under the event's id `id`.
+pub fn callback_event_statement(
+    db: &D1Database,
+    id: &str,
+    e: &Event<'_>,
+    url: &str,
+    now_ms: i64,
+) -> Result<D1PreparedStatement, StoreError> {
+    let sql = "INSERT OR IGNORE INTO webhook_events (id, account_id, event_type, object_id, \
+        version, data, created_at, url) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    let mut values = event_values(id, e, now_ms);
+    values.push(text(url));
+    stmt(db, sql, &values)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -274,23 +289,32 @@ pub struct PendingEvent {
     pub created_at: i64,
     pub attempts: i64,
     pub next_attempt_at: Option<i64>,
+    /// A callback's own URL (its `data` is then the whole body); `None`: the endpoint.
+    #[serde(default)]
+    pub url: Option<String>,
 }
 
-/// The oldest event not yet delivered or given up on: events go out in order. `sms_activate`:
-/// only the sms-activate webhook's events (true) or only the others (false), for an account
-/// with one of the two targets; `None`: all.
+/// The oldest event not yet delivered or given up on that has somewhere to go: events go out
+/// in order. `(endpoint, hook)`: whether the account has an endpoint and an sms-activate
+/// webhook; a callback (its own `url`) always has a target.
 pub async fn next_pending(
     db: &D1Database,
     account_id: &str,
-    sms_activate: Option<bool>,
+    (endpoint, hook): (bool, bool),
 ) -> Result<Option<PendingEvent>, StoreError> {
-    let only = sms_activate.map(i64::from);
     first(stmt(
         db,
-        "SELECT id, event_type, data, created_at, attempts, next_attempt_at FROM webhook_events \
-         WHERE account_id = ?1 AND delivered_at IS NULL AND failed_at IS NULL \
-         AND (?2 IS NULL OR (substr(event_type, 1, 13) = ?3) = ?2) ORDER BY seq LIMIT 1",
-        &[text(account_id), opt_int(only), text(SMS_ACTIVATE_EVENTS)],
+        "SELECT id, event_type, data, created_at, attempts, next_attempt_at, url \
+         FROM webhook_events WHERE account_id = ?1 AND delivered_at IS NULL AND failed_at IS NULL \
+         AND (url IS NOT NULL \
+           OR CASE WHEN substr(event_type, 1, 13) = ?4 THEN ?3 ELSE ?2 END) \
+         ORDER BY seq LIMIT 1",
+        &[
+            text(account_id),
+            int(i64::from(endpoint)),
+            int(i64::from(hook)),
+            text(SMS_ACTIVATE_EVENTS),
+        ],
     )?)
     .await
 }

@@ -25,8 +25,9 @@
 //! holds it and the pure rules it applies), `keys` (the API keys it has checked), `object`
 //! (the commands it answers), `storage` (memory, storage, restore from KV, the alarm),
 //! `mirror` (D1 after the answer), `sweep` (the alarm's work), `workflow` (the channel
-//! fallback engine: its API is documented there), `replay` (JWT ids seen) and `client`
-//! (the Worker's side).
+//! fallback engine: its API is documented there), `replay` (JWT ids seen), `window` and
+//! `window_object` (a number's verification window: several live codes, one set of counters)
+//! and `client` (the Worker's side).
 //! `protocol`, `state`, `keys` and `workflow`'s rules are pure, compiled and tested
 //! natively; the others touch the runtime and compile for wasm32 only.
 mod client;
@@ -38,6 +39,8 @@ mod replay;
 mod state;
 mod storage;
 mod sweep;
+mod window;
+mod window_object;
 mod workflow;
 
 #[cfg(target_arch = "wasm32")]
@@ -46,3 +49,5 @@ pub use client::{call, key_changed, revoke_key};
 pub use object::OtpSession;
 #[cfg(target_arch = "wasm32")]
 pub use protocol::{Op, Opening, Outcome, StepDue, StepGo};
+#[cfg(target_arch = "wasm32")]
+pub use window::anchor as window_anchor;

@@ -34,7 +34,7 @@ pub struct OtpSession {
 impl OtpSession {
     /// Whether `key_hash` is a live key of `account_id`: from memory, else (first use, or
     /// an answer too old) from the key's object.
-    async fn key_live(&self, key_hash: &str, account_id: &str) -> Result<bool> {
+    pub(super) async fn key_live(&self, key_hash: &str, account_id: &str) -> Result<bool> {
         let now = now_ms();
         if let Some(live) = self.keys.borrow().known(key_hash, account_id, now) {
             return Ok(live);
@@ -89,7 +89,7 @@ impl OtpSession {
 
     /// Tells the account's fraud guard that a code sent to the number was verified (after
     /// the answer: the guard's conversion counts are not the check's business).
-    fn converted(&self, session: &Opening) {
+    pub(super) fn converted(&self, session: &Opening) {
         let (env, account_id) = (self.env.clone(), session.account_id.clone());
         let op = fraud_guard::Op::Converted {
             phone: session.phone.clone(),
@@ -216,6 +216,16 @@ impl DurableObject for OtpSession {
                 asked,
             } => self.advance(&id, &account_id, asked).await?,
             Op::SeeJti { id, expires_at } => self.see_jti(&id, expires_at).await?,
+            Op::WindowSend { window_id, send } => self.window_send(window_id, send).await?,
+            Op::WindowCheck {
+                account_id,
+                phone,
+                key_hash,
+                mac,
+            } => {
+                self.window_check(&account_id, &phone, key_hash, &mac)
+                    .await?
+            }
         };
         Response::from_json(&outcome)
     }

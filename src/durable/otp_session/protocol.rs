@@ -99,6 +99,18 @@ pub enum Op {
     },
     /// A JWT id presented until `expires_at` (Unix ms): fresh, or seen before.
     SeeJti { id: String, expires_at: i64 },
+    /// A send to a number's verification window (`window`): the send's session, its code's
+    /// MAC bound to the number's window (`window::anchor`). Opens a window with `window_id`
+    /// when the number has none open, else adds the fresh code to the open one.
+    WindowSend { window_id: String, send: Opening },
+    /// Check a candidate against every unexpired code of the number's open window, as
+    /// `Check` does (same key rule, same counters, one success).
+    WindowCheck {
+        account_id: String,
+        phone: String,
+        key_hash: Option<String>,
+        mac: String,
+    },
 }
 
 /// Why a check was not evaluated (`domain::otp::Terminal`, as it travels).
@@ -174,6 +186,11 @@ pub enum Outcome {
     /// Whether a JWT id was seen for the first time.
     Jti {
         fresh: bool,
+    },
+    /// The send joined the window `id`: a fresh window, or (`retry`) the number's open one.
+    WindowOpened {
+        id: String,
+        retry: bool,
     },
 }
 

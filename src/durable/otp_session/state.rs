@@ -78,14 +78,7 @@ impl Stored {
     /// in constant time (`None`: an approval, which counts as the right code). Returns the
     /// decision and whether the state changed, which must then be stored before the answer.
     pub fn check(&mut self, mac: Option<&str>, now_ms: i64) -> (Decision, bool) {
-        let matched = match mac {
-            Some(mac) => {
-                let stored_mac = from_hex(&self.session.code_mac).unwrap_or_default();
-                let candidate = from_hex(mac).unwrap_or_default();
-                !stored_mac.is_empty() && constant_time_eq(&stored_mac, &candidate)
-            }
-            None => true,
-        };
+        let matched = mac.is_none_or(|mac| mac_matches(&self.session.code_mac, mac));
         let decision = apply(&mut self.counters, matched, now_ms);
         let newly_expired = decision == Decision::Refused(Terminal::Expired) && self.see_expiry();
         (decision, decision.counted() || newly_expired)
@@ -121,6 +114,14 @@ impl Stored {
     fn see_expiry(&mut self) -> bool {
         !std::mem::replace(&mut self.expiry_seen, true)
     }
+}
+
+/// Whether a candidate's hex MAC equals a stored hex MAC, compared in constant time (a MAC
+/// that is not hex, or an empty stored one, never matches).
+pub fn mac_matches(stored: &str, candidate: &str) -> bool {
+    let stored = from_hex(stored).unwrap_or_default();
+    let candidate = from_hex(candidate).unwrap_or_default();
+    !stored.is_empty() && constant_time_eq(&stored, &candidate)
 }
 
 /// Keeps `s` in memory (the object is its only writer). Past `CACHE_SESSIONS` the memory

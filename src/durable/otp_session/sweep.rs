@@ -24,6 +24,8 @@ impl OtpSession {
             .collect();
         let (ended, next) = state::sweep(stored, now);
         retry |= self.clear(&ended).await?;
+        let next_window = self.sweep_windows(now).await?;
+        let next = next.into_iter().chain(next_window).min();
         let mut due = next.map(|n| n.max(now + SWEEP_EVERY_MS));
         if retry {
             due = Some(now + MIRROR_RETRY_MS);

@@ -3,6 +3,7 @@
 //! dialect. Error envelopes are chosen per path in `http::envelope`. A dialect's pure parts
 //! (parsing, rendering) compile natively too, for their unit tests.
 pub mod fivesim;
+pub mod prelude;
 pub mod smsactivate;
 pub mod twilio_verify;
 pub mod vonage;
