@@ -10,7 +10,8 @@ use crate::domain::ids::AccountId;
 use crate::domain::money::Money;
 use crate::domain::time::rfc3339;
 use crate::domain::usage::{self, Period, Trigger, MAX_ALERTS};
-use crate::store::usage::{self as store, Alert, Notice};
+use crate::domain::usage::{Alert, Notice};
+use crate::store::usage as store;
 use crate::store::webhooks::Event;
 use worker::console_error;
 

@@ -95,6 +95,30 @@ pub fn parse(body: &serde_json::Map<String, Value>) -> Result<(Trigger, Period),
     Ok((trigger, period))
 }
 
+/// An alert as stored: its threshold in minor units or its percentage of the cap.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Alert {
+    pub id: String,
+    pub period: String,
+    pub threshold: Option<i64>,
+    pub percent_of_cap: Option<i64>,
+    pub created_at: i64,
+    /// When it crossed in the current period (`None`: not yet).
+    pub crossed_at: Option<i64>,
+}
+
+/// A crossing: the alert, the spend period (`d:…`, `m:…`), what was spent when it crossed,
+/// the threshold it crossed (minor units) and when.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Notice {
+    pub alert_id: String,
+    pub account_id: String,
+    pub period: String,
+    pub spent: i64,
+    pub threshold: i64,
+    pub created_at: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -65,8 +65,9 @@ pub fn append_if_changed(
 }
 
 /// As `append`, for a balance change: `before` and `after` also hold the wallet's balance
-/// (`balance_minor`, in minor units) before and after ledger row `tx_id` (read from that row inside the batch, so the audit row
-/// and the ledger agree). Put it after the statements that write the row.
+/// (`balance_minor`, in minor units) before and after ledger row `tx_id` (read from that row
+/// inside the batch, so the audit row and the ledger agree). Put it after the statements that
+/// write the row.
 pub fn append_money(
     db: &D1Database,
     actor: &Actor,

@@ -4,32 +4,8 @@
 use super::webhooks::{event_statement, Event};
 use super::{all, batch, int, opt_int, run, stmt, text, StoreError};
 use crate::domain::ids::new_id;
-use serde::Deserialize;
+use crate::domain::usage::{Alert, Notice};
 use worker::D1Database;
-
-/// An alert as stored: its threshold in minor units or its percentage of the cap.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Alert {
-    pub id: String,
-    pub period: String,
-    pub threshold: Option<i64>,
-    pub percent_of_cap: Option<i64>,
-    pub created_at: i64,
-    /// When it crossed in the current period (`None`: not yet).
-    pub crossed_at: Option<i64>,
-}
-
-/// A crossing: the alert, the spend period (`d:…`, `m:…`), what was spent when it crossed,
-/// the threshold it crossed (minor units) and when.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Notice {
-    pub alert_id: String,
-    pub account_id: String,
-    pub period: String,
-    pub spent: i64,
-    pub threshold: i64,
-    pub created_at: i64,
-}
 
 /// A new alert unless the account already holds `max` (`None` then).
 pub async fn create(

@@ -6,9 +6,9 @@ use crate::domain::error::AppError;
 use crate::domain::money::Money;
 use crate::domain::time::rfc3339;
 use crate::domain::usage::{parse, period_start};
+use crate::domain::usage::{Alert, Notice};
 use crate::http::server::Ctx;
 use crate::http::{auth, Reply};
-use crate::store::usage::{Alert, Notice};
 use serde_json::{json, Value};
 
 fn money(minor: i64) -> String {

@@ -117,7 +117,9 @@ async fn ledger(ctx: &Ctx, account_id: &str) -> Result<Reply, AppError> {
     Ok(Reply::ok(json!({
         "account_id": account_id,
         "entries": entries,
-        "pagination": {"page": page.page, "limit": page.limit, "total": total, "total_pages": pages},
+        "pagination": {
+            "page": page.page, "limit": page.limit, "total": total, "total_pages": pages
+        },
     })))
 }
 

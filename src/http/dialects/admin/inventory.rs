@@ -173,7 +173,9 @@ pub async fn catalog(ctx: &Ctx) -> Result<Reply, AppError> {
             .collect()
     };
     let operators: Vec<Value> = (c.operators.iter())
-        .map(|o| json!({"country": o.country, "id": o.operator, "name": o.name, "numbers": o.numbers}))
+        .map(|o| {
+            json!({"country": o.country, "id": o.operator, "name": o.name, "numbers": o.numbers})
+        })
         .collect();
     let prices: Vec<Value> = (c.prices.iter())
         .map(|p| {
