@@ -14,12 +14,14 @@
 // refuses every text, and a share of the money requests (--fault-rate) carry an injected
 // failure (`X-Test-Fault`: the money batch committed then the request failed, D1 lost after
 // the commit, the idempotency release failing, an activation whose object never armed, an OTP
-// session's object restarted, the refund of a failed delivery failing on the request path),
+// session's object restarted, the refund of a failed delivery failing on the request path, and
+// the queue refusing its job too, so only the refund owed in D1 is left for the Cron pass),
 // each retried once with the same Idempotency-Key as a client would; refund jobs are put on
 // the queue a second time (a queue delivers at least once); the Cron Trigger's pass runs every
 // 5 s. A 5xx is counted as injected when its request carried a fault, else as ours (the goal
 // is 0). Extra invariants: every failed delivery refunded (template messages and OTP sends),
-// no message left queued, no number held by an ended activation.
+// no message left queued or sending, no refund owed left unpaid, no number held by an ended
+// activation.
 import { randomBytes } from "node:crypto";
 import { spawnApp } from "../tests/support/app.mjs";
 import { seed as seedInventory, pushSms, usNumber } from "../tests/support/activations.mjs";
@@ -182,7 +184,7 @@ const ops = [
     const phone = freshPhone();
     // With --faults, a fifth go by voice, whose provider refuses every text (refunded).
     const voice = FAULTS && Math.random() < 0.2;
-    const faults = voice ? ["refund_fails", "refund_fails", "after_commit"] : ["after_commit", "object_restarted", "release_fails"];
+    const faults = voice ? ["refund_fails", "refund_unqueued", "after_commit"] : ["after_commit", "object_restarted", "release_fails"];
     const r = await money("otp-send", "POST", "/v1/otp/send", { key: a.key, providerRefuses: voice, body: { to: phone, channel: voice ? "voice" : "sms" } }, faults);
     if (r.status === 200) sessions.push({ id: r.body.session_id, key: a.key, phone, dialect: "whatotp" });
   }],
@@ -310,7 +312,7 @@ if (FAULTS) {
     await cron();
     await sleep(2_000);
   }
-  const owed = async () => (await app.db.prepare("SELECT (SELECT COUNT(*) FROM messages WHERE status = 'queued') + (SELECT COUNT(*) FROM otp_sessions s WHERE s.channel = 'voice' AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.object_id = s.id AND l.kind = 'otp_refund')) AS n").first()).n;
+  const owed = async () => (await app.db.prepare("SELECT (SELECT COUNT(*) FROM messages WHERE status IN ('queued', 'sending')) + (SELECT COUNT(*) FROM otp_sessions s WHERE s.channel = 'voice' AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.object_id = s.id AND l.kind = 'otp_refund')) AS n").first()).n;
   for (let i = 0; i < 60 && (await owed()) > 0; i++) await sleep(1_000);
 }
 
@@ -332,7 +334,8 @@ v("OTP session with more attempts than allowed", await q("SELECT id, attempts, m
 v("OTP session without exactly one charge", await q("SELECT s.id FROM otp_sessions s WHERE s.dialect != 'message' AND (SELECT COUNT(*) FROM ledger l WHERE l.object_id = s.id AND l.kind = 'otp_send') != 1"));
 v("number held by an ended activation", await q("SELECT l.number_id, a.id, a.status FROM number_leases l JOIN activations a ON a.id = l.object_id WHERE a.status NOT IN ('waiting', 'received')"));
 v("template message failed without its refund", await q("SELECT m.id FROM messages m WHERE m.status = 'failed' AND m.provider_message_id IS NULL AND m.cost > 0 AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.object_id = m.id AND l.kind = 'message_refund')"));
-v("template message still queued (charged, neither delivered nor refunded)", await q("SELECT id FROM messages WHERE status = 'queued'"));
+v("template message still queued or sending (charged, neither delivered nor refunded)", await q("SELECT id, status FROM messages WHERE status IN ('queued', 'sending')"));
+v("refund owed and never paid", await q("SELECT object_id, kind FROM refunds_owed WHERE paid_at IS NULL"));
 v("OTP send whose delivery failed without its refund", await q("SELECT s.id FROM otp_sessions s WHERE s.channel = 'voice' AND s.dialect != 'message' AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.object_id = s.id AND l.kind = 'otp_refund')"));
 if (stats.verifiedTwice.length) violations.push({ what: "OTP session verified twice (200 verified:true more than once)", count: stats.verifiedTwice.length, sample: stats.verifiedTwice.slice(0, 5) });
 

@@ -1,26 +1,44 @@
 // Jobs after the answer on the JOBS queue (Miniflare runs the producer and the consumer from
 // wrangler.toml): a refund that fails on the request path is made by its queued job, once,
 // even when the job is delivered twice; a job that keeps failing is retried, not lost. The
-// scheduled pass makes a refund a failed template message still owes.
+// scheduled pass makes a refund a failed template message still owes, and one recorded as
+// owed when it could neither be made nor queued. A delivery reaches its provider once.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac, randomBytes } from "node:crypto";
+import http from "node:http";
 import { spawnOtpApp, seedOtpPrices, freshPhone, createTemplate } from "./otp-support.mjs";
 
 const SERVER_KEY = randomBytes(32).toString("hex");
-let app, sandbox, logs = "";
+let app, sandbox, twilio, logs = "";
+
+/** A fake Twilio that takes its time (300 ms) to accept each call, and counts them. */
+async function startTwilio() {
+  const calls = [];
+  const server = http.createServer((req, res) => {
+    calls.push(req.url);
+    req.resume();
+    setTimeout(() => res.writeHead(201, { "Content-Type": "application/json" }).end(JSON.stringify({ sid: `CA${calls.length}` })), 300);
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { base: `http://127.0.0.1:${server.address().port}`, calls, close: () => new Promise((r) => server.close(r)) };
+}
 
 before(async () => {
   // A provider that refuses every text: each OTP send fails and is refunded.
   app = await spawnOtpApp({ vars: { TEST_FAULTS: "1", OTP_PROVIDER: "nonexistent" }, log: (s) => (logs += s) });
   await seedOtpPrices(app);
-  // The sandbox delivers every text; its SERVER_KEY is known here, to seal jobs as it does.
-  sandbox = await spawnOtpApp({ vars: { TEST_FAULTS: "1", SERVER_KEY } });
+  // The sandbox delivers every text but voice calls (Twilio, faked here); its SERVER_KEY is
+  // known here, to seal jobs as it does.
+  twilio = await startTwilio();
+  const voice = { OTP_PROVIDER_VOICE: "twilio", TWILIO_BASE_URL: twilio.base, TWILIO_ACCOUNT_SID: "AC0123456789", TWILIO_AUTH_TOKEN: "twilio-auth-token", TWILIO_FROM: "+15005550006" };
+  sandbox = await spawnOtpApp({ vars: { TEST_FAULTS: "1", SERVER_KEY, ...voice } });
   await seedOtpPrices(sandbox);
 });
 after(async () => {
   await app?.close();
   await sandbox?.close();
+  await twilio?.close();
 });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -134,6 +152,75 @@ test("a template message is delivered by its job on the queue, once however ofte
   assert.ok(await until(async () => (await sandbox.money(who.accountId)).balance === 10_000 - m.cost), "the failed one was refunded");
   const money = await sandbox.money(who.accountId);
   assert.equal(money.balance, money.ledgerSum);
+});
+
+test("copies of a delivery job running at the same moment reach the provider once: one claims the message", async () => {
+  const who = await sandbox.createAccount("claimed", "1.00");
+  const tpl = await createTemplate(sandbox, "Ticket {order} confirmed", "voice");
+  const phone = freshPhone();
+  const r = await sandbox.request("POST", "/v1/messages/send", { key: who.key, headers: { "X-Test-Fault": "delivery_dropped" }, body: { phone_number: phone, template_id: tpl, variables: { order: 5 } } });
+  assert.equal(r.status, 202, r.text);
+  const id = r.body.message_id;
+  const m = await sandbox.db.prepare("SELECT cost FROM messages WHERE id = ?").bind(id).first();
+  const body = JSON.stringify({ job: "deliver", account_id: who.accountId, message_id: id, to: phone, channel: "voice", cost: m.cost, sealed: seal(id, JSON.stringify({ text: "Ticket 5 confirmed", code: null })) });
+  // Four deliveries of the same job at once, each its own run of the consumer (a queue
+  // delivers at least once; a retry may overlap a try still waiting on the provider).
+  const worker = await sandbox.mf.getWorker();
+  const copy = (n) => worker.queue("otpedge-jobs", [{ id: `copy-${n}`, timestamp: new Date(), body, attempts: 1 }]);
+  const calls = twilio.calls.length;
+  const results = await Promise.all([1, 2, 3, 4].map(copy));
+  for (const result of results) assert.equal(result.outcome, "ok");
+  assert.equal(twilio.calls.length - calls, 1, "one call reached the provider");
+  assert.deepEqual({ ...(await statusOf(sandbox.db, id)) }, { status: "sent", error: null });
+  const kindsOf = await sandbox.db.prepare("SELECT kind FROM ledger WHERE account_id = ? ORDER BY seq").bind(who.accountId).all();
+  assert.deepEqual(kindsOf.results.map((x) => x.kind), ["topup", "message_send"]);
+});
+
+test("a message its job claimed and never settled is failed and refunded by the scheduled pass after the bound, once", async () => {
+  const who = await app.createAccount("stuck", "1.00");
+  const tpl = await createTemplate(app, "Room {order} ready");
+  const r = await app.request("POST", "/v1/messages/send", { key: who.key, headers: { "X-Test-Fault": "delivery_dropped" }, body: { phone_number: freshPhone(), template_id: tpl, variables: { order: 3 } } });
+  assert.equal(r.status, 202, r.text);
+  const id = r.body.message_id;
+  // As if its job claimed it and the Worker stopped during the provider call.
+  const claim = (at) => app.db.prepare("UPDATE messages SET status = 'sending', sending_at = ? WHERE id = ?").bind(at, id).run();
+  await claim(Date.now() - 60_000);
+  const worker = await app.mf.getWorker();
+  // A claim one minute old may still be in its provider call: the pass leaves it.
+  assert.equal((await worker.scheduled({ cron: "* * * * *" })).outcome, "ok");
+  assert.equal((await statusOf(app.db, id)).status, "sending");
+  assert.ok((await app.money(who.accountId)).balance < 10_000);
+  await claim(Date.now() - 11 * 60_000);
+  for (let pass = 0; pass < 2; pass++) {
+    assert.equal((await worker.scheduled({ cron: "* * * * *" })).outcome, "ok");
+    assert.deepEqual({ ...(await statusOf(app.db, id)) }, { status: "failed", error: "delivery not confirmed: its attempt stopped before the provider answered" });
+    const m = await app.money(who.accountId);
+    assert.equal(m.balance, 10_000);
+    assert.equal(m.ledgerSum, 10_000);
+    assert.deepEqual(await kinds(who.accountId), ["topup", "message_send", "message_refund"]);
+  }
+});
+
+test("a refund that can neither be made nor queued is owed in D1 and paid once by the scheduled pass", async () => {
+  const who = await app.createAccount("owed-otp", "1.00");
+  const r = await app.request("POST", "/v1/otp/send", { key: who.key, headers: { "X-Test-Fault": "refund_unqueued" }, body: { to: freshPhone(), channel: "sms" } });
+  assert.equal(r.status, 502, r.text);
+  assert.equal(r.body.errors[0].code, "2205");
+  assert.match(r.body.errors[0].message, /the charge is owed back: its refund is queued$/);
+  const session = await app.db.prepare("SELECT id, cost FROM otp_sessions WHERE account_id = ?").bind(who.accountId).first();
+  const owed = () => app.db.prepare("SELECT account_id, cost, paid_at FROM refunds_owed WHERE object_id = ? AND kind = 'otp_refund'").bind(session.id).first();
+  assert.deepEqual({ ...(await owed()) }, { account_id: who.accountId, cost: session.cost, paid_at: null });
+  await sleep(2_000); // no job was queued: nothing else pays it
+  assert.deepEqual(await kinds(who.accountId), ["topup", "otp_send"]);
+  const worker = await app.mf.getWorker();
+  for (let pass = 0; pass < 2; pass++) {
+    assert.equal((await worker.scheduled({ cron: "* * * * *" })).outcome, "ok");
+    const m = await app.money(who.accountId);
+    assert.equal(m.balance, 10_000);
+    assert.equal(m.ledgerSum, 10_000);
+    assert.deepEqual(await kinds(who.accountId), ["topup", "otp_send", "otp_refund"]);
+    assert.ok((await owed()).paid_at > 0);
+  }
 });
 
 test("a delivery job that runs after its message expired records it failed and refunds it, without delivering", async () => {

@@ -6,9 +6,11 @@
 //!
 //! Jobs: `refund` (a charge given back after a delivery failed, when the inline refund did
 //! not commit): the ledger's one-refund-per-object index makes it happen once. `deliver` (a
-//! template message handed to its provider): it acts only while the message is `queued`,
-//! records `sent` or `failed` with its webhook event, and refunds a failure (once).
+//! template message handed to its provider): it acts only on the message it claimed
+//! (`queued` → `sending`), records `sent` or `failed` with its webhook event, and refunds a
+//! failure (once).
 //! `workflow_step` (a session's fallback step fell due): its object lets it go out once.
+use super::Fault;
 use crate::config::{server_key, Config};
 use crate::domain::crypto::{derived_key, from_hex, open, seal, to_hex};
 use crate::domain::error::{AppError, Code};
@@ -16,6 +18,7 @@ use crate::domain::events;
 use crate::durable::otp_session::StepDue;
 use crate::providers::{self, Outgoing, Provider};
 use crate::store::messages as messages_store;
+use crate::store::refunds;
 use crate::store::wallet::{self, Entry, Kind};
 use crate::store::webhooks::{message_event_statement, Event, MessageStatus};
 use crate::store::{batch, ConstraintKind};
@@ -59,12 +62,17 @@ pub enum Refunded {
 }
 
 impl Refund {
-    /// Gives the charge back, once: a refund already in the ledger counts as done.
-    pub async fn apply(&self, db: &D1Database, now_ms: i64) -> Result<(), AppError> {
-        let kind = match self.kind {
+    fn ledger_kind(&self) -> Kind {
+        match self.kind {
             RefundKind::OtpRefund => Kind::OtpRefund,
             RefundKind::MessageRefund => Kind::MessageRefund,
-        };
+        }
+    }
+
+    /// Gives the charge back, once: a refund already in the ledger counts as done. A refund
+    /// owed for it (`refunds_owed`) is marked paid in the same batch as its ledger row.
+    pub async fn apply(&self, db: &D1Database, now_ms: i64) -> Result<(), AppError> {
+        let kind = self.ledger_kind();
         let entry = Entry {
             account_id: &self.account_id,
             kind,
@@ -74,38 +82,67 @@ impl Refund {
             description: "refund: delivery failed",
             key_hash: None,
         };
-        let (_, statements) = wallet::entry_statements(db, &entry, now_ms)?;
+        let paid = || refunds::paid_statement(db, &self.object_id, kind, now_ms);
+        let (_, mut statements) = wallet::entry_statements(db, &entry, now_ms)?;
+        statements.push(paid()?);
         match batch(db, statements).await {
             Ok(_) => Ok(()),
-            Err(e) if e.on_constraint(ConstraintKind::Unique, "ledger") => Ok(()),
+            Err(e) if e.on_constraint(ConstraintKind::Unique, "ledger") => {
+                batch(db, vec![paid()?]).await?;
+                Ok(())
+            }
             Err(e) => Err(e.into()),
         }
     }
+
+    /// Records the refund as owed in D1, for the scheduled pass to pay.
+    async fn owe(&self, db: &D1Database, now_ms: i64) -> Result<(), AppError> {
+        let (id, kind, account) = (&self.object_id, self.ledger_kind(), &self.account_id);
+        Ok(refunds::owe(db, id, kind, account, self.cost, now_ms).await?)
+    }
 }
 
-/// Gives a charge back now, or, when that fails (or `fail_now`, a test fault), queues the
-/// job that will. Err only when neither worked (logged by the caller's answer).
+/// Gives a charge back now. When that fails, the refund is recorded as owed in D1 (the
+/// scheduled pass pays it) and queued as a job (which pays it sooner): either is enough for
+/// `Queued`. Err only when neither was recorded (logged by the caller's answer). `fault`
+/// (tests only) fails the refund now (`RefundFails`), and the queue too (`RefundUnqueued`).
 pub async fn refund(
     env: &Env,
     db: &D1Database,
     refund: Refund,
     now_ms: i64,
-    fail_now: bool,
+    fault: Option<Fault>,
 ) -> Result<Refunded, AppError> {
-    let now = match fail_now {
-        true => Err(AppError::internal("refund failed (test fault)")),
-        false => refund.apply(db, now_ms).await,
+    let test_fault = |what: &str| Err(AppError::internal(format!("{what} (test fault)")));
+    let now = match fault {
+        Some(Fault::RefundFails | Fault::RefundUnqueued) => test_fault("refund failed"),
+        _ => refund.apply(db, now_ms).await,
     };
     let Err(e) = now else {
         return Ok(Refunded::Now);
     };
-    console_error!(
-        "refund for {} failed, queued: {}",
-        refund.object_id,
-        e.detail()
-    );
-    enqueue(env, &Job::Refund(refund)).await?;
-    Ok(Refunded::Queued)
+    let id = refund.object_id.clone();
+    console_error!("refund for {id} failed, owed: {}", e.detail());
+    let owed = refund.owe(db, now_ms).await;
+    let queued = match fault {
+        Some(Fault::RefundUnqueued) => test_fault("queue refused"),
+        _ => enqueue(env, &Job::Refund(refund)).await,
+    };
+    match (owed, queued) {
+        (Err(o), Err(q)) => Err(AppError::internal(format!(
+            "refund for {id} neither recorded ({}) nor queued ({})",
+            o.detail(),
+            q.detail()
+        ))),
+        (Err(e), Ok(())) | (Ok(()), Err(e)) => {
+            console_error!(
+                "refund for {id}: one of its two records failed: {}",
+                e.detail()
+            );
+            Ok(Refunded::Queued)
+        }
+        (Ok(()), Ok(())) => Ok(Refunded::Queued),
+    }
 }
 
 /// Puts a job on the queue.
@@ -182,8 +219,10 @@ impl Deliver {
     }
 
     /// Delivers the message once: nothing while it is already settled (a failure settled
-    /// without its refund gets the refund), a `failed` past its expiry, else the provider's
-    /// answer. Err (retried) only while something is left to do.
+    /// without its refund gets the refund) or claimed by another copy of the job (`sending`);
+    /// else the job claims it (`queued` → `sending`, one guarded UPDATE: of two copies only
+    /// one moves it) and records a `failed` past its expiry, else the provider's answer.
+    /// Err (retried) only while something is left to do.
     pub async fn run(&self, env: &Env, db: &D1Database) -> Result<(), AppError> {
         let m = &self.message;
         let Some(state) = messages_store::delivery_state(db, &m.message_id).await? else {
@@ -197,6 +236,9 @@ impl Deliver {
                 return m.refund().apply(db, now).await
             }
             _ => return Ok(()),
+        }
+        if !messages_store::claim_delivery(db, &m.message_id, now).await? {
+            return Ok(());
         }
         let delivered = match now > state.expires_at {
             true => Err(not_delivered_in_time()),

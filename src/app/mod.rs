@@ -85,6 +85,9 @@ pub enum Fault {
     /// The refund of a failed OTP delivery fails on the request path, so the queued job
     /// must make it.
     RefundFails,
+    /// As `RefundFails`, and the queue refuses the refund's job too: only the refund owed,
+    /// recorded in D1, is left for the scheduled pass to pay.
+    RefundUnqueued,
     /// A template message's delivery job is neither queued nor run, as if the queue refused
     /// it and the request's fallback was cut off (only the scheduled pass settles it then).
     DeliveryDropped,
@@ -101,6 +104,7 @@ impl Fault {
             "crash" => Some(Fault::Crash),
             "activation_unarmed" => Some(Fault::ActivationUnarmed),
             "refund_fails" => Some(Fault::RefundFails),
+            "refund_unqueued" => Some(Fault::RefundUnqueued),
             "delivery_dropped" => Some(Fault::DeliveryDropped),
             _ => None,
         }

@@ -214,9 +214,11 @@ async fn deliver(
     provider.deliver(&outgoing, app.now_ms).await.map(|_| ())
 }
 
-/// A delivery that failed: the charge is refunded (now, or by a queued job when that fails)
-/// and the key released (a retry sends again). A provider's refusal keeps its message (with
-/// the provider's error code); anything else is ours: logged, answered as a plain delivery failure.
+/// A delivery that failed: the charge is refunded (now, or, when that fails, recorded as
+/// owed and queued: its job or the scheduled pass makes it) and the key released (a retry
+/// sends again). The answer says "refunded" only when the refund committed. A provider's
+/// refusal keeps its message (with the provider's error code); anything else is ours:
+/// logged, answered as a plain delivery failure.
 async fn undo_send(
     app: &App,
     db: &D1Database,
@@ -232,13 +234,12 @@ async fn undo_send(
         cost: sent.cost,
         object_id: id.clone(),
     };
-    let fail_now = app.fault == Some(super::Fault::RefundFails);
-    let refund = match jobs::refund(&app.env, db, owed, app.now_ms, fail_now).await {
+    let refund = match jobs::refund(&app.env, db, owed, app.now_ms, app.fault).await {
         Ok(Refunded::Now) => "the charge was refunded",
         Ok(Refunded::Queued) => "the charge is owed back: its refund is queued",
         Err(e) => {
-            console_error!("refund for {id} not made nor queued: {}", e.detail());
-            "the charge is owed back: its refund failed and is logged for the operator"
+            console_error!("refund for {id} not made nor recorded: {}", e.detail());
+            "the charge is owed back: its refund is logged for the operator"
         }
     };
     done.forget(db).await;

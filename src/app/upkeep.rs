@@ -5,10 +5,12 @@
 //!   D1 in line: status, lease release and refund, guarded by the ledger's one refund per
 //!   object. So an activation whose object never took over ends like any other, and a refund
 //!   or release still owed is made, once.
-//! - Template messages whose delivery failed and whose refund never committed (the request's
-//!   `waitUntil` was cut off between the two): refunded, once (`jobs::Refund`).
+//! - Refunds still owed: template messages whose delivery failed and whose refund never
+//!   committed, and refunds recorded in `refunds_owed` (an OTP delivery's refund that could
+//!   not be made on the spot): made once (`jobs::Refund`, the ledger's unique index).
 //! - Template messages still `queued` well after their expiry (their delivery job was never
-//!   queued and the request's fallback was cut off): failed and refunded, once, as their
+//!   queued and the request's fallback was cut off), or `sending` long after their job
+//!   claimed them (it stopped during the provider call): failed and refunded, once, as their
 //!   job would have (`jobs::MessageRef::settle`).
 //! - OTP sessions ended and not yet settled (earliest first): each session's object mirrors
 //!   its last state into D1 (a mirror lost when the object was evicted reaches D1 and the
@@ -17,9 +19,11 @@
 //! - Retention: rows no longer needed are deleted (`store::upkeep::Retained`).
 use super::jobs::{not_delivered_in_time, MessageRef, Refund, RefundKind};
 use super::App;
+use crate::domain::error::{AppError, Code};
 use crate::domain::idempotency::RETENTION_MS;
 use crate::durable::activation_object::{self, Op};
 use crate::durable::otp_session;
+use crate::store::refunds;
 use crate::store::upkeep::{self as store, Retained};
 use worker::{console_error, console_log};
 
@@ -31,6 +35,9 @@ pub const REFUNDS_LOOK_BACK_MS: i64 = 2 * 86_400_000;
 /// How long after its expiry a still-queued message is given up on: more than a delivery
 /// job's provider attempts take, so a job that passed its expiry check has settled by then.
 pub const STRANDED_AFTER_MS: i64 = 10 * 60_000;
+/// How long after its job claimed it a message still `sending` is given up on: far more than
+/// the job's provider attempts take (three, each bounded by `PROVIDER_TIMEOUT_MS`).
+pub const SENDING_BOUND_MS: i64 = 10 * 60_000;
 /// Ended OTP sessions settled per pass (one object call each).
 pub const SESSIONS_PER_PASS: u32 = 100;
 /// Rows deleted per kind per pass.
@@ -87,24 +94,23 @@ pub async fn run(app: &App) -> Pass {
     pass
 }
 
-/// Makes the refunds failed template messages still owe; returns how many it made.
+/// Makes the refunds still owed: those of failed template messages (their own row says so)
+/// and those recorded in `refunds_owed`; returns how many it made.
 async fn refunds_owed(app: &App, db: &worker::D1Database) -> usize {
     let since = app.now_ms - REFUNDS_LOOK_BACK_MS;
-    let owed = match store::unrefunded_messages(db, since, REFUNDS_PER_PASS).await {
-        Ok(owed) => owed,
+    let mut owed = match store::unrefunded_messages(db, since, REFUNDS_PER_PASS).await {
+        Ok(owed) => owed.into_iter().map(message_refund).collect(),
         Err(e) => {
-            console_error!("upkeep: refunds owed: {e}");
-            return 0;
+            console_error!("upkeep: refunds owed by messages: {e}");
+            Vec::new()
         }
     };
+    match refunds::unpaid(db, REFUNDS_PER_PASS).await {
+        Ok(unpaid) => owed.extend(unpaid.into_iter().filter_map(owed_refund)),
+        Err(e) => console_error!("upkeep: refunds owed: {e}"),
+    }
     let mut made = 0;
-    for o in owed {
-        let refund = Refund {
-            account_id: o.account_id,
-            kind: RefundKind::MessageRefund,
-            cost: o.cost,
-            object_id: o.id,
-        };
+    for refund in owed {
         match refund.apply(db, app.now_ms).await {
             Ok(()) => made += 1,
             Err(e) => console_error!("upkeep: refund {}: {}", refund.object_id, e.detail()),
@@ -113,33 +119,80 @@ async fn refunds_owed(app: &App, db: &worker::D1Database) -> usize {
     made
 }
 
-/// Fails and refunds the messages still queued `STRANDED_AFTER_MS` past their expiry;
-/// returns how many it settled.
-async fn stranded_messages(app: &App, db: &worker::D1Database) -> usize {
-    let before = app.now_ms - STRANDED_AFTER_MS;
-    let stranded = match store::stranded_messages(db, before, REFUNDS_PER_PASS).await {
-        Ok(stranded) => stranded,
-        Err(e) => {
-            console_error!("upkeep: stranded messages: {e}");
-            return 0;
+fn message_refund(o: store::Owed) -> Refund {
+    Refund {
+        account_id: o.account_id,
+        kind: RefundKind::MessageRefund,
+        cost: o.cost,
+        object_id: o.id,
+    }
+}
+
+/// A recorded refund owed as the refund to make (`None`, logged: a kind this code does not
+/// write).
+fn owed_refund(o: refunds::Owed) -> Option<Refund> {
+    let kind = match o.kind.as_str() {
+        "otp_refund" => RefundKind::OtpRefund,
+        "message_refund" => RefundKind::MessageRefund,
+        other => {
+            console_error!(
+                "upkeep: refund owed for {} of unknown kind {other}",
+                o.object_id
+            );
+            return None;
         }
     };
+    Some(Refund {
+        account_id: o.account_id,
+        kind,
+        cost: o.cost,
+        object_id: o.object_id,
+    })
+}
+
+/// Fails and refunds the messages whose delivery never settled: those still queued
+/// `STRANDED_AFTER_MS` past their expiry (their job was lost), and those claimed by a job
+/// (`sending`) more than `SENDING_BOUND_MS` ago (it stopped during its provider call: the
+/// outcome is unknown, so the charge goes back and the text is not sent again). Returns how
+/// many it settled.
+async fn stranded_messages(app: &App, db: &worker::D1Database) -> usize {
+    let queued = store::stranded_messages(db, app.now_ms - STRANDED_AFTER_MS, REFUNDS_PER_PASS);
+    let sending = store::stuck_deliveries(db, app.now_ms - SENDING_BOUND_MS, REFUNDS_PER_PASS);
     let mut settled = 0;
-    for m in stranded {
-        let message = MessageRef {
-            account_id: m.account_id,
-            message_id: m.id,
-            to: m.phone,
-            channel: m.channel,
-            cost: m.cost,
+    for (found, why) in [
+        (queued.await, not_delivered_in_time as fn() -> AppError),
+        (sending.await, outcome_unknown),
+    ] {
+        let stranded = match found {
+            Ok(stranded) => stranded,
+            Err(e) => {
+                console_error!("upkeep: stranded messages: {e}");
+                continue;
+            }
         };
-        let expired = Err(not_delivered_in_time());
-        match message.settle(&app.env, db, expired, app.now_ms).await {
-            Ok(()) => settled += 1,
-            Err(e) => console_error!("upkeep: message {}: {}", message.message_id, e.detail()),
+        for m in stranded {
+            let message = MessageRef {
+                account_id: m.account_id,
+                message_id: m.id,
+                to: m.phone,
+                channel: m.channel,
+                cost: m.cost,
+            };
+            match message.settle(&app.env, db, Err(why()), app.now_ms).await {
+                Ok(()) => settled += 1,
+                Err(e) => console_error!("upkeep: message {}: {}", message.message_id, e.detail()),
+            }
         }
     }
     settled
+}
+
+/// The failure recorded for a message whose delivery job stopped during its provider call.
+fn outcome_unknown() -> AppError {
+    AppError::new(
+        Code::DeliveryFailed,
+        "delivery not confirmed: its attempt stopped before the provider answered",
+    )
 }
 
 /// Has each ended, unsettled OTP session's object mirror its last state, then marks those

@@ -292,7 +292,7 @@ async fn refund(app: &App, go: &StepGo, step_id: &str, e: AppError) -> Result<()
         cost,
         object_id: step_id.to_owned(),
     };
-    jobs::refund(&app.env, &db, owed, app.now_ms, false)
+    jobs::refund(&app.env, &db, owed, app.now_ms, None)
         .await
         .map(|_| ())
 }

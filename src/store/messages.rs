@@ -118,7 +118,8 @@ pub fn insert_message(
     )
 }
 
-/// Moves a queued message to `sent` (with the provider's id for it) or `failed` (once).
+/// Moves a queued or claimed (`sending`) message to `sent` (with the provider's id for it)
+/// or `failed` (once).
 pub fn settle_message(
     db: &D1Database,
     id: &str,
@@ -132,9 +133,17 @@ pub fn settle_message(
     stmt(
         db,
         "UPDATE messages SET status = ?2, sent_at = CASE WHEN ?2 = 'sent' THEN ?3 END, error = ?4, \
-            provider_message_id = ?5 WHERE id = ?1 AND status = 'queued'",
+            provider_message_id = ?5 WHERE id = ?1 AND status IN ('queued', 'sending')",
         &[text(id), text(status), int(now_ms), opt_text(error), opt_text(provider_id)],
     )
+}
+
+/// Claims a queued message for its delivery (`queued` → `sending`): `true` for the one
+/// caller whose UPDATE moved it, who alone hands it to the provider.
+pub async fn claim_delivery(db: &D1Database, id: &str, now_ms: i64) -> Result<bool, StoreError> {
+    let sql = "UPDATE messages SET status = 'sending', sending_at = ?2 \
+               WHERE id = ?1 AND status = 'queued'";
+    Ok(run(stmt(db, sql, &[text(id), int(now_ms)])?).await? > 0)
 }
 
 /// Where a template message's delivery stands, as its delivery job reads it.

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod limits;
 pub mod logins;
 pub mod messages;
+pub mod refunds;
 pub mod sessions;
 pub mod smsactivate;
 pub mod stats;

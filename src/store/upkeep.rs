@@ -71,6 +71,19 @@ pub async fn stranded_messages(
     all(stmt(db, sql, &[int(before_ms), int(i64::from(limit))])?).await
 }
 
+/// Up to `limit` template messages claimed for delivery (`sending`) at or before
+/// `before_ms` and never settled (the job stopped during its provider call), the oldest
+/// claim first.
+pub async fn stuck_deliveries(
+    db: &D1Database,
+    before_ms: i64,
+    limit: u32,
+) -> Result<Vec<Stranded>, StoreError> {
+    let sql = "SELECT id, account_id, phone, channel, cost FROM messages \
+               WHERE status = 'sending' AND sending_at <= ?1 ORDER BY sending_at LIMIT ?2";
+    all(stmt(db, sql, &[int(before_ms), int(i64::from(limit))])?).await
+}
+
 /// An ended OTP session not yet settled: its object is asked to mirror its last state.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Unsettled {
