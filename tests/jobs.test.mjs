@@ -45,6 +45,15 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const kinds = async (accountId) =>
   (await app.db.prepare("SELECT kind FROM ledger WHERE account_id = ? ORDER BY seq").bind(accountId).all()).results.map((r) => r.kind);
 
+/** The account's wallet is whole again (its 10.00, matching its ledger), whose rows are of
+ * these kinds. */
+async function assertWhole(accountId, expected) {
+  const m = await app.money(accountId);
+  assert.equal(m.balance, 10_000);
+  assert.equal(m.ledgerSum, 10_000);
+  assert.deepEqual(await kinds(accountId), expected);
+}
+
 async function until(fn, ms = 15_000) {
   const end = Date.now() + ms;
   while (Date.now() < end) {
@@ -73,10 +82,7 @@ test("a refund that fails on the request path is made once by its queued job, ev
   // A job that cannot run yet (its account's wallet is missing) stays on the queue, retried.
   await queue.send(JSON.stringify({ ...job, account_id: "acc_missing", object_id: "otp_missing" }));
   assert.ok(await until(async () => /job \S+ on otpedge-jobs, try 2, failed/.test(logs)), "the failing job was retried");
-  const m = await app.money(who.accountId);
-  assert.equal(m.balance, 10_000);
-  assert.equal(m.ledgerSum, 10_000);
-  assert.deepEqual(await kinds(who.accountId), ["topup", "otp_send", "otp_refund"]);
+  await assertWhole(who.accountId, ["topup", "otp_send", "otp_refund"]);
 });
 
 test("the scheduled pass refunds a failed template message whose refund never committed, once", async () => {
@@ -98,10 +104,7 @@ test("the scheduled pass refunds a failed template message whose refund never co
   const worker = await app.mf.getWorker();
   for (let pass = 0; pass < 2; pass++) {
     assert.equal((await worker.scheduled({ cron: "* * * * *" })).outcome, "ok");
-    const m = await app.money(who.accountId);
-    assert.equal(m.balance, 10_000);
-    assert.equal(m.ledgerSum, 10_000);
-    assert.deepEqual(await kinds(who.accountId), ["topup", "message_send", "message_refund"]);
+    await assertWhole(who.accountId, ["topup", "message_send", "message_refund"]);
   }
 });
 
@@ -194,10 +197,7 @@ test("a message its job claimed and never settled is failed and refunded by the 
   for (let pass = 0; pass < 2; pass++) {
     assert.equal((await worker.scheduled({ cron: "* * * * *" })).outcome, "ok");
     assert.deepEqual({ ...(await statusOf(app.db, id)) }, { status: "failed", error: "delivery not confirmed: its attempt stopped before the provider answered" });
-    const m = await app.money(who.accountId);
-    assert.equal(m.balance, 10_000);
-    assert.equal(m.ledgerSum, 10_000);
-    assert.deepEqual(await kinds(who.accountId), ["topup", "message_send", "message_refund"]);
+    await assertWhole(who.accountId, ["topup", "message_send", "message_refund"]);
   }
 });
 
@@ -215,10 +215,7 @@ test("a refund that can neither be made nor queued is owed in D1 and paid once b
   const worker = await app.mf.getWorker();
   for (let pass = 0; pass < 2; pass++) {
     assert.equal((await worker.scheduled({ cron: "* * * * *" })).outcome, "ok");
-    const m = await app.money(who.accountId);
-    assert.equal(m.balance, 10_000);
-    assert.equal(m.ledgerSum, 10_000);
-    assert.deepEqual(await kinds(who.accountId), ["topup", "otp_send", "otp_refund"]);
+    await assertWhole(who.accountId, ["topup", "otp_send", "otp_refund"]);
     assert.ok((await owed()).paid_at > 0);
   }
 });
@@ -256,10 +253,7 @@ test("a message whose delivery job was lost is failed and refunded by the schedu
   for (let pass = 0; pass < 2; pass++) {
     assert.equal((await worker.scheduled({ cron: "* * * * *" })).outcome, "ok");
     assert.deepEqual({ ...(await statusOf(app.db, id)) }, { status: "failed", error: "not delivered before it expired" });
-    const m = await app.money(who.accountId);
-    assert.equal(m.balance, 10_000);
-    assert.equal(m.ledgerSum, 10_000);
-    assert.deepEqual(await kinds(who.accountId), ["topup", "message_send", "message_refund"]);
+    await assertWhole(who.accountId, ["topup", "message_send", "message_refund"]);
   }
   const events = await app.db.prepare("SELECT event_type FROM webhook_events WHERE object_id = ?").bind(id).all();
   assert.deepEqual(events.results.map((e) => e.event_type), ["message.failed"]);

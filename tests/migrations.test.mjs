@@ -120,3 +120,32 @@ test("the statistics rollups start from the history already there, then the trig
     await mf.dispose();
   }
 });
+
+test("template messages keep every row and status when the status column learns `sending`", async () => {
+  const { mf, db, apply } = await database();
+  try {
+    const CLAIMS = "0024_delivery_claims.sql";
+    await apply((f) => f < CLAIMS);
+    await db.batch([
+      db.prepare("INSERT INTO accounts (id, name, created_at) VALUES ('acc', 'A', 1)"),
+      db.prepare("INSERT INTO templates (id, name, channel, body, created_at) VALUES ('00000000-0000-4000-8000-000000000001', 't', 'sms', 'Hi {name}', 1)"),
+      db.prepare(
+        "INSERT INTO messages (id, account_id, template_id, phone, channel, status, cost, created_at, expires_at, sent_at, error, provider_message_id) VALUES " +
+          "('msg_q', 'acc', '00000000-0000-4000-8000-000000000001', '+14155550100', 'sms', 'queued', 75, 10, 20, NULL, NULL, NULL), " +
+          "('msg_s', 'acc', '00000000-0000-4000-8000-000000000001', '+14155550101', 'sms', 'sent', 75, 11, 21, 12, NULL, 'SM1'), " +
+          "('msg_f', 'acc', '00000000-0000-4000-8000-000000000001', '+14155550102', 'voice', 'failed', 150, 13, 23, NULL, 'refused', NULL)",
+      ),
+    ]);
+    const rows = () => db.prepare("SELECT id, status, phone, channel, cost, created_at, expires_at, sent_at, error, provider_message_id FROM messages ORDER BY id").all();
+    const before = (await rows()).results;
+    await apply((f) => f === CLAIMS);
+    assert.deepEqual((await rows()).results, before);
+    await db.prepare("UPDATE messages SET status = 'sending', sending_at = 30 WHERE id = 'msg_q'").run();
+    assert.equal((await db.prepare("SELECT status FROM messages WHERE id = 'msg_q'").first()).status, "sending");
+    await assert.rejects(db.prepare("UPDATE messages SET status = 'lost' WHERE id = 'msg_s'").run(), /CHECK/);
+    const plan = await db.prepare("EXPLAIN QUERY PLAN SELECT id FROM messages WHERE status = 'sending' AND sending_at <= 40 ORDER BY sending_at").all();
+    assert.match(JSON.stringify(plan.results), /messages_sending/);
+  } finally {
+    await mf.dispose();
+  }
+});

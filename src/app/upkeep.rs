@@ -24,7 +24,7 @@ use crate::domain::idempotency::RETENTION_MS;
 use crate::durable::activation_object::{self, Op};
 use crate::durable::otp_session;
 use crate::store::refunds;
-use crate::store::upkeep::{self as store, Retained};
+use crate::store::upkeep::{self as store, Held, Retained};
 use worker::{console_error, console_log};
 
 /// Overdue activations handed to their objects per pass (one object call each).
@@ -105,7 +105,7 @@ async fn refunds_owed(app: &App, db: &worker::D1Database) -> usize {
             Vec::new()
         }
     };
-    match refunds::unpaid(db, REFUNDS_PER_PASS).await {
+    match refunds::unpaid(db, app.now_ms, REFUNDS_PER_PASS).await {
         Ok(unpaid) => owed.extend(unpaid.into_iter().filter_map(owed_refund)),
         Err(e) => console_error!("upkeep: refunds owed: {e}"),
     }
@@ -156,14 +156,17 @@ fn owed_refund(o: refunds::Owed) -> Option<Refund> {
 /// outcome is unknown, so the charge goes back and the text is not sent again). Returns how
 /// many it settled.
 async fn stranded_messages(app: &App, db: &worker::D1Database) -> usize {
-    let queued = store::stranded_messages(db, app.now_ms - STRANDED_AFTER_MS, REFUNDS_PER_PASS);
-    let sending = store::stuck_deliveries(db, app.now_ms - SENDING_BOUND_MS, REFUNDS_PER_PASS);
     let mut settled = 0;
-    for (found, why) in [
-        (queued.await, not_delivered_in_time as fn() -> AppError),
-        (sending.await, outcome_unknown),
+    for (held, bound, why) in [
+        (
+            Held::Queued,
+            STRANDED_AFTER_MS,
+            not_delivered_in_time as fn() -> AppError,
+        ),
+        (Held::Sending, SENDING_BOUND_MS, outcome_unknown),
     ] {
-        let stranded = match found {
+        let found = store::stranded_messages(db, held, app.now_ms - bound, REFUNDS_PER_PASS);
+        let stranded = match found.await {
             Ok(stranded) => stranded,
             Err(e) => {
                 console_error!("upkeep: stranded messages: {e}");

@@ -1,7 +1,7 @@
 //! Template messages and the sandbox outbox as the API shows them.
 use serde::Deserialize;
 
-/// A template message and its delivery state (`queued`, `sent` or `failed`).
+/// A template message and its delivery state (`queued`, `sending`, `sent` or `failed`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Message {
     pub id: String,

@@ -52,9 +52,9 @@ pub fn paid_statement(
     )
 }
 
-/// Up to `limit` refunds owed and not yet paid, the oldest first.
-pub async fn unpaid(db: &D1Database, limit: u32) -> Result<Vec<Owed>, StoreError> {
+/// Up to `limit` refunds owed at or before `now_ms` and not yet paid, the oldest first.
+pub async fn unpaid(db: &D1Database, now_ms: i64, limit: u32) -> Result<Vec<Owed>, StoreError> {
     let sql = "SELECT object_id, kind, account_id, cost FROM refunds_owed \
-               WHERE paid_at IS NULL ORDER BY created_at LIMIT ?1";
-    all(stmt(db, sql, &[int(i64::from(limit))])?).await
+               WHERE paid_at IS NULL AND created_at <= ?1 ORDER BY created_at LIMIT ?2";
+    all(stmt(db, sql, &[int(now_ms), int(i64::from(limit))])?).await
 }

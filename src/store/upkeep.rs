@@ -59,28 +59,34 @@ pub struct Stranded {
     pub cost: i64,
 }
 
-/// Up to `limit` template messages still `queued` whose expiry is at or before `before_ms`,
-/// the longest expired first.
-pub async fn stranded_messages(
-    db: &D1Database,
-    before_ms: i64,
-    limit: u32,
-) -> Result<Vec<Stranded>, StoreError> {
-    let sql = "SELECT id, account_id, phone, channel, cost FROM messages \
-               WHERE status = 'queued' AND expires_at <= ?1 ORDER BY expires_at LIMIT ?2";
-    all(stmt(db, sql, &[int(before_ms), int(i64::from(limit))])?).await
+/// Template messages whose delivery may never settle by itself, as the pass looks for them.
+#[derive(Debug, Clone, Copy)]
+pub enum Held {
+    /// Still `queued` with their expiry at or before the time given: their job was lost.
+    Queued,
+    /// Claimed for delivery (`sending`) at or before the time given and never settled: the
+    /// job stopped during its provider call.
+    Sending,
 }
 
-/// Up to `limit` template messages claimed for delivery (`sending`) at or before
-/// `before_ms` and never settled (the job stopped during its provider call), the oldest
-/// claim first.
-pub async fn stuck_deliveries(
+/// Up to `limit` template messages held as `held` says, at or before `before_ms`, the
+/// longest held first.
+pub async fn stranded_messages(
     db: &D1Database,
+    held: Held,
     before_ms: i64,
     limit: u32,
 ) -> Result<Vec<Stranded>, StoreError> {
-    let sql = "SELECT id, account_id, phone, channel, cost FROM messages \
-               WHERE status = 'sending' AND sending_at <= ?1 ORDER BY sending_at LIMIT ?2";
+    let sql = match held {
+        Held::Queued => {
+            "SELECT id, account_id, phone, channel, cost FROM messages \
+             WHERE status = 'queued' AND expires_at <= ?1 ORDER BY expires_at LIMIT ?2"
+        }
+        Held::Sending => {
+            "SELECT id, account_id, phone, channel, cost FROM messages \
+             WHERE status = 'sending' AND sending_at <= ?1 ORDER BY sending_at LIMIT ?2"
+        }
+    };
     all(stmt(db, sql, &[int(before_ms), int(i64::from(limit))])?).await
 }
 
