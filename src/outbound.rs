@@ -67,6 +67,17 @@ async fn bounded_text(response: &mut Response) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
+/// Reads and drops what is left of a stream, at most `max` bytes of it.
+pub async fn drain(stream: &mut ByteStream, max: usize) {
+    let mut seen = 0usize;
+    while seen <= max {
+        match stream.next().await {
+            Some(Ok(chunk)) => seen = seen.saturating_add(chunk.len()),
+            _ => return,
+        }
+    }
+}
+
 /// Reads a body up to `max` bytes, chunk by chunk, never more: the bytes read, and whether
 /// there was more (left unread) or a read failed (`Err`, with what was read before it).
 pub async fn read_at_most(stream: &mut ByteStream, max: usize) -> (Vec<u8>, Result<bool, String>) {

@@ -207,8 +207,11 @@ fn credential_outcome(ctx: &Ctx, status: u16, in_use: Option<(KeyHash, bool)>) {
 }
 
 /// The request's body, at most `body::MAX_BODY_BYTES` of it: a larger one (declared or not:
-/// a chunked body has no `Content-Length`) is refused (413) once that much arrived.
-async fn read_body(req: web_sys::Request) -> Result<Vec<u8>, AppError> {
+/// a chunked body has no `Content-Length`) is refused (413). A declared body of at most
+/// `DRAIN_BYTES` is read and dropped first, so a client still uploading it reads the 413
+/// rather than a reset connection; an undeclared one is refused once too much arrived.
+async fn read_body(req: web_sys::Request, declared: usize) -> Result<Vec<u8>, AppError> {
+    const DRAIN_BYTES: usize = 1024 * 1024;
     let unreadable = |e: String| AppError::invalid(format!("could not read the request body: {e}"));
     if req.body().is_none() {
         return Ok(Vec::new());
@@ -216,6 +219,12 @@ async fn read_body(req: web_sys::Request) -> Result<Vec<u8>, AppError> {
     let mut stream = Request::from(req)
         .stream()
         .map_err(|e| unreadable(e.to_string()))?;
+    if declared > body::MAX_BODY_BYTES {
+        if declared <= DRAIN_BYTES {
+            crate::outbound::drain(&mut stream, DRAIN_BYTES).await;
+        }
+        body::check_size(declared)?;
+    }
     let (bytes, more) = crate::outbound::read_at_most(&mut stream, body::MAX_BODY_BYTES).await;
     if more.map_err(unreadable)? {
         body::check_size(body::MAX_BODY_BYTES + 1)?;
@@ -266,8 +275,7 @@ async fn serve(
             .header("Content-Length")
             .and_then(|v| v.parse::<usize>().ok())
             .unwrap_or(0);
-        body::check_size(declared)?;
-        ctx.body = read_body(req).await?;
+        ctx.body = read_body(req, declared).await?;
     }
     Ok(dispatch(ctx, route).await?)
 }

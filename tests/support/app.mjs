@@ -180,6 +180,8 @@ export async function spawnApp({ vars = {}, log = () => {}, ...extra } = {}) {
       payload = JSON.stringify(body);
       h["Content-Type"] ??= "application/json";
     }
+    // Sent with its length, as an HTTP client sends a body it holds whole.
+    if (typeof payload === "string") h["Content-Length"] ??= String(Buffer.byteLength(payload));
     const res = await mf.dispatchFetch(`http://localhost${urlPath}`, { method, headers: h, body: payload });
     const text = await res.text();
     let parsed = text;
