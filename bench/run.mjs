@@ -7,7 +7,7 @@
 import autocannon from "autocannon";
 import { Miniflare } from "miniflare";
 import { execSync } from "node:child_process";
-import { readFileSync, writeFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync, statSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import os from "node:os";
 import path from "node:path";
@@ -186,7 +186,10 @@ async function main() {
       if (baselineDir) {
         const scriptPath = path.join(path.relative(ROOT, path.resolve(baselineDir)), "index.js");
         log(`baseline: ${scriptPath}`);
-        const old = await serve(() => spawnApp({ vars, host: "127.0.0.1", port: 0, scriptPath, assets: undefined }), (a) => a.url);
+        // With its own schema when the copy holds its migrations/ (a build from before a migration).
+        const own = path.resolve(baselineDir, "migrations");
+        const migrations = existsSync(own) ? own : undefined;
+        const old = await serve(() => spawnApp({ vars, host: "127.0.0.1", port: 0, scriptPath, assets: undefined, migrations }), (a) => a.url);
         const label = (name) => `${name} [baseline]`;
         const tagged = (name, opts, c) => drive(label(name), opts, c);
         try {

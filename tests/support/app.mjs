@@ -114,9 +114,8 @@ export async function migratedDatabase(name) {
 }
 
 /** The statements of every migration (or of those whose file name `only` keeps), in order,
- * as wrangler would apply them. */
-export function migrationStatements(only = () => true) {
-  const dir = path.join(ROOT, "migrations");
+ * as wrangler would apply them; `dir`: another build's migrations (a bench baseline's). */
+export function migrationStatements(only = () => true, dir = path.join(ROOT, "migrations")) {
   return readdirSync(dir)
     .filter((f) => f.endsWith(".sql") && only(f))
     .sort()
@@ -145,7 +144,7 @@ async function proxied(call, tries = 3) {
   }
 }
 
-export async function spawnApp({ vars = {}, log = () => {}, ...extra } = {}) {
+export async function spawnApp({ vars = {}, log = () => {}, migrations, ...extra } = {}) {
   const adminToken = randomBytes(24).toString("hex");
   const mf = new Miniflare({
     ...builtWorker(),
@@ -163,7 +162,7 @@ export async function spawnApp({ vars = {}, log = () => {}, ...extra } = {}) {
   let db;
   try {
     db = await mf.getD1Database("DB");
-    for (const sql of migrationStatements()) await proxied(() => db.prepare(sql).run());
+    for (const sql of migrationStatements(undefined, migrations)) await proxied(() => db.prepare(sql).run());
   } catch (e) {
     // A runtime left running would keep the test file's process alive after its failure.
     await mf.dispose().catch(() => {});
