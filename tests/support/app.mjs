@@ -130,23 +130,30 @@ export function migrationStatements(only = () => true, dir = path.join(ROOT, "mi
     );
 }
 
-/** A call through Miniflare's binding proxy, tried again when the proxy's synchronous
- * channel loses its answer (an assertion inside Miniflare, seen once on a loaded machine);
- * any other error is the call's own. */
-async function proxied(call, tries = 3) {
-  for (let i = 1; ; i++) {
-    try {
-      return await call();
-    } catch (e) {
-      if (i >= tries || e?.code !== "ERR_ASSERTION" || !String(e?.stack).includes("SynchronousFetcher")) throw e;
-      await new Promise((r) => setTimeout(r, 100));
+/** Options Miniflare shares between its workers; every other option is the app Worker's. */
+const SHARED = new Set(["host", "port", "cf", "log", "verbose", "handleRuntimeStdio", "inspectorPort", "d1Persist", "kvPersist", "durableObjectsPersist", "cachePersist"]);
+
+/** A second worker on the app's database that applies migrations when asked over HTTP:
+ * its calls are plain requests, not the binding proxy's synchronous channel, which can
+ * lose an answer on a loaded machine and stay out of step for the rest of the instance. */
+const MIGRATOR = {
+  name: "migrator",
+  modules: true,
+  compatibilityDate: "2026-04-20",
+  script: `export default { async fetch(req, env) {
+    for (const sql of await req.json()) {
+      try { await env.DB.prepare(sql).run(); }
+      catch (e) { return new Response(String(e?.message ?? e) + "\\n" + sql, { status: 500 }); }
     }
-  }
-}
+    return new Response("ok");
+  } };`,
+  d1Databases: { DB: "otpedge-test" },
+  routes: ["migrator.internal/*"],
+};
 
 export async function spawnApp({ vars = {}, log = () => {}, migrations, ...extra } = {}) {
   const adminToken = randomBytes(24).toString("hex");
-  const mf = new Miniflare({
+  const options = {
     ...builtWorker(),
     d1Databases: { DB: "otpedge-test" },
     ...wranglerBindings(),
@@ -157,12 +164,17 @@ export async function spawnApp({ vars = {}, log = () => {}, migrations, ...extra
       stderr.on("data", (d) => log(String(d)));
     },
     ...extra,
-  });
+  };
+  const shared = Object.fromEntries(Object.entries(options).filter(([k]) => SHARED.has(k)));
+  const worker = Object.fromEntries(Object.entries(options).filter(([k]) => !SHARED.has(k)));
+  const mf = new Miniflare({ ...shared, workers: [{ name: "app", ...worker }, MIGRATOR] });
   const url = await mf.ready;
   let db;
   try {
-    db = await mf.getD1Database("DB");
-    for (const sql of migrationStatements(undefined, migrations)) await proxied(() => db.prepare(sql).run());
+    const statements = migrationStatements(undefined, migrations);
+    const r = await mf.dispatchFetch("http://migrator.internal/", { method: "POST", body: JSON.stringify(statements) });
+    if (r.status !== 200) throw new Error(`migrations: ${await r.text()}`);
+    db = await mf.getD1Database("DB", "app");
   } catch (e) {
     // A runtime left running would keep the test file's process alive after its failure.
     await mf.dispose().catch(() => {});
