@@ -7,7 +7,7 @@ use super::{
 };
 use crate::domain::activation::Rent;
 use crate::domain::sms::InboundSms;
-use crate::store::wallet::{entry_statements, Entry, Kind};
+use crate::store::wallet::{change_statements, Delta, Entry, Kind};
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
@@ -176,13 +176,13 @@ fn charge_and_lease(
     let charge = Entry {
         account_id: sale.account_id,
         kind,
-        amount: -cost,
         reference: None,
         object_id: Some(sale.id),
         description,
         key_hash: sale.key_hash,
     };
-    let (tx_id, mut statements) = entry_statements(db, &charge, sale.now_ms)?;
+    let (tx_id, mut statements) =
+        change_statements(db, &charge, Delta::Amount(-cost), sale.now_ms)?;
     statements.push(stmt(
         db,
         "DELETE FROM number_leases WHERE number_id = ?1 AND kind = 'rent' AND expires_at <= ?2",
@@ -311,13 +311,12 @@ pub async fn sync_state(db: &D1Database, a: &ActivationSync<'_>) -> Result<(), S
         let entry = Entry {
             account_id: a.account_id,
             kind: Kind::Refund,
-            amount: a.cost,
             reference: None,
             object_id: Some(a.id),
             description: &description,
             key_hash: None,
         };
-        let (_, mut statements) = entry_statements(db, &entry, a.now_ms)?;
+        let (_, mut statements) = change_statements(db, &entry, Delta::Amount(a.cost), a.now_ms)?;
         statements.extend(mirror(db)?);
         match batch(db, statements).await {
             Ok(_) => return Ok(()),
