@@ -497,7 +497,7 @@ pub enum Owner<'a> {
 /// What a cancel came to.
 pub enum Cancelled {
     /// The session's object ended it (now, or by an earlier cancel); D1's row ends too.
-    Now(Session),
+    Now,
     /// Its object holds nothing of it (or the id is none a session can have).
     NotHeld,
     /// It had ended otherwise (verified, attempts spent, expired): nothing was cancelled.
@@ -522,9 +522,9 @@ pub async fn cancel(app: &App, owner: Owner<'_>, session_id: &str) -> Result<Can
     };
     let object = otp::session_object(account.as_str(), session_id);
     match otp_session::call(&app.env, &object, &op).await? {
-        Outcome::Cancelled { session } => {
+        Outcome::Cancelled { .. } => {
             store::workflow::end_session(&app.db()?, session_id, app.now_ms).await?;
-            Ok(Cancelled::Now(session))
+            Ok(Cancelled::Now)
         }
         Outcome::Unknown => Ok(Cancelled::NotHeld),
         Outcome::KeyRefused => Err(AppError::unauthorized()),

@@ -356,7 +356,7 @@ pub async fn update(
                     account_id: account,
                 };
                 let cancelled = otp::cancel(app, owner, &v.session_id).await?;
-                matches!(cancelled, Cancelled::Now(_) | Cancelled::NotHeld)
+                matches!(cancelled, Cancelled::Now | Cancelled::NotHeld)
                     && store::cancel(&db, account, &v.sid, app.now_ms).await?
             }
             Update::Approve => otp::approve(app, &caller.key, account, &v.session_id).await?,

@@ -18,7 +18,6 @@ use crate::domain::error::{AppError, Code};
 use crate::domain::events;
 use crate::domain::ids::{new_id, AccountId};
 use crate::domain::otp as rules;
-use crate::domain::otp_check::Session;
 use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::workflow::{self, Asked, NoStep, Step};
 use crate::durable::otp_session::{self, Op, Outcome, StepDue, StepGo};

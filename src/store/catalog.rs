@@ -1,6 +1,6 @@
 //! Catalog (countries, services, operators, prices) and number inventory in D1.
 use super::StoreError;
-use super::{all, all_as, exists, first, int, opt_text, stmt, text};
+use super::{all, all_as, exists, first, first_value, int, opt_text, stmt, text};
 use crate::domain::catalog::{
     ListedPrice, Named, Operator, OperatorStock, Price, RentPrice, SupplierStock,
 };
@@ -70,17 +70,8 @@ pub async fn resolve_country(db: &D1Database, input: &str) -> Result<Option<Stri
 }
 
 pub async fn resolve_service(db: &D1Database, input: &str) -> Result<Option<String>, StoreError> {
-    #[derive(Deserialize)]
-    struct Row {
-        code: String,
-    }
-    let row: Option<Row> = first(stmt(
-        db,
-        "SELECT code FROM services WHERE code = lower(?1)",
-        &[text(input.trim())],
-    )?)
-    .await?;
-    Ok(row.map(|r| r.code))
+    let sql = "SELECT code FROM services WHERE code = lower(?1)";
+    first_value(stmt(db, sql, &[text(input.trim())])?, "code").await
 }
 
 #[derive(Debug, Clone, Deserialize)]

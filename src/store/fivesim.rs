@@ -2,7 +2,7 @@
 //! and services' 5sim names, orders as rows (an activation by its integer id, with its SMS
 //! and whether it was banned), payments (the ledger), price ceilings and bans.
 use super::smsactivate::SaNames;
-use super::{account_page, all, first, int, run, stmt, text, Listing, StoreError};
+use super::{account_page, all, first, first_value, int, run, stmt, text, Listing, StoreError};
 use crate::domain::pagination::Page;
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
@@ -184,17 +184,8 @@ pub async fn max_price(
     account_id: &str,
     service: &str,
 ) -> Result<Option<i64>, StoreError> {
-    #[derive(Deserialize)]
-    struct Row {
-        price: i64,
-    }
-    let row: Option<Row> = first(stmt(
-        db,
-        "SELECT price FROM fivesim_max_prices WHERE account_id = ?1 AND service = ?2",
-        &[text(account_id), text(service)],
-    )?)
-    .await?;
-    Ok(row.map(|r| r.price))
+    let sql = "SELECT price FROM fivesim_max_prices WHERE account_id = ?1 AND service = ?2";
+    first_value(stmt(db, sql, &[text(account_id), text(service)])?, "price").await
 }
 
 /// Sets (or replaces) the account's price ceiling for a service.

@@ -156,6 +156,36 @@ pub async fn all<T: DeserializeOwned>(
         .map_err(|e| StoreError::other(format!("D1 rows: {e}")))
 }
 
+/// One column of the first row (`None`: no row).
+pub async fn first_value<T: DeserializeOwned>(
+    statement: D1PreparedStatement,
+    column: &str,
+) -> Result<Option<T>, StoreError> {
+    statement
+        .first::<T>(Some(column))
+        .await
+        .map_err(|e| StoreError::other(format!("D1 first: {e}")))
+}
+
+/// One column of the first row a statement of a batch read: a value the batch wrote, read
+/// back inside it (put that statement last, so the answer needs no read after the commit).
+/// `what` names the value when the row is missing.
+pub fn batch_value<T: DeserializeOwned>(
+    result: Option<&D1Result>,
+    column: &str,
+    what: &str,
+) -> Result<T, StoreError> {
+    let rows: Vec<std::collections::HashMap<String, T>> = result
+        .map(|r| r.results())
+        .transpose()
+        .map_err(|e| StoreError::other(format!("{what}: {e}")))?
+        .unwrap_or_default();
+    rows.into_iter()
+        .next()
+        .and_then(|mut row| row.remove(column))
+        .ok_or_else(|| StoreError::other(format!("the batch's {what} is missing")))
+}
+
 /// The first row, as a type of the layers above (the columns stay in the store).
 pub async fn first_as<R: DeserializeOwned + Into<T>, T>(
     statement: D1PreparedStatement,

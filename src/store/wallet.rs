@@ -196,17 +196,5 @@ pub fn balance_after_statement(
 
 /// The balance read by the batch's last statement (`balance_after_statement`).
 pub fn balance_after_of(results: &[worker::D1Result]) -> Result<i64, StoreError> {
-    #[derive(Deserialize)]
-    struct Row {
-        balance_after: i64,
-    }
-    let rows: Vec<Row> = results
-        .last()
-        .map(|r| r.results::<Row>())
-        .transpose()
-        .map_err(|e| StoreError::other(format!("balance after: {e}")))?
-        .unwrap_or_default();
-    rows.first()
-        .map(|r| r.balance_after)
-        .ok_or_else(|| StoreError::other("the batch's ledger row is missing"))
+    super::batch_value(results.last(), "balance_after", "ledger row")
 }

@@ -161,7 +161,7 @@ async fn check(ctx: &Ctx, who: Caller, id: &str) -> Result<Reply, AppError> {
 async fn cancel(ctx: &Ctx, who: Caller, id: &str) -> Result<Reply, AppError> {
     let account = account(ctx, who).await?;
     match otp::cancel(&ctx.app, otp::Owner::Account(&account), id).await? {
-        otp::Cancelled::Now(_) => Ok(Reply::raw(204, JSON, String::new())),
+        otp::Cancelled::Now => Ok(Reply::raw(204, JSON, String::new())),
         otp::Cancelled::NotHeld | otp::Cancelled::Ended => Err(AppError::not_found("session")),
     }
 }
