@@ -225,7 +225,12 @@ pub async fn put_catalog(
     let mut statements = Vec::new();
     let mut aliases = 0;
     for c in &update.countries {
-        statements.push(store::upsert_country(&db, &c.code, &c.name)?);
+        statements.push(store::upsert_keyed(
+            &db,
+            store::COUNTRIES,
+            &c.code,
+            &c.name,
+        )?);
         if let Some(sa_id) = c.sms_activate_id {
             statements.push(crate::store::smsactivate::set_country_id(
                 &db, &c.code, sa_id,
@@ -235,12 +240,12 @@ pub async fn put_catalog(
             statements.push(crate::store::fivesim::set_country_name(&db, &c.code, name)?);
         }
         for a in &c.aliases {
-            statements.push(store::upsert_alias(&db, a, &c.code)?);
+            statements.push(store::upsert_keyed(&db, store::ALIASES, a, &c.code)?);
             aliases += 1;
         }
     }
     for (code, name) in &update.services {
-        statements.push(store::upsert_service(&db, code, name)?);
+        statements.push(store::upsert_keyed(&db, store::SERVICES, code, name)?);
     }
     for (code, sa_code) in &update.service_codes {
         statements.push(crate::store::smsactivate::set_service_code(

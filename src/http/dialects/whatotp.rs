@@ -13,6 +13,7 @@ use crate::domain::otp_check::Session;
 use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::time::rfc3339;
 use crate::http::input::code_input;
+use crate::http::reply::pagination;
 use crate::http::server::{saved, Ctx};
 use crate::http::{auth, Reply};
 use serde::Deserialize;
@@ -227,15 +228,6 @@ pub async fn message_status(ctx: &Ctx, id: &str) -> Result<Reply, AppError> {
         "sent_at": m.sent_at.map(rfc3339),
         "error": m.error,
     })))
-}
-
-fn pagination(page: crate::domain::pagination::Page, total: u64) -> serde_json::Value {
-    json!({
-        "page": page.page,
-        "limit": page.limit,
-        "total": total,
-        "total_pages": page.total_pages(total),
-    })
 }
 
 /// `GET /v1/otp/sessions?page&limit`: the account's OTP sessions and their state now.
