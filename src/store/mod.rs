@@ -220,6 +220,11 @@ pub async fn run(statement: D1PreparedStatement) -> Result<usize, StoreError> {
     Ok(changes(&result))
 }
 
+/// Runs one statement for its effect alone.
+pub async fn execute(db: &D1Database, sql: &str, args: &[JsValue]) -> Result<(), StoreError> {
+    run(stmt(db, sql, args)?).await.map(drop)
+}
+
 /// Runs statements as one transaction: all or nothing.
 pub async fn batch(
     db: &D1Database,
