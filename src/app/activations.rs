@@ -103,7 +103,7 @@ pub async fn buy(
     idempotency::run(app, idem, |done| async move {
         let db = app.db()?;
         let o = &offer;
-        if !store::is_offered(&db, &o.country, &o.service, o.operator.as_deref()).await? {
+        if !store::is_offered(&db, &o.wanted(None)).await? {
             return Err(AppError::of(Code::NotOffered));
         }
         let (db, done) = (&db, &done);
@@ -115,16 +115,7 @@ pub async fn buy(
             max_price: order.max_price,
         };
         let bought = take_a_free_number(
-            || async move {
-                Ok(store::pick_for_activation(
-                    db,
-                    &o.country,
-                    &o.service,
-                    o.operator.as_deref(),
-                    app.now_ms,
-                )
-                .await?)
-            },
+            || async move { Ok(store::pick_for_activation(db, &o.wanted(None), app.now_ms).await?) },
             |candidate| async move { buyer.take(done, candidate).await },
             || no_numbers(&offer, "numbers"),
             "the free numbers were taken by parallel purchases; try again",

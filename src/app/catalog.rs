@@ -12,6 +12,7 @@ use crate::domain::error::{AppError, Code};
 use crate::domain::ids::new_id;
 use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::time::rfc3339;
+use crate::store::activations::Wanted;
 use crate::store::catalog as store;
 use crate::store::{audit, batch, changes, ConstraintKind, StoreError};
 use std::cell::RefCell;
@@ -53,6 +54,18 @@ pub struct Offer {
     pub country: String,
     pub service: String,
     pub operator: Option<String>,
+}
+
+impl Offer {
+    /// What a buyer of this offer asks the store for (`hours`: a rent's duration).
+    pub fn wanted(&self, hours: Option<i64>) -> Wanted<'_> {
+        Wanted {
+            country: &self.country,
+            service: &self.service,
+            operator: self.operator.as_deref(),
+            hours,
+        }
+    }
 }
 
 /// Country by ISO code (any case) or alias, service by code (any case), operator by id or

@@ -44,11 +44,11 @@ const RENT_PRICES: PriceList = PriceList {
 };
 
 /// What a buyer asks for: (country, service[, operator]) and, on a rent, the duration.
-struct Wanted<'a> {
-    country: &'a str,
-    service: &'a str,
-    operator: Option<&'a str>,
-    hours: Option<i64>,
+pub struct Wanted<'a> {
+    pub country: &'a str,
+    pub service: &'a str,
+    pub operator: Option<&'a str>,
+    pub hours: Option<i64>,
 }
 
 impl Wanted<'_> {
@@ -117,34 +117,15 @@ async fn offered(
 /// The cheapest free number for (country, service[, operator]).
 pub async fn pick_for_activation(
     db: &D1Database,
-    country: &str,
-    service: &str,
-    operator: Option<&str>,
+    wanted: &Wanted<'_>,
     now_ms: i64,
 ) -> Result<Option<Candidate>, StoreError> {
-    let wanted = Wanted {
-        country,
-        service,
-        operator,
-        hours: None,
-    };
-    pick(db, &ACTIVATION_PRICES, &wanted, now_ms).await
+    pick(db, &ACTIVATION_PRICES, wanted, now_ms).await
 }
 
 /// Whether any price exists for (country, service[, operator]) — "not offered" vs "sold out".
-pub async fn is_offered(
-    db: &D1Database,
-    country: &str,
-    service: &str,
-    operator: Option<&str>,
-) -> Result<bool, StoreError> {
-    let wanted = Wanted {
-        country,
-        service,
-        operator,
-        hours: None,
-    };
-    offered(db, &ACTIVATION_PRICES, &wanted).await
+pub async fn is_offered(db: &D1Database, wanted: &Wanted<'_>) -> Result<bool, StoreError> {
+    offered(db, &ACTIVATION_PRICES, wanted).await
 }
 
 /// A number sold to an account, as an activation or a rent: its id, the buyer, what it is
@@ -356,36 +337,15 @@ pub struct RentOffer {
 /// A free number with its rent price for `hours` (or the shortest duration offered).
 pub async fn pick_for_rent(
     db: &D1Database,
-    country: &str,
-    service: &str,
-    operator: Option<&str>,
-    hours: Option<i64>,
+    wanted: &Wanted<'_>,
     now_ms: i64,
 ) -> Result<Option<RentOffer>, StoreError> {
-    let wanted = Wanted {
-        country,
-        service,
-        operator,
-        hours,
-    };
-    pick(db, &RENT_PRICES, &wanted, now_ms).await
+    pick(db, &RENT_PRICES, wanted, now_ms).await
 }
 
 /// Whether any rent price exists for (country, service[, operator][, hours]).
-pub async fn is_rent_offered(
-    db: &D1Database,
-    country: &str,
-    service: &str,
-    operator: Option<&str>,
-    hours: Option<i64>,
-) -> Result<bool, StoreError> {
-    let wanted = Wanted {
-        country,
-        service,
-        operator,
-        hours,
-    };
-    offered(db, &RENT_PRICES, &wanted).await
+pub async fn is_rent_offered(db: &D1Database, wanted: &Wanted<'_>) -> Result<bool, StoreError> {
+    offered(db, &RENT_PRICES, wanted).await
 }
 
 /// A rent about to start: the sale and the free number offered for it.
