@@ -203,10 +203,7 @@ pub async fn buy_keyless(
     order: BuyOrder,
 ) -> Result<Bought, AppError> {
     let request = idempotency::keyless(account.as_str());
-    let idem = Idem {
-        request: &request,
-        render: &idempotency::unsaved,
-    };
+    let idem = Idem::new(&request, &idempotency::unsaved);
     idempotency::fresh(buy(app, account, order, idem).await?)
 }
 

@@ -340,10 +340,7 @@ pub async fn send_unkeyed(app: &App, payer: &Payer, spec: OtpSend<'_>) -> Result
         body: String::new(),
         balance_fill: None,
     };
-    let idem = Idem {
-        request: &request,
-        render: &unused,
-    };
+    let idem = Idem::new(&request, &unused);
     match send(app, payer, spec, idem).await? {
         Answer::Fresh(sent) => Ok(sent),
         Answer::Replay(_) => Err(AppError::internal("a send without a key was replayed")),

@@ -83,10 +83,7 @@ pub async fn buy_number(ctx: &Ctx) -> Result<Reply, AppError> {
     };
     let request = ctx.idem_request(who.as_str());
     let render = |b: &Bought| saved(bought(b));
-    let idem = Idem {
-        request: &request,
-        render: &render,
-    };
+    let idem = Idem::new(&request, &render);
     let answer = activations::buy(&ctx.app, &who, order, idem).await?;
     Ok(ctx.answer(answer, bought))
 }

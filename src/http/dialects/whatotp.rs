@@ -70,10 +70,7 @@ pub(super) async fn send_code(
 ) -> Result<Reply, AppError> {
     let request = ctx.idem_request(payer.account.as_str());
     let record = |sent: &Sent| saved(render(sent));
-    let idem = Idem {
-        request: &request,
-        render: &record,
-    };
+    let idem = Idem::new(&request, &record);
     let answer = otp::send(&ctx.app, payer, spec, idem).await?;
     Ok(ctx.answer(answer, render))
 }
@@ -203,10 +200,7 @@ pub async fn message_send(ctx: &Ctx) -> Result<Reply, AppError> {
     };
     let request = ctx.idem_request(who.as_str());
     let render = |q: &Queued| saved(queued(q));
-    let idem = Idem {
-        request: &request,
-        render: &render,
-    };
+    let idem = Idem::new(&request, &render);
     let answer = messages::send(&ctx.app, &who, order, idem).await?;
     Ok(ctx.answer(answer, queued))
 }
