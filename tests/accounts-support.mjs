@@ -61,8 +61,9 @@ export function cookieRequest(app, token, origin = ORIGIN) {
 }
 
 /** A new API key made with a session (Bearer). */
-export async function createKey(app, token, name = "test key") {
-  const r = await app.request("POST", "/v1/keys", { key: token, body: { name } });
+export async function createKey(app, token, body = "test key") {
+  if (typeof body === "string") body = { name: body };
+  const r = await app.request("POST", "/v1/keys", { key: token, body });
   if (r.status !== 201) throw new Error(`create key: ${r.status} ${r.text}`);
   return r.body;
 }

@@ -3,7 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnApp } from "./support/app.mjs";
-import { seed, pushSms, sleep, ledgerOf } from "./support/activations.mjs";
+import { seed, pushSms, sleep, ledgerOf, waitFor } from "./support/activations.mjs";
 
 const LIFETIME_SECS = 2;
 let app, supplier;
@@ -16,15 +16,6 @@ after(() => app?.close());
 
 /** The D1 mirror's status, without touching the object (so only the alarm can change it). */
 const mirrored = async (id) => (await app.db.prepare("SELECT status FROM activations WHERE id = ?").bind(id).first()).status;
-
-async function waitFor(fn, ms = 8000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await fn()) return true;
-    await sleep(200);
-  }
-  return false;
-}
 
 test("alarm: waiting → expired + refund; received → complete, charge kept", async () => {
   const { key, accountId } = await app.createAccount("expiry", "1.00");

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { createHmac, randomBytes } from "node:crypto";
 import http from "node:http";
 import { spawnOtpApp, seedOtpPrices, freshPhone, createTemplate } from "./otp-support.mjs";
+import { sleep, waitFor } from "./support/activations.mjs";
 
 const SERVER_KEY = randomBytes(32).toString("hex");
 let app, sandbox, twilio, logs = "";
@@ -41,7 +42,6 @@ after(async () => {
   await twilio?.close();
 });
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const kinds = async (accountId) =>
   (await app.db.prepare("SELECT kind FROM ledger WHERE account_id = ? ORDER BY seq").bind(accountId).all()).results.map((r) => r.kind);
 
@@ -54,14 +54,7 @@ async function assertWhole(accountId, expected) {
   assert.deepEqual(await kinds(accountId), expected);
 }
 
-async function until(fn, ms = 15_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await fn()) return true;
-    await sleep(100);
-  }
-  return false;
-}
+const until = (fn) => waitFor(fn, 15_000);
 
 test("a refund that fails on the request path is made once by its queued job, even delivered twice", async () => {
   const who = await app.createAccount("queued-refund", "1.00");

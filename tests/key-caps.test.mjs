@@ -11,7 +11,7 @@ import path from "node:path";
 import { ROOT } from "./support/app.mjs";
 import { seed, sleep } from "./support/activations.mjs";
 import { spawnOtpApp, seedOtpPrices, freshPhone } from "./otp-support.mjs";
-import { fundedCustomer, houseError } from "./accounts-support.mjs";
+import { createKey, fundedCustomer, houseError } from "./accounts-support.mjs";
 
 const PYTHON = path.join(ROOT, ".venv", "bin", "python");
 let app, session, accountId;
@@ -24,11 +24,7 @@ before(async () => {
 });
 after(() => app?.close());
 
-async function newKey(body) {
-  const r = await app.request("POST", "/v1/keys", { key: session, body });
-  assert.equal(r.status, 201, r.text);
-  return r.body;
-}
+const newKey = (body) => createKey(app, session, body);
 const patch = (id, body) => app.request("PATCH", `/v1/keys/${id}`, { key: session, body });
 const listed = async (id) => (await app.request("GET", "/v1/keys", { key: session })).body.keys.find((k) => k.key_id === id);
 const buy = (key) => app.request("POST", "/v1/number", { key, body: { service: "telegram", country: "US" } });

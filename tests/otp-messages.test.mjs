@@ -4,6 +4,7 @@ import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { spawnOtpApp, seedOtpPrices, latestCode, createTemplate, freshPhone } from "./otp-support.mjs";
+import { waitFor } from "./support/activations.mjs";
 
 let app, acct, codeTemplate, plainTemplate;
 
@@ -16,14 +17,12 @@ before(async () => {
 });
 after(() => app?.close());
 
-async function waitForState(id, key = acct.key) {
-  for (let i = 0; i < 50; i++) {
+/** The message's answer once it has left `queued`. */
+const waitForState = (id, key = acct.key) =>
+  waitFor(async () => {
     const r = await app.request("GET", `/v1/messages/${id}`, { key });
-    if (r.body.status !== "queued") return r;
-    await new Promise((res) => setTimeout(res, 50));
-  }
-  throw new Error(`message ${id} stayed queued`);
-}
+    return r.body.status !== "queued" && r;
+  });
 
 describe("templates", () => {
   test("POST /admin/templates → 201 with a UUID and the variables it uses", async () => {
@@ -158,13 +157,12 @@ describe("a provider that refuses (OTP_PROVIDER set to one this build does not h
   test("a template message → 202 queued, then failed, refunded", async () => {
     const r = await broken.request("POST", "/v1/messages/send", { key: who.key, body: { phone_number: freshPhone(), template_id: tpl, variables: { order: 7 } } });
     assert.equal(r.status, 202, r.text);
-    let state;
-    for (let i = 0; i < 100 && (!state || ["queued", "sending"].includes(state.body.status)); i++) {
-      await new Promise((res) => setTimeout(res, 50));
-      state = await broken.request("GET", `/v1/messages/${r.body.message_id}`, { key: who.key });
-    }
+    const state = await waitFor(async () => {
+      const s = await broken.request("GET", `/v1/messages/${r.body.message_id}`, { key: who.key });
+      return !["queued", "sending"].includes(s.body.status) && s;
+    });
     assert.equal(state.body.status, "failed");
-    for (let i = 0; i < 20 && (await broken.money(who.accountId)).balance !== 10_000; i++) await new Promise((res) => setTimeout(res, 50));
+    await waitFor(async () => (await broken.money(who.accountId)).balance === 10_000);
     const m = await broken.money(who.accountId);
     assert.equal(m.balance, 10_000);
     assert.equal(m.ledgerSum, 10_000);

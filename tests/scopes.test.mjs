@@ -11,7 +11,7 @@ import twilio from "twilio";
 import { ROOT } from "./support/app.mjs";
 import { seed } from "./support/activations.mjs";
 import { spawnOtpApp, seedOtpPrices, latestCode, freshPhone } from "./otp-support.mjs";
-import { fundedCustomer, houseError } from "./accounts-support.mjs";
+import { createKey, fundedCustomer, houseError } from "./accounts-support.mjs";
 
 const PYTHON = path.join(ROOT, ".venv", "bin", "python");
 let app, session, accountId;
@@ -24,11 +24,7 @@ before(async () => {
 });
 after(() => app?.close());
 
-async function newKey(body) {
-  const r = await app.request("POST", "/v1/keys", { key: session, body });
-  assert.equal(r.status, 201, r.text);
-  return r.body;
-}
+const newKey = (body) => createKey(app, session, body);
 
 const send = (key, to = freshPhone()) => app.request("POST", "/v1/otp/send", { key, body: { to, channel: "sms" } });
 

@@ -6,7 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { spawnApp, awayFromWindowEdge } from "./support/app.mjs";
-import { seed, pushSms, sleep, ledgerOf } from "./support/activations.mjs";
+import { seed, pushSms, sleep, ledgerOf, booksBalance } from "./support/activations.mjs";
 import { PYTHON, runPython } from "./support/python.mjs";
 
 const LOCK_SECS = 2;
@@ -65,12 +65,7 @@ async function objectId(num) {
   return row?.object_id;
 }
 
-async function assertBooks(accountId) {
-  const m = await app.money(accountId);
-  assert.ok(m.balance >= 0);
-  assert.equal(m.balance, m.ledgerSum, "balance equals the ledger sum");
-  return m;
-}
+const assertBooks = (accountId) => booksBalance(app, accountId);
 
 test("the official smsactivate module: balance → number → SMS → STATUS_OK → complete; cancel after the lock; errors", async () => {
   assert.ok(existsSync(PYTHON), "run `bash scripts/setup.sh` first: it creates .venv/ with tests/python/requirements.txt");

@@ -5,20 +5,10 @@
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnOtpApp, latestCode } from "./otp-support.mjs";
-import { CATALOG, seed, pushSms, sleep } from "./support/activations.mjs";
+import { CATALOG, seed, pushSms, waitFor } from "./support/activations.mjs";
 
 const LIFETIME_SECS = 3;
 const today = () => new Date().toISOString().slice(0, 10);
-
-async function waitFor(fn, ms = 10000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = await fn();
-    if (v) return v;
-    await sleep(100);
-  }
-  return false;
-}
 
 describe("statistics", () => {
   let app, supplier, a, b;

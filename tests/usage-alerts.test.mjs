@@ -6,7 +6,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnApp } from "./support/app.mjs";
-import { seed, sleep } from "./support/activations.mjs";
+import { seed, sleep, waitFor } from "./support/activations.mjs";
 import { fundedCustomer, houseError } from "./accounts-support.mjs";
 import { startReceiver } from "./otp-support.mjs";
 
@@ -37,16 +37,6 @@ async function cron() {
   const worker = await app.mf.getWorker();
   const result = await worker.scheduled({ cron: "* * * * *", scheduledTime: new Date() });
   assert.equal(result.outcome, "ok");
-}
-
-async function waitFor(predicate, ms = 10_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = await predicate();
-    if (v) return v;
-    await sleep(50);
-  }
-  throw new Error("timed out waiting");
 }
 
 test("bad alerts are 400 naming the field; alerts need a session", async () => {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { createHmac, timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import { spawnApp } from "./support/app.mjs";
-import { seed, pushSms, usNumber, sleep } from "./support/activations.mjs";
+import { seed, pushSms, usNumber, sleep, waitFor } from "./support/activations.mjs";
 import { seedOtpPrices, latestCode, createTemplate, freshPhone, HMAC_SECRET } from "./otp-support.mjs";
 
 /** Standard Webhooks verification, written from the spec (not from otpedge's code). */
@@ -39,16 +39,6 @@ async function startReceiver() {
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   return { url: `http://127.0.0.1:${server.address().port}/hooks`, received, plan, close: () => new Promise((r) => server.close(r)) };
-}
-
-async function waitFor(predicate, ms = 10_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = await predicate();
-    if (v) return v;
-    await sleep(50);
-  }
-  throw new Error("timed out waiting");
 }
 
 describe("outbound webhooks", () => {

@@ -1,7 +1,7 @@
 //! Activations: buying a number for one service's SMS, its status, and the customer's
 //! status changes (complete, cancel, retry), which its Durable Object applies.
 use super::catalog::{self, Offer};
-use super::idempotency::{self, Answer, Idem};
+use super::idempotency::{self, Answer, Completion, Idem};
 use super::{accounts, App};
 pub use crate::domain::activation::View;
 use crate::domain::activation::{Change, Command, Refusal};
@@ -103,74 +103,96 @@ pub async fn buy(
     idempotency::run(app, idem, |done| async move {
         let db = app.db()?;
         let o = &offer;
-        if !store::is_offered(&db, &o.country, &o.service, o.operator.as_deref()).await? {
+        if !store::is_offered(&db, &o.wanted(None)).await? {
             return Err(AppError::of(Code::NotOffered));
         }
         let (db, done) = (&db, &done);
+        let buyer = Buyer {
+            app,
+            db,
+            account,
+            offer: o,
+            max_price: order.max_price,
+        };
         let bought = take_a_free_number(
-            || async move {
-                Ok(store::pick_for_activation(
-                    db,
-                    &o.country,
-                    &o.service,
-                    o.operator.as_deref(),
-                    app.now_ms,
-                )
-                .await?)
-            },
-            |candidate| async move {
-                within_max_price(candidate.cost, order.max_price)?;
-                let mut bought = Bought {
-                    activation_id: new_id("act")?,
-                    num: 0,
-                    number: candidate.number.clone(),
-                    service: o.service.clone(),
-                    country: o.country.clone(),
-                    operator: candidate.operator.clone(),
-                    cost: Money::from_minor(candidate.cost),
-                    expires_at_ms: app.now_ms + app.config.activation_lifetime_ms,
-                    cancel_allowed_at_ms: app.now_ms + app.config.activation_cancel_lock_ms,
-                };
-                let new = NewActivation {
-                    sale: Sale {
-                        id: &bought.activation_id,
-                        account_id: account.as_str(),
-                        country: &o.country,
-                        service: &o.service,
-                        now_ms: app.now_ms,
-                        expires_at_ms: bought.expires_at_ms,
-                        key_hash: app.spender(),
-                    },
-                    candidate: &candidate,
-                    cancel_allowed_at_ms: bought.cancel_allowed_at_ms,
-                };
-                let mut statements = store::buy_statements(db, &new)?;
-                statements.extend(done.statement(db, &bought, None)?);
-                statements.push(num_statement(db, &bought.activation_id)?);
-                Ok(match commit_unless_lost(db, statements).await? {
-                    Took::Done(mut results) => {
-                        bought.num = num_of(results.pop().as_ref())?;
-                        Took::Done(bought)
-                    }
-                    Took::Lost => Took::Lost,
-                })
-            },
+            || async move { Ok(store::pick_for_activation(db, &o.wanted(None), app.now_ms).await?) },
+            |candidate| async move { buyer.take(done, candidate).await },
             || no_numbers(&offer, "numbers"),
             "the free numbers were taken by parallel purchases; try again",
         )
         .await?;
-        // Arms the expiry alarm as soon as the purchase committed (whatever happens to the
-        // request after it); if this fails the object initialises on its first event, or
-        // the scheduled pass (`upkeep`) ends it once its lifetime is over.
-        let id = &bought.activation_id;
-        if app.fault == Some(super::Fault::ActivationUnarmed) {
-            console_error!("activation {id} init skipped (test fault)");
-        } else if let Err(e) = activation_object::call(&app.env, id, Op::Init).await {
-            console_error!("activation {id} init failed: {}", e.detail());
-        }
+        arm_expiry(app, &bought.activation_id).await;
         Ok(bought)
     })
     .await
+}
+
+/// One purchase's parts, for its tries at taking a picked number.
+#[derive(Clone, Copy)]
+struct Buyer<'a> {
+    app: &'a App,
+    db: &'a D1Database,
+    account: &'a AccountId,
+    offer: &'a Offer,
+    max_price: Option<Money>,
+}
+
+impl Buyer<'_> {
+    /// Takes a picked number: the purchase's batch with its stored answer; `Lost` when a
+    /// parallel buyer took the number first.
+    async fn take(
+        self,
+        done: &Completion<'_, Bought>,
+        candidate: store::Candidate,
+    ) -> Result<Took<Bought>, AppError> {
+        let (app, db, o) = (self.app, self.db, self.offer);
+        within_max_price(candidate.cost, self.max_price)?;
+        let mut bought = Bought {
+            activation_id: new_id("act")?,
+            num: 0,
+            number: candidate.number.clone(),
+            service: o.service.clone(),
+            country: o.country.clone(),
+            operator: candidate.operator.clone(),
+            cost: Money::from_minor(candidate.cost),
+            expires_at_ms: app.now_ms + app.config.activation_lifetime_ms,
+            cancel_allowed_at_ms: app.now_ms + app.config.activation_cancel_lock_ms,
+        };
+        let new = NewActivation {
+            sale: Sale {
+                id: &bought.activation_id,
+                account_id: self.account.as_str(),
+                country: &o.country,
+                service: &o.service,
+                now_ms: app.now_ms,
+                expires_at_ms: bought.expires_at_ms,
+                key_hash: app.spender(),
+            },
+            candidate: &candidate,
+            cancel_allowed_at_ms: bought.cancel_allowed_at_ms,
+        };
+        let mut statements = store::buy_statements(db, &new)?;
+        statements.extend(done.statement(db, &bought, None)?);
+        statements.push(num_statement(db, &bought.activation_id)?);
+        Ok(match commit_unless_lost(db, statements).await? {
+            Took::Done(mut results) => {
+                bought.num = num_of(results.pop().as_ref())?;
+                Took::Done(bought)
+            }
+            Took::Lost => Took::Lost,
+        })
+    }
+}
+
+/// Arms a bought activation's expiry alarm as soon as the purchase committed (whatever
+/// happens to the request after it); if this fails the object initialises on its first
+/// event, or the scheduled pass (`upkeep`) ends it once its lifetime is over.
+async fn arm_expiry(app: &App, id: &str) {
+    if app.fault == Some(super::Fault::ActivationUnarmed) {
+        console_error!("activation {id} init skipped (test fault)");
+    } else if let Err(e) = activation_object::call(&app.env, id, Op::Init).await {
+        console_error!("activation {id} init failed: {}", e.detail());
+    }
 }
 
 /// A purchase through a protocol without idempotency keys (sms-activate's, 5sim's): a
@@ -181,10 +203,7 @@ pub async fn buy_keyless(
     order: BuyOrder,
 ) -> Result<Bought, AppError> {
     let request = idempotency::keyless(account.as_str());
-    let idem = Idem {
-        request: &request,
-        render: &idempotency::unsaved,
-    };
+    let idem = Idem::new(&request, &idempotency::unsaved);
     idempotency::fresh(buy(app, account, order, idem).await?)
 }
 

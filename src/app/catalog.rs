@@ -12,6 +12,7 @@ use crate::domain::error::{AppError, Code};
 use crate::domain::ids::new_id;
 use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::time::rfc3339;
+use crate::store::activations::Wanted;
 use crate::store::catalog as store;
 use crate::store::{audit, batch, changes, ConstraintKind, StoreError};
 use std::cell::RefCell;
@@ -53,6 +54,18 @@ pub struct Offer {
     pub country: String,
     pub service: String,
     pub operator: Option<String>,
+}
+
+impl Offer {
+    /// What a buyer of this offer asks the store for (`hours`: a rent's duration).
+    pub fn wanted(&self, hours: Option<i64>) -> Wanted<'_> {
+        Wanted {
+            country: &self.country,
+            service: &self.service,
+            operator: self.operator.as_deref(),
+            hours,
+        }
+    }
 }
 
 /// Country by ISO code (any case) or alias, service by code (any case), operator by id or
@@ -225,7 +238,12 @@ pub async fn put_catalog(
     let mut statements = Vec::new();
     let mut aliases = 0;
     for c in &update.countries {
-        statements.push(store::upsert_country(&db, &c.code, &c.name)?);
+        statements.push(store::upsert_keyed(
+            &db,
+            store::COUNTRIES,
+            &c.code,
+            &c.name,
+        )?);
         if let Some(sa_id) = c.sms_activate_id {
             statements.push(crate::store::smsactivate::set_country_id(
                 &db, &c.code, sa_id,
@@ -235,12 +253,12 @@ pub async fn put_catalog(
             statements.push(crate::store::fivesim::set_country_name(&db, &c.code, name)?);
         }
         for a in &c.aliases {
-            statements.push(store::upsert_alias(&db, a, &c.code)?);
+            statements.push(store::upsert_keyed(&db, store::ALIASES, a, &c.code)?);
             aliases += 1;
         }
     }
     for (code, name) in &update.services {
-        statements.push(store::upsert_service(&db, code, name)?);
+        statements.push(store::upsert_keyed(&db, store::SERVICES, code, name)?);
     }
     for (code, sa_code) in &update.service_codes {
         statements.push(crate::store::smsactivate::set_service_code(

@@ -12,7 +12,7 @@ use crate::domain::time::rfc3339;
 use crate::domain::workflow::{self, Step, Workflow};
 use crate::durable::otp_session::{self, Op, Opening};
 use crate::store::sessions::{self, Cost, Issue, KvSession, NewSession};
-use crate::store::wallet::{self, Entry, Kind};
+use crate::store::wallet::{self, Delta, Entry, Kind};
 use crate::store::{self, batch};
 use futures_util::future::join;
 use worker::{console_error, D1Database, D1PreparedStatement, D1Result};
@@ -192,7 +192,7 @@ fn workflow_of(app: &App, s: &NewCode<'_>) -> Result<Option<Workflow>, AppError>
 }
 
 /// The charge of one send, the session's or a workflow step's: exactly the amount
-/// `amount_sql` reads for `object_id` inside the batch (`wallet::charge_statements`), one
+/// `amount_sql` reads for `object_id` inside the batch (`wallet::Delta::ChargeOf`), one
 /// ledger row, and the spend against the caps, which refuse a charge past a cap in the same
 /// batch. The one charge step of every OTP send.
 pub(super) fn charge(
@@ -205,13 +205,12 @@ pub(super) fn charge(
     let charge = Entry {
         account_id,
         kind: Kind::OtpSend,
-        amount: 0,
         reference: None,
         object_id: Some(object_id),
         description: "OTP send",
         key_hash: app.spender(),
     };
-    Ok(wallet::charge_statements(db, &charge, amount_sql, app.now_ms)?.1)
+    Ok(wallet::change_statements(db, &charge, Delta::ChargeOf(amount_sql), app.now_ms)?.1)
 }
 
 /// Send times to this phone within the window; refuses early (with when the next send is

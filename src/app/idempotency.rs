@@ -73,6 +73,12 @@ pub struct Idem<'a, T> {
     pub render: &'a dyn Fn(&T) -> Saved,
 }
 
+impl<'a, T> Idem<'a, T> {
+    pub fn new(request: &'a IdemRequest, render: &'a dyn Fn(&T) -> Saved) -> Self {
+        Idem { request, render }
+    }
+}
+
 /// A claimed key, handed to the work so that it stores its answer with its money.
 pub struct Completion<'a, T> {
     fault: Option<Fault>,

@@ -19,7 +19,7 @@ use crate::durable::otp_session::StepDue;
 use crate::providers::{self, Outgoing, Provider};
 use crate::store::messages as messages_store;
 use crate::store::refunds;
-use crate::store::wallet::{self, Entry, Kind};
+use crate::store::wallet::{self, Delta, Entry, Kind};
 use crate::store::webhooks::{message_event_statement, Event, MessageStatus};
 use crate::store::{batch, ConstraintKind};
 use serde::{Deserialize, Serialize};
@@ -76,14 +76,14 @@ impl Refund {
         let entry = Entry {
             account_id: &self.account_id,
             kind,
-            amount: self.cost,
             reference: None,
             object_id: Some(&self.object_id),
             description: "refund: delivery failed",
             key_hash: None,
         };
         let paid = || refunds::paid_statement(db, &self.object_id, kind, now_ms);
-        let (_, mut statements) = wallet::entry_statements(db, &entry, now_ms)?;
+        let (_, mut statements) =
+            wallet::change_statements(db, &entry, Delta::Amount(self.cost), now_ms)?;
         statements.push(paid()?);
         match batch(db, statements).await {
             Ok(_) => Ok(()),

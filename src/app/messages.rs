@@ -19,7 +19,7 @@ use crate::domain::phone::Phone;
 use crate::domain::template::Variables;
 use crate::store::messages::{self as store, NewMessage};
 use crate::store::sessions::{Cost, Issue};
-use crate::store::wallet::{self, Entry, Kind};
+use crate::store::wallet::{self, Delta, Entry, Kind};
 use crate::store::webhooks::{event_statement, Event};
 use crate::store::{batch, db};
 use worker::{console_error, D1Database, D1PreparedStatement};
@@ -157,13 +157,13 @@ fn message_statements(
     let charge = Entry {
         account_id: m.account_id,
         kind: Kind::MessageSend,
-        amount: -m.cost,
         reference: None,
         object_id: Some(m.id),
         description: "template message",
         key_hash: spender,
     };
-    statements.extend(wallet::entry_statements(db, &charge, m.created_at)?.1);
+    statements
+        .extend(wallet::change_statements(db, &charge, Delta::Amount(-m.cost), m.created_at)?.1);
     Ok(statements)
 }
 

@@ -340,10 +340,7 @@ pub async fn send_unkeyed(app: &App, payer: &Payer, spec: OtpSend<'_>) -> Result
         body: String::new(),
         balance_fill: None,
     };
-    let idem = Idem {
-        request: &request,
-        render: &unused,
-    };
+    let idem = Idem::new(&request, &unused);
     match send(app, payer, spec, idem).await? {
         Answer::Fresh(sent) => Ok(sent),
         Answer::Replay(_) => Err(AppError::internal("a send without a key was replayed")),
@@ -483,17 +480,38 @@ pub async fn approve(
     Ok(matches!(checked, Checked::Verified))
 }
 
-/// Cancels a live session through its object (Twilio Verify's `Status=canceled`), so a
-/// check racing the cancel resolves one way: approved before it (the cancel is refused:
-/// false) or refused after it. True when the session is cancelled, or when its object holds
-/// nothing of it (D1 alone then records the cancel). The key is asked as `approve` asks it.
-pub async fn cancel(
-    app: &App,
-    key: &KeyHash,
-    account_id: &str,
-    session_id: &str,
-) -> Result<bool, AppError> {
-    let (account, key_hash) = owners_checker(app, key, account_id, session_id).await?;
+/// Who changes a session: a caller's key, asked of the session's object as `check` asks it
+/// (the session must be `account_id`'s, 404 otherwise), or an account its front door
+/// authenticated itself (a Vonage application's JWT).
+pub enum Owner<'a> {
+    Key {
+        key: &'a KeyHash,
+        account_id: &'a str,
+    },
+    Account(&'a AccountId),
+}
+
+/// What a cancel came to.
+pub enum Cancelled {
+    /// The session's object ended it (now, or by an earlier cancel); D1's row ends too.
+    Now,
+    /// Its object holds nothing of it (or the id is none a session can have).
+    NotHeld,
+    /// It had ended otherwise (verified, attempts spent, expired): nothing was cancelled.
+    Ended,
+}
+
+/// Cancels a live session through its object, so a check racing the cancel resolves one
+/// way: verified before it (the cancel is refused: `Ended`) or refused after it. No check
+/// is accepted after it and its channel fallback stops.
+pub async fn cancel(app: &App, owner: Owner<'_>, session_id: &str) -> Result<Cancelled, AppError> {
+    let (account, key_hash) = match owner {
+        Owner::Key { key, account_id } => owners_checker(app, key, account_id, session_id).await?,
+        Owner::Account(account) => (account.clone(), None),
+    };
+    if !otp::could_be_session_id(session_id) {
+        return Ok(Cancelled::NotHeld);
+    }
     let op = Op::Cancel {
         id: session_id.to_owned(),
         account_id: account.0.clone(),
@@ -501,9 +519,13 @@ pub async fn cancel(
     };
     let object = otp::session_object(account.as_str(), session_id);
     match otp_session::call(&app.env, &object, &op).await? {
-        Outcome::Cancelled { .. } | Outcome::Unknown => Ok(true),
+        Outcome::Cancelled { .. } => {
+            store::workflow::end_session(&app.db()?, session_id, app.now_ms).await?;
+            Ok(Cancelled::Now)
+        }
+        Outcome::Unknown => Ok(Cancelled::NotHeld),
         Outcome::KeyRefused => Err(AppError::unauthorized()),
-        _ => Ok(false),
+        _ => Ok(Cancelled::Ended),
     }
 }
 

@@ -52,18 +52,13 @@ pub async fn rent(
     idempotency::run(app, idem, |done| async move {
         let db = app.db()?;
         let o = &offer;
-        if !store::is_rent_offered(&db, &o.country, &o.service, o.operator.as_deref(), hours)
-            .await?
-        {
+        if !store::is_rent_offered(&db, &o.wanted(hours)).await? {
             let m = "no rent price for this service, country, operator and duration";
             return Err(AppError::new(Code::NotOffered, m));
         }
         let (db, done) = (&db, &done);
         take_a_free_number(
-            || async move {
-                let op = o.operator.as_deref();
-                Ok(store::pick_for_rent(db, &o.country, &o.service, op, hours, app.now_ms).await?)
-            },
+            || async move { Ok(store::pick_for_rent(db, &o.wanted(hours), app.now_ms).await?) },
             |chosen| async move {
                 let mut rented = Rented {
                     id: new_id("rent")?,

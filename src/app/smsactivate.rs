@@ -440,10 +440,7 @@ pub async fn get_rent_number(
         hours: Some(hours),
     };
     let request = keyless(account.as_str());
-    let idem = Idem {
-        request: &request,
-        render: &unsaved,
-    };
+    let idem = Idem::new(&request, &unsaved);
     let rented = fresh(rents::rent(app, account, order, idem).await?)?;
     Ok(RentedNumber {
         num: rented.num,

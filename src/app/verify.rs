@@ -4,7 +4,7 @@
 //! is the send's `VL…` sid), every check is `otp::check` of the latest send's session, and
 //! an approval is `otp::approve`: no rule of the engine is restated here. A verification's
 //! state is that latest session's (approved, attempts spent, expired), or its own cancel.
-use super::otp::{self, Checked, OtpSend};
+use super::otp::{self, Cancelled, Checked, OtpSend};
 use super::App;
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{AccountId, KeyHash};
@@ -351,7 +351,12 @@ pub async fn update(
     let done = status_of(&v, app.now_ms).is_pending()
         && match update {
             Update::Cancel => {
-                otp::cancel(app, &caller.key, account, &v.session_id).await?
+                let owner = otp::Owner::Key {
+                    key: &caller.key,
+                    account_id: account,
+                };
+                let cancelled = otp::cancel(app, owner, &v.session_id).await?;
+                matches!(cancelled, Cancelled::Now | Cancelled::NotHeld)
                     && store::cancel(&db, account, &v.sid, app.now_ms).await?
             }
             Update::Approve => otp::approve(app, &caller.key, account, &v.session_id).await?,

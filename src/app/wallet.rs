@@ -8,7 +8,7 @@ use crate::domain::ids::{AccountId, KeyHash};
 use crate::domain::money::Money;
 use crate::domain::pagination::Page;
 use crate::domain::wallet::{check_topup, LedgerEntry};
-use crate::store::wallet::{self as store, Entry, Kind};
+use crate::store::wallet::{self as store, Delta, Entry, Kind};
 use crate::store::{audit, batch, ConstraintKind};
 
 pub struct Balance {
@@ -87,13 +87,13 @@ pub async fn topup(
         let entry = Entry {
             account_id: account.as_str(),
             kind,
-            amount: topup.amount.minor(),
             reference: topup.reference.as_deref(),
             object_id: None,
             description: &topup.description,
             key_hash: None,
         };
-        let (tx_id, mut statements) = store::entry_statements(&db, &entry, app.now_ms)?;
+        let (tx_id, mut statements) =
+            store::change_statements(&db, &entry, Delta::Amount(topup.amount.minor()), app.now_ms)?;
         let mut answer = ToppedUp {
             account_id: account.0.clone(),
             transaction_id: tx_id.clone(),

@@ -1,7 +1,7 @@
 //! The channel fallback's operations (the engine itself runs in the session's object:
 //! `durable::otp_session`'s `workflow`): the steps a send may carry, checked (`steps`); a
 //! step that fell due (`run`, the queued job) or was asked for now (`next`), charged and
-//! sent; and a cancel, which ends the session and its workflow (`cancel`).
+//! sent. A cancel, which ends the session and its workflow, is `otp::cancel`.
 //!
 //! A step goes out only once the session's object let it (`Op::Advance`, in order with the
 //! checks): a step that lost the race to a right code is neither sent nor charged. Then it
@@ -18,7 +18,6 @@ use crate::domain::error::{AppError, Code};
 use crate::domain::events;
 use crate::domain::ids::{new_id, AccountId};
 use crate::domain::otp as rules;
-use crate::domain::otp_check::Session;
 use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::workflow::{self, Asked, NoStep, Step};
 use crate::durable::otp_session::{self, Op, Outcome, StepDue, StepGo};
@@ -73,23 +72,6 @@ pub async fn next(app: &App, account: &AccountId, session_id: &str) -> Result<()
             "There are no more events left to trigger.",
         )),
         Err(_) => Err(AppError::not_found("session")),
-    }
-}
-
-/// Ends an open session now and stops its workflow (no check is accepted after it): 404
-/// when the session is unknown or has already ended.
-pub async fn cancel(app: &App, account: &AccountId, session_id: &str) -> Result<Session, AppError> {
-    let op = Op::Cancel {
-        id: session_id.to_owned(),
-        account_id: account.0.clone(),
-        key_hash: None,
-    };
-    match call(app, account.as_str(), session_id, &op).await? {
-        Outcome::Cancelled { session } => {
-            stored::end_session(&app.db()?, session_id, app.now_ms).await?;
-            Ok(session)
-        }
-        _ => Err(AppError::not_found("session")),
     }
 }
 

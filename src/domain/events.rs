@@ -2,6 +2,7 @@
 //! `webhook::payload`). The one exception: OTP result events (`otp.verified`, `otp.failed`,
 //! `otp.expired`) are recorded by SQL in the same statement that decides them, so their
 //! shape is the SQL expression `store::webhooks::OTP_RESULT_SQL`.
+use serde::Serialize;
 use serde_json::{json, Value};
 
 /// `activation.*`: the activation's new state and its latest SMS.
@@ -85,7 +86,8 @@ pub fn otp_blocked(phone_number: &str, channel: &str, reason: &str, dialect: &st
 }
 
 /// `usage.threshold_crossed`: the account's spend in a UTC day or month reached an alert's
-/// threshold (amounts in the API's money format).
+/// threshold (amounts in the API's money format). Its fields are the event's `data`.
+#[derive(Serialize)]
 pub struct Crossed<'a> {
     pub alert_id: &'a str,
     /// `daily` or `monthly`.
@@ -99,15 +101,8 @@ pub struct Crossed<'a> {
 }
 
 pub fn usage_threshold_crossed(c: &Crossed<'_>) -> Value {
-    json!({
-        "alert_id": c.alert_id,
-        "period": c.period,
-        "period_start": c.period_start,
-        "threshold": c.threshold,
-        "spent": c.spent,
-        "currency": c.currency,
-        "crossed_at": c.crossed_at,
-    })
+    // A struct of strings always serializes.
+    serde_json::to_value(c).unwrap_or_default()
 }
 
 /// `otp.step`: a workflow step of a session (`domain::workflow`): `sent` (and charged), or
@@ -191,6 +186,29 @@ mod tests {
         assert_eq!(sms_activate_rent(9, &sms)["sms"]["phoneFrom"], "Telegram");
         let m = message("msg_1", "failed", "+15550100", "sms", None);
         assert_eq!(m["error"], Value::Null);
+    }
+
+    #[test]
+    fn a_usage_crossing_names_each_field() {
+        let c = Crossed {
+            alert_id: "ua_1",
+            period: "daily",
+            period_start: "2026-12-03",
+            threshold: "5.00",
+            spent: "5.10",
+            currency: "USD",
+            crossed_at: "2026-12-03T10:00:00Z",
+        };
+        let expected = json!({
+            "alert_id": "ua_1",
+            "period": "daily",
+            "period_start": "2026-12-03",
+            "threshold": "5.00",
+            "spent": "5.10",
+            "currency": "USD",
+            "crossed_at": "2026-12-03T10:00:00Z",
+        });
+        assert_eq!(usage_threshold_crossed(&c), expected);
     }
 
     #[test]

@@ -5,6 +5,16 @@ pub const TEXT: &str = "text/plain; charset=utf-8";
 /// JSON without parameters, for a protocol whose clients compare the whole header (5sim's).
 pub const JSON_BARE: &str = "application/json";
 
+/// A list's page in the house envelope's `pagination` object.
+pub fn pagination(page: crate::domain::pagination::Page, total: u64) -> serde_json::Value {
+    serde_json::json!({
+        "page": page.page,
+        "limit": page.limit,
+        "total": total,
+        "total_pages": page.total_pages(total),
+    })
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
     pub status: u16,

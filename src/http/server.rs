@@ -165,23 +165,8 @@ pub async fn handle(
     let decision = ratelimit::check(&ctx, Group::for_path(&ctx.path)).await;
     let result = if decision.allowed {
         let route = resolve(&ctx.method, &ctx.path);
-        // A streamed answer (Server-Sent Events) cannot be a `Reply`; errors still are.
         if let Ok(Route::ActivationEvents { id }) = &route {
-            let scoped = auth::require_scope(&ctx, crate::domain::scope::Scope::ActivationsRead);
-            let events = match scoped.await {
-                Ok(()) => dialects::otpwall::activation_events(&ctx, id).await,
-                Err(e) => Err(e),
-            };
-            return match events {
-                Ok(res) => {
-                    let headers = res.headers().clone();
-                    headers.set("X-RateLimit-Limit", &decision.limit.to_string())?;
-                    headers.set("X-RateLimit-Remaining", &decision.remaining.to_string())?;
-                    headers.set("X-RateLimit-Reset", &decision.reset.to_string())?;
-                    Ok(res.with_headers(headers).into())
-                }
-                Err(e) => respond(error_reply(&ctx, Failure::App(e)), &decision),
-            };
+            return stream_events(&ctx, id, &decision).await;
         }
         serve(&mut ctx, req, route).await
     } else {
@@ -192,6 +177,30 @@ pub async fn handle(
     let reply = result.unwrap_or_else(|e| error_reply(&ctx, e));
     credential_outcome(&ctx, reply.status, in_use);
     respond(reply, &decision)
+}
+
+/// An activation's event stream: a streamed answer (Server-Sent Events) cannot be a
+/// `Reply`; its errors still are.
+async fn stream_events(
+    ctx: &Ctx,
+    id: &str,
+    decision: &Decision,
+) -> worker::Result<web_sys::Response> {
+    let scoped = auth::require_scope(ctx, crate::domain::scope::Scope::ActivationsRead);
+    let events = match scoped.await {
+        Ok(()) => dialects::otpwall::activation_events(ctx, id).await,
+        Err(e) => Err(e),
+    };
+    match events {
+        Ok(res) => {
+            let headers = res.headers().clone();
+            headers.set("X-RateLimit-Limit", &decision.limit.to_string())?;
+            headers.set("X-RateLimit-Remaining", &decision.remaining.to_string())?;
+            headers.set("X-RateLimit-Reset", &decision.reset.to_string())?;
+            Ok(res.with_headers(headers).into())
+        }
+        Err(e) => respond(error_reply(ctx, Failure::App(e)), decision),
+    }
 }
 
 /// After the answer: a refused credential (401) counts against its IP's rate limit; the

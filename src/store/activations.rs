@@ -7,7 +7,7 @@ use super::{
 };
 use crate::domain::activation::Rent;
 use crate::domain::sms::InboundSms;
-use crate::store::wallet::{entry_statements, Entry, Kind};
+use crate::store::wallet::{change_statements, Delta, Entry, Kind};
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
@@ -44,11 +44,11 @@ const RENT_PRICES: PriceList = PriceList {
 };
 
 /// What a buyer asks for: (country, service[, operator]) and, on a rent, the duration.
-struct Wanted<'a> {
-    country: &'a str,
-    service: &'a str,
-    operator: Option<&'a str>,
-    hours: Option<i64>,
+pub struct Wanted<'a> {
+    pub country: &'a str,
+    pub service: &'a str,
+    pub operator: Option<&'a str>,
+    pub hours: Option<i64>,
 }
 
 impl Wanted<'_> {
@@ -117,34 +117,15 @@ async fn offered(
 /// The cheapest free number for (country, service[, operator]).
 pub async fn pick_for_activation(
     db: &D1Database,
-    country: &str,
-    service: &str,
-    operator: Option<&str>,
+    wanted: &Wanted<'_>,
     now_ms: i64,
 ) -> Result<Option<Candidate>, StoreError> {
-    let wanted = Wanted {
-        country,
-        service,
-        operator,
-        hours: None,
-    };
-    pick(db, &ACTIVATION_PRICES, &wanted, now_ms).await
+    pick(db, &ACTIVATION_PRICES, wanted, now_ms).await
 }
 
 /// Whether any price exists for (country, service[, operator]) — "not offered" vs "sold out".
-pub async fn is_offered(
-    db: &D1Database,
-    country: &str,
-    service: &str,
-    operator: Option<&str>,
-) -> Result<bool, StoreError> {
-    let wanted = Wanted {
-        country,
-        service,
-        operator,
-        hours: None,
-    };
-    offered(db, &ACTIVATION_PRICES, &wanted).await
+pub async fn is_offered(db: &D1Database, wanted: &Wanted<'_>) -> Result<bool, StoreError> {
+    offered(db, &ACTIVATION_PRICES, wanted).await
 }
 
 /// A number sold to an account, as an activation or a rent: its id, the buyer, what it is
@@ -176,13 +157,13 @@ fn charge_and_lease(
     let charge = Entry {
         account_id: sale.account_id,
         kind,
-        amount: -cost,
         reference: None,
         object_id: Some(sale.id),
         description,
         key_hash: sale.key_hash,
     };
-    let (tx_id, mut statements) = entry_statements(db, &charge, sale.now_ms)?;
+    let (tx_id, mut statements) =
+        change_statements(db, &charge, Delta::Amount(-cost), sale.now_ms)?;
     statements.push(stmt(
         db,
         "DELETE FROM number_leases WHERE number_id = ?1 AND kind = 'rent' AND expires_at <= ?2",
@@ -311,13 +292,12 @@ pub async fn sync_state(db: &D1Database, a: &ActivationSync<'_>) -> Result<(), S
         let entry = Entry {
             account_id: a.account_id,
             kind: Kind::Refund,
-            amount: a.cost,
             reference: None,
             object_id: Some(a.id),
             description: &description,
             key_hash: None,
         };
-        let (_, mut statements) = entry_statements(db, &entry, a.now_ms)?;
+        let (_, mut statements) = change_statements(db, &entry, Delta::Amount(a.cost), a.now_ms)?;
         statements.extend(mirror(db)?);
         match batch(db, statements).await {
             Ok(_) => return Ok(()),
@@ -357,36 +337,15 @@ pub struct RentOffer {
 /// A free number with its rent price for `hours` (or the shortest duration offered).
 pub async fn pick_for_rent(
     db: &D1Database,
-    country: &str,
-    service: &str,
-    operator: Option<&str>,
-    hours: Option<i64>,
+    wanted: &Wanted<'_>,
     now_ms: i64,
 ) -> Result<Option<RentOffer>, StoreError> {
-    let wanted = Wanted {
-        country,
-        service,
-        operator,
-        hours,
-    };
-    pick(db, &RENT_PRICES, &wanted, now_ms).await
+    pick(db, &RENT_PRICES, wanted, now_ms).await
 }
 
 /// Whether any rent price exists for (country, service[, operator][, hours]).
-pub async fn is_rent_offered(
-    db: &D1Database,
-    country: &str,
-    service: &str,
-    operator: Option<&str>,
-    hours: Option<i64>,
-) -> Result<bool, StoreError> {
-    let wanted = Wanted {
-        country,
-        service,
-        operator,
-        hours,
-    };
-    offered(db, &RENT_PRICES, &wanted).await
+pub async fn is_rent_offered(db: &D1Database, wanted: &Wanted<'_>) -> Result<bool, StoreError> {
+    offered(db, &RENT_PRICES, wanted).await
 }
 
 /// A rent about to start: the sale and the free number offered for it.

@@ -1,6 +1,6 @@
 //! Catalog (countries, services, operators, prices) and number inventory in D1.
 use super::StoreError;
-use super::{all, all_as, exists, first, int, opt_text, stmt, text};
+use super::{all, all_as, exists, first, first_value, int, opt_text, stmt, text};
 use crate::domain::catalog::{
     ListedPrice, Named, Operator, OperatorStock, Price, RentPrice, SupplierStock,
 };
@@ -70,17 +70,8 @@ pub async fn resolve_country(db: &D1Database, input: &str) -> Result<Option<Stri
 }
 
 pub async fn resolve_service(db: &D1Database, input: &str) -> Result<Option<String>, StoreError> {
-    #[derive(Deserialize)]
-    struct Row {
-        code: String,
-    }
-    let row: Option<Row> = first(stmt(
-        db,
-        "SELECT code FROM services WHERE code = lower(?1)",
-        &[text(input.trim())],
-    )?)
-    .await?;
-    Ok(row.map(|r| r.code))
+    let sql = "SELECT code FROM services WHERE code = lower(?1)";
+    first_value(stmt(db, sql, &[text(input.trim())])?, "code").await
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -160,10 +151,16 @@ pub async fn operator_stock(db: &D1Database) -> Result<Vec<OperatorStock>, Store
 
 // ---- PUT /admin/catalog upserts (validated by the handler) ----
 
+/// A table of one value per key: (table, key column, value column).
+pub type Keyed = (&'static str, &'static str, &'static str);
+pub const COUNTRIES: Keyed = ("countries", "code", "name");
+pub const ALIASES: Keyed = ("country_aliases", "alias", "country");
+pub const SERVICES: Keyed = ("services", "code", "name");
+
 /// `table`'s row keyed by `key` (column `key_col`): inserted, or its `value_col` updated.
-fn upsert_keyed(
+pub fn upsert_keyed(
     db: &D1Database,
-    (table, key_col, value_col): (&str, &str, &str),
+    (table, key_col, value_col): Keyed,
     key: &str,
     value: &str,
 ) -> Result<D1PreparedStatement, StoreError> {
@@ -172,30 +169,6 @@ fn upsert_keyed(
          DO UPDATE SET {value_col} = excluded.{value_col}"
     );
     stmt(db, &sql, &[text(key), text(value)])
-}
-
-pub fn upsert_country(
-    db: &D1Database,
-    code: &str,
-    name: &str,
-) -> Result<D1PreparedStatement, StoreError> {
-    upsert_keyed(db, ("countries", "code", "name"), code, name)
-}
-
-pub fn upsert_alias(
-    db: &D1Database,
-    alias: &str,
-    country: &str,
-) -> Result<D1PreparedStatement, StoreError> {
-    upsert_keyed(db, ("country_aliases", "alias", "country"), alias, country)
-}
-
-pub fn upsert_service(
-    db: &D1Database,
-    code: &str,
-    name: &str,
-) -> Result<D1PreparedStatement, StoreError> {
-    upsert_keyed(db, ("services", "code", "name"), code, name)
 }
 
 pub fn upsert_operator(

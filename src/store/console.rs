@@ -1,8 +1,7 @@
 //! The operator console's sign-in sessions (`admin_sessions`): the admin token exchanged once
 //! for a cookie. A session is stored as the SHA-256 of its token, with its audit row in the
 //! same batch when it opens and when it ends.
-use super::{batch, first, int, opt_text, stmt, text, StoreError};
-use serde::Deserialize;
+use super::{batch, first_value, int, opt_text, stmt, text, StoreError};
 use worker::{D1Database, D1PreparedStatement};
 
 /// Opens a session, in one transaction with its audit row.
@@ -36,18 +35,9 @@ pub async fn live(
     token_hash: &str,
     now_ms: i64,
 ) -> Result<Option<String>, StoreError> {
-    #[derive(Deserialize)]
-    struct Row {
-        id: String,
-    }
-    let row: Option<Row> = first(stmt(
-        db,
-        "SELECT id FROM admin_sessions WHERE token_hash = ?1 AND revoked_at IS NULL \
-         AND expires_at > ?2",
-        &[text(token_hash), int(now_ms)],
-    )?)
-    .await?;
-    Ok(row.map(|r| r.id))
+    let sql = "SELECT id FROM admin_sessions WHERE token_hash = ?1 AND revoked_at IS NULL \
+               AND expires_at > ?2";
+    first_value(stmt(db, sql, &[text(token_hash), int(now_ms)])?, "id").await
 }
 
 /// Ends a session, in one transaction with its audit row (an `append_if_changed`).

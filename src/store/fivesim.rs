@@ -2,7 +2,7 @@
 //! and services' 5sim names, orders as rows (an activation by its integer id, with its SMS
 //! and whether it was banned), payments (the ledger), price ceilings and bans.
 use super::smsactivate::SaNames;
-use super::{account_page, all, first, int, run, stmt, text, Listing, StoreError};
+use super::{account_page, all, execute, first, first_value, int, stmt, text, Listing, StoreError};
 use crate::domain::pagination::Page;
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
@@ -184,17 +184,8 @@ pub async fn max_price(
     account_id: &str,
     service: &str,
 ) -> Result<Option<i64>, StoreError> {
-    #[derive(Deserialize)]
-    struct Row {
-        price: i64,
-    }
-    let row: Option<Row> = first(stmt(
-        db,
-        "SELECT price FROM fivesim_max_prices WHERE account_id = ?1 AND service = ?2",
-        &[text(account_id), text(service)],
-    )?)
-    .await?;
-    Ok(row.map(|r| r.price))
+    let sql = "SELECT price FROM fivesim_max_prices WHERE account_id = ?1 AND service = ?2";
+    first_value(stmt(db, sql, &[text(account_id), text(service)])?, "price").await
 }
 
 /// Sets (or replaces) the account's price ceiling for a service.
@@ -205,15 +196,15 @@ pub async fn set_max_price(
     price: i64,
     now_ms: i64,
 ) -> Result<(), StoreError> {
-    run(stmt(
+    let sql = "INSERT INTO fivesim_max_prices (account_id, service, price, created_at) \
+               VALUES (?1, ?2, ?3, ?4) \
+               ON CONFLICT (account_id, service) DO UPDATE SET price = excluded.price";
+    execute(
         db,
-        "INSERT INTO fivesim_max_prices (account_id, service, price, created_at) \
-         VALUES (?1, ?2, ?3, ?4) \
-         ON CONFLICT (account_id, service) DO UPDATE SET price = excluded.price",
+        sql,
         &[text(account_id), text(service), int(price), int(now_ms)],
-    )?)
-    .await?;
-    Ok(())
+    )
+    .await
 }
 
 /// Removes the account's price ceiling for a service, if there is one.
@@ -222,22 +213,12 @@ pub async fn delete_max_price(
     account_id: &str,
     service: &str,
 ) -> Result<(), StoreError> {
-    run(stmt(
-        db,
-        "DELETE FROM fivesim_max_prices WHERE account_id = ?1 AND service = ?2",
-        &[text(account_id), text(service)],
-    )?)
-    .await?;
-    Ok(())
+    let sql = "DELETE FROM fivesim_max_prices WHERE account_id = ?1 AND service = ?2";
+    execute(db, sql, &[text(account_id), text(service)]).await
 }
 
 /// Records that a cancelled activation was cancelled as banned (once).
 pub async fn ban(db: &D1Database, activation_id: &str, now_ms: i64) -> Result<(), StoreError> {
-    run(stmt(
-        db,
-        "INSERT OR IGNORE INTO activation_bans (activation_id, created_at) VALUES (?1, ?2)",
-        &[text(activation_id), int(now_ms)],
-    )?)
-    .await?;
-    Ok(())
+    let sql = "INSERT OR IGNORE INTO activation_bans (activation_id, created_at) VALUES (?1, ?2)";
+    execute(db, sql, &[text(activation_id), int(now_ms)]).await
 }

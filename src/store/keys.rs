@@ -3,7 +3,7 @@
 //! itself, so parallel creations cannot overrun it), revoked at once, with an approximate
 //! last use. A key is stored only as its SHA-256; the plain key exists in the response that
 //! creates it and nowhere else.
-use super::{all, batch, changes, int, opt_int, opt_text, run, stmt, text, StoreError};
+use super::{all, batch, changes, execute, int, opt_int, opt_text, stmt, text, StoreError};
 use crate::domain::account::{ApiKey, NewKey, SpendCaps};
 use crate::domain::crypto::sha256_hex;
 use crate::domain::ids::{new_api_key, new_id};
@@ -217,12 +217,7 @@ pub async fn touch(
     now_ms: i64,
     used_before: i64,
 ) -> Result<(), StoreError> {
-    run(stmt(
-        db,
-        "UPDATE api_keys SET last_used_at = ?2 WHERE key_hash = ?1 AND revoked_at IS NULL \
-         AND (last_used_at IS NULL OR last_used_at < ?3)",
-        &[text(key_hash), int(now_ms), int(used_before)],
-    )?)
-    .await?;
-    Ok(())
+    let sql = "UPDATE api_keys SET last_used_at = ?2 WHERE key_hash = ?1 AND revoked_at IS NULL \
+               AND (last_used_at IS NULL OR last_used_at < ?3)";
+    execute(db, sql, &[text(key_hash), int(now_ms), int(used_before)]).await
 }

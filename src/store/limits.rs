@@ -1,7 +1,7 @@
 //! Spend caps and what has been spent against them. An account's caps live in
 //! `account_limits`; what it spent, per UTC day and UTC month, in `spend`, which every ledger
 //! row that charges or refunds updates in its own batch (`spend_statement`, added by
-//! `wallet::entry_statements` and `wallet::charge_statements`). The cap in force is copied
+//! `wallet::change_statements`). The cap in force is copied
 //! into the spend row by that same statement, so the table's CHECKs (`spend_cap_daily`,
 //! `spend_cap_monthly`) refuse a charge past a cap inside the debit's transaction: parallel
 //! charges cannot overrun it.

@@ -2,7 +2,7 @@
 //! string, approval), their login sessions, the failed-login throttle, and the operator's
 //! account list. Session tokens are stored only as SHA-256.
 use super::{
-    all, batch, first, int, opt_text, page_of, run, stmt, text, ConstraintKind, StoreError,
+    all, batch, execute, first, int, opt_text, page_of, stmt, text, ConstraintKind, StoreError,
 };
 use crate::domain::account::AccountSummary;
 use crate::domain::lockout::Counted;
@@ -140,13 +140,8 @@ pub async fn rehash(
     old: &str,
     new: &str,
 ) -> Result<(), StoreError> {
-    run(stmt(
-        db,
-        "UPDATE accounts SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2",
-        &[text(account_id), text(old), text(new)],
-    )?)
-    .await?;
-    Ok(())
+    let sql = "UPDATE accounts SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2";
+    execute(db, sql, &[text(account_id), text(old), text(new)]).await
 }
 
 /// Approves an account, in one transaction with its audit row; `false` when there is no
@@ -324,20 +319,20 @@ pub async fn touch_session(
     idle_expires_at: i64,
     seen_before: i64,
 ) -> Result<(), StoreError> {
-    run(stmt(
+    let sql = "UPDATE sessions SET last_seen_at = ?2, idle_expires_at = MIN(?3, expires_at) \
+               WHERE token_hash = ?1 AND revoked_at IS NULL AND idle_expires_at > ?2 \
+               AND expires_at > ?2 AND last_seen_at <= ?4";
+    execute(
         db,
-        "UPDATE sessions SET last_seen_at = ?2, idle_expires_at = MIN(?3, expires_at) \
-         WHERE token_hash = ?1 AND revoked_at IS NULL AND idle_expires_at > ?2 \
-         AND expires_at > ?2 AND last_seen_at <= ?4",
+        sql,
         &[
             text(token_hash),
             int(now_ms),
             int(idle_expires_at),
             int(seen_before),
         ],
-    )?)
-    .await?;
-    Ok(())
+    )
+    .await
 }
 
 /// Revokes one of the account's sessions, with its audit row (an `append_if_changed`
@@ -432,14 +427,9 @@ pub async fn lock(
     until: i64,
     now_ms: i64,
 ) -> Result<(), StoreError> {
-    run(stmt(
-        db,
-        "UPDATE login_throttle SET locked_until = ?2 WHERE subject = ?1 \
-         AND (locked_until IS NULL OR locked_until <= ?3)",
-        &[text(subject), int(until), int(now_ms)],
-    )?)
-    .await?;
-    Ok(())
+    let sql = "UPDATE login_throttle SET locked_until = ?2 WHERE subject = ?1 \
+               AND (locked_until IS NULL OR locked_until <= ?3)";
+    execute(db, sql, &[text(subject), int(until), int(now_ms)]).await
 }
 
 /// A successful login gives its attempt back: the email's count starts over, the IP's

@@ -1,6 +1,6 @@
 //! Templates, template messages and the sandbox outbox in D1.
 use super::StoreError;
-use super::{all, first, int, opt_text, run, stmt, text};
+use super::{all, first, first_value, int, opt_text, run, stmt, text};
 use crate::domain::message::{Message, OutboxText};
 use crate::domain::template::TemplateRecord;
 use serde::Deserialize;
@@ -273,15 +273,6 @@ pub async fn otp_price(
     country: &str,
     channel: &str,
 ) -> Result<Option<i64>, StoreError> {
-    #[derive(Deserialize)]
-    struct Row {
-        cost: i64,
-    }
-    let row: Option<Row> = first(stmt(
-        db,
-        "SELECT cost FROM otp_prices WHERE country = ?1 AND channel = ?2",
-        &[text(country), text(channel)],
-    )?)
-    .await?;
-    Ok(row.map(|r| r.cost))
+    let sql = "SELECT cost FROM otp_prices WHERE country = ?1 AND channel = ?2";
+    first_value(stmt(db, sql, &[text(country), text(channel)])?, "cost").await
 }

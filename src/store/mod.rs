@@ -156,6 +156,36 @@ pub async fn all<T: DeserializeOwned>(
         .map_err(|e| StoreError::other(format!("D1 rows: {e}")))
 }
 
+/// One column of the first row (`None`: no row).
+pub async fn first_value<T: DeserializeOwned>(
+    statement: D1PreparedStatement,
+    column: &str,
+) -> Result<Option<T>, StoreError> {
+    statement
+        .first::<T>(Some(column))
+        .await
+        .map_err(|e| StoreError::other(format!("D1 first: {e}")))
+}
+
+/// One column of the first row a statement of a batch read: a value the batch wrote, read
+/// back inside it (put that statement last, so the answer needs no read after the commit).
+/// `what` names the value when the row is missing.
+pub fn batch_value<T: DeserializeOwned>(
+    result: Option<&D1Result>,
+    column: &str,
+    what: &str,
+) -> Result<T, StoreError> {
+    let rows: Vec<std::collections::HashMap<String, T>> = result
+        .map(|r| r.results())
+        .transpose()
+        .map_err(|e| StoreError::other(format!("{what}: {e}")))?
+        .unwrap_or_default();
+    rows.into_iter()
+        .next()
+        .and_then(|mut row| row.remove(column))
+        .ok_or_else(|| StoreError::other(format!("the batch's {what} is missing")))
+}
+
 /// The first row, as a type of the layers above (the columns stay in the store).
 pub async fn first_as<R: DeserializeOwned + Into<T>, T>(
     statement: D1PreparedStatement,
@@ -188,6 +218,11 @@ pub fn opt_int(n: Option<i64>) -> JsValue {
 pub async fn run(statement: D1PreparedStatement) -> Result<usize, StoreError> {
     let result = statement.run().await.map_err(StoreError::classify)?;
     Ok(changes(&result))
+}
+
+/// Runs one statement for its effect alone.
+pub async fn execute(db: &D1Database, sql: &str, args: &[JsValue]) -> Result<(), StoreError> {
+    run(stmt(db, sql, args)?).await.map(drop)
 }
 
 /// Runs statements as one transaction: all or nothing.

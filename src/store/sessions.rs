@@ -191,7 +191,7 @@ pub fn insert_statement(
 }
 
 /// What a new session costs, as recorded by its insert: an SQL expression over the session
-/// id bound as `?2` (for `wallet::charge_statements`, so the charge is exactly that).
+/// id bound as `?2` (for `wallet::Delta::ChargeOf`, so the charge is exactly that).
 pub const COST_OF_SESSION: &str = "(SELECT cost FROM otp_sessions WHERE id = ?2)";
 
 /// What a send's batch reads back after it wrote: the session's cost and the send times to

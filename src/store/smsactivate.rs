@@ -2,7 +2,7 @@
 //! countries' and services' sms-activate numbers and codes, the integer ids of activations
 //! and rents (`numeric_ids`), and the account's live activations and rents as lists.
 use super::catalog::free_for_service;
-use super::{all, first, int, opt_text, stmt, text, StoreError};
+use super::{all, batch_value, first, first_value, int, opt_text, stmt, text, StoreError};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use worker::wasm_bindgen::JsValue;
@@ -126,17 +126,8 @@ pub async fn object_id(
     num: i64,
     kind: &str,
 ) -> Result<Option<String>, StoreError> {
-    #[derive(Deserialize)]
-    struct Row {
-        object_id: String,
-    }
-    let row: Option<Row> = first(stmt(
-        db,
-        "SELECT object_id FROM numeric_ids WHERE num = ?1 AND kind = ?2",
-        &[int(num), text(kind)],
-    )?)
-    .await?;
-    Ok(row.map(|r| r.object_id))
+    let sql = "SELECT object_id FROM numeric_ids WHERE num = ?1 AND kind = ?2";
+    first_value(stmt(db, sql, &[int(num), text(kind)])?, "object_id").await
 }
 
 /// Reads the integer id of an activation or rent (given by the trigger at its insert): the
@@ -151,18 +142,7 @@ pub fn num_statement(db: &D1Database, object_id: &str) -> Result<D1PreparedState
 
 /// The integer id read by `num_statement`.
 pub fn num_of(result: Option<&worker::D1Result>) -> Result<i64, StoreError> {
-    #[derive(Deserialize)]
-    struct Row {
-        num: i64,
-    }
-    let rows: Vec<Row> = result
-        .map(|r| r.results::<Row>())
-        .transpose()
-        .map_err(|e| StoreError::other(format!("integer id: {e}")))?
-        .unwrap_or_default();
-    rows.first()
-        .map(|r| r.num)
-        .ok_or_else(|| StoreError::other("the batch's integer id is missing"))
+    batch_value(result, "num", "integer id")
 }
 
 /// An SMS delivered to an activation or a rent whose account has an sms-activate webhook,

@@ -9,6 +9,7 @@ use crate::domain::ids::new_id;
 use crate::domain::pagination::Page;
 use crate::domain::wallet::LedgerEntry;
 use serde::Deserialize;
+use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
 /// The kinds of ledger rows this code writes (the schema's CHECK also admits `rent_refund`).
@@ -42,12 +43,11 @@ impl Kind {
     }
 }
 
-/// One balance change. `amount` is signed: negative for a charge, positive for a credit.
+/// One balance change (its amount is the `Delta` it is written with).
 #[derive(Debug, Clone)]
 pub struct Entry<'a> {
     pub account_id: &'a str,
     pub kind: Kind,
-    pub amount: i64,
     /// Caller's reference (top-ups: unique per account).
     pub reference: Option<&'a str>,
     /// The activation, session or message paid for (unique per kind: one charge, one refund).
@@ -58,81 +58,62 @@ pub struct Entry<'a> {
     pub key_hash: Option<&'a str>,
 }
 
+/// How much a balance change moves the balance.
+#[derive(Debug, Clone, Copy)]
+pub enum Delta<'a> {
+    /// Signed minor units: negative for a charge, positive for a credit.
+    Amount(i64),
+    /// A charge of what an SQL expression reads inside the batch: an expression over the
+    /// entry's `object_id` bound as `?2` (such as what the row just inserted for that object
+    /// costs), charged as its negative.
+    ChargeOf(&'a str),
+}
+
 /// The statements of a balance change (the wallet, the ledger row, the spend counted against
 /// the caps: `limits::spend_statement`), to put in the same batch as whatever the money
 /// pays for. Returns them with the new ledger row's id.
-pub fn entry_statements(
+pub fn change_statements(
     db: &D1Database,
     entry: &Entry<'_>,
+    delta: Delta<'_>,
     now_ms: i64,
 ) -> Result<(String, Vec<D1PreparedStatement>), StoreError> {
     let tx_id = new_id("tx")?;
+    // ?1 account, ?2 object, ?3 time, ?4 the amount when it is bound (the wallet's update
+    // binds no more than its expression reads).
+    let (delta, amount) = match delta {
+        Delta::Amount(amount) => ("?4".to_owned(), Some(int(amount))),
+        Delta::ChargeOf(amount_sql) => (format!("-{amount_sql}"), None),
+    };
+    let object_id = opt_text(entry.object_id);
+    let mut binds = vec![text(entry.account_id), object_id.clone(), int(now_ms)];
+    binds.extend(amount.clone());
     let update = stmt(
         db,
-        "UPDATE wallets SET balance = balance + ?2, updated_at = ?3 WHERE account_id = ?1",
-        &[text(entry.account_id), int(entry.amount), int(now_ms)],
+        &format!(
+            "UPDATE wallets SET balance = balance + {delta}, updated_at = ?3 WHERE account_id = ?1"
+        ),
+        &binds,
     )?;
     // balance_after is read back inside the transaction; a missing wallet makes it NULL,
     // which the NOT NULL constraint turns into a failed (rolled back) batch.
     let insert = stmt(
         db,
-        "INSERT INTO ledger (id, account_id, kind, amount, balance_after, reference, object_id, \
-            description, created_at, key_id) \
-         VALUES (?1, ?2, ?3, ?4, (SELECT balance FROM wallets WHERE account_id = ?2), ?5, ?6, ?7, \
-         ?8, (SELECT id FROM api_keys WHERE key_hash = ?9))",
-        &[
-            text(&tx_id),
-            text(entry.account_id),
-            text(entry.kind.as_str()),
-            int(entry.amount),
-            opt_text(entry.reference),
-            opt_text(entry.object_id),
-            text(entry.description),
-            int(now_ms),
-            opt_text(entry.key_hash),
-        ],
-    )?;
-    let spend = super::limits::spend_statement(db, &tx_id)?;
-    Ok((tx_id, vec![update, insert, spend]))
-}
-
-/// The statements of a charge (as `entry_statements`) whose amount is read inside the batch:
-/// `amount_sql` is an SQL expression over the entry's `object_id` bound as `?2` (such as
-/// what the row just inserted for that object costs), charged as its negative.
-/// `entry.amount` is not used.
-pub fn charge_statements(
-    db: &D1Database,
-    entry: &Entry<'_>,
-    amount_sql: &str,
-    now_ms: i64,
-) -> Result<(String, Vec<D1PreparedStatement>), StoreError> {
-    let tx_id = new_id("tx")?;
-    let object_id = opt_text(entry.object_id);
-    let update = stmt(
-        db,
-        &format!(
-            "UPDATE wallets SET balance = balance - {amount_sql}, updated_at = ?3 \
-             WHERE account_id = ?1"
-        ),
-        &[text(entry.account_id), object_id.clone(), int(now_ms)],
-    )?;
-    let insert = stmt(
-        db,
         &format!(
             "INSERT INTO ledger (id, account_id, kind, amount, balance_after, reference, \
              object_id, description, created_at, key_id) \
-             VALUES (?3, ?1, ?4, -{amount_sql}, \
-             (SELECT balance FROM wallets WHERE account_id = ?1), ?5, ?2, ?6, ?7, \
-             (SELECT id FROM api_keys WHERE key_hash = ?8))"
+             VALUES (?5, ?1, ?6, {delta}, (SELECT balance FROM wallets WHERE account_id = ?1), \
+             ?7, ?2, ?8, ?3, (SELECT id FROM api_keys WHERE key_hash = ?9))"
         ),
         &[
             text(entry.account_id),
             object_id,
+            int(now_ms),
+            amount.unwrap_or(JsValue::NULL),
             text(&tx_id),
             text(entry.kind.as_str()),
             opt_text(entry.reference),
             text(entry.description),
-            int(now_ms),
             opt_text(entry.key_hash),
         ],
     )?;
@@ -215,17 +196,5 @@ pub fn balance_after_statement(
 
 /// The balance read by the batch's last statement (`balance_after_statement`).
 pub fn balance_after_of(results: &[worker::D1Result]) -> Result<i64, StoreError> {
-    #[derive(Deserialize)]
-    struct Row {
-        balance_after: i64,
-    }
-    let rows: Vec<Row> = results
-        .last()
-        .map(|r| r.results::<Row>())
-        .transpose()
-        .map_err(|e| StoreError::other(format!("balance after: {e}")))?
-        .unwrap_or_default();
-    rows.first()
-        .map(|r| r.balance_after)
-        .ok_or_else(|| StoreError::other("the batch's ledger row is missing"))
+    super::batch_value(results.last(), "balance_after", "ledger row")
 }

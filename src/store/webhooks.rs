@@ -1,7 +1,7 @@
 //! Webhook endpoints, the event outbox (`webhook_events`, written in the same batch as the
 //! state change it reports) and the record of every delivery attempt.
 use super::StoreError;
-use super::{first, int, opt_int, opt_text, run, stmt, text};
+use super::{execute, first, int, opt_int, opt_text, run, stmt, text};
 use crate::domain::crypto::derived_key;
 use crate::domain::ids::new_id;
 use crate::domain::pagination::Page;
@@ -173,16 +173,11 @@ pub async fn set_sms_activate_hook(
     url: &str,
     now_ms: i64,
 ) -> Result<(), StoreError> {
-    run(stmt(
-        db,
-        "INSERT INTO sms_activate_webhooks (account_id, url, created_at, updated_at) \
-            VALUES (?1, ?2, ?3, ?3) \
-         ON CONFLICT (account_id) DO UPDATE SET url = excluded.url, \
-           updated_at = excluded.updated_at",
-        &[text(account_id), text(url), int(now_ms)],
-    )?)
-    .await?;
-    Ok(())
+    let sql = "INSERT INTO sms_activate_webhooks (account_id, url, created_at, updated_at) \
+               VALUES (?1, ?2, ?3, ?3) \
+               ON CONFLICT (account_id) DO UPDATE SET url = excluded.url, \
+               updated_at = excluded.updated_at";
+    execute(db, sql, &[text(account_id), text(url), int(now_ms)]).await
 }
 
 pub async fn delete_sms_activate_hook(

@@ -1,8 +1,7 @@
 //! Workflow steps in D1 (`otp_steps`): the guarded insert of a step that goes out (priced
 //! from the catalog for its channel, refused when D1 knows the session verified), whose row
 //! the step's charge reads; and a cancel's end of the session's row.
-use super::{first, int, run, stmt, text, ConstraintKind, StoreError};
-use serde::Deserialize;
+use super::{first_value, int, run, stmt, text, ConstraintKind, StoreError};
 use worker::{D1Database, D1PreparedStatement};
 
 /// A step to record as it goes out.
@@ -97,15 +96,8 @@ pub async fn end_session(db: &D1Database, id: &str, now_ms: i64) -> Result<(), S
 
 /// What a step that went out was charged.
 pub async fn cost(db: &D1Database, step_id: &str) -> Result<i64, StoreError> {
-    #[derive(Deserialize)]
-    struct Row {
-        cost: i64,
-    }
-    let row: Option<Row> = first(stmt(
-        db,
-        "SELECT cost FROM otp_steps WHERE id = ?1",
-        &[text(step_id)],
-    )?)
-    .await?;
-    Ok(row.map_or(0, |r| r.cost))
+    let sql = "SELECT cost FROM otp_steps WHERE id = ?1";
+    Ok(first_value(stmt(db, sql, &[text(step_id)])?, "cost")
+        .await?
+        .unwrap_or(0))
 }

@@ -1,6 +1,7 @@
 // Shared fixtures for the activation tests: a catalog, a supplier, a number pool, and a
 // supplier-side signer written from the signing rule ("X-Signature: t=<unix>,v1=<hex
 // HMAC-SHA256(secret, "<t>.<raw body>")>") with node:crypto.
+import assert from "node:assert/strict";
 import { createHmac, randomBytes } from "node:crypto";
 
 export const CATALOG = {
@@ -83,4 +84,12 @@ export async function waitFor(predicate, ms = 10_000) {
 export async function ledgerOf(app, objectId) {
   const r = await app.db.prepare("SELECT kind, amount FROM ledger WHERE object_id = ? ORDER BY seq").bind(objectId).all();
   return r.results;
+}
+
+/** The account's money, asserted to balance: never negative, and equal to its ledger's sum. */
+export async function booksBalance(app, accountId) {
+  const m = await app.money(accountId);
+  assert.ok(m.balance >= 0);
+  assert.equal(m.balance, m.ledgerSum, "balance equals the ledger sum");
+  return m;
 }

@@ -12,7 +12,8 @@ import { ROOT } from "./app.mjs";
 /** Run-time SQL fragments, by placeholder name: a value the code passes, or (a list) every
  * value it passes when they differ in shape. */
 export const DYNAMIC = {
-  amount_sql: "(SELECT cost FROM otp_sessions WHERE id = ?2)",
+  // A balance change's amount: bound, or a charge read inside the batch (a session's, a step's).
+  delta: ["?4", "-(SELECT cost FROM otp_sessions WHERE id = ?2)", "-(SELECT cost FROM otp_steps WHERE id = ?2)"],
   cost_sql: "(SELECT cost FROM otp_prices WHERE country = ?9 AND channel = ?4)",
   value: "b",
   table: "countries",

@@ -15,6 +15,7 @@ use crate::domain::session::{
 };
 use crate::domain::time::{next_utc_day, next_utc_month, rfc3339};
 use crate::http::input::template_fields;
+use crate::http::reply::pagination;
 use crate::http::server::Ctx;
 use crate::http::{auth, Reply};
 use serde::Deserialize;
@@ -405,16 +406,9 @@ pub async fn admin_list(ctx: &Ctx) -> Result<Reply, AppError> {
     }
     let (rows, total) = customers::list_accounts(&ctx.app, page).await?;
     let accounts: Vec<Value> = rows.iter().map(summary_json).collect();
-    let limit = u64::from(page.limit);
-    Ok(Reply::ok(json!({
-        "accounts": accounts,
-        "pagination": {
-            "page": page.page,
-            "limit": page.limit,
-            "total": total,
-            "total_pages": total.div_ceil(limit),
-        },
-    })))
+    Ok(Reply::ok(
+        json!({"accounts": accounts, "pagination": pagination(page, total)}),
+    ))
 }
 
 /// `POST /admin/accounts/{id}/approve`: money moves are allowed from now on.

@@ -202,10 +202,7 @@ pub async fn rent(ctx: &Ctx) -> Result<Reply, AppError> {
         s.balance_fill = Some(("$.remainingCredits", BalanceAs::Credits));
         s
     };
-    let idem = Idem {
-        request: &request,
-        render: &render,
-    };
+    let idem = Idem::new(&request, &render);
     let answer = rents::rent(&ctx.app, &who, order, idem).await?;
     Ok(ctx.answer(answer, rented))
 }

@@ -11,6 +11,7 @@ use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::sms::{clean_field, received_by};
 use crate::domain::time::rfc3339;
 use crate::http::auth;
+use crate::http::reply::pagination;
 use crate::http::server::{saved, Ctx};
 use crate::http::Reply;
 use serde::Deserialize;
@@ -82,10 +83,7 @@ pub async fn buy_number(ctx: &Ctx) -> Result<Reply, AppError> {
     };
     let request = ctx.idem_request(who.as_str());
     let render = |b: &Bought| saved(bought(b));
-    let idem = Idem {
-        request: &request,
-        render: &render,
-    };
+    let idem = Idem::new(&request, &render);
     let answer = activations::buy(&ctx.app, &who, order, idem).await?;
     Ok(ctx.answer(answer, bought))
 }
@@ -156,15 +154,9 @@ pub async fn activation_list(ctx: &Ctx) -> Result<Reply, AppError> {
             })
         })
         .collect();
-    Ok(Reply::ok(json!({
-        "data": data,
-        "pagination": {
-            "page": page.page,
-            "limit": page.limit,
-            "total": total,
-            "total_pages": page.total_pages(total),
-        },
-    })))
+    Ok(Reply::ok(
+        json!({"data": data, "pagination": pagination(page, total)}),
+    ))
 }
 
 #[derive(Deserialize)]

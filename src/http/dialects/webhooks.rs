@@ -6,6 +6,7 @@ use crate::domain::audit::Actor;
 use crate::domain::error::AppError;
 use crate::domain::ids::AccountId;
 use crate::domain::time::rfc3339;
+use crate::http::reply::pagination;
 use crate::http::server::Ctx;
 use crate::http::{auth, Reply};
 use serde::Deserialize;
@@ -99,11 +100,9 @@ pub async fn deliveries(ctx: &Ctx) -> Result<Reply, AppError> {
             })
         })
         .collect();
-    let pagination = json!({
-        "page": page.page, "limit": page.limit, "total": total,
-        "total_pages": page.total_pages(total),
-    });
-    Ok(Reply::ok(json!({"data": data, "pagination": pagination})))
+    Ok(Reply::ok(
+        json!({"data": data, "pagination": pagination(page, total)}),
+    ))
 }
 
 /// `POST /v1/webhook/events/{event_id}/redeliver`: sends the event again.

@@ -13,6 +13,7 @@ use crate::domain::otp_check::Session;
 use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::time::rfc3339;
 use crate::http::input::code_input;
+use crate::http::reply::pagination;
 use crate::http::server::{saved, Ctx};
 use crate::http::{auth, Reply};
 use serde::Deserialize;
@@ -69,10 +70,7 @@ pub(super) async fn send_code(
 ) -> Result<Reply, AppError> {
     let request = ctx.idem_request(payer.account.as_str());
     let record = |sent: &Sent| saved(render(sent));
-    let idem = Idem {
-        request: &request,
-        render: &record,
-    };
+    let idem = Idem::new(&request, &record);
     let answer = otp::send(&ctx.app, payer, spec, idem).await?;
     Ok(ctx.answer(answer, render))
 }
@@ -202,10 +200,7 @@ pub async fn message_send(ctx: &Ctx) -> Result<Reply, AppError> {
     };
     let request = ctx.idem_request(who.as_str());
     let render = |q: &Queued| saved(queued(q));
-    let idem = Idem {
-        request: &request,
-        render: &render,
-    };
+    let idem = Idem::new(&request, &render);
     let answer = messages::send(&ctx.app, &who, order, idem).await?;
     Ok(ctx.answer(answer, queued))
 }
@@ -227,15 +222,6 @@ pub async fn message_status(ctx: &Ctx, id: &str) -> Result<Reply, AppError> {
         "sent_at": m.sent_at.map(rfc3339),
         "error": m.error,
     })))
-}
-
-fn pagination(page: crate::domain::pagination::Page, total: u64) -> serde_json::Value {
-    json!({
-        "page": page.page,
-        "limit": page.limit,
-        "total": total,
-        "total_pages": page.total_pages(total),
-    })
 }
 
 /// `GET /v1/otp/sessions?page&limit`: the account's OTP sessions and their state now.

@@ -9,6 +9,7 @@ use crate::domain::money::Money;
 use crate::domain::session::{cookie_secure, origin_allowed_without_cookie, set_console_cookie};
 use crate::domain::time::rfc3339;
 use crate::http::dialects::accounts::{key_json, summary_json};
+use crate::http::reply::pagination;
 use crate::http::routes::ConsoleRoute;
 use crate::http::server::Ctx;
 use crate::http::{auth, input, Reply};
@@ -113,13 +114,10 @@ async fn ledger(ctx: &Ctx, account_id: &str) -> Result<Reply, AppError> {
             })
         })
         .collect();
-    let pages = total.div_ceil(u64::from(page.limit));
     Ok(Reply::ok(json!({
         "account_id": account_id,
         "entries": entries,
-        "pagination": {
-            "page": page.page, "limit": page.limit, "total": total, "total_pages": pages
-        },
+        "pagination": pagination(page, total),
     })))
 }
 

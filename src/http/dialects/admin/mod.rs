@@ -109,10 +109,7 @@ async fn credit(
         s.balance_fill = Some(("$.balance", BalanceAs::Decimal));
         s
     };
-    let idem = Idem {
-        request: &request,
-        render: &render,
-    };
+    let idem = Idem::new(&request, &render);
     let answer = wallet::topup(&ctx.app, account_id, input, (idem, actor)).await?;
     Ok(ctx.answer(answer, topped_up))
 }

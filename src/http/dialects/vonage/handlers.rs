@@ -160,8 +160,10 @@ async fn check(ctx: &Ctx, who: Caller, id: &str) -> Result<Reply, AppError> {
 /// `DELETE /v2/verify/{id}` → 204: the request ends, its workflow stops.
 async fn cancel(ctx: &Ctx, who: Caller, id: &str) -> Result<Reply, AppError> {
     let account = account(ctx, who).await?;
-    workflow::cancel(&ctx.app, &account, id).await?;
-    Ok(Reply::raw(204, JSON, String::new()))
+    match otp::cancel(&ctx.app, otp::Owner::Account(&account), id).await? {
+        otp::Cancelled::Now => Ok(Reply::raw(204, JSON, String::new())),
+        otp::Cancelled::NotHeld | otp::Cancelled::Ended => Err(AppError::not_found("session")),
+    }
 }
 
 /// `POST /v2/verify/{id}/next_workflow` → 200: the next step goes out now; 409 when none
