@@ -5,7 +5,7 @@
 # and the dashboard's chart library (uPlot, pinned in package.json) to public/vendor/.
 #
 #   cargo build (wasm32, release)  ->  wasm-bindgen (the CLI pinned by Cargo.lock, installed
-#   by scripts/setup.sh)  ->  wasm-opt -Oz  ->  scripts/entry.mjs (the entry module, esbuild)
+#   by scripts/setup.sh)  ->  wasm-opt -Oz, no inlining  ->  scripts/entry.mjs (the entry module, esbuild)
 #
 # `--if-stale` (wrangler.toml's [build] command) does nothing when build/ was made from the
 # current sources: `wrangler dev` runs its build command once at start and once more when its
@@ -44,11 +44,15 @@ rm -rf build && mkdir build
 wasm-bindgen target/wasm32-unknown-unknown/release/otpedge.wasm --out-dir build --out-name index \
   --target module --no-typescript --experimental-reset-state-function --force-enable-abort-handler
 
-# Size over speed (BENCHMARKS.md). No --debuginfo: the name section goes (~45 KB gzipped; a
-# panic's stack trace then shows function indices instead of Rust names), and so does the
-# producers section. An explicit feature set, so that no newer encoding is emitted than
-# workerd accepts.
+# Size over speed (BENCHMARKS.md). What counts is the gzipped size: binaryen's inlining
+# shrinks the raw bytes a little but copies bodies into their callers, which gzip no longer
+# finds as repeats (+97 KiB gzipped), and it doubles the time wasm-opt takes; so -Oz runs
+# without its two inlining passes (LLVM has inlined at opt-level z already). No --debuginfo:
+# the name section goes (~45 KB gzipped; a panic's stack trace then shows function indices
+# instead of Rust names), and so does the producers section. An explicit feature set, so
+# that no newer encoding is emitted than workerd accepts.
 node_modules/.bin/wasm-opt build/index_bg.wasm -o build/index_bg.wasm -Oz \
+  --skip-pass=inlining --skip-pass=inlining-optimizing \
   --strip-debug --strip-producers \
   --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
   --enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling

@@ -43,6 +43,13 @@ pub fn check_content_type(header: Option<&str>) -> Result<(), AppError> {
 /// Parses a JSON body. Syntax errors → 2003 (malformed JSON); a well-formed body with
 /// missing fields, wrong types or unknown enum values → 2004 with serde's explanation.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    T::deserialize(json_object(bytes)?)
+        .map_err(|e| AppError::new(Code::InvalidRequest, format!("invalid request body: {e}")))
+}
+
+/// The body as a JSON object with distinct keys; not generic, so that each body type
+/// instantiates only its own reading.
+fn json_object(bytes: &[u8]) -> Result<serde_json::Value, AppError> {
     check_size(bytes.len())?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(AppError::new(
@@ -62,8 +69,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             "invalid request body: the body must be a JSON object",
         ));
     }
-    T::deserialize(value.0)
-        .map_err(|e| AppError::new(Code::InvalidRequest, format!("invalid request body: {e}")))
+    Ok(value.0)
 }
 
 /// A JSON value whose objects, at every depth, have distinct keys (a duplicate is a syntax
