@@ -50,7 +50,9 @@ pub async fn create_limit(
     };
     let account = caller.account.as_str();
     let created = store::create_limit(&app.db()?, account, &row).await;
-    match created.map_err(|e| refused_on(e, "verify_rate_limits_name", Refusal::NameTaken))? {
+    match created
+        .map_err(|e| refused_on(e, "verify_rate_limits.unique_name", Refusal::NameTaken))?
+    {
         true => Ok(row),
         false => Err(Refusal::TooManyRateLimits.error()),
     }
@@ -147,7 +149,7 @@ pub async fn create_bucket(
     };
     let account = caller.account.as_str();
     let created = store::create_bucket(&app.db()?, account, &row).await;
-    let index = "verify_rate_limit_buckets_interval";
+    let index = "verify_rate_limit_buckets.interval_s";
     match created.map_err(|e| refused_on(e, index, Refusal::IntervalTaken))? {
         true => Ok(row),
         false => Err(Refusal::TooManyBuckets.error()),
@@ -197,7 +199,7 @@ pub async fn update_bucket(
     row.interval = interval.unwrap_or(row.interval);
     row.updated_at = app.now_ms;
     let updated = store::update_bucket(&app.db()?, caller.account.as_str(), &row).await;
-    let index = "verify_rate_limit_buckets_interval";
+    let index = "verify_rate_limit_buckets.interval_s";
     match updated.map_err(|e| refused_on(e, index, Refusal::IntervalTaken))? {
         true => Ok(row),
         false => Err(no_such("bucket")),

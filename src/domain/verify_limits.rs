@@ -290,7 +290,10 @@ mod tests {
             Taken::Over { retry_after_s: 9 }
         );
         assert_eq!(c.map["b"].count, 1, "nothing taken from b when a refused");
-        assert!(matches!(c.take(std::slice::from_ref(&b), 1_000), Taken::Allowed(_)));
+        assert!(matches!(
+            c.take(std::slice::from_ref(&b), 1_000),
+            Taken::Allowed(_)
+        ));
         assert_eq!(c.map["b"].count, 2);
     }
 

@@ -206,7 +206,8 @@ fn phone(to: &str) -> Result<Phone, ParamError> {
 }
 
 /// `POST /v2/Services/{sid}/Verifications` (`To`, `Channel`, `CustomCode`, `RiskCheck`,
-/// `RateLimits`; `Locale` ignored) → 201: a new verification, or the resend of the pending one for this `To`.
+/// `RateLimits`; `Locale` ignored) → 201: a new verification, or the resend of the pending
+/// one for this `To`.
 async fn start(ctx: &Ctx, caller: &Caller, service: &str) -> Result<Reply, Failure> {
     let f = form(ctx);
     let to = phone(f.get("To").ok_or(ParamError::Missing("To"))?)?;
