@@ -11,7 +11,7 @@ use crate::domain::ids::{new_id, AccountId};
 use crate::domain::phone::Phone;
 use crate::domain::twilio_verify::{new_sid, SidKind};
 use crate::domain::verify_limits::Take;
-use crate::durable::fraud_guard::{call, Answer, Op};
+use crate::durable::fraud_guard::{call, Answer, Decide, Op};
 use crate::store::stats::{blocked_statement, Blocked};
 use crate::store::webhooks::{event_statement, Event};
 use crate::store::{self, audit, fraud as stored};
@@ -94,12 +94,12 @@ pub async fn guard_limited(
     limits: &[Take],
     risk_check: bool,
 ) -> Result<Option<Reason>, AppError> {
-    let op = Op::Decide {
+    let op = Op::Decide(Decide {
         phone: a.phone.e164().to_owned(),
         country: a.phone.country().map(str::to_owned),
         limits: limits.to_vec(),
         risk_check,
-    };
+    });
     let verdict = match call(&app.env, a.account_id, op).await? {
         Answer::Decided { verdict } => verdict,
         Answer::Limited { retry_after_s } => {

@@ -236,9 +236,8 @@ pub async fn service_and_takes(
     if !tv::is_sid(SidKind::Service, service_sid) {
         return Err(no_such("service"));
     }
-    let names: Vec<&str> = requested.iter().map(|(n, _)| n.as_str()).collect();
     let account = caller.account.as_str();
-    let (svc, named) = store::service_with_limits(&app.db()?, account, service_sid, &names).await?;
+    let (svc, named) = store::service_with_limits(&app.db()?, account, service_sid).await?;
     let svc = svc.ok_or_else(|| no_such("service"))?;
     let mut takes = Vec::new();
     for (name, value) in requested {

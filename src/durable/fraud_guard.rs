@@ -33,14 +33,7 @@ pub struct Command {
 pub enum Op {
     /// Take the send's rate-limit tokens (all or none), then decide the send and count it
     /// (unless `risk_check` is false).
-    Decide {
-        phone: String,
-        country: Option<String>,
-        #[serde(default)]
-        limits: Vec<Take>,
-        #[serde(default = "yes")]
-        risk_check: bool,
-    },
+    Decide(Decide),
     /// A check of a code sent to `phone` was approved.
     Converted {
         phone: String,
@@ -74,6 +67,17 @@ pub enum Op {
         phone: String,
         id: String,
     },
+}
+
+/// A send to decide.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Decide {
+    pub phone: String,
+    pub country: Option<String>,
+    #[serde(default)]
+    pub limits: Vec<Take>,
+    #[serde(default = "yes")]
+    pub risk_check: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -205,14 +209,20 @@ impl FraudGuard {
         Ok(())
     }
 
-    async fn decide(&self, send: Send<'_>, limits: &[Take], risk_check: bool) -> Result<Answer> {
+    async fn decide(&self, d: &Decide, now: i64) -> Result<Answer> {
+        let send = Send {
+            phone: &d.phone,
+            country: d.country.as_deref(),
+            now_ms: now,
+            block_id: format!("blk_{now:013}{}", new_id("").unwrap_or_default()),
+        };
         // From here to the storage write nothing is awaited: the next decision sees this one.
         let mut values = Map::new();
-        let next_end = match self.counters.borrow_mut().take(limits, send.now_ms) {
+        let next_end = match self.counters.borrow_mut().take(&d.limits, now) {
             Taken::Over { retry_after_s } => return Ok(Answer::Limited { retry_after_s }),
             Taken::Allowed(changed) => super::verify_limits::stage(&mut values, &changed),
         };
-        if !risk_check {
+        if !d.risk_check {
             self.write(values, Vec::new()).await?;
             self.prune_by(next_end).await?;
             return Ok(Answer::Decided {
@@ -245,20 +255,7 @@ impl FraudGuard {
     async fn run(&self, op: Op) -> Result<Answer> {
         let now = now_ms();
         Ok(match op {
-            Op::Decide {
-                phone,
-                country,
-                limits,
-                risk_check,
-            } => {
-                let send = Send {
-                    phone: &phone,
-                    country: country.as_deref(),
-                    now_ms: now,
-                    block_id: format!("blk_{now:013}{}", new_id("").unwrap_or_default()),
-                };
-                self.decide(send, &limits, risk_check).await?
-            }
+            Op::Decide(d) => self.decide(&d, now).await?,
             Op::Converted { phone } => {
                 let (name, w) = self
                     .guard

@@ -235,7 +235,7 @@ pub async fn delete_bucket(
     Ok(changed > 0)
 }
 
-/// A rate limit a request named, with one of its buckets (none: it has no bucket).
+/// A rate limit of a service, with one of its buckets (none: it has no bucket).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Named {
     pub unique_name: String,
@@ -253,15 +253,13 @@ fn rows<T: DeserializeOwned>(result: Option<&D1Result>) -> Result<Vec<T>, StoreE
         .map(Option::unwrap_or_default)
 }
 
-/// The account's live service and, of its rate limits named in `names`, each with its
-/// buckets: one round trip.
+/// The account's live service and its rate limits, each with its buckets (a service has
+/// at most `MAX_RATE_LIMITS` × `MAX_BUCKETS` of them): one round trip.
 pub async fn service_with_limits(
     db: &D1Database,
     account_id: &str,
     service_sid: &str,
-    names: &[&str],
 ) -> Result<(Option<Service>, Vec<Named>), StoreError> {
-    let names = serde_json::to_string(names).unwrap_or_else(|_| "[]".to_owned());
     let results = batch(
         db,
         vec![
@@ -279,9 +277,8 @@ pub async fn service_with_limits(
                  b.sid AS bucket_sid, b.max AS max, b.interval_s AS interval \
                  FROM verify_rate_limits r \
                  LEFT JOIN verify_rate_limit_buckets b ON b.rate_limit_sid = r.sid \
-                 WHERE r.service_sid = ?1 AND r.account_id = ?2 \
-                   AND r.unique_name IN (SELECT value FROM json_each(?3))",
-                &[text(service_sid), text(account_id), text(&names)],
+                 WHERE r.service_sid = ?1 AND r.account_id = ?2",
+                &[text(service_sid), text(account_id)],
             )?,
         ],
     )

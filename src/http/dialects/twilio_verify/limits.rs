@@ -7,11 +7,31 @@ use super::resources::Failure;
 use super::shapes::{date, meta};
 use crate::app::verify::Caller;
 use crate::app::verify_limits as ops;
+use crate::domain::error::{AppError, Code};
 use crate::domain::verify_limits::{unique_name, Bucket, RateLimit};
 use crate::http::form::Form;
+use crate::http::routes::TwilioResource as Resource;
 use crate::http::server::Ctx;
 use crate::http::Reply;
 use serde_json::{json, Value};
+
+/// A rate limit or bucket route (any other resource is not this module's: 404).
+pub async fn serve(ctx: &Ctx, caller: &Caller, resource: Resource) -> Result<Reply, Failure> {
+    match resource {
+        Resource::RateLimits { service } => limits(ctx, caller, &service).await,
+        Resource::RateLimit { service, sid } => limit(ctx, caller, &service, &sid).await,
+        Resource::Buckets {
+            service,
+            rate_limit,
+        } => buckets(ctx, caller, (&service, &rate_limit)).await,
+        Resource::Bucket {
+            service,
+            rate_limit,
+            sid,
+        } => bucket(ctx, caller, (&service, &rate_limit), &sid).await,
+        _ => Err(Failure::App(AppError::of(Code::RouteNotFound))),
+    }
+}
 
 fn limits_url(ctx: &Ctx, service: &str) -> String {
     format!("{}/v2/Services/{service}/RateLimits", origin(ctx))
@@ -60,7 +80,7 @@ fn paging(ctx: &Ctx) -> Result<crate::domain::twilio_verify::Paging, ParamError>
 }
 
 /// `/v2/Services/{VA}/RateLimits`: `GET` list, `POST` create (`UniqueName`, `Description`).
-pub async fn limits(ctx: &Ctx, caller: &Caller, service: &str) -> Result<Reply, Failure> {
+async fn limits(ctx: &Ctx, caller: &Caller, service: &str) -> Result<Reply, Failure> {
     if ctx.method == "GET" {
         let paging = paging(ctx)?;
         let (rows, has_next) = ops::limits(&ctx.app, caller, service, paging).await?;
@@ -79,7 +99,7 @@ pub async fn limits(ctx: &Ctx, caller: &Caller, service: &str) -> Result<Reply, 
 }
 
 /// `/v2/Services/{VA}/RateLimits/{RK}`: `GET` fetch, `POST` update (`Description`), `DELETE`.
-pub async fn limit(ctx: &Ctx, caller: &Caller, service: &str, sid: &str) -> Result<Reply, Failure> {
+async fn limit(ctx: &Ctx, caller: &Caller, service: &str, sid: &str) -> Result<Reply, Failure> {
     let row = match ctx.method.as_str() {
         "DELETE" => {
             ops::delete_limit(&ctx.app, caller, service, sid).await?;
@@ -95,7 +115,7 @@ pub async fn limit(ctx: &Ctx, caller: &Caller, service: &str, sid: &str) -> Resu
 }
 
 /// `…/RateLimits/{RK}/Buckets`: `GET` list, `POST` create (`Max`, `Interval`).
-pub async fn buckets(ctx: &Ctx, caller: &Caller, parent: (&str, &str)) -> Result<Reply, Failure> {
+async fn buckets(ctx: &Ctx, caller: &Caller, parent: (&str, &str)) -> Result<Reply, Failure> {
     if ctx.method == "GET" {
         let paging = paging(ctx)?;
         let (rows, has_next) = ops::buckets(&ctx.app, caller, parent, paging).await?;
@@ -115,7 +135,7 @@ pub async fn buckets(ctx: &Ctx, caller: &Caller, parent: (&str, &str)) -> Result
 }
 
 /// `…/Buckets/{BL}`: `GET` fetch, `POST` update (`Max`, `Interval`), `DELETE`.
-pub async fn bucket(
+async fn bucket(
     ctx: &Ctx,
     caller: &Caller,
     parent: (&str, &str),

@@ -77,25 +77,13 @@ pub async fn serve(ctx: &Ctx, resource: Resource) -> Result<Reply, AppError> {
                 let added = fraud::safe_add(&ctx.app, &c.account, &phone, &actor).await?;
                 Ok(Reply::json(201, &safe_json(ctx, &added)))
             }
-            (Resource::RateLimits { service }, _) => limits::limits(ctx, c, &service).await,
-            (Resource::RateLimit { service, sid }, _) => {
-                limits::limit(ctx, c, &service, &sid).await
-            }
             (
-                Resource::Buckets {
-                    service,
-                    rate_limit,
-                },
+                r @ (Resource::RateLimits { .. }
+                | Resource::RateLimit { .. }
+                | Resource::Buckets { .. }
+                | Resource::Bucket { .. }),
                 _,
-            ) => limits::buckets(ctx, c, (&service, &rate_limit)).await,
-            (
-                Resource::Bucket {
-                    service,
-                    rate_limit,
-                    sid,
-                },
-                _,
-            ) => limits::bucket(ctx, c, (&service, &rate_limit), &sid).await,
+            ) => limits::serve(ctx, c, r).await,
             (Resource::Attempts, _) => attempts::list(ctx, c).await,
             (Resource::AttemptsSummary, _) => attempts::summary(ctx, c).await,
             (Resource::Attempt { sid }, _) => attempts::fetch(ctx, c, &sid).await,
