@@ -198,7 +198,7 @@ impl FraudGuard {
         self.policy.borrow().clone().unwrap_or_default()
     }
 
-    pub(super) async fn write(&self, values: Map<String, Value>, gone: Vec<String>) -> Result<()> {
+    async fn write(&self, values: Map<String, Value>, gone: Vec<String>) -> Result<()> {
         let storage = self.state.storage();
         if !values.is_empty() {
             storage.put_multiple(Value::Object(values)).await?;
