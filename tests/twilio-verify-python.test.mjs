@@ -14,7 +14,7 @@ const PYTHON = path.join(ROOT, ".venv/bin/python");
 const hasSdk = existsSync(PYTHON) && spawnSync(PYTHON, ["-c", "import twilio"]).status === 0;
 const NO_SDK = "no .venv with twilio (bash scripts/setup.sh)";
 
-test("the official Python SDK: service, start, wrong/right check, replay 20404, cancel, 401, delete", { skip: !hasSdk && !process.env.CI && NO_SDK }, async () => {
+test("the official Python SDK: service, start, wrong/right check, replay 20404, cancel, 401, a rate limit and its bucket (20429), delete", { skip: !hasSdk && !process.env.CI && NO_SDK }, async () => {
   assert.ok(hasSdk, `CI runs every test: ${NO_SDK}`);
   const app = await spawnOtpApp({ vars: { OTP_RESEND_INTERVAL_SECS: "0" } });
   try {

@@ -4,13 +4,14 @@
 //! the account's `FraudGuard` object, near the caller.
 use super::{webhooks, App};
 use crate::domain::audit::{Actor, Change};
-use crate::domain::error::AppError;
+use crate::domain::error::{AppError, Code};
 use crate::domain::events;
 use crate::domain::fraud::{parse_policy, prefix, Block, Policy, Reason, Safe, Scope, Verdict};
 use crate::domain::ids::{new_id, AccountId};
 use crate::domain::phone::Phone;
 use crate::domain::twilio_verify::{new_sid, SidKind};
-use crate::durable::fraud_guard::{call, Answer, Op};
+use crate::domain::verify_limits::Take;
+use crate::durable::fraud_guard::{call, Answer, Decide, Op};
 use crate::store::stats::{blocked_statement, Blocked};
 use crate::store::webhooks::{event_statement, Event};
 use crate::store::{self, audit, fraud as stored};
@@ -80,12 +81,32 @@ pub struct Attempt<'a> {
 /// (`SendBlocked` with its reason); in monitor mode the reason a refusal would have had is
 /// returned and the send goes on.
 pub async fn guard(app: &App, a: &Attempt<'_>) -> Result<Option<Reason>, AppError> {
-    let op = Op::Decide {
+    guard_limited(app, a, &[], true).await
+}
+
+/// `guard`, with the tokens of the rate limits the request named taken first, in the same
+/// call and all or none (`domain::verify_limits`): a spent bucket refuses the send (429,
+/// `RateLimited`, with the seconds until it frees) before the fraud rules count it. With
+/// `risk_check` false only the tokens are taken.
+pub async fn guard_limited(
+    app: &App,
+    a: &Attempt<'_>,
+    limits: &[Take],
+    risk_check: bool,
+) -> Result<Option<Reason>, AppError> {
+    let op = Op::Decide(Decide {
         phone: a.phone.e164().to_owned(),
         country: a.phone.country().map(str::to_owned),
-    };
+        limits: limits.to_vec(),
+        risk_check,
+    });
     let verdict = match call(&app.env, a.account_id, op).await? {
         Answer::Decided { verdict } => verdict,
+        Answer::Limited { retry_after_s } => {
+            let message = "Too many requests: a bucket of the rate limits this request \
+                           names is spent";
+            return Err(AppError::new(Code::RateLimited, message).with_retry_after(retry_after_s));
+        }
         _ => return Err(unexpected("decide")),
     };
     match verdict {

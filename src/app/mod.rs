@@ -29,6 +29,7 @@ pub mod templates;
 pub mod upkeep;
 pub mod usage;
 pub mod verify;
+pub mod verify_limits;
 pub mod vonage;
 pub mod wallet;
 pub mod webhooks;

@@ -20,6 +20,7 @@ use crate::domain::otp_check::Session;
 use crate::domain::phone::Phone;
 use crate::domain::scope::Scope;
 use crate::domain::template::Variables;
+use crate::domain::verify_limits::Take;
 use crate::domain::workflow::Step;
 use crate::durable::otp_session::{self, Op, Outcome};
 use crate::providers::{self, Configured, Outgoing, Provider};
@@ -48,6 +49,8 @@ pub struct OtpSend<'a> {
     pub template: Option<&'a LoadedTemplate>,
     /// Whether the fraud guard decides this send (Twilio's `RiskCheck=disable` skips it).
     pub risk_check: bool,
+    /// The rate-limit tokens the send takes first (Twilio's `RateLimits`; empty: none).
+    pub limits: Vec<Take>,
     /// The channel fallback: steps sent after this first message while the code stays
     /// unverified (`app::workflow::steps` checks them; empty: none).
     pub fallback: Vec<Step>,
@@ -347,13 +350,14 @@ pub async fn send_unkeyed(app: &App, payer: &Payer, spec: OtpSend<'_>) -> Result
     }
 }
 
-/// The fraud guard's decision on a send (`app::fraud::guard`), unless the caller skipped it.
+/// The fraud guard's decision on a send (`app::fraud::guard`), unless the caller skipped it,
+/// with the send's rate-limit tokens.
 async fn guard(
     app: &App,
     account_id: &str,
     spec: &OtpSend<'_>,
 ) -> Result<Option<Reason>, AppError> {
-    if !spec.risk_check {
+    if !spec.risk_check && spec.limits.is_empty() {
         return Ok(None);
     }
     let attempt = fraud::Attempt {
@@ -362,7 +366,7 @@ async fn guard(
         channel: spec.channel,
         dialect: spec.dialect,
     };
-    fraud::guard(app, &attempt).await
+    fraud::guard_limited(app, &attempt, &spec.limits, spec.risk_check).await
 }
 
 /// The outcome of one check.

@@ -209,11 +209,14 @@ pub struct Start {
     pub code: Option<String>,
     /// `RiskCheck` (Twilio): `false` (`disable`) skips the fraud guard, on SMS only.
     pub risk_check: bool,
+    /// `RateLimits` (Twilio): unique name → value; each names a rate limit of the service.
+    pub rate_limits: Vec<(String, String)>,
 }
 
 /// Starts a verification, or — while one is pending for this number in this service —
 /// sends its next code (Twilio's resend). Either way ONE `otp::send`, with the service's
-/// code length: 402 / 429 (resend rules) / 400 (no price) leave nothing sent or recorded.
+/// code length: 402 / 429 (resend rules, a spent rate-limit bucket) / 400 (no price, a rate
+/// limit the service does not have) leave nothing sent or recorded.
 pub async fn start(
     app: &App,
     caller: &Caller,
@@ -223,7 +226,14 @@ pub async fn start(
     // A send is charged: refused while the account awaits the operator's approval (2405).
     super::accounts::authenticate_payer(app, &caller.key).await?;
     let db = app.db()?;
-    let svc = find_service(&db, caller, service_sid).await?;
+    // The service and the rate limits the request names: one read.
+    let (svc, limits) = match start.rate_limits.is_empty() {
+        true => (find_service(&db, caller, service_sid).await?, Vec::new()),
+        false => {
+            let requested = &start.rate_limits;
+            super::verify_limits::service_and_takes(app, caller, service_sid, requested).await?
+        }
+    };
     let channel = otp::channel(app, Some(start.channel))?;
     let account = caller.account.as_str();
     let phone = start.phone.e164().to_owned();
@@ -261,6 +271,7 @@ pub async fn start(
         payload: None,
         template: None,
         risk_check: start.risk_check,
+        limits,
         fallback: Vec::new(),
     };
     // Twilio Verify has no Idempotency-Key: every start is a send.

@@ -71,6 +71,7 @@ pub async fn send(app: &App, payer: &Payer, w: WindowSend<'_>) -> Result<WindowS
         payload: None,
         template: w.template,
         risk_check: true,
+        limits: Vec::new(),
         // FALLBACK STEPS: `w.fallbacks` are not handed to the session's workflow engine: its
         // steps stop on the session's own checks, in the session's object, while a check by
         // number is decided in the window's object, so a step could go out after the code

@@ -24,6 +24,10 @@ pub enum SidKind {
     Attempt,
     /// A safe-listed number (`GN…`).
     SafeList,
+    /// A service's rate limit (`RK…`).
+    RateLimit,
+    /// A bucket of a rate limit (`BL…`).
+    Bucket,
 }
 
 impl SidKind {
@@ -35,6 +39,8 @@ impl SidKind {
             SidKind::Verification => "VE",
             SidKind::Attempt => "VL",
             SidKind::SafeList => "GN",
+            SidKind::RateLimit => "RK",
+            SidKind::Bucket => "BL",
         }
     }
 }
@@ -175,6 +181,8 @@ mod tests {
             SidKind::Service,
             SidKind::Verification,
             SidKind::Attempt,
+            SidKind::RateLimit,
+            SidKind::Bucket,
         ] {
             let a = new_sid(kind).unwrap();
             let b = new_sid(kind).unwrap();

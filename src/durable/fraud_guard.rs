@@ -5,11 +5,13 @@
 //! send's decision is one near round trip. Each decision is made on the state in memory with
 //! nothing awaited between reading and changing it (`domain::fraud::Guard::decide`), so a
 //! parallel burst is counted one by one; what changed is then written to the object's
-//! storage before it answers.
+//! storage before it answers. The same decision first takes the tokens of the Twilio Verify
+//! rate limits the send names (`durable::verify_limits`): exact under parallel sends too.
 use crate::clock::now_ms;
 use crate::domain::error::AppError;
 use crate::domain::fraud::{Block, Decision, Guard, Policy, Safe, Send, Verdict, Window};
 use crate::domain::ids::new_id;
+use crate::domain::verify_limits::{Counters, Take, Taken};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::cell::{Cell, RefCell};
@@ -29,11 +31,9 @@ pub struct Command {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
-    /// Decide one send and count it.
-    Decide {
-        phone: String,
-        country: Option<String>,
-    },
+    /// Take the send's rate-limit tokens (all or none), then decide the send and count it
+    /// (unless `risk_check` is false).
+    Decide(Decide),
     /// A check of a code sent to `phone` was approved.
     Converted {
         phone: String,
@@ -69,12 +69,27 @@ pub enum Op {
     },
 }
 
+/// A send to decide.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Decide {
+    pub phone: String,
+    pub country: Option<String>,
+    #[serde(default)]
+    pub limits: Vec<Take>,
+    #[serde(default = "yes")]
+    pub risk_check: bool,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "answer", rename_all = "snake_case")]
 pub enum Answer {
     Decided {
         #[serde(flatten)]
         verdict: Verdict,
+    },
+    /// A rate-limit bucket is spent: nothing taken, nothing decided.
+    Limited {
+        retry_after_s: u64,
     },
     Done,
     Policy {
@@ -106,18 +121,25 @@ pub async fn call(env: &Env, account_id: &str, op: Op) -> std::result::Result<An
 
 #[durable_object]
 pub struct FraudGuard {
-    state: State,
+    pub(super) state: State,
     env: Env,
     guard: RefCell<Guard>,
     policy: RefCell<Option<Policy>>,
-    loaded: Cell<bool>,
+    pub(super) loaded: Cell<bool>,
+    pub(super) counters: RefCell<Counters>,
+    /// When the object's alarm is due, as this instance set it (`None`: none set by it).
+    pub(super) alarm_at: Cell<Option<i64>>,
 }
 
-fn key(kind: char, name: &str) -> String {
+fn yes() -> bool {
+    true
+}
+
+pub(super) fn key(kind: char, name: &str) -> String {
     format!("{kind}:{name}")
 }
 
-fn json<T: Serialize>(v: &T) -> Value {
+pub(super) fn json<T: Serialize>(v: &T) -> Value {
     Value::String(serde_json::to_string(v).unwrap_or_default())
 }
 
@@ -130,6 +152,7 @@ impl FraudGuard {
         let fail = |e: worker::Error| AppError::internal(format!("fraud guard storage: {e}"));
         let stored = self.state.storage().list().await.map_err(fail)?;
         let mut guard = Guard::default();
+        let mut counters = Counters::default();
         let mut policy: Option<Policy> = None;
         stored.for_each(&mut |value, k| {
             let (Some(k), Some(v)) = (k.as_string(), value.as_string()) else {
@@ -142,6 +165,7 @@ impl FraudGuard {
                 "c" => _ = serde_json::from_str(&v).map(|w| guard.countries.insert(name, w)),
                 "b" => _ = serde_json::from_str(&v).map(|b| guard.blocks.insert(name, b)),
                 "s" => _ = serde_json::from_str(&v).map(|s| guard.safe.insert(name, s)),
+                "r" => _ = serde_json::from_str(&v).map(|c| counters.map.insert(name, c)),
                 POLICY_KEY => policy = serde_json::from_str(&v).ok(),
                 _ => {}
             }
@@ -161,6 +185,7 @@ impl FraudGuard {
         }
         self.loaded.set(true);
         *self.guard.borrow_mut() = guard;
+        *self.counters.borrow_mut() = counters;
         *self.policy.borrow_mut() = Some(policy.clone());
         if from_d1 {
             let put = self.state.storage().put(POLICY_KEY, json(&policy)).await;
@@ -184,18 +209,27 @@ impl FraudGuard {
         Ok(())
     }
 
-    async fn decide(&self, phone: &str, country: Option<&str>) -> Result<Answer> {
-        let now = now_ms();
-        let block_id = format!("blk_{now:013}{}", new_id("").unwrap_or_default());
+    async fn decide(&self, d: &Decide, now: i64) -> Result<Answer> {
         let send = Send {
-            phone,
-            country,
+            phone: &d.phone,
+            country: d.country.as_deref(),
             now_ms: now,
-            block_id,
+            block_id: format!("blk_{now:013}{}", new_id("").unwrap_or_default()),
         };
         // From here to the storage write nothing is awaited: the next decision sees this one.
-        let d: Decision = self.guard.borrow_mut().decide(&self.policy(), send);
         let mut values = Map::new();
+        let next_end = match self.counters.borrow_mut().take(&d.limits, now) {
+            Taken::Over { retry_after_s } => return Ok(Answer::Limited { retry_after_s }),
+            Taken::Allowed(changed) => super::verify_limits::stage(&mut values, &changed),
+        };
+        if !d.risk_check {
+            self.write(values, Vec::new()).await?;
+            self.prune_by(next_end).await?;
+            return Ok(Answer::Decided {
+                verdict: Verdict::Allow,
+            });
+        }
+        let d: Decision = self.guard.borrow_mut().decide(&self.policy(), send);
         for (k, w) in [('p', &d.prefix), ('c', &d.country)] {
             if let Some((name, w)) = w {
                 values.insert(key(k, name), json::<Window>(w));
@@ -206,6 +240,7 @@ impl FraudGuard {
         }
         let gone = d.expired.iter().map(|id| key('b', id)).collect();
         self.write(values, gone).await?;
+        self.prune_by(next_end).await?;
         Ok(Answer::Decided { verdict: d.verdict })
     }
 
@@ -220,7 +255,7 @@ impl FraudGuard {
     async fn run(&self, op: Op) -> Result<Answer> {
         let now = now_ms();
         Ok(match op {
-            Op::Decide { phone, country } => self.decide(&phone, country.as_deref()).await?,
+            Op::Decide(d) => self.decide(&d, now).await?,
             Op::Converted { phone } => {
                 let (name, w) = self
                     .guard
@@ -305,6 +340,8 @@ impl DurableObject for FraudGuard {
             guard: RefCell::new(Guard::default()),
             policy: RefCell::new(None),
             loaded: Cell::new(false),
+            counters: RefCell::new(Counters::default()),
+            alarm_at: Cell::new(None),
         }
     }
 
@@ -317,5 +354,11 @@ impl DurableObject for FraudGuard {
             return Response::error(e.detail().to_owned(), 500);
         }
         Response::from_json(&self.run(command.op).await?)
+    }
+
+    /// Removes rate-limit counters whose window ended (`durable::verify_limits`).
+    async fn alarm(&self) -> Result<Response> {
+        self.prune_counters().await?;
+        Response::ok("ok")
     }
 }

@@ -5,5 +5,6 @@ pub mod command;
 pub mod fraud_guard;
 pub mod otp_session;
 pub mod signal;
+mod verify_limits;
 pub mod watch;
 pub mod webhook_dispatcher;

@@ -261,6 +261,18 @@ pub enum TwilioResource {
     AttemptsSummary,
     /// `GET` fetch one.
     Attempt { sid: String },
+    /// `GET` list, `POST` create a service's rate limits.
+    RateLimits { service: String },
+    /// `GET` fetch, `POST` update, `DELETE`.
+    RateLimit { service: String, sid: String },
+    /// `GET` list, `POST` create a rate limit's buckets.
+    Buckets { service: String, rate_limit: String },
+    /// `GET` fetch, `POST` update, `DELETE`.
+    Bucket {
+        service: String,
+        rate_limit: String,
+        sid: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -541,6 +553,27 @@ mod table {
         }
         "/v2/Services/{service_sid}/VerificationCheck" => {
             POST => |p| TwilioVerify(Tw::VerificationCheck { service: p.next() })
+        }
+        "/v2/Services/{service_sid}/RateLimits" => {
+            GET, POST => |p| TwilioVerify(Tw::RateLimits { service: p.next() })
+        }
+        "/v2/Services/{service_sid}/RateLimits/{sid}" => {
+            GET, POST, DELETE => |p| {
+                let service = p.next();
+                TwilioVerify(Tw::RateLimit { service, sid: p.next() })
+            }
+        }
+        "/v2/Services/{service_sid}/RateLimits/{rate_limit_sid}/Buckets" => {
+            GET, POST => |p| {
+                let service = p.next();
+                TwilioVerify(Tw::Buckets { service, rate_limit: p.next() })
+            }
+        }
+        "/v2/Services/{service_sid}/RateLimits/{rate_limit_sid}/Buckets/{sid}" => {
+            GET, POST, DELETE => |p| {
+                let (service, rate_limit) = (p.next(), p.next());
+                TwilioVerify(Tw::Bucket { service, rate_limit, sid: p.next() })
+            }
         }
         "/v2/SafeList/Numbers" => { POST => |_| TwilioVerify(Tw::SafeListNumbers) }
         "/v2/SafeList/Numbers/{phone_number}" => {
@@ -933,6 +966,21 @@ mod tests {
         assert_eq!(
             resolve("PUT", "/v2/Services"),
             Err(RouteError::MethodNotAllowed("GET, POST"))
+        );
+        assert_eq!(
+            resolve("POST", "/v2/Services/VA1/RateLimits/RK2/Buckets/BL3"),
+            tv(Bucket {
+                service: "VA1".into(),
+                rate_limit: "RK2".into(),
+                sid: "BL3".into()
+            })
+        );
+        assert_eq!(
+            resolve("DELETE", "/v2/Services/VA1/RateLimits/RK2"),
+            tv(RateLimit {
+                service: "VA1".into(),
+                sid: "RK2".into()
+            })
         );
         assert_eq!(
             resolve("GET", "/v2/services"),

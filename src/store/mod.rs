@@ -21,6 +21,7 @@ pub mod stats;
 pub mod upkeep;
 pub mod usage;
 pub mod verify;
+pub mod verify_limits;
 pub mod vonage;
 pub mod wallet;
 pub mod webhooks;

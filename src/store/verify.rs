@@ -32,7 +32,8 @@ pub async fn principal(
     .await
 }
 
-const SERVICE_COLUMNS: &str = "sid, account_id, friendly_name, code_length, created_at, updated_at";
+pub(super) const SERVICE_COLUMNS: &str =
+    "sid, account_id, friendly_name, code_length, created_at, updated_at";
 
 pub async fn create_service(db: &D1Database, s: &Service) -> Result<(), StoreError> {
     run(stmt(

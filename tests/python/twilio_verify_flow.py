@@ -84,6 +84,25 @@ bad = Client(cfg["account_sid"], "x" * 32, http_client=LocalHttpClient())
 raises(lambda: bad.verify.v2.services(svc.sid).fetch(), 401, 20003)
 raises(lambda: verify.services.create(friendly_name="x", code_length=11), 400, 60200)
 
+# A rate limit and its bucket: the second start naming the same value is 429 20429.
+limits = verify.services(svc.sid).rate_limits
+rl = limits.create(unique_name="end_user_ip", description="per IP")
+assert re.fullmatch(r"RK[0-9a-f]{32}", rl.sid), rl.sid
+assert (rl.unique_name, rl.description, rl.service_sid) == ("end_user_ip", "per IP", svc.sid)
+assert isinstance(rl.date_created, datetime)
+assert rl.links["buckets"].endswith(f"/RateLimits/{rl.sid}/Buckets")
+bucket = limits(rl.sid).buckets.create(max=1, interval=60)
+assert re.fullmatch(r"BL[0-9a-f]{32}", bucket.sid), bucket.sid
+assert (bucket.max, bucket.interval, bucket.rate_limit_sid) == (1, 60, rl.sid)
+assert [b.sid for b in limits(rl.sid).buckets.list()] == [bucket.sid]
+start = lambda to: verify.services(svc.sid).verifications.create(
+    to=to, channel="sms", rate_limits={"end_user_ip": "10.0.0.1"}
+)
+assert start("+14155559877").status == "pending"
+raises(lambda: start("+14155559878"), 429, 20429)
+raises(lambda: limits.create(unique_name="end_user_ip"), 400, 60208)
+assert limits(rl.sid).delete() is True
+
 assert verify.services(svc.sid).delete() is True
 raises(lambda: verify.services(svc.sid).fetch(), 404, 20404)
 print("ok")

@@ -103,6 +103,7 @@ async fn send_as(ctx: &Ctx, payer: &Payer) -> Result<Reply, AppError> {
         payload,
         template: Some(&template),
         risk_check: true,
+        limits: Vec::new(),
         fallback: Vec::new(),
     };
     let render = |sent: &Sent| {

@@ -104,6 +104,7 @@ async fn send_as(ctx: &Ctx, payer: &Payer) -> Result<Reply, AppError> {
         payload: None,
         template: None,
         risk_check: true,
+        limits: Vec::new(),
         fallback,
     };
     let render = |sent: &Sent| {

@@ -20,6 +20,16 @@ pub enum ErrorCode {
     MaxCheckAttempts,
     /// 60203, 429: max send attempts reached.
     MaxSendAttempts,
+    /// 60207, 400: the service has the most rate limits it may have.
+    RateLimitsFull,
+    /// 60208, 400: the service has a rate limit of this unique name.
+    RateLimitNameTaken,
+    /// 60209, 400: a unique name of a form Twilio refuses.
+    RateLimitNameFormat,
+    /// 60210, 400: the rate limit has the most buckets it may have.
+    BucketsFull,
+    /// 60211, 400: the rate limit has a bucket of this interval.
+    BucketIntervalTaken,
     /// 60223, 400: the delivery channel is disabled on this deployment.
     ChannelDisabled,
     /// 60410, 403: the fraud guard blocked the number's prefix, its country's cap or rate.
@@ -39,6 +49,11 @@ impl ErrorCode {
             ErrorCode::InvalidParameter => 60200,
             ErrorCode::MaxCheckAttempts => 60202,
             ErrorCode::MaxSendAttempts => 60203,
+            ErrorCode::RateLimitsFull => 60207,
+            ErrorCode::RateLimitNameTaken => 60208,
+            ErrorCode::RateLimitNameFormat => 60209,
+            ErrorCode::BucketsFull => 60210,
+            ErrorCode::BucketIntervalTaken => 60211,
             ErrorCode::ChannelDisabled => 60223,
             ErrorCode::FraudBlocked => 60410,
             ErrorCode::GeoPermission => 60605,
@@ -49,7 +64,12 @@ impl ErrorCode {
         match self {
             ErrorCode::MissingParameter
             | ErrorCode::InvalidParameter
-            | ErrorCode::ChannelDisabled => 400,
+            | ErrorCode::ChannelDisabled
+            | ErrorCode::RateLimitsFull
+            | ErrorCode::RateLimitNameTaken
+            | ErrorCode::RateLimitNameFormat
+            | ErrorCode::BucketsFull
+            | ErrorCode::BucketIntervalTaken => 400,
             ErrorCode::Authenticate => 401,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::FraudBlocked | ErrorCode::GeoPermission => 403,
@@ -61,11 +81,17 @@ impl ErrorCode {
     }
 
     /// The Twilio code for an otpedge error: a fraud guard refusal by its reason (60605 for
-    /// `geo`, 60410 for the others), else `for_otpedge`.
+    /// `geo`, 60410 for the others), a refused rate limit or bucket change by its reason
+    /// (`domain::verify_limits::Refusal`), else `for_otpedge`.
     pub fn for_error(code: &str, reason: Option<&str>) -> Option<ErrorCode> {
         match (code, reason) {
             ("2207", Some("geo")) => Some(ErrorCode::GeoPermission),
             ("2207", _) => Some(ErrorCode::FraudBlocked),
+            ("2004", Some("rate_limits_full")) => Some(ErrorCode::RateLimitsFull),
+            ("2004", Some("rate_limit_name_taken")) => Some(ErrorCode::RateLimitNameTaken),
+            ("2004", Some("rate_limit_name_format")) => Some(ErrorCode::RateLimitNameFormat),
+            ("2004", Some("buckets_full")) => Some(ErrorCode::BucketsFull),
+            ("2004", Some("bucket_interval_taken")) => Some(ErrorCode::BucketIntervalTaken),
             _ => ErrorCode::for_otpedge(code),
         }
     }
@@ -100,6 +126,7 @@ pub fn error_body(code: u32, status: u16, message: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::verify_limits::Refusal;
 
     #[test]
     fn error_codes_and_envelope() {
@@ -129,6 +156,22 @@ mod tests {
         assert_eq!(
             ErrorCode::for_error("2207", Some("velocity")),
             Some(ErrorCode::FraudBlocked)
+        );
+        for (refusal, code) in [
+            (Refusal::TooManyRateLimits, 60207),
+            (Refusal::NameTaken, 60208),
+            (Refusal::NameFormat, 60209),
+            (Refusal::TooManyBuckets, 60210),
+            (Refusal::IntervalTaken, 60211),
+        ] {
+            let e = refusal.error();
+            let twilio = ErrorCode::for_error(e.code.number(), e.reason);
+            assert_eq!(twilio.map(|c| (c.code(), c.status())), Some((code, 400)));
+        }
+        assert_eq!(
+            ErrorCode::for_error("2006", None),
+            Some(ErrorCode::TooManyRequests),
+            "a spent rate-limit bucket is 20429"
         );
         assert_eq!(
             ErrorCode::for_otpedge("2007"),

@@ -11,6 +11,8 @@ pub mod shapes;
 #[cfg(target_arch = "wasm32")]
 mod attempts;
 #[cfg(target_arch = "wasm32")]
+mod limits;
+#[cfg(target_arch = "wasm32")]
 mod render;
 #[cfg(target_arch = "wasm32")]
 mod resources;

@@ -1,6 +1,7 @@
 //! The parameters Twilio's SDKs send, read from their form fields: each is parsed here, or
 //! refused with the reason Twilio would give (20001 missing, 60200 invalid).
 use crate::domain::twilio_verify::{Paging, Update};
+use crate::domain::verify_limits;
 
 /// A `Channel` value: the OTP engine's channel for it, or why not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,6 +148,57 @@ pub fn paging(page: Option<&str>, size: Option<&str>) -> Result<Paging, ParamErr
     Ok(Paging { page, size })
 }
 
+/// `RateLimits` of a verification: a JSON object of rate limit unique name → value.
+pub fn rate_limits(input: Option<&str>) -> Result<Vec<(String, String)>, ParamError> {
+    match input {
+        None => Ok(Vec::new()),
+        Some(json) => {
+            verify_limits::parse_request(json).map_err(|why| ParamError::Invalid("RateLimits", why))
+        }
+    }
+}
+
+/// `Description` of a rate limit: up to 255 characters.
+pub fn description(input: Option<&str>) -> Result<Option<String>, ParamError> {
+    match input {
+        Some(d) if d.chars().count() > verify_limits::MAX_DESCRIPTION => Err(ParamError::Invalid(
+            "Description",
+            "at most 255 characters".to_owned(),
+        )),
+        d => Ok(d.map(str::to_owned)),
+    }
+}
+
+fn whole(name: &'static str, input: Option<&str>, max: i64) -> Result<Option<i64>, ParamError> {
+    input
+        .map(|v| {
+            v.parse::<i64>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| ParamError::Invalid(name, format!("a whole number from 1 to {max}")))
+        })
+        .transpose()
+}
+
+/// A bucket's `Max` (1–1,000,000) and `Interval` (seconds, 1–2,592,000), both `required`
+/// on create; on update either may be absent.
+pub fn allowance(
+    max: Option<&str>,
+    interval: Option<&str>,
+    required: bool,
+) -> Result<(Option<i64>, Option<i64>), ParamError> {
+    if required && max.is_none() {
+        return Err(ParamError::Missing("Max"));
+    }
+    if required && interval.is_none() {
+        return Err(ParamError::Missing("Interval"));
+    }
+    Ok((
+        whole("Max", max, verify_limits::MAX_MAX)?,
+        whole("Interval", interval, verify_limits::MAX_INTERVAL_S)?,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,6 +254,49 @@ mod tests {
             ParamError::Missing("To").message(),
             "Missing required parameter To in the post body"
         );
+    }
+
+    #[test]
+    fn rate_limit_parameters() {
+        assert_eq!(rate_limits(None), Ok(Vec::new()));
+        assert_eq!(
+            rate_limits(Some(r#"{"end_user_ip":"1.2.3.4"}"#)),
+            Ok(vec![("end_user_ip".into(), "1.2.3.4".into())])
+        );
+        assert!(matches!(
+            rate_limits(Some("{not json")),
+            Err(ParamError::Invalid("RateLimits", _))
+        ));
+        assert_eq!(
+            allowance(Some("2"), Some("60"), true),
+            Ok((Some(2), Some(60)))
+        );
+        assert_eq!(allowance(None, Some("60"), false), Ok((None, Some(60))));
+        assert_eq!(
+            allowance(None, Some("60"), true),
+            Err(ParamError::Missing("Max"))
+        );
+        assert_eq!(
+            allowance(Some("2"), None, true),
+            Err(ParamError::Missing("Interval"))
+        );
+        for (max, interval) in [
+            ("0", "60"),
+            ("-1", "60"),
+            ("2", "0"),
+            ("2", "x"),
+            ("1.5", "1"),
+        ] {
+            assert!(
+                matches!(
+                    allowance(Some(max), Some(interval), true),
+                    Err(ParamError::Invalid(..))
+                ),
+                "{max} {interval}"
+            );
+        }
+        assert!(description(Some(&"d".repeat(256))).is_err());
+        assert_eq!(description(Some("per IP")), Ok(Some("per IP".into())));
     }
 
     #[test]

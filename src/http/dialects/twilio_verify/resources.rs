@@ -4,6 +4,7 @@
 //! parameter errors, which are this dialect's own, answer Twilio's 20001 / 60200 here.
 use super::attempts;
 use super::errors::{error_body, ErrorCode};
+use super::limits;
 use super::origin;
 use super::params::{self, ChannelChoice, ParamError};
 use super::render::{check_json, service_json, verification_json};
@@ -76,6 +77,13 @@ pub async fn serve(ctx: &Ctx, resource: Resource) -> Result<Reply, AppError> {
                 let added = fraud::safe_add(&ctx.app, &c.account, &phone, &actor).await?;
                 Ok(Reply::json(201, &safe_json(ctx, &added)))
             }
+            (
+                r @ (Resource::RateLimits { .. }
+                | Resource::RateLimit { .. }
+                | Resource::Buckets { .. }
+                | Resource::Bucket { .. }),
+                _,
+            ) => limits::serve(ctx, c, r).await,
             (Resource::Attempts, _) => attempts::list(ctx, c).await,
             (Resource::AttemptsSummary, _) => attempts::summary(ctx, c).await,
             (Resource::Attempt { sid }, _) => attempts::fetch(ctx, c, &sid).await,
@@ -185,8 +193,9 @@ fn phone(to: &str) -> Result<Phone, ParamError> {
         .map_err(|e| ParamError::Invalid("To", format!("{to}: {e}")))
 }
 
-/// `POST /v2/Services/{sid}/Verifications` (`To`, `Channel`, `CustomCode`; `Locale`
-/// ignored) → 201: a new verification, or the resend of the pending one for this `To`.
+/// `POST /v2/Services/{sid}/Verifications` (`To`, `Channel`, `CustomCode`, `RiskCheck`,
+/// `RateLimits`; `Locale` ignored) → 201: a new verification, or the resend of the pending
+/// one for this `To`.
 async fn start(ctx: &Ctx, caller: &Caller, service: &str) -> Result<Reply, Failure> {
     let f = form(ctx);
     let to = phone(f.get("To").ok_or(ParamError::Missing("To"))?)?;
@@ -207,6 +216,7 @@ async fn start(ctx: &Ctx, caller: &Caller, service: &str) -> Result<Reply, Failu
         channel,
         code: params::custom_code(f.get("CustomCode"))?,
         risk_check: params::risk_check(f.get("RiskCheck"), channel)?,
+        rate_limits: params::rate_limits(f.get("RateLimits"))?,
     };
     let v = verify::start(&ctx.app, caller, service, start).await?;
     Ok(Reply::json(201, &verification_json(ctx, caller, &v)))

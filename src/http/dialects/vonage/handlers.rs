@@ -111,6 +111,7 @@ async fn start(ctx: &Ctx, who: Caller) -> Result<Reply, AppError> {
         payload: s.client_ref,
         template: None,
         risk_check: s.fraud_check,
+        limits: Vec::new(),
         fallback,
     };
     let render = |sent: &Sent| Reply::json(202, &json!({ "request_id": sent.session_id }));
