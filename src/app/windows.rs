@@ -66,7 +66,7 @@ pub async fn send(app: &App, payer: &Payer, w: WindowSend<'_>) -> Result<WindowS
         code: Some(code.clone()),
         length: w.length,
         ttl_secs: app.config.otp_ttl_secs,
-        dialect: "whatotp",
+        dialect: "prelude",
         sender: None,
         payload: None,
         template: w.template,

@@ -32,6 +32,7 @@ pub mod time;
 pub mod twilio_verify;
 pub mod url;
 pub mod usage;
+pub mod vonage_callback;
 pub mod vonage_jwt;
 pub mod wallet;
 pub mod webhook;
