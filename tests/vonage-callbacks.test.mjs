@@ -28,6 +28,10 @@ before(async () => {
     privateKeyEncoding: { type: "pkcs8", format: "pem" },
   });
   receiver = await startReceiver();
+  // The account's own events (otp.*) go out in the same order as its callbacks: its endpoint
+  // is the receiver too (those deliveries carry no request_id and are told apart).
+  const hook = await app.request("PUT", "/v1/webhook", { key: acct.key, body: { url: receiver.url } });
+  assert.equal(hook.status, 200, hook.text);
   const r = await app.request("POST", "/v1/vonage/applications", {
     key: acct.key,
     body: { public_key: keys.publicKey, callback_url: receiver.url },
@@ -56,7 +60,11 @@ const firstCode = async (to) => codeOf((await outboxTo(app, `+${to}`)).find((m) 
 const callbacksOf = (requestId) => receiver.received.filter((d) => d.body.request_id === requestId);
 /** Waits for the request's summary; returns every callback of the request. */
 const untilSummary = (requestId) =>
-  until(`the summary of ${requestId}`, async () => callbacksOf(requestId).some((d) => d.body.type === "summary") && callbacksOf(requestId));
+  until(`the summary of ${requestId}`, async () => callbacksOf(requestId).some((d) => d.body.type === "summary") && callbacksOf(requestId)).catch(async (e) => {
+    console.log(JSON.stringify((await app.db.prepare("SELECT e.event_type, e.object_id, e.data, a.status_code, a.error FROM webhook_events e LEFT JOIN webhook_attempts a ON a.event_id = e.id").all()).results, null, 1));
+    console.log(receiver.received.length, JSON.stringify(receiver.received.map((d) => d.body)));
+    throw e;
+  });
 
 /** The delivery's JWT, verified with the signature secret; its claims. */
 function claimsOf(delivery) {

@@ -163,12 +163,12 @@ pub fn summary_statement(
 ) -> Result<D1PreparedStatement, StoreError> {
     let sent_at = "CASE WHEN c.key = 0 THEN s.created_at ELSE p.created_at END";
     let workflow = format!(
-        "(SELECT json_group_array(json(w)) FROM (SELECT json_object('channel', c.value, \
-           'initiated_at', CASE WHEN {sent_at} IS NULL THEN NULL ELSE {initiated} END, \
-           'status', CASE WHEN {sent_at} IS NULL THEN 'unused' \
+        "(SELECT json_group_array(json(w)) FROM (SELECT json_patch(json_object('channel', \
+           c.value, 'status', CASE WHEN {sent_at} IS NULL THEN 'unused' \
              WHEN c.key < (SELECT COALESCE(MAX(n) + 1, 0) FROM otp_steps \
                WHERE session_id = s.id) THEN 'expired' \
-             WHEN s.status IN ('completed', 'failed') THEN s.status ELSE 'expired' END) AS w \
+             WHEN s.status IN ('completed', 'failed') THEN s.status ELSE 'expired' END), \
+           json_object('initiated_at', {initiated})) AS w \
          FROM json_each(r.channels) c \
          LEFT JOIN otp_steps p ON p.session_id = s.id AND p.n = c.key - 1 ORDER BY c.key))",
         initiated = iso(sent_at),
