@@ -5,11 +5,11 @@
 //! the `jti` once (recorded until the token expires by the account's OTP-session object its
 //! hash names, near: no D1 round trip once this isolate knows the application).
 use super::App;
-use crate::domain::error::{AppError, Code};
 use crate::config::server_key;
+use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{new_uuid, random_bytes, AccountId};
-use crate::domain::vonage_callback::{event_body, new_secret, seal_secret, StepEvent};
 use crate::domain::otp::session_object;
+use crate::domain::vonage_callback::{event_body, new_secret, seal_secret, StepEvent};
 use crate::domain::vonage_jwt::{admit, parse, spki_der, JwtError};
 use crate::domain::webhook::validate_url;
 use crate::durable::otp_session::{self, Op, Outcome};

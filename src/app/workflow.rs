@@ -279,7 +279,13 @@ fn vonage_event(
         status,
         at_ms: app.now_ms,
     });
-    Ok(vonage::event_statement(db, &go.session_id, step_id, &data, app.now_ms)?)
+    Ok(vonage::event_statement(
+        db,
+        &go.session_id,
+        step_id,
+        &data,
+        app.now_ms,
+    )?)
 }
 
 fn step_event(

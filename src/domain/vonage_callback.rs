@@ -21,7 +21,9 @@ pub fn signer(application_id: &str) -> String {
 
 /// The application a recorded signer names, if it is a Vonage one.
 pub fn signer_application(signer: &str) -> Option<&str> {
-    signer.strip_prefix(SIGNER_PREFIX).filter(|id| !id.is_empty())
+    signer
+        .strip_prefix(SIGNER_PREFIX)
+        .filter(|id| !id.is_empty())
 }
 
 /// A signature secret from 32 random bytes: 64 hex characters (Vonage's secrets are at least
@@ -122,10 +124,17 @@ mod tests {
         let claims = decode(parts[1]);
         assert_eq!(claims["payload_hash"], sha256_hex(body.as_bytes()));
         assert_eq!(
-            (&claims["iss"], &claims["api_key"], &claims["application_id"]),
+            (
+                &claims["iss"],
+                &claims["api_key"],
+                &claims["application_id"]
+            ),
             (&json!("Vonage"), &json!("acc_1"), &json!("app-1"))
         );
-        assert_eq!((&claims["iat"], &claims["jti"]), (&json!(1_700_000_000), &json!("j-1")));
+        assert_eq!(
+            (&claims["iat"], &claims["jti"]),
+            (&json!(1_700_000_000), &json!("j-1"))
+        );
         let mac = hmac_sha256(b"s3cret", format!("{}.{}", parts[0], parts[1]).as_bytes());
         assert_eq!(URL_SAFE_NO_PAD.decode(parts[2]).unwrap(), mac.to_vec());
         assert_ne!(t, token(&signing("other"), body));
@@ -138,7 +147,10 @@ mod tests {
         assert_eq!(secret.len(), 64);
         let sealed = seal_secret("server", "app-1", &secret);
         assert!(!sealed.contains(&secret));
-        assert_eq!(open_secret("server", "app-1", &sealed), Some(secret.clone()));
+        assert_eq!(
+            open_secret("server", "app-1", &sealed),
+            Some(secret.clone())
+        );
         assert_eq!(open_secret("server", "app-2", &sealed), None);
         assert_eq!(open_secret("other", "app-1", &sealed), None);
         assert_eq!(open_secret("server", "app-1", "zz"), None);

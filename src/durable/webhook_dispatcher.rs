@@ -324,9 +324,15 @@ async fn post(
         ("User-Agent", "otpedge-webhooks/1"),
     ];
     headers.extend(signed.iter().map(|(name, value)| (*name, value.as_str())));
-    outbound::send(Method::Post, &out.url, &headers, Some(&out.body), timeout_ms)
-        .await
-        .map(|answer| answer.status)
+    outbound::send(
+        Method::Post,
+        &out.url,
+        &headers,
+        Some(&out.body),
+        timeout_ms,
+    )
+    .await
+    .map(|answer| answer.status)
 }
 
 /// Wakes the account's dispatcher so that new events go out now. Best effort: an event that

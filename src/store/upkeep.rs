@@ -124,7 +124,9 @@ pub async fn settle_sessions(
         statements.push(stmt(db, sql, &[text(&s.id), int(now_ms)])?);
         if is_uuid(&s.id) {
             summaries.push((statements.len(), s.account_id.clone()));
-            statements.push(super::vonage::summary_statement(db, &s.id, now_ms, false, true)?);
+            statements.push(super::vonage::summary_statement(
+                db, &s.id, now_ms, false, true,
+            )?);
         }
     }
     if statements.is_empty() {

@@ -130,8 +130,7 @@ mod object {
                 return Ok(Outcome::Unknown);
             };
             let windowed = matches!(flow, Flow::Window(_));
-            if flow.stored().session.account_id != account_id || windowed && asked == Asked::Now
-            {
+            if flow.stored().session.account_id != account_id || windowed && asked == Asked::Now {
                 return Ok(Outcome::Unknown);
             }
             let now = now_ms();

@@ -50,13 +50,7 @@ fn channels(ctx: &Ctx, c: &Create) -> Result<(&'static str, Vec<&'static str>), 
 }
 
 /// The answer: `channels` the channel sent on, then those the verification falls back to.
-fn answer(
-    id: &str,
-    status: &str,
-    channels: &[&str],
-    reason: Option<&str>,
-    c: &Create,
-) -> Reply {
+fn answer(id: &str, status: &str, channels: &[&str], reason: Option<&str>, c: &Create) -> Reply {
     let channel = channels.first().copied().unwrap_or("sms");
     let method = if channel == "voice" {
         "voice"
