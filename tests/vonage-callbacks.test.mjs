@@ -60,11 +60,7 @@ const firstCode = async (to) => codeOf((await outboxTo(app, `+${to}`)).find((m) 
 const callbacksOf = (requestId) => receiver.received.filter((d) => d.body.request_id === requestId);
 /** Waits for the request's summary; returns every callback of the request. */
 const untilSummary = (requestId) =>
-  until(`the summary of ${requestId}`, async () => callbacksOf(requestId).some((d) => d.body.type === "summary") && callbacksOf(requestId)).catch(async (e) => {
-    console.log(JSON.stringify((await app.db.prepare("SELECT e.event_type, e.object_id, e.data, a.status_code, a.error FROM webhook_events e LEFT JOIN webhook_attempts a ON a.event_id = e.id").all()).results, null, 1));
-    console.log(receiver.received.length, JSON.stringify(receiver.received.map((d) => d.body)));
-    throw e;
-  });
+  until(`the summary of ${requestId}`, async () => callbacksOf(requestId).some((d) => d.body.type === "summary") && callbacksOf(requestId));
 
 /** The delivery's JWT, verified with the signature secret; its claims. */
 function claimsOf(delivery) {
