@@ -18,6 +18,7 @@ use crate::store::vonage as store;
 pub use crate::store::vonage::Application;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use worker::console_error;
 use worker::js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
@@ -80,15 +81,27 @@ pub struct Started<'a> {
 
 /// Records a request of an application that takes callbacks (its summary is recorded when
 /// it ends), with the `event` of its first message, before the request is answered (a check
-/// can only follow the answer). Nothing for an application without a callback URL.
-pub async fn started(
+/// can only follow the answer). Nothing for an application without a callback URL. The
+/// request already went out and was charged: a failure here costs its callbacks only.
+pub async fn started(app: &App, application: &Application, s: &Started<'_>) {
+    if application.callback_url.is_none() {
+        return;
+    }
+    match record_started(app, application, s).await {
+        Ok(()) => super::webhooks::kick_soon(app, &application.account_id),
+        Err(e) => console_error!(
+            "vonage request {} not recorded: {}",
+            s.request_id,
+            e.detail()
+        ),
+    }
+}
+
+async fn record_started(
     app: &App,
     application: &Application,
     s: &Started<'_>,
 ) -> Result<(), AppError> {
-    if application.callback_url.is_none() {
-        return Ok(());
-    }
     let db = app.db()?;
     let request = store::Request {
         session_id: s.request_id,
@@ -109,7 +122,6 @@ pub async fn started(
         store::event_statement(&db, s.request_id, s.request_id, &first, app.now_ms)?,
     ];
     crate::store::batch(&db, statements).await?;
-    super::webhooks::kick_soon(app, &application.account_id);
     Ok(())
 }
 

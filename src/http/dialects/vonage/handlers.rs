@@ -132,7 +132,7 @@ async fn start(ctx: &Ctx, who: Caller) -> Result<Reply, AppError> {
             channels: &s.channels,
             channel_timeout: s.channel_timeout,
         };
-        vonage::started(&ctx.app, application, &started).await?;
+        vonage::started(&ctx.app, application, &started).await;
     }
     Ok(ctx.answer(answer, render))
 }
