@@ -151,7 +151,8 @@ fn iso(ms_sql: &str) -> String {
 }
 
 /// Records the request's `summary` callback once, when it has ended (`SUMMARY_STATUS`): its
-/// status and, per channel of its workflow, when it went out and its status (`unused`: never
+/// status, when it ended (verified, cancelled or expired; now for the last wrong code) and, per
+/// channel of its workflow, when it went out and its status (`unused`: never
 /// sent; a message followed by another: `expired`; the last one sent: `completed`,
 /// `failed`, or `expired` for an expired or cancelled request).
 pub fn summary_statement(
@@ -189,7 +190,10 @@ pub fn summary_statement(
            ON s.id = r.session_id \
          WHERE r.session_id = ?1 AND s.status IS NOT NULL",
         submitted = iso("s.created_at"),
-        finalized = iso("?3"),
+        finalized = iso(
+            "CASE s.status WHEN 'completed' THEN s.verified_at WHEN 'failed' THEN ?3 \
+             ELSE MIN(s.expires_at, ?3) END"
+        ),
     );
     stmt(
         db,
