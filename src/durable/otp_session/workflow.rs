@@ -245,6 +245,7 @@ mod object {
 mod tests {
     use super::super::protocol::Opening;
     use super::*;
+    use crate::domain::otp_check::Decision;
     use crate::domain::workflow::{Step, Workflow};
 
     const NOW: i64 = 1_000_000;
@@ -313,5 +314,35 @@ mod tests {
         let mut plain = session(Vec::new());
         assert_eq!(advance(&mut plain, Asked::Now, NOW), Err(NoStep::NoneLeft));
         assert_eq!(workflow_key("s1"), "wf:s1");
+    }
+
+    #[test]
+    fn a_windows_steps_are_its_latest_sends_and_stop_once_any_code_verifies() {
+        let opening = |id: &str, mac: &str, steps: Vec<Step>| Opening {
+            id: id.into(),
+            code_mac: mac.into(),
+            ..session(steps).session
+        };
+        let first = opening("s1", "aa", voice());
+        let mut w = Window::open("vrf_1".into(), first);
+        let mut retried = w.clone();
+        retried.add(opening("s2", "bb", Vec::new()), NOW + 1);
+        assert_eq!(
+            pending_at(&retried.current, NOW + 1),
+            None,
+            "a retry's steps replace"
+        );
+        let mut flow = Flow::Window(w.clone());
+        assert_eq!(pending_at(flow.stored(), NOW), Some(NOW + 30_000));
+        let go = advance(flow.stored_mut(), Asked::Due(0), NOW + 30_000).unwrap();
+        assert_eq!(
+            (go.session_id.as_str(), go.channel.as_str()),
+            ("s1", "voice")
+        );
+        assert_eq!(w.check("aa", NOW + 10).0, Decision::Verified);
+        assert_eq!(
+            advance(&mut w.current, Asked::Due(0), NOW + 30_000),
+            Err(NoStep::Ended)
+        );
     }
 }
