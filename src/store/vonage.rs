@@ -122,8 +122,7 @@ pub fn event_statement(
         "INSERT OR IGNORE INTO webhook_events (id, account_id, event_type, object_id, version, \
            data, created_at, url, signer) \
          SELECT ?1, r.account_id, 'vonage.event', ?2, 0, \
-           json_patch(?3, json_object('client_ref', s.payload)), ?4, a.callback_url, \
-           '{SIGNER_PREFIX}' || a.id \
+           json_patch(?3, json_object('client_ref', s.payload)), ?4, a.callback_url, ?6 || a.id \
          {CALLBACK_FROM} WHERE r.session_id = ?5"
     );
     stmt(
@@ -135,6 +134,7 @@ pub fn event_statement(
             text(&data.to_string()),
             int(now_ms),
             text(session_id),
+            text(SIGNER_PREFIX),
         ],
     )
 }
@@ -145,16 +145,32 @@ const SUMMARY_STATUS: &str = "CASE WHEN verified_at IS NOT NULL THEN 'completed'
     WHEN attempts >= max_attempts THEN 'failed' WHEN ?4 = 1 THEN 'cancelled' \
     WHEN ?5 = 1 AND expires_at <= ?3 THEN 'expired' END";
 
-/// Unix ms as Vonage's timestamps (`2026-01-01T12:00:00Z`).
-fn iso(ms_sql: &str) -> String {
-    format!("strftime('%Y-%m-%dT%H:%M:%SZ', ({ms_sql}) / 1000, 'unixepoch')")
-}
+/// The summary's `workflow`, per channel of the request (`c`, from its JSON list) with the
+/// step that carried it (`p`; the first channel is the session's own message, `s`): the
+/// channel, when it went out (Vonage's time format; absent when never sent) and its status:
+/// `unused` (never sent), `expired` (a later channel followed it), or for the last one sent
+/// `completed`, `failed`, or `expired` for an expired or cancelled request.
+const SUMMARY_WORKFLOW: &str = "json((SELECT json_group_array(json(w)) FROM ( \
+    SELECT json_patch(json_object('channel', c.value, 'status', \
+      CASE WHEN (CASE WHEN c.key = 0 THEN s.created_at ELSE p.created_at END) IS NULL \
+        THEN 'unused' \
+      WHEN c.key < (SELECT COALESCE(MAX(n) + 1, 0) FROM otp_steps WHERE session_id = s.id) \
+        THEN 'expired' \
+      WHEN s.status IN ('completed', 'failed') THEN s.status ELSE 'expired' END), \
+      json_object('initiated_at', strftime('%Y-%m-%dT%H:%M:%SZ', \
+        (CASE WHEN c.key = 0 THEN s.created_at ELSE p.created_at END) / 1000, 'unixepoch'))) \
+      AS w \
+    FROM json_each(r.channels) c \
+    LEFT JOIN otp_steps p ON p.session_id = s.id AND p.n = c.key - 1 ORDER BY c.key)))";
+
+/// When the request ended, in Vonage's time format: verified, cancelled or expired; now
+/// (`?3`) for the last wrong code.
+const SUMMARY_FINALIZED: &str = "strftime('%Y-%m-%dT%H:%M:%SZ', \
+    (CASE s.status WHEN 'completed' THEN s.verified_at WHEN 'failed' THEN ?3 \
+      ELSE MIN(s.expires_at, ?3) END) / 1000, 'unixepoch')";
 
 /// Records the request's `summary` callback once, when it has ended (`SUMMARY_STATUS`): its
-/// status, when it ended (verified, cancelled or expired; now for the last wrong code) and, per
-/// channel of its workflow, when it went out and its status (`unused`: never
-/// sent; a message followed by another: `expired`; the last one sent: `completed`,
-/// `failed`, or `expired` for an expired or cancelled request).
+/// status, when it was submitted and ended, and its `SUMMARY_WORKFLOW`.
 pub fn summary_statement(
     db: &D1Database,
     session_id: &str,
@@ -162,38 +178,22 @@ pub fn summary_statement(
     cancelled: bool,
     expiry: bool,
 ) -> Result<D1PreparedStatement, StoreError> {
-    let sent_at = "CASE WHEN c.key = 0 THEN s.created_at ELSE p.created_at END";
-    let workflow = format!(
-        "(SELECT json_group_array(json(w)) FROM (SELECT json_patch(json_object('channel', \
-           c.value, 'status', CASE WHEN {sent_at} IS NULL THEN 'unused' \
-             WHEN c.key < (SELECT COALESCE(MAX(n) + 1, 0) FROM otp_steps \
-               WHERE session_id = s.id) THEN 'expired' \
-             WHEN s.status IN ('completed', 'failed') THEN s.status ELSE 'expired' END), \
-           json_object('initiated_at', {initiated})) AS w \
-         FROM json_each(r.channels) c \
-         LEFT JOIN otp_steps p ON p.session_id = s.id AND p.n = c.key - 1 ORDER BY c.key))",
-        initiated = iso(sent_at),
-    );
     let sql = format!(
         "INSERT OR IGNORE INTO webhook_events (id, account_id, event_type, object_id, version, \
            data, created_at, url, signer) \
          SELECT ?2, r.account_id, 'vonage.summary', r.session_id, 0, \
            json_patch(json_object('request_id', r.session_id, \
-             'submitted_at', {submitted}, 'status', s.status, 'type', 'summary', \
-             'channel_timeout', r.channel_timeout, 'workflow', json({workflow}), \
-             'finalized_at', {finalized}), json_object('client_ref', s.payload)), \
-           ?3, a.callback_url, '{SIGNER_PREFIX}' || a.id \
+             'submitted_at', strftime('%Y-%m-%dT%H:%M:%SZ', s.created_at / 1000, 'unixepoch'), \
+             'status', s.status, 'type', 'summary', 'channel_timeout', r.channel_timeout, \
+             'workflow', {SUMMARY_WORKFLOW}, 'finalized_at', {SUMMARY_FINALIZED}), \
+             json_object('client_ref', s.payload)), \
+           ?3, a.callback_url, ?6 || a.id \
          FROM vonage_requests r \
          JOIN vonage_applications a ON a.id = r.application_id \
            AND a.callback_url IS NOT NULL AND a.signature_secret IS NOT NULL \
          JOIN (SELECT *, {SUMMARY_STATUS} AS status FROM otp_sessions WHERE id = ?1) s \
            ON s.id = r.session_id \
-         WHERE r.session_id = ?1 AND s.status IS NOT NULL",
-        submitted = iso("s.created_at"),
-        finalized = iso(
-            "CASE s.status WHEN 'completed' THEN s.verified_at WHEN 'failed' THEN ?3 \
-             ELSE MIN(s.expires_at, ?3) END"
-        ),
+         WHERE r.session_id = ?1 AND s.status IS NOT NULL"
     );
     stmt(
         db,
@@ -204,6 +204,7 @@ pub fn summary_statement(
             int(now_ms),
             int(i64::from(cancelled)),
             int(i64::from(expiry)),
+            text(SIGNER_PREFIX),
         ],
     )
 }
