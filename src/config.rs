@@ -30,6 +30,9 @@ pub struct Config {
     pub otp_resend_interval_secs: u32,
     pub otp_max_sends_per_window: u32,
     pub otp_send_window_secs: u32,
+    /// The wait before each of a Prelude verification's automatic fallbacks
+    /// (`PRELUDE_FALLBACK_TIMEOUT_SECS`, 15 to 900).
+    pub prelude_fallback_timeout_secs: u32,
     /// Outbound delivery provider (`OTP_PROVIDER`): `sandbox` (the default); per channel
     /// `OTP_PROVIDER_SMS` / `_WHATSAPP` / `_VOICE` override it.
     pub otp_provider: String,
@@ -167,6 +170,8 @@ impl Config {
             otp_resend_interval_secs: number(env, "OTP_RESEND_INTERVAL_SECS", 30),
             otp_max_sends_per_window: number(env, "OTP_MAX_SENDS_PER_WINDOW", 5),
             otp_send_window_secs: number(env, "OTP_SEND_WINDOW_SECS", 600),
+            prelude_fallback_timeout_secs: number(env, "PRELUDE_FALLBACK_TIMEOUT_SECS", 60)
+                .clamp(15, 900),
             otp_provider: var(env, "OTP_PROVIDER").unwrap_or_else(|| "sandbox".to_owned()),
             otp_provider_sms: var(env, "OTP_PROVIDER_SMS"),
             otp_provider_whatsapp: var(env, "OTP_PROVIDER_WHATSAPP"),

@@ -149,3 +149,43 @@ test("template messages keep every row and status when the status column learns 
     await mf.dispose();
   }
 });
+
+test("OTP sessions keep every row and dialect when the column learns vonage and prelude; the statistics triggers count them per door", async () => {
+  const { mf, db, apply } = await database();
+  try {
+    const DOORS = "0025_vonage_callbacks_dialects.sql";
+    await apply((f) => f < DOORS);
+    const day = Date.UTC(2026, 11, 1, 12);
+    const insert = (id, dialect, verified) =>
+      db.prepare(
+        "INSERT INTO otp_sessions (id, account_id, phone, channel, dialect, cost, created_at, expires_at, max_attempts, verified_at, send_allowed, country) " +
+          "VALUES (?1, 'acc', '+14155550199', 'sms', ?2, 75, ?3, ?3, 5, ?4, 1, 'US')",
+      ).bind(id, dialect, day, verified);
+    await db.batch([
+      db.prepare("INSERT INTO accounts (id, name, created_at) VALUES ('acc', 'A', 1)"),
+      insert("otp_1", "whatotp", day),
+      insert("otp_2", "getotp", null),
+      insert("otp_3", "message", null),
+    ]);
+    const rows = () => db.prepare("SELECT id, account_id, phone, channel, dialect, cost, created_at, expires_at, attempts, max_attempts, verified_at, country FROM otp_sessions ORDER BY id").all();
+    const stats = () => db.prepare("SELECT door, sends, verified, spend FROM otp_stats ORDER BY door").all();
+    const before = (await rows()).results;
+    const statsBefore = (await stats()).results;
+    await apply((f) => f === DOORS);
+    assert.deepEqual((await rows()).results, before);
+    assert.deepEqual((await stats()).results, statsBefore);
+
+    await db.batch([insert("vonage-1", "vonage", null), insert("otp_4", "prelude", null)]);
+    await db.prepare("UPDATE otp_sessions SET verified_at = ?1 WHERE id = 'vonage-1'").bind(day).run();
+    await db.prepare("INSERT INTO ledger (id, account_id, kind, amount, balance_after, object_id, description, created_at) VALUES ('tx0', 'acc', 'topup', 100, 100, NULL, 't', ?1), ('tx1', 'acc', 'otp_send', -75, 25, 'otp_4', 's', ?1)").bind(day).run();
+    const doors = Object.fromEntries((await stats()).results.map((r) => [r.door, [r.sends, r.verified, r.spend]]));
+    assert.deepEqual(doors.vonage, [1, 1, 0]);
+    assert.deepEqual(doors.prelude, [1, 0, 75]);
+    assert.deepEqual(doors.whatotp, [1, 0, 0]);
+    await assert.rejects(insert("otp_5", "fax", null).run(), /CHECK/);
+    const app = await db.prepare("PRAGMA table_info(vonage_applications)").all();
+    assert.ok(app.results.some((c) => c.name === "signature_secret"));
+  } finally {
+    await mf.dispose();
+  }
+});

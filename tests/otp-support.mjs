@@ -79,14 +79,15 @@ export async function ledgerOfObject(app, objectId) {
   return rows.results;
 }
 
-/** A local webhook receiver that records every delivery: `{headers, body}` (JSON). */
+/** A local webhook receiver that records every delivery: `{headers, body, raw}` (the body
+ * parsed, and as sent). */
 export async function startReceiver() {
   const received = [];
   const server = http.createServer((req, res) => {
     let body = "";
     req.on("data", (c) => (body += c));
     req.on("end", () => {
-      received.push({ headers: req.headers, body: JSON.parse(body) });
+      received.push({ headers: req.headers, body: JSON.parse(body), raw: body });
       res.writeHead(200).end("ok");
     });
   });

@@ -117,11 +117,12 @@ describe("Prelude Verify v2 through the official SDK", () => {
     assert.equal((await b.client.verification.check({ target: phoneTarget(phone), code })).status, "success");
   });
 
-  test("custom code, voice method, preferred channel and fallbacks as far as they are honoured", async () => {
+  test("custom code, voice method, preferred channel, and the fallbacks a verification lists", async () => {
     const a = await account("options");
     const phone = freshPhone();
     const v = await a.client.verification.create({ target: phoneTarget(phone), options: { custom_code: "4321", preferred_channel: "whatsapp", max_auto_fallbacks: 2, locale: "fr-FR" } });
-    assert.deepEqual(v.channels, ["whatsapp"]);
+    // The fallbacks: the other channels this deployment delivers on, in its order.
+    assert.deepEqual(v.channels, ["whatsapp", "sms", "voice"]);
     const out = await latestCode(app, phone);
     assert.equal(out.code, "4321");
     assert.equal(out.message.channel, "whatsapp");

@@ -105,6 +105,42 @@ test("next_workflow sends the next step now; with none left it is 409 no-events"
   assert.equal(await vonage.nextWorkflow(requestId), false);
 });
 
+test("next_workflow racing a right check (20 runs): the step goes out only before the check, charged only when sent", async () => {
+  const vonage = client();
+  const before = await app.money(acct.accountId);
+  const runs = await Promise.all(
+    Array.from({ length: 20 }, async () => {
+      const to = number();
+      const { requestId } = await vonage.newRequest(smsThenVoice(to, 900));
+      const code = codeOf((await outbox(to))[0]);
+      const [checked, next] = await Promise.all([
+        vonage.checkCode(requestId, code),
+        vonage.nextWorkflow(requestId),
+      ]);
+      return { to, requestId, checked, next };
+    }),
+  );
+  let sent = 0;
+  for (const { to, requestId, checked, next } of runs) {
+    assert.equal(checked, "completed");
+    // next_workflow answers after its step's batch: whatever it says, the step is settled.
+    const voice = (await outbox(to)).filter((m) => m.channel === "voice");
+    const charged = await ledger(`${requestId}:step1`);
+    assert.equal(voice.length, charged.length, "sent ⇔ charged");
+    if (next === false) assert.deepEqual(charged, [], "refused after the check: nothing sent");
+    if (charged.length > 0) {
+      assert.deepEqual(charged, [{ kind: "otp_send", amount: -150 }]);
+      const step = await app.db.prepare("SELECT created_at FROM otp_steps WHERE id = ?").bind(`${requestId}:step1`).first();
+      const session = await until("the verified mirror", async () => app.db.prepare("SELECT verified_at FROM otp_sessions WHERE id = ? AND verified_at IS NOT NULL").bind(requestId).first());
+      assert.ok(step.created_at <= session.verified_at, "let out before the check");
+      sent += 1;
+    }
+  }
+  const after = await app.money(acct.accountId);
+  assert.equal(after.balance, before.balance - 20 * 75 - sent * 150);
+  assert.equal(after.ledgerSum, after.balance);
+});
+
 test("a wrong code ×5 is 400 Invalid Code each time, then the request is over (410), even for the right code", async () => {
   const vonage = client();
   const to = number();

@@ -524,7 +524,15 @@ pub async fn cancel(app: &App, owner: Owner<'_>, session_id: &str) -> Result<Can
     let object = otp::session_object(account.as_str(), session_id);
     match otp_session::call(&app.env, &object, &op).await? {
         Outcome::Cancelled { .. } => {
-            store::workflow::end_session(&app.db()?, session_id, app.now_ms).await?;
+            let db = app.db()?;
+            let statements = vec![
+                store::workflow::end_session_statement(&db, session_id, app.now_ms)?,
+                store::vonage::summary_statement(&db, session_id, app.now_ms, true, false)?,
+            ];
+            let results = store::batch(&db, statements).await?;
+            if results.get(1).is_some_and(|r| store::changes(r) >= 1) {
+                webhooks::kick_soon(app, account.as_str());
+            }
             Ok(Cancelled::Now)
         }
         Outcome::Unknown => Ok(Cancelled::NotHeld),

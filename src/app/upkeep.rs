@@ -14,7 +14,8 @@
 //!   job would have (`jobs::MessageRef::settle`).
 //! - OTP sessions ended and not yet settled (earliest first): each session's object mirrors
 //!   its last state into D1 (a mirror lost when the object was evicted reaches D1 and the
-//!   webhook this way), then the session is marked settled and never asked again.
+//!   webhook this way), then the session is marked settled and never asked again (a Vonage
+//!   request's summary callback is recorded then if nothing recorded it before: an expiry).
 //! - Usage alerts crossed since the last pass: sent as webhook events (`usage`).
 //! - Retention: rows no longer needed are deleted (`store::upkeep::Retained`).
 use super::jobs::{not_delivered_in_time, MessageRef, Refund, RefundKind};
@@ -213,15 +214,21 @@ async fn settle_sessions(app: &App, db: &worker::D1Database) -> usize {
         let object = crate::domain::otp::session_object(&s.account_id, &s.id);
         let op = otp_session::Op::Settle {
             id: s.id.clone(),
-            account_id: s.account_id,
+            account_id: s.account_id.clone(),
         };
         match otp_session::call(&app.env, &object, &op).await {
-            Ok(_) => settled.push(s.id),
+            Ok(_) => settled.push(s),
             Err(e) => console_error!("upkeep: otp session {}: {}", s.id, e.detail()),
         }
     }
     match store::settle_sessions(db, &settled, app.now_ms).await {
-        Ok(()) => settled.len(),
+        Ok(mut kicked) => {
+            kicked.dedup();
+            for account in kicked {
+                super::webhooks::kick_soon(app, &account);
+            }
+            settled.len()
+        }
         Err(e) => {
             console_error!("upkeep: settling sessions: {e}");
             0

@@ -5,15 +5,20 @@
 //! the `jti` once (recorded until the token expires by the account's OTP-session object its
 //! hash names, near: no D1 round trip once this isolate knows the application).
 use super::App;
+use crate::config::server_key;
 use crate::domain::error::{AppError, Code};
-use crate::domain::ids::{new_uuid, AccountId};
+use crate::domain::ids::{new_uuid, random_bytes, AccountId};
 use crate::domain::otp::session_object;
+use crate::domain::vonage_callback::{event_body, new_secret, seal_secret, StepEvent};
 use crate::domain::vonage_jwt::{admit, parse, spki_der, JwtError};
 use crate::domain::webhook::validate_url;
 use crate::durable::otp_session::{self, Op, Outcome};
-use crate::store::vonage::{self as store, Application};
+use crate::store::vonage as store;
+// The front door holds the application a JWT authenticated.
+pub use crate::store::vonage::Application;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use worker::console_error;
 use worker::js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
@@ -30,10 +35,13 @@ const KNOWN_KEPT: usize = 1024;
 pub struct Registered {
     pub id: String,
     pub callback_url: Option<String>,
+    /// Signs the application's status callbacks: shown here once, stored sealed.
+    pub signature_secret: String,
 }
 
 /// Registers an application's public key (a `-----BEGIN PUBLIC KEY-----` PEM of an RSA key)
-/// and, optionally, where its status callbacks go (the webhook URL rules apply).
+/// and, optionally, where its status callbacks go (the webhook URL rules apply); generates
+/// the signature secret its callbacks are signed with.
 pub async fn create_application(
     app: &App,
     account: &AccountId,
@@ -53,11 +61,68 @@ pub async fn create_application(
         public_key: public_key.trim().to_owned(),
         callback_url: callback_url.map(str::to_owned),
     };
-    store::insert(&app.db()?, &application, app.now_ms).await?;
+    let secret = new_secret(&random_bytes::<32>()?);
+    let sealed = seal_secret(&server_key(&app.env)?, &application.id, &secret);
+    store::insert(&app.db()?, &application, &sealed, app.now_ms).await?;
     Ok(Registered {
         id: application.id,
         callback_url: application.callback_url,
+        signature_secret: secret,
     })
+}
+
+/// A request an application's JWT started.
+pub struct Started<'a> {
+    pub request_id: &'a str,
+    /// The workflow's channels in order (the first went out with the request).
+    pub channels: &'a [String],
+    pub channel_timeout: i64,
+}
+
+/// Records a request of an application that takes callbacks (its summary is recorded when
+/// it ends), with the `event` of its first message, before the request is answered (a check
+/// can only follow the answer). Nothing for an application without a callback URL. The
+/// request already went out and was charged: a failure here costs its callbacks only.
+pub async fn started(app: &App, application: &Application, s: &Started<'_>) {
+    if application.callback_url.is_none() {
+        return;
+    }
+    match record_started(app, application, s).await {
+        Ok(()) => super::webhooks::kick_soon(app, &application.account_id),
+        Err(e) => console_error!(
+            "vonage request {} not recorded: {}",
+            s.request_id,
+            e.detail()
+        ),
+    }
+}
+
+async fn record_started(
+    app: &App,
+    application: &Application,
+    s: &Started<'_>,
+) -> Result<(), AppError> {
+    let db = app.db()?;
+    let request = store::Request {
+        session_id: s.request_id,
+        account_id: &application.account_id,
+        application_id: &application.id,
+        channels: s.channels,
+        channel_timeout: s.channel_timeout,
+        created_at: app.now_ms,
+    };
+    let first = event_body(&StepEvent {
+        request_id: s.request_id,
+        channel: s.channels.first().map_or("sms", String::as_str),
+        status: "sent",
+        at_ms: app.now_ms,
+    });
+    let statements = vec![
+        store::request_statement(&db, &request)?,
+        store::event_statement(&db, s.request_id, s.request_id, &first, app.now_ms)?,
+    ];
+    crate::store::batch(&db, statements).await?;
+    Ok(())
 }
 
 /// Who a Vonage SDK's JWT authenticates: the application (and so its account). Refused

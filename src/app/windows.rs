@@ -8,7 +8,7 @@ use super::accounts::Payer;
 use super::otp::{self, checker, OtpSend, Sent};
 use super::templates::LoadedTemplate;
 use super::App;
-use crate::config::secret;
+use crate::config::{secret, server_key};
 use crate::domain::crypto::to_hex;
 use crate::domain::error::AppError;
 use crate::domain::events::{self, PreludeCallback};
@@ -18,6 +18,7 @@ use crate::domain::otp::{code_mac, generate, session_object, Terminal, MAX_ATTEM
 use crate::domain::otp_check::Session;
 use crate::domain::phone::Phone;
 use crate::domain::time::rfc3339;
+use crate::domain::workflow::{self, Step, Workflow, MAX_STEPS};
 use crate::durable::otp_session::{self, window_anchor, Op, Opening, Outcome};
 use crate::store::{self, webhooks::callback_event_statement, webhooks::Event};
 use worker::{console_error, Env};
@@ -30,8 +31,9 @@ pub struct WindowSend<'a> {
     pub code: Option<String>,
     pub length: usize,
     pub template: Option<&'a LoadedTemplate>,
-    /// The channels to fall back to, in order, if the code is not verified in time: handed
-    /// to the session's workflow once the OTP session runs one (not sent today).
+    /// The channels to fall back to, in order, while the code is not verified: each sent
+    /// `PRELUDE_FALLBACK_TIMEOUT_SECS` after the message before it, by the window's workflow
+    /// (as many as fit in the code's lifetime).
     pub fallbacks: Vec<&'static str>,
     /// Where to report the verification and its sends (Prelude's status callbacks).
     pub callback: Option<Callback>,
@@ -44,11 +46,13 @@ pub struct Callback {
     pub correlation_id: Option<String>,
 }
 
-/// A send that went out: the window it joined, whether that was a retry, and the send.
+/// A send that went out: the window it joined, whether that was a retry, the send, and the
+/// fallback channels its workflow will send while the code is unverified.
 pub struct WindowSent {
     pub id: String,
     pub retry: bool,
     pub sent: Sent,
+    pub fallbacks: Vec<String>,
 }
 
 /// Sends a fresh code to the number and adds it to the number's open window, or opens a
@@ -66,20 +70,21 @@ pub async fn send(app: &App, payer: &Payer, w: WindowSend<'_>) -> Result<WindowS
         code: Some(code.clone()),
         length: w.length,
         ttl_secs: app.config.otp_ttl_secs,
-        dialect: "whatotp",
+        dialect: "prelude",
         sender: None,
         payload: None,
         template: w.template,
         risk_check: true,
         limits: Vec::new(),
-        // FALLBACK STEPS: `w.fallbacks` are not handed to the session's workflow engine: its
-        // steps stop on the session's own checks, in the session's object, while a check by
-        // number is decided in the window's object, so a step could go out after the code
-        // was verified.
+        // The fallbacks run in the window's object, where its checks are decided (a step
+        // that loses the race to a right code is neither sent nor charged).
         fallback: Vec::new(),
     };
     let sent = otp::send_unkeyed(app, payer, spec).await?;
-    let _fallbacks = w.fallbacks;
+    let workflow = fallback_workflow(app, &w.fallbacks, &session_id, &code, sent.created_at)?;
+    let fallbacks = workflow.as_ref().map_or_else(Vec::new, |f| {
+        f.steps.iter().map(|s| s.channel.clone()).collect()
+    });
     let account_id = payer.account.as_str();
     let anchor = window_anchor(w.phone.e164());
     let hmac_secret = secret(&app.env, "OTP_HMAC_SECRET")?;
@@ -92,7 +97,7 @@ pub async fn send(app: &App, payer: &Payer, w: WindowSend<'_>) -> Result<WindowS
         created_at: sent.created_at,
         expires_at: sent.expires_at,
         max_attempts: MAX_ATTEMPTS,
-        workflow: None,
+        workflow,
     };
     let op = Op::WindowSend {
         window_id: new_id("vrf")?,
@@ -100,13 +105,46 @@ pub async fn send(app: &App, payer: &Payer, w: WindowSend<'_>) -> Result<WindowS
     };
     let object = session_object(account_id, &anchor);
     let done = match otp_session::call(&app.env, &object, &op).await? {
-        Outcome::WindowOpened { id, retry } => WindowSent { id, retry, sent },
+        Outcome::WindowOpened { id, retry } => WindowSent {
+            id,
+            retry,
+            sent,
+            fallbacks,
+        },
         _ => return Err(AppError::internal("window: unexpected answer to a send")),
     };
     if let Some(callback) = w.callback {
         report(app, account_id, &w.phone, w.channel, &done, callback);
     }
     Ok(done)
+}
+
+/// The send's fallback steps, each `PRELUDE_FALLBACK_TIMEOUT_SECS` after the message before
+/// it, as many as fit in the code's lifetime, with its code sealed for them (`None`: none).
+fn fallback_workflow(
+    app: &App,
+    channels: &[&str],
+    session_id: &str,
+    code: &str,
+    now_ms: i64,
+) -> Result<Option<Workflow>, AppError> {
+    let timeout_s = i64::from(app.config.prelude_fallback_timeout_secs);
+    let ttl_s = i64::from(app.config.otp_ttl_secs);
+    let steps: Vec<Step> = (channels.iter().take(MAX_STEPS))
+        .scan(0, |waited, channel| {
+            *waited += timeout_s;
+            (*waited < ttl_s).then(|| Step {
+                channel: (*channel).to_owned(),
+                timeout_s,
+            })
+        })
+        .collect();
+    if steps.is_empty() {
+        return Ok(None);
+    }
+    let sealed = workflow::seal(&server_key(&app.env)?, session_id, code)
+        .ok_or_else(|| AppError::invalid("the code is too long for a fallback"))?;
+    Ok(Workflow::new(steps, sealed, now_ms))
 }
 
 /// Records the send's status callbacks after the answer (`verify.authentication` for a new

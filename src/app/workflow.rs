@@ -8,7 +8,8 @@
 //! is one D1 batch: the step's guarded insert (priced for its channel, refused when D1 knows
 //! the session verified), its charge by the send path's one charge step
 //! (`codes::charge`: one ledger row, the spend caps in the same batch), the sandbox's outbox
-//! row and its `otp.step` event. The fraud guard decides each step first. A step refused
+//! row, its `otp.step` event and, for a Vonage request, its `event` callback. The fraud guard
+//! decides each step first. A step refused
 //! (blocked, no price, no money, a cap) records `otp.step` as `failed` and charges nothing;
 //! the workflow goes on with the next step when it falls due.
 use super::codes::{self, channel};
@@ -19,11 +20,13 @@ use crate::domain::events;
 use crate::domain::ids::{new_id, AccountId};
 use crate::domain::otp as rules;
 use crate::domain::phone::{Phone, PlusSign};
+use crate::domain::vonage_callback::{event_body, StepEvent};
 use crate::domain::workflow::{self, Asked, NoStep, Step};
 use crate::durable::otp_session::{self, Op, Outcome, StepDue, StepGo};
 use crate::providers::{self, Configured, Outgoing, Provider};
 use crate::store;
 use crate::store::messages::{outbox_statement, OutboxEntry};
+use crate::store::vonage;
 use crate::store::webhooks::{event_statement, Event};
 use crate::store::workflow::{self as stored, NewStep, Refused, COST_OF_STEP};
 use worker::{console_error, console_log, Context, Env};
@@ -232,7 +235,31 @@ fn statements(
         out.push(outbox_statement(&db, &entry)?);
     }
     out.push(step_event(&db, app, go, step_id, None)?);
+    out.push(vonage_event(&db, app, go, step_id, "sent")?);
     Ok(out)
+}
+
+/// The step's `event` callback, for a Vonage request of an application that takes them.
+fn vonage_event(
+    db: &worker::D1Database,
+    app: &App,
+    go: &StepGo,
+    step_id: &str,
+    status: &str,
+) -> Result<worker::D1PreparedStatement, AppError> {
+    let data = event_body(&StepEvent {
+        request_id: &go.session_id,
+        channel: &go.channel,
+        status,
+        at_ms: app.now_ms,
+    });
+    Ok(vonage::event_statement(
+        db,
+        &go.session_id,
+        step_id,
+        &data,
+        app.now_ms,
+    )?)
 }
 
 fn step_event(
@@ -257,7 +284,11 @@ fn step_event(
 async fn failed(app: &App, go: &StepGo, why: &str) -> Result<(), AppError> {
     let step_id = workflow::step_id(&go.session_id, go.n);
     let db = app.db()?;
-    store::run(step_event(&db, app, go, &step_id, Some(why))?).await?;
+    let statements = vec![
+        step_event(&db, app, go, &step_id, Some(why))?,
+        vonage_event(&db, app, go, &step_id, "failed")?,
+    ];
+    store::batch(&db, statements).await?;
     webhooks::kick_soon(app, &go.account_id);
     Ok(())
 }

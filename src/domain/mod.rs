@@ -33,6 +33,7 @@ pub mod twilio_verify;
 pub mod url;
 pub mod usage;
 pub mod verify_limits;
+pub mod vonage_callback;
 pub mod vonage_jwt;
 pub mod wallet;
 pub mod webhook;

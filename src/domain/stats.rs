@@ -18,6 +18,9 @@ pub enum OtpGroup {
     Channel,
     Prefix,
     ApiKey,
+    /// The front door that sent it (`whatotp`, `getotp`, `message`, `twilio`, `vonage`,
+    /// `prelude`).
+    Door,
 }
 
 impl OtpGroup {
@@ -28,6 +31,7 @@ impl OtpGroup {
             "channel" => OtpGroup::Channel,
             "prefix" => OtpGroup::Prefix,
             "api_key" => OtpGroup::ApiKey,
+            "door" => OtpGroup::Door,
             _ => return None,
         })
     }
@@ -39,6 +43,7 @@ impl OtpGroup {
             OtpGroup::Channel => "channel",
             OtpGroup::Prefix => "prefix",
             OtpGroup::ApiKey => "api_key",
+            OtpGroup::Door => "door",
         }
     }
 }
@@ -347,6 +352,7 @@ mod tests {
             OtpGroup::parse("api_key").map(OtpGroup::column),
             Some("api_key")
         );
+        assert_eq!(OtpGroup::parse("door").map(OtpGroup::column), Some("door"));
         assert_eq!(OtpGroup::parse("service"), None);
         assert_eq!(
             ActivationGroup::parse("operator"),

@@ -1,13 +1,17 @@
 //! One dispatcher per account delivers its webhook events one at a time, oldest first, so
 //! the receiver sees each object's events in order. A failed attempt is retried after an
 //! exponential, jittered delay (a Durable Object alarm); later events wait behind it. The
-//! sms-activate webhook's events (`sms_activate.*`) go to that URL instead, as they are.
+//! sms-activate webhook's events (`sms_activate.*`) go to that URL instead, as they are; a
+//! callback goes to its own URL, signed with Standard Webhooks or, for a Vonage application's
+//! (its recorded `signer`), with a Vonage JWT.
 use crate::config::Config;
 use crate::domain::error::AppError;
 use crate::domain::time::rfc3339;
 use crate::domain::url::{query_param, split_url};
+use crate::domain::vonage_callback::{self, open_secret, signer_application};
 use crate::domain::webhook::{payload, retry_delay_ms, signature};
 use crate::outbound;
+use crate::store::vonage;
 use crate::store::webhooks::{self, Attempt, Outcome, SmsActivateHook, SMS_ACTIVATE_EVENTS};
 use std::cell::{Cell, RefCell};
 use worker::{
@@ -120,17 +124,20 @@ impl WebhookDispatcher {
         }
         let config = Config::get(&self.env);
         let server_key = crate::config::server_key(&self.env)?;
-        let Some((url, secret, body)) = targets.delivery(&event, account, &server_key) else {
+        let Some(mut out) = targets.delivery(&event, account, &server_key) else {
             return Ok(Step::Idle);
         };
+        if let Some(application_id) = event.signer.as_deref().and_then(signer_application) {
+            out.signing = vonage_signing(&db, application_id, &server_key).await?;
+        }
         let started = crate::clock::now_ms();
         // An endpoint stored before today's URL rules is checked again: never connect to an
         // internal address (SSRF), record the refusal as a failed attempt instead.
         let allow_local = config.webhook_allow_local_http;
-        let result = match crate::domain::webhook::validate_url(&url, allow_local) {
+        let result = match crate::domain::webhook::validate_url(&out.url, allow_local) {
             Ok(()) => {
                 let timeout = config.webhook_timeout_ms;
-                post(&url, &secret, &event.id, started / 1000, &body, timeout).await
+                post(&out, account, &event.id, started / 1000, timeout).await
             }
             Err(why) => Err(format!("not delivered: {why}")),
         };
@@ -163,7 +170,7 @@ impl WebhookDispatcher {
             event_id: &event.id,
             account_id: account,
             number,
-            url: &url,
+            url: &out.url,
             status_code,
             error,
             duration_ms: finished - started,
@@ -185,25 +192,46 @@ struct Targets {
     hook: Option<SmsActivateHook>,
 }
 
+/// One delivery: where, what, and how it is signed.
+struct Outgoing {
+    url: String,
+    body: String,
+    signing: Signing,
+}
+
+enum Signing {
+    /// Standard Webhooks headers with this `whsec_` secret.
+    Standard(String),
+    /// A Vonage callback: a JWT under the application's signature secret.
+    Vonage {
+        application_id: String,
+        secret: String,
+    },
+    /// The signer's secret is gone (a failed attempt says so).
+    Unsigned(&'static str),
+}
+
 impl Targets {
-    /// The URL, signing secret and body of the event's delivery (`None`: its target is gone).
+    /// The URL, body and signing of the event's delivery (`None`: its target is gone).
     fn delivery(
         &self,
         event: &webhooks::PendingEvent,
         account: &str,
         server_key: &str,
-    ) -> Option<(String, String, String)> {
+    ) -> Option<Outgoing> {
+        let out = |url: &str, secret: String, body: String| Outgoing {
+            url: url.to_owned(),
+            body,
+            signing: Signing::Standard(secret),
+        };
         if let Some(url) = &event.url {
-            return Some((
-                url.clone(),
-                self.callback_secret(account, server_key),
-                event.data.clone(),
-            ));
+            let secret = self.callback_secret(account, server_key);
+            return Some(out(url, secret, event.data.clone()));
         }
         if event.event_type.starts_with(SMS_ACTIVATE_EVENTS) {
             let hook = self.hook.as_ref()?;
             let secret = SmsActivateHook::secret(server_key, account);
-            return Some((hook.url.clone(), secret, event.data.clone()));
+            return Some(out(&hook.url, secret, event.data.clone()));
         }
         let endpoint = self.endpoint.as_ref()?;
         // Stored data that does not parse goes out as `"data": null` (said in the log), so one
@@ -213,7 +241,7 @@ impl Targets {
             serde_json::Value::Null
         });
         let body = payload(&event.event_type, &rfc3339(event.created_at), &data);
-        Some((endpoint.url.clone(), endpoint.secret(server_key), body))
+        Some(out(&endpoint.url, endpoint.secret(server_key), body))
     }
 
     /// A callback's signing secret: the account's endpoint secret (the first one's when it
@@ -229,28 +257,82 @@ impl Targets {
     }
 }
 
-/// POSTs one signed delivery; the status code, or why there was none.
-async fn post(
-    url: &str,
-    secret: &str,
+/// A Vonage application's signing, its secret opened.
+async fn vonage_signing(
+    db: &worker::D1Database,
+    application_id: &str,
+    server_key: &str,
+) -> std::result::Result<Signing, AppError> {
+    let sealed = vonage::sealed_secret(db, application_id).await?;
+    let secret = sealed.and_then(|s| open_secret(server_key, application_id, &s));
+    Ok(match secret {
+        Some(secret) => Signing::Vonage {
+            application_id: application_id.to_owned(),
+            secret,
+        },
+        None => Signing::Unsigned("the application has no signature secret"),
+    })
+}
+
+/// The headers that sign one delivery.
+fn signed_headers(
+    out: &Outgoing,
+    account: &str,
     msg_id: &str,
     timestamp: i64,
-    body: &str,
+) -> std::result::Result<Vec<(&'static str, String)>, String> {
+    match &out.signing {
+        Signing::Standard(secret) => {
+            let sig = signature(secret, msg_id, timestamp, &out.body)
+                .ok_or("the endpoint secret is not a whsec_ secret")?;
+            Ok(vec![
+                ("webhook-id", msg_id.to_owned()),
+                ("webhook-timestamp", timestamp.to_string()),
+                ("webhook-signature", sig),
+            ])
+        }
+        Signing::Vonage {
+            application_id,
+            secret,
+        } => {
+            let jti = crate::domain::ids::new_uuid().map_err(|e| e.to_string())?;
+            let signing = vonage_callback::Signing {
+                secret,
+                application_id,
+                api_key: account,
+                jti: &jti,
+                iat_s: timestamp,
+            };
+            let token = vonage_callback::token(&signing, &out.body);
+            Ok(vec![("Authorization", format!("Bearer {token}"))])
+        }
+        Signing::Unsigned(why) => Err(format!("not delivered: {why}")),
+    }
+}
+
+/// POSTs one signed delivery; the status code, or why there was none.
+async fn post(
+    out: &Outgoing,
+    account: &str,
+    msg_id: &str,
+    timestamp: i64,
     timeout_ms: i64,
 ) -> std::result::Result<u16, String> {
-    let sig = signature(secret, msg_id, timestamp, body)
-        .ok_or("the endpoint secret is not a whsec_ secret")?;
-    let timestamp = timestamp.to_string();
-    let headers = [
+    let signed = signed_headers(out, account, msg_id, timestamp)?;
+    let mut headers = vec![
         ("Content-Type", "application/json"),
-        ("webhook-id", msg_id),
-        ("webhook-timestamp", timestamp.as_str()),
-        ("webhook-signature", sig.as_str()),
         ("User-Agent", "otpedge-webhooks/1"),
     ];
-    outbound::send(Method::Post, url, &headers, Some(body), timeout_ms)
-        .await
-        .map(|answer| answer.status)
+    headers.extend(signed.iter().map(|(name, value)| (*name, value.as_str())));
+    outbound::send(
+        Method::Post,
+        &out.url,
+        &headers,
+        Some(&out.body),
+        timeout_ms,
+    )
+    .await
+    .map(|answer| answer.status)
 }
 
 /// Wakes the account's dispatcher so that new events go out now. Best effort: an event that

@@ -2,6 +2,7 @@
 //! never have taken over, and rows past their retention. Every statement is bounded by a
 //! `LIMIT`, so one pass does a bounded amount of work however much is due.
 use super::{all, int, run, stmt, text, StoreError};
+use crate::domain::ids::is_uuid;
 use serde::Deserialize;
 use worker::D1Database;
 
@@ -109,21 +110,34 @@ pub async fn unsettled_sessions(
     all(stmt(db, sql, &[int(now_ms), int(i64::from(limit))])?).await
 }
 
-/// Marks these OTP sessions settled, in one batch.
+/// Marks these OTP sessions settled, in one batch, with a Vonage request's summary callback
+/// (recorded once, whatever ended it): the accounts whose summaries were recorded.
 pub async fn settle_sessions(
     db: &D1Database,
-    ids: &[String],
+    settled: &[Unsettled],
     now_ms: i64,
-) -> Result<(), StoreError> {
+) -> Result<Vec<String>, StoreError> {
     let sql = "UPDATE otp_sessions SET settled_at = ?2 WHERE id = ?1";
-    let statements = ids
-        .iter()
-        .map(|id| stmt(db, sql, &[text(id), int(now_ms)]))
-        .collect::<Result<Vec<_>, _>>()?;
-    if !statements.is_empty() {
-        super::batch(db, statements).await?;
+    let mut statements = Vec::with_capacity(2 * settled.len());
+    let mut summaries = Vec::new();
+    for s in settled {
+        statements.push(stmt(db, sql, &[text(&s.id), int(now_ms)])?);
+        if is_uuid(&s.id) {
+            summaries.push((statements.len(), s.account_id.clone()));
+            statements.push(super::vonage::summary_statement(
+                db, &s.id, now_ms, false, true,
+            )?);
+        }
     }
-    Ok(())
+    if statements.is_empty() {
+        return Ok(Vec::new());
+    }
+    let results = super::batch(db, statements).await?;
+    Ok(summaries
+        .into_iter()
+        .filter(|(i, _)| results.get(*i).is_some_and(|r| super::changes(r) >= 1))
+        .map(|(_, account)| account)
+        .collect())
 }
 
 /// A kind of row the scheduled pass deletes once it is no longer needed. The audit log

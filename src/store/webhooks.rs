@@ -287,6 +287,10 @@ pub struct PendingEvent {
     /// A callback's own URL (its `data` is then the whole body); `None`: the endpoint.
     #[serde(default)]
     pub url: Option<String>,
+    /// How a callback is signed (`domain::vonage_callback::signer`); `None`: Standard
+    /// Webhooks.
+    #[serde(default)]
+    pub signer: Option<String>,
 }
 
 /// The oldest event not yet delivered or given up on that has somewhere to go: events go out
@@ -299,7 +303,7 @@ pub async fn next_pending(
 ) -> Result<Option<PendingEvent>, StoreError> {
     first(stmt(
         db,
-        "SELECT id, event_type, data, created_at, attempts, next_attempt_at, url \
+        "SELECT id, event_type, data, created_at, attempts, next_attempt_at, url, signer \
          FROM webhook_events WHERE account_id = ?1 AND delivered_at IS NULL AND failed_at IS NULL \
          AND (url IS NOT NULL \
            OR CASE WHEN substr(event_type, 1, 13) = ?4 THEN ?3 ELSE ?2 END) \

@@ -1,7 +1,7 @@
 //! Workflow steps in D1 (`otp_steps`): the guarded insert of a step that goes out (priced
 //! from the catalog for its channel, refused when D1 knows the session verified), whose row
 //! the step's charge reads; and a cancel's end of the session's row.
-use super::{first_value, int, run, stmt, text, ConstraintKind, StoreError};
+use super::{first_value, int, stmt, text, ConstraintKind, StoreError};
 use worker::{D1Database, D1PreparedStatement};
 
 /// A step to record as it goes out.
@@ -84,14 +84,16 @@ pub fn refused(e: &StoreError) -> Option<Refused> {
 }
 
 /// A cancelled session ends now in D1 too (its object decided it).
-pub async fn end_session(db: &D1Database, id: &str, now_ms: i64) -> Result<(), StoreError> {
-    run(stmt(
+pub fn end_session_statement(
+    db: &D1Database,
+    id: &str,
+    now_ms: i64,
+) -> Result<D1PreparedStatement, StoreError> {
+    stmt(
         db,
         "UPDATE otp_sessions SET expires_at = MIN(expires_at, ?2) WHERE id = ?1",
         &[text(id), int(now_ms)],
-    )?)
-    .await
-    .map(|_| ())
+    )
 }
 
 /// What a step that went out was charged.

@@ -7,9 +7,11 @@ use super::protocol::Outcome;
 use super::state::{retry_key, Stored};
 use crate::clock::now_ms;
 use crate::domain::error::AppError;
+use crate::domain::ids::is_uuid;
 use crate::domain::ratelimit::Pacer;
 use crate::durable::webhook_dispatcher;
 use crate::store::sessions::{self, ResultEvents};
+use crate::store::vonage;
 use crate::store::{self, batch};
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -126,8 +128,9 @@ async fn note_retries(storage: &Storage, alarm_at: &Cell<Option<i64>>, due: &[St
     }
 }
 
-/// The sessions' counters into their D1 rows, and their result events (once per type), in
-/// one batch; then the account's dispatcher is woken if an event was recorded.
+/// The sessions' counters into their D1 rows, and their result events (once per type, and a
+/// Vonage request's summary callback), in one batch; then the account's dispatcher is woken
+/// if an event was recorded.
 pub(super) async fn mirror(env: &Env, sessions: &[&Stored]) -> Result<(), AppError> {
     let Some(first) = sessions.first() else {
         return Ok(());
@@ -135,6 +138,8 @@ pub(super) async fn mirror(env: &Env, sessions: &[&Stored]) -> Result<(), AppErr
     let db = store::db(env)?;
     let now = now_ms();
     let mut statements = Vec::with_capacity(2 * sessions.len());
+    // Which statements record an event (the others mirror a row).
+    let mut records = Vec::with_capacity(2 * sessions.len());
     for s in sessions {
         let events = if s.expiry_seen {
             ResultEvents::All
@@ -147,19 +152,25 @@ pub(super) async fn mirror(env: &Env, sessions: &[&Stored]) -> Result<(), AppErr
             s.counters.attempts,
             s.counters.verified_at,
         )?);
+        records.push(false);
         statements.push(sessions::result_event_statement(
             &db,
             &s.session.id,
             now,
             events,
         )?);
+        records.push(true);
+        // A Vonage request's summary (its id is a UUID; the statement finds nothing for
+        // a session that is not a request of an application that takes callbacks).
+        if is_uuid(&s.session.id) {
+            let expiry = events == ResultEvents::All;
+            let id = &s.session.id;
+            statements.push(vonage::summary_statement(&db, id, now, false, expiry)?);
+            records.push(true);
+        }
     }
     let results = batch(&db, statements).await?;
-    let recorded = results
-        .iter()
-        .skip(1)
-        .step_by(2)
-        .any(|r| store::changes(r) >= 1);
+    let recorded = (results.iter().zip(&records)).any(|(r, rec)| *rec && store::changes(r) >= 1);
     if recorded {
         // One account per object: its sessions share the dispatcher.
         webhook_dispatcher::kick(env, &first.session.account_id).await?;

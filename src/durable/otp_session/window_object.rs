@@ -7,13 +7,14 @@
 use super::object::OtpSession;
 use super::protocol::{Opening, Outcome};
 use super::window::{window_key, Window, WINDOW_PREFIX};
+use super::workflow::pending_at;
 use crate::clock::now_ms;
 use crate::domain::otp_check::Decision;
 use crate::domain::scope::Scope;
 use worker::Result;
 
 impl OtpSession {
-    async fn load_window(&self, phone: &str) -> Result<Option<Window>> {
+    pub(super) async fn load_window(&self, phone: &str) -> Result<Option<Window>> {
         match self
             .state
             .storage()
@@ -25,7 +26,7 @@ impl OtpSession {
         }
     }
 
-    async fn save_window(&self, w: &Window) -> Result<()> {
+    pub(super) async fn save_window(&self, w: &Window) -> Result<()> {
         let json = serde_json::to_string(w)?;
         let key = window_key(&w.current.session.phone);
         self.state.storage().put(&key, json).await?;
@@ -33,8 +34,10 @@ impl OtpSession {
     }
 
     /// A send joins its number's open window (a retry), or opens a new one as `window_id`.
+    /// The send's fallback steps (if any) replace those of the window's earlier send.
     pub(super) async fn window_send(&self, window_id: String, send: Opening) -> Result<Outcome> {
         let now = now_ms();
+        let anchor = super::window::anchor(&send.phone);
         let (w, retry) = match self.load_window(&send.phone).await? {
             Some(mut w) if w.is_open(now) && w.current.session.account_id == send.account_id => {
                 w.add(send, now);
@@ -43,6 +46,7 @@ impl OtpSession {
             _ => (Window::open(window_id, send), false),
         };
         self.save_window(&w).await?;
+        self.schedule(&anchor, pending_at(&w.current, now)).await?;
         Ok(Outcome::WindowOpened { id: w.id, retry })
     }
 

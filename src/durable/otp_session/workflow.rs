@@ -16,8 +16,12 @@
 //! - `Op::Advance { asked: Now }` sends the next step at once (Vonage's `next_workflow`);
 //! - `Op::Cancel` ends the session and its workflow; a check is answered as before (0 far
 //!   round trips: the check never waits on the workflow).
+//! - A number's verification window (`window`) runs the workflow of its latest send the same
+//!   way, under its anchor (`wf:w:<phone>`), in order with the window's checks: a step goes
+//!   out only while no code of the window has verified (and only when due: no `Now`).
 use super::protocol::StepGo;
 use super::state::Stored;
+use super::window::Window;
 use crate::domain::workflow::{Asked, NoStep};
 
 /// The storage key of a running workflow (its value: when its next step falls due).
@@ -57,11 +61,35 @@ pub fn pending_at(s: &Stored, now_ms: i64) -> Option<i64> {
     w.pending_at()
 }
 
+/// Where a workflow runs: a session, or a number's verification window (its steps those of
+/// the window's latest send; its storage key names the window's anchor).
+pub enum Flow {
+    Session(Stored),
+    Window(Window),
+}
+
+impl Flow {
+    pub fn stored(&self) -> &Stored {
+        match self {
+            Flow::Session(s) => s,
+            Flow::Window(w) => &w.current,
+        }
+    }
+
+    pub fn stored_mut(&mut self) -> &mut Stored {
+        match self {
+            Flow::Session(s) => s,
+            Flow::Window(w) => &mut w.current,
+        }
+    }
+}
+
 #[cfg(target_arch = "wasm32")]
 mod object {
     use super::super::object::OtpSession;
     use super::super::protocol::{Outcome, StepDue};
-    use super::{advance, pending_at, workflow_key, STEP_RETRY_MS, WORKFLOW_PREFIX};
+    use super::super::window::WINDOW_PREFIX;
+    use super::{advance, pending_at, workflow_key, Flow, STEP_RETRY_MS, WORKFLOW_PREFIX};
     use crate::clock::now_ms;
     use crate::domain::workflow::Asked;
     use serde::Serialize;
@@ -90,30 +118,52 @@ mod object {
             }
         }
 
-        /// `Op::Advance`.
+        /// `Op::Advance`: of a session, or (`id` a window's anchor) of a number's window,
+        /// whose steps go out only when due.
         pub(in super::super) async fn advance(
             &self,
             id: &str,
             account_id: &str,
             asked: Asked,
         ) -> Result<Outcome> {
-            let Some(mut s) = self.load_or_restore(id).await? else {
+            let Some(mut flow) = self.load_flow(id, true).await? else {
                 return Ok(Outcome::Unknown);
             };
-            if s.session.account_id != account_id {
+            let windowed = matches!(flow, Flow::Window(_));
+            if flow.stored().session.account_id != account_id || windowed && asked == Asked::Now {
                 return Ok(Outcome::Unknown);
             }
             let now = now_ms();
             // From `load` to the storage write nothing is awaited (as for a check).
-            let outcome = match advance(&mut s, asked, now) {
+            let outcome = match advance(flow.stored_mut(), asked, now) {
                 Ok(go) => {
-                    self.save(&s).await?;
+                    self.save_flow(&flow).await?;
                     Outcome::Step { go }
                 }
                 Err(why) => Outcome::NoStep { why },
             };
-            self.schedule(id, pending_at(&s, now)).await?;
+            self.schedule(id, pending_at(flow.stored(), now)).await?;
             Ok(outcome)
+        }
+
+        /// The session or window a workflow runs in (`restore`: a session may be restored
+        /// from its KV record).
+        async fn load_flow(&self, id: &str, restore: bool) -> Result<Option<Flow>> {
+            if let Some(phone) = id.strip_prefix(WINDOW_PREFIX) {
+                return Ok(self.load_window(phone).await?.map(Flow::Window));
+            }
+            let s = match restore {
+                true => self.load_or_restore(id).await?,
+                false => self.load(id).await?,
+            };
+            Ok(s.map(Flow::Session))
+        }
+
+        async fn save_flow(&self, flow: &Flow) -> Result<()> {
+            match flow {
+                Flow::Session(s) => self.save(s).await,
+                Flow::Window(w) => self.save_window(w).await,
+            }
         }
 
         /// The alarm's part: queues a job for each step that fell due, forgets workflows
@@ -147,10 +197,11 @@ mod object {
         /// A workflow whose key fell due: queues its step's job if the step is due; returns
         /// when to look again (`None`: the workflow is over).
         async fn due_step(&self, id: &str, now: i64) -> Result<Option<i64>> {
-            let Some(s) = self.load(id).await? else {
+            let Some(flow) = self.load_flow(id, false).await? else {
                 return Ok(None);
             };
-            let Some(due) = pending_at(&s, now) else {
+            let s = flow.stored();
+            let Some(due) = pending_at(s, now) else {
                 return Ok(None);
             };
             if due > now {
@@ -168,13 +219,14 @@ mod object {
             self.state.storage().put(&workflow_key(id), retry).await?;
             match self.queue(&job).await {
                 // The job's advance may already have moved the workflow on.
-                Ok(()) => Ok(
-                    match self.load(id).await?.and_then(|s| pending_at(&s, now)) {
+                Ok(()) => {
+                    let flow = self.load_flow(id, false).await?;
+                    Ok(match flow.and_then(|f| pending_at(f.stored(), now)) {
                         Some(at) if at > now => Some(at),
                         Some(_) => Some(retry),
                         None => None,
-                    },
-                ),
+                    })
+                }
                 Err(e) => {
                     console_error!("workflow step of {id} not queued: {e}");
                     Ok(Some(now + 5_000))
@@ -193,6 +245,7 @@ mod object {
 mod tests {
     use super::super::protocol::Opening;
     use super::*;
+    use crate::domain::otp_check::Decision;
     use crate::domain::workflow::{Step, Workflow};
 
     const NOW: i64 = 1_000_000;
@@ -261,5 +314,35 @@ mod tests {
         let mut plain = session(Vec::new());
         assert_eq!(advance(&mut plain, Asked::Now, NOW), Err(NoStep::NoneLeft));
         assert_eq!(workflow_key("s1"), "wf:s1");
+    }
+
+    #[test]
+    fn a_windows_steps_are_its_latest_sends_and_stop_once_any_code_verifies() {
+        let opening = |id: &str, mac: &str, steps: Vec<Step>| Opening {
+            id: id.into(),
+            code_mac: mac.into(),
+            ..session(steps).session
+        };
+        let first = opening("s1", "aa", voice());
+        let mut w = Window::open("vrf_1".into(), first);
+        let mut retried = w.clone();
+        retried.add(opening("s2", "bb", Vec::new()), NOW + 1);
+        assert_eq!(
+            pending_at(&retried.current, NOW + 1),
+            None,
+            "a retry's steps replace"
+        );
+        let mut flow = Flow::Window(w.clone());
+        assert_eq!(pending_at(flow.stored(), NOW), Some(NOW + 30_000));
+        let go = advance(flow.stored_mut(), Asked::Due(0), NOW + 30_000).unwrap();
+        assert_eq!(
+            (go.session_id.as_str(), go.channel.as_str()),
+            ("s1", "voice")
+        );
+        assert_eq!(w.check("aa", NOW + 10).0, Decision::Verified);
+        assert_eq!(
+            advance(&mut w.current, Asked::Due(0), NOW + 30_000),
+            Err(NoStep::Ended)
+        );
     }
 }

@@ -28,7 +28,7 @@ fn group_of<G>(ctx: &Ctx, parse: fn(&str) -> Option<G>, allowed: &str) -> Result
     parse(name).ok_or_else(|| AppError::invalid(format!("'group_by' must be one of {allowed}")))
 }
 
-const OTP_GROUPS: &str = "day, country, channel, prefix, api_key";
+const OTP_GROUPS: &str = "day, country, channel, prefix, api_key, door";
 const ACTIVATION_GROUPS: &str = "day, service, country, operator";
 
 /// A group's key: `null` where the rollup does not know it (a country or key not recorded).
@@ -108,7 +108,7 @@ pub async fn serve(ctx: &Ctx, which: StatsResource) -> Result<Reply, AppError> {
     }
 }
 
-/// `GET /v1/stats/otp?from&to&group_by=day|country|channel|prefix|api_key` →
+/// `GET /v1/stats/otp?from&to&group_by=day|country|channel|prefix|api_key|door` →
 /// `{"rows":[{key, sends, verified, conversion_rate, spend, blocked}]}`.
 async fn otp(ctx: &Ctx) -> Result<Reply, AppError> {
     let who = auth::account(ctx).await?;

@@ -49,7 +49,9 @@ fn channels(ctx: &Ctx, c: &Create) -> Result<(&'static str, Vec<&'static str>), 
     Ok((primary, fallbacks))
 }
 
-fn answer(id: &str, status: &str, channel: &str, reason: Option<&str>, c: &Create) -> Reply {
+/// The answer: `channels` the channel sent on, then those the verification falls back to.
+fn answer(id: &str, status: &str, channels: &[&str], reason: Option<&str>, c: &Create) -> Reply {
+    let channel = channels.first().copied().unwrap_or("sms");
     let method = if channel == "voice" {
         "voice"
     } else {
@@ -59,7 +61,7 @@ fn answer(id: &str, status: &str, channel: &str, reason: Option<&str>, c: &Creat
         "id": id,
         "status": status,
         "method": method,
-        "channels": [channel],
+        "channels": channels,
         "request_id": request_id(),
     });
     if let Some(reason) = reason {
@@ -116,20 +118,28 @@ async fn create_as(ctx: &Ctx, payer: &Payer) -> Result<Reply, AppError> {
         }),
     };
     match windows::send(&ctx.app, payer, send).await {
-        Ok(WindowSent { id, retry, sent }) => {
+        Ok(WindowSent {
+            id,
+            retry,
+            sent,
+            fallbacks,
+        }) => {
             let (status, reason) = match (sent.flagged, retry) {
                 (Some(r), _) => ("shadow_blocked", Some(reason_word(r.as_str()))),
                 (None, true) => ("retry", None),
                 (None, false) => ("success", None),
             };
-            Ok(answer(&id, status, channel, reason, &c))
+            let channels: Vec<&str> = std::iter::once(channel)
+                .chain(fallbacks.iter().map(String::as_str))
+                .collect();
+            Ok(answer(&id, status, &channels, reason, &c))
         }
         Err(e) if e.code == Code::SendBlocked => {
             let reason = reason_word(e.reason.unwrap_or_default());
             Ok(answer(
                 &new_id("vrf")?,
                 "blocked",
-                channel,
+                &[channel],
                 Some(reason),
                 &c,
             ))
@@ -139,7 +149,7 @@ async fn create_as(ctx: &Ctx, payer: &Payer) -> Result<Reply, AppError> {
             Ok(answer(
                 &id,
                 "blocked",
-                channel,
+                &[channel],
                 Some("repeated_attempts"),
                 &c,
             ))

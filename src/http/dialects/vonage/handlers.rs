@@ -4,7 +4,7 @@
 use super::params::{self, NewRequest};
 use super::problems::{of_jwt, Problem};
 use crate::app::accounts::Payer;
-use crate::app::idempotency::Idem;
+use crate::app::idempotency::{Answer, Idem};
 use crate::app::otp::{self, Checked, OtpSend, Sent};
 use crate::app::vonage::{self, JwtAuthError};
 use crate::app::workflow;
@@ -24,8 +24,8 @@ use serde_json::json;
 enum Caller {
     /// HTTP Basic: the API key (the password).
     Key(KeyHash),
-    /// A registered application's JWT: its account.
-    App(AccountId),
+    /// A registered application's JWT.
+    App(vonage::Application),
 }
 
 /// The caller, or the 401 problem to answer.
@@ -37,7 +37,7 @@ async fn caller(ctx: &Ctx) -> Result<Result<Caller, Reply>, AppError> {
         .map(|(_, token)| token.trim());
     if let Some(token) = bearer {
         return match vonage::authenticate(&ctx.app, token).await {
-            Ok(app) => Ok(Ok(Caller::App(AccountId(app.account_id)))),
+            Ok(app) => Ok(Ok(Caller::App(app))),
             Err(JwtAuthError::Refused(e)) => {
                 Ok(Err(of_jwt(e).reply(Some(&e.message()), &instance)))
             }
@@ -58,7 +58,7 @@ fn instance() -> String {
 async fn account(ctx: &Ctx, caller: Caller) -> Result<AccountId, AppError> {
     match caller {
         Caller::Key(_) => auth::account(ctx).await,
-        Caller::App(account) => Ok(account),
+        Caller::App(app) => Ok(AccountId(app.account_id)),
     }
 }
 
@@ -83,9 +83,12 @@ pub async fn serve(ctx: &Ctx, resource: VonageResource) -> Result<Reply, AppErro
 /// `POST /v2/verify` → 202 `{"request_id"}`: the first step's channel now, each next one
 /// after `channel_timeout` seconds while the code is unverified (the same code).
 async fn start(ctx: &Ctx, who: Caller) -> Result<Reply, AppError> {
-    let payer = match who {
-        Caller::Key(_) => auth::payer_near(ctx).await?,
-        Caller::App(account) => Payer::confirmed(account),
+    let (payer, application) = match who {
+        Caller::Key(_) => (auth::payer_near(ctx).await?, None),
+        Caller::App(app) => (
+            Payer::confirmed(AccountId(app.account_id.clone())),
+            Some(app),
+        ),
     };
     let body: NewRequest = ctx.json()?;
     let s = params::start(body).map_err(AppError::invalid)?;
@@ -105,8 +108,7 @@ async fn start(ctx: &Ctx, who: Caller) -> Result<Reply, AppError> {
         code: s.code,
         length: s.code_length,
         ttl_secs,
-        // The sessions table names the door by its protocol family (its CHECK admits these).
-        dialect: "whatotp",
+        dialect: "vonage",
         sender: s.from,
         payload: s.client_ref,
         template: None,
@@ -121,10 +123,19 @@ async fn start(ctx: &Ctx, who: Caller) -> Result<Reply, AppError> {
         request: &request,
         render: &record,
     };
-    match otp::send(&ctx.app, &payer, spec, idem).await {
-        Ok(answer) => Ok(ctx.answer(answer, render)),
-        Err(e) => Err(payer.error(&ctx.app, e).await),
+    let answer = match otp::send(&ctx.app, &payer, spec, idem).await {
+        Ok(answer) => answer,
+        Err(e) => return Err(payer.error(&ctx.app, e).await),
+    };
+    if let (Answer::Fresh(sent), Some(application)) = (&answer, &application) {
+        let started = vonage::Started {
+            request_id: &sent.session_id,
+            channels: &s.channels,
+            channel_timeout: s.channel_timeout,
+        };
+        vonage::started(&ctx.app, application, &started).await;
     }
+    Ok(ctx.answer(answer, render))
 }
 
 #[derive(Deserialize)]
@@ -142,7 +153,10 @@ async fn check(ctx: &Ctx, who: Caller, id: &str) -> Result<Reply, AppError> {
     }
     let (_, checked) = match who {
         Caller::Key(key) => otp::check(&ctx.app, &key, id, &code).await?,
-        Caller::App(account) => otp::check_as(&ctx.app, &account, id, &code).await?,
+        Caller::App(app) => {
+            let account = AccountId(app.account_id);
+            otp::check_as(&ctx.app, &account, id, &code).await?
+        }
     };
     let problem = match checked {
         Checked::Verified => {
@@ -187,7 +201,8 @@ struct ApplicationBody {
 }
 
 /// `POST /v1/vonage/applications {"public_key"[, "callback_url"]}` → 201
-/// `{"application_id", "callback_url"}` (our API key; the House envelope).
+/// `{"application_id", "callback_url", "signature_secret"}` (our API key; the House envelope;
+/// the secret is shown this once).
 async fn create_application(ctx: &Ctx) -> Result<Reply, AppError> {
     let account = auth::account(ctx).await?;
     let body: ApplicationBody = ctx.json()?;
@@ -196,6 +211,10 @@ async fn create_application(ctx: &Ctx) -> Result<Reply, AppError> {
         .ok_or_else(|| AppError::invalid("'public_key' is required"))?;
     let created =
         vonage::create_application(&ctx.app, &account, &key, body.callback_url.as_deref()).await?;
-    let body = json!({ "application_id": created.id, "callback_url": created.callback_url });
+    let body = json!({
+        "application_id": created.id,
+        "callback_url": created.callback_url,
+        "signature_secret": created.signature_secret,
+    });
     Ok(Reply::json(201, &body))
 }
