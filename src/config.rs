@@ -60,8 +60,9 @@ pub struct Config {
     pub login_max_failures: u32,
     pub login_max_failures_per_ip: u32,
     pub login_lock_ms: i64,
-    /// `RETENTION_DAYS`: the sandbox outbox and ended OTP sessions are deleted this long
-    /// after they were written or ended (default 30 days); "0" keeps them (None).
+    /// `RETENTION_DAYS`: the sandbox outbox, ended OTP sessions and their workflow steps and
+    /// Vonage requests are deleted this long after they were written or ended (default 30
+    /// days); "0" keeps them (None).
     pub retention_ms: Option<i64>,
     /// `TEST_FAULTS` = "1": requests may inject failures (`app::Fault`); tests only.
     pub test_faults: bool,

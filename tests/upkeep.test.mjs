@@ -79,6 +79,13 @@ test("the cron deletes rows past their retention and keeps the others", async ()
       `otp_${k}`, accountId, (k === "old" ? old : now) - 1000, k === "old" ? old : now + 300_000,
     );
   }
+  // A Vonage request and its workflow step go with the session they served.
+  await run("INSERT INTO vonage_applications (id, account_id, public_key, created_at) VALUES ('app_upkeep', ?, 'pk', ?)", accountId, old);
+  for (const k of ["old", "new"]) {
+    const at = k === "old" ? old - 1000 : now;
+    await run("INSERT INTO otp_steps (id, session_id, account_id, n, channel, cost, created_at, send_allowed) VALUES (?, ?, ?, 0, 'voice', 0, ?, 1)", `step_${k}`, `otp_${k}`, accountId, at);
+    await run("INSERT INTO vonage_requests (session_id, account_id, application_id, channels, channel_timeout, created_at) VALUES (?, ?, 'app_upkeep', ?, 300, ?)", `otp_${k}`, accountId, JSON.stringify(["sms", "voice"]), at);
+  }
   const session = (id, idle, revoked = null) =>
     run("INSERT INTO sessions (id, account_id, token_hash, created_at, last_seen_at, idle_expires_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       id, accountId, id.padEnd(64, "0"), now - day, now - day, idle, now + day, revoked);
@@ -95,5 +102,7 @@ test("the cron deletes rows past their retention and keeps the others", async ()
   assert.deepEqual(await left("outbox", "id", ["ob_old", "ob_new"]), ["ob_new"]);
   assert.deepEqual(await left("login_throttle", "subject", ["ip:old", "ip:new", "ip:locked"]), ["ip:locked", "ip:new"]);
   assert.deepEqual(await left("otp_sessions", "id", ["otp_old", "otp_new"]), ["otp_new"]);
+  assert.deepEqual(await left("otp_steps", "id", ["step_old", "step_new"]), ["step_new"]);
+  assert.deepEqual(await left("vonage_requests", "session_id", ["otp_old", "otp_new"]), ["otp_new"]);
   assert.deepEqual(await left("sessions", "id", ["ses_idle", "ses_revoked", "ses_live"]), ["ses_live"]);
 });

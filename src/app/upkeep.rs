@@ -243,7 +243,10 @@ fn cutoff(app: &App, kind: Retained) -> Option<i64> {
         Retained::Idempotency => Some(now - RETENTION_MS),
         Retained::LoginSessions => Some(now),
         Retained::LoginThrottle => Some(now - app.config.login_lock_ms),
-        Retained::Outbox | Retained::OtpSessions => app.config.retention_ms.map(|r| now - r),
+        Retained::Outbox
+        | Retained::OtpSessions
+        | Retained::OtpSteps
+        | Retained::VonageRequests => app.config.retention_ms.map(|r| now - r),
     }
 }
 

@@ -156,15 +156,23 @@ pub enum Retained {
     Outbox,
     /// OTP sessions that ended (expired) at or before the cutoff.
     OtpSessions,
+    /// Workflow steps (`otp_steps`) sent at or before the cutoff: a step goes out within its
+    /// session's lifetime, so it is due no later than its session.
+    OtpSteps,
+    /// Vonage requests (`vonage_requests`) started at or before the cutoff: their callbacks
+    /// were all recorded by the end of their session.
+    VonageRequests,
 }
 
 impl Retained {
-    pub const ALL: [Retained; 5] = [
+    pub const ALL: [Retained; 7] = [
         Retained::Idempotency,
         Retained::LoginSessions,
         Retained::LoginThrottle,
         Retained::Outbox,
         Retained::OtpSessions,
+        Retained::OtpSteps,
+        Retained::VonageRequests,
     ];
 
     pub fn name(self) -> &'static str {
@@ -174,6 +182,8 @@ impl Retained {
             Retained::LoginThrottle => "login_throttle",
             Retained::Outbox => "outbox",
             Retained::OtpSessions => "otp_sessions",
+            Retained::OtpSteps => "otp_steps",
+            Retained::VonageRequests => "vonage_requests",
         }
     }
 
@@ -188,6 +198,8 @@ impl Retained {
             ),
             Retained::Outbox => ("outbox", "created_at <= ?1"),
             Retained::OtpSessions => ("otp_sessions", "expires_at <= ?1"),
+            Retained::OtpSteps => ("otp_steps", "created_at <= ?1"),
+            Retained::VonageRequests => ("vonage_requests", "created_at <= ?1"),
         }
     }
 }
