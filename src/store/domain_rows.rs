@@ -24,7 +24,19 @@ from_row!(AccountSummary {
     currency,
     created_at
 });
-from_row!(ApiKey { id, name, prefix, created_at, last_used_at, revoked_at, scopes or default, spend_cap_daily or default, spend_cap_monthly or default, spent_today or default, spent_this_month or default });
+from_row!(ApiKey {
+    id,
+    name,
+    prefix,
+    created_at,
+    last_used_at,
+    revoked_at,
+    scopes or default,
+    spend_cap_daily or default,
+    spend_cap_monthly or default,
+    spent_today or default,
+    spent_this_month or default,
+});
 from_row!(Profile {
     id,
     name,

@@ -49,7 +49,12 @@ pub struct Limits {
     pub spent_today: i64,
     pub spent_this_month: i64,
 }
-from_row!(Limits { spend_cap_daily, spend_cap_monthly, spent_today or default, spent_this_month or default });
+from_row!(Limits {
+    spend_cap_daily,
+    spend_cap_monthly,
+    spent_today or default,
+    spent_this_month or default,
+});
 
 /// The account's caps and spend in the periods of `now_ms`.
 pub async fn get(db: &D1Database, account_id: &str, now_ms: i64) -> Result<Limits, StoreError> {

@@ -289,7 +289,16 @@ pub struct PendingEvent {
     /// Webhooks.
     pub signer: Option<String>,
 }
-from_row!(PendingEvent { id, event_type, data, created_at, attempts, next_attempt_at, url or default, signer or default });
+from_row!(PendingEvent {
+    id,
+    event_type,
+    data,
+    created_at,
+    attempts,
+    next_attempt_at,
+    url or default,
+    signer or default,
+});
 
 /// The oldest event not yet delivered or given up on that has somewhere to go: events go out
 /// in order. `(endpoint, hook)`: whether the account has an endpoint and an sms-activate
