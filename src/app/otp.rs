@@ -171,12 +171,8 @@ fn sent_of(
     opened: &Opened,
     results: &[D1Result],
 ) -> Result<Sent, AppError> {
-    let read = results
-        .last()
-        .map(|r| r.results::<SentRow>())
-        .transpose()
+    let read = store::first_of::<SentRow>(results.last())
         .map_err(|e| AppError::internal(format!("send rows: {e}")))?
-        .and_then(|rows| rows.into_iter().next())
         .ok_or_else(|| AppError::internal("the send's batch read back no session"))?;
     let times: Vec<i64> = serde_json::from_str(&read.times)
         .map_err(|e| AppError::internal(format!("send times: {e}")))?;

@@ -2,7 +2,6 @@
 //! 8–128 characters, not a common password, not the account's own email), the display
 //! name, and whether new accounts need the operator's approval.
 use super::error::{AppError, Code};
-use serde::{Deserialize, Deserializer};
 use std::fmt;
 
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -165,7 +164,7 @@ pub fn key_name(name: Option<&str>) -> Result<String, String> {
 }
 
 /// An API key as its holder sees it (never the secret).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct ApiKey {
     pub id: String,
     pub name: Option<String>,
@@ -176,17 +175,12 @@ pub struct ApiKey {
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
     /// Its scopes as stored (`domain::scope`); `None`: every scope.
-    #[serde(default)]
     pub scopes: Option<String>,
     /// Its own spend caps, minor units per UTC day and month (`None`: no cap).
-    #[serde(default)]
     pub spend_cap_daily: Option<i64>,
-    #[serde(default)]
     pub spend_cap_monthly: Option<i64>,
     /// What it paid today and this month (UTC), refunds given back, in minor units.
-    #[serde(default)]
     pub spent_today: i64,
-    #[serde(default)]
     pub spent_this_month: i64,
 }
 
@@ -206,13 +200,12 @@ pub struct NewKey {
 }
 
 /// An account as its owner sees it, with its wallet.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Profile {
     pub id: String,
     pub name: String,
     pub email: Option<String>,
     /// The account may move money.
-    #[serde(deserialize_with = "flag")]
     pub approved: bool,
     pub status: String,
     pub created_at: String,
@@ -223,22 +216,16 @@ pub struct Profile {
 }
 
 /// One line of the operator's account list.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct AccountSummary {
     pub account_id: String,
     pub email: Option<String>,
     pub name: String,
-    #[serde(deserialize_with = "flag")]
     pub approved: bool,
     pub status: String,
     pub balance: i64,
     pub currency: String,
     pub created_at: String,
-}
-
-/// A yes/no stored as an integer: yes is exactly 1.
-fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    Ok(i64::deserialize(d)? == 1)
 }
 
 /// Refuses a money move (403, 2405) while the account awaits the operator's approval.

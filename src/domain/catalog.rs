@@ -316,7 +316,7 @@ fn check_price(at: &str, p: &PriceInput) -> Result<PriceIn, AppError> {
 
 /// A price as the operator's catalog lists it: an activation's (`hours` none), a rent's, or
 /// an OTP send's (`service` the channel, `operator` empty); cost in minor units.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct ListedPrice {
     pub kind: String,
     pub country: String,
@@ -327,7 +327,7 @@ pub struct ListedPrice {
 }
 
 /// A supplier and how many numbers of the inventory it pushes SMS for.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct SupplierStock {
     pub id: String,
     pub name: String,
@@ -336,7 +336,7 @@ pub struct SupplierStock {
 }
 
 /// An operator of a country and how many numbers the inventory holds for it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct OperatorStock {
     pub country: String,
     pub operator: String,

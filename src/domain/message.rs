@@ -1,8 +1,7 @@
 //! Template messages and the sandbox outbox as the API shows them.
-use serde::Deserialize;
 
 /// A template message and its delivery state (`queued`, `sending`, `sent` or `failed`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Message {
     pub id: String,
     pub template_id: String,
@@ -19,7 +18,7 @@ pub struct Message {
 }
 
 /// One text the sandbox delivered (it goes nowhere else).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct OutboxText {
     pub id: String,
     pub to_phone: String,

@@ -7,7 +7,6 @@
 use super::crypto::sha256_hex;
 use super::ids::{random_bytes, RandomUnavailable};
 use base64::Engine;
-use serde::Deserialize;
 use std::collections::HashMap;
 
 pub const TOKEN_PREFIX: &str = "ots_";
@@ -19,7 +18,7 @@ pub const COOKIE_NAME: &str = "otpedge_session";
 pub const TOUCH_INTERVAL_MS: i64 = 60_000;
 
 /// A live login session as its account sees it (times in ms).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct SessionInfo {
     pub id: String,
     pub created_at: i64,

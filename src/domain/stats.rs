@@ -1,7 +1,6 @@
 //! Statistics queries: what they group by, the UTC days they cover, and the rates they show.
 //! The counts come from rollups per account and UTC day (migration `0015_stats_rollups`).
 use super::time::{parse_rfc3339, rfc3339};
-use serde::Deserialize;
 
 /// The longest range one query may cover, in days.
 pub const MAX_RANGE_DAYS: i64 = 400;
@@ -149,7 +148,7 @@ pub fn range(from: Option<&str>, to: Option<&str>, now_ms: i64) -> Result<Range,
 
 /// OTP counters of one group (`key`: the day, country, channel, prefix or API key id;
 /// `""` where it is unknown).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct OtpStats {
     pub key: String,
     pub sends: i64,
@@ -159,7 +158,7 @@ pub struct OtpStats {
 }
 
 /// Activation counters of one group (`key`: the day, service, country or operator).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct ActivationStats {
     pub key: String,
     pub orders: i64,
@@ -172,7 +171,7 @@ pub struct ActivationStats {
 }
 
 /// A Twilio Verify send, as its Verification Attempts resource shows it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Attempt {
     pub sid: String,
     pub service_sid: String,
@@ -205,7 +204,7 @@ pub struct AttemptFilter {
 }
 
 /// Twilio Verify sends and how many of them were verified.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Conversion {
     pub attempts: i64,
     pub converted: i64,

@@ -1,7 +1,6 @@
 //! Message templates: `{code}` and `{name}` placeholders. Names are `[A-Za-z0-9_]`, 1–64
 //! characters; `{{` and `}}` write a literal brace. A template is parsed when it is stored,
 //! so rendering only fails on variables that do not match it.
-use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -13,7 +12,7 @@ pub const MAX_VARIABLE_CHARS: usize = 256;
 pub const MAX_RENDERED_CHARS: usize = 1600;
 
 /// A stored template: its body as written (parsed when it was stored).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct TemplateRecord {
     pub id: String,
     pub name: String,
@@ -21,7 +20,6 @@ pub struct TemplateRecord {
     pub body: String,
     pub created_at: i64,
     /// The customer that owns it; `None`: the operator's, shared with every account.
-    #[serde(default)]
     pub account_id: Option<String>,
 }
 

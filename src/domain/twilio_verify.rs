@@ -4,7 +4,6 @@
 use super::crypto::to_hex;
 use super::ids::{random_bytes, RandomUnavailable};
 use super::otp::Terminal;
-use serde::Deserialize;
 
 /// Hex digits after the two-letter prefix of every SID.
 pub const SID_HEX_LEN: usize = 32;
@@ -133,7 +132,7 @@ impl Paging {
 }
 
 /// A Verify service of an account.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Service {
     pub sid: String,
     pub account_id: String,
@@ -144,7 +143,7 @@ pub struct Service {
 }
 
 /// A verification with the OTP session of its latest recorded send.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct VerificationRecord {
     pub sid: String,
     pub service_sid: String,
@@ -162,7 +161,7 @@ pub struct VerificationRecord {
 }
 
 /// One recorded send of a verification.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Send {
     pub session_id: String,
     pub channel: String,

@@ -31,7 +31,7 @@ pub const MAX_VALUE: usize = 256;
 pub const PRUNE_BATCH: usize = 256;
 
 /// A rate limit of a service.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateLimit {
     pub sid: String,
     pub service_sid: String,
@@ -42,7 +42,7 @@ pub struct RateLimit {
 }
 
 /// A bucket of a rate limit.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bucket {
     pub sid: String,
     pub rate_limit_sid: String,

@@ -1,10 +1,9 @@
 //! Wallet rules.
 use super::error::{AppError, Code};
 use super::money::Money;
-use serde::Deserialize;
 
 /// One change of a wallet's balance, as its ledger records it (amounts in minor units).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct LedgerEntry {
     pub id: String,
     pub kind: String,

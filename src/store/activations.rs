@@ -1,6 +1,7 @@
 //! Activations, rents and inbound SMS in D1.
 use super::accounts::LIVE_KEY_ACCOUNT;
 use super::catalog::free_for_service;
+use super::row::from_row;
 use super::{
     all_as, batch, exists, first, first_as, int, opt_int, opt_text, run, stmt, text, webhooks,
     ConstraintKind, StoreError,
@@ -8,17 +9,22 @@ use super::{
 use crate::domain::activation::Rent;
 use crate::domain::sms::InboundSms;
 use crate::store::wallet::{change_statements, Delta, Entry, Kind};
-use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
 /// A free number and what it costs, for an activation or a rent.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Candidate {
     pub number_id: String,
     pub number: String,
     pub operator: String,
     pub cost: i64,
 }
+from_row!(Candidate {
+    number_id,
+    number,
+    operator,
+    cost
+});
 
 /// A price list numbers are sold from: activation prices, or rent prices per duration
 /// (`by_hours`: the pick and the offer may ask for one duration).
@@ -71,7 +77,7 @@ impl Wanted<'_> {
 /// The cheapest free number of `list` for what is `wanted` (on a rent, the shortest duration
 /// first); among equally cheap numbers one at random, so parallel buyers rarely reach for
 /// the same one.
-async fn pick<T: serde::de::DeserializeOwned>(
+async fn pick<T: super::FromRow>(
     db: &D1Database,
     list: &PriceList,
     wanted: &Wanted<'_>,
@@ -232,7 +238,7 @@ pub fn lost_the_number(e: &StoreError) -> bool {
         || e.on_constraint(ConstraintKind::Unique, "activations.number_id")
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct ActivationRow {
     pub id: String,
     pub account_id: String,
@@ -241,6 +247,14 @@ pub struct ActivationRow {
     pub cancel_allowed_at: i64,
     pub expires_at: i64,
 }
+from_row!(ActivationRow {
+    id,
+    account_id,
+    number,
+    cost,
+    cancel_allowed_at,
+    expires_at
+});
 
 /// Whether the activation exists and belongs to the live key whose hash is given: the key
 /// check and the ownership check in one D1 round trip.
@@ -325,7 +339,7 @@ pub struct ActivationSync<'a> {
 
 // ---- rents ----
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct RentOffer {
     pub number_id: String,
     pub number: String,
@@ -333,6 +347,13 @@ pub struct RentOffer {
     pub hours: i64,
     pub cost: i64,
 }
+from_row!(RentOffer {
+    number_id,
+    number,
+    operator,
+    hours,
+    cost
+});
 
 /// A free number with its rent price for `hours` (or the shortest duration offered).
 pub async fn pick_for_rent(
@@ -389,7 +410,7 @@ pub fn rent_statements(
     Ok((tx_id, statements))
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub(super) struct RentLine {
     id: String,
     account_id: String,
@@ -402,6 +423,18 @@ pub(super) struct RentLine {
     created_at: i64,
     expires_at: i64,
 }
+from_row!(RentLine {
+    id,
+    account_id,
+    number,
+    country,
+    service,
+    operator,
+    hours,
+    cost,
+    created_at,
+    expires_at
+});
 
 impl From<RentLine> for Rent {
     fn from(r: RentLine) -> Rent {
@@ -433,12 +466,17 @@ pub async fn rent(db: &D1Database, id: &str) -> Result<Option<Rent>, StoreError>
 // ---- inbound SMS ----
 
 /// Who holds a number now, if anyone (a rent lease past its end holds nothing).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Holder {
     pub supplier_id: Option<String>,
     pub kind: Option<String>,
     pub object_id: Option<String>,
 }
+from_row!(Holder {
+    supplier_id,
+    kind,
+    object_id
+});
 
 pub async fn holder(
     db: &D1Database,
@@ -501,7 +539,7 @@ pub async fn insert_sms(db: &D1Database, s: &NewSms<'_>) -> Result<bool, StoreEr
     Ok(inserted > 0)
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 struct SmsLine {
     id: String,
     sms_id: String,
@@ -513,6 +551,17 @@ struct SmsLine {
     target_id: Option<String>,
     delivered: i64,
 }
+from_row!(SmsLine {
+    id,
+    sms_id,
+    sender,
+    text,
+    code,
+    received_at,
+    target_kind,
+    target_id,
+    delivered
+});
 
 impl From<SmsLine> for InboundSms {
     fn from(r: SmsLine) -> InboundSms {

@@ -1,9 +1,9 @@
 //! The audit log (`audit_events`, migration 0016): the statement that appends one row, to
 //! put in the same batch as the change it records, and the newest-first lists. The table
 //! refuses UPDATE and DELETE, so nothing here (or anywhere) edits a row.
+use super::row::from_row;
 use super::{all_as, int, opt_int, opt_text, stmt, text, StoreError};
 use crate::domain::audit::{Actor, Change, Event, Filter, PAGE};
-use serde::Deserialize;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
@@ -90,7 +90,6 @@ pub fn append_money(
 }
 
 /// One audit row as the store reads it.
-#[derive(Deserialize)]
 struct Row {
     id: i64,
     at: i64,
@@ -106,6 +105,21 @@ struct Row {
     reason: Option<String>,
     request_id: Option<String>,
 }
+from_row!(Row {
+    id,
+    at,
+    actor_type,
+    actor_id,
+    ip,
+    account_id,
+    action,
+    resource_type,
+    resource_id,
+    before,
+    after,
+    reason,
+    request_id
+});
 
 impl From<Row> for Event {
     fn from(r: Row) -> Event {

@@ -1,11 +1,11 @@
 //! Catalog (countries, services, operators, prices) and number inventory in D1.
+use super::row::from_row;
 use super::StoreError;
 use super::{all, all_as, exists, first, first_value, int, opt_text, stmt, text};
 use crate::domain::catalog::{
     ListedPrice, Named, Operator, OperatorStock, Price, RentPrice, SupplierStock,
 };
 use crate::domain::crypto::{derived_key, to_hex};
-use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
 /// SQL condition (on `n`, a `numbers` row) for "free to sell for service ?svc at time ?now":
@@ -19,11 +19,12 @@ pub fn free_for_service(svc: &str, now: &str) -> String {
     )
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 struct NamedRow {
     code: String,
     name: String,
 }
+from_row!(NamedRow { code, name });
 
 impl From<NamedRow> for Named {
     fn from(r: NamedRow) -> Named {
@@ -54,10 +55,10 @@ pub async fn services(db: &D1Database) -> Result<Vec<Named>, StoreError> {
 
 /// An ISO code (any case) or an alias (`pkr`) → the country's code.
 pub async fn resolve_country(db: &D1Database, input: &str) -> Result<Option<String>, StoreError> {
-    #[derive(Deserialize)]
     struct Row {
         code: String,
     }
+    from_row!(Row { code });
     let input = input.trim();
     let row: Option<Row> = first(stmt(
         db,
@@ -74,12 +75,13 @@ pub async fn resolve_service(db: &D1Database, input: &str) -> Result<Option<Stri
     first_value(stmt(db, sql, &[text(input.trim())])?, "code").await
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 struct OperatorRow {
     country: String,
     id: String,
     name: String,
 }
+from_row!(OperatorRow { country, id, name });
 
 impl From<OperatorRow> for Operator {
     fn from(r: OperatorRow) -> Operator {
@@ -101,11 +103,11 @@ pub async fn operators(
 }
 
 pub async fn all_aliases(db: &D1Database) -> Result<Vec<(String, String)>, StoreError> {
-    #[derive(Deserialize)]
     struct Row {
         alias: String,
         country: String,
     }
+    from_row!(Row { alias, country });
     let rows: Vec<Row> = all(stmt(db, "SELECT alias, country FROM country_aliases", &[])?).await?;
     Ok(rows.into_iter().map(|r| (r.alias, r.country)).collect())
 }
@@ -233,7 +235,7 @@ pub fn upsert_otp_price(
 
 // ---- price lists with stock ----
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 struct PriceLine {
     country: String,
     service: String,
@@ -242,6 +244,14 @@ struct PriceLine {
     cost: i64,
     count: i64,
 }
+from_row!(PriceLine {
+    country,
+    service,
+    operator,
+    operator_name,
+    cost,
+    count
+});
 
 impl From<PriceLine> for Price {
     fn from(r: PriceLine) -> Price {
@@ -279,7 +289,7 @@ pub async fn prices(
     .await
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 struct RentPriceLine {
     country: String,
     service: String,
@@ -289,6 +299,15 @@ struct RentPriceLine {
     cost: i64,
     count: i64,
 }
+from_row!(RentPriceLine {
+    country,
+    service,
+    operator,
+    operator_name,
+    hours,
+    cost,
+    count
+});
 
 impl From<RentPriceLine> for RentPrice {
     fn from(r: RentPriceLine) -> RentPrice {
@@ -385,11 +404,11 @@ pub async fn create_supplier(
     Ok(())
 }
 
-#[derive(Deserialize)]
 pub struct SupplierKey {
     pub id: String,
     pub secret_version: i64,
 }
+from_row!(SupplierKey { id, secret_version });
 
 impl SupplierKey {
     /// The supplier's signing secret, derived (never stored): `whsec_` + 64 hex digits.

@@ -3,12 +3,12 @@
 //! itself, so parallel creations cannot overrun it), revoked at once, with an approximate
 //! last use. A key is stored only as its SHA-256; the plain key exists in the response that
 //! creates it and nowhere else.
+use super::row::from_row;
 use super::{all, batch, changes, execute, int, opt_int, opt_text, stmt, text, StoreError};
 use crate::domain::account::{ApiKey, NewKey, SpendCaps};
 use crate::domain::crypto::sha256_hex;
 use crate::domain::ids::{new_api_key, new_id};
 use crate::domain::twilio_verify::{new_sid, SidKind};
-use serde::Deserialize;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
@@ -114,10 +114,10 @@ pub async fn create(
 
 /// The hashes of every live key of the account (to tell their objects of a change).
 pub async fn hashes(db: &D1Database, account_id: &str) -> Result<Vec<String>, StoreError> {
-    #[derive(Deserialize)]
     struct Row {
         key_hash: String,
     }
+    from_row!(Row { key_hash });
     let rows: Vec<Row> = all(stmt(
         db,
         "SELECT key_hash FROM api_keys WHERE account_id = ?1 AND revoked_at IS NULL",
@@ -128,11 +128,15 @@ pub async fn hashes(db: &D1Database, account_id: &str) -> Result<Vec<String>, St
 }
 
 /// A key's hash and its account (which never changes).
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct KeyOwner {
     pub key_hash: String,
     pub account_id: String,
 }
+from_row!(KeyOwner {
+    key_hash,
+    account_id
+});
 
 /// Revokes a key (of `account_id` only, when given) unless it already is, in one
 /// transaction with its audit row (an `append_if_changed` statement); the key's hash and
@@ -159,14 +163,7 @@ pub async fn revoke(
         &[text(key_id), owner],
     )?;
     let results = batch(db, vec![revoke, audit, read]).await?;
-    first_row(results.get(2))
-}
-
-/// The first row a batch's statement returned, if any.
-fn first_row(result: Option<&worker::D1Result>) -> Result<Option<KeyOwner>, StoreError> {
-    let rows = result.map(|r| r.results::<KeyOwner>()).transpose();
-    let rows = rows.map_err(|e| StoreError::other(format!("key row: {e}")))?;
-    Ok(rows.and_then(|r| r.into_iter().next()))
+    super::first_of(results.get(2))
 }
 
 /// What a change of a key sets: each `Some` is set (its inner `None`: every scope, no cap).
@@ -207,7 +204,7 @@ pub async fn update(
         ],
     )?;
     let results = batch(db, vec![update, audit]).await?;
-    first_row(results.first())
+    super::first_of(results.first())
 }
 
 /// Records a use of a live key, unless one was recorded at or after `used_before`.

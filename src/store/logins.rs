@@ -1,6 +1,7 @@
 //! Customer logins: accounts that signed themselves up (email, argon2id PHC
 //! string, approval), their login sessions, the failed-login throttle, and the operator's
 //! account list. Session tokens are stored only as SHA-256.
+use super::row::from_row;
 use super::{
     all, batch, execute, first, int, opt_text, page_of, stmt, text, ConstraintKind, StoreError,
 };
@@ -8,11 +9,10 @@ use crate::domain::account::AccountSummary;
 use crate::domain::lockout::Counted;
 use crate::domain::session::{Expiry, SessionInfo};
 use crate::domain::time::rfc3339;
-use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
 /// An account as login sees it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Login {
     pub id: String,
     pub email: Option<String>,
@@ -20,6 +20,13 @@ pub struct Login {
     pub approved: i64,
     pub password_hash: Option<String>,
 }
+from_row!(Login {
+    id,
+    email,
+    name,
+    approved,
+    password_hash
+});
 
 const LOGIN_COLUMNS: &str = "id, email, name, approved, password_hash";
 
@@ -281,7 +288,7 @@ pub fn insert_session(
 }
 
 /// A live session and its account.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct LiveSession {
     pub session_id: String,
     pub account_id: String,
@@ -291,6 +298,15 @@ pub struct LiveSession {
     pub idle_expires_at: i64,
     pub expires_at: i64,
 }
+from_row!(LiveSession {
+    session_id,
+    account_id,
+    email,
+    name,
+    approved,
+    idle_expires_at,
+    expires_at
+});
 
 /// The session behind a token hash, if it is live at `now_ms` and its account active.
 pub async fn live_session(
@@ -382,12 +398,16 @@ pub async fn count_attempts(
     now_ms: i64,
     stale_before: i64,
 ) -> Result<Vec<Counted>, StoreError> {
-    #[derive(Deserialize)]
     struct Row {
         failures: i64,
         window_start: i64,
         locked_until: Option<i64>,
     }
+    from_row!(Row {
+        failures,
+        window_start,
+        locked_until
+    });
     const UPSERT: &str =
         "INSERT INTO login_throttle (subject, failures, window_start, locked_until) \
          VALUES (?1, 1, ?2, NULL) ON CONFLICT (subject) DO UPDATE SET \
@@ -405,11 +425,7 @@ pub async fn count_attempts(
     results
         .iter()
         .map(|r| {
-            let row = r
-                .results::<Row>()
-                .map_err(|e| StoreError::other(format!("throttle row: {e}")))?
-                .into_iter()
-                .next()
+            let row = super::first_of::<Row>(Some(r))?
                 .ok_or_else(|| StoreError::other("throttle upsert returned no row"))?;
             Ok(Counted {
                 failures: row.failures,

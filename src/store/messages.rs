@@ -1,9 +1,9 @@
 //! Templates, template messages and the sandbox outbox in D1.
+use super::row::from_row;
 use super::StoreError;
 use super::{all, first, first_value, int, opt_text, run, stmt, text};
 use crate::domain::message::{Message, OutboxText};
 use crate::domain::template::TemplateRecord;
-use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
 /// A new template, in one transaction with its audit row.
@@ -147,13 +147,18 @@ pub async fn claim_delivery(db: &D1Database, id: &str, now_ms: i64) -> Result<bo
 }
 
 /// Where a template message's delivery stands, as its delivery job reads it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct DeliveryState {
     pub status: String,
     pub expires_at: i64,
     /// Set once a provider accepted it (a later failure by receipt is not refunded).
     pub provider_message_id: Option<String>,
 }
+from_row!(DeliveryState {
+    status,
+    expires_at,
+    provider_message_id
+});
 
 /// The delivery state of a message, by id.
 pub async fn delivery_state(
@@ -165,13 +170,19 @@ pub async fn delivery_state(
 }
 
 /// A message whose state a delivery receipt changed.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Receipted {
     pub id: String,
     pub account_id: String,
     pub phone: String,
     pub channel: String,
 }
+from_row!(Receipted {
+    id,
+    account_id,
+    phone,
+    channel
+});
 
 /// Applies a provider's delivery receipt: `queued` → `sent`/`failed`, `sent` → `failed`
 /// (undelivered after acceptance). Nothing else moves; `None` when nothing changed.

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod console;
 pub mod constraint;
 pub mod dashboard;
+mod domain_rows;
 pub mod fivesim;
 pub mod fraud;
 pub mod idempotency;
@@ -15,6 +16,7 @@ pub mod limits;
 pub mod logins;
 pub mod messages;
 pub mod refunds;
+pub mod row;
 pub mod sessions;
 pub mod smsactivate;
 pub mod stats;
@@ -30,7 +32,7 @@ pub mod workflow;
 use crate::domain::ids::RandomUnavailable;
 use crate::domain::pagination::Page;
 pub use constraint::{Constraint, ConstraintKind};
-use serde::de::DeserializeOwned;
+pub use row::{first_of, Column, FromRow, Row};
 use std::fmt;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, D1Result, Env};
@@ -136,66 +138,62 @@ pub fn stmt(
         .map_err(|e| StoreError::other(format!("D1 bind: {e}")))
 }
 
-pub async fn first<T: DeserializeOwned>(
-    statement: D1PreparedStatement,
-) -> Result<Option<T>, StoreError> {
-    statement
-        .first::<T>(None)
-        .await
-        .map_err(|e| StoreError::other(format!("D1 first: {e}")))
-}
-
-pub async fn all<T: DeserializeOwned>(
-    statement: D1PreparedStatement,
-) -> Result<Vec<T>, StoreError> {
+async fn all_rows(statement: D1PreparedStatement) -> Result<Vec<Row>, StoreError> {
     let result = statement
         .all()
         .await
         .map_err(|e| StoreError::other(format!("D1 all: {e}")))?;
-    result
-        .results::<T>()
-        .map_err(|e| StoreError::other(format!("D1 rows: {e}")))
+    row::rows(&result)
 }
 
-/// One column of the first row (`None`: no row).
-pub async fn first_value<T: DeserializeOwned>(
+pub async fn first<T: FromRow>(statement: D1PreparedStatement) -> Result<Option<T>, StoreError> {
+    all_rows(statement)
+        .await?
+        .first()
+        .map(T::from_row)
+        .transpose()
+}
+
+pub async fn all<T: FromRow>(statement: D1PreparedStatement) -> Result<Vec<T>, StoreError> {
+    all_rows(statement).await?.iter().map(T::from_row).collect()
+}
+
+/// One column of the first row (`None`: no row, or NULL).
+pub async fn first_value<T: Column>(
     statement: D1PreparedStatement,
     column: &str,
 ) -> Result<Option<T>, StoreError> {
-    statement
-        .first::<T>(Some(column))
-        .await
-        .map_err(|e| StoreError::other(format!("D1 first: {e}")))
+    match all_rows(statement).await?.first() {
+        Some(row) => row.get(column),
+        None => Ok(None),
+    }
 }
 
 /// One column of the first row a statement of a batch read: a value the batch wrote, read
 /// back inside it (put that statement last, so the answer needs no read after the commit).
 /// `what` names the value when the row is missing.
-pub fn batch_value<T: DeserializeOwned>(
+pub fn batch_value<T: Column>(
     result: Option<&D1Result>,
     column: &str,
     what: &str,
 ) -> Result<T, StoreError> {
-    let rows: Vec<std::collections::HashMap<String, T>> = result
-        .map(|r| r.results())
-        .transpose()
-        .map_err(|e| StoreError::other(format!("{what}: {e}")))?
-        .unwrap_or_default();
-    rows.into_iter()
-        .next()
-        .and_then(|mut row| row.remove(column))
+    let rows = result.map(row::rows).transpose()?.unwrap_or_default();
+    rows.first()
+        .map(|row| row.get::<Option<T>>(column))
+        .transpose()?
+        .flatten()
         .ok_or_else(|| StoreError::other(format!("the batch's {what} is missing")))
 }
 
 /// The first row, as a type of the layers above (the columns stay in the store).
-pub async fn first_as<R: DeserializeOwned + Into<T>, T>(
+pub async fn first_as<R: FromRow + Into<T>, T>(
     statement: D1PreparedStatement,
 ) -> Result<Option<T>, StoreError> {
     Ok(first::<R>(statement).await?.map(Into::into))
 }
 
 /// The rows, as a type of the layers above (the columns stay in the store).
-pub async fn all_as<R: DeserializeOwned + Into<T>, T>(
+pub async fn all_as<R: FromRow + Into<T>, T>(
     statement: D1PreparedStatement,
 ) -> Result<Vec<T>, StoreError> {
     Ok(all::<R>(statement)
@@ -207,7 +205,7 @@ pub async fn all_as<R: DeserializeOwned + Into<T>, T>(
 
 /// Whether a query returns any row.
 pub async fn exists(statement: D1PreparedStatement) -> Result<bool, StoreError> {
-    Ok(first::<serde_json::Value>(statement).await?.is_some())
+    Ok(!all_rows(statement).await?.is_empty())
 }
 
 /// An optional integer as a binding: NULL when absent.
@@ -245,30 +243,20 @@ pub fn changes(result: &D1Result) -> usize {
 
 /// One page of rows and the total count, read in one round trip (`count` must select
 /// `COUNT(*) AS total`).
-pub async fn page_of<T: DeserializeOwned>(
+pub async fn page_of<T: FromRow>(
     db: &D1Database,
     rows: D1PreparedStatement,
     count: D1PreparedStatement,
 ) -> Result<(Vec<T>, u64), StoreError> {
-    #[derive(serde::Deserialize)]
-    struct Count {
-        total: u64,
-    }
     let results = batch(db, vec![rows, count]).await?;
-    let rows = results
-        .first()
-        .map(|r| r.results::<T>())
-        .transpose()
-        .map_err(|e| StoreError::other(format!("page rows: {e}")))?
-        .unwrap_or_default();
-    let total = results
+    let rows = row::read_opt(results.first())?;
+    let counts = results
         .get(1)
-        .map(|r| r.results::<Count>())
-        .transpose()
-        .map_err(|e| StoreError::other(format!("page count: {e}")))?
-        .and_then(|c| c.into_iter().next())
-        .map_or(0, |c| c.total);
-    Ok((rows, total))
+        .map(row::rows)
+        .transpose()?
+        .unwrap_or_default();
+    let total = counts.first().map(|c| c.get("total")).transpose()?;
+    Ok((rows, total.unwrap_or(0)))
 }
 
 /// Which of an account's rows a list shows: `SELECT {columns} FROM {from} WHERE {mine}
@@ -285,7 +273,7 @@ pub struct Listing<'a> {
 /// One page of an account's rows and their total, in one round trip. The page is found
 /// by stepping over the rowids of `{mine}` in order (index entries alone when an index
 /// holds the order's columns), and only its rows are read whole.
-pub async fn account_page<T: DeserializeOwned>(
+pub async fn account_page<T: FromRow>(
     db: &D1Database,
     listing: &Listing<'_>,
     account_id: &str,

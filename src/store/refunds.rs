@@ -1,18 +1,24 @@
 //! Refunds owed (`refunds_owed`): a refund that could not be made on the spot is written
 //! here, and the scheduled pass pays it. One row per charged object and refund kind.
+use super::row::from_row;
 use super::wallet::Kind;
 use super::{all, int, run, stmt, text, StoreError};
-use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
 /// A refund owed: `cost` (minor units) back to `account_id` for `object_id`, as `kind`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Owed {
     pub object_id: String,
     pub kind: String,
     pub account_id: String,
     pub cost: i64,
 }
+from_row!(Owed {
+    object_id,
+    kind,
+    account_id,
+    cost
+});
 
 /// Records a refund owed; recording the same one again changes nothing.
 pub async fn owe(

@@ -1,6 +1,7 @@
 //! OTP sessions in D1 (`otp_sessions`, the durable record: the send's guarded insert, and
 //! the counters mirrored from the session's Durable Object, which decides the checks) and
 //! their records in KV (`OTP_SESSIONS`, TTL = lifetime; the code only as its MAC).
+use super::row::from_row;
 use super::webhooks::OTP_RESULT_SQL;
 use super::{all, first, int, opt_text, stmt, text};
 use super::{ConstraintKind, StoreError};
@@ -212,12 +213,13 @@ pub fn sent_statement(
 }
 
 /// The row `sent_statement` reads.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct SentRow {
     pub cost: i64,
     /// A JSON array of Unix milliseconds.
     pub times: String,
 }
+from_row!(SentRow { cost, times });
 
 /// Send times (ms) to this phone from this account within the window.
 pub async fn send_times(
@@ -226,10 +228,10 @@ pub async fn send_times(
     phone: &str,
     since_ms: i64,
 ) -> Result<Vec<i64>, StoreError> {
-    #[derive(Deserialize)]
     struct Row {
         created_at: i64,
     }
+    from_row!(Row { created_at });
     let rows: Vec<Row> = all(stmt(
         db,
         "SELECT created_at FROM otp_sessions WHERE account_id = ?1 AND phone = ?2 AND created_at > \

@@ -2,27 +2,33 @@
 //! countries' and services' sms-activate numbers and codes, the integer ids of activations
 //! and rents (`numeric_ids`), and the account's live activations and rents as lists.
 use super::catalog::free_for_service;
+use super::row::from_row;
+use super::FromRow;
 use super::{all, batch_value, first, first_value, int, opt_text, stmt, text, StoreError};
-use serde::de::DeserializeOwned;
-use serde::Deserialize;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
 /// A catalog country that has an sms-activate number.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct SaCountry {
     pub sa_id: i64,
     pub code: String,
     pub name: String,
 }
+from_row!(SaCountry { sa_id, code, name });
 
 /// A catalog service that has an sms-activate code.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct SaService {
     pub sa_code: String,
     pub code: String,
     pub name: String,
 }
+from_row!(SaService {
+    sa_code,
+    code,
+    name
+});
 
 /// Where a catalog table keeps a protocol's name for its rows (sms-activate's, 5sim's):
 /// `column`, read back as `alias`.
@@ -55,10 +61,7 @@ impl SaNames {
     }
 
     /// Every row that has a name on the protocol, by that name.
-    pub(super) async fn listed<T: DeserializeOwned>(
-        &self,
-        db: &D1Database,
-    ) -> Result<Vec<T>, StoreError> {
+    pub(super) async fn listed<T: FromRow>(&self, db: &D1Database) -> Result<Vec<T>, StoreError> {
         let sql = self.select(&format!("IS NOT NULL ORDER BY {}", self.column));
         all(stmt(db, &sql, &[])?).await
     }
@@ -77,7 +80,7 @@ impl SaNames {
     }
 
     /// The row whose name on the protocol is `name`.
-    pub(super) async fn named<T: DeserializeOwned>(
+    pub(super) async fn named<T: FromRow>(
         &self,
         db: &D1Database,
         name: JsValue,
@@ -147,7 +150,7 @@ pub fn num_of(result: Option<&worker::D1Result>) -> Result<i64, StoreError> {
 
 /// An SMS delivered to an activation or a rent whose account has an sms-activate webhook,
 /// with the protocol's ids for it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct HookedSms {
     pub account_id: String,
     /// `activation` or `rent`.
@@ -160,6 +163,17 @@ pub struct HookedSms {
     pub code: Option<String>,
     pub received_at: String,
 }
+from_row!(HookedSms {
+    account_id,
+    kind,
+    num,
+    sa_service,
+    sa_country,
+    sender,
+    text,
+    code,
+    received_at
+});
 
 /// The SMS `sms_id` (an `inbound_sms` row) if it reached an activation or rent of an account
 /// that has an sms-activate webhook.
@@ -182,7 +196,7 @@ pub async fn hooked_sms(db: &D1Database, sms_id: &str) -> Result<Option<HookedSm
 }
 
 /// A live activation of the account, with the D1 mirror of its state.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct ActiveRow {
     pub num: i64,
     pub service: String,
@@ -198,6 +212,21 @@ pub struct ActiveRow {
     pub country_name: String,
     pub created_at: i64,
 }
+from_row!(ActiveRow {
+    num,
+    service,
+    sa_service,
+    number,
+    cost,
+    status,
+    sms_count,
+    code,
+    text,
+    received_at,
+    sa_country,
+    country_name,
+    created_at
+});
 
 /// The account's activations that are still live (waiting or received, not past their
 /// lifetime), oldest first, each with its latest SMS.
@@ -229,11 +258,11 @@ pub async fn live_rents(
     account_id: &str,
     now_ms: i64,
 ) -> Result<Vec<(i64, String)>, StoreError> {
-    #[derive(Deserialize)]
     struct Row {
         num: i64,
         number: String,
     }
+    from_row!(Row { num, number });
     let rows: Vec<Row> = all(stmt(
         db,
         "SELECT n.num, r.number FROM rents r JOIN numeric_ids n ON n.object_id = r.id \
@@ -245,12 +274,17 @@ pub async fn live_rents(
 }
 
 /// A rent price of one country and duration, with the free stock of its operator.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct RentOfferRow {
     pub sa_service: String,
     pub cost: i64,
     pub count: i64,
 }
+from_row!(RentOfferRow {
+    sa_service,
+    cost,
+    count
+});
 
 /// Rent prices for `hours` in one country (and operator), for services that have an
 /// sms-activate code.

@@ -1,15 +1,15 @@
 //! What the scheduled pass (`app::upkeep`) reads and deletes: activations whose object may
 //! never have taken over, and rows past their retention. Every statement is bounded by a
 //! `LIMIT`, so one pass does a bounded amount of work however much is due.
+use super::row::from_row;
 use super::{all, int, run, stmt, text, StoreError};
 use crate::domain::ids::is_uuid;
-use serde::Deserialize;
 use worker::D1Database;
 
-#[derive(Deserialize)]
 struct Id {
     id: String,
 }
+from_row!(Id { id });
 
 /// Up to `limit` activations D1 still shows live (waiting or received) whose lifetime ended
 /// at or before `now_ms`, the longest overdue first: their object either never armed its
@@ -26,12 +26,17 @@ pub async fn overdue_activations(
 }
 
 /// A charge a failed delivery still owes back.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Owed {
     pub id: String,
     pub account_id: String,
     pub cost: i64,
 }
+from_row!(Owed {
+    id,
+    account_id,
+    cost
+});
 
 /// Up to `limit` template messages created since `since_ms` whose delivery failed (no
 /// provider ever took them: a failure by receipt is not refunded) and whose charge has no
@@ -51,7 +56,7 @@ pub async fn unrefunded_messages(
 
 /// A template message still `queued` long after its expiry: its delivery job never
 /// settled it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Stranded {
     pub id: String,
     pub account_id: String,
@@ -59,6 +64,13 @@ pub struct Stranded {
     pub channel: String,
     pub cost: i64,
 }
+from_row!(Stranded {
+    id,
+    account_id,
+    phone,
+    channel,
+    cost
+});
 
 /// Template messages whose delivery may never settle by itself, as the pass looks for them.
 #[derive(Debug, Clone, Copy)]
@@ -92,11 +104,12 @@ pub async fn stranded_messages(
 }
 
 /// An ended OTP session not yet settled: its object is asked to mirror its last state.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Unsettled {
     pub id: String,
     pub account_id: String,
 }
+from_row!(Unsettled { id, account_id });
 
 /// Up to `limit` OTP sessions ended (by their lifetime) at or before `now_ms` and not yet
 /// settled, the earliest ended first.

@@ -1,12 +1,11 @@
 //! Twilio Verify service rate limits and their buckets (definitions only: the counts live
 //! in the account's fraud guard object). Every statement is scoped by the account.
+use super::row::from_row;
 use super::verify::SERVICE_COLUMNS;
 use super::{all, batch, first, int, opt_text, run, stmt, text, StoreError};
 use crate::domain::twilio_verify::Service;
 use crate::domain::verify_limits::{Bucket, RateLimit, MAX_BUCKETS, MAX_RATE_LIMITS};
-use serde::de::DeserializeOwned;
-use serde::Deserialize;
-use worker::{D1Database, D1Result};
+use worker::D1Database;
 
 const LIMIT_COLUMNS: &str = "sid, service_sid, unique_name, description, created_at, updated_at";
 const BUCKET_COLUMNS: &str =
@@ -236,7 +235,7 @@ pub async fn delete_bucket(
 }
 
 /// A rate limit of a service, with one of its buckets (none: it has no bucket).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Named {
     pub unique_name: String,
     pub rate_limit_sid: String,
@@ -244,14 +243,13 @@ pub struct Named {
     pub max: Option<i64>,
     pub interval: Option<i64>,
 }
-
-fn rows<T: DeserializeOwned>(result: Option<&D1Result>) -> Result<Vec<T>, StoreError> {
-    result
-        .map(|r| r.results::<T>())
-        .transpose()
-        .map_err(|e| StoreError::other(format!("D1 rows: {e}")))
-        .map(Option::unwrap_or_default)
-}
+from_row!(Named {
+    unique_name,
+    rate_limit_sid,
+    bucket_sid,
+    max,
+    interval
+});
 
 /// The account's live service and its rate limits, each with its buckets (a service has
 /// at most `MAX_RATE_LIMITS` × `MAX_BUCKETS` of them): one round trip.
@@ -283,6 +281,8 @@ pub async fn service_with_limits(
         ],
     )
     .await?;
-    let service = rows::<Service>(results.first())?.into_iter().next();
-    Ok((service, rows(results.get(1))?))
+    let service = super::row::read_opt::<Service>(results.first())?
+        .into_iter()
+        .next();
+    Ok((service, super::row::read_opt(results.get(1))?))
 }

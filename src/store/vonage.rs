@@ -2,19 +2,25 @@
 //! private key signs its SDK's JWTs, where its status callbacks go and the signature secret
 //! (sealed) that signs them; the requests its JWTs started (`vonage_requests`), and their
 //! callbacks, each recorded by a statement that finds nothing for any other session.
+use super::row::from_row;
 use super::{first, int, opt_text, run, stmt, text, StoreError};
 use crate::domain::vonage_callback::SIGNER_PREFIX;
-use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
 /// An application as the JWT check needs it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Application {
     pub id: String,
     pub account_id: String,
     pub public_key: String,
     pub callback_url: Option<String>,
 }
+from_row!(Application {
+    id,
+    account_id,
+    public_key,
+    callback_url
+});
 
 /// Registers an application with its sealed signature secret.
 pub async fn insert(
@@ -57,10 +63,10 @@ pub async fn sealed_secret(
     db: &D1Database,
     application_id: &str,
 ) -> Result<Option<String>, StoreError> {
-    #[derive(Deserialize)]
     struct Row {
         signature_secret: Option<String>,
     }
+    from_row!(Row { signature_secret });
     let row: Option<Row> = first(stmt(
         db,
         "SELECT signature_secret FROM vonage_applications WHERE id = ?1",

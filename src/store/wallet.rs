@@ -3,12 +3,12 @@
 //! overdraft (the batch then rolls back whole, and `DbError` → `StoreError` makes it a 402),
 //! so no read-then-write race can overspend.
 use super::accounts::LIVE_KEY_ACCOUNT;
+use super::row::from_row;
 use super::StoreError;
 use super::{first, int, opt_text, stmt, text};
 use crate::domain::ids::new_id;
 use crate::domain::pagination::Page;
 use crate::domain::wallet::LedgerEntry;
-use serde::Deserialize;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
@@ -121,14 +121,14 @@ pub fn change_statements(
     Ok((tx_id, vec![update, insert, spend]))
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Wallet {
     pub balance: i64,
     pub currency: String,
     /// The account may move money (`SIGNUP_APPROVAL`).
-    #[serde(default)]
     pub approved: i64,
 }
+from_row!(Wallet { balance, currency, approved or default });
 
 /// The wallet of the live key whose hash is given, in the same D1 round trip as the key
 /// check; `None` when the key is not live (see `auth::unauthorized_or`).

@@ -1,12 +1,12 @@
 //! Webhook endpoints, the event outbox (`webhook_events`, written in the same batch as the
 //! state change it reports) and the record of every delivery attempt.
+use super::row::from_row;
 use super::StoreError;
 use super::{execute, first, int, opt_int, opt_text, run, stmt, text};
 use crate::domain::crypto::derived_key;
 use crate::domain::ids::new_id;
 use crate::domain::pagination::Page;
 use crate::domain::webhook::{secret_from_key, Delivery};
-use serde::Deserialize;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
@@ -18,13 +18,19 @@ pub const OTP_RESULT_SQL: &str = "json_object('session_id', id, 'message_id', id
      'phone', phone, 'channel', channel, 'status', substr(event_type, 5), 'attempts', attempts, \
      'payload', payload, 'occurred_at', ?3)";
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Endpoint {
     pub account_id: String,
     pub url: String,
     pub secret_version: i64,
     pub updated_at: i64,
 }
+from_row!(Endpoint {
+    account_id,
+    url,
+    secret_version,
+    updated_at
+});
 
 impl Endpoint {
     /// The signing secret (`whsec_…`), derived from the server key: never stored.
@@ -54,10 +60,6 @@ pub async fn set_endpoint(
     now_ms: i64,
     audit: D1PreparedStatement,
 ) -> Result<i64, StoreError> {
-    #[derive(serde::Deserialize)]
-    struct Version {
-        secret_version: i64,
-    }
     let upsert = stmt(
         db,
         "INSERT INTO webhook_endpoints (account_id, url, secret_version, created_at, updated_at) \
@@ -73,11 +75,7 @@ pub async fn set_endpoint(
         ],
     )?;
     let results = super::batch(db, vec![upsert, audit]).await?;
-    let rows = results.first().map(|r| r.results::<Version>()).transpose();
-    let rows = rows.map_err(|e| StoreError::other(format!("webhook endpoint row: {e}")))?;
-    rows.and_then(|r| r.into_iter().next())
-        .map(|r| r.secret_version)
-        .ok_or_else(|| StoreError::other("webhook endpoint upsert returned no row"))
+    super::batch_value(results.first(), "secret_version", "webhook endpoint row")
 }
 
 /// Deletes the account's endpoint, with its audit row (an `append_if_changed` statement);
@@ -141,11 +139,12 @@ pub async fn record_sms_activate_event(
 }
 
 /// The account's sms-activate webhook URL.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct SmsActivateHook {
     pub url: String,
     pub updated_at: i64,
 }
+from_row!(SmsActivateHook { url, updated_at });
 
 impl SmsActivateHook {
     /// The signing secret of its deliveries (`whsec_…`), derived from the server key.
@@ -276,7 +275,7 @@ pub fn callback_event_statement(
     stmt(db, sql, &values)
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct PendingEvent {
     pub id: String,
     pub event_type: String,
@@ -285,13 +284,21 @@ pub struct PendingEvent {
     pub attempts: i64,
     pub next_attempt_at: Option<i64>,
     /// A callback's own URL (its `data` is then the whole body); `None`: the endpoint.
-    #[serde(default)]
     pub url: Option<String>,
     /// How a callback is signed (`domain::vonage_callback::signer`); `None`: Standard
     /// Webhooks.
-    #[serde(default)]
     pub signer: Option<String>,
 }
+from_row!(PendingEvent {
+    id,
+    event_type,
+    data,
+    created_at,
+    attempts,
+    next_attempt_at,
+    url or default,
+    signer or default,
+});
 
 /// The oldest event not yet delivered or given up on that has somewhere to go: events go out
 /// in order. `(endpoint, hook)`: whether the account has an endpoint and an sms-activate
@@ -390,7 +397,7 @@ pub async fn record_attempt(
     Ok(())
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 struct DeliveryRow {
     id: String,
     event_id: String,
@@ -405,6 +412,20 @@ struct DeliveryRow {
     created_at: i64,
     next_attempt_at: Option<i64>,
 }
+from_row!(DeliveryRow {
+    id,
+    event_id,
+    event_type,
+    object_id,
+    attempt,
+    url,
+    status_code,
+    error,
+    duration_ms,
+    succeeded,
+    created_at,
+    next_attempt_at
+});
 
 impl From<DeliveryRow> for Delivery {
     fn from(r: DeliveryRow) -> Delivery {
