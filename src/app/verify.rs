@@ -13,7 +13,9 @@ use crate::domain::phone::Phone;
 use crate::domain::twilio_verify::{
     self as tv, Paging, Send, Service, SidKind, Status, Update, VerificationRecord,
 };
+use crate::domain::verify_limits::{Bucket, Take};
 use crate::store::verify::{self as store, NewSend, Which};
+use crate::store::verify_limits as limits_store;
 use worker::D1Database;
 
 /// Who calls: the account behind an HTTP Basic pair, its `AC…` sid, and the key presented.
@@ -231,7 +233,7 @@ pub async fn start(
         true => (find_service(&db, caller, service_sid).await?, Vec::new()),
         false => {
             let requested = &start.rate_limits;
-            super::verify_limits::service_and_takes(app, caller, service_sid, requested).await?
+            service_and_takes(app, caller, service_sid, requested).await?
         }
     };
     let channel = otp::channel(app, Some(start.channel))?;
@@ -377,4 +379,46 @@ pub async fn update(
     }
     let row = find_verification(app, &db, caller, service_sid, sid).await?;
     view(app, &db, row).await
+}
+
+// --- A verification request's rate limits ---
+
+/// The caller's service and the tokens a request naming `requested` (unique name → value)
+/// takes, read in one round trip: one per bucket of each named rate limit. A name the
+/// service has no rate limit for is a 400.
+pub async fn service_and_takes(
+    app: &App,
+    caller: &Caller,
+    service_sid: &str,
+    requested: &[(String, String)],
+) -> Result<(Service, Vec<Take>), AppError> {
+    if !tv::is_sid(SidKind::Service, service_sid) {
+        return Err(no_such("service"));
+    }
+    let account = caller.account.as_str();
+    let (svc, named) = limits_store::service_with_limits(&app.db()?, account, service_sid).await?;
+    let svc = svc.ok_or_else(|| no_such("service"))?;
+    let mut takes = Vec::new();
+    for (name, value) in requested {
+        let mut rows = named.iter().filter(|n| &n.unique_name == name).peekable();
+        if rows.peek().is_none() {
+            let why = format!("Invalid parameter `RateLimits`: no rate limit named '{name}'");
+            return Err(AppError::invalid(why));
+        }
+        for n in rows {
+            if let (Some(sid), Some(max), Some(interval)) = (&n.bucket_sid, n.max, n.interval) {
+                let bucket = Bucket {
+                    sid: sid.clone(),
+                    rate_limit_sid: n.rate_limit_sid.clone(),
+                    service_sid: svc.sid.clone(),
+                    max,
+                    interval,
+                    created_at: 0,
+                    updated_at: 0,
+                };
+                takes.push(Take::of(&bucket, value));
+            }
+        }
+    }
+    Ok((svc, takes))
 }

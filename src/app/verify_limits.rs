@@ -1,11 +1,11 @@
-//! Twilio Verify service rate limits and their buckets: the definitions (D1) and, for a
-//! verification request that names some, the tokens its send takes (`domain::verify_limits`
-//! is the rule; the account's fraud guard object counts them with the send's decision).
+//! Twilio Verify service rate limits and their buckets: the definitions (D1). The tokens a
+//! verification request takes are read with its service (`verify::service_and_takes`);
+//! `domain::verify_limits` is the rule and the account's fraud guard object counts them.
 use super::verify::{self, Caller};
 use super::App;
 use crate::domain::error::AppError;
-use crate::domain::twilio_verify::{self as tv, Paging, Service, SidKind};
-use crate::domain::verify_limits::{Bucket, RateLimit, Refusal, Take};
+use crate::domain::twilio_verify::{self as tv, Paging, SidKind};
+use crate::domain::verify_limits::{Bucket, RateLimit, Refusal};
 use crate::store::verify_limits as store;
 use crate::store::{ConstraintKind, StoreError};
 
@@ -220,46 +220,4 @@ pub async fn delete_bucket(
         true => Ok(()),
         false => Err(no_such("bucket")),
     }
-}
-
-// --- A verification request's rate limits ---
-
-/// The caller's service and the tokens a request naming `requested` (unique name → value)
-/// takes, read in one round trip: one per bucket of each named rate limit. A name the
-/// service has no rate limit for is a 400.
-pub async fn service_and_takes(
-    app: &App,
-    caller: &Caller,
-    service_sid: &str,
-    requested: &[(String, String)],
-) -> Result<(Service, Vec<Take>), AppError> {
-    if !tv::is_sid(SidKind::Service, service_sid) {
-        return Err(no_such("service"));
-    }
-    let account = caller.account.as_str();
-    let (svc, named) = store::service_with_limits(&app.db()?, account, service_sid).await?;
-    let svc = svc.ok_or_else(|| no_such("service"))?;
-    let mut takes = Vec::new();
-    for (name, value) in requested {
-        let mut rows = named.iter().filter(|n| &n.unique_name == name).peekable();
-        if rows.peek().is_none() {
-            let why = format!("Invalid parameter `RateLimits`: no rate limit named '{name}'");
-            return Err(AppError::invalid(why));
-        }
-        for n in rows {
-            if let (Some(sid), Some(max), Some(interval)) = (&n.bucket_sid, n.max, n.interval) {
-                let bucket = Bucket {
-                    sid: sid.clone(),
-                    rate_limit_sid: n.rate_limit_sid.clone(),
-                    service_sid: svc.sid.clone(),
-                    max,
-                    interval,
-                    created_at: 0,
-                    updated_at: 0,
-                };
-                takes.push(Take::of(&bucket, value));
-            }
-        }
-    }
-    Ok((svc, takes))
 }
