@@ -114,8 +114,11 @@ pub async fn buy(
             offer: o,
             max_price: order.max_price,
         };
+        let pick = || async move {
+            Ok(store::pick_for_activation(db, &o.wanted(None), app.now_ms).await?)
+        };
         let bought = take_a_free_number(
-            || async move { Ok(store::pick_for_activation(db, &o.wanted(None), app.now_ms).await?) },
+            pick,
             |candidate| async move { buyer.take(done, candidate).await },
             || no_numbers(&offer, "numbers"),
             "the free numbers were taken by parallel purchases; try again",

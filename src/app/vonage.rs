@@ -15,7 +15,7 @@ use crate::domain::webhook::validate_url;
 use crate::durable::otp_session::{self, Op, Outcome};
 use crate::store::vonage as store;
 // The front door holds the application a JWT authenticated.
-pub use crate::store::vonage::Application;
+pub use crate::domain::vonage_jwt::Application;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use worker::console_error;

@@ -136,6 +136,16 @@ pub fn spki_der(pem: &str) -> Option<Vec<u8>> {
     STANDARD.decode(b64).ok().filter(|der| !der.is_empty())
 }
 
+/// A registered Vonage application, as the JWT check needs it: the public key its SDK's
+/// JWTs are verified with, and where its status callbacks go.
+#[derive(Debug, Clone)]
+pub struct Application {
+    pub id: String,
+    pub account_id: String,
+    pub public_key: String,
+    pub callback_url: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

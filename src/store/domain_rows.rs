@@ -12,6 +12,7 @@ use crate::domain::template::TemplateRecord;
 use crate::domain::twilio_verify::{Send, Service, VerificationRecord};
 use crate::domain::usage::{Alert, Notice};
 use crate::domain::verify_limits::{Bucket, RateLimit};
+use crate::domain::vonage_jwt::Application;
 use crate::domain::wallet::LedgerEntry;
 
 from_row!(AccountSummary {
@@ -235,4 +236,11 @@ from_row!(LedgerEntry {
     object_id,
     description,
     created_at
+});
+
+from_row!(Application {
+    id,
+    account_id,
+    public_key,
+    callback_url
 });

@@ -5,22 +5,8 @@
 use super::row::from_row;
 use super::{first, int, opt_text, run, stmt, text, StoreError};
 use crate::domain::vonage_callback::SIGNER_PREFIX;
+use crate::domain::vonage_jwt::Application;
 use worker::{D1Database, D1PreparedStatement};
-
-/// An application as the JWT check needs it.
-#[derive(Debug, Clone)]
-pub struct Application {
-    pub id: String,
-    pub account_id: String,
-    pub public_key: String,
-    pub callback_url: Option<String>,
-}
-from_row!(Application {
-    id,
-    account_id,
-    public_key,
-    callback_url
-});
 
 /// Registers an application with its sealed signature secret.
 pub async fn insert(

@@ -198,8 +198,8 @@ pub fn prices(offers: &[Offer]) -> Wire {
     Wire::Json(Value::Object(by_country))
 }
 
-/// `getCountries`: `{"187":{"id":187,"rus":…,"eng":…,"chn":…,"visible":1,"retry":1,…}}`. The
-/// catalog holds one (English) name; it fills the three name fields.
+/// `getCountries`: `{"187":{"id":187,"rus":…,"eng":…,"chn":…,"visible":1,"retry":1,…}}`.
+/// The catalog holds one (English) name; it fills the three name fields.
 pub fn countries(list: &[CountryInfo]) -> Wire {
     let mut m = Map::new();
     for c in list {
