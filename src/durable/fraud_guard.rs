@@ -34,9 +34,9 @@ pub enum Op {
     /// Take the send's rate-limit tokens (all or none), then decide the send and count it
     /// (unless `risk_check` is false).
     Decide(Decide),
-    /// A check of a code sent to `phone` was approved.
+    /// Checks of codes sent to these numbers were approved (one entry per approval).
     Converted {
-        phone: String,
+        phones: Vec<String>,
     },
     Policy,
     SetPolicy {
@@ -256,12 +256,14 @@ impl FraudGuard {
         let now = now_ms();
         Ok(match op {
             Op::Decide(d) => self.decide(&d, now).await?,
-            Op::Converted { phone } => {
-                let (name, w) = self
-                    .guard
-                    .borrow_mut()
-                    .converted(&self.policy(), &phone, now);
-                self.state.storage().put(&key('p', &name), json(&w)).await?;
+            Op::Converted { phones } => {
+                let policy = self.policy();
+                let mut values = Map::new();
+                for phone in &phones {
+                    let (name, w) = self.guard.borrow_mut().converted(&policy, phone, now);
+                    values.insert(key('p', &name), json(&w));
+                }
+                self.write(values, Vec::new()).await?;
                 Answer::Done
             }
             Op::Policy => Answer::Policy {

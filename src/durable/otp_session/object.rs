@@ -8,7 +8,7 @@ use super::state::Stored;
 use crate::clock::now_ms;
 use crate::domain::otp_check::Decision;
 use crate::domain::scope::Scope;
-use crate::durable::{api_key, fraud_guard};
+use crate::durable::api_key;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -85,20 +85,6 @@ impl OtpSession {
             self.converted(&s.session);
         }
         Ok(Outcome::of_check(decision, s.row()))
-    }
-
-    /// Tells the account's fraud guard that a code sent to the number was verified (after
-    /// the answer: the guard's conversion counts are not the check's business).
-    pub(super) fn converted(&self, session: &Opening) {
-        let (env, account_id) = (self.env.clone(), session.account_id.clone());
-        let op = fraud_guard::Op::Converted {
-            phone: session.phone.clone(),
-        };
-        self.state.wait_until(async move {
-            if let Err(e) = fraud_guard::call(&env, &account_id, op).await {
-                worker::console_error!("fraud guard conversion: {}", e.detail());
-            }
-        });
     }
 
     /// The state for its owner; seeing it expired records `otp.expired` (once), as a check
