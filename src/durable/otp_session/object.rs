@@ -47,18 +47,13 @@ impl OtpSession {
         Ok(live)
     }
 
-    async fn open(&self, session: Opening, store: bool) -> Result<Outcome> {
+    async fn open(&self, session: Opening) -> Result<Outcome> {
         if self.load(&session.id).await?.is_some() {
             return Ok(Outcome::Opened);
         }
         let s = Stored::opened(session);
-        // A workflow is stored at once: KV's record knows nothing of it.
         let workflow = super::workflow::pending_at(&s, now_ms());
-        if store || workflow.is_some() {
-            self.save(&s).await?;
-        } else {
-            self.remember(&s);
-        }
+        self.save(&s).await?;
         if workflow.is_some() {
             self.schedule(&s.session.id, workflow).await?;
         }
@@ -163,7 +158,7 @@ impl DurableObject for OtpSession {
             Err(e) => return Response::error(format!("bad command: {e}"), 400),
         };
         let outcome = match op {
-            Op::Open { session, store } => self.open(session, store).await?,
+            Op::Open { session } => self.open(session).await?,
             Op::Check {
                 id,
                 account_id,
