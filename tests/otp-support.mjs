@@ -20,6 +20,13 @@ export async function spawnOtpApp({ vars = {}, ...rest } = {}) {
   return app;
 }
 
+/** `spawnOtpApp` with the default prices loaded. */
+export async function spawnPricedOtpApp(options) {
+  const app = await spawnOtpApp(options);
+  await seedOtpPrices(app);
+  return app;
+}
+
 /** Loads OTP prices (minor units) through the operator's catalog route. */
 export async function seedOtpPrices(app, prices = [["US", "sms", 75], ["US", "whatsapp", 50], ["US", "voice", 150], ["MY", "sms", 100], ["MY", "voice", 200], ["GB", "sms", 80]]) {
   const names = { US: "United States", MY: "Malaysia", GB: "United Kingdom" };
