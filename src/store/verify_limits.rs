@@ -13,9 +13,16 @@ use worker::{D1Database, D1PreparedStatement};
 /// buckets under a rate limit), read as `T`: every statement names the account and the parent.
 pub struct Definitions<T> {
     table: &'static str,
+    /// The columns read (as `T`'s fields).
     columns: &'static str,
     /// The column holding the parent's sid.
     parent: &'static str,
+    /// The most rows one parent holds.
+    max: i64,
+    /// The columns a create writes besides the account's, as `Definition::values` binds them.
+    written: &'static str,
+    /// An update's `SET`, as `Definition::changes` binds it from `?3`.
+    set: &'static str,
     row: PhantomData<fn() -> T>,
 }
 
@@ -23,6 +30,9 @@ pub const LIMITS: Definitions<RateLimit> = Definitions {
     table: "verify_rate_limits",
     columns: "sid, service_sid, unique_name, description, created_at, updated_at",
     parent: "service_sid",
+    max: MAX_RATE_LIMITS,
+    written: "sid, service_sid, unique_name, description, created_at, updated_at",
+    set: "description = ?3, updated_at = ?4",
     row: PhantomData,
 };
 
@@ -31,86 +41,89 @@ pub const BUCKETS: Definitions<Bucket> = Definitions {
     columns: "sid, rate_limit_sid, service_sid, max, interval_s AS interval, created_at, \
               updated_at",
     parent: "rate_limit_sid",
+    max: MAX_BUCKETS,
+    written: "sid, rate_limit_sid, service_sid, max, interval_s, created_at, updated_at",
+    set: "max = ?3, interval_s = ?4, updated_at = ?5",
     row: PhantomData,
 };
 
-/// A definition as written: its table, the most one parent holds, and what a create and an
-/// update store.
+/// A definition as its table writes it.
 pub trait Definition: FromRow {
     const TABLE: Definitions<Self>;
-    const MAX: i64;
     fn sid(&self) -> &str;
     fn parent_sid(&self) -> &str;
-    /// The columns a create writes (the account's aside) and their values.
-    fn created(&self) -> (&'static str, Vec<JsValue>);
-    /// The `SET` of an update, its values bound from `?3`.
-    fn updated(&self) -> (&'static str, Vec<JsValue>);
+    /// The values of the table's `written` columns.
+    fn values(&self) -> Vec<JsValue>;
+    /// The values of the table's `set`.
+    fn changes(&self) -> Vec<JsValue>;
 }
 
 impl Definition for RateLimit {
     const TABLE: Definitions<Self> = LIMITS;
-    const MAX: i64 = MAX_RATE_LIMITS;
     fn sid(&self) -> &str {
         &self.sid
     }
     fn parent_sid(&self) -> &str {
         &self.service_sid
     }
-    fn created(&self) -> (&'static str, Vec<JsValue>) {
-        let columns = "sid, service_sid, unique_name, description, created_at, updated_at";
-        let description = opt_text(self.description.as_deref());
-        let (sid, service) = (text(&self.sid), text(&self.service_sid));
-        let times = [int(self.created_at), int(self.updated_at)];
-        let mut values = vec![sid, service, text(&self.unique_name), description];
-        values.extend(times);
-        (columns, values)
+    fn values(&self) -> Vec<JsValue> {
+        vec![
+            text(&self.sid),
+            text(&self.service_sid),
+            text(&self.unique_name),
+            opt_text(self.description.as_deref()),
+            int(self.created_at),
+            int(self.updated_at),
+        ]
     }
-    fn updated(&self) -> (&'static str, Vec<JsValue>) {
-        let description = opt_text(self.description.as_deref());
-        (
-            "description = ?3, updated_at = ?4",
-            vec![description, int(self.updated_at)],
-        )
+    fn changes(&self) -> Vec<JsValue> {
+        vec![opt_text(self.description.as_deref()), int(self.updated_at)]
     }
 }
 
 impl Definition for Bucket {
     const TABLE: Definitions<Self> = BUCKETS;
-    const MAX: i64 = MAX_BUCKETS;
     fn sid(&self) -> &str {
         &self.sid
     }
     fn parent_sid(&self) -> &str {
         &self.rate_limit_sid
     }
-    fn created(&self) -> (&'static str, Vec<JsValue>) {
-        let columns = "sid, rate_limit_sid, service_sid, max, interval_s, created_at, updated_at";
-        let ids = [&self.sid, &self.rate_limit_sid, &self.service_sid].map(|id| text(id));
-        let numbers = [self.max, self.interval, self.created_at, self.updated_at].map(int);
-        (columns, ids.into_iter().chain(numbers).collect())
+    fn values(&self) -> Vec<JsValue> {
+        vec![
+            text(&self.sid),
+            text(&self.rate_limit_sid),
+            text(&self.service_sid),
+            int(self.max),
+            int(self.interval),
+            int(self.created_at),
+            int(self.updated_at),
+        ]
     }
-    fn updated(&self) -> (&'static str, Vec<JsValue>) {
-        let set = "max = ?3, interval_s = ?4, updated_at = ?5";
-        (
-            set,
-            [self.max, self.interval, self.updated_at].map(int).to_vec(),
-        )
+    fn changes(&self) -> Vec<JsValue> {
+        vec![int(self.max), int(self.interval), int(self.updated_at)]
     }
 }
 
-/// Inserts the account's `row` unless its parent has `T::MAX` rows already (false then). A
-/// unique index the row breaks (a rate limit's name, a bucket's interval) fails it.
+/// Inserts the account's `row` unless its parent has the table's `max` rows already (false
+/// then). A unique index the row breaks (a rate limit's name, a bucket's interval) fails it.
 pub async fn create<T: Definition>(
     db: &D1Database,
     account_id: &str,
     row: &T,
 ) -> Result<bool, StoreError> {
-    let (columns, values) = row.created();
+    let Definitions {
+        table,
+        parent,
+        written,
+        max,
+        ..
+    } = T::TABLE;
+    let values = row.values();
     let n = values.len();
     let slots: Vec<String> = (2..n + 2).map(|i| format!("?{i}")).collect();
-    let (table, parent) = (T::TABLE.table, T::TABLE.parent);
     let sql = format!(
-        "INSERT INTO {table} (account_id, {columns}) SELECT ?1, {} \
+        "INSERT INTO {table} (account_id, {written}) SELECT ?1, {} \
          WHERE (SELECT COUNT(*) FROM {table} WHERE {parent} = ?{}) < ?{}",
         slots.join(", "),
         n + 2,
@@ -118,7 +131,7 @@ pub async fn create<T: Definition>(
     );
     let mut args = vec![text(account_id)];
     args.extend(values);
-    args.extend([text(row.parent_sid()), int(T::MAX)]);
+    args.extend([text(row.parent_sid()), int(max)]);
     Ok(run(stmt(db, &sql, &args)?).await? > 0)
 }
 
@@ -128,13 +141,10 @@ pub async fn update<T: Definition>(
     account_id: &str,
     row: &T,
 ) -> Result<bool, StoreError> {
-    let (set, values) = row.updated();
-    let sql = format!(
-        "UPDATE {} SET {set} WHERE sid = ?1 AND account_id = ?2",
-        T::TABLE.table
-    );
+    let (table, set) = (T::TABLE.table, T::TABLE.set);
+    let sql = format!("UPDATE {table} SET {set} WHERE sid = ?1 AND account_id = ?2");
     let mut args = vec![text(row.sid()), text(account_id)];
-    args.extend(values);
+    args.extend(row.changes());
     Ok(run(stmt(db, &sql, &args)?).await? > 0)
 }
 
