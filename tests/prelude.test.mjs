@@ -4,7 +4,8 @@
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import Prelude from "@prelude.so/sdk";
-import { spawnPricedOtpApp, latestCode, freshPhone, startReceiver, until } from "./otp-support.mjs";
+import { spawnPricedOtpApp, latestCode, freshPhone, until } from "./otp-support.mjs";
+import { startReceiver } from "./support/receiver.mjs";
 
 const VRF = /^vrf_[A-Za-z0-9]{22}$/;
 

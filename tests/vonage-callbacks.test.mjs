@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { vonageApplication, verify2 } from "./support/vonage.mjs";
 import { verifySignature } from "@vonage/jwt";
-import { spawnPricedOtpApp, freshPhone, outboxTo, until, startReceiver } from "./otp-support.mjs";
+import { spawnPricedOtpApp, freshPhone, outboxTo, until } from "./otp-support.mjs";
+import { startReceiver } from "./support/receiver.mjs";
 
 let app;
 let acct;
