@@ -2,7 +2,8 @@
 // package.json) unchanged but for its host (tests/support/twilio.mjs).
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnPricedOtpApp, spawnOtpApp, latestCode, freshPhone, startReceiver, until } from "./otp-support.mjs";
+import { spawnPricedOtpApp, spawnOtpApp, latestCode, freshPhone, until } from "./otp-support.mjs";
+import { startReceiver } from "./support/receiver.mjs";
 import { SID, TWILIO_DATE, RestException, sdk, rejectsWith, twilioAccount } from "./support/twilio.mjs";
 
 describe("Twilio Verify v2 through the official SDK", () => {

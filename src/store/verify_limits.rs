@@ -19,10 +19,11 @@ pub struct Definitions<T> {
     parent: &'static str,
     /// The most rows one parent holds.
     max: i64,
-    /// The columns a create writes besides the account's, as `Definition::values` binds them.
-    written: &'static str,
-    /// An update's `SET`, as `Definition::changes` binds it from `?3`.
-    set: &'static str,
+    /// Inserts a row unless its parent holds `max` already: the account's id `?1`, then
+    /// `Definition::values`, then `max`.
+    insert: &'static str,
+    /// Updates the row: its sid `?1`, the account's id `?2`, then `Definition::changes`.
+    update: &'static str,
     row: PhantomData<fn() -> T>,
 }
 
@@ -31,8 +32,11 @@ pub const LIMITS: Definitions<RateLimit> = Definitions {
     columns: "sid, service_sid, unique_name, description, created_at, updated_at",
     parent: "service_sid",
     max: MAX_RATE_LIMITS,
-    written: "sid, service_sid, unique_name, description, created_at, updated_at",
-    set: "description = ?3, updated_at = ?4",
+    insert: "INSERT INTO verify_rate_limits (account_id, sid, service_sid, unique_name, \
+             description, created_at, updated_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 \
+             WHERE (SELECT COUNT(*) FROM verify_rate_limits WHERE service_sid = ?3) < ?8",
+    update: "UPDATE verify_rate_limits SET description = ?3, updated_at = ?4 \
+             WHERE sid = ?1 AND account_id = ?2",
     row: PhantomData,
 };
 
@@ -42,19 +46,23 @@ pub const BUCKETS: Definitions<Bucket> = Definitions {
               updated_at",
     parent: "rate_limit_sid",
     max: MAX_BUCKETS,
-    written: "sid, rate_limit_sid, service_sid, max, interval_s, created_at, updated_at",
-    set: "max = ?3, interval_s = ?4, updated_at = ?5",
+    insert: "INSERT INTO verify_rate_limit_buckets (account_id, sid, rate_limit_sid, \
+             service_sid, max, interval_s, created_at, updated_at) \
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 \
+             WHERE (SELECT COUNT(*) FROM verify_rate_limit_buckets WHERE rate_limit_sid = ?3) \
+             < ?9",
+    update: "UPDATE verify_rate_limit_buckets SET max = ?3, interval_s = ?4, updated_at = ?5 \
+             WHERE sid = ?1 AND account_id = ?2",
     row: PhantomData,
 };
 
-/// A definition as its table writes it.
+/// A definition as its table's `insert` and `update` bind it.
 pub trait Definition: FromRow {
     const TABLE: Definitions<Self>;
     fn sid(&self) -> &str;
-    fn parent_sid(&self) -> &str;
-    /// The values of the table's `written` columns.
+    /// What `insert` binds from `?2`.
     fn values(&self) -> Vec<JsValue>;
-    /// The values of the table's `set`.
+    /// What `update` binds from `?3`.
     fn changes(&self) -> Vec<JsValue>;
 }
 
@@ -62,9 +70,6 @@ impl Definition for RateLimit {
     const TABLE: Definitions<Self> = LIMITS;
     fn sid(&self) -> &str {
         &self.sid
-    }
-    fn parent_sid(&self) -> &str {
-        &self.service_sid
     }
     fn values(&self) -> Vec<JsValue> {
         vec![
@@ -86,9 +91,6 @@ impl Definition for Bucket {
     fn sid(&self) -> &str {
         &self.sid
     }
-    fn parent_sid(&self) -> &str {
-        &self.rate_limit_sid
-    }
     fn values(&self) -> Vec<JsValue> {
         vec![
             text(&self.sid),
@@ -105,34 +107,17 @@ impl Definition for Bucket {
     }
 }
 
-/// Inserts the account's `row` unless its parent has the table's `max` rows already (false
+/// Inserts the account's `row` unless its parent holds the table's `max` rows already (false
 /// then). A unique index the row breaks (a rate limit's name, a bucket's interval) fails it.
 pub async fn create<T: Definition>(
     db: &D1Database,
     account_id: &str,
     row: &T,
 ) -> Result<bool, StoreError> {
-    let Definitions {
-        table,
-        parent,
-        written,
-        max,
-        ..
-    } = T::TABLE;
-    let values = row.values();
-    let n = values.len();
-    let slots: Vec<String> = (2..n + 2).map(|i| format!("?{i}")).collect();
-    let sql = format!(
-        "INSERT INTO {table} (account_id, {written}) SELECT ?1, {} \
-         WHERE (SELECT COUNT(*) FROM {table} WHERE {parent} = ?{}) < ?{}",
-        slots.join(", "),
-        n + 2,
-        n + 3
-    );
     let mut args = vec![text(account_id)];
-    args.extend(values);
-    args.extend([text(row.parent_sid()), int(max)]);
-    Ok(run(stmt(db, &sql, &args)?).await? > 0)
+    args.extend(row.values());
+    args.push(int(T::TABLE.max));
+    Ok(run(stmt(db, T::TABLE.insert, &args)?).await? > 0)
 }
 
 /// Stores what an update of the account's `row` changes; false when it is gone.
@@ -141,11 +126,9 @@ pub async fn update<T: Definition>(
     account_id: &str,
     row: &T,
 ) -> Result<bool, StoreError> {
-    let (table, set) = (T::TABLE.table, T::TABLE.set);
-    let sql = format!("UPDATE {table} SET {set} WHERE sid = ?1 AND account_id = ?2");
     let mut args = vec![text(row.sid()), text(account_id)];
     args.extend(row.changes());
-    Ok(run(stmt(db, &sql, &args)?).await? > 0)
+    Ok(run(stmt(db, T::TABLE.update, &args)?).await? > 0)
 }
 
 /// Where definitions are read: the account's rows under one parent row.
