@@ -1,7 +1,7 @@
 // WhatOTP: send → outbox → verify, terminal reasons, parallel attacks, money, logs.
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
-import { spawnOtpApp, seedOtpPrices, latestCode, freshPhone, createTemplate } from "./otp-support.mjs";
+import { spawnPricedOtpApp, latestCode, freshPhone, createTemplate } from "./otp-support.mjs";
 
 let app;
 let logs = "";
@@ -10,8 +10,7 @@ let acct;
 before(async () => {
   // TEST_FAULTS: a send may fail to open its session's object (`X-Test-Fault:
   // object_restarted`): it writes the session's KV record instead.
-  app = await spawnOtpApp({ vars: { TEST_FAULTS: "1" }, log: (s) => (logs += s) });
-  await seedOtpPrices(app);
+  app = await spawnPricedOtpApp({ vars: { TEST_FAULTS: "1" }, log: (s) => (logs += s) });
   acct = await app.createAccount("otp", "10.00");
 });
 after(() => app?.close());
