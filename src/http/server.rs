@@ -258,6 +258,15 @@ async fn serve(
     req: web_sys::Request,
     route: Result<Route, RouteError>,
 ) -> Result<Reply, Failure> {
+    // The body is read first, so that an early refusal (no route, no scope) is answered to a
+    // client that finished sending: one answered before would reset its connection.
+    if matches!(ctx.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE") {
+        let declared = ctx
+            .header("Content-Length")
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(0);
+        ctx.body = read_body(req, declared).await?;
+    }
     let route = route.map_err(|e| match e {
         RouteError::NotFound => {
             let m = format!("no route for {} {}", ctx.method, ctx.path);
@@ -279,13 +288,6 @@ async fn serve(
         auth::require_scope(ctx, needed).await?;
     }
     ctx.console = auth::console_session(ctx).await?;
-    if matches!(ctx.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE") {
-        let declared = ctx
-            .header("Content-Length")
-            .and_then(|v| v.parse::<usize>().ok())
-            .unwrap_or(0);
-        ctx.body = read_body(req, declared).await?;
-    }
     Ok(dispatch(ctx, route).await?)
 }
 
