@@ -641,16 +641,8 @@ impl Route {
     /// of its own for it.
     pub fn checks_own_scope(&self) -> bool {
         use Route::*;
-        matches!(
-            self,
-            OtpSend
-                | GetOtpSend
-                | OtpVerify
-                | GetOtpCheck
-                | Balance
-                | NumberOtpBalance
-                | ActivationStatus { .. }
-        )
+        let reads = matches!(self, Balance | NumberOtpBalance | ActivationStatus { .. });
+        reads || matches!(self, OtpSend | GetOtpSend | OtpVerify | GetOtpCheck)
     }
 
     /// The scope an API key needs for this route (`domain::scope`); `None`: no key scope
