@@ -213,6 +213,23 @@ test("a refund that can neither be made nor queued is owed in D1 and paid once b
   }
 });
 
+test("a refund that can be neither made, recorded in D1 nor queued is kept in KV and paid once by the scheduled pass", async () => {
+  const who = await app.createAccount("kept-otp", "1.00");
+  await refundOwedSend(who, "refund_unrecorded");
+  const session = await app.db.prepare("SELECT id, cost FROM otp_sessions WHERE account_id = ?").bind(who.accountId).first();
+  assert.equal(await app.db.prepare("SELECT 1 FROM refunds_owed WHERE object_id = ?").bind(session.id).first(), null, "D1 took no record");
+  const kv = await app.mf.getKVNamespace("OTP_SESSIONS");
+  const key = `refund:otp_refund:${session.id}`;
+  assert.deepEqual(JSON.parse(await kv.get(key)), { account_id: who.accountId, kind: "otp_refund", cost: session.cost, object_id: session.id });
+  assert.deepEqual(await kinds(who.accountId), ["topup", "otp_send"]);
+  const worker = await app.mf.getWorker();
+  for (let pass = 0; pass < 2; pass++) {
+    assert.equal((await worker.scheduled({ cron: "* * * * *" })).outcome, "ok");
+    await assertWhole(who.accountId, ["topup", "otp_send", "otp_refund"]);
+    assert.equal(await kv.get(key), null, "made, then forgotten");
+  }
+});
+
 test("a delivery job that runs after its message expired records it failed and refunds it, without delivering", async () => {
   const who = await sandbox.createAccount("late", "1.00");
   const tpl = await createTemplate(sandbox, "Sale ends {day}");
