@@ -238,7 +238,9 @@ pub(super) fn no_numbers(offer: &Offer, what: &str) -> AppError {
 /// The activation is the key's and the key holds `scope` (one D1 read); else 403 for a
 /// live key without the scope, 401 for a key that is not live, 404.
 async fn owned(app: &App, key: &KeyHash, id: &str, scope: Scope) -> Result<(), AppError> {
-    if store::owned_by_key(&app.db()?, id, key.as_str(), scope).await? {
+    if let Some(account) = store::owned_by_key(&app.db()?, id, key.as_str(), scope).await? {
+        // Found live: the key's use is recorded after the answer.
+        accounts::remember_owner(key.as_str(), &AccountId(account));
         return Ok(());
     }
     accounts::require_scope(app, key, scope).await?;

@@ -22,11 +22,15 @@ pub struct Balance {
 /// The wallet of the presented key's account, read in the same round trip as the key check.
 pub async fn balance(app: &App, key: &KeyHash) -> Result<Balance, AppError> {
     match store::wallet_for_key(&app.db()?, key.as_str(), Scope::WalletRead).await? {
-        Some(w) => Ok(Balance {
-            balance: Money::from_minor(w.balance),
-            currency: w.currency,
-            approved: w.approved == 1,
-        }),
+        Some(w) => {
+            // Found live: the key's use is recorded after the answer.
+            accounts::remember_owner(key.as_str(), &AccountId(w.account_id));
+            Ok(Balance {
+                balance: Money::from_minor(w.balance),
+                currency: w.currency,
+                approved: w.approved == 1,
+            })
+        }
         None => {
             accounts::require_scope(app, key, Scope::WalletRead).await?;
             let missing = AppError::internal("a live key's account has no wallet");

@@ -257,23 +257,31 @@ from_row!(ActivationRow {
     expires_at
 });
 
-/// Whether the activation exists and belongs to the live key whose hash is given, which
-/// holds `scope`: the key check, its scope and the ownership check in one D1 round trip.
+/// The account of the activation when it belongs to the live key whose hash is given,
+/// which holds `scope`: the key check, its scope and the ownership check in one D1 round trip.
 pub async fn owned_by_key(
     db: &D1Database,
     id: &str,
     key_hash: &str,
     scope: Scope,
-) -> Result<bool, StoreError> {
-    let sql =
-        format!("SELECT id FROM activations WHERE id = ?2 AND account_id = ({LIVE_KEY_ACCOUNT})");
-    exists(stmt(
+) -> Result<Option<String>, StoreError> {
+    let sql = format!(
+        "SELECT account_id FROM activations WHERE id = ?2 AND account_id = ({LIVE_KEY_ACCOUNT})"
+    );
+    let row: Option<Owner> = first(stmt(
         db,
         &holding(&sql, scope),
         &[text(key_hash), text(id)],
     )?)
-    .await
+    .await?;
+    Ok(row.map(|o| o.account_id))
 }
+
+/// An activation's account.
+struct Owner {
+    account_id: String,
+}
+from_row!(Owner { account_id });
 
 pub async fn activation(db: &D1Database, id: &str) -> Result<Option<ActivationRow>, StoreError> {
     first(stmt(

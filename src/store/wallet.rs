@@ -124,12 +124,13 @@ pub fn change_statements(
 
 #[derive(Debug, Clone)]
 pub struct Wallet {
+    pub account_id: String,
     pub balance: i64,
     pub currency: String,
     /// The account may move money (`SIGNUP_APPROVAL`).
     pub approved: i64,
 }
-from_row!(Wallet { balance, currency, approved or default });
+from_row!(Wallet { account_id, balance, currency, approved or default });
 
 /// The wallet of the live key whose hash is given, when the key holds `scope`, in the same
 /// D1 round trip as the key check; `None` when the key is not live or lacks the scope (see
@@ -140,7 +141,8 @@ pub async fn wallet_for_key(
     scope: Scope,
 ) -> Result<Option<Wallet>, StoreError> {
     let sql = format!(
-        "SELECT w.balance AS balance, w.currency AS currency, a.approved AS approved \
+        "SELECT w.account_id AS account_id, w.balance AS balance, w.currency AS currency, \
+         a.approved AS approved \
          FROM wallets w JOIN accounts a ON a.id = w.account_id \
          WHERE w.account_id = ({LIVE_KEY_ACCOUNT})"
     );
