@@ -46,8 +46,8 @@ const FAULT_RATE = FAULTS ? Math.min(arg("--fault-rate", 0.15), 1) : 0;
 const MAX_REQUESTS = Math.min(arg("--max-requests", 300_000), 1_000_000);
 const CONCURRENCY = Math.min(arg("--concurrency", 24), 128);
 const ACCOUNTS = Math.min(arg("--accounts", 6), 50);
-// A number serves a service once: a 10-minute run with faults needs more stock.
-const NUMBERS = FAULTS ? 3000 : 900;
+// A number serves a service once: a run of minutes with faults needs more stock.
+const NUMBERS = FAULTS && SECONDS > 60 ? 3000 : 900;
 
 const SEED = arg("--seed", Math.floor(Math.random() * 2 ** 32)) >>> 0;
 const reportIndex = process.argv.indexOf("--report");
@@ -101,7 +101,9 @@ const workerLog = [];
 const app = await spawnApp({
   log: (text) => {
     jobRetries += (text.match(/job \S+ on otpedge-jobs(-dead)?, try \d+, failed/g) ?? []).length;
-    if (/uncaught|panicked|RuntimeError|workerd\/|segfault/i.test(text) && workerLog.length < 20) workerLog.push(text.slice(0, 500));
+    // workerd's own warnings (an alarm running late on a loaded machine) are not failures.
+    const failure = /uncaught|panicked|RuntimeError|workerd\/|segfault/i.test(text) && !/\bwarning: NOSENTRY\b/.test(text);
+    if (failure && workerLog.length < 20) workerLog.push(text.slice(0, 500));
   },
   vars: {
     ...(FAULTS
@@ -403,7 +405,9 @@ console.log(`[soak] load done: ${stats.requests} requests in ${elapsed.toFixed(1
 
 // Let expiry alarms fire and Durable Objects mirror their last transitions into D1.
 await sleep(25_000);
-for (const act of activations) await app.request("GET", `/v1/activation/${act.id}/status`, { key: act.key });
+for (let i = 0; i < activations.length; i += 8) {
+  await Promise.all(activations.slice(i, i + 8).map((act) => app.request("GET", `/v1/activation/${act.id}/status`, { key: act.key })));
+}
 await sleep(3_000);
 if (FAULTS) {
   // Activations whose object never armed end by the scheduled pass; queued jobs drain.
