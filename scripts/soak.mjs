@@ -15,22 +15,22 @@
 // negative balance, ≤ 1 charge and ≤ 1 refund per object, a refund iff the activation ended
 // cancelled or expired, one final state per activation, no OTP session verified twice.
 //
-// --faults (RELIABILITY.md): the Worker runs with TEST_FAULTS=1 and a voice provider that
-// refuses every text, and a share of the money requests (--fault-rate) carry an injected
-// failure (`X-Test-Fault`: the money batch committed then the request failed, D1 lost after
-// the commit, the idempotency release failing, an activation whose object never armed, an OTP
-// session's object restarted, the refund of a failed delivery failing on the request path, and
-// the queue refusing its job too, so only the refund owed in D1 is left for the Cron pass),
-// each retried once with the same Idempotency-Key as a client would; the money batch failing
-// before its commit; an OTP send whose object open and KV write both fail (refunded); a
-// Durable Object's answer lost after it ran (OTP checks, activation status changes, retried
-// once); voice deliveries to a local Twilio stub that refuses, answers 503 or hangs past
-// PROVIDER_TIMEOUT_MS (by the number called), all refunded; refund jobs are put on
-// the queue a second time (a queue delivers at least once); the Cron Trigger's pass runs every
-// 5 s. A 5xx is counted as injected when its request carried a fault, else as ours (the goal
-// is 0). Extra invariants: every failed delivery refunded (template messages and OTP sends),
-// no message left queued or sending, no refund owed left unpaid, no number held by an ended
-// activation.
+// --faults (RELIABILITY.md): the Worker runs with TEST_FAULTS=1, voice goes to a local Twilio
+// stub that refuses, answers 503 or hangs past PROVIDER_TIMEOUT_MS (by the number called), and
+// a share of the money requests (--fault-rate; each operation's first requests carry each of
+// its faults once) carry an injected failure (`X-Test-Fault`): the money batch failing before
+// its commit, or committed then the request failed, D1 lost after the commit, the idempotency
+// release failing, an activation whose object never armed, an OTP session's object not opened
+// (and its KV record not written either: the send is refunded), the refund of a failed delivery
+// failing on the request path (and the queue refusing its job too, so only the refund owed in
+// D1 is left for the Cron pass); each 5xx is retried once with the same Idempotency-Key, as a
+// client would. OTP checks and activation status changes may lose the object's answer after it
+// ran (retried once); refund jobs are put on the queue a second time (a queue delivers at
+// least once); the Cron Trigger's pass runs every 5 s. A 5xx is counted as injected when its
+// request carried a fault, else as ours (the goal is 0). Extra invariants: every failed
+// delivery refunded (template messages and OTP sends), each OTP send's answer true in D1 (a
+// 502 left a refunded session, a 200 an unrefunded one), no message left queued or sending, no
+// refund owed left unpaid, no number held by an ended activation.
 import http from "node:http";
 import { writeFileSync } from "node:fs";
 import { spawnApp } from "../tests/support/app.mjs";
