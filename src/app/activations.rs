@@ -350,7 +350,9 @@ pub async fn set_status(
     command: Command,
 ) -> Result<View, AppError> {
     owned(app, key, id, Scope::ActivationsWrite).await?;
-    match activation_object::call(&app.env, id, Op::Set { command }).await? {
+    let outcome = activation_object::call(&app.env, id, Op::Set { command }).await?;
+    app.object_answered()?;
+    match outcome {
         Outcome::Ok { view } | Outcome::Changes { view, .. } => Ok(view),
         Outcome::Refused { refusal, .. } => Err(refusal_error(refusal)),
         Outcome::NotFound => Err(AppError::not_found("activation")),

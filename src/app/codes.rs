@@ -262,7 +262,11 @@ pub(super) async fn commit_send(
 /// written instead, from which the object restores the session at its first check; only
 /// when both fail is the send's delivery refused (and refunded by the caller).
 pub(super) async fn open_object(app: &App, opened: &Opened) -> Result<(), AppError> {
-    let opening = if app.fault == Some(Fault::ObjectRestarted) {
+    let restarted = matches!(
+        app.fault,
+        Some(Fault::ObjectRestarted | Fault::KvWriteFails)
+    );
+    let opening = if restarted {
         Err(AppError::internal(
             "test fault: the session's object was not opened",
         ))
@@ -278,7 +282,13 @@ pub(super) async fn open_object(app: &App, opened: &Opened) -> Result<(), AppErr
     };
     let id = &opened.object.id;
     let ttl_secs = u64::try_from((opened.expires_at - app.now_ms).max(0) / 1000).unwrap_or(0);
-    match sessions::put_kv(&app.env, id, &opened.kv, ttl_secs).await {
+    let stored = match app.fault {
+        Some(Fault::KvWriteFails) => Err("test fault: the KV write failed".to_owned()),
+        _ => {
+            (sessions::put_kv(&app.env, id, &opened.kv, ttl_secs).await).map_err(|e| e.to_string())
+        }
+    };
+    match stored {
         Ok(()) => {
             console_error!(
                 "otp session {id} not opened, restorable from KV: {}",

@@ -95,6 +95,12 @@ pub enum Fault {
     /// A template message's delivery job is neither queued nor run, as if the queue refused
     /// it and the request's fallback was cut off (only the scheduled pass settles it then).
     DeliveryDropped,
+    /// An OTP send's open of its session's object fails and so does the write of the
+    /// session's KV record (a KV write failing): the send is refused and refunded.
+    KvWriteFails,
+    /// A call to a Durable Object (an OTP check, an activation's status change) fails after
+    /// the object ran it: the object's answer is lost, so the client sees an error.
+    ObjectAnswerLost,
 }
 
 impl Fault {
@@ -111,6 +117,8 @@ impl Fault {
             "refund_unqueued" => Some(Fault::RefundUnqueued),
             "refund_unrecorded" => Some(Fault::RefundUnrecorded),
             "delivery_dropped" => Some(Fault::DeliveryDropped),
+            "kv_write_fails" => Some(Fault::KvWriteFails),
+            "object_answer_lost" => Some(Fault::ObjectAnswerLost),
             _ => None,
         }
     }
@@ -128,6 +136,17 @@ impl App {
             fault: None,
             db_lost: Default::default(),
             spender: Default::default(),
+        }
+    }
+
+    /// Fails when the request injects `Fault::ObjectAnswerLost`: called once a Durable
+    /// Object answered, as if its answer never arrived.
+    pub fn object_answered(&self) -> Result<(), AppError> {
+        match self.fault {
+            Some(Fault::ObjectAnswerLost) => Err(AppError::internal(
+                "test fault: the object's answer was lost",
+            )),
+            _ => Ok(()),
         }
     }
 

@@ -547,7 +547,9 @@ async fn decide(
     // finds nothing and the answer is 404.
     let outcome = if otp::could_be_session_id(session_id) {
         let object = otp::session_object(account.as_str(), session_id);
-        otp_session::call(&app.env, &object, op).await?
+        let outcome = otp_session::call(&app.env, &object, op).await?;
+        app.object_answered()?;
+        outcome
     } else {
         Outcome::Unknown
     };
