@@ -277,7 +277,7 @@ const ops = [
     // refunded); the others may have their object open and KV write both fail (refunded).
     const voice = FAULTS && rnd() < 0.2;
     const { phone, providerFault } = voice ? voicePhone(rnd) : { phone: freshPhone() };
-    const faults = voice ? ["refund_fails", "refund_unqueued", "after_commit"] : ["after_commit", "object_restarted", "release_fails", "complete_record", "kv_write_fails"];
+    const faults = voice ? ["refund_fails", "refund_unqueued", "refund_unrecorded", "after_commit"] : ["after_commit", "object_restarted", "release_fails", "complete_record", "kv_write_fails"];
     const r = await money("otp-send", "POST", "/v1/otp/send", { key: a.key, providerFault, sendTo: phone, body: { to: phone, channel: voice ? "voice" : "sms" } }, faults, rnd);
     if (r.status === 200) sessions.push({ id: r.body.session_id, key: a.key, phone, dialect: "whatotp" });
   }],
@@ -439,6 +439,8 @@ v("number held by an ended activation", await q("SELECT l.number_id, a.id, a.sta
 v("template message failed without its refund", await q("SELECT m.id FROM messages m WHERE m.status = 'failed' AND m.provider_message_id IS NULL AND m.cost > 0 AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.object_id = m.id AND l.kind = 'message_refund')"));
 v("template message still queued or sending (charged, neither delivered nor refunded)", await q("SELECT id, status FROM messages WHERE status IN ('queued', 'sending')"));
 v("refund owed and never paid", await q("SELECT object_id, kind FROM refunds_owed WHERE paid_at IS NULL"));
+const kept = await (await app.mf.getKVNamespace("OTP_SESSIONS")).list({ prefix: "refund:" });
+v("refund kept in KV and never made", kept.keys.map((k) => k.name));
 v("OTP send whose delivery failed without its refund", await q("SELECT s.id FROM otp_sessions s WHERE s.channel = 'voice' AND s.dialect != 'message' AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.object_id = s.id AND l.kind = 'otp_refund')"));
 // What each OTP send answered is true: a 502 (delivery failed) left a session refunded, a 200
 // one that was not; no other answer left a session behind.

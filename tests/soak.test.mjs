@@ -21,6 +21,7 @@ const FAULT_KINDS = [
   "object_answer_lost",
   "refund_fails",
   "refund_unqueued",
+  "refund_unrecorded",
   "provider_refuses",
   "provider_5xx",
   "provider_hangs",
