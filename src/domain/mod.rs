@@ -26,6 +26,7 @@ pub mod session;
 pub mod sms;
 pub mod smsactivate;
 pub mod stats;
+pub mod tagged;
 pub mod template;
 pub mod text;
 pub mod time;

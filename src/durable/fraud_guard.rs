@@ -29,7 +29,7 @@ pub struct Command {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Op {
     /// Take the send's rate-limit tokens (all or none), then decide the send and count it
     /// (unless `risk_check` is false).
@@ -81,10 +81,9 @@ pub struct Decide {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "answer", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Answer {
     Decided {
-        #[serde(flatten)]
         verdict: Verdict,
     },
     /// A rate-limit bucket is spent: nothing taken, nothing decided.
