@@ -11,6 +11,7 @@ pub mod fivesim;
 pub mod fraud;
 pub mod idempotency;
 pub mod ids;
+pub mod json;
 pub mod live;
 pub mod lockout;
 pub mod message;
