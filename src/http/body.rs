@@ -43,7 +43,7 @@ pub fn check_content_type(header: Option<&str>) -> Result<(), AppError> {
 /// Parses a JSON body. Syntax errors → 2003 (malformed JSON); a well-formed body with
 /// missing fields, wrong types or unknown enum values → 2004 with serde's explanation.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
-    T::deserialize(json_object(bytes)?)
+    crate::domain::json::from_tree(json_object(bytes)?)
         .map_err(|e| AppError::new(Code::InvalidRequest, format!("invalid request body: {e}")))
 }
 
