@@ -301,7 +301,8 @@ impl Deliver {
         let m = &self.message;
         let opened = from_hex(&self.sealed)
             .and_then(|sealed| open(&text_key(env, &m.message_id).ok()?, &sealed))
-            .and_then(|plain| serde_json::from_slice::<Text>(&plain).ok())
+            .and_then(|plain| String::from_utf8(plain).ok())
+            .and_then(|plain| crate::domain::json::read::<Text>(&plain).ok())
             .ok_or_else(|| AppError {
                 internal: Some("the sealed text does not open (SERVER_KEY changed?)".into()),
                 ..AppError::of(Code::DeliveryFailed)
