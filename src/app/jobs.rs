@@ -29,8 +29,8 @@ use worker::{console_error, D1Database, Env};
 /// The queue binding of `wrangler.toml`.
 const QUEUE: &str = "JOBS";
 
-/// A job travels as one JSON object, its kind first: `{"job":"refund",...its fields}` (a
-/// delivery's message fields inline), read by `domain::tagged`.
+/// A job travels as one JSON object: `{"job":"refund",...its fields}` (a delivery's message
+/// fields inline), read by `domain::tagged`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "job", rename_all = "snake_case")]
 pub enum Job {
@@ -163,7 +163,7 @@ pub async fn enqueue(env: &Env, job: &Job) -> Result<(), AppError> {
 /// A job from the queue; `None` (logged) for a body that is not one: never runnable,
 /// retrying cannot help, so it is dropped.
 pub fn parse(body: &str) -> Option<Job> {
-    match serde_json::from_str(body) {
+    match tagged::read::<Job>(body) {
         Ok(job) => Some(job),
         Err(e) => {
             console_error!("job dropped, not a job ({e}): {} bytes", body.len());
@@ -230,12 +230,6 @@ impl Tagged for Job {
             "workflow_step" => Job::WorkflowStep(StepDue::deserialize(fields)?),
             _ => return Ok(None),
         }))
-    }
-}
-
-impl<'de> Deserialize<'de> for Job {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Job, D::Error> {
-        tagged::deserialize(d)
     }
 }
 

@@ -26,7 +26,7 @@ pub fn from_tree<T: DeserializeOwned>(value: Value) -> Result<T, Error> {
 
 /// A `Value` as a deserializer: structs from objects only; an enum from a string (a unit
 /// variant) or an object of one key (the variant and its content).
-struct Tree(Value);
+pub struct Tree(pub Value);
 
 fn unexpected(v: &Value) -> Unexpected<'_> {
     match v {

@@ -1,12 +1,11 @@
 //! Reading serde's internally tagged form (`{"<tag>":"<kind>", ...the kind's fields}`)
-//! without buffering: the tag must be the object's first key, as serde writes it, and the
-//! kind's fields are then read straight from the rest of the object. serde's own reader of
-//! that form copies every object into an intermediate tree first, once per payload type.
-use serde::de::value::MapAccessDeserializer;
-use serde::de::{self, MapAccess, Visitor};
+//! through a `Value` (`domain::json`): the tag is taken out of the object, and the kind's
+//! fields are read from the rest. serde's own reader of that form buffers every object in
+//! an intermediate tree of its own, with code for it once per payload type.
+use super::json::Tree;
+use serde::de;
 use serde::Deserializer;
-use std::fmt;
-use std::marker::PhantomData;
+use serde_json::{Error, Value};
 
 /// A type read from the tagged form.
 pub trait Tagged: Sized {
@@ -19,29 +18,19 @@ pub trait Tagged: Sized {
     fn read<'de, D: Deserializer<'de>>(kind: &str, fields: D) -> Result<Option<Self>, D::Error>;
 }
 
-/// Reads a `T` (the body of `Deserialize::deserialize` for a `Tagged` type).
-pub fn deserialize<'de, T: Tagged, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
-    d.deserialize_map(TagFirst(PhantomData))
-}
-
-struct TagFirst<T>(PhantomData<T>);
-
-impl<'de, T: Tagged> Visitor<'de> for TagFirst<T> {
-    type Value = T;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "an object whose first key is \"{}\"", T::TAG)
-    }
-
-    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<T, M::Error> {
-        let first: Option<String> = map.next_key()?;
-        if first.as_deref() != Some(T::TAG) {
-            return Err(de::Error::missing_field(T::TAG));
-        }
-        let kind: String = map.next_value()?;
-        T::read(&kind, MapAccessDeserializer::new(map))?
-            .ok_or_else(|| de::Error::unknown_variant(&kind, T::KINDS))
-    }
+/// `text` as a `T`.
+pub fn read<T: Tagged>(text: &str) -> Result<T, Error> {
+    let not_tagged = || de::Error::custom(format!("not an object with a string `{}`", T::TAG));
+    let Value::Object(mut object) = serde_json::from_str::<Value>(text)? else {
+        return Err(not_tagged());
+    };
+    let kind = match object.remove(T::TAG) {
+        Some(Value::String(kind)) => kind,
+        Some(_) => return Err(not_tagged()),
+        None => return Err(de::Error::missing_field(T::TAG)),
+    };
+    T::read(&kind, Tree(Value::Object(object)))?
+        .ok_or_else(|| de::Error::unknown_variant(&kind, T::KINDS))
 }
 
 #[cfg(test)]
@@ -76,39 +65,36 @@ mod tests {
         }
     }
 
-    impl<'de> Deserialize<'de> for Shape {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Shape, D::Error> {
-            deserialize(d)
-        }
-    }
-
-    fn read(text: &str) -> Result<Shape, String> {
-        serde_json::from_str(text).map_err(|e| e.to_string())
+    fn shape(text: &str) -> Result<Shape, String> {
+        read(text).map_err(|e| e.to_string())
     }
 
     #[test]
     fn what_serde_writes_tagged_reads_back() {
-        for shape in [Shape::Square(Side { side: 3 }), Shape::Dot(Empty {})] {
-            let text = serde_json::to_string(&shape).unwrap();
-            assert_eq!(read(&text), Ok(shape));
+        for s in [Shape::Square(Side { side: 3 }), Shape::Dot(Empty {})] {
+            let text = serde_json::to_string(&s).unwrap();
+            assert_eq!(shape(&text), Ok(s));
         }
-        assert_eq!(
-            read(r#"{"kind":"square","extra":[1],"side":2}"#),
-            Ok(Shape::Square(Side { side: 2 }))
-        );
+        let square = Ok(Shape::Square(Side { side: 2 }));
+        assert_eq!(shape(r#"{"kind":"square","extra":[1],"side":2}"#), square);
+        assert_eq!(shape(r#"{"side":2,"kind":"square"}"#), square);
     }
 
     #[test]
-    fn a_kind_unknown_missing_or_not_first_is_refused() {
-        let unknown = read(r#"{"kind":"circle","side":1}"#).unwrap_err();
+    fn a_kind_unknown_missing_or_not_a_string_is_refused() {
+        let unknown = shape(r#"{"kind":"circle","side":1}"#).unwrap_err();
         assert!(unknown.contains("unknown variant `circle`"), "{unknown}");
+        assert!(shape(r#"{"side":1}"#)
+            .unwrap_err()
+            .contains("missing field `kind`"));
         for text in [
-            r#"{"side":1,"kind":"square"}"#,
+            r#"{"kind":1}"#,
             "{}",
             r#"{"kind":"square"}"#,
             "[]",
+            r#""square""#,
         ] {
-            assert!(read(text).is_err(), "{text}");
+            assert!(shape(text).is_err(), "{text}");
         }
     }
 }
