@@ -4,28 +4,22 @@
 // ledger, the balance and the audit log agree, on the page and through the API.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
 import { spawnApp } from "./support/app.mjs";
+import { openPage, handledAnswer } from "./support/browser.mjs";
 import { signUp, freshEmail } from "./accounts-support.mjs";
 import { seed } from "./support/activations.mjs";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const REASON = "refund of the duplicate top-up, ticket 4411";
 
 let app, browser, context, page, customer;
 const consoleErrors = [];
 
 /** Network answers the console expects and handles (logged by Chromium as errors). */
-function expected(msg) {
-  const url = msg.location()?.url ?? "";
-  const text = msg.text();
-  if (!text.startsWith("Failed to load resource")) return false;
-  return (
-    (url.endsWith("/admin/session") && text.includes("401")) ||
-    (url.includes("/admin/stats/") && text.includes("404"))
-  );
-}
+const expected = (msg) =>
+  handledAnswer(msg, [
+    [(url) => url.endsWith("/admin/session"), 401],
+    [(url) => url.includes("/admin/stats/"), 404],
+  ]);
 
 before(async () => {
   app = await spawnApp({ vars: { RATE_LIMIT_AUTH: "100000", RATE_LIMIT_PRODUCT: "100000" } });
@@ -33,14 +27,7 @@ before(async () => {
   customer = await signUp(app, { email: freshEmail("console"), name: "Console Customer" });
   const t = await app.request("POST", `/admin/accounts/${customer.accountId}/topup`, { admin: true, body: { amount: "10.00", reference: "wire-1" } });
   assert.equal(t.status, 200, t.text);
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on("console", (m) => {
-    if (m.type() === "error" && !expected(m)) consoleErrors.push(`${m.text()} (${m.location()?.url})`);
-  });
-  page.on("pageerror", (e) => consoleErrors.push(`page error: ${e.message}`));
+  ({ browser, context, page } = await openPage({ errors: consoleErrors, expected }));
 });
 
 after(async () => {

@@ -3,7 +3,7 @@
 // internal addresses; secret rotation is atomic; a refused check never reads as a success.
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
-import { spawnOtpApp, seedOtpPrices, latestCode, freshPhone, createTemplate } from "./otp-support.mjs";
+import { spawnPricedOtpApp, spawnOtpApp, latestCode, freshPhone, createTemplate } from "./otp-support.mjs";
 import { seed, pushSms } from "./support/activations.mjs";
 
 let app;
@@ -11,8 +11,7 @@ let acct;
 let inv;
 
 before(async () => {
-  app = await spawnOtpApp({ vars: { ACTIVATION_CANCEL_LOCK_SECS: "0" } });
-  await seedOtpPrices(app);
+  app = await spawnPricedOtpApp({ vars: { ACTIVATION_CANCEL_LOCK_SECS: "0" } });
   inv = await seed(app, { us: 10 });
   acct = await app.createAccount("defects", "50.00");
 });

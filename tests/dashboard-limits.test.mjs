@@ -6,13 +6,11 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { chromium } from "playwright-core";
 import { spawnApp, ROOT } from "./support/app.mjs";
+import { openPage } from "./support/browser.mjs";
 import { seed } from "./support/activations.mjs";
 import { signUp, PASSWORD } from "./accounts-support.mjs";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const SHOTS = path.join(ROOT, "test-output", "dashboard");
 
 let app, browser, page, session;
@@ -27,11 +25,7 @@ before(async () => {
   session = s.token;
   const t = await app.request("POST", `/admin/accounts/${s.accountId}/topup`, { admin: true, body: { amount: "5.00", reference: "limits-seed" } });
   assert.equal(t.status, 200, t.text);
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  page.setDefaultTimeout(15_000);
-  page.on("console", (m) => m.type() === "error" && consoleErrors.push(`${m.text()} (${m.location()?.url})`));
-  page.on("pageerror", (e) => consoleErrors.push(`page error: ${e.message}`));
+  ({ browser, page } = await openPage({ errors: consoleErrors }));
   mkdirSync(SHOTS, { recursive: true });
   await page.goto(String(app.url));
   await page.getByLabel("Email").fill(s.email);

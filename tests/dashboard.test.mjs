@@ -5,15 +5,12 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { chromium } from "playwright-core";
 
 const TITLES = { overview: "Overview", keys: "API keys", numbers: "Numbers", rents: "Rents", otp: "OTP", templates: "Templates", webhooks: "Webhooks", transactions: "Transactions", outbox: "Sandbox outbox", stats: "Statistics", login: "Log in", signup: "Sign up" };
 import { spawnApp, ROOT } from "./support/app.mjs";
+import { openPage, handledAnswer } from "./support/browser.mjs";
 import { seed, pushSms, sleep } from "./support/activations.mjs";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-// Without the background-networking flags Chromium stalls on a closed network.
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const SHOTS = path.join(ROOT, "test-output", "dashboard");
 const WIDTHS = [375, 1280];
 const EMAIL = "Ana.Customer@Example.com";
@@ -25,16 +22,12 @@ const requests = [];
 const shared = {};
 
 /** Network answers the dashboard expects and handles (logged by Chromium as errors). */
-function expected(msg) {
-  const url = msg.location()?.url ?? "";
-  const text = msg.text();
-  if (!text.startsWith("Failed to load resource")) return false;
-  return (
-    (url.endsWith("/api/v1/auth/session") && text.includes("401")) ||
-    (url.endsWith("/api/v1/auth/login") && text.includes("401")) ||
-    ((url.endsWith("/v1/webhook") || url.endsWith("/v1/webhook/sms-activate")) && text.includes("404"))
-  );
-}
+const expected = (msg) =>
+  handledAnswer(msg, [
+    [(url) => url.endsWith("/api/v1/auth/session"), 401],
+    [(url) => url.endsWith("/api/v1/auth/login"), 401],
+    [(url) => url.endsWith("/v1/webhook") || url.endsWith("/v1/webhook/sms-activate"), 404],
+  ]);
 
 before(async () => {
   app = await spawnApp({
@@ -49,15 +42,9 @@ before(async () => {
     },
   });
   supplier = await seed(app, { us: 6, pk: 6 });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(app.url).origin });
-  page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on("console", (m) => {
-    if (m.type() === "error" && !expected(m)) consoleErrors.push(`${m.text()} (${m.location()?.url})`);
-  });
-  page.on("pageerror", (e) => consoleErrors.push(`page error: ${e.message}`));
+  const permissions = ["clipboard-read", "clipboard-write"];
+  const origin = new URL(app.url).origin;
+  ({ browser, context, page } = await openPage({ errors: consoleErrors, expected, permissions, origin }));
   page.on("request", (r) => requests.push(new URL(r.url()).pathname + new URL(r.url()).search));
   mkdirSync(SHOTS, { recursive: true });
 });

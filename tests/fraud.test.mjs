@@ -4,17 +4,14 @@
 // the safe list and unblocking, and each front door's refusal.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnOtpApp, seedOtpPrices, latestCode, createTemplate } from "./otp-support.mjs";
+import { spawnPricedOtpApp, latestCode, createTemplate } from "./otp-support.mjs";
 
 /** The n-th number of a range: `prefix` (E.164 without the last 4 digits) + 4 digits. */
 const number = (prefix, n) => `${prefix}${String(n).padStart(4, "0")}`;
 
 describe("fraud guard", () => {
   let app;
-  before(async () => {
-    app = await spawnOtpApp();
-    await seedOtpPrices(app);
-  });
+  before(async () => (app = await spawnPricedOtpApp()));
   after(() => app.close());
 
   const send = (key, to) => app.request("POST", "/v1/otp/send", { key, body: { to, channel: "sms" } });

@@ -7,7 +7,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac, randomBytes } from "node:crypto";
 import http from "node:http";
-import { spawnOtpApp, seedOtpPrices, freshPhone, createTemplate } from "./otp-support.mjs";
+import { spawnPricedOtpApp, freshPhone, createTemplate } from "./otp-support.mjs";
 import { sleep, waitFor } from "./support/activations.mjs";
 
 const SERVER_KEY = randomBytes(32).toString("hex");
@@ -27,14 +27,12 @@ async function startTwilio() {
 
 before(async () => {
   // A provider that refuses every text: each OTP send fails and is refunded.
-  app = await spawnOtpApp({ vars: { TEST_FAULTS: "1", OTP_PROVIDER: "nonexistent" }, log: (s) => (logs += s) });
-  await seedOtpPrices(app);
+  app = await spawnPricedOtpApp({ vars: { TEST_FAULTS: "1", OTP_PROVIDER: "nonexistent" }, log: (s) => (logs += s) });
   // The sandbox delivers every text but voice calls (Twilio, faked here); its SERVER_KEY is
   // known here, to seal jobs as it does.
   twilio = await startTwilio();
   const voice = { OTP_PROVIDER_VOICE: "twilio", TWILIO_BASE_URL: twilio.base, TWILIO_ACCOUNT_SID: "AC0123456789", TWILIO_AUTH_TOKEN: "twilio-auth-token", TWILIO_FROM: "+15005550006" };
-  sandbox = await spawnOtpApp({ vars: { TEST_FAULTS: "1", SERVER_KEY, ...voice } });
-  await seedOtpPrices(sandbox);
+  sandbox = await spawnPricedOtpApp({ vars: { TEST_FAULTS: "1", SERVER_KEY, ...voice } });
 });
 after(async () => {
   await app?.close();
@@ -56,13 +54,18 @@ async function assertWhole(accountId, expected) {
 
 const until = (fn) => waitFor(fn, 15_000);
 
-test("a refund that fails on the request path is made once by its queued job, even delivered twice", async () => {
-  const who = await app.createAccount("queued-refund", "1.00");
-  const r = await app.request("POST", "/v1/otp/send", { key: who.key, headers: { "X-Test-Fault": "refund_fails" }, body: { to: freshPhone(), channel: "sms" } });
+/** An OTP send whose refund `fault` stops on the request path: a 502 whose answer says what is
+ * true when it is read (the refund is owed, not made). */
+async function refundOwedSend(who, fault) {
+  const r = await app.request("POST", "/v1/otp/send", { key: who.key, headers: { "X-Test-Fault": fault }, body: { to: freshPhone(), channel: "sms" } });
   assert.equal(r.status, 502, r.text);
   assert.equal(r.body.errors[0].code, "2205");
-  // The answer says what is true when it is read: the refund is owed, not made.
   assert.match(r.body.errors[0].message, /the charge is owed back: its refund is queued$/);
+}
+
+test("a refund that fails on the request path is made once by its queued job, even delivered twice", async () => {
+  const who = await app.createAccount("queued-refund", "1.00");
+  await refundOwedSend(who, "refund_fails");
   assert.ok(await until(async () => (await app.money(who.accountId)).balance === 10_000), "the queued job refunded the charge");
   assert.deepEqual(await kinds(who.accountId), ["topup", "otp_send", "otp_refund"]);
   const session = (await app.db.prepare("SELECT id, cost FROM otp_sessions WHERE account_id = ?").bind(who.accountId).first());
@@ -196,10 +199,7 @@ test("a message its job claimed and never settled is failed and refunded by the 
 
 test("a refund that can neither be made nor queued is owed in D1 and paid once by the scheduled pass", async () => {
   const who = await app.createAccount("owed-otp", "1.00");
-  const r = await app.request("POST", "/v1/otp/send", { key: who.key, headers: { "X-Test-Fault": "refund_unqueued" }, body: { to: freshPhone(), channel: "sms" } });
-  assert.equal(r.status, 502, r.text);
-  assert.equal(r.body.errors[0].code, "2205");
-  assert.match(r.body.errors[0].message, /the charge is owed back: its refund is queued$/);
+  await refundOwedSend(who, "refund_unqueued");
   const session = await app.db.prepare("SELECT id, cost FROM otp_sessions WHERE account_id = ?").bind(who.accountId).first();
   const owed = () => app.db.prepare("SELECT account_id, cost, paid_at FROM refunds_owed WHERE object_id = ? AND kind = 'otp_refund'").bind(session.id).first();
   assert.deepEqual({ ...(await owed()) }, { account_id: who.accountId, cost: session.cost, paid_at: null });
@@ -210,6 +210,23 @@ test("a refund that can neither be made nor queued is owed in D1 and paid once b
     assert.equal((await worker.scheduled({ cron: "* * * * *" })).outcome, "ok");
     await assertWhole(who.accountId, ["topup", "otp_send", "otp_refund"]);
     assert.ok((await owed()).paid_at > 0);
+  }
+});
+
+test("a refund that can be neither made, recorded in D1 nor queued is kept in KV and paid once by the scheduled pass", async () => {
+  const who = await app.createAccount("kept-otp", "1.00");
+  await refundOwedSend(who, "refund_unrecorded");
+  const session = await app.db.prepare("SELECT id, cost FROM otp_sessions WHERE account_id = ?").bind(who.accountId).first();
+  assert.equal(await app.db.prepare("SELECT 1 FROM refunds_owed WHERE object_id = ?").bind(session.id).first(), null, "D1 took no record");
+  const kv = await app.mf.getKVNamespace("OTP_SESSIONS");
+  const key = `refund:otp_refund:${session.id}`;
+  assert.deepEqual(JSON.parse(await kv.get(key)), { account_id: who.accountId, kind: "otp_refund", cost: session.cost, object_id: session.id });
+  assert.deepEqual(await kinds(who.accountId), ["topup", "otp_send"]);
+  const worker = await app.mf.getWorker();
+  for (let pass = 0; pass < 2; pass++) {
+    assert.equal((await worker.scheduled({ cron: "* * * * *" })).outcome, "ok");
+    await assertWhole(who.accountId, ["topup", "otp_send", "otp_refund"]);
+    assert.equal(await kv.get(key), null, "made, then forgotten");
   }
 });
 

@@ -4,7 +4,7 @@
 // X-OTP-Key or Basic, Twilio's Basic).
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
-import { spawnOtpApp, seedOtpPrices, createTemplate } from "./otp-support.mjs";
+import { spawnPricedOtpApp, createTemplate } from "./otp-support.mjs";
 import { seed } from "./support/activations.mjs";
 import { signUp } from "./accounts-support.mjs";
 
@@ -13,8 +13,7 @@ let app;
 let acct;
 
 before(async () => {
-  app = await spawnOtpApp({ vars: { RATE_LIMIT_AUTH: "100000" } });
-  await seedOtpPrices(app);
+  app = await spawnPricedOtpApp({ vars: { RATE_LIMIT_AUTH: "100000" } });
   await seed(app, { us: 5 });
   acct = await app.createAccount("phones", "20.00");
 });

@@ -3,15 +3,14 @@
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { spawnOtpApp, seedOtpPrices, latestCode, createTemplate } from "./otp-support.mjs";
+import { spawnPricedOtpApp, latestCode, createTemplate } from "./otp-support.mjs";
 
 let app, acct, template, noCodeTemplate;
 let phoneSeq = 0;
 const malaysian = () => `6012345${String(6000 + ++phoneSeq)}`;
 
 before(async () => {
-  app = await spawnOtpApp();
-  await seedOtpPrices(app);
+  app = await spawnPricedOtpApp();
   acct = await app.createAccount("getotp", "10.00");
   template = await createTemplate(app, "Your {code} is your GetOTP code.");
   noCodeTemplate = await createTemplate(app, "Hello from GetOTP, no code here.");

@@ -1,15 +1,14 @@
 // Resend rules (interval, per-window count, under parallel sends) and session expiry.
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
-import { spawnOtpApp, seedOtpPrices, latestCode, freshPhone } from "./otp-support.mjs";
+import { spawnPricedOtpApp, latestCode, freshPhone } from "./otp-support.mjs";
 
 /** For one describe block: a Worker with `vars`, its OTP prices seeded, and an account with
  * 10.00 named `name`, handed to `set`. */
 function withOtpApp(name, vars, set) {
   let app;
   before(async () => {
-    app = await spawnOtpApp({ vars });
-    await seedOtpPrices(app);
+    app = await spawnPricedOtpApp({ vars });
     set(app, await app.createAccount(name, "10.00"));
   });
   after(() => app?.close());

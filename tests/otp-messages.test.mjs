@@ -3,14 +3,13 @@
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { spawnOtpApp, seedOtpPrices, latestCode, createTemplate, freshPhone } from "./otp-support.mjs";
+import { spawnPricedOtpApp, latestCode, createTemplate, freshPhone } from "./otp-support.mjs";
 import { waitFor } from "./support/activations.mjs";
 
 let app, acct, codeTemplate, plainTemplate;
 
 before(async () => {
-  app = await spawnOtpApp();
-  await seedOtpPrices(app);
+  app = await spawnPricedOtpApp();
   acct = await app.createAccount("messages", "10.00");
   codeTemplate = await createTemplate(app, "Hi {name}, your {app} code is {code}.", "sms", "login");
   plainTemplate = await createTemplate(app, "Hi {name}, your order {order} has shipped. {{thanks}}", "sms", "shipping");
@@ -135,8 +134,7 @@ test("GET /admin/outbox lists newest first, filters by phone, and needs the admi
 describe("a provider that refuses (OTP_PROVIDER set to one this build does not have)", () => {
   let broken, who, tpl;
   before(async () => {
-    broken = await spawnOtpApp({ vars: { OTP_PROVIDER: "nonexistent" } });
-    await seedOtpPrices(broken);
+    broken = await spawnPricedOtpApp({ vars: { OTP_PROVIDER: "nonexistent" } });
     who = await broken.createAccount("refused", "1.00");
     tpl = await createTemplate(broken, "Order {order} shipped");
   });

@@ -1,5 +1,4 @@
 // Helpers shared by the OTP test files.
-import http from "node:http";
 import { spawnApp } from "./support/app.mjs";
 
 export const HMAC_SECRET = "test-otp-hmac-secret";
@@ -17,6 +16,13 @@ export async function spawnOtpApp({ vars = {}, ...rest } = {}) {
     if (r.status !== 200) throw new Error(`webhook endpoint: ${r.status} ${r.text}`);
     return account;
   };
+  return app;
+}
+
+/** `spawnOtpApp` with the default prices loaded. */
+export async function spawnPricedOtpApp(options) {
+  const app = await spawnOtpApp(options);
+  await seedOtpPrices(app);
   return app;
 }
 
@@ -77,20 +83,4 @@ export async function until(what, check, ms = 45_000) {
 export async function ledgerOfObject(app, objectId) {
   const rows = await app.db.prepare("SELECT kind, amount FROM ledger WHERE object_id = ? ORDER BY seq").bind(objectId).all();
   return rows.results;
-}
-
-/** A local webhook receiver that records every delivery: `{headers, body, raw}` (the body
- * parsed, and as sent). */
-export async function startReceiver() {
-  const received = [];
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.on("data", (c) => (body += c));
-    req.on("end", () => {
-      received.push({ headers: req.headers, body: JSON.parse(body), raw: body });
-      res.writeHead(200).end("ok");
-    });
-  });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${server.address().port}/hooks`, received, close: () => new Promise((r) => server.close(r)) };
 }

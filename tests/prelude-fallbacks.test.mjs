@@ -6,15 +6,14 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import Prelude from "@prelude.so/sdk";
-import { spawnOtpApp, seedOtpPrices, latestCode, freshPhone, outboxTo, until, ledgerOfObject } from "./otp-support.mjs";
+import { spawnPricedOtpApp, latestCode, freshPhone, outboxTo, until, ledgerOfObject } from "./otp-support.mjs";
 
 let app;
 let acct;
 let client;
 
 before(async () => {
-  app = await spawnOtpApp({ vars: { PRELUDE_FALLBACK_TIMEOUT_SECS: "15", OTP_RESEND_INTERVAL_SECS: "0" } });
-  await seedOtpPrices(app);
+  app = await spawnPricedOtpApp({ vars: { PRELUDE_FALLBACK_TIMEOUT_SECS: "15", OTP_RESEND_INTERVAL_SECS: "0" } });
   acct = await app.createAccount("prelude-fallbacks", "10.00");
   client = new Prelude({ apiToken: acct.key, baseURL: new URL(app.url).origin });
 });

@@ -4,7 +4,8 @@
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import Prelude from "@prelude.so/sdk";
-import { spawnOtpApp, seedOtpPrices, latestCode, freshPhone, startReceiver, until } from "./otp-support.mjs";
+import { spawnPricedOtpApp, latestCode, freshPhone, until } from "./otp-support.mjs";
+import { startReceiver } from "./support/receiver.mjs";
 
 const VRF = /^vrf_[A-Za-z0-9]{22}$/;
 
@@ -32,8 +33,7 @@ const phoneTarget = (value) => ({ type: "phone_number", value });
 /** An OTP app with prices; retries may follow each other at once (the resend interval is
  * the engine's rule, tested with WhatOTP), the sends-per-window limit stays as shipped. */
 async function preludeApp(vars = {}) {
-  const app = await spawnOtpApp({ vars: { OTP_RESEND_INTERVAL_SECS: "0", ...vars } });
-  await seedOtpPrices(app);
+  const app = await spawnPricedOtpApp({ vars: { OTP_RESEND_INTERVAL_SECS: "0", ...vars } });
   return app;
 }
 

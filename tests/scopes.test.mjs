@@ -64,6 +64,29 @@ test("a verify-only key cannot buy, rent or send (403 naming the scope) and can 
   assert.deepEqual(listed.scopes, ["otp:verify"]);
 });
 
+test("reads that check their scope in their own D1 read: balance and activation status", async () => {
+  const buyer = await newKey({ name: "buyer", scopes: ["activations:write", "activations:read"] });
+  const writer = await newKey({ name: "writer", scopes: ["activations:write"] });
+  const wallet = await newKey({ name: "wallet", scopes: ["wallet:read"] });
+  const bought = await app.request("POST", "/v1/number", { key: buyer.api_key, body: { service: "telegram", country: "US" } });
+  assert.equal(bought.status, 200, bought.text);
+  const status = (key, id = bought.body.activation_id) => app.request("GET", `/v1/activation/${id}/status`, { key });
+  assert.equal((await status(buyer.api_key)).status, 200);
+  assert.equal((await status(session)).status, 200, "a login session holds every scope");
+  scopeError(await status(writer.api_key), "activations:read");
+  scopeError(await status(wallet.api_key), "activations:read");
+  // Without the scope, an unknown activation is a 403 too (nothing is told about ids).
+  scopeError(await status(writer.api_key, "act_doesnotexist"), "activations:read");
+  assert.equal((await status(buyer.api_key, "act_doesnotexist")).status, 404);
+  const balance = await app.request("GET", "/v1/balance", { key: wallet.api_key });
+  assert.equal(balance.status, 200, balance.text);
+  scopeError(await app.request("GET", "/v1/balance", { key: buyer.api_key }), "wallet:read");
+  // A revoked key is 401, whatever its scopes.
+  const revoked = await app.request("DELETE", `/v1/keys/${wallet.key_id}`, { key: session });
+  assert.ok(revoked.status < 300, revoked.text);
+  assert.equal((await app.request("GET", "/v1/balance", { key: wallet.api_key })).status, 401);
+});
+
 test("PATCH /v1/keys/{id}: new scopes hold from the next request; null restores every scope", async () => {
   const k = await newKey({ name: "patched" });
   assert.equal((await send(k.api_key)).status, 200, "a full key sends (and the key is now known)");

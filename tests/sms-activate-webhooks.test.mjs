@@ -3,33 +3,12 @@
 // rents once, in that shape, retried like our other webhooks when it answers other than 2xx.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
 import { spawnApp } from "./support/app.mjs";
+import { startReceiver } from "./support/receiver.mjs";
 import { seed, pushSms, sleep, waitFor } from "./support/activations.mjs";
 
 const HANDLER = "/stubs/handler_api.php";
 let app, supplier, receiver;
-
-/** sms-activate's webhook receiver: a POST with a JSON body, answered 200 once handled. An
- * activation's SMS is {activationId, service, text, code, country, receivedAt}; a rent's
- * {rentId, sms: {phoneFrom, text, date}}. It answers the planned statuses first. */
-async function startReceiver() {
-  const handled = [];
-  const attempts = [];
-  const plan = [];
-  const server = http.createServer((req, res) => {
-    let raw = "";
-    req.on("data", (c) => (raw += c));
-    req.on("end", () => {
-      const status = plan.shift() ?? 200;
-      attempts.push({ status, raw, contentType: req.headers["content-type"] });
-      if (status === 200) handled.push(JSON.parse(raw));
-      res.writeHead(status).end(status === 200 ? "OK" : "try later");
-    });
-  });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${server.address().port}/sms`, handled, attempts, plan, close: () => new Promise((r) => server.close(r)) };
-}
 
 const DATE = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 
@@ -48,7 +27,7 @@ before(async () => {
   supplier = await seed(app, { us: 10 });
   const codes = { countries: [{ code: "US", name: "United States", sms_activate_id: 187 }], services: [{ code: "telegram", name: "Telegram", sms_activate_code: "tg" }] };
   assert.equal((await app.request("PUT", "/admin/catalog", { admin: true, body: codes })).status, 200);
-  receiver = await startReceiver();
+  receiver = await startReceiver({ path: "/sms" });
 });
 
 after(async () => {
@@ -108,7 +87,7 @@ test("every SMS of an activation and of a rent reaches the receiver once, in sms
   assert.deepEqual([rentSms.sms.phoneFrom, rentSms.sms.text], ["Bank", "Rent code 424242"]);
   assert.match(rentSms.sms.date, DATE);
   // The failed first attempt was retried with the same body.
-  assert.deepEqual(receiver.attempts.slice(0, 2).map((x) => x.status), [500, 200]);
-  assert.equal(receiver.attempts[0].raw, receiver.attempts[1].raw);
-  assert.equal(receiver.attempts[0].contentType, "application/json");
+  assert.deepEqual(receiver.received.slice(0, 2).map((x) => x.status), [500, 200]);
+  assert.equal(receiver.received[0].raw, receiver.received[1].raw);
+  assert.equal(receiver.received[0].headers["content-type"], "application/json");
 });

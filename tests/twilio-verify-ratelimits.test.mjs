@@ -4,15 +4,12 @@
 // before anything is charged or sent — exact under a parallel burst.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnOtpApp, seedOtpPrices, freshPhone } from "./otp-support.mjs";
+import { spawnPricedOtpApp, freshPhone } from "./otp-support.mjs";
 import { SID, TWILIO_DATE, rejectsWith, twilioAccount } from "./support/twilio.mjs";
 
 describe("Twilio Verify rate limits through the official SDK", () => {
   let app;
-  before(async () => {
-    app = await spawnOtpApp();
-    await seedOtpPrices(app);
-  });
+  before(async () => (app = await spawnPricedOtpApp()));
   after(() => app.close());
 
   const ledger = (accountId) => app.db.prepare("SELECT kind, amount, object_id FROM ledger WHERE account_id = ? AND kind <> 'topup' ORDER BY seq").bind(accountId).all().then((r) => r.results);

@@ -2,7 +2,8 @@
 // package.json) unchanged but for its host (tests/support/twilio.mjs).
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnOtpApp, seedOtpPrices, latestCode, freshPhone, startReceiver, until } from "./otp-support.mjs";
+import { spawnPricedOtpApp, spawnOtpApp, latestCode, freshPhone, until } from "./otp-support.mjs";
+import { startReceiver } from "./support/receiver.mjs";
 import { SID, TWILIO_DATE, RestException, sdk, rejectsWith, twilioAccount } from "./support/twilio.mjs";
 
 describe("Twilio Verify v2 through the official SDK", () => {
@@ -10,8 +11,7 @@ describe("Twilio Verify v2 through the official SDK", () => {
   before(async () => {
     // Resends back to back (the 30 s interval is the engine's rule, tested elsewhere); the
     // 5-sends-per-10-minutes window stays as shipped.
-    app = await spawnOtpApp({ vars: { OTP_RESEND_INTERVAL_SECS: "0" } });
-    await seedOtpPrices(app);
+    app = await spawnPricedOtpApp({ vars: { OTP_RESEND_INTERVAL_SECS: "0" } });
   });
   after(() => app.close());
 
@@ -411,16 +411,12 @@ describe("Twilio Verify v2 through the official SDK", () => {
 
 describe("Twilio Verify v2 with the shipped resend interval", () => {
   let app;
-  before(async () => {
-    app = await spawnOtpApp();
-    await seedOtpPrices(app);
-  });
+  before(async () => (app = await spawnPricedOtpApp()));
   after(() => app.close());
 
   test("a resend sooner than OTP_RESEND_INTERVAL_SECS is 60203 (429) with Retry-After; nothing charged for it", async () => {
-    const a = await app.createAccount("interval", "5.00");
-    const ac = (await app.request("GET", "/api/user/profile", { key: a.key })).body.data.twilio_account_sid;
-    const client = sdk(app, ac, a.key);
+    const a = await twilioAccount(app, "interval");
+    const { ac, client } = a;
     const svc = await client.verify.v2.services.create({ friendlyName: "Interval" });
     const phone = freshPhone();
     const first = await client.verify.v2.services(svc.sid).verifications.create({ to: phone, channel: "sms" });
@@ -471,16 +467,12 @@ describe("Twilio url fields with PUBLIC_ORIGIN", () => {
 
 describe("Verification Attempts and their Summary through the SDK", () => {
   let app;
-  before(async () => {
-    app = await spawnOtpApp();
-    await seedOtpPrices(app);
-  });
+  before(async () => (app = await spawnPricedOtpApp()));
   after(() => app.close());
 
   test("3 sends, 1 approved: the Summary says 3 / 1 / 2 / \"33.33\"; the list filters and pages; one attempt fetches; another account sees none", async () => {
-    const a = await app.createAccount("attempts", "5.00");
-    const ac = (await app.request("GET", "/api/user/profile", { key: a.key })).body.data.twilio_account_sid;
-    const client = sdk(app, ac, a.key);
+    const a = await twilioAccount(app, "attempts");
+    const { ac, client } = a;
     const svc = await client.verify.v2.services.create({ friendlyName: "Attempts" });
     const phones = [freshPhone(), freshPhone(), freshPhone()];
     const sent = [];

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { spawnApp } from "./support/app.mjs";
 import { seed, sleep, waitFor } from "./support/activations.mjs";
 import { fundedCustomer, houseError } from "./accounts-support.mjs";
-import { startReceiver } from "./otp-support.mjs";
+import { startReceiver } from "./support/receiver.mjs";
 
 let app, session, key, receiver;
 

@@ -6,11 +6,11 @@
 // verifySignature), its claims read, and its payload_hash compared with the body received.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createHash, generateKeyPairSync } from "node:crypto";
-import { Verify2 } from "@vonage/verify2";
-import { Auth } from "@vonage/auth";
+import { createHash } from "node:crypto";
+import { vonageApplication, verify2 } from "./support/vonage.mjs";
 import { verifySignature } from "@vonage/jwt";
-import { spawnOtpApp, seedOtpPrices, freshPhone, outboxTo, until, startReceiver } from "./otp-support.mjs";
+import { spawnPricedOtpApp, freshPhone, outboxTo, until } from "./otp-support.mjs";
+import { startReceiver } from "./support/receiver.mjs";
 
 let app;
 let acct;
@@ -19,25 +19,14 @@ let receiver;
 let application;
 
 before(async () => {
-  app = await spawnOtpApp();
-  await seedOtpPrices(app);
+  app = await spawnPricedOtpApp();
   acct = await app.createAccount("vonage-callbacks", "10.00");
-  keys = generateKeyPairSync("rsa", {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: "spki", format: "pem" },
-    privateKeyEncoding: { type: "pkcs8", format: "pem" },
-  });
   receiver = await startReceiver();
   // The account's own events (otp.*) go out in the same order as its callbacks: its endpoint
   // is the receiver too (those deliveries carry no request_id and are told apart).
   const hook = await app.request("PUT", "/v1/webhook", { key: acct.key, body: { url: receiver.url } });
   assert.equal(hook.status, 200, hook.text);
-  const r = await app.request("POST", "/v1/vonage/applications", {
-    key: acct.key,
-    body: { public_key: keys.publicKey, callback_url: receiver.url },
-  });
-  assert.equal(r.status, 201, r.text);
-  application = r.body;
+  ({ application, keys } = await vonageApplication(app, acct.key, { callback_url: receiver.url }));
 });
 after(async () => {
   await receiver?.close();
@@ -45,8 +34,7 @@ after(async () => {
 });
 
 const base = () => String(app.url).replace(/\/$/, "");
-const client = () =>
-  new Verify2(new Auth({ applicationId: application.application_id, privateKey: keys.privateKey }), { apiHost: base() });
+const client = () => verify2(app, application.application_id, keys.privateKey);
 const number = () => freshPhone().slice(1);
 const smsThenVoice = (to, channelTimeout) => ({
   brand: "Acme",

@@ -6,10 +6,9 @@
 // problems for bad input and bad tokens.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { generateKeyPairSync, createSign } from "node:crypto";
-import { Verify2 } from "@vonage/verify2";
-import { Auth } from "@vonage/auth";
-import { spawnOtpApp, seedOtpPrices, freshPhone, outboxTo, until, ledgerOfObject } from "./otp-support.mjs";
+import { createSign } from "node:crypto";
+import { rsaKeys, vonageApplication, verify2 } from "./support/vonage.mjs";
+import { spawnPricedOtpApp, freshPhone, outboxTo, until, ledgerOfObject } from "./otp-support.mjs";
 
 let app;
 let acct;
@@ -17,24 +16,17 @@ let applicationId;
 let keys;
 
 before(async () => {
-  app = await spawnOtpApp();
-  await seedOtpPrices(app);
+  app = await spawnPricedOtpApp();
   acct = await app.createAccount("vonage", "10.00");
-  keys = generateKeyPairSync("rsa", {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: "spki", format: "pem" },
-    privateKeyEncoding: { type: "pkcs8", format: "pem" },
-  });
-  const r = await app.request("POST", "/v1/vonage/applications", { key: acct.key, body: { public_key: keys.publicKey } });
-  assert.equal(r.status, 201, r.text);
-  applicationId = r.body.application_id;
+  let application;
+  ({ application, keys } = await vonageApplication(app, acct.key));
+  applicationId = application.application_id;
 });
 after(() => app?.close());
 
 /** The base URL as the SDK takes it (no trailing slash). */
 const base = () => String(app.url).replace(/\/$/, "");
-const client = (jwtOptions = {}, privateKey = keys.privateKey) =>
-  new Verify2(new Auth({ applicationId, privateKey, jwtOptions }), { apiHost: base() });
+const client = (jwtOptions = {}, privateKey = keys.privateKey) => verify2(app, applicationId, privateKey, jwtOptions);
 /** A Vonage number (E.164 without the +) of its own. */
 const number = () => freshPhone().slice(1);
 const smsThenVoice = (to, channelTimeout) => ({
@@ -203,7 +195,7 @@ test("bad input is Vonage's 422 invalid-params; an unknown request 404", async (
 });
 
 test("a JWT signed by another key, expired, or replayed is 401; HTTP Basic with the API key works", async () => {
-  const stranger = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+  const stranger = rsaKeys();
   const request = { brand: "Acme", workflow: [{ channel: "sms", to: number() }] };
   const forged = await refusal(() => client({}, stranger.privateKey).newRequest(request));
   assert.equal(forged.status, 401);

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { createHmac, timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import { spawnApp } from "./support/app.mjs";
+import { startReceiver } from "./support/receiver.mjs";
 import { seed, pushSms, usNumber, sleep, waitFor } from "./support/activations.mjs";
 import { seedOtpPrices, latestCode, createTemplate, freshPhone, HMAC_SECRET } from "./otp-support.mjs";
 
@@ -23,22 +24,6 @@ function verifyStandardWebhook(secret, headers, body, { toleranceSecs = 300, now
     const got = Buffer.from(b64 ?? "", "base64");
     return version === "v1" && got.length === expected.length && timingSafeEqual(got, expected);
   });
-}
-
-/** A local receiver that answers with the queued statuses (then 200) and records requests. */
-async function startReceiver() {
-  const received = [];
-  const plan = [];
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.on("data", (c) => (body += c));
-    req.on("end", () => {
-      received.push({ headers: req.headers, body, at: Date.now() });
-      res.writeHead(plan.shift() ?? 200).end("ok");
-    });
-  });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${server.address().port}/hooks`, received, plan, close: () => new Promise((r) => server.close(r)) };
 }
 
 describe("outbound webhooks", () => {
@@ -124,17 +109,17 @@ describe("outbound webhooks", () => {
     const before = receiver.received.length;
     const check = await app.request("POST", "/api/verify/check", { headers: { "X-OTP-Key": a.key }, body: { data: { message_id: sent.body.message_id, code } } });
     assert.equal(check.body.verified, true, check.text);
-    const delivery = await waitFor(() => receiver.received.slice(before).find((d) => JSON.parse(d.body).data?.message_id === sent.body.message_id));
-    const event = JSON.parse(delivery.body);
+    const delivery = await waitFor(() => receiver.received.slice(before).find((d) => d.body.data?.message_id === sent.body.message_id));
+    const event = delivery.body;
     assert.equal(event.type, "otp.verified");
     assert.equal(event.data.payload, payload);
     assert.match(delivery.headers["webhook-id"], /^evt_/);
-    assert.ok(verifyStandardWebhook(set.body.secret, delivery.headers, delivery.body), "signature verifies");
+    assert.ok(verifyStandardWebhook(set.body.secret, delivery.headers, delivery.raw), "signature verifies");
     // The same verifier rejects a tampered body, another secret and an old timestamp.
-    assert.equal(verifyStandardWebhook(set.body.secret, delivery.headers, delivery.body.replace("otp.verified", "otp.failed")), false);
-    assert.equal(verifyStandardWebhook("whsec_" + Buffer.from("other-secret-000000000000").toString("base64"), delivery.headers, delivery.body), false);
-    assert.equal(verifyStandardWebhook(set.body.secret, delivery.headers, delivery.body, { now: Date.now() / 1000 + 3600 }), false);
-    assert.ok(!delivery.body.includes(code), "the code itself is never sent in an event");
+    assert.equal(verifyStandardWebhook(set.body.secret, delivery.headers, delivery.raw.replace("otp.verified", "otp.failed")), false);
+    assert.equal(verifyStandardWebhook("whsec_" + Buffer.from("other-secret-000000000000").toString("base64"), delivery.headers, delivery.raw), false);
+    assert.equal(verifyStandardWebhook(set.body.secret, delivery.headers, delivery.raw, { now: Date.now() / 1000 + 3600 }), false);
+    assert.ok(!delivery.raw.includes(code), "the code itself is never sent in an event");
   });
 
   test("a receiver that fails twice then succeeds gets three attempts, all recorded", async () => {
@@ -146,10 +131,10 @@ describe("outbound webhooks", () => {
     const sent = await app.request("POST", "/v1/messages/send", { key: a.key, body: { phone_number: freshPhone(), template_id: template, variables: { name: "Ana" } } });
     assert.equal(sent.status, 202, sent.text);
     const id = sent.body.message_id;
-    const mine = () => receiver.received.slice(before).filter((d) => JSON.parse(d.body).data?.message_id === id);
+    const mine = () => receiver.received.slice(before).filter((d) => d.body.data?.message_id === id);
     await waitFor(() => mine().length === 3);
     const hooks = mine();
-    assert.deepEqual(hooks.map((d) => JSON.parse(d.body).type), ["message.sent", "message.sent", "message.sent"]);
+    assert.deepEqual(hooks.map((d) => d.body.type), ["message.sent", "message.sent", "message.sent"]);
     assert.equal(new Set(hooks.map((d) => d.headers["webhook-id"])).size, 1, "one webhook-id across retries");
     assert.ok(hooks[2].at - hooks[1].at >= 50 && hooks[1].at - hooks[0].at >= 50, "retries are spaced by the backoff");
     const log = await waitFor(async () => {
@@ -206,7 +191,7 @@ describe("outbound webhooks", () => {
     await waitFor(async () => (await app.request("GET", `/v1/activation/${id}/status`, { key: a.key })).body.status === "received");
     const done = await app.request("POST", `/v1/activation/${id}/status`, { key: a.key, body: { status: "complete" } });
     assert.equal(done.status, 200, done.text);
-    const mine = () => receiver.received.slice(before).map((d) => ({ ...d, event: JSON.parse(d.body) })).filter((d) => d.event.data?.activation_id === id);
+    const mine = () => receiver.received.slice(before).map((d) => ({ ...d, event: d.body })).filter((d) => d.event.data?.activation_id === id);
     await waitFor(() => mine().length >= 2);
     const events = mine();
     assert.deepEqual(events.map((d) => d.event.type), ["activation.sms_received", "activation.completed"]);

@@ -4,14 +4,13 @@
 // charges nothing more; bad steps are refused before anything is charged.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnOtpApp, seedOtpPrices, latestCode, freshPhone, outboxTo, until, ledgerOfObject } from "./otp-support.mjs";
+import { spawnPricedOtpApp, latestCode, freshPhone, outboxTo, until, ledgerOfObject } from "./otp-support.mjs";
 
 let app;
 let acct;
 
 before(async () => {
-  app = await spawnOtpApp();
-  await seedOtpPrices(app);
+  app = await spawnPricedOtpApp();
   acct = await app.createAccount("workflow", "10.00");
 });
 after(() => app?.close());

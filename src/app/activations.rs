@@ -9,6 +9,7 @@ use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{new_id, AccountId, KeyHash};
 use crate::domain::money::Money;
 use crate::domain::pagination::Page;
+use crate::domain::scope::Scope;
 use crate::domain::time::rfc3339;
 use crate::durable::activation_object::{self, Op, Outcome};
 use crate::store::activations::{self as store, NewActivation, Sale};
@@ -234,17 +235,21 @@ pub(super) fn no_numbers(offer: &Offer, what: &str) -> AppError {
 }
 
 /// The caller's activation, or 404 (another account's id looks the same as no id).
-async fn owned(app: &App, key: &KeyHash, id: &str) -> Result<(), AppError> {
-    if store::owned_by_key(&app.db()?, id, key.as_str()).await? {
-        Ok(())
-    } else {
-        Err(accounts::unauthorized_or(app, key, AppError::not_found("activation")).await)
+/// The activation is the key's and the key holds `scope` (one D1 read); else 403 for a
+/// live key without the scope, 401 for a key that is not live, 404.
+async fn owned(app: &App, key: &KeyHash, id: &str, scope: Scope) -> Result<(), AppError> {
+    if let Some(account) = store::owned_by_key(&app.db()?, id, key.as_str(), scope).await? {
+        // Found live: the key's use is recorded after the answer.
+        accounts::remember_owner(key.as_str(), &AccountId(account));
+        return Ok(());
     }
+    accounts::require_scope(app, key, scope).await?;
+    Err(accounts::unauthorized_or(app, key, AppError::not_found("activation")).await)
 }
 
 /// The activation as its object holds it (authoritative).
 pub async fn status(app: &App, key: &KeyHash, id: &str) -> Result<View, AppError> {
-    owned(app, key, id).await?;
+    owned(app, key, id, Scope::ActivationsRead).await?;
     match activation_object::call(&app.env, id, Op::Get).await? {
         Outcome::Ok { view } | Outcome::Refused { view, .. } | Outcome::Changes { view, .. } => {
             Ok(view)
@@ -263,7 +268,7 @@ pub async fn wait_status(
     since: u64,
     wait_secs: u32,
 ) -> Result<View, AppError> {
-    owned(app, key, id).await?;
+    owned(app, key, id, Scope::ActivationsRead).await?;
     let wait_ms = u64::from(wait_secs) * 1000;
     Ok(next_changes(&app.env, id, Some(since), wait_ms).await?.view)
 }
@@ -283,7 +288,7 @@ pub async fn follow(
     id: &str,
     since: Option<u64>,
 ) -> Result<Changes, AppError> {
-    owned(app, key, id).await?;
+    owned(app, key, id, Scope::ActivationsRead).await?;
     next_changes(&app.env, id, since, 0).await
 }
 
@@ -344,8 +349,10 @@ pub async fn set_status(
     id: &str,
     command: Command,
 ) -> Result<View, AppError> {
-    owned(app, key, id).await?;
-    match activation_object::call(&app.env, id, Op::Set { command }).await? {
+    owned(app, key, id, Scope::ActivationsWrite).await?;
+    let outcome = activation_object::call(&app.env, id, Op::Set { command }).await?;
+    app.object_answered()?;
+    match outcome {
         Outcome::Ok { view } | Outcome::Changes { view, .. } => Ok(view),
         Outcome::Refused { refusal, .. } => Err(refusal_error(refusal)),
         Outcome::NotFound => Err(AppError::not_found("activation")),

@@ -14,7 +14,6 @@ use crate::durable::otp_session::{self, Op, Opening};
 use crate::store::sessions::{self, Cost, Issue, KvSession, NewSession};
 use crate::store::wallet::{self, Delta, Entry, Kind};
 use crate::store::{self, batch};
-use futures_util::future::join;
 use worker::{console_error, D1Database, D1PreparedStatement, D1Result};
 
 /// A channel this deployment delivers on (case-insensitive), or 1515.
@@ -120,16 +119,14 @@ pub(super) struct NewCode<'a> {
     pub fallback: &'a [Step],
 }
 
-/// An opened session: the guarded insert for the send's batch, its KV record, and what its
-/// Durable Object is opened with once the batch committed (`open_object`).
+/// An opened session: the guarded insert for the send's batch, what its Durable Object is
+/// opened with once the batch committed (`open_object`), and its KV record, written only
+/// when that open fails.
 pub(super) struct Opened {
     pub insert: D1PreparedStatement,
     pub kv: KvSession,
     pub object: Opening,
     pub expires_at: i64,
-    /// Its KV record was written (`commit_send`): KV can restore the session, so its object
-    /// keeps it in memory until a check changes it.
-    pub kv_written: bool,
 }
 
 /// Builds a session (no I/O): the code's MAC, the guarded insert priced by `cost`, the KV
@@ -177,7 +174,6 @@ pub(super) fn new_session(
         kv,
         object,
         expires_at,
-        kv_written: false,
     })
 }
 
@@ -238,31 +234,19 @@ pub(super) fn resend_available_at(app: &App, times: &[i64]) -> i64 {
     next_send(times, send_rules(app), now).0.max(now)
 }
 
-/// Runs a send's batch, with the session's KV record written meanwhile (KV decides
-/// nothing: an orphan record of a refused send is never read). A send that lost the resend
-/// guard to a parallel one is refused with when the next is allowed; an inactive account
-/// is 401, a destination without a price 2200, an empty wallet 402.
+/// Runs a send's batch. A send that lost the resend guard to a parallel one is refused with
+/// when the next is allowed; an inactive account is 401, a destination without a price
+/// 2200, an empty wallet 402.
 pub(super) async fn commit_send(
     app: &App,
     db: &D1Database,
     statements: Vec<D1PreparedStatement>,
-    opened: &mut Opened,
+    opened: &Opened,
     phone: &Phone,
     channel: &str,
 ) -> Result<Vec<D1Result>, AppError> {
-    let ttl_secs = u64::try_from((opened.expires_at - app.now_ms).max(0) / 1000).unwrap_or(0);
-    let kv = sessions::put_kv(&app.env, &opened.object.id, &opened.kv, ttl_secs);
-    let (committed, kv) = join(batch(db, statements), kv).await;
-    match kv {
-        Ok(()) => opened.kv_written = true,
-        // The object then stores the session itself when it is opened.
-        Err(e) => console_error!(
-            "otp session {} KV record not written: {e}",
-            opened.object.id
-        ),
-    }
     let account_id = opened.object.account_id.as_str();
-    match committed {
+    match batch(db, statements).await {
         Ok(results) => Ok(results),
         Err(e) if sessions::send_refused(&e) => {
             Err(refused_after_race(app, db, account_id, phone.e164()).await)
@@ -273,17 +257,48 @@ pub(super) async fn commit_send(
     }
 }
 
-/// Opens the session's Durable Object (after its batch committed): from then on the object
-/// answers its checks. With its KV record written, the object keeps the new session in
-/// memory (no storage write: KV restores it if the object restarts before a check).
+/// Opens the session's Durable Object (after its batch committed), which stores it: from
+/// then on the object answers its checks. When the open fails, the session's KV record is
+/// written instead, from which the object restores the session at its first check; only
+/// when both fail is the send's delivery refused (and refunded by the caller).
 pub(super) async fn open_object(app: &App, opened: &Opened) -> Result<(), AppError> {
-    if app.fault == Some(Fault::ObjectRestarted) && opened.kv_written {
-        return Ok(());
-    }
-    let op = Op::Open {
-        session: opened.object.clone(),
-        store: !opened.kv_written,
+    let restarted = matches!(
+        app.fault,
+        Some(Fault::ObjectRestarted | Fault::KvWriteFails)
+    );
+    let opening = if restarted {
+        Err(AppError::internal(
+            "test fault: the session's object was not opened",
+        ))
+    } else {
+        let op = Op::Open {
+            session: opened.object.clone(),
+        };
+        let object = otp::session_object(&opened.object.account_id, &opened.object.id);
+        otp_session::call(&app.env, &object, &op).await.map(|_| ())
     };
-    let object = otp::session_object(&opened.object.account_id, &opened.object.id);
-    otp_session::call(&app.env, &object, &op).await.map(|_| ())
+    let Err(e) = opening else {
+        return Ok(());
+    };
+    let id = &opened.object.id;
+    let ttl_secs = u64::try_from((opened.expires_at - app.now_ms).max(0) / 1000).unwrap_or(0);
+    let stored = match app.fault {
+        Some(Fault::KvWriteFails) => Err("test fault: the KV write failed".to_owned()),
+        _ => {
+            (sessions::put_kv(&app.env, id, &opened.kv, ttl_secs).await).map_err(|e| e.to_string())
+        }
+    };
+    match stored {
+        Ok(()) => {
+            console_error!(
+                "otp session {id} not opened, restorable from KV: {}",
+                e.detail()
+            );
+            Ok(())
+        }
+        Err(kv) => {
+            console_error!("otp session {id}: KV record not written either: {kv}");
+            Err(e)
+        }
+    }
 }

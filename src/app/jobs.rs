@@ -98,6 +98,13 @@ impl Refund {
         }
     }
 
+    /// Keeps the refund owed in KV, for the scheduled pass to pay (when D1 cannot record it).
+    async fn owe_in_kv(&self, env: &Env) -> Result<(), AppError> {
+        let json = serde_json::to_string(self).map_err(|e| AppError::internal(e.to_string()))?;
+        let kind = self.ledger_kind();
+        Ok(refunds::owe_in_kv(env, &self.object_id, kind, &json).await?)
+    }
+
     /// Records the refund as owed in D1, for the scheduled pass to pay.
     async fn owe(&self, db: &D1Database, now_ms: i64) -> Result<(), AppError> {
         let (id, kind, account) = (&self.object_id, self.ledger_kind(), &self.account_id);
@@ -107,8 +114,10 @@ impl Refund {
 
 /// Gives a charge back now. When that fails, the refund is recorded as owed in D1 (the
 /// scheduled pass pays it) and queued as a job (which pays it sooner): either is enough for
-/// `Queued`. Err only when neither was recorded (logged by the caller's answer). `fault`
-/// (tests only) fails the refund now (`RefundFails`), and the queue too (`RefundUnqueued`).
+/// `Queued`. When both fail, it is kept in KV, which the scheduled pass reads too. Err only
+/// when none of the three took it (logged by the caller's answer). `fault` (tests only)
+/// fails the refund now (`RefundFails`), the queue too (`RefundUnqueued`), and D1's record
+/// as well (`RefundUnrecorded`).
 pub async fn refund(
     env: &Env,
     db: &D1Database,
@@ -117,8 +126,10 @@ pub async fn refund(
     fault: Option<Fault>,
 ) -> Result<Refunded, AppError> {
     let test_fault = |what: &str| Err(AppError::internal(format!("{what} (test fault)")));
+    let unqueued = matches!(fault, Some(Fault::RefundUnqueued | Fault::RefundUnrecorded));
     let now = match fault {
-        Some(Fault::RefundFails | Fault::RefundUnqueued) => test_fault("refund failed"),
+        Some(Fault::RefundFails) => test_fault("refund failed"),
+        _ if unqueued => test_fault("refund failed"),
         _ => refund.apply(db, now_ms).await,
     };
     let Err(e) = now else {
@@ -126,17 +137,24 @@ pub async fn refund(
     };
     let id = refund.object_id.clone();
     console_error!("refund for {id} failed, owed: {}", e.detail());
-    let owed = refund.owe(db, now_ms).await;
-    let queued = match fault {
-        Some(Fault::RefundUnqueued) => test_fault("queue refused"),
-        _ => enqueue(env, &Job::Refund(refund)).await,
+    let owed = match fault {
+        Some(Fault::RefundUnrecorded) => test_fault("refund not recorded"),
+        _ => refund.owe(db, now_ms).await,
+    };
+    let queued = match unqueued {
+        true => test_fault("queue refused"),
+        false => enqueue(env, &Job::Refund(refund.clone())).await,
     };
     match (owed, queued) {
-        (Err(o), Err(q)) => Err(AppError::internal(format!(
-            "refund for {id} neither recorded ({}) nor queued ({})",
-            o.detail(),
-            q.detail()
-        ))),
+        (Err(o), Err(q)) => match refund.owe_in_kv(env).await {
+            Ok(()) => Ok(Refunded::Queued),
+            Err(k) => Err(AppError::internal(format!(
+                "refund for {id} neither recorded ({}), queued ({}) nor kept ({})",
+                o.detail(),
+                q.detail(),
+                k.detail()
+            ))),
+        },
         (Err(e), Ok(())) | (Ok(()), Err(e)) => {
             console_error!(
                 "refund for {id}: one of its two records failed: {}",

@@ -110,7 +110,7 @@ pub async fn send(
             created_at: now,
             expires_at: now + i64::from(ttl_secs) * 1000,
         };
-        let mut opened = match code_ref {
+        let opened = match code_ref {
             Some(code) => Some(code_session(app, db, phone, &message, code, ttl_secs).await?),
             None => None,
         };
@@ -129,7 +129,7 @@ pub async fn send(
             cost,
         };
         let job = Deliver::new(&app.env, message, text_ref.clone(), code_ref.clone())?;
-        match &mut opened {
+        match &opened {
             Some(session) => commit_send(app, db, statements, session, phone, channel).await?,
             None => crate::store::batch(db, statements).await?,
         };

@@ -69,8 +69,8 @@ pub enum Fault {
     AfterCommit,
     /// Storing the answer fails inside the money batch (so the batch rolls back).
     CompleteRecord,
-    /// An OTP send does not open its session's object, as if the object restarted after
-    /// the send and before the first check (the check restores the session from KV).
+    /// An OTP send's open of its session's object fails, so the send writes the session's
+    /// KV record instead, from which the object restores the session at its first check.
     ObjectRestarted,
     /// As `CompleteRecord`, and then releasing the key fails too (the claim is left behind).
     ReleaseFails,
@@ -89,9 +89,18 @@ pub enum Fault {
     /// As `RefundFails`, and the queue refuses the refund's job too: only the refund owed,
     /// recorded in D1, is left for the scheduled pass to pay.
     RefundUnqueued,
+    /// As `RefundUnqueued`, and D1 cannot record the refund owed either: only the copy kept
+    /// in KV is left for the scheduled pass to pay.
+    RefundUnrecorded,
     /// A template message's delivery job is neither queued nor run, as if the queue refused
     /// it and the request's fallback was cut off (only the scheduled pass settles it then).
     DeliveryDropped,
+    /// An OTP send's open of its session's object fails and so does the write of the
+    /// session's KV record (a KV write failing): the send is refused and refunded.
+    KvWriteFails,
+    /// A call to a Durable Object (an OTP check, an activation's status change) fails after
+    /// the object ran it: the object's answer is lost, so the client sees an error.
+    ObjectAnswerLost,
 }
 
 impl Fault {
@@ -106,7 +115,10 @@ impl Fault {
             "activation_unarmed" => Some(Fault::ActivationUnarmed),
             "refund_fails" => Some(Fault::RefundFails),
             "refund_unqueued" => Some(Fault::RefundUnqueued),
+            "refund_unrecorded" => Some(Fault::RefundUnrecorded),
             "delivery_dropped" => Some(Fault::DeliveryDropped),
+            "kv_write_fails" => Some(Fault::KvWriteFails),
+            "object_answer_lost" => Some(Fault::ObjectAnswerLost),
             _ => None,
         }
     }
@@ -124,6 +136,17 @@ impl App {
             fault: None,
             db_lost: Default::default(),
             spender: Default::default(),
+        }
+    }
+
+    /// Fails when the request injects `Fault::ObjectAnswerLost`: called once a Durable
+    /// Object answered, as if its answer never arrived.
+    pub fn object_answered(&self) -> Result<(), AppError> {
+        match self.fault {
+            Some(Fault::ObjectAnswerLost) => Err(AppError::internal(
+                "test fault: the object's answer was lost",
+            )),
+            _ => Ok(()),
         }
     }
 

@@ -260,9 +260,8 @@ async fn undo_send(
 /// path — a batch that inserts the session (account active, the payer's key live when
 /// nothing confirmed it yet, price from the catalog, resend rules as a guard), charges
 /// exactly that price with its ledger row, records the sandbox's outbox row, and reads
-/// back the cost and the send times — with the session's KV record written meanwhile;
-/// then the session's Durable Object is opened (near, in memory) and the answer
-/// goes out. A real provider is called before the answer (the answer says whether the text
+/// back the cost and the send times; then the session's Durable Object is opened (near: it
+/// stores the session) and the answer goes out. A real provider is called before the answer (the answer says whether the text
 /// went out). With an `Idempotency-Key` the answer is rendered before the batch that stores
 /// it, so the price and the resend rules are read first. 402 / 429 leave nothing sent; a
 /// provider refusal is refunded (and the key released, so a retry sends again).
@@ -291,7 +290,7 @@ pub async fn send(
             false => None,
         };
         let cost = (known.as_ref()).map_or(Cost::Catalog { country }, |k| Cost::Fixed(k.cost));
-        let mut opened = new_session(app, &db, &new_code(payer, &spec, &code), cost)?;
+        let opened = new_session(app, &db, &new_code(payer, &spec, &code), cost)?;
         let recorded = match &known {
             Some(k) => {
                 let recorded = Sent {
@@ -306,8 +305,7 @@ pub async fn send(
         let sandbox = matches!(provider, Ok(Configured::Sandbox(_)));
         let sandbox_text = sandbox.then_some(text.as_str());
         let statements = send_statements(app, &db, &spec, &opened, sandbox_text, recorded)?;
-        let results =
-            commit_send(app, &db, statements, &mut opened, &spec.phone, spec.channel).await?;
+        let results = commit_send(app, &db, statements, &opened, &spec.phone, spec.channel).await?;
         let sent = Sent {
             flagged,
             ..sent_of(app, &spec, &opened, &results)?
@@ -549,7 +547,9 @@ async fn decide(
     // finds nothing and the answer is 404.
     let outcome = if otp::could_be_session_id(session_id) {
         let object = otp::session_object(account.as_str(), session_id);
-        otp_session::call(&app.env, &object, op).await?
+        let outcome = otp_session::call(&app.env, &object, op).await?;
+        app.object_answered()?;
+        outcome
     } else {
         Outcome::Unknown
     };

@@ -117,6 +117,33 @@ async fn refunds_owed(app: &App, db: &worker::D1Database) -> usize {
             Err(e) => console_error!("upkeep: refund {}: {}", refund.object_id, e.detail()),
         }
     }
+    made + refunds_kept(app, db).await
+}
+
+/// Makes the refunds kept in KV (D1 could not record them) and forgets each once made.
+async fn refunds_kept(app: &App, db: &worker::D1Database) -> usize {
+    let kept = match refunds::owed_in_kv(&app.env, u64::from(REFUNDS_PER_PASS)).await {
+        Ok(kept) => kept,
+        Err(e) => {
+            console_error!("upkeep: refunds kept in KV: {e}");
+            return 0;
+        }
+    };
+    let mut made = 0;
+    for (key, json) in kept {
+        let Ok(refund) = crate::domain::json::read::<Refund>(&json) else {
+            console_error!("upkeep: refund kept under {key} is not one");
+            continue;
+        };
+        if let Err(e) = refund.apply(db, app.now_ms).await {
+            console_error!("upkeep: refund {}: {}", refund.object_id, e.detail());
+            continue;
+        }
+        made += 1;
+        if let Err(e) = refunds::paid_in_kv(&app.env, &key).await {
+            console_error!("upkeep: refund kept under {key} made, not forgotten: {e}");
+        }
+    }
     made
 }
 

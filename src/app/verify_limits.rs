@@ -6,11 +6,46 @@ use super::App;
 use crate::domain::error::AppError;
 use crate::domain::twilio_verify::{self as tv, Paging, SidKind};
 use crate::domain::verify_limits::{Bucket, RateLimit, Refusal};
-use crate::store::verify_limits as store;
-use crate::store::{ConstraintKind, StoreError};
+use crate::store::verify_limits::{self as store, Definitions, Under, BUCKETS, LIMITS};
+use crate::store::{ConstraintKind, FromRow, StoreError};
+use worker::D1Database;
 
 fn no_such(what: &str) -> AppError {
     AppError::not_found(what)
+}
+
+/// The caller's definitions under the parent row `parent_sid`.
+fn under<'a>(db: &'a D1Database, caller: &'a Caller, parent_sid: &'a str) -> Under<'a> {
+    Under {
+        db,
+        account_id: caller.account.as_str(),
+        parent_sid,
+    }
+}
+
+/// The definition `sid` of `table` (404 `what` when the sid is not of `kind`, or none).
+async fn one<T: FromRow>(
+    table: &Definitions<T>,
+    at: &Under<'_>,
+    (kind, what): (SidKind, &str),
+    sid: &str,
+) -> Result<T, AppError> {
+    if !tv::is_sid(kind, sid) {
+        return Err(no_such(what));
+    }
+    table.one(at, sid).await?.ok_or_else(|| no_such(what))
+}
+
+/// One page of `table`'s definitions (oldest first), and whether another follows.
+async fn page<T: FromRow>(
+    table: &Definitions<T>,
+    at: &Under<'_>,
+    paging: Paging,
+) -> Result<(Vec<T>, bool), AppError> {
+    let rows = table
+        .page(at, paging.offset(), i64::from(paging.size) + 1)
+        .await?;
+    Ok(paged(rows, paging))
 }
 
 /// The store's error, a duplicate on `index` being `refusal`.
@@ -49,7 +84,7 @@ pub async fn create_limit(
         updated_at: app.now_ms,
     };
     let account = caller.account.as_str();
-    let created = store::create_limit(&app.db()?, account, &row).await;
+    let created = store::create(&app.db()?, account, &row).await;
     match created
         .map_err(|e| refused_on(e, "verify_rate_limits.unique_name", Refusal::NameTaken))?
     {
@@ -66,11 +101,9 @@ pub async fn limit(
     sid: &str,
 ) -> Result<RateLimit, AppError> {
     let svc = verify::service(app, caller, service_sid).await?;
-    if !tv::is_sid(SidKind::RateLimit, sid) {
-        return Err(no_such("rate limit"));
-    }
-    let row = store::limit(&app.db()?, caller.account.as_str(), &svc.sid, sid).await?;
-    row.ok_or_else(|| no_such("rate limit"))
+    let db = app.db()?;
+    let at = under(&db, caller, &svc.sid);
+    one(&LIMITS, &at, (SidKind::RateLimit, "rate limit"), sid).await
 }
 
 /// One page of the service's rate limits (oldest first), and whether another follows.
@@ -81,10 +114,7 @@ pub async fn limits(
     paging: Paging,
 ) -> Result<(Vec<RateLimit>, bool), AppError> {
     let svc = verify::service(app, caller, service_sid).await?;
-    let (offset, size) = (paging.offset(), i64::from(paging.size) + 1);
-    let db = app.db()?;
-    let rows = store::limits(&db, caller.account.as_str(), &svc.sid, offset, size).await?;
-    Ok(paged(rows, paging))
+    page(&LIMITS, &under(&app.db()?, caller, &svc.sid), paging).await
 }
 
 /// Replaces a rate limit's description (`None`: left as it is).
@@ -100,7 +130,7 @@ pub async fn update_limit(
         row.description = description;
     }
     row.updated_at = app.now_ms;
-    if !store::update_limit(&app.db()?, caller.account.as_str(), &row).await? {
+    if !store::update(&app.db()?, caller.account.as_str(), &row).await? {
         return Err(no_such("rate limit"));
     }
     Ok(row)
@@ -114,9 +144,8 @@ pub async fn delete_limit(
     sid: &str,
 ) -> Result<(), AppError> {
     let row = limit(app, caller, service_sid, sid).await?;
-    let account = caller.account.as_str();
     let db = app.db()?;
-    match store::delete_limit(&db, account, &row.service_sid, &row.sid).await? {
+    match store::delete_limit(&under(&db, caller, &row.service_sid), &row.sid).await? {
         true => Ok(()),
         false => Err(no_such("rate limit")),
     }
@@ -148,7 +177,7 @@ pub async fn create_bucket(
         updated_at: app.now_ms,
     };
     let account = caller.account.as_str();
-    let created = store::create_bucket(&app.db()?, account, &row).await;
+    let created = store::create(&app.db()?, account, &row).await;
     let index = "verify_rate_limit_buckets.interval_s";
     match created.map_err(|e| refused_on(e, index, Refusal::IntervalTaken))? {
         true => Ok(row),
@@ -164,11 +193,9 @@ pub async fn bucket(
     sid: &str,
 ) -> Result<Bucket, AppError> {
     let parent = limit(app, caller, service_sid, rate_limit_sid).await?;
-    if !tv::is_sid(SidKind::Bucket, sid) {
-        return Err(no_such("bucket"));
-    }
-    let row = store::bucket(&app.db()?, caller.account.as_str(), &parent.sid, sid).await?;
-    row.ok_or_else(|| no_such("bucket"))
+    let db = app.db()?;
+    let at = under(&db, caller, &parent.sid);
+    one(&BUCKETS, &at, (SidKind::Bucket, "bucket"), sid).await
 }
 
 /// One page of the rate limit's buckets (oldest first), and whether another follows.
@@ -179,10 +206,7 @@ pub async fn buckets(
     paging: Paging,
 ) -> Result<(Vec<Bucket>, bool), AppError> {
     let parent = limit(app, caller, service_sid, rate_limit_sid).await?;
-    let (offset, size) = (paging.offset(), i64::from(paging.size) + 1);
-    let db = app.db()?;
-    let rows = store::buckets(&db, caller.account.as_str(), &parent.sid, offset, size).await?;
-    Ok(paged(rows, paging))
+    page(&BUCKETS, &under(&app.db()?, caller, &parent.sid), paging).await
 }
 
 /// Changes a bucket's max and/or interval; the next request is counted by them (a new
@@ -198,7 +222,7 @@ pub async fn update_bucket(
     row.max = max.unwrap_or(row.max);
     row.interval = interval.unwrap_or(row.interval);
     row.updated_at = app.now_ms;
-    let updated = store::update_bucket(&app.db()?, caller.account.as_str(), &row).await;
+    let updated = store::update(&app.db()?, caller.account.as_str(), &row).await;
     let index = "verify_rate_limit_buckets.interval_s";
     match updated.map_err(|e| refused_on(e, index, Refusal::IntervalTaken))? {
         true => Ok(row),
@@ -214,9 +238,8 @@ pub async fn delete_bucket(
     sid: &str,
 ) -> Result<(), AppError> {
     let row = bucket(app, caller, parent, sid).await?;
-    let account = caller.account.as_str();
     let db = app.db()?;
-    match store::delete_bucket(&db, account, &row.rate_limit_sid, &row.sid).await? {
+    match store::delete_bucket(&under(&db, caller, &row.rate_limit_sid), &row.sid).await? {
         true => Ok(()),
         false => Err(no_such("bucket")),
     }

@@ -7,6 +7,7 @@ use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{AccountId, KeyHash};
 use crate::domain::money::Money;
 use crate::domain::pagination::Page;
+use crate::domain::scope::Scope;
 use crate::domain::wallet::{check_topup, LedgerEntry};
 use crate::store::wallet::{self as store, Delta, Entry, Kind};
 use crate::store::{audit, batch, ConstraintKind};
@@ -20,13 +21,18 @@ pub struct Balance {
 
 /// The wallet of the presented key's account, read in the same round trip as the key check.
 pub async fn balance(app: &App, key: &KeyHash) -> Result<Balance, AppError> {
-    match store::wallet_for_key(&app.db()?, key.as_str()).await? {
-        Some(w) => Ok(Balance {
-            balance: Money::from_minor(w.balance),
-            currency: w.currency,
-            approved: w.approved == 1,
-        }),
+    match store::wallet_for_key(&app.db()?, key.as_str(), Scope::WalletRead).await? {
+        Some(w) => {
+            // Found live: the key's use is recorded after the answer.
+            accounts::remember_owner(key.as_str(), &AccountId(w.account_id));
+            Ok(Balance {
+                balance: Money::from_minor(w.balance),
+                currency: w.currency,
+                approved: w.approved == 1,
+            })
+        }
         None => {
+            accounts::require_scope(app, key, Scope::WalletRead).await?;
             let missing = AppError::internal("a live key's account has no wallet");
             Err(accounts::unauthorized_or(app, key, missing).await)
         }

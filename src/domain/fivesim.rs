@@ -205,30 +205,17 @@ mod tests {
 
     #[test]
     fn statuses() {
-        assert_eq!(
-            OrderStatus::of(Status::Waiting, 0, false),
-            OrderStatus::Pending
-        );
-        assert_eq!(
-            OrderStatus::of(Status::Waiting, 1, false),
-            OrderStatus::Received
-        );
-        assert_eq!(
-            OrderStatus::of(Status::Received, 1, false),
-            OrderStatus::Received
-        );
-        assert_eq!(
-            OrderStatus::of(Status::Complete, 1, false),
-            OrderStatus::Finished
-        );
-        assert_eq!(
-            OrderStatus::of(Status::Cancelled, 0, true),
-            OrderStatus::Banned
-        );
-        assert_eq!(
-            OrderStatus::of(Status::Cancelled, 0, false),
-            OrderStatus::Canceled
-        );
+        for (status, sms_count, banned, order) in [
+            (Status::Waiting, 0, false, OrderStatus::Pending),
+            (Status::Waiting, 1, false, OrderStatus::Received),
+            (Status::Received, 1, false, OrderStatus::Received),
+            (Status::Complete, 1, false, OrderStatus::Finished),
+            (Status::Cancelled, 0, true, OrderStatus::Banned),
+            (Status::Cancelled, 0, false, OrderStatus::Canceled),
+        ] {
+            let why = format!("{status:?} with {sms_count} SMS, banned {banned}");
+            assert_eq!(OrderStatus::of(status, sms_count, banned), order, "{why}");
+        }
         assert_eq!(
             OrderStatus::of(Status::Expired, 0, false).as_str(),
             "TIMEOUT"

@@ -4,17 +4,19 @@
 //! creates it, so it lives near the account's callers like the OTP-session objects, and a
 //! send's decision is one near round trip. Each decision is made on the state in memory with
 //! nothing awaited between reading and changing it (`domain::fraud::Guard::decide`), so a
-//! parallel burst is counted one by one; what changed is then written to the object's
-//! storage before it answers. The same decision first takes the tokens of the Twilio Verify
+//! parallel burst is counted one by one; a block it makes is written to the object's
+//! storage before it answers, the counts shortly after (`durable::fraud_counts`). The same decision first takes the tokens of the Twilio Verify
 //! rate limits the send names (`durable::verify_limits`): exact under parallel sends too.
+use super::fraud_counts::{Dirty, COUNTRY, PREFIX};
 use crate::clock::now_ms;
 use crate::domain::error::AppError;
-use crate::domain::fraud::{Block, Decision, Guard, Policy, Safe, Send, Verdict, Window};
+use crate::domain::fraud::{Block, Decision, Guard, Policy, Safe, Send, Verdict};
 use crate::domain::ids::new_id;
 use crate::domain::verify_limits::{Counters, Take, Taken};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 /// The binding (wrangler.toml `[durable_objects]`).
@@ -34,9 +36,9 @@ pub enum Op {
     /// Take the send's rate-limit tokens (all or none), then decide the send and count it
     /// (unless `risk_check` is false).
     Decide(Decide),
-    /// A check of a code sent to `phone` was approved.
+    /// Checks of codes sent to these numbers were approved (one entry per approval).
     Converted {
-        phone: String,
+        phones: Vec<String>,
     },
     Policy,
     SetPolicy {
@@ -122,7 +124,9 @@ pub async fn call(env: &Env, account_id: &str, op: Op) -> std::result::Result<An
 pub struct FraudGuard {
     pub(super) state: State,
     env: Env,
-    guard: RefCell<Guard>,
+    pub(super) guard: Rc<RefCell<Guard>>,
+    /// The counts changed since their last write (`fraud_counts`).
+    pub(super) dirty: Rc<Dirty>,
     policy: RefCell<Option<Policy>>,
     pub(super) loaded: Cell<bool>,
     pub(super) counters: RefCell<Counters>,
@@ -229,9 +233,9 @@ impl FraudGuard {
             });
         }
         let d: Decision = self.guard.borrow_mut().decide(&self.policy(), send);
-        for (k, w) in [('p', &d.prefix), ('c', &d.country)] {
-            if let Some((name, w)) = w {
-                values.insert(key(k, name), json::<Window>(w));
+        for (kind, w) in [(PREFIX, &d.prefix), (COUNTRY, &d.country)] {
+            if let Some((name, _)) = w {
+                self.count_changed(kind, name);
             }
         }
         if let Some(b) = &d.block {
@@ -255,12 +259,12 @@ impl FraudGuard {
         let now = now_ms();
         Ok(match op {
             Op::Decide(d) => self.decide(&d, now).await?,
-            Op::Converted { phone } => {
-                let (name, w) = self
-                    .guard
-                    .borrow_mut()
-                    .converted(&self.policy(), &phone, now);
-                self.state.storage().put(&key('p', &name), json(&w)).await?;
+            Op::Converted { phones } => {
+                let policy = self.policy();
+                for phone in &phones {
+                    let (name, _) = self.guard.borrow_mut().converted(&policy, phone, now);
+                    self.count_changed(PREFIX, &name);
+                }
                 Answer::Done
             }
             Op::Policy => Answer::Policy {
@@ -336,7 +340,8 @@ impl DurableObject for FraudGuard {
         Self {
             state,
             env,
-            guard: RefCell::new(Guard::default()),
+            guard: Rc::new(RefCell::new(Guard::default())),
+            dirty: Rc::new(Dirty::default()),
             policy: RefCell::new(None),
             loaded: Cell::new(false),
             counters: RefCell::new(Counters::default()),

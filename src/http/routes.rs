@@ -636,11 +636,13 @@ pub use table::ROUTES;
 impl Route {
     /// Whether the route's operation checks the key's scope itself, with the key's liveness
     /// (an OTP send: the send's own D1 batch, or the key object's one answer; a check: the
-    /// session's object, which keeps the key's scopes with its liveness), so the pipeline
-    /// makes no call of its own for it.
+    /// session's object, which keeps the key's scopes with its liveness; a balance or an
+    /// activation's status: the D1 read that checks the key), so the pipeline makes no call
+    /// of its own for it.
     pub fn checks_own_scope(&self) -> bool {
         use Route::*;
-        matches!(self, OtpSend | GetOtpSend | OtpVerify | GetOtpCheck)
+        let reads = matches!(self, Balance | NumberOtpBalance | ActivationStatus { .. });
+        reads || matches!(self, OtpSend | GetOtpSend | OtpVerify | GetOtpCheck)
     }
 
     /// The scope an API key needs for this route (`domain::scope`); `None`: no key scope

@@ -258,6 +258,15 @@ async fn serve(
     req: web_sys::Request,
     route: Result<Route, RouteError>,
 ) -> Result<Reply, Failure> {
+    // The body is read first, so that an early refusal (no route, no scope) is answered to a
+    // client that finished sending: one answered before would reset its connection.
+    if matches!(ctx.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE") {
+        let declared = ctx
+            .header("Content-Length")
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(0);
+        ctx.body = read_body(req, declared).await?;
+    }
     let route = route.map_err(|e| match e {
         RouteError::NotFound => {
             let m = format!("no route for {} {}", ctx.method, ctx.path);
@@ -279,22 +288,16 @@ async fn serve(
         auth::require_scope(ctx, needed).await?;
     }
     ctx.console = auth::console_session(ctx).await?;
-    if matches!(ctx.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE") {
-        let declared = ctx
-            .header("Content-Length")
-            .and_then(|v| v.parse::<usize>().ok())
-            .unwrap_or(0);
-        ctx.body = read_body(req, declared).await?;
-    }
     Ok(dispatch(ctx, route).await?)
 }
 
-/// Route → the dialect function that serves it.
+/// Route → the dialect function that serves it: the operator API and the product front doors
+/// here, the customer's own account, lists, webhooks and fraud guard in `account_dispatch`.
 async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
     use super::reply::JSON;
     use dialects::{
-        accounts, admin, audit, callbacks, fivesim, fraud, getotp, numberotp, otpwall, prelude,
-        smsactivate, stats, twilio_verify, usage, vonage, webhooks, whatotp,
+        admin, fivesim, getotp, numberotp, otpwall, prelude, smsactivate, stats, twilio_verify,
+        vonage, whatotp,
     };
     use Route::*;
     match route {
@@ -304,14 +307,12 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         AdminCreateKey { account_id } => boxed(admin::create_key(ctx, &account_id)).await,
         AdminRevokeKey { key_id } => boxed(admin::revoke_key(ctx, &key_id)).await,
         AdminTopup { account_id } => boxed(admin::topup(ctx, &account_id)).await,
-        AdminWebhookEndpoint { account_id } => {
-            boxed(webhooks::admin_endpoint(ctx, &account_id)).await
-        }
         AdminPutCatalog => boxed(admin::inventory::put_catalog(ctx)).await,
         AdminImportNumbers => boxed(admin::inventory::import_numbers(ctx)).await,
         AdminCreateSupplier => boxed(admin::inventory::create_supplier(ctx)).await,
         AdminCreateTemplate => boxed(admin::messaging::create_template(ctx)).await,
         AdminOutbox => boxed(admin::messaging::outbox(ctx)).await,
+        Console(route) => boxed(admin::console::serve(ctx, route)).await,
         // OTPWALL.
         Balance => boxed(otpwall::balance(ctx)).await,
         Countries => boxed(otpwall::countries(ctx)).await,
@@ -337,7 +338,29 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         GetOtpSend => boxed(getotp::send(ctx)).await,
         GetOtpCheck => boxed(getotp::check(ctx)).await,
         GetOtpStatus { message_id } => boxed(getotp::status(ctx, &message_id)).await,
+        // Vendor protocols with a resource router of their own.
+        SmsActivate => boxed(smsactivate::handle(ctx)).await,
+        TwilioVerify(resource) => boxed(twilio_verify::serve(ctx, resource)).await,
+        Stats(which) => boxed(stats::serve(ctx, which)).await,
+        Vonage(resource) => boxed(vonage::serve(ctx, resource)).await,
+        FiveSim(resource) => boxed(fivesim::serve(ctx, resource)).await,
+        Prelude(resource) => boxed(prelude::serve(ctx, resource)).await,
+        // Awaited in place, not boxed: the split costs the request no allocation.
+        route => account_dispatch(ctx, route).await,
+    }
+}
+
+/// The customer's own account, keys, templates and lists, webhooks and the fraud guard.
+async fn account_dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
+    use dialects::{
+        accounts, audit, callbacks, fraud, numberotp, otpwall, usage, webhooks, whatotp,
+    };
+    use Route::*;
+    match route {
         // Outbound webhooks and delivery provider callbacks.
+        AdminWebhookEndpoint { account_id } => {
+            boxed(webhooks::admin_endpoint(ctx, &account_id)).await
+        }
         WebhookEndpoint => boxed(webhooks::endpoint(ctx)).await,
         WebhookDeliveries => boxed(webhooks::deliveries(ctx)).await,
         SmsActivateWebhook => boxed(webhooks::sms_activate_hook(ctx)).await,
@@ -349,8 +372,7 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         FraudBlock { id } => boxed(fraud::lift(ctx, &id)).await,
         FraudSafeList => boxed(fraud::safe_list(ctx)).await,
         FraudSafeNumber { phone } => boxed(fraud::safe_remove(ctx, &phone)).await,
-        // Dashboard lists. The event stream is answered in `handle` (a streamed body).
-        ActivationEvents { .. } => Err(AppError::internal("event streams are served by handle")),
+        // Dashboard lists.
         Activations => boxed(otpwall::activation_list(ctx)).await,
         Rents => boxed(numberotp::rent_list(ctx)).await,
         OtpSessions => boxed(whatotp::session_list(ctx)).await,
@@ -376,14 +398,8 @@ async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
             boxed(accounts::admin_approve(ctx, &account_id)).await
         }
         Audit { admin } => boxed(audit::serve(ctx, admin)).await,
-        Console(route) => boxed(admin::console::serve(ctx, route)).await,
-        // sms-activate's handler protocol.
-        SmsActivate => boxed(smsactivate::handle(ctx)).await,
-        TwilioVerify(resource) => boxed(twilio_verify::serve(ctx, resource)).await,
-        Stats(which) => boxed(stats::serve(ctx, which)).await,
-        Vonage(resource) => boxed(vonage::serve(ctx, resource)).await,
-        FiveSim(resource) => boxed(fivesim::serve(ctx, resource)).await,
-        Prelude(resource) => boxed(prelude::serve(ctx, resource)).await,
+        // The event stream is answered in `handle` (a streamed body); the rest in `dispatch`.
+        _ => Err(AppError::internal("route not served by account_dispatch")),
     }
 }
 

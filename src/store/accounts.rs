@@ -5,6 +5,7 @@ use super::StoreError;
 use super::{batch, first, int, stmt, text};
 use crate::domain::account::{NewKey, Profile};
 use crate::domain::ids::new_uuid;
+use crate::domain::scope::Scope;
 use crate::domain::time::rfc3339;
 use crate::domain::twilio_verify::{new_sid, SidKind};
 use worker::{D1Database, D1PreparedStatement};
@@ -80,6 +81,18 @@ pub const LIVE_KEY_ACCOUNT: &str =
      WHERE s.token_hash = ?1 AND s.revoked_at IS NULL AND a.status = 'active' \
      AND MIN(s.idle_expires_at, s.expires_at) > \
      CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+
+/// `sql`, whose key check is `LIVE_KEY_ACCOUNT`, for a route that needs `scope`: the key must
+/// also hold it (a key without a recorded set holds every scope, as does a login session), so
+/// a key without it matches nothing, and the key, its scope and the route's own read stay one
+/// D1 round trip.
+pub fn holding(sql: &str, scope: Scope) -> String {
+    let holds = format!(
+        " AND (k.scopes IS NULL OR instr(' ' || k.scopes || ' ', ' {} ') > 0) UNION ALL ",
+        scope.as_str()
+    );
+    sql.replacen(" UNION ALL ", &holds, 1)
+}
 
 /// The principal for a presented key's hash, if the key is live and its account active.
 /// Read from D1 (strongly consistent) on every request, so revocation takes effect at once.

@@ -1,5 +1,5 @@
 //! Activations, rents and inbound SMS in D1.
-use super::accounts::LIVE_KEY_ACCOUNT;
+use super::accounts::{holding, LIVE_KEY_ACCOUNT};
 use super::catalog::free_for_service;
 use super::row::from_row;
 use super::{
@@ -7,6 +7,7 @@ use super::{
     ConstraintKind, StoreError,
 };
 use crate::domain::activation::Rent;
+use crate::domain::scope::Scope;
 use crate::domain::sms::InboundSms;
 use crate::store::wallet::{change_statements, Delta, Entry, Kind};
 use worker::{D1Database, D1PreparedStatement};
@@ -256,16 +257,31 @@ from_row!(ActivationRow {
     expires_at
 });
 
-/// Whether the activation exists and belongs to the live key whose hash is given: the key
-/// check and the ownership check in one D1 round trip.
-pub async fn owned_by_key(db: &D1Database, id: &str, key_hash: &str) -> Result<bool, StoreError> {
-    exists(stmt(
+/// The account of the activation when it belongs to the live key whose hash is given,
+/// which holds `scope`: the key check, its scope and the ownership check in one D1 round trip.
+pub async fn owned_by_key(
+    db: &D1Database,
+    id: &str,
+    key_hash: &str,
+    scope: Scope,
+) -> Result<Option<String>, StoreError> {
+    let sql = format!(
+        "SELECT account_id FROM activations WHERE id = ?2 AND account_id = ({LIVE_KEY_ACCOUNT})"
+    );
+    let row: Option<Owner> = first(stmt(
         db,
-        &format!("SELECT id FROM activations WHERE id = ?2 AND account_id = ({LIVE_KEY_ACCOUNT})"),
+        &holding(&sql, scope),
         &[text(key_hash), text(id)],
     )?)
-    .await
+    .await?;
+    Ok(row.map(|o| o.account_id))
 }
+
+/// An activation's account.
+struct Owner {
+    account_id: String,
+}
+from_row!(Owner { account_id });
 
 pub async fn activation(db: &D1Database, id: &str) -> Result<Option<ActivationRow>, StoreError> {
     first(stmt(

@@ -1,6 +1,7 @@
 //! OTP sessions in D1 (`otp_sessions`, the durable record: the send's guarded insert, and
 //! the counters mirrored from the session's Durable Object, which decides the checks) and
-//! their records in KV (`OTP_SESSIONS`, TTL = lifetime; the code only as its MAC).
+//! the KV record a send writes when it could not open the session's object (`OTP_SESSIONS`,
+//! TTL = lifetime; the code only as its MAC).
 use super::row::from_row;
 use super::webhooks::OTP_RESULT_SQL;
 use super::{all, first, int, opt_text, stmt, text};

@@ -2,12 +2,13 @@
 //! D1 batch as the wallet update; `CHECK (balance >= 0)` on the wallet is what refuses an
 //! overdraft (the batch then rolls back whole, and `DbError` → `StoreError` makes it a 402),
 //! so no read-then-write race can overspend.
-use super::accounts::LIVE_KEY_ACCOUNT;
+use super::accounts::{holding, LIVE_KEY_ACCOUNT};
 use super::row::from_row;
 use super::StoreError;
 use super::{first, int, opt_text, stmt, text};
 use crate::domain::ids::new_id;
 use crate::domain::pagination::Page;
+use crate::domain::scope::Scope;
 use crate::domain::wallet::LedgerEntry;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
@@ -123,26 +124,29 @@ pub fn change_statements(
 
 #[derive(Debug, Clone)]
 pub struct Wallet {
+    pub account_id: String,
     pub balance: i64,
     pub currency: String,
     /// The account may move money (`SIGNUP_APPROVAL`).
     pub approved: i64,
 }
-from_row!(Wallet { balance, currency, approved or default });
+from_row!(Wallet { account_id, balance, currency, approved or default });
 
-/// The wallet of the live key whose hash is given, in the same D1 round trip as the key
-/// check; `None` when the key is not live (see `auth::unauthorized_or`).
-pub async fn wallet_for_key(db: &D1Database, key_hash: &str) -> Result<Option<Wallet>, StoreError> {
-    first::<Wallet>(stmt(
-        db,
-        &format!(
-            "SELECT w.balance AS balance, w.currency AS currency, a.approved AS approved \
-             FROM wallets w JOIN accounts a ON a.id = w.account_id \
-             WHERE w.account_id = ({LIVE_KEY_ACCOUNT})"
-        ),
-        &[text(key_hash)],
-    )?)
-    .await
+/// The wallet of the live key whose hash is given, when the key holds `scope`, in the same
+/// D1 round trip as the key check; `None` when the key is not live or lacks the scope (see
+/// `auth::unauthorized_or`).
+pub async fn wallet_for_key(
+    db: &D1Database,
+    key_hash: &str,
+    scope: Scope,
+) -> Result<Option<Wallet>, StoreError> {
+    let sql = format!(
+        "SELECT w.account_id AS account_id, w.balance AS balance, w.currency AS currency, \
+         a.approved AS approved \
+         FROM wallets w JOIN accounts a ON a.id = w.account_id \
+         WHERE w.account_id = ({LIVE_KEY_ACCOUNT})"
+    );
+    first::<Wallet>(stmt(db, &holding(&sql, scope), &[text(key_hash)])?).await
 }
 
 const LEDGER_COLUMNS: &str =

@@ -32,7 +32,8 @@ export const DYNAMIC = {
 };
 
 /** Statements built from a struct of fragments rather than one literal: every value the
- * code passes, read from the source next to the statement (the fragment structs, and the
+ * code passes, read from the source next to the statement (the fragment structs, the
+ * verify `Definitions` tables, and the
  * `let hours = if list.by_hours { … }` and `fn due` tables). `undefined`: not such a shape. */
 function shapeVariants(file, src, s, free) {
   const structs = (type) =>
@@ -50,6 +51,13 @@ function shapeVariants(file, src, s, free) {
   if (file.endsWith("store/smsactivate.rs") && /\{alias\}/.test(s.value)) {
     return structs("SaNames").flatMap((n) =>
       [`IS NOT NULL ORDER BY ${n.column}`, "= ?1"].map((filter) => ({ ...n, filter })));
+  }
+  if (file.endsWith("store/verify_limits.rs") && /\{parent\}/.test(s.value)) {
+    // The `Definitions` tables: one statement per table (a field's `\` line breaks folded).
+    return [...src.matchAll(/const \w+: Definitions<\w+> = Definitions \{([\s\S]*?)\};/g)].map((m) => {
+      const field = (name) => m[1].match(new RegExp(`\\b${name}: "([^"]*)"`))?.[1].replace(/\\\n\s*/g, "");
+      return { table: field("table"), columns: field("columns"), parent: field("parent") };
+    });
   }
   if (file.endsWith("store/upkeep.rs") && /\{due\}/.test(s.value)) {
     const due = src.slice(src.indexOf("fn due("), src.indexOf("fn due(") + 2000);

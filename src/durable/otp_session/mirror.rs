@@ -1,15 +1,16 @@
 //! Bringing D1 in line after the answer: each checked session's counters into its
 //! `otp_sessions` row and its result event, coalesced and paced; a failure is noted in
-//! storage and retried by the alarm.
+//! storage and retried by the alarm. The numbers verified meanwhile go to the account's fraud
+//! guard in the same paced passes, one call for all of them.
 #![cfg(target_arch = "wasm32")]
 use super::object::OtpSession;
-use super::protocol::Outcome;
+use super::protocol::{Opening, Outcome};
 use super::state::{retry_key, Stored};
 use crate::clock::now_ms;
 use crate::domain::error::AppError;
 use crate::domain::ids::is_uuid;
 use crate::domain::ratelimit::Pacer;
-use crate::durable::webhook_dispatcher;
+use crate::durable::{fraud_guard, webhook_dispatcher};
 use crate::store::sessions::{self, ResultEvents};
 use crate::store::vonage;
 use crate::store::{self, batch};
@@ -32,6 +33,10 @@ pub(super) const MIRROR_BATCH: usize = 50;
 pub(super) struct Pending {
     /// The latest state of each session to mirror.
     states: HashMap<String, Stored>,
+    /// Numbers whose code was verified, not yet told to the account's fraud guard, and the
+    /// account (one per object).
+    converted: Vec<String>,
+    account_id: String,
     /// A mirror is on its way; it takes these when it is done.
     flushing: bool,
     /// Paces the batches (`MIRROR_BURST`, `MIRROR_EVERY_MS`).
@@ -52,9 +57,29 @@ impl OtpSession {
             p.states.insert(s.session.id.clone(), s.clone());
             !std::mem::replace(&mut p.flushing, true)
         };
-        if !start {
-            return;
+        if start {
+            self.flush_later();
         }
+    }
+
+    /// Tells the account's fraud guard that a code sent to `session`'s number was verified,
+    /// after the answer (the guard's conversion counts are not the check's business): with
+    /// the next paced mirror pass, which carries every number verified meanwhile in one call.
+    pub(super) fn converted(&self, session: &Opening) {
+        let start = {
+            let mut p = self.pending.borrow_mut();
+            p.converted.push(session.phone.clone());
+            p.account_id.clone_from(&session.account_id);
+            !std::mem::replace(&mut p.flushing, true)
+        };
+        if start {
+            self.flush_later();
+        }
+    }
+
+    /// The paced passes: each takes up to `MIRROR_BATCH` sessions and every number verified,
+    /// until nothing is pending.
+    fn flush_later(&self) {
         let env = self.env.clone();
         let storage = self.state.storage();
         let alarm_at = Rc::clone(&self.alarm_at);
@@ -63,7 +88,7 @@ impl OtpSession {
             loop {
                 let wait = {
                     let mut p = pending.borrow_mut();
-                    if p.states.is_empty() {
+                    if p.states.is_empty() && p.converted.is_empty() {
                         p.flushing = false;
                         return;
                     }
@@ -73,13 +98,23 @@ impl OtpSession {
                     // Sessions checked meanwhile join this batch.
                     Delay::from(Duration::from_millis(wait.unsigned_abs())).await;
                 }
-                let due: Vec<Stored> = {
+                let (due, phones, account_id) = {
                     let mut p = pending.borrow_mut();
                     let ids: Vec<String> = p.states.keys().take(MIRROR_BATCH).cloned().collect();
-                    ids.iter().filter_map(|id| p.states.remove(id)).collect()
+                    let due: Vec<Stored> =
+                        ids.iter().filter_map(|id| p.states.remove(id)).collect();
+                    (due, std::mem::take(&mut p.converted), p.account_id.clone())
                 };
                 let refs: Vec<&Stored> = due.iter().collect();
-                if let Err(e) = mirror(&env, &refs).await {
+                let (mirrored, told) = futures_util::future::join(
+                    mirror(&env, &refs),
+                    tell_guard(&env, &account_id, phones),
+                )
+                .await;
+                if let Err(e) = told {
+                    console_error!("fraud guard conversions: {}", e.detail());
+                }
+                if let Err(e) = mirrored {
                     console_error!(
                         "otp sessions' D1 mirror failed (retried by alarm): {}",
                         e.detail()
@@ -89,6 +124,15 @@ impl OtpSession {
             }
         });
     }
+}
+
+/// The verified numbers to the account's fraud guard, in one call (none: no call).
+async fn tell_guard(env: &Env, account_id: &str, phones: Vec<String>) -> Result<(), AppError> {
+    if phones.is_empty() {
+        return Ok(());
+    }
+    let op = fraud_guard::Op::Converted { phones };
+    fraud_guard::call(env, account_id, op).await.map(|_| ())
 }
 
 impl OtpSession {

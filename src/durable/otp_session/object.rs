@@ -8,7 +8,7 @@ use super::state::Stored;
 use crate::clock::now_ms;
 use crate::domain::otp_check::Decision;
 use crate::domain::scope::Scope;
-use crate::durable::{api_key, fraud_guard};
+use crate::durable::api_key;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -47,18 +47,13 @@ impl OtpSession {
         Ok(live)
     }
 
-    async fn open(&self, session: Opening, store: bool) -> Result<Outcome> {
+    async fn open(&self, session: Opening) -> Result<Outcome> {
         if self.load(&session.id).await?.is_some() {
             return Ok(Outcome::Opened);
         }
         let s = Stored::opened(session);
-        // A workflow is stored at once: KV's record knows nothing of it.
         let workflow = super::workflow::pending_at(&s, now_ms());
-        if store || workflow.is_some() {
-            self.save(&s).await?;
-        } else {
-            self.remember(&s);
-        }
+        self.save(&s).await?;
         if workflow.is_some() {
             self.schedule(&s.session.id, workflow).await?;
         }
@@ -85,20 +80,6 @@ impl OtpSession {
             self.converted(&s.session);
         }
         Ok(Outcome::of_check(decision, s.row()))
-    }
-
-    /// Tells the account's fraud guard that a code sent to the number was verified (after
-    /// the answer: the guard's conversion counts are not the check's business).
-    pub(super) fn converted(&self, session: &Opening) {
-        let (env, account_id) = (self.env.clone(), session.account_id.clone());
-        let op = fraud_guard::Op::Converted {
-            phone: session.phone.clone(),
-        };
-        self.state.wait_until(async move {
-            if let Err(e) = fraud_guard::call(&env, &account_id, op).await {
-                worker::console_error!("fraud guard conversion: {}", e.detail());
-            }
-        });
     }
 
     /// The state for its owner; seeing it expired records `otp.expired` (once), as a check
@@ -177,7 +158,7 @@ impl DurableObject for OtpSession {
             Err(e) => return Response::error(format!("bad command: {e}"), 400),
         };
         let outcome = match op {
-            Op::Open { session, store } => self.open(session, store).await?,
+            Op::Open { session } => self.open(session).await?,
             Op::Check {
                 id,
                 account_id,

@@ -48,14 +48,9 @@ pub struct StepDue {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Op {
-    /// A new session (a repeated open of the same session changes nothing). `store`: write
-    /// it to storage now, because its KV record was not written; otherwise the object keeps
-    /// it in memory until a check changes it, and restores it from KV if it restarted.
-    Open {
-        session: Opening,
-        #[serde(default)]
-        store: bool,
-    },
+    /// A new session, written to the object's storage before the answer (a repeated open
+    /// of the same session changes nothing).
+    Open { session: Opening },
     /// Check a candidate for `account_id`: `mac` is the candidate's hex MAC.
     /// `key_hash`: the API key presented, which must be a live key of `account_id` (the
     /// object asks the key's object once and keeps the answer); `None` when the caller
@@ -246,11 +241,11 @@ mod tests {
     }
 
     #[test]
-    fn commands_travel_named_and_an_open_stores_only_when_asked() {
+    fn commands_travel_named() {
         let json = r#"{"open":{"session":{"id":"s","account_id":"a","phone":"+1",
             "channel":"sms","code_mac":"00","created_at":1,"expires_at":2,"max_attempts":5}}}"#;
         let op: Op = serde_json::from_str(json).unwrap();
-        assert!(matches!(op, Op::Open { store: false, .. }));
+        assert!(matches!(op, Op::Open { session } if session.id == "s"));
         let revoke = Op::RevokeKey {
             key_hash: "k".into(),
         };

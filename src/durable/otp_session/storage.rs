@@ -1,5 +1,6 @@
 //! The object's storage and memory: loading a session (from memory, storage, or restored
-//! from its KV record), saving it before anything else is awaited, and the alarm.
+//! from the KV record a send writes when it could not open the object), saving it before
+//! anything else is awaited, and the alarm.
 #![cfg(target_arch = "wasm32")]
 use super::object::OtpSession;
 use super::protocol::Opening;
@@ -52,9 +53,9 @@ impl OtpSession {
     }
 
     /// `load`, and for a session this object has neither in memory nor in storage, its KV
-    /// record: a session opened in memory (`Op::Open` without `store`) that this instance
-    /// no longer holds (the object restarted, or its memory started over) is restored from
-    /// the facts its send wrote (nothing was counted: a counted session is in storage).
+    /// record: a session whose open never reached the object (its send wrote the record
+    /// instead) is restored from the facts the send wrote (nothing was counted: a counted
+    /// session is in storage).
     pub(super) async fn load_or_restore(&self, id: &str) -> Result<Option<Stored>> {
         let _loading = Loading::start(&self.loads);
         if let Some(s) = self.load(id).await? {

@@ -147,7 +147,7 @@ mod object {
         }
 
         /// The session or window a workflow runs in (`restore`: a session may be restored
-        /// from its KV record).
+        /// from the KV record its send wrote when the open failed).
         async fn load_flow(&self, id: &str, restore: bool) -> Result<Option<Flow>> {
             if let Some(phone) = id.strip_prefix(WINDOW_PREFIX) {
                 return Ok(self.load_window(phone).await?.map(Flow::Window));
