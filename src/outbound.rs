@@ -5,10 +5,11 @@
 use futures_util::future::{select, Either};
 use futures_util::StreamExt;
 use std::time::Duration;
-use worker::wasm_bindgen::JsValue;
-use worker::{
-    ByteStream, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response,
-};
+use worker::js_sys;
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::worker_sys::web_sys;
+use worker::{ByteStream, Delay, Method, Response};
 
 /// The most of an answer's body that is read; the rest is dropped unread.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -27,19 +28,25 @@ pub async fn send(
     body: Option<&str>,
     timeout_ms: i64,
 ) -> Result<Answer, String> {
-    let h = Headers::new();
+    let fail = |e: JsValue| worker::Error::from(e).to_string();
+    let h = web_sys::Headers::new().map_err(fail)?;
     for (name, value) in headers {
-        h.set(name, value).map_err(|e| e.to_string())?;
+        h.set(name, value).map_err(fail)?;
     }
-    let mut init = RequestInit::new();
-    init.with_method(method)
-        .with_headers(h)
-        .with_body(body.map(JsValue::from_str))
-        .with_redirect(RequestRedirect::Manual);
-    let request = Request::new_with_init(url, &init).map_err(|e| e.to_string())?;
-    let fetch = Fetch::Request(request);
+    // The runtime's own request: `worker::RequestInit` would link the serializer of every
+    // `cf` option (image resizing and the like) that this Worker never sets.
+    let init = web_sys::RequestInit::new();
+    init.set_method(method.as_ref());
+    init.set_headers(&h);
+    if let Some(body) = body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    init.set_redirect(web_sys::RequestRedirect::Manual);
+    let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(fail)?;
     let sending = Box::pin(async {
-        let mut response = fetch.send().await?;
+        let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+        let answer = JsFuture::from(scope.fetch_with_request(&request)).await?;
+        let mut response = Response::from(answer.unchecked_into::<web_sys::Response>());
         let text = bounded_text(&mut response).await;
         Ok::<Answer, worker::Error>(Answer {
             status: response.status_code(),

@@ -15,6 +15,7 @@ use crate::config::{server_key, Config};
 use crate::domain::crypto::{derived_key, from_hex, open, seal, to_hex};
 use crate::domain::error::{AppError, Code};
 use crate::domain::events;
+use crate::domain::tagged::{self, Tagged};
 use crate::durable::otp_session::StepDue;
 use crate::providers::{self, Outgoing, Provider};
 use crate::store::messages as messages_store;
@@ -22,13 +23,15 @@ use crate::store::refunds;
 use crate::store::wallet::{self, Delta, Entry, Kind};
 use crate::store::webhooks::{message_event_statement, Event, MessageStatus};
 use crate::store::{batch, ConstraintKind};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use worker::{console_error, D1Database, Env};
 
 /// The queue binding of `wrangler.toml`.
 const QUEUE: &str = "JOBS";
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A job travels as one JSON object: `{"job":"refund",...its fields}` (a delivery's message
+/// fields inline), read by `domain::tagged`.
+#[derive(Debug, Clone, Serialize)]
 #[serde(tag = "job", rename_all = "snake_case")]
 pub enum Job {
     Refund(Refund),
@@ -178,7 +181,7 @@ pub async fn enqueue(env: &Env, job: &Job) -> Result<(), AppError> {
 /// A job from the queue; `None` (logged) for a body that is not one: never runnable,
 /// retrying cannot help, so it is dropped.
 pub fn parse(body: &str) -> Option<Job> {
-    match serde_json::from_str(body) {
+    match tagged::read::<Job>(body) {
         Ok(job) => Some(job),
         Err(e) => {
             console_error!("job dropped, not a job ({e}): {} bytes", body.len());
@@ -200,11 +203,52 @@ pub struct MessageRef {
 /// A template message to hand to its provider. Its text (which may hold a code) travels
 /// sealed under a key derived from `SERVER_KEY` and the message's id: the queue never
 /// holds it in the clear.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Deliver {
     #[serde(flatten)]
     pub message: MessageRef,
     pub sealed: String,
+}
+
+/// A delivery job's fields as they travel (`Deliver` with its message inline).
+#[derive(Deserialize)]
+struct DeliverFields {
+    account_id: String,
+    message_id: String,
+    to: String,
+    channel: String,
+    cost: i64,
+    sealed: String,
+}
+
+impl From<DeliverFields> for Deliver {
+    fn from(f: DeliverFields) -> Deliver {
+        let message = MessageRef {
+            account_id: f.account_id,
+            message_id: f.message_id,
+            to: f.to,
+            channel: f.channel,
+            cost: f.cost,
+        };
+        Deliver {
+            message,
+            sealed: f.sealed,
+        }
+    }
+}
+
+impl Tagged for Job {
+    const TAG: &'static str = "job";
+    const KINDS: &'static [&'static str] = &["refund", "deliver", "workflow_step"];
+
+    fn read<'de, D: Deserializer<'de>>(kind: &str, fields: D) -> Result<Option<Job>, D::Error> {
+        Ok(Some(match kind {
+            "refund" => Job::Refund(Refund::deserialize(fields)?),
+            "deliver" => Job::Deliver(DeliverFields::deserialize(fields)?.into()),
+            "workflow_step" => Job::WorkflowStep(StepDue::deserialize(fields)?),
+            _ => return Ok(None),
+        }))
+    }
 }
 
 /// What is sealed in a delivery job.
@@ -269,7 +313,8 @@ impl Deliver {
         let m = &self.message;
         let opened = from_hex(&self.sealed)
             .and_then(|sealed| open(&text_key(env, &m.message_id).ok()?, &sealed))
-            .and_then(|plain| serde_json::from_slice::<Text>(&plain).ok())
+            .and_then(|plain| String::from_utf8(plain).ok())
+            .and_then(|plain| crate::domain::json::read::<Text>(&plain).ok())
             .ok_or_else(|| AppError {
                 internal: Some("the sealed text does not open (SERVER_KEY changed?)".into()),
                 ..AppError::of(Code::DeliveryFailed)

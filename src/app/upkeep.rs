@@ -131,7 +131,7 @@ async fn refunds_kept(app: &App, db: &worker::D1Database) -> usize {
     };
     let mut made = 0;
     for (key, json) in kept {
-        let Ok(refund) = serde_json::from_str::<Refund>(&json) else {
+        let Ok(refund) = crate::domain::json::read::<Refund>(&json) else {
             console_error!("upkeep: refund kept under {key} is not one");
             continue;
         };

@@ -79,7 +79,7 @@ pub struct Facts {
 
 /// Why a command is refused; each becomes a 409 with its reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "reason", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Refusal {
     /// The activation already ended in this state.
     AlreadyTerminal { status: Status },

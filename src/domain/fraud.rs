@@ -208,7 +208,7 @@ pub fn parse_policy(body: &Value) -> Result<Policy, String> {
     for (k, v) in o {
         match k.as_str() {
             "mode" => {
-                p.mode = serde_json::from_value(v.clone()).map_err(|_| {
+                p.mode = super::json::from_tree(v.clone()).map_err(|_| {
                     field_error("mode", "must be one of \"enforce\", \"monitor\", \"off\"")
                 })?
             }
@@ -293,7 +293,7 @@ pub struct Send<'a> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "verdict", content = "reason", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Allow,
     Refuse(Reason),

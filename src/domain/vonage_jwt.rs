@@ -80,11 +80,13 @@ pub fn parse(token: &str) -> Result<Token, JwtError> {
             .decode(part)
             .map_err(|_| JwtError::Malformed)
     };
-    let header: Header = serde_json::from_slice(&json(h)?).map_err(|_| JwtError::Malformed)?;
+    let read =
+        |part: &str| json(part).and_then(|b| String::from_utf8(b).map_err(|_| JwtError::Malformed));
+    let header: Header = super::json::read(&read(h)?).map_err(|_| JwtError::Malformed)?;
     if header.alg != "RS256" {
         return Err(JwtError::Algorithm);
     }
-    let claims: Claims = serde_json::from_slice(&json(c)?).map_err(|_| JwtError::Malformed)?;
+    let claims: Claims = super::json::read(&read(c)?).map_err(|_| JwtError::Malformed)?;
     Ok(Token {
         claims,
         signed: format!("{h}.{c}").into_bytes(),

@@ -104,7 +104,7 @@ impl Stored {
 
 /// What the Worker asks of the object.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Op {
     /// Load the state (from D1 on first use) and arm the expiry alarm.
     Init,
@@ -131,7 +131,7 @@ struct Call {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "result", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Ok {
         view: View,

@@ -39,7 +39,7 @@ struct Known {
 
 /// What the Worker asks of the object.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Op {
     /// The key's account if it is live.
     Resolve { key_hash: String },

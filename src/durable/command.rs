@@ -6,6 +6,7 @@
 //! answer through a stream reader, and releasing that reader makes the runtime build an
 //! error with a stack trace on every call (seen in a profile of the verify route).
 use crate::domain::error::AppError;
+use crate::domain::json;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use worker::wasm_bindgen::{JsCast, JsValue};
@@ -56,11 +57,11 @@ pub async fn send<C: Serialize, A: DeserializeOwned>(
             res.status()
         )));
     }
-    serde_json::from_str(&text).map_err(|e| AppError::internal(format!("{what} answer: {e}")))
+    json::read(&text).map_err(|e| AppError::internal(format!("{what} answer: {e}")))
 }
 
 /// The object side: the command a request carries (its body read whole, then parsed).
 pub async fn receive<C: DeserializeOwned>(req: &mut Request) -> Result<C, String> {
     let text = req.text().await.map_err(|e| e.to_string())?;
-    serde_json::from_str(&text).map_err(|e| e.to_string())
+    json::read(&text).map_err(|e| e.to_string())
 }

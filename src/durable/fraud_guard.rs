@@ -31,7 +31,7 @@ pub struct Command {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Op {
     /// Take the send's rate-limit tokens (all or none), then decide the send and count it
     /// (unless `risk_check` is false).
@@ -83,10 +83,9 @@ pub struct Decide {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "answer", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Answer {
     Decided {
-        #[serde(flatten)]
         verdict: Verdict,
     },
     /// A rate-limit bucket is spent: nothing taken, nothing decided.
@@ -165,12 +164,12 @@ impl FraudGuard {
             let (kind, name) = k.split_once(':').unwrap_or((k.as_str(), ""));
             let name = name.to_owned();
             match kind {
-                "p" => _ = serde_json::from_str(&v).map(|w| guard.prefixes.insert(name, w)),
-                "c" => _ = serde_json::from_str(&v).map(|w| guard.countries.insert(name, w)),
-                "b" => _ = serde_json::from_str(&v).map(|b| guard.blocks.insert(name, b)),
-                "s" => _ = serde_json::from_str(&v).map(|s| guard.safe.insert(name, s)),
-                "r" => _ = serde_json::from_str(&v).map(|c| counters.map.insert(name, c)),
-                POLICY_KEY => policy = serde_json::from_str(&v).ok(),
+                "p" => _ = crate::domain::json::read(&v).map(|w| guard.prefixes.insert(name, w)),
+                "c" => _ = crate::domain::json::read(&v).map(|w| guard.countries.insert(name, w)),
+                "b" => _ = crate::domain::json::read(&v).map(|b| guard.blocks.insert(name, b)),
+                "s" => _ = crate::domain::json::read(&v).map(|s| guard.safe.insert(name, s)),
+                "r" => _ = crate::domain::json::read(&v).map(|c| counters.map.insert(name, c)),
+                POLICY_KEY => policy = crate::domain::json::read(&v).ok(),
                 _ => {}
             }
         });
@@ -180,7 +179,7 @@ impl FraudGuard {
             None => {
                 let db = crate::store::db(&self.env)?;
                 let json = crate::store::fraud::policy(&db, account_id).await?;
-                let p = json.and_then(|j| serde_json::from_str(&j).ok());
+                let p = json.and_then(|j| crate::domain::json::read(&j).ok());
                 (p.unwrap_or_default(), true)
             }
         };

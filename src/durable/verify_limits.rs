@@ -4,6 +4,7 @@
 //! window held ends.
 use super::fraud_guard::{json, key, FraudGuard};
 use crate::clock::now_ms;
+use crate::domain::json;
 use crate::domain::verify_limits::{Counter, Counters, PRUNE_BATCH};
 use serde_json::{Map, Value};
 use worker::{ListOptions, Result};
@@ -49,7 +50,7 @@ impl FraudGuard {
             let (Some(k), Some(v)) = (k.as_string(), value.as_string()) else {
                 return;
             };
-            if let (Some(name), Ok(c)) = (k.strip_prefix(&prefix), serde_json::from_str(&v)) {
+            if let (Some(name), Ok(c)) = (k.strip_prefix(&prefix), json::read(&v)) {
                 counters.map.insert(name.to_owned(), c);
             }
         });

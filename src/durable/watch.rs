@@ -11,7 +11,7 @@ use worker::{durable_object, DurableObject, Env, Request, Response, Result, Stat
 const SEQ_KEY: &str = "seq";
 
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 enum WatchOp {
     /// The object changed; its sequence number is now at least `seq`.
     Bump { seq: u64 },

@@ -43,7 +43,7 @@ pub fn check_content_type(header: Option<&str>) -> Result<(), AppError> {
 /// Parses a JSON body. Syntax errors → 2003 (malformed JSON); a well-formed body with
 /// missing fields, wrong types or unknown enum values → 2004 with serde's explanation.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
-    T::deserialize(json_object(bytes)?)
+    crate::domain::json::from_tree(json_object(bytes)?)
         .map_err(|e| AppError::new(Code::InvalidRequest, format!("invalid request body: {e}")))
 }
 
@@ -59,8 +59,12 @@ fn json_object(bytes: &[u8]) -> Result<serde_json::Value, AppError> {
     }
     // Two steps, so that a syntax error anywhere is reported as such even when a type
     // error comes earlier in the text.
-    let value: StrictValue = serde_json::from_slice(bytes)
-        .map_err(|e| AppError::new(Code::MalformedJson, format!("malformed JSON: {e}")))?;
+    let malformed = |e: &dyn std::fmt::Display| {
+        AppError::new(Code::MalformedJson, format!("malformed JSON: {e}"))
+    };
+    // Read as text: one instantiation of the parser (the other readers read text too).
+    let text = std::str::from_utf8(bytes).map_err(|e| malformed(&e))?;
+    let value: StrictValue = serde_json::from_str(text).map_err(|e| malformed(&e))?;
     // Serde reads a struct from an array by position, and a map keeps the last of two equal
     // keys: a body is a JSON object with distinct keys, so no two readers see it two ways.
     if !value.0.is_object() {

@@ -46,7 +46,7 @@ pub struct StepDue {
 
 /// What the Worker asks of the object.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Op {
     /// A new session, written to the object's storage before the answer (a repeated open
     /// of the same session changes nothing).
@@ -139,7 +139,7 @@ impl From<Ended> for Terminal {
 
 /// The object's answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "result", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Opened,
     Verified {
@@ -231,33 +231,33 @@ mod tests {
         let text = serde_json::to_string(&op).unwrap();
         assert_eq!(
             text,
-            r#"{"op":"advance","id":"s","account_id":"a","asked":{"due":1}}"#
+            r#"{"advance":{"id":"s","account_id":"a","asked":{"due":1}}}"#
         );
         let none = Outcome::NoStep {
             why: NoStep::NoneLeft,
         };
         let text = serde_json::to_string(&none).unwrap();
-        assert_eq!(text, r#"{"result":"no_step","why":"none_left"}"#);
+        assert_eq!(text, r#"{"no_step":{"why":"none_left"}}"#);
     }
 
     #[test]
-    fn commands_travel_tagged() {
-        let json = r#"{"op":"open","session":{"id":"s","account_id":"a","phone":"+1",
-            "channel":"sms","code_mac":"00","created_at":1,"expires_at":2,"max_attempts":5}}"#;
+    fn commands_travel_named() {
+        let json = r#"{"open":{"session":{"id":"s","account_id":"a","phone":"+1",
+            "channel":"sms","code_mac":"00","created_at":1,"expires_at":2,"max_attempts":5}}}"#;
         let op: Op = serde_json::from_str(json).unwrap();
         assert!(matches!(op, Op::Open { session } if session.id == "s"));
         let revoke = Op::RevokeKey {
             key_hash: "k".into(),
         };
         let text = serde_json::to_string(&revoke).unwrap();
-        assert_eq!(text, r#"{"op":"revoke_key","key_hash":"k"}"#);
+        assert_eq!(text, r#"{"revoke_key":{"key_hash":"k"}}"#);
     }
 
     #[test]
     fn an_answer_round_trips_with_its_session() {
         let refused = Outcome::of_check(Decision::Refused(Terminal::MaxAttempts), session());
         let text = serde_json::to_string(&refused).unwrap();
-        assert!(text.starts_with(r#"{"result":"refused","ended":"max_attempts""#));
+        assert!(text.starts_with(r#"{"refused":{"ended":"max_attempts""#));
         assert_eq!(serde_json::from_str::<Outcome>(&text).unwrap(), refused);
         let wrong = Outcome::of_check(Decision::Wrong, session());
         assert_eq!(wrong, Outcome::Wrong { session: session() });

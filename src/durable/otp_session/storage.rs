@@ -6,7 +6,7 @@ use super::object::OtpSession;
 use super::protocol::Opening;
 use super::state::{self, session_key, Stored};
 use crate::clock::now_ms;
-use crate::domain::otp;
+use crate::domain::{json, otp};
 use crate::store::sessions;
 use std::cell::Cell;
 use worker::wasm_bindgen::JsValue;
@@ -38,7 +38,7 @@ impl OtpSession {
         }
         let _loading = Loading::start(&self.loads);
         let stored = match self.state.storage().get::<String>(&session_key(id)).await? {
-            Some(json) => Some(serde_json::from_str::<Stored>(&json)?),
+            Some(json) => Some(json::read::<Stored>(&json)?),
             None => None,
         };
         // Another event may have filled the cache while storage answered; it is newer (and

@@ -5,6 +5,7 @@ use super::mirror::{mirror, MIRROR_BATCH, MIRROR_RETRY_MS};
 use super::object::OtpSession;
 use super::state::{self, session_key, Stored, RETRY_PREFIX, SESSION_PREFIX};
 use crate::clock::now_ms;
+use crate::domain::json;
 use worker::{console_error, Result};
 
 /// A swept object looks again no sooner than this (sessions end continually).
@@ -19,7 +20,7 @@ impl OtpSession {
             .into_iter()
             .filter_map(|(_, value)| {
                 let json = value.as_string()?;
-                serde_json::from_str::<Stored>(&json).ok()
+                json::read::<Stored>(&json).ok()
             })
             .collect();
         let (ended, next) = state::sweep(stored, now);

@@ -9,6 +9,7 @@ use super::protocol::{Opening, Outcome};
 use super::window::{window_key, Window, WINDOW_PREFIX};
 use super::workflow::pending_at;
 use crate::clock::now_ms;
+use crate::domain::json;
 use crate::domain::otp_check::Decision;
 use crate::domain::scope::Scope;
 use worker::Result;
@@ -21,7 +22,7 @@ impl OtpSession {
             .get::<String>(&window_key(phone))
             .await?
         {
-            Some(json) => Ok(Some(serde_json::from_str::<Window>(&json)?)),
+            Some(json) => Ok(Some(json::read::<Window>(&json)?)),
             None => Ok(None),
         }
     }
@@ -88,8 +89,7 @@ impl OtpSession {
         let mut next: Option<i64> = None;
         let mut ended = Vec::new();
         for (key, value) in self.list(WINDOW_PREFIX).await? {
-            let Some(w) = (value.as_string()).and_then(|j| serde_json::from_str::<Window>(&j).ok())
-            else {
+            let Some(w) = (value.as_string()).and_then(|j| json::read::<Window>(&j).ok()) else {
                 continue;
             };
             if now >= w.cleanup_at() {
