@@ -16,11 +16,11 @@ before(async () => {
 });
 after(() => app?.close());
 
-/** The message's answer once it has left `queued`. */
+/** The message's answer once it has settled (neither `queued` nor claimed by its job, `sending`). */
 const waitForState = (id, key = acct.key) =>
   waitFor(async () => {
     const r = await app.request("GET", `/v1/messages/${id}`, { key });
-    return r.body.status !== "queued" && r;
+    return !["queued", "sending"].includes(r.body.status) && r;
   });
 
 describe("templates", () => {
