@@ -261,10 +261,11 @@ async fn undo_send(
 /// nothing confirmed it yet, price from the catalog, resend rules as a guard), charges
 /// exactly that price with its ledger row, records the sandbox's outbox row, and reads
 /// back the cost and the send times; then the session's Durable Object is opened (near: it
-/// stores the session) and the answer goes out. A real provider is called before the answer (the answer says whether the text
-/// went out). With an `Idempotency-Key` the answer is rendered before the batch that stores
-/// it, so the price and the resend rules are read first. 402 / 429 leave nothing sent; a
-/// provider refusal is refunded (and the key released, so a retry sends again).
+/// stores the session) and the answer goes out. A real provider is called before the answer
+/// (the answer says whether the text went out). With an `Idempotency-Key` the answer is
+/// rendered before the batch that stores it, so the price and the resend rules are read
+/// first. 402 / 429 leave nothing sent; a provider refusal is refunded (and the key
+/// released, so a retry sends again).
 pub async fn send(
     app: &App,
     payer: &Payer,

@@ -5,8 +5,9 @@
 //! send's decision is one near round trip. Each decision is made on the state in memory with
 //! nothing awaited between reading and changing it (`domain::fraud::Guard::decide`), so a
 //! parallel burst is counted one by one; a block it makes is written to the object's
-//! storage before it answers, the counts shortly after (`durable::fraud_counts`). The same decision first takes the tokens of the Twilio Verify
-//! rate limits the send names (`durable::verify_limits`): exact under parallel sends too.
+//! storage before it answers, the counts shortly after (`durable::fraud_counts`). The same
+//! decision first takes the tokens of the Twilio Verify rate limits the send names
+//! (`durable::verify_limits`): exact under parallel sends too.
 use super::fraud_counts::{Dirty, COUNTRY, PREFIX};
 use crate::clock::now_ms;
 use crate::domain::error::AppError;
@@ -289,7 +290,7 @@ impl FraudGuard {
                 let lifted = self.guard.borrow_mut().lift(&id, now);
                 let mut values = Map::new();
                 if let Some((_, Some((name, w)))) = &lifted {
-                    values.insert(key('p', name), json(w));
+                    values.insert(key(PREFIX, name), json(w));
                 }
                 self.write(values, vec![key('b', &id)]).await?;
                 Answer::Lifted {
