@@ -17,7 +17,8 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
 fi
 
 # `npm test` checks formatting and lints (cargo fmt --check, cargo clippy -D warnings).
-for component in rustfmt clippy; do
+# ... and scripts/build.sh rebuilds the standard library for size (rust-src).
+for component in rustfmt clippy rust-src; do
   if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
     say "adding the $component component"
     rustup component add "$component"
