@@ -92,12 +92,27 @@ const find = (re) => {
 };
 const page = (table) => find(new RegExp(`FROM ${table} WHERE account_id = \\?1 ORDER BY .* LIMIT \\?2 OFFSET \\?3\\)`));
 const count = () => find(/^SELECT COALESCE\(\(SELECT n FROM list_counts/);
+// Keyset pages: the rows after a row (`after=`), the check that it is the account's, the total.
+const keyset = (table) => find(new RegExp(`FROM ${table} WHERE account_id = \\?1 AND \\(\\w.*\\) < \\(SELECT`));
+const known = (table) => find(new RegExp(`^SELECT COUNT\\(\\*\\) AS n FROM ${table} WHERE id = \\?2 AND account_id = \\?1$`));
+// The row a client 1,000 pages deep would hold as its cursor (the oldest row on a fresh account).
+const cursors = {};
+for (const a of [BIG, FRESH]) {
+  for (const [table, order] of [["ledger", "seq DESC"], ["activations", "created_at DESC, id DESC"]]) {
+    const n = (await db.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE account_id = ?1`).bind(a).first()).n;
+    const row = await db.prepare(`SELECT id FROM ${table} WHERE account_id = ?1 ORDER BY ${order} LIMIT 1 OFFSET ?2`).bind(a, Math.max(0, Math.min(19999, n - 1))).first();
+    cursors[`${a}/${table}`] = row?.id ?? "none";
+  }
+}
+const afterRow = (table) => [[keyset(table), known(table), count()], (a) => [[a, cursors[`${a}/${table}`], 20], [a, cursors[`${a}/${table}`]], [a, table]]];
 const cases = [
   ["balance", find(/^SELECT w\.balance AS balance/), (a) => [a]],
   ["ledger page 1 (rows + total)", [page("ledger"), count()], (a) => [[a, 20, 0], [a, "ledger"]]],
   ["ledger page 1,000", [page("ledger"), count()], (a) => [[a, 20, 19980], [a, "ledger"]]],
   ["activations page 1 (rows + total)", [page("activations"), count()], (a) => [[a, 20, 0], [a, "activations"]]],
   ["activations page 1,000", [page("activations"), count()], (a) => [[a, 20, 19980], [a, "activations"]]],
+  ["ledger by keyset, after row 20,000", ...afterRow("ledger")],
+  ["activations by keyset, after row 20,000", ...afterRow("activations")],
   ["send: per-phone rate window", find(/^SELECT created_at FROM otp_sessions WHERE account_id = \?1 AND phone = \?2/), (a) => [a, "+447700912345", NOW - 3600000]],
   ["verify: session by id", find(/FROM otp_sessions WHERE id = \?1 AND account_id = \?2$/), (a) => [`otp_x`, a]],
   ["admin account search", find(/FROM accounts a JOIN wallets w .* LIMIT \?1 OFFSET \?2/), () => [20, 0]],

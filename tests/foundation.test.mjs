@@ -226,8 +226,8 @@ describe("foundation", () => {
       const r = await app.request("GET", "/api/internal/transactions", { key: acct.key });
       assert.equal(r.status, 200);
       assert.equal(r.body.success, true);
-      assert.deepEqual(r.body.pagination, { page: 1, limit: 20, total: 25, totalPages: 2 });
       assert.equal(r.body.data.length, 20);
+      assert.deepEqual(r.body.pagination, { page: 1, limit: 20, total: 25, totalPages: 2, nextCursor: r.body.data[19].id });
       assert.deepEqual(r.body.data.slice(0, 3).map((t) => t.reference), ["pg-25", "pg-24", "pg-23"]);
       assert.equal(r.body.data[0].type, "topup");
       assert.equal(r.body.data[0].amount, 0.25);
@@ -242,6 +242,39 @@ describe("foundation", () => {
       assert.deepEqual(past.body.data, []);
       const small = await app.request("GET", "/api/internal/transactions?page=3&limit=10", { key: acct.key });
       assert.equal(small.body.data.length, 5);
+    });
+
+    test("after= walks the ledger by keyset: the same rows as the pages, not shifted by newer rows", async () => {
+      const own = await app.createAccount("pages-walk");
+      const topup = async (i) => {
+        const r = await app.request("POST", `/admin/accounts/${own.accountId}/topup`, { admin: true, body: { amount: `0.${String(i).padStart(2, "0")}`, reference: `w-${i}` } });
+        assert.equal(r.status, 200);
+      };
+      for (let i = 1; i <= 12; i++) await topup(i);
+      const walk = async (query) => (await app.request("GET", `/api/internal/transactions?${query}`, { key: own.key })).body;
+      const byPage = [];
+      for (let n = 1; n <= 3; n++) byPage.push(...(await walk(`page=${n}&limit=5`)).data.map((t) => t.id));
+      const first = await walk("limit=5");
+      assert.equal(first.pagination.nextCursor, first.data[4].id);
+      // A newer row lands on top between two reads: page 2 would shift by one, the cursor does not.
+      await topup(13);
+      const second = await walk(`after=${first.pagination.nextCursor}&limit=5`);
+      assert.deepEqual(second.pagination, { page: null, limit: 5, total: 13, totalPages: 3, nextCursor: second.data[4].id });
+      const third = await walk(`after=${second.pagination.nextCursor}&limit=5`);
+      assert.equal(third.pagination.nextCursor, null);
+      assert.deepEqual([...first.data, ...second.data, ...third.data].map((t) => t.id), byPage);
+      assert.deepEqual(third.data.map((t) => t.reference), ["w-2", "w-1"]);
+    });
+
+    test("after= naming no row of this account's ledger, a malformed one, or with page= → 400", async () => {
+      const other = await app.createAccount("pages-other");
+      const t = await app.request("POST", `/admin/accounts/${other.accountId}/topup`, { admin: true, body: { amount: "1", reference: "o-1" } });
+      assert.equal(t.status, 200);
+      const theirs = (await app.request("GET", "/api/internal/transactions", { key: other.key })).body.data[0].id;
+      const mine = (await app.request("GET", "/api/internal/transactions", { key: acct.key })).body.data[0].id;
+      for (const q of [`after=${theirs}`, "after=txn_nope", "after=a%20b", `after=${mine}&page=2`]) {
+        assertNumberOtpError(await app.request("GET", `/api/internal/transactions?${q}`, { key: acct.key }), 400, "2015");
+      }
     });
 
     test("limit 101, limit 0, page 0 and junk → 400 in NumberOTP's envelope (not clamped)", async () => {

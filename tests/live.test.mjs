@@ -259,7 +259,19 @@ test("lists: own activations, OTP sessions and sandbox outbox only", async () =>
   assert.equal(acts.status, 200);
   assert.deepEqual(acts.body.data.map((x) => x.activation_id), [a.activation_id]);
   assert.equal(acts.body.data[0].number, a.number);
-  assert.deepEqual(acts.body.pagination, { page: 1, limit: 5, total: 1, total_pages: 1 });
+  assert.deepEqual(acts.body.pagination, { page: 1, limit: 5, total: 1, total_pages: 1, next_cursor: null });
+  // Walked by keyset: the row after the only one is nothing; another account's id is refused.
+  const b = await buy(mine.key);
+  const one = await app.request("GET", "/v1/activations?limit=1", { key: mine.key });
+  assert.deepEqual(one.body.data.map((x) => x.activation_id), [b.activation_id]);
+  assert.equal(one.body.pagination.next_cursor, b.activation_id);
+  const next = await app.request("GET", `/v1/activations?limit=1&after=${b.activation_id}`, { key: mine.key });
+  assert.deepEqual(next.body.data.map((x) => x.activation_id), [a.activation_id]);
+  assert.deepEqual(next.body.pagination, { page: null, limit: 1, total: 2, total_pages: 2, next_cursor: a.activation_id });
+  const end = await app.request("GET", `/v1/activations?limit=1&after=${a.activation_id}`, { key: mine.key });
+  assert.deepEqual([end.body.data, end.body.pagination.next_cursor], [[], null]);
+  const foreign = (await app.request("GET", "/v1/activations", { key: theirs.key })).body.data[0].activation_id;
+  assert.equal((await app.request("GET", `/v1/activations?after=${foreign}`, { key: mine.key })).status, 400);
   const bad = await app.request("GET", "/v1/activations?limit=1000", { key: mine.key });
   assert.equal(bad.status, 400);
 

@@ -8,7 +8,7 @@ use crate::domain::activation::{Change, Command, Refusal};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{new_id, AccountId, KeyHash};
 use crate::domain::money::Money;
-use crate::domain::pagination::Page;
+use crate::domain::pagination::Slice;
 use crate::domain::scope::Scope;
 use crate::domain::time::rfc3339;
 use crate::durable::activation_object::{self, Op, Outcome};
@@ -316,9 +316,9 @@ pub async fn next_changes(
 pub async fn list(
     app: &App,
     account: &AccountId,
-    page: Page,
+    slice: &Slice,
 ) -> Result<(Vec<crate::domain::activation::Activation>, u64), AppError> {
-    Ok(lists::activations(&app.db()?, account.as_str(), page).await?)
+    super::listed(lists::activations(&app.db()?, account.as_str(), slice).await?)
 }
 
 fn refusal_error(r: Refusal) -> AppError {

@@ -13,6 +13,7 @@ pub mod codes;
 pub mod console;
 pub mod customers;
 mod error;
+pub(crate) use error::listed;
 pub mod fivesim;
 pub mod fraud;
 pub mod idempotency;

@@ -639,10 +639,11 @@ pub struct SessionSummary {
 pub async fn recent_sessions(
     app: &App,
     account: &AccountId,
-    page: crate::domain::pagination::Page,
+    slice: &crate::domain::pagination::Slice,
 ) -> Result<(Vec<SessionSummary>, u64), AppError> {
     let db = app.db()?;
-    let (rows, total) = crate::store::dashboard::otp_sessions(&db, account.as_str(), page).await?;
+    let listed = crate::store::dashboard::otp_sessions(&db, account.as_str(), slice).await?;
+    let (rows, total) = super::listed(listed)?;
     let list = rows
         .into_iter()
         .map(|row| {

@@ -7,7 +7,7 @@ use crate::domain::activation::Rent;
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{new_id, AccountId};
 use crate::domain::money::Money;
-use crate::domain::pagination::Page;
+use crate::domain::pagination::Slice;
 use crate::domain::sms::InboundSms;
 use crate::durable::watch;
 use crate::store::activations::{self as store, NewRent, Sale};
@@ -159,9 +159,9 @@ pub async fn wait_status(
 pub async fn list(
     app: &App,
     account: &AccountId,
-    page: Page,
+    slice: &Slice,
 ) -> Result<(Vec<Rent>, u64), AppError> {
-    Ok(lists::rents(&app.db()?, account.as_str(), page).await?)
+    super::listed(lists::rents(&app.db()?, account.as_str(), slice).await?)
 }
 
 pub async fn status(app: &App, account: &AccountId, id: &str) -> Result<RentView, AppError> {

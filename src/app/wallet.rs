@@ -6,7 +6,7 @@ use crate::domain::audit::{Actor, Change};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{AccountId, KeyHash};
 use crate::domain::money::Money;
-use crate::domain::pagination::Page;
+use crate::domain::pagination::Slice;
 use crate::domain::scope::Scope;
 use crate::domain::wallet::{check_topup, LedgerEntry};
 use crate::store::wallet::{self as store, Delta, Entry, Kind};
@@ -43,9 +43,9 @@ pub async fn balance(app: &App, key: &KeyHash) -> Result<Balance, AppError> {
 pub async fn transactions(
     app: &App,
     account: &AccountId,
-    page: Page,
+    slice: &Slice,
 ) -> Result<(Vec<LedgerEntry>, u64), AppError> {
-    Ok(store::transactions(&app.db()?, account.as_str(), page).await?)
+    super::listed(store::transactions(&app.db()?, account.as_str(), slice).await?)
 }
 
 /// A credit by the operator: a top-up (positive, idempotent on its reference) or an

@@ -44,9 +44,96 @@ impl Page {
     }
 }
 
+/// The id of the last row a client saw, as `after=` names it: the list goes on from the row
+/// after it in the list's order (a keyset page: as cheap at any depth as the first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor(String);
+
+impl Cursor {
+    pub fn parse(s: &str) -> Result<Cursor, String> {
+        let shaped = s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        match shaped && (1..=64).contains(&s.len()) {
+            true => Ok(Cursor(s.to_owned())),
+            false => Err("after must be the next_cursor of an earlier page".to_owned()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Which rows of a list: page `page.page` of `page.limit` rows, or (with `after`) the
+/// `page.limit` rows that follow a row the client saw. Not both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slice {
+    pub page: Page,
+    pub after: Option<Cursor>,
+}
+
+impl From<Page> for Slice {
+    fn from(page: Page) -> Slice {
+        Slice { page, after: None }
+    }
+}
+
+impl Slice {
+    pub fn parse(
+        page: Option<&str>,
+        limit: Option<&str>,
+        after: Option<&str>,
+    ) -> Result<Slice, String> {
+        let after = after.filter(|a| !a.is_empty());
+        if after.is_some() && page.is_some_and(|p| !p.is_empty()) {
+            return Err("give page or after, not both".to_owned());
+        }
+        Ok(Slice {
+            page: Page::parse(page, limit)?,
+            after: after.map(Cursor::parse).transpose()?,
+        })
+    }
+
+    /// The cursor of the page after one of `len` rows ending at `last_id`, out of `total`:
+    /// none when this page is not full, or is the last by number.
+    pub fn next(&self, total: u64, len: usize, last_id: Option<&str>) -> Option<String> {
+        let full = u64::try_from(len).is_ok_and(|n| n == u64::from(self.page.limit));
+        let more = match self.after {
+            Some(_) => true,
+            None => self.page.offset() + u64::from(self.page.limit) < total,
+        };
+        last_id.filter(|_| full && more).map(str::to_owned)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_window_is_a_page_or_the_rows_after_a_cursor() {
+        let w = Slice::parse(None, Some("2"), Some("act_1")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(w.after.as_ref().map(Cursor::as_str), Some("act_1"));
+        assert_eq!(w.page, Page { page: 1, limit: 2 });
+        assert!(Slice::parse(Some("2"), None, Some("act_1")).is_err());
+        assert!(Slice::parse(None, None, Some("a b")).is_err());
+        assert!(Slice::parse(None, None, Some(&"a".repeat(65))).is_err());
+        let plain = Slice::parse(Some("2"), Some("10"), Some("")).map(|w| w.after);
+        assert_eq!(plain, Ok(None));
+    }
+
+    #[test]
+    fn the_next_cursor_is_the_last_row_of_a_full_page_with_more_after_it() {
+        let page = |n| Slice::from(Page { page: n, limit: 2 });
+        assert_eq!(page(1).next(5, 2, Some("b")), Some("b".to_owned()));
+        assert_eq!(page(2).next(4, 2, Some("d")), None);
+        assert_eq!(page(3).next(5, 1, Some("e")), None);
+        let after = Slice::parse(None, Some("2"), Some("b")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(after.next(5, 2, Some("d")), Some("d".to_owned()));
+        assert_eq!(after.next(5, 1, Some("e")), None);
+        assert_eq!(after.next(5, 0, None), None);
+    }
 
     #[test]
     fn defaults_and_bounds() {

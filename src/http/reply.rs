@@ -15,6 +15,23 @@ pub fn pagination(page: crate::domain::pagination::Page, total: u64) -> serde_js
     })
 }
 
+/// The same for a list that can be walked by keyset: `page` is null on a page asked for by
+/// `after`, and `next_cursor` (the `after` of the next page) is null on the last page.
+pub fn slice_pagination(
+    slice: &crate::domain::pagination::Slice,
+    total: u64,
+    next_cursor: Option<String>,
+) -> serde_json::Value {
+    let page = slice.page;
+    serde_json::json!({
+        "page": slice.after.is_none().then_some(page.page),
+        "limit": page.limit,
+        "total": total,
+        "total_pages": page.total_pages(total),
+        "next_cursor": next_cursor,
+    })
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
     pub status: u16,

@@ -11,6 +11,7 @@ use crate::domain::error::{AppError, Code};
 use crate::domain::idempotency::fingerprint;
 use crate::domain::ids::KeyHash;
 use crate::domain::pagination::Page;
+use crate::domain::pagination::Slice;
 use crate::domain::ratelimit::{Decision, Group};
 use crate::domain::session::looks_like_session_token;
 use serde::de::DeserializeOwned;
@@ -55,6 +56,16 @@ impl Ctx {
         Page::parse(
             self.query("page").as_deref(),
             self.query("limit").as_deref(),
+        )
+        .map_err(|m| AppError::new(Code::InvalidPagination, m))
+    }
+
+    /// `?page=&limit=` or `?after=&limit=`, for a list that can be walked by keyset.
+    pub fn slice(&self) -> Result<Slice, AppError> {
+        Slice::parse(
+            self.query("page").as_deref(),
+            self.query("limit").as_deref(),
+            self.query("after").as_deref(),
         )
         .map_err(|m| AppError::new(Code::InvalidPagination, m))
     }

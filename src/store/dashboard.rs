@@ -1,11 +1,11 @@
 //! The customer's own lists that the dashboard shows: activations, rents, OTP sessions and
 //! (locally) the sandbox outbox. One page and its total in one round trip each.
 use super::activations::RentLine;
-use super::{account_page, Listing, StoreError};
+use super::{account_page, account_slice, Listing, StoreError};
 use crate::domain::activation::{Activation, Rent};
 use crate::domain::message::OutboxText;
 use crate::domain::otp::SessionRecord;
-use crate::domain::pagination::Page;
+use crate::domain::pagination::{Page, Slice};
 use worker::D1Database;
 
 /// An account's rows of `from`, newest first (ties: the greater id first), its total kept
@@ -17,6 +17,7 @@ const fn newest(from: &'static str, columns: &'static str) -> Listing<'static> {
         mine: "account_id = ?1",
         order: "created_at DESC, id DESC",
         counted: Some(from),
+        key: Some("created_at, id"),
     }
 }
 
@@ -29,9 +30,9 @@ const ACTIVATIONS: Listing = newest(
 pub async fn activations(
     db: &D1Database,
     account_id: &str,
-    page: Page,
-) -> Result<(Vec<Activation>, u64), StoreError> {
-    account_page(db, &ACTIVATIONS, account_id, page).await
+    slice: &Slice,
+) -> Result<Option<(Vec<Activation>, u64)>, StoreError> {
+    account_slice(db, &ACTIVATIONS, account_id, slice).await
 }
 
 const RENTS: Listing = newest(
@@ -43,10 +44,10 @@ const RENTS: Listing = newest(
 pub async fn rents(
     db: &D1Database,
     account_id: &str,
-    page: Page,
-) -> Result<(Vec<Rent>, u64), StoreError> {
-    let (rows, total) = account_page::<RentLine>(db, &RENTS, account_id, page).await?;
-    Ok((rows.into_iter().map(Rent::from).collect(), total))
+    slice: &Slice,
+) -> Result<Option<(Vec<Rent>, u64)>, StoreError> {
+    let listed = account_slice::<RentLine>(db, &RENTS, account_id, slice).await?;
+    Ok(listed.map(|(rows, total)| (rows.into_iter().map(Rent::from).collect(), total)))
 }
 
 const OTP_SESSIONS: Listing = newest(
@@ -58,9 +59,9 @@ const OTP_SESSIONS: Listing = newest(
 pub async fn otp_sessions(
     db: &D1Database,
     account_id: &str,
-    page: Page,
-) -> Result<(Vec<SessionRecord>, u64), StoreError> {
-    account_page(db, &OTP_SESSIONS, account_id, page).await
+    slice: &Slice,
+) -> Result<Option<(Vec<SessionRecord>, u64)>, StoreError> {
+    account_slice(db, &OTP_SESSIONS, account_id, slice).await
 }
 
 const OUTBOX: Listing = Listing {
@@ -71,6 +72,7 @@ const OUTBOX: Listing = Listing {
            OR o.object_id IN (SELECT id FROM messages WHERE account_id = ?1))",
     order: "o.seq DESC",
     counted: None,
+    key: None,
 };
 
 /// The sandbox outbox entries sent for this account's OTP sessions and template messages.

@@ -125,6 +125,7 @@ const NEWEST_ORDERS: Listing<'static> = Listing {
     mine: "account_id = ?1",
     order: "created_at DESC, id DESC",
     counted: Some("activations"),
+    key: None,
 };
 
 const OLDEST_ORDERS: Listing<'static> = Listing {
@@ -133,6 +134,7 @@ const OLDEST_ORDERS: Listing<'static> = Listing {
     mine: "account_id = ?1",
     order: "created_at, id",
     counted: Some("activations"),
+    key: None,
 };
 
 /// One page of the account's orders (newest first, or oldest first) and their total.
@@ -179,6 +181,7 @@ pub async fn payments(
         mine: "account_id = ?1",
         order: "seq DESC",
         counted: Some("ledger"),
+        key: None,
     };
     account_page(db, &listing, account_id, page).await
 }

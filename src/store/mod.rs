@@ -30,7 +30,7 @@ pub mod webhooks;
 pub mod workflow;
 
 use crate::domain::ids::RandomUnavailable;
-use crate::domain::pagination::Page;
+use crate::domain::pagination::{Cursor, Page, Slice};
 pub use constraint::{Constraint, ConstraintKind};
 pub use row::{first_of, Column, FromRow, Row};
 use std::fmt;
@@ -261,13 +261,88 @@ pub async fn page_of<T: FromRow>(
 
 /// Which of an account's rows a list shows: `SELECT {columns} FROM {from} WHERE {mine}
 /// ORDER BY {order}`, with the account's id bound as `?1`. `counted` names the list in
-/// `list_counts` when triggers keep its total there (else the total is counted).
+/// `list_counts` when triggers keep its total there (else the total is counted). `key`: the
+/// columns `order` sorts on, all descending and ending in a unique one, when the list can be
+/// walked by keyset (`after` a row's id).
 pub struct Listing<'a> {
     pub columns: &'a str,
     pub from: &'a str,
     pub mine: &'a str,
     pub order: &'a str,
     pub counted: Option<&'a str>,
+    pub key: Option<&'a str>,
+}
+
+/// The rows of `slice` (a page by number, or the rows after a row) and the list's total;
+/// `None` when `after` names no row of this account's list.
+pub async fn account_slice<T: FromRow>(
+    db: &D1Database,
+    listing: &Listing<'_>,
+    account_id: &str,
+    slice: &Slice,
+) -> Result<Option<(Vec<T>, u64)>, StoreError> {
+    match (&slice.after, listing.key) {
+        (Some(after), Some(key)) => {
+            account_after(db, listing, key, account_id, slice.page.limit, after).await
+        }
+        _ => account_page(db, listing, account_id, slice.page)
+            .await
+            .map(Some),
+    }
+}
+
+/// The `limit` rows after row `after` in the list's order: a range on the index that holds
+/// the order's columns, as cheap at any depth as the first page.
+async fn account_after<T: FromRow>(
+    db: &D1Database,
+    listing: &Listing<'_>,
+    key: &str,
+    account_id: &str,
+    limit: u32,
+    after: &Cursor,
+) -> Result<Option<(Vec<T>, u64)>, StoreError> {
+    let Listing { from, mine, .. } = listing;
+    let (columns, order) = (listing.columns, listing.order);
+    let args = [
+        text(account_id),
+        text(after.as_str()),
+        int(i64::from(limit)),
+    ];
+    let rows = stmt(
+        db,
+        &format!(
+            "SELECT {columns} FROM {from} WHERE {mine} AND ({key}) < \
+             (SELECT {key} FROM {from} WHERE id = ?2 AND {mine}) ORDER BY {order} LIMIT ?3"
+        ),
+        &args,
+    )?;
+    let known = stmt(
+        db,
+        &format!("SELECT COUNT(*) AS n FROM {from} WHERE id = ?2 AND {mine}"),
+        &args[..2],
+    )?;
+    let results = batch(
+        db,
+        vec![rows, known, total_statement(db, listing, account_id)?],
+    )
+    .await?;
+    let number = |i: usize, name: &str| -> Result<i64, StoreError> {
+        let rows = results
+            .get(i)
+            .map(row::rows)
+            .transpose()?
+            .unwrap_or_default();
+        Ok(rows
+            .first()
+            .map(|r| r.get::<i64>(name))
+            .transpose()?
+            .unwrap_or(0))
+    };
+    if number(1, "n")? == 0 {
+        return Ok(None);
+    }
+    let total = u64::try_from(number(2, "total")?).unwrap_or(0);
+    Ok(Some((row::read_opt(results.first())?, total)))
 }
 
 /// One page of an account's rows and their total, in one round trip. The page is found
@@ -284,7 +359,7 @@ pub async fn account_page<T: FromRow>(
         from,
         mine,
         order,
-        counted,
+        ..
     } = listing;
     let rows = stmt(
         db,
@@ -298,18 +373,27 @@ pub async fn account_page<T: FromRow>(
             int(i64::try_from(page.offset()).unwrap_or(i64::MAX)),
         ],
     )?;
-    let count = match counted {
+    page_of(db, rows, total_statement(db, listing, account_id)?).await
+}
+
+/// `SELECT … AS total`: the list's row count, kept in `list_counts` or counted.
+fn total_statement(
+    db: &D1Database,
+    listing: &Listing<'_>,
+    account_id: &str,
+) -> Result<D1PreparedStatement, StoreError> {
+    let Listing { from, mine, .. } = listing;
+    match listing.counted {
         Some(list) => stmt(
             db,
             "SELECT COALESCE((SELECT n FROM list_counts WHERE account_id = ?1 AND list = ?2), \
              0) AS total",
             &[text(account_id), text(list)],
-        )?,
+        ),
         None => stmt(
             db,
             &format!("SELECT COUNT(*) AS total FROM {from} WHERE {mine}"),
             &[text(account_id)],
-        )?,
-    };
-    page_of(db, rows, count).await
+        ),
+    }
 }

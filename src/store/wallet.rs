@@ -7,7 +7,7 @@ use super::row::from_row;
 use super::StoreError;
 use super::{first, int, opt_text, stmt, text};
 use crate::domain::ids::new_id;
-use crate::domain::pagination::Page;
+use crate::domain::pagination::Slice;
 use crate::domain::scope::Scope;
 use crate::domain::wallet::LedgerEntry;
 use worker::wasm_bindgen::JsValue;
@@ -173,16 +173,17 @@ pub async fn topup_by_reference(
 pub async fn transactions(
     db: &D1Database,
     account_id: &str,
-    page: Page,
-) -> Result<(Vec<LedgerEntry>, u64), StoreError> {
+    slice: &Slice,
+) -> Result<Option<(Vec<LedgerEntry>, u64)>, StoreError> {
     let listing = super::Listing {
         columns: LEDGER_COLUMNS,
         from: "ledger",
         mine: "account_id = ?1",
         order: "seq DESC",
         counted: Some("ledger"),
+        key: Some("seq"),
     };
-    super::account_page(db, &listing, account_id, page).await
+    super::account_slice(db, &listing, account_id, slice).await
 }
 
 /// Reads the balance after ledger row `tx_id`; put it LAST in the batch that writes the row

@@ -142,18 +142,21 @@ export function storeStatements() {
       const at = from + m.index + m[0].length - 1;
       return strings.find((s) => s.start === at)?.value;
     };
+    // A keyset list's `key: Some("…")` (`None`: walked by page number only).
+    const key = (from) => src.slice(from).match(/\bkey:\s*(?:Some\("([^"]*)"\)|None)/)?.[1];
     for (const m of src.matchAll(/const fn (\w+)\(from: &'static str, columns: &'static str\)[\s\S]*?Listing \{([\s\S]*?)\}/g)) {
       const mine = field("mine", m.index + m[0].indexOf("Listing {"));
       const order = field("order", m.index + m[0].indexOf("Listing {"));
+      const keyed = key(m.index + m[0].indexOf("Listing {"));
       for (const call of src.matchAll(new RegExp(`\\b${m[1]}\\(\\s*"`, "g"))) {
         const first = strings.find((s) => s.start === call.index + call[0].length - 1);
         const second = strings.find((s) => s.start > first.end);
-        listings.push({ from: first.value, columns: second.value, mine, order });
+        listings.push({ from: first.value, columns: second.value, mine, order, key: keyed });
       }
     }
     for (const m of src.matchAll(/Listing(?:<'\w+>)? = Listing \{|let listing = super::Listing \{/g)) {
       const at = m.index + m[0].length;
-      listings.push({ columns: field("columns", at), from: field("from", at), mine: field("mine", at), order: field("order", at) });
+      listings.push({ columns: field("columns", at), from: field("from", at), mine: field("mine", at), order: field("order", at), key: key(at) });
     }
   }
   // A constant spliced into other literals is a fragment, not a statement of its own.
@@ -195,8 +198,14 @@ export function storeStatements() {
       const variants = [...new Set([...s.value.matchAll(/\{(\w+)\}/g)].map((m) => m[1]))]
         .filter((name) => Array.isArray(DYNAMIC[name]))
         .reduce((combos, name) => combos.flatMap((c) => DYNAMIC[name].map((v) => ({ ...c, [name]: v }))), [{}]);
-      if (/\{(columns|from|mine|order)\}/.test(s.value)) {
-        for (const l of listings) out.push(expand(s.value, l));
+      if (/\{(columns|from|mine|order|key)\}/.test(s.value)) {
+        // A keyset statement is prepared only for the lists that have a key.
+        const keyset = /\{key\}/.test(s.value);
+        for (const l of listings) {
+          if (keyset && l.key === undefined) continue;
+          const { key: k, ...fragments } = l;
+          out.push(expand(s.value, keyset ? { ...fragments, key: k } : fragments));
+        }
       } else {
         for (const v of variants) out.push(expand(s.value, v));
       }

@@ -6,7 +6,7 @@ use crate::app::{accounts, catalog, wallet};
 use crate::domain::error::AppError;
 use crate::domain::live;
 use crate::domain::money::Money;
-use crate::domain::pagination::Page;
+use crate::domain::pagination::Slice;
 use crate::domain::time::rfc3339;
 use crate::http::auth;
 use crate::http::server::{saved, Ctx};
@@ -33,8 +33,9 @@ pub async fn balance(ctx: &Ctx) -> Result<Reply, AppError> {
 /// `limit` above 100 (or below 1) is a 400, not clamped.
 pub async fn transactions(ctx: &Ctx) -> Result<Reply, AppError> {
     let who = auth::account(ctx).await?;
-    let page = ctx.page()?;
-    let (rows, total) = wallet::transactions(&ctx.app, &who, page).await?;
+    let slice = ctx.slice()?;
+    let (rows, total) = wallet::transactions(&ctx.app, &who, &slice).await?;
+    let next = slice.next(total, rows.len(), rows.last().map(|r| r.id.as_str()));
     let data: Vec<Value> = rows
         .iter()
         .map(|r| {
@@ -50,7 +51,7 @@ pub async fn transactions(ctx: &Ctx) -> Result<Reply, AppError> {
             })
         })
         .collect();
-    Ok(paged(data, page, total))
+    Ok(paged(data, &slice, total, next))
 }
 
 /// `GET /api/user/profile`
@@ -239,8 +240,9 @@ pub async fn rent_status(ctx: &Ctx, id: &str) -> Result<Reply, AppError> {
 /// `GET /api/internal/rents?page&limit`: the account's rents, newest first.
 pub async fn rent_list(ctx: &Ctx) -> Result<Reply, AppError> {
     let who = auth::account(ctx).await?;
-    let page = ctx.page()?;
-    let (rows, total) = rents::list(&ctx.app, &who, page).await?;
+    let slice = ctx.slice()?;
+    let (rows, total) = rents::list(&ctx.app, &who, &slice).await?;
+    let next = slice.next(total, rows.len(), rows.last().map(|r| r.id.as_str()));
     let now = ctx.app.now_ms;
     let data: Vec<Value> = rows
         .iter()
@@ -259,19 +261,22 @@ pub async fn rent_list(ctx: &Ctx) -> Result<Reply, AppError> {
             })
         })
         .collect();
-    Ok(paged(data, page, total))
+    Ok(paged(data, &slice, total, next))
 }
 
-/// A page of a list, in NumberOTP's envelope.
-fn paged(data: Vec<Value>, page: Page, total: u64) -> Reply {
+/// A page of a list, in NumberOTP's envelope; `nextCursor` is the `after` of the next page
+/// (null on the last), `page` null on a page asked for by `after`.
+fn paged(data: Vec<Value>, slice: &Slice, total: u64, next: Option<String>) -> Reply {
+    let page = slice.page;
     Reply::ok(json!({
         "success": true,
         "data": data,
         "pagination": {
-            "page": page.page,
+            "page": slice.after.is_none().then_some(page.page),
             "limit": page.limit,
             "total": total,
             "totalPages": page.total_pages(total),
+            "nextCursor": next,
         },
     }))
 }

@@ -11,7 +11,7 @@ use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::sms::{clean_field, received_by};
 use crate::domain::time::rfc3339;
 use crate::http::auth;
-use crate::http::reply::pagination;
+use crate::http::reply::slice_pagination;
 use crate::http::server::{saved, Ctx};
 use crate::http::Reply;
 use serde::Deserialize;
@@ -135,8 +135,9 @@ pub async fn activation_events(ctx: &Ctx, id: &str) -> Result<worker::Response, 
 /// `GET /v1/activations?page&limit`: the account's activations, newest first.
 pub async fn activation_list(ctx: &Ctx) -> Result<Reply, AppError> {
     let who = auth::account(ctx).await?;
-    let page = ctx.page()?;
-    let (rows, total) = activations::list(&ctx.app, &who, page).await?;
+    let slice = ctx.slice()?;
+    let (rows, total) = activations::list(&ctx.app, &who, &slice).await?;
+    let next = slice.next(total, rows.len(), rows.last().map(|a| a.id.as_str()));
     let data: Vec<_> = rows
         .iter()
         .map(|a| {
@@ -155,7 +156,7 @@ pub async fn activation_list(ctx: &Ctx) -> Result<Reply, AppError> {
         })
         .collect();
     Ok(Reply::ok(
-        json!({"data": data, "pagination": pagination(page, total)}),
+        json!({"data": data, "pagination": slice_pagination(&slice, total, next)}),
     ))
 }
 

@@ -13,7 +13,7 @@ use crate::domain::otp_check::Session;
 use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::time::rfc3339;
 use crate::http::input::code_input;
-use crate::http::reply::pagination;
+use crate::http::reply::{pagination, slice_pagination};
 use crate::http::server::{saved, Ctx};
 use crate::http::{auth, Reply};
 use serde::Deserialize;
@@ -228,8 +228,9 @@ pub async fn message_status(ctx: &Ctx, id: &str) -> Result<Reply, AppError> {
 /// `GET /v1/otp/sessions?page&limit`: the account's OTP sessions and their state now.
 pub async fn session_list(ctx: &Ctx) -> Result<Reply, AppError> {
     let who = auth::account(ctx).await?;
-    let page = ctx.page()?;
-    let (rows, total) = otp::recent_sessions(&ctx.app, &who, page).await?;
+    let slice = ctx.slice()?;
+    let (rows, total) = otp::recent_sessions(&ctx.app, &who, &slice).await?;
+    let next = slice.next(total, rows.len(), rows.last().map(|s| s.row.id.as_str()));
     let data: Vec<_> = rows
         .iter()
         .map(|s| {
@@ -250,7 +251,7 @@ pub async fn session_list(ctx: &Ctx) -> Result<Reply, AppError> {
         })
         .collect();
     Ok(Reply::ok(
-        json!({"data": data, "pagination": pagination(page, total)}),
+        json!({"data": data, "pagination": slice_pagination(&slice, total, next)}),
     ))
 }
 

@@ -97,7 +97,7 @@ async fn ledger(ctx: &Ctx, account_id: &str) -> Result<Reply, AppError> {
     auth::admin(ctx)?;
     let page = ctx.page()?;
     let account = accounts::existing(&ctx.app, account_id).await?;
-    let (rows, total) = wallet::transactions(&ctx.app, &account, page).await?;
+    let (rows, total) = wallet::transactions(&ctx.app, &account, &page.into()).await?;
     let money = |minor: i64| Money::from_minor(minor).to_decimal_string();
     let entries: Vec<Value> = rows
         .iter()
