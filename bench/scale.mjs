@@ -38,6 +38,10 @@ await load("accounts", `${seq(1000)} INSERT INTO accounts (id, name, status, cre
     'Account ' || i, 'active', ${NOW} - i * 60000, 'user' || i || '@example.com' FROM s`);
 await db.prepare(`INSERT INTO wallets (account_id, balance, currency, updated_at)
   SELECT id, 100000000, 'USD', ${NOW} FROM accounts`).run();
+// One API key each for the two accounts measured (the balance reads through the key).
+const HASH = { big: "b".repeat(64), fresh: "f".repeat(64) };
+await db.prepare(`INSERT INTO api_keys (id, account_id, key_hash, prefix, created_at)
+  VALUES ('key_big', '${BIG}', '${HASH.big}', 'k', ${NOW}), ('key_fresh', '${FRESH}', '${HASH.fresh}', 'k', ${NOW})`).run();
 await db.prepare(`INSERT INTO countries (code, name) VALUES ('GB', 'United Kingdom')`).run();
 await db.prepare(`INSERT INTO operators (country, id, name) VALUES ('GB', 'any', 'Any')`).run();
 // A catalog of 50 services; each number is sold once per service (the unique index on
@@ -106,7 +110,7 @@ for (const a of [BIG, FRESH]) {
 }
 const afterRow = (table) => [[keyset(table), known(table), count()], (a) => [[a, cursors[`${a}/${table}`], 20], [a, cursors[`${a}/${table}`]], [a, table]]];
 const cases = [
-  ["balance", find(/^SELECT w\.balance AS balance/), (a) => [a]],
+  ["balance (key check + wallet)", find(/^SELECT w\.account_id AS account_id, w\.balance AS balance/), (a) => [a === BIG ? HASH.big : HASH.fresh]],
   ["ledger page 1 (rows + total)", [page("ledger"), count()], (a) => [[a, 20, 0], [a, "ledger"]]],
   ["ledger page 1,000", [page("ledger"), count()], (a) => [[a, 20, 19980], [a, "ledger"]]],
   ["activations page 1 (rows + total)", [page("activations"), count()], (a) => [[a, 20, 0], [a, "activations"]]],
