@@ -266,15 +266,23 @@ describe("foundation", () => {
       assert.deepEqual(third.data.map((t) => t.reference), ["w-2", "w-1"]);
     });
 
-    test("after= naming no row of this account's ledger, a malformed one, or with page= → 400", async () => {
+    test("after= naming no row of this account's ledger → 404; empty or malformed → 400; it replaces page=", async () => {
       const other = await app.createAccount("pages-other");
       const t = await app.request("POST", `/admin/accounts/${other.accountId}/topup`, { admin: true, body: { amount: "1", reference: "o-1" } });
       assert.equal(t.status, 200);
       const theirs = (await app.request("GET", "/api/internal/transactions", { key: other.key })).body.data[0].id;
       const mine = (await app.request("GET", "/api/internal/transactions", { key: acct.key })).body.data[0].id;
-      for (const q of [`after=${theirs}`, "after=txn_nope", "after=a%20b", `after=${mine}&page=2`]) {
+      for (const q of [`after=${theirs}`, "after=txn_nope"]) {
+        assertNumberOtpError(await app.request("GET", `/api/internal/transactions?${q}`, { key: acct.key }), 404, "2008");
+      }
+      for (const q of ["after=", "after=a%20b", `after=${"x".repeat(65)}`]) {
         assertNumberOtpError(await app.request("GET", `/api/internal/transactions?${q}`, { key: acct.key }), 400, "2015");
       }
+      const plain = await app.request("GET", `/api/internal/transactions?after=${mine}&limit=3`, { key: acct.key });
+      const withPage = await app.request("GET", `/api/internal/transactions?after=${mine}&limit=3&page=5`, { key: acct.key });
+      assert.equal(withPage.status, 200);
+      assert.deepEqual(withPage.body, plain.body);
+      assert.equal(plain.body.data.length, 3);
     });
 
     test("limit 101, limit 0, page 0 and junk → 400 in NumberOTP's envelope (not clamped)", async () => {

@@ -34,11 +34,11 @@ pub fn spend_cap_reached(hit: CapHit, now_ms: i64) -> AppError {
     AppError::new(Code::SpendCapReached, message).with_retry_after(wait)
 }
 
-/// A list's rows and total, or 400 when its `after` names no row of the account's list.
+/// A list's rows and total, or 404 when its `after` names no row of the account's list.
 pub fn listed<T>(rows: Option<(Vec<T>, u64)>) -> Result<(Vec<T>, u64), AppError> {
     rows.ok_or_else(|| {
         AppError::new(
-            Code::InvalidPagination,
+            Code::NotFound,
             "after names no row of this list: pass the next_cursor of an earlier page",
         )
     })

@@ -65,8 +65,8 @@ impl Cursor {
     }
 }
 
-/// Which rows of a list: page `page.page` of `page.limit` rows, or (with `after`) the
-/// `page.limit` rows that follow a row the client saw. Not both.
+/// Which rows of a list: page `page.page` of `page.limit` rows, or (with `after`, which
+/// then replaces the page number) the `page.limit` rows that follow a row the client saw.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Slice {
     pub page: Page,
@@ -85,14 +85,9 @@ impl Slice {
         limit: Option<&str>,
         after: Option<&str>,
     ) -> Result<Slice, String> {
-        let after = after.filter(|a| !a.is_empty());
-        if after.is_some() && page.is_some_and(|p| !p.is_empty()) {
-            return Err("give page or after, not both".to_owned());
-        }
-        Ok(Slice {
-            page: Page::parse(page, limit)?,
-            after: after.map(Cursor::parse).transpose()?,
-        })
+        let after = after.map(Cursor::parse).transpose()?;
+        let page = Page::parse(page.filter(|_| after.is_none()), limit)?;
+        Ok(Slice { page, after })
     }
 
     /// The cursor of the page after one of `len` rows ending at `last_id`, out of `total`:
@@ -116,11 +111,15 @@ mod tests {
         let w = Slice::parse(None, Some("2"), Some("act_1")).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(w.after.as_ref().map(Cursor::as_str), Some("act_1"));
         assert_eq!(w.page, Page { page: 1, limit: 2 });
-        assert!(Slice::parse(Some("2"), None, Some("act_1")).is_err());
+        let both = Slice::parse(Some("2"), None, Some("act_1")).map(|w| w.page.page);
+        assert_eq!(both, Ok(1), "after replaces the page number");
         assert!(Slice::parse(None, None, Some("a b")).is_err());
         assert!(Slice::parse(None, None, Some(&"a".repeat(65))).is_err());
-        let plain = Slice::parse(Some("2"), Some("10"), Some("")).map(|w| w.after);
-        assert_eq!(plain, Ok(None));
+        assert!(Slice::parse(None, None, Some("")).is_err());
+        assert_eq!(
+            Slice::parse(Some("2"), Some("10"), None).map(|w| w.after),
+            Ok(None)
+        );
     }
 
     #[test]
