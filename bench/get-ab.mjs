@@ -5,6 +5,8 @@
 //
 //   node bench/get-ab.mjs build-a build-b
 //   BENCH_SECONDS=4 BENCH_ROUNDS=3 BENCH_CONNECTIONS=32 node bench/get-ab.mjs build-a build-b
+import { existsSync } from "node:fs";
+import path from "node:path";
 import autocannon from "autocannon";
 import { cpu, withPid } from "./workerd.mjs";
 import { spawnApp } from "../tests/support/app.mjs";
@@ -28,7 +30,10 @@ async function drive(url, headers, pid) {
 
 const apps = [];
 for (const dir of builds) {
-  const spawn = () => spawnApp({ scriptPath: `${dir}/index.js`, host: "127.0.0.1", port: 0, assets: undefined, vars });
+  // A copy holding its migrations/ runs on its own schema (a build from before a migration).
+  const own = path.resolve(dir, "migrations");
+  const migrations = existsSync(own) ? own : undefined;
+  const spawn = () => spawnApp({ scriptPath: `${dir}/index.js`, host: "127.0.0.1", port: 0, assets: undefined, vars, migrations });
   const { value: app, pid } = await withPid(spawn);
   await seed(app, { us: 10 });
   const acct = await app.createAccount("bench", "100000");
