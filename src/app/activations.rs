@@ -12,6 +12,7 @@ use crate::domain::pagination::Slice;
 use crate::domain::scope::Scope;
 use crate::domain::time::rfc3339;
 use crate::durable::activation_object::{self, Op, Outcome};
+use crate::store::account_slice;
 use crate::store::activations::{self as store, NewActivation, Sale};
 use crate::store::batch;
 use crate::store::dashboard as lists;
@@ -318,7 +319,8 @@ pub async fn list(
     account: &AccountId,
     slice: &Slice,
 ) -> Result<(Vec<crate::domain::activation::Activation>, u64), AppError> {
-    super::listed(lists::activations(&app.db()?, account.as_str(), slice).await?)
+    let db = app.db()?;
+    super::listed(account_slice(&db, &lists::ACTIVATIONS, account.as_str(), slice).await?)
 }
 
 fn refusal_error(r: Refusal) -> AppError {

@@ -642,8 +642,9 @@ pub async fn recent_sessions(
     slice: &crate::domain::pagination::Slice,
 ) -> Result<(Vec<SessionSummary>, u64), AppError> {
     let db = app.db()?;
-    let listed = crate::store::dashboard::otp_sessions(&db, account.as_str(), slice).await?;
-    let (rows, total) = super::listed(listed)?;
+    let list = &crate::store::dashboard::OTP_SESSIONS;
+    let listed = crate::store::account_slice(&db, list, account.as_str(), slice).await?;
+    let (rows, total): (Vec<otp::SessionRecord>, u64) = super::listed(listed)?;
     let list = rows
         .into_iter()
         .map(|row| {

@@ -2,9 +2,8 @@
 //! (locally) the sandbox outbox. One page and its total in one round trip each.
 use super::activations::RentLine;
 use super::{account_page, account_slice, Listing, StoreError};
-use crate::domain::activation::{Activation, Rent};
+use crate::domain::activation::Rent;
 use crate::domain::message::OutboxText;
-use crate::domain::otp::SessionRecord;
 use crate::domain::pagination::{Page, Slice};
 use worker::D1Database;
 
@@ -21,19 +20,12 @@ const fn newest(from: &'static str, columns: &'static str) -> Listing<'static> {
     }
 }
 
-const ACTIVATIONS: Listing = newest(
+/// Read with `store::account_slice` (rows as `domain::activation::Activation`).
+pub const ACTIVATIONS: Listing = newest(
     "activations",
     "id, number, country, service, operator, cost, status, created_at, \
      cancel_allowed_at, expires_at",
 );
-
-pub async fn activations(
-    db: &D1Database,
-    account_id: &str,
-    slice: &Slice,
-) -> Result<Option<(Vec<Activation>, u64)>, StoreError> {
-    account_slice(db, &ACTIVATIONS, account_id, slice).await
-}
 
 const RENTS: Listing = newest(
     "rents",
@@ -50,19 +42,12 @@ pub async fn rents(
     Ok(listed.map(|(rows, total)| (rows.into_iter().map(Rent::from).collect(), total)))
 }
 
-const OTP_SESSIONS: Listing = newest(
+/// Read with `store::account_slice` (rows as `domain::otp::SessionRecord`).
+pub const OTP_SESSIONS: Listing = newest(
     "otp_sessions",
     "id, phone, channel, dialect, cost, created_at, expires_at, attempts, \
      max_attempts, verified_at",
 );
-
-pub async fn otp_sessions(
-    db: &D1Database,
-    account_id: &str,
-    slice: &Slice,
-) -> Result<Option<(Vec<SessionRecord>, u64)>, StoreError> {
-    account_slice(db, &OTP_SESSIONS, account_id, slice).await
-}
 
 const OUTBOX: Listing = Listing {
     columns: "o.id, o.to_phone, o.channel, o.sender, o.text, o.status, o.object_id, \
