@@ -90,6 +90,15 @@ test("journey: sign in, find an account, adjust it with a reason; ledger, balanc
   const ledger = await app.request("GET", `/admin/accounts/${id}/ledger`, { admin: true });
   const [entry] = ledger.body.entries;
   assert.deepEqual([entry.kind, entry.amount, entry.balance_after], ["adjustment", "-2.50", "7.50"]);
+  // Walked by keyset, one row a page: the adjustment, then the top-up before it, then nothing.
+  const first = await app.request("GET", `/admin/accounts/${id}/ledger?limit=1`, { admin: true });
+  assert.equal(first.body.pagination.next_cursor, entry.transaction_id);
+  const after = await app.request("GET", `/admin/accounts/${id}/ledger?limit=1&after=${entry.transaction_id}`, { admin: true });
+  const [topup] = after.body.entries;
+  assert.deepEqual([topup.kind, topup.balance_after], ["topup", "10.00"]);
+  assert.deepEqual(after.body.pagination, { page: null, limit: 1, total: 2, total_pages: 2, next_cursor: topup.transaction_id });
+  const end = await app.request("GET", `/admin/accounts/${id}/ledger?limit=1&after=${topup.transaction_id}`, { admin: true });
+  assert.deepEqual([end.body.entries, end.body.pagination.next_cursor], [[], null]);
   const audit = await app.request("GET", `/admin/audit?account=${id}&action=wallet.adjust`, { admin: true });
   assert.equal(audit.body.events.length, 1);
   const [event] = audit.body.events;

@@ -9,7 +9,7 @@ use crate::domain::money::Money;
 use crate::domain::session::{cookie_secure, origin_allowed_without_cookie, set_console_cookie};
 use crate::domain::time::rfc3339;
 use crate::http::dialects::accounts::{key_json, summary_json};
-use crate::http::reply::pagination;
+use crate::http::reply::slice_pagination;
 use crate::http::routes::ConsoleRoute;
 use crate::http::server::Ctx;
 use crate::http::{auth, input, Reply};
@@ -92,12 +92,14 @@ async fn account(ctx: &Ctx, account_id: &str) -> Result<Reply, AppError> {
     )))
 }
 
-/// `GET /admin/accounts/{id}/ledger?page&limit`: the account's ledger, newest first.
+/// `GET /admin/accounts/{id}/ledger?page&limit` (or `?after&limit`): the account's ledger,
+/// newest first.
 async fn ledger(ctx: &Ctx, account_id: &str) -> Result<Reply, AppError> {
     auth::admin(ctx)?;
-    let page = ctx.page()?;
+    let slice = ctx.slice()?;
     let account = accounts::existing(&ctx.app, account_id).await?;
-    let (rows, total) = wallet::transactions(&ctx.app, &account, &page.into()).await?;
+    let (rows, total) = wallet::transactions(&ctx.app, &account, &slice).await?;
+    let next = slice.next(total, rows.len(), rows.last().map(|r| r.id.as_str()));
     let money = |minor: i64| Money::from_minor(minor).to_decimal_string();
     let entries: Vec<Value> = rows
         .iter()
@@ -117,7 +119,7 @@ async fn ledger(ctx: &Ctx, account_id: &str) -> Result<Reply, AppError> {
     Ok(Reply::ok(json!({
         "account_id": account_id,
         "entries": entries,
-        "pagination": pagination(page, total),
+        "pagination": slice_pagination(&slice, total, next),
     })))
 }
 
