@@ -90,6 +90,11 @@ impl Slice {
         Ok(Slice { page, after })
     }
 
+    /// The page number asked for; `None` for the rows after a cursor.
+    pub fn page_number(&self) -> Option<u32> {
+        self.after.is_none().then_some(self.page.page)
+    }
+
     /// The cursor of the page after one of `len` rows ending at `last_id`, out of `total`:
     /// none when this page is not full, or is the last by number.
     pub fn next(&self, total: u64, len: usize, last_id: Option<&str>) -> Option<String> {

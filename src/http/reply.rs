@@ -24,7 +24,7 @@ pub fn slice_pagination(
 ) -> serde_json::Value {
     let page = slice.page;
     serde_json::json!({
-        "page": slice.after.is_none().then_some(page.page),
+        "page": slice.page_number(),
         "limit": page.limit,
         "total": total,
         "total_pages": page.total_pages(total),

@@ -326,22 +326,11 @@ async fn account_after<T: FromRow>(
         vec![rows, known, total_statement(db, listing, account_id)?],
     )
     .await?;
-    let number = |i: usize, name: &str| -> Result<i64, StoreError> {
-        let rows = results
-            .get(i)
-            .map(row::rows)
-            .transpose()?
-            .unwrap_or_default();
-        Ok(rows
-            .first()
-            .map(|r| r.get::<i64>(name))
-            .transpose()?
-            .unwrap_or(0))
-    };
-    if number(1, "n")? == 0 {
+    if batch_value::<i64>(results.get(1), "n", "cursor check")? == 0 {
         return Ok(None);
     }
-    let total = u64::try_from(number(2, "total")?).unwrap_or(0);
+    let total = batch_value::<i64>(results.get(2), "total", "list total")?;
+    let total = u64::try_from(total).unwrap_or(0);
     Ok(Some((row::read_opt(results.first())?, total)))
 }
 

@@ -272,7 +272,7 @@ fn paged(data: Vec<Value>, slice: &Slice, total: u64, next: Option<String>) -> R
         "success": true,
         "data": data,
         "pagination": {
-            "page": slice.after.is_none().then_some(page.page),
+            "page": slice.page_number(),
             "limit": page.limit,
             "total": total,
             "totalPages": page.total_pages(total),
