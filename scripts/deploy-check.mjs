@@ -1,7 +1,9 @@
 // `npm test`'s deploy check, on what scripts/build.sh built: `wrangler deploy --dry-run`
-// bundles the Worker with every binding of wrangler.toml (D1, KV, Durable Objects, vars,
-// static assets) without an account or the network, each Durable Object class is exported by
-// the bundle and created by a migration, and the upload fits the Workers size limits.
+// bundles each of the three Workers (the front from wrangler.toml, the others from the
+// configs scripts/workers.mjs made) with every binding of its config (D1, KV, Durable
+// Objects, queues, services, vars, and the front's static assets) without an account or the
+// network; each Durable Object class is exported by the front's bundle and created by a
+// migration, and each upload fits the Workers size limits.
 //
 //   node scripts/deploy-check.mjs [outdir]     (default: a fresh temporary directory)
 //
@@ -15,73 +17,91 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { ROOT, wranglerBindings, wranglerVars } from "../tests/support/app.mjs";
+import { PARTS } from "./workers.mjs";
 
 const MIB = 1024 * 1024;
 const LIMITS = { uncompressed: 64 * MIB, gzip: 3 * MIB };
 
-const outdir = path.resolve(process.argv[2] ?? mkdtempSync(path.join(tmpdir(), "otpedge-deploy-")));
+const outroot = path.resolve(process.argv[2] ?? mkdtempSync(path.join(tmpdir(), "otpedge-deploy-")));
 const wrangler = path.join(ROOT, "node_modules/.bin/wrangler");
-let output;
-try {
-  output = execFileSync(wrangler, ["deploy", "--dry-run", "--outdir", outdir], {
-    cwd: ROOT,
-    encoding: "utf8",
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-} catch (e) {
-  console.error(`${e.stdout ?? ""}${e.stderr ?? ""}`);
-  console.error("deploy check: `wrangler deploy --dry-run` failed");
-  process.exit(1);
-}
-
-const problems = [];
-if (!output.includes("--dry-run: exiting now.")) problems.push("wrangler did not finish its dry run");
-const toml = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
-const { durableObjects } = wranglerBindings();
-const bindings = [
-  ...[...toml.matchAll(/^binding\s*=\s*"(\w+)"/gm)].map((m) => m[1]),
-  ...Object.keys(durableObjects),
-  ...Object.keys(wranglerVars()),
-];
-for (const name of bindings) {
-  if (!new RegExp(`env\\.${name}\\s`).test(output)) problems.push(`binding ${name} is not in the bundle`);
-}
-const assets = output.match(/Read (\d+) files? from the assets directory/);
-if (!assets || Number(assets[1]) === 0) problems.push("no static assets were read");
-
-// Each Durable Object class: exported by the bundle, and created by exactly one migration.
-const files = readdirSync(outdir).filter((f) => f.endsWith(".js") || f.endsWith(".wasm"));
-const entry = readFileSync(path.join(outdir, "index.js"), "utf8");
-const exported = new Set(
-  [...entry.matchAll(/export\s*\{([^}]*)\}/g)].flatMap((m) =>
-    m[1].split(",").map((s) => s.trim().split(/\s+as\s+/).pop()),
-  ),
-);
-const migrated = [...toml.matchAll(/^new_(?:sqlite_)?classes\s*=\s*\[([^\]]*)\]/gm)].flatMap((m) =>
-  [...m[1].matchAll(/"(\w+)"/g)].map((c) => c[1]),
-);
-for (const { className } of Object.values(durableObjects)) {
-  if (!exported.has(className)) problems.push(`Durable Object class ${className} is not exported`);
-  const n = migrated.filter((c) => c === className).length;
-  if (n !== 1) problems.push(`Durable Object class ${className} is created by ${n} migrations`);
-}
-
-// The upload as wrangler measures it: every module, one after the other, gzipped at once.
-const upload = Buffer.concat(files.map((f) => readFileSync(path.join(outdir, f))));
-const size = { uncompressed: upload.length, gzip: gzipSync(upload).length };
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
-for (const [kind, limit] of Object.entries(LIMITS)) {
-  if (size[kind] > limit) problems.push(`the upload is ${kib(size[kind])} ${kind}, over ${kib(limit)}`);
+const { durableObjects } = wranglerBindings();
+const problems = [];
+
+/** `wrangler deploy --dry-run` of one config into `outdir`: its output, or the exit. */
+function dryRun(config, outdir) {
+  try {
+    return execFileSync(wrangler, ["deploy", "--dry-run", "--config", config, "--outdir", outdir], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+  } catch (e) {
+    console.error(`${e.stdout ?? ""}${e.stderr ?? ""}`);
+    console.error(`deploy check: \`wrangler deploy --dry-run --config ${config}\` failed`);
+    process.exit(1);
+  }
 }
 
-console.log(
-  `deploy check: ${files.join(", ")} in ${outdir}: ${kib(size.uncompressed)} ` +
-    `(limit ${kib(LIMITS.uncompressed)}), gzip ${kib(size.gzip)} (limit ${kib(LIMITS.gzip)}); ` +
-    `${bindings.length} bindings, ${Object.keys(durableObjects).length} Durable Object classes, ` +
-    `${assets?.[1] ?? 0} asset files`,
-);
+/** Checks one Worker's dry run: its bindings in the bundle, its upload within the limits. */
+function check(name, config, outdir, { front }) {
+  const output = dryRun(config, outdir);
+  const fail = (what) => problems.push(`${name}: ${what}`);
+  if (!output.includes("--dry-run: exiting now.")) fail("wrangler did not finish its dry run");
+  const toml = readFileSync(path.join(ROOT, config), "utf8");
+  const bindings = [
+    ...[...toml.matchAll(/^binding\s*=\s*"(\w+)"/gm)].map((m) => m[1]),
+    ...Object.keys(durableObjects),
+    ...Object.keys(wranglerVars()),
+  ];
+  for (const b of bindings) {
+    if (!new RegExp(`env\\.${b}\\s`).test(output)) fail(`binding ${b} is not in the bundle`);
+  }
+  const files = readdirSync(outdir).filter((f) => f.endsWith(".js") || f.endsWith(".wasm"));
+  if (front) {
+    const assets = output.match(/Read (\d+) files? from the assets directory/);
+    if (!assets || Number(assets[1]) === 0) fail("no static assets were read");
+    // Each Durable Object class: exported by the bundle, and created by exactly one migration.
+    const entry = readFileSync(path.join(outdir, "index.js"), "utf8");
+    const exported = new Set(
+      [...entry.matchAll(/export\s*\{([^}]*)\}/g)].flatMap((m) =>
+        m[1].split(",").map((s) => s.trim().split(/\s+as\s+/).pop()),
+      ),
+    );
+    const migrated = [...toml.matchAll(/^new_(?:sqlite_)?classes\s*=\s*\[([^\]]*)\]/gm)].flatMap(
+      (m) => [...m[1].matchAll(/"(\w+)"/g)].map((c) => c[1]),
+    );
+    for (const { className } of Object.values(durableObjects)) {
+      if (!exported.has(className)) fail(`Durable Object class ${className} is not exported`);
+      const n = migrated.filter((c) => c === className).length;
+      if (n !== 1) fail(`Durable Object class ${className} is created by ${n} migrations`);
+    }
+  }
+  // The upload as wrangler measures it: every module, one after the other, gzipped at once.
+  const upload = Buffer.concat(files.map((f) => readFileSync(path.join(outdir, f))));
+  const size = { uncompressed: upload.length, gzip: gzipSync(upload).length };
+  for (const [kind, limit] of Object.entries(LIMITS)) {
+    if (size[kind] > limit) fail(`the upload is ${kib(size[kind])} ${kind}, over ${kib(limit)}`);
+  }
+  console.log(
+    `deploy check: ${name}: ${files.join(", ")} in ${outdir}: ${kib(size.uncompressed)} ` +
+      `(limit ${kib(LIMITS.uncompressed)}), gzip ${kib(size.gzip)} (limit ${kib(LIMITS.gzip)}); ` +
+      `${bindings.length} bindings`,
+  );
+  return output;
+}
+
+check("otpedge", "wrangler.toml", path.join(outroot, "otpedge"), { front: true });
+// A first deployment's front: the same, without its service bindings (docs/deployment.md).
+check("otpedge (first deploy)", "build/first/wrangler.toml", path.join(outroot, "first"), {
+  front: true,
+});
+for (const { part } of PARTS) {
+  const config = path.join("build", part, "wrangler.toml");
+  check(`otpedge-${part}`, config, path.join(outroot, part), { front: false });
+}
 if (problems.length) {
-  console.error(`deploy check failed:\n- ${problems.join("\n- ")}\n\n${output}`);
+  console.error(`deploy check failed:\n- ${problems.join("\n- ")}`);
   process.exit(1);
 }

@@ -24,7 +24,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
-const dir = path.join(root, "build");
+// `node scripts/entry.mjs [dir]`: the build of one Worker (default build/, the front).
+const dir = path.resolve(root, process.argv[2] ?? "build");
 const file = path.join(dir, "index.js");
 const bindings = readFileSync(file, "utf8");
 
@@ -33,7 +34,11 @@ function fail(message) {
   console.error(`scripts/entry.mjs: ${message} in build/index.js (wasm-bindgen's output)`);
   process.exit(1);
 }
-for (const name of ["fetch", "scheduled", "job", "__wbg_reset_state", "__worker_init_state"]) {
+// The Worker that hosts the Durable Objects (the front) has the queue and Cron handlers too;
+// a Worker of other routes has neither (src/http/parts.rs).
+const hosts = /^export function scheduled\s*\(/m.test(bindings);
+const handlers = hosts ? ["scheduled", "job"] : [];
+for (const name of ["fetch", ...handlers, "__wbg_reset_state", "__worker_init_state"]) {
   if (!new RegExp(`^export function ${name}\\s*\\(`, "m").test(bindings)) {
     fail(`no exported function ${name}`);
   }
@@ -83,7 +88,7 @@ export default {
       return critical(e);
     }
   },
-  async queue(batch, env, ctx) {
+${hosts ? `  async queue(batch, env, ctx) {
     const dead = batch.queue.endsWith("-dead");
     for (const message of batch.messages) {
       checkReinitialize();
@@ -106,7 +111,7 @@ export default {
     } catch (e) {
       return critical(e);
     }
-  },
+  },` : ""}
 };
 
 const instanceProxyHooks = {

@@ -38,4 +38,7 @@ PORT="${PORT:-8787}"
 node scripts/demo.mjs "http://127.0.0.1:$PORT" &
 # The Cron Trigger, once a minute (wrangler dev never runs it by itself): /__scheduled.
 node scripts/cron-local.mjs "http://127.0.0.1:$PORT" &
-exec npx wrangler dev --ip 127.0.0.1 --port "$PORT" --test-scheduled
+# The three Workers in one `wrangler dev` (src/http/parts.rs): the front (wrangler.toml) takes
+# every request; the other two get theirs from it through its service bindings.
+exec npx wrangler dev -c wrangler.toml -c build/protocols/wrangler.toml \
+  -c build/accounts/wrangler.toml --ip 127.0.0.1 --port "$PORT" --test-scheduled

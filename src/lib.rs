@@ -6,6 +6,11 @@
 //! the route table and the envelopes are pure Rust, unit-tested natively; everything that
 //! touches the Workers runtime is compiled for wasm32 only.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+// A Worker built for some of the parts (`http::parts`) leaves the others' code unused.
+#![cfg_attr(
+    not(all(feature = "front", feature = "protocols", feature = "accounts")),
+    allow(dead_code, unused_imports)
+)]
 
 pub mod clock;
 pub mod domain;
@@ -27,15 +32,15 @@ mod providers;
 #[cfg(target_arch = "wasm32")]
 mod store;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "front"))]
 pub use durable::activation_object::Activation;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "front"))]
 pub use durable::fraud_guard::FraudGuard;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "front"))]
 pub use durable::watch::ObjectWatch;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "front"))]
 pub use durable::webhook_dispatcher::WebhookDispatcher;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "front"))]
 pub use durable::{api_key::ApiKey, otp_session::OtpSession};
 
 /// The objects' pure parts, tested natively.
@@ -76,7 +81,7 @@ pub fn fetch(
 
 /// The Worker's scheduled handler (the Cron Trigger of wrangler.toml; `scripts/entry.mjs`
 /// calls it): one bounded upkeep pass (`app::upkeep`), awaited by the returned Promise.
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "front"))]
 #[wasm_bindgen::prelude::wasm_bindgen(js_name = scheduled)]
 pub fn scheduled(env: worker::Env, ctx: worker::worker_sys::Context) -> wasm_bindgen::JsValue {
     worker::wasm_bindgen_futures::future_to_promise(async move {
@@ -89,7 +94,7 @@ pub fn scheduled(env: worker::Env, ctx: worker::worker_sys::Context) -> wasm_bin
 /// Runs one queued job (`app::jobs`, and `app::workflow` for a workflow step;
 /// `scripts/entry.mjs`'s `queue` handler calls it per message): the Promise resolves when
 /// the job is done (acknowledge it) and rejects when it failed (retry it).
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "front"))]
 #[wasm_bindgen::prelude::wasm_bindgen(js_name = job)]
 pub fn job(
     body: String,

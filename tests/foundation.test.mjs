@@ -410,8 +410,15 @@ describe("rate limits", () => {
     const retryAfter = Number(limited.headers.get("retry-after"));
     assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`);
     assert.equal(limited.headers.get("x-ratelimit-remaining"), "0");
-    // NumberOTP routes share the product group and answer in their envelope.
-    assertNumberOtpError(await app.request("GET", "/api/internal/balance", { key: a.key }), 429, "2006");
+    // NumberOTP's account routes are in the product group too and answer in their envelope.
+    // They are another Worker's (src/http/parts.rs), which counts the group in its own memory
+    // (and KV), as another isolate of one Worker does: its own 5, then 429.
+    let numberOtp;
+    let n = 0;
+    do numberOtp = await app.request("GET", "/api/internal/balance", { key: a.key });
+    while (numberOtp.status === 200 && ++n < 6);
+    assert.equal(n, 5);
+    assertNumberOtpError(numberOtp, 429, "2006");
     // Another key has its own counter.
     const other = await app.request("GET", "/v1/balance", { key: b.key });
     assert.equal(other.status, 200);

@@ -148,7 +148,7 @@ pub enum Outcome {
     },
 }
 
-#[durable_object]
+#[cfg_attr(feature = "front", durable_object)]
 pub struct Activation {
     state: State,
     env: Env,
@@ -377,6 +377,7 @@ impl Activation {
     }
 }
 
+#[cfg(feature = "front")]
 impl DurableObject for Activation {
     fn new(state: State, env: Env) -> Self {
         Self {

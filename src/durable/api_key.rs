@@ -81,7 +81,7 @@ impl Known {
     }
 }
 
-#[durable_object]
+#[cfg_attr(feature = "front", durable_object)]
 pub struct ApiKey {
     state: State,
     env: Env,
@@ -179,6 +179,7 @@ impl ApiKey {
     }
 }
 
+#[cfg(feature = "front")]
 impl DurableObject for ApiKey {
     fn new(state: State, env: Env) -> Self {
         Self {

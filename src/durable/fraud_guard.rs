@@ -121,7 +121,7 @@ pub async fn call(env: &Env, account_id: &str, op: Op) -> std::result::Result<An
     super::command::send(env, BINDING, "fraud guard", account_id, &command).await
 }
 
-#[durable_object]
+#[cfg_attr(feature = "front", durable_object)]
 pub struct FraudGuard {
     pub(super) state: State,
     env: Env,
@@ -336,6 +336,7 @@ impl FraudGuard {
     }
 }
 
+#[cfg(feature = "front")]
 impl DurableObject for FraudGuard {
     fn new(state: State, env: Env) -> Self {
         Self {

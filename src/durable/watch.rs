@@ -24,7 +24,7 @@ struct Seen {
     seq: u64,
 }
 
-#[durable_object]
+#[cfg_attr(feature = "front", durable_object)]
 pub struct ObjectWatch {
     state: State,
     waiters: Waiters,
@@ -36,6 +36,7 @@ impl ObjectWatch {
     }
 }
 
+#[cfg(feature = "front")]
 impl DurableObject for ObjectWatch {
     fn new(state: State, _env: Env) -> Self {
         Self {

@@ -20,7 +20,7 @@ use worker::{
 
 const ACCOUNT_KEY: &str = "account_id";
 
-#[durable_object]
+#[cfg_attr(feature = "front", durable_object)]
 pub struct WebhookDispatcher {
     state: State,
     env: Env,
@@ -36,6 +36,7 @@ enum Step {
     Idle,
 }
 
+#[cfg(feature = "front")]
 impl DurableObject for WebhookDispatcher {
     fn new(state: State, env: Env) -> Self {
         Self {

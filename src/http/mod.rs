@@ -7,6 +7,7 @@ pub mod body;
 pub mod envelope;
 pub mod error;
 pub mod form;
+pub mod parts;
 pub mod reply;
 pub mod routes;
 
@@ -17,6 +18,10 @@ mod dialects;
 
 #[cfg(target_arch = "wasm32")]
 mod auth;
+#[cfg(target_arch = "wasm32")]
+mod dispatch;
+#[cfg(target_arch = "wasm32")]
+mod forward;
 #[cfg(target_arch = "wasm32")]
 mod head;
 #[cfg(target_arch = "wasm32")]

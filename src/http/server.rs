@@ -1,9 +1,10 @@
 //! The request pipeline: rate limit → route → body → dialect → envelope.
+use super::dispatch::dispatch;
 use super::envelope::{self, ErrorContext};
 use super::head::Head;
 use super::reply::Reply;
 use super::routes::{resolve, Route, RouteError};
-use super::{auth, body, dialects, ratelimit};
+use super::{auth, body, dialects, forward, ratelimit};
 use crate::app::idempotency::{Answer, IdemRequest, Saved};
 use crate::app::{App, Fault};
 use crate::config::Config;
@@ -129,6 +130,15 @@ pub async fn handle(
     let now_ms = crate::clock::now_ms();
     let (method, url, head) = Head::read(&req);
     let (path, query) = super::routes::split_url(&url);
+    let route = resolve(&method, path);
+    if let Some(part) = route
+        .as_ref()
+        .map(Route::part)
+        .ok()
+        .filter(|p| !p.served_here())
+    {
+        return forward::to(&req, &env, part, (&method, path)).await;
+    }
     let (path, query_string) = (path.to_owned(), query.to_owned());
     let ip = head
         .get("CF-Connecting-IP")
@@ -174,7 +184,7 @@ pub async fn handle(
 
     let decision = ratelimit::check(&ctx, Group::for_path(&ctx.path)).await;
     let result = if decision.allowed {
-        let route = resolve(&ctx.method, &ctx.path);
+        #[cfg(feature = "front")]
         if let Ok(Route::ActivationEvents { id }) = &route {
             return stream_events(&ctx, id, &decision).await;
         }
@@ -191,6 +201,7 @@ pub async fn handle(
 
 /// An activation's event stream: a streamed answer (Server-Sent Events) cannot be a
 /// `Reply`; its errors still are.
+#[cfg(feature = "front")]
 async fn stream_events(
     ctx: &Ctx,
     id: &str,
@@ -299,127 +310,6 @@ async fn serve(
     }
     ctx.console = auth::console_session(ctx).await?;
     Ok(dispatch(ctx, route).await?)
-}
-
-/// Route → the dialect function that serves it: the operator API and the product front doors
-/// here, the customer's own account, lists, webhooks and fraud guard in `account_dispatch`.
-async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
-    use super::reply::JSON;
-    use dialects::{
-        admin, fivesim, getotp, numberotp, otpwall, prelude, smsactivate, stats, twilio_verify,
-        vonage, whatotp,
-    };
-    use Route::*;
-    match route {
-        Healthz => Ok(Reply::raw(200, JSON, r#"{"ok":true}"#.to_owned())),
-        // Operator (admin) API.
-        AdminCreateAccount => boxed(admin::create_account(ctx)).await,
-        AdminCreateKey { account_id } => boxed(admin::create_key(ctx, &account_id)).await,
-        AdminRevokeKey { key_id } => boxed(admin::revoke_key(ctx, &key_id)).await,
-        AdminTopup { account_id } => boxed(admin::topup(ctx, &account_id)).await,
-        AdminPutCatalog => boxed(admin::inventory::put_catalog(ctx)).await,
-        AdminImportNumbers => boxed(admin::inventory::import_numbers(ctx)).await,
-        AdminCreateSupplier => boxed(admin::inventory::create_supplier(ctx)).await,
-        AdminCreateTemplate => boxed(admin::messaging::create_template(ctx)).await,
-        AdminOutbox => boxed(admin::messaging::outbox(ctx)).await,
-        Console(route) => boxed(admin::console::serve(ctx, route)).await,
-        // OTPWALL.
-        Balance => boxed(otpwall::balance(ctx)).await,
-        Countries => boxed(otpwall::countries(ctx)).await,
-        Services => boxed(otpwall::services(ctx)).await,
-        BuyNumber => boxed(otpwall::buy_number(ctx)).await,
-        ActivationStatus { id } => boxed(otpwall::activation_status(ctx, &id)).await,
-        SetActivationStatus { id } => boxed(otpwall::set_activation_status(ctx, &id)).await,
-        InboundSms => boxed(otpwall::inbound_sms(ctx)).await,
-        // NumberOTP.
-        NumberOtpBalance => boxed(numberotp::balance(ctx)).await,
-        Transactions => boxed(numberotp::transactions(ctx)).await,
-        Profile => boxed(numberotp::profile(ctx)).await,
-        PublicPrices => boxed(numberotp::prices(ctx)).await,
-        PublicRentPrices => boxed(numberotp::rent_prices(ctx)).await,
-        Rent => boxed(numberotp::rent(ctx)).await,
-        RentStatus { id } => boxed(numberotp::rent_status(ctx, &id)).await,
-        // WhatOTP.
-        OtpSend => boxed(whatotp::send(ctx)).await,
-        OtpVerify => boxed(whatotp::verify(ctx)).await,
-        MessageSend => boxed(whatotp::message_send(ctx)).await,
-        MessageStatus { id } => boxed(whatotp::message_status(ctx, &id)).await,
-        // GetOTP.
-        GetOtpSend => boxed(getotp::send(ctx)).await,
-        GetOtpCheck => boxed(getotp::check(ctx)).await,
-        GetOtpStatus { message_id } => boxed(getotp::status(ctx, &message_id)).await,
-        // Vendor protocols with a resource router of their own.
-        SmsActivate => boxed(smsactivate::handle(ctx)).await,
-        TwilioVerify(resource) => boxed(twilio_verify::serve(ctx, resource)).await,
-        Stats(which) => boxed(stats::serve(ctx, which)).await,
-        Vonage(resource) => boxed(vonage::serve(ctx, resource)).await,
-        FiveSim(resource) => boxed(fivesim::serve(ctx, resource)).await,
-        Prelude(resource) => boxed(prelude::serve(ctx, resource)).await,
-        // Awaited in place, not boxed: the split costs the request no allocation.
-        route => account_dispatch(ctx, route).await,
-    }
-}
-
-/// The customer's own account, keys, templates and lists, webhooks and the fraud guard.
-async fn account_dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
-    use dialects::{
-        accounts, audit, callbacks, fraud, numberotp, otpwall, usage, webhooks, whatotp,
-    };
-    use Route::*;
-    match route {
-        // Outbound webhooks and delivery provider callbacks.
-        AdminWebhookEndpoint { account_id } => {
-            boxed(webhooks::admin_endpoint(ctx, &account_id)).await
-        }
-        WebhookEndpoint => boxed(webhooks::endpoint(ctx)).await,
-        WebhookDeliveries => boxed(webhooks::deliveries(ctx)).await,
-        SmsActivateWebhook => boxed(webhooks::sms_activate_hook(ctx)).await,
-        WebhookRedeliver { event_id } => boxed(webhooks::redeliver(ctx, &event_id)).await,
-        TwilioStatusCallback => boxed(callbacks::twilio_status_callback(ctx)).await,
-        // The fraud guard.
-        FraudPolicy => boxed(fraud::policy(ctx)).await,
-        FraudBlocks => boxed(fraud::blocks(ctx)).await,
-        FraudBlock { id } => boxed(fraud::lift(ctx, &id)).await,
-        FraudSafeList => boxed(fraud::safe_list(ctx)).await,
-        FraudSafeNumber { phone } => boxed(fraud::safe_remove(ctx, &phone)).await,
-        // Dashboard lists.
-        Activations => boxed(otpwall::activation_list(ctx)).await,
-        Rents => boxed(numberotp::rent_list(ctx)).await,
-        OtpSessions => boxed(whatotp::session_list(ctx)).await,
-        Outbox => boxed(whatotp::account_outbox(ctx)).await,
-        // Customer accounts: sign-up, login sessions, own keys and templates.
-        AuthRegister => boxed(accounts::register(ctx)).await,
-        AuthLogin => boxed(accounts::login(ctx)).await,
-        AuthLogout => boxed(accounts::logout(ctx)).await,
-        AuthSession => boxed(accounts::session(ctx)).await,
-        AuthPassword => boxed(accounts::password(ctx)).await,
-        AuthSessions => boxed(accounts::sessions(ctx)).await,
-        AuthRevokeSession { session_id } => boxed(accounts::revoke_session(ctx, &session_id)).await,
-        Keys => boxed(accounts::keys(ctx)).await,
-        RevokeOwnKey { key_id } => boxed(accounts::revoke_key(ctx, &key_id)).await,
-        UpdateOwnKey { key_id } => boxed(accounts::update_key(ctx, &key_id)).await,
-        AccountLimits => boxed(accounts::limits(ctx)).await,
-        UsageAlerts => boxed(usage::alerts(ctx)).await,
-        UsageAlert { id } => boxed(usage::delete(ctx, &id)).await,
-        Templates => boxed(accounts::templates(ctx)).await,
-        Template { id } => boxed(accounts::template(ctx, &id)).await,
-        AdminListAccounts => boxed(accounts::admin_list(ctx)).await,
-        AdminApproveAccount { account_id } => {
-            boxed(accounts::admin_approve(ctx, &account_id)).await
-        }
-        Audit { admin } => boxed(audit::serve(ctx, admin)).await,
-        // The event stream is answered in `handle` (a streamed body); the rest in `dispatch`.
-        _ => Err(AppError::internal("route not served by account_dispatch")),
-    }
-}
-
-/// One route's future on the heap: each handler's state machine stays a function of its own,
-/// which the runtime compiles on its first call, instead of all of them inlined into one poll
-/// function that every request, `/healthz` included, has to compile after a cold load.
-fn boxed<'a>(
-    answer: impl std::future::Future<Output = Result<Reply, AppError>> + 'a,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Reply, AppError>> + 'a>> {
-    Box::pin(answer)
 }
 
 /// An error in the envelope of the request's front door, with `Retry-After` / `Allow`.

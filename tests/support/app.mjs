@@ -2,7 +2,7 @@
 // real D1 / KV / Durable Object bindings and the real migrations applied. Each call gets
 // fresh, isolated state.
 import { Miniflare } from "miniflare";
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,11 +25,11 @@ export function wranglerVars() {
   return vars;
 }
 
-/** The built Worker (build/index.js and its wasm) as Miniflare loads it. */
-export function builtWorker() {
+/** A built Worker (`dir`/index.js and its wasm; build/ is the front) as Miniflare loads it. */
+export function builtWorker(dir = "build") {
   return {
     rootPath: ROOT,
-    scriptPath: "build/index.js",
+    scriptPath: `${dir}/index.js`,
     modulesRoot: ROOT,
     modules: true,
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
@@ -151,7 +151,40 @@ const MIGRATOR = {
   routes: ["migrator.internal/*"],
 };
 
-export async function spawnApp({ vars = {}, log = () => {}, migrations, ...extra } = {}) {
+/** The Workers of the app as `wrangler dev` runs them: the front ("app", first: every
+ * request goes to it) with its service bindings to the Workers of the other parts (src/http/
+ * parts.rs), which share its options but for the static assets, and bind its Durable
+ * Objects. */
+export function appWorkers(front, dir = path.dirname(front.scriptPath)) {
+  // The other Workers' builds are beside the front's script (or in `dir`); a build of one
+  // Worker (an earlier build, as a bench baseline) has none and serves every route itself.
+  const parts = [
+    { name: "protocols", binding: "PROTOCOLS" },
+    { name: "accounts", binding: "ACCOUNTS" },
+  ].filter((p) => existsSync(path.join(ROOT, dir, p.name, "index.js")));
+  const { assets, durableObjects, queueConsumers, ...rest } = front;
+  const remote = Object.fromEntries(
+    Object.entries(durableObjects).map(([binding, o]) => [binding, { ...o, scriptName: "app" }]),
+  );
+  return [
+    {
+      name: "app",
+      ...front,
+      serviceBindings: {
+        ...front.serviceBindings,
+        ...Object.fromEntries(parts.map((p) => [p.binding, p.name])),
+      },
+    },
+    ...parts.map((p) => ({
+      ...rest,
+      ...builtWorker(path.join(dir, p.name)),
+      name: p.name,
+      durableObjects: remote,
+    })),
+  ];
+}
+
+export async function spawnApp({ vars = {}, log = () => {}, migrations, partsDir, ...extra } = {}) {
   const adminToken = randomBytes(24).toString("hex");
   const options = {
     ...builtWorker(),
@@ -167,7 +200,7 @@ export async function spawnApp({ vars = {}, log = () => {}, migrations, ...extra
   };
   const shared = Object.fromEntries(Object.entries(options).filter(([k]) => SHARED.has(k)));
   const worker = Object.fromEntries(Object.entries(options).filter(([k]) => !SHARED.has(k)));
-  const mf = new Miniflare({ ...shared, workers: [{ name: "app", ...worker }, MIGRATOR] });
+  const mf = new Miniflare({ ...shared, workers: [...appWorkers(worker, partsDir), MIGRATOR] });
   const url = await mf.ready;
   let db;
   try {

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
-#[durable_object]
+#[cfg_attr(feature = "front", durable_object)]
 pub struct OtpSession {
     pub(super) state: State,
     pub(super) env: Env,
@@ -139,6 +139,7 @@ impl OtpSession {
     }
 }
 
+#[cfg(feature = "front")]
 impl DurableObject for OtpSession {
     fn new(state: State, env: Env) -> Self {
         Self {
