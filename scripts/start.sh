@@ -29,6 +29,9 @@ fi
 # its watcher is ready, and finds build/ fresh (scripts/build.sh --if-stale).
 echo "[start] building the Worker"
 bash scripts/build.sh --if-stale
+# The other two Workers' configs, with .dev.vars beside each (a build made before .dev.vars
+# existed has none there).
+node scripts/workers.mjs
 
 echo "[start] applying D1 migrations locally"
 # Non-interactive: wrangler would otherwise ask for confirmation in a terminal.
