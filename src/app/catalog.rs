@@ -142,8 +142,9 @@ thread_local! {
     static PRICE_CACHE: RefCell<HashMap<String, CachedPrices>> = RefCell::new(HashMap::new());
 }
 
-/// Drops this isolate's cached price lists (after the operator changes the catalog or stock).
-fn forget_prices() {
+/// Drops this isolate's cached price lists (after the operator changes the catalog or stock,
+/// here or, through the front, in the Worker that serves the change: `http::forward`).
+pub fn forget_prices() {
     PRICE_CACHE.with(|c| c.borrow_mut().clear());
 }
 

@@ -30,7 +30,7 @@ pub async fn dispatch(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
 /// The product API's money and OTP routes, the public price lists and GetOTP.
 #[cfg(feature = "front")]
 async fn front(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
-    use super::dialects::{admin, getotp, numberotp, otpwall, whatotp};
+    use super::dialects::{getotp, numberotp, otpwall, whatotp};
     use super::reply::JSON;
     use Route::*;
     match route {
@@ -43,11 +43,10 @@ async fn front(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         ActivationStatus { id } => boxed(otpwall::activation_status(ctx, &id)).await,
         SetActivationStatus { id } => boxed(otpwall::set_activation_status(ctx, &id)).await,
         InboundSms => boxed(otpwall::inbound_sms(ctx)).await,
-        // NumberOTP's public price lists, and the operator's writes that refresh them.
+        // NumberOTP's public price lists.
         PublicPrices => boxed(numberotp::prices(ctx)).await,
         PublicRentPrices => boxed(numberotp::rent_prices(ctx)).await,
-        AdminPutCatalog => boxed(admin::inventory::put_catalog(ctx)).await,
-        AdminImportNumbers => boxed(admin::inventory::import_numbers(ctx)).await,
+
         // WhatOTP.
         OtpSend => boxed(whatotp::send(ctx)).await,
         OtpVerify => boxed(whatotp::verify(ctx)).await,
@@ -97,6 +96,8 @@ async fn accounts(ctx: &Ctx, route: Route) -> Result<Reply, AppError> {
         AdminCreateKey { account_id } => boxed(admin::create_key(ctx, &account_id)).await,
         AdminRevokeKey { key_id } => boxed(admin::revoke_key(ctx, &key_id)).await,
         AdminTopup { account_id } => boxed(admin::topup(ctx, &account_id)).await,
+        AdminPutCatalog => boxed(admin::inventory::put_catalog(ctx)).await,
+        AdminImportNumbers => boxed(admin::inventory::import_numbers(ctx)).await,
         AdminCreateSupplier => boxed(admin::inventory::create_supplier(ctx)).await,
         AdminCreateTemplate => boxed(admin::messaging::create_template(ctx)).await,
         AdminOutbox => boxed(admin::messaging::outbox(ctx)).await,

@@ -4,8 +4,7 @@
 //!
 //! - `front` (the Worker named `otpedge`): the product API's money and OTP routes under
 //!   `/v1` (balance, catalog, numbers and activations, OTP send and verify, messages), the
-//!   public price lists (and the operator's catalog and number imports, which refresh the
-//!   lists' cache), GetOTP and `/healthz`; it also hosts every Durable Object, the queue
+//!   public price lists, GetOTP and `/healthz`; it also hosts every Durable Object, the queue
 //!   consumer and the Cron pass, and receives every request first;
 //! - `protocols` (`otpedge-protocols`): the market's protocols: sms-activate, Twilio Verify,
 //!   Vonage, Prelude, 5sim and NumberOTP's account routes;
@@ -44,6 +43,12 @@ impl Part {
 }
 
 impl Route {
+    /// Whether a success of this route changes the public price lists, so that the front
+    /// forgets its cached copies when another Worker served it.
+    pub fn changes_prices(&self) -> bool {
+        matches!(self, Route::AdminPutCatalog | Route::AdminImportNumbers)
+    }
+
     /// The Worker that serves this route.
     pub fn part(&self) -> Part {
         use Route::*;
@@ -54,8 +59,7 @@ impl Route {
             SetActivationStatus { .. } | ActivationEvents { .. } | InboundSms => Part::Front,
             OtpSend | OtpVerify | MessageSend | MessageStatus { .. } => Part::Front,
             GetOtpSend | GetOtpCheck | GetOtpStatus { .. } => Part::Front,
-            // The catalog's writes live with its cached reads: a write forgets the cache.
-            PublicPrices | PublicRentPrices | AdminPutCatalog | AdminImportNumbers => Part::Front,
+            PublicPrices | PublicRentPrices => Part::Front,
             SmsActivate | SmsActivateWebhook | TwilioVerify(_) | Vonage(_) | FiveSim(_) => {
                 Part::Protocols
             }

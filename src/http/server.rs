@@ -131,13 +131,8 @@ pub async fn handle(
     let (method, url, head) = Head::read(&req);
     let (path, query) = super::routes::split_url(&url);
     let route = resolve(&method, path);
-    if let Some(part) = route
-        .as_ref()
-        .map(Route::part)
-        .ok()
-        .filter(|p| !p.served_here())
-    {
-        return forward::to(&req, &env, part, (&method, path)).await;
+    if let Some(elsewhere) = route.as_ref().ok().filter(|r| !r.part().served_here()) {
+        return forward::to(&req, &env, elsewhere, (&method, path)).await;
     }
     let (path, query_string) = (path.to_owned(), query.to_owned());
     let ip = head
