@@ -1,6 +1,8 @@
 // The read routes of two or more builds in alternation (A, B, A, B, … several rounds), so that
 // their ratios hold on a machine whose load changes during the run: GET /healthz, the public
-// prices (a cache hit), the balance and an activation's status, each with the CPU time the
+// prices (a cache hit), the balance and an activation's status, and a route of each of the
+// two Workers the front hands routes to (sms-activate's balance, the activations list), each
+// with the CPU time the
 // serving workerd process spent per request (from /proc: user + system).
 //
 //   node bench/get-ab.mjs build-a build-b
@@ -47,6 +49,9 @@ for (const dir of builds) {
     ["GET /api/public/prices", `${base}/api/public/prices?service=telegram&country=US`, {}],
     ["GET /v1/balance", `${base}/v1/balance`, auth],
     ["GET /v1/activation/{id}/status", `${base}/v1/activation/${bought.body.activation_id}/status`, auth],
+    // Routes of the other Workers (src/http/parts.rs): through the front's service binding.
+    ["sms-activate getBalance", `${base}/stubs/handler_api.php?api_key=${acct.key}&action=getBalance`, {}],
+    ["GET /v1/activations", `${base}/v1/activations`, auth],
   ];
   apps.push({ dir, app, pid, routes });
 }
