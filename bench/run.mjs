@@ -11,7 +11,7 @@ import { existsSync, readFileSync, writeFileSync, statSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import os from "node:os";
 import path from "node:path";
-import { spawnApp, ROOT, appWorkers, builtWorker, wranglerBindings } from "../tests/support/app.mjs";
+import { spawnApp, ROOT, PARTS, appWorkers, builtWorker, wranglerBindings } from "../tests/support/app.mjs";
 import { cpu, spawnPeer, withPid } from "./workerd.mjs";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -139,7 +139,7 @@ async function coldStart(target = "/healthz", runs = 5) {
 
 /** Every Worker's wasm (src/http/parts.rs), raw and `gzip -9`. */
 function sizes() {
-  return ["build", "build/protocols", "build/accounts"].map((dir) => {
+  return ["build", ...PARTS.map((p) => `build/${p.part}`)].map((dir) => {
     const wasm = readFileSync(path.join(ROOT, dir, "index_bg.wasm"));
     const js = statSync(path.join(ROOT, dir, "index.js")).size;
     return { dir, raw: wasm.length, gzip: gzipSync(wasm, { level: 9 }).length, js };

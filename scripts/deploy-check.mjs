@@ -16,8 +16,7 @@ import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
-import { ROOT, wranglerBindings, wranglerVars } from "../tests/support/app.mjs";
-import { PARTS } from "./workers.mjs";
+import { PARTS, ROOT, wranglerBindings, wranglerVars } from "../tests/support/app.mjs";
 
 const MIB = 1024 * 1024;
 const LIMITS = { uncompressed: 64 * MIB, gzip: 3 * MIB };
@@ -89,7 +88,6 @@ function check(name, config, outdir, { front }) {
       `(limit ${kib(LIMITS.uncompressed)}), gzip ${kib(size.gzip)} (limit ${kib(LIMITS.gzip)}); ` +
       `${bindings.length} bindings`,
   );
-  return output;
 }
 
 check("otpedge", "wrangler.toml", path.join(outroot, "otpedge"), { front: true });

@@ -12,12 +12,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { ROOT, wranglerBindings } from "../tests/support/app.mjs";
-
-export const PARTS = [
-  { part: "protocols", binding: "PROTOCOLS" },
-  { part: "accounts", binding: "ACCOUNTS" },
-];
+import { PARTS, ROOT, wranglerBindings } from "../tests/support/app.mjs";
 
 /** Each `[section]` / `[[section]]` of a TOML text with its lines (comments dropped). */
 function sections(toml) {

@@ -1,5 +1,5 @@
-//! The front's hand-over of a request for another part (`parts::Part`) to the Worker that
-//! serves it: the request goes untouched (method, URL, headers, body, the client's
+//! The front's hand-over of a request for another part (`parts::Part::handed_to`) to the
+//! Worker that serves it: the request goes untouched (method, URL, headers, body, the client's
 //! `CF-Connecting-IP`) through the front's service binding, before the front reads, limits
 //! or authenticates anything, and that Worker's answer is the answer. That Worker runs the
 //! whole pipeline itself.
@@ -12,10 +12,10 @@ use worker::{console_error, Env};
 pub async fn to(
     req: &web_sys::Request,
     env: &Env,
+    binding: &str,
     route: &Route,
     (method, path): (&str, &str),
 ) -> worker::Result<web_sys::Response> {
-    let binding = route.part().binding();
     let answer = async {
         let fetcher: Fetcher = env.service(binding)?.into_rpc();
         let answer = JsFuture::from(fetcher.fetch(req)?).await?;

@@ -32,12 +32,17 @@ impl Part {
         }
     }
 
-    /// The front's service binding to the Worker that serves this part.
-    pub fn binding(self) -> &'static str {
+    /// The service binding through which this build hands the part's routes over: only the
+    /// front hands over (the others receive nothing but their own routes), and only the parts
+    /// it does not serve itself.
+    pub fn handed_to(self) -> Option<&'static str> {
+        if self.served_here() || !cfg!(feature = "front") {
+            return None;
+        }
         match self {
-            Part::Front => "FRONT",
-            Part::Protocols => "PROTOCOLS",
-            Part::Accounts => "ACCOUNTS",
+            Part::Front => None,
+            Part::Protocols => Some("PROTOCOLS"),
+            Part::Accounts => Some("ACCOUNTS"),
         }
     }
 }
@@ -131,6 +136,7 @@ mod tests {
         for p in [Part::Front, Part::Protocols, Part::Accounts] {
             assert!(parts.contains(&p), "{p:?} serves no route");
             assert!(p.served_here());
+            assert_eq!(p.handed_to(), None, "the default build hands nothing over");
         }
     }
 }

@@ -131,8 +131,10 @@ pub async fn handle(
     let (method, url, head) = Head::read(&req);
     let (path, query) = super::routes::split_url(&url);
     let route = resolve(&method, path);
-    if let Some(elsewhere) = route.as_ref().ok().filter(|r| !r.part().served_here()) {
-        return forward::to(&req, &env, elsewhere, (&method, path)).await;
+    if let Ok(r) = &route {
+        if let Some(binding) = r.part().handed_to() {
+            return forward::to(&req, &env, binding, r, (&method, path)).await;
+        }
     }
     let (path, query_string) = (path.to_owned(), query.to_owned());
     let ip = head

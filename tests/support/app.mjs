@@ -151,6 +151,13 @@ const MIGRATOR = {
   routes: ["migrator.internal/*"],
 };
 
+/** The Workers the front hands routes to (src/http/parts.rs): each built into build/<part>/
+ * (scripts/build.sh) and bound to the front as <binding>. */
+export const PARTS = [
+  { part: "protocols", binding: "PROTOCOLS" },
+  { part: "accounts", binding: "ACCOUNTS" },
+];
+
 /** The Workers of the app as `wrangler dev` runs them: the front ("app", first: every
  * request goes to it) with its service bindings to the Workers of the other parts (src/http/
  * parts.rs), which share its options but for the static assets, and bind its Durable
@@ -158,10 +165,7 @@ const MIGRATOR = {
 export function appWorkers(front, dir = path.dirname(front.scriptPath)) {
   // The other Workers' builds are beside the front's script (or in `dir`); a build of one
   // Worker (an earlier build, as a bench baseline) has none and serves every route itself.
-  const parts = [
-    { name: "protocols", binding: "PROTOCOLS" },
-    { name: "accounts", binding: "ACCOUNTS" },
-  ].filter((p) => existsSync(path.join(ROOT, dir, p.name, "index.js")));
+  const parts = PARTS.filter((p) => existsSync(path.join(ROOT, dir, p.part, "index.js")));
   const { assets, durableObjects, queueConsumers, ...rest } = front;
   const remote = Object.fromEntries(
     Object.entries(durableObjects).map(([binding, o]) => [binding, { ...o, scriptName: "app" }]),
@@ -172,13 +176,13 @@ export function appWorkers(front, dir = path.dirname(front.scriptPath)) {
       ...front,
       serviceBindings: {
         ...front.serviceBindings,
-        ...Object.fromEntries(parts.map((p) => [p.binding, p.name])),
+        ...Object.fromEntries(parts.map((p) => [p.binding, p.part])),
       },
     },
     ...parts.map((p) => ({
       ...rest,
-      ...builtWorker(path.join(dir, p.name)),
-      name: p.name,
+      ...builtWorker(path.join(dir, p.part)),
+      name: p.part,
       durableObjects: remote,
     })),
   ];
