@@ -33,12 +33,10 @@ pub struct Config {
     /// The wait before each of a Prelude verification's automatic fallbacks
     /// (`PRELUDE_FALLBACK_TIMEOUT_SECS`, 15 to 900).
     pub prelude_fallback_timeout_secs: u32,
-    /// Outbound delivery provider (`OTP_PROVIDER`): `sandbox` (the default); per channel
-    /// `OTP_PROVIDER_SMS` / `_WHATSAPP` / `_VOICE` override it.
+    /// Outbound delivery provider (`OTP_PROVIDER`): `sandbox` (the default), and the
+    /// channels that override it (`OTP_PROVIDER_SMS` / `_WHATSAPP` / `_VOICE`).
     pub otp_provider: String,
-    pub otp_provider_sms: Option<String>,
-    pub otp_provider_whatsapp: Option<String>,
-    pub otp_provider_voice: Option<String>,
+    pub otp_provider_by_channel: Vec<(&'static str, String)>,
     /// Per provider request: deadline, and attempts when it times out or answers 429/5xx.
     pub provider_timeout_ms: i64,
     pub provider_max_attempts: u32,
@@ -174,9 +172,13 @@ impl Config {
             prelude_fallback_timeout_secs: number(env, "PRELUDE_FALLBACK_TIMEOUT_SECS", 60)
                 .clamp(15, 900),
             otp_provider: var(env, "OTP_PROVIDER").unwrap_or_else(|| "sandbox".to_owned()),
-            otp_provider_sms: var(env, "OTP_PROVIDER_SMS"),
-            otp_provider_whatsapp: var(env, "OTP_PROVIDER_WHATSAPP"),
-            otp_provider_voice: var(env, "OTP_PROVIDER_VOICE"),
+            otp_provider_by_channel: crate::domain::otp::CHANNELS
+                .iter()
+                .filter_map(|c| {
+                    let name = format!("OTP_PROVIDER_{}", c.to_ascii_uppercase());
+                    Some((*c, var(env, &name)?))
+                })
+                .collect(),
             provider_timeout_ms: i64::from(number(env, "PROVIDER_TIMEOUT_MS", 10_000)),
             provider_max_attempts: number(env, "PROVIDER_MAX_ATTEMPTS", 3).clamp(1, 10),
 
@@ -226,12 +228,10 @@ impl Config {
 impl Config {
     /// The delivery provider's name for a channel.
     pub fn provider_for(&self, channel: &str) -> &str {
-        let per_channel = match channel {
-            "sms" => &self.otp_provider_sms,
-            "whatsapp" => &self.otp_provider_whatsapp,
-            "voice" => &self.otp_provider_voice,
-            _ => &None,
-        };
-        per_channel.as_deref().unwrap_or(&self.otp_provider)
+        let own = self
+            .otp_provider_by_channel
+            .iter()
+            .find(|(c, _)| *c == channel);
+        own.map_or(&self.otp_provider, |(_, name)| name)
     }
 }

@@ -1,6 +1,6 @@
 //! Accounts: creation (with the wallet and the first key), who is calling, the profile.
 use super::keys::{self, KeySpec};
-use super::row::from_row;
+use super::row::row;
 use super::StoreError;
 use super::{batch, first, int, stmt, text};
 use crate::domain::account::{NewKey, Profile};
@@ -10,16 +10,17 @@ use crate::domain::time::rfc3339;
 use crate::domain::twilio_verify::{new_sid, SidKind};
 use worker::{D1Database, D1PreparedStatement};
 
-/// Who is calling: the account behind a valid, unrevoked key.
-#[derive(Debug, Clone)]
-pub struct Principal {
-    pub account_id: String,
-    /// 1 when the account may move money (`SIGNUP_APPROVAL`).
-    pub approved: i64,
-    /// The key's scopes as stored (`domain::scope`); `None`: every scope (and any session).
-    pub scopes: Option<String>,
+row! {
+    /// Who is calling: the account behind a valid, unrevoked key.
+    #[derive(Debug, Clone)]
+    pub struct Principal {
+        pub account_id: String,
+        /// 1 when the account may move money (`SIGNUP_APPROVAL`).
+        pub approved: i64 = default,
+        /// The key's scopes as stored (`domain::scope`); `None`: every scope (and any session).
+        pub scopes: Option<String> = default,
+    }
 }
-from_row!(Principal { account_id, approved or default, scopes or default });
 
 /// Creates an account, its empty wallet and its first key in one transaction with its audit
 /// row (`audit`, given the new account's id); returns the account's id and `AC…` sid, and

@@ -1,7 +1,7 @@
 //! Activations, rents and inbound SMS in D1.
 use super::accounts::{holding, LIVE_KEY_ACCOUNT};
 use super::catalog::free_for_service;
-use super::row::from_row;
+use super::row::row;
 use super::{
     all_as, batch, exists, first, first_as, int, opt_int, opt_text, run, stmt, text, webhooks,
     ConstraintKind, StoreError,
@@ -12,20 +12,16 @@ use crate::domain::sms::InboundSms;
 use crate::store::wallet::{change_statements, Delta, Entry, Kind};
 use worker::{D1Database, D1PreparedStatement};
 
-/// A free number and what it costs, for an activation or a rent.
-#[derive(Debug, Clone)]
-pub struct Candidate {
-    pub number_id: String,
-    pub number: String,
-    pub operator: String,
-    pub cost: i64,
+row! {
+    /// A free number and what it costs, for an activation or a rent.
+    #[derive(Debug, Clone)]
+    pub struct Candidate {
+        pub number_id: String,
+        pub number: String,
+        pub operator: String,
+        pub cost: i64,
+    }
 }
-from_row!(Candidate {
-    number_id,
-    number,
-    operator,
-    cost
-});
 
 /// A price list numbers are sold from: activation prices, or rent prices per duration
 /// (`by_hours`: the pick and the offer may ask for one duration).
@@ -239,23 +235,17 @@ pub fn lost_the_number(e: &StoreError) -> bool {
         || e.on_constraint(ConstraintKind::Unique, "activations.number_id")
 }
 
-#[derive(Debug, Clone)]
-pub struct ActivationRow {
-    pub id: String,
-    pub account_id: String,
-    pub number: String,
-    pub cost: i64,
-    pub cancel_allowed_at: i64,
-    pub expires_at: i64,
+row! {
+    #[derive(Debug, Clone)]
+    pub struct ActivationRow {
+        pub id: String,
+        pub account_id: String,
+        pub number: String,
+        pub cost: i64,
+        pub cancel_allowed_at: i64,
+        pub expires_at: i64,
+    }
 }
-from_row!(ActivationRow {
-    id,
-    account_id,
-    number,
-    cost,
-    cancel_allowed_at,
-    expires_at
-});
 
 /// The account of the activation when it belongs to the live key whose hash is given,
 /// which holds `scope`: the key check, its scope and the ownership check in one D1 round trip.
@@ -277,11 +267,12 @@ pub async fn owned_by_key(
     Ok(row.map(|o| o.account_id))
 }
 
-/// An activation's account.
-struct Owner {
-    account_id: String,
+row! {
+    /// An activation's account.
+    struct Owner {
+        account_id: String,
+    }
 }
-from_row!(Owner { account_id });
 
 pub async fn activation(db: &D1Database, id: &str) -> Result<Option<ActivationRow>, StoreError> {
     first(stmt(
@@ -355,21 +346,16 @@ pub struct ActivationSync<'a> {
 
 // ---- rents ----
 
-#[derive(Debug, Clone)]
-pub struct RentOffer {
-    pub number_id: String,
-    pub number: String,
-    pub operator: String,
-    pub hours: i64,
-    pub cost: i64,
+row! {
+    #[derive(Debug, Clone)]
+    pub struct RentOffer {
+        pub number_id: String,
+        pub number: String,
+        pub operator: String,
+        pub hours: i64,
+        pub cost: i64,
+    }
 }
-from_row!(RentOffer {
-    number_id,
-    number,
-    operator,
-    hours,
-    cost
-});
 
 /// A free number with its rent price for `hours` (or the shortest duration offered).
 pub async fn pick_for_rent(
@@ -426,31 +412,21 @@ pub fn rent_statements(
     Ok((tx_id, statements))
 }
 
-#[derive(Debug, Clone)]
-pub(super) struct RentLine {
-    id: String,
-    account_id: String,
-    number: String,
-    country: String,
-    service: String,
-    operator: String,
-    hours: i64,
-    cost: i64,
-    created_at: i64,
-    expires_at: i64,
+row! {
+    #[derive(Debug, Clone)]
+    pub(super) struct RentLine {
+        id: String,
+        account_id: String,
+        number: String,
+        country: String,
+        service: String,
+        operator: String,
+        hours: i64,
+        cost: i64,
+        created_at: i64,
+        expires_at: i64,
+    }
 }
-from_row!(RentLine {
-    id,
-    account_id,
-    number,
-    country,
-    service,
-    operator,
-    hours,
-    cost,
-    created_at,
-    expires_at
-});
 
 impl From<RentLine> for Rent {
     fn from(r: RentLine) -> Rent {
@@ -481,18 +457,15 @@ pub async fn rent(db: &D1Database, id: &str) -> Result<Option<Rent>, StoreError>
 
 // ---- inbound SMS ----
 
-/// Who holds a number now, if anyone (a rent lease past its end holds nothing).
-#[derive(Debug, Clone)]
-pub struct Holder {
-    pub supplier_id: Option<String>,
-    pub kind: Option<String>,
-    pub object_id: Option<String>,
+row! {
+    /// Who holds a number now, if anyone (a rent lease past its end holds nothing).
+    #[derive(Debug, Clone)]
+    pub struct Holder {
+        pub supplier_id: Option<String>,
+        pub kind: Option<String>,
+        pub object_id: Option<String>,
+    }
 }
-from_row!(Holder {
-    supplier_id,
-    kind,
-    object_id
-});
 
 pub async fn holder(
     db: &D1Database,
@@ -555,29 +528,20 @@ pub async fn insert_sms(db: &D1Database, s: &NewSms<'_>) -> Result<bool, StoreEr
     Ok(inserted > 0)
 }
 
-#[derive(Debug, Clone)]
-struct SmsLine {
-    id: String,
-    sms_id: String,
-    sender: String,
-    text: String,
-    code: Option<String>,
-    received_at: String,
-    target_kind: Option<String>,
-    target_id: Option<String>,
-    delivered: i64,
+row! {
+    #[derive(Debug, Clone)]
+    struct SmsLine {
+        id: String,
+        sms_id: String,
+        sender: String,
+        text: String,
+        code: Option<String>,
+        received_at: String,
+        target_kind: Option<String>,
+        target_id: Option<String>,
+        delivered: i64,
+    }
 }
-from_row!(SmsLine {
-    id,
-    sms_id,
-    sender,
-    text,
-    code,
-    received_at,
-    target_kind,
-    target_id,
-    delivered
-});
 
 impl From<SmsLine> for InboundSms {
     fn from(r: SmsLine) -> InboundSms {

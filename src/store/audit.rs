@@ -1,7 +1,7 @@
 //! The audit log (`audit_events`, migration 0016): the statement that appends one row, to
 //! put in the same batch as the change it records, and the newest-first lists. The table
 //! refuses UPDATE and DELETE, so nothing here (or anywhere) edits a row.
-use super::row::from_row;
+use super::row::row;
 use super::{all_as, int, opt_int, opt_text, stmt, text, StoreError};
 use crate::domain::audit::{Actor, Change, Event, Filter, PAGE};
 use worker::wasm_bindgen::JsValue;
@@ -89,37 +89,24 @@ pub fn append_money(
     )
 }
 
-/// One audit row as the store reads it.
-struct Row {
-    id: i64,
-    at: i64,
-    actor_type: String,
-    actor_id: Option<String>,
-    ip: Option<String>,
-    account_id: Option<String>,
-    action: String,
-    resource_type: String,
-    resource_id: Option<String>,
-    before: Option<String>,
-    after: Option<String>,
-    reason: Option<String>,
-    request_id: Option<String>,
+row! {
+    /// One audit row as the store reads it.
+    struct Row {
+        id: i64,
+        at: i64,
+        actor_type: String,
+        actor_id: Option<String>,
+        ip: Option<String>,
+        account_id: Option<String>,
+        action: String,
+        resource_type: String,
+        resource_id: Option<String>,
+        before: Option<String>,
+        after: Option<String>,
+        reason: Option<String>,
+        request_id: Option<String>,
+    }
 }
-from_row!(Row {
-    id,
-    at,
-    actor_type,
-    actor_id,
-    ip,
-    account_id,
-    action,
-    resource_type,
-    resource_id,
-    before,
-    after,
-    reason,
-    request_id
-});
 
 impl From<Row> for Event {
     fn from(r: Row) -> Event {

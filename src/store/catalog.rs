@@ -1,5 +1,5 @@
 //! Catalog (countries, services, operators, prices) and number inventory in D1.
-use super::row::from_row;
+use super::row::row;
 use super::StoreError;
 use super::{all, all_as, exists, first, first_value, int, opt_text, stmt, text};
 use crate::domain::catalog::{
@@ -19,12 +19,13 @@ pub fn free_for_service(svc: &str, now: &str) -> String {
     )
 }
 
-#[derive(Debug, Clone)]
-struct NamedRow {
-    code: String,
-    name: String,
+row! {
+    #[derive(Debug, Clone)]
+    struct NamedRow {
+        code: String,
+        name: String,
+    }
 }
-from_row!(NamedRow { code, name });
 
 impl From<NamedRow> for Named {
     fn from(r: NamedRow) -> Named {
@@ -55,10 +56,11 @@ pub async fn services(db: &D1Database) -> Result<Vec<Named>, StoreError> {
 
 /// An ISO code (any case) or an alias (`pkr`) → the country's code.
 pub async fn resolve_country(db: &D1Database, input: &str) -> Result<Option<String>, StoreError> {
-    struct Row {
-        code: String,
+    row! {
+        struct Row {
+            code: String,
+        }
     }
-    from_row!(Row { code });
     let input = input.trim();
     let row: Option<Row> = first(stmt(
         db,
@@ -75,13 +77,14 @@ pub async fn resolve_service(db: &D1Database, input: &str) -> Result<Option<Stri
     first_value(stmt(db, sql, &[text(input.trim())])?, "code").await
 }
 
-#[derive(Debug, Clone)]
-struct OperatorRow {
-    country: String,
-    id: String,
-    name: String,
+row! {
+    #[derive(Debug, Clone)]
+    struct OperatorRow {
+        country: String,
+        id: String,
+        name: String,
+    }
 }
-from_row!(OperatorRow { country, id, name });
 
 impl From<OperatorRow> for Operator {
     fn from(r: OperatorRow) -> Operator {
@@ -103,11 +106,12 @@ pub async fn operators(
 }
 
 pub async fn all_aliases(db: &D1Database) -> Result<Vec<(String, String)>, StoreError> {
-    struct Row {
-        alias: String,
-        country: String,
+    row! {
+        struct Row {
+            alias: String,
+            country: String,
+        }
     }
-    from_row!(Row { alias, country });
     let rows: Vec<Row> = all(stmt(db, "SELECT alias, country FROM country_aliases", &[])?).await?;
     Ok(rows.into_iter().map(|r| (r.alias, r.country)).collect())
 }
@@ -235,23 +239,17 @@ pub fn upsert_otp_price(
 
 // ---- price lists with stock ----
 
-#[derive(Debug, Clone)]
-struct PriceLine {
-    country: String,
-    service: String,
-    operator: String,
-    operator_name: String,
-    cost: i64,
-    count: i64,
+row! {
+    #[derive(Debug, Clone)]
+    struct PriceLine {
+        country: String,
+        service: String,
+        operator: String,
+        operator_name: String,
+        cost: i64,
+        count: i64,
+    }
 }
-from_row!(PriceLine {
-    country,
-    service,
-    operator,
-    operator_name,
-    cost,
-    count
-});
 
 impl From<PriceLine> for Price {
     fn from(r: PriceLine) -> Price {
@@ -289,25 +287,18 @@ pub async fn prices(
     .await
 }
 
-#[derive(Debug, Clone)]
-struct RentPriceLine {
-    country: String,
-    service: String,
-    operator: String,
-    operator_name: String,
-    hours: i64,
-    cost: i64,
-    count: i64,
+row! {
+    #[derive(Debug, Clone)]
+    struct RentPriceLine {
+        country: String,
+        service: String,
+        operator: String,
+        operator_name: String,
+        hours: i64,
+        cost: i64,
+        count: i64,
+    }
 }
-from_row!(RentPriceLine {
-    country,
-    service,
-    operator,
-    operator_name,
-    hours,
-    cost,
-    count
-});
 
 impl From<RentPriceLine> for RentPrice {
     fn from(r: RentPriceLine) -> RentPrice {
@@ -404,11 +395,12 @@ pub async fn create_supplier(
     Ok(())
 }
 
-pub struct SupplierKey {
-    pub id: String,
-    pub secret_version: i64,
+row! {
+    pub struct SupplierKey {
+        pub id: String,
+        pub secret_version: i64,
+    }
 }
-from_row!(SupplierKey { id, secret_version });
 
 impl SupplierKey {
     /// The supplier's signing secret, derived (never stored): `whsec_` + 64 hex digits.

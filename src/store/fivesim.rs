@@ -1,24 +1,21 @@
 //! What the 5sim protocol needs beyond the other dialects (migration 0019): the countries'
 //! and services' 5sim names, orders as rows (an activation by its integer id, with its SMS
 //! and whether it was banned), payments (the ledger), price ceilings and bans.
-use super::row::from_row;
+use super::row::row;
 use super::smsactivate::SaNames;
 use super::{account_page, all, execute, first, first_value, int, stmt, text, Listing, StoreError};
 use crate::domain::pagination::Page;
 use worker::{D1Database, D1PreparedStatement};
 
-/// A catalog country or service that has a 5sim name.
-#[derive(Debug, Clone)]
-pub struct FsNamed {
-    pub fs_name: String,
-    pub code: String,
-    pub name: String,
+row! {
+    /// A catalog country or service that has a 5sim name.
+    #[derive(Debug, Clone)]
+    pub struct FsNamed {
+        pub fs_name: String,
+        pub code: String,
+        pub name: String,
+    }
 }
-from_row!(FsNamed {
-    fs_name,
-    code,
-    name
-});
 
 const COUNTRY_NAMES: SaNames = SaNames {
     table: "countries",
@@ -66,37 +63,25 @@ pub fn set_service_product(
     PRODUCT_NAMES.set(db, code, text(name))
 }
 
-/// An activation as an order, as D1 holds it: its SMS as a JSON array
-/// (`[{sender, text, code, received_at}]`, oldest first) and whether it was banned.
-#[derive(Debug, Clone)]
-pub struct OrderRow {
-    pub num: i64,
-    pub id: String,
-    pub number: String,
-    pub operator: String,
-    pub cost: i64,
-    pub status: String,
-    pub created_at: i64,
-    pub expires_at: i64,
-    pub country: String,
-    pub service: String,
-    pub sms: String,
-    pub banned: i64,
+row! {
+    /// An activation as an order, as D1 holds it: its SMS as a JSON array
+    /// (`[{sender, text, code, received_at}]`, oldest first) and whether it was banned.
+    #[derive(Debug, Clone)]
+    pub struct OrderRow {
+        pub num: i64,
+        pub id: String,
+        pub number: String,
+        pub operator: String,
+        pub cost: i64,
+        pub status: String,
+        pub created_at: i64,
+        pub expires_at: i64,
+        pub country: String,
+        pub service: String,
+        pub sms: String,
+        pub banned: i64,
+    }
 }
-from_row!(OrderRow {
-    num,
-    id,
-    number,
-    operator,
-    cost,
-    status,
-    created_at,
-    expires_at,
-    country,
-    service,
-    sms,
-    banned
-});
 
 /// The columns of `OrderRow` over an `activations` row (unaliased, as `account_page` reads).
 const ORDER_COLUMNS: &str = "(SELECT n.num FROM numeric_ids n WHERE n.object_id = activations.id) \
@@ -152,22 +137,17 @@ pub async fn orders(
     account_page(db, listing, account_id, page).await
 }
 
-/// A ledger row as a payment.
-#[derive(Debug, Clone)]
-pub struct PaymentRow {
-    pub seq: i64,
-    pub kind: String,
-    pub amount: i64,
-    pub balance_after: i64,
-    pub created_at: i64,
+row! {
+    /// A ledger row as a payment.
+    #[derive(Debug, Clone)]
+    pub struct PaymentRow {
+        pub seq: i64,
+        pub kind: String,
+        pub amount: i64,
+        pub balance_after: i64,
+        pub created_at: i64,
+    }
 }
-from_row!(PaymentRow {
-    seq,
-    kind,
-    amount,
-    balance_after,
-    created_at
-});
 
 /// One page of the account's ledger, newest first, and its total.
 pub async fn payments(
@@ -186,20 +166,16 @@ pub async fn payments(
     account_page(db, &listing, account_id, page).await
 }
 
-/// A price ceiling, with the product's 5sim name (its service code when it has none).
-#[derive(Debug, Clone)]
-pub struct MaxPriceRow {
-    pub id: i64,
-    pub product: String,
-    pub price: i64,
-    pub created_at: i64,
+row! {
+    /// A price ceiling, with the product's 5sim name (its service code when it has none).
+    #[derive(Debug, Clone)]
+    pub struct MaxPriceRow {
+        pub id: i64,
+        pub product: String,
+        pub price: i64,
+        pub created_at: i64,
+    }
 }
-from_row!(MaxPriceRow {
-    id,
-    product,
-    price,
-    created_at
-});
 
 /// The account's price ceilings, by product.
 pub async fn max_prices(db: &D1Database, account_id: &str) -> Result<Vec<MaxPriceRow>, StoreError> {

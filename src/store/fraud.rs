@@ -1,14 +1,15 @@
 //! The fraud guard's policy per account (`fraud_policies`).
-use super::row::from_row;
+use super::row::row;
 use super::{batch, first, int, stmt, text, StoreError};
 use worker::{D1Database, D1PreparedStatement};
 
 /// The account's stored policy (JSON), if it set one.
 pub async fn policy(db: &D1Database, account_id: &str) -> Result<Option<String>, StoreError> {
-    struct Row {
-        policy: String,
+    row! {
+        struct Row {
+            policy: String,
+        }
     }
-    from_row!(Row { policy });
     let sql = "SELECT policy FROM fraud_policies WHERE account_id = ?1";
     let row: Option<Row> = first(stmt(db, sql, &[text(account_id)])?).await?;
     Ok(row.map(|r| r.policy))

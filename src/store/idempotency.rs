@@ -1,24 +1,20 @@
 //! `Idempotency-Key` records in D1 (rules in `domain::idempotency`, the entry point in
 //! `app::idempotency`). A money-moving operation puts `completion` in its own batch, so the
 //! stored answer commits with the money.
-use super::row::from_row;
+use super::row::row;
 use super::{first, int, run, stmt, text, StoreError};
 use crate::domain::money::BalanceAs;
 use worker::{D1Database, D1PreparedStatement};
 
-/// A stored record of an earlier request with the same key.
-pub struct Row {
-    pub fingerprint: String,
-    pub created_at: i64,
-    pub status: Option<u16>,
-    pub body: Option<String>,
+row! {
+    /// A stored record of an earlier request with the same key.
+    pub struct Row {
+        pub fingerprint: String,
+        pub created_at: i64,
+        pub status: Option<u16>,
+        pub body: Option<String>,
+    }
 }
-from_row!(Row {
-    fingerprint,
-    created_at,
-    status,
-    body
-});
 
 /// Claims `key` in `scope` for a request with this fingerprint, or takes over a record
 /// created at or before `stale_before`, or a claim without an answer created at or before

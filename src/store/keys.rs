@@ -3,7 +3,7 @@
 //! itself, so parallel creations cannot overrun it), revoked at once, with an approximate
 //! last use. A key is stored only as its SHA-256; the plain key exists in the response that
 //! creates it and nowhere else.
-use super::row::from_row;
+use super::row::row;
 use super::{all, batch, changes, execute, int, opt_int, opt_text, stmt, text, StoreError};
 use crate::domain::account::{ApiKey, NewKey, SpendCaps};
 use crate::domain::crypto::sha256_hex;
@@ -114,10 +114,11 @@ pub async fn create(
 
 /// The hashes of every live key of the account (to tell their objects of a change).
 pub async fn hashes(db: &D1Database, account_id: &str) -> Result<Vec<String>, StoreError> {
-    struct Row {
-        key_hash: String,
+    row! {
+        struct Row {
+            key_hash: String,
+        }
     }
-    from_row!(Row { key_hash });
     let rows: Vec<Row> = all(stmt(
         db,
         "SELECT key_hash FROM api_keys WHERE account_id = ?1 AND revoked_at IS NULL",
@@ -127,16 +128,14 @@ pub async fn hashes(db: &D1Database, account_id: &str) -> Result<Vec<String>, St
     Ok(rows.into_iter().map(|r| r.key_hash).collect())
 }
 
-/// A key's hash and its account (which never changes).
-#[derive(Debug)]
-pub struct KeyOwner {
-    pub key_hash: String,
-    pub account_id: String,
+row! {
+    /// A key's hash and its account (which never changes).
+    #[derive(Debug)]
+    pub struct KeyOwner {
+        pub key_hash: String,
+        pub account_id: String,
+    }
 }
-from_row!(KeyOwner {
-    key_hash,
-    account_id
-});
 
 /// Revokes a key (of `account_id` only, when given) unless it already is, in one
 /// transaction with its audit row (an `append_if_changed` statement); the key's hash and

@@ -5,7 +5,7 @@
 //! into the spend row by that same statement, so the table's CHECKs (`spend_cap_daily`,
 //! `spend_cap_monthly`) refuse a charge past a cap inside the debit's transaction: parallel
 //! charges cannot overrun it.
-use super::row::from_row;
+use super::row::row;
 use super::{batch, first, int, opt_int, stmt, text, StoreError};
 use worker::{D1Database, D1PreparedStatement};
 
@@ -41,20 +41,16 @@ pub fn spend_statement(db: &D1Database, tx_id: &str) -> Result<D1PreparedStateme
     )
 }
 
-/// An account's caps and what it spent today and this month (UTC), in minor units.
-#[derive(Debug, Clone, Default)]
-pub struct Limits {
-    pub spend_cap_daily: Option<i64>,
-    pub spend_cap_monthly: Option<i64>,
-    pub spent_today: i64,
-    pub spent_this_month: i64,
+row! {
+    /// An account's caps and what it spent today and this month (UTC), in minor units.
+    #[derive(Debug, Clone, Default)]
+    pub struct Limits {
+        pub spend_cap_daily: Option<i64>,
+        pub spend_cap_monthly: Option<i64>,
+        pub spent_today: i64 = default,
+        pub spent_this_month: i64 = default,
+    }
 }
-from_row!(Limits {
-    spend_cap_daily,
-    spend_cap_monthly,
-    spent_today or default,
-    spent_this_month or default,
-});
 
 /// The account's caps and spend in the periods of `now_ms`.
 pub async fn get(db: &D1Database, account_id: &str, now_ms: i64) -> Result<Limits, StoreError> {

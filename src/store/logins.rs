@@ -1,7 +1,7 @@
 //! Customer logins: accounts that signed themselves up (email, argon2id PHC
 //! string, approval), their login sessions, the failed-login throttle, and the operator's
 //! account list. Session tokens are stored only as SHA-256.
-use super::row::from_row;
+use super::row::row;
 use super::{
     all, batch, execute, first, int, opt_text, page_of, stmt, text, ConstraintKind, StoreError,
 };
@@ -11,22 +11,17 @@ use crate::domain::session::{Expiry, SessionInfo};
 use crate::domain::time::rfc3339;
 use worker::{D1Database, D1PreparedStatement};
 
-/// An account as login sees it.
-#[derive(Debug, Clone)]
-pub struct Login {
-    pub id: String,
-    pub email: Option<String>,
-    pub name: String,
-    pub approved: i64,
-    pub password_hash: Option<String>,
+row! {
+    /// An account as login sees it.
+    #[derive(Debug, Clone)]
+    pub struct Login {
+        pub id: String,
+        pub email: Option<String>,
+        pub name: String,
+        pub approved: i64,
+        pub password_hash: Option<String>,
+    }
 }
-from_row!(Login {
-    id,
-    email,
-    name,
-    approved,
-    password_hash
-});
 
 const LOGIN_COLUMNS: &str = "id, email, name, approved, password_hash";
 
@@ -287,26 +282,19 @@ pub fn insert_session(
     )
 }
 
-/// A live session and its account.
-#[derive(Debug, Clone)]
-pub struct LiveSession {
-    pub session_id: String,
-    pub account_id: String,
-    pub email: Option<String>,
-    pub name: String,
-    pub approved: i64,
-    pub idle_expires_at: i64,
-    pub expires_at: i64,
+row! {
+    /// A live session and its account.
+    #[derive(Debug, Clone)]
+    pub struct LiveSession {
+        pub session_id: String,
+        pub account_id: String,
+        pub email: Option<String>,
+        pub name: String,
+        pub approved: i64,
+        pub idle_expires_at: i64,
+        pub expires_at: i64,
+    }
 }
-from_row!(LiveSession {
-    session_id,
-    account_id,
-    email,
-    name,
-    approved,
-    idle_expires_at,
-    expires_at
-});
 
 /// The session behind a token hash, if it is live at `now_ms` and its account active.
 pub async fn live_session(
@@ -398,16 +386,13 @@ pub async fn count_attempts(
     now_ms: i64,
     stale_before: i64,
 ) -> Result<Vec<Counted>, StoreError> {
-    struct Row {
-        failures: i64,
-        window_start: i64,
-        locked_until: Option<i64>,
+    row! {
+        struct Row {
+            failures: i64,
+            window_start: i64,
+            locked_until: Option<i64>,
+        }
     }
-    from_row!(Row {
-        failures,
-        window_start,
-        locked_until
-    });
     const UPSERT: &str =
         "INSERT INTO login_throttle (subject, failures, window_start, locked_until) \
          VALUES (?1, 1, ?2, NULL) ON CONFLICT (subject) DO UPDATE SET \

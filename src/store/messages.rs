@@ -1,5 +1,5 @@
 //! Templates, template messages and the sandbox outbox in D1.
-use super::row::from_row;
+use super::row::row;
 use super::StoreError;
 use super::{all, first, first_value, int, opt_text, run, stmt, text};
 use crate::domain::message::{Message, OutboxText};
@@ -146,19 +146,16 @@ pub async fn claim_delivery(db: &D1Database, id: &str, now_ms: i64) -> Result<bo
     Ok(run(stmt(db, sql, &[text(id), int(now_ms)])?).await? > 0)
 }
 
-/// Where a template message's delivery stands, as its delivery job reads it.
-#[derive(Debug, Clone)]
-pub struct DeliveryState {
-    pub status: String,
-    pub expires_at: i64,
-    /// Set once a provider accepted it (a later failure by receipt is not refunded).
-    pub provider_message_id: Option<String>,
+row! {
+    /// Where a template message's delivery stands, as its delivery job reads it.
+    #[derive(Debug, Clone)]
+    pub struct DeliveryState {
+        pub status: String,
+        pub expires_at: i64,
+        /// Set once a provider accepted it (a later failure by receipt is not refunded).
+        pub provider_message_id: Option<String>,
+    }
 }
-from_row!(DeliveryState {
-    status,
-    expires_at,
-    provider_message_id
-});
 
 /// The delivery state of a message, by id.
 pub async fn delivery_state(
@@ -169,20 +166,16 @@ pub async fn delivery_state(
     first(stmt(db, sql, &[text(id)])?).await
 }
 
-/// A message whose state a delivery receipt changed.
-#[derive(Debug, Clone)]
-pub struct Receipted {
-    pub id: String,
-    pub account_id: String,
-    pub phone: String,
-    pub channel: String,
+row! {
+    /// A message whose state a delivery receipt changed.
+    #[derive(Debug, Clone)]
+    pub struct Receipted {
+        pub id: String,
+        pub account_id: String,
+        pub phone: String,
+        pub channel: String,
+    }
 }
-from_row!(Receipted {
-    id,
-    account_id,
-    phone,
-    channel
-});
 
 /// Applies a provider's delivery receipt: `queued` → `sent`/`failed`, `sent` → `failed`
 /// (undelivered after acceptance). Nothing else moves; `None` when nothing changed.

@@ -2,25 +2,21 @@
 //! here, and the scheduled pass pays it. One row per charged object and refund kind. When
 //! D1 cannot take that row either, the refund is kept in KV (`OTP_SESSIONS`, under
 //! `refund:`), which the pass reads too.
-use super::row::from_row;
+use super::row::row;
 use super::wallet::Kind;
 use super::{all, int, run, stmt, text, StoreError};
 use worker::{D1Database, D1PreparedStatement, Env};
 
-/// A refund owed: `cost` (minor units) back to `account_id` for `object_id`, as `kind`.
-#[derive(Debug, Clone)]
-pub struct Owed {
-    pub object_id: String,
-    pub kind: String,
-    pub account_id: String,
-    pub cost: i64,
+row! {
+    /// A refund owed: `cost` (minor units) back to `account_id` for `object_id`, as `kind`.
+    #[derive(Debug, Clone)]
+    pub struct Owed {
+        pub object_id: String,
+        pub kind: String,
+        pub account_id: String,
+        pub cost: i64,
+    }
 }
-from_row!(Owed {
-    object_id,
-    kind,
-    account_id,
-    cost
-});
 
 /// Records a refund owed; recording the same one again changes nothing.
 pub async fn owe(

@@ -152,3 +152,18 @@ macro_rules! from_row {
     };
 }
 pub(crate) use from_row;
+
+/// Declares a row type and its `FromRow`: each field is read from the column of its name. A
+/// field written `name: T = default` takes `T::default()` when its column is NULL or not
+/// selected.
+macro_rules! row {
+    (
+        $(#[$meta:meta])* $vis:vis struct $ty:ident {
+            $($(#[$fmeta:meta])* $fvis:vis $field:ident: $fty:ty $(= $dflt:ident)?),* $(,)?
+        }
+    ) => {
+        $(#[$meta])* $vis struct $ty { $($(#[$fmeta])* $fvis $field: $fty),* }
+        $crate::store::row::from_row!($ty { $($field $(or $dflt)?),* });
+    };
+}
+pub(crate) use row;

@@ -2,7 +2,7 @@
 //! the counters mirrored from the session's Durable Object, which decides the checks) and
 //! the KV record a send writes when it could not open the session's object (`OTP_SESSIONS`,
 //! TTL = lifetime; the code only as its MAC).
-use super::row::from_row;
+use super::row::row;
 use super::webhooks::OTP_RESULT_SQL;
 use super::{all, first, int, opt_text, stmt, text};
 use super::{ConstraintKind, StoreError};
@@ -213,14 +213,15 @@ pub fn sent_statement(
     )
 }
 
-/// The row `sent_statement` reads.
-#[derive(Debug, Clone)]
-pub struct SentRow {
-    pub cost: i64,
-    /// A JSON array of Unix milliseconds.
-    pub times: String,
+row! {
+    /// The row `sent_statement` reads.
+    #[derive(Debug, Clone)]
+    pub struct SentRow {
+        pub cost: i64,
+        /// A JSON array of Unix milliseconds.
+        pub times: String,
+    }
 }
-from_row!(SentRow { cost, times });
 
 /// Send times (ms) to this phone from this account within the window.
 pub async fn send_times(
@@ -229,10 +230,11 @@ pub async fn send_times(
     phone: &str,
     since_ms: i64,
 ) -> Result<Vec<i64>, StoreError> {
-    struct Row {
-        created_at: i64,
+    row! {
+        struct Row {
+            created_at: i64,
+        }
     }
-    from_row!(Row { created_at });
     let rows: Vec<Row> = all(stmt(
         db,
         "SELECT created_at FROM otp_sessions WHERE account_id = ?1 AND phone = ?2 AND created_at > \

@@ -2,33 +2,31 @@
 //! countries' and services' sms-activate numbers and codes, the integer ids of activations
 //! and rents (`numeric_ids`), and the account's live activations and rents as lists.
 use super::catalog::free_for_service;
-use super::row::from_row;
+use super::row::row;
 use super::FromRow;
 use super::{all, batch_value, first, first_value, int, opt_text, stmt, text, StoreError};
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
-/// A catalog country that has an sms-activate number.
-#[derive(Debug, Clone)]
-pub struct SaCountry {
-    pub sa_id: i64,
-    pub code: String,
-    pub name: String,
+row! {
+    /// A catalog country that has an sms-activate number.
+    #[derive(Debug, Clone)]
+    pub struct SaCountry {
+        pub sa_id: i64,
+        pub code: String,
+        pub name: String,
+    }
 }
-from_row!(SaCountry { sa_id, code, name });
 
-/// A catalog service that has an sms-activate code.
-#[derive(Debug, Clone)]
-pub struct SaService {
-    pub sa_code: String,
-    pub code: String,
-    pub name: String,
+row! {
+    /// A catalog service that has an sms-activate code.
+    #[derive(Debug, Clone)]
+    pub struct SaService {
+        pub sa_code: String,
+        pub code: String,
+        pub name: String,
+    }
 }
-from_row!(SaService {
-    sa_code,
-    code,
-    name
-});
 
 /// Where a catalog table keeps a protocol's name for its rows (sms-activate's, 5sim's):
 /// `column`, read back as `alias`.
@@ -148,32 +146,23 @@ pub fn num_of(result: Option<&worker::D1Result>) -> Result<i64, StoreError> {
     batch_value(result, "num", "integer id")
 }
 
-/// An SMS delivered to an activation or a rent whose account has an sms-activate webhook,
-/// with the protocol's ids for it.
-#[derive(Debug, Clone)]
-pub struct HookedSms {
-    pub account_id: String,
-    /// `activation` or `rent`.
-    pub kind: String,
-    pub num: i64,
-    pub sa_service: String,
-    pub sa_country: Option<i64>,
-    pub sender: String,
-    pub text: String,
-    pub code: Option<String>,
-    pub received_at: String,
+row! {
+    /// An SMS delivered to an activation or a rent whose account has an sms-activate webhook,
+    /// with the protocol's ids for it.
+    #[derive(Debug, Clone)]
+    pub struct HookedSms {
+        pub account_id: String,
+        /// `activation` or `rent`.
+        pub kind: String,
+        pub num: i64,
+        pub sa_service: String,
+        pub sa_country: Option<i64>,
+        pub sender: String,
+        pub text: String,
+        pub code: Option<String>,
+        pub received_at: String,
+    }
 }
-from_row!(HookedSms {
-    account_id,
-    kind,
-    num,
-    sa_service,
-    sa_country,
-    sender,
-    text,
-    code,
-    received_at
-});
 
 /// The SMS `sms_id` (an `inbound_sms` row) if it reached an activation or rent of an account
 /// that has an sms-activate webhook.
@@ -195,38 +184,25 @@ pub async fn hooked_sms(db: &D1Database, sms_id: &str) -> Result<Option<HookedSm
     .await
 }
 
-/// A live activation of the account, with the D1 mirror of its state.
-#[derive(Debug, Clone)]
-pub struct ActiveRow {
-    pub num: i64,
-    pub service: String,
-    pub sa_service: Option<String>,
-    pub number: String,
-    pub cost: i64,
-    pub status: String,
-    pub sms_count: i64,
-    pub code: Option<String>,
-    pub text: Option<String>,
-    pub received_at: Option<String>,
-    pub sa_country: Option<i64>,
-    pub country_name: String,
-    pub created_at: i64,
+row! {
+    /// A live activation of the account, with the D1 mirror of its state.
+    #[derive(Debug, Clone)]
+    pub struct ActiveRow {
+        pub num: i64,
+        pub service: String,
+        pub sa_service: Option<String>,
+        pub number: String,
+        pub cost: i64,
+        pub status: String,
+        pub sms_count: i64,
+        pub code: Option<String>,
+        pub text: Option<String>,
+        pub received_at: Option<String>,
+        pub sa_country: Option<i64>,
+        pub country_name: String,
+        pub created_at: i64,
+    }
 }
-from_row!(ActiveRow {
-    num,
-    service,
-    sa_service,
-    number,
-    cost,
-    status,
-    sms_count,
-    code,
-    text,
-    received_at,
-    sa_country,
-    country_name,
-    created_at
-});
 
 /// The account's activations that are still live (waiting or received, not past their
 /// lifetime), oldest first, each with its latest SMS.
@@ -258,11 +234,12 @@ pub async fn live_rents(
     account_id: &str,
     now_ms: i64,
 ) -> Result<Vec<(i64, String)>, StoreError> {
-    struct Row {
-        num: i64,
-        number: String,
+    row! {
+        struct Row {
+            num: i64,
+            number: String,
+        }
     }
-    from_row!(Row { num, number });
     let rows: Vec<Row> = all(stmt(
         db,
         "SELECT n.num, r.number FROM rents r JOIN numeric_ids n ON n.object_id = r.id \
@@ -273,18 +250,15 @@ pub async fn live_rents(
     Ok(rows.into_iter().map(|r| (r.num, r.number)).collect())
 }
 
-/// A rent price of one country and duration, with the free stock of its operator.
-#[derive(Debug, Clone)]
-pub struct RentOfferRow {
-    pub sa_service: String,
-    pub cost: i64,
-    pub count: i64,
+row! {
+    /// A rent price of one country and duration, with the free stock of its operator.
+    #[derive(Debug, Clone)]
+    pub struct RentOfferRow {
+        pub sa_service: String,
+        pub cost: i64,
+        pub count: i64,
+    }
 }
-from_row!(RentOfferRow {
-    sa_service,
-    cost,
-    count
-});
 
 /// Rent prices for `hours` in one country (and operator), for services that have an
 /// sms-activate code.

@@ -1,15 +1,16 @@
 //! What the scheduled pass (`app::upkeep`) reads and deletes: activations whose object may
 //! never have taken over, and rows past their retention. Every statement is bounded by a
 //! `LIMIT`, so one pass does a bounded amount of work however much is due.
-use super::row::from_row;
+use super::row::row;
 use super::{all, int, run, stmt, text, StoreError};
 use crate::domain::ids::is_uuid;
 use worker::D1Database;
 
-struct Id {
-    id: String,
+row! {
+    struct Id {
+        id: String,
+    }
 }
-from_row!(Id { id });
 
 /// Up to `limit` activations D1 still shows live (waiting or received) whose lifetime ended
 /// at or before `now_ms`, the longest overdue first: their object either never armed its
@@ -25,18 +26,15 @@ pub async fn overdue_activations(
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
-/// A charge a failed delivery still owes back.
-#[derive(Debug, Clone)]
-pub struct Owed {
-    pub id: String,
-    pub account_id: String,
-    pub cost: i64,
+row! {
+    /// A charge a failed delivery still owes back.
+    #[derive(Debug, Clone)]
+    pub struct Owed {
+        pub id: String,
+        pub account_id: String,
+        pub cost: i64,
+    }
 }
-from_row!(Owed {
-    id,
-    account_id,
-    cost
-});
 
 /// Up to `limit` template messages created since `since_ms` whose delivery failed (no
 /// provider ever took them: a failure by receipt is not refunded) and whose charge has no
@@ -54,23 +52,18 @@ pub async fn unrefunded_messages(
     all(stmt(db, sql, &[int(since_ms), int(i64::from(limit))])?).await
 }
 
-/// A template message still `queued` long after its expiry: its delivery job never
-/// settled it.
-#[derive(Debug, Clone)]
-pub struct Stranded {
-    pub id: String,
-    pub account_id: String,
-    pub phone: String,
-    pub channel: String,
-    pub cost: i64,
+row! {
+    /// A template message still `queued` long after its expiry: its delivery job never
+    /// settled it.
+    #[derive(Debug, Clone)]
+    pub struct Stranded {
+        pub id: String,
+        pub account_id: String,
+        pub phone: String,
+        pub channel: String,
+        pub cost: i64,
+    }
 }
-from_row!(Stranded {
-    id,
-    account_id,
-    phone,
-    channel,
-    cost
-});
 
 /// Template messages whose delivery may never settle by itself, as the pass looks for them.
 #[derive(Debug, Clone, Copy)]
@@ -103,13 +96,14 @@ pub async fn stranded_messages(
     all(stmt(db, sql, &[int(before_ms), int(i64::from(limit))])?).await
 }
 
-/// An ended OTP session not yet settled: its object is asked to mirror its last state.
-#[derive(Debug, Clone)]
-pub struct Unsettled {
-    pub id: String,
-    pub account_id: String,
+row! {
+    /// An ended OTP session not yet settled: its object is asked to mirror its last state.
+    #[derive(Debug, Clone)]
+    pub struct Unsettled {
+        pub id: String,
+        pub account_id: String,
+    }
 }
-from_row!(Unsettled { id, account_id });
 
 /// Up to `limit` OTP sessions ended (by their lifetime) at or before `now_ms` and not yet
 /// settled, the earliest ended first.

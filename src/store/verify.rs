@@ -1,22 +1,20 @@
 //! Twilio Verify v2 compatibility: Basic-auth principals (AC / SK sids), Verify services,
 //! verifications and their sends. A verification's state is read from the OTP session of its
 //! latest send (`otp_sessions`, where every check is counted); only a cancel is its own.
-use super::row::from_row;
+use super::row::row;
 use super::StoreError;
 use super::{all, batch, first, int, run, stmt, text};
 use crate::domain::twilio_verify::{Send, Service, VerificationRecord};
 use worker::D1Database;
 
-/// The account an HTTP Basic pair authenticates, and its `AC…` sid.
-#[derive(Debug, Clone)]
-pub struct Principal {
-    pub account_id: String,
-    pub account_sid: String,
+row! {
+    /// The account an HTTP Basic pair authenticates, and its `AC…` sid.
+    #[derive(Debug, Clone)]
+    pub struct Principal {
+        pub account_id: String,
+        pub account_sid: String,
+    }
 }
-from_row!(Principal {
-    account_id,
-    account_sid
-});
 
 /// The account of the live key with this hash, if `username` is that account's `AC…` sid
 /// or the key's own `SK…` sid. Read from D1 on every request, as every key check is.

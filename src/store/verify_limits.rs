@@ -1,6 +1,6 @@
 //! Twilio Verify service rate limits and their buckets (definitions only: the counts live
 //! in the account's fraud guard object). Every statement is scoped by the account.
-use super::row::from_row;
+use super::row::row;
 use super::verify::SERVICE_COLUMNS;
 use super::{all, batch, first, int, opt_text, run, stmt, text, FromRow, StoreError};
 use crate::domain::twilio_verify::Service;
@@ -205,22 +205,17 @@ pub async fn delete_bucket(at: &Under<'_>, sid: &str) -> Result<bool, StoreError
     Ok(run(BUCKETS.delete(at, sid)?).await? > 0)
 }
 
-/// A rate limit of a service, with one of its buckets (none: it has no bucket).
-#[derive(Debug, Clone)]
-pub struct Named {
-    pub unique_name: String,
-    pub rate_limit_sid: String,
-    pub bucket_sid: Option<String>,
-    pub max: Option<i64>,
-    pub interval: Option<i64>,
+row! {
+    /// A rate limit of a service, with one of its buckets (none: it has no bucket).
+    #[derive(Debug, Clone)]
+    pub struct Named {
+        pub unique_name: String,
+        pub rate_limit_sid: String,
+        pub bucket_sid: Option<String>,
+        pub max: Option<i64>,
+        pub interval: Option<i64>,
+    }
 }
-from_row!(Named {
-    unique_name,
-    rate_limit_sid,
-    bucket_sid,
-    max,
-    interval
-});
 
 /// The account's live service and its rate limits, each with its buckets (a service has
 /// at most `MAX_RATE_LIMITS` × `MAX_BUCKETS` of them): one round trip.

@@ -2,7 +2,7 @@
 //! private key signs its SDK's JWTs, where its status callbacks go and the signature secret
 //! (sealed) that signs them; the requests its JWTs started (`vonage_requests`), and their
 //! callbacks, each recorded by a statement that finds nothing for any other session.
-use super::row::from_row;
+use super::row::row;
 use super::{first, int, opt_text, run, stmt, text, StoreError};
 use crate::domain::vonage_callback::SIGNER_PREFIX;
 use crate::domain::vonage_jwt::Application;
@@ -49,10 +49,11 @@ pub async fn sealed_secret(
     db: &D1Database,
     application_id: &str,
 ) -> Result<Option<String>, StoreError> {
-    struct Row {
-        signature_secret: Option<String>,
+    row! {
+        struct Row {
+            signature_secret: Option<String>,
+        }
     }
-    from_row!(Row { signature_secret });
     let row: Option<Row> = first(stmt(
         db,
         "SELECT signature_secret FROM vonage_applications WHERE id = ?1",

@@ -3,7 +3,7 @@
 //! overdraft (the batch then rolls back whole, and `DbError` → `StoreError` makes it a 402),
 //! so no read-then-write race can overspend.
 use super::accounts::{holding, LIVE_KEY_ACCOUNT};
-use super::row::from_row;
+use super::row::row;
 use super::StoreError;
 use super::{first, int, opt_text, stmt, text};
 use crate::domain::ids::new_id;
@@ -122,15 +122,16 @@ pub fn change_statements(
     Ok((tx_id, vec![update, insert, spend]))
 }
 
-#[derive(Debug, Clone)]
-pub struct Wallet {
-    pub account_id: String,
-    pub balance: i64,
-    pub currency: String,
-    /// The account may move money (`SIGNUP_APPROVAL`).
-    pub approved: i64,
+row! {
+    #[derive(Debug, Clone)]
+    pub struct Wallet {
+        pub account_id: String,
+        pub balance: i64,
+        pub currency: String,
+        /// The account may move money (`SIGNUP_APPROVAL`).
+        pub approved: i64 = default,
+    }
 }
-from_row!(Wallet { account_id, balance, currency, approved or default });
 
 /// The wallet of the live key whose hash is given, when the key holds `scope`, in the same
 /// D1 round trip as the key check; `None` when the key is not live or lacks the scope (see

@@ -1,6 +1,6 @@
 //! Webhook endpoints, the event outbox (`webhook_events`, written in the same batch as the
 //! state change it reports) and the record of every delivery attempt.
-use super::row::from_row;
+use super::row::row;
 use super::StoreError;
 use super::{execute, first, int, opt_int, opt_text, run, stmt, text};
 use crate::domain::crypto::derived_key;
@@ -18,19 +18,15 @@ pub const OTP_RESULT_SQL: &str = "json_object('session_id', id, 'message_id', id
      'phone', phone, 'channel', channel, 'status', substr(event_type, 5), 'attempts', attempts, \
      'payload', payload, 'occurred_at', ?3)";
 
-#[derive(Debug, Clone)]
-pub struct Endpoint {
-    pub account_id: String,
-    pub url: String,
-    pub secret_version: i64,
-    pub updated_at: i64,
+row! {
+    #[derive(Debug, Clone)]
+    pub struct Endpoint {
+        pub account_id: String,
+        pub url: String,
+        pub secret_version: i64,
+        pub updated_at: i64,
+    }
 }
-from_row!(Endpoint {
-    account_id,
-    url,
-    secret_version,
-    updated_at
-});
 
 impl Endpoint {
     /// The signing secret (`whsec_…`), derived from the server key: never stored.
@@ -138,13 +134,14 @@ pub async fn record_sms_activate_event(
     Ok(())
 }
 
-/// The account's sms-activate webhook URL.
-#[derive(Debug, Clone)]
-pub struct SmsActivateHook {
-    pub url: String,
-    pub updated_at: i64,
+row! {
+    /// The account's sms-activate webhook URL.
+    #[derive(Debug, Clone)]
+    pub struct SmsActivateHook {
+        pub url: String,
+        pub updated_at: i64,
+    }
 }
-from_row!(SmsActivateHook { url, updated_at });
 
 impl SmsActivateHook {
     /// The signing secret of its deliveries (`whsec_…`), derived from the server key.
@@ -275,30 +272,22 @@ pub fn callback_event_statement(
     stmt(db, sql, &values)
 }
 
-#[derive(Debug, Clone)]
-pub struct PendingEvent {
-    pub id: String,
-    pub event_type: String,
-    pub data: String,
-    pub created_at: i64,
-    pub attempts: i64,
-    pub next_attempt_at: Option<i64>,
-    /// A callback's own URL (its `data` is then the whole body); `None`: the endpoint.
-    pub url: Option<String>,
-    /// How a callback is signed (`domain::vonage_callback::signer`); `None`: Standard
-    /// Webhooks.
-    pub signer: Option<String>,
+row! {
+    #[derive(Debug, Clone)]
+    pub struct PendingEvent {
+        pub id: String,
+        pub event_type: String,
+        pub data: String,
+        pub created_at: i64,
+        pub attempts: i64,
+        pub next_attempt_at: Option<i64>,
+        /// A callback's own URL (its `data` is then the whole body); `None`: the endpoint.
+        pub url: Option<String> = default,
+        /// How a callback is signed (`domain::vonage_callback::signer`); `None`: Standard
+        /// Webhooks.
+        pub signer: Option<String> = default,
+    }
 }
-from_row!(PendingEvent {
-    id,
-    event_type,
-    data,
-    created_at,
-    attempts,
-    next_attempt_at,
-    url or default,
-    signer or default,
-});
 
 /// The oldest event not yet delivered or given up on that has somewhere to go: events go out
 /// in order. `(endpoint, hook)`: whether the account has an endpoint and an sms-activate
@@ -397,35 +386,23 @@ pub async fn record_attempt(
     Ok(())
 }
 
-#[derive(Debug, Clone)]
-struct DeliveryRow {
-    id: String,
-    event_id: String,
-    event_type: String,
-    object_id: String,
-    attempt: i64,
-    url: String,
-    status_code: Option<i64>,
-    error: Option<String>,
-    duration_ms: i64,
-    succeeded: i64,
-    created_at: i64,
-    next_attempt_at: Option<i64>,
+row! {
+    #[derive(Debug, Clone)]
+    struct DeliveryRow {
+        id: String,
+        event_id: String,
+        event_type: String,
+        object_id: String,
+        attempt: i64,
+        url: String,
+        status_code: Option<i64>,
+        error: Option<String>,
+        duration_ms: i64,
+        succeeded: i64,
+        created_at: i64,
+        next_attempt_at: Option<i64>,
+    }
 }
-from_row!(DeliveryRow {
-    id,
-    event_id,
-    event_type,
-    object_id,
-    attempt,
-    url,
-    status_code,
-    error,
-    duration_ms,
-    succeeded,
-    created_at,
-    next_attempt_at
-});
 
 impl From<DeliveryRow> for Delivery {
     fn from(r: DeliveryRow) -> Delivery {
