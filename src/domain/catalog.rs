@@ -90,10 +90,13 @@ pub struct OperatorInput {
 }
 
 /// A price for (country, service, operator id), or for a rent of `hours`, as given.
+#[derive(Deserialize)]
 pub struct PriceInput {
     pub country: String,
     pub service: String,
     pub operator: String,
+    /// A rent's duration (required of a rent price; an activation's is ignored).
+    #[serde(default)]
     pub hours: Option<i64>,
     pub cost: serde_json::Value,
 }
@@ -106,8 +109,9 @@ pub struct OtpPriceInput {
     pub cost: serde_json::Value,
 }
 
-/// A catalog update as the operator sent it.
-#[derive(Default)]
+/// A catalog update as the operator sent it (each list may be absent).
+#[derive(Default, Deserialize)]
+#[serde(default)]
 pub struct CatalogInput {
     pub countries: Vec<CountryInput>,
     pub services: Vec<ServiceInput>,
@@ -255,12 +259,13 @@ pub fn check(input: &CatalogInput) -> Result<CatalogUpdate, AppError> {
         update.operators.push((country, id, name));
     }
     for (i, p) in input.prices.iter().enumerate() {
-        update.prices.push(check_price(&format!("prices[{i}]"), p)?);
+        update
+            .prices
+            .push(check_price(&format!("prices[{i}]"), p, false)?);
     }
     for (i, p) in input.rent_prices.iter().enumerate() {
-        update
-            .rent_prices
-            .push(check_price(&format!("rent_prices[{i}]"), p)?);
+        let at = format!("rent_prices[{i}]");
+        update.rent_prices.push(check_price(&at, p, true)?);
     }
     for (i, p) in input.otp_prices.iter().enumerate() {
         let f = |n: &str| format!("otp_prices[{i}].{n}");
@@ -302,9 +307,16 @@ fn check_country(i: usize, c: &CountryInput) -> Result<CountryInput, AppError> {
 }
 
 /// A price of the list entry `at` (`prices[3]`); a rent price's hours are checked first.
-fn check_price(at: &str, p: &PriceInput) -> Result<PriceIn, AppError> {
+/// A price checked; a rent's (`rent`) must give its hours, an activation's has none.
+fn check_price(at: &str, p: &PriceInput, rent: bool) -> Result<PriceIn, AppError> {
     let f = |n: &str| format!("{at}.{n}");
-    let hours = p.hours.map(|h| rent_hours(&f("hours"), h)).transpose()?;
+    let hours = match (rent, p.hours) {
+        (false, _) => None,
+        (true, Some(h)) => Some(rent_hours(&f("hours"), h)?),
+        (true, None) => {
+            return Err(AppError::invalid(format!("'{}' is required", f("hours"))));
+        }
+    };
     Ok(PriceIn {
         country: country_code(&f("country"), &p.country)?,
         service: slug(&f("service"), &p.service)?,
@@ -411,6 +423,18 @@ mod tests {
         );
         assert!(refused(rent(8761, json!(1))).is_some());
         assert!(refused(rent(8760, json!(1))).is_none());
+        let no_hours = CatalogInput {
+            rent_prices: vec![price(None, json!(1))],
+            prices: vec![price(Some(0), json!(1))],
+            ..CatalogInput::default()
+        };
+        let (_, m) = refused(no_hours).unwrap();
+        assert_eq!(m, "'rent_prices[0].hours' is required");
+        let activation = CatalogInput {
+            prices: vec![price(Some(0), json!(1))],
+            ..CatalogInput::default()
+        };
+        assert_eq!(check(&activation).unwrap().prices[0].hours, None);
         let (code, m) = refused(rent(1, json!("0"))).unwrap();
         assert_eq!(
             (code, m.as_str()),

@@ -1,9 +1,6 @@
 //! Operator routes for the activation side: catalog, number inventory, suppliers.
 use super::Named;
-use crate::app::catalog::{
-    self, CatalogInput, CountryInput, NumberIn, OperatorInput, OtpPriceInput, PriceInput,
-    ServiceInput,
-};
+use crate::app::catalog::{self, CatalogInput, NumberIn};
 use crate::domain::error::AppError;
 use crate::domain::money::Money;
 use crate::http::input::label;
@@ -16,75 +13,11 @@ use serde_json::{json, Value};
 const MAX_CATALOG_ROWS: usize = 2000;
 const MAX_NUMBERS: usize = 1000;
 
-#[derive(Deserialize)]
-struct PriceIn {
-    country: String,
-    service: String,
-    operator: String,
-    cost: Value,
-}
-
-#[derive(Deserialize)]
-struct RentPriceIn {
-    country: String,
-    service: String,
-    operator: String,
-    hours: u32,
-    cost: Value,
-}
-
-#[derive(Deserialize)]
-struct CatalogIn {
-    #[serde(default)]
-    countries: Vec<CountryInput>,
-    #[serde(default)]
-    services: Vec<ServiceInput>,
-    #[serde(default)]
-    operators: Vec<OperatorInput>,
-    #[serde(default)]
-    prices: Vec<PriceIn>,
-    #[serde(default)]
-    rent_prices: Vec<RentPriceIn>,
-    #[serde(default)]
-    otp_prices: Vec<OtpPriceInput>,
-}
-
-/// The body as the catalog's input (checked by the operation).
-fn input(body: CatalogIn) -> CatalogInput {
-    let price = |p: PriceIn, hours| PriceInput {
-        country: p.country,
-        service: p.service,
-        operator: p.operator,
-        hours,
-        cost: p.cost,
-    };
-    CatalogInput {
-        countries: body.countries,
-        services: body.services,
-        operators: body.operators,
-        prices: body.prices.into_iter().map(|p| price(p, None)).collect(),
-        rent_prices: (body.rent_prices.into_iter())
-            .map(|r| {
-                let hours = Some(i64::from(r.hours));
-                let p = PriceIn {
-                    country: r.country,
-                    service: r.service,
-                    operator: r.operator,
-                    cost: r.cost,
-                };
-                price(p, hours)
-            })
-            .collect(),
-        otp_prices: body.otp_prices,
-    }
-}
-
 /// `PUT /admin/catalog`: upserts every list given, all or nothing. Prices name operators
 /// by id. Codes are normalised (countries upper-case, services and aliases lower-case).
 pub async fn put_catalog(ctx: &Ctx) -> Result<Reply, AppError> {
     let actor = auth::admin(ctx)?;
-    let body: CatalogIn = ctx.json()?;
-    let input = input(body);
+    let input: CatalogInput = ctx.json()?;
     let counts = [
         input.countries.len(),
         input.services.len(),

@@ -40,16 +40,16 @@ pub struct WorkflowEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Start {
     pub brand: String,
+    pub client_ref: Option<String>,
     /// Every step's `to` (one number for the whole workflow).
     pub to: String,
+    pub from: Option<String>,
     /// The steps' channels, in order (the first is sent at once).
     pub channels: Vec<String>,
-    pub from: Option<String>,
     pub channel_timeout: i64,
     pub code_length: usize,
     pub code: Option<String>,
     pub fraud_check: bool,
-    pub client_ref: Option<String>,
 }
 
 fn bad(name: &str, reason: &str) -> String {
