@@ -2,7 +2,7 @@
 use super::keys::{self, KeySpec};
 use super::row::row;
 use super::StoreError;
-use super::{batch, first, int, stmt, text};
+use super::{batch, first, int, stmt, text, Prepared};
 use crate::domain::account::{NewKey, Profile};
 use crate::domain::ids::new_uuid;
 use crate::domain::scope::Scope;
@@ -30,7 +30,7 @@ pub async fn create_account(
     name: &str,
     currency: &str,
     now_ms: i64,
-    audit: impl FnOnce(&str) -> Result<D1PreparedStatement, StoreError>,
+    audit: impl FnOnce(&str) -> Prepared,
 ) -> Result<(String, String, NewKey), StoreError> {
     let account_id = new_uuid()?;
     let account_sid = new_sid(SidKind::Account)?;

@@ -2,7 +2,7 @@
 //! put in the same batch as the change it records, and the newest-first lists. The table
 //! refuses UPDATE and DELETE, so nothing here (or anywhere) edits a row.
 use super::row::row;
-use super::{all_as, int, opt_int, opt_text, stmt, text, StoreError};
+use super::{all_as, int, opt_int, opt_text, stmt, text, Prepared, StoreError};
 use crate::domain::audit::{Actor, Change, Event, Filter, PAGE};
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
@@ -40,12 +40,7 @@ fn bound(actor: &Actor, change: &Change<'_>, now_ms: i64) -> [JsValue; 12] {
 }
 
 /// The row recording `change` by `actor`: append it to the batch that makes the change.
-pub fn append(
-    db: &D1Database,
-    actor: &Actor,
-    change: &Change<'_>,
-    now_ms: i64,
-) -> Result<D1PreparedStatement, StoreError> {
+pub fn append(db: &D1Database, actor: &Actor, change: &Change<'_>, now_ms: i64) -> Prepared {
     stmt(db, INSERT, &bound(actor, change, now_ms))
 }
 
@@ -56,7 +51,7 @@ pub fn append_if_changed(
     actor: &Actor,
     change: &Change<'_>,
     now_ms: i64,
-) -> Result<D1PreparedStatement, StoreError> {
+) -> Prepared {
     stmt(
         db,
         &format!("{INSERT} WHERE changes() > 0"),
@@ -74,7 +69,7 @@ pub fn append_money(
     change: &Change<'_>,
     tx_id: &str,
     now_ms: i64,
-) -> Result<D1PreparedStatement, StoreError> {
+) -> Prepared {
     let mut args = bound(actor, change, now_ms).to_vec();
     args.push(text(tx_id));
     stmt(

@@ -1,7 +1,7 @@
 //! Catalog (countries, services, operators, prices) and number inventory in D1.
 use super::row::row;
 use super::StoreError;
-use super::{all, all_as, exists, first, first_value, int, opt_text, stmt, text};
+use super::{all, all_as, exists, first, first_value, int, opt_text, stmt, text, Prepared};
 use crate::domain::catalog::{
     ListedPrice, Named, Operator, OperatorStock, Price, RentPrice, SupplierStock,
 };
@@ -169,7 +169,7 @@ pub fn upsert_keyed(
     (table, key_col, value_col): Keyed,
     key: &str,
     value: &str,
-) -> Result<D1PreparedStatement, StoreError> {
+) -> Prepared {
     let sql = format!(
         "INSERT INTO {table} ({key_col}, {value_col}) VALUES (?1, ?2) ON CONFLICT ({key_col}) \
          DO UPDATE SET {value_col} = excluded.{value_col}"
@@ -177,12 +177,7 @@ pub fn upsert_keyed(
     stmt(db, &sql, &[text(key), text(value)])
 }
 
-pub fn upsert_operator(
-    db: &D1Database,
-    country: &str,
-    id: &str,
-    name: &str,
-) -> Result<D1PreparedStatement, StoreError> {
+pub fn upsert_operator(db: &D1Database, country: &str, id: &str, name: &str) -> Prepared {
     stmt(
         db,
         "INSERT INTO operators (country, id, name) VALUES (?1, ?2, ?3) ON CONFLICT (country, id) \
@@ -197,7 +192,7 @@ pub fn upsert_price(
     service: &str,
     operator: &str,
     cost: i64,
-) -> Result<D1PreparedStatement, StoreError> {
+) -> Prepared {
     stmt(
         db,
         "INSERT INTO prices (country, service, operator, cost) VALUES (?1, ?2, ?3, ?4) ON CONFLICT \
@@ -213,7 +208,7 @@ pub fn upsert_rent_price(
     operator: &str,
     hours: i64,
     cost: i64,
-) -> Result<D1PreparedStatement, StoreError> {
+) -> Prepared {
     stmt(
         db,
         "INSERT INTO rent_prices (country, service, operator, hours, cost) VALUES (?1, ?2, ?3, ?4, \
@@ -223,12 +218,7 @@ pub fn upsert_rent_price(
     )
 }
 
-pub fn upsert_otp_price(
-    db: &D1Database,
-    country: &str,
-    channel: &str,
-    cost: i64,
-) -> Result<D1PreparedStatement, StoreError> {
+pub fn upsert_otp_price(db: &D1Database, country: &str, channel: &str, cost: i64) -> Prepared {
     stmt(
         db,
         "INSERT INTO otp_prices (country, channel, cost) VALUES (?1, ?2, ?3) ON CONFLICT (country, \
@@ -354,7 +344,7 @@ pub fn insert_number(
     operator: &str,
     supplier_id: Option<&str>,
     now: &str,
-) -> Result<D1PreparedStatement, StoreError> {
+) -> Prepared {
     stmt(
         db,
         "INSERT INTO numbers (id, number, country, operator, supplier_id, created_at) VALUES (?1, \

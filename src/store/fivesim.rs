@@ -3,7 +3,9 @@
 //! and whether it was banned), payments (the ledger), price ceilings and bans.
 use super::row::row;
 use super::smsactivate::SaNames;
-use super::{account_page, all, execute, first, first_value, int, stmt, text, Listing, StoreError};
+use super::{
+    account_page, all, execute, first, first_value, int, stmt, text, Listing, Prepared, StoreError,
+};
 use crate::domain::pagination::Page;
 use worker::{D1Database, D1PreparedStatement};
 
@@ -46,20 +48,12 @@ pub async fn product(db: &D1Database, name: &str) -> Result<Option<FsNamed>, Sto
 }
 
 /// Sets a country's 5sim name (`PUT /admin/catalog`, after the country's upsert).
-pub fn set_country_name(
-    db: &D1Database,
-    code: &str,
-    name: &str,
-) -> Result<D1PreparedStatement, StoreError> {
+pub fn set_country_name(db: &D1Database, code: &str, name: &str) -> Prepared {
     COUNTRY_NAMES.set(db, code, text(name))
 }
 
 /// Sets a service's 5sim product name (`PUT /admin/catalog`, after the service's upsert).
-pub fn set_service_product(
-    db: &D1Database,
-    code: &str,
-    name: &str,
-) -> Result<D1PreparedStatement, StoreError> {
+pub fn set_service_product(db: &D1Database, code: &str, name: &str) -> Prepared {
     PRODUCT_NAMES.set(db, code, text(name))
 }
 

@@ -2,7 +2,7 @@
 //! `app::idempotency`). A money-moving operation puts `completion` in its own batch, so the
 //! stored answer commits with the money.
 use super::row::row;
-use super::{first, int, run, stmt, text, StoreError};
+use super::{first, int, run, stmt, text, Prepared, StoreError};
 use crate::domain::money::BalanceAs;
 use worker::{D1Database, D1PreparedStatement};
 
@@ -67,7 +67,7 @@ pub fn completion(
     status: u16,
     body: &str,
     fill: Option<BalanceFill<'_>>,
-) -> Result<D1PreparedStatement, StoreError> {
+) -> Prepared {
     let args = [text(scope), text(key), int(i64::from(status)), text(body)];
     let Some(fill) = fill else {
         let sql =
@@ -93,7 +93,7 @@ pub fn completion(
 }
 
 /// A statement that fails its batch (test fault injection: the answer cannot be stored).
-pub fn failing(db: &D1Database, scope: &str) -> Result<D1PreparedStatement, StoreError> {
+pub fn failing(db: &D1Database, scope: &str) -> Prepared {
     let sql = "INSERT INTO idempotency (scope, idem_key, fingerprint, created_at) \
          VALUES (?1, NULL, NULL, NULL)";
     stmt(db, sql, &[text(scope)])

@@ -4,7 +4,9 @@
 //! last use. A key is stored only as its SHA-256; the plain key exists in the response that
 //! creates it and nowhere else.
 use super::row::row;
-use super::{all, batch, changes, execute, int, opt_int, opt_text, stmt, text, StoreError};
+use super::{
+    all, batch, changes, execute, int, opt_int, opt_text, stmt, text, Prepared, StoreError,
+};
 use crate::domain::account::{ApiKey, NewKey, SpendCaps};
 use crate::domain::crypto::sha256_hex;
 use crate::domain::ids::{new_api_key, new_id};
@@ -104,7 +106,7 @@ pub async fn create(
     db: &D1Database,
     spec: &KeySpec<'_>,
     now_ms: i64,
-    audit: impl FnOnce(&NewKey) -> Result<D1PreparedStatement, StoreError>,
+    audit: impl FnOnce(&NewKey) -> Prepared,
 ) -> Result<Option<NewKey>, StoreError> {
     let (key, statement) = insert(db, spec, now_ms)?;
     let row = audit(&key)?;

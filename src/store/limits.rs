@@ -6,7 +6,7 @@
 //! `spend_cap_monthly`) refuse a charge past a cap inside the debit's transaction: parallel
 //! charges cannot overrun it.
 use super::row::row;
-use super::{batch, first, int, opt_int, stmt, text, StoreError};
+use super::{batch, first, int, opt_int, stmt, text, Prepared, StoreError};
 use worker::{D1Database, D1PreparedStatement};
 
 /// Updates the spend of ledger row `tx_id`'s account, and of the API key that paid it when
@@ -14,7 +14,7 @@ use worker::{D1Database, D1PreparedStatement};
 /// the cap in force for each (the account's, the key's) copied in, so the spend CHECKs
 /// refuse it past either cap; a refund gives back to the day and month of the charge of the
 /// same object, to the charge's key too. Other rows (top-ups) change nothing.
-pub fn spend_statement(db: &D1Database, tx_id: &str) -> Result<D1PreparedStatement, StoreError> {
+pub fn spend_statement(db: &D1Database, tx_id: &str) -> Prepared {
     stmt(
         db,
         "INSERT INTO spend (scope_kind, scope_id, period, amount, cap) \

@@ -3,7 +3,8 @@
 //! account list. Session tokens are stored only as SHA-256.
 use super::row::row;
 use super::{
-    all, batch, execute, first, int, opt_text, page_of, stmt, text, ConstraintKind, StoreError,
+    all, batch, execute, first, int, opt_text, page_of, stmt, text, ConstraintKind, Prepared,
+    StoreError,
 };
 use crate::domain::account::AccountSummary;
 use crate::domain::lockout::Counted;
@@ -262,10 +263,7 @@ pub struct NewSession<'a> {
 }
 
 /// The statement that opens a session (batched with a sign-up, or run alone at login).
-pub fn insert_session(
-    db: &D1Database,
-    s: &NewSession<'_>,
-) -> Result<D1PreparedStatement, StoreError> {
+pub fn insert_session(db: &D1Database, s: &NewSession<'_>) -> Prepared {
     stmt(
         db,
         "INSERT INTO sessions (id, account_id, token_hash, created_at, last_seen_at, \

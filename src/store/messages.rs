@@ -1,7 +1,7 @@
 //! Templates, template messages and the sandbox outbox in D1.
 use super::row::row;
 use super::StoreError;
-use super::{all, first, first_value, int, opt_text, run, stmt, text};
+use super::{all, first, first_value, int, opt_text, run, stmt, text, Prepared};
 use crate::domain::message::{Message, OutboxText};
 use crate::domain::template::TemplateRecord;
 use worker::{D1Database, D1PreparedStatement};
@@ -95,10 +95,7 @@ pub struct NewMessage<'a> {
     pub expires_at: i64,
 }
 
-pub fn insert_message(
-    db: &D1Database,
-    m: &NewMessage<'_>,
-) -> Result<D1PreparedStatement, StoreError> {
+pub fn insert_message(db: &D1Database, m: &NewMessage<'_>) -> Prepared {
     stmt(
         db,
         "INSERT INTO messages (id, account_id, template_id, phone, channel, session_id, cost, \
@@ -125,7 +122,7 @@ pub fn settle_message(
     id: &str,
     provider_message_id: Result<&str, &str>,
     now_ms: i64,
-) -> Result<D1PreparedStatement, StoreError> {
+) -> Prepared {
     let (status, provider_id, error) = match provider_message_id {
         Ok(pid) => ("sent", Some(pid), None),
         Err(error) => ("failed", None, Some(error)),
@@ -234,10 +231,7 @@ pub async fn append_outbox(db: &D1Database, e: &OutboxEntry<'_>) -> Result<(), S
 
 /// The outbox row of one text, for a batch (the sandbox's delivery of an OTP send commits
 /// with its session and charge).
-pub fn outbox_statement(
-    db: &D1Database,
-    e: &OutboxEntry<'_>,
-) -> Result<D1PreparedStatement, StoreError> {
+pub fn outbox_statement(db: &D1Database, e: &OutboxEntry<'_>) -> Prepared {
     stmt(
         db,
         "INSERT INTO outbox (id, to_phone, channel, sender, text, object_id, created_at) VALUES \

@@ -128,11 +128,10 @@ impl From<RandomUnavailable> for StoreError {
     }
 }
 
-pub fn stmt(
-    db: &D1Database,
-    sql: &str,
-    args: &[JsValue],
-) -> Result<D1PreparedStatement, StoreError> {
+/// A statement bound and ready for a batch, or why it could not be built.
+pub type Prepared = Result<D1PreparedStatement, StoreError>;
+
+pub fn stmt(db: &D1Database, sql: &str, args: &[JsValue]) -> Prepared {
     db.prepare(sql)
         .bind(args)
         .map_err(|e| StoreError::other(format!("D1 bind: {e}")))
@@ -366,11 +365,7 @@ pub async fn account_page<T: FromRow>(
 }
 
 /// `SELECT … AS total`: the list's row count, kept in `list_counts` or counted.
-fn total_statement(
-    db: &D1Database,
-    listing: &Listing<'_>,
-    account_id: &str,
-) -> Result<D1PreparedStatement, StoreError> {
+fn total_statement(db: &D1Database, listing: &Listing<'_>, account_id: &str) -> Prepared {
     let Listing { from, mine, .. } = listing;
     match listing.counted {
         Some(list) => stmt(

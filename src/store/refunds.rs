@@ -4,7 +4,7 @@
 //! `refund:`), which the pass reads too.
 use super::row::row;
 use super::wallet::Kind;
-use super::{all, int, run, stmt, text, StoreError};
+use super::{all, int, run, stmt, text, Prepared, StoreError};
 use worker::{D1Database, D1PreparedStatement, Env};
 
 row! {
@@ -42,12 +42,7 @@ pub async fn owe(
 
 /// Marks the refund owed for `object_id` as `kind` paid, for the batch of its ledger row
 /// (it changes nothing when none is owed).
-pub fn paid_statement(
-    db: &D1Database,
-    object_id: &str,
-    kind: Kind,
-    now_ms: i64,
-) -> Result<D1PreparedStatement, StoreError> {
+pub fn paid_statement(db: &D1Database, object_id: &str, kind: Kind, now_ms: i64) -> Prepared {
     stmt(
         db,
         "UPDATE refunds_owed SET paid_at = ?3 WHERE object_id = ?1 AND kind = ?2 \

@@ -4,7 +4,7 @@
 //! TTL = lifetime; the code only as its MAC).
 use super::row::row;
 use super::webhooks::OTP_RESULT_SQL;
-use super::{all, first, int, opt_text, stmt, text};
+use super::{all, first, int, opt_text, stmt, text, Prepared};
 use super::{ConstraintKind, StoreError};
 use crate::domain::ids::new_id;
 use crate::domain::otp::SendRules;
@@ -138,7 +138,7 @@ pub fn insert_statement(
     s: &NewSession<'_>,
     rules: SendRules,
     cost: Cost<'_>,
-) -> Result<D1PreparedStatement, StoreError> {
+) -> Prepared {
     let (cost_sql, cost_arg) = match cost {
         Cost::Fixed(c) => ("?9", int(c)),
         Cost::Catalog { country } => (
@@ -198,11 +198,7 @@ pub const COST_OF_SESSION: &str = "(SELECT cost FROM otp_sessions WHERE id = ?2)
 
 /// What a send's batch reads back after it wrote: the session's cost and the send times to
 /// its phone within the window (its own included), for `resend_available_at`.
-pub fn sent_statement(
-    db: &D1Database,
-    id: &str,
-    window_ms: i64,
-) -> Result<D1PreparedStatement, StoreError> {
+pub fn sent_statement(db: &D1Database, id: &str, window_ms: i64) -> Prepared {
     stmt(
         db,
         "SELECT s.cost, (SELECT json_group_array(created_at) FROM (SELECT o.created_at \
@@ -269,7 +265,7 @@ pub fn mirror_statement(
     id: &str,
     attempts: i64,
     verified_at: Option<i64>,
-) -> Result<D1PreparedStatement, StoreError> {
+) -> Prepared {
     stmt(
         db,
         "UPDATE otp_sessions SET attempts = MAX(attempts, ?2), \
@@ -296,7 +292,7 @@ pub fn result_event_statement(
     id: &str,
     now_ms: i64,
     events: ResultEvents,
-) -> Result<D1PreparedStatement, StoreError> {
+) -> Prepared {
     let event_id = new_id("evt")?;
     let sql = format!(
         "INSERT OR IGNORE INTO webhook_events (id, account_id, event_type, object_id, data, \

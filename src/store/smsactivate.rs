@@ -4,7 +4,9 @@
 use super::catalog::free_for_service;
 use super::row::row;
 use super::FromRow;
-use super::{all, batch_value, first, first_value, int, opt_text, stmt, text, StoreError};
+use super::{
+    all, batch_value, first, first_value, int, opt_text, stmt, text, Prepared, StoreError,
+};
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
@@ -66,12 +68,7 @@ impl SaNames {
 
     /// Sets the name on the protocol of the row `code` (`PUT /admin/catalog`, after the
     /// row's upsert).
-    pub(super) fn set(
-        &self,
-        db: &D1Database,
-        code: &str,
-        name: JsValue,
-    ) -> Result<D1PreparedStatement, StoreError> {
+    pub(super) fn set(&self, db: &D1Database, code: &str, name: JsValue) -> Prepared {
         let SaNames { table, column, .. } = self;
         let sql = format!("UPDATE {table} SET {column} = ?2 WHERE code = ?1");
         stmt(db, &sql, &[text(code), name])
@@ -104,20 +101,12 @@ pub async fn service(db: &D1Database, sa_code: &str) -> Result<Option<SaService>
 }
 
 /// Sets a country's sms-activate number (`PUT /admin/catalog`, after the country's upsert).
-pub fn set_country_id(
-    db: &D1Database,
-    code: &str,
-    sa_id: i64,
-) -> Result<D1PreparedStatement, StoreError> {
+pub fn set_country_id(db: &D1Database, code: &str, sa_id: i64) -> Prepared {
     COUNTRY_IDS.set(db, code, int(sa_id))
 }
 
 /// Sets a service's sms-activate code (`PUT /admin/catalog`, after the service's upsert).
-pub fn set_service_code(
-    db: &D1Database,
-    code: &str,
-    sa_code: &str,
-) -> Result<D1PreparedStatement, StoreError> {
+pub fn set_service_code(db: &D1Database, code: &str, sa_code: &str) -> Prepared {
     SERVICE_CODES.set(db, code, text(sa_code))
 }
 
@@ -133,7 +122,7 @@ pub async fn object_id(
 
 /// Reads the integer id of an activation or rent (given by the trigger at its insert): the
 /// last statement of the batch that inserts it, so the answer needs no read after the commit.
-pub fn num_statement(db: &D1Database, object_id: &str) -> Result<D1PreparedStatement, StoreError> {
+pub fn num_statement(db: &D1Database, object_id: &str) -> Prepared {
     stmt(
         db,
         "SELECT num FROM numeric_ids WHERE object_id = ?1",

@@ -3,7 +3,7 @@
 //! check, order, status change and ledger row; and the fraud guard's refusals, written here
 //! (`blocked_statement`) with the refusal's own record. Every read covers a range of days
 //! of the rollups, never the sessions or activations themselves.
-use super::{all, first, int, opt_text, stmt, text, StoreError};
+use super::{all, first, int, opt_text, stmt, text, Prepared, StoreError};
 use crate::domain::stats::{ActivationGroup, ActivationStats, AttemptFilter, Conversion};
 use crate::domain::stats::{OtpGroup, OtpStats, Range};
 use worker::{D1Database, D1PreparedStatement};
@@ -64,10 +64,7 @@ pub struct Blocked<'a> {
 }
 
 /// Counts a refused send on its day (for the batch that records the refusal).
-pub fn blocked_statement(
-    db: &D1Database,
-    b: &Blocked<'_>,
-) -> Result<D1PreparedStatement, StoreError> {
+pub fn blocked_statement(db: &D1Database, b: &Blocked<'_>) -> Prepared {
     stmt(
         db,
         "INSERT INTO otp_stats (account_id, day, country, channel, prefix, api_key, door, \

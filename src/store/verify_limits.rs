@@ -2,7 +2,7 @@
 //! in the account's fraud guard object). Every statement is scoped by the account.
 use super::row::row;
 use super::verify::SERVICE_COLUMNS;
-use super::{all, batch, first, int, opt_text, run, stmt, text, FromRow, StoreError};
+use super::{all, batch, first, int, opt_text, run, stmt, text, FromRow, Prepared, StoreError};
 use crate::domain::twilio_verify::Service;
 use crate::domain::verify_limits::{Bucket, RateLimit, MAX_BUCKETS, MAX_RATE_LIMITS};
 use std::marker::PhantomData;
@@ -175,7 +175,7 @@ impl<T: FromRow> Definitions<T> {
     }
 
     /// Deletes the row `sid`.
-    fn delete(&self, at: &Under<'_>, sid: &str) -> Result<D1PreparedStatement, StoreError> {
+    fn delete(&self, at: &Under<'_>, sid: &str) -> Prepared {
         let (table, parent) = (self.table, self.parent);
         let sql =
             format!("DELETE FROM {table} WHERE {parent} = ?1 AND account_id = ?2 AND sid = ?3");

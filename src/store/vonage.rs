@@ -3,7 +3,7 @@
 //! (sealed) that signs them; the requests its JWTs started (`vonage_requests`), and their
 //! callbacks, each recorded by a statement that finds nothing for any other session.
 use super::row::row;
-use super::{first, int, opt_text, run, stmt, text, StoreError};
+use super::{first, int, opt_text, run, stmt, text, Prepared, StoreError};
 use crate::domain::vonage_callback::SIGNER_PREFIX;
 use crate::domain::vonage_jwt::Application;
 use worker::{D1Database, D1PreparedStatement};
@@ -74,10 +74,7 @@ pub struct Request<'a> {
     pub created_at: i64,
 }
 
-pub fn request_statement(
-    db: &D1Database,
-    r: &Request<'_>,
-) -> Result<D1PreparedStatement, StoreError> {
+pub fn request_statement(db: &D1Database, r: &Request<'_>) -> Prepared {
     let channels = serde_json::Value::from(r.channels.to_vec()).to_string();
     stmt(
         db,
@@ -110,7 +107,7 @@ pub fn event_statement(
     object_id: &str,
     data: &serde_json::Value,
     now_ms: i64,
-) -> Result<D1PreparedStatement, StoreError> {
+) -> Prepared {
     let sql = format!(
         "INSERT OR IGNORE INTO webhook_events (id, account_id, event_type, object_id, version, \
            data, created_at, url, signer) \
@@ -170,7 +167,7 @@ pub fn summary_statement(
     now_ms: i64,
     cancelled: bool,
     expiry: bool,
-) -> Result<D1PreparedStatement, StoreError> {
+) -> Prepared {
     let sql = format!(
         "INSERT OR IGNORE INTO webhook_events (id, account_id, event_type, object_id, version, \
            data, created_at, url, signer) \

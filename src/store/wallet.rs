@@ -5,7 +5,7 @@
 use super::accounts::{holding, LIVE_KEY_ACCOUNT};
 use super::row::row;
 use super::StoreError;
-use super::{first, int, opt_text, stmt, text};
+use super::{first, int, opt_text, stmt, text, Prepared};
 use crate::domain::ids::new_id;
 use crate::domain::pagination::Slice;
 use crate::domain::scope::Scope;
@@ -189,10 +189,7 @@ pub async fn transactions(
 
 /// Reads the balance after ledger row `tx_id`; put it LAST in the batch that writes the row
 /// and read it with `balance_after_of` (no round trip after the commit).
-pub fn balance_after_statement(
-    db: &D1Database,
-    tx_id: &str,
-) -> Result<D1PreparedStatement, StoreError> {
+pub fn balance_after_statement(db: &D1Database, tx_id: &str) -> Prepared {
     stmt(
         db,
         "SELECT balance_after FROM ledger WHERE id = ?1",

@@ -2,7 +2,7 @@
 //! state change it reports) and the record of every delivery attempt.
 use super::row::row;
 use super::StoreError;
-use super::{execute, first, int, opt_int, opt_text, run, stmt, text};
+use super::{execute, first, int, opt_int, opt_text, run, stmt, text, Prepared};
 use crate::domain::crypto::derived_key;
 use crate::domain::ids::new_id;
 use crate::domain::pagination::Page;
@@ -110,11 +110,7 @@ const HAS_HOOK: &str = "EXISTS (SELECT 1 FROM sms_activate_webhooks WHERE accoun
 
 /// Records an event if the account has an endpoint; put it in the batch that makes the
 /// change it reports (at most one per object, type and version).
-pub fn event_statement(
-    db: &D1Database,
-    e: &Event<'_>,
-    now_ms: i64,
-) -> Result<D1PreparedStatement, StoreError> {
+pub fn event_statement(db: &D1Database, e: &Event<'_>, now_ms: i64) -> Prepared {
     insert_event(db, e, now_ms, "")
 }
 
@@ -192,11 +188,7 @@ pub async fn delete_sms_activate_hook(
 /// As `event_statement`, but only while D1's copy of the activation is at `e.version`: an
 /// activation's transitions reach D1 in any order, and a transition already overtaken by a
 /// newer one is not reported after it, so the receiver sees each activation's events in order.
-pub fn activation_event_statement(
-    db: &D1Database,
-    e: &Event<'_>,
-    now_ms: i64,
-) -> Result<D1PreparedStatement, StoreError> {
+pub fn activation_event_statement(db: &D1Database, e: &Event<'_>, now_ms: i64) -> Prepared {
     insert_event(
         db,
         e,
@@ -213,7 +205,7 @@ pub fn message_event_statement(
     e: &Event<'_>,
     status: MessageStatus,
     now_ms: i64,
-) -> Result<D1PreparedStatement, StoreError> {
+) -> Prepared {
     let and_also = match status {
         MessageStatus::Sent => " AND (SELECT status FROM messages WHERE id = ?4) = 'sent'",
         MessageStatus::Failed => " AND (SELECT status FROM messages WHERE id = ?4) = 'failed'",
@@ -230,12 +222,7 @@ pub enum MessageStatus {
 
 /// The insert of an event, recorded when the account has an endpoint and `and_also` (SQL
 /// over ?1 = id, ?2 = account, ?3 = type, ?4 = object, ?5 = version) holds.
-fn insert_event(
-    db: &D1Database,
-    e: &Event<'_>,
-    now_ms: i64,
-    and_also: &str,
-) -> Result<D1PreparedStatement, StoreError> {
+fn insert_event(db: &D1Database, e: &Event<'_>, now_ms: i64, and_also: &str) -> Prepared {
     stmt(
         db,
         &format!("{INSERT_EVENT} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE {HAS_ENDPOINT}{and_also}"),
@@ -264,7 +251,7 @@ pub fn callback_event_statement(
     e: &Event<'_>,
     url: &str,
     now_ms: i64,
-) -> Result<D1PreparedStatement, StoreError> {
+) -> Prepared {
     let sql = "INSERT OR IGNORE INTO webhook_events (id, account_id, event_type, object_id, \
         version, data, created_at, url) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
     let mut values = event_values(id, e, now_ms);

@@ -1,7 +1,7 @@
 //! Workflow steps in D1 (`otp_steps`): the guarded insert of a step that goes out (priced
 //! from the catalog for its channel, refused when D1 knows the session verified), whose row
 //! the step's charge reads; and a cancel's end of the session's row.
-use super::{first_value, int, stmt, text, ConstraintKind, StoreError};
+use super::{first_value, int, stmt, text, ConstraintKind, Prepared, StoreError};
 use worker::{D1Database, D1PreparedStatement};
 
 /// A step to record as it goes out.
@@ -22,10 +22,7 @@ pub const COST_OF_STEP: &str = "(SELECT cost FROM otp_steps WHERE id = ?2)";
 
 /// Inserts the step only if its account is active, the catalog prices its channel there
 /// and D1 does not know the session verified; otherwise a NOT NULL column fails the batch.
-pub fn insert_statement(
-    db: &D1Database,
-    s: &NewStep<'_>,
-) -> Result<D1PreparedStatement, StoreError> {
+pub fn insert_statement(db: &D1Database, s: &NewStep<'_>) -> Prepared {
     stmt(
         db,
         "INSERT INTO otp_steps (id, session_id, account_id, n, channel, cost, created_at, \
@@ -84,11 +81,7 @@ pub fn refused(e: &StoreError) -> Option<Refused> {
 }
 
 /// A cancelled session ends now in D1 too (its object decided it).
-pub fn end_session_statement(
-    db: &D1Database,
-    id: &str,
-    now_ms: i64,
-) -> Result<D1PreparedStatement, StoreError> {
+pub fn end_session_statement(db: &D1Database, id: &str, now_ms: i64) -> Prepared {
     stmt(
         db,
         "UPDATE otp_sessions SET expires_at = MIN(expires_at, ?2) WHERE id = ?1",
