@@ -2,7 +2,7 @@
 use super::keys::{self, KeySpec};
 use super::row::row;
 use super::StoreError;
-use super::{batch, first, int, stmt, text, Prepared};
+use super::{batch, first, int, stmt, text, Prepared, Result};
 use crate::domain::account::{NewKey, Profile};
 use crate::domain::ids::new_uuid;
 use crate::domain::scope::Scope;
@@ -31,7 +31,7 @@ pub async fn create_account(
     currency: &str,
     now_ms: i64,
     audit: impl FnOnce(&str) -> Prepared,
-) -> Result<(String, String, NewKey), StoreError> {
+) -> Result<(String, String, NewKey)> {
     let account_id = new_uuid()?;
     let account_sid = new_sid(SidKind::Account)?;
     let now = rfc3339(now_ms);
@@ -97,10 +97,7 @@ pub fn holding(sql: &str, scope: Scope) -> String {
 
 /// The principal for a presented key's hash, if the key is live and its account active.
 /// Read from D1 (strongly consistent) on every request, so revocation takes effect at once.
-pub async fn find_by_key_hash(
-    db: &D1Database,
-    key_hash: &str,
-) -> Result<Option<Principal>, StoreError> {
+pub async fn find_by_key_hash(db: &D1Database, key_hash: &str) -> Result<Option<Principal>> {
     first(stmt(
         db,
         &format!(
@@ -113,7 +110,7 @@ pub async fn find_by_key_hash(
     .await
 }
 
-pub async fn exists(db: &D1Database, account_id: &str) -> Result<bool, StoreError> {
+pub async fn exists(db: &D1Database, account_id: &str) -> Result<bool> {
     super::exists(stmt(
         db,
         "SELECT id FROM accounts WHERE id = ?1",
@@ -122,7 +119,7 @@ pub async fn exists(db: &D1Database, account_id: &str) -> Result<bool, StoreErro
     .await
 }
 
-pub async fn profile(db: &D1Database, account_id: &str) -> Result<Option<Profile>, StoreError> {
+pub async fn profile(db: &D1Database, account_id: &str) -> Result<Option<Profile>> {
     first(stmt(
         db,
         "SELECT a.id AS id, a.name AS name, a.email AS email, a.approved AS approved, \

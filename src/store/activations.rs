@@ -4,7 +4,7 @@ use super::catalog::free_for_service;
 use super::row::row;
 use super::{
     all_as, batch, exists, first, first_as, int, opt_int, opt_text, run, stmt, text, webhooks,
-    ConstraintKind, StoreError,
+    ConstraintKind, Result, StoreError,
 };
 use crate::domain::activation::Rent;
 use crate::domain::scope::Scope;
@@ -79,7 +79,7 @@ async fn pick<T: super::FromRow>(
     list: &PriceList,
     wanted: &Wanted<'_>,
     now_ms: i64,
-) -> Result<Option<T>, StoreError> {
+) -> Result<Option<T>> {
     let hours = if list.by_hours {
         "AND (?5 IS NULL OR p.hours = ?5) "
     } else {
@@ -99,11 +99,7 @@ async fn pick<T: super::FromRow>(
 }
 
 /// Whether `list` prices what is `wanted` at all: "not offered" vs "sold out".
-async fn offered(
-    db: &D1Database,
-    list: &PriceList,
-    wanted: &Wanted<'_>,
-) -> Result<bool, StoreError> {
+async fn offered(db: &D1Database, list: &PriceList, wanted: &Wanted<'_>) -> Result<bool> {
     let hours = if list.by_hours {
         " AND (?4 IS NULL OR hours = ?4)"
     } else {
@@ -122,12 +118,12 @@ pub async fn pick_for_activation(
     db: &D1Database,
     wanted: &Wanted<'_>,
     now_ms: i64,
-) -> Result<Option<Candidate>, StoreError> {
+) -> Result<Option<Candidate>> {
     pick(db, &ACTIVATION_PRICES, wanted, now_ms).await
 }
 
 /// Whether any price exists for (country, service[, operator]) — "not offered" vs "sold out".
-pub async fn is_offered(db: &D1Database, wanted: &Wanted<'_>) -> Result<bool, StoreError> {
+pub async fn is_offered(db: &D1Database, wanted: &Wanted<'_>) -> Result<bool> {
     offered(db, &ACTIVATION_PRICES, wanted).await
 }
 
@@ -156,7 +152,7 @@ fn charge_and_lease(
     number_id: &str,
     cost: i64,
     description: &str,
-) -> Result<(String, Vec<D1PreparedStatement>), StoreError> {
+) -> Result<(String, Vec<D1PreparedStatement>)> {
     let charge = Entry {
         account_id: sale.account_id,
         kind,
@@ -198,10 +194,7 @@ pub struct NewActivation<'a> {
 /// the balance CHECK before anything else), then the lease (primary key: nobody else holds
 /// the number) and the activation (unique per number and service). A dead rent lease on the
 /// number is cleared first.
-pub fn buy_statements(
-    db: &D1Database,
-    a: &NewActivation<'_>,
-) -> Result<Vec<D1PreparedStatement>, StoreError> {
+pub fn buy_statements(db: &D1Database, a: &NewActivation<'_>) -> Result<Vec<D1PreparedStatement>> {
     let (c, sale) = (a.candidate, &a.sale);
     let description = format!("{} number {} ({})", sale.service, c.number, sale.country);
     let kinds = (Kind::Purchase, "activation");
@@ -254,7 +247,7 @@ pub async fn owned_by_key(
     id: &str,
     key_hash: &str,
     scope: Scope,
-) -> Result<Option<String>, StoreError> {
+) -> Result<Option<String>> {
     let sql = format!(
         "SELECT account_id FROM activations WHERE id = ?2 AND account_id = ({LIVE_KEY_ACCOUNT})"
     );
@@ -274,7 +267,7 @@ row! {
     }
 }
 
-pub async fn activation(db: &D1Database, id: &str) -> Result<Option<ActivationRow>, StoreError> {
+pub async fn activation(db: &D1Database, id: &str) -> Result<Option<ActivationRow>> {
     first(stmt(
         db,
         "SELECT id, account_id, number, cost, cancel_allowed_at, expires_at FROM activations WHERE \
@@ -288,8 +281,8 @@ pub async fn activation(db: &D1Database, id: &str) -> Result<Option<ActivationRo
 /// the lease released once the activation ended, and the refund for a cancelled or expired
 /// one. Idempotent, so the object may run it again after a failure: the ledger's unique
 /// (object_id, kind) refuses a second refund, and then the rest runs without it.
-pub async fn sync_state(db: &D1Database, a: &ActivationSync<'_>) -> Result<(), StoreError> {
-    let mirror = |db: &D1Database| -> Result<Vec<D1PreparedStatement>, StoreError> {
+pub async fn sync_state(db: &D1Database, a: &ActivationSync<'_>) -> Result<()> {
+    let mirror = |db: &D1Database| -> Result<Vec<D1PreparedStatement>> {
         let mut s = vec![stmt(
             db,
             "UPDATE activations SET status = ?2, updated_at = ?3, version = ?4 WHERE id = ?1 AND \
@@ -362,12 +355,12 @@ pub async fn pick_for_rent(
     db: &D1Database,
     wanted: &Wanted<'_>,
     now_ms: i64,
-) -> Result<Option<RentOffer>, StoreError> {
+) -> Result<Option<RentOffer>> {
     pick(db, &RENT_PRICES, wanted, now_ms).await
 }
 
 /// Whether any rent price exists for (country, service[, operator][, hours]).
-pub async fn is_rent_offered(db: &D1Database, wanted: &Wanted<'_>) -> Result<bool, StoreError> {
+pub async fn is_rent_offered(db: &D1Database, wanted: &Wanted<'_>) -> Result<bool> {
     offered(db, &RENT_PRICES, wanted).await
 }
 
@@ -381,7 +374,7 @@ pub struct NewRent<'a> {
 pub fn rent_statements(
     db: &D1Database,
     r: &NewRent<'_>,
-) -> Result<(String, Vec<D1PreparedStatement>), StoreError> {
+) -> Result<(String, Vec<D1PreparedStatement>)> {
     let (o, sale) = (r.offer, &r.sale);
     let description = format!(
         "rent {} number {} ({}) for {} h",
@@ -445,7 +438,7 @@ impl From<RentLine> for Rent {
     }
 }
 
-pub async fn rent(db: &D1Database, id: &str) -> Result<Option<Rent>, StoreError> {
+pub async fn rent(db: &D1Database, id: &str) -> Result<Option<Rent>> {
     first_as::<RentLine, _>(stmt(
         db,
         "SELECT id, account_id, number, country, service, operator, hours, cost, created_at, \
@@ -467,11 +460,7 @@ row! {
     }
 }
 
-pub async fn holder(
-    db: &D1Database,
-    number: &str,
-    now_ms: i64,
-) -> Result<Option<Holder>, StoreError> {
+pub async fn holder(db: &D1Database, number: &str, now_ms: i64) -> Result<Option<Holder>> {
     first(stmt(
         db,
         "SELECT n.supplier_id, l.kind, l.object_id FROM numbers n \
@@ -499,7 +488,7 @@ pub struct NewSms<'a> {
 }
 
 /// Stores an SMS once per (supplier, sms_id); false when it was stored before.
-pub async fn insert_sms(db: &D1Database, s: &NewSms<'_>) -> Result<bool, StoreError> {
+pub async fn insert_sms(db: &D1Database, s: &NewSms<'_>) -> Result<bool> {
     let delivered = i64::from(s.target_kind == Some("rent") || s.target_kind.is_none());
     let inserted = run(stmt(
         db,
@@ -566,7 +555,7 @@ pub async fn sms_by_supplier_id(
     db: &D1Database,
     supplier_id: &str,
     sms_id: &str,
-) -> Result<Option<InboundSms>, StoreError> {
+) -> Result<Option<InboundSms>> {
     first_as::<SmsLine, _>(stmt(
         db,
         &format!("SELECT {SMS_COLUMNS} FROM inbound_sms WHERE supplier_id = ?1 AND sms_id = ?2"),
@@ -577,7 +566,7 @@ pub async fn sms_by_supplier_id(
 
 /// Records the outcome of forwarding an SMS to its activation: delivered, or (the
 /// activation had already ended) unmatched.
-pub async fn mark_sms(db: &D1Database, id: &str, delivered: bool) -> Result<(), StoreError> {
+pub async fn mark_sms(db: &D1Database, id: &str, delivered: bool) -> Result<()> {
     let sql = if delivered {
         "UPDATE inbound_sms SET delivered = 1 WHERE id = ?1"
     } else {
@@ -587,7 +576,7 @@ pub async fn mark_sms(db: &D1Database, id: &str, delivered: bool) -> Result<(), 
     Ok(())
 }
 
-pub async fn rent_sms(db: &D1Database, rent_id: &str) -> Result<Vec<InboundSms>, StoreError> {
+pub async fn rent_sms(db: &D1Database, rent_id: &str) -> Result<Vec<InboundSms>> {
     all_as::<SmsLine, _>(stmt(
         db,
         &format!(

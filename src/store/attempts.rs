@@ -2,7 +2,7 @@
 //! its OTP session, read newest first by the account's sessions index (`account_id,
 //! created_at, id`), and counted over spans of time for summaries (whole days come from
 //! `store::stats`).
-use super::{all, first, int, opt_text, stmt, text, StoreError};
+use super::{all, first, int, opt_text, stmt, text, Result, StoreError};
 use crate::domain::stats::{Attempt, AttemptFilter, Conversion, PageToken};
 use worker::D1Database;
 
@@ -46,7 +46,7 @@ pub async fn list(
     token: Option<&PageToken>,
     offset: i64,
     limit: i64,
-) -> Result<Vec<Attempt>, StoreError> {
+) -> Result<Vec<Attempt>> {
     let sql = format!(
         "SELECT {ATTEMPT_COLUMNS} FROM {ATTEMPT_JOINS} WHERE {ATTEMPT_FILTER} \
            AND (?11 IS NULL OR s.created_at < ?11 OR (s.created_at = ?11 AND s.id < ?12)) \
@@ -63,11 +63,7 @@ pub async fn list(
 }
 
 /// One attempt of the account.
-pub async fn find(
-    db: &D1Database,
-    account_id: &str,
-    sid: &str,
-) -> Result<Option<Attempt>, StoreError> {
+pub async fn find(db: &D1Database, account_id: &str, sid: &str) -> Result<Option<Attempt>> {
     let sql = format!(
         "SELECT {ATTEMPT_COLUMNS} FROM {ATTEMPT_JOINS} WHERE s.id = ?1 AND s.account_id = ?2"
     );
@@ -75,11 +71,7 @@ pub async fn find(
 }
 
 /// The account's attempts that pass `f`, and how many were verified.
-pub async fn count(
-    db: &D1Database,
-    account_id: &str,
-    f: &AttemptFilter,
-) -> Result<Conversion, StoreError> {
+pub async fn count(db: &D1Database, account_id: &str, f: &AttemptFilter) -> Result<Conversion> {
     let sql = format!(
         "SELECT COUNT(*) AS attempts, COUNT(s.verified_at) AS converted \
          FROM {ATTEMPT_JOINS} WHERE {ATTEMPT_FILTER}"

@@ -2,7 +2,7 @@
 //! put in the same batch as the change it records, and the newest-first lists. The table
 //! refuses UPDATE and DELETE, so nothing here (or anywhere) edits a row.
 use super::row::row;
-use super::{all_as, int, opt_int, opt_text, stmt, text, Prepared, StoreError};
+use super::{all_as, int, opt_int, opt_text, stmt, text, Prepared, Result, StoreError};
 use crate::domain::audit::{Actor, Change, Event, Filter, PAGE};
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
@@ -130,7 +130,7 @@ const COLUMNS: &str = "id, at, actor_type, actor_id, ip, account_id, action, res
 /// The rows `filter` selects, newest first, at most `PAGE`, older than its cursor. The walk
 /// goes down the primary key from the cursor (an account's rows: down the account's index)
 /// and stops at the page.
-pub async fn list(db: &D1Database, filter: &Filter) -> Result<Vec<Event>, StoreError> {
+pub async fn list(db: &D1Database, filter: &Filter) -> Result<Vec<Event>> {
     let sql = if filter.account_id.is_some() {
         format!(
             "SELECT {COLUMNS} FROM audit_events WHERE account_id = ?2 AND id < ?1 \

@@ -1,7 +1,7 @@
 //! Catalog (countries, services, operators, prices) and number inventory in D1.
 use super::row::row;
 use super::StoreError;
-use super::{all, all_as, exists, first, first_value, int, opt_text, stmt, text, Prepared};
+use super::{all, all_as, exists, first, first_value, int, opt_text, stmt, text, Prepared, Result};
 use crate::domain::catalog::{
     ListedPrice, Named, Operator, OperatorStock, Price, RentPrice, SupplierStock,
 };
@@ -36,7 +36,7 @@ impl From<NamedRow> for Named {
     }
 }
 
-pub async fn countries(db: &D1Database) -> Result<Vec<Named>, StoreError> {
+pub async fn countries(db: &D1Database) -> Result<Vec<Named>> {
     all_as::<NamedRow, _>(stmt(
         db,
         "SELECT code, name FROM countries ORDER BY code",
@@ -45,7 +45,7 @@ pub async fn countries(db: &D1Database) -> Result<Vec<Named>, StoreError> {
     .await
 }
 
-pub async fn services(db: &D1Database) -> Result<Vec<Named>, StoreError> {
+pub async fn services(db: &D1Database) -> Result<Vec<Named>> {
     all_as::<NamedRow, _>(stmt(
         db,
         "SELECT code, name FROM services ORDER BY code",
@@ -55,7 +55,7 @@ pub async fn services(db: &D1Database) -> Result<Vec<Named>, StoreError> {
 }
 
 /// An ISO code (any case) or an alias (`pkr`) → the country's code.
-pub async fn resolve_country(db: &D1Database, input: &str) -> Result<Option<String>, StoreError> {
+pub async fn resolve_country(db: &D1Database, input: &str) -> Result<Option<String>> {
     row! {
         struct Row {
             code: String,
@@ -72,7 +72,7 @@ pub async fn resolve_country(db: &D1Database, input: &str) -> Result<Option<Stri
     Ok(row.map(|r| r.code))
 }
 
-pub async fn resolve_service(db: &D1Database, input: &str) -> Result<Option<String>, StoreError> {
+pub async fn resolve_service(db: &D1Database, input: &str) -> Result<Option<String>> {
     let sql = "SELECT code FROM services WHERE code = lower(?1)";
     first_value(stmt(db, sql, &[text(input.trim())])?, "code").await
 }
@@ -97,15 +97,12 @@ impl From<OperatorRow> for Operator {
 }
 
 /// The operators of one country, or of all.
-pub async fn operators(
-    db: &D1Database,
-    country: Option<&str>,
-) -> Result<Vec<Operator>, StoreError> {
+pub async fn operators(db: &D1Database, country: Option<&str>) -> Result<Vec<Operator>> {
     let sql = "SELECT country, id, name FROM operators WHERE ?1 IS NULL OR country = ?1";
     all_as::<OperatorRow, _>(stmt(db, sql, &[opt_text(country)])?).await
 }
 
-pub async fn all_aliases(db: &D1Database) -> Result<Vec<(String, String)>, StoreError> {
+pub async fn all_aliases(db: &D1Database) -> Result<Vec<(String, String)>> {
     row! {
         struct Row {
             alias: String,
@@ -119,7 +116,7 @@ pub async fn all_aliases(db: &D1Database) -> Result<Vec<(String, String)>, Store
 // ---- the operator's reads (the console) ----
 
 /// Every price: activations, rents (with their hours) and OTP sends (by channel), in order.
-pub async fn listed_prices(db: &D1Database) -> Result<Vec<ListedPrice>, StoreError> {
+pub async fn listed_prices(db: &D1Database) -> Result<Vec<ListedPrice>> {
     all(stmt(
         db,
         "SELECT 'activation' AS kind, country, service, operator, NULL AS hours, cost \
@@ -132,7 +129,7 @@ pub async fn listed_prices(db: &D1Database) -> Result<Vec<ListedPrice>, StoreErr
 }
 
 /// Every supplier and how many numbers it holds (an index search per supplier).
-pub async fn supplier_stock(db: &D1Database) -> Result<Vec<SupplierStock>, StoreError> {
+pub async fn supplier_stock(db: &D1Database) -> Result<Vec<SupplierStock>> {
     all(stmt(
         db,
         "SELECT s.id AS id, s.name AS name, s.created_at AS created_at, \
@@ -144,7 +141,7 @@ pub async fn supplier_stock(db: &D1Database) -> Result<Vec<SupplierStock>, Store
 }
 
 /// Every operator and how many numbers the inventory holds for it.
-pub async fn operator_stock(db: &D1Database) -> Result<Vec<OperatorStock>, StoreError> {
+pub async fn operator_stock(db: &D1Database) -> Result<Vec<OperatorStock>> {
     all(stmt(
         db,
         "SELECT o.country AS country, o.id AS operator, o.name AS name, \
@@ -259,7 +256,7 @@ pub async fn prices(
     service: Option<&str>,
     country: Option<&str>,
     now_ms: i64,
-) -> Result<Vec<Price>, StoreError> {
+) -> Result<Vec<Price>> {
     let sql = format!(
         "SELECT p.country, p.service, p.operator, o.name AS operator_name, p.cost, \
            (SELECT COUNT(*) FROM numbers n WHERE n.country = p.country AND n.operator = p.operator \
@@ -310,7 +307,7 @@ pub async fn rent_prices(
     country: Option<&str>,
     operator: Option<&str>,
     now_ms: i64,
-) -> Result<Vec<RentPrice>, StoreError> {
+) -> Result<Vec<RentPrice>> {
     let sql = format!(
         "SELECT r.country, r.service, r.operator, o.name AS operator_name, r.hours, r.cost, \
            (SELECT COUNT(*) FROM numbers n WHERE n.country = r.country AND n.operator = r.operator \
@@ -360,7 +357,7 @@ pub fn insert_number(
     )
 }
 
-pub async fn supplier_exists(db: &D1Database, supplier_id: &str) -> Result<bool, StoreError> {
+pub async fn supplier_exists(db: &D1Database, supplier_id: &str) -> Result<bool> {
     exists(stmt(
         db,
         "SELECT id FROM suppliers WHERE id = ?1",
@@ -375,7 +372,7 @@ pub async fn create_supplier(
     (id, name): (&str, &str),
     now: &str,
     audit: worker::D1PreparedStatement,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     let insert = stmt(
         db,
         "INSERT INTO suppliers (id, name, secret_version, created_at) VALUES (?1, ?2, 1, ?3)",
@@ -409,10 +406,7 @@ impl SupplierKey {
 
 /// Suppliers who may have signed an inbound SMS: the named one, or all of them (an operator
 /// has a handful; each is tried in constant time).
-pub async fn supplier_keys(
-    db: &D1Database,
-    only: Option<&str>,
-) -> Result<Vec<SupplierKey>, StoreError> {
+pub async fn supplier_keys(db: &D1Database, only: Option<&str>) -> Result<Vec<SupplierKey>> {
     all(stmt(
         db,
         "SELECT id, secret_version FROM suppliers WHERE ?1 IS NULL OR id = ?1 ORDER BY \

@@ -1,7 +1,7 @@
 //! The operator console's sign-in sessions (`admin_sessions`): the admin token exchanged once
 //! for a cookie. A session is stored as the SHA-256 of its token, with its audit row in the
 //! same batch when it opens and when it ends.
-use super::{batch, first_value, int, opt_text, stmt, text, StoreError};
+use super::{batch, first_value, int, opt_text, stmt, text, Result, StoreError};
 use worker::{D1Database, D1PreparedStatement};
 
 /// Opens a session, in one transaction with its audit row.
@@ -12,7 +12,7 @@ pub async fn open(
     ip: Option<&str>,
     (now_ms, expires_at): (i64, i64),
     audit: D1PreparedStatement,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     let insert = stmt(
         db,
         "INSERT INTO admin_sessions (id, token_hash, created_at, expires_at, ip) \
@@ -30,11 +30,7 @@ pub async fn open(
 }
 
 /// The id of the live session (not revoked, not expired at `now_ms`) behind a token hash.
-pub async fn live(
-    db: &D1Database,
-    token_hash: &str,
-    now_ms: i64,
-) -> Result<Option<String>, StoreError> {
+pub async fn live(db: &D1Database, token_hash: &str, now_ms: i64) -> Result<Option<String>> {
     let sql = "SELECT id FROM admin_sessions WHERE token_hash = ?1 AND revoked_at IS NULL \
                AND expires_at > ?2";
     first_value(stmt(db, sql, &[text(token_hash), int(now_ms)])?, "id").await
@@ -46,7 +42,7 @@ pub async fn revoke(
     id: &str,
     now_ms: i64,
     audit: D1PreparedStatement,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     let revoke = stmt(
         db,
         "UPDATE admin_sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",

@@ -1,7 +1,7 @@
 //! The customer's own lists that the dashboard shows: activations, rents, OTP sessions and
 //! (locally) the sandbox outbox. One page and its total in one round trip each.
 use super::activations::RentLine;
-use super::{account_page, account_slice, Listing, StoreError};
+use super::{account_page, account_slice, Listing, Result, StoreError};
 use crate::domain::activation::Rent;
 use crate::domain::message::OutboxText;
 use crate::domain::pagination::{Page, Slice};
@@ -37,7 +37,7 @@ pub async fn rents(
     db: &D1Database,
     account_id: &str,
     slice: &Slice,
-) -> Result<Option<(Vec<Rent>, u64)>, StoreError> {
+) -> Result<Option<(Vec<Rent>, u64)>> {
     let listed = account_slice::<RentLine>(db, &RENTS, account_id, slice).await?;
     Ok(listed.map(|(rows, total)| (rows.into_iter().map(Rent::from).collect(), total)))
 }
@@ -65,6 +65,6 @@ pub async fn outbox(
     db: &D1Database,
     account_id: &str,
     page: Page,
-) -> Result<(Vec<OutboxText>, u64), StoreError> {
+) -> Result<(Vec<OutboxText>, u64)> {
     account_page(db, &OUTBOX, account_id, page).await
 }

@@ -4,7 +4,8 @@
 use super::row::row;
 use super::smsactivate::SaNames;
 use super::{
-    account_page, all, execute, first, first_value, int, stmt, text, Listing, Prepared, StoreError,
+    account_page, all, execute, first, first_value, int, stmt, text, Listing, Prepared, Result,
+    StoreError,
 };
 use crate::domain::pagination::Page;
 use worker::{D1Database, D1PreparedStatement};
@@ -31,19 +32,19 @@ const PRODUCT_NAMES: SaNames = SaNames {
     alias: "fs_name",
 };
 
-pub async fn countries(db: &D1Database) -> Result<Vec<FsNamed>, StoreError> {
+pub async fn countries(db: &D1Database) -> Result<Vec<FsNamed>> {
     COUNTRY_NAMES.listed(db).await
 }
 
-pub async fn products(db: &D1Database) -> Result<Vec<FsNamed>, StoreError> {
+pub async fn products(db: &D1Database) -> Result<Vec<FsNamed>> {
     PRODUCT_NAMES.listed(db).await
 }
 
-pub async fn country(db: &D1Database, name: &str) -> Result<Option<FsNamed>, StoreError> {
+pub async fn country(db: &D1Database, name: &str) -> Result<Option<FsNamed>> {
     COUNTRY_NAMES.named(db, text(name)).await
 }
 
-pub async fn product(db: &D1Database, name: &str) -> Result<Option<FsNamed>, StoreError> {
+pub async fn product(db: &D1Database, name: &str) -> Result<Option<FsNamed>> {
     PRODUCT_NAMES.named(db, text(name)).await
 }
 
@@ -90,7 +91,7 @@ const ORDER_COLUMNS: &str = "(SELECT n.num FROM numeric_ids n WHERE n.object_id 
      EXISTS (SELECT 1 FROM activation_bans b WHERE b.activation_id = activations.id) AS banned";
 
 /// The activation behind an order id, if there is one.
-pub async fn order(db: &D1Database, num: i64) -> Result<Option<OrderRow>, StoreError> {
+pub async fn order(db: &D1Database, num: i64) -> Result<Option<OrderRow>> {
     let sql = format!(
         "SELECT {ORDER_COLUMNS} FROM activations WHERE id = (SELECT object_id FROM numeric_ids \
          WHERE num = ?1 AND kind = 'activation')"
@@ -122,7 +123,7 @@ pub async fn orders(
     account_id: &str,
     page: Page,
     newest_first: bool,
-) -> Result<(Vec<OrderRow>, u64), StoreError> {
+) -> Result<(Vec<OrderRow>, u64)> {
     let listing = if newest_first {
         &NEWEST_ORDERS
     } else {
@@ -148,7 +149,7 @@ pub async fn payments(
     db: &D1Database,
     account_id: &str,
     page: Page,
-) -> Result<(Vec<PaymentRow>, u64), StoreError> {
+) -> Result<(Vec<PaymentRow>, u64)> {
     let listing = super::Listing {
         columns: "seq, kind, amount, balance_after, CAST(created_at AS INTEGER) AS created_at",
         from: "ledger",
@@ -172,7 +173,7 @@ row! {
 }
 
 /// The account's price ceilings, by product.
-pub async fn max_prices(db: &D1Database, account_id: &str) -> Result<Vec<MaxPriceRow>, StoreError> {
+pub async fn max_prices(db: &D1Database, account_id: &str) -> Result<Vec<MaxPriceRow>> {
     all(stmt(
         db,
         "SELECT m.id, COALESCE(s.fivesim_product, s.code) AS product, m.price, m.created_at \
@@ -184,11 +185,7 @@ pub async fn max_prices(db: &D1Database, account_id: &str) -> Result<Vec<MaxPric
 }
 
 /// The account's price ceiling for a service, if it set one (minor units).
-pub async fn max_price(
-    db: &D1Database,
-    account_id: &str,
-    service: &str,
-) -> Result<Option<i64>, StoreError> {
+pub async fn max_price(db: &D1Database, account_id: &str, service: &str) -> Result<Option<i64>> {
     let sql = "SELECT price FROM fivesim_max_prices WHERE account_id = ?1 AND service = ?2";
     first_value(stmt(db, sql, &[text(account_id), text(service)])?, "price").await
 }
@@ -200,7 +197,7 @@ pub async fn set_max_price(
     service: &str,
     price: i64,
     now_ms: i64,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     let sql = "INSERT INTO fivesim_max_prices (account_id, service, price, created_at) \
                VALUES (?1, ?2, ?3, ?4) \
                ON CONFLICT (account_id, service) DO UPDATE SET price = excluded.price";
@@ -213,17 +210,13 @@ pub async fn set_max_price(
 }
 
 /// Removes the account's price ceiling for a service, if there is one.
-pub async fn delete_max_price(
-    db: &D1Database,
-    account_id: &str,
-    service: &str,
-) -> Result<(), StoreError> {
+pub async fn delete_max_price(db: &D1Database, account_id: &str, service: &str) -> Result<()> {
     let sql = "DELETE FROM fivesim_max_prices WHERE account_id = ?1 AND service = ?2";
     execute(db, sql, &[text(account_id), text(service)]).await
 }
 
 /// Records that a cancelled activation was cancelled as banned (once).
-pub async fn ban(db: &D1Database, activation_id: &str, now_ms: i64) -> Result<(), StoreError> {
+pub async fn ban(db: &D1Database, activation_id: &str, now_ms: i64) -> Result<()> {
     let sql = "INSERT OR IGNORE INTO activation_bans (activation_id, created_at) VALUES (?1, ?2)";
     execute(db, sql, &[text(activation_id), int(now_ms)]).await
 }

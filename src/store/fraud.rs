@@ -1,10 +1,10 @@
 //! The fraud guard's policy per account (`fraud_policies`).
 use super::row::row;
-use super::{batch, first, int, stmt, text, StoreError};
+use super::{batch, first, int, stmt, text, Result, StoreError};
 use worker::{D1Database, D1PreparedStatement};
 
 /// The account's stored policy (JSON), if it set one.
-pub async fn policy(db: &D1Database, account_id: &str) -> Result<Option<String>, StoreError> {
+pub async fn policy(db: &D1Database, account_id: &str) -> Result<Option<String>> {
     row! {
         struct Row {
             policy: String,
@@ -23,7 +23,7 @@ pub async fn set_policy(
     policy: &str,
     now_ms: i64,
     audit: D1PreparedStatement,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     let sql = "INSERT INTO fraud_policies (account_id, policy, updated_at) VALUES (?1, ?2, ?3) \
         ON CONFLICT (account_id) DO UPDATE SET policy = excluded.policy, \
         updated_at = excluded.updated_at";

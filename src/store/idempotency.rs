@@ -2,7 +2,7 @@
 //! `app::idempotency`). A money-moving operation puts `completion` in its own batch, so the
 //! stored answer commits with the money.
 use super::row::row;
-use super::{first, int, run, stmt, text, Prepared, StoreError};
+use super::{first, int, run, stmt, text, Prepared, Result, StoreError};
 use crate::domain::money::BalanceAs;
 use worker::{D1Database, D1PreparedStatement};
 
@@ -27,7 +27,7 @@ pub async fn claim(
     now_ms: i64,
     stale_before: i64,
     abandoned_before: i64,
-) -> Result<bool, StoreError> {
+) -> Result<bool> {
     let sql = "INSERT INTO idempotency (scope, idem_key, fingerprint, created_at) VALUES (?1, ?2, \
         ?3, ?4) \
          ON CONFLICT (scope, idem_key) DO UPDATE SET fingerprint = excluded.fingerprint, \
@@ -45,7 +45,7 @@ pub async fn claim(
     Ok(run(stmt(db, sql, &args)?).await? > 0)
 }
 
-pub async fn record(db: &D1Database, scope: &str, key: &str) -> Result<Option<Row>, StoreError> {
+pub async fn record(db: &D1Database, scope: &str, key: &str) -> Result<Option<Row>> {
     let sql = "SELECT fingerprint, created_at, status, body FROM idempotency \
          WHERE scope = ?1 AND idem_key = ?2";
     first(stmt(db, sql, &[text(scope), text(key)])?).await
@@ -101,7 +101,7 @@ pub fn failing(db: &D1Database, scope: &str) -> Prepared {
 
 /// Releases the key after a failure that changed nothing, so the client may retry with it.
 /// A record whose answer was stored (with the money) is kept.
-pub async fn release(db: &D1Database, scope: &str, key: &str) -> Result<(), StoreError> {
+pub async fn release(db: &D1Database, scope: &str, key: &str) -> Result<()> {
     let sql = "DELETE FROM idempotency WHERE scope = ?1 AND idem_key = ?2 AND status IS NULL";
     run(stmt(db, sql, &[text(scope), text(key)])?).await?;
     Ok(())
@@ -109,7 +109,7 @@ pub async fn release(db: &D1Database, scope: &str, key: &str) -> Result<(), Stor
 
 /// Drops the record even if its answer was stored: the work it answered was undone (a
 /// refunded delivery failure), so a retry with the key runs again.
-pub async fn forget(db: &D1Database, scope: &str, key: &str) -> Result<(), StoreError> {
+pub async fn forget(db: &D1Database, scope: &str, key: &str) -> Result<()> {
     let sql = "DELETE FROM idempotency WHERE scope = ?1 AND idem_key = ?2";
     run(stmt(db, sql, &[text(scope), text(key)])?).await?;
     Ok(())

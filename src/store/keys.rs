@@ -5,7 +5,7 @@
 //! creates it and nowhere else.
 use super::row::row;
 use super::{
-    all, batch, changes, execute, int, opt_int, opt_text, stmt, text, Prepared, StoreError,
+    all, batch, changes, execute, int, opt_int, opt_text, stmt, text, Prepared, Result, StoreError,
 };
 use crate::domain::account::{ApiKey, NewKey, SpendCaps};
 use crate::domain::crypto::sha256_hex;
@@ -19,11 +19,7 @@ pub const PREFIX_CHARS: usize = 4;
 
 /// Every key of the account, revoked ones included, newest first, with its caps and what
 /// it spent in the UTC day and month of `now_ms`.
-pub async fn list(
-    db: &D1Database,
-    account_id: &str,
-    now_ms: i64,
-) -> Result<Vec<ApiKey>, StoreError> {
+pub async fn list(db: &D1Database, account_id: &str, now_ms: i64) -> Result<Vec<ApiKey>> {
     all(stmt(
         db,
         "SELECT id, name, prefix, created_at, last_used_at, revoked_at, scopes, \
@@ -57,7 +53,7 @@ pub fn insert(
     db: &D1Database,
     spec: &KeySpec<'_>,
     now_ms: i64,
-) -> Result<(NewKey, D1PreparedStatement), StoreError> {
+) -> Result<(NewKey, D1PreparedStatement)> {
     let api_key = new_api_key()?;
     let key = NewKey {
         key: ApiKey {
@@ -107,7 +103,7 @@ pub async fn create(
     spec: &KeySpec<'_>,
     now_ms: i64,
     audit: impl FnOnce(&NewKey) -> Prepared,
-) -> Result<Option<NewKey>, StoreError> {
+) -> Result<Option<NewKey>> {
     let (key, statement) = insert(db, spec, now_ms)?;
     let row = audit(&key)?;
     let results = batch(db, vec![statement, row]).await?;
@@ -115,7 +111,7 @@ pub async fn create(
 }
 
 /// The hashes of every live key of the account (to tell their objects of a change).
-pub async fn hashes(db: &D1Database, account_id: &str) -> Result<Vec<String>, StoreError> {
+pub async fn hashes(db: &D1Database, account_id: &str) -> Result<Vec<String>> {
     row! {
         struct Row {
             key_hash: String,
@@ -149,7 +145,7 @@ pub async fn revoke(
     account_id: Option<&str>,
     now_ms: i64,
     audit: D1PreparedStatement,
-) -> Result<Option<KeyOwner>, StoreError> {
+) -> Result<Option<KeyOwner>> {
     let owner = opt_text(account_id);
     let revoke = stmt(
         db,
@@ -184,7 +180,7 @@ pub async fn update(
     account_id: &str,
     change: &KeyChange<'_>,
     audit: D1PreparedStatement,
-) -> Result<Option<KeyOwner>, StoreError> {
+) -> Result<Option<KeyOwner>> {
     let flag = |set: bool| int(i64::from(set));
     let update = stmt(
         db,
@@ -209,12 +205,7 @@ pub async fn update(
 }
 
 /// Records a use of a live key, unless one was recorded at or after `used_before`.
-pub async fn touch(
-    db: &D1Database,
-    key_hash: &str,
-    now_ms: i64,
-    used_before: i64,
-) -> Result<(), StoreError> {
+pub async fn touch(db: &D1Database, key_hash: &str, now_ms: i64, used_before: i64) -> Result<()> {
     let sql = "UPDATE api_keys SET last_used_at = ?2 WHERE key_hash = ?1 AND revoked_at IS NULL \
                AND (last_used_at IS NULL OR last_used_at < ?3)";
     execute(db, sql, &[text(key_hash), int(now_ms), int(used_before)]).await

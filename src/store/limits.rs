@@ -6,7 +6,7 @@
 //! `spend_cap_monthly`) refuse a charge past a cap inside the debit's transaction: parallel
 //! charges cannot overrun it.
 use super::row::row;
-use super::{batch, first, int, opt_int, stmt, text, Prepared, StoreError};
+use super::{batch, first, int, opt_int, stmt, text, Prepared, Result, StoreError};
 use worker::{D1Database, D1PreparedStatement};
 
 /// Updates the spend of ledger row `tx_id`'s account, and of the API key that paid it when
@@ -53,7 +53,7 @@ row! {
 }
 
 /// The account's caps and spend in the periods of `now_ms`.
-pub async fn get(db: &D1Database, account_id: &str, now_ms: i64) -> Result<Limits, StoreError> {
+pub async fn get(db: &D1Database, account_id: &str, now_ms: i64) -> Result<Limits> {
     let found = first::<Limits>(stmt(
         db,
         "SELECT (SELECT spend_cap_daily FROM account_limits WHERE account_id = ?1) \
@@ -81,7 +81,7 @@ pub async fn put(
     monthly: Option<i64>,
     now_ms: i64,
     audit: D1PreparedStatement,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     let upsert = stmt(
         db,
         "INSERT INTO account_limits (account_id, spend_cap_daily, spend_cap_monthly, \

@@ -4,7 +4,7 @@
 use super::row::row;
 use super::{
     all, batch, execute, first, int, opt_text, page_of, stmt, text, ConstraintKind, Prepared,
-    StoreError,
+    Result, StoreError,
 };
 use crate::domain::account::AccountSummary;
 use crate::domain::lockout::Counted;
@@ -27,7 +27,7 @@ row! {
 const LOGIN_COLUMNS: &str = "id, email, name, approved, password_hash";
 
 /// A live account (status active) with a password login, by its normalized email.
-pub async fn by_email(db: &D1Database, email: &str) -> Result<Option<Login>, StoreError> {
+pub async fn by_email(db: &D1Database, email: &str) -> Result<Option<Login>> {
     first(stmt(
         db,
         &format!(
@@ -39,7 +39,7 @@ pub async fn by_email(db: &D1Database, email: &str) -> Result<Option<Login>, Sto
     .await
 }
 
-pub async fn by_id(db: &D1Database, account_id: &str) -> Result<Option<Login>, StoreError> {
+pub async fn by_id(db: &D1Database, account_id: &str) -> Result<Option<Login>> {
     first(stmt(
         db,
         &format!("SELECT {LOGIN_COLUMNS} FROM accounts WHERE id = ?1 AND status = 'active'"),
@@ -71,7 +71,7 @@ pub async fn register(
     db: &D1Database,
     a: &NewLoginAccount<'_>,
     first_session: Vec<D1PreparedStatement>,
-) -> Result<Registered, StoreError> {
+) -> Result<Registered> {
     let now = rfc3339(a.now_ms);
     let approved = int(i64::from(a.approved));
     let mut statements = vec![
@@ -114,7 +114,7 @@ pub async fn change_password(
     keep_session: &str,
     now_ms: i64,
     audit: D1PreparedStatement,
-) -> Result<usize, StoreError> {
+) -> Result<usize> {
     let results = batch(
         db,
         vec![
@@ -137,12 +137,7 @@ pub async fn change_password(
 }
 
 /// Replaces a hash made with older parameters after a successful login.
-pub async fn rehash(
-    db: &D1Database,
-    account_id: &str,
-    old: &str,
-    new: &str,
-) -> Result<(), StoreError> {
+pub async fn rehash(db: &D1Database, account_id: &str, old: &str, new: &str) -> Result<()> {
     let sql = "UPDATE accounts SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2";
     execute(db, sql, &[text(account_id), text(old), text(new)]).await
 }
@@ -154,7 +149,7 @@ pub async fn approve(
     account_id: &str,
     now_ms: i64,
     audit: D1PreparedStatement,
-) -> Result<bool, StoreError> {
+) -> Result<bool> {
     let approve = stmt(
         db,
         "UPDATE accounts SET approved = 1, approved_at = COALESCE(approved_at, ?2) WHERE id = ?1",
@@ -170,7 +165,7 @@ pub async fn set_status(
     account_id: &str,
     status: &str,
     audit: D1PreparedStatement,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     let update = stmt(
         db,
         "UPDATE accounts SET status = ?2 WHERE id = ?1",
@@ -185,10 +180,7 @@ const SUMMARY_COLUMNS: &str = "a.id AS account_id, a.email AS email, a.name AS n
     a.created_at AS created_at";
 
 /// One account as the operator's list shows it.
-pub async fn summary(
-    db: &D1Database,
-    account_id: &str,
-) -> Result<Option<AccountSummary>, StoreError> {
+pub async fn summary(db: &D1Database, account_id: &str) -> Result<Option<AccountSummary>> {
     first(stmt(
         db,
         &format!(
@@ -202,11 +194,7 @@ pub async fn summary(
 
 /// The accounts whose id is `query`, or whose email (lower-cased) or name starts with it:
 /// newest first, at most `limit`. Each match is an index search (id, email, name).
-pub async fn search(
-    db: &D1Database,
-    query: &str,
-    limit: u32,
-) -> Result<Vec<AccountSummary>, StoreError> {
+pub async fn search(db: &D1Database, query: &str, limit: u32) -> Result<Vec<AccountSummary>> {
     let email = query.to_lowercase();
     let end = |prefix: &str| format!("{prefix}\u{10ffff}");
     all(stmt(
@@ -229,11 +217,7 @@ pub async fn search(
 
 /// Newest first (ties: the later insert first), one page and the total. The page is found
 /// over the `accounts_newest` index's entries and only its rows are read.
-pub async fn list(
-    db: &D1Database,
-    limit: u32,
-    offset: u64,
-) -> Result<(Vec<AccountSummary>, u64), StoreError> {
+pub async fn list(db: &D1Database, limit: u32, offset: u64) -> Result<(Vec<AccountSummary>, u64)> {
     let rows = stmt(
         db,
         &format!(
@@ -299,7 +283,7 @@ pub async fn live_session(
     db: &D1Database,
     token_hash: &str,
     now_ms: i64,
-) -> Result<Option<LiveSession>, StoreError> {
+) -> Result<Option<LiveSession>> {
     first(stmt(
         db,
         "SELECT s.id AS session_id, s.account_id AS account_id, a.email AS email, a.name AS name, \
@@ -320,7 +304,7 @@ pub async fn touch_session(
     now_ms: i64,
     idle_expires_at: i64,
     seen_before: i64,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     let sql = "UPDATE sessions SET last_seen_at = ?2, idle_expires_at = MIN(?3, expires_at) \
                WHERE token_hash = ?1 AND revoked_at IS NULL AND idle_expires_at > ?2 \
                AND expires_at > ?2 AND last_seen_at <= ?4";
@@ -345,7 +329,7 @@ pub async fn revoke_session(
     session_id: &str,
     now_ms: i64,
     audit: D1PreparedStatement,
-) -> Result<bool, StoreError> {
+) -> Result<bool> {
     let revoke = stmt(
         db,
         "UPDATE sessions SET revoked_at = ?3 WHERE id = ?2 AND account_id = ?1 \
@@ -361,7 +345,7 @@ pub async fn live_sessions(
     db: &D1Database,
     account_id: &str,
     now_ms: i64,
-) -> Result<Vec<SessionInfo>, StoreError> {
+) -> Result<Vec<SessionInfo>> {
     all(stmt(
         db,
         "SELECT id, created_at, last_seen_at, MIN(idle_expires_at, expires_at) AS expires_at, \
@@ -383,7 +367,7 @@ pub async fn count_attempts(
     subjects: &[&str],
     now_ms: i64,
     stale_before: i64,
-) -> Result<Vec<Counted>, StoreError> {
+) -> Result<Vec<Counted>> {
     row! {
         struct Row {
             failures: i64,
@@ -420,12 +404,7 @@ pub async fn count_attempts(
 }
 
 /// Locks a subject until `until` (unless a lock already stands).
-pub async fn lock(
-    db: &D1Database,
-    subject: &str,
-    until: i64,
-    now_ms: i64,
-) -> Result<(), StoreError> {
+pub async fn lock(db: &D1Database, subject: &str, until: i64, now_ms: i64) -> Result<()> {
     let sql = "UPDATE login_throttle SET locked_until = ?2 WHERE subject = ?1 \
                AND (locked_until IS NULL OR locked_until <= ?3)";
     execute(db, sql, &[text(subject), int(until), int(now_ms)]).await
@@ -438,7 +417,7 @@ pub async fn attempt_succeeded(
     email_subject: &str,
     ip_subject: &str,
     now_ms: i64,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     batch(
         db,
         vec![

@@ -1,7 +1,7 @@
 //! Templates, template messages and the sandbox outbox in D1.
 use super::row::row;
 use super::StoreError;
-use super::{all, first, first_value, int, opt_text, run, stmt, text, Prepared};
+use super::{all, first, first_value, int, opt_text, run, stmt, text, Prepared, Result};
 use crate::domain::message::{Message, OutboxText};
 use crate::domain::template::TemplateRecord;
 use worker::{D1Database, D1PreparedStatement};
@@ -11,7 +11,7 @@ pub async fn create_template(
     db: &D1Database,
     t: &TemplateRecord,
     audit: D1PreparedStatement,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     let insert = stmt(
         db,
         "INSERT INTO templates (id, name, channel, body, created_at, account_id) \
@@ -36,7 +36,7 @@ pub async fn template(
     db: &D1Database,
     id: &str,
     account_id: &str,
-) -> Result<Option<TemplateRecord>, StoreError> {
+) -> Result<Option<TemplateRecord>> {
     first(stmt(
         db,
         &format!(
@@ -49,10 +49,7 @@ pub async fn template(
 }
 
 /// Every template the account may see (its own and the shared ones), newest first.
-pub async fn visible_templates(
-    db: &D1Database,
-    account_id: &str,
-) -> Result<Vec<TemplateRecord>, StoreError> {
+pub async fn visible_templates(db: &D1Database, account_id: &str) -> Result<Vec<TemplateRecord>> {
     all(stmt(
         db,
         &format!(
@@ -72,7 +69,7 @@ pub async fn delete_own_template(
     id: &str,
     account_id: &str,
     now_ms: i64,
-) -> Result<bool, StoreError> {
+) -> Result<bool> {
     let changed = run(stmt(
         db,
         "UPDATE templates SET deleted_at = ?3 WHERE id = ?1 AND account_id = ?2 \
@@ -137,7 +134,7 @@ pub fn settle_message(
 
 /// Claims a queued message for its delivery (`queued` → `sending`): `true` for the one
 /// caller whose UPDATE moved it, who alone hands it to the provider.
-pub async fn claim_delivery(db: &D1Database, id: &str, now_ms: i64) -> Result<bool, StoreError> {
+pub async fn claim_delivery(db: &D1Database, id: &str, now_ms: i64) -> Result<bool> {
     let sql = "UPDATE messages SET status = 'sending', sending_at = ?2 \
                WHERE id = ?1 AND status = 'queued'";
     Ok(run(stmt(db, sql, &[text(id), int(now_ms)])?).await? > 0)
@@ -155,10 +152,7 @@ row! {
 }
 
 /// The delivery state of a message, by id.
-pub async fn delivery_state(
-    db: &D1Database,
-    id: &str,
-) -> Result<Option<DeliveryState>, StoreError> {
+pub async fn delivery_state(db: &D1Database, id: &str) -> Result<Option<DeliveryState>> {
     let sql = "SELECT status, expires_at, provider_message_id FROM messages WHERE id = ?1";
     first(stmt(db, sql, &[text(id)])?).await
 }
@@ -182,7 +176,7 @@ pub async fn apply_receipt(
     status: &str,
     error: Option<&str>,
     now_ms: i64,
-) -> Result<Option<Receipted>, StoreError> {
+) -> Result<Option<Receipted>> {
     first(stmt(
         db,
         "UPDATE messages SET status = ?2, error = COALESCE(?3, error), sent_at = CASE WHEN ?2 = \
@@ -200,11 +194,7 @@ pub async fn apply_receipt(
     .await
 }
 
-pub async fn message(
-    db: &D1Database,
-    account_id: &str,
-    id: &str,
-) -> Result<Option<Message>, StoreError> {
+pub async fn message(db: &D1Database, account_id: &str, id: &str) -> Result<Option<Message>> {
     first(stmt(
         db,
         "SELECT id, template_id, phone, channel, status, session_id, cost, created_at, expires_at, \
@@ -224,7 +214,7 @@ pub struct OutboxEntry<'a> {
     pub created_at: i64,
 }
 
-pub async fn append_outbox(db: &D1Database, e: &OutboxEntry<'_>) -> Result<(), StoreError> {
+pub async fn append_outbox(db: &D1Database, e: &OutboxEntry<'_>) -> Result<()> {
     run(outbox_statement(db, e)?).await?;
     Ok(())
 }
@@ -249,11 +239,7 @@ pub fn outbox_statement(db: &D1Database, e: &OutboxEntry<'_>) -> Prepared {
 }
 
 /// The newest `limit` outbox entries, for one phone or all.
-pub async fn outbox(
-    db: &D1Database,
-    to: Option<&str>,
-    limit: i64,
-) -> Result<Vec<OutboxText>, StoreError> {
+pub async fn outbox(db: &D1Database, to: Option<&str>, limit: i64) -> Result<Vec<OutboxText>> {
     // One phone's entries come from its index; all entries, from the newest end of the table.
     let sql = if to.is_some() {
         "SELECT id, to_phone, channel, sender, text, status, object_id, created_at FROM outbox \
@@ -266,11 +252,7 @@ pub async fn outbox(
 }
 
 /// The price of one send to `country` on `channel`, if the catalog has one.
-pub async fn otp_price(
-    db: &D1Database,
-    country: &str,
-    channel: &str,
-) -> Result<Option<i64>, StoreError> {
+pub async fn otp_price(db: &D1Database, country: &str, channel: &str) -> Result<Option<i64>> {
     let sql = "SELECT cost FROM otp_prices WHERE country = ?1 AND channel = ?2";
     first_value(stmt(db, sql, &[text(country), text(channel)])?, "cost").await
 }

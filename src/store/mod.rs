@@ -129,7 +129,7 @@ impl From<RandomUnavailable> for StoreError {
 }
 
 /// A statement bound and ready for a batch, or why it could not be built.
-pub type Prepared = Result<D1PreparedStatement, StoreError>;
+pub type Prepared = Result<D1PreparedStatement>;
 
 pub fn stmt(db: &D1Database, sql: &str, args: &[JsValue]) -> Prepared {
     db.prepare(sql)
@@ -137,7 +137,7 @@ pub fn stmt(db: &D1Database, sql: &str, args: &[JsValue]) -> Prepared {
         .map_err(|e| StoreError::other(format!("D1 bind: {e}")))
 }
 
-async fn all_rows(statement: D1PreparedStatement) -> Result<Vec<Row>, StoreError> {
+async fn all_rows(statement: D1PreparedStatement) -> Result<Vec<Row>> {
     let result = statement
         .all()
         .await
@@ -145,7 +145,7 @@ async fn all_rows(statement: D1PreparedStatement) -> Result<Vec<Row>, StoreError
     row::rows(&result)
 }
 
-pub async fn first<T: FromRow>(statement: D1PreparedStatement) -> Result<Option<T>, StoreError> {
+pub async fn first<T: FromRow>(statement: D1PreparedStatement) -> Result<Option<T>> {
     all_rows(statement)
         .await?
         .first()
@@ -153,7 +153,7 @@ pub async fn first<T: FromRow>(statement: D1PreparedStatement) -> Result<Option<
         .transpose()
 }
 
-pub async fn all<T: FromRow>(statement: D1PreparedStatement) -> Result<Vec<T>, StoreError> {
+pub async fn all<T: FromRow>(statement: D1PreparedStatement) -> Result<Vec<T>> {
     all_rows(statement).await?.iter().map(T::from_row).collect()
 }
 
@@ -161,7 +161,7 @@ pub async fn all<T: FromRow>(statement: D1PreparedStatement) -> Result<Vec<T>, S
 pub async fn first_value<T: Column>(
     statement: D1PreparedStatement,
     column: &str,
-) -> Result<Option<T>, StoreError> {
+) -> Result<Option<T>> {
     match all_rows(statement).await?.first() {
         Some(row) => row.get(column),
         None => Ok(None),
@@ -171,11 +171,7 @@ pub async fn first_value<T: Column>(
 /// One column of the first row a statement of a batch read: a value the batch wrote, read
 /// back inside it (put that statement last, so the answer needs no read after the commit).
 /// `what` names the value when the row is missing.
-pub fn batch_value<T: Column>(
-    result: Option<&D1Result>,
-    column: &str,
-    what: &str,
-) -> Result<T, StoreError> {
+pub fn batch_value<T: Column>(result: Option<&D1Result>, column: &str, what: &str) -> Result<T> {
     let rows = result.map(row::rows).transpose()?.unwrap_or_default();
     rows.first()
         .map(|row| row.get::<Option<T>>(column))
@@ -187,14 +183,12 @@ pub fn batch_value<T: Column>(
 /// The first row, as a type of the layers above (the columns stay in the store).
 pub async fn first_as<R: FromRow + Into<T>, T>(
     statement: D1PreparedStatement,
-) -> Result<Option<T>, StoreError> {
+) -> Result<Option<T>> {
     Ok(first::<R>(statement).await?.map(Into::into))
 }
 
 /// The rows, as a type of the layers above (the columns stay in the store).
-pub async fn all_as<R: FromRow + Into<T>, T>(
-    statement: D1PreparedStatement,
-) -> Result<Vec<T>, StoreError> {
+pub async fn all_as<R: FromRow + Into<T>, T>(statement: D1PreparedStatement) -> Result<Vec<T>> {
     Ok(all::<R>(statement)
         .await?
         .into_iter()
@@ -203,7 +197,7 @@ pub async fn all_as<R: FromRow + Into<T>, T>(
 }
 
 /// Whether a query returns any row.
-pub async fn exists(statement: D1PreparedStatement) -> Result<bool, StoreError> {
+pub async fn exists(statement: D1PreparedStatement) -> Result<bool> {
     Ok(!all_rows(statement).await?.is_empty())
 }
 
@@ -213,21 +207,18 @@ pub fn opt_int(n: Option<i64>) -> JsValue {
 }
 
 /// Runs one statement and returns how many rows it changed.
-pub async fn run(statement: D1PreparedStatement) -> Result<usize, StoreError> {
+pub async fn run(statement: D1PreparedStatement) -> Result<usize> {
     let result = statement.run().await.map_err(StoreError::classify)?;
     Ok(changes(&result))
 }
 
 /// Runs one statement for its effect alone.
-pub async fn execute(db: &D1Database, sql: &str, args: &[JsValue]) -> Result<(), StoreError> {
+pub async fn execute(db: &D1Database, sql: &str, args: &[JsValue]) -> Result<()> {
     run(stmt(db, sql, args)?).await.map(drop)
 }
 
 /// Runs statements as one transaction: all or nothing.
-pub async fn batch(
-    db: &D1Database,
-    statements: Vec<D1PreparedStatement>,
-) -> Result<Vec<D1Result>, StoreError> {
+pub async fn batch(db: &D1Database, statements: Vec<D1PreparedStatement>) -> Result<Vec<D1Result>> {
     db.batch(statements).await.map_err(StoreError::classify)
 }
 
@@ -246,7 +237,7 @@ pub async fn page_of<T: FromRow>(
     db: &D1Database,
     rows: D1PreparedStatement,
     count: D1PreparedStatement,
-) -> Result<(Vec<T>, u64), StoreError> {
+) -> Result<(Vec<T>, u64)> {
     let results = batch(db, vec![rows, count]).await?;
     let rows = row::read_opt(results.first())?;
     let counts = results
@@ -279,7 +270,7 @@ pub async fn account_slice<T: FromRow>(
     listing: &Listing<'_>,
     account_id: &str,
     slice: &Slice,
-) -> Result<Option<(Vec<T>, u64)>, StoreError> {
+) -> Result<Option<(Vec<T>, u64)>> {
     match (&slice.after, listing.key) {
         (Some(after), Some(key)) => {
             account_after(db, listing, key, account_id, slice.page.limit, after).await
@@ -299,7 +290,7 @@ async fn account_after<T: FromRow>(
     account_id: &str,
     limit: u32,
     after: &Cursor,
-) -> Result<Option<(Vec<T>, u64)>, StoreError> {
+) -> Result<Option<(Vec<T>, u64)>> {
     let Listing { from, mine, .. } = listing;
     let (columns, order) = (listing.columns, listing.order);
     let args = [
@@ -341,7 +332,7 @@ pub async fn account_page<T: FromRow>(
     listing: &Listing<'_>,
     account_id: &str,
     page: Page,
-) -> Result<(Vec<T>, u64), StoreError> {
+) -> Result<(Vec<T>, u64)> {
     let Listing {
         columns,
         from,

@@ -4,7 +4,7 @@
 //! `refund:`), which the pass reads too.
 use super::row::row;
 use super::wallet::Kind;
-use super::{all, int, run, stmt, text, Prepared, StoreError};
+use super::{all, int, run, stmt, text, Prepared, Result, StoreError};
 use worker::{D1Database, D1PreparedStatement, Env};
 
 row! {
@@ -26,7 +26,7 @@ pub async fn owe(
     account_id: &str,
     cost: i64,
     now_ms: i64,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     let sql = "INSERT INTO refunds_owed (object_id, kind, account_id, cost, created_at) \
                VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (object_id, kind) DO NOTHING";
     let args = [
@@ -52,7 +52,7 @@ pub fn paid_statement(db: &D1Database, object_id: &str, kind: Kind, now_ms: i64)
 }
 
 /// Up to `limit` refunds owed at or before `now_ms` and not yet paid, the oldest first.
-pub async fn unpaid(db: &D1Database, now_ms: i64, limit: u32) -> Result<Vec<Owed>, StoreError> {
+pub async fn unpaid(db: &D1Database, now_ms: i64, limit: u32) -> Result<Vec<Owed>> {
     let sql = "SELECT object_id, kind, account_id, cost FROM refunds_owed \
                WHERE paid_at IS NULL AND created_at <= ?1 ORDER BY created_at LIMIT ?2";
     all(stmt(db, sql, &[int(now_ms), int(i64::from(limit))])?).await
@@ -63,19 +63,14 @@ const KV: &str = "OTP_SESSIONS";
 const KV_PREFIX: &str = "refund:";
 const KV_TTL_SECS: u64 = 30 * 86_400;
 
-fn kv(env: &Env) -> Result<worker::kv::KvStore, StoreError> {
+fn kv(env: &Env) -> Result<worker::kv::KvStore> {
     env.kv(KV)
         .map_err(|e| StoreError::other(format!("KV binding {KV}: {e}")))
 }
 
 /// Keeps a refund owed in KV (`json`: the refund to make), under one key per charged object
 /// and refund kind.
-pub async fn owe_in_kv(
-    env: &Env,
-    object_id: &str,
-    kind: Kind,
-    json: &str,
-) -> Result<(), StoreError> {
+pub async fn owe_in_kv(env: &Env, object_id: &str, kind: Kind, json: &str) -> Result<()> {
     let key = format!("{KV_PREFIX}{}:{object_id}", kind.as_str());
     let fail = |e: worker::kv::KvError| StoreError::other(format!("KV put: {e}"));
     kv(env)?
@@ -88,7 +83,7 @@ pub async fn owe_in_kv(
 }
 
 /// Up to `limit` refunds kept in KV: each one's key and the refund (JSON).
-pub async fn owed_in_kv(env: &Env, limit: u64) -> Result<Vec<(String, String)>, StoreError> {
+pub async fn owed_in_kv(env: &Env, limit: u64) -> Result<Vec<(String, String)>> {
     let store = kv(env)?;
     let fail = |e: worker::kv::KvError| StoreError::other(format!("KV: {e}"));
     let listed = store
@@ -108,7 +103,7 @@ pub async fn owed_in_kv(env: &Env, limit: u64) -> Result<Vec<(String, String)>, 
 }
 
 /// Forgets a refund kept in KV once it was made.
-pub async fn paid_in_kv(env: &Env, key: &str) -> Result<(), StoreError> {
+pub async fn paid_in_kv(env: &Env, key: &str) -> Result<()> {
     let fail = |e: worker::kv::KvError| StoreError::other(format!("KV delete: {e}"));
     kv(env)?.delete(key).await.map_err(fail)
 }

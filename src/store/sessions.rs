@@ -4,7 +4,7 @@
 //! TTL = lifetime; the code only as its MAC).
 use super::row::row;
 use super::webhooks::OTP_RESULT_SQL;
-use super::{all, first, int, opt_text, stmt, text, Prepared};
+use super::{all, first, int, opt_text, stmt, text, Prepared, Result};
 use super::{ConstraintKind, StoreError};
 use crate::domain::ids::new_id;
 use crate::domain::otp::SendRules;
@@ -34,12 +34,7 @@ fn kv_key(session_id: &str) -> String {
     format!("otp:{session_id}")
 }
 
-pub async fn put_kv(
-    env: &Env,
-    session_id: &str,
-    session: &KvSession,
-    ttl_secs: u64,
-) -> Result<(), StoreError> {
+pub async fn put_kv(env: &Env, session_id: &str, session: &KvSession, ttl_secs: u64) -> Result<()> {
     let kv = env
         .kv("OTP_SESSIONS")
         .map_err(|e| StoreError::other(format!("KV binding OTP_SESSIONS: {e}")))?;
@@ -55,7 +50,7 @@ pub async fn put_kv(
 
 /// A session's KV record, if KV has it here (`None`: never written, expired, or not yet
 /// visible in this location).
-pub async fn get_kv(env: &Env, session_id: &str) -> Result<Option<KvSession>, StoreError> {
+pub async fn get_kv(env: &Env, session_id: &str) -> Result<Option<KvSession>> {
     let kv = env
         .kv("OTP_SESSIONS")
         .map_err(|e| StoreError::other(format!("KV binding OTP_SESSIONS: {e}")))?;
@@ -225,7 +220,7 @@ pub async fn send_times(
     account_id: &str,
     phone: &str,
     since_ms: i64,
-) -> Result<Vec<i64>, StoreError> {
+) -> Result<Vec<i64>> {
     row! {
         struct Row {
             created_at: i64,
@@ -245,11 +240,7 @@ const SESSION_COLUMNS: &str =
     "id, account_id, phone, channel, created_at, expires_at, attempts, max_attempts, verified_at";
 
 /// The session, if it exists and belongs to this account.
-pub async fn find(
-    db: &D1Database,
-    account_id: &str,
-    id: &str,
-) -> Result<Option<Session>, StoreError> {
+pub async fn find(db: &D1Database, account_id: &str, id: &str) -> Result<Option<Session>> {
     first(stmt(
         db,
         &format!("SELECT {SESSION_COLUMNS} FROM otp_sessions WHERE id = ?1 AND account_id = ?2"),

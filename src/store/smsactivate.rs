@@ -5,7 +5,7 @@ use super::catalog::free_for_service;
 use super::row::row;
 use super::FromRow;
 use super::{
-    all, batch_value, first, first_value, int, opt_text, stmt, text, Prepared, StoreError,
+    all, batch_value, first, first_value, int, opt_text, stmt, text, Prepared, Result, StoreError,
 };
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
@@ -61,7 +61,7 @@ impl SaNames {
     }
 
     /// Every row that has a name on the protocol, by that name.
-    pub(super) async fn listed<T: FromRow>(&self, db: &D1Database) -> Result<Vec<T>, StoreError> {
+    pub(super) async fn listed<T: FromRow>(&self, db: &D1Database) -> Result<Vec<T>> {
         let sql = self.select(&format!("IS NOT NULL ORDER BY {}", self.column));
         all(stmt(db, &sql, &[])?).await
     }
@@ -79,24 +79,24 @@ impl SaNames {
         &self,
         db: &D1Database,
         name: JsValue,
-    ) -> Result<Option<T>, StoreError> {
+    ) -> Result<Option<T>> {
         first(stmt(db, &self.select("= ?1"), &[name])?).await
     }
 }
 
-pub async fn countries(db: &D1Database) -> Result<Vec<SaCountry>, StoreError> {
+pub async fn countries(db: &D1Database) -> Result<Vec<SaCountry>> {
     COUNTRY_IDS.listed(db).await
 }
 
-pub async fn services(db: &D1Database) -> Result<Vec<SaService>, StoreError> {
+pub async fn services(db: &D1Database) -> Result<Vec<SaService>> {
     SERVICE_CODES.listed(db).await
 }
 
-pub async fn country(db: &D1Database, sa_id: i64) -> Result<Option<SaCountry>, StoreError> {
+pub async fn country(db: &D1Database, sa_id: i64) -> Result<Option<SaCountry>> {
     COUNTRY_IDS.named(db, int(sa_id)).await
 }
 
-pub async fn service(db: &D1Database, sa_code: &str) -> Result<Option<SaService>, StoreError> {
+pub async fn service(db: &D1Database, sa_code: &str) -> Result<Option<SaService>> {
     SERVICE_CODES.named(db, text(sa_code)).await
 }
 
@@ -111,11 +111,7 @@ pub fn set_service_code(db: &D1Database, code: &str, sa_code: &str) -> Prepared 
 }
 
 /// The activation or rent behind an integer id, if it is `kind`.
-pub async fn object_id(
-    db: &D1Database,
-    num: i64,
-    kind: &str,
-) -> Result<Option<String>, StoreError> {
+pub async fn object_id(db: &D1Database, num: i64, kind: &str) -> Result<Option<String>> {
     let sql = "SELECT object_id FROM numeric_ids WHERE num = ?1 AND kind = ?2";
     first_value(stmt(db, sql, &[int(num), text(kind)])?, "object_id").await
 }
@@ -131,7 +127,7 @@ pub fn num_statement(db: &D1Database, object_id: &str) -> Prepared {
 }
 
 /// The integer id read by `num_statement`.
-pub fn num_of(result: Option<&worker::D1Result>) -> Result<i64, StoreError> {
+pub fn num_of(result: Option<&worker::D1Result>) -> Result<i64> {
     batch_value(result, "num", "integer id")
 }
 
@@ -155,7 +151,7 @@ row! {
 
 /// The SMS `sms_id` (an `inbound_sms` row) if it reached an activation or rent of an account
 /// that has an sms-activate webhook.
-pub async fn hooked_sms(db: &D1Database, sms_id: &str) -> Result<Option<HookedSms>, StoreError> {
+pub async fn hooked_sms(db: &D1Database, sms_id: &str) -> Result<Option<HookedSms>> {
     first(stmt(
         db,
         "SELECT COALESCE(a.account_id, r.account_id) AS account_id, m.target_kind AS kind, n.num, \
@@ -199,7 +195,7 @@ pub async fn active_activations(
     db: &D1Database,
     account_id: &str,
     now_ms: i64,
-) -> Result<Vec<ActiveRow>, StoreError> {
+) -> Result<Vec<ActiveRow>> {
     const LATEST: &str = "FROM inbound_sms m WHERE m.target_kind = 'activation' \
         AND m.target_id = a.id ORDER BY m.created_at DESC, m.id DESC LIMIT 1";
     let sql = format!(
@@ -222,7 +218,7 @@ pub async fn live_rents(
     db: &D1Database,
     account_id: &str,
     now_ms: i64,
-) -> Result<Vec<(i64, String)>, StoreError> {
+) -> Result<Vec<(i64, String)>> {
     row! {
         struct Row {
             num: i64,
@@ -257,7 +253,7 @@ pub async fn rent_offers(
     operator: Option<&str>,
     hours: i64,
     now_ms: i64,
-) -> Result<Vec<RentOfferRow>, StoreError> {
+) -> Result<Vec<RentOfferRow>> {
     let sql = format!(
         "SELECT s.sms_activate_code AS sa_service, r.cost, \
            (SELECT COUNT(*) FROM numbers n WHERE n.country = r.country \

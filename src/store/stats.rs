@@ -3,7 +3,7 @@
 //! check, order, status change and ledger row; and the fraud guard's refusals, written here
 //! (`blocked_statement`) with the refusal's own record. Every read covers a range of days
 //! of the rollups, never the sessions or activations themselves.
-use super::{all, first, int, opt_text, stmt, text, Prepared, StoreError};
+use super::{all, first, int, opt_text, stmt, text, Prepared, Result, StoreError};
 use crate::domain::stats::{ActivationGroup, ActivationStats, AttemptFilter, Conversion};
 use crate::domain::stats::{OtpGroup, OtpStats, Range};
 use worker::{D1Database, D1PreparedStatement};
@@ -22,7 +22,7 @@ pub async fn otp(
     account: Option<&str>,
     group: OtpGroup,
     range: &Range,
-) -> Result<Vec<OtpStats>, StoreError> {
+) -> Result<Vec<OtpStats>> {
     let (scope, otp_key) = (scope(account), group.column());
     let sql = format!(
         "SELECT {otp_key} AS key, SUM(sends) AS sends, SUM(verified) AS verified, \
@@ -39,7 +39,7 @@ pub async fn activations(
     account: Option<&str>,
     group: ActivationGroup,
     range: &Range,
-) -> Result<Vec<ActivationStats>, StoreError> {
+) -> Result<Vec<ActivationStats>> {
     let (scope, activation_key) = (scope(account), group.column());
     let sql = format!(
         "SELECT {activation_key} AS key, SUM(orders) AS orders, \
@@ -90,7 +90,7 @@ pub async fn twilio_conversion(
     account_id: &str,
     range: &Range,
     f: &AttemptFilter,
-) -> Result<Conversion, StoreError> {
+) -> Result<Conversion> {
     let found = first::<Conversion>(stmt(
         db,
         "SELECT COALESCE(SUM(sends), 0) AS attempts, COALESCE(SUM(verified), 0) AS converted \

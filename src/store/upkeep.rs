@@ -2,7 +2,7 @@
 //! never have taken over, and rows past their retention. Every statement is bounded by a
 //! `LIMIT`, so one pass does a bounded amount of work however much is due.
 use super::row::row;
-use super::{all, int, run, stmt, text, StoreError};
+use super::{all, int, run, stmt, text, Result, StoreError};
 use crate::domain::ids::is_uuid;
 use worker::D1Database;
 
@@ -15,11 +15,7 @@ row! {
 /// Up to `limit` activations D1 still shows live (waiting or received) whose lifetime ended
 /// at or before `now_ms`, the longest overdue first: their object either never armed its
 /// expiry or has not yet brought D1 in line (a refund or lease release still owed).
-pub async fn overdue_activations(
-    db: &D1Database,
-    now_ms: i64,
-    limit: u32,
-) -> Result<Vec<String>, StoreError> {
+pub async fn overdue_activations(db: &D1Database, now_ms: i64, limit: u32) -> Result<Vec<String>> {
     let sql = "SELECT id FROM activations WHERE status IN ('waiting', 'received') \
                AND expires_at <= ?1 ORDER BY expires_at LIMIT ?2";
     let rows: Vec<Id> = all(stmt(db, sql, &[int(now_ms), int(i64::from(limit))])?).await?;
@@ -39,11 +35,7 @@ row! {
 /// Up to `limit` template messages created since `since_ms` whose delivery failed (no
 /// provider ever took them: a failure by receipt is not refunded) and whose charge has no
 /// refund in the ledger.
-pub async fn unrefunded_messages(
-    db: &D1Database,
-    since_ms: i64,
-    limit: u32,
-) -> Result<Vec<Owed>, StoreError> {
+pub async fn unrefunded_messages(db: &D1Database, since_ms: i64, limit: u32) -> Result<Vec<Owed>> {
     let sql = "SELECT m.id, m.account_id, m.cost FROM messages m \
                WHERE m.status = 'failed' AND m.provider_message_id IS NULL AND m.cost > 0 \
                AND m.created_at >= ?1 AND NOT EXISTS (SELECT 1 FROM ledger l \
@@ -82,7 +74,7 @@ pub async fn stranded_messages(
     held: Held,
     before_ms: i64,
     limit: u32,
-) -> Result<Vec<Stranded>, StoreError> {
+) -> Result<Vec<Stranded>> {
     let sql = match held {
         Held::Queued => {
             "SELECT id, account_id, phone, channel, cost FROM messages \
@@ -111,7 +103,7 @@ pub async fn unsettled_sessions(
     db: &D1Database,
     now_ms: i64,
     limit: u32,
-) -> Result<Vec<Unsettled>, StoreError> {
+) -> Result<Vec<Unsettled>> {
     let sql = "SELECT id, account_id FROM otp_sessions WHERE settled_at IS NULL \
                AND expires_at <= ?1 ORDER BY expires_at LIMIT ?2";
     all(stmt(db, sql, &[int(now_ms), int(i64::from(limit))])?).await
@@ -123,7 +115,7 @@ pub async fn settle_sessions(
     db: &D1Database,
     settled: &[Unsettled],
     now_ms: i64,
-) -> Result<Vec<String>, StoreError> {
+) -> Result<Vec<String>> {
     let sql = "UPDATE otp_sessions SET settled_at = ?2 WHERE id = ?1";
     let mut statements = Vec::with_capacity(2 * settled.len());
     let mut summaries = Vec::new();
@@ -218,7 +210,7 @@ pub async fn delete_due(
     cutoff_ms: i64,
     now_ms: i64,
     limit: u32,
-) -> Result<usize, StoreError> {
+) -> Result<usize> {
     let (table, due) = kind.due();
     let sql = format!(
         "DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE {due} LIMIT ?3)"

@@ -2,7 +2,7 @@
 //! by the `spend` table's triggers (migration 0021) inside the charge's own batch, once per
 //! alert and period; the scheduled pass turns each into a webhook event (`notified`).
 use super::webhooks::{event_statement, Event};
-use super::{all, batch, int, opt_int, run, stmt, text, StoreError};
+use super::{all, batch, int, opt_int, run, stmt, text, Result, StoreError};
 use crate::domain::ids::new_id;
 use crate::domain::usage::{Alert, Notice};
 use worker::D1Database;
@@ -15,7 +15,7 @@ pub async fn create(
     (threshold, percent): (Option<i64>, Option<i64>),
     max: u32,
     now_ms: i64,
-) -> Result<Option<String>, StoreError> {
+) -> Result<Option<String>> {
     let id = new_id("ua")?;
     let added = run(stmt(
         db,
@@ -42,7 +42,7 @@ pub async fn list(
     db: &D1Database,
     account_id: &str,
     (d_key, m_key): (&str, &str),
-) -> Result<Vec<Alert>, StoreError> {
+) -> Result<Vec<Alert>> {
     all(stmt(
         db,
         "SELECT a.id, a.period, a.threshold, a.percent_of_cap, a.created_at, \
@@ -55,17 +55,13 @@ pub async fn list(
 }
 
 /// Deletes one of the account's alerts (its crossings stay recorded); whether there was one.
-pub async fn delete(db: &D1Database, account_id: &str, id: &str) -> Result<bool, StoreError> {
+pub async fn delete(db: &D1Database, account_id: &str, id: &str) -> Result<bool> {
     let sql = "DELETE FROM usage_alerts WHERE id = ?1 AND account_id = ?2";
     Ok(run(stmt(db, sql, &[text(id), text(account_id)])?).await? > 0)
 }
 
 /// The account's latest crossings, newest first.
-pub async fn notices(
-    db: &D1Database,
-    account_id: &str,
-    limit: u32,
-) -> Result<Vec<Notice>, StoreError> {
+pub async fn notices(db: &D1Database, account_id: &str, limit: u32) -> Result<Vec<Notice>> {
     all(stmt(
         db,
         "SELECT alert_id, account_id, period, spent, threshold, created_at FROM usage_notices \
@@ -76,7 +72,7 @@ pub async fn notices(
 }
 
 /// Crossings not yet turned into webhook events, oldest first.
-pub async fn unnotified(db: &D1Database, limit: u32) -> Result<Vec<Notice>, StoreError> {
+pub async fn unnotified(db: &D1Database, limit: u32) -> Result<Vec<Notice>> {
     all(stmt(
         db,
         "SELECT alert_id, account_id, period, spent, threshold, created_at FROM usage_notices \
@@ -88,12 +84,7 @@ pub async fn unnotified(db: &D1Database, limit: u32) -> Result<Vec<Notice>, Stor
 
 /// Records a crossing's webhook event (if the account has an endpoint; once per alert and
 /// period: `version`) and marks the crossing notified, in one batch.
-pub async fn notify(
-    db: &D1Database,
-    n: &Notice,
-    event: &Event<'_>,
-    now_ms: i64,
-) -> Result<(), StoreError> {
+pub async fn notify(db: &D1Database, n: &Notice, event: &Event<'_>, now_ms: i64) -> Result<()> {
     let mark = stmt(
         db,
         "UPDATE usage_notices SET notified_at = ?3 WHERE alert_id = ?1 AND period = ?2",

@@ -3,7 +3,7 @@
 //! latest send (`otp_sessions`, where every check is counted); only a cancel is its own.
 use super::row::row;
 use super::StoreError;
-use super::{all, batch, first, int, run, stmt, text};
+use super::{all, batch, first, int, run, stmt, text, Result};
 use crate::domain::twilio_verify::{Send, Service, VerificationRecord};
 use worker::D1Database;
 
@@ -22,7 +22,7 @@ pub async fn principal(
     db: &D1Database,
     key_hash: &str,
     username: &str,
-) -> Result<Option<Principal>, StoreError> {
+) -> Result<Option<Principal>> {
     first(stmt(
         db,
         "SELECT k.account_id AS account_id, a.twilio_sid AS account_sid \
@@ -37,7 +37,7 @@ pub async fn principal(
 pub(super) const SERVICE_COLUMNS: &str =
     "sid, account_id, friendly_name, code_length, created_at, updated_at";
 
-pub async fn create_service(db: &D1Database, s: &Service) -> Result<(), StoreError> {
+pub async fn create_service(db: &D1Database, s: &Service) -> Result<()> {
     run(stmt(
         db,
         "INSERT INTO verify_services (sid, account_id, friendly_name, code_length, created_at, \
@@ -56,11 +56,7 @@ pub async fn create_service(db: &D1Database, s: &Service) -> Result<(), StoreErr
 }
 
 /// The service, if it exists, is the account's and is not deleted.
-pub async fn find_service(
-    db: &D1Database,
-    account_id: &str,
-    sid: &str,
-) -> Result<Option<Service>, StoreError> {
+pub async fn find_service(db: &D1Database, account_id: &str, sid: &str) -> Result<Option<Service>> {
     first(stmt(
         db,
         &format!(
@@ -78,7 +74,7 @@ pub async fn list_services(
     account_id: &str,
     offset: i64,
     limit: i64,
-) -> Result<Vec<Service>, StoreError> {
+) -> Result<Vec<Service>> {
     all(stmt(
         db,
         &format!(
@@ -97,7 +93,7 @@ pub async fn delete_service(
     account_id: &str,
     sid: &str,
     now_ms: i64,
-) -> Result<bool, StoreError> {
+) -> Result<bool> {
     let sql = "UPDATE verify_services SET deleted_at = ?3, updated_at = ?3 \
                WHERE sid = ?1 AND account_id = ?2 AND deleted_at IS NULL";
     stamp(db, sql, account_id, sid, now_ms).await
@@ -111,7 +107,7 @@ async fn stamp(
     account_id: &str,
     sid: &str,
     now_ms: i64,
-) -> Result<bool, StoreError> {
+) -> Result<bool> {
     let changed = run(stmt(db, sql, &[text(sid), text(account_id), int(now_ms)])?).await?;
     Ok(changed > 0)
 }
@@ -139,7 +135,7 @@ pub async fn verification(
     account_id: &str,
     service_sid: &str,
     which: Which<'_>,
-) -> Result<Option<VerificationRecord>, StoreError> {
+) -> Result<Option<VerificationRecord>> {
     let (key, filter) = match which {
         Which::Sid(sid) => (sid, "v.sid = ?1 ORDER BY s.created_at DESC, vs.rowid DESC"),
         Which::LatestFor(phone) => (
@@ -160,7 +156,7 @@ pub async fn verification(
 }
 
 /// The recorded sends of a verification, oldest first.
-pub async fn sends(db: &D1Database, verification_sid: &str) -> Result<Vec<Send>, StoreError> {
+pub async fn sends(db: &D1Database, verification_sid: &str) -> Result<Vec<Send>> {
     all(stmt(
         db,
         "SELECT vs.session_id AS session_id, vs.channel AS channel, s.created_at AS created_at \
@@ -189,7 +185,7 @@ pub struct NewSend<'a> {
 /// Records the verification (if new) and the send BEFORE the OTP engine sends: if the send
 /// is refused (resend rules, wallet, price) no OTP session appears, and the rows written here
 /// match nothing in the joins above: the verification and the send do not exist.
-pub async fn prepare_send(db: &D1Database, s: &NewSend<'_>) -> Result<(), StoreError> {
+pub async fn prepare_send(db: &D1Database, s: &NewSend<'_>) -> Result<()> {
     let mut statements = Vec::new();
     if s.new_verification {
         statements.push(stmt(
@@ -223,19 +219,14 @@ pub async fn prepare_send(db: &D1Database, s: &NewSend<'_>) -> Result<(), StoreE
 /// Cancels the verification unless it is already canceled; false when nothing changed.
 /// (The caller has seen it pending; an approval that races with the cancel still wins, as
 /// the status puts an approval first.)
-pub async fn cancel(
-    db: &D1Database,
-    account_id: &str,
-    sid: &str,
-    now_ms: i64,
-) -> Result<bool, StoreError> {
+pub async fn cancel(db: &D1Database, account_id: &str, sid: &str, now_ms: i64) -> Result<bool> {
     let sql = "UPDATE verify_verifications SET canceled_at = ?3 \
                WHERE sid = ?1 AND account_id = ?2 AND canceled_at IS NULL";
     stamp(db, sql, account_id, sid, now_ms).await
 }
 
 /// Stores a service's new name and code length; false when it is gone.
-pub async fn update_service(db: &D1Database, s: &Service) -> Result<bool, StoreError> {
+pub async fn update_service(db: &D1Database, s: &Service) -> Result<bool> {
     let changed = run(stmt(
         db,
         "UPDATE verify_services SET friendly_name = ?3, code_length = ?4, updated_at = ?5 \

@@ -2,7 +2,9 @@
 //! in the account's fraud guard object). Every statement is scoped by the account.
 use super::row::row;
 use super::verify::SERVICE_COLUMNS;
-use super::{all, batch, first, int, opt_text, run, stmt, text, FromRow, Prepared, StoreError};
+use super::{
+    all, batch, first, int, opt_text, run, stmt, text, FromRow, Prepared, Result, StoreError,
+};
 use crate::domain::twilio_verify::Service;
 use crate::domain::verify_limits::{Bucket, RateLimit, MAX_BUCKETS, MAX_RATE_LIMITS};
 use std::marker::PhantomData;
@@ -109,11 +111,7 @@ impl Definition for Bucket {
 
 /// Inserts the account's `row` unless its parent holds the table's `max` rows already (false
 /// then). A unique index the row breaks (a rate limit's name, a bucket's interval) fails it.
-pub async fn create<T: Definition>(
-    db: &D1Database,
-    account_id: &str,
-    row: &T,
-) -> Result<bool, StoreError> {
+pub async fn create<T: Definition>(db: &D1Database, account_id: &str, row: &T) -> Result<bool> {
     let mut args = vec![text(account_id)];
     args.extend(row.values());
     args.push(int(T::TABLE.max));
@@ -121,11 +119,7 @@ pub async fn create<T: Definition>(
 }
 
 /// Stores what an update of the account's `row` changes; false when it is gone.
-pub async fn update<T: Definition>(
-    db: &D1Database,
-    account_id: &str,
-    row: &T,
-) -> Result<bool, StoreError> {
+pub async fn update<T: Definition>(db: &D1Database, account_id: &str, row: &T) -> Result<bool> {
     let mut args = vec![text(row.sid()), text(account_id)];
     args.extend(row.changes());
     Ok(run(stmt(db, T::TABLE.update, &args)?).await? > 0)
@@ -140,7 +134,7 @@ pub struct Under<'a> {
 
 impl<T: FromRow> Definitions<T> {
     /// The row `sid`, if any.
-    pub async fn one(&self, at: &Under<'_>, sid: &str) -> Result<Option<T>, StoreError> {
+    pub async fn one(&self, at: &Under<'_>, sid: &str) -> Result<Option<T>> {
         let (columns, table, parent) = (self.columns, self.table, self.parent);
         let sql = format!(
             "SELECT {columns} FROM {table} WHERE {parent} = ?1 AND account_id = ?2 AND sid = ?3"
@@ -154,12 +148,7 @@ impl<T: FromRow> Definitions<T> {
     }
 
     /// Up to `limit` rows from `offset`, oldest first.
-    pub async fn page(
-        &self,
-        at: &Under<'_>,
-        offset: i64,
-        limit: i64,
-    ) -> Result<Vec<T>, StoreError> {
+    pub async fn page(&self, at: &Under<'_>, offset: i64, limit: i64) -> Result<Vec<T>> {
         let (columns, table, parent) = (self.columns, self.table, self.parent);
         let sql = format!(
             "SELECT {columns} FROM {table} WHERE {parent} = ?1 AND account_id = ?2 \
@@ -188,7 +177,7 @@ impl<T: FromRow> Definitions<T> {
 }
 
 /// Deletes a rate limit with its buckets (one batch); false when there was none.
-pub async fn delete_limit(at: &Under<'_>, sid: &str) -> Result<bool, StoreError> {
+pub async fn delete_limit(at: &Under<'_>, sid: &str) -> Result<bool> {
     let buckets = stmt(
         at.db,
         "DELETE FROM verify_rate_limit_buckets \
@@ -201,7 +190,7 @@ pub async fn delete_limit(at: &Under<'_>, sid: &str) -> Result<bool, StoreError>
 }
 
 /// Deletes a bucket; false when there was none.
-pub async fn delete_bucket(at: &Under<'_>, sid: &str) -> Result<bool, StoreError> {
+pub async fn delete_bucket(at: &Under<'_>, sid: &str) -> Result<bool> {
     Ok(run(BUCKETS.delete(at, sid)?).await? > 0)
 }
 
@@ -223,7 +212,7 @@ pub async fn service_with_limits(
     db: &D1Database,
     account_id: &str,
     service_sid: &str,
-) -> Result<(Option<Service>, Vec<Named>), StoreError> {
+) -> Result<(Option<Service>, Vec<Named>)> {
     let results = batch(
         db,
         vec![

@@ -3,7 +3,7 @@
 //! (sealed) that signs them; the requests its JWTs started (`vonage_requests`), and their
 //! callbacks, each recorded by a statement that finds nothing for any other session.
 use super::row::row;
-use super::{first, int, opt_text, run, stmt, text, Prepared, StoreError};
+use super::{first, int, opt_text, run, stmt, text, Prepared, Result, StoreError};
 use crate::domain::vonage_callback::SIGNER_PREFIX;
 use crate::domain::vonage_jwt::Application;
 use worker::{D1Database, D1PreparedStatement};
@@ -14,7 +14,7 @@ pub async fn insert(
     a: &Application,
     sealed_secret: &str,
     created_at: i64,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     run(stmt(
         db,
         "INSERT INTO vonage_applications (id, account_id, public_key, callback_url, \
@@ -33,7 +33,7 @@ pub async fn insert(
 }
 
 /// The application, if its account is active and approved (it may move money).
-pub async fn live(db: &D1Database, id: &str) -> Result<Option<Application>, StoreError> {
+pub async fn live(db: &D1Database, id: &str) -> Result<Option<Application>> {
     first(stmt(
         db,
         "SELECT a.id, a.account_id, a.public_key, a.callback_url FROM vonage_applications a \
@@ -45,10 +45,7 @@ pub async fn live(db: &D1Database, id: &str) -> Result<Option<Application>, Stor
 }
 
 /// An application's sealed signature secret, if it has one.
-pub async fn sealed_secret(
-    db: &D1Database,
-    application_id: &str,
-) -> Result<Option<String>, StoreError> {
+pub async fn sealed_secret(db: &D1Database, application_id: &str) -> Result<Option<String>> {
     row! {
         struct Row {
             signature_secret: Option<String>,

@@ -5,7 +5,7 @@
 use super::accounts::{holding, LIVE_KEY_ACCOUNT};
 use super::row::row;
 use super::StoreError;
-use super::{first, int, opt_text, stmt, text, Prepared};
+use super::{first, int, opt_text, stmt, text, Prepared, Result};
 use crate::domain::ids::new_id;
 use crate::domain::pagination::Slice;
 use crate::domain::scope::Scope;
@@ -78,7 +78,7 @@ pub fn change_statements(
     entry: &Entry<'_>,
     delta: Delta<'_>,
     now_ms: i64,
-) -> Result<(String, Vec<D1PreparedStatement>), StoreError> {
+) -> Result<(String, Vec<D1PreparedStatement>)> {
     let tx_id = new_id("tx")?;
     // ?1 account, ?2 object, ?3 time, ?4 the amount when it is bound (the wallet's update
     // binds no more than its expression reads).
@@ -140,7 +140,7 @@ pub async fn wallet_for_key(
     db: &D1Database,
     key_hash: &str,
     scope: Scope,
-) -> Result<Option<Wallet>, StoreError> {
+) -> Result<Option<Wallet>> {
     let sql = format!(
         "SELECT w.account_id AS account_id, w.balance AS balance, w.currency AS currency, \
          a.approved AS approved \
@@ -158,7 +158,7 @@ pub async fn topup_by_reference(
     db: &D1Database,
     account_id: &str,
     reference: &str,
-) -> Result<Option<LedgerEntry>, StoreError> {
+) -> Result<Option<LedgerEntry>> {
     first(stmt(
         db,
         &format!(
@@ -175,7 +175,7 @@ pub async fn transactions(
     db: &D1Database,
     account_id: &str,
     slice: &Slice,
-) -> Result<Option<(Vec<LedgerEntry>, u64)>, StoreError> {
+) -> Result<Option<(Vec<LedgerEntry>, u64)>> {
     let listing = super::Listing {
         columns: LEDGER_COLUMNS,
         from: "ledger",
@@ -198,6 +198,6 @@ pub fn balance_after_statement(db: &D1Database, tx_id: &str) -> Prepared {
 }
 
 /// The balance read by the batch's last statement (`balance_after_statement`).
-pub fn balance_after_of(results: &[worker::D1Result]) -> Result<i64, StoreError> {
+pub fn balance_after_of(results: &[worker::D1Result]) -> Result<i64> {
     super::batch_value(results.last(), "balance_after", "ledger row")
 }

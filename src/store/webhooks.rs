@@ -2,7 +2,7 @@
 //! state change it reports) and the record of every delivery attempt.
 use super::row::row;
 use super::StoreError;
-use super::{execute, first, int, opt_int, opt_text, run, stmt, text, Prepared};
+use super::{execute, first, int, opt_int, opt_text, run, stmt, text, Prepared, Result};
 use crate::domain::crypto::derived_key;
 use crate::domain::ids::new_id;
 use crate::domain::pagination::Page;
@@ -36,7 +36,7 @@ impl Endpoint {
     }
 }
 
-pub async fn endpoint(db: &D1Database, account_id: &str) -> Result<Option<Endpoint>, StoreError> {
+pub async fn endpoint(db: &D1Database, account_id: &str) -> Result<Option<Endpoint>> {
     first(stmt(
         db,
         "SELECT account_id, url, secret_version, updated_at FROM webhook_endpoints \
@@ -55,7 +55,7 @@ pub async fn set_endpoint(
     (url, rotate_secret): (&str, bool),
     now_ms: i64,
     audit: D1PreparedStatement,
-) -> Result<i64, StoreError> {
+) -> Result<i64> {
     let upsert = stmt(
         db,
         "INSERT INTO webhook_endpoints (account_id, url, secret_version, created_at, updated_at) \
@@ -80,7 +80,7 @@ pub async fn delete_endpoint(
     db: &D1Database,
     account_id: &str,
     audit: D1PreparedStatement,
-) -> Result<bool, StoreError> {
+) -> Result<bool> {
     let delete = stmt(
         db,
         "DELETE FROM webhook_endpoints WHERE account_id = ?1",
@@ -120,11 +120,7 @@ pub const SMS_ACTIVATE_EVENTS: &str = "sms_activate.";
 
 /// Records an sms-activate webhook event (`SMS_ACTIVATE_EVENTS`) once per object and type,
 /// if the account has an sms-activate webhook.
-pub async fn record_sms_activate_event(
-    db: &D1Database,
-    e: &Event<'_>,
-    now_ms: i64,
-) -> Result<(), StoreError> {
+pub async fn record_sms_activate_event(db: &D1Database, e: &Event<'_>, now_ms: i64) -> Result<()> {
     let sql = format!("{INSERT_EVENT} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE {HAS_HOOK}");
     run(stmt(db, &sql, &event_values(&new_id("evt")?, e, now_ms))?).await?;
     Ok(())
@@ -150,7 +146,7 @@ impl SmsActivateHook {
 pub async fn sms_activate_hook(
     db: &D1Database,
     account_id: &str,
-) -> Result<Option<SmsActivateHook>, StoreError> {
+) -> Result<Option<SmsActivateHook>> {
     first(stmt(
         db,
         "SELECT url, updated_at FROM sms_activate_webhooks WHERE account_id = ?1",
@@ -164,7 +160,7 @@ pub async fn set_sms_activate_hook(
     account_id: &str,
     url: &str,
     now_ms: i64,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     let sql = "INSERT INTO sms_activate_webhooks (account_id, url, created_at, updated_at) \
                VALUES (?1, ?2, ?3, ?3) \
                ON CONFLICT (account_id) DO UPDATE SET url = excluded.url, \
@@ -172,10 +168,7 @@ pub async fn set_sms_activate_hook(
     execute(db, sql, &[text(account_id), text(url), int(now_ms)]).await
 }
 
-pub async fn delete_sms_activate_hook(
-    db: &D1Database,
-    account_id: &str,
-) -> Result<bool, StoreError> {
+pub async fn delete_sms_activate_hook(db: &D1Database, account_id: &str) -> Result<bool> {
     Ok(run(stmt(
         db,
         "DELETE FROM sms_activate_webhooks WHERE account_id = ?1",
@@ -283,7 +276,7 @@ pub async fn next_pending(
     db: &D1Database,
     account_id: &str,
     (endpoint, hook): (bool, bool),
-) -> Result<Option<PendingEvent>, StoreError> {
+) -> Result<Option<PendingEvent>> {
     first(stmt(
         db,
         "SELECT id, event_type, data, created_at, attempts, next_attempt_at, url, signer \
@@ -319,11 +312,7 @@ pub enum Outcome {
 }
 
 /// Records one attempt and its consequence for the event, in one batch.
-pub async fn record_attempt(
-    db: &D1Database,
-    a: &Attempt<'_>,
-    outcome: &Outcome,
-) -> Result<(), StoreError> {
+pub async fn record_attempt(db: &D1Database, a: &Attempt<'_>, outcome: &Outcome) -> Result<()> {
     let next_at = match outcome {
         Outcome::RetryAt(t) => Some(*t),
         _ => None,
@@ -416,7 +405,7 @@ pub async fn deliveries(
     db: &D1Database,
     account_id: &str,
     page: Page,
-) -> Result<(Vec<Delivery>, u64), StoreError> {
+) -> Result<(Vec<Delivery>, u64)> {
     let rows = stmt(
         db,
         "SELECT a.id, a.event_id, e.event_type, e.object_id, a.attempt, a.url, a.status_code, \
@@ -443,11 +432,7 @@ pub async fn deliveries(
 
 /// Puts an event of the account back in the queue (same `webhook-id`, attempts counted
 /// afresh); false when the account has no such event.
-pub async fn redeliver(
-    db: &D1Database,
-    account_id: &str,
-    event_id: &str,
-) -> Result<bool, StoreError> {
+pub async fn redeliver(db: &D1Database, account_id: &str, event_id: &str) -> Result<bool> {
     let changed = run(stmt(
         db,
         "UPDATE webhook_events SET delivered_at = NULL, failed_at = NULL, attempts = 0, \
