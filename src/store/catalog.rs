@@ -378,7 +378,7 @@ pub async fn create_supplier(
         "INSERT INTO suppliers (id, name, secret_version, created_at) VALUES (?1, ?2, 1, ?3)",
         &[text(id), text(name), text(now)],
     )?;
-    super::batch(db, vec![insert, audit]).await?;
+    super::audited(db, insert, audit).await?;
     Ok(())
 }
 

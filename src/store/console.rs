@@ -25,7 +25,7 @@ pub async fn open(
             opt_text(ip),
         ],
     )?;
-    batch(db, vec![insert, audit]).await?;
+    super::audited(db, insert, audit).await?;
     Ok(())
 }
 
@@ -48,6 +48,6 @@ pub async fn revoke(
         "UPDATE admin_sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
         &[text(id), int(now_ms)],
     )?;
-    batch(db, vec![revoke, audit]).await?;
+    super::audited(db, revoke, audit).await?;
     Ok(())
 }

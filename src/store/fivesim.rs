@@ -20,17 +20,9 @@ row! {
     }
 }
 
-const COUNTRY_NAMES: SaNames = SaNames {
-    table: "countries",
-    column: "fivesim_name",
-    alias: "fs_name",
-};
+const COUNTRY_NAMES: SaNames = SaNames::new("countries", "fivesim_name", "fs_name");
 
-const PRODUCT_NAMES: SaNames = SaNames {
-    table: "services",
-    column: "fivesim_product",
-    alias: "fs_name",
-};
+const PRODUCT_NAMES: SaNames = SaNames::new("services", "fivesim_product", "fs_name");
 
 pub async fn countries(db: &D1Database) -> Result<Vec<FsNamed>> {
     COUNTRY_NAMES.listed(db).await

@@ -28,6 +28,6 @@ pub async fn set_policy(
         ON CONFLICT (account_id) DO UPDATE SET policy = excluded.policy, \
         updated_at = excluded.updated_at";
     let upsert = stmt(db, sql, &[text(account_id), text(policy), int(now_ms)])?;
-    batch(db, vec![upsert, audit]).await?;
+    super::audited(db, upsert, audit).await?;
     Ok(())
 }

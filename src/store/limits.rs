@@ -95,6 +95,6 @@ pub async fn put(
             int(now_ms),
         ],
     )?;
-    batch(db, vec![upsert, audit]).await?;
+    super::audited(db, upsert, audit).await?;
     Ok(())
 }

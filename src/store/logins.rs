@@ -155,8 +155,7 @@ pub async fn approve(
         "UPDATE accounts SET approved = 1, approved_at = COALESCE(approved_at, ?2) WHERE id = ?1",
         &[text(account_id), text(&rfc3339(now_ms))],
     )?;
-    let results = batch(db, vec![approve, audit]).await?;
-    Ok(results.first().map(super::changes) == Some(1))
+    super::audited(db, approve, audit).await
 }
 
 /// Sets an account's status (`active` or `suspended`), in one transaction with its audit row.
@@ -171,7 +170,7 @@ pub async fn set_status(
         "UPDATE accounts SET status = ?2 WHERE id = ?1",
         &[text(account_id), text(status)],
     )?;
-    batch(db, vec![update, audit]).await?;
+    super::audited(db, update, audit).await?;
     Ok(())
 }
 
@@ -336,8 +335,7 @@ pub async fn revoke_session(
          AND revoked_at IS NULL",
         &[text(account_id), text(session_id), int(now_ms)],
     )?;
-    let results = batch(db, vec![revoke, audit]).await?;
-    Ok(results.first().map(super::changes) == Some(1))
+    super::audited(db, revoke, audit).await
 }
 
 /// The account's live sessions, newest first.

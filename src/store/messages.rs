@@ -25,7 +25,7 @@ pub async fn create_template(
             opt_text(t.account_id.as_deref()),
         ],
     )?;
-    super::batch(db, vec![insert, audit]).await?;
+    super::audited(db, insert, audit).await?;
     Ok(())
 }
 

@@ -222,6 +222,16 @@ pub async fn batch(db: &D1Database, statements: Vec<D1PreparedStatement>) -> Res
     db.batch(statements).await.map_err(StoreError::classify)
 }
 
+/// Runs `statement` in one transaction with its audit row: whether the statement changed a row.
+pub async fn audited(
+    db: &D1Database,
+    statement: D1PreparedStatement,
+    audit: D1PreparedStatement,
+) -> Result<bool> {
+    let results = batch(db, vec![statement, audit]).await?;
+    Ok(results.first().map_or(0, changes) > 0)
+}
+
 pub fn changes(result: &D1Result) -> usize {
     result
         .meta()

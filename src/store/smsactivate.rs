@@ -38,19 +38,24 @@ pub(super) struct SaNames {
     pub(super) alias: &'static str,
 }
 
-const COUNTRY_IDS: SaNames = SaNames {
-    table: "countries",
-    column: "sms_activate_id",
-    alias: "sa_id",
-};
+const COUNTRY_IDS: SaNames = SaNames::new("countries", "sms_activate_id", "sa_id");
 
-const SERVICE_CODES: SaNames = SaNames {
-    table: "services",
-    column: "sms_activate_code",
-    alias: "sa_code",
-};
+const SERVICE_CODES: SaNames = SaNames::new("services", "sms_activate_code", "sa_code");
 
 impl SaNames {
+    /// The names `column` of `table` gives its rows, read as `alias`.
+    pub(super) const fn new(
+        table: &'static str,
+        column: &'static str,
+        alias: &'static str,
+    ) -> SaNames {
+        SaNames {
+            table,
+            column,
+            alias,
+        }
+    }
+
     fn select(&self, filter: &str) -> String {
         let SaNames {
             table,

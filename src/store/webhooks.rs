@@ -86,8 +86,7 @@ pub async fn delete_endpoint(
         "DELETE FROM webhook_endpoints WHERE account_id = ?1",
         &[text(account_id)],
     )?;
-    let results = super::batch(db, vec![delete, audit]).await?;
-    Ok(results.first().map(super::changes) == Some(1))
+    super::audited(db, delete, audit).await
 }
 
 /// One event for the account's webhook.
