@@ -1,6 +1,8 @@
 //! How the domain's types are read from D1 rows (their columns are named as their fields).
 use super::row::from_row;
-use crate::domain::account::{AccountSummary, ApiKey, Profile};
+use super::row::{FromRow, Row};
+use super::StoreError;
+use crate::domain::account::{AccountSummary, ApiKey, Profile, SpendCaps, Spending};
 use crate::domain::activation::Activation;
 use crate::domain::catalog::{ListedPrice, OperatorStock, SupplierStock};
 use crate::domain::message::{Message, OutboxText};
@@ -33,11 +35,23 @@ from_row!(ApiKey {
     last_used_at,
     revoked_at,
     scopes or default,
-    spend_cap_daily or default,
-    spend_cap_monthly or default,
-    spent_today or default,
-    spent_this_month or default,
+    spending from row,
 });
+
+/// Caps and spend: columns `spend_cap_daily`, `spend_cap_monthly`, `spent_today`,
+/// `spent_this_month` (each may be NULL or not selected).
+impl FromRow for Spending {
+    fn from_row(row: &Row) -> Result<Spending, StoreError> {
+        Ok(Spending {
+            caps: SpendCaps {
+                daily: row.get("spend_cap_daily")?,
+                monthly: row.get("spend_cap_monthly")?,
+            },
+            today: row.get_or_default("spent_today")?,
+            this_month: row.get_or_default("spent_this_month")?,
+        })
+    }
+}
 from_row!(Profile {
     id,
     name,

@@ -64,10 +64,10 @@ pub fn insert(
             last_used_at: None,
             revoked_at: None,
             scopes: spec.scopes.map(str::to_owned),
-            spend_cap_daily: spec.caps.daily,
-            spend_cap_monthly: spec.caps.monthly,
-            spent_today: 0,
-            spent_this_month: 0,
+            spending: Spending {
+                caps: spec.caps,
+                ..Spending::default()
+            },
         },
         twilio_sid: new_sid(SidKind::ApiKey)?,
         api_key,
