@@ -3,10 +3,13 @@
 //! and rents (`numeric_ids`), and the account's live activations and rents as lists.
 use super::catalog::free_for_service;
 use super::row::row;
-use super::FromRow;
 use super::{
-    all, batch_value, first, first_value, int, opt_text, stmt, text, Prepared, Result, StoreError,
+    all, all_rows, batch_value, first, first_value, int, opt_text, stmt, text, Prepared, Result,
+    StoreError,
 };
+use super::{FromRow, Row};
+use crate::domain::money::Money;
+use crate::domain::smsactivate::{Active, Phase, Sms};
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
@@ -174,24 +177,39 @@ pub async fn hooked_sms(db: &D1Database, sms_id: &str) -> Result<Option<HookedSm
     .await
 }
 
-row! {
-    /// A live activation of the account, with the D1 mirror of its state.
-    #[derive(Debug, Clone)]
-    pub struct ActiveRow {
-        pub num: i64,
-        pub service: String,
-        pub sa_service: Option<String>,
-        pub number: String,
-        pub cost: i64,
-        pub status: String,
-        pub sms_count: i64,
-        pub code: Option<String>,
-        pub text: Option<String>,
-        pub received_at: Option<String>,
-        pub sa_country: Option<i64>,
-        pub country_name: String,
-        pub created_at: i64,
-    }
+/// A live activation as `getActiveActivations` lists it, from its D1 mirror: waiting (no SMS
+/// yet), waiting for another SMS, or received, with its latest SMS.
+fn active(r: &Row, currency: &str) -> Result<Active> {
+    let text: Option<String> = r.get("text")?;
+    let latest = match text {
+        Some(text) => Some(Sms {
+            text,
+            code: r.get("code")?,
+            received_at: r.get_or_default("received_at")?,
+        }),
+        None => None,
+    };
+    let phase = match (r.get::<String>("status")?.as_str(), &latest) {
+        ("received", _) => Phase::Received,
+        (_, None) => Phase::Waiting,
+        _ => Phase::WaitingRetry,
+    };
+    let service_code = match r.get::<Option<String>>("sa_service")? {
+        Some(code) => code,
+        None => r.get("service")?,
+    };
+    Ok(Active {
+        num: r.get("num")?,
+        service_code,
+        number: r.get("number")?,
+        cost: Money::from_minor(r.get("cost")?),
+        currency: currency.to_owned(),
+        phase,
+        latest,
+        country_id: r.get("sa_country")?,
+        country_name: r.get("country_name")?,
+        created_at_ms: r.get("created_at")?,
+    })
 }
 
 /// The account's activations that are still live (waiting or received, not past their
@@ -200,7 +218,8 @@ pub async fn active_activations(
     db: &D1Database,
     account_id: &str,
     now_ms: i64,
-) -> Result<Vec<ActiveRow>> {
+    currency: &str,
+) -> Result<Vec<Active>> {
     const LATEST: &str = "FROM inbound_sms m WHERE m.target_kind = 'activation' \
         AND m.target_id = a.id ORDER BY m.created_at DESC, m.id DESC LIMIT 1";
     let sql = format!(
@@ -215,7 +234,8 @@ pub async fn active_activations(
          WHERE a.account_id = ?1 AND a.status IN ('waiting', 'received') AND a.expires_at > ?2 \
          ORDER BY a.created_at, n.num LIMIT 500"
     );
-    all(stmt(db, &sql, &[text(account_id), int(now_ms)])?).await
+    let rows = all_rows(stmt(db, &sql, &[text(account_id), int(now_ms)])?).await?;
+    rows.iter().map(|r| active(r, currency)).collect()
 }
 
 /// The account's rents that have not ended: (integer id, number).
