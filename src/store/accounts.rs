@@ -98,7 +98,7 @@ pub fn holding(sql: &str, scope: Scope) -> String {
 /// The principal for a presented key's hash, if the key is live and its account active.
 /// Read from D1 (strongly consistent) on every request, so revocation takes effect at once.
 pub async fn find_by_key_hash(db: &D1Database, key_hash: &str) -> Result<Option<Principal>> {
-    first(stmt(
+    first(
         db,
         &format!(
             "SELECT p.account_id AS account_id, a.approved AS approved, \
@@ -106,27 +106,27 @@ pub async fn find_by_key_hash(db: &D1Database, key_hash: &str) -> Result<Option<
              FROM ({LIVE_KEY_ACCOUNT}) p JOIN accounts a ON a.id = p.account_id"
         ),
         &[text(key_hash)],
-    )?)
+    )
     .await
 }
 
 pub async fn exists(db: &D1Database, account_id: &str) -> Result<bool> {
-    super::exists(stmt(
+    super::exists(
         db,
         "SELECT id FROM accounts WHERE id = ?1",
         &[text(account_id)],
-    )?)
+    )
     .await
 }
 
 pub async fn profile(db: &D1Database, account_id: &str) -> Result<Option<Profile>> {
-    first(stmt(
+    first(
         db,
         "SELECT a.id AS id, a.name AS name, a.email AS email, a.approved AS approved, \
             a.status AS status, a.created_at AS created_at, \
             w.balance AS balance, w.currency AS currency, a.twilio_sid AS twilio_sid \
          FROM accounts a JOIN wallets w ON w.account_id = a.id WHERE a.id = ?1",
         &[text(account_id)],
-    )?)
+    )
     .await
 }

@@ -95,7 +95,7 @@ async fn pick<T: super::FromRow>(
         order = list.order,
         free = free_for_service("?2", "?4")
     );
-    first(stmt(db, &sql, &wanted.binds(list, Some(now_ms)))?).await
+    first(db, &sql, &wanted.binds(list, Some(now_ms))).await
 }
 
 /// Whether `list` prices what is `wanted` at all: "not offered" vs "sold out".
@@ -110,7 +110,7 @@ async fn offered(db: &D1Database, list: &PriceList, wanted: &Wanted<'_>) -> Resu
          operator = ?3){hours} LIMIT 1",
         table = list.table
     );
-    exists(stmt(db, &sql, &wanted.binds(list, None))?).await
+    exists(db, &sql, &wanted.binds(list, None)).await
 }
 
 /// The cheapest free number for (country, service[, operator]).
@@ -251,12 +251,7 @@ pub async fn owned_by_key(
     let sql = format!(
         "SELECT account_id FROM activations WHERE id = ?2 AND account_id = ({LIVE_KEY_ACCOUNT})"
     );
-    let row: Option<Owner> = first(stmt(
-        db,
-        &holding(&sql, scope),
-        &[text(key_hash), text(id)],
-    )?)
-    .await?;
+    let row: Option<Owner> = first(db, &holding(&sql, scope), &[text(key_hash), text(id)]).await?;
     Ok(row.map(|o| o.account_id))
 }
 
@@ -268,12 +263,12 @@ row! {
 }
 
 pub async fn activation(db: &D1Database, id: &str) -> Result<Option<ActivationRow>> {
-    first(stmt(
+    first(
         db,
         "SELECT id, account_id, number, cost, cancel_allowed_at, expires_at FROM activations WHERE \
             id = ?1",
         &[text(id)],
-    )?)
+    )
     .await
 }
 
@@ -439,12 +434,12 @@ impl From<RentLine> for Rent {
 }
 
 pub async fn rent(db: &D1Database, id: &str) -> Result<Option<Rent>> {
-    first_as::<RentLine, _>(stmt(
+    first_as::<RentLine, _>(
         db,
         "SELECT id, account_id, number, country, service, operator, hours, cost, created_at, \
             expires_at FROM rents WHERE id = ?1",
         &[text(id)],
-    )?)
+    )
     .await
 }
 
@@ -461,13 +456,13 @@ row! {
 }
 
 pub async fn holder(db: &D1Database, number: &str, now_ms: i64) -> Result<Option<Holder>> {
-    first(stmt(
+    first(
         db,
         "SELECT n.supplier_id, l.kind, l.object_id FROM numbers n \
          LEFT JOIN number_leases l ON l.number_id = n.id AND (l.kind = 'activation' OR \
          l.expires_at > ?2) WHERE n.number = ?1",
         &[text(number), int(now_ms)],
-    )?)
+    )
     .await
 }
 
@@ -556,11 +551,11 @@ pub async fn sms_by_supplier_id(
     supplier_id: &str,
     sms_id: &str,
 ) -> Result<Option<InboundSms>> {
-    first_as::<SmsLine, _>(stmt(
+    first_as::<SmsLine, _>(
         db,
         &format!("SELECT {SMS_COLUMNS} FROM inbound_sms WHERE supplier_id = ?1 AND sms_id = ?2"),
         &[text(supplier_id), text(sms_id)],
-    )?)
+    )
     .await
 }
 
@@ -577,13 +572,13 @@ pub async fn mark_sms(db: &D1Database, id: &str, delivered: bool) -> Result<()> 
 }
 
 pub async fn rent_sms(db: &D1Database, rent_id: &str) -> Result<Vec<InboundSms>> {
-    all_as::<SmsLine, _>(stmt(
+    all_as::<SmsLine, _>(
         db,
         &format!(
             "SELECT {SMS_COLUMNS} FROM inbound_sms WHERE target_kind = 'rent' AND target_id = \
             ?1 ORDER BY created_at, id"
         ),
         &[text(rent_id)],
-    )?)
+    )
     .await
 }

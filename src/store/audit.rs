@@ -160,5 +160,5 @@ pub async fn list(db: &D1Database, filter: &Filter) -> Result<Vec<Event>> {
         opt_int(filter.to_ms),
         int(i64::from(PAGE)),
     ];
-    all_as::<Row, Event>(stmt(db, &sql, &args)?).await
+    all_as::<Row, Event>(db, &sql, &args).await
 }

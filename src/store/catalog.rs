@@ -37,21 +37,11 @@ impl From<NamedRow> for Named {
 }
 
 pub async fn countries(db: &D1Database) -> Result<Vec<Named>> {
-    all_as::<NamedRow, _>(stmt(
-        db,
-        "SELECT code, name FROM countries ORDER BY code",
-        &[],
-    )?)
-    .await
+    all_as::<NamedRow, _>(db, "SELECT code, name FROM countries ORDER BY code", &[]).await
 }
 
 pub async fn services(db: &D1Database) -> Result<Vec<Named>> {
-    all_as::<NamedRow, _>(stmt(
-        db,
-        "SELECT code, name FROM services ORDER BY code",
-        &[],
-    )?)
-    .await
+    all_as::<NamedRow, _>(db, "SELECT code, name FROM services ORDER BY code", &[]).await
 }
 
 /// An ISO code (any case) or an alias (`pkr`) → the country's code.
@@ -62,19 +52,19 @@ pub async fn resolve_country(db: &D1Database, input: &str) -> Result<Option<Stri
         }
     }
     let input = input.trim();
-    let row: Option<Row> = first(stmt(
+    let row: Option<Row> = first(
         db,
         "SELECT code FROM countries WHERE code = upper(?1) UNION ALL SELECT country AS code FROM \
             country_aliases WHERE alias = lower(?1) LIMIT 1",
         &[text(input)],
-    )?)
+    )
     .await?;
     Ok(row.map(|r| r.code))
 }
 
 pub async fn resolve_service(db: &D1Database, input: &str) -> Result<Option<String>> {
     let sql = "SELECT code FROM services WHERE code = lower(?1)";
-    first_value(stmt(db, sql, &[text(input.trim())])?, "code").await
+    first_value(db, sql, &[text(input.trim())], "code").await
 }
 
 row! {
@@ -99,7 +89,7 @@ impl From<OperatorRow> for Operator {
 /// The operators of one country, or of all.
 pub async fn operators(db: &D1Database, country: Option<&str>) -> Result<Vec<Operator>> {
     let sql = "SELECT country, id, name FROM operators WHERE ?1 IS NULL OR country = ?1";
-    all_as::<OperatorRow, _>(stmt(db, sql, &[opt_text(country)])?).await
+    all_as::<OperatorRow, _>(db, sql, &[opt_text(country)]).await
 }
 
 pub async fn all_aliases(db: &D1Database) -> Result<Vec<(String, String)>> {
@@ -109,7 +99,7 @@ pub async fn all_aliases(db: &D1Database) -> Result<Vec<(String, String)>> {
             country: String,
         }
     }
-    let rows: Vec<Row> = all(stmt(db, "SELECT alias, country FROM country_aliases", &[])?).await?;
+    let rows: Vec<Row> = all(db, "SELECT alias, country FROM country_aliases", &[]).await?;
     Ok(rows.into_iter().map(|r| (r.alias, r.country)).collect())
 }
 
@@ -117,38 +107,38 @@ pub async fn all_aliases(db: &D1Database) -> Result<Vec<(String, String)>> {
 
 /// Every price: activations, rents (with their hours) and OTP sends (by channel), in order.
 pub async fn listed_prices(db: &D1Database) -> Result<Vec<ListedPrice>> {
-    all(stmt(
+    all(
         db,
         "SELECT 'activation' AS kind, country, service, operator, NULL AS hours, cost \
          FROM prices UNION ALL SELECT 'rent', country, service, operator, hours, cost \
          FROM rent_prices UNION ALL SELECT 'otp', country, channel, '', NULL, cost \
          FROM otp_prices ORDER BY 1, 2, 3, 4, 5",
         &[],
-    )?)
+    )
     .await
 }
 
 /// Every supplier and how many numbers it holds (an index search per supplier).
 pub async fn supplier_stock(db: &D1Database) -> Result<Vec<SupplierStock>> {
-    all(stmt(
+    all(
         db,
         "SELECT s.id AS id, s.name AS name, s.created_at AS created_at, \
          (SELECT COUNT(*) FROM numbers n WHERE n.supplier_id = s.id) AS numbers \
          FROM suppliers s ORDER BY s.created_at DESC",
         &[],
-    )?)
+    )
     .await
 }
 
 /// Every operator and how many numbers the inventory holds for it.
 pub async fn operator_stock(db: &D1Database) -> Result<Vec<OperatorStock>> {
-    all(stmt(
+    all(
         db,
         "SELECT o.country AS country, o.id AS operator, o.name AS name, \
          (SELECT COUNT(*) FROM numbers n WHERE n.country = o.country AND n.operator = o.id) \
          AS numbers FROM operators o ORDER BY o.country, o.id",
         &[],
-    )?)
+    )
     .await
 }
 
@@ -266,11 +256,11 @@ pub async fn prices(
          ORDER BY p.country, p.service, p.operator",
         free = free_for_service("p.service", "?3")
     );
-    all_as::<PriceLine, _>(stmt(
+    all_as::<PriceLine, _>(
         db,
         &sql,
         &[opt_text(service), opt_text(country), int(now_ms)],
-    )?)
+    )
     .await
 }
 
@@ -318,7 +308,7 @@ pub async fn rent_prices(
          ORDER BY r.country, r.operator, r.hours",
         free = free_for_service("r.service", "?3")
     );
-    all_as::<RentPriceLine, _>(stmt(
+    all_as::<RentPriceLine, _>(
         db,
         &sql,
         &[
@@ -327,7 +317,7 @@ pub async fn rent_prices(
             int(now_ms),
             opt_text(operator),
         ],
-    )?)
+    )
     .await
 }
 
@@ -358,11 +348,11 @@ pub fn insert_number(
 }
 
 pub async fn supplier_exists(db: &D1Database, supplier_id: &str) -> Result<bool> {
-    exists(stmt(
+    exists(
         db,
         "SELECT id FROM suppliers WHERE id = ?1",
         &[text(supplier_id)],
-    )?)
+    )
     .await
 }
 
@@ -407,11 +397,11 @@ impl SupplierKey {
 /// Suppliers who may have signed an inbound SMS: the named one, or all of them (an operator
 /// has a handful; each is tried in constant time).
 pub async fn supplier_keys(db: &D1Database, only: Option<&str>) -> Result<Vec<SupplierKey>> {
-    all(stmt(
+    all(
         db,
         "SELECT id, secret_version FROM suppliers WHERE ?1 IS NULL OR id = ?1 ORDER BY \
         created_at LIMIT 100",
         &[opt_text(only)],
-    )?)
+    )
     .await
 }

@@ -33,7 +33,7 @@ pub async fn open(
 pub async fn live(db: &D1Database, token_hash: &str, now_ms: i64) -> Result<Option<String>> {
     let sql = "SELECT id FROM admin_sessions WHERE token_hash = ?1 AND revoked_at IS NULL \
                AND expires_at > ?2";
-    first_value(stmt(db, sql, &[text(token_hash), int(now_ms)])?, "id").await
+    first_value(db, sql, &[text(token_hash), int(now_ms)], "id").await
 }
 
 /// Ends a session, in one transaction with its audit row (an `append_if_changed`).

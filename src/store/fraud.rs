@@ -11,7 +11,7 @@ pub async fn policy(db: &D1Database, account_id: &str) -> Result<Option<String>>
         }
     }
     let sql = "SELECT policy FROM fraud_policies WHERE account_id = ?1";
-    let row: Option<Row> = first(stmt(db, sql, &[text(account_id)])?).await?;
+    let row: Option<Row> = first(db, sql, &[text(account_id)]).await?;
     Ok(row.map(|r| r.policy))
 }
 

@@ -48,7 +48,7 @@ pub async fn claim(
 pub async fn record(db: &D1Database, scope: &str, key: &str) -> Result<Option<Row>> {
     let sql = "SELECT fingerprint, created_at, status, body FROM idempotency \
          WHERE scope = ?1 AND idem_key = ?2";
-    first(stmt(db, sql, &[text(scope), text(key)])?).await
+    first(db, sql, &[text(scope), text(key)]).await
 }
 
 /// A field of the stored answer (a JSON path) to set, in the batch, to the balance after

@@ -20,7 +20,7 @@ pub const PREFIX_CHARS: usize = 4;
 /// Every key of the account, revoked ones included, newest first, with its caps and what
 /// it spent in the UTC day and month of `now_ms`.
 pub async fn list(db: &D1Database, account_id: &str, now_ms: i64) -> Result<Vec<ApiKey>> {
-    all(stmt(
+    all(
         db,
         "SELECT id, name, prefix, created_at, last_used_at, revoked_at, scopes, \
          spend_cap_daily, spend_cap_monthly, \
@@ -32,7 +32,7 @@ pub async fn list(db: &D1Database, account_id: &str, now_ms: i64) -> Result<Vec<
            AS spent_this_month \
          FROM api_keys k WHERE account_id = ?1 ORDER BY created_at DESC, rowid DESC",
         &[text(account_id), int(now_ms)],
-    )?)
+    )
     .await
 }
 
@@ -117,11 +117,11 @@ pub async fn hashes(db: &D1Database, account_id: &str) -> Result<Vec<String>> {
             key_hash: String,
         }
     }
-    let rows: Vec<Row> = all(stmt(
+    let rows: Vec<Row> = all(
         db,
         "SELECT key_hash FROM api_keys WHERE account_id = ?1 AND revoked_at IS NULL",
         &[text(account_id)],
-    )?)
+    )
     .await?;
     Ok(rows.into_iter().map(|r| r.key_hash).collect())
 }

@@ -43,7 +43,7 @@ pub fn spend_statement(db: &D1Database, tx_id: &str) -> Prepared {
 
 /// The account's caps and spend in the periods of `now_ms`.
 pub async fn get(db: &D1Database, account_id: &str, now_ms: i64) -> Result<Spending> {
-    let found = first::<Spending>(stmt(
+    let found = first::<Spending>(
         db,
         "SELECT (SELECT spend_cap_daily FROM account_limits WHERE account_id = ?1) \
            AS spend_cap_daily, \
@@ -56,7 +56,7 @@ pub async fn get(db: &D1Database, account_id: &str, now_ms: i64) -> Result<Spend
            AND period = 'm:' || strftime('%Y-%m', ?2 / 1000, 'unixepoch')), 0) \
            AS spent_this_month",
         &[text(account_id), int(now_ms)],
-    )?)
+    )
     .await?;
     Ok(found.unwrap_or_default())
 }

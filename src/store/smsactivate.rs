@@ -4,7 +4,7 @@
 use super::catalog::free_for_service;
 use super::row::row;
 use super::{
-    all, all_rows, batch_value, first, first_value, int, opt_text, stmt, text, Prepared, Result,
+    all, batch_value, first, first_value, int, opt_text, query, stmt, text, Prepared, Result,
     StoreError,
 };
 use super::{FromRow, Row};
@@ -71,7 +71,7 @@ impl SaNames {
     /// Every row that has a name on the protocol, by that name.
     pub(super) async fn listed<T: FromRow>(&self, db: &D1Database) -> Result<Vec<T>> {
         let sql = self.select(&format!("IS NOT NULL ORDER BY {}", self.column));
-        all(stmt(db, &sql, &[])?).await
+        all(db, &sql, &[]).await
     }
 
     /// Sets the name on the protocol of the row `code` (`PUT /admin/catalog`, after the
@@ -88,7 +88,7 @@ impl SaNames {
         db: &D1Database,
         name: JsValue,
     ) -> Result<Option<T>> {
-        first(stmt(db, &self.select("= ?1"), &[name])?).await
+        first(db, &self.select("= ?1"), &[name]).await
     }
 }
 
@@ -121,7 +121,7 @@ pub fn set_service_code(db: &D1Database, code: &str, sa_code: &str) -> Prepared 
 /// The activation or rent behind an integer id, if it is `kind`.
 pub async fn object_id(db: &D1Database, num: i64, kind: &str) -> Result<Option<String>> {
     let sql = "SELECT object_id FROM numeric_ids WHERE num = ?1 AND kind = ?2";
-    first_value(stmt(db, sql, &[int(num), text(kind)])?, "object_id").await
+    first_value(db, sql, &[int(num), text(kind)], "object_id").await
 }
 
 /// Reads the integer id of an activation or rent (given by the trigger at its insert): the
@@ -160,7 +160,7 @@ row! {
 /// The SMS `sms_id` (an `inbound_sms` row) if it reached an activation or rent of an account
 /// that has an sms-activate webhook.
 pub async fn hooked_sms(db: &D1Database, sms_id: &str) -> Result<Option<HookedSms>> {
-    first(stmt(
+    first(
         db,
         "SELECT COALESCE(a.account_id, r.account_id) AS account_id, m.target_kind AS kind, n.num, \
            COALESCE(s.sms_activate_code, s.code) AS sa_service, c.sms_activate_id AS sa_country, \
@@ -173,7 +173,7 @@ pub async fn hooked_sms(db: &D1Database, sms_id: &str) -> Result<Option<HookedSm
          WHERE m.id = ?1 AND EXISTS (SELECT 1 FROM sms_activate_webhooks w \
            WHERE w.account_id = COALESCE(a.account_id, r.account_id))",
         &[text(sms_id)],
-    )?)
+    )
     .await
 }
 
@@ -234,7 +234,7 @@ pub async fn active_activations(
          WHERE a.account_id = ?1 AND a.status IN ('waiting', 'received') AND a.expires_at > ?2 \
          ORDER BY a.created_at, n.num LIMIT 500"
     );
-    let rows = all_rows(stmt(db, &sql, &[text(account_id), int(now_ms)])?).await?;
+    let rows = query(db, &sql, &[text(account_id), int(now_ms)]).await?;
     rows.iter().map(|r| active(r, currency)).collect()
 }
 
@@ -250,12 +250,12 @@ pub async fn live_rents(
             number: String,
         }
     }
-    let rows: Vec<Row> = all(stmt(
+    let rows: Vec<Row> = all(
         db,
         "SELECT n.num, r.number FROM rents r JOIN numeric_ids n ON n.object_id = r.id \
          WHERE r.account_id = ?1 AND r.expires_at > ?2 ORDER BY r.created_at, n.num LIMIT 500",
         &[text(account_id), int(now_ms)],
-    )?)
+    )
     .await?;
     Ok(rows.into_iter().map(|r| (r.num, r.number)).collect())
 }
@@ -289,10 +289,10 @@ pub async fn rent_offers(
          ORDER BY s.sms_activate_code, r.cost",
         free = free_for_service("r.service", "?3")
     );
-    all(stmt(
+    all(
         db,
         &sql,
         &[text(country), int(hours), int(now_ms), opt_text(operator)],
-    )?)
+    )
     .await
 }

@@ -23,14 +23,14 @@ pub async fn principal(
     key_hash: &str,
     username: &str,
 ) -> Result<Option<Principal>> {
-    first(stmt(
+    first(
         db,
         "SELECT k.account_id AS account_id, a.twilio_sid AS account_sid \
          FROM api_keys k JOIN accounts a ON a.id = k.account_id \
          WHERE k.key_hash = ?1 AND k.revoked_at IS NULL AND a.status = 'active' \
            AND (a.twilio_sid = ?2 OR k.twilio_sid = ?2)",
         &[text(key_hash), text(username)],
-    )?)
+    )
     .await
 }
 
@@ -57,14 +57,14 @@ pub async fn create_service(db: &D1Database, s: &Service) -> Result<()> {
 
 /// The service, if it exists, is the account's and is not deleted.
 pub async fn find_service(db: &D1Database, account_id: &str, sid: &str) -> Result<Option<Service>> {
-    first(stmt(
+    first(
         db,
         &format!(
             "SELECT {SERVICE_COLUMNS} FROM verify_services \
              WHERE sid = ?1 AND account_id = ?2 AND deleted_at IS NULL"
         ),
         &[text(sid), text(account_id)],
-    )?)
+    )
     .await
 }
 
@@ -75,7 +75,7 @@ pub async fn list_services(
     offset: i64,
     limit: i64,
 ) -> Result<Vec<Service>> {
-    all(stmt(
+    all(
         db,
         &format!(
             "SELECT {SERVICE_COLUMNS} FROM verify_services \
@@ -83,7 +83,7 @@ pub async fn list_services(
              ORDER BY created_at, sid LIMIT ?2 OFFSET ?3"
         ),
         &[text(account_id), int(limit), int(offset)],
-    )?)
+    )
     .await
 }
 
@@ -144,26 +144,26 @@ pub async fn verification(
              ORDER BY v.created_at DESC, v.rowid DESC, s.created_at DESC, vs.rowid DESC",
         ),
     };
-    first(stmt(
+    first(
         db,
         &format!(
             "{VERIFICATION_SELECT} WHERE v.service_sid = ?2 AND v.account_id = ?3 AND {filter} \
              LIMIT 1"
         ),
         &[text(key), text(service_sid), text(account_id)],
-    )?)
+    )
     .await
 }
 
 /// The recorded sends of a verification, oldest first.
 pub async fn sends(db: &D1Database, verification_sid: &str) -> Result<Vec<Send>> {
-    all(stmt(
+    all(
         db,
         "SELECT vs.session_id AS session_id, vs.channel AS channel, s.created_at AS created_at \
          FROM verify_sends vs JOIN otp_sessions s ON s.id = vs.session_id \
          WHERE vs.verification_sid = ?1 ORDER BY s.created_at, vs.rowid",
         &[text(verification_sid)],
-    )?)
+    )
     .await
 }
 

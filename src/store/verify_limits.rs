@@ -139,11 +139,11 @@ impl<T: FromRow> Definitions<T> {
         let sql = format!(
             "SELECT {columns} FROM {table} WHERE {parent} = ?1 AND account_id = ?2 AND sid = ?3"
         );
-        first(stmt(
+        first(
             at.db,
             &sql,
             &[text(at.parent_sid), text(at.account_id), text(sid)],
-        )?)
+        )
         .await
     }
 
@@ -160,7 +160,7 @@ impl<T: FromRow> Definitions<T> {
             int(limit),
             int(offset),
         ];
-        all(stmt(at.db, &sql, &args)?).await
+        all(at.db, &sql, &args).await
     }
 
     /// Deletes the row `sid`.

@@ -37,12 +37,12 @@ impl Endpoint {
 }
 
 pub async fn endpoint(db: &D1Database, account_id: &str) -> Result<Option<Endpoint>> {
-    first(stmt(
+    first(
         db,
         "SELECT account_id, url, secret_version, updated_at FROM webhook_endpoints \
         WHERE account_id = ?1",
         &[text(account_id)],
-    )?)
+    )
     .await
 }
 
@@ -146,11 +146,11 @@ pub async fn sms_activate_hook(
     db: &D1Database,
     account_id: &str,
 ) -> Result<Option<SmsActivateHook>> {
-    first(stmt(
+    first(
         db,
         "SELECT url, updated_at FROM sms_activate_webhooks WHERE account_id = ?1",
         &[text(account_id)],
-    )?)
+    )
     .await
 }
 
@@ -276,7 +276,7 @@ pub async fn next_pending(
     account_id: &str,
     (endpoint, hook): (bool, bool),
 ) -> Result<Option<PendingEvent>> {
-    first(stmt(
+    first(
         db,
         "SELECT id, event_type, data, created_at, attempts, next_attempt_at, url, signer \
          FROM webhook_events WHERE account_id = ?1 AND delivered_at IS NULL AND failed_at IS NULL \
@@ -289,7 +289,7 @@ pub async fn next_pending(
             int(i64::from(hook)),
             text(SMS_ACTIVATE_EVENTS),
         ],
-    )?)
+    )
     .await
 }
 

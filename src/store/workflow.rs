@@ -92,7 +92,7 @@ pub fn end_session_statement(db: &D1Database, id: &str, now_ms: i64) -> Prepared
 /// What a step that went out was charged.
 pub async fn cost(db: &D1Database, step_id: &str) -> Result<i64> {
     let sql = "SELECT cost FROM otp_steps WHERE id = ?1";
-    Ok(first_value(stmt(db, sql, &[text(step_id)])?, "cost")
+    Ok(first_value(db, sql, &[text(step_id)], "cost")
         .await?
         .unwrap_or(0))
 }
