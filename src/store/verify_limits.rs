@@ -1,7 +1,7 @@
 //! Twilio Verify service rate limits and their buckets (definitions only: the counts live
 //! in the account's fraud guard object). Every statement is scoped by the account.
 use super::row::row;
-use super::verify::SERVICE_COLUMNS;
+use super::verify::FIND_SERVICE;
 use super::{
     all, batch, first, int, opt_text, run, stmt, text, FromRow, Prepared, Result, StoreError,
 };
@@ -216,14 +216,7 @@ pub async fn service_with_limits(
     let results = batch(
         db,
         vec![
-            stmt(
-                db,
-                &format!(
-                    "SELECT {SERVICE_COLUMNS} FROM verify_services \
-                     WHERE sid = ?1 AND account_id = ?2 AND deleted_at IS NULL"
-                ),
-                &[text(service_sid), text(account_id)],
-            )?,
+            stmt(db, FIND_SERVICE, &[text(service_sid), text(account_id)])?,
             stmt(
                 db,
                 "SELECT r.unique_name AS unique_name, r.sid AS rate_limit_sid, \
