@@ -107,40 +107,32 @@ pub async fn all_aliases(db: &D1Database) -> Result<Vec<(String, String)>> {
 
 /// Every price: activations, rents (with their hours) and OTP sends (by channel), in order.
 pub async fn listed_prices(db: &D1Database) -> Result<Vec<ListedPrice>> {
-    all(
-        db,
-        "SELECT 'activation' AS kind, country, service, operator, NULL AS hours, cost \
-         FROM prices UNION ALL SELECT 'rent', country, service, operator, hours, cost \
-         FROM rent_prices UNION ALL SELECT 'otp', country, channel, '', NULL, cost \
-         FROM otp_prices ORDER BY 1, 2, 3, 4, 5",
-        &[],
-    )
-    .await
+    all(db, LISTED_PRICES, &[]).await
 }
+
+const LISTED_PRICES: &str =
+    "SELECT 'activation' AS kind, country, service, operator, NULL AS hours, cost \
+    FROM prices UNION ALL SELECT 'rent', country, service, operator, hours, cost \
+    FROM rent_prices UNION ALL SELECT 'otp', country, channel, '', NULL, cost \
+    FROM otp_prices ORDER BY 1, 2, 3, 4, 5";
 
 /// Every supplier and how many numbers it holds (an index search per supplier).
 pub async fn supplier_stock(db: &D1Database) -> Result<Vec<SupplierStock>> {
-    all(
-        db,
-        "SELECT s.id AS id, s.name AS name, s.created_at AS created_at, \
-         (SELECT COUNT(*) FROM numbers n WHERE n.supplier_id = s.id) AS numbers \
-         FROM suppliers s ORDER BY s.created_at DESC",
-        &[],
-    )
-    .await
+    all(db, SUPPLIER_STOCK, &[]).await
 }
+
+const SUPPLIER_STOCK: &str = "SELECT s.id AS id, s.name AS name, s.created_at AS created_at, \
+    (SELECT COUNT(*) FROM numbers n WHERE n.supplier_id = s.id) AS numbers \
+    FROM suppliers s ORDER BY s.created_at DESC";
 
 /// Every operator and how many numbers the inventory holds for it.
 pub async fn operator_stock(db: &D1Database) -> Result<Vec<OperatorStock>> {
-    all(
-        db,
-        "SELECT o.country AS country, o.id AS operator, o.name AS name, \
-         (SELECT COUNT(*) FROM numbers n WHERE n.country = o.country AND n.operator = o.id) \
-         AS numbers FROM operators o ORDER BY o.country, o.id",
-        &[],
-    )
-    .await
+    all(db, OPERATOR_STOCK, &[]).await
 }
+
+const OPERATOR_STOCK: &str = "SELECT o.country AS country, o.id AS operator, o.name AS name, \
+    (SELECT COUNT(*) FROM numbers n WHERE n.country = o.country AND n.operator = o.id) \
+    AS numbers FROM operators o ORDER BY o.country, o.id";
 
 // ---- PUT /admin/catalog upserts (validated by the handler) ----
 

@@ -34,19 +34,15 @@ pub async fn principal(
     .await
 }
 
-/// A service's columns, as a literal (so whole statements are constants).
-macro_rules! service_columns {
-    () => {
-        "sid, account_id, friendly_name, code_length, created_at, updated_at"
-    };
-}
+const SERVICE_COLUMNS: &str = "sid, account_id, friendly_name, code_length, created_at, updated_at";
 
 /// The live service `sid` of the account (?1 = sid, ?2 = account).
-pub(super) const FIND_SERVICE: &str = concat!(
-    "SELECT ",
-    service_columns!(),
-    " FROM verify_services WHERE sid = ?1 AND account_id = ?2 AND deleted_at IS NULL"
-);
+pub(super) fn find_service_sql() -> String {
+    format!(
+        "SELECT {SERVICE_COLUMNS} FROM verify_services \
+         WHERE sid = ?1 AND account_id = ?2 AND deleted_at IS NULL"
+    )
+}
 
 pub async fn create_service(db: &D1Database, s: &Service) -> Result<()> {
     run(stmt(
@@ -68,7 +64,7 @@ pub async fn create_service(db: &D1Database, s: &Service) -> Result<()> {
 
 /// The service, if it exists, is the account's and is not deleted.
 pub async fn find_service(db: &D1Database, account_id: &str, sid: &str) -> Result<Option<Service>> {
-    first(db, FIND_SERVICE, &[text(sid), text(account_id)]).await
+    first(db, &find_service_sql(), &[text(sid), text(account_id)]).await
 }
 
 /// Up to `limit` services of the account from `offset`, oldest first.
@@ -80,10 +76,9 @@ pub async fn list_services(
 ) -> Result<Vec<Service>> {
     all(
         db,
-        concat!(
-            "SELECT ",
-            service_columns!(),
-            " FROM verify_services WHERE account_id = ?1 AND deleted_at IS NULL \
+        &format!(
+            "SELECT {SERVICE_COLUMNS} FROM verify_services \
+             WHERE account_id = ?1 AND deleted_at IS NULL \
              ORDER BY created_at, sid LIMIT ?2 OFFSET ?3"
         ),
         &[text(account_id), int(limit), int(offset)],

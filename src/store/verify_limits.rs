@@ -1,7 +1,7 @@
 //! Twilio Verify service rate limits and their buckets (definitions only: the counts live
 //! in the account's fraud guard object). Every statement is scoped by the account.
 use super::row::row;
-use super::verify::FIND_SERVICE;
+use super::verify::find_service_sql;
 use super::{
     all, batch, first, int, opt_text, run, stmt, text, FromRow, Prepared, Result, StoreError,
 };
@@ -216,7 +216,11 @@ pub async fn service_with_limits(
     let results = batch(
         db,
         vec![
-            stmt(db, FIND_SERVICE, &[text(service_sid), text(account_id)])?,
+            stmt(
+                db,
+                &find_service_sql(),
+                &[text(service_sid), text(account_id)],
+            )?,
             stmt(
                 db,
                 "SELECT r.unique_name AS unique_name, r.sid AS rate_limit_sid, \
