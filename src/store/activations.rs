@@ -466,25 +466,14 @@ pub async fn holder(db: &D1Database, number: &str, now_ms: i64) -> Result<Option
     .await
 }
 
-/// An SMS a supplier delivered, with the activation or rent it is for (if any).
-pub struct NewSms<'a> {
-    pub id: &'a str,
-    /// With `sms_id`, the supplier's own id of the SMS: stored once.
-    pub supplier_id: &'a str,
-    pub sms_id: &'a str,
-    pub number: &'a str,
-    pub sender: &'a str,
-    pub text: &'a str,
-    pub code: Option<&'a str>,
-    pub received_at: &'a str,
-    pub target_kind: Option<&'a str>,
-    pub target_id: Option<&'a str>,
-    pub now_ms: i64,
-}
-
-/// Stores an SMS once per (supplier, sms_id); false when it was stored before.
-pub async fn insert_sms(db: &D1Database, s: &NewSms<'_>) -> Result<bool> {
-    let delivered = i64::from(s.target_kind == Some("rent") || s.target_kind.is_none());
+/// Stores an SMS `supplier_id` delivered to `number` once per (supplier, sms_id); false when
+/// it was stored before.
+pub async fn insert_sms(
+    db: &D1Database,
+    (supplier_id, number): (&str, &str),
+    s: &InboundSms,
+    now_ms: i64,
+) -> Result<bool> {
     let inserted = run(stmt(
         db,
         "INSERT INTO inbound_sms (id, supplier_id, sms_id, number, sender, text, code, \
@@ -492,55 +481,24 @@ pub async fn insert_sms(db: &D1Database, s: &NewSms<'_>) -> Result<bool> {
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (supplier_id, \
          sms_id) DO NOTHING",
         &[
-            text(s.id),
-            text(s.supplier_id),
-            text(s.sms_id),
-            text(s.number),
-            text(s.sender),
-            text(s.text),
-            opt_text(s.code),
-            text(s.received_at),
-            opt_text(s.target_kind),
-            opt_text(s.target_id),
-            int(delivered),
-            int(s.now_ms),
+            text(&s.id),
+            text(supplier_id),
+            text(&s.sms_id),
+            text(number),
+            text(&s.sender),
+            text(&s.text),
+            opt_text(s.code.as_deref()),
+            text(&s.received_at),
+            opt_text(s.target_kind.as_deref()),
+            opt_text(s.target_id.as_deref()),
+            int(s.delivered),
+            int(now_ms),
         ],
     )?)
     .await?;
     // Triggers on the insert (statistics) add their own changes to the count; a stored
     // duplicate changes nothing at all.
     Ok(inserted > 0)
-}
-
-row! {
-    #[derive(Debug, Clone)]
-    struct SmsLine {
-        id: String,
-        sms_id: String,
-        sender: String,
-        text: String,
-        code: Option<String>,
-        received_at: String,
-        target_kind: Option<String>,
-        target_id: Option<String>,
-        delivered: i64,
-    }
-}
-
-impl From<SmsLine> for InboundSms {
-    fn from(r: SmsLine) -> InboundSms {
-        InboundSms {
-            id: r.id,
-            sms_id: r.sms_id,
-            sender: r.sender,
-            text: r.text,
-            code: r.code,
-            received_at: r.received_at,
-            target_kind: r.target_kind,
-            target_id: r.target_id,
-            delivered: r.delivered,
-        }
-    }
 }
 
 const SMS_COLUMNS: &str =
@@ -551,7 +509,7 @@ pub async fn sms_by_supplier_id(
     supplier_id: &str,
     sms_id: &str,
 ) -> Result<Option<InboundSms>> {
-    first_as::<SmsLine, _>(
+    first(
         db,
         &format!("SELECT {SMS_COLUMNS} FROM inbound_sms WHERE supplier_id = ?1 AND sms_id = ?2"),
         &[text(supplier_id), text(sms_id)],
@@ -572,7 +530,7 @@ pub async fn mark_sms(db: &D1Database, id: &str, delivered: bool) -> Result<()> 
 }
 
 pub async fn rent_sms(db: &D1Database, rent_id: &str) -> Result<Vec<InboundSms>> {
-    all_as::<SmsLine, _>(
+    all(
         db,
         &format!(
             "SELECT {SMS_COLUMNS} FROM inbound_sms WHERE target_kind = 'rent' AND target_id = \

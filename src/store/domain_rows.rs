@@ -9,6 +9,7 @@ use crate::domain::message::{Message, OutboxText};
 use crate::domain::otp::SessionRecord;
 use crate::domain::otp_check::Session;
 use crate::domain::session::SessionInfo;
+use crate::domain::sms::InboundSms;
 use crate::domain::stats::{ActivationStats, Attempt, Conversion, OtpStats};
 use crate::domain::template::TemplateRecord;
 use crate::domain::twilio_verify::{Send, Service, VerificationRecord};
@@ -257,4 +258,15 @@ from_row!(Application {
     account_id,
     public_key,
     callback_url
+});
+from_row!(InboundSms {
+    id,
+    sms_id,
+    sender,
+    text,
+    code,
+    received_at,
+    target_kind,
+    target_id,
+    delivered
 });
