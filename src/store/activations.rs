@@ -3,8 +3,8 @@ use super::accounts::{holding, LIVE_KEY_ACCOUNT};
 use super::catalog::free_for_service;
 use super::row::row;
 use super::{
-    all_as, batch, exists, first, first_as, int, opt_int, opt_text, run, stmt, text, webhooks,
-    ConstraintKind, Result, StoreError,
+    all, batch, exists, first, int, opt_int, opt_text, run, stmt, text, webhooks, ConstraintKind,
+    Result, StoreError,
 };
 use crate::domain::activation::Rent;
 use crate::domain::scope::Scope;
@@ -400,41 +400,8 @@ pub fn rent_statements(
     Ok((tx_id, statements))
 }
 
-row! {
-    #[derive(Debug, Clone)]
-    pub(super) struct RentLine {
-        id: String,
-        account_id: String,
-        number: String,
-        country: String,
-        service: String,
-        operator: String,
-        hours: i64,
-        cost: i64,
-        created_at: i64,
-        expires_at: i64,
-    }
-}
-
-impl From<RentLine> for Rent {
-    fn from(r: RentLine) -> Rent {
-        Rent {
-            id: r.id,
-            account_id: r.account_id,
-            number: r.number,
-            country: r.country,
-            service: r.service,
-            operator: r.operator,
-            hours: r.hours,
-            cost: r.cost,
-            created_at: r.created_at,
-            expires_at: r.expires_at,
-        }
-    }
-}
-
 pub async fn rent(db: &D1Database, id: &str) -> Result<Option<Rent>> {
-    first_as::<RentLine, _>(
+    first(
         db,
         "SELECT id, account_id, number, country, service, operator, hours, cost, created_at, \
             expires_at FROM rents WHERE id = ?1",

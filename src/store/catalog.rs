@@ -1,12 +1,11 @@
 //! Catalog (countries, services, operators, prices) and number inventory in D1.
 use super::row::row;
-use super::StoreError;
-use super::{all, all_as, exists, first, first_value, int, opt_text, stmt, text, Prepared, Result};
+use super::{all, exists, first, first_value, int, opt_text, stmt, text, Prepared, Result};
 use crate::domain::catalog::{
     ListedPrice, Named, Operator, OperatorStock, Price, RentPrice, SupplierStock,
 };
 use crate::domain::crypto::{derived_key, to_hex};
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1Database;
 
 /// SQL condition (on `n`, a `numbers` row) for "free to sell for service ?svc at time ?now":
 /// no live lease, and never sold for that service. Used for stock counts and for picking.
@@ -19,29 +18,12 @@ pub fn free_for_service(svc: &str, now: &str) -> String {
     )
 }
 
-row! {
-    #[derive(Debug, Clone)]
-    struct NamedRow {
-        code: String,
-        name: String,
-    }
-}
-
-impl From<NamedRow> for Named {
-    fn from(r: NamedRow) -> Named {
-        Named {
-            code: r.code,
-            name: r.name,
-        }
-    }
-}
-
 pub async fn countries(db: &D1Database) -> Result<Vec<Named>> {
-    all_as::<NamedRow, _>(db, "SELECT code, name FROM countries ORDER BY code", &[]).await
+    all(db, "SELECT code, name FROM countries ORDER BY code", &[]).await
 }
 
 pub async fn services(db: &D1Database) -> Result<Vec<Named>> {
-    all_as::<NamedRow, _>(db, "SELECT code, name FROM services ORDER BY code", &[]).await
+    all(db, "SELECT code, name FROM services ORDER BY code", &[]).await
 }
 
 /// An ISO code (any case) or an alias (`pkr`) → the country's code.
@@ -67,29 +49,10 @@ pub async fn resolve_service(db: &D1Database, input: &str) -> Result<Option<Stri
     first_value(db, sql, &[text(input.trim())], "code").await
 }
 
-row! {
-    #[derive(Debug, Clone)]
-    struct OperatorRow {
-        country: String,
-        id: String,
-        name: String,
-    }
-}
-
-impl From<OperatorRow> for Operator {
-    fn from(r: OperatorRow) -> Operator {
-        Operator {
-            country: r.country,
-            id: r.id,
-            name: r.name,
-        }
-    }
-}
-
 /// The operators of one country, or of all.
 pub async fn operators(db: &D1Database, country: Option<&str>) -> Result<Vec<Operator>> {
     let sql = "SELECT country, id, name FROM operators WHERE ?1 IS NULL OR country = ?1";
-    all_as::<OperatorRow, _>(db, sql, &[opt_text(country)]).await
+    all(db, sql, &[opt_text(country)]).await
 }
 
 pub async fn all_aliases(db: &D1Database) -> Result<Vec<(String, String)>> {
@@ -208,31 +171,6 @@ pub fn upsert_otp_price(db: &D1Database, country: &str, channel: &str, cost: i64
 
 // ---- price lists with stock ----
 
-row! {
-    #[derive(Debug, Clone)]
-    struct PriceLine {
-        country: String,
-        service: String,
-        operator: String,
-        operator_name: String,
-        cost: i64,
-        count: i64,
-    }
-}
-
-impl From<PriceLine> for Price {
-    fn from(r: PriceLine) -> Price {
-        Price {
-            country: r.country,
-            service: r.service,
-            operator: r.operator,
-            operator_name: r.operator_name,
-            cost: r.cost,
-            count: r.count,
-        }
-    }
-}
-
 pub async fn prices(
     db: &D1Database,
     service: Option<&str>,
@@ -248,39 +186,12 @@ pub async fn prices(
          ORDER BY p.country, p.service, p.operator",
         free = free_for_service("p.service", "?3")
     );
-    all_as::<PriceLine, _>(
+    all(
         db,
         &sql,
         &[opt_text(service), opt_text(country), int(now_ms)],
     )
     .await
-}
-
-row! {
-    #[derive(Debug, Clone)]
-    struct RentPriceLine {
-        country: String,
-        service: String,
-        operator: String,
-        operator_name: String,
-        hours: i64,
-        cost: i64,
-        count: i64,
-    }
-}
-
-impl From<RentPriceLine> for RentPrice {
-    fn from(r: RentPriceLine) -> RentPrice {
-        RentPrice {
-            country: r.country,
-            service: r.service,
-            operator: r.operator,
-            operator_name: r.operator_name,
-            hours: r.hours,
-            cost: r.cost,
-            count: r.count,
-        }
-    }
 }
 
 pub async fn rent_prices(
@@ -300,7 +211,7 @@ pub async fn rent_prices(
          ORDER BY r.country, r.operator, r.hours",
         free = free_for_service("r.service", "?3")
     );
-    all_as::<RentPriceLine, _>(
+    all(
         db,
         &sql,
         &[

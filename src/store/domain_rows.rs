@@ -3,8 +3,10 @@ use super::row::from_row;
 use super::row::{FromRow, Row};
 use super::StoreError;
 use crate::domain::account::{AccountSummary, ApiKey, Profile, SpendCaps, Spending};
-use crate::domain::activation::Activation;
-use crate::domain::catalog::{ListedPrice, OperatorStock, SupplierStock};
+use crate::domain::activation::{Activation, Rent};
+use crate::domain::catalog::{
+    ListedPrice, Named, Operator, OperatorStock, Price, RentPrice, SupplierStock,
+};
 use crate::domain::message::{Message, OutboxText};
 use crate::domain::otp::SessionRecord;
 use crate::domain::otp_check::Session;
@@ -269,4 +271,39 @@ from_row!(InboundSms {
     target_kind,
     target_id,
     delivered
+});
+from_row!(Rent {
+    id,
+    account_id,
+    number,
+    country,
+    service,
+    operator,
+    hours,
+    cost,
+    created_at,
+    expires_at
+});
+
+from_row!(Named { code, name });
+
+from_row!(Operator { country, id, name });
+
+from_row!(Price {
+    country,
+    service,
+    operator,
+    operator_name,
+    cost,
+    count
+});
+
+from_row!(RentPrice {
+    country,
+    service,
+    operator,
+    operator_name,
+    hours,
+    cost,
+    count
 });

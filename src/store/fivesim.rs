@@ -3,12 +3,9 @@
 //! and whether it was banned), payments (the ledger), price ceilings and bans.
 use super::row::row;
 use super::smsactivate::SaNames;
-use super::{
-    account_page, all, execute, first, first_value, int, stmt, text, Listing, Prepared, Result,
-    StoreError,
-};
+use super::{account_page, all, execute, first, first_value, int, text, Listing, Prepared, Result};
 use crate::domain::pagination::Page;
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1Database;
 
 row! {
     /// A catalog country or service that has a 5sim name.

@@ -5,7 +5,7 @@
 //! into the spend row by that same statement, so the table's CHECKs (`spend_cap_daily`,
 //! `spend_cap_monthly`) refuse a charge past a cap inside the debit's transaction: parallel
 //! charges cannot overrun it.
-use super::{batch, first, int, opt_int, stmt, text, Prepared, Result, StoreError};
+use super::{first, int, opt_int, stmt, text, Prepared, Result};
 use crate::domain::account::Spending;
 use worker::{D1Database, D1PreparedStatement};
 

@@ -131,6 +131,9 @@ impl From<RandomUnavailable> for StoreError {
 /// A statement bound and ready for a batch, or why it could not be built.
 pub type Prepared = Result<D1PreparedStatement>;
 
+/// What a store function answers: its value, or what went wrong in the store.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
 pub fn stmt(db: &D1Database, sql: &str, args: &[JsValue]) -> Prepared {
     db.prepare(sql)
         .bind(args)
@@ -191,15 +194,6 @@ pub fn batch_value<T: Column>(result: Option<&D1Result>, column: &str, what: &st
         .transpose()?
         .flatten()
         .ok_or_else(|| StoreError::other(format!("the batch's {what} is missing")))
-}
-
-/// A query's first row, as a type of the layers above (the columns stay in the store).
-pub async fn first_as<R: FromRow + Into<T>, T>(
-    db: &D1Database,
-    sql: &str,
-    args: &[JsValue],
-) -> Result<Option<T>> {
-    Ok(first::<R>(db, sql, args).await?.map(Into::into))
 }
 
 /// A query's rows, as a type of the layers above (the columns stay in the store).

@@ -5,13 +5,12 @@ use super::catalog::free_for_service;
 use super::row::row;
 use super::{
     all, batch_value, first, first_value, int, opt_text, query, stmt, text, Prepared, Result,
-    StoreError,
 };
 use super::{FromRow, Row};
 use crate::domain::money::Money;
 use crate::domain::smsactivate::{Active, Phase, Sms};
 use worker::wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1Database;
 
 row! {
     /// A catalog country that has an sms-activate number.
