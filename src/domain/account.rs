@@ -149,18 +149,13 @@ pub fn display_name(name: Option<&str>, email: &Email) -> Result<String, String>
     super::text::label("name", chosen, MAX_NAME_CHARS)
 }
 
-/// A key's name: trimmed, 1–100 characters, "API key" when absent or blank.
+/// A key's name: a label (`text::label`) of at most 100 characters, "API key" when absent
+/// or blank.
 pub fn key_name(name: Option<&str>) -> Result<String, String> {
-    let trimmed = name.map(str::trim).unwrap_or_default();
-    if trimmed.is_empty() {
-        return Ok("API key".to_owned());
+    match name.filter(|n| !n.trim().is_empty()) {
+        None => Ok("API key".to_owned()),
+        Some(n) => super::text::label("name", n, MAX_KEY_NAME_CHARS),
     }
-    if trimmed.chars().count() > MAX_KEY_NAME_CHARS || trimmed.chars().any(char::is_control) {
-        return Err(format!(
-            "'name' must be 1 to {MAX_KEY_NAME_CHARS} characters, without control characters"
-        ));
-    }
-    Ok(trimmed.to_owned())
 }
 
 /// An API key as its holder sees it (never the secret).

@@ -91,18 +91,13 @@ pub struct Event {
 /// The longest reason kept (characters).
 pub const MAX_REASON: usize = 500;
 
-/// A reason as given: trimmed, 1 to `MAX_REASON` characters, no control characters.
+/// A reason as given: a label (`text::label`) of at most `MAX_REASON` characters; blank is
+/// refused.
 pub fn reason(text: &str) -> Result<String, String> {
-    let t = text.trim();
-    if t.is_empty() {
+    if text.trim().is_empty() {
         return Err("'reason' is required: say why".to_owned());
     }
-    if t.chars().count() > MAX_REASON || t.chars().any(char::is_control) {
-        return Err(format!(
-            "'reason' must be at most {MAX_REASON} characters, without control characters"
-        ));
-    }
-    Ok(t.to_owned())
+    super::text::label("reason", text, MAX_REASON)
 }
 
 /// Rows per page of an audit list.
