@@ -55,6 +55,21 @@ fn number<'de, V: Visitor<'de>>(n: &serde_json::Number, v: V) -> Result<V::Value
     }
 }
 
+/// `deserialize_<kind>` methods that read one kind of value only (`method: pattern =>
+/// read;`, the visitor named `$v`); any other kind is an error naming what was found.
+macro_rules! only {
+    ($de:lifetime, $v:ident; $($method:ident: $pat:pat => $read:expr;)*) => {
+        $(
+            fn $method<V: Visitor<$de>>(self, $v: V) -> Result<V::Value, Error> {
+                match self.0 {
+                    $pat => $read,
+                    other => Err(invalid(&other, &$v)),
+                }
+            }
+        )*
+    };
+}
+
 /// `deserialize_<kind>` methods that read as another does: `to: method(arg: type, ...)`.
 macro_rules! forward {
     ($de:lifetime, $($to:ident: $($method:ident($($arg:ident: $ty:ty),*))*;)*) => {
@@ -154,46 +169,13 @@ impl<'de> de::Deserializer<'de> for Tree {
 
     // Each kind read only from its own kind of value, so that a visitor instantiates only
     // the one path it can take (as serde_json's own reader does).
-    fn deserialize_bool<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
-        match self.0 {
-            Value::Bool(b) => v.visit_bool(b),
-            other => Err(invalid(&other, &v)),
-        }
-    }
-
-    fn deserialize_f64<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
-        match self.0 {
-            Value::Number(n) => number(&n, v),
-            other => Err(invalid(&other, &v)),
-        }
-    }
-
-    fn deserialize_string<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
-        match self.0 {
-            Value::String(s) => v.visit_string(s),
-            other => Err(invalid(&other, &v)),
-        }
-    }
-
-    fn deserialize_unit<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
-        match self.0 {
-            Value::Null => v.visit_unit(),
-            other => Err(invalid(&other, &v)),
-        }
-    }
-
-    fn deserialize_seq<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
-        match self.0 {
-            Value::Array(a) => v.visit_seq(Items(a.into_iter())),
-            other => Err(invalid(&other, &v)),
-        }
-    }
-
-    fn deserialize_map<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
-        match self.0 {
-            Value::Object(m) => map(m, v),
-            other => Err(invalid(&other, &v)),
-        }
+    only! { 'de, v;
+        deserialize_bool: Value::Bool(b) => v.visit_bool(b);
+        deserialize_f64: Value::Number(n) => number(&n, v);
+        deserialize_string: Value::String(s) => v.visit_string(s);
+        deserialize_unit: Value::Null => v.visit_unit();
+        deserialize_seq: Value::Array(a) => v.visit_seq(Items(a.into_iter()));
+        deserialize_map: Value::Object(m) => map(m, v);
     }
 
     forward! { 'de,
