@@ -305,11 +305,16 @@ pub async fn delete_max_price(app: &App, account: &AccountId, name: &str) -> Res
 pub async fn profile(app: &App, account: &AccountId) -> Result<Profile, AppError> {
     let me = accounts::profile(app, account).await?;
     let db = app.db()?;
-    let live =
-        crate::store::smsactivate::active_activations(&db, account.as_str(), app.now_ms).await?;
+    let live = crate::store::smsactivate::active_activations(
+        &db,
+        account.as_str(),
+        app.now_ms,
+        &app.config.currency,
+    )
+    .await?;
     let frozen = (live.iter())
-        .filter(|a| a.sms_count == 0)
-        .map(|a| a.cost)
+        .filter(|a| a.latest.is_none())
+        .map(|a| a.cost.minor())
         .sum::<i64>();
     let (recent, _) = orders(app, account, 5, 0, true).await?;
     let named = store::countries(&db).await?;

@@ -6,9 +6,11 @@ use crate::domain::activation::SmsEntry;
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::new_id;
 use crate::domain::phone::Phone;
-use crate::domain::sms::{extract_code, is_fresh, parse_signature, signed_by, SignatureError};
+use crate::domain::sms::{
+    extract_code, is_fresh, parse_signature, signed_by, InboundSms, SignatureError,
+};
 use crate::durable::activation_object::{self, Op, Outcome};
-use crate::store::activations::{self as store, NewSms};
+use crate::store::activations as store;
 use crate::store::catalog::supplier_keys;
 use worker::{console_error, D1Database};
 
@@ -77,21 +79,20 @@ pub async fn receive(
         .as_ref()
         .and_then(|h| h.kind.as_deref().zip(h.object_id.as_deref()));
     let code = extract_code(&sms.text);
-    let row_id = new_id("sms")?;
-    let new = NewSms {
-        id: &row_id,
-        supplier_id: &supplier_id,
-        sms_id: &sms.sms_id,
-        number: sms.number.e164(),
-        sender: sms.from.trim(),
-        text: &sms.text,
-        code: code.as_deref(),
-        received_at: &sms.received_at,
-        target_kind: target.map(|(kind, _)| kind),
-        target_id: target.map(|(_, id)| id),
-        now_ms: app.now_ms,
+    let new = InboundSms {
+        id: new_id("sms")?,
+        sms_id: sms.sms_id.clone(),
+        sender: sms.from.trim().to_owned(),
+        text: sms.text.clone(),
+        code,
+        received_at: sms.received_at.clone(),
+        target_kind: target.map(|(kind, _)| kind.to_owned()),
+        target_id: target.map(|(_, id)| id.to_owned()),
+        // An activation's SMS is delivered once its object takes it; any other at once.
+        delivered: i64::from(!matches!(target, Some(("activation", _)))),
     };
-    let inserted = store::insert_sms(&db, &new).await?;
+    let number = sms.number.e164();
+    let inserted = store::insert_sms(&db, (&supplier_id, number), &new, app.now_ms).await?;
     let row = store::sms_by_supplier_id(&db, &supplier_id, &sms.sms_id).await?;
     let row = row.ok_or_else(|| AppError::internal("inbound SMS row missing after insert"))?;
     if let (Some("activation"), Some(activation_id), 0) = (

@@ -1,16 +1,17 @@
 //! An account's spend caps (per UTC day and UTC month) and what it spent against them. The
 //! caps are enforced by the debit's own batch (`store::limits`); this only reads and sets them.
 use super::App;
+use crate::domain::account::Spending;
 use crate::domain::audit::{Actor, Change};
 use crate::domain::error::AppError;
 use crate::domain::ids::AccountId;
 use crate::domain::money::Money;
 use crate::store::audit;
-use crate::store::limits::{self as store, Limits};
+use crate::store::limits as store;
 use serde_json::json;
 
 /// The account's caps and its spend today and this month (UTC).
-pub async fn get(app: &App, account: &AccountId) -> Result<Limits, AppError> {
+pub async fn get(app: &App, account: &AccountId) -> Result<Spending, AppError> {
     Ok(store::get(&app.db()?, account.as_str(), app.now_ms).await?)
 }
 
@@ -22,7 +23,7 @@ pub async fn put(
     account: &AccountId,
     (daily, monthly): (Option<Money>, Option<Money>),
     actor: &Actor,
-) -> Result<Limits, AppError> {
+) -> Result<Spending, AppError> {
     let db = app.db()?;
     let (daily, monthly) = (daily.map(Money::minor), monthly.map(Money::minor));
     let was = store::get(&db, account.as_str(), app.now_ms).await?;
@@ -32,7 +33,7 @@ pub async fn put(
         action: "limits.spend_caps",
         resource_type: "account_limits",
         resource_id: Some(account.as_str()),
-        before: Some(caps(was.spend_cap_daily, was.spend_cap_monthly)),
+        before: Some(caps(was.caps.daily, was.caps.monthly)),
         after: Some(caps(daily, monthly)),
         reason: None,
     };

@@ -191,34 +191,9 @@ pub async fn set_status(
 
 /// `getActiveActivations`: the account's live activations (as D1 mirrors them).
 pub async fn active(app: &App, account: &AccountId) -> Result<Vec<Active>, AppError> {
-    let rows = store::active_activations(&app.db()?, account.as_str(), app.now_ms).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let phase = match (r.status.as_str(), r.sms_count) {
-                ("received", _) => Phase::Received,
-                (_, 0) => Phase::Waiting,
-                _ => Phase::WaitingRetry,
-            };
-            let latest = r.text.map(|text| Sms {
-                text,
-                code: r.code,
-                received_at: r.received_at.unwrap_or_default(),
-            });
-            Active {
-                num: r.num,
-                service_code: r.sa_service.unwrap_or(r.service),
-                number: r.number,
-                cost: Money::from_minor(r.cost),
-                currency: app.config.currency.clone(),
-                phase,
-                latest,
-                country_id: r.sa_country,
-                country_name: r.country_name,
-                created_at_ms: r.created_at,
-            }
-        })
-        .collect())
+    let db = app.db()?;
+    let currency = &app.config.currency;
+    Ok(store::active_activations(&db, account.as_str(), app.now_ms, currency).await?)
 }
 
 /// The catalog's countries and services that have sms-activate numbers and codes.

@@ -176,12 +176,8 @@ pub struct ApiKey {
     pub revoked_at: Option<i64>,
     /// Its scopes as stored (`domain::scope`); `None`: every scope.
     pub scopes: Option<String>,
-    /// Its own spend caps, minor units per UTC day and month (`None`: no cap).
-    pub spend_cap_daily: Option<i64>,
-    pub spend_cap_monthly: Option<i64>,
-    /// What it paid today and this month (UTC), refunds given back, in minor units.
-    pub spent_today: i64,
-    pub spent_this_month: i64,
+    /// Its own caps and what it paid against them.
+    pub spending: Spending,
 }
 
 /// Spend caps in minor units per UTC day and per UTC month (`None`: no cap).
@@ -189,6 +185,15 @@ pub struct ApiKey {
 pub struct SpendCaps {
     pub daily: Option<i64>,
     pub monthly: Option<i64>,
+}
+
+/// Spend caps and what was spent against them in the current UTC day and month (refunds
+/// given back), in minor units: an account's or one of its keys'.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Spending {
+    pub caps: SpendCaps,
+    pub today: i64,
+    pub this_month: i64,
 }
 
 /// A key just created: the plain key is in this answer and nowhere else.

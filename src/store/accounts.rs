@@ -1,14 +1,13 @@
 //! Accounts: creation (with the wallet and the first key), who is calling, the profile.
 use super::keys::{self, KeySpec};
 use super::row::row;
-use super::StoreError;
 use super::{batch, first, int, stmt, text, Prepared, Result};
 use crate::domain::account::{NewKey, Profile};
 use crate::domain::ids::new_uuid;
 use crate::domain::scope::Scope;
 use crate::domain::time::rfc3339;
 use crate::domain::twilio_verify::{new_sid, SidKind};
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1Database;
 
 row! {
     /// Who is calling: the account behind a valid, unrevoked key.
@@ -98,7 +97,7 @@ pub fn holding(sql: &str, scope: Scope) -> String {
 /// The principal for a presented key's hash, if the key is live and its account active.
 /// Read from D1 (strongly consistent) on every request, so revocation takes effect at once.
 pub async fn find_by_key_hash(db: &D1Database, key_hash: &str) -> Result<Option<Principal>> {
-    first(stmt(
+    first(
         db,
         &format!(
             "SELECT p.account_id AS account_id, a.approved AS approved, \
@@ -106,27 +105,27 @@ pub async fn find_by_key_hash(db: &D1Database, key_hash: &str) -> Result<Option<
              FROM ({LIVE_KEY_ACCOUNT}) p JOIN accounts a ON a.id = p.account_id"
         ),
         &[text(key_hash)],
-    )?)
+    )
     .await
 }
 
 pub async fn exists(db: &D1Database, account_id: &str) -> Result<bool> {
-    super::exists(stmt(
+    super::exists(
         db,
         "SELECT id FROM accounts WHERE id = ?1",
         &[text(account_id)],
-    )?)
+    )
     .await
 }
 
 pub async fn profile(db: &D1Database, account_id: &str) -> Result<Option<Profile>> {
-    first(stmt(
+    first(
         db,
         "SELECT a.id AS id, a.name AS name, a.email AS email, a.approved AS approved, \
             a.status AS status, a.created_at AS created_at, \
             w.balance AS balance, w.currency AS currency, a.twilio_sid AS twilio_sid \
          FROM accounts a JOIN wallets w ON w.account_id = a.id WHERE a.id = ?1",
         &[text(account_id)],
-    )?)
+    )
     .await
 }

@@ -3,8 +3,8 @@ use super::accounts::{holding, LIVE_KEY_ACCOUNT};
 use super::catalog::free_for_service;
 use super::row::row;
 use super::{
-    all_as, batch, exists, first, first_as, int, opt_int, opt_text, run, stmt, text, webhooks,
-    ConstraintKind, Result, StoreError,
+    all, batch, exists, first, int, opt_int, opt_text, run, stmt, text, webhooks, ConstraintKind,
+    Result, StoreError,
 };
 use crate::domain::activation::Rent;
 use crate::domain::scope::Scope;
@@ -95,7 +95,7 @@ async fn pick<T: super::FromRow>(
         order = list.order,
         free = free_for_service("?2", "?4")
     );
-    first(stmt(db, &sql, &wanted.binds(list, Some(now_ms)))?).await
+    first(db, &sql, &wanted.binds(list, Some(now_ms))).await
 }
 
 /// Whether `list` prices what is `wanted` at all: "not offered" vs "sold out".
@@ -110,7 +110,7 @@ async fn offered(db: &D1Database, list: &PriceList, wanted: &Wanted<'_>) -> Resu
          operator = ?3){hours} LIMIT 1",
         table = list.table
     );
-    exists(stmt(db, &sql, &wanted.binds(list, None))?).await
+    exists(db, &sql, &wanted.binds(list, None)).await
 }
 
 /// The cheapest free number for (country, service[, operator]).
@@ -251,12 +251,7 @@ pub async fn owned_by_key(
     let sql = format!(
         "SELECT account_id FROM activations WHERE id = ?2 AND account_id = ({LIVE_KEY_ACCOUNT})"
     );
-    let row: Option<Owner> = first(stmt(
-        db,
-        &holding(&sql, scope),
-        &[text(key_hash), text(id)],
-    )?)
-    .await?;
+    let row: Option<Owner> = first(db, &holding(&sql, scope), &[text(key_hash), text(id)]).await?;
     Ok(row.map(|o| o.account_id))
 }
 
@@ -268,12 +263,12 @@ row! {
 }
 
 pub async fn activation(db: &D1Database, id: &str) -> Result<Option<ActivationRow>> {
-    first(stmt(
+    first(
         db,
         "SELECT id, account_id, number, cost, cancel_allowed_at, expires_at FROM activations WHERE \
             id = ?1",
         &[text(id)],
-    )?)
+    )
     .await
 }
 
@@ -405,46 +400,13 @@ pub fn rent_statements(
     Ok((tx_id, statements))
 }
 
-row! {
-    #[derive(Debug, Clone)]
-    pub(super) struct RentLine {
-        id: String,
-        account_id: String,
-        number: String,
-        country: String,
-        service: String,
-        operator: String,
-        hours: i64,
-        cost: i64,
-        created_at: i64,
-        expires_at: i64,
-    }
-}
-
-impl From<RentLine> for Rent {
-    fn from(r: RentLine) -> Rent {
-        Rent {
-            id: r.id,
-            account_id: r.account_id,
-            number: r.number,
-            country: r.country,
-            service: r.service,
-            operator: r.operator,
-            hours: r.hours,
-            cost: r.cost,
-            created_at: r.created_at,
-            expires_at: r.expires_at,
-        }
-    }
-}
-
 pub async fn rent(db: &D1Database, id: &str) -> Result<Option<Rent>> {
-    first_as::<RentLine, _>(stmt(
+    first(
         db,
         "SELECT id, account_id, number, country, service, operator, hours, cost, created_at, \
             expires_at FROM rents WHERE id = ?1",
         &[text(id)],
-    )?)
+    )
     .await
 }
 
@@ -461,35 +423,24 @@ row! {
 }
 
 pub async fn holder(db: &D1Database, number: &str, now_ms: i64) -> Result<Option<Holder>> {
-    first(stmt(
+    first(
         db,
         "SELECT n.supplier_id, l.kind, l.object_id FROM numbers n \
          LEFT JOIN number_leases l ON l.number_id = n.id AND (l.kind = 'activation' OR \
          l.expires_at > ?2) WHERE n.number = ?1",
         &[text(number), int(now_ms)],
-    )?)
+    )
     .await
 }
 
-/// An SMS a supplier delivered, with the activation or rent it is for (if any).
-pub struct NewSms<'a> {
-    pub id: &'a str,
-    /// With `sms_id`, the supplier's own id of the SMS: stored once.
-    pub supplier_id: &'a str,
-    pub sms_id: &'a str,
-    pub number: &'a str,
-    pub sender: &'a str,
-    pub text: &'a str,
-    pub code: Option<&'a str>,
-    pub received_at: &'a str,
-    pub target_kind: Option<&'a str>,
-    pub target_id: Option<&'a str>,
-    pub now_ms: i64,
-}
-
-/// Stores an SMS once per (supplier, sms_id); false when it was stored before.
-pub async fn insert_sms(db: &D1Database, s: &NewSms<'_>) -> Result<bool> {
-    let delivered = i64::from(s.target_kind == Some("rent") || s.target_kind.is_none());
+/// Stores an SMS `supplier_id` delivered to `number` once per (supplier, sms_id); false when
+/// it was stored before.
+pub async fn insert_sms(
+    db: &D1Database,
+    (supplier_id, number): (&str, &str),
+    s: &InboundSms,
+    now_ms: i64,
+) -> Result<bool> {
     let inserted = run(stmt(
         db,
         "INSERT INTO inbound_sms (id, supplier_id, sms_id, number, sender, text, code, \
@@ -497,55 +448,24 @@ pub async fn insert_sms(db: &D1Database, s: &NewSms<'_>) -> Result<bool> {
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (supplier_id, \
          sms_id) DO NOTHING",
         &[
-            text(s.id),
-            text(s.supplier_id),
-            text(s.sms_id),
-            text(s.number),
-            text(s.sender),
-            text(s.text),
-            opt_text(s.code),
-            text(s.received_at),
-            opt_text(s.target_kind),
-            opt_text(s.target_id),
-            int(delivered),
-            int(s.now_ms),
+            text(&s.id),
+            text(supplier_id),
+            text(&s.sms_id),
+            text(number),
+            text(&s.sender),
+            text(&s.text),
+            opt_text(s.code.as_deref()),
+            text(&s.received_at),
+            opt_text(s.target_kind.as_deref()),
+            opt_text(s.target_id.as_deref()),
+            int(s.delivered),
+            int(now_ms),
         ],
     )?)
     .await?;
     // Triggers on the insert (statistics) add their own changes to the count; a stored
     // duplicate changes nothing at all.
     Ok(inserted > 0)
-}
-
-row! {
-    #[derive(Debug, Clone)]
-    struct SmsLine {
-        id: String,
-        sms_id: String,
-        sender: String,
-        text: String,
-        code: Option<String>,
-        received_at: String,
-        target_kind: Option<String>,
-        target_id: Option<String>,
-        delivered: i64,
-    }
-}
-
-impl From<SmsLine> for InboundSms {
-    fn from(r: SmsLine) -> InboundSms {
-        InboundSms {
-            id: r.id,
-            sms_id: r.sms_id,
-            sender: r.sender,
-            text: r.text,
-            code: r.code,
-            received_at: r.received_at,
-            target_kind: r.target_kind,
-            target_id: r.target_id,
-            delivered: r.delivered,
-        }
-    }
 }
 
 const SMS_COLUMNS: &str =
@@ -556,11 +476,11 @@ pub async fn sms_by_supplier_id(
     supplier_id: &str,
     sms_id: &str,
 ) -> Result<Option<InboundSms>> {
-    first_as::<SmsLine, _>(stmt(
+    first(
         db,
         &format!("SELECT {SMS_COLUMNS} FROM inbound_sms WHERE supplier_id = ?1 AND sms_id = ?2"),
         &[text(supplier_id), text(sms_id)],
-    )?)
+    )
     .await
 }
 
@@ -577,13 +497,13 @@ pub async fn mark_sms(db: &D1Database, id: &str, delivered: bool) -> Result<()> 
 }
 
 pub async fn rent_sms(db: &D1Database, rent_id: &str) -> Result<Vec<InboundSms>> {
-    all_as::<SmsLine, _>(stmt(
+    all(
         db,
         &format!(
             "SELECT {SMS_COLUMNS} FROM inbound_sms WHERE target_kind = 'rent' AND target_id = \
             ?1 ORDER BY created_at, id"
         ),
         &[text(rent_id)],
-    )?)
+    )
     .await
 }

@@ -2,7 +2,7 @@
 //! its OTP session, read newest first by the account's sessions index (`account_id,
 //! created_at, id`), and counted over spans of time for summaries (whole days come from
 //! `store::stats`).
-use super::{all, first, int, opt_text, stmt, text, Result, StoreError};
+use super::{all, first, int, opt_text, text, Result};
 use crate::domain::stats::{Attempt, AttemptFilter, Conversion, PageToken};
 use worker::D1Database;
 
@@ -59,7 +59,7 @@ pub async fn list(
         int(limit),
         int(offset),
     ]);
-    all(stmt(db, &sql, &args)?).await
+    all(db, &sql, &args).await
 }
 
 /// One attempt of the account.
@@ -67,7 +67,7 @@ pub async fn find(db: &D1Database, account_id: &str, sid: &str) -> Result<Option
     let sql = format!(
         "SELECT {ATTEMPT_COLUMNS} FROM {ATTEMPT_JOINS} WHERE s.id = ?1 AND s.account_id = ?2"
     );
-    first(stmt(db, &sql, &[text(sid), text(account_id)])?).await
+    first(db, &sql, &[text(sid), text(account_id)]).await
 }
 
 /// The account's attempts that pass `f`, and how many were verified.
@@ -76,6 +76,6 @@ pub async fn count(db: &D1Database, account_id: &str, f: &AttemptFilter) -> Resu
         "SELECT COUNT(*) AS attempts, COUNT(s.verified_at) AS converted \
          FROM {ATTEMPT_JOINS} WHERE {ATTEMPT_FILTER}"
     );
-    let found = first(stmt(db, &sql, &filter_args(account_id, f))?).await?;
+    let found = first(db, &sql, &filter_args(account_id, f)).await?;
     Ok(found.unwrap_or_default())
 }

@@ -1,12 +1,11 @@
 //! Catalog (countries, services, operators, prices) and number inventory in D1.
 use super::row::row;
-use super::StoreError;
-use super::{all, all_as, exists, first, first_value, int, opt_text, stmt, text, Prepared, Result};
+use super::{all, exists, first, first_value, int, opt_text, stmt, text, Prepared, Result};
 use crate::domain::catalog::{
     ListedPrice, Named, Operator, OperatorStock, Price, RentPrice, SupplierStock,
 };
 use crate::domain::crypto::{derived_key, to_hex};
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1Database;
 
 /// SQL condition (on `n`, a `numbers` row) for "free to sell for service ?svc at time ?now":
 /// no live lease, and never sold for that service. Used for stock counts and for picking.
@@ -19,39 +18,12 @@ pub fn free_for_service(svc: &str, now: &str) -> String {
     )
 }
 
-row! {
-    #[derive(Debug, Clone)]
-    struct NamedRow {
-        code: String,
-        name: String,
-    }
-}
-
-impl From<NamedRow> for Named {
-    fn from(r: NamedRow) -> Named {
-        Named {
-            code: r.code,
-            name: r.name,
-        }
-    }
-}
-
 pub async fn countries(db: &D1Database) -> Result<Vec<Named>> {
-    all_as::<NamedRow, _>(stmt(
-        db,
-        "SELECT code, name FROM countries ORDER BY code",
-        &[],
-    )?)
-    .await
+    all(db, "SELECT code, name FROM countries ORDER BY code", &[]).await
 }
 
 pub async fn services(db: &D1Database) -> Result<Vec<Named>> {
-    all_as::<NamedRow, _>(stmt(
-        db,
-        "SELECT code, name FROM services ORDER BY code",
-        &[],
-    )?)
-    .await
+    all(db, "SELECT code, name FROM services ORDER BY code", &[]).await
 }
 
 /// An ISO code (any case) or an alias (`pkr`) → the country's code.
@@ -62,44 +34,25 @@ pub async fn resolve_country(db: &D1Database, input: &str) -> Result<Option<Stri
         }
     }
     let input = input.trim();
-    let row: Option<Row> = first(stmt(
+    let row: Option<Row> = first(
         db,
         "SELECT code FROM countries WHERE code = upper(?1) UNION ALL SELECT country AS code FROM \
             country_aliases WHERE alias = lower(?1) LIMIT 1",
         &[text(input)],
-    )?)
+    )
     .await?;
     Ok(row.map(|r| r.code))
 }
 
 pub async fn resolve_service(db: &D1Database, input: &str) -> Result<Option<String>> {
     let sql = "SELECT code FROM services WHERE code = lower(?1)";
-    first_value(stmt(db, sql, &[text(input.trim())])?, "code").await
-}
-
-row! {
-    #[derive(Debug, Clone)]
-    struct OperatorRow {
-        country: String,
-        id: String,
-        name: String,
-    }
-}
-
-impl From<OperatorRow> for Operator {
-    fn from(r: OperatorRow) -> Operator {
-        Operator {
-            country: r.country,
-            id: r.id,
-            name: r.name,
-        }
-    }
+    first_value(db, sql, &[text(input.trim())], "code").await
 }
 
 /// The operators of one country, or of all.
 pub async fn operators(db: &D1Database, country: Option<&str>) -> Result<Vec<Operator>> {
     let sql = "SELECT country, id, name FROM operators WHERE ?1 IS NULL OR country = ?1";
-    all_as::<OperatorRow, _>(stmt(db, sql, &[opt_text(country)])?).await
+    all(db, sql, &[opt_text(country)]).await
 }
 
 pub async fn all_aliases(db: &D1Database) -> Result<Vec<(String, String)>> {
@@ -109,7 +62,7 @@ pub async fn all_aliases(db: &D1Database) -> Result<Vec<(String, String)>> {
             country: String,
         }
     }
-    let rows: Vec<Row> = all(stmt(db, "SELECT alias, country FROM country_aliases", &[])?).await?;
+    let rows: Vec<Row> = all(db, "SELECT alias, country FROM country_aliases", &[]).await?;
     Ok(rows.into_iter().map(|r| (r.alias, r.country)).collect())
 }
 
@@ -117,40 +70,32 @@ pub async fn all_aliases(db: &D1Database) -> Result<Vec<(String, String)>> {
 
 /// Every price: activations, rents (with their hours) and OTP sends (by channel), in order.
 pub async fn listed_prices(db: &D1Database) -> Result<Vec<ListedPrice>> {
-    all(stmt(
-        db,
-        "SELECT 'activation' AS kind, country, service, operator, NULL AS hours, cost \
-         FROM prices UNION ALL SELECT 'rent', country, service, operator, hours, cost \
-         FROM rent_prices UNION ALL SELECT 'otp', country, channel, '', NULL, cost \
-         FROM otp_prices ORDER BY 1, 2, 3, 4, 5",
-        &[],
-    )?)
-    .await
+    all(db, LISTED_PRICES, &[]).await
 }
+
+const LISTED_PRICES: &str =
+    "SELECT 'activation' AS kind, country, service, operator, NULL AS hours, cost \
+    FROM prices UNION ALL SELECT 'rent', country, service, operator, hours, cost \
+    FROM rent_prices UNION ALL SELECT 'otp', country, channel, '', NULL, cost \
+    FROM otp_prices ORDER BY 1, 2, 3, 4, 5";
 
 /// Every supplier and how many numbers it holds (an index search per supplier).
 pub async fn supplier_stock(db: &D1Database) -> Result<Vec<SupplierStock>> {
-    all(stmt(
-        db,
-        "SELECT s.id AS id, s.name AS name, s.created_at AS created_at, \
-         (SELECT COUNT(*) FROM numbers n WHERE n.supplier_id = s.id) AS numbers \
-         FROM suppliers s ORDER BY s.created_at DESC",
-        &[],
-    )?)
-    .await
+    all(db, SUPPLIER_STOCK, &[]).await
 }
+
+const SUPPLIER_STOCK: &str = "SELECT s.id AS id, s.name AS name, s.created_at AS created_at, \
+    (SELECT COUNT(*) FROM numbers n WHERE n.supplier_id = s.id) AS numbers \
+    FROM suppliers s ORDER BY s.created_at DESC";
 
 /// Every operator and how many numbers the inventory holds for it.
 pub async fn operator_stock(db: &D1Database) -> Result<Vec<OperatorStock>> {
-    all(stmt(
-        db,
-        "SELECT o.country AS country, o.id AS operator, o.name AS name, \
-         (SELECT COUNT(*) FROM numbers n WHERE n.country = o.country AND n.operator = o.id) \
-         AS numbers FROM operators o ORDER BY o.country, o.id",
-        &[],
-    )?)
-    .await
+    all(db, OPERATOR_STOCK, &[]).await
 }
+
+const OPERATOR_STOCK: &str = "SELECT o.country AS country, o.id AS operator, o.name AS name, \
+    (SELECT COUNT(*) FROM numbers n WHERE n.country = o.country AND n.operator = o.id) \
+    AS numbers FROM operators o ORDER BY o.country, o.id";
 
 // ---- PUT /admin/catalog upserts (validated by the handler) ----
 
@@ -226,31 +171,6 @@ pub fn upsert_otp_price(db: &D1Database, country: &str, channel: &str, cost: i64
 
 // ---- price lists with stock ----
 
-row! {
-    #[derive(Debug, Clone)]
-    struct PriceLine {
-        country: String,
-        service: String,
-        operator: String,
-        operator_name: String,
-        cost: i64,
-        count: i64,
-    }
-}
-
-impl From<PriceLine> for Price {
-    fn from(r: PriceLine) -> Price {
-        Price {
-            country: r.country,
-            service: r.service,
-            operator: r.operator,
-            operator_name: r.operator_name,
-            cost: r.cost,
-            count: r.count,
-        }
-    }
-}
-
 pub async fn prices(
     db: &D1Database,
     service: Option<&str>,
@@ -266,39 +186,12 @@ pub async fn prices(
          ORDER BY p.country, p.service, p.operator",
         free = free_for_service("p.service", "?3")
     );
-    all_as::<PriceLine, _>(stmt(
+    all(
         db,
         &sql,
         &[opt_text(service), opt_text(country), int(now_ms)],
-    )?)
+    )
     .await
-}
-
-row! {
-    #[derive(Debug, Clone)]
-    struct RentPriceLine {
-        country: String,
-        service: String,
-        operator: String,
-        operator_name: String,
-        hours: i64,
-        cost: i64,
-        count: i64,
-    }
-}
-
-impl From<RentPriceLine> for RentPrice {
-    fn from(r: RentPriceLine) -> RentPrice {
-        RentPrice {
-            country: r.country,
-            service: r.service,
-            operator: r.operator,
-            operator_name: r.operator_name,
-            hours: r.hours,
-            cost: r.cost,
-            count: r.count,
-        }
-    }
 }
 
 pub async fn rent_prices(
@@ -318,7 +211,7 @@ pub async fn rent_prices(
          ORDER BY r.country, r.operator, r.hours",
         free = free_for_service("r.service", "?3")
     );
-    all_as::<RentPriceLine, _>(stmt(
+    all(
         db,
         &sql,
         &[
@@ -327,7 +220,7 @@ pub async fn rent_prices(
             int(now_ms),
             opt_text(operator),
         ],
-    )?)
+    )
     .await
 }
 
@@ -358,11 +251,11 @@ pub fn insert_number(
 }
 
 pub async fn supplier_exists(db: &D1Database, supplier_id: &str) -> Result<bool> {
-    exists(stmt(
+    exists(
         db,
         "SELECT id FROM suppliers WHERE id = ?1",
         &[text(supplier_id)],
-    )?)
+    )
     .await
 }
 
@@ -378,7 +271,7 @@ pub async fn create_supplier(
         "INSERT INTO suppliers (id, name, secret_version, created_at) VALUES (?1, ?2, 1, ?3)",
         &[text(id), text(name), text(now)],
     )?;
-    super::batch(db, vec![insert, audit]).await?;
+    super::audited(db, insert, audit).await?;
     Ok(())
 }
 
@@ -407,11 +300,11 @@ impl SupplierKey {
 /// Suppliers who may have signed an inbound SMS: the named one, or all of them (an operator
 /// has a handful; each is tried in constant time).
 pub async fn supplier_keys(db: &D1Database, only: Option<&str>) -> Result<Vec<SupplierKey>> {
-    all(stmt(
+    all(
         db,
         "SELECT id, secret_version FROM suppliers WHERE ?1 IS NULL OR id = ?1 ORDER BY \
         created_at LIMIT 100",
         &[opt_text(only)],
-    )?)
+    )
     .await
 }

@@ -1,7 +1,7 @@
 //! The operator console's sign-in sessions (`admin_sessions`): the admin token exchanged once
 //! for a cookie. A session is stored as the SHA-256 of its token, with its audit row in the
 //! same batch when it opens and when it ends.
-use super::{batch, first_value, int, opt_text, stmt, text, Result, StoreError};
+use super::{first_value, int, opt_text, stmt, text, Result};
 use worker::{D1Database, D1PreparedStatement};
 
 /// Opens a session, in one transaction with its audit row.
@@ -25,7 +25,7 @@ pub async fn open(
             opt_text(ip),
         ],
     )?;
-    batch(db, vec![insert, audit]).await?;
+    super::audited(db, insert, audit).await?;
     Ok(())
 }
 
@@ -33,7 +33,7 @@ pub async fn open(
 pub async fn live(db: &D1Database, token_hash: &str, now_ms: i64) -> Result<Option<String>> {
     let sql = "SELECT id FROM admin_sessions WHERE token_hash = ?1 AND revoked_at IS NULL \
                AND expires_at > ?2";
-    first_value(stmt(db, sql, &[text(token_hash), int(now_ms)])?, "id").await
+    first_value(db, sql, &[text(token_hash), int(now_ms)], "id").await
 }
 
 /// Ends a session, in one transaction with its audit row (an `append_if_changed`).
@@ -48,6 +48,6 @@ pub async fn revoke(
         "UPDATE admin_sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
         &[text(id), int(now_ms)],
     )?;
-    batch(db, vec![revoke, audit]).await?;
+    super::audited(db, revoke, audit).await?;
     Ok(())
 }

@@ -1,7 +1,6 @@
 //! The customer's own lists that the dashboard shows: activations, rents, OTP sessions and
 //! (locally) the sandbox outbox. One page and its total in one round trip each.
-use super::activations::RentLine;
-use super::{account_page, account_slice, Listing, Result, StoreError};
+use super::{account_page, account_slice, Listing, Result};
 use crate::domain::activation::Rent;
 use crate::domain::message::OutboxText;
 use crate::domain::pagination::{Page, Slice};
@@ -38,8 +37,7 @@ pub async fn rents(
     account_id: &str,
     slice: &Slice,
 ) -> Result<Option<(Vec<Rent>, u64)>> {
-    let listed = account_slice::<RentLine>(db, &RENTS, account_id, slice).await?;
-    Ok(listed.map(|(rows, total)| (rows.into_iter().map(Rent::from).collect(), total)))
+    account_slice(db, &RENTS, account_id, slice).await
 }
 
 /// Read with `store::account_slice` (rows as `domain::otp::SessionRecord`).

@@ -1,12 +1,17 @@
 //! How the domain's types are read from D1 rows (their columns are named as their fields).
 use super::row::from_row;
-use crate::domain::account::{AccountSummary, ApiKey, Profile};
-use crate::domain::activation::Activation;
-use crate::domain::catalog::{ListedPrice, OperatorStock, SupplierStock};
+use super::row::{FromRow, Row};
+use super::StoreError;
+use crate::domain::account::{AccountSummary, ApiKey, Profile, SpendCaps, Spending};
+use crate::domain::activation::{Activation, Rent};
+use crate::domain::catalog::{
+    ListedPrice, Named, Operator, OperatorStock, Price, RentPrice, SupplierStock,
+};
 use crate::domain::message::{Message, OutboxText};
 use crate::domain::otp::SessionRecord;
 use crate::domain::otp_check::Session;
 use crate::domain::session::SessionInfo;
+use crate::domain::sms::InboundSms;
 use crate::domain::stats::{ActivationStats, Attempt, Conversion, OtpStats};
 use crate::domain::template::TemplateRecord;
 use crate::domain::twilio_verify::{Send, Service, VerificationRecord};
@@ -33,11 +38,23 @@ from_row!(ApiKey {
     last_used_at,
     revoked_at,
     scopes or default,
-    spend_cap_daily or default,
-    spend_cap_monthly or default,
-    spent_today or default,
-    spent_this_month or default,
+    spending from row,
 });
+
+/// Caps and spend: columns `spend_cap_daily`, `spend_cap_monthly`, `spent_today`,
+/// `spent_this_month` (each may be NULL or not selected).
+impl FromRow for Spending {
+    fn from_row(row: &Row) -> Result<Spending, StoreError> {
+        Ok(Spending {
+            caps: SpendCaps {
+                daily: row.get("spend_cap_daily")?,
+                monthly: row.get("spend_cap_monthly")?,
+            },
+            today: row.get_or_default("spent_today")?,
+            this_month: row.get_or_default("spent_this_month")?,
+        })
+    }
+}
 from_row!(Profile {
     id,
     name,
@@ -243,4 +260,50 @@ from_row!(Application {
     account_id,
     public_key,
     callback_url
+});
+from_row!(InboundSms {
+    id,
+    sms_id,
+    sender,
+    text,
+    code,
+    received_at,
+    target_kind,
+    target_id,
+    delivered
+});
+from_row!(Rent {
+    id,
+    account_id,
+    number,
+    country,
+    service,
+    operator,
+    hours,
+    cost,
+    created_at,
+    expires_at
+});
+
+from_row!(Named { code, name });
+
+from_row!(Operator { country, id, name });
+
+from_row!(Price {
+    country,
+    service,
+    operator,
+    operator_name,
+    cost,
+    count
+});
+
+from_row!(RentPrice {
+    country,
+    service,
+    operator,
+    operator_name,
+    hours,
+    cost,
+    count
 });

@@ -3,12 +3,9 @@
 //! and whether it was banned), payments (the ledger), price ceilings and bans.
 use super::row::row;
 use super::smsactivate::SaNames;
-use super::{
-    account_page, all, execute, first, first_value, int, stmt, text, Listing, Prepared, Result,
-    StoreError,
-};
+use super::{account_page, all, execute, first, first_value, int, text, Listing, Prepared, Result};
 use crate::domain::pagination::Page;
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1Database;
 
 row! {
     /// A catalog country or service that has a 5sim name.
@@ -20,17 +17,9 @@ row! {
     }
 }
 
-const COUNTRY_NAMES: SaNames = SaNames {
-    table: "countries",
-    column: "fivesim_name",
-    alias: "fs_name",
-};
+const COUNTRY_NAMES: SaNames = SaNames::new("countries", "fivesim_name", "fs_name");
 
-const PRODUCT_NAMES: SaNames = SaNames {
-    table: "services",
-    column: "fivesim_product",
-    alias: "fs_name",
-};
+const PRODUCT_NAMES: SaNames = SaNames::new("services", "fivesim_product", "fs_name");
 
 pub async fn countries(db: &D1Database) -> Result<Vec<FsNamed>> {
     COUNTRY_NAMES.listed(db).await
@@ -96,7 +85,7 @@ pub async fn order(db: &D1Database, num: i64) -> Result<Option<OrderRow>> {
         "SELECT {ORDER_COLUMNS} FROM activations WHERE id = (SELECT object_id FROM numeric_ids \
          WHERE num = ?1 AND kind = 'activation')"
     );
-    first(stmt(db, &sql, &[int(num)])?).await
+    first(db, &sql, &[int(num)]).await
 }
 
 const NEWEST_ORDERS: Listing<'static> = Listing {
@@ -174,20 +163,20 @@ row! {
 
 /// The account's price ceilings, by product.
 pub async fn max_prices(db: &D1Database, account_id: &str) -> Result<Vec<MaxPriceRow>> {
-    all(stmt(
+    all(
         db,
         "SELECT m.id, COALESCE(s.fivesim_product, s.code) AS product, m.price, m.created_at \
          FROM fivesim_max_prices m JOIN services s ON s.code = m.service \
          WHERE m.account_id = ?1 ORDER BY product",
         &[text(account_id)],
-    )?)
+    )
     .await
 }
 
 /// The account's price ceiling for a service, if it set one (minor units).
 pub async fn max_price(db: &D1Database, account_id: &str, service: &str) -> Result<Option<i64>> {
     let sql = "SELECT price FROM fivesim_max_prices WHERE account_id = ?1 AND service = ?2";
-    first_value(stmt(db, sql, &[text(account_id), text(service)])?, "price").await
+    first_value(db, sql, &[text(account_id), text(service)], "price").await
 }
 
 /// Sets (or replaces) the account's price ceiling for a service.

@@ -1,6 +1,6 @@
 //! The fraud guard's policy per account (`fraud_policies`).
 use super::row::row;
-use super::{batch, first, int, stmt, text, Result, StoreError};
+use super::{first, int, stmt, text, Result};
 use worker::{D1Database, D1PreparedStatement};
 
 /// The account's stored policy (JSON), if it set one.
@@ -11,7 +11,7 @@ pub async fn policy(db: &D1Database, account_id: &str) -> Result<Option<String>>
         }
     }
     let sql = "SELECT policy FROM fraud_policies WHERE account_id = ?1";
-    let row: Option<Row> = first(stmt(db, sql, &[text(account_id)])?).await?;
+    let row: Option<Row> = first(db, sql, &[text(account_id)]).await?;
     Ok(row.map(|r| r.policy))
 }
 
@@ -28,6 +28,6 @@ pub async fn set_policy(
         ON CONFLICT (account_id) DO UPDATE SET policy = excluded.policy, \
         updated_at = excluded.updated_at";
     let upsert = stmt(db, sql, &[text(account_id), text(policy), int(now_ms)])?;
-    batch(db, vec![upsert, audit]).await?;
+    super::audited(db, upsert, audit).await?;
     Ok(())
 }

@@ -2,9 +2,9 @@
 //! `app::idempotency`). A money-moving operation puts `completion` in its own batch, so the
 //! stored answer commits with the money.
 use super::row::row;
-use super::{first, int, run, stmt, text, Prepared, Result, StoreError};
+use super::{first, int, run, stmt, text, Prepared, Result};
 use crate::domain::money::BalanceAs;
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1Database;
 
 row! {
     /// A stored record of an earlier request with the same key.
@@ -48,7 +48,7 @@ pub async fn claim(
 pub async fn record(db: &D1Database, scope: &str, key: &str) -> Result<Option<Row>> {
     let sql = "SELECT fingerprint, created_at, status, body FROM idempotency \
          WHERE scope = ?1 AND idem_key = ?2";
-    first(stmt(db, sql, &[text(scope), text(key)])?).await
+    first(db, sql, &[text(scope), text(key)]).await
 }
 
 /// A field of the stored answer (a JSON path) to set, in the batch, to the balance after

@@ -4,10 +4,8 @@
 //! last use. A key is stored only as its SHA-256; the plain key exists in the response that
 //! creates it and nowhere else.
 use super::row::row;
-use super::{
-    all, batch, changes, execute, int, opt_int, opt_text, stmt, text, Prepared, Result, StoreError,
-};
-use crate::domain::account::{ApiKey, NewKey, SpendCaps};
+use super::{all, batch, changes, execute, int, opt_int, opt_text, stmt, text, Prepared, Result};
+use crate::domain::account::{ApiKey, NewKey, SpendCaps, Spending};
 use crate::domain::crypto::sha256_hex;
 use crate::domain::ids::{new_api_key, new_id};
 use crate::domain::twilio_verify::{new_sid, SidKind};
@@ -20,7 +18,7 @@ pub const PREFIX_CHARS: usize = 4;
 /// Every key of the account, revoked ones included, newest first, with its caps and what
 /// it spent in the UTC day and month of `now_ms`.
 pub async fn list(db: &D1Database, account_id: &str, now_ms: i64) -> Result<Vec<ApiKey>> {
-    all(stmt(
+    all(
         db,
         "SELECT id, name, prefix, created_at, last_used_at, revoked_at, scopes, \
          spend_cap_daily, spend_cap_monthly, \
@@ -32,7 +30,7 @@ pub async fn list(db: &D1Database, account_id: &str, now_ms: i64) -> Result<Vec<
            AS spent_this_month \
          FROM api_keys k WHERE account_id = ?1 ORDER BY created_at DESC, rowid DESC",
         &[text(account_id), int(now_ms)],
-    )?)
+    )
     .await
 }
 
@@ -64,10 +62,10 @@ pub fn insert(
             last_used_at: None,
             revoked_at: None,
             scopes: spec.scopes.map(str::to_owned),
-            spend_cap_daily: spec.caps.daily,
-            spend_cap_monthly: spec.caps.monthly,
-            spent_today: 0,
-            spent_this_month: 0,
+            spending: Spending {
+                caps: spec.caps,
+                ..Spending::default()
+            },
         },
         twilio_sid: new_sid(SidKind::ApiKey)?,
         api_key,
@@ -117,11 +115,11 @@ pub async fn hashes(db: &D1Database, account_id: &str) -> Result<Vec<String>> {
             key_hash: String,
         }
     }
-    let rows: Vec<Row> = all(stmt(
+    let rows: Vec<Row> = all(
         db,
         "SELECT key_hash FROM api_keys WHERE account_id = ?1 AND revoked_at IS NULL",
         &[text(account_id)],
-    )?)
+    )
     .await?;
     Ok(rows.into_iter().map(|r| r.key_hash).collect())
 }

@@ -5,8 +5,8 @@
 //! into the spend row by that same statement, so the table's CHECKs (`spend_cap_daily`,
 //! `spend_cap_monthly`) refuse a charge past a cap inside the debit's transaction: parallel
 //! charges cannot overrun it.
-use super::row::row;
-use super::{batch, first, int, opt_int, stmt, text, Prepared, Result, StoreError};
+use super::{first, int, opt_int, stmt, text, Prepared, Result};
+use crate::domain::account::Spending;
 use worker::{D1Database, D1PreparedStatement};
 
 /// Updates the spend of ledger row `tx_id`'s account, and of the API key that paid it when
@@ -41,20 +41,9 @@ pub fn spend_statement(db: &D1Database, tx_id: &str) -> Prepared {
     )
 }
 
-row! {
-    /// An account's caps and what it spent today and this month (UTC), in minor units.
-    #[derive(Debug, Clone, Default)]
-    pub struct Limits {
-        pub spend_cap_daily: Option<i64>,
-        pub spend_cap_monthly: Option<i64>,
-        pub spent_today: i64 = default,
-        pub spent_this_month: i64 = default,
-    }
-}
-
 /// The account's caps and spend in the periods of `now_ms`.
-pub async fn get(db: &D1Database, account_id: &str, now_ms: i64) -> Result<Limits> {
-    let found = first::<Limits>(stmt(
+pub async fn get(db: &D1Database, account_id: &str, now_ms: i64) -> Result<Spending> {
+    let found = first::<Spending>(
         db,
         "SELECT (SELECT spend_cap_daily FROM account_limits WHERE account_id = ?1) \
            AS spend_cap_daily, \
@@ -67,7 +56,7 @@ pub async fn get(db: &D1Database, account_id: &str, now_ms: i64) -> Result<Limit
            AND period = 'm:' || strftime('%Y-%m', ?2 / 1000, 'unixepoch')), 0) \
            AS spent_this_month",
         &[text(account_id), int(now_ms)],
-    )?)
+    )
     .await?;
     Ok(found.unwrap_or_default())
 }
@@ -95,6 +84,6 @@ pub async fn put(
             int(now_ms),
         ],
     )?;
-    batch(db, vec![upsert, audit]).await?;
+    super::audited(db, upsert, audit).await?;
     Ok(())
 }

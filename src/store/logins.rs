@@ -28,23 +28,23 @@ const LOGIN_COLUMNS: &str = "id, email, name, approved, password_hash";
 
 /// A live account (status active) with a password login, by its normalized email.
 pub async fn by_email(db: &D1Database, email: &str) -> Result<Option<Login>> {
-    first(stmt(
+    first(
         db,
         &format!(
             "SELECT {LOGIN_COLUMNS} FROM accounts WHERE email = ?1 AND status = 'active' \
              AND password_hash IS NOT NULL"
         ),
         &[text(email)],
-    )?)
+    )
     .await
 }
 
 pub async fn by_id(db: &D1Database, account_id: &str) -> Result<Option<Login>> {
-    first(stmt(
+    first(
         db,
         &format!("SELECT {LOGIN_COLUMNS} FROM accounts WHERE id = ?1 AND status = 'active'"),
         &[text(account_id)],
-    )?)
+    )
     .await
 }
 
@@ -155,8 +155,7 @@ pub async fn approve(
         "UPDATE accounts SET approved = 1, approved_at = COALESCE(approved_at, ?2) WHERE id = ?1",
         &[text(account_id), text(&rfc3339(now_ms))],
     )?;
-    let results = batch(db, vec![approve, audit]).await?;
-    Ok(results.first().map(super::changes) == Some(1))
+    super::audited(db, approve, audit).await
 }
 
 /// Sets an account's status (`active` or `suspended`), in one transaction with its audit row.
@@ -171,7 +170,7 @@ pub async fn set_status(
         "UPDATE accounts SET status = ?2 WHERE id = ?1",
         &[text(account_id), text(status)],
     )?;
-    batch(db, vec![update, audit]).await?;
+    super::audited(db, update, audit).await?;
     Ok(())
 }
 
@@ -181,14 +180,14 @@ const SUMMARY_COLUMNS: &str = "a.id AS account_id, a.email AS email, a.name AS n
 
 /// One account as the operator's list shows it.
 pub async fn summary(db: &D1Database, account_id: &str) -> Result<Option<AccountSummary>> {
-    first(stmt(
+    first(
         db,
         &format!(
             "SELECT {SUMMARY_COLUMNS} FROM accounts a JOIN wallets w ON w.account_id = a.id \
              WHERE a.id = ?1"
         ),
         &[text(account_id)],
-    )?)
+    )
     .await
 }
 
@@ -197,7 +196,7 @@ pub async fn summary(db: &D1Database, account_id: &str) -> Result<Option<Account
 pub async fn search(db: &D1Database, query: &str, limit: u32) -> Result<Vec<AccountSummary>> {
     let email = query.to_lowercase();
     let end = |prefix: &str| format!("{prefix}\u{10ffff}");
-    all(stmt(
+    all(
         db,
         &format!(
             "SELECT {SUMMARY_COLUMNS} FROM accounts a JOIN wallets w ON w.account_id = a.id \
@@ -211,7 +210,7 @@ pub async fn search(db: &D1Database, query: &str, limit: u32) -> Result<Vec<Acco
             text(&end(query)),
             int(i64::from(limit)),
         ],
-    )?)
+    )
     .await
 }
 
@@ -284,7 +283,7 @@ pub async fn live_session(
     token_hash: &str,
     now_ms: i64,
 ) -> Result<Option<LiveSession>> {
-    first(stmt(
+    first(
         db,
         "SELECT s.id AS session_id, s.account_id AS account_id, a.email AS email, a.name AS name, \
          a.approved AS approved, s.idle_expires_at AS idle_expires_at, s.expires_at AS expires_at \
@@ -292,7 +291,7 @@ pub async fn live_session(
          AND s.revoked_at IS NULL AND s.idle_expires_at > ?2 AND s.expires_at > ?2 \
          AND a.status = 'active'",
         &[text(token_hash), int(now_ms)],
-    )?)
+    )
     .await
 }
 
@@ -336,8 +335,7 @@ pub async fn revoke_session(
          AND revoked_at IS NULL",
         &[text(account_id), text(session_id), int(now_ms)],
     )?;
-    let results = batch(db, vec![revoke, audit]).await?;
-    Ok(results.first().map(super::changes) == Some(1))
+    super::audited(db, revoke, audit).await
 }
 
 /// The account's live sessions, newest first.
@@ -346,14 +344,14 @@ pub async fn live_sessions(
     account_id: &str,
     now_ms: i64,
 ) -> Result<Vec<SessionInfo>> {
-    all(stmt(
+    all(
         db,
         "SELECT id, created_at, last_seen_at, MIN(idle_expires_at, expires_at) AS expires_at, \
          user_agent FROM sessions \
          WHERE account_id = ?1 AND revoked_at IS NULL AND idle_expires_at > ?2 AND expires_at > ?2 \
          ORDER BY created_at DESC, rowid DESC LIMIT 100",
         &[text(account_id), int(now_ms)],
-    )?)
+    )
     .await
 }
 

@@ -1,6 +1,5 @@
 //! Templates, template messages and the sandbox outbox in D1.
 use super::row::row;
-use super::StoreError;
 use super::{all, first, first_value, int, opt_text, run, stmt, text, Prepared, Result};
 use crate::domain::message::{Message, OutboxText};
 use crate::domain::template::TemplateRecord;
@@ -25,7 +24,7 @@ pub async fn create_template(
             opt_text(t.account_id.as_deref()),
         ],
     )?;
-    super::batch(db, vec![insert, audit]).await?;
+    super::audited(db, insert, audit).await?;
     Ok(())
 }
 
@@ -37,20 +36,20 @@ pub async fn template(
     id: &str,
     account_id: &str,
 ) -> Result<Option<TemplateRecord>> {
-    first(stmt(
+    first(
         db,
         &format!(
             "SELECT {TEMPLATE_COLUMNS} FROM templates WHERE id = ?1 AND deleted_at IS NULL \
              AND (account_id IS NULL OR account_id = ?2)"
         ),
         &[text(id), text(account_id)],
-    )?)
+    )
     .await
 }
 
 /// Every template the account may see (its own and the shared ones), newest first.
 pub async fn visible_templates(db: &D1Database, account_id: &str) -> Result<Vec<TemplateRecord>> {
-    all(stmt(
+    all(
         db,
         &format!(
             "SELECT {TEMPLATE_COLUMNS} FROM templates WHERE deleted_at IS NULL \
@@ -58,7 +57,7 @@ pub async fn visible_templates(db: &D1Database, account_id: &str) -> Result<Vec<
              LIMIT 1000"
         ),
         &[text(account_id)],
-    )?)
+    )
     .await
 }
 
@@ -154,7 +153,7 @@ row! {
 /// The delivery state of a message, by id.
 pub async fn delivery_state(db: &D1Database, id: &str) -> Result<Option<DeliveryState>> {
     let sql = "SELECT status, expires_at, provider_message_id FROM messages WHERE id = ?1";
-    first(stmt(db, sql, &[text(id)])?).await
+    first(db, sql, &[text(id)]).await
 }
 
 row! {
@@ -177,7 +176,7 @@ pub async fn apply_receipt(
     error: Option<&str>,
     now_ms: i64,
 ) -> Result<Option<Receipted>> {
-    first(stmt(
+    first(
         db,
         "UPDATE messages SET status = ?2, error = COALESCE(?3, error), sent_at = CASE WHEN ?2 = \
             'sent' THEN COALESCE(sent_at, ?4) ELSE sent_at END \
@@ -190,17 +189,17 @@ pub async fn apply_receipt(
             opt_text(error),
             int(now_ms),
         ],
-    )?)
+    )
     .await
 }
 
 pub async fn message(db: &D1Database, account_id: &str, id: &str) -> Result<Option<Message>> {
-    first(stmt(
+    first(
         db,
         "SELECT id, template_id, phone, channel, status, session_id, cost, created_at, expires_at, \
             sent_at, error FROM messages WHERE id = ?1 AND account_id = ?2",
         &[text(id), text(account_id)],
-    )?)
+    )
     .await
 }
 
@@ -248,11 +247,11 @@ pub async fn outbox(db: &D1Database, to: Option<&str>, limit: i64) -> Result<Vec
         "SELECT id, to_phone, channel, sender, text, status, object_id, created_at FROM outbox \
             WHERE ?1 IS NULL ORDER BY seq DESC LIMIT ?2"
     };
-    all(stmt(db, sql, &[opt_text(to), int(limit)])?).await
+    all(db, sql, &[opt_text(to), int(limit)]).await
 }
 
 /// The price of one send to `country` on `channel`, if the catalog has one.
 pub async fn otp_price(db: &D1Database, country: &str, channel: &str) -> Result<Option<i64>> {
     let sql = "SELECT cost FROM otp_prices WHERE country = ?1 AND channel = ?2";
-    first_value(stmt(db, sql, &[text(country), text(channel)])?, "cost").await
+    first_value(db, sql, &[text(country), text(channel)], "cost").await
 }

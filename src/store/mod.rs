@@ -131,6 +131,9 @@ impl From<RandomUnavailable> for StoreError {
 /// A statement bound and ready for a batch, or why it could not be built.
 pub type Prepared = Result<D1PreparedStatement>;
 
+/// What a store function answers: its value, or what went wrong in the store.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
 pub fn stmt(db: &D1Database, sql: &str, args: &[JsValue]) -> Prepared {
     db.prepare(sql)
         .bind(args)
@@ -145,24 +148,37 @@ async fn all_rows(statement: D1PreparedStatement) -> Result<Vec<Row>> {
     row::rows(&result)
 }
 
-pub async fn first<T: FromRow>(statement: D1PreparedStatement) -> Result<Option<T>> {
-    all_rows(statement)
+/// The rows of a query (`sql` with `args` bound).
+async fn query(db: &D1Database, sql: &str, args: &[JsValue]) -> Result<Vec<Row>> {
+    all_rows(stmt(db, sql, args)?).await
+}
+
+/// The first row of a query, as `T` (`None`: no row).
+pub async fn first<T: FromRow>(db: &D1Database, sql: &str, args: &[JsValue]) -> Result<Option<T>> {
+    query(db, sql, args)
         .await?
         .first()
         .map(T::from_row)
         .transpose()
 }
 
-pub async fn all<T: FromRow>(statement: D1PreparedStatement) -> Result<Vec<T>> {
-    all_rows(statement).await?.iter().map(T::from_row).collect()
+/// Every row of a query, as `T`.
+pub async fn all<T: FromRow>(db: &D1Database, sql: &str, args: &[JsValue]) -> Result<Vec<T>> {
+    query(db, sql, args)
+        .await?
+        .iter()
+        .map(T::from_row)
+        .collect()
 }
 
-/// One column of the first row (`None`: no row, or NULL).
+/// One column of a query's first row (`None`: no row, or NULL).
 pub async fn first_value<T: Column>(
-    statement: D1PreparedStatement,
+    db: &D1Database,
+    sql: &str,
+    args: &[JsValue],
     column: &str,
 ) -> Result<Option<T>> {
-    match all_rows(statement).await?.first() {
+    match query(db, sql, args).await?.first() {
         Some(row) => row.get(column),
         None => Ok(None),
     }
@@ -180,25 +196,19 @@ pub fn batch_value<T: Column>(result: Option<&D1Result>, column: &str, what: &st
         .ok_or_else(|| StoreError::other(format!("the batch's {what} is missing")))
 }
 
-/// The first row, as a type of the layers above (the columns stay in the store).
-pub async fn first_as<R: FromRow + Into<T>, T>(
-    statement: D1PreparedStatement,
-) -> Result<Option<T>> {
-    Ok(first::<R>(statement).await?.map(Into::into))
-}
-
-/// The rows, as a type of the layers above (the columns stay in the store).
-pub async fn all_as<R: FromRow + Into<T>, T>(statement: D1PreparedStatement) -> Result<Vec<T>> {
-    Ok(all::<R>(statement)
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect())
+/// A query's rows, as a type of the layers above (the columns stay in the store).
+pub async fn all_as<R: FromRow + Into<T>, T>(
+    db: &D1Database,
+    sql: &str,
+    args: &[JsValue],
+) -> Result<Vec<T>> {
+    let rows = all::<R>(db, sql, args).await?;
+    Ok(rows.into_iter().map(Into::into).collect())
 }
 
 /// Whether a query returns any row.
-pub async fn exists(statement: D1PreparedStatement) -> Result<bool> {
-    Ok(!all_rows(statement).await?.is_empty())
+pub async fn exists(db: &D1Database, sql: &str, args: &[JsValue]) -> Result<bool> {
+    Ok(!query(db, sql, args).await?.is_empty())
 }
 
 /// An optional integer as a binding: NULL when absent.
@@ -220,6 +230,16 @@ pub async fn execute(db: &D1Database, sql: &str, args: &[JsValue]) -> Result<()>
 /// Runs statements as one transaction: all or nothing.
 pub async fn batch(db: &D1Database, statements: Vec<D1PreparedStatement>) -> Result<Vec<D1Result>> {
     db.batch(statements).await.map_err(StoreError::classify)
+}
+
+/// Runs `statement` in one transaction with its audit row: whether the statement changed a row.
+pub async fn audited(
+    db: &D1Database,
+    statement: D1PreparedStatement,
+    audit: D1PreparedStatement,
+) -> Result<bool> {
+    let results = batch(db, vec![statement, audit]).await?;
+    Ok(results.first().map_or(0, changes) > 0)
 }
 
 pub fn changes(result: &D1Result) -> usize {

@@ -5,7 +5,7 @@
 use super::row::row;
 use super::wallet::Kind;
 use super::{all, int, run, stmt, text, Prepared, Result, StoreError};
-use worker::{D1Database, D1PreparedStatement, Env};
+use worker::{D1Database, Env};
 
 row! {
     /// A refund owed: `cost` (minor units) back to `account_id` for `object_id`, as `kind`.
@@ -55,7 +55,7 @@ pub fn paid_statement(db: &D1Database, object_id: &str, kind: Kind, now_ms: i64)
 pub async fn unpaid(db: &D1Database, now_ms: i64, limit: u32) -> Result<Vec<Owed>> {
     let sql = "SELECT object_id, kind, account_id, cost FROM refunds_owed \
                WHERE paid_at IS NULL AND created_at <= ?1 ORDER BY created_at LIMIT ?2";
-    all(stmt(db, sql, &[int(now_ms), int(i64::from(limit))])?).await
+    all(db, sql, &[int(now_ms), int(i64::from(limit))]).await
 }
 
 /// The KV namespace of refunds kept out of D1, their key prefix, and how long one is kept.

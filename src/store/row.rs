@@ -131,15 +131,16 @@ pub fn read_opt<T: FromRow>(result: Option<&D1Result>) -> Result<Vec<T>, StoreEr
 }
 
 /// Implements `FromRow` for a struct whose fields are named as the query's columns. A field
-/// written `name or default` takes `Default` when its column is NULL or not selected.
+/// written `name or default` takes `Default` when its column is NULL or not selected; one
+/// written `name from row` is a `FromRow` type read from the same row.
 macro_rules! from_row {
-    ($ty:ident { $($field:ident $($or:ident default)?),* $(,)? }) => {
+    ($ty:ident { $($field:ident $($how:ident $what:ident)?),* $(,)? }) => {
         impl $crate::store::row::FromRow for $ty {
             fn from_row(
                 row: &$crate::store::row::Row,
             ) -> Result<Self, $crate::store::StoreError> {
                 Ok($ty {
-                    $($field: $crate::store::row::from_row!(@get row $field $($or)?),)*
+                    $($field: $crate::store::row::from_row!(@get row $field $($how $what)?),)*
                 })
             }
         }
@@ -147,8 +148,11 @@ macro_rules! from_row {
     (@get $row:ident $field:ident) => {
         $row.get(stringify!($field))?
     };
-    (@get $row:ident $field:ident or) => {
+    (@get $row:ident $field:ident or default) => {
         $row.get_or_default(stringify!($field))?
+    };
+    (@get $row:ident $field:ident from row) => {
+        $crate::store::row::FromRow::from_row($row)?
     };
 }
 pub(crate) use from_row;

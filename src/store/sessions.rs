@@ -11,7 +11,7 @@ use crate::domain::otp::SendRules;
 use crate::domain::otp_check::Session;
 use crate::domain::phone::{Phone, PlusSign};
 use serde::{Deserialize, Serialize};
-use worker::{D1Database, D1PreparedStatement, Env};
+use worker::{D1Database, Env};
 
 /// KV's smallest TTL; shorter lifetimes are enforced by `expires_at` instead.
 const KV_MIN_TTL_SECS: u64 = 60;
@@ -226,12 +226,12 @@ pub async fn send_times(
             created_at: i64,
         }
     }
-    let rows: Vec<Row> = all(stmt(
+    let rows: Vec<Row> = all(
         db,
         "SELECT created_at FROM otp_sessions WHERE account_id = ?1 AND phone = ?2 AND created_at > \
             ?3 ORDER BY created_at",
         &[text(account_id), text(phone), int(since_ms)],
-    )?)
+    )
     .await?;
     Ok(rows.into_iter().map(|r| r.created_at).collect())
 }
@@ -241,11 +241,11 @@ const SESSION_COLUMNS: &str =
 
 /// The session, if it exists and belongs to this account.
 pub async fn find(db: &D1Database, account_id: &str, id: &str) -> Result<Option<Session>> {
-    first(stmt(
+    first(
         db,
         &format!("SELECT {SESSION_COLUMNS} FROM otp_sessions WHERE id = ?1 AND account_id = ?2"),
         &[text(id), text(account_id)],
-    )?)
+    )
     .await
 }
 

@@ -3,12 +3,14 @@
 //! and rents (`numeric_ids`), and the account's live activations and rents as lists.
 use super::catalog::free_for_service;
 use super::row::row;
-use super::FromRow;
 use super::{
-    all, batch_value, first, first_value, int, opt_text, stmt, text, Prepared, Result, StoreError,
+    all, batch_value, first, first_value, int, opt_text, query, stmt, text, Prepared, Result,
 };
+use super::{FromRow, Row};
+use crate::domain::money::Money;
+use crate::domain::smsactivate::{Active, Phase, Sms};
 use worker::wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1Database;
 
 row! {
     /// A catalog country that has an sms-activate number.
@@ -38,19 +40,24 @@ pub(super) struct SaNames {
     pub(super) alias: &'static str,
 }
 
-const COUNTRY_IDS: SaNames = SaNames {
-    table: "countries",
-    column: "sms_activate_id",
-    alias: "sa_id",
-};
+const COUNTRY_IDS: SaNames = SaNames::new("countries", "sms_activate_id", "sa_id");
 
-const SERVICE_CODES: SaNames = SaNames {
-    table: "services",
-    column: "sms_activate_code",
-    alias: "sa_code",
-};
+const SERVICE_CODES: SaNames = SaNames::new("services", "sms_activate_code", "sa_code");
 
 impl SaNames {
+    /// The names `column` of `table` gives its rows, read as `alias`.
+    pub(super) const fn new(
+        table: &'static str,
+        column: &'static str,
+        alias: &'static str,
+    ) -> SaNames {
+        SaNames {
+            table,
+            column,
+            alias,
+        }
+    }
+
     fn select(&self, filter: &str) -> String {
         let SaNames {
             table,
@@ -63,7 +70,7 @@ impl SaNames {
     /// Every row that has a name on the protocol, by that name.
     pub(super) async fn listed<T: FromRow>(&self, db: &D1Database) -> Result<Vec<T>> {
         let sql = self.select(&format!("IS NOT NULL ORDER BY {}", self.column));
-        all(stmt(db, &sql, &[])?).await
+        all(db, &sql, &[]).await
     }
 
     /// Sets the name on the protocol of the row `code` (`PUT /admin/catalog`, after the
@@ -80,7 +87,7 @@ impl SaNames {
         db: &D1Database,
         name: JsValue,
     ) -> Result<Option<T>> {
-        first(stmt(db, &self.select("= ?1"), &[name])?).await
+        first(db, &self.select("= ?1"), &[name]).await
     }
 }
 
@@ -113,7 +120,7 @@ pub fn set_service_code(db: &D1Database, code: &str, sa_code: &str) -> Prepared 
 /// The activation or rent behind an integer id, if it is `kind`.
 pub async fn object_id(db: &D1Database, num: i64, kind: &str) -> Result<Option<String>> {
     let sql = "SELECT object_id FROM numeric_ids WHERE num = ?1 AND kind = ?2";
-    first_value(stmt(db, sql, &[int(num), text(kind)])?, "object_id").await
+    first_value(db, sql, &[int(num), text(kind)], "object_id").await
 }
 
 /// Reads the integer id of an activation or rent (given by the trigger at its insert): the
@@ -152,7 +159,7 @@ row! {
 /// The SMS `sms_id` (an `inbound_sms` row) if it reached an activation or rent of an account
 /// that has an sms-activate webhook.
 pub async fn hooked_sms(db: &D1Database, sms_id: &str) -> Result<Option<HookedSms>> {
-    first(stmt(
+    first(
         db,
         "SELECT COALESCE(a.account_id, r.account_id) AS account_id, m.target_kind AS kind, n.num, \
            COALESCE(s.sms_activate_code, s.code) AS sa_service, c.sms_activate_id AS sa_country, \
@@ -165,28 +172,43 @@ pub async fn hooked_sms(db: &D1Database, sms_id: &str) -> Result<Option<HookedSm
          WHERE m.id = ?1 AND EXISTS (SELECT 1 FROM sms_activate_webhooks w \
            WHERE w.account_id = COALESCE(a.account_id, r.account_id))",
         &[text(sms_id)],
-    )?)
+    )
     .await
 }
 
-row! {
-    /// A live activation of the account, with the D1 mirror of its state.
-    #[derive(Debug, Clone)]
-    pub struct ActiveRow {
-        pub num: i64,
-        pub service: String,
-        pub sa_service: Option<String>,
-        pub number: String,
-        pub cost: i64,
-        pub status: String,
-        pub sms_count: i64,
-        pub code: Option<String>,
-        pub text: Option<String>,
-        pub received_at: Option<String>,
-        pub sa_country: Option<i64>,
-        pub country_name: String,
-        pub created_at: i64,
-    }
+/// A live activation as `getActiveActivations` lists it, from its D1 mirror: waiting (no SMS
+/// yet), waiting for another SMS, or received, with its latest SMS.
+fn active(r: &Row, currency: &str) -> Result<Active> {
+    let text: Option<String> = r.get("text")?;
+    let latest = match text {
+        Some(text) => Some(Sms {
+            text,
+            code: r.get("code")?,
+            received_at: r.get_or_default("received_at")?,
+        }),
+        None => None,
+    };
+    let phase = match (r.get::<String>("status")?.as_str(), &latest) {
+        ("received", _) => Phase::Received,
+        (_, None) => Phase::Waiting,
+        _ => Phase::WaitingRetry,
+    };
+    let service_code = match r.get::<Option<String>>("sa_service")? {
+        Some(code) => code,
+        None => r.get("service")?,
+    };
+    Ok(Active {
+        num: r.get("num")?,
+        service_code,
+        number: r.get("number")?,
+        cost: Money::from_minor(r.get("cost")?),
+        currency: currency.to_owned(),
+        phase,
+        latest,
+        country_id: r.get("sa_country")?,
+        country_name: r.get("country_name")?,
+        created_at_ms: r.get("created_at")?,
+    })
 }
 
 /// The account's activations that are still live (waiting or received, not past their
@@ -195,7 +217,8 @@ pub async fn active_activations(
     db: &D1Database,
     account_id: &str,
     now_ms: i64,
-) -> Result<Vec<ActiveRow>> {
+    currency: &str,
+) -> Result<Vec<Active>> {
     const LATEST: &str = "FROM inbound_sms m WHERE m.target_kind = 'activation' \
         AND m.target_id = a.id ORDER BY m.created_at DESC, m.id DESC LIMIT 1";
     let sql = format!(
@@ -210,7 +233,8 @@ pub async fn active_activations(
          WHERE a.account_id = ?1 AND a.status IN ('waiting', 'received') AND a.expires_at > ?2 \
          ORDER BY a.created_at, n.num LIMIT 500"
     );
-    all(stmt(db, &sql, &[text(account_id), int(now_ms)])?).await
+    let rows = query(db, &sql, &[text(account_id), int(now_ms)]).await?;
+    rows.iter().map(|r| active(r, currency)).collect()
 }
 
 /// The account's rents that have not ended: (integer id, number).
@@ -225,12 +249,12 @@ pub async fn live_rents(
             number: String,
         }
     }
-    let rows: Vec<Row> = all(stmt(
+    let rows: Vec<Row> = all(
         db,
         "SELECT n.num, r.number FROM rents r JOIN numeric_ids n ON n.object_id = r.id \
          WHERE r.account_id = ?1 AND r.expires_at > ?2 ORDER BY r.created_at, n.num LIMIT 500",
         &[text(account_id), int(now_ms)],
-    )?)
+    )
     .await?;
     Ok(rows.into_iter().map(|r| (r.num, r.number)).collect())
 }
@@ -264,10 +288,10 @@ pub async fn rent_offers(
          ORDER BY s.sms_activate_code, r.cost",
         free = free_for_service("r.service", "?3")
     );
-    all(stmt(
+    all(
         db,
         &sql,
         &[text(country), int(hours), int(now_ms), opt_text(operator)],
-    )?)
+    )
     .await
 }

@@ -3,10 +3,10 @@
 //! check, order, status change and ledger row; and the fraud guard's refusals, written here
 //! (`blocked_statement`) with the refusal's own record. Every read covers a range of days
 //! of the rollups, never the sessions or activations themselves.
-use super::{all, first, int, opt_text, stmt, text, Prepared, Result, StoreError};
+use super::{all, first, int, opt_text, stmt, text, Prepared, Result};
 use crate::domain::stats::{ActivationGroup, ActivationStats, AttemptFilter, Conversion};
 use crate::domain::stats::{OtpGroup, OtpStats, Range};
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1Database;
 
 /// Whose rollup rows a query reads: `account_id = ?1`, or every account's (the operator).
 fn scope(account: Option<&str>) -> &'static str {
@@ -30,7 +30,7 @@ pub async fn otp(
          FROM otp_stats WHERE {scope}day BETWEEN ?2 AND ?3 GROUP BY 1 ORDER BY 1"
     );
     let args = [opt_text(account), text(&range.from), text(&range.to)];
-    all(stmt(db, &sql, &args)?).await
+    all(db, &sql, &args).await
 }
 
 /// The account's (or every account's) activation counters in the range, one row per group.
@@ -49,7 +49,7 @@ pub async fn activations(
          FROM activation_stats WHERE {scope}day BETWEEN ?2 AND ?3 GROUP BY 1 ORDER BY 1"
     );
     let args = [opt_text(account), text(&range.from), text(&range.to)];
-    all(stmt(db, &sql, &args)?).await
+    all(db, &sql, &args).await
 }
 
 /// A send the fraud guard refused, as the rollup counts it.
@@ -91,7 +91,7 @@ pub async fn twilio_conversion(
     range: &Range,
     f: &AttemptFilter,
 ) -> Result<Conversion> {
-    let found = first::<Conversion>(stmt(
+    let found = first::<Conversion>(
         db,
         "SELECT COALESCE(SUM(sends), 0) AS attempts, COALESCE(SUM(verified), 0) AS converted \
          FROM otp_stats WHERE account_id = ?1 AND day BETWEEN ?2 AND ?3 AND door = 'twilio' \
@@ -105,7 +105,7 @@ pub async fn twilio_conversion(
             opt_text(f.channel.as_deref()),
             opt_text(f.prefix.as_deref()),
         ],
-    )?)
+    )
     .await?;
     Ok(found.unwrap_or_default())
 }

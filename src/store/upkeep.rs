@@ -2,7 +2,7 @@
 //! never have taken over, and rows past their retention. Every statement is bounded by a
 //! `LIMIT`, so one pass does a bounded amount of work however much is due.
 use super::row::row;
-use super::{all, int, run, stmt, text, Result, StoreError};
+use super::{all, int, run, stmt, text, Result};
 use crate::domain::ids::is_uuid;
 use worker::D1Database;
 
@@ -18,7 +18,7 @@ row! {
 pub async fn overdue_activations(db: &D1Database, now_ms: i64, limit: u32) -> Result<Vec<String>> {
     let sql = "SELECT id FROM activations WHERE status IN ('waiting', 'received') \
                AND expires_at <= ?1 ORDER BY expires_at LIMIT ?2";
-    let rows: Vec<Id> = all(stmt(db, sql, &[int(now_ms), int(i64::from(limit))])?).await?;
+    let rows: Vec<Id> = all(db, sql, &[int(now_ms), int(i64::from(limit))]).await?;
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
@@ -41,7 +41,7 @@ pub async fn unrefunded_messages(db: &D1Database, since_ms: i64, limit: u32) -> 
                AND m.created_at >= ?1 AND NOT EXISTS (SELECT 1 FROM ledger l \
                  WHERE l.object_id = m.id AND l.kind = 'message_refund') \
                ORDER BY m.created_at LIMIT ?2";
-    all(stmt(db, sql, &[int(since_ms), int(i64::from(limit))])?).await
+    all(db, sql, &[int(since_ms), int(i64::from(limit))]).await
 }
 
 row! {
@@ -85,7 +85,7 @@ pub async fn stranded_messages(
              WHERE status = 'sending' AND sending_at <= ?1 ORDER BY sending_at LIMIT ?2"
         }
     };
-    all(stmt(db, sql, &[int(before_ms), int(i64::from(limit))])?).await
+    all(db, sql, &[int(before_ms), int(i64::from(limit))]).await
 }
 
 row! {
@@ -106,7 +106,7 @@ pub async fn unsettled_sessions(
 ) -> Result<Vec<Unsettled>> {
     let sql = "SELECT id, account_id FROM otp_sessions WHERE settled_at IS NULL \
                AND expires_at <= ?1 ORDER BY expires_at LIMIT ?2";
-    all(stmt(db, sql, &[int(now_ms), int(i64::from(limit))])?).await
+    all(db, sql, &[int(now_ms), int(i64::from(limit))]).await
 }
 
 /// Marks these OTP sessions settled, in one batch, with a Vonage request's summary callback

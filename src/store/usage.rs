@@ -2,7 +2,7 @@
 //! by the `spend` table's triggers (migration 0021) inside the charge's own batch, once per
 //! alert and period; the scheduled pass turns each into a webhook event (`notified`).
 use super::webhooks::{event_statement, Event};
-use super::{all, batch, int, opt_int, run, stmt, text, Result, StoreError};
+use super::{all, batch, int, opt_int, run, stmt, text, Result};
 use crate::domain::ids::new_id;
 use crate::domain::usage::{Alert, Notice};
 use worker::D1Database;
@@ -43,14 +43,14 @@ pub async fn list(
     account_id: &str,
     (d_key, m_key): (&str, &str),
 ) -> Result<Vec<Alert>> {
-    all(stmt(
+    all(
         db,
         "SELECT a.id, a.period, a.threshold, a.percent_of_cap, a.created_at, \
          (SELECT n.created_at FROM usage_notices n WHERE n.alert_id = a.id \
            AND n.period = CASE a.period WHEN 'daily' THEN ?2 ELSE ?3 END) AS crossed_at \
          FROM usage_alerts a WHERE a.account_id = ?1 ORDER BY a.created_at, a.id",
         &[text(account_id), text(d_key), text(m_key)],
-    )?)
+    )
     .await
 }
 
@@ -62,23 +62,23 @@ pub async fn delete(db: &D1Database, account_id: &str, id: &str) -> Result<bool>
 
 /// The account's latest crossings, newest first.
 pub async fn notices(db: &D1Database, account_id: &str, limit: u32) -> Result<Vec<Notice>> {
-    all(stmt(
+    all(
         db,
         "SELECT alert_id, account_id, period, spent, threshold, created_at FROM usage_notices \
          WHERE account_id = ?1 ORDER BY created_at DESC LIMIT ?2",
         &[text(account_id), int(i64::from(limit))],
-    )?)
+    )
     .await
 }
 
 /// Crossings not yet turned into webhook events, oldest first.
 pub async fn unnotified(db: &D1Database, limit: u32) -> Result<Vec<Notice>> {
-    all(stmt(
+    all(
         db,
         "SELECT alert_id, account_id, period, spent, threshold, created_at FROM usage_notices \
          WHERE notified_at IS NULL ORDER BY created_at LIMIT ?1",
         &[int(i64::from(limit))],
-    )?)
+    )
     .await
 }
 

@@ -2,7 +2,6 @@
 //! verifications and their sends. A verification's state is read from the OTP session of its
 //! latest send (`otp_sessions`, where every check is counted); only a cancel is its own.
 use super::row::row;
-use super::StoreError;
 use super::{all, batch, first, int, run, stmt, text, Result};
 use crate::domain::twilio_verify::{Send, Service, VerificationRecord};
 use worker::D1Database;
@@ -23,19 +22,26 @@ pub async fn principal(
     key_hash: &str,
     username: &str,
 ) -> Result<Option<Principal>> {
-    first(stmt(
+    first(
         db,
         "SELECT k.account_id AS account_id, a.twilio_sid AS account_sid \
          FROM api_keys k JOIN accounts a ON a.id = k.account_id \
          WHERE k.key_hash = ?1 AND k.revoked_at IS NULL AND a.status = 'active' \
            AND (a.twilio_sid = ?2 OR k.twilio_sid = ?2)",
         &[text(key_hash), text(username)],
-    )?)
+    )
     .await
 }
 
-pub(super) const SERVICE_COLUMNS: &str =
-    "sid, account_id, friendly_name, code_length, created_at, updated_at";
+const SERVICE_COLUMNS: &str = "sid, account_id, friendly_name, code_length, created_at, updated_at";
+
+/// The live service `sid` of the account (?1 = sid, ?2 = account).
+pub(super) fn find_service_sql() -> String {
+    format!(
+        "SELECT {SERVICE_COLUMNS} FROM verify_services \
+         WHERE sid = ?1 AND account_id = ?2 AND deleted_at IS NULL"
+    )
+}
 
 pub async fn create_service(db: &D1Database, s: &Service) -> Result<()> {
     run(stmt(
@@ -57,15 +63,7 @@ pub async fn create_service(db: &D1Database, s: &Service) -> Result<()> {
 
 /// The service, if it exists, is the account's and is not deleted.
 pub async fn find_service(db: &D1Database, account_id: &str, sid: &str) -> Result<Option<Service>> {
-    first(stmt(
-        db,
-        &format!(
-            "SELECT {SERVICE_COLUMNS} FROM verify_services \
-             WHERE sid = ?1 AND account_id = ?2 AND deleted_at IS NULL"
-        ),
-        &[text(sid), text(account_id)],
-    )?)
-    .await
+    first(db, &find_service_sql(), &[text(sid), text(account_id)]).await
 }
 
 /// Up to `limit` services of the account from `offset`, oldest first.
@@ -75,7 +73,7 @@ pub async fn list_services(
     offset: i64,
     limit: i64,
 ) -> Result<Vec<Service>> {
-    all(stmt(
+    all(
         db,
         &format!(
             "SELECT {SERVICE_COLUMNS} FROM verify_services \
@@ -83,7 +81,7 @@ pub async fn list_services(
              ORDER BY created_at, sid LIMIT ?2 OFFSET ?3"
         ),
         &[text(account_id), int(limit), int(offset)],
-    )?)
+    )
     .await
 }
 
@@ -144,26 +142,26 @@ pub async fn verification(
              ORDER BY v.created_at DESC, v.rowid DESC, s.created_at DESC, vs.rowid DESC",
         ),
     };
-    first(stmt(
+    first(
         db,
         &format!(
             "{VERIFICATION_SELECT} WHERE v.service_sid = ?2 AND v.account_id = ?3 AND {filter} \
              LIMIT 1"
         ),
         &[text(key), text(service_sid), text(account_id)],
-    )?)
+    )
     .await
 }
 
 /// The recorded sends of a verification, oldest first.
 pub async fn sends(db: &D1Database, verification_sid: &str) -> Result<Vec<Send>> {
-    all(stmt(
+    all(
         db,
         "SELECT vs.session_id AS session_id, vs.channel AS channel, s.created_at AS created_at \
          FROM verify_sends vs JOIN otp_sessions s ON s.id = vs.session_id \
          WHERE vs.verification_sid = ?1 ORDER BY s.created_at, vs.rowid",
         &[text(verification_sid)],
-    )?)
+    )
     .await
 }
 

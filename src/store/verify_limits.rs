@@ -1,15 +1,13 @@
 //! Twilio Verify service rate limits and their buckets (definitions only: the counts live
 //! in the account's fraud guard object). Every statement is scoped by the account.
 use super::row::row;
-use super::verify::SERVICE_COLUMNS;
-use super::{
-    all, batch, first, int, opt_text, run, stmt, text, FromRow, Prepared, Result, StoreError,
-};
+use super::verify::find_service_sql;
+use super::{all, batch, first, int, opt_text, run, stmt, text, FromRow, Prepared, Result};
 use crate::domain::twilio_verify::Service;
 use crate::domain::verify_limits::{Bucket, RateLimit, MAX_BUCKETS, MAX_RATE_LIMITS};
 use std::marker::PhantomData;
 use wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1Database;
 
 /// A table of definitions under a parent row of the account (rate limits under a service,
 /// buckets under a rate limit), read as `T`: every statement names the account and the parent.
@@ -139,11 +137,11 @@ impl<T: FromRow> Definitions<T> {
         let sql = format!(
             "SELECT {columns} FROM {table} WHERE {parent} = ?1 AND account_id = ?2 AND sid = ?3"
         );
-        first(stmt(
+        first(
             at.db,
             &sql,
             &[text(at.parent_sid), text(at.account_id), text(sid)],
-        )?)
+        )
         .await
     }
 
@@ -160,7 +158,7 @@ impl<T: FromRow> Definitions<T> {
             int(limit),
             int(offset),
         ];
-        all(stmt(at.db, &sql, &args)?).await
+        all(at.db, &sql, &args).await
     }
 
     /// Deletes the row `sid`.
@@ -218,10 +216,7 @@ pub async fn service_with_limits(
         vec![
             stmt(
                 db,
-                &format!(
-                    "SELECT {SERVICE_COLUMNS} FROM verify_services \
-                     WHERE sid = ?1 AND account_id = ?2 AND deleted_at IS NULL"
-                ),
+                &find_service_sql(),
                 &[text(service_sid), text(account_id)],
             )?,
             stmt(

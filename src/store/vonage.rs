@@ -3,10 +3,10 @@
 //! (sealed) that signs them; the requests its JWTs started (`vonage_requests`), and their
 //! callbacks, each recorded by a statement that finds nothing for any other session.
 use super::row::row;
-use super::{first, int, opt_text, run, stmt, text, Prepared, Result, StoreError};
+use super::{first, int, opt_text, run, stmt, text, Prepared, Result};
 use crate::domain::vonage_callback::SIGNER_PREFIX;
 use crate::domain::vonage_jwt::Application;
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1Database;
 
 /// Registers an application with its sealed signature secret.
 pub async fn insert(
@@ -34,13 +34,13 @@ pub async fn insert(
 
 /// The application, if its account is active and approved (it may move money).
 pub async fn live(db: &D1Database, id: &str) -> Result<Option<Application>> {
-    first(stmt(
+    first(
         db,
         "SELECT a.id, a.account_id, a.public_key, a.callback_url FROM vonage_applications a \
          JOIN accounts c ON c.id = a.account_id AND c.status = 'active' AND c.approved = 1 \
          WHERE a.id = ?1",
         &[text(id)],
-    )?)
+    )
     .await
 }
 
@@ -51,11 +51,11 @@ pub async fn sealed_secret(db: &D1Database, application_id: &str) -> Result<Opti
             signature_secret: Option<String>,
         }
     }
-    let row: Option<Row> = first(stmt(
+    let row: Option<Row> = first(
         db,
         "SELECT signature_secret FROM vonage_applications WHERE id = ?1",
         &[text(application_id)],
-    )?)
+    )
     .await?;
     Ok(row.and_then(|r| r.signature_secret))
 }

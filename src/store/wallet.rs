@@ -4,7 +4,6 @@
 //! so no read-then-write race can overspend.
 use super::accounts::{holding, LIVE_KEY_ACCOUNT};
 use super::row::row;
-use super::StoreError;
 use super::{first, int, opt_text, stmt, text, Prepared, Result};
 use crate::domain::ids::new_id;
 use crate::domain::pagination::Slice;
@@ -147,7 +146,7 @@ pub async fn wallet_for_key(
          FROM wallets w JOIN accounts a ON a.id = w.account_id \
          WHERE w.account_id = ({LIVE_KEY_ACCOUNT})"
     );
-    first::<Wallet>(stmt(db, &holding(&sql, scope), &[text(key_hash)])?).await
+    first::<Wallet>(db, &holding(&sql, scope), &[text(key_hash)]).await
 }
 
 const LEDGER_COLUMNS: &str =
@@ -159,14 +158,14 @@ pub async fn topup_by_reference(
     account_id: &str,
     reference: &str,
 ) -> Result<Option<LedgerEntry>> {
-    first(stmt(
+    first(
         db,
         &format!(
             "SELECT {LEDGER_COLUMNS} FROM ledger WHERE account_id = ?1 AND kind = 'topup' AND \
             reference = ?2"
         ),
         &[text(account_id), text(reference)],
-    )?)
+    )
     .await
 }
 

@@ -1,7 +1,6 @@
 //! Webhook endpoints, the event outbox (`webhook_events`, written in the same batch as the
 //! state change it reports) and the record of every delivery attempt.
 use super::row::row;
-use super::StoreError;
 use super::{execute, first, int, opt_int, opt_text, run, stmt, text, Prepared, Result};
 use crate::domain::crypto::derived_key;
 use crate::domain::ids::new_id;
@@ -37,12 +36,12 @@ impl Endpoint {
 }
 
 pub async fn endpoint(db: &D1Database, account_id: &str) -> Result<Option<Endpoint>> {
-    first(stmt(
+    first(
         db,
         "SELECT account_id, url, secret_version, updated_at FROM webhook_endpoints \
         WHERE account_id = ?1",
         &[text(account_id)],
-    )?)
+    )
     .await
 }
 
@@ -86,8 +85,7 @@ pub async fn delete_endpoint(
         "DELETE FROM webhook_endpoints WHERE account_id = ?1",
         &[text(account_id)],
     )?;
-    let results = super::batch(db, vec![delete, audit]).await?;
-    Ok(results.first().map(super::changes) == Some(1))
+    super::audited(db, delete, audit).await
 }
 
 /// One event for the account's webhook.
@@ -147,11 +145,11 @@ pub async fn sms_activate_hook(
     db: &D1Database,
     account_id: &str,
 ) -> Result<Option<SmsActivateHook>> {
-    first(stmt(
+    first(
         db,
         "SELECT url, updated_at FROM sms_activate_webhooks WHERE account_id = ?1",
         &[text(account_id)],
-    )?)
+    )
     .await
 }
 
@@ -277,7 +275,7 @@ pub async fn next_pending(
     account_id: &str,
     (endpoint, hook): (bool, bool),
 ) -> Result<Option<PendingEvent>> {
-    first(stmt(
+    first(
         db,
         "SELECT id, event_type, data, created_at, attempts, next_attempt_at, url, signer \
          FROM webhook_events WHERE account_id = ?1 AND delivered_at IS NULL AND failed_at IS NULL \
@@ -290,7 +288,7 @@ pub async fn next_pending(
             int(i64::from(hook)),
             text(SMS_ACTIVATE_EVENTS),
         ],
-    )?)
+    )
     .await
 }
 

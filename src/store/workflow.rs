@@ -2,7 +2,7 @@
 //! from the catalog for its channel, refused when D1 knows the session verified), whose row
 //! the step's charge reads; and a cancel's end of the session's row.
 use super::{first_value, int, stmt, text, ConstraintKind, Prepared, Result, StoreError};
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1Database;
 
 /// A step to record as it goes out.
 pub struct NewStep<'a> {
@@ -92,7 +92,7 @@ pub fn end_session_statement(db: &D1Database, id: &str, now_ms: i64) -> Prepared
 /// What a step that went out was charged.
 pub async fn cost(db: &D1Database, step_id: &str) -> Result<i64> {
     let sql = "SELECT cost FROM otp_steps WHERE id = ?1";
-    Ok(first_value(stmt(db, sql, &[text(step_id)])?, "cost")
+    Ok(first_value(db, sql, &[text(step_id)], "cost")
         .await?
         .unwrap_or(0))
 }

@@ -49,7 +49,9 @@ function shapeVariants(file, src, s, free) {
     }));
   }
   if (file.endsWith("store/smsactivate.rs") && /\{alias\}/.test(s.value)) {
-    return structs("SaNames").flatMap((n) =>
+    const names = [...src.matchAll(/const \w+: SaNames = SaNames::new\("(\w+)", "(\w+)", "(\w+)"\);/g)]
+      .map((m) => ({ table: m[1], column: m[2], alias: m[3] }));
+    return names.flatMap((n) =>
       [`IS NOT NULL ORDER BY ${n.column}`, "= ?1"].map((filter) => ({ ...n, filter })));
   }
   if (file.endsWith("store/verify_limits.rs") && /\{parent\}/.test(s.value)) {

@@ -188,10 +188,10 @@ pub(crate) fn key_json(k: &ApiKey) -> Value {
         "last_used_at": k.last_used_at.map(rfc3339),
         "revoked_at": k.revoked_at.map(rfc3339),
         "scopes": scope::listed(k.scopes.as_deref()),
-        "spend_cap_daily": k.spend_cap_daily.map(money),
-        "spend_cap_monthly": k.spend_cap_monthly.map(money),
-        "spent_today": money(k.spent_today),
-        "spent_this_month": money(k.spent_this_month),
+        "spend_cap_daily": k.spending.caps.daily.map(money),
+        "spend_cap_monthly": k.spending.caps.monthly.map(money),
+        "spent_today": money(k.spending.today),
+        "spent_this_month": money(k.spending.this_month),
     })
 }
 
@@ -316,10 +316,10 @@ pub async fn limits(ctx: &Ctx) -> Result<Reply, AppError> {
     let money = |minor: i64| Money::from_minor(minor).to_decimal_string();
     let now = ctx.app.now_ms;
     Ok(Reply::ok(json!({
-        "spend_cap_daily": limits.spend_cap_daily.map(money),
-        "spend_cap_monthly": limits.spend_cap_monthly.map(money),
-        "spent_today": money(limits.spent_today),
-        "spent_this_month": money(limits.spent_this_month),
+        "spend_cap_daily": limits.caps.daily.map(money),
+        "spend_cap_monthly": limits.caps.monthly.map(money),
+        "spent_today": money(limits.today),
+        "spent_this_month": money(limits.this_month),
         "currency": ctx.app.config.currency,
         "daily_resets_at": rfc3339(next_utc_day(now)),
         "monthly_resets_at": rfc3339(next_utc_month(now)),
