@@ -424,24 +424,29 @@ const violations = [];
 const v = (what, rows) => {
   if (rows.length) violations.push({ what, count: rows.length, sample: rows.slice(0, 5) });
 };
-v("wallet balance != ledger sum", await q("SELECT w.account_id, w.balance, COALESCE((SELECT SUM(amount) FROM ledger l WHERE l.account_id = w.account_id), 0) AS ledger FROM wallets w WHERE w.balance != COALESCE((SELECT SUM(amount) FROM ledger l WHERE l.account_id = w.account_id), 0)"));
-v("negative balance", await q("SELECT account_id, balance FROM wallets WHERE balance < 0"));
-v("ledger balance_after chain broken", await q("SELECT l.id FROM ledger l WHERE l.balance_after != (SELECT SUM(amount) FROM ledger m WHERE m.account_id = l.account_id AND m.seq <= l.seq)"));
-v("more than one charge or refund per object", await q("SELECT object_id, kind, COUNT(*) AS n FROM ledger WHERE object_id IS NOT NULL GROUP BY object_id, kind HAVING n > 1"));
-v("activation without exactly one purchase", await q("SELECT a.id FROM activations a WHERE (SELECT COUNT(*) FROM ledger l WHERE l.object_id = a.id AND l.kind = 'purchase') != 1"));
-v("refund without cancelled/expired, or cancelled/expired without refund", await q("SELECT a.id, a.status, (SELECT COUNT(*) FROM ledger l WHERE l.object_id = a.id AND l.kind = 'refund') AS refunds FROM activations a WHERE (a.status IN ('cancelled', 'expired')) != ((SELECT COUNT(*) FROM ledger l WHERE l.object_id = a.id AND l.kind = 'refund') = 1)"));
-v("refund amount != purchase amount", await q("SELECT r.object_id FROM ledger r JOIN ledger p ON p.object_id = r.object_id AND p.kind = 'purchase' WHERE r.kind = 'refund' AND r.amount != -p.amount"));
-v("activation still live after its expiry", await q("SELECT id, status FROM activations WHERE status IN ('waiting', 'received') AND expires_at < ?", Date.now() - 20_000));
-v("number held by two live activations", await q("SELECT number_id, COUNT(*) AS n FROM activations WHERE status IN ('waiting', 'received') GROUP BY number_id HAVING n > 1"));
-v("OTP session with more attempts than allowed", await q("SELECT id, attempts, max_attempts FROM otp_sessions WHERE attempts > max_attempts"));
-v("OTP session without exactly one charge", await q("SELECT s.id FROM otp_sessions s WHERE s.dialect != 'message' AND (SELECT COUNT(*) FROM ledger l WHERE l.object_id = s.id AND l.kind = 'otp_send') != 1"));
-v("number held by an ended activation", await q("SELECT l.number_id, a.id, a.status FROM number_leases l JOIN activations a ON a.id = l.object_id WHERE a.status NOT IN ('waiting', 'received')"));
-v("template message failed without its refund", await q("SELECT m.id FROM messages m WHERE m.status = 'failed' AND m.provider_message_id IS NULL AND m.cost > 0 AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.object_id = m.id AND l.kind = 'message_refund')"));
-v("template message still queued or sending (charged, neither delivered nor refunded)", await q("SELECT id, status FROM messages WHERE status IN ('queued', 'sending')"));
-v("refund owed and never paid", await q("SELECT object_id, kind FROM refunds_owed WHERE paid_at IS NULL"));
+// Each invariant: what breaks it, and the query that lists the rows breaking it (none when it
+// holds).
+const INVARIANTS = [
+  ["wallet balance != ledger sum", "SELECT w.account_id, w.balance, COALESCE((SELECT SUM(amount) FROM ledger l WHERE l.account_id = w.account_id), 0) AS ledger FROM wallets w WHERE w.balance != COALESCE((SELECT SUM(amount) FROM ledger l WHERE l.account_id = w.account_id), 0)"],
+  ["negative balance", "SELECT account_id, balance FROM wallets WHERE balance < 0"],
+  ["ledger balance_after chain broken", "SELECT l.id FROM ledger l WHERE l.balance_after != (SELECT SUM(amount) FROM ledger m WHERE m.account_id = l.account_id AND m.seq <= l.seq)"],
+  ["more than one charge or refund per object", "SELECT object_id, kind, COUNT(*) AS n FROM ledger WHERE object_id IS NOT NULL GROUP BY object_id, kind HAVING n > 1"],
+  ["activation without exactly one purchase", "SELECT a.id FROM activations a WHERE (SELECT COUNT(*) FROM ledger l WHERE l.object_id = a.id AND l.kind = 'purchase') != 1"],
+  ["refund without cancelled/expired, or cancelled/expired without refund", "SELECT a.id, a.status, (SELECT COUNT(*) FROM ledger l WHERE l.object_id = a.id AND l.kind = 'refund') AS refunds FROM activations a WHERE (a.status IN ('cancelled', 'expired')) != ((SELECT COUNT(*) FROM ledger l WHERE l.object_id = a.id AND l.kind = 'refund') = 1)"],
+  ["refund amount != purchase amount", "SELECT r.object_id FROM ledger r JOIN ledger p ON p.object_id = r.object_id AND p.kind = 'purchase' WHERE r.kind = 'refund' AND r.amount != -p.amount"],
+  ["activation still live after its expiry", "SELECT id, status FROM activations WHERE status IN ('waiting', 'received') AND expires_at < ?", Date.now() - 20_000],
+  ["number held by two live activations", "SELECT number_id, COUNT(*) AS n FROM activations WHERE status IN ('waiting', 'received') GROUP BY number_id HAVING n > 1"],
+  ["OTP session with more attempts than allowed", "SELECT id, attempts, max_attempts FROM otp_sessions WHERE attempts > max_attempts"],
+  ["OTP session without exactly one charge", "SELECT s.id FROM otp_sessions s WHERE s.dialect != 'message' AND (SELECT COUNT(*) FROM ledger l WHERE l.object_id = s.id AND l.kind = 'otp_send') != 1"],
+  ["number held by an ended activation", "SELECT l.number_id, a.id, a.status FROM number_leases l JOIN activations a ON a.id = l.object_id WHERE a.status NOT IN ('waiting', 'received')"],
+  ["template message failed without its refund", "SELECT m.id FROM messages m WHERE m.status = 'failed' AND m.provider_message_id IS NULL AND m.cost > 0 AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.object_id = m.id AND l.kind = 'message_refund')"],
+  ["template message still queued or sending (charged, neither delivered nor refunded)", "SELECT id, status FROM messages WHERE status IN ('queued', 'sending')"],
+  ["refund owed and never paid", "SELECT object_id, kind FROM refunds_owed WHERE paid_at IS NULL"],
+  ["OTP send whose delivery failed without its refund", "SELECT s.id FROM otp_sessions s WHERE s.channel = 'voice' AND s.dialect != 'message' AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.object_id = s.id AND l.kind = 'otp_refund')"],
+];
+for (const [what, sql, ...binds] of INVARIANTS) v(what, await q(sql, ...binds));
 const kept = await (await app.mf.getKVNamespace("OTP_SESSIONS")).list({ prefix: "refund:" });
 v("refund kept in KV and never made", kept.keys.map((k) => k.name));
-v("OTP send whose delivery failed without its refund", await q("SELECT s.id FROM otp_sessions s WHERE s.channel = 'voice' AND s.dialect != 'message' AND NOT EXISTS (SELECT 1 FROM ledger l WHERE l.object_id = s.id AND l.kind = 'otp_refund')"));
 // What each OTP send answered is true: a 502 (delivery failed) left a session refunded, a 200
 // one that was not; no other answer left a session behind.
 const sendMismatch = [];

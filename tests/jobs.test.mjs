@@ -124,14 +124,22 @@ const outboxOf = async (phone) =>
   (await sandbox.db.prepare("SELECT text FROM outbox WHERE to_phone = ?").bind(phone).all()).results.map((r) => r.text);
 const statusOf = async (db, id) => (await db.prepare("SELECT status, error FROM messages WHERE id = ?").bind(id).first());
 
+/** A new account `name` (1.00) on `on` sends its template message (`text` with `variables`, by
+ * `channel`, to `phone`) with its delivery job dropped: the message stays queued until a test
+ * hands the queue a job or runs a pass. The account, the template and the message id. */
+async function droppedSend(on, name, text, variables, { channel = "sms", phone = freshPhone() } = {}) {
+  const who = await on.createAccount(name, "1.00");
+  const tpl = await createTemplate(on, text, channel);
+  const headers = { "X-Test-Fault": "delivery_dropped" };
+  const r = await on.request("POST", "/v1/messages/send", { key: who.key, headers, body: { phone_number: phone, template_id: tpl, variables } });
+  assert.equal(r.status, 202, r.text);
+  return { who, tpl, id: r.body.message_id };
+}
+
 test("a template message is delivered by its job on the queue, once however often the job comes", async () => {
-  const who = await sandbox.createAccount("delivered", "1.00");
-  const tpl = await createTemplate(sandbox, "Parcel {order} is on its way");
   const phone = freshPhone();
   // The request's own job is dropped: the test hands the queue the job itself, twice.
-  const r = await sandbox.request("POST", "/v1/messages/send", { key: who.key, headers: { "X-Test-Fault": "delivery_dropped" }, body: { phone_number: phone, template_id: tpl, variables: { order: 42 } } });
-  assert.equal(r.status, 202, r.text);
-  const id = r.body.message_id;
+  const { who, tpl, id } = await droppedSend(sandbox, "delivered", "Parcel {order} is on its way", { order: 42 }, { phone });
   assert.equal((await statusOf(sandbox.db, id)).status, "queued");
   const m = await sandbox.db.prepare("SELECT cost FROM messages WHERE id = ?").bind(id).first();
   const job = { job: "deliver", account_id: who.accountId, message_id: id, to: phone, channel: "sms", cost: m.cost, sealed: seal(id, JSON.stringify({ text: "Parcel 42 is on its way", code: null })) };
@@ -154,12 +162,8 @@ test("a template message is delivered by its job on the queue, once however ofte
 });
 
 test("copies of a delivery job running at the same moment reach the provider once: one claims the message", async () => {
-  const who = await sandbox.createAccount("claimed", "1.00");
-  const tpl = await createTemplate(sandbox, "Ticket {order} confirmed", "voice");
   const phone = freshPhone();
-  const r = await sandbox.request("POST", "/v1/messages/send", { key: who.key, headers: { "X-Test-Fault": "delivery_dropped" }, body: { phone_number: phone, template_id: tpl, variables: { order: 5 } } });
-  assert.equal(r.status, 202, r.text);
-  const id = r.body.message_id;
+  const { who, id } = await droppedSend(sandbox, "claimed", "Ticket {order} confirmed", { order: 5 }, { channel: "voice", phone });
   const m = await sandbox.db.prepare("SELECT cost FROM messages WHERE id = ?").bind(id).first();
   const body = JSON.stringify({ job: "deliver", account_id: who.accountId, message_id: id, to: phone, channel: "voice", cost: m.cost, sealed: seal(id, JSON.stringify({ text: "Ticket 5 confirmed", code: null })) });
   // Four deliveries of the same job at once, each its own run of the consumer (a queue
@@ -176,11 +180,7 @@ test("copies of a delivery job running at the same moment reach the provider onc
 });
 
 test("a message its job claimed and never settled is failed and refunded by the scheduled pass after the bound, once", async () => {
-  const who = await app.createAccount("stuck", "1.00");
-  const tpl = await createTemplate(app, "Room {order} ready");
-  const r = await app.request("POST", "/v1/messages/send", { key: who.key, headers: { "X-Test-Fault": "delivery_dropped" }, body: { phone_number: freshPhone(), template_id: tpl, variables: { order: 3 } } });
-  assert.equal(r.status, 202, r.text);
-  const id = r.body.message_id;
+  const { who, id } = await droppedSend(app, "stuck", "Room {order} ready", { order: 3 });
   // As if its job claimed it and the Worker stopped during the provider call.
   const claim = (at) => app.db.prepare("UPDATE messages SET status = 'sending', sending_at = ? WHERE id = ?").bind(at, id).run();
   await claim(Date.now() - 60_000);
@@ -231,12 +231,8 @@ test("a refund that can be neither made, recorded in D1 nor queued is kept in KV
 });
 
 test("a delivery job that runs after its message expired records it failed and refunds it, without delivering", async () => {
-  const who = await sandbox.createAccount("late", "1.00");
-  const tpl = await createTemplate(sandbox, "Sale ends {day}");
   const phone = freshPhone();
-  const r = await sandbox.request("POST", "/v1/messages/send", { key: who.key, headers: { "X-Test-Fault": "delivery_dropped" }, body: { phone_number: phone, template_id: tpl, variables: { day: "today" } } });
-  assert.equal(r.status, 202, r.text);
-  const id = r.body.message_id;
+  const { who, id } = await droppedSend(sandbox, "late", "Sale ends {day}", { day: "today" }, { phone });
   const m = await sandbox.db.prepare("SELECT cost FROM messages WHERE id = ?").bind(id).first();
   await sandbox.db.prepare("UPDATE messages SET expires_at = ? WHERE id = ?").bind(Date.now() - 60_000, id).run();
   const queue = await sandbox.mf.getQueueProducer("JOBS");
@@ -248,11 +244,7 @@ test("a delivery job that runs after its message expired records it failed and r
 });
 
 test("a message whose delivery job was lost is failed and refunded by the scheduled pass, once", async () => {
-  const who = await app.createAccount("stranded", "1.00");
-  const tpl = await createTemplate(app, "Order {order} packed");
-  const r = await app.request("POST", "/v1/messages/send", { key: who.key, headers: { "X-Test-Fault": "delivery_dropped" }, body: { phone_number: freshPhone(), template_id: tpl, variables: { order: 9 } } });
-  assert.equal(r.status, 202, r.text);
-  const id = r.body.message_id;
+  const { who, id } = await droppedSend(app, "stranded", "Order {order} packed", { order: 9 });
   const worker = await app.mf.getWorker();
   // Not yet long past its expiry: the pass leaves it to its job.
   assert.equal((await worker.scheduled({ cron: "* * * * *" })).outcome, "ok");

@@ -409,7 +409,7 @@ describe("Twilio Verify v2 through the official SDK", () => {
   });
 });
 
-describe("Twilio Verify v2 with the shipped resend interval", () => {
+describe("Twilio Verify v2 as shipped: the resend interval; Verification Attempts and their Summary", () => {
   let app;
   before(async () => (app = await spawnPricedOtpApp()));
   after(() => app.close());
@@ -435,40 +435,6 @@ describe("Twilio Verify v2 with the shipped resend interval", () => {
     const sends = await app.db.prepare("SELECT COUNT(*) AS n FROM ledger WHERE account_id = ? AND kind = 'otp_send'").bind(a.accountId).first();
     assert.equal(sends.n, 1);
   });
-});
-
-describe("Twilio url fields with PUBLIC_ORIGIN", () => {
-  let app;
-  before(async () => {
-    app = await spawnOtpApp({ vars: { PUBLIC_ORIGIN: "https://otp.example.com/" } });
-  });
-  after(() => app.close());
-
-  test("every url points at the configured origin, never at the request's Host", async () => {
-    const a = await app.createAccount("origin", "1.00");
-    const p = await app.request("GET", "/api/user/profile", { key: a.key });
-    const auth = `Basic ${Buffer.from(`${p.body.data.twilio_account_sid}:${a.key}`).toString("base64")}`;
-    const call = (method, path, form) =>
-      app.mf.dispatchFetch(`http://evil.test${path}`, {
-        method,
-        headers: { Authorization: auth, Host: "evil.test", ...(form ? { "Content-Type": "application/x-www-form-urlencoded" } : {}) },
-        body: form ? new URLSearchParams(form).toString() : undefined,
-      });
-    const created = await call("POST", "/v2/Services", { FriendlyName: "Origin" });
-    assert.equal(created.status, 201);
-    const service = await created.json();
-    assert.equal(service.url, `https://otp.example.com/v2/Services/${service.sid}`);
-    for (const link of Object.values(service.links)) assert.ok(link.startsWith("https://otp.example.com/v2/"), link);
-    const list = await (await call("GET", "/v2/Services?PageSize=1")).json();
-    assert.equal(list.meta.url, "https://otp.example.com/v2/Services?PageSize=1&Page=0");
-    assert.ok(!JSON.stringify(list).includes("evil.test"));
-  });
-});
-
-describe("Verification Attempts and their Summary through the SDK", () => {
-  let app;
-  before(async () => (app = await spawnPricedOtpApp()));
-  after(() => app.close());
 
   test("3 sends, 1 approved: the Summary says 3 / 1 / 2 / \"33.33\"; the list filters and pages; one attempt fetches; another account sees none", async () => {
     const a = await twilioAccount(app, "attempts");
@@ -535,5 +501,33 @@ describe("Verification Attempts and their Summary through the SDK", () => {
     assert.deepEqual(await other.verify.v2.verificationAttempts.list(), []);
     await rejectsWith(other.verify.v2.verificationAttempts(approvedSid).fetch(), 404, 20404);
     assert.equal((await other.verify.v2.verificationAttemptsSummary().fetch()).totalAttempts, 0);
+  });
+});
+
+describe("Twilio url fields with PUBLIC_ORIGIN", () => {
+  let app;
+  before(async () => {
+    app = await spawnOtpApp({ vars: { PUBLIC_ORIGIN: "https://otp.example.com/" } });
+  });
+  after(() => app.close());
+
+  test("every url points at the configured origin, never at the request's Host", async () => {
+    const a = await app.createAccount("origin", "1.00");
+    const p = await app.request("GET", "/api/user/profile", { key: a.key });
+    const auth = `Basic ${Buffer.from(`${p.body.data.twilio_account_sid}:${a.key}`).toString("base64")}`;
+    const call = (method, path, form) =>
+      app.mf.dispatchFetch(`http://evil.test${path}`, {
+        method,
+        headers: { Authorization: auth, Host: "evil.test", ...(form ? { "Content-Type": "application/x-www-form-urlencoded" } : {}) },
+        body: form ? new URLSearchParams(form).toString() : undefined,
+      });
+    const created = await call("POST", "/v2/Services", { FriendlyName: "Origin" });
+    assert.equal(created.status, 201);
+    const service = await created.json();
+    assert.equal(service.url, `https://otp.example.com/v2/Services/${service.sid}`);
+    for (const link of Object.values(service.links)) assert.ok(link.startsWith("https://otp.example.com/v2/"), link);
+    const list = await (await call("GET", "/v2/Services?PageSize=1")).json();
+    assert.equal(list.meta.url, "https://otp.example.com/v2/Services?PageSize=1&Page=0");
+    assert.ok(!JSON.stringify(list).includes("evil.test"));
   });
 });

@@ -7,9 +7,9 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { vonageApplication, verify2 } from "./support/vonage.mjs";
+import { vonageAccount, verify2, apiHost, vonageNumber, smsThenVoice, codeOf } from "./support/vonage.mjs";
 import { verifySignature } from "@vonage/jwt";
-import { spawnPricedOtpApp, freshPhone, outboxTo, until } from "./otp-support.mjs";
+import { outboxTo, until } from "./otp-support.mjs";
 import { startReceiver } from "./support/receiver.mjs";
 
 let app;
@@ -19,29 +19,21 @@ let receiver;
 let application;
 
 before(async () => {
-  app = await spawnPricedOtpApp();
-  acct = await app.createAccount("vonage-callbacks", "10.00");
-  receiver = await startReceiver();
-  // The account's own events (otp.*) go out in the same order as its callbacks: its endpoint
-  // is the receiver too (those deliveries carry no request_id and are told apart).
-  const hook = await app.request("PUT", "/v1/webhook", { key: acct.key, body: { url: receiver.url } });
-  assert.equal(hook.status, 200, hook.text);
-  ({ application, keys } = await vonageApplication(app, acct.key, { callback_url: receiver.url }));
+  ({ app, acct, application, keys } = await vonageAccount("vonage-callbacks", async (app, acct) => {
+    receiver = await startReceiver();
+    // The account's own events (otp.*) go out in the same order as its callbacks: its
+    // endpoint is the receiver too (those deliveries carry no request_id and are told apart).
+    const hook = await app.request("PUT", "/v1/webhook", { key: acct.key, body: { url: receiver.url } });
+    assert.equal(hook.status, 200, hook.text);
+    return { callback_url: receiver.url };
+  }));
 });
 after(async () => {
   await receiver?.close();
   await app?.close();
 });
 
-const base = () => String(app.url).replace(/\/$/, "");
 const client = () => verify2(app, application.application_id, keys.privateKey);
-const number = () => freshPhone().slice(1);
-const smsThenVoice = (to, channelTimeout) => ({
-  brand: "Acme",
-  workflow: [{ channel: "sms", to }, { channel: "voice", to }],
-  channelTimeout,
-});
-const codeOf = (message) => message.text.match(/\b(\d{4,10})\b/)[1];
 const firstCode = async (to) => codeOf((await outboxTo(app, `+${to}`)).find((m) => m.channel === "sms"));
 
 /** The callbacks received for a request, in the order they arrived. */
@@ -69,7 +61,7 @@ test("the signature secret is shown once at registration and not stored in the c
 
 test("an event per message and a completed summary, each signed with a payload_hash of its body", async () => {
   const vonage = client();
-  const to = number();
+  const to = vonageNumber();
   const { requestId } = await vonage.newRequest({ ...smsThenVoice(to, 900), clientRef: "order-7" });
   assert.equal(await vonage.nextWorkflow(requestId), true);
   assert.equal(await vonage.checkCode(requestId, await firstCode(to)), "completed");
@@ -102,7 +94,7 @@ test("an event per message and a completed summary, each signed with a payload_h
 
 test("a cancelled request's summary says cancelled; the steps never sent are unused", async () => {
   const vonage = client();
-  const to = number();
+  const to = vonageNumber();
   const { requestId } = await vonage.newRequest(smsThenVoice(to, 900));
   assert.equal(await vonage.cancel(requestId), true);
   const summary = (await untilSummary(requestId)).find((d) => d.body.type === "summary").body;
@@ -114,7 +106,7 @@ test("a cancelled request's summary says cancelled; the steps never sent are unu
 
 test("the attempts spent: a failed summary", async () => {
   const vonage = client();
-  const to = number();
+  const to = vonageNumber();
   const { requestId } = await vonage.newRequest({ brand: "Acme", workflow: [{ channel: "sms", to }] });
   const right = await firstCode(to);
   const wrong = right === "0000" ? "1111" : "0000";
@@ -126,7 +118,7 @@ test("the attempts spent: a failed summary", async () => {
 
 test("a request nobody checks: an expired summary from the scheduled pass, once", async () => {
   const vonage = client();
-  const to = number();
+  const to = vonageNumber();
   // One step of 15 s: the request lives 15 s.
   const { requestId } = await vonage.newRequest({ brand: "Acme", workflow: [{ channel: "sms", to }], channelTimeout: 15 });
   const worker = await app.mf.getWorker();
@@ -143,9 +135,9 @@ test("a request nobody checks: an expired summary from the scheduled pass, once"
 });
 
 test("a request made with HTTP Basic (no application) records no callback", async () => {
-  const to = number();
+  const to = vonageNumber();
   const basic = Buffer.from(`${acct.accountId}:${acct.key}`).toString("base64");
-  const r = await fetch(`${base()}/v2/verify`, {
+  const r = await fetch(`${apiHost(app)}/v2/verify`, {
     method: "POST",
     headers: { Authorization: `Basic ${basic}`, "Content-Type": "application/json" },
     body: JSON.stringify({ brand: "Acme", workflow: [{ channel: "sms", to }] }),

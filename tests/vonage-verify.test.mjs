@@ -7,36 +7,21 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createSign } from "node:crypto";
-import { rsaKeys, vonageApplication, verify2 } from "./support/vonage.mjs";
-import { spawnPricedOtpApp, freshPhone, outboxTo, until, ledgerOfObject } from "./otp-support.mjs";
+import { rsaKeys, vonageAccount, verify2, apiHost, vonageNumber, smsThenVoice, codeOf } from "./support/vonage.mjs";
+import { outboxTo, until, ledgerOfObject } from "./otp-support.mjs";
 
 let app;
 let acct;
-let applicationId;
+let application;
 let keys;
 
-before(async () => {
-  app = await spawnPricedOtpApp();
-  acct = await app.createAccount("vonage", "10.00");
-  let application;
-  ({ application, keys } = await vonageApplication(app, acct.key));
-  applicationId = application.application_id;
-});
+before(async () => ({ app, acct, application, keys } = await vonageAccount("vonage")));
 after(() => app?.close());
 
-/** The base URL as the SDK takes it (no trailing slash). */
-const base = () => String(app.url).replace(/\/$/, "");
-const client = (jwtOptions = {}, privateKey = keys.privateKey) => verify2(app, applicationId, privateKey, jwtOptions);
-/** A Vonage number (E.164 without the +) of its own. */
-const number = () => freshPhone().slice(1);
-const smsThenVoice = (to, channelTimeout) => ({
-  brand: "Acme",
-  workflow: [{ channel: "sms", to }, { channel: "voice", to }],
-  channelTimeout,
-});
+const client = (jwtOptions = {}, privateKey = keys.privateKey) =>
+  verify2(app, application.application_id, privateKey, jwtOptions);
 
 const outbox = (to) => outboxTo(app, `+${to}`);
-const codeOf = (message) => message.text.match(/\b(\d{4,10})\b/)[1];
 const ledger = (objectId) => ledgerOfObject(app, objectId);
 
 /** The SDK's error for a refused call: its HTTP status and Vonage's problem body. */
@@ -54,7 +39,7 @@ async function refusal(call) {
 
 test("sms → voice after the timeout with the same code; a cancelled or verified request sends no step", async () => {
   const vonage = client();
-  const [late, cancelled, verified] = [number(), number(), number()];
+  const [late, cancelled, verified] = [vonageNumber(), vonageNumber(), vonageNumber()];
   const before = await app.money(acct.accountId);
   const a = await vonage.newRequest(smsThenVoice(late, 15));
   assert.match(a.requestId, /^[0-9a-f-]{36}$/);
@@ -87,11 +72,11 @@ test("sms → voice after the timeout with the same code; a cancelled or verifie
 
 test("next_workflow sends the next step now; with none left it is 409 no-events", async () => {
   const vonage = client();
-  const to = number();
+  const to = vonageNumber();
   const { requestId } = await vonage.newRequest(smsThenVoice(to, 900));
   assert.equal(await vonage.nextWorkflow(requestId), true);
   assert.deepEqual((await outbox(to)).map((m) => m.channel).sort(), ["sms", "voice"]);
-  const none = await refusal(() => vonage.sendPostRequest(`${base()}/v2/verify/${requestId}/next_workflow`));
+  const none = await refusal(() => vonage.sendPostRequest(`${apiHost(app)}/v2/verify/${requestId}/next_workflow`));
   assert.equal(none.status, 409);
   assert.equal(none.body.type, "https://www.developer.vonage.com/api-errors/verify#no-events");
   assert.equal(await vonage.nextWorkflow(requestId), false);
@@ -102,7 +87,7 @@ test("next_workflow racing a right check (20 runs): the step goes out only befor
   const before = await app.money(acct.accountId);
   const runs = await Promise.all(
     Array.from({ length: 20 }, async () => {
-      const to = number();
+      const to = vonageNumber();
       const { requestId } = await vonage.newRequest(smsThenVoice(to, 900));
       const code = codeOf((await outbox(to))[0]);
       const [checked, next] = await Promise.all([
@@ -135,7 +120,7 @@ test("next_workflow racing a right check (20 runs): the step goes out only befor
 
 test("a wrong code ×5 is 400 Invalid Code each time, then the request is over (410), even for the right code", async () => {
   const vonage = client();
-  const to = number();
+  const to = vonageNumber();
   const { requestId } = await vonage.newRequest({ brand: "Acme", workflow: [{ channel: "sms", to }] });
   const right = codeOf((await outbox(to))[0]);
   const wrong = right === "0000" ? "1111" : "0000";
@@ -152,7 +137,7 @@ test("a wrong code ×5 is 400 Invalid Code each time, then the request is over (
 
 test("20 parallel right codes → one completed; 50 parallel wrong → at most 5 counted", async () => {
   const vonage = client();
-  const [one, two] = [number(), number()];
+  const [one, two] = [vonageNumber(), vonageNumber()];
   const a = await vonage.newRequest({ brand: "Acme", workflow: [{ channel: "sms", to: one }] });
   const code = codeOf((await outbox(one))[0]);
   const rights = await Promise.all(Array.from({ length: 20 }, () => vonage.checkCode(a.requestId, code).catch((e) => e.response.status)));
@@ -174,7 +159,7 @@ test("20 parallel right codes → one completed; 50 parallel wrong → at most 5
 test("bad input is Vonage's 422 invalid-params; an unknown request 404", async () => {
   const vonage = client();
   const before = await app.money(acct.accountId);
-  const to = number();
+  const to = vonageNumber();
   const cases = [
     { brand: "Acme", workflow: [] },
     { brand: "Acme", workflow: [{ channel: "fax", to }] },
@@ -196,7 +181,7 @@ test("bad input is Vonage's 422 invalid-params; an unknown request 404", async (
 
 test("a JWT signed by another key, expired, or replayed is 401; HTTP Basic with the API key works", async () => {
   const stranger = rsaKeys();
-  const request = { brand: "Acme", workflow: [{ channel: "sms", to: number() }] };
+  const request = { brand: "Acme", workflow: [{ channel: "sms", to: vonageNumber() }] };
   const forged = await refusal(() => client({}, stranger.privateKey).newRequest(request));
   assert.equal(forged.status, 401);
   assert.equal(forged.body.type, "https://www.developer.vonage.com/api-errors#unauthorized");
@@ -206,24 +191,24 @@ test("a JWT signed by another key, expired, or replayed is 401; HTTP Basic with 
   // The same jti twice: the first is taken, the second refused.
   const replaying = client({ jti: `replay-${Date.now()}` });
   await replaying.newRequest(request);
-  const replayed = await refusal(() => replaying.newRequest({ ...request, workflow: [{ channel: "sms", to: number() }] }));
+  const replayed = await refusal(() => replaying.newRequest({ ...request, workflow: [{ channel: "sms", to: vonageNumber() }] }));
   assert.equal(replayed.status, 401);
   assert.match(replayed.body.detail, /jti/);
   // A JWT whose header names another algorithm.
   const body64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
   const now = Math.floor(Date.now() / 1000);
   const head = body64({ alg: "HS256", typ: "JWT" });
-  const claims = body64({ application_id: applicationId, iat: now, exp: now + 60, jti: `hs-${now}` });
+  const claims = body64({ application_id: application.application_id, iat: now, exp: now + 60, jti: `hs-${now}` });
   const signer = createSign("RSA-SHA256").update(`${head}.${claims}`);
   const hs = `${head}.${claims}.${signer.sign(keys.privateKey).toString("base64url")}`;
-  const r = await fetch(`${base()}/v2/verify`, { method: "POST", headers: { Authorization: `Bearer ${hs}`, "Content-Type": "application/json" }, body: JSON.stringify(request) });
+  const r = await fetch(`${apiHost(app)}/v2/verify`, { method: "POST", headers: { Authorization: `Bearer ${hs}`, "Content-Type": "application/json" }, body: JSON.stringify(request) });
   assert.equal(r.status, 401);
 
   const basic = Buffer.from(`${acct.accountId}:${acct.key}`).toString("base64");
-  const ok = await fetch(`${base()}/v2/verify`, { method: "POST", headers: { Authorization: `Basic ${basic}`, "Content-Type": "application/json" }, body: JSON.stringify({ brand: "Acme", workflow: [{ channel: "sms", to: number() }] }) });
+  const ok = await fetch(`${apiHost(app)}/v2/verify`, { method: "POST", headers: { Authorization: `Basic ${basic}`, "Content-Type": "application/json" }, body: JSON.stringify({ brand: "Acme", workflow: [{ channel: "sms", to: vonageNumber() }] }) });
   assert.equal(ok.status, 202, await ok.clone().text());
   assert.match((await ok.json()).request_id, /^[0-9a-f-]{36}$/);
-  const none = await fetch(`${base()}/v2/verify`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+  const none = await fetch(`${apiHost(app)}/v2/verify`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
   assert.equal(none.status, 401);
   assert.match(none.headers.get("content-type"), /^application\/problem\+json/);
 });

@@ -47,21 +47,32 @@ function wrapEnv(env, meter) {
   const out = {};
   for (const [name, value] of Object.entries(env)) {
     if (name.startsWith("BENCH_")) continue;
-    const kind = BINDINGS[name] ?? (isNamespace(value) ? "do" : undefined);
-    if (kind === "d1") out[name] = wrapD1(value, meter);
-    else if (kind === "kv") out[name] = wrapKv(value, meter);
-    else if (kind === "do") out[name] = wrapNamespace(value, meter);
-    else out[name] = value;
+    const Proxied = PROXIES[BINDINGS[name] ?? (isNamespace(value) ? "do" : undefined)];
+    out[name] = Proxied ? new Proxied(value, meter) : value;
   }
   return out;
 }
 
-// workers-rs checks a D1 binding's constructor name, so the proxy's class has the same one.
-class D1Database {
+/** A proxy of one binding (or of what a binding's call returned): `inner`, metered by `meter`. */
+class BindingProxy {
   constructor(inner, meter) {
     this.inner = inner;
     this.meter = meter;
   }
+}
+
+/** Gives `cls` the methods `names`, each a `kind` hop and then the inner object's own. */
+function hopping(cls, kind, names) {
+  for (const name of names) {
+    cls.prototype[name] = async function (...args) {
+      await hop(this.meter, kind);
+      return this.inner[name](...args);
+    };
+  }
+}
+
+// workers-rs checks a D1 binding's constructor name, so the proxy's class has the same one.
+class D1Database extends BindingProxy {
   prepare(sql) {
     return new D1PreparedStatement(this.inner.prepare(sql), this.meter);
   }
@@ -69,24 +80,13 @@ class D1Database {
     await hop(this.meter, "far");
     return this.inner.batch(statements.map((s) => s.inner ?? s));
   }
-  async exec(sql) {
-    await hop(this.meter, "far");
-    return this.inner.exec(sql);
-  }
-  async dump() {
-    await hop(this.meter, "far");
-    return this.inner.dump();
-  }
   withSession(...args) {
-    return wrapD1(this.inner.withSession(...args), this.meter);
+    return new D1Database(this.inner.withSession(...args), this.meter);
   }
 }
+hopping(D1Database, "far", ["exec", "dump"]);
 
-class D1PreparedStatement {
-  constructor(inner, meter) {
-    this.inner = inner;
-    this.meter = meter;
-  }
+class D1PreparedStatement extends BindingProxy {
   bind(...values) {
     return new D1PreparedStatement(this.inner.bind(...values), this.meter);
   }
@@ -94,61 +94,14 @@ class D1PreparedStatement {
     await hop(this.meter, "far");
     return column === undefined ? this.inner.first() : this.inner.first(column);
   }
-  async all() {
-    await hop(this.meter, "far");
-    return this.inner.all();
-  }
-  async run() {
-    await hop(this.meter, "far");
-    return this.inner.run();
-  }
-  async raw(options) {
-    await hop(this.meter, "far");
-    return this.inner.raw(options);
-  }
 }
+hopping(D1PreparedStatement, "far", ["all", "run", "raw"]);
 
-function wrapD1(inner, meter) {
-  return new D1Database(inner, meter);
-}
-
-class KvNamespace {
-  constructor(inner, meter) {
-    this.inner = inner;
-    this.meter = meter;
-  }
-  async get(...args) {
-    await hop(this.meter, "near");
-    return this.inner.get(...args);
-  }
-  async getWithMetadata(...args) {
-    await hop(this.meter, "near");
-    return this.inner.getWithMetadata(...args);
-  }
-  async put(...args) {
-    await hop(this.meter, "near");
-    return this.inner.put(...args);
-  }
-  async delete(...args) {
-    await hop(this.meter, "near");
-    return this.inner.delete(...args);
-  }
-  async list(...args) {
-    await hop(this.meter, "near");
-    return this.inner.list(...args);
-  }
-}
-
-function wrapKv(inner, meter) {
-  return new KvNamespace(inner, meter);
-}
+class KvNamespace extends BindingProxy {}
+hopping(KvNamespace, "near", ["get", "getWithMetadata", "put", "delete", "list"]);
 
 // workers-rs checks this constructor name too.
-class DurableObjectNamespace {
-  constructor(inner, meter) {
-    this.inner = inner;
-    this.meter = meter;
-  }
+class DurableObjectNamespace extends BindingProxy {
   idFromName(name) {
     return this.inner.idFromName(name);
   }
@@ -180,9 +133,8 @@ function stub(inner, meter) {
   };
 }
 
-function wrapNamespace(inner, meter) {
-  return new DurableObjectNamespace(inner, meter);
-}
+/** The proxy class of each kind of binding. */
+const PROXIES = { d1: D1Database, kv: KvNamespace, do: DurableObjectNamespace };
 
 function roundTrips(url) {
   const body = JSON.stringify({ farMs, nearMs, ...totals });

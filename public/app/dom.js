@@ -35,8 +35,9 @@ export function field(label, { tag = "input", options, hint, ...attrs } = {}) {
   return { el, input };
 }
 
-/** A table of rows. columns: [[header, row => text | Node]]. Wrapped in a scrollable,
- * keyboard-focusable region so it stays usable at 375 px. */
+/** A table of rows. columns: [[header, row => text | Node]], or [header, "name"] for a cell
+ * that is the row's property `name` as it is. Wrapped in a scrollable, keyboard-focusable
+ * region so it stays usable at 375 px. */
 export function table(caption, columns, rows, empty = "Nothing yet.") {
   if (!rows.length) return h("p", { class: "empty" }, empty);
   // Explicit roles: narrow screens lay rows out as cards (CSS display: block), which would
@@ -57,13 +58,15 @@ export function table(caption, columns, rows, empty = "Nothing yet.") {
         h(
           "tr",
           { role: "row" },
-          columns.map(([head, cell]) => h("td", { role: "cell", "data-label": head || undefined }, cell(row) ?? "")),
+          columns.map(([head, cell]) => h("td", { role: "cell", "data-label": head || undefined }, cellOf(cell, row))),
         ),
       ),
     ),
   );
   return h("div", { class: "scroll", role: "region", "aria-label": caption, tabindex: "0" }, t);
 }
+
+const cellOf = (cell, row) => (typeof cell === "function" ? cell(row) : row[cell]) ?? "";
 
 export function clear(el) {
   el.replaceChildren();

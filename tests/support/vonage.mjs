@@ -1,9 +1,11 @@
-// What the Vonage Verify v2 tests share: an application registered with a fresh RSA key pair,
-// and the official SDK (@vonage/verify2 with @vonage/auth) pointed at the local Worker.
+// What the Vonage Verify v2 tests share: an account with an application registered with a
+// fresh RSA key pair, the official SDK (@vonage/verify2 with @vonage/auth) pointed at the local
+// Worker, and the numbers, requests and codes they send.
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { Verify2 } from "@vonage/verify2";
 import { Auth } from "@vonage/auth";
+import { spawnPricedOtpApp, freshPhone } from "../otp-support.mjs";
 
 /** A fresh RSA key pair in PEM, as a Vonage application holds one. */
 export function rsaKeys() {
@@ -25,6 +27,31 @@ export async function vonageApplication(app, key, extra = {}) {
 
 /** The SDK as the application `applicationId` signs in to the Worker at `app.url`. */
 export function verify2(app, applicationId, privateKey, jwtOptions = {}) {
-  const apiHost = String(app.url).replace(/\/$/, "");
-  return new Verify2(new Auth({ applicationId, privateKey, jwtOptions }), { apiHost });
+  return new Verify2(new Auth({ applicationId, privateKey, jwtOptions }), { apiHost: apiHost(app) });
 }
+
+/** A priced OTP app with an account `name` (10.00) and its application: `{app, acct,
+ * application, keys}`. `extra(app, acct)` gives the application's other fields. */
+export async function vonageAccount(name, extra = async () => ({})) {
+  const app = await spawnPricedOtpApp();
+  try {
+    const acct = await app.createAccount(name, "10.00");
+    return { app, acct, ...(await vonageApplication(app, acct.key, await extra(app, acct))) };
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+}
+
+/** The base URL of the Worker as the SDK takes it (no trailing slash). */
+export const apiHost = (app) => String(app.url).replace(/\/$/, "");
+/** A Vonage number (E.164 without the +) of its own. */
+export const vonageNumber = () => freshPhone().slice(1);
+/** A request whose workflow is an SMS to `to`, then a voice call after `channelTimeout` s. */
+export const smsThenVoice = (to, channelTimeout) => ({
+  brand: "Acme",
+  workflow: [{ channel: "sms", to }, { channel: "voice", to }],
+  channelTimeout,
+});
+/** The code in a message's text. */
+export const codeOf = (message) => message.text.match(/\b(\d{4,10})\b/)[1];

@@ -10,7 +10,7 @@ const accountColumns = [
   ["Name", accountLink],
   ["Email", (a) => a.email ?? "—"],
   ["Balance", (a) => `${a.balance} ${a.currency}`],
-  ["Status", (a) => a.status],
+  ["Status", "status"],
   ["Approved", (a) => (a.approved ? "yes" : "no")],
   ["Created", (a) => when(a.created_at)],
 ];
@@ -30,11 +30,11 @@ export async function accountsPage(root) {
 
 const ledgerColumns = [
   ["When", (t) => when(t.created_at)],
-  ["Kind", (t) => t.kind],
-  ["Amount", (t) => t.amount],
-  ["Balance after", (t) => t.balance_after],
+  ["Kind", "kind"],
+  ["Amount", "amount"],
+  ["Balance after", "balance_after"],
   ["Reference", (t) => t.reference ?? t.object_id ?? ""],
-  ["Description", (t) => t.description],
+  ["Description", "description"],
 ];
 
 /** A form whose fields are all required; `run` gets their trimmed values. */

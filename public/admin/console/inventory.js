@@ -9,7 +9,7 @@ export async function inventoryPage(root) {
   const name = field("Supplier name", { name: "supplier", required: true, maxlength: 255 });
   root.append(
     table("Suppliers", [
-      ["Name", (x) => x.name],
+      ["Name", "name"],
       ["Id", (x) => h("span", { class: "mono" }, x.supplier_id)],
       ["Numbers", (x) => String(x.numbers)],
       ["Created", (x) => when(x.created_at)],
@@ -23,7 +23,7 @@ export async function inventoryPage(root) {
     secret,
     h("h2", {}, "Numbers by operator"),
     table("Numbers in the inventory by operator", [
-      ["Country", (o) => o.country],
+      ["Country", "country"],
       ["Operator", (o) => `${o.name} (${o.id})`],
       ["Numbers", (o) => String(o.numbers)],
     ], c.operators ?? [], "No operators yet."),
@@ -39,12 +39,12 @@ export async function catalogPage(root) {
   const cost = field("Cost", { name: "cost", required: true, inputmode: "decimal" });
   root.append(
     table("Prices", [
-      ["Kind", (p) => p.kind],
-      ["Country", (p) => p.country],
-      ["Service or channel", (p) => p.service],
-      ["Operator", (p) => p.operator],
+      ["Kind", "kind"],
+      ["Country", "country"],
+      ["Service or channel", "service"],
+      ["Operator", "operator"],
       ["Hours", (p) => (p.hours === null ? "" : String(p.hours))],
-      ["Cost", (p) => p.cost],
+      ["Cost", "cost"],
     ], c.prices ?? [], "No prices yet."),
     h("h2", {}, "Set a price"),
     form("Set a price", [kind, country, what, operator, cost], "Set price", async () => {
@@ -57,8 +57,8 @@ export async function catalogPage(root) {
       await catalogPage(clear(root));
     }),
     h("h2", {}, "Countries"),
-    table("Countries", [["Code", (x) => x.code], ["Name", (x) => x.name]], c.countries ?? []),
+    table("Countries", [["Code", "code"], ["Name", "name"]], c.countries ?? []),
     h("h2", {}, "Services"),
-    table("Services", [["Code", (x) => x.code], ["Name", (x) => x.name]], c.services ?? []),
+    table("Services", [["Code", "code"], ["Name", "name"]], c.services ?? []),
   );
 }

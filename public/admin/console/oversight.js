@@ -10,7 +10,7 @@ export function auditTable(caption, events) {
   return table(caption, [
     ["When", (e) => when(e.at)],
     ["Actor", (e) => `${e.actor_type}${e.actor_id ? ` ${e.actor_id}` : ""}`],
-    ["Action", (e) => e.action],
+    ["Action", "action"],
     ["Resource", (e) => `${e.resource_type}${e.resource_id ? ` ${e.resource_id}` : ""}`],
     ["Reason", (e) => e.reason ?? ""],
     ["Before", (e) => json(e.before)],
@@ -65,15 +65,15 @@ export async function fraudPage(root, accountId) {
       h("pre", { class: "mono" }, JSON.stringify(r.policy, null, 2)),
       h("h2", {}, "Live blocks"),
       table("Live blocks", [
-        ["Scope", (b) => b.scope],
-        ["Value", (b) => b.value],
-        ["Reason", (b) => b.reason],
+        ["Scope", "scope"],
+        ["Value", "value"],
+        ["Reason", "reason"],
         ["Sends", (b) => String(b.sends)],
         ["Conversions", (b) => String(b.conversions)],
         ["Until", (b) => when(b.expires_at)],
       ], r.blocks ?? [], "No live blocks."),
       h("h2", {}, "Safe list"),
-      table("Safe list", [["Number", (s) => s.phone], ["Added", (s) => when(s.created_at)]], r.safe_list ?? [], "No numbers on the safe list."),
+      table("Safe list", [["Number", "phone"], ["Added", (s) => when(s.created_at)]], r.safe_list ?? [], "No numbers on the safe list."),
     );
   }
   root.append(form("Fraud guard of an account", [id], "Show", () => show(id.input.value.trim())), out);

@@ -3,7 +3,7 @@ import { h, table, when, button, clear, announce } from "../dom.js";
 
 const txColumns = [
   ["When", (t) => when(t.createdAt)],
-  ["Type", (t) => t.type],
+  ["Type", "type"],
   ["Amount", (t) => String(t.amount)],
   ["Balance after", (t) => String(t.balanceAfter)],
   ["Object", (t) => t.objectId ?? t.reference ?? ""],

@@ -40,7 +40,7 @@ export async function limitsPage(root) {
       table(
         "Usage alerts",
         [
-          ["Period", (a) => a.period],
+          ["Period", "period"],
           ["Alert at", (a) => thresholdText(a, usage.currency)],
           ["Crossed this period", (a) => when(a.crossed_at)],
           ["", (a) => button("Delete", async () => {

@@ -1,5 +1,6 @@
 import { get, post, listOf, idempotencyKey } from "../api.js";
 import { h, field, table, when, countdown, button, clear, announce, showError } from "../dom.js";
+import { apiTable } from "../lists.js";
 import { onLeave } from "../state.js";
 import { followActivation, followRent } from "../live.js";
 
@@ -16,6 +17,27 @@ function priceRows(data, names) {
     }
   }
   return rows.sort((a, b) => a.countryName.localeCompare(b.countryName) || a.service.localeCompare(b.service));
+}
+
+/** The columns that end a table of offers: the price, the stock, and the button (`verb`)
+ * that takes one (`take(offer)`), disabled when none is in stock. */
+function offerColumns(price, verb, labelOf, take) {
+  return [
+    ["Price", (o) => String(price(o))],
+    ["In stock", (o) => String(o.count)],
+    ["", (o) => button(verb, () => take(o), { "aria-label": labelOf(o), disabled: Number(o.count) === 0 })],
+  ];
+}
+
+/** Shows one live view (activation or rent) at a time in `el`: showing a view stops
+ * following the one shown before. */
+function viewSlot(el) {
+  let stopShown = () => {};
+  return (view) => {
+    stopShown();
+    stopShown = view.stop;
+    clear(el).append(view);
+  };
 }
 
 async function countryNames() {
@@ -104,37 +126,28 @@ export async function numbersPage(root) {
   const names = await countryNames();
   const prices = await get("/api/public/prices");
   const current = h("div");
-  const recent = h("div");
+  const recent = apiTable(
+    "/v1/activations?page=1&limit=10",
+    "Recent activations",
+    [
+      ["Number", "number"],
+      ["Service", "service"],
+      ["Country", "country"],
+      ["Status", "status"],
+      ["Bought", (a) => when(a.created_at)],
+      ["", (a) => button("Open", () => open(a), { "aria-label": `Open activation ${a.number}` })],
+    ],
+    "No activations yet.",
+  );
 
-  async function loadRecent() {
-    const r = await get("/v1/activations?page=1&limit=10");
-    clear(recent).append(
-      table(
-        "Recent activations",
-        [
-          ["Number", (a) => a.number],
-          ["Service", (a) => a.service],
-          ["Country", (a) => a.country],
-          ["Status", (a) => a.status],
-          ["Bought", (a) => when(a.created_at)],
-          ["", (a) => button("Open", () => open(a), { "aria-label": `Open activation ${a.number}` })],
-        ],
-        listOf(r),
-        "No activations yet.",
-      ),
-    );
-  }
-
-  let stopShown = () => {};
+  const place = viewSlot(current);
   function show(view) {
-    stopShown();
-    stopShown = view.stop;
-    clear(current).append(view);
+    place(view);
     const title = view.querySelector("h2");
     title?.setAttribute("tabindex", "-1");
     title?.focus();
   }
-  const refresh = () => loadRecent().catch(showError);
+  const refresh = () => recent.load().catch(showError);
 
   async function open(a) {
     const s = await get(`/v1/activation/${encodeURIComponent(a.activation_id)}/status`);
@@ -149,33 +162,28 @@ export async function numbersPage(root) {
     table(
       "Numbers for sale",
       [
-        ["Country", (r) => r.countryName],
-        ["Service", (r) => r.service],
-        ["Operator", (r) => r.operatorName],
-        ["Price", (r) => String(r.cost)],
-        ["In stock", (r) => String(r.count)],
-        [
-          "",
-          (r) =>
-            button(
-              "Buy",
-              async () => {
-                const a = await post("/v1/number", { service: r.service, country: r.country, operator: r.operator }, idempotencyKey());
-                show(activationView(a, refresh));
-                announce(`Bought ${a.number}. Waiting for the SMS.`);
-                loadRecent().catch(showError);
-              },
-              { "aria-label": `Buy a ${r.service} number in ${r.countryName} (${r.operatorName}, ${r.cost})`, disabled: Number(r.count) === 0 },
-            ),
-        ],
+        ["Country", "countryName"],
+        ["Service", "service"],
+        ["Operator", "operatorName"],
+        ...offerColumns(
+          (r) => r.cost,
+          "Buy",
+          (r) => `Buy a ${r.service} number in ${r.countryName} (${r.operatorName}, ${r.cost})`,
+          async (r) => {
+            const a = await post("/v1/number", { service: r.service, country: r.country, operator: r.operator }, idempotencyKey());
+            show(activationView(a, refresh));
+            announce(`Bought ${a.number}. Waiting for the SMS.`);
+            refresh();
+          },
+        ),
       ],
       rows,
       "No numbers are for sale right now.",
     ),
     h("h2", {}, "Recent activations"),
-    recent,
+    recent.el,
   );
-  await loadRecent();
+  await recent.load();
 }
 
 /** The live view of one rent: its SMS as they arrive. */
@@ -218,13 +226,26 @@ export async function rentsPage(root) {
   if (firstOffered) service.input.value = firstOffered.code;
   const offers = h("div");
   const current = h("div");
-  const mine = h("div");
-  let stopShown = () => {};
-  function show(view) {
-    stopShown();
-    stopShown = view.stop;
-    clear(current).append(view);
-  }
+  const mine = apiTable(
+    "/api/internal/rents?page=1&limit=20",
+    "Your rents",
+    [
+      ["Number", "number"],
+      ["Service", "service"],
+      ["Until", (x) => when(x.expiresAt)],
+      ["Status", (x) => x.status ?? ""],
+      [
+        "",
+        (x) =>
+          button("Open", async () => {
+            const d = await get(`/api/internal/rent/${encodeURIComponent(x.id)}`);
+            show(rentView(d.data ?? d));
+          }, { "aria-label": `Open rent ${x.number}` }),
+      ],
+    ],
+    "No rents yet.",
+  );
+  const show = viewSlot(current);
 
   async function loadOffers() {
     const r = await get(`/api/public/rent-prices?service=${encodeURIComponent(service.input.value)}`);
@@ -233,25 +254,20 @@ export async function rentsPage(root) {
       table(
         "Rent offers",
         [
-          ["Country", (o) => o.countryName],
-          ["Operator", (o) => o.operatorName],
+          ["Country", "countryName"],
+          ["Operator", "operatorName"],
           ["Hours", (o) => String(o.hours)],
-          ["Price", (o) => String(o.price)],
-          ["In stock", (o) => String(o.count)],
-          [
-            "",
-            (o) =>
-              button(
-                "Rent",
-                async () => {
-                  const r = await post("/api/internal/rent", { service: o.service, country: o.country, operator: o.operator, hours: o.hours }, idempotencyKey());
-                  show(rentView({ ...r.data, sms: [] }));
-                  announce(`Rented ${r.data.number} for ${r.data.hours} hours.`);
-                  await loadMine();
-                },
-                { "aria-label": `Rent a ${o.service} number in ${o.countryName} for ${o.hours} hours (${o.price})`, disabled: Number(o.count) === 0 },
-              ),
-          ],
+          ...offerColumns(
+            (o) => o.price,
+            "Rent",
+            (o) => `Rent a ${o.service} number in ${o.countryName} for ${o.hours} hours (${o.price})`,
+            async (o) => {
+              const r = await post("/api/internal/rent", { service: o.service, country: o.country, operator: o.operator, hours: o.hours }, idempotencyKey());
+              show(rentView({ ...r.data, sms: [] }));
+              announce(`Rented ${r.data.number} for ${r.data.hours} hours.`);
+              await mine.load();
+            },
+          ),
         ],
         rows,
         "No rent offers for this service.",
@@ -259,33 +275,8 @@ export async function rentsPage(root) {
     );
   }
 
-  async function loadMine() {
-    const r = await get("/api/internal/rents?page=1&limit=20");
-    clear(mine).append(
-      table(
-        "Your rents",
-        [
-          ["Number", (x) => x.number],
-          ["Service", (x) => x.service],
-          ["Until", (x) => when(x.expiresAt)],
-          ["Status", (x) => x.status ?? ""],
-          [
-            "",
-            (x) =>
-              button("Open", async () => {
-                const d = await get(`/api/internal/rent/${encodeURIComponent(x.id)}`);
-                show(rentView(d.data ?? d));
-              }, { "aria-label": `Open rent ${x.number}` }),
-          ],
-        ],
-        listOf(r),
-        "No rents yet.",
-      ),
-    );
-  }
-
   service.input.addEventListener("change", () => loadOffers().catch(showError));
-  root.append(h("h2", {}, "Rent a number"), service.el, offers, current, h("h2", {}, "Your rents"), mine);
+  root.append(h("h2", {}, "Rent a number"), service.el, offers, current, h("h2", {}, "Your rents"), mine.el);
   if (services.length) await loadOffers();
-  await loadMine();
+  await mine.load();
 }

@@ -1,5 +1,6 @@
-import { get, post, del, listOf, idempotencyKey } from "../api.js";
-import { h, field, form, table, when, button, clear, announce } from "../dom.js";
+import { post, del, idempotencyKey } from "../api.js";
+import { h, field, form, when, button, clear, announce } from "../dom.js";
+import { apiTable } from "../lists.js";
 
 export async function otpPage(root) {
   const phone = field("Phone number", { type: "tel", autocomplete: "off", required: true, placeholder: "+14155550100", hint: "International format, with the country code." });
@@ -8,27 +9,20 @@ export async function otpPage(root) {
   const sessionId = field("Session id", { required: true, class: "mono" });
   const code = field("Code", { required: true, inputmode: "numeric", autocomplete: "one-time-code", class: "mono" });
   const result = h("div");
-  const sessions = h("div");
-
-  async function load() {
-    const r = await get("/v1/otp/sessions?page=1&limit=20");
-    clear(sessions).append(
-      table(
-        "Recent OTP sessions",
-        [
-          ["Session", (s) => s.session_id],
-          ["Phone", (s) => s.phone],
-          ["Channel", (s) => s.channel],
-          ["State", (s) => s.status],
-          ["Attempts", (s) => String(s.attempts ?? 0)],
-          ["Sent", (s) => when(s.created_at)],
-          ["Expires", (s) => when(s.expires_at)],
-        ],
-        listOf(r),
-        "No codes sent yet.",
-      ),
-    );
-  }
+  const sessions = apiTable(
+    "/v1/otp/sessions?page=1&limit=20",
+    "Recent OTP sessions",
+    [
+      ["Session", "session_id"],
+      ["Phone", "phone"],
+      ["Channel", "channel"],
+      ["State", "status"],
+      ["Attempts", (s) => String(s.attempts ?? 0)],
+      ["Sent", (s) => when(s.created_at)],
+      ["Expires", (s) => when(s.expires_at)],
+    ],
+    "No codes sent yet.",
+  );
 
   root.append(
     h("h2", {}, "Send a test code"),
@@ -37,7 +31,7 @@ export async function otpPage(root) {
       sessionId.input.value = s.session_id;
       clear(result).append(h("p", {}, `Sent to ${s.to} by ${s.channel}; session `, h("span", { class: "mono" }, s.session_id), `; expires ${when(s.expires_at)}; cost ${s.cost}.`));
       announce("Code sent.");
-      await load();
+      await sessions.load();
     }),
     result,
     h("h2", {}, "Check a code"),
@@ -46,48 +40,42 @@ export async function otpPage(root) {
       const text = v.verified ? "The code is right: verified." : `Not verified (${v.reason ?? v.status}); ${v.attempts_remaining} attempts left.`;
       clear(result).append(h("p", {}, text));
       announce(text);
-      await load();
+      await sessions.load();
     }),
     h("h2", {}, "Recent sessions"),
-    sessions,
+    sessions.el,
   );
-  await load();
+  await sessions.load();
 }
 
 export async function templatesPage(root) {
   const name = field("Template name", { required: true, maxlength: 255 });
   const channel = field("Channel", { tag: "select", options: [["sms", "SMS"], ["whatsapp", "WhatsApp"], ["voice", "Voice call"]] });
   const body = field("Message", { tag: "textarea", required: true, maxlength: 1000, rows: 3, hint: "Placeholders in braces, e.g. Your code is {code}. Write {{ and }} for literal braces." });
-  const list = h("div");
-
-  async function load() {
-    const r = await get("/v1/templates");
-    clear(list).append(
-      table(
-        "Templates",
-        [
-          ["Name", (t) => t.name],
-          ["Channel", (t) => t.channel],
-          ["Message", (t) => t.body],
-          ["Id", (t) => h("span", { class: "mono" }, t.template_id ?? t.id)],
-          ["Owner", (t) => (t.shared || t.account_id === null ? "shared" : "yours")],
-          [
-            "",
-            (t) =>
-              t.shared || t.account_id === null
-                ? ""
-                : button("Delete", async () => {
-                    await del(`/v1/templates/${encodeURIComponent(t.template_id ?? t.id)}`);
-                    await load();
-                    announce(`Template ${t.name} deleted.`);
-                  }, { "aria-label": `Delete template ${t.name}` }),
-          ],
-        ],
-        listOf(r, "templates"),
-        "No templates yet.",
-      ),
-    );
-  }
+  const list = apiTable(
+    "/v1/templates",
+    "Templates",
+    [
+      ["Name", "name"],
+      ["Channel", "channel"],
+      ["Message", "body"],
+      ["Id", (t) => h("span", { class: "mono" }, t.template_id ?? t.id)],
+      ["Owner", (t) => (t.shared || t.account_id === null ? "shared" : "yours")],
+      [
+        "",
+        (t) =>
+          t.shared || t.account_id === null
+            ? ""
+            : button("Delete", async () => {
+                await del(`/v1/templates/${encodeURIComponent(t.template_id ?? t.id)}`);
+                await list.load();
+                announce(`Template ${t.name} deleted.`);
+              }, { "aria-label": `Delete template ${t.name}` }),
+      ],
+    ],
+    "No templates yet.",
+    "templates",
+  );
 
   root.append(
     h("h2", {}, "New template"),
@@ -95,41 +83,36 @@ export async function templatesPage(root) {
       await post("/v1/templates", { name: name.input.value, channel: channel.input.value, body: body.input.value });
       name.input.value = "";
       body.input.value = "";
-      await load();
+      await list.load();
       announce("Template saved.");
     }),
     h("h2", {}, "Your templates"),
-    list,
+    list.el,
   );
-  await load();
+  await list.load();
 }
 
 export async function outboxPage(root) {
-  const list = h("div");
-  async function load() {
-    const r = await get("/v1/outbox?limit=50");
-    clear(list).append(
-      table(
-        "Sandbox outbox",
-        [
-          ["Sent", (m) => when(m.created_at)],
-          ["To", (m) => m.to],
-          ["Channel", (m) => m.channel],
-          ["Text", (m) => m.text],
-          ["Status", (m) => m.status],
-        ],
-        listOf(r, "messages"),
-        "Nothing sent yet.",
-      ),
-    );
-  }
+  const list = apiTable(
+    "/v1/outbox?limit=50",
+    "Sandbox outbox",
+    [
+      ["Sent", (m) => when(m.created_at)],
+      ["To", "to"],
+      ["Channel", "channel"],
+      ["Text", "text"],
+      ["Status", "status"],
+    ],
+    "Nothing sent yet.",
+    "messages",
+  );
   root.append(
     h("p", {}, "Locally, texts go to this sandbox outbox instead of phones. Only your account's messages are shown."),
     button("Refresh", async () => {
-      await load();
+      await list.load();
       announce("Outbox refreshed.");
     }),
-    list,
+    list.el,
   );
-  await load();
+  await list.load();
 }

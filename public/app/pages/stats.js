@@ -53,8 +53,10 @@ function chart(uPlot, el, labels, series, { bars = false, yFormat = String, xNam
   return new uPlot(opts, [x, ...series.map(([, values]) => values)], el);
 }
 
-/** A titled section: the chart (hidden from screen readers) and the table of its numbers. */
-function section(title, rows, columns, draw) {
+/** A titled section: the table of `rows` (`columns` as in `table`) and their chart (hidden
+ * from screen readers), one x position a row, labelled `x(row)`; `series` is
+ * [[name, row => number]]. `opts` as in `chart`. */
+function section(title, rows, columns, x, series, opts) {
   const plot = h("div", { class: "chart", "aria-hidden": "true" });
   const box = h("section", { class: "stat", "aria-label": title }, h("h2", {}, title));
   if (!rows.length) {
@@ -62,7 +64,17 @@ function section(title, rows, columns, draw) {
     return { box, draw: () => {} };
   }
   box.append(h("div", { class: "chart-pair" }, plot, table(title, columns, rows)));
-  return { box, draw: (uPlot) => draw(uPlot, plot) };
+  const values = series.map(([name, y]) => [name, rows.map(y)]);
+  return { box, draw: (uPlot) => chart(uPlot, plot, rows.map(x), values, opts) };
+}
+
+/** A rate by a category (country, service): the rows' counts (`counts`, columns) and the rate
+ * (`rateKey`, a fraction, headed `rateName`) in the table, the rate in percent as bars. */
+function rateSection(title, rows, category, counts, [rateName, rateKey]) {
+  const name = (r) => label(r.key);
+  const columns = [[category, name], ...counts, [rateName, (r) => pct(r[rateKey])]];
+  const bars = { bars: true, yFormat: (v) => `${v}%`, xName: category };
+  return section(title, rows, columns, name, [[rateName, (r) => r[rateKey] * 100]], bars);
 }
 
 /** Spend per day: OTP and activations side by side, by day. */
@@ -88,42 +100,28 @@ export async function statsPage(root) {
   const spend = spendByDay(otpDays.rows, actDays.rows);
   const sections = [
     section("Sends and verified codes per day", otpDays.rows, [
-      ["Day", (r) => r.key],
-      ["Sends", (r) => String(r.sends)],
-      ["Verified", (r) => String(r.verified)],
+      ["Day", "key"],
+      ["Sends", "sends"],
+      ["Verified", "verified"],
       ["Conversion", (r) => pct(r.conversion_rate)],
-      ["Blocked", (r) => String(r.blocked)],
-    ], (u, el) => chart(u, el, otpDays.rows.map((r) => r.key), [
-      ["Sends", otpDays.rows.map((r) => r.sends)],
-      ["Verified", otpDays.rows.map((r) => r.verified)],
-    ], { xName: "Day" })),
-    section("Conversion by country", otpCountries.rows, [
-      ["Country", (r) => label(r.key)],
-      ["Sends", (r) => String(r.sends)],
-      ["Verified", (r) => String(r.verified)],
-      ["Conversion", (r) => pct(r.conversion_rate)],
-    ], (u, el) => chart(u, el, otpCountries.rows.map((r) => label(r.key)), [
-      ["Conversion", otpCountries.rows.map((r) => r.conversion_rate * 100)],
-    ], { bars: true, yFormat: (v) => `${v}%`, xName: "Country" })),
+      ["Blocked", "blocked"],
+    ], (r) => r.key, [["Sends", (r) => r.sends], ["Verified", (r) => r.verified]], { xName: "Day" }),
+    rateSection("Conversion by country", otpCountries.rows, "Country", [
+      ["Sends", "sends"],
+      ["Verified", "verified"],
+    ], ["Conversion", "conversion_rate"]),
     section("Spend per day", spend, [
-      ["Day", (r) => r.day],
+      ["Day", "day"],
       ["OTP", (r) => money(r.otp)],
       ["Activations", (r) => money(r.activations)],
       ["Total", (r) => money(r.otp + r.activations)],
-    ], (u, el) => chart(u, el, spend.map((r) => r.day), [
-      ["OTP", spend.map((r) => r.otp)],
-      ["Activations", spend.map((r) => r.activations)],
-    ], { xName: "Day" })),
-    section("Activation success rate by service", actServices.rows, [
-      ["Service", (r) => label(r.key)],
-      ["Orders", (r) => String(r.orders)],
-      ["Completed", (r) => String(r.completed)],
-      ["Cancelled", (r) => String(r.cancelled)],
-      ["Expired", (r) => String(r.expired)],
-      ["Success rate", (r) => pct(r.success_rate)],
-    ], (u, el) => chart(u, el, actServices.rows.map((r) => label(r.key)), [
-      ["Success rate", actServices.rows.map((r) => r.success_rate * 100)],
-    ], { bars: true, yFormat: (v) => `${v}%`, xName: "Service" })),
+    ], (r) => r.day, [["OTP", (r) => r.otp], ["Activations", (r) => r.activations]], { xName: "Day" }),
+    rateSection("Activation success rate by service", actServices.rows, "Service", [
+      ["Orders", "orders"],
+      ["Completed", "completed"],
+      ["Cancelled", "cancelled"],
+      ["Expired", "expired"],
+    ], ["Success rate", "success_rate"]),
   ];
   root.append(
     h("p", { class: "note" }, "The last 30 days (UTC), from GET /v1/stats/otp and /v1/stats/activations."),

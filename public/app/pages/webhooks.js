@@ -1,11 +1,32 @@
-import { api, get, put, post, del, listOf } from "../api.js";
-import { h, field, form, table, when, button, clear, announce } from "../dom.js";
+import { api, put, post, del } from "../api.js";
+import { h, field, form, when, button, clear, announce } from "../dom.js";
+import { apiTable } from "../lists.js";
 import { smsActivateHookSection } from "./sa-webhook.js";
 
 export async function webhooksPage(root) {
   const url = field("Endpoint URL", { type: "url", required: true, placeholder: "https://example.com/hooks", hint: "https:// only (http://localhost too when developing locally)." });
   const endpoint = h("div");
-  const deliveries = h("div");
+  const deliveries = apiTable(
+    "/v1/webhook/deliveries?page=1&limit=20",
+    "Deliveries",
+    [
+      ["When", (d) => when(d.created_at)],
+      ["Event", "event_type"],
+      ["Object", "object_id"],
+      ["Attempt", (d) => String(d.attempt)],
+      ["Result", (d) => (d.succeeded ? `delivered (${d.status_code})` : d.error ?? `HTTP ${d.status_code}`)],
+      [
+        "",
+        (d) =>
+          button("Redeliver", async () => {
+            await post(`/v1/webhook/events/${encodeURIComponent(d.event_id)}/redeliver`);
+            announce("Sent again.");
+            await deliveries.load();
+          }, { "aria-label": `Redeliver event ${d.event_type} ${d.event_id}` }),
+      ],
+    ],
+    "No deliveries yet.",
+  );
   let current = null;
 
   function showEndpoint() {
@@ -43,33 +64,6 @@ export async function webhooksPage(root) {
     );
   }
 
-  async function loadDeliveries() {
-    const r = await get("/v1/webhook/deliveries?page=1&limit=20");
-    clear(deliveries).append(
-      table(
-        "Deliveries",
-        [
-          ["When", (d) => when(d.created_at)],
-          ["Event", (d) => d.event_type],
-          ["Object", (d) => d.object_id],
-          ["Attempt", (d) => String(d.attempt)],
-          ["Result", (d) => (d.succeeded ? `delivered (${d.status_code})` : d.error ?? `HTTP ${d.status_code}`)],
-          [
-            "",
-            (d) =>
-              button("Redeliver", async () => {
-                await post(`/v1/webhook/events/${encodeURIComponent(d.event_id)}/redeliver`);
-                announce("Sent again.");
-                await loadDeliveries();
-              }, { "aria-label": `Redeliver event ${d.event_type} ${d.event_id}` }),
-          ],
-        ],
-        listOf(r),
-        "No deliveries yet.",
-      ),
-    );
-  }
-
   try {
     current = await api("GET", "/v1/webhook");
   } catch (err) {
@@ -81,14 +75,14 @@ export async function webhooksPage(root) {
       current = await put("/v1/webhook", { url: url.input.value.trim() });
       showEndpoint();
       announce("Endpoint saved.");
-      await loadDeliveries();
+      await deliveries.load();
     }),
     endpoint,
     await smsActivateHookSection(),
     h("h2", {}, "Deliveries"),
-    button("Refresh deliveries", () => loadDeliveries()),
-    deliveries,
+    button("Refresh deliveries", () => deliveries.load()),
+    deliveries.el,
   );
   showEndpoint();
-  await loadDeliveries();
+  await deliveries.load();
 }
