@@ -5,8 +5,7 @@ use crate::config::server_key;
 use crate::domain::audit::{Actor, Change};
 use crate::domain::catalog::check;
 pub use crate::domain::catalog::{
-    CatalogInput, CountryInput, ListedPrice, Named, Operator, OperatorInput, OperatorStock,
-    OtpPriceInput, Price, PriceInput, RentPrice, ServiceInput, SupplierStock,
+    CatalogInput, ListedPrice, Named, Operator, OperatorStock, Price, RentPrice, SupplierStock,
 };
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::new_id;

@@ -1,14 +1,13 @@
 //! Accounts: creation (with the wallet and the first key), who is calling, the profile.
 use super::keys::{self, KeySpec};
 use super::row::row;
-use super::StoreError;
 use super::{batch, first, int, stmt, text, Prepared, Result};
 use crate::domain::account::{NewKey, Profile};
 use crate::domain::ids::new_uuid;
 use crate::domain::scope::Scope;
 use crate::domain::time::rfc3339;
 use crate::domain::twilio_verify::{new_sid, SidKind};
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1Database;
 
 row! {
     /// Who is calling: the account behind a valid, unrevoked key.

@@ -2,7 +2,7 @@
 //! its OTP session, read newest first by the account's sessions index (`account_id,
 //! created_at, id`), and counted over spans of time for summaries (whole days come from
 //! `store::stats`).
-use super::{all, first, int, opt_text, stmt, text, Result, StoreError};
+use super::{all, first, int, opt_text, stmt, text, Result};
 use crate::domain::stats::{Attempt, AttemptFilter, Conversion, PageToken};
 use worker::D1Database;
 

@@ -2,10 +2,10 @@
 //! put in the same batch as the change it records, and the newest-first lists. The table
 //! refuses UPDATE and DELETE, so nothing here (or anywhere) edits a row.
 use super::row::row;
-use super::{all_as, int, opt_int, opt_text, stmt, text, Prepared, Result, StoreError};
+use super::{all_as, int, opt_int, opt_text, stmt, text, Prepared, Result};
 use crate::domain::audit::{Actor, Change, Event, Filter, PAGE};
 use worker::wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1Database;
 
 /// A row (bound as ?1..?12). An API key actor is recorded by the key's id, looked up by its
 /// hash inside the statement; a change to a key whose account is not given is recorded

@@ -1,12 +1,11 @@
 //! Catalog (countries, services, operators, prices) and number inventory in D1.
 use super::row::row;
-use super::StoreError;
 use super::{all, all_as, exists, first, first_value, int, opt_text, stmt, text, Prepared, Result};
 use crate::domain::catalog::{
     ListedPrice, Named, Operator, OperatorStock, Price, RentPrice, SupplierStock,
 };
 use crate::domain::crypto::{derived_key, to_hex};
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1Database;
 
 /// SQL condition (on `n`, a `numbers` row) for "free to sell for service ?svc at time ?now":
 /// no live lease, and never sold for that service. Used for stock counts and for picking.

@@ -1,7 +1,7 @@
 //! The operator console's sign-in sessions (`admin_sessions`): the admin token exchanged once
 //! for a cookie. A session is stored as the SHA-256 of its token, with its audit row in the
 //! same batch when it opens and when it ends.
-use super::{batch, first_value, int, opt_text, stmt, text, Result, StoreError};
+use super::{batch, first_value, int, opt_text, stmt, text, Result};
 use worker::{D1Database, D1PreparedStatement};
 
 /// Opens a session, in one transaction with its audit row.

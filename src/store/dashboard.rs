@@ -1,7 +1,7 @@
 //! The customer's own lists that the dashboard shows: activations, rents, OTP sessions and
 //! (locally) the sandbox outbox. One page and its total in one round trip each.
 use super::activations::RentLine;
-use super::{account_page, account_slice, Listing, Result, StoreError};
+use super::{account_page, account_slice, Listing, Result};
 use crate::domain::activation::Rent;
 use crate::domain::message::OutboxText;
 use crate::domain::pagination::{Page, Slice};

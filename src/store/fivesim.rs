@@ -5,10 +5,9 @@ use super::row::row;
 use super::smsactivate::SaNames;
 use super::{
     account_page, all, execute, first, first_value, int, stmt, text, Listing, Prepared, Result,
-    StoreError,
 };
 use crate::domain::pagination::Page;
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1Database;
 
 row! {
     /// A catalog country or service that has a 5sim name.

@@ -1,6 +1,6 @@
 //! The fraud guard's policy per account (`fraud_policies`).
 use super::row::row;
-use super::{batch, first, int, stmt, text, Result, StoreError};
+use super::{batch, first, int, stmt, text, Result};
 use worker::{D1Database, D1PreparedStatement};
 
 /// The account's stored policy (JSON), if it set one.

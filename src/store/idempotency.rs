@@ -2,9 +2,9 @@
 //! `app::idempotency`). A money-moving operation puts `completion` in its own batch, so the
 //! stored answer commits with the money.
 use super::row::row;
-use super::{first, int, run, stmt, text, Prepared, Result, StoreError};
+use super::{first, int, run, stmt, text, Prepared, Result};
 use crate::domain::money::BalanceAs;
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1Database;
 
 row! {
     /// A stored record of an earlier request with the same key.

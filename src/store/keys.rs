@@ -4,9 +4,7 @@
 //! last use. A key is stored only as its SHA-256; the plain key exists in the response that
 //! creates it and nowhere else.
 use super::row::row;
-use super::{
-    all, batch, changes, execute, int, opt_int, opt_text, stmt, text, Prepared, Result, StoreError,
-};
+use super::{all, batch, changes, execute, int, opt_int, opt_text, stmt, text, Prepared, Result};
 use crate::domain::account::{ApiKey, NewKey, SpendCaps};
 use crate::domain::crypto::sha256_hex;
 use crate::domain::ids::{new_api_key, new_id};

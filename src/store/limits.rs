@@ -6,7 +6,7 @@
 //! `spend_cap_monthly`) refuse a charge past a cap inside the debit's transaction: parallel
 //! charges cannot overrun it.
 use super::row::row;
-use super::{batch, first, int, opt_int, stmt, text, Prepared, Result, StoreError};
+use super::{batch, first, int, opt_int, stmt, text, Prepared, Result};
 use worker::{D1Database, D1PreparedStatement};
 
 /// Updates the spend of ledger row `tx_id`'s account, and of the API key that paid it when

@@ -1,6 +1,5 @@
 //! Templates, template messages and the sandbox outbox in D1.
 use super::row::row;
-use super::StoreError;
 use super::{all, first, first_value, int, opt_text, run, stmt, text, Prepared, Result};
 use crate::domain::message::{Message, OutboxText};
 use crate::domain::template::TemplateRecord;

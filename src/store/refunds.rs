@@ -5,7 +5,7 @@
 use super::row::row;
 use super::wallet::Kind;
 use super::{all, int, run, stmt, text, Prepared, Result, StoreError};
-use worker::{D1Database, D1PreparedStatement, Env};
+use worker::{D1Database, Env};
 
 row! {
     /// A refund owed: `cost` (minor units) back to `account_id` for `object_id`, as `kind`.

@@ -11,7 +11,7 @@ use crate::domain::otp::SendRules;
 use crate::domain::otp_check::Session;
 use crate::domain::phone::{Phone, PlusSign};
 use serde::{Deserialize, Serialize};
-use worker::{D1Database, D1PreparedStatement, Env};
+use worker::{D1Database, Env};
 
 /// KV's smallest TTL; shorter lifetimes are enforced by `expires_at` instead.
 const KV_MIN_TTL_SECS: u64 = 60;

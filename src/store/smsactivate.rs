@@ -4,11 +4,9 @@
 use super::catalog::free_for_service;
 use super::row::row;
 use super::FromRow;
-use super::{
-    all, batch_value, first, first_value, int, opt_text, stmt, text, Prepared, Result, StoreError,
-};
+use super::{all, batch_value, first, first_value, int, opt_text, stmt, text, Prepared, Result};
 use worker::wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1Database;
 
 row! {
     /// A catalog country that has an sms-activate number.

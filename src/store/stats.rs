@@ -3,10 +3,10 @@
 //! check, order, status change and ledger row; and the fraud guard's refusals, written here
 //! (`blocked_statement`) with the refusal's own record. Every read covers a range of days
 //! of the rollups, never the sessions or activations themselves.
-use super::{all, first, int, opt_text, stmt, text, Prepared, Result, StoreError};
+use super::{all, first, int, opt_text, stmt, text, Prepared, Result};
 use crate::domain::stats::{ActivationGroup, ActivationStats, AttemptFilter, Conversion};
 use crate::domain::stats::{OtpGroup, OtpStats, Range};
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1Database;
 
 /// Whose rollup rows a query reads: `account_id = ?1`, or every account's (the operator).
 fn scope(account: Option<&str>) -> &'static str {

@@ -2,7 +2,7 @@
 //! never have taken over, and rows past their retention. Every statement is bounded by a
 //! `LIMIT`, so one pass does a bounded amount of work however much is due.
 use super::row::row;
-use super::{all, int, run, stmt, text, Result, StoreError};
+use super::{all, int, run, stmt, text, Result};
 use crate::domain::ids::is_uuid;
 use worker::D1Database;
 

@@ -2,7 +2,7 @@
 //! by the `spend` table's triggers (migration 0021) inside the charge's own batch, once per
 //! alert and period; the scheduled pass turns each into a webhook event (`notified`).
 use super::webhooks::{event_statement, Event};
-use super::{all, batch, int, opt_int, run, stmt, text, Result, StoreError};
+use super::{all, batch, int, opt_int, run, stmt, text, Result};
 use crate::domain::ids::new_id;
 use crate::domain::usage::{Alert, Notice};
 use worker::D1Database;

@@ -2,7 +2,6 @@
 //! verifications and their sends. A verification's state is read from the OTP session of its
 //! latest send (`otp_sessions`, where every check is counted); only a cancel is its own.
 use super::row::row;
-use super::StoreError;
 use super::{all, batch, first, int, run, stmt, text, Result};
 use crate::domain::twilio_verify::{Send, Service, VerificationRecord};
 use worker::D1Database;

@@ -2,14 +2,12 @@
 //! in the account's fraud guard object). Every statement is scoped by the account.
 use super::row::row;
 use super::verify::SERVICE_COLUMNS;
-use super::{
-    all, batch, first, int, opt_text, run, stmt, text, FromRow, Prepared, Result, StoreError,
-};
+use super::{all, batch, first, int, opt_text, run, stmt, text, FromRow, Prepared, Result};
 use crate::domain::twilio_verify::Service;
 use crate::domain::verify_limits::{Bucket, RateLimit, MAX_BUCKETS, MAX_RATE_LIMITS};
 use std::marker::PhantomData;
 use wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1Database;
 
 /// A table of definitions under a parent row of the account (rate limits under a service,
 /// buckets under a rate limit), read as `T`: every statement names the account and the parent.

@@ -3,10 +3,10 @@
 //! (sealed) that signs them; the requests its JWTs started (`vonage_requests`), and their
 //! callbacks, each recorded by a statement that finds nothing for any other session.
 use super::row::row;
-use super::{first, int, opt_text, run, stmt, text, Prepared, Result, StoreError};
+use super::{first, int, opt_text, run, stmt, text, Prepared, Result};
 use crate::domain::vonage_callback::SIGNER_PREFIX;
 use crate::domain::vonage_jwt::Application;
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1Database;
 
 /// Registers an application with its sealed signature secret.
 pub async fn insert(

@@ -4,7 +4,6 @@
 //! so no read-then-write race can overspend.
 use super::accounts::{holding, LIVE_KEY_ACCOUNT};
 use super::row::row;
-use super::StoreError;
 use super::{first, int, opt_text, stmt, text, Prepared, Result};
 use crate::domain::ids::new_id;
 use crate::domain::pagination::Slice;

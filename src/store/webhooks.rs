@@ -1,7 +1,6 @@
 //! Webhook endpoints, the event outbox (`webhook_events`, written in the same batch as the
 //! state change it reports) and the record of every delivery attempt.
 use super::row::row;
-use super::StoreError;
 use super::{execute, first, int, opt_int, opt_text, run, stmt, text, Prepared, Result};
 use crate::domain::crypto::derived_key;
 use crate::domain::ids::new_id;

@@ -2,7 +2,7 @@
 //! from the catalog for its channel, refused when D1 knows the session verified), whose row
 //! the step's charge reads; and a cancel's end of the session's row.
 use super::{first_value, int, stmt, text, ConstraintKind, Prepared, Result, StoreError};
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1Database;
 
 /// A step to record as it goes out.
 pub struct NewStep<'a> {
