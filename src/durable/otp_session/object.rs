@@ -60,14 +60,17 @@ impl OtpSession {
         Ok(Outcome::Opened)
     }
 
+    /// The session `id` when it is `account_id`'s: another account's is as unknown as none.
+    async fn owned(&self, id: &str, account_id: &str) -> Result<Option<Stored>> {
+        let s = self.load_or_restore(id).await?;
+        Ok(s.filter(|s| s.session.account_id == account_id))
+    }
+
     /// One check (`mac`: the candidate's; `None`: an approval).
     async fn check(&self, id: &str, account_id: &str, mac: Option<&str>) -> Result<Outcome> {
-        let Some(mut s) = self.load_or_restore(id).await? else {
+        let Some(mut s) = self.owned(id, account_id).await? else {
             return Ok(Outcome::Unknown);
         };
-        if s.session.account_id != account_id {
-            return Ok(Outcome::Unknown);
-        }
         // From `load` (which answers from memory once the state was read) to the storage
         // write nothing is awaited: this check sees the state every earlier check left, and
         // the next sees this one's.
@@ -85,12 +88,9 @@ impl OtpSession {
     /// The state for its owner; seeing it expired records `otp.expired` (once), as a check
     /// would.
     async fn get(&self, id: &str, account_id: &str) -> Result<Outcome> {
-        let Some(mut s) = self.load_or_restore(id).await? else {
+        let Some(mut s) = self.owned(id, account_id).await? else {
             return Ok(Outcome::Unknown);
         };
-        if s.session.account_id != account_id {
-            return Ok(Outcome::Unknown);
-        }
         if s.look(now_ms()) {
             self.save(&s).await?;
             self.mirror_later(&s);
@@ -100,12 +100,9 @@ impl OtpSession {
 
     /// A cancel (`Op::Cancel`), serialized with the checks as a check is.
     async fn cancel(&self, id: &str, account_id: &str) -> Result<Outcome> {
-        let Some(mut s) = self.load_or_restore(id).await? else {
+        let Some(mut s) = self.owned(id, account_id).await? else {
             return Ok(Outcome::Unknown);
         };
-        if s.session.account_id != account_id {
-            return Ok(Outcome::Unknown);
-        }
         match s.cancel(now_ms()) {
             Ok(changed) => {
                 if changed {
