@@ -119,43 +119,9 @@ impl OtpSession {
         }
     }
 
-    /// A check or approval by a presented key, which must be a live key of `account_id`
-    /// holding the `otp:verify` scope.
-    async fn check_by(
-        &self,
-        id: &str,
-        account_id: &str,
-        key_hash: Option<String>,
-        mac: Option<&str>,
-    ) -> Result<Outcome> {
-        match key_hash {
-            Some(k) if !self.key_live(&k, account_id).await? => Ok(Outcome::KeyRefused),
-            Some(k) if !self.keys.borrow().holds(&k, Scope::OtpVerify) => Ok(Outcome::ScopeRefused),
-            _ => self.check(id, account_id, mac).await,
-        }
-    }
-}
-
-#[cfg(feature = "front")]
-impl DurableObject for OtpSession {
-    fn new(state: State, env: Env) -> Self {
-        Self {
-            state,
-            env,
-            cache: RefCell::new(HashMap::new()),
-            alarm_at: Rc::new(Cell::new(None)),
-            pending: Rc::new(RefCell::new(Pending::default())),
-            keys: RefCell::new(Keys::default()),
-            loads: Cell::new(0),
-        }
-    }
-
-    async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let op: Op = match crate::durable::command::receive(&mut req).await {
-            Ok(op) => op,
-            Err(e) => return Response::error(format!("bad command: {e}"), 400),
-        };
-        let outcome = match op {
+    /// Runs one command.
+    async fn run(&self, op: Op) -> Result<Outcome> {
+        Ok(match op {
             Op::Open { session } => self.open(session).await?,
             Op::Check {
                 id,
@@ -205,8 +171,45 @@ impl DurableObject for OtpSession {
                 self.window_check(&account_id, &phone, key_hash, &mac)
                     .await?
             }
-        };
-        Response::from_json(&outcome)
+        })
+    }
+
+    /// A check or approval by a presented key, which must be a live key of `account_id`
+    /// holding the `otp:verify` scope.
+    async fn check_by(
+        &self,
+        id: &str,
+        account_id: &str,
+        key_hash: Option<String>,
+        mac: Option<&str>,
+    ) -> Result<Outcome> {
+        match key_hash {
+            Some(k) if !self.key_live(&k, account_id).await? => Ok(Outcome::KeyRefused),
+            Some(k) if !self.keys.borrow().holds(&k, Scope::OtpVerify) => Ok(Outcome::ScopeRefused),
+            _ => self.check(id, account_id, mac).await,
+        }
+    }
+}
+
+#[cfg(feature = "front")]
+impl DurableObject for OtpSession {
+    fn new(state: State, env: Env) -> Self {
+        Self {
+            state,
+            env,
+            cache: RefCell::new(HashMap::new()),
+            alarm_at: Rc::new(Cell::new(None)),
+            pending: Rc::new(RefCell::new(Pending::default())),
+            keys: RefCell::new(Keys::default()),
+            loads: Cell::new(0),
+        }
+    }
+
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        crate::durable::command::serve(req, async |op: Op| {
+            Response::from_json(&self.run(op).await?)
+        })
+        .await
     }
 
     /// Retries the D1 mirrors that failed, clears sessions long after their end, runs the
