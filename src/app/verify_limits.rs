@@ -10,6 +10,10 @@ use crate::store::verify_limits::{self as store, Definitions, Under, BUCKETS, LI
 use crate::store::{ConstraintKind, FromRow, StoreError};
 use worker::D1Database;
 
+/// A definition's sid kind, and its name in a 404.
+const RATE_LIMIT: (SidKind, &str) = (SidKind::RateLimit, "rate limit");
+const BUCKET: (SidKind, &str) = (SidKind::Bucket, "bucket");
+
 fn no_such(what: &str) -> AppError {
     AppError::not_found(what)
 }
@@ -23,17 +27,39 @@ fn under<'a>(db: &'a D1Database, caller: &'a Caller, parent_sid: &'a str) -> Und
     }
 }
 
-/// The definition `sid` of `table` (404 `what` when the sid is not of `kind`, or none).
+/// The caller's definition `sid` of `table` under `parent_sid` (404 `what` when the sid is
+/// not of `kind`, or none).
 async fn one<T: FromRow>(
+    app: &App,
     table: &Definitions<T>,
-    at: &Under<'_>,
+    (caller, parent_sid): (&Caller, &str),
     (kind, what): (SidKind, &str),
     sid: &str,
 ) -> Result<T, AppError> {
     if !tv::is_sid(kind, sid) {
         return Err(no_such(what));
     }
-    table.one(at, sid).await?.ok_or_else(|| no_such(what))
+    let db = app.db()?;
+    let at = under(&db, caller, parent_sid);
+    table.one(&at, sid).await?.ok_or_else(|| no_such(what))
+}
+
+/// Deletes the caller's definition `sid` under `parent_sid` (read just before) with
+/// `delete`: 404 `what` when it went meanwhile.
+async fn delete_under(
+    app: &App,
+    caller: &Caller,
+    (parent_sid, sid): (&str, &str),
+    (delete, what): (
+        impl AsyncFnOnce(&Under<'_>, &str) -> Result<bool, StoreError>,
+        &str,
+    ),
+) -> Result<(), AppError> {
+    let db = app.db()?;
+    match delete(&under(&db, caller, parent_sid), sid).await? {
+        true => Ok(()),
+        false => Err(no_such(what)),
+    }
 }
 
 /// One page of `table`'s definitions (oldest first), and whether another follows.
@@ -101,9 +127,7 @@ pub async fn limit(
     sid: &str,
 ) -> Result<RateLimit, AppError> {
     let svc = verify::service(app, caller, service_sid).await?;
-    let db = app.db()?;
-    let at = under(&db, caller, &svc.sid);
-    one(&LIMITS, &at, (SidKind::RateLimit, "rate limit"), sid).await
+    one(app, &LIMITS, (caller, &svc.sid), RATE_LIMIT, sid).await
 }
 
 /// One page of the service's rate limits (oldest first), and whether another follows.
@@ -144,11 +168,8 @@ pub async fn delete_limit(
     sid: &str,
 ) -> Result<(), AppError> {
     let row = limit(app, caller, service_sid, sid).await?;
-    let db = app.db()?;
-    match store::delete_limit(&under(&db, caller, &row.service_sid), &row.sid).await? {
-        true => Ok(()),
-        false => Err(no_such("rate limit")),
-    }
+    let at = (row.service_sid.as_str(), row.sid.as_str());
+    delete_under(app, caller, at, (store::delete_limit, "rate limit")).await
 }
 
 // --- Buckets ---
@@ -193,9 +214,7 @@ pub async fn bucket(
     sid: &str,
 ) -> Result<Bucket, AppError> {
     let parent = limit(app, caller, service_sid, rate_limit_sid).await?;
-    let db = app.db()?;
-    let at = under(&db, caller, &parent.sid);
-    one(&BUCKETS, &at, (SidKind::Bucket, "bucket"), sid).await
+    one(app, &BUCKETS, (caller, &parent.sid), BUCKET, sid).await
 }
 
 /// One page of the rate limit's buckets (oldest first), and whether another follows.
@@ -238,9 +257,6 @@ pub async fn delete_bucket(
     sid: &str,
 ) -> Result<(), AppError> {
     let row = bucket(app, caller, parent, sid).await?;
-    let db = app.db()?;
-    match store::delete_bucket(&under(&db, caller, &row.rate_limit_sid), &row.sid).await? {
-        true => Ok(()),
-        false => Err(no_such("bucket")),
-    }
+    let at = (row.rate_limit_sid.as_str(), row.sid.as_str());
+    delete_under(app, caller, at, (store::delete_bucket, "bucket")).await
 }

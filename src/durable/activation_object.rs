@@ -387,12 +387,11 @@ impl DurableObject for Activation {
         }
     }
 
-    async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let call: Call = match super::command::receive(&mut req).await {
-            Ok(c) => c,
-            Err(e) => return Response::error(format!("bad command: {e}"), 400),
-        };
-        Response::from_json(&self.handle(call).await?)
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        super::command::serve(req, async |call: Call| {
+            Response::from_json(&self.handle(call).await?)
+        })
+        .await
     }
 
     async fn alarm(&self) -> Result<Response> {

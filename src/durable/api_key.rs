@@ -189,12 +189,8 @@ impl DurableObject for ApiKey {
         }
     }
 
-    async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let op: Op = match super::command::receive(&mut req).await {
-            Ok(op) => op,
-            Err(e) => return Response::error(format!("bad command: {e}"), 400),
-        };
-        match op {
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        super::command::serve(req, async |op: Op| match op {
             Op::Resolve { key_hash } => match self.resolve(&key_hash).await {
                 Ok(answer) => Response::from_json(&answer),
                 Err(e) => Response::error(e.internal.unwrap_or(e.message), 500),
@@ -211,7 +207,8 @@ impl DurableObject for ApiKey {
                     scopes: None,
                 })
             }
-        }
+        })
+        .await
     }
 }
 

@@ -12,7 +12,7 @@ use serde::Serialize;
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::worker_sys::{web_sys, DurableObjectNamespace};
-use worker::{Env, Request};
+use worker::{Env, Request, Response};
 
 /// Sends `command` to the object `name` of the namespace `binding`; `what` names the object
 /// in errors (the log only).
@@ -60,8 +60,20 @@ pub async fn send<C: Serialize, A: DeserializeOwned>(
     json::read(&text).map_err(|e| AppError::internal(format!("{what} answer: {e}")))
 }
 
-/// The object side: the command a request carries (its body read whole, then parsed).
-pub async fn receive<C: DeserializeOwned>(req: &mut Request) -> Result<C, String> {
+/// The object side: answers the command a request carries with `answer`; a request that
+/// carries none is a 400.
+pub async fn serve<C: DeserializeOwned>(
+    mut req: Request,
+    answer: impl AsyncFnOnce(C) -> worker::Result<Response>,
+) -> worker::Result<Response> {
+    match receive(&mut req).await {
+        Ok(command) => answer(command).await,
+        Err(e) => Response::error(format!("bad command: {e}"), 400),
+    }
+}
+
+/// The command a request carries (its body read whole, then parsed).
+async fn receive<C: DeserializeOwned>(req: &mut Request) -> Result<C, String> {
     let text = req.text().await.map_err(|e| e.to_string())?;
     json::read(&text).map_err(|e| e.to_string())
 }

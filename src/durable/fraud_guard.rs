@@ -351,15 +351,14 @@ impl DurableObject for FraudGuard {
         }
     }
 
-    async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let command: Command = match super::command::receive(&mut req).await {
-            Ok(c) => c,
-            Err(e) => return Response::error(format!("bad command: {e}"), 400),
-        };
-        if let Err(e) = self.load(&command.account_id).await {
-            return Response::error(e.detail().to_owned(), 500);
-        }
-        Response::from_json(&self.run(command.op).await?)
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        super::command::serve(req, async |command: Command| {
+            if let Err(e) = self.load(&command.account_id).await {
+                return Response::error(e.detail().to_owned(), 500);
+            }
+            Response::from_json(&self.run(command.op).await?)
+        })
+        .await
     }
 
     /// Removes rate-limit counters whose window ended (`durable::verify_limits`).

@@ -45,12 +45,8 @@ impl DurableObject for ObjectWatch {
         }
     }
 
-    async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let op: WatchOp = match super::command::receive(&mut req).await {
-            Ok(op) => op,
-            Err(e) => return Response::error(format!("bad command: {e}"), 400),
-        };
-        match op {
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        super::command::serve(req, async |op: WatchOp| match op {
             WatchOp::Bump { seq } => {
                 if seq > self.seq().await? {
                     self.state.storage().put(SEQ_KEY, seq).await?;
@@ -71,7 +67,8 @@ impl DurableObject for ObjectWatch {
                     seq: self.seq().await?,
                 })
             }
-        }
+        })
+        .await
     }
 }
 

@@ -32,6 +32,18 @@ pub fn slice_pagination(
     })
 }
 
+/// One page of a list walked by keyset: its `rows` (out of `total`), each rendered by `row`,
+/// and the cursor of the page after it (`id`: a row's keyset id).
+pub fn page_rows<T>(
+    slice: &crate::domain::pagination::Slice,
+    (rows, total): (&[T], u64),
+    id: impl Fn(&T) -> &str,
+    row: impl Fn(&T) -> serde_json::Value,
+) -> (Vec<serde_json::Value>, Option<String>) {
+    let next = slice.next(total, rows.len(), rows.last().map(id));
+    (rows.iter().map(row).collect(), next)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
     pub status: u16,

@@ -12,11 +12,10 @@ use crate::config::Config;
 use crate::domain::delivery::Verdict;
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::new_id;
-use crate::outbound::Answer;
+use crate::outbound;
 use crate::store::messages::{append_outbox, OutboxEntry};
-use std::future::Future;
 use std::time::Duration;
-use worker::{Delay, Env};
+use worker::{Delay, Env, Method};
 
 pub use twilio::Twilio;
 pub use whatsapp::WhatsApp;
@@ -101,38 +100,54 @@ impl Provider for Configured {
     }
 }
 
-/// Sends with bounded retries: `Retry` verdicts and timeouts are tried again (after 100 ms,
-/// 200 ms, …), `Failed` ends at once, `Sent` returns the provider's message id.
-async fn with_retries<F, Fut>(
+/// How a provider's requests are tried: each bounded by `timeout_ms`, at most `attempts`.
+#[derive(Clone, Copy)]
+struct Tries {
+    timeout_ms: i64,
     attempts: u32,
-    send: F,
-    judge: fn(u16, &str) -> Verdict,
-) -> Result<String, AppError>
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Result<Answer, String>>,
-{
-    let mut last = String::new();
-    for attempt in 1..=attempts.max(1) {
-        match send().await {
-            Ok(answer) => match judge(answer.status, &answer.body) {
-                Verdict::Sent(id) => return Ok(id),
-                Verdict::Failed { code, message } => {
-                    return Err(AppError::new(
-                        Code::DeliveryFailed,
-                        format!("the provider refused the message (error {code}): {message}"),
-                    ));
-                }
-                Verdict::Retry(why) => last = why,
-            },
-            Err(why) => last = why,
-        }
-        if attempt < attempts {
-            Delay::from(Duration::from_millis(100 * u64::from(attempt))).await;
+}
+
+impl Tries {
+    fn of(config: &Config) -> Tries {
+        Tries {
+            timeout_ms: config.provider_timeout_ms,
+            attempts: config.provider_max_attempts,
         }
     }
-    Err(AppError::new(
-        Code::DeliveryFailed,
-        format!("the provider did not accept the message after {attempts} attempts: {last}"),
-    ))
+
+    /// POSTs `body` with bounded retries: `Retry` verdicts and timeouts are tried again
+    /// (after 100 ms, 200 ms, …), `Failed` ends at once, `Sent` returns the provider's
+    /// message id.
+    async fn post(
+        self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+        judge: fn(u16, &str) -> Verdict,
+    ) -> Result<String, AppError> {
+        let attempts = self.attempts;
+        let mut last = String::new();
+        for attempt in 1..=attempts.max(1) {
+            match outbound::send(Method::Post, url, headers, Some(body), self.timeout_ms).await {
+                Ok(answer) => match judge(answer.status, &answer.body) {
+                    Verdict::Sent(id) => return Ok(id),
+                    Verdict::Failed { code, message } => {
+                        return Err(AppError::new(
+                            Code::DeliveryFailed,
+                            format!("the provider refused the message (error {code}): {message}"),
+                        ));
+                    }
+                    Verdict::Retry(why) => last = why,
+                },
+                Err(why) => last = why,
+            }
+            if attempt < attempts {
+                Delay::from(Duration::from_millis(100 * u64::from(attempt))).await;
+            }
+        }
+        Err(AppError::new(
+            Code::DeliveryFailed,
+            format!("the provider did not accept the message after {attempts} attempts: {last}"),
+        ))
+    }
 }

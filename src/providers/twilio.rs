@@ -1,13 +1,12 @@
 //! Twilio: SMS through the Messages API, voice through the Calls API with TwiML that reads
 //! the code. Form-encoded POSTs with HTTP Basic auth (Account SID : Auth Token).
-use super::{with_retries, Outgoing, Provider};
+use super::{Outgoing, Provider, Tries};
 use crate::config::{secret, var, Config};
 use crate::domain::delivery::{form_encode, judge_twilio, twiml_say_digits};
 use crate::domain::error::AppError;
-use crate::outbound;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use worker::{Env, Method};
+use worker::Env;
 
 pub struct Twilio {
     account_sid: String,
@@ -16,8 +15,7 @@ pub struct Twilio {
     from: String,
     base_url: String,
     status_callback: Option<String>,
-    timeout_ms: i64,
-    attempts: u32,
+    tries: Tries,
 }
 
 impl Twilio {
@@ -33,8 +31,7 @@ impl Twilio {
                 .trim_end_matches('/')
                 .to_owned(),
             status_callback: var(env, "TWILIO_STATUS_CALLBACK_URL"),
-            timeout_ms: config.provider_timeout_ms,
-            attempts: config.provider_max_attempts,
+            tries: Tries::of(config),
         })
     }
 }
@@ -79,11 +76,6 @@ impl Provider for Twilio {
             ("Content-Type", "application/x-www-form-urlencoded"),
             ("Accept", "application/json"),
         ];
-        with_retries(
-            self.attempts,
-            || outbound::send(Method::Post, &url, &headers, Some(&body), self.timeout_ms),
-            judge_twilio,
-        )
-        .await
+        self.tries.post(&url, &headers, &body, judge_twilio).await
     }
 }

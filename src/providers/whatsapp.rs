@@ -1,11 +1,10 @@
 //! Meta WhatsApp Cloud API: an authentication-template message carrying the code, JSON POST
 //! to `/{version}/{phone-number-id}/messages` with a bearer token.
-use super::{with_retries, Outgoing, Provider};
+use super::{Outgoing, Provider, Tries};
 use crate::config::{secret, var, Config};
 use crate::domain::delivery::{judge_whatsapp, whatsapp_template};
 use crate::domain::error::{AppError, Code};
-use crate::outbound;
-use worker::{Env, Method};
+use worker::Env;
 
 pub struct WhatsApp {
     phone_number_id: String,
@@ -14,8 +13,7 @@ pub struct WhatsApp {
     language: String,
     version: String,
     base_url: String,
-    timeout_ms: i64,
-    attempts: u32,
+    tries: Tries,
 }
 
 impl WhatsApp {
@@ -32,8 +30,7 @@ impl WhatsApp {
                 .unwrap_or_else(|| "https://graph.facebook.com".to_owned())
                 .trim_end_matches('/')
                 .to_owned(),
-            timeout_ms: config.provider_timeout_ms,
-            attempts: config.provider_max_attempts,
+            tries: Tries::of(config),
         })
     }
 }
@@ -58,11 +55,6 @@ impl Provider for WhatsApp {
             ("Authorization", auth.as_str()),
             ("Content-Type", "application/json"),
         ];
-        with_retries(
-            self.attempts,
-            || outbound::send(Method::Post, &url, &headers, Some(&body), self.timeout_ms),
-            judge_whatsapp,
-        )
-        .await
+        self.tries.post(&url, &headers, &body, judge_whatsapp).await
     }
 }

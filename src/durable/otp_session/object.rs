@@ -60,14 +60,17 @@ impl OtpSession {
         Ok(Outcome::Opened)
     }
 
+    /// The session `id` when it is `account_id`'s: another account's is as unknown as none.
+    async fn owned(&self, id: &str, account_id: &str) -> Result<Option<Stored>> {
+        let s = self.load_or_restore(id).await?;
+        Ok(s.filter(|s| s.session.account_id == account_id))
+    }
+
     /// One check (`mac`: the candidate's; `None`: an approval).
     async fn check(&self, id: &str, account_id: &str, mac: Option<&str>) -> Result<Outcome> {
-        let Some(mut s) = self.load_or_restore(id).await? else {
+        let Some(mut s) = self.owned(id, account_id).await? else {
             return Ok(Outcome::Unknown);
         };
-        if s.session.account_id != account_id {
-            return Ok(Outcome::Unknown);
-        }
         // From `load` (which answers from memory once the state was read) to the storage
         // write nothing is awaited: this check sees the state every earlier check left, and
         // the next sees this one's.
@@ -85,12 +88,9 @@ impl OtpSession {
     /// The state for its owner; seeing it expired records `otp.expired` (once), as a check
     /// would.
     async fn get(&self, id: &str, account_id: &str) -> Result<Outcome> {
-        let Some(mut s) = self.load_or_restore(id).await? else {
+        let Some(mut s) = self.owned(id, account_id).await? else {
             return Ok(Outcome::Unknown);
         };
-        if s.session.account_id != account_id {
-            return Ok(Outcome::Unknown);
-        }
         if s.look(now_ms()) {
             self.save(&s).await?;
             self.mirror_later(&s);
@@ -100,12 +100,9 @@ impl OtpSession {
 
     /// A cancel (`Op::Cancel`), serialized with the checks as a check is.
     async fn cancel(&self, id: &str, account_id: &str) -> Result<Outcome> {
-        let Some(mut s) = self.load_or_restore(id).await? else {
+        let Some(mut s) = self.owned(id, account_id).await? else {
             return Ok(Outcome::Unknown);
         };
-        if s.session.account_id != account_id {
-            return Ok(Outcome::Unknown);
-        }
         match s.cancel(now_ms()) {
             Ok(changed) => {
                 if changed {
@@ -122,43 +119,9 @@ impl OtpSession {
         }
     }
 
-    /// A check or approval by a presented key, which must be a live key of `account_id`
-    /// holding the `otp:verify` scope.
-    async fn check_by(
-        &self,
-        id: &str,
-        account_id: &str,
-        key_hash: Option<String>,
-        mac: Option<&str>,
-    ) -> Result<Outcome> {
-        match key_hash {
-            Some(k) if !self.key_live(&k, account_id).await? => Ok(Outcome::KeyRefused),
-            Some(k) if !self.keys.borrow().holds(&k, Scope::OtpVerify) => Ok(Outcome::ScopeRefused),
-            _ => self.check(id, account_id, mac).await,
-        }
-    }
-}
-
-#[cfg(feature = "front")]
-impl DurableObject for OtpSession {
-    fn new(state: State, env: Env) -> Self {
-        Self {
-            state,
-            env,
-            cache: RefCell::new(HashMap::new()),
-            alarm_at: Rc::new(Cell::new(None)),
-            pending: Rc::new(RefCell::new(Pending::default())),
-            keys: RefCell::new(Keys::default()),
-            loads: Cell::new(0),
-        }
-    }
-
-    async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let op: Op = match crate::durable::command::receive(&mut req).await {
-            Ok(op) => op,
-            Err(e) => return Response::error(format!("bad command: {e}"), 400),
-        };
-        let outcome = match op {
+    /// Runs one command.
+    async fn run(&self, op: Op) -> Result<Outcome> {
+        Ok(match op {
             Op::Open { session } => self.open(session).await?,
             Op::Check {
                 id,
@@ -208,8 +171,45 @@ impl DurableObject for OtpSession {
                 self.window_check(&account_id, &phone, key_hash, &mac)
                     .await?
             }
-        };
-        Response::from_json(&outcome)
+        })
+    }
+
+    /// A check or approval by a presented key, which must be a live key of `account_id`
+    /// holding the `otp:verify` scope.
+    async fn check_by(
+        &self,
+        id: &str,
+        account_id: &str,
+        key_hash: Option<String>,
+        mac: Option<&str>,
+    ) -> Result<Outcome> {
+        match key_hash {
+            Some(k) if !self.key_live(&k, account_id).await? => Ok(Outcome::KeyRefused),
+            Some(k) if !self.keys.borrow().holds(&k, Scope::OtpVerify) => Ok(Outcome::ScopeRefused),
+            _ => self.check(id, account_id, mac).await,
+        }
+    }
+}
+
+#[cfg(feature = "front")]
+impl DurableObject for OtpSession {
+    fn new(state: State, env: Env) -> Self {
+        Self {
+            state,
+            env,
+            cache: RefCell::new(HashMap::new()),
+            alarm_at: Rc::new(Cell::new(None)),
+            pending: Rc::new(RefCell::new(Pending::default())),
+            keys: RefCell::new(Keys::default()),
+            loads: Cell::new(0),
+        }
+    }
+
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        crate::durable::command::serve(req, async |op: Op| {
+            Response::from_json(&self.run(op).await?)
+        })
+        .await
     }
 
     /// Retries the D1 mirrors that failed, clears sessions long after their end, runs the

@@ -18,6 +18,7 @@ use crate::http::input::template_fields;
 use crate::http::reply::pagination;
 use crate::http::server::Ctx;
 use crate::http::{auth, Reply};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -58,6 +59,24 @@ fn opened_reply(ctx: &Ctx, status: u16, o: &Opened) -> Reply {
     .with_header("Cache-Control", "no-store".to_owned())
 }
 
+/// Opens a login session (sign-up, login), refused cross-origin: `open` gets the request's
+/// body and the client (its address and user agent); the answer sets the session's cookie.
+async fn sign_in<B: DeserializeOwned>(
+    ctx: &Ctx,
+    status: u16,
+    open: impl AsyncFnOnce(B, &Client<'_>) -> Result<Opened, AppError>,
+) -> Result<Reply, AppError> {
+    not_cross_origin(ctx)?;
+    let body: B = ctx.json()?;
+    let ua = ctx.header("User-Agent");
+    let who = Client {
+        user_agent: ua.as_deref(),
+        ..client(ctx)
+    };
+    let opened = open(body, &who).await?;
+    Ok(opened_reply(ctx, status, &opened))
+}
+
 #[derive(Deserialize)]
 struct RegisterBody {
     email: String,
@@ -67,22 +86,10 @@ struct RegisterBody {
 
 /// `POST /api/v1/auth/register {"email","password"[,"name"]}` → 201, as a login.
 pub async fn register(ctx: &Ctx) -> Result<Reply, AppError> {
-    not_cross_origin(ctx)?;
-    let body: RegisterBody = ctx.json()?;
-    let ua = ctx.header("User-Agent");
-    let who = Client {
-        user_agent: ua.as_deref(),
-        ..client(ctx)
-    };
-    let opened = customers::register(
-        &ctx.app,
-        &body.email,
-        &body.password,
-        body.name.as_deref(),
-        &who,
-    )
-    .await?;
-    Ok(opened_reply(ctx, 201, &opened))
+    sign_in(ctx, 201, async |b: RegisterBody, who: &Client<'_>| {
+        customers::register(&ctx.app, &b.email, &b.password, b.name.as_deref(), who).await
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -93,15 +100,10 @@ struct LoginBody {
 
 /// `POST /api/v1/auth/login {"email","password"}` → `{"token","expires_at","account"}`.
 pub async fn login(ctx: &Ctx) -> Result<Reply, AppError> {
-    not_cross_origin(ctx)?;
-    let body: LoginBody = ctx.json()?;
-    let ua = ctx.header("User-Agent");
-    let who = Client {
-        user_agent: ua.as_deref(),
-        ..client(ctx)
-    };
-    let opened = customers::login(&ctx.app, &body.email, &body.password, &who).await?;
-    Ok(opened_reply(ctx, 200, &opened))
+    sign_in(ctx, 200, async |b: LoginBody, who: &Client<'_>| {
+        customers::login(&ctx.app, &b.email, &b.password, who).await
+    })
+    .await
 }
 
 /// `POST /api/v1/auth/logout`: the session is revoked at once, the cookie cleared.

@@ -3,12 +3,15 @@
 use crate::app::idempotency::{BalanceAs, Idem};
 use crate::app::rents::{self, RentOrder, Rented};
 use crate::app::{accounts, catalog, wallet};
+use crate::domain::activation::Rent;
 use crate::domain::error::AppError;
 use crate::domain::live;
 use crate::domain::money::Money;
 use crate::domain::pagination::Slice;
 use crate::domain::time::rfc3339;
+use crate::domain::wallet::LedgerEntry;
 use crate::http::auth;
+use crate::http::reply::page_rows;
 use crate::http::server::{saved, Ctx};
 use crate::http::Reply;
 use serde::Deserialize;
@@ -35,23 +38,21 @@ pub async fn transactions(ctx: &Ctx) -> Result<Reply, AppError> {
     let who = auth::account(ctx).await?;
     let slice = ctx.slice()?;
     let (rows, total) = wallet::transactions(&ctx.app, &who, &slice).await?;
-    let next = slice.next(total, rows.len(), rows.last().map(|r| r.id.as_str()));
-    let data: Vec<Value> = rows
-        .iter()
-        .map(|r| {
-            json!({
-                "id": r.id,
-                "type": r.kind,
-                "amount": Money::from_minor(r.amount).as_f64(),
-                "balanceAfter": Money::from_minor(r.balance_after).as_f64(),
-                "reference": r.reference,
-                "objectId": r.object_id,
-                "description": r.description,
-                "createdAt": rfc3339(r.created_at),
-            })
-        })
-        .collect();
+    let (data, next) = page_rows(&slice, (&rows, total), |r| r.id.as_str(), transaction_json);
     Ok(paged(data, &slice, total, next))
+}
+
+fn transaction_json(r: &LedgerEntry) -> Value {
+    json!({
+        "id": r.id,
+        "type": r.kind,
+        "amount": Money::from_minor(r.amount).as_f64(),
+        "balanceAfter": Money::from_minor(r.balance_after).as_f64(),
+        "reference": r.reference,
+        "objectId": r.object_id,
+        "description": r.description,
+        "createdAt": rfc3339(r.created_at),
+    })
 }
 
 /// `GET /api/user/profile`
@@ -242,26 +243,28 @@ pub async fn rent_list(ctx: &Ctx) -> Result<Reply, AppError> {
     let who = auth::account(ctx).await?;
     let slice = ctx.slice()?;
     let (rows, total) = rents::list(&ctx.app, &who, &slice).await?;
-    let next = slice.next(total, rows.len(), rows.last().map(|r| r.id.as_str()));
-    let now = ctx.app.now_ms;
-    let data: Vec<Value> = rows
-        .iter()
-        .map(|r| {
-            json!({
-                "id": r.id,
-                "number": r.number,
-                "service": r.service,
-                "country": r.country,
-                "operator": r.operator,
-                "hours": r.hours,
-                "cost": Money::from_minor(r.cost).to_decimal_string(),
-                "status": if now < r.expires_at { "active" } else { "expired" },
-                "createdAt": rfc3339(r.created_at),
-                "expiresAt": rfc3339(r.expires_at),
-            })
-        })
-        .collect();
+    let (data, next) = page_rows(
+        &slice,
+        (&rows, total),
+        |r| r.id.as_str(),
+        |r| rent_json(r, ctx.app.now_ms),
+    );
     Ok(paged(data, &slice, total, next))
+}
+
+fn rent_json(r: &Rent, now: i64) -> Value {
+    json!({
+        "id": r.id,
+        "number": r.number,
+        "service": r.service,
+        "country": r.country,
+        "operator": r.operator,
+        "hours": r.hours,
+        "cost": Money::from_minor(r.cost).to_decimal_string(),
+        "status": if now < r.expires_at { "active" } else { "expired" },
+        "createdAt": rfc3339(r.created_at),
+        "expiresAt": rfc3339(r.expires_at),
+    })
 }
 
 /// A page of a list, in NumberOTP's envelope; `nextCursor` is the `after` of the next page

@@ -3,7 +3,7 @@ use crate::app::activations::{self, Bought, BuyOrder, View};
 use crate::app::idempotency::Idem;
 use crate::app::inbound::{self, IncomingSms, Signed};
 use crate::app::{catalog, wallet};
-use crate::domain::activation::Command;
+use crate::domain::activation::{Activation, Command};
 use crate::domain::error::{AppError, Code};
 use crate::domain::live;
 use crate::domain::money::Money;
@@ -11,7 +11,7 @@ use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::sms::{clean_field, received_by};
 use crate::domain::time::rfc3339;
 use crate::http::auth;
-use crate::http::reply::slice_pagination;
+use crate::http::reply::{page_rows, slice_pagination};
 use crate::http::server::{saved, Ctx};
 use crate::http::Reply;
 use serde::Deserialize;
@@ -137,27 +137,25 @@ pub async fn activation_list(ctx: &Ctx) -> Result<Reply, AppError> {
     let who = auth::account(ctx).await?;
     let slice = ctx.slice()?;
     let (rows, total) = activations::list(&ctx.app, &who, &slice).await?;
-    let next = slice.next(total, rows.len(), rows.last().map(|a| a.id.as_str()));
-    let data: Vec<_> = rows
-        .iter()
-        .map(|a| {
-            json!({
-                "activation_id": a.id,
-                "number": a.number,
-                "country": a.country,
-                "service": a.service,
-                "operator": a.operator,
-                "cost": Money::from_minor(a.cost).as_f64(),
-                "status": a.status,
-                "created_at": rfc3339(a.created_at),
-                "cancel_allowed_at": rfc3339(a.cancel_allowed_at),
-                "expires_at": rfc3339(a.expires_at),
-            })
-        })
-        .collect();
+    let (data, next) = page_rows(&slice, (&rows, total), |a| a.id.as_str(), activation_json);
     Ok(Reply::ok(
         json!({"data": data, "pagination": slice_pagination(&slice, total, next)}),
     ))
+}
+
+fn activation_json(a: &Activation) -> serde_json::Value {
+    json!({
+        "activation_id": a.id,
+        "number": a.number,
+        "country": a.country,
+        "service": a.service,
+        "operator": a.operator,
+        "cost": Money::from_minor(a.cost).as_f64(),
+        "status": a.status,
+        "created_at": rfc3339(a.created_at),
+        "cancel_allowed_at": rfc3339(a.cancel_allowed_at),
+        "expires_at": rfc3339(a.expires_at),
+    })
 }
 
 #[derive(Deserialize)]

@@ -40,41 +40,34 @@ fn key_json(key: &str) -> Value {
     }
 }
 
-fn otp_json(rows: &[OtpStats]) -> Value {
-    let rows: Vec<Value> = rows
-        .iter()
-        .map(|r| {
-            json!({
-                "key": key_json(&r.key),
-                "sends": r.sends,
-                "verified": r.verified,
-                "conversion_rate": rate(r.verified, r.sends),
-                "spend": Money::from_minor(r.spend).as_f64(),
-                "blocked": r.blocked,
-            })
-        })
-        .collect();
-    json!({ "rows": rows })
+/// `{"rows":[…]}`, each row as `row` renders it.
+fn rows_json<T>(rows: &[T], row: fn(&T) -> Value) -> Value {
+    json!({ "rows": rows.iter().map(row).collect::<Vec<Value>>() })
 }
 
-fn activations_json(rows: &[ActivationStats]) -> Value {
-    let rows: Vec<Value> = rows
-        .iter()
-        .map(|r| {
-            json!({
-                "key": key_json(&r.key),
-                "orders": r.orders,
-                "sms_received": r.sms_received,
-                "completed": r.completed,
-                "cancelled": r.cancelled,
-                "expired": r.expired,
-                "refunded": r.refunded,
-                "success_rate": rate(r.completed, r.orders),
-                "spend": Money::from_minor(r.spend).as_f64(),
-            })
-        })
-        .collect();
-    json!({ "rows": rows })
+fn otp_row(r: &OtpStats) -> Value {
+    json!({
+        "key": key_json(&r.key),
+        "sends": r.sends,
+        "verified": r.verified,
+        "conversion_rate": rate(r.verified, r.sends),
+        "spend": Money::from_minor(r.spend).as_f64(),
+        "blocked": r.blocked,
+    })
+}
+
+fn activation_row(r: &ActivationStats) -> Value {
+    json!({
+        "key": key_json(&r.key),
+        "orders": r.orders,
+        "sms_received": r.sms_received,
+        "completed": r.completed,
+        "cancelled": r.cancelled,
+        "expired": r.expired,
+        "refunded": r.refunded,
+        "success_rate": rate(r.completed, r.orders),
+        "spend": Money::from_minor(r.spend).as_f64(),
+    })
 }
 
 /// The operator's `account` filter: the account (404 when there is none), or every one.
@@ -89,13 +82,13 @@ async fn admin_account(ctx: &Ctx) -> Result<Option<AccountId>, AppError> {
 async fn otp_reply(ctx: &Ctx, account: Option<&AccountId>) -> Result<Reply, AppError> {
     let group = group_of(ctx, OtpGroup::parse, OTP_GROUPS)?;
     let rows = stats::otp(&ctx.app, account, group, &range_of(ctx)?).await?;
-    Ok(Reply::ok(otp_json(&rows)))
+    Ok(Reply::ok(rows_json(&rows, otp_row)))
 }
 
 async fn activations_reply(ctx: &Ctx, account: Option<&AccountId>) -> Result<Reply, AppError> {
     let group = group_of(ctx, ActivationGroup::parse, ACTIVATION_GROUPS)?;
     let rows = stats::activations(&ctx.app, account, group, &range_of(ctx)?).await?;
-    Ok(Reply::ok(activations_json(&rows)))
+    Ok(Reply::ok(rows_json(&rows, activation_row)))
 }
 
 /// The statistics routes.

@@ -2,7 +2,7 @@
 use crate::app::accounts::Payer;
 use crate::app::idempotency::Idem;
 use crate::app::messages::{self, MessageOrder, Queued};
-use crate::app::otp::{self, Checked, OtpSend, Sent};
+use crate::app::otp::{self, Checked, OtpSend, Sent, SessionSummary};
 use crate::app::workflow;
 use crate::domain::error::{AppError, Code};
 use crate::domain::fraud::monitor_note;
@@ -13,7 +13,7 @@ use crate::domain::otp_check::Session;
 use crate::domain::phone::{Phone, PlusSign};
 use crate::domain::time::rfc3339;
 use crate::http::input::code_input;
-use crate::http::reply::{pagination, slice_pagination};
+use crate::http::reply::{page_rows, pagination, slice_pagination};
 use crate::http::server::{saved, Ctx};
 use crate::http::{auth, Reply};
 use serde::Deserialize;
@@ -230,29 +230,27 @@ pub async fn session_list(ctx: &Ctx) -> Result<Reply, AppError> {
     let who = auth::account(ctx).await?;
     let slice = ctx.slice()?;
     let (rows, total) = otp::recent_sessions(&ctx.app, &who, &slice).await?;
-    let next = slice.next(total, rows.len(), rows.last().map(|s| s.row.id.as_str()));
-    let data: Vec<_> = rows
-        .iter()
-        .map(|s| {
-            let r = &s.row;
-            json!({
-                "session_id": r.id,
-                "phone": r.phone,
-                "channel": r.channel,
-                "api": r.dialect,
-                "status": s.status,
-                "attempts": r.attempts,
-                "max_attempts": r.max_attempts,
-                "cost": Money::from_minor(r.cost).to_decimal_string(),
-                "created_at": rfc3339(r.created_at),
-                "expires_at": rfc3339(r.expires_at),
-                "verified_at": r.verified_at.map(rfc3339),
-            })
-        })
-        .collect();
+    let (data, next) = page_rows(&slice, (&rows, total), |s| s.row.id.as_str(), session_json);
     Ok(Reply::ok(
         json!({"data": data, "pagination": slice_pagination(&slice, total, next)}),
     ))
+}
+
+fn session_json(s: &SessionSummary) -> Value {
+    let r = &s.row;
+    json!({
+        "session_id": r.id,
+        "phone": r.phone,
+        "channel": r.channel,
+        "api": r.dialect,
+        "status": s.status,
+        "attempts": r.attempts,
+        "max_attempts": r.max_attempts,
+        "cost": Money::from_minor(r.cost).to_decimal_string(),
+        "created_at": rfc3339(r.created_at),
+        "expires_at": rfc3339(r.expires_at),
+        "verified_at": r.verified_at.map(rfc3339),
+    })
 }
 
 /// `GET /v1/outbox?page&limit`: the sandbox outbox, this account's texts only (in full:

@@ -8,8 +8,9 @@ use crate::domain::error::{AppError, Code};
 use crate::domain::money::Money;
 use crate::domain::session::{cookie_secure, origin_allowed_without_cookie, set_console_cookie};
 use crate::domain::time::rfc3339;
+use crate::domain::wallet::LedgerEntry;
 use crate::http::dialects::accounts::{key_json, summary_json};
-use crate::http::reply::slice_pagination;
+use crate::http::reply::{page_rows, slice_pagination};
 use crate::http::routes::ConsoleRoute;
 use crate::http::server::Ctx;
 use crate::http::{auth, input, Reply};
@@ -99,28 +100,26 @@ async fn ledger(ctx: &Ctx, account_id: &str) -> Result<Reply, AppError> {
     let slice = ctx.slice()?;
     let account = accounts::existing(&ctx.app, account_id).await?;
     let (rows, total) = wallet::transactions(&ctx.app, &account, &slice).await?;
-    let next = slice.next(total, rows.len(), rows.last().map(|r| r.id.as_str()));
-    let money = |minor: i64| Money::from_minor(minor).to_decimal_string();
-    let entries: Vec<Value> = rows
-        .iter()
-        .map(|r| {
-            json!({
-                "transaction_id": r.id,
-                "kind": r.kind,
-                "amount": money(r.amount),
-                "balance_after": money(r.balance_after),
-                "reference": r.reference,
-                "object_id": r.object_id,
-                "description": r.description,
-                "created_at": rfc3339(r.created_at),
-            })
-        })
-        .collect();
+    let (entries, next) = page_rows(&slice, (&rows, total), |r| r.id.as_str(), ledger_entry_json);
     Ok(Reply::ok(json!({
         "account_id": account_id,
         "entries": entries,
         "pagination": slice_pagination(&slice, total, next),
     })))
+}
+
+fn ledger_entry_json(r: &LedgerEntry) -> Value {
+    let money = |minor: i64| Money::from_minor(minor).to_decimal_string();
+    json!({
+        "transaction_id": r.id,
+        "kind": r.kind,
+        "amount": money(r.amount),
+        "balance_after": money(r.balance_after),
+        "reference": r.reference,
+        "object_id": r.object_id,
+        "description": r.description,
+        "created_at": rfc3339(r.created_at),
+    })
 }
 
 /// `GET /admin/accounts/{id}/keys`: every key of the account, revoked ones included.

@@ -7,6 +7,7 @@ use super::resources::Failure;
 use super::shapes::{date, meta};
 use crate::app::verify::Caller;
 use crate::app::verify_limits as ops;
+use crate::app::App;
 use crate::domain::error::{AppError, Code};
 use crate::domain::verify_limits::{unique_name, Bucket, RateLimit};
 use crate::http::form::Form;
@@ -100,18 +101,38 @@ async fn limits(ctx: &Ctx, caller: &Caller, service: &str) -> Result<Reply, Fail
 
 /// `/v2/Services/{VA}/RateLimits/{RK}`: `GET` fetch, `POST` update (`Description`), `DELETE`.
 async fn limit(ctx: &Ctx, caller: &Caller, service: &str, sid: &str) -> Result<Reply, Failure> {
+    let ops = (ops::limit, ops::update_limit, ops::delete_limit);
+    let change = |f: &Form| description(f.get("Description"));
+    member(ctx, caller, (service, sid), ops, change, limit_json).await
+}
+
+/// One definition's route (`sid` under `parent`): `GET` fetch, `DELETE` (204), any other
+/// method (`POST`) update by the `change` its form asks for (400 before anything is read).
+async fn member<P: Copy, C, T>(
+    ctx: &Ctx,
+    caller: &Caller,
+    (parent, sid): (P, &str),
+    (fetch, update, delete): (
+        impl AsyncFnOnce(&App, &Caller, P, &str) -> Result<T, AppError>,
+        impl AsyncFnOnce(&App, &Caller, P, &str, C) -> Result<T, AppError>,
+        impl AsyncFnOnce(&App, &Caller, P, &str) -> Result<(), AppError>,
+    ),
+    change: impl FnOnce(&Form) -> Result<C, ParamError>,
+    json: fn(&Ctx, &Caller, &T) -> Value,
+) -> Result<Reply, Failure> {
+    let app = &ctx.app;
     let row = match ctx.method.as_str() {
         "DELETE" => {
-            ops::delete_limit(&ctx.app, caller, service, sid).await?;
+            delete(app, caller, parent, sid).await?;
             return Ok(Reply::text(204, ""));
         }
-        "GET" => ops::limit(&ctx.app, caller, service, sid).await?,
+        "GET" => fetch(app, caller, parent, sid).await?,
         _ => {
-            let description = description(Form::parse(&ctx.body).get("Description"))?;
-            ops::update_limit(&ctx.app, caller, service, sid, description).await?
+            let change = change(&Form::parse(&ctx.body))?;
+            update(app, caller, parent, sid, change).await?
         }
     };
-    Ok(Reply::ok(limit_json(ctx, caller, &row)))
+    Ok(Reply::ok(json(ctx, caller, &row)))
 }
 
 /// `…/RateLimits/{RK}/Buckets`: `GET` list, `POST` create (`Max`, `Interval`).
@@ -141,17 +162,7 @@ async fn bucket(
     parent: (&str, &str),
     sid: &str,
 ) -> Result<Reply, Failure> {
-    let row = match ctx.method.as_str() {
-        "DELETE" => {
-            ops::delete_bucket(&ctx.app, caller, parent, sid).await?;
-            return Ok(Reply::text(204, ""));
-        }
-        "GET" => ops::bucket(&ctx.app, caller, parent, sid).await?,
-        _ => {
-            let f = Form::parse(&ctx.body);
-            let change = allowance(f.get("Max"), f.get("Interval"), false)?;
-            ops::update_bucket(&ctx.app, caller, parent, sid, change).await?
-        }
-    };
-    Ok(Reply::ok(bucket_json(ctx, caller, &row)))
+    let ops = (ops::bucket, ops::update_bucket, ops::delete_bucket);
+    let change = |f: &Form| allowance(f.get("Max"), f.get("Interval"), false);
+    member(ctx, caller, (parent, sid), ops, change, bucket_json).await
 }
