@@ -5,10 +5,8 @@
 use super::webhooks::kick_env;
 use super::App;
 use crate::domain::error::{AppError, Code};
-use crate::domain::events::{self, Crossed};
+use crate::domain::events;
 use crate::domain::ids::AccountId;
-use crate::domain::money::Money;
-use crate::domain::time::rfc3339;
 use crate::domain::usage::{self, Period, Trigger, MAX_ALERTS};
 use crate::domain::usage::{Alert, Notice};
 use crate::store::usage as store;
@@ -69,23 +67,7 @@ pub async fn delete(app: &App, account: &AccountId, id: &str) -> Result<(), AppE
 
 /// The webhook event of a crossing: one per alert and period (its `version`).
 fn event<'a>(app: &App, n: &'a Notice) -> Event<'a> {
-    let money = |minor: i64| Money::from_minor(minor).to_decimal_string();
-    let (threshold, spent) = (money(n.threshold), money(n.spent));
-    let period = if n.period.starts_with("d:") {
-        Period::Daily
-    } else {
-        Period::Monthly
-    };
-    let crossed_at = rfc3339(n.created_at);
-    let data = events::usage_threshold_crossed(&Crossed {
-        alert_id: &n.alert_id,
-        period: period.as_str(),
-        period_start: usage::period_start(&n.period),
-        threshold: &threshold,
-        spent: &spent,
-        currency: &app.config.currency,
-        crossed_at: &crossed_at,
-    });
+    let data = events::usage_threshold_crossed(n, &app.config.currency);
     Event {
         account_id: &n.account_id,
         event_type: "usage.threshold_crossed",

@@ -2,7 +2,9 @@
 //! `webhook::payload`). The one exception: OTP result events (`otp.verified`, `otp.failed`,
 //! `otp.expired`) are recorded by SQL in the same statement that decides them, so their
 //! shape is the SQL expression `store::webhooks::OTP_RESULT_SQL`.
-use serde::Serialize;
+use super::money::Money;
+use super::time::rfc3339;
+use super::usage::{self, Notice, Period};
 use serde_json::{json, Value};
 
 /// `activation.*`: the activation's new state and its latest SMS.
@@ -86,23 +88,24 @@ pub fn otp_blocked(phone_number: &str, channel: &str, reason: &str, dialect: &st
 }
 
 /// `usage.threshold_crossed`: the account's spend in a UTC day or month reached an alert's
-/// threshold (amounts in the API's money format). Its fields are the event's `data`.
-#[derive(Serialize)]
-pub struct Crossed<'a> {
-    pub alert_id: &'a str,
-    /// `daily` or `monthly`.
-    pub period: &'a str,
-    /// The day (`2026-12-03`) or month (`2026-12`) it crossed in.
-    pub period_start: &'a str,
-    pub threshold: &'a str,
-    pub spent: &'a str,
-    pub currency: &'a str,
-    pub crossed_at: &'a str,
-}
-
-pub fn usage_threshold_crossed(c: &Crossed<'_>) -> Value {
-    // A struct of strings always serializes.
-    serde_json::to_value(c).unwrap_or_default()
+/// threshold (amounts in the API's money format, in `currency`).
+pub fn usage_threshold_crossed(n: &Notice, currency: &str) -> Value {
+    let money = |minor: i64| Money::from_minor(minor).to_decimal_string();
+    let period = if n.period.starts_with("d:") {
+        Period::Daily
+    } else {
+        Period::Monthly
+    };
+    json!({
+        "alert_id": n.alert_id,
+        // `daily` or `monthly`, and the day (`2026-12-03`) or month (`2026-12`) it crossed in.
+        "period": period.as_str(),
+        "period_start": usage::period_start(&n.period),
+        "threshold": money(n.threshold),
+        "spent": money(n.spent),
+        "currency": currency,
+        "crossed_at": rfc3339(n.created_at),
+    })
 }
 
 /// `otp.step`: a workflow step of a session (`domain::workflow`): `sent` (and charged), or
@@ -190,14 +193,13 @@ mod tests {
 
     #[test]
     fn a_usage_crossing_names_each_field() {
-        let c = Crossed {
-            alert_id: "ua_1",
-            period: "daily",
-            period_start: "2026-12-03",
-            threshold: "5.00",
-            spent: "5.10",
-            currency: "USD",
-            crossed_at: "2026-12-03T10:00:00Z",
+        let n = Notice {
+            alert_id: "ua_1".into(),
+            account_id: "acc_1".into(),
+            period: "d:2026-12-03".into(),
+            spent: 51_000,
+            threshold: 50_000,
+            created_at: 1_796_292_000_000,
         };
         let expected = json!({
             "alert_id": "ua_1",
@@ -208,7 +210,7 @@ mod tests {
             "currency": "USD",
             "crossed_at": "2026-12-03T10:00:00Z",
         });
-        assert_eq!(usage_threshold_crossed(&c), expected);
+        assert_eq!(usage_threshold_crossed(&n, "USD"), expected);
     }
 
     #[test]

@@ -128,9 +128,6 @@ impl From<RandomUnavailable> for StoreError {
     }
 }
 
-/// A store function's answer.
-pub type Result<T, E = StoreError> = std::result::Result<T, E>;
-
 /// A statement bound and ready for a batch, or why it could not be built.
 pub type Prepared = Result<D1PreparedStatement>;
 
