@@ -50,24 +50,23 @@ pub fn open_secret(server_key: &str, application_id: &str, sealed: &str) -> Opti
     String::from_utf8(bytes).ok()
 }
 
-/// Who signs a delivery and what its token says besides the body's hash.
-pub struct Signing<'a> {
-    pub secret: &'a str,
-    pub application_id: &'a str,
-    pub api_key: &'a str,
-    pub jti: &'a str,
-    pub iat_s: i64,
+/// Who signs a callback: the application, under its signature secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signer {
+    pub application_id: String,
+    pub secret: String,
 }
 
-/// The `Authorization` header's token for `body`.
-pub fn token(s: &Signing<'_>, body: &str) -> String {
+/// The `Authorization` header's token for `body`, sent to the account `api_key`: issued at
+/// `iat_s` (seconds) with the unique `jti`.
+pub fn token(s: &Signer, (api_key, jti, iat_s): (&str, &str, i64), body: &str) -> String {
     let header = json!({ "alg": "HS256", "typ": "JWT" });
     let claims = json!({
-        "iat": s.iat_s,
-        "jti": s.jti,
+        "iat": iat_s,
+        "jti": jti,
         "iss": "Vonage",
         "payload_hash": sha256_hex(body.as_bytes()),
-        "api_key": s.api_key,
+        "api_key": api_key,
         "application_id": s.application_id,
     });
     let part = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
@@ -101,20 +100,18 @@ pub fn event_body(e: &StepEvent<'_>) -> Value {
 mod tests {
     use super::*;
 
-    fn signing(secret: &str) -> Signing<'_> {
-        Signing {
-            secret,
-            application_id: "app-1",
-            api_key: "acc_1",
-            jti: "j-1",
-            iat_s: 1_700_000_000,
-        }
+    fn signed(secret: &str, body: &str) -> String {
+        let signer = Signer {
+            application_id: "app-1".into(),
+            secret: secret.into(),
+        };
+        token(&signer, ("acc_1", "j-1", 1_700_000_000), body)
     }
 
     #[test]
     fn a_token_is_hs256_over_its_parts_with_the_bodys_hash() {
         let body = r#"{"request_id":"r","status":"completed"}"#;
-        let t = token(&signing("s3cret"), body);
+        let t = signed("s3cret", body);
         let parts: Vec<&str> = t.split('.').collect();
         assert_eq!(parts.len(), 3);
         let decode = |p: &str| -> Value {
@@ -137,7 +134,7 @@ mod tests {
         );
         let mac = hmac_sha256(b"s3cret", format!("{}.{}", parts[0], parts[1]).as_bytes());
         assert_eq!(URL_SAFE_NO_PAD.decode(parts[2]).unwrap(), mac.to_vec());
-        assert_ne!(t, token(&signing("other"), body));
+        assert_ne!(t, signed("other", body));
         assert_ne!(t, token(&signing("s3cret"), "{}"));
     }
 

@@ -204,10 +204,7 @@ enum Signing {
     /// Standard Webhooks headers with this `whsec_` secret.
     Standard(String),
     /// A Vonage callback: a JWT under the application's signature secret.
-    Vonage {
-        application_id: String,
-        secret: String,
-    },
+    Vonage(vonage_callback::Signer),
     /// The signer's secret is gone (a failed attempt says so).
     Unsigned(&'static str),
 }
@@ -267,10 +264,10 @@ async fn vonage_signing(
     let sealed = vonage::sealed_secret(db, application_id).await?;
     let secret = sealed.and_then(|s| open_secret(server_key, application_id, &s));
     Ok(match secret {
-        Some(secret) => Signing::Vonage {
+        Some(secret) => Signing::Vonage(vonage_callback::Signer {
             application_id: application_id.to_owned(),
             secret,
-        },
+        }),
         None => Signing::Unsigned("the application has no signature secret"),
     })
 }
@@ -292,19 +289,9 @@ fn signed_headers(
                 ("webhook-signature", sig),
             ])
         }
-        Signing::Vonage {
-            application_id,
-            secret,
-        } => {
+        Signing::Vonage(signer) => {
             let jti = crate::domain::ids::new_uuid().map_err(|e| e.to_string())?;
-            let signing = vonage_callback::Signing {
-                secret,
-                application_id,
-                api_key: account,
-                jti: &jti,
-                iat_s: timestamp,
-            };
-            let token = vonage_callback::token(&signing, &out.body);
+            let token = vonage_callback::token(signer, (account, &jti, timestamp), &out.body);
             Ok(vec![("Authorization", format!("Bearer {token}"))])
         }
         Signing::Unsigned(why) => Err(format!("not delivered: {why}")),
