@@ -2,7 +2,7 @@
 //! status changes (complete, cancel, retry), which its Durable Object applies.
 use super::catalog::{self, Offer};
 use super::idempotency::{self, Answer, Completion, Idem};
-use super::{accounts, App};
+use super::{accounts, App, Listed};
 pub use crate::domain::activation::View;
 use crate::domain::activation::{Change, Command, Refusal};
 use crate::domain::error::{AppError, Code};
@@ -318,7 +318,7 @@ pub async fn list(
     app: &App,
     account: &AccountId,
     slice: &Slice,
-) -> Result<(Vec<crate::domain::activation::Activation>, u64), AppError> {
+) -> Listed<crate::domain::activation::Activation> {
     let db = app.db()?;
     super::listed(account_slice(&db, &lists::ACTIVATIONS, account.as_str(), slice).await?)
 }

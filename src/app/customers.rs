@@ -4,7 +4,7 @@
 //! The rules live in `domain`: `account` (email, password policy, names, approval mode),
 //! `password` (argon2id), `session` (tokens, lifetimes), `lockout` (failed-login throttle).
 //! SQL lives in `store::logins`.
-use super::App;
+use super::{App, Listed};
 use crate::domain::account::{check_password, display_name, AccountSummary, Email};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::error::{AppError, Code};
@@ -479,7 +479,7 @@ pub async fn set_standing(
 }
 
 /// `GET /admin/accounts?page&limit`: newest first, and the total.
-pub async fn list_accounts(app: &App, page: Page) -> Result<(Vec<AccountSummary>, u64), AppError> {
+pub async fn list_accounts(app: &App, page: Page) -> Listed<AccountSummary> {
     Ok(store::list(&app.db()?, page.limit, page.offset()).await?)
 }
 

@@ -34,8 +34,11 @@ pub fn spend_cap_reached(hit: CapHit, now_ms: i64) -> AppError {
     AppError::new(Code::SpendCapReached, message).with_retry_after(wait)
 }
 
+/// One page of a list's rows and the list's total, or why not.
+pub type Listed<T> = Result<(Vec<T>, u64), AppError>;
+
 /// A list's rows and total, or 404 when its `after` names no row of the account's list.
-pub fn listed<T>(rows: Option<(Vec<T>, u64)>) -> Result<(Vec<T>, u64), AppError> {
+pub fn listed<T>(rows: Option<(Vec<T>, u64)>) -> Listed<T> {
     rows.ok_or_else(|| {
         AppError::new(
             Code::NotFound,

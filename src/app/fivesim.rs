@@ -5,7 +5,7 @@
 //! ceiling for the product) holds for purchases on any operator only, and a ban is a cancel
 //! recorded as banned.
 use super::activations::{self, BuyOrder, View};
-use super::{accounts, catalog, App};
+use super::{accounts, catalog, App, Listed};
 use crate::domain::activation::{Command, Status};
 use crate::domain::error::{AppError, Code};
 use crate::domain::fivesim::{
@@ -221,7 +221,7 @@ pub async fn orders(
     limit: u32,
     offset: u64,
     newest_first: bool,
-) -> Result<(Vec<Order>, u64), AppError> {
+) -> Listed<Order> {
     let db = app.db()?;
     let (rows, total) =
         store::orders(&db, account.as_str(), page(limit, offset), newest_first).await?;
@@ -233,12 +233,7 @@ pub async fn orders(
 }
 
 /// `payments`: the account's ledger, newest first, with the total.
-pub async fn payments(
-    app: &App,
-    account: &AccountId,
-    limit: u32,
-    offset: u64,
-) -> Result<(Vec<Payment>, u64), AppError> {
+pub async fn payments(app: &App, account: &AccountId, limit: u32, offset: u64) -> Listed<Payment> {
     let (rows, total) = store::payments(&app.db()?, account.as_str(), page(limit, offset)).await?;
     let list = rows
         .into_iter()

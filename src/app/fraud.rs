@@ -257,51 +257,54 @@ pub async fn safe_list(app: &App, account: &AccountId) -> Result<Vec<SafeNumber>
     }
 }
 
-/// Adds a number to the safe list (adding one already there answers its entry).
-pub async fn safe_add(
-    app: &App,
-    account: &AccountId,
-    phone: &Phone,
-    actor: &Actor,
-) -> Result<SafeNumber, AppError> {
-    let op = Op::SafeAdd {
-        phone: phone.e164().to_owned(),
-        sid: new_sid(SidKind::SafeList)?,
-    };
-    let added = safe_call(app, account, op).await?;
-    let added = added.ok_or_else(|| unexpected("safe add"))?;
-    let what = ("fraud.safe_list_add", "safe_list_number", phone.e164());
-    record(app, actor, account, what).await?;
-    Ok(added)
+/// What is done with a number's safe-list entry: read, or changed (audited).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum SafeOp {
+    Get,
+    Add,
+    Remove,
 }
 
-/// A safe-listed number (404 when it is not on the list).
-pub async fn safe_get(
+/// A number's safe-list entry, after `op`: adding a number already there answers its entry;
+/// reading or removing one not on the list is a 404. A change's audit row (the `actor`'s) is
+/// written once the account's guard object confirmed it.
+pub async fn safe_entry(
     app: &App,
     account: &AccountId,
     phone: &Phone,
-) -> Result<SafeNumber, AppError> {
-    let op = Op::SafeGet {
-        phone: phone.e164().to_owned(),
-    };
-    (safe_call(app, account, op).await?).ok_or_else(|| AppError::not_found("Safe list number"))
-}
-
-/// Removes a number from the safe list (404 when it is not on it).
-pub async fn safe_remove(
-    app: &App,
-    account: &AccountId,
-    phone: &Phone,
+    op: SafeOp,
     actor: &Actor,
 ) -> Result<SafeNumber, AppError> {
-    let op = Op::SafeRemove {
-        phone: phone.e164().to_owned(),
+    let e164 = phone.e164().to_owned();
+    let (command, action) = match op {
+        SafeOp::Get => (Op::SafeGet { phone: e164 }, None),
+        SafeOp::Add => {
+            let sid = new_sid(SidKind::SafeList)?;
+            (
+                Op::SafeAdd { phone: e164, sid },
+                Some("fraud.safe_list_add"),
+            )
+        }
+        SafeOp::Remove => (
+            Op::SafeRemove { phone: e164 },
+            Some("fraud.safe_list_remove"),
+        ),
     };
-    let removed = safe_call(app, account, op).await?;
-    let removed = removed.ok_or_else(|| AppError::not_found("Safe list number"))?;
-    let what = ("fraud.safe_list_remove", "safe_list_number", phone.e164());
-    record(app, actor, account, what).await?;
-    Ok(removed)
+    let entry = match safe_call(app, account, command).await? {
+        Some(entry) => entry,
+        None if op == SafeOp::Add => return Err(unexpected("safe add")),
+        None => return Err(AppError::not_found("Safe list number")),
+    };
+    if let Some(action) = action {
+        record(
+            app,
+            actor,
+            account,
+            (action, "safe_list_number", phone.e164()),
+        )
+        .await?;
+    }
+    Ok(entry)
 }
 
 /// An account's fraud guard as the operator sees it: the policy, the first page of live

@@ -6,7 +6,7 @@ use super::codes::{
 use super::idempotency::{self, Answer, Idem};
 use super::jobs::{self, Deliver, Job, MessageRef};
 use super::templates::{find_template, template_error};
-use super::{fraud, webhooks, App};
+use super::{fraud, webhooks, App, Listed};
 use crate::config::{secret, var};
 use crate::domain::crypto::constant_time_eq;
 use crate::domain::delivery::{twilio_signature, twilio_status};
@@ -39,7 +39,7 @@ pub async fn account_outbox(
     app: &App,
     account: &AccountId,
     page: crate::domain::pagination::Page,
-) -> Result<(Vec<OutboxText>, u64), AppError> {
+) -> Listed<OutboxText> {
     let sandbox = ["sms", "whatsapp", "voice"]
         .iter()
         .any(|c| app.config.provider_for(c) == "sandbox");

@@ -13,7 +13,7 @@ pub mod codes;
 pub mod console;
 pub mod customers;
 mod error;
-pub(crate) use error::listed;
+pub(crate) use error::{listed, Listed};
 pub mod fivesim;
 pub mod fraud;
 pub mod idempotency;

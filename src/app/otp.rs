@@ -8,7 +8,7 @@ use super::codes::{
 use super::idempotency::{self, Answer, Completion, Idem, IdemRequest, Saved};
 use super::jobs::{self, Refund, RefundKind, Refunded};
 use super::templates::{template_error, LoadedTemplate};
-use super::{fraud, webhooks, App};
+use super::{fraud, webhooks, App, Listed};
 use crate::config::secret;
 use crate::domain::crypto::to_hex;
 use crate::domain::error::{AppError, Code};
@@ -640,7 +640,7 @@ pub async fn recent_sessions(
     app: &App,
     account: &AccountId,
     slice: &crate::domain::pagination::Slice,
-) -> Result<(Vec<SessionSummary>, u64), AppError> {
+) -> Listed<SessionSummary> {
     let db = app.db()?;
     let list = &crate::store::dashboard::OTP_SESSIONS;
     let listed = crate::store::account_slice(&db, list, account.as_str(), slice).await?;

@@ -2,7 +2,7 @@
 use super::activations::{commit_unless_lost, no_numbers, take_a_free_number, Took};
 use super::catalog;
 use super::idempotency::{self, Answer, Idem};
-use super::App;
+use super::{App, Listed};
 use crate::domain::activation::Rent;
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{new_id, AccountId};
@@ -156,11 +156,7 @@ pub async fn wait_status(
 }
 
 /// The account's rents, newest first.
-pub async fn list(
-    app: &App,
-    account: &AccountId,
-    slice: &Slice,
-) -> Result<(Vec<Rent>, u64), AppError> {
+pub async fn list(app: &App, account: &AccountId, slice: &Slice) -> Listed<Rent> {
     super::listed(lists::rents(&app.db()?, account.as_str(), slice).await?)
 }
 

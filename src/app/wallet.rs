@@ -1,7 +1,7 @@
 //! The wallet and its ledger: balances, the transaction list, the operator's top-ups.
 use super::accounts;
 use super::idempotency::{self, Answer, Idem};
-use super::App;
+use super::{App, Listed};
 use crate::domain::audit::{Actor, Change};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{AccountId, KeyHash};
@@ -40,11 +40,7 @@ pub async fn balance(app: &App, key: &KeyHash) -> Result<Balance, AppError> {
 }
 
 /// One page of the ledger, newest first, and the total row count.
-pub async fn transactions(
-    app: &App,
-    account: &AccountId,
-    slice: &Slice,
-) -> Result<(Vec<LedgerEntry>, u64), AppError> {
+pub async fn transactions(app: &App, account: &AccountId, slice: &Slice) -> Listed<LedgerEntry> {
     super::listed(store::transactions(&app.db()?, account.as_str(), slice).await?)
 }
 

@@ -1,6 +1,6 @@
 //! The account's webhook endpoint, its delivery log and redelivery; waking the account's
 //! dispatcher (a Durable Object) when events were recorded.
-use super::App;
+use super::{App, Listed};
 use crate::config::server_key;
 use crate::domain::audit::{Actor, Change};
 use crate::domain::error::{AppError, Code};
@@ -187,11 +187,7 @@ pub async fn sms_to_sms_activate_hook(app: &App, sms_id: &str) -> Result<(), App
 }
 
 /// Every delivery attempt for the account, newest first, with the total.
-pub async fn deliveries(
-    app: &App,
-    account: &AccountId,
-    page: Page,
-) -> Result<(Vec<Delivery>, u64), AppError> {
+pub async fn deliveries(app: &App, account: &AccountId, page: Page) -> Listed<Delivery> {
     Ok(store::deliveries(&app.db()?, account.as_str(), page).await?)
 }
 

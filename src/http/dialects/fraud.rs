@@ -1,6 +1,6 @@
 //! The fraud guard's API (`/v1/fraud/*`, session or API key): the policy, the live blocks
 //! and the safe list.
-use crate::app::fraud::{self, SafeNumber};
+use crate::app::fraud::{self, SafeNumber, SafeOp};
 use crate::domain::error::{AppError, Code};
 use crate::domain::fraud::Block;
 use crate::domain::phone::{Phone, PlusSign};
@@ -80,7 +80,7 @@ pub async fn safe_list(ctx: &Ctx) -> Result<Reply, AppError> {
         let body: SafeBody = ctx.json()?;
         let phone = safe_phone("phone", &body.phone)?;
         let actor = auth::customer(ctx, &who);
-        let added = fraud::safe_add(&ctx.app, &who, &phone, &actor).await?;
+        let added = fraud::safe_entry(&ctx.app, &who, &phone, SafeOp::Add, &actor).await?;
         return Ok(Reply::json(201, &safe_json(&added)));
     }
     let numbers: Vec<Value> = (fraud::safe_list(&ctx.app, &who).await?)
@@ -94,7 +94,8 @@ pub async fn safe_list(ctx: &Ctx) -> Result<Reply, AppError> {
 pub async fn safe_remove(ctx: &Ctx, phone: &str) -> Result<Reply, AppError> {
     let who = auth::account(ctx).await?;
     let phone = safe_phone("phone", phone)?;
-    let removed = fraud::safe_remove(&ctx.app, &who, &phone, &auth::customer(ctx, &who)).await?;
+    let actor = auth::customer(ctx, &who);
+    let removed = fraud::safe_entry(&ctx.app, &who, &phone, SafeOp::Remove, &actor).await?;
     Ok(Reply::ok(
         json!({"deleted": true, "number": safe_json(&removed)}),
     ))

@@ -3,7 +3,7 @@
 //! (every send refused, `in_block_list`). Adding and removing are idempotent.
 use super::params;
 use super::verification::request_id;
-use crate::app::fraud;
+use crate::app::fraud::{self, SafeOp};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::AccountId;
 use crate::domain::phone::Phone;
@@ -56,13 +56,15 @@ async fn change(ctx: &Ctx, account: &AccountId, list: List, phone: &Phone) -> Re
     let add = ctx.method == "POST";
     let actor = &auth::customer(ctx, account);
     match (list, add) {
-        (List::Allow, true) => fraud::safe_add(app, account, phone, actor)
+        (List::Allow, true) => fraud::safe_entry(app, account, phone, SafeOp::Add, actor)
             .await
             .map(|_| ()),
-        (List::Allow, false) => match fraud::safe_remove(app, account, phone, actor).await {
-            Err(e) if e.code == Code::NotFound => Ok(()),
-            other => other.map(|_| ()),
-        },
+        (List::Allow, false) => {
+            match fraud::safe_entry(app, account, phone, SafeOp::Remove, actor).await {
+                Err(e) if e.code == Code::NotFound => Ok(()),
+                other => other.map(|_| ()),
+            }
+        }
         (List::Block, true) => fraud::block_phone(app, account, phone, actor)
             .await
             .map(|_| ()),

@@ -9,7 +9,7 @@ use super::origin;
 use super::params::{self, ChannelChoice, ParamError};
 use super::render::{check_json, service_json, verification_json};
 use super::shapes::meta;
-use crate::app::fraud::{self, SafeNumber};
+use crate::app::fraud::{self, SafeNumber, SafeOp};
 use crate::app::verify::{self, Caller, Start, Target};
 use crate::domain::error::AppError;
 use crate::domain::ids::KeyHash;
@@ -74,7 +74,8 @@ pub async fn serve(ctx: &Ctx, resource: Resource) -> Result<Reply, AppError> {
                     .ok_or(ParamError::Missing("PhoneNumber"))?;
                 let actor = auth::customer(ctx, &c.account);
                 let phone = safe_phone(number)?;
-                let added = fraud::safe_add(&ctx.app, &c.account, &phone, &actor).await?;
+                let add = SafeOp::Add;
+                let added = fraud::safe_entry(&ctx.app, &c.account, &phone, add, &actor).await?;
                 Ok(Reply::json(201, &safe_json(ctx, &added)))
             }
             (
@@ -89,13 +90,12 @@ pub async fn serve(ctx: &Ctx, resource: Resource) -> Result<Reply, AppError> {
             (Resource::Attempt { sid }, _) => attempts::fetch(ctx, c, &sid).await,
             (Resource::SafeListNumber { phone }, method) => {
                 let phone = safe_phone(&path_phone(&phone))?;
-                let number = match method {
-                    "DELETE" => {
-                        let actor = auth::customer(ctx, &c.account);
-                        fraud::safe_remove(&ctx.app, &c.account, &phone, &actor).await?
-                    }
-                    _ => fraud::safe_get(&ctx.app, &c.account, &phone).await?,
+                let actor = auth::customer(ctx, &c.account);
+                let op = match method {
+                    "DELETE" => SafeOp::Remove,
+                    _ => SafeOp::Get,
                 };
+                let number = fraud::safe_entry(&ctx.app, &c.account, &phone, op, &actor).await?;
                 Ok(match method {
                     "DELETE" => Reply::text(204, ""),
                     _ => Reply::ok(safe_json(ctx, &number)),
