@@ -67,9 +67,7 @@ where
 }
 
 pub struct BuyOrder {
-    pub country: String,
-    pub service: String,
-    pub operator: Option<String>,
+    pub offer: Offer,
     pub max_price: Option<Money>,
 }
 
@@ -95,13 +93,7 @@ pub async fn buy(
     order: BuyOrder,
     idem: Idem<'_, Bought>,
 ) -> Result<Answer<Bought>, AppError> {
-    let offer = catalog::resolve_offer(
-        app,
-        &order.country,
-        &order.service,
-        order.operator.as_deref(),
-    )
-    .await?;
+    let offer = catalog::resolve_offer(app, &order.offer).await?;
     idempotency::run(app, idem, |done| async move {
         let db = app.db()?;
         let o = &offer;

@@ -48,7 +48,8 @@ pub fn find_operator<'a>(
         .or_else(|| candidates().find(|o| operator_matches(o, input)))
 }
 
-/// A request's (country, service[, operator]) resolved against the catalog.
+/// (country, service[, operator]): as a buyer names them (codes, aliases, names), or
+/// resolved against the catalog (`resolve_offer`: codes and an operator id).
 pub struct Offer {
     pub country: String,
     pub service: String,
@@ -69,12 +70,8 @@ impl Offer {
 
 /// Country by ISO code (any case) or alias, service by code (any case), operator by id or
 /// name ("any" or blank: every operator).
-pub async fn resolve_offer(
-    app: &App,
-    country: &str,
-    service: &str,
-    operator: Option<&str>,
-) -> Result<Offer, AppError> {
+pub async fn resolve_offer(app: &App, asked: &Offer) -> Result<Offer, AppError> {
+    let (country, service) = (asked.country.as_str(), asked.service.as_str());
     let db = app.db()?;
     let country_code = known(
         COUNTRY,
@@ -86,7 +83,7 @@ pub async fn resolve_offer(
         service.trim(),
         store::resolve_service(&db, service).await?,
     )?;
-    let wanted = operator
+    let wanted = (asked.operator.as_deref())
         .map(str::trim)
         .filter(|o| !o.is_empty() && !o.eq_ignore_ascii_case("any"));
     let operator_id = match wanted {

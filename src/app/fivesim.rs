@@ -5,6 +5,7 @@
 //! ceiling for the product) holds for purchases on any operator only, and a ban is a cancel
 //! recorded as banned.
 use super::activations::{self, BuyOrder, View};
+use super::catalog::Offer;
 use super::{accounts, catalog, App, Listed};
 use crate::domain::activation::{Command, Status};
 use crate::domain::error::{AppError, Code};
@@ -61,9 +62,11 @@ pub async fn buy(app: &App, account: &AccountId, p: Purchase) -> Result<Order, A
         },
     };
     let order = BuyOrder {
-        country: country.code.clone(),
-        service: product.code.clone(),
-        operator,
+        offer: Offer {
+            country: country.code.clone(),
+            service: product.code.clone(),
+            operator,
+        },
         max_price,
     };
     let bought = match activations::buy_keyless(app, account, order).await {

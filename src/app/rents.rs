@@ -1,6 +1,7 @@
 //! Rents: a number held for hours, every SMS to it kept; charged at once.
 use super::activations::{commit_unless_lost, no_numbers, take_a_free_number, Took};
 use super::catalog;
+use super::catalog::Offer;
 use super::idempotency::{self, Answer, Idem};
 use super::{App, Listed};
 use crate::domain::activation::Rent;
@@ -16,9 +17,7 @@ use crate::store::smsactivate::{num_of, num_statement};
 use crate::store::wallet::{balance_after_of, balance_after_statement};
 
 pub struct RentOrder {
-    pub country: String,
-    pub service: String,
-    pub operator: Option<String>,
+    pub offer: Offer,
     /// The rent's duration; `None` for the shortest offered.
     pub hours: Option<i64>,
 }
@@ -47,8 +46,8 @@ pub async fn rent(
     order: RentOrder,
     idem: Idem<'_, Rented>,
 ) -> Result<Answer<Rented>, AppError> {
-    let (operator, hours) = (order.operator.as_deref(), order.hours);
-    let offer = catalog::resolve_offer(app, &order.country, &order.service, operator).await?;
+    let hours = order.hours;
+    let offer = catalog::resolve_offer(app, &order.offer).await?;
     idempotency::run(app, idem, |done| async move {
         let db = app.db()?;
         let o = &offer;

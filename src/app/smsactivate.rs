@@ -65,9 +65,11 @@ pub async fn get_number(
     let service = service(app, &selection.service).await?;
     let country = country(app, selection.country).await?;
     let order = BuyOrder {
-        country: country.code.clone(),
-        service: service.code.clone(),
-        operator: selection.operator.clone(),
+        offer: catalog::Offer {
+            country: country.code.clone(),
+            service: service.code.clone(),
+            operator: selection.operator.clone(),
+        },
         max_price,
     };
     // Read before the purchase: nothing may fail once the money committed (the protocol has
@@ -409,9 +411,11 @@ pub async fn get_rent_number(
     let service = service(app, &selection.service).await?;
     let country = country(app, selection.country).await?;
     let order = RentOrder {
-        country: country.code,
-        service: service.code,
-        operator: selection.operator.clone(),
+        offer: catalog::Offer {
+            country: country.code,
+            service: service.code,
+            operator: selection.operator.clone(),
+        },
         hours: Some(hours),
     };
     let request = keyless(account.as_str());

@@ -1,5 +1,6 @@
 //! The NumberOTP dialect (`/api/public`, `/api/internal`, `/api/user`): camelCase fields,
 //! `{"success":true,...}` bodies, `{"success":false,"error","code"}` errors.
+use crate::app::catalog::Offer;
 use crate::app::idempotency::{BalanceAs, Idem};
 use crate::app::rents::{self, RentOrder, Rented};
 use crate::app::{accounts, catalog, wallet};
@@ -193,9 +194,11 @@ pub async fn rent(ctx: &Ctx) -> Result<Reply, AppError> {
         return Err(AppError::invalid("'hours' must be at least 1"));
     }
     let order = RentOrder {
-        country: body.country,
-        service: body.service,
-        operator: body.operator,
+        offer: Offer {
+            country: body.country,
+            service: body.service,
+            operator: body.operator,
+        },
         hours: body.hours.map(i64::from),
     };
     let request = ctx.idem_request(who.as_str());

@@ -1,5 +1,6 @@
 //! The OTPWALL dialect (`/v1`): balance, catalog, numbers, activations, inbound SMS.
 use crate::app::activations::{self, Bought, BuyOrder, View};
+use crate::app::catalog::Offer;
 use crate::app::idempotency::Idem;
 use crate::app::inbound::{self, IncomingSms, Signed};
 use crate::app::{catalog, wallet};
@@ -76,9 +77,11 @@ pub async fn buy_number(ctx: &Ctx) -> Result<Reply, AppError> {
         ),
     };
     let order = BuyOrder {
-        country: body.country,
-        service: body.service,
-        operator: body.operator,
+        offer: Offer {
+            country: body.country,
+            service: body.service,
+            operator: body.operator,
+        },
         max_price,
     };
     let request = ctx.idem_request(who.as_str());
