@@ -141,7 +141,7 @@ pub(super) fn new_session(
     let now = app.now_ms;
     let hmac_secret = secret(&app.env, "OTP_HMAC_SECRET")?;
     let expires_at = now + i64::from(s.ttl_secs) * 1000;
-    let i = &s.issue;
+    let i = &s.issue.to;
     let mac = to_hex(&otp::code_mac(&hmac_secret, i.id, s.code));
     let session = NewSession {
         issue: s.issue,
@@ -182,7 +182,7 @@ fn workflow_of(app: &App, s: &NewCode<'_>) -> Result<Option<Workflow>, AppError>
     if s.fallback.is_empty() {
         return Ok(None);
     }
-    let sealed = workflow::seal(&server_key(&app.env)?, s.issue.id, s.code)
+    let sealed = workflow::seal(&server_key(&app.env)?, s.issue.to.id, s.code)
         .ok_or_else(|| AppError::invalid("the code is too long for a fallback"))?;
     Ok(Workflow::new(s.fallback.to_vec(), sealed, app.now_ms))
 }

@@ -18,7 +18,7 @@ use crate::domain::otp;
 use crate::domain::phone::Phone;
 use crate::domain::template::Variables;
 use crate::store::messages::{self as store, NewMessage};
-use crate::store::sessions::{Cost, Issue};
+use crate::store::sessions::{Cost, Issue, SendTo};
 use crate::store::wallet::{self, Delta, Entry, Kind};
 use crate::store::webhooks::{event_statement, Event};
 use crate::store::{batch, db};
@@ -100,11 +100,13 @@ pub async fn send(
         fraud::guard(app, &attempt).await?;
         let message_id = new_id("msg")?;
         let message = NewMessage {
-            id: &message_id,
-            account_id,
+            to: SendTo {
+                id: &message_id,
+                account_id,
+                phone: phone.e164(),
+                channel,
+            },
             template_id: &template.row.id,
-            phone: phone.e164(),
-            channel,
             session_id: code_ref.as_ref().map(|_| message_id.as_str()),
             cost,
             created_at: now,
@@ -155,10 +157,10 @@ fn message_statements(
     let mut statements = vec![store::insert_message(db, m)?];
     statements.extend(session.map(|s| s.insert.clone()));
     let charge = Entry {
-        account_id: m.account_id,
+        account_id: m.to.account_id,
         kind: Kind::MessageSend,
         reference: None,
-        object_id: Some(m.id),
+        object_id: Some(m.to.id),
         description: "template message",
         key_hash: spender,
     };
@@ -179,10 +181,7 @@ async fn code_session(
     ttl_secs: u32,
 ) -> Result<Opened, AppError> {
     let issue = Issue {
-        id: m.id,
-        account_id: m.account_id,
-        phone: m.phone,
-        channel: m.channel,
+        to: m.to,
         dialect: "message",
         sender: None,
         template_id: Some(m.template_id),
@@ -190,7 +189,7 @@ async fn code_session(
         key_hash: None,
         api_key: None,
     };
-    precheck_resend(app, db, m.account_id, phone).await?;
+    precheck_resend(app, db, m.to.account_id, phone).await?;
     let new = NewCode {
         issue,
         code,

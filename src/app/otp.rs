@@ -26,7 +26,7 @@ use crate::durable::otp_session::{self, Op, Outcome};
 use crate::providers::{self, Configured, Outgoing, Provider};
 use crate::store;
 use crate::store::messages::OutboxEntry;
-use crate::store::sessions::{self, Cost, Issue, ResultEvents, SentRow};
+use crate::store::sessions::{self, Cost, Issue, ResultEvents, SendTo, SentRow};
 use worker::{console_error, console_log, D1Database, D1PreparedStatement, D1Result};
 
 // The front doors validate a send's channel and lifetime as codes are issued.
@@ -87,10 +87,12 @@ fn text_of(spec: &OtpSend<'_>, code: &str) -> Result<String, AppError> {
 fn new_code<'a>(payer: &'a Payer, spec: &'a OtpSend<'_>, code: &'a str) -> NewCode<'a> {
     NewCode {
         issue: Issue {
-            id: &spec.session_id,
-            account_id: payer.account.as_str(),
-            phone: spec.phone.e164(),
-            channel: spec.channel,
+            to: SendTo {
+                id: &spec.session_id,
+                account_id: payer.account.as_str(),
+                phone: spec.phone.e164(),
+                channel: spec.channel,
+            },
             dialect: spec.dialect,
             sender: spec.sender.as_deref(),
             template_id: spec.template.map(|t| t.row.id.as_str()),

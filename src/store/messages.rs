@@ -1,5 +1,6 @@
 //! Templates, template messages and the sandbox outbox in D1.
 use super::row::row;
+use super::sessions::SendTo;
 use super::{all, first, first_value, int, opt_text, run, stmt, text, Prepared, Result};
 use crate::domain::message::{Message, OutboxText};
 use crate::domain::template::TemplateRecord;
@@ -79,12 +80,11 @@ pub async fn delete_own_template(
     Ok(changed > 0)
 }
 
+/// A message to record: its send, its template, and its session when the template has a
+/// code.
 pub struct NewMessage<'a> {
-    pub id: &'a str,
-    pub account_id: &'a str,
+    pub to: SendTo<'a>,
     pub template_id: &'a str,
-    pub phone: &'a str,
-    pub channel: &'a str,
     pub session_id: Option<&'a str>,
     pub cost: i64,
     pub created_at: i64,
@@ -98,11 +98,11 @@ pub fn insert_message(db: &D1Database, m: &NewMessage<'_>) -> Prepared {
             created_at, expires_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         &[
-            text(m.id),
-            text(m.account_id),
+            text(m.to.id),
+            text(m.to.account_id),
             text(m.template_id),
-            text(m.phone),
-            text(m.channel),
+            text(m.to.phone),
+            text(m.to.channel),
             opt_text(m.session_id),
             int(m.cost),
             int(m.created_at),

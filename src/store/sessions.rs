@@ -67,13 +67,19 @@ pub async fn get_kv(env: &Env, session_id: &str) -> Result<Option<KvSession>> {
     }
 }
 
-/// What a session is for: who, to which phone on which channel, where it comes from.
+/// A send: its id, the account that sends, and to which phone on which channel.
 #[derive(Debug, Clone, Copy)]
-pub struct Issue<'a> {
+pub struct SendTo<'a> {
     pub id: &'a str,
     pub account_id: &'a str,
     pub phone: &'a str,
     pub channel: &'a str,
+}
+
+/// What a session is for: the send it checks, and where it comes from.
+#[derive(Debug, Clone, Copy)]
+pub struct Issue<'a> {
+    pub to: SendTo<'a>,
     /// Which front door opened it (`whatotp`, `getotp`, `message`, …).
     pub dialect: &'a str,
     pub sender: Option<&'a str>,
@@ -157,18 +163,18 @@ pub fn insert_statement(
              created_at > ?10 - ?15)), ?17, \
            (SELECT id FROM api_keys WHERE key_hash = ?18 AND account_id = ?2))"
     );
-    let i = &s.issue;
-    let country = Phone::parse(i.phone, PlusSign::Required)
+    let (i, to) = (&s.issue, &s.issue.to);
+    let country = Phone::parse(to.phone, PlusSign::Required)
         .ok()
         .and_then(|p| p.country());
     stmt(
         db,
         &sql,
         &[
-            text(i.id),
-            text(i.account_id),
-            text(i.phone),
-            text(i.channel),
+            text(to.id),
+            text(to.account_id),
+            text(to.phone),
+            text(to.channel),
             text(i.dialect),
             opt_text(i.sender),
             opt_text(i.template_id),
