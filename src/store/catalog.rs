@@ -266,12 +266,8 @@ pub async fn create_supplier(
     now: &str,
     audit: worker::D1PreparedStatement,
 ) -> Result<()> {
-    let insert = stmt(
-        db,
-        "INSERT INTO suppliers (id, name, secret_version, created_at) VALUES (?1, ?2, 1, ?3)",
-        &[text(id), text(name), text(now)],
-    )?;
-    super::audited(db, insert, audit).await?;
+    let sql = "INSERT INTO suppliers (id, name, secret_version, created_at) VALUES (?1, ?2, 1, ?3)";
+    super::audited(db, sql, &[text(id), text(name), text(now)], audit).await?;
     Ok(())
 }
 

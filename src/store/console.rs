@@ -1,7 +1,7 @@
 //! The operator console's sign-in sessions (`admin_sessions`): the admin token exchanged once
 //! for a cookie. A session is stored as the SHA-256 of its token, with its audit row in the
 //! same batch when it opens and when it ends.
-use super::{first_value, int, opt_text, stmt, text, Result};
+use super::{first_value, int, opt_text, text, Result};
 use worker::{D1Database, D1PreparedStatement};
 
 /// Opens a session, in one transaction with its audit row.
@@ -13,10 +13,11 @@ pub async fn open(
     (now_ms, expires_at): (i64, i64),
     audit: D1PreparedStatement,
 ) -> Result<()> {
-    let insert = stmt(
+    let sql = "INSERT INTO admin_sessions (id, token_hash, created_at, expires_at, ip) \
+         VALUES (?1, ?2, ?3, ?4, ?5)";
+    super::audited(
         db,
-        "INSERT INTO admin_sessions (id, token_hash, created_at, expires_at, ip) \
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        sql,
         &[
             text(id),
             text(token_hash),
@@ -24,8 +25,9 @@ pub async fn open(
             int(expires_at),
             opt_text(ip),
         ],
-    )?;
-    super::audited(db, insert, audit).await?;
+        audit,
+    )
+    .await?;
     Ok(())
 }
 
@@ -43,11 +45,7 @@ pub async fn revoke(
     now_ms: i64,
     audit: D1PreparedStatement,
 ) -> Result<()> {
-    let revoke = stmt(
-        db,
-        "UPDATE admin_sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-        &[text(id), int(now_ms)],
-    )?;
-    super::audited(db, revoke, audit).await?;
+    let sql = "UPDATE admin_sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL";
+    super::audited(db, sql, &[text(id), int(now_ms)], audit).await?;
     Ok(())
 }

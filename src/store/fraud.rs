@@ -1,6 +1,6 @@
 //! The fraud guard's policy per account (`fraud_policies`).
 use super::row::row;
-use super::{first, int, stmt, text, Result};
+use super::{first, int, text, Result};
 use worker::{D1Database, D1PreparedStatement};
 
 /// The account's stored policy (JSON), if it set one.
@@ -27,7 +27,12 @@ pub async fn set_policy(
     let sql = "INSERT INTO fraud_policies (account_id, policy, updated_at) VALUES (?1, ?2, ?3) \
         ON CONFLICT (account_id) DO UPDATE SET policy = excluded.policy, \
         updated_at = excluded.updated_at";
-    let upsert = stmt(db, sql, &[text(account_id), text(policy), int(now_ms)])?;
-    super::audited(db, upsert, audit).await?;
+    super::audited(
+        db,
+        sql,
+        &[text(account_id), text(policy), int(now_ms)],
+        audit,
+    )
+    .await?;
     Ok(())
 }

@@ -71,19 +71,21 @@ pub async fn put(
     now_ms: i64,
     audit: D1PreparedStatement,
 ) -> Result<()> {
-    let upsert = stmt(
-        db,
-        "INSERT INTO account_limits (account_id, spend_cap_daily, spend_cap_monthly, \
+    let sql = "INSERT INTO account_limits (account_id, spend_cap_daily, spend_cap_monthly, \
          updated_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account_id) DO UPDATE SET \
          spend_cap_daily = excluded.spend_cap_daily, \
-         spend_cap_monthly = excluded.spend_cap_monthly, updated_at = excluded.updated_at",
+         spend_cap_monthly = excluded.spend_cap_monthly, updated_at = excluded.updated_at";
+    super::audited(
+        db,
+        sql,
         &[
             text(account_id),
             opt_int(daily),
             opt_int(monthly),
             int(now_ms),
         ],
-    )?;
-    super::audited(db, upsert, audit).await?;
+        audit,
+    )
+    .await?;
     Ok(())
 }

@@ -150,12 +150,9 @@ pub async fn approve(
     now_ms: i64,
     audit: D1PreparedStatement,
 ) -> Result<bool> {
-    let approve = stmt(
-        db,
-        "UPDATE accounts SET approved = 1, approved_at = COALESCE(approved_at, ?2) WHERE id = ?1",
-        &[text(account_id), text(&rfc3339(now_ms))],
-    )?;
-    super::audited(db, approve, audit).await
+    let sql =
+        "UPDATE accounts SET approved = 1, approved_at = COALESCE(approved_at, ?2) WHERE id = ?1";
+    super::audited(db, sql, &[text(account_id), text(&rfc3339(now_ms))], audit).await
 }
 
 /// Sets an account's status (`active` or `suspended`), in one transaction with its audit row.
@@ -165,12 +162,8 @@ pub async fn set_status(
     status: &str,
     audit: D1PreparedStatement,
 ) -> Result<()> {
-    let update = stmt(
-        db,
-        "UPDATE accounts SET status = ?2 WHERE id = ?1",
-        &[text(account_id), text(status)],
-    )?;
-    super::audited(db, update, audit).await?;
+    let sql = "UPDATE accounts SET status = ?2 WHERE id = ?1";
+    super::audited(db, sql, &[text(account_id), text(status)], audit).await?;
     Ok(())
 }
 
@@ -329,13 +322,15 @@ pub async fn revoke_session(
     now_ms: i64,
     audit: D1PreparedStatement,
 ) -> Result<bool> {
-    let revoke = stmt(
+    let sql = "UPDATE sessions SET revoked_at = ?3 WHERE id = ?2 AND account_id = ?1 \
+         AND revoked_at IS NULL";
+    super::audited(
         db,
-        "UPDATE sessions SET revoked_at = ?3 WHERE id = ?2 AND account_id = ?1 \
-         AND revoked_at IS NULL",
+        sql,
         &[text(account_id), text(session_id), int(now_ms)],
-    )?;
-    super::audited(db, revoke, audit).await
+        audit,
+    )
+    .await
 }
 
 /// The account's live sessions, newest first.

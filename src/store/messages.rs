@@ -12,10 +12,11 @@ pub async fn create_template(
     t: &TemplateRecord,
     audit: D1PreparedStatement,
 ) -> Result<()> {
-    let insert = stmt(
+    let sql = "INSERT INTO templates (id, name, channel, body, created_at, account_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    super::audited(
         db,
-        "INSERT INTO templates (id, name, channel, body, created_at, account_id) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        sql,
         &[
             text(&t.id),
             text(&t.name),
@@ -24,8 +25,9 @@ pub async fn create_template(
             int(t.created_at),
             opt_text(t.account_id.as_deref()),
         ],
-    )?;
-    super::audited(db, insert, audit).await?;
+        audit,
+    )
+    .await?;
     Ok(())
 }
 

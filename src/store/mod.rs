@@ -232,13 +232,15 @@ pub async fn batch(db: &D1Database, statements: Vec<D1PreparedStatement>) -> Res
     db.batch(statements).await.map_err(StoreError::classify)
 }
 
-/// Runs `statement` in one transaction with its audit row: whether the statement changed a row.
+/// Runs a statement (`sql` with `args` bound) in one transaction with its audit row:
+/// whether the statement changed a row.
 pub async fn audited(
     db: &D1Database,
-    statement: D1PreparedStatement,
+    sql: &str,
+    args: &[JsValue],
     audit: D1PreparedStatement,
 ) -> Result<bool> {
-    let results = batch(db, vec![statement, audit]).await?;
+    let results = batch(db, vec![stmt(db, sql, args)?, audit]).await?;
     Ok(results.first().map_or(0, changes) > 0)
 }
 

@@ -80,12 +80,8 @@ pub async fn delete_endpoint(
     account_id: &str,
     audit: D1PreparedStatement,
 ) -> Result<bool> {
-    let delete = stmt(
-        db,
-        "DELETE FROM webhook_endpoints WHERE account_id = ?1",
-        &[text(account_id)],
-    )?;
-    super::audited(db, delete, audit).await
+    let sql = "DELETE FROM webhook_endpoints WHERE account_id = ?1";
+    super::audited(db, sql, &[text(account_id)], audit).await
 }
 
 /// One event for the account's webhook.
