@@ -3,8 +3,8 @@ use super::accounts::{holding, LIVE_KEY_ACCOUNT};
 use super::catalog::free_for_service;
 use super::row::row;
 use super::{
-    all, batch, exists, first, int, opt_int, opt_text, run, stmt, text, webhooks, ConstraintKind,
-    Result, StoreError,
+    all, batch, execute, exists, first, int, opt_int, opt_text, run, stmt, text, webhooks,
+    ConstraintKind, Result, StoreError,
 };
 use crate::domain::activation::Rent;
 use crate::domain::scope::Scope;
@@ -492,8 +492,7 @@ pub async fn mark_sms(db: &D1Database, id: &str, delivered: bool) -> Result<()> 
     } else {
         "UPDATE inbound_sms SET delivered = 1, target_kind = NULL, target_id = NULL WHERE id = ?1"
     };
-    run(stmt(db, sql, &[text(id)])?).await?;
-    Ok(())
+    execute(db, sql, &[text(id)]).await
 }
 
 pub async fn rent_sms(db: &D1Database, rent_id: &str) -> Result<Vec<InboundSms>> {

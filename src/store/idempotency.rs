@@ -2,7 +2,7 @@
 //! `app::idempotency`). A money-moving operation puts `completion` in its own batch, so the
 //! stored answer commits with the money.
 use super::row::row;
-use super::{first, int, run, stmt, text, Prepared, Result};
+use super::{execute, first, int, run, stmt, text, Prepared, Result};
 use crate::domain::money::BalanceAs;
 use worker::D1Database;
 
@@ -103,14 +103,12 @@ pub fn failing(db: &D1Database, scope: &str) -> Prepared {
 /// A record whose answer was stored (with the money) is kept.
 pub async fn release(db: &D1Database, scope: &str, key: &str) -> Result<()> {
     let sql = "DELETE FROM idempotency WHERE scope = ?1 AND idem_key = ?2 AND status IS NULL";
-    run(stmt(db, sql, &[text(scope), text(key)])?).await?;
-    Ok(())
+    execute(db, sql, &[text(scope), text(key)]).await
 }
 
 /// Drops the record even if its answer was stored: the work it answered was undone (a
 /// refunded delivery failure), so a retry with the key runs again.
 pub async fn forget(db: &D1Database, scope: &str, key: &str) -> Result<()> {
     let sql = "DELETE FROM idempotency WHERE scope = ?1 AND idem_key = ?2";
-    run(stmt(db, sql, &[text(scope), text(key)])?).await?;
-    Ok(())
+    execute(db, sql, &[text(scope), text(key)]).await
 }

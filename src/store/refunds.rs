@@ -4,7 +4,7 @@
 //! `refund:`), which the pass reads too.
 use super::row::row;
 use super::wallet::Kind;
-use super::{all, int, run, stmt, text, Prepared, Result, StoreError};
+use super::{all, execute, int, stmt, text, Prepared, Result, StoreError};
 use worker::{D1Database, Env};
 
 row! {
@@ -36,8 +36,7 @@ pub async fn owe(
         int(cost),
         int(now_ms),
     ];
-    run(stmt(db, sql, &args)?).await?;
-    Ok(())
+    execute(db, sql, &args).await
 }
 
 /// Marks the refund owed for `object_id` as `kind` paid, for the batch of its ledger row

@@ -2,7 +2,7 @@
 //! verifications and their sends. A verification's state is read from the OTP session of its
 //! latest send (`otp_sessions`, where every check is counted); only a cancel is its own.
 use super::row::row;
-use super::{all, batch, first, int, run, stmt, text, Result};
+use super::{all, batch, execute, first, int, run, stmt, text, Result};
 use crate::domain::twilio_verify::{Send, Service, VerificationRecord};
 use worker::D1Database;
 
@@ -44,7 +44,7 @@ pub(super) fn find_service_sql() -> String {
 }
 
 pub async fn create_service(db: &D1Database, s: &Service) -> Result<()> {
-    run(stmt(
+    execute(
         db,
         "INSERT INTO verify_services (sid, account_id, friendly_name, code_length, created_at, \
          updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -56,9 +56,8 @@ pub async fn create_service(db: &D1Database, s: &Service) -> Result<()> {
             int(s.created_at),
             int(s.updated_at),
         ],
-    )?)
-    .await?;
-    Ok(())
+    )
+    .await
 }
 
 /// The service, if it exists, is the account's and is not deleted.

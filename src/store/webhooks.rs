@@ -116,8 +116,7 @@ pub const SMS_ACTIVATE_EVENTS: &str = "sms_activate.";
 /// if the account has an sms-activate webhook.
 pub async fn record_sms_activate_event(db: &D1Database, e: &Event<'_>, now_ms: i64) -> Result<()> {
     let sql = format!("{INSERT_EVENT} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE {HAS_HOOK}");
-    run(stmt(db, &sql, &event_values(&new_id("evt")?, e, now_ms))?).await?;
-    Ok(())
+    execute(db, &sql, &event_values(&new_id("evt")?, e, now_ms)).await
 }
 
 row! {
