@@ -7,7 +7,7 @@ use crate::domain::error::{AppError, Code};
 use crate::domain::ids::new_id;
 use crate::domain::phone::Phone;
 use crate::domain::sms::{
-    extract_code, is_fresh, parse_signature, signed_by, InboundSms, SignatureError,
+    extract_code, is_fresh, parse_signature, signed_by, InboundSms, SignatureError, SmsTarget,
 };
 use crate::durable::activation_object::{self, Op, Outcome};
 use crate::store::activations as store;
@@ -86,8 +86,10 @@ pub async fn receive(
         text: sms.text.clone(),
         code,
         received_at: sms.received_at.clone(),
-        target_kind: target.map(|(kind, _)| kind.to_owned()),
-        target_id: target.map(|(_, id)| id.to_owned()),
+        target: target.map(|(kind, id)| SmsTarget {
+            kind: kind.to_owned(),
+            id: id.to_owned(),
+        }),
         // An activation's SMS is delivered once its object takes it; any other at once.
         delivered: i64::from(!matches!(target, Some(("activation", _)))),
     };
@@ -95,11 +97,7 @@ pub async fn receive(
     let inserted = store::insert_sms(&db, (&supplier_id, number), &new, app.now_ms).await?;
     let row = store::sms_by_supplier_id(&db, &supplier_id, &sms.sms_id).await?;
     let row = row.ok_or_else(|| AppError::internal("inbound SMS row missing after insert"))?;
-    if let (Some("activation"), Some(activation_id), 0) = (
-        row.target_kind.as_deref(),
-        row.target_id.as_deref(),
-        row.delivered,
-    ) {
+    if let (Some(("activation", activation_id)), 0) = (row.target(), row.delivered) {
         let entry = SmsEntry {
             id: row.id.clone(),
             from: row.sender.clone(),
@@ -112,18 +110,14 @@ pub async fn receive(
         store::mark_sms(&db, &row.id, matches!(outcome, Outcome::Ok { .. })).await?;
     }
     // A rent has no object of its own: its watch wakes the rent's long-polls.
-    if let (true, Some("rent"), Some(rent_id)) = (
-        inserted,
-        row.target_kind.as_deref(),
-        row.target_id.as_deref(),
-    ) {
+    if let (true, Some(("rent", rent_id))) = (inserted, row.target()) {
         if let Err(e) = super::rents::sms_arrived(app, rent_id).await {
             console_error!("rent {rent_id}: {}", e.message);
         }
     }
     let matched = store::sms_by_supplier_id(&db, &supplier_id, &sms.sms_id)
         .await?
-        .and_then(|r| r.target_kind);
+        .and_then(|r| r.target.map(|t| t.kind));
     // Once per SMS (a redelivery queues nothing new); a failure here fails the request, so
     // the supplier's retry queues it.
     if matched.is_some() {

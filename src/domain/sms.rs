@@ -163,10 +163,24 @@ pub struct InboundSms {
     pub text: String,
     pub code: Option<String>,
     pub received_at: String,
-    pub target_kind: Option<String>,
-    pub target_id: Option<String>,
+    /// What held the number when it arrived (`None`: nothing did).
+    pub target: Option<SmsTarget>,
     /// 1 once forwarded to its target.
     pub delivered: i64,
+}
+
+/// What an inbound SMS is for: an `activation` or a `rent` (`kind`), by id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsTarget {
+    pub kind: String,
+    pub id: String,
+}
+
+impl InboundSms {
+    /// Its target as (kind, id).
+    pub fn target(&self) -> Option<(&str, &str)> {
+        (self.target.as_ref()).map(|t| (t.kind.as_str(), t.id.as_str()))
+    }
 }
 
 /// An inbound SMS field is free of control characters; an SMS's `text` may break lines

@@ -11,7 +11,7 @@ use crate::domain::message::{Message, OutboxText};
 use crate::domain::otp::SessionRecord;
 use crate::domain::otp_check::Session;
 use crate::domain::session::SessionInfo;
-use crate::domain::sms::InboundSms;
+use crate::domain::sms::{InboundSms, SmsTarget};
 use crate::domain::stats::{ActivationStats, Attempt, Conversion, OtpStats};
 use crate::domain::template::TemplateRecord;
 use crate::domain::twilio_verify::{Send, Service, VerificationRecord};
@@ -268,8 +268,7 @@ from_row!(InboundSms {
     text,
     code,
     received_at,
-    target_kind,
-    target_id,
+    target from row,
     delivered
 });
 from_row!(Rent {
@@ -307,3 +306,12 @@ from_row!(RentPrice {
     cost,
     count
 });
+
+/// An inbound SMS's target: columns `target_kind` and `target_id` (both NULL: none).
+impl FromRow for Option<SmsTarget> {
+    fn from_row(row: &Row) -> Result<Option<SmsTarget>, StoreError> {
+        let kind: Option<String> = row.get("target_kind")?;
+        let id: Option<String> = row.get("target_id")?;
+        Ok(kind.zip(id).map(|(kind, id)| SmsTarget { kind, id }))
+    }
+}
