@@ -251,12 +251,8 @@ pub fn insert_number(
 }
 
 pub async fn supplier_exists(db: &D1Database, supplier_id: &str) -> Result<bool> {
-    exists(
-        db,
-        "SELECT id FROM suppliers WHERE id = ?1",
-        &[text(supplier_id)],
-    )
-    .await
+    let sql = "SELECT id FROM suppliers WHERE id = ?1";
+    exists(db, sql, &[text(supplier_id)]).await
 }
 
 /// A new supplier, in one transaction with its audit row.

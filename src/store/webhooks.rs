@@ -140,12 +140,8 @@ pub async fn sms_activate_hook(
     db: &D1Database,
     account_id: &str,
 ) -> Result<Option<SmsActivateHook>> {
-    first(
-        db,
-        "SELECT url, updated_at FROM sms_activate_webhooks WHERE account_id = ?1",
-        &[text(account_id)],
-    )
-    .await
+    let sql = "SELECT url, updated_at FROM sms_activate_webhooks WHERE account_id = ?1";
+    first(db, sql, &[text(account_id)]).await
 }
 
 pub async fn set_sms_activate_hook(
