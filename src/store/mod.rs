@@ -140,35 +140,23 @@ pub fn stmt(db: &D1Database, sql: &str, args: &[JsValue]) -> Prepared {
         .map_err(|e| StoreError::other(format!("D1 bind: {e}")))
 }
 
-async fn all_rows(statement: D1PreparedStatement) -> Result<Vec<Row>> {
-    let result = statement
-        .all()
-        .await
-        .map_err(|e| StoreError::other(format!("D1 all: {e}")))?;
-    row::rows(&result)
-}
-
 /// The rows of a query (`sql` with `args` bound).
 async fn query(db: &D1Database, sql: &str, args: &[JsValue]) -> Result<Vec<Row>> {
-    all_rows(stmt(db, sql, args)?).await
+    let statement = stmt(db, sql, args)?;
+    let result = (statement.all().await).map_err(|e| StoreError::other(format!("D1 all: {e}")))?;
+    row::rows(&result)
 }
 
 /// The first row of a query, as `T` (`None`: no row).
 pub async fn first<T: FromRow>(db: &D1Database, sql: &str, args: &[JsValue]) -> Result<Option<T>> {
-    query(db, sql, args)
-        .await?
-        .first()
-        .map(T::from_row)
-        .transpose()
+    let rows = query(db, sql, args).await?;
+    rows.first().map(T::from_row).transpose()
 }
 
 /// Every row of a query, as `T`.
 pub async fn all<T: FromRow>(db: &D1Database, sql: &str, args: &[JsValue]) -> Result<Vec<T>> {
-    query(db, sql, args)
-        .await?
-        .iter()
-        .map(T::from_row)
-        .collect()
+    let rows = query(db, sql, args).await?;
+    rows.iter().map(T::from_row).collect()
 }
 
 /// One column of a query's first row (`None`: no row, or NULL).
