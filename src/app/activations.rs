@@ -7,6 +7,7 @@ pub use crate::domain::activation::View;
 use crate::domain::activation::{Change, Command, Refusal};
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{new_id, AccountId, KeyHash};
+use crate::domain::live::LongPoll;
 use crate::domain::money::Money;
 use crate::domain::pagination::Slice;
 use crate::domain::scope::Scope;
@@ -251,19 +252,23 @@ pub async fn status(app: &App, key: &KeyHash, id: &str) -> Result<View, AppError
     }
 }
 
-/// Long-poll: the activation once its `seq` is past `since` — at once if it already is (or
-/// the activation has ended), else at its next change, else after `wait_secs` (≤ 55)
-/// unchanged. The waiting happens in the activation's object.
+/// The activation's status, or with a long-poll, the activation once its `seq` is past
+/// `since` — at once if it already is (or the activation has ended), else at its next
+/// change, else after `wait_secs` (≤ 55) unchanged. The waiting happens in its object.
 pub async fn wait_status(
     app: &App,
     key: &KeyHash,
     id: &str,
-    since: u64,
-    wait_secs: u32,
+    poll: Option<LongPoll>,
 ) -> Result<View, AppError> {
+    let Some(poll) = poll else {
+        return status(app, key, id).await;
+    };
     owned(app, key, id, Scope::ActivationsRead).await?;
-    let wait_ms = u64::from(wait_secs) * 1000;
-    Ok(next_changes(&app.env, id, Some(since), wait_ms).await?.view)
+    let wait_ms = u64::from(poll.wait_secs) * 1000;
+    Ok(next_changes(&app.env, id, Some(poll.since), wait_ms)
+        .await?
+        .view)
 }
 
 /// What a change feed (an event stream) answers: the state now, and the changes the client

@@ -7,6 +7,7 @@ use super::{App, Listed};
 use crate::domain::activation::Rent;
 use crate::domain::error::{AppError, Code};
 use crate::domain::ids::{new_id, AccountId};
+use crate::domain::live::LongPoll;
 use crate::domain::money::Money;
 use crate::domain::pagination::Slice;
 use crate::domain::sms::InboundSms;
@@ -125,23 +126,26 @@ pub async fn sms_arrived(app: &App, id: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Long-poll on a rent's SMS: at once if more than `since` SMS arrived (or the rent is
-/// over), else at the next SMS, else after `wait_secs` (≤ 55). The rent's watch holds the
-/// waiting request; D1 is read before it waits, so no SMS slips between the two.
+/// The rent and its SMS, or with a long-poll on its SMS: at once if more than `since` SMS
+/// arrived (or the rent is over), else at the next SMS, else after `wait_secs` (≤ 55). The
+/// rent's watch holds the waiting request; D1 is read before it waits, so no SMS slips
+/// between the two.
 pub async fn wait_status(
     app: &App,
     account: &AccountId,
     id: &str,
-    since: u64,
-    wait_secs: u32,
+    poll: Option<LongPoll>,
 ) -> Result<RentView, AppError> {
     let view = status(app, account, id).await?;
+    let Some(poll) = poll else {
+        return Ok(view);
+    };
     let left = u64::try_from(view.rent.expires_at - app.now_ms).unwrap_or(0);
-    if view.sms.len() as u64 > since || left == 0 {
+    if view.sms.len() as u64 > poll.since || left == 0 {
         return Ok(view);
     }
-    let wait_ms = (u64::from(wait_secs) * 1000).min(left);
-    watch::wait(&app.env, &watch_name(id), since, wait_ms)
+    let wait_ms = (u64::from(poll.wait_secs) * 1000).min(left);
+    watch::wait(&app.env, &watch_name(id), poll.since, wait_ms)
         .await
         .map_err(|e| AppError::internal(format!("rent watch: {e}")))?;
     let db = app.db()?;

@@ -84,6 +84,24 @@ pub fn replay(log: &[Entry], current_seq: u64, last_seen: Option<u64>) -> Replay
     }
 }
 
+/// A long-poll: the answer once the state is past `since`, else after `wait_secs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LongPoll {
+    pub since: u64,
+    pub wait_secs: u32,
+}
+
+/// `wait` and `since` of a status request (each checked, present or not): a long-poll when
+/// `wait` is given.
+pub fn parse_long_poll(
+    wait: Option<&str>,
+    since: Option<&str>,
+) -> Result<Option<LongPoll>, String> {
+    let wait = parse_wait(wait)?;
+    let since = parse_since(since)?;
+    Ok(wait.map(|wait_secs| LongPoll { since, wait_secs }))
+}
+
 /// `wait` of a long-poll: absent → no waiting; else 1..=55 seconds.
 pub fn parse_wait(value: Option<&str>) -> Result<Option<u32>, String> {
     let Some(v) = value else { return Ok(None) };
@@ -192,6 +210,18 @@ mod tests {
         assert_eq!(parse_since(Some("7")), Ok(7));
         assert!(parse_since(Some("-1")).is_err());
         assert!(parse_since(Some("x")).is_err());
+        let poll = |wait, since| parse_long_poll(wait, since);
+        assert_eq!(poll(None, None), Ok(None));
+        let five = LongPoll {
+            since: 7,
+            wait_secs: 5,
+        };
+        assert_eq!(poll(Some("5"), Some("7")), Ok(Some(five)));
+        assert!(
+            poll(None, Some("x")).is_err(),
+            "since is checked without wait"
+        );
+        assert!(poll(Some("0"), None).is_err());
         assert_eq!(parse_last_event_id(Some(" 4 ")), Some(4));
         assert_eq!(parse_last_event_id(Some("nope")), None);
         assert_eq!(parse_last_event_id(None), None);

@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::domain::error::{AppError, Code};
 use crate::domain::idempotency::fingerprint;
 use crate::domain::ids::KeyHash;
+use crate::domain::live::{self, LongPoll};
 use crate::domain::pagination::{Page, Slice};
 use crate::domain::ratelimit::{Decision, Group};
 use crate::domain::session::looks_like_session_token;
@@ -68,6 +69,12 @@ impl Ctx {
             self.query("after").as_deref(),
         )
         .map_err(|m| AppError::new(Code::InvalidPagination, m))
+    }
+
+    /// `?wait=N&since=S` of a status request: a long-poll when `wait` is given.
+    pub fn long_poll(&self) -> Result<Option<LongPoll>, AppError> {
+        let (wait, since) = (self.query("wait"), self.query("since"));
+        live::parse_long_poll(wait.as_deref(), since.as_deref()).map_err(AppError::invalid)
     }
 
     /// SHA-256 (hex) of the API key the request presented, if any.

@@ -6,7 +6,6 @@ use crate::app::rents::{self, RentOrder, Rented};
 use crate::app::{accounts, catalog, wallet};
 use crate::domain::activation::Rent;
 use crate::domain::error::AppError;
-use crate::domain::live;
 use crate::domain::money::Money;
 use crate::domain::pagination::Slice;
 use crate::domain::time::rfc3339;
@@ -215,13 +214,9 @@ pub async fn rent(ctx: &Ctx) -> Result<Reply, AppError> {
 /// `GET /api/internal/rent/{id}`: the rent and every SMS its number received. `?wait=N`
 /// (1–55 s) makes it a long-poll on `seq` (the number of SMS) past `since` (default 0).
 pub async fn rent_status(ctx: &Ctx, id: &str) -> Result<Reply, AppError> {
-    let wait = live::parse_wait(ctx.query("wait").as_deref()).map_err(AppError::invalid)?;
-    let since = live::parse_since(ctx.query("since").as_deref()).map_err(AppError::invalid)?;
+    let poll = ctx.long_poll()?;
     let who = auth::account(ctx).await?;
-    let v = match wait {
-        None => rents::status(&ctx.app, &who, id).await?,
-        Some(secs) => rents::wait_status(&ctx.app, &who, id, since, secs).await?,
-    };
+    let v = rents::wait_status(&ctx.app, &who, id, poll).await?;
     let r = &v.rent;
     let sms: Vec<Value> = v
         .sms

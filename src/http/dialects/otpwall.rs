@@ -117,13 +117,9 @@ fn status_json(v: &View) -> serde_json::Value {
 /// `GET /v1/activation/{id}/status`, read from the activation's object (authoritative).
 /// `?wait=N` (1–55 s) makes it a long-poll on `seq` past `since` (default 0).
 pub async fn activation_status(ctx: &Ctx, id: &str) -> Result<Reply, AppError> {
-    let wait = live::parse_wait(ctx.query("wait").as_deref()).map_err(AppError::invalid)?;
-    let since = live::parse_since(ctx.query("since").as_deref()).map_err(AppError::invalid)?;
+    let poll = ctx.long_poll()?;
     let key = auth::key_hash(ctx)?;
-    let view = match wait {
-        None => activations::status(&ctx.app, &key, id).await?,
-        Some(secs) => activations::wait_status(&ctx.app, &key, id, since, secs).await?,
-    };
+    let view = activations::wait_status(&ctx.app, &key, id, poll).await?;
     Ok(status_body(&view))
 }
 
