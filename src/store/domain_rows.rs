@@ -1,6 +1,5 @@
 //! How the domain's types are read from D1 rows (their columns are named as their fields).
-use super::row::from_row;
-use super::row::{FromRow, Row};
+use super::row::{from_row, FromRow, Row};
 use super::StoreError;
 use crate::domain::account::{AccountSummary, ApiKey, Profile, SpendCaps, Spending};
 use crate::domain::activation::{Activation, Rent};
@@ -254,7 +253,6 @@ from_row!(LedgerEntry {
     description,
     created_at
 });
-
 from_row!(Application {
     id,
     account_id,
@@ -283,11 +281,8 @@ from_row!(Rent {
     created_at,
     expires_at
 });
-
 from_row!(Named { code, name });
-
 from_row!(Operator { country, id, name });
-
 from_row!(Price {
     country,
     service,
@@ -296,7 +291,6 @@ from_row!(Price {
     cost,
     count
 });
-
 from_row!(RentPrice {
     country,
     service,
