@@ -160,8 +160,7 @@ impl Buyer<'_> {
             sale: Sale {
                 id: &bought.activation_id,
                 account_id: self.account.as_str(),
-                country: &o.country,
-                service: &o.service,
+                what: o.wanted(None),
                 now_ms: app.now_ms,
                 expires_at_ms: bought.expires_at_ms,
                 key_hash: app.spender(),

@@ -76,8 +76,7 @@ pub async fn rent(
                     sale: Sale {
                         id: &rented.id,
                         account_id: account.as_str(),
-                        country: &o.country,
-                        service: &o.service,
+                        what: o.wanted(hours),
                         now_ms: app.now_ms,
                         expires_at_ms: rented.expires_at_ms,
                         key_hash: app.spender(),

@@ -132,8 +132,8 @@ pub async fn is_offered(db: &D1Database, wanted: &Wanted<'_>) -> Result<bool> {
 pub struct Sale<'a> {
     pub id: &'a str,
     pub account_id: &'a str,
-    pub country: &'a str,
-    pub service: &'a str,
+    /// The (country, service) sold, as the buyer's offer resolved.
+    pub what: Wanted<'a>,
     pub now_ms: i64,
     pub expires_at_ms: i64,
     /// The hash of the API key that pays (`App::spender`), whose caps the charge counts
@@ -196,7 +196,10 @@ pub struct NewActivation<'a> {
 /// number is cleared first.
 pub fn buy_statements(db: &D1Database, a: &NewActivation<'_>) -> Result<Vec<D1PreparedStatement>> {
     let (c, sale) = (a.candidate, &a.sale);
-    let description = format!("{} number {} ({})", sale.service, c.number, sale.country);
+    let description = format!(
+        "{} number {} ({})",
+        sale.what.service, c.number, sale.what.country
+    );
     let kinds = (Kind::Purchase, "activation");
     let (_, mut statements) =
         charge_and_lease(db, sale, kinds, &c.number_id, c.cost, &description)?;
@@ -210,8 +213,8 @@ pub fn buy_statements(db: &D1Database, a: &NewActivation<'_>) -> Result<Vec<D1Pr
             text(sale.account_id),
             text(&c.number_id),
             text(&c.number),
-            text(sale.country),
-            text(sale.service),
+            text(sale.what.country),
+            text(sale.what.service),
             text(&c.operator),
             int(c.cost),
             int(sale.now_ms),
@@ -373,7 +376,7 @@ pub fn rent_statements(
     let (o, sale) = (r.offer, &r.sale);
     let description = format!(
         "rent {} number {} ({}) for {} h",
-        sale.service, o.number, sale.country, o.hours
+        sale.what.service, o.number, sale.what.country, o.hours
     );
     let kinds = (Kind::Rent, "rent");
     let (tx_id, mut statements) =
@@ -388,8 +391,8 @@ pub fn rent_statements(
             text(sale.account_id),
             text(&o.number_id),
             text(&o.number),
-            text(sale.country),
-            text(sale.service),
+            text(sale.what.country),
+            text(sale.what.service),
             text(&o.operator),
             int(o.hours),
             int(o.cost),
