@@ -115,6 +115,7 @@ pub async fn receive(
             console_error!("rent {rent_id}: {}", e.message);
         }
     }
+    // Read again: forwarding to an activation that had ended cleared the target.
     let matched = store::sms_by_supplier_id(&db, &supplier_id, &sms.sms_id)
         .await?
         .and_then(|r| r.target.map(|t| t.kind));

@@ -1,7 +1,6 @@
 //! Rents: a number held for hours, every SMS to it kept; charged at once.
 use super::activations::{commit_unless_lost, no_numbers, take_a_free_number, Took};
-use super::catalog;
-use super::catalog::Offer;
+use super::catalog::{self, Offer};
 use super::idempotency::{self, Answer, Idem};
 use super::{App, Listed};
 use crate::domain::activation::Rent;

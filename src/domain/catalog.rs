@@ -306,8 +306,8 @@ fn check_country(i: usize, c: &CountryInput) -> Result<CountryInput, AppError> {
     })
 }
 
-/// A price of the list entry `at` (`prices[3]`); a rent price's hours are checked first.
-/// A price checked; a rent's (`rent`) must give its hours, an activation's has none.
+/// A price of the list entry `at` (`prices[3]`): a rent's (`rent`) must give its hours,
+/// checked first; an activation's has none.
 fn check_price(at: &str, p: &PriceInput, rent: bool) -> Result<PriceIn, AppError> {
     let f = |n: &str| format!("{at}.{n}");
     let hours = match (rent, p.hours) {

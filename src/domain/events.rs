@@ -91,15 +91,10 @@ pub fn otp_blocked(phone_number: &str, channel: &str, reason: &str, dialect: &st
 /// threshold (amounts in the API's money format, in `currency`).
 pub fn usage_threshold_crossed(n: &Notice, currency: &str) -> Value {
     let money = |minor: i64| Money::from_minor(minor).to_decimal_string();
-    let period = if n.period.starts_with("d:") {
-        Period::Daily
-    } else {
-        Period::Monthly
-    };
     json!({
         "alert_id": n.alert_id,
         // `daily` or `monthly`, and the day (`2026-12-03`) or month (`2026-12`) it crossed in.
-        "period": period.as_str(),
+        "period": Period::of_key(&n.period).as_str(),
         "period_start": usage::period_start(&n.period),
         "threshold": money(n.threshold),
         "spent": money(n.spent),

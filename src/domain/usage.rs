@@ -41,6 +41,15 @@ impl Period {
             Period::Monthly => format!("m:{}", date.get(..7).unwrap_or_default()),
         }
     }
+
+    /// The kind of a stored spend period (`d:…` daily, else monthly).
+    pub fn of_key(key: &str) -> Period {
+        if key.starts_with("d:") {
+            Period::Daily
+        } else {
+            Period::Monthly
+        }
+    }
 }
 
 /// The start of a stored spend period (`2026-12-03` of `d:2026-12-03`).

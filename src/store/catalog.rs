@@ -1,6 +1,6 @@
 //! Catalog (countries, services, operators, prices) and number inventory in D1.
 use super::row::row;
-use super::{all, exists, first, first_value, int, opt_text, stmt, text, Prepared, Result};
+use super::{all, exists, first_value, int, opt_text, stmt, text, Prepared, Result};
 use crate::domain::catalog::{
     ListedPrice, Named, Operator, OperatorStock, Price, RentPrice, SupplierStock,
 };
@@ -28,20 +28,10 @@ pub async fn services(db: &D1Database) -> Result<Vec<Named>> {
 
 /// An ISO code (any case) or an alias (`pkr`) → the country's code.
 pub async fn resolve_country(db: &D1Database, input: &str) -> Result<Option<String>> {
-    row! {
-        struct Row {
-            code: String,
-        }
-    }
     let input = input.trim();
-    let row: Option<Row> = first(
-        db,
-        "SELECT code FROM countries WHERE code = upper(?1) UNION ALL SELECT country AS code FROM \
-            country_aliases WHERE alias = lower(?1) LIMIT 1",
-        &[text(input)],
-    )
-    .await?;
-    Ok(row.map(|r| r.code))
+    let sql = "SELECT code FROM countries WHERE code = upper(?1) UNION ALL SELECT country AS code \
+        FROM country_aliases WHERE alias = lower(?1) LIMIT 1";
+    first_value(db, sql, &[text(input)], "code").await
 }
 
 pub async fn resolve_service(db: &D1Database, input: &str) -> Result<Option<String>> {

@@ -1,18 +1,11 @@
 //! The fraud guard's policy per account (`fraud_policies`).
-use super::row::row;
-use super::{first, int, text, Result};
+use super::{first_value, int, text, Result};
 use worker::{D1Database, D1PreparedStatement};
 
 /// The account's stored policy (JSON), if it set one.
 pub async fn policy(db: &D1Database, account_id: &str) -> Result<Option<String>> {
-    row! {
-        struct Row {
-            policy: String,
-        }
-    }
     let sql = "SELECT policy FROM fraud_policies WHERE account_id = ?1";
-    let row: Option<Row> = first(db, sql, &[text(account_id)]).await?;
-    Ok(row.map(|r| r.policy))
+    first_value(db, sql, &[text(account_id)], "policy").await
 }
 
 /// Stores the account's policy (JSON), replacing the one before, in one transaction with its

@@ -4,7 +4,9 @@
 //! last use. A key is stored only as its SHA-256; the plain key exists in the response that
 //! creates it and nowhere else.
 use super::row::row;
-use super::{all, batch, changes, execute, int, opt_int, opt_text, stmt, text, Prepared, Result};
+use super::{
+    all, all_values, batch, changes, execute, int, opt_int, opt_text, stmt, text, Prepared, Result,
+};
 use crate::domain::account::{ApiKey, NewKey, SpendCaps, Spending};
 use crate::domain::crypto::sha256_hex;
 use crate::domain::ids::{new_api_key, new_id};
@@ -110,18 +112,8 @@ pub async fn create(
 
 /// The hashes of every live key of the account (to tell their objects of a change).
 pub async fn hashes(db: &D1Database, account_id: &str) -> Result<Vec<String>> {
-    row! {
-        struct Row {
-            key_hash: String,
-        }
-    }
-    let rows: Vec<Row> = all(
-        db,
-        "SELECT key_hash FROM api_keys WHERE account_id = ?1 AND revoked_at IS NULL",
-        &[text(account_id)],
-    )
-    .await?;
-    Ok(rows.into_iter().map(|r| r.key_hash).collect())
+    let sql = "SELECT key_hash FROM api_keys WHERE account_id = ?1 AND revoked_at IS NULL";
+    all_values(db, sql, &[text(account_id)], "key_hash").await
 }
 
 row! {

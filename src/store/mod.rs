@@ -159,6 +159,17 @@ pub async fn all<T: FromRow>(db: &D1Database, sql: &str, args: &[JsValue]) -> Re
     rows.iter().map(T::from_row).collect()
 }
 
+/// One column of every row of a query.
+pub async fn all_values<T: Column>(
+    db: &D1Database,
+    sql: &str,
+    args: &[JsValue],
+    column: &str,
+) -> Result<Vec<T>> {
+    let rows = query(db, sql, args).await?;
+    rows.iter().map(|row| row.get(column)).collect()
+}
+
 /// One column of a query's first row (`None`: no row, or NULL).
 pub async fn first_value<T: Column>(
     db: &D1Database,

@@ -4,7 +4,7 @@
 //! TTL = lifetime; the code only as its MAC).
 use super::row::row;
 use super::webhooks::OTP_RESULT_SQL;
-use super::{all, first, int, opt_text, stmt, text, Prepared, Result};
+use super::{all_values, first, int, opt_text, stmt, text, Prepared, Result};
 use super::{ConstraintKind, StoreError};
 use crate::domain::ids::new_id;
 use crate::domain::otp::SendRules;
@@ -227,19 +227,15 @@ pub async fn send_times(
     phone: &str,
     since_ms: i64,
 ) -> Result<Vec<i64>> {
-    row! {
-        struct Row {
-            created_at: i64,
-        }
-    }
-    let rows: Vec<Row> = all(
+    let sql = "SELECT created_at FROM otp_sessions WHERE account_id = ?1 AND phone = ?2 \
+        AND created_at > ?3 ORDER BY created_at";
+    all_values(
         db,
-        "SELECT created_at FROM otp_sessions WHERE account_id = ?1 AND phone = ?2 AND created_at > \
-            ?3 ORDER BY created_at",
+        sql,
         &[text(account_id), text(phone), int(since_ms)],
+        "created_at",
     )
-    .await?;
-    Ok(rows.into_iter().map(|r| r.created_at).collect())
+    .await
 }
 
 const SESSION_COLUMNS: &str =

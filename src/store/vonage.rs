@@ -2,8 +2,7 @@
 //! private key signs its SDK's JWTs, where its status callbacks go and the signature secret
 //! (sealed) that signs them; the requests its JWTs started (`vonage_requests`), and their
 //! callbacks, each recorded by a statement that finds nothing for any other session.
-use super::row::row;
-use super::{first, int, opt_text, run, stmt, text, Prepared, Result};
+use super::{first, first_value, int, opt_text, run, stmt, text, Prepared, Result};
 use crate::domain::vonage_callback::SIGNER_PREFIX;
 use crate::domain::vonage_jwt::Application;
 use worker::D1Database;
@@ -46,18 +45,8 @@ pub async fn live(db: &D1Database, id: &str) -> Result<Option<Application>> {
 
 /// An application's sealed signature secret, if it has one.
 pub async fn sealed_secret(db: &D1Database, application_id: &str) -> Result<Option<String>> {
-    row! {
-        struct Row {
-            signature_secret: Option<String>,
-        }
-    }
-    let row: Option<Row> = first(
-        db,
-        "SELECT signature_secret FROM vonage_applications WHERE id = ?1",
-        &[text(application_id)],
-    )
-    .await?;
-    Ok(row.and_then(|r| r.signature_secret))
+    let sql = "SELECT signature_secret FROM vonage_applications WHERE id = ?1";
+    first_value(db, sql, &[text(application_id)], "signature_secret").await
 }
 
 /// A request an application's JWT started, as its callbacks need it.

@@ -5,7 +5,7 @@ use crate::app::usage;
 use crate::domain::error::AppError;
 use crate::domain::money::Money;
 use crate::domain::time::rfc3339;
-use crate::domain::usage::{parse, period_start};
+use crate::domain::usage::{parse, period_start, Period};
 use crate::domain::usage::{Alert, Notice};
 use crate::http::server::Ctx;
 use crate::http::{auth, Reply};
@@ -29,7 +29,7 @@ fn alert_json(a: &Alert) -> Value {
 fn notice_json(n: &Notice) -> Value {
     json!({
         "alert_id": n.alert_id,
-        "period": if n.period.starts_with("d:") { "daily" } else { "monthly" },
+        "period": Period::of_key(&n.period).as_str(),
         "period_start": period_start(&n.period),
         "threshold": money(n.threshold),
         "spent": money(n.spent),
